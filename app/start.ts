@@ -1,0 +1,41 @@
+import type { FastifyInstance } from 'fastify';
+import { logger } from '../lib/logger.ts';
+import { openDatabase, parseDatabaseConfig, type Database } from '../db/index.ts';
+import { installWorkerSchema } from '../runtime/engine/worker-schema.ts';
+import { parseServerConfig, type ServerConfig } from './config.ts';
+import { createHttpServer } from './server.ts';
+import { VERSION } from './version.ts';
+
+export type RunningApp = {
+  database: Database;
+  server: FastifyInstance;
+  config: ServerConfig;
+  url: string;
+  stop(): Promise<void>;
+};
+
+/** The composition root: database, HTTP server, and (as later parts land) worker and bots. */
+export async function startApp(env: NodeJS.ProcessEnv = process.env): Promise<RunningApp> {
+  const startedAt = Date.now();
+  const config = parseServerConfig(env);
+  const database = await openDatabase(parseDatabaseConfig(env), { log: (message) => logger.debug(message) });
+  try {
+    await installWorkerSchema(database.url);
+    const server = createHttpServer({ database, startedAt, version: VERSION });
+    const url = await server.listen({ host: config.host, port: config.port });
+    logger.info({ url, database: database.kind }, 'VelocityMesh is listening');
+    return {
+      database,
+      server,
+      config,
+      url,
+      async stop() {
+        await server.close();
+        await database.close();
+      },
+    };
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}

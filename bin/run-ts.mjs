@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+// Runs one TypeScript entry file (benchmarks, evals) with tsx: `node bin/run-ts.mjs FILE [args…]`.
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { register } from 'tsx/esm/api';
+
+register();
+const [entry, ...rest] = process.argv.slice(2);
+if (!entry) {
+  console.error('usage: run-ts FILE [args…]');
+  process.exit(2);
+}
+process.argv = [process.argv[0], resolve(entry), ...rest];
+await import(pathToFileURL(resolve(entry)).href);

@@ -1,0 +1,22 @@
+import type { Command } from 'commander';
+import { startApp } from '../../app/start.ts';
+import { logger } from '../../lib/logger.ts';
+
+export function registerStartCommand(program: Command): void {
+  program
+    .command('start')
+    .description('Start VelocityMesh: HTTP server, worker and bots (embedded Postgres unless DATABASE_URL is set).')
+    .action(async () => {
+      const app = await startApp();
+      let stopping = false;
+      const shutdown = async (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        logger.info({ signal }, 'shutting down');
+        await app.stop();
+        process.exit(0);
+      };
+      process.on('SIGINT', () => void shutdown('SIGINT'));
+      process.on('SIGTERM', () => void shutdown('SIGTERM'));
+    });
+}

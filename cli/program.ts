@@ -1,0 +1,19 @@
+import { Command } from 'commander';
+import { VERSION } from '../app/version.ts';
+import { registerMigrateCommand } from './commands/migrate.ts';
+import { registerSchemaCommand } from './commands/schema.ts';
+import { registerStartCommand } from './commands/start.ts';
+
+/** Every `vmesh` command. Each registers itself from its own module under cli/commands. */
+export function createProgram(): Command {
+  const program = new Command();
+  program
+    .name('vmesh')
+    .description('VelocityMesh: describe an automation in chat, approve the workflow, run it on Postgres.')
+    .version(VERSION)
+    .showHelpAfterError();
+  registerStartCommand(program);
+  registerMigrateCommand(program);
+  registerSchemaCommand(program);
+  return program;
+}

@@ -1,0 +1,2 @@
+export * from './connector-error.ts';
+export * from './define.ts';
