@@ -1,5 +1,5 @@
 import { rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import postgres from 'postgres';
 import type { TestProject } from 'vitest/node';
 import { installWorkerSchema } from '../../runtime/engine/worker-schema.ts';
@@ -49,6 +49,5 @@ export default async function setup(project: TestProject) {
   project.provide('testServerUrl', serverUrl);
   return async () => {
     await stop();
-    await rm(join('.test-data'), { recursive: true, force: true }).catch(() => {});
   };
 }
