@@ -57,6 +57,8 @@ export type TriggerDefinition<With extends z.ZodType = z.ZodType> = {
   with: With;
   /** Example trigger data: what `trigger` looks like in expressions. */
   sample: unknown;
+  /** Whether trigger data passes the workflow's `trigger.with` filters (already parsed by `with`). */
+  matches?(filters: z.output<With>, data: unknown): boolean;
 };
 
 export type CredentialDefinition<Schema extends z.ZodType = z.ZodType> = {
@@ -65,6 +67,13 @@ export type CredentialDefinition<Schema extends z.ZodType = z.ZodType> = {
   schema: Schema;
   /** How to obtain it, for people and for proposals that need a missing credential. */
   howToGet: string;
+  /** The connector works without it (e.g. `http` against a public API). Default false. */
+  optional?: boolean;
+  /**
+   * Maps a bare token (what `vmesh credentials set NAME --type T` reads when stdin is not a JSON object)
+   * to the credential's shape, e.g. `(token) => ({ token })`.
+   */
+  fromToken?(token: string): unknown;
 };
 
 export type ConnectorDefinition<Credential = unknown, Client = unknown> = {
@@ -73,20 +82,32 @@ export type ConnectorDefinition<Credential = unknown, Client = unknown> = {
   title: string;
   description: string;
   credential?: CredentialDefinition;
-  createClient(options: { credential: Credential | undefined; env: ConnectorEnvironment }): Client;
+  /** Called once per action call; `signal` (when given) aborts the client's requests. */
+  createClient(options: {
+    credential: Credential | undefined;
+    env: ConnectorEnvironment;
+    signal?: AbortSignal;
+  }): Client;
   actions: ActionDefinition<z.ZodType, z.ZodType, Credential, Client>[];
   triggers: TriggerDefinition[];
   /** Absolute path of doc.md, indexed for retrieval. */
   docPath: string;
 };
 
-export function defineAction<Input extends z.ZodType, Output extends z.ZodType, Credential = unknown, Client = unknown>(
+export function defineAction<
+  Input extends z.ZodType,
+  Output extends z.ZodType,
+  Credential = unknown,
+  Client = unknown,
+>(
   action: ActionDefinition<Input, Output, Credential, Client>,
 ): ActionDefinition<Input, Output, Credential, Client> {
   return action;
 }
 
-export function defineTrigger<With extends z.ZodType>(trigger: TriggerDefinition<With>): TriggerDefinition<With> {
+export function defineTrigger<With extends z.ZodType>(
+  trigger: TriggerDefinition<With>,
+): TriggerDefinition<With> {
   return trigger;
 }
 
