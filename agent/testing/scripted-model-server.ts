@@ -446,15 +446,13 @@ export async function startScriptedModelServer(
     const rawBody = typeof request.body === 'string' ? request.body : '';
     const headers = headersOf(request.headers);
     if (options.requireApiKey && headers.authorization !== `Bearer ${options.requireApiKey}`) {
-      return reply
-        .code(401)
-        .send({
-          error: {
-            message: 'Incorrect API key provided',
-            type: 'invalid_request_error',
-            code: 'invalid_api_key',
-          },
-        });
+      return reply.code(401).send({
+        error: {
+          message: 'Incorrect API key provided',
+          type: 'invalid_request_error',
+          code: 'invalid_api_key',
+        },
+      });
     }
     const parsed = OpenAIBody.safeParse(JSON.parse(rawBody || '{}'));
     if (!parsed.success) {
