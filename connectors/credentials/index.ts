@@ -1,0 +1,10 @@
+export { openSealed, type Sealed, sealSecret } from './cipher.ts';
+export {
+  CredentialName,
+  type CredentialStore,
+  type CredentialSummary,
+  CredentialType,
+  createCredentialStore,
+  type StoredCredential,
+} from './credential-store.ts';
+export { loadSecretKey, parseSecretKey, SECRET_KEY_FILE, type SecretKey } from './secret-key.ts';
