@@ -48,7 +48,7 @@ export function createGuardedLookup(options: {
           }
         }
         if (lookupOptions.all) {
-          (callback as unknown as (error: null, addresses: LookupAddress[]) => void)(null, addresses);
+          callback(null, addresses);
           return;
         }
         const first = addresses[0]!;

@@ -1,0 +1,200 @@
+import { Agent, fetch as undiciFetch } from 'undici';
+import { ConnectorError } from './connector-error.ts';
+import { createHostAllowList, parseAllowHosts } from './outbound/allow-hosts.ts';
+import { blockedAddressReason, isIpLiteral } from './outbound/blocked-address.ts';
+import { blockedDestinationError, findConnectorError } from './outbound/blocked-destination-error.ts';
+import { capBody, responseTooLargeError } from './outbound/capped-body.ts';
+import { createGuardedLookup, type LookupAll } from './outbound/guarded-lookup.ts';
+
+export type SafeFetchOptions = {
+  /** Exact hosts that bypass the address block (from VMESH_HTTP_ALLOW_HOSTS), e.g. ['127.0.0.1', 'localhost']. */
+  allowHosts?: string[];
+  /** Responses larger than this fail with E_RESPONSE_TOO_LARGE (default 10 MiB). */
+  maxResponseBytes?: number;
+  /** Cap on the whole exchange: connect, redirects, headers and body (default 30 s). */
+  timeoutMs?: number;
+  /** Redirects followed, each re-checked (default 5). */
+  maxRedirects?: number;
+  /** DNS resolution used at connect time (default dns.lookup); tests inject one. */
+  lookup?: LookupAll;
+};
+
+export const SAFE_FETCH_DEFAULTS = { maxResponseBytes: 10 * 1024 * 1024, timeoutMs: 30_000, maxRedirects: 5 };
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
+const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
+
+/**
+ * A `fetch` for every request made on a workflow's behalf. It refuses non-http(s) schemes and any
+ * destination that is not a public address (in every spelling, and for names that resolve to one),
+ * checking the address actually connected to; it follows redirects itself, re-checking each hop,
+ * and caps response size and total time. Hosts in `allowHosts` bypass the address check.
+ */
+export function createSafeFetch(options: SafeFetchOptions = {}): typeof fetch {
+  const maxResponseBytes = options.maxResponseBytes ?? SAFE_FETCH_DEFAULTS.maxResponseBytes;
+  const timeoutMs = options.timeoutMs ?? SAFE_FETCH_DEFAULTS.timeoutMs;
+  const maxRedirects = options.maxRedirects ?? SAFE_FETCH_DEFAULTS.maxRedirects;
+  const isAllowedHost = createHostAllowList(options.allowHosts ?? []);
+  const agent = new Agent({
+    connect: {
+      lookup: createGuardedLookup({ isAllowedHost, ...(options.lookup ? { lookup: options.lookup } : {}) }),
+    },
+  });
+
+  const safeFetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+    const request = new Request(input, init);
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(timeoutError(timeoutMs, request.url)), timeoutMs);
+    timer.unref?.();
+    const signal = AbortSignal.any([request.signal, timeout.signal]);
+    const translate = (error: unknown): unknown => {
+      if (timeout.signal.aborted && !request.signal.aborted) return timeout.signal.reason;
+      if (request.signal.aborted) return request.signal.reason ?? error;
+      return findConnectorError(error) ?? networkError(error, request.url);
+    };
+
+    let url = new URL(request.url);
+    let method = request.method;
+    const headers = new Headers(request.headers);
+    let body: ArrayBuffer | undefined =
+      method === 'GET' || method === 'HEAD' || request.body === null
+        ? undefined
+        : await request.arrayBuffer();
+    let redirected = false;
+
+    try {
+      for (let hop = 0; ; hop++) {
+        checkDestination(url, isAllowedHost);
+        let response: Awaited<ReturnType<typeof undiciFetch>>;
+        try {
+          response = await undiciFetch(url, {
+            method,
+            headers: [...headers],
+            body,
+            redirect: 'manual',
+            signal,
+            dispatcher: agent,
+          });
+        } catch (error) {
+          throw translate(error);
+        }
+        const location = response.headers.get('location');
+        if (REDIRECT_STATUSES.has(response.status) && location && request.redirect !== 'manual') {
+          await response.body?.cancel().catch(() => {});
+          if (request.redirect === 'error') {
+            throw new ConnectorError({
+              code: 'E_REDIRECT',
+              message: `${url.origin} answered with a redirect and redirects were refused for this request.`,
+              retryable: false,
+              hint: 'Use the final URL directly.',
+            });
+          }
+          if (hop >= maxRedirects) {
+            throw new ConnectorError({
+              code: 'E_TOO_MANY_REDIRECTS',
+              message: `More than ${maxRedirects} redirects starting at ${request.url}.`,
+              retryable: false,
+              hint: 'Use the final URL directly, or check the server for a redirect loop.',
+            });
+          }
+          const next = new URL(location, url);
+          if (
+            response.status === 303 ||
+            ((response.status === 301 || response.status === 302) && method === 'POST')
+          ) {
+            if (method !== 'HEAD') method = 'GET';
+            body = undefined;
+            headers.delete('content-type');
+            headers.delete('content-length');
+          }
+          if (next.origin !== url.origin) for (const name of CREDENTIAL_HEADERS) headers.delete(name);
+          url = next;
+          redirected = true;
+          continue;
+        }
+        const declared = Number(response.headers.get('content-length'));
+        if (Number.isFinite(declared) && declared > maxResponseBytes) {
+          await response.body?.cancel().catch(() => {});
+          throw responseTooLargeError(maxResponseBytes, url.toString());
+        }
+        const responseHeaders = new Headers();
+        for (const [name, value] of response.headers) responseHeaders.append(name, value);
+        const cappedBody =
+          response.body === null || NULL_BODY_STATUSES.has(response.status)
+            ? null
+            : capBody(response.body as ReadableStream<Uint8Array>, {
+                limit: maxResponseBytes,
+                url: url.toString(),
+                abort: (reason) => timeout.abort(reason),
+                translate,
+                onSettled: () => clearTimeout(timer),
+              });
+        if (cappedBody === null) clearTimeout(timer);
+        const result = new Response(cappedBody, {
+          status: response.status,
+          statusText: response.statusText,
+          headers: responseHeaders,
+        });
+        Object.defineProperty(result, 'url', { value: url.toString() });
+        Object.defineProperty(result, 'redirected', { value: redirected });
+        return result;
+      }
+    } catch (error) {
+      clearTimeout(timer);
+      throw error;
+    }
+  };
+  return safeFetch as typeof fetch;
+}
+
+/** A safe fetch configured from the environment (`VMESH_HTTP_ALLOW_HOSTS`). */
+export function createSafeFetchFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: Omit<SafeFetchOptions, 'allowHosts'> = {},
+): typeof fetch {
+  return createSafeFetch({ ...overrides, allowHosts: parseAllowHosts(env.VMESH_HTTP_ALLOW_HOSTS) });
+}
+
+function checkDestination(url: URL, isAllowedHost: (hostname: string) => boolean): void {
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConnectorError({
+      code: 'E_BLOCKED_DESTINATION',
+      message: `Outbound request blocked: the scheme ${url.protocol} is not allowed (only http: and https:).`,
+      retryable: false,
+      hint: 'Use an http:// or https:// URL.',
+      details: { scheme: url.protocol },
+    });
+  }
+  if (isAllowedHost(url.hostname)) return;
+  if (isIpLiteral(url.hostname)) {
+    const reason = blockedAddressReason(url.hostname);
+    if (reason) throw blockedDestinationError({ host: url.hostname, reason });
+  }
+}
+
+function timeoutError(timeoutMs: number, url: string): ConnectorError {
+  return new ConnectorError({
+    code: 'E_TIMEOUT',
+    message: `The request to ${url} took longer than ${timeoutMs} ms and was stopped.`,
+    retryable: true,
+    hint: 'The server was slow; the step is retried. If it keeps happening, ask for less data or raise timeoutMs.',
+    details: { timeoutMs },
+  });
+}
+
+function networkError(error: unknown, url: string): ConnectorError {
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+  const code = cause && typeof cause === 'object' && 'code' in cause ? String(cause.code) : undefined;
+  const notFound = code === 'ENOTFOUND' || code === 'EAI_NONAME';
+  return new ConnectorError({
+    code: notFound ? 'E_HOST_NOT_FOUND' : 'E_NETWORK',
+    message: notFound
+      ? `The host of ${url} could not be resolved.`
+      : `The request to ${url} failed before an answer arrived${code ? ` (${code})` : ''}.`,
+    retryable: !notFound,
+    hint: notFound ? 'Check the URL’s host name for typos.' : 'Usually temporary; the step is retried.',
+    details: code ? { errno: code } : {},
+    cause: error,
+  });
+}
