@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
+import { type Database, openDatabase, parseDatabaseConfig } from '../db/index.ts';
 import { logger } from '../lib/logger.ts';
-import { openDatabase, parseDatabaseConfig, type Database } from '../db/index.ts';
 import { installWorkerSchema } from '../runtime/engine/worker-schema.ts';
 import { parseServerConfig, type ServerConfig } from './config.ts';
 import { createHttpServer } from './server.ts';

@@ -1,7 +1,7 @@
 import postgres from 'postgres';
 import { createSqlClient, type Sql } from './client.ts';
 import type { DatabaseConfig } from './config.ts';
-import { startEmbeddedPostgres, type EmbeddedServer } from './embedded.ts';
+import { type EmbeddedServer, startEmbeddedPostgres } from './embedded.ts';
 import { migrateDatabase } from './migrate.ts';
 
 export const EMBEDDED_DATABASE_NAME = 'vmesh';
@@ -62,6 +62,10 @@ export async function checkDatabase(sql: Sql): Promise<{ ok: boolean; latencyMs:
     await sql`select 1`;
     return { ok: true, latencyMs: Math.round((performance.now() - started) * 100) / 100 };
   } catch (error) {
-    return { ok: false, latencyMs: performance.now() - started, error: error instanceof Error ? error.message : String(error) };
+    return {
+      ok: false,
+      latencyMs: performance.now() - started,
+      error: error instanceof Error ? error.message : String(error),
+    };
   }
 }

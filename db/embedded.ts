@@ -64,9 +64,12 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   const access = await loadOrCreateAccess(options.dataDir);
   const port = await findFreePort();
   const flags = [
-    '-c', 'listen_addresses=127.0.0.1',
-    '-c', 'unix_socket_directories=',
-    '-c', `max_connections=${options.maxConnections ?? 200}`,
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-c',
+    'unix_socket_directories=',
+    '-c',
+    `max_connections=${options.maxConnections ?? 200}`,
   ];
   if (options.durability === 'fast') {
     flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');

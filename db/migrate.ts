@@ -4,7 +4,10 @@ import { runner } from 'node-pg-migrate';
 export const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations', import.meta.url));
 
 /** Applies the plain-SQL migrations in db/migrations (node-pg-migrate; one advisory lock, so concurrent starts are safe). */
-export async function migrateDatabase(databaseUrl: string, options: { log?: (message: string) => void } = {}) {
+export async function migrateDatabase(
+  databaseUrl: string,
+  options: { log?: (message: string) => void } = {},
+) {
   const applied = await runner({
     databaseUrl,
     dir: MIGRATIONS_DIR,
@@ -12,7 +15,12 @@ export async function migrateDatabase(databaseUrl: string, options: { log?: (mes
     migrationsTable: 'pgmigrations',
     checkOrder: true,
     log: options.log ?? (() => {}),
-    logger: { debug: () => {}, info: options.log ?? (() => {}), warn: options.log ?? (() => {}), error: console.error },
+    logger: {
+      debug: () => {},
+      info: options.log ?? (() => {}),
+      warn: options.log ?? (() => {}),
+      error: console.error,
+    },
     verbose: false,
   });
   return applied.map((migration) => migration.name);

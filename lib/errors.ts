@@ -23,7 +23,13 @@ export class AppError extends Error {
     this.details = options.details ?? {};
   }
 
-  toJSON(): { code: string; message: string; retryable: boolean; hint?: string; details: Record<string, unknown> } {
+  toJSON(): {
+    code: string;
+    message: string;
+    retryable: boolean;
+    hint?: string;
+    details: Record<string, unknown>;
+  } {
     return {
       code: this.code,
       message: this.message,

@@ -5,7 +5,9 @@ import { logger } from '../../lib/logger.ts';
 export function registerStartCommand(program: Command): void {
   program
     .command('start')
-    .description('Start VelocityMesh: HTTP server, worker and bots (embedded Postgres unless DATABASE_URL is set).')
+    .description(
+      'Start VelocityMesh: HTTP server, worker and bots (embedded Postgres unless DATABASE_URL is set).',
+    )
     .action(async () => {
       const app = await startApp();
       let stopping = false;

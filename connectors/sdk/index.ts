@@ -1,5 +1,5 @@
 export * from './connector-error.ts';
 export * from './define.ts';
-export * from './safe-fetch.ts';
 export { parseAllowHosts } from './outbound/allow-hosts.ts';
 export { findConnectorError } from './outbound/blocked-destination-error.ts';
+export * from './safe-fetch.ts';

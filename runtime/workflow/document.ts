@@ -12,8 +12,20 @@ export type NodeId = z.infer<typeof NodeId>;
 
 export const RetryPolicy = z.looseObject({
   maxAttempts: z.number().int().min(1).max(25).default(3).describe('Attempts in all, 1–25 (default 3).'),
-  initialDelayMs: z.number().int().min(0).max(3_600_000).optional().describe('First backoff delay (default 1000).'),
-  maxDelayMs: z.number().int().min(0).max(86_400_000).optional().describe('Backoff ceiling (default 300000).'),
+  initialDelayMs: z
+    .number()
+    .int()
+    .min(0)
+    .max(3_600_000)
+    .optional()
+    .describe('First backoff delay (default 1000).'),
+  maxDelayMs: z
+    .number()
+    .int()
+    .min(0)
+    .max(86_400_000)
+    .optional()
+    .describe('Backoff ceiling (default 300000).'),
 });
 export type RetryPolicy = z.infer<typeof RetryPolicy>;
 
@@ -23,7 +35,12 @@ export type OnError = z.infer<typeof OnError>;
 export const Edge = z.looseObject({
   from: NodeId.describe('Source node id.'),
   to: NodeId.describe('Target node id.'),
-  branch: z.string().min(1).max(100).optional().describe('Only follow this edge when the source takes this branch.'),
+  branch: z
+    .string()
+    .min(1)
+    .max(100)
+    .optional()
+    .describe('Only follow this edge when the source takes this branch.'),
 });
 export type Edge = z.infer<typeof Edge>;
 
@@ -31,10 +48,16 @@ export const WorkflowNode = z.looseObject({
   id: NodeId,
   uses: z
     .string()
-    .regex(QUALIFIED_NAME_PATTERN, 'uses is "<connector>.<action>" or "core.<node>", e.g. "slack.postMessage"')
+    .regex(
+      QUALIFIED_NAME_PATTERN,
+      'uses is "<connector>.<action>" or "core.<node>", e.g. "slack.postMessage"',
+    )
     .describe('The action or core node this step runs, e.g. "slack.postMessage" or "core.if".'),
   name: z.string().max(200).optional().describe('A readable label.'),
-  with: z.record(z.string(), z.unknown()).default({}).describe("The action's parameters; strings may hold {{ }} expressions."),
+  with: z
+    .record(z.string(), z.unknown())
+    .default({})
+    .describe("The action's parameters; strings may hold {{ }} expressions."),
   credential: z
     .string()
     .min(1)
@@ -42,8 +65,16 @@ export const WorkflowNode = z.looseObject({
     .optional()
     .describe('Name of a stored credential (never the secret itself).'),
   retry: RetryPolicy.optional(),
-  timeoutMs: z.number().int().min(1).max(86_400_000).optional().describe('Per-attempt timeout in milliseconds.'),
-  onError: OnError.optional().describe('fail (default) | continue | route (follow edges with branch "error").'),
+  timeoutMs: z
+    .number()
+    .int()
+    .min(1)
+    .max(86_400_000)
+    .optional()
+    .describe('Per-attempt timeout in milliseconds.'),
+  onError: OnError.optional().describe(
+    'fail (default) | continue | route (follow edges with branch "error").',
+  ),
   get do() {
     return NodeGraph.optional().describe('core.foreach body: its own nodes and edges, run once per item.');
   },
@@ -73,12 +104,16 @@ export const Trigger = z.looseObject({
   type: z
     .string()
     .refine(
-      (value) => (CORE_TRIGGER_TYPES as readonly string[]).includes(value) || QUALIFIED_NAME_PATTERN.test(value),
+      (value) =>
+        (CORE_TRIGGER_TYPES as readonly string[]).includes(value) || QUALIFIED_NAME_PATTERN.test(value),
       'trigger.type is manual, webhook, schedule, chat or a connector trigger "<connector>.<trigger>"',
     )
     .describe('manual | webhook | schedule | chat | "<connector>.<trigger>" such as "github.issueOpened".'),
   cron: z.string().optional().describe('schedule only: a cron expression, e.g. "0 9 * * 1-5".'),
-  timezone: z.string().optional().describe('schedule only: an IANA time zone, e.g. "Europe/Paris" (default UTC).'),
+  timezone: z
+    .string()
+    .optional()
+    .describe('schedule only: an IANA time zone, e.g. "Europe/Paris" (default UTC).'),
   with: z.record(z.string(), z.unknown()).optional().describe('Connector trigger parameters (filters).'),
   credential: z.string().min(1).max(200).optional(),
 });
@@ -89,7 +124,10 @@ export const WorkflowDocument = z.looseObject({
   name: z.string().min(1).max(200).describe('Short human name.'),
   description: z.string().max(4000).optional(),
   trigger: Trigger,
-  vars: z.record(z.string(), z.unknown()).optional().describe('Constants available as `vars` in expressions.'),
+  vars: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .describe('Constants available as `vars` in expressions.'),
   nodes: z.array(WorkflowNode).min(1, 'a workflow needs at least one node'),
   edges: z.array(Edge).default([]),
 });
@@ -106,8 +144,9 @@ export type WorkflowDocument = {
 
 /** The JSON Schema of the workflow document, generated from the zod schema (for LLM providers, MCP and editors). */
 export function workflowJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(WorkflowDocument, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' }) as Record<
-    string,
-    unknown
-  >;
+  return z.toJSONSchema(WorkflowDocument, {
+    target: 'draft-2020-12',
+    io: 'input',
+    unrepresentable: 'any',
+  }) as Record<string, unknown>;
 }
