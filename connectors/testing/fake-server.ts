@@ -19,6 +19,8 @@ export type InjectedFailure = {
   headers?: Record<string, string>;
   /** How many matching requests get this answer (default 1). */
   times?: number;
+  /** Do the real work first, then answer with the failure (a lost response). Fakes that support it say so. */
+  applyFirst?: boolean;
 };
 
 /**

@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import { defineAction } from '../../sdk/define.ts';
+import {
+  callSlack,
+  findStepMessage,
+  type SlackClient,
+  type SlackCredential,
+  stepMetadata,
+} from '../client.ts';
+
+export const PostMessageInput = z.strictObject({
+  channel: z
+    .string()
+    .min(1)
+    .describe('Channel ID (C…, preferred) or #name. The app must be a member of private channels.'),
+  text: z
+    .string()
+    .min(1)
+    .max(40_000)
+    .describe(
+      'Message text in Slack mrkdwn (*bold*, <https://x|links>, <@U123> mentions); the notification text when blocks are given.',
+    ),
+  blocks: z
+    .array(z.record(z.string(), z.unknown()))
+    .max(50)
+    .optional()
+    .describe('Optional Block Kit blocks for a richer layout.'),
+  unfurlLinks: z
+    .boolean()
+    .optional()
+    .describe("Whether Slack previews links in the text. Slack's default when omitted."),
+});
+export type PostMessageInput = z.infer<typeof PostMessageInput>;
+
+export const PostMessageOutput = z.object({
+  channel: z.string().describe('ID of the channel the message is in.'),
+  ts: z.string().describe('Timestamp id of the message (use it as threadTs or for reactions).'),
+  deduplicated: z
+    .boolean()
+    .describe('True when a retry found the message an earlier attempt had already posted.'),
+});
+export type PostMessageOutput = z.infer<typeof PostMessageOutput>;
+
+export const postMessage = defineAction<
+  typeof PostMessageInput,
+  typeof PostMessageOutput,
+  SlackCredential,
+  SlackClient
+>({
+  key: 'postMessage',
+  title: 'Post a Slack message',
+  description:
+    'Post a message to a Slack channel. Retries do not post twice when the channel is given by ID.',
+  effect: 'write',
+  idempotent: true,
+  input: PostMessageInput,
+  output: PostMessageOutput,
+  async run(input, ctx) {
+    if (ctx.attempt > 1 && /^[CGD][A-Z0-9]+$/.test(input.channel)) {
+      try {
+        const history = await callSlack('conversations.history', () =>
+          ctx.client.conversations.history({ channel: input.channel, limit: 50, include_all_metadata: true }),
+        );
+        const ts = findStepMessage(history.messages, ctx.idempotencyKey);
+        if (ts) return { channel: input.channel, ts, deduplicated: true };
+      } catch (error) {
+        ctx.logger.warn(
+          { err: error },
+          'slack.postMessage: could not check history for an earlier attempt; posting',
+        );
+      }
+    }
+    const posted = await callSlack('chat.postMessage', () =>
+      ctx.client.chat.postMessage({
+        channel: input.channel,
+        text: input.text,
+        ...(input.blocks ? { blocks: input.blocks as never } : {}),
+        ...(input.unfurlLinks === undefined ? {} : { unfurl_links: input.unfurlLinks }),
+        metadata: stepMetadata(ctx.idempotencyKey),
+      }),
+    );
+    return { channel: posted.channel ?? input.channel, ts: posted.ts ?? '', deduplicated: false };
+  },
+});

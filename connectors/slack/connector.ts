@@ -1,0 +1,26 @@
+import { fileURLToPath } from 'node:url';
+import { defineConnector } from '../sdk/define.ts';
+import { addReaction } from './actions/add-reaction.ts';
+import { lookupUserByEmail } from './actions/lookup-user-by-email.ts';
+import { postMessage } from './actions/post-message.ts';
+import { replyInThread } from './actions/reply-in-thread.ts';
+import { createSlackClient, type SlackClient, SlackCredential } from './client.ts';
+import { messagePosted } from './triggers/message-posted.ts';
+
+export const slackConnector = defineConnector<SlackCredential, SlackClient>({
+  id: 'slack',
+  version: '1.0.0',
+  title: 'Slack',
+  description: 'Post messages and thread replies, add reactions and find users in a Slack workspace.',
+  credential: {
+    type: 'slack',
+    schema: SlackCredential,
+    howToGet:
+      'Create a Slack app (api.slack.com/apps), add the bot scopes chat:write, reactions:write, users:read, users:read.email and channels:history, install it to the workspace and copy the Bot User OAuth Token (xoxb-…).',
+    fromToken: (token) => ({ token }),
+  },
+  createClient: createSlackClient,
+  actions: [postMessage, replyInThread, addReaction, lookupUserByEmail],
+  triggers: [messagePosted],
+  docPath: fileURLToPath(new URL('./doc.md', import.meta.url)),
+});

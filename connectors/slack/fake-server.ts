@@ -1,0 +1,217 @@
+import Fastify, { type FastifyReply } from 'fastify';
+import {
+  FailureQueue,
+  type InjectedFailure,
+  listenLocal,
+  type RecordedRequest,
+  recordRequest,
+  sendFailure,
+} from '../testing/fake-server.ts';
+
+export type FakeSlackMessage = {
+  type: 'message';
+  ts: string;
+  text: string;
+  user?: string;
+  bot_id?: string;
+  thread_ts?: string;
+  reply_broadcast?: boolean;
+  blocks?: unknown;
+  metadata?: { event_type: string; event_payload?: Record<string, unknown> };
+  reactions?: { name: string; users: string[]; count: number }[];
+};
+export type FakeSlackChannel = { id: string; name: string; isMember: boolean };
+export type FakeSlackUser = {
+  id: string;
+  name: string;
+  email: string;
+  real_name?: string;
+  tz?: string;
+  is_bot?: boolean;
+};
+
+export type SlackFake = {
+  /** The Web API base URL to give the WebClient as slackApiUrl (ends with `/api/`). */
+  apiUrl: string;
+  token: string;
+  requests: RecordedRequest[];
+  /** Messages of a channel, oldest first. */
+  messages(channelId: string): FakeSlackMessage[];
+  /**
+   * Queue a failure for a Web API method (e.g. `chat.postMessage`): `{ status: 200, body: { ok: false, error } }`
+   * for a Slack error, `{ status: 429, headers: { 'retry-after': '3' } }` for a rate limit. Supports `applyFirst`.
+   */
+  fail(method: string, failure: InjectedFailure): void;
+  close(): Promise<void>;
+};
+
+const BOT_USER = 'U0BOT00001';
+const BOT_ID = 'B0BOT00001';
+
+function parseMaybeJson(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}
+
+const truthy = (value: unknown) => value === true || value === 'true' || value === '1';
+
+/**
+ * A fastify app speaking Slack's Web API wire format: `POST /api/<method>` with a form or JSON body and the
+ * token as `Authorization: Bearer`; every answer is HTTP 200 `{ ok: true, … }` or `{ ok: false, error }`,
+ * except injected 429s (with Retry-After) and 5xx. Records every request.
+ */
+export async function startSlackFake(
+  options: { token?: string; channels?: FakeSlackChannel[]; users?: FakeSlackUser[] } = {},
+): Promise<SlackFake> {
+  const token = options.token ?? 'xoxb-fake-token-0001';
+  const channels = options.channels ?? [
+    { id: 'C0000000001', name: 'general', isMember: true },
+    { id: 'C0000000002', name: 'secret-plans', isMember: false },
+  ];
+  const users = options.users ?? [
+    {
+      id: 'U0000000001',
+      name: 'ada',
+      email: 'ada@example.com',
+      real_name: 'Ada Lovelace',
+      tz: 'Europe/London',
+    },
+  ];
+  const messages = new Map<string, FakeSlackMessage[]>(channels.map((channel) => [channel.id, []]));
+  const requests: RecordedRequest[] = [];
+  const failures = new FailureQueue();
+  let clock = 1_712_345_678;
+  let sequence = 0;
+  const nextTs = () => `${clock++}.${String(++sequence).padStart(6, '0')}`;
+
+  const findChannel = (value: unknown) => {
+    const key = String(value ?? '').replace(/^#/, '');
+    return channels.find((channel) => channel.id === key || channel.name === key);
+  };
+  const findMessage = (channelId: string, ts: unknown) =>
+    messages.get(channelId)?.find((message) => message.ts === ts);
+
+  type Args = Record<string, unknown>;
+  type Answer = Record<string, unknown>;
+  const fail = (error: string, extra: Answer = {}): Answer => ({ ok: false, error, ...extra });
+
+  const methods: Record<string, (args: Args) => Answer> = {
+    'auth.test': () => ({ ok: true, user_id: BOT_USER, bot_id: BOT_ID, team_id: 'T0000000001' }),
+    'chat.postMessage': (args) => {
+      const channel = findChannel(args.channel);
+      if (!channel) return fail('channel_not_found');
+      if (!channel.isMember) return fail('not_in_channel');
+      const blocks = parseMaybeJson(args.blocks);
+      if (!args.text && !blocks) return fail('no_text');
+      if (typeof args.text === 'string' && args.text.length > 40_000) return fail('msg_too_long');
+      const threadTs = args.thread_ts === undefined ? undefined : String(args.thread_ts);
+      if (threadTs && !findMessage(channel.id, threadTs)) return fail('thread_not_found');
+      const metadata = parseMaybeJson(args.metadata) as FakeSlackMessage['metadata'];
+      const message: FakeSlackMessage = {
+        type: 'message',
+        ts: nextTs(),
+        text: String(args.text ?? ''),
+        user: BOT_USER,
+        bot_id: BOT_ID,
+        ...(threadTs ? { thread_ts: threadTs, reply_broadcast: truthy(args.reply_broadcast) } : {}),
+        ...(blocks ? { blocks } : {}),
+        ...(metadata ? { metadata } : {}),
+      };
+      messages.get(channel.id)?.push(message);
+      return { ok: true, channel: channel.id, ts: message.ts, message };
+    },
+    'conversations.history': (args) => {
+      const channel = channels.find((candidate) => candidate.id === args.channel);
+      if (!channel) return fail('channel_not_found');
+      if (!channel.isMember) return fail('not_in_channel');
+      const limit = Number(args.limit ?? 100);
+      const withMetadata = truthy(args.include_all_metadata);
+      const top = (messages.get(channel.id) ?? []).filter(
+        (message) => !message.thread_ts || message.reply_broadcast,
+      );
+      const page = top
+        .slice()
+        .reverse()
+        .slice(0, limit)
+        .map(({ metadata, ...rest }) => (withMetadata && metadata ? { ...rest, metadata } : rest));
+      return { ok: true, messages: page, has_more: top.length > limit };
+    },
+    'conversations.replies': (args) => {
+      const channel = channels.find((candidate) => candidate.id === args.channel);
+      if (!channel) return fail('channel_not_found');
+      const parent = findMessage(channel.id, args.ts);
+      if (!parent) return fail('thread_not_found');
+      const withMetadata = truthy(args.include_all_metadata);
+      const thread = (messages.get(channel.id) ?? [])
+        .filter((message) => message.ts === parent.ts || message.thread_ts === parent.ts)
+        .map(({ metadata, ...rest }) => (withMetadata && metadata ? { ...rest, metadata } : rest));
+      return { ok: true, messages: thread, has_more: false };
+    },
+    'reactions.add': (args) => {
+      const channel = findChannel(args.channel);
+      if (!channel) return fail('channel_not_found');
+      const message = findMessage(channel.id, args.timestamp);
+      if (!message) return fail('message_not_found');
+      const name = String(args.name ?? '');
+      if (!/^[a-z0-9_+'-]+$/.test(name) || name === 'not_an_emoji') return fail('invalid_name');
+      message.reactions ??= [];
+      const existing = message.reactions.find((reaction) => reaction.name === name);
+      if (existing?.users.includes(BOT_USER)) return fail('already_reacted');
+      if (existing) {
+        existing.users.push(BOT_USER);
+        existing.count++;
+      } else message.reactions.push({ name, users: [BOT_USER], count: 1 });
+      return { ok: true };
+    },
+    'users.lookupByEmail': (args) => {
+      const user = users.find((candidate) => candidate.email === args.email);
+      if (!user) return fail('users_not_found');
+      const { email, ...rest } = user;
+      return {
+        ok: true,
+        user: {
+          ...rest,
+          is_bot: user.is_bot ?? false,
+          profile: { email, real_name: user.real_name, display_name: user.name },
+        },
+      };
+    },
+  };
+
+  const app = Fastify({ logger: false });
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string' },
+    (_request, body, done) => {
+      done(null, Object.fromEntries(new URLSearchParams(String(body))));
+    },
+  );
+  app.post('/api/:method', async (request, reply): Promise<FastifyReply | Answer> => {
+    requests.push(recordRequest(request));
+    const method = (request.params as { method: string }).method;
+    const args = (request.body ?? {}) as Args;
+    const failure = failures.take(method);
+    const handler = methods[method];
+    if (failure && !failure.applyFirst) return sendFailure(reply, failure);
+    const auth = request.headers.authorization ?? (args.token ? `Bearer ${String(args.token)}` : undefined);
+    if (!auth) return fail('not_authed');
+    if (auth !== `Bearer ${token}`) return fail('invalid_auth');
+    if (!handler) return fail('unknown_method');
+    const answer = handler(args);
+    if (failure) return sendFailure(reply, failure);
+    return answer;
+  });
+  const base = await listenLocal(app);
+  return {
+    apiUrl: `${base}/api/`,
+    token,
+    requests,
+    messages: (channelId) => messages.get(channelId) ?? [],
+    fail: (method, failure) => failures.add(method, failure),
+    close: () => app.close(),
+  };
+}
