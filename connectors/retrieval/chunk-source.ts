@@ -1,0 +1,20 @@
+import { MarkdownTextSplitter } from '@langchain/textsplitters';
+import type { DocSource } from './doc-source.ts';
+
+/** Bump when chunking changes: every source's hash changes with it, so the index re-chunks. */
+export const CHUNKER_VERSION = 'md-1000-120-v1';
+
+const splitter = new MarkdownTextSplitter({ chunkSize: 1000, chunkOverlap: 120 });
+
+/** Splits a source into chunks (markdown-aware: headings, code fences, paragraphs, then sentences). */
+export async function chunkSource(source: DocSource): Promise<string[]> {
+  const text = source.text.trim();
+  if (!text) return [];
+  const chunks = await splitter.splitText(text);
+  return chunks.map((chunk) => chunk.trim()).filter((chunk) => chunk.length > 0);
+}
+
+/** What the embedder sees for one chunk: the documented id and title give every chunk its context. */
+export function embeddingText(source: Pick<DocSource, 'docId' | 'title'>, chunk: string): string {
+  return `${source.docId} ${source.title}\n${chunk}`;
+}

@@ -1,0 +1,172 @@
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import type { DocSource } from './doc-source.ts';
+import { splitMarkdownSections } from './markdown-sections.ts';
+
+/** runtime/workflow/core-nodes.md: one `## core.xxx` section per core node (and `## <type>` per core trigger). */
+export const CORE_NODES_DOC_PATH = fileURLToPath(
+  new URL('../../runtime/workflow/core-nodes.md', import.meta.url),
+);
+
+export const CORE_TRIGGER_TYPES = ['manual', 'webhook', 'schedule', 'chat'] as const;
+
+/**
+ * The one-line contract of every core node and core trigger (docs/workflow-format.md). Indexed always, so core
+ * ids are found even before core-nodes.md says more about them.
+ */
+const CORE_CONTRACT: { id: string; kind: 'core' | 'trigger'; title: string; text: string }[] = [
+  {
+    id: 'core.if',
+    kind: 'core',
+    title: 'If (condition)',
+    text: '`with.condition`: an expression. Branches `true` and `false`: routes the run one way or the other.',
+  },
+  {
+    id: 'core.switch',
+    kind: 'core',
+    title: 'Switch (several cases)',
+    text: '`with.cases`: object of case name → condition, evaluated in order. Branches: the first matching case name, else `default`.',
+  },
+  {
+    id: 'core.foreach',
+    kind: 'core',
+    title: 'For each (loop over items)',
+    text: "`with.items` (a list), optional `concurrency` (default 1); the body is the node's own `do: { nodes, edges }`. Output: the body's results in item order; `item` and `index` in body expressions.",
+  },
+  {
+    id: 'core.merge',
+    kind: 'core',
+    title: 'Merge (wait for branches)',
+    text: 'No parameters. Waits for all incoming edges that were not skipped. Output: `{ <fromId>: output }`.',
+  },
+  {
+    id: 'core.delay',
+    kind: 'core',
+    title: 'Delay (durable wait)',
+    text: '`with.ms` or `with.until` (ISO time): a durable wait before the next node.',
+  },
+  {
+    id: 'core.approval',
+    kind: 'core',
+    title: 'Approval (ask a person)',
+    text: '`with.message`, optional `approvers`. Pauses the run and asks in the chat; branches `approved` and `rejected`.',
+  },
+  {
+    id: 'core.transform',
+    kind: 'core',
+    title: 'Transform (compute a value)',
+    text: '`with.value`: usually one JSONata expression. Output: the value.',
+  },
+  {
+    id: 'core.code',
+    kind: 'core',
+    title: 'Code (sandboxed JavaScript)',
+    text: '`with.code`: the body of an async JavaScript function of one argument `input` (the evaluated `with.input`), sandboxed with time and memory limits, no I/O. Output: what it returns (JSON).',
+  },
+  {
+    id: 'core.subworkflow',
+    kind: 'core',
+    title: 'Sub-workflow (run another workflow)',
+    text: "`with.workflow` (id or name), `with.input`. Output: the child run's output.",
+  },
+  {
+    id: 'core.respond',
+    kind: 'core',
+    title: 'Respond (webhook HTTP response)',
+    text: "`with.status`, `with.body`, optional `with.headers`: the webhook's HTTP response.",
+  },
+  {
+    id: 'manual',
+    kind: 'trigger',
+    title: 'Manual trigger',
+    text: '`"trigger": { "type": "manual" }`: the workflow runs when started by hand (`vmesh run`, the API or the chat), with the given input as `trigger`.',
+  },
+  {
+    id: 'webhook',
+    kind: 'trigger',
+    title: 'Webhook trigger',
+    text: '`"trigger": { "type": "webhook" }`: the workflow runs when its webhook URL receives an HTTP request; `trigger.body`, `trigger.headers`, `trigger.query`. Answer with `core.respond`.',
+  },
+  {
+    id: 'schedule',
+    kind: 'trigger',
+    title: 'Schedule trigger (cron)',
+    text: '`"trigger": { "type": "schedule", "cron": "0 9 * * 1-5", "timezone": "Europe/Berlin" }`: runs on a cron schedule.',
+  },
+  {
+    id: 'chat',
+    kind: 'trigger',
+    title: 'Chat trigger',
+    text: '`"trigger": { "type": "chat" }`: runs on a message in the conversation where the workflow was made; the message is `trigger`.',
+  },
+];
+
+const KNOWN_IDS = new Set(CORE_CONTRACT.map((entry) => entry.id));
+
+/** The id a core-nodes.md heading documents: `core.xxx`, or a core trigger type named in it. */
+function headingId(heading: string): string | undefined {
+  const text = heading.replace(/`/g, '');
+  const core = /\bcore\.[a-z][a-zA-Z0-9]*/.exec(text)?.[0];
+  if (core) return core;
+  const words: string[] = text.toLowerCase().match(/[a-z]+/g) ?? [];
+  return CORE_TRIGGER_TYPES.find(
+    (type) => words.includes(type) && (words.length <= 3 || words.includes('trigger')),
+  );
+}
+
+/** Sources from core-nodes.md (when it exists) plus the core contract table. */
+export function coreMarkdownSources(markdown: string): DocSource[] {
+  const texts = new Map<string, string>();
+  let currentId: string | undefined;
+  let currentLevel = 0;
+  for (const section of splitMarkdownSections(markdown)) {
+    const id = section.heading ? headingId(section.heading) : undefined;
+    if (id) {
+      currentId = id;
+      currentLevel = section.level;
+    } else if (section.level <= currentLevel) {
+      currentId = undefined;
+    }
+    if (!currentId) continue;
+    texts.set(
+      currentId,
+      `${texts.get(currentId) ?? ''}${'#'.repeat(Math.max(1, section.level))} ${section.heading}\n${section.body}`,
+    );
+  }
+  return [...texts.entries()].map(([id, text]) => {
+    const known = CORE_CONTRACT.find((entry) => entry.id === id);
+    return {
+      sourceId: `core:doc:${id}`,
+      docId: id,
+      kind: known?.kind ?? (id.startsWith('core.') ? 'core' : 'trigger'),
+      title: known ? known.title : id,
+      text: text.trim(),
+    };
+  });
+}
+
+export function coreContractSources(): DocSource[] {
+  return CORE_CONTRACT.map((entry) => ({
+    sourceId: `core:contract:${entry.id}`,
+    docId: entry.id,
+    kind: entry.kind,
+    title: entry.title,
+    text:
+      entry.kind === 'core'
+        ? `# ${entry.id}: ${entry.title}\nCore node, used as \`"uses": "${entry.id}"\`. ${entry.text}`
+        : `# ${entry.id}: ${entry.title}\nCore trigger type \`${entry.id}\`. ${entry.text}`,
+  }));
+}
+
+/** Every core-node and core-trigger source: the contract table plus core-nodes.md when present. */
+export async function coreDocSources(path: string = CORE_NODES_DOC_PATH): Promise<DocSource[]> {
+  let markdown = '';
+  try {
+    markdown = await readFile(path, 'utf8');
+  } catch {
+    markdown = '';
+  }
+  return [...coreContractSources(), ...(markdown ? coreMarkdownSources(markdown) : [])];
+}
+
+export const isCoreDocId = (id: string): boolean => KNOWN_IDS.has(id) || id.startsWith('core.');

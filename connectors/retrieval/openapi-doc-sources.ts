@@ -1,0 +1,60 @@
+import type { DocSource } from './doc-source.ts';
+
+/** One imported OpenAPI operation, as the importer knows it (the importer feeds these; see `openApiDocSources`). */
+export type OpenApiOperationDoc = {
+  /** The action key, e.g. the operationId `getPetById`. */
+  key: string;
+  method: string;
+  path: string;
+  summary?: string;
+  description?: string;
+  /** Parameter lines, e.g. from describeParameters(zodInput), or `name (in): description`. */
+  parameters?: string[];
+  tags?: string[];
+};
+
+/** The prefix of every source of one imported connector: pass it to DocIndex.remove before re-importing. */
+export const openApiSourcePrefix = (connectorId: string): string => `openapi:${connectorId}:`;
+
+/** Doc sources for an imported OpenAPI connector: one per operation (kind action) and one overview. */
+export function openApiDocSources(input: {
+  connectorId: string;
+  title: string;
+  description?: string;
+  operations: OpenApiOperationDoc[];
+}): DocSource[] {
+  const prefix = openApiSourcePrefix(input.connectorId);
+  const sources: DocSource[] = input.operations.map((operation) => ({
+    sourceId: `${prefix}${operation.key}`,
+    docId: `${input.connectorId}.${operation.key}`,
+    kind: 'action',
+    title: `${input.title}: ${operation.summary ?? operation.key}`,
+    text: [
+      `# ${input.connectorId}.${operation.key}: ${operation.summary ?? operation.key}`,
+      `${input.title} API operation \`${operation.method.toUpperCase()} ${operation.path}\` (imported from OpenAPI).`,
+      operation.description ?? '',
+      operation.tags?.length ? `Tags: ${operation.tags.join(', ')}.` : '',
+      operation.parameters?.length ? `Parameters (\`with\`):\n${operation.parameters.join('\n')}` : '',
+    ]
+      .filter(Boolean)
+      .join('\n\n'),
+  }));
+  sources.push({
+    sourceId: `${prefix}overview`,
+    docId: input.connectorId,
+    kind: 'connector',
+    title: `${input.title} connector (OpenAPI)`,
+    text: [
+      `# ${input.title} (\`${input.connectorId}\`)`,
+      input.description ?? '',
+      input.operations
+        .map(
+          (operation) => `- \`${input.connectorId}.${operation.key}\`: ${operation.summary ?? operation.key}`,
+        )
+        .join('\n'),
+    ]
+      .filter(Boolean)
+      .join('\n\n'),
+  });
+  return sources;
+}
