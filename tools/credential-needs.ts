@@ -1,0 +1,45 @@
+import type { WorkflowDocument, WorkflowNode } from '../runtime/workflow/document.ts';
+import type { CatalogPort } from './tool-context.ts';
+
+export type MissingCredential = {
+  /** The name the document binds (or should bind), e.g. "slack". */
+  name: string;
+  /** The credential type to store, e.g. "slack". */
+  type: string;
+  /** Which nodes need it. */
+  nodes: string[];
+  /** Exactly how to add it. */
+  command: string;
+};
+
+export function allNodes(nodes: readonly WorkflowNode[]): WorkflowNode[] {
+  return nodes.flatMap((node) => [node, ...(node.do ? allNodes(node.do.nodes) : [])]);
+}
+
+/**
+ * The credentials a document needs that are not stored (by name and type). Never a placeholder: each entry
+ * says which name, which type and the command that adds it.
+ */
+export function findMissingCredentials(
+  document: WorkflowDocument,
+  catalog: CatalogPort,
+  stored: readonly { name: string; type: string }[],
+): MissingCredential[] {
+  const missing = new Map<string, MissingCredential>();
+  for (const node of allNodes(document.nodes)) {
+    const type = catalog.lookupAction(node.uses)?.credentialType;
+    if (!type) continue;
+    const name = node.credential ?? type;
+    const have = stored.find((credential) => credential.name === name);
+    if (have && have.type === type) continue;
+    const entry = missing.get(name) ?? {
+      name,
+      type,
+      nodes: [],
+      command: `vmesh credentials set ${name} --type ${type}`,
+    };
+    entry.nodes.push(node.id);
+    missing.set(name, entry);
+  }
+  return [...missing.values()];
+}

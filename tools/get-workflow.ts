@@ -1,0 +1,38 @@
+import { z } from 'zod';
+import { AppError } from '../lib/errors.ts';
+import { err, ok } from '../lib/result.ts';
+import { defineTool } from './define-tool.ts';
+
+export const getWorkflowTool = defineTool({
+  name: 'get_workflow',
+  effect: 'read',
+  description:
+    'Get a stored workflow by id: its current version number and document (the base for propose_change patches).',
+  input: z.object({ workflowId: z.string().min(1).max(100) }),
+  output: z.object({
+    id: z.string(),
+    name: z.string(),
+    active: z.boolean(),
+    currentVersion: z.number(),
+    document: z.unknown(),
+  }),
+  async run(input, ctx) {
+    const workflow = await ctx.workflows.get(input.workflowId);
+    if (!workflow) {
+      return err(
+        new AppError({
+          code: 'E_NOT_FOUND',
+          message: `No workflow with id "${input.workflowId}".`,
+          hint: 'Call list_workflows.',
+        }),
+      );
+    }
+    return ok({
+      id: workflow.id,
+      name: workflow.name,
+      active: workflow.active,
+      currentVersion: workflow.currentVersion,
+      document: workflow.document,
+    });
+  },
+});

@@ -1,0 +1,33 @@
+import { z } from 'zod';
+import { ok } from '../lib/result.ts';
+import { defineTool } from './define-tool.ts';
+
+export const listWorkflowsTool = defineTool({
+  name: 'list_workflows',
+  effect: 'read',
+  description: 'List the stored workflows: id, name, whether active, current version and trigger type.',
+  input: z.object({}),
+  output: z.object({
+    workflows: z.array(
+      z.object({
+        id: z.string(),
+        name: z.string(),
+        active: z.boolean(),
+        currentVersion: z.number(),
+        triggerType: z.string(),
+      }),
+    ),
+  }),
+  async run(_input, ctx) {
+    const rows = await ctx.workflows.list();
+    return ok({
+      workflows: rows.map((row) => ({
+        id: row.id,
+        name: row.name,
+        active: row.active,
+        currentVersion: row.currentVersion,
+        triggerType: row.triggerType,
+      })),
+    });
+  },
+});

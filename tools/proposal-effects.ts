@@ -1,0 +1,78 @@
+import type { WorkflowDocument } from '../runtime/workflow/document.ts';
+import { allNodes } from './credential-needs.ts';
+import type { CatalogPort } from './tool-context.ts';
+
+export type WriteStep = { id: string; uses: string; target: string | null; credential: string | null };
+
+export type ProposalEffects = {
+  /** Every step that writes to the outside world, with where it writes. */
+  writeSteps: WriteStep[];
+  /** Write steps (or destinations) that the current version does not have: a person must look at these. */
+  newWriteSteps: WriteStep[];
+  /** Credentials the proposal uses that the current version does not. */
+  newCredentials: string[];
+};
+
+const TARGET_KEYS = [
+  'url',
+  'channel',
+  'channelId',
+  'to',
+  'repo',
+  'owner',
+  'webhookUrl',
+  'host',
+  'path',
+  'email',
+];
+
+function targetOf(withValue: Record<string, unknown>): string | null {
+  const parts: string[] = [];
+  for (const key of TARGET_KEYS) {
+    const value = withValue[key];
+    if (typeof value === 'string' || typeof value === 'number')
+      parts.push(`${key}=${String(value).slice(0, 200)}`);
+  }
+  return parts.length ? parts.join(', ') : null;
+}
+
+function writeSteps(document: WorkflowDocument | null | undefined, catalog: CatalogPort): WriteStep[] {
+  if (!document) return [];
+  return allNodes(document.nodes)
+    .filter((node) => {
+      const entry = catalog.lookupAction(node.uses);
+      // Unknown actions count as writes: a person must look at them.
+      return !entry || entry.effect === 'write';
+    })
+    .map((node) => ({
+      id: node.id,
+      uses: node.uses,
+      target: targetOf(node.with ?? {}),
+      credential: node.credential ?? null,
+    }));
+}
+
+/** What a proposal would do to the outside world, and what is new compared to the current version. */
+export function describeEffects(
+  proposed: WorkflowDocument | null,
+  current: WorkflowDocument | null,
+  catalog: CatalogPort,
+): ProposalEffects {
+  const next = writeSteps(proposed, catalog);
+  const before = writeSteps(current, catalog);
+  const key = (step: WriteStep) => `${step.uses}|${step.target ?? ''}|${step.credential ?? ''}`;
+  const known = new Set(before.map(key));
+  const credentialsBefore = new Set(
+    current ? allNodes(current.nodes).flatMap((node) => (node.credential ? [node.credential] : [])) : [],
+  );
+  const credentialsAfter = proposed
+    ? [...new Set(allNodes(proposed.nodes).flatMap((node) => (node.credential ? [node.credential] : [])))]
+    : [];
+  return {
+    writeSteps: next,
+    newWriteSteps: current ? next.filter((step) => !known.has(key(step))) : next,
+    newCredentials: current
+      ? credentialsAfter.filter((name) => !credentialsBefore.has(name))
+      : credentialsAfter,
+  };
+}

@@ -1,0 +1,109 @@
+import fastJsonPatch from 'fast-json-patch';
+import { z } from 'zod';
+import { AppError, describeError } from '../lib/errors.ts';
+import { err, ok } from '../lib/result.ts';
+import { checkDocument } from './check-document.ts';
+import { defineTool } from './define-tool.ts';
+import { dryRunWorkflow } from './dry-run.ts';
+import { describeEffects } from './proposal-effects.ts';
+import { ProposalOutput } from './propose-workflow.ts';
+
+const { applyPatch, compare, validate: validatePatch } = fastJsonPatch;
+
+export const PatchOperation = z.discriminatedUnion('op', [
+  z.object({ op: z.literal('add'), path: z.string(), value: z.unknown() }),
+  z.object({ op: z.literal('replace'), path: z.string(), value: z.unknown() }),
+  z.object({ op: z.literal('test'), path: z.string(), value: z.unknown() }),
+  z.object({ op: z.literal('remove'), path: z.string() }),
+  z.object({ op: z.literal('move'), from: z.string(), path: z.string() }),
+  z.object({ op: z.literal('copy'), from: z.string(), path: z.string() }),
+]);
+export type PatchOperation = z.infer<typeof PatchOperation>;
+
+export const proposeChangeTool = defineTool({
+  name: 'propose_change',
+  effect: 'write',
+  description:
+    'Propose a change to an existing workflow as an RFC 6902 JSON Patch against its current version (get_workflow first; paths are JSON Pointers such as /nodes/1/with/channel). Small edits stay small: never resend the whole document. The patched document is validated and dry-run, then shown to the person with a diff; nothing changes until they approve.',
+  input: z.object({
+    workflowId: z.string().min(1).max(100),
+    patch: z.array(PatchOperation).min(1).max(200).describe('RFC 6902 operations, applied in order.'),
+    summary: z.string().min(1).max(2_000).describe('What changes and why, in plain words.'),
+  }),
+  output: ProposalOutput.extend({ diff: z.array(z.unknown()) }),
+  async run(input, ctx) {
+    const current = await ctx.workflows.get(input.workflowId);
+    if (!current) {
+      return err(
+        new AppError({
+          code: 'E_NOT_FOUND',
+          message: `No workflow with id "${input.workflowId}".`,
+          hint: 'Call list_workflows and use one of its ids.',
+        }),
+      );
+    }
+    const base = structuredClone(current.document) as unknown as Record<string, unknown>;
+    const patchError = validatePatch(input.patch, base);
+    if (patchError) {
+      return err(
+        new AppError({
+          code: 'E_PATCH',
+          message: `The patch does not apply to version ${current.currentVersion}: ${patchError.message} (operation ${patchError.index ?? '?'}).`,
+          hint: 'Call get_workflow, check the JSON Pointer paths against the current document, and send a corrected patch.',
+        }),
+      );
+    }
+    let patched: unknown;
+    try {
+      patched = applyPatch(base, input.patch, false, false).newDocument;
+    } catch (error) {
+      return err(
+        new AppError({
+          code: 'E_PATCH',
+          message: `The patch failed: ${describeError(error)}`,
+          hint: 'Check the paths against the current document (get_workflow).',
+        }),
+      );
+    }
+    const check = await checkDocument(patched, ctx);
+    if (!check.valid || !check.document) {
+      return err(
+        new AppError({
+          code: 'E_INVALID_DOCUMENT',
+          message: 'The patched document is not valid.',
+          hint: 'Fix the patch so every error in details.errors goes away, then propose again.',
+          details: { errors: check.errors },
+        }),
+      );
+    }
+    const diff = compare(current.document as object, check.document as object);
+    const dryRun = await dryRunWorkflow(check.document, {}, ctx);
+    const created = await ctx.proposals.create({
+      kind: 'change',
+      summary: input.summary,
+      document: check.document,
+      workflowId: current.id,
+      runId: null,
+      baseVersion: current.currentVersion,
+      details: {
+        patch: input.patch,
+        diff,
+        missingCredentials: check.missingCredentials,
+        warnings: check.warnings,
+        effects: describeEffects(check.document, current.document, ctx.catalog),
+        dryRun: {
+          ok: dryRun.ok,
+          steps: dryRun.steps.map((s) => ({ id: s.id, status: s.status, error: s.error })),
+        },
+      },
+    });
+    return ok({
+      proposalId: created.id,
+      status: 'pending' as const,
+      missingCredentials: check.missingCredentials,
+      warnings: check.warnings,
+      diff,
+      note: 'Shown to the person for approval with the diff. Nothing changes until they approve.',
+    });
+  },
+});

@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import { AppError } from '../lib/errors.ts';
+import { err, ok } from '../lib/result.ts';
+import { checkDocument, IssueOutput } from './check-document.ts';
+import { defineTool } from './define-tool.ts';
+import { DocumentArgument } from './document-argument.ts';
+import { dryRunWorkflow } from './dry-run.ts';
+
+export const DryRunStepOutput = z.object({
+  id: z.string(),
+  uses: z.string(),
+  status: z.enum(['ran', 'simulated', 'would-wait', 'skipped', 'failed']),
+  input: z.unknown().optional(),
+  output: z.unknown().optional(),
+  branch: z.string().optional(),
+  error: z.string().optional(),
+  warnings: z.array(z.string()).optional(),
+});
+
+export const testWorkflowTool = defineTool({
+  name: 'test_workflow',
+  effect: 'read',
+  description:
+    'Dry-run a valid document on sample trigger data: pure core nodes (if, switch, transform, merge, foreach, respond) run for real, every expression is evaluated, actions that reach the outside world are NOT called and return outputs simulated from their output schemas. Reports what each step would do. Pass triggerData shaped like the real trigger (e.g. a webhook body under "body").',
+  input: z.object({
+    document: DocumentArgument,
+    triggerData: z
+      .unknown()
+      .optional()
+      .describe('What `trigger` holds in expressions; default: the trigger sample or {}.'),
+  }),
+  output: z.object({ ok: z.boolean(), steps: z.array(DryRunStepOutput), output: z.unknown() }),
+  async run(input, ctx) {
+    const check = await checkDocument(input.document, ctx);
+    if (!check.valid || !check.document) {
+      return err(
+        new AppError({
+          code: 'E_INVALID_DOCUMENT',
+          message: 'The document is not valid, so it cannot be dry-run.',
+          hint: 'Fix the errors (see details.errors) with draft_workflow first.',
+          details: { errors: z.array(IssueOutput).parse(check.errors) },
+        }),
+      );
+    }
+    const triggerSample = ctx.catalog.triggers().find((t) => t.type === check.document?.trigger.type)?.sample;
+    const report = await dryRunWorkflow(check.document, input.triggerData ?? triggerSample ?? {}, ctx);
+    return ok(report);
+  },
+});

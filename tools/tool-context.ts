@@ -1,0 +1,148 @@
+import type { z } from 'zod';
+import type { WorkflowDocument } from '../runtime/workflow/document.ts';
+
+/**
+ * The ports a tool may use. The conversation service wires them to the real runtime, connectors and
+ * stores; each is small so a front-end (MCP, evals) can wire the same tools.
+ */
+
+export type CatalogEntry = {
+  uses: string;
+  kind: string;
+  title: string;
+  description: string;
+  effect: 'pure' | 'read' | 'write';
+  input: z.ZodType;
+  output?: z.ZodType | undefined;
+  credentialType?: string | undefined;
+};
+
+export type CatalogTriggerEntry = {
+  type: string;
+  title: string;
+  description: string;
+  sample?: unknown;
+};
+
+export type CatalogPort = {
+  lookupAction(uses: string): CatalogEntry | undefined;
+  actions(): CatalogEntry[];
+  triggers(): CatalogTriggerEntry[];
+};
+
+export type ValidationIssue = { code: string; path: string; message: string; hint?: string | undefined };
+
+export type ValidationReport = {
+  valid: boolean;
+  errors: ValidationIssue[];
+  warnings: ValidationIssue[];
+  /** The parsed document (defaults applied) when valid. */
+  document?: WorkflowDocument | undefined;
+};
+
+export type ValidatePort = (
+  document: unknown,
+  options: { knownCredentials: { name: string; type: string }[] },
+) => ValidationReport;
+
+export type DocHit = { id: string; kind: string; score: number; snippet: string; title?: string | undefined };
+
+export type DocsPort = {
+  search(query: string, options: { k: number }): Promise<DocHit[]>;
+};
+
+export type WorkflowSummary = {
+  id: string;
+  name: string;
+  active: boolean;
+  currentVersion: number;
+  triggerType: string;
+  conversationRef: string | null;
+};
+
+export type WorkflowDetail = WorkflowSummary & { document: WorkflowDocument; contentHash: string };
+
+export type WorkflowsPort = {
+  list(): Promise<WorkflowSummary[]>;
+  get(id: string): Promise<WorkflowDetail | undefined>;
+  /** Stores a new workflow (version 1) and activates it. Called only on approval. */
+  create(
+    document: WorkflowDocument,
+    meta: { conversationRef: string | null; ownerRef: string },
+  ): Promise<{ id: string; version: number }>;
+  /** Stores a new immutable version and makes it current. Called only on approval. */
+  addVersion(id: string, document: WorkflowDocument): Promise<{ version: number }>;
+};
+
+export type StepView = {
+  nodeId: string;
+  path: string;
+  status: string;
+  attempt: number;
+  input: unknown;
+  output: unknown;
+  error: unknown;
+};
+
+export type RunView = {
+  id: string;
+  workflowId: string;
+  version: number;
+  status: string;
+  trigger: unknown;
+  error: unknown;
+  createdAt: string;
+  steps: StepView[];
+};
+
+export type RunsPort = {
+  get(runId: string): Promise<RunView | undefined>;
+  recent(workflowId: string, limit: number): Promise<Omit<RunView, 'steps' | 'trigger'>[]>;
+  /** Resumes a failed run from its failed step, or reruns it from its trigger data, on the workflow's current version. */
+  resume(runId: string, mode: 'from-failed-step' | 'rerun'): Promise<{ runId: string; status: string }>;
+};
+
+export type CredentialsPort = {
+  /** Names and types only: secrets never reach the agent. */
+  list(): Promise<{ name: string; type: string }[]>;
+};
+
+/** Evaluates every `{{ }}` in a value against a scope (the runtime's evaluateTemplate). */
+export type EvaluatePort = (value: unknown, scope: Record<string, unknown>) => Promise<unknown>;
+
+export type ProposalKind = 'new' | 'change' | 'fix';
+
+export type NewProposal = {
+  kind: ProposalKind;
+  summary: string;
+  document: WorkflowDocument | null;
+  workflowId: string | null;
+  runId: string | null;
+  baseVersion: number | null;
+  details: Record<string, unknown>;
+};
+
+export type CreatedProposal = {
+  id: string;
+  kind: ProposalKind;
+  status: 'pending';
+  documentHash: string | null;
+};
+
+export type ProposalsPort = {
+  create(proposal: NewProposal): Promise<CreatedProposal>;
+};
+
+export type ToolContext = {
+  catalog: CatalogPort;
+  validate: ValidatePort;
+  evaluate: EvaluatePort;
+  docs: DocsPort | undefined;
+  workflows: WorkflowsPort;
+  runs: RunsPort | undefined;
+  credentials: CredentialsPort;
+  proposals: ProposalsPort;
+  /** Who is talking and where; proposals are approvable by these actors. */
+  conversation: { id: string | null; actor: string };
+  signal?: AbortSignal | undefined;
+};
