@@ -142,7 +142,9 @@ export function createDocIndex(options: {
     for (const source of sources) {
       const hash = sourceHash(source);
       const chunks = await chunkSource(source);
-      chunks.forEach((content, index) => rows.push({ source, hash, index, content }));
+      chunks.forEach((content, index) => {
+        rows.push({ source, hash, index, content });
+      });
     }
     const vectors = rows.length
       ? await embedder.embedDocuments(rows.map((row) => embeddingText(row.source, row.content)))
