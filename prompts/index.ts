@@ -1,0 +1,1 @@
+export { type AssembledPrompt, loadSystemPrompt, PROMPT_FILES } from './load-prompts.ts';
