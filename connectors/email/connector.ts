@@ -1,0 +1,22 @@
+import { fileURLToPath } from 'node:url';
+import { defineConnector } from '../sdk/define.ts';
+import { send } from './actions/send.ts';
+import { createEmailClient, type EmailClient, SmtpCredential } from './client.ts';
+
+export const emailConnector = defineConnector<SmtpCredential, EmailClient>({
+  id: 'email',
+  version: '1.0.0',
+  title: 'Email (SMTP)',
+  description: 'Send email through any SMTP server (Gmail, Microsoft 365, SES, Mailgun, Postfix…).',
+  credential: {
+    type: 'smtp',
+    schema: SmtpCredential,
+    howToGet:
+      'Give the SMTP settings of your mail provider as JSON: {"host":"smtp.example.com","port":587,"secure":false,' +
+      '"user":"bot@example.com","pass":"app-password","from":"Bot <bot@example.com>"}. Gmail and Microsoft 365 need an app password.',
+  },
+  createClient: createEmailClient,
+  actions: [send],
+  triggers: [],
+  docPath: fileURLToPath(new URL('./doc.md', import.meta.url)),
+});
