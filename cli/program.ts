@@ -1,5 +1,7 @@
 import { Command } from 'commander';
 import { VERSION } from '../app/version.ts';
+import { registerConnectorsCommand } from './commands/connectors.ts';
+import { registerDocsCommand } from './commands/docs.ts';
 import { registerMigrateCommand } from './commands/migrate.ts';
 import { registerSchemaCommand } from './commands/schema.ts';
 import { registerStartCommand } from './commands/start.ts';
@@ -15,5 +17,7 @@ export function createProgram(): Command {
   registerStartCommand(program);
   registerMigrateCommand(program);
   registerSchemaCommand(program);
+  registerDocsCommand(program);
+  registerConnectorsCommand(program);
   return program;
 }

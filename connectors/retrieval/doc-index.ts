@@ -37,9 +37,10 @@ export type DocIndex = {
   mode(): Promise<VectorMode>;
   /**
    * Brings the index in line with `sources`: embeds sources that are new or whose content hash or embedding
-   * model changed, deletes sources no longer given (only those whose sourceId starts with `scope`, when set).
+   * model changed, deletes sources no longer given (only those whose sourceId starts with `scope` or one of
+   * the `scope` prefixes, when set; default: all).
    */
-  sync(sources: DocSource[], options?: { scope?: string }): Promise<SyncCounts>;
+  sync(sources: DocSource[], options?: { scope?: string | string[] }): Promise<SyncCounts>;
   /** Adds or replaces these sources without removing any others (e.g. one imported OpenAPI spec). */
   upsert(sources: DocSource[]): Promise<SyncCounts>;
   /** Removes every source whose sourceId starts with `prefix`; returns how many sources went. */
@@ -191,7 +192,7 @@ export function createDocIndex(options: {
     return new Map(rows.map((row) => [row.sid, { hash: row.hash, model: row.model }]));
   }
 
-  async function apply(sources: DocSource[], scope: string | null): Promise<SyncCounts> {
+  async function apply(sources: DocSource[], scope: string[] | null): Promise<SyncCounts> {
     const seen = new Set<string>();
     for (const source of sources) {
       if (seen.has(source.sourceId))
@@ -219,7 +220,7 @@ export function createDocIndex(options: {
     }
     if (scope !== null) {
       for (const sourceId of existing.keys()) {
-        if (!seen.has(sourceId) && sourceId.startsWith(scope)) {
+        if (!seen.has(sourceId) && scope.some((prefix) => sourceId.startsWith(prefix))) {
           counts.removed++;
           replace.add(sourceId);
         }
@@ -370,7 +371,10 @@ export function createDocIndex(options: {
   return {
     embedder,
     mode,
-    sync: (sources, syncOptions) => apply(sources, syncOptions?.scope ?? ''),
+    sync: (sources, syncOptions) => {
+      const scope = syncOptions?.scope ?? '';
+      return apply(sources, Array.isArray(scope) ? scope : [scope]);
+    },
     upsert: (sources) => apply(sources, null),
     async remove(prefix) {
       const rows = await db.query<{ n: number }>(

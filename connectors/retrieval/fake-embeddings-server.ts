@@ -32,11 +32,9 @@ export async function startFakeEmbeddingsServer(
   app.post('/v1/embeddings', async (request, reply) => {
     const parsed = EmbeddingsRequest.safeParse(request.body);
     if (!parsed.success) {
-      return reply
-        .code(400)
-        .send({
-          error: { message: parsed.error.message, type: 'invalid_request_error', param: null, code: null },
-        });
+      return reply.code(400).send({
+        error: { message: parsed.error.message, type: 'invalid_request_error', param: null, code: null },
+      });
     }
     const inputs = typeof parsed.data.input === 'string' ? [parsed.data.input] : parsed.data.input;
     requests.push({ model: parsed.data.model, inputs, authorization: request.headers.authorization });

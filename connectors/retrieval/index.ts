@@ -72,9 +72,26 @@ export function syncDocIndex(
   db: Sql | QueryRunner,
   sources: DocSource[],
   embedder: Embedder = createEmbedder(),
-  options: { scope?: string; log?: (message: string) => void } = {},
+  options: { scope?: string | string[]; log?: (message: string) => void } = {},
 ): Promise<SyncCounts> {
   return docIndexFor(db, embedder, options.log).sync(sources, { scope: options.scope });
+}
+
+/** Prefixes of the sources collectDocSources builds; other sources (e.g. `openapi:`) are left alone by syncBuiltinDocs. */
+export const BUILTIN_SOURCE_PREFIXES = ['core:', 'connector:'];
+
+/**
+ * Syncs the built-in docs (core nodes and triggers, the given connectors) at start: re-embeds only what changed,
+ * removes built-in sources that are gone, and leaves other sources (imported OpenAPI connectors) alone.
+ */
+export async function syncBuiltinDocs(
+  db: Sql | QueryRunner,
+  connectors: readonly ConnectorDefinition[],
+  embedder: Embedder = createEmbedder(),
+  options: { log?: (message: string) => void } = {},
+): Promise<SyncCounts> {
+  const sources = await collectDocSources({ connectors });
+  return syncDocIndex(db, sources, embedder, { scope: BUILTIN_SOURCE_PREFIXES, log: options.log });
 }
 
 /**

@@ -1,0 +1,40 @@
+import { type Command, InvalidArgumentError } from 'commander';
+import { builtinConnectors } from '../../connectors/index.ts';
+import { createEmbedder, searchDocs, syncBuiltinDocs } from '../../connectors/retrieval/index.ts';
+import { openDatabase, parseDatabaseConfig } from '../../db/index.ts';
+
+function parseK(value: string): number {
+  const k = Number(value);
+  if (!Number.isInteger(k) || k < 1 || k > 50)
+    throw new InvalidArgumentError('--k must be an integer from 1 to 50.');
+  return k;
+}
+
+export function registerDocsCommand(program: Command): void {
+  const docs = program.command('docs').description('Connector and core-node documentation.');
+  docs
+    .command('search')
+    .description('Search the documentation of connectors, triggers and core nodes (syncs the index first).')
+    .argument('<query>', 'what you want to do, in your own words')
+    .option('--k <n>', 'how many documented ids to return', parseK, 5)
+    .option('--json', 'print [{ id, kind, score, snippet }] as JSON')
+    .action(async (query: string, options: { k: number; json?: boolean }) => {
+      const log = (message: string) => process.stderr.write(`${message}\n`);
+      const database = await openDatabase(parseDatabaseConfig(), { log: () => {} });
+      try {
+        const embedder = createEmbedder();
+        await syncBuiltinDocs(database.sql, builtinConnectors, embedder, { log });
+        const hits = await searchDocs(database.sql, query, { k: options.k, embedder, log });
+        if (options.json) {
+          process.stdout.write(`${JSON.stringify(hits, null, 2)}\n`);
+          return;
+        }
+        if (!hits.length) process.stdout.write('No documentation matched.\n');
+        hits.forEach((hit, i) => {
+          process.stdout.write(`${i + 1}. ${hit.id} (${hit.kind}, score ${hit.score})\n   ${hit.snippet}\n`);
+        });
+      } finally {
+        await database.close();
+      }
+    });
+}
