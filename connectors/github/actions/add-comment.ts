@@ -1,0 +1,74 @@
+import { z } from 'zod';
+import { defineAction } from '../../sdk/define.ts';
+import {
+  callGithub,
+  type GithubClient,
+  type GithubCredential,
+  idempotencyMarker,
+  RepoRef,
+  withMarker,
+} from '../client.ts';
+
+export const AddCommentInput = z.strictObject({
+  ...RepoRef,
+  issueNumber: z.number().int().min(1).describe('Number of the issue or pull request to comment on.'),
+  body: z.string().min(1).max(60_000).describe('Comment text in GitHub Markdown.'),
+});
+
+export const AddCommentOutput = z.object({
+  id: z.number().int().describe('Comment id.'),
+  url: z.string().describe('Web URL of the comment.'),
+  deduplicated: z.boolean().describe('True when a retry found the comment an earlier attempt had posted.'),
+});
+
+const Comment = z.object({ id: z.number(), html_url: z.string(), body: z.string().nullable().optional() });
+
+export const addComment = defineAction<
+  typeof AddCommentInput,
+  typeof AddCommentOutput,
+  GithubCredential,
+  GithubClient
+>({
+  key: 'addComment',
+  title: 'Comment on a GitHub issue or pull request',
+  description: 'Add a comment to a GitHub issue or pull request. Retries do not comment twice.',
+  effect: 'write',
+  idempotent: true,
+  input: AddCommentInput,
+  output: AddCommentOutput,
+  async run(input, ctx) {
+    const marker = idempotencyMarker(ctx.idempotencyKey);
+    if (ctx.attempt > 1) {
+      try {
+        const existing = await callGithub('issues.listComments', () =>
+          ctx.client.issues.listComments({
+            owner: input.owner,
+            repo: input.repo,
+            issue_number: input.issueNumber,
+            per_page: 100,
+          }),
+        );
+        const earlier = z
+          .array(Comment)
+          .parse(existing.data)
+          .find((comment) => comment.body?.includes(marker));
+        if (earlier) return { id: earlier.id, url: earlier.html_url, deduplicated: true };
+      } catch (error) {
+        ctx.logger.warn(
+          { err: error },
+          'github.addComment: could not check for an earlier attempt; commenting',
+        );
+      }
+    }
+    const created = await callGithub('issues.createComment', () =>
+      ctx.client.issues.createComment({
+        owner: input.owner,
+        repo: input.repo,
+        issue_number: input.issueNumber,
+        body: withMarker(input.body, ctx.idempotencyKey),
+      }),
+    );
+    const comment = Comment.parse(created.data);
+    return { id: comment.id, url: comment.html_url, deduplicated: false };
+  },
+});

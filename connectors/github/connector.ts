@@ -1,0 +1,28 @@
+import { fileURLToPath } from 'node:url';
+import { defineConnector } from '../sdk/define.ts';
+import { addComment } from './actions/add-comment.ts';
+import { addLabels } from './actions/add-labels.ts';
+import { createIssue } from './actions/create-issue.ts';
+import { listIssues } from './actions/list-issues.ts';
+import { createGithubClient, type GithubClient, GithubCredential } from './client.ts';
+import { issueOpened } from './triggers/issue-opened.ts';
+import { pullRequestOpened } from './triggers/pull-request-opened.ts';
+
+export const githubConnector = defineConnector<GithubCredential, GithubClient>({
+  id: 'github',
+  version: '1.0.0',
+  title: 'GitHub',
+  description:
+    'Create, comment on, label and list GitHub issues; start workflows when issues or pull requests are opened.',
+  credential: {
+    type: 'github',
+    schema: GithubCredential,
+    howToGet:
+      'Create a fine-grained personal access token (github.com/settings/personal-access-tokens) for the repositories with "Issues: read and write" (and "Pull requests: read" for PR triggers), then store it.',
+    fromToken: (token) => ({ token }),
+  },
+  createClient: createGithubClient,
+  actions: [createIssue, addComment, addLabels, listIssues],
+  triggers: [issueOpened, pullRequestOpened],
+  docPath: fileURLToPath(new URL('./doc.md', import.meta.url)),
+});
