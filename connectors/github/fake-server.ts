@@ -60,7 +60,10 @@ export async function startGithubFake(
   const failures = new FailureQueue();
   let nextId = 1000;
   let clock = Date.parse('2025-01-01T00:00:00Z');
-  const now = () => new Date((clock += 1000)).toISOString();
+  const now = () => {
+    clock += 1000;
+    return new Date(clock).toISOString();
+  };
 
   const repoIssues = (owner: string, repo: string) => {
     const key = `${owner}/${repo}`.toLowerCase();
