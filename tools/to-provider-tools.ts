@@ -34,9 +34,7 @@ export function toAnthropicTools(
 }
 
 /** OpenAI chat.completions `tools` entries (function calling). */
-export function toOpenAITools(
-  tools: readonly AnyTool[],
-): {
+export function toOpenAITools(tools: readonly AnyTool[]): {
   type: 'function';
   function: { name: string; description: string; parameters: Record<string, unknown> };
 }[] {

@@ -25,12 +25,24 @@ export type AnthropicProviderOptions = {
 
 type AnthropicMessage = Anthropic.MessageParam;
 
+/** Adds a user turn, merging it into a preceding user turn (tool results then text) so roles alternate. */
+function pushUser(out: AnthropicMessage[], content: Anthropic.ContentBlockParam[]): void {
+  const last = out.at(-1);
+  if (last?.role === 'user') {
+    const before =
+      typeof last.content === 'string' ? [{ type: 'text' as const, text: last.content }] : last.content;
+    last.content = [...before, ...content];
+  } else {
+    out.push({ role: 'user', content });
+  }
+}
+
 /** Provider-neutral history → Anthropic messages (tool results travel in a user turn). */
 export function toAnthropicMessages(messages: ChatMessage[]): AnthropicMessage[] {
   const out: AnthropicMessage[] = [];
   for (const message of messages) {
     if (message.role === 'user') {
-      out.push({ role: 'user', content: message.content });
+      pushUser(out, [{ type: 'text', text: message.content }]);
     } else if (message.role === 'assistant') {
       const content: Anthropic.ContentBlockParam[] = [];
       if (message.text) content.push({ type: 'text', text: message.text });
@@ -41,15 +53,15 @@ export function toAnthropicMessages(messages: ChatMessage[]): AnthropicMessage[]
       if (content.length === 0) content.push({ type: 'text', text: '(no answer)' });
       out.push({ role: 'assistant', content });
     } else {
-      out.push({
-        role: 'user',
-        content: message.results.map((result) => ({
+      pushUser(
+        out,
+        message.results.map((result) => ({
           type: 'tool_result' as const,
           tool_use_id: result.toolCallId,
           content: result.content,
           is_error: result.isError,
         })),
-      });
+      );
     }
   }
   return out;

@@ -1,0 +1,267 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import type { Sql, TransactionSql } from '../db/index.ts';
+import type { ChatMessage } from './providers/model-provider.ts';
+import { ProposalView, type Reply } from './reply.ts';
+
+type Db = Sql | TransactionSql;
+
+export const newConversationId = () => `conv_${randomBytes(12).toString('base64url')}`;
+export const newProposalId = () => `prop_${randomBytes(12).toString('base64url')}`;
+
+const ToolCallSchema = z.object({ id: z.string(), name: z.string(), input: z.unknown() });
+export const ChatMessageSchema: z.ZodType<ChatMessage> = z.discriminatedUnion('role', [
+  z.object({ role: z.literal('user'), content: z.string() }),
+  z.object({ role: z.literal('assistant'), text: z.string(), toolCalls: z.array(ToolCallSchema) }),
+  z.object({
+    role: z.literal('tool'),
+    results: z.array(
+      z.object({ toolCallId: z.string(), name: z.string(), content: z.string(), isError: z.boolean() }),
+    ),
+  }),
+]) as z.ZodType<ChatMessage>;
+
+export const ConversationRow = z.object({
+  id: z.string(),
+  frontEnd: z.string(),
+  threadKey: z.string(),
+  workflowRefs: z.array(z.string()),
+  createdBy: z.string().nullable(),
+});
+export type ConversationRow = z.infer<typeof ConversationRow>;
+
+/** `slack:T1:C1:123.4` → front-end `slack`; a key without a prefix belongs to `web`. */
+export function frontEndOf(threadKey: string): string {
+  const colon = threadKey.indexOf(':');
+  return colon > 0 ? threadKey.slice(0, colon) : 'web';
+}
+
+export async function ensureConversation(
+  sql: Db,
+  threadKey: string,
+  actor: string,
+): Promise<ConversationRow> {
+  const frontEnd = frontEndOf(threadKey);
+  const [row] = await sql`
+    insert into conversations (id, front_end, thread_key, created_by)
+    values (${newConversationId()}, ${frontEnd}, ${threadKey}, ${actor})
+    on conflict (front_end, thread_key) do update set updated_at = now()
+    returning id, front_end, thread_key, workflow_refs, created_by`;
+  return ConversationRow.parse(row);
+}
+
+export async function findConversation(sql: Db, id: string): Promise<ConversationRow | undefined> {
+  const [row] =
+    await sql`select id, front_end, thread_key, workflow_refs, created_by from conversations where id = ${id}`;
+  return row ? ConversationRow.parse(row) : undefined;
+}
+
+export async function addWorkflowRef(sql: Db, conversationId: string, workflowId: string): Promise<void> {
+  await sql`
+    update conversations set workflow_refs = workflow_refs || ${sql.json([workflowId])}, updated_at = now()
+    where id = ${conversationId} and not workflow_refs ? ${workflowId}`;
+}
+
+/** The model's history: the latest messages, starting at a user message so tool calls keep their results. */
+export async function loadHistory(sql: Db, conversationId: string, limit = 60): Promise<ChatMessage[]> {
+  const rows = await sql`
+    select role, content from (
+      select id, role, content from conversation_messages where conversation_id = ${conversationId}
+      order by id desc limit ${limit}
+    ) latest order by id asc`;
+  const messages = rows.map((row) => ChatMessageSchema.parse(row.content));
+  const firstUser = messages.findIndex((message) => message.role === 'user');
+  return firstUser === -1 ? [] : messages.slice(firstUser);
+}
+
+export async function appendMessages(
+  sql: Db,
+  conversationId: string,
+  messages: ChatMessage[],
+  meta: { actor: string; replies?: Reply[]; promptVersion?: string; model?: string; usage?: unknown },
+): Promise<void> {
+  for (const [index, message] of messages.entries()) {
+    const last = index === messages.length - 1;
+    await sql`
+      insert into conversation_messages (conversation_id, role, actor, content, replies, prompt_version, model, usage)
+      values (${conversationId}, ${message.role}, ${message.role === 'user' ? meta.actor : null},
+        ${sql.json(message as never)}, ${last && meta.replies ? sql.json(meta.replies as never) : null},
+        ${meta.promptVersion ?? null}, ${meta.model ?? null}, ${last && meta.usage ? sql.json(meta.usage as never) : null})`;
+  }
+  await sql`update conversations set updated_at = now() where id = ${conversationId}`;
+}
+
+const ProposalRow = z.object({
+  id: z.string(),
+  conversationId: z.string().nullable(),
+  kind: z.enum(['new', 'change', 'fix']),
+  status: z.enum(['pending', 'approved', 'rejected', 'superseded']),
+  document: z.record(z.string(), z.unknown()).nullable(),
+  documentHash: z.string().nullable(),
+  summary: z.string(),
+  diff: z.array(z.unknown()),
+  approvers: z.array(z.string()),
+  workflowId: z.string().nullable(),
+  baseVersion: z.number().nullable(),
+  runId: z.string().nullable(),
+  details: z.record(z.string(), z.unknown()),
+  createdBy: z.string(),
+  decidedBy: z.string().nullable(),
+  outcome: z.record(z.string(), z.unknown()).nullable(),
+  createdAt: z.date(),
+});
+export type ProposalRow = z.infer<typeof ProposalRow>;
+
+const PROPOSAL_COLUMNS = [
+  'id',
+  'conversation_id',
+  'kind',
+  'status',
+  'document',
+  'document_hash',
+  'summary',
+  'diff',
+  'approvers',
+  'workflow_id',
+  'base_version',
+  'run_id',
+  'details',
+  'created_by',
+  'decided_by',
+  'outcome',
+  'created_at',
+];
+
+export async function insertProposal(
+  sql: Db,
+  proposal: Omit<ProposalRow, 'id' | 'status' | 'decidedBy' | 'outcome' | 'createdAt'>,
+): Promise<ProposalRow> {
+  return (sql as Sql).begin(async (tx) => {
+    // A newer proposal for the same thing replaces a pending older one.
+    if (proposal.conversationId) {
+      await tx`
+        update proposals set status = 'superseded'
+        where status = 'pending' and conversation_id = ${proposal.conversationId} and kind = ${proposal.kind}
+          and coalesce(workflow_id, '') = ${proposal.workflowId ?? ''} and coalesce(run_id, '') = ${proposal.runId ?? ''}`;
+    }
+    const [row] = await tx`
+      insert into proposals (id, conversation_id, kind, document, document_hash, summary, diff, approvers, workflow_id,
+        base_version, run_id, details, created_by)
+      values (${newProposalId()}, ${proposal.conversationId}, ${proposal.kind},
+        ${proposal.document ? tx.json(proposal.document as never) : null}, ${proposal.documentHash}, ${proposal.summary},
+        ${tx.json(proposal.diff as never)}, ${tx.json(proposal.approvers)}, ${proposal.workflowId}, ${proposal.baseVersion},
+        ${proposal.runId}, ${tx.json(proposal.details as never)}, ${proposal.createdBy})
+      returning ${tx(PROPOSAL_COLUMNS)}`;
+    return ProposalRow.parse(row);
+  });
+}
+
+export async function findProposal(sql: Db, id: string): Promise<ProposalRow | undefined> {
+  const [row] = await sql`select ${sql(PROPOSAL_COLUMNS)} from proposals where id = ${id}`;
+  return row ? ProposalRow.parse(row) : undefined;
+}
+
+export async function listProposalRows(
+  sql: Db,
+  filter: { status?: string | undefined; conversationId?: string | undefined; limit?: number } = {},
+): Promise<ProposalRow[]> {
+  const rows = await sql`
+    select ${sql(PROPOSAL_COLUMNS)} from proposals
+    where (${filter.status ?? null}::text is null or status = ${filter.status ?? null})
+      and (${filter.conversationId ?? null}::text is null or conversation_id = ${filter.conversationId ?? null})
+    order by created_at desc limit ${filter.limit ?? 100}`;
+  return rows.map((row) => ProposalRow.parse(row));
+}
+
+/** Atomically claims a pending proposal for a decision; undefined when it is no longer pending. */
+export async function claimProposal(
+  sql: Db,
+  id: string,
+  status: 'approved' | 'rejected',
+  actor: string,
+): Promise<ProposalRow | undefined> {
+  const [row] = await sql`
+    update proposals set status = ${status}, decided_by = ${actor}, decided_at = now()
+    where id = ${id} and status = 'pending' returning ${sql(PROPOSAL_COLUMNS)}`;
+  return row ? ProposalRow.parse(row) : undefined;
+}
+
+export async function releaseProposal(sql: Db, id: string): Promise<void> {
+  await sql`update proposals set status = 'pending', decided_by = null, decided_at = null where id = ${id}`;
+}
+
+export async function setProposalOutcome(
+  sql: Db,
+  id: string,
+  outcome: Record<string, unknown>,
+  workflowId?: string,
+): Promise<void> {
+  await sql`
+    update proposals set outcome = ${sql.json(outcome as never)}, workflow_id = coalesce(${workflowId ?? null}, workflow_id)
+    where id = ${id}`;
+}
+
+export async function audit(
+  sql: Db,
+  entry: {
+    actor: string;
+    action: string;
+    subjectType: string;
+    subjectId: string;
+    details?: Record<string, unknown>;
+  },
+): Promise<void> {
+  await sql`
+    insert into audit_log (actor, action, subject_type, subject_id, details)
+    values (${entry.actor}, ${entry.action}, ${entry.subjectType}, ${entry.subjectId}, ${sql.json((entry.details ?? {}) as never)})`;
+}
+
+/** Records a failure; `first` is true only the first time this fingerprint is seen. */
+export async function recordFailure(
+  sql: Db,
+  failure: { fingerprint: string; workflowId: string; runId: string },
+): Promise<{ first: boolean; occurrences: number; proposalId: string | null }> {
+  const [row] = await sql`
+    insert into failure_groups (fingerprint, workflow_id, first_run_id, last_run_id)
+    values (${failure.fingerprint}, ${failure.workflowId}, ${failure.runId}, ${failure.runId})
+    on conflict (fingerprint) do update set
+      occurrences = failure_groups.occurrences + (case when failure_groups.last_run_id = excluded.last_run_id
+        or failure_groups.first_run_id = excluded.last_run_id then 0 else 1 end),
+      last_run_id = excluded.last_run_id, updated_at = now()
+    returning (xmax = 0) as first, occurrences, proposal_id`;
+  return z
+    .object({ first: z.boolean(), occurrences: z.number(), proposalId: z.string().nullable() })
+    .parse(row);
+}
+
+export async function setFailureProposal(sql: Db, fingerprint: string, proposalId: string): Promise<void> {
+  await sql`update failure_groups set proposal_id = ${proposalId}, updated_at = now() where fingerprint = ${fingerprint}`;
+}
+
+export function toProposalView(row: ProposalRow): ProposalView {
+  const details = row.details;
+  const effects = ProposalView.shape.effects.safeParse(details.effects ?? null);
+  const missing = ProposalView.shape.missingCredentials.safeParse(details.missingCredentials ?? []);
+  const warnings = ProposalView.shape.warnings.safeParse(details.warnings ?? []);
+  const dryRun = z.object({ ok: z.boolean() }).loose().safeParse(details.dryRun);
+  return {
+    id: row.id,
+    kind: row.kind,
+    status: row.status,
+    summary: row.summary,
+    conversationId: row.conversationId,
+    workflowId: row.workflowId,
+    runId: row.runId,
+    baseVersion: row.baseVersion,
+    document: row.document,
+    documentHash: row.documentHash,
+    diff: row.diff,
+    approvers: row.approvers,
+    missingCredentials: missing.success ? missing.data : [],
+    effects: effects.success ? effects.data : null,
+    warnings: warnings.success ? warnings.data : [],
+    dryRunOk: dryRun.success ? dryRun.data.ok : null,
+    createdBy: row.createdBy,
+    createdAt: row.createdAt.toISOString(),
+  };
+}

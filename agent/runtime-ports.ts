@@ -1,0 +1,194 @@
+import { z } from 'zod';
+import type { ConnectorDefinition } from '../connectors/sdk/index.ts';
+import type { Sql } from '../db/index.ts';
+import { retryRun, startRun } from '../runtime/engine/engine.ts';
+import { contentHash } from '../runtime/store/content-hash.ts';
+import {
+  findWorkflow,
+  getVersionRow,
+  insertVersion,
+  insertWorkflow,
+  listWorkflowRows,
+  setWorkflowActive,
+} from '../runtime/store/workflow-store.ts';
+import { type Catalog, createCatalog } from '../runtime/workflow/catalog.ts';
+import { evaluateTemplate } from '../runtime/workflow/expressions.ts';
+import { validateWorkflow } from '../runtime/workflow/validate.ts';
+import type {
+  CredentialsPort,
+  EvaluatePort,
+  RunsPort,
+  RunView,
+  ValidatePort,
+  WorkflowDetail,
+  WorkflowsPort,
+} from '../tools/tool-context.ts';
+
+/** The validator with the catalog bound; credentials by name. */
+export function createValidatePort(catalog: Catalog): ValidatePort {
+  return (document, options) =>
+    validateWorkflow(document, { catalog, knownCredentials: options.knownCredentials.map((c) => c.name) });
+}
+
+export const evaluatePort: EvaluatePort = (value, scope) =>
+  evaluateTemplate(value, scope as Parameters<typeof evaluateTemplate>[1], { timeoutMs: 1_000 });
+
+/** Workflows in the engine's store. create/addVersion are only called when a person approves. */
+export function createWorkflowsPort(sql: Sql): WorkflowsPort {
+  const detail = async (id: string): Promise<WorkflowDetail | undefined> => {
+    const row = await findWorkflow(sql, id);
+    if (!row) return undefined;
+    const version = await getVersionRow(sql, id, row.currentVersion);
+    return {
+      id: row.id,
+      name: row.name,
+      active: row.active,
+      currentVersion: row.currentVersion,
+      triggerType: row.triggerType,
+      conversationRef: row.conversationRef,
+      document: version.document,
+      contentHash: version.contentHash,
+    };
+  };
+  return {
+    async list() {
+      const rows = await listWorkflowRows(sql);
+      return rows.map((row) => ({
+        id: row.id,
+        name: row.name,
+        active: row.active,
+        currentVersion: row.currentVersion,
+        triggerType: row.triggerType,
+        conversationRef: row.conversationRef,
+      }));
+    },
+    get: detail,
+    async create(document, meta) {
+      const created = await sql.begin(async (tx) => {
+        const inserted = await insertWorkflow(tx, document, {
+          ownerRef: meta.ownerRef,
+          ...(meta.conversationRef ? { conversationRef: meta.conversationRef } : {}),
+        });
+        await setWorkflowActive(tx, inserted.id, true);
+        return inserted;
+      });
+      return { id: created.id, version: created.version };
+    },
+    async addVersion(id, document) {
+      const result = await insertVersion(sql, id, document);
+      return { version: result.version };
+    },
+  };
+}
+
+const RunRow = z.object({
+  id: z.string(),
+  workflowId: z.string(),
+  version: z.number(),
+  status: z.string(),
+  trigger: z.unknown(),
+  error: z.unknown(),
+  createdAt: z.date(),
+});
+const StepRow = z.object({
+  nodeId: z.string(),
+  path: z.string(),
+  status: z.string(),
+  attempt: z.number(),
+  input: z.unknown(),
+  output: z.unknown(),
+  error: z.unknown(),
+});
+
+/** Runs in the engine's tables; resume = the engine's retry from the failed step, rerun = a new run. */
+export function createRunsPort(sql: Sql): RunsPort {
+  return {
+    async get(runId) {
+      const [row] =
+        await sql`select id, workflow_id, version, status, trigger, error, created_at from runs where id = ${runId}`;
+      if (!row) return undefined;
+      const run = RunRow.parse(row);
+      const steps = await sql`
+        select node_id, path, status, attempt, input, output, error from steps where run_id = ${runId}
+        order by created_at, node_id, path`;
+      return {
+        ...run,
+        createdAt: run.createdAt.toISOString(),
+        steps: steps.map((step) => StepRow.parse(step)),
+      } satisfies RunView;
+    },
+    async recent(workflowId, limit) {
+      const rows = await sql`
+        select id, workflow_id, version, status, trigger, error, created_at from runs where workflow_id = ${workflowId}
+        order by created_at desc limit ${limit}`;
+      return rows.map((row) => {
+        const run = RunRow.parse(row);
+        return {
+          id: run.id,
+          workflowId: run.workflowId,
+          version: run.version,
+          status: run.status,
+          error: run.error,
+          createdAt: run.createdAt.toISOString(),
+        };
+      });
+    },
+    async resume(runId, mode) {
+      const [row] = await sql`select workflow_id, trigger from runs where id = ${runId}`;
+      const run = z.object({ workflowId: z.string(), trigger: z.unknown() }).parse(row);
+      const workflow = await findWorkflow(sql, run.workflowId);
+      const version = workflow?.currentVersion;
+      if (mode === 'rerun') {
+        const started = await startRun(sql, run.workflowId, run.trigger, { version, triggerType: 'manual' });
+        return { runId: started.runId, status: 'queued' };
+      }
+      const resumed = await retryRun(sql, runId, { version });
+      return { runId: resumed.runId, status: 'running' };
+    },
+  };
+}
+
+/** Credential names and types from the encrypted store (never the secrets). */
+export function createCredentialsPort(store: {
+  list(): Promise<{ name: string; type: string }[]>;
+}): CredentialsPort {
+  return { list: async () => (await store.list()).map((c) => ({ name: c.name, type: c.type })) };
+}
+
+/** Reads credential names and types straight from the table (for front-ends without the master key). */
+export function createCredentialNamesPort(sql: Sql): CredentialsPort {
+  return {
+    async list() {
+      const rows = await sql`select name, type from credentials order by name`;
+      return rows.map((row) => z.object({ name: z.string(), type: z.string() }).parse(row));
+    },
+  };
+}
+
+export type RuntimePorts = {
+  catalog: Catalog;
+  validate: ValidatePort;
+  evaluate: EvaluatePort;
+  workflows: WorkflowsPort;
+  runs: RunsPort;
+  credentials: CredentialsPort;
+};
+
+/** Every port wired to the real runtime, engine and credential store. */
+export function createRuntimePorts(options: {
+  sql: Sql;
+  connectors: ConnectorDefinition[];
+  credentials?: CredentialsPort;
+}): RuntimePorts {
+  const catalog = createCatalog(options.connectors);
+  return {
+    catalog,
+    validate: createValidatePort(catalog),
+    evaluate: evaluatePort,
+    workflows: createWorkflowsPort(options.sql),
+    runs: createRunsPort(options.sql),
+    credentials: options.credentials ?? createCredentialNamesPort(options.sql),
+  };
+}
+
+export { contentHash };
