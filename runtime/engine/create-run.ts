@@ -1,0 +1,72 @@
+import type { TransactionSql } from '../../db/index.ts';
+import { AppError } from '../../lib/errors.ts';
+import { newId } from '../store/ids.ts';
+import { findWorkflowByIdOrName, type WorkflowRow } from '../store/workflow-store.ts';
+import type { WorkflowDocument } from '../workflow/document.ts';
+import { event, insertReady, startScope, type TxWork } from './transitions.ts';
+
+export type CreateRunInput = {
+  workflowId: string;
+  version: number;
+  document: WorkflowDocument;
+  trigger: unknown;
+  triggerType: string;
+  parent?: { runId: string; nodeId: string; path: string } | undefined;
+  /** Exactly one run per key and workflow (webhook delivery ids for 24 h, schedule slots). */
+  dedupeKey?: string | undefined;
+};
+
+/** How long a webhook delivery id keeps deduplicating. */
+export const DEDUPE_WINDOW = '24 hours';
+
+/**
+ * Inserts the run and queues its start nodes, inside the caller's transaction (their jobs commit with it).
+ * With a dedupe key already used in the window, returns the existing run instead.
+ */
+export async function createRunInTx(
+  tx: TransactionSql,
+  work: TxWork,
+  input: CreateRunInput,
+): Promise<{ runId: string; duplicate: boolean }> {
+  const runId = newId('run');
+  if (input.dedupeKey) {
+    const claimed = await tx`
+      insert into run_dedupe (workflow_id, dedupe_key, run_id) values (${input.workflowId}, ${input.dedupeKey}, ${runId})
+      on conflict (workflow_id, dedupe_key) do update set run_id = excluded.run_id, created_at = now()
+        where run_dedupe.created_at < now() - ${DEDUPE_WINDOW}::interval
+      returning run_id`;
+    if (claimed.length === 0) {
+      const [existing] = await tx`
+        select run_id from run_dedupe where workflow_id = ${input.workflowId} and dedupe_key = ${input.dedupeKey}`;
+      return { runId: String(existing?.runId), duplicate: true };
+    }
+  }
+  await tx`
+    insert into runs (id, workflow_id, version, status, trigger_type, trigger, parent_run_id, parent_node_id, parent_path)
+    values (${runId}, ${input.workflowId}, ${input.version}, 'queued', ${input.triggerType},
+      ${tx.json((input.trigger ?? null) as never)}, ${input.parent?.runId ?? null}, ${input.parent?.nodeId ?? null},
+      ${input.parent?.path ?? null})`;
+  event(work, runId, 'run.created', {
+    workflowId: input.workflowId,
+    version: input.version,
+    triggerType: input.triggerType,
+  });
+  const pending = work.ready;
+  work.ready = [];
+  startScope(work, runId, input.document, '');
+  await insertReady(tx, work);
+  work.ready = pending;
+  return { runId, duplicate: false };
+}
+
+export async function resolveWorkflowRef(tx: TransactionSql, ref: string): Promise<WorkflowRow> {
+  const workflow = await findWorkflowByIdOrName(tx, ref);
+  if (!workflow) {
+    throw new AppError({
+      code: 'E_SUBWORKFLOW',
+      message: `core.subworkflow: no workflow with id or name "${ref}".`,
+      hint: 'Set "workflow" to the id or exact name of a stored workflow.',
+    });
+  }
+  return workflow;
+}

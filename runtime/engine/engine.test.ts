@@ -1,0 +1,266 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
+import { createLogger } from '../../lib/logger.ts';
+import { getRunView, type RunView } from '../store/run-store.ts';
+import { createWorkflowService, type WorkflowService } from '../store/workflow-service.ts';
+import { cancelRun, decideApproval, retryRun, startRun } from './engine.ts';
+import type { NodeRunnerDeps } from './node-runner.ts';
+import { runStepJob } from './step-task.ts';
+import { StepJobPayload } from './transitions.ts';
+
+let db: TestDatabase;
+let service: WorkflowService;
+let deps: NodeRunnerDeps;
+
+/** Drains the queue in this process: runs every due job like a worker would, until none is left. */
+async function drain(limit = 500): Promise<void> {
+  for (let i = 0; i < limit; i++) {
+    const [job] = await db.sql`
+      update graphile_worker._private_jobs j set locked_at = now(), locked_by = 'test', attempts = attempts + 1
+      where j.id = (select id from graphile_worker._private_jobs where locked_at is null and run_at <= now()
+        and attempts < max_attempts order by run_at, id limit 1 for update skip locked)
+      returning j.id, j.key, j.payload, (select identifier from graphile_worker._private_tasks t where t.id = j.task_id) as task`;
+    if (!job) return;
+    if (job.task === 'vmesh_step') {
+      await runStepJob(
+        deps,
+        StepJobPayload.parse(job.payload),
+        job.key as string | null,
+        new AbortController().signal,
+      );
+    }
+    await db.sql`delete from graphile_worker._private_jobs where id = ${job.id as string}`;
+  }
+  throw new Error('queue did not drain');
+}
+
+async function runToEnd(document: unknown, input: unknown = {}): Promise<RunView> {
+  const { id } = await service.create(document);
+  const { runId } = await startRun(db.sql, id, input);
+  await drain();
+  return getRunView(db.sql, runId);
+}
+
+const doc = (nodes: unknown[], edges: unknown[] = []) => ({
+  schemaVersion: 1,
+  name: 'test',
+  trigger: { type: 'manual' },
+  nodes,
+  edges,
+});
+
+beforeAll(async () => {
+  db = await createTestDatabase({ poolSize: 8 });
+  service = createWorkflowService(db.sql, []);
+  deps = {
+    sql: db.sql,
+    connectors: [],
+    connectorEnv: { baseUrls: {}, fetch, logger: createLogger({ level: 'silent' }) },
+    logger: createLogger({ level: 'silent' }),
+  };
+});
+afterAll(async () => {
+  await db.drop();
+});
+
+describe('engine', () => {
+  it('runs a linear chain and passes outputs along', async () => {
+    const run = await runToEnd(
+      doc(
+        [
+          { id: 'a', uses: 'core.transform', with: { value: '{{ trigger.n + 1 }}' } },
+          { id: 'b', uses: 'core.transform', with: { value: '{{ steps.a.output * 10 }}' } },
+          { id: 'c', uses: 'core.code', with: { code: 'return input + 1', input: '{{ steps.b.output }}' } },
+        ],
+        [
+          { from: 'a', to: 'b' },
+          { from: 'b', to: 'c' },
+        ],
+      ),
+      { n: 1 },
+    );
+    expect(run.status).toBe('succeeded');
+    expect(run.output).toBe(21);
+    expect(run.steps.map((s) => [s.id, s.status])).toEqual([
+      ['a', 'succeeded'],
+      ['b', 'succeeded'],
+      ['c', 'succeeded'],
+    ]);
+  });
+
+  it('takes one branch of core.if, skips the other, and merges', async () => {
+    const run = await runToEnd(
+      doc(
+        [
+          { id: 'check', uses: 'core.if', with: { condition: '{{ trigger.n > 5 }}' } },
+          { id: 'big', uses: 'core.transform', with: { value: 'big' } },
+          { id: 'small', uses: 'core.transform', with: { value: 'small' } },
+          { id: 'afterSmall', uses: 'core.transform', with: { value: 'x' } },
+          { id: 'join', uses: 'core.merge', with: {} },
+        ],
+        [
+          { from: 'check', to: 'big', branch: 'true' },
+          { from: 'check', to: 'small', branch: 'false' },
+          { from: 'small', to: 'afterSmall' },
+          { from: 'big', to: 'join' },
+          { from: 'afterSmall', to: 'join' },
+        ],
+      ),
+      { n: 9 },
+    );
+    expect(run.status).toBe('succeeded');
+    const status = Object.fromEntries(run.steps.map((s) => [s.id, s.status]));
+    expect(status).toEqual({
+      check: 'succeeded',
+      big: 'succeeded',
+      small: 'skipped',
+      afterSmall: 'skipped',
+      join: 'succeeded',
+    });
+    expect(run.output).toEqual({ big: 'big' });
+  });
+
+  it('runs foreach bodies with a concurrency cap and keeps item order', async () => {
+    const run = await runToEnd(
+      doc([
+        {
+          id: 'loop',
+          uses: 'core.foreach',
+          with: { items: '{{ trigger.items }}', concurrency: 2 },
+          do: {
+            nodes: [
+              { id: 'double', uses: 'core.transform', with: { value: '{{ item * 2 }}' } },
+              {
+                id: 'label',
+                uses: 'core.transform',
+                with: { value: '{{ index & ":" & steps.double.output }}' },
+              },
+            ],
+            edges: [{ from: 'double', to: 'label' }],
+          },
+        },
+      ]),
+      { items: [3, 1, 2, 5, 4] },
+    );
+    expect(run.status).toBe('succeeded');
+    expect(run.output).toEqual(['0:6', '1:2', '2:4', '3:10', '4:8']);
+  });
+
+  it('fails the run with run.failed (step, input, error) and resumes it on retry', async () => {
+    const { id } = await service.create(
+      doc(
+        [
+          { id: 'a', uses: 'core.transform', with: { value: 1 } },
+          {
+            id: 'boom',
+            uses: 'core.code',
+            with: { code: 'if (!input.ok) throw new Error("nope"); return "fixed"', input: { ok: false } },
+          },
+        ],
+        [{ from: 'a', to: 'boom' }],
+      ),
+    );
+    const { runId } = await startRun(db.sql, id, {});
+    await drain();
+    const failed = await getRunView(db.sql, runId);
+    expect(failed.status).toBe('failed');
+    const [event] =
+      await db.sql`select payload from run_events where run_id = ${runId} and type = 'run.failed'`;
+    expect(event?.payload).toMatchObject({
+      stepId: 'boom',
+      input: { input: { ok: false } },
+      error: { code: 'E_CODE' },
+    });
+    const v2 = await service.addVersion(
+      id,
+      doc(
+        [
+          { id: 'a', uses: 'core.transform', with: { value: 1 } },
+          { id: 'boom', uses: 'core.code', with: { code: 'return "fixed"', input: { ok: true } } },
+        ],
+        [{ from: 'a', to: 'boom' }],
+      ),
+    );
+    await retryRun(db.sql, runId, { version: v2.version });
+    await drain();
+    const retried = await getRunView(db.sql, runId);
+    expect(retried.status).toBe('succeeded');
+    expect(retried.output).toBe('fixed');
+  });
+
+  it('routes errors, continues on error, and stops infinite loops in core.code', async () => {
+    const run = await runToEnd(
+      doc(
+        [
+          { id: 'spin', uses: 'core.code', with: { code: 'while (true) {}' }, onError: 'route' },
+          { id: 'handled', uses: 'core.transform', with: { value: 'handled' } },
+          { id: 'normal', uses: 'core.transform', with: { value: 'normal' } },
+        ],
+        [
+          { from: 'spin', to: 'handled', branch: 'error' },
+          { from: 'spin', to: 'normal' },
+        ],
+      ),
+    );
+    expect(run.status).toBe('succeeded');
+    const spin = run.steps.find((s) => s.id === 'spin');
+    expect(spin?.status).toBe('failed');
+    expect(JSON.stringify(spin?.error)).toContain('limit');
+    expect(run.output).toBe('handled');
+  });
+
+  it('waits on core.approval and resumes on the decision', async () => {
+    const { id } = await service.create(
+      doc(
+        [
+          { id: 'ask', uses: 'core.approval', with: { message: 'Ship it?' } },
+          { id: 'yes', uses: 'core.transform', with: { value: 'shipped' } },
+          { id: 'no', uses: 'core.transform', with: { value: 'held' } },
+        ],
+        [
+          { from: 'ask', to: 'yes', branch: 'approved' },
+          { from: 'ask', to: 'no', branch: 'rejected' },
+        ],
+      ),
+    );
+    const { runId } = await startRun(db.sql, id, {});
+    await drain();
+    expect((await getRunView(db.sql, runId)).status).toBe('waiting');
+    const [approval] = await db.sql`select id from approvals where run_id = ${runId}`;
+    await decideApproval(db.sql, String(approval?.id), { decision: 'approve', actor: 'ada' });
+    await drain();
+    const done = await getRunView(db.sql, runId);
+    expect(done.status).toBe('succeeded');
+    expect(done.output).toBe('shipped');
+  });
+
+  it('runs a subworkflow and uses its output', async () => {
+    const child = await service.create({
+      ...doc([{ id: 'c', uses: 'core.transform', with: { value: '{{ trigger.x * 3 }}' } }]),
+      name: 'child wf',
+    });
+    const run = await runToEnd(
+      doc(
+        [
+          { id: 'sub', uses: 'core.subworkflow', with: { workflow: child.id, input: { x: 7 } } },
+          { id: 'after', uses: 'core.transform', with: { value: '{{ steps.sub.output + 1 }}' } },
+        ],
+        [{ from: 'sub', to: 'after' }],
+      ),
+    );
+    expect(run.status).toBe('succeeded');
+    expect(run.output).toBe(22);
+  });
+
+  it('a duplicate job for a finished step is a no-op, and cancel stops a run', async () => {
+    const { id } = await service.create(doc([{ id: 'wait', uses: 'core.delay', with: { ms: 60_000 } }]));
+    const { runId } = await startRun(db.sql, id, {});
+    await drain();
+    expect((await getRunView(db.sql, runId)).status).toBe('running');
+    await cancelRun(db.sql, runId);
+    await runStepJob(deps, { runId, nodeId: 'wait', path: '' }, null, new AbortController().signal);
+    const view = await getRunView(db.sql, runId);
+    expect(view.status).toBe('cancelled');
+    expect(view.steps[0]?.status).toBe('cancelled');
+  });
+});

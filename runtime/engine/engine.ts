@@ -1,0 +1,168 @@
+import { z } from 'zod';
+import type { Sql } from '../../db/index.ts';
+import { ConflictError, NotFoundError } from '../../lib/errors.ts';
+import { getVersionRow, getWorkflowRow } from '../store/workflow-store.ts';
+import { createRunInTx } from './create-run.ts';
+import { LIVE_RUN, TERMINAL } from './graph.ts';
+import { loadDocument } from './run-context.ts';
+import { enqueueStep, event, flushWork, lockRun, newWork } from './transitions.ts';
+
+export type StartRunOptions = {
+  triggerType?: string | undefined;
+  dedupeKey?: string | undefined;
+  /** Default: the workflow's current version. */
+  version?: number | undefined;
+};
+
+function runNotFound(runId: string): NotFoundError {
+  return new NotFoundError({
+    code: 'E_NOT_FOUND',
+    message: `No run with id "${runId}".`,
+    hint: 'List runs with `vmesh runs list` or GET /api/runs.',
+  });
+}
+
+/** Starts a run: the run row, its start steps and their jobs commit in one transaction. */
+export async function startRun(
+  sql: Sql,
+  workflowId: string,
+  input: unknown,
+  options: StartRunOptions = {},
+): Promise<{ runId: string; duplicate: boolean }> {
+  const workflow = await getWorkflowRow(sql, workflowId);
+  const version = options.version ?? workflow.currentVersion;
+  const document = await loadDocument(sql, workflowId, version);
+  return sql.begin(async (tx) => {
+    const work = newWork();
+    const created = await createRunInTx(tx, work, {
+      workflowId,
+      version,
+      document,
+      trigger: input ?? {},
+      triggerType: options.triggerType ?? 'manual',
+      dedupeKey: options.dedupeKey,
+    });
+    await flushWork(tx, work);
+    return created;
+  });
+}
+
+/** Cancels a queued, running or waiting run (and its child runs); steps in flight finish but are not recorded. */
+export async function cancelRun(sql: Sql, runId: string): Promise<{ status: string }> {
+  const result = await sql.begin(async (tx) => {
+    const run = await lockRun(tx, runId);
+    if (!run) throw runNotFound(runId);
+    if (!LIVE_RUN.has(run.status)) return { status: run.status, children: [] as string[] };
+    const work = newWork();
+    await tx`update runs set status = 'cancelled', finished_at = now(), updated_at = now() where id = ${runId}`;
+    await tx`update steps set status = 'cancelled', finished_at = now()
+      where run_id = ${runId} and status in ('queued', 'running', 'retrying', 'waiting')`;
+    await tx`update approvals set status = 'cancelled' where run_id = ${runId} and status = 'pending'`;
+    const children =
+      await tx`select id from runs where parent_run_id = ${runId} and status in ('queued', 'running', 'waiting')`;
+    event(work, runId, 'run.cancelled', {});
+    await flushWork(tx, work);
+    return { status: 'cancelled', children: children.map((child) => String(child.id)) };
+  });
+  for (const child of result.children) await cancelRun(sql, child);
+  return { status: result.status };
+}
+
+/**
+ * Resumes a failed run from the step(s) that failed (and those stopped by the failure), optionally on a newer
+ * version of the workflow. Steps that succeeded keep their outputs.
+ */
+export async function retryRun(
+  sql: Sql,
+  runId: string,
+  options: { version?: number | undefined } = {},
+): Promise<{ runId: string; version: number }> {
+  return sql.begin(async (tx) => {
+    const run = await lockRun(tx, runId);
+    if (!run) throw runNotFound(runId);
+    if (run.status !== 'failed') {
+      throw new ConflictError({
+        code: 'E_CONFLICT',
+        message: `Run ${runId} is ${run.status}; only a failed run can be retried.`,
+        hint: 'Start a new run instead, or wait for this one to finish.',
+      });
+    }
+    const version = options.version ?? run.version;
+    if (version < run.version) {
+      throw new ConflictError({
+        code: 'E_CONFLICT',
+        message: `Run ${runId} ran version ${run.version}; it cannot be retried on the older version ${version}.`,
+        hint: 'Give the same or a newer version.',
+      });
+    }
+    await getVersionRow(tx, run.workflowId, version);
+    const work = newWork();
+    const [failed] = await tx`select error from runs where id = ${runId}`;
+    const failedStep = z.object({ nodeId: z.string(), path: z.string() }).safeParse(failed?.error);
+    const nodeId = failedStep.success ? failedStep.data.nodeId : '';
+    const path = failedStep.success ? failedStep.data.path : '';
+    const again = await tx`
+      update steps set status = 'queued', error = null, attempt = 0, finished_at = null, origin_job = null
+      where run_id = ${runId} and (status = 'cancelled' or (status = 'failed' and node_id = ${nodeId} and path = ${path}))
+      returning node_id, path`;
+    for (const row of again) enqueueStep(work, { runId, nodeId: String(row.nodeId), path: String(row.path) });
+    await tx`update runs set status = 'running', version = ${version}, error = null, finished_at = null, updated_at = now() where id = ${runId}`;
+    event(work, runId, 'run.retried', { version, steps: again.length });
+    await flushWork(tx, work);
+    return { runId, version };
+  });
+}
+
+export const ApprovalDecision = z.object({
+  decision: z.enum(['approve', 'reject']),
+  actor: z.string().max(200).optional(),
+  comment: z.string().max(4000).optional(),
+});
+export type ApprovalDecision = z.infer<typeof ApprovalDecision>;
+
+/** Records a decision on a pending approval and resumes its run. */
+export async function decideApproval(
+  sql: Sql,
+  approvalId: string,
+  decision: ApprovalDecision,
+): Promise<{ runId: string; status: 'approved' | 'rejected' }> {
+  return sql.begin(async (tx) => {
+    const status = decision.decision === 'approve' ? 'approved' : 'rejected';
+    const [row] = await tx`
+      update approvals set status = ${status}, decided_by = ${decision.actor ?? null}, comment = ${decision.comment ?? null}, decided_at = now()
+      where id = ${approvalId} and status = 'pending'
+      returning run_id, node_id, path`;
+    if (!row) {
+      const [existing] = await tx`select status from approvals where id = ${approvalId}`;
+      if (!existing) {
+        throw new NotFoundError({
+          code: 'E_NOT_FOUND',
+          message: `No approval with id "${approvalId}".`,
+          hint: 'Use the id from the approval request.',
+        });
+      }
+      throw new ConflictError({
+        code: 'E_CONFLICT',
+        message: `Approval ${approvalId} is already ${String(existing.status)}.`,
+        hint: 'Each approval is decided once.',
+      });
+    }
+    const step = z.object({ runId: z.string(), nodeId: z.string(), path: z.string() }).parse(row);
+    const work = newWork();
+    await lockRun(tx, step.runId);
+    await tx`update runs set status = 'running', updated_at = now() where id = ${step.runId} and status = 'waiting'
+      and not exists (select 1 from approvals where run_id = ${step.runId} and status = 'pending')`;
+    event(work, step.runId, 'approval.decided', {
+      approvalId,
+      decision: status,
+      actor: decision.actor ?? null,
+    });
+    enqueueStep(work, step);
+    await flushWork(tx, work);
+    return { runId: step.runId, status };
+  });
+}
+
+export function isTerminalStep(status: string): boolean {
+  return TERMINAL.has(status);
+}

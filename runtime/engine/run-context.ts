@@ -1,0 +1,81 @@
+import { z } from 'zod';
+import type { Sql, TransactionSql } from '../../db/index.ts';
+import { WorkflowDocument } from '../workflow/document.ts';
+import { stepKey } from './scope-path.ts';
+
+export const RunRow = z.object({
+  id: z.string(),
+  workflowId: z.string(),
+  version: z.number().int(),
+  status: z.string(),
+  trigger: z.unknown(),
+  parentRunId: z.string().nullable(),
+  parentNodeId: z.string().nullable(),
+  parentPath: z.string().nullable(),
+  response: z.unknown().nullable(),
+});
+export type RunRow = z.infer<typeof RunRow>;
+
+export const StepRow = z.object({
+  nodeId: z.string(),
+  path: z.string(),
+  status: z.string(),
+  branch: z.string().nullable(),
+  input: z.unknown().nullable(),
+  output: z.unknown().nullable(),
+});
+export type StepRow = z.infer<typeof StepRow>;
+
+/** What executing a step needs: the run, its (immutable, cached) document and the outputs recorded so far. */
+export type RunContext = {
+  run: RunRow;
+  document: WorkflowDocument;
+  steps: Map<string, StepRow>;
+};
+
+type Db = Sql | TransactionSql;
+
+const documentCache = new Map<string, WorkflowDocument>();
+const CACHE_LIMIT = 500;
+
+/** Workflow versions never change, so their parsed documents are cached per (workflow, version). */
+export async function loadDocument(sql: Db, workflowId: string, version: number): Promise<WorkflowDocument> {
+  const key = `${workflowId}@${version}`;
+  const cached = documentCache.get(key);
+  if (cached) return cached;
+  const [row] =
+    await sql`select document from workflow_versions where workflow_id = ${workflowId} and version = ${version}`;
+  if (!row) throw new Error(`Workflow ${workflowId} has no version ${version}.`);
+  const document = WorkflowDocument.parse(row.document) as WorkflowDocument;
+  if (documentCache.size >= CACHE_LIMIT) documentCache.delete(documentCache.keys().next().value as string);
+  documentCache.set(key, document);
+  return document;
+}
+
+export async function loadRun(sql: Db, runId: string): Promise<RunRow | undefined> {
+  const [row] = await sql`
+    select id, workflow_id, version, status, trigger, parent_run_id, parent_node_id, parent_path, response
+    from runs where id = ${runId}`;
+  return row ? RunRow.parse(row) : undefined;
+}
+
+export async function loadSteps(sql: Db, runId: string): Promise<Map<string, StepRow>> {
+  const rows =
+    await sql`select node_id, path, status, branch, input, output from steps where run_id = ${runId}`;
+  const steps = new Map<string, StepRow>();
+  for (const row of rows) {
+    const step = StepRow.parse(row);
+    steps.set(stepKey(step.nodeId, step.path), step);
+  }
+  return steps;
+}
+
+export async function loadRunContext(sql: Db, runId: string): Promise<RunContext | undefined> {
+  const run = await loadRun(sql, runId);
+  if (!run) return undefined;
+  const [document, steps] = await Promise.all([
+    loadDocument(sql, run.workflowId, run.version),
+    loadSteps(sql, runId),
+  ]);
+  return { run, document, steps };
+}

@@ -1,0 +1,129 @@
+import { EventEmitter } from 'node:events';
+import { hostname } from 'node:os';
+import {
+  Logger as GraphileLogger,
+  makeWorkerUtils,
+  type Runner,
+  run,
+  type WorkerEvents,
+  type WorkerUtils,
+} from 'graphile-worker';
+import type { Sql } from '../../db/index.ts';
+import { logger as appLogger } from '../../lib/logger.ts';
+import { runScheduleJob, SCHEDULE_TASK } from '../triggers/schedule.ts';
+import type { NodeRunnerDeps } from './node-runner.ts';
+import { runStepJob } from './step-task.ts';
+import { STEP_TASK, StepJobPayload } from './transitions.ts';
+
+export type EngineWorkerOptions = {
+  deps: NodeRunnerDeps;
+  connectionString: string;
+  /** Jobs run at once by this worker (default 10). */
+  concurrency?: number;
+  /** A worker whose heartbeat is older than this is presumed dead and its jobs are released (default 30 s). */
+  leaseMs?: number;
+  pollIntervalMs?: number;
+};
+
+export type EngineWorker = {
+  /** graphile-worker's pool id: the `locked_by` of the jobs this worker holds. */
+  workerId: string;
+  stop(): Promise<void>;
+  /** Runs one sweep for dead workers now (tests); returns the ids it released. */
+  sweep(): Promise<string[]>;
+};
+
+function graphileLogger(): GraphileLogger {
+  return new GraphileLogger((scope) => (level, message, meta) => {
+    const log = appLogger.child({ component: 'graphile-worker', ...scope });
+    if (level === 'error') log.error(meta ?? {}, message);
+    else if (level === 'warning') log.warn(meta ?? {}, message);
+    else log.debug(meta ?? {}, message);
+  });
+}
+
+/**
+ * Releases the jobs of worker pools whose heartbeat stopped (crash, kill -9, lost machine) with
+ * graphile-worker's own forceUnlockWorkers; their steps re-run elsewhere and the fence rejects any late result.
+ */
+export async function sweepDeadWorkers(sql: Sql, utils: WorkerUtils, leaseMs: number): Promise<string[]> {
+  const rows = await sql`
+    select distinct j.locked_by as worker_id from graphile_worker._private_jobs j
+    where j.locked_by is not null
+      and not exists (
+        select 1 from worker_heartbeats h
+        where h.worker_id = j.locked_by and h.last_seen_at > now() - ${leaseMs} * interval '1 millisecond')
+      and j.locked_at < now() - ${leaseMs} * interval '1 millisecond'
+    union
+    select worker_id from worker_heartbeats where last_seen_at < now() - ${leaseMs} * interval '1 millisecond'`;
+  const ids = rows.map((row) => String(row.workerId));
+  if (ids.length === 0) return [];
+  await utils.forceUnlockWorkers(ids);
+  await sql`delete from worker_heartbeats where worker_id = any(${ids}) and last_seen_at < now() - ${leaseMs} * interval '1 millisecond'`;
+  appLogger.warn({ workers: ids }, 'released the jobs of workers that stopped sending heartbeats');
+  return ids;
+}
+
+/** Starts a graphile-worker pool running engine steps and schedule ticks, with heartbeat and dead-worker sweeper. */
+export async function startEngineWorker(options: EngineWorkerOptions): Promise<EngineWorker> {
+  const { deps } = options;
+  const { sql } = deps;
+  const leaseMs = options.leaseMs ?? 30_000;
+  const events: WorkerEvents = new EventEmitter() as WorkerEvents;
+  let workerId = '';
+  const beat = async () => {
+    if (!workerId) return;
+    await sql`
+      insert into worker_heartbeats (worker_id, pid, hostname) values (${workerId}, ${process.pid}, ${hostname()})
+      on conflict (worker_id) do update set last_seen_at = now()`;
+  };
+  events.on('pool:create', ({ workerPool }) => {
+    workerId = workerPool.id;
+  });
+  const runner: Runner = await run({
+    connectionString: options.connectionString,
+    concurrency: options.concurrency ?? 10,
+    noHandleSignals: true,
+    pollInterval: options.pollIntervalMs ?? 1000,
+    logger: graphileLogger(),
+    events,
+    taskList: {
+      [STEP_TASK]: async (payload, helpers) => {
+        const parsed = StepJobPayload.parse(payload);
+        await runStepJob(deps, parsed, helpers.job.key, helpers.abortSignal ?? new AbortController().signal);
+      },
+      [SCHEDULE_TASK]: async (payload) => {
+        await runScheduleJob(sql, payload);
+      },
+    },
+  });
+  await beat();
+  const utils = await makeWorkerUtils({
+    connectionString: options.connectionString,
+    logger: graphileLogger(),
+  });
+  const timers = [
+    setInterval(
+      () => void beat().catch((error) => appLogger.warn({ error }, 'heartbeat failed')),
+      Math.max(250, leaseMs / 4),
+    ),
+    setInterval(
+      () =>
+        void sweepDeadWorkers(sql, utils, leaseMs).catch((error) =>
+          appLogger.warn({ error }, 'sweep failed'),
+        ),
+      Math.max(500, leaseMs / 2),
+    ),
+  ];
+  for (const timer of timers) timer.unref();
+  return {
+    workerId,
+    sweep: () => sweepDeadWorkers(sql, utils, leaseMs),
+    async stop() {
+      for (const timer of timers) clearInterval(timer);
+      await runner.stop();
+      await utils.release();
+      await sql`delete from worker_heartbeats where worker_id = ${workerId}`.catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,126 @@
+import { z } from 'zod';
+import type { Sql } from '../../db/index.ts';
+import { NotFoundError } from '../../lib/errors.ts';
+
+export const StepView = z.object({
+  id: z.string(),
+  path: z.string(),
+  status: z.string(),
+  attempt: z.number(),
+  output: z.unknown(),
+  error: z.unknown(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+});
+export type StepView = z.infer<typeof StepView>;
+
+/** The shape of GET /api/runs/:id and `vmesh run --wait --json` (runId, status, output, steps[{id,status,output,error}] + extras). */
+export const RunView = z.object({
+  runId: z.string(),
+  workflowId: z.string(),
+  version: z.number(),
+  status: z.string(),
+  triggerType: z.string(),
+  output: z.unknown(),
+  error: z.unknown(),
+  parentRunId: z.string().nullable(),
+  createdAt: z.string(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+  steps: z.array(StepView),
+});
+export type RunView = z.infer<typeof RunView>;
+
+export const RunSummary = RunView.omit({ steps: true, output: true, error: true });
+export type RunSummary = z.infer<typeof RunSummary>;
+
+const iso = (value: unknown) => (value instanceof Date ? value.toISOString() : null);
+
+function toSummary(row: Record<string, unknown>): RunSummary {
+  return {
+    runId: String(row.id),
+    workflowId: String(row.workflowId),
+    version: Number(row.version),
+    status: String(row.status),
+    triggerType: String(row.triggerType),
+    parentRunId: row.parentRunId ? String(row.parentRunId) : null,
+    createdAt: iso(row.createdAt) ?? '',
+    startedAt: iso(row.startedAt),
+    finishedAt: iso(row.finishedAt),
+  };
+}
+
+export async function getRunView(sql: Sql, runId: string): Promise<RunView> {
+  const [row] = await sql`
+    select id, workflow_id, version, status, trigger_type, output, error, parent_run_id, created_at, started_at, finished_at
+    from runs where id = ${runId}`;
+  if (!row) {
+    throw new NotFoundError({
+      code: 'E_NOT_FOUND',
+      message: `No run with id "${runId}".`,
+      hint: 'List runs with GET /api/runs.',
+    });
+  }
+  const steps = await sql`
+    select node_id, path, status, attempt, output, error, started_at, finished_at from steps
+    where run_id = ${runId} order by coalesce(started_at, created_at), path, node_id`;
+  return {
+    ...toSummary(row),
+    output: row.output ?? null,
+    error: row.error ?? null,
+    steps: steps.map((step) => ({
+      id: String(step.nodeId),
+      path: String(step.path),
+      status: String(step.status),
+      attempt: Number(step.attempt),
+      output: step.output ?? null,
+      error: step.error ?? null,
+      startedAt: iso(step.startedAt),
+      finishedAt: iso(step.finishedAt),
+    })),
+  };
+}
+
+export async function listRunSummaries(
+  sql: Sql,
+  options: {
+    workflowId?: string | undefined;
+    status?: string | undefined;
+    limit?: number;
+    offset?: number;
+  } = {},
+): Promise<RunSummary[]> {
+  const rows = await sql`
+    select id, workflow_id, version, status, trigger_type, parent_run_id, created_at, started_at, finished_at from runs
+    where (${options.workflowId ?? null}::text is null or workflow_id = ${options.workflowId ?? null})
+      and (${options.status ?? null}::text is null or status = ${options.status ?? null})
+    order by created_at desc limit ${options.limit ?? 50} offset ${options.offset ?? 0}`;
+  return rows.map((row) => toSummary(row));
+}
+
+const FINISHED = new Set(['succeeded', 'failed', 'cancelled', 'waiting']);
+
+/** Waits until the run is finished or waiting (LISTEN on `vmesh_runs`, with a slow poll as a safety net). */
+export async function waitForRun(
+  sql: Sql,
+  runId: string,
+  options: { timeoutMs?: number } = {},
+): Promise<RunView> {
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  let wake: () => void = () => {};
+  const listener = await sql.listen('vmesh_runs', (payload) => {
+    if (payload.split(',').includes(runId)) wake();
+  });
+  try {
+    for (;;) {
+      const view = await getRunView(sql, runId);
+      if (FINISHED.has(view.status) || Date.now() > deadline) return view;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, Math.min(500, Math.max(0, deadline - Date.now()))).unref();
+      });
+    }
+  } finally {
+    await listener.unlisten();
+  }
+}

@@ -1,0 +1,82 @@
+import type { ConnectorDefinition } from '../../connectors/sdk/index.ts';
+import type { Sql } from '../../db/index.ts';
+import { ValidationError } from '../../lib/errors.ts';
+import { syncSchedule } from '../triggers/schedule.ts';
+import { type Catalog, createCatalog } from '../workflow/catalog.ts';
+import type { WorkflowDocument } from '../workflow/document.ts';
+import { type ValidationReport, validateWorkflow } from '../workflow/validate.ts';
+import {
+  deleteWorkflowRow,
+  insertVersion,
+  insertWorkflow,
+  setWorkflowActive,
+  type WorkflowMeta,
+  type WorkflowRow,
+} from './workflow-store.ts';
+
+/** Thrown when a document fails validation; `details.errors` holds the validator's errors. */
+export function invalidDocument(report: ValidationReport): ValidationError {
+  const first = report.errors[0];
+  return new ValidationError({
+    code: 'E_INVALID_WORKFLOW',
+    message: `The workflow document is not valid: ${report.errors.length} error(s)${first ? `, first: ${first.code} at "${first.path}": ${first.message}` : ''}.`,
+    hint: first?.hint ?? 'Fix the errors listed in details.errors, then submit again.',
+    details: { errors: report.errors, warnings: report.warnings },
+  });
+}
+
+export type WorkflowService = {
+  catalog: Catalog;
+  validate(document: unknown): ValidationReport;
+  create(
+    document: unknown,
+    meta?: WorkflowMeta,
+  ): Promise<{ id: string; version: number; contentHash: string; warnings: ValidationReport['warnings'] }>;
+  addVersion(
+    workflowId: string,
+    document: unknown,
+  ): Promise<{ id: string; version: number; contentHash: string; changed: boolean }>;
+  activate(workflowId: string): Promise<WorkflowRow>;
+  deactivate(workflowId: string): Promise<WorkflowRow>;
+  remove(workflowId: string): Promise<void>;
+};
+
+/** Validates before storing, and keeps trigger side effects (schedule ticks) in step with activation and versions. */
+export function createWorkflowService(sql: Sql, connectors: readonly ConnectorDefinition[]): WorkflowService {
+  const catalog = createCatalog([...connectors]);
+  const validate = (document: unknown) => validateWorkflow(document, { catalog });
+  const checked = (document: unknown): WorkflowDocument => {
+    const report = validate(document);
+    if (!report.valid || !report.document) throw invalidDocument(report);
+    return report.document;
+  };
+  return {
+    catalog,
+    validate,
+    async create(document, meta) {
+      const report = validate(document);
+      if (!report.valid || !report.document) throw invalidDocument(report);
+      const created = await sql.begin((tx) => insertWorkflow(tx, report.document as WorkflowDocument, meta));
+      return { ...created, warnings: report.warnings };
+    },
+    async addVersion(workflowId, document) {
+      const result = await insertVersion(sql, workflowId, checked(document));
+      if (result.changed) await syncSchedule(sql, workflowId);
+      return result;
+    },
+    async activate(workflowId) {
+      const row = await setWorkflowActive(sql, workflowId, true);
+      await syncSchedule(sql, workflowId);
+      return row;
+    },
+    async deactivate(workflowId) {
+      const row = await setWorkflowActive(sql, workflowId, false);
+      await syncSchedule(sql, workflowId);
+      return row;
+    },
+    async remove(workflowId) {
+      await deleteWorkflowRow(sql, workflowId);
+      await syncSchedule(sql, workflowId);
+    },
+  };
+}
