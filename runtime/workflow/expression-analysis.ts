@@ -1,6 +1,15 @@
 import type jsonata from 'jsonata';
 
-type AstNode = jsonata.ExprNode & Record<string, unknown>;
+/** The parts of a JSONata AST node we read (the published ExprNode type lacks "path" and others). */
+type AstNode = {
+  type: string;
+  value?: unknown;
+  position?: number;
+  steps?: AstNode[];
+  arguments?: AstNode[];
+  procedure?: AstNode;
+  [key: string]: unknown;
+};
 
 /** The names an expression may read at its root: everything else is undefined at run time. */
 export const SCOPE_ROOTS = ['trigger', 'steps', 'item', 'index', 'vars'] as const;
@@ -25,7 +34,10 @@ export type ExpressionAnalysis = {
 };
 
 const isAstNode = (value: unknown): value is AstNode =>
-  typeof value === 'object' && value !== null && !Array.isArray(value) && typeof (value as { type?: unknown }).type === 'string';
+  typeof value === 'object' &&
+  value !== null &&
+  !Array.isArray(value) &&
+  typeof (value as { type?: unknown }).type === 'string';
 
 /**
  * Walks a JSONata AST (from `jsonata(source).ast()`) and lists what it reads from the scope.
@@ -35,7 +47,7 @@ const isAstNode = (value: unknown): value is AstNode =>
  */
 export function analyzeAst(ast: jsonata.ExprNode): ExpressionAnalysis {
   const analysis: ExpressionAnalysis = { steps: [], roots: [], vars: [], functions: [] };
-  walk(ast as AstNode, true, analysis, 0);
+  walk(ast as unknown as AstNode, true, analysis, 0);
   return analysis;
 }
 
@@ -45,13 +57,17 @@ function walk(node: AstNode, atRoot: boolean, analysis: ExpressionAnalysis, dept
   if (depth > MAX_AST_DEPTH) return;
   if (node.type === 'path' && Array.isArray(node.steps)) {
     readPath(node.steps as AstNode[], atRoot, analysis);
-    node.steps.forEach((step, index) => {
+    node.steps.forEach((step: AstNode, index: number) => {
       visitValue(step, atRoot && index === 0 && step.type !== 'name', analysis, depth + 1);
     });
     walkChildren(node, false, analysis, depth);
     return;
   }
-  if (node.type === 'function' && node.procedure?.type === 'variable' && typeof node.procedure.value === 'string') {
+  if (
+    node.type === 'function' &&
+    node.procedure?.type === 'variable' &&
+    typeof node.procedure.value === 'string'
+  ) {
     analysis.functions.push(node.procedure.value);
   }
   if (node.type === 'function' && isLookupOfSteps(node)) {
@@ -71,7 +87,8 @@ function walkChildren(node: AstNode, atRoot: boolean, analysis: ExpressionAnalys
   for (const [key, value] of Object.entries(node)) {
     if (key === 'steps' && node.type === 'path') continue;
     // Predicates, sort terms, group-bys and stages run against each item, not against the scope.
-    const childAtRoot = atRoot && !['stages', 'predicate', 'group', 'terms', 'update', 'delete'].includes(key);
+    const childAtRoot =
+      atRoot && !['stages', 'predicate', 'group', 'terms', 'update', 'delete'].includes(key);
     visitValue(value, childAtRoot, analysis, depth + 1);
   }
 }
@@ -103,7 +120,12 @@ function readPath(steps: AstNode[], atRoot: boolean, analysis: ExpressionAnalysi
       field: after?.type === 'name' && typeof after.value === 'string' ? after.value : undefined,
     });
   }
-  if (head.value === 'vars' && (atRoot || fromScopeVariable) && next?.type === 'name' && typeof next.value === 'string') {
+  if (
+    head.value === 'vars' &&
+    (atRoot || fromScopeVariable) &&
+    next?.type === 'name' &&
+    typeof next.value === 'string'
+  ) {
     analysis.vars.push(next.value);
   }
 }

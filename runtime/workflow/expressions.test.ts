@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   checkExpression,
-  evaluateTemplate,
   ExpressionError,
+  evaluateTemplate,
   findExpressions,
   parseTemplate,
   referencedSteps,
@@ -25,13 +25,19 @@ describe('templates', () => {
   });
 
   it('makes a string when text surrounds expressions', async () => {
-    expect(await evaluateTemplate('Bug: {{ trigger.body.issue.title }} ({{ trigger.n }})', scope)).toBe('Bug: Crash (2)');
+    expect(await evaluateTemplate('Bug: {{ trigger.body.issue.title }} ({{ trigger.n }})', scope)).toBe(
+      'Bug: Crash (2)',
+    );
     expect(await evaluateTemplate('items={{ steps.fetch.output.items }}', scope)).toBe('items=[1,2,3]');
     expect(await evaluateTemplate('[{{ trigger.missing }}]', scope)).toBe('[]');
   });
 
   it('evaluates every string in nested objects and arrays, and nothing else', async () => {
-    const value = { channel: '{{ vars.channel }}', blocks: [{ text: 'n={{ trigger.n }}' }, 3, null, true], plain: 'x' };
+    const value = {
+      channel: '{{ vars.channel }}',
+      blocks: [{ text: 'n={{ trigger.n }}' }, 3, null, true],
+      plain: 'x',
+    };
     expect(await evaluateTemplate(value, scope)).toEqual({
       channel: '#triage',
       blocks: [{ text: 'n=2' }, 3, null, true],
@@ -47,7 +53,9 @@ describe('templates', () => {
   });
 
   it('exposes item and index inside foreach bodies', async () => {
-    expect(await evaluateTemplate('{{ item.name & "#" & index }}', { ...scope, item: { name: 'a' }, index: 4 })).toBe('a#4');
+    expect(
+      await evaluateTemplate('{{ item.name & "#" & index }}', { ...scope, item: { name: 'a' }, index: 4 }),
+    ).toBe('a#4');
   });
 
   it('handles braces inside expressions', async () => {
@@ -74,7 +82,9 @@ describe('templates', () => {
 
 describe('static checks', () => {
   it('finds expressions with pointers', () => {
-    expect(findExpressions({ a: 'x {{ trigger.a }} {{ steps.b.output }}', b: [{ 'c/d': '{{ 1 }}' }], n: 1 })).toEqual([
+    expect(
+      findExpressions({ a: 'x {{ trigger.a }} {{ steps.b.output }}', b: [{ 'c/d': '{{ 1 }}' }], n: 1 }),
+    ).toEqual([
       { pointer: '/a', source: ' trigger.a ' },
       { pointer: '/a', source: ' steps.b.output ' },
       { pointer: '/b/0/c~1d', source: ' 1 ' },

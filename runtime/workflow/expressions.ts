@@ -52,7 +52,11 @@ function compile(source: string, timeoutMs: number): jsonata.Expression {
     cache.set(key, cached);
     return cached;
   }
-  const expression = jsonata(source, { timeout: timeoutMs, stack: MAX_EVALUATION_DEPTH, sequence: MAX_SEQUENCE_LENGTH });
+  const expression = jsonata(source, {
+    timeout: timeoutMs,
+    stack: MAX_EVALUATION_DEPTH,
+    sequence: MAX_SEQUENCE_LENGTH,
+  });
   for (const name of DISABLED_FUNCTIONS) {
     expression.registerFunction(name, () => {
       throw { code: 'VMESH01', message: `$${name} is not available in workflow expressions` };
@@ -68,7 +72,11 @@ function compile(source: string, timeoutMs: number): jsonata.Expression {
 
 type JsonataFailure = { code?: unknown; message?: unknown; position?: unknown; token?: unknown };
 
-function describeFailure(failure: unknown): { message: string; position: number; jsonataCode: string | undefined } {
+function describeFailure(failure: unknown): {
+  message: string;
+  position: number;
+  jsonataCode: string | undefined;
+} {
   if (failure instanceof RangeError) {
     return { message: 'the expression nests too deeply', position: 0, jsonataCode: undefined };
   }
@@ -90,9 +98,15 @@ export function checkExpression(source: string): Result<ExpressionAnalysis, Expr
     return err(describeFailure(failure));
   }
   const analysis = analyzeAst(expression.ast());
-  const disabled = analysis.functions.find((name) => (DISABLED_FUNCTIONS as readonly string[]).includes(name));
+  const disabled = analysis.functions.find((name) =>
+    (DISABLED_FUNCTIONS as readonly string[]).includes(name),
+  );
   if (disabled !== undefined) {
-    return err({ message: `$${disabled}() is not available in workflow expressions`, position: 0, jsonataCode: undefined });
+    return err({
+      message: `$${disabled}() is not available in workflow expressions`,
+      position: 0,
+      jsonataCode: undefined,
+    });
   }
   return ok(analysis);
 }
@@ -157,7 +171,11 @@ export async function evaluateTemplate(
   options: EvaluateOptions = {},
 ): Promise<unknown> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const input: Record<string, unknown> = { trigger: scope.trigger, steps: scope.steps, vars: scope.vars ?? {} };
+  const input: Record<string, unknown> = {
+    trigger: scope.trigger,
+    steps: scope.steps,
+    vars: scope.vars ?? {},
+  };
   if (scope.item !== undefined) input.item = scope.item;
   if (scope.index !== undefined) input.index = scope.index;
   return evaluateValue(value, input, timeoutMs, '', 0);

@@ -1,0 +1,158 @@
+import { z } from 'zod';
+import type { ConnectorDefinition } from '../../connectors/sdk/index.ts';
+import { coreNodes } from './core-nodes.ts';
+
+/** Something a node's `uses` can name: a core node or a connector action. */
+export type CatalogEntry = {
+  uses: string;
+  kind: 'core' | 'action';
+  title: string;
+  description: string;
+  effect: 'pure' | 'read' | 'write';
+  /** The schema of the node's `with`. */
+  input: z.ZodType;
+  output: z.ZodType | undefined;
+  /** The credential type the action needs (`connector.credential.type`), or undefined. */
+  credentialType: string | undefined;
+  /** The branches outgoing edges may name, given the node's `with` ("error" with onError "route" comes on top). */
+  branches(withValue: Record<string, unknown>): string[];
+};
+
+/** Something `trigger.type` can name: a core trigger or a connector trigger. */
+export type TriggerEntry = {
+  type: string;
+  title: string;
+  description: string;
+  /** The schema of `trigger.with`. */
+  with: z.ZodType;
+  /** Example trigger data: what `trigger` holds in expressions. */
+  sample: unknown;
+  /** The connector that provides it (undefined for core triggers). */
+  connectorId: string | undefined;
+  /** The credential type the trigger needs, or undefined. */
+  credentialType?: string | undefined;
+};
+
+export type Catalog = {
+  lookupAction(uses: string): CatalogEntry | undefined;
+  lookupTrigger(type: string): TriggerEntry | undefined;
+  actions(): CatalogEntry[];
+  triggers(): TriggerEntry[];
+};
+
+/** The core triggers: their options are fields of `trigger` itself (cron, timezone), so `with` is empty. */
+export const coreTriggers: TriggerEntry[] = [
+  {
+    type: 'manual',
+    title: 'Manual',
+    description:
+      'Runs when someone starts it (chat, CLI `vmesh run --input JSON`, API). trigger holds the given input.',
+    with: z.strictObject({}),
+    sample: { any: 'JSON given when starting the run' },
+    connectorId: undefined,
+  },
+  {
+    type: 'webhook',
+    title: 'Webhook',
+    description:
+      "Runs on an HTTP request to the workflow's webhook URL. trigger holds { method, headers, query, body }. " +
+      'Use core.respond to set the HTTP response.',
+    with: z.strictObject({}),
+    sample: {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      query: {},
+      body: { example: true },
+    },
+    connectorId: undefined,
+  },
+  {
+    type: 'schedule',
+    title: 'Schedule',
+    description:
+      'Runs on a cron schedule: trigger.cron (5 fields, or 6 with seconds first, e.g. "0 9 * * 1-5"), optional ' +
+      'trigger.timezone (IANA, e.g. "Europe/Paris"; default UTC). trigger holds { scheduledAt }.',
+    with: z.strictObject({}),
+    sample: { scheduledAt: '2030-01-07T09:00:00.000Z' },
+    connectorId: undefined,
+  },
+  {
+    type: 'chat',
+    title: 'Chat message',
+    description:
+      'Runs on a message in the conversation where the workflow was made. trigger holds { text, actor, threadKey }.',
+    with: z.strictObject({}),
+    sample: { text: 'hello', actor: { id: 'U123', name: 'Ada' }, threadKey: 'slack:C1:1700000000.000100' },
+    connectorId: undefined,
+  },
+];
+
+function toCatalogEntries(connector: ConnectorDefinition): CatalogEntry[] {
+  return connector.actions.map((action) => ({
+    uses: `${connector.id}.${action.key}`,
+    kind: 'action',
+    title: action.title,
+    description: action.description,
+    effect: action.effect,
+    input: action.input,
+    output: action.output,
+    credentialType: connector.credential?.type,
+    branches: () => [],
+  }));
+}
+
+function toTriggerEntries(connector: ConnectorDefinition): TriggerEntry[] {
+  return connector.triggers.map((trigger) => ({
+    type: `${connector.id}.${trigger.key}`,
+    title: trigger.title,
+    description: trigger.description,
+    with: trigger.with,
+    sample: trigger.sample,
+    connectorId: connector.id,
+    credentialType: connector.credential?.type,
+  }));
+}
+
+/**
+ * The catalog of everything a workflow document may name: core nodes, the connectors' actions and triggers,
+ * and any extra actions. Throws when two entries share a name (a programming error).
+ */
+export function createCatalog(
+  connectors: ConnectorDefinition[],
+  extra: { actions?: CatalogEntry[] } = {},
+): Catalog {
+  const actionEntries: CatalogEntry[] = [
+    ...coreNodes.map(
+      (node): CatalogEntry => ({
+        uses: node.uses,
+        kind: 'core',
+        title: node.title,
+        description: node.description,
+        effect: node.effect,
+        input: node.with,
+        output: undefined,
+        credentialType: undefined,
+        branches: node.branches,
+      }),
+    ),
+    ...connectors.flatMap(toCatalogEntries),
+    ...(extra.actions ?? []),
+  ];
+  const triggerEntries = [...coreTriggers, ...connectors.flatMap(toTriggerEntries)];
+  const actions = new Map<string, CatalogEntry>();
+  for (const entry of actionEntries) {
+    if (actions.has(entry.uses)) throw new Error(`catalog: two actions are named "${entry.uses}"`);
+    actions.set(entry.uses, entry);
+  }
+  const triggers = new Map<string, TriggerEntry>();
+  for (const entry of triggerEntries) {
+    if (triggers.has(entry.type)) throw new Error(`catalog: two triggers are named "${entry.type}"`);
+    triggers.set(entry.type, entry);
+  }
+  return {
+    lookupAction: (uses) => actions.get(uses),
+    lookupTrigger: (type) => triggers.get(type),
+    actions: () => [...actions.values()],
+    triggers: () => [...triggers.values()],
+  };
+}
