@@ -1,0 +1,96 @@
+import { Routes } from 'discord.js';
+import { z } from 'zod';
+import { ConnectorError } from '../../sdk/connector-error.ts';
+import { defineAction } from '../../sdk/define.ts';
+import {
+  allowedMentions,
+  callDiscord,
+  contentParts,
+  type DiscordClient,
+  type DiscordCredential,
+  discordNonce,
+  MessageResult,
+} from '../client.ts';
+
+export const SendMessageInput = z
+  .strictObject({
+    channelId: z
+      .string()
+      .regex(/^\d{17,20}$/, 'a Discord channel ID (17-20 digits)')
+      .describe('ID of the text channel (Developer Mode → right-click the channel → Copy Channel ID).'),
+    content: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Message text (Discord Markdown). At most 2000 characters unless split is true.'),
+    embeds: z
+      .array(z.record(z.string(), z.unknown()))
+      .max(10)
+      .optional()
+      .describe('Up to 10 Discord embed objects ({ title, description, url, color, fields }).'),
+    split: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Send content longer than 2000 characters as several messages (split at line breaks). Default false: too long is an error.',
+      ),
+    mentions: z
+      .enum(['none', 'users', 'all'])
+      .default('users')
+      .describe(
+        'Which mentions may ping: none, users (users and roles, default) or all (also @everyone/@here).',
+      ),
+  })
+  .refine((value) => value.content !== undefined || value.embeds !== undefined, {
+    message: 'give content, embeds or both',
+    path: ['content'],
+  });
+
+export const SendMessageOutput = z.object({
+  id: z.string().describe('ID of the (first) message.'),
+  channelId: z.string().describe('Channel ID.'),
+  messageIds: z.array(z.string()).describe('IDs of every message sent (more than one when split).'),
+});
+
+export const sendMessage = defineAction<
+  typeof SendMessageInput,
+  typeof SendMessageOutput,
+  DiscordCredential,
+  DiscordClient
+>({
+  key: 'sendMessage',
+  title: 'Send a Discord message (bot)',
+  description: 'Send a message to a Discord channel as the bot. Retries do not send twice (Discord nonces).',
+  effect: 'write',
+  idempotent: true,
+  input: SendMessageInput,
+  output: SendMessageOutput,
+  async run(input, ctx) {
+    const bot = ctx.client.bot;
+    if (!bot) {
+      throw new ConnectorError({
+        code: 'E_CREDENTIAL',
+        message: 'discord.sendMessage needs a discord credential with a botToken.',
+        retryable: false,
+        hint: 'Store one with `vmesh credentials set NAME --type discord` ({"botToken":"…"}), or use discord.sendWebhookMessage.',
+      });
+    }
+    const parts = contentParts(input.content, input.split, 'discord.sendMessage');
+    const messageIds: string[] = [];
+    for (const [index, content] of parts.entries()) {
+      const last = index === parts.length - 1;
+      const body = {
+        ...(content === undefined ? {} : { content }),
+        ...(last && input.embeds ? { embeds: input.embeds } : {}),
+        allowed_mentions: allowedMentions(input.mentions),
+        nonce: discordNonce(ctx.idempotencyKey, index),
+        enforce_nonce: true,
+      };
+      const sent = await callDiscord('POST /channels/{id}/messages', () =>
+        bot.post(Routes.channelMessages(input.channelId), { body, signal: ctx.signal }),
+      );
+      messageIds.push(MessageResult.parse(sent).id);
+    }
+    return { id: messageIds[0] ?? '', channelId: input.channelId, messageIds };
+  },
+});

@@ -1,0 +1,24 @@
+import { fileURLToPath } from 'node:url';
+import { defineConnector } from '../sdk/define.ts';
+import { sendMessage } from './actions/send-message.ts';
+import { sendWebhookMessage } from './actions/send-webhook-message.ts';
+import { createDiscordClient, type DiscordClient, DiscordCredential } from './client.ts';
+
+export const discordConnector = defineConnector<DiscordCredential, DiscordClient>({
+  id: 'discord',
+  version: '1.0.0',
+  title: 'Discord',
+  description: 'Send messages to Discord channels as a bot or through a channel webhook.',
+  credential: {
+    type: 'discord',
+    schema: DiscordCredential,
+    optional: true,
+    howToGet:
+      'For a bot: discord.com/developers/applications → your app → Bot → Reset Token, and invite the bot to the server with Send Messages. For a webhook: Channel settings → Integrations → Webhooks → Copy Webhook URL. Store {"botToken":"…"} and/or {"webhookUrl":"…"}; a bare token or webhook URL on stdin is recognised.',
+    fromToken: (token) => (token.startsWith('https://') ? { webhookUrl: token } : { botToken: token }),
+  },
+  createClient: createDiscordClient,
+  actions: [sendMessage, sendWebhookMessage],
+  triggers: [],
+  docPath: fileURLToPath(new URL('./doc.md', import.meta.url)),
+});

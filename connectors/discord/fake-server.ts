@@ -1,0 +1,182 @@
+import Fastify, { type FastifyReply } from 'fastify';
+import {
+  FailureQueue,
+  type InjectedFailure,
+  listenLocal,
+  type RecordedRequest,
+  recordRequest,
+  sendFailure,
+} from '../testing/fake-server.ts';
+
+export type FakeDiscordMessage = {
+  id: string;
+  channel_id: string;
+  content: string;
+  embeds: unknown[];
+  nonce?: string | number;
+  author: { id: string; username: string; bot?: boolean };
+  webhook_id?: string;
+  timestamp: string;
+};
+
+export type DiscordFake = {
+  /** The base URL to give as env.baseUrls.discord (the client appends /api/v10). */
+  url: string;
+  botToken: string;
+  /** A webhook URL (on discord.com, as users copy it) whose id and token the fake knows. */
+  webhookUrl: string;
+  channelId: string;
+  /** A channel that exists but the bot cannot see (answers 50001 Missing Access). */
+  hiddenChannelId: string;
+  requests: RecordedRequest[];
+  messages(channelId: string): FakeDiscordMessage[];
+  /**
+   * Queue a failure for `POST /channels/:channelId/messages` or `POST /webhooks/:webhookId/:token`. A rate limit is
+   * `{ status: 429, headers: { 'retry-after': '2', 'x-ratelimit-scope': 'user' }, body: { message, retry_after: 2, global: false } }`.
+   * Supports `applyFirst`.
+   */
+  fail(route: string, failure: InjectedFailure): void;
+  close(): Promise<void>;
+};
+
+const BOT = { id: '111111111111111111', username: 'vmesh-bot', bot: true };
+
+/**
+ * A fastify app speaking Discord's REST wire format (v10) for creating messages and executing webhooks:
+ * errors as `{ code, message, errors? }` (10003, 10015, 50001, 50006, 50035, 401 `{ message: '401: Unauthorized', code: 0 }`),
+ * nonce deduplication with `enforce_nonce`, rate-limit headers on every answer.
+ */
+export async function startDiscordFake(options: { botToken?: string } = {}): Promise<DiscordFake> {
+  const botToken = options.botToken ?? 'fake-bot-token.aaaaaa.bbbbbbbbbbbbbbbbbbbbbbbbbbb';
+  const channelId = '222222222222222222';
+  const hiddenChannelId = '333333333333333333';
+  const webhookId = '444444444444444444';
+  const webhookToken = 'webhook-token-abcdefghijklmnopqrstuvwxyz';
+  const messages = new Map<string, FakeDiscordMessage[]>([
+    [channelId, []],
+    [hiddenChannelId, []],
+  ]);
+  const requests: RecordedRequest[] = [];
+  const failures = new FailureQueue();
+  let snowflake = 900_000_000_000_000_000n;
+
+  const error = (reply: FastifyReply, status: number, code: number, message: string, errors?: unknown) =>
+    reply.code(status).send({ code, message, ...(errors ? { errors } : {}) });
+
+  const validate = (reply: FastifyReply, body: { content?: unknown; embeds?: unknown }) => {
+    const content = typeof body.content === 'string' ? body.content : '';
+    const embeds = Array.isArray(body.embeds) ? body.embeds : [];
+    if (content.length > 2000) {
+      return error(reply, 400, 50035, 'Invalid Form Body', {
+        content: { _errors: [{ code: 'BASE_TYPE_MAX_LENGTH', message: 'Must be 2000 or fewer in length.' }] },
+      });
+    }
+    if (embeds.length > 10) {
+      return error(reply, 400, 50035, 'Invalid Form Body', {
+        embeds: { _errors: [{ code: 'BASE_TYPE_MAX_LENGTH', message: 'Must be 10 or fewer in length.' }] },
+      });
+    }
+    const meaningful = embeds.filter(
+      (embed) => embed && typeof embed === 'object' && Object.keys(embed).length > 0,
+    );
+    if (content === '' && meaningful.length === 0)
+      return error(reply, 400, 50006, 'Cannot send an empty message');
+    return undefined;
+  };
+
+  const app = Fastify({ logger: false });
+  app.addHook('onRequest', async (_request, reply) => {
+    reply.header('x-ratelimit-limit', '5');
+    reply.header('x-ratelimit-remaining', '4');
+    reply.header('x-ratelimit-reset-after', '1');
+    reply.header('x-ratelimit-bucket', 'fakebucket');
+  });
+  app.addHook('preHandler', async (request, reply) => {
+    requests.push(recordRequest(request));
+    const failure = failures.take(
+      `${request.method} ${(request.routeOptions.url ?? request.url).replace('/api/v10', '')}`,
+    );
+    if (failure && !failure.applyFirst) return sendFailure(reply, failure);
+    if (failure) (request as unknown as { lateFailure?: InjectedFailure }).lateFailure = failure;
+  });
+  app.addHook('onSend', async (request, reply, payload) => {
+    const late = (request as unknown as { lateFailure?: InjectedFailure }).lateFailure;
+    if (!late) return payload;
+    reply.code(late.status);
+    for (const [name, value] of Object.entries(late.headers ?? {})) reply.header(name, value);
+    reply.header('content-type', 'application/json');
+    return JSON.stringify(late.body ?? { message: 'Internal Server Error', code: 0 });
+  });
+
+  app.post('/api/v10/channels/:channelId/messages', async (request, reply) => {
+    if (request.headers.authorization !== `Bot ${botToken}`) return error(reply, 401, 0, '401: Unauthorized');
+    const { channelId: target } = request.params as { channelId: string };
+    const list = messages.get(target);
+    if (!list) return error(reply, 404, 10003, 'Unknown Channel');
+    if (target === hiddenChannelId) return error(reply, 403, 50001, 'Missing Access');
+    const body = (request.body ?? {}) as {
+      content?: string;
+      embeds?: unknown[];
+      nonce?: string | number;
+      enforce_nonce?: boolean;
+    };
+    const invalid = validate(reply, body);
+    if (invalid) return invalid;
+    if (body.nonce !== undefined && String(body.nonce).length > 25) {
+      return error(reply, 400, 50035, 'Invalid Form Body', {
+        nonce: { _errors: [{ code: 'BASE_TYPE_MAX_LENGTH', message: 'Must be 25 or fewer in length.' }] },
+      });
+    }
+    if (body.enforce_nonce && body.nonce !== undefined) {
+      const earlier = list.find((message) => message.nonce === body.nonce && message.author.id === BOT.id);
+      if (earlier) return earlier;
+    }
+    snowflake += 1n;
+    const message: FakeDiscordMessage = {
+      id: String(snowflake),
+      channel_id: target,
+      content: body.content ?? '',
+      embeds: body.embeds ?? [],
+      ...(body.nonce === undefined ? {} : { nonce: body.nonce }),
+      author: BOT,
+      timestamp: new Date().toISOString(),
+    };
+    list.push(message);
+    return message;
+  });
+
+  app.post('/api/v10/webhooks/:webhookId/:token', async (request, reply) => {
+    const params = request.params as { webhookId: string; token: string };
+    if (params.webhookId !== webhookId || params.token !== webhookToken)
+      return error(reply, 404, 10015, 'Unknown Webhook');
+    const body = (request.body ?? {}) as { content?: string; embeds?: unknown[]; username?: string };
+    const invalid = validate(reply, body);
+    if (invalid) return invalid;
+    snowflake += 1n;
+    const message: FakeDiscordMessage = {
+      id: String(snowflake),
+      channel_id: channelId,
+      content: body.content ?? '',
+      embeds: body.embeds ?? [],
+      author: { id: webhookId, username: body.username ?? 'Captain Hook' },
+      webhook_id: webhookId,
+      timestamp: new Date().toISOString(),
+    };
+    messages.get(channelId)?.push(message);
+    const wait = (request.query as { wait?: string }).wait === 'true';
+    return wait ? message : reply.code(204).send();
+  });
+
+  const url = await listenLocal(app);
+  return {
+    url,
+    botToken,
+    webhookUrl: `https://discord.com/api/webhooks/${webhookId}/${webhookToken}`,
+    channelId,
+    hiddenChannelId,
+    requests,
+    messages: (id) => messages.get(id) ?? [],
+    fail: (route, failure) => failures.add(route, failure),
+    close: () => app.close(),
+  };
+}
