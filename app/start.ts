@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { type Database, openDatabase, parseDatabaseConfig } from '../db/index.ts';
 import { logger } from '../lib/logger.ts';
+import { createEngineServices } from '../runtime/engine/engine-services.ts';
 import { installWorkerSchema } from '../runtime/engine/worker-schema.ts';
 import { parseServerConfig, type ServerConfig } from './config.ts';
 import { createHttpServer } from './server.ts';
@@ -22,7 +23,10 @@ export async function startApp(env: NodeJS.ProcessEnv = process.env): Promise<Ru
   try {
     await installWorkerSchema(database.url);
     const server = createHttpServer({ database, startedAt, version: VERSION });
+    const engine = await createEngineServices(database, { env, dataDir: parseDatabaseConfig(env).dataDir });
+    engine.registerHttp(server, { publicUrl: config.publicUrl, apiToken: config.apiToken });
     const url = await server.listen({ host: config.host, port: config.port });
+    const worker = env.VMESH_NO_WORKER === '1' ? undefined : await engine.startWorker();
     logger.info({ url, database: database.kind }, 'VelocityMesh is listening');
     return {
       database,
@@ -31,6 +35,7 @@ export async function startApp(env: NodeJS.ProcessEnv = process.env): Promise<Ru
       url,
       async stop() {
         await server.close();
+        await worker?.stop();
         await database.close();
       },
     };

@@ -3,8 +3,13 @@ import { VERSION } from '../app/version.ts';
 import { registerConnectorsCommand } from './commands/connectors.ts';
 import { registerDocsCommand } from './commands/docs.ts';
 import { registerMigrateCommand } from './commands/migrate.ts';
+import { registerRunCommand } from './commands/run.ts';
+import { registerRunsCommand } from './commands/runs.ts';
 import { registerSchemaCommand } from './commands/schema.ts';
 import { registerStartCommand } from './commands/start.ts';
+import { registerValidateCommand } from './commands/validate.ts';
+import { registerWorkerCommand } from './commands/worker.ts';
+import { registerWorkflowsCommand } from './commands/workflows.ts';
 
 /** Every `vmesh` command. Each registers itself from its own module under cli/commands. */
 export function createProgram(): Command {
@@ -19,5 +24,10 @@ export function createProgram(): Command {
   registerSchemaCommand(program);
   registerDocsCommand(program);
   registerConnectorsCommand(program);
+  registerValidateCommand(program);
+  registerRunCommand(program);
+  registerWorkerCommand(program);
+  registerWorkflowsCommand(program);
+  registerRunsCommand(program);
   return program;
 }

@@ -1,0 +1,93 @@
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { openDatabase, parseDatabaseConfig } from '../../db/index.ts';
+import { startRun } from '../../runtime/engine/engine.ts';
+import { createEngineServices } from '../../runtime/engine/engine-services.ts';
+import { installWorkerSchema } from '../../runtime/engine/worker-schema.ts';
+import { getRunView, waitForRun } from '../../runtime/store/run-store.ts';
+import { parseDocumentText } from '../../runtime/workflow/parse-document-text.ts';
+
+export function registerRunCommand(program: Command): void {
+  program
+    .command('run')
+    .description('Validate, store and run a workflow document (trigger data from --input).')
+    .argument('<file>', 'workflow document (JSON or YAML)')
+    .option('--input <json>', 'trigger data as JSON', '{}')
+    .option('--wait', 'run a worker in this process and wait for the run to finish')
+    .option('--json', 'print the run as JSON: { runId, status, output, steps }')
+    .option('--timeout <ms>', 'how long --wait waits', '300000')
+    .action(
+      async (file: string, options: { input: string; wait?: boolean; json?: boolean; timeout: string }) => {
+        let text: Buffer;
+        try {
+          text = await readFile(file);
+        } catch (error) {
+          process.stderr.write(
+            `vmesh run: cannot read ${file}: ${error instanceof Error ? error.message : String(error)}\n`,
+          );
+          process.exit(2);
+        }
+        const parsed = parseDocumentText(text);
+        if (!parsed.ok) {
+          process.stderr.write(`vmesh run: ${parsed.error.message}\n`);
+          process.exit(parsed.error.exitCode);
+        }
+        let input: unknown;
+        try {
+          input = JSON.parse(options.input);
+        } catch {
+          process.stderr.write('vmesh run: --input is not valid JSON.\n');
+          process.exit(2);
+        }
+        const config = parseDatabaseConfig();
+        const database = await openDatabase(config);
+        let exitCode = 1;
+        try {
+          await installWorkerSchema(database.url);
+          const engine = await createEngineServices(database, { dataDir: config.dataDir });
+          const report = engine.workflows.validate(parsed.value);
+          if (!report.valid) {
+            if (options.json)
+              process.stdout.write(
+                `${JSON.stringify({ valid: false, errors: report.errors, warnings: report.warnings }, null, 2)}\n`,
+              );
+            else
+              for (const issue of report.errors)
+                process.stderr.write(
+                  `${issue.code} ${issue.path}: ${issue.message}\n  hint: ${issue.hint}\n`,
+                );
+            return;
+          }
+          const created = await engine.workflows.create(parsed.value);
+          const { runId } = await startRun(database.sql, created.id, input);
+          if (!options.wait) {
+            const view = await getRunView(database.sql, runId);
+            process.stdout.write(
+              options.json
+                ? `${JSON.stringify(view, null, 2)}\n`
+                : `Run ${runId} queued (workflow ${created.id}).\n`,
+            );
+            exitCode = 0;
+            return;
+          }
+          const worker = await engine.startWorker();
+          try {
+            const view = await waitForRun(database.sql, runId, { timeoutMs: Number(options.timeout) });
+            if (options.json) process.stdout.write(`${JSON.stringify(view, null, 2)}\n`);
+            else {
+              process.stdout.write(`Run ${runId}: ${view.status}\n`);
+              for (const step of view.steps)
+                process.stdout.write(`  ${step.path ? `${step.path}/` : ''}${step.id}: ${step.status}\n`);
+              process.stdout.write(`output: ${JSON.stringify(view.output)}\n`);
+            }
+            exitCode = view.status === 'succeeded' ? 0 : 1;
+          } finally {
+            await worker.stop();
+          }
+        } finally {
+          await database.close();
+        }
+        process.exit(exitCode);
+      },
+    );
+}

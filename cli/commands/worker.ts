@@ -1,0 +1,37 @@
+import type { Command } from 'commander';
+import { openDatabase, parseDatabaseConfig } from '../../db/index.ts';
+import { logger } from '../../lib/logger.ts';
+import { createEngineServices } from '../../runtime/engine/engine-services.ts';
+import { installWorkerSchema } from '../../runtime/engine/worker-schema.ts';
+
+export function registerWorkerCommand(program: Command): void {
+  program
+    .command('worker')
+    .description(
+      'Run a worker only (no HTTP): start more of these against the same DATABASE_URL to scale out.',
+    )
+    .option('--concurrency <n>', 'jobs at once', '10')
+    .option('--lease <ms>', 'heartbeat lease: jobs of a worker silent this long are released', '30000')
+    .action(async (options: { concurrency: string; lease: string }) => {
+      const config = parseDatabaseConfig();
+      const database = await openDatabase(config);
+      await installWorkerSchema(database.url);
+      const engine = await createEngineServices(database, { dataDir: config.dataDir });
+      const worker = await engine.startWorker({
+        concurrency: Number(options.concurrency),
+        leaseMs: Number(options.lease),
+      });
+      logger.info({ workerId: worker.workerId }, 'worker started');
+      process.stdout.write(`worker ${worker.workerId} started\n`);
+      let stopping = false;
+      const shutdown = async () => {
+        if (stopping) return;
+        stopping = true;
+        await worker.stop();
+        await database.close();
+        process.exit(0);
+      };
+      process.on('SIGINT', () => void shutdown());
+      process.on('SIGTERM', () => void shutdown());
+    });
+}

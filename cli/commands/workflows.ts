@@ -1,0 +1,60 @@
+import type { Command } from 'commander';
+import { openDatabase, parseDatabaseConfig } from '../../db/index.ts';
+import { getVersionRow, getWorkflowRow, listWorkflowRows } from '../../runtime/store/workflow-store.ts';
+
+async function withDatabase<T>(
+  fn: (sql: Awaited<ReturnType<typeof openDatabase>>['sql']) => Promise<T>,
+): Promise<T> {
+  const database = await openDatabase(parseDatabaseConfig());
+  try {
+    return await fn(database.sql);
+  } finally {
+    await database.close();
+  }
+}
+
+export function registerWorkflowsCommand(program: Command): void {
+  const workflows = program.command('workflows').description('Stored workflows.');
+  workflows
+    .command('list')
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }) => {
+      const rows = await withDatabase((sql) => listWorkflowRows(sql, { limit: 500 }));
+      const view = rows.map((row) => ({
+        id: row.id,
+        name: row.name,
+        active: row.active,
+        version: row.currentVersion,
+        triggerType: row.triggerType,
+      }));
+      if (options.json) process.stdout.write(`${JSON.stringify(view, null, 2)}\n`);
+      else
+        for (const row of view)
+          process.stdout.write(
+            `${row.id}  v${row.version}  ${row.active ? 'active  ' : 'inactive'}  ${row.triggerType.padEnd(9)} ${row.name}\n`,
+          );
+    });
+  workflows
+    .command('get')
+    .argument('<id>')
+    .option('--json', 'print JSON')
+    .action(async (id: string, options: { json?: boolean }) => {
+      const view = await withDatabase(async (sql) => {
+        const row = await getWorkflowRow(sql, id);
+        const version = await getVersionRow(sql, id, row.currentVersion);
+        return {
+          id: row.id,
+          name: row.name,
+          active: row.active,
+          version: row.currentVersion,
+          contentHash: version.contentHash,
+          document: version.document,
+        };
+      });
+      if (options.json) process.stdout.write(`${JSON.stringify(view, null, 2)}\n`);
+      else
+        process.stdout.write(
+          `${view.id} ${view.name} v${view.version} ${view.active ? 'active' : 'inactive'}\n${JSON.stringify(view.document, null, 2)}\n`,
+        );
+    });
+}

@@ -1,0 +1,66 @@
+import type { FastifyInstance } from 'fastify';
+import {
+  builtinConnectors,
+  createCredentialStore,
+  createSafeFetchFromEnv,
+  loadSecretKey,
+} from '../../connectors/index.ts';
+import type { ConnectorDefinition } from '../../connectors/sdk/index.ts';
+import type { Database } from '../../db/index.ts';
+import { logger } from '../../lib/logger.ts';
+import { installErrorHandler } from '../api/http-errors.ts';
+import { registerApiRoutes } from '../api/routes.ts';
+import { createWorkflowService, type WorkflowService } from '../store/workflow-service.ts';
+import { registerWebhookRoute } from '../triggers/webhook.ts';
+import type { NodeRunnerDeps } from './node-runner.ts';
+import { type EngineWorker, startEngineWorker } from './worker.ts';
+
+export type EngineServices = {
+  deps: NodeRunnerDeps;
+  workflows: WorkflowService;
+  /** Adds /api/* and /hooks/* to an HTTP server. */
+  registerHttp(app: FastifyInstance, options: { publicUrl: string; apiToken: string | undefined }): void;
+  startWorker(options?: { concurrency?: number; leaseMs?: number }): Promise<EngineWorker>;
+};
+
+/** Wires the engine from a database and the environment: connectors, credentials, safe fetch, worker and routes. */
+export async function createEngineServices(
+  database: Database,
+  options: { env?: NodeJS.ProcessEnv; dataDir?: string; connectors?: readonly ConnectorDefinition[] } = {},
+): Promise<EngineServices> {
+  const env = options.env ?? process.env;
+  const connectors = options.connectors ?? builtinConnectors;
+  const key = await loadSecretKey({ dataDir: options.dataDir ?? env.VMESH_DATA_DIR ?? '.data', env });
+  const credentials = createCredentialStore({
+    sql: database.sql,
+    key,
+    types: connectors.flatMap((c) => (c.credential ? [c.credential] : [])),
+  });
+  const deps: NodeRunnerDeps = {
+    sql: database.sql,
+    connectors,
+    credentials,
+    connectorEnv: { baseUrls: {}, fetch: createSafeFetchFromEnv(env), logger },
+    logger,
+  };
+  const workflows = createWorkflowService(database.sql, connectors);
+  return {
+    deps,
+    workflows,
+    registerHttp(app, http) {
+      installErrorHandler(app);
+      registerApiRoutes(app, {
+        sql: database.sql,
+        workflows,
+        publicUrl: http.publicUrl,
+        apiToken: http.apiToken,
+      });
+      registerWebhookRoute(app, { sql: database.sql });
+    },
+    startWorker(worker = {}) {
+      const leaseMs = worker.leaseMs ?? (Number(env.VMESH_WORKER_LEASE_MS) || undefined);
+      const concurrency = worker.concurrency ?? (Number(env.VMESH_WORKER_CONCURRENCY) || undefined);
+      return startEngineWorker({ deps, connectionString: database.url, concurrency, leaseMs });
+    },
+  };
+}

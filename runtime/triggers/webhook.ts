@@ -1,0 +1,174 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { Sql } from '../../db/index.ts';
+import { startRun } from '../engine/engine.ts';
+import { loadDocument } from '../engine/run-context.ts';
+import { findWorkflow } from '../store/workflow-store.ts';
+
+/** Largest webhook body accepted; larger → 413. */
+export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
+/** Headers that carry a delivery id: the same id within 24 h starts one run. */
+const DELIVERY_HEADERS = ['x-vmesh-delivery', 'x-github-delivery', 'webhook-id', 'x-request-id'] as const;
+const HIDDEN_HEADERS = new Set([
+  'x-vmesh-secret',
+  'x-vmesh-signature',
+  'authorization',
+  'cookie',
+  'proxy-authorization',
+]);
+
+export type WebhookOptions = { sql: Sql; respondTimeoutMs?: number };
+
+function safeEqual(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+/** The per-workflow secret in `x-vmesh-secret`, or `x-vmesh-signature: sha256=<hex HMAC-SHA256 of the raw body>`. */
+export function verifyHook(secret: string, headers: Record<string, unknown>, rawBody: Buffer): boolean {
+  const given = headers['x-vmesh-secret'];
+  if (typeof given === 'string' && safeEqual(given, secret)) return true;
+  const signature = headers['x-vmesh-signature'];
+  if (typeof signature === 'string' && signature.startsWith('sha256=')) {
+    const expected = `sha256=${createHmac('sha256', secret).update(rawBody).digest('hex')}`;
+    return safeEqual(signature, expected);
+  }
+  return false;
+}
+
+function deliveryId(headers: Record<string, unknown>, body: unknown): string | undefined {
+  for (const name of DELIVERY_HEADERS) {
+    const value = headers[name];
+    if (typeof value === 'string' && value.length > 0 && value.length <= 200) return value;
+  }
+  const slack = z.object({ event_id: z.string().min(1).max(200) }).safeParse(body);
+  return slack.success ? slack.data.event_id : undefined;
+}
+
+/** POST /hooks/:workflowId: 202 { runId } once the run and its first jobs are committed, or the core.respond result. */
+export function registerWebhookRoute(app: FastifyInstance, options: WebhookOptions): void {
+  const { sql } = options;
+  app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser(
+      '*',
+      { parseAs: 'buffer', bodyLimit: WEBHOOK_BODY_LIMIT },
+      (_request, body, done) => done(null, body),
+    );
+    scope.post('/hooks/:workflowId', { bodyLimit: WEBHOOK_BODY_LIMIT }, async (request, reply) => {
+      const { workflowId } = z.object({ workflowId: z.string().min(1).max(200) }).parse(request.params);
+      const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+      const workflow = await findWorkflow(sql, workflowId);
+      if (!workflow) {
+        return reply
+          .code(404)
+          .send({
+            error: {
+              code: 'E_NOT_FOUND',
+              message: `No workflow "${workflowId}" takes webhooks here.`,
+              hint: 'Check the hook URL shown by GET /api/workflows/:id.',
+            },
+          });
+      }
+      if (!verifyHook(workflow.hookSecret, request.headers, raw)) {
+        return reply
+          .code(401)
+          .send({
+            error: {
+              code: 'E_UNAUTHORIZED',
+              message: 'Missing or wrong webhook secret or signature.',
+              hint: 'Send x-vmesh-secret, or x-vmesh-signature: sha256=<hex HMAC-SHA256 of the body>.',
+            },
+          });
+      }
+      if (!workflow.active) {
+        return reply
+          .code(409)
+          .send({
+            error: {
+              code: 'E_INACTIVE',
+              message: `Workflow "${workflowId}" is not active.`,
+              hint: 'Activate it first (POST /api/workflows/:id/activate).',
+            },
+          });
+      }
+      const contentType = String(request.headers['content-type'] ?? '');
+      let body: unknown = null;
+      if (raw.length > 0) {
+        if (contentType === '' || contentType.includes('json')) {
+          try {
+            body = JSON.parse(raw.toString('utf8'));
+          } catch {
+            return reply
+              .code(400)
+              .send({
+                error: {
+                  code: 'E_BAD_JSON',
+                  message: 'The body is not valid JSON.',
+                  hint: 'Send a JSON body with content-type application/json.',
+                },
+              });
+          }
+        } else {
+          body = raw.toString('utf8');
+        }
+      }
+      const headers = Object.fromEntries(
+        Object.entries(request.headers).filter(([name]) => !HIDDEN_HEADERS.has(name)),
+      );
+      const delivery = deliveryId(request.headers, body);
+      const { runId } = await startRun(
+        sql,
+        workflowId,
+        { method: request.method, headers, query: request.query ?? {}, body },
+        { triggerType: 'webhook', dedupeKey: delivery ? `delivery:${delivery}` : undefined },
+      );
+      const document = await loadDocument(sql, workflowId, workflow.currentVersion);
+      if (!document.nodes.some((node) => node.uses === 'core.respond'))
+        return reply.code(202).send({ runId });
+      const response = await waitForResponse(sql, runId, options.respondTimeoutMs ?? 10_000);
+      if (!response) return reply.code(202).send({ runId });
+      reply.header('x-vmesh-run-id', runId);
+      for (const [name, value] of Object.entries(response.headers ?? {})) reply.header(name, value);
+      return reply.code(response.status).send(response.body ?? null);
+    });
+  });
+}
+
+const Response = z.object({
+  status: z.number(),
+  body: z.unknown(),
+  headers: z.record(z.string(), z.string()).optional(),
+});
+
+async function waitForResponse(
+  sql: Sql,
+  runId: string,
+  timeoutMs: number,
+): Promise<z.infer<typeof Response> | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  let wake: () => void = () => {};
+  const listener = await sql.listen('vmesh_runs', (payload) => {
+    if (payload.split(',').includes(runId)) wake();
+  });
+  try {
+    for (;;) {
+      const [row] = await sql`select status, response from runs where id = ${runId}`;
+      if (row?.response) return Response.parse(row.response);
+      if (
+        !row ||
+        ['succeeded', 'failed', 'cancelled', 'waiting'].includes(String(row.status)) ||
+        Date.now() >= deadline
+      )
+        return undefined;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, Math.min(250, Math.max(1, deadline - Date.now()))).unref();
+      });
+    }
+  } finally {
+    await listener.unlisten();
+  }
+}
