@@ -1,0 +1,62 @@
+import { builtinConnectors } from '../connectors/index.ts';
+import { searchDocs } from '../connectors/retrieval/index.ts';
+import type { ConnectorDefinition } from '../connectors/sdk/index.ts';
+import type { Sql } from '../db/index.ts';
+import { loadSystemPrompt } from '../prompts/load-prompts.ts';
+import type { CredentialsPort, DocsPort } from '../tools/tool-context.ts';
+import {
+  type ConversationService,
+  type ConversationServiceDeps,
+  createConversationService,
+} from './conversation-service.ts';
+import { createModelProvider } from './providers/create-model-provider.ts';
+import type { ModelProvider } from './providers/model-provider.ts';
+import { createRuntimePorts } from './runtime-ports.ts';
+
+/** Documentation search over the retrieval index (hybrid vector + full text). */
+export function createDocsPort(sql: Sql): DocsPort {
+  return {
+    async search(query, options) {
+      const hits = await searchDocs(sql, query, { k: options.k });
+      return hits.map((hit) => ({ id: hit.id, kind: hit.kind, score: hit.score, snippet: hit.snippet }));
+    },
+  };
+}
+
+export type CreateAgentOptions = {
+  sql: Sql;
+  env?: NodeJS.ProcessEnv;
+  connectors?: ConnectorDefinition[];
+  /** Defaults to reading names and types from the credentials table. */
+  credentials?: CredentialsPort;
+  /** Defaults to VMESH_MODEL (anthropic:<model> | openai:<model>). */
+  provider?: ModelProvider;
+  docs?: DocsPort | null;
+  notify?: ConversationServiceDeps['notify'];
+  isAdmin?: ConversationServiceDeps['isAdmin'];
+};
+
+/** The conversation service wired to the real runtime, engine, credentials, retrieval and the configured model. */
+export function createAgent(options: CreateAgentOptions): ConversationService {
+  const env = options.env ?? process.env;
+  const provider =
+    options.provider ??
+    (() => {
+      const result = createModelProvider(env.VMESH_MODEL, { env });
+      return result.ok ? result.value : result.error;
+    })();
+  const ports = createRuntimePorts({
+    sql: options.sql,
+    connectors: options.connectors ?? builtinConnectors,
+    ...(options.credentials ? { credentials: options.credentials } : {}),
+  });
+  return createConversationService({
+    sql: options.sql,
+    provider,
+    system: loadSystemPrompt(),
+    ...ports,
+    docs: options.docs === null ? undefined : (options.docs ?? createDocsPort(options.sql)),
+    notify: options.notify,
+    isAdmin: options.isAdmin,
+  });
+}
