@@ -1,0 +1,27 @@
+import { fileURLToPath } from 'node:url';
+import { defineConnector } from '../sdk/define.ts';
+import { classify } from './actions/classify.ts';
+import { extract } from './actions/extract.ts';
+import { generateText } from './actions/generate-text.ts';
+import { createLlmClient, type LlmClient, LlmCredential } from './client.ts';
+
+export const llmConnector = defineConnector<LlmCredential, LlmClient>({
+  id: 'llm',
+  version: '1.0.0',
+  title: 'LLM',
+  description:
+    'Use a language model inside a workflow: generate text, extract JSON matching a schema, classify into labels. ' +
+    'OpenAI, OpenAI-compatible servers (Ollama, vLLM, Groq…) and Anthropic.',
+  credential: {
+    type: 'llm',
+    schema: LlmCredential,
+    howToGet:
+      'JSON with the provider and its API key: {"provider":"openai","apiKey":"sk-…","model":"gpt-4o-mini"} or ' +
+      '{"provider":"anthropic","apiKey":"sk-ant-…","model":"claude-sonnet-4-5"}; for an OpenAI-compatible server add ' +
+      '"baseUrl":"http://host:11434/v1".',
+  },
+  createClient: createLlmClient,
+  actions: [generateText, extract, classify],
+  triggers: [],
+  docPath: fileURLToPath(new URL('./doc.md', import.meta.url)),
+});
