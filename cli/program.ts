@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { VERSION } from '../app/version.ts';
 import { registerConnectorsCommand } from './commands/connectors.ts';
+import { registerCredentialsCommand } from './commands/credentials.ts';
 import { registerDocsCommand } from './commands/docs.ts';
 import { registerMigrateCommand } from './commands/migrate.ts';
 import { registerRunCommand } from './commands/run.ts';
@@ -24,6 +25,7 @@ export function createProgram(): Command {
   registerSchemaCommand(program);
   registerDocsCommand(program);
   registerConnectorsCommand(program);
+  registerCredentialsCommand(program);
   registerValidateCommand(program);
   registerRunCommand(program);
   registerWorkerCommand(program);

@@ -152,3 +152,15 @@ export function createCredentialStore(options: {
     },
   };
 }
+
+/** The credential types the given connectors declare (first declaration of a type wins). */
+export function credentialTypesOf(
+  connectors: readonly { credential?: CredentialDefinition | undefined }[],
+): CredentialDefinition[] {
+  const seen = new Map<string, CredentialDefinition>();
+  for (const connector of connectors) {
+    if (connector.credential && !seen.has(connector.credential.type))
+      seen.set(connector.credential.type, connector.credential);
+  }
+  return [...seen.values()];
+}

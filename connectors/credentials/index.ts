@@ -5,6 +5,8 @@ export {
   type CredentialSummary,
   CredentialType,
   createCredentialStore,
+  credentialTypesOf,
   type StoredCredential,
 } from './credential-store.ts';
+export { parseSecretInput } from './parse-secret-input.ts';
 export { loadSecretKey, parseSecretKey, SECRET_KEY_FILE, type SecretKey } from './secret-key.ts';
