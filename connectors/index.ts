@@ -17,7 +17,7 @@ export { httpConnector } from './http/connector.ts';
 export { describeIssues, type InvokeActionArgs, invokeAction, toConnectorError } from './invoke.ts';
 export * from './sdk/index.ts';
 export { slackConnector } from './slack/connector.ts';
-export { MessagePostedData } from './slack/triggers/message-posted.ts';
+export { MessagePostedData, parseSlackMessageEvent } from './slack/triggers/message-posted.ts';
 
 /** Every built-in connector. Each lives in its own folder and is added here. */
 export const builtinConnectors: ConnectorDefinition[] = [

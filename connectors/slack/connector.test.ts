@@ -4,7 +4,7 @@ import { createTestEnvironment } from '../testing/fake-server.ts';
 import { docSections, runAction, runActionError } from '../testing/run-action.ts';
 import { slackConnector } from './connector.ts';
 import { type SlackFake, startSlackFake } from './fake-server.ts';
-import { MessagePostedFilters, messagePosted } from './triggers/message-posted.ts';
+import { MessagePostedFilters, messagePosted, parseSlackMessageEvent } from './triggers/message-posted.ts';
 
 let fake: SlackFake;
 let env: ReturnType<typeof createTestEnvironment>;
@@ -194,6 +194,20 @@ describe('slack connector against the fake Web API', () => {
     expect(messagePosted.matches?.(MessagePostedFilters.parse({ channel: 'C1' }), messagePosted.sample)).toBe(
       false,
     );
+  });
+
+  it('turns Slack message events into trigger data, skipping edits', () => {
+    const event = { type: 'message', channel: 'C1', user: 'U1', text: 'hi', ts: '1.000001', team: 'T1' };
+    expect(parseSlackMessageEvent(event, 'general')).toEqual({
+      channel: 'C1',
+      channelName: 'general',
+      user: 'U1',
+      text: 'hi',
+      ts: '1.000001',
+      team: 'T1',
+    });
+    expect(parseSlackMessageEvent({ ...event, subtype: 'message_changed' })).toBeUndefined();
+    expect(parseSlackMessageEvent({ type: 'reaction_added' })).toBeUndefined();
   });
 
   it('doc.md has one section per action and trigger', async () => {

@@ -61,3 +61,38 @@ export const messagePosted = defineTrigger({
     return true;
   },
 });
+
+const SlackMessageEvent = z.object({
+  type: z.literal('message'),
+  subtype: z.string().optional(),
+  channel: z.string(),
+  user: z.string().optional(),
+  bot_id: z.string().optional(),
+  text: z.string().default(''),
+  ts: z.string(),
+  thread_ts: z.string().optional(),
+  team: z.string().optional(),
+});
+
+/** Subtypes that are still "a message was posted" (others are edits, deletions, joins…). */
+const POSTED_SUBTYPES = new Set([undefined, 'bot_message', 'thread_broadcast', 'file_share', 'me_message']);
+
+/**
+ * Turns a Slack Events API `message` event (the `event` object of an event_callback) into messagePosted
+ * trigger data; undefined for edits, deletions, joins and other non-post subtypes.
+ */
+export function parseSlackMessageEvent(event: unknown, channelName?: string): MessagePostedData | undefined {
+  const parsed = SlackMessageEvent.safeParse(event);
+  if (!parsed.success || !POSTED_SUBTYPES.has(parsed.data.subtype)) return undefined;
+  const { channel, user, bot_id: botId, text, ts, thread_ts: threadTs, team } = parsed.data;
+  return {
+    channel,
+    ...(channelName ? { channelName } : {}),
+    ...(user ? { user } : {}),
+    ...(botId ? { botId } : {}),
+    text,
+    ts,
+    ...(threadTs ? { threadTs } : {}),
+    ...(team ? { team } : {}),
+  };
+}
