@@ -157,6 +157,20 @@ describe('http.request', () => {
     });
   });
 
+  it('refuses a body larger than maxResponseBytes', async () => {
+    expect(
+      await runActionError(
+        httpConnector,
+        'request',
+        { url: `${fake.url}/text`, maxResponseBytes: 5 },
+        { env },
+      ),
+    ).toMatchObject({
+      code: 'E_RESPONSE_TOO_LARGE',
+      retryable: false,
+    });
+  });
+
   it('maps connection refused to a retryable network error', async () => {
     const closed = await startHttpFake();
     await closed.close();

@@ -47,6 +47,15 @@ export const RequestInput = z.strictObject({
     .describe(
       'When true (default) a non-2xx answer fails the step (429 and 5xx are retried); when false it is returned as output.',
     ),
+  maxResponseBytes: z
+    .number()
+    .int()
+    .min(1)
+    .max(50_000_000)
+    .default(5_000_000)
+    .describe(
+      'Fail when the response body is larger than this many bytes (default 5000000): step outputs are stored.',
+    ),
   idempotencyHeader: z
     .boolean()
     .default(true)
@@ -112,8 +121,35 @@ function encodeBody(input: RequestInput): { body: string | undefined; contentTyp
   }
 }
 
-async function readBody(response: Response): Promise<unknown> {
-  const text = await response.text();
+async function readText(response: Response, limit: number, where: string): Promise<string> {
+  const tooLarge = () =>
+    new ConnectorError({
+      code: 'E_RESPONSE_TOO_LARGE',
+      message: `http.request: ${where} answered with more than ${limit} bytes.`,
+      retryable: false,
+      hint: 'Ask the API for less (paging, filters, fields), or raise maxResponseBytes.',
+    });
+  const declared = Number(response.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > limit) {
+    await response.body?.cancel();
+    throw tooLarge();
+  }
+  if (!response.body) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of response.body) {
+    size += chunk.byteLength;
+    if (size > limit) {
+      await response.body.cancel().catch(() => {});
+      throw tooLarge();
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function readBody(response: Response, limit: number, where: string): Promise<unknown> {
+  const text = await readText(response, limit, where);
   if (text === '') return null;
   const type = response.headers.get('content-type') ?? '';
   if (/[/+]json\b/i.test(type)) {
@@ -171,7 +207,8 @@ export const request = defineAction<typeof RequestInput, typeof RequestOutput, H
     response.headers.forEach((value, name) => {
       responseHeaders[name] = value;
     });
-    const responseBody = input.method === 'HEAD' ? null : await readBody(response);
+    const responseBody =
+      input.method === 'HEAD' ? null : await readBody(response, input.maxResponseBytes, where);
     if (input.failOnStatus && (response.status < 200 || response.status > 299)) {
       const snippet = typeof responseBody === 'string' ? responseBody : JSON.stringify(responseBody);
       throw connectorErrorFromStatus({
