@@ -151,6 +151,16 @@ describe('github connector against the fake REST API', () => {
     });
   });
 
+  it('maps an unreachable GitHub to a retryable error', async () => {
+    const gone = await startGithubFake();
+    await gone.close();
+    const error = await runActionError(githubConnector, 'listIssues', repo, {
+      env: createTestEnvironment({ github: gone.url }),
+      credential,
+    });
+    expect(error).toMatchObject({ retryable: true });
+  });
+
   it('doc.md has one section per action and trigger', async () => {
     const sections = docSections(await readFile(githubConnector.docPath, 'utf8'));
     expect(sections).toEqual([

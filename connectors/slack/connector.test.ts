@@ -185,6 +185,21 @@ describe('slack connector against the fake Web API', () => {
     expect((invalid as Error).message).not.toContain('not-a-slack-token');
   });
 
+  it('maps an unreachable Slack to a retryable network error', async () => {
+    const gone = await startSlackFake();
+    await gone.close();
+    const error = await runActionError(
+      slackConnector,
+      'postMessage',
+      { channel: GENERAL, text: 'x' },
+      {
+        env: createTestEnvironment({ slack: gone.apiUrl }),
+        credential,
+      },
+    );
+    expect(error).toMatchObject({ code: 'E_NETWORK', retryable: true });
+  });
+
   it('filters messagePosted trigger data', () => {
     const filters = MessagePostedFilters.parse({ channel: '#support', textContains: 'DOWN' });
     expect(messagePosted.matches?.(filters, messagePosted.sample)).toBe(true);
