@@ -62,37 +62,31 @@ export function registerWebhookRoute(app: FastifyInstance, options: WebhookOptio
       const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       const workflow = await findWorkflow(sql, workflowId);
       if (!workflow) {
-        return reply
-          .code(404)
-          .send({
-            error: {
-              code: 'E_NOT_FOUND',
-              message: `No workflow "${workflowId}" takes webhooks here.`,
-              hint: 'Check the hook URL shown by GET /api/workflows/:id.',
-            },
-          });
+        return reply.code(404).send({
+          error: {
+            code: 'E_NOT_FOUND',
+            message: `No workflow "${workflowId}" takes webhooks here.`,
+            hint: 'Check the hook URL shown by GET /api/workflows/:id.',
+          },
+        });
       }
       if (!verifyHook(workflow.hookSecret, request.headers, raw)) {
-        return reply
-          .code(401)
-          .send({
-            error: {
-              code: 'E_UNAUTHORIZED',
-              message: 'Missing or wrong webhook secret or signature.',
-              hint: 'Send x-vmesh-secret, or x-vmesh-signature: sha256=<hex HMAC-SHA256 of the body>.',
-            },
-          });
+        return reply.code(401).send({
+          error: {
+            code: 'E_UNAUTHORIZED',
+            message: 'Missing or wrong webhook secret or signature.',
+            hint: 'Send x-vmesh-secret, or x-vmesh-signature: sha256=<hex HMAC-SHA256 of the body>.',
+          },
+        });
       }
       if (!workflow.active) {
-        return reply
-          .code(409)
-          .send({
-            error: {
-              code: 'E_INACTIVE',
-              message: `Workflow "${workflowId}" is not active.`,
-              hint: 'Activate it first (POST /api/workflows/:id/activate).',
-            },
-          });
+        return reply.code(409).send({
+          error: {
+            code: 'E_INACTIVE',
+            message: `Workflow "${workflowId}" is not active.`,
+            hint: 'Activate it first (POST /api/workflows/:id/activate).',
+          },
+        });
       }
       const contentType = String(request.headers['content-type'] ?? '');
       let body: unknown = null;
@@ -101,15 +95,13 @@ export function registerWebhookRoute(app: FastifyInstance, options: WebhookOptio
           try {
             body = JSON.parse(raw.toString('utf8'));
           } catch {
-            return reply
-              .code(400)
-              .send({
-                error: {
-                  code: 'E_BAD_JSON',
-                  message: 'The body is not valid JSON.',
-                  hint: 'Send a JSON body with content-type application/json.',
-                },
-              });
+            return reply.code(400).send({
+              error: {
+                code: 'E_BAD_JSON',
+                message: 'The body is not valid JSON.',
+                hint: 'Send a JSON body with content-type application/json.',
+              },
+            });
           }
         } else {
           body = raw.toString('utf8');

@@ -1,0 +1,307 @@
+// npm run bench:engine -- --json
+// Measures the engine against raw graphile-worker baselines on the same database (embedded by default, or
+// DATABASE_URL). Every figure comes from this one run; nothing is estimated.
+import { spawn } from 'node:child_process';
+import { rm } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import autocannon from 'autocannon';
+import Fastify from 'fastify';
+import { Logger as GraphileLogger, run as runGraphile, type Task } from 'graphile-worker';
+import {
+  createSqlClient,
+  ensureDatabaseExists,
+  findFreePort,
+  migrateDatabase,
+  startEmbeddedPostgres,
+} from '../../db/index.ts';
+import { startRun } from '../engine/engine.ts';
+import { createEngineServices } from '../engine/engine-services.ts';
+import { installWorkerSchema } from '../engine/worker-schema.ts';
+
+const json = process.argv.includes('--json');
+const log = (message: string) => {
+  if (!json) process.stderr.write(`${message}\n`);
+};
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return (
+    Math.round((sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0) * 100) / 100
+  );
+};
+const round = (value: number) => Math.round(value * 10) / 10;
+
+const dataDir = resolve('.bench-data', `pg-${process.pid}`);
+let stopEmbedded = async () => {};
+let url = process.env.DATABASE_URL;
+if (!url) {
+  const server = await startEmbeddedPostgres({ dataDir, maxConnections: 300 });
+  await ensureDatabaseExists(server.url, 'vmesh_bench');
+  url = server.urlFor('vmesh_bench');
+  stopEmbedded = async () => {
+    await server.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  };
+}
+await migrateDatabase(url);
+await installWorkerSchema(url);
+const sql = createSqlClient(url, { max: 30 });
+const CONCURRENCY = 10;
+
+// ---- raw graphile-worker baselines ----
+async function rawBaselines() {
+  let done = 0;
+  let wake: () => void = () => {};
+  const chainTimes = new Map<string, number>();
+  const chainDone = new Map<string, number>();
+  const noop: Task = async () => {
+    done += 1;
+    wake();
+  };
+  const chain: Task = async (payload, helpers) => {
+    const { id, step } = payload as { id: string; step: number };
+    if (step < 10) await helpers.addJob('chain', { id, step: step + 1 });
+    else {
+      chainDone.set(id, performance.now());
+      wake();
+    }
+  };
+  const runner = await runGraphile({
+    connectionString: url,
+    concurrency: CONCURRENCY,
+    noHandleSignals: true,
+    taskList: { noop, chain },
+    logger: new GraphileLogger(() => () => {}),
+    pollInterval: 1000,
+  });
+  const until = async (condition: () => boolean) => {
+    while (!condition())
+      await new Promise<void>((r) => {
+        wake = r;
+        setTimeout(r, 50);
+      });
+  };
+  const N = 3000;
+  const start = performance.now();
+  await sql`select count(*) from graphile_worker.add_jobs(array(select row('noop', '{}'::json, null, null, null, null, null, null)::graphile_worker.job_spec from generate_series(1, ${N})))`;
+  await until(() => done >= N);
+  const jobsPerSec = N / ((performance.now() - start) / 1000);
+  const single: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const id = `s${i}`;
+    chainTimes.set(id, performance.now());
+    await runner.addJob('chain', { id, step: 1 });
+    await until(() => chainDone.has(id));
+    single.push((chainDone.get(id) ?? 0) - (chainTimes.get(id) ?? 0));
+  }
+  const loadStart = performance.now();
+  await Promise.all(Array.from({ length: 200 }, (_, i) => runner.addJob('chain', { id: `l${i}`, step: 1 })));
+  await until(() => [...chainDone.keys()].filter((k) => k.startsWith('l')).length >= 200);
+  const chainLoadStepsPerSec = 2000 / ((performance.now() - loadStart) / 1000);
+  await runner.stop();
+  return {
+    jobsPerSec: round(jobsPerSec),
+    chain10P50Ms: percentile(single, 50),
+    chainLoadStepsPerSec: round(chainLoadStepsPerSec),
+  };
+}
+
+log('raw graphile-worker baselines…');
+const raw = await rawBaselines();
+
+// ---- engine ----
+const database = { sql, url, kind: 'external' as const, close: async () => {} };
+const engine = await createEngineServices(database, {
+  env: { ...process.env, VMESH_SECRET_KEY: Buffer.alloc(32, 3).toString('base64') },
+  connectors: [],
+});
+const worker = await engine.startWorker({ concurrency: CONCURRENCY });
+
+const chainDoc = (uses: 'core.transform' | 'core.delay', trigger = 'manual', respond = false) => {
+  const nodes = Array.from({ length: 10 }, (_, i) =>
+    respond && i === 9
+      ? { id: `n${i}`, uses: 'core.respond', with: { status: 200, body: '{{ steps.n8.output }}' } }
+      : {
+          id: `n${i}`,
+          uses,
+          with:
+            uses === 'core.delay'
+              ? { ms: 0 }
+              : { value: i === 0 ? '{{ 1 }}' : `{{ steps.n${i - 1}.output + 1 }}` },
+        },
+  );
+  return {
+    schemaVersion: 1,
+    name: `chain-${uses}`,
+    trigger: { type: trigger },
+    nodes,
+    edges: nodes.slice(1).map((n, i) => ({ from: `n${i}`, to: n.id })),
+  };
+};
+
+const waiters = new Map<string, () => void>();
+await sql.listen('vmesh_runs', (payload) => {
+  for (const id of payload.split(',')) waiters.get(id)?.();
+});
+async function finished(runId: string): Promise<string> {
+  for (;;) {
+    const [row] = await sql`select status from runs where id = ${runId}`;
+    const status = String(row?.status);
+    if (['succeeded', 'failed', 'cancelled'].includes(status)) {
+      waiters.delete(runId);
+      return status;
+    }
+    await new Promise<void>((r) => {
+      waiters.set(runId, r);
+      setTimeout(r, 200);
+    });
+  }
+}
+async function timedRuns(workflowId: string, count: number): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const t = performance.now();
+    const { runId } = await startRun(sql, workflowId, {});
+    const status = await finished(runId);
+    if (status !== 'succeeded') throw new Error(`bench run ${runId} ${status}`);
+    times.push(performance.now() - t);
+  }
+  return times;
+}
+
+log('engine chain10…');
+const pureChain = await engine.workflows.create(chainDoc('core.transform'));
+await timedRuns(pureChain.id, 5);
+const chainTimes = await timedRuns(pureChain.id, 50);
+const durableChain = await engine.workflows.create(chainDoc('core.delay'));
+const durableTimes = await timedRuns(durableChain.id, 20);
+
+log('engine throughput, 200 in flight…');
+const loadStart = performance.now();
+const loadRuns = await Promise.all(
+  Array.from({ length: 200 }, async () => (await startRun(sql, pureChain.id, {})).runId),
+);
+const loadStatuses = await Promise.all(loadRuns.map(finished));
+const loadSeconds = (performance.now() - loadStart) / 1000;
+
+log('fan-out 100 + join…');
+const branches = Array.from({ length: 100 }, (_, i) => `b${i}`);
+const fan = await engine.workflows.create({
+  schemaVersion: 1,
+  name: 'fan',
+  trigger: { type: 'manual' },
+  nodes: [
+    { id: 'start', uses: 'core.transform', with: { value: 1 } },
+    ...branches.map((b) => ({ id: b, uses: 'core.transform', with: { value: b } })),
+    { id: 'join', uses: 'core.merge', with: {} },
+  ],
+  edges: [
+    ...branches.map((b) => ({ from: 'start', to: b })),
+    ...branches.map((b) => ({ from: b, to: 'join' })),
+  ],
+});
+await timedRuns(fan.id, 1);
+const fanTimes = await timedRuns(fan.id, 8);
+
+log('webhooks…');
+const app = Fastify();
+engine.registerHttp(app, { publicUrl: 'http://127.0.0.1', apiToken: undefined });
+const base = await app.listen({ host: '127.0.0.1', port: 0 });
+async function hookFor(document: unknown) {
+  const created = await engine.workflows.create(document);
+  await engine.workflows.activate(created.id);
+  const [row] = await sql`select hook_secret from workflows where id = ${created.id}`;
+  return { url: `${base}/hooks/${created.id}`, secret: String(row?.hookSecret) };
+}
+const queuedHook = await hookFor({
+  schemaVersion: 1,
+  name: 'hook',
+  trigger: { type: 'webhook' },
+  nodes: [{ id: 'a', uses: 'core.transform', with: { value: '{{ trigger.body }}' } }],
+  edges: [],
+});
+const cannon = (target: { url: string; secret: string }, seconds: number) =>
+  autocannon({
+    url: target.url,
+    method: 'POST',
+    connections: 10,
+    duration: seconds,
+    headers: { 'content-type': 'application/json', 'x-vmesh-secret': target.secret },
+    body: JSON.stringify({ hello: 'world' }),
+  });
+const queued = await cannon(queuedHook, 8);
+const completionHook = await hookFor(chainDoc('core.transform', 'webhook', true));
+const completion = await cannon(completionHook, 8);
+await app.close();
+
+log('1,000 runs at once…');
+const thousandStart = performance.now();
+const thousand = await Promise.all(
+  Array.from({ length: 1000 }, async () => (await startRun(sql, pureChain.id, {})).runId),
+);
+const thousandStatuses = await Promise.all(thousand.map(finished));
+const thousandSeconds = (performance.now() - thousandStart) / 1000;
+const [stuck] =
+  await sql`select count(*)::int as n from runs where id = any(${thousand}) and status in ('queued', 'running')`;
+const wrong =
+  await sql`select count(*)::int as n from runs where id = any(${thousand}) and output <> '10'::jsonb`;
+
+await worker.stop();
+
+log('npm start → /healthz…');
+const port = await findFreePort();
+const started = performance.now();
+const child = spawn(process.execPath, ['bin/vmesh.mjs', 'start'], {
+  env: {
+    ...process.env,
+    DATABASE_URL: url,
+    PORT: String(port),
+    LOG_LEVEL: 'silent',
+    VMESH_SECRET_KEY: Buffer.alloc(32, 3).toString('base64'),
+  },
+  stdio: 'ignore',
+});
+let startToHealthzMs = -1;
+for (let i = 0; i < 600; i++) {
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}/healthz`);
+    if (response.ok) {
+      startToHealthzMs = Math.round(performance.now() - started);
+      break;
+    }
+  } catch {}
+  await new Promise((r) => setTimeout(r, 20));
+}
+child.kill('SIGTERM');
+await new Promise((r) => child.once('exit', r));
+
+const result = {
+  raw,
+  engine: {
+    chain10P50Ms: percentile(chainTimes, 50),
+    chain10P99Ms: percentile(chainTimes, 99),
+    workflowsPerSec: round(200 / loadSeconds),
+    stepsPerSec: round(2000 / loadSeconds),
+    fanout100P50Ms: percentile(fanTimes, 50),
+    webhookQueuedP50Ms: queued.latency.p50,
+    webhookReqPerSec: round(queued.requests.average),
+    webhookCompletionP50Ms: completion.latency.p50,
+    startToHealthzMs,
+    // extras
+    chain10DurableP50Ms: percentile(durableTimes, 50),
+    loadSucceeded: loadStatuses.filter((s) => s === 'succeeded').length,
+    webhookNon2xx: queued.non2xx,
+    webhookCompletionReqPerSec: round(completion.requests.average),
+    thousandRuns: {
+      succeeded: thousandStatuses.filter((s) => s === 'succeeded').length,
+      stuck: Number(stuck?.n),
+      wrongOutput: Number(wrong[0]?.n),
+      seconds: round(thousandSeconds),
+    },
+  },
+  database: process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded',
+  concurrency: CONCURRENCY,
+};
+process.stdout.write(`${JSON.stringify(result, null, json ? 0 : 2)}\n`);
+await sql.end({ timeout: 5 });
+await stopEmbedded();
+process.exit(0);
