@@ -50,12 +50,16 @@ const connector = defineConnector<Credential, string>({
   docPath: '/dev/null',
 });
 
-const invoke = (input: unknown, options: { credential?: unknown; signal?: AbortSignal } = {}) =>
+const invoke = (
+  input: unknown,
+  options: { credential?: unknown; signal?: AbortSignal; credentialType?: string } = {},
+) =>
   invokeAction({
     connector,
     action: echo,
     input,
     credential: 'credential' in options ? options.credential : { apiKey: 'secret-demo-key' },
+    ...(options.credentialType ? { credentialType: options.credentialType } : {}),
     env: createTestEnvironment(),
     signal: options.signal ?? new AbortController().signal,
     attempt: 2,
@@ -100,6 +104,14 @@ describe('invokeAction', () => {
     expect(invalid).toMatchObject({ code: 'E_CREDENTIAL' });
     expect(invalid.message).toContain('apiKey');
     expect(invalid.message).not.toContain('short');
+  });
+
+  it('refuses a stored credential of another type', async () => {
+    expect(await failure(invoke({ count: 1 }, { credentialType: 'slack' }))).toMatchObject({
+      code: 'E_CREDENTIAL',
+      message: expect.stringContaining('of type "slack"'),
+    });
+    expect(await invoke({ count: 1 }, { credentialType: 'demo' })).toMatchObject({ count: 1 });
   });
 
   it('registers the credential values for redaction', async () => {

@@ -12,6 +12,8 @@ export type InvokeActionArgs = {
   input: unknown;
   /** The decrypted credential JSON bound to the node, when there is one. */
   credential: unknown | undefined;
+  /** The stored credential's type (from the credential store); checked against the connector's type when given. */
+  credentialType?: string;
   env: ConnectorEnvironment;
   signal: AbortSignal;
   /** 1 on the first attempt. */
@@ -139,6 +141,14 @@ export async function invokeAction(args: InvokeActionArgs): Promise<unknown> {
       }
     } else {
       registerCredentialSecrets(args.credential);
+      if (args.credentialType !== undefined && args.credentialType !== definition.type) {
+        throw new ConnectorError({
+          code: 'E_CREDENTIAL',
+          message: `${where} needs a credential of type "${definition.type}", but the node's credential is of type "${args.credentialType}".`,
+          retryable: false,
+          hint: `Point the node's \`credential\` at a "${definition.type}" credential (see \`vmesh credentials list\`). ${setHint}`,
+        });
+      }
       const parsed = definition.schema.safeParse(args.credential);
       if (!parsed.success) {
         throw new ConnectorError({
