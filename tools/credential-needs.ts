@@ -28,8 +28,9 @@ export function findMissingCredentials(
   const missing = new Map<string, MissingCredential>();
   for (const node of allNodes(document.nodes)) {
     const type = catalog.lookupAction(node.uses)?.credentialType;
-    if (!type) continue;
-    const name = node.credential ?? type;
+    // A node that binds no credential gets the validator's W_MISSING_CREDENTIAL warning instead (some are optional).
+    if (!type || !node.credential) continue;
+    const name = node.credential;
     const have = stored.find((credential) => credential.name === name);
     if (have && have.type === type) continue;
     const entry = missing.get(name) ?? {

@@ -5,7 +5,7 @@ import type { ModelProvider } from './model-provider.ts';
 import { createOpenAIProvider } from './openai-provider.ts';
 import type { RetryPolicy } from './retry.ts';
 
-export const DEFAULT_MODEL = 'anthropic:claude-sonnet-4-5';
+export const DEFAULT_MODEL = 'anthropic:claude-sonnet-4-6';
 
 /**
  * Picks the provider from `VMESH_MODEL` (`anthropic:<model>` or `openai:<model>`). Keys and base URLs come from
