@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-// Runs one TypeScript entry file (benchmarks, evals) with tsx: `node bin/run-ts.mjs FILE [args…]`.
+// Runs one TypeScript entry file (benchmarks, evals): `node bin/run-ts.mjs FILE [args…]`.
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { register } from 'tsx/esm/api';
 
-register();
+if (!process.features.typescript) {
+  const { register } = await import('tsx/esm/api');
+  register();
+}
 const [entry, ...rest] = process.argv.slice(2);
 if (!entry) {
   console.error('usage: run-ts FILE [args…]');
