@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { VERSION } from '../app/version.ts';
 import { registerChatCommand } from './commands/chat.ts';
 import { registerConnectorsCommand } from './commands/connectors.ts';
+import { registerConnectorsImportCommand } from './commands/connectors-import.ts';
 import { registerCredentialsCommand } from './commands/credentials.ts';
 import { registerDocsCommand } from './commands/docs.ts';
 import { registerMigrateCommand } from './commands/migrate.ts';
@@ -26,7 +27,7 @@ export function createProgram(): Command {
   registerMigrateCommand(program);
   registerSchemaCommand(program);
   registerDocsCommand(program);
-  registerConnectorsCommand(program);
+  registerConnectorsImportCommand(registerConnectorsCommand(program));
   registerCredentialsCommand(program);
   registerValidateCommand(program);
   registerRunCommand(program);

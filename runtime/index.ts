@@ -1,4 +1,6 @@
 // The public surface of runtime/: other folders import only from here.
+
+export * from './engine/index.ts';
 export * from './workflow/catalog.ts';
 export * from './workflow/core-nodes.ts';
 export * from './workflow/document.ts';
@@ -7,4 +9,3 @@ export * from './workflow/parse-document-text.ts';
 export * from './workflow/secret-detection.ts';
 export * from './workflow/validate.ts';
 export * from './workflow/validation-issue.ts';
-export * from './engine/index.ts';

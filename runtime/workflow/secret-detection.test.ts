@@ -106,3 +106,22 @@ describe('findSecrets', () => {
     expect(JSON.stringify(found)).not.toContain('hunter22');
   });
 });
+
+describe('adversarial text', () => {
+  it('scans long repetitive strings in linear time (no catastrophic backtracking)', () => {
+    for (const unit of [
+      'eyJ',
+      'sk-',
+      'a://',
+      '{{',
+      'password=',
+      'xoxb-',
+      'hooks.slack.com/services/T1/',
+      'aB3.',
+    ]) {
+      const text = unit.repeat(Math.ceil(100_000 / unit.length));
+      expect(() => detectSecret(text, { key: 'authorization', inHeaders: true })).not.toThrow();
+      expect(() => findSecrets({ headers: { a: text }, b: text })).not.toThrow();
+    }
+  });
+});

@@ -38,12 +38,13 @@ const TOKEN_PATTERNS: TokenPattern[] = [
   { kind: 'Google API key', pattern: /(?<![A-Za-z0-9])AIza[0-9A-Za-z_-]{35}/, previewLength: 4 },
   {
     kind: 'JSON Web Token',
-    pattern: /(?<![A-Za-z0-9])eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}/,
+    pattern: /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{10,8192}\.eyJ[A-Za-z0-9_-]{10,8192}\.[A-Za-z0-9_-]{10,}/,
     previewLength: 3,
   },
   {
     kind: 'password in a URL',
-    pattern: /[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/\s:@{}]+:(?!\{\{)[^/\s@{}]{3,}@/,
+    pattern:
+      /(?<![a-zA-Z0-9+.-])[a-zA-Z][a-zA-Z0-9+.-]{0,30}:\/\/[^/\s:@{}]{1,256}:(?!\{\{)[^/\s@{}]{3,256}@/,
     previewLength: 0,
   },
 ];
@@ -127,7 +128,19 @@ function highEntropyRun(
 const preview = (text: string, length: number): string => (length > 0 ? `${text.slice(0, length)}…` : '…');
 
 /** Strips `{{ … }}` expressions: they are computed at run time, not secrets written inline. */
-const withoutExpressions = (text: string): string => text.replace(/\{\{[\s\S]*?\}\}/g, ' ');
+function withoutExpressions(text: string): string {
+  let out = '';
+  let cursor = 0;
+  while (cursor < text.length) {
+    const open = text.indexOf('{{', cursor);
+    if (open === -1) break;
+    const close = text.indexOf('}}', open + 2);
+    if (close === -1) break;
+    out += `${text.slice(cursor, open)} `;
+    cursor = close + 2;
+  }
+  return out + text.slice(cursor);
+}
 
 /**
  * Whether a string looks like a secret. `key` is the name of the field holding it and `inHeaders` whether it
