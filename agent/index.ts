@@ -1,5 +1,13 @@
 export { type AgentTurnResult, runAgentTurn } from './agent-loop.ts';
 export {
+  actorId,
+  approvalSummary,
+  type BotFacingEvent,
+  type BotFacingReply,
+  toBotConversationPort,
+  toBotReply,
+} from './bot-conversation-port.ts';
+export {
   type ConversationService,
   type ConversationServiceDeps,
   createConversationService,
