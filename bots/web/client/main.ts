@@ -1,0 +1,350 @@
+import type { BotReply } from '../../conversation-port.ts';
+import type { RunDetail, RunSummary, WorkflowDetail, WorkflowSummary } from '../../workflow-port.ts';
+import { getJson, postJson, saveToken, streamEvents, UnauthorizedError } from './api.ts';
+import { h } from './dom.ts';
+import { renderWorkflowGraph } from './graph.ts';
+
+const main = document.getElementById('main') as HTMLElement;
+const THREAD_KEY = 'vmesh.thread';
+let runStream: AbortController | undefined;
+
+function threadKey(): string {
+  let key = localStorage.getItem(THREAD_KEY);
+  if (!key) {
+    key = crypto.randomUUID().replace(/-/g, '');
+    localStorage.setItem(THREAD_KEY, key);
+  }
+  return key;
+}
+
+function tokenForm(retry: () => void): HTMLElement {
+  const input = h('input', {
+    id: 'token',
+    type: 'password',
+    autocomplete: 'current-password',
+    required: true,
+  });
+  return h(
+    'form',
+    {
+      class: 'card',
+      onsubmit: (event) => {
+        event.preventDefault();
+        saveToken(input.value);
+        retry();
+      },
+    },
+    h('label', { for: 'token' }, 'API token (VMESH_API_TOKEN)'),
+    input,
+    h('button', { type: 'submit' }, 'Continue'),
+  );
+}
+
+function showError(target: HTMLElement, error: unknown, retry: () => void): void {
+  if (error instanceof UnauthorizedError) target.replaceChildren(tokenForm(retry));
+  else
+    target.replaceChildren(
+      h('p', { class: 'error', role: 'alert' }, String(error instanceof Error ? error.message : error)),
+    );
+}
+
+const statusBadge = (status: string) =>
+  h('span', { class: `badge status-${status.replace(/[^a-z_]/g, '')}` }, status);
+
+// ---------- chat ----------
+
+function renderReply(reply: BotReply): HTMLElement {
+  switch (reply.type) {
+    case 'text':
+      return h('div', { class: 'msg agent' }, h('p', {}, reply.text));
+    case 'error':
+      return h(
+        'div',
+        { class: 'msg agent error', role: 'alert' },
+        h('p', {}, reply.message),
+        reply.hint ? h('p', { class: 'hint' }, reply.hint) : null,
+      );
+    case 'proposal':
+      return renderProposal(reply);
+    case 'run_update':
+      return h(
+        'div',
+        { class: 'msg agent' },
+        h(
+          'p',
+          {},
+          reply.text ?? 'Run ',
+          h('a', { href: `#/runs/${encodeURIComponent(reply.runId)}` }, reply.runId),
+          ' ',
+          statusBadge(reply.status),
+        ),
+      );
+    case 'workflow_activated':
+      return h(
+        'div',
+        { class: 'msg agent activated', 'data-testid': 'activated' },
+        h(
+          'p',
+          {},
+          reply.text ?? `Workflow “${reply.name}” is active. `,
+          ' ',
+          h('a', { href: `#/workflows/${encodeURIComponent(reply.workflowId)}` }, 'Open workflow'),
+        ),
+      );
+    default: {
+      const unknown = reply as { text?: string; message?: string };
+      return h(
+        'div',
+        { class: 'msg agent' },
+        h('p', {}, unknown.text ?? unknown.message ?? JSON.stringify(reply)),
+      );
+    }
+  }
+}
+
+function renderProposal(reply: Extract<BotReply, { type: 'proposal' }>): HTMLElement {
+  const graph = h('div', { class: 'graph', 'data-testid': 'graph' }, 'Drawing the graph…');
+  const actions = h('div', { class: 'actions' });
+  const decide = async (decision: 'approve' | 'reject') => {
+    for (const button of actions.querySelectorAll('button')) button.disabled = true;
+    try {
+      const { replies } = await postJson<{ replies: BotReply[] }>('/chat/api/decisions', {
+        proposalId: reply.proposalId,
+        decision,
+      });
+      actions.replaceChildren(
+        h('p', { class: 'decided' }, decision === 'approve' ? 'Approved.' : 'Rejected.'),
+      );
+      for (const next of replies) appendToLog(renderReply(next));
+    } catch (error) {
+      for (const button of actions.querySelectorAll('button')) button.disabled = false;
+      appendToLog(h('div', { class: 'msg agent error', role: 'alert' }, h('p', {}, String(error))));
+    }
+  };
+  actions.append(
+    h('button', { type: 'button', class: 'approve', onclick: () => void decide('approve') }, 'Approve'),
+    h('button', { type: 'button', class: 'reject', onclick: () => void decide('reject') }, 'Reject'),
+  );
+  const card = h(
+    'section',
+    { class: 'msg agent proposal', 'aria-label': `Proposal: ${reply.title}`, 'data-testid': 'proposal' },
+    h('h2', {}, reply.kind === 'fix' ? `Proposed fix: ${reply.title}` : `Proposed workflow: ${reply.title}`),
+    h(
+      'div',
+      { class: 'proposal-body' },
+      h(
+        'div',
+        { class: 'summary' },
+        h('p', {}, reply.summary),
+        h(
+          'details',
+          {},
+          h('summary', {}, 'Workflow document'),
+          h('pre', {}, JSON.stringify(reply.document, null, 2)),
+        ),
+      ),
+      graph,
+    ),
+    actions,
+  );
+  void renderWorkflowGraph(graph, reply.document);
+  return card;
+}
+
+let log: HTMLElement | undefined;
+function appendToLog(node: HTMLElement): void {
+  log?.append(node);
+  node.scrollIntoView({ block: 'nearest' });
+}
+
+function chatView(): void {
+  log = h('div', { class: 'log', role: 'log', 'aria-live': 'polite', 'aria-label': 'Conversation' });
+  const input = h('textarea', {
+    id: 'message',
+    rows: '2',
+    placeholder: 'Describe an automation… (Enter sends, Shift+Enter adds a line)',
+    required: true,
+  });
+  const send = h('button', { type: 'submit' }, 'Send');
+  const status = h('p', { class: 'status', role: 'status' });
+  const submit = async () => {
+    const text = input.value.trim();
+    if (!text) return;
+    input.value = '';
+    send.disabled = true;
+    appendToLog(h('div', { class: 'msg user' }, h('p', {}, text)));
+    const streaming = h('p', {});
+    const bubble = h('div', { class: 'msg agent streaming' }, streaming);
+    let shown = false;
+    try {
+      await streamEvents(
+        '/chat/api/messages',
+        { method: 'POST', body: { threadKey: threadKey(), text } },
+        (event, data) => {
+          if (event === 'delta') {
+            if (!shown) appendToLog(bubble);
+            shown = true;
+            streaming.textContent += (data as { text: string }).text;
+          } else if (event === 'tool') {
+            const tool = data as { name: string; status: string };
+            status.textContent = tool.status === 'started' ? `Using ${tool.name}…` : '';
+          } else if (event === 'reply') {
+            const reply = data as BotReply;
+            if (reply.type === 'text' && shown) {
+              bubble.remove();
+              shown = false;
+            }
+            appendToLog(renderReply(reply));
+          }
+        },
+      );
+    } catch (error) {
+      showError(status, error, () => chatView());
+    } finally {
+      if (shown) bubble.classList.remove('streaming');
+      status.textContent = '';
+      send.disabled = false;
+      input.focus();
+    }
+  };
+  input.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      void submit();
+    }
+  });
+  const form = h(
+    'form',
+    {
+      class: 'composer',
+      onsubmit: (event) => {
+        event.preventDefault();
+        void submit();
+      },
+    },
+    h('label', { for: 'message', class: 'visually-hidden' }, 'Message'),
+    input,
+    send,
+  );
+  main.replaceChildren(h('h1', { class: 'visually-hidden' }, 'Chat'), log, status, form);
+  input.focus();
+}
+
+// ---------- workflows and runs ----------
+
+async function workflowsView(): Promise<void> {
+  const { workflows } = await getJson<{ workflows: WorkflowSummary[] }>('/chat/api/workflows');
+  main.replaceChildren(
+    h('h1', {}, 'Workflows'),
+    workflows.length === 0
+      ? h('p', {}, 'No workflows yet. Describe one in the chat.')
+      : h(
+          'ul',
+          { class: 'list' },
+          ...workflows.map((workflow) =>
+            h(
+              'li',
+              {},
+              h('a', { href: `#/workflows/${encodeURIComponent(workflow.id)}` }, workflow.name),
+              ' ',
+              statusBadge(workflow.status),
+              h('span', { class: 'muted' }, ` trigger: ${workflow.triggerType}`),
+            ),
+          ),
+        ),
+  );
+}
+
+const runItem = (run: RunSummary) =>
+  h(
+    'li',
+    {},
+    h('a', { href: `#/runs/${encodeURIComponent(run.id)}` }, run.startedAt ?? run.id),
+    ' ',
+    statusBadge(run.status),
+  );
+
+async function workflowView(id: string): Promise<void> {
+  const [{ workflow }, { runs }] = await Promise.all([
+    getJson<{ workflow: WorkflowDetail }>(`/chat/api/workflows/${encodeURIComponent(id)}`),
+    getJson<{ runs: RunSummary[] }>(`/chat/api/runs?workflowId=${encodeURIComponent(id)}`),
+  ]);
+  const graph = h('div', { class: 'graph', 'data-testid': 'graph' });
+  main.replaceChildren(
+    h('h1', {}, workflow.name, ' ', statusBadge(workflow.status)),
+    workflow.description ? h('p', {}, workflow.description) : '',
+    graph,
+    h('h2', {}, 'Recent runs'),
+    runs.length ? h('ul', { class: 'list' }, ...runs.map(runItem)) : h('p', {}, 'No runs yet.'),
+    h(
+      'details',
+      {},
+      h('summary', {}, 'Workflow document'),
+      h('pre', {}, JSON.stringify(workflow.document, null, 2)),
+    ),
+  );
+  await renderWorkflowGraph(graph, workflow.document);
+}
+
+function renderRun(run: RunDetail): HTMLElement[] {
+  const nodes: Array<HTMLElement | null> = [
+    h(
+      'h1',
+      {},
+      run.workflowName ? `Run of ${run.workflowName}` : `Run ${run.id}`,
+      ' ',
+      statusBadge(run.status),
+    ),
+    h(
+      'ol',
+      { class: 'steps', 'aria-label': 'Steps' },
+      ...run.steps.map((step) =>
+        h(
+          'li',
+          {},
+          h('code', {}, step.id),
+          ' ',
+          statusBadge(step.status),
+          step.error ? h('p', { class: 'error' }, step.error) : null,
+        ),
+      ),
+    ),
+    run.error ? h('p', { class: 'error', role: 'alert' }, run.error) : null,
+    run.output === undefined
+      ? null
+      : h('details', {}, h('summary', {}, 'Output'), h('pre', {}, JSON.stringify(run.output, null, 2))),
+  ];
+  return nodes.filter((node): node is HTMLElement => node !== null);
+}
+
+async function runView(id: string): Promise<void> {
+  runStream = new AbortController();
+  const live = h('div', { 'aria-live': 'polite' });
+  main.replaceChildren(live);
+  await streamEvents(
+    `/chat/api/runs/${encodeURIComponent(id)}/events`,
+    { signal: runStream.signal },
+    (event, data) => {
+      if (event === 'run') live.replaceChildren(...renderRun(data as RunDetail));
+    },
+  ).catch((error: unknown) => {
+    if (!(error instanceof DOMException && error.name === 'AbortError')) throw error;
+  });
+}
+
+async function route(): Promise<void> {
+  runStream?.abort();
+  const path = location.hash.replace(/^#/, '') || '/';
+  const [, section, id] = path.split('/');
+  try {
+    if (section === 'workflows' && id) await workflowView(decodeURIComponent(id));
+    else if (section === 'workflows') await workflowsView();
+    else if (section === 'runs' && id) await runView(decodeURIComponent(id));
+    else chatView();
+  } catch (error) {
+    showError(main, error, () => void route());
+  }
+}
+
+window.addEventListener('hashchange', () => void route());
+void route();

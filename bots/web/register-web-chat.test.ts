@@ -1,0 +1,81 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createScriptedConversation } from '../testing/scripted-conversation.ts';
+import { registerWebChat } from './register-web-chat.ts';
+
+const TOKEN = 'web-test-token-0123456789';
+
+describe('registerWebChat', () => {
+  let app: FastifyInstance;
+  const conversation = createScriptedConversation();
+  beforeAll(async () => {
+    app = Fastify();
+    await registerWebChat(app, { conversation, apiToken: TOKEN });
+    await app.ready();
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+  const auth = { authorization: `Bearer ${TOKEN}` };
+
+  it('serves the page and its bundle', async () => {
+    const page = await app.inject({ url: '/' });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('/assets/main.js');
+    const script = await app.inject({ url: '/assets/main.js' });
+    expect(script.statusCode).toBe(200);
+    expect(script.headers['content-type']).toContain('javascript');
+    expect((await app.inject({ url: '/assets/..%2Fpackage.json' })).statusCode).toBe(404);
+  });
+
+  it('refuses API calls without the token', async () => {
+    const response = await app.inject({
+      method: 'POST',
+      url: '/chat/api/messages',
+      payload: { threadKey: 'abcdefgh', text: 'hi' },
+    });
+    expect(response.statusCode).toBe(401);
+  });
+
+  it('streams a turn as server-sent events', async () => {
+    const response = await app.inject({
+      method: 'POST',
+      url: '/chat/api/messages',
+      headers: auth,
+      payload: { threadKey: 'abcdefgh12', text: 'post bugs to slack' },
+    });
+    expect(response.headers['content-type']).toContain('text/event-stream');
+    const events = response.body
+      .split('\n\n')
+      .filter(Boolean)
+      .map((block) => block.split('\n')[0]);
+    expect(events).toContain('event: delta');
+    expect(events.filter((event) => event === 'event: reply')).toHaveLength(2);
+    expect(events.at(-1)).toBe('event: done');
+    expect(conversation.turns.at(-1)).toMatchObject({
+      threadKey: 'web:abcdefgh12',
+      actor: { platform: 'web' },
+    });
+  });
+
+  it('rejects malformed bodies with a readable 400', async () => {
+    const response = await app.inject({
+      method: 'POST',
+      url: '/chat/api/messages',
+      headers: auth,
+      payload: { threadKey: 'x', text: '' },
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().message).toContain('threadKey');
+  });
+
+  it('passes decisions to the service', async () => {
+    const response = await app.inject({
+      method: 'POST',
+      url: '/chat/api/decisions',
+      headers: auth,
+      payload: { proposalId: 'p1', decision: 'approve' },
+    });
+    expect(response.json().replies[0]).toMatchObject({ type: 'workflow_activated' });
+  });
+});

@@ -1,0 +1,175 @@
+import { readFile } from 'node:fs/promises';
+import { join, normalize } from 'node:path';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { describeError } from '../../lib/errors.ts';
+import { logger } from '../../lib/logger.ts';
+import { hasValidBearer } from '../bearer-token.ts';
+import type { BotEvent, ConversationPort } from '../conversation-port.ts';
+import { TERMINAL_RUN_STATUSES, type WorkflowPort } from '../workflow-port.ts';
+import { DEFAULT_DIST_DIR, ensureWebBundle } from './build-web-bundle.ts';
+import { renderIndexHtml } from './index-html.ts';
+
+export type WebChatDeps = {
+  conversation: ConversationPort;
+  workflows?: WorkflowPort | undefined;
+  /** When set, every /chat/api route needs `Authorization: Bearer <token>` (the page asks for it once). */
+  apiToken?: string | undefined;
+  distDir?: string | undefined;
+  /** How often run pages poll for step changes when no push source exists (ms). */
+  runPollMs?: number | undefined;
+};
+
+const MessageBody = z.strictObject({
+  threadKey: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'threadKey is 8–64 letters, digits, _ or -'),
+  text: z.string().trim().min(1, 'say something').max(20_000, 'a message is at most 20,000 characters'),
+});
+const DecisionBody = z.strictObject({
+  proposalId: z.string().min(1).max(200),
+  decision: z.enum(['approve', 'reject']),
+});
+const IdParams = z.object({ id: z.string().min(1).max(200) });
+const RunsQuery = z.object({ workflowId: z.string().min(1).max(200).optional() });
+const ASSET_PATH = /^(chunks\/)?[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.(js|css)$/;
+const WEB_ACTOR = { platform: 'web', id: 'web:local', displayName: 'Web user' } as const;
+
+function openEventStream(reply: FastifyReply): (event: string, data: unknown) => void {
+  reply.hijack();
+  reply.raw.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-store',
+    'x-accel-buffering': 'no',
+    connection: 'keep-alive',
+  });
+  return (event, data) => {
+    if (!reply.raw.writableEnded) reply.raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  };
+}
+
+/** The web chat: the page at `/`, its bundle under `/assets/`, and its JSON/SSE routes under `/chat/api/`. */
+export async function registerWebChat(app: FastifyInstance, deps: WebChatDeps): Promise<void> {
+  const distDir = deps.distDir ?? DEFAULT_DIST_DIR;
+  const bundle = await ensureWebBundle({ distDir });
+  logger.debug({ built: bundle.built, ms: Math.round(bundle.ms) }, 'web bundle ready');
+  const workflows = deps.workflows;
+
+  const requireToken = async (request: FastifyRequest, reply: FastifyReply) => {
+    if (!hasValidBearer(request.headers.authorization, deps.apiToken)) {
+      return reply
+        .code(401)
+        .send({ error: 'E_UNAUTHORIZED', message: 'Send Authorization: Bearer <VMESH_API_TOKEN>.' });
+    }
+  };
+  const badRequest = (reply: FastifyReply, error: z.ZodError) =>
+    reply.code(400).send({ error: 'E_BAD_REQUEST', message: z.prettifyError(error) });
+
+  app.get('/', async (_request, reply) =>
+    reply
+      .type('text/html; charset=utf-8')
+      .header(
+        'content-security-policy',
+        "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:",
+      )
+      .send(renderIndexHtml()),
+  );
+
+  app.get('/assets/*', async (request, reply) => {
+    const path = (request.params as { '*': string })['*'];
+    if (!ASSET_PATH.test(path)) return reply.code(404).send({ error: 'E_NOT_FOUND' });
+    try {
+      const body = await readFile(join(distDir, 'assets', normalize(path)));
+      const type = path.endsWith('.css') ? 'text/css; charset=utf-8' : 'text/javascript; charset=utf-8';
+      const cache = path.startsWith('chunks/') ? 'public, max-age=31536000, immutable' : 'no-cache';
+      return reply.type(type).header('cache-control', cache).send(body);
+    } catch {
+      return reply.code(404).send({ error: 'E_NOT_FOUND' });
+    }
+  });
+
+  app.register(
+    async (api) => {
+      api.addHook('onRequest', requireToken);
+
+      api.post('/messages', async (request, reply) => {
+        const body = MessageBody.safeParse(request.body);
+        if (!body.success) return badRequest(reply, body.error);
+        const send = openEventStream(reply);
+        const onEvent = (event: BotEvent) => {
+          if (event.type === 'text_delta') send('delta', { text: event.text });
+          else if (event.type === 'tool') send('tool', { name: event.name, status: event.status });
+        };
+        try {
+          const replies = await deps.conversation.handleMessage(
+            { threadKey: `web:${body.data.threadKey}`, actor: WEB_ACTOR, text: body.data.text },
+            onEvent,
+          );
+          for (const item of replies) send('reply', item);
+          send('done', {});
+        } catch (error) {
+          logger.error({ err: error }, 'web chat turn failed');
+          send('reply', { type: 'error', message: `The agent could not answer: ${describeError(error)}` });
+          send('done', {});
+        }
+        reply.raw.end();
+      });
+
+      api.post('/decisions', async (request, reply) => {
+        const body = DecisionBody.safeParse(request.body);
+        if (!body.success) return badRequest(reply, body.error);
+        const replies = await deps.conversation.decide({ ...body.data, actor: WEB_ACTOR });
+        return { replies };
+      });
+
+      api.get('/workflows', async () => ({ workflows: workflows ? await workflows.listWorkflows() : [] }));
+
+      api.get('/workflows/:id', async (request, reply) => {
+        const { id } = IdParams.parse(request.params);
+        const workflow = await workflows?.getWorkflow(id);
+        if (!workflow) return reply.code(404).send({ error: 'E_NOT_FOUND', message: `No workflow ${id}.` });
+        return { workflow };
+      });
+
+      api.get('/runs', async (request, reply) => {
+        const query = RunsQuery.safeParse(request.query);
+        if (!query.success) return badRequest(reply, query.error);
+        return {
+          runs: workflows ? await workflows.listRuns({ workflowId: query.data.workflowId, limit: 50 }) : [],
+        };
+      });
+
+      api.get('/runs/:id', async (request, reply) => {
+        const { id } = IdParams.parse(request.params);
+        const run = await workflows?.getRun(id);
+        if (!run) return reply.code(404).send({ error: 'E_NOT_FOUND', message: `No run ${id}.` });
+        return { run };
+      });
+
+      /** Live run status: one `run` event per change, until the run ends or the page leaves. */
+      api.get('/runs/:id/events', async (request, reply) => {
+        const { id } = IdParams.parse(request.params);
+        const first = await workflows?.getRun(id);
+        if (!workflows || !first)
+          return reply.code(404).send({ error: 'E_NOT_FOUND', message: `No run ${id}.` });
+        const send = openEventStream(reply);
+        let last = JSON.stringify(first);
+        send('run', first);
+        let closed = false;
+        request.raw.on('close', () => {
+          closed = true;
+        });
+        const pollMs = deps.runPollMs ?? 500;
+        while (!closed && !TERMINAL_RUN_STATUSES.has(JSON.parse(last).status)) {
+          await new Promise((resolve) => setTimeout(resolve, pollMs));
+          const run = await workflows.getRun(id);
+          if (!run) break;
+          const text = JSON.stringify(run);
+          if (text !== last) send('run', run);
+          last = text;
+        }
+        send('end', {});
+        reply.raw.end();
+      });
+    },
+    { prefix: '/chat/api' },
+  );
+}

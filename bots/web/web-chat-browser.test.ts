@@ -1,0 +1,87 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { type BrowserContext, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createScriptedConversation } from '../testing/scripted-conversation.ts';
+import { registerWebChat } from './register-web-chat.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium)
+  console.warn(`SKIPPED web chat browser test: ${CHROMIUM} is missing (apt-get install chromium)`);
+
+describe.skipIf(!hasChromium)('web chat in a real browser (Debian chromium)', () => {
+  let app: FastifyInstance;
+  let url: string;
+  let profile: string;
+  let browser: BrowserContext;
+  const conversation = createScriptedConversation();
+
+  beforeAll(async () => {
+    app = Fastify();
+    await registerWebChat(app, { conversation });
+    url = await app.listen({ host: '127.0.0.1', port: 0 });
+    profile = await mkdtemp(join(tmpdir(), 'vmesh-chromium-'));
+    browser = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 1100, height: 800 },
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+    if (profile) await rm(profile, { recursive: true, force: true });
+  });
+
+  it('chats, shows the proposal with its graph, and approves it', async () => {
+    const page = await browser.newPage();
+    let bytes = 0;
+    page.on('response', (response) => {
+      void response.body().then(
+        (body) => {
+          bytes += body.length;
+        },
+        () => {},
+      );
+    });
+    await page.goto(url);
+    const box = page.getByLabel('Message');
+    await box.fill('When a bug issue is opened on GitHub, post it to #triage');
+    await box.press('Enter');
+
+    const proposal = page.getByTestId('proposal');
+    await proposal.waitFor();
+    expect(await proposal.getByRole('heading').textContent()).toBe(
+      'Proposed workflow: Post new bug issues to Slack',
+    );
+    const graph = proposal.getByTestId('graph');
+    await graph.locator('svg').waitFor({ timeout: 20_000 });
+    expect(await graph.getAttribute('data-rendered')).toBe('true');
+    expect(await graph.locator('svg').textContent()).toContain('slack.postMessage');
+
+    const shot = join(tmpdir(), 'vmesh-web-proposal.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    console.log(`screenshot: ${shot}; bytes transferred ≈ ${bytes}`);
+
+    await proposal.getByRole('button', { name: 'Approve' }).click();
+    await page.getByTestId('activated').waitFor();
+    expect(await page.getByTestId('activated').textContent()).toContain('is active');
+    expect(conversation.decisions).toEqual([
+      { proposalId: 'p1', decision: 'approve', actor: expect.objectContaining({ platform: 'web' }) },
+    ]);
+  }, 60_000);
+});

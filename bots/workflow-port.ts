@@ -1,0 +1,35 @@
+import type { WorkflowDocument } from '../runtime/workflow/document.ts';
+import type { RunStepView } from './conversation-port.ts';
+
+export type WorkflowSummary = {
+  id: string;
+  name: string;
+  description?: string | undefined;
+  /** `active` workflows run on their trigger and are exposed as MCP tools. */
+  status: string;
+  triggerType: string;
+};
+export type WorkflowDetail = WorkflowSummary & { document: WorkflowDocument };
+
+export type RunSummary = {
+  id: string;
+  workflowId: string;
+  workflowName?: string | undefined;
+  status: string;
+  startedAt?: string | undefined;
+  finishedAt?: string | undefined;
+};
+export type RunDetail = RunSummary & { steps: RunStepView[]; output?: unknown; error?: string | undefined };
+
+export const TERMINAL_RUN_STATUSES: ReadonlySet<string> = new Set(['succeeded', 'failed', 'cancelled']);
+
+/** Read access to workflows and runs, plus starting a run: what the web pages and the MCP server show and call. */
+export type WorkflowPort = {
+  listWorkflows(): Promise<WorkflowSummary[]>;
+  getWorkflow(id: string): Promise<WorkflowDetail | undefined>;
+  listRuns(filter: { workflowId?: string | undefined; limit?: number | undefined }): Promise<RunSummary[]>;
+  getRun(id: string): Promise<RunDetail | undefined>;
+  startRun(workflowId: string, input: unknown): Promise<{ runId: string }>;
+  /** Resolves when the run reaches a terminal status (or `signal` aborts). */
+  waitForRun(runId: string, signal?: AbortSignal): Promise<RunDetail>;
+};
