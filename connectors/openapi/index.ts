@@ -1,0 +1,20 @@
+export {
+  CONNECTOR_NAME,
+  type ImportedOpenApiConnector,
+  type ImportIssue,
+  importOpenApi,
+  operationKey,
+  type StoredOpenApiConnector,
+} from './import-openapi.ts';
+export { importedDocSources } from './imported-doc-sources.ts';
+export type { BodyBinding, ImportedOperation, ParameterBinding } from './imported-operation.ts';
+export { type OpenApiClient, OperationOutput } from './operation-action.ts';
+export { parseSpecText } from './parse-spec-text.ts';
+export {
+  deleteImportedConnector,
+  type ImportedConnectorSummary,
+  listImportedConnectors,
+  loadImportedConnectors,
+  loadImportedOpenApi,
+  saveImportedConnector,
+} from './store.ts';
