@@ -36,8 +36,9 @@ type Path = (string | number)[];
 
 function paths(value: unknown, prefix: Path = [], out: Path[] = []): Path[] {
   out.push(prefix);
-  if (Array.isArray(value)) value.forEach((entry, index) => paths(entry, [...prefix, index], out));
-  else if (typeof value === 'object' && value !== null) {
+  if (Array.isArray(value)) {
+    for (const [index, entry] of value.entries()) paths(entry, [...prefix, index], out);
+  } else if (typeof value === 'object' && value !== null) {
     for (const [key, entry] of Object.entries(value)) paths(entry, [...prefix, key], out);
   }
   return out;
