@@ -3,7 +3,7 @@ import { AppError } from '../../lib/errors.ts';
 import { newId } from '../store/ids.ts';
 import { findWorkflowByIdOrName, type WorkflowRow } from '../store/workflow-store.ts';
 import type { WorkflowDocument } from '../workflow/document.ts';
-import { event, insertReady, startScope, type TxWork } from './transitions.ts';
+import { event, insertReady, send, startScope, type TxWork } from './transitions.ts';
 
 export type CreateRunInput = {
   workflowId: string;
@@ -41,21 +41,27 @@ export async function createRunInTx(
       return { runId: String(existing?.runId), duplicate: true };
     }
   }
-  await tx`
+  send(
+    work,
+    tx`
     insert into runs (id, workflow_id, version, status, trigger_type, trigger, parent_run_id, parent_node_id, parent_path)
     values (${runId}, ${input.workflowId}, ${input.version}, 'queued', ${input.triggerType},
       ${tx.json((input.trigger ?? null) as never)}, ${input.parent?.runId ?? null}, ${input.parent?.nodeId ?? null},
-      ${input.parent?.path ?? null})`;
+      ${input.parent?.path ?? null})`,
+  );
   event(work, runId, 'run.created', {
     workflowId: input.workflowId,
     version: input.version,
     triggerType: input.triggerType,
   });
   const pending = work.ready;
+  const hint = work.hint;
   work.ready = [];
+  work.hint = { wf: input.workflowId, v: input.version };
   startScope(work, runId, input.document, '');
-  await insertReady(tx, work);
+  void insertReady(tx, work);
   work.ready = pending;
+  work.hint = hint;
   return { runId, duplicate: false };
 }
 

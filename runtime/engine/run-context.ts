@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Sql, TransactionSql } from '../../db/index.ts';
 import { WorkflowDocument } from '../workflow/document.ts';
+import { visibleSteps } from './graph.ts';
 import { stepKey } from './scope-path.ts';
 
 export const RunRow = z.object({
@@ -63,6 +64,27 @@ export async function loadSteps(sql: Db, runId: string): Promise<Map<string, Ste
   const rows =
     await sql`select node_id, path, status, branch, input, output from steps where run_id = ${runId}`;
   const steps = new Map<string, StepRow>();
+  for (const row of rows) {
+    const step = StepRow.parse(row);
+    steps.set(stepKey(step.nodeId, step.path), step);
+  }
+  return steps;
+}
+
+/** The steps a node at `path` can read (its ancestors and enclosing foreach nodes), not the whole run. */
+export async function loadStepsFor(
+  sql: Db,
+  runId: string,
+  document: WorkflowDocument,
+  nodeId: string,
+  path: string,
+): Promise<Map<string, StepRow>> {
+  const visible = visibleSteps(document, nodeId, path);
+  const steps = new Map<string, StepRow>();
+  if (visible.nodeIds.length === 0) return steps;
+  const rows = await sql`
+    select node_id, path, status, branch, input, output from steps
+    where run_id = ${runId} and (node_id, path) in (select * from unnest(${visible.nodeIds}::text[], ${visible.paths}::text[]))`;
   for (const row of rows) {
     const step = StepRow.parse(row);
     steps.set(stepKey(step.nodeId, step.path), step);

@@ -2,19 +2,30 @@ import { z } from 'zod';
 import type { Sql } from '../../db/index.ts';
 import { AppError } from '../../lib/errors.ts';
 import type { WorkflowNode } from '../workflow/document.ts';
-import { edgeActive, findNode, graphForPath, incomingEdges, LIVE_RUN } from './graph.ts';
+import {
+  edgeActive,
+  findNode,
+  graphForPath,
+  incomingEdges,
+  LIVE_RUN,
+  TERMINAL,
+  visibleSteps,
+} from './graph.ts';
 import { type NodeRunnerDeps, PURE_CORE_NODES, runNode } from './node-runner.ts';
 import type { Outcome } from './outcome.ts';
-import { loadRunContext, loadSteps, type RunContext } from './run-context.ts';
+import { loadDocument, loadStepsFor, type RunContext, RunRow, StepRow } from './run-context.ts';
 import { jobKeyFor, stepKey } from './scope-path.ts';
 import { toStepError } from './step-error.ts';
 import {
+  advance,
+  completeScope,
   type Executed,
+  event,
   flushWork,
   insertReady,
-  lockRun,
   newWork,
   recordExecution,
+  type SettleCheck,
   type StepJobPayload,
 } from './transitions.ts';
 
@@ -28,16 +39,80 @@ type Claim = {
   wakeAt: Date | null;
 };
 
-const ClaimRow = z.object({
+/** Most pure steps run back to back before one commit. */
+const MAX_BATCH = 32;
+
+const LIVE = ['queued', 'running', 'waiting'];
+
+const ClaimJson = z.object({
   previous: z.string(),
   fence: z.coerce.number(),
   attempt: z.number(),
   state: z.unknown(),
-  wakeAt: z.date().nullable(),
+  wakeAt: z.string().nullable(),
 });
 
-/** Most pure steps run back to back before one commit. */
-const MAX_BATCH = 32;
+/**
+ * One round trip: claims the step (bumping its fence) if its run is live, marks a queued run running, and
+ * returns the run row with the steps the node can read (when the version hint lets us know them up front).
+ */
+async function claimWithContext(
+  sql: Sql,
+  step: { runId: string; nodeId: string; path: string },
+  jobKey: string,
+  visible: { nodeIds: string[]; paths: string[] },
+): Promise<{ run: RunRow | undefined; claim: Claim | undefined; steps: Map<string, StepRow> }> {
+  const { runId, nodeId, path } = step;
+  const [row] = await sql`
+    with live as (
+      select id, workflow_id, version, status, trigger, parent_run_id, parent_node_id, parent_path, response
+      from runs where id = ${runId} and status in ${sql(LIVE)}
+    ), current as (
+      select s.status from steps s where s.run_id = ${runId} and s.node_id = ${nodeId} and s.path = ${path}
+        and exists (select 1 from live) for update
+    ), claimed as (
+      update steps s set
+        fence = s.fence + 1,
+        status = case when current.status = 'waiting' then 'waiting' else 'running' end,
+        attempt = case when current.status = 'waiting' then s.attempt else s.attempt + 1 end,
+        started_at = coalesce(s.started_at, now()),
+        origin_job = ${jobKey}
+      from current
+      where s.run_id = ${runId} and s.node_id = ${nodeId} and s.path = ${path}
+        and current.status in ('queued', 'running', 'retrying', 'waiting')
+      returning current.status as previous, s.fence, s.attempt, s.state, s.wake_at
+    ), started as (
+      update runs set status = 'running', started_at = coalesce(started_at, now()), updated_at = now()
+      where id = ${runId} and status = 'queued' and exists (select 1 from claimed)
+    )
+    select
+      (select json_build_object('id', id, 'workflowId', workflow_id, 'version', version, 'status', status,
+        'trigger', trigger, 'parentRunId', parent_run_id, 'parentNodeId', parent_node_id, 'parentPath', parent_path,
+        'response', response) from live) as run,
+      (select json_build_object('previous', previous, 'fence', fence, 'attempt', attempt, 'state', state,
+        'wakeAt', wake_at) from claimed) as claim,
+      (select coalesce(json_agg(json_build_object('nodeId', node_id, 'path', path, 'status', status,
+        'branch', branch, 'input', input, 'output', output)), '[]'::json)
+        from steps where run_id = ${runId}
+          and (node_id, path) in (select * from unnest(${visible.nodeIds}::text[], ${visible.paths}::text[]))) as steps`;
+  const run = row?.run ? RunRow.parse(row.run) : undefined;
+  const parsed = row?.claim ? ClaimJson.parse(row.claim) : undefined;
+  const claim = parsed
+    ? {
+        nodeId,
+        path,
+        previous: parsed.previous,
+        fence: parsed.fence,
+        attempt: parsed.attempt,
+        state: parsed.state,
+        wakeAt: parsed.wakeAt ? new Date(parsed.wakeAt) : null,
+      }
+    : undefined;
+  const steps = new Map<string, StepRow>();
+  for (const entry of z.array(StepRow).parse(row?.steps ?? []))
+    steps.set(stepKey(entry.nodeId, entry.path), entry);
+  return { run, claim, steps };
+}
 
 async function claimStep(
   sql: Sql,
@@ -46,22 +121,7 @@ async function claimStep(
   path: string,
   jobKey: string,
 ): Promise<Claim | undefined> {
-  const [row] = await sql`
-    with current as (
-      select status from steps where run_id = ${runId} and node_id = ${nodeId} and path = ${path} for update
-    )
-    update steps s set
-      fence = s.fence + 1,
-      status = case when current.status = 'waiting' then 'waiting' else 'running' end,
-      attempt = case when current.status = 'waiting' then s.attempt else s.attempt + 1 end,
-      started_at = coalesce(s.started_at, now()),
-      origin_job = ${jobKey}
-    from current
-    where s.run_id = ${runId} and s.node_id = ${nodeId} and s.path = ${path}
-      and current.status in ('queued', 'running', 'retrying', 'waiting')
-    returning current.status as previous, s.fence, s.attempt, s.state, s.wake_at`;
-  if (!row) return undefined;
-  return { nodeId, path, ...ClaimRow.parse(row) };
+  return (await claimWithContext(sql, { runId, nodeId, path }, jobKey, { nodeIds: [], paths: [] })).claim;
 }
 
 /** A job whose own step is done may still own a step it started inline before the worker died: resume that. */
@@ -170,7 +230,9 @@ function remember(ctx: RunContext, nodeId: string, path: string, outcome: Outcom
 /**
  * The `vmesh_step` task: claims the step the job points at (bumping its fence), runs it, records the result
  * and moves the run forward in one transaction; while exactly one successor becomes ready it keeps going in
- * this worker. A job whose step is already finished in the ledger does nothing.
+ * this worker. Joins and multi-leaf scope ends are settled after the commit (see SettleCheck). A job whose
+ * step is already finished re-runs those settle checks (its worker may have died right after the commit) and
+ * otherwise does nothing.
  */
 export async function runStepJob(
   deps: NodeRunnerDeps,
@@ -180,15 +242,32 @@ export async function runStepJob(
 ): Promise<void> {
   const { sql } = deps;
   const key = jobKey ?? jobKeyFor(payload.runId, payload.nodeId, payload.path);
-  const ctx = await loadRunContext(sql, payload.runId);
-  if (!ctx || !LIVE_RUN.has(ctx.run.status)) return;
-  let claim =
-    (await claimStep(sql, payload.runId, payload.nodeId, payload.path, key)) ??
-    (await claimOrphan(sql, payload.runId, key));
-  if (claim && ctx.run.status === 'queued') {
-    await sql`update runs set status = 'running', started_at = coalesce(started_at, now()), updated_at = now()
-      where id = ${ctx.run.id} and status = 'queued'`;
+  const hinted = payload.wf && payload.v ? await loadDocument(sql, payload.wf, payload.v) : undefined;
+  const visible = hinted
+    ? visibleSteps(hinted, payload.nodeId, payload.path)
+    : { nodeIds: [] as string[], paths: [] as string[] };
+  const first = await claimWithContext(sql, payload, key, visible);
+  const run = first.run;
+  if (!run) return;
+  const document =
+    hinted && payload.wf === run.workflowId && payload.v === run.version
+      ? hinted
+      : await loadDocument(sql, run.workflowId, run.version);
+  const ctx: RunContext = { run, document, steps: first.steps };
+  let claim = first.claim;
+  if (claim && document !== hinted) {
+    ctx.steps = await loadStepsFor(sql, run.id, document, claim.nodeId, claim.path);
   }
+  if (!claim) {
+    claim = await claimOrphan(sql, payload.runId, key);
+    if (claim) {
+      ctx.steps = await loadStepsFor(sql, run.id, document, claim.nodeId, claim.path);
+    } else {
+      await resettle(sql, ctx, payload, key);
+      return;
+    }
+  }
+  const hint = { wf: run.workflowId, v: run.version };
   while (claim) {
     const current: Claim = claim;
     const graph = graphForPath(ctx.document, current.path);
@@ -221,22 +300,141 @@ export async function runStepJob(
       remember(ctx, node.id, current.path, outcome);
       next = chainSuccessor(ctx, node, current.path, outcome);
     }
-    const result = await sql.begin(async (tx) => {
-      const work = newWork();
-      const run = await lockRun(tx, payload.runId);
-      if (!run || !LIVE_RUN.has(run.status)) return { state: 'stopped' as const };
-      const recorded = await recordExecution(tx, work, run, ctx.document, current, executed);
-      if (recorded === 'fenced') return { state: 'fenced' as const };
-      const inline = await insertReady(tx, work, { runId: run.id, jobKey: key });
-      await flushWork(tx, work);
-      return { state: 'recorded' as const, inline };
-    });
-    if (result.state !== 'recorded' || !result.inline) return;
-    const inline = result.inline;
+    let checks: SettleCheck[] = [];
+    let inline: { nodeId: string; path: string; fence: number } | undefined;
+    try {
+      inline = await sql.begin(async (tx) => {
+        const work = newWork(hint);
+        const { owned } = await recordExecution(tx, work, ctx.run, ctx.document, current, executed);
+        const next = insertReady(tx, work, { runId: ctx.run.id, jobKey: key });
+        await flushWork(tx, work);
+        if (!(await owned)) throw FENCED;
+        checks = work.checks;
+        return next;
+      });
+    } catch (error) {
+      if (error === FENCED) return;
+      throw error;
+    }
+    if (!inline && checks.length > 0) inline = await settle(sql, ctx, checks, key);
+    if (!inline) return;
     claim = { ...inline, attempt: 1, previous: 'queued', state: null, wakeAt: null };
     const inlineGraph = graphForPath(ctx.document, inline.path);
     if (inline.path !== current.path || incomingEdges(inlineGraph, inline.nodeId).length > 1) {
-      ctx.steps = await loadSteps(sql, payload.runId);
+      ctx.steps = await loadStepsFor(sql, ctx.run.id, ctx.document, inline.nodeId, inline.path);
     }
   }
+}
+
+/** Thrown inside the commit transaction when the claim turned out stale: rolls everything back. */
+const FENCED = new Error('fenced: another worker owns this step now');
+
+/**
+ * Runs settle checks after a commit. A join whose inputs are all terminal starts once (ledger key); when
+ * `inlineKey` is given and the join is ready, this worker claims it and the caller runs it without a queue hop.
+ */
+export async function settle(
+  sql: Sql,
+  ctx: RunContext,
+  checks: SettleCheck[],
+  inlineKey?: string,
+): Promise<{ nodeId: string; path: string; fence: number } | undefined> {
+  let inline: { nodeId: string; path: string; fence: number } | undefined;
+  const queue = [...checks];
+  for (let check = queue.shift(); check; check = queue.shift()) {
+    const graph = graphForPath(ctx.document, check.path);
+    const sources =
+      check.kind === 'join'
+        ? (graph.incoming.get(check.nodeId) ?? []).map((edge) => edge.from)
+        : graph.leaves;
+    const rows = await sql`
+      select node_id, status, branch, output from steps
+      where run_id = ${ctx.run.id} and path = ${check.path} and node_id = any(${sources})`;
+    const states = new Map<string, { status: string; branch: string | null; output: unknown }>();
+    for (const row of rows) {
+      const parsed = z
+        .object({
+          nodeId: z.string(),
+          status: z.string(),
+          branch: z.string().nullable(),
+          output: z.unknown(),
+        })
+        .parse(row);
+      states.set(parsed.nodeId, {
+        status: parsed.status,
+        branch: parsed.branch,
+        output: parsed.output ?? null,
+      });
+    }
+    if (!sources.every((source) => TERMINAL.has(states.get(source)?.status ?? ''))) continue;
+    if (check.kind === 'join') {
+      const active = (graph.incoming.get(check.nodeId) ?? []).some((edge) =>
+        edgeActive(edge, states.get(edge.from)),
+      );
+      if (active && inlineKey && !inline) {
+        const [row] = await sql`
+          insert into steps (run_id, node_id, path, status, attempt, fence, origin_job, started_at)
+          select ${ctx.run.id}, ${check.nodeId}, ${check.path}, 'running', 1, 1, ${inlineKey}, now()
+          where exists (select 1 from runs where id = ${ctx.run.id} and status in ${sql(LIVE)})
+          on conflict do nothing returning node_id`;
+        if (row) inline = { nodeId: check.nodeId, path: check.path, fence: 1 };
+        continue;
+      }
+    }
+    const more = await sql.begin(async (tx) => {
+      const work = newWork({ wf: ctx.run.workflowId, v: ctx.run.version });
+      if (check.kind === 'scope') {
+        await completeScope(tx, work, ctx.run, ctx.document, check.path, states);
+      } else if (
+        (graph.incoming.get(check.nodeId) ?? []).some((edge) => edgeActive(edge, states.get(edge.from)))
+      ) {
+        work.ready.push({ runId: ctx.run.id, nodeId: check.nodeId, path: check.path });
+      } else {
+        const inserted = await tx`
+          insert into steps (run_id, node_id, path, status, finished_at)
+          values (${ctx.run.id}, ${check.nodeId}, ${check.path}, 'skipped', now())
+          on conflict do nothing returning node_id`;
+        if (inserted.length > 0) {
+          event(work, ctx.run.id, 'step.skipped', { nodeId: check.nodeId, path: check.path });
+          await advance(
+            tx,
+            work,
+            ctx.run,
+            ctx.document,
+            check.path,
+            new Map([[check.nodeId, { status: 'skipped', branch: null, output: null }]]),
+          );
+        }
+      }
+      void insertReady(tx, work);
+      await flushWork(tx, work);
+      return work.checks;
+    });
+    queue.push(...more);
+  }
+  return inline;
+}
+
+/**
+ * A job found its step already finished: maybe its worker died between the commit and the settle checks.
+ * Re-derives the checks of the steps this job recorded (its own and those it ran inline) and runs them.
+ */
+async function resettle(sql: Sql, ctx: RunContext, payload: StepJobPayload, jobKey: string): Promise<void> {
+  const rows = await sql`
+    select node_id, path from steps
+    where run_id = ${ctx.run.id} and status in ('succeeded', 'failed', 'skipped')
+      and ((node_id = ${payload.nodeId} and path = ${payload.path}) or origin_job = ${jobKey})`;
+  const checks: SettleCheck[] = [];
+  for (const row of rows) {
+    const step = z.object({ nodeId: z.string(), path: z.string() }).parse(row);
+    const graph = graphForPath(ctx.document, step.path);
+    const outgoing = graph.outgoing.get(step.nodeId) ?? [];
+    for (const edge of outgoing) {
+      if ((graph.incoming.get(edge.to) ?? []).length > 1)
+        checks.push({ kind: 'join', runId: ctx.run.id, path: step.path, nodeId: edge.to });
+    }
+    if (outgoing.length === 0 && graph.leaves.length > 1)
+      checks.push({ kind: 'scope', runId: ctx.run.id, path: step.path });
+  }
+  if (checks.length > 0) await settle(sql, ctx, checks);
 }

@@ -4,15 +4,7 @@ import { redactSecrets } from '../../lib/redact.ts';
 import { newId } from '../store/ids.ts';
 import type { WorkflowDocument } from '../workflow/document.ts';
 import { createRunInTx, resolveWorkflowRef } from './create-run.ts';
-import {
-  findNode,
-  graphForPath,
-  type NodeState,
-  propagate,
-  scopeComplete,
-  scopeOutput,
-  startNodes,
-} from './graph.ts';
+import { edgeActive, findNode, graphForPath, scopeOutput, startNodes } from './graph.ts';
 import type { Outcome, RespondValue } from './outcome.ts';
 import { loadDocument, type RunRow, RunRow as RunRowSchema } from './run-context.ts';
 import { childPath, jobKeyFor, parentOf } from './scope-path.ts';
@@ -23,19 +15,56 @@ export const StepJobPayload = z.object({
   runId: z.string().min(1),
   nodeId: z.string().min(1),
   path: z.string(),
+  /** Hints (checked against the run row): which workflow version the run uses, so the step's inputs load in the claim. */
+  wf: z.string().nullish(),
+  v: z.number().int().nullish(),
 });
 export type StepJobPayload = z.infer<typeof StepJobPayload>;
 
-/** Everything one transaction decides; written at its end in a few multi-row statements. */
+/**
+ * A decision that needs what *other* transactions committed: a node with several incoming edges (a join), or
+ * the end of a scope with several leaves. It runs after the commit, so the last of concurrent finishers sees
+ * every input; the ledger's unique key (run, node, path) makes the join start exactly once.
+ */
+export type SettleCheck =
+  | { kind: 'join'; runId: string; path: string; nodeId: string }
+  | { kind: 'scope'; runId: string; path: string };
+
+/** Everything one transaction decides; written at its end in a few pipelined statements. */
 export type TxWork = {
   events: { run_id: string; type: string; payload: unknown }[];
   jobs: Map<string, { identifier: string; payload: unknown; run_at: string | null; job_key: string }>;
   ready: StepJobPayload[];
   notify: Set<string>;
+  checks: SettleCheck[];
+  /** The run succeeded (guarded by its status, so a run finishes once). */
+  finish?: { runId: string; output: unknown } | undefined;
+  /** Statements already sent (pipelined), awaited by flushWork. */
+  pending: Promise<unknown>[];
+  /** Workflow version hint put into step job payloads. */
+  hint?: { wf: string; v: number } | undefined;
 };
 
-export function newWork(): TxWork {
-  return { events: [], jobs: new Map(), ready: [], notify: new Set() };
+export function newWork(hint?: { wf: string; v: number }): TxWork {
+  return { events: [], jobs: new Map(), ready: [], notify: new Set(), checks: [], pending: [], hint };
+}
+
+/** Sends a statement now without waiting for it (pipelining); flushWork awaits it. */
+export function send(work: TxWork, query: PromiseLike<unknown>): void {
+  const promise = Promise.resolve(query);
+  promise.catch(() => {});
+  work.pending.push(promise);
+}
+
+export function addCheck(work: TxWork, check: SettleCheck): void {
+  const same = work.checks.some(
+    (other) =>
+      other.kind === check.kind &&
+      other.runId === check.runId &&
+      other.path === check.path &&
+      (other.kind === 'scope' || check.kind === 'scope' || other.nodeId === check.nodeId),
+  );
+  if (!same) work.checks.push(check);
 }
 
 export function event(
@@ -52,7 +81,7 @@ export function enqueueStep(work: TxWork, step: StepJobPayload, runAt?: Date): v
   const key = jobKeyFor(step.runId, step.nodeId, step.path);
   work.jobs.set(key, {
     identifier: STEP_TASK,
-    payload: step,
+    payload: { runId: step.runId, nodeId: step.nodeId, path: step.path, ...(work.hint ?? {}) },
     run_at: runAt ? runAt.toISOString() : null,
     job_key: key,
   });
@@ -80,61 +109,109 @@ export const RUN_COLUMNS = [
   'response',
 ];
 
-/** Locks the run row: every transition of one run is serialised on it, so a join starts exactly once. */
+/** Locks the run row (cancel, retry, approvals). Step completions do not take it. */
 export async function lockRun(tx: TransactionSql, runId: string): Promise<RunRow | undefined> {
   const [row] = await tx`select ${tx(RUN_COLUMNS)} from runs where id = ${runId} for update`;
   return row ? RunRowSchema.parse(row) : undefined;
 }
 
-/** Writes the events, jobs and notifications a transaction collected. */
+/** Writes the events, run completion, jobs and one coalesced notification a transaction collected. */
 export async function flushWork(tx: TransactionSql, work: TxWork): Promise<void> {
+  if (work.events.length > 0) {
+    send(
+      work,
+      tx`
+      insert into run_events (run_id, type, payload)
+      select x.run_id, x.type, x.payload from json_to_recordset(${tx.json(work.events as never)}::json)
+        as x(run_id text, type text, payload jsonb)`,
+    );
+    work.events = [];
+  }
+  if (work.finish) {
+    const { runId, output } = work.finish;
+    work.finish = undefined;
+    send(
+      work,
+      tx`
+      with finished as (
+        update runs set status = 'succeeded',
+          output = case when response is not null then coalesce(response->'body', 'null'::jsonb) else ${tx.json((output ?? null) as never)}::jsonb end,
+          finished_at = now(), updated_at = now()
+        where id = ${runId} and status in ('queued', 'running', 'waiting')
+        returning id, parent_run_id, parent_node_id, coalesce(parent_path, '') as parent_path
+      ), logged as (
+        insert into run_events (run_id, type, payload) select id, 'run.succeeded', '{}'::jsonb from finished
+      )
+      select graphile_worker.add_job(${STEP_TASK},
+          json_build_object('runId', parent_run_id, 'nodeId', parent_node_id, 'path', parent_path),
+          job_key => 'step:' || parent_run_id || ':' || parent_path || ':' || parent_node_id)
+      from finished where parent_run_id is not null and parent_node_id is not null`,
+    );
+    work.notify.add(runId);
+  }
   if (work.jobs.size > 0) {
-    await tx`
+    send(
+      work,
+      tx`
       select count(*) from graphile_worker.add_jobs(array(
         select row(x.identifier, x.payload, null, coalesce(x.run_at, now()), 25, x.job_key, null, null)::graphile_worker.job_spec
         from json_to_recordset(${tx.json([...work.jobs.values()] as never)}::json)
-          as x(identifier text, payload json, run_at timestamptz, job_key text)))`;
+          as x(identifier text, payload json, run_at timestamptz, job_key text)))`,
+    );
+    work.jobs.clear();
   }
-  if (work.events.length > 0) {
-    await tx`
-      insert into run_events (run_id, type, payload)
-      select x.run_id, x.type, x.payload from json_to_recordset(${tx.json(work.events as never)}::json)
-        as x(run_id text, type text, payload jsonb)`;
+  if (work.notify.size > 0) {
+    send(work, tx`select pg_notify('vmesh_runs', ${[...work.notify].join(',')})`);
+    work.notify.clear();
   }
-  if (work.notify.size > 0) await tx`select pg_notify('vmesh_runs', ${[...work.notify].join(',')})`;
+  const pending = work.pending;
+  work.pending = [];
+  await Promise.all(pending);
 }
 
 /**
  * Inserts the steps that became ready. With `inline` and exactly one ready step of that run, the step is
  * claimed for the calling worker (no queue hop; `origin_job` lets a re-run of that job resume it after a
- * crash); otherwise each gets a job.
+ * crash); otherwise each gets a job (inserted and enqueued in one statement, only if the ledger row is new).
+ * The inline claim is pipelined: its promise says whether this worker got it.
  */
-export async function insertReady(
+export function insertReady(
   tx: TransactionSql,
   work: TxWork,
   inline?: { runId: string; jobKey: string },
 ): Promise<{ nodeId: string; path: string; fence: number } | undefined> {
   const ready = work.ready;
   work.ready = [];
-  if (ready.length === 0) return undefined;
+  if (ready.length === 0) return Promise.resolve(undefined);
   const only = ready[0];
   if (inline && ready.length === 1 && only && only.runId === inline.runId) {
-    const rows = await tx`
+    const claimed = Promise.resolve(
+      tx`
       insert into steps (run_id, node_id, path, status, attempt, fence, origin_job, started_at)
       values (${only.runId}, ${only.nodeId}, ${only.path}, 'running', 1, 1, ${inline.jobKey}, now())
-      on conflict do nothing returning node_id`;
-    return rows.length > 0 ? { nodeId: only.nodeId, path: only.path, fence: 1 } : undefined;
+      on conflict do nothing returning node_id`,
+    ).then((rows) => (rows.length > 0 ? { nodeId: only.nodeId, path: only.path, fence: 1 } : undefined));
+    send(work, claimed);
+    return claimed;
   }
-  const rows = await tx`
-    insert into steps (run_id, node_id, path, status)
-    select x.run_id, x.node_id, x.path, 'queued' from json_to_recordset(${tx.json(ready.map((r) => ({ run_id: r.runId, node_id: r.nodeId, path: r.path })) as never)}::json)
-      as x(run_id text, node_id text, path text)
-    on conflict do nothing returning run_id, node_id, path`;
-  for (const row of rows) {
-    const step = z.object({ runId: z.string(), nodeId: z.string(), path: z.string() }).parse(row);
-    enqueueStep(work, step);
-  }
-  return undefined;
+  const hint = work.hint ?? null;
+  send(
+    work,
+    tx`
+    with inserted as (
+      insert into steps (run_id, node_id, path, status)
+      select x.run_id, x.node_id, x.path, 'queued' from json_to_recordset(${tx.json(ready.map((r) => ({ run_id: r.runId, node_id: r.nodeId, path: r.path })) as never)}::json)
+        as x(run_id text, node_id text, path text)
+      on conflict do nothing returning run_id, node_id, path
+    ), specs as (
+      select array_agg(row(${STEP_TASK}::text,
+          json_build_object('runId', run_id, 'nodeId', node_id, 'path', path, 'wf', ${hint?.wf ?? null}::text, 'v', ${hint?.v ?? null}::int),
+          null, now(), 25, 'step:' || run_id || ':' || path || ':' || node_id, null, null)::graphile_worker.job_spec) as list
+      from inserted
+    )
+    select count(*) from specs, graphile_worker.add_jobs(specs.list) where specs.list is not null`,
+  );
+  return Promise.resolve(undefined);
 }
 
 /** Queues the start nodes of a scope (the run's top level, or one foreach item). */
@@ -143,38 +220,22 @@ export function startScope(work: TxWork, runId: string, document: WorkflowDocume
     work.ready.push({ runId, nodeId: node.id, path });
 }
 
-async function scopeStates(tx: TransactionSql, runId: string, path: string): Promise<Map<string, NodeState>> {
-  const rows = await tx`select node_id, status, branch from steps where run_id = ${runId} and path = ${path}`;
-  const states = new Map<string, NodeState>();
-  for (const row of rows) {
-    const parsed = z
-      .object({ nodeId: z.string(), status: z.string(), branch: z.string().nullable() })
-      .parse(row);
-    states.set(parsed.nodeId, { status: parsed.status, branch: parsed.branch });
-  }
-  return states;
-}
-
-async function scopeOutputs(tx: TransactionSql, runId: string, path: string) {
-  const rows = await tx`select node_id, status, output from steps where run_id = ${runId} and path = ${path}`;
-  const map = new Map<string, { status: string; output: unknown }>();
-  for (const row of rows) {
-    const parsed = z.object({ nodeId: z.string(), status: z.string(), output: z.unknown() }).parse(row);
-    map.set(parsed.nodeId, { status: parsed.status, output: parsed.output ?? null });
-  }
-  return map;
-}
-
 const ForeachState = z.object({
   total: z.number(),
   started: z.number(),
   done: z.number(),
   concurrency: z.number(),
+  /** Item indices already counted (a multi-leaf item may be settled by two workers). */
+  finished: z.array(z.number()).optional(),
 });
 
+/** A node that just became terminal in this transaction (or was queued by it). */
+export type Resolved = { status: string; branch: string | null; output: unknown };
+
 /**
- * After nodes of a scope finished: mark newly ready and skipped nodes; when the scope is complete, finish
- * the foreach item (and maybe the foreach, continuing in the enclosing scope) or the run.
+ * After nodes of a scope finished: successors with one incoming edge become ready or skipped right here (only
+ * this transaction can decide them); joins and multi-leaf scope ends are settled after the commit. A scope with
+ * one leaf is complete when that leaf is terminal: the item (and maybe its foreach) or the run finishes.
  */
 export async function advance(
   tx: TransactionSql,
@@ -182,78 +243,105 @@ export async function advance(
   run: RunRow,
   document: WorkflowDocument,
   scope: string,
-  changed: string[],
+  changed: Map<string, Resolved>,
 ): Promise<void> {
-  let path = scope;
-  let nodes = changed;
-  for (;;) {
-    const graph = graphForPath(document, path);
-    const states = await scopeStates(tx, run.id, path);
-    for (const queued of work.ready)
-      if (queued.runId === run.id && queued.path === path)
-        states.set(queued.nodeId, { status: 'queued', branch: null });
-    const { ready, skipped } = propagate(graph, states, nodes);
-    if (skipped.length > 0) {
-      await tx`
-        insert into steps (run_id, node_id, path, status, finished_at)
-        select ${run.id}, x, ${path}, 'skipped', now() from unnest(${skipped}::text[]) as x
-        on conflict do nothing`;
-      for (const nodeId of skipped) event(work, run.id, 'step.skipped', { nodeId, path });
+  const graph = graphForPath(document, scope);
+  const queue = [...changed.keys()];
+  const skipped: string[] = [];
+  let complete = false;
+  while (queue.length > 0) {
+    const from = queue.shift() as string;
+    const source = changed.get(from);
+    const outgoing = graph.outgoing.get(from) ?? [];
+    for (const edge of outgoing) {
+      if (changed.has(edge.to)) continue;
+      if ((graph.incoming.get(edge.to) ?? []).length > 1) {
+        addCheck(work, { kind: 'join', runId: run.id, path: scope, nodeId: edge.to });
+        continue;
+      }
+      if (edgeActive(edge, source)) {
+        changed.set(edge.to, { status: 'queued', branch: null, output: null });
+        work.ready.push({ runId: run.id, nodeId: edge.to, path: scope });
+      } else {
+        changed.set(edge.to, { status: 'skipped', branch: null, output: null });
+        skipped.push(edge.to);
+        queue.push(edge.to);
+      }
     }
-    for (const nodeId of ready) work.ready.push({ runId: run.id, nodeId, path });
-    if (!scopeComplete(graph, states)) return;
-    if (path === '') {
-      await finishRun(tx, work, run, document);
-      return;
+    if (outgoing.length === 0) {
+      if (graph.leaves.length === 1) complete = true;
+      else addCheck(work, { kind: 'scope', runId: run.id, path: scope });
     }
-    const parent = parentOf(path);
-    if (!parent) return;
-    const result = scopeOutput(graph, await scopeOutputs(tx, run.id, path));
-    const [row] = await tx`
-      select state, output from steps where run_id = ${run.id} and node_id = ${parent.nodeId} and path = ${parent.parent} for update`;
-    const foreach = ForeachState.parse(row?.state);
-    const outputs = z.array(z.unknown()).parse(row?.output ?? []);
-    outputs[parent.index] = result;
-    foreach.done += 1;
-    while (foreach.started < foreach.total && foreach.started - foreach.done < foreach.concurrency) {
-      startScope(work, run.id, document, childPath(parent.parent, parent.nodeId, foreach.started));
-      foreach.started += 1;
-    }
-    const finished = foreach.done >= foreach.total;
-    await tx`
-      update steps set state = ${tx.json(foreach)}, output = ${tx.json(outputs as never)},
-        status = ${finished ? 'succeeded' : 'waiting'}, finished_at = ${finished ? new Date() : null}
-      where run_id = ${run.id} and node_id = ${parent.nodeId} and path = ${parent.parent}`;
-    if (!finished) return;
-    event(work, run.id, 'step.succeeded', { nodeId: parent.nodeId, path: parent.parent });
-    path = parent.parent;
-    nodes = [parent.nodeId];
   }
+  if (skipped.length > 0) {
+    send(
+      work,
+      tx`
+      insert into steps (run_id, node_id, path, status, finished_at)
+      select ${run.id}, x, ${scope}, 'skipped', now() from unnest(${skipped}::text[]) as x
+      on conflict do nothing`,
+    );
+    for (const nodeId of skipped) event(work, run.id, 'step.skipped', { nodeId, path: scope });
+  }
+  if (complete) await completeScope(tx, work, run, document, scope, changed);
 }
 
-async function notifyParent(work: TxWork, run: RunRow): Promise<void> {
-  if (run.parentRunId && run.parentNodeId) {
-    enqueueStep(work, { runId: run.parentRunId, nodeId: run.parentNodeId, path: run.parentPath ?? '' });
-  }
-}
-
-async function finishRun(
+/**
+ * A scope finished (all its leaves terminal; `leaves` has their states): the run succeeds, or the foreach item is
+ * counted (once) and, when it was the last, the foreach node succeeds and its scope moves on.
+ */
+export async function completeScope(
   tx: TransactionSql,
   work: TxWork,
   run: RunRow,
   document: WorkflowDocument,
+  path: string,
+  leaves: Map<string, { status: string; output: unknown }>,
 ): Promise<void> {
-  const [fresh] = await tx`select response from runs where id = ${run.id}`;
-  const response = z
-    .object({ body: z.unknown() })
-    .nullable()
-    .parse(fresh?.response ?? null);
-  const output = scopeOutput(graphForPath(document, ''), await scopeOutputs(tx, run.id, ''), response);
-  await tx`
-    update runs set status = 'succeeded', output = ${tx.json((output ?? null) as never)}, finished_at = now(), updated_at = now()
-    where id = ${run.id}`;
-  event(work, run.id, 'run.succeeded', {});
-  await notifyParent(work, run);
+  const result = scopeOutput(graphForPath(document, path), leaves);
+  if (path === '') {
+    work.finish = { runId: run.id, output: result };
+    return;
+  }
+  const parent = parentOf(path);
+  if (!parent) return;
+  const [row] = await tx`
+    select state, output from steps where run_id = ${run.id} and node_id = ${parent.nodeId} and path = ${parent.parent} for update`;
+  const foreach = ForeachState.parse(row?.state);
+  const finishedItems = foreach.finished ?? [];
+  if (finishedItems.includes(parent.index)) return;
+  foreach.finished = [...finishedItems, parent.index];
+  const outputs = z.array(z.unknown()).parse(row?.output ?? []);
+  outputs[parent.index] = result;
+  foreach.done += 1;
+  while (foreach.started < foreach.total && foreach.started - foreach.done < foreach.concurrency) {
+    startScope(work, run.id, document, childPath(parent.parent, parent.nodeId, foreach.started));
+    foreach.started += 1;
+  }
+  const finished = foreach.done >= foreach.total;
+  send(
+    work,
+    tx`
+    update steps set state = ${tx.json(foreach)}, output = ${tx.json(outputs as never)},
+      status = ${finished ? 'succeeded' : 'waiting'}, finished_at = ${finished ? new Date() : null}
+    where run_id = ${run.id} and node_id = ${parent.nodeId} and path = ${parent.parent}`,
+  );
+  if (!finished) return;
+  event(work, run.id, 'step.succeeded', { nodeId: parent.nodeId, path: parent.parent });
+  await advance(
+    tx,
+    work,
+    run,
+    document,
+    parent.parent,
+    new Map([[parent.nodeId, { status: 'succeeded', branch: null, output: outputs }]]),
+  );
+}
+
+function notifyParent(work: TxWork, run: RunRow): void {
+  if (run.parentRunId && run.parentNodeId) {
+    enqueueStep(work, { runId: run.parentRunId, nodeId: run.parentNodeId, path: run.parentPath ?? '' });
+  }
 }
 
 export type RunFailure = { nodeId: string; path: string; input: unknown; error: StepError };
@@ -266,12 +354,18 @@ export async function failRun(
   failure: RunFailure,
 ): Promise<void> {
   const error = { ...failure.error, nodeId: failure.nodeId, path: failure.path };
-  await tx`
+  send(
+    work,
+    tx`
     update runs set status = 'failed', error = ${tx.json(redactSecrets(error) as never)}, finished_at = now(), updated_at = now()
-    where id = ${run.id}`;
-  await tx`
+    where id = ${run.id} and status in ('queued', 'running', 'waiting')`,
+  );
+  send(
+    work,
+    tx`
     update steps set status = 'cancelled', finished_at = now()
-    where run_id = ${run.id} and status in ('queued', 'running', 'retrying') and not (node_id = ${failure.nodeId} and path = ${failure.path})`;
+    where run_id = ${run.id} and status in ('queued', 'running', 'retrying') and not (node_id = ${failure.nodeId} and path = ${failure.path})`,
+  );
   event(work, run.id, 'run.failed', {
     workflowId: run.workflowId,
     version: run.version,
@@ -280,14 +374,15 @@ export async function failRun(
     input: failure.input ?? null,
     error: failure.error,
   });
-  await notifyParent(work, run);
+  notifyParent(work, run);
 }
 
 export type Executed = { nodeId: string; path: string; outcome: Outcome };
 
 /**
- * Records the execution of a claimed step (and of pure steps run right after it in memory), then moves the
- * run forward. Returns 'fenced' when the claim is stale (someone else owns the step now): nothing is written.
+ * Records the execution of a claimed step (and of pure steps run right after it in memory) and moves the run
+ * forward, as pipelined statements of the caller's transaction. The claimed step's update is guarded by its
+ * fence: the returned promise says 'fenced' when the claim is stale (the caller must roll back).
  */
 export async function recordExecution(
   tx: TransactionSql,
@@ -296,15 +391,16 @@ export async function recordExecution(
   document: WorkflowDocument,
   claim: { nodeId: string; path: string; fence: number; attempt: number },
   executed: Executed[],
-): Promise<'fenced' | 'recorded'> {
+): Promise<{ owned: Promise<boolean> }> {
   const scope = claim.path;
-  const changed: string[] = [];
+  const changed = new Map<string, Resolved>();
+  let owned: Promise<boolean> = Promise.resolve(true);
   for (const [index, { nodeId, path, outcome }] of executed.entries()) {
     const first = index === 0;
     const attempt = first ? claim.attempt : 1;
     if (outcome.kind === 'pending') {
       if (outcome.requeueAt) enqueueStep(work, { runId: run.id, nodeId, path }, outcome.requeueAt);
-      return 'recorded';
+      return { owned };
     }
     const node = findNode(graphForPath(document, path), nodeId);
     let status: string;
@@ -343,26 +439,30 @@ export async function recordExecution(
     const json = (value: unknown) => (value === null || value === undefined ? null : tx.json(value as never));
     const terminal = status === 'succeeded' || status === 'failed';
     if (first) {
-      const rows = await tx`
+      owned = Promise.resolve(
+        tx`
         update steps set status = ${status}, branch = ${branch}, input = ${json(redactSecrets(input))},
           output = ${json(output)}, error = ${json(error)}, wake_at = ${wakeAt}, state = coalesce(${json(state)}, state),
           finished_at = ${terminal ? new Date() : null}
         where run_id = ${run.id} and node_id = ${nodeId} and path = ${path} and fence = ${claim.fence}
           and status in ('running', 'waiting')
-        returning node_id`;
-      if (rows.length === 0) return 'fenced';
+        returning node_id`,
+      ).then((rows) => rows.length > 0);
+      send(work, owned);
     } else {
-      await tx`
+      send(
+        work,
+        tx`
         insert into steps (run_id, node_id, path, status, attempt, fence, branch, input, output, error, started_at, finished_at)
         values (${run.id}, ${nodeId}, ${path}, ${status}, 1, 1, ${branch}, ${json(redactSecrets(input))}, ${json(output)},
           ${json(error)}, now(), ${terminal ? new Date() : null})
-        on conflict do nothing`;
+        on conflict do nothing`,
+      );
     }
     if (status === 'succeeded') {
-      if (outcome.kind === 'succeeded' && outcome.respond)
-        await recordResponse(tx, work, run, outcome.respond);
+      if (outcome.kind === 'succeeded' && outcome.respond) recordResponse(tx, work, run, outcome.respond);
       event(work, run.id, 'step.succeeded', { nodeId, path, attempt });
-      changed.push(nodeId);
+      changed.set(nodeId, { status, branch, output });
     } else if (status === 'retrying') {
       event(work, run.id, 'step.retrying', { nodeId, path, attempt, error, retryAt: wakeAt?.toISOString() });
       enqueueStep(work, { runId: run.id, nodeId, path }, wakeAt ?? undefined);
@@ -370,24 +470,22 @@ export async function recordExecution(
       event(work, run.id, 'step.failed', { nodeId, path, attempt, error });
       if (fatal) {
         await failRun(tx, work, run, { nodeId, path, input, error: error as StepError });
-        return 'recorded';
+        return { owned };
       }
-      changed.push(nodeId);
+      changed.set(nodeId, { status, branch, output });
     } else if (outcome.kind === 'wait') {
       await beginWait(tx, work, run, document, { nodeId, path }, outcome.wait);
     }
   }
-  if (changed.length > 0) await advance(tx, work, run, document, scope, changed);
-  return 'recorded';
+  if (changed.size > 0) await advance(tx, work, run, document, scope, changed);
+  return { owned };
 }
 
-async function recordResponse(
-  tx: TransactionSql,
-  work: TxWork,
-  run: RunRow,
-  respond: RespondValue,
-): Promise<void> {
-  await tx`update runs set response = ${tx.json(respond as never)}, updated_at = now() where id = ${run.id}`;
+function recordResponse(tx: TransactionSql, work: TxWork, run: RunRow, respond: RespondValue): void {
+  send(
+    work,
+    tx`update runs set response = ${tx.json(respond as never)}, updated_at = now() where id = ${run.id}`,
+  );
   event(work, run.id, 'run.responded', { status: respond.status });
 }
 
@@ -410,7 +508,10 @@ async function beginWait(
         values (${newId('apr')}, ${run.id}, ${step.nodeId}, ${step.path}, ${wait.message}, ${tx.json(wait.approvers)})
         on conflict (run_id, node_id, path) do update set status = 'pending', decided_by = null, decided_at = null
         returning id`;
-      await tx`update runs set status = 'waiting', updated_at = now() where id = ${run.id} and status = 'running'`;
+      send(
+        work,
+        tx`update runs set status = 'waiting', updated_at = now() where id = ${run.id} and status = 'running'`,
+      );
       event(work, run.id, 'approval.requested', {
         ...step,
         approvalId: row?.id,
@@ -430,7 +531,10 @@ async function beginWait(
         triggerType: 'subworkflow',
         parent: { runId: run.id, nodeId: step.nodeId, path: step.path },
       });
-      await tx`update steps set state = ${tx.json({ childRunId: child.runId })} where run_id = ${run.id} and node_id = ${step.nodeId} and path = ${step.path}`;
+      send(
+        work,
+        tx`update steps set state = ${tx.json({ childRunId: child.runId })} where run_id = ${run.id} and node_id = ${step.nodeId} and path = ${step.path}`,
+      );
       event(work, run.id, 'step.waiting', { ...step, childRunId: child.runId });
       return;
     }
