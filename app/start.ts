@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { loadAllConnectors } from '../connectors/openapi/index.ts';
 import { type Database, openDatabase, parseDatabaseConfig } from '../db/index.ts';
 import { logger } from '../lib/logger.ts';
 import { createEngineServices } from '../runtime/engine/engine-services.ts';
@@ -23,7 +24,12 @@ export async function startApp(env: NodeJS.ProcessEnv = process.env): Promise<Ru
   try {
     await installWorkerSchema(database.url);
     const server = createHttpServer({ database, startedAt, version: VERSION });
-    const engine = await createEngineServices(database, { env, dataDir: parseDatabaseConfig(env).dataDir });
+    const connectors = await loadAllConnectors(database.sql, logger);
+    const engine = await createEngineServices(database, {
+      env,
+      dataDir: parseDatabaseConfig(env).dataDir,
+      connectors,
+    });
     engine.registerHttp(server, { publicUrl: config.publicUrl, apiToken: config.apiToken });
     const url = await server.listen({ host: config.host, port: config.port });
     const worker = env.VMESH_NO_WORKER === '1' ? undefined : await engine.startWorker();

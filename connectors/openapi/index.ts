@@ -8,6 +8,7 @@ export {
 } from './import-openapi.ts';
 export { importedDocSources } from './imported-doc-sources.ts';
 export type { BodyBinding, ImportedOperation, ParameterBinding } from './imported-operation.ts';
+export { loadAllConnectors } from './load-all-connectors.ts';
 export { type OpenApiClient, OperationOutput } from './operation-action.ts';
 export { parseSpecText } from './parse-spec-text.ts';
 export {

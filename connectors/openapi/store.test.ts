@@ -1,10 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
+import { builtinConnectors } from '../index.ts';
 import { createTestEnvironment } from '../testing/fake-server.ts';
 import { runAction } from '../testing/run-action.ts';
 import { type PetstoreFake, startPetstoreFake } from './fake-server.ts';
 import { importOpenApi } from './import-openapi.ts';
+import { loadAllConnectors } from './load-all-connectors.ts';
 import {
   deleteImportedConnector,
   listImportedConnectors,
@@ -72,6 +74,11 @@ describe('imported connector store', () => {
     expect(imported.map((entry) => entry.connector.id)).toEqual(['petstore']);
     expect(failed.map((entry) => entry.name)).toEqual(['broken']);
     expect(await loadImportedConnectors(db.sql)).toHaveLength(1);
+    const all = await loadAllConnectors(db.sql);
+    expect(all.map((connector) => connector.id)).toEqual([
+      ...builtinConnectors.map((connector) => connector.id),
+      'petstore',
+    ]);
     expect(await deleteImportedConnector(db.sql, 'broken')).toBe(true);
     expect(await deleteImportedConnector(db.sql, 'broken')).toBe(false);
   });

@@ -1,0 +1,19 @@
+import type { Sql } from '../../db/client.ts';
+import type { Logger } from '../../lib/logger.ts';
+import { builtinConnectors } from '../index.ts';
+import type { ConnectorDefinition } from '../sdk/define.ts';
+import { loadImportedConnectors } from './store.ts';
+
+/**
+ * The built-in connectors plus those imported from OpenAPI documents (a stored name that clashes with a
+ * built-in id is skipped). Pass the result as `connectors` to createEngineServices / createAgent at start.
+ */
+export async function loadAllConnectors(sql: Sql, logger?: Logger): Promise<ConnectorDefinition[]> {
+  const builtinIds = new Set(builtinConnectors.map((connector) => connector.id));
+  const imported = await loadImportedConnectors(sql, logger);
+  for (const connector of imported) {
+    if (builtinIds.has(connector.id))
+      logger?.warn({ connector: connector.id }, 'imported connector shadows a built-in; skipped');
+  }
+  return [...builtinConnectors, ...imported.filter((connector) => !builtinIds.has(connector.id))];
+}
