@@ -29,3 +29,4 @@ export {
   RunFailedPayload,
 } from './run-failed-task.ts';
 export { createRuntimePorts, type RuntimePorts } from './runtime-ports.ts';
+export { startSelfHealingLoop } from './self-healing-loop.ts';

@@ -3,14 +3,8 @@ import type { ConnectorDefinition } from '../connectors/sdk/index.ts';
 import type { Sql } from '../db/index.ts';
 import { retryRun, startRun } from '../runtime/engine/engine.ts';
 import { contentHash } from '../runtime/store/content-hash.ts';
-import {
-  findWorkflow,
-  getVersionRow,
-  insertVersion,
-  insertWorkflow,
-  listWorkflowRows,
-  setWorkflowActive,
-} from '../runtime/store/workflow-store.ts';
+import { createWorkflowService } from '../runtime/store/workflow-service.ts';
+import { findWorkflow, getVersionRow, listWorkflowRows } from '../runtime/store/workflow-store.ts';
 import { type Catalog, createCatalog } from '../runtime/workflow/catalog.ts';
 import { evaluateTemplate } from '../runtime/workflow/expressions.ts';
 import { validateWorkflow } from '../runtime/workflow/validate.ts';
@@ -33,8 +27,12 @@ export function createValidatePort(catalog: Catalog): ValidatePort {
 export const evaluatePort: EvaluatePort = (value, scope) =>
   evaluateTemplate(value, scope as Parameters<typeof evaluateTemplate>[1], { timeoutMs: 1_000 });
 
-/** Workflows in the engine's store. create/addVersion are only called when a person approves. */
-export function createWorkflowsPort(sql: Sql): WorkflowsPort {
+/**
+ * Workflows in the engine's store, through its WorkflowService (validates again, keeps schedules in step with
+ * activation and versions). create/addVersion are only called when a person approves.
+ */
+export function createWorkflowsPort(sql: Sql, connectors: readonly ConnectorDefinition[]): WorkflowsPort {
+  const service = createWorkflowService(sql, connectors);
   const detail = async (id: string): Promise<WorkflowDetail | undefined> => {
     const row = await findWorkflow(sql, id);
     if (!row) return undefined;
@@ -64,18 +62,15 @@ export function createWorkflowsPort(sql: Sql): WorkflowsPort {
     },
     get: detail,
     async create(document, meta) {
-      const created = await sql.begin(async (tx) => {
-        const inserted = await insertWorkflow(tx, document, {
-          ownerRef: meta.ownerRef,
-          ...(meta.conversationRef ? { conversationRef: meta.conversationRef } : {}),
-        });
-        await setWorkflowActive(tx, inserted.id, true);
-        return inserted;
+      const created = await service.create(document, {
+        ownerRef: meta.ownerRef,
+        ...(meta.conversationRef ? { conversationRef: meta.conversationRef } : {}),
       });
+      await service.activate(created.id);
       return { id: created.id, version: created.version };
     },
     async addVersion(id, document) {
-      const result = await insertVersion(sql, id, document);
+      const result = await service.addVersion(id, document);
       return { version: result.version };
     },
   };
@@ -185,7 +180,7 @@ export function createRuntimePorts(options: {
     catalog,
     validate: createValidatePort(catalog),
     evaluate: evaluatePort,
-    workflows: createWorkflowsPort(options.sql),
+    workflows: createWorkflowsPort(options.sql, options.connectors),
     runs: createRunsPort(options.sql),
     credentials: options.credentials ?? createCredentialNamesPort(options.sql),
   };

@@ -3,6 +3,7 @@ import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { createAgent } from '../../agent/create-agent.ts';
 import type { Reply } from '../../agent/reply.ts';
+import { loadAllConnectors } from '../../connectors/openapi/index.ts';
 import { openDatabase, parseDatabaseConfig } from '../../db/index.ts';
 
 /** The actor the terminal speaks as; it may decide proposals made from this machine's CLI. */
@@ -77,7 +78,8 @@ export function registerChatCommand(program: Command): void {
       let exitCode = 0;
       try {
         const actor = cliActor();
-        const agent = createAgent({ sql: database.sql, isAdmin: (who) => who === actor });
+        const connectors = await loadAllConnectors(database.sql);
+        const agent = createAgent({ sql: database.sql, connectors, isAdmin: (who) => who === actor });
         let threadKey = `cli:${randomUUID()}`;
         if (options.conversation) {
           const existing = await agent.getConversation(options.conversation);

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { createAgent } from '../../agent/create-agent.ts';
 import type { Reply } from '../../agent/reply.ts';
+import { loadAllConnectors } from '../../connectors/openapi/index.ts';
 import { openDatabase, parseDatabaseConfig } from '../../db/index.ts';
 import { cliActor, renderReplies } from './chat.ts';
 
@@ -15,7 +16,12 @@ async function withAgent(
     const actor = cliActor();
     // Deciding needs no model: the provider is only used for turns.
     exitCode = await work(
-      createAgent({ sql: database.sql, isAdmin: (who) => who === actor, docs: null }),
+      createAgent({
+        sql: database.sql,
+        connectors: await loadAllConnectors(database.sql),
+        isAdmin: (who) => who === actor,
+        docs: null,
+      }),
       actor,
     );
   } catch (error) {
