@@ -169,7 +169,7 @@ describe('engine', () => {
     expect(event?.payload).toMatchObject({
       stepId: 'boom',
       input: { input: { ok: false } },
-      error: { code: 'E_CODE' },
+      error: { code: 'E_CODE_ERROR' },
     });
     const v2 = await service.addVersion(
       id,
