@@ -318,6 +318,80 @@ describe.each(['anthropic', 'openai'] as const)('conversation service with the r
     expect(row?.currentVersion).toBe(2);
   });
 
+  it('a change proposal made against an older version is refused as stale', async () => {
+    const [workflow] = await db.sql`select id from workflows where name = 'New issues to Slack'`;
+    const workflowId = String(workflow?.id);
+    server.setScript([
+      {
+        toolCalls: [
+          {
+            name: 'propose_change',
+            input: {
+              workflowId,
+              patch: [{ op: 'replace', path: '/nodes/0/with/channel', value: '#later' }],
+              summary: 'Later.',
+            },
+          },
+        ],
+      },
+      { text: 'Proposed.' },
+    ]);
+    const replies = await service.handleMessage({
+      threadKey: `test:${kind}:stale`,
+      actor: 'user:ada',
+      text: 'post to #later',
+    });
+    const [proposal] = proposalsOf(replies);
+    const current = await ports.workflows.get(workflowId);
+    await ports.workflows.addVersion(workflowId, { ...current!.document, description: 'changed meanwhile' });
+    const decided = await service.decide({
+      proposalId: proposal!.id,
+      decision: 'approve',
+      actor: 'user:ada',
+    });
+    expect(decided[0]).toMatchObject({ type: 'error', code: 'E_STALE_PROPOSAL' });
+    expect((await service.getProposal(proposal!.id))?.status).toBe('pending');
+  });
+
+  it('a newer proposal supersedes the pending one for the same thing', async () => {
+    server.setScript([
+      {
+        toolCalls: [
+          {
+            name: 'propose_workflow',
+            input: { document: { ...validDocument, name: 'First try' }, summary: 'one' },
+          },
+          {
+            name: 'propose_workflow',
+            input: { document: { ...validDocument, name: 'Second try' }, summary: 'two' },
+          },
+        ],
+      },
+      { text: 'Proposed.' },
+    ]);
+    const replies = await service.handleMessage({
+      threadKey: `test:${kind}:supersede`,
+      actor: 'user:ada',
+      text: 'make it',
+    });
+    const shown = proposalsOf(replies);
+    expect(shown.map((p) => p.document?.name)).toEqual(['Second try']);
+    const all =
+      await db.sql`select status from proposals where document->>'name' in ('First try', 'Second try') order by created_at`;
+    expect(all.map((r) => r.status)).toEqual(['superseded', 'pending']);
+  });
+
+  it('secrets pasted into the chat do not reach the model', async () => {
+    server.setScript([{ text: 'Please store it as a credential instead.' }]);
+    const token = `xoxb-${'1234567890'.repeat(3)}-abcdef`;
+    await service.handleMessage({
+      threadKey: `test:${kind}:secret`,
+      actor: 'user:ada',
+      text: `my slack token is ${token}`,
+    });
+    expect(server.requests.at(-1)?.rawBody).not.toContain(token);
+  });
+
   it('turns are one at a time per conversation: concurrent messages queue', async () => {
     server.setScript([
       (r) => ({ text: `answer to ${r.lastUserText}` }),

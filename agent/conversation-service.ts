@@ -191,7 +191,8 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
   ): Promise<{ replies: Reply[]; created: ProposalRow[] }> {
     return sql.begin(async (lock) => {
       await lock`select pg_advisory_xact_lock(hashtextextended(${`conversation:${conversation.id}`}, 0))`;
-      const userMessage = { role: 'user' as const, content: text };
+      // Known secrets and token shapes never reach the model (or the stored history).
+      const userMessage = { role: 'user' as const, content: redactString(text) };
       if (deps.provider instanceof AppError) {
         const replies = [errorReply(deps.provider)];
         await appendMessages(sql, conversation.id, [userMessage], { actor, replies });
