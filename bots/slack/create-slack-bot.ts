@@ -1,0 +1,228 @@
+import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
+import type { KnownBlock, WebClient } from '@slack/web-api';
+import { describeError } from '../../lib/errors.ts';
+import { logger } from '../../lib/logger.ts';
+import type { BotActor, BotReply, ConversationPort } from '../conversation-port.ts';
+import { createDeliveryDeduper } from '../delivery-dedupe.ts';
+import { createPendingWork } from '../pending-work.ts';
+import { renderSlackReply } from './render-slack-reply.ts';
+import { parseSlackActionValue, SLACK_APPROVE_ACTION, SLACK_REJECT_ACTION } from './slack-action-value.ts';
+
+export type SlackBotOptions = {
+  conversation: ConversationPort;
+  /** xoxb-… bot token (SLACK_BOT_TOKEN). */
+  botToken: string;
+  /** Signing secret (SLACK_SIGNING_SECRET): bolt refuses requests whose signature or timestamp is wrong. */
+  signingSecret: string;
+  /** xapp-… app-level token (SLACK_APP_TOKEN): when set, the bot connects over Socket Mode instead of HTTP. */
+  appToken?: string | undefined;
+  /** Web API base URL (tests point it at a local fake). */
+  slackApiUrl?: string | undefined;
+};
+
+export type SlackBot = {
+  app: App;
+  /** The HTTP receiver (absent in Socket Mode): its requestListener serves POST /slack/events. */
+  receiver: HTTPReceiver | undefined;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Resolves when every acknowledged event has been fully handled. */
+  idle(): Promise<void>;
+};
+
+const MENTION = /<@[A-Z0-9]+(\|[^>]*)?>/g;
+const stripMentions = (text: string) => text.replace(MENTION, '').trim();
+
+type Place = { client: WebClient; channel: string; threadTs: string | undefined };
+
+/** The Slack bot: bolt parses and verifies, this file maps events to conversation turns and renders replies. */
+export function createSlackBot(options: SlackBotOptions): SlackBot {
+  const socketMode = Boolean(options.appToken);
+  const receiver = socketMode
+    ? undefined
+    : new HTTPReceiver({
+        signingSecret: options.signingSecret,
+        endpoints: '/slack/events',
+        logLevel: LogLevel.ERROR,
+      });
+  const app = new App({
+    token: options.botToken,
+    logLevel: LogLevel.ERROR,
+    ...(receiver
+      ? { receiver }
+      : { socketMode: true, appToken: options.appToken, signingSecret: options.signingSecret }),
+    ...(options.slackApiUrl ? { clientOptions: { slackApiUrl: options.slackApiUrl } } : {}),
+  });
+  const deliveries = createDeliveryDeduper();
+  const work = createPendingWork((error) => logger.error({ err: error }, 'slack: handling an event failed'));
+  /** Run id → the one message that shows its progress (updated in place with chat.update). */
+  const runMessages = new Map<string, { channel: string; ts: string }>();
+
+  app.error(async (error) => {
+    logger.error({ err: error }, 'slack: bolt error');
+  });
+
+  // Slack redelivers an event it thinks we missed (X-Slack-Retry-Num) and may send one twice: the first
+  // delivery was acknowledged and is being handled, so repeats end here without a second agent turn.
+  app.use(async ({ context, body, next }) => {
+    if (context.retryNum !== undefined) return;
+    const eventId = (body as { event_id?: unknown }).event_id;
+    if (typeof eventId === 'string' && !deliveries.firstDelivery(`event:${eventId}`)) return;
+    await next();
+  });
+
+  const post = async (place: Place, reply: BotReply, replaceTs?: string): Promise<void> => {
+    const message = renderSlackReply(reply);
+    if (reply.type === 'run_update') {
+      const existing = runMessages.get(reply.runId);
+      if (existing) {
+        await place.client.chat.update({ channel: existing.channel, ts: existing.ts, ...message });
+        return;
+      }
+    }
+    let ts = replaceTs;
+    if (replaceTs) await place.client.chat.update({ channel: place.channel, ts: replaceTs, ...message });
+    else {
+      const posted = await place.client.chat.postMessage({
+        channel: place.channel,
+        ...(place.threadTs ? { thread_ts: place.threadTs } : {}),
+        ...message,
+      });
+      ts = posted.ts;
+    }
+    if (reply.type === 'run_update' && ts) runMessages.set(reply.runId, { channel: place.channel, ts });
+  };
+
+  const deliver = async (place: Place, replies: BotReply[], placeholderTs: string | undefined) => {
+    let replace = placeholderTs;
+    for (const reply of replies) {
+      await post(place, reply, replace);
+      replace = undefined;
+    }
+    if (replace) await place.client.chat.update({ channel: place.channel, ts: replace, text: 'Done.' });
+  };
+
+  const converse = async (place: Place, threadKey: string, actor: BotActor, text: string) => {
+    const placeholder = await place.client.chat.postMessage({
+      channel: place.channel,
+      ...(place.threadTs ? { thread_ts: place.threadTs } : {}),
+      text: '_Thinking…_',
+    });
+    try {
+      const replies = await options.conversation.handleMessage({ threadKey, actor, text });
+      await deliver(place, replies, placeholder.ts);
+    } catch (error) {
+      await deliver(
+        place,
+        [{ type: 'error', message: `The agent could not answer: ${describeError(error)}` }],
+        placeholder.ts,
+      );
+    }
+  };
+
+  app.event('app_mention', async ({ event, context, client }) => {
+    const team = context.teamId ?? 'T';
+    const threadTs = event.thread_ts ?? event.ts;
+    const user = event.user ?? 'unknown';
+    work.run(() =>
+      converse(
+        { client, channel: event.channel, threadTs },
+        `slack:${team}:${event.channel}:${threadTs}`,
+        { platform: 'slack', id: `${team}:${user}` },
+        stripMentions(event.text),
+      ),
+    );
+  });
+
+  app.message(async ({ message, context, client }) => {
+    if (message.channel_type !== 'im' || message.subtype !== undefined || message.bot_id) return;
+    const team = context.teamId ?? 'T';
+    const threadTs = message.thread_ts;
+    work.run(() =>
+      converse(
+        { client, channel: message.channel, threadTs },
+        `slack:${team}:${message.channel}${threadTs ? `:${threadTs}` : ''}`,
+        { platform: 'slack', id: `${team}:${message.user}` },
+        stripMentions(message.text ?? ''),
+      ),
+    );
+  });
+
+  app.command('/vmesh', async ({ command, ack, client }) => {
+    const text = command.text.trim();
+    if (!text) {
+      await ack({
+        response_type: 'ephemeral',
+        text: 'Usage: `/vmesh <what to automate>` — e.g. `/vmesh post new GitHub bugs to #triage`',
+      });
+      return;
+    }
+    await ack();
+    work.run(async () => {
+      const opened = await client.chat.postMessage({
+        channel: command.channel_id,
+        text: `<@${command.user_id}>: ${text}`,
+      });
+      const threadTs = opened.ts;
+      await converse(
+        { client, channel: command.channel_id, threadTs },
+        `slack:${command.team_id}:${command.channel_id}:${threadTs}`,
+        { platform: 'slack', id: `${command.team_id}:${command.user_id}` },
+        text,
+      );
+    });
+  });
+
+  for (const actionId of [SLACK_APPROVE_ACTION, SLACK_REJECT_ACTION]) {
+    app.action(actionId, async ({ ack, action, body, client }) => {
+      await ack();
+      if (action.type !== 'button' || body.type !== 'block_actions') return;
+      const value = parseSlackActionValue(action.value);
+      const channel = body.channel?.id;
+      const message = body.message;
+      if (
+        !value ||
+        !channel ||
+        !deliveries.firstDelivery(`action:${body.container?.message_ts ?? ''}:${body.trigger_id}`)
+      )
+        return;
+      const team = body.team?.id ?? 'T';
+      const threadTs = (message?.thread_ts as string | undefined) ?? (message?.ts as string | undefined);
+      work.run(async () => {
+        const replies = await options.conversation.decide({
+          proposalId: value.proposalId,
+          decision: value.decision,
+          actor: { platform: 'slack', id: `${team}:${body.user.id}` },
+        });
+        const refused = replies.some((reply) => reply.type === 'error');
+        if (message?.ts && !refused) {
+          const kept = ((message.blocks ?? []) as KnownBlock[]).filter((block) => block.type !== 'actions');
+          const verdict = value.decision === 'approve' ? '✅ Approved' : '✖️ Rejected';
+          await client.chat.update({
+            channel,
+            ts: message.ts as string,
+            text: `${verdict} by <@${body.user.id}>`,
+            blocks: [
+              ...kept,
+              { type: 'context', elements: [{ type: 'mrkdwn', text: `${verdict} by <@${body.user.id}>` }] },
+            ],
+          });
+        }
+        await deliver({ client, channel, threadTs }, replies, undefined);
+      });
+    });
+  }
+
+  return {
+    app,
+    receiver,
+    async start() {
+      if (socketMode) await app.start();
+    },
+    async stop() {
+      await work.idle();
+      if (socketMode) await app.stop();
+    },
+    idle: () => work.idle(),
+  };
+}

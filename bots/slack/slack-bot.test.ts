@@ -1,0 +1,194 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createScriptedConversation } from '../testing/scripted-conversation.ts';
+import type { SlackBot } from './create-slack-bot.ts';
+import { type FakeSlackApi, startFakeSlackApi } from './fake-slack-api.ts';
+import { registerSlack } from './register-slack.ts';
+import { signSlackRequest } from './sign-slack-request.ts';
+import { parseSlackActionValue } from './slack-action-value.ts';
+
+const SECRET = 'slack-signing-secret-for-tests';
+
+describe('Slack bot over HTTP (real bolt, fake Web API)', () => {
+  let slack: FakeSlackApi;
+  let server: FastifyInstance;
+  let bot: SlackBot;
+  let url: string;
+  const conversation = createScriptedConversation();
+
+  beforeAll(async () => {
+    slack = await startFakeSlackApi();
+    server = Fastify();
+    bot = await registerSlack(server, {
+      conversation,
+      botToken: slack.token,
+      signingSecret: SECRET,
+      slackApiUrl: slack.apiUrl,
+    });
+    url = await server.listen({ host: '127.0.0.1', port: 0 });
+  });
+  afterAll(async () => {
+    await server.close();
+    await slack.close();
+  });
+  beforeEach(() => {
+    slack.calls.length = 0;
+    conversation.turns.length = 0;
+  });
+
+  const send = (body: string, headers: Record<string, string>, contentType = 'application/json') =>
+    fetch(`${url}/slack/events`, {
+      method: 'POST',
+      headers: { 'content-type': contentType, ...headers },
+      body,
+    });
+
+  const mention = (eventId: string, text = '<@UBOT> post bugs to #triage') =>
+    JSON.stringify({
+      type: 'event_callback',
+      team_id: 'T1',
+      api_app_id: 'A1',
+      event_id: eventId,
+      event_time: 1,
+      event: {
+        type: 'app_mention',
+        user: 'U1',
+        text,
+        ts: '1700000001.000100',
+        channel: 'C1',
+        event_ts: '1700000001.000100',
+      },
+    });
+
+  it('answers url_verification', async () => {
+    const body = JSON.stringify({ type: 'url_verification', challenge: 'abc', token: 'x' });
+    const response = await send(body, signSlackRequest(SECRET, body));
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain('abc');
+  });
+
+  it('refuses stale, tampered and wrong-version signatures with 401, and starts no turn', async () => {
+    const body = mention('Ev-bad');
+    const stale = signSlackRequest(SECRET, body, Math.floor(Date.now() / 1000) - 10 * 60);
+    const tampered = signSlackRequest(SECRET, body.replace('#triage', '#general'));
+    const good = signSlackRequest(SECRET, body);
+    const wrongVersion = { ...good, 'x-slack-signature': good['x-slack-signature'].replace('v0=', 'v1=') };
+    const wrongSecret = signSlackRequest('another-secret', body);
+    for (const headers of [stale, tampered, wrongVersion, wrongSecret, {}]) {
+      expect((await send(body, headers)).status).toBe(401);
+    }
+    await bot.idle();
+    expect(conversation.turns).toHaveLength(0);
+  });
+
+  it('turns a mention into one turn in its thread; retries and duplicate event ids start none', async () => {
+    const body = mention('Ev1');
+    const first = await send(body, signSlackRequest(SECRET, body));
+    expect(first.status).toBe(200);
+    const retry = await send(body, {
+      ...signSlackRequest(SECRET, body),
+      'x-slack-retry-num': '1',
+      'x-slack-retry-reason': 'http_timeout',
+    });
+    expect(retry.status).toBe(200);
+    const duplicate = await send(body, signSlackRequest(SECRET, body));
+    expect(duplicate.status).toBe(200);
+    await bot.idle();
+    expect(conversation.turns).toEqual([
+      {
+        threadKey: 'slack:T1:C1:1700000001.000100',
+        actor: { platform: 'slack', id: 'T1:U1' },
+        text: 'post bugs to #triage',
+      },
+    ]);
+    const [placeholder, update, proposal] = slack.messages();
+    expect(placeholder).toMatchObject({
+      method: 'chat.postMessage',
+      args: { channel: 'C1', thread_ts: '1700000001.000100' },
+    });
+    expect(update).toMatchObject({
+      method: 'chat.update',
+      args: { text: expect.stringContaining('Here is a draft') },
+    });
+    expect(proposal?.method).toBe('chat.postMessage');
+    const blocks = proposal?.args.blocks as Array<{ type: string; elements?: Array<{ value: string }> }>;
+    const actions = blocks.find((block) => block.type === 'actions');
+    expect(actions?.elements?.map((element) => parseSlackActionValue(element.value))).toEqual([
+      { v: 1, proposalId: 'p1', decision: 'approve' },
+      { v: 1, proposalId: 'p1', decision: 'reject' },
+    ]);
+  });
+
+  it('approves from a button click and replaces the buttons with the verdict', async () => {
+    const payload = {
+      type: 'block_actions',
+      team: { id: 'T1' },
+      user: { id: 'U1' },
+      api_app_id: 'A1',
+      token: 'legacy',
+      trigger_id: 'trig-1',
+      container: { type: 'message', message_ts: '1700000000.000003', channel_id: 'C1' },
+      channel: { id: 'C1', name: 'general' },
+      message: {
+        type: 'message',
+        ts: '1700000000.000003',
+        thread_ts: '1700000001.000100',
+        text: 'Proposed',
+        blocks: [
+          { type: 'section', text: { type: 'mrkdwn', text: 'x' } },
+          { type: 'actions', elements: [] },
+        ],
+      },
+      actions: [
+        {
+          type: 'button',
+          action_id: 'vmesh_approve',
+          block_id: 'vmesh_decision',
+          action_ts: '1700000002.1',
+          value: JSON.stringify({ v: 1, proposalId: 'p1', decision: 'approve' }),
+          text: { type: 'plain_text', text: 'Approve' },
+        },
+      ],
+    };
+    const body = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
+    const response = await send(body, signSlackRequest(SECRET, body), 'application/x-www-form-urlencoded');
+    expect(response.status).toBe(200);
+    await send(body, signSlackRequest(SECRET, body), 'application/x-www-form-urlencoded');
+    await bot.idle();
+    expect(conversation.decisions).toEqual([
+      { proposalId: 'p1', decision: 'approve', actor: { platform: 'slack', id: 'T1:U1' } },
+    ]);
+    const [update, reply] = slack.messages();
+    expect(update).toMatchObject({
+      method: 'chat.update',
+      args: { ts: '1700000000.000003', text: '✅ Approved by <@U1>' },
+    });
+    expect((update?.args.blocks as Array<{ type: string }>).map((block) => block.type)).toEqual([
+      'section',
+      'context',
+    ]);
+    expect(reply).toMatchObject({ method: 'chat.postMessage', args: { thread_ts: '1700000001.000100' } });
+  });
+
+  it('starts a thread from the /vmesh slash command', async () => {
+    const body = new URLSearchParams({
+      command: '/vmesh',
+      text: 'email me daily',
+      team_id: 'T1',
+      channel_id: 'C9',
+      user_id: 'U2',
+      trigger_id: 't',
+      response_url: 'http://127.0.0.1:1/unused',
+      token: 'legacy',
+      api_app_id: 'A1',
+    }).toString();
+    const response = await send(body, signSlackRequest(SECRET, body), 'application/x-www-form-urlencoded');
+    expect(response.status).toBe(200);
+    await bot.idle();
+    expect(conversation.turns[0]).toMatchObject({ text: 'email me daily', actor: { id: 'T1:U2' } });
+    expect(slack.messages()[0]).toMatchObject({
+      method: 'chat.postMessage',
+      args: { channel: 'C9', text: '<@U2>: email me daily' },
+    });
+  });
+});
