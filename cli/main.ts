@@ -1,7 +1,7 @@
 import { CommanderError } from 'commander';
 import { createProgram } from './program.ts';
 
-const program = createProgram();
+const program = await createProgram(process.argv);
 program.exitOverride();
 try {
   await program.parseAsync(process.argv);

@@ -1,40 +1,47 @@
 import { Command } from 'commander';
 import { VERSION } from '../app/version.ts';
-import { registerChatCommand } from './commands/chat.ts';
-import { registerConnectorsCommand } from './commands/connectors.ts';
-import { registerConnectorsImportCommand } from './commands/connectors-import.ts';
-import { registerCredentialsCommand } from './commands/credentials.ts';
-import { registerDocsCommand } from './commands/docs.ts';
-import { registerMigrateCommand } from './commands/migrate.ts';
-import { registerProposalsCommand } from './commands/proposals.ts';
-import { registerRunCommand } from './commands/run.ts';
-import { registerRunsCommand } from './commands/runs.ts';
-import { registerSchemaCommand } from './commands/schema.ts';
-import { registerStartCommand } from './commands/start.ts';
-import { registerValidateCommand } from './commands/validate.ts';
-import { registerWorkerCommand } from './commands/worker.ts';
-import { registerWorkflowsCommand } from './commands/workflows.ts';
 
-/** Every `vmesh` command. Each registers itself from its own module under cli/commands. */
-export function createProgram(): Command {
+type Register = (program: Command) => void;
+
+/**
+ * Every `vmesh` command, each in its own module under cli/commands. Modules are imported only when their
+ * command runs (or for `--help`), so `vmesh validate` does not pay for the database, the engine or the SDKs.
+ */
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  start: async () => (await import('./commands/start.ts')).registerStartCommand,
+  migrate: async () => (await import('./commands/migrate.ts')).registerMigrateCommand,
+  schema: async () => (await import('./commands/schema.ts')).registerSchemaCommand,
+  validate: async () => (await import('./commands/validate.ts')).registerValidateCommand,
+  run: async () => (await import('./commands/run.ts')).registerRunCommand,
+  worker: async () => (await import('./commands/worker.ts')).registerWorkerCommand,
+  workflows: async () => (await import('./commands/workflows.ts')).registerWorkflowsCommand,
+  runs: async () => (await import('./commands/runs.ts')).registerRunsCommand,
+  docs: async () => (await import('./commands/docs.ts')).registerDocsCommand,
+  connectors: async () => {
+    const [{ registerConnectorsCommand }, { registerConnectorsImportCommand }] = await Promise.all([
+      import('./commands/connectors.ts'),
+      import('./commands/connectors-import.ts'),
+    ]);
+    return (program) => registerConnectorsImportCommand(registerConnectorsCommand(program));
+  },
+  credentials: async () => (await import('./commands/credentials.ts')).registerCredentialsCommand,
+  chat: async () => (await import('./commands/chat.ts')).registerChatCommand,
+  proposals: async () => (await import('./commands/proposals.ts')).registerProposalsCommand,
+};
+
+export const COMMAND_NAMES: readonly string[] = Object.keys(COMMANDS);
+
+/** Builds the program with the command named in argv, or with all of them when none is named (help, unknown). */
+export async function createProgram(argv: readonly string[] = process.argv): Promise<Command> {
   const program = new Command();
   program
     .name('vmesh')
     .description('VelocityMesh: describe an automation in chat, approve the workflow, run it on Postgres.')
     .version(VERSION)
     .showHelpAfterError();
-  registerStartCommand(program);
-  registerMigrateCommand(program);
-  registerSchemaCommand(program);
-  registerDocsCommand(program);
-  registerConnectorsImportCommand(registerConnectorsCommand(program));
-  registerCredentialsCommand(program);
-  registerValidateCommand(program);
-  registerRunCommand(program);
-  registerWorkerCommand(program);
-  registerWorkflowsCommand(program);
-  registerRunsCommand(program);
-  registerChatCommand(program);
-  registerProposalsCommand(program);
+  const named = argv[2];
+  const wanted = named !== undefined && named in COMMANDS ? [named] : COMMAND_NAMES;
+  const registers = await Promise.all(wanted.map((name) => COMMANDS[name]!()));
+  for (const register of registers) register(program);
   return program;
 }
