@@ -2,6 +2,7 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { builtinConnectors } from '../../connectors/index.ts';
 import { createEmbedder, searchDocs, syncBuiltinDocs } from '../../connectors/retrieval/index.ts';
 import { openDatabase, parseDatabaseConfig } from '../../db/index.ts';
+import { createCatalog } from '../../runtime/workflow/catalog.ts';
 
 function parseK(value: string): number {
   const k = Number(value);
@@ -23,7 +24,8 @@ export function registerDocsCommand(program: Command): void {
       const database = await openDatabase(parseDatabaseConfig(), { log: () => {} });
       try {
         const embedder = createEmbedder();
-        await syncBuiltinDocs(database.sql, builtinConnectors, embedder, { log });
+        const catalog = createCatalog(builtinConnectors);
+        await syncBuiltinDocs(database.sql, builtinConnectors, embedder, { catalog, log });
         const hits = await searchDocs(database.sql, query, { k: options.k, embedder, log });
         if (options.json) {
           process.stdout.write(`${JSON.stringify(hits, null, 2)}\n`);

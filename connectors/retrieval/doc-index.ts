@@ -3,7 +3,9 @@ import type { Sql } from '../../db/index.ts';
 import { CHUNKER_VERSION, chunkSource, embeddingText } from './chunk-source.ts';
 import type { DocKind, DocSource } from './doc-source.ts';
 import type { Embedder } from './embedder.ts';
+import { isHashingEmbedder } from './hashing-embedder.ts';
 import { asQueryRunner, type QueryRunner } from './query-runner.ts';
+import { synonymsOf } from './text-features.ts';
 
 export type SyncCounts = {
   added: number;
@@ -53,6 +55,11 @@ const CANDIDATES = 40;
 /** Reciprocal rank fusion constant (Cormack et al.); small lists favour a smaller k. */
 const RRF_K = 20;
 const WEIGHTS = { vector: 1, text: 0.8 } as const;
+/**
+ * Connector overviews (credentials, rate limits) match many requests loosely; people mostly look for an action,
+ * trigger or core node, so overview hits count for less and do not crowd those out.
+ */
+const KIND_PRIOR: Record<DocKind, number> = { action: 1, trigger: 1, core: 1, connector: 0.6 };
 const SNIPPET_CHARS = 280;
 const INSERT_BATCH = 400;
 
@@ -74,9 +81,9 @@ function toSnippet(content: string): string {
 }
 
 /** Splits "send a slack message" into `send or a or slack or message` so full-text search ranks partial matches. */
-export function toWebsearchOr(query: string): string {
-  const words = query.match(/[\p{L}\p{N}]+/gu) ?? [];
-  return words.filter((word) => word.toLowerCase() !== 'or').join(' or ');
+export function toWebsearchOr(query: string, expand: (word: string) => string[] = (word) => [word]): string {
+  const words = new Set((query.match(/[\p{L}\p{N}]+/gu) ?? []).flatMap((word) => expand(word)));
+  return [...words].filter((word) => word.toLowerCase() !== 'or').join(' or ');
 }
 
 type MatrixCache = {
@@ -96,7 +103,14 @@ export function createDocIndex(options: {
   db: Sql | QueryRunner;
   embedder: Embedder;
   log?: (message: string) => void;
+  /** Reciprocal-rank-fusion weights of the two ranked lists and its k (defaults tuned on the train split). */
+  fusion?: { vector?: number; text?: number; k?: number };
 }): DocIndex {
+  const fusion = {
+    vector: options.fusion?.vector ?? WEIGHTS.vector,
+    text: options.fusion?.text ?? WEIGHTS.text,
+    k: options.fusion?.k ?? RRF_K,
+  };
   const db = asQueryRunner(options.db);
   const { embedder } = options;
   const log = options.log ?? (() => {});
@@ -105,6 +119,7 @@ export function createDocIndex(options: {
     throw new Error(`Embedder ${embedder.model} has invalid dims ${dims}.`);
   let modePromise: Promise<VectorMode> | undefined;
   let matrix: MatrixCache | undefined;
+  let termStats: { fingerprint: string; idf: Map<string, number>; defaultIdf: number } | undefined;
 
   async function detectMode(): Promise<VectorMode> {
     try {
@@ -230,12 +245,41 @@ export function createDocIndex(options: {
     return counts;
   }
 
-  async function loadMatrix(): Promise<MatrixCache> {
+  async function indexFingerprint(): Promise<string> {
     const [stamp] = await db.query<{ n: number; m: string }>(
       'select count(*)::int as n, coalesce(max(id), 0)::text as m from doc_chunks where model = $1',
       [embedder.model],
     );
-    const fingerprint = `${stamp?.n ?? 0}:${stamp?.m ?? 0}`;
+    return `${stamp?.n ?? 0}:${stamp?.m ?? 0}`;
+  }
+
+  /**
+   * Inverse document frequency of each term over the indexed chunks (reloaded when the index changes). The
+   * offline embedder weights query words by it: "send" appears in half the docs, "reaction" in three.
+   */
+  async function queryVector(query: string, fingerprint: string): Promise<number[]> {
+    if (!isHashingEmbedder(embedder)) return embedder.embedQuery(query);
+    if (!termStats || termStats.fingerprint !== fingerprint) {
+      const rows = await db.query<{ doc: string; title: string; content: string }>(
+        'select doc_id as doc, title, content from doc_chunks where model = $1',
+        [embedder.model],
+      );
+      const df = new Map<string, number>();
+      for (const row of rows) {
+        for (const term of new Set(embedder.terms(`${row.doc} ${row.title}\n${row.content}`))) {
+          df.set(term, (df.get(term) ?? 0) + 1);
+        }
+      }
+      const total = rows.length;
+      const idf = new Map<string, number>();
+      for (const [term, count] of df) idf.set(term, Math.log(1 + (total - count + 0.5) / (count + 0.5)));
+      termStats = { fingerprint, idf, defaultIdf: Math.log(1 + (total + 0.5) / 0.5) };
+    }
+    const stats = termStats;
+    return embedder.embedQueryWeighted(query, (term) => stats.idf.get(term) ?? stats.defaultIdf);
+  }
+
+  async function loadMatrix(fingerprint: string): Promise<MatrixCache> {
     if (matrix && matrix.fingerprint === fingerprint) return matrix;
     const rows = await db.query<{ id: string | number; did: string; kind: DocKind; embedding: number[] }>(
       'select id, doc_id as did, kind, embedding from doc_chunks where model = $1 and dims = $2',
@@ -259,7 +303,11 @@ export function createDocIndex(options: {
 
   type Ranked = { id: number; docId: string; kind: DocKind };
 
-  async function vectorCandidates(queryVector: number[], kinds: DocKind[] | null): Promise<Ranked[]> {
+  async function vectorCandidates(
+    queryVector: number[],
+    kinds: DocKind[] | null,
+    fingerprint: string,
+  ): Promise<Ranked[]> {
     if ((await mode()) === 'pgvector') {
       const rows = await db.query<{ id: string | number; did: string; kind: DocKind }>(
         `select id, doc_id as did, kind from doc_chunks
@@ -270,7 +318,7 @@ export function createDocIndex(options: {
       );
       return rows.map((row) => ({ id: Number(row.id), docId: row.did, kind: row.kind }));
     }
-    const m = await loadMatrix();
+    const m = await loadMatrix(fingerprint);
     const q = Float32Array.from(queryVector);
     const count = m.ids.length;
     const top: { row: number; score: number }[] = [];
@@ -298,12 +346,12 @@ export function createDocIndex(options: {
   }
 
   async function textCandidates(query: string, kinds: DocKind[] | null): Promise<Ranked[]> {
-    const orQuery = toWebsearchOr(query);
+    const orQuery = toWebsearchOr(query, synonymsOf);
     if (!orQuery) return [];
     const rows = await db.query<{ id: string | number; did: string; kind: DocKind }>(
       `select id, doc_id as did, kind from doc_chunks, websearch_to_tsquery('english', $1) as q
        where tsv @@ q and model = $2 and ($3::text[] is null or kind = any($3::text[]))
-       order by ts_rank(tsv, q) desc, id
+       order by ts_rank(tsv, q, 1) desc, id
        limit ${CANDIDATES}`,
       [orQuery, embedder.model, kinds],
     );
@@ -314,9 +362,10 @@ export function createDocIndex(options: {
     const k = Math.max(1, Math.min(50, Math.trunc(searchOptions.k ?? 5)));
     const kinds = searchOptions.kinds?.length ? searchOptions.kinds : null;
     if (!query.trim()) return [];
-    const queryVector = await embedder.embedQuery(query);
+    const fingerprint = await indexFingerprint();
+    const vectorOfQuery = await queryVector(query, fingerprint);
     const [byVector, byText] = await Promise.all([
-      vectorCandidates(queryVector, kinds),
+      vectorCandidates(vectorOfQuery, kinds, fingerprint),
       textCandidates(query, kinds),
     ]);
     // Reciprocal rank fusion at the level of documented ids: each list contributes its best chunk per id.
@@ -331,7 +380,7 @@ export function createDocIndex(options: {
         if (seen.has(hit.docId)) continue;
         seen.add(hit.docId);
         rank++;
-        const contribution = weight / (RRF_K + rank);
+        const contribution = (weight * KIND_PRIOR[hit.kind]) / (fusion.k + rank);
         const entry = fused.get(hit.docId);
         if (!entry) {
           fused.set(hit.docId, {
@@ -349,8 +398,8 @@ export function createDocIndex(options: {
         }
       }
     };
-    addList(byVector, WEIGHTS.vector);
-    addList(byText, WEIGHTS.text);
+    if (fusion.vector > 0) addList(byVector, fusion.vector);
+    if (fusion.text > 0) addList(byText, fusion.text);
     const ranked = [...fused.entries()]
       .sort((a, b) => b[1].score - a[1].score || a[0].localeCompare(b[0]))
       .slice(0, k);

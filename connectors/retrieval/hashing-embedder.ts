@@ -21,13 +21,27 @@ const WEIGHTS = { unigram: 1, bigram: 0.6, charGram: 0.25 } as const;
  * sign comes from a second hash so collisions cancel rather than pile up; term counts are damped (1 + ln tf);
  * the vector is L2-normalised, so the dot product is the cosine. See connectors/retrieval/README.md.
  */
-export function createHashingEmbedder(options: { dims?: number } = {}): Embedder {
+export type HashingEmbedder = Embedder & {
+  /**
+   * The query vector with each word feature scaled by `termWeight(term)` (e.g. the term's inverse document
+   * frequency in the indexed docs), so rare words count more than words every doc has.
+   */
+  embedQueryWeighted(text: string, termWeight: (term: string) => number): number[];
+  /** The normalised terms the embedder sees (for computing term statistics). */
+  terms(text: string): string[];
+};
+
+export function isHashingEmbedder(embedder: Embedder): embedder is HashingEmbedder {
+  return typeof (embedder as Partial<HashingEmbedder>).embedQueryWeighted === 'function';
+}
+
+export function createHashingEmbedder(options: { dims?: number } = {}): HashingEmbedder {
   const dims = options.dims ?? 512;
   if (!Number.isInteger(dims) || dims < 16 || dims > 16_000) {
     throw new Error(`Hashing embedder dims must be an integer in 16..16000, got ${dims}: pick e.g. 512.`);
   }
 
-  function embed(text: string): number[] {
+  function embed(text: string, termWeight: (term: string) => number = () => 1): number[] {
     const counts = new Map<string, { count: number; weight: number }>();
     const add = (feature: string, weight: number) => {
       const seen = counts.get(feature);
@@ -37,9 +51,10 @@ export function createHashingEmbedder(options: { dims?: number } = {}): Embedder
     const terms = contentTerms(text);
     for (let i = 0; i < terms.length; i++) {
       const term = terms[i] as string;
-      add(`w:${term}`, WEIGHTS.unigram);
+      const weight = termWeight(term);
+      add(`w:${term}`, WEIGHTS.unigram * weight);
       const next = terms[i + 1];
-      if (next !== undefined) add(`b:${term} ${next}`, WEIGHTS.bigram);
+      if (next !== undefined) add(`b:${term} ${next}`, WEIGHTS.bigram * Math.sqrt(weight * termWeight(next)));
     }
     // Character n-grams of the raw words catch spelling variants and word parts the stemmer misses.
     for (const word of splitWords(text)) {
@@ -65,10 +80,12 @@ export function createHashingEmbedder(options: { dims?: number } = {}): Embedder
     model: `${HASHING_EMBEDDER_VERSION}-${dims}`,
     dims,
     async embedDocuments(texts) {
-      return texts.map(embed);
+      return texts.map((text) => embed(text));
     },
     async embedQuery(text) {
       return embed(text);
     },
+    embedQueryWeighted: (text, termWeight) => embed(text, termWeight),
+    terms: contentTerms,
   };
 }

@@ -1,5 +1,6 @@
 import type { Sql } from '../../db/index.ts';
 import type { ConnectorDefinition } from '../sdk/index.ts';
+import { type CatalogLike, catalogDocSources } from './catalog-doc-sources.ts';
 import { connectorDocSources } from './connector-doc-sources.ts';
 import { coreDocSources } from './core-doc-sources.ts';
 import { createEmbedder } from './create-embedder.ts';
@@ -14,6 +15,7 @@ import type { DocSource } from './doc-source.ts';
 import type { Embedder } from './embedder.ts';
 import type { QueryRunner } from './query-runner.ts';
 
+export { type CatalogLike, catalogDocSources } from './catalog-doc-sources.ts';
 export { connectorDocSources, definitionSources, docMarkdownSources } from './connector-doc-sources.ts';
 export { CORE_NODES_DOC_PATH, CORE_TRIGGER_TYPES, coreDocSources } from './core-doc-sources.ts';
 export { createEmbedder } from './create-embedder.ts';
@@ -36,11 +38,14 @@ export { describeParameters } from './schema-doc.ts';
 /** Every built-in doc source: the connectors' definitions and doc.md files, core nodes and core triggers. */
 export async function collectDocSources(input: {
   connectors: readonly ConnectorDefinition[];
+  /** runtime/workflow's createCatalog(connectors): core nodes' descriptions and `with` parameters. */
+  catalog?: CatalogLike;
   /** More sources, e.g. imported OpenAPI connectors (openApiDocSources). */
   extra?: DocSource[];
 }): Promise<DocSource[]> {
   return [
     ...(await coreDocSources()),
+    ...(input.catalog ? catalogDocSources(input.catalog) : []),
     ...(await connectorDocSources(input.connectors)),
     ...(input.extra ?? []),
   ];
@@ -88,9 +93,9 @@ export async function syncBuiltinDocs(
   db: Sql | QueryRunner,
   connectors: readonly ConnectorDefinition[],
   embedder: Embedder = createEmbedder(),
-  options: { log?: (message: string) => void } = {},
+  options: { catalog?: CatalogLike; log?: (message: string) => void } = {},
 ): Promise<SyncCounts> {
-  const sources = await collectDocSources({ connectors });
+  const sources = await collectDocSources({ connectors, catalog: options.catalog });
   return syncDocIndex(db, sources, embedder, { scope: BUILTIN_SOURCE_PREFIXES, log: options.log });
 }
 

@@ -27,8 +27,9 @@ const SYNONYM_GROUPS: string[][] = [
   ['label', 'tag'],
   ['reaction', 'emoji', 'react'],
   ['wait', 'pause', 'sleep', 'delay', 'later', 'hold'],
-  ['loop', 'foreach', 'iterate', 'each', 'batch'],
-  ['condition', 'if', 'branch', 'otherwise', 'else', 'check', 'whether'],
+  ['loop', 'foreach', 'iterate', 'each', 'batch', 'repeat'],
+  ['condition', 'if', 'branch', 'otherwise', 'else', 'check', 'whether', 'skip', 'unless'],
+  ['switch', 'route', 'routing', 'case', 'depending', 'multiple', 'variant'],
   [
     'schedule',
     'cron',
@@ -56,7 +57,18 @@ const SYNONYM_GROUPS: string[][] = [
     'saturday',
     'sunday',
   ],
-  ['approval', 'approve', 'sign-off', 'signoff', 'confirm', 'permission', 'consent'],
+  [
+    'approval',
+    'approve',
+    'sign-off',
+    'signoff',
+    'confirm',
+    'permission',
+    'consent',
+    'yes',
+    'reject',
+    'decision',
+  ],
   ['query', 'sql', 'select', 'database', 'db', 'table', 'row'],
   ['llm', 'ai', 'gpt', 'model', 'claude', 'chatgpt', 'openai'],
   ['summarize', 'summarise', 'summary', 'generate', 'draft', 'compose'],
@@ -64,26 +76,37 @@ const SYNONYM_GROUPS: string[][] = [
   ['extract', 'parse', 'pull', 'structured', 'fields'],
   ['transform', 'reshape', 'map', 'convert', 'format', 'rename'],
   ['javascript', 'js', 'script', 'code', 'function'],
-  ['webhook', 'callback', 'endpoint', 'hook'],
-  ['respond', 'response', 'reply', 'answer', 'return'],
+  ['webhook', 'callback', 'endpoint', 'hook', 'incoming', 'inbound', 'external'],
+  ['respond', 'response', 'reply', 'answer', 'return', 'caller'],
   ['user', 'person', 'member', 'colleague', 'people', 'teammate'],
   ['channel', 'room'],
   ['thread', 'conversation'],
   ['repository', 'repo'],
-  ['request', 'call', 'fetch', 'api', 'rest', 'url'],
-  ['merge', 'join', 'combine', 'gather'],
+  ['request', 'call', 'fetch', 'api', 'rest', 'url', 'download', 'http'],
+  ['merge', 'join', 'combine', 'gather', 'together', 'both', 'parallel'],
   ['subworkflow', 'child', 'sub-workflow', 'reuse', 'nested'],
   ['tool', 'mcp'],
   ['manual', 'manually', 'button', 'demand', 'adhoc'],
-  ['chat', 'chatting'],
+  ['chat', 'chatting', 'assistant'],
   ['list', 'search', 'find', 'lookup', 'look'],
   ['open', 'opened', 'new', 'created', 'create', 'file', 'raise', 'report'],
 ];
 
 const SYNONYMS = new Map<string, string>();
+const GROUP_OF = new Map<string, string[]>();
 for (const group of SYNONYM_GROUPS) {
   const canonical = stem(group[0] ?? '');
-  for (const word of group) if (!SYNONYMS.has(stem(word))) SYNONYMS.set(stem(word), canonical);
+  for (const word of group) {
+    if (!SYNONYMS.has(stem(word))) SYNONYMS.set(stem(word), canonical);
+    if (!GROUP_OF.has(word)) GROUP_OF.set(word, group);
+  }
+}
+
+/** The word plus the words of its synonym group (for widening a full-text query). */
+export function synonymsOf(word: string): string[] {
+  const lower = word.toLowerCase();
+  const group = GROUP_OF.get(lower) ?? GROUP_OF.get(stem(lower));
+  return group ? [lower, ...group.filter((w) => w !== lower && !w.includes('-'))] : [lower];
 }
 
 /** A light English stemmer: plural, past tense and -ing endings; enough to fold "posting", "posted", "posts". */
