@@ -163,7 +163,7 @@ describe('Slack bot over HTTP (real bolt, fake Web API)', () => {
       method: 'chat.update',
       args: { ts: '1700000000.000003', text: '✅ Approved by <@U1>' },
     });
-    expect((update?.args.blocks as Array<{ type: string }>).map((block) => block.type)).toEqual([
+    expect((update?.args.blocks as Array<{ type: string }> | undefined)?.map((block) => block.type)).toEqual([
       'section',
       'context',
     ]);

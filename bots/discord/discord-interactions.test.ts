@@ -1,0 +1,122 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createScriptedConversation } from '../testing/scripted-conversation.ts';
+import { startFakeDiscordApi } from './fake-discord-api.ts';
+import { registerDiscord } from './register-discord.ts';
+import { splitDiscordText } from './render-discord-reply.ts';
+import { generateDiscordKeys, signDiscordRequest } from './sign-discord-request.ts';
+
+describe('Discord interactions endpoint (real Ed25519 signatures, fake REST)', () => {
+  const keys = generateDiscordKeys();
+  const conversation = createScriptedConversation();
+  let discord: Awaited<ReturnType<typeof startFakeDiscordApi>>;
+  let server: FastifyInstance;
+  let bot: { idle(): Promise<void> };
+  let url: string;
+
+  beforeAll(async () => {
+    discord = await startFakeDiscordApi();
+    server = Fastify();
+    bot = await registerDiscord(server, {
+      conversation,
+      applicationId: 'APP1',
+      publicKey: keys.publicKeyHex,
+      apiUrl: discord.apiUrl,
+    });
+    url = await server.listen({ host: '127.0.0.1', port: 0 });
+  });
+  afterAll(async () => {
+    await server.close();
+    await discord.close();
+  });
+  beforeEach(() => {
+    discord.calls.length = 0;
+  });
+
+  const post = (body: string, headers: Record<string, string>) =>
+    fetch(`${url}/discord/interactions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body,
+    });
+  const signed = (value: unknown) => {
+    const body = JSON.stringify(value);
+    return post(body, signDiscordRequest(keys.privateKey, body));
+  };
+
+  it('answers a signed PING with type 1 and refuses bad signatures with 401', async () => {
+    const ping = await signed({ id: 'i0', type: 1 });
+    expect(await ping.json()).toEqual({ type: 1 });
+    const body = JSON.stringify({ id: 'i0', type: 1 });
+    const other = generateDiscordKeys();
+    expect((await post(body, signDiscordRequest(other.privateKey, body))).status).toBe(401);
+    expect((await post(body.replace('i0', 'i1'), signDiscordRequest(keys.privateKey, body))).status).toBe(
+      401,
+    );
+    expect((await post(body, {})).status).toBe(401);
+  });
+
+  const command = {
+    id: 'i2',
+    type: 2,
+    token: 'tok2',
+    guild_id: 'G1',
+    channel_id: 'C1',
+    member: { user: { id: 'U1', username: 'ada' } },
+    data: { name: 'vmesh', options: [{ name: 'message', type: 3, value: 'post bugs to #triage' }] },
+  };
+
+  it('defers the /vmesh command, runs one turn, and sends the replies as follow-ups; redelivery starts none', async () => {
+    const response = await signed(command);
+    expect(await response.json()).toEqual({ type: 5 });
+    expect(await (await signed(command)).json()).toEqual({ type: 5 });
+    await bot.idle();
+    expect(conversation.turns).toEqual([
+      {
+        threadKey: 'discord:G1:C1',
+        actor: { platform: 'discord', id: 'U1', displayName: 'ada' },
+        text: 'post bugs to #triage',
+      },
+    ]);
+    expect(discord.calls.map((call) => `${call.method} ${call.url}`)).toEqual([
+      'PATCH /api/v10/webhooks/APP1/tok2/messages/%40original',
+      'POST /api/v10/webhooks/APP1/tok2',
+    ]);
+    const proposal = discord.calls[1]?.body as {
+      components: Array<{ components: Array<{ custom_id: string }> }>;
+    };
+    expect(proposal.components[0]?.components.map((button) => button.custom_id)).toEqual([
+      'vmesh:approve:p1',
+      'vmesh:reject:p1',
+    ]);
+  });
+
+  it('approves from a button and removes the buttons', async () => {
+    const response = await signed({
+      id: 'i3',
+      type: 3,
+      token: 'tok3',
+      channel_id: 'C1',
+      member: { user: { id: 'U1' } },
+      data: { custom_id: 'vmesh:approve:p1', component_type: 2 },
+    });
+    expect(await response.json()).toEqual({ type: 6 });
+    await bot.idle();
+    expect(conversation.decisions.at(-1)).toEqual({
+      proposalId: 'p1',
+      decision: 'approve',
+      actor: { platform: 'discord', id: 'U1' },
+    });
+    expect(discord.calls[0]).toMatchObject({
+      method: 'PATCH',
+      body: { components: [], content: '✅ Approved by <@U1>' },
+    });
+  });
+
+  it('splits long replies at 2000 characters', () => {
+    const pieces = splitDiscordText(`${'a'.repeat(1500)}\n${'b'.repeat(1500)} ${'c'.repeat(3000)}`);
+    expect(pieces.every((piece) => piece.length <= 2000)).toBe(true);
+    expect(pieces.join('').replace(/[\n ]/g, '').length).toBe(6000);
+    expect(pieces[0]).toBe('a'.repeat(1500));
+  });
+});

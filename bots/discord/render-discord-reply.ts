@@ -1,0 +1,71 @@
+import type { BotReply } from '../conversation-port.ts';
+import { encodeDiscordCustomId } from './discord-custom-id.ts';
+
+export const DISCORD_MESSAGE_LIMIT = 2000;
+
+export type DiscordMessage = { content: string; components?: unknown[] };
+
+/** Splits text into pieces of at most `limit` characters, preferring line breaks, then spaces. */
+export function splitDiscordText(text: string, limit = DISCORD_MESSAGE_LIMIT): string[] {
+  const pieces: string[] = [];
+  let rest = text;
+  while (rest.length > limit) {
+    let cut = rest.lastIndexOf('\n', limit);
+    if (cut < limit / 2) cut = rest.lastIndexOf(' ', limit);
+    if (cut < limit / 2) cut = limit;
+    pieces.push(rest.slice(0, cut));
+    rest = rest.slice(cut).replace(/^[\n ]/, '');
+  }
+  pieces.push(rest);
+  return pieces;
+}
+
+function replyText(reply: BotReply): string {
+  switch (reply.type) {
+    case 'text':
+      return reply.text;
+    case 'error':
+      return `⚠️ ${reply.message}${reply.hint ? `\n${reply.hint}` : ''}`;
+    case 'run_update':
+      return `Run ${reply.runId}: **${reply.status}**${reply.text ? ` — ${reply.text}` : ''}`;
+    case 'workflow_activated':
+      return reply.text ?? `Workflow “${reply.name}” is active.`;
+    case 'proposal': {
+      const nodes = reply.document.nodes.map((node) => `• \`${node.id}\` ${node.uses}`).join('\n');
+      const heading = reply.kind === 'fix' ? 'Proposed fix' : 'Proposed workflow';
+      return `**${heading}: ${reply.title}**\n${reply.summary}\n\nTrigger: ${reply.document.trigger.type}\n${nodes}`;
+    }
+    default: {
+      const unknown = reply as { text?: string; message?: string };
+      return unknown.text ?? unknown.message ?? 'The agent sent a reply this bot cannot show.';
+    }
+  }
+}
+
+/** One reply as Discord messages (split at 2,000 characters); a proposal's last piece carries the buttons. */
+export function renderDiscordReply(reply: BotReply): DiscordMessage[] {
+  const messages: DiscordMessage[] = splitDiscordText(replyText(reply)).map((content) => ({ content }));
+  const last = messages.at(-1);
+  if (reply.type === 'proposal' && last) {
+    last.components = [
+      {
+        type: 1,
+        components: [
+          {
+            type: 2,
+            style: 3,
+            label: 'Approve',
+            custom_id: encodeDiscordCustomId({ decision: 'approve', proposalId: reply.proposalId }),
+          },
+          {
+            type: 2,
+            style: 4,
+            label: 'Reject',
+            custom_id: encodeDiscordCustomId({ decision: 'reject', proposalId: reply.proposalId }),
+          },
+        ],
+      },
+    ];
+  }
+  return messages;
+}
