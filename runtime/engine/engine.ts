@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import type { Sql } from '../../db/index.ts';
 import { ConflictError, NotFoundError } from '../../lib/errors.ts';
-import { getVersionRow, getWorkflowRow } from '../store/workflow-store.ts';
+import { newId } from '../store/ids.ts';
+import { type CachedWorkflow, getCachedWorkflow } from '../store/workflow-cache.ts';
+import { getVersionRow, getWorkflowRow, workflowNotFound } from '../store/workflow-store.ts';
 import { createRunInTx } from './create-run.ts';
-import { LIVE_RUN, TERMINAL } from './graph.ts';
+import { graphForPath, LIVE_RUN, startNodes, TERMINAL } from './graph.ts';
 import { loadDocument } from './run-context.ts';
-import { enqueueStep, event, flushWork, lockRun, newWork } from './transitions.ts';
+import { enqueueStep, event, flushWork, lockRun, newWork, STEP_TASK } from './transitions.ts';
 
 export type StartRunOptions = {
   triggerType?: string | undefined;
@@ -22,14 +24,43 @@ function runNotFound(runId: string): NotFoundError {
   });
 }
 
-/** Starts a run: the run row, its start steps and their jobs commit in one transaction. */
+export class InactiveWorkflowError extends ConflictError {
+  constructor(workflowId: string) {
+    super({
+      code: 'E_INACTIVE',
+      message: `Workflow "${workflowId}" is not active.`,
+      hint: 'Activate it first (POST /api/workflows/:id/activate).',
+    });
+  }
+}
+
+/**
+ * Starts a run: the run row, its start steps, their jobs and the run.created event commit together. Without a
+ * dedupe key or explicit version this is one statement, guarded by the workflow row (current version, and
+ * `active` with `requireActive`), so a briefly cached row can never start a stale version or an inactive hook.
+ */
 export async function startRun(
   sql: Sql,
   workflowId: string,
   input: unknown,
-  options: StartRunOptions = {},
+  options: StartRunOptions & { requireActive?: boolean } = {},
 ): Promise<{ runId: string; duplicate: boolean }> {
+  if (options.dedupeKey === undefined && options.version === undefined) {
+    for (const fresh of [false, true]) {
+      const cached = await getCachedWorkflow(sql, workflowId, { fresh });
+      if (!cached) throw workflowNotFound(workflowId);
+      if (options.requireActive && !cached.row.active) {
+        if (fresh) throw new InactiveWorkflowError(workflowId);
+        continue;
+      }
+      const runId = await insertRunStatement(sql, cached, input, options);
+      if (runId) return { runId, duplicate: false };
+    }
+    const latest = await getWorkflowRow(sql, workflowId);
+    if (options.requireActive && !latest.active) throw new InactiveWorkflowError(workflowId);
+  }
   const workflow = await getWorkflowRow(sql, workflowId);
+  if (options.requireActive && !workflow.active) throw new InactiveWorkflowError(workflowId);
   const version = options.version ?? workflow.currentVersion;
   const document = await loadDocument(sql, workflowId, version);
   return sql.begin(async (tx) => {
@@ -45,6 +76,45 @@ export async function startRun(
     await flushWork(tx, work);
     return created;
   });
+}
+
+/** The one-statement run start; undefined when the workflow row no longer matches the cached one. */
+async function insertRunStatement(
+  sql: Sql,
+  cached: CachedWorkflow,
+  input: unknown,
+  options: StartRunOptions & { requireActive?: boolean },
+): Promise<string | undefined> {
+  const runId = newId('run');
+  const { row } = cached;
+  const starts = startNodes(graphForPath(cached.document, '')).map((node) => node.id);
+  const triggerType = options.triggerType ?? 'manual';
+  const [result] = await sql`
+    with wf as (
+      select id from workflows
+      where id = ${row.id} and deleted_at is null and current_version = ${row.currentVersion}
+        and (active or not ${options.requireActive ?? false}::boolean)
+    ), created as (
+      insert into runs (id, workflow_id, version, status, trigger_type, trigger)
+      select ${runId}, wf.id, ${row.currentVersion}, 'queued', ${triggerType}, ${sql.json((input ?? {}) as never)}
+      from wf returning id
+    ), steps as (
+      insert into steps (run_id, node_id, path, status)
+      select created.id, x, '', 'queued' from created, unnest(${starts}::text[]) as x
+    ), logged as (
+      insert into run_events (run_id, type, payload)
+      select created.id, 'run.created', ${sql.json({ workflowId: row.id, version: row.currentVersion, triggerType })}
+      from created
+    )
+    select
+      (select id from created) as run_id,
+      (select count(*) from created, graphile_worker.add_jobs(array(
+        select row(${STEP_TASK}::text,
+          json_build_object('runId', created.id, 'nodeId', x, 'path', '', 'wf', ${row.id}::text, 'v', ${row.currentVersion}::int),
+          null, now(), 25, 'step:' || created.id || '::' || x, null, null)::graphile_worker.job_spec
+        from unnest(${starts}::text[]) as x))) as jobs,
+      (select pg_notify('vmesh_runs', id) from created) as notified`;
+  return result?.runId ? String(result.runId) : undefined;
 }
 
 /** Cancels a queued, running or waiting run (and its child runs); steps in flight finish but are not recorded. */
@@ -96,14 +166,14 @@ export async function retryRun(
       });
     }
     await getVersionRow(tx, run.workflowId, version);
-    const work = newWork();
+    const work = newWork({ wf: run.workflowId, v: version });
     const [failed] = await tx`select error from runs where id = ${runId}`;
     const failedStep = z.object({ nodeId: z.string(), path: z.string() }).safeParse(failed?.error);
     const nodeId = failedStep.success ? failedStep.data.nodeId : '';
     const path = failedStep.success ? failedStep.data.path : '';
     const again = await tx`
       update steps set status = 'queued', error = null, attempt = 0, finished_at = null, origin_job = null
-      where run_id = ${runId} and (status = 'cancelled' or (status = 'failed' and node_id = ${nodeId} and path = ${path}))
+      where run_id = ${runId} and (status in ('cancelled', 'queued') or (status = 'failed' and node_id = ${nodeId} and path = ${path}))
       returning node_id, path`;
     for (const row of again) enqueueStep(work, { runId, nodeId: String(row.nodeId), path: String(row.path) });
     await tx`update runs set status = 'running', version = ${version}, error = null, finished_at = null, updated_at = now() where id = ${runId}`;

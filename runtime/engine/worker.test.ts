@@ -70,6 +70,55 @@ describe('engine workers', () => {
     }
   });
 
+  it('two workers: a fan-out of 100 (with skipped branches) joins exactly once per run', async () => {
+    const branches = Array.from({ length: 100 }, (_, i) => `b${i}`);
+    const { id } = await service.create({
+      schemaVersion: 1,
+      name: 'fan100',
+      trigger: { type: 'manual' },
+      nodes: [
+        { id: 'start', uses: 'core.if', with: { condition: '{{ true }}' } },
+        { id: 'never', uses: 'core.transform', with: { value: 0 } },
+        ...branches.map((b) => ({ id: b, uses: 'core.transform', with: { value: b } })),
+        { id: 'join', uses: 'core.merge', with: {} },
+        { id: 'after', uses: 'core.transform', with: { value: '{{ steps.b7.output != null }}' } },
+      ],
+      edges: [
+        ...branches.map((b) => ({ from: 'start', to: b, branch: 'true' })),
+        { from: 'start', to: 'never', branch: 'false' },
+        { from: 'never', to: 'join' },
+        ...branches.map((b) => ({ from: b, to: 'join' })),
+        { from: 'join', to: 'after' },
+      ],
+    });
+    const workers = await Promise.all(
+      [0, 1].map(() =>
+        startEngineWorker({ deps, connectionString: db.url, concurrency: 8, pollIntervalMs: 100 }),
+      ),
+    );
+    try {
+      const runIds = await Promise.all(
+        Array.from({ length: 3 }, async () => (await startRun(db.sql, id, {})).runId),
+      );
+      for (const runId of runIds) {
+        const view = await waitForRun(db.sql, runId, { timeoutMs: 30_000 });
+        expect(view.status).toBe('succeeded');
+        expect(view.output).toBe(true);
+        expect(view.steps.find((step) => step.id === 'never')?.status).toBe('skipped');
+      }
+      const joins = await db.sql`
+        select run_id, count(*)::int as n from run_events where type = 'step.succeeded' and payload->>'nodeId' = 'join'
+          and run_id = any(${runIds}) group by run_id`;
+      expect(joins).toHaveLength(3);
+      expect(joins.every((row) => row.n === 1)).toBe(true);
+      const [merged] =
+        await db.sql`select output from steps where run_id = ${runIds[0] ?? ''} and node_id = 'join'`;
+      expect(Object.keys(merged?.output as object)).toHaveLength(100);
+    } finally {
+      await Promise.all(workers.map((worker) => worker.stop()));
+    }
+  }, 60_000);
+
   it('kill -9 of a worker mid-step: the step is released, re-runs elsewhere, and the run completes once', async () => {
     const { id } = await service.create({
       schemaVersion: 1,

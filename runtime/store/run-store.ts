@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Sql } from '../../db/index.ts';
 import { NotFoundError } from '../../lib/errors.ts';
+import { onRunChange } from './run-notifications.ts';
 
 export const StepView = z.object({
   id: z.string(),
@@ -108,19 +109,24 @@ export async function waitForRun(
 ): Promise<RunView> {
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   let wake: () => void = () => {};
-  const listener = await sql.listen('vmesh_runs', (payload) => {
-    if (payload.split(',').includes(runId)) wake();
+  let changed = false;
+  const stop = await onRunChange(sql, runId, () => {
+    changed = true;
+    wake();
   });
   try {
     for (;;) {
       const view = await getRunView(sql, runId);
       if (FINISHED.has(view.status) || Date.now() > deadline) return view;
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        setTimeout(resolve, Math.min(500, Math.max(0, deadline - Date.now()))).unref();
-      });
+      if (!changed) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, Math.min(500, Math.max(0, deadline - Date.now()))).unref();
+        });
+      }
+      changed = false;
     }
   } finally {
-    await listener.unlisten();
+    stop();
   }
 }

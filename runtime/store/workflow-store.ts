@@ -4,6 +4,7 @@ import { NotFoundError } from '../../lib/errors.ts';
 import { WorkflowDocument } from '../workflow/document.ts';
 import { contentHash } from './content-hash.ts';
 import { newId, newSecret } from './ids.ts';
+import { invalidateWorkflow } from './workflow-cache.ts';
 
 export const WorkflowRow = z.object({
   id: z.string(),
@@ -71,6 +72,7 @@ export async function insertVersion(
     const [row] =
       await tx`select current_version from workflows where id = ${workflowId} and deleted_at is null for update`;
     if (!row) throw workflowNotFound(workflowId);
+    invalidateWorkflow(workflowId);
     const current = z.object({ currentVersion: z.number() }).parse(row).currentVersion;
     const hash = contentHash(document);
     const [same] =
@@ -159,6 +161,7 @@ export async function setWorkflowActive(sql: Db, id: string, active: boolean): P
   const [row] = await sql`
     update workflows set active = ${active}, updated_at = now() where id = ${id} and deleted_at is null
     returning ${sql(WORKFLOW_COLUMNS)}`;
+  invalidateWorkflow(id);
   if (!row) throw workflowNotFound(id);
   return WorkflowRow.parse(row);
 }
@@ -167,5 +170,6 @@ export async function setWorkflowActive(sql: Db, id: string, active: boolean): P
 export async function deleteWorkflowRow(sql: Db, id: string): Promise<void> {
   const rows =
     await sql`update workflows set deleted_at = now(), active = false where id = ${id} and deleted_at is null returning id`;
+  invalidateWorkflow(id);
   if (rows.length === 0) throw workflowNotFound(id);
 }

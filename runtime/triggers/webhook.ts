@@ -2,9 +2,9 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Sql } from '../../db/index.ts';
-import { startRun } from '../engine/engine.ts';
-import { loadDocument } from '../engine/run-context.ts';
-import { findWorkflow } from '../store/workflow-store.ts';
+import { InactiveWorkflowError, startRun } from '../engine/engine.ts';
+import { onRunChange } from '../store/run-notifications.ts';
+import { getCachedWorkflow } from '../store/workflow-cache.ts';
 
 /** Largest webhook body accepted; larger → 413. */
 export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
@@ -60,8 +60,10 @@ export function registerWebhookRoute(app: FastifyInstance, options: WebhookOptio
     scope.post('/hooks/:workflowId', { bodyLimit: WEBHOOK_BODY_LIMIT }, async (request, reply) => {
       const { workflowId } = z.object({ workflowId: z.string().min(1).max(200) }).parse(request.params);
       const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-      const workflow = await findWorkflow(sql, workflowId);
-      if (!workflow) {
+      let cached = await getCachedWorkflow(sql, workflowId);
+      if (cached && !cached.row.active) cached = await getCachedWorkflow(sql, workflowId, { fresh: true });
+      const workflow = cached?.row;
+      if (!cached || !workflow) {
         return reply.code(404).send({
           error: {
             code: 'E_NOT_FOUND',
@@ -111,15 +113,25 @@ export function registerWebhookRoute(app: FastifyInstance, options: WebhookOptio
         Object.entries(request.headers).filter(([name]) => !HIDDEN_HEADERS.has(name)),
       );
       const delivery = deliveryId(request.headers, body);
-      const { runId } = await startRun(
-        sql,
-        workflowId,
-        { method: request.method, headers, query: request.query ?? {}, body },
-        { triggerType: 'webhook', dedupeKey: delivery ? `delivery:${delivery}` : undefined },
-      );
-      const document = await loadDocument(sql, workflowId, workflow.currentVersion);
-      if (!document.nodes.some((node) => node.uses === 'core.respond'))
-        return reply.code(202).send({ runId });
+      let runId: string;
+      try {
+        ({ runId } = await startRun(
+          sql,
+          workflowId,
+          { method: request.method, headers, query: request.query ?? {}, body },
+          {
+            triggerType: 'webhook',
+            dedupeKey: delivery ? `delivery:${delivery}` : undefined,
+            requireActive: true,
+          },
+        ));
+      } catch (error) {
+        if (!(error instanceof InactiveWorkflowError)) throw error;
+        return reply.code(409).send({
+          error: { code: error.code, message: error.message, hint: error.hint },
+        });
+      }
+      if (!cached.respond) return reply.code(202).send({ runId });
       const response = await waitForResponse(sql, runId, options.respondTimeoutMs ?? 10_000);
       if (!response) return reply.code(202).send({ runId });
       reply.header('x-vmesh-run-id', runId);
@@ -142,8 +154,10 @@ async function waitForResponse(
 ): Promise<z.infer<typeof Response> | undefined> {
   const deadline = Date.now() + timeoutMs;
   let wake: () => void = () => {};
-  const listener = await sql.listen('vmesh_runs', (payload) => {
-    if (payload.split(',').includes(runId)) wake();
+  let changed = false;
+  const stop = await onRunChange(sql, runId, () => {
+    changed = true;
+    wake();
   });
   try {
     for (;;) {
@@ -155,12 +169,15 @@ async function waitForResponse(
         Date.now() >= deadline
       )
         return undefined;
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        setTimeout(resolve, Math.min(250, Math.max(1, deadline - Date.now()))).unref();
-      });
+      if (!changed) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, Math.min(250, Math.max(1, deadline - Date.now()))).unref();
+        });
+      }
+      changed = false;
     }
   } finally {
-    await listener.unlisten();
+    stop();
   }
 }
