@@ -40,6 +40,7 @@ import {
 } from './conversation-store.ts';
 import type { ModelProvider } from './providers/model-provider.ts';
 import type { OnConversationEvent, ProposalView, Reply } from './reply.ts';
+import { normalizeMessage } from './sanitize-text.ts';
 
 export type ConversationServiceDeps = {
   sql: Sql;
@@ -192,7 +193,7 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
     return sql.begin(async (lock) => {
       await lock`select pg_advisory_xact_lock(hashtextextended(${`conversation:${conversation.id}`}, 0))`;
       // Known secrets and token shapes never reach the model (or the stored history).
-      const userMessage = { role: 'user' as const, content: redactString(text) };
+      const userMessage = { role: 'user' as const, content: redactString(normalizeMessage(text)) };
       if (deps.provider instanceof AppError) {
         const replies = [errorReply(deps.provider)];
         await appendMessages(sql, conversation.id, [userMessage], { actor, replies });

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Sql, TransactionSql } from '../db/index.ts';
 import type { ChatMessage } from './providers/model-provider.ts';
 import { ProposalView, type Reply } from './reply.ts';
+import { sanitizeJson } from './sanitize-text.ts';
 
 type Db = Sql | TransactionSql;
 
@@ -85,7 +86,7 @@ export async function appendMessages(
     await sql`
       insert into conversation_messages (conversation_id, role, actor, content, replies, prompt_version, model, usage)
       values (${conversationId}, ${message.role}, ${message.role === 'user' ? meta.actor : null},
-        ${sql.json(message as never)}, ${last && meta.replies ? sql.json(meta.replies as never) : null},
+        ${sql.json(sanitizeJson(message) as never)}, ${last && meta.replies ? sql.json(sanitizeJson(meta.replies) as never) : null},
         ${meta.promptVersion ?? null}, ${meta.model ?? null}, ${last && meta.usage ? sql.json(meta.usage as never) : null})`;
   }
   await sql`update conversations set updated_at = now() where id = ${conversationId}`;
@@ -148,9 +149,9 @@ export async function insertProposal(
       insert into proposals (id, conversation_id, kind, document, document_hash, summary, diff, approvers, workflow_id,
         base_version, run_id, details, created_by)
       values (${newProposalId()}, ${proposal.conversationId}, ${proposal.kind},
-        ${proposal.document ? tx.json(proposal.document as never) : null}, ${proposal.documentHash}, ${proposal.summary},
-        ${tx.json(proposal.diff as never)}, ${tx.json(proposal.approvers)}, ${proposal.workflowId}, ${proposal.baseVersion},
-        ${proposal.runId}, ${tx.json(proposal.details as never)}, ${proposal.createdBy})
+        ${proposal.document ? tx.json(proposal.document as never) : null}, ${proposal.documentHash}, ${sanitizeJson(proposal.summary)},
+        ${tx.json(sanitizeJson(proposal.diff) as never)}, ${tx.json(proposal.approvers)}, ${proposal.workflowId}, ${proposal.baseVersion},
+        ${proposal.runId}, ${tx.json(sanitizeJson(proposal.details) as never)}, ${proposal.createdBy})
       returning ${tx(PROPOSAL_COLUMNS)}`;
     return ProposalRow.parse(row);
   });

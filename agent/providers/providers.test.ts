@@ -109,6 +109,38 @@ describe.each(['anthropic', 'openai'] as const)(
       expect(server.requests.length - before).toBe(3);
     });
 
+    it('honours Retry-After (one wait per retry) and retries a 503 too', async () => {
+      const waits: number[] = [];
+      const recording = {
+        maxAttempts: 3,
+        baseDelayMs: 10,
+        maxDelayMs: 60_000,
+        sleep: async (ms: number) => void waits.push(ms),
+      };
+      const patient =
+        kind === 'anthropic'
+          ? createAnthropicProvider({
+              model: 'm',
+              apiKey: 'test-key-123456',
+              baseURL: server.anthropicBaseUrl,
+              retry: recording,
+            })
+          : createOpenAIProvider({
+              model: 'm',
+              apiKey: 'test-key-123456',
+              baseURL: server.openaiBaseUrl,
+              retry: recording,
+            });
+      server.setScript([
+        { error: { status: 429, retryAfter: '2' } },
+        { error: { status: 503 } },
+        { text: 'finally' },
+      ]);
+      const events = await collect(patient);
+      expect(events.flatMap((e) => (e.type === 'text-delta' ? [e.text] : [])).join('')).toBe('finally');
+      expect(waits).toEqual([2_000, 20]);
+    });
+
     it('reports a rejected key as E_MODEL_AUTH without retrying', async () => {
       const bad =
         kind === 'anthropic'
@@ -137,6 +169,21 @@ describe('createModelProvider', () => {
     expect(openai.ok && openai.value.id).toBe('openai:gpt-x');
     const bad = createModelProvider('mistral:x', { env: {} });
     expect(!bad.ok && bad.error.message).toContain('unknown provider "mistral"');
+  });
+
+  it('an OpenAI-compatible server via OPENAI_BASE_URL needs no key', async () => {
+    const server = await startScriptedModelServer({ script: [{ text: 'local model here' }] });
+    try {
+      const result = createModelProvider('openai:llama3', { env: { OPENAI_BASE_URL: server.openaiBaseUrl } });
+      if (!result.ok) throw result.error;
+      const events = await collect(result.value);
+      expect(events.flatMap((e) => (e.type === 'text-delta' ? [e.text] : [])).join('')).toBe(
+        'local model here',
+      );
+      expect(server.requests[0]?.normalized.model).toBe('llama3');
+    } finally {
+      await server.close();
+    }
   });
 
   it('a missing key is a clear ModelError on the first turn, not a crash at start', async () => {
