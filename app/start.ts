@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { type ConversationService, createAgent, startSelfHealingLoop } from '../agent/index.ts';
 import { loadAllConnectors } from '../connectors/openapi/index.ts';
 import { type Database, openDatabase, parseDatabaseConfig } from '../db/index.ts';
 import { logger } from '../lib/logger.ts';
@@ -13,6 +14,8 @@ export type RunningApp = {
   server: FastifyInstance;
   config: ServerConfig;
   url: string;
+  /** The conversation service every front-end calls (bots: toBotConversationPort(app.agent)). */
+  agent: ConversationService;
   stop(): Promise<void>;
 };
 
@@ -20,7 +23,11 @@ export type RunningApp = {
 export async function startApp(env: NodeJS.ProcessEnv = process.env): Promise<RunningApp> {
   const startedAt = Date.now();
   const config = parseServerConfig(env);
-  const database = await openDatabase(parseDatabaseConfig(env), { log: (message) => logger.debug(message) });
+  // ownSignals: this app stops the embedded Postgres itself, last (see stop()), so no pool sees it vanish.
+  const database = await openDatabase(parseDatabaseConfig(env), {
+    log: (message) => logger.debug(message),
+    ownSignals: true,
+  });
   try {
     await installWorkerSchema(database.url);
     const server = createHttpServer({ database, startedAt, version: VERSION });
@@ -33,14 +40,23 @@ export async function startApp(env: NodeJS.ProcessEnv = process.env): Promise<Ru
     engine.registerHttp(server, { publicUrl: config.publicUrl, apiToken: config.apiToken });
     const url = await server.listen({ host: config.host, port: config.port });
     const worker = env.VMESH_NO_WORKER === '1' ? undefined : await engine.startWorker();
+    const agent = createAgent({ sql: database.sql, env, connectors });
+    // Self-healing: failed runs become fix proposals in the conversation the workflow came from.
+    const selfHealing = worker ? startSelfHealingLoop({ sql: database.sql, service: agent }) : undefined;
     logger.info({ url, database: database.kind }, 'VelocityMesh is listening');
     return {
       database,
       server,
       config,
       url,
+      agent,
+      // Order matters: stop taking requests, let running steps finish (graphile-worker's graceful shutdown
+      // aborts them after 5 s so they re-run elsewhere), close the pools, and only then stop the database.
       async stop() {
+        const lingering = setTimeout(() => server.server.closeAllConnections(), 3_000);
         await server.close();
+        clearTimeout(lingering);
+        await selfHealing?.stop();
         await worker?.stop();
         await database.close();
       },
