@@ -283,7 +283,11 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiOptions): vo
       connection: 'keep-alive',
     });
     let closed = false;
-    let wake: () => void = () => {};
+    // A notification between the query and the wait below must not be lost (it would stall the stream 15 s).
+    let notified = false;
+    let wake: () => void = () => {
+      notified = true;
+    };
     request.raw.on('close', () => {
       closed = true;
       wake();
@@ -305,10 +309,16 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiOptions): vo
         if (events.length === 0 && run && ['succeeded', 'failed', 'cancelled'].includes(String(run.status)))
           break;
         if (events.length === 0) {
-          await new Promise<void>((resolve) => {
-            wake = resolve;
-            setTimeout(resolve, 15_000).unref();
-          });
+          if (!notified) {
+            await new Promise<void>((resolve) => {
+              wake = resolve;
+              setTimeout(resolve, 15_000).unref();
+            });
+          }
+          notified = false;
+          wake = () => {
+            notified = true;
+          };
           if (!closed) reply.raw.write(': keep-alive\n\n');
         }
       }
