@@ -1,0 +1,211 @@
+import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import { VERSION } from '../../app/version.ts';
+import { describeError } from '../../lib/errors.ts';
+import type { BotActor, BotReply, ConversationPort } from '../conversation-port.ts';
+import type { WorkflowPort, WorkflowSummary } from '../workflow-port.ts';
+
+/** An agent tool as tools/toMcpTools hands it over (declared structurally: bots import only ports). */
+export type McpAgentTool = {
+  name: string;
+  description: string;
+  inputSchema: z.ZodType;
+  annotations: { readOnlyHint: boolean; destructiveHint: boolean; idempotentHint: boolean };
+  handler(args: unknown): Promise<{ content: { type: 'text'; text: string }[]; isError: boolean }>;
+};
+
+export type VmeshMcpDeps = {
+  conversation: ConversationPort;
+  workflows?: WorkflowPort | undefined;
+  agentTools?: readonly McpAgentTool[] | undefined;
+  /** Who the MCP client acts as (approvals are recorded under this actor). */
+  actor: BotActor;
+  /** The default conversation thread when `chat` gets none (one per MCP session). */
+  defaultThread: string;
+};
+
+const text = (value: string) => ({ content: [{ type: 'text' as const, text: value }] });
+
+/** Replies as text an assistant can read and act on (proposal ids and documents included). */
+export function repliesToText(replies: BotReply[]): string {
+  return replies
+    .map((reply) => {
+      switch (reply.type) {
+        case 'text':
+          return reply.text;
+        case 'error':
+          return `Error: ${reply.message}${reply.hint ? `\nHint: ${reply.hint}` : ''}`;
+        case 'proposal':
+          return [
+            `Proposal ${reply.proposalId} (${reply.kind}): ${reply.title}`,
+            reply.summary,
+            'Approve with approve_proposal after the person has agreed. Document:',
+            JSON.stringify(reply.document, null, 2),
+          ].join('\n');
+        case 'run_update':
+          return `Run ${reply.runId}: ${reply.status}${reply.text ? ` — ${reply.text}` : ''}`;
+        case 'workflow_activated':
+          return reply.text ?? `Workflow ${reply.workflowId} (“${reply.name}”) is active.`;
+        default:
+          return JSON.stringify(reply);
+      }
+    })
+    .join('\n\n');
+}
+
+/** `Post bugs to Slack` → `run_post_bugs_to_slack` (legal tool name, ≤ 64 characters, unique per server). */
+export function workflowToolName(workflow: WorkflowSummary, taken: Set<string>): string {
+  const base =
+    `run_${workflow.name
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '_')
+      .replace(/^_+|_+$/g, '')}`.slice(0, 56) || 'run_workflow';
+  let name = base;
+  for (let n = 2; taken.has(name); n += 1) name = `${base}_${n}`;
+  taken.add(name);
+  return name;
+}
+
+const WorkflowToolInput = z.object({
+  input: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .describe('Trigger data for the run (available as `trigger` in the workflow’s expressions).'),
+});
+
+/**
+ * One MCP server per session: the agent's tools, `chat`, `approve_proposal`, one tool per active workflow
+ * (calling it runs the workflow and returns its output), and workflow documents and run logs as resources.
+ */
+export async function createVmeshMcpServer(deps: VmeshMcpDeps): Promise<McpServer> {
+  const server = new McpServer({ name: 'velocitymesh', version: VERSION });
+
+  server.registerTool(
+    'chat',
+    {
+      description:
+        'Talk to the VelocityMesh agent: describe an automation, ask about workflows and runs. Returns its replies; workflow proposals include an id to approve with approve_proposal once the person agrees.',
+      inputSchema: {
+        message: z.string().min(1).max(20_000).describe('What to say to the agent.'),
+        thread: z
+          .string()
+          .regex(/^[A-Za-z0-9_-]{1,64}$/)
+          .optional()
+          .describe('Conversation to continue (default: this session’s).'),
+      },
+    },
+    async ({ message, thread }) => {
+      try {
+        const replies = await deps.conversation.handleMessage({
+          threadKey: `mcp:${thread ?? deps.defaultThread}`,
+          actor: deps.actor,
+          text: message,
+        });
+        return { ...text(repliesToText(replies)), isError: replies.some((reply) => reply.type === 'error') };
+      } catch (error) {
+        return { ...text(`The agent could not answer: ${describeError(error)}`), isError: true };
+      }
+    },
+  );
+
+  server.registerTool(
+    'approve_proposal',
+    {
+      description:
+        'Approve (or reject) a proposal the agent made. Only call this when the person explicitly agreed to the proposal shown to them.',
+      inputSchema: {
+        proposalId: z.string().min(1).max(200).describe('The id from the proposal.'),
+        decision: z.enum(['approve', 'reject']).default('approve'),
+      },
+      annotations: { destructiveHint: false, idempotentHint: true },
+    },
+    async ({ proposalId, decision }) => {
+      const replies = await deps.conversation.decide({ proposalId, decision, actor: deps.actor });
+      return { ...text(repliesToText(replies)), isError: replies.some((reply) => reply.type === 'error') };
+    },
+  );
+
+  for (const tool of deps.agentTools ?? []) {
+    server.registerTool(
+      tool.name,
+      { description: tool.description, inputSchema: tool.inputSchema, annotations: tool.annotations },
+      async (args: unknown) => tool.handler(args),
+    );
+  }
+
+  const workflows = deps.workflows;
+  if (workflows) {
+    const taken = new Set<string>([
+      'chat',
+      'approve_proposal',
+      ...(deps.agentTools ?? []).map((tool) => tool.name),
+    ]);
+    for (const workflow of await workflows.listWorkflows()) {
+      if (workflow.status !== 'active') continue;
+      server.registerTool(
+        workflowToolName(workflow, taken),
+        {
+          description: `Run the workflow “${workflow.name}” (trigger: ${workflow.triggerType}) and return its output.${workflow.description ? ` ${workflow.description}` : ''}`,
+          inputSchema: WorkflowToolInput,
+          annotations: {
+            readOnlyHint: false,
+            destructiveHint: true,
+            idempotentHint: false,
+            openWorldHint: true,
+          },
+        },
+        async ({ input }, extra) => {
+          const { runId } = await workflows.startRun(workflow.id, input ?? {});
+          const run = await workflows.waitForRun(runId, extra.signal);
+          const body = {
+            runId,
+            status: run.status,
+            output: run.output,
+            ...(run.error ? { error: run.error } : {}),
+          };
+          return { ...text(JSON.stringify(body, null, 2)), isError: run.status !== 'succeeded' };
+        },
+      );
+    }
+
+    server.registerResource(
+      'workflow',
+      new ResourceTemplate('vmesh://workflows/{id}', {
+        list: async () => ({
+          resources: (await workflows.listWorkflows()).map((workflow) => ({
+            uri: `vmesh://workflows/${encodeURIComponent(workflow.id)}`,
+            name: workflow.name,
+            mimeType: 'application/json',
+          })),
+        }),
+      }),
+      { description: 'A workflow document (JSON).', mimeType: 'application/json' },
+      async (uri, { id }) => {
+        const workflow = await workflows.getWorkflow(decodeURIComponent(String(id)));
+        if (!workflow) throw new Error(`No workflow ${String(id)}: list resources to see the ids.`);
+        return {
+          contents: [
+            { uri: uri.href, mimeType: 'application/json', text: JSON.stringify(workflow.document, null, 2) },
+          ],
+        };
+      },
+    );
+
+    server.registerResource(
+      'run',
+      new ResourceTemplate('vmesh://runs/{id}', { list: undefined }),
+      {
+        description: 'A run log: status, each step with its status and error, and the output (JSON).',
+        mimeType: 'application/json',
+      },
+      async (uri, { id }) => {
+        const run = await workflows.getRun(decodeURIComponent(String(id)));
+        if (!run) throw new Error(`No run ${String(id)}.`);
+        return {
+          contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(run, null, 2) }],
+        };
+      },
+    );
+  }
+  return server;
+}

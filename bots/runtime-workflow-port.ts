@@ -1,0 +1,90 @@
+import type { Sql } from '../db/index.ts';
+import { describeError } from '../lib/errors.ts';
+import {
+  findWorkflow,
+  getRunView,
+  getVersionRow,
+  listRunSummaries,
+  listWorkflowRows,
+  type RunView,
+  startRun,
+  type WorkflowRow,
+  waitForRun,
+} from '../runtime/index.ts';
+import type { RunDetail, WorkflowPort, WorkflowSummary } from './workflow-port.ts';
+
+const summary = (row: WorkflowRow): WorkflowSummary => ({
+  id: row.id,
+  name: row.name,
+  status: row.active ? 'active' : 'inactive',
+  triggerType: row.triggerType,
+});
+
+const errorText = (error: unknown): string | undefined => {
+  if (error === null || error === undefined) return undefined;
+  if (typeof error === 'string') return error;
+  const message = (error as { message?: unknown }).message;
+  return typeof message === 'string' ? message : JSON.stringify(error);
+};
+
+const detail = (run: RunView, workflowName?: string): RunDetail => ({
+  id: run.runId,
+  workflowId: run.workflowId,
+  workflowName,
+  status: run.status,
+  startedAt: run.startedAt ?? run.createdAt,
+  finishedAt: run.finishedAt ?? undefined,
+  steps: run.steps.map((step) => ({
+    id: step.path && step.path !== '' ? `${step.id}[${step.path}]` : step.id,
+    status: step.status,
+    error: errorText(step.error),
+  })),
+  output: run.output,
+  error: errorText(run.error),
+});
+
+/** The runtime's stores and engine as the bots' WorkflowPort (web pages, MCP workflow tools and resources). */
+export function createRuntimeWorkflowPort(sql: Sql): WorkflowPort {
+  const getRun = async (id: string) => {
+    try {
+      const run = await getRunView(sql, id);
+      return detail(run, (await findWorkflow(sql, run.workflowId))?.name);
+    } catch (error) {
+      if (/no run/i.test(describeError(error))) return undefined;
+      throw error;
+    }
+  };
+  return {
+    async listWorkflows() {
+      return (await listWorkflowRows(sql)).map(summary);
+    },
+    async getWorkflow(id) {
+      const row = await findWorkflow(sql, id);
+      if (!row) return undefined;
+      const version = await getVersionRow(sql, row.id, row.currentVersion);
+      return { ...summary(row), description: version.document.description, document: version.document };
+    },
+    async listRuns(filter) {
+      const runs = await listRunSummaries(sql, { workflowId: filter.workflowId, limit: filter.limit ?? 50 });
+      return runs.map((run) => ({
+        id: run.runId,
+        workflowId: run.workflowId,
+        status: run.status,
+        startedAt: run.startedAt ?? run.createdAt,
+        finishedAt: run.finishedAt ?? undefined,
+      }));
+    },
+    getRun,
+    async startRun(workflowId, input) {
+      const { runId } = await startRun(sql, workflowId, input, {
+        triggerType: 'manual',
+        requireActive: true,
+      });
+      return { runId };
+    },
+    async waitForRun(runId) {
+      const run = await waitForRun(sql, runId, { timeoutMs: 5 * 60_000 });
+      return detail(run);
+    },
+  };
+}
