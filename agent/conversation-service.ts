@@ -41,6 +41,7 @@ import {
 import type { ModelProvider } from './providers/model-provider.ts';
 import type { OnConversationEvent, ProposalView, Reply } from './reply.ts';
 import { normalizeMessage } from './sanitize-text.ts';
+import { withTurnLease } from './turn-lease.ts';
 
 export type ConversationServiceDeps = {
   sql: Sql;
@@ -179,7 +180,7 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
     };
   }
 
-  /** Runs one agent turn in a conversation, one at a time per conversation (others wait on the lock). */
+  /** Runs one agent turn in a conversation, one at a time per conversation (others wait for the lease). */
   async function turn(
     conversation: ConversationRow,
     actor: string,
@@ -190,8 +191,7 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
       failure?: { nodeId: string | null; error: string };
     },
   ): Promise<{ replies: Reply[]; created: ProposalRow[] }> {
-    return sql.begin(async (lock) => {
-      await lock`select pg_advisory_xact_lock(hashtextextended(${`conversation:${conversation.id}`}, 0))`;
+    return withTurnLease(sql, conversation.id, async () => {
       // Known secrets and token shapes never reach the model (or the stored history).
       const userMessage = { role: 'user' as const, content: redactString(normalizeMessage(text)) };
       if (deps.provider instanceof AppError) {

@@ -26,35 +26,39 @@ const CURSOR = 'self-healing';
 /**
  * Reads `run.failed` events from run_events after the stored cursor and hands each run to self-healing.
  * For deployments where the engine does not enqueue RUN_FAILED_TASK itself; call it periodically.
- * One caller at a time (an advisory lock); returns what it did.
+ * Each event is claimed in a short transaction (the cursor row is locked, SKIP LOCKED, so concurrent drains
+ * take different events) and handled afterwards, so no connection is held while the model works. An event whose
+ * handling crashes is logged and not retried (at most once; identical failures are grouped anyway).
  */
 export async function drainRunFailures(
   sql: Sql,
   service: ConversationService,
   options: { batch?: number } = {},
 ): Promise<{ runId: string; result: HandleRunFailedResult }[]> {
-  return sql.begin(async (tx) => {
-    const [locked] =
-      await tx`select pg_try_advisory_xact_lock(hashtextextended('agent:drain-run-failures', 0)) as ok`;
-    if (!locked?.ok) return [];
-    await tx`insert into agent_event_cursors (name) values (${CURSOR}) on conflict (name) do nothing`;
-    const [cursor] = await tx`select last_seq from agent_event_cursors where name = ${CURSOR}`;
-    const after = z.coerce.number().parse(cursor?.lastSeq ?? 0);
-    const rows = await tx`
-      select seq, run_id from run_events where type = 'run.failed' and seq > ${after} order by seq limit ${options.batch ?? 20}`;
-    const done: { runId: string; result: HandleRunFailedResult }[] = [];
-    for (const row of rows) {
+  await sql`insert into agent_event_cursors (name) values (${CURSOR}) on conflict (name) do nothing`;
+  const done: { runId: string; result: HandleRunFailedResult }[] = [];
+  for (let n = 0; n < (options.batch ?? 20); n++) {
+    const claimed = await sql.begin(async (tx) => {
+      const [cursor] =
+        await tx`select last_seq from agent_event_cursors where name = ${CURSOR} for update skip locked`;
+      if (!cursor) return undefined;
+      const after = z.coerce.number().parse(cursor.lastSeq);
+      const [row] = await tx`
+        select seq, run_id from run_events where type = 'run.failed' and seq > ${after} order by seq limit 1`;
+      if (!row) return undefined;
       const event = z.object({ seq: z.coerce.number(), runId: z.string() }).parse(row);
-      let result: HandleRunFailedResult;
-      try {
-        result = await service.handleRunFailed(event.runId);
-      } catch (error) {
-        logger.error({ err: error, runId: event.runId }, 'self-healing failed for a run');
-        result = { status: 'skipped', reason: 'self-healing failed; see the log' };
-      }
-      done.push({ runId: event.runId, result });
       await tx`update agent_event_cursors set last_seq = ${event.seq}, updated_at = now() where name = ${CURSOR}`;
+      return event;
+    });
+    if (!claimed) break;
+    let result: HandleRunFailedResult;
+    try {
+      result = await service.handleRunFailed(claimed.runId);
+    } catch (error) {
+      logger.error({ err: error, runId: claimed.runId }, 'self-healing failed for a run');
+      result = { status: 'skipped', reason: 'self-healing failed; see the log' };
     }
-    return done;
-  });
+    done.push({ runId: claimed.runId, result });
+  }
+  return done;
 }
