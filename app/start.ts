@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { type ConversationService, createAgent, startSelfHealingLoop } from '../agent/index.ts';
+import { type ConversationService, createAgent, startSelfHealingLoop, toBotConversationPort } from '../agent/index.ts';
+import { createRuntimeWorkflowPort, registerBots } from '../bots/index.ts';
 import { loadAllConnectors } from '../connectors/openapi/index.ts';
 import { type Database, openDatabase, parseDatabaseConfig } from '../db/index.ts';
 import { logger } from '../lib/logger.ts';
@@ -38,9 +39,15 @@ export async function startApp(env: NodeJS.ProcessEnv = process.env): Promise<Ru
       connectors,
     });
     engine.registerHttp(server, { publicUrl: config.publicUrl, apiToken: config.apiToken });
+    const agent = createAgent({ sql: database.sql, env, connectors });
+    await registerBots(server, {
+      conversation: toBotConversationPort(agent),
+      workflows: createRuntimeWorkflowPort(database.sql),
+      config,
+      env,
+    });
     const url = await server.listen({ host: config.host, port: config.port });
     const worker = env.VMESH_NO_WORKER === '1' ? undefined : await engine.startWorker();
-    const agent = createAgent({ sql: database.sql, env, connectors });
     // Self-healing: failed runs become fix proposals in the conversation the workflow came from.
     const selfHealing = worker ? startSelfHealingLoop({ sql: database.sql, service: agent }) : undefined;
     logger.info({ url, database: database.kind }, 'VelocityMesh is listening');

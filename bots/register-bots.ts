@@ -1,0 +1,115 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { logger } from '../lib/logger.ts';
+import type { ConversationPort } from './conversation-port.ts';
+import { registerDiscord } from './discord/register-discord.ts';
+import type { McpAgentTool } from './mcp/create-mcp-server.ts';
+import { registerMcpHttp } from './mcp/register-mcp-http.ts';
+import { registerSlack } from './slack/register-slack.ts';
+import { registerWebChat } from './web/register-web-chat.ts';
+import type { WorkflowPort } from './workflow-port.ts';
+
+const BotsEnv = z.object({
+  SLACK_BOT_TOKEN: z
+    .string()
+    .startsWith('xoxb-', 'SLACK_BOT_TOKEN is the Bot User OAuth Token (xoxb-…)')
+    .optional(),
+  SLACK_SIGNING_SECRET: z.string().min(8).optional(),
+  SLACK_APP_TOKEN: z
+    .string()
+    .startsWith('xapp-', 'SLACK_APP_TOKEN is an app-level token (xapp-…) for Socket Mode')
+    .optional(),
+  SLACK_API_URL: z.url().optional(),
+  DISCORD_APPLICATION_ID: z
+    .string()
+    .regex(/^\d{5,25}$/, 'DISCORD_APPLICATION_ID is the numeric Application ID')
+    .optional(),
+  DISCORD_PUBLIC_KEY: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/, 'DISCORD_PUBLIC_KEY is 64 hex characters')
+    .optional(),
+  DISCORD_API_URL: z.url().optional(),
+  VMESH_MCP_ALLOWED_HOSTS: z.string().optional(),
+  VMESH_MCP_ALLOWED_ORIGINS: z.string().optional(),
+});
+
+export type BotsDeps = {
+  conversation: ConversationPort;
+  workflows?: WorkflowPort | undefined;
+  agentTools?: readonly McpAgentTool[] | undefined;
+  config: { host: string; apiToken: string | undefined; publicUrl: string };
+  env?: NodeJS.ProcessEnv;
+};
+
+const list = (value: string | undefined) =>
+  (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+
+/**
+ * Every front-end on the app server (call before listen): web chat at `/`, MCP at `/mcp`, and Slack
+ * (`/slack/events` or Socket Mode) and Discord (`/discord/interactions`) when their settings are present.
+ */
+export async function registerBots(server: FastifyInstance, deps: BotsDeps): Promise<{ enabled: string[] }> {
+  const parsed = BotsEnv.safeParse(deps.env ?? process.env);
+  if (!parsed.success) {
+    throw new Error(
+      `Invalid bot configuration: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`,
+    );
+  }
+  const env = parsed.data;
+  const enabled = ['web', 'mcp'];
+  await registerWebChat(server, {
+    conversation: deps.conversation,
+    workflows: deps.workflows,
+    apiToken: deps.config.apiToken,
+  });
+
+  const listening = () => {
+    const address = server.server.address();
+    return typeof address === 'object' && address ? address.port : 0;
+  };
+  const publicUrl = new URL(deps.config.publicUrl);
+  await registerMcpHttp(server, {
+    conversation: deps.conversation,
+    workflows: deps.workflows,
+    agentTools: deps.agentTools,
+    tokens: deps.config.apiToken ? [deps.config.apiToken] : [],
+    allowedHosts: () => [
+      publicUrl.host,
+      `127.0.0.1:${listening()}`,
+      `localhost:${listening()}`,
+      `[::1]:${listening()}`,
+      ...list(env.VMESH_MCP_ALLOWED_HOSTS),
+    ],
+    allowedOrigins: () => [
+      publicUrl.origin,
+      `http://127.0.0.1:${listening()}`,
+      `http://localhost:${listening()}`,
+      ...list(env.VMESH_MCP_ALLOWED_ORIGINS),
+    ],
+  });
+
+  if (env.SLACK_BOT_TOKEN && (env.SLACK_SIGNING_SECRET || env.SLACK_APP_TOKEN)) {
+    await registerSlack(server, {
+      conversation: deps.conversation,
+      botToken: env.SLACK_BOT_TOKEN,
+      signingSecret: env.SLACK_SIGNING_SECRET ?? '',
+      appToken: env.SLACK_APP_TOKEN,
+      slackApiUrl: env.SLACK_API_URL,
+    });
+    enabled.push(env.SLACK_APP_TOKEN ? 'slack (socket mode)' : 'slack (http)');
+  }
+  if (env.DISCORD_APPLICATION_ID && env.DISCORD_PUBLIC_KEY) {
+    await registerDiscord(server, {
+      conversation: deps.conversation,
+      applicationId: env.DISCORD_APPLICATION_ID,
+      publicKey: env.DISCORD_PUBLIC_KEY,
+      apiUrl: env.DISCORD_API_URL,
+    });
+    enabled.push('discord (interactions)');
+  }
+  logger.info({ enabled }, 'front-ends ready');
+  return { enabled };
+}
