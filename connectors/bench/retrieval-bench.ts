@@ -1,7 +1,7 @@
 // Retrieval benchmark: quality on evals/retrieval/labelled.jsonl and search latency with the index padded to
 // 10k chunks, on the embedded PostgreSQL (exact cosine; no pgvector there) and, with --pglite, on PGlite pgvector.
 // `npm run bench:retrieval -- --json` prints one JSON object.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -172,6 +172,8 @@ const sources = await collectDocSources({
   catalog: createCatalog(builtinConnectors),
 });
 const dataDir = await mkdtemp(join(tmpdir(), 'vmesh-retrieval-bench-'));
+// Readable by the postgres OS user the embedded server runs as when we are root.
+await chmod(dataDir, 0o755);
 const server = await startEmbeddedPostgres({ dataDir, durability: 'fast' });
 const result: Record<string, unknown> = {
   embedder: embedder.model,
