@@ -1,0 +1,411 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createConversationService,
+  createOpenAIProvider,
+  createRuntimePorts,
+  toBotConversationPort,
+} from '../../agent/index.ts';
+import {
+  type ScriptedModelServer,
+  startScriptedModelServer,
+} from '../../agent/testing/scripted-model-server.ts';
+import { builtinConnectors } from '../../connectors/index.ts';
+import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
+import { loadSystemPrompt } from '../../prompts/load-prompts.ts';
+import type { ConversationPort } from '../conversation-port.ts';
+import { startFakeDiscordApi } from '../discord/fake-discord-api.ts';
+import { registerDiscord } from '../discord/register-discord.ts';
+import { generateDiscordKeys, signDiscordRequest } from '../discord/sign-discord-request.ts';
+import { registerMcpHttp } from '../mcp/register-mcp-http.ts';
+import { createRuntimeWorkflowPort } from '../runtime-workflow-port.ts';
+import { startFakeSlackApi } from '../slack/fake-slack-api.ts';
+import { registerSlack } from '../slack/register-slack.ts';
+import { signSlackRequest } from '../slack/sign-slack-request.ts';
+import { parseSlackActionValue } from '../slack/slack-action-value.ts';
+import { registerWebChat } from '../web/register-web-chat.ts';
+import type { WorkflowPort } from '../workflow-port.ts';
+import { type BotDriver, runBotContract } from './contract.ts';
+
+let db: TestDatabase;
+let model: ScriptedModelServer;
+let conversation: ConversationPort;
+let workflows: WorkflowPort;
+const closers: Array<() => Promise<unknown>> = [];
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  model = await startScriptedModelServer();
+  const service = createConversationService({
+    sql: db.sql,
+    provider: createOpenAIProvider({ model: 'gpt-test', apiKey: 'k', baseURL: model.openaiBaseUrl }),
+    system: loadSystemPrompt(),
+    ...createRuntimePorts({ sql: db.sql, connectors: builtinConnectors }),
+  });
+  conversation = toBotConversationPort(service);
+  workflows = createRuntimeWorkflowPort(db.sql);
+});
+afterAll(async () => {
+  for (const close of closers.reverse()) await close();
+  await model?.close();
+  await db?.drop();
+});
+
+const context = (driver: () => BotDriver) => () => ({ model, workflows, driver });
+
+describe('contract: web chat', () => {
+  const TOKEN = 'contract-web-token-0123456789';
+  let app: FastifyInstance;
+  let shown = '';
+  let proposal: { proposalId: string; approve: boolean; reject: boolean } | undefined;
+  beforeAll(async () => {
+    app = Fastify();
+    await registerWebChat(app, { conversation, workflows, apiToken: TOKEN });
+    closers.push(() => app.close());
+  });
+  const auth = { authorization: `Bearer ${TOKEN}` };
+  const post = (text: string, headers: Record<string, string>) =>
+    app.inject({
+      method: 'POST',
+      url: '/chat/api/messages',
+      headers,
+      payload: { threadKey: 'contract-web-1', text },
+    });
+  runBotContract(
+    'web',
+    context(() => ({
+      async send(text) {
+        const response = await post(text, auth);
+        for (const block of response.body.split('\n\n')) {
+          const data = block.split('\n').find((line) => line.startsWith('data: '));
+          if (!block.startsWith('event: reply') || !data) continue;
+          const reply = JSON.parse(data.slice(6)) as {
+            type: string;
+            text?: string;
+            title?: string;
+            proposalId?: string;
+          };
+          shown += `${reply.text ?? ''}${reply.title ?? ''}\n`;
+          // The page renders Approve and Reject for every proposal reply (see the browser test).
+          if (reply.type === 'proposal' && reply.proposalId)
+            proposal = { proposalId: reply.proposalId, approve: true, reject: true };
+        }
+      },
+      shownText: () => shown,
+      lastProposal: () => proposal,
+      async approve(proposalId) {
+        await app.inject({
+          method: 'POST',
+          url: '/chat/api/decisions',
+          headers: auth,
+          payload: { proposalId, decision: 'approve' },
+        });
+      },
+      async sendForged() {
+        return (await post('forged', { authorization: 'Bearer wrong-token-0123456789' })).statusCode;
+      },
+    })),
+  );
+});
+
+describe('contract: Slack', () => {
+  const SECRET = 'contract-slack-secret';
+  let url: string;
+  let slack: Awaited<ReturnType<typeof startFakeSlackApi>>;
+  let idle: () => Promise<void>;
+  let counter = 0;
+  let last = '';
+  beforeAll(async () => {
+    slack = await startFakeSlackApi();
+    const app = Fastify();
+    const bot = await registerSlack(app, {
+      conversation,
+      botToken: slack.token,
+      signingSecret: SECRET,
+      slackApiUrl: slack.apiUrl,
+    });
+    idle = () => bot.idle();
+    url = await app.listen({ host: '127.0.0.1', port: 0 });
+    closers.push(
+      () => slack.close(),
+      () => app.close(),
+    );
+  });
+  const deliver = async (body: string, headers: Record<string, string>, type = 'application/json') => {
+    const response = await fetch(`${url}/slack/events`, {
+      method: 'POST',
+      headers: { 'content-type': type, ...headers },
+      body,
+    });
+    await idle();
+    return response.status;
+  };
+  const blocksOf = (call: { args: Record<string, unknown> }) =>
+    (call.args.blocks ?? []) as Array<{
+      type: string;
+      text?: { text?: string };
+      elements?: Array<{ action_id: string; value: string }>;
+    }>;
+  runBotContract(
+    'slack',
+    context(() => ({
+      async send(text) {
+        counter += 1;
+        last = JSON.stringify({
+          type: 'event_callback',
+          team_id: 'T1',
+          event_id: `EvC${counter}`,
+          event: {
+            type: 'app_mention',
+            user: 'U1',
+            text: `<@UBOT> ${text}`,
+            ts: '1700000100.000001',
+            channel: 'C1',
+          },
+        });
+        await deliver(last, signSlackRequest(SECRET, last));
+      },
+      shownText: () =>
+        slack
+          .messages()
+          .map(
+            (call) =>
+              `${String(call.args.text ?? '')}\n${blocksOf(call)
+                .map((block) => block.text?.text ?? '')
+                .join('\n')}`,
+          )
+          .join('\n'),
+      lastProposal() {
+        const call = slack
+          .messages()
+          .findLast((message) => blocksOf(message).some((block) => block.type === 'actions'));
+        const buttons = call
+          ? (blocksOf(call).find((block) => block.type === 'actions')?.elements ?? [])
+          : [];
+        const values = buttons.map((button) => parseSlackActionValue(button.value));
+        const proposalId = values[0]?.proposalId;
+        return proposalId
+          ? {
+              proposalId,
+              approve: values.some((v) => v?.decision === 'approve'),
+              reject: values.some((v) => v?.decision === 'reject'),
+            }
+          : undefined;
+      },
+      async approve(proposalId) {
+        const payload = {
+          type: 'block_actions',
+          team: { id: 'T1' },
+          user: { id: 'U1' },
+          trigger_id: `trig-${proposalId}`,
+          channel: { id: 'C1' },
+          container: { type: 'message', message_ts: '1700000000.000009', channel_id: 'C1' },
+          message: { type: 'message', ts: '1700000000.000009', text: 'p', blocks: [] },
+          actions: [
+            {
+              type: 'button',
+              action_id: 'vmesh_approve',
+              block_id: 'b',
+              action_ts: '1',
+              value: JSON.stringify({ v: 1, proposalId, decision: 'approve' }),
+            },
+          ],
+        };
+        const body = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
+        await deliver(body, signSlackRequest(SECRET, body), 'application/x-www-form-urlencoded');
+      },
+      async redeliverLast() {
+        await deliver(last, {
+          ...signSlackRequest(SECRET, last),
+          'x-slack-retry-num': '1',
+          'x-slack-retry-reason': 'http_timeout',
+        });
+        await deliver(last, signSlackRequest(SECRET, last));
+      },
+      sendForged: () => deliver(last, signSlackRequest('not-the-secret', last)),
+    })),
+  );
+});
+
+describe('contract: Discord', () => {
+  const keys = generateDiscordKeys();
+  let url: string;
+  let discord: Awaited<ReturnType<typeof startFakeDiscordApi>>;
+  let idle: () => Promise<void>;
+  let counter = 0;
+  let last = '';
+  beforeAll(async () => {
+    discord = await startFakeDiscordApi();
+    const app = Fastify();
+    const bot = await registerDiscord(app, {
+      conversation,
+      applicationId: 'APP1',
+      publicKey: keys.publicKeyHex,
+      apiUrl: discord.apiUrl,
+    });
+    idle = () => bot.idle();
+    url = await app.listen({ host: '127.0.0.1', port: 0 });
+    closers.push(
+      () => discord.close(),
+      () => app.close(),
+    );
+  });
+  const deliver = async (body: string, headers: Record<string, string>) => {
+    const response = await fetch(`${url}/discord/interactions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body,
+    });
+    await idle();
+    return response.status;
+  };
+  type Sent = { content?: string; components?: Array<{ components: Array<{ custom_id: string }> }> };
+  const sent = () => discord.calls.map((call) => call.body as Sent);
+  runBotContract(
+    'discord',
+    context(() => ({
+      async send(text) {
+        counter += 1;
+        last = JSON.stringify({
+          id: `ic${counter}`,
+          type: 2,
+          token: `tok${counter}`,
+          guild_id: 'G1',
+          channel_id: 'C1',
+          member: { user: { id: 'U1' } },
+          data: { name: 'vmesh', options: [{ name: 'message', value: text }] },
+        });
+        await deliver(last, signDiscordRequest(keys.privateKey, last));
+      },
+      shownText: () =>
+        sent()
+          .map((body) => body.content ?? '')
+          .join('\n'),
+      lastProposal() {
+        const ids =
+          sent()
+            .findLast((body) => body.components?.length)
+            ?.components?.[0]?.components.map((b) => b.custom_id) ?? [];
+        const proposalId = ids[0]?.split(':')[2];
+        return proposalId
+          ? {
+              proposalId,
+              approve: ids.some((id) => id.startsWith('vmesh:approve:')),
+              reject: ids.some((id) => id.startsWith('vmesh:reject:')),
+            }
+          : undefined;
+      },
+      async approve(proposalId) {
+        const body = JSON.stringify({
+          id: `ib-${proposalId}`,
+          type: 3,
+          token: 'tokb',
+          channel_id: 'C1',
+          member: { user: { id: 'U1' } },
+          data: { custom_id: `vmesh:approve:${proposalId}` },
+        });
+        await deliver(body, signDiscordRequest(keys.privateKey, body));
+      },
+      async redeliverLast() {
+        await deliver(last, signDiscordRequest(keys.privateKey, last));
+      },
+      sendForged: () => deliver(last, signDiscordRequest(generateDiscordKeys().privateKey, last)),
+    })),
+  );
+});
+
+describe('contract: MCP', () => {
+  const TOKEN = 'contract-mcp-token-0123456789';
+  let base = '';
+  let client: Client;
+  let shown = '';
+  beforeAll(async () => {
+    const app = Fastify();
+    await registerMcpHttp(app, {
+      conversation,
+      workflows,
+      tokens: [TOKEN],
+      allowedHosts: () => [new URL(base).host],
+      allowedOrigins: [],
+    });
+    base = await app.listen({ host: '127.0.0.1', port: 0 });
+    client = new Client({ name: 'contract', version: '1' });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${base}/mcp`), {
+        requestInit: { headers: { authorization: `Bearer ${TOKEN}` } },
+      }),
+    );
+    closers.push(
+      () => app.close(),
+      () => client.close(),
+    );
+  });
+  const call = async (name: string, args: Record<string, unknown>) => {
+    const result = await client.callTool({ name, arguments: args });
+    shown += `${(result.content as Array<{ text?: string }>).map((item) => item.text ?? '').join('\n')}\n`;
+  };
+  runBotContract(
+    'mcp',
+    context(() => ({
+      send: (text) => call('chat', { message: text }),
+      shownText: () => shown,
+      lastProposal() {
+        const matches = [...shown.matchAll(/Proposal (\S+) \(/g)];
+        const proposalId = matches.at(-1)?.[1];
+        // approve_proposal takes decision approve | reject: both controls exist for every proposal.
+        return proposalId ? { proposalId, approve: true, reject: true } : undefined;
+      },
+      approve: (proposalId) => call('approve_proposal', { proposalId, decision: 'approve' }),
+      async sendForged() {
+        const response = await fetch(`${base}/mcp`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+          body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+        });
+        return response.status;
+      },
+    })),
+  );
+});
+
+describe('MCP exposes approved workflows', () => {
+  it('lists each active workflow as a tool and its document as a resource (new session)', async () => {
+    const app = Fastify();
+    let base = '';
+    await registerMcpHttp(app, {
+      conversation,
+      workflows,
+      tokens: [],
+      allowedHosts: () => [new URL(base).host],
+      allowedOrigins: [],
+    });
+    base = await app.listen({ host: '127.0.0.1', port: 0 });
+    const client = new Client({ name: 'workflows', version: '1' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${base}/mcp`)));
+    const { tools } = await client.listTools();
+    const names = tools.map((tool) => tool.name);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'run_contract_web',
+        'run_contract_slack',
+        'run_contract_discord',
+        'run_contract_mcp',
+      ]),
+    );
+    const tool = tools.find((candidate) => candidate.name === 'run_contract_web');
+    expect(tool?.description).toContain('Contract web');
+    expect(tool?.inputSchema.properties).toHaveProperty('input');
+    const { resources } = await client.listResources();
+    const resource = resources.find((candidate) => candidate.name === 'Contract web');
+    expect(resource?.uri).toMatch(/^vmesh:\/\/workflows\//);
+    const read = await client.readResource({ uri: resource?.uri ?? '' });
+    expect(JSON.parse(String((read.contents[0] as { text: string }).text))).toMatchObject({
+      name: 'Contract web',
+      schemaVersion: 1,
+    });
+    await client.close();
+    await app.close();
+  });
+});
