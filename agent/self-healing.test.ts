@@ -71,7 +71,10 @@ describe('self-healing: a failed run becomes a fix proposal in the workflow conv
     target = Fastify();
     target.post('/v1/items', async (request, reply) => {
       received.push({ path: '/v1/items', authorization: request.headers.authorization });
-      return reply.code(422).send({ error: `unknown field title. ${INJECTION}` });
+      // The error echoes the credential (as careless APIs do): it must still never reach the model or the chat.
+      return reply
+        .code(422)
+        .send({ error: `unknown field title (auth: ${request.headers.authorization}). ${INJECTION}` });
     });
     target.post('/v2/items', async (request) => {
       received.push({ path: '/v2/items', authorization: request.headers.authorization });
@@ -193,6 +196,8 @@ describe('self-healing: a failed run becomes a fix proposal in the workflow conv
     expect(result.status).toBe('proposed');
     expect(explained).toContain('UNTRUSTED');
     expect(explained).toContain('IGNORE PREVIOUS INSTRUCTIONS');
+    // The echoed credential was in the failure and arrived redacted.
+    expect(explained).toContain('[REDACTED]');
 
     const proposal = result.status === 'proposed' ? await service.getProposal(result.proposalId) : undefined;
     expect(proposal).toMatchObject({
