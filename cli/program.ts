@@ -27,6 +27,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   credentials: async () => (await import('./commands/credentials.ts')).registerCredentialsCommand,
   chat: async () => (await import('./commands/chat.ts')).registerChatCommand,
   proposals: async () => (await import('./commands/proposals.ts')).registerProposalsCommand,
+  mcp: async () => (await import('./commands/mcp.ts')).registerMcpCommand,
 };
 
 export const COMMAND_NAMES: readonly string[] = Object.keys(COMMANDS);

@@ -1,0 +1,39 @@
+import { userInfo } from 'node:os';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import type { Command } from 'commander';
+import { createAgent, toBotConversationPort } from '../../agent/index.ts';
+import { createRuntimeWorkflowPort, createVmeshMcpServer } from '../../bots/index.ts';
+import { loadAllConnectors } from '../../connectors/openapi/index.ts';
+import { logger } from '../../lib/logger.ts';
+import { openAgentDatabase } from './chat.ts';
+
+export function registerMcpCommand(program: Command): void {
+  program
+    .command('mcp')
+    .description(
+      'Serve VelocityMesh as an MCP server over stdio (for Claude Desktop, Cursor, the MCP Inspector…).',
+    )
+    .action(async () => {
+      // stdout carries the protocol: every log line goes to stderr (or nowhere) from here on.
+      logger.level = process.env.LOG_LEVEL ?? 'silent';
+      console.log = console.error;
+      const database = await openAgentDatabase();
+      const connectors = await loadAllConnectors(database.sql, logger);
+      const agent = createAgent({ sql: database.sql, connectors });
+      let user = 'local';
+      try {
+        user = userInfo().username || user;
+      } catch {}
+      const server = await createVmeshMcpServer({
+        conversation: toBotConversationPort(agent),
+        workflows: createRuntimeWorkflowPort(database.sql),
+        actor: { platform: 'mcp', id: `stdio:${user}` },
+        defaultThread: `stdio-${user}`,
+      });
+      const transport = new StdioServerTransport();
+      transport.onclose = () => {
+        void database.close().then(() => process.exit(0));
+      };
+      await server.connect(transport);
+    });
+}
