@@ -3,6 +3,7 @@
 // DATABASE_URL). Every figure comes from this one run; nothing is estimated.
 import { spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
@@ -16,6 +17,7 @@ import {
 } from '../../db/index.ts';
 import { startRun } from '../engine/engine.ts';
 import { createEngineServices } from '../engine/engine-services.ts';
+import { workerTuning } from '../engine/worker.ts';
 import { installWorkerSchema } from '../engine/worker-schema.ts';
 
 const json = process.argv.includes('--json');
@@ -30,6 +32,8 @@ const percentile = (values: number[], p: number) => {
 };
 const round = (value: number) => Math.round(value * 10) / 10;
 
+const loadAtStart = loadavg().map((value) => round(value));
+const benchStarted = performance.now();
 const dataDir = resolve('.bench-data', `pg-${process.pid}`);
 let stopEmbedded = async () => {};
 let url = process.env.DATABASE_URL;
@@ -66,6 +70,7 @@ async function rawBaselines() {
     }
   };
   const runner = await runGraphile({
+    ...workerTuning(CONCURRENCY),
     connectionString: url,
     concurrency: CONCURRENCY,
     noHandleSignals: true,
@@ -300,6 +305,13 @@ const result = {
   },
   database: process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded',
   concurrency: CONCURRENCY,
+  graphileWorker: 'localQueue.size = concurrency, completeJobBatchDelay 0, failJobBatchDelay 0 (raw and engine alike)',
+  ratios: {
+    chain10EngineVsRaw: round(percentile(chainTimes, 50) / Math.max(0.01, raw.chain10P50Ms)),
+    stepsPerSecEngineVsRawChainLoad: round(2000 / loadSeconds / Math.max(0.01, raw.chainLoadStepsPerSec)),
+  },
+  loadAverage: { start: loadAtStart, end: loadavg().map((value) => round(value)) },
+  benchSeconds: round((performance.now() - benchStarted) / 1000),
 };
 process.stdout.write(`${JSON.stringify(result, null, json ? 0 : 2)}\n`);
 await sql.end({ timeout: 5 });

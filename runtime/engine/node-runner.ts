@@ -35,6 +35,10 @@ export const PURE_CORE_NODES: ReadonlySet<string> = new Set([
   'core.code',
 ]);
 
+// Module-level schemas: zod compiles an object schema on its first parse; inline ones recompile per step.
+const ForeachInput = z.object({ items: z.array(z.unknown()) });
+const SwitchCases = z.record(z.string(), z.unknown());
+
 /** The expression scope of a node at `path`: steps visible from it, and `item`/`index` inside a foreach body. */
 export function expressionScope(ctx: RunContext, path: string): ExpressionScope {
   const visible = [...ctx.steps.values()]
@@ -48,7 +52,7 @@ export function expressionScope(ctx: RunContext, path: string): ExpressionScope 
   const parent = parentOf(path);
   if (parent) {
     const foreach = ctx.steps.get(stepKey(parent.nodeId, parent.parent));
-    const items = z.object({ items: z.array(z.unknown()) }).safeParse(foreach?.input);
+    const items = ForeachInput.safeParse(foreach?.input);
     scope.item = items.success ? items.data.items[parent.index] : undefined;
     scope.index = parent.index;
   }
@@ -84,7 +88,7 @@ export async function runNode(
         return { kind: 'succeeded', input, output: { result }, branch: String(result) };
       }
       case 'core.switch': {
-        const cases = z.record(z.string(), z.unknown()).parse(node.with.cases ?? {});
+        const cases = SwitchCases.parse(node.with.cases ?? {});
         const evaluated: Record<string, unknown> = {};
         let taken = 'default';
         for (const [name, condition] of Object.entries(cases)) {

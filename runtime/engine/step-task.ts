@@ -24,6 +24,7 @@ import {
   flushWork,
   insertReady,
   newWork,
+  pipelinedTransaction,
   recordExecution,
   type SettleCheck,
   type StepJobPayload,
@@ -43,6 +44,18 @@ type Claim = {
 const MAX_BATCH = 32;
 
 const LIVE = ['queued', 'running', 'waiting'];
+
+// Schemas live at module level: zod compiles each object schema on its first parse, so an inline schema in a
+// per-job path would be compiled again for every job.
+const StepRows = z.array(StepRow);
+const StepRef = z.object({ nodeId: z.string(), path: z.string() });
+const ChildState = z.object({ childRunId: z.string() });
+const SettleRow = z.object({
+  nodeId: z.string(),
+  status: z.string(),
+  branch: z.string().nullable(),
+  output: z.unknown(),
+});
 
 const ClaimJson = z.object({
   previous: z.string(),
@@ -109,8 +122,7 @@ async function claimWithContext(
       }
     : undefined;
   const steps = new Map<string, StepRow>();
-  for (const entry of z.array(StepRow).parse(row?.steps ?? []))
-    steps.set(stepKey(entry.nodeId, entry.path), entry);
+  for (const entry of StepRows.parse(row?.steps ?? [])) steps.set(stepKey(entry.nodeId, entry.path), entry);
   return { run, claim, steps };
 }
 
@@ -129,7 +141,7 @@ async function claimOrphan(sql: Sql, runId: string, jobKey: string): Promise<Cla
   const [row] = await sql`
     select node_id, path from steps where run_id = ${runId} and origin_job = ${jobKey} and status = 'running' limit 1`;
   if (!row) return undefined;
-  const orphan = z.object({ nodeId: z.string(), path: z.string() }).parse(row);
+  const orphan = StepRef.parse(row);
   return claimStep(sql, runId, orphan.nodeId, orphan.path, jobKey);
 }
 
@@ -168,7 +180,7 @@ async function resume(sql: Sql, ctx: RunContext, node: WorkflowNode, claim: Clai
       };
     }
     case 'core.subworkflow': {
-      const childRunId = z.object({ childRunId: z.string() }).safeParse(claim.state);
+      const childRunId = ChildState.safeParse(claim.state);
       if (!childRunId.success) return { kind: 'pending' };
       const [row] =
         await sql`select status, output, error from runs where id = ${childRunId.data.childRunId}`;
@@ -301,21 +313,26 @@ export async function runStepJob(
       next = chainSuccessor(ctx, node, current.path, outcome);
     }
     let checks: SettleCheck[] = [];
-    let inline: { nodeId: string; path: string; fence: number } | undefined;
-    try {
-      inline = await sql.begin(async (tx) => {
-        const work = newWork(hint);
-        const { owned } = await recordExecution(tx, work, ctx.run, ctx.document, current, executed);
-        const next = insertReady(tx, work, { runId: ctx.run.id, jobKey: key });
-        await flushWork(tx, work);
-        if (!(await owned)) throw FENCED;
-        checks = work.checks;
-        return next;
+    const committed = await pipelinedTransaction(sql, async (tx) => {
+      const work = newWork(hint);
+      const { owned } = await recordExecution(tx, work, ctx.run, ctx.document, current, executed);
+      const next = insertReady(tx, work, { runId: ctx.run.id, jobKey: key });
+      checks = work.checks;
+      // A stale claim aborts the transaction: its later statements fail with 25P02; report it as fenced.
+      const flushed = flushWork(tx, work).catch(async (error: unknown) => {
+        if (!(await owned)) return;
+        throw error;
       });
-    } catch (error) {
-      if (error === FENCED) return;
+      return {
+        flushed,
+        result: owned.then(async (mine) => (mine ? { inline: await next } : ('fenced' as const))),
+      };
+    }).catch(async (error: unknown) => {
+      if (error instanceof Error && error.message.includes('"fenced:')) return 'fenced' as const;
       throw error;
-    }
+    });
+    if (committed === 'fenced') return;
+    let inline = committed.inline;
     if (!inline && checks.length > 0) inline = await settle(sql, ctx, checks, key);
     if (!inline) return;
     claim = { ...inline, attempt: 1, previous: 'queued', state: null, wakeAt: null };
@@ -325,9 +342,6 @@ export async function runStepJob(
     }
   }
 }
-
-/** Thrown inside the commit transaction when the claim turned out stale: rolls everything back. */
-const FENCED = new Error('fenced: another worker owns this step now');
 
 /**
  * Runs settle checks after a commit. A join whose inputs are all terminal starts once (ledger key); when
@@ -352,14 +366,7 @@ export async function settle(
       where run_id = ${ctx.run.id} and path = ${check.path} and node_id = any(${sources})`;
     const states = new Map<string, { status: string; branch: string | null; output: unknown }>();
     for (const row of rows) {
-      const parsed = z
-        .object({
-          nodeId: z.string(),
-          status: z.string(),
-          branch: z.string().nullable(),
-          output: z.unknown(),
-        })
-        .parse(row);
+      const parsed = SettleRow.parse(row);
       states.set(parsed.nodeId, {
         status: parsed.status,
         branch: parsed.branch,
@@ -426,7 +433,7 @@ async function resettle(sql: Sql, ctx: RunContext, payload: StepJobPayload, jobK
       and ((node_id = ${payload.nodeId} and path = ${payload.path}) or origin_job = ${jobKey})`;
   const checks: SettleCheck[] = [];
   for (const row of rows) {
-    const step = z.object({ nodeId: z.string(), path: z.string() }).parse(row);
+    const step = StepRef.parse(row);
     const graph = graphForPath(ctx.document, step.path);
     const outgoing = graph.outgoing.get(step.nodeId) ?? [];
     for (const edge of outgoing) {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { TransactionSql } from '../../db/index.ts';
+import type { Sql, TransactionSql } from '../../db/index.ts';
 import { redactSecrets } from '../../lib/redact.ts';
 import { newId } from '../store/ids.ts';
 import type { WorkflowDocument } from '../workflow/document.ts';
@@ -113,6 +113,42 @@ export const RUN_COLUMNS = [
 export async function lockRun(tx: TransactionSql, runId: string): Promise<RunRow | undefined> {
   const [row] = await tx`select ${tx(RUN_COLUMNS)} from runs where id = ${runId} for update`;
   return row ? RunRowSchema.parse(row) : undefined;
+}
+
+/**
+ * Runs `record` in a transaction whose statements, BEGIN and COMMIT are all pipelined on one reserved
+ * connection: one network round trip unless `record` itself waits for a read. Any failing statement aborts the
+ * transaction (COMMIT then rolls back) and is rethrown.
+ */
+export async function pipelinedTransaction<T>(
+  sql: Sql,
+  record: (tx: TransactionSql) => Promise<{ flushed: Promise<void>; result: Promise<T> }>,
+): Promise<T> {
+  const connection = await sql.reserve();
+  try {
+    const tx = connection as unknown as TransactionSql;
+    const begin = Promise.resolve(tx`begin`);
+    begin.catch(() => {});
+    let recorded: { flushed: Promise<void>; result: Promise<T> };
+    try {
+      recorded = await record(tx);
+    } catch (error) {
+      await Promise.allSettled([begin, tx`rollback`]);
+      throw error;
+    }
+    const commit = Promise.resolve(tx`commit`);
+    const [began, flushed, committed, result] = await Promise.allSettled([
+      begin,
+      recorded.flushed,
+      commit,
+      recorded.result,
+    ]);
+    for (const outcome of [began, flushed, committed, result])
+      if (outcome.status === 'rejected') throw outcome.reason;
+    return (result as PromiseFulfilledResult<T>).value;
+  } finally {
+    connection.release();
+  }
 }
 
 /** Writes the events, run completion, jobs and one coalesced notification a transaction collected. */
@@ -229,6 +265,8 @@ const ForeachState = z.object({
   finished: z.array(z.number()).optional(),
 });
 
+const ForeachOutputs = z.array(z.unknown());
+
 /** A node that just became terminal in this transaction (or was queued by it). */
 export type Resolved = { status: string; branch: string | null; output: unknown };
 
@@ -311,7 +349,7 @@ export async function completeScope(
   const finishedItems = foreach.finished ?? [];
   if (finishedItems.includes(parent.index)) return;
   foreach.finished = [...finishedItems, parent.index];
-  const outputs = z.array(z.unknown()).parse(row?.output ?? []);
+  const outputs = ForeachOutputs.parse(row?.output ?? []);
   outputs[parent.index] = result;
   foreach.done += 1;
   while (foreach.started < foreach.total && foreach.started - foreach.done < foreach.concurrency) {
@@ -439,15 +477,26 @@ export async function recordExecution(
     const json = (value: unknown) => (value === null || value === undefined ? null : tx.json(value as never));
     const terminal = status === 'succeeded' || status === 'failed';
     if (first) {
+      // The claimed step's update is guarded by its fence; a stale claim raises (aborting the transaction),
+      // so the whole commit can be pipelined with no round trip to decide.
       owned = Promise.resolve(
         tx`
-        update steps set status = ${status}, branch = ${branch}, input = ${json(redactSecrets(input))},
-          output = ${json(output)}, error = ${json(error)}, wake_at = ${wakeAt}, state = coalesce(${json(state)}, state),
-          finished_at = ${terminal ? new Date() : null}
-        where run_id = ${run.id} and node_id = ${nodeId} and path = ${path} and fence = ${claim.fence}
-          and status in ('running', 'waiting')
-        returning node_id`,
-      ).then((rows) => rows.length > 0);
+        with updated as (
+          update steps set status = ${status}, branch = ${branch}, input = ${json(redactSecrets(input))},
+            output = ${json(output)}, error = ${json(error)}, wake_at = ${wakeAt}, state = coalesce(${json(state)}, state),
+            finished_at = ${terminal ? new Date() : null}
+          where run_id = ${run.id} and node_id = ${nodeId} and path = ${path} and fence = ${claim.fence}
+            and status in ('running', 'waiting')
+          returning node_id
+        )
+        select case when count(*) = 0 then ('fenced:' || count(*)::text)::int else 1 end as owned from updated`,
+      ).then(
+        () => true,
+        (failure: unknown) => {
+          if (failure instanceof Error && failure.message.includes('"fenced:')) return false;
+          throw failure;
+        },
+      );
       send(work, owned);
     } else {
       send(

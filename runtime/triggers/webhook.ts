@@ -18,6 +18,9 @@ const HIDDEN_HEADERS = new Set([
   'proxy-authorization',
 ]);
 
+const SlackEnvelope = z.object({ event_id: z.string().min(1).max(200) });
+const HookParams = z.object({ workflowId: z.string().min(1).max(200) });
+
 export type WebhookOptions = { sql: Sql; respondTimeoutMs?: number };
 
 function safeEqual(a: string, b: string): boolean {
@@ -43,7 +46,7 @@ function deliveryId(headers: Record<string, unknown>, body: unknown): string | u
     const value = headers[name];
     if (typeof value === 'string' && value.length > 0 && value.length <= 200) return value;
   }
-  const slack = z.object({ event_id: z.string().min(1).max(200) }).safeParse(body);
+  const slack = SlackEnvelope.safeParse(body);
   return slack.success ? slack.data.event_id : undefined;
 }
 
@@ -58,7 +61,7 @@ export function registerWebhookRoute(app: FastifyInstance, options: WebhookOptio
       (_request, body, done) => done(null, body),
     );
     scope.post('/hooks/:workflowId', { bodyLimit: WEBHOOK_BODY_LIMIT }, async (request, reply) => {
-      const { workflowId } = z.object({ workflowId: z.string().min(1).max(200) }).parse(request.params);
+      const { workflowId } = HookParams.parse(request.params);
       const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       let cached = await getCachedWorkflow(sql, workflowId);
       if (cached && !cached.row.active) cached = await getCachedWorkflow(sql, workflowId, { fresh: true });
