@@ -1,4 +1,3 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   builtinConnectors,
@@ -12,6 +11,7 @@ import { getRunView, waitForRun } from '../store/run-store.ts';
 import { startRun } from './engine.ts';
 import { createEngineServices, type EngineServices } from './engine-services.ts';
 import { chaosConnector } from './testing/chaos-connector.ts';
+import { runFencingScenario } from './testing/fencing-scenario.ts';
 import { startInterceptProxy } from './testing/intercept-proxy.ts';
 import { eventually, spawnWorker, type WorkerChild } from './testing/spawn-worker.ts';
 
@@ -100,72 +100,8 @@ const postWorkflow = (name: string) => ({
 });
 
 describe('fencing', () => {
-  it('a worker presumed dead (SIGSTOP past its lease) cannot record its late result', async () => {
-    const held: ServerResponse[] = [];
-    let calls = 0;
-    let stopped: WorkerChild | undefined;
-    const server: Server = createServer((request: IncomingMessage, response: ServerResponse) => {
-      calls += 1;
-      if (calls === 1) {
-        // The first worker is in the middle of the step: freeze it with its request in flight.
-        stopped?.child.kill('SIGSTOP');
-        held.push(response);
-        return;
-      }
-      response.writeHead(200, { 'content-type': 'application/json' });
-      response.end(JSON.stringify({ by: 'second' }));
-      request.resume();
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const address = server.address();
-    const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/effect`;
-    const leaseMs = 10_000;
-    try {
-      const { id } = await engine.workflows.create({
-        schemaVersion: 1,
-        name: 'fenced',
-        trigger: { type: 'manual' },
-        nodes: [
-          {
-            id: 'call',
-            uses: 'http.request',
-            with: { method: 'POST', url, body: {}, timeoutMs: 120_000 },
-          },
-        ],
-        edges: [],
-      });
-      stopped = await worker({}, leaseMs);
-      const { runId } = await startRun(db.sql, id, {});
-      await eventually(async () => held.length === 1, 20_000, 'the first worker to send the request');
-      // Another worker: its sweeper finds the silent worker after the lease and takes the step over.
-      const survivor = await engine.startWorker({ concurrency: 2, leaseMs });
-      try {
-        const view = await waitForRun(db.sql, runId, { timeoutMs: 40_000 });
-        expect(view.status).toBe('succeeded');
-        expect(view.output).toMatchObject({ body: { by: 'second' } });
-        const before = await db.sql`select fence, attempt, output, status from steps where run_id = ${runId}`;
-        // The frozen worker now gets its answer and resumes; its result must be rejected by the fence.
-        held[0]?.writeHead(200, { 'content-type': 'application/json' });
-        held[0]?.end(JSON.stringify({ by: 'frozen' }));
-        stopped.child.kill('SIGCONT');
-        stopped.child.kill('SIGTERM');
-        const exit = await stopped.exited;
-        expect(exit.code).toBe(0);
-        const after = await db.sql`select fence, attempt, output, status from steps where run_id = ${runId}`;
-        expect(after).toEqual(before);
-        expect(Number(after[0]?.fence)).toBeGreaterThanOrEqual(2);
-        expect(await eventCount(runId, 'step.succeeded', 'call')).toBe(1);
-        expect(await eventCount(runId, 'run.succeeded')).toBe(1);
-        expect((await getRunView(db.sql, runId)).output).toMatchObject({ body: { by: 'second' } });
-        expect(calls).toBe(2);
-      } finally {
-        await survivor.stop();
-      }
-    } finally {
-      for (const response of held) response.destroy();
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    }
+  it('a worker presumed dead (SIGSTOP past its 10 s lease) cannot record its late result', async () => {
+    await runFencingScenario({ db, engine, leaseMs: 10_000, spawn: (leaseMs) => worker({}, leaseMs) });
   }, 120_000);
 });
 
