@@ -5,7 +5,21 @@ import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { type BrowserContext, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createScriptedConversation } from '../testing/scripted-conversation.ts';
+import {
+  createConversationService,
+  createOpenAIProvider,
+  createRuntimePorts,
+  toBotConversationPort,
+} from '../../agent/index.ts';
+import {
+  type ScriptedModelServer,
+  startScriptedModelServer,
+} from '../../agent/testing/scripted-model-server.ts';
+import { builtinConnectors } from '../../connectors/index.ts';
+import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
+import { loadSystemPrompt } from '../../prompts/load-prompts.ts';
+import { createRuntimeWorkflowPort } from '../runtime-workflow-port.ts';
+import { SAMPLE_DOCUMENT } from '../testing/scripted-conversation.ts';
 import { registerWebChat } from './register-web-chat.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -18,11 +32,23 @@ describe.skipIf(!hasChromium)('web chat in a real browser (Debian chromium)', ()
   let url: string;
   let profile: string;
   let browser: BrowserContext;
-  const conversation = createScriptedConversation();
+  let db: TestDatabase;
+  let model: ScriptedModelServer;
 
   beforeAll(async () => {
+    db = await createTestDatabase();
+    model = await startScriptedModelServer();
+    const service = createConversationService({
+      sql: db.sql,
+      provider: createOpenAIProvider({ model: 'gpt-test', apiKey: 'k', baseURL: model.openaiBaseUrl }),
+      system: loadSystemPrompt(),
+      ...createRuntimePorts({ sql: db.sql, connectors: builtinConnectors }),
+    });
     app = Fastify();
-    await registerWebChat(app, { conversation });
+    await registerWebChat(app, {
+      conversation: toBotConversationPort(service),
+      workflows: createRuntimeWorkflowPort(db.sql),
+    });
     url = await app.listen({ host: '127.0.0.1', port: 0 });
     profile = await mkdtemp(join(tmpdir(), 'vmesh-chromium-'));
     browser = await chromium.launchPersistentContext(profile, {
@@ -45,6 +71,8 @@ describe.skipIf(!hasChromium)('web chat in a real browser (Debian chromium)', ()
     await browser?.close();
     await app?.close();
     if (profile) await rm(profile, { recursive: true, force: true });
+    await model?.close();
+    await db?.drop();
   });
 
   it('chats, shows the proposal with its graph, and approves it', async () => {
@@ -58,6 +86,20 @@ describe.skipIf(!hasChromium)('web chat in a real browser (Debian chromium)', ()
         () => {},
       );
     });
+    model.setScript([
+      {
+        toolCalls: [
+          {
+            name: 'propose_workflow',
+            input: {
+              document: SAMPLE_DOCUMENT,
+              summary: 'Webhook → if the issue is a bug → post it to #triage.',
+            },
+          },
+        ],
+      },
+      { text: 'Here is the workflow; approve it to turn it on.' },
+    ]);
     await page.goto(url);
     const box = page.getByLabel('Message');
     await box.fill('When a bug issue is opened on GitHub, post it to #triage');
@@ -78,10 +120,15 @@ describe.skipIf(!hasChromium)('web chat in a real browser (Debian chromium)', ()
     console.log(`screenshot: ${shot}; bytes transferred ≈ ${bytes}`);
 
     await proposal.getByRole('button', { name: 'Approve' }).click();
-    await page.getByTestId('activated').waitFor();
-    expect(await page.getByTestId('activated').textContent()).toContain('is active');
-    expect(conversation.decisions).toEqual([
-      { proposalId: 'p1', decision: 'approve', actor: expect.objectContaining({ platform: 'web' }) },
-    ]);
+    await proposal.getByText('Approved.').waitFor();
+
+    await page.getByRole('link', { name: 'Workflows' }).click();
+    const link = page.getByRole('link', { name: SAMPLE_DOCUMENT.name });
+    await link.waitFor();
+    expect(await page.locator('li', { has: link }).textContent()).toContain('active');
+    await link.click();
+    await page.getByTestId('graph').locator('svg').waitFor({ timeout: 20_000 });
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toContain('active');
+    await page.screenshot({ path: join(tmpdir(), 'vmesh-web-workflow.png'), fullPage: true });
   }, 60_000);
 });
