@@ -1,15 +1,25 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { checkDatabase, type Database } from '../db/index.ts';
+import { installHttpGuards, parseHttpGuardConfig } from '../runtime/security/http-guards.ts';
 
 export type ServerDependencies = {
   database: Database;
   startedAt: number;
   version: string;
+  /** Rate-limit settings come from here (VMESH_RATE_LIMIT_*); defaults to process.env. */
+  env?: NodeJS.ProcessEnv;
 };
 
 /** The HTTP server shell: health and error handling. Feature routes are registered by the composition root. */
 export function createHttpServer(deps: ServerDependencies): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
+  // Over bodyLimit → 413; JSON with `__proto__` or `constructor.prototype` keys → 400 (both fastify settings).
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 1024 * 1024,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+  });
+  installHttpGuards(app, parseHttpGuardConfig(deps.env ?? process.env));
 
   app.get('/healthz', async (_request, reply) => {
     const database = await checkDatabase(deps.database.sql);

@@ -31,7 +31,7 @@ export async function startApp(env: NodeJS.ProcessEnv = process.env): Promise<Ru
   });
   try {
     await installWorkerSchema(database.url);
-    const server = createHttpServer({ database, startedAt, version: VERSION });
+    const server = createHttpServer({ database, startedAt, version: VERSION, env });
     const connectors = await loadAllConnectors(database.sql, logger);
     const engine = await createEngineServices(database, {
       env,

@@ -12,6 +12,7 @@ import { installErrorHandler } from '../api/http-errors.ts';
 import { registerApiRoutes } from '../api/routes.ts';
 import { createWorkflowService, type WorkflowService } from '../store/workflow-service.ts';
 import { registerWebhookRoute } from '../triggers/webhook.ts';
+import { registerHookSecretRoute } from '../triggers/webhook-secret-route.ts';
 import type { NodeRunnerDeps } from './node-runner.ts';
 import { type EngineWorker, startEngineWorker } from './worker.ts';
 
@@ -56,6 +57,7 @@ export async function createEngineServices(
         apiToken: http.apiToken,
       });
       registerWebhookRoute(app, { sql: database.sql });
+      registerHookSecretRoute(app, { sql: database.sql });
     },
     startWorker(worker = {}) {
       const leaseMs = worker.leaseMs ?? (Number(env.VMESH_WORKER_LEASE_MS) || undefined);

@@ -1,10 +1,12 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Sql } from '../../db/index.ts';
 import { InactiveWorkflowError, startRun } from '../engine/engine.ts';
 import { onRunChange } from '../store/run-notifications.ts';
 import { getCachedWorkflow } from '../store/workflow-cache.ts';
+import { parseHookJson } from './webhook-json.ts';
+import { recheckWithRotation } from './webhook-secrets.ts';
+import { checkHookSignature } from './webhook-verify.ts';
 
 /** Largest webhook body accepted; larger → 413. */
 export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
@@ -23,22 +25,9 @@ const HookParams = z.object({ workflowId: z.string().min(1).max(200) });
 
 export type WebhookOptions = { sql: Sql; respondTimeoutMs?: number };
 
-function safeEqual(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
-}
-
-/** The per-workflow secret in `x-vmesh-secret`, or `x-vmesh-signature: sha256=<hex HMAC-SHA256 of the raw body>`. */
+/** The per-workflow secret in `x-vmesh-secret`, or an `x-vmesh-signature` (see checkHookSignature for the forms). */
 export function verifyHook(secret: string, headers: Record<string, unknown>, rawBody: Buffer): boolean {
-  const given = headers['x-vmesh-secret'];
-  if (typeof given === 'string' && safeEqual(given, secret)) return true;
-  const signature = headers['x-vmesh-signature'];
-  if (typeof signature === 'string' && signature.startsWith('sha256=')) {
-    const expected = `sha256=${createHmac('sha256', secret).update(rawBody).digest('hex')}`;
-    return safeEqual(signature, expected);
-  }
-  return false;
+  return checkHookSignature([secret], headers, rawBody).ok;
 }
 
 function deliveryId(headers: Record<string, unknown>, body: unknown): string | undefined {
@@ -75,13 +64,11 @@ export function registerWebhookRoute(app: FastifyInstance, options: WebhookOptio
           },
         });
       }
-      if (!verifyHook(workflow.hookSecret, request.headers, raw)) {
+      let verdict = checkHookSignature([workflow.hookSecret], request.headers, raw);
+      if (!verdict.ok) verdict = await recheckWithRotation(sql, workflowId, verdict, request.headers, raw);
+      if (!verdict.ok) {
         return reply.code(401).send({
-          error: {
-            code: 'E_UNAUTHORIZED',
-            message: 'Missing or wrong webhook secret or signature.',
-            hint: 'Send x-vmesh-secret, or x-vmesh-signature: sha256=<hex HMAC-SHA256 of the body>.',
-          },
+          error: { code: verdict.code, message: verdict.message, hint: verdict.hint },
         });
       }
       if (!workflow.active) {
@@ -98,7 +85,7 @@ export function registerWebhookRoute(app: FastifyInstance, options: WebhookOptio
       if (raw.length > 0) {
         if (contentType === '' || contentType.includes('json')) {
           try {
-            body = JSON.parse(raw.toString('utf8'));
+            body = parseHookJson(raw);
           } catch {
             return reply.code(400).send({
               error: {
