@@ -15,6 +15,8 @@ import type { SandboxReply, SandboxRequest } from './protocol.ts';
 const PAGE = 64 * 1024;
 const wasmMaxBytes = Number(process.argv[2]) || 64 * 1024 * 1024;
 const INITIAL_PAGES = 256;
+/** Tests turn the in-process interrupt off to prove the parent's deadline alone stops the code. */
+const interruptible = process.argv[3] !== 'no-interrupt';
 const memory = new WebAssembly.Memory({
   initial: INITIAL_PAGES,
   maximum: Math.max(INITIAL_PAGES, Math.ceil(wasmMaxBytes / PAGE)),
@@ -74,10 +76,12 @@ function runRequest(request: SandboxRequest): SandboxReply {
     interrupted: false,
     nearCap: () => memory.buffer.byteLength >= wasmMaxBytes - 4 * PAGE,
   };
-  runtime.setInterruptHandler(() => {
-    if (Date.now() > deadline) state.interrupted = true;
-    return state.interrupted;
-  });
+  if (interruptible) {
+    runtime.setInterruptHandler(() => {
+      if (Date.now() > deadline) state.interrupted = true;
+      return state.interrupted;
+    });
+  }
   const context = runtime.newContext();
   const id = request.id;
   const handles: QuickJSHandle[] = [];

@@ -21,6 +21,8 @@ export type SandboxPoolOptions = {
   wasmMaxBytes: number;
   /** Extra time after `timeoutMs` before the parent kills a process that did not stop itself. */
   killGraceMs?: number;
+  /** Tests: no interrupt handler inside QuickJS, so only the parent's SIGKILL can stop the code. */
+  parentDeadlineOnly?: boolean;
 };
 
 export type SandboxPool = {
@@ -143,7 +145,11 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
     // Older Node has no type stripping: tsx's loader compiles child.ts, and it needs worker threads and reads
     // all over the tree, so there the permission layer is left off (QuickJS remains the isolation boundary).
     const native = Boolean(process.features.typescript);
-    const child = fork(CHILD, [String(options.wasmMaxBytes)], {
+    const childArgs = [
+      String(options.wasmMaxBytes),
+      options.parentDeadlineOnly ? 'no-interrupt' : 'interrupt',
+    ];
+    const child = fork(CHILD, childArgs, {
       execArgv: [
         ...(native ? [] : ['--import', 'tsx']),
         `--max-old-space-size=${heapMb}`,
