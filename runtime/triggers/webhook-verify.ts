@@ -76,8 +76,7 @@ export function checkHookSignature(
       return { ok: true };
     }
   } else if (
-    signature !== undefined &&
-    signature.startsWith('sha256=') &&
+    signature?.startsWith('sha256=') &&
     secrets.some((secret) => safeEqual(signature, hmac(secret, [rawBody])))
   ) {
     return { ok: true };
