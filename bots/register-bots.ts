@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { logger } from '../lib/logger.ts';
 import type { ConversationPort } from './conversation-port.ts';
 import { registerDiscord } from './discord/register-discord.ts';
+import { startDiscordGateway } from './discord/start-discord-gateway.ts';
 import type { McpAgentTool } from './mcp/create-mcp-server.ts';
 import { registerMcpHttp } from './mcp/register-mcp-http.ts';
 import { registerSlack } from './slack/register-slack.ts';
@@ -29,6 +30,7 @@ const BotsEnv = z.object({
     .regex(/^[0-9a-fA-F]{64}$/, 'DISCORD_PUBLIC_KEY is 64 hex characters')
     .optional(),
   DISCORD_API_URL: z.url().optional(),
+  DISCORD_BOT_TOKEN: z.string().min(20).optional(),
   VMESH_MCP_ALLOWED_HOSTS: z.string().optional(),
   VMESH_MCP_ALLOWED_ORIGINS: z.string().optional(),
 });
@@ -109,6 +111,14 @@ export async function registerBots(server: FastifyInstance, deps: BotsDeps): Pro
       apiUrl: env.DISCORD_API_URL,
     });
     enabled.push('discord (interactions)');
+  }
+  if (env.DISCORD_BOT_TOKEN) {
+    const gateway = await startDiscordGateway({
+      conversation: deps.conversation,
+      botToken: env.DISCORD_BOT_TOKEN,
+    });
+    server.addHook('onClose', () => gateway.stop());
+    enabled.push('discord (gateway)');
   }
   logger.info({ enabled }, 'front-ends ready');
   return { enabled };

@@ -1,0 +1,99 @@
+import {
+  Client,
+  Events,
+  GatewayIntentBits,
+  type InteractionReplyOptions,
+  type Message,
+  type MessageCreateOptions,
+  Partials,
+} from 'discord.js';
+import { describeError } from '../../lib/errors.ts';
+import { logger } from '../../lib/logger.ts';
+import type { BotActor, BotReply, ConversationPort } from '../conversation-port.ts';
+import { createPendingWork } from '../pending-work.ts';
+import { parseDiscordCustomId } from './discord-custom-id.ts';
+import { renderDiscordReply } from './render-discord-reply.ts';
+
+export type DiscordGatewayOptions = { conversation: ConversationPort; botToken: string };
+
+/**
+ * The gateway client (DISCORD_BOT_TOKEN): mentions and DMs start or continue the conversation of their
+ * channel; Approve/Reject buttons on its messages are decided here when no interactions endpoint is set.
+ */
+export async function startDiscordGateway(
+  options: DiscordGatewayOptions,
+): Promise<{ stop(): Promise<void> }> {
+  const client = new Client({
+    intents: [
+      GatewayIntentBits.Guilds,
+      GatewayIntentBits.GuildMessages,
+      GatewayIntentBits.DirectMessages,
+      GatewayIntentBits.MessageContent,
+    ],
+    partials: [Partials.Channel],
+  });
+  const work = createPendingWork((error) => logger.error({ err: error }, 'discord gateway: handling failed'));
+
+  const send = async (message: Message, replies: BotReply[]) => {
+    for (const reply of replies) {
+      for (const piece of renderDiscordReply(reply)) {
+        await message.reply(piece as MessageCreateOptions);
+      }
+    }
+  };
+
+  client.on(Events.MessageCreate, (message) => {
+    if (message.author.bot || !client.user) return;
+    const direct = message.channel.isDMBased();
+    if (!direct && !message.mentions.has(client.user)) return;
+    const text = message.content.replace(/<@!?\d+>/g, '').trim();
+    if (!text) return;
+    const actor: BotActor = {
+      platform: 'discord',
+      id: message.author.id,
+      displayName: message.author.username,
+    };
+    work.run(async () => {
+      let replies: BotReply[];
+      try {
+        replies = await options.conversation.handleMessage({
+          threadKey: `discord:${message.guildId ?? 'dm'}:${message.channelId}`,
+          actor,
+          text,
+        });
+      } catch (error) {
+        replies = [{ type: 'error', message: `The agent could not answer: ${describeError(error)}` }];
+      }
+      await send(message, replies);
+    });
+  });
+
+  client.on(Events.InteractionCreate, (interaction) => {
+    if (!interaction.isButton()) return;
+    const value = parseDiscordCustomId(interaction.customId);
+    if (!value) return;
+    work.run(async () => {
+      await interaction.deferUpdate();
+      const replies = await options.conversation.decide({
+        ...value,
+        actor: { platform: 'discord', id: interaction.user.id, displayName: interaction.user.username },
+      });
+      if (!replies.some((reply) => reply.type === 'error')) {
+        const verdict = value.decision === 'approve' ? '✅ Approved' : '✖️ Rejected';
+        await interaction.editReply({ components: [], content: `${verdict} by <@${interaction.user.id}>` });
+      }
+      for (const reply of replies) {
+        for (const piece of renderDiscordReply(reply))
+          await interaction.followUp(piece as InteractionReplyOptions);
+      }
+    });
+  });
+
+  await client.login(options.botToken);
+  return {
+    async stop() {
+      await work.idle();
+      await client.destroy();
+    },
+  };
+}
