@@ -45,6 +45,12 @@ export async function ensureWebBundle(
   }
   await mkdir(distDir, { recursive: true });
   const lock = join(distDir, '.building');
+  // A lock left by a process that died mid-build (builds take seconds) is taken over.
+  const lockAge = await stat(lock).then(
+    (info) => Date.now() - info.mtimeMs,
+    () => 0,
+  );
+  if (lockAge > 60_000) await rmdir(lock).catch(() => {});
   try {
     await mkdir(lock);
   } catch {
