@@ -4,7 +4,7 @@ import type { Sql } from '../../db/index.ts';
 import { InactiveWorkflowError, startRun } from '../engine/engine.ts';
 import { onRunChange } from '../store/run-notifications.ts';
 import { getCachedWorkflow } from '../store/workflow-cache.ts';
-import { parseHookJson } from './webhook-json.ts';
+import { HookBodyError, hookText, parseHookJson } from './webhook-json.ts';
 import { recheckWithRotation } from './webhook-secrets.ts';
 import { checkHookSignature } from './webhook-verify.ts';
 
@@ -86,17 +86,17 @@ export function registerWebhookRoute(app: FastifyInstance, options: WebhookOptio
         if (contentType === '' || contentType.includes('json')) {
           try {
             body = parseHookJson(raw);
-          } catch {
+          } catch (error) {
             return reply.code(400).send({
               error: {
                 code: 'E_BAD_JSON',
-                message: 'The body is not valid JSON.',
+                message: error instanceof HookBodyError ? error.message : 'The body is not valid JSON.',
                 hint: 'Send a JSON body with content-type application/json.',
               },
             });
           }
         } else {
-          body = raw.toString('utf8');
+          body = hookText(raw);
         }
       }
       const headers = Object.fromEntries(
