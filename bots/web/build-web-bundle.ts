@@ -1,4 +1,4 @@
-import { mkdir, readdir, rmdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -61,6 +61,7 @@ export async function ensureWebBundle(
     return { built: false, ms: performance.now() - started, distDir };
   }
   try {
+    await rm(join(distDir, 'assets'), { recursive: true, force: true });
     await bundle(distDir);
     await writeFile(join(distDir, STAMP), new Date().toISOString());
   } finally {
