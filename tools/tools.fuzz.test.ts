@@ -51,7 +51,7 @@ describe('agent tools with fuzzed arguments', () => {
   );
   const keysOf = (name: string): string[] => {
     const tool = agentTools.find((t) => t.name === name);
-    const shape = (tool?.input as unknown as { shape?: Record<string, unknown> }).shape;
+    const shape = (tool?.input as unknown as { shape?: Record<string, unknown> } | undefined)?.shape;
     return shape ? Object.keys(shape) : [];
   };
   const call = fc.constantFrom(...agentTools.map((t) => t.name)).chain((name) =>

@@ -163,7 +163,7 @@ describe('body guards', () => {
     });
     expect(response.statusCode).toBe(202);
     const [run] = await db.sql`select trigger from runs where id = ${response.json().runId}`;
-    const body = (run?.trigger as { body: Record<string, unknown> }).body;
+    const body = (run?.trigger as { body: Record<string, unknown> } | undefined)?.body ?? {};
     expect(body).toEqual({ ok: 1, nested: { keep: 'yes' } });
     expect(Object.hasOwn(body, '__proto__')).toBe(false);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();

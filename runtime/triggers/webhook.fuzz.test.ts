@@ -58,7 +58,7 @@ const body = fc.oneof(
       '{"__proto__":{"x":1}}',
       '{"constructor":{"prototype":{"x":1}}}',
       '{"\\u005f_proto__":1}',
-      '{"event_id":"' + 'e'.repeat(300) + '"}',
+      `{"event_id":"${'e'.repeat(300)}"}`,
       '{"event_id":null}',
       '[',
       '\u0000',
@@ -135,7 +135,10 @@ describe('bodies Postgres cannot store as they are (found by the fuzzer above)',
     const json = await send('{"k\\u0000":"\\u0000","s":"\\ud800x"}', 'application/json');
     expect(json.statusCode).toBe(202);
     const [row] = await db.sql`select trigger from runs where id = ${json.json().runId}`;
-    expect((row?.trigger as { body: unknown }).body).toEqual({ 'k\uFFFD': '\uFFFD', s: '\uFFFDx' });
+    expect((row?.trigger as { body: unknown } | undefined)?.body).toEqual({
+      'k\uFFFD': '\uFFFD',
+      s: '\uFFFDx',
+    });
     const deep = await send(`${'['.repeat(101)}${']'.repeat(101)}`, 'application/json');
     expect(deep.statusCode).toBe(400);
     expect(deep.json().error.message).toMatch(/nested more than 100 levels/);

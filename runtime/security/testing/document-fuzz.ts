@@ -112,9 +112,10 @@ export function reportProblems(document: unknown): string[] {
   const problems: string[] = [];
   if (report.valid !== (report.errors.length === 0)) problems.push('valid disagrees with errors');
   for (const issue of report.errors)
-    if (!ERROR_CODES.includes(issue.code)) problems.push(`unknown code ${issue.code}`);
+    if (!(ERROR_CODES as readonly string[]).includes(issue.code)) problems.push(`unknown code ${issue.code}`);
   for (const issue of report.warnings)
-    if (!WARNING_CODES.includes(issue.code)) problems.push(`unknown warning ${issue.code}`);
+    if (!(WARNING_CODES as readonly string[]).includes(issue.code))
+      problems.push(`unknown warning ${issue.code}`);
   for (const issue of [...report.errors, ...report.warnings]) {
     if (!(issue.path === '' || issue.path.startsWith('/'))) problems.push(`bad path ${issue.path}`);
     if (!issue.message) problems.push(`${issue.code} without a message`);
