@@ -1,6 +1,7 @@
 // The public surface of bots/: the front-ends as thin adapters over the conversation service.
 export type { BotActor, BotEvent, BotReply, ConversationPort } from './conversation-port.ts';
 export { registerDiscord } from './discord/register-discord.ts';
+export { startDiscordGateway } from './discord/start-discord-gateway.ts';
 export { createVmeshMcpServer, type McpAgentTool } from './mcp/create-mcp-server.ts';
 export { registerMcpHttp } from './mcp/register-mcp-http.ts';
 export { type BotsDeps, registerBots } from './register-bots.ts';
