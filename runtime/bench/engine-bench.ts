@@ -254,30 +254,50 @@ await worker.stop();
 
 log('npm start → /healthz…');
 const port = await findFreePort();
-const started = performance.now();
-const child = spawn(process.execPath, ['bin/vmesh.mjs', 'start'], {
-  env: {
-    ...process.env,
-    DATABASE_URL: url,
-    PORT: String(port),
-    LOG_LEVEL: 'silent',
-    VMESH_SECRET_KEY: Buffer.alloc(32, 3).toString('base64'),
-  },
-  stdio: 'ignore',
-});
-let startToHealthzMs = -1;
-for (let i = 0; i < 600; i++) {
-  try {
-    const response = await fetch(`http://127.0.0.1:${port}/healthz`);
-    if (response.ok) {
-      startToHealthzMs = Math.round(performance.now() - started);
-      break;
-    }
-  } catch {}
-  await new Promise((r) => setTimeout(r, 20));
+/** Spawns `vmesh start`, times it to a healthy /healthz, then SIGTERMs it and checks that it stopped cleanly. */
+async function startOnce(): Promise<{ ms: number; cleanStop: boolean; error?: string }> {
+  const started = performance.now();
+  const child = spawn(process.execPath, ['bin/vmesh.mjs', 'start'], {
+    env: {
+      ...process.env,
+      DATABASE_URL: url,
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
+      VMESH_SECRET_KEY: Buffer.alloc(32, 3).toString('base64'),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk) => {
+    output += String(chunk);
+  });
+  child.stderr?.on('data', (chunk) => {
+    output += String(chunk);
+  });
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  let ms = -1;
+  let gone = false;
+  void exited.then(() => {
+    gone = true;
+  });
+  for (let i = 0; i < 1500 && !gone; i++) {
+    try {
+      const response = await fetch(`http://127.0.0.1:${port}/healthz`);
+      if (response.ok) {
+        ms = Math.round(performance.now() - started);
+        break;
+      }
+    } catch {}
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  if (!gone) child.kill('SIGTERM');
+  const code = await exited;
+  const cleanStop = ms >= 0 && code === 0 && !/57P01|FATAL/.test(output);
+  return cleanStop ? { ms, cleanStop } : { ms, cleanStop, error: `exit ${code}: ${output.slice(-400)}` };
 }
-child.kill('SIGTERM');
-await new Promise((r) => child.once('exit', r));
+const firstStart = await startOnce();
+const secondStart = await startOnce();
+const startToHealthzMs = secondStart.ms;
 
 const result = {
   raw,
@@ -292,6 +312,11 @@ const result = {
     webhookCompletionP50Ms: completion.latency.p50,
     startToHealthzMs,
     // extras
+    startToHealthzFirstMs: firstStart.ms,
+    startStopClean: firstStart.cleanStop && secondStart.cleanStop,
+    ...(firstStart.error || secondStart.error
+      ? { startError: [firstStart.error, secondStart.error].filter(Boolean) }
+      : {}),
     chain10DurableP50Ms: percentile(durableTimes, 50),
     loadSucceeded: loadStatuses.filter((s) => s === 'succeeded').length,
     webhookNon2xx: queued.non2xx,
@@ -305,7 +330,8 @@ const result = {
   },
   database: process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded',
   concurrency: CONCURRENCY,
-  graphileWorker: 'localQueue.size = concurrency, completeJobBatchDelay 0, failJobBatchDelay 0 (raw and engine alike)',
+  graphileWorker:
+    'localQueue.size = concurrency, completeJobBatchDelay 0, failJobBatchDelay 0 (raw and engine alike)',
   ratios: {
     chain10EngineVsRaw: round(percentile(chainTimes, 50) / Math.max(0.01, raw.chain10P50Ms)),
     stepsPerSecEngineVsRawChainLoad: round(2000 / loadSeconds / Math.max(0.01, raw.chainLoadStepsPerSec)),
