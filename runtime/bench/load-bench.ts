@@ -1,0 +1,198 @@
+// npm run bench:load -- --json [--seconds 60] [--rate 50] [--connections 10] [--runs 1000]
+// Signed webhooks (timestamped HMAC, one delivery id each) at a fixed rate through the real HTTP server (guards,
+// rate limits, hook route) with a worker draining them, all on loopback. Checks that every accepted request has
+// exactly one run, reports latency and RSS, then starts 1,000 runs at once and checks that they all drain.
+// Prints one JSON object on stdout. Database: embedded (default) or DATABASE_URL.
+import { rm } from 'node:fs/promises';
+import { loadavg } from 'node:os';
+import { resolve } from 'node:path';
+import autocannon from 'autocannon';
+import { createHttpServer } from '../../app/server.ts';
+import {
+  createSqlClient,
+  ensureDatabaseExists,
+  migrateDatabase,
+  startEmbeddedPostgres,
+} from '../../db/index.ts';
+import { startRun } from '../engine/engine.ts';
+import { createEngineServices } from '../engine/engine-services.ts';
+import { installWorkerSchema } from '../engine/worker-schema.ts';
+import { signHookBody } from '../triggers/webhook-verify.ts';
+
+function option(name: string, fallback: number): number {
+  const index = process.argv.indexOf(`--${name}`);
+  const value = index === -1 ? undefined : Number(process.argv[index + 1]);
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} takes a positive number`);
+  return value;
+}
+const json = process.argv.includes('--json');
+const seconds = option('seconds', 60);
+const rate = option('rate', 50);
+const connections = option('connections', 10);
+const concurrentRuns = option('runs', 1_000);
+const log = (message: string) => {
+  if (!json) process.stderr.write(`${message}\n`);
+};
+const mb = (bytes: number) => Math.round(bytes / 1024 / 102.4) / 10;
+const round = (value: number) => Math.round(value * 10) / 10;
+
+const dataDir = resolve('.bench-data', `load-${process.pid}`);
+let stopEmbedded = async () => {};
+let url = process.env.DATABASE_URL;
+if (!url) {
+  const server = await startEmbeddedPostgres({ dataDir, maxConnections: 200 });
+  await ensureDatabaseExists(server.url, 'vmesh_load');
+  url = server.urlFor('vmesh_load');
+  stopEmbedded = async () => {
+    await server.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  };
+}
+await migrateDatabase(url);
+await installWorkerSchema(url);
+const sql = createSqlClient(url, { max: 20 });
+const database = { sql, url, kind: 'external' as const, close: async () => {} };
+const env = {
+  VMESH_SECRET_KEY: Buffer.alloc(32, 5).toString('base64'),
+  // Above the offered rate: this bench measures ingest, not the limiter (http-guards.security.test.ts does).
+  VMESH_RATE_LIMIT_HOOKS: String(Math.ceil(rate * 120)),
+};
+const engine = await createEngineServices(database, { env, connectors: [] });
+const app = createHttpServer({ database, startedAt: Date.now(), version: 'bench', env });
+engine.registerHttp(app, { publicUrl: 'http://127.0.0.1', apiToken: undefined });
+const base = await app.listen({ host: '127.0.0.1', port: 0 });
+const worker = await engine.startWorker({ concurrency: 10 });
+
+const created = await engine.workflows.create({
+  schemaVersion: 1,
+  name: 'load',
+  trigger: { type: 'webhook' },
+  nodes: [{ id: 'a', uses: 'core.transform', with: { value: '{{ trigger.body.n }}' } }],
+  edges: [],
+});
+await engine.workflows.activate(created.id);
+const [row] = await sql`select hook_secret from workflows where id = ${created.id}`;
+const secret = String(row?.hookSecret);
+
+log(`signed webhooks: ${rate}/s for ${seconds} s…`);
+global.gc?.();
+const rssBefore = process.memoryUsage().rss;
+let sequence = 0;
+const runIds: string[] = [];
+const statuses = new Map<number, number>();
+const result = await autocannon({
+  url: `${base}/hooks/${created.id}`,
+  method: 'POST',
+  connections,
+  overallRate: rate,
+  duration: seconds,
+  timeout: 10,
+  requests: [
+    {
+      setupRequest: (request) => {
+        sequence += 1;
+        const body = JSON.stringify({ n: sequence, pad: 'x'.repeat(200) });
+        return {
+          ...request,
+          body,
+          headers: {
+            'content-type': 'application/json',
+            'x-vmesh-delivery': `load-${process.pid}-${sequence}`,
+            ...signHookBody(secret, body),
+          },
+        };
+      },
+      onResponse: (status, body) => {
+        statuses.set(status, (statuses.get(status) ?? 0) + 1);
+        if (status === 202) runIds.push(String((JSON.parse(body) as { runId: string }).runId));
+      },
+    },
+  ],
+});
+const rssAfterLoad = process.memoryUsage().rss;
+
+async function drain(ids: string[], timeoutMs: number): Promise<{ seconds: number; stuck: number }> {
+  const started = performance.now();
+  for (;;) {
+    const [open] = await sql`
+      select count(*)::int as n from runs where id = any(${ids}) and status in ('queued', 'running')`;
+    const stuck = Number(open?.n);
+    if (stuck === 0 || performance.now() - started > timeoutMs) {
+      return { seconds: round((performance.now() - started) / 1000), stuck };
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+log('draining the webhook runs…');
+const hookDrain = await drain(runIds, 120_000);
+const [rows] = await sql`select count(*)::int as n from runs where workflow_id = ${created.id}`;
+const [matched] = await sql`select count(*)::int as n from runs where id = any(${runIds})`;
+const [succeeded] = await sql`
+  select count(*)::int as n from runs where workflow_id = ${created.id} and status = 'succeeded'`;
+const [deliveries] = await sql`select count(*)::int as n from run_dedupe where workflow_id = ${created.id}`;
+const accepted = statuses.get(202) ?? 0;
+const answered = [...statuses.values()].reduce((sum, n) => sum + n, 0);
+
+log(`${concurrentRuns} runs at once…`);
+const manyStarted = performance.now();
+const many = await Promise.all(
+  Array.from(
+    { length: concurrentRuns },
+    async (_, n) => (await startRun(sql, created.id, { body: { n } })).runId,
+  ),
+);
+const manyDrain = await drain(many, 300_000);
+const [manyOk] =
+  await sql`select count(*)::int as n from runs where id = any(${many}) and status = 'succeeded'`;
+const manySeconds = round((performance.now() - manyStarted) / 1000);
+
+await worker.stop();
+await app.close();
+global.gc?.();
+const rssAfter = process.memoryUsage().rss;
+await sql.end({ timeout: 5 });
+await stopEmbedded();
+
+const report = {
+  webhooks: {
+    seconds,
+    offeredRatePerSec: rate,
+    connections,
+    sent: result.requests.sent,
+    accepted,
+    statuses: Object.fromEntries(statuses),
+    errors: result.errors,
+    timeouts: result.timeouts,
+    runRows: Number(rows?.n),
+    acceptedWithExactlyOneRun: Number(matched?.n) === accepted && new Set(runIds).size === accepted,
+    // Requests still in flight when the load stopped: the client dropped them, the server may have committed them.
+    unanswered: result.requests.sent - answered,
+    runsWithoutResponse: Number(rows?.n) - accepted,
+    oneRunPerDeliveryId: Number(deliveries?.n) === Number(rows?.n),
+    succeeded: Number(succeeded?.n),
+    stuckAfterDrain: hookDrain.stuck,
+    drainSeconds: hookDrain.seconds,
+    latencyMs: {
+      p50: result.latency.p50,
+      p90: result.latency.p90,
+      p99: result.latency.p99,
+      max: result.latency.max,
+    },
+    reqPerSec: round(result.requests.average),
+  },
+  concurrentRuns: {
+    runs: concurrentRuns,
+    succeeded: Number(manyOk?.n),
+    stuck: manyDrain.stuck,
+    seconds: manySeconds,
+  },
+  rssMb: { before: mb(rssBefore), afterLoad: mb(rssAfterLoad), after: mb(rssAfter) },
+  loadAverage: loadavg().map((value) => round(value)),
+  note: 'server, worker and load generator share one process (RSS covers all three); loopback only',
+  slackEvents: 'not measured: no Slack events route is benchmarked here yet',
+};
+process.stdout.write(`${JSON.stringify(report, null, json ? 0 : 2)}\n`);
+const ok =
+  report.webhooks.acceptedWithExactlyOneRun && report.webhooks.extraRuns === 0 && manyDrain.stuck === 0;
+process.exit(ok ? 0 : 1);
