@@ -5,7 +5,6 @@ import { spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
-import autocannon from 'autocannon';
 import Fastify from 'fastify';
 import { Logger as GraphileLogger, run as runGraphile, type Task } from 'graphile-worker';
 import {
@@ -224,15 +223,37 @@ const queuedHook = await hookFor({
   nodes: [{ id: 'a', uses: 'core.transform', with: { value: '{{ trigger.body }}' } }],
   edges: [],
 });
-const cannon = (target: { url: string; secret: string }, seconds: number) =>
-  autocannon({
-    url: target.url,
-    method: 'POST',
-    connections: 10,
-    duration: seconds,
-    headers: { 'content-type': 'application/json', 'x-vmesh-secret': target.secret },
-    body: JSON.stringify({ hello: 'world' }),
+type CannonResult = { latency: { p50: number }; requests: { average: number }; non2xx: number };
+/** autocannon in its own process (its CLI, --json), so the load generator does not share the server's event loop. */
+async function cannon(target: { url: string; secret: string }, seconds: number): Promise<CannonResult> {
+  const child = spawn(
+    process.execPath,
+    [
+      resolve('node_modules/autocannon/autocannon.js'),
+      '--json',
+      '-c',
+      '10',
+      '-d',
+      String(seconds),
+      '-m',
+      'POST',
+      '-H',
+      'content-type=application/json',
+      '-H',
+      `x-vmesh-secret=${target.secret}`,
+      '-b',
+      JSON.stringify({ hello: 'world' }),
+      target.url,
+    ],
+    { stdio: ['ignore', 'pipe', 'ignore'] },
+  );
+  let output = '';
+  child.stdout?.on('data', (chunk) => {
+    output += String(chunk);
   });
+  await new Promise((r) => child.once('exit', r));
+  return JSON.parse(output) as CannonResult;
+}
 const queued = await cannon(queuedHook, 8);
 const completionHook = await hookFor(chainDoc('core.transform', 'webhook', true));
 const completion = await cannon(completionHook, 8);
