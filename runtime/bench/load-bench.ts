@@ -194,5 +194,9 @@ const report = {
 };
 process.stdout.write(`${JSON.stringify(report, null, json ? 0 : 2)}\n`);
 const ok =
-  report.webhooks.acceptedWithExactlyOneRun && report.webhooks.extraRuns === 0 && manyDrain.stuck === 0;
+  report.webhooks.acceptedWithExactlyOneRun &&
+  report.webhooks.oneRunPerDeliveryId &&
+  report.webhooks.runsWithoutResponse <= report.webhooks.unanswered &&
+  report.webhooks.stuckAfterDrain === 0 &&
+  manyDrain.stuck === 0;
 process.exit(ok ? 0 : 1);
