@@ -111,6 +111,9 @@ const result = await autocannon({
   ],
 });
 const rssAfterLoad = process.memoryUsage().rss;
+// Requests the client stopped waiting for may still be in the server: closing it waits for them, so the counts
+// below are final.
+await app.close();
 
 async function drain(ids: string[], timeoutMs: number): Promise<{ seconds: number; stuck: number }> {
   const started = performance.now();
@@ -125,7 +128,10 @@ async function drain(ids: string[], timeoutMs: number): Promise<{ seconds: numbe
   }
 }
 log('draining the webhook runs…');
-const hookDrain = await drain(runIds, 120_000);
+const allHookRuns = (await sql`select id from runs where workflow_id = ${created.id}`).map((r) =>
+  String(r.id),
+);
+const hookDrain = await drain(allHookRuns, 120_000);
 const [rows] = await sql`select count(*)::int as n from runs where workflow_id = ${created.id}`;
 const [matched] = await sql`select count(*)::int as n from runs where id = any(${runIds})`;
 const [succeeded] = await sql`
@@ -148,7 +154,6 @@ const [manyOk] =
 const manySeconds = round((performance.now() - manyStarted) / 1000);
 
 await worker.stop();
-await app.close();
 global.gc?.();
 const rssAfter = process.memoryUsage().rss;
 await sql.end({ timeout: 5 });
@@ -169,6 +174,7 @@ const report = {
     // Requests still in flight when the load stopped: the client dropped them, the server may have committed them.
     unanswered: result.requests.sent - answered,
     runsWithoutResponse: Number(rows?.n) - accepted,
+    deliveryIdsRecorded: Number(deliveries?.n),
     oneRunPerDeliveryId: Number(deliveries?.n) === Number(rows?.n),
     succeeded: Number(succeeded?.n),
     stuckAfterDrain: hookDrain.stuck,
