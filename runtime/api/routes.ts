@@ -113,7 +113,13 @@ export const ROUTE_DOCS: RouteDoc[] = [
     method: 'post',
     path: '/hooks/{workflowId}',
     summary:
-      'Webhook trigger (x-vmesh-secret or x-vmesh-signature: sha256=<hex HMAC of the raw body>) → 202 { runId }',
+      'Webhook trigger (x-vmesh-timestamp + x-vmesh-signature: sha256=<hex HMAC of "<timestamp>.<raw body>">, 5-minute window; or x-vmesh-signature: sha256=<hex HMAC of the raw body>; or x-vmesh-secret) → 202 { runId }',
+  },
+  {
+    method: 'post',
+    path: '/api/workflows/{id}/hook-secret/rotate',
+    summary:
+      'Rotate the hook secret: { graceSeconds? } → { id, secret, previousSecretValidUntil } (the old secret works until then)',
   },
 ];
 
