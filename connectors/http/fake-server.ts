@@ -22,7 +22,7 @@ export type HttpFake = {
  * can be made to fail with `fail()`.
  */
 export async function startHttpFake(): Promise<HttpFake> {
-  const app = Fastify({ logger: false });
+  const app = Fastify({ logger: false, forceCloseConnections: true });
   const requests: RecordedRequest[] = [];
   const failures = new FailureQueue();
   app.addContentTypeParser(
