@@ -1,4 +1,5 @@
 import type { WorkflowDocument } from '../runtime/workflow/document.ts';
+import { agentTools, type McpToolEntry, toMcpTools } from '../tools/index.ts';
 import type { ConversationService } from './conversation-service.ts';
 import type { ConversationEvent, ProposalView, Reply } from './reply.ts';
 
@@ -127,6 +128,10 @@ export function toBotConversationPort(service: ConversationService) {
         },
       );
       return toBotReplies(replies);
+    },
+    /** The agent's own tools for an MCP session, bound to its thread and actor. */
+    agentTools(session: { threadKey: string; actor: Actor }): McpToolEntry[] {
+      return toMcpTools(agentTools, () => service.toolContextFor(session.threadKey, actorId(session.actor)));
     },
     async decide(input: {
       proposalId: string;

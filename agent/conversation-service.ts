@@ -91,6 +91,11 @@ export type ConversationService = {
   /** Self-healing: called for a `run.failed` event; posts a fix proposal to the workflow's conversation. */
   handleRunFailed(runId: string): Promise<HandleRunFailedResult>;
   conversationFor(threadKey: string, actor: string): Promise<{ id: string; threadKey: string }>;
+  /**
+   * The agent tools' context for a caller outside a model turn (the MCP server exposes the tools directly):
+   * proposals land in that thread's conversation and only `actor` may approve them.
+   */
+  toolContextFor(threadKey: string, actor: string): Promise<ToolContext>;
   getConversation(id: string): Promise<{ id: string; threadKey: string } | undefined>;
   listProposals(filter?: { status?: string; conversationId?: string }): Promise<ProposalView[]>;
   getProposal(id: string): Promise<ProposalView | undefined>;
@@ -564,6 +569,11 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
     async conversationFor(threadKey, actor) {
       const row = await ensureConversation(sql, threadKey, actor);
       return { id: row.id, threadKey: row.threadKey };
+    },
+
+    async toolContextFor(threadKey, actor) {
+      const conversation = await ensureConversation(sql, threadKey, actor);
+      return toolContext(conversation, actor, [actor], []);
     },
 
     async getConversation(id) {

@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import type { WorkflowDocument } from '../runtime/workflow/document.ts';
 
 /** Who is talking, on which platform. `id` is stable per person and platform (e.g. `slack:T1:U2`). */
@@ -49,4 +50,15 @@ export type DecisionInput = { proposalId: string; decision: 'approve' | 'reject'
 export type ConversationPort = {
   handleMessage(input: MessageInput, onEvent?: (event: BotEvent) => void): Promise<BotReply[]>;
   decide(input: DecisionInput): Promise<BotReply[]>;
+  /** The agent's tools bound to one MCP session's thread and actor (exposed by the MCP server when present). */
+  agentTools?(session: { threadKey: string; actor: BotActor }): readonly AgentToolEntry[];
+};
+
+/** An agent tool as the agent hands it over for MCP: zod input, handler whose errors are results. */
+export type AgentToolEntry = {
+  name: string;
+  description: string;
+  inputSchema: z.ZodType;
+  annotations: { readOnlyHint: boolean; destructiveHint: boolean; idempotentHint: boolean };
+  handler(args: unknown): Promise<{ content: { type: 'text'; text: string }[]; isError: boolean }>;
 };

@@ -2,17 +2,11 @@ import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mc
 import { z } from 'zod';
 import { VERSION } from '../../app/version.ts';
 import { describeError } from '../../lib/errors.ts';
-import type { BotActor, BotReply, ConversationPort } from '../conversation-port.ts';
+import type { AgentToolEntry, BotActor, BotReply, ConversationPort } from '../conversation-port.ts';
 import type { WorkflowPort, WorkflowSummary } from '../workflow-port.ts';
 
 /** An agent tool as tools/toMcpTools hands it over (declared structurally: bots import only ports). */
-export type McpAgentTool = {
-  name: string;
-  description: string;
-  inputSchema: z.ZodType;
-  annotations: { readOnlyHint: boolean; destructiveHint: boolean; idempotentHint: boolean };
-  handler(args: unknown): Promise<{ content: { type: 'text'; text: string }[]; isError: boolean }>;
-};
+export type McpAgentTool = AgentToolEntry;
 
 export type VmeshMcpDeps = {
   conversation: ConversationPort;
@@ -125,7 +119,11 @@ export async function createVmeshMcpServer(deps: VmeshMcpDeps): Promise<McpServe
     },
   );
 
-  for (const tool of deps.agentTools ?? []) {
+  const agentTools =
+    deps.agentTools ??
+    deps.conversation.agentTools?.({ threadKey: `mcp:${deps.defaultThread}`, actor: deps.actor }) ??
+    [];
+  for (const tool of agentTools) {
     server.registerTool(
       tool.name,
       { description: tool.description, inputSchema: tool.inputSchema, annotations: tool.annotations },
@@ -135,11 +133,7 @@ export async function createVmeshMcpServer(deps: VmeshMcpDeps): Promise<McpServe
 
   const workflows = deps.workflows;
   if (workflows) {
-    const taken = new Set<string>([
-      'chat',
-      'approve_proposal',
-      ...(deps.agentTools ?? []).map((tool) => tool.name),
-    ]);
+    const taken = new Set<string>(['chat', 'approve_proposal', ...agentTools.map((tool) => tool.name)]);
     for (const workflow of await workflows.listWorkflows()) {
       if (workflow.status !== 'active') continue;
       server.registerTool(

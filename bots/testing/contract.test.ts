@@ -408,4 +408,48 @@ describe('MCP exposes approved workflows', () => {
     await client.close();
     await app.close();
   });
+
+  it('exposes the agent tools themselves, with the same input shapes and validator errors', async () => {
+    const app = Fastify();
+    let base = '';
+    await registerMcpHttp(app, {
+      conversation,
+      workflows,
+      tokens: [],
+      allowedHosts: () => [new URL(base).host],
+      allowedOrigins: [],
+    });
+    base = await app.listen({ host: '127.0.0.1', port: 0 });
+    const client = new Client({ name: 'agent-tools', version: '1' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${base}/mcp`)));
+    const { tools } = await client.listTools();
+    const names = tools.map((tool) => tool.name);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'search_docs',
+        'draft_workflow',
+        'propose_workflow',
+        'propose_change',
+        'get_run',
+      ]),
+    );
+    const draft = await client.callTool({
+      name: 'draft_workflow',
+      arguments: {
+        document: {
+          schemaVersion: 1,
+          name: 'Broken',
+          trigger: { type: 'manual' },
+          nodes: [{ id: 'a', uses: 'core.transform', with: { value: 1 } }],
+          edges: [{ from: 'a', to: 'ghost' }],
+        },
+      },
+    });
+    const text = (draft.content as Array<{ text?: string }>).map((item) => item.text ?? '').join('\n');
+    expect(text).toContain('E_UNKNOWN_NODE');
+    const bad = await client.callTool({ name: 'search_docs', arguments: { k: 3 } });
+    expect(bad.isError).toBe(true);
+    await client.close();
+    await app.close();
+  });
 });
