@@ -1,5 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import { type ConversationService, createAgent, startSelfHealingLoop, toBotConversationPort } from '../agent/index.ts';
+import {
+  type ConversationService,
+  createAgent,
+  startSelfHealingLoop,
+  toBotConversationPort,
+} from '../agent/index.ts';
 import { createRuntimeWorkflowPort, registerBots } from '../bots/index.ts';
 import { loadAllConnectors } from '../connectors/openapi/index.ts';
 import { type Database, openDatabase, parseDatabaseConfig } from '../db/index.ts';

@@ -41,6 +41,11 @@ export type ActionDefinition<
   effect: ActionEffect;
   /** Whether running it twice with the same idempotency key has the effect of running it once. */
   idempotent: boolean;
+  /**
+   * Parameters that must be written literally (e.g. SQL text): an expression in them is a validation error,
+   * so data from a trigger can never become code. Values go through the action's other parameters.
+   */
+  literalInputs?: readonly string[];
   input: Input;
   output: Output;
   run(input: z.output<Input>, ctx: ActionContext<Credential, Client>): Promise<z.input<Output>>;

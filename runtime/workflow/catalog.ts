@@ -14,6 +14,8 @@ export type CatalogEntry = {
   output: z.ZodType | undefined;
   /** The credential type the action needs (`connector.credential.type`), or undefined. */
   credentialType: string | undefined;
+  /** Parameters that must not hold `{{ }}` expressions (the action treats them as code, e.g. SQL text). */
+  literalInputs?: readonly string[];
   /** The branches outgoing edges may name, given the node's `with` ("error" with onError "route" comes on top). */
   branches(withValue: Record<string, unknown>): string[];
 };
@@ -97,6 +99,7 @@ function toCatalogEntries(connector: ConnectorDefinition): CatalogEntry[] {
     input: action.input,
     output: action.output,
     credentialType: connector.credential?.type,
+    literalInputs: action.literalInputs ?? [],
     branches: () => [],
   }));
 }

@@ -4,7 +4,7 @@ import { checkParams } from './check-params.ts';
 import { closestMatches } from './closest-matches.ts';
 import { findCoreNode } from './core-nodes.ts';
 import { type Edge, type NodeGraph, WorkflowDocument, type WorkflowNode } from './document.ts';
-import { checkExpression, SCOPE_ROOTS, scanTemplates } from './expressions.ts';
+import { checkExpression, findExpressions, SCOPE_ROOTS, scanTemplates } from './expressions.ts';
 import { createAncestorLookup, findCycles, type GraphEdge, unreachableNodes } from './graph-analysis.ts';
 import { joinPointer } from './json-pointer.ts';
 import { toSchemaIssues } from './schema-issues.ts';
@@ -650,7 +650,23 @@ function checkNode(
       'Use a "webhook" trigger, or remove the core.respond node (the run output is the last step\'s output).',
     );
   }
+  checkLiteralInputs(info, issues);
   checkExpressions(info, document, nodesById, issues);
+}
+
+/** Parameters an action treats as code (SQL text…) must be literal: trigger data must never become code. */
+function checkLiteralInputs(info: NodeInfo, issues: IssueList): void {
+  const { node, pointer, entry } = info;
+  for (const field of entry?.literalInputs ?? []) {
+    const value = node.with[field];
+    if (findExpressions(value).length === 0) continue;
+    issues.error(
+      'E_PARAMS',
+      joinPointer(pointer, 'with', field),
+      `node "${node.id}" (${node.uses}): "${field}" must be written literally; it holds a {{ }} expression`,
+      `Write "${field}" as fixed text with placeholders and pass the changing values through the action's parameters (for postgres.query: "sql": "select * from users where id = $1", "params": ["{{ trigger.body.id }}"]).`,
+    );
+  }
 }
 
 function checkExpressions(

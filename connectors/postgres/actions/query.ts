@@ -84,6 +84,7 @@ const STATEMENT_SEPARATOR_HINT =
 
 export const query = defineAction<typeof QueryInput, typeof QueryOutput, PostgresCredential, PostgresClient>({
   key: 'query',
+  literalInputs: ['sql'],
   title: 'Run a SQL query',
   description:
     'Run one parameterised SQL statement ($1…$n with `params`) on a PostgreSQL database and get the rows. ' +
