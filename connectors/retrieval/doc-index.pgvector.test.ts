@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,18 +6,14 @@ import { connectorDocSources } from './connector-doc-sources.ts';
 import { coreDocSources } from './core-doc-sources.ts';
 import { createDocIndex } from './doc-index.ts';
 import { createHashingEmbedder } from './hashing-embedder.ts';
+import { applyRetrievalSchema } from './pglite-schema.ts';
 import { pgliteQueryRunner } from './query-runner.ts';
 
 let pg: PGlite;
 
 beforeAll(async () => {
   pg = await PGlite.create({ extensions: { vector } });
-  const migration = await readFile(
-    new URL('../../db/migrations/2500_doc_chunks.sql', import.meta.url),
-    'utf8',
-  );
-  const up = migration.split('-- Down Migration')[0] ?? '';
-  await pg.exec(up);
+  await applyRetrievalSchema(pg);
 }, 60_000);
 afterAll(async () => {
   await pg?.close();

@@ -5,7 +5,16 @@ import type { DocKind, DocSource } from './doc-source.ts';
 import type { Embedder } from './embedder.ts';
 import { isHashingEmbedder } from './hashing-embedder.ts';
 import { asQueryRunner, type QueryRunner } from './query-runner.ts';
-import { synonymsOf } from './text-features.ts';
+import { synonymsOf, synonymWords } from './text-features.ts';
+import { chooseFilterLexemes, orTsquery, TEXT_SCAN_CAP } from './text-query.ts';
+import {
+  buildVectorMatrix,
+  float32FromBytes,
+  float32Hex,
+  type RankedChunk,
+  topByDotProduct,
+  type VectorMatrix,
+} from './vector-matrix.ts';
 
 export type SyncCounts = {
   added: number;
@@ -48,6 +57,11 @@ export type DocIndex = {
   /** Removes every source whose sourceId starts with `prefix`; returns how many sources went. */
   remove(prefix: string): Promise<number>;
   search(query: string, options?: DocSearchOptions): Promise<DocSearchHit[]>;
+  /** The two ranked lists before fusion, as documented ids (best chunk per id, in rank order): for diagnosis. */
+  candidates(
+    query: string,
+    options?: Pick<DocSearchOptions, 'kinds'>,
+  ): Promise<{ vector: string[]; text: string[] }>;
 };
 
 /** Candidates taken from each ranked list before fusion. */
@@ -62,6 +76,8 @@ const WEIGHTS = { vector: 1, text: 0.8 } as const;
 const KIND_PRIOR: Record<DocKind, number> = { action: 1, trigger: 1, core: 1, connector: 0.6 };
 const SNIPPET_CHARS = 280;
 const INSERT_BATCH = 400;
+/** Written or removed sources/chunks from which a sync refreshes the planner statistics itself. */
+const ANALYZE_AFTER = 200;
 
 let loggedExactMode = false;
 
@@ -86,12 +102,20 @@ export function toWebsearchOr(query: string, expand: (word: string) => string[] 
   return [...words].filter((word) => word.toLowerCase() !== 'or').join(' or ');
 }
 
-type MatrixCache = {
-  fingerprint: string;
-  ids: Float64Array;
-  docIds: string[];
-  kinds: DocKind[];
-  vectors: Float32Array;
+type IndexStats = {
+  version: string;
+  /** Postgres lexeme → how many chunks contain it (ts_stat), for choosing the full-text filter. */
+  lexemeDf: Map<string, number>;
+  /**
+   * The offline embedder's term weights (inverse document frequency); absent for other embedders. A word no
+   * indexed chunk contains gets weight 0: its word features could only collide with unrelated ones in the
+   * hashed space (its character n-grams still count, so misspellings still match).
+   */
+  idf?: { weights: Map<string, number> };
+  /** Exact mode only: every embedding, for the in-process cosine scan. */
+  matrix?: VectorMatrix;
+  /** Chunk id → content, for snippets. */
+  contents: Map<number, string>;
 };
 
 /**
@@ -118,8 +142,8 @@ export function createDocIndex(options: {
   if (!Number.isInteger(dims) || dims <= 0)
     throw new Error(`Embedder ${embedder.model} has invalid dims ${dims}.`);
   let modePromise: Promise<VectorMode> | undefined;
-  let matrix: MatrixCache | undefined;
-  let termStats: { fingerprint: string; idf: Map<string, number>; defaultIdf: number } | undefined;
+  let statsPromise: { version: string; promise: Promise<IndexStats> } | undefined;
+  const lexemeCache = new Map<string, string[]>();
 
   async function detectMode(): Promise<VectorMode> {
     try {
@@ -172,10 +196,11 @@ export function createDocIndex(options: {
       for (let start = 0; start < rows.length; start += INSERT_BATCH) {
         const batch = rows.slice(start, start + INSERT_BATCH);
         await tx.query(
-          `insert into doc_chunks (source_id, chunk_index, doc_id, kind, title, content, content_hash, model, dims, embedding)
-           select s, i, d, k, t, c, h, $8, $9, e::real[]
-           from unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $10::text[])
-             as u(s, i, d, k, t, c, h, e)`,
+          `insert into doc_chunks
+             (source_id, chunk_index, doc_id, kind, title, content, content_hash, model, dims, embedding, embedding_f32)
+           select s, i, d, k, t, c, h, $8, $9, e::real[], decode(f, 'hex')
+           from unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $10::text[],
+             $11::text[]) as u(s, i, d, k, t, c, h, e, f)`,
           [
             batch.map((row) => row.source.sourceId),
             batch.map((row) => row.index),
@@ -187,6 +212,7 @@ export function createDocIndex(options: {
             embedder.model,
             dims,
             batch.map((_, offset) => vectorLiteral(vectors[start + offset] ?? [])),
+            batch.map((_, offset) => float32Hex(vectors[start + offset] ?? [], dims)),
           ],
         );
       }
@@ -197,6 +223,11 @@ export function createDocIndex(options: {
         );
       }
     });
+    // After a bulk write: fresh planner statistics (without them a just-filled table of 10k chunks was scanned
+    // sequentially, ~40 ms a search, until autovacuum ran) and set hint bits, so the next searches are fast.
+    if (rows.length + replace.size >= ANALYZE_AFTER) {
+      await db.query('vacuum (analyze) doc_chunks').catch(() => db.query('analyze doc_chunks'));
+    }
     return rows.length;
   }
 
@@ -245,135 +276,200 @@ export function createDocIndex(options: {
     return counts;
   }
 
-  async function indexFingerprint(): Promise<string> {
-    const [stamp] = await db.query<{ n: number; m: string }>(
-      'select count(*)::int as n, coalesce(max(id), 0)::text as m from doc_chunks where model = $1',
-      [embedder.model],
-    );
-    return `${stamp?.n ?? 0}:${stamp?.m ?? 0}`;
+  /** doc_chunks_version: bumped by a trigger on every write, so one primary-key read tells if caches are stale. */
+  async function indexVersion(): Promise<string> {
+    const [row] = await db.query<{ v: string }>('select version::text as v from doc_chunks_version');
+    return row?.v ?? '0';
   }
 
-  /**
-   * Inverse document frequency of each term over the indexed chunks (reloaded when the index changes). The
-   * offline embedder weights query words by it: "send" appears in half the docs, "reaction" in three.
-   */
-  async function queryVector(query: string, fingerprint: string): Promise<number[]> {
-    if (!isHashingEmbedder(embedder)) return embedder.embedQuery(query);
-    if (!termStats || termStats.fingerprint !== fingerprint) {
-      const rows = await db.query<{ doc: string; title: string; content: string }>(
-        'select doc_id as doc, title, content from doc_chunks where model = $1',
+  async function loadStats(version: string): Promise<IndexStats> {
+    const exact = (await mode()) === 'exact';
+    const vectorColumns = exact
+      ? 'embedding_f32 as raw, case when embedding_f32 is null then embedding end as embedding'
+      : 'null::bytea as raw, null::real[] as embedding';
+    const [rows, lexemeRows] = await Promise.all([
+      db.query<{
+        id: string | number;
+        did: string;
+        kind: DocKind;
+        title: string;
+        content: string;
+        raw: Uint8Array | null;
+        embedding: number[] | null;
+      }>(
+        `select id, doc_id as did, kind, title, content, ${vectorColumns}
+         from doc_chunks where model = $1 and dims = $2 order by id`,
+        [embedder.model, dims],
+      ),
+      db.query<{ word: string; ndoc: number }>(
+        "select word, ndoc from ts_stat(format('select tsv from doc_chunks where model = %L', $1::text))",
         [embedder.model],
-      );
+      ),
+      lexemesOf(synonymWords()),
+    ]);
+    let idf: IndexStats['idf'];
+    if (isHashingEmbedder(embedder)) {
       const df = new Map<string, number>();
       for (const row of rows) {
-        for (const term of new Set(embedder.terms(`${row.doc} ${row.title}\n${row.content}`))) {
+        for (const term of new Set(embedder.terms(`${row.did} ${row.title}\n${row.content}`))) {
           df.set(term, (df.get(term) ?? 0) + 1);
         }
       }
       const total = rows.length;
-      const idf = new Map<string, number>();
-      for (const [term, count] of df) idf.set(term, Math.log(1 + (total - count + 0.5) / (count + 0.5)));
-      termStats = { fingerprint, idf, defaultIdf: Math.log(1 + (total + 0.5) / 0.5) };
+      const weights = new Map<string, number>();
+      for (const [term, count] of df) weights.set(term, Math.log(1 + (total - count + 0.5) / (count + 0.5)));
+      idf = { weights };
     }
-    const stats = termStats;
-    return embedder.embedQueryWeighted(query, (term) => stats.idf.get(term) ?? stats.defaultIdf);
-  }
-
-  async function loadMatrix(fingerprint: string): Promise<MatrixCache> {
-    if (matrix && matrix.fingerprint === fingerprint) return matrix;
-    const rows = await db.query<{ id: string | number; did: string; kind: DocKind; embedding: number[] }>(
-      'select id, doc_id as did, kind, embedding from doc_chunks where model = $1 and dims = $2',
-      [embedder.model, dims],
-    );
-    const vectors = new Float32Array(rows.length * dims);
-    const ids = new Float64Array(rows.length);
-    rows.forEach((row, r) => {
-      ids[r] = Number(row.id);
-      vectors.set(row.embedding.slice(0, dims), r * dims);
-    });
-    matrix = {
-      fingerprint,
-      ids,
-      docIds: rows.map((row) => row.did),
-      kinds: rows.map((row) => row.kind),
-      vectors,
+    const matrix = exact
+      ? buildVectorMatrix(
+          rows.map((row) => ({
+            id: Number(row.id),
+            docId: row.did,
+            kind: row.kind,
+            embedding: row.raw ? float32FromBytes(row.raw, dims) : (row.embedding ?? []),
+          })),
+          dims,
+          version,
+        )
+      : undefined;
+    return {
+      version,
+      lexemeDf: new Map(lexemeRows.map((row) => [row.word, Number(row.ndoc)])),
+      idf,
+      matrix,
+      contents: new Map(rows.map((row) => [Number(row.id), row.content])),
     };
-    return matrix;
   }
 
-  type Ranked = { id: number; docId: string; kind: DocKind };
+  /** Caches of the index (term statistics, the vector matrix in exact mode), reloaded when the version moves. */
+  function statsFor(version: string): Promise<IndexStats> {
+    if (!statsPromise || statsPromise.version !== version) {
+      const promise = loadStats(version);
+      statsPromise = { version, promise };
+      promise.catch(() => {
+        if (statsPromise?.promise === promise) statsPromise = undefined;
+      });
+    }
+    return statsPromise.promise;
+  }
+
+  /**
+   * The offline embedder weights query words by their inverse document frequency over the indexed chunks:
+   * "send" appears in half the docs, "reaction" in three.
+   */
+  function queryVector(query: string, stats: IndexStats): Promise<number[]> | number[] {
+    const idf = stats.idf;
+    if (!isHashingEmbedder(embedder) || !idf) return embedder.embedQuery(query);
+    return embedder.embedQueryWeighted(query, (term) => idf.weights.get(term) ?? 0);
+  }
+
+  function cachedLexemes(words: string[]): string[] | undefined {
+    const lexemes: string[] = [];
+    for (const word of words) {
+      const known = lexemeCache.get(word);
+      if (!known) return undefined;
+      lexemes.push(...known);
+    }
+    return lexemes;
+  }
+
+  /** Postgres 'english' lexemes of each word (cached: the same words come back in every query). */
+  async function lexemesOf(words: string[]): Promise<string[]> {
+    const missing = words.filter((word) => !lexemeCache.has(word));
+    if (missing.length) {
+      const rows = await db.query<{ word: string; lexemes: string[] }>(
+        `select w as word, array(select lexeme from unnest(to_tsvector('english', w))) as lexemes
+         from unnest($1::text[]) as w`,
+        [missing],
+      );
+      if (lexemeCache.size > 20_000) lexemeCache.clear();
+      for (const row of rows) lexemeCache.set(row.word, row.lexemes);
+    }
+    return words.flatMap((word) => lexemeCache.get(word) ?? []);
+  }
 
   async function vectorCandidates(
-    queryVector: number[],
+    vector: number[],
     kinds: DocKind[] | null,
-    fingerprint: string,
-  ): Promise<Ranked[]> {
-    if ((await mode()) === 'pgvector') {
+    stats: IndexStats,
+  ): Promise<RankedChunk[]> {
+    if (!stats.matrix) {
       const rows = await db.query<{ id: string | number; did: string; kind: DocKind }>(
         `select id, doc_id as did, kind from doc_chunks
          where dims = ${dims} and model = $2 and ($3::text[] is null or kind = any($3::text[]))
          order by embedding_vec::vector(${dims}) <=> $1::real[]::vector(${dims})
          limit ${CANDIDATES}`,
-        [vectorLiteral(queryVector), embedder.model, kinds],
+        [vectorLiteral(vector), embedder.model, kinds],
       );
       return rows.map((row) => ({ id: Number(row.id), docId: row.did, kind: row.kind }));
     }
-    const m = await loadMatrix(fingerprint);
-    const q = Float32Array.from(queryVector);
-    const count = m.ids.length;
-    const top: { row: number; score: number }[] = [];
-    let floor = -Infinity;
-    for (let r = 0; r < count; r++) {
-      if (kinds && !kinds.includes(m.kinds[r] as DocKind)) continue;
-      let dot = 0;
-      const offset = r * dims;
-      for (let d = 0; d < dims; d++) dot += (m.vectors[offset + d] as number) * (q[d] as number);
-      if (top.length < CANDIDATES || dot > floor) {
-        top.push({ row: r, score: dot });
-        if (top.length > CANDIDATES * 4) {
-          top.sort((a, b) => b.score - a.score);
-          top.length = CANDIDATES;
-          floor = top[CANDIDATES - 1]?.score ?? -Infinity;
-        }
-      }
-    }
-    top.sort((a, b) => b.score - a.score);
-    return top.slice(0, CANDIDATES).map(({ row }) => ({
-      id: m.ids[row] as number,
-      docId: m.docIds[row] as string,
-      kind: m.kinds[row] as DocKind,
-    }));
+    return topByDotProduct(stats.matrix, vector, CANDIDATES, kinds);
   }
 
-  async function textCandidates(query: string, kinds: DocKind[] | null): Promise<Ranked[]> {
+  /**
+   * Full-text candidates (see text-query.ts) and, in the same round trip, the index version: searches run on
+   * the cached statistics and check they were current with the answer.
+   */
+  async function textCandidates(
+    query: string,
+    kinds: DocKind[] | null,
+    stats: IndexStats,
+  ): Promise<{ version: string; ranked: RankedChunk[] }> {
     const orQuery = toWebsearchOr(query, synonymsOf);
-    if (!orQuery) return [];
-    const rows = await db.query<{ id: string | number; did: string; kind: DocKind }>(
-      `select id, doc_id as did, kind from doc_chunks, websearch_to_tsquery('english', $1) as q
-       where tsv @@ q and model = $2 and ($3::text[] is null or kind = any($3::text[]))
-       order by ts_rank(tsv, q, 1) desc, id
-       limit ${CANDIDATES}`,
-      [orQuery, embedder.model, kinds],
+    const words = orQuery ? orQuery.split(' or ') : [];
+    const lexemes = cachedLexemes(words) ?? (await lexemesOf(words));
+    const filter = chooseFilterLexemes(lexemes, (lexeme) => stats.lexemeDf.get(lexeme) ?? 0);
+    const rows = await db.query<{ v: string; id: string | number | null; did: string; kind: DocKind }>(
+      `with hits as materialized (
+         select id, doc_id, kind, tsv from doc_chunks
+         where $1::text is not null and tsv @@ $1::tsquery and model = $3
+           and ($4::text[] is null or kind = any($4::text[]))
+         limit ${TEXT_SCAN_CAP}
+       ), ranked as (
+         select id, doc_id, kind, ts_rank(tsv, q, 1) as rank
+         from hits, websearch_to_tsquery('english', $2) as q
+         order by rank desc, id
+         limit ${CANDIDATES}
+       )
+       select v.version::text as v, r.id, r.doc_id as did, r.kind
+       from doc_chunks_version as v left join ranked as r on true
+       order by r.rank desc nulls last, r.id`,
+      [filter.length ? orTsquery(filter) : null, orQuery, embedder.model, kinds],
     );
-    return rows.map((row) => ({ id: Number(row.id), docId: row.did, kind: row.kind }));
+    return {
+      version: rows[0]?.v ?? '0',
+      ranked: rows
+        .filter((row) => row.id !== null)
+        .map((row) => ({ id: Number(row.id), docId: row.did, kind: row.kind })),
+    };
+  }
+
+  /** Both ranked lists; when the index changed since the cached statistics, reloads them and runs again. */
+  async function candidates(query: string, kinds: DocKind[] | null) {
+    let stats = await (statsPromise?.promise ?? statsFor(await indexVersion()));
+    for (let attempt = 0; ; attempt++) {
+      const vectorOfQuery = await queryVector(query, stats);
+      // The full-text query goes out first; the in-process cosine scan (exact mode) runs while Postgres works.
+      const pendingText = textCandidates(query, kinds, stats);
+      if (stats.matrix) await new Promise<void>((resolve) => setImmediate(resolve));
+      const byVector = await vectorCandidates(vectorOfQuery, kinds, stats);
+      const text = await pendingText;
+      if (text.version === stats.version || attempt > 0) return { stats, byVector, byText: text.ranked };
+      stats = await statsFor(text.version);
+    }
   }
 
   async function search(query: string, searchOptions: DocSearchOptions = {}): Promise<DocSearchHit[]> {
     const k = Math.max(1, Math.min(50, Math.trunc(searchOptions.k ?? 5)));
     const kinds = searchOptions.kinds?.length ? searchOptions.kinds : null;
     if (!query.trim()) return [];
-    const fingerprint = await indexFingerprint();
-    const vectorOfQuery = await queryVector(query, fingerprint);
-    const [byVector, byText] = await Promise.all([
-      vectorCandidates(vectorOfQuery, kinds, fingerprint),
-      textCandidates(query, kinds),
-    ]);
+    const { stats, byVector, byText } = await candidates(query, kinds);
     // Reciprocal rank fusion at the level of documented ids: each list contributes its best chunk per id.
     const fused = new Map<
       string,
       { kind: DocKind; score: number; bestChunk: number; bestContribution: number }
     >();
-    const addList = (list: Ranked[], weight: number) => {
+    const addList = (list: RankedChunk[], weight: number) => {
       const seen = new Set<string>();
       let rank = 0;
       for (const hit of list) {
@@ -403,17 +499,11 @@ export function createDocIndex(options: {
     const ranked = [...fused.entries()]
       .sort((a, b) => b[1].score - a[1].score || a[0].localeCompare(b[0]))
       .slice(0, k);
-    if (!ranked.length) return [];
-    const contents = await db.query<{ id: string | number; content: string }>(
-      'select id, content from doc_chunks where id = any($1::bigint[])',
-      [ranked.map(([, entry]) => entry.bestChunk)],
-    );
-    const contentById = new Map(contents.map((row) => [Number(row.id), row.content]));
     return ranked.map(([id, entry]) => ({
       id,
       kind: entry.kind,
       score: Math.round(entry.score * 10_000) / 10_000,
-      snippet: toSnippet(contentById.get(entry.bestChunk) ?? ''),
+      snippet: toSnippet(stats.contents.get(entry.bestChunk) ?? ''),
     }));
   }
 
@@ -434,5 +524,12 @@ export function createDocIndex(options: {
       return rows[0]?.n ?? 0;
     },
     search,
+    async candidates(query, candidateOptions = {}) {
+      const kinds = candidateOptions.kinds?.length ? candidateOptions.kinds : null;
+      if (!query.trim()) return { vector: [], text: [] };
+      const { byVector, byText } = await candidates(query, kinds);
+      const ids = (list: RankedChunk[]) => [...new Set(list.map((hit) => hit.docId))];
+      return { vector: ids(byVector), text: ids(byText) };
+    },
   };
 }

@@ -1,21 +1,16 @@
 import type { Sql } from '../../db/index.ts';
 import type { ConnectorDefinition } from '../sdk/index.ts';
-import { type CatalogLike, catalogDocSources } from './catalog-doc-sources.ts';
-import { connectorDocSources } from './connector-doc-sources.ts';
-import { coreDocSources } from './core-doc-sources.ts';
+import type { CatalogLike } from './catalog-doc-sources.ts';
+import { collectDocSources } from './collect-doc-sources.ts';
 import { createEmbedder } from './create-embedder.ts';
-import {
-  createDocIndex,
-  type DocIndex,
-  type DocSearchHit,
-  type DocSearchOptions,
-  type SyncCounts,
-} from './doc-index.ts';
+import type { DocSearchHit, DocSearchOptions, SyncCounts } from './doc-index.ts';
+import { docIndexFor } from './doc-index-registry.ts';
 import type { DocSource } from './doc-source.ts';
 import type { Embedder } from './embedder.ts';
 import type { QueryRunner } from './query-runner.ts';
 
 export { type CatalogLike, catalogDocSources } from './catalog-doc-sources.ts';
+export { collectDocSources } from './collect-doc-sources.ts';
 export { connectorDocSources, definitionSources, docMarkdownSources } from './connector-doc-sources.ts';
 export { CORE_NODES_DOC_PATH, CORE_TRIGGER_TYPES, coreDocSources } from './core-doc-sources.ts';
 export { createEmbedder } from './create-embedder.ts';
@@ -27,6 +22,7 @@ export {
   type SyncCounts,
   type VectorMode,
 } from './doc-index.ts';
+export { docIndexFor } from './doc-index-registry.ts';
 export { DocKind, DocSource } from './doc-source.ts';
 export type { Embedder } from './embedder.ts';
 export { createHashingEmbedder } from './hashing-embedder.ts';
@@ -34,43 +30,7 @@ export { createOpenAiEmbedder, OPENAI_EMBEDDING_MODEL } from './openai-embedder.
 export { type OpenApiOperationDoc, openApiDocSources, openApiSourcePrefix } from './openapi-doc-sources.ts';
 export { pgliteQueryRunner, type QueryRunner, toQueryRunner } from './query-runner.ts';
 export { describeParameters } from './schema-doc.ts';
-
-/** Every built-in doc source: the connectors' definitions and doc.md files, core nodes and core triggers. */
-export async function collectDocSources(input: {
-  connectors: readonly ConnectorDefinition[];
-  /** runtime/workflow's createCatalog(connectors): core nodes' descriptions and `with` parameters. */
-  catalog?: CatalogLike;
-  /** More sources, e.g. imported OpenAPI connectors (openApiDocSources). */
-  extra?: DocSource[];
-}): Promise<DocSource[]> {
-  return [
-    ...(await coreDocSources()),
-    ...(input.catalog ? catalogDocSources(input.catalog) : []),
-    ...(await connectorDocSources(input.connectors)),
-    ...(input.extra ?? []),
-  ];
-}
-
-const indexes = new WeakMap<object, Map<string, DocIndex>>();
-
-/** The DocIndex for this client and embedder, created once (it caches the vector matrix in the exact-cosine mode). */
-export function docIndexFor(
-  db: Sql | QueryRunner,
-  embedder: Embedder,
-  log?: (message: string) => void,
-): DocIndex {
-  let byModel = indexes.get(db);
-  if (!byModel) {
-    byModel = new Map();
-    indexes.set(db, byModel);
-  }
-  let index = byModel.get(embedder.model);
-  if (!index) {
-    index = createDocIndex({ db, embedder, log });
-    byModel.set(embedder.model, index);
-  }
-  return index;
-}
+export { type BackgroundSyncResult, syncDocsInBackground } from './sync-in-background.ts';
 
 /** Re-indexes what changed (content hash or embedding model) and removes sources no longer given. */
 export function syncDocIndex(

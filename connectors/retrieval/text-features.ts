@@ -102,6 +102,11 @@ for (const group of SYNONYM_GROUPS) {
   }
 }
 
+/** Every word of the synonym table (the words a widened full-text query is mostly made of). */
+export function synonymWords(): string[] {
+  return [...GROUP_OF.keys()].filter((word) => !word.includes('-'));
+}
+
 /** The word plus the words of its synonym group (for widening a full-text query). */
 export function synonymsOf(word: string): string[] {
   const lower = word.toLowerCase();
