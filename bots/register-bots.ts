@@ -2,11 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { logger } from '../lib/logger.ts';
 import type { ConversationPort } from './conversation-port.ts';
-import { registerDiscord } from './discord/register-discord.ts';
-import { startDiscordGateway } from './discord/start-discord-gateway.ts';
 import type { McpAgentTool } from './mcp/create-mcp-server.ts';
 import { registerMcpHttp } from './mcp/register-mcp-http.ts';
-import { registerSlack } from './slack/register-slack.ts';
 import { registerWebChat } from './web/register-web-chat.ts';
 import type { WorkflowPort } from './workflow-port.ts';
 
@@ -94,6 +91,7 @@ export async function registerBots(server: FastifyInstance, deps: BotsDeps): Pro
   });
 
   if (env.SLACK_BOT_TOKEN && (env.SLACK_SIGNING_SECRET || env.SLACK_APP_TOKEN)) {
+    const { registerSlack } = await import('./slack/register-slack.ts');
     await registerSlack(server, {
       conversation: deps.conversation,
       botToken: env.SLACK_BOT_TOKEN,
@@ -104,6 +102,7 @@ export async function registerBots(server: FastifyInstance, deps: BotsDeps): Pro
     enabled.push(env.SLACK_APP_TOKEN ? 'slack (socket mode)' : 'slack (http)');
   }
   if (env.DISCORD_APPLICATION_ID && env.DISCORD_PUBLIC_KEY) {
+    const { registerDiscord } = await import('./discord/register-discord.ts');
     await registerDiscord(server, {
       conversation: deps.conversation,
       applicationId: env.DISCORD_APPLICATION_ID,
@@ -113,6 +112,7 @@ export async function registerBots(server: FastifyInstance, deps: BotsDeps): Pro
     enabled.push('discord (interactions)');
   }
   if (env.DISCORD_BOT_TOKEN) {
+    const { startDiscordGateway } = await import('./discord/start-discord-gateway.ts');
     const gateway = await startDiscordGateway({
       conversation: deps.conversation,
       botToken: env.DISCORD_BOT_TOKEN,

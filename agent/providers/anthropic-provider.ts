@@ -1,4 +1,8 @@
-import Anthropic from '@anthropic-ai/sdk';
+import type Anthropic from '@anthropic-ai/sdk';
+
+/** The SDK is loaded on the first turn, not at start (it is large and unused until the assistant answers). */
+const loadAnthropic = async () => (await import('@anthropic-ai/sdk')).default;
+
 import { parseRetryAfter } from '../../connectors/sdk/connector-error.ts';
 import { ModelError, modelErrorFromStatus } from './model-error.ts';
 import {
@@ -77,9 +81,9 @@ function stopReasonOf(reason: string | null | undefined): StopReason {
   return 'other';
 }
 
-function toModelError(error: unknown): unknown {
+function toModelError(error: unknown, sdk: typeof Anthropic): unknown {
   if (error instanceof ModelError) return error;
-  if (error instanceof Anthropic.APIError) {
+  if (error instanceof sdk.APIError) {
     return modelErrorFromStatus({
       provider: 'anthropic',
       status: error.status,
@@ -109,7 +113,8 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Mode
         });
       }
       // maxRetries 0: our withModelRetry is the one retry budget per call (never both).
-      client ??= new Anthropic({
+      const sdk = await loadAnthropic();
+      client ??= new sdk({
         apiKey,
         baseURL: baseURL ?? null,
         maxRetries: 0,
@@ -135,7 +140,7 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Mode
           try {
             return await activeClient.messages.create(body, { signal: request.signal });
           } catch (error) {
-            throw toModelError(error);
+            throw toModelError(error, sdk);
           }
         },
         retry,
@@ -193,7 +198,7 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Mode
           }
         }
       } catch (error) {
-        throw toModelError(error);
+        throw toModelError(error, sdk);
       }
       yield { type: 'usage', usage };
       yield { type: 'stop', reason: stop };

@@ -1,4 +1,8 @@
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
+
+/** The SDK is loaded on the first turn, not at start (it is large and unused until the assistant answers). */
+const loadOpenAI = async () => (await import('openai')).default;
+
 import { parseRetryAfter } from '../../connectors/sdk/connector-error.ts';
 import { ModelError, modelErrorFromStatus } from './model-error.ts';
 import {
@@ -68,9 +72,9 @@ function stopReasonOf(reason: string | null | undefined): StopReason {
   return 'other';
 }
 
-function toModelError(error: unknown): unknown {
+function toModelError(error: unknown, sdk: typeof OpenAI): unknown {
   if (error instanceof ModelError) return error;
-  if (error instanceof OpenAI.APIError) {
+  if (error instanceof sdk.APIError) {
     return modelErrorFromStatus({
       provider: 'openai',
       status: error.status,
@@ -100,7 +104,8 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): ModelProvi
         });
       }
       // maxRetries 0: withModelRetry is the one retry budget per call.
-      client ??= new OpenAI({
+      const sdk = await loadOpenAI();
+      client ??= new sdk({
         apiKey,
         baseURL: baseURL ?? null,
         maxRetries: 0,
@@ -127,7 +132,7 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): ModelProvi
           try {
             return await activeClient.chat.completions.create(body, { signal: request.signal });
           } catch (error) {
-            throw toModelError(error);
+            throw toModelError(error, sdk);
           }
         },
         retry,
@@ -158,7 +163,7 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): ModelProvi
           if (choice.finish_reason) stop = stopReasonOf(choice.finish_reason);
         }
       } catch (error) {
-        throw toModelError(error);
+        throw toModelError(error, sdk);
       }
       const ordered = [...calls.entries()].sort(([a], [b]) => a - b);
       for (const [index, call] of ordered) yield { type: 'tool-call', call: parseToolCall(call, index) };

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { DiscordAPIError, HTTPError, RateLimitError, REST, type ResponseLike } from 'discord.js';
+import { DiscordAPIError, HTTPError, RateLimitError, REST, type ResponseLike } from '@discordjs/rest';
 import { z } from 'zod';
 import { ConnectorError, connectorErrorFromStatus } from '../sdk/connector-error.ts';
 import type { ConnectorEnvironment } from '../sdk/define.ts';

@@ -1,5 +1,5 @@
-import Anthropic from '@anthropic-ai/sdk';
-import OpenAI from 'openai';
+import type Anthropic from '@anthropic-ai/sdk';
+import type OpenAI from 'openai';
 import { z } from 'zod';
 import { ConnectorError, connectorErrorFromStatus } from '../sdk/connector-error.ts';
 import type { ConnectorEnvironment } from '../sdk/define.ts';
@@ -54,11 +54,11 @@ function requireModel(request: CompletionRequest, credential: LlmCredential): st
 }
 
 /** Maps SDK failures: 429/5xx (and 529 overloaded) retryable with Retry-After; other 4xx say what to change. */
-export function toLlmError(error: unknown): ConnectorError {
+export function toLlmError(error: unknown, sdk: typeof OpenAI | typeof Anthropic): ConnectorError {
   if (error instanceof ConnectorError) return error;
   // A cancelled step: keep the abort as it is, the engine knows it.
-  if (error instanceof OpenAI.APIUserAbortError || error instanceof Anthropic.APIUserAbortError) throw error;
-  if (error instanceof OpenAI.APIError || error instanceof Anthropic.APIError) {
+  if (error instanceof sdk.APIUserAbortError) throw error;
+  if (error instanceof sdk.APIError) {
     if (typeof error.status === 'number') {
       const headers = error.headers as Headers | undefined;
       return connectorErrorFromStatus({
@@ -79,9 +79,7 @@ export function toLlmError(error: unknown): ConnectorError {
     }
     const inner = findConnectorError(error);
     if (inner) return inner;
-    const timedOut =
-      error instanceof OpenAI.APIConnectionTimeoutError ||
-      error instanceof Anthropic.APIConnectionTimeoutError;
+    const timedOut = error instanceof sdk.APIConnectionTimeoutError;
     return new ConnectorError({
       code: timedOut ? 'E_TIMEOUT' : 'E_NETWORK',
       message: `llm: could not reach the provider (${error.message}).`,
@@ -111,11 +109,15 @@ export function createLlmClient(options: {
   }
   const baseURL = credential.baseUrl ?? env.baseUrls.llm;
   if (credential.provider === 'anthropic') {
-    const sdk = new Anthropic({ apiKey: credential.apiKey, baseURL, maxRetries: 0, fetch: env.fetch });
+    let client: Anthropic | undefined;
     return {
       provider: 'anthropic',
       async complete(request, signal) {
         const model = requireModel(request, credential);
+        // The SDK loads on first use, not when the app starts.
+        const Sdk = (await import('@anthropic-ai/sdk')).default;
+        client ??= new Sdk({ apiKey: credential.apiKey, baseURL, maxRetries: 0, fetch: env.fetch });
+        const sdk = client;
         try {
           const message = await sdk.messages.create(
             {
@@ -138,16 +140,19 @@ export function createLlmClient(options: {
             usage: { inputTokens: message.usage.input_tokens, outputTokens: message.usage.output_tokens },
           };
         } catch (error) {
-          throw toLlmError(error);
+          throw toLlmError(error, Sdk);
         }
       },
     };
   }
-  const sdk = new OpenAI({ apiKey: credential.apiKey, baseURL, maxRetries: 0, fetch: env.fetch });
+  let client: OpenAI | undefined;
   return {
     provider: 'openai',
     async complete(request, signal) {
       const model = requireModel(request, credential);
+      const Sdk = (await import('openai')).default;
+      client ??= new Sdk({ apiKey: credential.apiKey, baseURL, maxRetries: 0, fetch: env.fetch });
+      const sdk = client;
       try {
         const completion = await sdk.chat.completions.create(
           {
@@ -172,7 +177,7 @@ export function createLlmClient(options: {
           },
         };
       } catch (error) {
-        throw toLlmError(error);
+        throw toLlmError(error, Sdk);
       }
     },
   };

@@ -1,4 +1,4 @@
-import { Routes } from 'discord.js';
+import { Routes } from 'discord-api-types/v10';
 import { z } from 'zod';
 import { ConnectorError } from '../../sdk/connector-error.ts';
 import { defineAction } from '../../sdk/define.ts';
