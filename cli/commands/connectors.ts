@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { builtinConnectors } from '../../connectors/index.ts';
+import { loadImportedConnectors } from '../../connectors/openapi/index.ts';
 import type { ConnectorDefinition } from '../../connectors/sdk/index.ts';
+import { openDatabase, parseDatabaseConfig } from '../../db/index.ts';
 
 export type ConnectorSummary = {
   id: string;
@@ -8,17 +10,23 @@ export type ConnectorSummary = {
   version: string;
   description: string;
   credentialType: string | null;
+  /** `builtin`, or `openapi` for connectors imported with `vmesh connectors import-openapi`. */
+  source: 'builtin' | 'openapi';
   actions: { id: string; title: string; effect: 'read' | 'write' }[];
   triggers: { id: string; title: string; kind: string }[];
 };
 
-export function summarizeConnector(connector: ConnectorDefinition): ConnectorSummary {
+export function summarizeConnector(
+  connector: ConnectorDefinition,
+  source: ConnectorSummary['source'] = 'builtin',
+): ConnectorSummary {
   return {
     id: connector.id,
     title: connector.title,
     version: connector.version,
     description: connector.description,
     credentialType: connector.credential?.type ?? null,
+    source,
     actions: connector.actions.map((a) => ({
       id: `${connector.id}.${a.key}`,
       title: a.title,
@@ -32,6 +40,28 @@ export function summarizeConnector(connector: ConnectorDefinition): ConnectorSum
   };
 }
 
+/** Connectors imported from OpenAPI documents (stored in the database); built-in ids win a clash. */
+async function importedSummaries(): Promise<ConnectorSummary[]> {
+  const builtinIds = new Set(builtinConnectors.map((connector) => connector.id));
+  let database: Awaited<ReturnType<typeof openDatabase>> | undefined;
+  try {
+    database = await openDatabase(parseDatabaseConfig(), { log: () => {} });
+    const imported = await loadImportedConnectors(database.sql);
+    return imported
+      .filter((connector) => !builtinIds.has(connector.id))
+      .map((connector) => summarizeConnector(connector, 'openapi'));
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    process.stderr.write(
+      `Could not read imported connectors from the database (${reason}); listing built-in connectors only. ` +
+        'Check DATABASE_URL / VMESH_DATA_DIR.\n',
+    );
+    return [];
+  } finally {
+    await database?.close();
+  }
+}
+
 /** `vmesh connectors …`: returns the command so further subcommands (import-openapi) attach to it. */
 export function registerConnectorsCommand(program: Command): Command {
   const connectors = program
@@ -39,16 +69,22 @@ export function registerConnectorsCommand(program: Command): Command {
     .description('Connectors: list them (and import OpenAPI specs).');
   connectors
     .command('list')
-    .description('List the built-in connectors with their actions and triggers.')
+    .description('List the connectors (built-in and imported from OpenAPI) with their actions and triggers.')
     .option('--json', 'print the list as JSON')
-    .action((options: { json?: boolean }) => {
-      const summaries = builtinConnectors.map(summarizeConnector);
+    .action(async (options: { json?: boolean }) => {
+      const summaries = [
+        ...builtinConnectors.map((connector) => summarizeConnector(connector)),
+        ...(await importedSummaries()),
+      ];
       if (options.json) {
         process.stdout.write(`${JSON.stringify(summaries, null, 2)}\n`);
         return;
       }
       for (const summary of summaries) {
-        process.stdout.write(`${summary.id} ${summary.version}  ${summary.title}: ${summary.description}\n`);
+        const origin = summary.source === 'openapi' ? ' [imported from OpenAPI]' : '';
+        const flat = summary.description.replace(/\s+/g, ' ').trim();
+        const description = flat.length > 160 ? `${flat.slice(0, 159)}…` : flat;
+        process.stdout.write(`${summary.id} ${summary.version}${origin}  ${summary.title}: ${description}\n`);
         for (const action of summary.actions)
           process.stdout.write(`  action  ${action.id} (${action.effect})\n`);
         for (const trigger of summary.triggers)

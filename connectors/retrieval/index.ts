@@ -30,7 +30,11 @@ export { createOpenAiEmbedder, OPENAI_EMBEDDING_MODEL } from './openai-embedder.
 export { type OpenApiOperationDoc, openApiDocSources, openApiSourcePrefix } from './openapi-doc-sources.ts';
 export { pgliteQueryRunner, type QueryRunner, toQueryRunner } from './query-runner.ts';
 export { describeParameters } from './schema-doc.ts';
-export { type BackgroundSyncResult, syncDocsInBackground } from './sync-in-background.ts';
+export {
+  type BackgroundSyncResult,
+  type DocSyncLog,
+  syncDocsInBackground,
+} from './sync-in-background.ts';
 
 /** Re-indexes what changed (content hash or embedding model) and removes sources no longer given. */
 export function syncDocIndex(

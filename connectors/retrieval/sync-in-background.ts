@@ -1,5 +1,4 @@
 import type { Sql } from '../../db/index.ts';
-import type { Logger } from '../../lib/logger.ts';
 import { createCatalog } from '../../runtime/workflow/catalog.ts';
 import { importedDocSources, loadImportedOpenApi } from '../openapi/index.ts';
 import type { ConnectorDefinition } from '../sdk/index.ts';
@@ -8,6 +7,12 @@ import { createEmbedder } from './create-embedder.ts';
 import type { SyncCounts } from './doc-index.ts';
 import { docIndexFor } from './doc-index-registry.ts';
 import type { Embedder } from './embedder.ts';
+
+/** What the sync logs through: the app's pino logger fits. */
+export type DocSyncLog = {
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+};
 
 export type BackgroundSyncResult =
   | { ok: true; builtin: SyncCounts; imported: SyncCounts; ms: number }
@@ -27,7 +32,7 @@ const IMPORTED_SCOPE = 'openapi:';
 export function syncDocsInBackground(
   sql: Sql,
   connectors: readonly ConnectorDefinition[],
-  log: Pick<Logger, 'info' | 'warn'>,
+  log: DocSyncLog,
   options: { embedder?: Embedder } = {},
 ): Promise<BackgroundSyncResult> {
   const started = performance.now();
