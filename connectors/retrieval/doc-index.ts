@@ -66,6 +66,8 @@ export type DocIndex = {
 
 /** Candidates taken from each ranked list before fusion. */
 const CANDIDATES = 40;
+/** pgvector HNSW search breadth for the vector query (see vectorCandidates). */
+const HNSW_EF_SEARCH = 200;
 /** Reciprocal rank fusion constant (Cormack et al.); small lists favour a smaller k. */
 const RRF_K = 20;
 const WEIGHTS = { vector: 1, text: 0.8 } as const;
@@ -394,13 +396,18 @@ export function createDocIndex(options: {
     stats: IndexStats,
   ): Promise<RankedChunk[]> {
     if (!stats.matrix) {
-      const rows = await db.query<{ id: string | number; did: string; kind: DocKind }>(
-        `select id, doc_id as did, kind from doc_chunks
-         where dims = ${dims} and model = $2 and ($3::text[] is null or kind = any($3::text[]))
-         order by embedding_vec::vector(${dims}) <=> $1::real[]::vector(${dims})
-         limit ${CANDIDATES}`,
-        [vectorLiteral(vector), embedder.model, kinds],
-      );
+      // HNSW's default search breadth (ef_search 40) lost the real docs among 3k+ near-identical chunks (the
+      // greedy walk stayed in the big cluster: padded recall@5 0.06); 200 finds them. Local to this transaction.
+      const rows = await db.transaction(async (tx) => {
+        await tx.query(`select set_config('hnsw.ef_search', '${HNSW_EF_SEARCH}', true)`);
+        return tx.query<{ id: string | number; did: string; kind: DocKind }>(
+          `select id, doc_id as did, kind from doc_chunks
+           where dims = ${dims} and model = $2 and ($3::text[] is null or kind = any($3::text[]))
+           order by embedding_vec::vector(${dims}) <=> $1::real[]::vector(${dims})
+           limit ${CANDIDATES}`,
+          [vectorLiteral(vector), embedder.model, kinds],
+        );
+      });
       return rows.map((row) => ({ id: Number(row.id), docId: row.did, kind: row.kind }));
     }
     return topByDotProduct(stats.matrix, vector, CANDIDATES, kinds);
