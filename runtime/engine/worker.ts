@@ -103,24 +103,32 @@ export async function startEngineWorker(options: EngineWorkerOptions): Promise<E
     workerId = workerPool.id;
   });
   const concurrency = options.concurrency ?? 10;
-  const runner: Runner = await run({
-    ...workerTuning(concurrency),
-    connectionString: options.connectionString,
-    concurrency,
-    noHandleSignals: true,
-    pollInterval: options.pollIntervalMs ?? 1000,
-    logger: graphileLogger(),
-    events,
-    taskList: {
-      [STEP_TASK]: async (payload, helpers) => {
-        const parsed = StepJobPayload.parse(payload);
-        await runStepJob(deps, parsed, helpers.job.key, helpers.abortSignal ?? new AbortController().signal);
+  const startRunner = (): Promise<Runner> =>
+    run({
+      ...workerTuning(concurrency),
+      connectionString: options.connectionString,
+      concurrency,
+      noHandleSignals: true,
+      pollInterval: options.pollIntervalMs ?? 1000,
+      logger: graphileLogger(),
+      events,
+      taskList: {
+        [STEP_TASK]: async (payload, helpers) => {
+          const parsed = StepJobPayload.parse(payload);
+          await runStepJob(
+            deps,
+            parsed,
+            helpers.job.key,
+            helpers.abortSignal ?? new AbortController().signal,
+          );
+        },
+        [SCHEDULE_TASK]: async (payload) => {
+          await runScheduleJob(sql, payload);
+        },
       },
-      [SCHEDULE_TASK]: async (payload) => {
-        await runScheduleJob(sql, payload);
-      },
-    },
-  });
+    });
+  let runner = await startRunner();
+  let stopping = false;
   await beat();
   const utils = await makeWorkerUtils({
     connectionString: options.connectionString,
@@ -140,12 +148,45 @@ export async function startEngineWorker(options: EngineWorkerOptions): Promise<E
     ),
   ];
   for (const timer of timers) timer.unref();
+  // graphile-worker shuts its pool down when it cannot record a job's completion (e.g. the database restarted)
+  // and expects a new one. Unwatched, the process lived on with no pool, still heartbeating, so the jobs it held
+  // were never released (or the rejection killed the process). Start a new pool; release the old pool's jobs.
+  const supervise = (current: Runner): void => {
+    void current.promise
+      .catch((error: unknown) => appLogger.error({ error }, 'the job runner stopped with an error'))
+      .then(async () => {
+        const lost = workerId;
+        for (let delay = 500; !stopping; delay = Math.min(delay * 2, 10_000)) {
+          appLogger.warn({ workerId: lost }, 'the job runner stopped; starting a new one');
+          const next = await startRunner().catch((error: unknown) => {
+            appLogger.warn({ error }, 'restarting the job runner failed; trying again');
+          });
+          if (!next) {
+            await new Promise((resolve) => setTimeout(resolve, delay));
+            continue;
+          }
+          runner = next;
+          if (stopping) return void (await next.stop().catch(() => {}));
+          supervise(next);
+          // Best effort: if this fails, the sweeper releases them once the lost pool's heartbeat is a lease old.
+          await Promise.all([beat(), utils.forceUnlockWorkers([lost])])
+            .then(() => sql`delete from worker_heartbeats where worker_id = ${lost}`)
+            .catch((error: unknown) => appLogger.warn({ error }, 'releasing the lost pool failed'));
+          return;
+        }
+      });
+  };
+  supervise(runner);
   return {
-    workerId,
+    get workerId() {
+      return workerId;
+    },
     sweep: () => sweepDeadWorkers(sql, utils, leaseMs),
     async stop() {
+      stopping = true;
       for (const timer of timers) clearInterval(timer);
-      await runner.stop();
+      // The runner may have stopped by itself already (see supervise).
+      await runner.stop().catch((error: unknown) => appLogger.warn({ error }, 'stopping the job runner'));
       await utils.release();
       await sql`delete from worker_heartbeats where worker_id = ${workerId}`.catch(() => {});
     },
