@@ -7,6 +7,7 @@ import {
 } from '../agent/index.ts';
 import { createRuntimeWorkflowPort, registerBots } from '../bots/index.ts';
 import { loadAllConnectors } from '../connectors/openapi/index.ts';
+import { syncDocsInBackground } from '../connectors/retrieval/index.ts';
 import { type Database, openDatabase, parseDatabaseConfig } from '../db/index.ts';
 import { logger } from '../lib/logger.ts';
 import { createEngineServices } from '../runtime/engine/engine-services.ts';
@@ -52,6 +53,8 @@ export async function startApp(env: NodeJS.ProcessEnv = process.env): Promise<Ru
       env,
     });
     const url = await server.listen({ host: config.host, port: config.port });
+    // The docs index (what the agent's search_docs reads) re-embeds only what changed, after listen: never blocks start.
+    const docSync = syncDocsInBackground(database.sql, connectors, logger);
     const worker = env.VMESH_NO_WORKER === '1' ? undefined : await engine.startWorker();
     // Self-healing: failed runs become fix proposals in the conversation the workflow came from.
     const selfHealing = worker ? startSelfHealingLoop({ sql: database.sql, service: agent }) : undefined;
@@ -68,6 +71,7 @@ export async function startApp(env: NodeJS.ProcessEnv = process.env): Promise<Ru
         const lingering = setTimeout(() => server.server.closeAllConnections(), 3_000);
         await server.close();
         clearTimeout(lingering);
+        await docSync;
         await selfHealing?.stop();
         await worker?.stop();
         await database.close();

@@ -1,4 +1,4 @@
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import type { Embedder } from './embedder.ts';
 
 export const OPENAI_EMBEDDING_MODEL = 'text-embedding-3-small';
@@ -16,15 +16,21 @@ export function createOpenAiEmbedder(options: {
   const model = options.model ?? OPENAI_EMBEDDING_MODEL;
   const dims = options.dims ?? 1536;
   const batchSize = options.batchSize ?? 256;
-  const client = new OpenAI({
-    apiKey: options.apiKey,
-    baseURL: options.baseURL,
-    maxRetries: 3,
-    ...(options.fetch ? { fetch: options.fetch } : {}),
-  });
+  let client: OpenAI | undefined;
+  // The SDK loads on the first embedding, not when the app starts.
+  async function openai(): Promise<OpenAI> {
+    const Sdk = (await import('openai')).default;
+    client ??= new Sdk({
+      apiKey: options.apiKey,
+      baseURL: options.baseURL,
+      maxRetries: 3,
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    });
+    return client;
+  }
 
   async function embedBatch(texts: string[]): Promise<number[][]> {
-    const response = await client.embeddings.create({
+    const response = await (await openai()).embeddings.create({
       model,
       input: texts,
       ...(options.dims ? { dimensions: dims } : {}),
