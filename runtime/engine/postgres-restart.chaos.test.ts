@@ -193,6 +193,11 @@ describe('Postgres restart', () => {
       statuses,
       steps,
       workerProcesses: supervisor.all().length,
+      // Pools a live worker replaced after graphile-worker gave one up (startEngineWorker's recovery).
+      poolsReplaced: supervisor
+        .all()
+        .flatMap((worker) => worker.output())
+        .filter((line) => line.includes('the job runner stopped; starting a new one')).length,
       workerCrashes: crashes.map(({ slot, exit, output }) => ({
         slot,
         exit,

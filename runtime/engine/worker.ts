@@ -149,34 +149,39 @@ export async function startEngineWorker(options: EngineWorkerOptions): Promise<E
   ];
   for (const timer of timers) timer.unref();
   // graphile-worker shuts its pool down when it cannot record a job's completion (e.g. the database restarted)
-  // and expects a new one. Unwatched, the process lived on with no pool, still heartbeating, so the jobs it held
-  // were never released (or the rejection killed the process). Start a new pool; release the old pool's jobs.
-  const supervise = (current: Runner): void => {
+  // and expects a new one. Unwatched, the process lived on with no working pool, still heartbeating, so the
+  // jobs it held were never released; and that shutdown can hang for good. So on the pool's fatal error (or its
+  // end) a new pool is started and the lost pool's jobs are released (the fence rejects any late result).
+  const replaced = new Set<string>();
+  const replace = async (lost: string): Promise<void> => {
+    if (stopping || replaced.has(lost)) return;
+    replaced.add(lost);
+    appLogger.warn({ workerId: lost }, 'the job runner stopped; starting a new one');
+    for (let delay = 500; !stopping; delay = Math.min(delay * 2, 10_000)) {
+      const next = await startRunner().catch((error: unknown) => {
+        appLogger.warn({ error }, 'restarting the job runner failed; trying again');
+      });
+      if (!next) {
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        continue;
+      }
+      runner = next;
+      if (stopping) return void (await next.stop().catch(() => {}));
+      watch(next, workerId);
+      // Best effort: if this fails, the sweeper releases them once the lost pool's heartbeat is a lease old.
+      await Promise.all([beat(), utils.forceUnlockWorkers([lost])])
+        .then(() => sql`delete from worker_heartbeats where worker_id = ${lost}`)
+        .catch((error: unknown) => appLogger.warn({ error }, 'releasing the lost pool failed'));
+      return;
+    }
+  };
+  const watch = (current: Runner, id: string): void => {
     void current.promise
       .catch((error: unknown) => appLogger.error({ error }, 'the job runner stopped with an error'))
-      .then(async () => {
-        const lost = workerId;
-        for (let delay = 500; !stopping; delay = Math.min(delay * 2, 10_000)) {
-          appLogger.warn({ workerId: lost }, 'the job runner stopped; starting a new one');
-          const next = await startRunner().catch((error: unknown) => {
-            appLogger.warn({ error }, 'restarting the job runner failed; trying again');
-          });
-          if (!next) {
-            await new Promise((resolve) => setTimeout(resolve, delay));
-            continue;
-          }
-          runner = next;
-          if (stopping) return void (await next.stop().catch(() => {}));
-          supervise(next);
-          // Best effort: if this fails, the sweeper releases them once the lost pool's heartbeat is a lease old.
-          await Promise.all([beat(), utils.forceUnlockWorkers([lost])])
-            .then(() => sql`delete from worker_heartbeats where worker_id = ${lost}`)
-            .catch((error: unknown) => appLogger.warn({ error }, 'releasing the lost pool failed'));
-          return;
-        }
-      });
+      .then(() => replace(id));
   };
-  supervise(runner);
+  events.on('pool:fatalError', ({ workerPool }) => void replace(workerPool.id));
+  watch(runner, workerId);
   return {
     get workerId() {
       return workerId;
@@ -185,7 +190,7 @@ export async function startEngineWorker(options: EngineWorkerOptions): Promise<E
     async stop() {
       stopping = true;
       for (const timer of timers) clearInterval(timer);
-      // The runner may have stopped by itself already (see supervise).
+      // The runner may have stopped by itself already (see replace).
       await runner.stop().catch((error: unknown) => appLogger.warn({ error }, 'stopping the job runner'));
       await utils.release();
       await sql`delete from worker_heartbeats where worker_id = ${workerId}`.catch(() => {});
