@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { loadAllConnectors } from '../../connectors/openapi/index.ts';
 import { openDatabase, parseDatabaseConfig } from '../../db/index.ts';
+import { logger } from '../../lib/logger.ts';
 import { startRun } from '../../runtime/engine/engine.ts';
 import { createEngineServices } from '../../runtime/engine/engine-services.ts';
 import { installWorkerSchema } from '../../runtime/engine/worker-schema.ts';
@@ -44,7 +46,8 @@ export function registerRunCommand(program: Command): void {
         let exitCode = 1;
         try {
           await installWorkerSchema(database.url);
-          const engine = await createEngineServices(database, { dataDir: config.dataDir });
+          const connectors = await loadAllConnectors(database.sql, logger);
+          const engine = await createEngineServices(database, { dataDir: config.dataDir, connectors });
           const report = engine.workflows.validate(parsed.value);
           if (!report.valid) {
             if (options.json)

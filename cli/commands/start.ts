@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { startApp } from '../../app/start.ts';
 import { logger } from '../../lib/logger.ts';
+import { survivePostgresRestarts } from '../../lib/process-guards.ts';
 
 export function registerStartCommand(program: Command): void {
   program
@@ -11,6 +12,7 @@ export function registerStartCommand(program: Command): void {
     .action(async () => {
       // Signals are handled from the first moment: one that arrives while the app is still starting stops it
       // cleanly once it is up (the app owns the embedded Postgres' shutdown, see startApp).
+      survivePostgresRestarts(logger);
       let stopping = false;
       const starting = startApp();
       const shutdown = async (signal: string) => {

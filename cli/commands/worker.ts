@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
+import { loadAllConnectors } from '../../connectors/openapi/index.ts';
 import { openDatabase, parseDatabaseConfig } from '../../db/index.ts';
 import { logger } from '../../lib/logger.ts';
+import { survivePostgresRestarts } from '../../lib/process-guards.ts';
 import { createEngineServices } from '../../runtime/engine/engine-services.ts';
 import { installWorkerSchema } from '../../runtime/engine/worker-schema.ts';
 
@@ -13,10 +15,13 @@ export function registerWorkerCommand(program: Command): void {
     .option('--concurrency <n>', 'jobs at once', '10')
     .option('--lease <ms>', 'heartbeat lease: jobs of a worker silent this long are released', '30000')
     .action(async (options: { concurrency: string; lease: string }) => {
+      survivePostgresRestarts(logger);
       const config = parseDatabaseConfig();
       const database = await openDatabase(config);
       await installWorkerSchema(database.url);
-      const engine = await createEngineServices(database, { dataDir: config.dataDir });
+      // Imported OpenAPI connectors too: a worker-only process must run every action the server accepts.
+      const connectors = await loadAllConnectors(database.sql, logger);
+      const engine = await createEngineServices(database, { dataDir: config.dataDir, connectors });
       const worker = await engine.startWorker({
         concurrency: Number(options.concurrency),
         leaseMs: Number(options.lease),

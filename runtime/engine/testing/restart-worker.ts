@@ -4,8 +4,11 @@
 // takes jobs; SIGTERM stops it gracefully.
 import { builtinConnectors } from '../../../connectors/index.ts';
 import { openDatabase, parseDatabaseConfig } from '../../../db/index.ts';
+import { logger } from '../../../lib/logger.ts';
+import { survivePostgresRestarts } from '../../../lib/process-guards.ts';
 import { createEngineServices } from '../engine-services.ts';
 
+survivePostgresRestarts(logger);
 const database = await openDatabase(parseDatabaseConfig(), { migrate: false });
 const engine = await createEngineServices(database, { connectors: builtinConnectors });
 const worker = await engine.startWorker({
