@@ -371,7 +371,8 @@ describe('contract: MCP', () => {
 });
 
 describe('MCP exposes approved workflows', () => {
-  it('lists each active workflow as a tool and its document as a resource (new session)', async () => {
+  /** A fresh MCP server (no token) with a connected SDK client: a new session sees the current workflows. */
+  async function connectMcpClient(name: string) {
     const app = Fastify();
     let base = '';
     await registerMcpHttp(app, {
@@ -382,8 +383,13 @@ describe('MCP exposes approved workflows', () => {
       allowedOrigins: [],
     });
     base = await app.listen({ host: '127.0.0.1', port: 0 });
-    const client = new Client({ name: 'workflows', version: '1' });
+    const client = new Client({ name, version: '1' });
     await client.connect(new StreamableHTTPClientTransport(new URL(`${base}/mcp`)));
+    return { app, client };
+  }
+
+  it('lists each active workflow as a tool and its document as a resource (new session)', async () => {
+    const { app, client } = await connectMcpClient('workflows');
     const { tools } = await client.listTools();
     const names = tools.map((tool) => tool.name);
     expect(names).toEqual(
@@ -410,18 +416,7 @@ describe('MCP exposes approved workflows', () => {
   });
 
   it('exposes the agent tools themselves, with the same input shapes and validator errors', async () => {
-    const app = Fastify();
-    let base = '';
-    await registerMcpHttp(app, {
-      conversation,
-      workflows,
-      tokens: [],
-      allowedHosts: () => [new URL(base).host],
-      allowedOrigins: [],
-    });
-    base = await app.listen({ host: '127.0.0.1', port: 0 });
-    const client = new Client({ name: 'agent-tools', version: '1' });
-    await client.connect(new StreamableHTTPClientTransport(new URL(`${base}/mcp`)));
+    const { app, client } = await connectMcpClient('agent-tools');
     const { tools } = await client.listTools();
     const names = tools.map((tool) => tool.name);
     expect(names).toEqual(
