@@ -36,6 +36,7 @@ import { loadSystemPrompt } from '../prompts/load-prompts.ts';
 import type { WorkflowDocument, WorkflowNode } from '../runtime/workflow/document.ts';
 import { validateWorkflow } from '../runtime/workflow/validate.ts';
 import { dryRunWorkflow } from '../tools/dry-run.ts';
+import { type LiveRunner, ScenarioRun, startLiveRunner } from './live-run.ts';
 
 const Turn = z.union([
   z.object({ question: z.string().min(1) }),
@@ -58,6 +59,8 @@ export const Scenario = z.object({
     /** proposal after several messages: the first answer was a question. */
     askedFirst: z.boolean().optional(),
   }),
+  /** Run the approved workflow on the engine against the fake services (or say why not). */
+  run: ScenarioRun.optional(),
   /** The reference answer the scripted model gives, one entry per message. */
   reference: z.object({ turns: z.array(Turn).min(1) }),
 });
@@ -71,6 +74,12 @@ export type ScenarioResult = {
   inputTokens: number;
   outputTokens: number;
   latencyMs: number;
+  /** Ran end to end on the engine against the fakes; callsOk: the fakes got every expected call (and the run ended as expected). */
+  ran: boolean;
+  callsOk: boolean | null;
+  callsVerified: number;
+  /** What the live run did, or why the scenario was not run. */
+  runNote: string;
 };
 
 export type EvalReport = {
@@ -145,7 +154,13 @@ const textOf = (replies: Reply[]) =>
 /** Runs one scenario through the service and checks the outcome. */
 export async function runScenario(
   scenario: Scenario,
-  deps: { sql: Sql; service: ConversationService; ports: RuntimePorts; server?: ScriptedModelServer },
+  deps: {
+    sql: Sql;
+    service: ConversationService;
+    ports: RuntimePorts;
+    server?: ScriptedModelServer;
+    live?: LiveRunner;
+  },
 ): Promise<ScenarioResult> {
   deps.server?.setScript(scriptFor(scenario));
   const threadKey = `evals:${scenario.id}:${randomBytes(4).toString('hex')}`;
@@ -166,6 +181,17 @@ export async function runScenario(
     if (reply.type === 'error') failures.push(`error reply: ${reply.code} ${reply.message}`);
   const expect = scenario.expect;
   const proposals = proposalsOf(last);
+  let live = {
+    ran: false,
+    callsOk: null as boolean | null,
+    callsVerified: 0,
+    runNote:
+      scenario.run && 'skip' in scenario.run
+        ? `not run: ${scenario.run.skip}`
+        : expect.outcome === 'clarify'
+          ? 'not run: the answer is a question, no workflow'
+          : 'not run: no run section',
+  };
   if (expect.outcome === 'clarify') {
     if (turns.some((replies) => proposalsOf(replies).length > 0)) failures.push('proposed instead of asking');
     const question = textOf(last);
@@ -212,6 +238,35 @@ export async function runScenario(
             );
           }
         }
+        const run = scenario.run;
+        if (run && 'expectCalls' in run) {
+          if (!deps.live) live.runNote = 'not run: no database URL for an engine worker';
+          else {
+            const decided = await deps.service.decide({
+              proposalId: proposal.id,
+              decision: 'approve',
+              actor: 'evals:user',
+            });
+            const errors = decided.filter((reply) => reply.type === 'error');
+            const workflowId = (
+              await deps.service.listProposals({ conversationId: proposal.conversationId ?? '' })
+            ).find((p) => p.id === proposal.id)?.workflowId;
+            if (!workflowId || errors.length) {
+              failures.push(`approval did not create a workflow ${JSON.stringify(errors)}`);
+            } else {
+              const sample = deps.ports.catalog.lookupTrigger(document.trigger.type)?.sample;
+              const input = run.input ?? expect.triggerData ?? sample ?? {};
+              const result = await deps.live.run({ workflowId, input, run });
+              live = {
+                ran: result.ran,
+                callsOk: result.callsOk,
+                callsVerified: result.calls,
+                runNote: result.note,
+              };
+              failures.push(...result.failures);
+            }
+          }
+        }
       }
     }
   }
@@ -226,6 +281,7 @@ export async function runScenario(
     inputTokens: Number(usage?.input ?? 0),
     outputTokens: Number(usage?.output ?? 0),
     latencyMs,
+    ...live,
   };
 }
 
@@ -243,11 +299,22 @@ export async function runEvals(options: {
   scripted?: boolean;
   env?: NodeJS.ProcessEnv;
   docs?: boolean;
+  /** The eval database's URL: with it, approved scenario workflows run on an engine worker against the fakes. */
+  databaseUrl?: string;
   log?: (line: string) => void;
 }): Promise<EvalReport> {
   const env = options.env ?? process.env;
   const mode: 'real' | 'scripted' = !options.scripted && hasKey(options.model, env) ? 'real' : 'scripted';
   const server = mode === 'scripted' ? await startScriptedModelServer() : undefined;
+  const live = options.databaseUrl
+    ? await startLiveRunner({
+        sql: options.sql,
+        databaseUrl: options.databaseUrl,
+        documents: options.scenarios.flatMap((s) =>
+          s.reference.turns.map((t) => ('document' in t ? t.document : {})),
+        ),
+      })
+    : undefined;
   try {
     let provider: ModelProvider;
     const model = options.model.slice(options.model.indexOf(':') + 1);
@@ -278,6 +345,7 @@ export async function runEvals(options: {
         service,
         ports,
         ...(server ? { server } : {}),
+        ...(live ? { live } : {}),
       });
       results.push(result);
       options.log?.(
@@ -286,6 +354,7 @@ export async function runEvals(options: {
     }
     return { model: options.model, mode, promptVersion: system.version, startedAt, results };
   } finally {
+    await live?.close();
     await server?.close();
   }
 }
@@ -300,11 +369,13 @@ export function toMarkdown(report: EvalReport): string {
     `model: \`${report.model}\` (${report.mode}) · prompt ${report.promptVersion} · pass rate ${passed}/${total} (${total ? Math.round((passed / total) * 100) : 0}%)`,
     `tool calls ${sum((r) => r.toolCalls)} · tokens in ${sum((r) => r.inputTokens)} / out ${sum((r) => r.outputTokens)} · latency ${sum((r) => r.latencyMs)} ms`,
     '',
-    '| scenario | pass | tool calls | tokens in | tokens out | latency ms | failures |',
-    '| --- | --- | ---: | ---: | ---: | ---: | --- |',
+    `ran end to end ${report.results.filter((r) => r.ran).length}/${total} · calls verified ${sum((r) => r.callsVerified)}`,
+    '',
+    '| scenario | pass | tool calls | tokens in | tokens out | latency ms | ran | callsOk | run | failures |',
+    '| --- | --- | ---: | ---: | ---: | ---: | --- | --- | --- | --- |',
     ...report.results.map(
       (r) =>
-        `| ${r.id} | ${r.pass ? 'yes' : 'NO'} | ${r.toolCalls} | ${r.inputTokens} | ${r.outputTokens} | ${r.latencyMs} | ${r.failures.join('; ').replaceAll('|', '\\|')} |`,
+        `| ${r.id} | ${r.pass ? 'yes' : 'NO'} | ${r.toolCalls} | ${r.inputTokens} | ${r.outputTokens} | ${r.latencyMs} | ${r.ran ? 'yes' : 'no'} | ${r.callsOk === null ? '-' : r.callsOk ? 'yes' : 'NO'} | ${r.runNote.replaceAll('|', '\\|')} | ${r.failures.join('; ').replaceAll('|', '\\|')} |`,
     ),
     '',
   ];
@@ -350,6 +421,7 @@ async function main(): Promise<void> {
       scenarios,
       scripted: values.scripted,
       docs: true,
+      databaseUrl: url.toString(),
       log: (line) => process.stdout.write(`${line}\n`),
     });
     await mkdir(values.out, { recursive: true });

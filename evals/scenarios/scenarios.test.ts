@@ -18,11 +18,49 @@ describe('eval scenarios on the scripted model (the pipeline CI can check withou
 
   it('every reference answer passes every check through the real service, validator and dry run', async () => {
     const scenarios = await loadScenarios();
-    const report = await runEvals({ sql: db.sql, model: 'anthropic:scripted', scenarios, scripted: true });
+    const report = await runEvals({
+      sql: db.sql,
+      model: 'anthropic:scripted',
+      scenarios,
+      scripted: true,
+      databaseUrl: db.url,
+    });
     expect(report.mode).toBe('scripted');
     const failed = report.results.filter((r) => !r.pass).map((r) => `${r.id}: ${r.failures.join('; ')}`);
     expect(failed).toEqual([]);
     expect(report.results.every((r) => r.inputTokens > 0)).toBe(true);
+    // End to end: every scenario with expected calls ran on the engine and the fakes got them; the rest say why not.
+    const ran = report.results.filter((r) => r.ran);
+    const withCalls = scenarios.filter((s) => s.run && 'expectCalls' in s.run).map((s) => s.id);
+    expect(ran.map((r) => r.id)).toEqual(withCalls);
+    expect(ran.every((r) => r.callsOk === true)).toBe(true);
+    expect(report.results.filter((r) => !r.ran).every((r) => r.runNote.startsWith('not run: '))).toBe(true);
     expect(toMarkdown(report)).toContain(`pass rate ${scenarios.length}/${scenarios.length}`);
   }, 120_000);
+
+  it('fails a scenario whose expected call the fakes never received, and says which', async () => {
+    const [scenario] = await loadScenarios(undefined, 'github-issue-to-slack');
+    if (!scenario?.run || !('expectCalls' in scenario.run)) throw new Error('scenario 01 should have a run');
+    const wrong = {
+      ...scenario,
+      run: {
+        ...scenario.run,
+        expectCalls: [
+          { service: 'slack' as const, method: 'chat.postMessage', match: { channel: '#nowhere' } },
+        ],
+      },
+    };
+    const report = await runEvals({
+      sql: db.sql,
+      model: 'anthropic:scripted',
+      scenarios: [wrong],
+      scripted: true,
+      databaseUrl: db.url,
+    });
+    const [result] = report.results;
+    expect(result).toMatchObject({ pass: false, ran: true, callsOk: false, callsVerified: 0 });
+    expect(result?.failures.join(' ')).toContain(
+      'no slack chat.postMessage {"channel":"#nowhere"} (got: slack chat.postMessage)',
+    );
+  }, 60_000);
 });

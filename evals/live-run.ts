@@ -1,0 +1,244 @@
+/**
+ * The evals' end-to-end check: an approved scenario workflow runs on a real engine worker (the eval database),
+ * its connectors pointed at the local fake services (Slack, GitHub, Discord, SMTP, and an HTTP echo that stands in
+ * for every outside host), and the fakes must have received the scenario's expected calls.
+ */
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { parseSecretKey } from '../connectors/credentials/index.ts';
+import { startDiscordFake } from '../connectors/discord/fake-server.ts';
+import { startSmtpFake } from '../connectors/email/fake-server.ts';
+import { startGithubFake } from '../connectors/github/fake-server.ts';
+import { startHttpFake } from '../connectors/http/fake-server.ts';
+import { builtinConnectors, createCredentialStore, createSafeFetchFromEnv } from '../connectors/index.ts';
+import { startSlackFake } from '../connectors/slack/fake-server.ts';
+import type { Sql } from '../db/index.ts';
+import { createLogger } from '../lib/logger.ts';
+import { startRun } from '../runtime/engine/engine.ts';
+import { type EngineWorker, startEngineWorker } from '../runtime/engine/worker.ts';
+import { waitForRun } from '../runtime/store/run-store.ts';
+
+export const ExpectedCall = z.object({
+  service: z.enum(['slack', 'github', 'discord', 'http', 'email']),
+  /**
+   * slack: the Web API method (`chat.postMessage`); github/discord: `METHOD /path` (`POST /repos/o/r/issues`);
+   * http: `METHOD url` as the workflow called it (`GET https://status.example.com/health`); email: `send`.
+   */
+  method: z.string().min(1),
+  /** Fields of the request body (email: `to`, `subject`, `text`) — a string matches when the value contains it. */
+  match: z.record(z.string(), z.unknown()).optional(),
+});
+export type ExpectedCall = z.infer<typeof ExpectedCall>;
+
+export const ScenarioRun = z.union([
+  z.object({
+    /** Trigger data the run starts with (default: expect.triggerData, else the trigger's sample). */
+    input: z.unknown().optional(),
+    expectCalls: z.array(ExpectedCall),
+    status: z.enum(['succeeded', 'failed', 'waiting']).default('succeeded'),
+  }),
+  /** Why the scenario is not run end to end (shown in the results table). */
+  z.object({ skip: z.string().min(1) }),
+]);
+export type ScenarioRun = z.infer<typeof ScenarioRun>;
+
+export type LiveResult = { ran: boolean; callsOk: boolean; calls: number; note: string; failures: string[] };
+
+type Recorded = { service: ExpectedCall['service']; method: string; body: Record<string, unknown> };
+
+const ORIGINAL_URL = 'x-eval-original-url';
+const SECRET_KEY = randomBytes(32).toString('base64');
+
+function asRecord(value: unknown): Record<string, unknown> {
+  if (typeof value === 'string') {
+    try {
+      return asRecord(JSON.parse(value));
+    } catch {
+      return { body: value };
+    }
+  }
+  return value && typeof value === 'object' ? (value as Record<string, unknown>) : {};
+}
+
+function matches(call: Recorded, expected: ExpectedCall): boolean {
+  if (call.service !== expected.service || call.method !== expected.method) return false;
+  return Object.entries(expected.match ?? {}).every(([key, want]) => {
+    const got = call.body[key];
+    if (typeof want === 'string') {
+      const text = typeof got === 'string' ? got : JSON.stringify(got ?? '');
+      return text.includes(want);
+    }
+    return JSON.stringify(got) === JSON.stringify(want);
+  });
+}
+
+/** Every `#channel` a Slack node of the documents names, so the Slack fake knows them (bot is a member). */
+function slackChannels(documents: unknown[]): string[] {
+  const names = new Set(['general']);
+  const walk = (value: unknown, key?: string): void => {
+    if (Array.isArray(value)) for (const item of value) walk(item);
+    else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) walk(v, k);
+    else if (key === 'channel' && typeof value === 'string' && /^#[a-z0-9_-]+$/.test(value))
+      names.add(value.slice(1));
+  };
+  walk(documents);
+  return [...names];
+}
+
+export type LiveRunner = {
+  run(options: {
+    workflowId: string;
+    input: unknown;
+    run: Extract<ScenarioRun, { expectCalls: unknown }>;
+  }): Promise<LiveResult>;
+  close(): Promise<void>;
+};
+
+/** Starts the fakes and one engine worker on the eval database. `documents` name the Slack channels to create. */
+export async function startLiveRunner(options: {
+  sql: Sql;
+  databaseUrl: string;
+  documents: unknown[];
+}): Promise<LiveRunner> {
+  const smtpAuth = { user: 'evals', pass: 'evals-smtp-pass' };
+  const [slack, github, discord, http, smtp] = await Promise.all([
+    startSlackFake({
+      channels: slackChannels(options.documents).map((name, index) => ({
+        id: `C${String(index + 1).padStart(10, '0')}`,
+        name,
+        isMember: true,
+      })),
+    }),
+    startGithubFake({ labels: ['bug', 'triage', 'enhancement', 'needs-triage'] }),
+    startDiscordFake(),
+    startHttpFake(),
+    startSmtpFake(smtpAuth),
+  ]);
+  // Issue #1, open and labelled needs-triage: what the list/comment scenarios find.
+  const seeded = await fetch(`${github.url}/repos/octo-org/hello-world/issues`, {
+    method: 'POST',
+    headers: { authorization: `token ${github.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ title: 'Checkout fails with a 500', body: 'Steps…', labels: ['needs-triage'] }),
+  });
+  if (!seeded.ok) throw new Error(`seeding the GitHub fake failed: HTTP ${seeded.status}`);
+  github.requests.length = 0;
+  const key = parseSecretKey(SECRET_KEY);
+  const credentials = createCredentialStore({
+    sql: options.sql,
+    key,
+    types: builtinConnectors.flatMap((c) => (c.credential ? [c.credential] : [])),
+  });
+  const secrets: [string, string, unknown][] = [
+    ['slack', 'slack', { token: slack.token }],
+    ['github', 'github', { token: github.token }],
+    ['discord', 'discord', { botToken: discord.botToken }],
+    [
+      'smtp',
+      'smtp',
+      { host: '127.0.0.1', port: smtp.port, secure: false, ...smtpAuth, from: 'bot@example.com' },
+    ],
+  ];
+  const safeFetch = createSafeFetchFromEnv({ VMESH_HTTP_ALLOW_HOSTS: '127.0.0.1' });
+  // Every outside host goes to the HTTP fake's /echo (like a hosts file), the URL the workflow asked for in a header.
+  const echoFetch: typeof fetch = (input, init) => {
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    if (url.hostname === '127.0.0.1') return safeFetch(input, init);
+    const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined));
+    headers.set(ORIGINAL_URL, url.toString());
+    return safeFetch(`${http.url}/echo${url.search}`, { ...init, headers });
+  };
+  const logger = createLogger({ level: 'silent' });
+  const worker: EngineWorker = await startEngineWorker({
+    deps: {
+      sql: options.sql,
+      connectors: builtinConnectors,
+      credentials,
+      connectorEnv: {
+        baseUrls: { slack: slack.apiUrl, github: github.url, discord: discord.url, email: smtp.url },
+        fetch: echoFetch,
+        logger,
+      },
+      logger,
+    },
+    connectionString: options.databaseUrl,
+    concurrency: 2,
+  });
+
+  const counts = () => [
+    slack.requests.length,
+    github.requests.length,
+    discord.requests.length,
+    http.requests.length,
+    smtp.received.length,
+  ];
+  const recorded = (since: number[]): Recorded[] => [
+    ...slack.requests.slice(since[0]).map((r) => ({
+      service: 'slack' as const,
+      method: r.path.replace(/^\/api\//, ''),
+      body: asRecord(r.body),
+    })),
+    ...github.requests
+      .slice(since[1])
+      .map((r) => ({ service: 'github' as const, method: `${r.method} ${r.path}`, body: asRecord(r.body) })),
+    ...discord.requests.slice(since[2]).map((r) => ({
+      service: 'discord' as const,
+      method: `${r.method} ${r.path.replace(/^\/api\/v\d+/, '')}`,
+      body: asRecord(r.body),
+    })),
+    ...http.requests.slice(since[3]).map((r) => ({
+      service: 'http' as const,
+      method: `${r.method} ${String(r.headers[ORIGINAL_URL] ?? r.path)}`,
+      body: asRecord(r.body),
+    })),
+    ...smtp.received.slice(since[4]).map((mail) => ({
+      service: 'email' as const,
+      method: 'send',
+      body: {
+        to: mail.envelope.to.join(','),
+        subject: mail.parsed.subject ?? '',
+        text: mail.parsed.text ?? '',
+      },
+    })),
+  ];
+
+  return {
+    async run({ workflowId, input, run }) {
+      const before = counts();
+      for (const [name, type, secret] of secrets) await credentials.set(name, type, secret);
+      const failures: string[] = [];
+      try {
+        const { runId } = await startRun(options.sql, workflowId, input);
+        const view = await waitForRun(options.sql, runId, { timeoutMs: 20_000 }).catch(
+          (error: unknown) => ({ status: 'timeout', error: String(error) }) as const,
+        );
+        if (view.status !== run.status)
+          failures.push(
+            `run ${view.status}, expected ${run.status}${'error' in view && view.error ? `: ${JSON.stringify(view.error)}` : ''}`,
+          );
+        const fresh = recorded(before);
+        let verified = 0;
+        for (const expected of run.expectCalls) {
+          if (fresh.some((call) => matches(call, expected))) verified += 1;
+          else
+            failures.push(
+              `no ${expected.service} ${expected.method} ${JSON.stringify(expected.match ?? {})} (got: ${fresh.map((c) => `${c.service} ${c.method}`).join(', ') || 'nothing'})`,
+            );
+        }
+        return {
+          ran: true,
+          callsOk: failures.length === 0,
+          calls: verified,
+          note: `run ${view.status}, ${verified}/${run.expectCalls.length} calls`,
+          failures,
+        };
+      } finally {
+        // The next scenario's proposal must still see its credentials as missing.
+        for (const [name] of secrets) await credentials.delete(name);
+      }
+    },
+    async close() {
+      await worker.stop();
+      await Promise.all([slack.close(), github.close(), discord.close(), http.close(), smtp.close()]);
+    },
+  };
+}
