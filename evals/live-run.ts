@@ -11,6 +11,7 @@ import { startSmtpFake } from '../connectors/email/fake-server.ts';
 import { startGithubFake } from '../connectors/github/fake-server.ts';
 import { startHttpFake } from '../connectors/http/fake-server.ts';
 import { builtinConnectors, createCredentialStore, createSafeFetchFromEnv } from '../connectors/index.ts';
+import { startLlmFake } from '../connectors/llm/fake-server.ts';
 import { startSlackFake } from '../connectors/slack/fake-server.ts';
 import type { Sql } from '../db/index.ts';
 import { createLogger } from '../lib/logger.ts';
@@ -19,10 +20,12 @@ import { type EngineWorker, startEngineWorker } from '../runtime/engine/worker.t
 import { waitForRun } from '../runtime/store/run-store.ts';
 
 export const ExpectedCall = z.object({
-  service: z.enum(['slack', 'github', 'discord', 'http', 'email']),
+  service: z.enum(['slack', 'github', 'discord', 'http', 'email', 'llm', 'postgres']),
   /**
    * slack: the Web API method (`chat.postMessage`); github/discord: `METHOD /path` (`POST /repos/o/r/issues`);
-   * http: `METHOD url` as the workflow called it (`GET https://status.example.com/health`); email: `send`.
+   * http: `METHOD url` as the workflow called it (`GET https://status.example.com/health`); email: `send`;
+   * llm: `POST /v1/chat/completions` (OpenAI wire format); postgres: a select run on the eval database after the run
+   * (the scenario tables `signups` and `invoices` live there), matched against its rows.
    */
   method: z.string().min(1),
   /** Fields of the request body (email: `to`, `subject`, `text`) — a string matches when the value contains it. */
@@ -36,6 +39,8 @@ export const ScenarioRun = z.union([
     input: z.unknown().optional(),
     expectCalls: z.array(ExpectedCall),
     status: z.enum(['succeeded', 'failed', 'waiting']).default('succeeded'),
+    /** What the LLM fake answers, in order (without them it echoes the prompt). */
+    llmReplies: z.array(z.string()).optional(),
   }),
   /** Why the scenario is not run end to end (shown in the results table). */
   z.object({ skip: z.string().min(1) }),
@@ -101,7 +106,8 @@ export async function startLiveRunner(options: {
   documents: unknown[];
 }): Promise<LiveRunner> {
   const smtpAuth = { user: 'evals', pass: 'evals-smtp-pass' };
-  const [slack, github, discord, http, smtp] = await Promise.all([
+  const llmKey = 'sk-evals-fake-0001';
+  const [slack, github, discord, http, smtp, llm] = await Promise.all([
     startSlackFake({
       channels: slackChannels(options.documents).map((name, index) => ({
         id: `C${String(index + 1).padStart(10, '0')}`,
@@ -113,7 +119,12 @@ export async function startLiveRunner(options: {
     startDiscordFake(),
     startHttpFake(),
     startSmtpFake(smtpAuth),
+    startLlmFake({ apiKey: llmKey }),
   ]);
+  // The tables the Postgres scenarios query, in the eval database itself.
+  await options.sql`create table if not exists signups (email text, created_at timestamptz not null default now())`;
+  await options.sql`create table if not exists invoices (vendor text, amount numeric, due_date date)`;
+  await options.sql`insert into signups (email) values ('ada@example.com'), ('grace@example.com')`;
   // Issue #1, open and labelled needs-triage: what the list/comment scenarios find.
   const seeded = await fetch(`${github.url}/repos/octo-org/hello-world/issues`, {
     method: 'POST',
@@ -130,6 +141,8 @@ export async function startLiveRunner(options: {
   });
   const secrets: [string, string, unknown][] = [
     ['slack', 'slack', { token: slack.token }],
+    ['llm', 'llm', { provider: 'openai', apiKey: llmKey, baseUrl: `${llm.url}/v1`, model: 'fake-model' }],
+    ['postgres', 'postgres', { url: options.databaseUrl }],
     ['github', 'github', { token: github.token }],
     ['discord', 'discord', { botToken: discord.botToken }],
     [
@@ -170,8 +183,14 @@ export async function startLiveRunner(options: {
     discord.requests.length,
     http.requests.length,
     smtp.received.length,
+    llm.requests.length,
   ];
   const recorded = (since: number[]): Recorded[] => [
+    ...llm.requests.slice(since[5]).map((r) => ({
+      service: 'llm' as const,
+      method: `${r.method} ${r.path}`,
+      body: asRecord(r.body),
+    })),
     ...slack.requests.slice(since[0]).map((r) => ({
       service: 'slack' as const,
       method: r.path.replace(/^\/api\//, ''),
@@ -204,6 +223,7 @@ export async function startLiveRunner(options: {
   return {
     async run({ workflowId, input, run }) {
       const before = counts();
+      if (run.llmReplies) llm.reply(...run.llmReplies);
       for (const [name, type, secret] of secrets) await credentials.set(name, type, secret);
       const failures: string[] = [];
       try {
@@ -216,6 +236,16 @@ export async function startLiveRunner(options: {
             `run ${view.status}, expected ${run.status}${'error' in view && view.error ? `: ${JSON.stringify(view.error)}` : ''}`,
           );
         const fresh = recorded(before);
+        for (const expected of run.expectCalls.filter((e) => e.service === 'postgres')) {
+          const rows = await options.sql.unsafe(expected.method);
+          fresh.push(
+            ...rows.map((row) => ({
+              service: 'postgres' as const,
+              method: expected.method,
+              body: { ...row },
+            })),
+          );
+        }
         let verified = 0;
         for (const expected of run.expectCalls) {
           if (fresh.some((call) => matches(call, expected))) verified += 1;
@@ -238,7 +268,14 @@ export async function startLiveRunner(options: {
     },
     async close() {
       await worker.stop();
-      await Promise.all([slack.close(), github.close(), discord.close(), http.close(), smtp.close()]);
+      await Promise.all([
+        slack.close(),
+        github.close(),
+        discord.close(),
+        http.close(),
+        smtp.close(),
+        llm.close(),
+      ]);
     },
   };
 }
