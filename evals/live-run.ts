@@ -15,7 +15,7 @@ import { startLlmFake } from '../connectors/llm/fake-server.ts';
 import { startSlackFake } from '../connectors/slack/fake-server.ts';
 import type { Sql } from '../db/index.ts';
 import { createLogger } from '../lib/logger.ts';
-import { startRun } from '../runtime/engine/engine.ts';
+import { decideApproval, startRun } from '../runtime/engine/engine.ts';
 import { type EngineWorker, startEngineWorker } from '../runtime/engine/worker.ts';
 import { waitForRun } from '../runtime/store/run-store.ts';
 
@@ -41,6 +41,18 @@ export const ScenarioRun = z.union([
     status: z.enum(['succeeded', 'failed', 'waiting']).default('succeeded'),
     /** What the LLM fake answers, in order (without them it echoes the prompt). */
     llmReplies: z.array(z.string()).optional(),
+    /** Failures the HTTP echo answers with first, e.g. `{ method: POST, status: 400 }` for an error route. */
+    httpFail: z
+      .array(
+        z.object({
+          method: z.string(),
+          status: z.number().int().min(400).max(599),
+          times: z.number().int().optional(),
+        }),
+      )
+      .optional(),
+    /** Approve each core.approval request of the run as `evals:user` (the run waits for it otherwise). */
+    approve: z.boolean().optional(),
   }),
   /** Why the scenario is not run end to end (shown in the results table). */
   z.object({ skip: z.string().min(1) }),
@@ -88,6 +100,21 @@ function slackChannels(documents: unknown[]): string[] {
   };
   walk(documents);
   return [...names];
+}
+
+/** Waits (up to 10 s) for the run's approval request and approves it. */
+async function approvePending(sql: Sql, runId: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const [pending] =
+      await sql`select id from approvals where run_id = ${runId} and status = 'pending' limit 1`;
+    if (pending) {
+      await decideApproval(sql, String(pending.id), { decision: 'approve', actor: 'evals:user' });
+      return;
+    }
+    // Polling: the approval row appears when the worker reaches the node.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 export type LiveRunner = {
@@ -224,10 +251,17 @@ export async function startLiveRunner(options: {
     async run({ workflowId, input, run }) {
       const before = counts();
       if (run.llmReplies) llm.reply(...run.llmReplies);
+      for (const failure of run.httpFail ?? [])
+        http.fail(`${failure.method} /echo`, {
+          status: failure.status,
+          body: { error: 'injected by the eval' },
+          ...(failure.times ? { times: failure.times } : {}),
+        });
       for (const [name, type, secret] of secrets) await credentials.set(name, type, secret);
       const failures: string[] = [];
       try {
         const { runId } = await startRun(options.sql, workflowId, input);
+        if (run.approve) await approvePending(options.sql, runId);
         const view = await waitForRun(options.sql, runId, { timeoutMs: 20_000 }).catch(
           (error: unknown) => ({ status: 'timeout', error: String(error) }) as const,
         );
