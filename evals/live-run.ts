@@ -51,6 +51,14 @@ export const ScenarioRun = z.union([
         }),
       )
       .optional(),
+    /**
+     * Post a message to this Slack channel (`#help`) before the run and put its `channel` id and `ts` into the
+     * trigger data, as a real slack.messagePosted event would carry them.
+     */
+    seedSlackMessage: z
+      .string()
+      .regex(/^#[a-z0-9_-]+$/)
+      .optional(),
     /** Approve each core.approval request of the run as `evals:user` (the run waits for it otherwise). */
     approve: z.boolean().optional(),
   }),
@@ -248,7 +256,19 @@ export async function startLiveRunner(options: {
   ];
 
   return {
-    async run({ workflowId, input, run }) {
+    async run({ workflowId, input: given, run }) {
+      let input = given;
+      if (run.seedSlackMessage) {
+        const response = await fetch(`${slack.apiUrl}chat.postMessage`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${slack.token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ channel: run.seedSlackMessage, text: 'The checkout page is down again' }),
+        });
+        const seeded = z
+          .object({ ok: z.literal(true), channel: z.string(), ts: z.string() })
+          .parse(await response.json());
+        input = { ...asRecord(given), channel: seeded.channel, ts: seeded.ts };
+      }
       const before = counts();
       if (run.llmReplies) llm.reply(...run.llmReplies);
       for (const failure of run.httpFail ?? [])
