@@ -62,11 +62,15 @@ export function createWorkflowsPort(sql: Sql, connectors: readonly ConnectorDefi
     },
     get: detail,
     async create(document, meta) {
-      const created = await service.create(document, {
-        ownerRef: meta.ownerRef,
-        ...(meta.conversationRef ? { conversationRef: meta.conversationRef } : {}),
-      });
-      await service.activate(created.id);
+      // Approval stores and activates in one transaction: a failure leaves no inactive orphan behind.
+      const created = await service.create(
+        document,
+        {
+          ownerRef: meta.ownerRef,
+          ...(meta.conversationRef ? { conversationRef: meta.conversationRef } : {}),
+        },
+        { activate: true },
+      );
       return { id: created.id, version: created.version };
     },
     async addVersion(id, document) {

@@ -28,9 +28,11 @@ export function invalidDocument(report: ValidationReport): ValidationError {
 export type WorkflowService = {
   catalog: Catalog;
   validate(document: unknown): ValidationReport;
+  /** With `activate`, the workflow is stored and activated in one transaction (both or neither). */
   create(
     document: unknown,
     meta?: WorkflowMeta,
+    options?: { activate?: boolean },
   ): Promise<{ id: string; version: number; contentHash: string; warnings: ValidationReport['warnings'] }>;
   addVersion(
     workflowId: string,
@@ -53,10 +55,17 @@ export function createWorkflowService(sql: Sql, connectors: readonly ConnectorDe
   return {
     catalog,
     validate,
-    async create(document, meta) {
+    async create(document, meta, options = {}) {
       const report = validate(document);
       if (!report.valid || !report.document) throw invalidDocument(report);
-      const created = await sql.begin((tx) => insertWorkflow(tx, report.document as WorkflowDocument, meta));
+      const created = await sql.begin(async (tx) => {
+        const inserted = await insertWorkflow(tx, report.document as WorkflowDocument, meta);
+        if (options.activate) {
+          await setWorkflowActive(tx, inserted.id, true);
+          await syncSchedule(tx, inserted.id);
+        }
+        return inserted;
+      });
       return { ...created, warnings: report.warnings };
     },
     async addVersion(workflowId, document) {
