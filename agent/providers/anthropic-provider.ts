@@ -3,8 +3,7 @@ import type Anthropic from '@anthropic-ai/sdk';
 /** The SDK is loaded on the first turn, not at start (it is large and unused until the assistant answers). */
 const loadAnthropic = async () => (await import('@anthropic-ai/sdk')).default;
 
-import { parseRetryAfter } from '../../connectors/sdk/connector-error.ts';
-import { ModelError, modelErrorFromStatus } from './model-error.ts';
+import { ModelError, modelErrorFromSdk } from './model-error.ts';
 import {
   type ChatMessage,
   emptyUsage,
@@ -82,17 +81,7 @@ function stopReasonOf(reason: string | null | undefined): StopReason {
 }
 
 function toModelError(error: unknown, sdk: typeof Anthropic): unknown {
-  if (error instanceof ModelError) return error;
-  if (error instanceof sdk.APIError) {
-    return modelErrorFromStatus({
-      provider: 'anthropic',
-      status: error.status,
-      message: error.message,
-      retryAfterMs: parseRetryAfter(error.headers?.get('retry-after')),
-      cause: error,
-    });
-  }
-  return error;
+  return modelErrorFromSdk('anthropic', error, sdk.APIError);
 }
 
 /** Claude through the Messages API with tool use and streaming; the system prompt and tools are cached. */

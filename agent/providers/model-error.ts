@@ -1,3 +1,4 @@
+import { parseRetryAfter } from '../../connectors/sdk/connector-error.ts';
 import { AppError } from '../../lib/errors.ts';
 
 export type ModelErrorCode =
@@ -81,5 +82,25 @@ export function modelErrorFromStatus(input: {
     hint: 'Check VMESH_MODEL names a model this provider serves.',
     status,
     cause: input.cause,
+  });
+}
+
+/** The shape both SDKs' APIError share. */
+type SdkApiError = Error & { status: number | undefined; headers?: Headers | undefined };
+
+/** Maps an SDK's APIError (by status, with Retry-After) to a ModelError; anything else passes through. */
+export function modelErrorFromSdk(
+  provider: string,
+  error: unknown,
+  apiError: abstract new (...args: never[]) => SdkApiError,
+): unknown {
+  if (error instanceof ModelError) return error;
+  if (!(error instanceof apiError)) return error;
+  return modelErrorFromStatus({
+    provider,
+    status: error.status,
+    message: error.message,
+    retryAfterMs: parseRetryAfter(error.headers?.get('retry-after')),
+    cause: error,
   });
 }

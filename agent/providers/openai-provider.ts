@@ -3,8 +3,7 @@ import type OpenAI from 'openai';
 /** The SDK is loaded on the first turn, not at start (it is large and unused until the assistant answers). */
 const loadOpenAI = async () => (await import('openai')).default;
 
-import { parseRetryAfter } from '../../connectors/sdk/connector-error.ts';
-import { ModelError, modelErrorFromStatus } from './model-error.ts';
+import { ModelError, modelErrorFromSdk } from './model-error.ts';
 import {
   type ChatMessage,
   emptyUsage,
@@ -73,17 +72,7 @@ function stopReasonOf(reason: string | null | undefined): StopReason {
 }
 
 function toModelError(error: unknown, sdk: typeof OpenAI): unknown {
-  if (error instanceof ModelError) return error;
-  if (error instanceof sdk.APIError) {
-    return modelErrorFromStatus({
-      provider: 'openai',
-      status: error.status,
-      message: error.message,
-      retryAfterMs: parseRetryAfter(error.headers?.get('retry-after')),
-      cause: error,
-    });
-  }
-  return error;
+  return modelErrorFromSdk('openai', error, sdk.APIError);
 }
 
 /** OpenAI chat.completions with function calling and streaming; any OpenAI-compatible server via OPENAI_BASE_URL. */
