@@ -257,7 +257,6 @@ async function cannon(target: { url: string; secret: string }, seconds: number):
 const queued = await cannon(queuedHook, 8);
 const completionHook = await hookFor(chainDoc('core.transform', 'webhook', true));
 const completion = await cannon(completionHook, 8);
-await app.close();
 
 log('1,000 runs at once…');
 const thousandStart = performance.now();
@@ -272,6 +271,14 @@ const wrong =
   await sql`select count(*)::int as n from runs where id = any(${thousand}) and output <> '10'::jsonb`;
 
 await worker.stop();
+
+log('webhooks without a worker draining the runs…');
+// The same queued measurement with no worker in this process: what starting runs costs on its own (above, the
+// worker executes the runs on the same 2 cores while they are being queued). The runs it leaves are never run.
+const queuedAlone = await cannon(queuedHook, 6);
+await sql`select count(*) from graphile_worker.permanently_fail_jobs(array(
+  select id from graphile_worker.jobs where locked_at is null), 'bench: queued without a worker')`;
+await app.close();
 
 log('npm start → /healthz…');
 const port = await findFreePort();
@@ -341,6 +348,9 @@ const result = {
     chain10DurableP50Ms: percentile(durableTimes, 50),
     loadSucceeded: loadStatuses.filter((s) => s === 'succeeded').length,
     webhookNon2xx: queued.non2xx,
+    webhookQueuedNoWorkerP50Ms: queuedAlone.latency.p50,
+    webhookReqPerSecNoWorker: round(queuedAlone.requests.average),
+    webhookNoWorkerNon2xx: queuedAlone.non2xx,
     webhookCompletionReqPerSec: round(completion.requests.average),
     thousandRuns: {
       succeeded: thousandStatuses.filter((s) => s === 'succeeded').length,

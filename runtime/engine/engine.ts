@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import type { Sql } from '../../db/index.ts';
 import { ConflictError, NotFoundError } from '../../lib/errors.ts';
-import { newId } from '../store/ids.ts';
 import { type CachedWorkflow, getCachedWorkflow } from '../store/workflow-cache.ts';
 import { getVersionRow, getWorkflowRow, workflowNotFound } from '../store/workflow-store.ts';
 import { createRunInTx } from './create-run.ts';
-import { graphForPath, LIVE_RUN, startNodes, TERMINAL } from './graph.ts';
+import { LIVE_RUN, TERMINAL } from './graph.ts';
 import { loadDocument } from './run-context.ts';
-import { enqueueStep, event, flushWork, lockRun, newWork, STEP_TASK } from './transitions.ts';
+import { insertRunBatched } from './start-batch.ts';
+import { enqueueStep, event, flushWork, lockRun, newWork } from './transitions.ts';
 
 export type StartRunOptions = {
   triggerType?: string | undefined;
@@ -78,43 +78,17 @@ export async function startRun(
   });
 }
 
-/** The one-statement run start; undefined when the workflow row no longer matches the cached one. */
-async function insertRunStatement(
+/** The one-statement run start (batched with concurrent starts); undefined when the workflow row changed. */
+function insertRunStatement(
   sql: Sql,
   cached: CachedWorkflow,
   input: unknown,
   options: StartRunOptions & { requireActive?: boolean },
 ): Promise<string | undefined> {
-  const runId = newId('run');
-  const { row } = cached;
-  const starts = startNodes(graphForPath(cached.document, '')).map((node) => node.id);
-  const triggerType = options.triggerType ?? 'manual';
-  const [result] = await sql`
-    with wf as (
-      select id from workflows
-      where id = ${row.id} and deleted_at is null and current_version = ${row.currentVersion}
-        and (active or not ${options.requireActive ?? false}::boolean)
-    ), created as (
-      insert into runs (id, workflow_id, version, status, trigger_type, trigger)
-      select ${runId}, wf.id, ${row.currentVersion}, 'queued', ${triggerType}, ${sql.json((input ?? {}) as never)}
-      from wf returning id
-    ), steps as (
-      insert into steps (run_id, node_id, path, status)
-      select created.id, x, '', 'queued' from created, unnest(${starts}::text[]) as x
-    ), logged as (
-      insert into run_events (run_id, type, payload)
-      select created.id, 'run.created', ${sql.json({ workflowId: row.id, version: row.currentVersion, triggerType })}
-      from created
-    )
-    select
-      (select id from created) as run_id,
-      (select count(*) from created, graphile_worker.add_jobs(array(
-        select row(${STEP_TASK}::text,
-          json_build_object('runId', created.id, 'nodeId', x, 'path', '', 'wf', ${row.id}::text, 'v', ${row.currentVersion}::int),
-          null, now(), 25, 'step:' || created.id || '::' || x, null, null)::graphile_worker.job_spec
-        from unnest(${starts}::text[]) as x))) as jobs,
-      (select pg_notify('vmesh_runs', id) from created) as notified`;
-  return result?.runId ? String(result.runId) : undefined;
+  return insertRunBatched(sql, cached, input, {
+    triggerType: options.triggerType ?? 'manual',
+    requireActive: options.requireActive ?? false,
+  });
 }
 
 /** Cancels a queued, running or waiting run (and its child runs); steps in flight finish but are not recorded. */
