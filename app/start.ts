@@ -2,8 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import {
   type ConversationService,
   createAgent,
+  type Reply,
   startSelfHealingLoop,
   toBotConversationPort,
+  toBotReply,
 } from '../agent/index.ts';
 import { createRuntimeWorkflowPort, registerBots } from '../bots/index.ts';
 import { loadAllConnectors } from '../connectors/openapi/index.ts';
@@ -45,13 +47,29 @@ export async function startApp(env: NodeJS.ProcessEnv = process.env): Promise<Ru
       connectors,
     });
     engine.registerHttp(server, { publicUrl: config.publicUrl, apiToken: config.apiToken });
-    const agent = createAgent({ sql: database.sql, env, connectors });
-    await registerBots(server, {
+    // Self-healing posts fix proposals into the chat the workflow came from; the bots exist after the agent.
+    let notifyChat: ((threadKey: string, replies: Reply[]) => Promise<void>) | undefined;
+    const agent = createAgent({
+      sql: database.sql,
+      env,
+      connectors,
+      notify: async (target, replies) => notifyChat?.(target.threadKey, replies),
+    });
+    const bots = await registerBots(server, {
       conversation: toBotConversationPort(agent),
       workflows: createRuntimeWorkflowPort(database.sql),
       config,
       env,
     });
+    notifyChat = async (threadKey, replies) => {
+      const shown = replies.map(toBotReply).filter((reply) => reply !== undefined);
+      await bots.notify(threadKey, shown).catch((error: unknown) => {
+        logger.warn(
+          { err: error, threadKey },
+          'could not post to the chat; the replies stay in the conversation',
+        );
+      });
+    };
     const url = await server.listen({ host: config.host, port: config.port });
     // The docs index (what the agent's search_docs reads) re-embeds only what changed, after listen: never blocks start.
     const docSync = syncDocsInBackground(database.sql, connectors, logger);

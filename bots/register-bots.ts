@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { logger } from '../lib/logger.ts';
-import type { ConversationPort } from './conversation-port.ts';
+import type { BotReply, ConversationPort } from './conversation-port.ts';
 import type { McpAgentTool } from './mcp/create-mcp-server.ts';
 import { registerMcpHttp } from './mcp/register-mcp-http.ts';
 import { registerWebChat } from './web/register-web-chat.ts';
@@ -50,7 +50,17 @@ const list = (value: string | undefined) =>
  * Every front-end on the app server (call before listen): web chat at `/`, MCP at `/mcp`, and Slack
  * (`/slack/events` or Socket Mode) and Discord (`/discord/interactions`) when their settings are present.
  */
-export async function registerBots(server: FastifyInstance, deps: BotsDeps): Promise<{ enabled: string[] }> {
+export type RegisteredBots = {
+  enabled: string[];
+  /**
+   * Delivers replies nobody asked for (self-healing fix proposals, run updates) to the chat a conversation lives
+   * in, when that front-end can post on its own (Slack). Returns false when no front-end took it: the replies
+   * stay in the conversation, where the web chat and `vmesh proposals` show them.
+   */
+  notify(threadKey: string, replies: BotReply[]): Promise<boolean>;
+};
+
+export async function registerBots(server: FastifyInstance, deps: BotsDeps): Promise<RegisteredBots> {
   const parsed = BotsEnv.safeParse(deps.env ?? process.env);
   if (!parsed.success) {
     throw new Error(
@@ -59,6 +69,7 @@ export async function registerBots(server: FastifyInstance, deps: BotsDeps): Pro
   }
   const env = parsed.data;
   const enabled = ['web', 'mcp'];
+  const notifiers: RegisteredBots['notify'][] = [];
   await registerWebChat(server, {
     conversation: deps.conversation,
     workflows: deps.workflows,
@@ -92,13 +103,14 @@ export async function registerBots(server: FastifyInstance, deps: BotsDeps): Pro
 
   if (env.SLACK_BOT_TOKEN && (env.SLACK_SIGNING_SECRET || env.SLACK_APP_TOKEN)) {
     const { registerSlack } = await import('./slack/register-slack.ts');
-    await registerSlack(server, {
+    const slack = await registerSlack(server, {
       conversation: deps.conversation,
       botToken: env.SLACK_BOT_TOKEN,
       signingSecret: env.SLACK_SIGNING_SECRET ?? '',
       appToken: env.SLACK_APP_TOKEN,
       slackApiUrl: env.SLACK_API_URL,
     });
+    notifiers.push((threadKey, replies) => slack.notify(threadKey, replies));
     enabled.push(env.SLACK_APP_TOKEN ? 'slack (socket mode)' : 'slack (http)');
   }
   if (env.DISCORD_APPLICATION_ID && env.DISCORD_PUBLIC_KEY) {
@@ -121,5 +133,11 @@ export async function registerBots(server: FastifyInstance, deps: BotsDeps): Pro
     enabled.push('discord (gateway)');
   }
   logger.info({ enabled }, 'front-ends ready');
-  return { enabled };
+  return {
+    enabled,
+    async notify(threadKey, replies) {
+      for (const notifier of notifiers) if (await notifier(threadKey, replies)) return true;
+      return false;
+    },
+  };
 }

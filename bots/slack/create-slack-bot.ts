@@ -28,7 +28,21 @@ export type SlackBot = {
   stop(): Promise<void>;
   /** Resolves when every acknowledged event has been fully handled. */
   idle(): Promise<void>;
+  /**
+   * Posts replies the person did not ask for (a self-healing fix proposal, a run update) into the Slack thread
+   * of a conversation. Returns false for thread keys that are not Slack's.
+   */
+  notify(threadKey: string, replies: BotReply[]): Promise<boolean>;
 };
+
+/** `slack:<team>:<channel>[:<thread ts>]`, the thread key the bot gives each conversation. */
+export function parseSlackThreadKey(
+  threadKey: string,
+): { channel: string; threadTs: string | undefined } | undefined {
+  const match = /^slack:[^:]+:([A-Z0-9]+)(?::(\d+\.\d+))?$/.exec(threadKey);
+  if (!match?.[1]) return undefined;
+  return { channel: match[1], threadTs: match[2] };
+}
 
 const MENTION = /<@[A-Z0-9]+(\|[^>]*)?>/g;
 const stripMentions = (text: string) => text.replace(MENTION, '').trim();
@@ -224,5 +238,11 @@ export function createSlackBot(options: SlackBotOptions): SlackBot {
       if (socketMode) await app.stop();
     },
     idle: () => work.idle(),
+    async notify(threadKey, replies) {
+      const place = parseSlackThreadKey(threadKey);
+      if (!place) return false;
+      await deliver({ client: app.client, ...place }, replies, undefined);
+      return true;
+    },
   };
 }

@@ -191,4 +191,30 @@ describe('Slack bot over HTTP (real bolt, fake Web API)', () => {
       args: { channel: 'C9', text: '<@U2>: email me daily' },
     });
   });
+
+  it('posts a self-healing fix proposal into the thread of the conversation (notify), with Approve/Reject', async () => {
+    const fix = {
+      type: 'proposal' as const,
+      proposalId: 'fix-1',
+      kind: 'fix' as const,
+      title: 'Fix: use the channel id',
+      summary: 'The post failed with channel_not_found; use C0TRIAGE instead of #triage.',
+      document: {
+        schemaVersion: 1 as const,
+        name: 'Bugs to triage',
+        trigger: { type: 'webhook' },
+        nodes: [{ id: 'post', uses: 'slack.postMessage', with: { channel: 'C0TRIAGE', text: 'bug' } }],
+        edges: [],
+      },
+    };
+    expect(await bot.notify('slack:T1:C1:1700000001.000100', [fix])).toBe(true);
+    const [posted] = slack.messages();
+    expect(posted).toMatchObject({
+      method: 'chat.postMessage',
+      args: { channel: 'C1', thread_ts: '1700000001.000100' },
+    });
+    const buttons = JSON.stringify(posted?.args.blocks);
+    expect(buttons).toContain('fix-1');
+    expect(await bot.notify('discord:G1:C2', [fix])).toBe(false);
+  });
 });
