@@ -79,7 +79,8 @@ export function createSlackBot(options: SlackBotOptions): SlackBot {
   // Slack redelivers an event it thinks we missed (X-Slack-Retry-Num) and may send one twice: the first
   // delivery was acknowledged and is being handled, so repeats end here without a second agent turn.
   app.use(async ({ context, body, next }) => {
-    if (context.retryNum !== undefined) return;
+    // Over HTTP a first delivery has no retry number; Socket Mode sends retry_attempt 0 for it.
+    if (context.retryNum !== undefined && context.retryNum > 0) return;
     const eventId = (body as { event_id?: unknown }).event_id;
     if (typeof eventId === 'string' && !deliveries.firstDelivery(`event:${eventId}`)) return;
     await next();

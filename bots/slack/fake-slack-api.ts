@@ -4,9 +4,9 @@ export type FakeSlackCall = { method: string; args: Record<string, unknown> };
 
 /**
  * A local stand-in for Slack's Web API (`POST /api/<method>`, form or JSON bodies, `{ ok }` answers) with the
- * methods the bot uses: auth.test, chat.postMessage, chat.update. Records each call with decoded arguments.
+ * methods the bot uses: auth.test, chat.postMessage, chat.update, and apps.connections.open for Socket Mode. Records each call with decoded arguments.
  */
-export async function startFakeSlackApi(token = 'xoxb-test-token') {
+export async function startFakeSlackApi(token = 'xoxb-test-token', options: { socketModeUrl?: string } = {}) {
   const calls: FakeSlackCall[] = [];
   let counter = 0;
   const app = Fastify();
@@ -43,6 +43,9 @@ export async function startFakeSlackApi(token = 'xoxb-test-token') {
       };
     }
     if (method === 'chat.update') return { ok: true, channel: args.channel, ts: args.ts };
+    // Socket Mode: the app-level token opens a WebSocket URL (wss://… at Slack; a local ws:// server here).
+    if (method === 'apps.connections.open' && options.socketModeUrl)
+      return { ok: true, url: options.socketModeUrl };
     return { ok: false, error: 'unknown_method' };
   });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
