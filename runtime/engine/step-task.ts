@@ -40,8 +40,8 @@ type Claim = {
   wakeAt: Date | null;
 };
 
-/** Most pure steps run back to back before one commit. */
-const MAX_BATCH = 32;
+/** Most steps one job runs and commits together (its own and the pure successors it runs in memory). */
+const MAX_BATCH = 128;
 
 const LIVE = ['queued', 'running', 'waiting'];
 
@@ -209,22 +209,21 @@ async function resume(sql: Sql, ctx: RunContext, node: WorkflowNode, claim: Clai
   }
 }
 
-/** The next node of a pure chain: this node's only edge, into a pure core node with no other incoming edge. */
-function chainSuccessor(
-  ctx: RunContext,
-  node: WorkflowNode,
-  path: string,
-  outcome: Outcome,
-): WorkflowNode | undefined {
-  if (outcome.kind !== 'succeeded' || outcome.respond) return undefined;
+/**
+ * The successors this node makes ready that can run in memory in this job: each is a pure core node whose only
+ * incoming edge is an active edge from this node (a chain, or the branches of a fan-out). Others are queued.
+ */
+function pureSuccessors(ctx: RunContext, node: WorkflowNode, path: string, outcome: Outcome): WorkflowNode[] {
+  if (outcome.kind !== 'succeeded' || outcome.respond) return [];
   const graph = graphForPath(ctx.document, path);
-  const outgoing = graph.edges.filter((edge) => edge.from === node.id);
-  const edge = outgoing[0];
-  if (outgoing.length !== 1 || !edge) return undefined;
-  if (!edgeActive(edge, { status: 'succeeded', branch: outcome.branch ?? null })) return undefined;
-  if (incomingEdges(graph, edge.to).length !== 1) return undefined;
-  const next = findNode(graph, edge.to);
-  return PURE_CORE_NODES.has(next.uses) ? next : undefined;
+  const resolved = { status: 'succeeded', branch: outcome.branch ?? null };
+  const next: WorkflowNode[] = [];
+  for (const edge of graph.outgoing.get(node.id) ?? []) {
+    if (!edgeActive(edge, resolved) || incomingEdges(graph, edge.to).length !== 1) continue;
+    const target = findNode(graph, edge.to);
+    if (PURE_CORE_NODES.has(target.uses)) next.push(target);
+  }
+  return next;
 }
 
 function remember(ctx: RunContext, nodeId: string, path: string, outcome: Outcome): void {
@@ -283,7 +282,7 @@ export async function runStepJob(
   while (claim) {
     const current: Claim = claim;
     const graph = graphForPath(ctx.document, current.path);
-    let node = findNode(graph, current.nodeId);
+    const node = findNode(graph, current.nodeId);
     let outcome: Outcome;
     const maxAttempts = node.retry?.maxAttempts ?? 3;
     if (current.previous === 'waiting') {
@@ -305,12 +304,14 @@ export async function runStepJob(
     }
     const executed: Executed[] = [{ nodeId: node.id, path: current.path, outcome }];
     remember(ctx, node.id, current.path, outcome);
-    for (let next = chainSuccessor(ctx, node, current.path, outcome); next && executed.length < MAX_BATCH; ) {
-      node = next;
-      outcome = await runNode(deps, ctx, node, current.path, 1, signal);
-      executed.push({ nodeId: node.id, path: current.path, outcome });
-      remember(ctx, node.id, current.path, outcome);
-      next = chainSuccessor(ctx, node, current.path, outcome);
+    // Pure successors (a chain or a fan-out's branches) run here and commit with this step; past MAX_BATCH the
+    // rest are queued as jobs by the commit (advance skips only the nodes recorded in it).
+    const pending = pureSuccessors(ctx, node, current.path, outcome);
+    for (let next = pending.shift(); next && executed.length < MAX_BATCH; next = pending.shift()) {
+      const result = await runNode(deps, ctx, next, current.path, 1, signal);
+      executed.push({ nodeId: next.id, path: current.path, outcome: result });
+      remember(ctx, next.id, current.path, result);
+      pending.push(...pureSuccessors(ctx, next, current.path, result));
     }
     let checks: SettleCheck[] = [];
     const committed = await pipelinedTransaction(sql, async (tx) => {
