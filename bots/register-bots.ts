@@ -128,6 +128,7 @@ export async function registerBots(server: FastifyInstance, deps: BotsDeps): Pro
     const gateway = await startDiscordGateway({
       conversation: deps.conversation,
       botToken: env.DISCORD_BOT_TOKEN,
+      apiUrl: env.DISCORD_API_URL,
     });
     server.addHook('onClose', () => gateway.stop());
     enabled.push('discord (gateway)');

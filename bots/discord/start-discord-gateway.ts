@@ -14,7 +14,12 @@ import { createPendingWork } from '../pending-work.ts';
 import { parseDiscordCustomId } from './discord-custom-id.ts';
 import { renderDiscordReply } from './render-discord-reply.ts';
 
-export type DiscordGatewayOptions = { conversation: ConversationPort; botToken: string };
+export type DiscordGatewayOptions = {
+  conversation: ConversationPort;
+  botToken: string;
+  /** REST base URL (tests point it at a local fake, which also names the gateway URL in GET /gateway/bot). */
+  apiUrl?: string | undefined;
+};
 
 /**
  * The gateway client (DISCORD_BOT_TOKEN): mentions and DMs start or continue the conversation of their
@@ -31,6 +36,7 @@ export async function startDiscordGateway(
       GatewayIntentBits.MessageContent,
     ],
     partials: [Partials.Channel],
+    ...(options.apiUrl ? { rest: { api: options.apiUrl } } : {}),
   });
   const work = createPendingWork((error) => logger.error({ err: error }, 'discord gateway: handling failed'));
 
