@@ -131,6 +131,7 @@ export async function registerBots(server: FastifyInstance, deps: BotsDeps): Pro
       apiUrl: env.DISCORD_API_URL,
     });
     server.addHook('onClose', () => gateway.stop());
+    notifiers.push((threadKey, replies) => gateway.notify(threadKey, replies));
     enabled.push('discord (gateway)');
   }
   logger.info({ enabled }, 'front-ends ready');

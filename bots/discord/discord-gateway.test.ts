@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { createScriptedConversation } from '../testing/scripted-conversation.ts';
 import { type FakeDiscordCall, startFakeDiscordApi } from './fake-discord-api.ts';
-import { startDiscordGateway } from './start-discord-gateway.ts';
+import { type DiscordGateway, startDiscordGateway } from './start-discord-gateway.ts';
 
 type Frame = { op: number; d?: unknown; t?: string | null; s?: number | null };
 
@@ -14,7 +14,7 @@ type Frame = { op: number; d?: unknown; t?: string | null; s?: number | null };
 describe('Discord gateway client (real discord.js, local gateway)', () => {
   let gateway: WebSocketServer;
   let api: Awaited<ReturnType<typeof startFakeDiscordApi>>;
-  let bot: { stop(): Promise<void> };
+  let bot: DiscordGateway;
   const conversation = createScriptedConversation();
   const received: Frame[] = [];
   let identified: Promise<WebSocket>;
@@ -93,5 +93,28 @@ describe('Discord gateway client (real discord.js, local gateway)', () => {
       .toBeGreaterThan(0);
     const reply = api.calls.find((call) => call.url === '/api/v10/channels/7100/messages');
     expect(reply?.body).toMatchObject({ message_reference: { message_id: '7001' } });
+  });
+
+  it('posts a self-healing fix proposal into the channel of the conversation (notify), with buttons', async () => {
+    const before = api.calls.length;
+    const fix = {
+      type: 'proposal' as const,
+      proposalId: 'fix-7',
+      kind: 'fix' as const,
+      title: 'Fix: use the channel id',
+      summary: 'The post failed; use the channel id instead of the name.',
+      document: {
+        schemaVersion: 1 as const,
+        name: 'Bugs to triage',
+        trigger: { type: 'webhook' },
+        nodes: [{ id: 'post', uses: 'core.transform', with: { value: 1 } }],
+        edges: [],
+      },
+    };
+    expect(await bot.notify('discord:dm:7100', [fix])).toBe(true);
+    const posted = api.calls.slice(before).filter((call) => call.url === '/api/v10/channels/7100/messages');
+    expect(posted.length).toBeGreaterThan(0);
+    expect(JSON.stringify(posted.at(-1)?.body)).toContain('fix-7');
+    expect(await bot.notify('slack:T1:C1', [fix])).toBe(false);
   });
 });

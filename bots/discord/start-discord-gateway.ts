@@ -7,12 +7,19 @@ import {
   type MessageCreateOptions,
   Partials,
 } from 'discord.js';
+import { Routes } from 'discord-api-types/v10';
 import { describeError } from '../../lib/errors.ts';
 import { logger } from '../../lib/logger.ts';
 import type { BotActor, BotReply, ConversationPort } from '../conversation-port.ts';
 import { createPendingWork } from '../pending-work.ts';
 import { parseDiscordCustomId } from './discord-custom-id.ts';
 import { renderDiscordReply } from './render-discord-reply.ts';
+
+export type DiscordGateway = {
+  stop(): Promise<void>;
+  /** Posts replies nobody asked for (a self-healing fix proposal) into the channel of a `discord:…` thread key. */
+  notify(threadKey: string, replies: BotReply[]): Promise<boolean>;
+};
 
 export type DiscordGatewayOptions = {
   conversation: ConversationPort;
@@ -25,9 +32,7 @@ export type DiscordGatewayOptions = {
  * The gateway client (DISCORD_BOT_TOKEN): mentions and DMs start or continue the conversation of their
  * channel; Approve/Reject buttons on its messages are decided here when no interactions endpoint is set.
  */
-export async function startDiscordGateway(
-  options: DiscordGatewayOptions,
-): Promise<{ stop(): Promise<void> }> {
+export async function startDiscordGateway(options: DiscordGatewayOptions): Promise<DiscordGateway> {
   const client = new Client({
     intents: [
       GatewayIntentBits.Guilds,
@@ -100,6 +105,15 @@ export async function startDiscordGateway(
     async stop() {
       await work.idle();
       await client.destroy();
+    },
+    async notify(threadKey, replies) {
+      const channel = /^discord:[^:]+:(\d+)$/.exec(threadKey)?.[1];
+      if (!channel) return false;
+      for (const reply of replies) {
+        for (const body of renderDiscordReply(reply))
+          await client.rest.post(Routes.channelMessages(channel), { body });
+      }
+      return true;
     },
   };
 }
