@@ -13,14 +13,14 @@ let service: WorkflowService;
 let deps: NodeRunnerDeps;
 
 /** Drains the queue in this process: runs every due job like a worker would, until none is left. */
-async function drain(limit = 500): Promise<void> {
+async function drain(limit = 500): Promise<number> {
   for (let i = 0; i < limit; i++) {
     const [job] = await db.sql`
       update graphile_worker._private_jobs j set locked_at = now(), locked_by = 'test', attempts = attempts + 1
       where j.id = (select id from graphile_worker._private_jobs where locked_at is null and run_at <= now()
         and attempts < max_attempts order by run_at, id limit 1 for update skip locked)
       returning j.id, j.key, j.payload, (select identifier from graphile_worker._private_tasks t where t.id = j.task_id) as task`;
-    if (!job) return;
+    if (!job) return i;
     if (job.task === 'vmesh_step') {
       await runStepJob(
         deps,
@@ -86,6 +86,43 @@ describe('engine', () => {
       ['b', 'succeeded'],
       ['c', 'succeeded'],
     ]);
+  });
+
+  it('runs the pure branches of a fan-out and their join in the job of the step before them', async () => {
+    const fanout = (width: number) =>
+      doc(
+        [
+          { id: 'start', uses: 'core.transform', with: { value: 1 } },
+          ...Array.from({ length: width }, (_, i) => ({
+            id: `b${i}`,
+            uses: 'core.transform',
+            with: { value: `{{ steps.start.output + ${i} }}` },
+          })),
+          { id: 'join', uses: 'core.merge', with: {} },
+        ],
+        Array.from({ length: width }, (_, i) => [
+          { from: 'start', to: `b${i}` },
+          { from: `b${i}`, to: 'join' },
+        ]).flat(),
+      );
+    for (const [width, oneJob] of [
+      [40, true],
+      [150, false],
+    ] as const) {
+      const { id } = await service.create(fanout(width));
+      const { runId } = await startRun(db.sql, id, {});
+      const jobs = await drain();
+      const view = await getRunView(db.sql, runId);
+      expect(view.status).toBe('succeeded');
+      const [counts] = await db.sql`
+        select count(*) filter (where status = 'succeeded')::int as ok, count(*)::int as all,
+          max(output::text) filter (where node_id = 'b7') as b7
+        from steps where run_id = ${runId}`;
+      expect(counts).toEqual({ ok: width + 2, all: width + 2, b7: '8' });
+      // Past the per-commit bound the remaining branches are queued as jobs; the join still starts once.
+      if (oneJob) expect(jobs).toBe(1);
+      else expect(jobs).toBeGreaterThan(1);
+    }
   });
 
   it('takes one branch of core.if, skips the other, and merges', async () => {
