@@ -129,6 +129,12 @@ export function toBotConversationPort(service: ConversationService) {
       );
       return toBotReplies(replies);
     },
+    async pendingProposals(): Promise<BotFacingReply[]> {
+      const pending = await service.listProposals({ status: 'pending' });
+      return pending
+        .map((proposal) => proposalReply(proposal, proposal.kind === 'fix' ? 'fix' : 'workflow'))
+        .filter((reply) => reply !== undefined);
+    },
     /** The agent's own tools for an MCP session, bound to its thread and actor. */
     agentTools(session: { threadKey: string; actor: Actor }): McpToolEntry[] {
       return toMcpTools(agentTools, () => service.toolContextFor(session.threadKey, actorId(session.actor)));

@@ -50,6 +50,8 @@ export type DecisionInput = { proposalId: string; decision: 'approve' | 'reject'
 export type ConversationPort = {
   handleMessage(input: MessageInput, onEvent?: (event: BotEvent) => void): Promise<BotReply[]>;
   decide(input: DecisionInput): Promise<BotReply[]>;
+  /** Proposals still waiting for a person (self-healing fixes included), newest first, as renderable replies. */
+  pendingProposals?(): Promise<BotReply[]>;
   /** The agent's tools bound to one MCP session's thread and actor (exposed by the MCP server when present). */
   agentTools?(session: { threadKey: string; actor: BotActor }): readonly AgentToolEntry[];
 };

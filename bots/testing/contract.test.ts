@@ -108,6 +108,48 @@ describe('contract: web chat', () => {
       },
     })),
   );
+
+  it('web: lists proposals still waiting for a decision (shown when the page opens), and not once decided', async () => {
+    model.setScript([
+      {
+        toolCalls: [
+          {
+            name: 'propose_workflow',
+            input: {
+              document: {
+                schemaVersion: 1,
+                name: 'Pending on the web',
+                trigger: { type: 'manual' },
+                nodes: [{ id: 'shape', uses: 'core.transform', with: { value: 'later' } }],
+                edges: [],
+              },
+              summary: 'Waits for you.',
+            },
+          },
+        ],
+      },
+      { text: 'Proposed.' },
+    ]);
+    await post('propose something for later', auth);
+    const listed = await app.inject({ method: 'GET', url: '/chat/api/proposals', headers: auth });
+    expect(listed.statusCode).toBe(200);
+    const pending = (
+      listed.json() as { replies: Array<{ type: string; title?: string; proposalId?: string }> }
+    ).replies;
+    const mine = pending.find((reply) => reply.title === 'Pending on the web');
+    expect(mine).toMatchObject({ type: 'proposal' });
+    expect((await app.inject({ method: 'GET', url: '/chat/api/proposals' })).statusCode).toBe(401);
+    await app.inject({
+      method: 'POST',
+      url: '/chat/api/decisions',
+      headers: auth,
+      payload: { proposalId: mine?.proposalId, decision: 'reject' },
+    });
+    const after = (await app.inject({ method: 'GET', url: '/chat/api/proposals', headers: auth })).json() as {
+      replies: Array<{ title?: string }>;
+    };
+    expect(after.replies.some((reply) => reply.title === 'Pending on the web')).toBe(false);
+  });
 });
 
 describe('contract: Slack', () => {

@@ -113,6 +113,9 @@ export async function registerWebChat(app: FastifyInstance, deps: WebChatDeps): 
         reply.raw.end();
       });
 
+      // What waits for a decision (e.g. a self-healing fix proposed while nobody was chatting), shown on load.
+      api.get('/proposals', async () => ({ replies: (await deps.conversation.pendingProposals?.()) ?? [] }));
+
       api.post('/decisions', async (request, reply) => {
         const body = DecisionBody.safeParse(request.body);
         if (!body.success) return badRequest(reply, body.error);

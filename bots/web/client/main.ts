@@ -157,6 +157,16 @@ function appendToLog(node: HTMLElement): void {
   node.scrollIntoView({ block: 'nearest' });
 }
 
+/** Proposals made while the page was closed (self-healing fixes) wait at the top of the log. */
+async function showPendingProposals(): Promise<void> {
+  const { replies } = await getJson<{ replies: BotReply[] }>('/chat/api/proposals').catch(() => ({
+    replies: [] as BotReply[],
+  }));
+  if (replies.length === 0) return;
+  appendToLog(h('p', { class: 'status' }, 'Waiting for your decision:'));
+  for (const reply of replies) appendToLog(renderReply(reply));
+}
+
 function chatView(): void {
   log = h('div', { class: 'log', role: 'log', 'aria-live': 'polite', 'aria-label': 'Conversation' });
   const input = h('textarea', {
@@ -167,6 +177,7 @@ function chatView(): void {
   });
   const send = h('button', { type: 'submit' }, 'Send');
   const status = h('p', { class: 'status', role: 'status' });
+  void showPendingProposals();
   const submit = async () => {
     const text = input.value.trim();
     if (!text) return;
