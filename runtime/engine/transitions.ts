@@ -433,10 +433,27 @@ export async function recordExecution(
   const scope = claim.path;
   const changed = new Map<string, Resolved>();
   let owned: Promise<boolean> = Promise.resolve(true);
+  // Steps run in memory after the claimed one: one multi-row insert, sent before anything that may refer to them.
+  let inserts: Record<string, unknown>[] = [];
+  const sendInserts = () => {
+    if (inserts.length === 0) return;
+    send(
+      work,
+      tx`
+      insert into steps (run_id, node_id, path, status, attempt, fence, branch, input, output, error, started_at, finished_at)
+      select ${run.id}, x.node_id, x.path, x.status, 1, 1, x.branch, x.input, x.output, x.error, now(),
+        case when x.terminal then now() end
+      from jsonb_to_recordset(${tx.json(inserts as never)}::jsonb)
+        as x(node_id text, path text, status text, branch text, input jsonb, output jsonb, error jsonb, terminal boolean)
+      on conflict do nothing`,
+    );
+    inserts = [];
+  };
   for (const [index, { nodeId, path, outcome }] of executed.entries()) {
     const first = index === 0;
     const attempt = first ? claim.attempt : 1;
     if (outcome.kind === 'pending') {
+      sendInserts();
       if (outcome.requeueAt) enqueueStep(work, { runId: run.id, nodeId, path }, outcome.requeueAt);
       return { owned };
     }
@@ -499,14 +516,16 @@ export async function recordExecution(
       );
       send(work, owned);
     } else {
-      send(
-        work,
-        tx`
-        insert into steps (run_id, node_id, path, status, attempt, fence, branch, input, output, error, started_at, finished_at)
-        values (${run.id}, ${nodeId}, ${path}, ${status}, 1, 1, ${branch}, ${json(redactSecrets(input))}, ${json(output)},
-          ${json(error)}, now(), ${terminal ? new Date() : null})
-        on conflict do nothing`,
-      );
+      inserts.push({
+        node_id: nodeId,
+        path,
+        status,
+        branch,
+        input: redactSecrets(input) ?? null,
+        output: output ?? null,
+        error,
+        terminal,
+      });
     }
     if (status === 'succeeded') {
       if (outcome.kind === 'succeeded' && outcome.respond) recordResponse(tx, work, run, outcome.respond);
@@ -518,14 +537,17 @@ export async function recordExecution(
     } else if (status === 'failed') {
       event(work, run.id, 'step.failed', { nodeId, path, attempt, error });
       if (fatal) {
+        sendInserts();
         await failRun(tx, work, run, { nodeId, path, input, error: error as StepError });
         return { owned };
       }
       changed.set(nodeId, { status, branch, output });
     } else if (outcome.kind === 'wait') {
+      sendInserts();
       await beginWait(tx, work, run, document, { nodeId, path }, outcome.wait);
     }
   }
+  sendInserts();
   if (changed.size > 0) await advance(tx, work, run, document, scope, changed);
   return { owned };
 }
