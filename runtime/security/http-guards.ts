@@ -6,7 +6,8 @@ import { z } from 'zod';
 const Count = z.coerce.number().int().min(0);
 const GuardEnv = z.object({
   VMESH_RATE_LIMIT_API: Count.default(600),
-  VMESH_RATE_LIMIT_HOOKS: Count.default(1_200),
+  // Per workflow: 100 deliveries/s sustained. Some senders (GitHub) never redeliver a 429, so keep it generous.
+  VMESH_RATE_LIMIT_HOOKS: Count.default(6_000),
   VMESH_RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1_000).default(60_000),
 });
 
@@ -18,7 +19,7 @@ export type HttpGuardConfig = {
   windowMs: number;
 };
 
-/** Reads VMESH_RATE_LIMIT_API, VMESH_RATE_LIMIT_HOOKS and VMESH_RATE_LIMIT_WINDOW_MS (defaults 600, 1200, 60000). */
+/** Reads VMESH_RATE_LIMIT_API, VMESH_RATE_LIMIT_HOOKS and VMESH_RATE_LIMIT_WINDOW_MS (defaults 600, 6000, 60000). */
 export function parseHttpGuardConfig(env: NodeJS.ProcessEnv = process.env): HttpGuardConfig {
   const parsed = GuardEnv.safeParse(env);
   if (!parsed.success) {
