@@ -16,7 +16,7 @@ import {
 } from '../../db/index.ts';
 import { startRun } from '../engine/engine.ts';
 import { createEngineServices } from '../engine/engine-services.ts';
-import { DEFAULT_WORKER_CONCURRENCY, workerTuning } from '../engine/worker.ts';
+import { workerTuning } from '../engine/worker.ts';
 import { installWorkerSchema } from '../engine/worker-schema.ts';
 
 const json = process.argv.includes('--json');
@@ -48,7 +48,7 @@ if (!url) {
 await migrateDatabase(url);
 await installWorkerSchema(url);
 const sql = createSqlClient(url, { max: 30 });
-const CONCURRENCY = DEFAULT_WORKER_CONCURRENCY;
+const CONCURRENCY = 10;
 
 // ---- raw graphile-worker baselines ----
 async function rawBaselines() {

@@ -18,19 +18,12 @@ import { STEP_TASK, StepJobPayload } from './transitions.ts';
 export type EngineWorkerOptions = {
   deps: NodeRunnerDeps;
   connectionString: string;
-  /** Jobs run at once by this worker (default DEFAULT_WORKER_CONCURRENCY). */
+  /** Jobs run at once by this worker (default 10). */
   concurrency?: number;
   /** A worker whose heartbeat is older than this is presumed dead and its jobs are released (default 30 s). */
   leaseMs?: number;
   pollIntervalMs?: number;
 };
-
-/**
- * Jobs one worker runs at once. Engine jobs mostly wait on Postgres round trips, so more of them in flight keep
- * both the event loop and the database busy. Bench (200 in-flight 10-step runs, 2 cores, 3 adjacent pairs):
- * 10 -> 32 gave 157 -> 184, 122 -> 168, 156 -> 170 workflows/s; 1,000 runs in 3.3-4.8 s -> 2.9-3.0 s.
- */
-export const DEFAULT_WORKER_CONCURRENCY = 32;
 
 export type EngineWorker = {
   /** graphile-worker's pool id: the `locked_by` of the jobs this worker holds. */
@@ -109,7 +102,7 @@ export async function startEngineWorker(options: EngineWorkerOptions): Promise<E
   events.on('pool:create', ({ workerPool }) => {
     workerId = workerPool.id;
   });
-  const concurrency = options.concurrency ?? DEFAULT_WORKER_CONCURRENCY;
+  const concurrency = options.concurrency ?? 10;
   const startRunner = (): Promise<Runner> =>
     run({
       ...workerTuning(concurrency),
