@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Sql } from '../../db/index.ts';
+import { AppError } from '../../lib/errors.ts';
 import { ApprovalDecision, cancelRun, decideApproval, retryRun, startRun } from '../engine/engine.ts';
 import { getRunView, listRunSummaries } from '../store/run-store.ts';
 import type { WorkflowService } from '../store/workflow-service.ts';
@@ -156,15 +157,8 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiOptions): vo
         warnings: created.warnings,
       });
     } catch (error) {
-      if (error instanceof Error && (error as { code?: string }).code === 'E_INVALID_WORKFLOW') {
-        const details = (error as unknown as { details: { errors: unknown; warnings: unknown } }).details;
-        return reply.code(400).send({
-          valid: false,
-          errors: details.errors,
-          warnings: details.warnings,
-          error: { code: 'E_INVALID_WORKFLOW', message: error.message },
-        });
-      }
+      const invalid = invalidWorkflowBody(error);
+      if (invalid) return reply.code(400).send(invalid);
       throw error;
     }
   });
@@ -191,15 +185,8 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiOptions): vo
         changed: result.changed,
       };
     } catch (error) {
-      if (error instanceof Error && (error as { code?: string }).code === 'E_INVALID_WORKFLOW') {
-        const details = (error as unknown as { details: { errors: unknown; warnings: unknown } }).details;
-        return reply.code(400).send({
-          valid: false,
-          errors: details.errors,
-          warnings: details.warnings,
-          error: { code: 'E_INVALID_WORKFLOW', message: error.message },
-        });
-      }
+      const invalid = invalidWorkflowBody(error);
+      if (invalid) return reply.code(400).send(invalid);
       throw error;
     }
   });
@@ -333,4 +320,15 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiOptions): vo
       reply.raw.end();
     }
   });
+}
+
+/** The 400 body for a document the validator refused (create and update alike): its errors and warnings. */
+function invalidWorkflowBody(error: unknown): Record<string, unknown> | undefined {
+  if (!(error instanceof AppError) || error.code !== 'E_INVALID_WORKFLOW') return undefined;
+  return {
+    valid: false,
+    errors: error.details.errors,
+    warnings: error.details.warnings,
+    error: { code: 'E_INVALID_WORKFLOW', message: error.message },
+  };
 }
