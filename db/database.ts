@@ -1,5 +1,5 @@
 import postgres from 'postgres';
-import { createSqlClient, type Sql } from './client.ts';
+import { connectionTarget, createSqlClient, type Sql } from './client.ts';
 import type { DatabaseConfig } from './config.ts';
 import { type EmbeddedServer, startEmbeddedPostgres } from './embedded.ts';
 import { migrateDatabase } from './migrate.ts';
@@ -15,7 +15,8 @@ export type Database = {
 };
 
 export async function ensureDatabaseExists(serverUrl: string, name: string): Promise<void> {
-  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
+  const target = connectionTarget(serverUrl);
+  const admin = postgres(target.url, { ...target.options, max: 1, onnotice: () => {} });
   try {
     const [row] = await admin`select 1 as present from pg_database where datname = ${name}`;
     if (!row) await admin.unsafe(`create database "${name.replaceAll('"', '""')}"`);
@@ -39,7 +40,11 @@ export async function openDatabase(
   if (config.databaseUrl) {
     url = config.databaseUrl;
   } else {
-    embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, ownSignals: options.ownSignals });
+    embedded = await startEmbeddedPostgres({
+      dataDir: config.dataDir,
+      ownSignals: options.ownSignals,
+      unixSocket: true,
+    });
     await ensureDatabaseExists(embedded.url, EMBEDDED_DATABASE_NAME);
     url = embedded.urlFor(EMBEDDED_DATABASE_NAME);
   }

@@ -37,7 +37,7 @@ const dataDir = resolve('.bench-data', `pg-${process.pid}`);
 let stopEmbedded = async () => {};
 let url = process.env.DATABASE_URL;
 if (!url) {
-  const server = await startEmbeddedPostgres({ dataDir, maxConnections: 300 });
+  const server = await startEmbeddedPostgres({ dataDir, maxConnections: 300, unixSocket: true });
   await ensureDatabaseExists(server.url, 'vmesh_bench');
   url = server.urlFor('vmesh_bench');
   stopEmbedded = async () => {

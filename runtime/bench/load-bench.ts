@@ -46,7 +46,7 @@ const dataDir = resolve('.bench-data', `load-${process.pid}`);
 let stopEmbedded = async () => {};
 let url = process.env.DATABASE_URL;
 if (!url) {
-  const server = await startEmbeddedPostgres({ dataDir, maxConnections: 200 });
+  const server = await startEmbeddedPostgres({ dataDir, maxConnections: 200, unixSocket: true });
   await ensureDatabaseExists(server.url, 'vmesh_load');
   url = server.urlFor('vmesh_load');
   stopEmbedded = async () => {

@@ -38,7 +38,22 @@ type Claim = {
   previous: string;
   state: unknown;
   wakeAt: Date | null;
+  /** Read without claiming: the commit takes the step from `queued` (see CLAIMLESS_NODES). */
+  unclaimed?: { jobKey: string } | undefined;
 };
+
+/**
+ * Nodes whose queued step is only read before it runs, not claimed in a transaction of its own: they run in
+ * microseconds with no effect outside the transaction that records them (JSONata is time-boxed), so the commit's
+ * compare-and-set on the step's fence and `queued` status is the claim. Losing that race rolls back; running such
+ * a step twice cannot be seen. (core.code stays claimed: it may run for its whole CPU budget, shown as running.)
+ */
+const CLAIMLESS_NODES: ReadonlySet<string> = new Set([
+  'core.transform',
+  'core.if',
+  'core.switch',
+  'core.merge',
+]);
 
 /** Most steps one job runs and commits together (its own and the pure successors it runs in memory). */
 const MAX_BATCH = 128;
@@ -108,17 +123,56 @@ async function claimWithContext(
         'branch', branch, 'input', input, 'output', output)), '[]'::json)
         from steps where run_id = ${runId}
           and (node_id, path) in (select * from unnest(${visible.nodeIds}::text[], ${visible.paths}::text[]))) as steps`;
+  return parseContext(row, { nodeId, path });
+}
+
+/**
+ * claimWithContext without the claim, for a step of a CLAIMLESS_NODES node: one read. The claim it returns is
+ * unclaimed, or undefined unless the step is `queued` (then the caller claims as usual).
+ */
+async function peekWithContext(
+  sql: Sql,
+  step: { runId: string; nodeId: string; path: string },
+  jobKey: string,
+  visible: { nodeIds: string[]; paths: string[] },
+): Promise<{ run: RunRow | undefined; claim: Claim | undefined; steps: Map<string, StepRow> }> {
+  const { runId, nodeId, path } = step;
+  const [row] = await sql`
+    with live as (
+      select id, workflow_id, version, status, trigger, parent_run_id, parent_node_id, parent_path, response
+      from runs where id = ${runId} and status in ${sql(LIVE)}
+    )
+    select
+      (select json_build_object('id', id, 'workflowId', workflow_id, 'version', version, 'status', status,
+        'trigger', trigger, 'parentRunId', parent_run_id, 'parentNodeId', parent_node_id, 'parentPath', parent_path,
+        'response', response) from live) as run,
+      (select json_build_object('previous', s.status, 'fence', s.fence, 'attempt', s.attempt + 1, 'state', s.state,
+        'wakeAt', s.wake_at) from steps s
+        where s.run_id = ${runId} and s.node_id = ${nodeId} and s.path = ${path} and s.status = 'queued'
+          and exists (select 1 from live)) as claim,
+      (select coalesce(json_agg(json_build_object('nodeId', node_id, 'path', path, 'status', status,
+        'branch', branch, 'input', input, 'output', output)), '[]'::json)
+        from steps where run_id = ${runId}
+          and (node_id, path) in (select * from unnest(${visible.nodeIds}::text[], ${visible.paths}::text[]))) as steps`;
+  return parseContext(row, { nodeId, path }, { jobKey });
+}
+
+function parseContext(
+  row: Record<string, unknown> | undefined,
+  step: { nodeId: string; path: string },
+  unclaimed?: { jobKey: string },
+): { run: RunRow | undefined; claim: Claim | undefined; steps: Map<string, StepRow> } {
   const run = row?.run ? RunRow.parse(row.run) : undefined;
   const parsed = row?.claim ? ClaimJson.parse(row.claim) : undefined;
   const claim = parsed
     ? {
-        nodeId,
-        path,
+        ...step,
         previous: parsed.previous,
         fence: parsed.fence,
         attempt: parsed.attempt,
         state: parsed.state,
         wakeAt: parsed.wakeAt ? new Date(parsed.wakeAt) : null,
+        unclaimed,
       }
     : undefined;
   const steps = new Map<string, StepRow>();
@@ -257,7 +311,12 @@ export async function runStepJob(
   const visible = hinted
     ? visibleSteps(hinted, payload.nodeId, payload.path)
     : { nodeIds: [] as string[], paths: [] as string[] };
-  const first = await claimWithContext(sql, payload, key, visible);
+  const claimless = hinted
+    ? CLAIMLESS_NODES.has(findNode(graphForPath(hinted, payload.path), payload.nodeId).uses)
+    : false;
+  let first = claimless ? await peekWithContext(sql, payload, key, visible) : undefined;
+  if (!first?.claim || !first.run || first.run.workflowId !== payload.wf || first.run.version !== payload.v)
+    first = await claimWithContext(sql, payload, key, visible);
   const run = first.run;
   if (!run) return;
   const document =

@@ -43,6 +43,8 @@ export type TxWork = {
   pending: Promise<unknown>[];
   /** Workflow version hint put into step job payloads. */
   hint?: { wf: string; v: number } | undefined;
+  /** A queued run whose first step this transaction records without an earlier claim: it becomes running. */
+  markRunning?: string | undefined;
 };
 
 export function newWork(hint?: { wf: string; v: number }): TxWork {
@@ -163,6 +165,14 @@ export async function flushWork(tx: TransactionSql, work: TxWork): Promise<void>
     );
     work.events = [];
   }
+  if (work.markRunning && work.markRunning !== work.finish?.runId) {
+    send(
+      work,
+      tx`update runs set status = 'running', started_at = coalesce(started_at, now()), updated_at = now()
+        where id = ${work.markRunning} and status = 'queued'`,
+    );
+  }
+  work.markRunning = undefined;
   if (work.finish) {
     const { runId, output } = work.finish;
     work.finish = undefined;
@@ -170,7 +180,7 @@ export async function flushWork(tx: TransactionSql, work: TxWork): Promise<void>
       work,
       tx`
       with finished as (
-        update runs set status = 'succeeded',
+        update runs set status = 'succeeded', started_at = coalesce(started_at, now()),
           output = case when response is not null then coalesce(response->'body', 'null'::jsonb) else ${tx.json((output ?? null) as never)}::jsonb end,
           finished_at = now(), updated_at = now()
         where id = ${runId} and status in ('queued', 'running', 'waiting')
@@ -395,7 +405,8 @@ export async function failRun(
   send(
     work,
     tx`
-    update runs set status = 'failed', error = ${tx.json(redactSecrets(error) as never)}, finished_at = now(), updated_at = now()
+    update runs set status = 'failed', error = ${tx.json(redactSecrets(error) as never)}, finished_at = now(), updated_at = now(),
+      started_at = coalesce(started_at, now())
     where id = ${run.id} and status in ('queued', 'running', 'waiting')`,
   );
   send(
@@ -427,7 +438,14 @@ export async function recordExecution(
   work: TxWork,
   run: RunRow,
   document: WorkflowDocument,
-  claim: { nodeId: string; path: string; fence: number; attempt: number },
+  claim: {
+    nodeId: string;
+    path: string;
+    fence: number;
+    attempt: number;
+    /** Read, not claimed (see claimless nodes in step-task): the update itself takes the step from `queued`. */
+    unclaimed?: { jobKey: string } | undefined;
+  },
   executed: Executed[],
 ): Promise<{ owned: Promise<boolean> }> {
   const scope = claim.path;
@@ -496,14 +514,17 @@ export async function recordExecution(
     if (first) {
       // The claimed step's update is guarded by its fence; a stale claim raises (aborting the transaction),
       // so the whole commit can be pipelined with no round trip to decide.
+      const { unclaimed } = claim;
+      if (unclaimed) work.markRunning = run.id;
       owned = Promise.resolve(
         tx`
         with updated as (
           update steps set status = ${status}, branch = ${branch}, input = ${json(redactSecrets(input))},
             output = ${json(output)}, error = ${json(error)}, wake_at = ${wakeAt}, state = coalesce(${json(state)}, state),
-            finished_at = ${terminal ? new Date() : null}
+            finished_at = ${terminal ? new Date() : null}, fence = fence + ${unclaimed ? 1 : 0}, attempt = ${attempt},
+            started_at = coalesce(started_at, now()), origin_job = coalesce(${unclaimed?.jobKey ?? null}, origin_job)
           where run_id = ${run.id} and node_id = ${nodeId} and path = ${path} and fence = ${claim.fence}
-            and status in ('running', 'waiting')
+            and status in ${tx(unclaimed ? ['queued'] : ['running', 'waiting'])}
           returning node_id
         )
         select case when count(*) = 0 then ('fenced:' || count(*)::text)::int else 1 end as owned from updated`,
