@@ -289,6 +289,48 @@ describe('engine', () => {
     expect(run.output).toBe(22);
   });
 
+  it('two workers running the same queued pure step at once record it once (claimless compare-and-set)', async () => {
+    const { id } = await service.create(
+      doc(
+        [
+          { id: 'a', uses: 'core.transform', with: { value: '{{ trigger.n * 2 }}' } },
+          { id: 'b', uses: 'core.code', with: { code: 'return input + 1', input: '{{ steps.a.output }}' } },
+        ],
+        [{ from: 'a', to: 'b' }],
+      ),
+    );
+    const runIds: string[] = [];
+    for (let n = 0; n < 30; n++) runIds.push((await startRun(db.sql, id, { n })).runId);
+    const jobs = await db.sql`
+      select key, payload from graphile_worker._private_jobs where payload->>'runId' = any(${runIds})`;
+    expect(jobs).toHaveLength(30);
+    await Promise.all(
+      jobs.flatMap((job) => {
+        const payload = StepJobPayload.parse(job.payload);
+        expect(payload.v).toBe(1); // the version hint that lets the step be read instead of claimed
+        return [1, 2].map(() => runStepJob(deps, payload, job.key as string, new AbortController().signal));
+      }),
+    );
+    await db.sql`delete from graphile_worker._private_jobs where payload->>'runId' = any(${runIds})`;
+    const counts = await db.sql`
+      select r.id, r.status, r.output, r.started_at is not null as started,
+        (select count(*)::int from run_events e where e.run_id = r.id and e.type = 'step.succeeded') as succeeded,
+        (select count(*)::int from run_events e where e.run_id = r.id and e.type = 'run.succeeded') as finished,
+        (select fence from steps s where s.run_id = r.id and s.node_id = 'a') as fence
+      from runs r where r.id = any(${runIds})`;
+    for (const row of counts) {
+      const n = runIds.indexOf(String(row.id));
+      expect(row).toMatchObject({
+        status: 'succeeded',
+        output: n * 2 + 1,
+        started: true,
+        succeeded: 2,
+        finished: 1,
+      });
+      expect(Number(row.fence)).toBe(1);
+    }
+  });
+
   it('a duplicate job for a finished step is a no-op, and cancel stops a run', async () => {
     const { id } = await service.create(doc([{ id: 'wait', uses: 'core.delay', with: { ms: 60_000 } }]));
     const { runId } = await startRun(db.sql, id, {});
