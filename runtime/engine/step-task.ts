@@ -2,6 +2,8 @@ import { z } from 'zod';
 import type { Sql } from '../../db/index.ts';
 import { AppError } from '../../lib/errors.ts';
 import type { WorkflowNode } from '../workflow/document.ts';
+import { batcherPer, createBatcher } from './batcher.ts';
+import { commitStep } from './commit-batch.ts';
 import {
   edgeActive,
   findNode,
@@ -24,7 +26,6 @@ import {
   flushWork,
   insertReady,
   newWork,
-  pipelinedTransaction,
   recordExecution,
   type SettleCheck,
   type StepJobPayload,
@@ -126,42 +127,71 @@ async function claimWithContext(
   return parseContext(row, { nodeId, path });
 }
 
+type PeekRequest = {
+  runId: string;
+  nodeId: string;
+  path: string;
+  jobKey: string;
+  visible: { nodeIds: string[]; paths: string[] };
+};
+type StepContext = { run: RunRow | undefined; claim: Claim | undefined; steps: Map<string, StepRow> };
+
+/** Most step reads one statement serves. */
+const MAX_PEEK_BATCH = 64;
+
+const peekBatched = batcherPer((sql: Sql) =>
+  createBatcher((requests: PeekRequest[]) => peekMany(sql, requests), MAX_PEEK_BATCH),
+);
+
 /**
- * claimWithContext without the claim, for a step of a CLAIMLESS_NODES node: one read. The claim it returns is
- * unclaimed, or undefined unless the step is `queued` (then the caller claims as usual).
+ * claimWithContext without the claim, for a step of a CLAIMLESS_NODES node: a read (shared with the reads other
+ * jobs of this worker need at the same moment). The claim it returns is unclaimed, or undefined unless the step
+ * is `queued` (then the caller claims as usual).
  */
-async function peekWithContext(
-  sql: Sql,
-  step: { runId: string; nodeId: string; path: string },
-  jobKey: string,
-  visible: { nodeIds: string[]; paths: string[] },
-): Promise<{ run: RunRow | undefined; claim: Claim | undefined; steps: Map<string, StepRow> }> {
-  const { runId, nodeId, path } = step;
-  const [row] = await sql`
-    with live as (
-      select id, workflow_id, version, status, trigger, parent_run_id, parent_node_id, parent_path, response
-      from runs where id = ${runId} and status in ${sql(LIVE)}
-    )
-    select
-      (select json_build_object('id', id, 'workflowId', workflow_id, 'version', version, 'status', status,
-        'trigger', trigger, 'parentRunId', parent_run_id, 'parentNodeId', parent_node_id, 'parentPath', parent_path,
-        'response', response) from live) as run,
+function peekWithContext(sql: Sql, request: PeekRequest): Promise<StepContext> {
+  return peekBatched(sql, request);
+}
+
+async function peekMany(sql: Sql, requests: PeekRequest[]): Promise<PromiseSettledResult<StepContext>[]> {
+  const input = requests.map((request, index) => ({
+    i: index,
+    run_id: request.runId,
+    node_id: request.nodeId,
+    path: request.path,
+    visible: request.visible.nodeIds.map((nodeId, at) => [nodeId, request.visible.paths[at]]),
+  }));
+  const rows = await sql`
+    select x.i,
+      (select json_build_object('id', r.id, 'workflowId', r.workflow_id, 'version', r.version, 'status', r.status,
+        'trigger', r.trigger, 'parentRunId', r.parent_run_id, 'parentNodeId', r.parent_node_id,
+        'parentPath', r.parent_path, 'response', r.response)
+        from runs r where r.id = x.run_id and r.status in ${sql(LIVE)}) as run,
       (select json_build_object('previous', s.status, 'fence', s.fence, 'attempt', s.attempt + 1, 'state', s.state,
         'wakeAt', s.wake_at) from steps s
-        where s.run_id = ${runId} and s.node_id = ${nodeId} and s.path = ${path} and s.status = 'queued'
-          and exists (select 1 from live)) as claim,
-      (select coalesce(json_agg(json_build_object('nodeId', node_id, 'path', path, 'status', status,
-        'branch', branch, 'input', input, 'output', output)), '[]'::json)
-        from steps where run_id = ${runId}
-          and (node_id, path) in (select * from unnest(${visible.nodeIds}::text[], ${visible.paths}::text[]))) as steps`;
-  return parseContext(row, { nodeId, path }, { jobKey });
+        where s.run_id = x.run_id and s.node_id = x.node_id and s.path = x.path and s.status = 'queued') as claim,
+      (select coalesce(json_agg(json_build_object('nodeId', s.node_id, 'path', s.path, 'status', s.status,
+        'branch', s.branch, 'input', s.input, 'output', s.output)), '[]'::json)
+        from steps s where s.run_id = x.run_id
+          and (s.node_id, s.path) in (select e->>0, e->>1 from jsonb_array_elements(x.visible) e)) as steps
+    from jsonb_to_recordset(${sql.json(input as never)}::jsonb) as x(i int, run_id text, node_id text, path text, visible jsonb)`;
+  const byIndex = new Map(rows.map((row) => [Number(row.i), row]));
+  return requests.map((request, index) => {
+    try {
+      const row = byIndex.get(index);
+      // A claim is only usable while its run is live (the run's status is checked again by the commit's guards).
+      const context = parseContext(row?.run ? row : undefined, request, { jobKey: request.jobKey });
+      return { status: 'fulfilled', value: context };
+    } catch (error) {
+      return { status: 'rejected', reason: error };
+    }
+  });
 }
 
 function parseContext(
   row: Record<string, unknown> | undefined,
   step: { nodeId: string; path: string },
   unclaimed?: { jobKey: string },
-): { run: RunRow | undefined; claim: Claim | undefined; steps: Map<string, StepRow> } {
+): StepContext {
   const run = row?.run ? RunRow.parse(row.run) : undefined;
   const parsed = row?.claim ? ClaimJson.parse(row.claim) : undefined;
   const claim = parsed
@@ -314,7 +344,15 @@ export async function runStepJob(
   const claimless = hinted
     ? CLAIMLESS_NODES.has(findNode(graphForPath(hinted, payload.path), payload.nodeId).uses)
     : false;
-  let first = claimless ? await peekWithContext(sql, payload, key, visible) : undefined;
+  let first = claimless
+    ? await peekWithContext(sql, {
+        runId: payload.runId,
+        nodeId: payload.nodeId,
+        path: payload.path,
+        jobKey: key,
+        visible,
+      })
+    : undefined;
   if (!first?.claim || !first.run || first.run.workflowId !== payload.wf || first.run.version !== payload.v)
     first = await claimWithContext(sql, payload, key, visible);
   const run = first.run;
@@ -373,23 +411,13 @@ export async function runStepJob(
       pending.push(...pureSuccessors(ctx, next, current.path, result));
     }
     let checks: SettleCheck[] = [];
-    const committed = await pipelinedTransaction(sql, async (tx) => {
-      const work = newWork(hint);
+    const committed = await commitStep(sql, async (tx, work) => {
+      work.hint = hint;
+      const before = work.checks.length;
       const { owned } = await recordExecution(tx, work, ctx.run, ctx.document, current, executed);
       const next = insertReady(tx, work, { runId: ctx.run.id, jobKey: key });
-      checks = work.checks;
-      // A stale claim aborts the transaction: its later statements fail with 25P02; report it as fenced.
-      const flushed = flushWork(tx, work).catch(async (error: unknown) => {
-        if (!(await owned)) return;
-        throw error;
-      });
-      return {
-        flushed,
-        result: owned.then(async (mine) => (mine ? { inline: await next } : ('fenced' as const))),
-      };
-    }).catch(async (error: unknown) => {
-      if (error instanceof Error && error.message.includes('"fenced:')) return 'fenced' as const;
-      throw error;
+      checks = work.checks.slice(before);
+      return { owned, result: next.then((inline) => ({ inline })) };
     });
     if (committed === 'fenced') return;
     let inline = committed.inline;

@@ -37,18 +37,28 @@ export type TxWork = {
   ready: StepJobPayload[];
   notify: Set<string>;
   checks: SettleCheck[];
-  /** The run succeeded (guarded by its status, so a run finishes once). */
-  finish?: { runId: string; output: unknown } | undefined;
+  /** Runs that succeeded (guarded by their status, so a run finishes once). */
+  finish: { runId: string; output: unknown }[];
   /** Statements already sent (pipelined), awaited by flushWork. */
   pending: Promise<unknown>[];
   /** Workflow version hint put into step job payloads. */
   hint?: { wf: string; v: number } | undefined;
-  /** A queued run whose first step this transaction records without an earlier claim: it becomes running. */
-  markRunning?: string | undefined;
+  /** Queued runs whose first step this transaction records without an earlier claim: they become running. */
+  markRunning: Set<string>;
 };
 
 export function newWork(hint?: { wf: string; v: number }): TxWork {
-  return { events: [], jobs: new Map(), ready: [], notify: new Set(), checks: [], pending: [], hint };
+  return {
+    events: [],
+    jobs: new Map(),
+    ready: [],
+    notify: new Set(),
+    checks: [],
+    pending: [],
+    hint,
+    finish: [],
+    markRunning: new Set(),
+  };
 }
 
 /** Sends a statement now without waiting for it (pipelining); flushWork awaits it. */
@@ -165,26 +175,36 @@ export async function flushWork(tx: TransactionSql, work: TxWork): Promise<void>
     );
     work.events = [];
   }
-  if (work.markRunning && work.markRunning !== work.finish?.runId) {
+  const finishing = new Set(work.finish.map((entry) => entry.runId));
+  const starting = [...work.markRunning].filter((runId) => !finishing.has(runId));
+  work.markRunning.clear();
+  if (starting.length > 0) {
     send(
       work,
       tx`update runs set status = 'running', started_at = coalesce(started_at, now()), updated_at = now()
-        where id = ${work.markRunning} and status = 'queued'`,
+        where id = any(${starting}) and status = 'queued'`,
     );
   }
-  work.markRunning = undefined;
-  if (work.finish) {
-    const { runId, output } = work.finish;
-    work.finish = undefined;
+  if (work.finish.length > 0) {
+    // Wrapped in an object so that a null output stays JSON null (a bare null would become SQL NULL).
+    const rows = work.finish.map((entry) => ({
+      run_id: entry.runId,
+      result: { value: entry.output ?? null },
+    }));
+    work.finish = [];
     send(
       work,
       tx`
-      with finished as (
-        update runs set status = 'succeeded', started_at = coalesce(started_at, now()),
-          output = case when response is not null then coalesce(response->'body', 'null'::jsonb) else ${tx.json((output ?? null) as never)}::jsonb end,
+      with input as (
+        select x.run_id, x.result->'value' as output
+        from jsonb_to_recordset(${tx.json(rows as never)}::jsonb) as x(run_id text, result jsonb)
+      ), finished as (
+        update runs r set status = 'succeeded', started_at = coalesce(r.started_at, now()),
+          output = case when r.response is not null then coalesce(r.response->'body', 'null'::jsonb) else input.output end,
           finished_at = now(), updated_at = now()
-        where id = ${runId} and status in ('queued', 'running', 'waiting')
-        returning id, parent_run_id, parent_node_id, coalesce(parent_path, '') as parent_path
+        from input
+        where r.id = input.run_id and r.status in ('queued', 'running', 'waiting')
+        returning r.id, r.parent_run_id, r.parent_node_id, coalesce(r.parent_path, '') as parent_path
       ), logged as (
         insert into run_events (run_id, type, payload) select id, 'run.succeeded', '{}'::jsonb from finished
       )
@@ -193,7 +213,7 @@ export async function flushWork(tx: TransactionSql, work: TxWork): Promise<void>
           job_key => 'step:' || parent_run_id || ':' || parent_path || ':' || parent_node_id)
       from finished where parent_run_id is not null and parent_node_id is not null`,
     );
-    work.notify.add(runId);
+    for (const row of rows) work.notify.add(row.run_id);
   }
   if (work.jobs.size > 0) {
     send(
@@ -348,7 +368,7 @@ export async function completeScope(
 ): Promise<void> {
   const result = scopeOutput(graphForPath(document, path), leaves);
   if (path === '') {
-    work.finish = { runId: run.id, output: result };
+    work.finish.push({ runId: run.id, output: result });
     return;
   }
   const parent = parentOf(path);
@@ -515,7 +535,7 @@ export async function recordExecution(
       // The claimed step's update is guarded by its fence; a stale claim raises (aborting the transaction),
       // so the whole commit can be pipelined with no round trip to decide.
       const { unclaimed } = claim;
-      if (unclaimed) work.markRunning = run.id;
+      if (unclaimed) work.markRunning.add(run.id);
       owned = Promise.resolve(
         tx`
         with updated as (

@@ -1,0 +1,88 @@
+import postgres from 'postgres';
+import type { Sql, TransactionSql } from '../../db/index.ts';
+import { batcherPer, createBatcher } from './batcher.ts';
+import { flushWork, newWork, pipelinedTransaction, type TxWork } from './transitions.ts';
+
+/**
+ * One job's part of a commit: sends its statements into the transaction and the shared work (events, finished
+ * runs, jobs and notifications are written once for all parts). `owned` says whether its fenced step update held.
+ */
+export type StepCommit<T> = (
+  tx: TransactionSql,
+  work: TxWork,
+) => Promise<{ owned: Promise<boolean>; result: Promise<T> }>;
+
+/** Most job commits one transaction carries. */
+const MAX_BATCH = 32;
+
+/** A batch was rolled back because one of its steps was fenced: each part commits again on its own. */
+class FencedPart extends Error {}
+
+const commitBatched = batcherPer((sql: Sql) =>
+  createBatcher((batch: StepCommit<unknown>[]) => commitBatch(sql, batch), MAX_BATCH),
+);
+
+/**
+ * Commits a step job's result. Commits that become ready while another is in flight share the next transaction
+ * (one BEGIN/COMMIT, one WAL flush and one statement each for events, finished runs, new jobs and NOTIFY);
+ * an idle commit goes out at once. All-or-nothing per batch: when a part's step was fenced or a statement
+ * failed, nothing of the batch committed and every part commits again alone, so each job sees only its own
+ * outcome. Resolves with the part's result, or 'fenced' when its claim was stale.
+ */
+export function commitStep<T>(sql: Sql, record: StepCommit<T>): Promise<T | 'fenced'> {
+  return commitBatched(sql, record as StepCommit<unknown>) as Promise<T | 'fenced'>;
+}
+
+async function commitBatch(sql: Sql, batch: StepCommit<unknown>[]): Promise<PromiseSettledResult<unknown>[]> {
+  if (batch.length > 1) {
+    const outcome = await commitTogether(sql, batch).then(
+      (values) => ({ values }),
+      (error: unknown) => ({ error }),
+    );
+    if ('values' in outcome) return outcome.values.map((value) => ({ status: 'fulfilled' as const, value }));
+    // A connection that broke mid-commit leaves the outcome unknown: the jobs fail and graphile-worker retries
+    // them (a re-run finds its step done and resumes what it had started). An error Postgres reported means the
+    // transaction did not commit.
+    if (!(outcome.error instanceof FencedPart || outcome.error instanceof postgres.PostgresError))
+      return batch.map(() => ({ status: 'rejected' as const, reason: outcome.error }));
+  }
+  return Promise.allSettled(batch.map((record) => commitAlone(sql, record)));
+}
+
+async function commitTogether(sql: Sql, batch: StepCommit<unknown>[]): Promise<unknown[]> {
+  let owned: Promise<boolean>[] = [];
+  const values = await pipelinedTransaction(sql, async (tx) => {
+    const work = newWork();
+    const parts: { owned: Promise<boolean>; result: Promise<unknown> }[] = [];
+    for (const record of batch) {
+      const part = await record(tx, work);
+      part.result.catch(() => {});
+      parts.push(part);
+    }
+    owned = parts.map((part) => part.owned);
+    return { flushed: flushWork(tx, work), result: Promise.all(parts.map((part) => part.result)) };
+  });
+  // A fenced part's failed update aborted the transaction; its COMMIT then only rolled back.
+  if (!(await Promise.all(owned)).every(Boolean)) throw new FencedPart('a step in the batch was fenced');
+  return values;
+}
+
+async function commitAlone<T>(sql: Sql, record: StepCommit<T>): Promise<T | 'fenced'> {
+  return pipelinedTransaction(sql, async (tx) => {
+    const work = newWork();
+    const { owned, result } = await record(tx, work);
+    result.catch(() => {});
+    // A stale claim aborts the transaction: its later statements fail with 25P02; report it as fenced.
+    const flushed = flushWork(tx, work).catch(async (error: unknown) => {
+      if (!(await owned)) return;
+      throw error;
+    });
+    return {
+      flushed,
+      result: owned.then(async (mine) => (mine ? await result : ('fenced' as const))),
+    };
+  }).catch((error: unknown) => {
+    if (error instanceof Error && error.message.includes('"fenced:')) return 'fenced' as const;
+    throw error;
+  });
+}
