@@ -308,7 +308,9 @@ describe('engine', () => {
       jobs.flatMap((job) => {
         const payload = StepJobPayload.parse(job.payload);
         expect(payload.v).toBe(1); // the version hint that lets the step be read instead of claimed
-        return [1, 2].map(() => runStepJob(deps, payload, job.key as string, new AbortController().signal));
+        return [1, 2].map(() =>
+          runStepJob(deps, payload, job.key as string | null, new AbortController().signal),
+        );
       }),
     );
     await db.sql`delete from graphile_worker._private_jobs where payload->>'runId' = any(${runIds})`;
@@ -329,6 +331,38 @@ describe('engine', () => {
       });
       expect(Number(row.fence)).toBe(1);
     }
+  });
+
+  it('core.respond runs in the same job as the pure chain before it, and its response commits before what follows', async () => {
+    const run = await runToEnd(
+      doc(
+        [
+          { id: 'shape', uses: 'core.transform', with: { value: { got: '{{ trigger.n }}' } } },
+          { id: 'reply', uses: 'core.respond', with: { status: 201, body: '{{ steps.shape.output }}' } },
+          { id: 'after', uses: 'core.transform', with: { value: '{{ steps.shape.output.got + 1 }}' } },
+        ],
+        [
+          { from: 'shape', to: 'reply' },
+          { from: 'reply', to: 'after' },
+        ],
+      ),
+      { n: 4 },
+    );
+    expect(run.status).toBe('succeeded');
+    const [row] = await db.sql`select response from runs where id = ${run.runId}`;
+    expect(row?.response).toEqual({ status: 201, body: { got: 4 } });
+    const steps = await db.sql`
+      select node_id, origin_job, finished_at from steps where run_id = ${run.runId} order by finished_at`;
+    const byNode = new Map(steps.map((step) => [String(step.nodeId), step]));
+    // One job: the first step's job ran the others (inline steps carry no job of their own).
+    const jobs =
+      await db.sql`select count(*)::int as n from run_events where run_id = ${run.runId} and type = 'step.succeeded'`;
+    expect(jobs[0]?.n).toBe(3);
+    // Same transaction => same now(): 'after' was committed later than the response.
+    expect(byNode.get('reply')?.finishedAt).toEqual(byNode.get('shape')?.finishedAt);
+    expect((byNode.get('after')?.finishedAt as Date).getTime()).toBeGreaterThan(
+      (byNode.get('reply')?.finishedAt as Date).getTime(),
+    );
   });
 
   it('a duplicate job for a finished step is a no-op, and cancel stops a run', async () => {

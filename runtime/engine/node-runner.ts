@@ -26,13 +26,17 @@ export type NodeRunnerDeps = {
   defaultTimeoutMs?: number | undefined;
 };
 
-/** Core nodes that only compute from their inputs: the engine may run a chain of them before one commit. */
+/**
+ * Core nodes that only compute from their inputs: the engine may run a chain of them before one commit.
+ * (core.respond ends such a chain: its response is committed before anything after it runs.)
+ */
 export const PURE_CORE_NODES: ReadonlySet<string> = new Set([
   'core.if',
   'core.switch',
   'core.transform',
   'core.merge',
   'core.code',
+  'core.respond',
 ]);
 
 // Module-level schemas: zod compiles an object schema on its first parse; inline ones recompile per step.

@@ -109,10 +109,11 @@ async function insertRuns(sql: Sql, lane: Lane, batch: Waiter[]): Promise<boolea
     )
     select
       (select count(*) from created)::int as created,
+      -- No job keys: the run is new, so no job can exist to replace (see insertReady).
       (select count(*) from graphile_worker.add_jobs(array(
         select row(${STEP_TASK}::text,
           json_build_object('runId', created.id, 'nodeId', s, 'path', '', 'wf', ${row.id}::text, 'v', ${row.currentVersion}::int),
-          null, now(), 25, 'step:' || created.id || '::' || s, null, null)::graphile_worker.job_spec
+          null, now(), 25, null, null, null)::graphile_worker.job_spec
         from created, unnest(${starts}::text[]) as s))) as jobs,
       (select pg_notify('vmesh_runs', string_agg(id, ',')) from created having count(*) > 0) as notified`;
   return Number(result?.created ?? 0) === batch.length;

@@ -54,6 +54,7 @@ const CLAIMLESS_NODES: ReadonlySet<string> = new Set([
   'core.if',
   'core.switch',
   'core.merge',
+  'core.respond',
 ]);
 
 /** Most steps one job runs and commits together (its own and the pure successors it runs in memory). */

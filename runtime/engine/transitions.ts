@@ -186,18 +186,16 @@ export async function flushWork(tx: TransactionSql, work: TxWork): Promise<void>
     );
   }
   if (work.finish.length > 0) {
-    // Wrapped in an object so that a null output stays JSON null (a bare null would become SQL NULL).
-    const rows = work.finish.map((entry) => ({
-      run_id: entry.runId,
-      result: { value: entry.output ?? null },
-    }));
+    const ids = work.finish.map((entry) => entry.runId);
+    const outputs = work.finish.map((entry) => entry.output ?? null);
     work.finish = [];
+    // unnest (not a JSON record set) keeps the row estimate small, so the update finds each run by its key.
     send(
       work,
       tx`
       with input as (
-        select x.run_id, x.result->'value' as output
-        from jsonb_to_recordset(${tx.json(rows as never)}::jsonb) as x(run_id text, result jsonb)
+        select u.id as run_id, (${tx.json(outputs as never)}::jsonb)->(u.ord::int - 1) as output
+        from unnest(${ids}::text[]) with ordinality as u(id, ord)
       ), finished as (
         update runs r set status = 'succeeded', started_at = coalesce(r.started_at, now()),
           output = case when r.response is not null then coalesce(r.response->'body', 'null'::jsonb) else input.output end,
@@ -213,7 +211,7 @@ export async function flushWork(tx: TransactionSql, work: TxWork): Promise<void>
           job_key => 'step:' || parent_run_id || ':' || parent_path || ':' || parent_node_id)
       from finished where parent_run_id is not null and parent_node_id is not null`,
     );
-    for (const row of rows) work.notify.add(row.run_id);
+    for (const runId of ids) work.notify.add(runId);
   }
   if (work.jobs.size > 0) {
     send(
@@ -264,6 +262,8 @@ export function insertReady(
   send(
     work,
     tx`
+    -- No job key: a job is added only with its step's new ledger row, so there is no earlier job to replace
+    -- (a key would cost graphile-worker a lookup per job); the worker derives the same key (jobKeyFor).
     with inserted as (
       insert into steps (run_id, node_id, path, status)
       select x.run_id, x.node_id, x.path, 'queued' from json_to_recordset(${tx.json(ready.map((r) => ({ run_id: r.runId, node_id: r.nodeId, path: r.path })) as never)}::json)
@@ -272,7 +272,7 @@ export function insertReady(
     ), specs as (
       select array_agg(row(${STEP_TASK}::text,
           json_build_object('runId', run_id, 'nodeId', node_id, 'path', path, 'wf', ${hint?.wf ?? null}::text, 'v', ${hint?.v ?? null}::int),
-          null, now(), 25, 'step:' || run_id || ':' || path || ':' || node_id, null, null)::graphile_worker.job_spec) as list
+          null, now(), 25, null, null, null)::graphile_worker.job_spec) as list
       from inserted
     )
     select count(*) from specs, graphile_worker.add_jobs(specs.list) where specs.list is not null`,
