@@ -149,18 +149,40 @@ export async function pipelinedTransaction<T>(
       throw error;
     }
     const commit = Promise.resolve(tx`commit`);
-    const [began, flushed, committed, result] = await Promise.allSettled([
-      begin,
-      recorded.flushed,
-      commit,
-      recorded.result,
-    ]);
-    for (const outcome of [began, flushed, committed, result])
-      if (outcome.status === 'rejected') throw outcome.reason;
-    return (result as PromiseFulfilledResult<T>).value;
+    const settled = Promise.allSettled([begin, recorded.flushed, commit, recorded.result]);
+    // Once a statement failed, the transaction cannot commit, so do not wait for the COMMIT's answer: after a
+    // lost connection, statements written to the dead socket are never answered (the COMMIT would hang for
+    // good, and with it every step commit queued behind it).
+    const failed = firstRejection([begin, recorded.flushed, recorded.result]);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`The database did not answer COMMIT within ${COMMIT_TIMEOUT_MS} ms.`)),
+        COMMIT_TIMEOUT_MS,
+      );
+    });
+    // Either way the job fails and graphile-worker retries it; a re-run finds its step done or runs it again.
+    try {
+      const [began, flushed, committed, result] = await Promise.race([settled, failed, deadline]);
+      for (const outcome of [began, flushed, committed, result])
+        if (outcome.status === 'rejected') throw outcome.reason;
+      return (result as PromiseFulfilledResult<T>).value;
+    } finally {
+      clearTimeout(timer);
+    }
   } finally {
     connection.release();
   }
+}
+
+/** Longest wait for a transaction's COMMIT (its outcome is then unknown; the job fails and is retried). */
+const COMMIT_TIMEOUT_MS = 30_000;
+
+/** Rejects with the first rejection among `promises`; never resolves. */
+function firstRejection(promises: Promise<unknown>[]): Promise<never> {
+  return new Promise<never>((_resolve, reject) => {
+    for (const promise of promises) promise.catch(reject);
+  });
 }
 
 /** Writes the events, run completion, jobs and one coalesced notification a transaction collected. */

@@ -1,0 +1,42 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
+import { flushWork, newWork, pipelinedTransaction, send } from './transitions.ts';
+
+let db: TestDatabase;
+
+beforeAll(async () => {
+  db = await createTestDatabase({ poolSize: 4 });
+});
+afterAll(async () => {
+  await db.drop();
+});
+
+describe('pipelinedTransaction', () => {
+  it('commits everything it sent in one transaction', async () => {
+    await db.sql`create table pipelined_probe (n int)`;
+    const result = await pipelinedTransaction(db.sql, async (tx) => {
+      const work = newWork();
+      send(work, tx`insert into pipelined_probe values (1)`);
+      send(work, tx`insert into pipelined_probe values (2)`);
+      return { flushed: flushWork(tx, work), result: Promise.resolve('ok') };
+    });
+    expect(result).toBe('ok');
+    expect((await db.sql`select count(*)::int as n from pipelined_probe`)[0]?.n).toBe(2);
+  });
+
+  it("a failing statement rolls everything back and rejects with that statement's error", async () => {
+    await db.sql`create table pipelined_fail (n int primary key)`;
+    const outcome = pipelinedTransaction(db.sql, async (tx) => {
+      const work = newWork();
+      send(work, tx`insert into pipelined_fail values (1)`);
+      send(work, tx`insert into pipelined_fail values (1)`);
+      send(work, tx`insert into pipelined_fail values (2)`);
+      return { flushed: flushWork(tx, work), result: Promise.resolve('committed') };
+    });
+    await expect(outcome).rejects.toMatchObject({ code: '23505' });
+    expect((await db.sql`select count(*)::int as n from pipelined_fail`)[0]?.n).toBe(0);
+    // The connection went back to the pool in a usable state.
+    const again = await Promise.all([1, 2, 3, 4].map(() => db.sql`select 1 as one`));
+    expect(again.map((rows) => rows[0]?.one)).toEqual([1, 1, 1, 1]);
+  });
+});
