@@ -137,6 +137,7 @@ export async function pipelinedTransaction<T>(
   record: (tx: TransactionSql) => Promise<{ flushed: Promise<void>; result: Promise<T> }>,
 ): Promise<T> {
   const connection = await sql.reserve();
+  let abandoned = false;
   try {
     const tx = connection as unknown as TransactionSql;
     const begin = Promise.resolve(tx`begin`);
@@ -150,33 +151,49 @@ export async function pipelinedTransaction<T>(
     }
     const commit = Promise.resolve(tx`commit`);
     const settled = Promise.allSettled([begin, recorded.flushed, commit, recorded.result]);
-    // Once a statement failed, the transaction cannot commit, so do not wait for the COMMIT's answer: after a
-    // lost connection, statements written to the dead socket are never answered (the COMMIT would hang for
-    // good, and with it every step commit queued behind it).
-    const failed = firstRejection([begin, recorded.flushed, recorded.result]);
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`The database did not answer COMMIT within ${COMMIT_TIMEOUT_MS} ms.`)),
-        COMMIT_TIMEOUT_MS,
-      );
-    });
-    // Either way the job fails and graphile-worker retries it; a re-run finds its step done or runs it again.
-    try {
-      const [began, flushed, committed, result] = await Promise.race([settled, failed, deadline]);
-      for (const outcome of [began, flushed, committed, result])
-        if (outcome.status === 'rejected') throw outcome.reason;
-      return (result as PromiseFulfilledResult<T>).value;
-    } finally {
-      clearTimeout(timer);
+    const deadline = wait(COMMIT_TIMEOUT_MS);
+    const first = await Promise.race([
+      settled.then((outcomes) => ({ outcomes })),
+      firstRejection([begin, recorded.flushed, recorded.result]).catch((error: unknown) => ({ error })),
+      deadline.then(() => ({ timeout: true as const })),
+    ]).finally(deadline.cancel);
+    if ('timeout' in first) {
+      abandoned = true;
+      throw new Error(`The database did not answer COMMIT within ${COMMIT_TIMEOUT_MS} ms.`);
     }
+    if ('error' in first) {
+      // The transaction failed. A live connection answers its COMMIT (a rollback) at once, and must not go back
+      // to the pool before that: statements it still holds would otherwise never be sent. After a lost
+      // connection no answer comes (statements written to a dead socket are never answered): do not wait for
+      // good — every step commit queued behind this one would wait too — and leave the connection to the driver.
+      const grace = wait(ROLLBACK_GRACE_MS);
+      abandoned = !(await Promise.race([settled.then(() => true), grace.then(() => false)]).finally(
+        grace.cancel,
+      ));
+      throw first.error;
+    }
+    const [began, flushed, committed, result] = first.outcomes;
+    for (const outcome of [began, flushed, committed, result])
+      if (outcome.status === 'rejected') throw outcome.reason;
+    return (result as PromiseFulfilledResult<T>).value;
   } finally {
-    connection.release();
+    if (!abandoned) connection.release();
   }
 }
 
 /** Longest wait for a transaction's COMMIT (its outcome is then unknown; the job fails and is retried). */
 const COMMIT_TIMEOUT_MS = 30_000;
+/** Longest wait for the rollback of a transaction whose statement failed. */
+const ROLLBACK_GRACE_MS = 2_000;
+
+/** A timer as a promise, with `cancel` to clear it early (it then never resolves). */
+function wait(ms: number): Promise<void> & { cancel: () => void } {
+  let timer: NodeJS.Timeout | undefined;
+  const promise = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  return Object.assign(promise, { cancel: () => clearTimeout(timer) });
+}
 
 /** Rejects with the first rejection among `promises`; never resolves. */
 function firstRejection(promises: Promise<unknown>[]): Promise<never> {
