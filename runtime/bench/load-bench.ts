@@ -119,6 +119,14 @@ const rssAfterLoad = process.memoryUsage().rss;
 // Requests the client stopped waiting for may still be in the server: closing it waits for them, so the counts
 // below are final.
 await app.close();
+// A request the client gave up on (autocannon stops at the deadline) still runs its handler after close(); wait
+// until no more runs appear, so the counts below are final and consistent with each other.
+for (let previous = -1; ; ) {
+  const [now] = await sql`select count(*)::int as n from runs where workflow_id = ${created.id}`;
+  if (Number(now?.n) === previous) break;
+  previous = Number(now?.n);
+  await new Promise((r) => setTimeout(r, 500));
+}
 
 async function drain(ids: string[], timeoutMs: number): Promise<{ seconds: number; stuck: number }> {
   const started = performance.now();
@@ -137,11 +145,12 @@ const allHookRuns = (await sql`select id from runs where workflow_id = ${created
   String(r.id),
 );
 const hookDrain = await drain(allHookRuns, 120_000);
-const [rows] = await sql`select count(*)::int as n from runs where workflow_id = ${created.id}`;
+const [rows] = await sql`
+  select (select count(*)::int from runs where workflow_id = ${created.id}) as n,
+    (select count(*)::int from run_dedupe where workflow_id = ${created.id}) as deliveries`;
 const [matched] = await sql`select count(*)::int as n from runs where id = any(${runIds})`;
 const [succeeded] = await sql`
   select count(*)::int as n from runs where workflow_id = ${created.id} and status = 'succeeded'`;
-const [deliveries] = await sql`select count(*)::int as n from run_dedupe where workflow_id = ${created.id}`;
 const accepted = statuses.get(202) ?? 0;
 const answered = [...statuses.values()].reduce((sum, n) => sum + n, 0);
 
@@ -231,8 +240,8 @@ const report = {
     // Requests still in flight when the load stopped: the client dropped them, the server may have committed them.
     unanswered: result.requests.sent - answered,
     runsWithoutResponse: Number(rows?.n) - accepted,
-    deliveryIdsRecorded: Number(deliveries?.n),
-    oneRunPerDeliveryId: Number(deliveries?.n) === Number(rows?.n),
+    deliveryIdsRecorded: Number(rows?.deliveries),
+    oneRunPerDeliveryId: Number(rows?.deliveries) === Number(rows?.n),
     succeeded: Number(succeeded?.n),
     stuckAfterDrain: hookDrain.stuck,
     drainSeconds: hookDrain.seconds,
