@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCredentialStore, httpConnector, parseSecretKey } from '../../connectors/index.ts';
 import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
 import { waitForRun } from '../store/run-store.ts';
-import { startRun } from './engine.ts';
+import { cancelRun, startRun } from './engine.ts';
 import { createEngineServices, type EngineServices } from './engine-services.ts';
 import type { EngineWorker } from './worker.ts';
 
@@ -161,6 +161,45 @@ describe('http.request through the engine', () => {
     expect(view.status).toBe('succeeded');
     const retrying = events.find((e) => e.type === 'step.retrying');
     expect(retrying?.payload).toMatchObject({ error: { code: 'E_TIMEOUT' } });
+  });
+
+  it('cancelling a run aborts its running step: the request is cut off and nothing of it is recorded', async () => {
+    script.set('/cancel-me', [{ status: 200, hang: true }]);
+    const { id } = await engine.workflows.create({
+      schemaVersion: 1,
+      name: 'cancel me',
+      trigger: { type: 'manual' },
+      nodes: [
+        {
+          id: 'call',
+          uses: 'http.request',
+          with: { method: 'GET', url: `${base}/cancel-me`, timeoutMs: 60_000 },
+        },
+        { id: 'after', uses: 'core.transform', with: { value: 1 } },
+      ],
+      edges: [{ from: 'call', to: 'after' }],
+    });
+    const hangingBefore = hanging.length;
+    const { runId } = await startRun(db.sql, id, {});
+    for (let i = 0; i < 200 && hanging.length === hangingBefore; i++)
+      await new Promise((r) => setTimeout(r, 25));
+    const response = hanging.at(-1);
+    if (!response || hanging.length === hangingBefore) throw new Error('the step never reached the server');
+    const cutOff = new Promise<number>((resolve) => response.once('close', () => resolve(performance.now())));
+    const cancelledAt = performance.now();
+    expect(await cancelRun(db.sql, runId)).toEqual({ status: 'cancelled' });
+    const closedAt = await Promise.race([cutOff, new Promise<number>((r) => setTimeout(() => r(-1), 5_000))]);
+    expect(closedAt).toBeGreaterThan(0);
+    expect(closedAt - cancelledAt).toBeLessThan(3_000);
+    // The worker's late report of the aborted step is fenced out: the step stays cancelled, nothing ran after it.
+    await new Promise((r) => setTimeout(r, 300));
+    const view = await waitForRun(db.sql, runId, { timeoutMs: 5_000 });
+    expect(view.status).toBe('cancelled');
+    expect(view.steps.map((step) => [step.id, step.status])).toEqual([['call', 'cancelled']]);
+    const types = (await db.sql`select type from run_events where run_id = ${runId} order by seq`).map((e) =>
+      String(e.type),
+    );
+    expect(types).toEqual(['run.created', 'run.cancelled']);
   });
 
   it('the credential appears in no stored row and no API response, in any encoding', async () => {

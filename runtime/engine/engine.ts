@@ -3,11 +3,12 @@ import type { Sql } from '../../db/index.ts';
 import { ConflictError, NotFoundError } from '../../lib/errors.ts';
 import { type CachedWorkflow, getCachedWorkflow } from '../store/workflow-cache.ts';
 import { getVersionRow, getWorkflowRow, workflowNotFound } from '../store/workflow-store.ts';
+import { CANCEL_CHANNEL } from './cancellations.ts';
 import { createRunInTx } from './create-run.ts';
 import { LIVE_RUN, TERMINAL } from './graph.ts';
 import { loadDocument } from './run-context.ts';
 import { insertRunBatched } from './start-batch.ts';
-import { enqueueStep, event, flushWork, lockRun, newWork } from './transitions.ts';
+import { enqueueStep, event, flushWork, lockRun, newWork, send } from './transitions.ts';
 
 export type StartRunOptions = {
   triggerType?: string | undefined;
@@ -105,6 +106,8 @@ export async function cancelRun(sql: Sql, runId: string): Promise<{ status: stri
     const children =
       await tx`select id from runs where parent_run_id = ${runId} and status in ('queued', 'running', 'waiting')`;
     event(work, runId, 'run.cancelled', {});
+    // Workers running one of its steps abort it when this commits (cancellations.ts).
+    send(work, tx`select pg_notify(${CANCEL_CHANNEL}, ${runId})`);
     await flushWork(tx, work);
     return { status: 'cancelled', children: children.map((child) => String(child.id)) };
   });

@@ -263,12 +263,15 @@ async function runAction(
   const aborted = new Promise<never>((_, reject) => {
     onAbort = () =>
       reject(
-        new AppError({
-          code: 'E_TIMEOUT',
-          message: `${node.uses} did not finish within ${timeoutMs} ms.`,
-          retryable: true,
-          hint: "Raise the node's timeoutMs if the service is just slow.",
-        }),
+        // A cancelled run (see cancellations.ts) says so; a timeout, or a worker shutting down, is a timeout.
+        signal.aborted && signal.reason instanceof AppError
+          ? signal.reason
+          : new AppError({
+              code: 'E_TIMEOUT',
+              message: `${node.uses} did not finish within ${timeoutMs} ms.`,
+              retryable: true,
+              hint: "Raise the node's timeoutMs if the service is just slow.",
+            }),
       );
     combined.addEventListener('abort', onAbort, { once: true });
   });

@@ -11,6 +11,7 @@ import {
 import type { Sql } from '../../db/index.ts';
 import { logger as appLogger } from '../../lib/logger.ts';
 import { runScheduleJob, SCHEDULE_TASK } from '../triggers/schedule.ts';
+import { listenForCancellations } from './cancellations.ts';
 import type { NodeRunnerDeps } from './node-runner.ts';
 import { runStepJob } from './step-task.ts';
 import { STEP_TASK, StepJobPayload } from './transitions.ts';
@@ -103,6 +104,7 @@ export async function startEngineWorker(options: EngineWorkerOptions): Promise<E
     workerId = workerPool.id;
   });
   const concurrency = options.concurrency ?? 10;
+  const cancellations = await listenForCancellations(sql);
   const startRunner = (): Promise<Runner> =>
     run({
       ...workerTuning(concurrency),
@@ -115,12 +117,13 @@ export async function startEngineWorker(options: EngineWorkerOptions): Promise<E
       taskList: {
         [STEP_TASK]: async (payload, helpers) => {
           const parsed = StepJobPayload.parse(payload);
-          await runStepJob(
-            deps,
-            parsed,
-            helpers.job.key,
-            helpers.abortSignal ?? new AbortController().signal,
-          );
+          const cancelled = cancellations.track(parsed.runId);
+          try {
+            const signals = [cancelled.signal, ...(helpers.abortSignal ? [helpers.abortSignal] : [])];
+            await runStepJob(deps, parsed, helpers.job.key, AbortSignal.any(signals));
+          } finally {
+            cancelled.done();
+          }
         },
         [SCHEDULE_TASK]: async (payload) => {
           await runScheduleJob(sql, payload);
@@ -193,6 +196,7 @@ export async function startEngineWorker(options: EngineWorkerOptions): Promise<E
       // The runner may have stopped by itself already (see replace).
       await runner.stop().catch((error: unknown) => appLogger.warn({ error }, 'stopping the job runner'));
       await utils.release();
+      await cancellations.stop().catch(() => {});
       await sql`delete from worker_heartbeats where worker_id = ${workerId}`.catch(() => {});
     },
   };
