@@ -360,6 +360,43 @@ describe('engine', () => {
     expect(writtenBy.get('after')).not.toBe(writtenBy.get('reply'));
   });
 
+  it('dedupe keys: concurrent starts share a statement, one run per key, repeats and contention return that run', async () => {
+    const { id } = await service.create(doc([{ id: 'a', uses: 'core.transform', with: { value: 1 } }]));
+    const keys = Array.from({ length: 20 }, (_, i) => (i % 4 === 3 ? undefined : `delivery:k${i % 5}`));
+    const started = await Promise.all(keys.map((dedupeKey) => startRun(db.sql, id, {}, { dedupeKey })));
+    const byKey = new Map<string, { runId: string; duplicate: boolean }[]>();
+    for (const [i, key] of keys.entries())
+      if (key) byKey.set(key, [...(byKey.get(key) ?? []), started[i] as never]);
+    for (const results of byKey.values()) {
+      expect(new Set(results.map((result) => result.runId)).size).toBe(1);
+      expect(results.filter((result) => !result.duplicate)).toHaveLength(1);
+    }
+    const unkeyed = started.filter((_, i) => keys[i] === undefined);
+    expect(unkeyed.every((result) => !result.duplicate)).toBe(true);
+    const [count] = await db.sql`select count(*)::int as n from runs where workflow_id = ${id}`;
+    expect(count?.n).toBe(byKey.size + unkeyed.length);
+    // The same key later: the same run. Past the window: a new one.
+    const first = byKey.get('delivery:k0')?.[0]?.runId;
+    expect(await startRun(db.sql, id, {}, { dedupeKey: 'delivery:k0' })).toEqual({
+      runId: first,
+      duplicate: true,
+    });
+    await db.sql`update run_dedupe set created_at = now() - interval '25 hours' where dedupe_key = 'delivery:k0'`;
+    const again = await startRun(db.sql, id, {}, { dedupeKey: 'delivery:k0' });
+    expect(again.duplicate).toBe(false);
+    expect(again.runId).not.toBe(first);
+    // A key claimed by a transaction that commits while the start waits on it: that run, not a second one.
+    const other = await db.sql.reserve();
+    await other`begin`;
+    await other`insert into run_dedupe (workflow_id, dedupe_key, run_id) values (${id}, 'delivery:held', 'run_held')`;
+    const waiting = startRun(db.sql, id, {}, { dedupeKey: 'delivery:held' });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await other`commit`;
+    other.release();
+    expect(await waiting).toEqual({ runId: 'run_held', duplicate: true });
+    await drain();
+  });
+
   it('a duplicate job for a finished step is a no-op, and cancel stops a run', async () => {
     const { id } = await service.create(doc([{ id: 'wait', uses: 'core.delay', with: { ms: 60_000 } }]));
     const { runId } = await startRun(db.sql, id, {});

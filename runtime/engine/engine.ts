@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Sql } from '../../db/index.ts';
 import { ConflictError, NotFoundError } from '../../lib/errors.ts';
-import { type CachedWorkflow, getCachedWorkflow } from '../store/workflow-cache.ts';
+import { getCachedWorkflow } from '../store/workflow-cache.ts';
 import { getVersionRow, getWorkflowRow, workflowNotFound } from '../store/workflow-store.ts';
 import { CANCEL_CHANNEL } from './cancellations.ts';
 import { createRunInTx } from './create-run.ts';
@@ -36,9 +36,10 @@ export class InactiveWorkflowError extends ConflictError {
 }
 
 /**
- * Starts a run: the run row, its start steps, their jobs and the run.created event commit together. Without a
- * dedupe key or explicit version this is one statement, guarded by the workflow row (current version, and
- * `active` with `requireActive`), so a briefly cached row can never start a stale version or an inactive hook.
+ * Starts a run: the run row, its start steps, their jobs and the run.created event commit together. Without an
+ * explicit version this is one statement (shared with concurrent starts), guarded by the workflow row (current
+ * version, and `active` with `requireActive`), so a briefly cached row can never start a stale version or an
+ * inactive hook. With a dedupe key, a key already used within DEDUPE_WINDOW returns that run (`duplicate`).
  */
 export async function startRun(
   sql: Sql,
@@ -46,7 +47,7 @@ export async function startRun(
   input: unknown,
   options: StartRunOptions & { requireActive?: boolean } = {},
 ): Promise<{ runId: string; duplicate: boolean }> {
-  if (options.dedupeKey === undefined && options.version === undefined) {
+  if (options.version === undefined) {
     for (const fresh of [false, true]) {
       const cached = await getCachedWorkflow(sql, workflowId, { fresh });
       if (!cached) throw workflowNotFound(workflowId);
@@ -54,8 +55,14 @@ export async function startRun(
         if (fresh) throw new InactiveWorkflowError(workflowId);
         continue;
       }
-      const runId = await insertRunStatement(sql, cached, input, options);
-      if (runId) return { runId, duplicate: false };
+      const started = await insertRunBatched(sql, cached, input, {
+        triggerType: options.triggerType ?? 'manual',
+        requireActive: options.requireActive ?? false,
+        dedupeKey: options.dedupeKey,
+      });
+      if (started.kind === 'started') return { runId: started.runId, duplicate: false };
+      if (started.kind === 'duplicate') return { runId: started.runId, duplicate: true };
+      if (started.kind === 'contended') break;
     }
     const latest = await getWorkflowRow(sql, workflowId);
     if (options.requireActive && !latest.active) throw new InactiveWorkflowError(workflowId);
@@ -79,20 +86,7 @@ export async function startRun(
   });
 }
 
-/** The one-statement run start (batched with concurrent starts); undefined when the workflow row changed. */
-function insertRunStatement(
-  sql: Sql,
-  cached: CachedWorkflow,
-  input: unknown,
-  options: StartRunOptions & { requireActive?: boolean },
-): Promise<string | undefined> {
-  return insertRunBatched(sql, cached, input, {
-    triggerType: options.triggerType ?? 'manual',
-    requireActive: options.requireActive ?? false,
-  });
-}
-
-/** Cancels a queued, running or waiting run (and its child runs); steps in flight finish but are not recorded. */
+/** Cancels a queued, running or waiting run (and its child runs); steps in flight are aborted and not recorded. */
 export async function cancelRun(sql: Sql, runId: string): Promise<{ status: string }> {
   const result = await sql.begin(async (tx) => {
     const run = await lockRun(tx, runId);

@@ -1,6 +1,8 @@
+import { z } from 'zod';
 import type { Sql } from '../../db/index.ts';
 import { newId } from '../store/ids.ts';
 import type { CachedWorkflow } from '../store/workflow-cache.ts';
+import { DEDUPE_WINDOW } from './create-run.ts';
 import { graphForPath, startNodes } from './graph.ts';
 import { STEP_TASK } from './transitions.ts';
 
@@ -12,10 +14,20 @@ const MAX_BATCH = 100;
  */
 const MAX_IN_FLIGHT = 1;
 
+export type BatchedStart =
+  | { kind: 'started'; runId: string }
+  /** The dedupe key already started a run within the window (DEDUPE_WINDOW): that run. */
+  | { kind: 'duplicate'; runId: string }
+  /** The cached workflow row is stale (another version, deleted, or inactive with `requireActive`). */
+  | { kind: 'stale' }
+  /** The key was claimed by a transaction this statement could not see yet: start it the transactional way. */
+  | { kind: 'contended' };
+
 type Waiter = {
   runId: string;
   input: unknown;
-  resolve: (ok: boolean) => void;
+  dedupeKey: string | undefined;
+  resolve: (result: BatchedStart) => void;
   reject: (error: unknown) => void;
 };
 type Lane = {
@@ -29,37 +41,37 @@ type Lane = {
 const lanes = new WeakMap<Sql, Map<string, Lane>>();
 
 /**
- * Inserts a run (row, start steps, their jobs, run.created, NOTIFY) guarded by the cached workflow row: undefined
- * when the row no longer has the cached version (or is inactive with `requireActive`). Concurrent starts of the same
- * workflow version share one statement and so one commit (one WAL flush and one NOTIFY, the serialised part of
- * a commit): each caller still resolves only after its run committed. An idle start goes out at once.
+ * Inserts a run (row, start steps, their jobs, run.created, NOTIFY) guarded by the cached workflow row, and with a
+ * dedupe key claims it first (one run per key within DEDUPE_WINDOW). Concurrent starts of the same workflow
+ * version share one statement and so one commit (one WAL flush and one NOTIFY, the serialised part of a commit):
+ * each caller still resolves only after its run committed. An idle start goes out at once.
  */
 export function insertRunBatched(
   sql: Sql,
   cached: CachedWorkflow,
   input: unknown,
-  options: { triggerType: string; requireActive: boolean },
-): Promise<string | undefined> {
+  options: { triggerType: string; requireActive: boolean; dedupeKey?: string | undefined },
+): Promise<BatchedStart> {
   let byKey = lanes.get(sql);
   if (!byKey) {
     byKey = new Map();
     lanes.set(sql, byKey);
   }
-  const key = `${cached.row.id}\u0000${cached.row.currentVersion}\u0000${options.triggerType}\u0000${options.requireActive}`;
+  const { triggerType, requireActive, dedupeKey } = options;
+  const key = `${cached.row.id}\u0000${cached.row.currentVersion}\u0000${triggerType}\u0000${requireActive}`;
   let lane = byKey.get(key);
   if (!lane) {
-    lane = { cached, ...options, queue: [], inFlight: 0 };
+    lane = { cached, triggerType, requireActive, queue: [], inFlight: 0 };
     byKey.set(key, lane);
   }
   // Same workflow and version (the key): any cached copy has the same start nodes.
   lane.cached = cached;
-  const runId = newId('run');
   const target = lane;
-  const done = new Promise<boolean>((resolve, reject) => {
-    target.queue.push({ runId, input, resolve, reject });
+  const done = new Promise<BatchedStart>((resolve, reject) => {
+    target.queue.push({ runId: newId('run'), input, dedupeKey, resolve, reject });
   });
   pump(sql, byKey, key, target);
-  return done.then((ok) => (ok ? runId : undefined));
+  return done;
 }
 
 function pump(sql: Sql, byKey: Map<string, Lane>, key: string, lane: Lane): void {
@@ -68,8 +80,9 @@ function pump(sql: Sql, byKey: Map<string, Lane>, key: string, lane: Lane): void
     lane.inFlight += 1;
     insertRuns(sql, lane, batch)
       .then(
-        (ok) => {
-          for (const waiter of batch) waiter.resolve(ok);
+        (results) => {
+          for (const [index, waiter] of batch.entries())
+            waiter.resolve(results[index] ?? { kind: 'contended' });
         },
         (error: unknown) => {
           for (const waiter of batch) waiter.reject(error);
@@ -83,21 +96,50 @@ function pump(sql: Sql, byKey: Map<string, Lane>, key: string, lane: Lane): void
   }
 }
 
-/** One statement for the whole batch: all runs are created, or none when the workflow row changed. */
-async function insertRuns(sql: Sql, lane: Lane, batch: Waiter[]): Promise<boolean> {
+const StartResult = z.object({
+  live: z.boolean(),
+  created: z.array(z.string()),
+  existing: z.record(z.string(), z.string()),
+});
+
+/**
+ * One statement for the whole batch: all its runs are created, or none when the workflow row changed. A key that
+ * appears twice in the batch is sent once; the later starts are duplicates of the first.
+ */
+async function insertRuns(sql: Sql, lane: Lane, batch: Waiter[]): Promise<BatchedStart[]> {
   const { row, document } = lane.cached;
   const starts = startNodes(graphForPath(document, '')).map((node) => node.id);
   const { triggerType, requireActive } = lane;
-  const runs = batch.map((waiter) => ({ id: waiter.runId, trigger: waiter.input ?? {} }));
-  const [result] = await sql`
+  const firstWithKey = new Map<string, Waiter>();
+  const sent = batch.filter((waiter) => {
+    if (waiter.dedupeKey === undefined) return true;
+    if (firstWithKey.has(waiter.dedupeKey)) return false;
+    firstWithKey.set(waiter.dedupeKey, waiter);
+    return true;
+  });
+  const runs = sent.map((waiter) => ({
+    id: waiter.runId,
+    trigger: waiter.input ?? {},
+    dedupe_key: waiter.dedupeKey ?? null,
+  }));
+  const [row0] = await sql`
     with wf as (
       select id from workflows
       where id = ${row.id} and deleted_at is null and current_version = ${row.currentVersion}
         and (active or not ${requireActive}::boolean)
+    ), input as (
+      select x.id, x.trigger, x.dedupe_key
+      from wf, jsonb_to_recordset(${sql.json(runs as never)}::jsonb) as x(id text, trigger jsonb, dedupe_key text)
+    ), claimed as (
+      insert into run_dedupe (workflow_id, dedupe_key, run_id)
+      select ${row.id}, i.dedupe_key, i.id from input i where i.dedupe_key is not null
+      on conflict (workflow_id, dedupe_key) do update set run_id = excluded.run_id, created_at = now()
+        where run_dedupe.created_at < now() - ${DEDUPE_WINDOW}::interval
+      returning run_id
     ), created as (
       insert into runs (id, workflow_id, version, status, trigger_type, trigger)
-      select x.id, wf.id, ${row.currentVersion}, 'queued', ${triggerType}, x.trigger
-      from wf, jsonb_to_recordset(${sql.json(runs as never)}::jsonb) as x(id text, trigger jsonb)
+      select i.id, ${row.id}, ${row.currentVersion}, 'queued', ${triggerType}, i.trigger
+      from input i where i.dedupe_key is null or i.id in (select run_id from claimed)
       returning id
     ), steps as (
       insert into steps (run_id, node_id, path, status)
@@ -108,7 +150,12 @@ async function insertRuns(sql: Sql, lane: Lane, batch: Waiter[]): Promise<boolea
       from created
     )
     select
-      (select count(*) from created)::int as created,
+      exists (select 1 from wf) as live,
+      (select coalesce(json_agg(id), '[]'::json) from created) as created,
+      -- Keys that were already taken: their runs (as of this statement's snapshot).
+      (select coalesce(json_object_agg(d.dedupe_key, d.run_id), '{}'::json) from run_dedupe d
+        where d.workflow_id = ${row.id} and d.dedupe_key in (select dedupe_key from input where dedupe_key is not null)
+      ) as existing,
       -- No job keys: the run is new, so no job can exist to replace (see insertReady).
       (select count(*) from graphile_worker.add_jobs(array(
         select row(${STEP_TASK}::text,
@@ -116,5 +163,18 @@ async function insertRuns(sql: Sql, lane: Lane, batch: Waiter[]): Promise<boolea
           null, now(), 25, null, null, null)::graphile_worker.job_spec
         from created, unnest(${starts}::text[]) as s))) as jobs,
       (select pg_notify('vmesh_runs', string_agg(id, ',')) from created having count(*) > 0) as notified`;
-  return Number(result?.created ?? 0) === batch.length;
+  const result = StartResult.parse(row0);
+  if (!result.live) return batch.map(() => ({ kind: 'stale' }));
+  const created = new Set(result.created);
+  const outcome = (waiter: Waiter): BatchedStart => {
+    if (created.has(waiter.runId)) return { kind: 'started', runId: waiter.runId };
+    const key = waiter.dedupeKey;
+    if (key === undefined) return { kind: 'contended' };
+    const first = firstWithKey.get(key);
+    if (first && first !== waiter && created.has(first.runId))
+      return { kind: 'duplicate', runId: first.runId };
+    const existing = result.existing[key];
+    return existing ? { kind: 'duplicate', runId: existing } : { kind: 'contended' };
+  };
+  return batch.map(outcome);
 }
