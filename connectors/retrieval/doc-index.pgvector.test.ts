@@ -46,6 +46,13 @@ describe('doc index on real pgvector (PGlite in process)', () => {
     expect(plan.map((row) => row['QUERY PLAN']).join('\n')).toContain('doc_chunks_embedding_hnsw_512');
     await pg.exec('reset enable_seqscan');
 
+    // A corpus this small is ranked exactly in process even with pgvector; HNSW ranks once it is big (here:
+    // forced with a zero budget) — and finds the same docs on it.
+    expect(await index.vectorScan()).toBe('in-process');
+    const viaHnsw = createDocIndex({ db: runner, embedder: createHashingEmbedder(), exactScanMaxBytes: 0 });
+    expect(await viaHnsw.vectorScan()).toBe('hnsw');
+    expect((await viaHnsw.search('tell the team in the chat channel'))[0]?.id).toBe('chatfix.postMessage');
+
     const hits = await index.search('tell the team in the chat channel');
     expect(hits[0]).toMatchObject({ id: 'chatfix.postMessage', kind: 'action' });
     expect((await index.search('ask a manager to sign off before continuing'))[0]?.id).toBe('core.approval');

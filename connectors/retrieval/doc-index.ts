@@ -41,11 +41,15 @@ export type DocSearchOptions = {
 };
 
 export type VectorMode = 'pgvector' | 'exact';
+/** How the vector list is ranked right now: exactly in process, or by pgvector's (approximate) HNSW index. */
+export type VectorScan = 'in-process' | 'hnsw';
 
 export type DocIndex = {
   readonly embedder: Embedder;
   /** `pgvector` when `CREATE EXTENSION vector` succeeded, else `exact` (cosine over real[] in process). */
   mode(): Promise<VectorMode>;
+  /** `in-process` without pgvector, and with it while the embeddings fit in `exactScanMaxBytes`; else `hnsw`. */
+  vectorScan(): Promise<VectorScan>;
   /**
    * Brings the index in line with `sources`: embeds sources that are new or whose content hash or embedding
    * model changed, deletes sources no longer given (only those whose sourceId starts with `scope` or one of
@@ -68,6 +72,12 @@ export type DocIndex = {
 const CANDIDATES = 40;
 /** pgvector HNSW search breadth for the vector query (see vectorCandidates). */
 const HNSW_EF_SEARCH = 200;
+/**
+ * With pgvector, embeddings up to this size are still ranked exactly in process: HNSW's approximate walk can miss
+ * the right docs among many near-identical chunks (bench:retrieval compares `pgvector` with `pgvectorHnsw`), and
+ * a corpus this small costs little memory and scan time (512 dims: 16k chunks).
+ */
+const EXACT_SCAN_MAX_BYTES = 32 * 1024 * 1024;
 /** Reciprocal rank fusion constant (Cormack et al.); small lists favour a smaller k. */
 const RRF_K = 20;
 const WEIGHTS = { vector: 1, text: 0.8 } as const;
@@ -114,7 +124,7 @@ type IndexStats = {
    * hashed space (its character n-grams still count, so misspellings still match).
    */
   idf?: { weights: Map<string, number> };
-  /** Exact mode only: every embedding, for the in-process cosine scan. */
+  /** Every embedding, for the in-process cosine scan (see VectorScan); absent when HNSW ranks. */
   matrix?: VectorMatrix;
   /** Chunk id → content, for snippets. */
   contents: Map<number, string>;
@@ -131,6 +141,8 @@ export function createDocIndex(options: {
   log?: (message: string) => void;
   /** Reciprocal-rank-fusion weights of the two ranked lists and its k (defaults tuned on the train split). */
   fusion?: { vector?: number; text?: number; k?: number };
+  /** With pgvector, rank in process while the embeddings take at most this many bytes (0: always HNSW). */
+  exactScanMaxBytes?: number;
 }): DocIndex {
   const fusion = {
     vector: options.fusion?.vector ?? WEIGHTS.vector,
@@ -284,8 +296,19 @@ export function createDocIndex(options: {
     return row?.v ?? '0';
   }
 
+  const exactScanMaxBytes = options.exactScanMaxBytes ?? EXACT_SCAN_MAX_BYTES;
+
+  async function inProcessScan(): Promise<boolean> {
+    if ((await mode()) === 'exact') return true;
+    const [row] = await db.query<{ n: number }>(
+      'select count(*)::int as n from doc_chunks where model = $1 and dims = $2',
+      [embedder.model, dims],
+    );
+    return Number(row?.n ?? 0) * dims * 4 <= exactScanMaxBytes;
+  }
+
   async function loadStats(version: string): Promise<IndexStats> {
-    const exact = (await mode()) === 'exact';
+    const exact = await inProcessScan();
     const vectorColumns = exact
       ? 'embedding_f32 as raw, case when embedding_f32 is null then embedding end as embedding'
       : 'null::bytea as raw, null::real[] as embedding';
@@ -517,6 +540,10 @@ export function createDocIndex(options: {
   return {
     embedder,
     mode,
+    async vectorScan() {
+      const stats = await statsFor(await indexVersion());
+      return stats.matrix ? 'in-process' : 'hnsw';
+    },
     sync: (sources, syncOptions) => {
       const scope = syncOptions?.scope ?? '';
       return apply(sources, Array.isArray(scope) ? scope : [scope]);
