@@ -22,11 +22,5 @@ export { ModelError } from './providers/model-error.ts';
 export type { ChatMessage, ModelEvent, ModelProvider, ToolSpec } from './providers/model-provider.ts';
 export { createOpenAIProvider } from './providers/openai-provider.ts';
 export { type ConversationEvent, type OnConversationEvent, ProposalView, Reply } from './reply.ts';
-export {
-  createRunFailedTask,
-  drainRunFailures,
-  RUN_FAILED_TASK,
-  RunFailedPayload,
-} from './run-failed-task.ts';
+export { createRunFailedTask, RUN_FAILED_TASK, RunFailedPayload } from './run-failed-task.ts';
 export { createRuntimePorts, type RuntimePorts } from './runtime-ports.ts';
-export { startSelfHealingLoop } from './self-healing-loop.ts';

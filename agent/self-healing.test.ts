@@ -14,7 +14,7 @@ import { STEP_TASK, StepJobPayload } from '../runtime/engine/transitions.ts';
 import { type ConversationService, createConversationService } from './conversation-service.ts';
 import { createAnthropicProvider } from './providers/anthropic-provider.ts';
 import type { Reply } from './reply.ts';
-import { drainRunFailures } from './run-failed-task.ts';
+import { createRunFailedTask, RUN_FAILED_TASK } from './run-failed-task.ts';
 import { createCredentialsPort, createRuntimePorts } from './runtime-ports.ts';
 import { type ScriptedModelServer, startScriptedModelServer } from './testing/scripted-model-server.ts';
 
@@ -284,13 +284,42 @@ describe('self-healing: a failed run becomes a fix proposal in the workflow conv
     expect(audit.map((a) => a.action)).toEqual(['proposal.created', 'proposal.approved']);
   });
 
-  it('drainRunFailures hands run.failed events to self-healing once (cursor), already-seen failures stay grouped', async () => {
+  it('a run that fails for good queues one self-healing job in its failing transaction; the task handles it', async () => {
+    const queued = async () =>
+      db.sql`
+        select j.key, j.payload from graphile_worker._private_jobs j
+        join graphile_worker._private_tasks t on t.id = j.task_id
+        where t.identifier = ${RUN_FAILED_TASK}`;
+    // Every run that failed for good — also the one resumed since to success (its handling is then skipped).
+    const failedRuns = (await db.sql`select distinct run_id from run_events where type = 'run.failed'`).map(
+      (row) => String(row.runId),
+    );
+    expect(failedRuns.length).toBeGreaterThanOrEqual(3);
+    // One job per failed run, keyed by it.
+    const jobs = await queued();
+    expect(jobs.map((job) => job.key).sort()).toEqual(
+      failedRuns.map((runId) => `run_failed:${runId}`).sort(),
+    );
+    expect(jobs.map((job) => (job.payload as { runId: string }).runId).sort()).toEqual(
+      [...failedRuns].sort(),
+    );
+
+    const handled: unknown[] = [];
+    const task = createRunFailedTask(service);
     const requestsBefore = model.requests.length;
-    const first = await drainRunFailures(db.sql, service);
-    expect(first.length).toBeGreaterThanOrEqual(3);
-    // Runs seen before stay grouped; the run resumed to success is skipped (no longer failed).
-    expect(first.map((item) => item.result.status).sort()).toEqual(['grouped', 'grouped', 'skipped']);
-    expect(await drainRunFailures(db.sql, service)).toEqual([]);
+    await runOnce({
+      connectionString: db.url,
+      logger: new Logger(() => () => {}),
+      taskList: {
+        [RUN_FAILED_TASK]: async (payload) => {
+          handled.push(payload);
+          await task(payload);
+        },
+      },
+    });
+    expect(handled).toHaveLength(jobs.length);
+    expect(await queued()).toEqual([]);
+    // These failures were seen before (grouped): no new model call, no new proposal.
     expect(model.requests.length).toBe(requestsBefore);
   });
 });

@@ -2,8 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import {
   type ConversationService,
   createAgent,
+  createRunFailedTask,
   type Reply,
-  startSelfHealingLoop,
+  RUN_FAILED_TASK,
   toBotConversationPort,
   toBotReply,
 } from '../agent/index.ts';
@@ -73,9 +74,13 @@ export async function startApp(env: NodeJS.ProcessEnv = process.env): Promise<Ru
     const url = await server.listen({ host: config.host, port: config.port });
     // The docs index (what the agent's search_docs reads) re-embeds only what changed, after listen: never blocks start.
     const docSync = syncDocsInBackground(database.sql, connectors, logger);
-    const worker = env.VMESH_NO_WORKER === '1' ? undefined : await engine.startWorker();
-    // Self-healing: failed runs become fix proposals in the conversation the workflow came from.
-    const selfHealing = worker ? startSelfHealingLoop({ sql: database.sql, service: agent }) : undefined;
+    // Self-healing: a run that fails for good queues RUN_FAILED_TASK in its failing transaction; this worker
+    // turns it into a fix proposal in the conversation the workflow came from (`vmesh worker` processes leave
+    // those jobs to the app).
+    const worker =
+      env.VMESH_NO_WORKER === '1'
+        ? undefined
+        : await engine.startWorker({ tasks: { [RUN_FAILED_TASK]: createRunFailedTask(agent) } });
     logger.info({ url, database: database.kind }, 'VelocityMesh is listening');
     return {
       database,
@@ -90,7 +95,6 @@ export async function startApp(env: NodeJS.ProcessEnv = process.env): Promise<Ru
         await server.close();
         clearTimeout(lingering);
         await docSync;
-        await selfHealing?.stop();
         await worker?.stop();
         await database.close();
       },

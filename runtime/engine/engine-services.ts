@@ -21,7 +21,11 @@ export type EngineServices = {
   workflows: WorkflowService;
   /** Adds /api/* and /hooks/* to an HTTP server. */
   registerHttp(app: FastifyInstance, options: { publicUrl: string; apiToken: string | undefined }): void;
-  startWorker(options?: { concurrency?: number; leaseMs?: number }): Promise<EngineWorker>;
+  startWorker(options?: {
+    concurrency?: number;
+    leaseMs?: number;
+    tasks?: Record<string, (payload: unknown) => Promise<void>>;
+  }): Promise<EngineWorker>;
 };
 
 /** Wires the engine from a database and the environment: connectors, credentials, safe fetch, worker and routes. */
@@ -62,7 +66,13 @@ export async function createEngineServices(
     startWorker(worker = {}) {
       const leaseMs = worker.leaseMs ?? (Number(env.VMESH_WORKER_LEASE_MS) || undefined);
       const concurrency = worker.concurrency ?? (Number(env.VMESH_WORKER_CONCURRENCY) || undefined);
-      return startEngineWorker({ deps, connectionString: database.url, concurrency, leaseMs });
+      return startEngineWorker({
+        deps,
+        connectionString: database.url,
+        concurrency,
+        leaseMs,
+        tasks: worker.tasks,
+      });
     },
   };
 }

@@ -11,6 +11,11 @@ import { childPath, jobKeyFor, parentOf } from './scope-path.ts';
 import { backoffDelayMs, type StepError } from './step-error.ts';
 
 export const STEP_TASK = 'vmesh_step';
+/**
+ * Enqueued (job key `run_failed:<runId>`) in the transaction that fails a run for good: self-healing handles it
+ * in the app's worker (agent/run-failed-task.ts), at once, and graphile-worker retries it if handling fails.
+ */
+export const RUN_FAILED_TASK = 'vmesh_run_failed';
 export const StepJobPayload = z.object({
   runId: z.string().min(1),
   nodeId: z.string().min(1),
@@ -474,6 +479,7 @@ export async function failRun(
     update steps set status = 'cancelled', finished_at = now()
     where run_id = ${run.id} and status in ('queued', 'running', 'retrying') and not (node_id = ${failure.nodeId} and path = ${failure.path})`,
   );
+  enqueueJob(work, RUN_FAILED_TASK, { runId: run.id }, `run_failed:${run.id}`);
   event(work, run.id, 'run.failed', {
     workflowId: run.workflowId,
     version: run.version,

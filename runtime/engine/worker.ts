@@ -24,6 +24,8 @@ export type EngineWorkerOptions = {
   /** A worker whose heartbeat is older than this is presumed dead and its jobs are released (default 30 s). */
   leaseMs?: number;
   pollIntervalMs?: number;
+  /** More graphile-worker tasks this worker runs (the app adds self-healing's RUN_FAILED_TASK). */
+  tasks?: Record<string, (payload: unknown) => Promise<void>> | undefined;
 };
 
 export type EngineWorker = {
@@ -115,6 +117,7 @@ export async function startEngineWorker(options: EngineWorkerOptions): Promise<E
       logger: graphileLogger(),
       events,
       taskList: {
+        ...options.tasks,
         [STEP_TASK]: async (payload, helpers) => {
           const parsed = StepJobPayload.parse(payload);
           const cancelled = cancellations.track(parsed.runId);
