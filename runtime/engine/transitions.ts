@@ -233,7 +233,7 @@ export async function flushWork(tx: TransactionSql, work: TxWork): Promise<void>
     const ids = work.finish.map((entry) => entry.runId);
     const outputs = work.finish.map((entry) => entry.output ?? null);
     work.finish = [];
-    // unnest (not a JSON record set) keeps the row estimate small, so the update finds each run by its key.
+    // Outputs go as one JSON array indexed by position, so a null output stays JSON null (not SQL NULL).
     send(
       work,
       tx`
