@@ -14,7 +14,7 @@ import { createWorkflowService, type WorkflowService } from '../store/workflow-s
 import { registerWebhookRoute } from '../triggers/webhook.ts';
 import { registerHookSecretRoute } from '../triggers/webhook-secret-route.ts';
 import type { NodeRunnerDeps } from './node-runner.ts';
-import { type EngineWorker, startEngineWorker } from './worker.ts';
+import { type EngineWorker, startEngineWorker, type WorkerTasks } from './worker.ts';
 
 export type EngineServices = {
   deps: NodeRunnerDeps;
@@ -24,7 +24,7 @@ export type EngineServices = {
   startWorker(options?: {
     concurrency?: number;
     leaseMs?: number;
-    tasks?: Record<string, (payload: unknown) => Promise<void>>;
+    tasks?: WorkerTasks;
   }): Promise<EngineWorker>;
 };
 

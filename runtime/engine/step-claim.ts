@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import type { Sql } from '../../db/index.ts';
 import { batcherPer, createBatcher } from './batcher.ts';
+import { LIVE_RUN } from './graph.ts';
 import { RunRow, StepRow } from './run-context.ts';
 import { stepKey } from './scope-path.ts';
 
@@ -31,8 +32,12 @@ export const CLAIMLESS_NODES: ReadonlySet<string> = new Set([
   'core.respond',
 ]);
 
-/** Run statuses in which a step may still run. */
-export const LIVE = ['queued', 'running', 'waiting'];
+const LIVE = [...LIVE_RUN];
+
+/** The run row as RunRow parses it, from a `runs` row aliased `r`; claims and reads must return the same shape. */
+const RUN_JSON = `json_build_object('id', r.id, 'workflowId', r.workflow_id, 'version', r.version,
+  'status', r.status, 'trigger', r.trigger, 'parentRunId', r.parent_run_id, 'parentNodeId', r.parent_node_id,
+  'parentPath', r.parent_path, 'response', r.response)`;
 
 // Schemas live at module level: zod compiles each object schema on its first parse, so an inline schema in a
 // per-job path would be compiled again for every job.
@@ -83,9 +88,7 @@ export async function claimWithContext(
       where id = ${runId} and status = 'queued' and exists (select 1 from claimed)
     )
     select
-      (select json_build_object('id', id, 'workflowId', workflow_id, 'version', version, 'status', status,
-        'trigger', trigger, 'parentRunId', parent_run_id, 'parentNodeId', parent_node_id, 'parentPath', parent_path,
-        'response', response) from live) as run,
+      (select ${sql.unsafe(RUN_JSON)} from live r) as run,
       (select json_build_object('previous', previous, 'fence', fence, 'attempt', attempt, 'state', state,
         'wakeAt', wake_at) from claimed) as claim,
       (select coalesce(json_agg(json_build_object('nodeId', node_id, 'path', path, 'status', status,
@@ -129,10 +132,7 @@ async function peekMany(sql: Sql, requests: PeekRequest[]): Promise<PromiseSettl
   }));
   const rows = await sql`
     select x.i,
-      (select json_build_object('id', r.id, 'workflowId', r.workflow_id, 'version', r.version, 'status', r.status,
-        'trigger', r.trigger, 'parentRunId', r.parent_run_id, 'parentNodeId', r.parent_node_id,
-        'parentPath', r.parent_path, 'response', r.response)
-        from runs r where r.id = x.run_id and r.status in ${sql(LIVE)}) as run,
+      (select ${sql.unsafe(RUN_JSON)} from runs r where r.id = x.run_id and r.status in ${sql(LIVE)}) as run,
       (select json_build_object('previous', s.status, 'fence', s.fence, 'attempt', s.attempt + 1, 'state', s.state,
         'wakeAt', s.wake_at) from steps s
         where s.run_id = x.run_id and s.node_id = x.node_id and s.path = x.path and s.status = 'queued') as claim,

@@ -21,7 +21,6 @@ import {
   type Claim,
   claimOrphan,
   claimWithContext,
-  LIVE,
   peekWithContext,
   StepRef,
 } from './step-claim.ts';
@@ -293,7 +292,7 @@ export async function settle(
         const [row] = await sql`
           insert into steps (run_id, node_id, path, status, attempt, fence, origin_job, started_at)
           select ${ctx.run.id}, ${check.nodeId}, ${check.path}, 'running', 1, 1, ${inlineKey}, now()
-          where exists (select 1 from runs where id = ${ctx.run.id} and status in ${sql(LIVE)})
+          where exists (select 1 from runs where id = ${ctx.run.id} and status in ${sql([...LIVE_RUN])})
           on conflict do nothing returning node_id`;
         if (row) inline = { nodeId: check.nodeId, path: check.path, fence: 1 };
         continue;

@@ -16,6 +16,9 @@ import type { NodeRunnerDeps } from './node-runner.ts';
 import { runStepJob } from './step-task.ts';
 import { STEP_TASK, StepJobPayload } from './transitions.ts';
 
+/** graphile-worker task name → handler of its (unparsed) payload. */
+export type WorkerTasks = Record<string, (payload: unknown) => Promise<void>>;
+
 export type EngineWorkerOptions = {
   deps: NodeRunnerDeps;
   connectionString: string;
@@ -25,7 +28,7 @@ export type EngineWorkerOptions = {
   leaseMs?: number;
   pollIntervalMs?: number;
   /** More graphile-worker tasks this worker runs (the app adds self-healing's RUN_FAILED_TASK). */
-  tasks?: Record<string, (payload: unknown) => Promise<void>> | undefined;
+  tasks?: WorkerTasks | undefined;
 };
 
 export type EngineWorker = {
