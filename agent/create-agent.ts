@@ -1,5 +1,5 @@
 import { builtinConnectors } from '../connectors/index.ts';
-import { searchDocs } from '../connectors/retrieval/index.ts';
+import { type DocSyncLog, docsReady, searchDocs } from '../connectors/retrieval/index.ts';
 import type { ConnectorDefinition } from '../connectors/sdk/index.ts';
 import type { Sql } from '../db/index.ts';
 import { loadSystemPrompt } from '../prompts/load-prompts.ts';
@@ -13,10 +13,14 @@ import { createModelProvider } from './providers/create-model-provider.ts';
 import type { ModelProvider } from './providers/model-provider.ts';
 import { createRuntimePorts } from './runtime-ports.ts';
 
-/** Documentation search over the retrieval index (hybrid vector + full text). */
-export function createDocsPort(sql: Sql): DocsPort {
+/**
+ * Documentation search over the retrieval index (hybrid vector + full text). With `ready`, a search first waits
+ * for the index to be in line with these connectors (see docsReady).
+ */
+export function createDocsPort(sql: Sql, ready?: () => Promise<unknown>): DocsPort {
   return {
     async search(query, options) {
+      await ready?.();
       const hits = await searchDocs(sql, query, { k: options.k });
       return hits.map((hit) => ({ id: hit.id, kind: hit.kind, score: hit.score, snippet: hit.snippet }));
     },
@@ -34,7 +38,11 @@ export type CreateAgentOptions = {
   docs?: DocsPort | null;
   notify?: ConversationServiceDeps['notify'];
   isAdmin?: ConversationServiceDeps['isAdmin'];
+  /** Where the doc index sync (run before the first search) logs. */
+  docsLog?: DocSyncLog;
 };
+
+const quietDocsLog: DocSyncLog = { info: () => {}, warn: () => {} };
 
 /** The conversation service wired to the real runtime, engine, credentials, retrieval and the configured model. */
 export function createAgent(options: CreateAgentOptions): ConversationService {
@@ -45,9 +53,10 @@ export function createAgent(options: CreateAgentOptions): ConversationService {
       const result = createModelProvider(env.VMESH_MODEL, { env });
       return result.ok ? result.value : result.error;
     })();
+  const connectors = options.connectors ?? builtinConnectors;
   const ports = createRuntimePorts({
     sql: options.sql,
-    connectors: options.connectors ?? builtinConnectors,
+    connectors,
     ...(options.credentials ? { credentials: options.credentials } : {}),
   });
   return createConversationService({
@@ -55,7 +64,13 @@ export function createAgent(options: CreateAgentOptions): ConversationService {
     provider,
     system: loadSystemPrompt(),
     ...ports,
-    docs: options.docs === null ? undefined : (options.docs ?? createDocsPort(options.sql)),
+    docs:
+      options.docs === null
+        ? undefined
+        : (options.docs ??
+          createDocsPort(options.sql, () =>
+            docsReady(options.sql, connectors, options.docsLog ?? quietDocsLog),
+          )),
     notify: options.notify,
     isAdmin: options.isAdmin,
   });

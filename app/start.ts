@@ -10,7 +10,7 @@ import {
 } from '../agent/index.ts';
 import { createRuntimeWorkflowPort, registerBots } from '../bots/index.ts';
 import { loadAllConnectors } from '../connectors/openapi/index.ts';
-import { syncDocsInBackground } from '../connectors/retrieval/index.ts';
+import { docsReady } from '../connectors/retrieval/index.ts';
 import { type Database, openDatabase, parseDatabaseConfig } from '../db/index.ts';
 import { logger } from '../lib/logger.ts';
 import { createEngineServices } from '../runtime/engine/engine-services.ts';
@@ -33,11 +33,8 @@ export type RunningApp = {
 export async function startApp(env: NodeJS.ProcessEnv = process.env): Promise<RunningApp> {
   const startedAt = Date.now();
   const config = parseServerConfig(env);
-  // ownSignals: this app stops the embedded Postgres itself, last (see stop()), so no pool sees it vanish.
-  const database = await openDatabase(parseDatabaseConfig(env), {
-    log: (message) => logger.debug(message),
-    ownSignals: true,
-  });
+  // The embedded Postgres is left (and stopped, when no other process uses it) only in stop(), after the pools.
+  const database = await openDatabase(parseDatabaseConfig(env), { log: (message) => logger.debug(message) });
   try {
     await installWorkerSchema(database.url);
     const server = createHttpServer({ database, startedAt, version: VERSION, env });
@@ -54,6 +51,7 @@ export async function startApp(env: NodeJS.ProcessEnv = process.env): Promise<Ru
       sql: database.sql,
       env,
       connectors,
+      docsLog: logger,
       notify: async (target, replies) => notifyChat?.(target.threadKey, replies),
     });
     const bots = await registerBots(server, {
@@ -71,9 +69,16 @@ export async function startApp(env: NodeJS.ProcessEnv = process.env): Promise<Ru
         );
       });
     };
-    const url = await server.listen({ host: config.host, port: config.port });
-    // The docs index (what the agent's search_docs reads) re-embeds only what changed, after listen: never blocks start.
-    const docSync = syncDocsInBackground(database.sql, connectors, logger);
+    const url = await server.listen({ host: config.host, port: config.port }).catch((error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+      throw new Error(
+        `Port ${config.port} on ${config.host} is already in use (another VelocityMesh server, or another program). ` +
+          "Stop it, or start this one on another port: PORT=3001 npm start. CLI commands and `vmesh worker` need no port: they share the running server's database.",
+      );
+    });
+    // The docs index (what the agent's search_docs reads) re-embeds only what changed. It starts after listen, so it
+    // never delays start; a search that comes first waits for it (docsReady).
+    void docsReady(database.sql, connectors, logger);
     // Self-healing: a run that fails for good queues RUN_FAILED_TASK in its failing transaction; this worker
     // turns it into a fix proposal in the conversation the workflow came from (`vmesh worker` processes leave
     // those jobs to the app).
@@ -91,11 +96,11 @@ export async function startApp(env: NodeJS.ProcessEnv = process.env): Promise<Ru
       // Order matters: stop taking requests, let running steps finish (graphile-worker's graceful shutdown
       // aborts them after 5 s so they re-run elsewhere), close the pools, and only then stop the database.
       async stop() {
-        const lingering = setTimeout(() => server.server.closeAllConnections(), 3_000);
+        const lingering = setTimeout(() => server.server.closeAllConnections(), 500);
         await server.close();
         clearTimeout(lingering);
-        await docSync;
         await worker?.stop();
+        // A doc sync still running is cut off with the pool (its transaction rolls back); the next start redoes it.
         await database.close();
       },
     };

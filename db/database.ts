@@ -19,9 +19,31 @@ export async function ensureDatabaseExists(serverUrl: string, name: string): Pro
   const admin = postgres(target.url, { ...target.options, max: 1, onnotice: () => {} });
   try {
     const [row] = await admin`select 1 as present from pg_database where datname = ${name}`;
-    if (!row) await admin.unsafe(`create database "${name.replaceAll('"', '""')}"`);
+    if (!row)
+      await admin.unsafe(`create database "${name.replaceAll('"', '""')}"`).catch((error: unknown) => {
+        // Another process created it at the same moment: duplicate_database, or the catalog's unique index.
+        const code = (error as { code?: unknown }).code;
+        if (code !== '42P04' && code !== '23505') throw error;
+      });
   } finally {
     await admin.end();
+  }
+}
+
+/**
+ * node-pg-migrate fails at once when another process holds its advisory lock (two processes starting on the same
+ * database): wait for that process to finish and try again.
+ */
+async function migrateWhenFree(url: string, log: ((message: string) => void) | undefined): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await migrateDatabase(url, { log });
+      return;
+    } catch (error) {
+      const busy = error instanceof Error && error.message.includes('Another migration is already running');
+      if (!busy || attempt >= 240) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
   }
 }
 
@@ -31,8 +53,6 @@ export async function openDatabase(
   options: {
     migrate?: boolean;
     log?: (message: string) => void;
-    /** The caller stops the database on SIGINT/SIGTERM (after its pools); see EmbeddedOptions.ownSignals. */
-    ownSignals?: boolean;
   } = {},
 ): Promise<Database> {
   let embedded: EmbeddedServer | undefined;
@@ -42,14 +62,14 @@ export async function openDatabase(
   } else {
     embedded = await startEmbeddedPostgres({
       dataDir: config.dataDir,
-      ownSignals: options.ownSignals,
       unixSocket: true,
+      onLog: options.log,
     });
     await ensureDatabaseExists(embedded.url, EMBEDDED_DATABASE_NAME);
     url = embedded.urlFor(EMBEDDED_DATABASE_NAME);
   }
   try {
-    if (options.migrate !== false) await migrateDatabase(url, { log: options.log });
+    if (options.migrate !== false) await migrateWhenFree(url, options.log);
   } catch (error) {
     await embedded?.stop();
     throw error;

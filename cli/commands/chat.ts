@@ -6,20 +6,9 @@ import type { Reply } from '../../agent/reply.ts';
 import { loadAllConnectors } from '../../connectors/openapi/index.ts';
 import { type Database, openDatabase, parseDatabaseConfig } from '../../db/index.ts';
 
-/**
- * Opens the database (applying migrations). Another vmesh process migrating at the same moment makes
- * node-pg-migrate fail fast on its advisory lock; then wait for it and try again.
- */
-export async function openAgentDatabase(): Promise<Database> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await openDatabase(parseDatabaseConfig());
-    } catch (error) {
-      const busy = error instanceof Error && error.message.includes('Another migration is already running');
-      if (!busy || attempt >= 40) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  }
+/** Opens the database (applying migrations; openDatabase waits for another process migrating at the same moment). */
+export function openAgentDatabase(): Promise<Database> {
+  return openDatabase(parseDatabaseConfig());
 }
 
 /** The actor the terminal speaks as; it may decide proposals made from this machine's CLI. */

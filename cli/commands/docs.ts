@@ -1,8 +1,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
-import { builtinConnectors } from '../../connectors/index.ts';
-import { createEmbedder, searchDocs, syncBuiltinDocs } from '../../connectors/retrieval/index.ts';
+import { loadAllConnectors } from '../../connectors/openapi/index.ts';
+import { createEmbedder, docsReady, searchDocs } from '../../connectors/retrieval/index.ts';
 import { openDatabase, parseDatabaseConfig } from '../../db/index.ts';
-import { createCatalog } from '../../runtime/workflow/catalog.ts';
 
 function parseK(value: string): number {
   const k = Number(value);
@@ -24,8 +23,14 @@ export function registerDocsCommand(program: Command): void {
       const database = await openDatabase(parseDatabaseConfig(), { log: () => {} });
       try {
         const embedder = createEmbedder();
-        const catalog = createCatalog(builtinConnectors);
-        await syncBuiltinDocs(database.sql, builtinConnectors, embedder, { catalog, log });
+        const connectors = await loadAllConnectors(database.sql);
+        const synced = await docsReady(
+          database.sql,
+          connectors,
+          { info: () => {}, warn: (_fields, message) => log(message) },
+          { embedder },
+        );
+        if (!synced.ok) log(`vmesh: the doc index could not be brought up to date: ${synced.error}`);
         const hits = await searchDocs(database.sql, query, { k: options.k, embedder, log });
         if (options.json) {
           process.stdout.write(`${JSON.stringify(hits, null, 2)}\n`);

@@ -4,7 +4,9 @@ import type { Command } from 'commander';
 import { createAgent, toBotConversationPort } from '../../agent/index.ts';
 import { createRuntimeWorkflowPort, createVmeshMcpServer } from '../../bots/index.ts';
 import { loadAllConnectors } from '../../connectors/openapi/index.ts';
+import { docsReady } from '../../connectors/retrieval/index.ts';
 import { logger } from '../../lib/logger.ts';
+import { onShutdown } from '../shutdown.ts';
 import { openAgentDatabase } from './chat.ts';
 
 export function registerMcpCommand(program: Command): void {
@@ -17,9 +19,15 @@ export function registerMcpCommand(program: Command): void {
       // stdout carries the protocol: every log line goes to stderr (or nowhere) from here on.
       logger.level = process.env.LOG_LEVEL ?? 'silent';
       console.log = console.error;
+      // MCP clients end a stdio server by closing its input, then SIGTERM, then SIGKILL: all three end it here,
+      // including while it is still starting.
+      const shutdown = onShutdown({ stdinEnd: true });
       const database = await openAgentDatabase();
+      shutdown.add(() => database.close());
       const connectors = await loadAllConnectors(database.sql, logger);
-      const agent = createAgent({ sql: database.sql, connectors });
+      const agent = createAgent({ sql: database.sql, connectors, docsLog: logger });
+      // The first search_docs waits for this sync instead of answering from an empty index.
+      void docsReady(database.sql, connectors, logger);
       let user = 'local';
       try {
         user = userInfo().username || user;
@@ -31,9 +39,8 @@ export function registerMcpCommand(program: Command): void {
         defaultThread: `stdio-${user}`,
       });
       const transport = new StdioServerTransport();
-      transport.onclose = () => {
-        void database.close().then(() => process.exit(0));
-      };
+      transport.onclose = () => void shutdown.now('transport closed');
+      shutdown.add(() => server.close());
       await server.connect(transport);
     });
 }

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { startApp } from '../../app/start.ts';
 import { logger } from '../../lib/logger.ts';
 import { survivePostgresRestarts } from '../../lib/process-guards.ts';
+import { onShutdown } from '../shutdown.ts';
 
 export function registerStartCommand(program: Command): void {
   program
@@ -11,20 +12,11 @@ export function registerStartCommand(program: Command): void {
     )
     .action(async () => {
       // Signals are handled from the first moment: one that arrives while the app is still starting stops it
-      // cleanly once it is up (the app owns the embedded Postgres' shutdown, see startApp).
+      // cleanly once it is up (the app leaves the embedded Postgres last, see startApp).
       survivePostgresRestarts(logger);
-      let stopping = false;
+      const shutdown = onShutdown({ log: (reason) => logger.info({ signal: reason }, 'shutting down') });
       const starting = startApp();
-      const shutdown = async (signal: string) => {
-        if (stopping) return;
-        stopping = true;
-        logger.info({ signal }, 'shutting down');
-        const app = await starting.catch(() => undefined);
-        await app?.stop();
-        process.exit(0);
-      };
-      process.on('SIGINT', () => void shutdown('SIGINT'));
-      process.on('SIGTERM', () => void shutdown('SIGTERM'));
+      shutdown.add(async () => (await starting.catch(() => undefined))?.stop());
       await starting;
     });
 }

@@ -5,6 +5,7 @@ import { logger } from '../../lib/logger.ts';
 import { survivePostgresRestarts } from '../../lib/process-guards.ts';
 import { createEngineServices } from '../../runtime/engine/engine-services.ts';
 import { installWorkerSchema } from '../../runtime/engine/worker-schema.ts';
+import { onShutdown } from '../shutdown.ts';
 
 export function registerWorkerCommand(program: Command): void {
   program
@@ -16,8 +17,10 @@ export function registerWorkerCommand(program: Command): void {
     .option('--lease <ms>', 'heartbeat lease: jobs of a worker silent this long are released', '30000')
     .action(async (options: { concurrency: string; lease: string }) => {
       survivePostgresRestarts(logger);
+      const shutdown = onShutdown({ log: (reason) => logger.info({ reason }, 'worker stopping') });
       const config = parseDatabaseConfig();
       const database = await openDatabase(config);
+      shutdown.add(() => database.close());
       await installWorkerSchema(database.url);
       // Imported OpenAPI connectors too: a worker-only process must run every action the server accepts.
       const connectors = await loadAllConnectors(database.sql, logger);
@@ -26,17 +29,8 @@ export function registerWorkerCommand(program: Command): void {
         concurrency: Number(options.concurrency),
         leaseMs: Number(options.lease),
       });
+      shutdown.add(() => worker.stop());
       logger.info({ workerId: worker.workerId }, 'worker started');
       process.stdout.write(`worker ${worker.workerId} started\n`);
-      let stopping = false;
-      const shutdown = async () => {
-        if (stopping) return;
-        stopping = true;
-        await worker.stop();
-        await database.close();
-        process.exit(0);
-      };
-      process.on('SIGINT', () => void shutdown());
-      process.on('SIGTERM', () => void shutdown());
     });
 }

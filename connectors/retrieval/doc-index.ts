@@ -204,9 +204,13 @@ export function createDocIndex(options: {
       ? await embedder.embedDocuments(rows.map((row) => embeddingText(row.source, row.content)))
       : [];
     const currentMode = await mode();
+    // Two processes syncing a fresh index at once (the server and a CLI command) both write the same sources:
+    // one at a time, each replacing whatever the other wrote for them.
+    const written = [...new Set([...replace, ...sources.map((source) => source.sourceId)])];
     await db.transaction(async (tx) => {
-      if (replace.size)
-        await tx.query('delete from doc_chunks where source_id = any($1::text[])', [[...replace]]);
+      await tx.query("select pg_advisory_xact_lock(hashtext('vmesh:doc_chunks'))");
+      if (written.length)
+        await tx.query('delete from doc_chunks where source_id = any($1::text[])', [written]);
       for (let start = 0; start < rows.length; start += INSERT_BATCH) {
         const batch = rows.slice(start, start + INSERT_BATCH);
         await tx.query(

@@ -33,6 +33,7 @@ export { describeParameters } from './schema-doc.ts';
 export {
   type BackgroundSyncResult,
   type DocSyncLog,
+  docsReady,
   syncDocsInBackground,
 } from './sync-in-background.ts';
 

@@ -70,3 +70,27 @@ export function syncDocsInBackground(
       return { ok: false, error: message, ms: elapsed() };
     });
 }
+
+const syncs = new WeakMap<Sql, Promise<BackgroundSyncResult>>();
+
+/**
+ * The doc index of this database brought in line with the code, once per client and process: the first caller
+ * starts the sync (an entry point at start-up, or the first search), every later caller waits for that same
+ * sync, so no search of a fresh install answers from an empty or half-written index. A failed sync is tried
+ * again by the next caller.
+ */
+export function docsReady(
+  sql: Sql,
+  connectors: readonly ConnectorDefinition[],
+  log: DocSyncLog,
+  options: { embedder?: Embedder } = {},
+): Promise<BackgroundSyncResult> {
+  const running = syncs.get(sql);
+  if (running) return running;
+  const sync = syncDocsInBackground(sql, connectors, log, options).then((result) => {
+    if (!result.ok) syncs.delete(sql);
+    return result;
+  });
+  syncs.set(sql, sync);
+  return sync;
+}

@@ -45,9 +45,17 @@ export type EngineWorker = {
  * once (batch delay 0: batched with whatever completes in the same tick, no waiting). Duplicate runs of a job
  * are no-ops in the engine, so batching completions cannot repeat an effect.
  */
+/** How long a stopping worker lets its running steps finish before aborting them. */
+export const SHUTDOWN_GRACE_MS = 1_000;
+
 export function workerTuning(concurrency: number): {
   preset: {
-    worker: { localQueue: { size: number }; completeJobBatchDelay: number; failJobBatchDelay: number };
+    worker: {
+      localQueue: { size: number };
+      completeJobBatchDelay: number;
+      failJobBatchDelay: number;
+      gracefulShutdownAbortTimeout: number;
+    };
   };
 } {
   return {
@@ -56,6 +64,9 @@ export function workerTuning(concurrency: number): {
         localQueue: { size: Math.max(2, concurrency) },
         completeJobBatchDelay: 0,
         failJobBatchDelay: 0,
+        // On SIGTERM running steps get this long to finish; then they are aborted (a retryable failure that the
+        // next worker retries), so a stopping process is gone within 2 s.
+        gracefulShutdownAbortTimeout: SHUTDOWN_GRACE_MS,
       },
     },
   };
