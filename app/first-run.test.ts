@@ -1,0 +1,246 @@
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cliEnv, collect, exited, runCli, spawnCli } from '../cli/testing/cli-process.ts';
+import { findFreePort } from '../db/free-port.ts';
+
+/**
+ * The README's first run on the embedded default, with real processes: `vmesh start` and CLI commands on one
+ * fresh data dir at the same time, `vmesh mcp` as MCP clients drive it, and a server killed with -9.
+ */
+const dataDirs: string[] = [];
+const children: ChildProcess[] = [];
+
+/** A fresh data dir as `mktemp -d` makes it (mode 0700). */
+function freshDataDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'vmesh-first-run-'));
+  dataDirs.push(dir);
+  return dir;
+}
+
+function postmasterPid(dataDir: string): number | undefined {
+  const file = join(dataDir, 'postgres', 'postmaster.pid');
+  if (!existsSync(file)) return undefined;
+  const pid = Number(readFileSync(file, 'utf8').split('\n')[0]);
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+function alive(pid: number | undefined): boolean {
+  if (pid === undefined) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+type Health = { status: string; database: { ok: boolean; kind: string } };
+
+async function health(port: number): Promise<Health> {
+  const response = await fetch(`http://127.0.0.1:${port}/healthz`);
+  return (await response.json()) as Health;
+}
+
+function startServer(
+  dataDir: string,
+  port: number,
+): { child: ChildProcess; output: ReturnType<typeof collect> } {
+  const child = spawnCli(['start'], {
+    env: cliEnv({ VMESH_DATA_DIR: dataDir, PORT: String(port) }),
+    stdin: null,
+  });
+  children.push(child);
+  return { child, output: collect(child, 180_000) };
+}
+
+async function healthyServer(dataDir: string): Promise<{ child: ChildProcess; port: number }> {
+  const port = await findFreePort();
+  const { child } = startServer(dataDir, port);
+  await waitFor('healthz', async () => ((await health(port)).database.ok ? true : undefined));
+  return { child, port };
+}
+
+async function stopped(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<number> {
+  const started = performance.now();
+  child.kill(signal);
+  await exited(child);
+  return performance.now() - started;
+}
+
+async function runThroughApi(port: number): Promise<string> {
+  const api = `http://127.0.0.1:${port}/api`;
+  const document = {
+    schemaVersion: 1,
+    name: 'first run',
+    trigger: { type: 'manual' },
+    nodes: [{ id: 'greet', uses: 'core.transform', with: { value: 'Hello {{ trigger.name }}' } }],
+    edges: [],
+  };
+  const created = await fetch(`${api}/workflows`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ document }),
+  });
+  expect(created.status).toBe(201);
+  const { id } = (await created.json()) as { id: string };
+  const started = await fetch(`${api}/workflows/${id}/runs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ input: { name: 'Ada' } }),
+  });
+  expect(started.status).toBe(202);
+  const { runId } = (await started.json()) as { runId: string };
+  return waitFor('the run to finish', async () => {
+    const view = (await (await fetch(`${api}/runs/${runId}`)).json()) as { status: string; output: unknown };
+    return ['succeeded', 'failed', 'cancelled'].includes(view.status) ? view.status : undefined;
+  });
+}
+
+afterAll(async () => {
+  for (const child of children)
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  for (const dir of dataDirs) {
+    const pid = postmasterPid(dir);
+    if (alive(pid)) process.kill(pid as number, 'SIGQUIT');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+describe('first run on the embedded database (real processes)', () => {
+  it('CLI commands and a worker share the running server’s database; the server keeps working; the last process out stops it', async () => {
+    const dataDir = freshDataDir();
+    const { child, port } = await healthyServer(dataDir);
+    const serverPostgres = postmasterPid(dataDir);
+    expect(alive(serverPostgres)).toBe(true);
+
+    const env = cliEnv({ VMESH_DATA_DIR: dataDir });
+    const [list, search, stored] = await Promise.all([
+      runCli(['workflows', 'list', '--json'], { env }),
+      runCli(['docs', 'search', 'send a message to a slack channel', '--json'], { env }),
+      runCli(['credentials', 'set', 'slack', '--type', 'slack'], { env, stdin: 'xoxb-1111-2222-abcdef' }),
+    ]);
+    expect(list, list.stderr).toMatchObject({ code: 0 });
+    expect(search, search.stderr).toMatchObject({ code: 0 });
+    expect(stored, stored.stderr).toMatchObject({ code: 0 });
+    expect((JSON.parse(search.stdout) as { id: string }[])[0]?.id).toBe('slack.postMessage');
+
+    // The same PostgreSQL is still there, and the server never lost it.
+    expect(postmasterPid(dataDir)).toBe(serverPostgres);
+    expect(await health(port)).toMatchObject({ status: 'ok', database: { ok: true, kind: 'embedded' } });
+    expect(await runThroughApi(port)).toBe('succeeded');
+
+    // A worker joins; the server stops first: the database stays up for the worker, which stops it last.
+    const worker = spawnCli(['worker'], { env, stdin: null });
+    children.push(worker);
+    let workerOut = '';
+    worker.stdout?.on('data', (chunk: Buffer) => {
+      workerOut += chunk.toString('utf8');
+    });
+    await waitFor('the worker to start', async () => (workerOut.includes('started') ? true : undefined));
+    const stopMs = await stopped(child);
+    expect(stopMs).toBeLessThan(5_000);
+    expect(child.exitCode).toBe(0);
+    expect(alive(serverPostgres)).toBe(true);
+    expect(worker.exitCode).toBeNull();
+    const workerStopMs = await stopped(worker);
+    expect(workerStopMs).toBeLessThan(5_000);
+    expect(worker.exitCode).toBe(0);
+    await waitFor(
+      'the worker to stop PostgreSQL',
+      async () => (alive(serverPostgres) ? undefined : true),
+      10_000,
+    );
+  }, 180_000);
+
+  it('two servers and three CLI commands racing on an empty data dir: one initdb, one cluster, a clear port message', async () => {
+    const dataDir = freshDataDir();
+    const port = await findFreePort();
+    const env = cliEnv({ VMESH_DATA_DIR: dataDir });
+    const first = startServer(dataDir, port);
+    const second = startServer(dataDir, port);
+    const commands = await Promise.all([
+      runCli(['migrate'], { env }),
+      runCli(['workflows', 'list'], { env }),
+      runCli(['credentials', 'list'], { env }),
+    ]);
+    for (const result of commands) expect(result, result.stderr).toMatchObject({ code: 0 });
+    await waitFor('healthz', async () => ((await health(port)).database.ok ? true : undefined));
+
+    // One server listens; the other exited non-zero and said the port is taken.
+    const loser = await Promise.race([
+      first.output.then((result) => ({ result, winner: second.child })),
+      second.output.then((result) => ({ result, winner: first.child })),
+    ]);
+    expect(loser.result.code).not.toBe(0);
+    expect(loser.result.stderr).toContain(`Port ${port} on 127.0.0.1 is already in use`);
+    expect(readdirSync(dataDir).filter((name) => name.startsWith('postgres.incomplete'))).toEqual([]);
+    const pid = postmasterPid(dataDir);
+    expect(alive(pid)).toBe(true);
+    expect(await runThroughApi(port)).toBe('succeeded');
+    await stopped(loser.winner);
+    await waitFor('PostgreSQL to stop', async () => (alive(pid) ? undefined : true), 10_000);
+  }, 180_000);
+
+  it('a server killed with -9 leaves its PostgreSQL running; the next process joins it, and the last one out stops it', async () => {
+    const dataDir = freshDataDir();
+    const { child } = await healthyServer(dataDir);
+    const pid = postmasterPid(dataDir);
+    await stopped(child, 'SIGKILL');
+    expect(alive(pid)).toBe(true);
+
+    const listed = await runCli(['workflows', 'list'], { env: cliEnv({ VMESH_DATA_DIR: dataDir }) });
+    expect(listed, listed.stderr).toMatchObject({ code: 0 });
+    // The CLI command was the only process left using it: it stopped it on the way out.
+    expect(postmasterPid(dataDir)).toBeUndefined();
+    await waitFor('PostgreSQL to exit', async () => (alive(pid) ? undefined : true), 10_000);
+
+    const again = await healthyServer(dataDir);
+    expect(await runThroughApi(again.port)).toBe('succeeded');
+    await stopped(again.child);
+  }, 180_000);
+
+  it.runIf(process.getuid?.() === 0)(
+    'as root, a data dir of mode 0700 works: the cluster belongs to the postgres user, the secrets stay root’s',
+    async () => {
+      const dataDir = freshDataDir();
+      expect(statSync(dataDir).mode & 0o777).toBe(0o700);
+      const migrated = await runCli(['migrate'], { env: cliEnv({ VMESH_DATA_DIR: dataDir }) });
+      expect(migrated, migrated.stderr).toMatchObject({ code: 0 });
+      expect(statSync(dataDir).mode & 0o007).toBe(0); // nothing opened to others
+      expect(statSync(join(dataDir, 'postgres')).uid).not.toBe(0);
+      expect(statSync(join(dataDir, 'postgres-access.json')).mode & 0o077).toBe(0);
+      expect(postmasterPid(dataDir)).toBeUndefined();
+    },
+    120_000,
+  );
+
+  it('a normal user runs the embedded database in a data dir of its own', async () => {
+    const uid = process.getuid?.() === 0 ? 65534 : undefined;
+    const dataDir = freshDataDir();
+    if (uid !== undefined) {
+      const { chownSync } = await import('node:fs');
+      chownSync(dataDir, uid, uid);
+    }
+    const migrated = await runCli(['migrate'], {
+      env: cliEnv({ VMESH_DATA_DIR: dataDir, HOME: dataDir }),
+      ...(uid !== undefined ? { uid, gid: uid } : {}),
+    });
+    expect(migrated, migrated.stderr).toMatchObject({ code: 0 });
+    expect(existsSync(join(dataDir, 'postgres', 'PG_VERSION'))).toBe(true);
+    if (uid !== undefined) expect(statSync(join(dataDir, 'postgres')).uid).toBe(uid);
+  }, 120_000);
+});
