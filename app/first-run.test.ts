@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cliEnv, collect, exited, runCli, spawnCli } from '../cli/testing/cli-process.ts';
 import { findFreePort } from '../db/free-port.ts';
@@ -224,6 +224,20 @@ describe('first run on the embedded database (real processes)', () => {
       expect(statSync(join(dataDir, 'postgres')).uid).not.toBe(0);
       expect(statSync(join(dataDir, 'postgres-access.json')).mode & 0o077).toBe(0);
       expect(postmasterPid(dataDir)).toBeUndefined();
+
+      // Directories it creates above the data dir are not closed off (mkdir -p), so the server's user reaches it…
+      const base = freshDataDir();
+      chmodSync(base, 0o755);
+      const nested = join(base, 'new', 'parents', 'data');
+      const created = await runCli(['migrate'], { env: cliEnv({ VMESH_DATA_DIR: nested }) });
+      expect(created, created.stderr).toMatchObject({ code: 0 });
+      expect(statSync(join(base, 'new')).mode & 0o777).toBe(0o755);
+      // …and a closed directory above it that is not the data dir is named, with the fix.
+      const closed = join(freshDataDir(), 'data');
+      const refused = await runCli(['migrate'], { env: cliEnv({ VMESH_DATA_DIR: closed }) });
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toContain(`cannot enter ${dirname(closed)}`);
+      expect(refused.stderr).toContain(`chmod o+x ${dirname(closed)}`);
     },
     120_000,
   );

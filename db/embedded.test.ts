@@ -1,6 +1,7 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installWorkerSchema } from '../runtime/engine/worker-schema.ts';
@@ -12,8 +13,7 @@ describe('embedded PostgreSQL as the product starts it', () => {
   let database: Database;
 
   beforeAll(async () => {
-    // Under the project like the product's .data/ (the embedded server's own user must be able to reach it).
-    dataDir = resolve('.test-data', `embedded-${process.pid}`);
+    dataDir = mkdtempSync(join(tmpdir(), 'vmesh-embedded-'));
     database = await openDatabase({ databaseUrl: undefined, dataDir, poolSize: 2 });
   }, 120_000);
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 
@@ -109,8 +109,4 @@ export function parsePostmasterPid(text: string): Postmaster | undefined {
 export async function readPostmaster(file: string): Promise<Postmaster | undefined> {
   if (!existsSync(file)) return undefined;
   return parsePostmasterPid(await readFile(file, 'utf8').catch(() => ''));
-}
-
-export async function ensureDirectory(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
 }

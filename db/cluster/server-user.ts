@@ -66,6 +66,8 @@ export async function prepareClusterDirectory(
   clusterDir: string,
   runAs: RunAs,
 ): Promise<void> {
+  // Only the data dir itself is private; directories created above it get the usual mode (umask), as `mkdir -p`.
+  await mkdir(dirname(dataDir), { recursive: true });
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   if (!runAs) return;
   await mkdir(clusterDir, { recursive: true, mode: 0o700 });

@@ -1,5 +1,7 @@
+import { mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import postgres from 'postgres';
 import type { TestProject } from 'vitest/node';
 import { installWorkerSchema } from '../../runtime/engine/worker-schema.ts';
@@ -26,7 +28,9 @@ function withDatabase(url: string, database: string): string {
  * throw-away directory. The template database is migrated once; each test file clones it.
  */
 export default async function setup(project: TestProject) {
-  const dataDir = resolve('.test-data', `pg-${process.pid}`);
+  // In the temp dir, not the checkout: as root the server runs as `postgres`, which may not enter the checkout's
+  // parents (a clone under /root).
+  const dataDir = mkdtempSync(join(tmpdir(), 'vmesh-test-pg-'));
   let stop = async () => {};
   let serverUrl: string;
   if (process.env.TEST_DATABASE_URL) {
