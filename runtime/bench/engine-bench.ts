@@ -2,11 +2,14 @@
 // Measures the engine against raw graphile-worker baselines on the same database (embedded by default, or
 // DATABASE_URL). Every figure comes from this one run; nothing is estimated.
 import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { loadavg } from 'node:os';
-import { resolve } from 'node:path';
+import { createServer } from 'node:http';
+import { loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import Fastify from 'fastify';
 import { Logger as GraphileLogger, run as runGraphile, type Task } from 'graphile-worker';
+import { httpConnector } from '../../connectors/http/connector.ts';
 import {
   createSqlClient,
   ensureDatabaseExists,
@@ -115,8 +118,12 @@ const raw = await rawBaselines();
 // ---- engine ----
 const database = { sql, url, kind: 'external' as const, close: async () => {} };
 const engine = await createEngineServices(database, {
-  env: { ...process.env, VMESH_SECRET_KEY: Buffer.alloc(32, 3).toString('base64') },
-  connectors: [],
+  env: {
+    ...process.env,
+    VMESH_SECRET_KEY: Buffer.alloc(32, 3).toString('base64'),
+    VMESH_HTTP_ALLOW_HOSTS: '127.0.0.1',
+  },
+  connectors: [httpConnector],
 });
 const worker = await engine.startWorker({ concurrency: CONCURRENCY });
 
@@ -270,6 +277,61 @@ const [stuck] =
 const wrong =
   await sql`select count(*)::int as n from runs where id = any(${thousand}) and output <> '10'::jsonb`;
 
+log('Postgres commits per workflow (pg_stat_database.xact_commit)…');
+// Backends flush their counters when idle, at most every second and at the latest after 10 s: settle before each
+// read. The worker's idle commits (polling, heartbeats) over the window and this bench's own status polls are
+// subtracted, so what is left is what the workflows committed.
+const settle = () => new Promise((r) => setTimeout(r, 11_000));
+const commitCount = async () =>
+  Number(
+    (await sql`select xact_commit::bigint as n from pg_stat_database where datname = current_database()`)[0]
+      ?.n,
+  );
+await settle();
+const idleFrom = await commitCount();
+const idleStart = performance.now();
+await new Promise((r) => setTimeout(r, 10_000));
+await settle();
+const idleCommitsPerSec = round(
+  ((await commitCount()) - idleFrom - 1) / ((performance.now() - idleStart) / 1000),
+);
+const target = createServer((_request, response) => response.end('{"ok":true}'));
+await new Promise<void>((r) => target.listen(0, '127.0.0.1', () => r()));
+const targetPort = (target.address() as { port: number }).port;
+const actionChain = await engine.workflows.create({
+  schemaVersion: 1,
+  name: 'action-chain',
+  trigger: { type: 'manual' },
+  nodes: Array.from({ length: 10 }, (_, i) => ({
+    id: `h${i}`,
+    uses: 'http.request',
+    with: { method: 'GET', url: `http://127.0.0.1:${targetPort}/step/${i}` },
+  })),
+  edges: Array.from({ length: 9 }, (_, i) => ({ from: `h${i}`, to: `h${i + 1}` })),
+});
+async function commitsPerWorkflow(workflowId: string, count: number): Promise<number> {
+  const from = await commitCount();
+  const started = performance.now();
+  const ids = await Promise.all(
+    Array.from({ length: count }, async () => (await startRun(sql, workflowId, {})).runId),
+  );
+  let polls = 0;
+  for (;;) {
+    polls += 1;
+    const [row] =
+      await sql`select count(*)::int as n from runs where id = any(${ids}) and status = 'succeeded'`;
+    if (Number(row?.n) === count) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const busySeconds = (performance.now() - started) / 1000;
+  await settle();
+  const delta = (await commitCount()) - from - 1 - polls - idleCommitsPerSec * (busySeconds + 11);
+  return round(delta / count);
+}
+const commitsPerPureChain10 = await commitsPerWorkflow(pureChain.id, 50);
+const commitsPerActionChain10 = await commitsPerWorkflow(actionChain.id, 50);
+target.close();
+
 await worker.stop();
 
 log('webhooks without a worker draining the runs…');
@@ -327,6 +389,49 @@ const firstStart = await startOnce();
 const secondStart = await startOnce();
 const startToHealthzMs = secondStart.ms;
 
+log('npm start on the embedded default → /healthz, and the doc index sync…');
+/** `vmesh start` on an embedded data dir: to a healthy /healthz, and to its "doc index synced" log line. */
+async function embeddedStart(
+  dataDir: string,
+): Promise<{ healthzMs: number; docsSyncedMs: number; docSyncMs: number }> {
+  const started = performance.now();
+  const child = spawn(process.execPath, ['bin/vmesh.mjs', 'start'], {
+    env: {
+      ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== 'DATABASE_URL')),
+      VMESH_DATA_DIR: dataDir,
+      PORT: String(port),
+      LOG_LEVEL: 'info',
+    },
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  let docsSyncedMs = -1;
+  let docSyncMs = -1;
+  child.stdout?.on('data', (chunk) => {
+    for (const line of String(chunk).split('\n')) {
+      if (!line.includes('doc index synced')) continue;
+      docsSyncedMs = Math.round(performance.now() - started);
+      docSyncMs = Number((JSON.parse(line) as { docs?: { ms?: number } }).docs?.ms ?? -1);
+    }
+  });
+  let healthzMs = -1;
+  for (let i = 0; i < 1500 && healthzMs < 0; i++) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok)
+        healthzMs = Math.round(performance.now() - started);
+    } catch {}
+    if (healthzMs < 0) await new Promise((r) => setTimeout(r, 20));
+  }
+  for (let i = 0; i < 500 && docsSyncedMs < 0; i++) await new Promise((r) => setTimeout(r, 20));
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+  return { healthzMs, docsSyncedMs, docSyncMs };
+}
+const embeddedDir = mkdtempSync(join(tmpdir(), 'vmesh-bench-start-'));
+const embeddedFirst = await embeddedStart(embeddedDir);
+const embeddedSecond = await embeddedStart(embeddedDir);
+await rm(embeddedDir, { recursive: true, force: true });
+
 const result = {
   raw,
   engine: {
@@ -339,7 +444,15 @@ const result = {
     webhookReqPerSec: round(queued.requests.average),
     webhookCompletionP50Ms: completion.latency.p50,
     startToHealthzMs,
+    commitsPerPureChain10,
+    commitsPerActionChain10,
+    idleCommitsPerSec,
     // extras
+    startToHealthzEmbeddedMs: embeddedSecond.healthzMs,
+    startToHealthzEmbeddedFreshMs: embeddedFirst.healthzMs,
+    startToDocsSyncedEmbeddedFreshMs: embeddedFirst.docsSyncedMs,
+    docSyncFreshMs: embeddedFirst.docSyncMs,
+    docSyncUnchangedMs: embeddedSecond.docSyncMs,
     startToHealthzFirstMs: firstStart.ms,
     startStopClean: firstStart.cleanStop && secondStart.cleanStop,
     ...(firstStart.error || secondStart.error
