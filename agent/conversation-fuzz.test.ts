@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../db/testing/test-database.ts';
 import { loadSystemPrompt } from '../prompts/load-prompts.ts';
-import { type ConversationService, createConversationService } from './conversation-service.ts';
+import { type ConversationService, createConversationService, EMPTY_ANSWER } from './conversation-service.ts';
 import { createAnthropicProvider } from './providers/anthropic-provider.ts';
 import { createRuntimePorts } from './runtime-ports.ts';
 import { type ScriptedModelServer, startScriptedModelServer } from './testing/scripted-model-server.ts';
@@ -38,6 +38,22 @@ describe('hostile chat messages and model output', () => {
       'x'.repeat(120_000),
     ),
   );
+
+  it('a message whose model answer is empty or only whitespace still gets a reply that says so', async () => {
+    for (const [message, answer] of [
+      ['   ', ' '],
+      ['hi', '\n\t '],
+      ['hi', ''],
+    ]) {
+      server.setScript([{ text: answer ?? '' }]);
+      const replies = await service.handleMessage({
+        threadKey: 'blank',
+        actor: 'user:blank',
+        text: message ?? '',
+      });
+      expect(replies).toEqual([{ type: 'text', text: EMPTY_ANSWER }]);
+    }
+  });
 
   it('every message gets replies (never an exception, never an internal error), and the history stays readable', async () => {
     await fc.assert(

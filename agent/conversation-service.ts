@@ -131,6 +131,10 @@ function errorMessageOf(error: unknown): string {
 }
 
 /** The conversation service every front-end calls (bots stay thin: parse, ack, call, render). */
+/** What the person sees when the model's answer was empty. */
+export const EMPTY_ANSWER =
+  'The assistant returned an empty answer. Say again what you want to automate, or add a detail.';
+
 export function createConversationService(deps: ConversationServiceDeps): ConversationService {
   const tools = deps.tools ?? agentTools;
   const { sql } = deps;
@@ -230,6 +234,8 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
           options.onEvent?.({ type: 'proposal', proposal: reply.proposal });
       }
       if (result.error) replies.push(errorReply(result.error));
+      // A model that answers with nothing visible (empty or whitespace, no proposal) still gets the person a reply.
+      if (replies.length === 0) replies.push({ type: 'text', text: EMPTY_ANSWER });
       await appendMessages(sql, conversation.id, [userMessage, ...result.messages], {
         actor,
         replies,
