@@ -1,4 +1,5 @@
 export * from './connector-error.ts';
+export * from './connector-kit.ts';
 export * from './define.ts';
 export { parseAllowHosts } from './outbound/allow-hosts.ts';
 export { findConnectorError } from './outbound/blocked-destination-error.ts';

@@ -1,13 +1,6 @@
 import { z } from 'zod';
-import { defineAction } from '../../sdk/define.ts';
-import {
-  callGithub,
-  type GithubClient,
-  type GithubCredential,
-  idempotencyMarker,
-  RepoRef,
-  withMarker,
-} from '../client.ts';
+import { callGithub, idempotencyMarker, RepoRef, withMarker } from '../client.ts';
+import { action } from '../kit.ts';
 
 export const AddCommentInput = z.strictObject({
   ...RepoRef,
@@ -23,12 +16,7 @@ export const AddCommentOutput = z.object({
 
 const Comment = z.object({ id: z.number(), html_url: z.string(), body: z.string().nullable().optional() });
 
-export const addComment = defineAction<
-  typeof AddCommentInput,
-  typeof AddCommentOutput,
-  GithubCredential,
-  GithubClient
->({
+export const addComment = action({
   key: 'addComment',
   title: 'Comment on a GitHub issue or pull request',
   description: 'Add a comment to a GitHub issue or pull request. Retries do not comment twice.',

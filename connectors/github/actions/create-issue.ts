@@ -1,13 +1,6 @@
 import { z } from 'zod';
-import { defineAction } from '../../sdk/define.ts';
-import {
-  callGithub,
-  type GithubClient,
-  type GithubCredential,
-  idempotencyMarker,
-  RepoRef,
-  withMarker,
-} from '../client.ts';
+import { callGithub, idempotencyMarker, RepoRef, withMarker } from '../client.ts';
+import { action } from '../kit.ts';
 
 export const CreateIssueInput = z.strictObject({
   ...RepoRef,
@@ -44,12 +37,7 @@ const IssueItem = z.object({
   body: z.string().nullable().optional(),
 });
 
-export const createIssue = defineAction<
-  typeof CreateIssueInput,
-  typeof CreateIssueOutput,
-  GithubCredential,
-  GithubClient
->({
+export const createIssue = action({
   key: 'createIssue',
   title: 'Create a GitHub issue',
   description:

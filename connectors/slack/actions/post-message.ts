@@ -1,12 +1,6 @@
 import { z } from 'zod';
-import { defineAction } from '../../sdk/define.ts';
-import {
-  callSlack,
-  findStepMessage,
-  type SlackClient,
-  type SlackCredential,
-  stepMetadata,
-} from '../client.ts';
+import { callSlack, findStepMessage, stepMetadata } from '../client.ts';
+import { action } from '../kit.ts';
 
 export const PostMessageInput = z.strictObject({
   channel: z
@@ -41,12 +35,7 @@ export const PostMessageOutput = z.object({
 });
 export type PostMessageOutput = z.infer<typeof PostMessageOutput>;
 
-export const postMessage = defineAction<
-  typeof PostMessageInput,
-  typeof PostMessageOutput,
-  SlackCredential,
-  SlackClient
->({
+export const postMessage = action({
   key: 'postMessage',
   title: 'Post a Slack message',
   description:

@@ -1,12 +1,6 @@
 import { z } from 'zod';
-import { defineAction } from '../../sdk/define.ts';
-import {
-  callSlack,
-  findStepMessage,
-  type SlackClient,
-  type SlackCredential,
-  stepMetadata,
-} from '../client.ts';
+import { callSlack, findStepMessage, stepMetadata } from '../client.ts';
+import { action } from '../kit.ts';
 
 export const ReplyInThreadInput = z.strictObject({
   channel: z.string().min(1).describe('Channel ID (C…) of the parent message.'),
@@ -28,12 +22,7 @@ export const ReplyInThreadOutput = z.object({
     .describe('True when a retry found the reply an earlier attempt had already posted.'),
 });
 
-export const replyInThread = defineAction<
-  typeof ReplyInThreadInput,
-  typeof ReplyInThreadOutput,
-  SlackCredential,
-  SlackClient
->({
+export const replyInThread = action({
   key: 'replyInThread',
   title: 'Reply in a Slack thread',
   description: 'Post a reply under an existing Slack message (in its thread). Retries do not reply twice.',
