@@ -4,3 +4,4 @@ export * from './define.ts';
 export { parseAllowHosts } from './outbound/allow-hosts.ts';
 export { findConnectorError } from './outbound/blocked-destination-error.ts';
 export * from './safe-fetch.ts';
+export * from './write-once.ts';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { writeOnce } from '../../sdk/write-once.ts';
 import { callSlack, findStepMessage, stepMetadata } from '../client.ts';
 import { action } from '../kit.ts';
 
@@ -30,9 +31,9 @@ export const replyInThread = action({
   idempotent: true,
   input: ReplyInThreadInput,
   output: ReplyInThreadOutput,
-  async run(input, ctx) {
-    if (ctx.attempt > 1) {
-      try {
+  run: (input, ctx) =>
+    writeOnce(ctx, {
+      async find() {
         const replies = await callSlack('conversations.replies', () =>
           ctx.client.conversations.replies({
             channel: input.channel,
@@ -42,28 +43,24 @@ export const replyInThread = action({
           }),
         );
         const ts = findStepMessage(replies.messages, ctx.idempotencyKey);
-        if (ts) return { channel: input.channel, ts, threadTs: input.threadTs, deduplicated: true };
-      } catch (error) {
-        ctx.logger.warn(
-          { err: error },
-          'slack.replyInThread: could not check the thread for an earlier attempt; posting',
+        return ts ? { channel: input.channel, ts, threadTs: input.threadTs, deduplicated: true } : undefined;
+      },
+      async write() {
+        const posted = await callSlack('chat.postMessage', () =>
+          ctx.client.chat.postMessage({
+            channel: input.channel,
+            thread_ts: input.threadTs,
+            text: input.text,
+            reply_broadcast: input.broadcast,
+            metadata: stepMetadata(ctx.idempotencyKey),
+          }),
         );
-      }
-    }
-    const posted = await callSlack('chat.postMessage', () =>
-      ctx.client.chat.postMessage({
-        channel: input.channel,
-        thread_ts: input.threadTs,
-        text: input.text,
-        reply_broadcast: input.broadcast,
-        metadata: stepMetadata(ctx.idempotencyKey),
-      }),
-    );
-    return {
-      channel: posted.channel ?? input.channel,
-      ts: posted.ts ?? '',
-      threadTs: input.threadTs,
-      deduplicated: false,
-    };
-  },
+        return {
+          channel: posted.channel ?? input.channel,
+          ts: posted.ts ?? '',
+          threadTs: input.threadTs,
+          deduplicated: false,
+        };
+      },
+    }),
 });
