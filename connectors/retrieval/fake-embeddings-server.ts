@@ -22,9 +22,7 @@ export type EmbeddingsFake = {
  * (little-endian float32) embeddings, `usage`, and `{ error: { message, type, code } }` errors.
  * Vectors come from the hashing embedder, so similar texts get similar vectors.
  */
-export async function startEmbeddingsFake(
-  options: { dims?: number } = {},
-): Promise<EmbeddingsFake> {
+export async function startEmbeddingsFake(options: { dims?: number } = {}): Promise<EmbeddingsFake> {
   const dims = options.dims ?? 1536;
   const app: FastifyInstance = Fastify({ logger: false });
   const requests: EmbeddingsFake['requests'] = [];
