@@ -1,8 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { type DiscordFake, startDiscordFake } from '../../connectors/discord/fake-server.ts';
 import { createScriptedConversation } from '../testing/scripted-conversation.ts';
-import { type FakeDiscordCall, startFakeDiscordApi } from './fake-discord-api.ts';
 import { type DiscordGateway, startDiscordGateway } from './start-discord-gateway.ts';
 
 type Frame = { op: number; d?: unknown; t?: string | null; s?: number | null };
@@ -13,7 +13,7 @@ type Frame = { op: number; d?: unknown; t?: string | null; s?: number | null };
  */
 describe('Discord gateway client (real discord.js, local gateway)', () => {
   let gateway: WebSocketServer;
-  let api: Awaited<ReturnType<typeof startFakeDiscordApi>>;
+  let api: DiscordFake;
   let bot: DiscordGateway;
   const conversation = createScriptedConversation();
   const received: Frame[] = [];
@@ -49,7 +49,11 @@ describe('Discord gateway client (real discord.js, local gateway)', () => {
         });
       });
     });
-    api = await startFakeDiscordApi({ gatewayUrl: `ws://127.0.0.1:${port}` });
+    api = await startDiscordFake({
+      botToken: 'test-gateway-token',
+      channelIds: ['7100'],
+      gatewayUrl: `ws://127.0.0.1:${port}`,
+    });
     bot = await startDiscordGateway({ conversation, botToken: 'test-gateway-token', apiUrl: api.apiUrl });
   });
   afterAll(async () => {
@@ -86,17 +90,14 @@ describe('Discord gateway client (real discord.js, local gateway)', () => {
       actor: { id: '7200' },
     });
     await expect
-      .poll(
-        () =>
-          api.calls.filter((call: FakeDiscordCall) => call.url === '/api/v10/channels/7100/messages').length,
-      )
+      .poll(() => api.requests.filter((request) => request.path === '/api/v10/channels/7100/messages').length)
       .toBeGreaterThan(0);
-    const reply = api.calls.find((call) => call.url === '/api/v10/channels/7100/messages');
+    const reply = api.requests.find((request) => request.path === '/api/v10/channels/7100/messages');
     expect(reply?.body).toMatchObject({ message_reference: { message_id: '7001' } });
   });
 
   it('posts a self-healing fix proposal into the channel of the conversation (notify), with buttons', async () => {
-    const before = api.calls.length;
+    const before = api.requests.length;
     const fix = {
       type: 'proposal' as const,
       proposalId: 'fix-7',
@@ -112,7 +113,9 @@ describe('Discord gateway client (real discord.js, local gateway)', () => {
       },
     };
     expect(await bot.notify('discord:dm:7100', [fix])).toBe(true);
-    const posted = api.calls.slice(before).filter((call) => call.url === '/api/v10/channels/7100/messages');
+    const posted = api.requests
+      .slice(before)
+      .filter((request) => request.path === '/api/v10/channels/7100/messages');
     expect(posted.length).toBeGreaterThan(0);
     expect(JSON.stringify(posted.at(-1)?.body)).toContain('fix-7');
     expect(await bot.notify('slack:T1:C1', [fix])).toBe(false);

@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type DiscordFake, startDiscordFake } from '../../connectors/discord/fake-server.ts';
 import { createScriptedConversation } from '../testing/scripted-conversation.ts';
-import { startFakeDiscordApi } from './fake-discord-api.ts';
 import { registerDiscord } from './register-discord.ts';
 import { splitDiscordText } from './render-discord-reply.ts';
 import { generateDiscordKeys, signDiscordRequest } from './sign-discord-request.ts';
@@ -9,13 +9,13 @@ import { generateDiscordKeys, signDiscordRequest } from './sign-discord-request.
 describe('Discord interactions endpoint (real Ed25519 signatures, fake REST)', () => {
   const keys = generateDiscordKeys();
   const conversation = createScriptedConversation();
-  let discord: Awaited<ReturnType<typeof startFakeDiscordApi>>;
+  let discord: DiscordFake;
   let server: FastifyInstance;
   let bot: { idle(): Promise<void> };
   let url: string;
 
   beforeAll(async () => {
-    discord = await startFakeDiscordApi();
+    discord = await startDiscordFake({ applicationId: 'APP1' });
     server = Fastify();
     bot = await registerDiscord(server, {
       conversation,
@@ -30,7 +30,7 @@ describe('Discord interactions endpoint (real Ed25519 signatures, fake REST)', (
     await discord.close();
   });
   beforeEach(() => {
-    discord.calls.length = 0;
+    discord.requests.length = 0;
   });
 
   const post = (body: string, headers: Record<string, string>) =>
@@ -78,11 +78,11 @@ describe('Discord interactions endpoint (real Ed25519 signatures, fake REST)', (
         text: 'post bugs to #triage',
       },
     ]);
-    expect(discord.calls.map((call) => `${call.method} ${call.url}`)).toEqual([
+    expect(discord.requests.map((request) => `${request.method} ${request.path}`)).toEqual([
       'PATCH /api/v10/webhooks/APP1/tok2/messages/%40original',
       'POST /api/v10/webhooks/APP1/tok2',
     ]);
-    const proposal = discord.calls[1]?.body as {
+    const proposal = discord.requests[1]?.body as {
       components: Array<{ components: Array<{ custom_id: string }> }>;
     };
     expect(proposal.components[0]?.components.map((button) => button.custom_id)).toEqual([
@@ -107,7 +107,7 @@ describe('Discord interactions endpoint (real Ed25519 signatures, fake REST)', (
       decision: 'approve',
       actor: { platform: 'discord', id: 'U1' },
     });
-    expect(discord.calls[0]).toMatchObject({
+    expect(discord.requests[0]).toMatchObject({
       method: 'PATCH',
       body: { components: [], content: '✅ Approved by <@U1>' },
     });

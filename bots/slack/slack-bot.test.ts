@@ -1,8 +1,8 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type SlackFake, startSlackFake } from '../../connectors/slack/fake-server.ts';
 import { createScriptedConversation } from '../testing/scripted-conversation.ts';
 import type { SlackBot } from './create-slack-bot.ts';
-import { type FakeSlackApi, startFakeSlackApi } from './fake-slack-api.ts';
 import { registerSlack } from './register-slack.ts';
 import { signSlackRequest } from './sign-slack-request.ts';
 import { parseSlackActionValue } from './slack-action-value.ts';
@@ -10,14 +10,28 @@ import { parseSlackActionValue } from './slack-action-value.ts';
 const SECRET = 'slack-signing-secret-for-tests';
 
 describe('Slack bot over HTTP (real bolt, fake Web API)', () => {
-  let slack: FakeSlackApi;
+  let slack: SlackFake;
   let server: FastifyInstance;
   let bot: SlackBot;
   let url: string;
   const conversation = createScriptedConversation();
 
   beforeAll(async () => {
-    slack = await startFakeSlackApi();
+    slack = await startSlackFake({
+      teamId: 'T1',
+      channels: [
+        { id: 'C1', name: 'general', isMember: true },
+        { id: 'C9', name: 'automation', isMember: true },
+      ],
+    });
+    // The mention the bot answers in its thread, and the bot's proposal in that thread the button sits on.
+    slack.addMessage('C1', { ts: '1700000001.000100', user: 'U1', text: '<@UBOT> post bugs to #triage' });
+    slack.addMessage('C1', {
+      ts: '1700000000.000003',
+      user: slack.botUserId,
+      text: 'Proposed',
+      thread_ts: '1700000001.000100',
+    });
     server = Fastify();
     bot = await registerSlack(server, {
       conversation,
@@ -35,6 +49,9 @@ describe('Slack bot over HTTP (real bolt, fake Web API)', () => {
     slack.calls.length = 0;
     conversation.turns.length = 0;
   });
+
+  /** Web API calls other than auth.test, in order. */
+  const sent = () => slack.calls.filter((call) => call.method !== 'auth.test');
 
   const send = (body: string, headers: Record<string, string>, contentType = 'application/json') =>
     fetch(`${url}/slack/events`, {
@@ -101,7 +118,7 @@ describe('Slack bot over HTTP (real bolt, fake Web API)', () => {
         text: 'post bugs to #triage',
       },
     ]);
-    const [placeholder, update, proposal] = slack.messages();
+    const [placeholder, update, proposal] = sent();
     expect(placeholder).toMatchObject({
       method: 'chat.postMessage',
       args: { channel: 'C1', thread_ts: '1700000001.000100' },
@@ -158,7 +175,7 @@ describe('Slack bot over HTTP (real bolt, fake Web API)', () => {
     expect(conversation.decisions).toEqual([
       { proposalId: 'p1', decision: 'approve', actor: { platform: 'slack', id: 'T1:U1' } },
     ]);
-    const [update, reply] = slack.messages();
+    const [update, reply] = sent();
     expect(update).toMatchObject({
       method: 'chat.update',
       args: { ts: '1700000000.000003', text: '✅ Approved by <@U1>' },
@@ -186,7 +203,7 @@ describe('Slack bot over HTTP (real bolt, fake Web API)', () => {
     expect(response.status).toBe(200);
     await bot.idle();
     expect(conversation.turns[0]).toMatchObject({ text: 'email me daily', actor: { id: 'T1:U2' } });
-    expect(slack.messages()[0]).toMatchObject({
+    expect(sent()[0]).toMatchObject({
       method: 'chat.postMessage',
       args: { channel: 'C9', text: '<@U2>: email me daily' },
     });
@@ -208,7 +225,7 @@ describe('Slack bot over HTTP (real bolt, fake Web API)', () => {
       },
     };
     expect(await bot.notify('slack:T1:C1:1700000001.000100', [fix])).toBe(true);
-    const [posted] = slack.messages();
+    const [posted] = sent();
     expect(posted).toMatchObject({
       method: 'chat.postMessage',
       args: { channel: 'C1', thread_ts: '1700000001.000100' },

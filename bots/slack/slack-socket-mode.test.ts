@@ -2,9 +2,9 @@ import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { type SlackFake, startSlackFake } from '../../connectors/slack/fake-server.ts';
 import { createScriptedConversation } from '../testing/scripted-conversation.ts';
 import type { SlackBot } from './create-slack-bot.ts';
-import { type FakeSlackApi, startFakeSlackApi } from './fake-slack-api.ts';
 import { registerSlack } from './register-slack.ts';
 
 /**
@@ -14,7 +14,7 @@ import { registerSlack } from './register-slack.ts';
  */
 describe('Slack bot over Socket Mode (real bolt, local socket server)', () => {
   let sockets: WebSocketServer;
-  let slack: FakeSlackApi;
+  let slack: SlackFake;
   let bot: SlackBot;
   const server = Fastify();
   const conversation = createScriptedConversation();
@@ -39,12 +39,17 @@ describe('Slack bot over Socket Mode (real bolt, local socket server)', () => {
         resolve(socket);
       });
     });
-    slack = await startFakeSlackApi('xoxb-test-token', { socketModeUrl: `ws://127.0.0.1:${port}/link` });
+    slack = await startSlackFake({
+      teamId: 'T1',
+      channels: [{ id: 'C7', name: 'general', isMember: true }],
+      socketModeUrl: `ws://127.0.0.1:${port}/link`,
+    });
+    slack.addMessage('C7', { ts: '1700000009.000100', user: 'U1', text: '<@UBOT> post bugs to #triage' });
     bot = await registerSlack(server, {
       conversation,
       botToken: slack.token,
       signingSecret: '',
-      appToken: slack.token,
+      appToken: slack.appToken,
       slackApiUrl: slack.apiUrl,
     });
   });
@@ -92,7 +97,7 @@ describe('Slack bot over Socket Mode (real bolt, local socket server)', () => {
     await bot.idle();
     expect(conversation.turns).toHaveLength(1);
     expect(conversation.turns[0]).toMatchObject({ text: 'post bugs to #triage', actor: { id: 'T1:U1' } });
-    const posts = slack.messages().filter((call) => call.method === 'chat.postMessage');
+    const posts = slack.calls.filter((call) => call.method === 'chat.postMessage');
     expect(posts[0]).toMatchObject({
       method: 'chat.postMessage',
       args: { channel: 'C7', thread_ts: '1700000009.000100' },

@@ -12,16 +12,16 @@ import {
   type ScriptedModelServer,
   startScriptedModelServer,
 } from '../../agent/testing/scripted-model-server.ts';
+import { type DiscordFake, startDiscordFake } from '../../connectors/discord/fake-server.ts';
 import { builtinConnectors } from '../../connectors/index.ts';
+import { type SlackFake, startSlackFake } from '../../connectors/slack/fake-server.ts';
 import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
 import { loadSystemPrompt } from '../../prompts/load-prompts.ts';
 import type { ConversationPort } from '../conversation-port.ts';
-import { startFakeDiscordApi } from '../discord/fake-discord-api.ts';
 import { registerDiscord } from '../discord/register-discord.ts';
 import { generateDiscordKeys, signDiscordRequest } from '../discord/sign-discord-request.ts';
 import { registerMcpHttp } from '../mcp/register-mcp-http.ts';
 import { createRuntimeWorkflowPort } from '../runtime-workflow-port.ts';
-import { startFakeSlackApi } from '../slack/fake-slack-api.ts';
 import { registerSlack } from '../slack/register-slack.ts';
 import { signSlackRequest } from '../slack/sign-slack-request.ts';
 import { parseSlackActionValue } from '../slack/slack-action-value.ts';
@@ -155,12 +155,15 @@ describe('contract: web chat', () => {
 describe('contract: Slack', () => {
   const SECRET = 'contract-slack-secret';
   let url: string;
-  let slack: Awaited<ReturnType<typeof startFakeSlackApi>>;
+  let slack: SlackFake;
   let idle: () => Promise<void>;
   let counter = 0;
   let last = '';
   beforeAll(async () => {
-    slack = await startFakeSlackApi();
+    slack = await startSlackFake({ teamId: 'T1', channels: [{ id: 'C1', name: 'general', isMember: true }] });
+    // The mention every turn answers in the thread of, and the bot message the approve click is on.
+    slack.addMessage('C1', { ts: '1700000100.000001', user: 'U1', text: '<@UBOT> hello' });
+    slack.addMessage('C1', { ts: '1700000000.000009', user: slack.botUserId, text: 'p' });
     const app = Fastify();
     const bot = await registerSlack(app, {
       conversation,
@@ -184,6 +187,8 @@ describe('contract: Slack', () => {
     await idle();
     return response.status;
   };
+  /** Web API calls other than auth.test, in order. */
+  const sent = () => slack.calls.filter((call) => call.method !== 'auth.test');
   const blocksOf = (call: { args: Record<string, unknown> }) =>
     (call.args.blocks ?? []) as Array<{
       type: string;
@@ -210,8 +215,7 @@ describe('contract: Slack', () => {
         await deliver(last, signSlackRequest(SECRET, last));
       },
       shownText: () =>
-        slack
-          .messages()
+        sent()
           .map(
             (call) =>
               `${String(call.args.text ?? '')}\n${blocksOf(call)
@@ -220,9 +224,9 @@ describe('contract: Slack', () => {
           )
           .join('\n'),
       lastProposal() {
-        const call = slack
-          .messages()
-          .findLast((message) => blocksOf(message).some((block) => block.type === 'actions'));
+        const call = sent().findLast((message) =>
+          blocksOf(message).some((block) => block.type === 'actions'),
+        );
         const buttons = call
           ? (blocksOf(call).find((block) => block.type === 'actions')?.elements ?? [])
           : [];
@@ -274,12 +278,12 @@ describe('contract: Slack', () => {
 describe('contract: Discord', () => {
   const keys = generateDiscordKeys();
   let url: string;
-  let discord: Awaited<ReturnType<typeof startFakeDiscordApi>>;
+  let discord: DiscordFake;
   let idle: () => Promise<void>;
   let counter = 0;
   let last = '';
   beforeAll(async () => {
-    discord = await startFakeDiscordApi();
+    discord = await startDiscordFake({ applicationId: 'APP1' });
     const app = Fastify();
     const bot = await registerDiscord(app, {
       conversation,
@@ -304,7 +308,7 @@ describe('contract: Discord', () => {
     return response.status;
   };
   type Sent = { content?: string; components?: Array<{ components: Array<{ custom_id: string }> }> };
-  const sent = () => discord.calls.map((call) => call.body as Sent);
+  const sent = () => discord.requests.map((request) => request.body as Sent);
   runBotContract(
     'discord',
     context(() => ({

@@ -13,6 +13,7 @@ export type FakeDiscordMessage = {
   channel_id: string;
   content: string;
   embeds: unknown[];
+  components?: unknown[];
   nonce?: string | number;
   author: { id: string; username: string; bot?: boolean };
   webhook_id?: string;
@@ -22,7 +23,11 @@ export type FakeDiscordMessage = {
 export type DiscordFake = {
   /** The base URL to give as env.baseUrls.discord (the client appends /api/v10). */
   url: string;
+  /** The REST base URL to give discord.js (`api` option; it appends /v10). */
+  apiUrl: string;
   botToken: string;
+  /** The application whose interaction tokens the webhook endpoints accept (follow-ups, `@original` edits). */
+  applicationId: string;
   /** A webhook URL (on discord.com, as users copy it) whose id and token the fake knows. */
   webhookUrl: string;
   channelId: string;
@@ -30,6 +35,8 @@ export type DiscordFake = {
   hiddenChannelId: string;
   requests: RecordedRequest[];
   messages(channelId: string): FakeDiscordMessage[];
+  /** Messages of one interaction (its `@original` response and follow-ups), oldest first. */
+  interactionMessages(interactionToken: string): FakeDiscordMessage[];
   /**
    * Queue a failure for `POST /channels/:channelId/messages` or `POST /webhooks/:webhookId/:token`. A rate limit is
    * `{ status: 429, headers: { 'retry-after': '2', 'x-ratelimit-scope': 'user' }, body: { message, retry_after: 2, global: false } }`.
@@ -39,15 +46,23 @@ export type DiscordFake = {
   close(): Promise<void>;
 };
 
+type InteractionBody = { content?: string; embeds?: unknown[]; components?: unknown[] };
+
 const BOT = { id: '111111111111111111', username: 'vmesh-bot', bot: true };
 
 /**
  * A fastify app speaking Discord's REST wire format (v10) for creating messages and executing webhooks:
- * errors as `{ code, message, errors? }` (10003, 10015, 50001, 50006, 50035, 401 `{ message: '401: Unauthorized', code: 0 }`),
- * nonce deduplication with `enforce_nonce`, rate-limit headers on every answer.
+ * errors as `{ code, message, errors? }` (10003, 10008, 10015, 50001, 50006, 50035, 401 `{ message: '401: Unauthorized', code: 0 }`),
+ * nonce deduplication with `enforce_nonce`, rate-limit headers on every answer. For the bots it also serves
+ * the interaction webhooks of `applicationId` (follow-ups, which always answer the message, and edits of
+ * `@original`; any interaction token is accepted, since the test sends the interactions) and
+ * `GET /gateway/bot`, which names `gatewayUrl` (a local Gateway server the test runs).
  */
-export async function startDiscordFake(options: { botToken?: string } = {}): Promise<DiscordFake> {
+export async function startDiscordFake(
+  options: { botToken?: string; applicationId?: string; channelIds?: string[]; gatewayUrl?: string } = {},
+): Promise<DiscordFake> {
   const botToken = options.botToken ?? 'fake-bot-token.aaaaaa.bbbbbbbbbbbbbbbbbbbbbbbbbbb';
+  const applicationId = options.applicationId ?? '666666666666666666';
   const channelId = '222222222222222222';
   const hiddenChannelId = '333333333333333333';
   const webhookId = '444444444444444444';
@@ -55,7 +70,9 @@ export async function startDiscordFake(options: { botToken?: string } = {}): Pro
   const messages = new Map<string, FakeDiscordMessage[]>([
     [channelId, []],
     [hiddenChannelId, []],
+    ...(options.channelIds ?? []).map((id): [string, FakeDiscordMessage[]] => [id, []]),
   ]);
+  const interactions = new Map<string, FakeDiscordMessage[]>();
   const requests: RecordedRequest[] = [];
   const failures = new FailureQueue();
   let snowflake = 900_000_000_000_000_000n;
@@ -117,6 +134,7 @@ export async function startDiscordFake(options: { botToken?: string } = {}): Pro
     const body = (request.body ?? {}) as {
       content?: string;
       embeds?: unknown[];
+      components?: unknown[];
       nonce?: string | number;
       enforce_nonce?: boolean;
     };
@@ -137,6 +155,7 @@ export async function startDiscordFake(options: { botToken?: string } = {}): Pro
       channel_id: target,
       content: body.content ?? '',
       embeds: body.embeds ?? [],
+      ...(body.components ? { components: body.components } : {}),
       ...(body.nonce === undefined ? {} : { nonce: body.nonce }),
       author: BOT,
       timestamp: new Date().toISOString(),
@@ -145,8 +164,65 @@ export async function startDiscordFake(options: { botToken?: string } = {}): Pro
     return message;
   });
 
+  const interactionMessage = (body: InteractionBody): FakeDiscordMessage => {
+    snowflake += 1n;
+    return {
+      id: String(snowflake),
+      channel_id: channelId,
+      content: body.content ?? '',
+      embeds: body.embeds ?? [],
+      ...(body.components ? { components: body.components } : {}),
+      author: { id: applicationId, username: 'vmesh-bot', bot: true },
+      webhook_id: applicationId,
+      timestamp: new Date().toISOString(),
+    };
+  };
+
+  app.get('/api/v10/gateway/bot', async (request, reply) => {
+    if (request.headers.authorization !== `Bot ${botToken}`) return error(reply, 401, 0, '401: Unauthorized');
+    return {
+      url: options.gatewayUrl ?? 'ws://127.0.0.1:1',
+      shards: 1,
+      session_start_limit: { total: 1000, remaining: 1000, reset_after: 0, max_concurrency: 1 },
+    };
+  });
+
+  app.patch('/api/v10/webhooks/:webhookId/:token/messages/:messageId', async (request, reply) => {
+    const params = request.params as { webhookId: string; token: string; messageId: string };
+    if (params.webhookId !== applicationId) return error(reply, 404, 10015, 'Unknown Webhook');
+    const body = (request.body ?? {}) as InteractionBody;
+    if (typeof body.content === 'string' && body.content.length > 2000) return validate(reply, body);
+    const list = interactions.get(params.token) ?? [];
+    interactions.set(params.token, list);
+    // A deferred response (type 5 or 6) left the original message for the follow-ups to edit.
+    let message =
+      params.messageId === '@original'
+        ? list[0]
+        : list.find((candidate) => candidate.id === params.messageId);
+    if (!message && params.messageId !== '@original') return error(reply, 404, 10008, 'Unknown Message');
+    if (!message) {
+      message = interactionMessage({});
+      list.unshift(message);
+    }
+    if (body.content !== undefined) message.content = body.content;
+    if (body.embeds !== undefined) message.embeds = body.embeds;
+    if (body.components !== undefined) message.components = body.components;
+    return message;
+  });
+
   app.post('/api/v10/webhooks/:webhookId/:token', async (request, reply) => {
     const params = request.params as { webhookId: string; token: string };
+    if (params.webhookId === applicationId) {
+      // An interaction follow-up: like executing a webhook, but `wait` is always true.
+      const body = (request.body ?? {}) as InteractionBody;
+      const invalid = validate(reply, body);
+      if (invalid) return invalid;
+      const list = interactions.get(params.token) ?? [];
+      interactions.set(params.token, list);
+      const message = interactionMessage(body);
+      list.push(message);
+      return message;
+    }
     if (params.webhookId !== webhookId || params.token !== webhookToken)
       return error(reply, 404, 10015, 'Unknown Webhook');
     const body = (request.body ?? {}) as { content?: string; embeds?: unknown[]; username?: string };
@@ -170,12 +246,15 @@ export async function startDiscordFake(options: { botToken?: string } = {}): Pro
   const url = await listenLocal(app);
   return {
     url,
+    apiUrl: `${url}/api`,
     botToken,
+    applicationId,
     webhookUrl: `https://discord.com/api/webhooks/${webhookId}/${webhookToken}`,
     channelId,
     hiddenChannelId,
     requests,
     messages: (id) => messages.get(id) ?? [],
+    interactionMessages: (token) => interactions.get(token) ?? [],
     fail: (route, failure) => failures.add(route, failure),
     close: () => app.close(),
   };

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { type HttpCredential, toAuthHeaders } from '../http/client.ts';
 import { connectorErrorFromStatus } from '../sdk/connector-error.ts';
-import { type ActionDefinition, type ConnectorEnvironment, defineAction } from '../sdk/define.ts';
+import { connectorKit } from '../sdk/connector-kit.ts';
+import type { ActionDefinition, ConnectorEnvironment } from '../sdk/define.ts';
 import type { ImportedOperation } from './imported-operation.ts';
 
 export type OpenApiClient = {
@@ -114,6 +115,8 @@ async function readBody(response: Response): Promise<unknown> {
   return text;
 }
 
+const { action } = connectorKit<HttpCredential, OpenApiClient>();
+
 /** The action that calls one operation through `ctx.client.fetch` (the guarded fetch in production). */
 export function createOperationAction(
   connectorId: string,
@@ -122,7 +125,7 @@ export function createOperationAction(
 ): ActionDefinition<z.ZodType, typeof OperationOutput, HttpCredential, OpenApiClient> {
   const summary = operation.summary ?? `${operation.method.toUpperCase()} ${operation.path}`;
   const description = `${summary}${operation.description && operation.description !== summary ? `. ${operation.description}` : ''} (${operation.method.toUpperCase()} ${operation.path})`;
-  return defineAction<z.ZodType, typeof OperationOutput, HttpCredential, OpenApiClient>({
+  return action({
     key: operation.key,
     title: summary.slice(0, 120),
     description: description.length > 300 ? `${description.slice(0, 297)}...` : description,

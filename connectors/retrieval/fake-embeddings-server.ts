@@ -9,7 +9,7 @@ const EmbeddingsRequest = z.object({
   dimensions: z.number().int().positive().optional(),
 });
 
-export type FakeEmbeddingsServer = {
+export type EmbeddingsFake = {
   url: string;
   requests: { model: string; inputs: string[]; authorization: string | undefined }[];
   /** The next N requests answer 429 with Retry-After: 0, in OpenAI's error format. */
@@ -22,12 +22,10 @@ export type FakeEmbeddingsServer = {
  * (little-endian float32) embeddings, `usage`, and `{ error: { message, type, code } }` errors.
  * Vectors come from the hashing embedder, so similar texts get similar vectors.
  */
-export async function startFakeEmbeddingsServer(
-  options: { dims?: number } = {},
-): Promise<FakeEmbeddingsServer> {
+export async function startEmbeddingsFake(options: { dims?: number } = {}): Promise<EmbeddingsFake> {
   const dims = options.dims ?? 1536;
   const app: FastifyInstance = Fastify({ logger: false });
-  const requests: FakeEmbeddingsServer['requests'] = [];
+  const requests: EmbeddingsFake['requests'] = [];
   let failures = 0;
   app.post('/v1/embeddings', async (request, reply) => {
     const parsed = EmbeddingsRequest.safeParse(request.body);

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmbedder } from './create-embedder.ts';
-import { type FakeEmbeddingsServer, startFakeEmbeddingsServer } from './fake-embeddings-server.ts';
+import { type EmbeddingsFake, startEmbeddingsFake } from './fake-embeddings-server.ts';
 import { createOpenAiEmbedder } from './openai-embedder.ts';
 
-let fake: FakeEmbeddingsServer;
+let fake: EmbeddingsFake;
 beforeAll(async () => {
-  fake = await startFakeEmbeddingsServer();
+  fake = await startEmbeddingsFake();
 });
 afterAll(async () => {
   await fake?.close();

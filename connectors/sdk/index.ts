@@ -1,5 +1,7 @@
 export * from './connector-error.ts';
+export * from './connector-kit.ts';
 export * from './define.ts';
 export { parseAllowHosts } from './outbound/allow-hosts.ts';
 export { findConnectorError } from './outbound/blocked-destination-error.ts';
 export * from './safe-fetch.ts';
+export * from './write-once.ts';

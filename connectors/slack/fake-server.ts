@@ -30,13 +30,31 @@ export type FakeSlackUser = {
   is_bot?: boolean;
 };
 
+/** One authenticated Web API call, its form or JSON arguments decoded (`blocks`, `metadata` parsed). */
+export type FakeSlackCall = { method: string; args: Record<string, unknown> };
+
 export type SlackFake = {
   /** The Web API base URL to give the WebClient as slackApiUrl (ends with `/api/`). */
   apiUrl: string;
+  /** The bot token (xoxb-…) every method but apps.connections.open accepts. */
   token: string;
+  /** The app-level token (xapp-…) apps.connections.open accepts, for Socket Mode. */
+  appToken: string;
+  /** The bot's user id, as auth.test answers it. */
+  botUserId: string;
   requests: RecordedRequest[];
+  /** Every call that passed authentication, in order (clear it with `calls.length = 0`). */
+  calls: FakeSlackCall[];
   /** Messages of a channel, oldest first. */
   messages(channelId: string): FakeSlackMessage[];
+  /**
+   * A message a person posted (a mention the bot answers in its thread). Returns the stored message; a message
+   * with the same ts is kept as it is.
+   */
+  addMessage(
+    channelId: string,
+    message: { ts: string; text: string; user: string; thread_ts?: string },
+  ): FakeSlackMessage;
   /**
    * Queue a failure for a Web API method (e.g. `chat.postMessage`): `{ status: 200, body: { ok: false, error } }`
    * for a Slack error, `{ status: 429, headers: { 'retry-after': '3' } }` for a rate limit. Supports `applyFirst`.
@@ -59,15 +77,36 @@ function parseMaybeJson(value: unknown): unknown {
 
 const truthy = (value: unknown) => value === true || value === 'true' || value === '1';
 
+/** Form bodies carry objects as JSON strings (`blocks`, `metadata`); a call's record shows them parsed. */
+function decodeArgs(args: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(args).map(([key, value]) => [
+      key,
+      typeof value === 'string' && /^[[{]/.test(value) ? parseMaybeJson(value) : value,
+    ]),
+  );
+}
+
 /**
  * A fastify app speaking Slack's Web API wire format: `POST /api/<method>` with a form or JSON body and the
  * token as `Authorization: Bearer`; every answer is HTTP 200 `{ ok: true, … }` or `{ ok: false, error }`,
- * except injected 429s (with Retry-After) and 5xx. Records every request.
+ * except injected 429s (with Retry-After) and 5xx. Records every request. Serves the connector's methods and
+ * the bot's: auth.test, chat.update and, for Socket Mode, apps.connections.open (with the app token), which
+ * answers `socketModeUrl` (a local WebSocket server the test runs).
  */
 export async function startSlackFake(
-  options: { token?: string; channels?: FakeSlackChannel[]; users?: FakeSlackUser[] } = {},
+  options: {
+    token?: string;
+    appToken?: string;
+    teamId?: string;
+    channels?: FakeSlackChannel[];
+    users?: FakeSlackUser[];
+    socketModeUrl?: string;
+  } = {},
 ): Promise<SlackFake> {
   const token = options.token ?? 'xoxb-fake-token-0001';
+  const appToken = options.appToken ?? 'xapp-fake-token-0001';
+  const teamId = options.teamId ?? 'T0000000001';
   const channels = options.channels ?? [
     { id: 'C0000000001', name: 'general', isMember: true },
     { id: 'C0000000002', name: 'secret-plans', isMember: false },
@@ -83,6 +122,7 @@ export async function startSlackFake(
   ];
   const messages = new Map<string, FakeSlackMessage[]>(channels.map((channel) => [channel.id, []]));
   const requests: RecordedRequest[] = [];
+  const calls: FakeSlackCall[] = [];
   const failures = new FailureQueue();
   let clock = 1_712_345_678;
   let sequence = 0;
@@ -100,7 +140,21 @@ export async function startSlackFake(
   const fail = (error: string, extra: Answer = {}): Answer => ({ ok: false, error, ...extra });
 
   const methods: Record<string, (args: Args) => Answer> = {
-    'auth.test': () => ({ ok: true, user_id: BOT_USER, bot_id: BOT_ID, team_id: 'T0000000001' }),
+    'auth.test': () => ({ ok: true, user_id: BOT_USER, bot_id: BOT_ID, team_id: teamId }),
+    'apps.connections.open': () =>
+      options.socketModeUrl ? { ok: true, url: options.socketModeUrl } : fail('internal_error'),
+    'chat.update': (args) => {
+      const channel = findChannel(args.channel);
+      if (!channel) return fail('channel_not_found');
+      const message = findMessage(channel.id, args.ts);
+      if (!message) return fail('message_not_found');
+      if (message.user !== BOT_USER) return fail('cant_update_message');
+      const blocks = parseMaybeJson(args.blocks);
+      if (!args.text && !blocks) return fail('no_text');
+      if (args.text !== undefined) message.text = String(args.text);
+      if (blocks) message.blocks = blocks;
+      return { ok: true, channel: channel.id, ts: message.ts, text: message.text, message };
+    },
     'chat.postMessage': (args) => {
       const channel = findChannel(args.channel);
       if (!channel) return fail('channel_not_found');
@@ -199,8 +253,16 @@ export async function startSlackFake(
     if (failure && !failure.applyFirst) return sendFailure(reply, failure);
     const auth = request.headers.authorization ?? (args.token ? `Bearer ${String(args.token)}` : undefined);
     if (!auth) return fail('not_authed');
-    if (auth !== `Bearer ${token}`) return fail('invalid_auth');
+    const expected = method === 'apps.connections.open' ? appToken : token;
+    if (auth !== `Bearer ${expected}`) {
+      return fail(
+        auth === `Bearer ${token}` || auth === `Bearer ${appToken}`
+          ? 'not_allowed_token_type'
+          : 'invalid_auth',
+      );
+    }
     if (!handler) return fail('unknown_method');
+    calls.push({ method, args: decodeArgs(args) });
     const answer = handler(args);
     if (failure) return sendFailure(reply, failure);
     return answer;
@@ -209,8 +271,20 @@ export async function startSlackFake(
   return {
     apiUrl: `${base}/api/`,
     token,
+    appToken,
+    botUserId: BOT_USER,
     requests,
+    calls,
     messages: (channelId) => messages.get(channelId) ?? [],
+    addMessage(channelId, message) {
+      const list = messages.get(channelId);
+      if (!list) throw new Error(`the Slack fake has no channel ${channelId}: pass it in options.channels`);
+      const existing = list.find((candidate) => candidate.ts === message.ts);
+      if (existing) return existing;
+      const stored: FakeSlackMessage = { type: 'message', ...message };
+      list.push(stored);
+      return stored;
+    },
     fail: (method, failure) => failures.add(method, failure),
     close: () => app.close(),
   };

@@ -2,6 +2,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createLogger } from '../../lib/logger.ts';
 import type { ConnectorEnvironment } from '../sdk/define.ts';
 
+// Each vendor has one fake, `connectors/<vendor>/fake-server.ts`, started by `start<Vendor>Fake` and speaking the
+// vendor's documented wire format; the connector's, the bots' and the evals' tests all use that one.
+
 /** One request a fake server received, for assertions. */
 export type RecordedRequest = {
   method: string;

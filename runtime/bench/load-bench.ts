@@ -9,10 +9,10 @@ import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import autocannon from 'autocannon';
 import { createHttpServer } from '../../app/server.ts';
-import { startFakeSlackApi } from '../../bots/slack/fake-slack-api.ts';
 import { registerSlack } from '../../bots/slack/register-slack.ts';
 import { signSlackRequest } from '../../bots/slack/sign-slack-request.ts';
 import { createScriptedConversation } from '../../bots/testing/scripted-conversation.ts';
+import { startSlackFake } from '../../connectors/slack/fake-server.ts';
 import {
   createSqlClient,
   ensureDatabaseExists,
@@ -155,7 +155,7 @@ const accepted = statuses.get(202) ?? 0;
 const answered = [...statuses.values()].reduce((sum, n) => sum + n, 0);
 
 log(`${concurrentRuns} runs at once, and 300 Slack events in 10 s while the worker is busy with them…`);
-const slackApi = await startFakeSlackApi();
+const slackApi = await startSlackFake({ channels: [{ id: 'C1', name: 'bench', isMember: true }] });
 const slackServer = createHttpServer({ database, startedAt: Date.now(), version: 'bench', env });
 const slackSecret = 'bench-slack-signing-secret';
 await registerSlack(slackServer, {
@@ -180,6 +180,7 @@ async function slackEvent(n: number): Promise<{ status: number; ms: number }> {
       channel: 'C1',
     },
   });
+  slackApi.addMessage('C1', { ts: `1700000001.${n}`, user: 'U1', text: `<@UBOT> hello ${n}` });
   const started = performance.now();
   try {
     const response = await fetch(`${slackBase}/slack/events`, {

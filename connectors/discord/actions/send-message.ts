@@ -1,16 +1,8 @@
 import { Routes } from 'discord-api-types/v10';
 import { z } from 'zod';
 import { ConnectorError } from '../../sdk/connector-error.ts';
-import { defineAction } from '../../sdk/define.ts';
-import {
-  allowedMentions,
-  callDiscord,
-  contentParts,
-  type DiscordClient,
-  type DiscordCredential,
-  discordNonce,
-  MessageResult,
-} from '../client.ts';
+import { allowedMentions, callDiscord, contentParts, discordNonce, MessageResult } from '../client.ts';
+import { action } from '../kit.ts';
 
 export const SendMessageInput = z
   .strictObject({
@@ -52,12 +44,7 @@ export const SendMessageOutput = z.object({
   messageIds: z.array(z.string()).describe('IDs of every message sent (more than one when split).'),
 });
 
-export const sendMessage = defineAction<
-  typeof SendMessageInput,
-  typeof SendMessageOutput,
-  DiscordCredential,
-  DiscordClient
->({
+export const sendMessage = action({
   key: 'sendMessage',
   title: 'Send a Discord message (bot)',
   description: 'Send a message to a Discord channel as the bot. Retries do not send twice (Discord nonces).',

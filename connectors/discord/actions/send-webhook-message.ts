@@ -1,17 +1,15 @@
 import { Routes } from 'discord-api-types/v10';
 import { z } from 'zod';
 import { ConnectorError } from '../../sdk/connector-error.ts';
-import { defineAction } from '../../sdk/define.ts';
 import {
   allowedMentions,
   callDiscord,
   contentParts,
-  type DiscordClient,
-  type DiscordCredential,
   DiscordWebhookUrl,
   MessageResult,
   parseWebhookUrl,
 } from '../client.ts';
+import { action } from '../kit.ts';
 
 export const SendWebhookMessageInput = z
   .strictObject({
@@ -55,12 +53,7 @@ export const SendWebhookMessageOutput = z.object({
   messageIds: z.array(z.string()).describe('IDs of every message sent.'),
 });
 
-export const sendWebhookMessage = defineAction<
-  typeof SendWebhookMessageInput,
-  typeof SendWebhookMessageOutput,
-  DiscordCredential,
-  DiscordClient
->({
+export const sendWebhookMessage = action({
   key: 'sendWebhookMessage',
   title: 'Send a Discord message (webhook)',
   description:

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { defineAction } from '../../sdk/define.ts';
-import { type EmailClient, type SmtpCredential, toEmailError } from '../client.ts';
+import { toEmailError } from '../client.ts';
+import { action } from '../kit.ts';
 
 const Addresses = z.union([z.string().min(3), z.array(z.string().min(3)).min(1)]);
 
@@ -36,7 +36,7 @@ const toAddressList = (value: unknown): string[] =>
     typeof entry === 'string' ? entry : String((entry as { address?: unknown }).address ?? entry),
   );
 
-export const send = defineAction<typeof SendInput, typeof SendOutput, SmtpCredential, EmailClient>({
+export const send = action({
   key: 'send',
   title: 'Send an email',
   description:

@@ -1,13 +1,7 @@
 import { z } from 'zod';
-import { defineAction } from '../../sdk/define.ts';
-import {
-  callGithub,
-  type GithubClient,
-  type GithubCredential,
-  idempotencyMarker,
-  RepoRef,
-  withMarker,
-} from '../client.ts';
+import { writeOnce } from '../../sdk/write-once.ts';
+import { callGithub, idempotencyMarker, RepoRef, withMarker } from '../client.ts';
+import { action } from '../kit.ts';
 
 export const AddCommentInput = z.strictObject({
   ...RepoRef,
@@ -23,12 +17,7 @@ export const AddCommentOutput = z.object({
 
 const Comment = z.object({ id: z.number(), html_url: z.string(), body: z.string().nullable().optional() });
 
-export const addComment = defineAction<
-  typeof AddCommentInput,
-  typeof AddCommentOutput,
-  GithubCredential,
-  GithubClient
->({
+export const addComment = action({
   key: 'addComment',
   title: 'Comment on a GitHub issue or pull request',
   description: 'Add a comment to a GitHub issue or pull request. Retries do not comment twice.',
@@ -36,10 +25,10 @@ export const addComment = defineAction<
   idempotent: true,
   input: AddCommentInput,
   output: AddCommentOutput,
-  async run(input, ctx) {
-    const marker = idempotencyMarker(ctx.idempotencyKey);
-    if (ctx.attempt > 1) {
-      try {
+  run: (input, ctx) =>
+    writeOnce(ctx, {
+      async find() {
+        const marker = idempotencyMarker(ctx.idempotencyKey);
         const existing = await callGithub('issues.listComments', () =>
           ctx.client.issues.listComments({
             owner: input.owner,
@@ -52,23 +41,19 @@ export const addComment = defineAction<
           .array(Comment)
           .parse(existing.data)
           .find((comment) => comment.body?.includes(marker));
-        if (earlier) return { id: earlier.id, url: earlier.html_url, deduplicated: true };
-      } catch (error) {
-        ctx.logger.warn(
-          { err: error },
-          'github.addComment: could not check for an earlier attempt; commenting',
+        return earlier ? { id: earlier.id, url: earlier.html_url, deduplicated: true } : undefined;
+      },
+      async write() {
+        const created = await callGithub('issues.createComment', () =>
+          ctx.client.issues.createComment({
+            owner: input.owner,
+            repo: input.repo,
+            issue_number: input.issueNumber,
+            body: withMarker(input.body, ctx.idempotencyKey),
+          }),
         );
-      }
-    }
-    const created = await callGithub('issues.createComment', () =>
-      ctx.client.issues.createComment({
-        owner: input.owner,
-        repo: input.repo,
-        issue_number: input.issueNumber,
-        body: withMarker(input.body, ctx.idempotencyKey),
-      }),
-    );
-    const comment = Comment.parse(created.data);
-    return { id: comment.id, url: comment.html_url, deduplicated: false };
-  },
+        const comment = Comment.parse(created.data);
+        return { id: comment.id, url: comment.html_url, deduplicated: false };
+      },
+    }),
 });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { defineAction } from '../../sdk/define.ts';
-import { callGithub, type GithubClient, type GithubCredential, RepoRef } from '../client.ts';
+import { callGithub, RepoRef } from '../client.ts';
+import { action } from '../kit.ts';
 
 export const AddLabelsInput = z.strictObject({
   ...RepoRef,
@@ -16,12 +16,7 @@ export const AddLabelsOutput = z.object({
   labels: z.array(z.string()).describe('All labels on the issue afterwards.'),
 });
 
-export const addLabels = defineAction<
-  typeof AddLabelsInput,
-  typeof AddLabelsOutput,
-  GithubCredential,
-  GithubClient
->({
+export const addLabels = action({
   key: 'addLabels',
   title: 'Add labels to a GitHub issue',
   description: 'Add labels to a GitHub issue or pull request (labels already there are kept).',

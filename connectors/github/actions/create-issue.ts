@@ -1,13 +1,7 @@
 import { z } from 'zod';
-import { defineAction } from '../../sdk/define.ts';
-import {
-  callGithub,
-  type GithubClient,
-  type GithubCredential,
-  idempotencyMarker,
-  RepoRef,
-  withMarker,
-} from '../client.ts';
+import { writeOnce } from '../../sdk/write-once.ts';
+import { callGithub, idempotencyMarker, RepoRef, withMarker } from '../client.ts';
+import { action } from '../kit.ts';
 
 export const CreateIssueInput = z.strictObject({
   ...RepoRef,
@@ -44,12 +38,14 @@ const IssueItem = z.object({
   body: z.string().nullable().optional(),
 });
 
-export const createIssue = defineAction<
-  typeof CreateIssueInput,
-  typeof CreateIssueOutput,
-  GithubCredential,
-  GithubClient
->({
+const toIssueRef = (issue: z.infer<typeof IssueItem>): z.infer<typeof IssueRef> => ({
+  number: issue.number,
+  id: issue.id,
+  url: issue.html_url,
+  state: issue.state,
+});
+
+export const createIssue = action({
   key: 'createIssue',
   title: 'Create a GitHub issue',
   description:
@@ -58,10 +54,10 @@ export const createIssue = defineAction<
   idempotent: true,
   input: CreateIssueInput,
   output: CreateIssueOutput,
-  async run(input, ctx) {
-    const marker = idempotencyMarker(ctx.idempotencyKey);
-    if (ctx.attempt > 1) {
-      try {
+  run: (input, ctx) =>
+    writeOnce(ctx, {
+      async find() {
+        const marker = idempotencyMarker(ctx.idempotencyKey);
         const recent = await callGithub('issues.listForRepo', () =>
           ctx.client.issues.listForRepo({
             owner: input.owner,
@@ -76,39 +72,20 @@ export const createIssue = defineAction<
           .array(IssueItem)
           .parse(recent.data)
           .find((issue) => issue.body?.includes(marker));
-        if (earlier) {
-          return {
-            number: earlier.number,
-            id: earlier.id,
-            url: earlier.html_url,
-            state: earlier.state,
-            deduplicated: true,
-          };
-        }
-      } catch (error) {
-        ctx.logger.warn(
-          { err: error },
-          'github.createIssue: could not check for an earlier attempt; creating',
+        return earlier ? { ...toIssueRef(earlier), deduplicated: true } : undefined;
+      },
+      async write() {
+        const created = await callGithub('issues.create', () =>
+          ctx.client.issues.create({
+            owner: input.owner,
+            repo: input.repo,
+            title: input.title,
+            body: withMarker(input.body, ctx.idempotencyKey),
+            ...(input.labels ? { labels: input.labels } : {}),
+            ...(input.assignees ? { assignees: input.assignees } : {}),
+          }),
         );
-      }
-    }
-    const created = await callGithub('issues.create', () =>
-      ctx.client.issues.create({
-        owner: input.owner,
-        repo: input.repo,
-        title: input.title,
-        body: withMarker(input.body, ctx.idempotencyKey),
-        ...(input.labels ? { labels: input.labels } : {}),
-        ...(input.assignees ? { assignees: input.assignees } : {}),
-      }),
-    );
-    const issue = IssueItem.parse(created.data);
-    return {
-      number: issue.number,
-      id: issue.id,
-      url: issue.html_url,
-      state: issue.state,
-      deduplicated: false,
-    };
-  },
+        return { ...toIssueRef(IssueItem.parse(created.data)), deduplicated: false };
+      },
+    }),
 });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { defineAction } from '../../sdk/define.ts';
-import { callGithub, type GithubClient, type GithubCredential, RepoRef } from '../client.ts';
+import { callGithub, RepoRef } from '../client.ts';
+import { action } from '../kit.ts';
 
 export const ListIssuesInput = z.strictObject({
   ...RepoRef,
@@ -47,12 +47,7 @@ const RawIssue = z.object({
   pull_request: z.unknown().optional(),
 });
 
-export const listIssues = defineAction<
-  typeof ListIssuesInput,
-  typeof ListIssuesOutput,
-  GithubCredential,
-  GithubClient
->({
+export const listIssues = action({
   key: 'listIssues',
   title: 'List GitHub issues',
   description: 'List the issues of a GitHub repository, filtered by state, labels and update time.',

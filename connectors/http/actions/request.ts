@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { ConnectorError, connectorErrorFromStatus } from '../../sdk/connector-error.ts';
-import { defineAction } from '../../sdk/define.ts';
-import type { HttpClient, HttpCredential } from '../client.ts';
+import { action } from '../kit.ts';
 
 const NO_BODY_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const MAX_ERROR_SNIPPET = 300;
@@ -162,7 +161,7 @@ async function readBody(response: Response, limit: number, where: string): Promi
   return text;
 }
 
-export const request = defineAction<typeof RequestInput, typeof RequestOutput, HttpCredential, HttpClient>({
+export const request = action({
   key: 'request',
   title: 'HTTP request',
   description:

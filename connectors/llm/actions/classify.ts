@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { defineAction } from '../../sdk/define.ts';
-import type { LlmClient, LlmCredential } from '../client.ts';
+import { action } from '../kit.ts';
 import { invalidOutput, ModelField, Usage } from './shared.ts';
 
 export const ClassifyInput = z.strictObject({
@@ -36,7 +35,7 @@ export function matchLabel(answer: string, labels: readonly string[]): string | 
   return mentioned.length === 1 ? mentioned[0] : undefined;
 }
 
-export const classify = defineAction<typeof ClassifyInput, typeof ClassifyOutput, LlmCredential, LlmClient>({
+export const classify = action({
   key: 'classify',
   title: 'Classify text into one label with an LLM',
   description:

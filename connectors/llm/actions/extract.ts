@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { ConnectorError } from '../../sdk/connector-error.ts';
-import { defineAction } from '../../sdk/define.ts';
-import type { LlmClient, LlmCredential } from '../client.ts';
+import { action } from '../kit.ts';
 import { invalidOutput, MaxTokensField, ModelField, Usage } from './shared.ts';
 
 export const ExtractInput = z.strictObject({
@@ -60,7 +59,7 @@ function toValidator(schema: Record<string, unknown>): z.ZodType {
   }
 }
 
-export const extract = defineAction<typeof ExtractInput, typeof ExtractOutput, LlmCredential, LlmClient>({
+export const extract = action({
   key: 'extract',
   title: 'Extract structured data with an LLM',
   description:

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { defineAction } from '../../sdk/define.ts';
-import type { LlmClient, LlmCredential } from '../client.ts';
+import { action } from '../kit.ts';
 import { MaxTokensField, ModelField, Usage } from './shared.ts';
 
 export const GenerateTextInput = z.strictObject({
@@ -29,12 +28,7 @@ export const GenerateTextOutput = z.strictObject({
   usage: Usage,
 });
 
-export const generateText = defineAction<
-  typeof GenerateTextInput,
-  typeof GenerateTextOutput,
-  LlmCredential,
-  LlmClient
->({
+export const generateText = action({
   key: 'generateText',
   title: 'Generate text with an LLM',
   description:

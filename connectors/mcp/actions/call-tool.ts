@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ConnectorError } from '../../sdk/connector-error.ts';
-import { defineAction } from '../../sdk/define.ts';
-import { type McpClient, type McpCredential, McpServerTarget } from '../client.ts';
+import { McpServerTarget } from '../client.ts';
+import { action } from '../kit.ts';
 
 export const CallToolInput = z.strictObject({
   server: McpServerTarget,
@@ -38,7 +38,7 @@ export const textOf = (content: readonly ContentBlock[]): string =>
     .map((block) => block.text as string)
     .join('\n');
 
-export const callTool = defineAction<typeof CallToolInput, typeof CallToolOutput, McpCredential, McpClient>({
+export const callTool = action({
   key: 'callTool',
   title: 'Call a tool on an MCP server',
   description:

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { defineAction } from '../../sdk/define.ts';
-import { type McpClient, type McpCredential, McpServerTarget } from '../client.ts';
+import { McpServerTarget } from '../client.ts';
+import { action } from '../kit.ts';
 
 export const ListToolsInput = z.strictObject({
   server: McpServerTarget,
@@ -25,12 +25,7 @@ export const ListToolsOutput = z.strictObject({
     .describe('The tools the server offers.'),
 });
 
-export const listTools = defineAction<
-  typeof ListToolsInput,
-  typeof ListToolsOutput,
-  McpCredential,
-  McpClient
->({
+export const listTools = action({
   key: 'listTools',
   title: 'List the tools of an MCP server',
   description:

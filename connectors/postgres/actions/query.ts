@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ConnectorError } from '../../sdk/connector-error.ts';
-import { defineAction } from '../../sdk/define.ts';
-import { type PostgresClient, type PostgresCredential, toPostgresError } from '../client.ts';
+import { toPostgresError } from '../client.ts';
+import { action } from '../kit.ts';
 
 const Param = z
   .union([
@@ -82,7 +82,7 @@ export function checkPlaceholders(sql: string, params: readonly unknown[]): void
 const STATEMENT_SEPARATOR_HINT =
   'Send one statement per node (no `;`-separated batches); split them into separate nodes, using `write: true` where needed.';
 
-export const query = defineAction<typeof QueryInput, typeof QueryOutput, PostgresCredential, PostgresClient>({
+export const query = action({
   key: 'query',
   literalInputs: ['sql'],
   title: 'Run a SQL query',

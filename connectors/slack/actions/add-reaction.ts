@@ -1,7 +1,7 @@
 import { WebAPIPlatformError } from '@slack/web-api';
 import { z } from 'zod';
-import { defineAction } from '../../sdk/define.ts';
-import { type SlackClient, type SlackCredential, toSlackError } from '../client.ts';
+import { toSlackError } from '../client.ts';
+import { action } from '../kit.ts';
 
 export const AddReactionInput = z.strictObject({
   channel: z.string().min(1).describe('Channel ID (C…) of the message.'),
@@ -19,12 +19,7 @@ export const AddReactionOutput = z.object({
   alreadyReacted: z.boolean().describe('True when the app had already added this reaction (not an error).'),
 });
 
-export const addReaction = defineAction<
-  typeof AddReactionInput,
-  typeof AddReactionOutput,
-  SlackCredential,
-  SlackClient
->({
+export const addReaction = action({
   key: 'addReaction',
   title: 'Add an emoji reaction',
   description: 'Add an emoji reaction to a Slack message, e.g. to mark it as seen or handled.',

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { defineAction } from '../../sdk/define.ts';
-import { callSlack, type SlackClient, type SlackCredential } from '../client.ts';
+import { callSlack } from '../client.ts';
+import { action } from '../kit.ts';
 
 export const LookupUserByEmailInput = z.strictObject({
   email: z.email().describe('Email address of the Slack user.'),
@@ -24,12 +24,7 @@ const SlackUser = z.object({
   profile: z.object({ display_name: z.string().optional(), real_name: z.string().optional() }).optional(),
 });
 
-export const lookupUserByEmail = defineAction<
-  typeof LookupUserByEmailInput,
-  typeof LookupUserByEmailOutput,
-  SlackCredential,
-  SlackClient
->({
+export const lookupUserByEmail = action({
   key: 'lookupUserByEmail',
   title: 'Find a Slack user by email',
   description: 'Find the Slack user with an email address, e.g. to mention or message them.',

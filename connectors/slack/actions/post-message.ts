@@ -1,12 +1,7 @@
 import { z } from 'zod';
-import { defineAction } from '../../sdk/define.ts';
-import {
-  callSlack,
-  findStepMessage,
-  type SlackClient,
-  type SlackCredential,
-  stepMetadata,
-} from '../client.ts';
+import { writeOnce } from '../../sdk/write-once.ts';
+import { callSlack, findStepMessage, stepMetadata } from '../client.ts';
+import { action } from '../kit.ts';
 
 export const PostMessageInput = z.strictObject({
   channel: z
@@ -41,12 +36,7 @@ export const PostMessageOutput = z.object({
 });
 export type PostMessageOutput = z.infer<typeof PostMessageOutput>;
 
-export const postMessage = defineAction<
-  typeof PostMessageInput,
-  typeof PostMessageOutput,
-  SlackCredential,
-  SlackClient
->({
+export const postMessage = action({
   key: 'postMessage',
   title: 'Post a Slack message',
   description:
@@ -55,30 +45,28 @@ export const postMessage = defineAction<
   idempotent: true,
   input: PostMessageInput,
   output: PostMessageOutput,
-  async run(input, ctx) {
-    if (ctx.attempt > 1 && /^[CGD][A-Z0-9]+$/.test(input.channel)) {
-      try {
+  run: (input, ctx) =>
+    writeOnce(ctx, {
+      // History can be read only by channel ID: a #name cannot be checked, so it is posted again.
+      async find() {
+        if (!/^[CGD][A-Z0-9]+$/.test(input.channel)) return undefined;
         const history = await callSlack('conversations.history', () =>
           ctx.client.conversations.history({ channel: input.channel, limit: 50, include_all_metadata: true }),
         );
         const ts = findStepMessage(history.messages, ctx.idempotencyKey);
-        if (ts) return { channel: input.channel, ts, deduplicated: true };
-      } catch (error) {
-        ctx.logger.warn(
-          { err: error },
-          'slack.postMessage: could not check history for an earlier attempt; posting',
+        return ts ? { channel: input.channel, ts, deduplicated: true } : undefined;
+      },
+      async write() {
+        const posted = await callSlack('chat.postMessage', () =>
+          ctx.client.chat.postMessage({
+            channel: input.channel,
+            text: input.text,
+            ...(input.blocks ? { blocks: input.blocks as never } : {}),
+            ...(input.unfurlLinks === undefined ? {} : { unfurl_links: input.unfurlLinks }),
+            metadata: stepMetadata(ctx.idempotencyKey),
+          }),
         );
-      }
-    }
-    const posted = await callSlack('chat.postMessage', () =>
-      ctx.client.chat.postMessage({
-        channel: input.channel,
-        text: input.text,
-        ...(input.blocks ? { blocks: input.blocks as never } : {}),
-        ...(input.unfurlLinks === undefined ? {} : { unfurl_links: input.unfurlLinks }),
-        metadata: stepMetadata(ctx.idempotencyKey),
-      }),
-    );
-    return { channel: posted.channel ?? input.channel, ts: posted.ts ?? '', deduplicated: false };
-  },
+        return { channel: posted.channel ?? input.channel, ts: posted.ts ?? '', deduplicated: false };
+      },
+    }),
 });

@@ -1,12 +1,7 @@
 import { z } from 'zod';
-import { defineAction } from '../../sdk/define.ts';
-import {
-  callSlack,
-  findStepMessage,
-  type SlackClient,
-  type SlackCredential,
-  stepMetadata,
-} from '../client.ts';
+import { writeOnce } from '../../sdk/write-once.ts';
+import { callSlack, findStepMessage, stepMetadata } from '../client.ts';
+import { action } from '../kit.ts';
 
 export const ReplyInThreadInput = z.strictObject({
   channel: z.string().min(1).describe('Channel ID (C…) of the parent message.'),
@@ -28,12 +23,7 @@ export const ReplyInThreadOutput = z.object({
     .describe('True when a retry found the reply an earlier attempt had already posted.'),
 });
 
-export const replyInThread = defineAction<
-  typeof ReplyInThreadInput,
-  typeof ReplyInThreadOutput,
-  SlackCredential,
-  SlackClient
->({
+export const replyInThread = action({
   key: 'replyInThread',
   title: 'Reply in a Slack thread',
   description: 'Post a reply under an existing Slack message (in its thread). Retries do not reply twice.',
@@ -41,9 +31,9 @@ export const replyInThread = defineAction<
   idempotent: true,
   input: ReplyInThreadInput,
   output: ReplyInThreadOutput,
-  async run(input, ctx) {
-    if (ctx.attempt > 1) {
-      try {
+  run: (input, ctx) =>
+    writeOnce(ctx, {
+      async find() {
         const replies = await callSlack('conversations.replies', () =>
           ctx.client.conversations.replies({
             channel: input.channel,
@@ -53,28 +43,24 @@ export const replyInThread = defineAction<
           }),
         );
         const ts = findStepMessage(replies.messages, ctx.idempotencyKey);
-        if (ts) return { channel: input.channel, ts, threadTs: input.threadTs, deduplicated: true };
-      } catch (error) {
-        ctx.logger.warn(
-          { err: error },
-          'slack.replyInThread: could not check the thread for an earlier attempt; posting',
+        return ts ? { channel: input.channel, ts, threadTs: input.threadTs, deduplicated: true } : undefined;
+      },
+      async write() {
+        const posted = await callSlack('chat.postMessage', () =>
+          ctx.client.chat.postMessage({
+            channel: input.channel,
+            thread_ts: input.threadTs,
+            text: input.text,
+            reply_broadcast: input.broadcast,
+            metadata: stepMetadata(ctx.idempotencyKey),
+          }),
         );
-      }
-    }
-    const posted = await callSlack('chat.postMessage', () =>
-      ctx.client.chat.postMessage({
-        channel: input.channel,
-        thread_ts: input.threadTs,
-        text: input.text,
-        reply_broadcast: input.broadcast,
-        metadata: stepMetadata(ctx.idempotencyKey),
-      }),
-    );
-    return {
-      channel: posted.channel ?? input.channel,
-      ts: posted.ts ?? '',
-      threadTs: input.threadTs,
-      deduplicated: false,
-    };
-  },
+        return {
+          channel: posted.channel ?? input.channel,
+          ts: posted.ts ?? '',
+          threadTs: input.threadTs,
+          deduplicated: false,
+        };
+      },
+    }),
 });

@@ -1,0 +1,5 @@
+import { connectorKit } from '../sdk/connector-kit.ts';
+import type { HttpClient, HttpCredential } from './client.ts';
+
+/** Builders for the HTTP connector's actions, bound to its credential and client. */
+export const { action } = connectorKit<HttpCredential, HttpClient>();
