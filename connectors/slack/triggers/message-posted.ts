@@ -38,6 +38,8 @@ export const messagePosted = defineTrigger({
   description:
     'Starts the workflow when a message is posted in a Slack channel the app is in (optionally filtered).',
   kind: 'event',
+  data: MessagePostedData,
+  parse: (event) => parseSlackMessageEvent(event),
   with: MessagePostedFilters,
   sample: {
     channel: 'C0123456789',
