@@ -4,6 +4,7 @@ import type { Sql } from '../db/index.ts';
 import { retryRun, startRun } from '../runtime/engine/engine.ts';
 import { contentHash } from '../runtime/store/content-hash.ts';
 import { createWorkflowService } from '../runtime/store/workflow-service.ts';
+import { syncTriggers } from '../runtime/triggers/index.ts';
 import { findWorkflow, getVersionRow, listWorkflowRows } from '../runtime/store/workflow-store.ts';
 import { type Catalog, createCatalog } from '../runtime/workflow/catalog.ts';
 import { evaluateTemplate } from '../runtime/workflow/expressions.ts';
@@ -28,11 +29,11 @@ export const evaluatePort: EvaluatePort = (value, scope) =>
   evaluateTemplate(value, scope as Parameters<typeof evaluateTemplate>[1], { timeoutMs: 1_000 });
 
 /**
- * Workflows in the engine's store, through its WorkflowService (validates again, keeps schedules in step with
- * activation and versions). create/addVersion are only called when a person approves.
+ * Workflows in the engine's store, through its WorkflowService (validates again, keeps trigger side effects such
+ * as schedules in step with activation and versions). create/addVersion are only called when a person approves.
  */
 export function createWorkflowsPort(sql: Sql, connectors: readonly ConnectorDefinition[]): WorkflowsPort {
-  const service = createWorkflowService(sql, connectors);
+  const service = createWorkflowService(sql, connectors, { onTriggerChange: syncTriggers });
   const detail = async (id: string): Promise<WorkflowDetail | undefined> => {
     const row = await findWorkflow(sql, id);
     if (!row) return undefined;

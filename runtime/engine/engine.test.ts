@@ -7,6 +7,7 @@ import { cancelRun, decideApproval, retryRun, startRun } from './engine.ts';
 import type { NodeRunnerDeps } from './node-runner.ts';
 import { runStepJob } from './step-task.ts';
 import { StepJobPayload } from './transitions.ts';
+import { syncTriggers } from '../triggers/trigger-kinds.ts';
 
 let db: TestDatabase;
 let service: WorkflowService;
@@ -51,7 +52,7 @@ const doc = (nodes: unknown[], edges: unknown[] = []) => ({
 
 beforeAll(async () => {
   db = await createTestDatabase({ poolSize: 8 });
-  service = createWorkflowService(db.sql, []);
+  service = createWorkflowService(db.sql, [], { onTriggerChange: syncTriggers });
   deps = {
     sql: db.sql,
     connectors: [],

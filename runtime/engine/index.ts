@@ -20,8 +20,16 @@ export {
   WorkflowRow,
   WorkflowVersionRow,
 } from '../store/workflow-store.ts';
-export { nextSlot, syncSchedule } from '../triggers/schedule.ts';
-export { verifyHook, WEBHOOK_BODY_LIMIT } from '../triggers/webhook.ts';
+export {
+  dispatchChatMessage,
+  dispatchEvent,
+  nextSlot,
+  syncSchedule,
+  syncTriggers,
+  triggerTasks,
+  verifyHook,
+  WEBHOOK_BODY_LIMIT,
+} from '../triggers/index.ts';
 export {
   ApprovalDecision,
   cancelRun,

@@ -7,6 +7,7 @@ import { createWorkflowService, type WorkflowService } from '../store/workflow-s
 import { startRun } from './engine.ts';
 import type { NodeRunnerDeps } from './node-runner.ts';
 import { startEngineWorker } from './worker.ts';
+import { syncTriggers } from '../triggers/trigger-kinds.ts';
 
 let db: TestDatabase;
 let service: WorkflowService;
@@ -14,7 +15,7 @@ let deps: NodeRunnerDeps;
 
 beforeAll(async () => {
   db = await createTestDatabase({ poolSize: 20 });
-  service = createWorkflowService(db.sql, []);
+  service = createWorkflowService(db.sql, [], { onTriggerChange: syncTriggers });
   const logger = createLogger({ level: 'silent' });
   deps = { sql: db.sql, connectors: [], connectorEnv: { baseUrls: {}, fetch, logger }, logger };
 });

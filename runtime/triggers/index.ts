@@ -1,0 +1,7 @@
+// The trigger seam: what starts runs besides a person (schedules, webhook deliveries, front-end events, chat).
+
+export { dispatchChatMessage } from './chat-dispatch.ts';
+export { dispatchEvent } from './event-dispatch.ts';
+export { nextSlot, syncSchedule } from './schedule.ts';
+export { syncTriggers, type TriggerKindRuntime, triggerKinds, triggerTasks } from './trigger-kinds.ts';
+export { registerWebhookRoute, verifyHook, WEBHOOK_BODY_LIMIT } from './webhook.ts';
