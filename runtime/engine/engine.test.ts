@@ -3,11 +3,11 @@ import { createTestDatabase, type TestDatabase } from '../../db/testing/test-dat
 import { createLogger } from '../../lib/logger.ts';
 import { getRunView, type RunView } from '../store/run-store.ts';
 import { createWorkflowService, type WorkflowService } from '../store/workflow-service.ts';
+import { syncTriggers } from '../triggers/trigger-kinds.ts';
 import { cancelRun, decideApproval, retryRun, startRun } from './engine.ts';
 import type { NodeRunnerDeps } from './node-runner.ts';
 import { runStepJob } from './step-task.ts';
 import { StepJobPayload } from './transitions.ts';
-import { syncTriggers } from '../triggers/trigger-kinds.ts';
 
 let db: TestDatabase;
 let service: WorkflowService;

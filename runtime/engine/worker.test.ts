@@ -4,10 +4,10 @@ import { createTestDatabase, type TestDatabase } from '../../db/testing/test-dat
 import { createLogger } from '../../lib/logger.ts';
 import { waitForRun } from '../store/run-store.ts';
 import { createWorkflowService, type WorkflowService } from '../store/workflow-service.ts';
+import { syncTriggers } from '../triggers/trigger-kinds.ts';
 import { startRun } from './engine.ts';
 import type { NodeRunnerDeps } from './node-runner.ts';
 import { startEngineWorker } from './worker.ts';
-import { syncTriggers } from '../triggers/trigger-kinds.ts';
 
 let db: TestDatabase;
 let service: WorkflowService;

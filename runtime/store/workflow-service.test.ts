@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinConnectors } from '../../connectors/index.ts';
 import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
-import { createWorkflowService } from './workflow-service.ts';
 import { syncTriggers } from '../triggers/trigger-kinds.ts';
+import { createWorkflowService } from './workflow-service.ts';
 
 describe('workflow service: create and activate together', () => {
   let db: TestDatabase;

@@ -69,7 +69,7 @@ const WRONG_SIGNATURE: HookVerdict = {
   ok: false,
   code: 'E_UNAUTHORIZED',
   message: "The delivery's signature does not match this workflow's hook secret.",
-  hint: "Set the webhook's secret at the sender to the hook secret shown by GET /api/workflows/:id (e.g. GitHub's webhook \"Secret\" field).",
+  hint: 'Set the webhook\'s secret at the sender to the hook secret shown by GET /api/workflows/:id (e.g. GitHub\'s webhook "Secret" field).',
 };
 
 /** A connector's webhook trigger (e.g. github.issueOpened): its own signature check, parse and filters. */

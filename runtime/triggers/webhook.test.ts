@@ -2,8 +2,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
 import { createWorkflowService, type WorkflowService } from '../store/workflow-service.ts';
-import { registerWebhookRoute } from './webhook.ts';
 import { syncTriggers } from './trigger-kinds.ts';
+import { registerWebhookRoute } from './webhook.ts';
 
 let db: TestDatabase;
 let app: FastifyInstance;
