@@ -5,7 +5,7 @@ import { retryRun, startRun } from '../runtime/engine/engine.ts';
 import { contentHash } from '../runtime/store/content-hash.ts';
 import { createWorkflowService } from '../runtime/store/workflow-service.ts';
 import { findWorkflow, getVersionRow, listWorkflowRows } from '../runtime/store/workflow-store.ts';
-import { syncTriggers } from '../runtime/triggers/index.ts';
+import { dispatchChatMessage, syncTriggers } from '../runtime/triggers/index.ts';
 import { type Catalog, createCatalog } from '../runtime/workflow/catalog.ts';
 import { evaluateTemplate } from '../runtime/workflow/expressions.ts';
 import { validateWorkflow } from '../runtime/workflow/validate.ts';
@@ -18,6 +18,7 @@ import type {
   WorkflowDetail,
   WorkflowsPort,
 } from '../tools/tool-context.ts';
+import type { ChatTriggerPort } from './conversation-service.ts';
 
 /** The validator with the catalog bound; credentials by name. */
 export function createValidatePort(catalog: Catalog): ValidatePort {
@@ -172,6 +173,7 @@ export type RuntimePorts = {
   workflows: WorkflowsPort;
   runs: RunsPort;
   credentials: CredentialsPort;
+  chatTrigger: ChatTriggerPort;
 };
 
 /** Every port wired to the real runtime, engine and credential store. */
@@ -188,6 +190,7 @@ export function createRuntimePorts(options: {
     workflows: createWorkflowsPort(options.sql, options.connectors),
     runs: createRunsPort(options.sql),
     credentials: options.credentials ?? createCredentialNamesPort(options.sql),
+    chatTrigger: (message) => dispatchChatMessage(options.sql, message),
   };
 }
 

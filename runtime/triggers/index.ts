@@ -1,6 +1,6 @@
 // The trigger seam: what starts runs besides a person (schedules, webhook deliveries, front-end events, chat).
 
-export { dispatchChatMessage } from './chat-dispatch.ts';
+export { type ChatTriggerData, dispatchChatMessage } from './chat-dispatch.ts';
 export { dispatchEvent } from './event-dispatch.ts';
 export { nextSlot, syncSchedule } from './schedule.ts';
 export { syncTriggers, type TriggerKindRuntime, triggerKinds, triggerTasks } from './trigger-kinds.ts';
