@@ -5,7 +5,7 @@ import { retryRun, startRun } from '../runtime/engine/engine.ts';
 import { contentHash } from '../runtime/store/content-hash.ts';
 import { createWorkflowService } from '../runtime/store/workflow-service.ts';
 import { findWorkflow, getVersionRow, listWorkflowRows } from '../runtime/store/workflow-store.ts';
-import { dispatchChatMessage, syncTriggers } from '../runtime/triggers/index.ts';
+import { dispatchChatMessage, triggerSync } from '../runtime/triggers/index.ts';
 import { type Catalog, createCatalog } from '../runtime/workflow/catalog.ts';
 import { evaluateTemplate } from '../runtime/workflow/expressions.ts';
 import { validateWorkflow } from '../runtime/workflow/validate.ts';
@@ -34,7 +34,9 @@ export const evaluatePort: EvaluatePort = (value, scope) =>
  * as schedules in step with activation and versions). create/addVersion are only called when a person approves.
  */
 export function createWorkflowsPort(sql: Sql, connectors: readonly ConnectorDefinition[]): WorkflowsPort {
-  const service = createWorkflowService(sql, connectors, { onTriggerChange: syncTriggers });
+  const service = createWorkflowService(sql, connectors, {
+    onTriggerChange: triggerSync(connectors),
+  });
   const detail = async (id: string): Promise<WorkflowDetail | undefined> => {
     const row = await findWorkflow(sql, id);
     if (!row) return undefined;

@@ -78,13 +78,14 @@ describe('connector registry contract', () => {
         it(`trigger ${trigger.key}: filters generate JSON Schema and are described`, () => {
           const filters = z.toJSONSchema(trigger.with, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
           expect(undocumented(filters)).toEqual([]);
-          expect(['webhook', 'event']).toContain(trigger.kind);
+          expect(['webhook', 'event', 'poll']).toContain(trigger.kind);
           expect(trigger.description.length).toBeGreaterThanOrEqual(20);
           expect(trigger.description.length).toBeLessThanOrEqual(300);
           expect(trigger.sample).toBeDefined();
           // The sample is what runs get: it must be valid trigger data, and the trigger must be startable.
           expect(trigger.data.safeParse(trigger.sample).success).toBe(true);
-          expect(typeof trigger.parse).toBe('function');
+          if (trigger.kind === 'poll') expect(typeof trigger.poll).toBe('function');
+          else expect(typeof trigger.parse).toBe('function');
           if (trigger.kind === 'webhook') expect(typeof trigger.verify).toBe('function');
         });
       }

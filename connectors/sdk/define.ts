@@ -101,10 +101,46 @@ export type EventTriggerDefinition<
   parse(event: unknown): z.output<Data> | undefined;
 };
 
+/** What a poll trigger's `poll` gets: the workflow's trigger credential and a client, as an action does. */
+export type PollContext<Credential, Client> = {
+  credential: Credential | undefined;
+  client: Client;
+  logger: Logger;
+  /** Aborted when the poll takes too long or the worker stops. */
+  signal: AbortSignal;
+  env: ConnectorEnvironment;
+};
+
+/** One new item a poll found: `id` is stable per item (a run per id, however often it is seen). */
+export type PolledItem<Data> = { id: string; data: Data };
+
+/**
+ * Started by asking the vendor for what is new every `intervalMs` (one pending job per active workflow). The
+ * cursor (`cursor` schema) is kept between polls; the first poll after activation only sets it, so items that
+ * existed before start no run.
+ */
+export type PollTriggerDefinition<
+  With extends z.ZodType = z.ZodType,
+  Data extends z.ZodType = z.ZodType,
+  Cursor extends z.ZodType = z.ZodType,
+  Credential = unknown,
+  Client = unknown,
+> = TriggerBase<With, Data> & {
+  kind: 'poll';
+  intervalMs: number;
+  cursor: Cursor;
+  poll(
+    ctx: PollContext<Credential, Client>,
+    filters: z.output<With>,
+    cursor: z.output<Cursor> | undefined,
+  ): Promise<{ items: PolledItem<z.output<Data>>[]; cursor: z.output<Cursor> }>;
+};
+
 /** One member per way a trigger is started; runtime/triggers/ dispatches each kind. */
 export type TriggerDefinition<With extends z.ZodType = z.ZodType, Data extends z.ZodType = z.ZodType> =
   | WebhookTriggerDefinition<With, Data>
-  | EventTriggerDefinition<With, Data>;
+  | EventTriggerDefinition<With, Data>
+  | PollTriggerDefinition<With, Data>;
 
 export type TriggerKind = TriggerDefinition['kind'];
 
@@ -155,6 +191,19 @@ export function defineAction<
 export function defineTrigger<With extends z.ZodType, Data extends z.ZodType>(
   trigger: TriggerDefinition<With, Data>,
 ): TriggerDefinition<With, Data> {
+  return trigger;
+}
+
+/** A poll trigger, with the connector's credential and client types (defineTrigger infers neither). */
+export function definePollTrigger<
+  With extends z.ZodType,
+  Data extends z.ZodType,
+  Cursor extends z.ZodType,
+  Credential = unknown,
+  Client = unknown,
+>(
+  trigger: PollTriggerDefinition<With, Data, Cursor, Credential, Client>,
+): PollTriggerDefinition<With, Data, Cursor, Credential, Client> {
   return trigger;
 }
 

@@ -11,7 +11,7 @@ import { logger } from '../../lib/logger.ts';
 import { installErrorHandler } from '../api/http-errors.ts';
 import { registerApiRoutes } from '../api/routes.ts';
 import { createWorkflowService, type WorkflowService } from '../store/workflow-service.ts';
-import { syncTriggers, triggerTasks } from '../triggers/trigger-kinds.ts';
+import { triggerSync, triggerTasks } from '../triggers/trigger-kinds.ts';
 import { registerWebhookRoute } from '../triggers/webhook.ts';
 import { registerHookSecretRoute } from '../triggers/webhook-secret-route.ts';
 import type { NodeRunnerDeps } from './node-runner.ts';
@@ -49,7 +49,9 @@ export async function createEngineServices(
     connectorEnv: { baseUrls: {}, fetch: createSafeFetchFromEnv(env), logger },
     logger,
   };
-  const workflows = createWorkflowService(database.sql, connectors, { onTriggerChange: syncTriggers });
+  const workflows = createWorkflowService(database.sql, connectors, {
+    onTriggerChange: triggerSync(connectors),
+  });
   return {
     deps,
     workflows,
@@ -72,7 +74,7 @@ export async function createEngineServices(
         connectionString: database.url,
         concurrency,
         leaseMs,
-        tasks: { ...triggerTasks(database.sql), ...worker.tasks },
+        tasks: { ...triggerTasks(deps), ...worker.tasks },
       });
     },
   };

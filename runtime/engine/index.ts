@@ -25,7 +25,7 @@ export {
   dispatchEvent,
   nextSlot,
   syncSchedule,
-  syncTriggers,
+  triggerSync,
   triggerTasks,
   verifyHook,
   WEBHOOK_BODY_LIMIT,

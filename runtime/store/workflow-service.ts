@@ -46,7 +46,7 @@ export type WorkflowServiceHooks = {
   /**
    * Called after every change to a workflow's row or version (inside the same transaction when there is one), so
    * trigger side effects such as schedule ticks follow activation and versions. The runtime binds it to
-   * runtime/triggers' syncTriggers; the store does not import triggers.
+   * runtime/triggers' triggerSync(connectors); the store does not import triggers.
    */
   onTriggerChange(sql: Sql | TransactionSql, workflowId: string): Promise<void>;
 };

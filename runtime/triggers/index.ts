@@ -2,6 +2,7 @@
 
 export { type ChatTriggerData, dispatchChatMessage } from './chat-dispatch.ts';
 export { dispatchEvent } from './event-dispatch.ts';
+export { POLL_TASK, pollJobKey, syncPoll } from './poll.ts';
 export { nextSlot, syncSchedule } from './schedule.ts';
-export { syncTriggers, type TriggerKindRuntime, triggerKinds, triggerTasks } from './trigger-kinds.ts';
+export { type TriggerKindRuntime, triggerKinds, triggerSync, triggerTasks } from './trigger-kinds.ts';
 export { registerWebhookRoute, verifyHook, WEBHOOK_BODY_LIMIT } from './webhook.ts';

@@ -1,5 +1,8 @@
+import type { ConnectorDefinition } from '../../connectors/sdk/index.ts';
 import type { Sql, TransactionSql } from '../../db/index.ts';
+import type { NodeRunnerDeps } from '../engine/node-runner.ts';
 import type { WorkerTasks } from '../engine/worker.ts';
+import { POLL_TASK, runPollJob, syncPoll } from './poll.ts';
 import { runScheduleJob, SCHEDULE_TASK, syncSchedule } from './schedule.ts';
 
 /**
@@ -10,9 +13,16 @@ import { runScheduleJob, SCHEDULE_TASK, syncSchedule } from './schedule.ts';
  */
 export type TriggerKindRuntime = {
   kind: string;
-  /** Called after every change to the workflow (it may have been deactivated, deleted, or changed trigger). */
-  sync?(sql: Sql | TransactionSql, workflowId: string): Promise<void>;
-  tasks?(sql: Sql): WorkerTasks;
+  /**
+   * Called after every change to the workflow (it may have been deactivated, deleted, or changed trigger): must
+   * remove what it planned when the workflow no longer has this kind of trigger.
+   */
+  sync?(
+    sql: Sql | TransactionSql,
+    workflowId: string,
+    connectors: readonly ConnectorDefinition[],
+  ): Promise<void>;
+  tasks?(deps: NodeRunnerDeps): WorkerTasks;
 };
 
 const scheduleKind: TriggerKindRuntime = {
@@ -20,20 +30,30 @@ const scheduleKind: TriggerKindRuntime = {
   async sync(sql, workflowId) {
     await syncSchedule(sql, workflowId);
   },
-  tasks: (sql) => ({ [SCHEDULE_TASK]: (payload) => runScheduleJob(sql, payload) }),
+  tasks: (deps) => ({ [SCHEDULE_TASK]: (payload) => runScheduleJob(deps.sql, payload) }),
 };
 
-export const triggerKinds: readonly TriggerKindRuntime[] = [scheduleKind];
+const pollKind: TriggerKindRuntime = {
+  kind: 'poll',
+  sync: (sql, workflowId, connectors) => syncPoll(sql, connectors, workflowId),
+  tasks: (deps) => ({ [POLL_TASK]: (payload) => runPollJob(deps, payload) }),
+};
+
+export const triggerKinds: readonly TriggerKindRuntime[] = [scheduleKind, pollKind];
 
 /**
- * Brings every trigger kind's side effects in line with the workflow as stored now (the schedule job today).
- * Each kind's sync removes what it planned when the workflow no longer has that kind of trigger.
+ * The workflow service's onTriggerChange hook: brings every trigger kind's side effects (schedule tick, poll job)
+ * in line with the workflow as stored now.
  */
-export async function syncTriggers(sql: Sql | TransactionSql, workflowId: string): Promise<void> {
-  for (const kind of triggerKinds) await kind.sync?.(sql, workflowId);
+export function triggerSync(
+  connectors: readonly ConnectorDefinition[],
+): (sql: Sql | TransactionSql, workflowId: string) => Promise<void> {
+  return async (sql, workflowId) => {
+    for (const kind of triggerKinds) await kind.sync?.(sql, workflowId, connectors);
+  };
 }
 
 /** The graphile-worker tasks of every trigger kind, to spread into the worker's task list. */
-export function triggerTasks(sql: Sql): WorkerTasks {
-  return Object.assign({}, ...triggerKinds.map((kind) => kind.tasks?.(sql) ?? {}));
+export function triggerTasks(deps: NodeRunnerDeps): WorkerTasks {
+  return Object.assign({}, ...triggerKinds.map((kind) => kind.tasks?.(deps) ?? {}));
 }

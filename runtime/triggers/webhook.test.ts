@@ -2,7 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
 import { createWorkflowService, type WorkflowService } from '../store/workflow-service.ts';
-import { syncTriggers } from './trigger-kinds.ts';
+import { triggerSync } from './trigger-kinds.ts';
 import { registerWebhookRoute } from './webhook.ts';
 
 let db: TestDatabase;
@@ -19,7 +19,7 @@ const hookDoc = (version: number) => ({
 
 beforeAll(async () => {
   db = await createTestDatabase({ poolSize: 6 });
-  service = createWorkflowService(db.sql, [], { onTriggerChange: syncTriggers });
+  service = createWorkflowService(db.sql, [], { onTriggerChange: triggerSync([]) });
   app = Fastify();
   registerWebhookRoute(app, { sql: db.sql, connectors: [] });
   await app.ready();
