@@ -21,6 +21,7 @@ export {
   WorkflowVersionRow,
 } from '../store/workflow-store.ts';
 export {
+  type ChatTriggerData,
   dispatchChatMessage,
   dispatchEvent,
   nextSlot,
