@@ -2,6 +2,7 @@ import type { Sql } from '../db/index.ts';
 import { AppError, describeError } from '../lib/errors.ts';
 import { logger } from '../lib/logger.ts';
 import { redactString } from '../lib/redact.ts';
+import type { ChatTriggerData } from '../runtime/index.ts';
 import { contentHash } from '../runtime/store/content-hash.ts';
 import type { WorkflowDocument } from '../runtime/workflow/document.ts';
 import type { AnyTool } from '../tools/define-tool.ts';
@@ -59,10 +60,18 @@ export type ConversationServiceDeps = {
   tools?: readonly AnyTool[];
   /** Actors who may decide any proposal (e.g. the local CLI user). */
   isAdmin?: (actor: string) => boolean;
+  /**
+   * Starts the runs of the conversation's active `chat` workflows for each message (the runtime's
+   * dispatchChatMessage). Absent: messages start no runs.
+   */
+  chatTrigger?: ChatTriggerPort | undefined;
   /** Delivers replies that were not asked for (self-healing fixes) to a conversation's front-end. */
   notify?: (target: { conversationId: string; threadKey: string }, replies: Reply[]) => Promise<void>;
   maxSteps?: number;
 };
+
+/** Hands a person's message to the runtime as `chat` trigger data. */
+export type ChatTriggerPort = (message: ChatTriggerData) => Promise<{ runIds: string[] }>;
 
 export type HandleMessageInput = { threadKey: string; actor: string; text: string };
 
@@ -247,6 +256,21 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
     });
   }
 
+  /** A message in a conversation starts its `chat` workflows; a failure there never costs the person the answer. */
+  async function startChatRuns(conversation: ConversationRow, input: HandleMessageInput): Promise<void> {
+    if (!deps.chatTrigger) return;
+    await deps
+      .chatTrigger({
+        text: input.text,
+        actor: { id: input.actor },
+        threadKey: conversation.threadKey,
+        conversationId: conversation.id,
+      })
+      .catch((error: unknown) =>
+        logger.error({ err: error, conversationId: conversation.id }, 'could not start chat-triggered runs'),
+      );
+  }
+
   async function note(conversationId: string, actor: string, text: string, replies: Reply[]): Promise<void> {
     await appendMessages(sql, conversationId, [{ role: 'user', content: `(VelocityMesh note) ${text}` }], {
       actor,
@@ -360,6 +384,7 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
     async handleMessage(input, onEvent) {
       try {
         const conversation = await ensureConversation(sql, input.threadKey, input.actor);
+        await startChatRuns(conversation, input);
         const { replies } = await turn(conversation, input.actor, input.text, {
           approvers: [input.actor],
           onEvent,

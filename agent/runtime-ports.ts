@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { ConnectorDefinition } from '../connectors/sdk/index.ts';
 import type { Sql } from '../db/index.ts';
 import { retryRun, startRun } from '../runtime/engine/engine.ts';
+import { dispatchChatMessage, triggerSync } from '../runtime/index.ts';
 import { contentHash } from '../runtime/store/content-hash.ts';
 import { createWorkflowService } from '../runtime/store/workflow-service.ts';
 import { findWorkflow, getVersionRow, listWorkflowRows } from '../runtime/store/workflow-store.ts';
@@ -17,6 +18,7 @@ import type {
   WorkflowDetail,
   WorkflowsPort,
 } from '../tools/tool-context.ts';
+import type { ChatTriggerPort } from './conversation-service.ts';
 
 /** The validator with the catalog bound; credentials by name. */
 export function createValidatePort(catalog: Catalog): ValidatePort {
@@ -28,11 +30,13 @@ export const evaluatePort: EvaluatePort = (value, scope) =>
   evaluateTemplate(value, scope as Parameters<typeof evaluateTemplate>[1], { timeoutMs: 1_000 });
 
 /**
- * Workflows in the engine's store, through its WorkflowService (validates again, keeps schedules in step with
- * activation and versions). create/addVersion are only called when a person approves.
+ * Workflows in the engine's store, through its WorkflowService (validates again, keeps trigger side effects such
+ * as schedules in step with activation and versions). create/addVersion are only called when a person approves.
  */
 export function createWorkflowsPort(sql: Sql, connectors: readonly ConnectorDefinition[]): WorkflowsPort {
-  const service = createWorkflowService(sql, connectors);
+  const service = createWorkflowService(sql, connectors, {
+    onTriggerChange: triggerSync(connectors),
+  });
   const detail = async (id: string): Promise<WorkflowDetail | undefined> => {
     const row = await findWorkflow(sql, id);
     if (!row) return undefined;
@@ -171,6 +175,7 @@ export type RuntimePorts = {
   workflows: WorkflowsPort;
   runs: RunsPort;
   credentials: CredentialsPort;
+  chatTrigger: ChatTriggerPort;
 };
 
 /** Every port wired to the real runtime, engine and credential store. */
@@ -187,6 +192,7 @@ export function createRuntimePorts(options: {
     workflows: createWorkflowsPort(options.sql, options.connectors),
     runs: createRunsPort(options.sql),
     credentials: options.credentials ?? createCredentialNamesPort(options.sql),
+    chatTrigger: (message) => dispatchChatMessage(options.sql, message),
   };
 }
 

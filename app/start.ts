@@ -8,7 +8,7 @@ import {
   toBotConversationPort,
   toBotReply,
 } from '../agent/index.ts';
-import { createRuntimeWorkflowPort, registerBots } from '../bots/index.ts';
+import { createRuntimeTriggerPort, createRuntimeWorkflowPort, registerBots } from '../bots/index.ts';
 import { loadAllConnectors } from '../connectors/openapi/index.ts';
 import { docsReady } from '../connectors/retrieval/index.ts';
 import { type Database, openDatabase, parseDatabaseConfig } from '../db/index.ts';
@@ -57,6 +57,7 @@ export async function startApp(env: NodeJS.ProcessEnv = process.env): Promise<Ru
     const bots = await registerBots(server, {
       conversation: toBotConversationPort(agent),
       workflows: createRuntimeWorkflowPort(database.sql),
+      triggers: createRuntimeTriggerPort(database.sql, connectors),
       config,
       env,
     });

@@ -5,8 +5,10 @@ export type { BotActor, BotEvent, BotReply, ConversationPort } from './conversat
 export { createVmeshMcpServer, type McpAgentTool } from './mcp/create-mcp-server.ts';
 export { registerMcpHttp } from './mcp/register-mcp-http.ts';
 export { type BotsDeps, registerBots } from './register-bots.ts';
+export { createRuntimeTriggerPort } from './runtime-trigger-port.ts';
 export { createRuntimeWorkflowPort } from './runtime-workflow-port.ts';
 export type { SlackBot } from './slack/create-slack-bot.ts';
+export type { TriggerEventPort } from './trigger-event-port.ts';
 export { ensureWebBundle } from './web/build-web-bundle.ts';
 export { registerWebChat } from './web/register-web-chat.ts';
 export type { WorkflowPort } from './workflow-port.ts';

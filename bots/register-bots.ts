@@ -4,6 +4,7 @@ import { logger } from '../lib/logger.ts';
 import type { BotReply, ConversationPort } from './conversation-port.ts';
 import type { McpAgentTool } from './mcp/create-mcp-server.ts';
 import { registerMcpHttp } from './mcp/register-mcp-http.ts';
+import type { TriggerEventPort } from './trigger-event-port.ts';
 import { registerWebChat } from './web/register-web-chat.ts';
 import type { WorkflowPort } from './workflow-port.ts';
 
@@ -36,6 +37,8 @@ export type BotsDeps = {
   conversation: ConversationPort;
   workflows?: WorkflowPort | undefined;
   agentTools?: readonly McpAgentTool[] | undefined;
+  /** Where front-ends hand vendor events for event triggers (Slack messages → slack.messagePosted). */
+  triggers?: TriggerEventPort | undefined;
   config: { host: string; apiToken: string | undefined; publicUrl: string };
   env?: NodeJS.ProcessEnv;
 };
@@ -109,6 +112,7 @@ export async function registerBots(server: FastifyInstance, deps: BotsDeps): Pro
       signingSecret: env.SLACK_SIGNING_SECRET ?? '',
       appToken: env.SLACK_APP_TOKEN,
       slackApiUrl: env.SLACK_API_URL,
+      triggers: deps.triggers,
     });
     notifiers.push((threadKey, replies) => slack.notify(threadKey, replies));
     enabled.push(env.SLACK_APP_TOKEN ? 'slack (socket mode)' : 'slack (http)');

@@ -82,6 +82,11 @@ describe('connector registry contract', () => {
           expect(trigger.description.length).toBeGreaterThanOrEqual(20);
           expect(trigger.description.length).toBeLessThanOrEqual(300);
           expect(trigger.sample).toBeDefined();
+          // The sample is what runs get: it must be valid trigger data, and the trigger must be startable.
+          expect(trigger.data.safeParse(trigger.sample).success).toBe(true);
+          if (trigger.kind === 'poll') expect(typeof trigger.poll).toBe('function');
+          else expect(typeof trigger.parse).toBe('function');
+          if (trigger.kind === 'webhook') expect(typeof trigger.verify).toBe('function');
         });
       }
 

@@ -5,6 +5,7 @@ import { logger } from '../../lib/logger.ts';
 import type { BotActor, BotReply, ConversationPort } from '../conversation-port.ts';
 import { createDeliveryDeduper } from '../delivery-dedupe.ts';
 import { createPendingWork } from '../pending-work.ts';
+import type { TriggerEventPort } from '../trigger-event-port.ts';
 import { renderSlackReply } from './render-slack-reply.ts';
 import { parseSlackActionValue, SLACK_APPROVE_ACTION, SLACK_REJECT_ACTION } from './slack-action-value.ts';
 
@@ -18,7 +19,13 @@ export type SlackBotOptions = {
   appToken?: string | undefined;
   /** Web API base URL (tests point it at a local fake). */
   slackApiUrl?: string | undefined;
+  /** Where channel messages go to start `slack.messagePosted` workflows (absent: they start nothing). */
+  triggers?: TriggerEventPort | undefined;
 };
+
+/** The event trigger this bot feeds with every message posted in a channel it is in. */
+export const SLACK_MESSAGE_TRIGGER = 'slack.messagePosted';
+const CHANNEL_NAME_TTL_MS = 10 * 60_000;
 
 export type SlackBot = {
   app: App;
@@ -161,6 +168,52 @@ export function createSlackBot(options: SlackBotOptions): SlackBot {
         stripMentions(message.text ?? ''),
       ),
     );
+  });
+
+  /** Channel id → its name (for `#name` filters), from conversations.info; unknown names stay undefined. */
+  const channelNames = new Map<string, { name: string | undefined; expires: number }>();
+  const channelName = async (client: WebClient, channel: string): Promise<string | undefined> => {
+    const hit = channelNames.get(channel);
+    if (hit && hit.expires > Date.now()) return hit.name;
+    const name = await client.conversations
+      .info({ channel })
+      .then((answer) => answer.channel?.name)
+      .catch(() => undefined);
+    if (channelNames.size >= 1_000) channelNames.clear();
+    channelNames.set(channel, { name, expires: Date.now() + CHANNEL_NAME_TTL_MS });
+    return name;
+  };
+
+  // Every message in a channel the app is in may start slack.messagePosted workflows. Direct messages are
+  // conversations with the agent (above), and the app's own posts never start runs: a workflow that posts to the
+  // channel it listens to would otherwise trigger itself forever.
+  app.event('message', async ({ event, body, context, client }) => {
+    const triggers = options.triggers;
+    if (!triggers) return;
+    const message = event as {
+      channel?: string;
+      channel_type?: string;
+      user?: string;
+      bot_id?: string;
+      team?: string;
+    };
+    if (!message.channel || message.channel_type === 'im') return;
+    if (message.bot_id !== undefined && message.bot_id === context.botId) return;
+    if (message.user !== undefined && message.user === context.botUserId) return;
+    const eventId = (body as { event_id?: unknown }).event_id;
+    const channel = message.channel;
+    work.run(async () => {
+      const name = await channelName(client, channel);
+      await triggers.dispatch(
+        SLACK_MESSAGE_TRIGGER,
+        {
+          ...event,
+          ...(message.team ? {} : context.teamId ? { team: context.teamId } : {}),
+          ...(name ? { channel_name: name } : {}),
+        },
+        { deliveryId: typeof eventId === 'string' ? `slack:${eventId}` : undefined },
+      );
+    });
   });
 
   app.command('/vmesh', async ({ command, ack, client }) => {

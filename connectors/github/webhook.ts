@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
+import type { WebhookDelivery } from '../sdk/define.ts';
 import type { IssueOpenedData } from './triggers/issue-opened.ts';
 import type { PullRequestOpenedData } from './triggers/pull-request-opened.ts';
 
@@ -119,3 +120,20 @@ export function parseGithubWebhook(
   }
   return undefined;
 }
+
+function headerValue(delivery: WebhookDelivery, name: string): string | undefined {
+  const value = delivery.headers[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/**
+ * What every GitHub webhook trigger shares: `X-Hub-Signature-256` checked against the workflow's hook secret
+ * (which the user pastes into the webhook's "Secret" field) and `X-GitHub-Delivery` as the delivery id.
+ */
+export const githubWebhookDelivery = {
+  verify: (delivery: WebhookDelivery, secret: string): boolean =>
+    verifyGithubSignature(delivery.rawBody, headerValue(delivery, 'x-hub-signature-256'), secret),
+  deliveryId: (delivery: WebhookDelivery): string | undefined => headerValue(delivery, 'x-github-delivery'),
+  event: (delivery: WebhookDelivery): GithubTriggerEvent | undefined =>
+    parseGithubWebhook(headerValue(delivery, 'x-github-event'), delivery.body),
+};

@@ -51,20 +51,98 @@ export type ActionDefinition<
   run(input: z.output<Input>, ctx: ActionContext<Credential, Client>): Promise<z.input<Output>>;
 };
 
-export type TriggerKind = 'webhook' | 'event' | 'poll';
+/** The parts of an HTTP delivery a webhook trigger reads. Header names are lower case. */
+export type WebhookDelivery = {
+  headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** The exact bytes received: signatures are computed over these. */
+  rawBody: Buffer;
+  /** The body parsed as JSON, or null when it was empty or not JSON. */
+  body: unknown;
+};
 
-export type TriggerDefinition<With extends z.ZodType = z.ZodType> = {
+type TriggerBase<With extends z.ZodType, Data extends z.ZodType> = {
   key: string;
   title: string;
   description: string;
-  kind: TriggerKind;
   /** Filters the workflow's trigger.with may set. */
   with: With;
-  /** Example trigger data: what `trigger` looks like in expressions. */
-  sample: unknown;
-  /** Whether trigger data passes the workflow's `trigger.with` filters (already parsed by `with`). */
+  /** What `trigger` holds in expressions: the data a run starts with. */
+  data: Data;
+  /** Example trigger data. */
+  sample: z.output<Data>;
+  /**
+   * Whether trigger data passes the workflow's `trigger.with` filters (already parsed by `with`). `data` is what
+   * `parse` returned, typed unknown so callers may test any value: check it with the `data` schema.
+   */
   matches?(filters: z.output<With>, data: unknown): boolean;
 };
+
+/** Started by an HTTP delivery to the workflow's hook URL (`POST /hooks/:workflowId`), e.g. a GitHub webhook. */
+export type WebhookTriggerDefinition<
+  With extends z.ZodType = z.ZodType,
+  Data extends z.ZodType = z.ZodType,
+> = TriggerBase<With, Data> & {
+  kind: 'webhook';
+  /** Whether the delivery was signed with `secret`, the workflow's hook secret (compare in constant time). */
+  verify(delivery: WebhookDelivery, secret: string): boolean;
+  /** Trigger data, or undefined for a delivery that starts no run (an event or action it does not listen to). */
+  parse(delivery: WebhookDelivery): z.output<Data> | undefined;
+  /** The sender's id of this delivery: a redelivery with the same id returns the first run. */
+  deliveryId?(delivery: WebhookDelivery): string | undefined;
+};
+
+/** Started by events a front-end receives and hands to the runtime (e.g. the Slack bot's Events API). */
+export type EventTriggerDefinition<
+  With extends z.ZodType = z.ZodType,
+  Data extends z.ZodType = z.ZodType,
+> = TriggerBase<With, Data> & {
+  kind: 'event';
+  /** Trigger data from one vendor event, or undefined for an event that starts no run. */
+  parse(event: unknown): z.output<Data> | undefined;
+};
+
+/** What a poll trigger's `poll` gets: the workflow's trigger credential and a client, as an action does. */
+export type PollContext<Credential, Client> = {
+  credential: Credential | undefined;
+  client: Client;
+  logger: Logger;
+  /** Aborted when the poll takes too long or the worker stops. */
+  signal: AbortSignal;
+  env: ConnectorEnvironment;
+};
+
+/** One new item a poll found: `id` is stable per item (a run per id, however often it is seen). */
+export type PolledItem<Data> = { id: string; data: Data };
+
+/**
+ * Started by asking the vendor for what is new every `intervalMs` (one pending job per active workflow). The
+ * cursor (`cursor` schema) is kept between polls; the first poll after activation only sets it, so items that
+ * existed before start no run.
+ */
+export type PollTriggerDefinition<
+  With extends z.ZodType = z.ZodType,
+  Data extends z.ZodType = z.ZodType,
+  Cursor extends z.ZodType = z.ZodType,
+  Credential = unknown,
+  Client = unknown,
+> = TriggerBase<With, Data> & {
+  kind: 'poll';
+  intervalMs: number;
+  cursor: Cursor;
+  poll(
+    ctx: PollContext<Credential, Client>,
+    filters: z.output<With>,
+    cursor: z.output<Cursor> | undefined,
+  ): Promise<{ items: PolledItem<z.output<Data>>[]; cursor: z.output<Cursor> }>;
+};
+
+/** One member per way a trigger is started; runtime/triggers/ dispatches each kind. */
+export type TriggerDefinition<With extends z.ZodType = z.ZodType, Data extends z.ZodType = z.ZodType> =
+  | WebhookTriggerDefinition<With, Data>
+  | EventTriggerDefinition<With, Data>
+  | PollTriggerDefinition<With, Data>;
+
+export type TriggerKind = TriggerDefinition['kind'];
 
 export type CredentialDefinition<Schema extends z.ZodType = z.ZodType> = {
   /** The credential type a user stores, e.g. `slack` (`vmesh credentials set NAME --type slack`). */
@@ -110,9 +188,22 @@ export function defineAction<
   return action;
 }
 
-export function defineTrigger<With extends z.ZodType>(
-  trigger: TriggerDefinition<With>,
-): TriggerDefinition<With> {
+export function defineTrigger<With extends z.ZodType, Data extends z.ZodType>(
+  trigger: TriggerDefinition<With, Data>,
+): TriggerDefinition<With, Data> {
+  return trigger;
+}
+
+/** A poll trigger, with the connector's credential and client types (defineTrigger infers neither). */
+export function definePollTrigger<
+  With extends z.ZodType,
+  Data extends z.ZodType,
+  Cursor extends z.ZodType,
+  Credential = unknown,
+  Client = unknown,
+>(
+  trigger: PollTriggerDefinition<With, Data, Cursor, Credential, Client>,
+): PollTriggerDefinition<With, Data, Cursor, Credential, Client> {
   return trigger;
 }
 

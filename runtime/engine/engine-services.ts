@@ -11,6 +11,7 @@ import { logger } from '../../lib/logger.ts';
 import { installErrorHandler } from '../api/http-errors.ts';
 import { registerApiRoutes } from '../api/routes.ts';
 import { createWorkflowService, type WorkflowService } from '../store/workflow-service.ts';
+import { triggerSync, triggerTasks } from '../triggers/trigger-kinds.ts';
 import { registerWebhookRoute } from '../triggers/webhook.ts';
 import { registerHookSecretRoute } from '../triggers/webhook-secret-route.ts';
 import type { NodeRunnerDeps } from './node-runner.ts';
@@ -48,7 +49,9 @@ export async function createEngineServices(
     connectorEnv: { baseUrls: {}, fetch: createSafeFetchFromEnv(env), logger },
     logger,
   };
-  const workflows = createWorkflowService(database.sql, connectors);
+  const workflows = createWorkflowService(database.sql, connectors, {
+    onTriggerChange: triggerSync(connectors),
+  });
   return {
     deps,
     workflows,
@@ -60,7 +63,7 @@ export async function createEngineServices(
         publicUrl: http.publicUrl,
         apiToken: http.apiToken,
       });
-      registerWebhookRoute(app, { sql: database.sql });
+      registerWebhookRoute(app, { sql: database.sql, connectors });
       registerHookSecretRoute(app, { sql: database.sql });
     },
     startWorker(worker = {}) {
@@ -71,7 +74,7 @@ export async function createEngineServices(
         connectionString: database.url,
         concurrency,
         leaseMs,
-        tasks: worker.tasks,
+        tasks: { ...triggerTasks(deps), ...worker.tasks },
       });
     },
   };

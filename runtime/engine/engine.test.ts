@@ -3,6 +3,7 @@ import { createTestDatabase, type TestDatabase } from '../../db/testing/test-dat
 import { createLogger } from '../../lib/logger.ts';
 import { getRunView, type RunView } from '../store/run-store.ts';
 import { createWorkflowService, type WorkflowService } from '../store/workflow-service.ts';
+import { triggerSync } from '../triggers/trigger-kinds.ts';
 import { cancelRun, decideApproval, retryRun, startRun } from './engine.ts';
 import type { NodeRunnerDeps } from './node-runner.ts';
 import { runStepJob } from './step-task.ts';
@@ -51,7 +52,7 @@ const doc = (nodes: unknown[], edges: unknown[] = []) => ({
 
 beforeAll(async () => {
   db = await createTestDatabase({ poolSize: 8 });
-  service = createWorkflowService(db.sql, []);
+  service = createWorkflowService(db.sql, [], { onTriggerChange: triggerSync([]) });
   deps = {
     sql: db.sql,
     connectors: [],

@@ -20,8 +20,17 @@ export {
   WorkflowRow,
   WorkflowVersionRow,
 } from '../store/workflow-store.ts';
-export { nextSlot, syncSchedule } from '../triggers/schedule.ts';
-export { verifyHook, WEBHOOK_BODY_LIMIT } from '../triggers/webhook.ts';
+export {
+  type ChatTriggerData,
+  dispatchChatMessage,
+  dispatchEvent,
+  nextSlot,
+  syncSchedule,
+  triggerSync,
+  triggerTasks,
+  verifyHook,
+  WEBHOOK_BODY_LIMIT,
+} from '../triggers/index.ts';
 export {
   ApprovalDecision,
   cancelRun,

@@ -4,6 +4,7 @@ import { createTestDatabase, type TestDatabase } from '../../db/testing/test-dat
 import { createLogger } from '../../lib/logger.ts';
 import { waitForRun } from '../store/run-store.ts';
 import { createWorkflowService, type WorkflowService } from '../store/workflow-service.ts';
+import { triggerSync } from '../triggers/trigger-kinds.ts';
 import { startRun } from './engine.ts';
 import type { NodeRunnerDeps } from './node-runner.ts';
 import { startEngineWorker } from './worker.ts';
@@ -14,7 +15,7 @@ let deps: NodeRunnerDeps;
 
 beforeAll(async () => {
   db = await createTestDatabase({ poolSize: 20 });
-  service = createWorkflowService(db.sql, []);
+  service = createWorkflowService(db.sql, [], { onTriggerChange: triggerSync([]) });
   const logger = createLogger({ level: 'silent' });
   deps = { sql: db.sql, connectors: [], connectorEnv: { baseUrls: {}, fetch, logger }, logger };
 });

@@ -10,7 +10,6 @@ import {
 } from 'graphile-worker';
 import type { Sql } from '../../db/index.ts';
 import { logger as appLogger } from '../../lib/logger.ts';
-import { runScheduleJob, SCHEDULE_TASK } from '../triggers/schedule.ts';
 import { listenForCancellations } from './cancellations.ts';
 import type { NodeRunnerDeps } from './node-runner.ts';
 import { runStepJob } from './step-task.ts';
@@ -27,7 +26,10 @@ export type EngineWorkerOptions = {
   /** A worker whose heartbeat is older than this is presumed dead and its jobs are released (default 30 s). */
   leaseMs?: number;
   pollIntervalMs?: number;
-  /** More graphile-worker tasks this worker runs (the app adds self-healing's RUN_FAILED_TASK). */
+  /**
+   * More graphile-worker tasks this worker runs: the trigger kinds' tasks (runtime/triggers' triggerTasks, e.g.
+   * schedule ticks) and the app's self-healing RUN_FAILED_TASK. The engine itself only brings STEP_TASK.
+   */
   tasks?: WorkerTasks | undefined;
 };
 
@@ -103,7 +105,7 @@ export async function sweepDeadWorkers(sql: Sql, utils: WorkerUtils, leaseMs: nu
   return ids;
 }
 
-/** Starts a graphile-worker pool running engine steps and schedule ticks, with heartbeat and dead-worker sweeper. */
+/** Starts a graphile-worker pool running engine steps (and the given tasks), with heartbeat and dead-worker sweeper. */
 export async function startEngineWorker(options: EngineWorkerOptions): Promise<EngineWorker> {
   const { deps } = options;
   const { sql } = deps;
@@ -141,9 +143,6 @@ export async function startEngineWorker(options: EngineWorkerOptions): Promise<E
           } finally {
             cancelled.done();
           }
-        },
-        [SCHEDULE_TASK]: async (payload) => {
-          await runScheduleJob(sql, payload);
         },
       },
     });

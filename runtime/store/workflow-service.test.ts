@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinConnectors } from '../../connectors/index.ts';
 import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
+import { triggerSync } from '../triggers/trigger-kinds.ts';
 import { createWorkflowService } from './workflow-service.ts';
 
 describe('workflow service: create and activate together', () => {
@@ -21,7 +22,9 @@ describe('workflow service: create and activate together', () => {
   };
 
   it('stores the workflow active with its schedule tick planned, in one call', async () => {
-    const service = createWorkflowService(db.sql, builtinConnectors);
+    const service = createWorkflowService(db.sql, builtinConnectors, {
+      onTriggerChange: triggerSync(builtinConnectors),
+    });
     const created = await service.create(scheduled, {}, { activate: true });
     const [row] = await db.sql`select active from workflows where id = ${created.id}`;
     expect(row?.active).toBe(true);
@@ -30,7 +33,9 @@ describe('workflow service: create and activate together', () => {
   });
 
   it('leaves nothing behind when the document is invalid', async () => {
-    const service = createWorkflowService(db.sql, builtinConnectors);
+    const service = createWorkflowService(db.sql, builtinConnectors, {
+      onTriggerChange: triggerSync(builtinConnectors),
+    });
     const before = await db.sql`select count(*)::int as n from workflows`;
     await expect(service.create({ ...scheduled, nodes: [] }, {}, { activate: true })).rejects.toThrow();
     const after = await db.sql`select count(*)::int as n from workflows`;

@@ -1,7 +1,6 @@
 import type { ConnectorDefinition } from '../../connectors/sdk/index.ts';
-import type { Sql } from '../../db/index.ts';
+import type { Sql, TransactionSql } from '../../db/index.ts';
 import { ValidationError } from '../../lib/errors.ts';
-import { syncSchedule } from '../triggers/schedule.ts';
 import { type Catalog, createCatalog } from '../workflow/catalog.ts';
 import type { WorkflowDocument } from '../workflow/document.ts';
 import { type ValidationReport, validateWorkflow } from '../workflow/validate.ts';
@@ -43,8 +42,22 @@ export type WorkflowService = {
   remove(workflowId: string): Promise<void>;
 };
 
-/** Validates before storing, and keeps trigger side effects (schedule ticks) in step with activation and versions. */
-export function createWorkflowService(sql: Sql, connectors: readonly ConnectorDefinition[]): WorkflowService {
+export type WorkflowServiceHooks = {
+  /**
+   * Called after every change to a workflow's row or version (inside the same transaction when there is one), so
+   * trigger side effects such as schedule ticks follow activation and versions. The runtime binds it to
+   * runtime/triggers' triggerSync(connectors); the store does not import triggers.
+   */
+  onTriggerChange(sql: Sql | TransactionSql, workflowId: string): Promise<void>;
+};
+
+/** Validates before storing, and keeps trigger side effects in step with activation and versions. */
+export function createWorkflowService(
+  sql: Sql,
+  connectors: readonly ConnectorDefinition[],
+  hooks: WorkflowServiceHooks,
+): WorkflowService {
+  const syncTrigger = hooks.onTriggerChange;
   const catalog = createCatalog([...connectors]);
   const validate = (document: unknown) => validateWorkflow(document, { catalog });
   const checked = (document: unknown): WorkflowDocument => {
@@ -62,7 +75,7 @@ export function createWorkflowService(sql: Sql, connectors: readonly ConnectorDe
         const inserted = await insertWorkflow(tx, report.document as WorkflowDocument, meta);
         if (options.activate) {
           await setWorkflowActive(tx, inserted.id, true);
-          await syncSchedule(tx, inserted.id);
+          await syncTrigger(tx, inserted.id);
         }
         return inserted;
       });
@@ -70,22 +83,22 @@ export function createWorkflowService(sql: Sql, connectors: readonly ConnectorDe
     },
     async addVersion(workflowId, document) {
       const result = await insertVersion(sql, workflowId, checked(document));
-      if (result.changed) await syncSchedule(sql, workflowId);
+      if (result.changed) await syncTrigger(sql, workflowId);
       return result;
     },
     async activate(workflowId) {
       const row = await setWorkflowActive(sql, workflowId, true);
-      await syncSchedule(sql, workflowId);
+      await syncTrigger(sql, workflowId);
       return row;
     },
     async deactivate(workflowId) {
       const row = await setWorkflowActive(sql, workflowId, false);
-      await syncSchedule(sql, workflowId);
+      await syncTrigger(sql, workflowId);
       return row;
     },
     async remove(workflowId) {
       await deleteWorkflowRow(sql, workflowId);
-      await syncSchedule(sql, workflowId);
+      await syncTrigger(sql, workflowId);
     },
   };
 }

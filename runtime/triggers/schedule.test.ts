@@ -5,6 +5,7 @@ import type { NodeRunnerDeps } from '../engine/node-runner.ts';
 import { type EngineWorker, startEngineWorker } from '../engine/worker.ts';
 import { createWorkflowService, type WorkflowService } from '../store/workflow-service.ts';
 import { runScheduleJob, scheduleJobKey } from './schedule.ts';
+import { triggerSync, triggerTasks } from './trigger-kinds.ts';
 
 let db: TestDatabase;
 let service: WorkflowService;
@@ -12,7 +13,7 @@ let deps: NodeRunnerDeps;
 
 beforeAll(async () => {
   db = await createTestDatabase({ poolSize: 12 });
-  service = createWorkflowService(db.sql, []);
+  service = createWorkflowService(db.sql, [], { onTriggerChange: triggerSync([]) });
   const logger = createLogger({ level: 'silent' });
   deps = { sql: db.sql, connectors: [], connectorEnv: { baseUrls: {}, fetch, logger }, logger };
 });
@@ -29,7 +30,13 @@ const scheduled = (name: string, cron: string) => ({
 });
 
 const worker = () =>
-  startEngineWorker({ deps, connectionString: db.url, concurrency: 4, pollIntervalMs: 100 });
+  startEngineWorker({
+    deps,
+    connectionString: db.url,
+    concurrency: 4,
+    pollIntervalMs: 100,
+    tasks: triggerTasks(deps),
+  });
 
 async function runsOf(workflowId: string) {
   const rows = await db.sql`

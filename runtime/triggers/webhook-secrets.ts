@@ -2,7 +2,7 @@ import type { Sql } from '../../db/index.ts';
 import { NotFoundError } from '../../lib/errors.ts';
 import { newSecret } from '../store/ids.ts';
 import { getCachedWorkflow, invalidateWorkflow } from '../store/workflow-cache.ts';
-import { checkHookSignature, type HookVerdict } from './webhook-verify.ts';
+import type { HookVerdict } from './webhook-verify.ts';
 
 /** Default time the previous secret keeps working after a rotation. */
 export const DEFAULT_GRACE_SECONDS = 24 * 60 * 60;
@@ -71,17 +71,17 @@ export async function graceSecrets(sql: Sql, workflowId: string): Promise<string
 
 /**
  * The slow path after the cached current secret failed: re-reads the workflow (another process may have just
- * rotated it) and tries the current secret plus the previous ones still in their grace period.
+ * rotated it) and checks the delivery (`check`, the workflow's trigger's verification) against the current secret
+ * plus the previous ones still in their grace period.
  */
 export async function recheckWithRotation(
   sql: Sql,
   workflowId: string,
   first: HookVerdict,
-  headers: Record<string, unknown>,
-  rawBody: Buffer,
+  check: (secrets: readonly string[]) => HookVerdict,
 ): Promise<HookVerdict> {
   if (first.ok || first.code === 'E_STALE_SIGNATURE') return first;
   const fresh = await getCachedWorkflow(sql, workflowId, { fresh: true });
   const secrets = [...(fresh ? [fresh.row.hookSecret] : []), ...(await graceSecrets(sql, workflowId))];
-  return secrets.length > 0 ? checkHookSignature(secrets, headers, rawBody) : first;
+  return secrets.length > 0 ? check(secrets) : first;
 }

@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
 import { createWorkflowService, type WorkflowService } from '../store/workflow-service.ts';
+import { triggerSync } from './trigger-kinds.ts';
 import { registerWebhookRoute } from './webhook.ts';
 
 let db: TestDatabase;
@@ -18,9 +19,9 @@ const hookDoc = (version: number) => ({
 
 beforeAll(async () => {
   db = await createTestDatabase({ poolSize: 6 });
-  service = createWorkflowService(db.sql, []);
+  service = createWorkflowService(db.sql, [], { onTriggerChange: triggerSync([]) });
   app = Fastify();
-  registerWebhookRoute(app, { sql: db.sql });
+  registerWebhookRoute(app, { sql: db.sql, connectors: [] });
   await app.ready();
 });
 afterAll(async () => {

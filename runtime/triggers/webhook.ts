@@ -1,45 +1,36 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import type { ConnectorDefinition } from '../../connectors/sdk/index.ts';
 import type { Sql } from '../../db/index.ts';
 import { InactiveWorkflowError, startRun } from '../engine/engine.ts';
 import { onRunChange } from '../store/run-notifications.ts';
 import { getCachedWorkflow } from '../store/workflow-cache.ts';
+import { type HookRequest, hookReceiverFor } from './hook-receiver.ts';
 import { HookBodyError, hookText, parseHookJson } from './webhook-json.ts';
 import { recheckWithRotation } from './webhook-secrets.ts';
 import { checkHookSignature } from './webhook-verify.ts';
 
 /** Largest webhook body accepted; larger → 413. */
 export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
-/** Headers that carry a delivery id: the same id within 24 h starts one run. */
-const DELIVERY_HEADERS = ['x-vmesh-delivery', 'x-github-delivery', 'webhook-id', 'x-request-id'] as const;
-const HIDDEN_HEADERS = new Set([
-  'x-vmesh-secret',
-  'x-vmesh-signature',
-  'authorization',
-  'cookie',
-  'proxy-authorization',
-]);
-
-const SlackEnvelope = z.object({ event_id: z.string().min(1).max(200) });
 const HookParams = z.object({ workflowId: z.string().min(1).max(200) });
 
-export type WebhookOptions = { sql: Sql; respondTimeoutMs?: number };
+export type WebhookOptions = {
+  sql: Sql;
+  /** Where connector webhook triggers (e.g. github.issueOpened) are looked up. */
+  connectors: readonly ConnectorDefinition[];
+  respondTimeoutMs?: number;
+};
 
 /** The per-workflow secret in `x-vmesh-secret`, or an `x-vmesh-signature` (see checkHookSignature for the forms). */
 export function verifyHook(secret: string, headers: Record<string, unknown>, rawBody: Buffer): boolean {
   return checkHookSignature([secret], headers, rawBody).ok;
 }
 
-function deliveryId(headers: Record<string, unknown>, body: unknown): string | undefined {
-  for (const name of DELIVERY_HEADERS) {
-    const value = headers[name];
-    if (typeof value === 'string' && value.length > 0 && value.length <= 200) return value;
-  }
-  const slack = SlackEnvelope.safeParse(body);
-  return slack.success ? slack.data.event_id : undefined;
-}
-
-/** POST /hooks/:workflowId: 202 { runId } once the run and its first jobs are committed, or the core.respond result. */
+/**
+ * POST /hooks/:workflowId: the workflow's trigger verifies the delivery (401 when it fails) and turns it into trigger
+ * data; 202 { runId } once the run and its first jobs are committed, or the core.respond result; 200 { ignored }
+ * for a delivery the trigger does not start on (an event it does not listen to, or one its filters leave out).
+ */
 export function registerWebhookRoute(app: FastifyInstance, options: WebhookOptions): void {
   const { sql } = options;
   app.register(async (scope) => {
@@ -64,8 +55,17 @@ export function registerWebhookRoute(app: FastifyInstance, options: WebhookOptio
           },
         });
       }
-      let verdict = checkHookSignature([workflow.hookSecret], request.headers, raw);
-      if (!verdict.ok) verdict = await recheckWithRotation(sql, workflowId, verdict, request.headers, raw);
+      const receiver = hookReceiverFor(options.connectors, cached.document.trigger.type);
+      const hook: HookRequest = {
+        method: request.method,
+        headers: request.headers,
+        query: request.query,
+        rawBody: raw,
+        body: null,
+      };
+      const check = (secrets: readonly string[]) => receiver.verify(secrets, hook);
+      let verdict = check([workflow.hookSecret]);
+      if (!verdict.ok) verdict = await recheckWithRotation(sql, workflowId, verdict, check);
       if (!verdict.ok) {
         return reply.code(401).send({
           error: { code: verdict.code, message: verdict.message, hint: verdict.hint },
@@ -99,22 +99,15 @@ export function registerWebhookRoute(app: FastifyInstance, options: WebhookOptio
           body = hookText(raw);
         }
       }
-      const headers = Object.fromEntries(
-        Object.entries(request.headers).filter(([name]) => !HIDDEN_HEADERS.has(name)),
-      );
-      const delivery = deliveryId(request.headers, body);
+      const accepted = receiver.accept({ ...hook, body }, cached.document);
+      if (!accepted.start) return reply.code(200).send({ ignored: accepted.reason });
       let runId: string;
       try {
-        ({ runId } = await startRun(
-          sql,
-          workflowId,
-          { method: request.method, headers, query: request.query ?? {}, body },
-          {
-            triggerType: 'webhook',
-            dedupeKey: delivery ? `delivery:${delivery}` : undefined,
-            requireActive: true,
-          },
-        ));
+        ({ runId } = await startRun(sql, workflowId, accepted.data, {
+          triggerType: accepted.triggerType,
+          dedupeKey: accepted.deliveryId ? `delivery:${accepted.deliveryId}` : undefined,
+          requireActive: true,
+        }));
       } catch (error) {
         if (!(error instanceof InactiveWorkflowError)) throw error;
         return reply.code(409).send({

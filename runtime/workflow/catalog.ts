@@ -82,9 +82,15 @@ export const coreTriggers: TriggerEntry[] = [
     type: 'chat',
     title: 'Chat message',
     description:
-      'Runs on a message in the conversation where the workflow was made. trigger holds { text, actor, threadKey }.',
+      'Runs on each message in the conversation where the workflow was made (the agent still answers it). ' +
+      'trigger holds { text, actor: { id }, threadKey, conversationId }.',
     with: z.strictObject({}),
-    sample: { text: 'hello', actor: { id: 'U123', name: 'Ada' }, threadKey: 'slack:C1:1700000000.000100' },
+    sample: {
+      text: 'hello',
+      actor: { id: 'slack:T1:U123' },
+      threadKey: 'slack:T1:C1:1700000000.000100',
+      conversationId: 'conv_0123456789abcdef',
+    },
     connectorId: undefined,
   },
 ];

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineTrigger } from '../../sdk/define.ts';
+import { githubWebhookDelivery } from '../webhook.ts';
 
 export const IssueOpenedFilters = z.strictObject({
   repository: z
@@ -36,6 +37,13 @@ export const issueOpened = defineTrigger({
   description:
     'Starts the workflow when an issue is opened in a GitHub repository (webhook, signature verified).',
   kind: 'webhook',
+  data: IssueOpenedData,
+  verify: githubWebhookDelivery.verify,
+  deliveryId: githubWebhookDelivery.deliveryId,
+  parse(delivery) {
+    const event = githubWebhookDelivery.event(delivery);
+    return event?.trigger === 'issueOpened' ? event.data : undefined;
+  },
   with: IssueOpenedFilters,
   sample: {
     repository: 'octo-org/hello-world',

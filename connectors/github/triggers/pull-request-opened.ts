@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineTrigger } from '../../sdk/define.ts';
+import { githubWebhookDelivery } from '../webhook.ts';
 
 export const PullRequestOpenedFilters = z.strictObject({
   repository: z
@@ -36,6 +37,13 @@ export const pullRequestOpened = defineTrigger({
   description:
     'Starts the workflow when a pull request is opened in a GitHub repository (webhook, signature verified).',
   kind: 'webhook',
+  data: PullRequestOpenedData,
+  verify: githubWebhookDelivery.verify,
+  deliveryId: githubWebhookDelivery.deliveryId,
+  parse(delivery) {
+    const event = githubWebhookDelivery.event(delivery);
+    return event?.trigger === 'pullRequestOpened' ? event.data : undefined;
+  },
   with: PullRequestOpenedFilters,
   sample: {
     repository: 'octo-org/hello-world',

@@ -38,6 +38,8 @@ export const messagePosted = defineTrigger({
   description:
     'Starts the workflow when a message is posted in a Slack channel the app is in (optionally filtered).',
   kind: 'event',
+  data: MessagePostedData,
+  parse: (event) => parseSlackMessageEvent(event),
   with: MessagePostedFilters,
   sample: {
     channel: 'C0123456789',
@@ -72,6 +74,8 @@ const SlackMessageEvent = z.object({
   ts: z.string(),
   thread_ts: z.string().optional(),
   team: z.string().optional(),
+  /** Not Slack's: the bot adds the channel's name (from conversations.info) when it knows it, for `#name` filters. */
+  channel_name: z.string().optional(),
 });
 
 /** Subtypes that are still "a message was posted" (others are edits, deletions, joins…). */
@@ -85,9 +89,10 @@ export function parseSlackMessageEvent(event: unknown, channelName?: string): Me
   const parsed = SlackMessageEvent.safeParse(event);
   if (!parsed.success || !POSTED_SUBTYPES.has(parsed.data.subtype)) return undefined;
   const { channel, user, bot_id: botId, text, ts, thread_ts: threadTs, team } = parsed.data;
+  const name = channelName ?? parsed.data.channel_name;
   return {
     channel,
-    ...(channelName ? { channelName } : {}),
+    ...(name ? { channelName: name } : {}),
     ...(user ? { user } : {}),
     ...(botId ? { botId } : {}),
     text,

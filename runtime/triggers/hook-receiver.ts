@@ -1,0 +1,99 @@
+import { z } from 'zod';
+import type {
+  ConnectorDefinition,
+  WebhookDelivery,
+  WebhookTriggerDefinition,
+} from '../../connectors/sdk/index.ts';
+import type { WorkflowDocument } from '../workflow/document.ts';
+import { findWebhookTrigger, passesFilters } from './connector-triggers.ts';
+import { checkHookSignature, type HookVerdict } from './webhook-verify.ts';
+
+/** One request to `POST /hooks/:workflowId`; header names are lower case. */
+export type HookRequest = WebhookDelivery & {
+  method: string;
+  query: unknown;
+  headers: Record<string, string | string[] | undefined>;
+};
+
+/** What a verified delivery becomes: a run's trigger data, or a reason it starts no run (answered 200). */
+export type HookAcceptance =
+  | { start: true; data: unknown; triggerType: string; deliveryId: string | undefined }
+  | { start: false; reason: string };
+
+/** How a workflow's trigger takes deliveries to its hook URL: which signatures prove the secret, what data runs get. */
+export type HookReceiver = {
+  verify(secrets: readonly string[], request: HookRequest): HookVerdict;
+  accept(request: HookRequest, document: WorkflowDocument): HookAcceptance;
+};
+
+/** Headers that carry a delivery id: the same id within 24 h starts one run. */
+const DELIVERY_HEADERS = ['x-vmesh-delivery', 'x-github-delivery', 'webhook-id', 'x-request-id'] as const;
+const HIDDEN_HEADERS = new Set([
+  'x-vmesh-secret',
+  'x-vmesh-signature',
+  'authorization',
+  'cookie',
+  'proxy-authorization',
+]);
+const SlackEnvelope = z.object({ event_id: z.string().min(1).max(200) });
+
+function genericDeliveryId(request: HookRequest): string | undefined {
+  for (const name of DELIVERY_HEADERS) {
+    const value = request.headers[name];
+    if (typeof value === 'string' && value.length > 0 && value.length <= 200) return value;
+  }
+  const slack = SlackEnvelope.safeParse(request.body);
+  return slack.success ? slack.data.event_id : undefined;
+}
+
+/**
+ * The core `webhook` trigger (and every trigger that is not a connector webhook, as before): x-vmesh-secret or
+ * x-vmesh-signature, and the request itself as trigger data.
+ */
+export const coreHookReceiver: HookReceiver = {
+  verify: (secrets, request) => checkHookSignature(secrets, request.headers, request.rawBody),
+  accept(request) {
+    const headers = Object.fromEntries(
+      Object.entries(request.headers).filter(([name]) => !HIDDEN_HEADERS.has(name)),
+    );
+    return {
+      start: true,
+      data: { method: request.method, headers, query: request.query ?? {}, body: request.body },
+      triggerType: 'webhook',
+      deliveryId: genericDeliveryId(request),
+    };
+  },
+};
+
+const WRONG_SIGNATURE: HookVerdict = {
+  ok: false,
+  code: 'E_UNAUTHORIZED',
+  message: "The delivery's signature does not match this workflow's hook secret.",
+  hint: 'Set the webhook\'s secret at the sender to the hook secret shown by GET /api/workflows/:id (e.g. GitHub\'s webhook "Secret" field).',
+};
+
+/** A connector's webhook trigger (e.g. github.issueOpened): its own signature check, parse and filters. */
+export function connectorHookReceiver(type: string, trigger: WebhookTriggerDefinition): HookReceiver {
+  return {
+    verify: (secrets, request) =>
+      secrets.some((secret) => trigger.verify(request, secret)) ? { ok: true } : WRONG_SIGNATURE,
+    accept(request, document) {
+      const data = trigger.parse(request);
+      if (data === undefined) return { start: false, reason: `${type} does not start on this delivery.` };
+      if (!passesFilters(trigger, document.trigger.with, data))
+        return { start: false, reason: `The delivery does not pass this workflow's trigger.with filters.` };
+      return {
+        start: true,
+        data,
+        triggerType: type,
+        deliveryId: trigger.deliveryId?.(request) ?? genericDeliveryId(request),
+      };
+    },
+  };
+}
+
+/** The receiver for a workflow's `trigger.type`. */
+export function hookReceiverFor(connectors: readonly ConnectorDefinition[], type: string): HookReceiver {
+  const trigger = findWebhookTrigger(connectors, type);
+  return trigger ? connectorHookReceiver(type, trigger) : coreHookReceiver;
+}

@@ -1,0 +1,8 @@
+// The trigger seam: what starts runs besides a person (schedules, webhook deliveries, front-end events, chat).
+
+export { type ChatTriggerData, dispatchChatMessage } from './chat-dispatch.ts';
+export { dispatchEvent } from './event-dispatch.ts';
+export { POLL_TASK, pollJobKey, syncPoll } from './poll.ts';
+export { nextSlot, syncSchedule } from './schedule.ts';
+export { type TriggerKindRuntime, triggerKinds, triggerSync, triggerTasks } from './trigger-kinds.ts';
+export { registerWebhookRoute, verifyHook, WEBHOOK_BODY_LIMIT } from './webhook.ts';

@@ -1,0 +1,59 @@
+import type { ConnectorDefinition } from '../../connectors/sdk/index.ts';
+import type { Sql, TransactionSql } from '../../db/index.ts';
+import type { NodeRunnerDeps } from '../engine/node-runner.ts';
+import type { WorkerTasks } from '../engine/worker.ts';
+import { POLL_TASK, runPollJob, syncPoll } from './poll.ts';
+import { runScheduleJob, SCHEDULE_TASK, syncSchedule } from './schedule.ts';
+
+/**
+ * What a kind of trigger needs from the runtime besides starting runs: side effects kept in step with a
+ * workflow's activation, versions and deletion (`sync`), and the worker tasks that fire it (`tasks`).
+ * Webhook triggers need neither (a delivery names its workflow in the URL), nor do event triggers (a front-end
+ * hands the event over and the active workflows of that trigger type are looked up).
+ */
+export type TriggerKindRuntime = {
+  kind: string;
+  /**
+   * Called after every change to the workflow (it may have been deactivated, deleted, or changed trigger): must
+   * remove what it planned when the workflow no longer has this kind of trigger.
+   */
+  sync?(
+    sql: Sql | TransactionSql,
+    workflowId: string,
+    connectors: readonly ConnectorDefinition[],
+  ): Promise<void>;
+  tasks?(deps: NodeRunnerDeps): WorkerTasks;
+};
+
+const scheduleKind: TriggerKindRuntime = {
+  kind: 'schedule',
+  async sync(sql, workflowId) {
+    await syncSchedule(sql, workflowId);
+  },
+  tasks: (deps) => ({ [SCHEDULE_TASK]: (payload) => runScheduleJob(deps.sql, payload) }),
+};
+
+const pollKind: TriggerKindRuntime = {
+  kind: 'poll',
+  sync: (sql, workflowId, connectors) => syncPoll(sql, connectors, workflowId),
+  tasks: (deps) => ({ [POLL_TASK]: (payload) => runPollJob(deps, payload) }),
+};
+
+export const triggerKinds: readonly TriggerKindRuntime[] = [scheduleKind, pollKind];
+
+/**
+ * The workflow service's onTriggerChange hook: brings every trigger kind's side effects (schedule tick, poll job)
+ * in line with the workflow as stored now.
+ */
+export function triggerSync(
+  connectors: readonly ConnectorDefinition[],
+): (sql: Sql | TransactionSql, workflowId: string) => Promise<void> {
+  return async (sql, workflowId) => {
+    for (const kind of triggerKinds) await kind.sync?.(sql, workflowId, connectors);
+  };
+}
+
+/** The graphile-worker tasks of every trigger kind, to spread into the worker's task list. */
+export function triggerTasks(deps: NodeRunnerDeps): WorkerTasks {
+  return Object.assign({}, ...triggerKinds.map((kind) => kind.tasks?.(deps) ?? {}));
+}
