@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { builtinConnectors } from '../../connectors/index.ts';
+import { type SlackFake, startSlackFake } from '../../connectors/slack/fake-server.ts';
 import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
 import {
   createEngineServices,
@@ -13,7 +14,6 @@ import {
 import { createRuntimeTriggerPort } from '../runtime-trigger-port.ts';
 import { createScriptedConversation } from '../testing/scripted-conversation.ts';
 import type { SlackBot } from './create-slack-bot.ts';
-import { type FakeSlackApi, startFakeSlackApi } from './fake-slack-api.ts';
 import { registerSlack } from './register-slack.ts';
 import { signSlackRequest } from './sign-slack-request.ts';
 
@@ -82,14 +82,20 @@ afterAll(async () => {
 });
 
 describe('slack.messagePosted from the signed /slack/events route', () => {
-  let slack: FakeSlackApi;
+  let slack: SlackFake;
   let server: FastifyInstance;
   let bot: SlackBot;
   let url: string;
   const conversation = createScriptedConversation();
 
   beforeAll(async () => {
-    slack = await startFakeSlackApi();
+    slack = await startSlackFake({
+      channels: ['C1', 'C2', 'C3', 'C4', 'C5', 'C9'].map((id) => ({
+        id,
+        name: `channel-${id.toLowerCase()}`,
+        isMember: true,
+      })),
+    });
     server = Fastify();
     bot = await registerSlack(server, {
       conversation,
@@ -126,6 +132,7 @@ describe('slack.messagePosted from the signed /slack/events route', () => {
     expect(response.status).toBe(200);
     const data = {
       channel: 'C1',
+      channelName: 'channel-c1',
       user: 'U1',
       text: 'The checkout page is down again',
       ts: '1700000001.000100',
@@ -172,18 +179,36 @@ describe('slack.messagePosted from the signed /slack/events route', () => {
         'Ev-bot',
         channelMessage({ channel: 'C4', subtype: 'bot_message', bot_id: 'BOTHER', user: undefined }),
       ),
-      // The app's own posts (bot id BBOT / bot user UBOT from auth.test) never start a run, includeBots or not.
+      // The app's own posts (its bot id and bot user from auth.test) never start a run, includeBots or not.
       callback(
         'Ev-self',
-        channelMessage({ channel: 'C4', bot_id: 'BBOT', user: 'UBOT', text: 'down, posted by us' }),
+        channelMessage({
+          channel: 'C4',
+          bot_id: slack.botId,
+          user: slack.botUserId,
+          text: 'down, posted by us',
+        }),
       ),
-      callback('Ev-self2', channelMessage({ channel: 'C4', user: 'UBOT', text: 'down again, by us' })),
+      callback(
+        'Ev-self2',
+        channelMessage({ channel: 'C4', user: slack.botUserId, text: 'down again, by us' }),
+      ),
     ];
     for (const payload of sends) expect((await send(payload)).status).toBe(200);
     expect(await runsOf(plain)).toEqual([]);
     expect((await runsOf(withBots)).map((run) => (run.trigger as { botId?: string }).botId)).toEqual([
       'BOTHER',
     ]);
+  });
+
+  it('matches a #name channel filter through conversations.info', async () => {
+    const byName = await activeWorkflow(listening('#channel-c9'));
+    const otherName = await activeWorkflow(listening('#elsewhere'));
+    expect((await send(callback('Ev-name', channelMessage({ channel: 'C9' })))).status).toBe(200);
+    await bot.idle();
+    expect((await runsOf(byName)).length).toBe(1);
+    expect(await runsOf(otherName)).toEqual([]);
+    expect(slack.calls.some((call) => call.method === 'conversations.info')).toBe(true);
   });
 
   it('starts nothing for a deactivated workflow', async () => {
@@ -196,7 +221,7 @@ describe('slack.messagePosted from the signed /slack/events route', () => {
 
 describe('slack.messagePosted over Socket Mode', () => {
   let sockets: WebSocketServer;
-  let slack: FakeSlackApi;
+  let slack: SlackFake;
   let bot: SlackBot;
   const server = Fastify();
   let connected: Promise<WebSocket>;
@@ -211,12 +236,19 @@ describe('slack.messagePosted over Socket Mode', () => {
         resolve(socket);
       });
     });
-    slack = await startFakeSlackApi('xoxb-test-token', { socketModeUrl: `ws://127.0.0.1:${port}/link` });
+    slack = await startSlackFake({
+      socketModeUrl: `ws://127.0.0.1:${port}/link`,
+      channels: ['C1', 'C3', 'C4', 'C5', 'C9'].map((id) => ({
+        id,
+        name: `channel-${id.toLowerCase()}`,
+        isMember: true,
+      })),
+    });
     bot = await registerSlack(server, {
       conversation: createScriptedConversation(),
       botToken: slack.token,
       signingSecret: '',
-      appToken: slack.token,
+      appToken: slack.appToken,
       slackApiUrl: slack.apiUrl,
       triggers: createRuntimeTriggerPort(db.sql, builtinConnectors),
     });

@@ -42,6 +42,8 @@ export type SlackFake = {
   appToken: string;
   /** The bot's user id, as auth.test answers it. */
   botUserId: string;
+  /** The app's bot id (`bot_id` on its own messages), as auth.test answers it. */
+  botId: string;
   requests: RecordedRequest[];
   /** Every call that passed authentication, in order (clear it with `calls.length = 0`). */
   calls: FakeSlackCall[];
@@ -178,6 +180,21 @@ export async function startSlackFake(
       messages.get(channel.id)?.push(message);
       return { ok: true, channel: channel.id, ts: message.ts, message };
     },
+    // conversations.info: { ok, channel: { id, name, is_channel, is_member, … } } or channel_not_found.
+    'conversations.info': (args) => {
+      const channel = channels.find((candidate) => candidate.id === args.channel);
+      if (!channel) return fail('channel_not_found');
+      return {
+        ok: true,
+        channel: {
+          id: channel.id,
+          name: channel.name,
+          is_channel: true,
+          is_private: false,
+          is_member: channel.isMember,
+        },
+      };
+    },
     'conversations.history': (args) => {
       const channel = channels.find((candidate) => candidate.id === args.channel);
       if (!channel) return fail('channel_not_found');
@@ -273,6 +290,7 @@ export async function startSlackFake(
     token,
     appToken,
     botUserId: BOT_USER,
+    botId: BOT_ID,
     requests,
     calls,
     messages: (channelId) => messages.get(channelId) ?? [],
