@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import type { Sql, TransactionSql } from '../../db/index.ts';
 import { redactSecrets } from '../../lib/redact.ts';
+import { findCoreNode } from '../nodes/index.ts';
+import type { Outcome, RespondValue } from '../nodes/outcome.ts';
 import { newId } from '../store/ids.ts';
-import type { WorkflowDocument } from '../workflow/document.ts';
+import type { WorkflowDocument, WorkflowNode } from '../workflow/document.ts';
 import { createRunInTx, resolveWorkflowRef } from './create-run.ts';
 import { edgeActive, findNode, graphForPath, scopeOutput, startNodes } from './graph.ts';
-import type { Outcome, RespondValue } from './outcome.ts';
 import { loadDocument, type RunRow, RunRow as RunRowSchema } from './run-context.ts';
 import { childPath, jobKeyFor, parentOf } from './scope-path.ts';
 import { backoffDelayMs, type StepError } from './step-error.ts';
@@ -554,12 +555,9 @@ export async function recordExecution(
       output = outcome.output;
     } else if (outcome.kind === 'wait') {
       status = 'waiting';
-      if (outcome.wait.type === 'delay') wakeAt = outcome.wait.until;
-      if (outcome.wait.type === 'foreach') {
-        const started = Math.min(outcome.wait.concurrency, outcome.wait.items.length);
-        state = { total: outcome.wait.items.length, started, done: 0, concurrency: outcome.wait.concurrency };
-        output = outcome.wait.items.map(() => null);
-      }
+      wakeAt = outcome.wakeAt ?? null;
+      state = outcome.state ?? null;
+      output = outcome.output ?? null;
     } else {
       error = outcome.error;
       const maxAttempts = node.retry?.maxAttempts ?? 3;
@@ -630,7 +628,7 @@ export async function recordExecution(
       changed.set(nodeId, { status, branch, output });
     } else if (outcome.kind === 'wait') {
       sendInserts();
-      await beginWait(tx, work, run, document, { nodeId, path }, outcome.wait);
+      await beginWait(tx, work, run, document, node, { nodeId, path }, outcome.wait);
     }
   }
   sendInserts();
@@ -646,45 +644,43 @@ function recordResponse(tx: TransactionSql, work: TxWork, run: RunRow, respond: 
   event(work, run.id, 'run.responded', { status: respond.status });
 }
 
+/** Starts a waiting step's wait: its node's `begin`, given the transaction's primitives. */
 async function beginWait(
   tx: TransactionSql,
   work: TxWork,
   run: RunRow,
   document: WorkflowDocument,
+  node: WorkflowNode,
   step: { nodeId: string; path: string },
-  wait: Extract<Outcome, { kind: 'wait' }>['wait'],
+  wait: unknown,
 ): Promise<void> {
-  switch (wait.type) {
-    case 'delay':
-      enqueueStep(work, { runId: run.id, ...step }, wait.until);
-      event(work, run.id, 'step.waiting', { ...step, until: wait.until.toISOString() });
-      return;
-    case 'approval': {
+  const begin = findCoreNode(node.uses)?.begin;
+  if (!begin) throw new Error(`${node.uses} waits but declares no begin`);
+  await begin(wait, {
+    runId: run.id,
+    step,
+    wakeAt: (at) => enqueueStep(work, { runId: run.id, ...step }, at),
+    event: (type, data) => event(work, run.id, type, data),
+    requestApproval: async (message, approvers) => {
       const [row] = await tx`
         insert into approvals (id, run_id, node_id, path, message, approvers)
-        values (${newId('apr')}, ${run.id}, ${step.nodeId}, ${step.path}, ${wait.message}, ${tx.json(wait.approvers)})
+        values (${newId('apr')}, ${run.id}, ${step.nodeId}, ${step.path}, ${message}, ${tx.json(approvers)})
         on conflict (run_id, node_id, path) do update set status = 'pending', decided_by = null, decided_at = null
         returning id`;
       send(
         work,
         tx`update runs set status = 'waiting', updated_at = now() where id = ${run.id} and status = 'running'`,
       );
-      event(work, run.id, 'approval.requested', {
-        ...step,
-        approvalId: row?.id,
-        message: wait.message,
-        approvers: wait.approvers,
-      });
-      return;
-    }
-    case 'subworkflow': {
-      const target = await resolveWorkflowRef(tx, wait.workflow);
+      return row?.id as string | undefined;
+    },
+    startChildRun: async (workflow, input) => {
+      const target = await resolveWorkflowRef(tx, workflow);
       const childDocument = await loadDocument(tx, target.id, target.currentVersion);
       const child = await createRunInTx(tx, work, {
         workflowId: target.id,
         version: target.currentVersion,
         document: childDocument,
-        trigger: wait.input,
+        trigger: input,
         triggerType: 'subworkflow',
         parent: { runId: run.id, nodeId: step.nodeId, path: step.path },
       });
@@ -692,15 +688,11 @@ async function beginWait(
         work,
         tx`update steps set state = ${tx.json({ childRunId: child.runId })} where run_id = ${run.id} and node_id = ${step.nodeId} and path = ${step.path}`,
       );
-      event(work, run.id, 'step.waiting', { ...step, childRunId: child.runId });
-      return;
-    }
-    case 'foreach': {
-      const started = Math.min(wait.concurrency, wait.items.length);
-      for (let index = 0; index < started; index++)
+      return child.runId;
+    },
+    startItems: (count) => {
+      for (let index = 0; index < count; index++)
         startScope(work, run.id, document, childPath(step.path, step.nodeId, index));
-      event(work, run.id, 'step.waiting', { ...step, items: wait.items.length });
-      return;
-    }
-  }
+    },
+  });
 }
