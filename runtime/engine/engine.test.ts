@@ -6,7 +6,7 @@ import { createWorkflowService, type WorkflowService } from '../store/workflow-s
 import { cancelRun, decideApproval, retryRun, startRun } from './engine.ts';
 import type { NodeRunnerDeps } from './node-runner.ts';
 import { runStepJob } from './step-task.ts';
-import { StepJobPayload } from './transitions.ts';
+import { StepJobPayload } from './tasks.ts';
 
 let db: TestDatabase;
 let service: WorkflowService;

@@ -1,6 +1,6 @@
 // Claiming a step job's step (or, for claimless nodes, only reading it) together with what its node can read.
 import { z } from 'zod';
-import type { Sql } from '../../db/index.ts';
+import { json, type Sql } from '../../db/index.ts';
 import { batcherPer, createBatcher } from './batcher.ts';
 import { LIVE_RUN } from './graph.ts';
 import { RunRow, StepRow } from './run-context.ts';
@@ -134,7 +134,7 @@ async function peekMany(sql: Sql, requests: PeekRequest[]): Promise<PromiseSettl
         'branch', s.branch, 'input', s.input, 'output', s.output)), '[]'::json)
         from steps s where s.run_id = x.run_id
           and (s.node_id, s.path) in (select e->>0, e->>1 from jsonb_array_elements(x.visible) e)) as steps
-    from jsonb_to_recordset(${sql.json(input as never)}::jsonb) as x(i int, run_id text, node_id text, path text, visible jsonb)`;
+    from jsonb_to_recordset(${json(sql, input)}::jsonb) as x(i int, run_id text, node_id text, path text, visible jsonb)`;
   const byIndex = new Map(rows.map((row) => [Number(row.i), row]));
   return requests.map((request, index) => {
     try {

@@ -19,18 +19,9 @@ import { loadDocument, loadStepsFor, type RunContext } from './run-context.ts';
 import { jobKeyFor, stepKey } from './scope-path.ts';
 import { type Claim, claimOrphan, claimWithContext, peekWithContext, StepRef } from './step-claim.ts';
 import { toStepError } from './step-error.ts';
-import {
-  advance,
-  completeScope,
-  type Executed,
-  event,
-  flushWork,
-  insertReady,
-  newWork,
-  recordExecution,
-  type SettleCheck,
-  type StepJobPayload,
-} from './transitions.ts';
+import type { StepJobPayload } from './tasks.ts';
+import { advance, completeScope, type Executed, recordExecution } from './transitions.ts';
+import { event, flushWork, insertReady, newWork, type SettleCheck } from './tx-work.ts';
 
 /** Most steps one job runs and commits together (its own and the pure successors it runs in memory). */
 const MAX_BATCH = 128;
