@@ -718,7 +718,7 @@ function checkExpressions(
           'E_REFERENCE',
           found.pointer,
           `node "${node.id}": the expression {{ ${shown} }} reads "${root.name}", which exists only inside a core.foreach body`,
-          node.uses === 'core.foreach'
+          BODY_CORE_NODES.has(node.uses)
             ? `"${root.name}" is available to the nodes in "do", not to this node's own "with"; read the list from trigger or steps here.`
             : `Move "${node.id}" into a core.foreach node's "do" body, or read the data from trigger.<field> or steps.<id>.output.`,
         );
