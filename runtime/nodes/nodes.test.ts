@@ -35,6 +35,12 @@ const catalog = createCatalog([]);
 const docSections = [
   ...readFileSync(join(import.meta.dirname, 'core-nodes.md'), 'utf8').matchAll(/^## (core\.\w+)$/gm),
 ].map((match) => match[1]);
+/** The people's reference (docs/workflow-format.md) has a table row per core node. */
+const formatRows = [
+  ...readFileSync(join(import.meta.dirname, '../../docs/workflow-format.md'), 'utf8').matchAll(
+    /^\| `(core\.\w+)` \|/gm,
+  ),
+].map((match) => match[1]);
 
 /** A document with the node under test feeding one transform per branch name. */
 function documentWith(uses: string, branchNames: (string | undefined)[]): unknown {
@@ -86,8 +92,9 @@ describe('core node contract', () => {
 
   for (const node of coreNodes) {
     describe(node.uses, () => {
-      it('has its doc section in core-nodes.md and a contract line', () => {
+      it('has its doc section in core-nodes.md, its row in docs/workflow-format.md and a contract line', () => {
         expect(docSections).toContain(node.uses);
+        expect(formatRows).toContain(node.uses);
         expect(node.contract.title.length).toBeGreaterThan(3);
         expect(node.contract.text.length).toBeGreaterThan(20);
         expect(node.description.length).toBeGreaterThan(60);
