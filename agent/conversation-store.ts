@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import type { Sql, TransactionSql } from '../db/index.ts';
+import { json, type Sql, type TransactionSql } from '../db/index.ts';
 import type { ChatMessage } from './providers/model-provider.ts';
 import { ProposalView, type Reply } from './reply.ts';
 import { sanitizeJson } from './sanitize-text.ts';
@@ -86,8 +86,8 @@ export async function appendMessages(
     await sql`
       insert into conversation_messages (conversation_id, role, actor, content, replies, prompt_version, model, usage)
       values (${conversationId}, ${message.role}, ${message.role === 'user' ? meta.actor : null},
-        ${sql.json(sanitizeJson(message) as never)}, ${last && meta.replies ? sql.json(sanitizeJson(meta.replies) as never) : null},
-        ${meta.promptVersion ?? null}, ${meta.model ?? null}, ${last && meta.usage ? sql.json(meta.usage as never) : null})`;
+        ${json(sql, sanitizeJson(message))}, ${last && meta.replies ? json(sql, sanitizeJson(meta.replies)) : null},
+        ${meta.promptVersion ?? null}, ${meta.model ?? null}, ${last && meta.usage ? json(sql, meta.usage) : null})`;
   }
   await sql`update conversations set updated_at = now() where id = ${conversationId}`;
 }
@@ -149,9 +149,9 @@ export async function insertProposal(
       insert into proposals (id, conversation_id, kind, document, document_hash, summary, diff, approvers, workflow_id,
         base_version, run_id, details, created_by)
       values (${newProposalId()}, ${proposal.conversationId}, ${proposal.kind},
-        ${proposal.document ? tx.json(proposal.document as never) : null}, ${proposal.documentHash}, ${sanitizeJson(proposal.summary)},
-        ${tx.json(sanitizeJson(proposal.diff) as never)}, ${tx.json(proposal.approvers)}, ${proposal.workflowId}, ${proposal.baseVersion},
-        ${proposal.runId}, ${tx.json(sanitizeJson(proposal.details) as never)}, ${proposal.createdBy})
+        ${proposal.document ? json(tx, proposal.document) : null}, ${proposal.documentHash}, ${sanitizeJson(proposal.summary)},
+        ${json(tx, sanitizeJson(proposal.diff))}, ${tx.json(proposal.approvers)}, ${proposal.workflowId}, ${proposal.baseVersion},
+        ${proposal.runId}, ${json(tx, sanitizeJson(proposal.details))}, ${proposal.createdBy})
       returning ${tx(PROPOSAL_COLUMNS)}`;
     return ProposalRow.parse(row);
   });
@@ -198,7 +198,7 @@ export async function setProposalOutcome(
   workflowId?: string,
 ): Promise<void> {
   await sql`
-    update proposals set outcome = ${sql.json(outcome as never)}, workflow_id = coalesce(${workflowId ?? null}, workflow_id)
+    update proposals set outcome = ${json(sql, outcome)}, workflow_id = coalesce(${workflowId ?? null}, workflow_id)
     where id = ${id}`;
 }
 
@@ -214,7 +214,7 @@ export async function audit(
 ): Promise<void> {
   await sql`
     insert into audit_log (actor, action, subject_type, subject_id, details)
-    values (${entry.actor}, ${entry.action}, ${entry.subjectType}, ${entry.subjectId}, ${sql.json((entry.details ?? {}) as never)})`;
+    values (${entry.actor}, ${entry.action}, ${entry.subjectType}, ${entry.subjectId}, ${json(sql, entry.details ?? {})})`;
 }
 
 /** Records a failure; `first` is true only the first time this fingerprint is seen. */

@@ -10,7 +10,7 @@ import { logger } from '../lib/logger.ts';
 import { loadSystemPrompt } from '../prompts/load-prompts.ts';
 import { startRun } from '../runtime/engine/engine.ts';
 import { runStepJob } from '../runtime/engine/step-task.ts';
-import { STEP_TASK, StepJobPayload } from '../runtime/engine/transitions.ts';
+import { STEP_TASK, StepJobPayload } from '../runtime/engine/tasks.ts';
 import { type ConversationService, createConversationService } from './conversation-service.ts';
 import { createAnthropicProvider } from './providers/anthropic-provider.ts';
 import type { Reply } from './reply.ts';

@@ -1,8 +1,8 @@
 // The public surface of runtime/: other folders import only from here.
 
 export * from './engine/index.ts';
+export * from './nodes/index.ts';
 export * from './workflow/catalog.ts';
-export * from './workflow/core-nodes.ts';
 export * from './workflow/document.ts';
 export * from './workflow/expressions.ts';
 export * from './workflow/parse-document-text.ts';

@@ -1,4 +1,5 @@
 import { describeError } from '../lib/errors.ts';
+import { findCoreNode } from '../runtime/nodes/index.ts';
 import type { WorkflowDocument, WorkflowNode } from '../runtime/workflow/document.ts';
 import { sampleFromSchema } from './sample-from-schema.ts';
 import type { CatalogPort, EvaluatePort } from './tool-context.ts';
@@ -28,11 +29,6 @@ type Scope = {
   index?: number;
 };
 
-function truthy(value: unknown): boolean {
-  if (Array.isArray(value)) return value.length > 0;
-  return Boolean(value);
-}
-
 function order(nodes: readonly WorkflowNode[], edges: readonly Edge[]): WorkflowNode[] {
   const indegree = new Map(nodes.map((node) => [node.id, 0]));
   for (const edge of edges) indegree.set(edge.to, (indegree.get(edge.to) ?? 0) + 1);
@@ -50,15 +46,6 @@ function order(nodes: readonly WorkflowNode[], edges: readonly Edge[]): Workflow
   }
   return out;
 }
-
-const CORE_PURE = new Set([
-  'core.if',
-  'core.switch',
-  'core.transform',
-  'core.merge',
-  'core.respond',
-  'core.foreach',
-]);
 
 /**
  * A dry run of a document on sample trigger data. Pure core nodes run for real, every expression is evaluated,
@@ -166,80 +153,34 @@ async function runNode(
     return { ...base, status: 'failed', input, error: `unknown action "${node.uses}"` };
   }
   const withWarnings = warnings.length ? { warnings } : {};
-  switch (node.uses) {
-    case 'core.if': {
-      const branch = truthy(input.condition) ? 'true' : 'false';
-      return {
-        ...base,
-        status: 'ran',
-        input,
-        output: { result: branch === 'true' },
-        branch,
-        ...withWarnings,
-      };
+  const core = findCoreNode(node.uses);
+  if (core) {
+    const simulation = await core.simulate(input, {
+      body: node.do,
+      steps: scope.steps,
+      runBody: async (item, index) => {
+        const body = node.do ?? { nodes: [], edges: [] };
+        const inner: Scope = { ...scope, steps: { ...scope.steps }, item, index };
+        const innerSteps: DryRunStep[] = [];
+        const ok = await runGraph(
+          body.nodes,
+          body.edges ?? [],
+          inner,
+          innerSteps,
+          deps,
+          `${stepId}[${index}].`,
+        );
+        steps.push(...innerSteps);
+        return { ok, output: innerSteps.filter((s) => s.status !== 'skipped').at(-1)?.output ?? null };
+      },
+    });
+    if (simulation.status !== 'simulated') {
+      const { warnings: more = [], ...rest } = simulation;
+      const all = [...warnings, ...more];
+      return { ...base, input, ...rest, ...(all.length ? { warnings: all } : {}) };
     }
-    case 'core.switch': {
-      const cases = (input.cases ?? {}) as Record<string, unknown>;
-      const branch = Object.entries(cases).find(([, condition]) => truthy(condition))?.[0] ?? 'default';
-      return { ...base, status: 'ran', input, output: { case: branch }, branch, ...withWarnings };
-    }
-    case 'core.transform':
-      return { ...base, status: 'ran', input, output: input.value, ...withWarnings };
-    case 'core.respond':
-      return {
-        ...base,
-        status: 'ran',
-        input,
-        output: { status: input.status ?? 200, body: input.body },
-        ...withWarnings,
-      };
-    case 'core.merge':
-      return {
-        ...base,
-        status: 'ran',
-        input,
-        output: Object.fromEntries(Object.entries(scope.steps).map(([id, s]) => [id, s.output])),
-      };
-    case 'core.delay':
-    case 'core.approval':
-      return {
-        ...base,
-        status: 'would-wait',
-        input,
-        output: {},
-        ...(node.uses === 'core.approval' ? { branch: 'approved' } : {}),
-        ...withWarnings,
-      };
-    case 'core.foreach': {
-      const items = Array.isArray(input.items) ? input.items : [];
-      const results: unknown[] = [];
-      const body = node.do;
-      if (body) {
-        for (const [index, item] of items.slice(0, 5).entries()) {
-          const inner: Scope = { ...scope, steps: { ...scope.steps }, item, index };
-          const innerSteps: DryRunStep[] = [];
-          const ok = await runGraph(
-            body.nodes,
-            body.edges ?? [],
-            inner,
-            innerSteps,
-            deps,
-            `${stepId}[${index}].`,
-          );
-          steps.push(...innerSteps);
-          if (!ok) return { ...base, status: 'failed', input, error: `the body failed for item ${index}` };
-          const last = innerSteps.filter((s) => s.status !== 'skipped').at(-1);
-          results.push(last?.output ?? null);
-        }
-      }
-      if (items.length > 5) warnings.push(`dry run covered the first 5 of ${items.length} items`);
-      return { ...base, status: 'ran', input, output: results, ...(warnings.length ? { warnings } : {}) };
-    }
-    default:
-      break;
   }
-  if (CORE_PURE.has(node.uses)) return { ...base, status: 'ran', input, output: input };
-  // Everything else (connector actions, core.code, core.subworkflow) is not executed in a dry run.
+  // Everything else (connector actions, and core nodes that simulate as not executed) is not called in a dry run.
   return {
     ...base,
     status: 'simulated',

@@ -20,6 +20,8 @@ async function newestSourceMtime(): Promise<number> {
   };
   await visit(join(WEB_DIR, 'client'));
   newest = Math.max(newest, (await stat(join(WEB_DIR, 'workflow-to-mermaid.ts'))).mtimeMs);
+  // workflow-to-mermaid.ts reads node shapes from the core node declarations.
+  await visit(fileURLToPath(new URL('../../runtime/nodes', import.meta.url)));
   return newest;
 }
 

@@ -1,13 +1,6 @@
+// The node declarations, not runtime/index.ts: this module is bundled for the browser.
+import { findCoreNode } from '../../runtime/nodes/index.ts';
 import type { Edge, NodeGraph, WorkflowDocument, WorkflowNode } from '../../runtime/workflow/document.ts';
-
-const SHAPES: Record<string, [string, string]> = {
-  'core.if': ['{', '}'],
-  'core.switch': ['{', '}'],
-  'core.merge': ['((', '))'],
-  'core.delay': ['[/', '/]'],
-  'core.approval': ['[[', ']]'],
-  'core.respond': ['>', ']'],
-};
 
 /** Escapes text for a quoted mermaid label: quotes, angle brackets and `#` become entity codes. */
 export function escapeMermaidLabel(text: string): string {
@@ -25,7 +18,7 @@ export function toMermaidId(prefix: string, id: string): string {
 }
 
 function nodeLine(node: WorkflowNode, mermaidId: string): string {
-  const [open, close] = SHAPES[node.uses] ?? ['[', ']'];
+  const [open, close] = findCoreNode(node.uses)?.shape ?? ['[', ']'];
   const title = node.name ? `${node.name} (${node.id})` : node.id;
   return `${mermaidId}${open}"${escapeMermaidLabel(title)}<br/><small>${escapeMermaidLabel(node.uses)}</small>"${close}`;
 }
@@ -40,7 +33,7 @@ function emitGraph(graph: NodeGraph, prefix: string, entry: string, lines: strin
   for (const node of graph.nodes) {
     const id = toMermaidId(prefix, node.id);
     lines.push(`${indent}${nodeLine(node, id)}`);
-    if (node.uses === 'core.foreach' && node.do) {
+    if (node.do) {
       const body = `${id}__do`;
       lines.push(`${indent}subgraph ${body}["${escapeMermaidLabel(`for each item of ${node.id}`)}"]`);
       lines.push(`${indent}  direction TB`);

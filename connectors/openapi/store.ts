@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Sql } from '../../db/client.ts';
+import { json } from '../../db/json.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { ConnectorDefinition } from '../sdk/define.ts';
 import {
@@ -22,7 +23,7 @@ export type ImportedConnectorSummary = { name: string; baseUrl: string | null; c
 export async function saveImportedConnector(sql: Sql, stored: StoredOpenApiConnector): Promise<void> {
   await sql`
     insert into openapi_connectors (name, spec, base_url)
-    values (${stored.name}, ${sql.json(stored.spec as never)}, ${stored.baseUrl ?? null})
+    values (${stored.name}, ${json(sql, stored.spec)}, ${stored.baseUrl ?? null})
     on conflict (name) do update set spec = excluded.spec, base_url = excluded.base_url, updated_at = now()`;
 }
 

@@ -1,80 +1,22 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { coreNodes } from '../../runtime/nodes/index.ts';
 import type { DocSource } from './doc-source.ts';
 import { splitMarkdownSections } from './markdown-sections.ts';
 
-/** runtime/workflow/core-nodes.md: one `## core.xxx` section per core node (and `## <type>` per core trigger). */
+/** runtime/nodes/core-nodes.md: one `## core.xxx` section per core node (and `## <type>` per core trigger). */
 export const CORE_NODES_DOC_PATH = fileURLToPath(
-  new URL('../../runtime/workflow/core-nodes.md', import.meta.url),
+  new URL('../../runtime/nodes/core-nodes.md', import.meta.url),
 );
 
 export const CORE_TRIGGER_TYPES = ['manual', 'webhook', 'schedule', 'chat'] as const;
 
 /**
- * The one-line contract of every core node and core trigger (docs/workflow-format.md). Indexed always, so core
- * ids are found even before core-nodes.md says more about them.
+ * The one-line contract of every core node (from its declaration) and core trigger (docs/workflow-format.md).
+ * Indexed always, so core ids are found even before core-nodes.md says more about them.
  */
 const CORE_CONTRACT: { id: string; kind: 'core' | 'trigger'; title: string; text: string }[] = [
-  {
-    id: 'core.if',
-    kind: 'core',
-    title: 'If (condition)',
-    text: '`with.condition`: an expression. Branches `true` and `false`: routes the run one way or the other.',
-  },
-  {
-    id: 'core.switch',
-    kind: 'core',
-    title: 'Switch (several cases)',
-    text: '`with.cases`: object of case name → condition, evaluated in order. Branches: the first matching case name, else `default`.',
-  },
-  {
-    id: 'core.foreach',
-    kind: 'core',
-    title: 'For each (loop over items)',
-    text: "`with.items` (a list), optional `concurrency` (default 1); the body is the node's own `do: { nodes, edges }`. Output: the body's results in item order; `item` and `index` in body expressions.",
-  },
-  {
-    id: 'core.merge',
-    kind: 'core',
-    title: 'Merge (wait for branches)',
-    text: 'No parameters. Waits for all incoming edges that were not skipped. Output: `{ <fromId>: output }`.',
-  },
-  {
-    id: 'core.delay',
-    kind: 'core',
-    title: 'Delay (durable wait)',
-    text: '`with.ms` or `with.until` (ISO time): a durable wait before the next node.',
-  },
-  {
-    id: 'core.approval',
-    kind: 'core',
-    title: 'Approval (ask a person)',
-    text: '`with.message`, optional `approvers`. Pauses the run and asks in the chat; branches `approved` and `rejected`.',
-  },
-  {
-    id: 'core.transform',
-    kind: 'core',
-    title: 'Transform (compute a value)',
-    text: '`with.value`: usually one JSONata expression. Output: the value.',
-  },
-  {
-    id: 'core.code',
-    kind: 'core',
-    title: 'Code (sandboxed JavaScript)',
-    text: '`with.code`: the body of an async JavaScript function of one argument `input` (the evaluated `with.input`), sandboxed with time and memory limits, no I/O. Output: what it returns (JSON).',
-  },
-  {
-    id: 'core.subworkflow',
-    kind: 'core',
-    title: 'Sub-workflow (run another workflow)',
-    text: "`with.workflow` (id or name), `with.input`. Output: the child run's output.",
-  },
-  {
-    id: 'core.respond',
-    kind: 'core',
-    title: 'Respond (webhook HTTP response)',
-    text: "`with.status`, `with.body`, optional `with.headers`: the webhook's HTTP response.",
-  },
+  ...coreNodes.map((node) => ({ id: node.uses, kind: 'core' as const, ...node.contract })),
   {
     id: 'manual',
     kind: 'trigger',

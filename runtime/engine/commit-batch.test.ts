@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TransactionSql } from '../../db/index.ts';
 import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
 import { commitStep } from './commit-batch.ts';
-import { send, type TxWork } from './transitions.ts';
+import { send, type TxWork } from './tx-work.ts';
 
 let db: TestDatabase;
 

@@ -1,7 +1,8 @@
 import postgres from 'postgres';
 import type { Sql, TransactionSql } from '../../db/index.ts';
 import { batcherPer, createBatcher } from './batcher.ts';
-import { flushWork, newWork, pipelinedTransaction, type TxWork } from './transitions.ts';
+import { pipelinedTransaction } from './pipelined-transaction.ts';
+import { flushWork, newWork, type TxWork } from './tx-work.ts';
 
 /**
  * One job's part of a commit: sends its statements into the transaction and the shared work (events, finished

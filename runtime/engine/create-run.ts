@@ -1,9 +1,9 @@
-import type { TransactionSql } from '../../db/index.ts';
+import { json, type TransactionSql } from '../../db/index.ts';
 import { AppError } from '../../lib/errors.ts';
 import { newId } from '../store/ids.ts';
 import { findWorkflowByIdOrName, type WorkflowRow } from '../store/workflow-store.ts';
 import type { WorkflowDocument } from '../workflow/document.ts';
-import { event, insertReady, send, startScope, type TxWork } from './transitions.ts';
+import { event, insertReady, send, startScope, type TxWork } from './tx-work.ts';
 
 export type CreateRunInput = {
   workflowId: string;
@@ -46,7 +46,7 @@ export async function createRunInTx(
     tx`
     insert into runs (id, workflow_id, version, status, trigger_type, trigger, parent_run_id, parent_node_id, parent_path)
     values (${runId}, ${input.workflowId}, ${input.version}, 'queued', ${input.triggerType},
-      ${tx.json((input.trigger ?? null) as never)}, ${input.parent?.runId ?? null}, ${input.parent?.nodeId ?? null},
+      ${json(tx, input.trigger ?? null)}, ${input.parent?.runId ?? null}, ${input.parent?.nodeId ?? null},
       ${input.parent?.path ?? null})`,
   );
   event(work, runId, 'run.created', {

@@ -7,7 +7,7 @@ import { triggerSync } from '../triggers/trigger-kinds.ts';
 import { cancelRun, decideApproval, retryRun, startRun } from './engine.ts';
 import type { NodeRunnerDeps } from './node-runner.ts';
 import { runStepJob } from './step-task.ts';
-import { StepJobPayload } from './transitions.ts';
+import { StepJobPayload } from './tasks.ts';
 
 let db: TestDatabase;
 let service: WorkflowService;

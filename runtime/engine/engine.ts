@@ -8,7 +8,8 @@ import { createRunInTx } from './create-run.ts';
 import { LIVE_RUN, TERMINAL } from './graph.ts';
 import { loadDocument } from './run-context.ts';
 import { insertRunBatched } from './start-batch.ts';
-import { enqueueStep, event, flushWork, lockRun, newWork, send } from './transitions.ts';
+import { lockRun } from './transitions.ts';
+import { enqueueStep, event, flushWork, newWork, send } from './tx-work.ts';
 
 export type StartRunOptions = {
   triggerType?: string | undefined;

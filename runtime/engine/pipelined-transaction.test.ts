@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
-import { flushWork, newWork, pipelinedTransaction, send } from './transitions.ts';
+import { pipelinedTransaction } from './pipelined-transaction.ts';
+import { flushWork, newWork, send } from './tx-work.ts';
 
 let db: TestDatabase;
 

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import type { Sql } from '../../db/index.ts';
+import { json, type Sql } from '../../db/index.ts';
 import { newId } from '../store/ids.ts';
 import type { CachedWorkflow } from '../store/workflow-cache.ts';
 import { createBatcher } from './batcher.ts';
 import { DEDUPE_WINDOW } from './create-run.ts';
 import { graphForPath, startNodes } from './graph.ts';
-import { STEP_TASK } from './transitions.ts';
+import { STEP_TASK } from './tasks.ts';
 
 /** Most runs one statement inserts (the coalesced NOTIFY payload stays far below Postgres' 8,000 bytes). */
 const MAX_BATCH = 100;
@@ -102,7 +102,7 @@ async function insertRuns(sql: Sql, lane: LaneOptions, batch: Waiter[]): Promise
         and (active or not ${requireActive}::boolean)
     ), input as (
       select x.id, x.trigger, x.dedupe_key
-      from wf, jsonb_to_recordset(${sql.json(runs as never)}::jsonb) as x(id text, trigger jsonb, dedupe_key text)
+      from wf, jsonb_to_recordset(${json(sql, runs)}::jsonb) as x(id text, trigger jsonb, dedupe_key text)
     ), claimed as (
       insert into run_dedupe (workflow_id, dedupe_key, run_id)
       select ${row.id}, i.dedupe_key, i.id from input i where i.dedupe_key is not null

@@ -1,6 +1,6 @@
 // Claiming a step job's step (or, for claimless nodes, only reading it) together with what its node can read.
 import { z } from 'zod';
-import type { Sql } from '../../db/index.ts';
+import { json, type Sql } from '../../db/index.ts';
 import { batcherPer, createBatcher } from './batcher.ts';
 import { LIVE_RUN } from './graph.ts';
 import { RunRow, StepRow } from './run-context.ts';
@@ -14,23 +14,17 @@ export type Claim = {
   previous: string;
   state: unknown;
   wakeAt: Date | null;
-  /** Read without claiming: the commit takes the step from `queued` (see CLAIMLESS_NODES). */
+  /** Read without claiming: the commit takes the step from `queued` (see the claimless core nodes below). */
   unclaimed?: { jobKey: string } | undefined;
 };
 
-/**
- * Nodes whose queued step is only read before it runs, not claimed in a transaction of its own: they run in
- * microseconds with no effect outside the transaction that records them (JSONata is time-boxed), so the commit's
- * compare-and-set on the step's fence and `queued` status is the claim. Losing that race rolls back; running such
- * a step twice cannot be seen. (core.code stays claimed: it may run for its whole CPU budget, shown as running.)
+/*
+ * Claimless core nodes (`claimless: true` in runtime/nodes, CLAIMLESS_CORE_NODES): their queued step is only read
+ * before it runs, not claimed in a transaction of its own. They run in microseconds with no effect outside the
+ * transaction that records them (JSONata is time-boxed), so the commit's compare-and-set on the step's fence and
+ * `queued` status is the claim. Losing that race rolls back; running such a step twice cannot be seen.
+ * (core.code stays claimed: it may run for its whole CPU budget, shown as running.)
  */
-export const CLAIMLESS_NODES: ReadonlySet<string> = new Set([
-  'core.transform',
-  'core.if',
-  'core.switch',
-  'core.merge',
-  'core.respond',
-]);
 
 const LIVE = [...LIVE_RUN];
 
@@ -114,7 +108,7 @@ const peekBatched = batcherPer((sql: Sql) =>
 );
 
 /**
- * claimWithContext without the claim, for a step of a CLAIMLESS_NODES node: a read (shared with the reads other
+ * claimWithContext without the claim, for a step of a claimless core node (CLAIMLESS_CORE_NODES): a read (shared with the reads other
  * jobs of this worker need at the same moment). The claim it returns is unclaimed, or undefined unless the step
  * is `queued` (then the caller claims as usual).
  */
@@ -140,7 +134,7 @@ async function peekMany(sql: Sql, requests: PeekRequest[]): Promise<PromiseSettl
         'branch', s.branch, 'input', s.input, 'output', s.output)), '[]'::json)
         from steps s where s.run_id = x.run_id
           and (s.node_id, s.path) in (select e->>0, e->>1 from jsonb_array_elements(x.visible) e)) as steps
-    from jsonb_to_recordset(${sql.json(input as never)}::jsonb) as x(i int, run_id text, node_id text, path text, visible jsonb)`;
+    from jsonb_to_recordset(${json(sql, input)}::jsonb) as x(i int, run_id text, node_id text, path text, visible jsonb)`;
   const byIndex = new Map(rows.map((row) => [Number(row.i), row]));
   return requests.map((request, index) => {
     try {

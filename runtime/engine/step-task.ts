@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { Sql } from '../../db/index.ts';
 import { AppError } from '../../lib/errors.ts';
+import { CLAIMLESS_CORE_NODES, findCoreNode, INLINE_CORE_NODES } from '../nodes/index.ts';
+import type { Outcome } from '../nodes/outcome.ts';
 import type { WorkflowNode } from '../workflow/document.ts';
 import { commitStep } from './commit-batch.ts';
 import {
@@ -12,38 +14,20 @@ import {
   TERMINAL,
   visibleSteps,
 } from './graph.ts';
-import { type NodeRunnerDeps, PURE_CORE_NODES, runNode } from './node-runner.ts';
-import type { Outcome } from './outcome.ts';
+import { type NodeRunnerDeps, runNode } from './node-runner.ts';
 import { loadDocument, loadStepsFor, type RunContext } from './run-context.ts';
 import { jobKeyFor, stepKey } from './scope-path.ts';
-import {
-  CLAIMLESS_NODES,
-  type Claim,
-  claimOrphan,
-  claimWithContext,
-  peekWithContext,
-  StepRef,
-} from './step-claim.ts';
+import { type Claim, claimOrphan, claimWithContext, peekWithContext, StepRef } from './step-claim.ts';
 import { toStepError } from './step-error.ts';
-import {
-  advance,
-  completeScope,
-  type Executed,
-  event,
-  flushWork,
-  insertReady,
-  newWork,
-  recordExecution,
-  type SettleCheck,
-  type StepJobPayload,
-} from './transitions.ts';
+import type { StepJobPayload } from './tasks.ts';
+import { advance, completeScope, type Executed, recordExecution } from './transitions.ts';
+import { event, flushWork, insertReady, newWork, type SettleCheck } from './tx-work.ts';
 
 /** Most steps one job runs and commits together (its own and the pure successors it runs in memory). */
 const MAX_BATCH = 128;
 
 // Schemas live at module level: zod compiles each object schema on its first parse, so an inline schema in a
 // per-job path would be compiled again for every job.
-const ChildState = z.object({ childRunId: z.string() });
 const SettleRow = z.object({
   nodeId: z.string(),
   status: z.string(),
@@ -51,68 +35,36 @@ const SettleRow = z.object({
   output: z.unknown(),
 });
 
-/** A waiting step's job ran: has what it waits for happened? */
+// Module-level schemas: zod compiles an object schema on its first parse; an inline one would recompile per job.
+const ApprovalRow = z
+  .object({
+    id: z.string(),
+    status: z.string(),
+    decidedBy: z.string().nullable(),
+    comment: z.string().nullable(),
+  })
+  .optional();
+const ChildRunRow = z.object({ status: z.string(), output: z.unknown(), error: z.unknown() }).optional();
+
+/** A waiting step's job ran: has what it waits for happened? Its node's `resume` says. */
 async function resume(sql: Sql, ctx: RunContext, node: WorkflowNode, claim: Claim): Promise<Outcome> {
-  switch (node.uses) {
-    case 'core.delay': {
-      if (claim.wakeAt && claim.wakeAt.getTime() > Date.now() + 5)
-        return { kind: 'pending', requeueAt: claim.wakeAt };
-      return { kind: 'succeeded', input: null, output: { resumedAt: new Date().toISOString() } };
-    }
-    case 'core.approval': {
+  const core = findCoreNode(node.uses);
+  if (!core?.resume) return { kind: 'pending' };
+  return core.resume({
+    node,
+    wakeAt: claim.wakeAt,
+    state: claim.state,
+    approval: async () => {
       const [row] = await sql`
         select id, status, decided_by, comment from approvals where run_id = ${ctx.run.id} and node_id = ${node.id} and path = ${claim.path}`;
-      const approval = z
-        .object({
-          id: z.string(),
-          status: z.string(),
-          decidedBy: z.string().nullable(),
-          comment: z.string().nullable(),
-        })
-        .optional()
-        .parse(row);
-      if (!approval || (approval.status !== 'approved' && approval.status !== 'rejected'))
-        return { kind: 'pending' };
-      return {
-        kind: 'succeeded',
-        input: null,
-        output: {
-          approvalId: approval.id,
-          decision: approval.status,
-          decidedBy: approval.decidedBy,
-          comment: approval.comment,
-        },
-        branch: approval.status,
-      };
-    }
-    case 'core.subworkflow': {
-      const childRunId = ChildState.safeParse(claim.state);
-      if (!childRunId.success) return { kind: 'pending' };
-      const [row] =
-        await sql`select status, output, error from runs where id = ${childRunId.data.childRunId}`;
-      const child = z
-        .object({ status: z.string(), output: z.unknown(), error: z.unknown() })
-        .optional()
-        .parse(row);
-      if (!child || LIVE_RUN.has(child.status)) return { kind: 'pending' };
-      if (child.status === 'succeeded')
-        return { kind: 'succeeded', input: null, output: child.output ?? null };
-      const reason = z.object({ message: z.string() }).safeParse(child.error);
-      return {
-        kind: 'failed',
-        input: null,
-        error: {
-          code: 'E_SUBWORKFLOW',
-          message: `The child run ${childRunId.data.childRunId} ${child.status}${reason.success ? `: ${reason.data.message}` : ''}.`,
-          hint: 'Open the child run to see which of its steps failed and why.',
-          retryable: false,
-          details: { childRunId: childRunId.data.childRunId },
-        },
-      };
-    }
-    default:
-      return { kind: 'pending' };
-  }
+      return ApprovalRow.parse(row);
+    },
+    childRun: async (runId) => {
+      const [row] = await sql`select status, output, error from runs where id = ${runId}`;
+      const child = ChildRunRow.parse(row);
+      return child && { ...child, live: LIVE_RUN.has(child.status) };
+    },
+  });
 }
 
 /**
@@ -127,7 +79,7 @@ function pureSuccessors(ctx: RunContext, node: WorkflowNode, path: string, outco
   for (const edge of graph.outgoing.get(node.id) ?? []) {
     if (!edgeActive(edge, resolved) || incomingEdges(graph, edge.to).length !== 1) continue;
     const target = findNode(graph, edge.to);
-    if (PURE_CORE_NODES.has(target.uses)) next.push(target);
+    if (INLINE_CORE_NODES.has(target.uses)) next.push(target);
   }
   return next;
 }
@@ -164,7 +116,7 @@ export async function runStepJob(
     ? visibleSteps(hinted, payload.nodeId, payload.path)
     : { nodeIds: [] as string[], paths: [] as string[] };
   const claimless = hinted
-    ? CLAIMLESS_NODES.has(findNode(graphForPath(hinted, payload.path), payload.nodeId).uses)
+    ? CLAIMLESS_CORE_NODES.has(findNode(graphForPath(hinted, payload.path), payload.nodeId).uses)
     : false;
   let first = claimless
     ? await peekWithContext(sql, {

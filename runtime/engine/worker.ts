@@ -13,7 +13,7 @@ import { logger as appLogger } from '../../lib/logger.ts';
 import { listenForCancellations } from './cancellations.ts';
 import type { NodeRunnerDeps } from './node-runner.ts';
 import { runStepJob } from './step-task.ts';
-import { STEP_TASK, StepJobPayload } from './transitions.ts';
+import { STEP_TASK, StepJobPayload } from './tasks.ts';
 
 /** graphile-worker task name → handler of its (unparsed) payload. */
 export type WorkerTasks = Record<string, (payload: unknown) => Promise<void>>;

@@ -4,6 +4,7 @@ import { ValidationError } from '../../lib/errors.ts';
 import { type Catalog, createCatalog } from '../workflow/catalog.ts';
 import type { WorkflowDocument } from '../workflow/document.ts';
 import { type ValidationReport, validateWorkflow } from '../workflow/validate.ts';
+import { invalidateWorkflow } from './workflow-cache.ts';
 import {
   deleteWorkflowRow,
   insertVersion,
@@ -60,6 +61,14 @@ export function createWorkflowService(
   const syncTrigger = hooks.onTriggerChange;
   const catalog = createCatalog([...connectors]);
   const validate = (document: unknown) => validateWorkflow(document, { catalog });
+  /** The cached row of a workflow is dropped once a write to it has committed (or failed), never before. */
+  const afterWrite = async <T>(workflowId: string, write: Promise<T>): Promise<T> => {
+    try {
+      return await write;
+    } finally {
+      invalidateWorkflow(workflowId);
+    }
+  };
   const checked = (document: unknown): WorkflowDocument => {
     const report = validate(document);
     if (!report.valid || !report.document) throw invalidDocument(report);
@@ -79,25 +88,26 @@ export function createWorkflowService(
         }
         return inserted;
       });
+      invalidateWorkflow(created.id);
       return { ...created, warnings: report.warnings };
     },
     async addVersion(workflowId, document) {
-      const result = await insertVersion(sql, workflowId, checked(document));
+      const result = await afterWrite(workflowId, insertVersion(sql, workflowId, checked(document)));
       if (result.changed) await syncTrigger(sql, workflowId);
       return result;
     },
     async activate(workflowId) {
-      const row = await setWorkflowActive(sql, workflowId, true);
+      const row = await afterWrite(workflowId, setWorkflowActive(sql, workflowId, true));
       await syncTrigger(sql, workflowId);
       return row;
     },
     async deactivate(workflowId) {
-      const row = await setWorkflowActive(sql, workflowId, false);
+      const row = await afterWrite(workflowId, setWorkflowActive(sql, workflowId, false));
       await syncTrigger(sql, workflowId);
       return row;
     },
     async remove(workflowId) {
-      await deleteWorkflowRow(sql, workflowId);
+      await afterWrite(workflowId, deleteWorkflowRow(sql, workflowId));
       await syncTrigger(sql, workflowId);
     },
   };

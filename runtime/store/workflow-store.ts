@@ -1,10 +1,9 @@
 import { z } from 'zod';
-import type { Sql, TransactionSql } from '../../db/index.ts';
+import { json, type Sql, type TransactionSql } from '../../db/index.ts';
 import { NotFoundError } from '../../lib/errors.ts';
 import { WorkflowDocument } from '../workflow/document.ts';
 import { contentHash } from './content-hash.ts';
 import { newId, newSecret } from './ids.ts';
-import { invalidateWorkflow } from './workflow-cache.ts';
 
 export const WorkflowRow = z.object({
   id: z.string(),
@@ -58,7 +57,7 @@ export async function insertWorkflow(
     values (${id}, ${document.name}, ${document.trigger.type}, ${newSecret()}, 1, ${meta.ownerRef ?? null}, ${meta.conversationRef ?? null})`;
   await sql`
     insert into workflow_versions (workflow_id, version, document, content_hash)
-    values (${id}, 1, ${sql.json(document as never)}, ${hash})`;
+    values (${id}, 1, ${json(sql, document)}, ${hash})`;
   return { id, version: 1, contentHash: hash };
 }
 
@@ -72,7 +71,6 @@ export async function insertVersion(
     const [row] =
       await tx`select current_version from workflows where id = ${workflowId} and deleted_at is null for update`;
     if (!row) throw workflowNotFound(workflowId);
-    invalidateWorkflow(workflowId);
     const current = z.object({ currentVersion: z.number() }).parse(row).currentVersion;
     const hash = contentHash(document);
     const [same] =
@@ -81,7 +79,7 @@ export async function insertVersion(
     const version = current + 1;
     await tx`
       insert into workflow_versions (workflow_id, version, document, content_hash)
-      values (${workflowId}, ${version}, ${tx.json(document as never)}, ${hash})`;
+      values (${workflowId}, ${version}, ${json(tx, document)}, ${hash})`;
     await tx`
       update workflows set current_version = ${version}, name = ${document.name}, trigger_type = ${document.trigger.type}, updated_at = now()
       where id = ${workflowId}`;
@@ -161,7 +159,6 @@ export async function setWorkflowActive(sql: Db, id: string, active: boolean): P
   const [row] = await sql`
     update workflows set active = ${active}, updated_at = now() where id = ${id} and deleted_at is null
     returning ${sql(WORKFLOW_COLUMNS)}`;
-  invalidateWorkflow(id);
   if (!row) throw workflowNotFound(id);
   return WorkflowRow.parse(row);
 }
@@ -170,6 +167,5 @@ export async function setWorkflowActive(sql: Db, id: string, active: boolean): P
 export async function deleteWorkflowRow(sql: Db, id: string): Promise<void> {
   const rows =
     await sql`update workflows set deleted_at = now(), active = false where id = ${id} and deleted_at is null returning id`;
-  invalidateWorkflow(id);
   if (rows.length === 0) throw workflowNotFound(id);
 }

@@ -4,7 +4,7 @@ import type { Sql, TransactionSql } from '../../db/index.ts';
 import { logger } from '../../lib/logger.ts';
 import { createRunInTx } from '../engine/create-run.ts';
 import { loadDocument } from '../engine/run-context.ts';
-import { enqueueJob, flushWork, newWork } from '../engine/transitions.ts';
+import { enqueueJob, flushWork, newWork } from '../engine/tx-work.ts';
 import type { WorkflowDocument } from '../workflow/document.ts';
 
 export const SCHEDULE_TASK = 'vmesh_schedule';

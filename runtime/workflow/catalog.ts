@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ConnectorDefinition } from '../../connectors/sdk/index.ts';
-import { coreNodes } from './core-nodes.ts';
+import { coreNodes } from '../nodes/index.ts';
 
 /** Something a node's `uses` can name: a core node or a connector action. */
 export type CatalogEntry = {

@@ -1,8 +1,8 @@
 import { Cron } from 'croner';
+import { BODY_CORE_NODES, BRANCHING_CORE_NODES, findCoreNode } from '../nodes/index.ts';
 import type { Catalog, CatalogEntry } from './catalog.ts';
 import { checkParams } from './check-params.ts';
 import { closestMatches } from './closest-matches.ts';
-import { findCoreNode } from './core-nodes.ts';
 import { type Edge, type NodeGraph, WorkflowDocument, type WorkflowNode } from './document.ts';
 import { checkExpression, findExpressions, SCOPE_ROOTS, scanTemplates } from './expressions.ts';
 import { createAncestorLookup, findCycles, type GraphEdge, unreachableNodes } from './graph-analysis.ts';
@@ -58,7 +58,6 @@ const KNOWN_TRIGGER_FIELDS = new Set(['type', 'cron', 'timezone', 'with', 'crede
 const KNOWN_GRAPH_FIELDS = new Set(['nodes', 'edges']);
 /** Fields starting with "x-" are declared extensions and never warned about. */
 const isExtension = (key: string): boolean => key.startsWith('x-');
-const BRANCHING_NODES = new Set(['core.if', 'core.switch', 'core.approval']);
 
 type Graph = {
   /** Pointer of the graph: '' for the document, '/nodes/2/do' for a foreach body. */
@@ -529,7 +528,7 @@ function checkBranches(graph: Graph, nodesById: Map<string, NodeInfo>, issues: I
     const branches = source.entry.branches(source.node.with);
     const routes = source.node.onError === 'route';
     if (edge.branch === undefined) {
-      if (BRANCHING_NODES.has(source.node.uses)) {
+      if (BRANCHING_CORE_NODES.has(source.node.uses)) {
         issues.warn(
           'W_EDGE_WITHOUT_BRANCH',
           edgePointer,
@@ -565,14 +564,7 @@ function checkBranches(graph: Graph, nodesById: Map<string, NodeInfo>, issues: I
         `Add an edge { "from": "${node.id}", "to": "<handler>", "branch": "error" }, or use "onError": "continue" or "fail".`,
       );
     }
-    const watched =
-      node.uses === 'core.if'
-        ? ['true', 'false']
-        : node.uses === 'core.switch' && info.entry
-          ? info.entry.branches(node.with).filter((branch) => branch !== 'default')
-          : node.uses === 'core.approval'
-            ? ['approved']
-            : [];
+    const watched = findCoreNode(node.uses)?.watchedBranches?.(node.with) ?? [];
     for (const branch of watched) {
       if (used.has(branch)) continue;
       issues.warn(
@@ -626,28 +618,30 @@ function checkNode(
       issues,
     );
   }
-  if (node.uses === 'core.foreach' && !node.do) {
+  const core = findCoreNode(node.uses);
+  if (core?.body && !node.do) {
     issues.error(
       'E_SCHEMA',
       pointer,
-      `core.foreach node "${node.id}" has no body "do"`,
+      `${node.uses} node "${node.id}" has no body "do"`,
       `Add "do": { "nodes": [ … ], "edges": [ … ] } beside "with": the steps to run for each item (they read "item" and "index").`,
     );
   }
-  if (node.uses !== 'core.foreach' && node.do) {
+  if (!core?.body && node.do) {
+    const runners = [...BODY_CORE_NODES].join(' or ');
     issues.error(
       'E_SCHEMA',
       joinPointer(pointer, 'do'),
-      `node "${node.id}" (${node.uses}) has a "do" body, which only core.foreach runs`,
-      `Remove "do", or make "${node.id}" a core.foreach node to run the body per item.`,
+      `node "${node.id}" (${node.uses}) has a "do" body, which only ${runners} runs`,
+      `Remove "do", or make "${node.id}" a ${runners} node to run the body per item.`,
     );
   }
-  if (node.uses === 'core.respond' && document.trigger.type !== 'webhook') {
+  if (core?.trigger && document.trigger.type !== core.trigger.type) {
     issues.warn(
-      'W_RESPOND_WITHOUT_WEBHOOK',
+      core.trigger.warning,
       joinPointer(pointer, 'uses'),
-      `node "${node.id}" is core.respond, but the trigger is "${document.trigger.type}": there is no HTTP request to answer`,
-      'Use a "webhook" trigger, or remove the core.respond node (the run output is the last step\'s output).',
+      `node "${node.id}" is ${node.uses}, but the trigger is "${document.trigger.type}": ${core.trigger.reason}`,
+      core.trigger.hint,
     );
   }
   checkLiteralInputs(info, issues);
@@ -724,7 +718,7 @@ function checkExpressions(
           'E_REFERENCE',
           found.pointer,
           `node "${node.id}": the expression {{ ${shown} }} reads "${root.name}", which exists only inside a core.foreach body`,
-          node.uses === 'core.foreach'
+          BODY_CORE_NODES.has(node.uses)
             ? `"${root.name}" is available to the nodes in "do", not to this node's own "with"; read the list from trigger or steps here.`
             : `Move "${node.id}" into a core.foreach node's "do" body, or read the data from trigger.<field> or steps.<id>.output.`,
         );

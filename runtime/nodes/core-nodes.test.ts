@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { codeSyntaxError, coreNodes, findCoreNode } from './core-nodes.ts';
+import { codeSyntaxError, coreNodes, findCoreNode } from './index.ts';
 
 describe('core nodes', () => {
   it('has one doc section per node, in catalog order', () => {

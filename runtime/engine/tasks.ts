@@ -1,0 +1,19 @@
+// The graphile-worker tasks the engine adds jobs for, and the step job's payload (parsed: a queued job may be
+// older than the code).
+import { z } from 'zod';
+
+export const STEP_TASK = 'vmesh_step';
+/**
+ * Enqueued (job key `run_failed:<runId>`) in the transaction that fails a run for good: self-healing handles it
+ * in the app's worker (agent/run-failed-task.ts), at once, and graphile-worker retries it if handling fails.
+ */
+export const RUN_FAILED_TASK = 'vmesh_run_failed';
+export const StepJobPayload = z.object({
+  runId: z.string().min(1),
+  nodeId: z.string().min(1),
+  path: z.string(),
+  /** Hints (checked against the run row): which workflow version the run uses, so the step's inputs load in the claim. */
+  wf: z.string().nullish(),
+  v: z.number().int().nullish(),
+});
+export type StepJobPayload = z.infer<typeof StepJobPayload>;

@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { defineCoreNode } from './define-core-node.ts';
+
+export const CoreApprovalWith = z.strictObject({
+  message: z.string().min(1).max(4000).describe('What the approver is asked, shown in the chat.'),
+  approvers: z
+    .array(z.string().min(1).max(200))
+    .optional()
+    .describe('Who may decide (chat user ids or names); anyone in the conversation when omitted.'),
+});
+
+type ApprovalWait = { message: string; approvers: string[] };
+
+export const approvalNode = defineCoreNode({
+  uses: 'core.approval',
+  title: 'Approval',
+  description:
+    'Pauses the run and asks in the chat where the workflow was made; with.message is the question, ' +
+    'with.approvers optionally limits who may decide. Branches "approved" and "rejected". ' +
+    'Use it before irreversible or costly steps.',
+  contract: {
+    title: 'Approval (ask a person)',
+    text: '`with.message`, optional `approvers`. Pauses the run and asks in the chat; branches `approved` and `rejected`.',
+  },
+  effect: 'write',
+  inline: false,
+  claimless: false,
+  with: CoreApprovalWith,
+  branches: () => ['approved', 'rejected'],
+  watchedBranches: () => ['approved'],
+  literalFields: [],
+  shape: ['[[', ']]'],
+  async run(ctx) {
+    const input = ctx.setInput(await ctx.evaluate(ctx.node.with));
+    const approval = CoreApprovalWith.parse(input);
+    const wait: ApprovalWait = { message: approval.message, approvers: approval.approvers ?? [] };
+    return { kind: 'wait', input, wait };
+  },
+  async begin(value, ctx) {
+    const wait = value as ApprovalWait;
+    const approvalId = await ctx.requestApproval(wait.message, wait.approvers);
+    ctx.event('approval.requested', {
+      ...ctx.step,
+      approvalId,
+      message: wait.message,
+      approvers: wait.approvers,
+    });
+  },
+  async resume(ctx) {
+    const approval = await ctx.approval();
+    if (!approval || (approval.status !== 'approved' && approval.status !== 'rejected'))
+      return { kind: 'pending' };
+    return {
+      kind: 'succeeded',
+      input: null,
+      output: {
+        approvalId: approval.id,
+        decision: approval.status,
+        decidedBy: approval.decidedBy,
+        comment: approval.comment,
+      },
+      branch: approval.status,
+    };
+  },
+  simulate: () => ({ status: 'would-wait', output: {}, branch: 'approved' }),
+});
