@@ -1,8 +1,8 @@
 import { builtinConnectors } from '../connectors/index.ts';
-import { type DocSyncLog, docsReady, searchDocs } from '../connectors/retrieval/index.ts';
 import type { ConnectorDefinition } from '../connectors/sdk/index.ts';
 import type { Sql } from '../db/index.ts';
 import { loadSystemPrompt } from '../prompts/load-prompts.ts';
+import { type DocSyncLog, docsReady, searchDocs } from '../retrieval/index.ts';
 import type { CredentialsPort, DocsPort } from '../tools/tool-context.ts';
 import {
   type ConversationService,

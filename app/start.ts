@@ -10,9 +10,9 @@ import {
 } from '../agent/index.ts';
 import { createRuntimeTriggerPort, createRuntimeWorkflowPort, registerBots } from '../bots/index.ts';
 import { loadAllConnectors } from '../connectors/openapi/index.ts';
-import { docsReady } from '../connectors/retrieval/index.ts';
 import { type Database, openDatabase, parseDatabaseConfig } from '../db/index.ts';
 import { logger } from '../lib/logger.ts';
+import { docsReady } from '../retrieval/index.ts';
 import { createEngineServices } from '../runtime/engine/engine-services.ts';
 import { installWorkerSchema } from '../runtime/engine/worker-schema.ts';
 import { parseServerConfig, type ServerConfig } from './config.ts';

@@ -24,7 +24,6 @@ import {
   startScriptedModelServer,
 } from '../agent/testing/scripted-model-server.ts';
 import { builtinConnectors } from '../connectors/index.ts';
-import { syncBuiltinDocs } from '../connectors/retrieval/index.ts';
 import {
   createSqlClient,
   ensureDatabaseExists,
@@ -33,6 +32,7 @@ import {
   startEmbeddedPostgres,
 } from '../db/index.ts';
 import { loadSystemPrompt } from '../prompts/load-prompts.ts';
+import { syncBuiltinDocs } from '../retrieval/index.ts';
 import type { WorkflowDocument, WorkflowNode } from '../runtime/workflow/document.ts';
 import { validateWorkflow } from '../runtime/workflow/validate.ts';
 import { dryRunWorkflow } from '../tools/dry-run.ts';

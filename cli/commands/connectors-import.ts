@@ -2,14 +2,14 @@ import { readFile } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { builtinConnectors } from '../../connectors/index.ts';
-import {
-  importedDocSources,
-  importOpenApi,
-  parseSpecText,
-  saveImportedConnector,
-} from '../../connectors/openapi/index.ts';
-import { createEmbedder, openApiSourcePrefix, syncDocIndex } from '../../connectors/retrieval/index.ts';
+import { importOpenApi, parseSpecText, saveImportedConnector } from '../../connectors/openapi/index.ts';
 import { openDatabase, parseDatabaseConfig, type Sql } from '../../db/index.ts';
+import {
+  createEmbedder,
+  importedDocSources,
+  openApiSourcePrefix,
+  syncDocIndex,
+} from '../../retrieval/index.ts';
 
 export type ConnectorsImportDeps = {
   /** Opens the database (migrated) and returns its client with a close function. */

@@ -1,7 +1,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { loadAllConnectors } from '../../connectors/openapi/index.ts';
-import { createEmbedder, docsReady, searchDocs } from '../../connectors/retrieval/index.ts';
 import { openDatabase, parseDatabaseConfig } from '../../db/index.ts';
+import { createEmbedder, docsReady, searchDocs } from '../../retrieval/index.ts';
 
 function parseK(value: string): number {
   const k = Number(value);

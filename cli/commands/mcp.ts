@@ -4,8 +4,8 @@ import type { Command } from 'commander';
 import { createAgent, toBotConversationPort } from '../../agent/index.ts';
 import { createRuntimeWorkflowPort, createVmeshMcpServer } from '../../bots/index.ts';
 import { loadAllConnectors } from '../../connectors/openapi/index.ts';
-import { docsReady } from '../../connectors/retrieval/index.ts';
 import { logger } from '../../lib/logger.ts';
+import { docsReady } from '../../retrieval/index.ts';
 import { onShutdown } from '../shutdown.ts';
 import { openAgentDatabase } from './chat.ts';
 

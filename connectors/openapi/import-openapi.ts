@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { err, ok, type Result } from '../../lib/result.ts';
 import { HttpCredential } from '../http/client.ts';
-import type { OpenApiOperationDoc } from '../retrieval/openapi-doc-sources.ts';
 import { type ConnectorDefinition, defineConnector } from '../sdk/define.ts';
 import type { BodyBinding, ImportedOperation, ParameterBinding } from './imported-operation.ts';
 import {
@@ -22,6 +21,19 @@ export const CONNECTOR_NAME = /^[a-z][a-z0-9_]{0,31}$/;
 export type ImportIssue = { path: string; message: string; hint?: string };
 
 /** What is stored in the database and re-imported at start. */
+/** One imported OpenAPI operation, as the importer knows it (the importer feeds these; see `openApiDocSources`). */
+export type OpenApiOperationDoc = {
+  /** The action key, e.g. the operationId `getPetById`. */
+  key: string;
+  method: string;
+  path: string;
+  summary?: string;
+  description?: string;
+  /** Parameter lines, e.g. from describeParameters(zodInput), or `name (in): description`. */
+  parameters?: string[];
+  tags?: string[];
+};
+
 export type StoredOpenApiConnector = { name: string; spec: unknown; baseUrl?: string };
 
 export type ImportedOpenApiConnector = {

@@ -3,10 +3,10 @@ export {
   type ImportedOpenApiConnector,
   type ImportIssue,
   importOpenApi,
+  type OpenApiOperationDoc,
   operationKey,
   type StoredOpenApiConnector,
 } from './import-openapi.ts';
-export { importedDocSources } from './imported-doc-sources.ts';
 export type { BodyBinding, ImportedOperation, ParameterBinding } from './imported-operation.ts';
 export { loadAllConnectors } from './load-all-connectors.ts';
 export { type OpenApiClient, OperationOutput } from './operation-action.ts';

@@ -1,8 +1,8 @@
 -- Up Migration
--- Connector documentation chunks for retrieval (connectors/retrieval). One row per chunk; every chunk names the
+-- Connector documentation chunks for retrieval (retrieval/). One row per chunk; every chunk names the
 -- id it documents (`slack.postMessage`, `core.if`, `github.issueOpened`, `slack`). The embedding is stored as
 -- real[] with its model and dimension, so switching embedding models re-embeds. When the server has pgvector,
--- connectors/retrieval adds an `embedding_vec vector` column and an HNSW index at start (not here: the
+-- retrieval/ adds an `embedding_vec vector` column and an HNSW index at start (not here: the
 -- extension may be missing, e.g. on the embedded server).
 
 CREATE TABLE doc_chunks (

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Sql } from '../../db/index.ts';
+import type { Sql } from '../db/index.ts';
 import { CHUNKER_VERSION, chunkSource, embeddingText } from './chunk-source.ts';
 import type { DocKind, DocSource } from './doc-source.ts';
 import type { Embedder } from './embedder.ts';

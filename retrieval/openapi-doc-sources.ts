@@ -1,17 +1,5 @@
+import type { OpenApiOperationDoc } from '../connectors/openapi/index.ts';
 import type { DocSource } from './doc-source.ts';
-
-/** One imported OpenAPI operation, as the importer knows it (the importer feeds these; see `openApiDocSources`). */
-export type OpenApiOperationDoc = {
-  /** The action key, e.g. the operationId `getPetById`. */
-  key: string;
-  method: string;
-  path: string;
-  summary?: string;
-  description?: string;
-  /** Parameter lines, e.g. from describeParameters(zodInput), or `name (in): description`. */
-  parameters?: string[];
-  tags?: string[];
-};
 
 /** The prefix of every source of one imported connector: pass it to DocIndex.remove before re-importing. */
 export const openApiSourcePrefix = (connectorId: string): string => `openapi:${connectorId}:`;

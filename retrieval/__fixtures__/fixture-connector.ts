@@ -1,6 +1,11 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { type ConnectorDefinition, defineAction, defineConnector, defineTrigger } from '../../sdk/index.ts';
+import {
+  type ConnectorDefinition,
+  defineAction,
+  defineConnector,
+  defineTrigger,
+} from '../../connectors/sdk/index.ts';
 
 /** A small connector used by retrieval tests (the real connectors are indexed by the quality test). */
 export const chatFixtureConnector: ConnectorDefinition = defineConnector<undefined, undefined>({

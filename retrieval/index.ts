@@ -1,5 +1,5 @@
-import type { Sql } from '../../db/index.ts';
-import type { ConnectorDefinition } from '../sdk/index.ts';
+import type { ConnectorDefinition } from '../connectors/sdk/index.ts';
+import type { Sql } from '../db/index.ts';
 import type { CatalogLike } from './catalog-doc-sources.ts';
 import { collectDocSources } from './collect-doc-sources.ts';
 import { createEmbedder } from './create-embedder.ts';
@@ -26,8 +26,9 @@ export { docIndexFor } from './doc-index-registry.ts';
 export { DocKind, DocSource } from './doc-source.ts';
 export type { Embedder } from './embedder.ts';
 export { createHashingEmbedder } from './hashing-embedder.ts';
+export { importedDocSources } from './imported-doc-sources.ts';
 export { createOpenAiEmbedder, OPENAI_EMBEDDING_MODEL } from './openai-embedder.ts';
-export { type OpenApiOperationDoc, openApiDocSources, openApiSourcePrefix } from './openapi-doc-sources.ts';
+export { openApiDocSources, openApiSourcePrefix } from './openapi-doc-sources.ts';
 export { pgliteQueryRunner, type QueryRunner, toQueryRunner } from './query-runner.ts';
 export { describeParameters } from './schema-doc.ts';
 export {

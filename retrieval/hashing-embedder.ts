@@ -19,7 +19,7 @@ const WEIGHTS = { unigram: 1, bigram: 0.6, charGram: 0.25 } as const;
  * The offline default embedder: no download, no network, deterministic. Feature hashing ("the hashing trick")
  * of word unigrams, word bigrams and character 3–5-grams into a fixed number of dimensions; each feature's
  * sign comes from a second hash so collisions cancel rather than pile up; term counts are damped (1 + ln tf);
- * the vector is L2-normalised, so the dot product is the cosine. See connectors/retrieval/README.md.
+ * the vector is L2-normalised, so the dot product is the cosine. See retrieval/README.md.
  */
 export type HashingEmbedder = Embedder & {
   /**

@@ -1,13 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { coreNodes } from '../../runtime/nodes/index.ts';
+import { coreNodes } from '../runtime/nodes/index.ts';
 import type { DocSource } from './doc-source.ts';
 import { splitMarkdownSections } from './markdown-sections.ts';
 
 /** runtime/nodes/core-nodes.md: one `## core.xxx` section per core node (and `## <type>` per core trigger). */
-export const CORE_NODES_DOC_PATH = fileURLToPath(
-  new URL('../../runtime/nodes/core-nodes.md', import.meta.url),
-);
+export const CORE_NODES_DOC_PATH = fileURLToPath(new URL('../runtime/nodes/core-nodes.md', import.meta.url));
 
 export const CORE_TRIGGER_TYPES = ['manual', 'webhook', 'schedule', 'chat'] as const;
 

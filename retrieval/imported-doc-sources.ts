@@ -1,6 +1,6 @@
-import type { DocSource } from '../retrieval/doc-source.ts';
-import { openApiDocSources } from '../retrieval/openapi-doc-sources.ts';
-import type { ImportedOpenApiConnector } from './import-openapi.ts';
+import type { ImportedOpenApiConnector } from '../connectors/openapi/index.ts';
+import type { DocSource } from './doc-source.ts';
+import { openApiDocSources } from './openapi-doc-sources.ts';
 
 /** The retrieval sources of an imported connector: one per operation and an overview (ids `openapi:<name>:…`). */
 export function importedDocSources(imported: ImportedOpenApiConnector): DocSource[] {

@@ -8,13 +8,13 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
+import { builtinConnectors } from '../../connectors/index.ts';
 import { createSqlClient } from '../../db/client.ts';
 import { ensureDatabaseExists } from '../../db/database.ts';
 import { startEmbeddedPostgres } from '../../db/embedded.ts';
 import { migrateDatabase } from '../../db/migrate.ts';
 import { createCatalog } from '../../runtime/workflow/catalog.ts';
-import { builtinConnectors } from '../index.ts';
-import { evaluateRetrieval, type LabelledExample, loadLabelledSet } from '../retrieval/evaluate.ts';
+import { evaluateRetrieval, type LabelledExample, loadLabelledSet } from '../evaluate.ts';
 import {
   collectDocSources,
   createDocIndex,
@@ -23,8 +23,8 @@ import {
   pgliteQueryRunner,
   type QueryRunner,
   toQueryRunner,
-} from '../retrieval/index.ts';
-import { applyRetrievalSchema } from '../retrieval/pglite-schema.ts';
+} from '../index.ts';
+import { applyRetrievalSchema } from '../pglite-schema.ts';
 import { fillerSources } from './filler-sources.ts';
 
 const args = process.argv.slice(2);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
+import { createTestDatabase, type TestDatabase } from '../db/testing/test-database.ts';
 import { createDocIndex, type DocIndex } from './doc-index.ts';
 import type { DocSource } from './doc-source.ts';
 import { createHashingEmbedder } from './hashing-embedder.ts';

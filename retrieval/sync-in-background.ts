@@ -1,12 +1,13 @@
-import type { Sql } from '../../db/index.ts';
-import { createCatalog } from '../../runtime/workflow/catalog.ts';
-import { importedDocSources, loadImportedOpenApi } from '../openapi/index.ts';
-import type { ConnectorDefinition } from '../sdk/index.ts';
+import { loadImportedOpenApi } from '../connectors/openapi/index.ts';
+import type { ConnectorDefinition } from '../connectors/sdk/index.ts';
+import type { Sql } from '../db/index.ts';
+import { createCatalog } from '../runtime/workflow/catalog.ts';
 import { collectDocSources } from './collect-doc-sources.ts';
 import { createEmbedder } from './create-embedder.ts';
 import type { SyncCounts } from './doc-index.ts';
 import { docIndexFor } from './doc-index-registry.ts';
 import type { Embedder } from './embedder.ts';
+import { importedDocSources } from './imported-doc-sources.ts';
 
 /** What the sync logs through: the app's pino logger fits. */
 export type DocSyncLog = {

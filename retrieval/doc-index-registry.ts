@@ -1,4 +1,4 @@
-import type { Sql } from '../../db/index.ts';
+import type { Sql } from '../db/index.ts';
 import { createDocIndex, type DocIndex } from './doc-index.ts';
 import type { Embedder } from './embedder.ts';
 import type { QueryRunner } from './query-runner.ts';

@@ -1,4 +1,4 @@
-import type { DocSource } from '../retrieval/index.ts';
+import type { DocSource } from '../index.ts';
 
 // Filler: plausible documentation of made-up API operations, so the padding competes with the real docs.
 const VERBS = [

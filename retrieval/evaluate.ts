@@ -3,9 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { DocIndex } from './doc-index.ts';
 
-export const LABELLED_SET_PATH = fileURLToPath(
-  new URL('../../evals/retrieval/labelled.jsonl', import.meta.url),
-);
+export const LABELLED_SET_PATH = fileURLToPath(new URL('../evals/retrieval/labelled.jsonl', import.meta.url));
 
 export const LabelledExample = z.object({
   query: z.string().min(1),

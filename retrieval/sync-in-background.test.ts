@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSqlClient } from '../../db/client.ts';
-import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
-import { builtinConnectors } from '../index.ts';
-import { importOpenApi, loadAllConnectors, saveImportedConnector } from '../openapi/index.ts';
+import { builtinConnectors } from '../connectors/index.ts';
+import { importOpenApi, loadAllConnectors, saveImportedConnector } from '../connectors/openapi/index.ts';
+import { createSqlClient } from '../db/client.ts';
+import { createTestDatabase, type TestDatabase } from '../db/testing/test-database.ts';
 import { createHashingEmbedder } from './hashing-embedder.ts';
 import { searchDocs } from './index.ts';
 import { syncDocsInBackground } from './sync-in-background.ts';
@@ -29,7 +29,7 @@ afterAll(async () => {
 describe('syncDocsInBackground', () => {
   it('returns at once, then indexes built-in docs and stored OpenAPI imports (not twice)', async () => {
     const spec = JSON.parse(
-      await readFile(new URL('../openapi/fixtures/petstore3.json', import.meta.url), 'utf8'),
+      await readFile(new URL('../connectors/openapi/fixtures/petstore3.json', import.meta.url), 'utf8'),
     );
     const imported = importOpenApi(spec, { name: 'petstore', baseUrl: 'http://127.0.0.1:9' });
     if (!imported.ok) throw new Error('petstore fixture did not import');

@@ -10,7 +10,7 @@ export const RETRIEVAL_MIGRATIONS = ['2500_doc_chunks.sql', '2501_doc_chunks_ver
  */
 export async function applyRetrievalSchema(pg: PGliteInterface): Promise<void> {
   for (const name of RETRIEVAL_MIGRATIONS) {
-    const text = await readFile(new URL(`../../db/migrations/${name}`, import.meta.url), 'utf8');
+    const text = await readFile(new URL(`../db/migrations/${name}`, import.meta.url), 'utf8');
     await pg.exec(text.split('-- Down Migration')[0] ?? '');
   }
 }

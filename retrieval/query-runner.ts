@@ -1,5 +1,5 @@
 import type { PGliteInterface } from '@electric-sql/pglite';
-import type { Sql } from '../../db/index.ts';
+import type { Sql } from '../db/index.ts';
 
 /**
  * The one thing retrieval needs from a database: run parameterised SQL text and get rows back.

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
+import { createTestDatabase, type TestDatabase } from '../db/testing/test-database.ts';
 import { chatFixtureConnector } from './__fixtures__/fixture-connector.ts';
 import { connectorDocSources } from './connector-doc-sources.ts';
 import { coreDocSources } from './core-doc-sources.ts';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
-import { createCatalog } from '../../runtime/workflow/catalog.ts';
-import { builtinConnectors } from '../index.ts';
+import { builtinConnectors } from '../connectors/index.ts';
+import { createTestDatabase, type TestDatabase } from '../db/testing/test-database.ts';
+import { createCatalog } from '../runtime/workflow/catalog.ts';
 import { createDocIndex } from './doc-index.ts';
 import { evaluateRetrieval, loadLabelledSet } from './evaluate.ts';
 import { createHashingEmbedder } from './hashing-embedder.ts';
