@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { checkDatabase, type Database } from '../db/index.ts';
-import { installHttpGuards, parseHttpGuardConfig } from '../runtime/security/http-guards.ts';
+import { installHttpGuards, parseHttpGuardConfig } from './http-guards.ts';
 
 export type ServerDependencies = {
   database: Database;

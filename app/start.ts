@@ -9,15 +9,13 @@ import {
   toBotReply,
 } from '../agent/index.ts';
 import { createRuntimeTriggerPort, createRuntimeWorkflowPort, registerBots } from '../bots/index.ts';
-import { loadAllConnectors } from '../connectors/openapi/index.ts';
+import { loadAllConnectors } from '../connectors/index.ts';
 import { type Database, openDatabase, parseDatabaseConfig } from '../db/index.ts';
-import { logger } from '../lib/logger.ts';
+import { logger, VERSION } from '../lib/index.ts';
 import { docsReady } from '../retrieval/index.ts';
-import { createEngineServices } from '../runtime/engine/engine-services.ts';
-import { installWorkerSchema } from '../runtime/engine/worker-schema.ts';
+import { createEngineServices, installWorkerSchema } from '../runtime/index.ts';
 import { parseServerConfig, type ServerConfig } from './config.ts';
 import { createHttpServer } from './server.ts';
-import { VERSION } from './version.ts';
 
 export type RunningApp = {
   database: Database;

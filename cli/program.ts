@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { VERSION } from '../app/version.ts';
+import { VERSION } from '../lib/index.ts';
 
 type Register = (program: Command) => void;
 

@@ -1,7 +1,6 @@
 import type { z } from 'zod';
-import { AppError } from '../lib/errors.ts';
-import type { Logger } from '../lib/logger.ts';
-import { registerSecret } from '../lib/redact.ts';
+import type { Logger } from '../lib/index.ts';
+import { AppError, registerSecret } from '../lib/index.ts';
 import { ConnectorError } from './sdk/connector-error.ts';
 import type { ActionDefinition, ConnectorDefinition, ConnectorEnvironment } from './sdk/define.ts';
 

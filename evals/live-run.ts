@@ -5,19 +5,27 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { parseSecretKey } from '../connectors/credentials/index.ts';
 import { startDiscordFake } from '../connectors/discord/fake-server.ts';
 import { startSmtpFake } from '../connectors/email/fake-server.ts';
 import { startGithubFake } from '../connectors/github/fake-server.ts';
 import { startHttpFake } from '../connectors/http/fake-server.ts';
-import { builtinConnectors, createCredentialStore, createSafeFetchFromEnv } from '../connectors/index.ts';
+import {
+  builtinConnectors,
+  createCredentialStore,
+  createSafeFetchFromEnv,
+  parseSecretKey,
+} from '../connectors/index.ts';
 import { startLlmFake } from '../connectors/llm/fake-server.ts';
 import { startSlackFake } from '../connectors/slack/fake-server.ts';
 import type { Sql } from '../db/index.ts';
-import { createLogger } from '../lib/logger.ts';
-import { decideApproval, startRun } from '../runtime/engine/engine.ts';
-import { type EngineWorker, startEngineWorker } from '../runtime/engine/worker.ts';
-import { waitForRun } from '../runtime/store/run-store.ts';
+import { createLogger } from '../lib/index.ts';
+import {
+  decideApproval,
+  type EngineWorker,
+  startEngineWorker,
+  startRun,
+  waitForRun,
+} from '../runtime/index.ts';
 
 export const ExpectedCall = z.object({
   service: z.enum(['slack', 'github', 'discord', 'http', 'email', 'llm', 'postgres']),

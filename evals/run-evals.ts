@@ -10,14 +10,18 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { type ConversationService, createConversationService } from '../agent/conversation-service.ts';
-import { createDocsPort } from '../agent/create-agent.ts';
-import { createAnthropicProvider } from '../agent/providers/anthropic-provider.ts';
-import { createModelProvider, DEFAULT_MODEL } from '../agent/providers/create-model-provider.ts';
-import type { ModelProvider } from '../agent/providers/model-provider.ts';
-import { createOpenAIProvider } from '../agent/providers/openai-provider.ts';
-import type { Reply } from '../agent/reply.ts';
-import { createRuntimePorts, type RuntimePorts } from '../agent/runtime-ports.ts';
+import type { ModelProvider, Reply } from '../agent/index.ts';
+import {
+  type ConversationService,
+  createAnthropicProvider,
+  createConversationService,
+  createDocsPort,
+  createModelProvider,
+  createOpenAIProvider,
+  createRuntimePorts,
+  DEFAULT_MODEL,
+  type RuntimePorts,
+} from '../agent/index.ts';
 import {
   type ScriptedModelServer,
   type ScriptStep,
@@ -31,11 +35,11 @@ import {
   type Sql,
   startEmbeddedPostgres,
 } from '../db/index.ts';
-import { loadSystemPrompt } from '../prompts/load-prompts.ts';
+import { loadSystemPrompt } from '../prompts/index.ts';
 import { syncBuiltinDocs } from '../retrieval/index.ts';
-import type { WorkflowDocument, WorkflowNode } from '../runtime/workflow/document.ts';
-import { validateWorkflow } from '../runtime/workflow/validate.ts';
-import { dryRunWorkflow } from '../tools/dry-run.ts';
+import type { WorkflowDocument, WorkflowNode } from '../runtime/index.ts';
+import { validateWorkflow } from '../runtime/index.ts';
+import { dryRunWorkflow } from '../tools/index.ts';
 import { type LiveRunner, ScenarioRun, startLiveRunner } from './live-run.ts';
 
 const Turn = z.union([

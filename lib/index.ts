@@ -1,4 +1,6 @@
 export * from './errors.ts';
 export * from './logger.ts';
+export * from './process-guards.ts';
 export * from './redact.ts';
 export * from './result.ts';
+export * from './version.ts';

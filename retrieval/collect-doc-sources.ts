@@ -1,4 +1,4 @@
-import type { ConnectorDefinition } from '../connectors/sdk/index.ts';
+import type { ConnectorDefinition } from '../connectors/index.ts';
 import { type CatalogLike, catalogDocSources } from './catalog-doc-sources.ts';
 import { connectorDocSources } from './connector-doc-sources.ts';
 import { coreDocSources } from './core-doc-sources.ts';

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { ConnectorDefinition } from '../connectors/sdk/index.ts';
+import type { ConnectorDefinition } from '../connectors/index.ts';
 import type { DocKind, DocSource } from './doc-source.ts';
 import { splitMarkdownSections } from './markdown-sections.ts';
 import { describeParameters } from './schema-doc.ts';

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { coreNodes } from '../runtime/nodes/index.ts';
+import { coreNodes } from '../runtime/index.ts';
 import type { DocSource } from './doc-source.ts';
 import { splitMarkdownSections } from './markdown-sections.ts';
 

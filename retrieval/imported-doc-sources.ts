@@ -1,4 +1,4 @@
-import type { ImportedOpenApiConnector } from '../connectors/openapi/index.ts';
+import type { ImportedOpenApiConnector } from '../connectors/index.ts';
 import type { DocSource } from './doc-source.ts';
 import { openApiDocSources } from './openapi-doc-sources.ts';
 

@@ -1,4 +1,4 @@
-import type { ConnectorDefinition } from '../connectors/sdk/index.ts';
+import type { ConnectorDefinition } from '../connectors/index.ts';
 import type { Sql } from '../db/index.ts';
 import type { CatalogLike } from './catalog-doc-sources.ts';
 import { collectDocSources } from './collect-doc-sources.ts';

@@ -1,4 +1,4 @@
-import type { OpenApiOperationDoc } from '../connectors/openapi/index.ts';
+import type { OpenApiOperationDoc } from '../connectors/index.ts';
 import type { DocSource } from './doc-source.ts';
 
 /** The prefix of every source of one imported connector: pass it to DocIndex.remove before re-importing. */

@@ -1,7 +1,7 @@
-import { loadImportedOpenApi } from '../connectors/openapi/index.ts';
-import type { ConnectorDefinition } from '../connectors/sdk/index.ts';
+import type { ConnectorDefinition } from '../connectors/index.ts';
+import { loadImportedOpenApi } from '../connectors/index.ts';
 import type { Sql } from '../db/index.ts';
-import { createCatalog } from '../runtime/workflow/catalog.ts';
+import { createCatalog } from '../runtime/index.ts';
 import { collectDocSources } from './collect-doc-sources.ts';
 import { createEmbedder } from './create-embedder.ts';
 import type { SyncCounts } from './doc-index.ts';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { WorkflowDocument } from '../runtime/workflow/document.ts';
+import type { WorkflowDocument } from '../runtime/index.ts';
 import { findMissingCredentials, type MissingCredential } from './credential-needs.ts';
 import { parseDocumentArgument } from './document-argument.ts';
 import type { ToolContext, ValidationIssue } from './tool-context.ts';

@@ -1,4 +1,4 @@
-import type { WorkflowDocument, WorkflowNode } from '../runtime/workflow/document.ts';
+import type { WorkflowDocument, WorkflowNode } from '../runtime/index.ts';
 import type { CatalogPort } from './tool-context.ts';
 
 export type MissingCredential = {

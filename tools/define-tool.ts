@@ -1,6 +1,5 @@
 import type { z } from 'zod';
-import type { AppError } from '../lib/errors.ts';
-import type { Result } from '../lib/result.ts';
+import type { AppError, Result } from '../lib/index.ts';
 import type { ToolContext } from './tool-context.ts';
 
 export const TOOL_NAME_PATTERN = /^[a-z0-9_]{1,64}$/;

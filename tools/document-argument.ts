@@ -1,7 +1,6 @@
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { AppError } from '../lib/errors.ts';
-import { err, ok, type Result } from '../lib/result.ts';
+import { AppError, err, ok, type Result } from '../lib/index.ts';
 
 /** A workflow document as a tool argument: a JSON object (preferred), or JSON/YAML text. */
 export const DocumentArgument = z

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ok } from '../lib/result.ts';
+import { ok } from '../lib/index.ts';
 import { checkDocument, IssueOutput, MissingCredentialOutput } from './check-document.ts';
 import { defineTool } from './define-tool.ts';
 import { DocumentArgument } from './document-argument.ts';

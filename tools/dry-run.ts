@@ -1,6 +1,6 @@
-import { describeError } from '../lib/errors.ts';
-import { findCoreNode } from '../runtime/nodes/index.ts';
-import type { WorkflowDocument, WorkflowNode } from '../runtime/workflow/document.ts';
+import { describeError } from '../lib/index.ts';
+import type { WorkflowDocument, WorkflowNode } from '../runtime/index.ts';
+import { findCoreNode } from '../runtime/index.ts';
 import { sampleFromSchema } from './sample-from-schema.ts';
 import type { CatalogPort, EvaluatePort } from './tool-context.ts';
 import { shrink } from './untrusted.ts';

@@ -1,6 +1,5 @@
 import type { z } from 'zod';
-import { AppError, describeError } from '../lib/errors.ts';
-import { redactSecrets, redactString } from '../lib/redact.ts';
+import { AppError, describeError, redactSecrets, redactString } from '../lib/index.ts';
 import type { AnyTool } from './define-tool.ts';
 import type { ToolContext } from './tool-context.ts';
 import { capText } from './untrusted.ts';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ok } from '../lib/result.ts';
+import { ok } from '../lib/index.ts';
 import { defineTool } from './define-tool.ts';
 import { failedStepOf, failureFingerprint } from './failure-fingerprint.ts';
 import { loadRun } from './run-view.ts';

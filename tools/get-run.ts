@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ok } from '../lib/result.ts';
+import { ok } from '../lib/index.ts';
 import { defineTool } from './define-tool.ts';
 import { loadRun, presentRun } from './run-view.ts';
 

@@ -12,6 +12,12 @@ export { failedStepOf, failureFingerprint } from './failure-fingerprint.ts';
 export { describeEffects, type ProposalEffects, type WriteStep } from './proposal-effects.ts';
 export { agentTools } from './registry.ts';
 export { type McpToolEntry, toMcpTools } from './to-mcp-tools.ts';
-export { toAnthropicTools, toOpenAITools, toolInputJsonSchema, toToolSpecs } from './to-provider-tools.ts';
+export {
+  type ToolSpec,
+  toAnthropicTools,
+  toOpenAITools,
+  toolInputJsonSchema,
+  toToolSpecs,
+} from './to-provider-tools.ts';
 export type * from './tool-context.ts';
 export { markUntrusted, UNTRUSTED_NOTE } from './untrusted.ts';

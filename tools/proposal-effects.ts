@@ -1,4 +1,4 @@
-import type { WorkflowDocument } from '../runtime/workflow/document.ts';
+import type { WorkflowDocument } from '../runtime/index.ts';
 import { allNodes } from './credential-needs.ts';
 import type { CatalogPort } from './tool-context.ts';
 

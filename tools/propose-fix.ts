@@ -1,7 +1,6 @@
 import fastJsonPatch from 'fast-json-patch';
 import { z } from 'zod';
-import { AppError } from '../lib/errors.ts';
-import { err, ok } from '../lib/result.ts';
+import { AppError, err, ok } from '../lib/index.ts';
 import { checkDocument } from './check-document.ts';
 import { defineTool } from './define-tool.ts';
 import { DocumentArgument } from './document-argument.ts';

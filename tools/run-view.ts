@@ -1,5 +1,4 @@
-import { AppError } from '../lib/errors.ts';
-import { err, ok, type Result } from '../lib/result.ts';
+import { AppError, err, ok, type Result } from '../lib/index.ts';
 import type { RunView, ToolContext } from './tool-context.ts';
 import { markUntrusted, shrink } from './untrusted.ts';
 

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { AppError } from '../lib/errors.ts';
-import { err, ok } from '../lib/result.ts';
+import { AppError, err, ok } from '../lib/index.ts';
 import { defineTool } from './define-tool.ts';
 
 export const searchDocsTool = defineTool({

@@ -1,6 +1,12 @@
 import { z } from 'zod';
-import type { ToolSpec } from '../agent/providers/model-provider.ts';
 import type { AnyTool } from './define-tool.ts';
+
+/** A tool offered to the model: name, description and the JSON Schema of its input. */
+export type ToolSpec = {
+  name: string;
+  description: string;
+  inputSchema: Record<string, unknown>;
+};
 
 /** The JSON Schema of a tool's input, as every provider wants it (an object schema). */
 export function toolInputJsonSchema(tool: AnyTool): Record<string, unknown> {

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { WorkflowDocument } from '../runtime/workflow/document.ts';
+import type { WorkflowDocument } from '../runtime/index.ts';
 
 /**
  * The ports a tool may use. The conversation service wires them to the real runtime, connectors and

@@ -3,12 +3,10 @@
  * OpenAI-compatible servers) streams these events; the agent loop knows nothing else about vendors.
  */
 
-/** A tool offered to the model: name, description and the JSON Schema of its input. */
-export type ToolSpec = {
-  name: string;
-  description: string;
-  inputSchema: Record<string, unknown>;
-};
+import type { ToolSpec } from '../../tools/index.ts';
+
+// ToolSpec moved to tools/ (tools build the specs; a lower layer cannot import agent/); re-exported unchanged.
+export type { ToolSpec };
 
 /** A tool call made by the model. `input` is untrusted: it is parsed with the tool's zod schema before use. */
 export type ToolCall = {

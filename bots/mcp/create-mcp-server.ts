@@ -1,7 +1,7 @@
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { VERSION } from '../../app/version.ts';
 import { describeError } from '../../lib/errors.ts';
+import { VERSION } from '../../lib/index.ts';
 import type { AgentToolEntry, BotActor, BotReply, ConversationPort } from '../conversation-port.ts';
 import type { WorkflowPort, WorkflowSummary } from '../workflow-port.ts';
 

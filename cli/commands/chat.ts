@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
-import { createAgent } from '../../agent/create-agent.ts';
-import type { Reply } from '../../agent/reply.ts';
-import { loadAllConnectors } from '../../connectors/openapi/index.ts';
+import type { Reply } from '../../agent/index.ts';
+import { createAgent } from '../../agent/index.ts';
+import { loadAllConnectors } from '../../connectors/index.ts';
 import { type Database, openDatabase, parseDatabaseConfig } from '../../db/index.ts';
 
 /** Opens the database (applying migrations; openDatabase waits for another process migrating at the same moment). */

@@ -1,8 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
-import { builtinConnectors } from '../../connectors/index.ts';
-import { importOpenApi, parseSpecText, saveImportedConnector } from '../../connectors/openapi/index.ts';
+import {
+  builtinConnectors,
+  importOpenApi,
+  parseSpecText,
+  saveImportedConnector,
+} from '../../connectors/index.ts';
 import { openDatabase, parseDatabaseConfig, type Sql } from '../../db/index.ts';
 import {
   createEmbedder,

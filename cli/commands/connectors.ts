@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import { builtinConnectors } from '../../connectors/index.ts';
-import { loadImportedConnectors } from '../../connectors/openapi/index.ts';
-import type { ConnectorDefinition } from '../../connectors/sdk/index.ts';
+import type { ConnectorDefinition } from '../../connectors/index.ts';
+import { builtinConnectors, loadImportedConnectors } from '../../connectors/index.ts';
 import { openDatabase, parseDatabaseConfig } from '../../db/index.ts';
 
 export type ConnectorSummary = {

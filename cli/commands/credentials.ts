@@ -9,7 +9,7 @@ import {
   parseSecretInput,
 } from '../../connectors/index.ts';
 import { openDatabase, parseDatabaseConfig } from '../../db/index.ts';
-import { AppError } from '../../lib/errors.ts';
+import { AppError } from '../../lib/index.ts';
 
 const MAX_SECRET_BYTES = 64 * 1024;
 

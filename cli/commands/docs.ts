@@ -1,5 +1,5 @@
 import { type Command, InvalidArgumentError } from 'commander';
-import { loadAllConnectors } from '../../connectors/openapi/index.ts';
+import { loadAllConnectors } from '../../connectors/index.ts';
 import { openDatabase, parseDatabaseConfig } from '../../db/index.ts';
 import { createEmbedder, docsReady, searchDocs } from '../../retrieval/index.ts';
 

@@ -3,8 +3,8 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import type { Command } from 'commander';
 import { createAgent, toBotConversationPort } from '../../agent/index.ts';
 import { createRuntimeWorkflowPort, createVmeshMcpServer } from '../../bots/index.ts';
-import { loadAllConnectors } from '../../connectors/openapi/index.ts';
-import { logger } from '../../lib/logger.ts';
+import { loadAllConnectors } from '../../connectors/index.ts';
+import { logger } from '../../lib/index.ts';
 import { docsReady } from '../../retrieval/index.ts';
 import { onShutdown } from '../shutdown.ts';
 import { openAgentDatabase } from './chat.ts';

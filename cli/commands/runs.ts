@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { openDatabase, parseDatabaseConfig } from '../../db/index.ts';
-import { getRunView, listRunSummaries } from '../../runtime/store/run-store.ts';
+
+/** runtime/ brings the engine: loaded only when a subcommand runs, while the database opens. */
+const loadRuntime = () => import('../../runtime/index.ts');
 
 export function registerRunsCommand(program: Command): void {
   const runs = program.command('runs').description('Workflow runs.');
@@ -10,8 +12,10 @@ export function registerRunsCommand(program: Command): void {
     .option('--status <status>', 'only runs with this status')
     .option('--json', 'print JSON')
     .action(async (options: { workflow?: string; status?: string; json?: boolean }) => {
+      const runtime = loadRuntime();
       const database = await openDatabase(parseDatabaseConfig());
       try {
+        const { listRunSummaries } = await runtime;
         const rows = await listRunSummaries(database.sql, {
           workflowId: options.workflow,
           status: options.status,
@@ -32,8 +36,10 @@ export function registerRunsCommand(program: Command): void {
     .argument('<id>')
     .option('--json', 'print JSON')
     .action(async (id: string, options: { json?: boolean }) => {
+      const runtime = loadRuntime();
       const database = await openDatabase(parseDatabaseConfig());
       try {
+        const { getRunView } = await runtime;
         const view = await getRunView(database.sql, id);
         if (options.json) process.stdout.write(`${JSON.stringify(view, null, 2)}\n`);
         else {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { workflowJsonSchema } from '../../runtime/workflow/document.ts';
+import { workflowJsonSchema } from '../../runtime/workflow/index.ts';
 
 export function registerSchemaCommand(program: Command): void {
   program

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import { startApp } from '../../app/start.ts';
-import { logger } from '../../lib/logger.ts';
-import { survivePostgresRestarts } from '../../lib/process-guards.ts';
+import { startApp } from '../../app/index.ts';
+import { logger, survivePostgresRestarts } from '../../lib/index.ts';
 import { onShutdown } from '../shutdown.ts';
 
 export function registerStartCommand(program: Command): void {

@@ -1,10 +1,8 @@
 import type { Command } from 'commander';
-import { loadAllConnectors } from '../../connectors/openapi/index.ts';
+import { loadAllConnectors } from '../../connectors/index.ts';
 import { openDatabase, parseDatabaseConfig } from '../../db/index.ts';
-import { logger } from '../../lib/logger.ts';
-import { survivePostgresRestarts } from '../../lib/process-guards.ts';
-import { createEngineServices } from '../../runtime/engine/engine-services.ts';
-import { installWorkerSchema } from '../../runtime/engine/worker-schema.ts';
+import { logger, survivePostgresRestarts } from '../../lib/index.ts';
+import { createEngineServices, installWorkerSchema } from '../../runtime/index.ts';
 import { onShutdown } from '../shutdown.ts';
 
 export function registerWorkerCommand(program: Command): void {

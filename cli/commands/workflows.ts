@@ -1,13 +1,16 @@
 import type { Command } from 'commander';
 import { openDatabase, parseDatabaseConfig } from '../../db/index.ts';
-import { getVersionRow, getWorkflowRow, listWorkflowRows } from '../../runtime/store/workflow-store.ts';
 
+type Runtime = typeof import('../../runtime/index.ts');
+
+/** Opens the database while runtime/ loads (it brings the engine; `vmesh workflows --help` does not need it). */
 async function withDatabase<T>(
-  fn: (sql: Awaited<ReturnType<typeof openDatabase>>['sql']) => Promise<T>,
+  fn: (sql: Awaited<ReturnType<typeof openDatabase>>['sql'], runtime: Runtime) => Promise<T>,
 ): Promise<T> {
+  const loading = import('../../runtime/index.ts');
   const database = await openDatabase(parseDatabaseConfig());
   try {
-    return await fn(database.sql);
+    return await fn(database.sql, await loading);
   } finally {
     await database.close();
   }
@@ -19,7 +22,7 @@ export function registerWorkflowsCommand(program: Command): void {
     .command('list')
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
-      const rows = await withDatabase((sql) => listWorkflowRows(sql, { limit: 500 }));
+      const rows = await withDatabase((sql, { listWorkflowRows }) => listWorkflowRows(sql, { limit: 500 }));
       const view = rows.map((row) => ({
         id: row.id,
         name: row.name,
@@ -39,7 +42,7 @@ export function registerWorkflowsCommand(program: Command): void {
     .argument('<id>')
     .option('--json', 'print JSON')
     .action(async (id: string, options: { json?: boolean }) => {
-      const view = await withDatabase(async (sql) => {
+      const view = await withDatabase(async (sql, { getVersionRow, getWorkflowRow }) => {
         const row = await getWorkflowRow(sql, id);
         const version = await getVersionRow(sql, id, row.currentVersion);
         return {

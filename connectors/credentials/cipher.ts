@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { AppError } from '../../lib/errors.ts';
+import { AppError } from '../../lib/index.ts';
 import type { SecretKey } from './secret-key.ts';
 
 export type Sealed = { keyId: string; iv: Buffer; ciphertext: Buffer; authTag: Buffer };

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import type { Sql } from '../../db/client.ts';
-import { AppError, ValidationError } from '../../lib/errors.ts';
-import { registerSecret } from '../../lib/redact.ts';
+import type { Sql } from '../../db/index.ts';
+import { AppError, registerSecret, ValidationError } from '../../lib/index.ts';
 import { describeIssues } from '../invoke.ts';
 import type { CredentialDefinition } from '../sdk/define.ts';
 import { openSealed, sealSecret } from './cipher.ts';

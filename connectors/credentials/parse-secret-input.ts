@@ -1,4 +1,4 @@
-import { ValidationError } from '../../lib/errors.ts';
+import { ValidationError } from '../../lib/index.ts';
 import type { CredentialDefinition } from '../sdk/define.ts';
 
 /**

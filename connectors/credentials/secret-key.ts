@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { chmod, mkdir, open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AppError } from '../../lib/errors.ts';
+import { AppError } from '../../lib/index.ts';
 
 /** The AES-256 key credentials are encrypted with, and its public id (a hash prefix, safe to store). */
 export type SecretKey = { id: string; key: Buffer };

@@ -1,6 +1,6 @@
 import { Octokit } from '@octokit/rest';
 import { z } from 'zod';
-import type { Logger } from '../../lib/logger.ts';
+import type { Logger } from '../../lib/index.ts';
 import { ConnectorError, connectorErrorFromStatus } from '../sdk/connector-error.ts';
 import type { ConnectorEnvironment } from '../sdk/define.ts';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { err, ok, type Result } from '../../lib/result.ts';
+import { err, ok, type Result } from '../../lib/index.ts';
 import { HttpCredential } from '../http/client.ts';
 import { type ConnectorDefinition, defineConnector } from '../sdk/define.ts';
 import type { BodyBinding, ImportedOperation, ParameterBinding } from './imported-operation.ts';

@@ -1,6 +1,6 @@
-import type { Sql } from '../../db/client.ts';
-import type { Logger } from '../../lib/logger.ts';
-import { builtinConnectors } from '../index.ts';
+import type { Sql } from '../../db/index.ts';
+import type { Logger } from '../../lib/index.ts';
+import { builtinConnectors } from '../builtin-connectors.ts';
 import type { ConnectorDefinition } from '../sdk/define.ts';
 import { loadImportedConnectors } from './store.ts';
 

@@ -1,5 +1,5 @@
 import { parse as parseYaml } from 'yaml';
-import { err, ok, type Result } from '../../lib/result.ts';
+import { err, ok, type Result } from '../../lib/index.ts';
 
 /** Parses an OpenAPI file's text: JSON, or YAML (which JSON is a subset of). */
 export function parseSpecText(text: string): Result<unknown, string> {

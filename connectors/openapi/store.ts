@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { Sql } from '../../db/client.ts';
-import { json } from '../../db/json.ts';
-import type { Logger } from '../../lib/logger.ts';
+import type { Sql } from '../../db/index.ts';
+import { json } from '../../db/index.ts';
+import type { Logger } from '../../lib/index.ts';
 import type { ConnectorDefinition } from '../sdk/define.ts';
 import {
   type ImportedOpenApiConnector,

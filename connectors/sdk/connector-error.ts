@@ -1,4 +1,4 @@
-import { AppError } from '../../lib/errors.ts';
+import { AppError } from '../../lib/index.ts';
 
 export type ConnectorErrorOptions = {
   code: string;

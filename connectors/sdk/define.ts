@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { Logger } from '../../lib/logger.ts';
+import type { Logger } from '../../lib/index.ts';
 
 export type ActionEffect = 'read' | 'write';
 

@@ -7,7 +7,7 @@ import {
   WebClient,
 } from '@slack/web-api';
 import { z } from 'zod';
-import type { Logger } from '../../lib/logger.ts';
+import type { Logger } from '../../lib/index.ts';
 import { ConnectorError, connectorErrorFromStatus } from '../sdk/connector-error.ts';
 import type { ConnectorEnvironment } from '../sdk/define.ts';
 

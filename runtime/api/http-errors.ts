@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { z } from 'zod';
-import { AppError, ConflictError, NotFoundError, ValidationError } from '../../lib/errors.ts';
-import { logger } from '../../lib/logger.ts';
+import { AppError, ConflictError, logger, NotFoundError, ValidationError } from '../../lib/index.ts';
 
 /** Parses a request part with zod; a failure becomes a 400 with the issues. */
 export function parseRequest<T>(schema: z.ZodType<T>, value: unknown, where: string): T {

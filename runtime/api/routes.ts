@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Sql } from '../../db/index.ts';
-import { AppError } from '../../lib/errors.ts';
+import { AppError } from '../../lib/index.ts';
 import { ApprovalDecision, cancelRun, decideApproval, retryRun, startRun } from '../engine/engine.ts';
 import { getRunView, listRunSummaries } from '../store/run-store.ts';
 import type { WorkflowService } from '../store/workflow-service.ts';

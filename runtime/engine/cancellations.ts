@@ -1,6 +1,5 @@
 import type { Sql } from '../../db/index.ts';
-import { AppError } from '../../lib/errors.ts';
-import { logger } from '../../lib/logger.ts';
+import { AppError, logger } from '../../lib/index.ts';
 
 /** cancelRun notifies this channel (on commit) with the run id. */
 export const CANCEL_CHANNEL = 'vmesh_cancel';

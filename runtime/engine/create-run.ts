@@ -1,5 +1,5 @@
 import { json, type TransactionSql } from '../../db/index.ts';
-import { AppError } from '../../lib/errors.ts';
+import { AppError } from '../../lib/index.ts';
 import { newId } from '../store/ids.ts';
 import { findWorkflowByIdOrName, type WorkflowRow } from '../store/workflow-store.ts';
 import type { WorkflowDocument } from '../workflow/document.ts';

@@ -1,13 +1,13 @@
 import type { FastifyInstance } from 'fastify';
+import type { ConnectorDefinition } from '../../connectors/index.ts';
 import {
   builtinConnectors,
   createCredentialStore,
   createSafeFetchFromEnv,
   loadSecretKey,
 } from '../../connectors/index.ts';
-import type { ConnectorDefinition } from '../../connectors/sdk/index.ts';
 import type { Database } from '../../db/index.ts';
-import { logger } from '../../lib/logger.ts';
+import { logger } from '../../lib/index.ts';
 import { installErrorHandler } from '../api/http-errors.ts';
 import { registerApiRoutes } from '../api/routes.ts';
 import { createWorkflowService, type WorkflowService } from '../store/workflow-service.ts';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Sql } from '../../db/index.ts';
-import { ConflictError, NotFoundError } from '../../lib/errors.ts';
+import { ConflictError, NotFoundError } from '../../lib/index.ts';
 import { getCachedWorkflow } from '../store/workflow-cache.ts';
 import { getVersionRow, getWorkflowRow, workflowNotFound } from '../store/workflow-store.ts';
 import { CANCEL_CHANNEL } from './cancellations.ts';

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { invokeAction } from '../../connectors/invoke.ts';
-import type { ConnectorDefinition, ConnectorEnvironment } from '../../connectors/sdk/index.ts';
+import type { ConnectorDefinition, ConnectorEnvironment } from '../../connectors/index.ts';
+import { invokeAction } from '../../connectors/index.ts';
 import type { Sql } from '../../db/index.ts';
-import { AppError } from '../../lib/errors.ts';
-import type { Logger } from '../../lib/logger.ts';
+import type { Logger } from '../../lib/index.ts';
+import { AppError } from '../../lib/index.ts';
 import { findCoreNode, nodeFailure } from '../nodes/index.ts';
 import type { Outcome } from '../nodes/outcome.ts';
 import { findWorkflowByIdOrName } from '../store/workflow-store.ts';

@@ -1,5 +1,4 @@
-import { AppError } from '../../lib/errors.ts';
-import { redactSecrets, redactString } from '../../lib/redact.ts';
+import { AppError, redactSecrets, redactString } from '../../lib/index.ts';
 
 /** How a step failure is stored (steps.error, runs.error, events): redacted, JSON only. */
 export type StepError = {

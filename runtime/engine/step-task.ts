@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Sql } from '../../db/index.ts';
-import { AppError } from '../../lib/errors.ts';
+import { AppError } from '../../lib/index.ts';
 import { CLAIMLESS_CORE_NODES, findCoreNode, INLINE_CORE_NODES } from '../nodes/index.ts';
 import type { Outcome } from '../nodes/outcome.ts';
 import type { WorkflowNode } from '../workflow/document.ts';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { json, type TransactionSql } from '../../db/index.ts';
-import { redactSecrets } from '../../lib/redact.ts';
+import { redactSecrets } from '../../lib/index.ts';
 import type { Outcome, RespondValue } from '../nodes/outcome.ts';
 import type { WorkflowDocument } from '../workflow/document.ts';
 import { edgeActive, findNode, graphForPath, scopeOutput } from './graph.ts';

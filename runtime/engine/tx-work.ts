@@ -1,7 +1,7 @@
 // The unit of work of one engine transaction: what it decides (events, jobs, ready steps, run completions,
 // notifications), collected in memory and written at its end in a few pipelined statements.
 import { json, type TransactionSql } from '../../db/index.ts';
-import { redactSecrets } from '../../lib/redact.ts';
+import { redactSecrets } from '../../lib/index.ts';
 import type { WorkflowDocument } from '../workflow/document.ts';
 import { graphForPath, startNodes } from './graph.ts';
 import { jobKeyFor } from './scope-path.ts';

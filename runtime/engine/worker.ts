@@ -9,7 +9,7 @@ import {
   type WorkerUtils,
 } from 'graphile-worker';
 import type { Sql } from '../../db/index.ts';
-import { logger as appLogger } from '../../lib/logger.ts';
+import { logger as appLogger } from '../../lib/index.ts';
 import { listenForCancellations } from './cancellations.ts';
 import type { NodeRunnerDeps } from './node-runner.ts';
 import { runStepJob } from './step-task.ts';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Sql } from '../../db/index.ts';
-import { NotFoundError } from '../../lib/errors.ts';
+import { NotFoundError } from '../../lib/index.ts';
 import { onRunChange } from './run-notifications.ts';
 
 export const StepView = z.object({

@@ -1,6 +1,6 @@
-import type { ConnectorDefinition } from '../../connectors/sdk/index.ts';
+import type { ConnectorDefinition } from '../../connectors/index.ts';
 import type { Sql, TransactionSql } from '../../db/index.ts';
-import { ValidationError } from '../../lib/errors.ts';
+import { ValidationError } from '../../lib/index.ts';
 import { type Catalog, createCatalog } from '../workflow/catalog.ts';
 import type { WorkflowDocument } from '../workflow/document.ts';
 import { type ValidationReport, validateWorkflow } from '../workflow/validate.ts';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { json, type Sql, type TransactionSql } from '../../db/index.ts';
-import { NotFoundError } from '../../lib/errors.ts';
+import { NotFoundError } from '../../lib/index.ts';
 import { WorkflowDocument } from '../workflow/document.ts';
 import { contentHash } from './content-hash.ts';
 import { newId, newSecret } from './ids.ts';

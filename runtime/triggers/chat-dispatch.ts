@@ -1,5 +1,5 @@
 import type { Sql } from '../../db/index.ts';
-import { logger } from '../../lib/logger.ts';
+import { logger } from '../../lib/index.ts';
 import { startTriggeredRun } from './event-dispatch.ts';
 
 /** What `trigger` holds in a run of a `chat` workflow. */

@@ -3,7 +3,7 @@ import type {
   EventTriggerDefinition,
   TriggerDefinition,
   WebhookTriggerDefinition,
-} from '../../connectors/sdk/index.ts';
+} from '../../connectors/index.ts';
 
 /** The connector trigger a `trigger.type` such as "github.issueOpened" names, or undefined (core triggers too). */
 export function findConnectorTrigger(

@@ -1,6 +1,6 @@
-import type { ConnectorDefinition } from '../../connectors/sdk/index.ts';
+import type { ConnectorDefinition } from '../../connectors/index.ts';
 import type { Sql } from '../../db/index.ts';
-import { logger } from '../../lib/logger.ts';
+import { logger } from '../../lib/index.ts';
 import { InactiveWorkflowError, startRun } from '../engine/engine.ts';
 import { getCachedWorkflow } from '../store/workflow-cache.ts';
 import { findEventTrigger, passesFilters } from './connector-triggers.ts';

@@ -3,7 +3,7 @@ import type {
   ConnectorDefinition,
   WebhookDelivery,
   WebhookTriggerDefinition,
-} from '../../connectors/sdk/index.ts';
+} from '../../connectors/index.ts';
 import type { WorkflowDocument } from '../workflow/document.ts';
 import { findWebhookTrigger, passesFilters } from './connector-triggers.ts';
 import { checkHookSignature, type HookVerdict } from './webhook-verify.ts';

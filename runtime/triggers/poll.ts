@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { ConnectorDefinition, PollTriggerDefinition } from '../../connectors/sdk/index.ts';
+import type { ConnectorDefinition, PollTriggerDefinition } from '../../connectors/index.ts';
 import type { Sql, TransactionSql } from '../../db/index.ts';
-import { AppError } from '../../lib/errors.ts';
+import { AppError } from '../../lib/index.ts';
 import type { NodeRunnerDeps } from '../engine/node-runner.ts';
 import { getCachedWorkflow } from '../store/workflow-cache.ts';
 import { findConnectorTrigger, passesFilters } from './connector-triggers.ts';

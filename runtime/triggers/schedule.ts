@@ -1,7 +1,7 @@
 import { Cron } from 'croner';
 import { z } from 'zod';
 import type { Sql, TransactionSql } from '../../db/index.ts';
-import { logger } from '../../lib/logger.ts';
+import { logger } from '../../lib/index.ts';
 import { createRunInTx } from '../engine/create-run.ts';
 import { loadDocument } from '../engine/run-context.ts';
 import { enqueueJob, flushWork, newWork } from '../engine/tx-work.ts';

@@ -1,4 +1,4 @@
-import type { ConnectorDefinition } from '../../connectors/sdk/index.ts';
+import type { ConnectorDefinition } from '../../connectors/index.ts';
 import type { Sql, TransactionSql } from '../../db/index.ts';
 import type { NodeRunnerDeps } from '../engine/node-runner.ts';
 import type { WorkerTasks } from '../engine/worker.ts';

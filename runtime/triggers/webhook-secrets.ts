@@ -1,5 +1,5 @@
 import type { Sql } from '../../db/index.ts';
-import { NotFoundError } from '../../lib/errors.ts';
+import { NotFoundError } from '../../lib/index.ts';
 import { newSecret } from '../store/ids.ts';
 import { getCachedWorkflow, invalidateWorkflow } from '../store/workflow-cache.ts';
 import type { HookVerdict } from './webhook-verify.ts';

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { ConnectorDefinition } from '../../connectors/sdk/index.ts';
+import type { ConnectorDefinition } from '../../connectors/index.ts';
 import type { Sql } from '../../db/index.ts';
 import { InactiveWorkflowError, startRun } from '../engine/engine.ts';
 import { onRunChange } from '../store/run-notifications.ts';

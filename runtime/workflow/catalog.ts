@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ConnectorDefinition } from '../../connectors/sdk/index.ts';
+import type { ConnectorDefinition } from '../../connectors/index.ts';
 import { coreNodes } from '../nodes/index.ts';
 
 /** Something a node's `uses` can name: a core node or a connector action. */

@@ -1,6 +1,5 @@
 import jsonata from 'jsonata';
-import { AppError } from '../../lib/errors.ts';
-import { err, ok, type Result } from '../../lib/result.ts';
+import { AppError, err, ok, type Result } from '../../lib/index.ts';
 import { analyzeAst, type ExpressionAnalysis } from './expression-analysis.ts';
 import { joinPointer } from './json-pointer.ts';
 import { hasTemplate, parseTemplate, wholeExpression } from './template-syntax.ts';

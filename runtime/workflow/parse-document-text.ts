@@ -1,5 +1,5 @@
 import { parseDocument } from 'yaml';
-import { err, ok, type Result } from '../../lib/result.ts';
+import { err, ok, type Result } from '../../lib/index.ts';
 import { INPUT_ERROR_CODE, type ValidationIssue } from './validation-issue.ts';
 
 /** Largest document accepted: 5 MiB. */

@@ -2,8 +2,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AppError } from '../../../lib/errors.ts';
-import { logger } from '../../../lib/logger.ts';
+import { AppError, logger } from '../../../lib/index.ts';
 import { SandboxReply, type SandboxRequest } from './protocol.ts';
 
 export type SandboxCall = {

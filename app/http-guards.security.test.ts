@@ -1,11 +1,11 @@
 import { createServer, type Server, Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHttpServer } from '../../app/server.ts';
-import { createSqlClient } from '../../db/index.ts';
-import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
-import { createEngineServices } from '../engine/engine-services.ts';
-import { signHookBody } from '../triggers/webhook-verify.ts';
+import { createSqlClient } from '../db/index.ts';
+import { createTestDatabase, type TestDatabase } from '../db/testing/test-database.ts';
+import { createEngineServices } from '../runtime/engine/engine-services.ts';
+import { signHookBody } from '../runtime/triggers/webhook-verify.ts';
+import { createHttpServer } from './server.ts';
 
 let db: TestDatabase;
 const token = 'test-token-0123456789abcdef';

@@ -1,0 +1,21 @@
+import { discordConnector } from './discord/connector.ts';
+import { emailConnector } from './email/connector.ts';
+import { githubConnector } from './github/connector.ts';
+import { httpConnector } from './http/connector.ts';
+import { llmConnector } from './llm/connector.ts';
+import { mcpConnector } from './mcp/connector.ts';
+import { postgresConnector } from './postgres/connector.ts';
+import type { ConnectorDefinition } from './sdk/index.ts';
+import { slackConnector } from './slack/connector.ts';
+
+/** Every built-in connector. Each lives in its own folder and is added here. */
+export const builtinConnectors: ConnectorDefinition[] = [
+  httpConnector,
+  slackConnector,
+  discordConnector,
+  githubConnector,
+  emailConnector,
+  postgresConnector,
+  llmConnector,
+  mcpConnector,
+];
