@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSqlClient } from '../db/index.ts';
 import { createTestDatabase, type TestDatabase } from '../db/testing/test-database.ts';
-import { createEngineServices } from '../runtime/engine/engine-services.ts';
+import { createEngineServices } from '../runtime/services.ts';
 import { signHookBody } from '../runtime/triggers/webhook-verify.ts';
 import { createHttpServer } from './server.ts';
 

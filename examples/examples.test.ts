@@ -4,7 +4,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinConnectors } from '../connectors/index.ts';
 import { createTestDatabase, type TestDatabase } from '../db/testing/test-database.ts';
-import { createEngineServices } from '../runtime/engine/engine-services.ts';
+import { createEngineServices } from '../runtime/services.ts';
 import type { EngineWorker } from '../runtime/engine/worker.ts';
 import { getRunView, waitForRun } from '../runtime/store/run-store.ts';
 import { createCatalog } from '../runtime/workflow/catalog.ts';

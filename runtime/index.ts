@@ -4,5 +4,37 @@ export * from './engine/index.ts';
 export { RUN_FAILED_TASK } from './engine/tasks.ts';
 export * from './engine/worker-schema.ts';
 export * from './nodes/index.ts';
+export { createEngineServices, type EngineServices } from './services.ts';
 export { contentHash } from './store/content-hash.ts';
+export {
+  getRunView,
+  listRunSummaries,
+  RunSummary,
+  RunView,
+  StepView,
+  waitForRun,
+} from './store/run-store.ts';
+export { createWorkflowService, invalidDocument, type WorkflowService } from './store/workflow-service.ts';
+export {
+  findWorkflow,
+  findWorkflowByIdOrName,
+  getVersionRow,
+  getWorkflowRow,
+  listVersionRows,
+  listWorkflowRows,
+  type WorkflowMeta,
+  WorkflowRow,
+  WorkflowVersionRow,
+} from './store/workflow-store.ts';
+export {
+  type ChatTriggerData,
+  dispatchChatMessage,
+  dispatchEvent,
+  nextSlot,
+  syncSchedule,
+  triggerSync,
+  triggerTasks,
+  verifyHook,
+  WEBHOOK_BODY_LIMIT,
+} from './triggers/index.ts';
 export * from './workflow/index.ts';

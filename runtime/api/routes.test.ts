@@ -2,8 +2,8 @@ import { createHmac } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
-import { createEngineServices } from '../engine/engine-services.ts';
 import type { EngineWorker } from '../engine/worker.ts';
+import { createEngineServices } from '../services.ts';
 import { waitForRun } from '../store/run-store.ts';
 
 let db: TestDatabase;

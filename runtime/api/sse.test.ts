@@ -1,8 +1,8 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
-import { createEngineServices } from '../engine/engine-services.ts';
 import type { EngineWorker } from '../engine/worker.ts';
+import { createEngineServices } from '../services.ts';
 
 // GET /api/runs/:id/events over a real socket while a real worker runs the run; the run waits on a
 // core.delay, which must be a graphile-worker job with run_at (durable), not a timer in memory.

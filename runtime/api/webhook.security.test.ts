@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpServer } from '../../app/server.ts';
 import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
-import { createEngineServices } from '../engine/engine-services.ts';
+import { createEngineServices } from '../services.ts';
 import { signHookBody } from '../triggers/webhook-verify.ts';
 
 let db: TestDatabase;

@@ -18,9 +18,9 @@ import {
   startEmbeddedPostgres,
 } from '../../db/index.ts';
 import { startRun } from '../engine/engine.ts';
-import { createEngineServices } from '../engine/engine-services.ts';
 import { workerTuning } from '../engine/worker.ts';
 import { installWorkerSchema } from '../engine/worker-schema.ts';
+import { createEngineServices } from '../services.ts';
 
 const json = process.argv.includes('--json');
 const log = (message: string) => {

@@ -20,8 +20,8 @@ import {
   startEmbeddedPostgres,
 } from '../../db/index.ts';
 import { startRun } from '../engine/engine.ts';
-import { createEngineServices } from '../engine/engine-services.ts';
 import { installWorkerSchema } from '../engine/worker-schema.ts';
+import { createEngineServices } from '../services.ts';
 import { signHookBody } from '../triggers/webhook-verify.ts';
 
 function option(name: string, fallback: number): number {

@@ -3,9 +3,9 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCredentialStore, httpConnector, parseSecretKey } from '../../connectors/index.ts';
 import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
+import { createEngineServices, type EngineServices } from '../services.ts';
 import { waitForRun } from '../store/run-store.ts';
 import { cancelRun, startRun } from './engine.ts';
-import { createEngineServices, type EngineServices } from './engine-services.ts';
 import type { EngineWorker } from './worker.ts';
 
 // http.request steps through the whole engine (real worker, real Postgres, real HTTP server on 127.0.0.1):

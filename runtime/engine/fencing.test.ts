@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { httpConnector } from '../../connectors/index.ts';
 import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
-import { createEngineServices, type EngineServices } from './engine-services.ts';
+import { createEngineServices, type EngineServices } from '../services.ts';
 import { runFencingScenario } from './testing/fencing-scenario.ts';
 import { spawnWorker, type WorkerChild } from './testing/spawn-worker.ts';
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Sql, TransactionSql } from '../../db/index.ts';
-import { WorkflowDocument } from '../workflow/document.ts';
+import { loadDocument } from '../store/workflow-store.ts';
+import type { WorkflowDocument } from '../workflow/document.ts';
 import { visibleSteps } from './graph.ts';
 import { stepKey } from './scope-path.ts';
 
@@ -35,23 +36,6 @@ export type RunContext = {
 };
 
 type Db = Sql | TransactionSql;
-
-const documentCache = new Map<string, WorkflowDocument>();
-const CACHE_LIMIT = 500;
-
-/** Workflow versions never change, so their parsed documents are cached per (workflow, version). */
-export async function loadDocument(sql: Db, workflowId: string, version: number): Promise<WorkflowDocument> {
-  const key = `${workflowId}@${version}`;
-  const cached = documentCache.get(key);
-  if (cached) return cached;
-  const [row] =
-    await sql`select document from workflow_versions where workflow_id = ${workflowId} and version = ${version}`;
-  if (!row) throw new Error(`Workflow ${workflowId} has no version ${version}.`);
-  const document = WorkflowDocument.parse(row.document) as WorkflowDocument;
-  if (documentCache.size >= CACHE_LIMIT) documentCache.delete(documentCache.keys().next().value as string);
-  documentCache.set(key, document);
-  return document;
-}
 
 export async function loadRun(sql: Db, runId: string): Promise<RunRow | undefined> {
   const [row] = await sql`

@@ -3,6 +3,7 @@ import type { Sql } from '../../db/index.ts';
 import { AppError } from '../../lib/index.ts';
 import { CLAIMLESS_CORE_NODES, findCoreNode, INLINE_CORE_NODES } from '../nodes/index.ts';
 import type { Outcome } from '../nodes/outcome.ts';
+import { loadDocument } from '../store/workflow-store.ts';
 import type { WorkflowNode } from '../workflow/document.ts';
 import { commitStep } from './commit-batch.ts';
 import {
@@ -15,7 +16,7 @@ import {
   visibleSteps,
 } from './graph.ts';
 import { type NodeRunnerDeps, runNode } from './node-runner.ts';
-import { loadDocument, loadStepsFor, type RunContext } from './run-context.ts';
+import { loadStepsFor, type RunContext } from './run-context.ts';
 import { jobKeyFor, stepKey } from './scope-path.ts';
 import { type Claim, claimOrphan, claimWithContext, peekWithContext, StepRef } from './step-claim.ts';
 import { toStepError } from './step-error.ts';

@@ -3,9 +3,10 @@
 import type { TransactionSql } from '../../db/index.ts';
 import { findCoreNode } from '../nodes/index.ts';
 import { newId } from '../store/ids.ts';
+import { loadDocument } from '../store/workflow-store.ts';
 import type { WorkflowDocument, WorkflowNode } from '../workflow/document.ts';
 import { createRunInTx, resolveWorkflowRef } from './create-run.ts';
-import { loadDocument, type RunRow } from './run-context.ts';
+import type { RunRow } from './run-context.ts';
 import { childPath } from './scope-path.ts';
 import { enqueueStep, event, send, startScope, type TxWork } from './tx-work.ts';
 

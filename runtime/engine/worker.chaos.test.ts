@@ -7,9 +7,9 @@ import {
 } from '../../connectors/index.ts';
 import { type SlackFake, startSlackFake } from '../../connectors/slack/fake-server.ts';
 import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
+import { createEngineServices, type EngineServices } from '../services.ts';
 import { getRunView, waitForRun } from '../store/run-store.ts';
 import { startRun } from './engine.ts';
-import { createEngineServices, type EngineServices } from './engine-services.ts';
 import { chaosConnector } from './testing/chaos-connector.ts';
 import { runFencingScenario } from './testing/fencing-scenario.ts';
 import { startInterceptProxy } from './testing/intercept-proxy.ts';

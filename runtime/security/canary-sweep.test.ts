@@ -16,8 +16,8 @@ import { createTestDatabase, type TestDatabase } from '../../db/testing/test-dat
 import { logger } from '../../lib/logger.ts';
 import { loadSystemPrompt } from '../../prompts/load-prompts.ts';
 import { startRun } from '../engine/engine.ts';
-import { createEngineServices } from '../engine/engine-services.ts';
 import type { EngineWorker } from '../engine/worker.ts';
+import { createEngineServices } from '../services.ts';
 import { waitForRun } from '../store/run-store.ts';
 
 // The sweep: one credential with a canary secret, used by a run that fails against an API that echoes every

@@ -1,7 +1,6 @@
 import type { Sql } from '../../db/index.ts';
-import { loadDocument } from '../engine/run-context.ts';
 import type { WorkflowDocument } from '../workflow/document.ts';
-import { findWorkflow, type WorkflowRow } from './workflow-store.ts';
+import { findWorkflow, loadDocument, type WorkflowRow } from './workflow-store.ts';
 
 /**
  * How long a workflow row (active flag, current version, hook secret) may be served from memory on the hook

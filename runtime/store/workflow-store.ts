@@ -169,3 +169,20 @@ export async function deleteWorkflowRow(sql: Db, id: string): Promise<void> {
     await sql`update workflows set deleted_at = now(), active = false where id = ${id} and deleted_at is null returning id`;
   if (rows.length === 0) throw workflowNotFound(id);
 }
+
+const documentCache = new Map<string, WorkflowDocument>();
+const CACHE_LIMIT = 500;
+
+/** Workflow versions never change, so their parsed documents are cached per (workflow, version). */
+export async function loadDocument(sql: Db, workflowId: string, version: number): Promise<WorkflowDocument> {
+  const key = `${workflowId}@${version}`;
+  const cached = documentCache.get(key);
+  if (cached) return cached;
+  const [row] =
+    await sql`select document from workflow_versions where workflow_id = ${workflowId} and version = ${version}`;
+  if (!row) throw new Error(`Workflow ${workflowId} has no version ${version}.`);
+  const document = WorkflowDocument.parse(row.document) as WorkflowDocument;
+  if (documentCache.size >= CACHE_LIMIT) documentCache.delete(documentCache.keys().next().value as string);
+  documentCache.set(key, document);
+  return document;
+}

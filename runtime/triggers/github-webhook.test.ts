@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signGithubPayload } from '../../connectors/github/webhook.ts';
 import { builtinConnectors } from '../../connectors/index.ts';
 import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
-import { createEngineServices } from '../engine/engine-services.ts';
 import type { EngineWorker } from '../engine/worker.ts';
+import { createEngineServices } from '../services.ts';
 import { waitForRun } from '../store/run-store.ts';
 
 // Real deliveries as GitHub sends them (headers and body shape from GitHub's webhook docs), over HTTP to the

@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineConnector, definePollTrigger } from '../../connectors/sdk/index.ts';
 import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
-import { createEngineServices, type EngineServices } from '../engine/engine-services.ts';
 import type { EngineWorker } from '../engine/worker.ts';
+import { createEngineServices, type EngineServices } from '../services.ts';
 import { waitForRun } from '../store/run-store.ts';
 import { pollJobKey } from './poll.ts';
 

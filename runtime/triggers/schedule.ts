@@ -3,8 +3,8 @@ import { z } from 'zod';
 import type { Sql, TransactionSql } from '../../db/index.ts';
 import { logger } from '../../lib/index.ts';
 import { createRunInTx } from '../engine/create-run.ts';
-import { loadDocument } from '../engine/run-context.ts';
 import { enqueueJob, flushWork, newWork } from '../engine/tx-work.ts';
+import { loadDocument } from '../store/workflow-store.ts';
 import type { WorkflowDocument } from '../workflow/document.ts';
 
 export const SCHEDULE_TASK = 'vmesh_schedule';

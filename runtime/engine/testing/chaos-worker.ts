@@ -3,7 +3,7 @@
 // API URL). Prints "ready <workerId>" once it takes jobs; SIGTERM stops it gracefully.
 import { builtinConnectors } from '../../../connectors/index.ts';
 import { openDatabase, parseDatabaseConfig } from '../../../db/index.ts';
-import { createEngineServices } from '../engine-services.ts';
+import { createEngineServices } from '../../services.ts';
 import { chaosConnector } from './chaos-connector.ts';
 
 const database = await openDatabase(parseDatabaseConfig());

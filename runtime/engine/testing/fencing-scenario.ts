@@ -1,9 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { expect } from 'vitest';
 import type { TestDatabase } from '../../../db/testing/test-database.ts';
+import type { EngineServices } from '../../services.ts';
 import { getRunView, waitForRun } from '../../store/run-store.ts';
 import { startRun } from '../engine.ts';
-import type { EngineServices } from '../engine-services.ts';
 import { eventually, type WorkerChild } from './spawn-worker.ts';
 
 /**

@@ -6,7 +6,7 @@ import { builtinConnectors } from '../../../connectors/index.ts';
 import { openDatabase, parseDatabaseConfig } from '../../../db/index.ts';
 import { logger } from '../../../lib/logger.ts';
 import { survivePostgresRestarts } from '../../../lib/process-guards.ts';
-import { createEngineServices } from '../engine-services.ts';
+import { createEngineServices } from '../../services.ts';
 
 survivePostgresRestarts(logger);
 const database = await openDatabase(parseDatabaseConfig(), { migrate: false });

@@ -1,21 +1,21 @@
 import type { FastifyInstance } from 'fastify';
-import type { ConnectorDefinition } from '../../connectors/index.ts';
+import type { ConnectorDefinition } from '../connectors/index.ts';
 import {
   builtinConnectors,
   createCredentialStore,
   createSafeFetchFromEnv,
   loadSecretKey,
-} from '../../connectors/index.ts';
-import type { Database } from '../../db/index.ts';
-import { logger } from '../../lib/index.ts';
-import { installErrorHandler } from '../api/http-errors.ts';
-import { registerApiRoutes } from '../api/routes.ts';
-import { createWorkflowService, type WorkflowService } from '../store/workflow-service.ts';
-import { triggerSync, triggerTasks } from '../triggers/trigger-kinds.ts';
-import { registerWebhookRoute } from '../triggers/webhook.ts';
-import { registerHookSecretRoute } from '../triggers/webhook-secret-route.ts';
-import type { NodeRunnerDeps } from './node-runner.ts';
-import { type EngineWorker, startEngineWorker, type WorkerTasks } from './worker.ts';
+} from '../connectors/index.ts';
+import type { Database } from '../db/index.ts';
+import { logger } from '../lib/index.ts';
+import { installErrorHandler } from './api/http-errors.ts';
+import { registerApiRoutes } from './api/routes.ts';
+import type { NodeRunnerDeps } from './engine/node-runner.ts';
+import { type EngineWorker, startEngineWorker, type WorkerTasks } from './engine/worker.ts';
+import { createWorkflowService, type WorkflowService } from './store/workflow-service.ts';
+import { triggerSync, triggerTasks } from './triggers/trigger-kinds.ts';
+import { registerWebhookRoute } from './triggers/webhook.ts';
+import { registerHookSecretRoute } from './triggers/webhook-secret-route.ts';
 
 export type EngineServices = {
   deps: NodeRunnerDeps;
