@@ -287,7 +287,7 @@ describe('self-healing: a failed run becomes a fix proposal in the workflow conv
   it('a run that fails for good queues one self-healing job in its failing transaction; the task handles it', async () => {
     const queued = async () =>
       db.sql`
-        select j.key, j.payload from graphile_worker._private_jobs j
+        select j.key, j.payload, j.last_error from graphile_worker._private_jobs j
         join graphile_worker._private_tasks t on t.id = j.task_id
         where t.identifier = ${RUN_FAILED_TASK}`;
     // Every run that failed for good — also the one resumed since to success (its handling is then skipped).
@@ -297,6 +297,7 @@ describe('self-healing: a failed run becomes a fix proposal in the workflow conv
     expect(failedRuns.length).toBeGreaterThanOrEqual(3);
     // One job per failed run, keyed by it.
     const jobs = await queued();
+    expect(jobs.map((job) => job.lastError)).toEqual(jobs.map(() => null));
     expect(jobs.map((job) => job.key).sort()).toEqual(
       failedRuns.map((runId) => `run_failed:${runId}`).sort(),
     );
