@@ -1,5 +1,4 @@
 import type { WorkflowDocument } from '../runtime/workflow/document.ts';
-import type { RunStepView } from './conversation-port.ts';
 
 export type WorkflowSummary = {
   id: string;
@@ -10,6 +9,9 @@ export type WorkflowSummary = {
   triggerType: string;
 };
 export type WorkflowDetail = WorkflowSummary & { document: WorkflowDocument };
+
+/** A short view of a run's progress, as bots show it. */
+export type RunStepView = { id: string; status: string; error?: string | undefined };
 
 export type RunSummary = {
   id: string;
