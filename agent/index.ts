@@ -1,4 +1,7 @@
 // The agent's tools as MCP entries (declared in tools/): bots see them only through agent/.
+
+// The run vocabulary front-ends show and wait on (declared in runtime/store/run-status.ts).
+export { RunStatus, SETTLED_RUN, StepStatus } from '../runtime/index.ts';
 export type { McpToolEntry } from '../tools/index.ts';
 export { type AgentTurnResult, runAgentTurn } from './agent-loop.ts';
 export { actorId, toBotConversationPort } from './bot-conversation-port.ts';

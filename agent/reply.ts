@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { WorkflowDocument } from '../runtime/workflow/document.ts';
+import { RunStatus, type WorkflowDocument } from '../runtime/index.ts';
 
 /** A proposal as every front-end shows it (the workflow preview). */
 export const ProposalView = z.object({
@@ -68,7 +68,7 @@ export const Reply = z.discriminatedUnion('type', [
     type: z.literal('run_update'),
     runId: z.string(),
     workflowId: z.string(),
-    status: z.string(),
+    status: RunStatus,
     message: z.string(),
   }),
   z.object({ type: z.literal('error'), code: z.string(), message: z.string(), hint: z.string().optional() }),

@@ -2,12 +2,12 @@ import { readFile } from 'node:fs/promises';
 import { join, normalize } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { ConversationEvent } from '../../agent/index.ts';
+import { type ConversationEvent, SETTLED_RUN } from '../../agent/index.ts';
 import { logger } from '../../lib/logger.ts';
 import { agentFailureReply } from '../agent-failure-reply.ts';
 import { hasValidBearer } from '../bearer-token.ts';
 import type { ConversationPort } from '../conversation-port.ts';
-import { TERMINAL_RUN_STATUSES, type WorkflowPort } from '../workflow-port.ts';
+import type { WorkflowPort } from '../workflow-port.ts';
 import { DEFAULT_DIST_DIR, ensureWebBundle } from './build-web-bundle.ts';
 import { renderIndexHtml } from './index-html.ts';
 
@@ -164,7 +164,7 @@ export async function registerWebChat(app: FastifyInstance, deps: WebChatDeps): 
           closed = true;
         });
         const pollMs = deps.runPollMs ?? 500;
-        while (!closed && !TERMINAL_RUN_STATUSES.has(JSON.parse(last).status)) {
+        while (!closed && !SETTLED_RUN.has(JSON.parse(last).status)) {
           await new Promise((resolve) => setTimeout(resolve, pollMs));
           const run = await workflows.getRun(id);
           if (!run) break;

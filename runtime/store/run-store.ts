@@ -2,11 +2,12 @@ import { z } from 'zod';
 import type { Sql } from '../../db/index.ts';
 import { NotFoundError } from '../../lib/errors.ts';
 import { onRunChange } from './run-notifications.ts';
+import { isResting, RunStatus, StepStatus } from './run-status.ts';
 
 export const StepView = z.object({
   id: z.string(),
   path: z.string(),
-  status: z.string(),
+  status: StepStatus,
   attempt: z.number(),
   output: z.unknown(),
   error: z.unknown(),
@@ -20,7 +21,7 @@ export const RunView = z.object({
   runId: z.string(),
   workflowId: z.string(),
   version: z.number(),
-  status: z.string(),
+  status: RunStatus,
   triggerType: z.string(),
   output: z.unknown(),
   error: z.unknown(),
@@ -42,7 +43,7 @@ function toSummary(row: Record<string, unknown>): RunSummary {
     runId: String(row.id),
     workflowId: String(row.workflowId),
     version: Number(row.version),
-    status: String(row.status),
+    status: RunStatus.parse(row.status),
     triggerType: String(row.triggerType),
     parentRunId: row.parentRunId ? String(row.parentRunId) : null,
     createdAt: iso(row.createdAt) ?? '',
@@ -72,7 +73,7 @@ export async function getRunView(sql: Sql, runId: string): Promise<RunView> {
     steps: steps.map((step) => ({
       id: String(step.nodeId),
       path: String(step.path),
-      status: String(step.status),
+      status: StepStatus.parse(step.status),
       attempt: Number(step.attempt),
       output: step.output ?? null,
       error: step.error ?? null,
@@ -99,8 +100,6 @@ export async function listRunSummaries(
   return rows.map((row) => toSummary(row));
 }
 
-const FINISHED = new Set(['succeeded', 'failed', 'cancelled', 'waiting']);
-
 /** Waits until the run is finished or waiting (LISTEN on `vmesh_runs`, with a slow poll as a safety net). */
 export async function waitForRun(
   sql: Sql,
@@ -117,7 +116,7 @@ export async function waitForRun(
   try {
     for (;;) {
       const view = await getRunView(sql, runId);
-      if (FINISHED.has(view.status) || Date.now() > deadline) return view;
+      if (isResting(view.status) || Date.now() > deadline) return view;
       if (!changed) {
         await new Promise<void>((resolve) => {
           wake = resolve;

@@ -4,6 +4,7 @@ import type { ConnectorDefinition } from '../../connectors/sdk/index.ts';
 import type { Sql } from '../../db/index.ts';
 import { InactiveWorkflowError, startRun } from '../engine/engine.ts';
 import { onRunChange } from '../store/run-notifications.ts';
+import { isResting } from '../store/run-status.ts';
 import { getCachedWorkflow } from '../store/workflow-cache.ts';
 import { type HookRequest, hookReceiverFor } from './hook-receiver.ts';
 import { HookBodyError, hookText, parseHookJson } from './webhook-json.ts';
@@ -146,12 +147,7 @@ async function waitForResponse(
     for (;;) {
       const [row] = await sql`select status, response from runs where id = ${runId}`;
       if (row?.response) return Response.parse(row.response);
-      if (
-        !row ||
-        ['succeeded', 'failed', 'cancelled', 'waiting'].includes(String(row.status)) ||
-        Date.now() >= deadline
-      )
-        return undefined;
+      if (!row || isResting(String(row.status)) || Date.now() >= deadline) return undefined;
       if (!changed) {
         await new Promise<void>((resolve) => {
           wake = resolve;
