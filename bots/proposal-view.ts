@@ -1,7 +1,5 @@
 import type { ProposalReply, Reply } from '../agent/index.ts';
 
-export type { ProposalReply };
-
 /** A proposal a person can preview and approve with buttons (a fix that only retries the run has no document). */
 export type PreviewableProposal = ProposalReply & {
   proposal: ProposalReply['proposal'] & { document: NonNullable<ProposalReply['proposal']['document']> };
