@@ -100,13 +100,16 @@ export async function listRunSummaries(
   return rows.map((row) => toSummary(row));
 }
 
-/** Waits until the run is finished or waiting (LISTEN on `vmesh_runs`, with a slow poll as a safety net). */
-export async function waitForRun(
+/**
+ * Reads the run now and after each change of it (LISTEN on `vmesh_runs`, with a slow poll as a safety net)
+ * until `until` holds for what was read or `timeoutMs` is up; returns the last read.
+ */
+export async function watchRun<T>(
   sql: Sql,
   runId: string,
-  options: { timeoutMs?: number } = {},
-): Promise<RunView> {
-  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  options: { read: () => Promise<T>; until: (value: T) => boolean; timeoutMs: number; pollMs: number },
+): Promise<T> {
+  const deadline = Date.now() + options.timeoutMs;
   let wake: () => void = () => {};
   let changed = false;
   const stop = await onRunChange(sql, runId, () => {
@@ -115,12 +118,12 @@ export async function waitForRun(
   });
   try {
     for (;;) {
-      const view = await getRunView(sql, runId);
-      if (isResting(view.status) || Date.now() > deadline) return view;
+      const value = await options.read();
+      if (options.until(value) || Date.now() >= deadline) return value;
       if (!changed) {
         await new Promise<void>((resolve) => {
           wake = resolve;
-          setTimeout(resolve, Math.min(500, Math.max(0, deadline - Date.now()))).unref();
+          setTimeout(resolve, Math.min(options.pollMs, Math.max(1, deadline - Date.now()))).unref();
         });
       }
       changed = false;
@@ -128,4 +131,14 @@ export async function waitForRun(
   } finally {
     stop();
   }
+}
+
+/** Waits until the run is finished or waiting (`isResting`). */
+export function waitForRun(sql: Sql, runId: string, options: { timeoutMs?: number } = {}): Promise<RunView> {
+  return watchRun(sql, runId, {
+    read: () => getRunView(sql, runId),
+    until: (view) => isResting(view.status),
+    timeoutMs: options.timeoutMs ?? 60_000,
+    pollMs: 500,
+  });
 }
