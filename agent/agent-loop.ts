@@ -51,10 +51,10 @@ export async function runAgentTurn(options: {
         tools: specs,
         signal: options.signal,
       })) {
-        if (event.type === 'text-delta') {
+        if (event.type === 'text_delta') {
           text += event.text;
           options.onEvent?.({ type: 'text_delta', text: event.text });
-        } else if (event.type === 'tool-call') {
+        } else if (event.type === 'tool_call') {
           calls.push(event.call);
         } else if (event.type === 'usage') {
           usage.inputTokens += event.usage.inputTokens;
