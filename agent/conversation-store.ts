@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { json, type Sql, type TransactionSql } from '../db/index.ts';
-import type { WorkflowDocument } from '../runtime/workflow/document.ts';
+import type { WorkflowDocument } from '../runtime/index.ts';
 import type { ChatMessage } from './providers/model-provider.ts';
 import { ProposalView, type Reply } from './reply.ts';
 import { sanitizeJson } from './sanitize-text.ts';
