@@ -35,7 +35,7 @@ function encodings(secret: string): string[] {
 
 function proposalsOf(replies: Reply[]) {
   return replies.flatMap((reply) =>
-    reply.type === 'proposal' || reply.type === 'fix-proposal' ? [reply.proposal] : [],
+    reply.type === 'proposal' || reply.type === 'fix_proposal' ? [reply.proposal] : [],
   );
 }
 
@@ -216,7 +216,7 @@ describe('self-healing: a failed run becomes a fix proposal in the workflow conv
       },
     ]);
     // Posted to the conversation the workflow came from.
-    expect(notified.at(-1)?.map((r) => r.type)).toEqual(['run-update', 'text', 'fix-proposal']);
+    expect(notified.at(-1)?.map((r) => r.type)).toEqual(['run_update', 'text', 'fix_proposal']);
     // Nothing changed or ran without approval.
     const [workflow] = await db.sql`select current_version from workflows where id = ${workflowId}`;
     expect(workflow?.currentVersion).toBe(1);
@@ -274,7 +274,7 @@ describe('self-healing: a failed run becomes a fix proposal in the workflow conv
       actor: 'user:ada',
       resume: 'from-failed-step',
     });
-    expect(replies.map((r) => r.type)).toEqual(['text', 'run-update']);
+    expect(replies.map((r) => r.type)).toEqual(['text', 'run_update']);
     await drive();
     const [run] = await db.sql`select status, version from runs where id = ${runId}`;
     expect(run).toMatchObject({ status: 'succeeded', version: 2 });

@@ -2,6 +2,7 @@
 
 export * from './engine/index.ts';
 export * from './nodes/index.ts';
+export * from './store/run-status.ts';
 export * from './workflow/catalog.ts';
 export * from './workflow/document.ts';
 export * from './workflow/expressions.ts';
