@@ -51,10 +51,10 @@ export async function runAgentTurn(options: {
         tools: specs,
         signal: options.signal,
       })) {
-        if (event.type === 'text-delta') {
+        if (event.type === 'text_delta') {
           text += event.text;
-          options.onEvent?.({ type: 'text-delta', text: event.text });
-        } else if (event.type === 'tool-call') {
+          options.onEvent?.({ type: 'text_delta', text: event.text });
+        } else if (event.type === 'tool_call') {
           calls.push(event.call);
         } else if (event.type === 'usage') {
           usage.inputTokens += event.usage.inputTokens;
@@ -83,9 +83,9 @@ export async function runAgentTurn(options: {
 
     const results: ToolResult[] = [];
     for (const call of calls) {
-      options.onEvent?.({ type: 'tool-start', id: call.id, name: call.name });
+      options.onEvent?.({ type: 'tool_start', id: call.id, name: call.name });
       const outcome = await executeToolCall(options.tools, call, options.context);
-      options.onEvent?.({ type: 'tool-end', id: call.id, name: call.name, isError: outcome.isError });
+      options.onEvent?.({ type: 'tool_end', id: call.id, name: call.name, isError: outcome.isError });
       toolCalls.push({ name: call.name, isError: outcome.isError });
       results.push({
         toolCallId: call.id,

@@ -56,20 +56,24 @@ describe('the service as the bots ConversationPort', () => {
     expect(replies[0]).toEqual({ type: 'text', text: 'Proposed.' });
     const proposal = replies[1];
     if (proposal?.type !== 'proposal') throw new Error('expected a proposal');
-    expect(proposal).toMatchObject({ kind: 'workflow', title: 'Hello', document: { name: 'Hello' } });
+    expect(proposal).toMatchObject({
+      type: 'proposal',
+      title: 'Hello',
+      proposal: { document: { name: 'Hello' } },
+    });
     expect(proposal.summary).toContain('vmesh credentials set slack --type slack');
     expect(proposal.summary).toContain(
       '⚠ New step that writes outside: post (slack.postMessage) → channel=#general',
     );
-    expect(events).toEqual(expect.arrayContaining(['text_delta', 'tool', 'reply']));
+    expect(events).toEqual(expect.arrayContaining(['text_delta', 'tool_start', 'tool_end', 'proposal']));
 
     const stranger = await port.decide({
-      proposalId: proposal.proposalId,
+      proposalId: proposal.proposal.id,
       decision: 'approve',
       actor: { platform: 'slack', id: 'T1:U9' },
     });
     expect(stranger[0]?.type).toBe('error');
-    const decided = await port.decide({ proposalId: proposal.proposalId, decision: 'approve', actor });
+    const decided = await port.decide({ proposalId: proposal.proposal.id, decision: 'approve', actor });
     expect(decided[0]).toMatchObject({ type: 'text' });
   });
 });

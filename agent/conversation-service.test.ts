@@ -39,7 +39,7 @@ const brokenDocument = {
 
 function proposalsOf(replies: Reply[]) {
   return replies.flatMap((reply) =>
-    reply.type === 'proposal' || reply.type === 'fix-proposal' ? [reply.proposal] : [],
+    reply.type === 'proposal' || reply.type === 'fix_proposal' ? [reply.proposal] : [],
   );
 }
 
@@ -146,8 +146,8 @@ describe.each(['anthropic', 'openai'] as const)('conversation service with the r
       { name: 'slack', type: 'slack', nodes: ['post'], command: 'vmesh credentials set slack --type slack' },
     ]);
     expect(proposal?.effects?.writeSteps).toHaveLength(1);
-    expect(events).toContain('text-delta');
-    expect(events).toContain('tool-start');
+    expect(events).toContain('text_delta');
+    expect(events).toContain('tool_start');
     expect(events).toContain('proposal');
 
     // Nothing exists until a person approves.

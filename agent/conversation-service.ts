@@ -40,7 +40,7 @@ import {
   toProposalView,
 } from './conversation-store.ts';
 import type { ModelProvider } from './providers/model-provider.ts';
-import type { OnConversationEvent, ProposalView, Reply } from './reply.ts';
+import { type OnConversationEvent, type ProposalView, type Reply, toProposalReply } from './reply.ts';
 import { normalizeMessage } from './sanitize-text.ts';
 import { withTurnLease } from './turn-lease.ts';
 
@@ -122,15 +122,7 @@ function errorReply(error: AppError): Reply {
 }
 
 function proposalReply(row: ProposalRow, failure?: { nodeId: string | null; error: string }): Reply {
-  const proposal = toProposalView(row);
-  if (row.kind === 'fix') {
-    return {
-      type: 'fix-proposal',
-      proposal,
-      failure: { runId: row.runId ?? '', nodeId: failure?.nodeId ?? null, error: failure?.error ?? '' },
-    };
-  }
-  return { type: 'proposal', proposal };
+  return toProposalReply(toProposalView(row), failure);
 }
 
 function errorMessageOf(error: unknown): string {
@@ -239,8 +231,8 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
       for (const row of shown) {
         const reply = proposalReply(row, options.failure);
         replies.push(reply);
-        if (reply.type === 'proposal' || reply.type === 'fix-proposal')
-          options.onEvent?.({ type: 'proposal', proposal: reply.proposal });
+        if (reply.type === 'proposal' || reply.type === 'fix_proposal')
+          options.onEvent?.({ type: 'proposal', reply });
       }
       if (result.error) replies.push(errorReply(result.error));
       // A model that answers with nothing visible (empty or whitespace, no proposal) still gets the person a reply.
@@ -353,7 +345,7 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
     if (row.runId && deps.runs) {
       const resumed = await deps.runs.resume(row.runId, mode);
       replies.push({
-        type: 'run-update',
+        type: 'run_update',
         runId: resumed.runId,
         workflowId: row.workflowId,
         status: resumed.status,
@@ -525,7 +517,7 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
       if (claimed.conversationId) {
         const summary = replies
           .map((reply) =>
-            reply.type === 'text' || reply.type === 'run-update'
+            reply.type === 'text' || reply.type === 'run_update'
               ? 'text' in reply
                 ? reply.text
                 : reply.message
@@ -579,7 +571,7 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
       if (fix) await setFailureProposal(sql, fingerprint, fix.id);
       const shown: Reply[] = [
         {
-          type: 'run-update',
+          type: 'run_update',
           runId: run.id,
           workflowId: workflow.id,
           status: 'failed',

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { json, type Sql, type TransactionSql } from '../db/index.ts';
+import type { WorkflowDocument } from '../runtime/index.ts';
 import type { ChatMessage } from './providers/model-provider.ts';
 import { ProposalView, type Reply } from './reply.ts';
 import { sanitizeJson } from './sanitize-text.ts';
@@ -254,7 +255,7 @@ export function toProposalView(row: ProposalRow): ProposalView {
     workflowId: row.workflowId,
     runId: row.runId,
     baseVersion: row.baseVersion,
-    document: row.document,
+    document: row.document as WorkflowDocument | null,
     documentHash: row.documentHash,
     diff: row.diff,
     approvers: row.approvers,

@@ -1,12 +1,10 @@
+// The agent's tools as MCP entries (declared in tools/): bots see them only through agent/.
+
+// The run vocabulary front-ends show and wait on (declared in runtime/store/run-status.ts).
+export { RunStatus, SETTLED_RUN, StepStatus } from '../runtime/index.ts';
+export type { McpToolEntry } from '../tools/index.ts';
 export { type AgentTurnResult, runAgentTurn } from './agent-loop.ts';
-export {
-  actorId,
-  approvalSummary,
-  type BotFacingEvent,
-  type BotFacingReply,
-  toBotConversationPort,
-  toBotReply,
-} from './bot-conversation-port.ts';
+export { actorId, toBotConversationPort } from './bot-conversation-port.ts';
 export {
   type ConversationService,
   type ConversationServiceDeps,
@@ -21,6 +19,14 @@ export { createModelProvider, DEFAULT_MODEL } from './providers/create-model-pro
 export { ModelError } from './providers/model-error.ts';
 export type { ChatMessage, ModelEvent, ModelProvider, ToolSpec } from './providers/model-provider.ts';
 export { createOpenAIProvider } from './providers/openai-provider.ts';
-export { type ConversationEvent, type OnConversationEvent, ProposalView, Reply } from './reply.ts';
+export {
+  approvalSummary,
+  type ConversationEvent,
+  type OnConversationEvent,
+  type ProposalReply,
+  ProposalView,
+  Reply,
+  toProposalReply,
+} from './reply.ts';
 export { createRunFailedTask, RUN_FAILED_TASK, RunFailedPayload } from './run-failed-task.ts';
 export { createRuntimePorts, type RuntimePorts } from './runtime-ports.ts';

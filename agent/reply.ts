@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RunStatus, type WorkflowDocument } from '../runtime/index.ts';
 
 /** A proposal as every front-end shows it (the workflow preview). */
 export const ProposalView = z.object({
@@ -10,8 +11,8 @@ export const ProposalView = z.object({
   workflowId: z.string().nullable(),
   runId: z.string().nullable(),
   baseVersion: z.number().nullable(),
-  /** The exact document a person approves (null for a plain retry fix). */
-  document: z.record(z.string(), z.unknown()).nullable(),
+  /** The exact document a person approves (null for a plain retry fix); validated when it was proposed. */
+  document: z.custom<WorkflowDocument>((value) => typeof value === 'object' && value !== null).nullable(),
   /** Approval is bound to this hash: a different document needs a new proposal. */
   documentHash: z.string().nullable(),
   /** RFC 6902 operations from the current version (empty for a new workflow). */
@@ -43,33 +44,77 @@ export const ProposalView = z.object({
 });
 export type ProposalView = z.infer<typeof ProposalView>;
 
-/** One message model for every front-end (Slack, Discord, MCP, web, CLI). */
+/** What every front-end shows for a proposal: `title` (the workflow's name) and `summary` (with what needs attention). */
+const rendered = { title: z.string(), summary: z.string(), proposal: ProposalView };
+
+/**
+ * One message model for every front-end (Slack, Discord, MCP, web, CLI). A front-end that meets a type it
+ * does not know shows its `text`/`message` field, so new reply kinds degrade instead of breaking it.
+ */
 export const Reply = z.discriminatedUnion('type', [
   z.object({ type: z.literal('text'), text: z.string() }),
   /** A new workflow or a change, awaiting approval. */
-  z.object({ type: z.literal('proposal'), proposal: ProposalView }),
-  /** A fix for a failed run, awaiting approval; approve with resume 'from-failed-step' or 'rerun'. */
+  z.object({ type: z.literal('proposal'), ...rendered }),
+  /**
+   * A fix for a failed run, awaiting approval; approve with resume 'from-failed-step' or 'rerun'. Without a
+   * document it only retries the run as it is.
+   */
   z.object({
-    type: z.literal('fix-proposal'),
-    proposal: ProposalView,
+    type: z.literal('fix_proposal'),
+    ...rendered,
     failure: z.object({ runId: z.string(), nodeId: z.string().nullable(), error: z.string() }),
   }),
   z.object({
-    type: z.literal('run-update'),
+    type: z.literal('run_update'),
     runId: z.string(),
     workflowId: z.string(),
-    status: z.string(),
+    status: RunStatus,
     message: z.string(),
   }),
   z.object({ type: z.literal('error'), code: z.string(), message: z.string(), hint: z.string().optional() }),
 ]);
 export type Reply = z.infer<typeof Reply>;
+export type ProposalReply = Extract<Reply, { type: 'proposal' | 'fix_proposal' }>;
+
+/** The summary a person reads before approving: what it does, then what needs their attention. */
+export function approvalSummary(proposal: ProposalView): string {
+  const lines = [proposal.summary];
+  for (const step of proposal.effects?.newWriteSteps ?? []) {
+    lines.push(
+      `⚠ New step that writes outside: ${step.id} (${step.uses})${step.target ? ` → ${step.target}` : ''}${step.credential ? `, using credential "${step.credential}"` : ''}`,
+    );
+  }
+  for (const name of proposal.effects?.newCredentials ?? []) lines.push(`⚠ Uses credential "${name}"`);
+  for (const credential of proposal.missingCredentials) {
+    lines.push(`Needs credential "${credential.name}" (${credential.type}): \`${credential.command}\``);
+  }
+  if (proposal.dryRunOk === false) lines.push('The dry run reported a failing step.');
+  return lines.join('\n');
+}
+
+/** A proposal as a reply: a fix (kind `fix`) is a `fix_proposal`, anything else a `proposal`. */
+export function toProposalReply(
+  proposal: ProposalView,
+  failure?: { nodeId: string | null; error: string },
+): ProposalReply {
+  const shown = {
+    title: proposal.document?.name ?? `Retry run ${proposal.runId ?? ''}`.trim(),
+    summary: approvalSummary(proposal),
+    proposal,
+  };
+  if (proposal.kind !== 'fix') return { type: 'proposal', ...shown };
+  return {
+    type: 'fix_proposal',
+    ...shown,
+    failure: { runId: proposal.runId ?? '', nodeId: failure?.nodeId ?? null, error: failure?.error ?? '' },
+  };
+}
 
 /** Streamed while a turn runs (front-ends may show typing, tool activity and proposals as they appear). */
 export type ConversationEvent =
-  | { type: 'text-delta'; text: string }
-  | { type: 'tool-start'; id: string; name: string }
-  | { type: 'tool-end'; id: string; name: string; isError: boolean }
-  | { type: 'proposal'; proposal: ProposalView };
+  | { type: 'text_delta'; text: string }
+  | { type: 'tool_start'; id: string; name: string }
+  | { type: 'tool_end'; id: string; name: string; isError: boolean }
+  | { type: 'proposal'; reply: ProposalReply };
 
 export type OnConversationEvent = (event: ConversationEvent) => void;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { ConnectorDefinition } from '../connectors/sdk/index.ts';
 import type { Sql } from '../db/index.ts';
 import { retryRun, startRun } from '../runtime/engine/engine.ts';
-import { dispatchChatMessage, triggerSync } from '../runtime/index.ts';
+import { dispatchChatMessage, RunStatus, StepStatus, triggerSync } from '../runtime/index.ts';
 import { contentHash } from '../runtime/store/content-hash.ts';
 import { createWorkflowService } from '../runtime/store/workflow-service.ts';
 import { findWorkflow, getVersionRow, listWorkflowRows } from '../runtime/store/workflow-store.ts';
@@ -88,7 +88,7 @@ const RunRow = z.object({
   id: z.string(),
   workflowId: z.string(),
   version: z.number(),
-  status: z.string(),
+  status: RunStatus,
   trigger: z.unknown(),
   error: z.unknown(),
   createdAt: z.date(),
@@ -96,7 +96,7 @@ const RunRow = z.object({
 const StepRow = z.object({
   nodeId: z.string(),
   path: z.string(),
-  status: z.string(),
+  status: StepStatus,
   attempt: z.number(),
   input: z.unknown(),
   output: z.unknown(),

@@ -35,7 +35,7 @@ function encodings(secret: string): string[] {
 
 function proposalsOf(replies: Reply[]) {
   return replies.flatMap((reply) =>
-    reply.type === 'proposal' || reply.type === 'fix-proposal' ? [reply.proposal] : [],
+    reply.type === 'proposal' || reply.type === 'fix_proposal' ? [reply.proposal] : [],
   );
 }
 
@@ -216,7 +216,7 @@ describe('self-healing: a failed run becomes a fix proposal in the workflow conv
       },
     ]);
     // Posted to the conversation the workflow came from.
-    expect(notified.at(-1)?.map((r) => r.type)).toEqual(['run-update', 'text', 'fix-proposal']);
+    expect(notified.at(-1)?.map((r) => r.type)).toEqual(['run_update', 'text', 'fix_proposal']);
     // Nothing changed or ran without approval.
     const [workflow] = await db.sql`select current_version from workflows where id = ${workflowId}`;
     expect(workflow?.currentVersion).toBe(1);
@@ -274,7 +274,7 @@ describe('self-healing: a failed run becomes a fix proposal in the workflow conv
       actor: 'user:ada',
       resume: 'from-failed-step',
     });
-    expect(replies.map((r) => r.type)).toEqual(['text', 'run-update']);
+    expect(replies.map((r) => r.type)).toEqual(['text', 'run_update']);
     await drive();
     const [run] = await db.sql`select status, version from runs where id = ${runId}`;
     expect(run).toMatchObject({ status: 'succeeded', version: 2 });
@@ -287,7 +287,7 @@ describe('self-healing: a failed run becomes a fix proposal in the workflow conv
   it('a run that fails for good queues one self-healing job in its failing transaction; the task handles it', async () => {
     const queued = async () =>
       db.sql`
-        select j.key, j.payload from graphile_worker._private_jobs j
+        select j.key, j.payload, j.last_error from graphile_worker._private_jobs j
         join graphile_worker._private_tasks t on t.id = j.task_id
         where t.identifier = ${RUN_FAILED_TASK}`;
     // Every run that failed for good — also the one resumed since to success (its handling is then skipped).
@@ -297,6 +297,7 @@ describe('self-healing: a failed run becomes a fix proposal in the workflow conv
     expect(failedRuns.length).toBeGreaterThanOrEqual(3);
     // One job per failed run, keyed by it.
     const jobs = await queued();
+    expect(jobs.map((job) => job.lastError)).toEqual(jobs.map(() => null));
     expect(jobs.map((job) => job.key).sort()).toEqual(
       failedRuns.map((runId) => `run_failed:${runId}`).sort(),
     );

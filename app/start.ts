@@ -6,7 +6,6 @@ import {
   type Reply,
   RUN_FAILED_TASK,
   toBotConversationPort,
-  toBotReply,
 } from '../agent/index.ts';
 import { createRuntimeTriggerPort, createRuntimeWorkflowPort, registerBots } from '../bots/index.ts';
 import { loadAllConnectors } from '../connectors/index.ts';
@@ -60,8 +59,7 @@ export async function startApp(env: NodeJS.ProcessEnv = process.env): Promise<Ru
       env,
     });
     notifyChat = async (threadKey, replies) => {
-      const shown = replies.map(toBotReply).filter((reply) => reply !== undefined);
-      await bots.notify(threadKey, shown).catch((error: unknown) => {
+      await bots.notify(threadKey, replies).catch((error: unknown) => {
         logger.warn(
           { err: error, threadKey },
           'could not post to the chat; the replies stay in the conversation',

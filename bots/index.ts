@@ -1,8 +1,8 @@
 // The public surface of bots/: the front-ends as thin adapters over the conversation service.
 // Slack and Discord (bolt, discord.js) are loaded by registerBots only when they are configured:
 // import bots/slack/* or bots/discord/* directly to use them on their own.
-export type { BotActor, BotEvent, BotReply, ConversationPort } from './conversation-port.ts';
-export { createVmeshMcpServer, type McpAgentTool } from './mcp/create-mcp-server.ts';
+export type { BotActor, ConversationPort } from './conversation-port.ts';
+export { createVmeshMcpServer } from './mcp/create-mcp-server.ts';
 export { registerMcpHttp } from './mcp/register-mcp-http.ts';
 export { type BotsDeps, registerBots } from './register-bots.ts';
 export { createRuntimeTriggerPort } from './runtime-trigger-port.ts';

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import type { McpToolEntry, Reply } from '../agent/index.ts';
 import { logger } from '../lib/logger.ts';
-import type { BotReply, ConversationPort } from './conversation-port.ts';
-import type { McpAgentTool } from './mcp/create-mcp-server.ts';
+import type { ConversationPort } from './conversation-port.ts';
 import { registerMcpHttp } from './mcp/register-mcp-http.ts';
 import type { TriggerEventPort } from './trigger-event-port.ts';
 import { registerWebChat } from './web/register-web-chat.ts';
@@ -36,7 +36,7 @@ const BotsEnv = z.object({
 export type BotsDeps = {
   conversation: ConversationPort;
   workflows?: WorkflowPort | undefined;
-  agentTools?: readonly McpAgentTool[] | undefined;
+  agentTools?: readonly McpToolEntry[] | undefined;
   /** Where front-ends hand vendor events for event triggers (Slack messages → slack.messagePosted). */
   triggers?: TriggerEventPort | undefined;
   config: { host: string; apiToken: string | undefined; publicUrl: string };
@@ -60,7 +60,7 @@ export type RegisteredBots = {
    * in, when that front-end can post on its own (Slack). Returns false when no front-end took it: the replies
    * stay in the conversation, where the web chat and `vmesh proposals` show them.
    */
-  notify(threadKey: string, replies: BotReply[]): Promise<boolean>;
+  notify(threadKey: string, replies: Reply[]): Promise<boolean>;
 };
 
 export async function registerBots(server: FastifyInstance, deps: BotsDeps): Promise<RegisteredBots> {

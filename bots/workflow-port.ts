@@ -1,5 +1,5 @@
+import type { RunStatus, StepStatus } from '../agent/index.ts';
 import type { WorkflowDocument } from '../runtime/workflow/document.ts';
-import type { RunStepView } from './conversation-port.ts';
 
 export type WorkflowSummary = {
   id: string;
@@ -11,17 +11,18 @@ export type WorkflowSummary = {
 };
 export type WorkflowDetail = WorkflowSummary & { document: WorkflowDocument };
 
+/** A short view of a run's progress, as bots show it. */
+export type RunStepView = { id: string; status: StepStatus; error?: string | undefined };
+
 export type RunSummary = {
   id: string;
   workflowId: string;
   workflowName?: string | undefined;
-  status: string;
+  status: RunStatus;
   startedAt?: string | undefined;
   finishedAt?: string | undefined;
 };
 export type RunDetail = RunSummary & { steps: RunStepView[]; output?: unknown; error?: string | undefined };
-
-export const TERMINAL_RUN_STATUSES: ReadonlySet<string> = new Set(['succeeded', 'failed', 'cancelled']);
 
 /** Read access to workflows and runs, plus starting a run: what the web pages and the MCP server show and call. */
 export type WorkflowPort = {

@@ -150,7 +150,7 @@ export function scriptFor(scenario: Scenario): ScriptStep[] {
 
 const proposalsOf = (replies: Reply[]) =>
   replies.flatMap((reply) =>
-    reply.type === 'proposal' || reply.type === 'fix-proposal' ? [reply.proposal] : [],
+    reply.type === 'proposal' || reply.type === 'fix_proposal' ? [reply.proposal] : [],
   );
 const textOf = (replies: Reply[]) =>
   replies.flatMap((reply) => (reply.type === 'text' ? [reply.text] : [])).join('\n');
@@ -175,7 +175,7 @@ export async function runScenario(
   for (const message of scenario.messages) {
     turns.push(
       await deps.service.handleMessage({ threadKey, actor: 'evals:user', text: message }, (event) => {
-        if (event.type === 'tool-start') toolCalls += 1;
+        if (event.type === 'tool_start') toolCalls += 1;
       }),
     );
   }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ok } from '../lib/index.ts';
+import { RunStatus } from '../runtime/index.ts';
 import { defineTool } from './define-tool.ts';
 import { failedStepOf, failureFingerprint } from './failure-fingerprint.ts';
 import { loadRun } from './run-view.ts';
@@ -20,7 +21,7 @@ export const explainFailureTool = defineTool({
     node: z.unknown(),
     action: z.unknown(),
     docs: z.array(z.string()),
-    recentRuns: z.array(z.object({ id: z.string(), status: z.string(), createdAt: z.string() })),
+    recentRuns: z.array(z.object({ id: z.string(), status: RunStatus, createdAt: z.string() })),
   }),
   async run(input, ctx) {
     const loaded = await loadRun(input.runId, ctx);

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { WorkflowDocument } from '../runtime/index.ts';
+import type { RunStatus, StepStatus, WorkflowDocument } from '../runtime/index.ts';
 
 /**
  * The ports a tool may use. The conversation service wires them to the real runtime, connectors and
@@ -77,7 +77,7 @@ export type WorkflowsPort = {
 export type StepView = {
   nodeId: string;
   path: string;
-  status: string;
+  status: StepStatus;
   attempt: number;
   input: unknown;
   output: unknown;
@@ -88,7 +88,7 @@ export type RunView = {
   id: string;
   workflowId: string;
   version: number;
-  status: string;
+  status: RunStatus;
   trigger: unknown;
   error: unknown;
   createdAt: string;
@@ -99,7 +99,7 @@ export type RunsPort = {
   get(runId: string): Promise<RunView | undefined>;
   recent(workflowId: string, limit: number): Promise<Omit<RunView, 'steps' | 'trigger'>[]>;
   /** Resumes a failed run from its failed step, or reruns it from its trigger data, on the workflow's current version. */
-  resume(runId: string, mode: 'from-failed-step' | 'rerun'): Promise<{ runId: string; status: string }>;
+  resume(runId: string, mode: 'from-failed-step' | 'rerun'): Promise<{ runId: string; status: RunStatus }>;
 };
 
 export type CredentialsPort = {

@@ -159,13 +159,13 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Mode
                 blocks.set(event.index, { kind: 'tool', id: block.id, name: block.name, json: '' });
               } else if (block.type === 'text') {
                 blocks.set(event.index, { kind: 'text' });
-                if (block.text) yield { type: 'text-delta', text: block.text };
+                if (block.text) yield { type: 'text_delta', text: block.text };
               }
               break;
             }
             case 'content_block_delta': {
               const delta = event.delta;
-              if (delta.type === 'text_delta') yield { type: 'text-delta', text: delta.text };
+              if (delta.type === 'text_delta') yield { type: 'text_delta', text: delta.text };
               else if (delta.type === 'input_json_delta') {
                 const block = blocks.get(event.index);
                 if (block?.kind === 'tool') block.json += delta.partial_json;
@@ -174,7 +174,7 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Mode
             }
             case 'content_block_stop': {
               const block = blocks.get(event.index);
-              if (block?.kind === 'tool') yield { type: 'tool-call', call: parseToolCall(block) };
+              if (block?.kind === 'tool') yield { type: 'tool_call', call: parseToolCall(block) };
               break;
             }
             case 'message_delta': {

@@ -38,8 +38,8 @@ export type Usage = {
 };
 
 export type ModelEvent =
-  | { type: 'text-delta'; text: string }
-  | { type: 'tool-call'; call: ToolCall }
+  | { type: 'text_delta'; text: string }
+  | { type: 'tool_call'; call: ToolCall }
   | { type: 'usage'; usage: Usage }
   | { type: 'stop'; reason: StopReason };
 

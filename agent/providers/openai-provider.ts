@@ -141,7 +141,7 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): ModelProvi
           const choice = chunk.choices[0];
           if (!choice) continue;
           const delta = choice.delta;
-          if (delta?.content) yield { type: 'text-delta', text: delta.content };
+          if (delta?.content) yield { type: 'text_delta', text: delta.content };
           for (const part of delta?.tool_calls ?? []) {
             const current = calls.get(part.index) ?? { id: '', name: '', args: '' };
             if (part.id) current.id = part.id;
@@ -155,7 +155,7 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): ModelProvi
         throw toModelError(error, sdk);
       }
       const ordered = [...calls.entries()].sort(([a], [b]) => a - b);
-      for (const [index, call] of ordered) yield { type: 'tool-call', call: parseToolCall(call, index) };
+      for (const [index, call] of ordered) yield { type: 'tool_call', call: parseToolCall(call, index) };
       if (ordered.length > 0 && stop === 'end_turn') stop = 'tool_use';
       yield { type: 'usage', usage };
       yield { type: 'stop', reason: stop };

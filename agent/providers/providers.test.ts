@@ -60,10 +60,10 @@ describe.each(['anthropic', 'openai'] as const)(
         },
       ]);
       const events = await collect(provider);
-      const text = events.flatMap((e) => (e.type === 'text-delta' ? [e.text] : [])).join('');
+      const text = events.flatMap((e) => (e.type === 'text_delta' ? [e.text] : [])).join('');
       expect(text).toBe('Let me look that up for you.');
-      expect(events.filter((e) => e.type === 'text-delta').length).toBeGreaterThan(1);
-      const calls = events.flatMap((e) => (e.type === 'tool-call' ? [e.call] : []));
+      expect(events.filter((e) => e.type === 'text_delta').length).toBeGreaterThan(1);
+      const calls = events.flatMap((e) => (e.type === 'tool_call' ? [e.call] : []));
       expect(calls).toHaveLength(1);
       expect(calls[0]?.name).toBe('search_docs');
       expect(calls[0]?.input).toEqual({ query: 'slack post', k: 3 });
@@ -91,7 +91,7 @@ describe.each(['anthropic', 'openai'] as const)(
       server.setScript([{ error: { status: 429, retryAfter: '0' } }, { text: 'after the wait' }]);
       const before = server.requests.length;
       const events = await collect(provider);
-      expect(events.flatMap((e) => (e.type === 'text-delta' ? [e.text] : [])).join('')).toBe(
+      expect(events.flatMap((e) => (e.type === 'text_delta' ? [e.text] : [])).join('')).toBe(
         'after the wait',
       );
       expect(server.requests.length - before).toBe(2);
@@ -137,7 +137,7 @@ describe.each(['anthropic', 'openai'] as const)(
         { text: 'finally' },
       ]);
       const events = await collect(patient);
-      expect(events.flatMap((e) => (e.type === 'text-delta' ? [e.text] : [])).join('')).toBe('finally');
+      expect(events.flatMap((e) => (e.type === 'text_delta' ? [e.text] : [])).join('')).toBe('finally');
       expect(waits).toEqual([2_000, 20]);
     });
 
@@ -177,7 +177,7 @@ describe('createModelProvider', () => {
       const result = createModelProvider('openai:llama3', { env: { OPENAI_BASE_URL: server.openaiBaseUrl } });
       if (!result.ok) throw result.error;
       const events = await collect(result.value);
-      expect(events.flatMap((e) => (e.type === 'text-delta' ? [e.text] : [])).join('')).toBe(
+      expect(events.flatMap((e) => (e.type === 'text_delta' ? [e.text] : [])).join('')).toBe(
         'local model here',
       );
       expect(server.requests[0]?.normalized.model).toBe('llama3');

@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { type DiscordFake, startDiscordFake } from '../../connectors/discord/fake-server.ts';
-import { createScriptedConversation } from '../testing/scripted-conversation.ts';
+import { createScriptedConversation, sampleProposalReply } from '../testing/scripted-conversation.ts';
 import { type DiscordGateway, startDiscordGateway } from './start-discord-gateway.ts';
 
 type Frame = { op: number; d?: unknown; t?: string | null; s?: number | null };
@@ -98,20 +98,19 @@ describe('Discord gateway client (real discord.js, local gateway)', () => {
 
   it('posts a self-healing fix proposal into the channel of the conversation (notify), with buttons', async () => {
     const before = api.requests.length;
-    const fix = {
-      type: 'proposal' as const,
-      proposalId: 'fix-7',
-      kind: 'fix' as const,
+    const fix = sampleProposalReply({
+      id: 'fix-7',
+      kind: 'fix',
       title: 'Fix: use the channel id',
       summary: 'The post failed; use the channel id instead of the name.',
       document: {
-        schemaVersion: 1 as const,
+        schemaVersion: 1,
         name: 'Bugs to triage',
         trigger: { type: 'webhook' },
         nodes: [{ id: 'post', uses: 'core.transform', with: { value: 1 } }],
         edges: [],
       },
-    };
+    });
     expect(await bot.notify('discord:dm:7100', [fix])).toBe(true);
     const posted = api.requests
       .slice(before)

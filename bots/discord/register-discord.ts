@@ -1,9 +1,10 @@
 import { REST, Routes } from 'discord.js';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { describeError } from '../../lib/errors.ts';
+import type { Reply } from '../../agent/index.ts';
 import { logger } from '../../lib/logger.ts';
-import type { BotActor, BotReply, ConversationPort } from '../conversation-port.ts';
+import { agentFailureReply } from '../agent-failure-reply.ts';
+import type { BotActor, ConversationPort } from '../conversation-port.ts';
 import { createDeliveryDeduper } from '../delivery-dedupe.ts';
 import { createPendingWork } from '../pending-work.ts';
 import { parseDiscordCustomId } from './discord-custom-id.ts';
@@ -57,7 +58,7 @@ export async function registerDiscord(server: FastifyInstance, options: DiscordI
     logger.error({ err: error }, 'discord: handling an interaction failed'),
   );
 
-  const followUps = async (token: string, replies: BotReply[]) => {
+  const followUps = async (token: string, replies: Reply[]) => {
     for (const reply of replies) {
       for (const message of renderDiscordReply(reply)) {
         await rest.post(Routes.webhook(options.applicationId, token), { body: message, auth: false });
@@ -76,11 +77,11 @@ export async function registerDiscord(server: FastifyInstance, options: DiscordI
     ).trim();
     const threadKey = `discord:${interaction.guild_id ?? 'dm'}:${interaction.channel_id ?? actor.id}`;
     work.run(async () => {
-      let replies: BotReply[];
+      let replies: Reply[];
       try {
         replies = await options.conversation.handleMessage({ threadKey, actor, text });
       } catch (error) {
-        replies = [{ type: 'error', message: `The agent could not answer: ${describeError(error)}` }];
+        replies = [agentFailureReply(error)];
       }
       const [first, ...rest_] = replies.flatMap(renderDiscordReply);
       await rest.patch(Routes.webhookMessage(options.applicationId, token, '@original'), {

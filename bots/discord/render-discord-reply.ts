@@ -1,4 +1,5 @@
-import type { BotReply } from '../conversation-port.ts';
+import type { Reply } from '../../agent/index.ts';
+import { isPreviewableProposal, proposalKind, retryProposalText } from '../proposal-view.ts';
 import { encodeDiscordCustomId } from './discord-custom-id.ts';
 
 export const DISCORD_MESSAGE_LIMIT = 2000;
@@ -20,20 +21,21 @@ export function splitDiscordText(text: string, limit = DISCORD_MESSAGE_LIMIT): s
   return pieces;
 }
 
-function replyText(reply: BotReply): string {
+function replyText(reply: Reply): string {
   switch (reply.type) {
     case 'text':
       return reply.text;
     case 'error':
       return `⚠️ ${reply.message}${reply.hint ? `\n${reply.hint}` : ''}`;
     case 'run_update':
-      return `Run ${reply.runId}: **${reply.status}**${reply.text ? ` — ${reply.text}` : ''}`;
-    case 'workflow_activated':
-      return reply.text ?? `Workflow “${reply.name}” is active.`;
-    case 'proposal': {
-      const nodes = reply.document.nodes.map((node) => `• \`${node.id}\` ${node.uses}`).join('\n');
-      const heading = reply.kind === 'fix' ? 'Proposed fix' : 'Proposed workflow';
-      return `**${heading}: ${reply.title}**\n${reply.summary}\n\nTrigger: ${reply.document.trigger.type}\n${nodes}`;
+      return `Run ${reply.runId}: **${reply.status}**${reply.message ? ` — ${reply.message}` : ''}`;
+    case 'proposal':
+    case 'fix_proposal': {
+      if (!isPreviewableProposal(reply)) return retryProposalText(reply);
+      const { document } = reply.proposal;
+      const nodes = document.nodes.map((node) => `• \`${node.id}\` ${node.uses}`).join('\n');
+      const heading = proposalKind(reply) === 'fix' ? 'Proposed fix' : 'Proposed workflow';
+      return `**${heading}: ${reply.title}**\n${reply.summary}\n\nTrigger: ${document.trigger.type}\n${nodes}`;
     }
     default: {
       const unknown = reply as { text?: string; message?: string };
@@ -43,10 +45,10 @@ function replyText(reply: BotReply): string {
 }
 
 /** One reply as Discord messages (split at 2,000 characters); a proposal's last piece carries the buttons. */
-export function renderDiscordReply(reply: BotReply): DiscordMessage[] {
+export function renderDiscordReply(reply: Reply): DiscordMessage[] {
   const messages: DiscordMessage[] = splitDiscordText(replyText(reply)).map((content) => ({ content }));
   const last = messages.at(-1);
-  if (reply.type === 'proposal' && last) {
+  if (isPreviewableProposal(reply) && last) {
     last.components = [
       {
         type: 1,
@@ -55,13 +57,13 @@ export function renderDiscordReply(reply: BotReply): DiscordMessage[] {
             type: 2,
             style: 3,
             label: 'Approve',
-            custom_id: encodeDiscordCustomId({ decision: 'approve', proposalId: reply.proposalId }),
+            custom_id: encodeDiscordCustomId({ decision: 'approve', proposalId: reply.proposal.id }),
           },
           {
             type: 2,
             style: 4,
             label: 'Reject',
-            custom_id: encodeDiscordCustomId({ decision: 'reject', proposalId: reply.proposalId }),
+            custom_id: encodeDiscordCustomId({ decision: 'reject', proposalId: reply.proposal.id }),
           },
         ],
       },

@@ -8,9 +8,10 @@ import {
   Partials,
 } from 'discord.js';
 import { Routes } from 'discord-api-types/v10';
-import { describeError } from '../../lib/errors.ts';
+import type { Reply } from '../../agent/index.ts';
 import { logger } from '../../lib/logger.ts';
-import type { BotActor, BotReply, ConversationPort } from '../conversation-port.ts';
+import { agentFailureReply } from '../agent-failure-reply.ts';
+import type { BotActor, ConversationPort } from '../conversation-port.ts';
 import { createPendingWork } from '../pending-work.ts';
 import { parseDiscordCustomId } from './discord-custom-id.ts';
 import { renderDiscordReply } from './render-discord-reply.ts';
@@ -18,7 +19,7 @@ import { renderDiscordReply } from './render-discord-reply.ts';
 export type DiscordGateway = {
   stop(): Promise<void>;
   /** Posts replies nobody asked for (a self-healing fix proposal) into the channel of a `discord:…` thread key. */
-  notify(threadKey: string, replies: BotReply[]): Promise<boolean>;
+  notify(threadKey: string, replies: Reply[]): Promise<boolean>;
 };
 
 export type DiscordGatewayOptions = {
@@ -45,7 +46,7 @@ export async function startDiscordGateway(options: DiscordGatewayOptions): Promi
   });
   const work = createPendingWork((error) => logger.error({ err: error }, 'discord gateway: handling failed'));
 
-  const send = async (message: Message, replies: BotReply[]) => {
+  const send = async (message: Message, replies: Reply[]) => {
     for (const reply of replies) {
       for (const piece of renderDiscordReply(reply)) {
         await message.reply(piece as MessageCreateOptions);
@@ -65,7 +66,7 @@ export async function startDiscordGateway(options: DiscordGatewayOptions): Promi
       displayName: message.author.username,
     };
     work.run(async () => {
-      let replies: BotReply[];
+      let replies: Reply[];
       try {
         replies = await options.conversation.handleMessage({
           threadKey: `discord:${message.guildId ?? 'dm'}:${message.channelId}`,
@@ -73,7 +74,7 @@ export async function startDiscordGateway(options: DiscordGatewayOptions): Promi
           text,
         });
       } catch (error) {
-        replies = [{ type: 'error', message: `The agent could not answer: ${describeError(error)}` }];
+        replies = [agentFailureReply(error)];
       }
       await send(message, replies);
     });

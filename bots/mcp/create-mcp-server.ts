@@ -1,17 +1,16 @@
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
+import type { McpToolEntry, Reply } from '../../agent/index.ts';
 import { describeError } from '../../lib/errors.ts';
 import { VERSION } from '../../lib/index.ts';
-import type { AgentToolEntry, BotActor, BotReply, ConversationPort } from '../conversation-port.ts';
+import type { BotActor, ConversationPort } from '../conversation-port.ts';
+import { isPreviewableProposal, proposalKind, retryProposalText } from '../proposal-view.ts';
 import type { WorkflowPort, WorkflowSummary } from '../workflow-port.ts';
-
-/** An agent tool as tools/toMcpTools hands it over (declared structurally: bots import only ports). */
-export type McpAgentTool = AgentToolEntry;
 
 export type VmeshMcpDeps = {
   conversation: ConversationPort;
   workflows?: WorkflowPort | undefined;
-  agentTools?: readonly McpAgentTool[] | undefined;
+  agentTools?: readonly McpToolEntry[] | undefined;
   /** Who the MCP client acts as (approvals are recorded under this actor). */
   actor: BotActor;
   /** The default conversation thread when `chat` gets none (one per MCP session). */
@@ -21,7 +20,7 @@ export type VmeshMcpDeps = {
 const text = (value: string) => ({ content: [{ type: 'text' as const, text: value }] });
 
 /** Replies as text an assistant can read and act on (proposal ids and documents included). */
-export function repliesToText(replies: BotReply[]): string {
+export function repliesToText(replies: Reply[]): string {
   return replies
     .map((reply) => {
       switch (reply.type) {
@@ -30,16 +29,16 @@ export function repliesToText(replies: BotReply[]): string {
         case 'error':
           return `Error: ${reply.message}${reply.hint ? `\nHint: ${reply.hint}` : ''}`;
         case 'proposal':
+        case 'fix_proposal':
+          if (!isPreviewableProposal(reply)) return retryProposalText(reply);
           return [
-            `Proposal ${reply.proposalId} (${reply.kind}): ${reply.title}`,
+            `Proposal ${reply.proposal.id} (${proposalKind(reply)}): ${reply.title}`,
             reply.summary,
             'Approve with approve_proposal after the person has agreed. Document:',
-            JSON.stringify(reply.document, null, 2),
+            JSON.stringify(reply.proposal.document, null, 2),
           ].join('\n');
         case 'run_update':
-          return `Run ${reply.runId}: ${reply.status}${reply.text ? ` — ${reply.text}` : ''}`;
-        case 'workflow_activated':
-          return reply.text ?? `Workflow ${reply.workflowId} (“${reply.name}”) is active.`;
+          return `Run ${reply.runId}: ${reply.status}${reply.message ? ` — ${reply.message}` : ''}`;
         default:
           return JSON.stringify(reply);
       }

@@ -1,8 +1,9 @@
 import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
 import type { KnownBlock, WebClient } from '@slack/web-api';
-import { describeError } from '../../lib/errors.ts';
+import type { Reply } from '../../agent/index.ts';
 import { logger } from '../../lib/logger.ts';
-import type { BotActor, BotReply, ConversationPort } from '../conversation-port.ts';
+import { agentFailureReply } from '../agent-failure-reply.ts';
+import type { BotActor, ConversationPort } from '../conversation-port.ts';
 import { createDeliveryDeduper } from '../delivery-dedupe.ts';
 import { createPendingWork } from '../pending-work.ts';
 import type { TriggerEventPort } from '../trigger-event-port.ts';
@@ -39,7 +40,7 @@ export type SlackBot = {
    * Posts replies the person did not ask for (a self-healing fix proposal, a run update) into the Slack thread
    * of a conversation. Returns false for thread keys that are not Slack's.
    */
-  notify(threadKey: string, replies: BotReply[]): Promise<boolean>;
+  notify(threadKey: string, replies: Reply[]): Promise<boolean>;
 };
 
 /** `slack:<team>:<channel>[:<thread ts>]`, the thread key the bot gives each conversation. */
@@ -93,7 +94,7 @@ export function createSlackBot(options: SlackBotOptions): SlackBot {
     await next();
   });
 
-  const post = async (place: Place, reply: BotReply, replaceTs?: string): Promise<void> => {
+  const post = async (place: Place, reply: Reply, replaceTs?: string): Promise<void> => {
     const message = renderSlackReply(reply);
     if (reply.type === 'run_update') {
       const existing = runMessages.get(reply.runId);
@@ -115,7 +116,7 @@ export function createSlackBot(options: SlackBotOptions): SlackBot {
     if (reply.type === 'run_update' && ts) runMessages.set(reply.runId, { channel: place.channel, ts });
   };
 
-  const deliver = async (place: Place, replies: BotReply[], placeholderTs: string | undefined) => {
+  const deliver = async (place: Place, replies: Reply[], placeholderTs: string | undefined) => {
     let replace = placeholderTs;
     for (const reply of replies) {
       await post(place, reply, replace);
@@ -134,11 +135,7 @@ export function createSlackBot(options: SlackBotOptions): SlackBot {
       const replies = await options.conversation.handleMessage({ threadKey, actor, text });
       await deliver(place, replies, placeholder.ts);
     } catch (error) {
-      await deliver(
-        place,
-        [{ type: 'error', message: `The agent could not answer: ${describeError(error)}` }],
-        placeholder.ts,
-      );
+      await deliver(place, [agentFailureReply(error)], placeholder.ts);
     }
   };
 

@@ -1,4 +1,10 @@
-import type { BotReply } from '../conversation-port.ts';
+import type { Reply } from '../../agent/index.ts';
+import {
+  isPreviewableProposal,
+  type PreviewableProposal,
+  proposalKind,
+  retryProposalText,
+} from '../proposal-view.ts';
 import { encodeSlackActionValue, SLACK_APPROVE_ACTION, SLACK_REJECT_ACTION } from './slack-action-value.ts';
 
 export type SlackBlock = Record<string, unknown>;
@@ -10,27 +16,28 @@ const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0
 export const escapeMrkdwn = (text: string) =>
   text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-function nodeOutline(reply: Extract<BotReply, { type: 'proposal' }>): string {
-  const lines = reply.document.nodes.map((node) => `• \`${node.id}\` ${node.uses}`);
-  for (const edge of reply.document.edges) {
+function nodeOutline(document: PreviewableProposal['proposal']['document']): string {
+  const lines = document.nodes.map((node) => `• \`${node.id}\` ${node.uses}`);
+  for (const edge of document.edges) {
     if (edge.branch) lines.push(`  ${edge.from} —${edge.branch}→ ${edge.to}`);
   }
   return lines.join('\n');
 }
 
 /** One reply as a Slack message: plain text fallback plus Block Kit (a proposal gets Approve/Reject buttons). */
-export function renderSlackReply(reply: BotReply): SlackMessage {
+export function renderSlackReply(reply: Reply): SlackMessage {
   switch (reply.type) {
     case 'text':
       return { text: reply.text };
     case 'error':
       return { text: `⚠️ ${reply.message}${reply.hint ? `\n${reply.hint}` : ''}` };
     case 'run_update':
-      return { text: `Run ${reply.runId}: *${reply.status}*${reply.text ? ` — ${reply.text}` : ''}` };
-    case 'workflow_activated':
-      return { text: reply.text ?? `Workflow “${reply.name}” is active.` };
-    case 'proposal': {
-      const heading = reply.kind === 'fix' ? 'Proposed fix' : 'Proposed workflow';
+      return { text: `Run ${reply.runId}: *${reply.status}*${reply.message ? ` — ${reply.message}` : ''}` };
+    case 'proposal':
+    case 'fix_proposal': {
+      if (!isPreviewableProposal(reply)) return { text: retryProposalText(reply) };
+      const heading = proposalKind(reply) === 'fix' ? 'Proposed fix' : 'Proposed workflow';
+      const { document } = reply.proposal;
       return {
         text: `${heading}: ${reply.title}`,
         blocks: [
@@ -41,7 +48,7 @@ export function renderSlackReply(reply: BotReply): SlackMessage {
             text: {
               type: 'mrkdwn',
               text: clip(
-                `*Trigger:* ${reply.document.trigger.type}\n${escapeMrkdwn(nodeOutline(reply))}`,
+                `*Trigger:* ${document.trigger.type}\n${escapeMrkdwn(nodeOutline(document))}`,
                 MAX_SECTION,
               ),
             },
@@ -55,14 +62,14 @@ export function renderSlackReply(reply: BotReply): SlackMessage {
                 action_id: SLACK_APPROVE_ACTION,
                 style: 'primary',
                 text: { type: 'plain_text', text: 'Approve' },
-                value: encodeSlackActionValue({ proposalId: reply.proposalId, decision: 'approve' }),
+                value: encodeSlackActionValue({ proposalId: reply.proposal.id, decision: 'approve' }),
               },
               {
                 type: 'button',
                 action_id: SLACK_REJECT_ACTION,
                 style: 'danger',
                 text: { type: 'plain_text', text: 'Reject' },
-                value: encodeSlackActionValue({ proposalId: reply.proposalId, decision: 'reject' }),
+                value: encodeSlackActionValue({ proposalId: reply.proposal.id, decision: 'reject' }),
               },
             ],
           },

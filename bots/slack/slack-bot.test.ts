@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type SlackFake, startSlackFake } from '../../connectors/slack/fake-server.ts';
-import { createScriptedConversation } from '../testing/scripted-conversation.ts';
+import { createScriptedConversation, sampleProposalReply } from '../testing/scripted-conversation.ts';
 import type { SlackBot } from './create-slack-bot.ts';
 import { registerSlack } from './register-slack.ts';
 import { signSlackRequest } from './sign-slack-request.ts';
@@ -210,20 +210,19 @@ describe('Slack bot over HTTP (real bolt, fake Web API)', () => {
   });
 
   it('posts a self-healing fix proposal into the thread of the conversation (notify), with Approve/Reject', async () => {
-    const fix = {
-      type: 'proposal' as const,
-      proposalId: 'fix-1',
-      kind: 'fix' as const,
+    const fix = sampleProposalReply({
+      id: 'fix-1',
+      kind: 'fix',
       title: 'Fix: use the channel id',
       summary: 'The post failed with channel_not_found; use C0TRIAGE instead of #triage.',
       document: {
-        schemaVersion: 1 as const,
+        schemaVersion: 1,
         name: 'Bugs to triage',
         trigger: { type: 'webhook' },
         nodes: [{ id: 'post', uses: 'slack.postMessage', with: { channel: 'C0TRIAGE', text: 'bug' } }],
         edges: [],
       },
-    };
+    });
     expect(await bot.notify('slack:T1:C1:1700000001.000100', [fix])).toBe(true);
     const [posted] = sent();
     expect(posted).toMatchObject({

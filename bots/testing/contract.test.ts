@@ -85,12 +85,12 @@ describe('contract: web chat', () => {
             type: string;
             text?: string;
             title?: string;
-            proposalId?: string;
+            proposal?: { id: string };
           };
           shown += `${reply.text ?? ''}${reply.title ?? ''}\n`;
           // The page renders Approve and Reject for every proposal reply (see the browser test).
-          if (reply.type === 'proposal' && reply.proposalId)
-            proposal = { proposalId: reply.proposalId, approve: true, reject: true };
+          if (reply.type === 'proposal' && reply.proposal)
+            proposal = { proposalId: reply.proposal.id, approve: true, reject: true };
         }
       },
       shownText: () => shown,
@@ -134,7 +134,7 @@ describe('contract: web chat', () => {
     const listed = await app.inject({ method: 'GET', url: '/chat/api/proposals', headers: auth });
     expect(listed.statusCode).toBe(200);
     const pending = (
-      listed.json() as { replies: Array<{ type: string; title?: string; proposalId?: string }> }
+      listed.json() as { replies: Array<{ type: string; title?: string; proposal?: { id: string } }> }
     ).replies;
     const mine = pending.find((reply) => reply.title === 'Pending on the web');
     expect(mine).toMatchObject({ type: 'proposal' });
@@ -143,7 +143,7 @@ describe('contract: web chat', () => {
       method: 'POST',
       url: '/chat/api/decisions',
       headers: auth,
-      payload: { proposalId: mine?.proposalId, decision: 'reject' },
+      payload: { proposalId: mine?.proposal?.id, decision: 'reject' },
     });
     const after = (await app.inject({ method: 'GET', url: '/chat/api/proposals', headers: auth })).json() as {
       replies: Array<{ title?: string }>;

@@ -1,11 +1,6 @@
+import type { ProposalReply, Reply } from '../../agent/index.ts';
 import type { WorkflowDocument } from '../../runtime/workflow/document.ts';
-import type {
-  BotEvent,
-  BotReply,
-  ConversationPort,
-  DecisionInput,
-  MessageInput,
-} from '../conversation-port.ts';
+import type { ConversationPort, DecisionInput, MessageInput } from '../conversation-port.ts';
 
 export const SAMPLE_DOCUMENT: WorkflowDocument = {
   schemaVersion: 1,
@@ -18,6 +13,40 @@ export const SAMPLE_DOCUMENT: WorkflowDocument = {
   ],
   edges: [{ from: 'isBug', to: 'post', branch: 'true' }],
 };
+
+/** A pending proposal reply as the conversation service sends it (for transport-level bot tests). */
+export function sampleProposalReply(input: {
+  id: string;
+  kind: 'workflow' | 'fix';
+  title: string;
+  summary: string;
+  document: WorkflowDocument;
+}): ProposalReply {
+  const proposal = {
+    id: input.id,
+    kind: input.kind === 'fix' ? ('fix' as const) : ('new' as const),
+    status: 'pending' as const,
+    summary: input.summary,
+    conversationId: null,
+    workflowId: null,
+    runId: input.kind === 'fix' ? 'run-1' : null,
+    baseVersion: null,
+    document: input.document,
+    documentHash: null,
+    diff: [],
+    approvers: [],
+    missingCredentials: [],
+    effects: null,
+    warnings: [],
+    dryRunOk: null,
+    createdBy: 'test',
+    createdAt: new Date(0).toISOString(),
+  };
+  const shown = { title: input.title, summary: input.summary, proposal };
+  return input.kind === 'fix'
+    ? { type: 'fix_proposal', ...shown, failure: { runId: 'run-1', nodeId: null, error: '' } }
+    : { type: 'proposal', ...shown };
+}
 
 /**
  * A deterministic stand-in for the conversation service, for transport-level tests of a bot (signatures,
@@ -32,26 +61,27 @@ export function createScriptedConversation(): ConversationPort & {
   return {
     turns,
     decisions,
-    async handleMessage(input, onEvent?: (event: BotEvent) => void): Promise<BotReply[]> {
+    async handleMessage(input, onEvent): Promise<Reply[]> {
       turns.push(input);
       const text = `Here is a draft for: ${input.text}`;
       for (const word of text.split(/(?<= )/)) onEvent?.({ type: 'text_delta', text: word });
       return [
         { type: 'text', text },
-        {
-          type: 'proposal',
-          proposalId: `p${turns.length}`,
+        sampleProposalReply({
+          id: `p${turns.length}`,
           kind: 'workflow',
           title: SAMPLE_DOCUMENT.name,
           summary: 'Webhook → if the issue is a bug → post it to #triage on Slack.',
           document: SAMPLE_DOCUMENT,
-        },
+        }),
       ];
     },
-    async decide(input): Promise<BotReply[]> {
+    async decide(input): Promise<Reply[]> {
       decisions.push(input);
       if (input.decision === 'reject') return [{ type: 'text', text: 'Rejected; nothing changed.' }];
-      return [{ type: 'workflow_activated', workflowId: 'wf1', name: SAMPLE_DOCUMENT.name }];
+      return [
+        { type: 'text', text: `Approved. Workflow "${SAMPLE_DOCUMENT.name}" is active (id wf1, version 1).` },
+      ];
     },
   };
 }

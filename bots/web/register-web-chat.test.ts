@@ -76,6 +76,9 @@ describe('registerWebChat', () => {
       headers: auth,
       payload: { proposalId: 'p1', decision: 'approve' },
     });
-    expect(response.json().replies[0]).toMatchObject({ type: 'workflow_activated' });
+    expect(response.json().replies[0]).toMatchObject({
+      type: 'text',
+      text: expect.stringContaining('is active'),
+    });
   });
 });

@@ -2,11 +2,12 @@ import { readFile } from 'node:fs/promises';
 import { join, normalize } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { describeError } from '../../lib/errors.ts';
+import { type ConversationEvent, SETTLED_RUN } from '../../agent/index.ts';
 import { logger } from '../../lib/logger.ts';
+import { agentFailureReply } from '../agent-failure-reply.ts';
 import { hasValidBearer } from '../bearer-token.ts';
-import type { BotEvent, ConversationPort } from '../conversation-port.ts';
-import { TERMINAL_RUN_STATUSES, type WorkflowPort } from '../workflow-port.ts';
+import type { ConversationPort } from '../conversation-port.ts';
+import type { WorkflowPort } from '../workflow-port.ts';
 import { DEFAULT_DIST_DIR, ensureWebBundle } from './build-web-bundle.ts';
 import { renderIndexHtml } from './index-html.ts';
 
@@ -94,9 +95,11 @@ export async function registerWebChat(app: FastifyInstance, deps: WebChatDeps): 
         const body = MessageBody.safeParse(request.body);
         if (!body.success) return badRequest(reply, body.error);
         const send = openEventStream(reply);
-        const onEvent = (event: BotEvent) => {
+        const onEvent = (event: ConversationEvent) => {
           if (event.type === 'text_delta') send('delta', { text: event.text });
-          else if (event.type === 'tool') send('tool', { name: event.name, status: event.status });
+          else if (event.type === 'tool_start') send('tool', { name: event.name, status: 'started' });
+          else if (event.type === 'tool_end')
+            send('tool', { name: event.name, status: event.isError ? 'failed' : 'finished' });
         };
         try {
           const replies = await deps.conversation.handleMessage(
@@ -107,7 +110,7 @@ export async function registerWebChat(app: FastifyInstance, deps: WebChatDeps): 
           send('done', {});
         } catch (error) {
           logger.error({ err: error }, 'web chat turn failed');
-          send('reply', { type: 'error', message: `The agent could not answer: ${describeError(error)}` });
+          send('reply', agentFailureReply(error));
           send('done', {});
         }
         reply.raw.end();
@@ -161,7 +164,7 @@ export async function registerWebChat(app: FastifyInstance, deps: WebChatDeps): 
           closed = true;
         });
         const pollMs = deps.runPollMs ?? 500;
-        while (!closed && !TERMINAL_RUN_STATUSES.has(JSON.parse(last).status)) {
+        while (!closed && !SETTLED_RUN.has(JSON.parse(last).status)) {
           await new Promise((resolve) => setTimeout(resolve, pollMs));
           const run = await workflows.getRun(id);
           if (!run) break;

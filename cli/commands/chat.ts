@@ -31,11 +31,11 @@ export function renderReplies(replies: Reply[]): string {
         lines.push(reply.text);
         break;
       case 'proposal':
-      case 'fix-proposal': {
+      case 'fix_proposal': {
         const p = reply.proposal;
         lines.push('');
         lines.push(`Proposal ${p.id} (${p.kind}${p.workflowId ? ` of ${p.workflowId}` : ''}): ${p.summary}`);
-        if (reply.type === 'fix-proposal')
+        if (reply.type === 'fix_proposal')
           lines.push(`  Failed run ${reply.failure.runId}: ${reply.failure.error}`);
         for (const step of p.effects?.newWriteSteps ?? []) {
           lines.push(
@@ -48,7 +48,7 @@ export function renderReplies(replies: Reply[]): string {
         lines.push(`  Approve: vmesh proposals approve ${p.id}    Reject: vmesh proposals reject ${p.id}`);
         break;
       }
-      case 'run-update':
+      case 'run_update':
         lines.push(`[run ${reply.runId}] ${reply.status}: ${reply.message}`);
         break;
       case 'error':
@@ -65,7 +65,7 @@ export function replyText(replies: Reply[]): string {
       if (reply.type === 'text') return [reply.text];
       if (reply.type === 'error')
         return [`Error (${reply.code}): ${reply.message}${reply.hint ? ` ${reply.hint}` : ''}`];
-      if (reply.type === 'run-update') return [reply.message];
+      if (reply.type === 'run_update') return [reply.message];
       return [];
     })
     .join('\n\n');
@@ -100,10 +100,10 @@ export function registerChatCommand(program: Command): void {
         const conversation = await agent.conversationFor(threadKey, actor);
         const streaming = !options.json && process.stdout.isTTY;
         const replies = await agent.handleMessage({ threadKey, actor, text: message }, (event) => {
-          if (streaming && event.type === 'tool-start') process.stderr.write(`… ${event.name}\n`);
+          if (streaming && event.type === 'tool_start') process.stderr.write(`… ${event.name}\n`);
         });
         const proposals = replies.flatMap((reply) =>
-          reply.type === 'proposal' || reply.type === 'fix-proposal'
+          reply.type === 'proposal' || reply.type === 'fix_proposal'
             ? [
                 {
                   id: reply.proposal.id,

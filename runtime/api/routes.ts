@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Sql } from '../../db/index.ts';
 import { AppError } from '../../lib/index.ts';
 import { ApprovalDecision, cancelRun, decideApproval, retryRun, startRun } from '../engine/engine.ts';
+import { SETTLED_RUN } from '../store/run-status.ts';
 import { getRunView, listRunSummaries } from '../store/run-store.ts';
 import type { WorkflowService } from '../store/workflow-service.ts';
 import {
@@ -299,8 +300,7 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiOptions): vo
           );
         }
         const [run] = await sql`select status from runs where id = ${id}`;
-        if (events.length === 0 && run && ['succeeded', 'failed', 'cancelled'].includes(String(run.status)))
-          break;
+        if (events.length === 0 && run && SETTLED_RUN.has(String(run.status))) break;
         if (events.length === 0) {
           if (!notified) {
             await new Promise<void>((resolve) => {

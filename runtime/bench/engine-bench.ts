@@ -21,6 +21,7 @@ import { startRun } from '../engine/engine.ts';
 import { workerTuning } from '../engine/worker.ts';
 import { installWorkerSchema } from '../engine/worker-schema.ts';
 import { createEngineServices } from '../services.ts';
+import { SETTLED_RUN } from '../store/run-status.ts';
 
 const json = process.argv.includes('--json');
 const log = (message: string) => {
@@ -157,7 +158,7 @@ async function finished(runId: string): Promise<string> {
   for (;;) {
     const [row] = await sql`select status from runs where id = ${runId}`;
     const status = String(row?.status);
-    if (['succeeded', 'failed', 'cancelled'].includes(status)) {
+    if (SETTLED_RUN.has(status)) {
       waiters.delete(runId);
       return status;
     }

@@ -1,11 +1,17 @@
 import { z } from 'zod';
 import type { Sql } from '../../db/index.ts';
 import { ConflictError, NotFoundError } from '../../lib/index.ts';
+import {
+  LIVE_RUN,
+  LIVE_RUN_LIST,
+  LIVE_STEP_LIST,
+  type RunStatus,
+  STEP_TERMINAL,
+} from '../store/run-status.ts';
 import { getCachedWorkflow } from '../store/workflow-cache.ts';
 import { getVersionRow, getWorkflowRow, loadDocument, workflowNotFound } from '../store/workflow-store.ts';
 import { CANCEL_CHANNEL } from './cancellations.ts';
 import { createRunInTx } from './create-run.ts';
-import { LIVE_RUN, TERMINAL } from './graph.ts';
 import { insertRunBatched } from './start-batch.ts';
 import { lockRun } from './transitions.ts';
 import { enqueueStep, event, flushWork, newWork, send } from './tx-work.ts';
@@ -87,7 +93,7 @@ export async function startRun(
 }
 
 /** Cancels a queued, running or waiting run (and its child runs); steps in flight are aborted and not recorded. */
-export async function cancelRun(sql: Sql, runId: string): Promise<{ status: string }> {
+export async function cancelRun(sql: Sql, runId: string): Promise<{ status: RunStatus }> {
   const result = await sql.begin(async (tx) => {
     const run = await lockRun(tx, runId);
     if (!run) throw runNotFound(runId);
@@ -95,15 +101,15 @@ export async function cancelRun(sql: Sql, runId: string): Promise<{ status: stri
     const work = newWork();
     await tx`update runs set status = 'cancelled', finished_at = now(), updated_at = now() where id = ${runId}`;
     await tx`update steps set status = 'cancelled', finished_at = now()
-      where run_id = ${runId} and status in ('queued', 'running', 'retrying', 'waiting')`;
+      where run_id = ${runId} and status in ${tx(LIVE_STEP_LIST)}`;
     await tx`update approvals set status = 'cancelled' where run_id = ${runId} and status = 'pending'`;
     const children =
-      await tx`select id from runs where parent_run_id = ${runId} and status in ('queued', 'running', 'waiting')`;
+      await tx`select id from runs where parent_run_id = ${runId} and status in ${tx(LIVE_RUN_LIST)}`;
     event(work, runId, 'run.cancelled', {});
     // Workers running one of its steps abort it when this commits (cancellations.ts).
     send(work, tx`select pg_notify(${CANCEL_CHANNEL}, ${runId})`);
     await flushWork(tx, work);
-    return { status: 'cancelled', children: children.map((child) => String(child.id)) };
+    return { status: 'cancelled' as const, children: children.map((child) => String(child.id)) };
   });
   for (const child of result.children) await cancelRun(sql, child);
   return { status: result.status };
@@ -205,5 +211,5 @@ export async function decideApproval(
 }
 
 export function isTerminalStep(status: string): boolean {
-  return TERMINAL.has(status);
+  return STEP_TERMINAL.has(status);
 }

@@ -1,17 +1,6 @@
+import { STEP_TERMINAL } from '../store/run-status.ts';
 import type { Edge, NodeGraph, WorkflowDocument, WorkflowNode } from '../workflow/document.ts';
 import { parentOf, parsePath } from './scope-path.ts';
-
-export type StepStatus =
-  | 'queued'
-  | 'running'
-  | 'retrying'
-  | 'waiting'
-  | 'succeeded'
-  | 'failed'
-  | 'skipped'
-  | 'cancelled';
-export const TERMINAL: ReadonlySet<string> = new Set(['succeeded', 'failed', 'skipped']);
-export const LIVE_RUN: ReadonlySet<string> = new Set(['queued', 'running', 'waiting']);
 
 export type NodeState = { status: string; branch: string | null };
 
@@ -158,7 +147,7 @@ export function propagate(
     for (const edge of graph.edges) {
       if (edge.from !== from || states.has(edge.to)) continue;
       const incoming = incomingEdges(graph, edge.to);
-      const resolved = incoming.every((inner) => TERMINAL.has(states.get(inner.from)?.status ?? ''));
+      const resolved = incoming.every((inner) => STEP_TERMINAL.has(states.get(inner.from)?.status ?? ''));
       if (!resolved) continue;
       if (incoming.some((inner) => edgeActive(inner, states.get(inner.from)))) {
         states.set(edge.to, { status: 'queued', branch: null });
@@ -174,7 +163,7 @@ export function propagate(
 }
 
 export function scopeComplete(graph: NodeGraph, states: Map<string, NodeState>): boolean {
-  return graph.nodes.every((node) => TERMINAL.has(states.get(node.id)?.status ?? ''));
+  return graph.nodes.every((node) => STEP_TERMINAL.has(states.get(node.id)?.status ?? ''));
 }
 
 /**

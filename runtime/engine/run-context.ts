@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Sql, TransactionSql } from '../../db/index.ts';
+import { RunStatus, StepStatus } from '../store/run-status.ts';
 import { loadDocument } from '../store/workflow-store.ts';
 import type { WorkflowDocument } from '../workflow/document.ts';
 import { visibleSteps } from './graph.ts';
@@ -9,7 +10,7 @@ export const RunRow = z.object({
   id: z.string(),
   workflowId: z.string(),
   version: z.number().int(),
-  status: z.string(),
+  status: RunStatus,
   trigger: z.unknown(),
   parentRunId: z.string().nullable(),
   parentNodeId: z.string().nullable(),
@@ -21,7 +22,7 @@ export type RunRow = z.infer<typeof RunRow>;
 export const StepRow = z.object({
   nodeId: z.string(),
   path: z.string(),
-  status: z.string(),
+  status: StepStatus,
   branch: z.string().nullable(),
   input: z.unknown().nullable(),
   output: z.unknown().nullable(),

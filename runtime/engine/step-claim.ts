@@ -1,8 +1,8 @@
 // Claiming a step job's step (or, for claimless nodes, only reading it) together with what its node can read.
 import { z } from 'zod';
 import { json, type Sql } from '../../db/index.ts';
+import { LIVE_RUN_LIST, LIVE_STEP_LIST } from '../store/run-status.ts';
 import { batcherPer, createBatcher } from './batcher.ts';
-import { LIVE_RUN } from './graph.ts';
 import { RunRow, StepRow } from './run-context.ts';
 import { stepKey } from './scope-path.ts';
 
@@ -25,8 +25,6 @@ export type Claim = {
  * `queued` status is the claim. Losing that race rolls back; running such a step twice cannot be seen.
  * (core.code stays claimed: it may run for its whole CPU budget, shown as running.)
  */
-
-const LIVE = [...LIVE_RUN];
 
 /** The run row as RunRow parses it, from a `runs` row aliased `r`; claims and reads must return the same shape. */
 const RUN_JSON = `json_build_object('id', r.id, 'workflowId', r.workflow_id, 'version', r.version,
@@ -62,7 +60,7 @@ export async function claimWithContext(
   const [row] = await sql`
     with live as (
       select id, workflow_id, version, status, trigger, parent_run_id, parent_node_id, parent_path, response
-      from runs where id = ${runId} and status in ${sql(LIVE)}
+      from runs where id = ${runId} and status in ${sql(LIVE_RUN_LIST)}
     ), current as (
       select s.status from steps s where s.run_id = ${runId} and s.node_id = ${nodeId} and s.path = ${path}
         and exists (select 1 from live) for update
@@ -75,7 +73,7 @@ export async function claimWithContext(
         origin_job = ${jobKey}
       from current
       where s.run_id = ${runId} and s.node_id = ${nodeId} and s.path = ${path}
-        and current.status in ('queued', 'running', 'retrying', 'waiting')
+        and current.status in ${sql(LIVE_STEP_LIST)}
       returning current.status as previous, s.fence, s.attempt, s.state, s.wake_at
     ), started as (
       update runs set status = 'running', started_at = coalesce(started_at, now()), updated_at = now()
@@ -126,7 +124,7 @@ async function peekMany(sql: Sql, requests: PeekRequest[]): Promise<PromiseSettl
   }));
   const rows = await sql`
     select x.i,
-      (select ${sql.unsafe(RUN_JSON)} from runs r where r.id = x.run_id and r.status in ${sql(LIVE)}) as run,
+      (select ${sql.unsafe(RUN_JSON)} from runs r where r.id = x.run_id and r.status in ${sql(LIVE_RUN_LIST)}) as run,
       (select json_build_object('previous', s.status, 'fence', s.fence, 'attempt', s.attempt + 1, 'state', s.state,
         'wakeAt', s.wake_at) from steps s
         where s.run_id = x.run_id and s.node_id = x.node_id and s.path = x.path and s.status = 'queued') as claim,

@@ -3,18 +3,18 @@ import type { Sql } from '../../db/index.ts';
 import { AppError } from '../../lib/index.ts';
 import { CLAIMLESS_CORE_NODES, findCoreNode, INLINE_CORE_NODES } from '../nodes/index.ts';
 import type { Outcome } from '../nodes/outcome.ts';
+import {
+  LIVE_RUN,
+  LIVE_RUN_LIST,
+  RunStatus,
+  STEP_TERMINAL,
+  STEP_TERMINAL_LIST,
+  StepStatus,
+} from '../store/run-status.ts';
 import { loadDocument } from '../store/workflow-store.ts';
 import type { WorkflowNode } from '../workflow/document.ts';
 import { commitStep } from './commit-batch.ts';
-import {
-  edgeActive,
-  findNode,
-  graphForPath,
-  incomingEdges,
-  LIVE_RUN,
-  TERMINAL,
-  visibleSteps,
-} from './graph.ts';
+import { edgeActive, findNode, graphForPath, incomingEdges, visibleSteps } from './graph.ts';
 import { type NodeRunnerDeps, runNode } from './node-runner.ts';
 import { loadStepsFor, type RunContext } from './run-context.ts';
 import { jobKeyFor, stepKey } from './scope-path.ts';
@@ -31,7 +31,7 @@ const MAX_BATCH = 128;
 // per-job path would be compiled again for every job.
 const SettleRow = z.object({
   nodeId: z.string(),
-  status: z.string(),
+  status: StepStatus,
   branch: z.string().nullable(),
   output: z.unknown(),
 });
@@ -45,7 +45,7 @@ const ApprovalRow = z
     comment: z.string().nullable(),
   })
   .optional();
-const ChildRunRow = z.object({ status: z.string(), output: z.unknown(), error: z.unknown() }).optional();
+const ChildRunRow = z.object({ status: RunStatus, output: z.unknown(), error: z.unknown() }).optional();
 
 /** A waiting step's job ran: has what it waits for happened? Its node's `resume` says. */
 async function resume(sql: Sql, ctx: RunContext, node: WorkflowNode, claim: Claim): Promise<Outcome> {
@@ -236,7 +236,7 @@ export async function settle(
         output: parsed.output ?? null,
       });
     }
-    if (!sources.every((source) => TERMINAL.has(states.get(source)?.status ?? ''))) continue;
+    if (!sources.every((source) => STEP_TERMINAL.has(states.get(source)?.status ?? ''))) continue;
     if (check.kind === 'join') {
       const active = (graph.incoming.get(check.nodeId) ?? []).some((edge) =>
         edgeActive(edge, states.get(edge.from)),
@@ -245,7 +245,7 @@ export async function settle(
         const [row] = await sql`
           insert into steps (run_id, node_id, path, status, attempt, fence, origin_job, started_at)
           select ${ctx.run.id}, ${check.nodeId}, ${check.path}, 'running', 1, 1, ${inlineKey}, now()
-          where exists (select 1 from runs where id = ${ctx.run.id} and status in ${sql([...LIVE_RUN])})
+          where exists (select 1 from runs where id = ${ctx.run.id} and status in ${sql(LIVE_RUN_LIST)})
           on conflict do nothing returning node_id`;
         if (row) inline = { nodeId: check.nodeId, path: check.path, fence: 1 };
         continue;
@@ -292,7 +292,7 @@ export async function settle(
 async function resettle(sql: Sql, ctx: RunContext, payload: StepJobPayload, jobKey: string): Promise<void> {
   const rows = await sql`
     select node_id, path from steps
-    where run_id = ${ctx.run.id} and status in ('succeeded', 'failed', 'skipped')
+    where run_id = ${ctx.run.id} and status in ${sql(STEP_TERMINAL_LIST)}
       and ((node_id = ${payload.nodeId} and path = ${payload.path}) or origin_job = ${jobKey})`;
   const checks: SettleCheck[] = [];
   for (const row of rows) {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { json, type TransactionSql } from '../../db/index.ts';
 import { redactSecrets } from '../../lib/index.ts';
 import type { Outcome, RespondValue } from '../nodes/outcome.ts';
+import { LIVE_RUN_LIST } from '../store/run-status.ts';
 import type { WorkflowDocument } from '../workflow/document.ts';
 import { edgeActive, findNode, graphForPath, scopeOutput } from './graph.ts';
 import { type RunRow, RunRow as RunRowSchema } from './run-context.ts';
@@ -171,7 +172,7 @@ export async function failRun(
     tx`
     update runs set status = 'failed', error = ${json(tx, redactSecrets(error))}, finished_at = now(), updated_at = now(),
       started_at = coalesce(started_at, now())
-    where id = ${run.id} and status in ('queued', 'running', 'waiting')`,
+    where id = ${run.id} and status in ${tx(LIVE_RUN_LIST)}`,
   );
   send(
     work,

@@ -2,6 +2,7 @@
 // notifications), collected in memory and written at its end in a few pipelined statements.
 import { json, type TransactionSql } from '../../db/index.ts';
 import { redactSecrets } from '../../lib/index.ts';
+import { LIVE_RUN_LIST } from '../store/run-status.ts';
 import type { WorkflowDocument } from '../workflow/document.ts';
 import { graphForPath, startNodes } from './graph.ts';
 import { jobKeyFor } from './scope-path.ts';
@@ -133,7 +134,7 @@ export async function flushWork(tx: TransactionSql, work: TxWork): Promise<void>
           output = case when r.response is not null then coalesce(r.response->'body', 'null'::jsonb) else input.output end,
           finished_at = now(), updated_at = now()
         from input
-        where r.id = input.run_id and r.status in ('queued', 'running', 'waiting')
+        where r.id = input.run_id and r.status in ${tx(LIVE_RUN_LIST)}
         returning r.id, r.parent_run_id, r.parent_node_id, coalesce(r.parent_path, '') as parent_path
       ), logged as (
         insert into run_events (run_id, type, payload) select id, 'run.succeeded', '{}'::jsonb from finished

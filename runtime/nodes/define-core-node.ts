@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AppError } from '../../lib/errors.ts';
+import type { RunStatus } from '../store/run-status.ts';
 import type { Outcome } from './outcome.ts';
 
 /**
@@ -44,7 +45,7 @@ export type NodeBeginContext = {
 };
 
 export type ApprovalRecord = { id: string; status: string; decidedBy: string | null; comment: string | null };
-export type ChildRunRecord = { live: boolean; status: string; output: unknown; error: unknown };
+export type ChildRunRecord = { live: boolean; status: RunStatus; output: unknown; error: unknown };
 
 /** What the engine gives `resume`: the waiting step and reads of what it waits for. */
 export type NodeResumeContext = {

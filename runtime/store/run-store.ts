@@ -2,11 +2,12 @@ import { z } from 'zod';
 import type { Sql } from '../../db/index.ts';
 import { NotFoundError } from '../../lib/index.ts';
 import { onRunChange } from './run-notifications.ts';
+import { isResting, RunStatus, StepStatus } from './run-status.ts';
 
 export const StepView = z.object({
   id: z.string(),
   path: z.string(),
-  status: z.string(),
+  status: StepStatus,
   attempt: z.number(),
   output: z.unknown(),
   error: z.unknown(),
@@ -20,7 +21,7 @@ export const RunView = z.object({
   runId: z.string(),
   workflowId: z.string(),
   version: z.number(),
-  status: z.string(),
+  status: RunStatus,
   triggerType: z.string(),
   output: z.unknown(),
   error: z.unknown(),
@@ -42,7 +43,7 @@ function toSummary(row: Record<string, unknown>): RunSummary {
     runId: String(row.id),
     workflowId: String(row.workflowId),
     version: Number(row.version),
-    status: String(row.status),
+    status: RunStatus.parse(row.status),
     triggerType: String(row.triggerType),
     parentRunId: row.parentRunId ? String(row.parentRunId) : null,
     createdAt: iso(row.createdAt) ?? '',
@@ -72,7 +73,7 @@ export async function getRunView(sql: Sql, runId: string): Promise<RunView> {
     steps: steps.map((step) => ({
       id: String(step.nodeId),
       path: String(step.path),
-      status: String(step.status),
+      status: StepStatus.parse(step.status),
       attempt: Number(step.attempt),
       output: step.output ?? null,
       error: step.error ?? null,
@@ -99,15 +100,16 @@ export async function listRunSummaries(
   return rows.map((row) => toSummary(row));
 }
 
-const FINISHED = new Set(['succeeded', 'failed', 'cancelled', 'waiting']);
-
-/** Waits until the run is finished or waiting (LISTEN on `vmesh_runs`, with a slow poll as a safety net). */
-export async function waitForRun(
+/**
+ * Reads the run now and after each change of it (LISTEN on `vmesh_runs`, with a slow poll as a safety net)
+ * until `until` holds for what was read or `timeoutMs` is up; returns the last read.
+ */
+export async function watchRun<T>(
   sql: Sql,
   runId: string,
-  options: { timeoutMs?: number } = {},
-): Promise<RunView> {
-  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  options: { read: () => Promise<T>; until: (value: T) => boolean; timeoutMs: number; pollMs: number },
+): Promise<T> {
+  const deadline = Date.now() + options.timeoutMs;
   let wake: () => void = () => {};
   let changed = false;
   const stop = await onRunChange(sql, runId, () => {
@@ -116,12 +118,12 @@ export async function waitForRun(
   });
   try {
     for (;;) {
-      const view = await getRunView(sql, runId);
-      if (FINISHED.has(view.status) || Date.now() > deadline) return view;
+      const value = await options.read();
+      if (options.until(value) || Date.now() >= deadline) return value;
       if (!changed) {
         await new Promise<void>((resolve) => {
           wake = resolve;
-          setTimeout(resolve, Math.min(500, Math.max(0, deadline - Date.now()))).unref();
+          setTimeout(resolve, Math.min(options.pollMs, Math.max(1, deadline - Date.now()))).unref();
         });
       }
       changed = false;
@@ -129,4 +131,14 @@ export async function waitForRun(
   } finally {
     stop();
   }
+}
+
+/** Waits until the run is finished or waiting (`isResting`). */
+export function waitForRun(sql: Sql, runId: string, options: { timeoutMs?: number } = {}): Promise<RunView> {
+  return watchRun(sql, runId, {
+    read: () => getRunView(sql, runId),
+    until: (view) => isResting(view.status),
+    timeoutMs: options.timeoutMs ?? 60_000,
+    pollMs: 500,
+  });
 }

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import type { ConnectorDefinition } from '../../connectors/index.ts';
 import type { Sql } from '../../db/index.ts';
 import { InactiveWorkflowError, startRun } from '../engine/engine.ts';
-import { onRunChange } from '../store/run-notifications.ts';
+import { isResting } from '../store/run-status.ts';
+import { watchRun } from '../store/run-store.ts';
 import { getCachedWorkflow } from '../store/workflow-cache.ts';
 import { type HookRequest, hookReceiverFor } from './hook-receiver.ts';
 import { HookBodyError, hookText, parseHookJson } from './webhook-json.ts';
@@ -130,37 +131,17 @@ const Response = z.object({
   headers: z.record(z.string(), z.string()).optional(),
 });
 
+/** The run's `core.respond` response, once it has one; none when it settles or waits without one, or in time. */
 async function waitForResponse(
   sql: Sql,
   runId: string,
   timeoutMs: number,
 ): Promise<z.infer<typeof Response> | undefined> {
-  const deadline = Date.now() + timeoutMs;
-  let wake: () => void = () => {};
-  let changed = false;
-  const stop = await onRunChange(sql, runId, () => {
-    changed = true;
-    wake();
+  const row = await watchRun(sql, runId, {
+    read: async () => (await sql`select status, response from runs where id = ${runId}`)[0],
+    until: (row) => !row || Boolean(row.response) || isResting(String(row.status)),
+    timeoutMs,
+    pollMs: 250,
   });
-  try {
-    for (;;) {
-      const [row] = await sql`select status, response from runs where id = ${runId}`;
-      if (row?.response) return Response.parse(row.response);
-      if (
-        !row ||
-        ['succeeded', 'failed', 'cancelled', 'waiting'].includes(String(row.status)) ||
-        Date.now() >= deadline
-      )
-        return undefined;
-      if (!changed) {
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          setTimeout(resolve, Math.min(250, Math.max(1, deadline - Date.now()))).unref();
-        });
-      }
-      changed = false;
-    }
-  } finally {
-    stop();
-  }
+  return row?.response ? Response.parse(row.response) : undefined;
 }

@@ -1,4 +1,10 @@
-import type { BotReply } from '../../conversation-port.ts';
+import type { Reply } from '../../../agent/index.ts';
+import {
+  isPreviewableProposal,
+  type PreviewableProposal,
+  proposalKind,
+  retryProposalText,
+} from '../../proposal-view.ts';
 import type { RunDetail, RunSummary, WorkflowDetail, WorkflowSummary } from '../../workflow-port.ts';
 import { getJson, postJson, saveToken, streamEvents, UnauthorizedError } from './api.ts';
 import { h } from './dom.ts';
@@ -53,7 +59,7 @@ const statusBadge = (status: string) =>
 
 // ---------- chat ----------
 
-function renderReply(reply: BotReply): HTMLElement {
+function renderReply(reply: Reply): HTMLElement {
   switch (reply.type) {
     case 'text':
       return h('div', { class: 'msg agent' }, h('p', {}, reply.text));
@@ -65,6 +71,9 @@ function renderReply(reply: BotReply): HTMLElement {
         reply.hint ? h('p', { class: 'hint' }, reply.hint) : null,
       );
     case 'proposal':
+    case 'fix_proposal':
+      if (!isPreviewableProposal(reply))
+        return h('div', { class: 'msg agent' }, h('p', {}, retryProposalText(reply)));
       return renderProposal(reply);
     case 'run_update':
       return h(
@@ -73,22 +82,10 @@ function renderReply(reply: BotReply): HTMLElement {
         h(
           'p',
           {},
-          reply.text ?? 'Run ',
+          reply.message,
           h('a', { href: `#/runs/${encodeURIComponent(reply.runId)}` }, reply.runId),
           ' ',
           statusBadge(reply.status),
-        ),
-      );
-    case 'workflow_activated':
-      return h(
-        'div',
-        { class: 'msg agent activated', 'data-testid': 'activated' },
-        h(
-          'p',
-          {},
-          reply.text ?? `Workflow “${reply.name}” is active. `,
-          ' ',
-          h('a', { href: `#/workflows/${encodeURIComponent(reply.workflowId)}` }, 'Open workflow'),
         ),
       );
     default: {
@@ -102,14 +99,14 @@ function renderReply(reply: BotReply): HTMLElement {
   }
 }
 
-function renderProposal(reply: Extract<BotReply, { type: 'proposal' }>): HTMLElement {
+function renderProposal(reply: PreviewableProposal): HTMLElement {
   const graph = h('div', { class: 'graph', 'data-testid': 'graph' }, 'Drawing the graph…');
   const actions = h('div', { class: 'actions' });
   const decide = async (decision: 'approve' | 'reject') => {
     for (const button of actions.querySelectorAll('button')) button.disabled = true;
     try {
-      const { replies } = await postJson<{ replies: BotReply[] }>('/chat/api/decisions', {
-        proposalId: reply.proposalId,
+      const { replies } = await postJson<{ replies: Reply[] }>('/chat/api/decisions', {
+        proposalId: reply.proposal.id,
         decision,
       });
       actions.replaceChildren(
@@ -128,7 +125,11 @@ function renderProposal(reply: Extract<BotReply, { type: 'proposal' }>): HTMLEle
   const card = h(
     'section',
     { class: 'msg agent proposal', 'aria-label': `Proposal: ${reply.title}`, 'data-testid': 'proposal' },
-    h('h2', {}, reply.kind === 'fix' ? `Proposed fix: ${reply.title}` : `Proposed workflow: ${reply.title}`),
+    h(
+      'h2',
+      {},
+      proposalKind(reply) === 'fix' ? `Proposed fix: ${reply.title}` : `Proposed workflow: ${reply.title}`,
+    ),
     h(
       'div',
       { class: 'proposal-body' },
@@ -140,14 +141,14 @@ function renderProposal(reply: Extract<BotReply, { type: 'proposal' }>): HTMLEle
           'details',
           {},
           h('summary', {}, 'Workflow document'),
-          h('pre', {}, JSON.stringify(reply.document, null, 2)),
+          h('pre', {}, JSON.stringify(reply.proposal.document, null, 2)),
         ),
       ),
       graph,
     ),
     actions,
   );
-  void renderWorkflowGraph(graph, reply.document);
+  void renderWorkflowGraph(graph, reply.proposal.document);
   return card;
 }
 
@@ -159,8 +160,8 @@ function appendToLog(node: HTMLElement): void {
 
 /** Proposals made while the page was closed (self-healing fixes) wait at the top of the log. */
 async function showPendingProposals(): Promise<void> {
-  const { replies } = await getJson<{ replies: BotReply[] }>('/chat/api/proposals').catch(() => ({
-    replies: [] as BotReply[],
+  const { replies } = await getJson<{ replies: Reply[] }>('/chat/api/proposals').catch(() => ({
+    replies: [] as Reply[],
   }));
   if (replies.length === 0) return;
   appendToLog(h('p', { class: 'status' }, 'Waiting for your decision:'));
@@ -200,7 +201,7 @@ function chatView(): void {
             const tool = data as { name: string; status: string };
             status.textContent = tool.status === 'started' ? `Using ${tool.name}…` : '';
           } else if (event === 'reply') {
-            const reply = data as BotReply;
+            const reply = data as Reply;
             if (reply.type === 'text' && shown) {
               bubble.remove();
               shown = false;

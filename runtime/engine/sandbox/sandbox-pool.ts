@@ -1,4 +1,5 @@
 import { type ChildProcess, fork } from 'node:child_process';
+import { existsSync, realpathSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +36,15 @@ export type SandboxPool = {
 const here = dirname(fileURLToPath(import.meta.url));
 const CHILD = resolve(here, 'child.ts');
 const ROOT = resolve(here, '../../..');
+/**
+ * Where the sandbox may read its modules: node_modules as named and, when it is a symlink (a shared install, a
+ * workspace), the directory it points at, which is where Node's permission check looks.
+ */
+const MODULE_DIRS = (() => {
+  const named = resolve(ROOT, 'node_modules');
+  const real = existsSync(named) ? realpathSync(named) : named;
+  return [...new Set([named, real])];
+})();
 const flags = process.allowedNodeEnvironmentFlags;
 /** Node's permission model: stable as --permission since Node 22, experimental before. */
 const permissionArgs = flags.has('--permission')
@@ -155,7 +165,11 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
         '--max-semi-space-size=4',
         // Only the sandbox's own code and its modules: not the repository's data dir (keys) or anything else.
         ...(native
-          ? [...permissionArgs, `--allow-fs-read=${here}/*`, `--allow-fs-read=${ROOT}/node_modules/*`]
+          ? [
+              ...permissionArgs,
+              `--allow-fs-read=${here}/*`,
+              ...MODULE_DIRS.map((dir) => `--allow-fs-read=${dir}/*`),
+            ]
           : []),
         '--disable-warning=ExperimentalWarning',
       ],
