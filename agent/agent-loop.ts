@@ -1,10 +1,6 @@
-import { AppError, describeError } from '../lib/errors.ts';
-import { logger } from '../lib/logger.ts';
-import { redactString } from '../lib/redact.ts';
-import type { AnyTool } from '../tools/define-tool.ts';
-import { executeToolCall } from '../tools/execute-tool-call.ts';
-import { toToolSpecs } from '../tools/to-provider-tools.ts';
-import type { ToolContext } from '../tools/tool-context.ts';
+import { AppError, describeError, logger, redactString } from '../lib/index.ts';
+import type { AnyTool, ToolContext } from '../tools/index.ts';
+import { executeToolCall, toToolSpecs } from '../tools/index.ts';
 import type { ChatMessage, ModelProvider, ToolCall, ToolResult, Usage } from './providers/model-provider.ts';
 import { emptyUsage } from './providers/model-provider.ts';
 import type { OnConversationEvent } from './reply.ts';

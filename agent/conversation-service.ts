@@ -1,14 +1,9 @@
 import type { Sql } from '../db/index.ts';
-import { AppError, describeError } from '../lib/errors.ts';
-import { logger } from '../lib/logger.ts';
-import { redactString } from '../lib/redact.ts';
-import type { ChatTriggerData } from '../runtime/index.ts';
-import { contentHash } from '../runtime/store/content-hash.ts';
-import type { WorkflowDocument } from '../runtime/workflow/document.ts';
-import type { AnyTool } from '../tools/define-tool.ts';
-import { failedStepOf, failureFingerprint } from '../tools/failure-fingerprint.ts';
-import { agentTools } from '../tools/registry.ts';
+import { AppError, describeError, logger, redactString } from '../lib/index.ts';
+import type { ChatTriggerData, WorkflowDocument } from '../runtime/index.ts';
+import { contentHash } from '../runtime/index.ts';
 import type {
+  AnyTool,
   CatalogPort,
   CredentialsPort,
   DocsPort,
@@ -18,7 +13,8 @@ import type {
   ToolContext,
   ValidatePort,
   WorkflowsPort,
-} from '../tools/tool-context.ts';
+} from '../tools/index.ts';
+import { agentTools, failedStepOf, failureFingerprint } from '../tools/index.ts';
 import { runAgentTurn } from './agent-loop.ts';
 import {
   addWorkflowRef,

@@ -1,9 +1,9 @@
+import type { ConnectorDefinition } from '../connectors/index.ts';
 import { builtinConnectors } from '../connectors/index.ts';
-import type { ConnectorDefinition } from '../connectors/sdk/index.ts';
 import type { Sql } from '../db/index.ts';
-import { loadSystemPrompt } from '../prompts/load-prompts.ts';
+import { loadSystemPrompt } from '../prompts/index.ts';
 import { type DocSyncLog, docsReady, searchDocs } from '../retrieval/index.ts';
-import type { CredentialsPort, DocsPort } from '../tools/tool-context.ts';
+import type { CredentialsPort, DocsPort } from '../tools/index.ts';
 import {
   type ConversationService,
   type ConversationServiceDeps,

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { logger } from '../lib/logger.ts';
+import { logger } from '../lib/index.ts';
 import type { ConversationService } from './conversation-service.ts';
 
 /** graphile-worker task name for self-healing; the engine enqueues it (payload `{ runId }`) when a run fails. */
-export { RUN_FAILED_TASK } from '../runtime/engine/tasks.ts';
+export { RUN_FAILED_TASK } from '../runtime/index.ts';
 
 export const RunFailedPayload = z.object({ runId: z.string().min(1).max(200) });
 export type RunFailedPayload = z.infer<typeof RunFailedPayload>;

@@ -1,14 +1,23 @@
 import { z } from 'zod';
-import type { ConnectorDefinition } from '../connectors/sdk/index.ts';
+import type { ConnectorDefinition } from '../connectors/index.ts';
 import type { Sql } from '../db/index.ts';
-import { retryRun, startRun } from '../runtime/engine/engine.ts';
-import { dispatchChatMessage, RunStatus, StepStatus, triggerSync } from '../runtime/index.ts';
-import { contentHash } from '../runtime/store/content-hash.ts';
-import { createWorkflowService } from '../runtime/store/workflow-service.ts';
-import { findWorkflow, getVersionRow, listWorkflowRows } from '../runtime/store/workflow-store.ts';
-import { type Catalog, createCatalog } from '../runtime/workflow/catalog.ts';
-import { evaluateTemplate } from '../runtime/workflow/expressions.ts';
-import { validateWorkflow } from '../runtime/workflow/validate.ts';
+import {
+  type Catalog,
+  contentHash,
+  createCatalog,
+  createWorkflowService,
+  dispatchChatMessage,
+  evaluateTemplate,
+  findWorkflow,
+  getVersionRow,
+  listWorkflowRows,
+  RunStatus,
+  retryRun,
+  StepStatus,
+  startRun,
+  triggerSync,
+  validateWorkflow,
+} from '../runtime/index.ts';
 import type {
   CredentialsPort,
   EvaluatePort,
@@ -17,7 +26,7 @@ import type {
   ValidatePort,
   WorkflowDetail,
   WorkflowsPort,
-} from '../tools/tool-context.ts';
+} from '../tools/index.ts';
 import type { ChatTriggerPort } from './conversation-service.ts';
 
 /** The validator with the catalog bound; credentials by name. */

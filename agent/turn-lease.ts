@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Sql } from '../db/index.ts';
-import { AppError } from '../lib/errors.ts';
+import { AppError } from '../lib/index.ts';
 
 /** A turn longer than this loses its lease (another turn may then start). */
 export const TURN_LEASE_MS = 15 * 60_000;

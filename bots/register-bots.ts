@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { McpToolEntry, Reply } from '../agent/index.ts';
-import { logger } from '../lib/logger.ts';
+import { logger } from '../lib/index.ts';
 import type { ConversationPort } from './conversation-port.ts';
 import { registerMcpHttp } from './mcp/register-mcp-http.ts';
 import type { TriggerEventPort } from './trigger-event-port.ts';

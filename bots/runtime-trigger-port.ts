@@ -1,4 +1,4 @@
-import type { ConnectorDefinition } from '../connectors/sdk/index.ts';
+import type { ConnectorDefinition } from '../connectors/index.ts';
 import type { Sql } from '../db/index.ts';
 import { dispatchEvent } from '../runtime/index.ts';
 import type { TriggerEventPort } from './trigger-event-port.ts';

@@ -1,5 +1,5 @@
 import type { Sql } from '../db/index.ts';
-import { describeError } from '../lib/errors.ts';
+import { describeError } from '../lib/index.ts';
 import {
   findWorkflow,
   getRunView,

@@ -1,5 +1,5 @@
 import type { RunStatus, StepStatus } from '../agent/index.ts';
-import type { WorkflowDocument } from '../runtime/workflow/document.ts';
+import type { WorkflowDocument } from '../runtime/index.ts';
 
 export type WorkflowSummary = {
   id: string;

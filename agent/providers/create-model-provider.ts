@@ -1,4 +1,4 @@
-import { err, ok, type Result } from '../../lib/result.ts';
+import { err, ok, type Result } from '../../lib/index.ts';
 import { createAnthropicProvider } from './anthropic-provider.ts';
 import { ModelError } from './model-error.ts';
 import type { ModelProvider } from './model-provider.ts';

@@ -1,5 +1,5 @@
-import { parseRetryAfter } from '../../connectors/sdk/connector-error.ts';
-import { AppError } from '../../lib/errors.ts';
+import { parseRetryAfter } from '../../connectors/index.ts';
+import { AppError } from '../../lib/index.ts';
 
 export type ModelErrorCode =
   | 'E_MODEL_CONFIG'

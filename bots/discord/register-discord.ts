@@ -2,7 +2,7 @@ import { REST, Routes } from 'discord.js';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Reply } from '../../agent/index.ts';
-import { logger } from '../../lib/logger.ts';
+import { logger } from '../../lib/index.ts';
 import { agentFailureReply } from '../agent-failure-reply.ts';
 import type { BotActor, ConversationPort } from '../conversation-port.ts';
 import { createDeliveryDeduper } from '../delivery-dedupe.ts';

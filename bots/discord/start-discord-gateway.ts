@@ -9,7 +9,7 @@ import {
 } from 'discord.js';
 import { Routes } from 'discord-api-types/v10';
 import type { Reply } from '../../agent/index.ts';
-import { logger } from '../../lib/logger.ts';
+import { logger } from '../../lib/index.ts';
 import { agentFailureReply } from '../agent-failure-reply.ts';
 import type { BotActor, ConversationPort } from '../conversation-port.ts';
 import { createPendingWork } from '../pending-work.ts';

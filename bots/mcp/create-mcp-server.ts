@@ -1,8 +1,7 @@
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { McpToolEntry, Reply } from '../../agent/index.ts';
-import { describeError } from '../../lib/errors.ts';
-import { VERSION } from '../../lib/index.ts';
+import { describeError, VERSION } from '../../lib/index.ts';
 import type { BotActor, ConversationPort } from '../conversation-port.ts';
 import { isPreviewableProposal, proposalKind, retryProposalText } from '../proposal-view.ts';
 import type { WorkflowPort, WorkflowSummary } from '../workflow-port.ts';

@@ -1,7 +1,7 @@
 import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
 import type { KnownBlock, WebClient } from '@slack/web-api';
 import type { Reply } from '../../agent/index.ts';
-import { logger } from '../../lib/logger.ts';
+import { logger } from '../../lib/index.ts';
 import { agentFailureReply } from '../agent-failure-reply.ts';
 import type { BotActor, ConversationPort } from '../conversation-port.ts';
 import { createDeliveryDeduper } from '../delivery-dedupe.ts';

@@ -3,7 +3,7 @@ import { join, normalize } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { type ConversationEvent, SETTLED_RUN } from '../../agent/index.ts';
-import { logger } from '../../lib/logger.ts';
+import { logger } from '../../lib/index.ts';
 import { agentFailureReply } from '../agent-failure-reply.ts';
 import { hasValidBearer } from '../bearer-token.ts';
 import type { ConversationPort } from '../conversation-port.ts';

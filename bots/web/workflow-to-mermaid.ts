@@ -1,6 +1,6 @@
 // The node declarations, not runtime/index.ts: this module is bundled for the browser.
 import { findCoreNode } from '../../runtime/nodes/index.ts';
-import type { Edge, NodeGraph, WorkflowDocument, WorkflowNode } from '../../runtime/workflow/document.ts';
+import type { Edge, NodeGraph, WorkflowDocument, WorkflowNode } from '../../runtime/workflow/index.ts';
 
 /** Escapes text for a quoted mermaid label: quotes, angle brackets and `#` become entity codes. */
 export function escapeMermaidLabel(text: string): string {

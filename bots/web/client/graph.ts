@@ -1,4 +1,4 @@
-import type { WorkflowDocument } from '../../../runtime/workflow/document.ts';
+import type { WorkflowDocument } from '../../../runtime/workflow/index.ts';
 import { workflowToMermaid } from '../workflow-to-mermaid.ts';
 
 type Mermaid = typeof import('mermaid').default;
