@@ -1,9 +1,19 @@
 import type { ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cliEnv, collect, exited, runCli, spawnCli } from '../cli/testing/cli-process.ts';
+import { isProcessAlive, parsePostmasterPid } from '../db/cluster/cluster-files.ts';
 import { findFreePort } from '../db/free-port.ts';
 
 /**
@@ -22,20 +32,10 @@ function freshDataDir(): string {
 
 function postmasterPid(dataDir: string): number | undefined {
   const file = join(dataDir, 'postgres', 'postmaster.pid');
-  if (!existsSync(file)) return undefined;
-  const pid = Number(readFileSync(file, 'utf8').split('\n')[0]);
-  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  return existsSync(file) ? parsePostmasterPid(readFileSync(file, 'utf8'))?.pid : undefined;
 }
 
-function alive(pid: number | undefined): boolean {
-  if (pid === undefined) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+const alive = (pid: number | undefined): boolean => pid !== undefined && isProcessAlive(pid);
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -245,10 +245,7 @@ describe('first run on the embedded database (real processes)', () => {
   it('a normal user runs the embedded database in a data dir of its own', async () => {
     const uid = process.getuid?.() === 0 ? 65534 : undefined;
     const dataDir = freshDataDir();
-    if (uid !== undefined) {
-      const { chownSync } = await import('node:fs');
-      chownSync(dataDir, uid, uid);
-    }
+    if (uid !== undefined) chownSync(dataDir, uid, uid);
     const migrated = await runCli(['migrate'], {
       env: cliEnv({ VMESH_DATA_DIR: dataDir, HOME: dataDir }),
       ...(uid !== undefined ? { uid, gid: uid } : {}),

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import postgres from 'postgres';
 import lockfile from 'proper-lockfile';
+import { connectionTarget } from '../client.ts';
 import { findFreePort } from '../free-port.ts';
 import { loadPostgresBinaries, type PostgresBinaries } from './binaries.ts';
 import {
@@ -55,6 +56,8 @@ const MAX_SOCKET_PATH = 107;
 /** A lock older than this whose holder stopped refreshing it (killed) is taken over. */
 const LOCK_STALE_MS = 15_000;
 const CONFIG_INCLUDE = "include_if_exists = 'vmesh.conf'";
+/** pg_ctl's fast shutdown: sessions are ended, everything committed is kept; waits up to 30 s. */
+const STOP_FAST = ['stop', '-m', 'fast', '-w', '-t', '30', '-s'];
 
 function unixSocketDir(clusterDir: string, port: number): string | undefined {
   if (process.platform === 'win32') return undefined;
@@ -68,11 +71,9 @@ function urlBuilder(access: StoredAccess, port: number, socketDir: string | null
 }
 
 async function answers(url: string): Promise<boolean> {
-  const socket = new URL(url).searchParams.get('host');
-  const tcp = new URL(url);
-  tcp.searchParams.delete('host');
-  const probe = postgres(tcp.toString(), {
-    ...(socket ? { host: socket } : {}),
+  const target = connectionTarget(url);
+  const probe = postgres(target.url, {
+    ...target.options,
     max: 1,
     connect_timeout: 3,
     idle_timeout: 1,
@@ -118,7 +119,7 @@ async function pgCtl(context: ClusterContext, args: string[], timeoutMs = 90_000
 }
 
 async function stopServer(context: ClusterContext): Promise<void> {
-  const fast = await pgCtl(context, ['stop', '-m', 'fast', '-w', '-t', '30', '-s']);
+  const fast = await pgCtl(context, STOP_FAST);
   if (fast.code === 0 || !(await readPostmaster(context.paths.postmasterPid))) return;
   await pgCtl(context, ['stop', '-m', 'immediate', '-w', '-t', '30', '-s']);
 }
@@ -312,15 +313,11 @@ function leaveSync(context: ClusterContext, lease: string): void {
     const others = remainingUsers(readUsersSync(context.paths.users), lease);
     writeUsersSync(context.paths.users, others);
     if (others.length === 0) {
-      spawnSync(
-        context.binaries.pgCtl,
-        ['-D', context.paths.clusterDir, 'stop', '-m', 'fast', '-w', '-t', '30', '-s'],
-        {
-          ...(context.runAs ?? {}),
-          stdio: 'ignore',
-          timeout: 35_000,
-        },
-      );
+      spawnSync(context.binaries.pgCtl, ['-D', context.paths.clusterDir, ...STOP_FAST], {
+        ...(context.runAs ?? {}),
+        stdio: 'ignore',
+        timeout: 35_000,
+      });
       rmSync(context.paths.state, { force: true });
     }
   } catch {
