@@ -35,6 +35,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 const LAYERS: readonly (readonly string[])[] = [
   ['lib'],
   ['db'],
+  ['access'],
   ['connectors'],
   ['runtime'],
   ['retrieval'],

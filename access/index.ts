@@ -1,0 +1,30 @@
+export { actorLabel, allows, type FrontEnd, type Principal } from './principal.ts';
+export {
+  atLeast,
+  PERMISSION_MEANING,
+  PERMISSIONS,
+  Permission,
+  permissionsOf,
+  ROLES,
+  Role,
+  roleAllows,
+} from './roles.ts';
+export {
+  createUser,
+  DEFAULT_WORKSPACE,
+  ensureLocalOwner,
+  findUser,
+  IdentityProvider,
+  IdentitySubject,
+  identitiesOf,
+  LOCAL_OWNER_NAME,
+  linkIdentity,
+  listUsers,
+  resolveIdentity,
+  setDisabled,
+  setRole,
+  toPrincipal,
+  type User,
+  UserName,
+  unlinkIdentity,
+} from './user-store.ts';
