@@ -1,3 +1,4 @@
+export { assertAllowed, type PrincipalResolver, principalOf, requirePermission } from './http.ts';
 export { actorLabel, allows, type FrontEnd, type Principal } from './principal.ts';
 export {
   atLeast,

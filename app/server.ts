@@ -1,5 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { PrincipalResolver } from '../access/index.ts';
 import { checkDatabase, type Database } from '../db/index.ts';
+import { installAuthentication } from './authenticate.ts';
 import { installHttpGuards, parseHttpGuardConfig } from './http-guards.ts';
 
 export type ServerDependencies = {
@@ -8,6 +10,10 @@ export type ServerDependencies = {
   version: string;
   /** Rate-limit settings come from here (VMESH_RATE_LIMIT_*); defaults to process.env. */
   env?: NodeJS.ProcessEnv;
+  /** The shared VMESH_API_TOKEN (its holder is the local owner); without one the server is loopback-only and open. */
+  apiToken?: string | undefined;
+  /** How other credentials (per-user tokens, web sessions) become a person; asked after the shared token. */
+  principalResolvers?: readonly PrincipalResolver[];
 };
 
 /** The HTTP server shell: health and error handling. Feature routes are registered by the composition root. */
@@ -20,6 +26,12 @@ export function createHttpServer(deps: ServerDependencies): FastifyInstance {
     onConstructorPoisoning: 'error',
   });
   installHttpGuards(app, parseHttpGuardConfig(deps.env ?? process.env));
+  installAuthentication(app, {
+    sql: deps.database.sql,
+    sharedToken: deps.apiToken,
+    resolvers: deps.principalResolvers ?? [],
+    loopbackOpen: deps.apiToken === undefined,
+  });
 
   app.get('/healthz', async (_request, reply) => {
     const database = await checkDatabase(deps.database.sql);

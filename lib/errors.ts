@@ -43,6 +43,10 @@ export class AppError extends Error {
 export class ValidationError extends AppError {}
 export class NotFoundError extends AppError {}
 export class ConflictError extends AppError {}
+/** Nobody, or an identity nobody was mapped to: HTTP 401. */
+export class UnauthenticatedError extends AppError {}
+/** A known person without the permission (or the object is not theirs to see or change): HTTP 403. */
+export class ForbiddenError extends AppError {}
 
 export const isAppError = (value: unknown): value is AppError => value instanceof AppError;
 

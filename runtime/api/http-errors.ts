@@ -1,6 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import type { z } from 'zod';
-import { AppError, ConflictError, logger, NotFoundError, ValidationError } from '../../lib/index.ts';
+import {
+  AppError,
+  ConflictError,
+  ForbiddenError,
+  logger,
+  NotFoundError,
+  UnauthenticatedError,
+  ValidationError,
+} from '../../lib/index.ts';
 
 /** Parses a request part with zod; a failure becomes a 400 with the issues. */
 export function parseRequest<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
@@ -14,6 +22,8 @@ export function parseRequest<T>(schema: z.ZodType<T>, value: unknown, where: str
 }
 
 function statusOf(error: unknown): number {
+  if (error instanceof UnauthenticatedError) return 401;
+  if (error instanceof ForbiddenError) return 403;
   if (error instanceof NotFoundError) return 404;
   if (error instanceof ConflictError) return 409;
   if (error instanceof ValidationError) return 400;

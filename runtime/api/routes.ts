@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { permissionsOf, principalOf } from '../../access/index.ts';
 import type { Sql } from '../../db/index.ts';
 import { AppError } from '../../lib/index.ts';
 import { ApprovalDecision, cancelRun, decideApproval, retryRun, startRun } from '../engine/engine.ts';
@@ -58,6 +59,11 @@ function workflowView(row: WorkflowRow, publicUrl: string) {
 }
 
 export const ROUTE_DOCS: RouteDoc[] = [
+  {
+    method: 'get',
+    path: '/api/me',
+    summary: 'Who this request acts as → { user: { id, name, role, workspace }, via, identity, permissions }',
+  },
   {
     method: 'post',
     path: '/api/workflows',
@@ -143,6 +149,23 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiOptions): vo
   });
 
   app.get('/api/openapi.json', async () => buildOpenApi(ROUTE_DOCS));
+
+  app.get('/api/me', async (request) => {
+    const principal = principalOf(request);
+    return {
+      user: {
+        id: principal.userId,
+        name: principal.name,
+        role: principal.role,
+        workspace: principal.workspaceId,
+      },
+      via: principal.via,
+      identity: principal.identity,
+      permissions: [...permissionsOf(principal.role)].filter(
+        (p) => !principal.scopes || principal.scopes.includes(p),
+      ),
+    };
+  });
 
   app.post('/api/workflows', async (request, reply) => {
     const body = parseRequest(CreateWorkflowBody, request.body, 'body');
