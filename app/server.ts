@@ -1,6 +1,8 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { checkDatabase, type Database } from '../db/index.ts';
+import { parseServerConfig, type ServerConfig } from './config.ts';
 import { installHttpGuards, parseHttpGuardConfig } from './http-guards.ts';
+import { installReachGuard, mcpExtrasFromEnv } from './reach-guard.ts';
 
 export type ServerDependencies = {
   database: Database;
@@ -8,6 +10,8 @@ export type ServerDependencies = {
   version: string;
   /** Rate-limit settings come from here (VMESH_RATE_LIMIT_*); defaults to process.env. */
   env?: NodeJS.ProcessEnv;
+  /** The server's own names (Host/Origin checks) and whether it has a token; defaults to parseServerConfig(env). */
+  config?: Pick<ServerConfig, 'host' | 'apiToken' | 'publicUrl'>;
 };
 
 /** The HTTP server shell: health and error handling. Feature routes are registered by the composition root. */
@@ -19,7 +23,10 @@ export function createHttpServer(deps: ServerDependencies): FastifyInstance {
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
   });
-  installHttpGuards(app, parseHttpGuardConfig(deps.env ?? process.env));
+  const env = deps.env ?? process.env;
+  const config = deps.config ?? parseServerConfig(env);
+  installReachGuard(app, { ...config, ...mcpExtrasFromEnv(env) });
+  installHttpGuards(app, parseHttpGuardConfig(env));
 
   app.get('/healthz', async (_request, reply) => {
     const database = await checkDatabase(deps.database.sql);

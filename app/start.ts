@@ -34,7 +34,7 @@ export async function startApp(env: NodeJS.ProcessEnv = process.env): Promise<Ru
   const database = await openDatabase(parseDatabaseConfig(env), { log: (message) => logger.debug(message) });
   try {
     await installWorkerSchema(database.url);
-    const server = createHttpServer({ database, startedAt, version: VERSION, env });
+    const server = createHttpServer({ database, startedAt, version: VERSION, env, config });
     const connectors = await loadAllConnectors(database.sql, logger);
     const engine = await createEngineServices(database, {
       env,

@@ -130,7 +130,9 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiOptions): vo
   const { sql, workflows, publicUrl } = options;
 
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    if (!options.apiToken || !request.url.startsWith('/api/') || request.url === '/api/openapi.json') return;
+    // The routed path, never the raw URL: `/%61pi/workflows` is routed to /api/workflows too.
+    const route = request.routeOptions.url;
+    if (!options.apiToken || !route?.startsWith('/api/') || route === '/api/openapi.json') return;
     if (request.headers.authorization !== `Bearer ${options.apiToken}`) {
       return reply.code(401).send({
         error: {

@@ -13,7 +13,8 @@ import { checkHookSignature } from './webhook-verify.ts';
 
 /** Largest webhook body accepted; larger → 413. */
 export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
-const HookParams = z.object({ workflowId: z.string().min(1).max(200) });
+/** Workflow ids are printable ASCII; anything else (a decoded NUL, a newline) is no workflow → 404. */
+const HookParams = z.object({ workflowId: z.string().regex(/^[\x21-\x7e]{1,200}$/) });
 
 export type WebhookOptions = {
   sql: Sql;
@@ -42,16 +43,17 @@ export function registerWebhookRoute(app: FastifyInstance, options: WebhookOptio
       (_request, body, done) => done(null, body),
     );
     scope.post('/hooks/:workflowId', { bodyLimit: WEBHOOK_BODY_LIMIT }, async (request, reply) => {
-      const { workflowId } = HookParams.parse(request.params);
+      const params = HookParams.safeParse(request.params);
+      const workflowId = params.success ? params.data.workflowId : '';
       const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-      let cached = await getCachedWorkflow(sql, workflowId);
+      let cached = params.success ? await getCachedWorkflow(sql, workflowId) : undefined;
       if (cached && !cached.row.active) cached = await getCachedWorkflow(sql, workflowId, { fresh: true });
       const workflow = cached?.row;
       if (!cached || !workflow) {
         return reply.code(404).send({
           error: {
             code: 'E_NOT_FOUND',
-            message: `No workflow "${workflowId}" takes webhooks here.`,
+            message: `No workflow "${workflowId || '(not a workflow id)'}" takes webhooks here.`,
             hint: 'Check the hook URL shown by GET /api/workflows/:id.',
           },
         });
