@@ -139,9 +139,22 @@ describe('every spelling of a route meets its guards', () => {
       jsonrpc: '2.0',
       id: 1,
       method: 'initialize',
-      params: { protocolVersion: '2025-03-26', capabilities: {}, clientInfo: { name: 'abuse', version: '1' } },
+      params: {
+        protocolVersion: '2025-03-26',
+        capabilities: {},
+        clientInfo: { name: 'abuse', version: '1' },
+      },
     });
-    for (const spelling of ['/%6dcp', '/mcp/', '//mcp', '/./mcp', '/MCP', '/mcp?x=1', '/mcp%20', '/x/../mcp']) {
+    for (const spelling of [
+      '/%6dcp',
+      '/mcp/',
+      '//mcp',
+      '/./mcp',
+      '/MCP',
+      '/mcp?x=1',
+      '/mcp%20',
+      '/x/../mcp',
+    ]) {
       const response = await send(spelling, {
         method: 'POST',
         headers: { ...stranger(), ...json, accept: 'application/json, text/event-stream' },

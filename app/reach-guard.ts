@@ -75,24 +75,45 @@ export function installReachGuard(app: FastifyInstance, config: ReachConfig): vo
     const own = ownNames(config, listening());
     const host = (request.headers.host ?? '').toLowerCase();
     if (!own.hosts.has(host) && !(kind === 'mcp' && mcpHosts.has(host))) {
-      return refuse(reply, kind, 'E_FORBIDDEN_HOST', `Host "${host.slice(0, 100) || '(none)'}" is not this server.`,
-        'Reach the server at its own address, or set VMESH_PUBLIC_URL to the URL people and senders use.');
+      return refuse(
+        reply,
+        kind,
+        'E_FORBIDDEN_HOST',
+        `Host "${host.slice(0, 100) || '(none)'}" is not this server.`,
+        'Reach the server at its own address, or set VMESH_PUBLIC_URL to the URL people and senders use.',
+      );
     }
     const origin = request.headers.origin?.toLowerCase();
     if (origin !== undefined && !own.origins.has(origin) && !(kind === 'mcp' && mcpOrigins.has(origin))) {
-      return refuse(reply, kind, 'E_FORBIDDEN_ORIGIN', `Requests from the page at ${origin.slice(0, 100)} are not accepted.`,
-        "Only this server's own pages (its loopback address or VMESH_PUBLIC_URL) may call it from a browser.");
+      return refuse(
+        reply,
+        kind,
+        'E_FORBIDDEN_ORIGIN',
+        `Requests from the page at ${origin.slice(0, 100)} are not accepted.`,
+        "Only this server's own pages (its loopback address or VMESH_PUBLIC_URL) may call it from a browser.",
+      );
     }
-    if (!config.apiToken && TOKEN_GUARDED.has(kind) && PROXY_HEADERS.some((name) => name in request.headers)) {
-      return refuse(reply, kind, 'E_PROXY_NEEDS_TOKEN', 'This request came through a proxy, and the server has no API token.',
-        'Set VMESH_API_TOKEN (openssl rand -hex 32): without one, only clients on this machine may use the server.');
+    if (
+      !config.apiToken &&
+      TOKEN_GUARDED.has(kind) &&
+      PROXY_HEADERS.some((name) => name in request.headers)
+    ) {
+      return refuse(
+        reply,
+        kind,
+        'E_PROXY_NEEDS_TOKEN',
+        'This request came through a proxy, and the server has no API token.',
+        'Set VMESH_API_TOKEN (openssl rand -hex 32): without one, only clients on this machine may use the server.',
+      );
     }
   });
 }
 
 function refuse(reply: FastifyReply, kind: RouteClass, code: string, message: string, hint: string) {
   if (kind === 'mcp') {
-    return reply.code(403).send({ jsonrpc: '2.0', error: { code: -32000, message: `${message} ${hint}` }, id: null });
+    return reply
+      .code(403)
+      .send({ jsonrpc: '2.0', error: { code: -32000, message: `${message} ${hint}` }, id: null });
   }
   return reply.code(403).send({ error: { code, message, hint } });
 }

@@ -1,6 +1,10 @@
 import { request } from 'node:http';
 
-export type RawResponse = { status: number; headers: Record<string, string | string[] | undefined>; body: string };
+export type RawResponse = {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+};
 
 /**
  * One HTTP request with the path sent exactly as given (fetch and inject normalise `/./` and `//`; a real client
@@ -19,7 +23,9 @@ export function rawRequest(
         method: options.method ?? 'GET',
         path: options.path,
         headers: {
-          ...(options.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(options.body)) }),
+          ...(options.body === undefined
+            ? {}
+            : { 'content-length': String(Buffer.byteLength(options.body)) }),
           ...options.headers,
         },
       },
