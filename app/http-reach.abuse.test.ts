@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../db/testing/test-database.ts';
 import { signHookBody } from '../runtime/triggers/webhook-verify.ts';
@@ -188,5 +189,51 @@ describe('every spelling of a route meets its guards', () => {
     expect(statuses).toEqual([202, 202, 202, 429]);
     const [row] = await db.sql`select count(*)::int as n from runs where workflow_id = ${fresh.id}`;
     expect(row?.n).toBe(3);
+  });
+});
+
+describe('replayed webhook signatures', () => {
+  it('a timestamped delivery replayed as the untimestamped form gets 401, in every spelling of its MAC input', async () => {
+    const hook = await createHook();
+    const body = '{"amount":100}';
+    const captured = signHookBody(hook.secret, body);
+    const timestamp = captured['x-vmesh-timestamp'];
+    expect(
+      (await send(`/hooks/${hook.id}`, { method: 'POST', headers: { ...json, ...captured }, body })).status,
+    ).toBe(202);
+    // Drop the timestamp header and send the MAC input itself as the body, signed by the captured signature.
+    for (const replayed of [`v1:${timestamp}.${body}`, `${timestamp}.${body}`]) {
+      for (const type of ['text/plain', 'application/octet-stream', '']) {
+        const response = await send(`/hooks/${hook.id}`, {
+          method: 'POST',
+          headers: {
+            ...(type ? { 'content-type': type } : {}),
+            'x-vmesh-signature': captured['x-vmesh-signature'],
+          },
+          body: replayed,
+        });
+        expect(response.status, `${replayed} as ${type || 'no type'}`).toBe(401);
+      }
+    }
+    // A captured delivery older than the window is refused too, however fresh the header claims to be.
+    const old = signHookBody(hook.secret, body, Math.floor(Date.now() / 1000) - 301);
+    const stale = await send(`/hooks/${hook.id}`, { method: 'POST', headers: { ...json, ...old }, body });
+    expect(stale.status).toBe(401);
+    expect(JSON.parse(stale.body).error.code).toBe('E_STALE_SIGNATURE');
+    const [row] = await db.sql`select count(*)::int as n from runs where workflow_id = ${hook.id}`;
+    expect(row?.n).toBe(1);
+  });
+
+  it('the plain form still works for bodies that cannot be a timestamped MAC input', async () => {
+    const hook = await createHook();
+    for (const body of ['{"n":1}', 'plain text', '3 items', 'v1 rocks']) {
+      const signature = `sha256=${createHmac('sha256', hook.secret).update(body).digest('hex')}`;
+      const response = await send(`/hooks/${hook.id}`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain', 'x-vmesh-signature': signature },
+        body,
+      });
+      expect(response.status, body).toBe(202);
+    }
   });
 });
