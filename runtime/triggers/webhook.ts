@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { ConnectorDefinition } from '../../connectors/index.ts';
 import type { Sql } from '../../db/index.ts';
 import { InactiveWorkflowError, startRun } from '../engine/engine.ts';
+import { respondHeaderProblem } from '../nodes/respond-headers.ts';
 import { isResting } from '../store/run-status.ts';
 import { watchRun } from '../store/run-store.ts';
 import { getCachedWorkflow } from '../store/workflow-cache.ts';
@@ -42,6 +43,11 @@ export function registerWebhookRoute(app: FastifyInstance, options: WebhookOptio
       { parseAs: 'buffer', bodyLimit: WEBHOOK_BODY_LIMIT },
       (_request, body, done) => done(null, body),
     );
+    // A hook answer is served from the web chat's origin: it never runs as a page there, whatever it says it is.
+    scope.addHook('onSend', async (_request, reply) => {
+      reply.header('x-content-type-options', 'nosniff');
+      reply.header('content-security-policy', "default-src 'none'; sandbox; frame-ancestors 'none'");
+    });
     scope.post('/hooks/:workflowId', { bodyLimit: WEBHOOK_BODY_LIMIT }, async (request, reply) => {
       const params = HookParams.safeParse(request.params);
       const workflowId = params.success ? params.data.workflowId : '';
@@ -121,7 +127,10 @@ export function registerWebhookRoute(app: FastifyInstance, options: WebhookOptio
       const response = await waitForResponse(sql, runId, options.respondTimeoutMs ?? 10_000);
       if (!response) return reply.code(202).send({ runId });
       reply.header('x-vmesh-run-id', runId);
-      for (const [name, value] of Object.entries(response.headers ?? {})) reply.header(name, value);
+      // core.respond refused unsafe headers when it ran; a response stored before that rule is filtered here.
+      for (const [name, value] of Object.entries(response.headers ?? {})) {
+        if (!respondHeaderProblem(name, value, { status: response.status })) reply.header(name, value);
+      }
       return reply.code(response.status).send(response.body ?? null);
     });
   });
