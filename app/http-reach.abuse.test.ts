@@ -17,7 +17,7 @@ const json = { 'content-type': 'application/json' };
 
 beforeAll(async () => {
   db = await createTestDatabase({ poolSize: 8 });
-  const env = {
+  const env: NodeJS.ProcessEnv = {
     ...process.env,
     DATABASE_URL: db.url,
     HOST: '127.0.0.1',

@@ -19,7 +19,7 @@ let port: string;
 
 beforeAll(async () => {
   db = await createTestDatabase({ poolSize: 8 });
-  const env = {
+  const env: NodeJS.ProcessEnv = {
     ...process.env,
     DATABASE_URL: db.url,
     HOST: '127.0.0.1',
@@ -168,11 +168,12 @@ describe('Host and Origin (DNS rebinding, cross-site requests)', () => {
 describe('no token, only for this machine', () => {
   it('a tokenless server refuses requests that came through a proxy on /api, /chat/api and /mcp (403)', async () => {
     for (const probe of probes().filter((probe) => ['api', 'chat api', 'mcp'].includes(probe.family))) {
-      for (const forwarded of [
+      const proxies: Record<string, string>[] = [
         { 'x-forwarded-for': '203.0.113.9' },
         { forwarded: 'for=203.0.113.9;proto=https' },
         { 'x-real-ip': '203.0.113.9' },
-      ]) {
+      ];
+      for (const forwarded of proxies) {
         const response = await send(probe, forwarded);
         expect(response.status, `${probe.family} with ${Object.keys(forwarded)[0]}`).toBe(403);
         expect(response.body).toMatch(/VMESH_API_TOKEN/);

@@ -21,7 +21,7 @@ beforeAll(async () => {
   db = await createTestDatabase({ poolSize: 8 });
   discord = await startDiscordFake({ applicationId: '123456789' });
   slack = await startSlackFake({ teamId: 'T1', channels: [{ id: 'C1', name: 'general', isMember: true }] });
-  const env = {
+  const env: NodeJS.ProcessEnv = {
     ...process.env,
     DATABASE_URL: db.url,
     HOST: '127.0.0.1',
