@@ -19,7 +19,7 @@ async function serverWith(options: {
     startedAt: Date.now(),
     version: 'test',
     env: {},
-    apiToken: options.apiToken,
+    config: { host: '127.0.0.1', apiToken: options.apiToken, publicUrl: 'http://localhost' },
     principalResolvers: options.resolver
       ? [
           async (request) => {

@@ -33,6 +33,14 @@ export function parseServerConfig(env: NodeJS.ProcessEnv = process.env): ServerC
       `Refusing to listen on ${host} without VMESH_API_TOKEN: set a token (openssl rand -hex 32) or use HOST=127.0.0.1.`,
     );
   }
+  const publicUrl = parsed.data.VMESH_PUBLIC_URL;
+  if (!apiToken && publicUrl && !isLoopbackHost(new URL(publicUrl).hostname.replace(/^\[(.*)\]$/, '$1'))) {
+    throw new Error(
+      `Refusing to start without VMESH_API_TOKEN while VMESH_PUBLIC_URL is ${new URL(publicUrl).origin}: a reverse proxy ` +
+        'in front of a loopback server lets anyone who reaches that URL in. Set VMESH_API_TOKEN (openssl rand -hex 32), ' +
+        'or unset VMESH_PUBLIC_URL for a server only this machine uses.',
+    );
+  }
   const shownHost = host.includes(':') ? `[${host}]` : host;
-  return { host, port, apiToken, publicUrl: parsed.data.VMESH_PUBLIC_URL ?? `http://${shownHost}:${port}` };
+  return { host, port, apiToken, publicUrl: publicUrl ?? `http://${shownHost}:${port}` };
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { routeClassOf } from './route-class.ts';
 
 const Count = z.coerce.number().int().min(0);
 const GuardEnv = z.object({
@@ -43,16 +44,14 @@ class RateLimited extends Error {
 
 type Limited = { kind: 'api' | 'hook'; key: string };
 
-function pathOf(url: string): string {
-  const query = url.indexOf('?');
-  return query === -1 ? url : url.slice(0, query);
-}
-
-/** Which limit a request falls under and its key: hooks per workflow, the API per token (hashed) or client IP. */
+/**
+ * Which limit a request falls under and its key, from the route fastify matched (see routeClassOf): hooks per routed
+ * workflow id, the API per token (hashed) or client IP. However a path is spelled, one route is one bucket.
+ */
 function classify(request: FastifyRequest): Limited | undefined {
-  const path = pathOf(request.url);
-  if (path.startsWith('/hooks/')) return { kind: 'hook', key: `hook:${path.slice(7).split('/')[0] ?? ''}` };
-  if (!path.startsWith('/api/')) return undefined;
+  const routed = routeClassOf(request);
+  if (routed.kind === 'hook') return { kind: 'hook', key: `hook:${routed.params.workflowId ?? ''}` };
+  if (routed.kind !== 'api') return undefined;
   const auth = request.headers.authorization;
   if (typeof auth === 'string' && auth.startsWith('Bearer ')) {
     return {

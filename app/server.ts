@@ -2,7 +2,9 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { PrincipalResolver } from '../access/index.ts';
 import { checkDatabase, type Database } from '../db/index.ts';
 import { installAuthentication } from './authenticate.ts';
+import { parseServerConfig, type ServerConfig } from './config.ts';
 import { installHttpGuards, parseHttpGuardConfig } from './http-guards.ts';
+import { installReachGuard, mcpExtrasFromEnv } from './reach-guard.ts';
 
 export type ServerDependencies = {
   database: Database;
@@ -10,8 +12,11 @@ export type ServerDependencies = {
   version: string;
   /** Rate-limit settings come from here (VMESH_RATE_LIMIT_*); defaults to process.env. */
   env?: NodeJS.ProcessEnv;
-  /** The shared VMESH_API_TOKEN (its holder is the local owner); without one the server is loopback-only and open. */
-  apiToken?: string | undefined;
+  /**
+   * The server's own names (Host/Origin checks) and the shared VMESH_API_TOKEN (its holder is the local owner;
+   * without one the server is loopback-only and open); defaults to parseServerConfig(env).
+   */
+  config?: Pick<ServerConfig, 'host' | 'apiToken' | 'publicUrl'>;
   /** How other credentials (per-user tokens, web sessions) become a person; asked after the shared token. */
   principalResolvers?: readonly PrincipalResolver[];
 };
@@ -25,12 +30,15 @@ export function createHttpServer(deps: ServerDependencies): FastifyInstance {
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
   });
-  installHttpGuards(app, parseHttpGuardConfig(deps.env ?? process.env));
+  const env = deps.env ?? process.env;
+  const config = deps.config ?? parseServerConfig(env);
+  installReachGuard(app, { ...config, ...mcpExtrasFromEnv(env) });
+  installHttpGuards(app, parseHttpGuardConfig(env));
   installAuthentication(app, {
     sql: deps.database.sql,
-    sharedToken: deps.apiToken,
+    sharedToken: config.apiToken,
     resolvers: deps.principalResolvers ?? [],
-    loopbackOpen: deps.apiToken === undefined,
+    loopbackOpen: config.apiToken === undefined,
   });
 
   app.get('/healthz', async (_request, reply) => {

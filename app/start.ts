@@ -7,7 +7,12 @@ import {
   RUN_FAILED_TASK,
   toBotConversationPort,
 } from '../agent/index.ts';
-import { createRuntimeTriggerPort, createRuntimeWorkflowPort, registerBots } from '../bots/index.ts';
+import {
+  createDeliveryLedger,
+  createRuntimeTriggerPort,
+  createRuntimeWorkflowPort,
+  registerBots,
+} from '../bots/index.ts';
 import { loadAllConnectors } from '../connectors/index.ts';
 import { type Database, openDatabase, parseDatabaseConfig } from '../db/index.ts';
 import { logger, VERSION } from '../lib/index.ts';
@@ -34,13 +39,7 @@ export async function startApp(env: NodeJS.ProcessEnv = process.env): Promise<Ru
   const database = await openDatabase(parseDatabaseConfig(env), { log: (message) => logger.debug(message) });
   try {
     await installWorkerSchema(database.url);
-    const server = createHttpServer({
-      database,
-      startedAt,
-      version: VERSION,
-      env,
-      apiToken: config.apiToken,
-    });
+    const server = createHttpServer({ database, startedAt, version: VERSION, env, config });
     const connectors = await loadAllConnectors(database.sql, logger);
     const engine = await createEngineServices(database, {
       env,
@@ -61,6 +60,7 @@ export async function startApp(env: NodeJS.ProcessEnv = process.env): Promise<Ru
       conversation: toBotConversationPort(agent),
       workflows: createRuntimeWorkflowPort(database.sql),
       triggers: createRuntimeTriggerPort(database.sql, connectors),
+      deliveries: createDeliveryLedger(database.sql),
       config,
       env,
     });

@@ -1,15 +1,23 @@
+/** Answers "is this the first time this delivery id arrives?" for a platform's event or interaction ids. */
+export type DeliveryLedger = {
+  /** True the first time an id is seen (within the ledger's memory), false for every repeat. */
+  firstDelivery(id: string): Promise<boolean>;
+};
+
 /**
- * Remembers delivery ids (Slack `event_id`, Discord interaction ids) for a while, so a platform's redelivery of
- * the same event never starts a second agent turn. Bounded: the oldest ids are forgotten first.
- * Per process: Slack retries are also refused by their X-Slack-Retry-Num header, which needs no memory.
+ * Remembers delivery ids (Slack `event_id`, Discord interaction ids) in this process for a while: the fallback
+ * when a front-end runs without the database (tests, a bot on its own). Bounded: the oldest ids go first.
+ * The app uses createDeliveryLedger (Postgres), which also holds across restarts and server processes.
  */
-export function createDeliveryDeduper(options: { maxEntries?: number; ttlMs?: number } = {}) {
+export function createMemoryDeliveryLedger(
+  options: { maxEntries?: number; ttlMs?: number } = {},
+): DeliveryLedger {
   const maxEntries = options.maxEntries ?? 10_000;
   const ttlMs = options.ttlMs ?? 60 * 60 * 1000;
   const seen = new Map<string, number>();
   return {
-    /** True the first time an id is seen (within the TTL), false for every repeat. */
-    firstDelivery(id: string, now = Date.now()): boolean {
+    async firstDelivery(id: string): Promise<boolean> {
+      const now = Date.now();
       const at = seen.get(id);
       if (at !== undefined && now - at < ttlMs) return false;
       seen.delete(id);

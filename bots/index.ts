@@ -2,6 +2,8 @@
 // Slack and Discord (bolt, discord.js) are loaded by registerBots only when they are configured:
 // import bots/slack/* or bots/discord/* directly to use them on their own.
 export type { BotActor, ConversationPort } from './conversation-port.ts';
+export type { DeliveryLedger } from './delivery-dedupe.ts';
+export { createDeliveryLedger } from './delivery-ledger.ts';
 export { createVmeshMcpServer } from './mcp/create-mcp-server.ts';
 export { registerMcpHttp } from './mcp/register-mcp-http.ts';
 export { type BotsDeps, registerBots } from './register-bots.ts';

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { McpToolEntry, Reply } from '../agent/index.ts';
 import { logger } from '../lib/index.ts';
 import type { ConversationPort } from './conversation-port.ts';
+import type { DeliveryLedger } from './delivery-dedupe.ts';
 import { registerMcpHttp } from './mcp/register-mcp-http.ts';
 import type { TriggerEventPort } from './trigger-event-port.ts';
 import { registerWebChat } from './web/register-web-chat.ts';
@@ -40,6 +41,8 @@ export type BotsDeps = {
   /** Where front-ends hand vendor events for event triggers (Slack messages → slack.messagePosted). */
   triggers?: TriggerEventPort | undefined;
   config: { host: string; apiToken: string | undefined; publicUrl: string };
+  /** Where Slack and Discord delivery ids are remembered (createDeliveryLedger); default in this process only. */
+  deliveries?: DeliveryLedger | undefined;
   env?: NodeJS.ProcessEnv;
 };
 
@@ -113,6 +116,7 @@ export async function registerBots(server: FastifyInstance, deps: BotsDeps): Pro
       appToken: env.SLACK_APP_TOKEN,
       slackApiUrl: env.SLACK_API_URL,
       triggers: deps.triggers,
+      deliveries: deps.deliveries,
     });
     notifiers.push((threadKey, replies) => slack.notify(threadKey, replies));
     enabled.push(env.SLACK_APP_TOKEN ? 'slack (socket mode)' : 'slack (http)');
@@ -124,6 +128,7 @@ export async function registerBots(server: FastifyInstance, deps: BotsDeps): Pro
       applicationId: env.DISCORD_APPLICATION_ID,
       publicKey: env.DISCORD_PUBLIC_KEY,
       apiUrl: env.DISCORD_API_URL,
+      deliveries: deps.deliveries,
     });
     enabled.push('discord (interactions)');
   }

@@ -5,7 +5,7 @@ import type { Reply } from '../../agent/index.ts';
 import { logger } from '../../lib/index.ts';
 import { agentFailureReply } from '../agent-failure-reply.ts';
 import type { BotActor, ConversationPort } from '../conversation-port.ts';
-import { createDeliveryDeduper } from '../delivery-dedupe.ts';
+import { createMemoryDeliveryLedger, type DeliveryLedger } from '../delivery-dedupe.ts';
 import { createPendingWork } from '../pending-work.ts';
 import { parseDiscordCustomId } from './discord-custom-id.ts';
 import { renderDiscordReply } from './render-discord-reply.ts';
@@ -19,6 +19,8 @@ export type DiscordInteractionsOptions = {
   publicKey: string;
   /** REST base URL (tests point it at a local fake); default https://discord.com/api. */
   apiUrl?: string | undefined;
+  /** Where interaction ids are remembered (the app: Postgres); default in this process only. */
+  deliveries?: DeliveryLedger | undefined;
 };
 
 const User = z.object({ id: z.string(), username: z.string().optional() });
@@ -53,7 +55,7 @@ const EPHEMERAL = 64;
 export async function registerDiscord(server: FastifyInstance, options: DiscordInteractionsOptions) {
   const key = discordPublicKey(options.publicKey);
   const rest = new REST({ version: '10', ...(options.apiUrl ? { api: options.apiUrl } : {}) });
-  const deliveries = createDeliveryDeduper();
+  const deliveries = options.deliveries ?? createMemoryDeliveryLedger();
   const work = createPendingWork((error) =>
     logger.error({ err: error }, 'discord: handling an interaction failed'),
   );
@@ -141,7 +143,7 @@ export async function registerDiscord(server: FastifyInstance, options: DiscordI
       if (!actor || !interaction.token)
         return reply.code(400).send({ error: 'interaction without user or token' });
       // A redelivered interaction is acknowledged again but never starts a second turn.
-      const first = deliveries.firstDelivery(interaction.id);
+      const first = await deliveries.firstDelivery(`discord:${interaction.id}`);
       if (interaction.type === APPLICATION_COMMAND && interaction.data?.name === 'vmesh') {
         if (first) handleCommand(interaction, interaction.token, actor);
         return { type: 5 };

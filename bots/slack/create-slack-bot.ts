@@ -4,7 +4,7 @@ import type { Reply } from '../../agent/index.ts';
 import { logger } from '../../lib/index.ts';
 import { agentFailureReply } from '../agent-failure-reply.ts';
 import type { BotActor, ConversationPort } from '../conversation-port.ts';
-import { createDeliveryDeduper } from '../delivery-dedupe.ts';
+import { createMemoryDeliveryLedger, type DeliveryLedger } from '../delivery-dedupe.ts';
 import { createPendingWork } from '../pending-work.ts';
 import type { TriggerEventPort } from '../trigger-event-port.ts';
 import { renderSlackReply } from './render-slack-reply.ts';
@@ -22,6 +22,8 @@ export type SlackBotOptions = {
   slackApiUrl?: string | undefined;
   /** Where channel messages go to start `slack.messagePosted` workflows (absent: they start nothing). */
   triggers?: TriggerEventPort | undefined;
+  /** Where event ids and button clicks are remembered (the app: Postgres); default in this process only. */
+  deliveries?: DeliveryLedger | undefined;
 };
 
 /** The event trigger this bot feeds with every message posted in a channel it is in. */
@@ -75,7 +77,7 @@ export function createSlackBot(options: SlackBotOptions): SlackBot {
       : { socketMode: true, appToken: options.appToken, signingSecret: options.signingSecret }),
     ...(options.slackApiUrl ? { clientOptions: { slackApiUrl: options.slackApiUrl } } : {}),
   });
-  const deliveries = createDeliveryDeduper();
+  const deliveries = options.deliveries ?? createMemoryDeliveryLedger();
   const work = createPendingWork((error) => logger.error({ err: error }, 'slack: handling an event failed'));
   /** Run id → the one message that shows its progress (updated in place with chat.update). */
   const runMessages = new Map<string, { channel: string; ts: string }>();
@@ -90,7 +92,7 @@ export function createSlackBot(options: SlackBotOptions): SlackBot {
     // Over HTTP a first delivery has no retry number; Socket Mode sends retry_attempt 0 for it.
     if (context.retryNum !== undefined && context.retryNum > 0) return;
     const eventId = (body as { event_id?: unknown }).event_id;
-    if (typeof eventId === 'string' && !deliveries.firstDelivery(`event:${eventId}`)) return;
+    if (typeof eventId === 'string' && !(await deliveries.firstDelivery(`slack:event:${eventId}`))) return;
     await next();
   });
 
@@ -248,7 +250,9 @@ export function createSlackBot(options: SlackBotOptions): SlackBot {
       if (
         !value ||
         !channel ||
-        !deliveries.firstDelivery(`action:${body.container?.message_ts ?? ''}:${body.trigger_id}`)
+        !(await deliveries.firstDelivery(
+          `slack:action:${body.container?.message_ts ?? ''}:${body.trigger_id}`,
+        ))
       )
         return;
       const team = body.team?.id ?? 'T';

@@ -121,7 +121,7 @@ export const ROUTE_DOCS: RouteDoc[] = [
     method: 'post',
     path: '/hooks/{workflowId}',
     summary:
-      'Webhook trigger (x-vmesh-timestamp + x-vmesh-signature: sha256=<hex HMAC of "<timestamp>.<raw body>">, 5-minute window; or x-vmesh-signature: sha256=<hex HMAC of the raw body>; or x-vmesh-secret; connector webhook triggers such as github.issueOpened check the vendor signature, e.g. X-Hub-Signature-256) → 202 { runId }, or 200 { ignored } for a delivery the trigger does not start on',
+      'Webhook trigger (x-vmesh-timestamp + x-vmesh-signature: sha256=<hex HMAC of "v1:<timestamp>.<raw body>">, 5-minute window; or x-vmesh-signature: sha256=<hex HMAC of the raw body>; or x-vmesh-secret; connector webhook triggers such as github.issueOpened check the vendor signature, e.g. X-Hub-Signature-256) → 202 { runId }, or 200 { ignored } for a delivery the trigger does not start on',
   },
   {
     method: 'post',
@@ -136,7 +136,9 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiOptions): vo
   const { sql, workflows, publicUrl } = options;
 
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    if (!options.apiToken || !request.url.startsWith('/api/') || request.url === '/api/openapi.json') return;
+    // The routed path, never the raw URL: `/%61pi/workflows` is routed to /api/workflows too.
+    const route = request.routeOptions.url;
+    if (!options.apiToken || !route?.startsWith('/api/') || route === '/api/openapi.json') return;
     if (request.headers.authorization !== `Bearer ${options.apiToken}`) {
       return reply.code(401).send({
         error: {

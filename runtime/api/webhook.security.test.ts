@@ -22,7 +22,14 @@ const plain = {
 
 async function buildServer(env: NodeJS.ProcessEnv): Promise<FastifyInstance> {
   const database = { sql: db.sql, url: db.url, kind: 'external' as const, close: async () => {} };
-  const server = createHttpServer({ database, startedAt: Date.now(), version: 'test', env });
+  const server = createHttpServer({
+    database,
+    startedAt: Date.now(),
+    version: 'test',
+    env,
+    // inject sends Host: localhost:80.
+    config: { host: '127.0.0.1', apiToken: token, publicUrl: 'http://localhost' },
+  });
   const engine = await createEngineServices(database, {
     env: { VMESH_SECRET_KEY: Buffer.alloc(32, 7).toString('base64') },
     connectors: [],

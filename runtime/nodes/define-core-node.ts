@@ -7,6 +7,8 @@ import type { Outcome } from './outcome.ts';
  * What a core node reads of its workflow node. Structural, so declarations import neither the document module
  * nor the engine: the validator and the dry run load them without the engine.
  */
+export type NodeCheckProblem = { code: string; field: string[]; message: string; hint: string };
+
 export type NodeSpec = {
   id: string;
   uses: string;
@@ -106,6 +108,11 @@ export type CoreNodeDefinition<With extends z.ZodType = z.ZodType> = {
   literalFields: string[];
   /** Runs a body of nodes (`do`): required on this node, refused on all others. */
   body?: true;
+  /**
+   * Checks beyond `with`'s schema, run by the validator on the document's `with` (values may still hold `{{ }}`):
+   * each problem is an error with its own code, at `with/<field…>`.
+   */
+  check?(withValue: Record<string, unknown>): NodeCheckProblem[];
   /** Only meaningful with this trigger type: the validator warns otherwise. */
   trigger?: { type: string; warning: string; reason: string; hint: string };
   /** The mermaid node shape ([open, close]); a box when absent. */

@@ -7,8 +7,17 @@ export type HookVerdict =
   | { ok: true }
   | { ok: false; code: 'E_UNAUTHORIZED' | 'E_STALE_SIGNATURE'; message: string; hint: string };
 
+/**
+ * What the timestamped form signs starts with this tag, so its MAC inputs never equal a raw body the plain form
+ * would sign (the plain form refuses bodies that could be one, see AMBIGUOUS_PLAIN_BODY): a captured timestamped
+ * delivery cannot be replayed as an untimestamped one.
+ */
+export const TIMESTAMPED_TAG = 'v1:';
+/** Raw bodies the plain form refuses: they spell a timestamped MAC input, now (`v1:<ts>.`) or before (`<ts>.`). */
+const AMBIGUOUS_PLAIN_BODY = /^(?:v1:)?\d{1,12}\./;
+
 const SIGNATURE_HINT =
-  'Send x-vmesh-timestamp: <unix seconds> with x-vmesh-signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>">, ' +
+  'Send x-vmesh-timestamp: <unix seconds> with x-vmesh-signature: sha256=<hex HMAC-SHA256 of "v1:<timestamp>.<raw body>">, ' +
   'or x-vmesh-signature: sha256=<hex HMAC-SHA256 of the raw body>, or x-vmesh-secret. The secret is in GET /api/workflows/:id.';
 
 function safeEqual(a: string, b: string): boolean {
@@ -31,11 +40,13 @@ function header(headers: Record<string, unknown>, name: string): string | undefi
 /**
  * Checks a webhook request against the workflow's valid secrets (the current one, plus the previous one during a
  * rotation's grace period). Three accepted forms:
- * - `x-vmesh-timestamp` + `x-vmesh-signature: sha256=HMAC(secret, "<ts>.<raw body>")`: the timestamp must be within
- *   SIGNATURE_WINDOW_SECONDS of now (a captured request cannot be replayed later). When the timestamp header is
- *   present, only this form of signature is accepted.
+ * - `x-vmesh-timestamp` + `x-vmesh-signature: sha256=HMAC(secret, "v1:<ts>.<raw body>")`: the timestamp must be
+ *   within SIGNATURE_WINDOW_SECONDS of now (a captured request cannot be replayed later). When the timestamp header
+ *   is present, only this form of signature is accepted.
  * - `x-vmesh-signature: sha256=HMAC(secret, raw body)` without a timestamp (the original contract; replays are
- *   only stopped by delivery-id dedupe).
+ *   only stopped by delivery-id dedupe). A body that starts like a timestamped MAC input (`v1:<digits>.` or
+ *   `<digits>.`) is refused in this form: it could be a timestamped delivery's signature replayed without its
+ *   timestamp.
  * - `x-vmesh-secret: <secret>` (simple senders that cannot sign).
  */
 export function checkHookSignature(
@@ -69,17 +80,34 @@ export function checkHookSignature(
         hint: "Sign each delivery when it is sent, with the sender's clock in sync (NTP).",
       };
     }
-    if (
-      signature !== undefined &&
-      secrets.some((secret) => safeEqual(signature, hmac(secret, [timestamp, '.', rawBody])))
-    ) {
-      return { ok: true };
+    if (signature !== undefined) {
+      if (
+        secrets.some((secret) =>
+          safeEqual(signature, hmac(secret, [TIMESTAMPED_TAG, timestamp, '.', rawBody])),
+        )
+      )
+        return { ok: true };
+      if (secrets.some((secret) => safeEqual(signature, hmac(secret, [timestamp, '.', rawBody])))) {
+        return {
+          ok: false,
+          code: 'E_UNAUTHORIZED',
+          message:
+            'This signature is over "<timestamp>.<raw body>", the timestamped form before v1; it is no longer accepted.',
+          hint: `Sign "${TIMESTAMPED_TAG}<timestamp>.<raw body>" instead (HMAC-SHA256 with the hook secret).`,
+        };
+      }
     }
-  } else if (
-    signature?.startsWith('sha256=') &&
-    secrets.some((secret) => safeEqual(signature, hmac(secret, [rawBody])))
-  ) {
-    return { ok: true };
+  } else if (signature?.startsWith('sha256=')) {
+    if (AMBIGUOUS_PLAIN_BODY.test(rawBody.subarray(0, 16).toString('latin1'))) {
+      return {
+        ok: false,
+        code: 'E_UNAUTHORIZED',
+        message:
+          'A body starting with "<digits>." or "v1:<digits>." cannot be signed without x-vmesh-timestamp: it reads like a timestamped signature replayed without its timestamp.',
+        hint: 'Sign with x-vmesh-timestamp (the timestamped form), or send x-vmesh-secret.',
+      };
+    }
+    if (secrets.some((secret) => safeEqual(signature, hmac(secret, [rawBody])))) return { ok: true };
   }
   return {
     ok: false,
@@ -96,5 +124,8 @@ export function signHookBody(
   timestampSeconds: number = Math.floor(Date.now() / 1000),
 ): { 'x-vmesh-timestamp': string; 'x-vmesh-signature': string } {
   const timestamp = String(timestampSeconds);
-  return { 'x-vmesh-timestamp': timestamp, 'x-vmesh-signature': hmac(secret, [timestamp, '.', rawBody]) };
+  return {
+    'x-vmesh-timestamp': timestamp,
+    'x-vmesh-signature': hmac(secret, [TIMESTAMPED_TAG, timestamp, '.', rawBody]),
+  };
 }

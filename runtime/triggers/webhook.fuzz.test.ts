@@ -20,6 +20,8 @@ beforeAll(async () => {
     startedAt: Date.now(),
     version: 'test',
     env: { VMESH_RATE_LIMIT_HOOKS: '0' },
+    // inject sends Host: localhost:80.
+    config: { host: '127.0.0.1', apiToken: token, publicUrl: 'http://localhost' },
   });
   const engine = await createEngineServices(database, {
     env: { VMESH_SECRET_KEY: Buffer.alloc(32, 7).toString('base64') },

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { ConnectorDefinition } from '../../connectors/index.ts';
 import type { Sql } from '../../db/index.ts';
 import { InactiveWorkflowError, startRun } from '../engine/engine.ts';
+import { respondHeaderProblem } from '../nodes/respond-headers.ts';
 import { isResting } from '../store/run-status.ts';
 import { watchRun } from '../store/run-store.ts';
 import { getCachedWorkflow } from '../store/workflow-cache.ts';
@@ -13,7 +14,8 @@ import { checkHookSignature } from './webhook-verify.ts';
 
 /** Largest webhook body accepted; larger → 413. */
 export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
-const HookParams = z.object({ workflowId: z.string().min(1).max(200) });
+/** Workflow ids are printable ASCII; anything else (a decoded NUL, a newline) is no workflow → 404. */
+const HookParams = z.object({ workflowId: z.string().regex(/^[\x21-\x7e]{1,200}$/) });
 
 export type WebhookOptions = {
   sql: Sql;
@@ -41,17 +43,23 @@ export function registerWebhookRoute(app: FastifyInstance, options: WebhookOptio
       { parseAs: 'buffer', bodyLimit: WEBHOOK_BODY_LIMIT },
       (_request, body, done) => done(null, body),
     );
+    // A hook answer is served from the web chat's origin: it never runs as a page there, whatever it says it is.
+    scope.addHook('onSend', async (_request, reply) => {
+      reply.header('x-content-type-options', 'nosniff');
+      reply.header('content-security-policy', "default-src 'none'; sandbox; frame-ancestors 'none'");
+    });
     scope.post('/hooks/:workflowId', { bodyLimit: WEBHOOK_BODY_LIMIT }, async (request, reply) => {
-      const { workflowId } = HookParams.parse(request.params);
+      const params = HookParams.safeParse(request.params);
+      const workflowId = params.success ? params.data.workflowId : '';
       const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-      let cached = await getCachedWorkflow(sql, workflowId);
+      let cached = params.success ? await getCachedWorkflow(sql, workflowId) : undefined;
       if (cached && !cached.row.active) cached = await getCachedWorkflow(sql, workflowId, { fresh: true });
       const workflow = cached?.row;
       if (!cached || !workflow) {
         return reply.code(404).send({
           error: {
             code: 'E_NOT_FOUND',
-            message: `No workflow "${workflowId}" takes webhooks here.`,
+            message: `No workflow "${workflowId || '(not a workflow id)'}" takes webhooks here.`,
             hint: 'Check the hook URL shown by GET /api/workflows/:id.',
           },
         });
@@ -119,7 +127,10 @@ export function registerWebhookRoute(app: FastifyInstance, options: WebhookOptio
       const response = await waitForResponse(sql, runId, options.respondTimeoutMs ?? 10_000);
       if (!response) return reply.code(202).send({ runId });
       reply.header('x-vmesh-run-id', runId);
-      for (const [name, value] of Object.entries(response.headers ?? {})) reply.header(name, value);
+      // core.respond refused unsafe headers when it ran; a response stored before that rule is filtered here.
+      for (const [name, value] of Object.entries(response.headers ?? {})) {
+        if (!respondHeaderProblem(name, value, { status: response.status })) reply.header(name, value);
+      }
       return reply.code(response.status).send(response.body ?? null);
     });
   });

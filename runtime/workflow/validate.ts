@@ -644,6 +644,14 @@ function checkNode(
       core.trigger.hint,
     );
   }
+  for (const problem of core?.check?.(node.with) ?? []) {
+    issues.error(
+      problem.code,
+      joinPointer(pointer, 'with', ...problem.field),
+      `node "${node.id}" (${node.uses}): ${problem.message}`,
+      problem.hint,
+    );
+  }
   checkLiteralInputs(info, issues);
   checkExpressions(info, document, nodesById, issues);
 }

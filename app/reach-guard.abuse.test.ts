@@ -1,0 +1,201 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../db/testing/test-database.ts';
+import { signHookBody } from '../runtime/triggers/webhook-verify.ts';
+import { parseServerConfig } from './config.ts';
+import { type RunningApp, startApp } from './start.ts';
+import { rawRequest } from './testing/raw-http.ts';
+
+// DNS rebinding and cross-site requests against the default server (HOST=127.0.0.1, no token), over real HTTP:
+// a page on evil.example that rebinds its name to 127.0.0.1 sends Host: evil.example; a page on another site
+// calling this server sends its own Origin. Neither reaches any route but /healthz.
+let db: TestDatabase;
+let local: RunningApp;
+/** A server behind a reverse proxy: VMESH_PUBLIC_URL is its public name, so it must have a token. */
+let proxied: RunningApp;
+const token = 'proxied-token-0123456789abcdef';
+const json = { 'content-type': 'application/json' };
+let hook: { id: string; secret: string };
+let port: string;
+
+beforeAll(async () => {
+  db = await createTestDatabase({ poolSize: 8 });
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATABASE_URL: db.url,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'silent',
+    VMESH_NO_WORKER: '1',
+    VMESH_SECRET_KEY: Buffer.alloc(32, 17).toString('base64'),
+  };
+  delete env.VMESH_API_TOKEN;
+  delete env.VMESH_PUBLIC_URL;
+  local = await startApp(env);
+  proxied = await startApp({ ...env, VMESH_API_TOKEN: token, VMESH_PUBLIC_URL: 'https://vmesh.example.com' });
+  port = new URL(local.url).port;
+  const created = await fetch(`${local.url}/api/workflows`, {
+    method: 'POST',
+    headers: json,
+    body: JSON.stringify({
+      document: {
+        schemaVersion: 1,
+        name: 'reach',
+        trigger: { type: 'webhook' },
+        nodes: [{ id: 'a', uses: 'core.transform', with: { value: 1 } }],
+        edges: [],
+      },
+    }),
+  });
+  const { id } = (await created.json()) as { id: string };
+  await fetch(`${local.url}/api/workflows/${id}/activate`, { method: 'POST' });
+  const shown = (await (await fetch(`${local.url}/api/workflows/${id}`)).json()) as {
+    hook: { secret: string };
+  };
+  hook = { id, secret: shown.hook.secret };
+}, 60_000);
+afterAll(async () => {
+  await proxied?.stop();
+  await local?.stop();
+  await db?.drop();
+});
+
+type Probe = {
+  family: string;
+  method: string;
+  path: string;
+  body?: string;
+  headers?: Record<string, string>;
+};
+const mcpInitialize = JSON.stringify({
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: '2025-03-26', capabilities: {}, clientInfo: { name: 'abuse', version: '1' } },
+});
+/** One request per route family a browser can reach, each one that the server answers 2xx from its own page. */
+const probes = (): Probe[] => [
+  { family: 'api', method: 'GET', path: '/api/workflows' },
+  { family: 'chat api', method: 'GET', path: '/chat/api/workflows' },
+  { family: 'page', method: 'GET', path: '/' },
+  {
+    family: 'hook',
+    method: 'POST',
+    path: `/hooks/${hook.id}`,
+    body: '{}',
+    headers: { ...json, ...signHookBody(hook.secret, '{}') },
+  },
+  {
+    family: 'mcp',
+    method: 'POST',
+    path: '/mcp',
+    body: mcpInitialize,
+    headers: { ...json, accept: 'application/json, text/event-stream' },
+  },
+];
+const send = (probe: Probe, headers: Record<string, string>) =>
+  rawRequest(local.url, {
+    method: probe.method,
+    path: probe.path,
+    body: probe.body,
+    headers: { ...probe.headers, ...headers },
+  });
+
+describe('Host and Origin (DNS rebinding, cross-site requests)', () => {
+  it('a foreign Host gets 403 on every route family, also spelled oddly and on unknown paths', async () => {
+    for (const probe of [
+      ...probes(),
+      { family: 'encoded api', method: 'GET', path: '/%61pi/workflows' },
+      { family: 'unknown', method: 'GET', path: '/nothing-here' },
+    ]) {
+      for (const host of [
+        'evil.example',
+        `evil.example:${port}`,
+        `127.0.0.1.evil.example:${port}`,
+        `127.0.0.1:1`,
+      ]) {
+        const response = await send(probe, { host });
+        expect(response.status, `${probe.family} with Host ${host}`).toBe(403);
+      }
+    }
+    // Health checks come from probes that may use any name.
+    expect(
+      (await rawRequest(local.url, { path: '/healthz', headers: { host: 'evil.example' } })).status,
+    ).toBe(200);
+  });
+
+  it('a foreign Origin gets 403 on every route family, a hook included (however well signed)', async () => {
+    for (const probe of probes()) {
+      for (const origin of [
+        'http://evil.example',
+        `http://evil.example:${port}`,
+        'null',
+        `https://127.0.0.1:${port}`,
+      ]) {
+        const response = await send(probe, { origin });
+        expect(response.status, `${probe.family} from ${origin}`).toBe(403);
+      }
+    }
+    const [row] = await db.sql`select count(*)::int as n from runs where workflow_id = ${hook.id}`;
+    expect(row?.n).toBe(0);
+  });
+
+  it("the server's own names and origins are allowed", async () => {
+    for (const probe of probes()) {
+      for (const name of [`127.0.0.1:${port}`, `localhost:${port}`]) {
+        const fresh =
+          probe.family === 'hook'
+            ? { ...probe, headers: { ...json, ...signHookBody(hook.secret, '{}') } }
+            : probe;
+        const response = await send(fresh, { host: name, origin: `http://${name}` });
+        expect(response.status, `${probe.family} at ${name}`).toBeLessThan(300);
+      }
+    }
+  });
+
+  it('behind a proxy (VMESH_PUBLIC_URL), the public name is allowed and others are not', async () => {
+    const auth = { authorization: `Bearer ${token}` };
+    const get = (headers: Record<string, string>) =>
+      rawRequest(proxied.url, { path: '/api/workflows', headers: { ...auth, ...headers } });
+    expect((await get({ host: 'vmesh.example.com', origin: 'https://vmesh.example.com' })).status).toBe(200);
+    expect((await get({ host: 'vmesh.example.com:443' })).status).toBe(200);
+    expect((await get({ host: 'other.example.com' })).status).toBe(403);
+    expect((await get({ host: 'vmesh.example.com', origin: 'http://vmesh.example.com' })).status).toBe(403);
+    // With a token, proxied requests are what a proxy is for.
+    expect((await get({ host: 'vmesh.example.com', 'x-forwarded-for': '203.0.113.9' })).status).toBe(200);
+  });
+});
+
+describe('no token, only for this machine', () => {
+  it('a tokenless server refuses requests that came through a proxy on /api, /chat/api and /mcp (403)', async () => {
+    for (const probe of probes().filter((probe) => ['api', 'chat api', 'mcp'].includes(probe.family))) {
+      const proxies: Record<string, string>[] = [
+        { 'x-forwarded-for': '203.0.113.9' },
+        { forwarded: 'for=203.0.113.9;proto=https' },
+        { 'x-real-ip': '203.0.113.9' },
+      ];
+      for (const forwarded of proxies) {
+        const response = await send(probe, forwarded);
+        expect(response.status, `${probe.family} with ${Object.keys(forwarded)[0]}`).toBe(403);
+        expect(response.body).toMatch(/VMESH_API_TOKEN/);
+      }
+    }
+    // Hooks carry their own proof (the signature), so a proxy in front of hooks alone is fine.
+    const [hookProbe] = probes().filter((probe) => probe.family === 'hook');
+    if (!hookProbe) throw new Error('no hook probe');
+    expect((await send(hookProbe, { 'x-forwarded-for': '203.0.113.9' })).status).toBe(202);
+  });
+
+  it('refuses to start without a token when VMESH_PUBLIC_URL is not loopback', async () => {
+    const refused = { HOST: '127.0.0.1', VMESH_PUBLIC_URL: 'https://vmesh.example.com' };
+    expect(() => parseServerConfig(refused)).toThrow(
+      /VMESH_API_TOKEN.*VMESH_PUBLIC_URL|VMESH_PUBLIC_URL.*VMESH_API_TOKEN/,
+    );
+    await expect(startApp({ ...refused, PORT: '0', DATABASE_URL: db.url })).rejects.toThrow(
+      /VMESH_PUBLIC_URL/,
+    );
+    expect(() => parseServerConfig({ ...refused, VMESH_API_TOKEN: token })).not.toThrow();
+    for (const loopback of ['http://localhost:3000', 'http://127.0.0.1:8080', 'http://[::1]:3000']) {
+      expect(() => parseServerConfig({ HOST: '127.0.0.1', VMESH_PUBLIC_URL: loopback })).not.toThrow();
+    }
+  });
+});
