@@ -22,6 +22,7 @@ export const ERROR_CODES = [
   'E_REFERENCE',
   'E_INLINE_SECRET',
   'E_TRIGGER',
+  'E_SUBWORKFLOW_TARGET',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
