@@ -40,7 +40,9 @@ export async function runnableSubworkflowTarget(
     );
   }
   const [parent] = await db`select owner_ref from workflows where id = ${run.workflowId}`;
-  const owner = { ownerRef: z.object({ ownerRef: z.string().nullable() }).parse(parent ?? { ownerRef: null }).ownerRef };
+  const owner = {
+    ownerRef: z.object({ ownerRef: z.string().nullable() }).parse(parent ?? { ownerRef: null }).ownerRef,
+  };
   const found = await findSubworkflowTarget(db, ref, owner);
   if (!('target' in found)) {
     if (found.problem === 'forbidden') {

@@ -77,7 +77,11 @@ async function targetsOfVersion(sql: Db, workflow: SubworkflowTarget): Promise<s
 }
 
 /** A path of workflow ids from one of `targets` back to `self`, when running them can come back to it. */
-async function cycleThrough(sql: Db, self: string, targets: SubworkflowTarget[]): Promise<string[] | undefined> {
+async function cycleThrough(
+  sql: Db,
+  self: string,
+  targets: SubworkflowTarget[],
+): Promise<string[] | undefined> {
   const seen = new Set<string>();
   const queue: { workflow: SubworkflowTarget; path: string[] }[] = targets.map((workflow) => ({
     workflow,
