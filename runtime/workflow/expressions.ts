@@ -7,6 +7,7 @@ import {
   DISABLED_FUNCTIONS,
   describeFailure,
   type EvaluateOptions,
+  ExpressionError,
   type ExpressionScope,
   evaluateTemplateHere,
   MAX_TEMPLATE_DEPTH,
@@ -101,6 +102,15 @@ export function findExpressions(value: unknown): FoundExpression[] {
 
 let pool: ExpressionPool | undefined;
 
+function refuseInProcess(pointer: string): never {
+  throw new ExpressionError({
+    code: 'EXPRESSION_FAILED',
+    message: `the template at "${pointer || '/'}" could not be evaluated`,
+    hint: 'Write expressions as "{{ <JSONata> }}", closing every "{{" with "}}".',
+    details: { pointer },
+  });
+}
+
 /** The process-wide pool of expression processes, forked on first use. */
 function expressionPool(): ExpressionPool {
   pool ??= createExpressionPool();
@@ -122,8 +132,11 @@ export async function evaluateTemplate(
   scope: ExpressionScope,
   options: EvaluateOptions = {},
 ): Promise<unknown> {
-  const { expressions } = scanTemplates(value);
-  if (expressions.length === 0) return evaluateTemplateHere(value, scope, options);
+  const { expressions, errors } = scanTemplates(value);
+  if (expressions.length === 0 && errors.length === 0) {
+    // Nothing to evaluate: copied here. Should an expression turn up after all, it is refused, not run here.
+    return evaluateTemplateHere(value, scope, options, refuseInProcess);
+  }
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   return expressionPool().evaluate({ value, scope, timeoutMs, expressions });
 }
