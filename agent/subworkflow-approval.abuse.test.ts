@@ -98,5 +98,14 @@ describe('approval card: sub-workflow targets', () => {
     );
     const missing = await propose('card-3', caller('nothing-by-that-name'));
     expect(missing.summary).toMatch(/no stored workflow has that id or name, so approving will be refused/);
+    const decided = await service.decide({
+      proposalId: foreign.proposal.id,
+      decision: 'approve',
+      actor: 'user:ada',
+    });
+    expect(decided[0]).toMatchObject({ type: 'error', code: 'E_SUBWORKFLOW_TARGET' });
+    expect(
+      await db.sql`select id from workflows where name = 'Invoice on order' and owner_ref = 'user:ada'`,
+    ).toHaveLength(1);
   });
 });
