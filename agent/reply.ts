@@ -35,6 +35,17 @@ export const ProposalView = z.object({
         }),
       ),
       newCredentials: z.array(z.string()),
+      /** The stored workflow each core.subworkflow step runs (absent in proposals made before it was shown). */
+      subworkflowSteps: z
+        .array(
+          z.object({
+            id: z.string(),
+            workflow: z.string(),
+            target: z.object({ id: z.string(), name: z.string(), active: z.boolean() }).nullable(),
+            problem: z.string().nullable(),
+          }),
+        )
+        .optional(),
     })
     .nullable(),
   warnings: z.array(z.object({ code: z.string(), path: z.string(), message: z.string() }).loose()),
@@ -85,11 +96,30 @@ export function approvalSummary(proposal: ProposalView): string {
     );
   }
   for (const name of proposal.effects?.newCredentials ?? []) lines.push(`⚠ Uses credential "${name}"`);
+  for (const step of proposal.effects?.subworkflowSteps ?? []) lines.push(subworkflowLine(step));
   for (const credential of proposal.missingCredentials) {
     lines.push(`Needs credential "${credential.name}" (${credential.type}): \`${credential.command}\``);
   }
   if (proposal.dryRunOk === false) lines.push('The dry run reported a failing step.');
   return lines.join('\n');
+}
+
+type SubworkflowStepView = NonNullable<NonNullable<ProposalView['effects']>['subworkflowSteps']>[number];
+
+const SUBWORKFLOW_PROBLEMS: Record<string, string> = {
+  missing: 'no stored workflow has that id or name',
+  ambiguous: 'several workflows have that name; use the id',
+  forbidden: 'it belongs to another owner',
+};
+
+/** Which workflow a sub-workflow step runs, by name and id, or why approving will be refused. */
+function subworkflowLine(step: SubworkflowStepView): string {
+  if (!step.target) {
+    const why = SUBWORKFLOW_PROBLEMS[step.problem ?? ''] ?? 'it cannot be resolved';
+    return `⚠ Step ${step.id} runs sub-workflow "${step.workflow}": ${why}, so approving will be refused`;
+  }
+  const inactive = step.target.active ? '' : ' (inactive: the step fails until it is activated)';
+  return `Step ${step.id} runs workflow "${step.target.name}" (${step.target.id})${inactive}`;
 }
 
 /** A proposal as a reply: a fix (kind `fix`) is a `fix_proposal`, anything else a `proposal`. */

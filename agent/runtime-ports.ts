@@ -8,6 +8,7 @@ import {
   createWorkflowService,
   dispatchChatMessage,
   evaluateTemplate,
+  findSubworkflowTarget,
   findWorkflow,
   getVersionRow,
   listWorkflowRows,
@@ -89,6 +90,15 @@ export function createWorkflowsPort(sql: Sql, connectors: readonly ConnectorDefi
     async addVersion(id, document) {
       const result = await service.addVersion(id, document);
       return { version: result.version };
+    },
+    async subworkflowTarget(ref, owner) {
+      const ownerRef =
+        'ownerRef' in owner
+          ? owner.ownerRef
+          : ((await findWorkflow(sql, owner.workflowId))?.ownerRef ?? null);
+      const found = await findSubworkflowTarget(sql, ref, { ownerRef });
+      if (!('target' in found)) return { found: false, problem: found.problem };
+      return { found: true, id: found.target.id, name: found.target.name, active: found.target.active };
     },
   };
 }

@@ -37,14 +37,17 @@ describe('doc index on real pgvector (PGlite in process)', () => {
     );
     expect(missing?.n).toBe(0);
 
-    // The planner uses the HNSW index for the search query shape.
+    // The HNSW index serves the search query shape (ordered by distance, no sort). Without stats a corpus this
+    // small would rather sort a btree scan, so sorting and sequential scans are priced out here.
     await pg.exec('set enable_seqscan = off');
+    await pg.exec('set enable_sort = off');
     const plan = await runner.query<{ 'QUERY PLAN': string }>(
       `explain select id from doc_chunks where dims = 512 and model = 'hashing-v1-512'
        order by embedding_vec::vector(512) <=> array_fill(0.1::real, array[512])::vector(512) limit 40`,
     );
     expect(plan.map((row) => row['QUERY PLAN']).join('\n')).toContain('doc_chunks_embedding_hnsw_512');
     await pg.exec('reset enable_seqscan');
+    await pg.exec('reset enable_sort');
 
     // A corpus this small is ranked exactly in process even with pgvector; HNSW ranks once it is big (here:
     // forced with a zero budget) — and finds the same docs on it.

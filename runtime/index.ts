@@ -6,6 +6,11 @@ export * from './engine/worker-schema.ts';
 export * from './nodes/index.ts';
 export { createEngineServices, type EngineServices } from './services.ts';
 export { contentHash } from './store/content-hash.ts';
+export {
+  MAX_SUBWORKFLOW_DEPTH,
+  maySubworkflowRun,
+  type SubworkflowOwner,
+} from './store/may-subworkflow-run.ts';
 export * from './store/run-status.ts';
 export {
   getRunView,
@@ -15,6 +20,11 @@ export {
   StepView,
   waitForRun,
 } from './store/run-store.ts';
+export {
+  findSubworkflowTarget,
+  type SubworkflowTarget,
+  subworkflowNodes,
+} from './store/subworkflow-targets.ts';
 export { createWorkflowService, invalidDocument, type WorkflowService } from './store/workflow-service.ts';
 export {
   findWorkflow,

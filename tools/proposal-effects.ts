@@ -1,6 +1,6 @@
-import type { WorkflowDocument } from '../runtime/index.ts';
+import { subworkflowNodes, type WorkflowDocument } from '../runtime/index.ts';
 import { allNodes } from './credential-needs.ts';
-import type { CatalogPort } from './tool-context.ts';
+import type { CatalogPort, WorkflowsPort } from './tool-context.ts';
 
 export type WriteStep = { id: string; uses: string; target: string | null; credential: string | null };
 
@@ -11,6 +11,20 @@ export type ProposalEffects = {
   newWriteSteps: WriteStep[];
   /** Credentials the proposal uses that the current version does not. */
   newCredentials: string[];
+  /** Every core.subworkflow step and the stored workflow it will run (see describeSubworkflowSteps). */
+  subworkflowSteps?: SubworkflowStep[];
+};
+
+/**
+ * A core.subworkflow step and the workflow approval will store as its target (by id: a workflow that takes the
+ * name later is never run). `target` null: approval will be refused, `problem` says why.
+ */
+export type SubworkflowStep = {
+  id: string;
+  /** As written in the document: an id or a name. */
+  workflow: string;
+  target: { id: string; name: string; active: boolean } | null;
+  problem: 'missing' | 'ambiguous' | 'forbidden' | null;
 };
 
 const TARGET_KEYS = [
@@ -75,4 +89,32 @@ export function describeEffects(
       ? credentialsAfter.filter((name) => !credentialsBefore.has(name))
       : credentialsAfter,
   };
+}
+
+/**
+ * The workflow each core.subworkflow step of `document` will run, resolved as approval will store it: for a new
+ * workflow owned by `owner.ownerRef` (the person approving), or a new version of `owner.workflowId`.
+ */
+export async function describeSubworkflowSteps(
+  document: WorkflowDocument | null,
+  workflows: WorkflowsPort,
+  owner: { ownerRef: string } | { workflowId: string },
+): Promise<SubworkflowStep[]> {
+  if (!document) return [];
+  const steps: SubworkflowStep[] = [];
+  for (const node of subworkflowNodes(document)) {
+    const workflow = typeof node.with.workflow === 'string' ? node.with.workflow : '';
+    const found = await workflows.subworkflowTarget(workflow, owner);
+    steps.push(
+      found.found
+        ? {
+            id: node.id,
+            workflow,
+            target: { id: found.id, name: found.name, active: found.active },
+            problem: null,
+          }
+        : { id: node.id, workflow, target: null, problem: found.problem },
+    );
+  }
+  return steps;
 }

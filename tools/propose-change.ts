@@ -4,7 +4,7 @@ import { AppError, describeError, err, ok } from '../lib/index.ts';
 import { checkDocument } from './check-document.ts';
 import { defineTool } from './define-tool.ts';
 import { dryRunWorkflow } from './dry-run.ts';
-import { describeEffects } from './proposal-effects.ts';
+import { describeEffects, describeSubworkflowSteps } from './proposal-effects.ts';
 import { ProposalOutput } from './propose-workflow.ts';
 
 const { applyPatch, compare, validate: validatePatch } = fastJsonPatch;
@@ -89,7 +89,12 @@ export const proposeChangeTool = defineTool({
         diff,
         missingCredentials: check.missingCredentials,
         warnings: check.warnings,
-        effects: describeEffects(check.document, current.document, ctx.catalog),
+        effects: {
+          ...describeEffects(check.document, current.document, ctx.catalog),
+          subworkflowSteps: await describeSubworkflowSteps(check.document, ctx.workflows, {
+            workflowId: current.id,
+          }),
+        },
         dryRun: {
           ok: dryRun.ok,
           steps: dryRun.steps.map((s) => ({ id: s.id, status: s.status, error: s.error })),

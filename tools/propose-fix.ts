@@ -6,7 +6,7 @@ import { defineTool } from './define-tool.ts';
 import { DocumentArgument } from './document-argument.ts';
 import { dryRunWorkflow } from './dry-run.ts';
 import { failureFingerprint } from './failure-fingerprint.ts';
-import { describeEffects } from './proposal-effects.ts';
+import { describeEffects, describeSubworkflowSteps } from './proposal-effects.ts';
 import { ProposalOutput } from './propose-workflow.ts';
 
 export const proposeFixTool = defineTool({
@@ -67,7 +67,12 @@ export const proposeFixTool = defineTool({
         diff: fastJsonPatch.compare(workflow.document as object, document as object),
         missingCredentials: check.missingCredentials,
         warnings: check.warnings,
-        effects: describeEffects(document, workflow.document, ctx.catalog),
+        effects: {
+          ...describeEffects(document, workflow.document, ctx.catalog),
+          subworkflowSteps: await describeSubworkflowSteps(document, ctx.workflows, {
+            workflowId: workflow.id,
+          }),
+        },
         dryRun: {
           ok: dryRun.ok,
           steps: dryRun.steps.map((s) => ({ id: s.id, status: s.status, error: s.error })),

@@ -4,7 +4,7 @@ import { checkDocument, IssueOutput, MissingCredentialOutput } from './check-doc
 import { defineTool } from './define-tool.ts';
 import { DocumentArgument } from './document-argument.ts';
 import { dryRunWorkflow } from './dry-run.ts';
-import { describeEffects } from './proposal-effects.ts';
+import { describeEffects, describeSubworkflowSteps } from './proposal-effects.ts';
 
 export const ProposalOutput = z.object({
   proposalId: z.string(),
@@ -52,7 +52,12 @@ export const proposeWorkflowTool = defineTool({
       details: {
         missingCredentials: check.missingCredentials,
         warnings: check.warnings,
-        effects: describeEffects(check.document, null, ctx.catalog),
+        effects: {
+          ...describeEffects(check.document, null, ctx.catalog),
+          subworkflowSteps: await describeSubworkflowSteps(check.document, ctx.workflows, {
+            ownerRef: ctx.conversation.actor,
+          }),
+        },
         dryRun: {
           ok: dryRun.ok,
           steps: dryRun.steps.map((s) => ({ id: s.id, status: s.status, error: s.error })),

@@ -72,7 +72,19 @@ export type WorkflowsPort = {
   ): Promise<{ id: string; version: number }>;
   /** Stores a new immutable version and makes it current. Called only on approval. */
   addVersion(id: string, document: WorkflowDocument): Promise<{ version: number }>;
+  /**
+   * The workflow a core.subworkflow `workflow` value (an id or exact name) names, resolved as approval will store
+   * it: for a new workflow of `ownerRef`, or for a new version of `workflowId` (its owner). Or why there is none.
+   */
+  subworkflowTarget(
+    ref: string,
+    owner: { ownerRef: string } | { workflowId: string },
+  ): Promise<SubworkflowTargetLookup>;
 };
+
+export type SubworkflowTargetLookup =
+  | { found: true; id: string; name: string; active: boolean }
+  | { found: false; problem: 'missing' | 'ambiguous' | 'forbidden' };
 
 export type StepView = {
   nodeId: string;

@@ -1,7 +1,5 @@
 import { json, type TransactionSql } from '../../db/index.ts';
-import { AppError } from '../../lib/index.ts';
 import { newId } from '../store/ids.ts';
-import { findWorkflowByIdOrName, type WorkflowRow } from '../store/workflow-store.ts';
 import type { WorkflowDocument } from '../workflow/document.ts';
 import { event, insertReady, send, startScope, type TxWork } from './tx-work.ts';
 
@@ -63,16 +61,4 @@ export async function createRunInTx(
   work.ready = pending;
   work.hint = hint;
   return { runId, duplicate: false };
-}
-
-export async function resolveWorkflowRef(tx: TransactionSql, ref: string): Promise<WorkflowRow> {
-  const workflow = await findWorkflowByIdOrName(tx, ref);
-  if (!workflow) {
-    throw new AppError({
-      code: 'E_SUBWORKFLOW',
-      message: `core.subworkflow: no workflow with id or name "${ref}".`,
-      hint: 'Set "workflow" to the id or exact name of a stored workflow.',
-    });
-  }
-  return workflow;
 }

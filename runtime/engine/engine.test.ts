@@ -273,10 +273,14 @@ describe('engine', () => {
   });
 
   it('runs a subworkflow and uses its output', async () => {
-    const child = await service.create({
-      ...doc([{ id: 'c', uses: 'core.transform', with: { value: '{{ trigger.x * 3 }}' } }]),
-      name: 'child wf',
-    });
+    const child = await service.create(
+      {
+        ...doc([{ id: 'c', uses: 'core.transform', with: { value: '{{ trigger.x * 3 }}' } }]),
+        name: 'child wf',
+      },
+      {},
+      { activate: true },
+    );
     const run = await runToEnd(
       doc(
         [

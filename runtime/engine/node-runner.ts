@@ -6,7 +6,6 @@ import type { Logger } from '../../lib/index.ts';
 import { AppError } from '../../lib/index.ts';
 import { findCoreNode, nodeFailure } from '../nodes/index.ts';
 import type { Outcome } from '../nodes/outcome.ts';
-import { findWorkflowByIdOrName } from '../store/workflow-store.ts';
 import type { WorkflowNode } from '../workflow/document.ts';
 import { type ExpressionScope, evaluateTemplate } from '../workflow/expressions.ts';
 import { graphForPath, incomingEdges } from './graph.ts';
@@ -15,6 +14,7 @@ import type { RunContext } from './run-context.ts';
 import { DEFAULT_SANDBOX_LIMITS, runSandboxedCode, type SandboxLimits } from './sandbox.ts';
 import { isVisibleFrom, parentOf, stepKey } from './scope-path.ts';
 import { toStepError } from './step-error.ts';
+import { runnableSubworkflowTarget } from './subworkflow-target.ts';
 
 export type NodeRunnerDeps = {
   sql: Sql;
@@ -94,7 +94,7 @@ export async function runNode(
         if (timeoutMs) limits.timeoutMs = timeoutMs;
         return runSandboxedCode(code, value, limits);
       },
-      findWorkflow: (idOrName) => findWorkflowByIdOrName(deps.sql, idOrName),
+      subworkflowTarget: (ref) => runnableSubworkflowTarget(deps.sql, ctx.run, ref),
     });
   } catch (error) {
     const stepError = toStepError(error);

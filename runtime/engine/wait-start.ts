@@ -5,9 +5,10 @@ import { findCoreNode } from '../nodes/index.ts';
 import { newId } from '../store/ids.ts';
 import { loadDocument } from '../store/workflow-store.ts';
 import type { WorkflowDocument, WorkflowNode } from '../workflow/document.ts';
-import { createRunInTx, resolveWorkflowRef } from './create-run.ts';
+import { createRunInTx } from './create-run.ts';
 import type { RunRow } from './run-context.ts';
 import { childPath } from './scope-path.ts';
+import { runnableSubworkflowTarget } from './subworkflow-target.ts';
 import { enqueueStep, event, send, startScope, type TxWork } from './tx-work.ts';
 
 /** Starts a waiting step's wait: its node's `begin`, given the transaction's primitives. */
@@ -40,7 +41,7 @@ export async function beginWait(
       return row?.id as string | undefined;
     },
     startChildRun: async (workflow, input) => {
-      const target = await resolveWorkflowRef(tx, workflow);
+      const target = await runnableSubworkflowTarget(tx, run, workflow);
       const childDocument = await loadDocument(tx, target.id, target.currentVersion);
       const child = await createRunInTx(tx, work, {
         workflowId: target.id,

@@ -27,7 +27,11 @@ export type NodeRunContext = {
   incomingOutputs(): Record<string, unknown>;
   /** Runs JavaScript in the sandbox; `timeoutMs` lowers the default limit. */
   runCode(code: string, input: unknown, timeoutMs?: number): Promise<unknown>;
-  findWorkflow(idOrName: string): Promise<{ id: string } | undefined>;
+  /**
+   * The workflow a core.subworkflow step may start for `ref` (an id; a name in documents stored before targets
+   * were pinned). Throws a non-retryable failure when it is missing, inactive, another owner's, or too deep.
+   */
+  subworkflowTarget(ref: string): Promise<{ id: string; name: string }>;
 };
 
 /** What the engine gives `begin`: the transaction recording a waiting step, as the node's primitives. */
@@ -40,8 +44,11 @@ export type NodeBeginContext = {
   event(type: string, data: Record<string, unknown>): void;
   /** Asks for an approval of the step (pending) and marks the run waiting; the approval's id. */
   requestApproval(message: string, approvers: string[]): Promise<string | undefined>;
-  /** Starts a child run of a stored workflow with `input` as trigger data, remembered in the step's state. */
-  startChildRun(workflowIdOrName: string, input: unknown): Promise<string>;
+  /**
+   * Starts a child run of a stored workflow with `input` as trigger data, remembered in the step's state; the
+   * target is checked again as for subworkflowTarget.
+   */
+  startChildRun(workflowId: string, input: unknown): Promise<string>;
   /** Queues the first `count` items of the step's body. */
   startItems(count: number): void;
 };

@@ -77,7 +77,7 @@ function plainContext(withValue: Record<string, unknown>): NodeRunContext {
     setInput: (value) => value,
     incomingOutputs: () => ({}),
     runCode: async (_code, input) => input,
-    findWorkflow: async (idOrName) => ({ id: idOrName }),
+    subworkflowTarget: async (ref) => ({ id: ref, name: ref }),
   };
 }
 

@@ -1,8 +1,14 @@
 import { z } from 'zod';
-import { defineCoreNode, noBranches, nodeFailure } from './define-core-node.ts';
+import { defineCoreNode, noBranches } from './define-core-node.ts';
 
 export const CoreSubworkflowWith = z.strictObject({
-  workflow: z.string().min(1).max(200).describe('The id or name of the workflow to run.'),
+  workflow: z
+    .string()
+    .min(1)
+    .max(200)
+    .describe(
+      'The id or exact name of the workflow to run, written literally (no {{ }}); stored as the id when the document is saved.',
+    ),
   input: z.unknown().optional().describe("The child run's trigger data (default {})."),
 });
 
@@ -16,8 +22,8 @@ export const subworkflowNode = defineCoreNode({
   uses: 'core.subworkflow',
   title: 'Sub-workflow',
   description:
-    'Runs another saved workflow (with.workflow: its id or name) with with.input as its trigger data and waits ' +
-    "for it. Output: the child run's output.",
+    'Runs another saved, active workflow of the same owner (with.workflow: its id or name, written literally and ' +
+    "stored as the id) with with.input as its trigger data and waits for it. Output: the child run's output.",
   contract: {
     title: 'Sub-workflow (run another workflow)',
     text: "`with.workflow` (id or name), `with.input`. Output: the child run's output.",
@@ -27,18 +33,13 @@ export const subworkflowNode = defineCoreNode({
   claimless: false,
   with: CoreSubworkflowWith,
   branches: noBranches,
-  literalFields: [],
+  literalFields: ['workflow'],
   async run(ctx) {
-    const input = ctx.setInput(await ctx.evaluate(ctx.node.with));
+    // The target is never evaluated: it is the literal id the document was stored with.
+    const { workflow, ...rest } = ctx.node.with;
+    const input = ctx.setInput({ workflow, ...((await ctx.evaluate(rest)) as Record<string, unknown>) });
     const sub = CoreSubworkflowWith.parse(input);
-    const target = await ctx.findWorkflow(sub.workflow);
-    if (!target) {
-      throw nodeFailure(
-        'E_SUBWORKFLOW',
-        `core.subworkflow: no workflow with id or name "${sub.workflow}".`,
-        'Set "workflow" to the id or exact name of a stored workflow.',
-      );
-    }
+    const target = await ctx.subworkflowTarget(sub.workflow);
     const wait: SubworkflowWait = { workflow: target.id, input: sub.input ?? {} };
     return { kind: 'wait', input, wait };
   },

@@ -4,6 +4,7 @@ import { NotFoundError } from '../../lib/index.ts';
 import { WorkflowDocument } from '../workflow/document.ts';
 import { contentHash } from './content-hash.ts';
 import { newId, newSecret } from './ids.ts';
+import { pinSubworkflowTargets } from './subworkflow-targets.ts';
 
 export const WorkflowRow = z.object({
   id: z.string(),
@@ -44,13 +45,20 @@ const WORKFLOW_COLUMNS = [
   'updated_at',
 ];
 
-/** Stores a new workflow and its version 1 (inactive until activated). The document must already be valid. */
+/**
+ * Stores a new workflow and its version 1 (inactive until activated). The document must already be valid; its
+ * sub-workflow targets are stored as ids (see pinSubworkflowTargets).
+ */
 export async function insertWorkflow(
   sql: Db,
-  document: WorkflowDocument,
+  submitted: WorkflowDocument,
   meta: WorkflowMeta = {},
 ): Promise<{ id: string; version: number; contentHash: string }> {
   const id = newId('wf');
+  const document = await pinSubworkflowTargets(sql, submitted, {
+    workflowId: id,
+    owner: { ownerRef: meta.ownerRef ?? null },
+  });
   const hash = contentHash(document);
   await sql`
     insert into workflows (id, name, trigger_type, hook_secret, current_version, owner_ref, conversation_ref)
@@ -61,17 +69,25 @@ export async function insertWorkflow(
   return { id, version: 1, contentHash: hash };
 }
 
-/** Adds an immutable version and makes it current. An identical document returns the current version unchanged. */
+/**
+ * Adds an immutable version and makes it current. An identical document returns the current version unchanged.
+ * Sub-workflow targets are stored as ids, resolved for the workflow's owner (see pinSubworkflowTargets).
+ */
 export async function insertVersion(
   sql: Sql,
   workflowId: string,
-  document: WorkflowDocument,
+  submitted: WorkflowDocument,
 ): Promise<{ id: string; version: number; contentHash: string; changed: boolean }> {
   return sql.begin(async (tx) => {
     const [row] =
-      await tx`select current_version from workflows where id = ${workflowId} and deleted_at is null for update`;
+      await tx`select current_version, owner_ref from workflows where id = ${workflowId} and deleted_at is null for update`;
     if (!row) throw workflowNotFound(workflowId);
-    const current = z.object({ currentVersion: z.number() }).parse(row).currentVersion;
+    const locked = z.object({ currentVersion: z.number(), ownerRef: z.string().nullable() }).parse(row);
+    const current = locked.currentVersion;
+    const document = await pinSubworkflowTargets(tx, submitted, {
+      workflowId,
+      owner: { ownerRef: locked.ownerRef },
+    });
     const hash = contentHash(document);
     const [same] =
       await tx`select 1 from workflow_versions where workflow_id = ${workflowId} and version = ${current} and content_hash = ${hash}`;

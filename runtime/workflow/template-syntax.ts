@@ -1,4 +1,4 @@
-import { err, ok, type Result } from '../../lib/index.ts';
+import { err, ok, type Result } from '../../lib/result.ts';
 
 export type TemplatePart =
   | { kind: 'text'; text: string }

@@ -653,7 +653,22 @@ function checkNode(
     );
   }
   checkLiteralInputs(info, issues);
+  checkSubworkflowTarget(info, issues);
   checkExpressions(info, document, nodesById, issues);
+}
+
+/** A sub-workflow's target is fixed when the document is approved: never computed from run data. */
+function checkSubworkflowTarget(info: NodeInfo, issues: IssueList): void {
+  const { node, pointer } = info;
+  if (node.uses !== 'core.subworkflow') return;
+  const value = node.with.workflow;
+  if (typeof value !== 'string' || !value.includes('{{')) return;
+  issues.error(
+    'E_SUBWORKFLOW_TARGET',
+    joinPointer(pointer, 'with', 'workflow'),
+    `node "${node.id}" (core.subworkflow): "workflow" must be written literally; it holds a {{ }} expression`,
+    'Set "workflow" to the id or exact name of one stored workflow; to choose between workflows, use core.switch with one core.subworkflow step per branch.',
+  );
 }
 
 /** Parameters an action treats as code (SQL text…) must be literal: trigger data must never become code. */

@@ -23,6 +23,7 @@ export const ERROR_CODES = [
   'E_INLINE_SECRET',
   'E_TRIGGER',
   'E_RESPOND_HEADER',
+  'E_SUBWORKFLOW_TARGET',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
