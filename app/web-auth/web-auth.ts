@@ -44,7 +44,8 @@ function cookiesOf(request: FastifyRequest): Record<string, string | undefined> 
   const header = request.headers.cookie;
   if (typeof header !== 'string' || header.length === 0) return {};
   try {
-    return fastifyCookie.parse(header);
+    // Parsed here, not by the plugin's own hook: authentication runs before that hook.
+    return request.server.parseCookie(header);
   } catch {
     return {};
   }
@@ -71,7 +72,7 @@ export function createWebAuth(deps: { sql: Sql; config: WebAuthConfig }): WebAut
     maxAge: Math.max(0, Math.floor(maxAgeMs / 1000)),
   });
   const setCookie = (reply: FastifyReply, name: string, value: string, maxAgeMs: number, path?: string) =>
-    reply.header('set-cookie', fastifyCookie.serialize(name, value, cookieOptions(maxAgeMs, path)));
+    reply.setCookie(name, value, cookieOptions(maxAgeMs, path));
 
   const resolvePrincipal: PrincipalResolver = async (request) => {
     // A bearer token decides alone; the cookie is for browsers.
@@ -121,6 +122,7 @@ export function createWebAuth(deps: { sql: Sql; config: WebAuthConfig }): WebAut
   }
 
   function register(app: FastifyInstance): void {
+    app.register(fastifyCookie);
     // Runs after authentication (installed by createHttpServer), before any handler.
     app.addHook('onRequest', async (request, reply) => {
       if (!STATE_CHANGING.has(request.method)) return;
