@@ -138,7 +138,7 @@ describe('OIDC sign-in against a real OpenID provider', () => {
     });
     expect(logout.status).toBe(200);
     const [row] =
-      await db.sql`select revoked_at from web_sessions where user_id = ${alice?.id} order by created_at desc limit 1`;
+      await db.sql`select revoked_at from web_sessions where user_id = ${alice?.id ?? ''} order by created_at desc limit 1`;
     expect(row?.revokedAt).toBeInstanceOf(Date);
     expect(sessionCookieOf(jar)).toBeUndefined();
   });
