@@ -189,7 +189,11 @@ describe('one-time sign-in links', () => {
   it('a link pressed from another site (login CSRF) is refused and stays usable', async () => {
     const { token } = await createLoginLink(db.sql, alice.id, 60_000);
     const jar = new CookieJar();
-    for (const headers of [{ origin: 'https://evil.example' }, { 'sec-fetch-site': 'cross-site' }]) {
+    const crossSite: Record<string, string>[] = [
+      { origin: 'https://evil.example' },
+      { 'sec-fetch-site': 'cross-site' },
+    ];
+    for (const headers of crossSite) {
       expect((await jar.fetch(`${app.url}/auth/link/${token}`, { method: 'POST', headers })).status).toBe(
         403,
       );
