@@ -28,7 +28,6 @@ export function renderAuthPage(page: AuthPage): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
 <title>${escapeHtml(page.title)} · VelocityMesh</title>
 <style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#1d2230}
 code{background:#eef0f4;padding:.1rem .3rem;border-radius:4px;word-break:break-all}

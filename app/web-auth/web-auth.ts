@@ -91,6 +91,8 @@ export function createWebAuth(deps: { sql: Sql; config: WebAuthConfig }): WebAut
       .code(status)
       .type('text/html; charset=utf-8')
       .header('content-security-policy', AUTH_PAGE_CSP)
+      // The link's token is in this page's URL: it goes to no other site (and the button's POST keeps its Origin).
+      .header('referrer-policy', 'same-origin')
       .header('cache-control', 'no-store')
       .send(renderAuthPage(content));
 
@@ -116,9 +118,13 @@ export function createWebAuth(deps: { sql: Sql; config: WebAuthConfig }): WebAut
   function sameOrigin(request: FastifyRequest): boolean {
     if (request.headers['sec-fetch-site'] === 'cross-site') return false;
     const origin = request.headers.origin;
+    // No Origin: not a browser's cross-site form (browsers send one with every POST form).
     if (origin === undefined) return true;
+    if (origin === config.publicUrl.origin) return true;
+    // `null` (a sandboxed frame, a data: page) and anything unparsable are not this site.
+    if (!URL.canParse(origin)) return false;
     const host = request.headers.host;
-    return origin === config.publicUrl.origin || (host !== undefined && new URL(origin).host === host);
+    return host !== undefined && new URL(origin).host === host;
   }
 
   function register(app: FastifyInstance): void {

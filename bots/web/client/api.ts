@@ -11,9 +11,9 @@ export type SignInMethods = { oidc: boolean; loginLink: boolean };
 export type SessionInfo =
   | {
       signedIn: true;
-      user: { id: string; name: string; role: string };
-      identity: string;
-      /** False for the loopback owner (no sign-in needed): nothing to sign out of. */
+      /** Undefined when this server has no sign-in routes (nothing to show). */
+      user: { id: string; name: string; role: string } | undefined;
+      /** False for the loopback owner or a token (no sign-in needed): nothing to sign out of. */
       hasSession: boolean;
       signIn: SignInMethods;
     }
@@ -21,22 +21,20 @@ export type SessionInfo =
 
 type SessionBody = {
   user?: { id: string; name: string; role: string };
-  identity?: string;
   session?: { csrfToken: string } | null;
   signIn?: SignInMethods;
 };
 
-/** Who is signed in (and the CSRF token for this session), or how to sign in. */
+/** Who is signed in (and the CSRF token for this session), or how to sign in (only a 401 means signed out). */
 export async function loadSession(): Promise<SessionInfo> {
   const response = await fetch('/auth/session', { credentials: 'same-origin' });
   const body = (await response.json().catch(() => ({}))) as SessionBody;
   const signIn = body.signIn ?? { oidc: false, loginLink: true };
-  if (response.status === 401 || !body.user) return { signedIn: false, signIn };
+  if (response.status === 401) return { signedIn: false, signIn };
   csrfToken = body.session?.csrfToken;
   return {
     signedIn: true,
-    user: body.user,
-    identity: body.identity ?? '',
+    user: response.ok ? body.user : undefined,
     hasSession: Boolean(body.session),
     signIn,
   };

@@ -65,7 +65,7 @@ function signInView(methods: SignInMethods): void {
 
 function showSignedIn(session: Extract<SessionInfo, { signedIn: true }>): void {
   const nav = document.querySelector('header.top');
-  if (!nav || nav.querySelector('.who')) return;
+  if (!session.user || !nav || nav.querySelector('.who')) return;
   const who = h('span', { class: 'who', 'data-testid': 'who' }, session.user.name);
   const out = session.hasSession
     ? h(
