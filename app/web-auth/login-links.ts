@@ -14,6 +14,7 @@ export async function createLoginLink(
   userId: string,
   ttlMs: number,
 ): Promise<{ token: string; expiresAt: Date }> {
+  await sql`delete from web_login_links where expires_at < now() - interval '1 day'`;
   const token = randomBytes(32).toString('base64url');
   const expiresAt = new Date(Date.now() + Math.min(ttlMs, MAX_LINK_TTL_MS));
   await sql`insert into web_login_links (id, user_id, expires_at) values (${linkIdOf(token)}, ${userId}, ${expiresAt})`;

@@ -37,6 +37,11 @@ beforeAll(async () => {
     email: 'Carol@Example.com',
     email_verified: true,
   });
+  provider.accounts.set('carol-again-sub', {
+    preferred_username: 'c2',
+    email: 'carol@example.com',
+    email_verified: true,
+  });
   provider.accounts.set('mallory-sub', {
     preferred_username: 'mallory',
     email: 'carol@example.com',
@@ -177,6 +182,10 @@ describe('OIDC sign-in against a real OpenID provider', () => {
     const mallory = await signIn('mallory-sub');
     expect(mallory.response.status).toBe(403);
     expect(sessionCookieOf(mallory.jar)).toBeUndefined();
+    // carol is linked now: another subject with her (verified) address does not get her account.
+    const later = await signIn('carol-again-sub');
+    expect(later.response.status).toBe(403);
+    expect(sessionCookieOf(later.jar)).toBeUndefined();
   });
 
   it('a forged state is refused', async () => {

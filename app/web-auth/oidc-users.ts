@@ -32,7 +32,7 @@ async function freeName(tx: TransactionSql, base: string): Promise<string> {
 
 /**
  * The user an OIDC identity signs in as: the user linked to `oidc` / `ISSUER|SUB`; else the one user created
- * with that email when the provider verified it (the identity is linked then); else, with
+ * with that email, without an OIDC identity yet, when the provider verified it (the identity is linked then); else, with
  * VMESH_OIDC_DEFAULT_ROLE, a new user with that role; else nobody (an admin links the identity first).
  */
 export async function userForOidcIdentity(
@@ -60,9 +60,12 @@ export async function userForOidcIdentity(
       return { kind: 'user', userId: String(linked[0].id), created: false };
     }
     if (identity.email && identity.emailVerified) {
+      // Only a user who has no OIDC identity yet: an address the provider hands to somebody new later must
+      // not take over the account of the person it was linked to.
       const byEmail = await tx`
-        select id, disabled_at from users
-        where workspace_id = ${DEFAULT_WORKSPACE} and lower(email) = ${identity.email}`;
+        select u.id, u.disabled_at from users u
+        where u.workspace_id = ${DEFAULT_WORKSPACE} and lower(u.email) = ${identity.email}
+          and not exists (select 1 from user_identities i where i.user_id = u.id and i.provider = 'oidc')`;
       if (byEmail.length === 1 && byEmail[0]) {
         if (byEmail[0].disabledAt) return refused('This account is disabled.', 'Ask an admin to enable it.');
         await linkIdentity(tx, String(byEmail[0].id), 'oidc', identity.subject);

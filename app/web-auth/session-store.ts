@@ -46,6 +46,10 @@ export async function createSession(
     ip?: string | undefined;
   },
 ): Promise<NewSession> {
+  // Ended sessions stay a month for display, then go.
+  await sql`
+    delete from web_sessions
+    where coalesce(revoked_at, expires_at) < now() - interval '30 days'`;
   const cookieValue = randomBytes(32).toString('base64url');
   const sessionId = sessionIdOf(cookieValue);
   const expiresAt = new Date(Date.now() + input.times.maxAgeMs);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { findUser } from '../../access/index.ts';
+import { ensureLocalOwner, findUser } from '../../access/index.ts';
 import { openDatabase, parseDatabaseConfig } from '../../db/index.ts';
 
 /**
@@ -27,6 +27,8 @@ export function registerLoginLinkCommand(program: Command): void {
       const database = await openDatabase(parseDatabaseConfig());
       try {
         const publicUrl = parseServerConfig().publicUrl;
+        // The local owner exists once any server or command made it; `vmesh login-link owner` works before that too.
+        await ensureLocalOwner(database.sql, 'cli');
         const user = await findUser(database.sql, name);
         if (!user) {
           process.stderr.write(`vmesh: no user "${name}". List them with \`vmesh users list\`.\n`);
