@@ -23,6 +23,7 @@ describe.skipIf(!hasChromium)('signing in on the web page (Debian chromium)', ()
   let db: TestDatabase;
   let provider: TestOidcProvider;
   let app: RunningApp;
+  let open: RunningApp;
   let profile: string;
   let browser: BrowserContext;
 
@@ -46,6 +47,7 @@ describe.skipIf(!hasChromium)('signing in on the web page (Debian chromium)', ()
       },
       port,
     );
+    open = await startSignedApp(db, {});
     profile = await mkdtemp(join(tmpdir(), 'vmesh-chromium-signin-'));
     browser = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
@@ -65,6 +67,7 @@ describe.skipIf(!hasChromium)('signing in on the web page (Debian chromium)', ()
     await browser?.close();
     if (profile) await rm(profile, { recursive: true, force: true });
     await app?.stop();
+    await open?.stop();
     await provider?.close();
     await db?.drop();
   });
@@ -115,6 +118,19 @@ describe.skipIf(!hasChromium)('signing in on the web page (Debian chromium)', ()
       return response.status;
     });
     expect(status).toBe(200);
+    await page.close();
+  }, 60_000);
+
+  it('on a loopback server without tokens, the cookie of an ended session is cleared and the page opens as the owner', async () => {
+    const origin = new URL(open.url);
+    await browser.addCookies([
+      { name: 'vmesh_session', value: 'C'.repeat(43), domain: origin.hostname, path: '/', httpOnly: true },
+    ]);
+    const page = await browser.newPage();
+    await page.goto(open.url);
+    await page.getByTestId('who').waitFor();
+    expect(await page.getByTestId('who').textContent()).toBe('owner');
+    expect(await page.getByRole('button', { name: 'Sign out' }).count()).toBe(0);
     await page.close();
   }, 60_000);
 });

@@ -159,7 +159,10 @@ export function createWebAuth(deps: { sql: Sql; config: WebAuthConfig }): WebAut
           const principal = request.principal;
           const signIn = { oidc: oidc !== undefined, loginLink: true };
           if (!principal) {
-            if (cookiesOf(request)[SESSION_COOKIE] !== undefined) setCookie(reply, SESSION_COOKIE, '', 0);
+            if (cookiesOf(request)[SESSION_COOKIE] !== undefined) {
+              setCookie(reply, SESSION_COOKIE, '', 0);
+              reply.header('x-vmesh-cleared-session', '1');
+            }
             return reply.code(401).send({
               error: {
                 code: 'E_UNAUTHORIZED',

@@ -26,10 +26,13 @@ type SessionBody = {
 };
 
 /** Who is signed in (and the CSRF token for this session), or how to sign in (only a 401 means signed out). */
-export async function loadSession(): Promise<SessionInfo> {
+export async function loadSession(retried = false): Promise<SessionInfo> {
   const response = await fetch('/auth/session', { credentials: 'same-origin' });
   const body = (await response.json().catch(() => ({}))) as SessionBody;
   const signIn = body.signIn ?? { oidc: false, loginLink: true };
+  // A 401 clears an ended session's cookie; asked again, a loopback server without tokens answers with its owner.
+  if (response.status === 401 && !retried && response.headers.has('x-vmesh-cleared-session'))
+    return loadSession(true);
   if (response.status === 401) return { signedIn: false, signIn };
   csrfToken = body.session?.csrfToken;
   return {
