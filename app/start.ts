@@ -20,6 +20,7 @@ import { docsReady } from '../retrieval/index.ts';
 import { createEngineServices, installWorkerSchema } from '../runtime/index.ts';
 import { parseServerConfig, type ServerConfig } from './config.ts';
 import { createHttpServer } from './server.ts';
+import { createWebAuth, parseWebAuthConfig } from './web-auth/index.ts';
 
 export type RunningApp = {
   database: Database;
@@ -35,11 +36,21 @@ export type RunningApp = {
 export async function startApp(env: NodeJS.ProcessEnv = process.env): Promise<RunningApp> {
   const startedAt = Date.now();
   const config = parseServerConfig(env);
+  const webAuthConfig = parseWebAuthConfig(env, config.publicUrl);
   // The embedded Postgres is left (and stopped, when no other process uses it) only in stop(), after the pools.
   const database = await openDatabase(parseDatabaseConfig(env), { log: (message) => logger.debug(message) });
   try {
     await installWorkerSchema(database.url);
-    const server = createHttpServer({ database, startedAt, version: VERSION, env, config });
+    const webAuth = createWebAuth({ sql: database.sql, config: webAuthConfig });
+    const server = createHttpServer({
+      database,
+      startedAt,
+      version: VERSION,
+      env,
+      config,
+      principalResolvers: [webAuth.resolvePrincipal],
+    });
+    webAuth.register(server);
     const connectors = await loadAllConnectors(database.sql, logger);
     const engine = await createEngineServices(database, {
       env,

@@ -28,6 +28,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   chat: async () => (await import('./commands/chat.ts')).registerChatCommand,
   proposals: async () => (await import('./commands/proposals.ts')).registerProposalsCommand,
   mcp: async () => (await import('./commands/mcp.ts')).registerMcpCommand,
+  'login-link': async () => (await import('./commands/login-link.ts')).registerLoginLinkCommand,
 };
 
 export const COMMAND_NAMES: readonly string[] = Object.keys(COMMANDS);

@@ -6,7 +6,7 @@ import { type ConversationEvent, SETTLED_RUN } from '../../agent/index.ts';
 import { logger } from '../../lib/index.ts';
 import { agentFailureReply } from '../agent-failure-reply.ts';
 import { hasValidBearer } from '../bearer-token.ts';
-import type { ConversationPort } from '../conversation-port.ts';
+import type { BotActor, ConversationPort } from '../conversation-port.ts';
 import type { WorkflowPort } from '../workflow-port.ts';
 import { DEFAULT_DIST_DIR, ensureWebBundle } from './build-web-bundle.ts';
 import { renderIndexHtml } from './index-html.ts';
@@ -34,6 +34,12 @@ const RunsQuery = z.object({ workflowId: z.string().min(1).max(200).optional() }
 const ASSET_PATH = /^(chunks\/)?[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.(js|css)$/;
 const WEB_ACTOR = { platform: 'web', id: 'web:local', displayName: 'Web user' } as const;
 
+/** Who is chatting: the signed-in principal when the server authenticates people. */
+function actorOf(request: FastifyRequest): BotActor {
+  const principal = request.principal;
+  return principal ? { platform: 'web', id: principal.userId, displayName: principal.name } : WEB_ACTOR;
+}
+
 function openEventStream(reply: FastifyReply): (event: string, data: unknown) => void {
   reply.hijack();
   reply.raw.writeHead(200, {
@@ -54,11 +60,17 @@ export async function registerWebChat(app: FastifyInstance, deps: WebChatDeps): 
   logger.debug({ built: bundle.built, ms: Math.round(bundle.ms) }, 'web bundle ready');
   const workflows = deps.workflows;
 
+  // On the app's server (createHttpServer), the person is request.principal (a token, a web session, or the
+  // loopback owner); a bare server without that authentication still needs the shared token.
+  const authenticates = app.hasRequestDecorator('principal');
   const requireToken = async (request: FastifyRequest, reply: FastifyReply) => {
-    if (!hasValidBearer(request.headers.authorization, deps.apiToken)) {
-      return reply
-        .code(401)
-        .send({ error: 'E_UNAUTHORIZED', message: 'Send Authorization: Bearer <VMESH_API_TOKEN>.' });
+    if (authenticates ? !request.principal : !hasValidBearer(request.headers.authorization, deps.apiToken)) {
+      return reply.code(401).send({
+        error: 'E_UNAUTHORIZED',
+        message: authenticates
+          ? 'Sign in on the web page (GET /auth/session says how), or send Authorization: Bearer <token>.'
+          : 'Send Authorization: Bearer <VMESH_API_TOKEN>.',
+      });
     }
   };
   const badRequest = (reply: FastifyReply, error: z.ZodError) =>
@@ -103,7 +115,7 @@ export async function registerWebChat(app: FastifyInstance, deps: WebChatDeps): 
         };
         try {
           const replies = await deps.conversation.handleMessage(
-            { threadKey: `web:${body.data.threadKey}`, actor: WEB_ACTOR, text: body.data.text },
+            { threadKey: `web:${body.data.threadKey}`, actor: actorOf(request), text: body.data.text },
             onEvent,
           );
           for (const item of replies) send('reply', item);
@@ -122,7 +134,7 @@ export async function registerWebChat(app: FastifyInstance, deps: WebChatDeps): 
       api.post('/decisions', async (request, reply) => {
         const body = DecisionBody.safeParse(request.body);
         if (!body.success) return badRequest(reply, body.error);
-        const replies = await deps.conversation.decide({ ...body.data, actor: WEB_ACTOR });
+        const replies = await deps.conversation.decide({ ...body.data, actor: actorOf(request) });
         return { replies };
       });
 

@@ -1,22 +1,66 @@
-/** The page's HTTP client: bearer token from sessionStorage, JSON routes, and SSE read from fetch streams. */
-const TOKEN_KEY = 'vmesh.token';
+/**
+ * The page's HTTP client: the session cookie goes along by itself (HttpOnly: this code never sees it); every
+ * state-changing request carries the session's CSRF token. JSON routes, and SSE read from fetch streams.
+ */
+let csrfToken: string | undefined;
 
 export class UnauthorizedError extends Error {}
 
-function headers(extra: Record<string, string> = {}): Record<string, string> {
-  const token = sessionStorage.getItem(TOKEN_KEY);
-  return { ...extra, ...(token ? { authorization: `Bearer ${token}` } : {}) };
+/** How this server lets people sign in (from GET /auth/session). */
+export type SignInMethods = { oidc: boolean; loginLink: boolean };
+export type SessionInfo =
+  | {
+      signedIn: true;
+      /** Undefined when this server has no sign-in routes (nothing to show). */
+      user: { id: string; name: string; role: string } | undefined;
+      /** False for the loopback owner or a token (no sign-in needed): nothing to sign out of. */
+      hasSession: boolean;
+      signIn: SignInMethods;
+    }
+  | { signedIn: false; signIn: SignInMethods };
+
+type SessionBody = {
+  user?: { id: string; name: string; role: string };
+  session?: { csrfToken: string } | null;
+  signIn?: SignInMethods;
+};
+
+/** Who is signed in (and the CSRF token for this session), or how to sign in (only a 401 means signed out). */
+export async function loadSession(retried = false): Promise<SessionInfo> {
+  const response = await fetch('/auth/session', { credentials: 'same-origin' });
+  const body = (await response.json().catch(() => ({}))) as SessionBody;
+  const signIn = body.signIn ?? { oidc: false, loginLink: true };
+  // A 401 clears an ended session's cookie; asked again, a loopback server without tokens answers with its owner.
+  if (response.status === 401 && !retried && response.headers.has('x-vmesh-cleared-session'))
+    return loadSession(true);
+  if (response.status === 401) return { signedIn: false, signIn };
+  csrfToken = body.session?.csrfToken;
+  return {
+    signedIn: true,
+    user: response.ok ? body.user : undefined,
+    hasSession: Boolean(body.session),
+    signIn,
+  };
 }
 
-export function saveToken(token: string): void {
-  sessionStorage.setItem(TOKEN_KEY, token);
+export async function signOut(): Promise<void> {
+  await fetch('/auth/logout', { method: 'POST', headers: headers() });
+  csrfToken = undefined;
+}
+
+function headers(extra: Record<string, string> = {}): Record<string, string> {
+  return { ...extra, ...(csrfToken ? { 'x-csrf-token': csrfToken } : {}) };
 }
 
 async function check(response: Response): Promise<Response> {
-  if (response.status === 401) throw new UnauthorizedError('This server needs its API token.');
+  if (response.status === 401) throw new UnauthorizedError('Sign in to continue.');
   if (!response.ok) {
-    const body = (await response.json().catch(() => ({}))) as { message?: string };
-    throw new Error(body.message ?? `Request failed with HTTP ${response.status}`);
+    const body = (await response.json().catch(() => ({}))) as {
+      message?: string;
+      error?: string | { message?: string };
+    };
+    const message = typeof body.error === 'object' ? body.error.message : body.message;
+    throw new Error(message ?? `Request failed with HTTP ${response.status}`);
   }
   return response;
 }

@@ -6,7 +6,16 @@ import {
   retryProposalText,
 } from '../../proposal-view.ts';
 import type { RunDetail, RunSummary, WorkflowDetail, WorkflowSummary } from '../../workflow-port.ts';
-import { getJson, postJson, saveToken, streamEvents, UnauthorizedError } from './api.ts';
+import {
+  getJson,
+  loadSession,
+  postJson,
+  type SessionInfo,
+  type SignInMethods,
+  signOut,
+  streamEvents,
+  UnauthorizedError,
+} from './api.ts';
 import { h } from './dom.ts';
 import { renderWorkflowGraph } from './graph.ts';
 
@@ -23,35 +32,68 @@ function threadKey(): string {
   return key;
 }
 
-function tokenForm(retry: () => void): HTMLElement {
-  const input = h('input', {
-    id: 'token',
-    type: 'password',
-    autocomplete: 'current-password',
-    required: true,
-  });
-  return h(
-    'form',
-    {
-      class: 'card',
-      onsubmit: (event) => {
-        event.preventDefault();
-        saveToken(input.value);
-        retry();
-      },
-    },
-    h('label', { for: 'token' }, 'API token (VMESH_API_TOKEN)'),
-    input,
-    h('button', { type: 'submit' }, 'Continue'),
+/** Shown instead of the app when this server needs a sign-in and nobody is signed in. */
+function signInView(methods: SignInMethods): void {
+  const returnTo = `/${location.hash}`;
+  main.replaceChildren(
+    h(
+      'section',
+      { class: 'card sign-in', 'aria-labelledby': 'sign-in-title' },
+      h('h1', { id: 'sign-in-title' }, 'Sign in'),
+      methods.oidc
+        ? h(
+            'p',
+            {},
+            h(
+              'a',
+              { class: 'button', href: `/auth/oidc/login?returnTo=${encodeURIComponent(returnTo)}` },
+              'Sign in with your organization',
+            ),
+          )
+        : null,
+      h(
+        'p',
+        {},
+        methods.oidc ? 'No account there? ' : '',
+        'Ask for a one-time sign-in link, made where the server runs:',
+      ),
+      h('pre', {}, h('code', {}, 'vmesh login-link YOUR-NAME')),
+      h('p', { class: 'muted' }, 'The server’s owner signs in with: vmesh login-link owner'),
+    ),
   );
 }
 
-function showError(target: HTMLElement, error: unknown, retry: () => void): void {
-  if (error instanceof UnauthorizedError) target.replaceChildren(tokenForm(retry));
-  else
-    target.replaceChildren(
-      h('p', { class: 'error', role: 'alert' }, String(error instanceof Error ? error.message : error)),
-    );
+function showSignedIn(session: Extract<SessionInfo, { signedIn: true }>): void {
+  const nav = document.querySelector('header.top');
+  if (!session.user || !nav || nav.querySelector('.who')) return;
+  const who = h('span', { class: 'who', 'data-testid': 'who' }, session.user.name);
+  const out = session.hasSession
+    ? h(
+        'button',
+        {
+          type: 'button',
+          class: 'sign-out',
+          onclick: () => void signOut().then(() => location.reload()),
+        },
+        'Sign out',
+      )
+    : null;
+  nav.append(h('span', { class: 'account' }, who, out));
+}
+
+function showError(target: HTMLElement, error: unknown): void {
+  const alert = (text: string) => target.replaceChildren(h('p', { class: 'error', role: 'alert' }, text));
+  if (!(error instanceof UnauthorizedError)) {
+    alert(String(error instanceof Error ? error.message : error));
+    return;
+  }
+  // The session ended (signed out elsewhere, expired): show the sign-in page.
+  void loadSession()
+    .catch(() => undefined)
+    .then((session) => {
+      if (session?.signedIn) alert('This server refused the request for your sign-in.');
+      else signInView(session?.signIn ?? { oidc: false, loginLink: true });
+    });
 }
 
 const statusBadge = (status: string) =>
@@ -211,7 +253,7 @@ function chatView(): void {
         },
       );
     } catch (error) {
-      showError(status, error, () => chatView());
+      showError(status, error);
     } finally {
       if (shown) bubble.classList.remove('streaming');
       status.textContent = '';
@@ -354,9 +396,20 @@ async function route(): Promise<void> {
     else if (section === 'runs' && id) await runView(decodeURIComponent(id));
     else chatView();
   } catch (error) {
-    showError(main, error, () => void route());
+    showError(main, error);
   }
 }
 
+/** Asks who is signed in first: a server that needs a sign-in shows the sign-in page instead of the app. */
+async function start(): Promise<void> {
+  const session = await loadSession().catch(() => undefined);
+  if (!session?.signedIn) {
+    signInView(session?.signIn ?? { oidc: false, loginLink: true });
+    return;
+  }
+  showSignedIn(session);
+  await route();
+}
+
 window.addEventListener('hashchange', () => void route());
-void route();
+void start();
