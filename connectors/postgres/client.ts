@@ -1,6 +1,7 @@
 import postgres from 'postgres';
 import { z } from 'zod';
 import { ConnectorError } from '../sdk/connector-error.ts';
+import { basicAuthWireSecrets } from '../sdk/credential-secrets.ts';
 import type { ConnectorEnvironment } from '../sdk/define.ts';
 
 export const PostgresCredential = z.strictObject({
@@ -10,6 +11,32 @@ export const PostgresCredential = z.strictObject({
     .describe('Connection URL, e.g. postgres://reporting:…@db.example.com:5432/app?sslmode=require.'),
 });
 export type PostgresCredential = z.infer<typeof PostgresCredential>;
+
+/**
+ * What a connection URL puts on the wire: the password (sent as is by cleartext password auth), decoded and
+ * as written, and the `user:password` pair, including a `password` query parameter.
+ */
+export function postgresWireSecrets(url: string): string[] {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return [];
+  }
+  const decode = (text: string) => {
+    try {
+      return decodeURIComponent(text);
+    } catch {
+      return text;
+    }
+  };
+  const passwords = [parsed.password, parsed.searchParams.get('password') ?? ''].filter((p) => p !== '');
+  return passwords.flatMap((password) => [
+    password,
+    decode(password),
+    ...basicAuthWireSecrets(decode(parsed.username), decode(password)),
+  ]);
+}
 
 export type PostgresClient = {
   /** Opens a one-connection client for this call; the action closes it. */

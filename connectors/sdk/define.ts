@@ -157,6 +157,13 @@ export type CredentialDefinition<Schema extends z.ZodType = z.ZodType> = {
    * to the credential's shape, e.g. `(token) => ({ token })`.
    */
   fromToken?(token: string): unknown;
+  /**
+   * The exact strings a use of this credential puts on the wire besides its own fields: a whole
+   * `Authorization` value, the base64 of `user:password`, a password taken out of a URL. They are registered
+   * with the redactor wherever the credential is decrypted, so an echo of what was SENT is redacted too.
+   * Called with the credential as `schema` parsed it.
+   */
+  wireSecrets?(credential: z.output<Schema>): string[];
 };
 
 export type ConnectorDefinition<Credential = unknown, Client = unknown> = {

@@ -1,0 +1,30 @@
+import { registerSecret, registerSecretsIn } from '../../lib/index.ts';
+import type { CredentialDefinition } from './define.ts';
+
+/**
+ * Registers with the redactor everything a credential can show on the wire: each of its string fields and
+ * the forms its type declares in `wireSecrets` (e.g. `Basic base64(user:password)`). Call it wherever a
+ * credential is decrypted or used.
+ */
+export function registerCredentialSecrets(
+  definition: CredentialDefinition | undefined,
+  secret: unknown,
+): void {
+  registerSecretsIn(secret);
+  if (!definition?.wireSecrets) return;
+  const parsed = definition.schema.safeParse(secret);
+  if (!parsed.success) return;
+  for (const form of definition.wireSecrets(parsed.data)) registerSecret(form);
+}
+
+/** `user:password` as it goes on the wire: the pair, its base64, the `Basic` header value and the URL userinfo. */
+export function basicAuthWireSecrets(user: string, password: string): string[] {
+  const pair = `${user}:${password}`;
+  const base64 = Buffer.from(pair).toString('base64');
+  return [pair, base64, `Basic ${base64}`, `${encodeURIComponent(user)}:${encodeURIComponent(password)}`];
+}
+
+/** A token sent as `<scheme> <token>` in an Authorization header. */
+export function authorizationWireSecrets(token: string, schemes: readonly string[]): string[] {
+  return schemes.map((scheme) => `${scheme} ${token}`);
+}
