@@ -4,6 +4,7 @@ import {
   builtinConnectors,
   createCredentialStore,
   createSafeFetchFromEnv,
+  createSocketOpenerFromEnv,
   loadSecretKey,
 } from '../connectors/index.ts';
 import type { Database } from '../db/index.ts';
@@ -46,7 +47,12 @@ export async function createEngineServices(
     sql: database.sql,
     connectors,
     credentials,
-    connectorEnv: { baseUrls: {}, fetch: createSafeFetchFromEnv(env), logger },
+    connectorEnv: {
+      baseUrls: {},
+      fetch: createSafeFetchFromEnv(env),
+      openSocket: createSocketOpenerFromEnv(env),
+      logger,
+    },
     logger,
   };
   const workflows = createWorkflowService(database.sql, connectors, {

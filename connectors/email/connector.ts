@@ -16,6 +16,7 @@ export const emailConnector = defineConnector<SmtpCredential, EmailClient>({
       'Give the SMTP settings of your mail provider as JSON: {"host":"smtp.example.com","port":587,"secure":false,' +
       '"user":"bot@example.com","pass":"app-password","from":"Bot <bot@example.com>"}. Gmail and Microsoft 365 need an app password.',
     // AUTH PLAIN sends base64("\0user\0pass"), AUTH LOGIN base64(user) and base64(pass).
+    publicFields: ['host', 'port', 'secure', 'from'],
     wireSecrets: (credential: SmtpCredential) =>
       credential.user && credential.pass
         ? [

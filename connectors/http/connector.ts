@@ -16,6 +16,7 @@ export const httpConnector = defineConnector<HttpCredential, HttpClient>({
       'Use the API key or token the service gives you: {"scheme":"bearer","token":"…"}, {"scheme":"basic","username":"…","password":"…"} or {"scheme":"header","name":"X-Api-Key","value":"…"}. A bare token on stdin becomes a bearer token.',
     fromToken: (token) => ({ scheme: 'bearer', token }),
     wireSecrets: httpWireSecrets,
+    publicFields: ['scheme', 'name'],
   },
   createClient: createHttpClient,
   actions: [request],

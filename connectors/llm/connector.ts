@@ -21,6 +21,7 @@ export const llmConnector = defineConnector<LlmCredential, LlmClient>({
       '{"provider":"anthropic","apiKey":"sk-ant-…","model":"claude-sonnet-4-5"}; for an OpenAI-compatible server add ' +
       '"baseUrl":"http://host:11434/v1".',
     // OpenAI-style servers get `Authorization: Bearer <key>`; Anthropic gets `x-api-key: <key>` (the key itself).
+    publicFields: ['provider', 'baseUrl', 'model'],
     wireSecrets: (credential: LlmCredential) => authorizationWireSecrets(credential.apiKey, ['Bearer']),
   },
   createClient: createLlmClient,

@@ -366,6 +366,7 @@ export function importOpenApi(
       howToGet: credentialHowTo(document),
       fromToken: (token) => ({ scheme: 'bearer', token }),
       wireSecrets: httpWireSecrets,
+      publicFields: ['scheme', 'name'],
     },
     createClient: (clientOptions) => createOpenApiClient(name, resolvedBaseUrl, clientOptions),
     actions: operations.map((operation) =>

@@ -2,7 +2,8 @@ import { registerSecret, registerSecretsIn } from '../../lib/index.ts';
 import type { CredentialDefinition } from './define.ts';
 
 /**
- * Registers with the redactor everything a credential can show on the wire: each of its string fields and
+ * Registers with the redactor everything a credential can show on the wire: each of its string fields (but
+ * the `publicFields` its type names) and
  * the forms its type declares in `wireSecrets` (e.g. `Basic base64(user:password)`). Call it wherever a
  * credential is decrypted or used.
  */
@@ -10,7 +11,10 @@ export function registerCredentialSecrets(
   definition: CredentialDefinition | undefined,
   secret: unknown,
 ): void {
-  registerSecretsIn(secret);
+  const publicFields = new Set(definition?.publicFields ?? []);
+  if (secret && typeof secret === 'object' && !Array.isArray(secret) && publicFields.size > 0) {
+    for (const [key, value] of Object.entries(secret)) if (!publicFields.has(key)) registerSecretsIn(value);
+  } else registerSecretsIn(secret);
   if (!definition?.wireSecrets) return;
   const parsed = definition.schema.safeParse(secret);
   if (!parsed.success) return;

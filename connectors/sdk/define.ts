@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { Logger } from '../../lib/index.ts';
+import type { OpenSocket } from './outbound/guarded-socket.ts';
 
 export type ActionEffect = 'read' | 'write';
 
@@ -9,6 +10,11 @@ export type ConnectorEnvironment = {
   baseUrls: Record<string, string | undefined>;
   /** The fetch every outbound request made on a workflow's behalf goes through (SSRF-guarded in production). */
   fetch: typeof fetch;
+  /**
+   * The only way a connector opens its own TCP connection (SMTP, Postgres): the same address policy as `fetch`.
+   * Without one, connectors use the guard with an empty allow-list (see `socketOpenerOf`).
+   */
+  openSocket?: OpenSocket;
   logger: Logger;
 };
 
@@ -164,6 +170,11 @@ export type CredentialDefinition<Schema extends z.ZodType = z.ZodType> = {
    * Called with the credential as `schema` parsed it.
    */
   wireSecrets?(credential: z.output<Schema>): string[];
+  /**
+   * Top-level fields that are settings, not secrets (a host, a sender, a scheme name): not registered with the
+   * redactor, so errors and outputs can still name them. Every other string field is treated as a secret.
+   */
+  publicFields?: readonly string[];
 };
 
 export type ConnectorDefinition<Credential = unknown, Client = unknown> = {

@@ -4,5 +4,10 @@ export * from './credential-secrets.ts';
 export * from './define.ts';
 export { parseAllowHosts } from './outbound/allow-hosts.ts';
 export { findConnectorError } from './outbound/blocked-destination-error.ts';
+export {
+  createGuardedSocketOpener,
+  type OpenSocket,
+  socketOpenerOf,
+} from './outbound/guarded-socket.ts';
 export * from './safe-fetch.ts';
 export * from './write-once.ts';

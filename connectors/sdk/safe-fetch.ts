@@ -6,6 +6,7 @@ import { blockedAddressReason, isIpLiteral } from './outbound/blocked-address.ts
 import { blockedDestinationError, findConnectorError } from './outbound/blocked-destination-error.ts';
 import { capBody, responseTooLargeError } from './outbound/capped-body.ts';
 import { createGuardedLookup, type LookupAll } from './outbound/guarded-lookup.ts';
+import { createGuardedSocketOpener, type OpenSocket } from './outbound/guarded-socket.ts';
 
 export type SafeFetchOptions = {
   /** Exact hosts that bypass the address block (from VMESH_HTTP_ALLOW_HOSTS), e.g. ['127.0.0.1', 'localhost']. */
@@ -166,6 +167,13 @@ export function createSafeFetch(options: SafeFetchOptions = {}): typeof fetch {
     }
   };
   return safeFetch as typeof fetch;
+}
+
+/** The socket guard configured from the environment (`VMESH_HTTP_ALLOW_HOSTS`, the same list as the safe fetch). */
+export function createSocketOpenerFromEnv(env: NodeJS.ProcessEnv = process.env): OpenSocket {
+  return createGuardedSocketOpener({
+    isAllowedHost: createHostAllowList(parseAllowHosts(env.VMESH_HTTP_ALLOW_HOSTS)),
+  });
 }
 
 /** A safe fetch configured from the environment (`VMESH_HTTP_ALLOW_HOSTS`). */
