@@ -104,6 +104,21 @@ export async function invokeAction(args: InvokeActionArgs): Promise<unknown> {
   const { connector, action } = args;
   const where = `${connector.id}.${action.key}`;
 
+  if (action.checkWith && args.input && typeof args.input === 'object' && !Array.isArray(args.input)) {
+    const [issue] = action.checkWith(args.input as Record<string, unknown>, {
+      stdioServers: args.env.stdioServers ?? {},
+    });
+    if (issue) {
+      throw new ConnectorError({
+        code: issue.code,
+        message: issue.message,
+        retryable: false,
+        hint: issue.hint,
+        details: { field: issue.field },
+      });
+    }
+  }
+
   const input = action.input.safeParse(args.input);
   if (!input.success) {
     throw new ConnectorError({

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { Logger } from '../../lib/index.ts';
 import type { OpenSocket } from './outbound/guarded-socket.ts';
+import type { StdioServers } from './stdio-servers.ts';
 
 export type ActionEffect = 'read' | 'write';
 
@@ -15,6 +16,8 @@ export type ConnectorEnvironment = {
    * Without one, connectors use the guard with an empty allow-list (see `socketOpenerOf`).
    */
   openSocket?: OpenSocket;
+  /** Local programs the operator allows workflows to start (VMESH_MCP_STDIO_SERVERS); none when absent. */
+  stdioServers?: StdioServers;
   logger: Logger;
 };
 
@@ -52,10 +55,24 @@ export type ActionDefinition<
    * so data from a trigger can never become code. Values go through the action's other parameters.
    */
   literalInputs?: readonly string[];
+  /**
+   * Checks on the node's `with` that a schema cannot express, run by the validator on the document as written
+   * and again on the evaluated input before each call.
+   */
+  checkWith?(withValue: Record<string, unknown>, context: ActionCheckContext): ActionIssue[];
   input: Input;
   output: Output;
   run(input: z.output<Input>, ctx: ActionContext<Credential, Client>): Promise<z.input<Output>>;
 };
+
+/** What an action's `checkWith` may consult: the operator's configuration, never the data of a run. */
+export type ActionCheckContext = { stdioServers: StdioServers };
+
+/**
+ * One problem `checkWith` found: `field` is a JSON Pointer inside the node's `with`; `code` is the error code of
+ * the step when it is found at run time (the validator reports it as E_PARAMS, naming the code).
+ */
+export type ActionIssue = { code: string; field: string; message: string; hint: string };
 
 /** The parts of an HTTP delivery a webhook trigger reads. Header names are lower case. */
 export type WebhookDelivery = {

@@ -10,4 +10,5 @@ export {
   socketOpenerOf,
 } from './outbound/guarded-socket.ts';
 export * from './safe-fetch.ts';
+export * from './stdio-servers.ts';
 export * from './write-once.ts';
