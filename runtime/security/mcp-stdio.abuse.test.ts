@@ -112,7 +112,7 @@ describe('mcp stdio servers come only from the operator allow-list', () => {
     const { runId } = await startRun(db.sql, id, {});
     const view = await waitForRun(db.sql, runId, { timeoutMs: 20_000 });
     expect(view.status).toBe('failed');
-    expect((view.steps[0]?.error as { code?: string }).code).toBe('E_MCP_STDIO_NOT_ALLOWED');
+    expect(view.steps[0]?.error).toMatchObject({ code: 'E_MCP_STDIO_NOT_ALLOWED' });
     expect(existsSync(marker)).toBe(false);
   });
 
