@@ -374,6 +374,7 @@ export function importOpenApi(
     ),
     triggers: [],
     docPath: '',
+    origin: 'imported',
   });
 
   const markdown = [

@@ -210,6 +210,8 @@ export type ConnectorDefinition<Credential = unknown, Client = unknown> = {
   triggers: TriggerDefinition[];
   /** Absolute path of doc.md, indexed for retrieval. */
   docPath: string;
+  /** `imported`: built from a third party's document (OpenAPI), so its titles and descriptions are untrusted text. */
+  origin?: 'builtin' | 'imported';
 };
 
 export function defineAction<

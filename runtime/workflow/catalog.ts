@@ -22,6 +22,8 @@ export type CatalogEntry = {
   credentialType: string | undefined;
   /** Parameters that must not hold `{{ }}` expressions (the action treats them as code, e.g. SQL text). */
   literalInputs?: readonly string[];
+  /** `imported`: from a third party's document (OpenAPI): its texts are untrusted. */
+  origin?: 'builtin' | 'imported';
   /** The action's own checks of `with` (see ActionDefinition.checkWith), bound to the operator's configuration. */
   checkWith?: (withValue: Record<string, unknown>) => ActionIssue[];
   /** The branches outgoing edges may name, given the node's `with` ("error" with onError "route" comes on top). */
@@ -114,6 +116,7 @@ function toCatalogEntries(connector: ConnectorDefinition, context: ActionCheckCo
     output: action.output,
     credentialType: connector.credential?.type,
     literalInputs: action.literalInputs ?? [],
+    origin: connector.origin ?? 'builtin',
     ...(action.checkWith
       ? { checkWith: (withValue: Record<string, unknown>) => action.checkWith?.(withValue, context) ?? [] }
       : {}),
