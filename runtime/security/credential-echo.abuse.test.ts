@@ -1,9 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createConversationService } from '../../agent/conversation-service.ts';
+import { createAnthropicProvider } from '../../agent/providers/anthropic-provider.ts';
+import { createRuntimePorts } from '../../agent/runtime-ports.ts';
+import {
+  type ScriptedModelServer,
+  startScriptedModelServer,
+} from '../../agent/testing/scripted-model-server.ts';
 import { cliEnv, runCli } from '../../cli/testing/cli-process.ts';
 import { createCredentialStore, httpConnector, parseSecretKey } from '../../connectors/index.ts';
 import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
+import { loadSystemPrompt } from '../../prompts/load-prompts.ts';
 import { startRun } from '../engine/engine.ts';
 import type { EngineWorker } from '../engine/worker.ts';
 import { createEngineServices } from '../services.ts';
@@ -13,7 +21,8 @@ import { basicAuthForms, everyRowText, leakedForms, secretForms } from './testin
 // A target that echoes the request back in a SUCCESSFUL answer (200, body and response headers): each of the
 // http credential schemes (basic, bearer, custom header) is used by a real worker run, and afterwards none of
 // the secrets is anywhere we store or serve: any row of any table (steps, runs, run_events…), the run API and
-// its event stream, and `vmesh runs get` (text and --json) run as a process. Checked in every encoding,
+// its event stream, `vmesh runs get` (text and --json) run as a process, and what the agent reads of the run
+// (the model's requests and the stored conversation history). Checked in every encoding,
 // including what actually went on the wire: base64(user:password) and the whole `Basic …` value.
 
 const suffix = randomBytes(6).toString('hex');
@@ -30,6 +39,7 @@ describe('a credential echoed by a successful answer is stored and served redact
   let target: FastifyInstance;
   let api: FastifyInstance;
   let worker: EngineWorker;
+  let model: ScriptedModelServer;
   let runId = '';
   const received: Record<string, string | undefined>[] = [];
 
@@ -90,10 +100,30 @@ describe('a credential echoed by a successful answer is stored and served redact
     ({ runId } = await startRun(db.sql, id, {}));
     const view = await waitForRun(db.sql, runId, { timeoutMs: 20_000 });
     expect(view.status).toBe('succeeded');
+
+    // The agent reads the run (get_run): the model sees it, the conversation stores it.
+    model = await startScriptedModelServer();
+    const service = createConversationService({
+      sql: db.sql,
+      provider: createAnthropicProvider({
+        model: 'claude-test',
+        apiKey: 'sk-test',
+        baseURL: model.anthropicBaseUrl,
+      }),
+      system: loadSystemPrompt(),
+      ...createRuntimePorts({ sql: db.sql, connectors: [httpConnector] }),
+    });
+    model.setScript([{ toolCalls: [{ name: 'get_run', input: { runId } }] }, { text: 'It succeeded.' }]);
+    await service.handleMessage({
+      threadKey: 'test:echo',
+      actor: 'user:ada',
+      text: 'how did the echo run go?',
+    });
   });
 
   afterAll(async () => {
     await worker?.stop();
+    await model?.close();
     await api?.close();
     await target?.close();
     await db?.drop();
@@ -114,7 +144,9 @@ describe('a credential echoed by a successful answer is stored and served redact
 
   it('no form of any secret in any table, API answer or event stream', async () => {
     const { tables, rows } = await everyRowText(db.sql);
-    for (const needed of ['runs', 'steps', 'run_events', 'credentials']) expect(tables).toContain(needed);
+    for (const needed of ['runs', 'steps', 'run_events', 'credentials', 'conversation_messages']) {
+      expect(tables).toContain(needed);
+    }
     const steps = await db.sql`select node_id, output from steps where run_id = ${runId}`;
     expect(steps).toHaveLength(3);
     // The answers were stored (redacted), not dropped.
@@ -130,6 +162,9 @@ describe('a credential echoed by a successful answer is stored and served redact
 
     expect(leakedForms(rows.join('\n'), forms()), 'rows').toEqual([]);
     expect(leakedForms(answers.join('\n'), forms()), 'API').toEqual([]);
+    const getRun = model.requests.flatMap((request) => request.normalized.toolResults);
+    expect(getRun[0]?.content).toContain('requestHeaders');
+    expect(leakedForms(model.requests.map((r) => r.rawBody).join('\n'), forms()), 'model').toEqual([]);
   });
 
   it('`vmesh runs get` (text and --json) as a process prints no form of any secret', async () => {
