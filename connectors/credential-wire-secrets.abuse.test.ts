@@ -69,6 +69,20 @@ const cases: Case[] = [
     wire: [`Authorization: Bearer key-${id}-llm`, `x-api-key: key-${id}-llm`],
   },
   {
+    type: 'llm',
+    // baseUrl is a setting, not a secret, but a password inside it is one.
+    credential: {
+      provider: 'openai',
+      apiKey: `key-${id}-llm2`,
+      baseUrl: `https://proxy:url-pw-${id}@llm.example/v1`,
+    },
+    secrets: [`url-pw-${id}`, `key-${id}-llm2`],
+    wire: [
+      `Authorization: Basic ${b64(`proxy:url-pw-${id}`)}`,
+      `GET https://proxy:url-pw-${id}@llm.example/v1`,
+    ],
+  },
+  {
     type: 'smtp',
     credential: { host: 'smtp.example.com', user, pass, from: 'Bot <bot@example.com>' },
     secrets: [pass, `\u0000${user}\u0000${pass}`],

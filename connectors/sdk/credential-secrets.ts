@@ -13,7 +13,10 @@ export function registerCredentialSecrets(
 ): void {
   const publicFields = new Set(definition?.publicFields ?? []);
   if (secret && typeof secret === 'object' && !Array.isArray(secret) && publicFields.size > 0) {
-    for (const [key, value] of Object.entries(secret)) if (!publicFields.has(key)) registerSecretsIn(value);
+    for (const [key, value] of Object.entries(secret)) {
+      if (!publicFields.has(key)) registerSecretsIn(value);
+      else if (typeof value === 'string') for (const form of urlUserinfoSecrets(value)) registerSecret(form);
+    }
   } else registerSecretsIn(secret);
   if (!definition?.wireSecrets) return;
   const parsed = definition.schema.safeParse(secret);
@@ -31,4 +34,17 @@ export function basicAuthWireSecrets(user: string, password: string): string[] {
 /** A token sent as `<scheme> <token>` in an Authorization header. */
 export function authorizationWireSecrets(token: string, schemes: readonly string[]): string[] {
   return schemes.map((scheme) => `${scheme} ${token}`);
+}
+
+/** A setting that is a URL can still carry a password (`https://user:pass@host`): that part is a secret. */
+function urlUserinfoSecrets(value: string): string[] {
+  if (!value.includes('@') || !value.includes('://')) return [];
+  try {
+    const url = new URL(value);
+    if (!url.password) return [];
+    const password = decodeURIComponent(url.password);
+    return [url.password, password, ...basicAuthWireSecrets(decodeURIComponent(url.username), password)];
+  } catch {
+    return [];
+  }
 }

@@ -82,6 +82,8 @@ describe('email.send and postgres.query are inside the outbound guard', () => {
       const view = await sendVia(host);
       expect(view.status, host).toBe('failed');
       expect(errorCode(view), host).toBe('E_BLOCKED_DESTINATION');
+      // The SMTP host is a setting, not a secret: the error can name it.
+      expect(JSON.stringify(view.steps[0]?.error), host).not.toContain('[REDACTED]');
     }
     expect(smtp.received).toHaveLength(0);
   });
