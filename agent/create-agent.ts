@@ -22,7 +22,13 @@ export function createDocsPort(sql: Sql, ready?: () => Promise<unknown>): DocsPo
     async search(query, options) {
       await ready?.();
       const hits = await searchDocs(sql, query, { k: options.k });
-      return hits.map((hit) => ({ id: hit.id, kind: hit.kind, score: hit.score, snippet: hit.snippet }));
+      return hits.map((hit) => ({
+        id: hit.id,
+        kind: hit.kind,
+        score: hit.score,
+        snippet: hit.snippet,
+        thirdParty: hit.thirdParty,
+      }));
     },
   };
 }

@@ -1,5 +1,6 @@
 import { CommanderError } from 'commander';
 import { createProgram } from './program.ts';
+import { printErr } from './terminal-text.ts';
 
 /** Commands that handle signals themselves (cli/shutdown.ts); the others exit on one, leaving the database cleanly. */
 const LONG_RUNNING = new Set(['start', 'worker', 'mcp']);
@@ -18,6 +19,6 @@ try {
   await program.parseAsync(process.argv);
 } catch (error) {
   if (error instanceof CommanderError) process.exit(error.exitCode);
-  process.stderr.write(`vmesh: ${error instanceof Error ? error.message : String(error)}\n`);
+  printErr(`vmesh: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(2);
 }

@@ -1,7 +1,8 @@
 import type { z } from 'zod';
 import type { Logger } from '../lib/index.ts';
-import { AppError, registerSecret } from '../lib/index.ts';
+import { AppError } from '../lib/index.ts';
 import { ConnectorError } from './sdk/connector-error.ts';
+import { registerCredentialSecrets } from './sdk/credential-secrets.ts';
 import type { ActionDefinition, ConnectorDefinition, ConnectorEnvironment } from './sdk/define.ts';
 
 export type InvokeActionArgs = {
@@ -46,15 +47,6 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
       return `${path}: ${issue.message}${keys}`;
     })
     .join('; ');
-}
-
-function registerCredentialSecrets(value: unknown, depth = 0): void {
-  if (depth > 8) return;
-  if (typeof value === 'string') registerSecret(value);
-  else if (Array.isArray(value)) for (const item of value) registerCredentialSecrets(item, depth + 1);
-  else if (value && typeof value === 'object') {
-    for (const inner of Object.values(value)) registerCredentialSecrets(inner, depth + 1);
-  }
 }
 
 function networkCode(error: unknown): string | undefined {
@@ -112,6 +104,21 @@ export async function invokeAction(args: InvokeActionArgs): Promise<unknown> {
   const { connector, action } = args;
   const where = `${connector.id}.${action.key}`;
 
+  if (action.checkWith && args.input && typeof args.input === 'object' && !Array.isArray(args.input)) {
+    const [issue] = action.checkWith(args.input as Record<string, unknown>, {
+      stdioServers: args.env.stdioServers ?? {},
+    });
+    if (issue) {
+      throw new ConnectorError({
+        code: issue.code,
+        message: issue.message,
+        retryable: false,
+        hint: issue.hint,
+        details: { field: issue.field },
+      });
+    }
+  }
+
   const input = action.input.safeParse(args.input);
   if (!input.success) {
     throw new ConnectorError({
@@ -139,7 +146,7 @@ export async function invokeAction(args: InvokeActionArgs): Promise<unknown> {
         });
       }
     } else {
-      registerCredentialSecrets(args.credential);
+      registerCredentialSecrets(definition, args.credential);
       if (args.credentialType !== undefined && args.credentialType !== definition.type) {
         throw new ConnectorError({
           code: 'E_CREDENTIAL',

@@ -13,6 +13,7 @@ import {
   builtinConnectors,
   createCredentialStore,
   createSafeFetchFromEnv,
+  createSocketOpenerFromEnv,
   parseSecretKey,
 } from '../connectors/index.ts';
 import { startLlmFake } from '../connectors/llm/fake-server.ts';
@@ -212,6 +213,7 @@ export async function startLiveRunner(options: {
       connectorEnv: {
         baseUrls: { slack: slack.apiUrl, github: github.url, discord: discord.url, email: smtp.url },
         fetch: echoFetch,
+        openSocket: createSocketOpenerFromEnv({ VMESH_HTTP_ALLOW_HOSTS: '127.0.0.1' }),
         logger,
       },
       logger,

@@ -1,8 +1,11 @@
 /**
  * Secret redaction. Known secret values (credentials decrypted at run time) are registered here and replaced
- * wherever they appear — raw, base64, URL-encoded, hex and JSON-escaped — plus common token shapes.
+ * wherever they appear — raw, base64, URL-encoded, hex, JSON-escaped and Latin-1/UTF-8 misread — plus common
+ * token shapes.
  */
 const knownSecrets = new Set<string>();
+/** knownSecrets, longest first: a short secret inside a longer one must not cut it before it is matched. */
+let longestFirst: string[] = [];
 const MIN_SECRET_LENGTH = 6;
 export const REDACTED = '[REDACTED]';
 
@@ -25,17 +28,44 @@ function encodings(secret: string): string[] {
     encodeURIComponent(secret),
     Buffer.from(secret).toString('hex'),
     json,
+    // Header values travel as bytes: a non-ASCII secret sent as UTF-8 and read back as Latin-1 (or the reverse)
+    // comes back spelled differently.
+    Buffer.from(secret, 'utf8').toString('latin1'),
+    Buffer.from(secret, 'latin1').toString('utf8'),
   ];
 }
 
 export function registerSecret(secret: string): void {
   if (secret.length < MIN_SECRET_LENGTH) return;
+  const before = knownSecrets.size;
   for (const form of encodings(secret)) knownSecrets.add(form);
+  if (knownSecrets.size !== before) longestFirst = [...knownSecrets].sort((a, b) => b.length - a.length);
+}
+
+/** Registers every string of a credential-like value (nested objects and arrays, bounded depth). */
+export function registerSecretsIn(value: unknown, depth = 0): void {
+  if (depth > 8) return;
+  if (typeof value === 'string') registerSecret(value);
+  else if (Array.isArray(value)) for (const item of value) registerSecretsIn(item, depth + 1);
+  else if (value && typeof value === 'object') {
+    for (const inner of Object.values(value)) registerSecretsIn(inner, depth + 1);
+  }
+}
+
+/** True when `text` holds a registered secret in any of its encodings (or a known token shape). */
+export function containsSecret(text: string): boolean {
+  for (const secret of knownSecrets) if (text.includes(secret)) return true;
+  return TOKEN_SHAPES.some((shape) => {
+    shape.lastIndex = 0;
+    const found = shape.test(text);
+    shape.lastIndex = 0;
+    return found;
+  });
 }
 
 export function redactString(text: string): string {
   let out = text;
-  for (const secret of knownSecrets) {
+  for (const secret of longestFirst) {
     if (out.includes(secret)) out = out.split(secret).join(REDACTED);
   }
   for (const shape of TOKEN_SHAPES) out = out.replace(shape, REDACTED);

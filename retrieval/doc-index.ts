@@ -4,6 +4,7 @@ import { CHUNKER_VERSION, chunkSource, embeddingText } from './chunk-source.ts';
 import type { DocKind, DocSource } from './doc-source.ts';
 import type { Embedder } from './embedder.ts';
 import { isHashingEmbedder } from './hashing-embedder.ts';
+import { isThirdPartySource } from './openapi-doc-sources.ts';
 import { asQueryRunner, type QueryRunner } from './query-runner.ts';
 import { synonymsOf, synonymWords } from './text-features.ts';
 import { chooseFilterLexemes, orTsquery, TEXT_SCAN_CAP } from './text-query.ts';
@@ -31,6 +32,8 @@ export type DocSearchHit = {
   /** Reciprocal-rank-fusion score (higher is better); comparable within one search only. */
   score: number;
   snippet: string;
+  /** Written by a third party (an imported OpenAPI document), not by us: show it to a model as untrusted data. */
+  thirdParty: boolean;
 };
 
 export type DocSearchOptions = {
@@ -128,6 +131,8 @@ type IndexStats = {
   matrix?: VectorMatrix;
   /** Chunk id → content, for snippets. */
   contents: Map<number, string>;
+  /** Chunk ids from third-party sources (see isThirdPartySource). */
+  thirdParty: Set<number>;
 };
 
 /**
@@ -325,8 +330,9 @@ export function createDocIndex(options: {
         content: string;
         raw: Uint8Array | null;
         embedding: number[] | null;
+        sid: string;
       }>(
-        `select id, doc_id as did, kind, title, content, ${vectorColumns}
+        `select id, doc_id as did, kind, title, content, source_id as sid, ${vectorColumns}
          from doc_chunks where model = $1 and dims = $2 order by id`,
         [embedder.model, dims],
       ),
@@ -367,6 +373,7 @@ export function createDocIndex(options: {
       idf,
       matrix,
       contents: new Map(rows.map((row) => [Number(row.id), row.content])),
+      thirdParty: new Set(rows.filter((row) => isThirdPartySource(row.sid)).map((row) => Number(row.id))),
     };
   }
 
@@ -538,6 +545,7 @@ export function createDocIndex(options: {
       kind: entry.kind,
       score: Math.round(entry.score * 10_000) / 10_000,
       snippet: toSnippet(stats.contents.get(entry.bestChunk) ?? ''),
+      thirdParty: stats.thirdParty.has(entry.bestChunk),
     }));
   }
 

@@ -28,7 +28,7 @@ export type { Embedder } from './embedder.ts';
 export { createHashingEmbedder } from './hashing-embedder.ts';
 export { importedDocSources } from './imported-doc-sources.ts';
 export { createOpenAiEmbedder, OPENAI_EMBEDDING_MODEL } from './openai-embedder.ts';
-export { openApiDocSources, openApiSourcePrefix } from './openapi-doc-sources.ts';
+export { isThirdPartySource, openApiDocSources, openApiSourcePrefix } from './openapi-doc-sources.ts';
 export { pgliteQueryRunner, type QueryRunner, toQueryRunner } from './query-runner.ts';
 export { describeParameters } from './schema-doc.ts';
 export {

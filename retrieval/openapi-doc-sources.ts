@@ -4,6 +4,9 @@ import type { DocSource } from './doc-source.ts';
 /** The prefix of every source of one imported connector: pass it to DocIndex.remove before re-importing. */
 export const openApiSourcePrefix = (connectorId: string): string => `openapi:${connectorId}:`;
 
+/** Whether a source was written by a third party (an imported OpenAPI document) rather than shipped with us. */
+export const isThirdPartySource = (sourceId: string): boolean => sourceId.startsWith('openapi:');
+
 /** Doc sources for an imported OpenAPI connector: one per operation (kind action) and one overview. */
 export function openApiDocSources(input: {
   connectorId: string;

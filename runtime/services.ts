@@ -4,7 +4,9 @@ import {
   builtinConnectors,
   createCredentialStore,
   createSafeFetchFromEnv,
+  createSocketOpenerFromEnv,
   loadSecretKey,
+  parseStdioServers,
 } from '../connectors/index.ts';
 import type { Database } from '../db/index.ts';
 import { logger } from '../lib/index.ts';
@@ -42,16 +44,27 @@ export async function createEngineServices(
     key,
     types: connectors.flatMap((c) => (c.credential ? [c.credential] : [])),
   });
+  // Invalid JSON here stops the start-up: a typo in the operator's allow-list must not go unnoticed.
+  const stdioServers = parseStdioServers(env.VMESH_MCP_STDIO_SERVERS);
   const deps: NodeRunnerDeps = {
     sql: database.sql,
     connectors,
     credentials,
-    connectorEnv: { baseUrls: {}, fetch: createSafeFetchFromEnv(env), logger },
+    connectorEnv: {
+      baseUrls: {},
+      fetch: createSafeFetchFromEnv(env),
+      openSocket: createSocketOpenerFromEnv(env),
+      stdioServers,
+      logger,
+    },
     logger,
   };
-  const workflows = createWorkflowService(database.sql, connectors, {
-    onTriggerChange: triggerSync(connectors),
-  });
+  const workflows = createWorkflowService(
+    database.sql,
+    connectors,
+    { onTriggerChange: triggerSync(connectors) },
+    { stdioServers },
+  );
   return {
     deps,
     workflows,

@@ -4,7 +4,7 @@ import { RunStatus } from '../runtime/index.ts';
 import { defineTool } from './define-tool.ts';
 import { failedStepOf, failureFingerprint } from './failure-fingerprint.ts';
 import { loadRun } from './run-view.ts';
-import { markUntrusted, shrink } from './untrusted.ts';
+import { docSnippet, markThirdParty, markUntrusted, shrink, UntrustedValue } from './untrusted.ts';
 
 export const explainFailureTool = defineTool({
   name: 'explain_failure',
@@ -20,7 +20,7 @@ export const explainFailureTool = defineTool({
     failedStep: z.unknown(),
     node: z.unknown(),
     action: z.unknown(),
-    docs: z.array(z.string()),
+    docs: z.array(z.union([z.string(), UntrustedValue])),
     recentRuns: z.array(z.object({ id: z.string(), status: RunStatus, createdAt: z.string() })),
   }),
   async run(input, ctx) {
@@ -49,16 +49,17 @@ export const explainFailureTool = defineTool({
             input: markUntrusted(shrink(step.input)),
           }
         : { note: 'no step failed; the run error is', error: markUntrusted(shrink(run.error)) },
-      node: node ?? null,
+      // The node as its author wrote it (names, descriptions, messages): data, never instructions.
+      node: node ? markThirdParty(node) : null,
       action: entry
         ? {
             uses: entry.uses,
-            description: entry.description,
+            description: entry.origin === 'imported' ? markThirdParty(entry.description) : entry.description,
             effect: entry.effect,
             parameters: z.toJSONSchema(entry.input, { io: 'input', unrepresentable: 'any' }),
           }
         : null,
-      docs: docs.map((hit) => hit.snippet.slice(0, 1_200)),
+      docs: docs.map((hit) => docSnippet(hit, 1_200)),
       recentRuns: recent.map((r) => ({ id: r.id, status: r.status, createdAt: r.createdAt })),
     });
   },

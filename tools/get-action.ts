@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AppError, err, ok } from '../lib/index.ts';
 import { defineTool } from './define-tool.ts';
+import { docSnippet, markThirdParty, UntrustedValue } from './untrusted.ts';
 
 function jsonSchemaOf(schema: z.ZodType | undefined): unknown {
   if (!schema) return null;
@@ -23,13 +24,13 @@ export const getActionTool = defineTool({
   input: z.object({ uses: z.string().min(3).max(130).describe('"<connector>.<action>" or "core.<node>".') }),
   output: z.object({
     uses: z.string(),
-    title: z.string(),
-    description: z.string(),
+    title: z.union([z.string(), UntrustedValue]),
+    description: z.union([z.string(), UntrustedValue]),
     effect: z.string(),
     credentialType: z.string().nullable(),
     parameters: z.unknown(),
     output: z.unknown(),
-    docs: z.array(z.string()),
+    docs: z.array(z.union([z.string(), UntrustedValue])),
   }),
   async run(input, ctx) {
     const entry = ctx.catalog.lookupAction(input.uses);
@@ -54,15 +55,17 @@ export const getActionTool = defineTool({
       );
     }
     const docs = ctx.docs ? await ctx.docs.search(`${entry.uses} ${entry.title}`, { k: 3 }) : [];
+    const imported = entry.origin === 'imported';
     return ok({
       uses: entry.uses,
-      title: entry.title,
-      description: entry.description,
+      title: imported ? markThirdParty(entry.title) : entry.title,
+      description: imported ? markThirdParty(entry.description) : entry.description,
       effect: entry.effect,
       credentialType: entry.credentialType ?? null,
-      parameters: jsonSchemaOf(entry.input),
-      output: jsonSchemaOf(entry.output),
-      docs: docs.map((hit) => hit.snippet.slice(0, 1_500)),
+      // An imported action's schema carries the third party's field descriptions.
+      parameters: imported ? markThirdParty(jsonSchemaOf(entry.input)) : jsonSchemaOf(entry.input),
+      output: imported ? markThirdParty(jsonSchemaOf(entry.output)) : jsonSchemaOf(entry.output),
+      docs: docs.map((hit) => docSnippet(hit, 1_500)),
     });
   },
 });

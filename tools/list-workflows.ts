@@ -1,17 +1,19 @@
 import { z } from 'zod';
 import { ok } from '../lib/index.ts';
 import { defineTool } from './define-tool.ts';
+import { markThirdParty, UntrustedValue } from './untrusted.ts';
 
 export const listWorkflowsTool = defineTool({
   name: 'list_workflows',
   effect: 'read',
-  description: 'List the stored workflows: id, name, whether active, current version and trigger type.',
+  description:
+    'List the stored workflows: id, name (written by people, marked UNTRUSTED), whether active, current version and trigger type.',
   input: z.object({}),
   output: z.object({
     workflows: z.array(
       z.object({
         id: z.string(),
-        name: z.string(),
+        name: UntrustedValue,
         active: z.boolean(),
         currentVersion: z.number(),
         triggerType: z.string(),
@@ -23,7 +25,7 @@ export const listWorkflowsTool = defineTool({
     return ok({
       workflows: rows.map((row) => ({
         id: row.id,
-        name: row.name,
+        name: markThirdParty(row.name),
         active: row.active,
         currentVersion: row.currentVersion,
         triggerType: row.triggerType,

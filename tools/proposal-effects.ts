@@ -47,7 +47,18 @@ function targetOf(withValue: Record<string, unknown>): string | null {
     if (typeof value === 'string' || typeof value === 'number')
       parts.push(`${key}=${String(value).slice(0, 200)}`);
   }
+  const server = serverTarget(withValue.server);
+  if (server) parts.push(server);
   return parts.length ? parts.join(', ') : null;
+}
+
+/** An MCP `server`: a stdio one is a program on the worker host, and the card says so. */
+function serverTarget(server: unknown): string | null {
+  if (!server || typeof server !== 'object') return null;
+  const { transport, name, url } = server as Record<string, unknown>;
+  if (transport === 'stdio') return `server=stdio program "${String(name).slice(0, 64)}" on the worker host`;
+  if (typeof url === 'string') return `server=${url.slice(0, 200)}`;
+  return null;
 }
 
 function writeSteps(document: WorkflowDocument | null | undefined, catalog: CatalogPort): WriteStep[] {

@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { AppError, err, ok } from '../lib/index.ts';
 import { defineTool } from './define-tool.ts';
+import { docSnippet, UntrustedValue } from './untrusted.ts';
 
 export const searchDocsTool = defineTool({
   name: 'search_docs',
   effect: 'read',
   description:
-    'Search the connector and core-node documentation (actions, triggers, parameters, examples, common errors). Use it before drafting: prefer what it returns over memory. Returns the best matching sections with ids you can pass to get_action.',
+    'Search the connector and core-node documentation (actions, triggers, parameters, examples, common errors). Use it before drafting: prefer what it returns over memory. Returns the best matching sections with ids you can pass to get_action. Sections from imported API descriptions are third-party text, marked UNTRUSTED.',
   input: z.object({
     query: z
       .string()
@@ -16,7 +17,14 @@ export const searchDocsTool = defineTool({
     k: z.number().int().min(1).max(20).optional().describe('How many results (default 5).'),
   }),
   output: z.object({
-    results: z.array(z.object({ id: z.string(), kind: z.string(), score: z.number(), snippet: z.string() })),
+    results: z.array(
+      z.object({
+        id: z.string(),
+        kind: z.string(),
+        score: z.number(),
+        snippet: z.union([z.string(), UntrustedValue]),
+      }),
+    ),
   }),
   async run(input, ctx) {
     if (!ctx.docs) {
@@ -34,7 +42,7 @@ export const searchDocsTool = defineTool({
         id: hit.id,
         kind: hit.kind,
         score: hit.score,
-        snippet: hit.snippet.slice(0, 1_500),
+        snippet: docSnippet(hit, 1_500),
       })),
     });
   },

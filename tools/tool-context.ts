@@ -15,6 +15,8 @@ export type CatalogEntry = {
   input: z.ZodType;
   output?: z.ZodType | undefined;
   credentialType?: string | undefined;
+  /** `imported`: the connector came from a third party's document (OpenAPI), so its texts are untrusted. */
+  origin?: 'builtin' | 'imported' | undefined;
 };
 
 export type CatalogTriggerEntry = {
@@ -45,7 +47,15 @@ export type ValidatePort = (
   options: { knownCredentials: { name: string; type: string }[] },
 ) => ValidationReport;
 
-export type DocHit = { id: string; kind: string; score: number; snippet: string; title?: string | undefined };
+export type DocHit = {
+  id: string;
+  kind: string;
+  score: number;
+  snippet: string;
+  title?: string | undefined;
+  /** Written by a third party (an imported OpenAPI document): shown to the model only as untrusted data. */
+  thirdParty?: boolean | undefined;
+};
 
 export type DocsPort = {
   search(query: string, options: { k: number }): Promise<DocHit[]>;

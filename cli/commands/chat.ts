@@ -5,6 +5,7 @@ import type { Reply } from '../../agent/index.ts';
 import { createAgent } from '../../agent/index.ts';
 import { loadAllConnectors } from '../../connectors/index.ts';
 import { type Database, openDatabase, parseDatabaseConfig } from '../../db/index.ts';
+import { printErr, printOut } from '../terminal-text.ts';
 
 /** Opens the database (applying migrations; openDatabase waits for another process migrating at the same moment). */
 export function openAgentDatabase(): Promise<Database> {
@@ -89,7 +90,7 @@ export function registerChatCommand(program: Command): void {
         if (options.conversation) {
           const existing = await agent.getConversation(options.conversation);
           if (!existing) {
-            process.stderr.write(
+            printErr(
               `vmesh: no conversation "${options.conversation}". Leave out --conversation to start a new one.\n`,
             );
             exitCode = 2;
@@ -100,7 +101,7 @@ export function registerChatCommand(program: Command): void {
         const conversation = await agent.conversationFor(threadKey, actor);
         const streaming = !options.json && process.stdout.isTTY;
         const replies = await agent.handleMessage({ threadKey, actor, text: message }, (event) => {
-          if (streaming && event.type === 'tool_start') process.stderr.write(`… ${event.name}\n`);
+          if (streaming && event.type === 'tool_start') printErr(`… ${event.name}\n`);
         });
         const proposals = replies.flatMap((reply) =>
           reply.type === 'proposal' || reply.type === 'fix_proposal'
@@ -115,18 +116,16 @@ export function registerChatCommand(program: Command): void {
             : [],
         );
         if (options.json) {
-          process.stdout.write(
+          printOut(
             `${JSON.stringify({ conversationId: conversation.id, reply: replyText(replies), proposals }, null, 2)}\n`,
           );
         } else {
-          process.stdout.write(renderReplies(replies));
-          process.stdout.write(
-            `\n(conversation ${conversation.id}: continue with --conversation ${conversation.id})\n`,
-          );
+          printOut(renderReplies(replies));
+          printOut(`\n(conversation ${conversation.id}: continue with --conversation ${conversation.id})\n`);
         }
         if (replies.some((reply) => reply.type === 'error')) exitCode = 1;
       } catch (error) {
-        process.stderr.write(`vmesh: ${error instanceof Error ? error.message : String(error)}\n`);
+        printErr(`vmesh: ${error instanceof Error ? error.message : String(error)}\n`);
         exitCode = 2;
       } finally {
         await database.close();

@@ -14,6 +14,7 @@ import {
   openApiSourcePrefix,
   syncDocIndex,
 } from '../../retrieval/index.ts';
+import { writeTerminal } from '../terminal-text.ts';
 
 export type ConnectorsImportDeps = {
   /** Opens the database (migrated) and returns its client with a close function. */
@@ -53,7 +54,8 @@ export function registerConnectorsImportCommand(
       try {
         text = await readFile(specPath, 'utf8');
       } catch (error) {
-        deps.stderr.write(
+        writeTerminal(
+          deps.stderr,
           `Cannot read ${specPath}: ${error instanceof Error ? error.message : String(error)}\n`,
         );
         process.exitCode = 2;
@@ -61,12 +63,12 @@ export function registerConnectorsImportCommand(
       }
       const spec = parseSpecText(text);
       if (!spec.ok) {
-        deps.stderr.write(`${spec.error}\n`);
+        writeTerminal(deps.stderr, `${spec.error}\n`);
         process.exitCode = 2;
         return;
       }
       if (reservedNames().has(options.name)) {
-        deps.stderr.write(`"${options.name}" is a built-in connector id; choose another --name.\n`);
+        writeTerminal(deps.stderr, `"${options.name}" is a built-in connector id; choose another --name.\n`);
         process.exitCode = 1;
         return;
       }
@@ -76,7 +78,10 @@ export function registerConnectorsImportCommand(
       });
       if (!imported.ok) {
         for (const issue of imported.error) {
-          deps.stderr.write(`${issue.path}: ${issue.message}${issue.hint ? `\n  fix: ${issue.hint}` : ''}\n`);
+          writeTerminal(
+            deps.stderr,
+            `${issue.path}: ${issue.message}${issue.hint ? `\n  fix: ${issue.hint}` : ''}\n`,
+          );
         }
         process.exitCode = 1;
         return;
@@ -98,15 +103,21 @@ export function registerConnectorsImportCommand(
         effect: action.effect,
       }));
       if (options.json) {
-        deps.stdout.write(`${JSON.stringify({ name: connector.id, baseUrl, actions, warnings }, null, 2)}\n`);
+        writeTerminal(
+          deps.stdout,
+          `${JSON.stringify({ name: connector.id, baseUrl, actions, warnings }, null, 2)}\n`,
+        );
         return;
       }
-      deps.stdout.write(
+      writeTerminal(
+        deps.stdout,
         `Imported "${connector.id}" from ${connector.title}: ${actions.length} actions, base URL ${baseUrl}.\n`,
       );
-      for (const action of actions) deps.stdout.write(`  ${action.id} (${action.effect})  ${action.title}\n`);
-      for (const warning of warnings) deps.stdout.write(`  warning: ${warning}\n`);
-      deps.stdout.write(
+      for (const action of actions)
+        writeTerminal(deps.stdout, `  ${action.id} (${action.effect})  ${action.title}\n`);
+      for (const warning of warnings) writeTerminal(deps.stdout, `  warning: ${warning}\n`);
+      writeTerminal(
+        deps.stdout,
         `Indexed for retrieval: ${indexed.added} added, ${indexed.updated} updated, ${indexed.removed} removed. Restart the server to use it.\n`,
       );
     });

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { ConnectorDefinition } from '../../connectors/index.ts';
 import { builtinConnectors, loadImportedConnectors } from '../../connectors/index.ts';
 import { openDatabase, parseDatabaseConfig } from '../../db/index.ts';
+import { printErr, printOut } from '../terminal-text.ts';
 
 export type ConnectorSummary = {
   id: string;
@@ -51,7 +52,7 @@ async function importedSummaries(): Promise<ConnectorSummary[]> {
       .map((connector) => summarizeConnector(connector, 'openapi'));
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    process.stderr.write(
+    printErr(
       `Could not read imported connectors from the database (${reason}); listing built-in connectors only. ` +
         'Check DATABASE_URL / VMESH_DATA_DIR.\n',
     );
@@ -76,18 +77,16 @@ export function registerConnectorsCommand(program: Command): Command {
         ...(await importedSummaries()),
       ];
       if (options.json) {
-        process.stdout.write(`${JSON.stringify(summaries, null, 2)}\n`);
+        printOut(`${JSON.stringify(summaries, null, 2)}\n`);
         return;
       }
       for (const summary of summaries) {
         const origin = summary.source === 'openapi' ? ' [imported from OpenAPI]' : '';
         const flat = summary.description.replace(/\s+/g, ' ').trim();
         const description = flat.length > 160 ? `${flat.slice(0, 159)}…` : flat;
-        process.stdout.write(`${summary.id} ${summary.version}${origin}  ${summary.title}: ${description}\n`);
-        for (const action of summary.actions)
-          process.stdout.write(`  action  ${action.id} (${action.effect})\n`);
-        for (const trigger of summary.triggers)
-          process.stdout.write(`  trigger ${trigger.id} (${trigger.kind})\n`);
+        printOut(`${summary.id} ${summary.version}${origin}  ${summary.title}: ${description}\n`);
+        for (const action of summary.actions) printOut(`  action  ${action.id} (${action.effect})\n`);
+        for (const trigger of summary.triggers) printOut(`  trigger ${trigger.id} (${trigger.kind})\n`);
       }
     });
   return connectors;

@@ -10,6 +10,7 @@ import {
 } from '../../connectors/index.ts';
 import { openDatabase, parseDatabaseConfig } from '../../db/index.ts';
 import { AppError } from '../../lib/index.ts';
+import { writeTerminal } from '../terminal-text.ts';
 
 const MAX_SECRET_BYTES = 64 * 1024;
 
@@ -69,7 +70,7 @@ export function registerCredentialsCommand(
       await work(store);
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
-      deps.stderr.write(`vmesh: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ''}`);
+      writeTerminal(deps.stderr, `vmesh: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ''}`);
       process.exitCode = 1;
     } finally {
       await close();
@@ -95,14 +96,14 @@ export function registerCredentialsCommand(
         .join(', ')}, or your own)`,
     )
     .action(async (name: string, options: { type: string }) => {
-      if (deps.stdin.isTTY) deps.stderr.write('Paste the secret, then press Ctrl-D:\n');
+      if (deps.stdin.isTTY) writeTerminal(deps.stderr, 'Paste the secret, then press Ctrl-D:\n');
       const text = await readAll(deps.stdin);
       const definition = credentialTypesOf(builtinConnectors).find(
         (candidate) => candidate.type === options.type,
       );
       await withStore(async (store) => {
         await store.set(name, options.type, parseSecretInput(text, definition));
-        deps.stdout.write(`Stored credential "${name}" (type ${options.type}).\n`);
+        writeTerminal(deps.stdout, `Stored credential "${name}" (type ${options.type}).\n`);
       });
     });
 
@@ -114,16 +115,19 @@ export function registerCredentialsCommand(
       await withStore(async (store) => {
         const rows = await store.list();
         if (options.json) {
-          deps.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+          writeTerminal(deps.stdout, `${JSON.stringify(rows, null, 2)}\n`);
           return;
         }
         if (rows.length === 0) {
-          deps.stdout.write('No credentials. Add one with `vmesh credentials set NAME --type TYPE`.\n');
+          writeTerminal(
+            deps.stdout,
+            'No credentials. Add one with `vmesh credentials set NAME --type TYPE`.\n',
+          );
           return;
         }
         const width = Math.max(4, ...rows.map((row) => row.name.length));
-        deps.stdout.write(`${'NAME'.padEnd(width)}  TYPE\n`);
-        for (const row of rows) deps.stdout.write(`${row.name.padEnd(width)}  ${row.type}\n`);
+        writeTerminal(deps.stdout, `${'NAME'.padEnd(width)}  TYPE\n`);
+        for (const row of rows) writeTerminal(deps.stdout, `${row.name.padEnd(width)}  ${row.type}\n`);
       });
     });
 
@@ -133,9 +137,12 @@ export function registerCredentialsCommand(
     .argument('<name>', 'credential name')
     .action(async (name: string) => {
       await withStore(async (store) => {
-        if (await store.delete(name)) deps.stdout.write(`Deleted credential "${name}".\n`);
+        if (await store.delete(name)) writeTerminal(deps.stdout, `Deleted credential "${name}".\n`);
         else {
-          deps.stderr.write(`vmesh: no credential named "${name}".\nhint: see \`vmesh credentials list\`.\n`);
+          writeTerminal(
+            deps.stderr,
+            `vmesh: no credential named "${name}".\nhint: see \`vmesh credentials list\`.\n`,
+          );
           process.exitCode = 1;
         }
       });

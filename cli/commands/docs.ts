@@ -2,6 +2,7 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { loadAllConnectors } from '../../connectors/index.ts';
 import { openDatabase, parseDatabaseConfig } from '../../db/index.ts';
 import { createEmbedder, docsReady, searchDocs } from '../../retrieval/index.ts';
+import { printErr, printOut } from '../terminal-text.ts';
 
 function parseK(value: string): number {
   const k = Number(value);
@@ -19,7 +20,7 @@ export function registerDocsCommand(program: Command): void {
     .option('--k <n>', 'how many documented ids to return', parseK, 5)
     .option('--json', 'print [{ id, kind, score, snippet }] as JSON')
     .action(async (query: string, options: { k: number; json?: boolean }) => {
-      const log = (message: string) => process.stderr.write(`${message}\n`);
+      const log = (message: string) => printErr(`${message}\n`);
       const database = await openDatabase(parseDatabaseConfig(), { log: () => {} });
       try {
         const embedder = createEmbedder();
@@ -33,12 +34,12 @@ export function registerDocsCommand(program: Command): void {
         if (!synced.ok) log(`vmesh: the doc index could not be brought up to date: ${synced.error}`);
         const hits = await searchDocs(database.sql, query, { k: options.k, embedder, log });
         if (options.json) {
-          process.stdout.write(`${JSON.stringify(hits, null, 2)}\n`);
+          printOut(`${JSON.stringify(hits, null, 2)}\n`);
           return;
         }
-        if (!hits.length) process.stdout.write('No documentation matched.\n');
+        if (!hits.length) printOut('No documentation matched.\n');
         hits.forEach((hit, i) => {
-          process.stdout.write(`${i + 1}. ${hit.id} (${hit.kind}, score ${hit.score})\n   ${hit.snippet}\n`);
+          printOut(`${i + 1}. ${hit.id} (${hit.kind}, score ${hit.score})\n   ${hit.snippet}\n`);
         });
       } finally {
         await database.close();

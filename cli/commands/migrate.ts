@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { openDatabase, parseDatabaseConfig } from '../../db/index.ts';
 import { installWorkerSchema } from '../../runtime/index.ts';
+import { printOut } from '../terminal-text.ts';
 
 export function registerMigrateCommand(program: Command): void {
   program
@@ -15,7 +16,7 @@ export function registerMigrateCommand(program: Command): void {
       });
       try {
         await installWorkerSchema(database.url);
-        process.stdout.write(`Database is up to date (${database.kind}).\n`);
+        printOut(`Database is up to date (${database.kind}).\n`);
       } finally {
         await database.close();
       }

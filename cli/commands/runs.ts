@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { openDatabase, parseDatabaseConfig } from '../../db/index.ts';
+import { printOut } from '../terminal-text.ts';
 
 /** runtime/ brings the engine: loaded only when a subcommand runs, while the database opens. */
 const loadRuntime = () => import('../../runtime/index.ts');
@@ -21,10 +22,10 @@ export function registerRunsCommand(program: Command): void {
           status: options.status,
           limit: 100,
         });
-        if (options.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+        if (options.json) printOut(`${JSON.stringify(rows, null, 2)}\n`);
         else
           for (const row of rows)
-            process.stdout.write(
+            printOut(
               `${row.runId}  ${row.status.padEnd(9)}  ${row.workflowId} v${row.version}  ${row.createdAt}\n`,
             );
       } finally {
@@ -41,14 +42,12 @@ export function registerRunsCommand(program: Command): void {
       try {
         const { getRunView } = await runtime;
         const view = await getRunView(database.sql, id);
-        if (options.json) process.stdout.write(`${JSON.stringify(view, null, 2)}\n`);
+        if (options.json) printOut(`${JSON.stringify(view, null, 2)}\n`);
         else {
-          process.stdout.write(
-            `Run ${view.runId}: ${view.status} (workflow ${view.workflowId} v${view.version})\n`,
-          );
+          printOut(`Run ${view.runId}: ${view.status} (workflow ${view.workflowId} v${view.version})\n`);
           for (const step of view.steps)
-            process.stdout.write(`  ${step.path ? `${step.path}/` : ''}${step.id}: ${step.status}\n`);
-          process.stdout.write(`output: ${JSON.stringify(view.output)}\n`);
+            printOut(`  ${step.path ? `${step.path}/` : ''}${step.id}: ${step.status}\n`);
+          printOut(`output: ${JSON.stringify(view.output)}\n`);
         }
       } finally {
         await database.close();

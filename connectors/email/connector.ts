@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { basicAuthWireSecrets } from '../sdk/credential-secrets.ts';
 import { defineConnector } from '../sdk/define.ts';
 import { send } from './actions/send.ts';
 import { createEmailClient, type EmailClient, SmtpCredential } from './client.ts';
@@ -14,6 +15,15 @@ export const emailConnector = defineConnector<SmtpCredential, EmailClient>({
     howToGet:
       'Give the SMTP settings of your mail provider as JSON: {"host":"smtp.example.com","port":587,"secure":false,' +
       '"user":"bot@example.com","pass":"app-password","from":"Bot <bot@example.com>"}. Gmail and Microsoft 365 need an app password.',
+    // AUTH PLAIN sends base64("\0user\0pass"), AUTH LOGIN base64(user) and base64(pass).
+    publicFields: ['host', 'port', 'secure', 'from'],
+    wireSecrets: (credential: SmtpCredential) =>
+      credential.user && credential.pass
+        ? [
+            `\u0000${credential.user}\u0000${credential.pass}`,
+            ...basicAuthWireSecrets(credential.user, credential.pass),
+          ]
+        : [],
   },
   createClient: createEmailClient,
   actions: [send],

@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { authorizationWireSecrets } from '../sdk/credential-secrets.ts';
 import { defineConnector } from '../sdk/define.ts';
 import { addComment } from './actions/add-comment.ts';
 import { addLabels } from './actions/add-labels.ts';
@@ -20,6 +21,9 @@ export const githubConnector = defineConnector<GithubCredential, GithubClient>({
     howToGet:
       'Create a fine-grained personal access token (github.com/settings/personal-access-tokens) for the repositories with "Issues: read and write" (and "Pull requests: read" for PR triggers), then store it.',
     fromToken: (token) => ({ token }),
+    // Octokit sends `token <t>` for tokens and `bearer <t>` for JWTs.
+    wireSecrets: (credential: GithubCredential) =>
+      authorizationWireSecrets(credential.token, ['token', 'bearer', 'Bearer']),
   },
   createClient: createGithubClient,
   actions: [createIssue, addComment, addLabels, listIssues],

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { authorizationWireSecrets, basicAuthWireSecrets } from '../sdk/credential-secrets.ts';
 import type { ConnectorEnvironment } from '../sdk/define.ts';
 
 export const HttpCredential = z.discriminatedUnion('scheme', [
@@ -39,6 +40,18 @@ export function toAuthHeaders(credential: HttpCredential | undefined): Record<st
       };
     case 'header':
       return { [credential.name.toLowerCase()]: credential.value };
+  }
+}
+
+/** What an http credential puts on the wire (registered with the redactor). */
+export function httpWireSecrets(credential: HttpCredential): string[] {
+  switch (credential.scheme) {
+    case 'bearer':
+      return authorizationWireSecrets(credential.token, ['Bearer']);
+    case 'basic':
+      return basicAuthWireSecrets(credential.username, credential.password);
+    case 'header':
+      return [credential.value];
   }
 }
 

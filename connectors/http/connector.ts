@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { defineConnector } from '../sdk/define.ts';
 import { request } from './actions/request.ts';
-import { createHttpClient, type HttpClient, HttpCredential } from './client.ts';
+import { createHttpClient, type HttpClient, HttpCredential, httpWireSecrets } from './client.ts';
 
 export const httpConnector = defineConnector<HttpCredential, HttpClient>({
   id: 'http',
@@ -15,6 +15,8 @@ export const httpConnector = defineConnector<HttpCredential, HttpClient>({
     howToGet:
       'Use the API key or token the service gives you: {"scheme":"bearer","token":"…"}, {"scheme":"basic","username":"…","password":"…"} or {"scheme":"header","name":"X-Api-Key","value":"…"}. A bare token on stdin becomes a bearer token.',
     fromToken: (token) => ({ scheme: 'bearer', token }),
+    wireSecrets: httpWireSecrets,
+    publicFields: ['scheme', 'name'],
   },
   createClient: createHttpClient,
   actions: [request],

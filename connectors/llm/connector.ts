@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { authorizationWireSecrets } from '../sdk/credential-secrets.ts';
 import { defineConnector } from '../sdk/define.ts';
 import { classify } from './actions/classify.ts';
 import { extract } from './actions/extract.ts';
@@ -19,6 +20,9 @@ export const llmConnector = defineConnector<LlmCredential, LlmClient>({
       'JSON with the provider and its API key: {"provider":"openai","apiKey":"sk-…","model":"gpt-4o-mini"} or ' +
       '{"provider":"anthropic","apiKey":"sk-ant-…","model":"claude-sonnet-4-5"}; for an OpenAI-compatible server add ' +
       '"baseUrl":"http://host:11434/v1".',
+    // OpenAI-style servers get `Authorization: Bearer <key>`; Anthropic gets `x-api-key: <key>` (the key itself).
+    publicFields: ['provider', 'baseUrl', 'model'],
+    wireSecrets: (credential: LlmCredential) => authorizationWireSecrets(credential.apiKey, ['Bearer']),
   },
   createClient: createLlmClient,
   actions: [generateText, extract, classify],

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { ConnectorError, connectorErrorFromStatus } from '../sdk/connector-error.ts';
 import type { ConnectorEnvironment } from '../sdk/define.ts';
 import { findConnectorError } from '../sdk/outbound/blocked-destination-error.ts';
+import { type StdioServer, StdioServerName, type StdioServers } from '../sdk/stdio-servers.ts';
 
 export const McpCredential = z.strictObject({
   bearerToken: z
@@ -34,20 +35,12 @@ export const McpServerTarget = z
         .describe('Extra HTTP headers (not secrets: put tokens in the mcp credential).'),
     }),
     z.strictObject({
-      transport: z.literal('stdio').describe('A local MCP server started as a child process.'),
-      command: z
-        .string()
-        .min(1)
-        .describe('The program to start, e.g. "npx" or "/usr/local/bin/my-mcp-server".'),
-      args: z
-        .array(z.string())
-        .default([])
-        .describe('Its arguments, e.g. ["-y", "@modelcontextprotocol/server-everything"].'),
-      cwd: z.string().optional().describe('Working directory of the process.'),
-      env: z
-        .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string())
-        .optional()
-        .describe('Extra non-secret environment variables (secrets go in the mcp credential’s env).'),
+      transport: z
+        .literal('stdio')
+        .describe('A local MCP server the operator allow-listed, started as a program on the worker host.'),
+      name: StdioServerName.describe(
+        'Its name in the operator’s allow-list (VMESH_MCP_STDIO_SERVERS), written literally: never an expression. The command and its arguments come from that list, not from the workflow.',
+      ),
     }),
   ])
   .describe('Which MCP server to talk to and how.');
@@ -68,7 +61,7 @@ export function toMcpError(error: unknown, target: McpServerTarget): ConnectorEr
   if (error instanceof ConnectorError) return error;
   const inner = findConnectorError(error);
   if (inner) return inner;
-  const where = target.transport === 'http' ? target.url : target.command;
+  const where = target.transport === 'http' ? target.url : `stdio server "${target.name}"`;
   if (error instanceof StreamableHTTPError && typeof error.code === 'number' && error.code >= 400) {
     return connectorErrorFromStatus({
       connector: 'mcp',
@@ -100,7 +93,7 @@ export function toMcpError(error: unknown, target: McpServerTarget): ConnectorEr
       code: 'E_REQUEST',
       message: `mcp: could not start "${where}" (${String(code)}).`,
       retryable: false,
-      hint: 'Check `command`: it must be an installed program on the server’s PATH (or an absolute path).',
+      hint: 'The operator’s VMESH_MCP_STDIO_SERVERS entry names a program that is not installed or not executable on the worker host.',
       cause: error,
     });
   }
@@ -132,14 +125,7 @@ export function createMcpClient(options: {
                 },
               },
             })
-          : new StdioClientTransport({
-              command: target.command,
-              args: target.args,
-              ...(target.cwd ? { cwd: target.cwd } : {}),
-              // Only the SDK's safe defaults (PATH, HOME…) plus what the node and credential give: never our secrets.
-              env: { ...(target.env ?? {}), ...(credential?.env ?? {}) },
-              stderr: 'ignore',
-            });
+          : stdioTransport(allowedStdioServer(env.stdioServers, target.name), credential);
       const client = new Client({ name: 'velocitymesh', version: '1.0.0' });
       try {
         await client.connect(transport, { signal, timeout: timeoutMs });
@@ -152,4 +138,32 @@ export function createMcpClient(options: {
       }
     },
   };
+}
+
+/** Starts the operator's program with only the SDK's safe defaults (PATH, HOME…) plus the credential's and its env. */
+function stdioTransport(program: StdioServer, credential: McpCredential | undefined): StdioClientTransport {
+  return new StdioClientTransport({
+    command: program.command,
+    args: program.args,
+    ...(program.cwd ? { cwd: program.cwd } : {}),
+    // The operator's env wins: a credential adds secrets, it cannot change how the program runs.
+    env: { ...(credential?.env ?? {}), ...(program.env ?? {}) },
+    stderr: 'ignore',
+  });
+}
+
+/** The operator's entry for `name`, or E_MCP_STDIO_NOT_ALLOWED: a workflow never chooses the program itself. */
+export function allowedStdioServer(servers: StdioServers | undefined, name: string): StdioServer {
+  const server = servers && Object.hasOwn(servers, name) ? servers[name] : undefined;
+  if (!server) throw stdioNotAllowed(name, Object.keys(servers ?? {}));
+  return server;
+}
+
+export function stdioNotAllowed(name: string, known: readonly string[]): ConnectorError {
+  return new ConnectorError({
+    code: 'E_MCP_STDIO_NOT_ALLOWED',
+    message: `mcp: the stdio server "${name}" is not in the operator's allow-list (${known.length > 0 ? `allowed: ${known.join(', ')}` : 'none is allowed'}).`,
+    retryable: false,
+    hint: `A stdio MCP server is a program on the worker host: ask the operator to add "${name}" to VMESH_MCP_STDIO_SERVERS ({"${name}":{"command":"…","args":[…]}}), then name it as {"transport":"stdio","name":"${name}"}.`,
+  });
 }

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConnectorError } from '../sdk/connector-error.ts';
+import type { ConnectorEnvironment } from '../sdk/define.ts';
 import { createSafeFetch } from '../sdk/safe-fetch.ts';
 import { createTestEnvironment } from '../testing/fake-server.ts';
 import { docSections, runAction, runActionError } from '../testing/run-action.ts';
@@ -10,7 +11,16 @@ import { type McpFake, startMcpFake } from './fake-server.ts';
 
 const TOKEN = 'mcp-token-canary-42';
 let fake: McpFake;
-const env = createTestEnvironment();
+/** The operator's allow-list: the fixture server, and one whose program is not installed. */
+const stdioServers = {
+  fixture: {
+    command: process.execPath,
+    args: [fileURLToPath(new URL('./fixtures/stdio-server.mjs', import.meta.url))],
+    cwd: fileURLToPath(new URL('../..', import.meta.url)),
+  },
+  missing: { command: '/nonexistent/mcp-server', args: [] },
+};
+const env: ConnectorEnvironment = { ...createTestEnvironment(), stdioServers };
 const credential = { bearerToken: TOKEN };
 
 beforeAll(async () => {
@@ -21,12 +31,7 @@ afterAll(async () => {
 });
 
 const http = () => ({ transport: 'http', url: fake.url });
-const stdio = {
-  transport: 'stdio',
-  command: process.execPath,
-  args: [fileURLToPath(new URL('./fixtures/stdio-server.mjs', import.meta.url))],
-  cwd: fileURLToPath(new URL('../..', import.meta.url)),
-};
+const stdio = { transport: 'stdio', name: 'fixture' };
 
 type CallOutput = { text: string; content: unknown[]; structuredContent?: Record<string, unknown> };
 
@@ -134,14 +139,26 @@ describe('mcp over stdio', () => {
     expect(error.message).toContain('stdio says no');
   });
 
-  it('a command that does not exist is a clear, non-retryable error', async () => {
-    const error = await fail(
-      'callTool',
-      { server: { transport: 'stdio', command: '/nonexistent/mcp-server' }, tool: 'x' },
-      {},
-    );
+  it('an allow-listed program that does not exist is a clear, non-retryable error', async () => {
+    const error = await fail('callTool', { server: { transport: 'stdio', name: 'missing' }, tool: 'x' }, {});
     expect(error.retryable).toBe(false);
     expect(error.message).toContain('could not start');
+  });
+
+  it('a server the operator did not list, or a command given by the workflow, is refused before anything starts', async () => {
+    const unlisted = await fail('listTools', { server: { transport: 'stdio', name: 'other' } }, {});
+    expect(unlisted.code).toBe('E_MCP_STDIO_NOT_ALLOWED');
+    expect(unlisted.hint).toContain('VMESH_MCP_STDIO_SERVERS');
+    const direct = await fail(
+      'callTool',
+      { server: { transport: 'stdio', command: process.execPath, args: ['-e', '1'] }, tool: 'x' },
+      {},
+    );
+    expect(direct.code).toBe('E_MCP_STDIO_NOT_ALLOWED');
+    expect(direct.hint).toContain('Ask the operator');
+    // Without an allow-list in the environment nothing is allowed, not even a name that exists elsewhere.
+    const none = await fail('listTools', { server: stdio }, {}, createTestEnvironment());
+    expect(none.code).toBe('E_MCP_STDIO_NOT_ALLOWED');
   });
 });
 

@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { authorizationWireSecrets } from '../sdk/credential-secrets.ts';
 import { defineConnector } from '../sdk/define.ts';
 import { callTool } from './actions/call-tool.ts';
 import { listTools } from './actions/list-tools.ts';
@@ -17,6 +18,8 @@ export const mcpConnector = defineConnector<McpCredential, McpClient>({
       'For a server that needs a token: {"bearerToken":"…"} (a bare token on stdin works too). For a stdio server ' +
       'that reads secrets from its environment: {"env":{"GITHUB_TOKEN":"…"}}.',
     fromToken: (token) => ({ bearerToken: token }),
+    wireSecrets: (credential: McpCredential) =>
+      credential.bearerToken ? authorizationWireSecrets(credential.bearerToken, ['Bearer']) : [],
   },
   createClient: createMcpClient,
   actions: [callTool, listTools],

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { err, ok, type Result } from '../../lib/index.ts';
-import { HttpCredential } from '../http/client.ts';
+import { HttpCredential, httpWireSecrets } from '../http/client.ts';
 import { type ConnectorDefinition, defineConnector } from '../sdk/define.ts';
 import type { BodyBinding, ImportedOperation, ParameterBinding } from './imported-operation.ts';
 import {
@@ -365,6 +365,8 @@ export function importOpenApi(
       optional: true,
       howToGet: credentialHowTo(document),
       fromToken: (token) => ({ scheme: 'bearer', token }),
+      wireSecrets: httpWireSecrets,
+      publicFields: ['scheme', 'name'],
     },
     createClient: (clientOptions) => createOpenApiClient(name, resolvedBaseUrl, clientOptions),
     actions: operations.map((operation) =>
@@ -372,6 +374,7 @@ export function importOpenApi(
     ),
     triggers: [],
     docPath: '',
+    origin: 'imported',
   });
 
   const markdown = [

@@ -3,6 +3,7 @@ import { type HttpCredential, toAuthHeaders } from '../http/client.ts';
 import { connectorErrorFromStatus } from '../sdk/connector-error.ts';
 import { connectorKit } from '../sdk/connector-kit.ts';
 import type { ActionDefinition, ConnectorEnvironment } from '../sdk/define.ts';
+import type { SafeRequestInit } from '../sdk/safe-fetch.ts';
 import type { ImportedOperation } from './imported-operation.ts';
 
 export type OpenApiClient = {
@@ -65,7 +66,7 @@ export function buildRequest(
   operation: ImportedOperation,
   input: Record<string, unknown>,
   client: OpenApiClient,
-): { url: URL; init: RequestInit } {
+): { url: URL; init: SafeRequestInit } {
   let path = operation.path;
   const headers: Record<string, string> = { accept: 'application/json, */*;q=0.5', ...client.authHeaders };
   const query = new URLSearchParams();
@@ -98,7 +99,12 @@ export function buildRequest(
   }
   return {
     url,
-    init: { method: operation.method.toUpperCase(), headers, ...(body === undefined ? {} : { body }) },
+    init: {
+      method: operation.method.toUpperCase(),
+      headers,
+      credentialHeaders: Object.keys(client.authHeaders),
+      ...(body === undefined ? {} : { body }),
+    },
   };
 }
 
@@ -135,7 +141,8 @@ export function createOperationAction(
     output: OperationOutput,
     async run(values, ctx) {
       const { url, init } = buildRequest(operation, values as Record<string, unknown>, ctx.client);
-      const response = await ctx.client.fetch(url, { ...init, signal: ctx.signal });
+      const signed: SafeRequestInit = { ...init, signal: ctx.signal };
+      const response = await ctx.client.fetch(url, signed);
       const body = await readBody(response);
       if (!response.ok) {
         const snippet = (typeof body === 'string' ? body : JSON.stringify(body ?? '')).slice(0, 500);

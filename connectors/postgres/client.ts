@@ -1,7 +1,10 @@
+import type { Socket } from 'node:net';
 import postgres from 'postgres';
 import { z } from 'zod';
 import { ConnectorError } from '../sdk/connector-error.ts';
+import { basicAuthWireSecrets } from '../sdk/credential-secrets.ts';
 import type { ConnectorEnvironment } from '../sdk/define.ts';
+import { socketOpenerOf } from '../sdk/outbound/guarded-socket.ts';
 
 export const PostgresCredential = z.strictObject({
   url: z
@@ -10,6 +13,32 @@ export const PostgresCredential = z.strictObject({
     .describe('Connection URL, e.g. postgres://reporting:…@db.example.com:5432/app?sslmode=require.'),
 });
 export type PostgresCredential = z.infer<typeof PostgresCredential>;
+
+/**
+ * What a connection URL puts on the wire: the password (sent as is by cleartext password auth), decoded and
+ * as written, and the `user:password` pair, including a `password` query parameter.
+ */
+export function postgresWireSecrets(url: string): string[] {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return [];
+  }
+  const decode = (text: string) => {
+    try {
+      return decodeURIComponent(text);
+    } catch {
+      return text;
+    }
+  };
+  const passwords = [parsed.password, parsed.searchParams.get('password') ?? ''].filter((p) => p !== '');
+  return passwords.flatMap((password) => [
+    password,
+    decode(password),
+    ...basicAuthWireSecrets(decode(parsed.username), decode(password)),
+  ]);
+}
 
 export type PostgresClient = {
   /** Opens a one-connection client for this call; the action closes it. */
@@ -29,17 +58,26 @@ export function createPostgresClient(options: {
       hint: 'Store one with `vmesh credentials set NAME --type postgres` (the URL on stdin) and name it in the node’s `credential`.',
     });
   }
-  return {
-    connect: () =>
-      postgres(url, {
-        max: 1,
-        onnotice: () => {},
-        connect_timeout: 10,
-        idle_timeout: 1,
-        connection: { application_name: 'vmesh-postgres-connector' },
-      }),
+  const openSocket = socketOpenerOf(options.env);
+  // postgres.js supports `socket` (a function returning a connected socket) but its types do not declare it.
+  const settings: postgres.Options<Record<string, never>> & { socket: GuardedPgSocket } = {
+    // The outbound guard opens the connection (the checked address is the one connected to); `host` on the
+    // socket gives postgres.js the name for TLS SNI. Only the first host of a multi-host URL is used.
+    socket: async (connection) => {
+      const host = connection.host[0] ?? '';
+      const socket = await openSocket({ host, port: connection.port[0] ?? 5432, timeoutMs: 10_000 });
+      return Object.assign(socket, { host });
+    },
+    max: 1,
+    onnotice: () => {},
+    connect_timeout: 10,
+    idle_timeout: 1,
+    connection: { application_name: 'vmesh-postgres-connector' },
   };
+  return { connect: () => postgres(url, settings) };
 }
+
+type GuardedPgSocket = (connection: { host: string[]; port: number[] }) => Promise<Socket>;
 
 type PgFailure = Error & {
   code?: string;

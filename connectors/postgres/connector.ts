@@ -1,7 +1,12 @@
 import { fileURLToPath } from 'node:url';
 import { defineConnector } from '../sdk/define.ts';
 import { query } from './actions/query.ts';
-import { createPostgresClient, type PostgresClient, PostgresCredential } from './client.ts';
+import {
+  createPostgresClient,
+  type PostgresClient,
+  PostgresCredential,
+  postgresWireSecrets,
+} from './client.ts';
 
 export const postgresConnector = defineConnector<PostgresCredential, PostgresClient>({
   id: 'postgres',
@@ -16,6 +21,7 @@ export const postgresConnector = defineConnector<PostgresCredential, PostgresCli
       'A connection URL for a database user with only the rights the workflow needs, e.g. ' +
       'postgres://reporting:…@db.example.com:5432/app?sslmode=require. A bare URL on stdin is accepted.',
     fromToken: (token) => ({ url: token }),
+    wireSecrets: (credential: PostgresCredential) => postgresWireSecrets(credential.url),
   },
   createClient: createPostgresClient,
   actions: [query],

@@ -1,5 +1,7 @@
 import type { z } from 'zod';
 import type { Logger } from '../../lib/index.ts';
+import type { OpenSocket } from './outbound/guarded-socket.ts';
+import type { StdioServers } from './stdio-servers.ts';
 
 export type ActionEffect = 'read' | 'write';
 
@@ -9,6 +11,13 @@ export type ConnectorEnvironment = {
   baseUrls: Record<string, string | undefined>;
   /** The fetch every outbound request made on a workflow's behalf goes through (SSRF-guarded in production). */
   fetch: typeof fetch;
+  /**
+   * The only way a connector opens its own TCP connection (SMTP, Postgres): the same address policy as `fetch`.
+   * Without one, connectors use the guard with an empty allow-list (see `socketOpenerOf`).
+   */
+  openSocket?: OpenSocket;
+  /** Local programs the operator allows workflows to start (VMESH_MCP_STDIO_SERVERS); none when absent. */
+  stdioServers?: StdioServers;
   logger: Logger;
 };
 
@@ -46,10 +55,24 @@ export type ActionDefinition<
    * so data from a trigger can never become code. Values go through the action's other parameters.
    */
   literalInputs?: readonly string[];
+  /**
+   * Checks on the node's `with` that a schema cannot express, run by the validator on the document as written
+   * and again on the evaluated input before each call.
+   */
+  checkWith?(withValue: Record<string, unknown>, context: ActionCheckContext): ActionIssue[];
   input: Input;
   output: Output;
   run(input: z.output<Input>, ctx: ActionContext<Credential, Client>): Promise<z.input<Output>>;
 };
+
+/** What an action's `checkWith` may consult: the operator's configuration, never the data of a run. */
+export type ActionCheckContext = { stdioServers: StdioServers };
+
+/**
+ * One problem `checkWith` found: `field` is a JSON Pointer inside the node's `with`; `code` is the error code of
+ * the step when it is found at run time (the validator reports it as E_PARAMS, naming the code).
+ */
+export type ActionIssue = { code: string; field: string; message: string; hint: string };
 
 /** The parts of an HTTP delivery a webhook trigger reads. Header names are lower case. */
 export type WebhookDelivery = {
@@ -157,6 +180,18 @@ export type CredentialDefinition<Schema extends z.ZodType = z.ZodType> = {
    * to the credential's shape, e.g. `(token) => ({ token })`.
    */
   fromToken?(token: string): unknown;
+  /**
+   * The exact strings a use of this credential puts on the wire besides its own fields: a whole
+   * `Authorization` value, the base64 of `user:password`, a password taken out of a URL. They are registered
+   * with the redactor wherever the credential is decrypted, so an echo of what was SENT is redacted too.
+   * Called with the credential as `schema` parsed it.
+   */
+  wireSecrets?(credential: z.output<Schema>): string[];
+  /**
+   * Top-level fields that are settings, not secrets (a host, a sender, a scheme name): not registered with the
+   * redactor, so errors and outputs can still name them. Every other string field is treated as a secret.
+   */
+  publicFields?: readonly string[];
 };
 
 export type ConnectorDefinition<Credential = unknown, Client = unknown> = {
@@ -175,6 +210,8 @@ export type ConnectorDefinition<Credential = unknown, Client = unknown> = {
   triggers: TriggerDefinition[];
   /** Absolute path of doc.md, indexed for retrieval. */
   docPath: string;
+  /** `imported`: built from a third party's document (OpenAPI), so its titles and descriptions are untrusted text. */
+  origin?: 'builtin' | 'imported';
 };
 
 export function defineAction<

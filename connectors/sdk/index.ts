@@ -1,7 +1,14 @@
 export * from './connector-error.ts';
 export * from './connector-kit.ts';
+export * from './credential-secrets.ts';
 export * from './define.ts';
 export { parseAllowHosts } from './outbound/allow-hosts.ts';
 export { findConnectorError } from './outbound/blocked-destination-error.ts';
+export {
+  createGuardedSocketOpener,
+  type OpenSocket,
+  socketOpenerOf,
+} from './outbound/guarded-socket.ts';
 export * from './safe-fetch.ts';
+export * from './stdio-servers.ts';
 export * from './write-once.ts';

@@ -1,10 +1,12 @@
 import { Agent, fetch as undiciFetch } from 'undici';
+import { containsSecret } from '../../lib/index.ts';
 import { ConnectorError } from './connector-error.ts';
 import { createHostAllowList, parseAllowHosts } from './outbound/allow-hosts.ts';
 import { blockedAddressReason, isIpLiteral } from './outbound/blocked-address.ts';
 import { blockedDestinationError, findConnectorError } from './outbound/blocked-destination-error.ts';
 import { capBody, responseTooLargeError } from './outbound/capped-body.ts';
 import { createGuardedLookup, type LookupAll } from './outbound/guarded-lookup.ts';
+import { createGuardedSocketOpener, type OpenSocket } from './outbound/guarded-socket.ts';
 
 export type SafeFetchOptions = {
   /** Exact hosts that bypass the address block (from VMESH_HTTP_ALLOW_HOSTS), e.g. ['127.0.0.1', 'localhost']. */
@@ -26,10 +28,28 @@ const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
 const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
 
 /**
+ * RequestInit plus the names of the headers a credential set (e.g. `X-Api-Key`): they are dropped, like
+ * Authorization, when a redirect leaves the origin.
+ */
+export type SafeRequestInit = RequestInit & { credentialHeaders?: readonly string[] };
+
+/**
+ * What may follow a redirect to another origin: no Authorization, Cookie or Proxy-Authorization, no header a
+ * credential set, no header whose value holds a known secret, and no query parameter that holds one.
+ */
+function stripCredentialsForOrigin(headers: Headers, next: URL, credentialHeaders: readonly string[]): void {
+  for (const name of [...CREDENTIAL_HEADERS, ...credentialHeaders]) headers.delete(name);
+  for (const [name, value] of [...headers]) if (containsSecret(value)) headers.delete(name);
+  for (const [name, value] of [...next.searchParams]) {
+    if (containsSecret(value) || containsSecret(name)) next.searchParams.delete(name);
+  }
+}
+
+/**
  * A `fetch` for every request made on a workflow's behalf. It refuses non-http(s) schemes and any
  * destination that is not a public address (in every spelling, and for names that resolve to one),
- * checking the address actually connected to; it follows redirects itself, re-checking each hop,
- * and caps response size and total time. Hosts in `allowHosts` bypass the address check.
+ * checking the address actually connected to; it follows redirects itself, re-checking each hop and
+ * dropping every credential when a hop leaves the origin, and caps response size and total time. Hosts in `allowHosts` bypass the address check.
  */
 export function createSafeFetch(options: SafeFetchOptions = {}): typeof fetch {
   const maxResponseBytes = options.maxResponseBytes ?? SAFE_FETCH_DEFAULTS.maxResponseBytes;
@@ -42,8 +62,9 @@ export function createSafeFetch(options: SafeFetchOptions = {}): typeof fetch {
     },
   });
 
-  const safeFetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+  const safeFetch = async (input: RequestInfo | URL, init?: SafeRequestInit): Promise<Response> => {
     const request = new Request(input, init);
+    const credentialHeaders = init?.credentialHeaders ?? [];
     const timeout = new AbortController();
     const timer = setTimeout(() => timeout.abort(timeoutError(timeoutMs, request.url)), timeoutMs);
     timer.unref?.();
@@ -108,7 +129,7 @@ export function createSafeFetch(options: SafeFetchOptions = {}): typeof fetch {
             headers.delete('content-type');
             headers.delete('content-length');
           }
-          if (next.origin !== url.origin) for (const name of CREDENTIAL_HEADERS) headers.delete(name);
+          if (next.origin !== url.origin) stripCredentialsForOrigin(headers, next, credentialHeaders);
           url = next;
           redirected = true;
           continue;
@@ -146,6 +167,13 @@ export function createSafeFetch(options: SafeFetchOptions = {}): typeof fetch {
     }
   };
   return safeFetch as typeof fetch;
+}
+
+/** The socket guard configured from the environment (`VMESH_HTTP_ALLOW_HOSTS`, the same list as the safe fetch). */
+export function createSocketOpenerFromEnv(env: NodeJS.ProcessEnv = process.env): OpenSocket {
+  return createGuardedSocketOpener({
+    isAllowedHost: createHostAllowList(parseAllowHosts(env.VMESH_HTTP_ALLOW_HOSTS)),
+  });
 }
 
 /** A safe fetch configured from the environment (`VMESH_HTTP_ALLOW_HOSTS`). */

@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { authorizationWireSecrets } from '../sdk/credential-secrets.ts';
 import { defineConnector } from '../sdk/define.ts';
 import { addReaction } from './actions/add-reaction.ts';
 import { lookupUserByEmail } from './actions/lookup-user-by-email.ts';
@@ -18,6 +19,7 @@ export const slackConnector = defineConnector<SlackCredential, SlackClient>({
     howToGet:
       'Create a Slack app (api.slack.com/apps), add the bot scopes chat:write, reactions:write, users:read, users:read.email and channels:history, install it to the workspace and copy the Bot User OAuth Token (xoxb-…).',
     fromToken: (token) => ({ token }),
+    wireSecrets: (credential: SlackCredential) => authorizationWireSecrets(credential.token, ['Bearer']),
   },
   createClient: createSlackClient,
   actions: [postMessage, replyInThread, addReaction, lookupUserByEmail],

@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createLogger } from '../../lib/logger.ts';
 import type { ConnectorEnvironment } from '../sdk/define.ts';
+import { createHostAllowList } from '../sdk/outbound/allow-hosts.ts';
+import { createGuardedSocketOpener } from '../sdk/outbound/guarded-socket.ts';
 
 // Each vendor has one fake, `connectors/<vendor>/fake-server.ts`, started by `start<Vendor>Fake` and speaking the
 // vendor's documented wire format; the connector's, the bots' and the evals' tests all use that one.
@@ -76,9 +78,17 @@ export async function listenLocal(app: FastifyInstance): Promise<string> {
   return address.replace('localhost', '127.0.0.1');
 }
 
-/** A ConnectorEnvironment for tests: plain fetch (the fakes live on 127.0.0.1), a silent logger. */
+/**
+ * A ConnectorEnvironment for tests: plain fetch (the fakes live on 127.0.0.1), the real socket guard with the
+ * fakes' hosts allowed (as VMESH_HTTP_ALLOW_HOSTS=127.0.0.1,localhost would), a silent logger.
+ */
 export function createTestEnvironment(
   baseUrls: Record<string, string | undefined> = {},
 ): ConnectorEnvironment {
-  return { baseUrls, fetch: globalThis.fetch, logger: createLogger({ level: 'silent' }) };
+  return {
+    baseUrls,
+    fetch: globalThis.fetch,
+    openSocket: createGuardedSocketOpener({ isAllowedHost: createHostAllowList(['127.0.0.1', 'localhost']) }),
+    logger: createLogger({ level: 'silent' }),
+  };
 }

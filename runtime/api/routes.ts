@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { permissionsOf, principalOf } from '../../access/index.ts';
 import type { Sql } from '../../db/index.ts';
-import { AppError } from '../../lib/index.ts';
+import { AppError, redactSecrets } from '../../lib/index.ts';
 import { ApprovalDecision, cancelRun, decideApproval, retryRun, startRun } from '../engine/engine.ts';
 import { SETTLED_RUN } from '../store/run-status.ts';
 import { getRunView, listRunSummaries } from '../store/run-store.ts';
@@ -321,7 +321,7 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiOptions): vo
         for (const row of events) {
           after = Number(row.seq);
           reply.raw.write(
-            `id: ${after}\nevent: ${String(row.type)}\ndata: ${JSON.stringify({ type: row.type, at: row.at, ...(row.payload as object) })}\n\n`,
+            `id: ${after}\nevent: ${String(row.type)}\ndata: ${JSON.stringify({ type: row.type, at: row.at, ...redactSecrets(row.payload as object) })}\n\n`,
           );
         }
         const [run] = await sql`select status from runs where id = ${id}`;

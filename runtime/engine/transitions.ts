@@ -243,7 +243,11 @@ export async function recordExecution(
       return { owned };
     }
     const node = findNode(graphForPath(document, path), nodeId);
-    const { status, branch, output, error, wakeAt, state, fatal } = settleOutcome(outcome, node, attempt);
+    const settled = settleOutcome(outcome, node, attempt);
+    const { status, branch, error, wakeAt, state, fatal } = settled;
+    // A target may echo a credential back in a successful answer: outputs are stored, served and passed on
+    // to later steps only with every known secret redacted.
+    const output = redactSecrets(settled.output);
     const input = 'input' in outcome ? (outcome.input ?? null) : null;
     const terminal = status === 'succeeded' || status === 'failed';
     if (first) {
@@ -309,6 +313,9 @@ export async function recordExecution(
 }
 
 function recordResponse(tx: TransactionSql, work: TxWork, run: RunRow, respond: RespondValue): void {
-  send(work, tx`update runs set response = ${json(tx, respond)}, updated_at = now() where id = ${run.id}`);
+  send(
+    work,
+    tx`update runs set response = ${json(tx, redactSecrets(respond))}, updated_at = now() where id = ${run.id}`,
+  );
   event(work, run.id, 'run.responded', { status: respond.status });
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Sql } from '../../db/index.ts';
-import { NotFoundError } from '../../lib/index.ts';
+import { NotFoundError, redactSecrets } from '../../lib/index.ts';
 import { onRunChange } from './run-notifications.ts';
 import { isResting, RunStatus, StepStatus } from './run-status.ts';
 
@@ -66,7 +66,8 @@ export async function getRunView(sql: Sql, runId: string): Promise<RunView> {
   const steps = await sql`
     select node_id, path, status, attempt, output, error, started_at, finished_at from steps
     where run_id = ${runId} order by coalesce(started_at, created_at), path, node_id`;
-  return {
+  // Stored outputs are redacted when recorded; a view redacts again with what this process knows.
+  return redactSecrets({
     ...toSummary(row),
     output: row.output ?? null,
     error: row.error ?? null,
@@ -80,7 +81,7 @@ export async function getRunView(sql: Sql, runId: string): Promise<RunView> {
       startedAt: iso(step.startedAt),
       finishedAt: iso(step.finishedAt),
     })),
-  };
+  });
 }
 
 export async function listRunSummaries(

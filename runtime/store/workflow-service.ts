@@ -1,4 +1,4 @@
-import type { ConnectorDefinition } from '../../connectors/index.ts';
+import type { ConnectorDefinition, StdioServers } from '../../connectors/index.ts';
 import type { Sql, TransactionSql } from '../../db/index.ts';
 import { ValidationError } from '../../lib/index.ts';
 import { type Catalog, createCatalog } from '../workflow/catalog.ts';
@@ -57,9 +57,12 @@ export function createWorkflowService(
   sql: Sql,
   connectors: readonly ConnectorDefinition[],
   hooks: WorkflowServiceHooks,
+  options: { stdioServers?: StdioServers } = {},
 ): WorkflowService {
   const syncTrigger = hooks.onTriggerChange;
-  const catalog = createCatalog([...connectors]);
+  const catalog = createCatalog([...connectors], {
+    ...(options.stdioServers ? { stdioServers: options.stdioServers } : {}),
+  });
   const validate = (document: unknown) => validateWorkflow(document, { catalog });
   /** The cached row of a workflow is dropped once a write to it has committed (or failed), never before. */
   const afterWrite = async <T>(workflowId: string, write: Promise<T>): Promise<T> => {

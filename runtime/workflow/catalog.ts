@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import type { ConnectorDefinition } from '../../connectors/index.ts';
+import type {
+  ActionCheckContext,
+  ActionIssue,
+  ConnectorDefinition,
+  StdioServers,
+} from '../../connectors/index.ts';
+import { configuredStdioServers } from '../../connectors/index.ts';
 import { coreNodes } from '../nodes/index.ts';
 
 /** Something a node's `uses` can name: a core node or a connector action. */
@@ -16,6 +22,10 @@ export type CatalogEntry = {
   credentialType: string | undefined;
   /** Parameters that must not hold `{{ }}` expressions (the action treats them as code, e.g. SQL text). */
   literalInputs?: readonly string[];
+  /** `imported`: from a third party's document (OpenAPI): its texts are untrusted. */
+  origin?: 'builtin' | 'imported';
+  /** The action's own checks of `with` (see ActionDefinition.checkWith), bound to the operator's configuration. */
+  checkWith?: (withValue: Record<string, unknown>) => ActionIssue[];
   /** The branches outgoing edges may name, given the node's `with` ("error" with onError "route" comes on top). */
   branches(withValue: Record<string, unknown>): string[];
 };
@@ -95,7 +105,7 @@ export const coreTriggers: TriggerEntry[] = [
   },
 ];
 
-function toCatalogEntries(connector: ConnectorDefinition): CatalogEntry[] {
+function toCatalogEntries(connector: ConnectorDefinition, context: ActionCheckContext): CatalogEntry[] {
   return connector.actions.map((action) => ({
     uses: `${connector.id}.${action.key}`,
     kind: 'action',
@@ -106,6 +116,10 @@ function toCatalogEntries(connector: ConnectorDefinition): CatalogEntry[] {
     output: action.output,
     credentialType: connector.credential?.type,
     literalInputs: action.literalInputs ?? [],
+    origin: connector.origin ?? 'builtin',
+    ...(action.checkWith
+      ? { checkWith: (withValue: Record<string, unknown>) => action.checkWith?.(withValue, context) ?? [] }
+      : {}),
     branches: () => [],
   }));
 }
@@ -128,8 +142,10 @@ function toTriggerEntries(connector: ConnectorDefinition): TriggerEntry[] {
  */
 export function createCatalog(
   connectors: ConnectorDefinition[],
-  extra: { actions?: CatalogEntry[] } = {},
+  extra: { actions?: CatalogEntry[]; stdioServers?: StdioServers } = {},
 ): Catalog {
+  // The operator's allow-list of stdio MCP servers, from this process's environment unless given.
+  const context: ActionCheckContext = { stdioServers: extra.stdioServers ?? configuredStdioServers() };
   const actionEntries: CatalogEntry[] = [
     ...coreNodes.map(
       (node): CatalogEntry => ({
@@ -144,7 +160,7 @@ export function createCatalog(
         branches: node.branches,
       }),
     ),
-    ...connectors.flatMap(toCatalogEntries),
+    ...connectors.flatMap((connector) => toCatalogEntries(connector, context)),
     ...(extra.actions ?? []),
   ];
   const triggerEntries = [...coreTriggers, ...connectors.flatMap(toTriggerEntries)];

@@ -601,7 +601,8 @@ function checkNode(
           ? `${connector} offers: ${siblings.slice(0, 30).join(', ')}.`
           : `No connector "${connector}" is installed. Use a core node (core.if, core.transform, …) or an installed connector's action; search the connector docs for one that does this.`,
     );
-  } else {
+  } else if (!checkActionRules(info, issues)) {
+    // The action's own rules go first: their message says what to change, the schema's would only follow from it.
     issues.addErrors(
       checkParams(entry.input, node.with, {
         nodeId: node.id,
@@ -669,6 +670,24 @@ function checkSubworkflowTarget(info: NodeInfo, issues: IssueList): void {
     `node "${node.id}" (core.subworkflow): "workflow" must be written literally; it holds a {{ }} expression`,
     'Set "workflow" to the id or exact name of one stored workflow; to choose between workflows, use core.switch with one core.subworkflow step per branch.',
   );
+}
+
+/**
+ * The action's own checks of `with` (e.g. mcp: a stdio server must be allow-listed and named literally); true
+ * when it found a problem.
+ */
+function checkActionRules(info: NodeInfo, issues: IssueList): boolean {
+  const { node, pointer, entry } = info;
+  const found = entry?.checkWith?.(node.with) ?? [];
+  for (const issue of found) {
+    issues.error(
+      'E_PARAMS',
+      `${joinPointer(pointer, 'with')}${issue.field}`,
+      `node "${node.id}" (${node.uses}): ${issue.message} [${issue.code}]`,
+      issue.hint,
+    );
+  }
+  return found.length > 0;
 }
 
 /** Parameters an action treats as code (SQL text…) must be literal: trigger data must never become code. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConnectorError, connectorErrorFromStatus } from '../../sdk/connector-error.ts';
+import type { SafeRequestInit } from '../../sdk/safe-fetch.ts';
 import { action } from '../kit.ts';
 
 const NO_BODY_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -183,13 +184,15 @@ export const request = action({
     const where = `${input.method} ${target.origin}${target.pathname}`;
     let response: Response;
     try {
-      response = await ctx.client.fetch(target, {
+      const init: SafeRequestInit = {
         method: input.method,
         headers,
         body,
         redirect: 'follow',
         signal: AbortSignal.any([ctx.signal, timeout]),
-      });
+        credentialHeaders: Object.keys(ctx.client.authHeaders),
+      };
+      response = await ctx.client.fetch(target, init);
     } catch (error) {
       if (timeout.aborted && !ctx.signal.aborted) {
         throw new ConnectorError({

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConnectorError } from '../../sdk/connector-error.ts';
+import { checkServer } from '../check-server.ts';
 import { McpServerTarget } from '../client.ts';
 import { action } from '../kit.ts';
 
@@ -42,10 +43,11 @@ export const callTool = action({
   key: 'callTool',
   title: 'Call a tool on an MCP server',
   description:
-    'Call one tool of any Model Context Protocol server, remote (Streamable HTTP) or local (stdio), and get its ' +
-    'result. What it changes depends on the tool, so it counts as a write.',
+    'Call one tool of any Model Context Protocol server, remote (Streamable HTTP) or a local (stdio) server the ' +
+    'operator allow-listed, and get its result. What it changes depends on the tool, so it counts as a write.',
   effect: 'write',
   idempotent: false,
+  checkWith: checkServer,
   input: CallToolInput,
   output: CallToolOutput,
   async run(input, ctx) {

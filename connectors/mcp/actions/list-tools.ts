@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkServer } from '../check-server.ts';
 import { McpServerTarget } from '../client.ts';
 import { action } from '../kit.ts';
 
@@ -29,9 +30,12 @@ export const listTools = action({
   key: 'listTools',
   title: 'List the tools of an MCP server',
   description:
-    'List the tools an MCP server offers, with their argument schemas, before calling one with mcp.callTool.',
-  effect: 'read',
+    'List the tools an MCP server offers, with their argument schemas, before calling one with mcp.callTool. ' +
+    'With a stdio server it starts a program on the worker host, so it counts as a write.',
+  // A stdio server is a program started on the worker host: not a read, whatever the protocol call is.
+  effect: 'write',
   idempotent: true,
+  checkWith: checkServer,
   input: ListToolsInput,
   output: ListToolsOutput,
   async run(input, ctx) {

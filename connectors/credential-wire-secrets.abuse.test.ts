@@ -1,0 +1,130 @@
+import { describe, expect, it } from 'vitest';
+import { redactString } from '../lib/index.ts';
+import { secretForms } from '../runtime/security/testing/secret-sweep.ts';
+import { builtinConnectors } from './builtin-connectors.ts';
+import { credentialTypesOf } from './credentials/index.ts';
+import { registerCredentialSecrets } from './sdk/credential-secrets.ts';
+
+// What each credential type really puts on the wire (written out here by hand, the way the SDKs and protocols
+// build it), and what a target can echo back: once the credential is registered, none of it survives redaction.
+
+const b64 = (text: string) => Buffer.from(text).toString('base64');
+const id = Math.random().toString(36).slice(2, 10);
+
+type Case = { type: string; credential: unknown; secrets: string[]; wire: string[] };
+
+const user = `ops-${id}`;
+// 10 characters: base64(user) is then not a prefix of base64(user:password).
+const basicUser = `u-${id}`;
+const pass = `Pw-${id}`;
+const dbPassword = `p@ss:w/rd-${id}`;
+const cases: Case[] = [
+  {
+    type: 'http',
+    credential: { scheme: 'basic', username: basicUser, password: 'abc' },
+    // A three-letter password is too short to register alone; what is sent is not.
+    secrets: [`${basicUser}:abc`, b64(`${basicUser}:abc`)],
+    wire: [`authorization: Basic ${b64(`${basicUser}:abc`)}`, `https://${basicUser}:abc@api.example.com/`],
+  },
+  {
+    type: 'http',
+    credential: { scheme: 'bearer', token: `tok-${id}-bearer` },
+    secrets: [`tok-${id}-bearer`],
+    wire: [`authorization: Bearer tok-${id}-bearer`],
+  },
+  {
+    type: 'http',
+    credential: { scheme: 'header', name: 'X-Api-Key', value: `key-${id}` },
+    secrets: [`key-${id}`],
+    wire: [`x-api-key: key-${id}`],
+  },
+  {
+    type: 'slack',
+    credential: { token: `xoxb-1-${id}` },
+    secrets: [`xoxb-1-${id}`],
+    wire: [`Authorization: Bearer xoxb-1-${id}`],
+  },
+  {
+    type: 'github',
+    credential: { token: `gh-${id}-0123456789abcdef` },
+    secrets: [`gh-${id}-0123456789abcdef`],
+    wire: [`authorization: token gh-${id}-0123456789abcdef`],
+  },
+  {
+    type: 'discord',
+    credential: {
+      botToken: `bot-${id}-0123456789abcdef`,
+      webhookUrl: `https://discord.com/api/webhooks/123456789012345678/hook${id}0123456789abcdef`,
+    },
+    secrets: [`bot-${id}-0123456789abcdef`, `hook${id}0123456789abcdef`],
+    wire: [
+      `Authorization: Bot bot-${id}-0123456789abcdef`,
+      `POST /api/v10/webhooks/123456789012345678/hook${id}0123456789abcdef?wait=true`,
+    ],
+  },
+  {
+    type: 'llm',
+    credential: { provider: 'openai', apiKey: `key-${id}-llm` },
+    secrets: [`key-${id}-llm`],
+    wire: [`Authorization: Bearer key-${id}-llm`, `x-api-key: key-${id}-llm`],
+  },
+  {
+    type: 'llm',
+    // baseUrl is a setting, not a secret, but a password inside it is one.
+    credential: {
+      provider: 'openai',
+      apiKey: `key-${id}-llm2`,
+      baseUrl: `https://proxy:url-pw-${id}@llm.example/v1`,
+    },
+    secrets: [`url-pw-${id}`, `key-${id}-llm2`],
+    wire: [
+      `Authorization: Basic ${b64(`proxy:url-pw-${id}`)}`,
+      `GET https://proxy:url-pw-${id}@llm.example/v1`,
+    ],
+  },
+  {
+    type: 'smtp',
+    credential: { host: 'smtp.example.com', user, pass, from: 'Bot <bot@example.com>' },
+    secrets: [pass, `\u0000${user}\u0000${pass}`],
+    wire: [`AUTH PLAIN ${b64(`\u0000${user}\u0000${pass}`)}`, `AUTH LOGIN ${b64(user)}`, b64(pass)],
+  },
+  {
+    type: 'postgres',
+    credential: { url: `postgres://report:${encodeURIComponent(dbPassword)}@db.example.com:5432/app` },
+    secrets: [dbPassword, encodeURIComponent(dbPassword)],
+    // Cleartext password authentication sends the decoded password.
+    wire: [`p\u0000\u0000\u0000\u0015${dbPassword}\u0000`],
+  },
+  {
+    type: 'mcp',
+    credential: { bearerToken: `mcp-${id}-token`, env: { GITHUB_TOKEN: `env-${id}-token` } },
+    secrets: [`mcp-${id}-token`, `env-${id}-token`],
+    wire: [`authorization: Bearer mcp-${id}-token`, `GITHUB_TOKEN=env-${id}-token`],
+  },
+];
+
+const definitions = new Map(credentialTypesOf(builtinConnectors).map((d) => [d.type, d]));
+
+describe('every credential type: what goes on the wire is redacted', () => {
+  it('the table covers every credential type a built-in connector declares', () => {
+    expect(new Set(cases.map((c) => c.type))).toEqual(new Set(definitions.keys()));
+  });
+
+  for (const { type, credential, secrets, wire } of cases) {
+    it(`${type} ${JSON.stringify(credential).slice(0, 40)}…`, () => {
+      const definition = definitions.get(type);
+      expect(definition?.schema.safeParse(credential).success).toBe(true);
+      registerCredentialSecrets(definition, credential);
+      for (const line of wire) {
+        for (const echoed of [line, JSON.stringify({ echoed: line }), encodeURIComponent(line)]) {
+          const redacted = redactString(echoed);
+          expect(redacted).toContain('[REDACTED]');
+          for (const secret of secrets) {
+            for (const form of secretForms(secret))
+              expect(redacted, `${form} in ${redacted}`).not.toContain(form);
+          }
+        }
+      }
+    });
+  }
+});
