@@ -1,3 +1,4 @@
+export { isApprover } from './approvers.ts';
 export { assertAllowed, type PrincipalResolver, principalOf, requirePermission } from './http.ts';
 export { actorLabel, allows, type FrontEnd, type Principal } from './principal.ts';
 export {
@@ -10,6 +11,31 @@ export {
   Role,
   roleAllows,
 } from './roles.ts';
+export {
+  API_PREFIX,
+  installRouteAuthorization,
+  isRoutePermission,
+  needs,
+  type RoutePermission,
+} from './route-permission.ts';
+export {
+  type ApiToken,
+  createToken,
+  listTokens,
+  parseDuration,
+  resolveToken,
+  revokeToken,
+  TOKEN_PREFIX,
+  TokenName,
+} from './token-store.ts';
+export {
+  addUser,
+  describeUsers,
+  linkUserIdentity,
+  requireUser,
+  unlinkUserIdentity,
+  updateUser,
+} from './user-admin.ts';
 export {
   createUser,
   DEFAULT_WORKSPACE,
@@ -29,3 +55,4 @@ export {
   UserName,
   unlinkIdentity,
 } from './user-store.ts';
+export { canSee, type OwnedObject, seesAll } from './visibility.ts';

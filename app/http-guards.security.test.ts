@@ -21,12 +21,12 @@ const plain = {
 
 async function buildServer(env: NodeJS.ProcessEnv, sql = db.sql, url = db.url): Promise<FastifyInstance> {
   const database = { sql, url, kind: 'external' as const, close: async () => {} };
-  const server = createHttpServer({ database, startedAt: Date.now(), version: 'test', env });
+  const server = createHttpServer({ database, startedAt: Date.now(), version: 'test', env, apiToken: token });
   const engine = await createEngineServices(database, {
     env: { VMESH_SECRET_KEY: Buffer.alloc(32, 7).toString('base64') },
     connectors: [],
   });
-  engine.registerHttp(server, { publicUrl: 'http://127.0.0.1:3000', apiToken: token });
+  engine.registerHttp(server, { publicUrl: 'http://127.0.0.1:3000' });
   return server;
 }
 

@@ -15,6 +15,7 @@ import { docsReady } from '../retrieval/index.ts';
 import { createEngineServices, installWorkerSchema } from '../runtime/index.ts';
 import { parseServerConfig, type ServerConfig } from './config.ts';
 import { createHttpServer } from './server.ts';
+import { apiTokenResolver } from './token-resolver.ts';
 
 export type RunningApp = {
   database: Database;
@@ -40,6 +41,7 @@ export async function startApp(env: NodeJS.ProcessEnv = process.env): Promise<Ru
       version: VERSION,
       env,
       apiToken: config.apiToken,
+      principalResolvers: [apiTokenResolver(database.sql)],
     });
     const connectors = await loadAllConnectors(database.sql, logger);
     const engine = await createEngineServices(database, {
@@ -47,7 +49,7 @@ export async function startApp(env: NodeJS.ProcessEnv = process.env): Promise<Ru
       dataDir: parseDatabaseConfig(env).dataDir,
       connectors,
     });
-    engine.registerHttp(server, { publicUrl: config.publicUrl, apiToken: config.apiToken });
+    engine.registerHttp(server, { publicUrl: config.publicUrl });
     // Self-healing posts fix proposals into the chat the workflow came from; the bots exist after the agent.
     let notifyChat: ((threadKey: string, replies: Reply[]) => Promise<void>) | undefined;
     const agent = createAgent({

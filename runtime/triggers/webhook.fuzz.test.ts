@@ -20,12 +20,13 @@ beforeAll(async () => {
     startedAt: Date.now(),
     version: 'test',
     env: { VMESH_RATE_LIMIT_HOOKS: '0' },
+    apiToken: token,
   });
   const engine = await createEngineServices(database, {
     env: { VMESH_SECRET_KEY: Buffer.alloc(32, 7).toString('base64') },
     connectors: [],
   });
-  engine.registerHttp(app, { publicUrl: 'http://127.0.0.1:3000', apiToken: token });
+  engine.registerHttp(app, { publicUrl: 'http://127.0.0.1:3000' });
   const document = {
     schemaVersion: 1,
     name: 'fuzzed',
