@@ -5,7 +5,6 @@ import { z } from 'zod';
 import { type ConversationEvent, SETTLED_RUN } from '../../agent/index.ts';
 import { logger } from '../../lib/index.ts';
 import { agentFailureReply } from '../agent-failure-reply.ts';
-import { hasValidBearer } from '../bearer-token.ts';
 import type { ConversationPort } from '../conversation-port.ts';
 import type { WorkflowPort } from '../workflow-port.ts';
 import { DEFAULT_DIST_DIR, ensureWebBundle } from './build-web-bundle.ts';
@@ -14,8 +13,6 @@ import { renderIndexHtml } from './index-html.ts';
 export type WebChatDeps = {
   conversation: ConversationPort;
   workflows?: WorkflowPort | undefined;
-  /** When set, every /chat/api route needs `Authorization: Bearer <token>` (the page asks for it once). */
-  apiToken?: string | undefined;
   distDir?: string | undefined;
   /** How often run pages poll for step changes when no push source exists (ms). */
   runPollMs?: number | undefined;
@@ -54,11 +51,14 @@ export async function registerWebChat(app: FastifyInstance, deps: WebChatDeps): 
   logger.debug({ built: bundle.built, ms: Math.round(bundle.ms) }, 'web bundle ready');
   const workflows = deps.workflows;
 
+  // Every /chat/api route needs a person: the server's authentication sets request.principal from the shared
+  // token or a per-user API token (the page asks for one once), or on a loopback server without tokens.
   const requireToken = async (request: FastifyRequest, reply: FastifyReply) => {
-    if (!hasValidBearer(request.headers.authorization, deps.apiToken)) {
-      return reply
-        .code(401)
-        .send({ error: 'E_UNAUTHORIZED', message: 'Send Authorization: Bearer <VMESH_API_TOKEN>.' });
+    if (!request.principal) {
+      return reply.code(401).send({
+        error: 'E_UNAUTHORIZED',
+        message: 'Send Authorization: Bearer <token> (`vmesh tokens create`).',
+      });
     }
   };
   const badRequest = (reply: FastifyReply, error: z.ZodError) =>
