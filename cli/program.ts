@@ -28,6 +28,8 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   chat: async () => (await import('./commands/chat.ts')).registerChatCommand,
   proposals: async () => (await import('./commands/proposals.ts')).registerProposalsCommand,
   mcp: async () => (await import('./commands/mcp.ts')).registerMcpCommand,
+  users: async () => (await import('./commands/users.ts')).registerUsersCommand,
+  tokens: async () => (await import('./commands/tokens.ts')).registerTokensCommand,
 };
 
 export const COMMAND_NAMES: readonly string[] = Object.keys(COMMANDS);
