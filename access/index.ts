@@ -1,5 +1,6 @@
 export { isApprover } from './approvers.ts';
 export { assertAllowed, type PrincipalResolver, principalOf, requirePermission } from './http.ts';
+export { permissionTableMarkdown } from './permission-table.ts';
 export { actorLabel, allows, type FrontEnd, type Principal } from './principal.ts';
 export {
   atLeast,

@@ -89,14 +89,20 @@ export const ROUTE_DOCS: RouteDoc[] = [
   {
     method: 'post',
     path: '/api/workflows',
-    summary: 'Create a workflow from a document (validated) → 201 { id, version }',
+    summary:
+      'Create a workflow from a document (validated) → 201 { id, version }; you become its owner; scope private|workspace (default workspace)',
     body: CreateWorkflowBody,
   },
-  { method: 'get', path: '/api/workflows', summary: 'List workflows' },
+  {
+    method: 'get',
+    path: '/api/workflows',
+    summary: 'List the workflows you may see (private ones: owner and admins)',
+  },
   {
     method: 'get',
     path: '/api/workflows/{id}',
-    summary: 'Get a workflow with its current document, hook URL and secret',
+    summary:
+      'Get a workflow with its current document and hook URL; the hook secret only for its owner and admins (else null)',
   },
   {
     method: 'put',
