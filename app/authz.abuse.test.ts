@@ -191,6 +191,16 @@ describe('every /api route is authorized', () => {
     });
     expect((await call(undefined, 'GET', '/api/openapi.json')).status).toBe(200);
   });
+
+  it('decides on the routed path: a percent-encoded /api is refused too (the old raw-URL check let it through)', async () => {
+    for (const path of ['/%61pi/workflows', '/%61pi/runs', '/api/%77orkflows', '/%61pi/me']) {
+      const reply = await call(undefined, 'GET', path);
+      expect(reply.status, path).toBe(401);
+    }
+    const created = await call(undefined, 'POST', '/%61pi/workflows', { document: doc('sneaky') });
+    expect(created.status).toBe(401);
+    expect((await call(SHARED, 'GET', '/%61pi/workflows')).status).toBe(200);
+  });
 });
 
 describe('objects across users', () => {
