@@ -370,6 +370,22 @@ describe('tokens', () => {
     expect((await call(approving.token, 'GET', '/api/me')).body).toMatchObject({ user: { name: 'bob' } });
   });
 
+  it('records last use at most once a minute', async () => {
+    const token = await mint('vera');
+    const id = token.split('_').slice(1, 3).join('_');
+    const lastUsed = async () =>
+      (await db.sql`select last_used_at from api_tokens where id = ${id}`)[0]?.lastUsedAt;
+    expect(await lastUsed()).toBeNull();
+    await call(token, 'GET', '/api/me');
+    const first = (await lastUsed()) as Date;
+    expect(first).toBeInstanceOf(Date);
+    await call(token, 'GET', '/api/me');
+    expect(((await lastUsed()) as Date).getTime()).toBe(first.getTime());
+    await db.sql`update api_tokens set last_used_at = now() - interval '2 minutes' where id = ${id}`;
+    await call(token, 'GET', '/api/me');
+    expect(((await lastUsed()) as Date).getTime()).toBeGreaterThanOrEqual(first.getTime());
+  });
+
   it('lists tokens without secrets; only admins list and revoke others', async () => {
     const listed = await call(tokens.alice, 'GET', '/api/tokens');
     expect(listed.status).toBe(200);

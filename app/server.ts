@@ -1,5 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { PrincipalResolver } from '../access/index.ts';
+import { installRouteAuthorization, type PrincipalResolver } from '../access/index.ts';
 import { checkDatabase, type Database } from '../db/index.ts';
 import { installAuthentication } from './authenticate.ts';
 import { installHttpGuards, parseHttpGuardConfig } from './http-guards.ts';
@@ -32,6 +32,8 @@ export function createHttpServer(deps: ServerDependencies): FastifyInstance {
     resolvers: deps.principalResolvers ?? [],
     loopbackOpen: deps.apiToken === undefined,
   });
+  // Before any route: every /api route any part registers must declare its permission (fail closed).
+  installRouteAuthorization(app);
 
   app.get('/healthz', async (_request, reply) => {
     const database = await checkDatabase(deps.database.sql);
