@@ -6,6 +6,13 @@ export * from './engine/worker-schema.ts';
 export * from './nodes/index.ts';
 export { createEngineServices, type EngineServices } from './services.ts';
 export { contentHash } from './store/content-hash.ts';
+export {
+  assertRunVisible,
+  changeableWorkflow,
+  mayHandleHookSecret,
+  visibilityOf,
+  visibleWorkflow,
+} from './store/object-access.ts';
 export * from './store/run-status.ts';
 export {
   getRunView,

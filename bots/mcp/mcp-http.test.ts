@@ -83,6 +83,10 @@ describe('MCP over Streamable HTTP', () => {
 
   it('refuses a missing token (401) and a foreign Origin or Host (403)', async () => {
     expect((await initialize({})).status).toBe(401);
+    // A well-formed per-user token that does not exist (or was revoked) is no token at all.
+    expect(
+      (await initialize({ authorization: `Bearer vmt_tok_AAAAAAAAAAAA_${'A'.repeat(43)}` })).status,
+    ).toBe(401);
     expect(
       (await initialize({ authorization: `Bearer ${TOKEN}`, origin: 'https://evil.example' })).status,
     ).toBe(403);

@@ -64,6 +64,8 @@ export async function registerMcpHttp(app: FastifyInstance, options: McpHttpOpti
       };
       const server = await createVmeshMcpServer({
         ...options,
+        // The session's workflow tools and resources are what its person may see and run.
+        workflows: options.workflows?.forViewer(principal),
         actor: { platform: 'mcp', id: owner, displayName: principal.name },
         defaultThread: randomUUID().replace(/-/g, ''),
       });

@@ -49,7 +49,9 @@ export async function registerWebChat(app: FastifyInstance, deps: WebChatDeps): 
   const distDir = deps.distDir ?? DEFAULT_DIST_DIR;
   const bundle = await ensureWebBundle({ distDir });
   logger.debug({ built: bundle.built, ms: Math.round(bundle.ms) }, 'web bundle ready');
-  const workflows = deps.workflows;
+  // Workflows and runs as the signed-in person may see them (private ones: their owner and admins only).
+  const portFor = (request: FastifyRequest) =>
+    request.principal ? deps.workflows?.forViewer(request.principal) : undefined;
 
   // Every /chat/api route needs a person: the server's authentication sets request.principal from the shared
   // token or a per-user API token (the page asks for one once), or on a loopback server without tokens.
@@ -126,11 +128,14 @@ export async function registerWebChat(app: FastifyInstance, deps: WebChatDeps): 
         return { replies };
       });
 
-      api.get('/workflows', async () => ({ workflows: workflows ? await workflows.listWorkflows() : [] }));
+      api.get('/workflows', async (request) => {
+        const workflows = portFor(request);
+        return { workflows: workflows ? await workflows.listWorkflows() : [] };
+      });
 
       api.get('/workflows/:id', async (request, reply) => {
         const { id } = IdParams.parse(request.params);
-        const workflow = await workflows?.getWorkflow(id);
+        const workflow = await portFor(request)?.getWorkflow(id);
         if (!workflow) return reply.code(404).send({ error: 'E_NOT_FOUND', message: `No workflow ${id}.` });
         return { workflow };
       });
@@ -138,6 +143,7 @@ export async function registerWebChat(app: FastifyInstance, deps: WebChatDeps): 
       api.get('/runs', async (request, reply) => {
         const query = RunsQuery.safeParse(request.query);
         if (!query.success) return badRequest(reply, query.error);
+        const workflows = portFor(request);
         return {
           runs: workflows ? await workflows.listRuns({ workflowId: query.data.workflowId, limit: 50 }) : [],
         };
@@ -145,7 +151,7 @@ export async function registerWebChat(app: FastifyInstance, deps: WebChatDeps): 
 
       api.get('/runs/:id', async (request, reply) => {
         const { id } = IdParams.parse(request.params);
-        const run = await workflows?.getRun(id);
+        const run = await portFor(request)?.getRun(id);
         if (!run) return reply.code(404).send({ error: 'E_NOT_FOUND', message: `No run ${id}.` });
         return { run };
       });
@@ -153,6 +159,7 @@ export async function registerWebChat(app: FastifyInstance, deps: WebChatDeps): 
       /** Live run status: one `run` event per change, until the run ends or the page leaves. */
       api.get('/runs/:id/events', async (request, reply) => {
         const { id } = IdParams.parse(request.params);
+        const workflows = portFor(request);
         const first = await workflows?.getRun(id);
         if (!workflows || !first)
           return reply.code(404).send({ error: 'E_NOT_FOUND', message: `No run ${id}.` });
