@@ -7,6 +7,7 @@ import {
   createUser,
   findUser,
   identitiesOf,
+  LOCAL_OWNER_NAME,
   linkIdentity,
   setDisabled,
   setRole,
@@ -94,6 +95,15 @@ export async function updateUser(
           code: 'E_LAST_OWNER',
           message: `${target.name} is the last owner; the workspace must keep one.`,
           hint: 'Make somebody else an owner first (`vmesh users role NAME owner`).',
+        });
+      }
+      const [shell] = await tx`
+        select 1 from user_identities where provider = 'local' and subject = ${LOCAL_OWNER_NAME} and user_id = ${target.id}`;
+      if (shell) {
+        throw new ConflictError({
+          code: 'E_LOCAL_OWNER',
+          message: `${target.name} is the local owner (the shell, the CLI and the shared token act as them) and stays an enabled owner.`,
+          hint: "Change someone else: the local owner is whoever can use this machine's shell and data dir.",
         });
       }
     }

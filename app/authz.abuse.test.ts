@@ -429,6 +429,10 @@ describe('people', () => {
     ).toBe(403);
     // A second owner makes the first one demotable; then the second is the last.
     expect((await call(SHARED, 'POST', '/api/users', { name: 'olivia', role: 'owner' })).status).toBe(201);
+    // With a second owner the local owner (the shell and the shared token) still stays an enabled owner.
+    const shell = await call(SHARED, 'PATCH', `/api/users/${owner.userId}`, { disabled: true });
+    expect(shell.status).toBe(409);
+    expect(shell.body.error?.code).toBe('E_LOCAL_OWNER');
     expect((await call(SHARED, 'PATCH', '/api/users/olivia', { role: 'admin' })).status).toBe(200);
     expect((await db.sql`select role from users where id = ${owner.userId}`)[0]?.role).toBe('owner');
   });
