@@ -1,4 +1,6 @@
+export { isApprover } from './approvers.ts';
 export { assertAllowed, type PrincipalResolver, principalOf, requirePermission } from './http.ts';
+export { permissionTableMarkdown } from './permission-table.ts';
 export { actorLabel, allows, type FrontEnd, type Principal } from './principal.ts';
 export {
   atLeast,
@@ -10,6 +12,31 @@ export {
   Role,
   roleAllows,
 } from './roles.ts';
+export {
+  API_PREFIX,
+  installRouteAuthorization,
+  isRoutePermission,
+  needs,
+  type RoutePermission,
+} from './route-permission.ts';
+export {
+  type ApiToken,
+  createToken,
+  listTokens,
+  parseDuration,
+  resolveToken,
+  revokeToken,
+  TOKEN_PREFIX,
+  TokenName,
+} from './token-store.ts';
+export {
+  addUser,
+  describeUsers,
+  linkUserIdentity,
+  requireUser,
+  unlinkUserIdentity,
+  updateUser,
+} from './user-admin.ts';
 export {
   createUser,
   DEFAULT_WORKSPACE,
@@ -29,3 +56,4 @@ export {
   UserName,
   unlinkIdentity,
 } from './user-store.ts';
+export { canSee, type OwnedObject, seesAll } from './visibility.ts';

@@ -19,6 +19,11 @@ export type Principal = {
    * both its role and the token's scopes allow.
    */
   scopes?: readonly Permission[] | undefined;
+  /**
+   * Set (true) when the request came with an API token an admin minted with `may_approve`: it may approve
+   * proposals without a human confirming. Absent for every other credential.
+   */
+  tokenMayApprove?: boolean | undefined;
 };
 
 /** True when the principal's role, narrowed by its token's scopes when it has one, allows `permission`. */

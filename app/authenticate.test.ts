@@ -33,7 +33,7 @@ async function serverWith(options: {
     env: { VMESH_SECRET_KEY: Buffer.alloc(32, 7).toString('base64') },
     connectors: [],
   });
-  engine.registerHttp(server, { publicUrl: 'http://127.0.0.1', apiToken: options.apiToken });
+  engine.registerHttp(server, { publicUrl: 'http://127.0.0.1' });
   servers.push(server);
   return server;
 }

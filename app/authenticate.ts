@@ -18,7 +18,7 @@ export type AuthenticationOptions = {
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
-function bearerOf(request: FastifyRequest): string | undefined {
+export function bearerOf(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   if (typeof header !== 'string') return undefined;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
@@ -34,7 +34,7 @@ function needsPrincipal(request: FastifyRequest): boolean {
 }
 
 /** Which front-end a routed path belongs to, for the principal's `via`. */
-function frontEndOf(request: FastifyRequest): FrontEnd {
+export function frontEndOf(request: FastifyRequest): FrontEnd {
   const route = request.routeOptions.url ?? '';
   if (route.startsWith('/chat')) return 'web';
   if (route.startsWith('/mcp')) return 'mcp';

@@ -1,5 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { PrincipalResolver } from '../access/index.ts';
+import { installRouteAuthorization, type PrincipalResolver } from '../access/index.ts';
 import { checkDatabase, type Database } from '../db/index.ts';
 import { installAuthentication } from './authenticate.ts';
 import { parseServerConfig, type ServerConfig } from './config.ts';
@@ -40,6 +40,8 @@ export function createHttpServer(deps: ServerDependencies): FastifyInstance {
     resolvers: deps.principalResolvers ?? [],
     loopbackOpen: config.apiToken === undefined,
   });
+  // Before any route: every /api route any part registers must declare its permission (fail closed).
+  installRouteAuthorization(app);
 
   app.get('/healthz', async (_request, reply) => {
     const database = await checkDatabase(deps.database.sql);

@@ -20,6 +20,7 @@ import { docsReady } from '../retrieval/index.ts';
 import { createEngineServices, installWorkerSchema } from '../runtime/index.ts';
 import { parseServerConfig, type ServerConfig } from './config.ts';
 import { createHttpServer } from './server.ts';
+import { apiTokenResolver } from './token-resolver.ts';
 import { createWebAuth, parseWebAuthConfig } from './web-auth/index.ts';
 
 export type RunningApp = {
@@ -48,7 +49,7 @@ export async function startApp(env: NodeJS.ProcessEnv = process.env): Promise<Ru
       version: VERSION,
       env,
       config,
-      principalResolvers: [webAuth.resolvePrincipal],
+      principalResolvers: [apiTokenResolver(database.sql), webAuth.resolvePrincipal],
     });
     webAuth.register(server);
     const connectors = await loadAllConnectors(database.sql, logger);
@@ -57,7 +58,7 @@ export async function startApp(env: NodeJS.ProcessEnv = process.env): Promise<Ru
       dataDir: parseDatabaseConfig(env).dataDir,
       connectors,
     });
-    engine.registerHttp(server, { publicUrl: config.publicUrl, apiToken: config.apiToken });
+    engine.registerHttp(server, { publicUrl: config.publicUrl });
     // Self-healing posts fix proposals into the chat the workflow came from; the bots exist after the agent.
     let notifyChat: ((threadKey: string, replies: Reply[]) => Promise<void>) | undefined;
     const agent = createAgent({

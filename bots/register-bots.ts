@@ -79,7 +79,6 @@ export async function registerBots(server: FastifyInstance, deps: BotsDeps): Pro
   await registerWebChat(server, {
     conversation: deps.conversation,
     workflows: deps.workflows,
-    apiToken: deps.config.apiToken,
   });
 
   const listening = () => {
@@ -91,7 +90,6 @@ export async function registerBots(server: FastifyInstance, deps: BotsDeps): Pro
     conversation: deps.conversation,
     workflows: deps.workflows,
     agentTools: deps.agentTools,
-    tokens: deps.config.apiToken ? [deps.config.apiToken] : [],
     allowedHosts: () => [
       publicUrl.host,
       `127.0.0.1:${listening()}`,

@@ -1,6 +1,8 @@
+import { allows, assertAllowed, canSee, type Permission, type Principal, seesAll } from '../access/index.ts';
 import type { Sql } from '../db/index.ts';
 import { describeError } from '../lib/index.ts';
 import {
+  assertRunVisible,
   findWorkflow,
   getRunView,
   getVersionRow,
@@ -8,6 +10,8 @@ import {
   listWorkflowRows,
   type RunView,
   startRun,
+  visibilityOf,
+  visibleWorkflow,
   type WorkflowRow,
   waitForRun,
 } from '../runtime/index.ts';
@@ -43,10 +47,17 @@ const detail = (run: RunView, workflowName?: string): RunDetail => ({
   error: errorText(run.error),
 });
 
-/** The runtime's stores and engine as the bots' WorkflowPort (web pages, MCP workflow tools and resources). */
-export function createRuntimeWorkflowPort(sql: Sql): WorkflowPort {
+/**
+ * The runtime's stores and engine as the bots' WorkflowPort (web pages, MCP workflow tools and resources).
+ * Without a viewer it sees everything (the app's own use); `forViewer` narrows it to what a person may see and do.
+ */
+export function createRuntimeWorkflowPort(sql: Sql, viewer?: Principal): WorkflowPort {
+  const may = (permission: Permission) => viewer === undefined || allows(viewer, permission);
+  const visible = (row: WorkflowRow) => viewer === undefined || canSee(viewer, row);
   const getRun = async (id: string) => {
+    if (!may('run.read')) return undefined;
     try {
+      if (viewer) await assertRunVisible(sql, viewer, id);
       const run = await getRunView(sql, id);
       return detail(run, (await findWorkflow(sql, run.workflowId))?.name);
     } catch (error) {
@@ -56,16 +67,23 @@ export function createRuntimeWorkflowPort(sql: Sql): WorkflowPort {
   };
   return {
     async listWorkflows() {
-      return (await listWorkflowRows(sql)).map(summary);
+      if (!may('workflow.read')) return [];
+      const rows = await listWorkflowRows(sql, viewer ? { visibleTo: visibilityOf(viewer) } : {});
+      return rows.map(summary);
     },
     async getWorkflow(id) {
       const row = await findWorkflow(sql, id);
-      if (!row) return undefined;
+      if (!row || !may('workflow.read') || !visible(row)) return undefined;
       const version = await getVersionRow(sql, row.id, row.currentVersion);
       return { ...summary(row), description: version.document.description, document: version.document };
     },
     async listRuns(filter) {
-      const runs = await listRunSummaries(sql, { workflowId: filter.workflowId, limit: filter.limit ?? 50 });
+      if (!may('run.read')) return [];
+      const runs = await listRunSummaries(sql, {
+        workflowId: filter.workflowId,
+        limit: filter.limit ?? 50,
+        visibleToUserId: viewer && !seesAll(viewer) ? viewer.userId : undefined,
+      });
       return runs.map((run) => ({
         id: run.runId,
         workflowId: run.workflowId,
@@ -76,6 +94,10 @@ export function createRuntimeWorkflowPort(sql: Sql): WorkflowPort {
     },
     getRun,
     async startRun(workflowId, input) {
+      if (viewer) {
+        await visibleWorkflow(sql, viewer, workflowId);
+        assertAllowed(viewer, 'run.start');
+      }
       const { runId } = await startRun(sql, workflowId, input, {
         triggerType: 'manual',
         requireActive: true,
@@ -83,8 +105,10 @@ export function createRuntimeWorkflowPort(sql: Sql): WorkflowPort {
       return { runId };
     },
     async waitForRun(runId) {
+      if (viewer) await assertRunVisible(sql, viewer, runId);
       const run = await waitForRun(sql, runId, { timeoutMs: 5 * 60_000 });
       return detail(run);
     },
+    forViewer: (person) => createRuntimeWorkflowPort(sql, person),
   };
 }

@@ -1,3 +1,4 @@
+import type { Principal } from '../access/index.ts';
 import type { RunStatus, StepStatus } from '../agent/index.ts';
 import type { WorkflowDocument } from '../runtime/index.ts';
 
@@ -33,4 +34,10 @@ export type WorkflowPort = {
   startRun(workflowId: string, input: unknown): Promise<{ runId: string }>;
   /** Resolves when the run reaches a terminal status (or `signal` aborts). */
   waitForRun(runId: string, signal?: AbortSignal): Promise<RunDetail>;
+  /**
+   * The same port as `viewer` sees it: only workflows and runs they may see (private ones: owner and admins),
+   * reading needs `workflow.read` / `run.read`, starting a run `run.start` (403). Front-ends that act for a
+   * person (/mcp, /chat/api) use this one.
+   */
+  forViewer(viewer: Principal): WorkflowPort;
 };

@@ -29,6 +29,8 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   proposals: async () => (await import('./commands/proposals.ts')).registerProposalsCommand,
   mcp: async () => (await import('./commands/mcp.ts')).registerMcpCommand,
   'login-link': async () => (await import('./commands/login-link.ts')).registerLoginLinkCommand,
+  users: async () => (await import('./commands/users.ts')).registerUsersCommand,
+  tokens: async () => (await import('./commands/tokens.ts')).registerTokensCommand,
 };
 
 export const COMMAND_NAMES: readonly string[] = Object.keys(COMMANDS);

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { ensureLocalOwner } from '../access/index.ts';
 import { startDiscordFake } from '../connectors/discord/fake-server.ts';
 import { startSmtpFake } from '../connectors/email/fake-server.ts';
 import { startGithubFake } from '../connectors/github/fake-server.ts';
@@ -126,7 +127,13 @@ async function approvePending(sql: Sql, runId: string): Promise<void> {
     const [pending] =
       await sql`select id from approvals where run_id = ${runId} and status = 'pending' limit 1`;
     if (pending) {
-      await decideApproval(sql, String(pending.id), { decision: 'approve', actor: 'evals:user' });
+      // The evals act as the workspace's local owner, as the shell does.
+      await decideApproval(
+        sql,
+        String(pending.id),
+        { decision: 'approve' },
+        await ensureLocalOwner(sql, 'system'),
+      );
       return;
     }
     // Polling: the approval row appears when the worker reaches the node.

@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHttpServer } from '../app/server.ts';
 import { builtinConnectors } from '../connectors/index.ts';
 import { createTestDatabase, type TestDatabase } from '../db/testing/test-database.ts';
 import type { EngineWorker } from '../runtime/engine/worker.ts';
@@ -27,8 +28,14 @@ beforeAll(async () => {
     { sql: db.sql, url: db.url, kind: 'external', close: async () => {} },
     { env: { VMESH_SECRET_KEY: Buffer.alloc(32, 3).toString('base64') }, connectors: builtinConnectors },
   );
-  app = Fastify();
-  engine.registerHttp(app, { publicUrl: 'http://127.0.0.1:3000', apiToken: token });
+  app = createHttpServer({
+    database: { sql: db.sql, url: db.url, kind: 'external', close: async () => {} },
+    startedAt: Date.now(),
+    version: 'test',
+    env: {},
+    config: { host: '127.0.0.1', apiToken: token, publicUrl: 'http://localhost' },
+  });
+  engine.registerHttp(app, { publicUrl: 'http://127.0.0.1:3000' });
   worker = await engine.startWorker({ concurrency: 4 });
 });
 afterAll(async () => {

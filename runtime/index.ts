@@ -11,6 +11,13 @@ export {
   maySubworkflowRun,
   type SubworkflowOwner,
 } from './store/may-subworkflow-run.ts';
+export {
+  assertRunVisible,
+  changeableWorkflow,
+  mayHandleHookSecret,
+  visibilityOf,
+  visibleWorkflow,
+} from './store/object-access.ts';
 export * from './store/run-status.ts';
 export {
   getRunView,

@@ -23,7 +23,7 @@ export type EngineServices = {
   deps: NodeRunnerDeps;
   workflows: WorkflowService;
   /** Adds /api/* and /hooks/* to an HTTP server. */
-  registerHttp(app: FastifyInstance, options: { publicUrl: string; apiToken: string | undefined }): void;
+  registerHttp(app: FastifyInstance, options: { publicUrl: string }): void;
   startWorker(options?: {
     concurrency?: number;
     leaseMs?: number;
@@ -74,7 +74,6 @@ export async function createEngineServices(
         sql: database.sql,
         workflows,
         publicUrl: http.publicUrl,
-        apiToken: http.apiToken,
       });
       registerWebhookRoute(app, { sql: database.sql, connectors });
       registerHookSecretRoute(app, { sql: database.sql });

@@ -1,31 +1,37 @@
 import { request as httpRequest } from 'node:http';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
+import { createTestHttpServer, userWithToken } from '../testing/http-server.ts';
 import { createScriptedConversation } from '../testing/scripted-conversation.ts';
 import { registerMcpHttp } from './register-mcp-http.ts';
 
 const TOKEN = 'mcp-token-0123456789abcdef';
-const OTHER = 'mcp-other-0123456789abcdef';
+/** A per-user API token (minted in beforeAll): another identity than the shared token's. */
+let OTHER = '';
 
 describe('MCP over Streamable HTTP', () => {
   let app: FastifyInstance;
+  let db: TestDatabase;
   let base: string;
   const conversation = createScriptedConversation();
 
   beforeAll(async () => {
-    app = Fastify();
+    db = await createTestDatabase();
+    OTHER = await userWithToken(db.sql, 'mia', 'builder');
+    app = createTestHttpServer(db.sql, db.url, TOKEN);
     await registerMcpHttp(app, {
       conversation,
-      tokens: [TOKEN, OTHER],
       allowedHosts: () => [new URL(base).host],
       allowedOrigins: () => [base],
     });
     base = await app.listen({ host: '127.0.0.1', port: 0 });
   });
   afterAll(async () => {
-    await app.close();
+    await app?.close();
+    await db?.drop();
   });
 
   const connect = async (token: string) => {
@@ -77,6 +83,10 @@ describe('MCP over Streamable HTTP', () => {
 
   it('refuses a missing token (401) and a foreign Origin or Host (403)', async () => {
     expect((await initialize({})).status).toBe(401);
+    // A well-formed per-user token that does not exist (or was revoked) is no token at all.
+    expect(
+      (await initialize({ authorization: `Bearer vmt_tok_AAAAAAAAAAAA_${'A'.repeat(43)}` })).status,
+    ).toBe(401);
     expect(
       (await initialize({ authorization: `Bearer ${TOKEN}`, origin: 'https://evil.example' })).status,
     ).toBe(403);
@@ -126,6 +136,11 @@ describe('MCP over Streamable HTTP', () => {
     expect((await list(OTHER, sessionId)).status).toBe(404);
     expect((await list(TOKEN, 'not-a-session')).status).toBe(404);
     expect((await list(TOKEN, sessionId)).status).toBe(200);
+    // The per-user token opens its own session, which the shared token cannot use either.
+    const other = await connect(OTHER);
+    expect((await list(TOKEN, other.transport.sessionId ?? '')).status).toBe(404);
+    expect((await list(OTHER, other.transport.sessionId ?? '')).status).toBe(200);
+    await other.client.close();
     await client.close();
   });
 });

@@ -2,8 +2,10 @@ import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
+import { createTestHttpServer } from '../testing/http-server.ts';
 import { createScriptedConversation } from '../testing/scripted-conversation.ts';
 import { registerMcpHttp } from './register-mcp-http.ts';
 
@@ -19,19 +21,21 @@ const INSPECTOR = join(
  */
 describe('MCP Inspector CLI against /mcp', () => {
   let app: FastifyInstance;
+  let db: TestDatabase;
   let base = '';
   beforeAll(async () => {
-    app = Fastify();
+    db = await createTestDatabase();
+    app = createTestHttpServer(db.sql, db.url);
     await registerMcpHttp(app, {
       conversation: createScriptedConversation(),
-      tokens: [],
       allowedHosts: () => [new URL(base).host],
       allowedOrigins: [],
     });
     base = await app.listen({ host: '127.0.0.1', port: 0 });
   });
   afterAll(async () => {
-    await app.close();
+    await app?.close();
+    await db?.drop();
   });
 
   const inspect = async (...args: string[]) => {

@@ -1,12 +1,9 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { hasValidBearer } from '../bearer-token.ts';
 import { createVmeshMcpServer, type VmeshMcpDeps } from './create-mcp-server.ts';
 
 export type McpHttpOptions = Omit<VmeshMcpDeps, 'actor' | 'defaultThread'> & {
-  /** Bearer tokens that may use /mcp (VMESH_API_TOKEN). Empty: only allowed on a loopback-only server. */
-  tokens: readonly string[];
   /** Host header values accepted (DNS rebinding protection), e.g. `127.0.0.1:3000`, `vmesh.example.com`. */
   allowedHosts: readonly string[] | (() => readonly string[]);
   /** Origin header values accepted when a browser sends one, e.g. `https://vmesh.example.com`. */
@@ -14,25 +11,18 @@ export type McpHttpOptions = Omit<VmeshMcpDeps, 'actor' | 'defaultThread'> & {
 };
 
 type Session = { transport: StreamableHTTPServerTransport; owner: string };
-const fingerprint = (token: string) => createHash('sha256').update(token).digest('hex').slice(0, 16);
 
 /**
  * MCP over Streamable HTTP at /mcp. Host and Origin are checked first (403: a web page on another site that
- * rebinds DNS to this server gets nowhere), then the bearer token (401); each session belongs to the token
- * that opened it, and a session id used with another token, or unknown, is refused (404).
+ * rebinds DNS to this server gets nowhere), then the person behind the request (`request.principal`, set by the
+ * server's authentication from the shared token or a per-user API token; 401 without one); each session
+ * belongs to the identity that opened it (`token:<id>`), and a session id used by another identity, or unknown,
+ * is refused (404).
  */
 export async function registerMcpHttp(app: FastifyInstance, options: McpHttpOptions): Promise<void> {
   const sessions = new Map<string, Session>();
   const lowerSet = (values: readonly string[] | (() => readonly string[])) =>
     new Set((typeof values === 'function' ? values() : values).map((value) => value.toLowerCase()));
-
-  const ownerOf = (request: FastifyRequest): string | undefined => {
-    if (options.tokens.length === 0) return 'local';
-    const token = options.tokens.find((candidate) =>
-      hasValidBearer(request.headers.authorization, candidate),
-    );
-    return token ? fingerprint(token) : undefined;
-  };
 
   const refuse = (reply: FastifyReply, status: number, message: string) =>
     reply.code(status).send({ jsonrpc: '2.0', error: { code: -32000, message }, id: null });
@@ -45,11 +35,16 @@ export async function registerMcpHttp(app: FastifyInstance, options: McpHttpOpti
     if (!hosts.has(host)) return refuse(reply, 403, `Host ${host || '(none)'} is not allowed for /mcp.`);
     if (origin !== undefined && !origins.has(origin))
       return refuse(reply, 403, `Origin ${origin} is not allowed for /mcp.`);
-    const owner = ownerOf(request);
-    if (!owner) {
+    const principal = request.principal;
+    if (!principal) {
       reply.header('www-authenticate', 'Bearer');
-      return refuse(reply, 401, 'Send Authorization: Bearer <VMESH_API_TOKEN>.');
+      return refuse(
+        reply,
+        401,
+        'Send Authorization: Bearer <token> (`vmesh tokens create`, or VMESH_API_TOKEN).',
+      );
     }
+    const owner = principal.identity;
     const sessionId = request.headers['mcp-session-id'];
     let session: Session | undefined;
     if (typeof sessionId === 'string') {
@@ -69,7 +64,9 @@ export async function registerMcpHttp(app: FastifyInstance, options: McpHttpOpti
       };
       const server = await createVmeshMcpServer({
         ...options,
-        actor: { platform: 'mcp', id: owner },
+        // The session's workflow tools and resources are what its person may see and run.
+        workflows: options.workflows?.forViewer(principal),
+        actor: { platform: 'mcp', id: owner, displayName: principal.name },
         defaultThread: randomUUID().replace(/-/g, ''),
       });
       await server.connect(transport);

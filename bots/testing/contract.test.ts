@@ -28,6 +28,7 @@ import { parseSlackActionValue } from '../slack/slack-action-value.ts';
 import { registerWebChat } from '../web/register-web-chat.ts';
 import type { WorkflowPort } from '../workflow-port.ts';
 import { type BotDriver, runBotContract } from './contract.ts';
+import { createTestHttpServer } from './http-server.ts';
 
 let db: TestDatabase;
 let model: ScriptedModelServer;
@@ -61,8 +62,8 @@ describe('contract: web chat', () => {
   let shown = '';
   let proposal: { proposalId: string; approve: boolean; reject: boolean } | undefined;
   beforeAll(async () => {
-    app = Fastify();
-    await registerWebChat(app, { conversation, workflows, apiToken: TOKEN });
+    app = createTestHttpServer(db.sql, db.url, TOKEN);
+    await registerWebChat(app, { conversation, workflows });
     closers.push(() => app.close());
   });
   const auth = { authorization: `Bearer ${TOKEN}` };
@@ -368,11 +369,10 @@ describe('contract: MCP', () => {
   let client: Client;
   let shown = '';
   beforeAll(async () => {
-    const app = Fastify();
+    const app = createTestHttpServer(db.sql, db.url, TOKEN);
     await registerMcpHttp(app, {
       conversation,
       workflows,
-      tokens: [TOKEN],
       allowedHosts: () => [new URL(base).host],
       allowedOrigins: [],
     });
@@ -419,12 +419,11 @@ describe('contract: MCP', () => {
 describe('MCP exposes approved workflows', () => {
   /** A fresh MCP server (no token) with a connected SDK client: a new session sees the current workflows. */
   async function connectMcpClient(name: string) {
-    const app = Fastify();
+    const app = createTestHttpServer(db.sql, db.url);
     let base = '';
     await registerMcpHttp(app, {
       conversation,
       workflows,
-      tokens: [],
       allowedHosts: () => [new URL(base).host],
       allowedOrigins: [],
     });

@@ -1,5 +1,7 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
+import { createTestHttpServer, userWithToken } from '../testing/http-server.ts';
 import { createScriptedConversation } from '../testing/scripted-conversation.ts';
 import { registerWebChat } from './register-web-chat.ts';
 
@@ -7,14 +9,17 @@ const TOKEN = 'web-test-token-0123456789';
 
 describe('registerWebChat', () => {
   let app: FastifyInstance;
+  let db: TestDatabase;
   const conversation = createScriptedConversation();
   beforeAll(async () => {
-    app = Fastify();
-    await registerWebChat(app, { conversation, apiToken: TOKEN });
+    db = await createTestDatabase();
+    app = createTestHttpServer(db.sql, db.url, TOKEN);
+    await registerWebChat(app, { conversation });
     await app.ready();
   });
   afterAll(async () => {
-    await app.close();
+    await app?.close();
+    await db?.drop();
   });
   const auth = { authorization: `Bearer ${TOKEN}` };
 
@@ -35,6 +40,16 @@ describe('registerWebChat', () => {
       payload: { threadKey: 'abcdefgh', text: 'hi' },
     });
     expect(response.statusCode).toBe(401);
+  });
+
+  it("accepts a person's own API token; refuses it once revoked", async () => {
+    const token = await userWithToken(db.sql, 'wes', 'viewer');
+    const get = (authorization: string) =>
+      app.inject({ url: '/chat/api/proposals', headers: { authorization } });
+    expect((await get(`Bearer ${token}`)).statusCode).toBe(200);
+    await db.sql`update api_tokens set revoked_at = now()`;
+    expect((await get(`Bearer ${token}`)).statusCode).toBe(401);
+    expect((await get('Bearer vmt_tok_unknown')).statusCode).toBe(401);
   });
 
   it('streams a turn as server-sent events', async () => {

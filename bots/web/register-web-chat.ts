@@ -5,7 +5,6 @@ import { z } from 'zod';
 import { type ConversationEvent, SETTLED_RUN } from '../../agent/index.ts';
 import { logger } from '../../lib/index.ts';
 import { agentFailureReply } from '../agent-failure-reply.ts';
-import { hasValidBearer } from '../bearer-token.ts';
 import type { BotActor, ConversationPort } from '../conversation-port.ts';
 import type { WorkflowPort } from '../workflow-port.ts';
 import { DEFAULT_DIST_DIR, ensureWebBundle } from './build-web-bundle.ts';
@@ -14,8 +13,6 @@ import { renderIndexHtml } from './index-html.ts';
 export type WebChatDeps = {
   conversation: ConversationPort;
   workflows?: WorkflowPort | undefined;
-  /** When set, every /chat/api route needs `Authorization: Bearer <token>` (the page asks for it once). */
-  apiToken?: string | undefined;
   distDir?: string | undefined;
   /** How often run pages poll for step changes when no push source exists (ms). */
   runPollMs?: number | undefined;
@@ -58,18 +55,18 @@ export async function registerWebChat(app: FastifyInstance, deps: WebChatDeps): 
   const distDir = deps.distDir ?? DEFAULT_DIST_DIR;
   const bundle = await ensureWebBundle({ distDir });
   logger.debug({ built: bundle.built, ms: Math.round(bundle.ms) }, 'web bundle ready');
-  const workflows = deps.workflows;
+  // Workflows and runs as the signed-in person may see them (private ones: their owner and admins only).
+  const portFor = (request: FastifyRequest) =>
+    request.principal ? deps.workflows?.forViewer(request.principal) : undefined;
 
-  // On the app's server (createHttpServer), the person is request.principal (a token, a web session, or the
-  // loopback owner); a bare server without that authentication still needs the shared token.
-  const authenticates = app.hasRequestDecorator('principal');
+  // Every /chat/api route needs a person: the server's authentication sets request.principal from the shared
+  // token or a per-user API token (the page asks for one once), or on a loopback server without tokens.
   const requireToken = async (request: FastifyRequest, reply: FastifyReply) => {
-    if (authenticates ? !request.principal : !hasValidBearer(request.headers.authorization, deps.apiToken)) {
+    if (!request.principal) {
       return reply.code(401).send({
         error: 'E_UNAUTHORIZED',
-        message: authenticates
-          ? 'Sign in on the web page (GET /auth/session says how), or send Authorization: Bearer <token>.'
-          : 'Send Authorization: Bearer <VMESH_API_TOKEN>.',
+        message:
+          'Sign in on the web page (GET /auth/session says how), or send Authorization: Bearer <token>.',
       });
     }
   };
@@ -138,11 +135,14 @@ export async function registerWebChat(app: FastifyInstance, deps: WebChatDeps): 
         return { replies };
       });
 
-      api.get('/workflows', async () => ({ workflows: workflows ? await workflows.listWorkflows() : [] }));
+      api.get('/workflows', async (request) => {
+        const workflows = portFor(request);
+        return { workflows: workflows ? await workflows.listWorkflows() : [] };
+      });
 
       api.get('/workflows/:id', async (request, reply) => {
         const { id } = IdParams.parse(request.params);
-        const workflow = await workflows?.getWorkflow(id);
+        const workflow = await portFor(request)?.getWorkflow(id);
         if (!workflow) return reply.code(404).send({ error: 'E_NOT_FOUND', message: `No workflow ${id}.` });
         return { workflow };
       });
@@ -150,6 +150,7 @@ export async function registerWebChat(app: FastifyInstance, deps: WebChatDeps): 
       api.get('/runs', async (request, reply) => {
         const query = RunsQuery.safeParse(request.query);
         if (!query.success) return badRequest(reply, query.error);
+        const workflows = portFor(request);
         return {
           runs: workflows ? await workflows.listRuns({ workflowId: query.data.workflowId, limit: 50 }) : [],
         };
@@ -157,7 +158,7 @@ export async function registerWebChat(app: FastifyInstance, deps: WebChatDeps): 
 
       api.get('/runs/:id', async (request, reply) => {
         const { id } = IdParams.parse(request.params);
-        const run = await workflows?.getRun(id);
+        const run = await portFor(request)?.getRun(id);
         if (!run) return reply.code(404).send({ error: 'E_NOT_FOUND', message: `No run ${id}.` });
         return { run };
       });
@@ -165,6 +166,7 @@ export async function registerWebChat(app: FastifyInstance, deps: WebChatDeps): 
       /** Live run status: one `run` event per change, until the run ends or the page leaves. */
       api.get('/runs/:id/events', async (request, reply) => {
         const { id } = IdParams.parse(request.params);
+        const workflows = portFor(request);
         const first = await workflows?.getRun(id);
         if (!workflows || !first)
           return reply.code(404).send({ error: 'E_NOT_FOUND', message: `No run ${id}.` });

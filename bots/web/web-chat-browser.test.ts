@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { type BrowserContext, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -19,6 +19,7 @@ import { builtinConnectors } from '../../connectors/index.ts';
 import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
 import { loadSystemPrompt } from '../../prompts/load-prompts.ts';
 import { createRuntimeWorkflowPort } from '../runtime-workflow-port.ts';
+import { createTestHttpServer } from '../testing/http-server.ts';
 import { SAMPLE_DOCUMENT } from '../testing/scripted-conversation.ts';
 import { registerWebChat } from './register-web-chat.ts';
 
@@ -44,7 +45,7 @@ describe.skipIf(!hasChromium)('web chat in a real browser (Debian chromium)', ()
       system: loadSystemPrompt(),
       ...createRuntimePorts({ sql: db.sql, connectors: builtinConnectors }),
     });
-    app = Fastify();
+    app = createTestHttpServer(db.sql, db.url);
     await registerWebChat(app, {
       conversation: toBotConversationPort(service),
       workflows: createRuntimeWorkflowPort(db.sql),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 export type RouteDoc = {
-  method: 'get' | 'post' | 'put' | 'delete';
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   path: string;
   summary: string;
   body?: z.ZodType;

@@ -1,19 +1,33 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { permissionsOf, principalOf } from '../../access/index.ts';
+import {
+  installRouteAuthorization,
+  needs,
+  type Principal,
+  permissionsOf,
+  principalOf,
+  seesAll,
+} from '../../access/index.ts';
 import type { Sql } from '../../db/index.ts';
 import { AppError, redactSecrets } from '../../lib/index.ts';
-import { ApprovalDecision, cancelRun, decideApproval, retryRun, startRun } from '../engine/engine.ts';
+import { cancelRun, decideApproval, retryRun, startRun } from '../engine/engine.ts';
+import {
+  assertRunVisible,
+  changeableWorkflow,
+  mayHandleHookSecret,
+  visibilityOf,
+  visibleWorkflow,
+} from '../store/object-access.ts';
 import { SETTLED_RUN } from '../store/run-status.ts';
 import { getRunView, listRunSummaries } from '../store/run-store.ts';
 import type { WorkflowService } from '../store/workflow-service.ts';
 import {
   getVersionRow,
-  getWorkflowRow,
   listVersionRows,
   listWorkflowRows,
   type WorkflowRow,
 } from '../store/workflow-store.ts';
+import { ACCESS_ROUTE_DOCS, registerAccessRoutes } from './access-routes.ts';
 import { parseRequest } from './http-errors.ts';
 import { buildOpenApi, type RouteDoc } from './openapi.ts';
 
@@ -22,8 +36,6 @@ export type ApiOptions = {
   workflows: WorkflowService;
   /** Base URL hooks are reached at, e.g. http://127.0.0.1:3000. */
   publicUrl: string;
-  /** Bearer token for /api/*; undefined only on loopback (enforced by app/config). */
-  apiToken: string | undefined;
 };
 
 const IdParams = z.object({ id: z.string().min(1).max(200) });
@@ -35,11 +47,19 @@ export const CreateWorkflowBody = z.object({
   document: z.unknown(),
   ownerRef: z.string().max(200).optional(),
   conversationRef: z.string().max(200).optional(),
+  /** Only on create: 'private' hides the workflow and its runs from everybody but its owner and admins. */
+  scope: z.enum(['private', 'workspace']).optional(),
+});
+/** The deciding person is the request's principal; a body naming an `actor` is refused (400). */
+export const ApprovalDecisionBody = z.strictObject({
+  decision: z.enum(['approve', 'reject']),
+  comment: z.string().max(4000).optional(),
 });
 export const StartRunBody = z.object({ input: z.unknown().optional() }).default({});
 export const RetryRunBody = z.object({ version: z.number().int().min(1).optional() }).default({});
 
-function workflowView(row: WorkflowRow, publicUrl: string) {
+/** A workflow as the API shows it; the hook secret only to its owner and to those who manage all workflows. */
+function workflowView(row: WorkflowRow, publicUrl: string, viewer: Principal) {
   return {
     id: row.id,
     name: row.name,
@@ -47,12 +67,14 @@ function workflowView(row: WorkflowRow, publicUrl: string) {
     triggerType: row.triggerType,
     version: row.currentVersion,
     ownerRef: row.ownerRef,
+    ownerId: row.ownerId,
+    scope: row.scope,
     conversationRef: row.conversationRef,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
     hook: {
       url: `${publicUrl.replace(/\/$/, '')}/hooks/${row.id}`,
-      secret: row.hookSecret,
+      secret: mayHandleHookSecret(viewer, row) ? row.hookSecret : null,
       header: 'x-vmesh-secret',
     },
   };
@@ -67,14 +89,20 @@ export const ROUTE_DOCS: RouteDoc[] = [
   {
     method: 'post',
     path: '/api/workflows',
-    summary: 'Create a workflow from a document (validated) → 201 { id, version }',
+    summary:
+      'Create a workflow from a document (validated) → 201 { id, version }; you become its owner; scope private|workspace (default workspace)',
     body: CreateWorkflowBody,
   },
-  { method: 'get', path: '/api/workflows', summary: 'List workflows' },
+  {
+    method: 'get',
+    path: '/api/workflows',
+    summary: 'List the workflows you may see (private ones: owner and admins)',
+  },
   {
     method: 'get',
     path: '/api/workflows/{id}',
-    summary: 'Get a workflow with its current document, hook URL and secret',
+    summary:
+      'Get a workflow with its current document and hook URL; the hook secret only for its owner and admins (else null)',
   },
   {
     method: 'put',
@@ -114,8 +142,9 @@ export const ROUTE_DOCS: RouteDoc[] = [
   {
     method: 'post',
     path: '/api/approvals/{id}',
-    summary: 'Decide a core.approval: { decision: approve|reject }',
-    body: ApprovalDecision,
+    summary:
+      'Decide a core.approval as the calling user: { decision: approve|reject, comment? } → { runId, status } (a body `actor` is refused: the decider is who the token or session belongs to; 403 unless the step names them or names nobody)',
+    body: ApprovalDecisionBody,
   },
   {
     method: 'post',
@@ -127,32 +156,24 @@ export const ROUTE_DOCS: RouteDoc[] = [
     method: 'post',
     path: '/api/workflows/{id}/hook-secret/rotate',
     summary:
-      'Rotate the hook secret: { graceSeconds? } → { id, secret, previousSecretValidUntil } (the old secret works until then)',
+      "Rotate the hook secret: { graceSeconds? } → { id, secret, previousSecretValidUntil } (the old secret works until then; the workflow's owner or admins only)",
   },
+  ...ACCESS_ROUTE_DOCS,
 ];
 
-/** The run API under /api: workflows, versions, runs, approvals, SSE and the OpenAPI document. */
+/**
+ * The run API under /api: workflows, versions, runs, approvals, SSE and the OpenAPI document. Every route
+ * declares the permission it needs (`needs(...)`, checked before the handler by installRouteAuthorization);
+ * handlers then check the object: private workflows and their runs are visible to their owner and admins only.
+ */
 export function registerApiRoutes(app: FastifyInstance, options: ApiOptions): void {
   const { sql, workflows, publicUrl } = options;
+  installRouteAuthorization(app);
+  registerAccessRoutes(app, { sql });
 
-  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    // The routed path, never the raw URL: `/%61pi/workflows` is routed to /api/workflows too.
-    const route = request.routeOptions.url;
-    if (!options.apiToken || !route?.startsWith('/api/') || route === '/api/openapi.json') return;
-    if (request.headers.authorization !== `Bearer ${options.apiToken}`) {
-      return reply.code(401).send({
-        error: {
-          code: 'E_UNAUTHORIZED',
-          message: 'Missing or wrong bearer token.',
-          hint: 'Send Authorization: Bearer $VMESH_API_TOKEN.',
-        },
-      });
-    }
-  });
+  app.get('/api/openapi.json', needs('public'), async () => buildOpenApi(ROUTE_DOCS));
 
-  app.get('/api/openapi.json', async () => buildOpenApi(ROUTE_DOCS));
-
-  app.get('/api/me', async (request) => {
+  app.get('/api/me', needs('signed-in'), async (request) => {
     const principal = principalOf(request);
     return {
       user: {
@@ -169,11 +190,14 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiOptions): vo
     };
   });
 
-  app.post('/api/workflows', async (request, reply) => {
+  app.post('/api/workflows', needs('workflow.propose'), async (request, reply) => {
+    const principal = principalOf(request);
     const body = parseRequest(CreateWorkflowBody, request.body, 'body');
     try {
       const created = await workflows.create(body.document, {
         ownerRef: body.ownerRef,
+        ownerId: principal.userId,
+        scope: body.scope,
         conversationRef: body.conversationRef,
       });
       return reply.code(201).send({
@@ -188,19 +212,26 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiOptions): vo
       throw error;
     }
   });
-  app.get('/api/workflows', async (request) => {
+  app.get('/api/workflows', needs('workflow.read'), async (request) => {
+    const principal = principalOf(request);
     const paging = parseRequest(Paging, request.query, 'query');
-    const rows = await listWorkflowRows(sql, paging);
-    return { workflows: rows.map((row) => workflowView(row, publicUrl)) };
+    const rows = await listWorkflowRows(sql, { ...paging, visibleTo: visibilityOf(principal) });
+    return { workflows: rows.map((row) => workflowView(row, publicUrl, principal)) };
   });
-  app.get('/api/workflows/:id', async (request) => {
+  app.get('/api/workflows/:id', needs('workflow.read'), async (request) => {
+    const principal = principalOf(request);
     const { id } = parseRequest(IdParams, request.params, 'path');
-    const row = await getWorkflowRow(sql, id);
+    const row = await visibleWorkflow(sql, principal, id);
     const version = await getVersionRow(sql, id, row.currentVersion);
-    return { ...workflowView(row, publicUrl), document: version.document, contentHash: version.contentHash };
+    return {
+      ...workflowView(row, publicUrl, principal),
+      document: version.document,
+      contentHash: version.contentHash,
+    };
   });
-  app.put('/api/workflows/:id', async (request, reply) => {
+  app.put('/api/workflows/:id', needs('workflow.propose'), async (request, reply) => {
     const { id } = parseRequest(IdParams, request.params, 'path');
+    await changeableWorkflow(sql, principalOf(request), id);
     const body = parseRequest(CreateWorkflowBody, request.body, 'body');
     try {
       const result = await workflows.addVersion(id, body.document);
@@ -216,22 +247,27 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiOptions): vo
       throw error;
     }
   });
-  app.delete('/api/workflows/:id', async (request) => {
+  app.delete('/api/workflows/:id', needs('workflow.propose'), async (request) => {
     const { id } = parseRequest(IdParams, request.params, 'path');
+    await changeableWorkflow(sql, principalOf(request), id);
     await workflows.remove(id);
     return { id, deleted: true };
   });
-  app.post('/api/workflows/:id/activate', async (request) => {
+  app.post('/api/workflows/:id/activate', needs('workflow.activate'), async (request) => {
+    const principal = principalOf(request);
     const { id } = parseRequest(IdParams, request.params, 'path');
-    return workflowView(await workflows.activate(id), publicUrl);
+    await visibleWorkflow(sql, principal, id);
+    return workflowView(await workflows.activate(id), publicUrl, principal);
   });
-  app.post('/api/workflows/:id/deactivate', async (request) => {
+  app.post('/api/workflows/:id/deactivate', needs('workflow.activate'), async (request) => {
+    const principal = principalOf(request);
     const { id } = parseRequest(IdParams, request.params, 'path');
-    return workflowView(await workflows.deactivate(id), publicUrl);
+    await visibleWorkflow(sql, principal, id);
+    return workflowView(await workflows.deactivate(id), publicUrl, principal);
   });
-  app.get('/api/workflows/:id/versions', async (request) => {
+  app.get('/api/workflows/:id/versions', needs('workflow.read'), async (request) => {
     const { id } = parseRequest(IdParams, request.params, 'path');
-    await getWorkflowRow(sql, id);
+    await visibleWorkflow(sql, principalOf(request), id);
     const versions = await listVersionRows(sql, id);
     return {
       versions: versions.map((v) => ({
@@ -241,12 +277,13 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiOptions): vo
       })),
     };
   });
-  app.get('/api/workflows/:id/versions/:version', async (request) => {
+  app.get('/api/workflows/:id/versions/:version', needs('workflow.read'), async (request) => {
     const params = parseRequest(
       IdParams.extend({ version: z.coerce.number().int().min(1) }),
       request.params,
       'path',
     );
+    await visibleWorkflow(sql, principalOf(request), params.id);
     const row = await getVersionRow(sql, params.id, params.version);
     return {
       id: row.workflowId,
@@ -256,43 +293,53 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiOptions): vo
       document: row.document,
     };
   });
-  app.post('/api/workflows/:id/runs', async (request, reply) => {
+  app.post('/api/workflows/:id/runs', needs('run.start'), async (request, reply) => {
     const { id } = parseRequest(IdParams, request.params, 'path');
+    await visibleWorkflow(sql, principalOf(request), id);
     const body = parseRequest(StartRunBody, request.body ?? {}, 'body');
     const { runId } = await startRun(sql, id, body.input ?? {}, { triggerType: 'manual' });
     return reply.code(202).send({ runId });
   });
 
-  app.get('/api/runs', async (request) => {
+  app.get('/api/runs', needs('run.read'), async (request) => {
+    const principal = principalOf(request);
     const query = parseRequest(
       Paging.extend({ workflowId: z.string().optional(), status: z.string().optional() }),
       request.query,
       'query',
     );
-    return { runs: await listRunSummaries(sql, query) };
+    return {
+      runs: await listRunSummaries(sql, {
+        ...query,
+        visibleToUserId: seesAll(principal) ? undefined : principal.userId,
+      }),
+    };
   });
-  app.get('/api/runs/:id', async (request) => {
+  app.get('/api/runs/:id', needs('run.read'), async (request) => {
     const { id } = parseRequest(IdParams, request.params, 'path');
+    await assertRunVisible(sql, principalOf(request), id);
     return getRunView(sql, id);
   });
-  app.post('/api/runs/:id/cancel', async (request) => {
+  app.post('/api/runs/:id/cancel', needs('run.operate'), async (request) => {
     const { id } = parseRequest(IdParams, request.params, 'path');
+    await assertRunVisible(sql, principalOf(request), id);
     return { runId: id, ...(await cancelRun(sql, id)) };
   });
-  app.post('/api/runs/:id/retry', async (request, reply) => {
+  app.post('/api/runs/:id/retry', needs('run.operate'), async (request, reply) => {
     const { id } = parseRequest(IdParams, request.params, 'path');
+    await assertRunVisible(sql, principalOf(request), id);
     const body = parseRequest(RetryRunBody, request.body ?? {}, 'body');
     return reply.code(202).send(await retryRun(sql, id, body));
   });
-  app.post('/api/approvals/:id', async (request) => {
+  app.post('/api/approvals/:id', needs('approval.decide'), async (request) => {
     const { id } = parseRequest(IdParams, request.params, 'path');
-    const body = parseRequest(ApprovalDecision, request.body, 'body');
-    return decideApproval(sql, id, body);
+    const body = parseRequest(ApprovalDecisionBody, request.body, 'body');
+    return decideApproval(sql, id, body, principalOf(request));
   });
 
-  app.get('/api/runs/:id/events', async (request, reply) => {
+  app.get('/api/runs/:id/events', needs('run.read'), async (request, reply) => {
     const { id } = parseRequest(IdParams, request.params, 'path');
-    await getRunView(sql, id);
+    await assertRunVisible(sql, principalOf(request), id);
     const lastHeader = request.headers['last-event-id'];
     let after = Number(Array.isArray(lastHeader) ? lastHeader[0] : (lastHeader ?? 0)) || 0;
     reply.hijack();

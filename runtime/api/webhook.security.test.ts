@@ -34,7 +34,7 @@ async function buildServer(env: NodeJS.ProcessEnv): Promise<FastifyInstance> {
     env: { VMESH_SECRET_KEY: Buffer.alloc(32, 7).toString('base64') },
     connectors: [],
   });
-  engine.registerHttp(server, { publicUrl: 'http://127.0.0.1:3000', apiToken: token });
+  engine.registerHttp(server, { publicUrl: 'http://127.0.0.1:3000' });
   return server;
 }
 

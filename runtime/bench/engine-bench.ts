@@ -7,8 +7,8 @@ import { rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import Fastify from 'fastify';
 import { Logger as GraphileLogger, run as runGraphile, type Task } from 'graphile-worker';
+import { createHttpServer } from '../../app/server.ts';
 import { httpConnector } from '../../connectors/http/connector.ts';
 import {
   createSqlClient,
@@ -215,8 +215,9 @@ await timedRuns(fan.id, 1);
 const fanTimes = await timedRuns(fan.id, 8);
 
 log('webhooks…');
-const app = Fastify();
-engine.registerHttp(app, { publicUrl: 'http://127.0.0.1', apiToken: undefined });
+// Loopback without a token: every request acts as the local owner, as on a fresh install.
+const app = createHttpServer({ database, startedAt: Date.now(), version: 'bench', env: {} });
+engine.registerHttp(app, { publicUrl: 'http://127.0.0.1' });
 const base = await app.listen({ host: '127.0.0.1', port: 0 });
 async function hookFor(document: unknown) {
   const created = await engine.workflows.create(document);

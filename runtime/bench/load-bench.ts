@@ -65,7 +65,7 @@ const env = {
 };
 const engine = await createEngineServices(database, { env, connectors: [] });
 const app = createHttpServer({ database, startedAt: Date.now(), version: 'bench', env });
-engine.registerHttp(app, { publicUrl: 'http://127.0.0.1', apiToken: undefined });
+engine.registerHttp(app, { publicUrl: 'http://127.0.0.1' });
 const base = await app.listen({ host: '127.0.0.1', port: 0 });
 const worker = await engine.startWorker({ concurrency: 10 });
 

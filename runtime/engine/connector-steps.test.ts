@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHttpServer } from '../../app/server.ts';
 import { createCredentialStore, httpConnector, parseSecretKey } from '../../connectors/index.ts';
 import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
 import { createEngineServices, type EngineServices } from '../services.ts';
@@ -66,8 +67,14 @@ beforeAll(async () => {
     types: httpConnector.credential ? [httpConnector.credential] : [],
   });
   await credentials.set('api', 'http', { scheme: 'bearer', token: canary });
-  app = Fastify();
-  engine.registerHttp(app, { publicUrl: 'http://127.0.0.1:3000', apiToken: token });
+  app = createHttpServer({
+    database: { sql: db.sql, url: db.url, kind: 'external', close: async () => {} },
+    startedAt: Date.now(),
+    version: 'test',
+    env: {},
+    config: { host: '127.0.0.1', apiToken: token, publicUrl: 'http://localhost' },
+  });
+  engine.registerHttp(app, { publicUrl: 'http://127.0.0.1:3000' });
   worker = await engine.startWorker({ concurrency: 4 });
 });
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureLocalOwner } from '../../access/index.ts';
 import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
 import { createLogger } from '../../lib/logger.ts';
 import { getRunView, type RunView } from '../store/run-store.ts';
@@ -265,7 +266,12 @@ describe('engine', () => {
     await drain();
     expect((await getRunView(db.sql, runId)).status).toBe('waiting');
     const [approval] = await db.sql`select id from approvals where run_id = ${runId}`;
-    await decideApproval(db.sql, String(approval?.id), { decision: 'approve', actor: 'ada' });
+    await decideApproval(
+      db.sql,
+      String(approval?.id),
+      { decision: 'approve' },
+      await ensureLocalOwner(db.sql, 'system'),
+    );
     await drain();
     const done = await getRunView(db.sql, runId);
     expect(done.status).toBe('succeeded');

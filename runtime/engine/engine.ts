@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import { assertAllowed, canSee, isApprover, type Principal } from '../../access/index.ts';
 import type { Sql } from '../../db/index.ts';
-import { ConflictError, NotFoundError } from '../../lib/index.ts';
+import { ConflictError, ForbiddenError, NotFoundError } from '../../lib/index.ts';
 import {
   LIVE_RUN,
   LIVE_RUN_LIST,
@@ -162,35 +163,58 @@ export async function retryRun(
 
 export const ApprovalDecision = z.object({
   decision: z.enum(['approve', 'reject']),
-  actor: z.string().max(200).optional(),
   comment: z.string().max(4000).optional(),
 });
 export type ApprovalDecision = z.infer<typeof ApprovalDecision>;
 
-/** Records a decision on a pending approval and resumes its run. */
+function approvalNotFound(approvalId: string): NotFoundError {
+  return new NotFoundError({
+    code: 'E_NOT_FOUND',
+    message: `No approval with id "${approvalId}".`,
+    hint: 'Use the id from the approval request.',
+  });
+}
+
+/**
+ * Records `decider`'s decision on a pending approval and resumes its run. The decider must hold
+ * `approval.decide`, see the run (its workflow's visibility; 404 otherwise) and, when the step names approvers,
+ * be one of them (403). `decided_by` is the decider's user name.
+ */
 export async function decideApproval(
   sql: Sql,
   approvalId: string,
   decision: ApprovalDecision,
+  decider: Principal,
 ): Promise<{ runId: string; status: 'approved' | 'rejected' }> {
   return sql.begin(async (tx) => {
     const status = decision.decision === 'approve' ? 'approved' : 'rejected';
+    const [pending] = await tx`
+      select a.status, a.approvers, w.owner_id, w.scope from approvals a
+      join runs r on r.id = a.run_id join workflows w on w.id = r.workflow_id
+      where a.id = ${approvalId} for update of a`;
+    if (!pending) throw approvalNotFound(approvalId);
+    const ownership = z
+      .object({ ownerId: z.string().nullable(), scope: z.enum(['private', 'workspace']) })
+      .parse(pending);
+    if (!canSee(decider, ownership)) throw approvalNotFound(approvalId);
+    assertAllowed(decider, 'approval.decide');
+    const approvers = z.array(z.string()).catch([]).parse(pending.approvers);
+    if (!isApprover(decider, approvers)) {
+      throw new ForbiddenError({
+        code: 'E_FORBIDDEN',
+        message: `${decider.name} is not among this step's approvers (${approvers.join(', ')}).`,
+        hint: 'Ask one of them to decide.',
+        details: { approvers },
+      });
+    }
     const [row] = await tx`
-      update approvals set status = ${status}, decided_by = ${decision.actor ?? null}, comment = ${decision.comment ?? null}, decided_at = now()
+      update approvals set status = ${status}, decided_by = ${decider.name}, comment = ${decision.comment ?? null}, decided_at = now()
       where id = ${approvalId} and status = 'pending'
       returning run_id, node_id, path`;
     if (!row) {
-      const [existing] = await tx`select status from approvals where id = ${approvalId}`;
-      if (!existing) {
-        throw new NotFoundError({
-          code: 'E_NOT_FOUND',
-          message: `No approval with id "${approvalId}".`,
-          hint: 'Use the id from the approval request.',
-        });
-      }
       throw new ConflictError({
         code: 'E_CONFLICT',
-        message: `Approval ${approvalId} is already ${String(existing.status)}.`,
+        message: `Approval ${approvalId} is already ${String(pending.status)}.`,
         hint: 'Each approval is decided once.',
       });
     }
@@ -202,7 +226,7 @@ export async function decideApproval(
     event(work, step.runId, 'approval.decided', {
       approvalId,
       decision: status,
-      actor: decision.actor ?? null,
+      actor: decider.name,
     });
     enqueueStep(work, step);
     await flushWork(tx, work);

@@ -64,11 +64,11 @@ beforeAll(async () => {
     startedAt: Date.now(),
     version: 'test',
     env: {},
+    config: { host: '127.0.0.1', apiToken: TOKEN, publicUrl: 'http://localhost' },
   });
   await registerMcpHttp(app, {
     conversation: toBotConversationPort(service),
     workflows: createRuntimeWorkflowPort(db.sql),
-    tokens: [TOKEN],
     allowedHosts: () => [new URL(base).host],
     allowedOrigins: () => [base],
   });

@@ -6,7 +6,9 @@ export const CoreApprovalWith = z.strictObject({
   approvers: z
     .array(z.string().min(1).max(200))
     .optional()
-    .describe('Who may decide (chat user ids or names); anyone in the conversation when omitted.'),
+    .describe(
+      'Who may decide: user names (`alice`) or roles (`role:admin` = that role or higher); when omitted, anyone who may decide approvals and can see the run.',
+    ),
 });
 
 type ApprovalWait = { message: string; approvers: string[] };

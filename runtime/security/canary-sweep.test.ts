@@ -11,6 +11,7 @@ import {
   type ScriptedModelServer,
   startScriptedModelServer,
 } from '../../agent/testing/scripted-model-server.ts';
+import { createHttpServer } from '../../app/server.ts';
 import { createCredentialStore, httpConnector, parseSecretKey } from '../../connectors/index.ts';
 import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
 import { logger } from '../../lib/logger.ts';
@@ -105,8 +106,14 @@ describe('canary sweep: a credential used by a failing run leaks nowhere', () =>
       types: [httpConnector.credential!],
     });
     await store.set('api', 'http', { scheme: 'bearer', token: CANARY });
-    api = Fastify();
-    engine.registerHttp(api, { publicUrl: 'http://127.0.0.1:3000', apiToken: token });
+    api = createHttpServer({
+      database: { sql: db.sql, url: db.url, kind: 'external', close: async () => {} },
+      startedAt: Date.now(),
+      version: 'test',
+      env: {},
+      config: { host: '127.0.0.1', apiToken: token, publicUrl: 'http://localhost' },
+    });
+    engine.registerHttp(api, { publicUrl: 'http://127.0.0.1:3000' });
     worker = await engine.startWorker({ concurrency: 2 });
 
     const service = createConversationService({

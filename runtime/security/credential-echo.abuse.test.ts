@@ -8,6 +8,7 @@ import {
   type ScriptedModelServer,
   startScriptedModelServer,
 } from '../../agent/testing/scripted-model-server.ts';
+import { createHttpServer } from '../../app/server.ts';
 import { cliEnv, runCli } from '../../cli/testing/cli-process.ts';
 import { createCredentialStore, httpConnector, parseSecretKey } from '../../connectors/index.ts';
 import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
@@ -76,8 +77,14 @@ describe('a credential echoed by a successful answer is stored and served redact
     await store.set('basic', 'http', { scheme: 'basic', username: user, password });
     await store.set('bearer', 'http', { scheme: 'bearer', token: bearer });
     await store.set('header', 'http', { scheme: 'header', name: 'X-Api-Key', value: headerValue });
-    api = Fastify();
-    engine.registerHttp(api, { publicUrl: 'http://127.0.0.1:3000', apiToken });
+    api = createHttpServer({
+      database: { sql: db.sql, url: db.url, kind: 'external', close: async () => {} },
+      startedAt: Date.now(),
+      version: 'test',
+      env: {},
+      config: { host: '127.0.0.1', apiToken, publicUrl: 'http://localhost' },
+    });
+    engine.registerHttp(api, { publicUrl: 'http://127.0.0.1:3000' });
     worker = await engine.startWorker({ concurrency: 2 });
 
     const call = (id: string, credential: string) => ({

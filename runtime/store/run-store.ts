@@ -52,16 +52,26 @@ function toSummary(row: Record<string, unknown>): RunSummary {
   };
 }
 
+export function runNotFound(runId: string): NotFoundError {
+  return new NotFoundError({
+    code: 'E_NOT_FOUND',
+    message: `No run with id "${runId}".`,
+    hint: 'List runs with GET /api/runs.',
+  });
+}
+
+/** The workflow a run belongs to, or undefined for an unknown run. */
+export async function findRunWorkflowId(sql: Sql, runId: string): Promise<string | undefined> {
+  const [row] = await sql`select workflow_id from runs where id = ${runId}`;
+  return row ? String(row.workflowId) : undefined;
+}
+
 export async function getRunView(sql: Sql, runId: string): Promise<RunView> {
   const [row] = await sql`
     select id, workflow_id, version, status, trigger_type, output, error, parent_run_id, created_at, started_at, finished_at
     from runs where id = ${runId}`;
   if (!row) {
-    throw new NotFoundError({
-      code: 'E_NOT_FOUND',
-      message: `No run with id "${runId}".`,
-      hint: 'List runs with GET /api/runs.',
-    });
+    throw runNotFound(runId);
   }
   const steps = await sql`
     select node_id, path, status, attempt, output, error, started_at, finished_at from steps
@@ -91,12 +101,21 @@ export async function listRunSummaries(
     status?: string | undefined;
     limit?: number;
     offset?: number;
+    /** Only runs of workflows this user may see (workspace ones and their own private ones); all when absent. */
+    visibleToUserId?: string | undefined;
   } = {},
 ): Promise<RunSummary[]> {
+  const viewer = options.visibleToUserId;
   const rows = await sql`
     select id, workflow_id, version, status, trigger_type, parent_run_id, created_at, started_at, finished_at from runs
     where (${options.workflowId ?? null}::text is null or workflow_id = ${options.workflowId ?? null})
       and (${options.status ?? null}::text is null or status = ${options.status ?? null})
+      ${
+        viewer === undefined
+          ? sql``
+          : sql`and not exists (select 1 from workflows w where w.id = runs.workflow_id and w.scope = 'private'
+              and w.owner_id is distinct from ${viewer})`
+      }
     order by created_at desc limit ${options.limit ?? 50} offset ${options.offset ?? 0}`;
   return rows.map((row) => toSummary(row));
 }

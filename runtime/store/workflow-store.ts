@@ -14,6 +14,10 @@ export const WorkflowRow = z.object({
   hookSecret: z.string(),
   currentVersion: z.number().int(),
   ownerRef: z.string().nullable(),
+  /** The VelocityMesh user who owns it (null for workflows made before users existed: workspace-visible). */
+  ownerId: z.string().nullable(),
+  /** 'private': only its owner and admins see it (and its runs); 'workspace': everybody in the workspace. */
+  scope: z.enum(['private', 'workspace']),
   conversationRef: z.string().nullable(),
   createdAt: z.date(),
   updatedAt: z.date(),
@@ -29,7 +33,16 @@ export const WorkflowVersionRow = z.object({
 });
 export type WorkflowVersionRow = z.infer<typeof WorkflowVersionRow>;
 
-export type WorkflowMeta = { ownerRef?: string | undefined; conversationRef?: string | undefined };
+export type WorkflowMeta = {
+  /** Free-form reference to who asked for it in a chat (kept for older callers; not an authorization input). */
+  ownerRef?: string | undefined;
+  /** The owning user's id (users.id): decides who may change it and, for private ones, who sees it. */
+  ownerId?: string | undefined;
+  scope?: 'private' | 'workspace' | undefined;
+  conversationRef?: string | undefined;
+};
+/** Who may see which workflows in a list: everything, or the workspace ones plus `userId`'s own. */
+export type WorkflowVisibility = { seesAll: true } | { seesAll: false; userId: string };
 type Db = Sql | TransactionSql;
 
 const WORKFLOW_COLUMNS = [
@@ -40,6 +53,8 @@ const WORKFLOW_COLUMNS = [
   'hook_secret',
   'current_version',
   'owner_ref',
+  'owner_id',
+  'scope',
   'conversation_ref',
   'created_at',
   'updated_at',
@@ -61,8 +76,9 @@ export async function insertWorkflow(
   });
   const hash = contentHash(document);
   await sql`
-    insert into workflows (id, name, trigger_type, hook_secret, current_version, owner_ref, conversation_ref)
-    values (${id}, ${document.name}, ${document.trigger.type}, ${newSecret()}, 1, ${meta.ownerRef ?? null}, ${meta.conversationRef ?? null})`;
+    insert into workflows (id, name, trigger_type, hook_secret, current_version, owner_ref, owner_id, scope, conversation_ref)
+    values (${id}, ${document.name}, ${document.trigger.type}, ${newSecret()}, 1, ${meta.ownerRef ?? null},
+      ${meta.ownerId ?? null}, ${meta.scope ?? 'workspace'}, ${meta.conversationRef ?? null})`;
   await sql`
     insert into workflow_versions (workflow_id, version, document, content_hash)
     values (${id}, 1, ${json(sql, document)}, ${hash})`;
@@ -134,12 +150,28 @@ export async function findWorkflowByIdOrName(sql: Db, ref: string): Promise<Work
 
 export async function listWorkflowRows(
   sql: Db,
-  options: { limit?: number; offset?: number } = {},
+  options: { limit?: number; offset?: number; visibleTo?: WorkflowVisibility } = {},
 ): Promise<WorkflowRow[]> {
+  const visible = options.visibleTo;
   const rows = await sql`
     select ${sql(WORKFLOW_COLUMNS)} from workflows where deleted_at is null
+    ${visible && !visible.seesAll ? sql`and (scope <> 'private' or owner_id = ${visible.userId})` : sql``}
     order by updated_at desc limit ${options.limit ?? 100} offset ${options.offset ?? 0}`;
   return rows.map((row) => WorkflowRow.parse(row));
+}
+
+/**
+ * Owner and scope of a workflow, deleted ones included (their runs are still read): what visibility is decided
+ * on. Undefined for an id that never existed.
+ */
+export async function workflowOwnership(
+  sql: Db,
+  id: string,
+): Promise<{ ownerId: string | null; scope: 'private' | 'workspace' } | undefined> {
+  const [row] = await sql`select owner_id, scope from workflows where id = ${id}`;
+  return row
+    ? z.object({ ownerId: z.string().nullable(), scope: z.enum(['private', 'workspace']) }).parse(row)
+    : undefined;
 }
 
 export async function getVersionRow(

@@ -1,5 +1,6 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHttpServer } from '../../app/server.ts';
 import { signGithubPayload } from '../../connectors/github/webhook.ts';
 import { builtinConnectors } from '../../connectors/index.ts';
 import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
@@ -115,8 +116,14 @@ beforeAll(async () => {
     { sql: db.sql, url: db.url, kind: 'external', close: async () => {} },
     { env: { VMESH_SECRET_KEY: Buffer.alloc(32, 7).toString('base64') }, connectors: builtinConnectors },
   );
-  app = Fastify();
-  engine.registerHttp(app, { publicUrl: 'http://127.0.0.1:3000', apiToken: token });
+  app = createHttpServer({
+    database: { sql: db.sql, url: db.url, kind: 'external', close: async () => {} },
+    startedAt: Date.now(),
+    version: 'test',
+    env: {},
+    config: { host: '127.0.0.1', apiToken: token, publicUrl: 'http://localhost' },
+  });
+  engine.registerHttp(app, { publicUrl: 'http://127.0.0.1:3000' });
   baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });
   worker = await engine.startWorker({ concurrency: 4 });
 });

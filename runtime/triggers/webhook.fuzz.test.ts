@@ -27,7 +27,7 @@ beforeAll(async () => {
     env: { VMESH_SECRET_KEY: Buffer.alloc(32, 7).toString('base64') },
     connectors: [],
   });
-  engine.registerHttp(app, { publicUrl: 'http://127.0.0.1:3000', apiToken: token });
+  engine.registerHttp(app, { publicUrl: 'http://127.0.0.1:3000' });
   const document = {
     schemaVersion: 1,
     name: 'fuzzed',
