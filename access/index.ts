@@ -29,3 +29,24 @@ export {
   UserName,
   unlinkIdentity,
 } from './user-store.ts';
+export {
+  ADMINS,
+  ApprovalPolicy,
+  type ApprovalRequirement,
+  type ApprovalVerdict,
+  approvalRequirement,
+  DEFAULT_APPROVAL_POLICY,
+  describeApprovers,
+  mayApprove,
+  type ProposalFacts,
+  parseApprovalPolicy,
+} from './approval-policy.ts';
+export {
+  type CredentialUse,
+  credentialUse,
+  mayReadWorkflow,
+  othersCanApprove,
+  setWorkflowOwner,
+  userNames,
+  workflowOwnership,
+} from './ownership.ts';

@@ -19,6 +19,11 @@ export type Principal = {
    * both its role and the token's scopes allow.
    */
   scopes?: readonly Permission[] | undefined;
+  /**
+   * Set on a principal authenticated by an API token an admin allowed to approve proposals by itself (an
+   * assistant over MCP otherwise gets a one-time approval link for a person to open).
+   */
+  tokenMayApprove?: boolean | undefined;
 };
 
 /** True when the principal's role, narrowed by its token's scopes when it has one, allows `permission`. */
