@@ -58,19 +58,26 @@ describe('approval policy', () => {
   });
 
   it('a change: the workflow owner and admins approve; a second person when a destination is added', () => {
-    const change = facts({ kind: 'change', proposer: { userId: 'ada', role: 'admin' }, workflowOwnerId: 'bea' });
+    const change = facts({
+      kind: 'change',
+      proposer: { userId: 'ada', role: 'admin' },
+      workflowOwnerId: 'bea',
+    });
     const plain = approvalRequirement(change, DEFAULT_APPROVAL_POLICY);
     expect(plain.approvers).toEqual(expect.arrayContaining([ADMINS, 'bea', 'ada']));
     expect(mayApprove(plain, otherBuilder)).toEqual({ ok: true });
     expect(mayApprove(plain, admin)).toEqual({ ok: true });
     expect(mayApprove(plain, builder)).toMatchObject({ ok: false });
-    const risky = approvalRequirement({ ...change, newDestinations: ['https://evil.example'] }, DEFAULT_APPROVAL_POLICY);
+    const risky = approvalRequirement(
+      { ...change, newDestinations: ['https://evil.example'] },
+      DEFAULT_APPROVAL_POLICY,
+    );
     expect(risky.approvers).not.toContain('ada');
     expect(mayApprove(risky, admin)).toMatchObject({ ok: false });
     expect(mayApprove(risky, otherBuilder)).toEqual({ ok: true });
   });
 
-  it("a solo owner (nobody else may approve) approves their own, unless the policy says otherwise", () => {
+  it('a solo owner (nobody else may approve) approves their own, unless the policy says otherwise', () => {
     const solo = facts({
       proposer: { userId: 'olga', role: 'owner' },
       newDestinations: ['slack #triage'],

@@ -1,4 +1,25 @@
+export {
+  ADMINS,
+  ApprovalPolicy,
+  type ApprovalRequirement,
+  type ApprovalVerdict,
+  approvalRequirement,
+  DEFAULT_APPROVAL_POLICY,
+  describeApprovers,
+  mayApprove,
+  type ProposalFacts,
+  parseApprovalPolicy,
+} from './approval-policy.ts';
 export { assertAllowed, type PrincipalResolver, principalOf, requirePermission } from './http.ts';
+export {
+  type CredentialUse,
+  credentialUse,
+  mayReadWorkflow,
+  othersCanApprove,
+  setWorkflowOwner,
+  userNames,
+  workflowOwnership,
+} from './ownership.ts';
 export { actorLabel, allows, type FrontEnd, type Principal } from './principal.ts';
 export {
   atLeast,
@@ -29,24 +50,3 @@ export {
   UserName,
   unlinkIdentity,
 } from './user-store.ts';
-export {
-  ADMINS,
-  ApprovalPolicy,
-  type ApprovalRequirement,
-  type ApprovalVerdict,
-  approvalRequirement,
-  DEFAULT_APPROVAL_POLICY,
-  describeApprovers,
-  mayApprove,
-  type ProposalFacts,
-  parseApprovalPolicy,
-} from './approval-policy.ts';
-export {
-  type CredentialUse,
-  credentialUse,
-  mayReadWorkflow,
-  othersCanApprove,
-  setWorkflowOwner,
-  userNames,
-  workflowOwnership,
-} from './ownership.ts';

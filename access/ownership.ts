@@ -35,7 +35,7 @@ export function mayReadWorkflow(
 export type CredentialUse = {
   /** The proposer's own credentials. */
   own: string[];
-  /** Shared with the workspace by someone else (or by nobody: made before owners existed). */
+  /** Shared with the workspace by someone else, or owned by nobody (made before owners existed). */
   othersShared: string[];
   /** Private to someone else: the proposer may not use them. */
   forbidden: string[];
@@ -49,7 +49,11 @@ export type CredentialUse = {
  * Which of `names` a user may use in a workflow (own + workspace-shared) and whose they are. A minimal read of
  * credentials.owner_id/scope (migration 5000) for proposals; the run-time check is the credential store's.
  */
-export async function credentialUse(sql: Db, userId: string, names: readonly string[]): Promise<CredentialUse> {
+export async function credentialUse(
+  sql: Db,
+  userId: string,
+  names: readonly string[],
+): Promise<CredentialUse> {
   const use: CredentialUse = { own: [], othersShared: [], forbidden: [], missing: [], ownerNames: {} };
   if (names.length === 0) return use;
   const rows = await sql`
@@ -65,7 +69,8 @@ export async function credentialUse(sql: Db, userId: string, names: readonly str
     }
     use.ownerNames[name] = (row.ownerName as string | null) ?? null;
     if (row.ownerId === userId) use.own.push(name);
-    else if (row.scope === 'workspace') use.othersShared.push(name);
+    // No owner (made before owners, or by a store that sets none): usable, but nobody vouches for it.
+    else if (row.scope === 'workspace' || row.ownerId === null) use.othersShared.push(name);
     else use.forbidden.push(name);
   }
   return use;

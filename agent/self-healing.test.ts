@@ -16,6 +16,7 @@ import { createAnthropicProvider } from './providers/anthropic-provider.ts';
 import type { Reply } from './reply.ts';
 import { createRunFailedTask, RUN_FAILED_TASK } from './run-failed-task.ts';
 import { createCredentialsPort, createRuntimePorts } from './runtime-ports.ts';
+import { testPrincipal } from './testing/principals.ts';
 import { type ScriptedModelServer, startScriptedModelServer } from './testing/scripted-model-server.ts';
 
 const CANARY = `canary-${randomBytes(12).toString('hex')}`;
@@ -145,11 +146,15 @@ describe('self-healing: a failed run becomes a fix proposal in the workflow conv
     ]);
     const replies = await service.handleMessage({
       threadKey: 'test:heal',
-      actor: 'user:ada',
+      principal: await testPrincipal(db.sql, 'ada', 'owner'),
       text: 'forward webhook items to our API',
     });
     const [proposal] = proposalsOf(replies);
-    await service.decide({ proposalId: proposal!.id, decision: 'approve', actor: 'user:ada' });
+    await service.decide({
+      proposalId: proposal!.id,
+      decision: 'approve',
+      principal: await testPrincipal(db.sql, 'ada', 'owner'),
+    });
     const [row] = await db.sql`select id from workflows where name = 'Forward items'`;
     return String(row?.id);
   }
@@ -205,8 +210,10 @@ describe('self-healing: a failed run becomes a fix proposal in the workflow conv
       status: 'pending',
       runId,
       workflowId,
-      approvers: ['user:ada'],
     });
+    // Approvers from the policy: the workflow's owner (ada proposed it) and the admins — never "anyone".
+    const ada = await testPrincipal(db.sql, 'ada', 'owner');
+    expect(proposal?.approvers.sort()).toEqual(['role:admin', ada.userId].sort());
     expect(proposal?.effects?.newWriteSteps).toEqual([
       {
         id: 'exfiltrate',
@@ -239,7 +246,11 @@ describe('self-healing: a failed run becomes a fix proposal in the workflow conv
     expect(again).toMatchObject({ status: 'grouped', occurrences: 2, proposalId: proposal?.id });
     expect(model.requests.length).toBe(requestsBefore);
 
-    await service.decide({ proposalId: proposal!.id, decision: 'reject', actor: 'user:ada' });
+    await service.decide({
+      proposalId: proposal!.id,
+      decision: 'reject',
+      principal: await testPrincipal(db.sql, 'ada', 'owner'),
+    });
   });
 
   it('a fix is approved: new version, and the failed run resumes from the failed step and succeeds', async () => {
@@ -271,7 +282,7 @@ describe('self-healing: a failed run becomes a fix proposal in the workflow conv
     const replies = await service.decide({
       proposalId: result.proposalId,
       decision: 'approve',
-      actor: 'user:ada',
+      principal: await testPrincipal(db.sql, 'ada', 'owner'),
       resume: 'from-failed-step',
     });
     expect(replies.map((r) => r.type)).toEqual(['text', 'run_update']);

@@ -4,6 +4,24 @@ import type { CatalogPort } from './tool-context.ts';
 
 export type WriteStep = { id: string; uses: string; target: string | null; credential: string | null };
 
+/**
+ * A step that can send data out of VelocityMesh, whatever effect it declares: a `read` step (an HTTP GET, an
+ * LLM or MCP call) carries its input to the outside too.
+ */
+export type Destination = {
+  id: string;
+  uses: string;
+  effect: 'read' | 'write' | 'unknown';
+  /** The fixed part of where it goes (`url=https://…, channel=#x`), null when nothing is fixed. */
+  target: string | null;
+  /** Where-fields computed at run time: the field and its expression (attacker-influenced data may steer them). */
+  computed: { field: string; expression: string }[];
+  credential: string | null;
+};
+
+/** A `core.subworkflow` step and the workflow it runs (`with.workflow`: an id or a name, or an expression). */
+export type SubworkflowStep = { id: string; workflow: string; computed: boolean };
+
 export type ProposalEffects = {
   /** Every step that writes to the outside world, with where it writes. */
   writeSteps: WriteStep[];
@@ -11,7 +29,56 @@ export type ProposalEffects = {
   newWriteSteps: WriteStep[];
   /** Credentials the proposal uses that the current version does not. */
   newCredentials: string[];
+  /** Every step that can send data out (reads included), with where it goes. */
+  destinations: Destination[];
+  /** Destinations the current version does not have (all of them for a new workflow). */
+  newDestinations: Destination[];
+  /** Every credential the proposal uses. */
+  credentials: string[];
+  subworkflows: SubworkflowStep[];
 };
+
+const isExpression = (value: string) => value.includes('{{');
+
+function destinationsOf(document: WorkflowDocument | null | undefined, catalog: CatalogPort): Destination[] {
+  if (!document) return [];
+  const found: Destination[] = [];
+  for (const node of allNodes(document.nodes)) {
+    if (node.uses.startsWith('core.')) continue;
+    const entry = catalog.lookupAction(node.uses);
+    if (entry?.effect === 'pure') continue;
+    const withValue = (node.with ?? {}) as Record<string, unknown>;
+    const fixed: string[] = [];
+    const computed: Destination['computed'] = [];
+    for (const key of TARGET_KEYS) {
+      const value = withValue[key];
+      if (typeof value === 'string' && isExpression(value))
+        computed.push({ field: key, expression: value.slice(0, 300) });
+      else if (typeof value === 'string' || typeof value === 'number')
+        fixed.push(`${key}=${String(value).slice(0, 200)}`);
+    }
+    found.push({
+      id: node.id,
+      uses: node.uses,
+      effect: entry ? (entry.effect === 'write' ? 'write' : 'read') : 'unknown',
+      target: fixed.length ? fixed.join(', ') : null,
+      computed,
+      credential: node.credential ?? null,
+    });
+  }
+  return found;
+}
+
+function subworkflowsOf(document: WorkflowDocument | null | undefined): SubworkflowStep[] {
+  if (!document) return [];
+  return allNodes(document.nodes)
+    .filter((node) => node.uses === 'core.subworkflow')
+    .map((node) => {
+      const target = (node.with as Record<string, unknown> | undefined)?.workflow;
+      const workflow = typeof target === 'string' ? target.slice(0, 300) : '(not set)';
+      return { id: node.id, workflow, computed: isExpression(workflow) };
+    });
+}
 
 const TARGET_KEYS = [
   'url',
@@ -68,7 +135,15 @@ export function describeEffects(
   const credentialsAfter = proposed
     ? [...new Set(allNodes(proposed.nodes).flatMap((node) => (node.credential ? [node.credential] : [])))]
     : [];
+  const destinationKey = (d: Destination) =>
+    `${d.uses}|${d.target ?? ''}|${d.computed.map((c) => `${c.field}=${c.expression}`).join(',')}|${d.credential ?? ''}`;
+  const destinations = destinationsOf(proposed, catalog);
+  const knownDestinations = new Set(destinationsOf(current, catalog).map(destinationKey));
   return {
+    destinations,
+    newDestinations: destinations.filter((d) => !knownDestinations.has(destinationKey(d))),
+    credentials: credentialsAfter,
+    subworkflows: subworkflowsOf(proposed),
     writeSteps: next,
     newWriteSteps: current ? next.filter((step) => !known.has(key(step))) : next,
     newCredentials: current

@@ -104,7 +104,7 @@ export async function createVmeshMcpServer(deps: VmeshMcpDeps): Promise<McpServe
     'approve_proposal',
     {
       description:
-        'Approve (or reject) a proposal the agent made. Only call this when the person explicitly agreed to the proposal shown to them.',
+        'Ask to approve (or reject) a proposal the agent made. Approving returns a one-time link for the person to open in a browser and confirm (unless an admin allowed this token to approve); give it to them.',
       inputSchema: {
         proposalId: z.string().min(1).max(200).describe('The id from the proposal.'),
         decision: z.enum(['approve', 'reject']).default('approve'),
@@ -114,6 +114,20 @@ export async function createVmeshMcpServer(deps: VmeshMcpDeps): Promise<McpServe
     async ({ proposalId, decision }) => {
       const replies = await deps.conversation.decide({ proposalId, decision, actor: deps.actor });
       return { ...text(repliesToText(replies)), isError: replies.some((reply) => reply.type === 'error') };
+    },
+  );
+
+  server.registerTool(
+    'pending_proposals',
+    {
+      description:
+        'List the proposals waiting for a decision that this person may see (their conversations, or ones they may approve).',
+      inputSchema: {},
+      annotations: { readOnlyHint: true },
+    },
+    async () => {
+      const replies = (await deps.conversation.pendingProposals?.(deps.actor)) ?? [];
+      return text(replies.length ? repliesToText(replies) : 'No pending proposals for you.');
     },
   );
 
@@ -131,7 +145,12 @@ export async function createVmeshMcpServer(deps: VmeshMcpDeps): Promise<McpServe
 
   const workflows = deps.workflows;
   if (workflows) {
-    const taken = new Set<string>(['chat', 'approve_proposal', ...agentTools.map((tool) => tool.name)]);
+    const taken = new Set<string>([
+      'chat',
+      'approve_proposal',
+      'pending_proposals',
+      ...agentTools.map((tool) => tool.name),
+    ]);
     for (const workflow of await workflows.listWorkflows()) {
       if (workflow.status !== 'active') continue;
       server.registerTool(

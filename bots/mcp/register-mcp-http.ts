@@ -26,7 +26,9 @@ export async function registerMcpHttp(app: FastifyInstance, options: McpHttpOpti
   const lowerSet = (values: readonly string[] | (() => readonly string[])) =>
     new Set((typeof values === 'function' ? values() : values).map((value) => value.toLowerCase()));
 
+  /** The session's owner: the principal's user (app/authenticate.ts), else (a bare server) the token's fingerprint. */
   const ownerOf = (request: FastifyRequest): string | undefined => {
+    if (request.principal) return `user:${request.principal.userId}:${request.principal.identity}`;
     if (options.tokens.length === 0) return 'local';
     const token = options.tokens.find((candidate) =>
       hasValidBearer(request.headers.authorization, candidate),
@@ -69,7 +71,7 @@ export async function registerMcpHttp(app: FastifyInstance, options: McpHttpOpti
       };
       const server = await createVmeshMcpServer({
         ...options,
-        actor: { platform: 'mcp', id: owner },
+        actor: { platform: 'mcp', id: owner, principal: request.principal },
         defaultThread: randomUUID().replace(/-/g, ''),
       });
       await server.connect(transport);

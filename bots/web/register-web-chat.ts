@@ -6,7 +6,7 @@ import { type ConversationEvent, SETTLED_RUN } from '../../agent/index.ts';
 import { logger } from '../../lib/index.ts';
 import { agentFailureReply } from '../agent-failure-reply.ts';
 import { hasValidBearer } from '../bearer-token.ts';
-import type { ConversationPort } from '../conversation-port.ts';
+import type { BotActor, ConversationPort } from '../conversation-port.ts';
 import type { WorkflowPort } from '../workflow-port.ts';
 import { DEFAULT_DIST_DIR, ensureWebBundle } from './build-web-bundle.ts';
 import { renderIndexHtml } from './index-html.ts';
@@ -32,7 +32,13 @@ const DecisionBody = z.strictObject({
 const IdParams = z.object({ id: z.string().min(1).max(200) });
 const RunsQuery = z.object({ workflowId: z.string().min(1).max(200).optional() });
 const ASSET_PATH = /^(chunks\/)?[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.(js|css)$/;
-const WEB_ACTOR = { platform: 'web', id: 'web:local', displayName: 'Web user' } as const;
+/** The person behind a web chat request: request.principal (app/authenticate.ts), never the body. */
+function webActor(request: FastifyRequest): BotActor {
+  const principal = request.principal;
+  return principal
+    ? { platform: 'web', id: principal.identity, displayName: principal.name, principal }
+    : { platform: 'web', id: 'web:anonymous' };
+}
 
 function openEventStream(reply: FastifyReply): (event: string, data: unknown) => void {
   reply.hijack();
@@ -55,7 +61,7 @@ export async function registerWebChat(app: FastifyInstance, deps: WebChatDeps): 
   const workflows = deps.workflows;
 
   const requireToken = async (request: FastifyRequest, reply: FastifyReply) => {
-    if (!hasValidBearer(request.headers.authorization, deps.apiToken)) {
+    if (!request.principal && !hasValidBearer(request.headers.authorization, deps.apiToken)) {
       return reply
         .code(401)
         .send({ error: 'E_UNAUTHORIZED', message: 'Send Authorization: Bearer <VMESH_API_TOKEN>.' });
@@ -103,7 +109,7 @@ export async function registerWebChat(app: FastifyInstance, deps: WebChatDeps): 
         };
         try {
           const replies = await deps.conversation.handleMessage(
-            { threadKey: `web:${body.data.threadKey}`, actor: WEB_ACTOR, text: body.data.text },
+            { threadKey: `web:${body.data.threadKey}`, actor: webActor(request), text: body.data.text },
             onEvent,
           );
           for (const item of replies) send('reply', item);
@@ -117,12 +123,14 @@ export async function registerWebChat(app: FastifyInstance, deps: WebChatDeps): 
       });
 
       // What waits for a decision (e.g. a self-healing fix proposed while nobody was chatting), shown on load.
-      api.get('/proposals', async () => ({ replies: (await deps.conversation.pendingProposals?.()) ?? [] }));
+      api.get('/proposals', async (request) => ({
+        replies: (await deps.conversation.pendingProposals?.(webActor(request))) ?? [],
+      }));
 
       api.post('/decisions', async (request, reply) => {
         const body = DecisionBody.safeParse(request.body);
         if (!body.success) return badRequest(reply, body.error);
-        const replies = await deps.conversation.decide({ ...body.data, actor: WEB_ACTOR });
+        const replies = await deps.conversation.decide({ ...body.data, actor: webActor(request) });
         return { replies };
       });
 

@@ -1,25 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { userInfo } from 'node:os';
 import type { Command } from 'commander';
+import { ensureLocalOwner, type Principal } from '../../access/index.ts';
 import type { Reply } from '../../agent/index.ts';
 import { createAgent } from '../../agent/index.ts';
 import { loadAllConnectors } from '../../connectors/index.ts';
-import { type Database, openDatabase, parseDatabaseConfig } from '../../db/index.ts';
+import { type Database, openDatabase, parseDatabaseConfig, type Sql } from '../../db/index.ts';
 
 /** Opens the database (applying migrations; openDatabase waits for another process migrating at the same moment). */
 export function openAgentDatabase(): Promise<Database> {
   return openDatabase(parseDatabaseConfig());
 }
 
-/** The actor the terminal speaks as; it may decide proposals made from this machine's CLI. */
-export function cliActor(): string {
-  let name = 'local';
-  try {
-    name = userInfo().username || name;
-  } catch {
-    // no user database entry (some containers): keep "local"
-  }
-  return `cli:${name}`;
+/** The person the terminal speaks as: the workspace's local owner (whoever can read the data dir can do anything). */
+export function cliPrincipal(sql: Sql): Promise<Principal> {
+  return ensureLocalOwner(sql, 'cli');
 }
 
 /** Plain-text rendering of replies for a terminal. */
@@ -82,9 +76,9 @@ export function registerChatCommand(program: Command): void {
       const database = await openAgentDatabase();
       let exitCode = 0;
       try {
-        const actor = cliActor();
+        const principal = await cliPrincipal(database.sql);
         const connectors = await loadAllConnectors(database.sql);
-        const agent = createAgent({ sql: database.sql, connectors, isAdmin: (who) => who === actor });
+        const agent = createAgent({ sql: database.sql, connectors });
         let threadKey = `cli:${randomUUID()}`;
         if (options.conversation) {
           const existing = await agent.getConversation(options.conversation);
@@ -97,9 +91,9 @@ export function registerChatCommand(program: Command): void {
           }
           threadKey = existing.threadKey;
         }
-        const conversation = await agent.conversationFor(threadKey, actor);
+        const conversation = await agent.conversationFor(threadKey, principal);
         const streaming = !options.json && process.stdout.isTTY;
-        const replies = await agent.handleMessage({ threadKey, actor, text: message }, (event) => {
+        const replies = await agent.handleMessage({ threadKey, principal, text: message }, (event) => {
           if (streaming && event.type === 'tool_start') process.stderr.write(`… ${event.name}\n`);
         });
         const proposals = replies.flatMap((reply) =>
