@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureLocalOwner, linkIdentity } from '../access/index.ts';
 import type { ConversationPort } from '../bots/conversation-port.ts';
 import { slackConnector } from '../connectors/slack/connector.ts';
 import { createTestDatabase, type TestDatabase } from '../db/testing/test-database.ts';
@@ -50,6 +51,7 @@ describe('the service as the bots ConversationPort', () => {
     ]);
     const events: string[] = [];
     const actor = { platform: 'slack' as const, id: 'T1:U2' };
+    await linkIdentity(db.sql, (await ensureLocalOwner(db.sql, 'cli')).userId, 'slack', 'T1:U2');
     const replies = await port.handleMessage({ threadKey: 'slack:T1:C1:1', actor, text: 'say hi' }, (e) =>
       events.push(e.type),
     );
@@ -65,6 +67,11 @@ describe('the service as the bots ConversationPort', () => {
     expect(proposal.summary).toContain(
       '⚠ New step that writes outside: post (slack.postMessage) → channel=#general',
     );
+    expect(proposal.summary).toContain(
+      '⚠ Sends data out: post (slack.postMessage, write) → channel=#general',
+    );
+    expect(proposal.summary).toContain('Uses credential "slack" (not stored yet)');
+    expect(proposal.summary).toContain('Waiting for approval by: owner or a workspace admin or owner.');
     expect(events).toEqual(expect.arrayContaining(['text_delta', 'tool_start', 'tool_end', 'proposal']));
 
     const stranger = await port.decide({
@@ -72,7 +79,7 @@ describe('the service as the bots ConversationPort', () => {
       decision: 'approve',
       actor: { platform: 'slack', id: 'T1:U9' },
     });
-    expect(stranger[0]?.type).toBe('error');
+    expect(stranger[0]).toMatchObject({ type: 'error', code: 'E_NO_ACCESS' });
     const decided = await port.decide({ proposalId: proposal.proposal.id, decision: 'approve', actor });
     expect(decided[0]).toMatchObject({ type: 'text' });
   });

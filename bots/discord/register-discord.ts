@@ -105,7 +105,7 @@ export async function registerDiscord(server: FastifyInstance, options: DiscordI
       if (!replies.some((reply) => reply.type === 'error')) {
         const verdict = value.decision === 'approve' ? '✅ Approved' : '✖️ Rejected';
         await rest.patch(Routes.webhookMessage(options.applicationId, token, '@original'), {
-          body: { components: [], content: `${verdict} by ${actor.displayName ?? 'a member'}` },
+          body: { components: [], content: `${verdict} by <@${actor.id.split(':')[1] ?? ''}>` },
           auth: false,
         });
       }

@@ -2,6 +2,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureLocalOwner, linkIdentity } from '../../access/index.ts';
 import {
   createConversationService,
   createOpenAIProvider,
@@ -12,6 +13,7 @@ import {
   type ScriptedModelServer,
   startScriptedModelServer,
 } from '../../agent/testing/scripted-model-server.ts';
+import { installAuthentication } from '../../app/authenticate.ts';
 import { type DiscordFake, startDiscordFake } from '../../connectors/discord/fake-server.ts';
 import { builtinConnectors } from '../../connectors/index.ts';
 import { type SlackFake, startSlackFake } from '../../connectors/slack/fake-server.ts';
@@ -25,6 +27,7 @@ import { createRuntimeWorkflowPort } from '../runtime-workflow-port.ts';
 import { registerSlack } from '../slack/register-slack.ts';
 import { signSlackRequest } from '../slack/sign-slack-request.ts';
 import { parseSlackActionValue } from '../slack/slack-action-value.ts';
+import { type ApprovalLinkPort, registerApprovalLinks } from '../web/register-approval-links.ts';
 import { registerWebChat } from '../web/register-web-chat.ts';
 import type { WorkflowPort } from '../workflow-port.ts';
 import { type BotDriver, runBotContract } from './contract.ts';
@@ -33,6 +36,7 @@ let db: TestDatabase;
 let model: ScriptedModelServer;
 let conversation: ConversationPort;
 let workflows: WorkflowPort;
+let approvals: ApprovalLinkPort;
 const closers: Array<() => Promise<unknown>> = [];
 
 beforeAll(async () => {
@@ -44,8 +48,14 @@ beforeAll(async () => {
     system: loadSystemPrompt(),
     ...createRuntimePorts({ sql: db.sql, connectors: builtinConnectors }),
   });
+  approvals = service;
   conversation = toBotConversationPort(service);
   workflows = createRuntimeWorkflowPort(db.sql);
+  // Every front-end's person is the workspace's owner, alone (so their own approval is enough): Slack T1:U1 and
+  // Discord G1:U1 are linked to them, the web chat and MCP authenticate with the shared token.
+  const owner = await ensureLocalOwner(db.sql, 'cli');
+  await linkIdentity(db.sql, owner.userId, 'slack', 'T1:U1');
+  await linkIdentity(db.sql, owner.userId, 'discord', 'G1:U1');
 });
 afterAll(async () => {
   for (const close of closers.reverse()) await close();
@@ -62,6 +72,7 @@ describe('contract: web chat', () => {
   let proposal: { proposalId: string; approve: boolean; reject: boolean } | undefined;
   beforeAll(async () => {
     app = Fastify();
+    installAuthentication(app, { sql: db.sql, sharedToken: TOKEN, loopbackOpen: false });
     await registerWebChat(app, { conversation, workflows, apiToken: TOKEN });
     closers.push(() => app.close());
   });
@@ -348,6 +359,7 @@ describe('contract: Discord', () => {
           id: `ib-${proposalId}`,
           type: 3,
           token: 'tokb',
+          guild_id: 'G1',
           channel_id: 'C1',
           member: { user: { id: 'U1' } },
           data: { custom_id: `vmesh:approve:${proposalId}` },
@@ -369,6 +381,8 @@ describe('contract: MCP', () => {
   let shown = '';
   beforeAll(async () => {
     const app = Fastify();
+    installAuthentication(app, { sql: db.sql, sharedToken: TOKEN, loopbackOpen: false });
+    await registerApprovalLinks(app, approvals);
     await registerMcpHttp(app, {
       conversation,
       workflows,
@@ -403,7 +417,24 @@ describe('contract: MCP', () => {
         // approve_proposal takes decision approve | reject: both controls exist for every proposal.
         return proposalId ? { proposalId, approve: true, reject: true } : undefined;
       },
-      approve: (proposalId) => call('approve_proposal', { proposalId, decision: 'approve' }),
+      // The assistant cannot approve: it gets a one-time link, which the person opens and confirms.
+      async approve(proposalId) {
+        const before = shown.length;
+        await call('approve_proposal', { proposalId, decision: 'approve' });
+        const path = /\/approve\/[A-Za-z0-9_-]+/.exec(shown.slice(before))?.[0];
+        expect(path).toBeDefined();
+        expect(await workflows.listWorkflows()).not.toContainEqual(
+          expect.objectContaining({ name: 'Contract mcp' }),
+        );
+        const page = await (await fetch(`${base}${path}`)).text();
+        const form = /name="form" value="([^"]+)"/.exec(page)?.[1] ?? '';
+        const confirmed = await fetch(`${base}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ form, decision: 'approve' }).toString(),
+        });
+        expect(confirmed.status).toBe(200);
+      },
       async sendForged() {
         const response = await fetch(`${base}/mcp`, {
           method: 'POST',
@@ -421,6 +452,7 @@ describe('MCP exposes approved workflows', () => {
   async function connectMcpClient(name: string) {
     const app = Fastify();
     let base = '';
+    installAuthentication(app, { sql: db.sql, sharedToken: undefined, loopbackOpen: true });
     await registerMcpHttp(app, {
       conversation,
       workflows,
