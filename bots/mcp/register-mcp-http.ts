@@ -27,8 +27,11 @@ export async function registerMcpHttp(app: FastifyInstance, options: McpHttpOpti
     new Set((typeof values === 'function' ? values() : values).map((value) => value.toLowerCase()));
 
   /** The session's owner: the principal's user (app/authenticate.ts), else (a bare server) the token's fingerprint. */
+  // With the app's authentication hook installed, the person is request.principal and nothing else counts.
+  const authenticated = app.hasRequestDecorator('principal');
   const ownerOf = (request: FastifyRequest): string | undefined => {
     if (request.principal) return `user:${request.principal.userId}:${request.principal.identity}`;
+    if (authenticated) return undefined;
     if (options.tokens.length === 0) return 'local';
     const token = options.tokens.find((candidate) =>
       hasValidBearer(request.headers.authorization, candidate),

@@ -60,8 +60,13 @@ export async function registerWebChat(app: FastifyInstance, deps: WebChatDeps): 
   logger.debug({ built: bundle.built, ms: Math.round(bundle.ms) }, 'web bundle ready');
   const workflows = deps.workflows;
 
+  // With the app's authentication hook installed, the person is request.principal and nothing else counts.
+  const authenticated = app.hasRequestDecorator('principal');
   const requireToken = async (request: FastifyRequest, reply: FastifyReply) => {
-    if (!request.principal && !hasValidBearer(request.headers.authorization, deps.apiToken)) {
+    const allowed = authenticated
+      ? request.principal !== undefined
+      : hasValidBearer(request.headers.authorization, deps.apiToken);
+    if (!allowed) {
       return reply
         .code(401)
         .send({ error: 'E_UNAUTHORIZED', message: 'Send Authorization: Bearer <VMESH_API_TOKEN>.' });
