@@ -16,6 +16,7 @@ export {
   credentialUse,
   mayReadWorkflow,
   othersCanApprove,
+  readableWorkflowIds,
   setWorkflowOwner,
   userNames,
   workflowOwnership,

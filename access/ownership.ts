@@ -90,3 +90,23 @@ export async function userNames(sql: Db, ids: readonly string[]): Promise<Map<st
   const rows = await sql`select id, name from users where id = any(${[...ids]}::text[])`;
   return new Map(rows.map((row) => [String(row.id), String(row.name)]));
 }
+
+/** The ids among `ids` whose workflows `principal` may read (mayReadWorkflow); unknown ids are left out. */
+export async function readableWorkflowIds(
+  sql: Db,
+  principal: Principal,
+  ids: readonly string[],
+): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await sql`select id, owner_id, scope from workflows where id = any(${[...ids]}::text[])`;
+  return new Set(
+    rows
+      .filter((row) =>
+        mayReadWorkflow(principal, {
+          ownerId: (row.ownerId as string | null) ?? null,
+          scope: row.scope === 'private' ? 'private' : 'workspace',
+        }),
+      )
+      .map((row) => String(row.id)),
+  );
+}

@@ -12,6 +12,7 @@ import {
   mayReadWorkflow,
   othersCanApprove,
   type Principal,
+  readableWorkflowIds,
   setWorkflowOwner,
   userNames,
   workflowOwnership,
@@ -320,19 +321,55 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
     };
   }
 
+  /** The workflows and runs a person's tools see: only workflows they may read (private ones are their owner's). */
+  function scopedPorts(principal: Principal): { workflows: WorkflowsPort; runs: RunsPort | undefined } {
+    if (isSystem(principal)) return { workflows: deps.workflows, runs: deps.runs };
+    const readable = async (id: string) => (await readableWorkflowIds(sql, principal, [id])).has(id);
+    const workflows: WorkflowsPort = {
+      ...deps.workflows,
+      async list() {
+        const all = await deps.workflows.list();
+        const ids = await readableWorkflowIds(
+          sql,
+          principal,
+          all.map((workflow) => workflow.id),
+        );
+        return all.filter((workflow) => ids.has(workflow.id));
+      },
+      async get(id) {
+        return (await readable(id)) ? deps.workflows.get(id) : undefined;
+      },
+    };
+    const base = deps.runs;
+    const runs: RunsPort | undefined = base && {
+      ...base,
+      async get(runId) {
+        const run = await base.get(runId);
+        return run && (await readable(run.workflowId)) && allows(principal, 'run.read') ? run : undefined;
+      },
+      async recent(workflowId, limit) {
+        return (await readable(workflowId)) && allows(principal, 'run.read')
+          ? base.recent(workflowId, limit)
+          : [];
+      },
+    };
+    return { workflows, runs };
+  }
+
   function toolContext(
     conversation: ConversationRow,
     principal: Principal,
     created: ProposalRow[],
   ): ToolContext {
     const actor = actorLabel(principal);
+    const scoped = scopedPorts(principal);
     return {
       catalog: deps.catalog,
       validate: deps.validate,
       evaluate: deps.evaluate,
       docs: deps.docs,
-      workflows: deps.workflows,
-      runs: deps.runs,
+      workflows: scoped.workflows,
+      runs: scoped.runs,
       credentials: deps.credentials,
       conversation: { id: conversation.id, actor },
       proposals: {

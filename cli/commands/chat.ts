@@ -28,16 +28,11 @@ export function renderReplies(replies: Reply[]): string {
       case 'fix_proposal': {
         const p = reply.proposal;
         lines.push('');
-        lines.push(`Proposal ${p.id} (${p.kind}${p.workflowId ? ` of ${p.workflowId}` : ''}): ${p.summary}`);
+        lines.push(`Proposal ${p.id} (${p.kind}${p.workflowId ? ` of ${p.workflowId}` : ''}): ${reply.title}`);
         if (reply.type === 'fix_proposal')
           lines.push(`  Failed run ${reply.failure.runId}: ${reply.failure.error}`);
-        for (const step of p.effects?.newWriteSteps ?? []) {
-          lines.push(
-            `  NEW write step ${step.id} (${step.uses})${step.target ? ` → ${step.target}` : ''}${step.credential ? ` using credential ${step.credential}` : ''}`,
-          );
-        }
-        for (const credential of p.missingCredentials)
-          lines.push(`  Needs credential "${credential.name}" (${credential.type}): ${credential.command}`);
+        // The approval card every front-end shows: what it sends out and where, whose credentials, who approves.
+        for (const line of reply.summary.split('\n')) lines.push(`  ${line}`);
         if (p.diff.length) lines.push(`  Diff: ${JSON.stringify(p.diff)}`);
         lines.push(`  Approve: vmesh proposals approve ${p.id}    Reject: vmesh proposals reject ${p.id}`);
         break;
