@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Logger, runOnce } from 'graphile-worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setWorkflowOwner } from '../access/index.ts';
 import { createCredentialStore, parseSecretKey } from '../connectors/credentials/index.ts';
 import { httpConnector } from '../connectors/http/connector.ts';
 import { slackConnector } from '../connectors/slack/connector.ts';
@@ -293,6 +294,38 @@ describe('self-healing: a failed run becomes a fix proposal in the workflow conv
     const audit =
       await db.sql`select action from audit_log where subject_id = ${result.proposalId} order by id`;
     expect(audit.map((a) => a.action)).toEqual(['proposal.created', 'proposal.approved']);
+  });
+
+  it('a fix for a workflow made through the API (no conversation) is for its owner and the admins, not "anyone"', async () => {
+    const made = await createRuntimePorts({ sql: db.sql, connectors: [httpConnector] }).workflows.create(
+      { ...documentFor('/v1/items'), name: 'Made by the API' } as never,
+      { conversationRef: null, ownerRef: 'api' },
+    );
+    const bea = await testPrincipal(db.sql, 'bea', 'builder');
+    await setWorkflowOwner(db.sql, made.id, bea.userId);
+    const runId = await failedRun(made.id);
+    model.setScript([
+      { toolCalls: [{ name: 'propose_fix', input: { runId, summary: 'Retry it.' } }] },
+      { text: 'Retry proposed.' },
+    ]);
+    const result = await service.handleRunFailed(runId);
+    if (result.status !== 'proposed') throw new Error(`no fix: ${JSON.stringify(result)}`);
+    const proposal = await service.getProposal(result.proposalId);
+    expect(proposal?.approvers.sort()).toEqual(['role:admin', bea.userId].sort());
+    // Another builder (who once could, since an empty list meant anyone) may not decide it.
+    const other = await testPrincipal(db.sql, 'bo', 'builder');
+    const refused = await service.decide({
+      proposalId: result.proposalId,
+      decision: 'approve',
+      principal: other,
+    });
+    expect(refused[0]).toMatchObject({ type: 'error', code: 'E_FORBIDDEN' });
+    const rejected = await service.decide({
+      proposalId: result.proposalId,
+      decision: 'reject',
+      principal: bea,
+    });
+    expect(rejected[0]).toMatchObject({ type: 'text' });
   });
 
   it('a run that fails for good queues one self-healing job in its failing transaction; the task handles it', async () => {
