@@ -38,48 +38,6 @@ export type ProposalEffects = {
   subworkflows: SubworkflowStep[];
 };
 
-const isExpression = (value: string) => value.includes('{{');
-
-function destinationsOf(document: WorkflowDocument | null | undefined, catalog: CatalogPort): Destination[] {
-  if (!document) return [];
-  const found: Destination[] = [];
-  for (const node of allNodes(document.nodes)) {
-    if (node.uses.startsWith('core.')) continue;
-    const entry = catalog.lookupAction(node.uses);
-    if (entry?.effect === 'pure') continue;
-    const withValue = (node.with ?? {}) as Record<string, unknown>;
-    const fixed: string[] = [];
-    const computed: Destination['computed'] = [];
-    for (const key of TARGET_KEYS) {
-      const value = withValue[key];
-      if (typeof value === 'string' && isExpression(value))
-        computed.push({ field: key, expression: value.slice(0, 300) });
-      else if (typeof value === 'string' || typeof value === 'number')
-        fixed.push(`${key}=${String(value).slice(0, 200)}`);
-    }
-    found.push({
-      id: node.id,
-      uses: node.uses,
-      effect: entry ? (entry.effect === 'write' ? 'write' : 'read') : 'unknown',
-      target: fixed.length ? fixed.join(', ') : null,
-      computed,
-      credential: node.credential ?? null,
-    });
-  }
-  return found;
-}
-
-function subworkflowsOf(document: WorkflowDocument | null | undefined): SubworkflowStep[] {
-  if (!document) return [];
-  return allNodes(document.nodes)
-    .filter((node) => node.uses === 'core.subworkflow')
-    .map((node) => {
-      const target = (node.with as Record<string, unknown> | undefined)?.workflow;
-      const workflow = typeof target === 'string' ? target.slice(0, 300) : '(not set)';
-      return { id: node.id, workflow, computed: isExpression(workflow) };
-    });
-}
-
 const TARGET_KEYS = [
   'url',
   'channel',
@@ -117,6 +75,65 @@ function writeSteps(document: WorkflowDocument | null | undefined, catalog: Cata
       target: targetOf(node.with ?? {}),
       credential: node.credential ?? null,
     }));
+}
+
+const isExpression = (value: string) => value.includes('{{');
+
+/** Where a step's data can go: the write-step target fields, recipients, base URLs and an MCP server's address. */
+const DESTINATION_KEYS = [...TARGET_KEYS, 'cc', 'bcc', 'recipients', 'baseUrl', 'endpoint'];
+
+/** An MCP `server` ({ transport, url } or { transport, command, args }) as the field values it goes to. */
+function serverFields(value: unknown): [string, unknown][] {
+  if (!value || typeof value !== 'object') return typeof value === 'string' ? [['server', value]] : [];
+  const server = value as Record<string, unknown>;
+  const args = Array.isArray(server.args) ? server.args.filter((arg) => typeof arg === 'string') : [];
+  return [
+    ['server.url', server.url],
+    ['server.command', typeof server.command === 'string' ? [server.command, ...args].join(' ') : undefined],
+  ];
+}
+
+function destinationsOf(document: WorkflowDocument | null | undefined, catalog: CatalogPort): Destination[] {
+  if (!document) return [];
+  const found: Destination[] = [];
+  for (const node of allNodes(document.nodes)) {
+    if (node.uses.startsWith('core.')) continue;
+    const entry = catalog.lookupAction(node.uses);
+    if (entry?.effect === 'pure') continue;
+    const withValue = (node.with ?? {}) as Record<string, unknown>;
+    const fixed: string[] = [];
+    const computed: Destination['computed'] = [];
+    const fields: [string, unknown][] = [
+      ...DESTINATION_KEYS.map((key): [string, unknown] => [key, withValue[key]]),
+      ...serverFields(withValue.server),
+    ];
+    for (const [key, value] of fields) {
+      if (typeof value === 'string' && isExpression(value))
+        computed.push({ field: key, expression: value.slice(0, 300) });
+      else if (typeof value === 'string' || typeof value === 'number')
+        fixed.push(`${key}=${String(value).slice(0, 200)}`);
+    }
+    found.push({
+      id: node.id,
+      uses: node.uses,
+      effect: entry ? (entry.effect === 'write' ? 'write' : 'read') : 'unknown',
+      target: fixed.length ? fixed.join(', ') : null,
+      computed,
+      credential: node.credential ?? null,
+    });
+  }
+  return found;
+}
+
+function subworkflowsOf(document: WorkflowDocument | null | undefined): SubworkflowStep[] {
+  if (!document) return [];
+  return allNodes(document.nodes)
+    .filter((node) => node.uses === 'core.subworkflow')
+    .map((node) => {
+      const target = (node.with as Record<string, unknown> | undefined)?.workflow;
+      const workflow = typeof target === 'string' ? target.slice(0, 300) : '(not set)';
+      return { id: node.id, workflow, computed: isExpression(workflow) };
+    });
 }
 
 /** What a proposal would do to the outside world, and what is new compared to the current version. */
