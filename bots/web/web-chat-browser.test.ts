@@ -15,6 +15,7 @@ import {
   type ScriptedModelServer,
   startScriptedModelServer,
 } from '../../agent/testing/scripted-model-server.ts';
+import { installAuthentication } from '../../app/authenticate.ts';
 import { builtinConnectors } from '../../connectors/index.ts';
 import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
 import { loadSystemPrompt } from '../../prompts/load-prompts.ts';
@@ -45,6 +46,8 @@ describe.skipIf(!hasChromium)('web chat in a real browser (Debian chromium)', ()
       ...createRuntimePorts({ sql: db.sql, connectors: builtinConnectors }),
     });
     app = Fastify();
+    // A loopback server without tokens: the browser is the local owner, as with `npm start` on this machine.
+    installAuthentication(app, { sql: db.sql, sharedToken: undefined, loopbackOpen: true });
     await registerWebChat(app, {
       conversation: toBotConversationPort(service),
       workflows: createRuntimeWorkflowPort(db.sql),
