@@ -899,7 +899,7 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
 
     async checkDecision(proposalId, principal) {
       const row = await findProposal(sql, proposalId);
-      if (!row || row.status !== 'pending') {
+      if (row?.status !== 'pending') {
         return {
           ok: false,
           reply: {

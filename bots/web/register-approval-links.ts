@@ -72,7 +72,7 @@ export async function registerApprovalLinks(app: FastifyInstance, port: Approval
     const token = Token.safeParse((request.params as { token?: unknown }).token);
     if (!token.success) return gone(reply);
     const link = await port.openApprovalLink(token.data);
-    if (!link || link.proposal.status !== 'pending') return gone(reply);
+    if (link?.proposal.status !== 'pending') return gone(reply);
     const card = toProposalReply(link.proposal);
     const document = link.proposal.document
       ? `<details><summary>Document</summary><pre>${escapeHtml(JSON.stringify(link.proposal.document, null, 2))}</pre></details>`

@@ -28,7 +28,9 @@ export function renderReplies(replies: Reply[]): string {
       case 'fix_proposal': {
         const p = reply.proposal;
         lines.push('');
-        lines.push(`Proposal ${p.id} (${p.kind}${p.workflowId ? ` of ${p.workflowId}` : ''}): ${reply.title}`);
+        lines.push(
+          `Proposal ${p.id} (${p.kind}${p.workflowId ? ` of ${p.workflowId}` : ''}): ${reply.title}`,
+        );
         if (reply.type === 'fix_proposal')
           lines.push(`  Failed run ${reply.failure.runId}: ${reply.failure.error}`);
         // The approval card every front-end shows: what it sends out and where, whose credentials, who approves.
