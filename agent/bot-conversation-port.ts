@@ -1,4 +1,4 @@
-import type { Principal } from '../access/index.ts';
+import { allows, type Permission, type Principal } from '../access/index.ts';
 import { type McpToolEntry, toMcpTools } from '../tools/index.ts';
 import type { ConversationService } from './conversation-service.ts';
 import { type ChatActor, strangerReply } from './identify-actor.ts';
@@ -39,6 +39,15 @@ export function toBotConversationPort(service: ConversationService, options: Bot
       const principal = await service.identify(viewer);
       if (!principal) return [strangerReply(viewer)];
       return (await service.pendingProposalsFor(principal)).map((proposal) => toProposalReply(proposal));
+    },
+    /** What `viewer` may do with workflows and runs; undefined for a stranger. */
+    async accessFor(viewer: ChatActor) {
+      const principal = await service.identify(viewer);
+      if (!principal) return undefined;
+      return {
+        may: (permission: Permission) => allows(principal, permission),
+        readable: (ids: readonly string[]) => service.readableWorkflowIds(principal, ids),
+      };
     },
     /** The agent's tools an MCP session's person may use, bound to its thread and principal. */
     agentTools(session: { threadKey: string; actor: ChatActor }): McpToolEntry[] {

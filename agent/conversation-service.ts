@@ -133,6 +133,8 @@ export type ConversationService = {
    * Documents only go to people who may read the workflow.
    */
   pendingProposalsFor(viewer: Principal): Promise<ProposalView[]>;
+  /** The ids among `ids` of workflows `principal` may read. */
+  readableWorkflowIds(principal: Principal, ids: readonly string[]): Promise<Set<string>>;
   /** The person behind a chat actor; undefined for a stranger (who may do nothing). */
   identify(actor: ChatActor): Promise<Principal | undefined>;
   /**
@@ -850,6 +852,8 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
     },
 
     identify: (actor) => identifyActor(sql, actor, deps.autoMembers),
+
+    readableWorkflowIds: (principal, ids) => readableWorkflowIds(sql, principal, ids),
 
     async requestApprovalLink(proposalId, principal) {
       const check = await service.checkDecision(proposalId, principal);

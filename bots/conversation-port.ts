@@ -1,5 +1,6 @@
 import type { Principal } from '../access/index.ts';
 import type { McpToolEntry, OnConversationEvent, Reply } from '../agent/index.ts';
+import type { ViewerAccess } from './scoped-workflow-port.ts';
 
 /**
  * Who is talking, on which platform: Slack `TEAM:USER`, Discord `GUILD:USER` (`dm:USER` in a direct message),
@@ -25,6 +26,8 @@ export type ConversationPort = {
   decide(input: DecisionInput): Promise<Reply[]>;
   /** Proposals waiting for a person that `viewer` may see and decide (self-healing fixes included), newest first. */
   pendingProposals?(viewer: BotActor): Promise<Reply[]>;
+  /** What `viewer` may do with workflows and runs (undefined: a stranger); front-ends scope their pages with it. */
+  accessFor?(viewer: BotActor): Promise<ViewerAccess | undefined>;
   /** The agent's tools bound to one MCP session's thread and actor (exposed by the MCP server when present). */
   agentTools?(session: { threadKey: string; actor: BotActor }): readonly McpToolEntry[];
 };

@@ -4,6 +4,7 @@ import type { McpToolEntry, Reply } from '../../agent/index.ts';
 import { describeError, VERSION } from '../../lib/index.ts';
 import type { BotActor, ConversationPort } from '../conversation-port.ts';
 import { isPreviewableProposal, proposalKind, retryProposalText } from '../proposal-view.ts';
+import { scopedWorkflowPort } from '../scoped-workflow-port.ts';
 import type { WorkflowPort, WorkflowSummary } from '../workflow-port.ts';
 
 export type VmeshMcpDeps = {
@@ -143,7 +144,9 @@ export async function createVmeshMcpServer(deps: VmeshMcpDeps): Promise<McpServe
     );
   }
 
-  const workflows = deps.workflows;
+  // The session's person sees only workflows they may read, and gets run tools only with run.start.
+  const access = await deps.conversation.accessFor?.(deps.actor);
+  const workflows = deps.workflows && access ? scopedWorkflowPort(deps.workflows, access) : deps.workflows;
   if (workflows) {
     const taken = new Set<string>([
       'chat',
@@ -151,7 +154,8 @@ export async function createVmeshMcpServer(deps: VmeshMcpDeps): Promise<McpServe
       'pending_proposals',
       ...agentTools.map((tool) => tool.name),
     ]);
-    for (const workflow of await workflows.listWorkflows()) {
+    const mayRun = access ? access.may('run.start') : true;
+    for (const workflow of mayRun ? await workflows.listWorkflows() : []) {
       if (workflow.status !== 'active') continue;
       server.registerTool(
         workflowToolName(workflow, taken),

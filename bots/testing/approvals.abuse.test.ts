@@ -2,12 +2,15 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Principal } from '../../access/index.ts';
+import { type Principal, setWorkflowOwner } from '../../access/index.ts';
+import { createRuntimePorts } from '../../agent/index.ts';
 import { installAuthentication } from '../../app/authenticate.ts';
 import { type DiscordFake, startDiscordFake } from '../../connectors/discord/fake-server.ts';
+import { builtinConnectors } from '../../connectors/index.ts';
 import { registerDiscord } from '../discord/register-discord.ts';
 import { generateDiscordKeys, signDiscordRequest } from '../discord/sign-discord-request.ts';
 import { registerMcpHttp } from '../mcp/register-mcp-http.ts';
+import { createRuntimeWorkflowPort } from '../runtime-workflow-port.ts';
 import { registerApprovalLinks } from '../web/register-approval-links.ts';
 import { registerWebChat } from '../web/register-web-chat.ts';
 import { postToTriage, type SlackWire, startSlackWire, startTeam, type Team } from './team-fixture.ts';
@@ -45,10 +48,12 @@ beforeAll(async () => {
       },
     ],
   });
-  await registerWebChat(web, { conversation: team.port, apiToken: 'unused-shared-token-0123' });
+  const workflows = createRuntimeWorkflowPort(team.db.sql);
+  await registerWebChat(web, { conversation: team.port, workflows, apiToken: 'unused-shared-token-0123' });
   await registerApprovalLinks(web, team.service);
   await registerMcpHttp(web, {
     conversation: team.port,
+    workflows,
     tokens: [],
     allowedHosts: () => [new URL(webUrl).host],
     allowedOrigins: [],
@@ -345,5 +350,36 @@ describe('over MCP an approve needs the person', () => {
     await client.close();
     expect(answer).toContain('is active');
     expect(await statusOf(id)).toBe('approved');
+  });
+});
+
+describe('workflow pages and MCP tools follow what each person may read and run', () => {
+  it("a private workflow is its owner's; a viewer gets no run tools", async () => {
+    const made = await createRuntimePorts({
+      sql: team.db.sql,
+      connectors: builtinConnectors,
+    }).workflows.create({ ...postToTriage('Olga only'), trigger: { type: 'manual' } } as never, {
+      conversationRef: null,
+      ownerRef: 'olga',
+    });
+    await setWorkflowOwner(team.db.sql, made.id, team.people.owner.principal.userId);
+    await team.db.sql`update workflows set scope = 'private' where id = ${made.id}`;
+    const get = (token: string, path: string) =>
+      fetch(`${webUrl}/chat/api${path}`, { headers: { authorization: `Bearer ${token}` } });
+    expect(JSON.stringify(await (await get('tok-builder', '/workflows')).json())).not.toContain('Olga only');
+    expect((await get('tok-builder', `/workflows/${made.id}`)).status).toBe(404);
+    expect(JSON.stringify(await (await get('tok-owner', '/workflows')).json())).toContain('Olga only');
+
+    const owner = await mcpClient('tok-owner');
+    expect((await owner.listTools()).tools.map((tool) => tool.name)).toContain('run_olga_only');
+    await owner.close();
+    const viewer = await mcpClient('tok-viewer');
+    const names = (await viewer.listTools()).tools.map((tool) => tool.name);
+    expect(names.some((name) => name.startsWith('run_'))).toBe(false);
+    expect(names).not.toContain('propose_workflow');
+    expect(names).toContain('list_workflows');
+    const resources = JSON.stringify(await viewer.listResources());
+    expect(resources).not.toContain('Olga only');
+    await viewer.close();
   });
 });

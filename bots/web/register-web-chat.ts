@@ -7,6 +7,7 @@ import { logger } from '../../lib/index.ts';
 import { agentFailureReply } from '../agent-failure-reply.ts';
 import { hasValidBearer } from '../bearer-token.ts';
 import type { BotActor, ConversationPort } from '../conversation-port.ts';
+import { scopedWorkflowPort } from '../scoped-workflow-port.ts';
 import type { WorkflowPort } from '../workflow-port.ts';
 import { DEFAULT_DIST_DIR, ensureWebBundle } from './build-web-bundle.ts';
 import { renderIndexHtml } from './index-html.ts';
@@ -58,7 +59,12 @@ export async function registerWebChat(app: FastifyInstance, deps: WebChatDeps): 
   const distDir = deps.distDir ?? DEFAULT_DIST_DIR;
   const bundle = await ensureWebBundle({ distDir });
   logger.debug({ built: bundle.built, ms: Math.round(bundle.ms) }, 'web bundle ready');
-  const workflows = deps.workflows;
+  /** The workflow pages as the requester may see them (a stranger sees nothing). */
+  const workflowsFor = async (request: FastifyRequest): Promise<WorkflowPort | undefined> => {
+    if (!deps.workflows || !deps.conversation.accessFor) return deps.workflows;
+    const access = await deps.conversation.accessFor(webActor(request));
+    return access ? scopedWorkflowPort(deps.workflows, access) : undefined;
+  };
 
   // With the app's authentication hook installed, the person is request.principal and nothing else counts.
   const authenticated = app.hasRequestDecorator('principal');
@@ -139,11 +145,14 @@ export async function registerWebChat(app: FastifyInstance, deps: WebChatDeps): 
         return { replies };
       });
 
-      api.get('/workflows', async () => ({ workflows: workflows ? await workflows.listWorkflows() : [] }));
+      api.get('/workflows', async (request) => {
+        const workflows = await workflowsFor(request);
+        return { workflows: workflows ? await workflows.listWorkflows() : [] };
+      });
 
       api.get('/workflows/:id', async (request, reply) => {
         const { id } = IdParams.parse(request.params);
-        const workflow = await workflows?.getWorkflow(id);
+        const workflow = await (await workflowsFor(request))?.getWorkflow(id);
         if (!workflow) return reply.code(404).send({ error: 'E_NOT_FOUND', message: `No workflow ${id}.` });
         return { workflow };
       });
@@ -151,6 +160,7 @@ export async function registerWebChat(app: FastifyInstance, deps: WebChatDeps): 
       api.get('/runs', async (request, reply) => {
         const query = RunsQuery.safeParse(request.query);
         if (!query.success) return badRequest(reply, query.error);
+        const workflows = await workflowsFor(request);
         return {
           runs: workflows ? await workflows.listRuns({ workflowId: query.data.workflowId, limit: 50 }) : [],
         };
@@ -158,7 +168,7 @@ export async function registerWebChat(app: FastifyInstance, deps: WebChatDeps): 
 
       api.get('/runs/:id', async (request, reply) => {
         const { id } = IdParams.parse(request.params);
-        const run = await workflows?.getRun(id);
+        const run = await (await workflowsFor(request))?.getRun(id);
         if (!run) return reply.code(404).send({ error: 'E_NOT_FOUND', message: `No run ${id}.` });
         return { run };
       });
@@ -166,6 +176,7 @@ export async function registerWebChat(app: FastifyInstance, deps: WebChatDeps): 
       /** Live run status: one `run` event per change, until the run ends or the page leaves. */
       api.get('/runs/:id/events', async (request, reply) => {
         const { id } = IdParams.parse(request.params);
+        const workflows = await workflowsFor(request);
         const first = await workflows?.getRun(id);
         if (!workflows || !first)
           return reply.code(404).send({ error: 'E_NOT_FOUND', message: `No run ${id}.` });
