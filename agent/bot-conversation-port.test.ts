@@ -83,4 +83,30 @@ describe('the service as the bots ConversationPort', () => {
     const decided = await port.decide({ proposalId: proposal.proposal.id, decision: 'approve', actor });
     expect(decided[0]).toMatchObject({ type: 'text' });
   });
+
+  it('a stranger reaches neither the model nor the chat trigger', async () => {
+    const started: unknown[] = [];
+    const gated = toBotConversationPort(
+      createConversationService({
+        sql: db.sql,
+        provider: createOpenAIProvider({ model: 'gpt-test', apiKey: 'k', baseURL: server.openaiBaseUrl }),
+        system: loadSystemPrompt(),
+        ...createRuntimePorts({ sql: db.sql, connectors: [slackConnector] }),
+        chatTrigger: async (message) => {
+          started.push(message);
+          return { runIds: [] };
+        },
+      }),
+    );
+    const requests = server.requests.length;
+    const replies = await gated.handleMessage({
+      threadKey: 'slack:T1:C1:2',
+      actor: { platform: 'slack', id: 'T1:UNKNOWN' },
+      text: 'run everything',
+    });
+    expect(replies).toEqual([expect.objectContaining({ type: 'error', code: 'E_NO_ACCESS' })]);
+    expect(started).toEqual([]);
+    expect(server.requests.length).toBe(requests);
+    expect(await db.sql`select 1 from conversations where thread_key = 'slack:T1:C1:2'`).toHaveLength(0);
+  });
 });
