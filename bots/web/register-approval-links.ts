@@ -89,15 +89,22 @@ export async function registerApprovalLinks(app: FastifyInstance, port: Approval
   });
 
   await app.register(async (scope) => {
-    scope.addContentTypeParser(
-      'application/x-www-form-urlencoded',
-      { parseAs: 'string', bodyLimit: 4096 },
-      (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(String(body)))),
-    );
+    const FORM = 'application/x-www-form-urlencoded';
+    if (!scope.hasContentTypeParser(FORM)) {
+      scope.addContentTypeParser(FORM, { parseAs: 'string', bodyLimit: 4096 }, (_request, body, done) =>
+        done(null, String(body)),
+      );
+    }
     scope.post('/approve/:token', async (request, reply) => {
       const token = Token.safeParse((request.params as { token?: unknown }).token);
       if (!token.success) return gone(reply);
-      const form = DecisionForm.safeParse(request.body);
+      // A form body, parsed here or by a parser the server already has.
+      const raw = request.body;
+      const form = DecisionForm.safeParse(
+        typeof raw === 'string' || Buffer.isBuffer(raw)
+          ? Object.fromEntries(new URLSearchParams(String(raw)))
+          : raw,
+      );
       if (!form.success || !formTokenValid(token.data, form.data.form))
         return page(
           reply,
