@@ -179,8 +179,14 @@ const SELF_HEALING: Principal = {
 };
 const isSystem = (principal: Principal) => principal.via === 'system';
 
-/** What each agent tool needs: the proposing tools workflow.propose, the run tools run.read, the rest reading. */
-const TOOL_PERMISSION: Readonly<Record<string, Permission>> = {
+/**
+ * What each agent tool needs (null: any workspace member). A tool not listed here needs workflow.propose: a new
+ * tool is closed until someone decides who may use it.
+ */
+const TOOL_PERMISSION: Readonly<Record<string, Permission | null>> = {
+  search_docs: null,
+  list_connectors: null,
+  get_action: null,
   draft_workflow: 'workflow.propose',
   test_workflow: 'workflow.propose',
   propose_workflow: 'workflow.propose',
@@ -224,8 +230,9 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
 
   function toolsFor(principal: Principal): readonly AnyTool[] {
     return tools.filter((tool) => {
-      const needed = TOOL_PERMISSION[tool.name];
-      return needed === undefined || allows(principal, needed);
+      const needed =
+        TOOL_PERMISSION[tool.name] === undefined ? 'workflow.propose' : TOOL_PERMISSION[tool.name];
+      return needed === null || needed === undefined || allows(principal, needed);
     });
   }
 
@@ -258,10 +265,11 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
     const current = proposal.workflowId ? await deps.workflows.get(proposal.workflowId) : undefined;
     const effects = describeEffects(proposal.document, current?.document ?? null, deps.catalog);
     // Credentials are checked as the proposer's; a self-healing fix's as the workflow owner's.
-    const credentialUser = system ? ownerId : principal.userId;
-    const use = credentialUser ? await credentialUse(sql, credentialUser, effects.credentials) : undefined;
+    // (A fix for a workflow nobody owns may use only workspace-shared and unowned credentials.)
+    const credentialUser = system ? (ownerId ?? '') : principal.userId;
+    const use = await credentialUse(sql, credentialUser, effects.credentials);
     const added = new Set(effects.newCredentials);
-    const forbidden = (use?.forbidden ?? []).filter((name) => added.has(name));
+    const forbidden = use.forbidden.filter((name) => added.has(name));
     if (forbidden.length > 0) {
       throw new ForbiddenError({
         code: 'E_FORBIDDEN',
@@ -269,7 +277,7 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
         hint: 'Use your own credentials or ones shared with the workspace (`vmesh credentials list`), or ask their owner to share them.',
       });
     }
-    const othersCredentials = system ? [] : (use?.othersShared ?? []).filter((name) => added.has(name));
+    const othersCredentials = system ? [] : use.othersShared.filter((name) => added.has(name));
     const proposer = system ? null : { userId: principal.userId, role: principal.role };
     const othersMayApprove =
       !system &&
@@ -294,14 +302,16 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
     );
     const credentialOwners: Record<string, string> = {};
     for (const name of effects.credentials) {
-      if (!use || use.missing.includes(name)) credentialOwners[name] = 'not stored yet';
+      const ownerName = use.ownerNames[name];
+      if (use.missing.includes(name)) credentialOwners[name] = 'not stored yet';
       else if (use.own.includes(name))
-        credentialOwners[name] = system ? "the workflow owner's" : 'yours (the proposer’s)';
+        credentialOwners[name] = system ? "the workflow owner's" : `${principal.name}'s, the proposer's`;
       else if (use.forbidden.includes(name))
-        credentialOwners[name] = `private to ${use.ownerNames[name] ?? 'someone else'}`;
+        credentialOwners[name] = `private to ${ownerName ?? 'someone else'}`;
       else
-        credentialOwners[name] =
-          `${use.ownerNames[name] ? `${use.ownerNames[name]}'s` : 'nobody’s'}, shared with the workspace`;
+        credentialOwners[name] = ownerName
+          ? `${ownerName}'s, shared with the workspace`
+          : 'nobody’s (no owner)';
     }
     const subworkflows: Record<string, { id: string; name: string } | null> = {};
     for (const step of effects.subworkflows) {
