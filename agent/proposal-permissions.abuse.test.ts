@@ -164,6 +164,24 @@ describe('proposals are checked against the proposer', () => {
 
   it('a viewer is not offered the proposing tools, and a forced call creates nothing', async () => {
     const service = serviceWith();
+    const offered = (who: Principal) => service.toolsFor(who).map((tool) => tool.name);
+    expect(offered(people.vic)).toEqual(
+      expect.arrayContaining(['search_docs', 'list_workflows', 'get_workflow', 'get_run', 'explain_failure']),
+    );
+    for (const building of [
+      'draft_workflow',
+      'test_workflow',
+      'propose_workflow',
+      'propose_change',
+      'propose_fix',
+    ])
+      expect(offered(people.vic)).not.toContain(building);
+    expect(offered(people.bob)).toContain('propose_workflow');
+    // A token scoped to reading runs only sees the run tools.
+    const scoped = { ...people.bob, scopes: ['run.read' as const] };
+    expect(offered(scoped)).toEqual(expect.arrayContaining(['get_run']));
+    expect(offered(scoped)).not.toContain('propose_workflow');
+    expect(offered(scoped)).not.toContain('list_workflows');
     const forced = await toolCall(service, people.vic, 'propose_workflow', {
       document: fetchFrom('Viewer forced', 'https://api.example/x'),
       summary: 'x',
