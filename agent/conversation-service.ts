@@ -313,13 +313,6 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
           ? `${ownerName}'s, shared with the workspace`
           : 'nobody’s (no owner)';
     }
-    const subworkflows: Record<string, { id: string; name: string } | null> = {};
-    for (const step of effects.subworkflows) {
-      if (step.computed) continue;
-      const byId = await deps.workflows.get(step.workflow);
-      const found = byId ?? (await deps.workflows.list()).find((w) => w.name === step.workflow);
-      subworkflows[step.id] = found ? { id: found.id, name: found.name } : null;
-    }
     return {
       requirement,
       effects,
@@ -328,7 +321,6 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
         proposer: system ? null : principal.name,
         secondPersonReasons: requirement.secondPersonReasons,
         credentialOwners,
-        subworkflows,
       },
     };
   }
@@ -399,7 +391,15 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
             baseVersion: proposal.baseVersion,
             runId: proposal.runId,
             // The service's own effects and approval facts replace whatever a tool put there.
-            details: { ...proposal.details, effects: approval.effects, approval: approval.view },
+            // (What the tool resolved besides, e.g. sub-workflow targets, is kept.)
+            details: {
+              ...proposal.details,
+              effects: {
+                ...(proposal.details.effects as Record<string, unknown> | undefined),
+                ...approval.effects,
+              },
+              approval: approval.view,
+            },
             createdBy: actor,
             proposerId: approval.requirement.proposerId,
             proposerMayApprove: approval.requirement.proposerMayApprove,

@@ -47,9 +47,6 @@ export const ProposalView = z.object({
       destinations: z.array(Destination).default([]),
       newDestinations: z.array(Destination).default([]),
       credentials: z.array(z.string()).default([]),
-      subworkflows: z
-        .array(z.object({ id: z.string(), workflow: z.string(), computed: z.boolean() }))
-        .default([]),
     })
     .nullable(),
   /** Computed by the conversation service from the approval policy when the proposal was made. */
@@ -61,8 +58,6 @@ export const ProposalView = z.object({
       secondPersonReasons: z.array(z.string()),
       /** Credential name → whose it is (`yours`, `alice's, shared with the workspace`, …). */
       credentialOwners: z.record(z.string(), z.string()),
-      /** Sub-workflow step → the workflow it runs now (name and id), null when no stored workflow matches. */
-      subworkflows: z.record(z.string(), z.object({ id: z.string(), name: z.string() }).nullable()),
     })
     .nullable(),
   warnings: z.array(z.object({ code: z.string(), path: z.string(), message: z.string() }).loose()),
@@ -116,14 +111,6 @@ export function approvalSummary(proposal: ProposalView): string {
   for (const destination of proposal.effects?.destinations ?? []) {
     const flagged = newDestinations.has(destination.id) || destination.computed.length > 0;
     lines.push(`${flagged ? '⚠ ' : ''}Sends data out: ${describeDestination(destination)}`);
-  }
-  for (const step of proposal.effects?.subworkflows ?? []) {
-    const resolved = proposal.approval?.subworkflows[step.id];
-    lines.push(
-      step.computed
-        ? `⚠ Step ${step.id} runs a workflow computed at run time from ${step.workflow}`
-        : `Step ${step.id} runs workflow ${resolved ? `"${resolved.name}" (${resolved.id})` : `"${step.workflow}" (no such workflow now)`}`,
-    );
   }
   const owners = proposal.approval?.credentialOwners ?? {};
   const newCredentials = new Set(proposal.effects?.newCredentials ?? []);

@@ -13,7 +13,6 @@ export {
   type Destination,
   describeEffects,
   type ProposalEffects,
-  type SubworkflowStep,
   type WriteStep,
 } from './proposal-effects.ts';
 export { agentTools } from './registry.ts';

@@ -6,7 +6,7 @@ import type { WorkflowDocument } from '../runtime/index.ts';
 import { describeEffects } from './proposal-effects.ts';
 
 // The approval card: every step that can send data out (declared `read` ones included), targets computed at
-// run time flagged with their expression, the workflow a sub-workflow runs, credentials and their owners.
+// run time flagged with their expression, credentials and their owners, who must approve.
 
 const { catalog } = createRuntimePorts({ sql: undefined as never, connectors: builtinConnectors });
 
@@ -49,7 +49,8 @@ describe('the approval card', () => {
     expect(effects.destinations.find((d) => d.id === 'tool')?.target).toBe(
       'server.url=https://mcp.example/mcp',
     );
-    expect(effects.subworkflows).toEqual([{ id: 'child', workflow: 'wf_child', computed: false }]);
+    // Sub-workflow steps are not destinations (the exec part resolves and shows their targets).
+    expect(effects.destinations.map((d) => d.id)).not.toContain('child');
 
     const view = {
       summary: 'Summarizes.',
@@ -62,7 +63,6 @@ describe('the approval card', () => {
         proposer: 'bob',
         secondPersonReasons: ['it adds outbound destinations (fetch → url=https://new-host.example/data)'],
         credentialOwners: { openai: "olga's, shared with the workspace" },
-        subworkflows: { child: { id: 'wf_child', name: 'Child flow' } },
       },
     } as unknown as ProposalView;
     const card = approvalSummary(view);
@@ -75,7 +75,6 @@ describe('the approval card', () => {
     expect(card).toContain(
       '⚠ Sends data out: forward (http.request, write) → url computed at run time from `{{ trigger.body.callback }}`',
     );
-    expect(card).toContain('Step child runs workflow "Child flow" (wf_child)');
     expect(card).toContain('⚠ Uses credential "openai" (olga\'s, shared with the workspace)');
     expect(card).toContain('Needs someone other than the proposer: it adds outbound destinations');
     expect(card).toContain('Waiting for approval by: olga or a workspace admin or owner.');

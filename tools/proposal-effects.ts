@@ -19,9 +19,6 @@ export type Destination = {
   credential: string | null;
 };
 
-/** A `core.subworkflow` step and the workflow it runs (`with.workflow`: an id or a name, or an expression). */
-export type SubworkflowStep = { id: string; workflow: string; computed: boolean };
-
 export type ProposalEffects = {
   /** Every step that writes to the outside world, with where it writes. */
   writeSteps: WriteStep[];
@@ -35,7 +32,6 @@ export type ProposalEffects = {
   newDestinations: Destination[];
   /** Every credential the proposal uses. */
   credentials: string[];
-  subworkflows: SubworkflowStep[];
 };
 
 const TARGET_KEYS = [
@@ -125,17 +121,6 @@ function destinationsOf(document: WorkflowDocument | null | undefined, catalog: 
   return found;
 }
 
-function subworkflowsOf(document: WorkflowDocument | null | undefined): SubworkflowStep[] {
-  if (!document) return [];
-  return allNodes(document.nodes)
-    .filter((node) => node.uses === 'core.subworkflow')
-    .map((node) => {
-      const target = (node.with as Record<string, unknown> | undefined)?.workflow;
-      const workflow = typeof target === 'string' ? target.slice(0, 300) : '(not set)';
-      return { id: node.id, workflow, computed: isExpression(workflow) };
-    });
-}
-
 /** What a proposal would do to the outside world, and what is new compared to the current version. */
 export function describeEffects(
   proposed: WorkflowDocument | null,
@@ -160,7 +145,6 @@ export function describeEffects(
     destinations,
     newDestinations: destinations.filter((d) => !knownDestinations.has(destinationKey(d))),
     credentials: credentialsAfter,
-    subworkflows: subworkflowsOf(proposed),
     writeSteps: next,
     newWriteSteps: current ? next.filter((step) => !known.has(key(step))) : next,
     newCredentials: current
