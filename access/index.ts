@@ -1,5 +1,27 @@
+export {
+  ADMINS,
+  ApprovalPolicy,
+  type ApprovalRequirement,
+  type ApprovalVerdict,
+  approvalRequirement,
+  DEFAULT_APPROVAL_POLICY,
+  describeApprovers,
+  mayApprove,
+  type ProposalFacts,
+  parseApprovalPolicy,
+} from './approval-policy.ts';
 export { isApprover } from './approvers.ts';
 export { assertAllowed, type PrincipalResolver, principalOf, requirePermission } from './http.ts';
+export {
+  type CredentialUse,
+  credentialUse,
+  mayReadWorkflow,
+  othersCanApprove,
+  readableWorkflowIds,
+  setWorkflowOwner,
+  userNames,
+  workflowOwnership,
+} from './ownership.ts';
 export { permissionTableMarkdown } from './permission-table.ts';
 export { actorLabel, allows, type FrontEnd, type Principal } from './principal.ts';
 export {

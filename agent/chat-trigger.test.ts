@@ -6,6 +6,7 @@ import { type ConversationService, createConversationService } from './conversat
 import { createAnthropicProvider } from './providers/anthropic-provider.ts';
 import type { Reply } from './reply.ts';
 import { createRuntimePorts } from './runtime-ports.ts';
+import { testPrincipal } from './testing/principals.ts';
 import { type ScriptedModelServer, startScriptedModelServer } from './testing/scripted-model-server.ts';
 
 // The `chat` trigger through the real conversation path: the agent proposes a chat workflow, the person approves
@@ -75,23 +76,38 @@ describe('chat trigger', () => {
       },
       { text: 'Proposed: it echoes every message of this chat.' },
     ]);
-    const proposed = await service.handleMessage({ threadKey, actor: 'user:ada', text: 'Echo my messages.' });
+    const proposed = await service.handleMessage({
+      threadKey,
+      principal: await testPrincipal(db.sql, 'ada', 'owner'),
+      text: 'Echo my messages.',
+    });
     const proposal = proposalOf(proposed);
     expect(proposal).toBeDefined();
     // Nothing runs before approval: the proposing message started no run.
     expect(await runs()).toEqual([]);
-    await service.decide({ proposalId: proposal?.id ?? '', decision: 'approve', actor: 'user:ada' });
+    await service.decide({
+      proposalId: proposal?.id ?? '',
+      decision: 'approve',
+      principal: await testPrincipal(db.sql, 'ada', 'owner'),
+    });
     const [workflow] = await db.sql`select id, active, conversation_ref from workflows`;
     expect(workflow?.active).toBe(true);
-    const conversation = await service.conversationFor(threadKey, 'user:ada');
+    const conversation = await service.conversationFor(
+      threadKey,
+      await testPrincipal(db.sql, 'ada', 'owner'),
+    );
     expect(workflow?.conversationRef).toBe(conversation.id);
 
     server.setScript([{ text: 'Noted.' }]);
-    const replies = await service.handleMessage({ threadKey, actor: 'user:ada', text: 'ship it on Friday' });
+    const replies = await service.handleMessage({
+      threadKey,
+      principal: await testPrincipal(db.sql, 'ada', 'owner'),
+      text: 'ship it on Friday',
+    });
     expect(replies).toEqual([{ type: 'text', text: 'Noted.' }]);
     const data = {
       text: 'ship it on Friday',
-      actor: { id: 'user:ada' },
+      actor: { id: 'test:ada' },
       threadKey,
       conversationId: conversation.id,
     };
@@ -105,11 +121,19 @@ describe('chat trigger', () => {
 
     // A message in another conversation starts nothing; nor does one after the workflow is deactivated.
     server.setScript([{ text: 'Hi.' }]);
-    await service.handleMessage({ threadKey: 'web:elsewhere', actor: 'user:ada', text: 'hello' });
+    await service.handleMessage({
+      threadKey: 'web:elsewhere',
+      principal: await testPrincipal(db.sql, 'ada', 'owner'),
+      text: 'hello',
+    });
     expect(await runs()).toHaveLength(1);
     await db.sql`update workflows set active = false where id = ${String(workflow?.id)}`;
     server.setScript([{ text: 'Ok.' }]);
-    await service.handleMessage({ threadKey, actor: 'user:ada', text: 'and again' });
+    await service.handleMessage({
+      threadKey,
+      principal: await testPrincipal(db.sql, 'ada', 'owner'),
+      text: 'and again',
+    });
     expect(await runs()).toHaveLength(1);
   });
 });

@@ -5,6 +5,7 @@ import { loadSystemPrompt } from '../prompts/load-prompts.ts';
 import { type ConversationService, createConversationService, EMPTY_ANSWER } from './conversation-service.ts';
 import { createAnthropicProvider } from './providers/anthropic-provider.ts';
 import { createRuntimePorts } from './runtime-ports.ts';
+import { testPrincipal } from './testing/principals.ts';
 import { type ScriptedModelServer, startScriptedModelServer } from './testing/scripted-model-server.ts';
 
 describe('hostile chat messages and model output', () => {
@@ -48,7 +49,7 @@ describe('hostile chat messages and model output', () => {
       server.setScript([{ text: answer ?? '' }]);
       const replies = await service.handleMessage({
         threadKey: 'blank',
-        actor: 'user:blank',
+        principal: await testPrincipal(db.sql, 'blank', 'owner'),
         text: message ?? '',
       });
       expect(replies).toEqual([{ type: 'text', text: EMPTY_ANSWER }]);
@@ -62,7 +63,11 @@ describe('hostile chat messages and model output', () => {
           { text: modelText || '.', toolCalls: [{ name: 'draft_workflow', input: { document: modelText } }] },
           { text: modelText || '.' },
         ]);
-        const replies = await service.handleMessage({ threadKey: 'fuzz', actor: 'user:fuzz', text: message });
+        const replies = await service.handleMessage({
+          threadKey: 'fuzz',
+          principal: await testPrincipal(db.sql, 'fuzz', 'owner'),
+          text: message,
+        });
         expect(replies.length).toBeGreaterThan(0);
         expect(replies.filter((r) => r.type === 'error')).toEqual([]);
       }),

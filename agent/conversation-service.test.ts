@@ -11,6 +11,7 @@ import type { ModelProvider } from './providers/model-provider.ts';
 import { createOpenAIProvider } from './providers/openai-provider.ts';
 import type { Reply } from './reply.ts';
 import { createRuntimePorts, type RuntimePorts } from './runtime-ports.ts';
+import { testPrincipal } from './testing/principals.ts';
 import { type ScriptedModelServer, startScriptedModelServer } from './testing/scripted-model-server.ts';
 
 const noWait = { maxAttempts: 3, baseDelayMs: 0, maxDelayMs: 0 };
@@ -113,7 +114,7 @@ describe.each(['anthropic', 'openai'] as const)('conversation service with the r
     const replies = await service.handleMessage(
       {
         threadKey: `test:${kind}:create`,
-        actor: 'user:ada',
+        principal: await testPrincipal(db.sql, 'ada', 'owner'),
         text: 'When a webhook arrives with an issue, post its title to #triage in Slack.',
       },
       (event) => events.push(event.type),
@@ -141,7 +142,9 @@ describe.each(['anthropic', 'openai'] as const)('conversation service with the r
 
     expect(replies[0]).toMatchObject({ type: 'text' });
     const [proposal] = proposalsOf(replies);
-    expect(proposal).toMatchObject({ kind: 'new', status: 'pending', approvers: ['user:ada'] });
+    // Ada owns the workspace alone: the policy lets her approve her own proposal (no second person exists).
+    const ada = await testPrincipal(db.sql, 'ada', 'owner');
+    expect(proposal).toMatchObject({ kind: 'new', status: 'pending', approvers: ['role:admin', ada.userId] });
     expect(proposal?.missingCredentials).toEqual([
       { name: 'slack', type: 'slack', nodes: ['post'], command: 'vmesh credentials set slack --type slack' },
     ]);
@@ -156,7 +159,7 @@ describe.each(['anthropic', 'openai'] as const)('conversation service with the r
     const decided = await service.decide({
       proposalId: proposal!.id,
       decision: 'approve',
-      actor: 'user:ada',
+      principal: await testPrincipal(db.sql, 'ada', 'owner'),
     });
     expect(decided[0]?.type).toBe('text');
     const [workflow] = await db.sql`select id, active, current_version, conversation_ref from workflows`;
@@ -169,7 +172,11 @@ describe.each(['anthropic', 'openai'] as const)('conversation service with the r
     expect(auditRows.map((r) => r.action)).toEqual(['proposal.created', 'proposal.approved']);
 
     // A second approval is refused.
-    const again = await service.decide({ proposalId: proposal!.id, decision: 'approve', actor: 'user:ada' });
+    const again = await service.decide({
+      proposalId: proposal!.id,
+      decision: 'approve',
+      principal: await testPrincipal(db.sql, 'ada', 'owner'),
+    });
     expect(again[0]).toMatchObject({ type: 'error', code: 'E_ALREADY_DECIDED' });
 
     // The system prompt and the tools reached the model.
@@ -182,7 +189,7 @@ describe.each(['anthropic', 'openai'] as const)('conversation service with the r
     server.setScript([{ text: 'Which Slack channel should I post to, and on what schedule?' }]);
     const replies = await service.handleMessage({
       threadKey: `test:${kind}:clarify`,
-      actor: 'user:ada',
+      principal: await testPrincipal(db.sql, 'ada', 'owner'),
       text: 'Send a daily report to Slack',
     });
     expect(replies).toEqual([
@@ -195,7 +202,7 @@ describe.each(['anthropic', 'openai'] as const)('conversation service with the r
     server.setScript([{ error: { status: 429, retryAfter: '0' } }, { text: 'Done waiting.' }]);
     const replies = await service.handleMessage({
       threadKey: `test:${kind}:429`,
-      actor: 'user:ada',
+      principal: await testPrincipal(db.sql, 'ada', 'owner'),
       text: 'hi',
     });
     expect(replies).toEqual([{ type: 'text', text: 'Done waiting.' }]);
@@ -209,7 +216,7 @@ describe.each(['anthropic', 'openai'] as const)('conversation service with the r
     ]);
     const replies = await service.handleMessage({
       threadKey: `test:${kind}:429b`,
-      actor: 'user:ada',
+      principal: await testPrincipal(db.sql, 'ada', 'owner'),
       text: 'hi',
     });
     expect(replies).toEqual([expect.objectContaining({ type: 'error', code: 'E_MODEL_RATE_LIMITED' })]);
@@ -229,12 +236,16 @@ describe.each(['anthropic', 'openai'] as const)('conversation service with the r
     ]);
     const replies = await service.handleMessage({
       threadKey: `test:${kind}:reject`,
-      actor: 'user:bo',
+      principal: await testPrincipal(db.sql, 'bo', 'builder'),
       text: 'make it',
     });
     const [proposal] = proposalsOf(replies);
     const before = await db.sql`select count(*)::int as n from workflows`;
-    const decided = await service.decide({ proposalId: proposal!.id, decision: 'reject', actor: 'user:bo' });
+    const decided = await service.decide({
+      proposalId: proposal!.id,
+      decision: 'reject',
+      principal: await testPrincipal(db.sql, 'bo', 'builder'),
+    });
     expect(decided[0]?.type).toBe('text');
     expect(await db.sql`select count(*)::int as n from workflows`).toEqual(before);
     const [row] =
@@ -256,26 +267,30 @@ describe.each(['anthropic', 'openai'] as const)('conversation service with the r
     ]);
     const replies = await service.handleMessage({
       threadKey: `test:${kind}:hash`,
-      actor: 'user:cy',
+      principal: await testPrincipal(db.sql, 'cy', 'builder'),
       text: 'make it',
     });
     const [proposal] = proposalsOf(replies);
     const stranger = await service.decide({
       proposalId: proposal!.id,
       decision: 'approve',
-      actor: 'user:mallory',
+      principal: await testPrincipal(db.sql, 'mallory', 'viewer'),
     });
     expect(stranger[0]).toMatchObject({ type: 'error', code: 'E_FORBIDDEN' });
     const wrongHash = await service.decide({
       proposalId: proposal!.id,
       decision: 'approve',
-      actor: 'user:cy',
+      principal: await testPrincipal(db.sql, 'ada', 'owner'),
       documentHash: 'sha256:other',
     });
     expect(wrongHash[0]).toMatchObject({ type: 'error', code: 'E_HASH_MISMATCH' });
     // An edit after the proposal (here: straight in the table) needs a new proposal.
     await db.sql`update proposals set document = jsonb_set(document, '{name}', '"Edited"') where id = ${proposal!.id}`;
-    const edited = await service.decide({ proposalId: proposal!.id, decision: 'approve', actor: 'user:cy' });
+    const edited = await service.decide({
+      proposalId: proposal!.id,
+      decision: 'approve',
+      principal: await testPrincipal(db.sql, 'ada', 'owner'),
+    });
     expect(edited[0]).toMatchObject({ type: 'error', code: 'E_HASH_MISMATCH' });
     expect(await db.sql`select id from workflows where name in ('Bound', 'Edited')`).toHaveLength(0);
   });
@@ -301,7 +316,7 @@ describe.each(['anthropic', 'openai'] as const)('conversation service with the r
     ]);
     const replies = await service.handleMessage({
       threadKey: `test:${kind}:create`,
-      actor: 'user:ada',
+      principal: await testPrincipal(db.sql, 'ada', 'owner'),
       text: 'post to #bugs instead',
     });
     const [proposal] = proposalsOf(replies);
@@ -311,7 +326,7 @@ describe.each(['anthropic', 'openai'] as const)('conversation service with the r
     const decided = await service.decide({
       proposalId: proposal!.id,
       decision: 'approve',
-      actor: 'user:ada',
+      principal: await testPrincipal(db.sql, 'ada', 'owner'),
     });
     expect(decided[0]).toMatchObject({ type: 'text' });
     const [row] = await db.sql`select current_version from workflows where id = ${workflowId}`;
@@ -338,7 +353,7 @@ describe.each(['anthropic', 'openai'] as const)('conversation service with the r
     ]);
     const replies = await service.handleMessage({
       threadKey: `test:${kind}:stale`,
-      actor: 'user:ada',
+      principal: await testPrincipal(db.sql, 'ada', 'owner'),
       text: 'post to #later',
     });
     const [proposal] = proposalsOf(replies);
@@ -347,7 +362,7 @@ describe.each(['anthropic', 'openai'] as const)('conversation service with the r
     const decided = await service.decide({
       proposalId: proposal!.id,
       decision: 'approve',
-      actor: 'user:ada',
+      principal: await testPrincipal(db.sql, 'ada', 'owner'),
     });
     expect(decided[0]).toMatchObject({ type: 'error', code: 'E_STALE_PROPOSAL' });
     expect((await service.getProposal(proposal!.id))?.status).toBe('pending');
@@ -371,7 +386,7 @@ describe.each(['anthropic', 'openai'] as const)('conversation service with the r
     ]);
     const replies = await service.handleMessage({
       threadKey: `test:${kind}:supersede`,
-      actor: 'user:ada',
+      principal: await testPrincipal(db.sql, 'ada', 'owner'),
       text: 'make it',
     });
     const shown = proposalsOf(replies);
@@ -386,7 +401,7 @@ describe.each(['anthropic', 'openai'] as const)('conversation service with the r
     const token = `xoxb-${'1234567890'.repeat(3)}-abcdef`;
     await service.handleMessage({
       threadKey: `test:${kind}:secret`,
-      actor: 'user:ada',
+      principal: await testPrincipal(db.sql, 'ada', 'owner'),
       text: `my slack token is ${token}`,
     });
     expect(server.requests.at(-1)?.rawBody).not.toContain(token);
@@ -399,8 +414,16 @@ describe.each(['anthropic', 'openai'] as const)('conversation service with the r
     ]);
     const threadKey = `test:${kind}:queue`;
     await Promise.all([
-      service.handleMessage({ threadKey, actor: 'user:ada', text: 'one' }),
-      service.handleMessage({ threadKey, actor: 'user:ada', text: 'two' }),
+      service.handleMessage({
+        threadKey,
+        principal: await testPrincipal(db.sql, 'ada', 'owner'),
+        text: 'one',
+      }),
+      service.handleMessage({
+        threadKey,
+        principal: await testPrincipal(db.sql, 'ada', 'owner'),
+        text: 'two',
+      }),
     ]);
     const rows = await db.sql`
       select m.role from conversation_messages m join conversations c on c.id = m.conversation_id
@@ -424,7 +447,7 @@ describe.each(['anthropic', 'openai'] as const)('conversation service with the r
     ]);
     const replies = await service.handleMessage({
       threadKey: `test:${kind}:badargs`,
-      actor: 'user:ada',
+      principal: await testPrincipal(db.sql, 'ada', 'owner'),
       text: 'x',
     });
     expect(replies).toEqual([{ type: 'text', text: 'Sorry.' }]);
@@ -452,7 +475,7 @@ describe('missing API key', () => {
     });
     const replies = await service.handleMessage({
       threadKey: 'test:nokey',
-      actor: 'user:ada',
+      principal: await testPrincipal(db.sql, 'ada', 'owner'),
       text: 'hello',
     });
     expect(replies).toHaveLength(1);

@@ -38,18 +38,29 @@ export function frontEndOf(threadKey: string): string {
   return colon > 0 ? threadKey.slice(0, colon) : 'web';
 }
 
+/** The conversation of a thread; `participant` (a user id) joins the people its pending proposals are shown to. */
 export async function ensureConversation(
   sql: Db,
   threadKey: string,
   actor: string,
+  participant?: string,
 ): Promise<ConversationRow> {
   const frontEnd = frontEndOf(threadKey);
+  const joined = participant ? [participant] : [];
   const [row] = await sql`
-    insert into conversations (id, front_end, thread_key, created_by)
-    values (${newConversationId()}, ${frontEnd}, ${threadKey}, ${actor})
-    on conflict (front_end, thread_key) do update set updated_at = now()
+    insert into conversations (id, front_end, thread_key, created_by, participants)
+    values (${newConversationId()}, ${frontEnd}, ${threadKey}, ${actor}, ${sql.json(joined)})
+    on conflict (front_end, thread_key) do update set updated_at = now(),
+      participants = case when conversations.participants @> excluded.participants then conversations.participants
+        else conversations.participants || excluded.participants end
     returning id, front_end, thread_key, workflow_refs, created_by`;
   return ConversationRow.parse(row);
+}
+
+/** Ids of the conversations `userId` took part in. */
+export async function conversationsOf(sql: Db, userId: string): Promise<Set<string>> {
+  const rows = await sql`select id from conversations where participants ? ${userId}`;
+  return new Set(rows.map((row) => String(row.id)));
 }
 
 export async function findConversation(sql: Db, id: string): Promise<ConversationRow | undefined> {
@@ -111,6 +122,9 @@ const ProposalRow = z.object({
   decidedBy: z.string().nullable(),
   outcome: z.record(z.string(), z.unknown()).nullable(),
   createdAt: z.date(),
+  proposerId: z.string().nullable(),
+  proposerMayApprove: z.boolean(),
+  secondPersonReasons: z.array(z.string()),
 });
 export type ProposalRow = z.infer<typeof ProposalRow>;
 
@@ -132,6 +146,9 @@ const PROPOSAL_COLUMNS = [
   'decided_by',
   'outcome',
   'created_at',
+  'proposer_id',
+  'proposer_may_approve',
+  'second_person_reasons',
 ];
 
 export async function insertProposal(
@@ -148,11 +165,12 @@ export async function insertProposal(
     }
     const [row] = await tx`
       insert into proposals (id, conversation_id, kind, document, document_hash, summary, diff, approvers, workflow_id,
-        base_version, run_id, details, created_by)
+        base_version, run_id, details, created_by, proposer_id, proposer_may_approve, second_person_reasons)
       values (${newProposalId()}, ${proposal.conversationId}, ${proposal.kind},
         ${proposal.document ? json(tx, proposal.document) : null}, ${proposal.documentHash}, ${sanitizeJson(proposal.summary)},
         ${json(tx, sanitizeJson(proposal.diff))}, ${tx.json(proposal.approvers)}, ${proposal.workflowId}, ${proposal.baseVersion},
-        ${proposal.runId}, ${json(tx, sanitizeJson(proposal.details))}, ${proposal.createdBy})
+        ${proposal.runId}, ${json(tx, sanitizeJson(proposal.details))}, ${proposal.createdBy}, ${proposal.proposerId},
+        ${proposal.proposerMayApprove}, ${tx.json(proposal.secondPersonReasons)})
       returning ${tx(PROPOSAL_COLUMNS)}`;
     return ProposalRow.parse(row);
   });
@@ -246,6 +264,7 @@ export function toProposalView(row: ProposalRow): ProposalView {
   const missing = ProposalView.shape.missingCredentials.safeParse(details.missingCredentials ?? []);
   const warnings = ProposalView.shape.warnings.safeParse(details.warnings ?? []);
   const dryRun = z.object({ ok: z.boolean() }).loose().safeParse(details.dryRun);
+  const approval = ProposalView.shape.approval.safeParse(details.approval ?? null);
   return {
     id: row.id,
     kind: row.kind,
@@ -263,6 +282,7 @@ export function toProposalView(row: ProposalRow): ProposalView {
     effects: effects.success ? effects.data : null,
     warnings: warnings.success ? warnings.data : [],
     dryRunOk: dryRun.success ? dryRun.data.ok : null,
+    approval: approval.success ? approval.data : null,
     createdBy: row.createdBy,
     createdAt: row.createdAt.toISOString(),
   };

@@ -1,3 +1,4 @@
+import { parseApprovalPolicy } from '../access/index.ts';
 import type { ConnectorDefinition } from '../connectors/index.ts';
 import { builtinConnectors } from '../connectors/index.ts';
 import type { Sql } from '../db/index.ts';
@@ -9,6 +10,7 @@ import {
   type ConversationServiceDeps,
   createConversationService,
 } from './conversation-service.ts';
+import { autoMembersFromEnv } from './identify-actor.ts';
 import { createModelProvider } from './providers/create-model-provider.ts';
 import type { ModelProvider } from './providers/model-provider.ts';
 import { createRuntimePorts } from './runtime-ports.ts';
@@ -43,7 +45,8 @@ export type CreateAgentOptions = {
   provider?: ModelProvider;
   docs?: DocsPort | null;
   notify?: ConversationServiceDeps['notify'];
-  isAdmin?: ConversationServiceDeps['isAdmin'];
+  /** Default: VMESH_APPROVAL_POLICY (JSON; see access/approval-policy.ts). */
+  approvalPolicy?: ConversationServiceDeps['approvalPolicy'];
   /** Where the doc index sync (run before the first search) logs. */
   docsLog?: DocSyncLog;
 };
@@ -78,6 +81,7 @@ export function createAgent(options: CreateAgentOptions): ConversationService {
             docsReady(options.sql, connectors, options.docsLog ?? quietDocsLog),
           )),
     notify: options.notify,
-    isAdmin: options.isAdmin,
+    approvalPolicy: options.approvalPolicy ?? parseApprovalPolicy(env.VMESH_APPROVAL_POLICY),
+    autoMembers: autoMembersFromEnv(env),
   });
 }

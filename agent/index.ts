@@ -4,7 +4,8 @@
 export { RunStatus, SETTLED_RUN, StepStatus } from '../runtime/index.ts';
 export type { McpToolEntry } from '../tools/index.ts';
 export { type AgentTurnResult, runAgentTurn } from './agent-loop.ts';
-export { actorId, toBotConversationPort } from './bot-conversation-port.ts';
+export { APPROVAL_LINK_TTL_MS, approvalLinkHash } from './approval-links.ts';
+export { actorId, type BotPortOptions, toBotConversationPort } from './bot-conversation-port.ts';
 export {
   type ConversationService,
   type ConversationServiceDeps,
@@ -14,6 +15,13 @@ export {
   type HandleRunFailedResult,
 } from './conversation-service.ts';
 export { type CreateAgentOptions, createAgent, createDocsPort } from './create-agent.ts';
+export {
+  type AutoMembers,
+  autoMembersFromEnv,
+  type ChatActor,
+  identifyActor,
+  strangerReply,
+} from './identify-actor.ts';
 export { createAnthropicProvider } from './providers/anthropic-provider.ts';
 export { createModelProvider, DEFAULT_MODEL } from './providers/create-model-provider.ts';
 export { ModelError } from './providers/model-error.ts';

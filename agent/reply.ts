@@ -1,6 +1,15 @@
 import { z } from 'zod';
 import { RunStatus, type WorkflowDocument } from '../runtime/index.ts';
 
+const Destination = z.object({
+  id: z.string(),
+  uses: z.string(),
+  effect: z.enum(['read', 'write', 'unknown']),
+  target: z.string().nullable(),
+  computed: z.array(z.object({ field: z.string(), expression: z.string() })),
+  credential: z.string().nullable(),
+});
+
 /** A proposal as every front-end shows it (the workflow preview). */
 export const ProposalView = z.object({
   id: z.string(),
@@ -17,7 +26,7 @@ export const ProposalView = z.object({
   documentHash: z.string().nullable(),
   /** RFC 6902 operations from the current version (empty for a new workflow). */
   diff: z.array(z.unknown()),
-  /** Who may approve; empty: anyone in the conversation. */
+  /** Who may approve: user ids and `role:admin` (the workspace's admins and owners); empty: admins only. */
   approvers: z.array(z.string()),
   missingCredentials: z.array(
     z.object({ name: z.string(), type: z.string(), nodes: z.array(z.string()), command: z.string() }),
@@ -46,6 +55,20 @@ export const ProposalView = z.object({
           }),
         )
         .optional(),
+      destinations: z.array(Destination).default([]),
+      newDestinations: z.array(Destination).default([]),
+      credentials: z.array(z.string()).default([]),
+    })
+    .nullable(),
+  /** Computed by the conversation service from the approval policy when the proposal was made. */
+  approval: z
+    .object({
+      /** Who must still approve, in words (`alice or a workspace admin or owner`). */
+      waitingFor: z.string(),
+      proposer: z.string().nullable(),
+      secondPersonReasons: z.array(z.string()),
+      /** Credential name → whose it is (`yours`, `alice's, shared with the workspace`, …). */
+      credentialOwners: z.record(z.string(), z.string()),
     })
     .nullable(),
   warnings: z.array(z.object({ code: z.string(), path: z.string(), message: z.string() }).loose()),
@@ -95,12 +118,30 @@ export function approvalSummary(proposal: ProposalView): string {
       `⚠ New step that writes outside: ${step.id} (${step.uses})${step.target ? ` → ${step.target}` : ''}${step.credential ? `, using credential "${step.credential}"` : ''}`,
     );
   }
-  for (const name of proposal.effects?.newCredentials ?? []) lines.push(`⚠ Uses credential "${name}"`);
+  const newDestinations = new Set((proposal.effects?.newDestinations ?? []).map((d) => d.id));
+  for (const destination of proposal.effects?.destinations ?? []) {
+    const flagged = newDestinations.has(destination.id) || destination.computed.length > 0;
+    lines.push(`${flagged ? '⚠ ' : ''}Sends data out: ${describeDestination(destination)}`);
+  }
+  const owners = proposal.approval?.credentialOwners ?? {};
+  const newCredentials = new Set(proposal.effects?.newCredentials ?? []);
+  for (const name of proposal.effects?.credentials.length
+    ? proposal.effects.credentials
+    : [...newCredentials])
+    lines.push(
+      `${newCredentials.has(name) ? '⚠ ' : ''}Uses credential "${name}"${owners[name] ? ` (${owners[name]})` : ''}`,
+    );
   for (const step of proposal.effects?.subworkflowSteps ?? []) lines.push(subworkflowLine(step));
   for (const credential of proposal.missingCredentials) {
     lines.push(`Needs credential "${credential.name}" (${credential.type}): \`${credential.command}\``);
   }
   if (proposal.dryRunOk === false) lines.push('The dry run reported a failing step.');
+  if (proposal.approval) {
+    for (const reason of proposal.approval.secondPersonReasons)
+      lines.push(`Needs someone other than the proposer: ${reason}.`);
+    if (proposal.status === 'pending')
+      lines.push(`Waiting for approval by: ${proposal.approval.waitingFor}.`);
+  }
   return lines.join('\n');
 }
 
@@ -120,6 +161,16 @@ function subworkflowLine(step: SubworkflowStepView): string {
   }
   const inactive = step.target.active ? '' : ' (inactive: the step fails until it is activated)';
   return `Step ${step.id} runs workflow "${step.target.name}" (${step.target.id})${inactive}`;
+}
+
+function describeDestination(destination: z.infer<typeof Destination>): string {
+  const parts = [`${destination.id} (${destination.uses}, ${destination.effect})`];
+  if (destination.target) parts.push(`→ ${destination.target}`);
+  for (const item of destination.computed)
+    parts.push(`→ ${item.field} computed at run time from \`${item.expression}\``);
+  if (!destination.target && destination.computed.length === 0) parts.push('→ its connector’s service');
+  if (destination.credential) parts.push(`with credential "${destination.credential}"`);
+  return parts.join(' ');
 }
 
 /** A proposal as a reply: a fix (kind `fix`) is a `fix_proposal`, anything else a `proposal`. */

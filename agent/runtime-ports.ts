@@ -81,6 +81,7 @@ export function createWorkflowsPort(sql: Sql, connectors: readonly ConnectorDefi
         document,
         {
           ownerRef: meta.ownerRef,
+          ownerId: meta.ownerId,
           ...(meta.conversationRef ? { conversationRef: meta.conversationRef } : {}),
         },
         { activate: true },
@@ -92,11 +93,14 @@ export function createWorkflowsPort(sql: Sql, connectors: readonly ConnectorDefi
       return { version: result.version };
     },
     async subworkflowTarget(ref, owner) {
-      const ownerRef =
-        'ownerRef' in owner
-          ? owner.ownerRef
-          : ((await findWorkflow(sql, owner.workflowId))?.ownerRef ?? null);
-      const found = await findSubworkflowTarget(sql, ref, { ownerRef });
+      const stored = 'workflowId' in owner ? await findWorkflow(sql, owner.workflowId) : undefined;
+      const found = await findSubworkflowTarget(
+        sql,
+        ref,
+        'workflowId' in owner
+          ? { ownerId: stored?.ownerId ?? null, ownerRef: stored?.ownerRef ?? null }
+          : owner,
+      );
       if (!('target' in found)) return { found: false, problem: found.problem };
       return { found: true, id: found.target.id, name: found.target.name, active: found.target.active };
     },

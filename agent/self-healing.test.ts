@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Logger, runOnce } from 'graphile-worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setWorkflowOwner } from '../access/index.ts';
 import { createCredentialStore, parseSecretKey } from '../connectors/credentials/index.ts';
 import { httpConnector } from '../connectors/http/connector.ts';
 import { slackConnector } from '../connectors/slack/connector.ts';
@@ -16,6 +17,7 @@ import { createAnthropicProvider } from './providers/anthropic-provider.ts';
 import type { Reply } from './reply.ts';
 import { createRunFailedTask, RUN_FAILED_TASK } from './run-failed-task.ts';
 import { createCredentialsPort, createRuntimePorts } from './runtime-ports.ts';
+import { testPrincipal } from './testing/principals.ts';
 import { type ScriptedModelServer, startScriptedModelServer } from './testing/scripted-model-server.ts';
 
 const CANARY = `canary-${randomBytes(12).toString('hex')}`;
@@ -145,11 +147,15 @@ describe('self-healing: a failed run becomes a fix proposal in the workflow conv
     ]);
     const replies = await service.handleMessage({
       threadKey: 'test:heal',
-      actor: 'user:ada',
+      principal: await testPrincipal(db.sql, 'ada', 'owner'),
       text: 'forward webhook items to our API',
     });
     const [proposal] = proposalsOf(replies);
-    await service.decide({ proposalId: proposal!.id, decision: 'approve', actor: 'user:ada' });
+    await service.decide({
+      proposalId: proposal!.id,
+      decision: 'approve',
+      principal: await testPrincipal(db.sql, 'ada', 'owner'),
+    });
     const [row] = await db.sql`select id from workflows where name = 'Forward items'`;
     return String(row?.id);
   }
@@ -205,8 +211,10 @@ describe('self-healing: a failed run becomes a fix proposal in the workflow conv
       status: 'pending',
       runId,
       workflowId,
-      approvers: ['user:ada'],
     });
+    // Approvers from the policy: the workflow's owner (ada proposed it) and the admins — never "anyone".
+    const ada = await testPrincipal(db.sql, 'ada', 'owner');
+    expect(proposal?.approvers.sort()).toEqual(['role:admin', ada.userId].sort());
     expect(proposal?.effects?.newWriteSteps).toEqual([
       {
         id: 'exfiltrate',
@@ -239,7 +247,11 @@ describe('self-healing: a failed run becomes a fix proposal in the workflow conv
     expect(again).toMatchObject({ status: 'grouped', occurrences: 2, proposalId: proposal?.id });
     expect(model.requests.length).toBe(requestsBefore);
 
-    await service.decide({ proposalId: proposal!.id, decision: 'reject', actor: 'user:ada' });
+    await service.decide({
+      proposalId: proposal!.id,
+      decision: 'reject',
+      principal: await testPrincipal(db.sql, 'ada', 'owner'),
+    });
   });
 
   it('a fix is approved: new version, and the failed run resumes from the failed step and succeeds', async () => {
@@ -271,7 +283,7 @@ describe('self-healing: a failed run becomes a fix proposal in the workflow conv
     const replies = await service.decide({
       proposalId: result.proposalId,
       decision: 'approve',
-      actor: 'user:ada',
+      principal: await testPrincipal(db.sql, 'ada', 'owner'),
       resume: 'from-failed-step',
     });
     expect(replies.map((r) => r.type)).toEqual(['text', 'run_update']);
@@ -282,6 +294,38 @@ describe('self-healing: a failed run becomes a fix proposal in the workflow conv
     const audit =
       await db.sql`select action from audit_log where subject_id = ${result.proposalId} order by id`;
     expect(audit.map((a) => a.action)).toEqual(['proposal.created', 'proposal.approved']);
+  });
+
+  it('a fix for a workflow made through the API (no conversation) is for its owner and the admins, not "anyone"', async () => {
+    const made = await createRuntimePorts({ sql: db.sql, connectors: [httpConnector] }).workflows.create(
+      { ...documentFor('/v1/items'), name: 'Made by the API' } as never,
+      { conversationRef: null, ownerRef: 'api' },
+    );
+    const bea = await testPrincipal(db.sql, 'bea', 'builder');
+    await setWorkflowOwner(db.sql, made.id, bea.userId);
+    const runId = await failedRun(made.id);
+    model.setScript([
+      { toolCalls: [{ name: 'propose_fix', input: { runId, summary: 'Retry it.' } }] },
+      { text: 'Retry proposed.' },
+    ]);
+    const result = await service.handleRunFailed(runId);
+    if (result.status !== 'proposed') throw new Error(`no fix: ${JSON.stringify(result)}`);
+    const proposal = await service.getProposal(result.proposalId);
+    expect(proposal?.approvers.sort()).toEqual(['role:admin', bea.userId].sort());
+    // Another builder (who once could, since an empty list meant anyone) may not decide it.
+    const other = await testPrincipal(db.sql, 'bo', 'builder');
+    const refused = await service.decide({
+      proposalId: result.proposalId,
+      decision: 'approve',
+      principal: other,
+    });
+    expect(refused[0]).toMatchObject({ type: 'error', code: 'E_FORBIDDEN' });
+    const rejected = await service.decide({
+      proposalId: result.proposalId,
+      decision: 'reject',
+      principal: bea,
+    });
+    expect(rejected[0]).toMatchObject({ type: 'text' });
   });
 
   it('a run that fails for good queues one self-healing job in its failing transaction; the task handles it', async () => {

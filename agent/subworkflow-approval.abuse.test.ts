@@ -1,6 +1,7 @@
 // The approval card names the workflow each core.subworkflow step will run (name and id), resolved as approval
 // stores it; approval then stores that id, so a workflow that takes the name afterwards is never run.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Principal } from '../access/index.ts';
 import { createTestDatabase, type TestDatabase } from '../db/testing/test-database.ts';
 import { loadSystemPrompt } from '../prompts/load-prompts.ts';
 import { createWorkflowService } from '../runtime/store/workflow-service.ts';
@@ -10,6 +11,7 @@ import { type ConversationService, createConversationService } from './conversat
 import { createOpenAIProvider } from './providers/openai-provider.ts';
 import type { Reply } from './reply.ts';
 import { createRuntimePorts } from './runtime-ports.ts';
+import { testPrincipal } from './testing/principals.ts';
 import { type ScriptedModelServer, startScriptedModelServer } from './testing/scripted-model-server.ts';
 
 const caller = (target: string) => ({
@@ -30,6 +32,8 @@ const child = (name: string) => ({
 let db: TestDatabase;
 let model: ScriptedModelServer;
 let service: ConversationService;
+let ada: Principal;
+let ids: { mallory: string; bob: string };
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -40,6 +44,11 @@ beforeAll(async () => {
     system: loadSystemPrompt(),
     ...createRuntimePorts({ sql: db.sql, connectors: [] }),
   });
+  ada = await testPrincipal(db.sql, 'ada', 'owner');
+  ids = {
+    mallory: (await testPrincipal(db.sql, 'mallory', 'builder')).userId,
+    bob: (await testPrincipal(db.sql, 'bob', 'builder')).userId,
+  };
 });
 afterAll(async () => {
   await model?.close();
@@ -51,7 +60,7 @@ async function propose(threadKey: string, document: unknown) {
     { toolCalls: [{ name: 'propose_workflow', input: { document, summary: 'Bills each order.' } }] },
     { text: 'Proposed.' },
   ]);
-  const replies = await service.handleMessage({ threadKey, actor: 'user:ada', text: 'bill each order' });
+  const replies = await service.handleMessage({ threadKey, principal: ada, text: 'bill each order' });
   const reply = replies.find(
     (entry): entry is Extract<Reply, { type: 'proposal' }> => entry.type === 'proposal',
   );
@@ -64,7 +73,7 @@ describe('approval card: sub-workflow targets', () => {
     const workflows = createWorkflowService(db.sql, [], { onTriggerChange: triggerSync([]) });
     const billing = await workflows.create(
       child('create-invoice'),
-      { ownerRef: 'user:ada' },
+      { ownerRef: 'user:ada', ownerId: ada.userId },
       { activate: true },
     );
     const reply = await propose('card-1', caller('create-invoice'));
@@ -78,8 +87,12 @@ describe('approval card: sub-workflow targets', () => {
     ]);
     expect(reply.summary).toContain(`Step bill runs workflow "create-invoice" (${billing.id})`);
     // Someone else takes the name before the approval: the card's target is still the one stored.
-    await workflows.create(child('create-invoice'), { ownerRef: 'user:mallory' }, { activate: true });
-    await service.decide({ proposalId: reply.proposal.id, decision: 'approve', actor: 'user:ada' });
+    await workflows.create(
+      child('create-invoice'),
+      { ownerRef: 'user:mallory', ownerId: ids.mallory },
+      { activate: true },
+    );
+    await service.decide({ proposalId: reply.proposal.id, decision: 'approve', principal: ada });
     const [row] = await db.sql`select id from workflows where name = 'Invoice on order'`;
     const stored = await getVersionRow(db.sql, String(row?.id), 1);
     expect(stored.document.nodes[0]?.with.workflow).toBe(billing.id);
@@ -87,7 +100,11 @@ describe('approval card: sub-workflow targets', () => {
 
   it("warns when the target is missing or another owner's, before anyone approves", async () => {
     const workflows = createWorkflowService(db.sql, [], { onTriggerChange: triggerSync([]) });
-    await workflows.create(child('their-flow'), { ownerRef: 'user:bob' }, { activate: true });
+    await workflows.create(
+      child('their-flow'),
+      { ownerRef: 'user:bob', ownerId: ids.bob },
+      { activate: true },
+    );
     const foreign = await propose('card-2', caller('their-flow'));
     expect(foreign.proposal.effects?.subworkflowSteps?.[0]).toMatchObject({
       target: null,
@@ -101,11 +118,11 @@ describe('approval card: sub-workflow targets', () => {
     const decided = await service.decide({
       proposalId: foreign.proposal.id,
       decision: 'approve',
-      actor: 'user:ada',
+      principal: ada,
     });
     expect(decided[0]).toMatchObject({ type: 'error', code: 'E_SUBWORKFLOW_TARGET' });
     expect(
-      await db.sql`select id from workflows where name = 'Invoice on order' and owner_ref = 'user:ada'`,
+      await db.sql`select id from workflows where name = 'Invoice on order' and owner_id = ${ada.userId}`,
     ).toHaveLength(1);
   });
 });

@@ -4,6 +4,7 @@ import { loadSystemPrompt } from '../prompts/load-prompts.ts';
 import { createConversationService } from './conversation-service.ts';
 import { createOpenAIProvider } from './providers/openai-provider.ts';
 import { createRuntimePorts } from './runtime-ports.ts';
+import { testPrincipal } from './testing/principals.ts';
 import type { ScriptStep } from './testing/scripted-model-server.ts';
 import { type ScriptedModelServer, startScriptedModelServer } from './testing/scripted-model-server.ts';
 
@@ -31,8 +32,9 @@ describe('turns: one at a time per conversation, many conversations on a small p
       system: loadSystemPrompt(),
       ...createRuntimePorts({ sql: db.sql, connectors: [] }),
     });
+    const principal = await testPrincipal(db.sql, 'ada', 'owner');
     const sends = Array.from({ length: 12 }, (_, i) =>
-      service.handleMessage({ threadKey: `pool:${i % 4}`, actor: 'user:ada', text: `message ${i}` }),
+      service.handleMessage({ threadKey: `pool:${i % 4}`, principal, text: `message ${i}` }),
     );
     const replies = await Promise.all(sends);
     expect(replies.map((r) => r[0])).toEqual(

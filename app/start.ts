@@ -69,7 +69,8 @@ export async function startApp(env: NodeJS.ProcessEnv = process.env): Promise<Ru
       notify: async (target, replies) => notifyChat?.(target.threadKey, replies),
     });
     const bots = await registerBots(server, {
-      conversation: toBotConversationPort(agent),
+      conversation: toBotConversationPort(agent, { approvalLinkBase: config.publicUrl }),
+      approvals: agent,
       workflows: createRuntimeWorkflowPort(database.sql),
       triggers: createRuntimeTriggerPort(database.sql, connectors),
       deliveries: createDeliveryLedger(database.sql),

@@ -111,11 +111,14 @@ describe('per-user tokens on /mcp and /chat/api', () => {
 
   it("a viewer's MCP session cannot start a workflow run", async () => {
     const vera = await mcpAs(tokens.vera!);
-    const tool = (await vera.listTools()).tools.find((candidate) => candidate.name.includes('team'));
-    expect(tool).toBeDefined();
-    const result = await vera.callTool({ name: String(tool?.name), arguments: { input: {} } });
+    // Without run.start the session is offered no workflow tools at all; calling one by name is an unknown tool.
+    const tools = (await vera.listTools()).tools;
+    expect(tools.find((candidate) => candidate.name.includes('team'))).toBeUndefined();
+    const result = await vera.callTool({ name: 'team', arguments: { input: {} } }).catch((error: unknown) => ({
+      isError: true,
+      content: String(error),
+    }));
     expect(result.isError).toBe(true);
-    expect(JSON.stringify(result.content)).toContain('may not start a workflow');
     await vera.close();
     const [runs] = await db.sql`select count(*)::int as n from runs where workflow_id = ${sharedId}`;
     expect(runs?.n).toBe(0);

@@ -12,5 +12,6 @@ export { createRuntimeWorkflowPort } from './runtime-workflow-port.ts';
 export type { SlackBot } from './slack/create-slack-bot.ts';
 export type { TriggerEventPort } from './trigger-event-port.ts';
 export { ensureWebBundle } from './web/build-web-bundle.ts';
+export { type ApprovalLinkPort, registerApprovalLinks } from './web/register-approval-links.ts';
 export { registerWebChat } from './web/register-web-chat.ts';
 export type { WorkflowPort } from './workflow-port.ts';

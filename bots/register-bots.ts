@@ -6,6 +6,7 @@ import type { ConversationPort } from './conversation-port.ts';
 import type { DeliveryLedger } from './delivery-dedupe.ts';
 import { registerMcpHttp } from './mcp/register-mcp-http.ts';
 import type { TriggerEventPort } from './trigger-event-port.ts';
+import { type ApprovalLinkPort, registerApprovalLinks } from './web/register-approval-links.ts';
 import { registerWebChat } from './web/register-web-chat.ts';
 import type { WorkflowPort } from './workflow-port.ts';
 
@@ -36,6 +37,8 @@ const BotsEnv = z.object({
 
 export type BotsDeps = {
   conversation: ConversationPort;
+  /** Serves the one-time approval links an MCP approve hands out (`/approve/<token>`). */
+  approvals?: ApprovalLinkPort | undefined;
   workflows?: WorkflowPort | undefined;
   agentTools?: readonly McpToolEntry[] | undefined;
   /** Where front-ends hand vendor events for event triggers (Slack messages → slack.messagePosted). */
@@ -80,6 +83,8 @@ export async function registerBots(server: FastifyInstance, deps: BotsDeps): Pro
     conversation: deps.conversation,
     workflows: deps.workflows,
   });
+
+  if (deps.approvals) await registerApprovalLinks(server, deps.approvals);
 
   const listening = () => {
     const address = server.server.address();

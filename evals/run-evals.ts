@@ -4,12 +4,14 @@
  * scripted model (each scenario's reference answer, so CI checks the whole pipeline: tools, validator, dry run,
  * proposals). Each run writes a table (pass, tool calls, tokens, latency per scenario) to evals/results/.
  */
+
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { ensureLocalOwner } from '../access/index.ts';
 import type { ModelProvider, Reply } from '../agent/index.ts';
 import {
   type ConversationService,
@@ -172,9 +174,11 @@ export async function runScenario(
   let toolCalls = 0;
   const turns: Reply[][] = [];
   const started = performance.now();
+  // The evaluator is the workspace's local owner (alone, so their own approval is enough).
+  const principal = await ensureLocalOwner(deps.sql, 'cli');
   for (const message of scenario.messages) {
     turns.push(
-      await deps.service.handleMessage({ threadKey, actor: 'evals:user', text: message }, (event) => {
+      await deps.service.handleMessage({ threadKey, principal, text: message }, (event) => {
         if (event.type === 'tool_start') toolCalls += 1;
       }),
     );
@@ -249,7 +253,7 @@ export async function runScenario(
             const decided = await deps.service.decide({
               proposalId: proposal.id,
               decision: 'approve',
-              actor: 'evals:user',
+              principal,
             });
             const errors = decided.filter((reply) => reply.type === 'error');
             const workflowId = (

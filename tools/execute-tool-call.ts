@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { AppError, describeError, redactSecrets, redactString } from '../lib/index.ts';
+import { AppError, describeError, ForbiddenError, redactSecrets, redactString } from '../lib/index.ts';
 import type { AnyTool } from './define-tool.ts';
 import type { ToolContext } from './tool-context.ts';
 import { capText } from './untrusted.ts';
@@ -73,6 +73,8 @@ export async function executeToolCall(
   try {
     result = await tool.run(parsed.data, ctx);
   } catch (error) {
+    // A refusal (the person may not do this) is theirs to hear as it is, not a fault on our side.
+    if (error instanceof ForbiddenError) return fail(error);
     return fail(
       new AppError({
         code: 'E_TOOL_FAILED',

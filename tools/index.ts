@@ -9,7 +9,12 @@ export {
 export { type DryRunReport, type DryRunStep, dryRunWorkflow } from './dry-run.ts';
 export { executeToolCall, type ToolCallOutcome } from './execute-tool-call.ts';
 export { failedStepOf, failureFingerprint } from './failure-fingerprint.ts';
-export { describeEffects, type ProposalEffects, type WriteStep } from './proposal-effects.ts';
+export {
+  type Destination,
+  describeEffects,
+  type ProposalEffects,
+  type WriteStep,
+} from './proposal-effects.ts';
 export { agentTools } from './registry.ts';
 export { type McpToolEntry, toMcpTools } from './to-mcp-tools.ts';
 export {

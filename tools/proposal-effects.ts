@@ -4,6 +4,21 @@ import type { CatalogPort, WorkflowsPort } from './tool-context.ts';
 
 export type WriteStep = { id: string; uses: string; target: string | null; credential: string | null };
 
+/**
+ * A step that can send data out of VelocityMesh, whatever effect it declares: a `read` step (an HTTP GET, an
+ * LLM or MCP call) carries its input to the outside too.
+ */
+export type Destination = {
+  id: string;
+  uses: string;
+  effect: 'read' | 'write' | 'unknown';
+  /** The fixed part of where it goes (`url=https://…, channel=#x`), null when nothing is fixed. */
+  target: string | null;
+  /** Where-fields computed at run time: the field and its expression (attacker-influenced data may steer them). */
+  computed: { field: string; expression: string }[];
+  credential: string | null;
+};
+
 export type ProposalEffects = {
   /** Every step that writes to the outside world, with where it writes. */
   writeSteps: WriteStep[];
@@ -13,6 +28,12 @@ export type ProposalEffects = {
   newCredentials: string[];
   /** Every core.subworkflow step and the stored workflow it will run (see describeSubworkflowSteps). */
   subworkflowSteps?: SubworkflowStep[];
+  /** Every step that can send data out (reads included), with where it goes. */
+  destinations: Destination[];
+  /** Destinations the current version does not have (all of them for a new workflow). */
+  newDestinations: Destination[];
+  /** Every credential the proposal uses. */
+  credentials: string[];
 };
 
 /**
@@ -77,6 +98,54 @@ function writeSteps(document: WorkflowDocument | null | undefined, catalog: Cata
     }));
 }
 
+const isExpression = (value: string) => value.includes('{{');
+
+/** Where a step's data can go: the write-step target fields, recipients, base URLs and an MCP server's address. */
+const DESTINATION_KEYS = [...TARGET_KEYS, 'cc', 'bcc', 'recipients', 'baseUrl', 'endpoint'];
+
+/** An MCP `server` ({ transport, url } or { transport, command, args }) as the field values it goes to. */
+function serverFields(value: unknown): [string, unknown][] {
+  if (!value || typeof value !== 'object') return typeof value === 'string' ? [['server', value]] : [];
+  const server = value as Record<string, unknown>;
+  const args = Array.isArray(server.args) ? server.args.filter((arg) => typeof arg === 'string') : [];
+  return [
+    ['server.url', server.url],
+    ['server.command', typeof server.command === 'string' ? [server.command, ...args].join(' ') : undefined],
+  ];
+}
+
+function destinationsOf(document: WorkflowDocument | null | undefined, catalog: CatalogPort): Destination[] {
+  if (!document) return [];
+  const found: Destination[] = [];
+  for (const node of allNodes(document.nodes)) {
+    if (node.uses.startsWith('core.')) continue;
+    const entry = catalog.lookupAction(node.uses);
+    if (entry?.effect === 'pure') continue;
+    const withValue = (node.with ?? {}) as Record<string, unknown>;
+    const fixed: string[] = [];
+    const computed: Destination['computed'] = [];
+    const fields: [string, unknown][] = [
+      ...DESTINATION_KEYS.map((key): [string, unknown] => [key, withValue[key]]),
+      ...serverFields(withValue.server),
+    ];
+    for (const [key, value] of fields) {
+      if (typeof value === 'string' && isExpression(value))
+        computed.push({ field: key, expression: value.slice(0, 300) });
+      else if (typeof value === 'string' || typeof value === 'number')
+        fixed.push(`${key}=${String(value).slice(0, 200)}`);
+    }
+    found.push({
+      id: node.id,
+      uses: node.uses,
+      effect: entry ? (entry.effect === 'write' ? 'write' : 'read') : 'unknown',
+      target: fixed.length ? fixed.join(', ') : null,
+      computed,
+      credential: node.credential ?? null,
+    });
+  }
+  return found;
+}
+
 /** What a proposal would do to the outside world, and what is new compared to the current version. */
 export function describeEffects(
   proposed: WorkflowDocument | null,
@@ -93,7 +162,14 @@ export function describeEffects(
   const credentialsAfter = proposed
     ? [...new Set(allNodes(proposed.nodes).flatMap((node) => (node.credential ? [node.credential] : [])))]
     : [];
+  const destinationKey = (d: Destination) =>
+    `${d.uses}|${d.target ?? ''}|${d.computed.map((c) => `${c.field}=${c.expression}`).join(',')}|${d.credential ?? ''}`;
+  const destinations = destinationsOf(proposed, catalog);
+  const knownDestinations = new Set(destinationsOf(current, catalog).map(destinationKey));
   return {
+    destinations,
+    newDestinations: destinations.filter((d) => !knownDestinations.has(destinationKey(d))),
+    credentials: credentialsAfter,
     writeSteps: next,
     newWriteSteps: current ? next.filter((step) => !known.has(key(step))) : next,
     newCredentials: current
@@ -104,12 +180,12 @@ export function describeEffects(
 
 /**
  * The workflow each core.subworkflow step of `document` will run, resolved as approval will store it: for a new
- * workflow owned by `owner.ownerRef` (the person approving), or a new version of `owner.workflowId`.
+ * workflow owned by `owner` (the proposer), or a new version of `owner.workflowId`.
  */
 export async function describeSubworkflowSteps(
   document: WorkflowDocument | null,
   workflows: WorkflowsPort,
-  owner: { ownerRef: string } | { workflowId: string },
+  owner: { ownerId: string; ownerRef: string } | { workflowId: string },
 ): Promise<SubworkflowStep[]> {
   if (!document) return [];
   const steps: SubworkflowStep[] = [];

@@ -55,6 +55,7 @@ export const proposeWorkflowTool = defineTool({
         effects: {
           ...describeEffects(check.document, null, ctx.catalog),
           subworkflowSteps: await describeSubworkflowSteps(check.document, ctx.workflows, {
+            ownerId: ctx.conversation.userId,
             ownerRef: ctx.conversation.actor,
           }),
         },

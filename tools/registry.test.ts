@@ -79,7 +79,7 @@ describe('tools over MCP and with hostile arguments', () => {
     ctx = {
       ...ports,
       docs: undefined,
-      conversation: { id: null, actor: 'test' },
+      conversation: { id: null, actor: 'test', userId: 'usr_test' },
       proposals: {
         async create() {
           throw new Error('proposals are not created in this test');

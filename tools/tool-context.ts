@@ -78,17 +78,18 @@ export type WorkflowsPort = {
   /** Stores a new workflow (version 1) and activates it. Called only on approval. */
   create(
     document: WorkflowDocument,
-    meta: { conversationRef: string | null; ownerRef: string },
+    meta: { conversationRef: string | null; ownerRef: string; ownerId?: string | undefined },
   ): Promise<{ id: string; version: number }>;
   /** Stores a new immutable version and makes it current. Called only on approval. */
   addVersion(id: string, document: WorkflowDocument): Promise<{ version: number }>;
   /**
    * The workflow a core.subworkflow `workflow` value (an id or exact name) names, resolved as approval will store
-   * it: for a new workflow of `ownerRef`, or for a new version of `workflowId` (its owner). Or why there is none.
+   * it: for a new workflow of `owner` (the proposer), or for a new version of `workflowId` (its owner). Or why
+   * there is none.
    */
   subworkflowTarget(
     ref: string,
-    owner: { ownerRef: string } | { workflowId: string },
+    owner: { ownerId: string; ownerRef: string } | { workflowId: string },
   ): Promise<SubworkflowTargetLookup>;
 };
 
@@ -165,6 +166,7 @@ export type ToolContext = {
   credentials: CredentialsPort;
   proposals: ProposalsPort;
   /** Who is talking and where; proposals are approvable by these actors. */
-  conversation: { id: string | null; actor: string };
+  /** `userId`: the person talking (proposals' owner-to-be). */
+  conversation: { id: string | null; actor: string; userId: string };
   signal?: AbortSignal | undefined;
 };

@@ -19,7 +19,7 @@ describe('agent tools with fuzzed arguments', () => {
     ctx = {
       ...createRuntimePorts({ sql: db.sql, connectors: [slackConnector] }),
       docs: undefined,
-      conversation: { id: null, actor: 'fuzz' },
+      conversation: { id: null, actor: 'fuzz', userId: 'usr_test' },
       proposals: {
         async create() {
           throw new Error('proposal store unavailable in this test');

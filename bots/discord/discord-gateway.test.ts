@@ -87,7 +87,7 @@ describe('Discord gateway client (real discord.js, local gateway)', () => {
     expect(conversation.turns[0]).toMatchObject({
       threadKey: 'discord:dm:7100',
       text: 'post new bugs to #triage',
-      actor: { id: '7200' },
+      actor: { id: 'dm:7200' },
     });
     await expect
       .poll(() => api.requests.filter((request) => request.path === '/api/v10/channels/7100/messages').length)

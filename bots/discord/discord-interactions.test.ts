@@ -74,7 +74,7 @@ describe('Discord interactions endpoint (real Ed25519 signatures, fake REST)', (
     expect(conversation.turns).toEqual([
       {
         threadKey: 'discord:G1:C1',
-        actor: { platform: 'discord', id: 'U1', displayName: 'ada' },
+        actor: { platform: 'discord', id: 'G1:U1', displayName: 'ada' },
         text: 'post bugs to #triage',
       },
     ]);
@@ -96,6 +96,7 @@ describe('Discord interactions endpoint (real Ed25519 signatures, fake REST)', (
       id: 'i3',
       type: 3,
       token: 'tok3',
+      guild_id: 'G1',
       channel_id: 'C1',
       member: { user: { id: 'U1' } },
       data: { custom_id: 'vmesh:approve:p1', component_type: 2 },
@@ -105,7 +106,7 @@ describe('Discord interactions endpoint (real Ed25519 signatures, fake REST)', (
     expect(conversation.decisions.at(-1)).toEqual({
       proposalId: 'p1',
       decision: 'approve',
-      actor: { platform: 'discord', id: 'U1' },
+      actor: { platform: 'discord', id: 'G1:U1', displayName: undefined },
     });
     expect(discord.requests[0]).toMatchObject({
       method: 'PATCH',

@@ -70,14 +70,17 @@ export async function registerDiscord(server: FastifyInstance, options: DiscordI
 
   const actorOf = (interaction: Interaction): BotActor | undefined => {
     const user = interaction.member?.user ?? interaction.user;
-    return user ? { platform: 'discord', id: user.id, displayName: user.username } : undefined;
+    // GUILD:USER; a direct message has no guild: `dm:USER` (linked explicitly, never auto-made a member).
+    return user
+      ? { platform: 'discord', id: `${interaction.guild_id ?? 'dm'}:${user.id}`, displayName: user.username }
+      : undefined;
   };
 
   const handleCommand = (interaction: Interaction, token: string, actor: BotActor) => {
     const text = String(
       interaction.data?.options?.find((option) => option.name === 'message')?.value ?? '',
     ).trim();
-    const threadKey = `discord:${interaction.guild_id ?? 'dm'}:${interaction.channel_id ?? actor.id}`;
+    const threadKey = `discord:${interaction.guild_id ?? 'dm'}:${interaction.channel_id ?? actor.id.split(':')[1]}`;
     work.run(async () => {
       let replies: Reply[];
       try {
@@ -104,7 +107,7 @@ export async function registerDiscord(server: FastifyInstance, options: DiscordI
       if (!replies.some((reply) => reply.type === 'error')) {
         const verdict = value.decision === 'approve' ? '✅ Approved' : '✖️ Rejected';
         await rest.patch(Routes.webhookMessage(options.applicationId, token, '@original'), {
-          body: { components: [], content: `${verdict} by <@${actor.id}>` },
+          body: { components: [], content: `${verdict} by <@${actor.id.split(':')[1] ?? ''}>` },
           auth: false,
         });
       }

@@ -62,7 +62,7 @@ export async function startDiscordGateway(options: DiscordGatewayOptions): Promi
     if (!text) return;
     const actor: BotActor = {
       platform: 'discord',
-      id: message.author.id,
+      id: `${message.guildId ?? 'dm'}:${message.author.id}`,
       displayName: message.author.username,
     };
     work.run(async () => {
@@ -88,7 +88,11 @@ export async function startDiscordGateway(options: DiscordGatewayOptions): Promi
       await interaction.deferUpdate();
       const replies = await options.conversation.decide({
         ...value,
-        actor: { platform: 'discord', id: interaction.user.id, displayName: interaction.user.username },
+        actor: {
+          platform: 'discord',
+          id: `${interaction.guildId ?? 'dm'}:${interaction.user.id}`,
+          displayName: interaction.user.username,
+        },
       });
       if (!replies.some((reply) => reply.type === 'error')) {
         const verdict = value.decision === 'approve' ? '✅ Approved' : '✖️ Rejected';

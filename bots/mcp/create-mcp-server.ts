@@ -1,5 +1,6 @@
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
+import { allows } from '../../access/index.ts';
 import type { McpToolEntry, Reply } from '../../agent/index.ts';
 import { describeError, VERSION } from '../../lib/index.ts';
 import type { BotActor, ConversationPort } from '../conversation-port.ts';
@@ -104,7 +105,7 @@ export async function createVmeshMcpServer(deps: VmeshMcpDeps): Promise<McpServe
     'approve_proposal',
     {
       description:
-        'Approve (or reject) a proposal the agent made. Only call this when the person explicitly agreed to the proposal shown to them.',
+        'Ask to approve (or reject) a proposal the agent made. Approving returns a one-time link for the person to open in a browser and confirm (unless an admin allowed this token to approve); give it to them.',
       inputSchema: {
         proposalId: z.string().min(1).max(200).describe('The id from the proposal.'),
         decision: z.enum(['approve', 'reject']).default('approve'),
@@ -114,6 +115,20 @@ export async function createVmeshMcpServer(deps: VmeshMcpDeps): Promise<McpServe
     async ({ proposalId, decision }) => {
       const replies = await deps.conversation.decide({ proposalId, decision, actor: deps.actor });
       return { ...text(repliesToText(replies)), isError: replies.some((reply) => reply.type === 'error') };
+    },
+  );
+
+  server.registerTool(
+    'pending_proposals',
+    {
+      description:
+        'List the proposals waiting for a decision that this person may see (their conversations, or ones they may approve).',
+      inputSchema: {},
+      annotations: { readOnlyHint: true },
+    },
+    async () => {
+      const replies = (await deps.conversation.pendingProposals?.(deps.actor)) ?? [];
+      return text(replies.length ? repliesToText(replies) : 'No pending proposals for you.');
     },
   );
 
@@ -129,10 +144,18 @@ export async function createVmeshMcpServer(deps: VmeshMcpDeps): Promise<McpServe
     );
   }
 
+  // The port is already the session's person's view (register-mcp-http: forViewer): workflows they may read, run
+  // tools only with run.start.
   const workflows = deps.workflows;
   if (workflows) {
-    const taken = new Set<string>(['chat', 'approve_proposal', ...agentTools.map((tool) => tool.name)]);
-    for (const workflow of await workflows.listWorkflows()) {
+    const taken = new Set<string>([
+      'chat',
+      'approve_proposal',
+      'pending_proposals',
+      ...agentTools.map((tool) => tool.name),
+    ]);
+    const mayRun = deps.actor.principal ? allows(deps.actor.principal, 'run.start') : true;
+    for (const workflow of mayRun ? await workflows.listWorkflows() : []) {
       if (workflow.status !== 'active') continue;
       server.registerTool(
         workflowToolName(workflow, taken),

@@ -66,7 +66,7 @@ export async function registerMcpHttp(app: FastifyInstance, options: McpHttpOpti
         ...options,
         // The session's workflow tools and resources are what its person may see and run.
         workflows: options.workflows?.forViewer(principal),
-        actor: { platform: 'mcp', id: owner, displayName: principal.name },
+        actor: { platform: 'mcp', id: owner, displayName: principal.name, principal },
         defaultThread: randomUUID().replace(/-/g, ''),
       });
       await server.connect(transport);

@@ -2,6 +2,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureLocalOwner, linkIdentity } from '../../access/index.ts';
 import {
   createConversationService,
   createOpenAIProvider,
@@ -25,6 +26,7 @@ import { createRuntimeWorkflowPort } from '../runtime-workflow-port.ts';
 import { registerSlack } from '../slack/register-slack.ts';
 import { signSlackRequest } from '../slack/sign-slack-request.ts';
 import { parseSlackActionValue } from '../slack/slack-action-value.ts';
+import { type ApprovalLinkPort, registerApprovalLinks } from '../web/register-approval-links.ts';
 import { registerWebChat } from '../web/register-web-chat.ts';
 import type { WorkflowPort } from '../workflow-port.ts';
 import { type BotDriver, runBotContract } from './contract.ts';
@@ -34,6 +36,7 @@ let db: TestDatabase;
 let model: ScriptedModelServer;
 let conversation: ConversationPort;
 let workflows: WorkflowPort;
+let approvals: ApprovalLinkPort;
 const closers: Array<() => Promise<unknown>> = [];
 
 beforeAll(async () => {
@@ -45,8 +48,14 @@ beforeAll(async () => {
     system: loadSystemPrompt(),
     ...createRuntimePorts({ sql: db.sql, connectors: builtinConnectors }),
   });
+  approvals = service;
   conversation = toBotConversationPort(service);
   workflows = createRuntimeWorkflowPort(db.sql);
+  // Every front-end's person is the workspace's owner, alone (so their own approval is enough): Slack T1:U1 and
+  // Discord G1:U1 are linked to them, the web chat and MCP authenticate with the shared token.
+  const owner = await ensureLocalOwner(db.sql, 'cli');
+  await linkIdentity(db.sql, owner.userId, 'slack', 'T1:U1');
+  await linkIdentity(db.sql, owner.userId, 'discord', 'G1:U1');
 });
 afterAll(async () => {
   for (const close of closers.reverse()) await close();
@@ -349,6 +358,7 @@ describe('contract: Discord', () => {
           id: `ib-${proposalId}`,
           type: 3,
           token: 'tokb',
+          guild_id: 'G1',
           channel_id: 'C1',
           member: { user: { id: 'U1' } },
           data: { custom_id: `vmesh:approve:${proposalId}` },
@@ -370,6 +380,7 @@ describe('contract: MCP', () => {
   let shown = '';
   beforeAll(async () => {
     const app = createTestHttpServer(db.sql, db.url, TOKEN);
+    await registerApprovalLinks(app, approvals);
     await registerMcpHttp(app, {
       conversation,
       workflows,
@@ -403,7 +414,24 @@ describe('contract: MCP', () => {
         // approve_proposal takes decision approve | reject: both controls exist for every proposal.
         return proposalId ? { proposalId, approve: true, reject: true } : undefined;
       },
-      approve: (proposalId) => call('approve_proposal', { proposalId, decision: 'approve' }),
+      // The assistant cannot approve: it gets a one-time link, which the person opens and confirms.
+      async approve(proposalId) {
+        const before = shown.length;
+        await call('approve_proposal', { proposalId, decision: 'approve' });
+        const path = /\/approve\/[A-Za-z0-9_-]+/.exec(shown.slice(before))?.[0];
+        expect(path).toBeDefined();
+        expect(await workflows.listWorkflows()).not.toContainEqual(
+          expect.objectContaining({ name: 'Contract mcp' }),
+        );
+        const page = await (await fetch(`${base}${path}`)).text();
+        const form = /name="form" value="([^"]+)"/.exec(page)?.[1] ?? '';
+        const confirmed = await fetch(`${base}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ form, decision: 'approve' }).toString(),
+        });
+        expect(confirmed.status).toBe(200);
+      },
       async sendForged() {
         const response = await fetch(`${base}/mcp`, {
           method: 'POST',

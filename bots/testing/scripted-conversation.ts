@@ -39,6 +39,7 @@ export function sampleProposalReply(input: {
     effects: null,
     warnings: [],
     dryRunOk: null,
+    approval: null,
     createdBy: 'test',
     createdAt: new Date(0).toISOString(),
   };

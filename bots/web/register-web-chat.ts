@@ -29,12 +29,12 @@ const DecisionBody = z.strictObject({
 const IdParams = z.object({ id: z.string().min(1).max(200) });
 const RunsQuery = z.object({ workflowId: z.string().min(1).max(200).optional() });
 const ASSET_PATH = /^(chunks\/)?[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.(js|css)$/;
-const WEB_ACTOR = { platform: 'web', id: 'web:local', displayName: 'Web user' } as const;
-
-/** Who is chatting: the signed-in principal when the server authenticates people. */
-function actorOf(request: FastifyRequest): BotActor {
+/** The person behind a web chat request: request.principal (app/authenticate.ts), never the body. */
+function webActor(request: FastifyRequest): BotActor {
   const principal = request.principal;
-  return principal ? { platform: 'web', id: principal.userId, displayName: principal.name } : WEB_ACTOR;
+  return principal
+    ? { platform: 'web', id: principal.identity, displayName: principal.name, principal }
+    : { platform: 'web', id: 'web:anonymous' };
 }
 
 function openEventStream(reply: FastifyReply): (event: string, data: unknown) => void {
@@ -112,7 +112,7 @@ export async function registerWebChat(app: FastifyInstance, deps: WebChatDeps): 
         };
         try {
           const replies = await deps.conversation.handleMessage(
-            { threadKey: `web:${body.data.threadKey}`, actor: actorOf(request), text: body.data.text },
+            { threadKey: `web:${body.data.threadKey}`, actor: webActor(request), text: body.data.text },
             onEvent,
           );
           for (const item of replies) send('reply', item);
@@ -126,12 +126,14 @@ export async function registerWebChat(app: FastifyInstance, deps: WebChatDeps): 
       });
 
       // What waits for a decision (e.g. a self-healing fix proposed while nobody was chatting), shown on load.
-      api.get('/proposals', async () => ({ replies: (await deps.conversation.pendingProposals?.()) ?? [] }));
+      api.get('/proposals', async (request) => ({
+        replies: (await deps.conversation.pendingProposals?.(webActor(request))) ?? [],
+      }));
 
       api.post('/decisions', async (request, reply) => {
         const body = DecisionBody.safeParse(request.body);
         if (!body.success) return badRequest(reply, body.error);
-        const replies = await deps.conversation.decide({ ...body.data, actor: actorOf(request) });
+        const replies = await deps.conversation.decide({ ...body.data, actor: webActor(request) });
         return { replies };
       });
 

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { userInfo } from 'node:os';
 import type { Command } from 'commander';
+import { ensureLocalOwner, type Principal } from '../../access/index.ts';
 import type { Reply } from '../../agent/index.ts';
 import { createAgent } from '../../agent/index.ts';
 import { loadAllConnectors } from '../../connectors/index.ts';
-import { type Database, openDatabase, parseDatabaseConfig } from '../../db/index.ts';
+import { type Database, openDatabase, parseDatabaseConfig, type Sql } from '../../db/index.ts';
 import { printErr, printOut } from '../terminal-text.ts';
 
 /** Opens the database (applying migrations; openDatabase waits for another process migrating at the same moment). */
@@ -12,15 +12,9 @@ export function openAgentDatabase(): Promise<Database> {
   return openDatabase(parseDatabaseConfig());
 }
 
-/** The actor the terminal speaks as; it may decide proposals made from this machine's CLI. */
-export function cliActor(): string {
-  let name = 'local';
-  try {
-    name = userInfo().username || name;
-  } catch {
-    // no user database entry (some containers): keep "local"
-  }
-  return `cli:${name}`;
+/** The person the terminal speaks as: the workspace's local owner (whoever can read the data dir can do anything). */
+export function cliPrincipal(sql: Sql): Promise<Principal> {
+  return ensureLocalOwner(sql, 'cli');
 }
 
 /** Plain-text rendering of replies for a terminal. */
@@ -35,16 +29,13 @@ export function renderReplies(replies: Reply[]): string {
       case 'fix_proposal': {
         const p = reply.proposal;
         lines.push('');
-        lines.push(`Proposal ${p.id} (${p.kind}${p.workflowId ? ` of ${p.workflowId}` : ''}): ${p.summary}`);
+        lines.push(
+          `Proposal ${p.id} (${p.kind}${p.workflowId ? ` of ${p.workflowId}` : ''}): ${reply.title}`,
+        );
         if (reply.type === 'fix_proposal')
           lines.push(`  Failed run ${reply.failure.runId}: ${reply.failure.error}`);
-        for (const step of p.effects?.newWriteSteps ?? []) {
-          lines.push(
-            `  NEW write step ${step.id} (${step.uses})${step.target ? ` → ${step.target}` : ''}${step.credential ? ` using credential ${step.credential}` : ''}`,
-          );
-        }
-        for (const credential of p.missingCredentials)
-          lines.push(`  Needs credential "${credential.name}" (${credential.type}): ${credential.command}`);
+        // The approval card every front-end shows: what it sends out and where, whose credentials, who approves.
+        for (const line of reply.summary.split('\n')) lines.push(`  ${line}`);
         if (p.diff.length) lines.push(`  Diff: ${JSON.stringify(p.diff)}`);
         lines.push(`  Approve: vmesh proposals approve ${p.id}    Reject: vmesh proposals reject ${p.id}`);
         break;
@@ -83,9 +74,9 @@ export function registerChatCommand(program: Command): void {
       const database = await openAgentDatabase();
       let exitCode = 0;
       try {
-        const actor = cliActor();
+        const principal = await cliPrincipal(database.sql);
         const connectors = await loadAllConnectors(database.sql);
-        const agent = createAgent({ sql: database.sql, connectors, isAdmin: (who) => who === actor });
+        const agent = createAgent({ sql: database.sql, connectors });
         let threadKey = `cli:${randomUUID()}`;
         if (options.conversation) {
           const existing = await agent.getConversation(options.conversation);
@@ -98,9 +89,9 @@ export function registerChatCommand(program: Command): void {
           }
           threadKey = existing.threadKey;
         }
-        const conversation = await agent.conversationFor(threadKey, actor);
+        const conversation = await agent.conversationFor(threadKey, principal);
         const streaming = !options.json && process.stdout.isTTY;
-        const replies = await agent.handleMessage({ threadKey, actor, text: message }, (event) => {
+        const replies = await agent.handleMessage({ threadKey, principal, text: message }, (event) => {
           if (streaming && event.type === 'tool_start') printErr(`… ${event.name}\n`);
         });
         const proposals = replies.flatMap((reply) =>

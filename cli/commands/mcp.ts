@@ -1,6 +1,7 @@
 import { userInfo } from 'node:os';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { Command } from 'commander';
+import { ensureLocalOwner } from '../../access/index.ts';
 import { createAgent, toBotConversationPort } from '../../agent/index.ts';
 import { createRuntimeWorkflowPort, createVmeshMcpServer } from '../../bots/index.ts';
 import { loadAllConnectors } from '../../connectors/index.ts';
@@ -32,10 +33,15 @@ export function registerMcpCommand(program: Command): void {
       try {
         user = userInfo().username || user;
       } catch {}
+      // Whoever can start `vmesh mcp` can read the data dir: the session is the local owner's. Approving still
+      // needs the person (a one-time link to the running server, or `vmesh proposals approve`).
+      const principal = await ensureLocalOwner(database.sql, 'mcp');
       const server = await createVmeshMcpServer({
-        conversation: toBotConversationPort(agent),
+        conversation: toBotConversationPort(agent, {
+          approvalLinkBase: process.env.VMESH_PUBLIC_URL ?? `http://127.0.0.1:${process.env.PORT ?? '3000'}`,
+        }),
         workflows: createRuntimeWorkflowPort(database.sql),
-        actor: { platform: 'mcp', id: `stdio:${user}` },
+        actor: { platform: 'mcp', id: principal.identity, principal },
         defaultThread: `stdio-${user}`,
       });
       const transport = new StdioServerTransport();

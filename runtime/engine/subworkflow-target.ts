@@ -39,10 +39,10 @@ export async function runnableSubworkflowTarget(
       'Set "workflow" to the id of one stored workflow and save a new version.',
     );
   }
-  const [parent] = await db`select owner_ref from workflows where id = ${run.workflowId}`;
-  const owner = {
-    ownerRef: z.object({ ownerRef: z.string().nullable() }).parse(parent ?? { ownerRef: null }).ownerRef,
-  };
+  const [parent] = await db`select owner_id, owner_ref from workflows where id = ${run.workflowId}`;
+  const owner = z
+    .object({ ownerId: z.string().nullable(), ownerRef: z.string().nullable() })
+    .parse(parent ?? { ownerId: null, ownerRef: null });
   const found = await findSubworkflowTarget(db, ref, owner);
   if (!('target' in found)) {
     if (found.problem === 'forbidden') {

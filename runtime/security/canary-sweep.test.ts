@@ -7,6 +7,7 @@ import { createConversationService } from '../../agent/conversation-service.ts';
 import { createAnthropicProvider } from '../../agent/providers/anthropic-provider.ts';
 import type { Reply } from '../../agent/reply.ts';
 import { createCredentialsPort, createRuntimePorts } from '../../agent/runtime-ports.ts';
+import { testPrincipal } from '../../agent/testing/principals.ts';
 import {
   type ScriptedModelServer,
   startScriptedModelServer,
@@ -151,11 +152,15 @@ describe('canary sweep: a credential used by a failing run leaks nowhere', () =>
     ]);
     const replies: Reply[] = await service.handleMessage({
       threadKey: 'test:canary',
-      actor: 'user:ada',
+      principal: await testPrincipal(db.sql, 'ada', 'owner'),
       text: 'forward webhook items to our API',
     });
     const proposal = replies.flatMap((r) => (r.type === 'proposal' ? [r.proposal] : []))[0];
-    await service.decide({ proposalId: proposal!.id, decision: 'approve', actor: 'user:ada' });
+    await service.decide({
+      proposalId: proposal!.id,
+      decision: 'approve',
+      principal: await testPrincipal(db.sql, 'ada', 'owner'),
+    });
     const [row] = await db.sql`select id from workflows where name = 'Forward items'`;
     const workflowId = String(row?.id);
     const { runId } = await startRun(

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConversationService } from '../../agent/conversation-service.ts';
 import { createAnthropicProvider } from '../../agent/providers/anthropic-provider.ts';
 import { createRuntimePorts } from '../../agent/runtime-ports.ts';
+import { testPrincipal } from '../../agent/testing/principals.ts';
 import {
   type ScriptedModelServer,
   startScriptedModelServer,
@@ -123,7 +124,7 @@ describe('a credential echoed by a successful answer is stored and served redact
     model.setScript([{ toolCalls: [{ name: 'get_run', input: { runId } }] }, { text: 'It succeeded.' }]);
     await service.handleMessage({
       threadKey: 'test:echo',
-      actor: 'user:ada',
+      principal: await testPrincipal(db.sql, 'ada', 'owner'),
       text: 'how did the echo run go?',
     });
   });

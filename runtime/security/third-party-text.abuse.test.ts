@@ -6,6 +6,7 @@ import { createConversationService } from '../../agent/conversation-service.ts';
 import { createDocsPort } from '../../agent/create-agent.ts';
 import { createAnthropicProvider } from '../../agent/providers/anthropic-provider.ts';
 import { createRuntimePorts } from '../../agent/runtime-ports.ts';
+import { testPrincipal } from '../../agent/testing/principals.ts';
 import {
   type ScriptedModelServer,
   startScriptedModelServer,
@@ -127,7 +128,11 @@ describe('third-party text reaches the model only inside the untrusted marker', 
       },
       { text: 'Done looking.' },
     ]);
-    await service.handleMessage({ threadKey: 'test:third-party', actor: 'user:ada', text: 'open a ticket' });
+    await service.handleMessage({
+      threadKey: 'test:third-party',
+      principal: await testPrincipal(db.sql, 'ada', 'owner'),
+      text: 'open a ticket',
+    });
 
     const results = model.requests.flatMap((request) => request.normalized.toolResults);
     expect(results).toHaveLength(5);

@@ -14,6 +14,7 @@ const TargetRow = z.object({
   id: z.string(),
   name: z.string(),
   active: z.boolean(),
+  ownerId: z.string().nullable(),
   ownerRef: z.string().nullable(),
   currentVersion: z.number().int(),
 });
@@ -46,13 +47,13 @@ export async function findSubworkflowTarget(
   owner: SubworkflowOwner,
 ): Promise<{ target: SubworkflowTarget } | { problem: 'missing' | 'ambiguous' | 'forbidden' }> {
   const [byId] = await sql`
-    select id, name, active, owner_ref, current_version from workflows where id = ${ref} and deleted_at is null`;
+    select id, name, active, owner_id, owner_ref, current_version from workflows where id = ${ref} and deleted_at is null`;
   if (byId) {
     const target = TargetRow.parse(byId);
     return maySubworkflowRun(owner, target) ? { target } : { problem: 'forbidden' };
   }
   const rows = await sql`
-    select id, name, active, owner_ref, current_version from workflows where name = ${ref} and deleted_at is null
+    select id, name, active, owner_id, owner_ref, current_version from workflows where name = ${ref} and deleted_at is null
     order by created_at limit 50`;
   const runnable = rows.map((row) => TargetRow.parse(row)).filter((row) => maySubworkflowRun(owner, row));
   if (runnable.length === 1 && runnable[0]) return { target: runnable[0] };
@@ -95,7 +96,7 @@ async function cycleThrough(
     seen.add(next.workflow.id);
     for (const id of await targetsOfVersion(sql, next.workflow)) {
       const [row] = await sql`
-        select id, name, active, owner_ref, current_version from workflows where id = ${id} and deleted_at is null`;
+        select id, name, active, owner_id, owner_ref, current_version from workflows where id = ${id} and deleted_at is null`;
       if (row) queue.push({ workflow: TargetRow.parse(row), path: [...next.path, id] });
     }
   }

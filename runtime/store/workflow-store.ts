@@ -72,7 +72,7 @@ export async function insertWorkflow(
   const id = newId('wf');
   const document = await pinSubworkflowTargets(sql, submitted, {
     workflowId: id,
-    owner: { ownerRef: meta.ownerRef ?? null },
+    owner: { ownerId: meta.ownerId ?? null, ownerRef: meta.ownerRef ?? null },
   });
   const hash = contentHash(document);
   await sql`
@@ -96,13 +96,15 @@ export async function insertVersion(
 ): Promise<{ id: string; version: number; contentHash: string; changed: boolean }> {
   return sql.begin(async (tx) => {
     const [row] =
-      await tx`select current_version, owner_ref from workflows where id = ${workflowId} and deleted_at is null for update`;
+      await tx`select current_version, owner_id, owner_ref from workflows where id = ${workflowId} and deleted_at is null for update`;
     if (!row) throw workflowNotFound(workflowId);
-    const locked = z.object({ currentVersion: z.number(), ownerRef: z.string().nullable() }).parse(row);
+    const locked = z
+      .object({ currentVersion: z.number(), ownerId: z.string().nullable(), ownerRef: z.string().nullable() })
+      .parse(row);
     const current = locked.currentVersion;
     const document = await pinSubworkflowTargets(tx, submitted, {
       workflowId,
-      owner: { ownerRef: locked.ownerRef },
+      owner: { ownerId: locked.ownerId, ownerRef: locked.ownerRef },
     });
     const hash = contentHash(document);
     const [same] =
