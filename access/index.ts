@@ -1,3 +1,17 @@
+export {
+  AUDIT_RETENTION_DEFAULT_DAYS,
+  type AuditEntry,
+  type AuditFilter,
+  type AuditInput,
+  type AuditVerification,
+  audit,
+  auditRetentionDays,
+  canonicalJson,
+  entryHash,
+  listAudit,
+  pruneAudit,
+  verifyAuditChain,
+} from './audit.ts';
 export { assertAllowed, type PrincipalResolver, principalOf, requirePermission } from './http.ts';
 export { actorLabel, allows, type FrontEnd, type Principal } from './principal.ts';
 export {

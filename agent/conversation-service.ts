@@ -1,3 +1,4 @@
+import { audit } from '../access/index.ts';
 import type { Sql } from '../db/index.ts';
 import { AppError, describeError, logger, redactString } from '../lib/index.ts';
 import type { ChatTriggerData, WorkflowDocument } from '../runtime/index.ts';
@@ -19,7 +20,6 @@ import { runAgentTurn } from './agent-loop.ts';
 import {
   addWorkflowRef,
   appendMessages,
-  audit,
   type ConversationRow,
   claimProposal,
   ensureConversation,
