@@ -25,6 +25,9 @@ export type AuditInput = {
   afterHash?: string | null | undefined;
 };
 
+/** Who did something, as a caller of a service hands it on: a principal, or just a label (default 'system'). */
+export type AuditBy = Pick<AuditInput, 'principal' | 'actor' | 'via'>;
+
 export type AuditEntry = {
   id: string;
   at: string;
@@ -50,6 +53,7 @@ const ActionName = z.string().regex(/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/, 'li
 const SECRET_KEY =
   /^(secret|secrets|password|passwd|token|access_?token|refresh_?token|api_?key|authorization|cookie|private_?key|client_?secret|plaintext|signing_?secret)$/i;
 const MAX_STRING = 2_000;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 /** `at` as text with microseconds in UTC: what the hash covers, the same in every session time zone. */
 const AT_TEXT = `to_char(at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
@@ -150,7 +154,7 @@ function cleanDetails(details: Record<string, unknown>): Record<string, unknown>
   const text = JSON.stringify(redacted, (key, value: unknown) => {
     if (key !== '' && SECRET_KEY.test(key) && value !== null && typeof value !== 'boolean') return REDACTED;
     if (typeof value === 'string') {
-      const safe = value.toWellFormed().replaceAll('\u0000', '');
+      const safe = value.replace(LONE_SURROGATE, '\ufffd').replaceAll('\u0000', '');
       return safe.length > MAX_STRING ? `${safe.slice(0, MAX_STRING)}…` : safe;
     }
     return value;

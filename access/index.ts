@@ -1,5 +1,6 @@
 export {
   AUDIT_RETENTION_DEFAULT_DAYS,
+  type AuditBy,
   type AuditEntry,
   type AuditFilter,
   type AuditInput,
@@ -12,6 +13,12 @@ export {
   pruneAudit,
   verifyAuditChain,
 } from './audit.ts';
+export {
+  assertCredentialUsableByWorkflow,
+  type CredentialUse,
+  credentialsUsableBy,
+  mayManageCredential,
+} from './credential-access.ts';
 export { assertAllowed, type PrincipalResolver, principalOf, requirePermission } from './http.ts';
 export { actorLabel, allows, type FrontEnd, type Principal } from './principal.ts';
 export {

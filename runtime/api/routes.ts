@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { permissionsOf, principalOf } from '../../access/index.ts';
+import { type AuditBy, permissionsOf, principalOf } from '../../access/index.ts';
 import type { Sql } from '../../db/index.ts';
 import { AppError } from '../../lib/index.ts';
 import { ApprovalDecision, cancelRun, decideApproval, retryRun, startRun } from '../engine/engine.ts';
@@ -170,10 +170,11 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiOptions): vo
   app.post('/api/workflows', async (request, reply) => {
     const body = parseRequest(CreateWorkflowBody, request.body, 'body');
     try {
-      const created = await workflows.create(body.document, {
-        ownerRef: body.ownerRef,
-        conversationRef: body.conversationRef,
-      });
+      const created = await workflows.create(
+        body.document,
+        { ownerRef: body.ownerRef, conversationRef: body.conversationRef },
+        { by: by(request) },
+      );
       return reply.code(201).send({
         id: created.id,
         version: created.version,
@@ -201,7 +202,7 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiOptions): vo
     const { id } = parseRequest(IdParams, request.params, 'path');
     const body = parseRequest(CreateWorkflowBody, request.body, 'body');
     try {
-      const result = await workflows.addVersion(id, body.document);
+      const result = await workflows.addVersion(id, body.document, by(request));
       return {
         id: result.id,
         version: result.version,
@@ -216,16 +217,16 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiOptions): vo
   });
   app.delete('/api/workflows/:id', async (request) => {
     const { id } = parseRequest(IdParams, request.params, 'path');
-    await workflows.remove(id);
+    await workflows.remove(id, by(request));
     return { id, deleted: true };
   });
   app.post('/api/workflows/:id/activate', async (request) => {
     const { id } = parseRequest(IdParams, request.params, 'path');
-    return workflowView(await workflows.activate(id), publicUrl);
+    return workflowView(await workflows.activate(id, by(request)), publicUrl);
   });
   app.post('/api/workflows/:id/deactivate', async (request) => {
     const { id } = parseRequest(IdParams, request.params, 'path');
-    return workflowView(await workflows.deactivate(id), publicUrl);
+    return workflowView(await workflows.deactivate(id, by(request)), publicUrl);
   });
   app.get('/api/workflows/:id/versions', async (request) => {
     const { id } = parseRequest(IdParams, request.params, 'path');
@@ -257,7 +258,10 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiOptions): vo
   app.post('/api/workflows/:id/runs', async (request, reply) => {
     const { id } = parseRequest(IdParams, request.params, 'path');
     const body = parseRequest(StartRunBody, request.body ?? {}, 'body');
-    const { runId } = await startRun(sql, id, body.input ?? {}, { triggerType: 'manual' });
+    const { runId } = await startRun(sql, id, body.input ?? {}, {
+      triggerType: 'manual',
+      by: by(request),
+    });
     return reply.code(202).send({ runId });
   });
 
@@ -275,17 +279,17 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiOptions): vo
   });
   app.post('/api/runs/:id/cancel', async (request) => {
     const { id } = parseRequest(IdParams, request.params, 'path');
-    return { runId: id, ...(await cancelRun(sql, id)) };
+    return { runId: id, ...(await cancelRun(sql, id, by(request))) };
   });
   app.post('/api/runs/:id/retry', async (request, reply) => {
     const { id } = parseRequest(IdParams, request.params, 'path');
     const body = parseRequest(RetryRunBody, request.body ?? {}, 'body');
-    return reply.code(202).send(await retryRun(sql, id, body));
+    return reply.code(202).send(await retryRun(sql, id, { ...body, by: by(request) }));
   });
   app.post('/api/approvals/:id', async (request) => {
     const { id } = parseRequest(IdParams, request.params, 'path');
     const body = parseRequest(ApprovalDecision, request.body, 'body');
-    return decideApproval(sql, id, body);
+    return decideApproval(sql, id, body, by(request));
   });
 
   app.get('/api/runs/:id/events', async (request, reply) => {
@@ -343,6 +347,11 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiOptions): vo
       reply.raw.end();
     }
   });
+}
+
+/** Who an audit entry names for a request: its principal (set by app/authenticate.ts). */
+function by(request: FastifyRequest): AuditBy {
+  return { principal: request.principal };
 }
 
 /** The 400 body for a document the validator refused (create and update alike): its errors and warnings. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type AuditBy, audit } from '../../access/index.ts';
 import type { Sql } from '../../db/index.ts';
 import { ConflictError, NotFoundError } from '../../lib/index.ts';
 import {
@@ -21,6 +22,8 @@ export type StartRunOptions = {
   dedupeKey?: string | undefined;
   /** Default: the workflow's current version. */
   version?: number | undefined;
+  /** A person starting the run by hand: recorded in the audit log (triggers' runs are not audited). */
+  by?: AuditBy | undefined;
 };
 
 function runNotFound(runId: string): NotFoundError {
@@ -52,6 +55,24 @@ export async function startRun(
   workflowId: string,
   input: unknown,
   options: StartRunOptions & { requireActive?: boolean } = {},
+): Promise<{ runId: string; duplicate: boolean }> {
+  const started = await startRunUnaudited(sql, workflowId, input, options);
+  if (options.by && !started.duplicate)
+    await audit(sql, {
+      ...options.by,
+      action: 'run.started',
+      subjectType: 'run',
+      subjectId: started.runId,
+      details: { workflowId, version: options.version ?? null, triggerType: options.triggerType ?? 'manual' },
+    });
+  return started;
+}
+
+async function startRunUnaudited(
+  sql: Sql,
+  workflowId: string,
+  input: unknown,
+  options: StartRunOptions & { requireActive?: boolean },
 ): Promise<{ runId: string; duplicate: boolean }> {
   if (options.version === undefined) {
     for (const fresh of [false, true]) {
@@ -93,11 +114,19 @@ export async function startRun(
 }
 
 /** Cancels a queued, running or waiting run (and its child runs); steps in flight are aborted and not recorded. */
-export async function cancelRun(sql: Sql, runId: string): Promise<{ status: RunStatus }> {
+export async function cancelRun(sql: Sql, runId: string, by?: AuditBy): Promise<{ status: RunStatus }> {
   const result = await sql.begin(async (tx) => {
     const run = await lockRun(tx, runId);
     if (!run) throw runNotFound(runId);
     if (!LIVE_RUN.has(run.status)) return { status: run.status, children: [] as string[] };
+    if (by)
+      await audit(tx, {
+        ...by,
+        action: 'run.cancelled',
+        subjectType: 'run',
+        subjectId: runId,
+        details: { workflowId: run.workflowId, was: run.status },
+      });
     const work = newWork();
     await tx`update runs set status = 'cancelled', finished_at = now(), updated_at = now() where id = ${runId}`;
     await tx`update steps set status = 'cancelled', finished_at = now()
@@ -122,7 +151,7 @@ export async function cancelRun(sql: Sql, runId: string): Promise<{ status: RunS
 export async function retryRun(
   sql: Sql,
   runId: string,
-  options: { version?: number | undefined } = {},
+  options: { version?: number | undefined; by?: AuditBy | undefined } = {},
 ): Promise<{ runId: string; version: number }> {
   return sql.begin(async (tx) => {
     const run = await lockRun(tx, runId);
@@ -155,6 +184,14 @@ export async function retryRun(
     for (const row of again) enqueueStep(work, { runId, nodeId: String(row.nodeId), path: String(row.path) });
     await tx`update runs set status = 'running', version = ${version}, error = null, finished_at = null, updated_at = now() where id = ${runId}`;
     event(work, runId, 'run.retried', { version, steps: again.length });
+    if (options.by)
+      await audit(tx, {
+        ...options.by,
+        action: 'run.retried',
+        subjectType: 'run',
+        subjectId: runId,
+        details: { workflowId: run.workflowId, fromVersion: run.version, version, steps: again.length },
+      });
     await flushWork(tx, work);
     return { runId, version };
   });
@@ -167,11 +204,15 @@ export const ApprovalDecision = z.object({
 });
 export type ApprovalDecision = z.infer<typeof ApprovalDecision>;
 
-/** Records a decision on a pending approval and resumes its run. */
+/**
+ * Records a decision on a pending approval and resumes its run; the decision is an audit entry naming `by`
+ * (else the decision's actor label, else 'system').
+ */
 export async function decideApproval(
   sql: Sql,
   approvalId: string,
   decision: ApprovalDecision,
+  by?: AuditBy,
 ): Promise<{ runId: string; status: 'approved' | 'rejected' }> {
   return sql.begin(async (tx) => {
     const status = decision.decision === 'approve' ? 'approved' : 'rejected';
@@ -206,6 +247,19 @@ export async function decideApproval(
     });
     enqueueStep(work, step);
     await flushWork(tx, work);
+    await audit(tx, {
+      actor: decision.actor,
+      ...by,
+      action: status === 'approved' ? 'approval.approved' : 'approval.rejected',
+      subjectType: 'approval',
+      subjectId: approvalId,
+      details: {
+        runId: step.runId,
+        nodeId: step.nodeId,
+        comment: decision.comment ?? null,
+        ...(by && decision.actor ? { actorLabel: decision.actor } : {}),
+      },
+    });
     return { runId: step.runId, status };
   });
 }

@@ -17,7 +17,10 @@ export function registerHookSecretRoute(app: FastifyInstance, options: { sql: Sq
   app.post('/api/workflows/:id/hook-secret/rotate', async (request) => {
     const { id } = parseRequest(Params, request.params, 'path');
     const body = parseRequest(RotateHookSecretBody, request.body ?? {}, 'body');
-    const rotated = await rotateHookSecret(options.sql, id, { graceSeconds: body.graceSeconds });
+    const rotated = await rotateHookSecret(options.sql, id, {
+      graceSeconds: body.graceSeconds,
+      by: { principal: request.principal },
+    });
     return {
       id,
       secret: rotated.secret,
