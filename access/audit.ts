@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { json, type Sql, type TransactionSql } from '../db/index.ts';
-import { REDACTED, redactSecrets } from '../lib/index.ts';
+import { REDACTED, redactSecrets, ValidationError } from '../lib/index.ts';
 import type { FrontEnd, Principal } from './principal.ts';
 import { DEFAULT_WORKSPACE } from './user-store.ts';
 
@@ -354,4 +354,29 @@ export async function listAudit(
     } satisfies AuditEntry;
   });
   return { entries: page, nextCursor: rows.length > limit ? (page.at(-1)?.id ?? null) : null };
+}
+
+const DURATION = /^(\d{1,6})([mhdw])$/;
+const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
+
+/** `7d`, `12h`, `30m`, `2w`, or an ISO date: the start of a window of audit entries. */
+export function parseSince(value: string, now: Date = new Date()): Date {
+  const duration = DURATION.exec(value.trim());
+  if (duration)
+    return new Date(now.getTime() - Number(duration[1]) * UNIT_MS[duration[2] as keyof typeof UNIT_MS]);
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime()))
+    throw new ValidationError({
+      code: 'E_AUDIT_QUERY',
+      message: `"since" is "${value}", neither a duration nor a date.`,
+      hint: 'Give a duration such as 7d, 12h, 30m or 2w, or a date such as 2026-01-31.',
+    });
+  return date;
+}
+
+/** `TYPE:ID` (e.g. workflow:wf_123) or just TYPE. */
+export function parseSubject(value: string): { subjectType: string; subjectId?: string } {
+  const at = value.indexOf(':');
+  if (at < 0) return { subjectType: value };
+  return { subjectType: value.slice(0, at), subjectId: value.slice(at + 1) };
 }

@@ -78,7 +78,7 @@ export async function assertCredentialUsableByWorkflow(
     where w.id = ${workflowId}`;
   const ownerId = workflow?.ownerId ? String(workflow.ownerId) : null;
   const [use] = await credentialsUsableBy(sql, ownerId, [name]);
-  if (!use || !use.exists || use.usable) return;
+  if (!use?.exists || use.usable) return;
   const ownerName = workflow?.ownerName ? String(workflow.ownerName) : 'its owner';
   const holder = use.ownerName ?? 'its owner';
   throw new AppError({

@@ -10,6 +10,8 @@ export {
   canonicalJson,
   entryHash,
   listAudit,
+  parseSince,
+  parseSubject,
   pruneAudit,
   verifyAuditChain,
 } from './audit.ts';

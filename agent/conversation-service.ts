@@ -503,6 +503,7 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
         action: 'proposal.approved',
         subjectType: 'proposal',
         subjectId: claimed.id,
+        afterHash: claimed.documentHash,
         details: {
           kind: claimed.kind,
           documentHash: claimed.documentHash,

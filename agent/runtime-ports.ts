@@ -82,7 +82,7 @@ export function createWorkflowsPort(sql: Sql, connectors: readonly ConnectorDefi
           ownerRef: meta.ownerRef,
           ...(meta.conversationRef ? { conversationRef: meta.conversationRef } : {}),
         },
-        { activate: true },
+        { activate: true, by: { actor: meta.ownerRef } },
       );
       return { id: created.id, version: created.version };
     },

@@ -28,6 +28,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   chat: async () => (await import('./commands/chat.ts')).registerChatCommand,
   proposals: async () => (await import('./commands/proposals.ts')).registerProposalsCommand,
   mcp: async () => (await import('./commands/mcp.ts')).registerMcpCommand,
+  audit: async () => (await import('./commands/audit.ts')).registerAuditCommand,
 };
 
 export const COMMAND_NAMES: readonly string[] = Object.keys(COMMANDS);

@@ -14,6 +14,7 @@ import {
   listWorkflowRows,
   type WorkflowRow,
 } from '../store/workflow-store.ts';
+import { AUDIT_ROUTE_DOCS } from './audit-routes.ts';
 import { parseRequest } from './http-errors.ts';
 import { buildOpenApi, type RouteDoc } from './openapi.ts';
 
@@ -129,6 +130,7 @@ export const ROUTE_DOCS: RouteDoc[] = [
     summary:
       'Rotate the hook secret: { graceSeconds? } → { id, secret, previousSecretValidUntil } (the old secret works until then)',
   },
+  ...AUDIT_ROUTE_DOCS,
 ];
 
 /** The run API under /api: workflows, versions, runs, approvals, SSE and the OpenAPI document. */
