@@ -245,6 +245,11 @@ export async function verifyAuditChain(sql: Sql): Promise<AuditVerification> {
       for (const row of rows) {
         const entry = toHashed(row);
         after = entry.id;
+        if (headId !== null && BigInt(entry.id) > BigInt(headId))
+          return broken(
+            entry.id,
+            `it comes after the recorded chain head (entry ${headId}): it was written outside the chain`,
+          );
         if (BigInt(entry.id) <= BigInt(anchorId))
           return broken(entry.id, `it lies before the pruning anchor (entry ${anchorId}) but is still there`);
         if (row.hash === null) {
