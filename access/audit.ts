@@ -8,8 +8,9 @@ import { DEFAULT_WORKSPACE } from './user-store.ts';
 type Db = Sql | TransactionSql;
 
 /**
- * One change or decision. `actor` is how the record names who did it; with a `principal` it may be left out
- * (the principal's name is used) and the user id, front-end identity and `via` come from the principal.
+ * One change or decision. `actor` is how the record names who did it when there is no `principal`; with one, the
+ * principal's name, user id, front-end identity and `via` are recorded and `actor` is ignored (a label from a
+ * request body never stands in for the authenticated person).
  * Engine-level changes with nobody behind them use actor 'system'. `details` go through the secret redactor.
  */
 export type AuditInput = {
@@ -64,7 +65,7 @@ export async function audit(sql: Db, input: AuditInput): Promise<{ id: string; h
   const principal = input.principal;
   const row = {
     workspaceId: principal?.workspaceId ?? DEFAULT_WORKSPACE,
-    actor: input.actor ?? principal?.name ?? 'system',
+    actor: principal?.name ?? input.actor ?? 'system',
     actorId: principal?.userId ?? null,
     identity: principal?.identity ?? null,
     via: input.via ?? principal?.via ?? 'system',

@@ -21,7 +21,8 @@ export type CredentialUse = {
 /**
  * Which of `names` the user may use in their workflows: their own, the workspace-shared ones and ownerless
  * (legacy) ones; every one when the user is an admin or owner, or when there is no user (a workflow without an
- * owner, made before owners existed). A disabled user is no admin here: they keep only their own and shared.
+ * owner, made before owners existed). A user without `credential.use` (operators, viewers) or a disabled user
+ * may use none.
  */
 export async function credentialsUsableBy(
   sql: Db,
@@ -31,9 +32,9 @@ export async function credentialsUsableBy(
   if (names.length === 0) return [];
   const [user] = userId ? await sql`select role, disabled_at from users where id = ${userId}` : [undefined];
   const role = user ? Role.safeParse(user.role) : undefined;
-  const seesAll =
-    userId === null ||
-    (role?.success === true && !user?.disabledAt && roleAllows(role.data, 'credential.manage_all'));
+  const active = role?.success === true && !user?.disabledAt;
+  const mayUse = userId === null || (active && roleAllows(role.data, 'credential.use'));
+  const seesAll = userId === null || (active && roleAllows(role.data, 'credential.manage_all'));
   const rows = await sql`
     select c.name, c.scope, c.owner_id, o.name as owner_name
     from credentials c left join users o on o.id = c.owner_id
@@ -57,7 +58,7 @@ export async function credentialsUsableBy(
     return {
       name,
       exists: true,
-      usable: seesAll || own || scope === 'workspace' || ownerId === null,
+      usable: mayUse && (seesAll || own || scope === 'workspace' || ownerId === null),
       scope,
       ownerId,
       ownerName: row.ownerName === null ? null : String(row.ownerName),
@@ -74,17 +75,26 @@ export async function assertCredentialUsableByWorkflow(
   nodeId: string,
 ): Promise<void> {
   const [workflow] = await sql`
-    select w.owner_id, o.name as owner_name from workflows w left join users o on o.id = w.owner_id
+    select w.owner_id, o.name as owner_name, o.role as owner_role, o.disabled_at as owner_disabled_at
+    from workflows w left join users o on o.id = w.owner_id
     where w.id = ${workflowId}`;
   const ownerId = workflow?.ownerId ? String(workflow.ownerId) : null;
   const [use] = await credentialsUsableBy(sql, ownerId, [name]);
   if (!use?.exists || use.usable) return;
   const ownerName = workflow?.ownerName ? String(workflow.ownerName) : 'its owner';
   const holder = use.ownerName ?? 'its owner';
+  const ownerRole = Role.safeParse(workflow?.ownerRole);
+  const disabled = Boolean(workflow?.ownerDisabledAt);
+  const ownerMayUse = !disabled && ownerRole.success && roleAllows(ownerRole.data, 'credential.use');
+  const why = ownerMayUse
+    ? `which is private to ${holder}; this workflow's owner ${ownerName} may not use it`
+    : `but this workflow's owner ${ownerName} ${disabled ? 'is disabled' : `is ${String(workflow?.ownerRole)}, a role that uses no credentials`}`;
   throw new AppError({
     code: 'E_CREDENTIAL_FORBIDDEN',
-    message: `Node "${nodeId}" uses the credential "${name}", which is private to ${holder}; this workflow's owner ${ownerName} may not use it.`,
-    hint: `${holder} (or an admin) can share it with \`vmesh credentials share ${name}\`, or ${ownerName} can store a credential of their own and use that name.`,
+    message: `Node "${nodeId}" uses the credential "${name}", ${why}.`,
+    hint: ownerMayUse
+      ? `${holder} (or an admin) can share it with \`vmesh credentials share ${name}\`, or ${ownerName} can store a credential of their own and use that name.`
+      : `An admin can give ${ownerName} the builder role (\`vmesh users role\`), or the workflow to a builder.`,
     retryable: false,
     details: { credential: name, node: nodeId, owner: ownerName, credentialOwner: holder },
   });

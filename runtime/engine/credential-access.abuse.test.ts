@@ -127,6 +127,22 @@ describe('a workflow uses only credentials its owner may use', () => {
     expect((await runAs(null, 'bobApi')).view.status).toBe('succeeded');
   });
 
+  it("an operator's or a disabled builder's workflow may use no credential, not even a shared one", async () => {
+    const olga = toPrincipal(
+      await createUser(db.sql, { name: 'olga', role: 'operator' }),
+      'cli',
+      'local:olga',
+    );
+    const operated = await runAs(olga, 'teamApi');
+    expect(operated.view.steps[0]?.error).toMatchObject({ code: 'E_CREDENTIAL_FORBIDDEN' });
+    expect(JSON.stringify(operated.view.steps[0]?.error)).toContain('a role that uses no credentials');
+    await db.sql`update users set disabled_at = now() where id = ${carol.userId}`;
+    const disabled = await runAs(carol, 'teamApi');
+    expect(JSON.stringify(disabled.view.steps[0]?.error)).toContain('is disabled');
+    await db.sql`update users set disabled_at = null where id = ${carol.userId}`;
+    expect((await runAs(carol, 'teamApi')).view.status).toBe('succeeded');
+  });
+
   it('credentialsUsableBy tells the approval policy what a person may use and what others shared', async () => {
     const uses = await credentialsUsableBy(db.sql, alice.userId, ['bobApi', 'teamApi', 'nope']);
     expect(uses).toEqual([

@@ -119,14 +119,7 @@ export async function cancelRun(sql: Sql, runId: string, by?: AuditBy): Promise<
     const run = await lockRun(tx, runId);
     if (!run) throw runNotFound(runId);
     if (!LIVE_RUN.has(run.status)) return { status: run.status, children: [] as string[] };
-    if (by)
-      await audit(tx, {
-        ...by,
-        action: 'run.cancelled',
-        subjectType: 'run',
-        subjectId: runId,
-        details: { workflowId: run.workflowId, was: run.status },
-      });
+
     const work = newWork();
     await tx`update runs set status = 'cancelled', finished_at = now(), updated_at = now() where id = ${runId}`;
     await tx`update steps set status = 'cancelled', finished_at = now()
@@ -138,6 +131,14 @@ export async function cancelRun(sql: Sql, runId: string, by?: AuditBy): Promise<
     // Workers running one of its steps abort it when this commits (cancellations.ts).
     send(work, tx`select pg_notify(${CANCEL_CHANNEL}, ${runId})`);
     await flushWork(tx, work);
+    if (by)
+      await audit(tx, {
+        ...by,
+        action: 'run.cancelled',
+        subjectType: 'run',
+        subjectId: runId,
+        details: { workflowId: run.workflowId, was: run.status },
+      });
     return { status: 'cancelled' as const, children: children.map((child) => String(child.id)) };
   });
   for (const child of result.children) await cancelRun(sql, child);
