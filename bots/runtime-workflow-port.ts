@@ -75,10 +75,11 @@ export function createRuntimeWorkflowPort(sql: Sql): WorkflowPort {
       }));
     },
     getRun,
-    async startRun(workflowId, input) {
+    async startRun(workflowId, input, by) {
       const { runId } = await startRun(sql, workflowId, input, {
         triggerType: 'manual',
         requireActive: true,
+        by,
       });
       return { runId };
     },
