@@ -185,6 +185,7 @@ export async function retryRun(
     for (const row of again) enqueueStep(work, { runId, nodeId: String(row.nodeId), path: String(row.path) });
     await tx`update runs set status = 'running', version = ${version}, error = null, finished_at = null, updated_at = now() where id = ${runId}`;
     event(work, runId, 'run.retried', { version, steps: again.length });
+    await flushWork(tx, work);
     if (options.by)
       await audit(tx, {
         ...options.by,
@@ -193,7 +194,6 @@ export async function retryRun(
         subjectId: runId,
         details: { workflowId: run.workflowId, fromVersion: run.version, version, steps: again.length },
       });
-    await flushWork(tx, work);
     return { runId, version };
   });
 }
