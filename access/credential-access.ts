@@ -31,68 +31,90 @@ export async function credentialsUsableBy(
 ): Promise<CredentialUse[]> {
   if (names.length === 0) return [];
   const [user] = userId ? await sql`select role, disabled_at from users where id = ${userId}` : [undefined];
-  const role = user ? Role.safeParse(user.role) : undefined;
-  const active = role?.success === true && !user?.disabledAt;
-  const mayUse = userId === null || (active && roleAllows(role.data, 'credential.use'));
-  const seesAll = userId === null || (active && roleAllows(role.data, 'credential.manage_all'));
+  const rights = rightsOf(userId, user);
   const rows = await sql`
     select c.name, c.scope, c.owner_id, o.name as owner_name
     from credentials c left join users o on o.id = c.owner_id
     where c.name in ${sql([...new Set(names)])}`;
   const found = new Map(rows.map((row) => [String(row.name), row]));
-  return names.map((name) => {
-    const row = found.get(name);
-    if (!row)
-      return {
-        name,
-        exists: false,
-        usable: false,
-        scope: null,
-        ownerId: null,
-        ownerName: null,
-        sharedByOther: false,
-      };
-    const scope = row.scope === 'private' ? 'private' : 'workspace';
-    const ownerId = row.ownerId === null ? null : String(row.ownerId);
-    const own = ownerId !== null && ownerId === userId;
-    return {
-      name,
-      exists: true,
-      usable: mayUse && (seesAll || own || scope === 'workspace' || ownerId === null),
-      scope,
-      ownerId,
-      ownerName: row.ownerName === null ? null : String(row.ownerName),
-      sharedByOther: scope === 'workspace' && ownerId !== null && !own,
-    };
-  });
+  return names.map((name) => useOf(name, userId, rights, found.get(name)));
 }
 
-/** The run-time check: a step may use `name` only when the workflow's owner may (see credentialsUsableBy). */
+type Rights = { mayUse: boolean; seesAll: boolean };
+
+/** What a workflow owner may use at all: nothing without credential.use (or when disabled), all as an admin. */
+function rightsOf(userId: string | null, user: { role?: unknown; disabledAt?: unknown } | undefined): Rights {
+  if (userId === null) return { mayUse: true, seesAll: true };
+  const role = Role.safeParse(user?.role);
+  const active = user !== undefined && role.success && !user.disabledAt;
+  return {
+    mayUse: active && roleAllows(role.data, 'credential.use'),
+    seesAll: active && roleAllows(role.data, 'credential.manage_all'),
+  };
+}
+
+function useOf(
+  name: string,
+  userId: string | null,
+  rights: Rights,
+  row: Record<string, unknown> | undefined,
+): CredentialUse {
+  if (!row || row.scope === null || row.scope === undefined)
+    return {
+      name,
+      exists: false,
+      usable: false,
+      scope: null,
+      ownerId: null,
+      ownerName: null,
+      sharedByOther: false,
+    };
+  const scope = row.scope === 'private' ? 'private' : 'workspace';
+  const ownerId = row.ownerId === null || row.ownerId === undefined ? null : String(row.ownerId);
+  const own = ownerId !== null && ownerId === userId;
+  return {
+    name,
+    exists: true,
+    usable: rights.mayUse && (rights.seesAll || own || scope === 'workspace' || ownerId === null),
+    scope,
+    ownerId,
+    ownerName: row.ownerName === null || row.ownerName === undefined ? null : String(row.ownerName),
+    sharedByOther: scope === 'workspace' && ownerId !== null && !own,
+  };
+}
+
+/**
+ * The run-time check, one query per step that names a credential: a step may use `name` only when the
+ * workflow's owner may (see credentialsUsableBy). A missing credential passes here (the caller reports it).
+ */
 export async function assertCredentialUsableByWorkflow(
   sql: Db,
   workflowId: string,
   name: string,
   nodeId: string,
 ): Promise<void> {
-  const [workflow] = await sql`
-    select w.owner_id, o.name as owner_name, o.role as owner_role, o.disabled_at as owner_disabled_at
-    from workflows w left join users o on o.id = w.owner_id
+  const [row] = await sql`
+    select w.owner_id as workflow_owner_id, wo.name as workflow_owner_name, wo.role, wo.disabled_at,
+      c.scope, c.owner_id, co.name as owner_name
+    from workflows w
+      left join users wo on wo.id = w.owner_id
+      left join credentials c on c.name = ${name}
+      left join users co on co.id = c.owner_id
     where w.id = ${workflowId}`;
-  const ownerId = workflow?.ownerId ? String(workflow.ownerId) : null;
-  const [use] = await credentialsUsableBy(sql, ownerId, [name]);
-  if (!use?.exists || use.usable) return;
-  const ownerName = workflow?.ownerName ? String(workflow.ownerName) : 'its owner';
+  const ownerId = row?.workflowOwnerId ? String(row.workflowOwnerId) : null;
+  const rights = rightsOf(ownerId, row?.workflowOwnerName === null ? undefined : row);
+  const use = useOf(name, ownerId, rights, row);
+  if (!use.exists || use.usable) return;
+  const ownerName = row?.workflowOwnerName ? String(row.workflowOwnerName) : 'its owner';
   const holder = use.ownerName ?? 'its owner';
-  const ownerRole = Role.safeParse(workflow?.ownerRole);
-  const disabled = Boolean(workflow?.ownerDisabledAt);
-  const ownerMayUse = !disabled && ownerRole.success && roleAllows(ownerRole.data, 'credential.use');
-  const why = ownerMayUse
+  const disabled = Boolean(row?.disabledAt);
+  const why = rights.mayUse
     ? `which is private to ${holder}; this workflow's owner ${ownerName} may not use it`
-    : `but this workflow's owner ${ownerName} ${disabled ? 'is disabled' : `is ${String(workflow?.ownerRole)}, a role that uses no credentials`}`;
+    : `but this workflow's owner ${ownerName} ${disabled ? 'is disabled' : `is ${String(row?.role)}, a role that uses no credentials`}`;
   throw new AppError({
     code: 'E_CREDENTIAL_FORBIDDEN',
     message: `Node "${nodeId}" uses the credential "${name}", ${why}.`,
-    hint: ownerMayUse
+    hint: rights.mayUse
       ? `${holder} (or an admin) can share it with \`vmesh credentials share ${name}\`, or ${ownerName} can store a credential of their own and use that name.`
       : `An admin can give ${ownerName} the builder role (\`vmesh users role\`), or the workflow to a builder.`,
     retryable: false,
