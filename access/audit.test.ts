@@ -57,6 +57,20 @@ describe('audit log', () => {
     expect(await verifyAuditChain(db.sql)).toMatchObject({ ok: true, entries: 3, unsealed: 0 });
   });
 
+  it('stores hostile labels (NUL, lone surrogates, secrets, megabytes) so that they still verify', async () => {
+    await audit(db.sql, {
+      actor: `x\u0000y\ud800 canary-secret-value-123 ${'a'.repeat(5_000)}`,
+      action: 'login.failed',
+      subjectType: 'user',
+      subjectId: 'z\udfff\u0000',
+    });
+    const [entry] = (await listAudit(db.sql, { action: 'login.failed' })).entries;
+    expect(entry?.actor.startsWith('xy\ufffd [REDACTED] aaa')).toBe(true);
+    expect(entry?.actor.length).toBeLessThanOrEqual(201);
+    expect(entry?.subjectId).toBe('z\ufffd');
+    expect(await verifyAuditChain(db.sql)).toMatchObject({ ok: true });
+  });
+
   it('refuses updates, deletes and truncation', async () => {
     await expect(db.sql`update audit_log set actor = 'mallory'`).rejects.toThrow(/append-only/);
     await expect(db.sql`delete from audit_log`).rejects.toThrow(/append-only/);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { json, type Sql, type TransactionSql } from '../db/index.ts';
-import { REDACTED, redactSecrets, ValidationError } from '../lib/index.ts';
+import { REDACTED, redactSecrets, redactString, ValidationError } from '../lib/index.ts';
 import type { FrontEnd, Principal } from './principal.ts';
 import { DEFAULT_WORKSPACE } from './user-store.ts';
 
@@ -65,15 +65,15 @@ export async function audit(sql: Db, input: AuditInput): Promise<{ id: string; h
   const principal = input.principal;
   const row = {
     workspaceId: principal?.workspaceId ?? DEFAULT_WORKSPACE,
-    actor: principal?.name ?? input.actor ?? 'system',
+    actor: cleanText(principal?.name ?? input.actor ?? 'system', 200),
     actorId: principal?.userId ?? null,
-    identity: principal?.identity ?? null,
+    identity: principal ? cleanText(principal.identity, 600) : null,
     via: input.via ?? principal?.via ?? 'system',
     action,
-    subjectType: input.subjectType,
-    subjectId: input.subjectId,
-    beforeHash: input.beforeHash ?? null,
-    afterHash: input.afterHash ?? null,
+    subjectType: cleanText(input.subjectType, 64),
+    subjectId: cleanText(input.subjectId, 400),
+    beforeHash: input.beforeHash ? cleanText(input.beforeHash, 200) : null,
+    afterHash: input.afterHash ? cleanText(input.afterHash, 200) : null,
     details: cleanDetails(input.details ?? {}),
   };
   return inTransaction(sql, async (tx) => {
@@ -147,6 +147,12 @@ function sortKeys(value: unknown): unknown {
     return out;
   }
   return value;
+}
+
+/** Storable as text exactly as hashed (no NUL, no lone surrogates), redacted, at most `max` characters. */
+function cleanText(value: string, max: number): string {
+  const safe = redactString(value).replace(LONE_SURROGATE, '\ufffd').replaceAll('\u0000', '');
+  return safe.length > max ? `${safe.slice(0, max)}…` : safe;
 }
 
 /** Redacted, JSON-only, storable in jsonb (no NUL, no lone surrogates), long strings cut. */

@@ -22,6 +22,27 @@ beforeAll(async () => {
   await audit(db.sql, { action: 'run.started', subjectType: 'run', subjectId: 'run_b' });
   await audit(db.sql, { principal: alice, action: 'run.cancelled', subjectType: 'run', subjectId: 'run_b' });
 });
+
+describe('vmesh audit output (a real process)', () => {
+  it('shows control characters and bidi overrides in recorded names as escapes, never sends them to the terminal', async () => {
+    const own = await createTestDatabase();
+    try {
+      await audit(own.sql, {
+        actor: 'mallory\u001b[2J\u001b]0;owned\u0007\u202e',
+        action: 'login.failed',
+        subjectType: 'user',
+        subjectId: 'x\u009b31m',
+      });
+      const listed = await runCli(['audit'], { env: cliEnv({ DATABASE_URL: own.url }) });
+      expect(listed, listed.stderr).toMatchObject({ code: 0 });
+      expect(listed.stdout).toContain('mallory\\u001b[2J\\u001b]0;owned\\u0007\\u202e');
+      expect(listed.stdout).toContain('user:x\\u009b31m');
+      expect(listed.stdout).not.toMatch(/[\u001b\u0007\u009b\u202e]/);
+    } finally {
+      await own.drop();
+    }
+  });
+});
 afterAll(async () => {
   await db.drop();
 });

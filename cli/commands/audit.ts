@@ -8,7 +8,16 @@ import {
 } from '../../access/index.ts';
 import { openDatabase, parseDatabaseConfig } from '../../db/index.ts';
 
+/** Control characters and bidi overrides (from chat names, MCP clients, login attempts) shown, not obeyed. */
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const printable = (value: string): string =>
+  value.replace(UNPRINTABLE, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
 function line(entry: AuditEntry): string {
+  return printable(rawLine(entry));
+}
+
+function rawLine(entry: AuditEntry): string {
   const who = entry.identity ? `${entry.actor} [${entry.identity}]` : entry.actor;
   const hashes =
     entry.beforeHash || entry.afterHash ? `  ${entry.beforeHash ?? '∅'} → ${entry.afterHash ?? '∅'}` : '';
