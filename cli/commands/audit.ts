@@ -9,6 +9,7 @@ import {
 import { openDatabase, parseDatabaseConfig } from '../../db/index.ts';
 
 /** Control characters and bidi overrides (from chat names, MCP clients, login attempts) shown, not obeyed. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 const printable = (value: string): string =>
   value.replace(UNPRINTABLE, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
