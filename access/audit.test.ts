@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../db/testing/test-database.ts';
 import { registerSecret } from '../lib/index.ts';
-import { audit, listAudit, pruneAudit, verifyAuditChain } from './audit.ts';
+import { audit, canonicalJson, entryHash, listAudit, pruneAudit, verifyAuditChain } from './audit.ts';
 import { createUser, toPrincipal } from './user-store.ts';
 
 let db: TestDatabase;
@@ -69,6 +69,28 @@ describe('audit log', () => {
     expect(entry?.actor.length).toBeLessThanOrEqual(201);
     expect(entry?.subjectId).toBe('z\ufffd');
     expect(await verifyAuditChain(db.sql)).toMatchObject({ ok: true });
+  });
+
+  it('the hash covers every key of the details, `__proto__` included', () => {
+    const entry = (details: unknown) => ({
+      id: '1',
+      at: 'now',
+      workspaceId: 'default',
+      actor: 'a',
+      actorId: null,
+      identity: null,
+      via: 'api',
+      action: 'a.b',
+      subjectType: 't',
+      subjectId: 'i',
+      beforeHash: null,
+      afterHash: null,
+      details,
+    });
+    const a = JSON.parse('{"__proto__":{"x":1}}') as unknown;
+    const b = JSON.parse('{"__proto__":{"x":2}}') as unknown;
+    expect(entryHash('genesis', entry(a))).not.toBe(entryHash('genesis', entry(b)));
+    expect(canonicalJson({ b: 1, a: [{ d: 1, c: 2 }] })).toBe('{"a":[{"c":2,"d":1}],"b":1}');
   });
 
   it('refuses updates, deletes and truncation', async () => {
