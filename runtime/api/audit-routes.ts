@@ -39,9 +39,15 @@ export const AUDIT_ROUTE_DOCS: RouteDoc[] = [
   },
 ];
 
+/**
+ * The route option the route authorization (access/route-permission.ts `needs`) reads; the handlers check the
+ * permission themselves as well.
+ */
+const AUDIT_READ = { config: { permission: 'audit.read' } };
+
 /** GET /api/audit and GET /api/audit/verify, both needing `audit.read`. */
 export function registerAuditRoutes(app: FastifyInstance, options: { sql: Sql }): void {
-  app.get('/api/audit', async (request) => {
+  app.get('/api/audit', AUDIT_READ, async (request) => {
     requirePermission(request, 'audit.read');
     const query = parseRequest(AuditQuery, request.query, 'query');
     return listAudit(options.sql, {
@@ -53,7 +59,7 @@ export function registerAuditRoutes(app: FastifyInstance, options: { sql: Sql })
       before: query.cursor,
     });
   });
-  app.get('/api/audit/verify', async (request) => {
+  app.get('/api/audit/verify', AUDIT_READ, async (request) => {
     requirePermission(request, 'audit.read');
     return verifyAuditChain(options.sql);
   });
