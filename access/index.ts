@@ -11,6 +11,30 @@ export {
   parseApprovalPolicy,
 } from './approval-policy.ts';
 export { isApprover } from './approvers.ts';
+export {
+  AUDIT_RETENTION_DEFAULT_DAYS,
+  type AuditBy,
+  type AuditEntry,
+  type AuditFilter,
+  type AuditInput,
+  type AuditVerification,
+  audit,
+  auditRetentionDays,
+  canonicalJson,
+  entryHash,
+  listAudit,
+  parseSince,
+  parseSubject,
+  pruneAudit,
+  verifyAuditChain,
+} from './audit.ts';
+
+export {
+  assertCredentialUsableByWorkflow,
+  type CredentialUse as CredentialAccess,
+  credentialsUsableBy,
+  mayManageCredential,
+} from './credential-access.ts';
 export { assertAllowed, type PrincipalResolver, principalOf, requirePermission } from './http.ts';
 export {
   type CredentialUse,

@@ -5,6 +5,7 @@ import {
   actorLabel,
   allows,
   approvalRequirement,
+  audit,
   credentialUse,
   DEFAULT_APPROVAL_POLICY,
   describeApprovers,
@@ -38,7 +39,6 @@ import { consumeApprovalLink, mintApprovalLink, peekApprovalLink } from './appro
 import {
   addWorkflowRef,
   appendMessages,
-  audit,
   type ConversationRow,
   claimProposal,
   conversationsOf,
@@ -756,6 +756,7 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
         action: 'proposal.approved',
         subjectType: 'proposal',
         subjectId: claimed.id,
+        afterHash: claimed.documentHash,
         details: {
           kind: claimed.kind,
           documentHash: claimed.documentHash,

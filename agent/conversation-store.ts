@@ -221,21 +221,6 @@ export async function setProposalOutcome(
     where id = ${id}`;
 }
 
-export async function audit(
-  sql: Db,
-  entry: {
-    actor: string;
-    action: string;
-    subjectType: string;
-    subjectId: string;
-    details?: Record<string, unknown>;
-  },
-): Promise<void> {
-  await sql`
-    insert into audit_log (actor, action, subject_type, subject_id, details)
-    values (${entry.actor}, ${entry.action}, ${entry.subjectType}, ${entry.subjectId}, ${json(sql, entry.details ?? {})})`;
-}
-
 /** Records a failure; `first` is true only the first time this fingerprint is seen. */
 export async function recordFailure(
   sql: Db,

@@ -84,7 +84,7 @@ export function createWorkflowsPort(sql: Sql, connectors: readonly ConnectorDefi
           ownerId: meta.ownerId,
           ...(meta.conversationRef ? { conversationRef: meta.conversationRef } : {}),
         },
-        { activate: true },
+        { activate: true, by: { actor: meta.ownerRef } },
       );
       return { id: created.id, version: created.version };
     },

@@ -114,10 +114,12 @@ describe('per-user tokens on /mcp and /chat/api', () => {
     // Without run.start the session is offered no workflow tools at all; calling one by name is an unknown tool.
     const tools = (await vera.listTools()).tools;
     expect(tools.find((candidate) => candidate.name.includes('team'))).toBeUndefined();
-    const result = await vera.callTool({ name: 'team', arguments: { input: {} } }).catch((error: unknown) => ({
-      isError: true,
-      content: String(error),
-    }));
+    const result = await vera
+      .callTool({ name: 'team', arguments: { input: {} } })
+      .catch((error: unknown) => ({
+        isError: true,
+        content: String(error),
+      }));
     expect(result.isError).toBe(true);
     await vera.close();
     const [runs] = await db.sql`select count(*)::int as n from runs where workflow_id = ${sharedId}`;

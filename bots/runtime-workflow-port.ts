@@ -93,7 +93,7 @@ export function createRuntimeWorkflowPort(sql: Sql, viewer?: Principal): Workflo
       }));
     },
     getRun,
-    async startRun(workflowId, input) {
+    async startRun(workflowId, input, by) {
       if (viewer) {
         await visibleWorkflow(sql, viewer, workflowId);
         assertAllowed(viewer, 'run.start');
@@ -101,6 +101,7 @@ export function createRuntimeWorkflowPort(sql: Sql, viewer?: Principal): Workflo
       const { runId } = await startRun(sql, workflowId, input, {
         triggerType: 'manual',
         requireActive: true,
+        by,
       });
       return { runId };
     },

@@ -31,7 +31,12 @@ export type WorkflowPort = {
   getWorkflow(id: string): Promise<WorkflowDetail | undefined>;
   listRuns(filter: { workflowId?: string | undefined; limit?: number | undefined }): Promise<RunSummary[]>;
   getRun(id: string): Promise<RunDetail | undefined>;
-  startRun(workflowId: string, input: unknown): Promise<{ runId: string }>;
+  /** `by`: the person starting it, for the audit log (`actor` as recorded, `via` the front-end). */
+  startRun(
+    workflowId: string,
+    input: unknown,
+    by?: { actor: string; via: 'web' | 'slack' | 'discord' | 'mcp' },
+  ): Promise<{ runId: string }>;
   /** Resolves when the run reaches a terminal status (or `signal` aborts). */
   waitForRun(runId: string, signal?: AbortSignal): Promise<RunDetail>;
   /**

@@ -31,6 +31,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   'login-link': async () => (await import('./commands/login-link.ts')).registerLoginLinkCommand,
   users: async () => (await import('./commands/users.ts')).registerUsersCommand,
   tokens: async () => (await import('./commands/tokens.ts')).registerTokensCommand,
+  audit: async () => (await import('./commands/audit.ts')).registerAuditCommand,
 };
 
 export const COMMAND_NAMES: readonly string[] = Object.keys(COMMANDS);

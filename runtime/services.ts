@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { auditRetentionDays, pruneAudit } from '../access/index.ts';
 import type { ConnectorDefinition } from '../connectors/index.ts';
 import {
   builtinConnectors,
@@ -10,6 +11,7 @@ import {
 } from '../connectors/index.ts';
 import type { Database } from '../db/index.ts';
 import { logger } from '../lib/index.ts';
+import { registerAuditRoutes } from './api/audit-routes.ts';
 import { installErrorHandler } from './api/http-errors.ts';
 import { registerApiRoutes } from './api/routes.ts';
 import type { NodeRunnerDeps } from './engine/node-runner.ts';
@@ -30,6 +32,10 @@ export type EngineServices = {
     tasks?: WorkerTasks;
   }): Promise<EngineWorker>;
 };
+
+/** The worker task that prunes audit entries older than VMESH_AUDIT_RETENTION_DAYS, run hourly by cron. */
+export const AUDIT_PRUNE_TASK = 'vmesh_audit_prune';
+const AUDIT_PRUNE_CRONTAB = `17 * * * * ${AUDIT_PRUNE_TASK}`;
 
 /** Wires the engine from a database and the environment: connectors, credentials, safe fetch, worker and routes. */
 export async function createEngineServices(
@@ -59,6 +65,13 @@ export async function createEngineServices(
     },
     logger,
   };
+  const retentionDays = auditRetentionDays(env);
+  const auditTasks = {
+    [AUDIT_PRUNE_TASK]: async () => {
+      const removed = await pruneAudit(database.sql, retentionDays);
+      if (removed > 0) logger.info({ removed, retentionDays }, 'pruned old audit entries');
+    },
+  };
   const workflows = createWorkflowService(
     database.sql,
     connectors,
@@ -77,6 +90,7 @@ export async function createEngineServices(
       });
       registerWebhookRoute(app, { sql: database.sql, connectors });
       registerHookSecretRoute(app, { sql: database.sql });
+      registerAuditRoutes(app, { sql: database.sql });
     },
     startWorker(worker = {}) {
       const leaseMs = worker.leaseMs ?? (Number(env.VMESH_WORKER_LEASE_MS) || undefined);
@@ -86,7 +100,8 @@ export async function createEngineServices(
         connectionString: database.url,
         concurrency,
         leaseMs,
-        tasks: { ...triggerTasks(deps), ...worker.tasks },
+        tasks: { ...triggerTasks(deps), ...auditTasks, ...worker.tasks },
+        crontab: AUDIT_PRUNE_CRONTAB,
       });
     },
   };

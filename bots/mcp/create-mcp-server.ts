@@ -170,7 +170,10 @@ export async function createVmeshMcpServer(deps: VmeshMcpDeps): Promise<McpServe
           },
         },
         async ({ input }, extra) => {
-          const { runId } = await workflows.startRun(workflow.id, input ?? {});
+          const { runId } = await workflows.startRun(workflow.id, input ?? {}, {
+            actor: `${deps.actor.platform}:${deps.actor.id}`,
+            via: deps.actor.platform,
+          });
           const run = await workflows.waitForRun(runId, extra.signal);
           const body = {
             runId,

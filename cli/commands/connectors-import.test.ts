@@ -69,6 +69,8 @@ describe('vmesh connectors import-openapi', () => {
     const [indexed] =
       await db.sql`select count(distinct source_id)::int as n from doc_chunks where source_id like 'openapi:petstore:%'`;
     expect(indexed?.n).toBe(20);
+    const [entry] = await db.sql`select actor, via, action from audit_log where subject_id = 'petstore'`;
+    expect(entry).toMatchObject({ actor: 'owner', via: 'cli', action: 'connector.imported' });
   });
 
   it('reads YAML and prints JSON with --json', async () => {

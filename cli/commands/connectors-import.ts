@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
+import { ensureLocalOwner } from '../../access/index.ts';
 import {
   builtinConnectors,
   importOpenApi,
@@ -90,7 +91,9 @@ export function registerConnectorsImportCommand(
       const database = await deps.openSql();
       let indexed = { added: 0, updated: 0, removed: 0, unchanged: 0, chunks: 0 };
       try {
-        await saveImportedConnector(database.sql, imported.value.stored);
+        await saveImportedConnector(database.sql, imported.value.stored, {
+          principal: await ensureLocalOwner(database.sql, 'cli'),
+        });
         indexed = await syncDocIndex(database.sql, importedDocSources(imported.value), createEmbedder(), {
           scope: openApiSourcePrefix(connector.id),
         });

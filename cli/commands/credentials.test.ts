@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createUser, type Principal, toPrincipal } from '../../access/index.ts';
 import {
   createCredentialStore,
   credentialTypesOf,
@@ -32,13 +33,13 @@ function sink() {
   return { stream, text: () => text };
 }
 
-async function vmesh(args: string[], stdin = '') {
+async function vmesh(args: string[], stdin = '', principal?: Principal) {
   const out = sink();
   const err = sink();
   const store = createCredentialStore({ sql: db.sql, key, types: credentialTypesOf(builtinConnectors) });
   const program = new Command().exitOverride();
   registerCredentialsCommand(program, {
-    openStore: async () => ({ store, close: async () => {} }),
+    openStore: async () => ({ store, principal, close: async () => {} }),
     stdin: Readable.from([stdin]),
     stdout: out.stream,
     stderr: err.stream,
@@ -62,7 +63,9 @@ describe('vmesh credentials', () => {
     );
 
     const table = await vmesh(['list']);
-    expect(table.stdout).toMatch(/NAME\s+TYPE\napi\s+http\nslackBot\s+slack\n/);
+    expect(table.stdout).toMatch(
+      /NAME\s+TYPE\s+OWNER\s+SCOPE\napi\s+http\s+-\s+workspace\nslackBot\s+slack\s+-\s+workspace\n/,
+    );
     const json = await vmesh(['list', '--json']);
     expect(JSON.parse(json.stdout)).toEqual([
       expect.objectContaining({ name: 'api', type: 'http' }),
@@ -82,5 +85,36 @@ describe('vmesh credentials', () => {
     expect(bad.stderr).toContain('not a valid "github" credential');
     expect(bad.stderr).toContain('hint:');
     expect(bad.stderr).not.toContain('short\n');
+  });
+
+  it('a new credential is private to whoever set it; its owner shares and unshares it, others may not', async () => {
+    const bob = toPrincipal(await createUser(db.sql, { name: 'bob', role: 'builder' }), 'cli', 'local:bob');
+    const carol = toPrincipal(
+      await createUser(db.sql, { name: 'carol', role: 'builder' }),
+      'cli',
+      'local:carol',
+    );
+    await vmesh(['set', 'bobKey', '--type', 'http'], 'bob-token-123456', bob);
+    expect((await vmesh(['list'])).stdout).toMatch(/bobKey\s+http\s+bob\s+private\n/);
+
+    const stolen = await vmesh(['share', 'bobKey'], '', carol);
+    expect(stolen.exitCode).toBe(1);
+    expect(stolen.stderr).toContain('may not change the credential "bobKey"');
+    const overwrite = await vmesh(['set', 'bobKey', '--type', 'http'], 'carol-token-123456', carol);
+    expect(overwrite.exitCode).toBe(1);
+    expect((await vmesh(['delete', 'bobKey'], '', carol)).exitCode).toBe(1);
+
+    expect((await vmesh(['share', 'bobKey'], '', bob)).stdout).toContain('shared with the workspace');
+    expect((await vmesh(['list'])).stdout).toMatch(/bobKey\s+http\s+bob\s+workspace\n/);
+    expect((await vmesh(['unshare', 'bobKey'], '', bob)).stdout).toContain('private');
+    const json = JSON.parse((await vmesh(['list', '--json'])).stdout) as { name: string }[];
+    expect(json.find((row) => row.name === 'bobKey')).toMatchObject({ owner: 'bob', scope: 'private' });
+    const entries = await db.sql`
+      select action, actor, actor_id from audit_log where subject_type = 'credential' and subject_id = 'bobKey' order by id`;
+    expect(entries.map((row) => `${row.action} ${row.actor}`)).toEqual([
+      'credential.set bob',
+      'credential.shared bob',
+      'credential.unshared bob',
+    ]);
   });
 });

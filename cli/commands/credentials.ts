@@ -1,5 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
 import type { Command } from 'commander';
+import { ensureLocalOwner, type Principal } from '../../access/index.ts';
 import {
   builtinConnectors,
   type CredentialStore,
@@ -15,8 +16,8 @@ import { writeTerminal } from '../terminal-text.ts';
 const MAX_SECRET_BYTES = 64 * 1024;
 
 export type CredentialsCommandDeps = {
-  /** Opens the store and returns it with a close function. */
-  openStore(): Promise<{ store: CredentialStore; close(): Promise<void> }>;
+  /** Opens the store and returns it with a close function and the person the shell acts as (the local owner). */
+  openStore(): Promise<{ store: CredentialStore; principal?: Principal | undefined; close(): Promise<void> }>;
   stdin: Readable & { isTTY?: boolean };
   stdout: Writable;
   stderr: Writable;
@@ -32,7 +33,8 @@ async function openDefaultStore() {
       key,
       types: credentialTypesOf(builtinConnectors),
     });
-    return { store, close: () => database.close() };
+    const principal = await ensureLocalOwner(database.sql, 'cli');
+    return { store, principal, close: () => database.close() };
   } catch (error) {
     await database.close();
     throw error;
@@ -52,7 +54,7 @@ async function readAll(stream: Readable): Promise<string> {
 }
 
 /**
- * `vmesh credentials set|list|delete`. The secret is read from standard input (a JSON object, or one bare token
+ * `vmesh credentials set|list|delete|share|unshare`. The secret is read from standard input (a JSON object, or one bare token
  * mapped to the type's main field), never from arguments, so it stays out of shell history and process lists.
  */
 export function registerCredentialsCommand(
@@ -64,10 +66,10 @@ export function registerCredentialsCommand(
     stderr: process.stderr,
   },
 ): void {
-  const withStore = async (work: (store: CredentialStore) => Promise<void>) => {
-    const { store, close } = await deps.openStore();
+  const withStore = async (work: (store: CredentialStore, by: Principal | undefined) => Promise<void>) => {
+    const { store, principal, close } = await deps.openStore();
     try {
-      await work(store);
+      await work(store, principal);
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
       writeTerminal(deps.stderr, `vmesh: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ''}`);
@@ -101,19 +103,26 @@ export function registerCredentialsCommand(
       const definition = credentialTypesOf(builtinConnectors).find(
         (candidate) => candidate.type === options.type,
       );
-      await withStore(async (store) => {
-        await store.set(name, options.type, parseSecretInput(text, definition));
+      await withStore(async (store, by) => {
+        await store.set(name, options.type, parseSecretInput(text, definition), by);
         writeTerminal(deps.stdout, `Stored credential "${name}" (type ${options.type}).\n`);
       });
     });
 
   credentials
     .command('list')
-    .description('List credential names and types (never the secrets).')
-    .option('--json', 'print JSON: [{ name, type, createdAt, updatedAt }]')
+    .description('List credential names, types, owners and scopes (never the secrets).')
+    .option('--json', 'print JSON: [{ name, type, owner, scope, createdAt, updatedAt }]')
     .action(async (options: { json?: boolean }) => {
       await withStore(async (store) => {
-        const rows = await store.list();
+        const rows = (await store.list()).map((row) => ({
+          name: row.name,
+          type: row.type,
+          owner: row.ownerName,
+          scope: row.scope,
+          createdAt: row.createdAt,
+          updatedAt: row.updatedAt,
+        }));
         if (options.json) {
           writeTerminal(deps.stdout, `${JSON.stringify(rows, null, 2)}\n`);
           return;
@@ -126,8 +135,17 @@ export function registerCredentialsCommand(
           return;
         }
         const width = Math.max(4, ...rows.map((row) => row.name.length));
-        writeTerminal(deps.stdout, `${'NAME'.padEnd(width)}  TYPE\n`);
-        for (const row of rows) writeTerminal(deps.stdout, `${row.name.padEnd(width)}  ${row.type}\n`);
+        const typeWidth = Math.max(4, ...rows.map((row) => row.type.length));
+        const ownerWidth = Math.max(5, ...rows.map((row) => (row.owner ?? '-').length));
+        writeTerminal(
+          deps.stdout,
+          `${'NAME'.padEnd(width)}  ${'TYPE'.padEnd(typeWidth)}  ${'OWNER'.padEnd(ownerWidth)}  SCOPE\n`,
+        );
+        for (const row of rows)
+          writeTerminal(
+            deps.stdout,
+            `${row.name.padEnd(width)}  ${row.type.padEnd(typeWidth)}  ${(row.owner ?? '-').padEnd(ownerWidth)}  ${row.scope}\n`,
+          );
       });
     });
 
@@ -136,8 +154,8 @@ export function registerCredentialsCommand(
     .description('Delete credential NAME.')
     .argument('<name>', 'credential name')
     .action(async (name: string) => {
-      await withStore(async (store) => {
-        if (await store.delete(name)) writeTerminal(deps.stdout, `Deleted credential "${name}".\n`);
+      await withStore(async (store, by) => {
+        if (await store.delete(name, by)) writeTerminal(deps.stdout, `Deleted credential "${name}".\n`);
         else {
           writeTerminal(
             deps.stderr,
@@ -147,4 +165,25 @@ export function registerCredentialsCommand(
         }
       });
     });
+
+  for (const [command, scope, said] of [
+    ['share', 'workspace', 'shared with the workspace: every workflow may use it'],
+    ['unshare', 'private', 'private: only workflows of its owner (and admins) may use it'],
+  ] as const) {
+    credentials
+      .command(command)
+      .description(
+        scope === 'workspace'
+          ? "Share credential NAME with the workspace, so everybody's workflows may use it (its owner, or an admin)."
+          : 'Make credential NAME private again: only workflows its owner (or an admin) owns may use it.',
+      )
+      .argument('<name>', 'credential name')
+      .action(async (name: string) => {
+        await withStore(async (store, by) => {
+          if (!by) throw new AppError({ code: 'E_UNAUTHORIZED', message: 'Nobody to act as.' });
+          await store.share(name, scope, by);
+          writeTerminal(deps.stdout, `Credential "${name}" is ${said}.\n`);
+        });
+      });
+  }
 }

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { ensureLocalOwner } from '../../access/index.ts';
 import { loadAllConnectors } from '../../connectors/index.ts';
 import { openDatabase, parseDatabaseConfig } from '../../db/index.ts';
 import { logger } from '../../lib/index.ts';
@@ -63,8 +64,9 @@ export function registerRunCommand(program: Command): void {
                 printErr(`${issue.code} ${issue.path}: ${issue.message}\n  hint: ${issue.hint}\n`);
             return;
           }
-          const created = await engine.workflows.create(parsed.value);
-          const { runId } = await startRun(database.sql, created.id, input);
+          const by = { principal: await ensureLocalOwner(database.sql, 'cli') };
+          const created = await engine.workflows.create(parsed.value, undefined, { by });
+          const { runId } = await startRun(database.sql, created.id, input, { by });
           if (!options.wait) {
             const view = await getRunView(database.sql, runId);
             printOut(

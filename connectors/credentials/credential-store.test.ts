@@ -35,7 +35,15 @@ describe('credential store', () => {
     });
     const listed = await store.list();
     expect(listed).toEqual([
-      { name: 'main', type: 'demo', createdAt: expect.any(Date), updatedAt: expect.any(Date) },
+      {
+        name: 'main',
+        type: 'demo',
+        ownerId: null,
+        ownerName: null,
+        scope: 'workspace',
+        createdAt: expect.any(Date),
+        updatedAt: expect.any(Date),
+      },
     ]);
     expect(JSON.stringify(listed)).not.toContain('secret-value');
     expect(await store.delete('main')).toBe(true);

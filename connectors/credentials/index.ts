@@ -1,6 +1,7 @@
 export { openSealed, type Sealed, sealSecret } from './cipher.ts';
 export {
   CredentialName,
+  type CredentialScope,
   type CredentialStore,
   type CredentialSummary,
   CredentialType,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type AuditBy, audit } from '../../access/index.ts';
 import type { Sql } from '../../db/index.ts';
 import { json } from '../../db/index.ts';
 import type { Logger } from '../../lib/index.ts';
@@ -20,16 +21,34 @@ const StoredRow = z.object({
 export type ImportedConnectorSummary = { name: string; baseUrl: string | null; createdAt: Date };
 
 /** Stores (or replaces) an imported connector's spec under its name. */
-export async function saveImportedConnector(sql: Sql, stored: StoredOpenApiConnector): Promise<void> {
-  await sql`
-    insert into openapi_connectors (name, spec, base_url)
-    values (${stored.name}, ${json(sql, stored.spec)}, ${stored.baseUrl ?? null})
-    on conflict (name) do update set spec = excluded.spec, base_url = excluded.base_url, updated_at = now()`;
+export async function saveImportedConnector(
+  sql: Sql,
+  stored: StoredOpenApiConnector,
+  by?: AuditBy,
+): Promise<void> {
+  await sql.begin(async (tx) => {
+    const [row] = await tx`
+      insert into openapi_connectors (name, spec, base_url)
+      values (${stored.name}, ${json(tx, stored.spec)}, ${stored.baseUrl ?? null})
+      on conflict (name) do update set spec = excluded.spec, base_url = excluded.base_url, updated_at = now()
+      returning (xmax = 0) as created`;
+    await audit(tx, {
+      ...by,
+      action: row?.created ? 'connector.imported' : 'connector.reimported',
+      subjectType: 'connector',
+      subjectId: stored.name,
+      details: { baseUrl: stored.baseUrl ?? null },
+    });
+  });
 }
 
-export async function deleteImportedConnector(sql: Sql, name: string): Promise<boolean> {
-  const rows = await sql`delete from openapi_connectors where name = ${name} returning name`;
-  return rows.length > 0;
+export async function deleteImportedConnector(sql: Sql, name: string, by?: AuditBy): Promise<boolean> {
+  return sql.begin(async (tx) => {
+    const rows = await tx`delete from openapi_connectors where name = ${name} returning name`;
+    if (rows.length > 0)
+      await audit(tx, { ...by, action: 'connector.deleted', subjectType: 'connector', subjectId: name });
+    return rows.length > 0;
+  });
 }
 
 export async function listImportedConnectors(sql: Sql): Promise<ImportedConnectorSummary[]> {

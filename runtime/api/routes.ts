@@ -1,6 +1,7 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import {
+  type AuditBy,
   installRouteAuthorization,
   needs,
   type Principal,
@@ -28,6 +29,7 @@ import {
   type WorkflowRow,
 } from '../store/workflow-store.ts';
 import { ACCESS_ROUTE_DOCS, registerAccessRoutes } from './access-routes.ts';
+import { AUDIT_ROUTE_DOCS } from './audit-routes.ts';
 import { parseRequest } from './http-errors.ts';
 import { buildOpenApi, type RouteDoc } from './openapi.ts';
 
@@ -159,6 +161,7 @@ export const ROUTE_DOCS: RouteDoc[] = [
       "Rotate the hook secret: { graceSeconds? } → { id, secret, previousSecretValidUntil } (the old secret works until then; the workflow's owner or admins only)",
   },
   ...ACCESS_ROUTE_DOCS,
+  ...AUDIT_ROUTE_DOCS,
 ];
 
 /**
@@ -194,12 +197,16 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiOptions): vo
     const principal = principalOf(request);
     const body = parseRequest(CreateWorkflowBody, request.body, 'body');
     try {
-      const created = await workflows.create(body.document, {
-        ownerRef: body.ownerRef,
-        ownerId: principal.userId,
-        scope: body.scope,
-        conversationRef: body.conversationRef,
-      });
+      const created = await workflows.create(
+        body.document,
+        {
+          ownerRef: body.ownerRef,
+          ownerId: principal.userId,
+          scope: body.scope,
+          conversationRef: body.conversationRef,
+        },
+        { by: by(request) },
+      );
       return reply.code(201).send({
         id: created.id,
         version: created.version,
@@ -234,7 +241,7 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiOptions): vo
     await changeableWorkflow(sql, principalOf(request), id);
     const body = parseRequest(CreateWorkflowBody, request.body, 'body');
     try {
-      const result = await workflows.addVersion(id, body.document);
+      const result = await workflows.addVersion(id, body.document, by(request));
       return {
         id: result.id,
         version: result.version,
@@ -250,20 +257,20 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiOptions): vo
   app.delete('/api/workflows/:id', needs('workflow.propose'), async (request) => {
     const { id } = parseRequest(IdParams, request.params, 'path');
     await changeableWorkflow(sql, principalOf(request), id);
-    await workflows.remove(id);
+    await workflows.remove(id, by(request));
     return { id, deleted: true };
   });
   app.post('/api/workflows/:id/activate', needs('workflow.activate'), async (request) => {
     const principal = principalOf(request);
     const { id } = parseRequest(IdParams, request.params, 'path');
     await visibleWorkflow(sql, principal, id);
-    return workflowView(await workflows.activate(id), publicUrl, principal);
+    return workflowView(await workflows.activate(id, by(request)), publicUrl, principal);
   });
   app.post('/api/workflows/:id/deactivate', needs('workflow.activate'), async (request) => {
     const principal = principalOf(request);
     const { id } = parseRequest(IdParams, request.params, 'path');
     await visibleWorkflow(sql, principal, id);
-    return workflowView(await workflows.deactivate(id), publicUrl, principal);
+    return workflowView(await workflows.deactivate(id, by(request)), publicUrl, principal);
   });
   app.get('/api/workflows/:id/versions', needs('workflow.read'), async (request) => {
     const { id } = parseRequest(IdParams, request.params, 'path');
@@ -297,7 +304,10 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiOptions): vo
     const { id } = parseRequest(IdParams, request.params, 'path');
     await visibleWorkflow(sql, principalOf(request), id);
     const body = parseRequest(StartRunBody, request.body ?? {}, 'body');
-    const { runId } = await startRun(sql, id, body.input ?? {}, { triggerType: 'manual' });
+    const { runId } = await startRun(sql, id, body.input ?? {}, {
+      triggerType: 'manual',
+      by: by(request),
+    });
     return reply.code(202).send({ runId });
   });
 
@@ -323,13 +333,13 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiOptions): vo
   app.post('/api/runs/:id/cancel', needs('run.operate'), async (request) => {
     const { id } = parseRequest(IdParams, request.params, 'path');
     await assertRunVisible(sql, principalOf(request), id);
-    return { runId: id, ...(await cancelRun(sql, id)) };
+    return { runId: id, ...(await cancelRun(sql, id, by(request))) };
   });
   app.post('/api/runs/:id/retry', needs('run.operate'), async (request, reply) => {
     const { id } = parseRequest(IdParams, request.params, 'path');
     await assertRunVisible(sql, principalOf(request), id);
     const body = parseRequest(RetryRunBody, request.body ?? {}, 'body');
-    return reply.code(202).send(await retryRun(sql, id, body));
+    return reply.code(202).send(await retryRun(sql, id, { ...body, by: by(request) }));
   });
   app.post('/api/approvals/:id', needs('approval.decide'), async (request) => {
     const { id } = parseRequest(IdParams, request.params, 'path');
@@ -392,6 +402,11 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiOptions): vo
       reply.raw.end();
     }
   });
+}
+
+/** Who an audit entry names for a request: its principal (set by app/authenticate.ts). */
+function by(request: FastifyRequest): AuditBy {
+  return { principal: request.principal };
 }
 
 /** The 400 body for a document the validator refused (create and update alike): its errors and warnings. */

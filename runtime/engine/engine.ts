@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { assertAllowed, canSee, isApprover, type Principal } from '../../access/index.ts';
+import {
+  type AuditBy,
+  assertAllowed,
+  audit,
+  canSee,
+  isApprover,
+  type Principal,
+} from '../../access/index.ts';
 import type { Sql } from '../../db/index.ts';
 import { ConflictError, ForbiddenError, NotFoundError } from '../../lib/index.ts';
 import {
@@ -22,6 +29,8 @@ export type StartRunOptions = {
   dedupeKey?: string | undefined;
   /** Default: the workflow's current version. */
   version?: number | undefined;
+  /** A person starting the run by hand: recorded in the audit log (triggers' runs are not audited). */
+  by?: AuditBy | undefined;
 };
 
 function runNotFound(runId: string): NotFoundError {
@@ -53,6 +62,24 @@ export async function startRun(
   workflowId: string,
   input: unknown,
   options: StartRunOptions & { requireActive?: boolean } = {},
+): Promise<{ runId: string; duplicate: boolean }> {
+  const started = await startRunUnaudited(sql, workflowId, input, options);
+  if (options.by && !started.duplicate)
+    await audit(sql, {
+      ...options.by,
+      action: 'run.started',
+      subjectType: 'run',
+      subjectId: started.runId,
+      details: { workflowId, version: options.version ?? null, triggerType: options.triggerType ?? 'manual' },
+    });
+  return started;
+}
+
+async function startRunUnaudited(
+  sql: Sql,
+  workflowId: string,
+  input: unknown,
+  options: StartRunOptions & { requireActive?: boolean },
 ): Promise<{ runId: string; duplicate: boolean }> {
   if (options.version === undefined) {
     for (const fresh of [false, true]) {
@@ -94,11 +121,12 @@ export async function startRun(
 }
 
 /** Cancels a queued, running or waiting run (and its child runs); steps in flight are aborted and not recorded. */
-export async function cancelRun(sql: Sql, runId: string): Promise<{ status: RunStatus }> {
+export async function cancelRun(sql: Sql, runId: string, by?: AuditBy): Promise<{ status: RunStatus }> {
   const result = await sql.begin(async (tx) => {
     const run = await lockRun(tx, runId);
     if (!run) throw runNotFound(runId);
     if (!LIVE_RUN.has(run.status)) return { status: run.status, children: [] as string[] };
+
     const work = newWork();
     await tx`update runs set status = 'cancelled', finished_at = now(), updated_at = now() where id = ${runId}`;
     await tx`update steps set status = 'cancelled', finished_at = now()
@@ -110,6 +138,14 @@ export async function cancelRun(sql: Sql, runId: string): Promise<{ status: RunS
     // Workers running one of its steps abort it when this commits (cancellations.ts).
     send(work, tx`select pg_notify(${CANCEL_CHANNEL}, ${runId})`);
     await flushWork(tx, work);
+    if (by)
+      await audit(tx, {
+        ...by,
+        action: 'run.cancelled',
+        subjectType: 'run',
+        subjectId: runId,
+        details: { workflowId: run.workflowId, was: run.status },
+      });
     return { status: 'cancelled' as const, children: children.map((child) => String(child.id)) };
   });
   for (const child of result.children) await cancelRun(sql, child);
@@ -123,7 +159,7 @@ export async function cancelRun(sql: Sql, runId: string): Promise<{ status: RunS
 export async function retryRun(
   sql: Sql,
   runId: string,
-  options: { version?: number | undefined } = {},
+  options: { version?: number | undefined; by?: AuditBy | undefined } = {},
 ): Promise<{ runId: string; version: number }> {
   return sql.begin(async (tx) => {
     const run = await lockRun(tx, runId);
@@ -157,6 +193,14 @@ export async function retryRun(
     await tx`update runs set status = 'running', version = ${version}, error = null, finished_at = null, updated_at = now() where id = ${runId}`;
     event(work, runId, 'run.retried', { version, steps: again.length });
     await flushWork(tx, work);
+    if (options.by)
+      await audit(tx, {
+        ...options.by,
+        action: 'run.retried',
+        subjectType: 'run',
+        subjectId: runId,
+        details: { workflowId: run.workflowId, fromVersion: run.version, version, steps: again.length },
+      });
     return { runId, version };
   });
 }
@@ -178,7 +222,8 @@ function approvalNotFound(approvalId: string): NotFoundError {
 /**
  * Records `decider`'s decision on a pending approval and resumes its run. The decider must hold
  * `approval.decide`, see the run (its workflow's visibility; 404 otherwise) and, when the step names approvers,
- * be one of them (403). `decided_by` is the decider's user name.
+ * be one of them (403). `decided_by` is the decider's user name; the
+ * decision is an audit entry naming them.
  */
 export async function decideApproval(
   sql: Sql,
@@ -230,6 +275,13 @@ export async function decideApproval(
     });
     enqueueStep(work, step);
     await flushWork(tx, work);
+    await audit(tx, {
+      principal: decider,
+      action: status === 'approved' ? 'approval.approved' : 'approval.rejected',
+      subjectType: 'approval',
+      subjectId: approvalId,
+      details: { runId: step.runId, nodeId: step.nodeId, comment: decision.comment ?? null },
+    });
     return { runId: step.runId, status };
   });
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { assertCredentialUsableByWorkflow } from '../../access/index.ts';
 import type { ConnectorDefinition, ConnectorEnvironment } from '../../connectors/index.ts';
 import { invokeAction } from '../../connectors/index.ts';
 import type { Sql } from '../../db/index.ts';
@@ -128,6 +129,8 @@ async function runAction(
   setInput(input);
   let credential: unknown;
   if (node.credential) {
+    // Before decrypting: a credential the workflow's owner may not use never reaches the step.
+    await assertCredentialUsableByWorkflow(deps.sql, ctx.run.workflowId, node.credential, node.id);
     const stored = await deps.credentials?.get(node.credential);
     if (!stored) {
       throw nodeFailure(

@@ -31,6 +31,8 @@ export type EngineWorkerOptions = {
    * schedule ticks) and the app's self-healing RUN_FAILED_TASK. The engine itself only brings STEP_TASK.
    */
   tasks?: WorkerTasks | undefined;
+  /** graphile-worker crontab lines (e.g. the audit log's pruning); cron runs once per slot across workers. */
+  crontab?: string | undefined;
 };
 
 export type EngineWorker = {
@@ -132,6 +134,7 @@ export async function startEngineWorker(options: EngineWorkerOptions): Promise<E
       pollInterval: options.pollIntervalMs ?? 1000,
       logger: graphileLogger(),
       events,
+      ...(options.crontab ? { crontab: options.crontab } : {}),
       taskList: {
         ...options.tasks,
         [STEP_TASK]: async (payload, helpers) => {

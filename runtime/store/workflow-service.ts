@@ -1,3 +1,4 @@
+import { type AuditBy, audit } from '../../access/index.ts';
 import type { ConnectorDefinition, StdioServers } from '../../connectors/index.ts';
 import type { Sql, TransactionSql } from '../../db/index.ts';
 import { ValidationError } from '../../lib/index.ts';
@@ -7,6 +8,7 @@ import { type ValidationReport, validateWorkflow } from '../workflow/validate.ts
 import { invalidateWorkflow } from './workflow-cache.ts';
 import {
   deleteWorkflowRow,
+  getWorkflowRow,
   insertVersion,
   insertWorkflow,
   setWorkflowActive,
@@ -28,19 +30,23 @@ export function invalidDocument(report: ValidationReport): ValidationError {
 export type WorkflowService = {
   catalog: Catalog;
   validate(document: unknown): ValidationReport;
-  /** With `activate`, the workflow is stored and activated in one transaction (both or neither). */
+  /**
+   * With `activate`, the workflow is stored and activated in one transaction (both or neither). Every change is
+   * an audit entry naming `by` (default: 'system'), committed with the change.
+   */
   create(
     document: unknown,
     meta?: WorkflowMeta,
-    options?: { activate?: boolean },
+    options?: { activate?: boolean; by?: AuditBy | undefined },
   ): Promise<{ id: string; version: number; contentHash: string; warnings: ValidationReport['warnings'] }>;
   addVersion(
     workflowId: string,
     document: unknown,
+    by?: AuditBy,
   ): Promise<{ id: string; version: number; contentHash: string; changed: boolean }>;
-  activate(workflowId: string): Promise<WorkflowRow>;
-  deactivate(workflowId: string): Promise<WorkflowRow>;
-  remove(workflowId: string): Promise<void>;
+  activate(workflowId: string, by?: AuditBy): Promise<WorkflowRow>;
+  deactivate(workflowId: string, by?: AuditBy): Promise<WorkflowRow>;
+  remove(workflowId: string, by?: AuditBy): Promise<void>;
 };
 
 export type WorkflowServiceHooks = {
@@ -77,40 +83,88 @@ export function createWorkflowService(
     if (!report.valid || !report.document) throw invalidDocument(report);
     return report.document;
   };
+  const setActive = (workflowId: string, active: boolean, by: AuditBy | undefined) =>
+    sql.begin(async (tx) => {
+      const row = await setWorkflowActive(tx, workflowId, active);
+      await audit(tx, {
+        ...by,
+        action: active ? 'workflow.activated' : 'workflow.deactivated',
+        subjectType: 'workflow',
+        subjectId: workflowId,
+        details: { name: row.name, version: row.currentVersion },
+      });
+      return row;
+    });
   return {
     catalog,
     validate,
     async create(document, meta, options = {}) {
       const report = validate(document);
       if (!report.valid || !report.document) throw invalidDocument(report);
+      const valid = report.document;
       const created = await sql.begin(async (tx) => {
-        const inserted = await insertWorkflow(tx, report.document as WorkflowDocument, meta);
+        const inserted = await insertWorkflow(tx, valid, meta);
         if (options.activate) {
           await setWorkflowActive(tx, inserted.id, true);
           await syncTrigger(tx, inserted.id);
         }
+        await audit(tx, {
+          ...options.by,
+          action: 'workflow.created',
+          subjectType: 'workflow',
+          subjectId: inserted.id,
+          afterHash: inserted.contentHash,
+          details: { name: valid.name, version: inserted.version, activated: options.activate ?? false },
+        });
         return inserted;
       });
       invalidateWorkflow(created.id);
       return { ...created, warnings: report.warnings };
     },
-    async addVersion(workflowId, document) {
-      const result = await afterWrite(workflowId, insertVersion(sql, workflowId, checked(document)));
+    async addVersion(workflowId, document, by) {
+      const valid = checked(document);
+      const result = await afterWrite(
+        workflowId,
+        insertVersion(sql, workflowId, valid, (tx, stored) =>
+          audit(tx, {
+            ...by,
+            action: 'workflow.updated',
+            subjectType: 'workflow',
+            subjectId: workflowId,
+            beforeHash: stored.previousHash,
+            afterHash: stored.contentHash,
+            details: { name: valid.name, version: stored.version },
+          }).then(() => undefined),
+        ),
+      );
       if (result.changed) await syncTrigger(sql, workflowId);
       return result;
     },
-    async activate(workflowId) {
-      const row = await afterWrite(workflowId, setWorkflowActive(sql, workflowId, true));
+    async activate(workflowId, by) {
+      const row = await afterWrite(workflowId, setActive(workflowId, true, by));
       await syncTrigger(sql, workflowId);
       return row;
     },
-    async deactivate(workflowId) {
-      const row = await afterWrite(workflowId, setWorkflowActive(sql, workflowId, false));
+    async deactivate(workflowId, by) {
+      const row = await afterWrite(workflowId, setActive(workflowId, false, by));
       await syncTrigger(sql, workflowId);
       return row;
     },
-    async remove(workflowId) {
-      await afterWrite(workflowId, deleteWorkflowRow(sql, workflowId));
+    async remove(workflowId, by) {
+      await afterWrite(
+        workflowId,
+        sql.begin(async (tx) => {
+          const before = await getWorkflowRow(tx, workflowId);
+          await deleteWorkflowRow(tx, workflowId);
+          await audit(tx, {
+            ...by,
+            action: 'workflow.deleted',
+            subjectType: 'workflow',
+            subjectId: workflowId,
+            details: { name: before.name, version: before.currentVersion },
+          });
+        }),
+      );
       await syncTrigger(sql, workflowId);
     },
   };

@@ -93,6 +93,11 @@ export async function insertVersion(
   sql: Sql,
   workflowId: string,
   submitted: WorkflowDocument,
+  /** Runs inside the transaction once the version is stored (the audit entry commits with it). */
+  within?: (
+    tx: TransactionSql,
+    result: { version: number; contentHash: string; previousHash: string | null },
+  ) => Promise<void>,
 ): Promise<{ id: string; version: number; contentHash: string; changed: boolean }> {
   return sql.begin(async (tx) => {
     const [row] =
@@ -111,12 +116,19 @@ export async function insertVersion(
       await tx`select 1 from workflow_versions where workflow_id = ${workflowId} and version = ${current} and content_hash = ${hash}`;
     if (same) return { id: workflowId, version: current, contentHash: hash, changed: false };
     const version = current + 1;
+    const [previous] =
+      await tx`select content_hash from workflow_versions where workflow_id = ${workflowId} and version = ${current}`;
     await tx`
       insert into workflow_versions (workflow_id, version, document, content_hash)
       values (${workflowId}, ${version}, ${json(tx, document)}, ${hash})`;
     await tx`
       update workflows set current_version = ${version}, name = ${document.name}, trigger_type = ${document.trigger.type}, updated_at = now()
       where id = ${workflowId}`;
+    await within?.(tx, {
+      version,
+      contentHash: hash,
+      previousHash: previous ? String(previous.contentHash) : null,
+    });
     return { id: workflowId, version, contentHash: hash, changed: true };
   });
 }

@@ -31,7 +31,10 @@ export function registerHookSecretRoute(app: FastifyInstance, options: { sql: Sq
       });
     }
     const body = parseRequest(RotateHookSecretBody, request.body ?? {}, 'body');
-    const rotated = await rotateHookSecret(options.sql, id, { graceSeconds: body.graceSeconds });
+    const rotated = await rotateHookSecret(options.sql, id, {
+      graceSeconds: body.graceSeconds,
+      by: { principal: request.principal },
+    });
     return {
       id,
       secret: rotated.secret,

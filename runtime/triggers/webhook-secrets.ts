@@ -1,3 +1,4 @@
+import { type AuditBy, audit } from '../../access/index.ts';
 import type { Sql } from '../../db/index.ts';
 import { NotFoundError } from '../../lib/index.ts';
 import { newSecret } from '../store/ids.ts';
@@ -20,7 +21,7 @@ const cache = new Map<string, { secrets: Grace[]; expires: number }>();
 export async function rotateHookSecret(
   sql: Sql,
   workflowId: string,
-  options: { graceSeconds?: number } = {},
+  options: { graceSeconds?: number; by?: AuditBy | undefined } = {},
 ): Promise<{ secret: string; previousValidUntil: Date | null }> {
   const grace = Math.min(Math.max(0, options.graceSeconds ?? DEFAULT_GRACE_SECONDS), MAX_GRACE_SECONDS);
   const secret = newSecret();
@@ -36,6 +37,13 @@ export async function rotateHookSecret(
     }
     await tx`update workflows set hook_secret = ${secret}, updated_at = now() where id = ${workflowId}`;
     await tx`delete from webhook_secret_grace where workflow_id = ${workflowId} and expires_at <= now()`;
+    await audit(tx, {
+      ...options.by,
+      action: 'hook_secret.rotated',
+      subjectType: 'workflow',
+      subjectId: workflowId,
+      details: { graceSeconds: grace },
+    });
     if (grace === 0) return null;
     const [kept] = await tx`
       insert into webhook_secret_grace (workflow_id, secret, expires_at)
