@@ -1,8 +1,8 @@
 import postgres from 'postgres';
 import type { Sql, TransactionSql } from '../../db/index.ts';
 import { batcherPer, createBatcher } from './batcher.ts';
-import { pipelinedTransaction } from './pipelined-transaction.ts';
-import { flushWork, newWork, type TxWork } from './tx-work.ts';
+import { pipelinedTransaction, RecordFailedError } from './pipelined-transaction.ts';
+import { flushWork, newWork, RUN_OUTPUT_CAP_MARK, type TxWork } from './tx-work.ts';
 
 /**
  * One job's part of a commit: sends its statements into the transaction and the shared work (events, finished
@@ -28,10 +28,11 @@ const commitBatched = batcherPer((sql: Sql) =>
  * (one BEGIN/COMMIT, one WAL flush and one statement each for events, finished runs, new jobs and NOTIFY);
  * an idle commit goes out at once. All-or-nothing per batch: when a part's step was fenced or a statement
  * failed, nothing of the batch committed and every part commits again alone, so each job sees only its own
- * outcome. Resolves with the part's result, or 'fenced' when its claim was stale.
+ * outcome. Resolves with the part's result, 'fenced' when its claim was stale, or 'capped' when the outputs it
+ * stores would take a run past its limit (VMESH_RUN_OUTPUT_MAX_BYTES; nothing of it committed).
  */
-export function commitStep<T>(sql: Sql, record: StepCommit<T>): Promise<T | 'fenced'> {
-  return commitBatched(sql, record as StepCommit<unknown>) as Promise<T | 'fenced'>;
+export function commitStep<T>(sql: Sql, record: StepCommit<T>): Promise<T | 'fenced' | 'capped'> {
+  return commitBatched(sql, record as StepCommit<unknown>) as Promise<T | 'fenced' | 'capped'>;
 }
 
 async function commitBatch(sql: Sql, batch: StepCommit<unknown>[]): Promise<PromiseSettledResult<unknown>[]> {
@@ -42,9 +43,15 @@ async function commitBatch(sql: Sql, batch: StepCommit<unknown>[]): Promise<Prom
     );
     if ('values' in outcome) return outcome.values.map((value) => ({ status: 'fulfilled' as const, value }));
     // A connection that broke mid-commit leaves the outcome unknown: the jobs fail and graphile-worker retries
-    // them (a re-run finds its step done and resumes what it had started). An error Postgres reported means the
-    // transaction did not commit.
-    if (!(outcome.error instanceof FencedPart || outcome.error instanceof postgres.PostgresError))
+    // them (a re-run finds its step done and resumes what it had started). An error Postgres reported, or one
+    // thrown while the statements were built, means the transaction did not commit.
+    if (
+      !(
+        outcome.error instanceof FencedPart ||
+        outcome.error instanceof postgres.PostgresError ||
+        outcome.error instanceof RecordFailedError
+      )
+    )
       return batch.map(() => ({ status: 'rejected' as const, reason: outcome.error }));
   }
   return Promise.allSettled(batch.map((record) => commitAlone(sql, record)));
@@ -68,7 +75,7 @@ async function commitTogether(sql: Sql, batch: StepCommit<unknown>[]): Promise<u
   return values;
 }
 
-async function commitAlone<T>(sql: Sql, record: StepCommit<T>): Promise<T | 'fenced'> {
+async function commitAlone<T>(sql: Sql, record: StepCommit<T>): Promise<T | 'fenced' | 'capped'> {
   return pipelinedTransaction(sql, async (tx) => {
     const work = newWork();
     const { owned, result } = await record(tx, work);
@@ -84,6 +91,8 @@ async function commitAlone<T>(sql: Sql, record: StepCommit<T>): Promise<T | 'fen
     };
   }).catch((error: unknown) => {
     if (error instanceof Error && error.message.includes('"fenced:')) return 'fenced' as const;
+    if (error instanceof postgres.PostgresError && error.message.includes(RUN_OUTPUT_CAP_MARK))
+      return 'capped' as const;
     throw error;
   });
 }

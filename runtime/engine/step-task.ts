@@ -16,6 +16,7 @@ import type { WorkflowNode } from '../workflow/document.ts';
 import { commitStep } from './commit-batch.ts';
 import { edgeActive, findNode, graphForPath, incomingEdges, visibleSteps } from './graph.ts';
 import { type NodeRunnerDeps, runNode } from './node-runner.ts';
+import { checkOutput, currentOutputLimits, runOutputTooLarge } from './output-limits.ts';
 import { loadStepsFor, type RunContext } from './run-context.ts';
 import { jobKeyFor, stepKey } from './scope-path.ts';
 import { type Claim, claimOrphan, claimWithContext, peekWithContext, StepRef } from './step-claim.ts';
@@ -174,27 +175,39 @@ export async function runStepJob(
     } else {
       outcome = await runNode(deps, ctx, node, current.path, current.attempt, signal);
     }
-    const executed: Executed[] = [{ nodeId: node.id, path: current.path, outcome }];
-    remember(ctx, node.id, current.path, outcome);
+    // Outputs are serialised and checked against the step limit before anything reads or records them.
+    const limits = currentOutputLimits();
+    const checked = checkOutput(node.id, outcome, limits);
+    let executed: Executed[] = [{ nodeId: node.id, path: current.path, ...checked }];
+    remember(ctx, node.id, current.path, checked.outcome);
     // Pure successors (a chain or a fan-out's branches) run here and commit with this step; past MAX_BATCH the
     // rest are queued as jobs by the commit (advance skips only the nodes recorded in it).
-    const pending = pureSuccessors(ctx, node, current.path, outcome);
+    const pending = pureSuccessors(ctx, node, current.path, checked.outcome);
     for (let next = pending.shift(); next && executed.length < MAX_BATCH; next = pending.shift()) {
-      const result = await runNode(deps, ctx, next, current.path, 1, signal);
-      executed.push({ nodeId: next.id, path: current.path, outcome: result });
-      remember(ctx, next.id, current.path, result);
-      pending.push(...pureSuccessors(ctx, next, current.path, result));
+      const result = checkOutput(next.id, await runNode(deps, ctx, next, current.path, 1, signal), limits);
+      executed.push({ nodeId: next.id, path: current.path, ...result });
+      remember(ctx, next.id, current.path, result.outcome);
+      pending.push(...pureSuccessors(ctx, next, current.path, result.outcome));
     }
     let checks: SettleCheck[] = [];
-    const committed = await commitStep(sql, async (tx, work) => {
-      work.hint = hint;
-      const before = work.checks.length;
-      const { owned } = await recordExecution(tx, work, ctx.run, ctx.document, current, executed);
-      const next = insertReady(tx, work, { runId: ctx.run.id, jobKey: key });
-      checks = work.checks.slice(before);
-      return { owned, result: next.then((inline) => ({ inline })) };
-    });
-    if (committed === 'fenced') return;
+    const commit = () =>
+      commitStep(sql, async (tx, work) => {
+        work.hint = hint;
+        const before = work.checks.length;
+        const { owned } = await recordExecution(tx, work, ctx.run, ctx.document, current, executed);
+        const next = insertReady(tx, work, { runId: ctx.run.id, jobKey: key });
+        checks = work.checks.slice(before);
+        return { owned, result: next.then((inline) => ({ inline })) };
+      });
+    let committed = await commit();
+    if (committed === 'capped') {
+      // The run's outputs would pass its limit: nothing committed; the claimed step fails instead.
+      const input = 'input' in checked.outcome ? (checked.outcome.input ?? null) : null;
+      const error = toStepError(runOutputTooLarge(node.id, limits.runBytes));
+      executed = [{ nodeId: node.id, path: current.path, outcome: { kind: 'failed', input, error }, output: null }];
+      committed = await commit();
+    }
+    if (committed === 'fenced' || committed === 'capped') return;
     let inline = committed.inline;
     if (!inline && checks.length > 0) inline = await settle(sql, ctx, checks, key);
     if (!inline) return;
