@@ -9,9 +9,12 @@ export { contentHash } from './store/content-hash.ts';
 export * from './store/run-status.ts';
 export {
   getRunView,
+  getStepDetail,
   listRunSummaries,
   RunSummary,
   RunView,
+  type RunViewOptions,
+  StepDetail,
   StepView,
   waitForRun,
 } from './store/run-store.ts';

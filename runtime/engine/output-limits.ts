@@ -1,13 +1,13 @@
 // How much a step and a run may store as outputs, and the outcome of a step whose output breaks a limit.
 import { AppError } from '../../lib/index.ts';
 import type { Outcome } from '../nodes/outcome.ts';
-import { type StoredJson, toStoredJson, UnstorableValueError, unstorableOutputError } from './stored-json.ts';
 import { toStepError } from './step-error.ts';
+import { type StoredJson, toStoredJson, UnstorableValueError, unstorableOutputError } from './stored-json.ts';
 
 export type OutputLimits = {
   /** Largest serialised output of one step (env VMESH_STEP_OUTPUT_MAX_BYTES, default 1 MiB). */
   stepBytes: number;
-  /** Largest total of a run's step outputs, and of one foreach's collected output (env VMESH_RUN_OUTPUT_MAX_BYTES, default 16 MiB). */
+  /** Largest total of a run's stored step outputs (env VMESH_RUN_OUTPUT_MAX_BYTES, default 16 MiB). */
   runBytes: number;
 };
 
@@ -36,7 +36,7 @@ export function currentOutputLimits(): OutputLimits {
 }
 
 const LARGE_DATA_HINT =
-  'Return less: select the fields you need (a core.transform, or the action\'s own filters and paging). Large data belongs in files, which a later version will support; until then split the work into smaller steps or runs.';
+  "Return less: select the fields you need (a core.transform, or the action's own filters and paging). Large data belongs in files, which a later version will support; until then split the work into smaller steps or runs.";
 
 const megabytes = (bytes: number) => `${(bytes / MIB).toFixed(bytes < MIB ? 2 : 1)} MiB`;
 
@@ -57,16 +57,6 @@ export function runOutputTooLarge(nodeId: string, limit: number): AppError {
     retryable: false,
     hint: LARGE_DATA_HINT,
     details: { limit },
-  });
-}
-
-export function foreachOutputTooLarge(nodeId: string, bytes: number, limit: number): AppError {
-  return new AppError({
-    code: 'E_OUTPUT_TOO_LARGE',
-    message: `The collected output of foreach "${nodeId}" is ${megabytes(bytes)} serialised; it may be at most ${megabytes(limit)} (VMESH_RUN_OUTPUT_MAX_BYTES).`,
-    retryable: false,
-    hint: LARGE_DATA_HINT,
-    details: { bytes, limit },
   });
 }
 
@@ -94,5 +84,8 @@ export function checkOutput(nodeId: string, outcome: Outcome, limits: OutputLimi
 }
 
 function failed(outcome: Exclude<Outcome, { kind: 'pending' }>, error: AppError): CheckedOutcome {
-  return { outcome: { kind: 'failed', input: outcome.input ?? null, error: toStepError(error) }, output: null };
+  return {
+    outcome: { kind: 'failed', input: outcome.input ?? null, error: toStepError(error) },
+    output: null,
+  };
 }

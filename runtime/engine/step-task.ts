@@ -204,7 +204,9 @@ export async function runStepJob(
       // The run's outputs would pass its limit: nothing committed; the claimed step fails instead.
       const input = 'input' in checked.outcome ? (checked.outcome.input ?? null) : null;
       const error = toStepError(runOutputTooLarge(node.id, limits.runBytes));
-      executed = [{ nodeId: node.id, path: current.path, outcome: { kind: 'failed', input, error }, output: null }];
+      executed = [
+        { nodeId: node.id, path: current.path, outcome: { kind: 'failed', input, error }, output: null },
+      ];
       committed = await commit();
     }
     if (committed === 'fenced' || committed === 'capped') return;

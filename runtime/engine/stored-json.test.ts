@@ -3,7 +3,14 @@ import { MAX_STORED_DEPTH, toStoredJson, UnstorableValueError } from './stored-j
 
 describe('toStoredJson', () => {
   it('replaces NUL and lone surrogates (which jsonb refuses) and keeps escaped backslashes and real pairs', () => {
-    const stored = toStoredJson({ a: 'x\u0000y', b: '\ud800', c: '\\u0000', d: '😀', e: '\udc00z', 'k\u0000': 1 });
+    const stored = toStoredJson({
+      a: 'x\u0000y',
+      b: '\ud800',
+      c: '\\u0000',
+      d: '😀',
+      e: '\udc00z',
+      'k\u0000': 1,
+    });
     expect(JSON.parse(stored.text)).toEqual({
       a: 'x\ufffdy',
       b: '\ufffd',

@@ -7,9 +7,8 @@ import type { WorkflowDocument } from '../workflow/document.ts';
 import { edgeActive, findNode, graphForPath, scopeOutput } from './graph.ts';
 import { type RunRow, RunRow as RunRowSchema } from './run-context.ts';
 import { childPath, parentOf } from './scope-path.ts';
-import { foreachOutputTooLarge } from './output-limits.ts';
 import { settleOutcome } from './settle-outcome.ts';
-import { type StepError, toStepError } from './step-error.ts';
+import type { StepError } from './step-error.ts';
 import { jsonParam, type StoredJson, storedParam, storedText, toStoredJson } from './stored-json.ts';
 import { RUN_FAILED_TASK } from './tasks.ts';
 import {
@@ -143,20 +142,8 @@ export async function completeScope(
     foreach.started += 1;
   }
   const finished = foreach.done >= foreach.total;
+  // Not counted against the run's output limit again: its items' outputs were, and this is made of them.
   const collected = toStoredJson(outputs);
-  if (collected.bytes > work.limits.runBytes) {
-    // The items' outputs are each within the step limit, but together they are more than a run may hold.
-    const error = toStepError(foreachOutputTooLarge(parent.nodeId, collected.bytes, work.limits.runBytes));
-    send(
-      work,
-      tx`
-      update steps set state = ${storedParam(tx, foreach)}::jsonb, status = 'failed', error = ${storedParam(tx, error)}::jsonb, finished_at = now()
-      where run_id = ${run.id} and node_id = ${parent.nodeId} and path = ${parent.parent}`,
-    );
-    event(work, run.id, 'step.failed', { nodeId: parent.nodeId, path: parent.parent, error });
-    await failRun(tx, work, run, { nodeId: parent.nodeId, path: parent.parent, input: null, error });
-    return;
-  }
   send(
     work,
     tx`
@@ -344,6 +331,9 @@ export async function recordExecution(
 }
 
 function recordResponse(tx: TransactionSql, work: TxWork, run: RunRow, respond: RespondValue): void {
-  send(work, tx`update runs set response = ${storedParam(tx, respond)}::jsonb, updated_at = now() where id = ${run.id}`);
+  send(
+    work,
+    tx`update runs set response = ${storedParam(tx, respond)}::jsonb, updated_at = now() where id = ${run.id}`,
+  );
   event(work, run.id, 'run.responded', { status: respond.status });
 }
