@@ -191,7 +191,7 @@ export async function runStepJob(
     }
     let checks: SettleCheck[] = [];
     const commit = () =>
-      commitStep(sql, async (tx, work) => {
+      commitStep(sql, { runId: ctx.run.id, nodeId: current.nodeId, path: current.path }, async (tx, work) => {
         work.hint = hint;
         const before = work.checks.length;
         const { owned } = await recordExecution(tx, work, ctx.run, ctx.document, current, executed);

@@ -179,18 +179,19 @@ export async function failRun(
   failure: RunFailure,
 ): Promise<void> {
   const error = { ...failure.error, nodeId: failure.nodeId, path: failure.path };
+  // The other steps before the run row: the order cancelRun locks them in.
+  send(
+    work,
+    tx`
+    update steps set status = 'cancelled', finished_at = now()
+    where run_id = ${run.id} and status in ('queued', 'running', 'retrying') and not (node_id = ${failure.nodeId} and path = ${failure.path})`,
+  );
   send(
     work,
     tx`
     update runs set status = 'failed', error = ${storedParam(tx, redactSecrets(error))}::jsonb, finished_at = now(), updated_at = now(),
       started_at = coalesce(started_at, now())
     where id = ${run.id} and status in ${tx(LIVE_RUN_LIST)}`,
-  );
-  send(
-    work,
-    tx`
-    update steps set status = 'cancelled', finished_at = now()
-    where run_id = ${run.id} and status in ('queued', 'running', 'retrying') and not (node_id = ${failure.nodeId} and path = ${failure.path})`,
   );
   enqueueJob(work, RUN_FAILED_TASK, { runId: run.id }, `run_failed:${run.id}`);
   event(work, run.id, 'run.failed', {
