@@ -105,12 +105,13 @@ async function commitTogether(sql: Sql, batch: Part[]): Promise<unknown[]> {
 }
 
 async function commitAlone<T>(sql: Sql, record: StepCommit<T>): Promise<T | 'fenced' | 'capped'> {
+  let work: TxWork | undefined;
   return pipelinedTransaction(sql, async (tx) => {
-    const work = newWork();
+    work = newWork();
     const { owned, result } = await record(tx, work);
     result.catch(() => {});
     // A stale claim aborts the transaction: its later statements fail with 25P02; report it as fenced.
-    const flushed = flushWork(tx, work).catch(async (error: unknown) => {
+    const flushed = flushWork(tx, work as TxWork).catch(async (error: unknown) => {
       if (!(await owned)) return;
       throw error;
     });
@@ -118,10 +119,14 @@ async function commitAlone<T>(sql: Sql, record: StepCommit<T>): Promise<T | 'fen
       flushed,
       result: owned.then(async (mine) => (mine ? await result : ('fenced' as const))),
     };
-  }).catch((error: unknown) => {
+  }).catch(async (error: unknown) => {
     if (error instanceof Error && error.message.includes('"fenced:')) return 'fenced' as const;
     if (error instanceof postgres.PostgresError && error.message.includes(RUN_OUTPUT_CAP_MARK))
       return 'capped' as const;
+    // A read `record` waited for failed only because the fenced update before it had aborted the transaction.
+    const fence = work?.fence;
+    if (error instanceof RecordFailedError && fence && !(await fence.catch(() => true)))
+      return 'fenced' as const;
     throw error;
   });
 }

@@ -292,6 +292,7 @@ export async function recordExecution(
         },
       );
       send(work, owned);
+      work.fence = owned;
     } else {
       const row = storedText({
         node_id: nodeId,

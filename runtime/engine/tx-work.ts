@@ -37,6 +37,8 @@ export type TxWork = {
   /** Bytes of step outputs this transaction stores, per run (counted against `limits.runBytes` at flush). */
   outputBytes: Map<string, number>;
   limits: OutputLimits;
+  /** Whether the fenced update of the step this transaction records held (set by recordExecution). */
+  fence?: Promise<boolean> | undefined;
 };
 
 export function newWork(hint?: { wf: string; v: number }): TxWork {

@@ -25,8 +25,9 @@ export type EngineWorkerOptions = {
   /** Jobs run at once by this worker (default 10). */
   concurrency?: number;
   /**
-   * Most of this worker's job slots one run may hold at once (default: half of `concurrency`, at least 1). A step
-   * job of a run at its limit goes back to the queue for a moment instead of waiting in a slot.
+   * The share of this worker's job slots one run may hold while the others are busy (default: half of
+   * `concurrency`, at least 1); beyond it a run only borrows idle slots, never the last free one. A step job of a
+   * run over its share goes back to the queue for a moment instead of waiting in a slot.
    */
   runConcurrency?: number | undefined;
   /** A worker whose heartbeat is older than this is presumed dead and its jobs are released (default 30 s). */
@@ -130,6 +131,7 @@ export async function startEngineWorker(options: EngineWorkerOptions): Promise<E
   const concurrency = options.concurrency ?? 10;
   const slots = createRunSlots(
     Math.max(1, Math.min(concurrency, options.runConcurrency ?? defaultRunConcurrency(concurrency))),
+    concurrency,
   );
   const cancellations = await listenForCancellations(sql);
   const startRunner = (): Promise<Runner> =>
