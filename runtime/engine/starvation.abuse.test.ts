@@ -141,6 +141,10 @@ describe('starvation: a heavy run does not keep other runs waiting', () => {
       const [left] = await db.sql`
         select count(*)::int as n from runs where id = any(${spinning}) and status in ('queued', 'running')`;
       expect(left?.n ?? 0).toBeGreaterThan(0);
+      // Putting a step back for a busy sandbox does not use up its attempts.
+      const [attempts] =
+        await db.sql`select max(attempt)::int as n from steps where run_id = any(${spinning})`;
+      expect(attempts?.n ?? 0).toBeLessThanOrEqual(1);
     } finally {
       for (const runId of spinning) await cancelRun(db.sql, runId);
     }
