@@ -230,6 +230,8 @@ export async function runStepJob(
       // The run's outputs would pass its limit: nothing committed; the claimed step fails instead.
       const input = 'input' in checked.outcome ? (checked.outcome.input ?? null) : null;
       const error = toStepError(runOutputTooLarge(node.id, limits.runBytes));
+      // What successors would read of these steps was never stored.
+      for (const step of executed) ctx.steps.delete(stepKey(step.nodeId, step.path));
       executed = [
         { nodeId: node.id, path: current.path, outcome: { kind: 'failed', input, error }, output: null },
       ];
