@@ -126,6 +126,10 @@ const StepRow = z.object({
   error: z.unknown(),
 });
 
+/** Most steps of a run the agent's tools read, and the largest step input or output they read whole. */
+const MAX_TOOL_STEPS = 500;
+const TOOL_VALUE_MAX_BYTES = 16 * 1024;
+
 /** Runs in the engine's tables; resume = the engine's retry from the failed step, rerun = a new run. */
 export function createRunsPort(sql: Sql): RunsPort {
   return {
@@ -134,9 +138,17 @@ export function createRunsPort(sql: Sql): RunsPort {
         await sql`select id, workflow_id, version, status, trigger, error, created_at from runs where id = ${runId}`;
       if (!row) return undefined;
       const run = RunRow.parse(row);
+      // Bounded like the run API's view: at most MAX_TOOL_STEPS steps, and an input or output over
+      // TOOL_VALUE_MAX_BYTES comes as { truncated, bytes } (read from its stored size, never loaded).
       const steps = await sql`
-        select node_id, path, status, attempt, input, output, error from steps where run_id = ${runId}
-        order by created_at, node_id, path`;
+        select node_id, path, status, attempt, error,
+          case when octet_length(input::text) > ${TOOL_VALUE_MAX_BYTES}
+            then jsonb_build_object('truncated', true, 'bytes', octet_length(input::text)) else input end as input,
+          case when coalesce(output_bytes, octet_length(output::text)) > ${TOOL_VALUE_MAX_BYTES}
+            then jsonb_build_object('truncated', true, 'bytes', coalesce(output_bytes, octet_length(output::text)))
+            else output end as output
+        from steps where run_id = ${runId}
+        order by created_at, node_id, path limit ${MAX_TOOL_STEPS}`;
       return {
         ...run,
         createdAt: run.createdAt.toISOString(),

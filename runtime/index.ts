@@ -21,9 +21,12 @@ export {
 export * from './store/run-status.ts';
 export {
   getRunView,
+  getStepDetail,
   listRunSummaries,
   RunSummary,
   RunView,
+  type RunViewOptions,
+  StepDetail,
   StepView,
   waitForRun,
 } from './store/run-store.ts';

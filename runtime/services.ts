@@ -28,6 +28,8 @@ export type EngineServices = {
   registerHttp(app: FastifyInstance, options: { publicUrl: string }): void;
   startWorker(options?: {
     concurrency?: number;
+    /** Most job slots one run may hold (default env VMESH_RUN_MAX_CONCURRENCY, else half of `concurrency`). */
+    runConcurrency?: number;
     leaseMs?: number;
     tasks?: WorkerTasks;
   }): Promise<EngineWorker>;
@@ -95,10 +97,12 @@ export async function createEngineServices(
     startWorker(worker = {}) {
       const leaseMs = worker.leaseMs ?? (Number(env.VMESH_WORKER_LEASE_MS) || undefined);
       const concurrency = worker.concurrency ?? (Number(env.VMESH_WORKER_CONCURRENCY) || undefined);
+      const runConcurrency = worker.runConcurrency ?? (Number(env.VMESH_RUN_MAX_CONCURRENCY) || undefined);
       return startEngineWorker({
         deps,
         connectionString: database.url,
         concurrency,
+        runConcurrency,
         leaseMs,
         tasks: { ...triggerTasks(deps), ...auditTasks, ...worker.tasks },
         crontab: AUDIT_PRUNE_CRONTAB,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { audit, mayManageCredential, type Principal } from '../../access/index.ts';
 import type { Sql, TransactionSql } from '../../db/index.ts';
-import { AppError, ForbiddenError, NotFoundError, registerSecret, ValidationError } from '../../lib/index.ts';
+import { AppError, ForbiddenError, NotFoundError, ValidationError } from '../../lib/index.ts';
 import { describeIssues } from '../invoke.ts';
 import { registerCredentialSecrets } from '../sdk/credential-secrets.ts';
 import type { CredentialDefinition } from '../sdk/define.ts';

@@ -20,7 +20,14 @@ import {
   visibleWorkflow,
 } from '../store/object-access.ts';
 import { SETTLED_RUN } from '../store/run-status.ts';
-import { getRunView, listRunSummaries } from '../store/run-store.ts';
+import {
+  DEFAULT_VIEW_STEPS,
+  getRunView,
+  getStepDetail,
+  listRunSummaries,
+  MAX_VIEW_STEPS,
+  VIEW_OUTPUT_MAX_BYTES,
+} from '../store/run-store.ts';
 import type { WorkflowService } from '../store/workflow-service.ts';
 import {
   getVersionRow,
@@ -58,6 +65,12 @@ export const ApprovalDecisionBody = z.strictObject({
   comment: z.string().max(4000).optional(),
 });
 export const StartRunBody = z.object({ input: z.unknown().optional() }).default({});
+export const RunViewQuery = z.object({
+  stepsLimit: z.coerce.number().int().min(1).max(MAX_VIEW_STEPS).default(DEFAULT_VIEW_STEPS),
+  stepsOffset: z.coerce.number().int().min(0).default(0),
+});
+const StepParams = IdParams.extend({ nodeId: z.string().min(1).max(200) });
+const StepQuery = z.object({ path: z.string().max(2000).default('') });
 export const RetryRunBody = z.object({ version: z.number().int().min(1).optional() }).default({});
 
 /** A workflow as the API shows it; the hook secret only to its owner and to those who manage all workflows. */
@@ -127,7 +140,13 @@ export const ROUTE_DOCS: RouteDoc[] = [
   {
     method: 'get',
     path: '/api/runs/{id}',
-    summary: 'A run with its steps (same shape as `vmesh run --wait --json`)',
+    summary: `A run with a page of its steps (same shape as \`vmesh run --wait --json\`): ?stepsLimit (default ${DEFAULT_VIEW_STEPS}, at most ${MAX_VIEW_STEPS}) and ?stepsOffset; \`stepsTotal\` and \`nextStepsOffset\` say what is left. A step output over ${VIEW_OUTPUT_MAX_BYTES / 1024} KiB is shown as { truncated, bytes, href }`,
+  },
+  {
+    method: 'get',
+    path: '/api/runs/{id}/steps/{nodeId}',
+    summary:
+      'One step in full: input, whole output, error (?path for a step inside a foreach body, as shown in the run)',
   },
   {
     method: 'get',
@@ -328,7 +347,14 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiOptions): vo
   app.get('/api/runs/:id', needs('run.read'), async (request) => {
     const { id } = parseRequest(IdParams, request.params, 'path');
     await assertRunVisible(sql, principalOf(request), id);
-    return getRunView(sql, id);
+    const query = parseRequest(RunViewQuery, request.query, 'query');
+    return getRunView(sql, id, query);
+  });
+  app.get('/api/runs/:id/steps/:nodeId', needs('run.read'), async (request) => {
+    const { id, nodeId } = parseRequest(StepParams, request.params, 'path');
+    const { path } = parseRequest(StepQuery, request.query, 'query');
+    await assertRunVisible(sql, principalOf(request), id);
+    return getStepDetail(sql, id, nodeId, path);
   });
   app.post('/api/runs/:id/cancel', needs('run.operate'), async (request) => {
     const { id } = parseRequest(IdParams, request.params, 'path');

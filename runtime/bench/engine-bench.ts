@@ -1,4 +1,4 @@
-// npm run bench:engine -- --json
+// npm run bench:engine -- --json   (its `fairness` key: runtime/bench/fairness-bench.ts, which also runs alone)
 // Measures the engine against raw graphile-worker baselines on the same database (embedded by default, or
 // DATABASE_URL). Every figure comes from this one run; nothing is estimated.
 import { spawn } from 'node:child_process';
@@ -22,6 +22,7 @@ import { workerTuning } from '../engine/worker.ts';
 import { installWorkerSchema } from '../engine/worker-schema.ts';
 import { createEngineServices } from '../services.ts';
 import { SETTLED_RUN } from '../store/run-status.ts';
+import { measureFairness } from './fairness-bench.ts';
 
 const json = process.argv.includes('--json');
 const log = (message: string) => {
@@ -429,6 +430,9 @@ async function embeddedStart(
   await exited;
   return { healthzMs, docsSyncedMs, docSyncMs };
 }
+log('fairness: a one-step run beside a heavy run, and the heavy run alone…');
+const fairness = await measureFairness(url, CONCURRENCY);
+
 const embeddedDir = mkdtempSync(join(tmpdir(), 'vmesh-bench-start-'));
 const embeddedFirst = await embeddedStart(embeddedDir);
 const embeddedSecond = await embeddedStart(embeddedDir);
@@ -474,6 +478,7 @@ const result = {
       seconds: round(thousandSeconds),
     },
   },
+  fairness,
   database: process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded',
   concurrency: CONCURRENCY,
   graphileWorker:

@@ -42,7 +42,9 @@ async function writers(ns: number[]): Promise<Map<number, string>> {
 describe('commitStep', () => {
   it('commits that arrive while one is in flight share the next transaction; each gets its own result', async () => {
     const ns = Array.from({ length: 12 }, (_, i) => 100 + i);
-    const results = await Promise.all(ns.map((n) => commitStep(db.sql, part(n))));
+    const results = await Promise.all(
+      ns.map((n) => commitStep(db.sql, { runId: 'r', nodeId: String(n), path: '' }, part(n))),
+    );
     expect(results).toEqual(ns);
     const written = await writers(ns);
     expect(written.size).toBe(12);
@@ -52,7 +54,11 @@ describe('commitStep', () => {
 
   it('a fenced part rolls its batch back; the others commit again alone and only it reports fenced', async () => {
     const ns = [200, 201, 202, 203, 204];
-    const results = await Promise.all(ns.map((n) => commitStep(db.sql, part(n, { fenced: n === 202 }))));
+    const results = await Promise.all(
+      ns.map((n) =>
+        commitStep(db.sql, { runId: 'r', nodeId: String(n), path: '' }, part(n, { fenced: n === 202 })),
+      ),
+    );
     expect(results).toEqual([200, 201, 'fenced', 203, 204]);
     expect([...(await writers(ns)).keys()].sort()).toEqual([200, 201, 203, 204]);
   });
@@ -60,7 +66,9 @@ describe('commitStep', () => {
   it('a statement Postgres rejects fails only the part that sent it', async () => {
     await db.sql`insert into batch_probe values (302)`;
     const ns = [300, 301, 302, 303];
-    const results = await Promise.allSettled(ns.map((n) => commitStep(db.sql, part(n))));
+    const results = await Promise.allSettled(
+      ns.map((n) => commitStep(db.sql, { runId: 'r', nodeId: String(n), path: '' }, part(n))),
+    );
     expect(results.map((result) => result.status)).toEqual([
       'fulfilled',
       'fulfilled',

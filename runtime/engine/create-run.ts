@@ -1,6 +1,7 @@
-import { json, type TransactionSql } from '../../db/index.ts';
+import type { TransactionSql } from '../../db/index.ts';
 import { newId } from '../store/ids.ts';
 import type { WorkflowDocument } from '../workflow/document.ts';
+import { storedParam } from './stored-json.ts';
 import { event, insertReady, send, startScope, type TxWork } from './tx-work.ts';
 
 export type CreateRunInput = {
@@ -44,7 +45,7 @@ export async function createRunInTx(
     tx`
     insert into runs (id, workflow_id, version, status, trigger_type, trigger, parent_run_id, parent_node_id, parent_path)
     values (${runId}, ${input.workflowId}, ${input.version}, 'queued', ${input.triggerType},
-      ${json(tx, input.trigger ?? null)}, ${input.parent?.runId ?? null}, ${input.parent?.nodeId ?? null},
+      coalesce(${storedParam(tx, input.trigger)}::jsonb, 'null'::jsonb), ${input.parent?.runId ?? null}, ${input.parent?.nodeId ?? null},
       ${input.parent?.path ?? null})`,
   );
   event(work, runId, 'run.created', {

@@ -324,7 +324,22 @@ describe('engine', () => {
         );
       }),
     );
-    await db.sql`delete from graphile_worker._private_jobs where payload->>'runId' = any(${runIds})`;
+    // A core.code step that found both sandbox processes busy was queued as a job of its own: run those too.
+    for (;;) {
+      const left = await db.sql`
+        delete from graphile_worker._private_jobs where payload->>'runId' = any(${runIds}) returning key, payload`;
+      if (left.length === 0) break;
+      await Promise.all(
+        left.map((job) =>
+          runStepJob(
+            deps,
+            StepJobPayload.parse(job.payload),
+            job.key as string | null,
+            new AbortController().signal,
+          ),
+        ),
+      );
+    }
     const counts = await db.sql`
       select r.id, r.status, r.output, r.started_at is not null as started,
         (select count(*)::int from run_events e where e.run_id = r.id and e.type = 'step.succeeded') as succeeded,

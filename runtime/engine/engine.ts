@@ -1,3 +1,4 @@
+import postgres from 'postgres';
 import { z } from 'zod';
 import {
   type AuditBy,
@@ -9,13 +10,7 @@ import {
 } from '../../access/index.ts';
 import type { Sql } from '../../db/index.ts';
 import { ConflictError, ForbiddenError, NotFoundError } from '../../lib/index.ts';
-import {
-  LIVE_RUN,
-  LIVE_RUN_LIST,
-  LIVE_STEP_LIST,
-  type RunStatus,
-  STEP_TERMINAL,
-} from '../store/run-status.ts';
+import { LIVE_RUN, LIVE_RUN_LIST, LIVE_STEP_LIST, RunStatus, STEP_TERMINAL } from '../store/run-status.ts';
 import { getCachedWorkflow } from '../store/workflow-cache.ts';
 import { getVersionRow, getWorkflowRow, loadDocument, workflowNotFound } from '../store/workflow-store.ts';
 import { CANCEL_CHANNEL } from './cancellations.ts';
@@ -120,36 +115,83 @@ async function startRunUnaudited(
   });
 }
 
+/** How often a cancel that lost a deadlock (to a step commit of the same run) is tried again. */
+const CANCEL_ATTEMPTS = 5;
+
+/** The run finished while the cancel ran: roll its transaction back and report the run as it is. */
+class RunEnded extends Error {}
+
 /** Cancels a queued, running or waiting run (and its child runs); steps in flight are aborted and not recorded. */
 export async function cancelRun(sql: Sql, runId: string, by?: AuditBy): Promise<{ status: RunStatus }> {
-  const result = await sql.begin(async (tx) => {
-    const run = await lockRun(tx, runId);
-    if (!run) throw runNotFound(runId);
-    if (!LIVE_RUN.has(run.status)) return { status: run.status, children: [] as string[] };
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const result = await cancelOne(sql, runId, by);
+      for (const child of result.children) await cancelRun(sql, child);
+      return { status: result.status };
+    } catch (error) {
+      if (!(error instanceof postgres.PostgresError && error.code === DEADLOCK) || attempt >= CANCEL_ATTEMPTS)
+        throw error;
+      await new Promise((resolve) => setTimeout(resolve, 20 * attempt + Math.random() * 50));
+    }
+  }
+}
 
-    const work = newWork();
-    await tx`update runs set status = 'cancelled', finished_at = now(), updated_at = now() where id = ${runId}`;
-    await tx`update steps set status = 'cancelled', finished_at = now()
-      where run_id = ${runId} and status in ${tx(LIVE_STEP_LIST)}`;
-    await tx`update approvals set status = 'cancelled' where run_id = ${runId} and status = 'pending'`;
-    const children =
-      await tx`select id from runs where parent_run_id = ${runId} and status in ${tx(LIVE_RUN_LIST)}`;
-    event(work, runId, 'run.cancelled', {});
-    // Workers running one of its steps abort it when this commits (cancellations.ts).
-    send(work, tx`select pg_notify(${CANCEL_CHANNEL}, ${runId})`);
-    await flushWork(tx, work);
-    if (by)
-      await audit(tx, {
-        ...by,
-        action: 'run.cancelled',
-        subjectType: 'run',
-        subjectId: runId,
-        details: { workflowId: run.workflowId, was: run.status },
-      });
-    return { status: 'cancelled' as const, children: children.map((child) => String(child.id)) };
-  });
-  for (const child of result.children) await cancelRun(sql, child);
-  return { status: result.status };
+const DEADLOCK = '40P01';
+
+/**
+ * One run's cancel, locking rows in the order step commits lock them: its steps (compareStepLocks: deepest path
+ * first, as a foreach item's commit locks the item before its foreach), then the run row. A step commit that
+ * creates a child run holds its step and then needs the run row (the child's foreign key): locking the run
+ * first, as before, deadlocked. What is left (a failing step's commit stops the run's other steps in its own
+ * order) is retried.
+ */
+async function cancelOne(
+  sql: Sql,
+  runId: string,
+  by: AuditBy | undefined,
+): Promise<{ status: RunStatus; children: string[] }> {
+  const cancelled = await sql
+    .begin(async (tx) => {
+      const [row] = await tx`select status, workflow_id from runs where id = ${runId}`;
+      if (!row) throw runNotFound(runId);
+      const status = RunStatus.parse(row.status);
+      if (!LIVE_RUN.has(status)) return { status, children: [] as string[] };
+      const work = newWork();
+      await tx`
+        update steps set status = 'cancelled', finished_at = now()
+        where (run_id, node_id, path) in (
+          select run_id, node_id, path from steps where run_id = ${runId} and status in ${tx(LIVE_STEP_LIST)}
+          -- The order of compareStepLocks (commit-batch.ts), the one step commits lock in.
+          order by length(path) desc, path collate "C", node_id collate "C" for update)
+          and status in ${tx(LIVE_STEP_LIST)}`;
+      await tx`update approvals set status = 'cancelled' where run_id = ${runId} and status = 'pending'`;
+      const [updated] = await tx`
+        update runs set status = 'cancelled', finished_at = now(), updated_at = now()
+        where id = ${runId} and status in ${tx(LIVE_RUN_LIST)} returning id`;
+      if (!updated) throw new RunEnded();
+      const children =
+        await tx`select id from runs where parent_run_id = ${runId} and status in ${tx(LIVE_RUN_LIST)}`;
+      event(work, runId, 'run.cancelled', {});
+      // Workers running one of its steps abort it when this commits (cancellations.ts).
+      send(work, tx`select pg_notify(${CANCEL_CHANNEL}, ${runId})`);
+      await flushWork(tx, work);
+      if (by)
+        await audit(tx, {
+          ...by,
+          action: 'run.cancelled',
+          subjectType: 'run',
+          subjectId: runId,
+          details: { workflowId: String(row.workflowId), was: status },
+        });
+      return { status: 'cancelled' as const, children: children.map((child) => String(child.id)) };
+    })
+    .catch(async (error: unknown) => {
+      if (!(error instanceof RunEnded)) throw error;
+      return undefined;
+    });
+  if (cancelled) return cancelled;
+  const [row] = await sql`select status from runs where id = ${runId}`;
+  return { status: RunStatus.parse(row?.status), children: [] };
 }
 
 /**

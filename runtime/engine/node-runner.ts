@@ -12,7 +12,7 @@ import { type ExpressionScope, evaluateTemplate } from '../workflow/expressions.
 import { graphForPath, incomingEdges } from './graph.ts';
 import { idempotencyKeyFor } from './idempotency-key.ts';
 import type { RunContext } from './run-context.ts';
-import { DEFAULT_SANDBOX_LIMITS, runSandboxedCode, type SandboxLimits } from './sandbox.ts';
+import { DEFAULT_SANDBOX_LIMITS, runSandboxedCode, SandboxBusyError, type SandboxLimits } from './sandbox.ts';
 import { isVisibleFrom, parentOf, stepKey } from './scope-path.ts';
 import { toStepError } from './step-error.ts';
 import { runnableSubworkflowTarget } from './subworkflow-target.ts';
@@ -62,7 +62,13 @@ function incomingOutputs(ctx: RunContext, node: WorkflowNode, path: string): Rec
   return output;
 }
 
-/** Runs one node once (one attempt) and says what happened; never throws for step failures. */
+/** The node did not run: it needs a sandbox process and all are busy; its job should give its slot back. */
+export type Yielded = { kind: 'yield' };
+
+/**
+ * Runs one node once (one attempt) and says what happened; never throws for step failures. A core.code node that
+ * finds every sandbox process busy does not wait for one in its job slot: it returns `yield`.
+ */
 export async function runNode(
   deps: NodeRunnerDeps,
   ctx: RunContext,
@@ -70,7 +76,7 @@ export async function runNode(
   path: string,
   attempt: number,
   signal: AbortSignal,
-): Promise<Outcome> {
+): Promise<Outcome | Yielded> {
   let input: unknown = null;
   try {
     const scope = expressionScope(ctx, path);
@@ -93,11 +99,12 @@ export async function runNode(
       runCode: (code, value, timeoutMs) => {
         const limits = { ...DEFAULT_SANDBOX_LIMITS, ...deps.sandbox };
         if (timeoutMs) limits.timeoutMs = timeoutMs;
-        return runSandboxedCode(code, value, limits);
+        return runSandboxedCode(code, value, limits, { failWhenBusy: true });
       },
       subworkflowTarget: (ref) => runnableSubworkflowTarget(deps.sql, ctx.run, ref),
     });
   } catch (error) {
+    if (error instanceof SandboxBusyError) return { kind: 'yield' };
     const stepError = toStepError(error);
     // Expressions, parameters and sandboxed code fail the same way every time: no point retrying them.
     if (!(error instanceof AppError) && node.uses.startsWith('core.')) stepError.retryable = false;

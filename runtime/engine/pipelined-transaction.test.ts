@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
-import { pipelinedTransaction } from './pipelined-transaction.ts';
+import { pipelinedTransaction, RecordFailedError } from './pipelined-transaction.ts';
+import { storedParam } from './stored-json.ts';
 import { flushWork, newWork, send } from './tx-work.ts';
 
 let db: TestDatabase;
@@ -40,5 +41,17 @@ describe('pipelinedTransaction', () => {
     expect((await db.sql`select count(*)::int as n from pipelined_fail`)[0]?.n).toBe(0);
     // The connection went back to the pool in a usable state (not inside the aborted transaction).
     for (let i = 0; i < 8; i++) expect((await db.sql`select ${i}::int as n`)[0]?.n).toBe(i);
+  });
+
+  it('a value that cannot be serialised fails in record, after statements were sent: nothing commits', async () => {
+    await db.sql`create table pipelined_client (n int, v jsonb)`;
+    const outcome = pipelinedTransaction(db.sql, async (tx) => {
+      const work = newWork();
+      send(work, tx`insert into pipelined_client values (1, null)`);
+      send(work, tx`insert into pipelined_client values (2, ${storedParam(tx, { n: 1n })}::jsonb)`);
+      return { flushed: flushWork(tx, work), result: Promise.resolve('committed') };
+    });
+    await expect(outcome).rejects.toBeInstanceOf(RecordFailedError);
+    expect((await db.sql`select count(*)::int as n from pipelined_client`)[0]?.n).toBe(0);
   });
 });

@@ -1,9 +1,21 @@
 import type { Sql, TransactionSql } from '../../db/index.ts';
 
 /**
+ * `record` threw in our code (say, a value it could not serialise) after sending some statements: they were
+ * rolled back for sure, so the caller may try again without the failing part. `cause` is what it threw.
+ */
+export class RecordFailedError extends Error {
+  constructor(cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+  }
+}
+
+/**
  * Runs `record` in a transaction whose statements, BEGIN and COMMIT are all pipelined on one reserved
  * connection: one network round trip unless `record` itself waits for a read. Any failing statement aborts the
- * transaction (COMMIT then rolls back) and is rethrown.
+ * transaction (COMMIT then rolls back) and is rethrown. Values must be serialised by `record` itself (see
+ * stored-json.ts): a statement the driver fails to build is never sent, and COMMIT would commit the others. When
+ * `record` throws, ROLLBACK is sent instead of COMMIT and it rejects with RecordFailedError.
  */
 export async function pipelinedTransaction<T>(
   sql: Sql,
@@ -20,7 +32,7 @@ export async function pipelinedTransaction<T>(
       recorded = await record(tx);
     } catch (error) {
       await Promise.allSettled([begin, tx`rollback`]);
-      throw error;
+      throw new RecordFailedError(error);
     }
     const commit = Promise.resolve(tx`commit`);
     const settled = Promise.allSettled([begin, recorded.flushed, commit, recorded.result]);

@@ -28,19 +28,36 @@ function poolFor(memoryBytes: number): SandboxPool {
   return pool;
 }
 
+/** Whether a core.code call with these limits would not wait behind other calls for a sandbox process. */
+export function sandboxHasRoom(limits: SandboxLimits = DEFAULT_SANDBOX_LIMITS): boolean {
+  return poolFor(Math.max(MIB, Math.round(limits.memoryBytes))).hasRoom();
+}
+
+/** Every sandbox process is busy: the caller should give its job slot back and try again later. */
+export class SandboxBusyError extends Error {
+  constructor() {
+    super('every core.code sandbox process is busy');
+  }
+}
+
 /**
  * Runs `code` as the body of `async function (input) { … }` in QuickJS (WebAssembly) inside a pre-forked
  * child process: no require, import, process, timers, network or file system; JSON in, JSON out. Fails with
  * an AppError: E_CODE_TIMEOUT (endless loop, promise that never settles), E_CODE_MEMORY (memory bomb) or
- * E_CODE_ERROR (the code threw — message and line — or returned something that is not JSON).
+ * E_CODE_ERROR (the code threw — message and line — or returned something that is not JSON). With `failWhenBusy`
+ * it throws SandboxBusyError instead of waiting for a free process.
  */
 export async function runSandboxedCode(
   code: string,
   input: unknown,
   limits: SandboxLimits = DEFAULT_SANDBOX_LIMITS,
+  options: { failWhenBusy?: boolean } = {},
 ): Promise<unknown> {
   const memoryBytes = Math.max(MIB, Math.round(limits.memoryBytes));
-  return poolFor(memoryBytes).run({
+  const pool = poolFor(memoryBytes);
+  // With failWhenBusy a call never queues behind others (the check and the call happen in one synchronous step).
+  if (options.failWhenBusy && !pool.hasRoom()) throw new SandboxBusyError();
+  return pool.run({
     code,
     input,
     timeoutMs: Math.max(1, Math.round(limits.timeoutMs)),

@@ -1,7 +1,12 @@
 import { z } from 'zod';
 import type { Sql } from '../../db/index.ts';
 import { AppError } from '../../lib/index.ts';
-import { CLAIMLESS_CORE_NODES, findCoreNode, INLINE_CORE_NODES } from '../nodes/index.ts';
+import {
+  CLAIMLESS_CORE_NODES,
+  findCoreNode,
+  INLINE_CORE_NODES,
+  SANDBOXED_CORE_NODES,
+} from '../nodes/index.ts';
 import type { Outcome } from '../nodes/outcome.ts';
 import {
   LIVE_RUN,
@@ -15,8 +20,11 @@ import { loadDocument } from '../store/workflow-store.ts';
 import type { WorkflowNode } from '../workflow/document.ts';
 import { commitStep } from './commit-batch.ts';
 import { edgeActive, findNode, graphForPath, incomingEdges, visibleSteps } from './graph.ts';
-import { type NodeRunnerDeps, runNode } from './node-runner.ts';
+import { type NodeRunnerDeps, runNode, type Yielded } from './node-runner.ts';
+import { checkOutput, currentOutputLimits, runOutputTooLarge } from './output-limits.ts';
 import { loadStepsFor, type RunContext } from './run-context.ts';
+import { deferStep, yieldStep } from './run-slots.ts';
+import { DEFAULT_SANDBOX_LIMITS, sandboxHasRoom } from './sandbox.ts';
 import { jobKeyFor, stepKey } from './scope-path.ts';
 import { type Claim, claimOrphan, claimWithContext, peekWithContext, StepRef } from './step-claim.ts';
 import { toStepError } from './step-error.ts';
@@ -116,9 +124,15 @@ export async function runStepJob(
   const visible = hinted
     ? visibleSteps(hinted, payload.nodeId, payload.path)
     : { nodeIds: [] as string[], paths: [] as string[] };
-  const claimless = hinted
-    ? CLAIMLESS_CORE_NODES.has(findNode(graphForPath(hinted, payload.path), payload.nodeId).uses)
-    : false;
+  const uses = hinted ? findNode(graphForPath(hinted, payload.path), payload.nodeId).uses : undefined;
+  // A sandboxed step while every sandbox process is busy: back to the queue before claiming anything.
+  if (
+    uses &&
+    SANDBOXED_CORE_NODES.has(uses) &&
+    !sandboxHasRoom({ ...DEFAULT_SANDBOX_LIMITS, ...deps.sandbox })
+  )
+    return deferStep(sql, payload, jobKey);
+  const claimless = uses ? CLAIMLESS_CORE_NODES.has(uses) : false;
   let first = claimless
     ? await peekWithContext(sql, {
         runId: payload.runId,
@@ -155,7 +169,7 @@ export async function runStepJob(
     const current: Claim = claim;
     const graph = graphForPath(ctx.document, current.path);
     const node = findNode(graph, current.nodeId);
-    let outcome: Outcome;
+    let outcome: Outcome | Yielded;
     const maxAttempts = node.retry?.maxAttempts ?? 3;
     if (current.previous === 'waiting') {
       outcome = await resume(sql, ctx, node, current);
@@ -174,27 +188,56 @@ export async function runStepJob(
     } else {
       outcome = await runNode(deps, ctx, node, current.path, current.attempt, signal);
     }
-    const executed: Executed[] = [{ nodeId: node.id, path: current.path, outcome }];
-    remember(ctx, node.id, current.path, outcome);
+    if (outcome.kind === 'yield') {
+      // Every sandbox process is busy: the step goes back to the queue and this job's slot to another job.
+      const own = current.nodeId === payload.nodeId && current.path === payload.path;
+      await yieldStep(
+        sql,
+        { runId: run.id, nodeId: current.nodeId, path: current.path, fence: current.fence },
+        { ...payload, ...hint, deferred: own ? payload.deferred : undefined },
+      );
+      return;
+    }
+    // Outputs are serialised and checked against the step limit before anything reads or records them.
+    const limits = currentOutputLimits();
+    const checked = checkOutput(node.id, outcome, limits);
+    let executed: Executed[] = [{ nodeId: node.id, path: current.path, ...checked }];
+    remember(ctx, node.id, current.path, checked.outcome);
     // Pure successors (a chain or a fan-out's branches) run here and commit with this step; past MAX_BATCH the
     // rest are queued as jobs by the commit (advance skips only the nodes recorded in it).
-    const pending = pureSuccessors(ctx, node, current.path, outcome);
+    const pending = pureSuccessors(ctx, node, current.path, checked.outcome);
     for (let next = pending.shift(); next && executed.length < MAX_BATCH; next = pending.shift()) {
-      const result = await runNode(deps, ctx, next, current.path, 1, signal);
-      executed.push({ nodeId: next.id, path: current.path, outcome: result });
-      remember(ctx, next.id, current.path, result);
-      pending.push(...pureSuccessors(ctx, next, current.path, result));
+      const ran = await runNode(deps, ctx, next, current.path, 1, signal);
+      // Not run (the sandbox is busy): the commit queues it as a job like any other ready successor.
+      if (ran.kind === 'yield') continue;
+      const result = checkOutput(next.id, ran, limits);
+      executed.push({ nodeId: next.id, path: current.path, ...result });
+      remember(ctx, next.id, current.path, result.outcome);
+      pending.push(...pureSuccessors(ctx, next, current.path, result.outcome));
     }
     let checks: SettleCheck[] = [];
-    const committed = await commitStep(sql, async (tx, work) => {
-      work.hint = hint;
-      const before = work.checks.length;
-      const { owned } = await recordExecution(tx, work, ctx.run, ctx.document, current, executed);
-      const next = insertReady(tx, work, { runId: ctx.run.id, jobKey: key });
-      checks = work.checks.slice(before);
-      return { owned, result: next.then((inline) => ({ inline })) };
-    });
-    if (committed === 'fenced') return;
+    const commit = () =>
+      commitStep(sql, { runId: ctx.run.id, nodeId: current.nodeId, path: current.path }, async (tx, work) => {
+        work.hint = hint;
+        const before = work.checks.length;
+        const { owned } = await recordExecution(tx, work, ctx.run, ctx.document, current, executed);
+        const next = insertReady(tx, work, { runId: ctx.run.id, jobKey: key });
+        checks = work.checks.slice(before);
+        return { owned, result: next.then((inline) => ({ inline })) };
+      });
+    let committed = await commit();
+    if (committed === 'capped') {
+      // The run's outputs would pass its limit: nothing committed; the claimed step fails instead.
+      const input = 'input' in checked.outcome ? (checked.outcome.input ?? null) : null;
+      const error = toStepError(runOutputTooLarge(node.id, limits.runBytes));
+      // What successors would read of these steps was never stored.
+      for (const step of executed) ctx.steps.delete(stepKey(step.nodeId, step.path));
+      executed = [
+        { nodeId: node.id, path: current.path, outcome: { kind: 'failed', input, error }, output: null },
+      ];
+      committed = await commit();
+    }
+    if (committed === 'fenced' || committed === 'capped') return;
     let inline = committed.inline;
     if (!inline && checks.length > 0) inline = await settle(sql, ctx, checks, key);
     if (!inline) return;

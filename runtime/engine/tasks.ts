@@ -15,5 +15,7 @@ export const StepJobPayload = z.object({
   /** Hints (checked against the run row): which workflow version the run uses, so the step's inputs load in the claim. */
   wf: z.string().nullish(),
   v: z.number().int().nullish(),
+  /** How often this job was put back because its run held its share of the worker's slots (run-slots.ts). */
+  deferred: z.number().int().min(0).optional(),
 });
 export type StepJobPayload = z.infer<typeof StepJobPayload>;

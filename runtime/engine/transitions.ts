@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { json, type TransactionSql } from '../../db/index.ts';
+import type { TransactionSql } from '../../db/index.ts';
 import { redactSecrets } from '../../lib/index.ts';
 import type { Outcome, RespondValue } from '../nodes/outcome.ts';
 import { LIVE_RUN_LIST } from '../store/run-status.ts';
@@ -9,8 +9,18 @@ import { type RunRow, RunRow as RunRowSchema } from './run-context.ts';
 import { childPath, parentOf } from './scope-path.ts';
 import { settleOutcome } from './settle-outcome.ts';
 import type { StepError } from './step-error.ts';
+import { jsonParam, type StoredJson, storedParam, storedText, toStoredJson } from './stored-json.ts';
 import { RUN_FAILED_TASK } from './tasks.ts';
-import { addCheck, enqueueJob, enqueueStep, event, send, startScope, type TxWork } from './tx-work.ts';
+import {
+  addCheck,
+  addOutputBytes,
+  enqueueJob,
+  enqueueStep,
+  event,
+  send,
+  startScope,
+  type TxWork,
+} from './tx-work.ts';
 import { beginWait } from './wait-start.ts';
 
 export const RUN_COLUMNS = [
@@ -132,10 +142,12 @@ export async function completeScope(
     foreach.started += 1;
   }
   const finished = foreach.done >= foreach.total;
+  // Not counted against the run's output limit again: its items' outputs were, and this is made of them.
+  const collected = toStoredJson(outputs);
   send(
     work,
     tx`
-    update steps set state = ${tx.json(foreach)}, output = ${json(tx, outputs)},
+    update steps set state = ${storedParam(tx, foreach)}::jsonb, output = ${jsonParam(tx, collected.text)}::jsonb, output_bytes = ${collected.bytes},
       status = ${finished ? 'succeeded' : 'waiting'}, finished_at = ${finished ? new Date() : null}
     where run_id = ${run.id} and node_id = ${parent.nodeId} and path = ${parent.parent}`,
   );
@@ -167,18 +179,19 @@ export async function failRun(
   failure: RunFailure,
 ): Promise<void> {
   const error = { ...failure.error, nodeId: failure.nodeId, path: failure.path };
-  send(
-    work,
-    tx`
-    update runs set status = 'failed', error = ${json(tx, redactSecrets(error))}, finished_at = now(), updated_at = now(),
-      started_at = coalesce(started_at, now())
-    where id = ${run.id} and status in ${tx(LIVE_RUN_LIST)}`,
-  );
+  // The other steps before the run row: the order cancelRun locks them in.
   send(
     work,
     tx`
     update steps set status = 'cancelled', finished_at = now()
     where run_id = ${run.id} and status in ('queued', 'running', 'retrying') and not (node_id = ${failure.nodeId} and path = ${failure.path})`,
+  );
+  send(
+    work,
+    tx`
+    update runs set status = 'failed', error = ${storedParam(tx, redactSecrets(error))}::jsonb, finished_at = now(), updated_at = now(),
+      started_at = coalesce(started_at, now())
+    where id = ${run.id} and status in ${tx(LIVE_RUN_LIST)}`,
   );
   enqueueJob(work, RUN_FAILED_TASK, { runId: run.id }, `run_failed:${run.id}`);
   event(work, run.id, 'run.failed', {
@@ -192,7 +205,8 @@ export async function failRun(
   notifyParent(work, run);
 }
 
-export type Executed = { nodeId: string; path: string; outcome: Outcome };
+/** One execution to record; `output` is its outcome's output serialised and checked (see checkOutput). */
+export type Executed = { nodeId: string; path: string; outcome: Outcome; output: StoredJson | null };
 
 /**
  * Records the execution of a claimed step (and of pure steps run right after it in memory) and moves the run
@@ -217,24 +231,27 @@ export async function recordExecution(
   const scope = claim.path;
   const changed = new Map<string, Resolved>();
   let owned: Promise<boolean> = Promise.resolve(true);
-  const jsonOrNull = (value: unknown) => (value === null || value === undefined ? null : json(tx, value));
+  // Every value is serialised here, before its statement exists: one that cannot be (a BigInt in an error's
+  // details, say) throws in this function, and the caller's transaction rolls back as a whole.
+  const jsonOrNull = (value: unknown) => storedParam(tx, value);
   // Steps run in memory after the claimed one: one multi-row insert, sent before anything that may refer to them.
-  let inserts: Record<string, unknown>[] = [];
+  // The rows are JSON text built from serialised parts, so each output is serialised only once.
+  let inserts: string[] = [];
   const sendInserts = () => {
     if (inserts.length === 0) return;
     send(
       work,
       tx`
-      insert into steps (run_id, node_id, path, status, attempt, fence, branch, input, output, error, started_at, finished_at)
-      select ${run.id}, x.node_id, x.path, x.status, 1, 1, x.branch, x.input, x.output, x.error, now(),
+      insert into steps (run_id, node_id, path, status, attempt, fence, branch, input, output, output_bytes, error, started_at, finished_at)
+      select ${run.id}, x.node_id, x.path, x.status, 1, 1, x.branch, x.input, x.output, x.output_bytes, x.error, now(),
         case when x.terminal then now() end
-      from jsonb_to_recordset(${json(tx, inserts)}::jsonb)
-        as x(node_id text, path text, status text, branch text, input jsonb, output jsonb, error jsonb, terminal boolean)
+      from jsonb_to_recordset(${jsonParam(tx, `[${inserts.join(',')}]`)}::jsonb)
+        as x(node_id text, path text, status text, branch text, input jsonb, output jsonb, output_bytes int, error jsonb, terminal boolean)
       on conflict do nothing`,
     );
     inserts = [];
   };
-  for (const [index, { nodeId, path, outcome }] of executed.entries()) {
+  for (const [index, { nodeId, path, outcome, output: stored }] of executed.entries()) {
     const first = index === 0;
     const attempt = first ? claim.attempt : 1;
     if (outcome.kind === 'pending') {
@@ -250,6 +267,9 @@ export async function recordExecution(
     const output = redactSecrets(settled.output);
     const input = 'input' in outcome ? (outcome.input ?? null) : null;
     const terminal = status === 'succeeded' || status === 'failed';
+    // settleOutcome keeps the output of a success or a wait, which checkOutput serialised.
+    const storedOutput = output === null || output === undefined ? null : stored;
+    if (storedOutput) addOutputBytes(work, run.id, storedOutput.bytes);
     if (first) {
       // The claimed step's update is guarded by its fence; a stale claim raises (aborting the transaction),
       // so the whole commit can be pipelined with no round trip to decide.
@@ -258,8 +278,9 @@ export async function recordExecution(
       owned = Promise.resolve(
         tx`
         with updated as (
-          update steps set status = ${status}, branch = ${branch}, input = ${jsonOrNull(redactSecrets(input))},
-            output = ${jsonOrNull(output)}, error = ${jsonOrNull(error)}, wake_at = ${wakeAt}, state = coalesce(${jsonOrNull(state)}, state),
+          update steps set status = ${status}, branch = ${branch}, input = ${jsonOrNull(redactSecrets(input))}::jsonb,
+            output = ${jsonParam(tx, storedOutput?.text ?? null)}::jsonb, output_bytes = ${storedOutput?.bytes ?? null},
+            error = ${jsonOrNull(error)}::jsonb, wake_at = ${wakeAt}, state = coalesce(${jsonOrNull(state)}::jsonb, state),
             finished_at = ${terminal ? new Date() : null}, fence = fence + ${unclaimed ? 1 : 0}, attempt = ${attempt},
             started_at = coalesce(started_at, now()), origin_job = coalesce(${unclaimed?.jobKey ?? null}, origin_job)
           where run_id = ${run.id} and node_id = ${nodeId} and path = ${path} and fence = ${claim.fence}
@@ -275,17 +296,20 @@ export async function recordExecution(
         },
       );
       send(work, owned);
+      work.fence = owned;
     } else {
-      inserts.push({
+      const row = storedText({
         node_id: nodeId,
         path,
         status,
         branch,
         input: redactSecrets(input) ?? null,
-        output: output ?? null,
+        output_bytes: storedOutput?.bytes ?? null,
         error,
         terminal,
       });
+      // The serialised output goes in as is (the row's object ends with "}").
+      inserts.push(`${row.slice(0, -1)},"output":${storedOutput?.text ?? 'null'}}`);
     }
     if (status === 'succeeded') {
       if (outcome.kind === 'succeeded' && outcome.respond) recordResponse(tx, work, run, outcome.respond);
@@ -315,7 +339,7 @@ export async function recordExecution(
 function recordResponse(tx: TransactionSql, work: TxWork, run: RunRow, respond: RespondValue): void {
   send(
     work,
-    tx`update runs set response = ${json(tx, redactSecrets(respond))}, updated_at = now() where id = ${run.id}`,
+    tx`update runs set response = ${storedParam(tx, redactSecrets(respond))}::jsonb, updated_at = now() where id = ${run.id}`,
   );
   event(work, run.id, 'run.responded', { status: respond.status });
 }

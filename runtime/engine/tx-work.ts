@@ -1,11 +1,13 @@
 // The unit of work of one engine transaction: what it decides (events, jobs, ready steps, run completions,
 // notifications), collected in memory and written at its end in a few pipelined statements.
-import { json, type TransactionSql } from '../../db/index.ts';
+import type { TransactionSql } from '../../db/index.ts';
 import { redactSecrets } from '../../lib/index.ts';
 import { LIVE_RUN_LIST } from '../store/run-status.ts';
 import type { WorkflowDocument } from '../workflow/document.ts';
 import { graphForPath, startNodes } from './graph.ts';
+import { currentOutputLimits, type OutputLimits } from './output-limits.ts';
 import { jobKeyFor } from './scope-path.ts';
+import { storedParam } from './stored-json.ts';
 import { STEP_TASK, type StepJobPayload } from './tasks.ts';
 
 /**
@@ -32,6 +34,11 @@ export type TxWork = {
   hint?: { wf: string; v: number } | undefined;
   /** Queued runs whose first step this transaction records without an earlier claim: they become running. */
   markRunning: Set<string>;
+  /** Bytes of step outputs this transaction stores, per run (counted against `limits.runBytes` at flush). */
+  outputBytes: Map<string, number>;
+  limits: OutputLimits;
+  /** Whether the fenced update of the step this transaction records held (set by recordExecution). */
+  fence?: Promise<boolean> | undefined;
 };
 
 export function newWork(hint?: { wf: string; v: number }): TxWork {
@@ -45,8 +52,17 @@ export function newWork(hint?: { wf: string; v: number }): TxWork {
     hint,
     finish: [],
     markRunning: new Set(),
+    outputBytes: new Map(),
+    limits: currentOutputLimits(),
   };
 }
+
+export function addOutputBytes(work: TxWork, runId: string, bytes: number): void {
+  if (bytes > 0) work.outputBytes.set(runId, (work.outputBytes.get(runId) ?? 0) + bytes);
+}
+
+/** The message of the error a flush raises when a run would store more than its limit (see flushWork). */
+export const RUN_OUTPUT_CAP_MARK = '"run_output_cap:';
 
 /** Sends a statement now without waiting for it (pipelining); flushWork awaits it. */
 export function send(work: TxWork, query: PromiseLike<unknown>): void {
@@ -103,7 +119,7 @@ export async function flushWork(tx: TransactionSql, work: TxWork): Promise<void>
       work,
       tx`
       insert into run_events (run_id, type, payload)
-      select x.run_id, x.type, x.payload from json_to_recordset(${json(tx, work.events)}::json)
+      select x.run_id, x.type, x.payload from json_to_recordset(${storedParam(tx, work.events)}::json)
         as x(run_id text, type text, payload jsonb)`,
     );
     work.events = [];
@@ -127,7 +143,7 @@ export async function flushWork(tx: TransactionSql, work: TxWork): Promise<void>
       work,
       tx`
       with input as (
-        select u.id as run_id, (${json(tx, outputs)}::jsonb)->(u.ord::int - 1) as output
+        select u.id as run_id, (${storedParam(tx, outputs)}::jsonb)->(u.ord::int - 1) as output
         from unnest(${ids}::text[]) with ordinality as u(id, ord)
       ), finished as (
         update runs r set status = 'succeeded', started_at = coalesce(r.started_at, now()),
@@ -152,10 +168,30 @@ export async function flushWork(tx: TransactionSql, work: TxWork): Promise<void>
       tx`
       select count(*) from graphile_worker.add_jobs(array(
         select row(x.identifier, x.payload, null, coalesce(x.run_at, now()), 25, x.job_key, null, null)::graphile_worker.job_spec
-        from json_to_recordset(${json(tx, [...work.jobs.values()])}::json)
+        from json_to_recordset(${storedParam(tx, [...work.jobs.values()])}::json)
           as x(identifier text, payload json, run_at timestamptz, job_key text)))`,
     );
     work.jobs.clear();
+  }
+  if (work.outputBytes.size > 0) {
+    // The run's running total of stored step outputs, in run id order (so concurrent commits lock these rows in
+    // one order) and as the transaction's last row locks. Over the limit it raises: nothing of the transaction
+    // commits, and the step job records its step as failed instead (E_RUN_OUTPUT_TOO_LARGE).
+    const usage = [...work.outputBytes].map(([run_id, bytes]) => ({ run_id, bytes }));
+    work.outputBytes.clear();
+    send(
+      work,
+      tx`
+      with added as (
+        insert into run_output_usage (run_id, bytes)
+        select x.run_id, x.bytes from json_to_recordset(${storedParam(tx, usage)}::json) as x(run_id text, bytes bigint)
+        order by x.run_id
+        on conflict (run_id) do update set bytes = run_output_usage.bytes + excluded.bytes
+        returning run_id, bytes
+      )
+      select coalesce(min(('run_output_cap:' || run_id)::int), 0) as capped from added
+      where bytes > ${work.limits.runBytes}`,
+    );
   }
   if (work.notify.size > 0) {
     send(work, tx`select pg_notify('vmesh_runs', ${[...work.notify].join(',')})`);
@@ -199,7 +235,7 @@ export function insertReady(
     -- (a key would cost graphile-worker a lookup per job); the worker derives the same key (jobKeyFor).
     with inserted as (
       insert into steps (run_id, node_id, path, status)
-      select x.run_id, x.node_id, x.path, 'queued' from json_to_recordset(${json(
+      select x.run_id, x.node_id, x.path, 'queued' from json_to_recordset(${storedParam(
         tx,
         ready.map((r) => ({ run_id: r.runId, node_id: r.nodeId, path: r.path })),
       )}::json)

@@ -8,6 +8,7 @@ import type { WorkflowDocument, WorkflowNode } from '../workflow/document.ts';
 import { createRunInTx } from './create-run.ts';
 import type { RunRow } from './run-context.ts';
 import { childPath } from './scope-path.ts';
+import { storedParam } from './stored-json.ts';
 import { runnableSubworkflowTarget } from './subworkflow-target.ts';
 import { enqueueStep, event, send, startScope, type TxWork } from './tx-work.ts';
 
@@ -31,7 +32,7 @@ export async function beginWait(
     requestApproval: async (message, approvers) => {
       const [row] = await tx`
         insert into approvals (id, run_id, node_id, path, message, approvers)
-        values (${newId('apr')}, ${run.id}, ${step.nodeId}, ${step.path}, ${message}, ${tx.json(approvers)})
+        values (${newId('apr')}, ${run.id}, ${step.nodeId}, ${step.path}, ${message}, ${storedParam(tx, approvers)}::jsonb)
         on conflict (run_id, node_id, path) do update set status = 'pending', decided_by = null, decided_at = null
         returning id`;
       send(
@@ -53,7 +54,7 @@ export async function beginWait(
       });
       send(
         work,
-        tx`update steps set state = ${tx.json({ childRunId: child.runId })} where run_id = ${run.id} and node_id = ${step.nodeId} and path = ${step.path}`,
+        tx`update steps set state = ${storedParam(tx, { childRunId: child.runId })}::jsonb where run_id = ${run.id} and node_id = ${step.nodeId} and path = ${step.path}`,
       );
       return child.runId;
     },

@@ -12,6 +12,7 @@ import type { Sql } from '../../db/index.ts';
 import { logger as appLogger } from '../../lib/index.ts';
 import { listenForCancellations } from './cancellations.ts';
 import type { NodeRunnerDeps } from './node-runner.ts';
+import { createRunSlots, defaultRunConcurrency, deferStep } from './run-slots.ts';
 import { runStepJob } from './step-task.ts';
 import { STEP_TASK, StepJobPayload } from './tasks.ts';
 
@@ -23,6 +24,12 @@ export type EngineWorkerOptions = {
   connectionString: string;
   /** Jobs run at once by this worker (default 10). */
   concurrency?: number;
+  /**
+   * The share of this worker's job slots one run may hold while the others are busy (default: half of
+   * `concurrency`, at least 1); beyond it a run only borrows idle slots, never the last free one. A step job of a
+   * run over its share goes back to the queue for a moment instead of waiting in a slot.
+   */
+  runConcurrency?: number | undefined;
   /** A worker whose heartbeat is older than this is presumed dead and its jobs are released (default 30 s). */
   leaseMs?: number;
   pollIntervalMs?: number;
@@ -124,6 +131,10 @@ export async function startEngineWorker(options: EngineWorkerOptions): Promise<E
     workerId = workerPool.id;
   });
   const concurrency = options.concurrency ?? 10;
+  const slots = createRunSlots(
+    Math.max(1, Math.min(concurrency, options.runConcurrency ?? defaultRunConcurrency(concurrency))),
+    concurrency,
+  );
   const cancellations = await listenForCancellations(sql);
   const startRunner = (): Promise<Runner> =>
     run({
@@ -139,12 +150,15 @@ export async function startEngineWorker(options: EngineWorkerOptions): Promise<E
         ...options.tasks,
         [STEP_TASK]: async (payload, helpers) => {
           const parsed = StepJobPayload.parse(payload);
+          const slot = slots.take(parsed.runId);
+          if (!slot) return deferStep(sql, parsed, helpers.job.key);
           const cancelled = cancellations.track(parsed.runId);
           try {
             const signals = [cancelled.signal, ...(helpers.abortSignal ? [helpers.abortSignal] : [])];
             await runStepJob(deps, parsed, helpers.job.key, AbortSignal.any(signals));
           } finally {
             cancelled.done();
+            slot.release();
           }
         },
       },

@@ -54,3 +54,5 @@ export const CLAIMLESS_CORE_NODES = usesWhere((node) => node.claimless);
 export const BRANCHING_CORE_NODES = usesWhere((node) => node.watchedBranches !== undefined);
 /** Nodes that run a `do` body. */
 export const BODY_CORE_NODES = usesWhere((node) => node.body === true);
+/** Nodes that run code in the sandbox (ctx.runCode): their jobs wait outside a slot while it is busy. */
+export const SANDBOXED_CORE_NODES: ReadonlySet<string> = new Set([codeNode.uses]);

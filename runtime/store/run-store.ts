@@ -9,14 +9,25 @@ export const StepView = z.object({
   path: z.string(),
   status: StepStatus,
   attempt: z.number(),
+  /** The output, or for an output over VIEW_OUTPUT_MAX_BYTES a TruncatedOutput marker (see outputTruncated). */
   output: z.unknown(),
+  /** Serialised size of the stored output (null when the step has none). */
+  outputBytes: z.number().nullable(),
+  outputTruncated: z.boolean(),
   error: z.unknown(),
   startedAt: z.string().nullable(),
   finishedAt: z.string().nullable(),
 });
 export type StepView = z.infer<typeof StepView>;
 
-/** The shape of GET /api/runs/:id and `vmesh run --wait --json` (runId, status, output, steps[{id,status,output,error}] + extras). */
+/** What a run view shows instead of a large output: its size, and where to read it whole. */
+export type TruncatedOutput = { truncated: true; bytes: number; href?: string; hint?: string };
+
+/**
+ * The shape of GET /api/runs/:id and `vmesh run --wait --json` (runId, status, output, steps[{id,status,output,error}]
+ * + extras). Steps come a page at a time (`stepsTotal`, `nextStepsOffset`); outputs over VIEW_OUTPUT_MAX_BYTES are
+ * TruncatedOutput markers, read whole with GET /api/runs/:id/steps/:nodeId.
+ */
 export const RunView = z.object({
   runId: z.string(),
   workflowId: z.string(),
@@ -30,10 +41,29 @@ export const RunView = z.object({
   startedAt: z.string().nullable(),
   finishedAt: z.string().nullable(),
   steps: z.array(StepView),
+  stepsTotal: z.number(),
+  /** The `stepsOffset` of the next page, or null on the last. */
+  nextStepsOffset: z.number().nullable(),
 });
 export type RunView = z.infer<typeof RunView>;
 
-export const RunSummary = RunView.omit({ steps: true, output: true, error: true });
+/** Step outputs larger than this are shown as a TruncatedOutput marker in run views. */
+export const VIEW_OUTPUT_MAX_BYTES = 16 * 1024;
+/** A run's own output larger than this is shown as a TruncatedOutput marker in run views. */
+export const VIEW_RUN_OUTPUT_MAX_BYTES = 1024 * 1024;
+/** Steps per run view page: default and most. */
+export const DEFAULT_VIEW_STEPS = 100;
+export const MAX_VIEW_STEPS = 500;
+
+export type RunViewOptions = { stepsLimit?: number | undefined; stepsOffset?: number | undefined };
+
+export const RunSummary = RunView.omit({
+  steps: true,
+  output: true,
+  error: true,
+  stepsTotal: true,
+  nextStepsOffset: true,
+});
 export type RunSummary = z.infer<typeof RunSummary>;
 
 const iso = (value: unknown) => (value instanceof Date ? value.toISOString() : null);
@@ -66,31 +96,117 @@ export async function findRunWorkflowId(sql: Sql, runId: string): Promise<string
   return row ? String(row.workflowId) : undefined;
 }
 
-export async function getRunView(sql: Sql, runId: string): Promise<RunView> {
+export function stepOutputHref(runId: string, nodeId: string, path: string): string {
+  const base = `/api/runs/${encodeURIComponent(runId)}/steps/${encodeURIComponent(nodeId)}`;
+  return path ? `${base}?path=${encodeURIComponent(path)}` : base;
+}
+
+/** The size of a step's output as stored: measured when recorded, or (rows older than that) measured now. */
+const OUTPUT_BYTES = 'coalesce(output_bytes, octet_length(output::text))';
+
+/** A run with one page of its steps; large outputs (the run's too) are truncated without being read. */
+export async function getRunView(sql: Sql, runId: string, options: RunViewOptions = {}): Promise<RunView> {
+  const limit = Math.min(MAX_VIEW_STEPS, Math.max(1, options.stepsLimit ?? DEFAULT_VIEW_STEPS));
+  const offset = Math.max(0, options.stepsOffset ?? 0);
   const [row] = await sql`
-    select id, workflow_id, version, status, trigger_type, output, error, parent_run_id, created_at, started_at, finished_at
+    select id, workflow_id, version, status, trigger_type, error, parent_run_id, created_at, started_at, finished_at,
+      octet_length(output::text) as output_bytes,
+      case when octet_length(output::text) > ${VIEW_RUN_OUTPUT_MAX_BYTES} then null else output end as output,
+      (select count(*)::int from steps where run_id = ${runId}) as steps_total
     from runs where id = ${runId}`;
-  if (!row) {
-    throw runNotFound(runId);
-  }
+  if (!row) throw runNotFound(runId);
   const steps = await sql`
-    select node_id, path, status, attempt, output, error, started_at, finished_at from steps
-    where run_id = ${runId} order by coalesce(started_at, created_at), path, node_id`;
+    select node_id, path, status, attempt, error, started_at, finished_at,
+      ${sql.unsafe(OUTPUT_BYTES)} as output_bytes,
+      case when ${sql.unsafe(OUTPUT_BYTES)} > ${VIEW_OUTPUT_MAX_BYTES} then null else output end as output
+    from steps
+    where run_id = ${runId} order by coalesce(started_at, created_at), path, node_id
+    limit ${limit} offset ${offset}`;
+  const total = Number(row.stepsTotal);
+  const runBytes = row.outputBytes === null ? null : Number(row.outputBytes);
   // Stored outputs are redacted when recorded; a view redacts again with what this process knows.
   return redactSecrets({
     ...toSummary(row),
-    output: row.output ?? null,
+    output:
+      runBytes !== null && runBytes > VIEW_RUN_OUTPUT_MAX_BYTES
+        ? ({
+            truncated: true,
+            bytes: runBytes,
+            hint: "The run's output is its last step's: read it whole with GET /api/runs/:id/steps/:nodeId.",
+          } satisfies TruncatedOutput)
+        : (row.output ?? null),
     error: row.error ?? null,
-    steps: steps.map((step) => ({
-      id: String(step.nodeId),
-      path: String(step.path),
-      status: StepStatus.parse(step.status),
-      attempt: Number(step.attempt),
-      output: step.output ?? null,
-      error: step.error ?? null,
-      startedAt: iso(step.startedAt),
-      finishedAt: iso(step.finishedAt),
-    })),
+    steps: steps.map((step) => {
+      const bytes = step.outputBytes === null ? null : Number(step.outputBytes);
+      const truncated = bytes !== null && bytes > VIEW_OUTPUT_MAX_BYTES;
+      const marker: TruncatedOutput | undefined = truncated
+        ? { truncated: true, bytes, href: stepOutputHref(runId, String(step.nodeId), String(step.path)) }
+        : undefined;
+      return {
+        id: String(step.nodeId),
+        path: String(step.path),
+        status: StepStatus.parse(step.status),
+        attempt: Number(step.attempt),
+        output: marker ?? step.output ?? null,
+        outputBytes: bytes,
+        outputTruncated: truncated,
+        error: step.error ?? null,
+        startedAt: iso(step.startedAt),
+        finishedAt: iso(step.finishedAt),
+      };
+    }),
+    stepsTotal: total,
+    nextStepsOffset: offset + steps.length < total ? offset + steps.length : null,
+  });
+}
+
+export const StepDetail = z.object({
+  runId: z.string(),
+  id: z.string(),
+  path: z.string(),
+  status: StepStatus,
+  attempt: z.number(),
+  input: z.unknown(),
+  output: z.unknown(),
+  outputBytes: z.number().nullable(),
+  error: z.unknown(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+});
+export type StepDetail = z.infer<typeof StepDetail>;
+
+/** One step of a run in full: its input and whole output (GET /api/runs/:id/steps/:nodeId). */
+export async function getStepDetail(
+  sql: Sql,
+  runId: string,
+  nodeId: string,
+  path: string,
+): Promise<StepDetail> {
+  const [step] = await sql`
+    select node_id, path, status, attempt, input, output, error, started_at, finished_at,
+      ${sql.unsafe(OUTPUT_BYTES)} as output_bytes
+    from steps where run_id = ${runId} and node_id = ${nodeId} and path = ${path}`;
+  if (!step) {
+    const [run] = await sql`select 1 from runs where id = ${runId}`;
+    if (!run) throw runNotFound(runId);
+    throw new NotFoundError({
+      code: 'E_NOT_FOUND',
+      message: `Run ${runId} has no step "${nodeId}"${path ? ` at path "${path}"` : ''}.`,
+      hint: 'Take the step id and path from GET /api/runs/:id (a foreach body step needs its `path`).',
+    });
+  }
+  return redactSecrets({
+    runId,
+    id: String(step.nodeId),
+    path: String(step.path),
+    status: StepStatus.parse(step.status),
+    attempt: Number(step.attempt),
+    input: step.input ?? null,
+    output: step.output ?? null,
+    outputBytes: step.outputBytes === null ? null : Number(step.outputBytes),
+    error: step.error ?? null,
+    startedAt: iso(step.startedAt),
+    finishedAt: iso(step.finishedAt),
   });
 }
 

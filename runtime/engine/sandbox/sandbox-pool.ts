@@ -27,6 +27,11 @@ export type SandboxPoolOptions = {
 
 export type SandboxPool = {
   run(call: SandboxCall): Promise<unknown>;
+  /**
+   * Whether a call made now would start without waiting behind other calls: no call waits, and a started process
+   * is free — or no process is busy at all (a cold pool: the call waits for a process to start, or fails).
+   */
+  hasRoom(): boolean;
   /** Processes forked so far (tests: a kill shows up as a replacement). */
   readonly forks: number;
   pids(): number[];
@@ -340,6 +345,13 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
       return forks;
     },
     pids: () => slots.flatMap((slot) => (slot.child.pid ? [slot.child.pid] : [])),
+    // While others run, a replacement still starting is no room (a call would wait for it). With none busy a call
+    // goes ahead, so a pool that cannot start processes fails its calls (E_CODE_SANDBOX) instead of having them
+    // put back in the queue for good.
+    hasRoom: () =>
+      !closed &&
+      queue.length === 0 &&
+      (slots.some((slot) => slot.started && !slot.busy && !slot.dead) || !slots.some((slot) => slot.busy)),
     run(call) {
       if (closed) return Promise.reject(new Error('the sandbox pool is closed'));
       let inputJson: string | undefined;
