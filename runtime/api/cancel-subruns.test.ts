@@ -46,6 +46,8 @@ beforeAll(async () => {
     ],
     edges: [{ from: 'start', to: 'hold' }],
   });
+  // A sub-workflow must be active to run.
+  await engine.workflows.activate(child.id);
   const parent = await engine.workflows.create({
     schemaVersion: 1,
     name: 'cancel parent',
