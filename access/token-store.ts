@@ -2,6 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import type { Sql, TransactionSql } from '../db/index.ts';
 import { AppError, ForbiddenError, NotFoundError, ValidationError } from '../lib/index.ts';
+import { audit } from './audit.ts';
 import { allows, type FrontEnd, type Principal } from './principal.ts';
 import { atLeast, Permission, permissionsOf, Role } from './roles.ts';
 
@@ -146,6 +147,19 @@ export async function createToken(
     values (${id}, ${input.userId}, ${name.data}, ${digest(secret)}, ${scopes ? sql.array(scopes) : null},
       ${input.mayApprove ?? false}, ${input.expiresAt ?? null})`;
   const info = await getToken(sql, id);
+  await audit(sql, {
+    principal: by,
+    action: 'token.created',
+    subjectType: 'token',
+    subjectId: id,
+    details: {
+      name: name.data,
+      userId: input.userId,
+      scopes: scopes ?? null,
+      mayApprove: input.mayApprove ?? false,
+      expiresAt: input.expiresAt?.toISOString() ?? null,
+    },
+  });
   return { token: `${TOKEN_PREFIX}${id}_${secret}`, info };
 }
 
@@ -174,6 +188,13 @@ export async function revokeToken(sql: Sql, by: Principal, id: string): Promise<
   const [row] = await sql`select user_id from api_tokens where id = ${id}`;
   if (!row || (row.userId !== by.userId && !allows(by, 'token.manage_all'))) throw unknownToken(id, 'token');
   await sql`update api_tokens set revoked_at = coalesce(revoked_at, now()) where id = ${id}`;
+  await audit(sql, {
+    principal: by,
+    action: 'token.revoked',
+    subjectType: 'token',
+    subjectId: id,
+    details: { userId: String(row.userId) },
+  });
   return getToken(sql, id);
 }
 

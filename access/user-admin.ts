@@ -1,5 +1,6 @@
 import type { Sql, TransactionSql } from '../db/index.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../lib/index.ts';
+import { audit } from './audit.ts';
 import { assertAllowed } from './http.ts';
 import type { Principal } from './principal.ts';
 import type { Role } from './roles.ts';
@@ -63,6 +64,17 @@ export async function addUser(
     const user = await createUser(tx, { name: input.name, role: input.role, email: input.email });
     for (const identity of input.identities ?? [])
       await linkIdentity(tx, user.id, identity.provider, identity.subject);
+    await audit(tx, {
+      principal: by,
+      action: 'user.created',
+      subjectType: 'user',
+      subjectId: user.id,
+      details: {
+        name: user.name,
+        role: user.role,
+        identities: (input.identities ?? []).map((identity) => `${identity.provider}:${identity.subject}`),
+      },
+    });
     return user;
   });
 }
@@ -110,6 +122,22 @@ export async function updateUser(
     let user = target;
     if (change.role !== undefined) user = await setRole(tx, target.id, change.role);
     if (change.disabled !== undefined) user = await setDisabled(tx, target.id, change.disabled);
+    if (change.role !== undefined && change.role !== target.role)
+      await audit(tx, {
+        principal: by,
+        action: 'user.role_changed',
+        subjectType: 'user',
+        subjectId: target.id,
+        details: { name: target.name, from: target.role, to: change.role },
+      });
+    if (change.disabled !== undefined && change.disabled !== (target.disabledAt !== null))
+      await audit(tx, {
+        principal: by,
+        action: change.disabled ? 'user.disabled' : 'user.enabled',
+        subjectType: 'user',
+        subjectId: target.id,
+        details: { name: target.name },
+      });
     return user;
   });
 }
@@ -124,7 +152,16 @@ export async function linkUserIdentity(
   assertManagedProvider(provider);
   const target = await requireUser(sql, idOrName);
   assertMayManage(by, target);
-  await linkIdentity(sql, target.id, provider, subject);
+  await sql.begin(async (tx) => {
+    await linkIdentity(tx, target.id, provider, subject);
+    await audit(tx, {
+      principal: by,
+      action: 'identity.linked',
+      subjectType: 'user',
+      subjectId: target.id,
+      details: { name: target.name, identity: `${provider}:${subject}` },
+    });
+  });
   return target;
 }
 
@@ -149,7 +186,16 @@ export async function unlinkUserIdentity(
     });
   }
   assertMayManage(by, { role: row.role as Role });
-  await unlinkIdentity(sql, provider, subject);
+  await sql.begin(async (tx) => {
+    await unlinkIdentity(tx, provider, subject);
+    await audit(tx, {
+      principal: by,
+      action: 'identity.unlinked',
+      subjectType: 'user',
+      subjectId: String(row.id),
+      details: { identity: `${provider}:${subject}` },
+    });
+  });
 }
 
 /** Users with their linked identities, for listings. */

@@ -405,7 +405,7 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
             secondPersonReasons: approval.requirement.secondPersonReasons,
           });
           await audit(sql, {
-            actor,
+            principal,
             action: 'proposal.created',
             subjectType: 'proposal',
             subjectId: row.id,
@@ -675,7 +675,7 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
       const verdict = withdrawing ? ({ ok: true } as const) : mayDecide(existing, input.principal);
       if (!verdict.ok) {
         await audit(sql, {
-          actor: actorLabel(input.principal),
+          principal: input.principal,
           action: 'proposal.decision_refused',
           subjectType: 'proposal',
           subjectId: existing.id,
@@ -718,7 +718,7 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
       }
       if (input.decision === 'reject') {
         await audit(sql, {
-          actor: actor,
+          principal: input.principal,
           action: 'proposal.rejected',
           subjectType: 'proposal',
           subjectId: claimed.id,
@@ -752,7 +752,7 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
       }
       const after = await findProposal(sql, claimed.id);
       await audit(sql, {
-        actor: actor,
+        principal: input.principal,
         action: 'proposal.approved',
         subjectType: 'proposal',
         subjectId: claimed.id,
@@ -870,7 +870,7 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
       if (!check.ok) return check;
       const token = await mintApprovalLink(sql, proposalId, principal.userId);
       await audit(sql, {
-        actor: actorLabel(principal),
+        principal,
         action: 'proposal.approval_link_created',
         subjectType: 'proposal',
         subjectId: proposalId,

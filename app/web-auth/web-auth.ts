@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { fastifyCookie } from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { PrincipalResolver } from '../../access/index.ts';
+import { audit, type PrincipalResolver } from '../../access/index.ts';
 import type { Sql } from '../../db/index.ts';
 import { logger } from '../../lib/index.ts';
 import { AUTH_PAGE_CSP, type AuthPage, renderAuthPage } from './auth-pages.ts';
@@ -113,6 +113,18 @@ export function createWebAuth(deps: { sql: Sql; config: WebAuthConfig }): WebAut
       ip: request.ip,
     });
     setCookie(reply, SESSION_COOKIE, session.cookieValue, config.maxAgeMs);
+    await audit(sql, {
+      actor: `web:${method}`,
+      via: 'web',
+      action: 'login.succeeded',
+      subjectType: 'user',
+      subjectId: userId,
+      details: {
+        method,
+        ip: request.ip,
+        userAgent: String(request.headers['user-agent'] ?? '').slice(0, 200),
+      },
+    });
   }
 
   function sameOrigin(request: FastifyRequest): boolean {
@@ -199,6 +211,13 @@ export function createWebAuth(deps: { sql: Sql; config: WebAuthConfig }): WebAut
           }
           await revokeSession(sql, session.sessionId);
           setCookie(reply, SESSION_COOKIE, '', 0);
+          await audit(sql, {
+            principal: request.principal,
+            via: 'web',
+            action: 'session.logged_out',
+            subjectType: 'session',
+            subjectId: session.sessionId.slice(0, 12),
+          });
           return { signedOut: true };
         });
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createUser, type User } from '../../access/index.ts';
+import { createUser, listAudit, type User } from '../../access/index.ts';
 import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
 import type { RunningApp } from '../start.ts';
 import { createLoginLink } from './login-links.ts';
@@ -69,6 +69,15 @@ describe('CSRF', () => {
         .status,
     ).toBe(200);
     expect((await whoAmI(jar, app.url)).status).toBe(401);
+    // Both ends of the session are audit entries naming the person.
+    const { entries } = await listAudit(db.sql, {
+      subjectType: 'user',
+      subjectId: alice.id,
+      action: 'login.succeeded',
+    });
+    expect(entries[0]).toMatchObject({ via: 'web', details: { method: 'link' } });
+    const [logout] = (await listAudit(db.sql, { action: 'session.logged_out' })).entries;
+    expect(logout).toMatchObject({ actor: 'alice', via: 'web' });
   });
 
   it('a bearer token needs no CSRF token (scripts), and a cookie sent along does not change who it is', async () => {
