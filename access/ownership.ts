@@ -1,4 +1,5 @@
 import type { Sql, TransactionSql } from '../db/index.ts';
+import { credentialsUsableBy } from './credential-access.ts';
 import type { Principal } from './principal.ts';
 import { allows } from './principal.ts';
 
@@ -46,32 +47,28 @@ export type CredentialUse = {
 };
 
 /**
- * Which of `names` a user may use in a workflow (own + workspace-shared) and whose they are. A minimal read of
- * credentials.owner_id/scope (migration 5000) for proposals; the run-time check is the credential store's.
+ * Which of `names` a proposal may use and whose they are, by the run-time rule (credentialsUsableBy): the user's
+ * own, workspace-shared and unowned ones, any for admins. `userId` null: a workflow nobody owns (a self-healing
+ * fix for it), which may use only shared and unowned credentials.
  */
 export async function credentialUse(
   sql: Db,
-  userId: string,
+  userId: string | null,
   names: readonly string[],
 ): Promise<CredentialUse> {
   const use: CredentialUse = { own: [], othersShared: [], forbidden: [], missing: [], ownerNames: {} };
   if (names.length === 0) return use;
-  const rows = await sql`
-    select c.name, c.owner_id, c.scope, u.name as owner_name
-    from credentials c left join users u on u.id = c.owner_id
-    where c.name = any(${[...names]}::text[])`;
-  const found = new Map(rows.map((row) => [String(row.name), row]));
-  for (const name of names) {
-    const row = found.get(name);
-    if (!row) {
-      use.missing.push(name);
+  const rows = await credentialsUsableBy(sql, userId, names);
+  for (const row of rows) {
+    if (!row.exists) {
+      use.missing.push(row.name);
       continue;
     }
-    use.ownerNames[name] = (row.ownerName as string | null) ?? null;
-    if (row.ownerId === userId) use.own.push(name);
-    // No owner (made before owners, or by a store that sets none): usable, but nobody vouches for it.
-    else if (row.scope === 'workspace' || row.ownerId === null) use.othersShared.push(name);
-    else use.forbidden.push(name);
+    use.ownerNames[row.name] = row.ownerName;
+    const usable = userId === null ? row.scope === 'workspace' || row.ownerId === null : row.usable;
+    if (userId !== null && row.ownerId === userId) use.own.push(row.name);
+    else if (usable) use.othersShared.push(row.name);
+    else use.forbidden.push(row.name);
   }
   return use;
 }

@@ -265,7 +265,7 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
     const effects = describeEffects(proposal.document, current?.document ?? null, deps.catalog);
     // Credentials are checked as the proposer's; a self-healing fix's as the workflow owner's.
     // (A fix for a workflow nobody owns may use only workspace-shared and unowned credentials.)
-    const credentialUser = system ? (ownerId ?? '') : principal.userId;
+    const credentialUser = system ? ownerId : principal.userId;
     const use = await credentialUse(sql, credentialUser, effects.credentials);
     const added = new Set(effects.newCredentials);
     const forbidden = use.forbidden.filter((name) => added.has(name));
