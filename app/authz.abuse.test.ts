@@ -204,6 +204,39 @@ describe('every /api route is authorized', () => {
 });
 
 describe('objects across users', () => {
+  it("sharing: a private workflow is its owner's until they (or an admin) share it; nobody else may", async () => {
+    const made = await call(tokens.alice, 'POST', '/api/workflows', {
+      document: doc('alice-later'),
+      scope: 'private',
+    });
+    const id = String(made.body.id);
+    expect((await call(tokens.bob, 'GET', `/api/workflows/${id}`)).status).toBe(404);
+    expect((await call(tokens.bob, 'PUT', `/api/workflows/${id}/scope`, { scope: 'workspace' })).status).toBe(
+      404,
+    );
+    expect(
+      (await call(tokens.vera, 'PUT', `/api/workflows/${id}/scope`, { scope: 'workspace' })).status,
+    ).toBe(403);
+    const shared = await call(tokens.alice, 'PUT', `/api/workflows/${id}/scope`, { scope: 'workspace' });
+    expect(shared.status).toBe(200);
+    expect(shared.body).toMatchObject({ id, scope: 'workspace' });
+    expect((await call(tokens.bob, 'GET', `/api/workflows/${id}`)).status).toBe(200);
+    // Seeing it is not owning it: bob still may not change its sharing.
+    expect((await call(tokens.bob, 'PUT', `/api/workflows/${id}/scope`, { scope: 'private' })).status).toBe(
+      403,
+    );
+    expect((await call(tokens.adam, 'PUT', `/api/workflows/${id}/scope`, { scope: 'private' })).status).toBe(
+      200,
+    );
+    expect((await call(tokens.bob, 'GET', `/api/workflows/${id}`)).status).toBe(404);
+    expect(
+      (await call(tokens.alice, 'PUT', `/api/workflows/${id}/scope`, { scope: 'everyone' })).status,
+    ).toBe(400);
+    const [entry] = await db.sql`
+      select actor, details from audit_log where action = 'workflow.scope_changed' and subject_id = ${id} order by id`;
+    expect(entry).toMatchObject({ actor: 'alice', details: { from: 'private', to: 'workspace' } });
+  });
+
   it("a viewer's token reads but changes nothing", async () => {
     const { id } = (await call(tokens.alice, 'POST', '/api/workflows', { document: doc('alices') })).body as {
       id: string;

@@ -35,6 +35,7 @@ export {
   type SubworkflowTarget,
   subworkflowNodes,
 } from './store/subworkflow-targets.ts';
+export { setWorkflowScope } from './store/workflow-scope.ts';
 export { createWorkflowService, invalidDocument, type WorkflowService } from './store/workflow-service.ts';
 export {
   findWorkflow,

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { ensureLocalOwner } from '../../access/index.ts';
 import { openDatabase, parseDatabaseConfig } from '../../db/index.ts';
 import { printOut } from '../terminal-text.ts';
 
@@ -19,6 +20,20 @@ async function withDatabase<T>(
 
 export function registerWorkflowsCommand(program: Command): void {
   const workflows = program.command('workflows').description('Stored workflows.');
+  for (const [verb, scope, said] of [
+    ['share', 'workspace', 'shared with the workspace'],
+    ['unshare', 'private', 'private to its owner (and admins)'],
+  ] as const) {
+    workflows
+      .command(`${verb} <id>`)
+      .description(`Make workflow ID ${said}.`)
+      .action(async (id: string) => {
+        const row = await withDatabase(async (sql, { setWorkflowScope }) =>
+          setWorkflowScope(sql, id, scope, { principal: await ensureLocalOwner(sql, 'cli') }),
+        );
+        printOut(`Workflow "${row.name}" (${row.id}) is ${said}.\n`);
+      });
+  }
   workflows
     .command('list')
     .option('--json', 'print JSON')

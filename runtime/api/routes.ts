@@ -28,6 +28,7 @@ import {
   MAX_VIEW_STEPS,
   VIEW_OUTPUT_MAX_BYTES,
 } from '../store/run-store.ts';
+import { setWorkflowScope } from '../store/workflow-scope.ts';
 import type { WorkflowService } from '../store/workflow-service.ts';
 import {
   getVersionRow,
@@ -48,6 +49,7 @@ export type ApiOptions = {
 };
 
 const IdParams = z.object({ id: z.string().min(1).max(200) });
+const ScopeBody = z.strictObject({ scope: z.enum(['private', 'workspace']) });
 const Paging = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
   offset: z.coerce.number().int().min(0).default(0),
@@ -124,6 +126,13 @@ export const ROUTE_DOCS: RouteDoc[] = [
     path: '/api/workflows/{id}',
     summary: 'Store a new version → { id, version }',
     body: CreateWorkflowBody,
+  },
+  {
+    method: 'put',
+    path: '/api/workflows/{id}/scope',
+    summary:
+      "Share with the workspace or make private: { scope: 'workspace' | 'private' } → the workflow (its owner or admins)",
+    body: ScopeBody,
   },
   { method: 'delete', path: '/api/workflows/{id}', summary: 'Delete a workflow (runs are kept)' },
   { method: 'post', path: '/api/workflows/{id}/activate', summary: 'Activate: hooks and schedules start' },
@@ -278,6 +287,13 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiOptions): vo
     await changeableWorkflow(sql, principalOf(request), id);
     await workflows.remove(id, by(request));
     return { id, deleted: true };
+  });
+  app.put('/api/workflows/:id/scope', needs('workflow.propose'), async (request) => {
+    const principal = principalOf(request);
+    const { id } = parseRequest(IdParams, request.params, 'path');
+    const { scope } = parseRequest(ScopeBody, request.body, 'body');
+    await changeableWorkflow(sql, principal, id);
+    return workflowView(await setWorkflowScope(sql, id, scope, by(request)), publicUrl, principal);
   });
   app.post('/api/workflows/:id/activate', needs('workflow.activate'), async (request) => {
     const principal = principalOf(request);
