@@ -216,8 +216,14 @@ await timedRuns(fan.id, 1);
 const fanTimes = await timedRuns(fan.id, 8);
 
 log('webhooks…');
-// Loopback without a token: every request acts as the local owner, as on a fresh install.
-const app = createHttpServer({ database, startedAt: Date.now(), version: 'bench', env: {} });
+// Loopback without a token: every request acts as the local owner, as on a fresh install. The rate limits are
+// off: this measures the engine behind the hooks, not the limiter (which answers 429 past 100 deliveries/s).
+const app = createHttpServer({
+  database,
+  startedAt: Date.now(),
+  version: 'bench',
+  env: { VMESH_RATE_LIMIT_HOOKS: '0', VMESH_RATE_LIMIT_API: '0' },
+});
 engine.registerHttp(app, { publicUrl: 'http://127.0.0.1' });
 const base = await app.listen({ host: '127.0.0.1', port: 0 });
 async function hookFor(document: unknown) {
