@@ -216,7 +216,7 @@ await timedRuns(fan.id, 1);
 const fanTimes = await timedRuns(fan.id, 8);
 
 log('webhooks…');
-// Loopback without a token: every request acts as the local owner, as on a fresh install.
+// Loopback without a token, as on a fresh install: only the signed hooks are used here (they need no person).
 const app = createHttpServer({ database, startedAt: Date.now(), version: 'bench', env: {} });
 engine.registerHttp(app, { publicUrl: 'http://127.0.0.1' });
 const base = await app.listen({ host: '127.0.0.1', port: 0 });
