@@ -19,6 +19,6 @@ export async function announceOwnerSignIn(sql: Sql, baseUrl: string, announce: A
   const url = new URL(`/auth/link/${token}`, baseUrl).toString();
   announce(
     `Open ${url} to sign in as ${owner.name} (one use, 15 minutes), or run: vmesh login-link ${owner.name}\n` +
-      'MCP clients over HTTP need a token (vmesh tokens create --user ${owner.name} --name claude), or use: vmesh mcp\n',
+      `MCP clients over HTTP need a token (vmesh tokens create --user ${owner.name} --name claude), or use: vmesh mcp\n`,
   );
 }

@@ -254,6 +254,7 @@ describe('closed by default: no credential, nobody (HOST=127.0.0.1, no token)', 
     // Only the tokenless server announces one (the proxied one has a token), and it names the fallback.
     expect(links).toHaveLength(1);
     expect(announced).toContain('vmesh login-link owner');
+    expect(announced).toContain('vmesh tokens create --user owner --name claude');
     const link = links[0]?.[1] ?? '';
     expect(new URL(link).origin).toBe(local.url);
     const jar = new CookieJar();
