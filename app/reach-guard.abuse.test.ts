@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createToken, ensureLocalOwner } from '../access/index.ts';
+import { createToken, createUser, ensureLocalOwner } from '../access/index.ts';
+import { mintApprovalLink } from '../agent/approval-links.ts';
+import { insertProposal } from '../agent/conversation-store.ts';
 import { createTestDatabase, type TestDatabase } from '../db/testing/test-database.ts';
+import { contentHash } from '../runtime/index.ts';
 import { signHookBody } from '../runtime/triggers/webhook-verify.ts';
 import { parseServerConfig } from './config.ts';
 import { type RunningApp, startApp } from './start.ts';
@@ -281,5 +284,45 @@ describe('closed by default: no credential, nobody (HOST=127.0.0.1, no token)', 
     });
     expect(reused.status).toBe(410);
     expect((await again.fetch(`${local.url}/api/me`)).status).toBe(401);
+  });
+
+  it('an approval link used without a credential is its own person, never the local owner', async () => {
+    // A builder's own proposal, and the link approve_proposal would hand them: the builder may not approve it.
+    const builder = await createUser(db.sql, { name: 'bea', role: 'builder' });
+    const document = {
+      schemaVersion: 1,
+      name: 'by bea',
+      trigger: { type: 'manual' },
+      nodes: [{ id: 'a', uses: 'core.transform', with: { value: 1 } }],
+      edges: [],
+    };
+    const proposal = await insertProposal(db.sql, {
+      conversationId: null,
+      kind: 'new',
+      document,
+      documentHash: contentHash(document),
+      summary: 'A workflow by bea.',
+      diff: [],
+      approvers: [],
+      workflowId: null,
+      baseVersion: null,
+      runId: null,
+      details: {},
+      createdBy: builder.name,
+      proposerId: builder.id,
+      proposerMayApprove: false,
+      secondPersonReasons: [],
+    });
+    const path = `/approve/${await mintApprovalLink(db.sql, proposal.id, builder.id)}`;
+    const html = await (await fetch(`${local.url}${path}`)).text();
+    const form = /name="form" value="([^"]+)"/.exec(html)?.[1] ?? '';
+    const decided = await fetch(`${local.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ form, decision: 'approve' }).toString(),
+    });
+    expect(decided.status).toBe(403);
+    const [row] = await db.sql`select status from proposals where id = ${proposal.id}`;
+    expect(row?.status).toBe('pending');
   });
 });
