@@ -156,7 +156,8 @@ export const LOCAL_OWNER_NAME = 'owner';
 
 /**
  * The workspace's first owner, who stands for the shell (anyone who can read the data dir's secret key can do
- * anything anyway), the shared VMESH_API_TOKEN, and a loopback server without tokens. Made on first use.
+ * anything anyway), the shared VMESH_API_TOKEN, and `vmesh mcp`; on the web they sign in with a one-time link
+ * (`npm start` prints one when there is no token). Made on first use.
  */
 export async function ensureLocalOwner(sql: Sql, via: FrontEnd): Promise<Principal> {
   const existing = await resolveIdentity(sql, 'local', LOCAL_OWNER_NAME, via);

@@ -47,11 +47,13 @@ afterAll(async () => {
 });
 
 describe('authentication', () => {
-  it('a loopback server without tokens treats the caller as the local owner', async () => {
+  it('a loopback server without tokens is closed: a caller without a credential is nobody (401)', async () => {
     const server = await serverWith({});
-    const me = await server.inject({ method: 'GET', url: '/api/me' });
-    expect(me.statusCode).toBe(200);
-    expect(me.json()).toMatchObject({ user: { name: 'owner', role: 'owner' }, identity: 'local:owner' });
+    for (const url of ['/api/me', '/api/workflows']) {
+      const me = await server.inject({ method: 'GET', url });
+      expect(me.statusCode, url).toBe(401);
+      expect(me.json().error.code).toBe('E_UNAUTHORIZED');
+    }
   });
 
   it('with the shared token configured, only its holder is the owner; nobody else is anybody', async () => {
@@ -69,7 +71,7 @@ describe('authentication', () => {
     }
   });
 
-  it('asks the resolvers after the shared token, and a wrong credential never falls back to the open owner', async () => {
+  it('asks the resolvers after the shared token, and a wrong credential never falls back to the owner', async () => {
     const viewer: Principal = {
       userId: 'usr_v',
       workspaceId: 'default',

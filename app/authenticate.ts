@@ -9,11 +9,6 @@ export type AuthenticationOptions = {
   sharedToken: string | undefined;
   /** Asked in order after the shared token; the first that answers decides (per-user tokens, web sessions). */
   resolvers?: readonly PrincipalResolver[];
-  /**
-   * True on a loopback server configured without any token: a request nobody vouched for is the local owner
-   * (the machine's own user), as the shell is.
-   */
-  loopbackOpen: boolean;
 };
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
@@ -42,10 +37,10 @@ export function frontEndOf(request: FastifyRequest): FrontEnd {
 }
 
 /**
- * Sets `request.principal` on every request, before any handler: from the shared token, then the resolvers,
- * then (loopback servers without tokens only) the local owner. It refuses nothing itself: each route family
- * decides what it needs (`principalOf`, `requirePermission` in access/). A wrong credential leaves the request
- * without a principal — it never falls back to the loopback owner.
+ * Sets `request.principal` on every request, before any handler: from the shared token, then the resolvers.
+ * A request without a credential is nobody, on a loopback server too (other local users and processes reach
+ * it): it gets no principal. It refuses nothing itself: each route family decides what it needs (`principalOf`,
+ * `requirePermission` in access/).
  */
 export function installAuthentication(app: FastifyInstance, options: AuthenticationOptions): void {
   app.decorateRequest('principal', undefined);
@@ -74,8 +69,6 @@ export function installAuthentication(app: FastifyInstance, options: Authenticat
       if (found === 'invalid') return undefined;
       if (found) return found;
     }
-    if (bearer !== undefined || request.headers.authorization !== undefined) return undefined;
-    if (options.loopbackOpen) return localOwner(via);
     return undefined;
   }
 }

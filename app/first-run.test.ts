@@ -15,10 +15,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { cliEnv, collect, exited, runCli, spawnCli } from '../cli/testing/cli-process.ts';
 import { isProcessAlive, parsePostmasterPid } from '../db/cluster/cluster-files.ts';
 import { findFreePort } from '../db/free-port.ts';
+import { CookieJar } from './web-auth/testing/browser-jar.ts';
 
 /**
  * The README's first run on the embedded default, with real processes: `vmesh start` and CLI commands on one
- * fresh data dir at the same time, `vmesh mcp` as MCP clients drive it, and a server killed with -9.
+ * fresh data dir at the same time, `vmesh mcp` as MCP clients drive it, and a server killed with -9. Nothing
+ * answers without a credential: the owner signs in with the one-time link `vmesh start` printed.
  */
 const dataDirs: string[] = [];
 const children: ChildProcess[] = [];
@@ -54,23 +56,57 @@ async function health(port: number): Promise<Health> {
   return (await response.json()) as Health;
 }
 
-function startServer(
-  dataDir: string,
-  port: number,
-): { child: ChildProcess; output: ReturnType<typeof collect> } {
+type Server = { child: ChildProcess; output: ReturnType<typeof collect>; printed: () => string };
+
+function startServer(dataDir: string, port: number, extraEnv: NodeJS.ProcessEnv = {}): Server {
   const child = spawnCli(['start'], {
-    env: cliEnv({ VMESH_DATA_DIR: dataDir, PORT: String(port) }),
+    env: cliEnv({ VMESH_DATA_DIR: dataDir, PORT: String(port), ...extraEnv }),
     stdin: null,
   });
   children.push(child);
-  return { child, output: collect(child, 180_000) };
+  let printed = '';
+  const keep = (chunk: Buffer) => {
+    printed += chunk.toString('utf8');
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  return { child, output: collect(child, 180_000), printed: () => printed };
 }
 
-async function healthyServer(dataDir: string): Promise<{ child: ChildProcess; port: number }> {
+async function healthyServer(
+  dataDir: string,
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<Server & { port: number }> {
   const port = await findFreePort();
-  const { child } = startServer(dataDir, port);
+  const server = startServer(dataDir, port, extraEnv);
   await waitFor('healthz', async () => ((await health(port)).database.ok ? true : undefined));
-  return { child, port };
+  return { ...server, port };
+}
+
+/** Follows the sign-in link the server printed, as the owner's browser would: the headers of that session. */
+async function signInWithPrintedLink(server: Server, port: number): Promise<Record<string, string>> {
+  const link = await waitFor(
+    'the sign-in link',
+    async () => /Open (\S+) to sign in/.exec(server.printed())?.[1],
+  );
+  expect(new URL(link).origin).toBe(`http://127.0.0.1:${port}`);
+  const jar = new CookieJar();
+  await (await jar.fetch(link)).text();
+  const signedIn = await jar.fetch(link, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: '',
+  });
+  expect(signedIn.status).toBe(303);
+  const session = (await (await jar.fetch(`http://127.0.0.1:${port}/auth/session`)).json()) as {
+    user: { name: string };
+    session: { csrfToken: string };
+  };
+  expect(session.user.name).toBe('owner');
+  return {
+    cookie: jar.cookieHeader(`http://127.0.0.1:${port}/api/`),
+    'x-csrf-token': session.session.csrfToken,
+  };
 }
 
 async function stopped(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<number> {
@@ -80,7 +116,7 @@ async function stopped(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'):
   return performance.now() - started;
 }
 
-async function runThroughApi(port: number): Promise<string> {
+async function runThroughApi(port: number, signedIn: Record<string, string>): Promise<string> {
   const api = `http://127.0.0.1:${port}/api`;
   const document = {
     schemaVersion: 1,
@@ -91,20 +127,23 @@ async function runThroughApi(port: number): Promise<string> {
   };
   const created = await fetch(`${api}/workflows`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...signedIn },
     body: JSON.stringify({ document }),
   });
   expect(created.status).toBe(201);
   const { id } = (await created.json()) as { id: string };
   const started = await fetch(`${api}/workflows/${id}/runs`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...signedIn },
     body: JSON.stringify({ input: { name: 'Ada' } }),
   });
   expect(started.status).toBe(202);
   const { runId } = (await started.json()) as { runId: string };
   return waitFor('the run to finish', async () => {
-    const view = (await (await fetch(`${api}/runs/${runId}`)).json()) as { status: string; output: unknown };
+    const view = (await (await fetch(`${api}/runs/${runId}`, { headers: signedIn })).json()) as {
+      status: string;
+      output: unknown;
+    };
     return ['succeeded', 'failed', 'cancelled'].includes(view.status) ? view.status : undefined;
   });
 }
@@ -123,7 +162,9 @@ afterAll(async () => {
 describe('first run on the embedded database (real processes)', () => {
   it('CLI commands and a worker share the running server’s database; the server keeps working; the last process out stops it', async () => {
     const dataDir = freshDataDir();
-    const { child, port } = await healthyServer(dataDir);
+    // Logging everything: the sign-in link still appears once, in the line meant for the owner.
+    const server = await healthyServer(dataDir, { LOG_LEVEL: 'debug' });
+    const { child, port } = server;
     const serverPostgres = postmasterPid(dataDir);
     expect(alive(serverPostgres)).toBe(true);
 
@@ -141,7 +182,12 @@ describe('first run on the embedded database (real processes)', () => {
     // The same PostgreSQL is still there, and the server never lost it.
     expect(postmasterPid(dataDir)).toBe(serverPostgres);
     expect(await health(port)).toMatchObject({ status: 'ok', database: { ok: true, kind: 'embedded' } });
-    expect(await runThroughApi(port)).toBe('succeeded');
+    // Nothing is open without a credential; the link the server printed signs the owner in.
+    expect((await fetch(`http://127.0.0.1:${port}/api/workflows`)).status).toBe(401);
+    expect(server.printed()).toContain('vmesh login-link owner');
+    expect(await runThroughApi(port, await signInWithPrintedLink(server, port))).toBe('succeeded');
+    const token = /\/auth\/link\/([A-Za-z0-9_-]+)/.exec(server.printed())?.[1] ?? '';
+    expect(server.printed().split(token)).toHaveLength(2);
 
     // A worker joins; the server stops first: the database stays up for the worker, which stops it last.
     const worker = spawnCli(['worker'], { env, stdin: null });
@@ -182,16 +228,16 @@ describe('first run on the embedded database (real processes)', () => {
 
     // One server listens; the other exited non-zero and said the port is taken.
     const loser = await Promise.race([
-      first.output.then((result) => ({ result, winner: second.child })),
-      second.output.then((result) => ({ result, winner: first.child })),
+      first.output.then((result) => ({ result, winner: second })),
+      second.output.then((result) => ({ result, winner: first })),
     ]);
     expect(loser.result.code).not.toBe(0);
     expect(loser.result.stderr).toContain(`Port ${port} on 127.0.0.1 is already in use`);
     expect(readdirSync(dataDir).filter((name) => name.startsWith('postgres.incomplete'))).toEqual([]);
     const pid = postmasterPid(dataDir);
     expect(alive(pid)).toBe(true);
-    expect(await runThroughApi(port)).toBe('succeeded');
-    await stopped(loser.winner);
+    expect(await runThroughApi(port, await signInWithPrintedLink(loser.winner, port))).toBe('succeeded');
+    await stopped(loser.winner.child);
     await waitFor('PostgreSQL to stop', async () => (alive(pid) ? undefined : true), 10_000);
   }, 180_000);
 
@@ -209,7 +255,7 @@ describe('first run on the embedded database (real processes)', () => {
     await waitFor('PostgreSQL to exit', async () => (alive(pid) ? undefined : true), 10_000);
 
     const again = await healthyServer(dataDir);
-    expect(await runThroughApi(again.port)).toBe('succeeded');
+    expect(await runThroughApi(again.port, await signInWithPrintedLink(again, again.port))).toBe('succeeded');
     await stopped(again.child);
   }, 180_000);
 

@@ -9,6 +9,9 @@ import { type RunningApp, startApp } from './start.ts';
 let db: TestDatabase;
 let app: RunningApp;
 const json = { 'content-type': 'application/json' };
+const TOKEN = 'hook-response-token-0123456789';
+/** The API needs a credential: these tests are the owner through the shared token. */
+const owner = { authorization: `Bearer ${TOKEN}` };
 
 beforeAll(async () => {
   db = await createTestDatabase({ poolSize: 8 });
@@ -20,9 +23,8 @@ beforeAll(async () => {
     LOG_LEVEL: 'silent',
     VMESH_SECRET_KEY: Buffer.alloc(32, 19).toString('base64'),
   };
-  delete env.VMESH_API_TOKEN;
   delete env.VMESH_PUBLIC_URL;
-  app = await startApp(env);
+  app = await startApp({ ...env, VMESH_API_TOKEN: TOKEN });
 }, 60_000);
 afterAll(async () => {
   await app?.stop();
@@ -40,7 +42,7 @@ const responder = (respondWith: Record<string, unknown>) => ({
 async function create(document: unknown): Promise<Response> {
   return fetch(`${app.url}/api/workflows`, {
     method: 'POST',
-    headers: json,
+    headers: { ...json, ...owner },
     body: JSON.stringify({ document }),
   });
 }
@@ -49,8 +51,8 @@ async function activeHook(document: unknown): Promise<{ id: string; secret: stri
   const created = await create(document);
   expect(created.status).toBe(201);
   const { id } = (await created.json()) as { id: string };
-  await fetch(`${app.url}/api/workflows/${id}/activate`, { method: 'POST' });
-  const shown = (await (await fetch(`${app.url}/api/workflows/${id}`)).json()) as {
+  await fetch(`${app.url}/api/workflows/${id}/activate`, { method: 'POST', headers: owner });
+  const shown = (await (await fetch(`${app.url}/api/workflows/${id}`, { headers: owner })).json()) as {
     hook: { secret: string };
   };
   return { id, secret: shown.hook.secret };

@@ -2,7 +2,7 @@
 
 export { parseServerConfig, type ServerConfig } from './config.ts';
 export { createHttpServer, type ServerDependencies } from './server.ts';
-export { type RunningApp, startApp } from './start.ts';
+export { type RunningApp, type StartOptions, startApp } from './start.ts';
 export {
   CSRF_HEADER,
   createLoginLink,

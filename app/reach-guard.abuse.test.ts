@@ -1,13 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createToken, createUser, ensureLocalOwner } from '../access/index.ts';
+import { mintApprovalLink } from '../agent/approval-links.ts';
+import { insertProposal } from '../agent/conversation-store.ts';
 import { createTestDatabase, type TestDatabase } from '../db/testing/test-database.ts';
+import { contentHash } from '../runtime/index.ts';
 import { signHookBody } from '../runtime/triggers/webhook-verify.ts';
 import { parseServerConfig } from './config.ts';
 import { type RunningApp, startApp } from './start.ts';
 import { rawRequest } from './testing/raw-http.ts';
+import { CookieJar } from './web-auth/testing/browser-jar.ts';
 
 // DNS rebinding and cross-site requests against the default server (HOST=127.0.0.1, no token), over real HTTP:
 // a page on evil.example that rebinds its name to 127.0.0.1 sends Host: evil.example; a page on another site
-// calling this server sends its own Origin. Neither reaches any route but /healthz.
+// calling this server sends its own Origin. Neither reaches any route but /healthz. And nothing is open without a
+// credential: a local process (or another user of the machine) with the right Host gets 401, not the owner.
 let db: TestDatabase;
 let local: RunningApp;
 /** A server behind a reverse proxy: VMESH_PUBLIC_URL is its public name, so it must have a token. */
@@ -16,6 +22,10 @@ const token = 'proxied-token-0123456789abcdef';
 const json = { 'content-type': 'application/json' };
 let hook: { id: string; secret: string };
 let port: string;
+/** What the tokenless server printed at start (the owner's one-time sign-in link). */
+let announced = '';
+/** A per-user token of the local owner: how these tests reach the tokenless server's routes as someone. */
+let owner: Record<string, string>;
 
 beforeAll(async () => {
   db = await createTestDatabase({ poolSize: 8 });
@@ -30,12 +40,18 @@ beforeAll(async () => {
   };
   delete env.VMESH_API_TOKEN;
   delete env.VMESH_PUBLIC_URL;
-  local = await startApp(env);
-  proxied = await startApp({ ...env, VMESH_API_TOKEN: token, VMESH_PUBLIC_URL: 'https://vmesh.example.com' });
+  local = await startApp(env, { announce: (text) => (announced += text) });
+  proxied = await startApp(
+    { ...env, VMESH_API_TOKEN: token, VMESH_PUBLIC_URL: 'https://vmesh.example.com' },
+    { announce: (text) => (announced += text) },
+  );
   port = new URL(local.url).port;
+  const localOwner = await ensureLocalOwner(db.sql, 'cli');
+  const minted = await createToken(db.sql, localOwner, { userId: localOwner.userId, name: 'reach-test' });
+  owner = { authorization: `Bearer ${minted.token}` };
   const created = await fetch(`${local.url}/api/workflows`, {
     method: 'POST',
-    headers: json,
+    headers: { ...json, ...owner },
     body: JSON.stringify({
       document: {
         schemaVersion: 1,
@@ -47,8 +63,8 @@ beforeAll(async () => {
     }),
   });
   const { id } = (await created.json()) as { id: string };
-  await fetch(`${local.url}/api/workflows/${id}/activate`, { method: 'POST' });
-  const shown = (await (await fetch(`${local.url}/api/workflows/${id}`)).json()) as {
+  await fetch(`${local.url}/api/workflows/${id}/activate`, { method: 'POST', headers: owner });
+  const shown = (await (await fetch(`${local.url}/api/workflows/${id}`, { headers: owner })).json()) as {
     hook: { secret: string };
   };
   hook = { id, secret: shown.hook.secret };
@@ -74,8 +90,8 @@ const mcpInitialize = JSON.stringify({
 });
 /** One request per route family a browser can reach, each one that the server answers 2xx from its own page. */
 const probes = (): Probe[] => [
-  { family: 'api', method: 'GET', path: '/api/workflows' },
-  { family: 'chat api', method: 'GET', path: '/chat/api/workflows' },
+  { family: 'api', method: 'GET', path: '/api/workflows', headers: owner },
+  { family: 'chat api', method: 'GET', path: '/chat/api/workflows', headers: owner },
   { family: 'page', method: 'GET', path: '/' },
   {
     family: 'hook',
@@ -89,7 +105,7 @@ const probes = (): Probe[] => [
     method: 'POST',
     path: '/mcp',
     body: mcpInitialize,
-    headers: { ...json, accept: 'application/json, text/event-stream' },
+    headers: { ...json, accept: 'application/json, text/event-stream', ...owner },
   },
 ];
 const send = (probe: Probe, headers: Record<string, string>) =>
@@ -197,5 +213,116 @@ describe('no token, only for this machine', () => {
     for (const loopback of ['http://localhost:3000', 'http://127.0.0.1:8080', 'http://[::1]:3000']) {
       expect(() => parseServerConfig({ HOST: '127.0.0.1', VMESH_PUBLIC_URL: loopback })).not.toThrow();
     }
+  });
+});
+
+describe('closed by default: no credential, nobody (HOST=127.0.0.1, no token)', () => {
+  const message = JSON.stringify({ threadKey: 'closed-default-1', text: 'list my workflows' });
+  const strangers = (): Probe[] => [
+    { family: 'api', method: 'GET', path: '/api/workflows' },
+    { family: 'api me', method: 'GET', path: '/api/me' },
+    { family: 'chat api', method: 'POST', path: '/chat/api/messages', body: message, headers: json },
+    { family: 'chat api list', method: 'GET', path: '/chat/api/workflows' },
+    {
+      family: 'mcp',
+      method: 'POST',
+      path: '/mcp',
+      body: mcpInitialize,
+      headers: { ...json, accept: 'application/json, text/event-stream' },
+    },
+  ];
+
+  it('a local process with the right Host and no credential gets 401 on /api, /chat/api and /mcp', async () => {
+    for (const probe of strangers()) {
+      for (const name of [`127.0.0.1:${port}`, `localhost:${port}`]) {
+        const response = await send(probe, { host: name });
+        expect(response.status, `${probe.family} at ${name}`).toBe(401);
+      }
+    }
+    const [row] = await db.sql`select count(*)::int as n from conversations`;
+    expect(row?.n).toBe(0);
+  });
+
+  it('health, the page shell, the OpenAPI document and signed hooks need no credential', async () => {
+    expect((await rawRequest(local.url, { path: '/healthz' })).status).toBe(200);
+    expect((await rawRequest(local.url, { path: '/' })).status).toBe(200);
+    expect((await rawRequest(local.url, { path: '/api/openapi.json' })).status).toBe(200);
+    const [hookProbe] = probes().filter((probe) => probe.family === 'hook');
+    if (!hookProbe) throw new Error('no hook probe');
+    expect((await send(hookProbe, {})).status).toBe(202);
+  });
+
+  it('start printed a one-time link that signs the owner in once; nothing else was printed with a token', async () => {
+    const links = [...announced.matchAll(/Open (\S+\/auth\/link\/[A-Za-z0-9_-]{43}) to sign in/g)];
+    // Only the tokenless server announces one (the proxied one has a token), and it names the fallback.
+    expect(links).toHaveLength(1);
+    expect(announced).toContain('vmesh login-link owner');
+    expect(announced).toContain('vmesh tokens create --user owner --name claude');
+    const link = links[0]?.[1] ?? '';
+    expect(new URL(link).origin).toBe(local.url);
+    const jar = new CookieJar();
+    expect((await jar.fetch(`${local.url}/api/me`)).status).toBe(401);
+    expect((await jar.fetch(link)).status).toBe(200);
+    const signedIn = await jar.fetch(link, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: '',
+    });
+    expect(signedIn.status).toBe(303);
+    const me = await jar.fetch(`${local.url}/api/me`);
+    expect(me.status).toBe(200);
+    expect(((await me.json()) as { user: { name: string; role: string } }).user).toMatchObject({
+      name: 'owner',
+      role: 'owner',
+    });
+    // A second use (another browser) gets nowhere.
+    const again = new CookieJar();
+    const reused = await again.fetch(link, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: '',
+    });
+    expect(reused.status).toBe(410);
+    expect((await again.fetch(`${local.url}/api/me`)).status).toBe(401);
+  });
+
+  it('an approval link used without a credential is its own person, never the local owner', async () => {
+    // A builder's own proposal, and the link approve_proposal would hand them: the builder may not approve it.
+    const builder = await createUser(db.sql, { name: 'bea', role: 'builder' });
+    const document = {
+      schemaVersion: 1,
+      name: 'by bea',
+      trigger: { type: 'manual' },
+      nodes: [{ id: 'a', uses: 'core.transform', with: { value: 1 } }],
+      edges: [],
+    };
+    const proposal = await insertProposal(db.sql, {
+      conversationId: null,
+      kind: 'new',
+      document,
+      documentHash: contentHash(document),
+      summary: 'A workflow by bea.',
+      diff: [],
+      approvers: [],
+      workflowId: null,
+      baseVersion: null,
+      runId: null,
+      details: {},
+      createdBy: builder.name,
+      proposerId: builder.id,
+      proposerMayApprove: false,
+      secondPersonReasons: [],
+    });
+    const path = `/approve/${await mintApprovalLink(db.sql, proposal.id, builder.id)}`;
+    const html = await (await fetch(`${local.url}${path}`)).text();
+    const form = /name="form" value="([^"]+)"/.exec(html)?.[1] ?? '';
+    const decided = await fetch(`${local.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ form, decision: 'approve' }).toString(),
+    });
+    expect(decided.status).toBe(403);
+    const [row] = await db.sql`select status from proposals where id = ${proposal.id}`;
+    expect(row?.status).toBe('pending');
   });
 });

@@ -6,7 +6,7 @@ export type ReachConfig = {
   publicUrl: string;
   /** The address listened on (HOST); a specific address is one of the server's own names too. */
   host?: string | undefined;
-  /** Without a token the server trusts whoever reaches it, so only direct loopback clients may use it. */
+  /** Without a token the server is loopback-only: /api, /chat/api and /mcp answer direct clients only. */
   apiToken: string | undefined;
   /** VMESH_MCP_ALLOWED_HOSTS / VMESH_MCP_ALLOWED_ORIGINS: extra values accepted on /mcp only. */
   mcpHosts?: readonly string[];

@@ -14,7 +14,8 @@ export type ServerDependencies = {
   env?: NodeJS.ProcessEnv;
   /**
    * The server's own names (Host/Origin checks) and the shared VMESH_API_TOKEN (its holder is the local owner;
-   * without one the server is loopback-only and open); defaults to parseServerConfig(env).
+   * without one the server is loopback-only, and still needs a per-user token or a web session); defaults to
+   * parseServerConfig(env).
    */
   config?: Pick<ServerConfig, 'host' | 'apiToken' | 'publicUrl'>;
   /** How other credentials (per-user tokens, web sessions) become a person; asked after the shared token. */
@@ -38,7 +39,6 @@ export function createHttpServer(deps: ServerDependencies): FastifyInstance {
     sql: deps.database.sql,
     sharedToken: config.apiToken,
     resolvers: deps.principalResolvers ?? [],
-    loopbackOpen: config.apiToken === undefined,
   });
   // Before any route: every /api route any part registers must declare its permission (fail closed).
   installRouteAuthorization(app);

@@ -5,6 +5,7 @@ import { type RunningApp, startApp } from './start.ts';
 // The composition root as `npm start` runs it (on a test database): its worker also runs self-healing's task.
 let db: TestDatabase;
 let app: RunningApp;
+const TOKEN = 'start-test-token-0123456789';
 
 beforeAll(async () => {
   db = await createTestDatabase({ poolSize: 4 });
@@ -15,6 +16,7 @@ beforeAll(async () => {
     PORT: '0',
     LOG_LEVEL: 'silent',
     VMESH_SECRET_KEY: Buffer.alloc(32, 11).toString('base64'),
+    VMESH_API_TOKEN: TOKEN,
   });
 }, 60_000);
 afterAll(async () => {
@@ -27,7 +29,7 @@ describe('the app', () => {
     const post = (path: string, body: unknown) =>
       fetch(`${app.url}${path}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
         body: JSON.stringify(body),
       }).then(async (response) => ({ status: response.status, json: (await response.json()) as never }));
     const created = await post('/api/workflows', {

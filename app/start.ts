@@ -19,6 +19,7 @@ import { logger, VERSION } from '../lib/index.ts';
 import { docsReady } from '../retrieval/index.ts';
 import { createEngineServices, installWorkerSchema } from '../runtime/index.ts';
 import { parseServerConfig, type ServerConfig } from './config.ts';
+import { type Announce, announceOwnerSignIn, writeToStdout } from './owner-sign-in.ts';
 import { createHttpServer } from './server.ts';
 import { apiTokenResolver } from './token-resolver.ts';
 import { createWebAuth, parseWebAuthConfig } from './web-auth/index.ts';
@@ -33,8 +34,16 @@ export type RunningApp = {
   stop(): Promise<void>;
 };
 
+export type StartOptions = {
+  /** Where a server without VMESH_API_TOKEN prints the local owner's one-time sign-in link (stdout). */
+  announce?: Announce;
+};
+
 /** The composition root: database, HTTP server, and (as later parts land) worker and bots. */
-export async function startApp(env: NodeJS.ProcessEnv = process.env): Promise<RunningApp> {
+export async function startApp(
+  env: NodeJS.ProcessEnv = process.env,
+  options: StartOptions = {},
+): Promise<RunningApp> {
   const startedAt = Date.now();
   const config = parseServerConfig(env);
   const webAuthConfig = parseWebAuthConfig(env, config.publicUrl);
@@ -103,6 +112,14 @@ export async function startApp(env: NodeJS.ProcessEnv = process.env): Promise<Ru
         ? undefined
         : await engine.startWorker({ tasks: { [RUN_FAILED_TASK]: createRunFailedTask(agent) } });
     logger.info({ url, database: database.kind }, 'VelocityMesh is listening');
+    // Nothing answers without a credential: without a shared token, the owner gets a link to sign in with.
+    if (config.apiToken === undefined) {
+      const baseUrl = env.VMESH_PUBLIC_URL ? config.publicUrl : url;
+      await announceOwnerSignIn(database.sql, baseUrl, options.announce ?? writeToStdout).catch(
+        (error: unknown) =>
+          logger.warn({ err: error }, 'no sign-in link for the owner; make one with: vmesh login-link owner'),
+      );
+    }
     return {
       database,
       server,

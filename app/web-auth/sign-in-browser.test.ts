@@ -24,6 +24,8 @@ describe.skipIf(!hasChromium)('signing in on the web page (Debian chromium)', ()
   let provider: TestOidcProvider;
   let app: RunningApp;
   let open: RunningApp;
+  /** What the tokenless server printed at start: the owner's one-time sign-in link. */
+  let announced = '';
   let profile: string;
   let browser: BrowserContext;
 
@@ -47,7 +49,7 @@ describe.skipIf(!hasChromium)('signing in on the web page (Debian chromium)', ()
       },
       port,
     );
-    open = await startSignedApp(db, {});
+    open = await startSignedApp(db, {}, undefined, { announce: (text) => (announced += text) });
     profile = await mkdtemp(join(tmpdir(), 'vmesh-chromium-signin-'));
     browser = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
@@ -121,16 +123,23 @@ describe.skipIf(!hasChromium)('signing in on the web page (Debian chromium)', ()
     await page.close();
   }, 60_000);
 
-  it('on a loopback server without tokens, the cookie of an ended session is cleared and the page opens as the owner', async () => {
+  it('on a loopback server without tokens, the cookie of an ended session is cleared, the page asks for a sign-in, and the link printed at start signs the owner in', async () => {
     const origin = new URL(open.url);
     await browser.addCookies([
       { name: 'vmesh_session', value: 'C'.repeat(43), domain: origin.hostname, path: '/', httpOnly: true },
     ]);
     const page = await browser.newPage();
     await page.goto(open.url);
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    expect(await page.getByText('vmesh login-link owner').count()).toBe(1);
+    expect(await page.getByText('the sign-in link that npm start printed').count()).toBe(1);
+    const link = /Open (\S+) to sign in/.exec(announced)?.[1] ?? '';
+    expect(new URL(link).origin).toBe(open.url);
+    await page.goto(link);
+    await page.getByRole('button', { name: 'Sign in as owner' }).click();
     await page.getByTestId('who').waitFor();
     expect(await page.getByTestId('who').textContent()).toBe('owner');
-    expect(await page.getByRole('button', { name: 'Sign out' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Sign out' }).count()).toBe(1);
     await page.close();
   }, 60_000);
 });

@@ -181,7 +181,7 @@ export function createWebAuth(deps: { sql: Sql; config: WebAuthConfig }): WebAut
                 message: 'Not signed in.',
                 hint: oidc
                   ? 'Sign in at /auth/oidc/login, or ask for a link: vmesh login-link NAME.'
-                  : 'Ask for a sign-in link: vmesh login-link NAME (run where the server runs).',
+                  : 'Ask for a sign-in link: vmesh login-link NAME (run where the server runs); the owner can also use the link npm start printed.',
               },
               signIn,
             });

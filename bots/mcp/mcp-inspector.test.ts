@@ -10,22 +10,28 @@ import { createScriptedConversation } from '../testing/scripted-conversation.ts'
 import { registerMcpHttp } from './register-mcp-http.ts';
 
 const run = promisify(execFile);
+/** The Inspector's CLI client itself (`inspector --cli` runs this file with the same arguments). */
 const INSPECTOR = join(
   dirname(createRequire(import.meta.url).resolve('@modelcontextprotocol/inspector/package.json')),
-  'cli/build/cli.js',
+  'cli/build/index.js',
 );
-
+const TOKEN = 'inspector-token-0123456789abcdef';
 /**
- * An independent client: the MCP Inspector's CLI mode. Its installed version (0.15) has no option to send
- * an Authorization header, so it talks to a loopback server without a token (the no-token local setup).
+ * Its installed version (0.15) has no option to send an Authorization header, and /mcp needs one: a preload adds
+ * it to the Inspector's fetch, as a credential-adding proxy would. Nothing else about the client changes.
  */
+const WITH_BEARER = `data:text/javascript,${encodeURIComponent(
+  `const send = globalThis.fetch; globalThis.fetch = (input, init = {}) => { const headers = new Headers(init.headers); headers.set('authorization', 'Bearer ${TOKEN}'); return send(input, { ...init, headers }); };`,
+)}`;
+
+/** An independent client: the MCP Inspector's CLI mode, with a token (/mcp needs one). */
 describe('MCP Inspector CLI against /mcp', () => {
   let app: FastifyInstance;
   let db: TestDatabase;
   let base = '';
   beforeAll(async () => {
     db = await createTestDatabase();
-    app = createTestHttpServer(db.sql, db.url);
+    app = createTestHttpServer(db.sql, db.url, TOKEN);
     await registerMcpHttp(app, {
       conversation: createScriptedConversation(),
       allowedHosts: () => [new URL(base).host],
@@ -41,7 +47,7 @@ describe('MCP Inspector CLI against /mcp', () => {
   const inspect = async (...args: string[]) => {
     const { stdout } = await run(
       process.execPath,
-      [INSPECTOR, '--cli', `${base}/mcp`, '--transport', 'http', ...args],
+      ['--import', WITH_BEARER, INSPECTOR, `${base}/mcp`, '--transport', 'http', ...args],
       {
         timeout: 30_000,
       },

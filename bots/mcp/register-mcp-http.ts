@@ -41,7 +41,7 @@ export async function registerMcpHttp(app: FastifyInstance, options: McpHttpOpti
       return refuse(
         reply,
         401,
-        'Send Authorization: Bearer <token> (`vmesh tokens create`, or VMESH_API_TOKEN).',
+        'Send Authorization: Bearer <token> (`vmesh tokens create --user owner --name claude`, or VMESH_API_TOKEN), or use `vmesh mcp` (stdio).',
       );
     }
     const owner = principal.identity;

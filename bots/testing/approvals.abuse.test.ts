@@ -38,7 +38,6 @@ beforeAll(async () => {
   installAuthentication(web, {
     sql: team.db.sql,
     sharedToken: undefined,
-    loopbackOpen: false,
     resolvers: [
       async (request) => {
         const bearer = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];

@@ -445,9 +445,10 @@ describe('contract: MCP', () => {
 });
 
 describe('MCP exposes approved workflows', () => {
-  /** A fresh MCP server (no token) with a connected SDK client: a new session sees the current workflows. */
+  const TOKEN = 'contract-tools-token-0123456789';
+  /** A fresh MCP server with a connected SDK client (the owner's token): a new session sees the current workflows. */
   async function connectMcpClient(name: string) {
-    const app = createTestHttpServer(db.sql, db.url);
+    const app = createTestHttpServer(db.sql, db.url, TOKEN);
     let base = '';
     await registerMcpHttp(app, {
       conversation,
@@ -457,7 +458,11 @@ describe('MCP exposes approved workflows', () => {
     });
     base = await app.listen({ host: '127.0.0.1', port: 0 });
     const client = new Client({ name, version: '1' });
-    await client.connect(new StreamableHTTPClientTransport(new URL(`${base}/mcp`)));
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${base}/mcp`), {
+        requestInit: { headers: { authorization: `Bearer ${TOKEN}` } },
+      }),
+    );
     return { app, client };
   }
 

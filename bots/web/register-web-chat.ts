@@ -60,7 +60,7 @@ export async function registerWebChat(app: FastifyInstance, deps: WebChatDeps): 
     request.principal ? deps.workflows?.forViewer(request.principal) : undefined;
 
   // Every /chat/api route needs a person: the server's authentication sets request.principal from the shared
-  // token or a per-user API token (the page asks for one once), or on a loopback server without tokens.
+  // token, a per-user API token or the web session (the page signs in once); nobody without one, loopback too.
   const requireToken = async (request: FastifyRequest, reply: FastifyReply) => {
     if (!request.principal) {
       return reply.code(401).send({

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { type BrowserContext, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureLocalOwner } from '../../access/index.ts';
 import {
   createConversationService,
   createOpenAIProvider,
@@ -15,11 +16,12 @@ import {
   type ScriptedModelServer,
   startScriptedModelServer,
 } from '../../agent/testing/scripted-model-server.ts';
+import { createHttpServer } from '../../app/server.ts';
+import { createLoginLink, createWebAuth, parseWebAuthConfig } from '../../app/web-auth/index.ts';
 import { builtinConnectors } from '../../connectors/index.ts';
 import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
 import { loadSystemPrompt } from '../../prompts/load-prompts.ts';
 import { createRuntimeWorkflowPort } from '../runtime-workflow-port.ts';
-import { createTestHttpServer } from '../testing/http-server.ts';
 import { SAMPLE_DOCUMENT } from '../testing/scripted-conversation.ts';
 import { registerWebChat } from './register-web-chat.ts';
 
@@ -45,7 +47,17 @@ describe.skipIf(!hasChromium)('web chat in a real browser (Debian chromium)', ()
       system: loadSystemPrompt(),
       ...createRuntimePorts({ sql: db.sql, connectors: builtinConnectors }),
     });
-    app = createTestHttpServer(db.sql, db.url);
+    // The server as the app builds it, with web sign-in: the page works for a signed-in person only.
+    const webAuth = createWebAuth({ sql: db.sql, config: parseWebAuthConfig({}, 'http://127.0.0.1') });
+    app = createHttpServer({
+      database: { sql: db.sql, url: db.url, kind: 'external', close: async () => {} },
+      startedAt: Date.now(),
+      version: 'test',
+      env: {},
+      config: { host: '127.0.0.1', apiToken: undefined, publicUrl: 'http://localhost' },
+      principalResolvers: [webAuth.resolvePrincipal],
+    });
+    webAuth.register(app);
     await registerWebChat(app, {
       conversation: toBotConversationPort(service),
       workflows: createRuntimeWorkflowPort(db.sql),
@@ -101,7 +113,12 @@ describe.skipIf(!hasChromium)('web chat in a real browser (Debian chromium)', ()
       },
       { text: 'Here is the workflow; approve it to turn it on.' },
     ]);
-    await page.goto(url);
+    // The owner signs in with a one-time link (as `npm start` prints one), and lands on the chat.
+    const owner = await ensureLocalOwner(db.sql, 'cli');
+    const { token } = await createLoginLink(db.sql, owner.userId, 60_000);
+    await page.goto(`${url}/auth/link/${token}`);
+    await page.getByRole('button', { name: 'Sign in as owner' }).click();
+    await page.getByTestId('who').waitFor();
     const box = page.getByLabel('Message');
     await box.fill('When a bug issue is opened on GitHub, post it to #triage');
     await box.press('Enter');

@@ -12,19 +12,22 @@ let db: TestDatabase;
 let server: FastifyInstance;
 let base = '';
 const VIEWER_BEARER = 'viewer-test-bearer-0123456789';
+/** The shared token: its holder is the local owner (nobody without a credential is anybody). */
+const OWNER_BEARER = 'owner-shared-token-0123456789';
 
 beforeAll(async () => {
   db = await createTestDatabase();
   const vera = await createUser(db.sql, { name: 'vera', role: 'viewer' });
   await linkIdentity(db.sql, vera.id, 'testtoken', 'vera');
   const database = { sql: db.sql, url: db.url, kind: 'external' as const, close: async () => {} };
-  // A loopback server without the shared token: callers without a bearer are the local owner; the test bearer
-  // is the viewer, read from the database like a per-user token would be.
+  // A loopback server with the shared token (the local owner); the test bearer is the viewer, read from the
+  // database like a per-user token would be.
   server = createHttpServer({
     database,
     startedAt: Date.now(),
     version: 'test',
     env: {},
+    config: { host: '127.0.0.1', apiToken: OWNER_BEARER, publicUrl: 'http://localhost' },
     principalResolvers: [
       async (request) =>
         request.headers.authorization === `Bearer ${VIEWER_BEARER}`
@@ -46,12 +49,12 @@ afterAll(async () => {
   await db?.drop();
 });
 
-const call = async (method: string, path: string, body?: unknown, bearer?: string) => {
+const call = async (method: string, path: string, body?: unknown, bearer = OWNER_BEARER) => {
   const response = await fetch(`${base}${path}`, {
     method,
     headers: {
       ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
+      authorization: `Bearer ${bearer}`,
     },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
@@ -82,7 +85,7 @@ describe('the audit API', () => {
     expect(page.status).toBe(200);
     const entries = page.body.entries as Record<string, unknown>[];
     expect(entries.map((entry) => entry.action)).toEqual(['hook_secret.rotated', 'workflow.activated']);
-    expect(entries[0]).toMatchObject({ actor: 'owner', via: 'api', identity: 'local:owner' });
+    expect(entries[0]).toMatchObject({ actor: 'owner', via: 'api', identity: 'token:shared' });
     expect(JSON.stringify(page.body)).not.toContain('"secret":');
     const next = await call(
       'GET',

@@ -216,8 +216,8 @@ await timedRuns(fan.id, 1);
 const fanTimes = await timedRuns(fan.id, 8);
 
 log('webhooks…');
-// Loopback without a token: every request acts as the local owner, as on a fresh install. The rate limits are
-// off: this measures the engine behind the hooks, not the limiter (which answers 429 past 100 deliveries/s).
+// Loopback without a token, as on a fresh install: only the signed hooks are used here (they need no person). The
+// rate limits are off: this measures the engine behind the hooks, not the limiter (429 past 100 deliveries/s).
 const app = createHttpServer({
   database,
   startedAt: Date.now(),

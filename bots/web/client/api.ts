@@ -13,7 +13,7 @@ export type SessionInfo =
       signedIn: true;
       /** Undefined when this server has no sign-in routes (nothing to show). */
       user: { id: string; name: string; role: string } | undefined;
-      /** False for the loopback owner or a token (no sign-in needed): nothing to sign out of. */
+      /** False for a token (no web session): nothing to sign out of. */
       hasSession: boolean;
       signIn: SignInMethods;
     }
@@ -30,7 +30,7 @@ export async function loadSession(retried = false): Promise<SessionInfo> {
   const response = await fetch('/auth/session', { credentials: 'same-origin' });
   const body = (await response.json().catch(() => ({}))) as SessionBody;
   const signIn = body.signIn ?? { oidc: false, loginLink: true };
-  // A 401 clears an ended session's cookie; asked again, a loopback server without tokens answers with its owner.
+  // A 401 clears an ended session's cookie; asked again without it, a token in the page's requests may still answer.
   if (response.status === 401 && !retried && response.headers.has('x-vmesh-cleared-session'))
     return loadSession(true);
   if (response.status === 401) return { signedIn: false, signIn };

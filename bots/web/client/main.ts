@@ -58,7 +58,12 @@ function signInView(methods: SignInMethods): void {
         'Ask for a one-time sign-in link, made where the server runs:',
       ),
       h('pre', {}, h('code', {}, 'vmesh login-link YOUR-NAME')),
-      h('p', { class: 'muted' }, 'The server’s owner signs in with: vmesh login-link owner'),
+      h(
+        'p',
+        { class: 'muted' },
+        'The server’s owner: open the sign-in link that npm start printed, or make a new one with:',
+      ),
+      h('pre', {}, h('code', {}, 'vmesh login-link owner')),
     ),
   );
 }
