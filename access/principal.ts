@@ -24,6 +24,11 @@ export type Principal = {
    * proposals without a human confirming. Absent for every other credential.
    */
   tokenMayApprove?: boolean | undefined;
+  /**
+   * Set (true) when a person signed in to this server in a browser (a web session cookie) made the request, not a
+   * program holding a token: what a human step (an approval link's confirmation) requires.
+   */
+  browserSession?: boolean | undefined;
 };
 
 /** True when the principal's role, narrowed by its token's scopes when it has one, allows `permission`. */

@@ -145,16 +145,17 @@ export type ConversationService = {
     principal: Principal,
   ): Promise<{ ok: true; token: string; proposal: ProposalView } | { ok: false; reply: Reply }>;
   /** The proposal behind an unused, unexpired approval link, and whom the link was made for. */
-  openApprovalLink(token: string): Promise<{ proposal: ProposalView; userId: string } | undefined>;
+  openApprovalLink(
+    token: string,
+    viewer: Principal,
+  ): Promise<{ proposal: ProposalView; userId: string } | undefined>;
   /**
    * Decides through an approval link (single use). `principal` is the browser's own (a web session); without
    * one the link stands for the user it was made for. Either way the approval policy decides.
    */
-  decideByLink(
-    token: string,
-    decision: 'approve' | 'reject',
-    principal: Principal | undefined,
-  ): Promise<Reply[]>;
+  /** Decides through an approval link as `principal` (a person signed in in a browser); the link is used up only
+   *  when the decision is theirs to make. */
+  decideByLink(token: string, decision: 'approve' | 'reject', principal: Principal): Promise<Reply[]>;
   /** Whether `principal` may decide the proposal (the approval policy's verdict, with its message). */
   checkDecision(
     proposalId: string,
@@ -878,37 +879,35 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
       return { ok: true, token, proposal: check.proposal };
     },
 
-    async openApprovalLink(token) {
+    async openApprovalLink(token, viewer) {
       const link = await peekApprovalLink(sql, token);
       if (!link) return undefined;
       const row = await findProposal(sql, link.proposalId);
-      return row ? { proposal: toProposalView(row), userId: link.userId } : undefined;
+      if (!row) return undefined;
+      // The card for anyone signed in with the link; the document only for those who may read the workflow.
+      const ownership = row.workflowId ? await workflowOwnership(sql, row.workflowId) : undefined;
+      const mayRead = ownership ? mayReadWorkflow(viewer, ownership) : allows(viewer, 'workflow.read');
+      const view = toProposalView(row);
+      return { proposal: mayRead ? view : withoutDocument(view), userId: link.userId };
     },
 
     async decideByLink(token, decision, principal) {
-      const link = await consumeApprovalLink(sql, token);
       const expired: Reply = {
         type: 'error',
         code: 'E_LINK_EXPIRED',
         message: 'This approval link was already used or has expired.',
         hint: 'Ask the assistant for a new link, or decide in chat or with `vmesh proposals approve`.',
       };
-      if (!link) return [expired];
-      let decider = principal;
-      if (!decider) {
-        const [user] = await sql`
-          select id, workspace_id, name, role from users where id = ${link.userId} and disabled_at is null`;
-        if (!user) return [expired];
-        decider = {
-          userId: String(user.id),
-          workspaceId: String(user.workspaceId),
-          name: String(user.name),
-          role: user.role as Principal['role'],
-          via: 'web',
-          identity: `approval-link:${String(user.id)}`,
-        };
+      const peeked = await peekApprovalLink(sql, token);
+      if (!peeked) return [expired];
+      // Someone who may not decide leaves the link for the person who may.
+      if (decision === 'approve') {
+        const check = await service.checkDecision(peeked.proposalId, principal);
+        if (!check.ok) return [check.reply];
       }
-      return service.decide({ proposalId: link.proposalId, decision, principal: decider });
+      const link = await consumeApprovalLink(sql, token);
+      if (!link) return [expired];
+      return service.decide({ proposalId: link.proposalId, decision, principal });
     },
 
     async checkDecision(proposalId, principal) {

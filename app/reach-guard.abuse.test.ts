@@ -9,6 +9,7 @@ import { parseServerConfig } from './config.ts';
 import { type RunningApp, startApp } from './start.ts';
 import { rawRequest } from './testing/raw-http.ts';
 import { CookieJar } from './web-auth/testing/browser-jar.ts';
+import { signInWithLink } from './web-auth/testing/link-sign-in.ts';
 
 // DNS rebinding and cross-site requests against the default server (HOST=127.0.0.1, no token), over real HTTP:
 // a page on evil.example that rebinds its name to 127.0.0.1 sends Host: evil.example; a page on another site
@@ -286,7 +287,7 @@ describe('closed by default: no credential, nobody (HOST=127.0.0.1, no token)', 
     expect((await again.fetch(`${local.url}/api/me`)).status).toBe(401);
   });
 
-  it('an approval link used without a credential is its own person, never the local owner', async () => {
+  it('an approval link decides only for a person signed in in a browser, never as the local owner', async () => {
     // A builder's own proposal, and the link approve_proposal would hand them: the builder may not approve it.
     const builder = await createUser(db.sql, { name: 'bea', role: 'builder' });
     const document = {
@@ -314,15 +315,30 @@ describe('closed by default: no credential, nobody (HOST=127.0.0.1, no token)', 
       secondPersonReasons: [],
     });
     const path = `/approve/${await mintApprovalLink(db.sql, proposal.id, builder.id)}`;
-    const html = await (await fetch(`${local.url}${path}`)).text();
-    const form = /name="form" value="([^"]+)"/.exec(html)?.[1] ?? '';
-    const decided = await fetch(`${local.url}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ form, decision: 'approve' }).toString(),
-    });
-    expect(decided.status).toBe(403);
-    const [row] = await db.sql`select status from proposals where id = ${proposal.id}`;
-    expect(row?.status).toBe('pending');
+    const post = (jar: CookieJar | undefined, form: string, headers: Record<string, string> = {}) =>
+      (jar ? jar.fetch.bind(jar) : fetch)(`${local.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+        body: new URLSearchParams({ form, decision: 'approve' }).toString(),
+      });
+    const formOf = async (jar: CookieJar) =>
+      /name="form" value="([^"]+)"/.exec(await (await jar.fetch(`${local.url}${path}`)).text())?.[1] ?? '';
+    const statusNow = async () =>
+      (await db.sql`select status from proposals where id = ${proposal.id}`)[0]?.status;
+    // Nobody signed in: not the page, not a decision; a token (what an assistant holds) is no browser either.
+    expect((await fetch(`${local.url}${path}`)).status).toBe(401);
+    expect((await post(undefined, 'x')).status).toBe(401);
+    expect((await post(undefined, 'x', owner)).status).toBe(401);
+    // The builder, signed in, is judged as themselves: refused, and the link stays for someone who may.
+    const bea = new CookieJar();
+    expect((await signInWithLink(db.sql, bea, local.url, builder.id)).status).toBe(303);
+    expect((await post(bea, await formOf(bea))).status).toBe(403);
+    expect(await statusNow()).toBe('pending');
+    // The owner, signed in, approves through the same link.
+    const ownerBrowser = new CookieJar();
+    const localOwner = await ensureLocalOwner(db.sql, 'web');
+    expect((await signInWithLink(db.sql, ownerBrowser, local.url, localOwner.userId)).status).toBe(303);
+    expect((await post(ownerBrowser, await formOf(ownerBrowser))).status).toBe(200);
+    expect(await statusNow()).toBe('approved');
   });
 });

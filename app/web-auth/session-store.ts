@@ -92,7 +92,7 @@ export async function findActiveSession(sql: Sql, cookieValue: string): Promise<
   };
   return {
     sessionId,
-    principal: toPrincipal(user, 'web', sessionIdentity(sessionId)),
+    principal: { ...toPrincipal(user, 'web', sessionIdentity(sessionId)), browserSession: true },
     expiresAt: row.sessionExpiresAt as Date,
   };
 }

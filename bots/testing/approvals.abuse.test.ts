@@ -5,6 +5,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Principal, setWorkflowOwner } from '../../access/index.ts';
 import { createRuntimePorts } from '../../agent/index.ts';
 import { installAuthentication } from '../../app/authenticate.ts';
+import { createWebAuth, parseWebAuthConfig } from '../../app/web-auth/index.ts';
+import { CookieJar } from '../../app/web-auth/testing/browser-jar.ts';
+import { signInWithLink } from '../../app/web-auth/testing/link-sign-in.ts';
 import { type DiscordFake, startDiscordFake } from '../../connectors/discord/fake-server.ts';
 import { builtinConnectors } from '../../connectors/index.ts';
 import { registerDiscord } from '../discord/register-discord.ts';
@@ -31,14 +34,25 @@ const keys = generateDiscordKeys();
 /** Bearer `tok-<name>` → that person (stands for a per-user token or a web session resolver). */
 const tokens = new Map<string, Principal>();
 
+/** A browser signed in to the web server as `userId`, through a one-time sign-in link. */
+async function browserOf(userId: string): Promise<CookieJar> {
+  const jar = new CookieJar();
+  const signedIn = await signInWithLink(team.db.sql, jar, webUrl, userId);
+  expect(signedIn.status).toBe(303);
+  return jar;
+}
+
 beforeAll(async () => {
   team = await startTeam();
   for (const [name, person] of Object.entries(team.people)) tokens.set(`tok-${name}`, person.principal);
   web = Fastify();
+  // Real web sessions (cookies from one-time sign-in links) next to the test bearer tokens.
+  const webAuth = createWebAuth({ sql: team.db.sql, config: parseWebAuthConfig({}, 'http://127.0.0.1') });
   installAuthentication(web, {
     sql: team.db.sql,
     sharedToken: undefined,
     resolvers: [
+      webAuth.resolvePrincipal,
       async (request) => {
         const bearer = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
         if (!bearer) return undefined;
@@ -47,6 +61,7 @@ beforeAll(async () => {
       },
     ],
   });
+  webAuth.register(web);
   const workflows = createRuntimeWorkflowPort(team.db.sql);
   await registerWebChat(web, { conversation: team.port, workflows });
   await registerApprovalLinks(web, team.service);
@@ -298,37 +313,57 @@ describe('over MCP an approve needs the person', () => {
     const token = path.split('/')[2] ?? '';
     expect(JSON.stringify(await team.db.sql`select * from approval_links`)).not.toContain(token);
 
-    const page = await fetch(`${webUrl}${path}`);
+    // Nobody signed in in a browser — the assistant holding the owner's token included — sees or decides it.
+    const anonymous = await fetch(`${webUrl}${path}`);
+    expect(anonymous.status).toBe(401);
+    expect(await anonymous.text()).not.toContain('Link approval');
+    const ownerBrowser = await browserOf(team.people.owner.principal.userId);
+    const page = await ownerBrowser.fetch(`${webUrl}${path}`);
     expect(page.status).toBe(200);
     expect(page.headers.get('referrer-policy')).toBe('no-referrer');
     const html = await page.text();
     expect(html).toContain('Link approval');
     expect(html).toContain('Sends data out');
     const form = /name="form" value="([^"]+)"/.exec(html)?.[1] ?? '';
-    const submit = (body: Record<string, string>, headers: Record<string, string> = {}) =>
-      fetch(`${webUrl}${path}`, {
+    const submit = (
+      jar: CookieJar | undefined,
+      body: Record<string, string>,
+      headers: Record<string, string> = {},
+    ) =>
+      (jar ? jar.fetch.bind(jar) : fetch)(`${webUrl}${path}`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
         body: new URLSearchParams(body).toString(),
       });
-    // A form that did not come from the page (cross-site) is refused.
-    expect((await submit({ form: 'forged', decision: 'approve' })).status).toBe(403);
-    // Someone signed in as another person (here the builder, the proposer) is judged as themselves.
-    const asBuilder = await submit({ form, decision: 'approve' }, { authorization: 'Bearer tok-builder' });
-    expect(asBuilder.status).toBe(403);
+    // The owner's token without a browser session (what the assistant has) is refused, and the link stays.
+    expect(
+      (await submit(undefined, { form, decision: 'approve' }, { authorization: 'Bearer tok-owner' })).status,
+    ).toBe(401);
+    // A form that did not come from the page is refused.
+    expect((await submit(ownerBrowser, { form: 'forged', decision: 'approve' })).status).toBe(403);
+    // The builder (the proposer), signed in, is judged as themselves: refused, and the link stays for the owner.
+    const builderBrowser = await browserOf(team.people.builder.principal.userId);
+    const builderHtml = await (await builderBrowser.fetch(`${webUrl}${path}`)).text();
+    const builderForm = /name="form" value="([^"]+)"/.exec(builderHtml)?.[1] ?? '';
+    expect((await submit(builderBrowser, { form, decision: 'approve' })).status).toBe(403);
+    expect((await submit(builderBrowser, { form: builderForm, decision: 'approve' })).status).toBe(403);
     expect(await statusOf(id)).toBe('pending');
+    const approved = await submit(ownerBrowser, { form, decision: 'approve' });
+    expect(approved.status).toBe(200);
+    expect(await statusOf(id)).toBe('approved');
   });
 
-  it('the link stands for its person when the browser has no session, and works once', async () => {
+  it('the signed-in person decides through the link once', async () => {
     const id = await builderProposes('Link once');
     const owner = await mcpClient('tok-owner');
     const answer = textOf(await owner.callTool({ name: 'approve_proposal', arguments: { proposalId: id } }));
     await owner.close();
     const path = /\/approve\/[A-Za-z0-9_-]+/.exec(answer)?.[0] ?? '';
-    const html = await (await fetch(`${webUrl}${path}`)).text();
+    const browser = await browserOf(team.people.owner.principal.userId);
+    const html = await (await browser.fetch(`${webUrl}${path}`)).text();
     const form = /name="form" value="([^"]+)"/.exec(html)?.[1] ?? '';
     const submit = () =>
-      fetch(`${webUrl}${path}`, {
+      browser.fetch(`${webUrl}${path}`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: new URLSearchParams({ form, decision: 'approve' }).toString(),

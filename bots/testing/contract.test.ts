@@ -13,6 +13,8 @@ import {
   type ScriptedModelServer,
   startScriptedModelServer,
 } from '../../agent/testing/scripted-model-server.ts';
+import { CookieJar } from '../../app/web-auth/testing/browser-jar.ts';
+import { signInWithLink } from '../../app/web-auth/testing/link-sign-in.ts';
 import { type DiscordFake, startDiscordFake } from '../../connectors/discord/fake-server.ts';
 import { builtinConnectors } from '../../connectors/index.ts';
 import { type SlackFake, startSlackFake } from '../../connectors/slack/fake-server.ts';
@@ -379,7 +381,7 @@ describe('contract: MCP', () => {
   let client: Client;
   let shown = '';
   beforeAll(async () => {
-    const app = createTestHttpServer(db.sql, db.url, TOKEN);
+    const app = createTestHttpServer(db.sql, db.url, TOKEN, { webSessions: true });
     await registerApprovalLinks(app, approvals);
     await registerMcpHttp(app, {
       conversation,
@@ -423,9 +425,13 @@ describe('contract: MCP', () => {
         expect(await workflows.listWorkflows()).not.toContainEqual(
           expect.objectContaining({ name: 'Contract mcp' }),
         );
-        const page = await (await fetch(`${base}${path}`)).text();
+        // The person signs in in a browser (a one-time sign-in link) and confirms there.
+        const browser = new CookieJar();
+        const owner = await ensureLocalOwner(db.sql, 'web');
+        expect((await signInWithLink(db.sql, browser, base, owner.userId)).status).toBe(303);
+        const page = await (await browser.fetch(`${base}${path}`)).text();
         const form = /name="form" value="([^"]+)"/.exec(page)?.[1] ?? '';
-        const confirmed = await fetch(`${base}${path}`, {
+        const confirmed = await browser.fetch(`${base}${path}`, {
           method: 'POST',
           headers: { 'content-type': 'application/x-www-form-urlencoded' },
           body: new URLSearchParams({ form, decision: 'approve' }).toString(),

@@ -6,12 +6,11 @@ import { approvalLinkHash, type ProposalView, type Reply, toProposalReply } from
 
 /** What the approval-link pages need from the conversation service. */
 export type ApprovalLinkPort = {
-  openApprovalLink(token: string): Promise<{ proposal: ProposalView; userId: string } | undefined>;
-  decideByLink(
+  openApprovalLink(
     token: string,
-    decision: 'approve' | 'reject',
-    principal: Principal | undefined,
-  ): Promise<Reply[]>;
+    viewer: Principal,
+  ): Promise<{ proposal: ProposalView; userId: string } | undefined>;
+  decideByLink(token: string, decision: 'approve' | 'reject', principal: Principal): Promise<Reply[]>;
 };
 
 const Token = z.string().regex(/^[A-Za-z0-9_-]{20,64}$/);
@@ -45,18 +44,20 @@ function page(reply: FastifyReply, status: number, title: string, body: string) 
 
 /**
  * One-time approval links, `/approve/<token>`: an assistant over MCP cannot approve, it hands the person a link.
- * GET shows the approval card with an Approve/Reject form; POST decides, once, with a form token signed by
- * this server (CSRF). A browser with its own principal (a web session) decides as that person; otherwise the
- * link stands for the user it was made for. Either way the approval policy has the last word.
+ * Only a person signed in in a browser (a web session; never a bearer token, which the assistant may hold) sees
+ * the card and decides: GET shows it with an Approve/Reject form, POST decides once, with a form token signed by
+ * this server (CSRF), as the signed-in person, and the approval policy has the last word. Without a session the
+ * page says how to sign in, and the link stays unused.
  */
 export async function registerApprovalLinks(app: FastifyInstance, port: ApprovalLinkPort): Promise<void> {
   const key = randomBytes(32);
-  const formToken = (token: string) =>
+  // Bound to the link and to the signed-in session that opened the page: another site cannot make one.
+  const formToken = (token: string, principal: Principal) =>
     createHmac('sha256', key)
-      .update(`approval-form:${approvalLinkHash(token)}`)
+      .update(`approval-form:${approvalLinkHash(token)}:${principal.identity}`)
       .digest('base64url');
-  const formTokenValid = (token: string, given: string) => {
-    const expected = Buffer.from(formToken(token));
+  const formTokenValid = (token: string, principal: Principal, given: string) => {
+    const expected = Buffer.from(formToken(token, principal));
     const actual = Buffer.from(given);
     return expected.length === actual.length && timingSafeEqual(expected, actual);
   };
@@ -68,10 +69,22 @@ export async function registerApprovalLinks(app: FastifyInstance, port: Approval
       '<h1>This approval link was already used or has expired.</h1><p>Ask the assistant for a new one.</p>',
     );
 
+  const signInFirst = (reply: FastifyReply) =>
+    page(
+      reply,
+      401,
+      'Sign in first',
+      '<h1>Sign in to decide this proposal.</h1><p>Open this server&#39;s web page and sign in (with your ' +
+        'organisation&#39;s sign-in, or a link from <code>vmesh login-link NAME</code>), then open this link again ' +
+        'in the same browser. The link stays valid until it expires.</p>',
+    );
+
   app.get('/approve/:token', async (request: FastifyRequest, reply) => {
     const token = Token.safeParse((request.params as { token?: unknown }).token);
     if (!token.success) return gone(reply);
-    const link = await port.openApprovalLink(token.data);
+    const viewer = request.principal;
+    if (!viewer?.browserSession) return signInFirst(reply);
+    const link = await port.openApprovalLink(token.data, viewer);
     if (link?.proposal.status !== 'pending') return gone(reply);
     const card = toProposalReply(link.proposal);
     const document = link.proposal.document
@@ -83,7 +96,7 @@ export async function registerApprovalLinks(app: FastifyInstance, port: Approval
       `Approve: ${card.title}`,
       `<h1>${escapeHtml(card.title)}</h1><p>Proposal ${escapeHtml(link.proposal.id)} (${escapeHtml(link.proposal.kind)})</p>` +
         `<pre style="white-space:pre-wrap">${escapeHtml(card.summary)}</pre>${document}` +
-        `<form method="post"><input type="hidden" name="form" value="${formToken(token.data)}">` +
+        `<form method="post"><input type="hidden" name="form" value="${formToken(token.data, viewer)}">` +
         '<button name="decision" value="approve">Approve</button> <button name="decision" value="reject">Reject</button></form>',
     );
   });
@@ -98,6 +111,8 @@ export async function registerApprovalLinks(app: FastifyInstance, port: Approval
     scope.post('/approve/:token', async (request, reply) => {
       const token = Token.safeParse((request.params as { token?: unknown }).token);
       if (!token.success) return gone(reply);
+      const decider = request.principal;
+      if (!decider?.browserSession) return signInFirst(reply);
       // A form body, parsed here or by a parser the server already has.
       const raw = request.body;
       const form = DecisionForm.safeParse(
@@ -105,14 +120,14 @@ export async function registerApprovalLinks(app: FastifyInstance, port: Approval
           ? Object.fromEntries(new URLSearchParams(String(raw)))
           : raw,
       );
-      if (!form.success || !formTokenValid(token.data, form.data.form))
+      if (!form.success || !formTokenValid(token.data, decider, form.data.form))
         return page(
           reply,
           403,
           'Refused',
           '<h1>This form did not come from the approval page.</h1><p>Open the link again.</p>',
         );
-      const replies = await port.decideByLink(token.data, form.data.decision, request.principal);
+      const replies = await port.decideByLink(token.data, form.data.decision, decider);
       const error = replies.find((item) => item.type === 'error');
       if (error?.type === 'error') {
         const status = error.code === 'E_LINK_EXPIRED' ? 410 : error.code === 'E_FORBIDDEN' ? 403 : 409;
