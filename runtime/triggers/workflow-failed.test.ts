@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser } from '../../access/index.ts';
 import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
 import { createLogger } from '../../lib/logger.ts';
+import { registerSecret } from '../../lib/redact.ts';
 import { retryRun, startRun } from '../engine/engine.ts';
 import type { NodeRunnerDeps } from '../engine/node-runner.ts';
 import { type EngineWorker, startEngineWorker } from '../engine/worker.ts';
@@ -177,6 +178,34 @@ describe('workflow.failed trigger', () => {
       runWorkflowFailedJob(db.sql, { ...payload, retries: 1 }),
     ]);
     expect(await runsOf(e)).toHaveLength(2);
+    await service.deactivate(e);
+  });
+
+  it('redacts a known credential value in the handed-over error again (job payloads are not trusted to be clean)', async () => {
+    const a = await create(failing('Leaky'));
+    const e = await create(handler('Leak check', [a]));
+    const runId = await failRunOf(a);
+    await until(async () => (await runsOf(e)).length === 1);
+    const credential = 'correct-horse-battery-staple-42';
+    registerSecret(credential);
+    await runWorkflowFailedJob(db.sql, {
+      runId,
+      retries: 7,
+      error: {
+        code: 'E_HTTP',
+        message: `401 for ${credential}`,
+        details: { header: `Bearer ${credential}` },
+      },
+      failedAt: new Date().toISOString(),
+    });
+    const runs = await runsOf(e);
+    expect(runs).toHaveLength(2);
+    expect(JSON.stringify(runs[1]?.trigger)).not.toContain(credential);
+    expect(runs[1]?.trigger.error).toEqual({
+      code: 'E_HTTP',
+      message: '401 for [REDACTED]',
+      details: { header: 'Bearer [REDACTED]' },
+    });
     await service.deactivate(e);
   });
 
