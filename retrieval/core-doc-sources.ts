@@ -7,7 +7,7 @@ import { splitMarkdownSections } from './markdown-sections.ts';
 /** runtime/nodes/core-nodes.md: one `## core.xxx` section per core node (and `## <type>` per core trigger). */
 export const CORE_NODES_DOC_PATH = fileURLToPath(new URL('../runtime/nodes/core-nodes.md', import.meta.url));
 
-export const CORE_TRIGGER_TYPES = ['manual', 'webhook', 'schedule', 'chat'] as const;
+export const CORE_TRIGGER_TYPES = ['manual', 'webhook', 'schedule', 'chat', 'workflow.failed'] as const;
 
 /**
  * The one-line contract of every core node (from its declaration) and core trigger (docs/workflow-format.md).
@@ -39,6 +39,12 @@ const CORE_CONTRACT: { id: string; kind: 'core' | 'trigger'; title: string; text
     title: 'Chat trigger',
     text: '`"trigger": { "type": "chat" }`: runs on a message in the conversation where the workflow was made; the message is `trigger`.',
   },
+  {
+    id: 'workflow.failed',
+    kind: 'trigger',
+    title: 'Workflow failed trigger (error handler)',
+    text: '`"trigger": { "type": "workflow.failed", "with": { "workflows": ["wf_…"] } }`: runs once when a run of a listed workflow (none listed: any workflow its owner may read) fails for good; `trigger.runId`, `trigger.workflow.{id,name}`, `trigger.failedStep.{id,path}` (or null), `trigger.error.{code,message}` (secrets redacted), `trigger.failedAt`. A failing error-handler run triggers no workflow.failed workflow.',
+  },
 ];
 
 const KNOWN_IDS = new Set(CORE_CONTRACT.map((entry) => entry.id));
@@ -46,6 +52,7 @@ const KNOWN_IDS = new Set(CORE_CONTRACT.map((entry) => entry.id));
 /** The id a core-nodes.md heading documents: `core.xxx`, or a core trigger type named in it. */
 function headingId(heading: string): string | undefined {
   const text = heading.replace(/`/g, '');
+  if (text.includes('workflow.failed')) return 'workflow.failed';
   const core = /\bcore\.[a-z][a-zA-Z0-9]*/.exec(text)?.[0];
   if (core) return core;
   const words: string[] = text.toLowerCase().match(/[a-z]+/g) ?? [];

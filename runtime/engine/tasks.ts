@@ -8,6 +8,11 @@ export const STEP_TASK = 'vmesh_step';
  * in the app's worker (agent/run-failed-task.ts), at once, and graphile-worker retries it if handling fails.
  */
 export const RUN_FAILED_TASK = 'vmesh_run_failed';
+/**
+ * Enqueued in the same failing transaction (job key `workflow_failed:<runId>:<retries>`) unless the run itself
+ * was started by a workflow.failed trigger: starts the error-handling workflows (runtime/triggers/workflow-failed.ts).
+ */
+export const WORKFLOW_FAILED_TASK = 'vmesh_workflow_failed';
 export const StepJobPayload = z.object({
   runId: z.string().min(1),
   nodeId: z.string().min(1),

@@ -10,7 +10,7 @@ import { childPath, parentOf } from './scope-path.ts';
 import { settleOutcome } from './settle-outcome.ts';
 import type { StepError } from './step-error.ts';
 import { jsonParam, type StoredJson, storedParam, storedText, toStoredJson } from './stored-json.ts';
-import { RUN_FAILED_TASK } from './tasks.ts';
+import { RUN_FAILED_TASK, WORKFLOW_FAILED_TASK } from './tasks.ts';
 import {
   addCheck,
   addOutputBytes,
@@ -186,12 +186,25 @@ export async function failRun(
     update steps set status = 'cancelled', finished_at = now()
     where run_id = ${run.id} and status in ('queued', 'running', 'retrying') and not (node_id = ${failure.nodeId} and path = ${failure.path})`,
   );
+  // Only when this statement failed the run, and never for a run a workflow.failed trigger started (no loops
+  // between error-handling workflows): the job that starts the workflow.failed workflows. Its key counts the
+  // run's retries, so a retried run that fails again is a new failure and a redelivery is not.
   send(
     work,
     tx`
-    update runs set status = 'failed', error = ${storedParam(tx, redactSecrets(error))}::jsonb, finished_at = now(), updated_at = now(),
-      started_at = coalesce(started_at, now())
-    where id = ${run.id} and status in ${tx(LIVE_RUN_LIST)}`,
+    with failed as (
+      update runs set status = 'failed', error = ${storedParam(tx, redactSecrets(error))}::jsonb, finished_at = now(), updated_at = now(),
+        started_at = coalesce(started_at, now())
+      where id = ${run.id} and status in ${tx(LIVE_RUN_LIST)}
+      returning id, error, finished_at, trigger_type
+    ), counted as (
+      select failed.*, (select count(*) from run_events e where e.run_id = failed.id and e.type = 'run.retried') as retries
+      from failed where trigger_type <> 'workflow.failed'
+    )
+    select graphile_worker.add_job(${WORKFLOW_FAILED_TASK},
+        json_build_object('runId', id, 'retries', retries, 'error', error, 'failedAt', finished_at),
+        job_key => 'workflow_failed:' || id || ':' || retries)
+    from counted`,
   );
   enqueueJob(work, RUN_FAILED_TASK, { runId: run.id }, `run_failed:${run.id}`);
   event(work, run.id, 'run.failed', {

@@ -4,6 +4,7 @@ import type { NodeRunnerDeps } from '../engine/node-runner.ts';
 import type { WorkerTasks } from '../engine/worker.ts';
 import { POLL_TASK, runPollJob, syncPoll } from './poll.ts';
 import { runScheduleJob, SCHEDULE_TASK, syncSchedule } from './schedule.ts';
+import { runWorkflowFailedJob, WORKFLOW_FAILED_TASK } from './workflow-failed.ts';
 
 /**
  * What a kind of trigger needs from the runtime besides starting runs: side effects kept in step with a
@@ -39,7 +40,13 @@ const pollKind: TriggerKindRuntime = {
   tasks: (deps) => ({ [POLL_TASK]: (payload) => runPollJob(deps, payload) }),
 };
 
-export const triggerKinds: readonly TriggerKindRuntime[] = [scheduleKind, pollKind];
+/** Fired by the engine: failRun queues WORKFLOW_FAILED_TASK in the failing transaction; nothing to plan. */
+const workflowFailedKind: TriggerKindRuntime = {
+  kind: 'workflow.failed',
+  tasks: (deps) => ({ [WORKFLOW_FAILED_TASK]: (payload) => runWorkflowFailedJob(deps.sql, payload) }),
+};
+
+export const triggerKinds: readonly TriggerKindRuntime[] = [scheduleKind, pollKind, workflowFailedKind];
 
 /**
  * The workflow service's onTriggerChange hook: brings every trigger kind's side effects (schedule tick, poll job)

@@ -7,6 +7,7 @@ import type {
 } from '../../connectors/index.ts';
 import { configuredStdioServers } from '../../connectors/index.ts';
 import { coreNodes } from '../nodes/index.ts';
+import { WorkflowFailedWith } from './workflow-failed-trigger.ts';
 
 /** Something a node's `uses` can name: a core node or a connector action. */
 export type CatalogEntry = {
@@ -100,6 +101,28 @@ export const coreTriggers: TriggerEntry[] = [
       actor: { id: 'slack:T1:U123' },
       threadKey: 'slack:T1:C1:1700000000.000100',
       conversationId: 'conv_0123456789abcdef',
+    },
+    connectorId: undefined,
+  },
+  {
+    type: 'workflow.failed',
+    title: 'Workflow failed',
+    description:
+      'Runs once when a run of another workflow fails for good (an error handler). with.workflows: the ids of the ' +
+      'workflows to watch (none or empty: every workflow the owner may read). trigger holds { runId, workflow: ' +
+      '{ id, name }, failedStep: { id, path } | null, error (secrets redacted), failedAt }. A run started by this ' +
+      'trigger that fails starts no workflow.failed workflow (no loops).',
+    with: WorkflowFailedWith,
+    sample: {
+      runId: 'run_0123456789abcdef',
+      workflow: { id: 'wf_0123456789abcdef', name: 'Sync invoices' },
+      failedStep: { id: 'fetch', path: '' },
+      error: {
+        code: 'E_HTTP',
+        message: 'GET https://api.example.com/invoices answered 500',
+        retryable: true,
+      },
+      failedAt: '2030-01-07T09:00:00.000Z',
     },
     connectorId: undefined,
   },

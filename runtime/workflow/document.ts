@@ -98,7 +98,7 @@ export const NodeGraph = z.looseObject({
 });
 export type NodeGraph = { nodes: WorkflowNode[]; edges: Edge[] };
 
-export const CORE_TRIGGER_TYPES = ['manual', 'webhook', 'schedule', 'chat'] as const;
+export const CORE_TRIGGER_TYPES = ['manual', 'webhook', 'schedule', 'chat', 'workflow.failed'] as const;
 
 export const Trigger = z.looseObject({
   type: z
@@ -106,15 +106,20 @@ export const Trigger = z.looseObject({
     .refine(
       (value) =>
         (CORE_TRIGGER_TYPES as readonly string[]).includes(value) || QUALIFIED_NAME_PATTERN.test(value),
-      'trigger.type is manual, webhook, schedule, chat or a connector trigger "<connector>.<trigger>"',
+      'trigger.type is manual, webhook, schedule, chat, workflow.failed or a connector trigger "<connector>.<trigger>"',
     )
-    .describe('manual | webhook | schedule | chat | "<connector>.<trigger>" such as "github.issueOpened".'),
+    .describe(
+      'manual | webhook | schedule | chat | workflow.failed | "<connector>.<trigger>" such as "github.issueOpened".',
+    ),
   cron: z.string().optional().describe('schedule only: a cron expression, e.g. "0 9 * * 1-5".'),
   timezone: z
     .string()
     .optional()
     .describe('schedule only: an IANA time zone, e.g. "Europe/Paris" (default UTC).'),
-  with: z.record(z.string(), z.unknown()).optional().describe('Connector trigger parameters (filters).'),
+  with: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .describe('Connector trigger parameters (filters); workflow.failed: { "workflows": ["wf_…"] }.'),
   credential: z.string().min(1).max(200).optional(),
 });
 export type Trigger = z.infer<typeof Trigger>;

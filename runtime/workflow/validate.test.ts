@@ -208,6 +208,7 @@ describe('validateWorkflow', () => {
       'webhook',
       'schedule',
       'chat',
+      'workflow.failed',
     ]);
     expect(testCatalog.lookupAction('acme.sendMessage')?.credentialType).toBe('acme');
     expect(testCatalog.lookupTrigger('acme.itemCreated')?.connectorId).toBe('acme');
