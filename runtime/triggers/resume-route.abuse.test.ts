@@ -156,7 +156,7 @@ describe('core.wait and POST /resume/:token', () => {
     );
     expect((await stepOf(first.runId, 'late'))?.output).toBe('timed out');
     expect((await stepOf(first.runId, 'after'))?.status).toBe('skipped');
-    expect(((await stepOf(second.runId, 'signed'))?.error as { code: string }).code).toBe('E_WAIT_TIMEOUT');
+    expect((await stepOf(second.runId, 'signed'))?.error).toMatchObject({ code: 'E_WAIT_TIMEOUT' });
     expect((await post(first.resumePath, {})).status).toBe(410);
     expect((await post(second.resumePath, {})).status).toBe(410);
   });
