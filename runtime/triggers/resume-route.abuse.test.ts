@@ -161,6 +161,31 @@ describe('core.wait and POST /resume/:token', () => {
     expect((await post(second.resumePath, {})).status).toBe(410);
   });
 
+  it('retrying a timed-out run mints a new URL: the old one is 404, the new one resumes it', async () => {
+    const workflowId = await waitingWorkflow({ timeoutSeconds: 1 });
+    const { runId, resumePath: old } = await startWaiting(workflowId);
+    await eventually(async () => (await runStatus(runId)) === 'failed', 10_000, 'timed out');
+    const retried = await fetch(`${base}/api/runs/${runId}/retry`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(retried.status).toBeLessThan(300);
+    let fresh = old;
+    await eventually(
+      async () => {
+        const step = await stepOf(runId, 'signed');
+        fresh = (step?.output as { resumePath?: string } | null)?.resumePath ?? old;
+        return step?.status === 'waiting' && fresh !== old;
+      },
+      10_000,
+      'waiting again',
+    );
+    expect((await post(old, {})).status).toBe(404);
+    expect((await post(fresh, { second: true })).status).toBe(202);
+    await eventually(async () => (await runStatus(runId)) === 'succeeded', 10_000, 'run succeeded');
+  });
+
   it('survives a worker restart: stopped while waiting, a new worker resumes it', async () => {
     const workflowId = await waitingWorkflow({ timeoutSeconds: 3600 });
     const { runId, resumePath } = await startWaiting(workflowId);
