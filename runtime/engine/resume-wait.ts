@@ -1,8 +1,8 @@
 // A call to a core.wait step's one-time resume URL (POST /resume/:token): settles the token and wakes the step.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { Sql } from '../../db/index.ts';
-import { LIVE_RUN } from '../store/run-status.ts';
+import { LIVE_RUN, LIVE_RUN_LIST } from '../store/run-status.ts';
 import { storedParam } from './stored-json.ts';
 import { lockRun } from './transitions.ts';
 import { enqueueStep, event, flushWork, newWork } from './tx-work.ts';
@@ -49,4 +49,26 @@ export async function resumeWait(sql: Sql, token: string, body: unknown): Promis
     await flushWork(tx, work);
     return { kind: 'resumed', runId: wait.runId };
   });
+}
+
+/**
+ * A fresh resume token for a waiting core.wait step, replacing the one before (which stops working): how a person
+ * who may operate the run gets a URL to hand over, since no token is ever kept in the run record. Undefined when
+ * the step is not waiting for a call (never was, already called, timed out, or its run ended).
+ */
+export async function issueResumeToken(
+  sql: Sql,
+  step: { runId: string; nodeId: string; path: string },
+): Promise<{ token: string; expiresAt: Date | null } | undefined> {
+  const token = randomBytes(32).toString('base64url');
+  const hash = createHash('sha256').update(token).digest('hex');
+  const [row] = await sql`
+    update wait_tokens w set token_hash = ${hash}
+    from steps s join runs r on r.id = s.run_id
+    where w.run_id = ${step.runId} and w.node_id = ${step.nodeId} and w.path = ${step.path}
+      and w.outcome is null and (w.expires_at is null or w.expires_at > clock_timestamp())
+      and s.run_id = w.run_id and s.node_id = w.node_id and s.path = w.path and s.status = 'waiting'
+      and r.status in ${sql(LIVE_RUN_LIST)}
+    returning w.expires_at`;
+  return row ? { token, expiresAt: (row.expiresAt as Date | null) ?? null } : undefined;
 }

@@ -29,9 +29,10 @@ export const waitNode = defineCoreNode({
   uses: 'core.wait',
   title: 'Wait for a call',
   description:
-    'Pauses the run durably until an external system calls its one-time resume URL (POST /resume/<token>, ' +
-    "shown in the waiting step's output as resumePath and in the run event wait.started); the JSON body of " +
-    'that call is the step\'s output. with.timeoutSeconds optionally gives up: branch "timeout", or the step ' +
+    'Pauses the run durably until an external system calls its one-time resume URL (POST /resume/<token>; a ' +
+    'person who may operate the run gets it from POST /api/runs/<id>/steps/<node>/resume-url, never from the ' +
+    "run record); the JSON body of that call is the step's output. " +
+    'with.timeoutSeconds optionally gives up: branch "timeout", or the step ' +
     'fails with E_WAIT_TIMEOUT when no edge takes "timeout". Use it for "send for signature, go on when signed".',
   contract: {
     title: 'Wait for a call (resume URL)',
@@ -56,7 +57,8 @@ export const waitNode = defineCoreNode({
       input,
       wait: start,
       ...(expiresAt ? { wakeAt: expiresAt } : {}),
-      output: { resumePath: `/resume/${token}`, expiresAt: start.expiresAt },
+      // The token is a credential: it never enters the run record (a person asks for a URL, resume-url route).
+      output: { waiting: true, expiresAt: start.expiresAt },
     };
   },
   async begin(value, ctx) {
@@ -64,11 +66,7 @@ export const waitNode = defineCoreNode({
     const expiresAt = start.expiresAt === null ? null : new Date(start.expiresAt);
     await ctx.createResumeToken(start.token, expiresAt);
     if (expiresAt) ctx.wakeAt(expiresAt);
-    ctx.event('wait.started', {
-      ...ctx.step,
-      resumePath: `/resume/${start.token}`,
-      expiresAt: start.expiresAt,
-    });
+    ctx.event('wait.started', { ...ctx.step, expiresAt: start.expiresAt });
   },
   async resume(ctx) {
     const call = await ctx.resumeCall();

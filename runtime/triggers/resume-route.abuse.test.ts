@@ -73,12 +73,23 @@ async function runStatus(runId: string): Promise<string> {
   return String(row?.status);
 }
 
-/** Starts a run and returns it once its core.wait step waits, with the step's resume path. */
+/** A resume URL for the waiting step, as a person who may operate the run asks for one. */
+async function askResumePath(runId: string): Promise<string> {
+  const response = await fetch(`${base}/api/runs/${runId}/steps/signed/resume-url`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}` },
+  });
+  expect(response.status).toBe(201);
+  const body = (await response.json()) as { resumePath: string; resumeUrl: string };
+  expect(body.resumeUrl).toBe(`http://127.0.0.1:3000${body.resumePath}`);
+  return body.resumePath;
+}
+
+/** Starts a run and returns it once its core.wait step waits, with a resume path for it. */
 async function startWaiting(workflowId: string): Promise<{ runId: string; resumePath: string }> {
   const { runId } = await startRun(db.sql, workflowId, {});
   await eventually(async () => (await stepOf(runId, 'signed'))?.status === 'waiting', 10_000, 'waiting step');
-  const output = (await stepOf(runId, 'signed'))?.output as { resumePath: string };
-  return { runId, resumePath: output.resumePath };
+  return { runId, resumePath: await askResumePath(runId) };
 }
 
 const post = (path: string, body?: unknown) =>
@@ -87,6 +98,40 @@ const post = (path: string, body?: unknown) =>
     headers: body === undefined ? {} : { 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
+
+describe('resume URLs are credentials', () => {
+  it('never stand in the run record; only someone who may operate the run gets one, and a new one replaces the old', async () => {
+    const workflowId = await waitingWorkflow({});
+    const { runId, resumePath: first } = await startWaiting(workflowId);
+    const second = await askResumePath(runId);
+    expect(second).not.toBe(first);
+    const tokens = [first, second].map((path) => path.slice('/resume/'.length));
+    const stored = JSON.stringify([
+      await db.sql`select * from steps where run_id = ${runId}`,
+      await db.sql`select * from run_events where run_id = ${runId}`,
+      await db.sql`select * from runs where id = ${runId}`,
+    ]);
+    for (const secret of tokens) expect(stored).not.toContain(secret);
+    const view = await (
+      await fetch(`${base}/api/runs/${runId}`, { headers: { authorization: `Bearer ${token}` } })
+    ).text();
+    for (const secret of tokens) expect(view).not.toContain(secret);
+    // Nobody without credentials asks for one; a step that is not waiting has none.
+    expect(
+      (await fetch(`${base}/api/runs/${runId}/steps/signed/resume-url`, { method: 'POST' })).status,
+    ).toBe(401);
+    const notWaiting = await fetch(`${base}/api/runs/${runId}/steps/nope/resume-url`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(notWaiting.status).toBe(409);
+    expect((await post(first, {})).status).toBe(404);
+    expect((await post(second, { ok: 1 })).status).toBe(202);
+    const [issued] =
+      await db.sql`select count(*)::int as n from audit_log where action = 'wait.resume_url_issued'`;
+    expect(issued?.n).toBeGreaterThanOrEqual(2);
+  });
+});
 
 describe('core.wait and POST /resume/:token', () => {
   it('resumes once with the body as output; a second call is 410, a wrong token 404', async () => {
@@ -171,16 +216,12 @@ describe('core.wait and POST /resume/:token', () => {
       body: '{}',
     });
     expect(retried.status).toBeLessThan(300);
-    let fresh = old;
     await eventually(
-      async () => {
-        const step = await stepOf(runId, 'signed');
-        fresh = (step?.output as { resumePath?: string } | null)?.resumePath ?? old;
-        return step?.status === 'waiting' && fresh !== old;
-      },
+      async () => (await stepOf(runId, 'signed'))?.status === 'waiting',
       10_000,
       'waiting again',
     );
+    const fresh = await askResumePath(runId);
     expect((await post(old, {})).status).toBe(404);
     expect((await post(fresh, { second: true })).status).toBe(202);
     await eventually(async () => (await runStatus(runId)) === 'succeeded', 10_000, 'run succeeded');
