@@ -22,10 +22,18 @@ export function bearerOf(request: FastifyRequest): string | undefined {
 
 const OWNER_CACHE_MS = 10_000;
 
-/** Health checks and hooks (whose senders prove themselves with signatures) never need a person; 404s neither. */
+/**
+ * Health checks, hooks (whose senders prove themselves with signatures) and resume URLs (the token is the
+ * credential) never need a person; 404s neither.
+ */
 function needsPrincipal(request: FastifyRequest): boolean {
   const route = request.routeOptions.url;
-  return route !== undefined && route !== '/healthz' && !route.startsWith('/hooks/');
+  return (
+    route !== undefined &&
+    route !== '/healthz' &&
+    !route.startsWith('/hooks/') &&
+    !route.startsWith('/resume/')
+  );
 }
 
 /** Which front-end a routed path belongs to, for the principal's `via`. */

@@ -87,6 +87,25 @@ describe('rate limits', () => {
     }
   });
 
+  it('resume URLs are limited per client: guessing tokens gets 429 after VMESH_RATE_LIMIT_HOOKS calls', async () => {
+    const app = await buildServer({ VMESH_RATE_LIMIT_HOOKS: '3', VMESH_RATE_LIMIT_API: '0' });
+    try {
+      const guess = (index: number) =>
+        app.inject({
+          method: 'POST',
+          url: `/resume/${String(index).padStart(43, 'A')}`,
+          headers: json,
+          payload: '{}',
+        });
+      const statuses = [];
+      for (let i = 0; i < 4; i++) statuses.push((await guess(i)).statusCode);
+      expect(statuses).toEqual([404, 404, 404, 429]);
+      expect((await guess(9)).json().error.code).toBe('E_RATE_LIMITED');
+    } finally {
+      await app.close();
+    }
+  });
+
   it('the API is limited per bearer token (or IP without one)', async () => {
     const app = await buildServer({ VMESH_RATE_LIMIT_API: '2', VMESH_RATE_LIMIT_HOOKS: '0' });
     try {

@@ -51,6 +51,8 @@ type Limited = { kind: 'api' | 'hook'; key: string };
 function classify(request: FastifyRequest): Limited | undefined {
   const routed = routeClassOf(request);
   if (routed.kind === 'hook') return { kind: 'hook', key: `hook:${routed.params.workflowId ?? ''}` };
+  // Every guess is another token: resume calls are limited per client, under the hooks' limit.
+  if (routed.kind === 'resume') return { kind: 'hook', key: `resume:${request.ip}` };
   if (routed.kind !== 'api') return undefined;
   const auth = request.headers.authorization;
   if (typeof auth === 'string' && auth.startsWith('Bearer ')) {

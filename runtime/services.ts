@@ -17,6 +17,7 @@ import { registerApiRoutes } from './api/routes.ts';
 import type { NodeRunnerDeps } from './engine/node-runner.ts';
 import { type EngineWorker, startEngineWorker, type WorkerTasks } from './engine/worker.ts';
 import { createWorkflowService, type WorkflowService } from './store/workflow-service.ts';
+import { registerResumeRoute } from './triggers/resume-route.ts';
 import { triggerSync, triggerTasks } from './triggers/trigger-kinds.ts';
 import { registerWebhookRoute } from './triggers/webhook.ts';
 import { registerHookSecretRoute } from './triggers/webhook-secret-route.ts';
@@ -91,6 +92,7 @@ export async function createEngineServices(
         publicUrl: http.publicUrl,
       });
       registerWebhookRoute(app, { sql: database.sql, connectors });
+      registerResumeRoute(app, { sql: database.sql, publicUrl: http.publicUrl });
       registerHookSecretRoute(app, { sql: database.sql });
       registerAuditRoutes(app, { sql: database.sql });
     },

@@ -128,6 +128,12 @@ export const ROUTE_DOCS: RouteDoc[] = [
     body: CreateWorkflowBody,
   },
   {
+    method: 'post',
+    path: '/api/runs/{id}/steps/{nodeId}/resume-url',
+    summary:
+      'A one-time resume URL for a waiting core.wait step (?path= for foreach items) → 201 { resumeUrl, resumePath, expiresAt }; the one before stops working; 409 E_NOT_WAITING',
+  },
+  {
     method: 'put',
     path: '/api/workflows/{id}/scope',
     summary:

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Sql } from '../../db/index.ts';
 import { AppError } from '../../lib/index.ts';
+import type { ResumeCall } from '../nodes/define-core-node.ts';
 import {
   CLAIMLESS_CORE_NODES,
   findCoreNode,
@@ -54,6 +55,35 @@ const ApprovalRow = z
   })
   .optional();
 const ChildRunRow = z.object({ status: RunStatus, output: z.unknown(), error: z.unknown() }).optional();
+const WaitTokenRow = z
+  .object({
+    outcome: z.enum(['resumed', 'timeout']).nullable(),
+    body: z.unknown(),
+    expiresAt: z.date().nullable(),
+  })
+  .optional();
+
+/**
+ * A core.wait step's token. Past its expiry and never called, it is settled as timed out first, in one statement
+ * that waits for (and then yields to) a call committing at the same moment: a call and a timeout never both win.
+ */
+async function resumeCall(
+  sql: Sql,
+  step: { runId: string; nodeId: string; path: string },
+): Promise<ResumeCall | undefined> {
+  await sql`
+    update wait_tokens set outcome = 'timeout', used_at = clock_timestamp()
+    where run_id = ${step.runId} and node_id = ${step.nodeId} and path = ${step.path}
+      and outcome is null and expires_at <= clock_timestamp()`;
+  const [row] = await sql`
+    select outcome, body, expires_at from wait_tokens
+    where run_id = ${step.runId} and node_id = ${step.nodeId} and path = ${step.path}`;
+  const token = WaitTokenRow.parse(row);
+  if (!token) return undefined;
+  if (token.outcome === 'resumed') return { status: 'resumed', body: token.body ?? null };
+  if (token.outcome === 'timeout') return { status: 'timeout' };
+  return { status: 'waiting', expiresAt: token.expiresAt };
+}
 
 /** A waiting step's job ran: has what it waits for happened? Its node's `resume` says. */
 async function resume(sql: Sql, ctx: RunContext, node: WorkflowNode, claim: Claim): Promise<Outcome> {
@@ -73,6 +103,11 @@ async function resume(sql: Sql, ctx: RunContext, node: WorkflowNode, claim: Clai
       const child = ChildRunRow.parse(row);
       return child && { ...child, live: LIVE_RUN.has(child.status) };
     },
+    resumeCall: () => resumeCall(sql, { runId: ctx.run.id, nodeId: node.id, path: claim.path }),
+    routes: (branch) =>
+      (graphForPath(ctx.document, claim.path).outgoing.get(node.id) ?? []).some(
+        (edge) => edge.branch === branch,
+      ),
   });
 }
 

@@ -1,5 +1,6 @@
 // Starting a waiting step's wait, inside the transaction that records it: the node's `begin` does it through
 // the primitives here (a wake-up job, an approval, a child run, the first items of a body).
+import { createHash } from 'node:crypto';
 import type { TransactionSql } from '../../db/index.ts';
 import { findCoreNode } from '../nodes/index.ts';
 import { newId } from '../store/ids.ts';
@@ -57,6 +58,14 @@ export async function beginWait(
         tx`update steps set state = ${storedParam(tx, { childRunId: child.runId })}::jsonb where run_id = ${run.id} and node_id = ${step.nodeId} and path = ${step.path}`,
       );
       return child.runId;
+    },
+    createResumeToken: async (token, expiresAt) => {
+      const hash = createHash('sha256').update(token).digest('hex');
+      await tx`
+        insert into wait_tokens (token_hash, run_id, node_id, path, expires_at)
+        values (${hash}, ${run.id}, ${step.nodeId}, ${step.path}, ${expiresAt})
+        on conflict (run_id, node_id, path) do update set token_hash = excluded.token_hash,
+          expires_at = excluded.expires_at, created_at = now(), used_at = null, outcome = null, body = null`;
     },
     startItems: (count) => {
       for (let index = 0; index < count; index++)

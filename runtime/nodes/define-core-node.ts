@@ -51,10 +51,17 @@ export type NodeBeginContext = {
   startChildRun(workflowId: string, input: unknown): Promise<string>;
   /** Queues the first `count` items of the step's body. */
   startItems(count: number): void;
+  /** Records the step's one-time resume token (its hash; POST /resume/:token), replacing an earlier one. */
+  createResumeToken(token: string, expiresAt: Date | null): Promise<void>;
 };
 
 export type ApprovalRecord = { id: string; status: string; decidedBy: string | null; comment: string | null };
 export type ChildRunRecord = { live: boolean; status: RunStatus; output: unknown; error: unknown };
+/** A core.wait step's resume token: called (with the body), timed out (settled now, once), or still waiting. */
+export type ResumeCall =
+  | { status: 'resumed'; body: unknown }
+  | { status: 'timeout' }
+  | { status: 'waiting'; expiresAt: Date | null };
 
 /** What the engine gives `resume`: the waiting step and reads of what it waits for. */
 export type NodeResumeContext = {
@@ -63,6 +70,9 @@ export type NodeResumeContext = {
   state: unknown;
   approval(): Promise<ApprovalRecord | undefined>;
   childRun(runId: string): Promise<ChildRunRecord | undefined>;
+  resumeCall(): Promise<ResumeCall | undefined>;
+  /** Whether an edge leaves the step on `branch`. */
+  routes(branch: string): boolean;
 };
 
 /** What a dry run (tools/dry-run.ts) says of one step. */

@@ -14,6 +14,7 @@ import { respondNode } from './respond.ts';
 import { subworkflowNode } from './subworkflow.ts';
 import { switchNode } from './switch.ts';
 import { transformNode } from './transform.ts';
+import { waitNode } from './wait.ts';
 
 export { codeSyntaxError, MAX_CODE_LENGTH } from './code.ts';
 export type * from './define-core-node.ts';
@@ -22,6 +23,7 @@ export { MAX_DELAY_MS } from './delay.ts';
 export { MAX_FOREACH_CONCURRENCY } from './foreach.ts';
 export type { Outcome, RespondValue } from './outcome.ts';
 export { SWITCH_CASE_PATTERN } from './switch.ts';
+export { MAX_WAIT_SECONDS } from './wait.ts';
 
 /** In the order of core-nodes.md and the catalog. */
 export const coreNodes: readonly CoreNodeDefinition[] = [
@@ -31,6 +33,7 @@ export const coreNodes: readonly CoreNodeDefinition[] = [
   mergeNode,
   delayNode,
   approvalNode,
+  waitNode,
   transformNode,
   codeNode,
   subworkflowNode,

@@ -25,6 +25,7 @@ const SAMPLES: Record<string, { with: Record<string, unknown>; do?: unknown }> =
   'core.merge': { with: {} },
   'core.delay': { with: { ms: 10 } },
   'core.approval': { with: { message: 'Ship it?' } },
+  'core.wait': { with: { timeoutSeconds: 60 } },
   'core.transform': { with: { value: 1 } },
   'core.code': { with: { code: 'return input;', input: 1 } },
   'core.subworkflow': { with: { workflow: 'child' } },
