@@ -92,7 +92,7 @@ export async function createEngineServices(
         publicUrl: http.publicUrl,
       });
       registerWebhookRoute(app, { sql: database.sql, connectors });
-      registerResumeRoute(app, { sql: database.sql, publicUrl: http.publicUrl });
+      registerResumeRoute(app, { sql: database.sql });
       registerHookSecretRoute(app, { sql: database.sql });
       registerAuditRoutes(app, { sql: database.sql });
     },

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import {
   type AuditBy,
+  audit,
   installRouteAuthorization,
   needs,
   type Principal,
@@ -12,6 +13,7 @@ import {
 import type { Sql } from '../../db/index.ts';
 import { AppError, redactSecrets } from '../../lib/index.ts';
 import { cancelRun, decideApproval, retryRun, startRun } from '../engine/engine.ts';
+import { issueResumeToken } from '../engine/resume-wait.ts';
 import {
   assertRunVisible,
   changeableWorkflow,
@@ -378,6 +380,37 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiOptions): vo
     await assertRunVisible(sql, principalOf(request), id);
     return getStepDetail(sql, id, nodeId, path);
   });
+  // The URL to hand over: minted on request for someone who may operate the run (the previous one stops working).
+  app.post('/api/runs/:id/steps/:nodeId/resume-url', needs('run.operate'), async (request, reply) => {
+    const principal = principalOf(request);
+    const { id, nodeId } = parseRequest(StepParams, request.params, 'path');
+    const { path } = parseRequest(StepQuery, request.query, 'query');
+    await assertRunVisible(sql, principal, id);
+    const issued = await issueResumeToken(sql, { runId: id, nodeId, path });
+    if (!issued) {
+      return reply.code(409).send({
+        error: {
+          code: 'E_NOT_WAITING',
+          message: `Step "${nodeId}" of run ${id} is not a core.wait step waiting for a call.`,
+          hint: 'Ask once the run view (GET /api/runs/:id) shows the step as waiting.',
+        },
+      });
+    }
+    await audit(sql, {
+      principal,
+      action: 'wait.resume_url_issued',
+      subjectType: 'run',
+      subjectId: id,
+      details: { nodeId, path },
+    });
+    const resumePath = `/resume/${issued.token}`;
+    return reply.code(201).send({
+      resumeUrl: `${publicUrl.replace(/\/$/, '')}${resumePath}`,
+      resumePath,
+      expiresAt: issued.expiresAt?.toISOString() ?? null,
+    });
+  });
+
   app.post('/api/runs/:id/cancel', needs('run.operate'), async (request) => {
     const { id } = parseRequest(IdParams, request.params, 'path');
     await assertRunVisible(sql, principalOf(request), id);

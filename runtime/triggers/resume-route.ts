@@ -1,9 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { audit, needs, principalOf } from '../../access/index.ts';
 import type { Sql } from '../../db/index.ts';
-import { parseRequest } from '../api/http-errors.ts';
-import { issueResumeToken, type ResumeResult, resumeWait } from '../engine/resume-wait.ts';
+import { type ResumeResult, resumeWait } from '../engine/resume-wait.ts';
 import { assertRunVisible } from '../store/object-access.ts';
 import { WEBHOOK_BODY_LIMIT } from './webhook.ts';
 import { HookBodyError, parseHookJson } from './webhook-json.ts';
@@ -16,41 +14,7 @@ const ResumeParams = z.object({ token: z.string().regex(/^[A-Za-z0-9_-]{43}$/) }
  * { runId } once the step is queued with the JSON body as its output; 404 for no such token; 410 when it was
  * already used, timed out, or its run ended. Bodies: JSON (or empty = null), at most WEBHOOK_BODY_LIMIT.
  */
-const StepParams = z.object({ id: z.string().min(1).max(200), nodeId: z.string().min(1).max(200) });
-const StepQuery = z.object({ path: z.string().max(2000).default('') });
-
-export function registerResumeRoute(app: FastifyInstance, options: { sql: Sql; publicUrl: string }): void {
-  // The URL to hand over: minted on request for someone who may operate the run (the previous one stops working).
-  app.post('/api/runs/:id/steps/:nodeId/resume-url', needs('run.operate'), async (request, reply) => {
-    const principal = principalOf(request);
-    const { id, nodeId } = parseRequest(StepParams, request.params, 'path');
-    const { path } = parseRequest(StepQuery, request.query, 'query');
-    await assertRunVisible(options.sql, principal, id);
-    const issued = await issueResumeToken(options.sql, { runId: id, nodeId, path });
-    if (!issued) {
-      return reply.code(409).send({
-        error: {
-          code: 'E_NOT_WAITING',
-          message: `Step "${nodeId}" of run ${id} is not a core.wait step waiting for a call.`,
-          hint: 'Ask once the run view (GET /api/runs/:id) shows the step as waiting.',
-        },
-      });
-    }
-    await audit(options.sql, {
-      principal,
-      action: 'wait.resume_url_issued',
-      subjectType: 'run',
-      subjectId: id,
-      details: { nodeId, path },
-    });
-    const resumePath = `/resume/${issued.token}`;
-    return reply.code(201).send({
-      resumeUrl: `${options.publicUrl.replace(/\/$/, '')}${resumePath}`,
-      resumePath,
-      expiresAt: issued.expiresAt?.toISOString() ?? null,
-    });
-  });
-
+export function registerResumeRoute(app: FastifyInstance, options: { sql: Sql }): void {
   app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser(
