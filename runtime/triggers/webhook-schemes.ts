@@ -1,0 +1,286 @@
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+import { verifyGithubSignature } from '../../connectors/github/webhook.ts';
+import { type HookVerdict, SIGNATURE_WINDOW_SECONDS } from './webhook-verify.ts';
+
+/** The values of a core webhook trigger's `with.verify`: whose signature scheme a delivery is checked in. */
+export const WEBHOOK_VERIFY_SCHEMES = [
+  'vmesh',
+  'github',
+  'stripe',
+  'shopify',
+  'standard-webhooks',
+  'slack',
+  'hmac',
+  'token',
+] as const;
+export type WebhookVerifyScheme = (typeof WEBHOOK_VERIFY_SCHEMES)[number];
+
+const HMAC_ONLY = ['header', 'algorithm', 'encoding', 'prefix'] as const;
+
+/** `trigger.with` of the core `webhook` trigger. */
+export const WebhookTriggerWith = z
+  .strictObject({
+    verify: z.enum(WEBHOOK_VERIFY_SCHEMES).optional(),
+    header: z
+      .string()
+      .regex(/^[A-Za-z0-9-]{1,100}$/, 'a header name is letters, digits and "-" (e.g. "X-Signature")')
+      .optional(),
+    algorithm: z.enum(['sha1', 'sha256', 'sha512']).optional(),
+    encoding: z.enum(['hex', 'base64']).optional(),
+    prefix: z.string().min(1).max(50).optional(),
+  })
+  .superRefine((value, context) => {
+    if (value.verify === 'hmac' && value.header === undefined) {
+      context.addIssue({
+        code: 'custom',
+        path: ['header'],
+        message:
+          'verify "hmac" needs with.header, the header that carries the signature (e.g. "X-Signature")',
+      });
+    }
+    if (value.verify !== 'hmac') {
+      for (const key of HMAC_ONLY) {
+        if (value[key] !== undefined) {
+          context.addIssue({
+            code: 'custom',
+            path: [key],
+            message: `with.${key} only applies to verify "hmac" (this trigger verifies "${value.verify ?? 'vmesh'}")`,
+          });
+        }
+      }
+    }
+  });
+export type WebhookTriggerWith = z.infer<typeof WebhookTriggerWith>;
+
+/** What a scheme needs from a delivery: header names are lower case; `pathToken` is /hooks/:id/:token's token. */
+export type SchemeRequest = {
+  headers: Record<string, string | string[] | undefined>;
+  rawBody: Buffer;
+  pathToken?: string | undefined;
+};
+
+/** One scheme's check of one secret: true/false, or a verdict of its own (a stale or malformed timestamp). */
+type SecretCheck = (secret: string, request: SchemeRequest, nowMs: number) => boolean | HookVerdict;
+
+function header(request: SchemeRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function sameBytes(left: Buffer, right: Buffer): boolean {
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+function mac(algorithm: string, key: string | Buffer, parts: readonly (string | Buffer)[]): Buffer {
+  const hmac = createHmac(algorithm, key);
+  for (const part of parts) hmac.update(part);
+  return hmac.digest();
+}
+
+function unauthorized(message: string, hint: string): HookVerdict {
+  return { ok: false, code: 'E_UNAUTHORIZED', message, hint };
+}
+
+/** A timestamp (Unix seconds) within SIGNATURE_WINDOW_SECONDS of now, or why not. */
+function checkTimestamp(name: string, value: string | undefined, nowMs: number): HookVerdict {
+  if (value === undefined || !/^\d{1,12}$/.test(value)) {
+    return unauthorized(
+      `${name} is missing or not a whole number of seconds since 1970.`,
+      `Send ${name} as the sender signs it.`,
+    );
+  }
+  const skew = Math.floor(nowMs / 1000) - Number(value);
+  if (Math.abs(skew) <= SIGNATURE_WINDOW_SECONDS) return { ok: true };
+  return {
+    ok: false,
+    code: 'E_STALE_SIGNATURE',
+    message: `${name} is ${Math.abs(skew)} s ${skew > 0 ? 'old' : 'in the future'}; signatures are accepted for ${SIGNATURE_WINDOW_SECONDS} s.`,
+    hint: "Deliver each request when it is signed, with the sender's clock in sync.",
+  };
+}
+
+/** `Stripe-Signature: t=<ts>,v1=<hex>[,v1=<hex>…]`: HMAC-SHA256 of "<ts>.<body>" with the endpoint secret (whsec_…). */
+const stripe: SecretCheck = (secret, request, nowMs) => {
+  const fields = (header(request, 'stripe-signature') ?? '').split(',').map((part) => part.trim().split('='));
+  const timestamp = fields.find(([key]) => key === 't')?.[1];
+  const fresh = checkTimestamp('The Stripe-Signature timestamp (t=)', timestamp, nowMs);
+  if (!fresh.ok) return fresh;
+  const expected = mac('sha256', secret, [`${timestamp}.`, request.rawBody]);
+  return fields.some(
+    ([key, value]) =>
+      key === 'v1' &&
+      /^[0-9a-f]{64}$/i.test(value ?? '') &&
+      sameBytes(Buffer.from(value ?? '', 'hex'), expected),
+  );
+};
+
+/** `X-Shopify-Hmac-Sha256: <base64 HMAC-SHA256 of the body>` with the app's client secret. */
+const shopify: SecretCheck = (secret, request) => {
+  const given = header(request, 'x-shopify-hmac-sha256');
+  if (!given || !/^[A-Za-z0-9+/]{43}=$/.test(given.trim())) return false;
+  return sameBytes(Buffer.from(given.trim(), 'base64'), mac('sha256', secret, [request.rawBody]));
+};
+
+/**
+ * Standard Webhooks: `webhook-signature: v1,<base64>` (a space-separated list) of HMAC-SHA256 over
+ * "<webhook-id>.<webhook-timestamp>.<body>"; the key is the base64 after `whsec_` (a secret without it is used as is).
+ */
+const standardWebhooks: SecretCheck = (secret, request, nowMs) => {
+  const id = header(request, 'webhook-id');
+  const timestamp = header(request, 'webhook-timestamp');
+  if (!id) return unauthorized('webhook-id is missing.', 'Send the webhook-id header the sender signed.');
+  const fresh = checkTimestamp('webhook-timestamp', timestamp, nowMs);
+  if (!fresh.ok) return fresh;
+  const key = secret.startsWith('whsec_') ? Buffer.from(secret.slice(6), 'base64') : Buffer.from(secret);
+  if (key.length === 0) return false;
+  const expected = mac('sha256', key, [`${id}.${timestamp}.`, request.rawBody]);
+  return (header(request, 'webhook-signature') ?? '').split(' ').some((entry) => {
+    const [version, signature] = entry.split(',', 2);
+    return (
+      version === 'v1' &&
+      signature !== undefined &&
+      /^[A-Za-z0-9+/]+={0,2}$/.test(signature) &&
+      sameBytes(Buffer.from(signature, 'base64'), expected)
+    );
+  });
+};
+
+/** Slack: `X-Slack-Signature: v0=<hex HMAC-SHA256 of "v0:<X-Slack-Request-Timestamp>:<body>">` with the signing secret. */
+const slack: SecretCheck = (secret, request, nowMs) => {
+  const timestamp = header(request, 'x-slack-request-timestamp');
+  const fresh = checkTimestamp('X-Slack-Request-Timestamp', timestamp, nowMs);
+  if (!fresh.ok) return fresh;
+  const match = /^v0=([0-9a-f]{64})$/i.exec(header(request, 'x-slack-signature') ?? '');
+  if (!match?.[1]) return false;
+  return sameBytes(
+    Buffer.from(match[1], 'hex'),
+    mac('sha256', secret, [`v0:${timestamp}:`, request.rawBody]),
+  );
+};
+
+/** A generic HMAC of the raw body in `with.header`, `with.encoding` (hex or base64), after `with.prefix`. */
+function genericHmac(options: WebhookTriggerWith): SecretCheck {
+  const name = (options.header ?? '').toLowerCase();
+  const algorithm = options.algorithm ?? 'sha256';
+  const encoding = options.encoding ?? 'hex';
+  const prefix = options.prefix ?? '';
+  return (secret, request) => {
+    const given = header(request, name)?.trim();
+    if (!given?.startsWith(prefix)) return false;
+    const value = given.slice(prefix.length);
+    const valid = encoding === 'hex' ? /^[0-9a-f]+$/i.test(value) : /^[A-Za-z0-9+/]+={0,2}$/.test(value);
+    return valid && sameBytes(Buffer.from(value, encoding), mac(algorithm, secret, [request.rawBody]));
+  };
+}
+
+/** The hook secret as the last segment of the URL: POST /hooks/:workflowId/:token. */
+const token: SecretCheck = (secret, request) =>
+  request.pathToken !== undefined && sameBytes(Buffer.from(request.pathToken), Buffer.from(secret));
+
+const github: SecretCheck = (secret, request) =>
+  verifyGithubSignature(request.rawBody, header(request, 'x-hub-signature-256'), secret);
+
+const HINTS: Record<Exclude<WebhookVerifyScheme, 'vmesh'>, string> = {
+  github: 'Set the GitHub webhook\'s "Secret" to the hook secret; GitHub signs X-Hub-Signature-256 with it.',
+  stripe:
+    "Set the workflow's hook secret to the endpoint's signing secret (whsec_…): vmesh workflows hook-secret ID --set.",
+  shopify: "Set the workflow's hook secret to the app's client secret: vmesh workflows hook-secret ID --set.",
+  'standard-webhooks':
+    "Set the workflow's hook secret to the sender's signing secret (whsec_…): vmesh workflows hook-secret ID --set.",
+  slack:
+    "Set the workflow's hook secret to the Slack app's signing secret: vmesh workflows hook-secret ID --set.",
+  hmac: "Sign the raw body with the workflow's hook secret as with.header, with.algorithm and with.encoding say.",
+  token: 'Deliver to POST /hooks/:workflowId/:token with the hook secret as the token.',
+};
+
+/** The headers a scheme's signature travels in: never part of a run's trigger data. */
+export function signatureHeaders(options: WebhookTriggerWith): string[] {
+  switch (options.verify) {
+    case 'github':
+      return ['x-hub-signature-256', 'x-hub-signature'];
+    case 'stripe':
+      return ['stripe-signature'];
+    case 'shopify':
+      return ['x-shopify-hmac-sha256'];
+    case 'standard-webhooks':
+      return ['webhook-signature'];
+    case 'slack':
+      return ['x-slack-signature'];
+    case 'hmac':
+      return [(options.header ?? '').toLowerCase()];
+    default:
+      return [];
+  }
+}
+
+/**
+ * Checks a delivery in the sender's scheme against each valid secret (the current one, plus the previous one while a
+ * rotation's grace lasts). A stale timestamp is answered as such; anything else that fails is E_UNAUTHORIZED.
+ */
+export function checkSchemeSignature(
+  options: WebhookTriggerWith & { verify: Exclude<WebhookVerifyScheme, 'vmesh'> },
+  secrets: readonly string[],
+  request: SchemeRequest,
+  nowMs: number = Date.now(),
+): HookVerdict {
+  const scheme = options.verify;
+  const check: SecretCheck =
+    scheme === 'github'
+      ? github
+      : scheme === 'stripe'
+        ? stripe
+        : scheme === 'shopify'
+          ? shopify
+          : scheme === 'standard-webhooks'
+            ? standardWebhooks
+            : scheme === 'slack'
+              ? slack
+              : scheme === 'hmac'
+                ? genericHmac(options)
+                : token;
+  for (const secret of secrets) {
+    if (secret.length === 0) continue;
+    const result = check(secret, request, nowMs);
+    if (result === true) return { ok: true };
+    if (typeof result === 'object') return result;
+  }
+  return unauthorized(
+    `The delivery's ${scheme} signature does not match this workflow's hook secret.`,
+    HINTS[scheme],
+  );
+}
+
+const StripeEvent = z.object({ id: z.string().min(1).max(200) });
+const SlackEnvelope = z.object({ event_id: z.string().min(1).max(200) });
+
+function bounded(value: string | undefined): string | undefined {
+  return value && value.length <= 200 ? value : undefined;
+}
+
+/** The id that makes a redelivery start no second run, in the scheme's own terms (undefined: every delivery runs). */
+export function schemeDeliveryId(
+  scheme: Exclude<WebhookVerifyScheme, 'vmesh'>,
+  request: SchemeRequest & { body: unknown },
+): string | undefined {
+  switch (scheme) {
+    case 'github':
+      return bounded(header(request, 'x-github-delivery'));
+    case 'stripe': {
+      const event = StripeEvent.safeParse(request.body);
+      return event.success ? `stripe:${event.data.id}` : undefined;
+    }
+    case 'shopify':
+      return bounded(header(request, 'x-shopify-webhook-id'));
+    case 'standard-webhooks':
+      return bounded(header(request, 'webhook-id'));
+    case 'slack': {
+      const envelope = SlackEnvelope.safeParse(request.body);
+      return envelope.success
+        ? `slack:${envelope.data.event_id}`
+        : `slack-body:${createHash('sha256').update(request.rawBody).digest('hex')}`;
+    }
+    default:
+      return undefined;
+  }
+}
