@@ -124,7 +124,7 @@ const shopify: SecretCheck = (secret, request) => {
 
 /**
  * Standard Webhooks: `webhook-signature: v1,<base64>` (a space-separated list) of HMAC-SHA256 over
- * "<webhook-id>.<webhook-timestamp>.<body>"; the key is the base64 after `whsec_` (a secret without it is used as is).
+ * "<webhook-id>.<webhook-timestamp>.<body>"; the key is the base64-decoded secret (after `whsec_`, if it has one).
  */
 const standardWebhooks: SecretCheck = (secret, request, nowMs) => {
   const id = header(request, 'webhook-id');
@@ -132,7 +132,8 @@ const standardWebhooks: SecretCheck = (secret, request, nowMs) => {
   if (!id) return unauthorized('webhook-id is missing.', 'Send the webhook-id header the sender signed.');
   const fresh = checkTimestamp('webhook-timestamp', timestamp, nowMs);
   if (!fresh.ok) return fresh;
-  const key = secret.startsWith('whsec_') ? Buffer.from(secret.slice(6), 'base64') : Buffer.from(secret);
+  // As the spec's reference libraries: the key is the base64 secret, with or without its whsec_ prefix.
+  const key = Buffer.from(secret.startsWith('whsec_') ? secret.slice(6) : secret, 'base64');
   if (key.length === 0) return false;
   const expected = mac('sha256', key, [`${id}.${timestamp}.`, request.rawBody]);
   return (header(request, 'webhook-signature') ?? '').split(' ').some((entry) => {
