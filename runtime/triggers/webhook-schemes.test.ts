@@ -115,7 +115,7 @@ describe("the vendors' documented examples", () => {
     ).toBe(false);
   });
 
-  it("slack: the slash-command example of Slack's \"Verifying requests from Slack\"", () => {
+  it('slack: the slash-command example of Slack\'s "Verifying requests from Slack"', () => {
     const body =
       'token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c';
     const request = {
@@ -127,7 +127,9 @@ describe("the vendors' documented examples", () => {
     };
     const secret = ['8f742231b10e8888abcd99yyyzzz85a5'];
     expect(checkSchemeSignature({ verify: 'slack' }, secret, request, 1531420618_000).ok).toBe(true);
-    expect(checkSchemeSignature({ verify: 'slack' }, secret, request, (1531420618 + 301) * 1000)).toMatchObject({
+    expect(
+      checkSchemeSignature({ verify: 'slack' }, secret, request, (1531420618 + 301) * 1000),
+    ).toMatchObject({
       ok: false,
       code: 'E_STALE_SIGNATURE',
     });
@@ -146,7 +148,8 @@ describe("the vendors' documented examples", () => {
       headers: {
         'webhook-id': 'msg_p5jXN8AQM9LWM0D4loKWxJek',
         'webhook-timestamp': '1614265330',
-        'webhook-signature': 'v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc= v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=',
+        'webhook-signature':
+          'v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc= v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=',
       },
       rawBody: Buffer.from('{"test": 2432232314}'),
     };
@@ -159,7 +162,9 @@ describe("the vendors' documented examples", () => {
     expect(checkSchemeSignature({ verify: 'standard-webhooks' }, secret, tampered, at).ok).toBe(false);
     const otherId = { ...request, headers: { ...request.headers, 'webhook-id': 'msg_other' } };
     expect(checkSchemeSignature({ verify: 'standard-webhooks' }, secret, otherId, at).ok).toBe(false);
-    expect(checkSchemeSignature({ verify: 'standard-webhooks' }, secret, request, at + 301_000)).toMatchObject({
+    expect(
+      checkSchemeSignature({ verify: 'standard-webhooks' }, secret, request, at + 301_000),
+    ).toMatchObject({
       code: 'E_STALE_SIGNATURE',
     });
   });
@@ -194,7 +199,11 @@ const schemes: Scheme[] = [
   {
     verify: 'stripe',
     secret: 'whsec_4eC39HqLyjWDarjtT1zdp7dcWvd1S9sJ',
-    body: JSON.stringify({ id: 'evt_1NG8Du2eZvKYlo2CUI79vXWy', object: 'event', type: 'payment_intent.succeeded' }),
+    body: JSON.stringify({
+      id: 'evt_1NG8Du2eZvKYlo2CUI79vXWy',
+      object: 'event',
+      type: 'payment_intent.succeeded',
+    }),
     sign: (secret, body, t) => ({
       // Stripe may send several v1 (one per active secret) and a v0 test-mode signature: any v1 matching is enough.
       'stripe-signature': `t=${t},v1=${hex('whsec_not_this_one_000000000000', `${t}.${body}`)},v1=${hex(secret, `${t}.${body}`)},v0=${'0'.repeat(64)}`,
