@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinConnectors } from '../connectors/index.ts';
 import { createTestDatabase, type TestDatabase } from '../db/testing/test-database.ts';
 import { createWorkflowService } from '../runtime/store/workflow-service.ts';
+import { triggerSync } from '../runtime/triggers/trigger-kinds.ts';
 import { cliEnv, runCli } from './testing/cli-process.ts';
 
 /** `vmesh workflows hook-secret ID --set` as a real process: the secret comes from stdin and is never printed. */
@@ -13,7 +14,9 @@ describe('vmesh workflows hook-secret ID --set', () => {
   beforeAll(async () => {
     db = await createTestDatabase({ poolSize: 2 });
     env = cliEnv({ DATABASE_URL: db.url, VMESH_DATA_DIR: '/nonexistent' });
-    const service = createWorkflowService(db.sql, builtinConnectors, {});
+    const service = createWorkflowService(db.sql, builtinConnectors, {
+      onTriggerChange: triggerSync(builtinConnectors),
+    });
     const created = await service.create(
       {
         schemaVersion: 1,
