@@ -247,6 +247,29 @@ const schemes: Scheme[] = [
     timestamped: true,
   },
   {
+    verify: 'typeform',
+    secret: 'typeform-webhook-secret-0123456789',
+    body: JSON.stringify({ event_id: '01GRC8GJ2T5Q2K2R9B3FJZ3QJE', event_type: 'form_response' }),
+    sign: (secret, body) => ({ 'typeform-signature': `sha256=${b64(secret, body)}` }),
+    dedupes: true,
+    timestamped: false,
+  },
+  {
+    verify: 'linear',
+    secret: 'lin_wh_0123456789abcdef0123456789abcdef',
+    body: JSON.stringify({
+      action: 'create',
+      type: 'Issue',
+      data: { id: '2174add1-f7c8-44e3-bbf3-2d60b5ea8bc9' },
+    }),
+    sign: (secret, body) => ({
+      'linear-delivery': '234d1a4e-b617-4388-90fe-adc3633d6b72',
+      'linear-signature': hex(secret, body),
+    }),
+    dedupes: true,
+    timestamped: false,
+  },
+  {
     verify: 'hmac',
     with: { header: 'X-Signature', algorithm: 'sha512', encoding: 'base64', prefix: 'sha512=' },
     body: JSON.stringify({ event: 'invoice.paid', amount: 4200 }),

@@ -11,6 +11,8 @@ export const WEBHOOK_VERIFY_SCHEMES = [
   'shopify',
   'standard-webhooks',
   'slack',
+  'typeform',
+  'linear',
   'hmac',
   'token',
 ] as const;
@@ -160,6 +162,20 @@ const slack: SecretCheck = (secret, request, nowMs) => {
   );
 };
 
+/** Typeform: `Typeform-Signature: sha256=<base64 HMAC-SHA256 of the body>` with the webhook's secret. */
+const typeform: SecretCheck = (secret, request) => {
+  const match = /^sha256=([A-Za-z0-9+/]{43}=)$/.exec(header(request, 'typeform-signature')?.trim() ?? '');
+  if (!match?.[1]) return false;
+  return sameBytes(Buffer.from(match[1], 'base64'), mac('sha256', secret, [request.rawBody]));
+};
+
+/** Linear: `Linear-Signature: <hex HMAC-SHA256 of the body>` with the webhook's signing secret. */
+const linear: SecretCheck = (secret, request) => {
+  const given = header(request, 'linear-signature')?.trim() ?? '';
+  if (!/^[0-9a-f]{64}$/i.test(given)) return false;
+  return sameBytes(Buffer.from(given, 'hex'), mac('sha256', secret, [request.rawBody]));
+};
+
 /** A generic HMAC of the raw body in `with.header`, `with.encoding` (hex or base64), after `with.prefix`. */
 function genericHmac(options: WebhookTriggerWith): SecretCheck {
   const name = (options.header ?? '').toLowerCase();
@@ -191,6 +207,10 @@ const HINTS: Record<Exclude<WebhookVerifyScheme, 'vmesh'>, string> = {
     "Set the workflow's hook secret to the sender's signing secret (whsec_…): vmesh workflows hook-secret ID --set.",
   slack:
     "Set the workflow's hook secret to the Slack app's signing secret: vmesh workflows hook-secret ID --set.",
+  typeform:
+    "Set the workflow's hook secret to the Typeform webhook's secret: vmesh workflows hook-secret ID --set.",
+  linear:
+    "Set the workflow's hook secret to the Linear webhook's signing secret: vmesh workflows hook-secret ID --set.",
   hmac: "Sign the raw body with the workflow's hook secret as with.header, with.algorithm and with.encoding say.",
   token: 'Deliver to POST /hooks/:workflowId/:token with the hook secret as the token.',
 };
@@ -208,6 +228,10 @@ export function signatureHeaders(options: WebhookTriggerWith): string[] {
       return ['webhook-signature'];
     case 'slack':
       return ['x-slack-signature'];
+    case 'typeform':
+      return ['typeform-signature'];
+    case 'linear':
+      return ['linear-signature'];
     case 'hmac':
       return [(options.header ?? '').toLowerCase()];
     default:
@@ -237,9 +261,13 @@ export function checkSchemeSignature(
             ? standardWebhooks
             : scheme === 'slack'
               ? slack
-              : scheme === 'hmac'
-                ? genericHmac(options)
-                : token;
+              : scheme === 'typeform'
+                ? typeform
+                : scheme === 'linear'
+                  ? linear
+                  : scheme === 'hmac'
+                    ? genericHmac(options)
+                    : token;
   for (const secret of secrets) {
     if (secret.length === 0) continue;
     const result = check(secret, request, nowMs);
@@ -254,6 +282,7 @@ export function checkSchemeSignature(
 
 const StripeEvent = z.object({ id: z.string().min(1).max(200) });
 const SlackEnvelope = z.object({ event_id: z.string().min(1).max(200) });
+const TypeformEvent = z.object({ event_id: z.string().min(1).max(200) });
 
 function bounded(value: string | undefined): string | undefined {
   return value && value.length <= 200 ? value : undefined;
@@ -281,6 +310,12 @@ export function schemeDeliveryId(
         ? `slack:${envelope.data.event_id}`
         : `slack-body:${createHash('sha256').update(request.rawBody).digest('hex')}`;
     }
+    case 'typeform': {
+      const event = TypeformEvent.safeParse(request.body);
+      return event.success ? `typeform:${event.data.event_id}` : undefined;
+    }
+    case 'linear':
+      return bounded(header(request, 'linear-delivery'));
     default:
       return undefined;
   }
