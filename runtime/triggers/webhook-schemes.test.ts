@@ -301,7 +301,8 @@ describe('with.verify schemes through POST /hooks/:workflowId and a real worker'
       }
       expect(await runCount(hook.id)).toBe(0);
 
-      const first = await post(hook.url, scheme.sign(secret, scheme.body, now()), scheme.body);
+      const signed = scheme.sign(secret, scheme.body, now());
+      const first = await post(hook.url, signed, scheme.body);
       expect(first.status, await first.clone().text()).toBe(202);
       const { runId } = (await first.json()) as { runId: string };
       const run = await waitForRun(db.sql, runId, { timeoutMs: 30_000 });
@@ -309,6 +310,13 @@ describe('with.verify schemes through POST /hooks/:workflowId and a real worker'
       expect(run.steps.find((step) => step.id === 'seen')?.output).toEqual(JSON.parse(scheme.body));
       const stored = await db.sql`select trigger from runs where id = ${runId}`;
       expect(JSON.stringify(stored[0]?.trigger)).not.toContain(secret);
+      // The signature travels in a header that is not part of the run's trigger data.
+      const trigger = stored[0]?.trigger as { headers: Record<string, string> } | undefined;
+      const headers = Object.keys(trigger?.headers ?? {});
+      expect(headers).toContain('content-type');
+      const signatureHeader = Object.keys(signed).filter((name) => /signature|hmac/.test(name));
+      expect(signatureHeader.length).toBeGreaterThan(0);
+      for (const name of signatureHeader) expect(headers).not.toContain(name);
 
       if (scheme.dedupes) {
         const again = await post(hook.url, scheme.sign(secret, scheme.body, now() - 1), scheme.body);

@@ -23,11 +23,17 @@ const HMAC_ONLY = ['header', 'algorithm', 'encoding', 'prefix'] as const;
 /** `trigger.with` of the core `webhook` trigger. */
 export const WebhookTriggerWith = z
   .strictObject({
-    verify: z.enum(WEBHOOK_VERIFY_SCHEMES).optional(),
+    verify: z
+      .enum(WEBHOOK_VERIFY_SCHEMES)
+      .optional()
+      .describe(
+        "whose signature scheme deliveries are checked in (default vmesh); set the sender's secret with vmesh workflows hook-secret ID --set",
+      ),
     header: z
       .string()
       .regex(/^[A-Za-z0-9-]{1,100}$/, 'a header name is letters, digits and "-" (e.g. "X-Signature")')
-      .optional(),
+      .optional()
+      .describe('verify "hmac": the header carrying the signature'),
     algorithm: z.enum(['sha1', 'sha256', 'sha512']).optional(),
     encoding: z.enum(['hex', 'base64']).optional(),
     prefix: z.string().min(1).max(50).optional(),
