@@ -90,7 +90,7 @@ export async function createEngineServices(
         workflows,
         publicUrl: http.publicUrl,
       });
-      registerWebhookRoute(app, { sql: database.sql, connectors });
+      registerWebhookRoute(app, { sql: database.sql, connectors, publicUrl: http.publicUrl });
       registerHookSecretRoute(app, { sql: database.sql });
       registerAuditRoutes(app, { sql: database.sql });
     },

@@ -181,7 +181,7 @@ export const ROUTE_DOCS: RouteDoc[] = [
     method: 'post',
     path: '/hooks/{workflowId}',
     summary:
-      'Webhook trigger, verified in trigger.with.verify\'s scheme (default vmesh: x-vmesh-timestamp + x-vmesh-signature: sha256=<hex HMAC of "v1:<timestamp>.<raw body>">, 5-minute window; or x-vmesh-signature: sha256=<hex HMAC of the raw body>; or x-vmesh-secret; connector webhook triggers such as github.issueOpened check the vendor signature, e.g. X-Hub-Signature-256; github, stripe, shopify, standard-webhooks, slack, typeform, linear, hmac: the vendor\'s signature header) → 202 { runId }, or 200 { ignored } for a delivery the trigger does not start on',
+      'Webhook trigger, verified in trigger.with.verify\'s scheme (default vmesh: x-vmesh-timestamp + x-vmesh-signature: sha256=<hex HMAC of "v1:<timestamp>.<raw body>">, 5-minute window; or x-vmesh-signature: sha256=<hex HMAC of the raw body>; or x-vmesh-secret; connector webhook triggers such as github.issueOpened check the vendor signature, e.g. X-Hub-Signature-256; github, stripe, shopify, standard-webhooks, slack, typeform, linear, twilio, hmac: the vendor\'s signature header) → 202 { runId }, or 200 { ignored } for a delivery the trigger does not start on',
   },
   {
     method: 'post',

@@ -21,6 +21,8 @@ export type HookRequest = WebhookDelivery & {
   headers: Record<string, string | string[] | undefined>;
   /** The `:token` of `POST /hooks/:workflowId/:token` (only the `token` scheme takes one). */
   pathToken?: string | undefined;
+  /** The public URL the request was addressed to (public base URL + path and query as received). */
+  url?: string | undefined;
 };
 
 /** What a verified delivery becomes: a run's trigger data, or a reason it starts no run (answered 200). */

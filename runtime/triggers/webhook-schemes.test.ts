@@ -170,6 +170,29 @@ describe("the vendors' documented examples", () => {
   });
 });
 
+describe('twilio: the example of Twilio\'s "Webhooks security" (auth token 12345)', () => {
+  const request = {
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-twilio-signature': '0/KCTR6DLpKmkAf8muzZqo1nDgQ=',
+    },
+    rawBody: Buffer.from(
+      'CallSid=CA1234567890ABCDE&Caller=%2B12349013030&Digits=1234&From=%2B12349013030&To=%2B18005551212',
+    ),
+    url: 'https://mycompany.com/myapp.php?foo=1&bar=2',
+  };
+  it('verifies, and a changed parameter or URL does not', () => {
+    expect(checkSchemeSignature({ verify: 'twilio' }, ['12345'], request).ok).toBe(true);
+    const tampered = {
+      ...request,
+      rawBody: Buffer.from(request.rawBody.toString().replace('1234&', '1235&')),
+    };
+    expect(checkSchemeSignature({ verify: 'twilio' }, ['12345'], tampered).ok).toBe(false);
+    const elsewhere = { ...request, url: 'https://mycompany.com/myapp.php?foo=1&bar=3' };
+    expect(checkSchemeSignature({ verify: 'twilio' }, ['12345'], elsewhere).ok).toBe(false);
+  });
+});
+
 type Scheme = {
   verify: string;
   with?: Record<string, unknown>;
@@ -326,6 +349,48 @@ describe('with.verify schemes through POST /hooks/:workflowId and a real worker'
       expect(await runCount(hook.id)).toBe(1);
     });
   }
+
+  it('twilio: a form delivery signed over the public hook URL starts one run; a redelivery returns it', async () => {
+    const authToken = 'twilio-auth-token-0123456789abcdef';
+    const hook = await createActive({ verify: 'twilio' }, authToken);
+    const signedUrl = `http://127.0.0.1:3000/hooks/${hook.id}`;
+    const params = {
+      Body: 'Hello',
+      From: '+14155550100',
+      MessageSid: 'SM1234567890abcdef',
+      To: '+14155550199',
+    };
+    const body = new URLSearchParams(params).toString();
+    const sign = (key: string, url: string) =>
+      createHmac('sha1', key)
+        .update(
+          `${url}${Object.entries(params)
+            .map(([name, value]) => `${name}${value}`)
+            .join('')}`,
+        )
+        .digest('base64');
+    const form = (signature: string, sent = body) =>
+      fetch(hook.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'i-twilio-idempotency-token': 'a1b2c3d4-idem',
+          'x-twilio-signature': signature,
+        },
+        body: sent,
+      });
+    await expectRefused(await form(sign(`${authToken}x`, signedUrl)));
+    await expectRefused(await form(sign(authToken, `${signedUrl}/other`)));
+    await expectRefused(await form(sign(authToken, signedUrl), body.replace('Hello', 'Hellp')));
+    expect(await runCount(hook.id)).toBe(0);
+    const first = await form(sign(authToken, signedUrl));
+    expect(first.status, await first.clone().text()).toBe(202);
+    const { runId } = (await first.json()) as { runId: string };
+    expect((await waitForRun(db.sql, runId, { timeoutMs: 30_000 })).status).toBe('succeeded');
+    const again = await form(sign(authToken, signedUrl));
+    expect(((await again.json()) as { runId: string }).runId).toBe(runId);
+    expect(await runCount(hook.id)).toBe(1);
+  });
 
   it('token: POST /hooks/:workflowId/:token with the hook secret starts one run; a wrong or missing token → 401', async () => {
     const hook = await createActive({ verify: 'token' });

@@ -13,6 +13,7 @@ export const WEBHOOK_VERIFY_SCHEMES = [
   'slack',
   'typeform',
   'linear',
+  'twilio',
   'hmac',
   'token',
 ] as const;
@@ -66,6 +67,8 @@ export type SchemeRequest = {
   headers: Record<string, string | string[] | undefined>;
   rawBody: Buffer;
   pathToken?: string | undefined;
+  /** The public URL the sender addressed (needed by verify "twilio", which signs it). */
+  url?: string | undefined;
 };
 
 /** One scheme's check of one secret: true/false, or a verdict of its own (a stale or malformed timestamp). */
@@ -182,6 +185,27 @@ const linear: SecretCheck = (secret, request) => {
   return sameBytes(Buffer.from(given, 'hex'), mac('sha256', secret, [request.rawBody]));
 };
 
+/**
+ * Twilio: `X-Twilio-Signature: <base64 HMAC-SHA1>` with the account's auth token over the URL Twilio called followed
+ * by each form parameter, sorted by name, as name then value. A JSON body is covered by the URL's `bodySHA256`.
+ */
+const twilio: SecretCheck = (secret, request) => {
+  const given = header(request, 'x-twilio-signature')?.trim() ?? '';
+  if (!request.url || !/^[A-Za-z0-9+/]{27}=$/.test(given)) return false;
+  let signed = request.url;
+  const contentType = header(request, 'content-type') ?? '';
+  if (contentType.startsWith('application/x-www-form-urlencoded')) {
+    const params = [...new URLSearchParams(request.rawBody.toString('utf8'))];
+    params.sort(([left], [right]) => (left < right ? -1 : left > right ? 1 : 0));
+    for (const [name, value] of params) signed += `${name}${value}`;
+  } else if (request.rawBody.length > 0) {
+    const bodyHash = new URL(request.url).searchParams.get('bodySHA256') ?? '';
+    const actual = createHash('sha256').update(request.rawBody).digest('hex');
+    if (!sameBytes(Buffer.from(bodyHash), Buffer.from(actual))) return false;
+  }
+  return sameBytes(Buffer.from(given, 'base64'), mac('sha1', secret, [signed]));
+};
+
 /** A generic HMAC of the raw body in `with.header`, `with.encoding` (hex or base64), after `with.prefix`. */
 function genericHmac(options: WebhookTriggerWith): SecretCheck {
   const name = (options.header ?? '').toLowerCase();
@@ -215,6 +239,8 @@ const HINTS: Record<Exclude<WebhookVerifyScheme, 'vmesh'>, string> = {
     "Set the workflow's hook secret to the Slack app's signing secret: vmesh workflows hook-secret ID --set.",
   typeform:
     "Set the workflow's hook secret to the Typeform webhook's secret: vmesh workflows hook-secret ID --set.",
+  twilio:
+    "Set the workflow's hook secret to the Twilio auth token, and the server's public URL (VMESH_PUBLIC_URL) to the URL Twilio calls.",
   linear:
     "Set the workflow's hook secret to the Linear webhook's signing secret: vmesh workflows hook-secret ID --set.",
   hmac: "Sign the raw body with the workflow's hook secret as with.header, with.algorithm and with.encoding say.",
@@ -238,6 +264,8 @@ export function signatureHeaders(options: WebhookTriggerWith): string[] {
       return ['typeform-signature'];
     case 'linear':
       return ['linear-signature'];
+    case 'twilio':
+      return ['x-twilio-signature'];
     case 'hmac':
       return [(options.header ?? '').toLowerCase()];
     default:
@@ -271,9 +299,11 @@ export function checkSchemeSignature(
                 ? typeform
                 : scheme === 'linear'
                   ? linear
-                  : scheme === 'hmac'
-                    ? genericHmac(options)
-                    : token;
+                  : scheme === 'twilio'
+                    ? twilio
+                    : scheme === 'hmac'
+                      ? genericHmac(options)
+                      : token;
   for (const secret of secrets) {
     if (secret.length === 0) continue;
     const result = check(secret, request, nowMs);
@@ -322,6 +352,8 @@ export function schemeDeliveryId(
     }
     case 'linear':
       return bounded(header(request, 'linear-delivery'));
+    case 'twilio':
+      return bounded(header(request, 'i-twilio-idempotency-token'));
     default:
       return undefined;
   }

@@ -25,6 +25,8 @@ export type WebhookOptions = {
   /** Where connector webhook triggers (e.g. github.issueOpened) are looked up. */
   connectors: readonly ConnectorDefinition[];
   respondTimeoutMs?: number;
+  /** The server's public base URL: what senders that sign the URL (verify "twilio") addressed. */
+  publicUrl?: string;
 };
 
 /** The per-workflow secret in `x-vmesh-secret`, or an `x-vmesh-signature` (see checkHookSignature for the forms). */
@@ -76,6 +78,7 @@ export function registerWebhookRoute(app: FastifyInstance, options: WebhookOptio
         rawBody: raw,
         body: null,
         pathToken,
+        url: options.publicUrl ? `${options.publicUrl.replace(/\/$/, '')}${request.url}` : undefined,
       };
       const check = (secrets: readonly string[]) => receiver.verify(secrets, hook);
       let verdict = check([workflow.hookSecret]);

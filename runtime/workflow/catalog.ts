@@ -70,7 +70,7 @@ export const coreTriggers: TriggerEntry[] = [
     description:
       "Runs on an HTTP request to the workflow's webhook URL. trigger holds { method, headers, query, body }. " +
       'Use core.respond to set the HTTP response. with.verify picks the signature scheme: vmesh (default), github, ' +
-      'stripe, shopify, standard-webhooks, slack, typeform, linear, hmac ({ header, algorithm, encoding, prefix? }) or token ' +
+      'stripe, shopify, standard-webhooks, slack, typeform, linear, twilio, hmac ({ header, algorithm, encoding, prefix? }) or token ' +
       '(POST /hooks/:workflowId/:secret).',
     with: WebhookTriggerWith,
     sample: {
