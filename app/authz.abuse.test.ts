@@ -255,6 +255,7 @@ describe('objects across users', () => {
       ['POST', `/api/workflows/${id}/deactivate`, {}],
       ['POST', `/api/workflows/${id}/runs`, {}],
       ['POST', `/api/workflows/${id}/hook-secret/rotate`, {}],
+      ['PUT', `/api/workflows/${id}/hook-secret`, { secret: 'an-attacker-chosen-secret-0000' }],
       ['POST', `/api/runs/${runId}/cancel`, {}],
       ['POST', `/api/runs/${runId}/retry`, {}],
       ['POST', '/api/approvals/apr_nope', { decision: 'approve' }],
@@ -292,6 +293,7 @@ describe('objects across users', () => {
       ['DELETE', `/api/workflows/${id}`, undefined],
       ['POST', `/api/workflows/${id}/runs`, {}],
       ['POST', `/api/workflows/${id}/hook-secret/rotate`, {}],
+      ['PUT', `/api/workflows/${id}/hook-secret`, { secret: 'an-attacker-chosen-secret-0000' }],
       ['GET', `/api/runs/${runId}`, undefined],
       ['GET', `/api/runs/${runId}/events`, undefined],
       ['POST', `/api/runs/${runId}/cancel`, {}],
@@ -329,6 +331,10 @@ describe('objects across users', () => {
       403,
     );
     expect((await call(tokens.bob, 'POST', `/api/workflows/${id}/hook-secret/rotate`, {})).status).toBe(403);
+    const setByBob = await call(tokens.bob, 'PUT', `/api/workflows/${id}/hook-secret`, {
+      secret: 'an-attacker-chosen-secret-0000',
+    });
+    expect(setByBob.status).toBe(403);
     const own = (await call(tokens.alice, 'GET', `/api/workflows/${id}`)).body as {
       hook: { secret: unknown };
     };

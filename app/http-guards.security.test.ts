@@ -106,6 +106,33 @@ describe('rate limits', () => {
     }
   });
 
+  it('guessing a verify "token" secret in /hooks/:workflowId/:token is limited with the workflow\'s hooks', async () => {
+    const app = await buildServer({ VMESH_RATE_LIMIT_HOOKS: '3', VMESH_RATE_LIMIT_API: '0' });
+    try {
+      const created = await app.inject({
+        method: 'POST',
+        url: '/api/workflows',
+        headers: auth,
+        payload: { document: { ...plain, trigger: { type: 'webhook', with: { verify: 'token' } } } },
+      });
+      const { id } = created.json() as { id: string };
+      await app.inject({ method: 'POST', url: `/api/workflows/${id}/activate`, headers: auth });
+      const statuses = [];
+      for (let i = 0; i < 4; i++) {
+        const guess = await app.inject({
+          method: 'POST',
+          url: `/hooks/${id}/guess-${i}`,
+          headers: json,
+          payload: '{}',
+        });
+        statuses.push(guess.statusCode);
+      }
+      expect(statuses).toEqual([401, 401, 401, 429]);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('the API is limited per bearer token (or IP without one)', async () => {
     const app = await buildServer({ VMESH_RATE_LIMIT_API: '2', VMESH_RATE_LIMIT_HOOKS: '0' });
     try {

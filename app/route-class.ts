@@ -26,7 +26,7 @@ export function routeClassOf(request: FastifyRequest): RoutedRequest {
 function kindOf(route: string | undefined): RouteClass {
   if (route === undefined) return 'other';
   if (route === '/api' || route.startsWith('/api/')) return 'api';
-  if (route === '/hooks/:workflowId') return 'hook';
+  if (route === '/hooks/:workflowId' || route === '/hooks/:workflowId/:token') return 'hook';
   if (route === '/resume/:token') return 'resume';
   if (route === '/chat/api' || route.startsWith('/chat/api/')) return 'chat';
   if (route === '/mcp') return 'mcp';

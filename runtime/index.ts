@@ -53,6 +53,7 @@ export {
   dispatchChatMessage,
   dispatchEvent,
   nextSlot,
+  setHookSecret,
   syncSchedule,
   triggerSync,
   triggerTasks,

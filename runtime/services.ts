@@ -91,7 +91,7 @@ export async function createEngineServices(
         workflows,
         publicUrl: http.publicUrl,
       });
-      registerWebhookRoute(app, { sql: database.sql, connectors });
+      registerWebhookRoute(app, { sql: database.sql, connectors, publicUrl: http.publicUrl });
       registerResumeRoute(app, { sql: database.sql });
       registerHookSecretRoute(app, { sql: database.sql });
       registerAuditRoutes(app, { sql: database.sql });

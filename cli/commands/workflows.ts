@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { Command } from 'commander';
 import { ensureLocalOwner } from '../../access/index.ts';
 import { openDatabase, parseDatabaseConfig } from '../../db/index.ts';
@@ -18,6 +19,29 @@ async function withDatabase<T>(
   }
 }
 
+const MAX_SECRET_BYTES = 4096;
+
+/** The secret piped in (one line; the trailing newline of `echo` or a paste is not part of it). */
+async function readSecret(stream: Readable & { isTTY?: boolean }): Promise<string> {
+  if (stream.isTTY) process.stderr.write('Paste the signing secret, then press Ctrl-D:\n');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+    size += buffer.byteLength;
+    if (size > MAX_SECRET_BYTES)
+      throw new Error(`The secret on stdin is larger than ${MAX_SECRET_BYTES} bytes.`);
+    chunks.push(buffer);
+  }
+  const secret = Buffer.concat(chunks).toString('utf8').trim();
+  if (secret === '') {
+    throw new Error(
+      'No secret on stdin. Pipe the sender\'s signing secret in, e.g. `printf %s "$STRIPE_WHSEC" | vmesh workflows hook-secret ID --set`.',
+    );
+  }
+  return secret;
+}
+
 export function registerWorkflowsCommand(program: Command): void {
   const workflows = program.command('workflows').description('Stored workflows.');
   for (const [verb, scope, said] of [
@@ -34,6 +58,25 @@ export function registerWorkflowsCommand(program: Command): void {
         printOut(`Workflow "${row.name}" (${row.id}) is ${said}.\n`);
       });
   }
+  workflows
+    .command('hook-secret <id>')
+    .description(
+      "Set workflow ID's hook secret to the sender's own signing secret (Stripe whsec_…, Slack signing secret), read from stdin. The old secret stops working at once.",
+    )
+    .option('--set', 'read the new secret from stdin (required)')
+    .action(async (id: string, options: { set?: boolean }) => {
+      if (!options.set) {
+        throw new Error(
+          'Pass --set and pipe the secret on stdin; to rotate to a new random secret, use POST /api/workflows/:id/hook-secret/rotate.',
+        );
+      }
+      const secret = await readSecret(process.stdin);
+      await withDatabase(async (sql, { getWorkflowRow, setHookSecret }) => {
+        await getWorkflowRow(sql, id);
+        await setHookSecret(sql, id, secret, { by: { principal: await ensureLocalOwner(sql, 'cli') } });
+      });
+      printOut(`Set the hook secret of workflow ${id}.\n`);
+    });
   workflows
     .command('list')
     .option('--json', 'print JSON')

@@ -38,6 +38,7 @@ import {
   listWorkflowRows,
   type WorkflowRow,
 } from '../store/workflow-store.ts';
+import { SetHookSecretBody } from '../triggers/webhook-secret-route.ts';
 import { ACCESS_ROUTE_DOCS, registerAccessRoutes } from './access-routes.ts';
 import { AUDIT_ROUTE_DOCS } from './audit-routes.ts';
 import { parseRequest } from './http-errors.ts';
@@ -188,13 +189,26 @@ export const ROUTE_DOCS: RouteDoc[] = [
     method: 'post',
     path: '/hooks/{workflowId}',
     summary:
-      'Webhook trigger (x-vmesh-timestamp + x-vmesh-signature: sha256=<hex HMAC of "v1:<timestamp>.<raw body>">, 5-minute window; or x-vmesh-signature: sha256=<hex HMAC of the raw body>; or x-vmesh-secret; connector webhook triggers such as github.issueOpened check the vendor signature, e.g. X-Hub-Signature-256) → 202 { runId }, or 200 { ignored } for a delivery the trigger does not start on',
+      'Webhook trigger, verified in trigger.with.verify\'s scheme (default vmesh: x-vmesh-timestamp + x-vmesh-signature: sha256=<hex HMAC of "v1:<timestamp>.<raw body>">, 5-minute window; or x-vmesh-signature: sha256=<hex HMAC of the raw body>; or x-vmesh-secret; connector webhook triggers such as github.issueOpened check the vendor signature, e.g. X-Hub-Signature-256; github, stripe, shopify, standard-webhooks, slack, typeform, linear, twilio, hmac: the vendor\'s signature header) → 202 { runId }, or 200 { ignored } for a delivery the trigger does not start on',
+  },
+  {
+    method: 'post',
+    path: '/hooks/{workflowId}/{token}',
+    summary:
+      'Webhook trigger with verify "token": the hook secret is the last URL segment (constant-time compare; 404 for a workflow that does not verify "token")',
   },
   {
     method: 'post',
     path: '/api/workflows/{id}/hook-secret/rotate',
     summary:
       "Rotate the hook secret: { graceSeconds? } → { id, secret, previousSecretValidUntil } (the old secret works until then; the workflow's owner or admins only)",
+  },
+  {
+    method: 'put',
+    path: '/api/workflows/{id}/hook-secret',
+    summary:
+      "Set the hook secret to the sender's own signing secret (Stripe whsec_…, Slack signing secret): { secret, graceSeconds? } → { id, set, previousSecretValidUntil } (the secret is never echoed; graceSeconds defaults to 0; the workflow's owner or admins only; audited as hook_secret.set)",
+    body: SetHookSecretBody,
   },
   ...ACCESS_ROUTE_DOCS,
   ...AUDIT_ROUTE_DOCS,

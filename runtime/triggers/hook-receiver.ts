@@ -6,13 +6,23 @@ import type {
 } from '../../connectors/index.ts';
 import type { WorkflowDocument } from '../workflow/document.ts';
 import { findWebhookTrigger, passesFilters } from './connector-triggers.ts';
+import {
+  checkSchemeSignature,
+  schemeDeliveryId,
+  signatureHeaders,
+  WebhookTriggerWith,
+} from './webhook-schemes.ts';
 import { checkHookSignature, type HookVerdict } from './webhook-verify.ts';
 
-/** One request to `POST /hooks/:workflowId`; header names are lower case. */
+/** One request to `POST /hooks/:workflowId[/:token]`; header names are lower case. */
 export type HookRequest = WebhookDelivery & {
   method: string;
   query: unknown;
   headers: Record<string, string | string[] | undefined>;
+  /** The `:token` of `POST /hooks/:workflowId/:token` (only the `token` scheme takes one). */
+  pathToken?: string | undefined;
+  /** The public URL the request was addressed to (public base URL + path and query as received). */
+  url?: string | undefined;
 };
 
 /** What a verified delivery becomes: a run's trigger data, or a reason it starts no run (answered 200). */
@@ -22,6 +32,8 @@ export type HookAcceptance =
 
 /** How a workflow's trigger takes deliveries to its hook URL: which signatures prove the secret, what data runs get. */
 export type HookReceiver = {
+  /** Whether the hook secret may come as the URL's last segment (`verify: "token"`); others answer such a URL 404. */
+  takesPathToken?: boolean;
   verify(secrets: readonly string[], request: HookRequest): HookVerdict;
   accept(request: HookRequest, document: WorkflowDocument): HookAcceptance;
 };
@@ -46,24 +58,43 @@ function genericDeliveryId(request: HookRequest): string | undefined {
   return slack.success ? slack.data.event_id : undefined;
 }
 
+function requestData(request: HookRequest, hidden: readonly string[] = []): unknown {
+  const headers = Object.fromEntries(
+    Object.entries(request.headers).filter(([name]) => !HIDDEN_HEADERS.has(name) && !hidden.includes(name)),
+  );
+  return { method: request.method, headers, query: request.query ?? {}, body: request.body };
+}
+
 /**
  * The core `webhook` trigger (and every trigger that is not a connector webhook, as before): x-vmesh-secret or
  * x-vmesh-signature, and the request itself as trigger data.
  */
 export const coreHookReceiver: HookReceiver = {
   verify: (secrets, request) => checkHookSignature(secrets, request.headers, request.rawBody),
-  accept(request) {
-    const headers = Object.fromEntries(
-      Object.entries(request.headers).filter(([name]) => !HIDDEN_HEADERS.has(name)),
-    );
-    return {
-      start: true,
-      data: { method: request.method, headers, query: request.query ?? {}, body: request.body },
-      triggerType: 'webhook',
-      deliveryId: genericDeliveryId(request),
-    };
-  },
+  accept: (request) => ({
+    start: true,
+    data: requestData(request),
+    triggerType: 'webhook',
+    deliveryId: genericDeliveryId(request),
+  }),
 };
+
+/** The core `webhook` trigger with `with.verify` naming a sender's scheme (stripe, slack, token, …). */
+export function schemeHookReceiver(options: WebhookTriggerWith): HookReceiver {
+  const scheme = options.verify;
+  if (scheme === undefined || scheme === 'vmesh') return coreHookReceiver;
+  const hidden = signatureHeaders(options);
+  return {
+    takesPathToken: scheme === 'token',
+    verify: (secrets, request) => checkSchemeSignature({ ...options, verify: scheme }, secrets, request),
+    accept: (request) => ({
+      start: true,
+      data: requestData(request, hidden),
+      triggerType: 'webhook',
+      deliveryId: schemeDeliveryId(scheme, request) ?? genericDeliveryId(request),
+    }),
+  };
+}
 
 const WRONG_SIGNATURE: HookVerdict = {
   ok: false,
@@ -92,8 +123,25 @@ export function connectorHookReceiver(type: string, trigger: WebhookTriggerDefin
   };
 }
 
-/** The receiver for a workflow's `trigger.type`. */
-export function hookReceiverFor(connectors: readonly ConnectorDefinition[], type: string): HookReceiver {
-  const trigger = findWebhookTrigger(connectors, type);
-  return trigger ? connectorHookReceiver(type, trigger) : coreHookReceiver;
+/** The receiver for a workflow's trigger: a connector's webhook trigger, or the core one in its `with.verify` scheme. */
+export function hookReceiverFor(
+  connectors: readonly ConnectorDefinition[],
+  trigger: { type: string; with?: unknown },
+): HookReceiver {
+  const connectorTrigger = findWebhookTrigger(connectors, trigger.type);
+  if (connectorTrigger) return connectorHookReceiver(trigger.type, connectorTrigger);
+  if (trigger.type !== 'webhook') return coreHookReceiver;
+  const options = WebhookTriggerWith.safeParse(trigger.with ?? {});
+  // A stored document always validated; one that somehow does not verifies nothing rather than falling back.
+  return options.success ? schemeHookReceiver(options.data) : refusingHookReceiver;
 }
+
+const refusingHookReceiver: HookReceiver = {
+  verify: () => ({
+    ok: false,
+    code: 'E_UNAUTHORIZED',
+    message: "This workflow's trigger.with.verify is not valid, so no delivery can be verified.",
+    hint: 'Fix trigger.with (vmesh validate) and save the workflow again.',
+  }),
+  accept: () => ({ start: false, reason: 'unreachable' }),
+};

@@ -6,3 +6,4 @@ export { POLL_TASK, pollJobKey, syncPoll } from './poll.ts';
 export { nextSlot, syncSchedule } from './schedule.ts';
 export { type TriggerKindRuntime, triggerKinds, triggerSync, triggerTasks } from './trigger-kinds.ts';
 export { registerWebhookRoute, verifyHook, WEBHOOK_BODY_LIMIT } from './webhook.ts';
+export { SETTABLE_SECRET, setHookSecret } from './webhook-secrets.ts';

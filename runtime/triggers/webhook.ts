@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { ConnectorDefinition } from '../../connectors/index.ts';
 import type { Sql } from '../../db/index.ts';
@@ -15,13 +15,18 @@ import { checkHookSignature } from './webhook-verify.ts';
 /** Largest webhook body accepted; larger → 413. */
 export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
 /** Workflow ids are printable ASCII; anything else (a decoded NUL, a newline) is no workflow → 404. */
-const HookParams = z.object({ workflowId: z.string().regex(/^[\x21-\x7e]{1,200}$/) });
+const HookParams = z.object({
+  workflowId: z.string().regex(/^[\x21-\x7e]{1,200}$/),
+  token: z.string().max(500).optional(),
+});
 
 export type WebhookOptions = {
   sql: Sql;
   /** Where connector webhook triggers (e.g. github.issueOpened) are looked up. */
   connectors: readonly ConnectorDefinition[];
   respondTimeoutMs?: number;
+  /** The server's public base URL: what senders that sign the URL (verify "twilio") addressed. */
+  publicUrl?: string;
 };
 
 /** The per-workflow secret in `x-vmesh-secret`, or an `x-vmesh-signature` (see checkHookSignature for the forms). */
@@ -48,14 +53,16 @@ export function registerWebhookRoute(app: FastifyInstance, options: WebhookOptio
       reply.header('x-content-type-options', 'nosniff');
       reply.header('content-security-policy', "default-src 'none'; sandbox; frame-ancestors 'none'");
     });
-    scope.post('/hooks/:workflowId', { bodyLimit: WEBHOOK_BODY_LIMIT }, async (request, reply) => {
+    const handler = async (request: FastifyRequest, reply: FastifyReply) => {
       const params = HookParams.safeParse(request.params);
       const workflowId = params.success ? params.data.workflowId : '';
+      const pathToken = params.success ? params.data.token : undefined;
       const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       let cached = params.success ? await getCachedWorkflow(sql, workflowId) : undefined;
       if (cached && !cached.row.active) cached = await getCachedWorkflow(sql, workflowId, { fresh: true });
       const workflow = cached?.row;
-      if (!cached || !workflow) {
+      const receiver = cached ? hookReceiverFor(options.connectors, cached.document.trigger) : undefined;
+      if (!cached || !workflow || !receiver || (pathToken !== undefined && !receiver.takesPathToken)) {
         return reply.code(404).send({
           error: {
             code: 'E_NOT_FOUND',
@@ -64,13 +71,14 @@ export function registerWebhookRoute(app: FastifyInstance, options: WebhookOptio
           },
         });
       }
-      const receiver = hookReceiverFor(options.connectors, cached.document.trigger.type);
       const hook: HookRequest = {
         method: request.method,
         headers: request.headers,
         query: request.query,
         rawBody: raw,
         body: null,
+        pathToken,
+        url: options.publicUrl ? `${options.publicUrl.replace(/\/$/, '')}${request.url}` : undefined,
       };
       const check = (secrets: readonly string[]) => receiver.verify(secrets, hook);
       let verdict = check([workflow.hookSecret]);
@@ -132,7 +140,10 @@ export function registerWebhookRoute(app: FastifyInstance, options: WebhookOptio
         if (!respondHeaderProblem(name, value, { status: response.status })) reply.header(name, value);
       }
       return reply.code(response.status).send(response.body ?? null);
-    });
+    };
+    scope.post('/hooks/:workflowId', { bodyLimit: WEBHOOK_BODY_LIMIT }, handler);
+    // verify "token": the hook secret is the URL's last segment, for senders that can neither sign nor set headers.
+    scope.post('/hooks/:workflowId/:token', { bodyLimit: WEBHOOK_BODY_LIMIT }, handler);
   });
 }
 

@@ -7,6 +7,7 @@ import type {
 } from '../../connectors/index.ts';
 import { configuredStdioServers } from '../../connectors/index.ts';
 import { coreNodes } from '../nodes/index.ts';
+import { WebhookTriggerWith } from './webhook-trigger-with.ts';
 import { WorkflowFailedWith } from './workflow-failed-trigger.ts';
 
 /** Something a node's `uses` can name: a core node or a connector action. */
@@ -69,8 +70,10 @@ export const coreTriggers: TriggerEntry[] = [
     title: 'Webhook',
     description:
       "Runs on an HTTP request to the workflow's webhook URL. trigger holds { method, headers, query, body }. " +
-      'Use core.respond to set the HTTP response.',
-    with: z.strictObject({}),
+      'Use core.respond to set the HTTP response. with.verify picks the signature scheme: vmesh (default), github, ' +
+      'stripe, shopify, standard-webhooks, slack, typeform, linear, twilio, hmac ({ header, algorithm, encoding, prefix? }) or token ' +
+      '(POST /hooks/:workflowId/:secret).',
+    with: WebhookTriggerWith,
     sample: {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

@@ -1,0 +1,60 @@
+import { z } from 'zod';
+
+/** The values of a core webhook trigger's `with.verify`: whose signature scheme a delivery is checked in. */
+export const WEBHOOK_VERIFY_SCHEMES = [
+  'vmesh',
+  'github',
+  'stripe',
+  'shopify',
+  'standard-webhooks',
+  'slack',
+  'typeform',
+  'linear',
+  'twilio',
+  'hmac',
+  'token',
+] as const;
+export type WebhookVerifyScheme = (typeof WEBHOOK_VERIFY_SCHEMES)[number];
+
+const HMAC_ONLY = ['header', 'algorithm', 'encoding', 'prefix'] as const;
+
+/** `trigger.with` of the core `webhook` trigger. */
+export const WebhookTriggerWith = z
+  .strictObject({
+    verify: z
+      .enum(WEBHOOK_VERIFY_SCHEMES)
+      .optional()
+      .describe(
+        "whose signature scheme deliveries are checked in (default vmesh); set the sender's secret with vmesh workflows hook-secret ID --set",
+      ),
+    header: z
+      .string()
+      .regex(/^[A-Za-z0-9-]{1,100}$/, 'a header name is letters, digits and "-" (e.g. "X-Signature")')
+      .optional()
+      .describe('verify "hmac": the header carrying the signature'),
+    algorithm: z.enum(['sha1', 'sha256', 'sha512']).optional(),
+    encoding: z.enum(['hex', 'base64']).optional(),
+    prefix: z.string().min(1).max(50).optional(),
+  })
+  .superRefine((value, context) => {
+    if (value.verify === 'hmac' && value.header === undefined) {
+      context.addIssue({
+        code: 'custom',
+        path: ['header'],
+        message:
+          'verify "hmac" needs with.header, the header that carries the signature (e.g. "X-Signature")',
+      });
+    }
+    if (value.verify !== 'hmac') {
+      for (const key of HMAC_ONLY) {
+        if (value[key] !== undefined) {
+          context.addIssue({
+            code: 'custom',
+            path: [key],
+            message: `with.${key} only applies to verify "hmac" (this trigger verifies "${value.verify ?? 'vmesh'}")`,
+          });
+        }
+      }
+    }
+  });
+export type WebhookTriggerWith = z.infer<typeof WebhookTriggerWith>;
