@@ -2,7 +2,6 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Sql } from '../../db/index.ts';
 import { type ResumeResult, resumeWait } from '../engine/resume-wait.ts';
-import { assertRunVisible } from '../store/object-access.ts';
 import { WEBHOOK_BODY_LIMIT } from './webhook.ts';
 import { HookBodyError, parseHookJson } from './webhook-json.ts';
 
