@@ -102,4 +102,5 @@ export {
   UserName,
   unlinkIdentity,
 } from './user-store.ts';
+export { tokenView, userView } from './views.ts';
 export { canSee, type OwnedObject, seesAll } from './visibility.ts';

@@ -6,21 +6,13 @@ import {
   parseDuration,
   requireUser,
   revokeToken,
+  tokenView,
 } from '../../access/index.ts';
 import { asLocalOwner, table } from './access-cli.ts';
 
+/** `vmesh tokens list --json`: the API's view, with the user by name. */
 function tokenJson(token: ApiToken) {
-  return {
-    id: token.id,
-    user: token.userName,
-    name: token.name,
-    scopes: token.scopes,
-    mayApprove: token.mayApprove,
-    createdAt: token.createdAt.toISOString(),
-    expiresAt: token.expiresAt?.toISOString() ?? null,
-    lastUsedAt: token.lastUsedAt?.toISOString() ?? null,
-    revokedAt: token.revokedAt?.toISOString() ?? null,
-  };
+  return { ...tokenView(token), user: token.userName };
 }
 
 function stateOf(token: ApiToken): string {

@@ -10,6 +10,7 @@ import {
   Role,
   unlinkUserIdentity,
   updateUser,
+  userView,
 } from '../../access/index.ts';
 import { ValidationError } from '../../lib/index.ts';
 import { asLocalOwner, table } from './access-cli.ts';
@@ -78,15 +79,7 @@ export function registerUsersCommand(program: Command): void {
       await asLocalOwner(async (sql) => {
         const rows = await describeUsers(sql, await listUsers(sql));
         if (options.json) {
-          const shown = rows.map((user) => ({
-            id: user.id,
-            name: user.name,
-            role: user.role,
-            email: user.email,
-            createdAt: user.createdAt.toISOString(),
-            disabled: user.disabledAt !== null,
-            identities: user.identities,
-          }));
+          const shown = rows.map(userView);
           process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
           return;
         }

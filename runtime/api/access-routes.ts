@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import {
-  type ApiToken,
   addUser,
   allows,
   createToken,
@@ -18,10 +17,12 @@ import {
   requireUser,
   revokeToken,
   TokenName,
+  tokenView,
   type User,
   UserName,
   unlinkUserIdentity,
   updateUser,
+  userView,
 } from '../../access/index.ts';
 import type { Sql } from '../../db/index.ts';
 import { ForbiddenError } from '../../lib/index.ts';
@@ -102,32 +103,6 @@ export const ACCESS_ROUTE_DOCS: RouteDoc[] = [
     summary: 'Revoke a token (your own, or any with token.manage_all)',
   },
 ];
-
-export function userView(user: User & { identities?: { provider: string; subject: string }[] }) {
-  return {
-    id: user.id,
-    name: user.name,
-    role: user.role,
-    email: user.email,
-    createdAt: user.createdAt.toISOString(),
-    disabled: user.disabledAt !== null,
-    ...(user.identities ? { identities: user.identities } : {}),
-  };
-}
-
-export function tokenView(token: ApiToken) {
-  return {
-    id: token.id,
-    user: { id: token.userId, name: token.userName },
-    name: token.name,
-    scopes: token.scopes,
-    mayApprove: token.mayApprove,
-    createdAt: token.createdAt.toISOString(),
-    expiresAt: token.expiresAt?.toISOString() ?? null,
-    lastUsedAt: token.lastUsedAt?.toISOString() ?? null,
-    revokedAt: token.revokedAt?.toISOString() ?? null,
-  };
-}
 
 /** A request signed with a per-user API token may not mint tokens: a stolen token must not outlive its revocation. */
 function assertNotPerUserToken(principal: Principal): void {
