@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Sql } from '../../db/index.ts';
 import { type ResumeResult, resumeWait } from '../engine/resume-wait.ts';
 import { WEBHOOK_BODY_LIMIT } from './webhook.ts';
-import { HookBodyError, parseHookJson } from './webhook-json.ts';
+import { readHookJson } from './webhook-json.ts';
 
 /** Tokens are 43 base64url characters (core.wait mints 32 bytes); anything else is no token → 404. */
 const ResumeParams = z.object({ token: z.string().regex(/^[A-Za-z0-9_-]{43}$/) });
@@ -36,17 +36,9 @@ export function registerResumeRoute(app: FastifyInstance, options: { sql: Sql })
       }
       let body: unknown = null;
       if (raw.length > 0) {
-        try {
-          body = parseHookJson(raw);
-        } catch (error) {
-          return reply.code(400).send({
-            error: {
-              code: 'E_BAD_JSON',
-              message: error instanceof HookBodyError ? error.message : 'The body is not valid JSON.',
-              hint: 'Send a JSON body with content-type application/json.',
-            },
-          });
-        }
+        const parsed = readHookJson(raw);
+        if ('bad' in parsed) return reply.code(400).send({ error: parsed.bad });
+        body = parsed.value;
       }
       const result: ResumeResult = params.success
         ? await resumeWait(options.sql, params.data.token, body)

@@ -68,3 +68,21 @@ export function hookText(raw: Buffer): string {
   const text = raw.toString('utf8');
   return raw.includes(0) ? storable(text) : text;
 }
+
+/** The 400 answer for a body that is not JSON (or breaks the limits parseHookJson enforces). */
+export type BadJsonAnswer = { code: 'E_BAD_JSON'; message: string; hint: string };
+
+/** A delivery's JSON body, or the answer that says why it is not one. */
+export function readHookJson(raw: Buffer): { value: unknown } | { bad: BadJsonAnswer } {
+  try {
+    return { value: parseHookJson(raw) };
+  } catch (error) {
+    return {
+      bad: {
+        code: 'E_BAD_JSON',
+        message: error instanceof HookBodyError ? error.message : 'The body is not valid JSON.',
+        hint: 'Send a JSON body with content-type application/json.',
+      },
+    };
+  }
+}

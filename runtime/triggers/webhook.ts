@@ -8,7 +8,7 @@ import { isResting } from '../store/run-status.ts';
 import { watchRun } from '../store/run-store.ts';
 import { getCachedWorkflow } from '../store/workflow-cache.ts';
 import { type HookRequest, hookReceiverFor } from './hook-receiver.ts';
-import { HookBodyError, hookText, parseHookJson } from './webhook-json.ts';
+import { hookText, readHookJson } from './webhook-json.ts';
 import { recheckWithRotation } from './webhook-secrets.ts';
 import { checkHookSignature } from './webhook-verify.ts';
 
@@ -101,17 +101,9 @@ export function registerWebhookRoute(app: FastifyInstance, options: WebhookOptio
       let body: unknown = null;
       if (raw.length > 0) {
         if (contentType === '' || contentType.includes('json')) {
-          try {
-            body = parseHookJson(raw);
-          } catch (error) {
-            return reply.code(400).send({
-              error: {
-                code: 'E_BAD_JSON',
-                message: error instanceof HookBodyError ? error.message : 'The body is not valid JSON.',
-                hint: 'Send a JSON body with content-type application/json.',
-              },
-            });
-          }
+          const parsed = readHookJson(raw);
+          if ('bad' in parsed) return reply.code(400).send({ error: parsed.bad });
+          body = parsed.value;
         } else {
           body = hookText(raw);
         }
