@@ -4,7 +4,7 @@ import type { ConnectorDefinition, ConnectorEnvironment } from '../../connectors
 import { invokeAction } from '../../connectors/index.ts';
 import type { Sql } from '../../db/index.ts';
 import type { Logger } from '../../lib/index.ts';
-import { AppError, redactSecrets } from '../../lib/index.ts';
+import { AppError } from '../../lib/index.ts';
 import { findCoreNode, nodeFailure } from '../nodes/index.ts';
 import type { Outcome } from '../nodes/outcome.ts';
 import type { WorkflowNode } from '../workflow/document.ts';
@@ -183,8 +183,8 @@ async function runAction(
       }),
       aborted,
     ]);
-    // Redacted before anything sees it: later steps, the steps table, run output and every view of them.
-    return { kind: 'succeeded', input, output: redactSecrets(output ?? null) };
+    // Redacted with every other node's output by checkOutput, before anything sees it.
+    return { kind: 'succeeded', input, output: output ?? null };
   } catch (error) {
     return { kind: 'failed', input, error: toStepError(error) };
   } finally {

@@ -1,5 +1,5 @@
 // How much a step and a run may store as outputs, and the outcome of a step whose output breaks a limit.
-import { AppError } from '../../lib/index.ts';
+import { AppError, redactSecrets } from '../../lib/index.ts';
 import type { Outcome } from '../nodes/outcome.ts';
 import { toStepError } from './step-error.ts';
 import { type StoredJson, toStoredJson, UnstorableValueError, unstorableOutputError } from './stored-json.ts';
@@ -64,13 +64,16 @@ export function runOutputTooLarge(nodeId: string, limit: number): AppError {
 export type CheckedOutcome = { outcome: Outcome; output: StoredJson | null };
 
 /**
- * Serialises the outcome's output and checks it: an output that cannot be stored or is over the step limit turns
- * the outcome into a non-retryable failure (E_OUTPUT_UNSTORABLE, E_OUTPUT_TOO_LARGE), before anything is sent.
+ * Redacts the outcome's output, serialises it and checks it: every node kind's output passes here before anything
+ * reads or records it (later steps, the steps table, the run's output), so a target that echoes a credential in a
+ * successful answer leaves no secret anywhere. An output that cannot be stored or is over the step limit turns the
+ * outcome into a non-retryable failure (E_OUTPUT_UNSTORABLE, E_OUTPUT_TOO_LARGE), before anything is sent.
  */
-export function checkOutput(nodeId: string, outcome: Outcome, limits: OutputLimits): CheckedOutcome {
-  if (outcome.kind === 'pending' || outcome.kind === 'failed') return { outcome, output: null };
-  const value = outcome.output;
-  if (value === null || value === undefined) return { outcome, output: null };
+export function checkOutput(nodeId: string, ran: Outcome, limits: OutputLimits): CheckedOutcome {
+  if (ran.kind === 'pending' || ran.kind === 'failed') return { outcome: ran, output: null };
+  if (ran.output === null || ran.output === undefined) return { outcome: ran, output: null };
+  const value: unknown = redactSecrets(ran.output);
+  const outcome = { ...ran, output: value };
   let stored: StoredJson;
   try {
     stored = toStoredJson(value);

@@ -275,9 +275,8 @@ export async function recordExecution(
     const node = findNode(graphForPath(document, path), nodeId);
     const settled = settleOutcome(outcome, node, attempt);
     const { status, branch, error, wakeAt, state, fatal } = settled;
-    // A target may echo a credential back in a successful answer: outputs are stored, served and passed on
-    // to later steps only with every known secret redacted.
-    const output = redactSecrets(settled.output);
+    // Redacted (and serialised as `stored`) by checkOutput, like every output before it is recorded.
+    const output = settled.output;
     const input = 'input' in outcome ? (outcome.input ?? null) : null;
     const terminal = status === 'succeeded' || status === 'failed';
     // settleOutcome keeps the output of a success or a wait, which checkOutput serialised.
