@@ -134,29 +134,57 @@ export type PollContext<Credential, Client> = {
   env: ConnectorEnvironment;
 };
 
-/** One new item a poll found: `id` is stable per item (a run per id, however often it is seen). */
-export type PolledItem<Data> = { id: string; data: Data };
+/**
+ * Where a poll has got to: the newest item already handled, ordered by (`at`, `id`). `at` is the vendor's ordering
+ * of items: a timestamp in ms for feeds and APIs, or a number that only grows, such as an IMAP UID.
+ */
+export type PollWatermark = { at: number; id: string };
+
+/** What one poll is asked for. The connector may use `after` to ask the vendor for less; the runtime filters anyway. */
+export type PollRequest<State> = {
+  /** The newest item handled so far; undefined on the first poll after activation. */
+  after: PollWatermark | undefined;
+  /** What this trigger kept from its previous poll (`state` schema), e.g. an IMAP mailbox's UIDVALIDITY. */
+  state: State | undefined;
+};
+
+/** One item a poll found: `id` is stable per item (one run per id, however often it is seen). */
+export type PolledItem<Data> = { id: string; at: number; data: Data };
+
+export type PollResult<Data, State> = {
+  /** The items the vendor lists now, in any order; the runtime picks the new ones. */
+  items: PolledItem<Data>[];
+  /** Kept for the next poll (parsed with `state`). */
+  state?: State;
+  /**
+   * The vendor's ordering started over (an IMAP mailbox's UIDVALIDITY changed): the runtime forgets its watermark
+   * and treats this poll like a first one, recording what is there without starting runs.
+   */
+  restarted?: boolean;
+};
 
 /**
- * Started by asking the vendor for what is new every `intervalMs` (one pending job per active workflow). The
- * cursor (`cursor` schema) is kept between polls; the first poll after activation only sets it, so items that
- * existed before start no run.
+ * Started by asking the vendor for the items it lists now, every `intervalMs(filters)`. The connector only says how
+ * to fetch; the runtime (`runtime/triggers/poll.ts`) owns the rest: the watermark, the seen ids, the first poll that
+ * records without firing (or fires the newest `trigger.with.backfill`), one job per workflow, backoff and stalls.
  */
 export type PollTriggerDefinition<
   With extends z.ZodType = z.ZodType,
   Data extends z.ZodType = z.ZodType,
-  Cursor extends z.ZodType = z.ZodType,
+  State extends z.ZodType = z.ZodType,
   Credential = unknown,
   Client = unknown,
 > = TriggerBase<With, Data> & {
   kind: 'poll';
-  intervalMs: number;
-  cursor: Cursor;
+  /** Time between two polls of one workflow, from its filters (e.g. `intervalSeconds`). */
+  intervalMs(filters: z.output<With>): number;
+  /** The shape of what `poll` keeps between polls. */
+  state: State;
   poll(
     ctx: PollContext<Credential, Client>,
     filters: z.output<With>,
-    cursor: z.output<Cursor> | undefined,
-  ): Promise<{ items: PolledItem<z.output<Data>>[]; cursor: z.output<Cursor> }>;
+    request: PollRequest<z.output<State>>,
+  ): Promise<PollResult<z.output<Data>, z.output<State>>>;
 };
 
 /** One member per way a trigger is started; runtime/triggers/ dispatches each kind. */
@@ -235,12 +263,12 @@ export function defineTrigger<With extends z.ZodType, Data extends z.ZodType>(
 export function definePollTrigger<
   With extends z.ZodType,
   Data extends z.ZodType,
-  Cursor extends z.ZodType,
+  State extends z.ZodType,
   Credential = unknown,
   Client = unknown,
 >(
-  trigger: PollTriggerDefinition<With, Data, Cursor, Credential, Client>,
-): PollTriggerDefinition<With, Data, Cursor, Credential, Client> {
+  trigger: PollTriggerDefinition<With, Data, State, Credential, Client>,
+): PollTriggerDefinition<With, Data, State, Credential, Client> {
   return trigger;
 }
 

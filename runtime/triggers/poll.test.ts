@@ -24,18 +24,15 @@ const itemAdded = definePollTrigger({
   title: 'Feed item added',
   description: 'Starts the workflow for each new item of the feed (polled every 200 ms in this test).',
   kind: 'poll',
-  intervalMs: 200,
-  cursor: z.object({ after: z.number().int() }),
+  intervalMs: () => 200,
+  state: z.object({}),
   with: z.strictObject({ tag: z.string().optional().describe('Only items with this tag.') }),
   data: FeedData,
   sample: { seq: 1, id: 1, title: 'x', tag: 'bug' },
   matches: (filters, data) => !filters.tag || FeedData.parse(data).tag === filters.tag,
-  async poll(ctx: { client: { since(after: number): Promise<FeedItem[]> } }, _filters, cursor) {
-    const found = await ctx.client.since(cursor?.after ?? 0);
-    return {
-      items: found.map((item) => ({ id: String(item.id), data: item })),
-      cursor: { after: Math.max(cursor?.after ?? 0, ...found.map((item) => item.seq)) },
-    };
+  async poll(ctx: { client: { since(after: number): Promise<FeedItem[]> } }, _filters, request) {
+    const found = await ctx.client.since(request.after?.at ?? 0);
+    return { items: found.map((item) => ({ id: String(item.id), at: item.seq, data: item })) };
   },
 });
 const feedConnector = defineConnector({

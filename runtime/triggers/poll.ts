@@ -30,6 +30,8 @@ function findPollTrigger(
   return trigger?.kind === 'poll' && connector ? { connector, trigger } : undefined;
 }
 
+const Watermark = z.object({ at: z.number(), id: z.string() });
+
 const WorkflowState = z
   .object({ active: z.boolean(), triggerType: z.string(), deletedAt: z.date().nullable() })
   .optional();
@@ -86,14 +88,19 @@ export async function runPollJob(deps: NodeRunnerDeps, payload: unknown): Promis
   }
   const signal = AbortSignal.timeout(POLL_TIMEOUT_MS);
   const client = connector.createClient({ credential, env: deps.connectorEnv, signal });
-  const cursor = job.cursor === undefined ? undefined : trigger.cursor.parse(job.cursor);
+  const after = job.cursor === undefined ? undefined : Watermark.parse(job.cursor);
   const result = await trigger.poll(
     { credential, client, logger: deps.logger, signal, env: deps.connectorEnv },
     filters,
-    cursor,
+    { after, state: undefined },
   );
+  const newItems = result.items.filter(
+    (item) => !after || item.at > after.at || (item.at === after.at && item.id > after.id),
+  );
+  const newest = [...newItems].sort((a, b) => b.at - a.at || (b.id > a.id ? 1 : -1))[0];
+  const cursor = newest ? { at: newest.at, id: newest.id } : (after ?? { at: 0, id: '' });
   if (job.cursor !== undefined) {
-    for (const item of result.items) {
+    for (const item of newItems) {
       if (!passesFilters(trigger, cached.document.trigger.with, item.data)) continue;
       await startTriggeredRun(sql, job.workflowId, item.data, {
         triggerType: type,
@@ -101,10 +108,10 @@ export async function runPollJob(deps: NodeRunnerDeps, payload: unknown): Promis
       });
     }
   }
-  const next = new Date(Date.now() + trigger.intervalMs);
+  const next = new Date(Date.now() + trigger.intervalMs(filters));
   await sql`
     select id from graphile_worker.add_job(${POLL_TASK},
-      ${sql.json({ workflowId: job.workflowId, cursor: trigger.cursor.parse(result.cursor) as never })}::json,
+      ${sql.json({ workflowId: job.workflowId, cursor })}::json,
       run_at => ${next}, job_key => ${pollJobKey(job.workflowId)}, max_attempts => 25)`;
   deps.logger.debug({ workflowId: job.workflowId, items: result.items.length, next }, 'poll');
 }
