@@ -5,6 +5,7 @@ import { httpConnector } from './http/connector.ts';
 import { llmConnector } from './llm/connector.ts';
 import { mcpConnector } from './mcp/connector.ts';
 import { postgresConnector } from './postgres/connector.ts';
+import { rssConnector } from './rss/connector.ts';
 import type { ConnectorDefinition } from './sdk/index.ts';
 import { slackConnector } from './slack/connector.ts';
 
@@ -18,4 +19,5 @@ export const builtinConnectors: ConnectorDefinition[] = [
   postgresConnector,
   llmConnector,
   mcpConnector,
+  rssConnector,
 ];

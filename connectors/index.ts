@@ -17,6 +17,7 @@ export { llmConnector } from './llm/connector.ts';
 export { mcpConnector } from './mcp/connector.ts';
 export * from './openapi/index.ts';
 export { postgresConnector } from './postgres/connector.ts';
+export { rssConnector } from './rss/connector.ts';
 export * from './sdk/index.ts';
 export { slackConnector } from './slack/connector.ts';
 export { MessagePostedData, parseSlackMessageEvent } from './slack/triggers/message-posted.ts';
