@@ -3,8 +3,7 @@ import type { ConnectorEnvironment } from '../sdk/define.ts';
 
 /** Largest feed read: bigger answers fail with E_FEED_TOO_LARGE before they are parsed. */
 export const MAX_FEED_BYTES = 5 * 1024 * 1024;
-const ACCEPT =
-  'application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.1';
+const ACCEPT = 'application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.1';
 const MAX_ERROR_SNIPPET = 200;
 
 export type RssClient = {
@@ -106,7 +105,8 @@ async function readCapped(response: Response, limit: number, url: string): Promi
     }
   } catch (error) {
     // The guarded fetch enforces its own, larger cap; either way the feed is too large.
-    if (error instanceof ConnectorError && error.code === 'E_RESPONSE_TOO_LARGE') throw tooLarge(limit, url, error);
+    if (error instanceof ConnectorError && error.code === 'E_RESPONSE_TOO_LARGE')
+      throw tooLarge(limit, url, error);
     throw error;
   }
   return decode(Buffer.concat(chunks), response.headers.get('content-type'));
@@ -116,7 +116,9 @@ async function readCapped(response: Response, limit: number, url: string): Promi
 function decode(bytes: Buffer, contentType: string | null): string {
   const declared =
     /charset\s*=\s*"?([\w.:-]+)/i.exec(contentType ?? '')?.[1] ??
-    /^\s*<\?xml[^>]*\bencoding\s*=\s*["']([\w.:-]+)["']/i.exec(bytes.subarray(0, 200).toString('latin1'))?.[1];
+    /^\s*<\?xml[^>]*\bencoding\s*=\s*["']([\w.:-]+)["']/i.exec(
+      bytes.subarray(0, 200).toString('latin1'),
+    )?.[1];
   try {
     return new TextDecoder(declared ?? 'utf-8').decode(bytes);
   } catch {

@@ -50,7 +50,9 @@ export async function startRssFake(): Promise<RssFake> {
     const feed = feeds.get(path);
     if (!feed) return reply.code(404).type('text/html').send('<html><body>Not found</body></html>');
     const etag =
-      feed.etag === false ? undefined : `"${createHash('sha256').update(feed.body).digest('hex').slice(0, 16)}"`;
+      feed.etag === false
+        ? undefined
+        : `"${createHash('sha256').update(feed.body).digest('hex').slice(0, 16)}"`;
     if (etag) reply.header('etag', etag);
     if (feed.lastModified) reply.header('last-modified', feed.lastModified);
     const ifNoneMatch = request.headers['if-none-match'];
@@ -78,19 +80,25 @@ export async function startRssFake(): Promise<RssFake> {
   };
 }
 
-export type RssEntry = { guid?: string; title?: string; link?: string; pubDate?: string; description?: string };
+export type RssEntry = {
+  guid?: string;
+  title?: string;
+  link?: string;
+  pubDate?: string;
+  description?: string;
+};
 
 /** An RSS 2.0 document with these items (values are XML-escaped; `description` may hold HTML, as feeds do). */
 export function renderRss(title: string, entries: readonly RssEntry[]): string {
-  const escape = (text: string) =>
+  const escapeXml = (text: string) =>
     text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
   const field = (name: string, value: string | undefined) =>
-    value === undefined ? '' : `<${name}>${escape(value)}</${name}>`;
+    value === undefined ? '' : `<${name}>${escapeXml(value)}</${name}>`;
   const items = entries
     .map(
       (entry) =>
         `<item>${field('title', entry.title)}${field('link', entry.link)}${field('description', entry.description)}${field('pubDate', entry.pubDate)}${field('guid', entry.guid)}</item>`,
     )
     .join('\n');
-  return `<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel><title>${escape(title)}</title><link>http://example.com/</link><description>test feed</description>\n${items}\n</channel></rss>`;
+  return `<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel><title>${escapeXml(title)}</title><link>http://example.com/</link><description>test feed</description>\n${items}\n</channel></rss>`;
 }

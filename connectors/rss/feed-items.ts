@@ -20,7 +20,7 @@ export const FEED_LIMITS = {
 export const FeedItemData = z.object({
   id: z.string().describe('The entry\'s guid (RSS) or id (Atom), else its link, else "sha256:" of its text.'),
   title: z.string().describe('Title as plain text ("" when the entry has none), at most 500 characters.'),
-  link: z.string().nullable().describe('The entry\'s http(s) link, or null when it has none.'),
+  link: z.string().nullable().describe("The entry's http(s) link, or null when it has none."),
   published: z
     .string()
     .nullable()
@@ -78,16 +78,17 @@ function parse(text: string, source: { url: string; contentType: string }): Pars
   try {
     return parseFeed(text).items;
   } catch (error) {
-    throw invalid('no <rss>, <rdf:RDF> or <feed> element could be read', error);
+    const notFeed = error instanceof Error && 'code' in error && error.code === 'INVALID_FEED';
+    const reason = notFeed
+      ? 'no <rss>, <rdf:RDF> or <feed> element could be read'
+      : `the XML could not be read (${printable(error instanceof Error ? error.message : String(error)).slice(0, 150)})`;
+    throw invalid(reason, error);
   }
 }
 
 function toItem(entry: ParsedItem, now: number): PolledItem<FeedItemData> {
   const title = truncate(toPlainText(entry.title ?? ''), FEED_LIMITS.titleChars);
-  const summary = truncate(
-    toPlainText(entry.description ?? entry.content ?? ''),
-    FEED_LIMITS.summaryChars,
-  );
+  const summary = truncate(toPlainText(entry.description ?? entry.content ?? ''), FEED_LIMITS.summaryChars);
   const date = entry.published ?? entry.updated;
   const published = date ? date.toISOString() : null;
   const link = httpLink(entry.url);

@@ -7,7 +7,9 @@ export const NewItemFilters = z.strictObject({
   url: z
     .url({ protocol: /^https?$/, error: 'an absolute http(s) URL of an RSS or Atom feed' })
     .max(2048)
-    .describe('The feed itself (RSS 2.0 or Atom XML), e.g. "https://example.com/feed.xml"; not the web page.'),
+    .describe(
+      'The feed itself (RSS 2.0 or Atom XML), e.g. "https://example.com/feed.xml"; not the web page.',
+    ),
   intervalSeconds: z
     .number()
     .int()
