@@ -52,9 +52,8 @@ export async function fetchFeed(
     await response.body?.cancel().catch(() => {});
     return { status: 'not-modified' };
   }
-  const maxBytes = options.maxBytes ?? MAX_FEED_BYTES;
-  const text = await readCapped(response, maxBytes, url);
   if (response.status < 200 || response.status > 299) {
+    const text = await readSnippet(response);
     throw connectorErrorFromStatus({
       connector: 'rss',
       status: response.status,
@@ -66,6 +65,7 @@ export async function fetchFeed(
           : undefined,
     });
   }
+  const text = await readCapped(response, options.maxBytes ?? MAX_FEED_BYTES, url);
   const validators: FeedValidators = {};
   const etag = response.headers.get('etag');
   const lastModified = response.headers.get('last-modified');
@@ -112,9 +112,30 @@ async function readCapped(response: Response, limit: number, url: string): Promi
   return decode(Buffer.concat(chunks), response.headers.get('content-type'));
 }
 
+/** The start of an error answer's body, for the message; the rest is not read. */
+async function readSnippet(response: Response): Promise<string> {
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  try {
+    const first = await reader.read();
+    return first.done ? '' : Buffer.from(first.value.subarray(0, 4096)).toString('utf8');
+  } catch {
+    return '';
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+}
+
 /** Text in the charset the Content-Type or the XML declaration names (UTF-8 when neither does or it is unknown). */
 function decode(bytes: Buffer, contentType: string | null): string {
+  const bom =
+    bytes[0] === 0xff && bytes[1] === 0xfe
+      ? 'utf-16le'
+      : bytes[0] === 0xfe && bytes[1] === 0xff
+        ? 'utf-16be'
+        : undefined;
   const declared =
+    bom ??
     /charset\s*=\s*"?([\w.:-]+)/i.exec(contentType ?? '')?.[1] ??
     /^\s*<\?xml[^>]*\bencoding\s*=\s*["']([\w.:-]+)["']/i.exec(
       bytes.subarray(0, 200).toString('latin1'),

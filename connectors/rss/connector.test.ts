@@ -124,7 +124,7 @@ describe('rss.newItem: parsing the specs’ sample feeds', () => {
     ]);
   });
 
-  it('decodes the charset the XML declaration names', async () => {
+  it('decodes the charset the XML declaration or a UTF-16 byte order mark names', async () => {
     const xml = renderRss('Café', [
       { guid: 'a', title: 'Crème brûlée', pubDate: 'Tue, 03 Jun 2003 09:39:21 GMT' },
     ]);
@@ -134,6 +134,12 @@ describe('rss.newItem: parsing the specs’ sample feeds', () => {
     });
     const { items } = await poll({ url: `${fake.url}/latin1.xml` });
     expect(items[0]?.data.title).toBe('Crème brûlée');
+    const utf16 = Buffer.concat([
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from(xml.replace('utf-8', 'utf-16'), 'utf16le'),
+    ]);
+    fake.serve('/utf16.xml', { body: utf16, contentType: 'application/rss+xml' });
+    expect((await poll({ url: `${fake.url}/utf16.xml` })).items[0]?.data.title).toBe('Crème brûlée');
   });
 });
 
