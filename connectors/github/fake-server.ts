@@ -45,7 +45,7 @@ export type GithubFake = {
   /** Webhooks of "owner/repo" (`POST/GET/PATCH/DELETE /repos/:owner/:repo/hooks[/:hook_id]`). */
   hooks(repository: string): FakeGithubHook[];
   /**
-   * Sends `payload` as GitHub would to every active hook of the repository subscribed to `event` (or `*`): JSON body,
+   * Sends `payload` as GitHub would to every active hook of the repository subscribed to `event` (or `*`; `ping` goes to all): JSON body,
    * `X-GitHub-Event`, `X-GitHub-Delivery`, `X-GitHub-Hook-ID`, and `X-Hub-Signature-256` with the hook's secret.
    */
   deliver(
@@ -387,7 +387,7 @@ export async function startGithubFake(
   const deliver = async (repository: string, event: string, payload: unknown) => {
     const body = JSON.stringify(payload);
     const targets = (hookStore.get(repository.toLowerCase()) ?? []).filter(
-      (hook) => hook.active && (hook.events.includes(event) || hook.events.includes('*')),
+      (hook) => hook.active && (event === 'ping' || hook.events.includes(event) || hook.events.includes('*')),
     );
     const answers: { hookId: number; status: number; body: unknown }[] = [];
     for (const hook of targets) {
