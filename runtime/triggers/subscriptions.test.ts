@@ -183,7 +183,7 @@ describe('a GitHub trigger with a credential registers its repository hook', () 
 
     const [delivery] = await github.deliver(REPO, 'issues', issuesOpened(REPO));
     expect(delivery?.status).toBe(202);
-    const { runId } = delivery?.body as { runId: string };
+    const runId = String((delivery?.body as { runId?: string } | undefined)?.runId);
     const run = await waitForRun(db.sql, runId, { timeoutMs: 30_000 });
     expect(run.status).toBe('succeeded');
     expect(run.steps[0]?.output).toBe('Checkout fails with a 500');
