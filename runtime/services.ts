@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
 import { auditRetentionDays, pruneAudit } from '../access/index.ts';
 import type { ConnectorDefinition } from '../connectors/index.ts';
 import {
@@ -40,6 +41,15 @@ export type EngineServices = {
 export const AUDIT_PRUNE_TASK = 'vmesh_audit_prune';
 const AUDIT_PRUNE_CRONTAB = `17 * * * * ${AUDIT_PRUNE_TASK}`;
 
+/**
+ * VMESH_PUBLIC_URL when it is set to a URL: only an explicit one is given to vendors (the default
+ * http://HOST:PORT is this machine's own address, which a vendor cannot reach).
+ */
+function configuredPublicUrl(env: NodeJS.ProcessEnv): string | undefined {
+  const parsed = z.url().safeParse(env.VMESH_PUBLIC_URL);
+  return parsed.success ? parsed.data : undefined;
+}
+
 /** Wires the engine from a database and the environment: connectors, credentials, safe fetch, worker and routes. */
 export async function createEngineServices(
   database: Database,
@@ -67,6 +77,7 @@ export async function createEngineServices(
       logger,
     },
     logger,
+    publicUrl: configuredPublicUrl(env),
   };
   const retentionDays = auditRetentionDays(env);
   const auditTasks = {

@@ -253,3 +253,70 @@ describe('github webhooks', () => {
     ).toBe(false);
   });
 });
+
+describe('github hook subscriptions (the triggers register their repository webhook)', () => {
+  const url = 'https://vmesh.example.com/hooks/wf_sub';
+  const context = (token = credential.token) => {
+    const signal = AbortSignal.timeout(10_000);
+    const client = githubConnector.createClient({ credential: { token }, env, signal });
+    return { credential: { token }, client, logger: env.logger, signal, env };
+  };
+  const subscription = issueOpened.kind === 'webhook' ? issueOpened.subscription : undefined;
+  const filters = IssueOpenedFilters.parse({ repository: 'octo-org/hello-world' });
+  const ours = () => fake.hooks('octo-org/hello-world').filter((hook) => hook.config.url === url);
+
+  it('creates one hook as GitHub documents it, reuses it on a second create, and deletes it idempotently', async () => {
+    if (!subscription) throw new Error('issueOpened has no subscription');
+    const created = await subscription.create(context(), filters, { url, secret: 'first-secret-0123456789' });
+    expect(created).toEqual({ id: expect.stringMatching(/^\d+$/) });
+    const posted = fake.requests.find(
+      (request) => request.method === 'POST' && request.path.endsWith('/hooks'),
+    );
+    expect(posted?.body).toEqual({
+      name: 'web',
+      active: true,
+      events: ['issues'],
+      config: { url, content_type: 'json', secret: 'first-secret-0123456789', insecure_ssl: '0' },
+    });
+    // A retry (its first answer lost) finds the hook by URL and signs it with the new secret: still one hook.
+    const again = await subscription.create(context(), filters, { url, secret: 'second-secret-0123456789' });
+    expect(again.id).toBe(created.id);
+    expect(ours()).toEqual([
+      expect.objectContaining({ config: expect.objectContaining({ secret: 'second-secret-0123456789' }) }),
+    ]);
+    // What GitHub lists shows the secret masked.
+    const listed = await context().client.rest.repos.listWebhooks({ owner: 'octo-org', repo: 'hello-world' });
+    expect(JSON.stringify(listed.data)).not.toContain('second-secret');
+
+    await subscription.delete(context(), filters, { id: created.id });
+    expect(ours()).toEqual([]);
+    await expect(subscription.delete(context(), filters, { id: created.id })).resolves.toBeUndefined();
+  });
+
+  it('answers 422 to a second hook with the same URL, and the errors say what to change', async () => {
+    if (!subscription) throw new Error('issueOpened has no subscription');
+    const client = context().client;
+    const hook = { owner: 'octo-org', repo: 'hello-world', name: 'web', config: { url: `${url}-dup` } };
+    await client.rest.repos.createWebhook(hook);
+    await expect(client.rest.repos.createWebhook(hook)).rejects.toMatchObject({
+      status: 422,
+      response: { data: { errors: [{ message: 'Hook already exists on this repository' }] } },
+    });
+    await expect(subscription.create(context(), {}, { url, secret: 'x'.repeat(20) })).rejects.toMatchObject({
+      code: 'E_PARAMS',
+      hint: expect.stringMatching(/trigger\.with\.repository/),
+    });
+    await expect(
+      subscription.create(context(), IssueOpenedFilters.parse({ repository: 'octo-org/missing' }), {
+        url,
+        secret: 'x'.repeat(20),
+      }),
+    ).rejects.toMatchObject({ code: 'E_NOT_FOUND', hint: expect.stringMatching(/admin:repo_hook/) });
+    await expect(
+      subscription.create(context('ghp_wrongwrongwrongwrongwrongwrongwrong0'), filters, {
+        url,
+        secret: 'x'.repeat(20),
+      }),
+    ).rejects.toMatchObject({ code: 'E_AUTH', retryable: false });
+  });
+});

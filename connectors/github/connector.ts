@@ -19,7 +19,7 @@ export const githubConnector = defineConnector<GithubCredential, GithubClient>({
     type: 'github',
     schema: GithubCredential,
     howToGet:
-      'Create a fine-grained personal access token (github.com/settings/personal-access-tokens) for the repositories with "Issues: read and write" (and "Pull requests: read" for PR triggers), then store it.',
+      'Create a fine-grained personal access token (github.com/settings/personal-access-tokens) for the repositories with "Issues: read and write" (and "Pull requests: read" for PR triggers, "Webhooks: read and write" for triggers that register their webhook; classic tokens: the admin:repo_hook scope), then store it.',
     fromToken: (token) => ({ token }),
     // Octokit sends `token <t>` for tokens and `bearer <t>` for JWTs.
     wireSecrets: (credential: GithubCredential) =>

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import {
   FailureQueue,
@@ -7,6 +8,7 @@ import {
   recordRequest,
   sendFailure,
 } from '../testing/fake-server.ts';
+import { signGithubPayload } from './webhook.ts';
 
 export type FakeGithubIssue = {
   id: number;
@@ -23,6 +25,16 @@ export type FakeGithubIssue = {
   comments: { id: number; body: string; author: string; createdAt: string }[];
 };
 
+/** A repository webhook as the fake keeps it (the secret in clear, as GitHub keeps it to sign deliveries). */
+export type FakeGithubHook = {
+  id: number;
+  active: boolean;
+  events: string[];
+  config: { url: string; content_type: string; secret?: string; insecure_ssl: string };
+  createdAt: string;
+  updatedAt: string;
+};
+
 export type GithubFake = {
   /** Octokit baseUrl. */
   url: string;
@@ -30,9 +42,21 @@ export type GithubFake = {
   requests: RecordedRequest[];
   /** Issues of "owner/repo" (created on first use of a known repository). */
   issues(repository: string): FakeGithubIssue[];
+  /** Webhooks of "owner/repo" (`POST/GET/PATCH/DELETE /repos/:owner/:repo/hooks[/:hook_id]`). */
+  hooks(repository: string): FakeGithubHook[];
+  /**
+   * Sends `payload` as GitHub would to every active hook of the repository subscribed to `event` (or `*`; `ping` goes to all): JSON body,
+   * `X-GitHub-Event`, `X-GitHub-Delivery`, `X-GitHub-Hook-ID`, and `X-Hub-Signature-256` with the hook's secret.
+   */
+  deliver(
+    repository: string,
+    event: string,
+    payload: unknown,
+  ): Promise<{ hookId: number; status: number; body: unknown }[]>;
   /**
    * Queue a failure for a route key `METHOD <route pattern>`, e.g. `POST /repos/:owner/:repo/issues`,
-   * `GET /repos/:owner/:repo/issues`, `POST /repos/:owner/:repo/issues/:number/comments`. Supports `applyFirst`.
+   * `GET /repos/:owner/:repo/issues`, `POST /repos/:owner/:repo/issues/:number/comments`,
+   * `POST /repos/:owner/:repo/hooks`, `DELETE /repos/:owner/:repo/hooks/:hook_id`. Supports `applyFirst`.
    */
   fail(route: string, failure: InjectedFailure): void;
   close(): Promise<void>;
@@ -56,6 +80,7 @@ export async function startGithubFake(
   const knownLabels = new Set(options.labels ?? ['bug', 'triage', 'enhancement']);
   const users = new Set(options.users ?? ['octocat', LOGIN]);
   const store = new Map<string, FakeGithubIssue[]>();
+  const hookStore = new Map<string, FakeGithubHook[]>();
   const requests: RecordedRequest[] = [];
   const failures = new FailureQueue();
   let nextId = 1000;
@@ -242,12 +267,165 @@ export async function startGithubFake(
     return issue.labels.map((name, index) => ({ id: index + 1, name, color: 'ededed' }));
   });
 
+  const repoHooks = (owner: string, repo: string) => {
+    const key = `${owner}/${repo}`.toLowerCase();
+    if (!repositories.has(key)) return undefined;
+    let list = hookStore.get(key);
+    if (!list) {
+      list = [];
+      hookStore.set(key, list);
+    }
+    return list;
+  };
+  type HookParams = RepoParams & { hook_id: string };
+  // As GitHub shows a repository hook: the secret, when set, as "********".
+  const hookJson = (owner: string, repo: string, hook: FakeGithubHook) => {
+    const api = `https://api.github.com/repos/${owner}/${repo}/hooks/${hook.id}`;
+    const { secret, ...config } = hook.config;
+    return {
+      type: 'Repository',
+      id: hook.id,
+      name: 'web',
+      active: hook.active,
+      events: hook.events,
+      config: { ...config, ...(secret ? { secret: '********' } : {}) },
+      updated_at: hook.updatedAt,
+      created_at: hook.createdAt,
+      url: api,
+      test_url: `${api}/test`,
+      ping_url: `${api}/pings`,
+      deliveries_url: `${api}/deliveries`,
+      last_response: { code: null, status: 'unused', message: null },
+    };
+  };
+  type HookBody = { name?: unknown; active?: unknown; events?: unknown; config?: unknown };
+  const HookConfigKeys = ['url', 'content_type', 'secret', 'insecure_ssl'] as const;
+  const readConfig = (value: unknown): Partial<FakeGithubHook['config']> => {
+    const config: Partial<FakeGithubHook['config']> = {};
+    if (!value || typeof value !== 'object') return config;
+    for (const key of HookConfigKeys) {
+      const field = (value as Record<string, unknown>)[key];
+      if (typeof field === 'string') config[key] = field;
+    }
+    return config;
+  };
+
+  app.get('/repos/:owner/:repo/hooks', async (request, reply) => {
+    const { owner, repo } = request.params as RepoParams;
+    const list = repoHooks(owner, repo);
+    if (!list) return notFound(reply);
+    const query = request.query as Record<string, string | undefined>;
+    const perPage = Math.min(100, Number(query.per_page ?? 30));
+    const page = Number(query.page ?? 1);
+    return list.slice((page - 1) * perPage, page * perPage).map((hook) => hookJson(owner, repo, hook));
+  });
+
+  app.post('/repos/:owner/:repo/hooks', async (request, reply) => {
+    const { owner, repo } = request.params as RepoParams;
+    const list = repoHooks(owner, repo);
+    if (!list) return notFound(reply);
+    const body = (request.body ?? {}) as HookBody;
+    if (body.name !== undefined && body.name !== 'web') {
+      return invalid(reply, [{ resource: 'Hook', field: 'name', code: 'invalid' }]);
+    }
+    const config = readConfig(body.config);
+    if (!config.url) return invalid(reply, [{ resource: 'Hook', field: 'config', code: 'missing_field' }]);
+    if (list.some((hook) => hook.config.url === config.url)) {
+      return invalid(reply, [
+        { resource: 'Hook', code: 'custom', message: 'Hook already exists on this repository' },
+      ]);
+    }
+    const at = now();
+    const hook: FakeGithubHook = {
+      id: nextId++,
+      active: body.active !== false,
+      events: Array.isArray(body.events) ? body.events.map(String) : ['push'],
+      config: {
+        url: config.url,
+        content_type: config.content_type ?? 'form',
+        insecure_ssl: config.insecure_ssl ?? '0',
+        ...(config.secret ? { secret: config.secret } : {}),
+      },
+      createdAt: at,
+      updatedAt: at,
+    };
+    list.push(hook);
+    return reply.code(201).send(hookJson(owner, repo, hook));
+  });
+
+  app.patch('/repos/:owner/:repo/hooks/:hook_id', async (request, reply) => {
+    const params = request.params as HookParams;
+    const hook = repoHooks(params.owner, params.repo)?.find((item) => item.id === Number(params.hook_id));
+    if (!hook) return notFound(reply);
+    const body = (request.body ?? {}) as HookBody;
+    if (body.config !== undefined) {
+      const config = readConfig(body.config);
+      if (!config.url) return invalid(reply, [{ resource: 'Hook', field: 'config', code: 'missing_field' }]);
+      // GitHub replaces the whole config: a secret not given is removed.
+      hook.config = {
+        url: config.url,
+        content_type: config.content_type ?? 'form',
+        insecure_ssl: config.insecure_ssl ?? '0',
+        ...(config.secret ? { secret: config.secret } : {}),
+      };
+    }
+    if (Array.isArray(body.events)) hook.events = body.events.map(String);
+    if (typeof body.active === 'boolean') hook.active = body.active;
+    hook.updatedAt = now();
+    return hookJson(params.owner, params.repo, hook);
+  });
+
+  app.delete('/repos/:owner/:repo/hooks/:hook_id', async (request, reply) => {
+    const params = request.params as HookParams;
+    const list = repoHooks(params.owner, params.repo);
+    const index = list?.findIndex((item) => item.id === Number(params.hook_id)) ?? -1;
+    if (!list || index < 0) return notFound(reply);
+    list.splice(index, 1);
+    return reply.code(204).send();
+  });
+
+  const deliver = async (repository: string, event: string, payload: unknown) => {
+    const body = JSON.stringify(payload);
+    const targets = (hookStore.get(repository.toLowerCase()) ?? []).filter(
+      (hook) => hook.active && (event === 'ping' || hook.events.includes(event) || hook.events.includes('*')),
+    );
+    const answers: { hookId: number; status: number; body: unknown }[] = [];
+    for (const hook of targets) {
+      const response = await fetch(hook.config.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'GitHub-Hookshot/044aadd',
+          'x-github-event': event,
+          'x-github-delivery': randomUUID(),
+          'x-github-hook-id': String(hook.id),
+          'x-github-hook-installation-target-type': 'repository',
+          ...(hook.config.secret
+            ? { 'x-hub-signature-256': signGithubPayload(body, hook.config.secret) }
+            : {}),
+        },
+        body,
+      });
+      const text = await response.text();
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        // not JSON: keep the text
+      }
+      answers.push({ hookId: hook.id, status: response.status, body: parsed });
+    }
+    return answers;
+  };
+
   const url = await listenLocal(app);
   return {
     url,
     token,
     requests,
     issues: (repository) => store.get(repository.toLowerCase()) ?? [],
+    hooks: (repository) => hookStore.get(repository.toLowerCase()) ?? [],
+    deliver,
     fail: (route, failure) => failures.add(route, failure),
     close: () => app.close(),
   };

@@ -100,6 +100,45 @@ type TriggerBase<With extends z.ZodType, Data extends z.ZodType> = {
   matches?(filters: z.output<With>, data: unknown): boolean;
 };
 
+/** What a webhook subscription's `create` and `delete` get: the workflow's trigger credential and a client. */
+export type SubscriptionContext<Credential, Client> = PollContext<Credential, Client>;
+
+/** A subscription as the vendor created it: its id, and its own signing secret when the vendor makes one. */
+export type CreatedSubscription = {
+  /** The vendor's id of the subscription (GitHub's hook id), which `delete` is given. */
+  id: string;
+  /** The vendor's signing secret (Stripe's whsec_…), stored as the workflow's hook secret instead of ours. */
+  secret?: string;
+};
+
+/**
+ * How a webhook trigger registers its delivery URL through the vendor's API (`runtime/triggers/subscriptions.ts`
+ * calls it when the workflow is activated, and `delete` when it is deactivated, deleted or changes trigger).
+ * Both are retried: `create` must find a subscription an earlier attempt made for the same `url` and reuse it
+ * (with `secret`), never make a second one; `delete` of a subscription already gone must succeed.
+ */
+export type WebhookSubscription<Filters = unknown, Credential = unknown, Client = unknown> = {
+  /**
+   * `url` is the workflow's hook URL; `secret` a new random secret to give the vendor to sign deliveries with.
+   * Return `secret` only when the vendor signs with one of its own instead.
+   */
+  create(
+    ctx: SubscriptionContext<Credential, Client>,
+    filters: Filters,
+    hook: { url: string; secret: string },
+  ): Promise<CreatedSubscription>;
+  delete(
+    ctx: SubscriptionContext<Credential, Client>,
+    filters: Filters,
+    subscription: { id: string },
+  ): Promise<void>;
+  /**
+   * The part of the filters the vendor subscription depends on (GitHub: the repository): when it changes, the old
+   * subscription is deleted and a new one created. Default: all the filters.
+   */
+  target?(filters: Filters): unknown;
+};
+
 /** Started by an HTTP delivery to the workflow's hook URL (`POST /hooks/:workflowId`), e.g. a GitHub webhook. */
 export type WebhookTriggerDefinition<
   With extends z.ZodType = z.ZodType,
@@ -112,6 +151,11 @@ export type WebhookTriggerDefinition<
   parse(delivery: WebhookDelivery): z.output<Data> | undefined;
   /** The sender's id of this delivery: a redelivery with the same id returns the first run. */
   deliveryId?(delivery: WebhookDelivery): string | undefined;
+  /**
+   * Registers the hook at the vendor by itself when the workflow's trigger has a `credential` (otherwise the user
+   * adds the hook URL and secret at the vendor by hand).
+   */
+  subscription?: WebhookSubscription<z.output<With>>;
 };
 
 /** Started by events a front-end receives and hands to the runtime (e.g. the Slack bot's Events API). */

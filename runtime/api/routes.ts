@@ -38,6 +38,7 @@ import {
   listWorkflowRows,
   type WorkflowRow,
 } from '../store/workflow-store.ts';
+import { subscriptionView } from '../triggers/subscriptions.ts';
 import { SetHookSecretBody } from '../triggers/webhook-secret-route.ts';
 import { ACCESS_ROUTE_DOCS, registerAccessRoutes } from './access-routes.ts';
 import { AUDIT_ROUTE_DOCS } from './audit-routes.ts';
@@ -122,7 +123,7 @@ export const ROUTE_DOCS: RouteDoc[] = [
     method: 'get',
     path: '/api/workflows/{id}',
     summary:
-      'Get a workflow with its current document and hook URL; the hook secret only for its owner and admins (else null)',
+      'Get a workflow with its current document and hook URL; the hook secret only for its owner and admins (else null); subscription { status: pending|active|failed|deleting, id?, error?, attempts, updatedAt } when its trigger registers its webhook at the vendor (else null)',
   },
   {
     method: 'put',
@@ -284,6 +285,7 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiOptions): vo
       ...workflowView(row, publicUrl, principal),
       document: version.document,
       contentHash: version.contentHash,
+      subscription: await subscriptionView(sql, id),
     };
   });
   app.put('/api/workflows/:id', needs('workflow.propose'), async (request, reply) => {

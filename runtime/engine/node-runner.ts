@@ -24,6 +24,8 @@ export type NodeRunnerDeps = {
   connectorEnv: ConnectorEnvironment;
   logger: Logger;
   sandbox?: SandboxLimits | undefined;
+  /** VMESH_PUBLIC_URL: where vendors reach this server's /hooks (triggers that register their own webhooks). */
+  publicUrl?: string | undefined;
   /** Default per-attempt timeout of an action when the node sets none. */
   defaultTimeoutMs?: number | undefined;
 };

@@ -4,12 +4,13 @@ import type { NodeRunnerDeps } from '../engine/node-runner.ts';
 import type { WorkerTasks } from '../engine/worker.ts';
 import { POLL_TASK, runPollJob, syncPoll } from './poll.ts';
 import { runScheduleJob, SCHEDULE_TASK, syncSchedule } from './schedule.ts';
+import { runSubscriptionJob, SUBSCRIPTION_TASK, syncSubscription } from './subscriptions.ts';
 import { runWorkflowFailedJob, WORKFLOW_FAILED_TASK } from './workflow-failed.ts';
 
 /**
  * What a kind of trigger needs from the runtime besides starting runs: side effects kept in step with a
  * workflow's activation, versions and deletion (`sync`), and the worker tasks that fire it (`tasks`).
- * Webhook triggers need neither (a delivery names its workflow in the URL), nor do event triggers (a front-end
+ * Webhook triggers need neither to start runs (a delivery names its workflow in the URL), nor do event triggers (a front-end
  * hands the event over and the active workflows of that trigger type are looked up).
  */
 export type TriggerKindRuntime = {
@@ -40,16 +41,31 @@ const pollKind: TriggerKindRuntime = {
   tasks: (deps) => ({ [POLL_TASK]: (payload) => runPollJob(deps, payload) }),
 };
 
+/**
+ * Webhook triggers that register their hook at the vendor (`subscription` on the trigger): the vendor-side
+ * subscription follows activation, versions and deletion through one reconciling job per workflow.
+ */
+const subscriptionKind: TriggerKindRuntime = {
+  kind: 'subscription',
+  sync: (sql, workflowId, connectors) => syncSubscription(sql, connectors, workflowId),
+  tasks: (deps) => ({ [SUBSCRIPTION_TASK]: (payload) => runSubscriptionJob(deps, payload) }),
+};
+
 /** Fired by the engine: failRun queues WORKFLOW_FAILED_TASK in the failing transaction; nothing to plan. */
 const workflowFailedKind: TriggerKindRuntime = {
   kind: 'workflow.failed',
   tasks: (deps) => ({ [WORKFLOW_FAILED_TASK]: (payload) => runWorkflowFailedJob(deps.sql, payload) }),
 };
 
-export const triggerKinds: readonly TriggerKindRuntime[] = [scheduleKind, pollKind, workflowFailedKind];
+export const triggerKinds: readonly TriggerKindRuntime[] = [
+  scheduleKind,
+  pollKind,
+  subscriptionKind,
+  workflowFailedKind,
+];
 
 /**
- * The workflow service's onTriggerChange hook: brings every trigger kind's side effects (schedule tick, poll job)
+ * The workflow service's onTriggerChange hook: brings every trigger kind's side effects (schedule tick, poll job, webhook subscription)
  * in line with the workflow as stored now.
  */
 export function triggerSync(

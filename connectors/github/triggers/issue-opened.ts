@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineTrigger } from '../../sdk/define.ts';
+import { githubHookSubscription } from '../hook-subscription.ts';
 import { githubWebhookDelivery } from '../webhook.ts';
 
 export const IssueOpenedFilters = z.strictObject({
@@ -40,6 +41,7 @@ export const issueOpened = defineTrigger({
   data: IssueOpenedData,
   verify: githubWebhookDelivery.verify,
   deliveryId: githubWebhookDelivery.deliveryId,
+  subscription: githubHookSubscription('issueOpened', ['issues']),
   parse(delivery) {
     const event = githubWebhookDelivery.event(delivery);
     return event?.trigger === 'issueOpened' ? event.data : undefined;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineTrigger } from '../../sdk/define.ts';
+import { githubHookSubscription } from '../hook-subscription.ts';
 import { githubWebhookDelivery } from '../webhook.ts';
 
 export const PullRequestOpenedFilters = z.strictObject({
@@ -40,6 +41,7 @@ export const pullRequestOpened = defineTrigger({
   data: PullRequestOpenedData,
   verify: githubWebhookDelivery.verify,
   deliveryId: githubWebhookDelivery.deliveryId,
+  subscription: githubHookSubscription('pullRequestOpened', ['pull_request']),
   parse(delivery) {
     const event = githubWebhookDelivery.event(delivery);
     return event?.trigger === 'pullRequestOpened' ? event.data : undefined;
