@@ -6,7 +6,13 @@ export {
   type ToolDefinition,
   type ToolEffect,
 } from './define-tool.ts';
-export { type DryRunReport, type DryRunStep, dryRunWorkflow } from './dry-run.ts';
+export {
+  type DryRunReport,
+  type DryRunStep,
+  type DryRunTrigger,
+  dryRunOnTrigger,
+  dryRunWorkflow,
+} from './dry-run.ts';
 export { executeToolCall, type ToolCallOutcome } from './execute-tool-call.ts';
 export { failedStepOf, failureFingerprint } from './failure-fingerprint.ts';
 export {
@@ -26,3 +32,4 @@ export {
 } from './to-provider-tools.ts';
 export type * from './tool-context.ts';
 export { markUntrusted, UNTRUSTED_NOTE } from './untrusted.ts';
+export { type SimulatedTrigger, simulateDelivery } from './simulate-delivery.ts';
