@@ -1,4 +1,4 @@
-import { WebhookTriggerWith } from './webhook-trigger-with.ts';
+import { WEBHOOK_VERIFY_SCHEMES, WebhookTriggerWith } from './webhook-trigger-with.ts';
 import { WEBHOOK_SCHEME_INFO } from './webhook-schemes-info.ts';
 
 /** What the setup reads of a document: its trigger and the `uses` of its nodes (core.wait needs a caller too). */
@@ -71,8 +71,7 @@ export const TRIGGER_SETUPS: readonly TriggerKindSetup[] = [
     kind: 'webhook',
     matches: isCore('webhook'),
     startedBy: 'an HTTP request to `POST /hooks/:workflowId` (`verify` "token": `POST /hooks/:workflowId/:token`)',
-    setupNeeded:
-      "the sender posts to the hook URL, signed in the `with.verify` scheme; the secret is the workflow's hook secret, or the sender's own set with `vmesh workflows hook-secret ID --set`",
+    setupNeeded: `the sender posts to the hook URL, signed in the \`with.verify\` scheme (${WEBHOOK_VERIFY_SCHEMES.join(', ')}; docs/workflow-format.md *Webhooks*); the secret is the workflow's hook secret, or the sender's own set with \`vmesh workflows hook-secret ID --set\``,
     lines(trigger, context) {
       const parsed = WebhookTriggerWith.safeParse(trigger.with ?? {});
       const verify = parsed.success ? (parsed.data.verify ?? 'vmesh') : 'vmesh';
