@@ -2,7 +2,12 @@
 // the conversation service's reply text and as the Slack and Discord bots render it, then after approval.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../access/index.ts';
-import { createConversationService, createRuntimePorts, type Reply, toProposalReply } from '../agent/index.ts';
+import {
+  createConversationService,
+  createRuntimePorts,
+  type Reply,
+  toProposalReply,
+} from '../agent/index.ts';
 import { testPrincipal } from '../agent/testing/principals.ts';
 import { builtinConnectors } from '../connectors/index.ts';
 import { createTestDatabase, type TestDatabase } from '../db/testing/test-database.ts';
@@ -91,7 +96,13 @@ describe('the proposal card says what to configure at the sender', () => {
     expect(token.proposal.setup[0]).toBe(`URL: POST ${PUBLIC_URL}/hooks/<workflow id>/<hook secret>`);
     const hmac = await propose({
       type: 'webhook',
-      with: { verify: 'hmac', header: 'X-Signature', algorithm: 'sha512', encoding: 'base64', prefix: 'sha512=' },
+      with: {
+        verify: 'hmac',
+        header: 'X-Signature',
+        algorithm: 'sha512',
+        encoding: 'base64',
+        prefix: 'sha512=',
+      },
     });
     expect(hmac.proposal.setup[1]).toBe(
       'Signature (verify "hmac"): `X-Signature` starting with `sha512=` (HMAC-SHA512 of the raw body, base64)',

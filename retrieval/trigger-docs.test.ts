@@ -34,7 +34,10 @@ describe('trigger docs: every core trigger kind and webhook scheme has its own s
       expect(source?.text).toContain('"type":"webhook"');
     }
     for (const type of ['manual', 'webhook', 'schedule', 'chat', 'workflow.failed']) {
-      expect(sources.some((source) => source.sourceId === `core:doc:${type}`), type).toBe(true);
+      expect(
+        sources.some((source) => source.sourceId === `core:doc:${type}`),
+        type,
+      ).toBe(true);
     }
   });
 

@@ -22,6 +22,7 @@ export {
   type WriteStep,
 } from './proposal-effects.ts';
 export { agentTools } from './registry.ts';
+export { type SimulatedTrigger, simulateDelivery } from './simulate-delivery.ts';
 export { type McpToolEntry, toMcpTools } from './to-mcp-tools.ts';
 export {
   type ToolSpec,
@@ -32,4 +33,3 @@ export {
 } from './to-provider-tools.ts';
 export type * from './tool-context.ts';
 export { markUntrusted, UNTRUSTED_NOTE } from './untrusted.ts';
-export { type SimulatedTrigger, simulateDelivery } from './simulate-delivery.ts';

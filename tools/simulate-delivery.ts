@@ -38,7 +38,12 @@ function webhookDelivery(document: WorkflowDocument): SimulatedTrigger {
     type: 'webhook',
     simulated: `a delivery from ${info.sender} to POST /hooks/<workflow id>${scheme === 'token' ? '/<hook secret>' : ''}`,
     verification: `would verify with ${scheme}: ${how}; not checked in a dry run`,
-    data: { method: 'POST', headers: { ...info.sample.headers }, query: {}, body: structuredClone(info.sample.body) },
+    data: {
+      method: 'POST',
+      headers: { ...info.sample.headers },
+      query: {},
+      body: structuredClone(info.sample.body),
+    },
   };
 }
 
@@ -70,12 +75,18 @@ export function simulateDelivery(document: WorkflowDocument, catalog: CatalogPor
   }
   if (entry?.connectorId !== undefined) {
     const what =
-      entry.delivery === 'poll' ? 'a new item found by a poll' : entry.delivery === 'event' ? 'an event' : 'a delivery';
+      entry.delivery === 'poll'
+        ? 'a new item found by a poll'
+        : entry.delivery === 'event'
+          ? 'an event'
+          : 'a delivery';
     return {
       type: trigger.type,
       simulated: `${what} of ${entry.title} (the trigger's sample)`,
       ...(entry.delivery === 'webhook'
-        ? { verification: `would verify the ${entry.connectorId} signature with the hook secret; not checked in a dry run` }
+        ? {
+            verification: `would verify the ${entry.connectorId} signature with the hook secret; not checked in a dry run`,
+          }
         : {}),
       data: structuredClone(entry.sample) ?? {},
     };

@@ -33,7 +33,7 @@ export const testWorkflowTool = defineTool({
     triggerData: z
       .unknown()
       .optional()
-      .describe('What `trigger` holds in expressions; default: a simulated start of the document\'s trigger.'),
+      .describe("What `trigger` holds in expressions; default: a simulated start of the document's trigger."),
   }),
   output: z.object({
     ok: z.boolean(),

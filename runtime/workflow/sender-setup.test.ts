@@ -21,7 +21,9 @@ describe('setup at the sender, one entry per trigger kind', () => {
       { trigger: { type: github.type }, nodes: [] },
       { lookupTrigger: () => ({ ...github, registersItself: true }), workflowId: 'wf_1' },
     );
-    expect(lines).toEqual(['Registers itself at github when the workflow is activated: nothing to configure there.']);
+    expect(lines).toEqual([
+      'Registers itself at github when the workflow is activated: nothing to configure there.',
+    ]);
   });
 
   it('names <VMESH_PUBLIC_URL> when the public URL is not known', () => {

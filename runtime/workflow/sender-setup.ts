@@ -1,5 +1,5 @@
-import { WEBHOOK_VERIFY_SCHEMES, WebhookTriggerWith } from './webhook-trigger-with.ts';
 import { WEBHOOK_SCHEME_INFO } from './webhook-schemes-info.ts';
+import { WEBHOOK_VERIFY_SCHEMES, WebhookTriggerWith } from './webhook-trigger-with.ts';
 
 /** What the setup reads of a document: its trigger and the `uses` of its nodes (core.wait needs a caller too). */
 export type SetupDocument = {
@@ -56,7 +56,9 @@ function hookUrl(context: KindContext, token: boolean): string {
 const withId = (text: string, context: KindContext) => text.replaceAll('ID --set', `${context.id} --set`);
 
 function newWorkflowNote(context: KindContext): string[] {
-  return context.workflowId ? [] : ['The workflow id is given when you approve (`vmesh workflows list` shows it).'];
+  return context.workflowId
+    ? []
+    : ['The workflow id is given when you approve (`vmesh workflows list` shows it).'];
 }
 
 export const TRIGGER_SETUPS: readonly TriggerKindSetup[] = [
@@ -70,7 +72,8 @@ export const TRIGGER_SETUPS: readonly TriggerKindSetup[] = [
   {
     kind: 'webhook',
     matches: isCore('webhook'),
-    startedBy: 'an HTTP request to `POST /hooks/:workflowId` (`verify` "token": `POST /hooks/:workflowId/:token`)',
+    startedBy:
+      'an HTTP request to `POST /hooks/:workflowId` (`verify` "token": `POST /hooks/:workflowId/:token`)',
     setupNeeded: `the sender posts to the hook URL, signed in the \`with.verify\` scheme (${WEBHOOK_VERIFY_SCHEMES.join(', ')}; docs/workflow-format.md *Webhooks*); the secret is the workflow's hook secret, or the sender's own set with \`vmesh workflows hook-secret ID --set\``,
     lines(trigger, context) {
       const parsed = WebhookTriggerWith.safeParse(trigger.with ?? {});
@@ -119,7 +122,8 @@ export const TRIGGER_SETUPS: readonly TriggerKindSetup[] = [
     lines(trigger, context) {
       const info = context.info;
       const vendor = info?.connectorId ?? 'the vendor';
-      if (info?.registersItself) return [`Registers itself at ${vendor} when the workflow is activated: nothing to configure there.`];
+      if (info?.registersItself)
+        return [`Registers itself at ${vendor} when the workflow is activated: nothing to configure there.`];
       const filters = Object.entries(trigger.with ?? {})
         .map(([key, value]) => `${key} ${JSON.stringify(value)}`)
         .join(', ');
@@ -135,8 +139,10 @@ export const TRIGGER_SETUPS: readonly TriggerKindSetup[] = [
   {
     kind: '<connector>.<trigger> (event)',
     matches: isConnector('event'),
-    startedBy: "the connector's front-end handing over a vendor event (the Slack bot's Events API or Socket Mode)",
-    setupNeeded: "once per workspace, the front-end's app (bots/README.md) subscribed to the trigger's events",
+    startedBy:
+      "the connector's front-end handing over a vendor event (the Slack bot's Events API or Socket Mode)",
+    setupNeeded:
+      "once per workspace, the front-end's app (bots/README.md) subscribed to the trigger's events",
     lines(_trigger, context) {
       const events = context.info?.senderEvents ?? [];
       return [
@@ -197,7 +203,7 @@ export function triggerTableMarkdown(connectorTriggers: readonly SetupTriggerInf
     ...TRIGGER_SETUPS.map(
       (entry) => `| \`${entry.kind}\` | ${cell(entry.startedBy)} | ${cell(entry.setupNeeded)} |`,
     ),
-    '| `core.wait` (a step) | a call to the step\'s one-time `POST /resume/<token>` | the resume URL is issued at run time (`POST /api/runs/:id/steps/:nodeId/resume-url`); hand it to the caller |',
+    "| `core.wait` (a step) | a call to the step's one-time `POST /resume/<token>` | the resume URL is issued at run time (`POST /api/runs/:id/steps/:nodeId/resume-url`); hand it to the caller |",
   ];
   for (const trigger of connectorTriggers) {
     if (trigger.connectorId === undefined) continue;
@@ -205,7 +211,9 @@ export function triggerTableMarkdown(connectorTriggers: readonly SetupTriggerInf
     const events = trigger.senderEvents?.length ? `; events: ${trigger.senderEvents.join(', ')}` : '';
     rows.push(
       `| \`${trigger.type}\` | ${cell(trigger.title)} (${trigger.delivery ?? 'connector'}) | ${cell(
-        trigger.registersItself ? 'nothing: registers itself on activation' : `as \`${kind?.kind ?? trigger.type}\`${events}`,
+        trigger.registersItself
+          ? 'nothing: registers itself on activation'
+          : `as \`${kind?.kind ?? trigger.type}\`${events}`,
       )} |`,
     );
   }

@@ -32,11 +32,11 @@ export type WebhookSchemeInfo = {
 };
 
 const MANAGE_SECRET = 'vmesh workflows hook-secret ID --set';
-const SHOW_SECRET = 'GET /api/workflows/<id> shows it to the workflow\'s owner';
+const SHOW_SECRET = "GET /api/workflows/<id> shows it to the workflow's owner";
 
 export const WEBHOOK_SCHEME_INFO: Record<WebhookVerifyScheme, WebhookSchemeInfo> = {
   vmesh: {
-    sender: 'any HTTP client (VelocityMesh\'s own scheme, the default)',
+    sender: "any HTTP client (VelocityMesh's own scheme, the default)",
     sends:
       '`x-vmesh-timestamp` + `x-vmesh-signature: sha256=<hex>` (recommended), `x-vmesh-signature` alone, or `x-vmesh-secret: <secret>`',
     signed: 'HMAC-SHA256 of `"v1:<timestamp>.<raw body>"` (or of the raw body) with the hook secret',
@@ -68,27 +68,38 @@ export const WEBHOOK_SCHEME_INFO: Record<WebhookVerifyScheme, WebhookSchemeInfo>
         'x-github-event': 'push',
         'x-github-delivery': '72d3162e-cc78-11e3-81ab-4c9367dc0958',
       },
-      body: { ref: 'refs/heads/main', repository: { full_name: 'octo-org/hello-world' }, sender: { login: 'octocat' } },
+      body: {
+        ref: 'refs/heads/main',
+        repository: { full_name: 'octo-org/hello-world' },
+        sender: { login: 'octocat' },
+      },
     },
   },
   stripe: {
     sender: 'Stripe',
     sends: '`Stripe-Signature: t=<timestamp>,v1=<hex>[,v1=…]`',
-    signed: 'HMAC-SHA256 of `"<t>.<raw body>"` with the endpoint\'s signing secret (`whsec_…`); `t` within 5 minutes',
+    signed:
+      'HMAC-SHA256 of `"<t>.<raw body>"` with the endpoint\'s signing secret (`whsec_…`); `t` within 5 minutes',
     secretFrom: 'sender',
     secretAtSender: `Stripe shows the endpoint's signing secret (\`whsec_…\`) after you add it: paste it with \`${MANAGE_SECRET}\``,
     signatureHeaders: ['stripe-signature'],
     deliveryId: "the event's `id` in the body (`evt_…`)",
-    register: 'Stripe Dashboard *Developers → Webhooks → Add endpoint*: Endpoint URL = the hook URL, select the events to send',
+    register:
+      'Stripe Dashboard *Developers → Webhooks → Add endpoint*: Endpoint URL = the hook URL, select the events to send',
     keywords: 'Stripe webhook signature, Stripe-Signature, payment events, checkout, invoice paid, whsec',
     sample: {
-      headers: { 'content-type': 'application/json; charset=utf-8', 'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)' },
+      headers: {
+        'content-type': 'application/json; charset=utf-8',
+        'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)',
+      },
       body: {
         id: 'evt_1NG8Du2eZvKYlo2CUI79vXWy',
         object: 'event',
         type: 'checkout.session.completed',
         created: 1893456000,
-        data: { object: { id: 'cs_test_a1b2c3', object: 'checkout.session', amount_total: 4250, currency: 'eur' } },
+        data: {
+          object: { id: 'cs_test_a1b2c3', object: 'checkout.session', amount_total: 4250, currency: 'eur' },
+        },
       },
     },
   },
@@ -100,7 +111,8 @@ export const WEBHOOK_SCHEME_INFO: Record<WebhookVerifyScheme, WebhookSchemeInfo>
     secretAtSender: `the app's client secret (Shopify Partners / the store's app settings): paste it with \`${MANAGE_SECRET}\``,
     signatureHeaders: ['x-shopify-hmac-sha256'],
     deliveryId: '`X-Shopify-Webhook-Id`',
-    register: "the app's webhook subscription (or *Settings → Notifications → Webhooks*): URL = the hook URL, pick the topic",
+    register:
+      "the app's webhook subscription (or *Settings → Notifications → Webhooks*): URL = the hook URL, pick the topic",
     keywords: 'Shopify webhook HMAC, orders create, store events, X-Shopify-Hmac-Sha256',
     sample: {
       headers: {
@@ -129,13 +141,18 @@ export const WEBHOOK_SCHEME_INFO: Record<WebhookVerifyScheme, WebhookSchemeInfo>
         'webhook-id': 'msg_2KWPBgLlAfxdpx2AI54pPJ85f4W',
         'webhook-timestamp': '1893456000',
       },
-      body: { type: 'user.created', timestamp: '2030-01-01T00:00:00.000Z', data: { id: 'user_29w83sxmDNGwOuEthce5gg56FcC' } },
+      body: {
+        type: 'user.created',
+        timestamp: '2030-01-01T00:00:00.000Z',
+        data: { id: 'user_29w83sxmDNGwOuEthce5gg56FcC' },
+      },
     },
   },
   slack: {
-    sender: 'Slack (a Slack app\'s Events API or interactivity)',
+    sender: "Slack (a Slack app's Events API or interactivity)",
     sends: '`X-Slack-Request-Timestamp` + `X-Slack-Signature: v0=<hex>`',
-    signed: 'HMAC-SHA256 of `"v0:<timestamp>:<raw body>"` with the app\'s signing secret; timestamp within 5 minutes',
+    signed:
+      'HMAC-SHA256 of `"v0:<timestamp>:<raw body>"` with the app\'s signing secret; timestamp within 5 minutes',
     secretFrom: 'sender',
     secretAtSender: `the app's *Basic Information → Signing Secret*: paste it with \`${MANAGE_SECRET}\``,
     signatureHeaders: ['x-slack-signature'],
@@ -148,7 +165,12 @@ export const WEBHOOK_SCHEME_INFO: Record<WebhookVerifyScheme, WebhookSchemeInfo>
         type: 'event_callback',
         team_id: 'T0001',
         event_id: 'Ev08MFMKH6',
-        event: { type: 'app_mention', user: 'U2147483697', text: '<@U0LAN0Z89> is it everything?', channel: 'C2147483705' },
+        event: {
+          type: 'app_mention',
+          user: 'U2147483697',
+          text: '<@U0LAN0Z89> is it everything?',
+          channel: 'C2147483705',
+        },
       },
     },
   },
@@ -167,7 +189,11 @@ export const WEBHOOK_SCHEME_INFO: Record<WebhookVerifyScheme, WebhookSchemeInfo>
       body: {
         event_id: '01GWT8PAHJNR5NQB2Z3P4PQM3V',
         event_type: 'form_response',
-        form_response: { form_id: 'lT4Z3j', submitted_at: '2030-01-01T09:00:00Z', answers: [{ type: 'email', email: 'ada@example.com' }] },
+        form_response: {
+          form_id: 'lT4Z3j',
+          submitted_at: '2030-01-01T09:00:00Z',
+          answers: [{ type: 'email', email: 'ada@example.com' }],
+        },
       },
     },
   },
@@ -204,7 +230,8 @@ export const WEBHOOK_SCHEME_INFO: Record<WebhookVerifyScheme, WebhookSchemeInfo>
     secretAtSender: `the account's *Auth Token* (Twilio Console): paste it with \`${MANAGE_SECRET}\`; VMESH_PUBLIC_URL must be the URL Twilio calls`,
     signatureHeaders: ['x-twilio-signature'],
     deliveryId: '`I-Twilio-Idempotency-Token`',
-    register: "the phone number's *Messaging* (or *Voice*) configuration: \"A message comes in\" webhook = the hook URL, HTTP POST",
+    register:
+      'the phone number\'s *Messaging* (or *Voice*) configuration: "A message comes in" webhook = the hook URL, HTTP POST',
     keywords: 'Twilio SMS incoming message webhook signature, X-Twilio-Signature, phone call',
     sample: {
       headers: {
@@ -233,7 +260,7 @@ export const WEBHOOK_SCHEME_INFO: Record<WebhookVerifyScheme, WebhookSchemeInfo>
   },
   token: {
     sender: 'a sender that cannot sign or set headers (the secret is in the URL)',
-    sends: 'nothing: the secret is the URL\'s last segment, `POST /hooks/<workflow id>/<hook secret>`',
+    sends: "nothing: the secret is the URL's last segment, `POST /hooks/<workflow id>/<hook secret>`",
     signed: 'nothing signed: the URL token is compared with the hook secret in constant time',
     secretFrom: 'vmesh',
     secretAtSender: `part of the URL: the workflow's hook secret (${SHOW_SECRET})`,
