@@ -325,9 +325,14 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
           ? `${ownerName}'s, shared with the workspace`
           : 'nobody’s (no owner)';
     }
+    // A change whose setup is the current version's asks nothing new of the sender (it was set up already).
+    const setup = setupOf(proposal.document, proposal.workflowId);
+    const setupKept =
+      current !== undefined && setupOf(current.document, proposal.workflowId).join('\n') === setup.join('\n');
     return {
       requirement,
       effects,
+      setup: setupKept ? [] : setup,
       view: {
         waitingFor: describeApprovers(requirement.approvers, names),
         proposer: system ? null : principal.name,
@@ -411,7 +416,7 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
                 ...approval.effects,
               },
               approval: approval.view,
-              setup: setupOf(proposal.document, proposal.workflowId),
+              setup: approval.setup,
             },
             createdBy: actor,
             proposerId: approval.requirement.proposerId,

@@ -82,13 +82,44 @@ describe('the proposal card says what to configure at the sender', () => {
 
     const approved = await service.decide({ proposalId: card.proposal.id, decision: 'approve', principal });
     const text = approved.map((reply) => (reply.type === 'text' ? reply.text : '')).join('\n');
-    const id = /id (wf_[A-Za-z0-9_]+)/.exec(text)?.[1];
+    const id = /id (wf_[A-Za-z0-9_-]+)/.exec(text)?.[1];
     expect(id).toBeDefined();
     expect(text).toContain(`- URL: POST ${PUBLIC_URL}/hooks/${id}\n`);
     expect(text).toContain(`vmesh workflows hook-secret ${id} --set`);
     const [row] = await db.sql`select hook_secret from workflows where id = ${id ?? ''}`;
     expect(String(row?.hookSecret).length).toBeGreaterThan(10);
     expect(text).not.toContain(String(row?.hookSecret));
+  });
+
+  it('a change shows the setup only when it asks something new of the sender, with the workflow id', async () => {
+    const card = await propose({ type: 'webhook', with: { verify: 'stripe' } });
+    const approved = await service.decide({ proposalId: card.proposal.id, decision: 'approve', principal });
+    const text = approved.map((reply) => (reply.type === 'text' ? reply.text : '')).join('\n');
+    const workflowId = /id (wf_[A-Za-z0-9_-]+)/.exec(text)?.[1] ?? '';
+    const change = async (patch: unknown[]) => {
+      const ctx = await service.toolContextFor(`test:setup:change:${++thread}`, principal);
+      const outcome = await executeToolCall(
+        service.toolsFor(principal),
+        { name: 'propose_change', input: { workflowId, patch, summary: 'Changes a thing.' } },
+        ctx,
+      );
+      expect(outcome.isError, outcome.content).toBe(false);
+      const { proposalId } = outcome.value as { proposalId: string };
+      const view = (await service.pendingProposalsFor(principal)).find(
+        (pending) => pending.id === proposalId,
+      );
+      if (!view) throw new Error('the change is not pending');
+      return toProposalReply(view);
+    };
+    const sameSender = await change([{ op: 'replace', path: '/nodes/0/with/value', value: 'other' }]);
+    expect(sameSender.proposal.setup).toEqual([]);
+    expect(sameSender.summary).not.toContain('Setup at the sender');
+    const newSender = await change([{ op: 'replace', path: '/trigger/with/verify', value: 'github' }]);
+    expect(newSender.proposal.setup[0]).toBe(`URL: POST ${PUBLIC_URL}/hooks/${workflowId}`);
+    expect(newSender.proposal.setup[1]).toBe(
+      'Signature (verify "github"): `X-Hub-Signature-256: sha256=<hex>`',
+    );
+    expect(newSender.summary).not.toContain('given when you approve');
   });
 
   it('webhook verify token and hmac: the token URL form, the header and algorithm', async () => {
