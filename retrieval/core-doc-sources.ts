@@ -30,7 +30,7 @@ const CORE_CONTRACT: { id: string; kind: 'core' | 'trigger'; title: string; text
     id: 'webhook',
     kind: 'trigger',
     title: 'Webhook trigger',
-    text: '`"trigger": { "type": "webhook" }`: the workflow runs when its webhook URL receives an HTTP request; `trigger.body`, `trigger.headers`, `trigger.query`. Answer with `core.respond`.',
+    text: '`"trigger": { "type": "webhook", "with": { "verify": "stripe" } }`: the workflow runs when its webhook URL receives an HTTP request signed in the `verify` scheme (default vmesh; each scheme is documented as `webhook:<scheme>`); `trigger.body`, `trigger.headers`, `trigger.query`. Answer with `core.respond`.',
   },
   {
     id: 'schedule',
@@ -139,7 +139,7 @@ export function webhookSchemeSources(): DocSource[] {
         `Core trigger \`webhook\` with \`"with": ${JSON.stringify(withValue)}\`: deliveries from ${info.sender}, checked in its signature scheme (${info.keywords}). Only this scheme's signature is accepted.`,
         `- The sender sends: ${info.sends}.`,
         `- Signed: ${info.signed}.`,
-        `- The secret: ${info.secretAtSender}. The secret never goes into the document.`,
+        `- The secret (${info.secretFrom === 'sender' ? 'the sender generates it, you paste it' : "the workflow's hook secret, given to the sender"}): ${info.secretAtSender}. The secret never goes into the document.`,
         `- Delivery id (a redelivery within 24 h returns the first run): ${info.deliveryId}.`,
         `- At the sender: ${info.register}. The hook URL is \`<VMESH_PUBLIC_URL>/hooks/<workflow id>\`${scheme === 'token' ? ' followed by `/<hook secret>`' : ''}.`,
         `- \`trigger\` holds { method, headers, query, body } (the signature header left out), e.g. body \`${JSON.stringify(info.sample.body).slice(0, 300)}\`.`,

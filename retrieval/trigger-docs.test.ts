@@ -29,7 +29,7 @@ describe('trigger docs: every core trigger kind and webhook scheme has its own s
       const source = sources.find((candidate) => candidate.docId === webhookSchemeDocId(scheme));
       expect(source, scheme).toMatchObject({ kind: 'trigger' });
       expect(source?.text).toContain('The sender sends:');
-      expect(source?.text).toContain('The secret:');
+      expect(source?.text).toContain('The secret (');
       expect(source?.text).toContain('Delivery id');
       expect(source?.text).toContain('"type":"webhook"');
     }

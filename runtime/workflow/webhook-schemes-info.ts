@@ -19,8 +19,6 @@ export type WebhookSchemeInfo = {
   secretFrom: 'sender' | 'vmesh';
   /** Where the secret is found or set, at the sender. */
   secretAtSender: string;
-  /** The header names (lower case) the signature travels in: not part of trigger data. */
-  signatureHeaders: readonly string[];
   /** The id that makes a redelivery start no second run. */
   deliveryId: string;
   /** Where to register the URL at the sender, and which events to pick. */
@@ -42,7 +40,6 @@ export const WEBHOOK_SCHEME_INFO: Record<WebhookVerifyScheme, WebhookSchemeInfo>
     signed: 'HMAC-SHA256 of `"v1:<timestamp>.<raw body>"` (or of the raw body) with the hook secret',
     secretFrom: 'vmesh',
     secretAtSender: `the workflow's hook secret (${SHOW_SECRET}; rotate with POST /api/workflows/<id>/hook-secret/rotate)`,
-    signatureHeaders: ['x-vmesh-signature', 'x-vmesh-secret'],
     deliveryId: '`x-vmesh-delivery` (or `x-github-delivery`, `webhook-id`, `x-request-id`)',
     register: 'configure the sender to POST JSON to the hook URL with one of the headers above',
     keywords: 'generic webhook, custom sender, shared secret, HMAC signature, curl',
@@ -57,7 +54,6 @@ export const WEBHOOK_SCHEME_INFO: Record<WebhookVerifyScheme, WebhookSchemeInfo>
     signed: "HMAC-SHA256 of the raw body with the webhook's Secret",
     secretFrom: 'vmesh',
     secretAtSender: `the webhook's *Secret*: the workflow's hook secret (${SHOW_SECRET}), or set your own with \`${MANAGE_SECRET}\``,
-    signatureHeaders: ['x-hub-signature-256', 'x-hub-signature'],
     deliveryId: '`X-GitHub-Delivery`',
     register:
       'repository or organisation *Settings → Webhooks → Add webhook*: Payload URL = the hook URL, Content type `application/json`, pick the events to send',
@@ -82,7 +78,6 @@ export const WEBHOOK_SCHEME_INFO: Record<WebhookVerifyScheme, WebhookSchemeInfo>
       'HMAC-SHA256 of `"<t>.<raw body>"` with the endpoint\'s signing secret (`whsec_…`); `t` within 5 minutes',
     secretFrom: 'sender',
     secretAtSender: `Stripe shows the endpoint's signing secret (\`whsec_…\`) after you add it: paste it with \`${MANAGE_SECRET}\``,
-    signatureHeaders: ['stripe-signature'],
     deliveryId: "the event's `id` in the body (`evt_…`)",
     register:
       'Stripe Dashboard *Developers → Webhooks → Add endpoint*: Endpoint URL = the hook URL, select the events to send',
@@ -109,7 +104,6 @@ export const WEBHOOK_SCHEME_INFO: Record<WebhookVerifyScheme, WebhookSchemeInfo>
     signed: "HMAC-SHA256 of the raw body with the app's client secret",
     secretFrom: 'sender',
     secretAtSender: `the app's client secret (Shopify Partners / the store's app settings): paste it with \`${MANAGE_SECRET}\``,
-    signatureHeaders: ['x-shopify-hmac-sha256'],
     deliveryId: '`X-Shopify-Webhook-Id`',
     register:
       "the app's webhook subscription (or *Settings → Notifications → Webhooks*): URL = the hook URL, pick the topic",
@@ -131,7 +125,6 @@ export const WEBHOOK_SCHEME_INFO: Record<WebhookVerifyScheme, WebhookSchemeInfo>
       'HMAC-SHA256 of `"<webhook-id>.<webhook-timestamp>.<raw body>"`, the key being the base64 secret after `whsec_`; timestamp within 5 minutes',
     secretFrom: 'sender',
     secretAtSender: `the sender shows the endpoint's signing secret (\`whsec_…\`): paste it with \`${MANAGE_SECRET}\``,
-    signatureHeaders: ['webhook-signature'],
     deliveryId: '`webhook-id`',
     register: "the sender's webhook or endpoint settings: URL = the hook URL, pick the event types",
     keywords: 'Standard Webhooks signature, Svix, Resend, Clerk, webhook-id webhook-signature',
@@ -155,7 +148,6 @@ export const WEBHOOK_SCHEME_INFO: Record<WebhookVerifyScheme, WebhookSchemeInfo>
       'HMAC-SHA256 of `"v0:<timestamp>:<raw body>"` with the app\'s signing secret; timestamp within 5 minutes',
     secretFrom: 'sender',
     secretAtSender: `the app's *Basic Information → Signing Secret*: paste it with \`${MANAGE_SECRET}\``,
-    signatureHeaders: ['x-slack-signature'],
     deliveryId: "the body's `event_id` (else a hash of the raw body)",
     register: "the app's *Event Subscriptions*: Request URL = the hook URL, subscribe to the bot events",
     keywords: 'Slack Events API request signature, signing secret, X-Slack-Signature, own Slack app',
@@ -180,7 +172,6 @@ export const WEBHOOK_SCHEME_INFO: Record<WebhookVerifyScheme, WebhookSchemeInfo>
     signed: "HMAC-SHA256 of the raw body with the webhook's secret",
     secretFrom: 'vmesh',
     secretAtSender: `the webhook's *Secret* field (you choose it): use the hook secret (${SHOW_SECRET}), or set the one you typed with \`${MANAGE_SECRET}\``,
-    signatureHeaders: ['typeform-signature'],
     deliveryId: "the body's `event_id`",
     register: "the form's *Connect → Webhooks → Add a webhook*: Endpoint = the hook URL",
     keywords: 'Typeform form response webhook signature, form submitted, survey answers',
@@ -203,7 +194,6 @@ export const WEBHOOK_SCHEME_INFO: Record<WebhookVerifyScheme, WebhookSchemeInfo>
     signed: "HMAC-SHA256 of the raw body with the webhook's signing secret",
     secretFrom: 'sender',
     secretAtSender: `Linear shows the webhook's signing secret once it is created: paste it with \`${MANAGE_SECRET}\``,
-    signatureHeaders: ['linear-signature'],
     deliveryId: '`Linear-Delivery`',
     register: '*Settings → API → Webhooks → New webhook*: URL = the hook URL, pick the data change events',
     keywords: 'Linear issue webhook signature, Linear-Signature, project tracker events',
@@ -228,7 +218,6 @@ export const WEBHOOK_SCHEME_INFO: Record<WebhookVerifyScheme, WebhookSchemeInfo>
       'HMAC-SHA1 with the auth token of the URL Twilio called (VMESH_PUBLIC_URL + `/hooks/<id>` and the query) then each form parameter sorted by name',
     secretFrom: 'sender',
     secretAtSender: `the account's *Auth Token* (Twilio Console): paste it with \`${MANAGE_SECRET}\`; VMESH_PUBLIC_URL must be the URL Twilio calls`,
-    signatureHeaders: ['x-twilio-signature'],
     deliveryId: '`I-Twilio-Idempotency-Token`',
     register:
       'the phone number\'s *Messaging* (or *Voice*) configuration: "A message comes in" webhook = the hook URL, HTTP POST',
@@ -249,7 +238,6 @@ export const WEBHOOK_SCHEME_INFO: Record<WebhookVerifyScheme, WebhookSchemeInfo>
       'HMAC (`with.algorithm`: sha1, sha256 (default), sha512) of the raw body with the hook secret, `with.encoding` hex (default) or base64',
     secretFrom: 'sender',
     secretAtSender: `the sender's signing secret: paste it with \`${MANAGE_SECRET}\` (or give the sender the hook secret: ${SHOW_SECRET})`,
-    signatureHeaders: [],
     deliveryId: 'the `vmesh` headers (`x-vmesh-delivery`, `webhook-id`, `x-request-id`)',
     register: "the sender's webhook settings: URL = the hook URL",
     keywords: 'custom HMAC signature header, sha1 sha256 sha512, hex base64, prefix, any vendor',
@@ -264,7 +252,6 @@ export const WEBHOOK_SCHEME_INFO: Record<WebhookVerifyScheme, WebhookSchemeInfo>
     signed: 'nothing signed: the URL token is compared with the hook secret in constant time',
     secretFrom: 'vmesh',
     secretAtSender: `part of the URL: the workflow's hook secret (${SHOW_SECRET})`,
-    signatureHeaders: [],
     deliveryId: 'the `vmesh` headers (`x-vmesh-delivery`, `webhook-id`, `x-request-id`)',
     register:
       "the sender's webhook settings: URL = the hook URL with the secret as last segment (it ends up in the sender's logs: prefer a signing scheme when the sender offers one)",
