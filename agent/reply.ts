@@ -141,7 +141,7 @@ export function approvalSummary(proposal: ProposalView): string {
     lines.push(`Needs credential "${credential.name}" (${credential.type}): \`${credential.command}\``);
   }
   if (proposal.setup.length > 0) {
-    lines.push('Setup at the sender (nothing registers itself):');
+    lines.push('Setup at the sender:');
     for (const line of proposal.setup) lines.push(`- ${line}`);
   }
   if (proposal.dryRunOk === false) lines.push('The dry run reported a failing step.');

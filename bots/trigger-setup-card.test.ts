@@ -75,7 +75,7 @@ describe('the proposal card says what to configure at the sender', () => {
       'At Stripe: Stripe Dashboard *Developers → Webhooks → Add endpoint*: Endpoint URL = the hook URL, select the events to send',
       'The workflow id is given when you approve (`vmesh workflows list` shows it).',
     ]);
-    expect(card.summary).toContain('Setup at the sender (nothing registers itself):\n- URL: POST https://');
+    expect(card.summary).toContain('Setup at the sender:\n- URL: POST https://');
     // Slack escapes < and >; Discord shows the text as it is.
     expect(slackText(card)).toContain(`URL: POST ${PUBLIC_URL}/hooks/&lt;workflow id&gt;`);
     expect(discordText(card)).toContain('- Signature (verify "stripe"): `Stripe-Signature');
