@@ -20,7 +20,7 @@ import {
 import type { Sql } from '../db/index.ts';
 import { AppError, describeError, ForbiddenError, logger, redactString } from '../lib/index.ts';
 import type { ChatTriggerData, WorkflowDocument } from '../runtime/index.ts';
-import { contentHash } from '../runtime/index.ts';
+import { contentHash, senderSetup } from '../runtime/index.ts';
 import type {
   AnyTool,
   CatalogPort,
@@ -84,6 +84,8 @@ export type ConversationServiceDeps = {
    * dispatchChatMessage). Absent: messages start no runs.
    */
   chatTrigger?: ChatTriggerPort | undefined;
+  /** VMESH_PUBLIC_URL: the hook URLs a proposal's setup at the sender names (absent: `<VMESH_PUBLIC_URL>`). */
+  publicUrl?: string | undefined;
   /** Delivers replies that were not asked for (self-healing fixes) to a conversation's front-end. */
   notify?: (target: { conversationId: string; threadKey: string }, replies: Reply[]) => Promise<void>;
   maxSteps?: number;
@@ -228,6 +230,16 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
 
   const policy = deps.approvalPolicy ?? DEFAULT_APPROVAL_POLICY;
 
+  /** What the person must configure at the sender for `document` (the workflow's id once it has one). */
+  function setupOf(document: WorkflowDocument | null, workflowId: string | null): string[] {
+    if (!document) return [];
+    return senderSetup(document, {
+      publicUrl: deps.publicUrl,
+      workflowId,
+      lookupTrigger: (type) => deps.catalog.triggers().find((entry) => entry.type === type),
+    });
+  }
+
   function toolsFor(principal: Principal): readonly AnyTool[] {
     return tools.filter((tool) => {
       const needed =
@@ -313,9 +325,14 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
           ? `${ownerName}'s, shared with the workspace`
           : 'nobody’s (no owner)';
     }
+    // A change whose setup is the current version's asks nothing new of the sender (it was set up already).
+    const setup = setupOf(proposal.document, proposal.workflowId);
+    const setupKept =
+      current !== undefined && setupOf(current.document, proposal.workflowId).join('\n') === setup.join('\n');
     return {
       requirement,
       effects,
+      setup: setupKept ? [] : setup,
       view: {
         waitingFor: describeApprovers(requirement.approvers, names),
         proposer: system ? null : principal.name,
@@ -399,6 +416,7 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
                 ...approval.effects,
               },
               approval: approval.view,
+              setup: approval.setup,
             },
             createdBy: actor,
             proposerId: approval.requirement.proposerId,
@@ -520,7 +538,13 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
 
   /** Shown to people who may not read the workflow: the proposal without its document. */
   function withoutDocument(view: ProposalView): ProposalView {
-    return { ...view, document: null, diff: [], summary: '(hidden: you may not read this workflow)' };
+    return {
+      ...view,
+      document: null,
+      diff: [],
+      setup: [],
+      summary: '(hidden: you may not read this workflow)',
+    };
   }
 
   async function approve(row: ProposalRow, input: DecideInput): Promise<Reply[]> {
@@ -541,6 +565,7 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
       );
       if (row.conversationId) await addWorkflowRef(sql, row.conversationId, created.id);
       const missing = toProposalView(row).missingCredentials;
+      const setup = setupOf(document, created.id);
       const replies: Reply[] = [
         {
           type: 'text',
@@ -548,7 +573,8 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
             `Approved. Workflow "${document.name}" is active (id ${created.id}, version ${created.version}).` +
             (missing.length
               ? ` It still needs: ${missing.map((m) => `\`${m.command}\``).join(', ')} — until then its steps that need them fail.`
-              : ''),
+              : '') +
+            (setup.length ? `\nSetup at the sender:\n${setup.map((line) => `- ${line}`).join('\n')}` : ''),
         },
       ];
       return replies;

@@ -250,6 +250,7 @@ export function toProposalView(row: ProposalRow): ProposalView {
   const warnings = ProposalView.shape.warnings.safeParse(details.warnings ?? []);
   const dryRun = z.object({ ok: z.boolean() }).loose().safeParse(details.dryRun);
   const approval = ProposalView.shape.approval.safeParse(details.approval ?? null);
+  const setup = ProposalView.shape.setup.safeParse(details.setup ?? []);
   return {
     id: row.id,
     kind: row.kind,
@@ -266,6 +267,7 @@ export function toProposalView(row: ProposalRow): ProposalView {
     missingCredentials: missing.success ? missing.data : [],
     effects: effects.success ? effects.data : null,
     warnings: warnings.success ? warnings.data : [],
+    setup: setup.success ? setup.data : [],
     dryRunOk: dryRun.success ? dryRun.data.ok : null,
     approval: approval.success ? approval.data : null,
     createdBy: row.createdBy,

@@ -49,6 +49,8 @@ export type CreateAgentOptions = {
   approvalPolicy?: ConversationServiceDeps['approvalPolicy'];
   /** Where the doc index sync (run before the first search) logs. */
   docsLog?: DocSyncLog;
+  /** The server's public URL (config.publicUrl); default VMESH_PUBLIC_URL. Proposals name hook URLs with it. */
+  publicUrl?: string | undefined;
 };
 
 const quietDocsLog: DocSyncLog = { info: () => {}, warn: () => {} };
@@ -83,5 +85,6 @@ export function createAgent(options: CreateAgentOptions): ConversationService {
     notify: options.notify,
     approvalPolicy: options.approvalPolicy ?? parseApprovalPolicy(env.VMESH_APPROVAL_POLICY),
     autoMembers: autoMembersFromEnv(env),
+    publicUrl: options.publicUrl ?? env.VMESH_PUBLIC_URL,
   });
 }

@@ -72,6 +72,11 @@ export const ProposalView = z.object({
     })
     .nullable(),
   warnings: z.array(z.object({ code: z.string(), path: z.string(), message: z.string() }).loose()),
+  /**
+   * What a person must configure outside for the trigger to start it (runtime/workflow/sender-setup.ts): the URL,
+   * which secret, the events to send. Empty when nothing needs configuring or it registers itself.
+   */
+  setup: z.array(z.string()).default([]),
   dryRunOk: z.boolean().nullable(),
   createdBy: z.string(),
   createdAt: z.string(),
@@ -134,6 +139,10 @@ export function approvalSummary(proposal: ProposalView): string {
   for (const step of proposal.effects?.subworkflowSteps ?? []) lines.push(subworkflowLine(step));
   for (const credential of proposal.missingCredentials) {
     lines.push(`Needs credential "${credential.name}" (${credential.type}): \`${credential.command}\``);
+  }
+  if (proposal.setup.length > 0) {
+    lines.push('Setup at the sender:');
+    for (const line of proposal.setup) lines.push(`- ${line}`);
   }
   if (proposal.dryRunOk === false) lines.push('The dry run reported a failing step.');
   if (proposal.approval) {

@@ -75,6 +75,7 @@ export async function startApp(
       env,
       connectors,
       docsLog: logger,
+      publicUrl: config.publicUrl,
       notify: async (target, replies) => notifyChat?.(target.threadKey, replies),
     });
     const bots = await registerBots(server, {

@@ -1,6 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { coreNodes } from '../runtime/index.ts';
+import {
+  coreNodes,
+  WEBHOOK_SCHEME_INFO,
+  WEBHOOK_VERIFY_SCHEMES,
+  type WebhookVerifyScheme,
+} from '../runtime/index.ts';
 import type { DocSource } from './doc-source.ts';
 import { splitMarkdownSections } from './markdown-sections.ts';
 
@@ -25,7 +30,7 @@ const CORE_CONTRACT: { id: string; kind: 'core' | 'trigger'; title: string; text
     id: 'webhook',
     kind: 'trigger',
     title: 'Webhook trigger',
-    text: '`"trigger": { "type": "webhook" }`: the workflow runs when its webhook URL receives an HTTP request; `trigger.body`, `trigger.headers`, `trigger.query`. Answer with `core.respond`.',
+    text: '`"trigger": { "type": "webhook", "with": { "verify": "stripe" } }`: the workflow runs when its webhook URL receives an HTTP request signed in the `verify` scheme (default vmesh; each scheme is documented as `webhook:<scheme>`); `trigger.body`, `trigger.headers`, `trigger.query`. Answer with `core.respond`.',
   },
   {
     id: 'schedule',
@@ -105,7 +110,47 @@ export function coreContractSources(): DocSource[] {
   }));
 }
 
-/** Every core-node and core-trigger source: the contract table plus core-nodes.md when present. */
+/** The documented id of one `with.verify` scheme of the core webhook trigger: `webhook:stripe`. */
+export const webhookSchemeDocId = (scheme: WebhookVerifyScheme): string => `webhook:${scheme}`;
+
+const HMAC_EXAMPLE = { verify: 'hmac', header: 'X-Signature', algorithm: 'sha256', encoding: 'hex' };
+
+/**
+ * One source per webhook `with.verify` scheme, from runtime/workflow/webhook-schemes-info.ts: what the sender sends,
+ * where the secret comes from, the delivery id that dedupes, and an example document.
+ */
+export function webhookSchemeSources(): DocSource[] {
+  return WEBHOOK_VERIFY_SCHEMES.map((scheme) => {
+    const info = WEBHOOK_SCHEME_INFO[scheme];
+    const withValue = scheme === 'hmac' ? HMAC_EXAMPLE : scheme === 'vmesh' ? {} : { verify: scheme };
+    const example = {
+      schemaVersion: 1,
+      name: `On a ${scheme} delivery`,
+      trigger: { type: 'webhook', ...(scheme === 'vmesh' ? {} : { with: withValue }) },
+      nodes: [{ id: 'read', uses: 'core.transform', with: { value: { received: '{{ trigger.body }}' } } }],
+    };
+    return {
+      sourceId: `core:scheme:${webhookSchemeDocId(scheme)}`,
+      docId: webhookSchemeDocId(scheme),
+      kind: 'trigger' as const,
+      title: `Webhook trigger verified as ${scheme} (${info.sender})`,
+      text: [
+        `# ${webhookSchemeDocId(scheme)}: webhook trigger, \`"verify": "${scheme}"\``,
+        `Core trigger \`webhook\` with \`"with": ${JSON.stringify(withValue)}\`: deliveries from ${info.sender}, checked in its signature scheme (${info.keywords}). Only this scheme's signature is accepted.`,
+        `- The sender sends: ${info.sends}.`,
+        `- Signed: ${info.signed}.`,
+        `- The secret (${info.secretFrom === 'sender' ? 'the sender generates it, you paste it' : "the workflow's hook secret, given to the sender"}): ${info.secretAtSender}. The secret never goes into the document.`,
+        `- Delivery id (a redelivery within 24 h returns the first run): ${info.deliveryId}.`,
+        `- At the sender: ${info.register}. The hook URL is \`<VMESH_PUBLIC_URL>/hooks/<workflow id>\`${scheme === 'token' ? ' followed by `/<hook secret>`' : ''}.`,
+        `- \`trigger\` holds { method, headers, query, body } (the signature header left out), e.g. body \`${JSON.stringify(info.sample.body).slice(0, 300)}\`.`,
+        'A wrong signature gets 401 E_UNAUTHORIZED, a stale timestamp 401 E_STALE_SIGNATURE; neither starts a run.',
+        `Example document:\n\`\`\`json\n${JSON.stringify(example)}\n\`\`\``,
+      ].join('\n'),
+    };
+  });
+}
+
+/** Every core-node and core-trigger source: the contract table, the webhook schemes, core-nodes.md when present. */
 export async function coreDocSources(path: string = CORE_NODES_DOC_PATH): Promise<DocSource[]> {
   let markdown = '';
   try {
@@ -113,7 +158,12 @@ export async function coreDocSources(path: string = CORE_NODES_DOC_PATH): Promis
   } catch {
     markdown = '';
   }
-  return [...coreContractSources(), ...(markdown ? coreMarkdownSources(markdown) : [])];
+  return [
+    ...coreContractSources(),
+    ...webhookSchemeSources(),
+    ...(markdown ? coreMarkdownSources(markdown) : []),
+  ];
 }
 
-export const isCoreDocId = (id: string): boolean => KNOWN_IDS.has(id) || id.startsWith('core.');
+export const isCoreDocId = (id: string): boolean =>
+  KNOWN_IDS.has(id) || id.startsWith('core.') || id.startsWith('webhook:');

@@ -2,6 +2,7 @@ import { describeError } from '../lib/index.ts';
 import type { WorkflowDocument, WorkflowNode } from '../runtime/index.ts';
 import { findCoreNode } from '../runtime/index.ts';
 import { sampleFromSchema } from './sample-from-schema.ts';
+import { type SimulatedTrigger, simulateDelivery } from './simulate-delivery.ts';
 import type { CatalogPort, EvaluatePort } from './tool-context.ts';
 import { shrink } from './untrusted.ts';
 
@@ -19,6 +20,9 @@ export type DryRunStep = {
 };
 
 export type DryRunReport = { ok: boolean; steps: DryRunStep[]; output: unknown };
+
+/** Which trigger start a dry run simulated (without its data, which the steps show). */
+export type DryRunTrigger = Omit<SimulatedTrigger, 'data'>;
 
 type Edge = { from: string; to: string; branch?: string | undefined };
 type Scope = {
@@ -189,5 +193,25 @@ async function runNode(
     ...(entry.effect === 'write'
       ? { warnings: [...warnings, 'writes to the outside world: not called in a dry run'] }
       : withWarnings),
+  };
+}
+
+/**
+ * A dry run on a simulated start of the document's trigger (simulateDelivery), or on `given` trigger data; the
+ * report says which.
+ */
+export async function dryRunOnTrigger(
+  document: WorkflowDocument,
+  deps: { catalog: CatalogPort; evaluate: EvaluatePort },
+  given?: { data: unknown } | undefined,
+): Promise<DryRunReport & { trigger: DryRunTrigger }> {
+  const simulated = simulateDelivery(document, deps.catalog);
+  const { data, ...trigger } = given
+    ? { type: document.trigger.type, simulated: 'the trigger data given', data: given.data }
+    : simulated;
+  const report = await dryRunWorkflow(document, data, deps);
+  return {
+    ...report,
+    trigger: given && simulated.verification ? { ...trigger, verification: simulated.verification } : trigger,
   };
 }

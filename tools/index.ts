@@ -6,7 +6,13 @@ export {
   type ToolDefinition,
   type ToolEffect,
 } from './define-tool.ts';
-export { type DryRunReport, type DryRunStep, dryRunWorkflow } from './dry-run.ts';
+export {
+  type DryRunReport,
+  type DryRunStep,
+  type DryRunTrigger,
+  dryRunOnTrigger,
+  dryRunWorkflow,
+} from './dry-run.ts';
 export { executeToolCall, type ToolCallOutcome } from './execute-tool-call.ts';
 export { failedStepOf, failureFingerprint } from './failure-fingerprint.ts';
 export {
@@ -16,6 +22,7 @@ export {
   type WriteStep,
 } from './proposal-effects.ts';
 export { agentTools } from './registry.ts';
+export { type SimulatedTrigger, simulateDelivery } from './simulate-delivery.ts';
 export { type McpToolEntry, toMcpTools } from './to-mcp-tools.ts';
 export {
   type ToolSpec,

@@ -57,6 +57,7 @@ describe('the approval card', () => {
       status: 'pending',
       effects,
       missingCredentials: [],
+      setup: [],
       dryRunOk: true,
       approval: {
         waitingFor: 'olga or a workspace admin or owner',

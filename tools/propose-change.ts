@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { AppError, describeError, err, ok } from '../lib/index.ts';
 import { checkDocument } from './check-document.ts';
 import { defineTool } from './define-tool.ts';
-import { dryRunWorkflow } from './dry-run.ts';
+import { dryRunOnTrigger } from './dry-run.ts';
 import { describeEffects, describeSubworkflowSteps } from './proposal-effects.ts';
 import { ProposalOutput } from './propose-workflow.ts';
 
@@ -76,7 +76,7 @@ export const proposeChangeTool = defineTool({
       );
     }
     const diff = compare(current.document as object, check.document as object);
-    const dryRun = await dryRunWorkflow(check.document, {}, ctx);
+    const dryRun = await dryRunOnTrigger(check.document, ctx);
     const created = await ctx.proposals.create({
       kind: 'change',
       summary: input.summary,
@@ -97,6 +97,7 @@ export const proposeChangeTool = defineTool({
         },
         dryRun: {
           ok: dryRun.ok,
+          trigger: dryRun.trigger,
           steps: dryRun.steps.map((s) => ({ id: s.id, status: s.status, error: s.error })),
         },
       },

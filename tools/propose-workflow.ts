@@ -3,7 +3,7 @@ import { AppError, err, ok } from '../lib/index.ts';
 import { checkDocument, IssueOutput, MissingCredentialOutput } from './check-document.ts';
 import { defineTool } from './define-tool.ts';
 import { DocumentArgument } from './document-argument.ts';
-import { dryRunWorkflow } from './dry-run.ts';
+import { dryRunOnTrigger } from './dry-run.ts';
 import { describeEffects, describeSubworkflowSteps } from './proposal-effects.ts';
 
 export const ProposalOutput = z.object({
@@ -40,8 +40,7 @@ export const proposeWorkflowTool = defineTool({
         }),
       );
     }
-    const triggerSample = ctx.catalog.triggers().find((t) => t.type === check.document?.trigger.type)?.sample;
-    const dryRun = await dryRunWorkflow(check.document, triggerSample ?? {}, ctx);
+    const dryRun = await dryRunOnTrigger(check.document, ctx);
     const created = await ctx.proposals.create({
       kind: 'new',
       summary: input.summary,
@@ -61,6 +60,7 @@ export const proposeWorkflowTool = defineTool({
         },
         dryRun: {
           ok: dryRun.ok,
+          trigger: dryRun.trigger,
           steps: dryRun.steps.map((s) => ({ id: s.id, status: s.status, error: s.error })),
         },
       },

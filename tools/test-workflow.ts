@@ -3,7 +3,7 @@ import { AppError, err, ok } from '../lib/index.ts';
 import { checkDocument, IssueOutput } from './check-document.ts';
 import { defineTool } from './define-tool.ts';
 import { DocumentArgument } from './document-argument.ts';
-import { dryRunWorkflow } from './dry-run.ts';
+import { dryRunOnTrigger } from './dry-run.ts';
 
 export const DryRunStepOutput = z.object({
   id: z.string(),
@@ -16,19 +16,31 @@ export const DryRunStepOutput = z.object({
   warnings: z.array(z.string()).optional(),
 });
 
+/** Which trigger start the dry run simulated. */
+export const DryRunTriggerOutput = z.object({
+  type: z.string(),
+  simulated: z.string(),
+  verification: z.string().optional(),
+});
+
 export const testWorkflowTool = defineTool({
   name: 'test_workflow',
   effect: 'read',
   description:
-    'Dry-run a valid document on sample trigger data: pure core nodes (if, switch, transform, merge, foreach, respond) run for real, every expression is evaluated, actions that reach the outside world are NOT called and return outputs simulated from their output schemas. Reports what each step would do. Pass triggerData shaped like the real trigger (e.g. a webhook body under "body").',
+    'Dry-run a valid document on a simulated start of its trigger: a webhook delivery shaped like its verify scheme\'s sender ({ method, headers, query, body }, the signature check skipped and reported), a connector trigger\'s sample, a failed run for workflow.failed, the next slot for schedule. Pure core nodes (if, switch, transform, merge, foreach, respond) run for real, every expression is evaluated, actions that reach the outside world are NOT called and return outputs simulated from their output schemas. Reports which trigger start it simulated and what each step would do. Pass triggerData to use your own data, shaped like the real trigger (e.g. a webhook body under "body").',
   input: z.object({
     document: DocumentArgument,
     triggerData: z
       .unknown()
       .optional()
-      .describe('What `trigger` holds in expressions; default: the trigger sample or {}.'),
+      .describe("What `trigger` holds in expressions; default: a simulated start of the document's trigger."),
   }),
-  output: z.object({ ok: z.boolean(), steps: z.array(DryRunStepOutput), output: z.unknown() }),
+  output: z.object({
+    ok: z.boolean(),
+    trigger: DryRunTriggerOutput,
+    steps: z.array(DryRunStepOutput),
+    output: z.unknown(),
+  }),
   async run(input, ctx) {
     const check = await checkDocument(input.document, ctx);
     if (!check.valid || !check.document) {
@@ -41,8 +53,11 @@ export const testWorkflowTool = defineTool({
         }),
       );
     }
-    const triggerSample = ctx.catalog.triggers().find((t) => t.type === check.document?.trigger.type)?.sample;
-    const report = await dryRunWorkflow(check.document, input.triggerData ?? triggerSample ?? {}, ctx);
+    const report = await dryRunOnTrigger(
+      check.document,
+      ctx,
+      input.triggerData === undefined ? undefined : { data: input.triggerData },
+    );
     return ok(report);
   },
 });

@@ -24,6 +24,14 @@ export type CatalogTriggerEntry = {
   title: string;
   description: string;
   sample?: unknown;
+  /** The connector that provides it; undefined for core triggers. */
+  connectorId?: string | undefined;
+  /** How a connector trigger is started. */
+  delivery?: 'webhook' | 'event' | 'poll' | undefined;
+  /** The events to pick at the sender (e.g. GitHub's "Issues"). */
+  senderEvents?: readonly string[] | undefined;
+  /** It registers itself at the sender on activation. */
+  registersItself?: boolean | undefined;
 };
 
 export type CatalogPort = {

@@ -38,6 +38,7 @@ export function sampleProposalReply(input: {
     missingCredentials: [],
     effects: null,
     warnings: [],
+    setup: [],
     dryRunOk: null,
     approval: null,
     createdBy: 'test',

@@ -94,6 +94,11 @@ type TriggerBase<With extends z.ZodType, Data extends z.ZodType> = {
   /** Example trigger data. */
   sample: z.output<Data>;
   /**
+   * The events a person picks at the sender so its deliveries reach this trigger, in the sender's words (GitHub's
+   * "Issues"); shown in the proposal card's setup at the sender.
+   */
+  senderEvents?: readonly string[];
+  /**
    * Whether trigger data passes the workflow's `trigger.with` filters (already parsed by `with`). `data` is what
    * `parse` returned, typed unknown so callers may test any value: check it with the `data` schema.
    */

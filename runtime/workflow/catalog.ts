@@ -45,6 +45,12 @@ export type TriggerEntry = {
   connectorId: string | undefined;
   /** The credential type the trigger needs, or undefined. */
   credentialType?: string | undefined;
+  /** How a connector trigger is started (its definition's kind); undefined for core triggers. */
+  delivery?: 'webhook' | 'event' | 'poll' | undefined;
+  /** The events to pick at the sender (the connector trigger's senderEvents). */
+  senderEvents?: readonly string[] | undefined;
+  /** The trigger registers itself at the sender on activation: nobody configures anything there. */
+  registersItself?: boolean | undefined;
 };
 
 export type Catalog = {
@@ -159,6 +165,9 @@ function toTriggerEntries(connector: ConnectorDefinition): TriggerEntry[] {
     sample: trigger.sample,
     connectorId: connector.id,
     credentialType: connector.credential?.type,
+    delivery: trigger.kind,
+    senderEvents: trigger.senderEvents,
+    registersItself: 'subscription' in trigger,
   }));
 }
 

@@ -6,5 +6,8 @@ export * from './document.ts';
 export * from './expressions.ts';
 export * from './parse-document-text.ts';
 export * from './secret-detection.ts';
+export * from './sender-setup.ts';
 export * from './validate.ts';
 export * from './validation-issue.ts';
+export * from './webhook-schemes-info.ts';
+export * from './webhook-trigger-with.ts';

@@ -1,4 +1,5 @@
 import { Cron } from 'croner';
+import { z } from 'zod';
 import { BODY_CORE_NODES, BRANCHING_CORE_NODES, findCoreNode } from '../nodes/index.ts';
 import type { Catalog, CatalogEntry } from './catalog.ts';
 import { checkParams } from './check-params.ts';
@@ -362,11 +363,17 @@ function checkTrigger(document: WorkflowDocument, options: ValidateOptions, issu
           'E_TRIGGER',
           joinPointer('/trigger/with', ...path),
           `trigger.with${path.length > 0 ? `.${path.join('.')}` : ''} is invalid for ${trigger.type}: ${issue.message}`,
-          issue.code === 'unrecognized_keys'
-            ? `Remove ${issue.keys.map((key) => `"${key}"`).join(', ')} from trigger.with.`
-            : `Fix trigger.with to match what ${trigger.type} accepts: ${issue.message}.`,
+          triggerWithHint(trigger.type, entry.with, issue, trigger.with ?? {}),
         );
       }
+    }
+    if (trigger.type === 'webhook' && result.success && trigger.with?.verify === 'token') {
+      issues.warn(
+        'W_WEBHOOK_TOKEN_URL',
+        '/trigger/with/verify',
+        'verify "token" puts the hook secret in the URL (POST /hooks/<id>/<secret>), where the sender\'s logs and proxies keep it',
+        "Use the sender's own signing scheme when it has one (github, stripe, slack, …, or hmac with its header and algorithm); keep token for senders that can neither sign nor set a header.",
+      );
     }
     checkCredential(
       entry.credentialType,
@@ -377,6 +384,53 @@ function checkTrigger(document: WorkflowDocument, options: ValidateOptions, issu
       issues,
     );
   }
+}
+
+/** The fields a trigger's `with` schema accepts (its JSON Schema's properties), or none. */
+function acceptedFields(schema: z.ZodType): string[] {
+  try {
+    const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as {
+      properties?: Record<string, unknown>;
+    };
+    return Object.keys(json.properties ?? {});
+  } catch {
+    return [];
+  }
+}
+
+/** What to change for one issue of `trigger.with`: the fields it takes, the value meant, where a field belongs. */
+function triggerWithHint(
+  type: string,
+  schema: z.ZodType,
+  issue: z.core.$ZodIssue,
+  withValue: unknown,
+): string {
+  const fields = acceptedFields(schema);
+  const takes =
+    fields.length > 0
+      ? `${type} takes ${fields.map((field) => `"${field}"`).join(', ')} in trigger.with`
+      : `${type} takes no trigger.with`;
+  if (issue.code === 'unrecognized_keys') {
+    const moved = issue.keys.filter((key) => key === 'cron' || key === 'timezone');
+    if (moved.length > 0 && type === 'schedule') {
+      return `Move ${moved.map((key) => `"${key}"`).join(' and ')} out of with: they are fields of trigger itself, e.g. "trigger": { "type": "schedule", "cron": "0 9 * * 1-5", "timezone": "Europe/Paris" }.`;
+    }
+    const near = issue.keys.flatMap((key) =>
+      closestMatches(key, fields, 1).map((match) => `"${match}" for "${key}"`),
+    );
+    return `Remove ${issue.keys.map((key) => `"${key}"`).join(', ')} from trigger.with (${takes}${near.length > 0 ? `; did you mean ${near.join(', ')}` : ''}).`;
+  }
+  if (issue.code === 'invalid_value') {
+    const given = issue.path.reduce<unknown>(
+      (value, key) =>
+        value && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[key] : undefined,
+      withValue,
+    );
+    const options = issue.values.map(String);
+    const near = typeof given === 'string' ? closestMatches(given, options, 1) : [];
+    return `Use one of ${options.map((option) => `"${option}"`).join(', ')}${near.length > 0 ? ` (did you mean "${near[0]}"?)` : ''}.`;
+  }
+  return `Fix trigger.with to match what ${type} accepts (${takes}): ${issue.message}.`;
 }
 
 function isTimeZone(zone: string): boolean {

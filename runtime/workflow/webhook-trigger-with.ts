@@ -32,9 +32,20 @@ export const WebhookTriggerWith = z
       .regex(/^[A-Za-z0-9-]{1,100}$/, 'a header name is letters, digits and "-" (e.g. "X-Signature")')
       .optional()
       .describe('verify "hmac": the header carrying the signature'),
-    algorithm: z.enum(['sha1', 'sha256', 'sha512']).optional(),
-    encoding: z.enum(['hex', 'base64']).optional(),
-    prefix: z.string().min(1).max(50).optional(),
+    algorithm: z
+      .enum(['sha1', 'sha256', 'sha512'])
+      .optional()
+      .describe('verify "hmac" (required): the HMAC the sender signs with'),
+    encoding: z
+      .enum(['hex', 'base64'])
+      .optional()
+      .describe('verify "hmac": how the signature is written (default hex)'),
+    prefix: z
+      .string()
+      .min(1)
+      .max(50)
+      .optional()
+      .describe('verify "hmac": text before the signature in the header, e.g. "sha256="'),
   })
   .superRefine((value, context) => {
     if (value.verify === 'hmac' && value.header === undefined) {
@@ -43,6 +54,15 @@ export const WebhookTriggerWith = z
         path: ['header'],
         message:
           'verify "hmac" needs with.header, the header that carries the signature (e.g. "X-Signature")',
+      });
+    }
+    // The sender's algorithm is a fact to look up, not to guess: a wrong one only shows as 401s at delivery.
+    if (value.verify === 'hmac' && value.algorithm === undefined) {
+      context.addIssue({
+        code: 'custom',
+        path: ['algorithm'],
+        message:
+          'verify "hmac" needs with.algorithm, the HMAC the sender signs with: "sha1", "sha256" or "sha512" (see the sender\'s webhook docs)',
       });
     }
     if (value.verify !== 'hmac') {

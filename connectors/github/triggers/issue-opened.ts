@@ -38,6 +38,7 @@ export const issueOpened = defineTrigger({
   description:
     'Starts the workflow when an issue is opened in a GitHub repository (webhook, signature verified).',
   kind: 'webhook',
+  senderEvents: ['Issues'],
   data: IssueOpenedData,
   verify: githubWebhookDelivery.verify,
   deliveryId: githubWebhookDelivery.deliveryId,

@@ -38,6 +38,7 @@ export const pullRequestOpened = defineTrigger({
   description:
     'Starts the workflow when a pull request is opened in a GitHub repository (webhook, signature verified).',
   kind: 'webhook',
+  senderEvents: ['Pull requests'],
   data: PullRequestOpenedData,
   verify: githubWebhookDelivery.verify,
   deliveryId: githubWebhookDelivery.deliveryId,

@@ -38,6 +38,7 @@ export const messagePosted = defineTrigger({
   description:
     'Starts the workflow when a message is posted in a Slack channel the app is in (optionally filtered).',
   kind: 'event',
+  senderEvents: ['message.channels', 'message.groups'],
   data: MessagePostedData,
   parse: (event) => parseSlackMessageEvent(event),
   with: MessagePostedFilters,
