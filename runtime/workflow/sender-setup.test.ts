@@ -17,13 +17,14 @@ describe('setup at the sender, one entry per trigger kind', () => {
   it('says a trigger that registers itself needs nothing at the sender (one condition)', () => {
     const github = catalog.lookupTrigger('github.issueOpened');
     if (!github) throw new Error('no github.issueOpened');
-    const lines = senderSetup(
-      { trigger: { type: github.type }, nodes: [] },
-      { lookupTrigger: () => ({ ...github, registersItself: true }), workflowId: 'wf_1' },
-    );
+    const context = { lookupTrigger: () => ({ ...github, registersItself: true }), workflowId: 'wf_1' };
+    const lines = senderSetup({ trigger: { type: github.type, credential: 'gh' }, nodes: [] }, context);
     expect(lines).toEqual([
       'Registers itself at github when the workflow is activated: nothing to configure there.',
     ]);
+    // Without a credential nothing can register it: the person adds the hook.
+    const [url] = senderSetup({ trigger: { type: github.type }, nodes: [] }, context);
+    expect(url).toMatch(/^URL: POST <VMESH_PUBLIC_URL>\/hooks\/wf_1 /);
   });
 
   it('names <VMESH_PUBLIC_URL> when the public URL is not known', () => {

@@ -3,7 +3,7 @@ import { WEBHOOK_VERIFY_SCHEMES, WebhookTriggerWith } from './webhook-trigger-wi
 
 /** What the setup reads of a document: its trigger and the `uses` of its nodes (core.wait needs a caller too). */
 export type SetupDocument = {
-  trigger: { type: string; with?: Record<string, unknown> | undefined };
+  trigger: { type: string; with?: Record<string, unknown> | undefined; credential?: string | undefined };
   nodes: readonly { id: string; uses: string }[];
 };
 
@@ -118,11 +118,13 @@ export const TRIGGER_SETUPS: readonly TriggerKindSetup[] = [
     matches: isConnector('webhook'),
     startedBy: "the vendor's delivery to `POST /hooks/:workflowId`, in the vendor's signature",
     setupNeeded:
-      "at the vendor: the hook URL, the workflow's hook secret as the webhook's secret, the events the trigger names (GitHub: *Settings → Webhooks*); none when the trigger registers itself",
+      "at the vendor: the hook URL, the workflow's hook secret as the webhook's secret, the events the trigger names (GitHub: *Settings → Webhooks*); none when the trigger registers itself (it has `trigger.credential`)",
     lines(trigger, context) {
       const info = context.info;
       const vendor = info?.connectorId ?? 'the vendor';
-      if (info?.registersItself)
+      // A subscription is made with the trigger's credential (runtime/triggers/subscriptions.ts); without one the
+      // person adds the hook at the vendor.
+      if (info?.registersItself && trigger.credential)
         return [`Registers itself at ${vendor} when the workflow is activated: nothing to configure there.`];
       const filters = Object.entries(trigger.with ?? {})
         .map(([key, value]) => `${key} ${JSON.stringify(value)}`)
@@ -212,7 +214,7 @@ export function triggerTableMarkdown(connectorTriggers: readonly SetupTriggerInf
     rows.push(
       `| \`${trigger.type}\` | ${cell(trigger.title)} (${trigger.delivery ?? 'connector'}) | ${cell(
         trigger.registersItself
-          ? 'nothing: registers itself on activation'
+          ? `nothing when \`trigger.credential\` is set: registers itself on activation; without one, as \`${kind?.kind ?? trigger.type}\`${events}`
           : `as \`${kind?.kind ?? trigger.type}\`${events}`,
       )} |`,
     );
