@@ -83,7 +83,8 @@ export function recordFirstPoll<Data>(
   const oldest = items[0];
   const { seen, floor } = trim(
     items.map((item) => ({ id: item.id, at: item.at })),
-    oldest ? { at: oldest.at, id: oldest.id } : undefined,
+    // Below the oldest listed timestamp: an item sharing it, listed later, is judged by its id.
+    oldest ? { at: oldest.at, id: '' } : undefined,
     undefined,
   );
   return { fire, deferred: 0, cursor: { watermark: newest(items), floor, seen } };
