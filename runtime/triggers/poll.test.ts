@@ -197,6 +197,11 @@ describe('poll trigger', () => {
     const events =
       await db.sql`select type, details from trigger_events where workflow_id = ${id} order by id`;
     expect(events).toHaveLength(1);
+    // Not before 5 intervals without a success (the last success was the first poll).
+    const [quiet] = await db.sql`
+      select extract(epoch from e.created_at - s.last_success_at) * 1000 as ms
+      from trigger_events e join poll_states s on s.workflow_id = e.workflow_id where e.workflow_id = ${id}`;
+    expect(Number(quiet?.ms)).toBeGreaterThanOrEqual(5 * 200);
     expect(events[0]).toMatchObject({
       type: 'trigger.stalled',
       details: { triggerType: 'feed.itemAdded', intervalMs: 200, error: { code: 'E_FEED_INVALID' } },
