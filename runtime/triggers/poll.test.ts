@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCredentialStore, parseSecretKey } from '../../connectors/index.ts';
 import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
 import type { EngineWorker } from '../engine/worker.ts';
 import { createEngineServices, type EngineServices } from '../services.ts';
@@ -218,6 +219,36 @@ describe('poll trigger', () => {
     expect(await getPollStatus(db.sql, id)).toMatchObject({ consecutiveFailures: 0, stalled: false });
     const after = await db.sql`select type from trigger_events where workflow_id = ${id} order by id`;
     expect(after.map((row) => row.type)).toEqual(['trigger.stalled', 'trigger.recovered']);
+  });
+
+  it('a refused login is recorded redacted: the credential never reaches the poll state or the events', async () => {
+    const token = `feed-secret-${Date.now()}-canary`;
+    const store = createCredentialStore({
+      sql: db.sql,
+      key: parseSecretKey(Buffer.alloc(32, 7).toString('base64')),
+      types: feedConnector.credential ? [feedConnector.credential] : [],
+    });
+    await store.set('feedtoken', 'feed', { token });
+    const feed = fake.feed('login');
+    feed.mode = 'deny';
+    const { id } = await engine.workflows.create(
+      {
+        ...feedWorkflow('login', { intervalMs: 100 }),
+        trigger: { ...feedWorkflow('login', { intervalMs: 100 }).trigger, credential: 'feedtoken' },
+      },
+      {},
+      { activate: true },
+    );
+    await expect.poll(async () => (await getPollStatus(db.sql, id))?.stalled, { timeout: 20_000 }).toBe(true);
+    const status = await getPollStatus(db.sql, id);
+    expect(status?.lastError?.code).toBe('E_FEED_HTTP');
+    expect(status?.lastError?.message).toMatch(/^The feed answered 401: .*login failed for Bearer /);
+    const stored = JSON.stringify([
+      await db.sql`select * from poll_states where workflow_id = ${id}`,
+      await db.sql`select * from trigger_events where workflow_id = ${id}`,
+    ]);
+    expect(stored).not.toContain(token);
+    expect(stored).toContain('login failed');
   });
 
   it('two workers and stray duplicate poll jobs: every item runs exactly once', async () => {

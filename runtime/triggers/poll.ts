@@ -5,6 +5,7 @@ import type { Sql, TransactionSql } from '../../db/index.ts';
 import { AppError, describeError, redactString } from '../../lib/index.ts';
 import { createRunInTx } from '../engine/create-run.ts';
 import type { NodeRunnerDeps } from '../engine/node-runner.ts';
+import { UnstorableValueError } from '../engine/stored-json.ts';
 import { enqueueJob, flushWork, newWork } from '../engine/tx-work.ts';
 import { getCachedWorkflow } from '../store/workflow-cache.ts';
 import { loadDocument } from '../store/workflow-store.ts';
@@ -354,7 +355,20 @@ export async function runPollJob(deps: NodeRunnerDeps, payload: unknown): Promis
     );
     return;
   }
-  const selection = await commitSuccess(deps, polled.trigger, read, fetched, { backfill, intervalMs });
+  let selection: PollSelection<unknown> | undefined;
+  try {
+    selection = await commitSuccess(deps, polled.trigger, read, fetched, { backfill, intervalMs });
+  } catch (error) {
+    // An item that cannot become trigger data would fail every retry: a poll failure (it stalls, visibly).
+    if (!(error instanceof UnstorableValueError)) throw error;
+    const failure: PollFailure = {
+      code: 'E_POLL_ITEM',
+      message: `An item of the ${type} trigger cannot start a run: ${error.message}.`,
+    };
+    await commitFailure(deps, read, failure, intervalMs);
+    deps.logger.warn({ workflowId, code: failure.code }, 'poll failed');
+    return;
+  }
   deps.logger.debug(
     {
       workflowId,

@@ -44,15 +44,26 @@ export const feedConnector = defineConnector({
   version: '1.0.0',
   title: 'Feed',
   description: 'A test feed.',
-  createClient: ({ env, signal }) => ({
+  credential: {
+    type: 'feed',
+    schema: z.object({ token: z.string() }),
+    howToGet: 'Any token (the fake only echoes it).',
+    optional: true,
+  },
+  createClient: ({ credential, env, signal }) => ({
     async list(feed: string): Promise<FeedItem[]> {
       const url = `${env.baseUrls.feed ?? ''}/feeds/${feed}/items`;
-      const response = await env.fetch(url, { ...(signal ? { signal } : {}) });
+      const token = (credential as { token?: string } | undefined)?.token;
+      const response = await env.fetch(url, {
+        ...(signal ? { signal } : {}),
+        ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}),
+      });
       const text = await response.text();
       if (!response.ok) {
+        // Careless on purpose: the vendor's answer (which may echo the credential) goes into the message.
         throw new ConnectorError({
           code: 'E_FEED_HTTP',
-          message: `The feed answered ${response.status}.`,
+          message: `The feed answered ${response.status}${response.status === 401 ? `: ${text}` : '.'}`,
           retryable: response.status >= 500,
           status: response.status,
         });
@@ -79,8 +90,8 @@ export const feedConnector = defineConnector({
 
 export type FakeFeed = {
   items: FeedItem[];
-  /** `ok` lists the items; `html` answers a page that is not JSON; `down` answers 503. */
-  mode: 'ok' | 'html' | 'down';
+  /** `ok` lists the items; `html` answers a page that is not JSON; `down` answers 503; `deny` answers 401, echoing the authorization header. */
+  mode: 'ok' | 'html' | 'down' | 'deny';
   /** Items listed in a random order (an API that lists out of order). */
   shuffle: boolean;
   requests: number;
@@ -116,6 +127,8 @@ export async function startFeedFake(): Promise<FeedFake> {
     feed.requests += 1;
     await fake.beforeAnswer?.(name);
     if (feed.mode === 'down') return reply.code(503).send({ error: 'unavailable' });
+    if (feed.mode === 'deny')
+      return reply.code(401).send({ error: `login failed for ${request.headers.authorization ?? 'nobody'}` });
     if (feed.mode === 'html') return reply.type('text/html').send('<html><body>Moved</body></html>');
     const listed = [...feed.items];
     if (feed.shuffle) listed.sort(() => Math.random() - 0.5);
