@@ -1,4 +1,6 @@
+import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHttpServer } from '../../app/server.ts';
 import { createCredentialStore, parseSecretKey } from '../../connectors/index.ts';
 import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
 import type { EngineWorker } from '../engine/worker.ts';
@@ -16,6 +18,8 @@ let fake: FeedFake;
 let db: TestDatabase;
 let engine: EngineServices;
 let worker: EngineWorker;
+let app: FastifyInstance;
+const apiToken = 'poll-test-token-0123456789';
 
 beforeAll(async () => {
   fake = await startFeedFake();
@@ -29,8 +33,17 @@ beforeAll(async () => {
   );
   engine.deps.connectorEnv.baseUrls.feed = fake.url;
   worker = await engine.startWorker({ concurrency: 6 });
+  app = createHttpServer({
+    database: { sql: db.sql, url: db.url, kind: 'external', close: async () => {} },
+    startedAt: Date.now(),
+    version: 'test',
+    env: {},
+    config: { host: '127.0.0.1', apiToken, publicUrl: 'http://localhost' },
+  });
+  engine.registerHttp(app, { publicUrl: 'http://127.0.0.1:3000' });
 });
 afterAll(async () => {
+  await app?.close();
   await worker?.stop();
   await db?.drop();
   await fake?.close();
@@ -206,6 +219,20 @@ describe('poll trigger', () => {
     expect(events[0]).toMatchObject({
       type: 'trigger.stalled',
       details: { triggerType: 'feed.itemAdded', intervalMs: 200, error: { code: 'E_FEED_INVALID' } },
+    });
+    // The workflow's API view shows it.
+    const view = await app.inject({
+      method: 'GET',
+      url: `/api/workflows/${id}`,
+      headers: { authorization: `Bearer ${apiToken}` },
+    });
+    expect(view.json().poll).toMatchObject({
+      triggerType: 'feed.itemAdded',
+      primed: true,
+      stalled: true,
+      consecutiveFailures: expect.any(Number),
+      lastSuccessAt: expect.any(String),
+      lastError: { code: 'E_FEED_INVALID', message: expect.stringContaining('not JSON') },
     });
     const told = await db.sql`
       select j.payload from graphile_worker._private_jobs j join graphile_worker._private_tasks t on t.id = j.task_id
