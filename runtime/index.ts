@@ -54,7 +54,6 @@ export {
   dispatchEvent,
   getPollStatus,
   getTriggerEvent,
-  listTriggerEvents,
   nextSlot,
   type PollStatus,
   setHookSecret,

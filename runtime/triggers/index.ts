@@ -7,7 +7,6 @@ export { getPollStatus, type PollStatus } from './poll-state.ts';
 export { nextSlot, syncSchedule } from './schedule.ts';
 export {
   getTriggerEvent,
-  listTriggerEvents,
   TRIGGER_EVENT_TASK,
   type TriggerEvent,
   TriggerEventPayload,

@@ -55,11 +55,3 @@ export async function getTriggerEvent(sql: Sql, eventId: string): Promise<Trigge
     select id, workflow_id, type, details, created_at from trigger_events where id = ${eventId}`;
   return row ? TriggerEvent.parse(row) : undefined;
 }
-
-/** The events of a workflow's triggers, newest last. */
-export async function listTriggerEvents(sql: Sql, workflowId: string): Promise<TriggerEvent[]> {
-  const rows = await sql`
-    select id, workflow_id, type, details, created_at from trigger_events
-    where workflow_id = ${workflowId} order by id`;
-  return rows.map((row) => TriggerEvent.parse(row));
-}
