@@ -20,7 +20,7 @@ import {
 import type { Sql } from '../db/index.ts';
 import { AppError, describeError, ForbiddenError, logger, redactString } from '../lib/index.ts';
 import type { ChatTriggerData, WorkflowDocument } from '../runtime/index.ts';
-import { contentHash, senderSetup } from '../runtime/index.ts';
+import { contentHash, getTriggerEvent, senderSetup } from '../runtime/index.ts';
 import type {
   AnyTool,
   CatalogPort,
@@ -114,6 +114,10 @@ export type HandleRunFailedResult =
   | { status: 'grouped'; fingerprint: string; occurrences: number; proposalId: string | null }
   | { status: 'skipped'; reason: string };
 
+export type HandleTriggerEventResult =
+  | { status: 'told'; conversationId: string; replies: Reply[] }
+  | { status: 'skipped'; reason: string };
+
 export type ConversationService = {
   /** One turn: the person's message in, the agent's replies out (streamed as events while it runs). */
   handleMessage(input: HandleMessageInput, onEvent?: OnConversationEvent): Promise<Reply[]>;
@@ -121,6 +125,11 @@ export type ConversationService = {
   decide(input: DecideInput): Promise<Reply[]>;
   /** Self-healing: called for a `run.failed` event; posts a fix proposal to the workflow's conversation. */
   handleRunFailed(runId: string): Promise<HandleRunFailedResult>;
+  /**
+   * A trigger reported about itself (`trigger.stalled`, `trigger.recovered`, recorded in trigger_events): tells the
+   * conversation the workflow came from, as a failed run is told.
+   */
+  handleTriggerEvent(eventId: string): Promise<HandleTriggerEventResult>;
   conversationFor(threadKey: string, principal: Principal): Promise<{ id: string; threadKey: string }>;
   /**
    * The agent tools' context for a caller outside a model turn (the MCP server exposes the tools directly):
@@ -861,6 +870,47 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
       return fix
         ? { status: 'proposed', proposalId: fix.id, conversationId: conversation.id, replies: shown }
         : { status: 'answered', conversationId: conversation.id, replies: shown };
+    },
+
+    async handleTriggerEvent(eventId) {
+      const event = await getTriggerEvent(sql, eventId);
+      if (!event) return { status: 'skipped', reason: `no trigger event ${eventId}` };
+      const workflow = await deps.workflows.get(event.workflowId);
+      if (!workflow) return { status: 'skipped', reason: `workflow ${event.workflowId} is gone` };
+      let conversation = workflow.conversationRef
+        ? await findConversation(sql, workflow.conversationRef)
+        : undefined;
+      conversation ??= await ensureConversation(sql, `system:workflow:${workflow.id}`, SELF_HEALING_ACTOR);
+      const { details } = event;
+      const named = `The ${details.triggerType} trigger of workflow "${workflow.name}" (${workflow.id})`;
+      const seconds = Math.round(details.intervalMs / 1000);
+      // The vendor's error text goes to the person only (replies); the model's history gets its code.
+      const replies: Reply[] =
+        event.type === 'trigger.stalled'
+          ? [
+              {
+                type: 'error',
+                code: 'E_TRIGGER_STALLED',
+                message:
+                  `trigger.stalled: ${named} has not polled successfully since ${details.since} ` +
+                  `(${details.failures} failures in a row, every ${seconds} s at first, then backing off)` +
+                  (details.error ? `: ${details.error.code}: ${redactString(details.error.message)}` : '.'),
+                hint: 'No runs start while it fails. Fix the cause (credential, address, the service), or deactivate the workflow; polling goes on with backoff and says when it recovers.',
+              },
+            ]
+          : [{ type: 'text', text: `trigger.recovered: ${named} polls successfully again.` }];
+      const text =
+        event.type === 'trigger.stalled'
+          ? `trigger.stalled: ${named} has not polled successfully since ${details.since}` +
+            (details.error ? ` (last error ${details.error.code}).` : '.')
+          : `trigger.recovered: ${named} polls successfully again.`;
+      await note(conversation.id, SELF_HEALING_ACTOR, text, replies);
+      try {
+        await deps.notify?.({ conversationId: conversation.id, threadKey: conversation.threadKey }, replies);
+      } catch (error) {
+        logger.warn({ err: error, conversationId: conversation.id }, 'could not deliver a trigger event');
+      }
+      return { status: 'told', conversationId: conversation.id, replies };
     },
 
     async conversationFor(threadKey, principal) {

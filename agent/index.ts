@@ -13,6 +13,7 @@ export {
   type DecideInput,
   type HandleMessageInput,
   type HandleRunFailedResult,
+  type HandleTriggerEventResult,
 } from './conversation-service.ts';
 export { type CreateAgentOptions, createAgent, createDocsPort } from './create-agent.ts';
 export {
@@ -38,3 +39,4 @@ export {
 } from './reply.ts';
 export { createRunFailedTask, RUN_FAILED_TASK, RunFailedPayload } from './run-failed-task.ts';
 export { createRuntimePorts, type RuntimePorts } from './runtime-ports.ts';
+export { createTriggerEventTask, TRIGGER_EVENT_TASK } from './trigger-event-task.ts';

@@ -3,8 +3,10 @@ import {
   type ConversationService,
   createAgent,
   createRunFailedTask,
+  createTriggerEventTask,
   type Reply,
   RUN_FAILED_TASK,
+  TRIGGER_EVENT_TASK,
   toBotConversationPort,
 } from '../agent/index.ts';
 import {
@@ -107,11 +109,16 @@ export async function startApp(
     void docsReady(database.sql, connectors, logger);
     // Self-healing: a run that fails for good queues RUN_FAILED_TASK in its failing transaction; this worker
     // turns it into a fix proposal in the conversation the workflow came from (`vmesh worker` processes leave
-    // those jobs to the app).
+    // those jobs to the app). A poll trigger's trigger.stalled/recovered reach that conversation the same way.
     const worker =
       env.VMESH_NO_WORKER === '1'
         ? undefined
-        : await engine.startWorker({ tasks: { [RUN_FAILED_TASK]: createRunFailedTask(agent) } });
+        : await engine.startWorker({
+            tasks: {
+              [RUN_FAILED_TASK]: createRunFailedTask(agent),
+              [TRIGGER_EVENT_TASK]: createTriggerEventTask(agent),
+            },
+          });
     logger.info({ url, database: database.kind }, 'VelocityMesh is listening');
     // Nothing answers without a credential: without a shared token, the owner gets a link to sign in with.
     if (config.apiToken === undefined) {

@@ -1,24 +1,57 @@
 import { z } from 'zod';
-import type { ConnectorDefinition, PollTriggerDefinition } from '../../connectors/index.ts';
+import { assertCredentialUsableByWorkflow } from '../../access/index.ts';
+import type { ConnectorDefinition, PolledItem, PollTriggerDefinition } from '../../connectors/index.ts';
 import type { Sql, TransactionSql } from '../../db/index.ts';
-import { AppError } from '../../lib/index.ts';
+import { AppError, describeError, redactString } from '../../lib/index.ts';
+import { createRunInTx } from '../engine/create-run.ts';
 import type { NodeRunnerDeps } from '../engine/node-runner.ts';
+import { UnstorableValueError } from '../engine/stored-json.ts';
+import { enqueueJob, flushWork, newWork } from '../engine/tx-work.ts';
 import { getCachedWorkflow } from '../store/workflow-cache.ts';
-import { findConnectorTrigger, passesFilters } from './connector-triggers.ts';
-import { startTriggeredRun } from './event-dispatch.ts';
+import { loadDocument } from '../store/workflow-store.ts';
+import { splitPollWith } from '../workflow/poll-trigger-with.ts';
+import { findConnectorTrigger } from './connector-triggers.ts';
+import { type PollSelection, recordFirstPoll, selectNewItems } from './poll-cursor.ts';
+import {
+  commitPollFailure,
+  commitPollSuccess,
+  deletePollState,
+  ensurePollState,
+  isSameState,
+  type PollState,
+  readPollState,
+} from './poll-state.ts';
+import { recordTriggerEvent, type TriggerEventDetails } from './trigger-events.ts';
 
 export const POLL_TASK = 'vmesh_poll';
-/** Longest one poll may take before it is aborted (and retried with backoff). */
+/** Longest one poll may take before it is abandoned (and counted as a failure). */
 export const POLL_TIMEOUT_MS = 60_000;
+/** A poll that has not succeeded for this many intervals raises `trigger.stalled` (once, until it recovers). */
+export const STALL_INTERVALS = 5;
+/** Longest wait between two failing polls (or the interval, when that is longer). */
+export const MAX_BACKOFF_MS = 3_600_000;
+/** Poll interval used while the trigger's filters do not parse (the interval comes from them). */
+const FALLBACK_INTERVAL_MS = 60_000;
+/** Next poll while new items wait beyond one poll's batch (or the interval, when that is shorter). */
+const BACKLOG_INTERVAL_MS = 1_000;
+const ERROR_MESSAGE_MAX = 1_000;
 
-const PollJobPayload = z.object({
-  workflowId: z.string().min(1),
-  /** Absent on the first poll after activation: that poll only sets the cursor. */
-  cursor: z.unknown().optional(),
+const PollJobPayload = z.object({ workflowId: z.string().min(1) });
+
+/** What a connector's poll must return; checked, as any vendor-shaped input. */
+const PollResultShape = z.object({
+  items: z.array(z.object({ id: z.string().min(1).max(1_000), at: z.number().finite(), data: z.unknown() })),
+  state: z.unknown().optional(),
+  restarted: z.boolean().optional(),
 });
 
 export function pollJobKey(workflowId: string): string {
   return `poll:${workflowId}`;
+}
+
+/** The wait after the `failures`-th failure in a row: the interval doubled per failure, capped at an hour. */
+export function backoffMs(intervalMs: number, failures: number): number {
+  return Math.min(intervalMs * 2 ** Math.min(failures, 30), Math.max(MAX_BACKOFF_MS, intervalMs));
 }
 
 function findPollTrigger(
@@ -30,16 +63,14 @@ function findPollTrigger(
   return trigger?.kind === 'poll' && connector ? { connector, trigger } : undefined;
 }
 
-const Watermark = z.object({ at: z.number(), id: z.string() });
-
 const WorkflowState = z
   .object({ active: z.boolean(), triggerType: z.string(), deletedAt: z.date().nullable() })
   .optional();
 
 /**
- * Keeps exactly one pending poll job per active poll-triggered workflow (job key `poll:<id>`), removed when it is
- * deactivated, deleted or no longer has a poll trigger. A job already pending is left as it is, so a new version
- * keeps its cursor.
+ * Keeps exactly one pending poll job per active poll-triggered workflow (job key `poll:<id>`) and its poll state.
+ * A new version of the same trigger keeps both (the cursor survives); deactivation, deletion or another kind of
+ * trigger removes both, so the next activation is a first one again (records without firing).
  */
 export async function syncPoll(
   sql: Sql | TransactionSql,
@@ -50,68 +81,301 @@ export async function syncPoll(
   const workflow = WorkflowState.parse(row);
   const polled = workflow && findPollTrigger(connectors, workflow.triggerType);
   if (!workflow?.active || workflow.deletedAt || !polled) {
+    // The state row first: a poll committing right now holds its lock, and finds it gone once it is released.
+    await deletePollState(sql, workflowId);
     await sql`select graphile_worker.remove_job(${pollJobKey(workflowId)})`;
     return;
   }
+  await ensurePollState(sql, workflowId, workflow.triggerType);
   await sql`
     select id from graphile_worker.add_job(${POLL_TASK}, ${sql.json({ workflowId })}::json,
       job_key => ${pollJobKey(workflowId)}, job_key_mode => 'unsafe_dedupe', max_attempts => 25)`;
 }
 
-/**
- * One poll: asks the connector for what is new since the cursor, starts one run per new item that passes the
- * workflow's filters (deduplicated on `poll:<item id>`, so an item seen twice starts one run), and plans the next
- * poll with the new cursor after `intervalMs`. A failing poll throws: graphile-worker retries it with backoff.
- */
-export async function runPollJob(deps: NodeRunnerDeps, payload: unknown): Promise<void> {
-  const job = PollJobPayload.parse(payload);
-  const { sql } = deps;
-  const cached = await getCachedWorkflow(sql, job.workflowId, { fresh: true });
-  if (!cached?.row.active) return;
-  const type = cached.document.trigger.type;
-  const polled = findPollTrigger(deps.connectors, type);
-  if (!polled) return;
-  const { connector, trigger } = polled;
-  const filters = trigger.with.parse(cached.document.trigger.with ?? {});
+type PollFailure = { code: string; message: string };
+
+function toPollFailure(error: unknown): PollFailure {
+  const code = error instanceof AppError ? error.code : 'E_POLL_FAILED';
+  return { code, message: redactString(describeError(error)).slice(0, ERROR_MESSAGE_MAX) };
+}
+
+/** Rejects when `signal` aborts, even if the connector ignores it. */
+function untilAborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    signal.addEventListener(
+      'abort',
+      () =>
+        reject(
+          new AppError({
+            code: 'E_POLL_TIMEOUT',
+            message: `The poll took longer than ${POLL_TIMEOUT_MS / 1000} s and was abandoned.`,
+            hint: 'Check that the service answers; the next poll tries again.',
+          }),
+        ),
+      { once: true },
+    );
+  });
+}
+
+type Fetched = {
+  items: PolledItem<unknown>[];
+  state: unknown;
+  restarted: boolean;
+  filters: unknown;
+};
+
+/** Asks the connector for the items it lists now; every failure (filters, credential, vendor, shape) is thrown. */
+async function fetchItems(
+  deps: NodeRunnerDeps,
+  polled: { connector: ConnectorDefinition; trigger: PollTriggerDefinition },
+  workflowId: string,
+  trigger: { type: string; credential?: string | undefined },
+  filters: unknown,
+  state: PollState,
+): Promise<Fetched> {
+  const { connector } = polled;
   let credential: unknown;
-  const credentialName = cached.document.trigger.credential;
-  if (credentialName) {
-    const stored = await deps.credentials?.get(credentialName);
+  if (trigger.credential) {
+    await assertCredentialUsableByWorkflow(deps.sql, workflowId, trigger.credential, 'trigger');
+    const stored = await deps.credentials?.get(trigger.credential);
     if (!stored) {
       throw new AppError({
         code: 'E_CREDENTIAL',
-        message: `The credential "${credentialName}" of the ${type} trigger does not exist.`,
-        hint: `Store it with \`vmesh credentials set ${credentialName} --type ${connector.credential?.type ?? connector.id}\`.`,
+        message: `The credential "${trigger.credential}" of the ${trigger.type} trigger does not exist.`,
+        hint: `Store it with \`vmesh credentials set ${trigger.credential} --type ${connector.credential?.type ?? connector.id}\`.`,
       });
     }
     credential = stored.secret;
   }
+  const previous = polled.trigger.state.safeParse(state.connectorState ?? undefined);
   const signal = AbortSignal.timeout(POLL_TIMEOUT_MS);
   const client = connector.createClient({ credential, env: deps.connectorEnv, signal });
-  const after = job.cursor === undefined ? undefined : Watermark.parse(job.cursor);
-  const result = await trigger.poll(
-    { credential, client, logger: deps.logger, signal, env: deps.connectorEnv },
-    filters,
-    { after, state: undefined },
-  );
-  const newItems = result.items.filter(
-    (item) => !after || item.at > after.at || (item.at === after.at && item.id > after.id),
-  );
-  const newest = [...newItems].sort((a, b) => b.at - a.at || (b.id > a.id ? 1 : -1))[0];
-  const cursor = newest ? { at: newest.at, id: newest.id } : (after ?? { at: 0, id: '' });
-  if (job.cursor !== undefined) {
-    for (const item of newItems) {
-      if (!passesFilters(trigger, cached.document.trigger.with, item.data)) continue;
-      await startTriggeredRun(sql, job.workflowId, item.data, {
-        triggerType: type,
-        dedupeKey: `poll:${item.id}`,
+  const raw = await Promise.race([
+    polled.trigger.poll(
+      { credential, client, logger: deps.logger, signal, env: deps.connectorEnv },
+      filters,
+      {
+        after: state.primedAt ? state.cursor.watermark : undefined,
+        state: state.primedAt && previous.success ? previous.data : undefined,
+      },
+    ),
+    untilAborted(signal),
+  ]);
+  const shape = PollResultShape.safeParse(raw);
+  if (!shape.success) {
+    throw new AppError({
+      code: 'E_POLL_RESULT',
+      message: `The ${trigger.type} trigger returned items the runtime cannot read: ${shape.error.issues[0]?.message ?? 'invalid'}.`,
+      hint: 'Each item needs a non-empty string `id` and a finite number `at`; this is a bug of the connector.',
+    });
+  }
+  let kept = state.connectorState;
+  if (shape.data.state !== undefined) {
+    const parsed = polled.trigger.state.safeParse(shape.data.state);
+    if (!parsed.success) {
+      throw new AppError({
+        code: 'E_POLL_RESULT',
+        message: `The ${trigger.type} trigger returned a state that does not match its own state schema.`,
+        hint: 'This is a bug of the connector.',
       });
     }
+    kept = parsed.data;
   }
-  const next = new Date(Date.now() + trigger.intervalMs(filters));
-  await sql`
-    select id from graphile_worker.add_job(${POLL_TASK},
-      ${sql.json({ workflowId: job.workflowId, cursor })}::json,
-      run_at => ${next}, job_key => ${pollJobKey(job.workflowId)}, max_attempts => 25)`;
-  deps.logger.debug({ workflowId: job.workflowId, items: result.items.length, next }, 'poll');
+  return {
+    items: shape.data.items,
+    state: kept,
+    restarted: shape.data.restarted ?? false,
+    filters,
+  };
+}
+
+/** Locks the workflow (shared: versions and deactivation wait) and the poll state read before the fetch. */
+async function lockForCommit(
+  tx: TransactionSql,
+  read: PollState,
+): Promise<{ currentVersion: number } | undefined> {
+  const [row] = await tx`
+    select active, current_version from workflows where id = ${read.workflowId} and deleted_at is null for share`;
+  const workflow = z.object({ active: z.boolean(), currentVersion: z.number() }).optional().parse(row);
+  if (!workflow?.active) return undefined;
+  // Another poll of the same workflow committed since this one read the state: its fetch is the newer one.
+  if (!isSameState(await readPollState(tx, read.workflowId, { lock: true }), read)) return undefined;
+  return workflow;
+}
+
+function eventDetails(
+  state: PollState,
+  intervalMs: number,
+  failures: number,
+  error: PollFailure | null,
+): TriggerEventDetails {
+  return {
+    triggerType: state.triggerType,
+    since: (state.lastSuccessAt ?? state.createdAt).toISOString(),
+    failures,
+    intervalMs,
+    error,
+  };
+}
+
+/**
+ * Commits one successful poll in one transaction: a run for each new item that passes the filters (deduplicated
+ * on `poll:<item id>` as a second guard), the new cursor, and the next poll job. Nothing commits when the
+ * workflow was deactivated or another poll committed first.
+ */
+async function commitSuccess(
+  deps: NodeRunnerDeps,
+  polled: PollTriggerDefinition,
+  read: PollState,
+  fetched: Fetched,
+  options: { backfill: number; intervalMs: number },
+): Promise<PollSelection<unknown> | undefined> {
+  return deps.sql.begin(async (tx) => {
+    const workflow = await lockForCommit(tx, read);
+    if (!workflow) return undefined;
+    const first = read.primedAt === null || fetched.restarted;
+    const selection = first
+      ? recordFirstPoll(fetched.items, read.primedAt === null ? options.backfill : 0)
+      : selectNewItems(read.cursor, fetched.items);
+    const work = newWork();
+    if (selection.fire.length > 0) {
+      const document = await loadDocument(tx, read.workflowId, workflow.currentVersion);
+      for (const item of selection.fire) {
+        if (polled.matches && !polled.matches(fetched.filters, item.data)) continue;
+        await createRunInTx(tx, work, {
+          workflowId: read.workflowId,
+          version: workflow.currentVersion,
+          document,
+          trigger: item.data,
+          triggerType: read.triggerType,
+          dedupeKey: `poll:${item.id}`,
+        });
+      }
+    }
+    if (read.stalledAt) {
+      await recordTriggerEvent(
+        tx,
+        work,
+        read.workflowId,
+        'trigger.recovered',
+        eventDetails(read, options.intervalMs, read.consecutiveFailures, null),
+      );
+    }
+    const waitMs =
+      selection.deferred > 0 ? Math.min(options.intervalMs, BACKLOG_INTERVAL_MS) : options.intervalMs;
+    const nextPollAt = new Date(Date.now() + waitMs);
+    await commitPollSuccess(tx, read, {
+      cursor: selection.cursor,
+      connectorState: fetched.state,
+      nextPollAt,
+    });
+    enqueueJob(work, POLL_TASK, { workflowId: read.workflowId }, pollJobKey(read.workflowId), nextPollAt);
+    await flushWork(tx, work);
+    return selection;
+  });
+}
+
+/**
+ * Records a failed poll and plans the next one after the backoff; past STALL_INTERVALS intervals without success
+ * it raises `trigger.stalled` (once) for the conversation the workflow came from.
+ */
+async function commitFailure(
+  deps: NodeRunnerDeps,
+  read: PollState,
+  failure: PollFailure,
+  intervalMs: number,
+): Promise<void> {
+  await deps.sql.begin(async (tx) => {
+    if (!(await lockForCommit(tx, read))) return;
+    const failures = read.consecutiveFailures + 1;
+    const since = (read.lastSuccessAt ?? read.createdAt).getTime();
+    const stalled = Date.now() - since >= STALL_INTERVALS * intervalMs;
+    const work = newWork();
+    if (stalled && !read.stalledAt) {
+      await recordTriggerEvent(
+        tx,
+        work,
+        read.workflowId,
+        'trigger.stalled',
+        eventDetails(read, intervalMs, failures, failure),
+      );
+    }
+    const nextPollAt = new Date(Date.now() + backoffMs(intervalMs, failures));
+    await commitPollFailure(tx, read, { error: failure, nextPollAt, stalled });
+    enqueueJob(work, POLL_TASK, { workflowId: read.workflowId }, pollJobKey(read.workflowId), nextPollAt);
+    await flushWork(tx, work);
+  });
+}
+
+/**
+ * One poll of one workflow. The connector lists what is there; poll-cursor.ts picks the new items; the runs, the
+ * cursor and the next poll commit together. A failing poll does not throw (that would be graphile-worker's own
+ * retry): it is recorded and the next poll is planned after a backoff. Only a database failure throws, and the
+ * job is retried; nothing was committed, so the retry polls again.
+ */
+export async function runPollJob(deps: NodeRunnerDeps, payload: unknown): Promise<void> {
+  const { workflowId } = PollJobPayload.parse(payload);
+  const { sql } = deps;
+  const cached = await getCachedWorkflow(sql, workflowId, { fresh: true });
+  if (!cached?.row.active) return;
+  const type = cached.document.trigger.type;
+  const polled = findPollTrigger(deps.connectors, type);
+  if (!polled) return;
+  let read = await readPollState(sql, workflowId);
+  if (!read || read.triggerType !== type) {
+    await sql.begin(async (tx) => {
+      const [row] =
+        await tx`select active from workflows where id = ${workflowId} and deleted_at is null for share`;
+      if (row?.active === true) await ensurePollState(tx, workflowId, type);
+    });
+    read = await readPollState(sql, workflowId);
+    if (!read) return;
+  }
+  const { backfill, filters: rawFilters } = splitPollWith(cached.document.trigger.with);
+  const parsedFilters = polled.trigger.with.safeParse(rawFilters);
+  const intervalMs = parsedFilters.success
+    ? Math.max(1, polled.trigger.intervalMs(parsedFilters.data))
+    : FALLBACK_INTERVAL_MS;
+  let fetched: Fetched;
+  try {
+    if (!parsedFilters.success) {
+      throw new AppError({
+        code: 'E_TRIGGER',
+        message: `trigger.with is invalid for ${type}: ${parsedFilters.error.issues[0]?.message ?? 'invalid'}.`,
+        hint: 'Fix trigger.with in a new version of the workflow.',
+      });
+    }
+    fetched = await fetchItems(deps, polled, workflowId, cached.document.trigger, parsedFilters.data, read);
+  } catch (error) {
+    const failure = toPollFailure(error);
+    await commitFailure(deps, read, failure, intervalMs);
+    deps.logger.warn(
+      { workflowId, code: failure.code, failures: read.consecutiveFailures + 1 },
+      'poll failed',
+    );
+    return;
+  }
+  let selection: PollSelection<unknown> | undefined;
+  try {
+    selection = await commitSuccess(deps, polled.trigger, read, fetched, { backfill, intervalMs });
+  } catch (error) {
+    // An item that cannot become trigger data would fail every retry: a poll failure (it stalls, visibly).
+    if (!(error instanceof UnstorableValueError)) throw error;
+    const failure: PollFailure = {
+      code: 'E_POLL_ITEM',
+      message: `An item of the ${type} trigger cannot start a run: ${error.message}.`,
+    };
+    await commitFailure(deps, read, failure, intervalMs);
+    deps.logger.warn({ workflowId, code: failure.code }, 'poll failed');
+    return;
+  }
+  deps.logger.debug(
+    {
+      workflowId,
+      listed: fetched.items.length,
+      fired: selection?.fire.length,
+      deferred: selection?.deferred,
+    },
+    'poll',
+  );
 }

@@ -7,6 +7,7 @@ import type {
 } from '../../connectors/index.ts';
 import { configuredStdioServers } from '../../connectors/index.ts';
 import { coreNodes } from '../nodes/index.ts';
+import { withBackfill } from './poll-trigger-with.ts';
 import { WebhookTriggerWith } from './webhook-trigger-with.ts';
 import { WorkflowFailedWith } from './workflow-failed-trigger.ts';
 
@@ -161,7 +162,7 @@ function toTriggerEntries(connector: ConnectorDefinition): TriggerEntry[] {
     type: `${connector.id}.${trigger.key}`,
     title: trigger.title,
     description: trigger.description,
-    with: trigger.with,
+    with: trigger.kind === 'poll' ? withBackfill(trigger.with) : trigger.with,
     sample: trigger.sample,
     connectorId: connector.id,
     credentialType: connector.credential?.type,

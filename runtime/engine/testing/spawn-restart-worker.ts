@@ -14,9 +14,13 @@ export type RestartWorkerChild = {
 /**
  * Spawns restart-worker.ts as a child process and waits until it takes jobs. Unlike spawnWorker it keeps the
  * worker's warnings and errors (LOG_LEVEL=warn), so a test can say what a worker met. Signal only `child.pid`.
+ * `entry` is another worker program speaking the same protocol ("ready <workerId>", SIGTERM).
  */
-export async function spawnRestartWorker(env: Record<string, string>): Promise<RestartWorkerChild> {
-  const child = spawn(process.execPath, [ENTRY], {
+export async function spawnRestartWorker(
+  env: Record<string, string>,
+  entry: string = ENTRY,
+): Promise<RestartWorkerChild> {
+  const child = spawn(process.execPath, [entry], {
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

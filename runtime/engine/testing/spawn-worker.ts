@@ -9,9 +9,12 @@ export type WorkerChild = {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 };
 
-/** Spawns chaos-worker.ts as a child process and waits until it takes jobs. Signal only `child.pid`. */
-export async function spawnWorker(env: Record<string, string>): Promise<WorkerChild> {
-  const child = spawn(process.execPath, [ENTRY], {
+/**
+ * Spawns chaos-worker.ts (or `entry`, a worker program printing "ready <workerId>") as a child process and waits
+ * until it takes jobs. Signal only `child.pid`.
+ */
+export async function spawnWorker(env: Record<string, string>, entry: string = ENTRY): Promise<WorkerChild> {
+  const child = spawn(process.execPath, [entry], {
     env: { ...process.env, LOG_LEVEL: 'silent', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -24,6 +24,7 @@ export type WorkerSupervisor = {
 export async function superviseWorkers(
   count: number,
   env: Record<string, string>,
+  entry?: string,
 ): Promise<WorkerSupervisor> {
   const all: RestartWorkerChild[] = [];
   const crashes: WorkerCrash[] = [];
@@ -31,7 +32,7 @@ export async function superviseWorkers(
   const keep = async (slot: number): Promise<void> => {
     for (let delay = 250; supervising; delay = Math.min(delay * 2, 4_000)) {
       try {
-        const worker = await spawnRestartWorker(env);
+        const worker = await spawnRestartWorker(env, entry);
         all.push(worker);
         void worker.exited.then(({ code, signal }) => {
           if (!supervising) return;
