@@ -4,7 +4,7 @@ import { createTestDatabase, type TestDatabase } from '../../db/testing/test-dat
 import type { EngineWorker } from '../engine/worker.ts';
 import { createEngineServices, type EngineServices } from '../services.ts';
 import { waitForRun } from '../store/run-store.ts';
-import { pollJobKey } from './poll.ts';
+import { getPollStatus } from './poll-state.ts';
 
 // rss.newItem end to end: the built-in connectors, a real worker polling a local web server through the guarded
 // fetch (127.0.0.1 allowed as VMESH_HTTP_ALLOW_HOSTS says), one run per entry added after activation.
@@ -101,21 +101,19 @@ describe('rss.newItem through the worker', () => {
       contentType: 'text/html',
     });
     const { id } = await engine.workflows.create(feedWorkflow(`${fake.url}/home`), {}, { activate: true });
+    // The poll records the failure and plans the next one later (backoff); it does not start a run.
     await expect
-      .poll(
-        async () =>
-          (
-            await db.sql`
-              select attempts, last_error, run_at > now() as later from graphile_worker._private_jobs
-              where key = ${pollJobKey(id)}`
-          )[0],
-        { timeout: 15_000 },
-      )
+      .poll(async () => await getPollStatus(db.sql, id), { timeout: 15_000 })
       .toMatchObject({
-        attempts: expect.any(Number),
-        lastError: expect.stringContaining(`${fake.url}/home did not answer with an RSS or Atom feed`),
-        later: true,
+        consecutiveFailures: expect.any(Number),
+        lastError: {
+          code: 'E_FEED_INVALID',
+          message: expect.stringContaining(`${fake.url}/home did not answer with an RSS or Atom feed`),
+        },
       });
+    const status = await getPollStatus(db.sql, id);
+    expect(status?.consecutiveFailures).toBeGreaterThanOrEqual(1);
+    expect(Date.parse(status?.nextPollAt ?? '')).toBeGreaterThan(Date.parse(status?.lastPollAt ?? ''));
     expect(await runsOf(id)).toEqual([]);
     await engine.workflows.deactivate(id);
   });
