@@ -19,7 +19,7 @@ import type { NodeRunnerDeps } from './engine/node-runner.ts';
 import { type EngineWorker, startEngineWorker, type WorkerTasks } from './engine/worker.ts';
 import { createWorkflowService, type WorkflowService } from './store/workflow-service.ts';
 import { registerResumeRoute } from './triggers/resume-route.ts';
-import { triggerSync, triggerTasks } from './triggers/trigger-kinds.ts';
+import { triggerCrontab, triggerSync, triggerTasks } from './triggers/trigger-kinds.ts';
 import { registerWebhookRoute } from './triggers/webhook.ts';
 import { registerHookSecretRoute } from './triggers/webhook-secret-route.ts';
 
@@ -118,7 +118,7 @@ export async function createEngineServices(
         runConcurrency,
         leaseMs,
         tasks: { ...triggerTasks(deps), ...auditTasks, ...worker.tasks },
-        crontab: AUDIT_PRUNE_CRONTAB,
+        crontab: `${AUDIT_PRUNE_CRONTAB}\n${triggerCrontab()}`,
       });
     },
   };

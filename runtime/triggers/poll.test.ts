@@ -6,7 +6,7 @@ import { createTestDatabase, type TestDatabase } from '../../db/testing/test-dat
 import type { EngineWorker } from '../engine/worker.ts';
 import { createEngineServices, type EngineServices } from '../services.ts';
 import { waitForRun } from '../store/run-store.ts';
-import { backoffMs, POLL_TASK, pollJobKey } from './poll.ts';
+import { backoffMs, POLL_RESYNC_TASK, POLL_TASK, pollJobKey } from './poll.ts';
 import { getPollStatus } from './poll-state.ts';
 import { type FeedFake, type FeedItem, feedConnector, startFeedFake } from './testing/feed-connector.ts';
 import { TRIGGER_EVENT_TASK } from './trigger-events.ts';
@@ -149,6 +149,38 @@ describe('poll trigger', () => {
     await polls(id, 2);
     feed.items.push(entry('e', 5));
     await expect.poll(() => runsPerItem(id), { timeout: 20_000 }).toEqual({ b: 1, c: 1, e: 1 });
+  });
+
+  it('a poll job that used up its attempts (a long database outage) is restored by the resync task, cursor kept', async () => {
+    const feed = fake.feed('resync');
+    feed.items.push(entry('a', 1));
+    const { id } = await engine.workflows.create(feedWorkflow('resync'), {}, { activate: true });
+    await polls(id, 1);
+    feed.items.push(entry('b', 2));
+    await expect.poll(() => runsPerItem(id), { timeout: 20_000 }).toEqual({ b: 1 });
+    // What graphile-worker leaves after the last failed attempt: the job stays, and no worker takes it again.
+    await expect
+      .poll(
+        async () =>
+          (
+            await db.sql`
+              update graphile_worker._private_jobs set attempts = max_attempts, run_at = now() + interval '1 day'
+              where key = ${pollJobKey(id)} and locked_at is null returning id`
+          ).length,
+        { timeout: 10_000 },
+      )
+      .toBe(1);
+    feed.items.push(entry('c', 3));
+    const stuck = feed.requests;
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(feed.requests).toBeLessThanOrEqual(stuck + 1);
+    expect(await runsPerItem(id)).toEqual({ b: 1 });
+
+    // The cron task, run by the worker as cron would: the job comes back, the cursor is kept (a and b run nothing).
+    await db.sql`select graphile_worker.add_job(${POLL_RESYNC_TASK}, '{}'::json)`;
+    await expect.poll(() => runsPerItem(id), { timeout: 20_000 }).toEqual({ b: 1, c: 1 });
+    expect(await pendingPollJobs(id)).toBe(1);
+    await engine.workflows.deactivate(id);
   });
 
   it('backfill: N fires the newest N items on the first poll, oldest first; the validator bounds it', async () => {

@@ -45,8 +45,10 @@ const PollResultShape = z.object({
   restarted: z.boolean().optional(),
 });
 
+const POLL_JOB_KEY_PREFIX = 'poll:';
+
 export function pollJobKey(workflowId: string): string {
-  return `poll:${workflowId}`;
+  return `${POLL_JOB_KEY_PREFIX}${workflowId}`;
 }
 
 /** The wait after the `failures`-th failure in a row: the interval doubled per failure, capped at an hour. */
@@ -90,6 +92,38 @@ export async function syncPoll(
   await sql`
     select id from graphile_worker.add_job(${POLL_TASK}, ${sql.json({ workflowId })}::json,
       job_key => ${pollJobKey(workflowId)}, job_key_mode => 'unsafe_dedupe', max_attempts => 25)`;
+}
+
+export const POLL_RESYNC_TASK = 'vmesh_poll_resync';
+/** Every 10 minutes, once per slot across workers. */
+export const POLL_RESYNC_CRONTAB = `*/10 * * * * ${POLL_RESYNC_TASK}`;
+
+/**
+ * Brings back the poll job of every active poll-triggered workflow that has none a worker will run: a job that used
+ * up its attempts while the database was unreachable (only database failures reach graphile-worker's retry), or one
+ * removed by hand. The poll state is kept, so the cursor survives. Returns the workflows whose job was restored.
+ */
+export async function resyncPollJobs(
+  sql: Sql,
+  connectors: readonly ConnectorDefinition[],
+): Promise<string[]> {
+  const rows = await sql`
+    select w.id, w.trigger_type from workflows w
+    where w.active and w.deleted_at is null
+      and not exists (
+        select 1 from graphile_worker._private_jobs j
+        where j.key = ${POLL_JOB_KEY_PREFIX} || w.id and j.attempts < j.max_attempts)`;
+  const restored: string[] = [];
+  for (const row of rows) {
+    const workflowId = String(row.id);
+    if (!findPollTrigger(connectors, String(row.triggerType))) continue;
+    await sql.begin(async (tx) => {
+      await tx`select graphile_worker.remove_job(${pollJobKey(workflowId)})`;
+      await syncPoll(tx, connectors, workflowId);
+    });
+    restored.push(workflowId);
+  }
+  return restored;
 }
 
 type PollFailure = { code: string; message: string };

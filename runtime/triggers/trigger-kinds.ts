@@ -2,7 +2,14 @@ import type { ConnectorDefinition } from '../../connectors/index.ts';
 import type { Sql, TransactionSql } from '../../db/index.ts';
 import type { NodeRunnerDeps } from '../engine/node-runner.ts';
 import type { WorkerTasks } from '../engine/worker.ts';
-import { POLL_TASK, runPollJob, syncPoll } from './poll.ts';
+import {
+  POLL_RESYNC_CRONTAB,
+  POLL_RESYNC_TASK,
+  POLL_TASK,
+  resyncPollJobs,
+  runPollJob,
+  syncPoll,
+} from './poll.ts';
 import { runScheduleJob, SCHEDULE_TASK, syncSchedule } from './schedule.ts';
 import { runSubscriptionJob, SUBSCRIPTION_TASK, syncSubscription } from './subscriptions.ts';
 import { runWorkflowFailedJob, WORKFLOW_FAILED_TASK } from './workflow-failed.ts';
@@ -25,6 +32,8 @@ export type TriggerKindRuntime = {
     connectors: readonly ConnectorDefinition[],
   ): Promise<void>;
   tasks?(deps: NodeRunnerDeps): WorkerTasks;
+  /** graphile-worker crontab lines of its periodic tasks (one run per slot across workers). */
+  crontab?: string;
 };
 
 const scheduleKind: TriggerKindRuntime = {
@@ -38,7 +47,14 @@ const scheduleKind: TriggerKindRuntime = {
 const pollKind: TriggerKindRuntime = {
   kind: 'poll',
   sync: (sql, workflowId, connectors) => syncPoll(sql, connectors, workflowId),
-  tasks: (deps) => ({ [POLL_TASK]: (payload) => runPollJob(deps, payload) }),
+  tasks: (deps) => ({
+    [POLL_TASK]: (payload) => runPollJob(deps, payload),
+    [POLL_RESYNC_TASK]: async () => {
+      const restored = await resyncPollJobs(deps.sql, deps.connectors);
+      if (restored.length) deps.logger.warn({ workflows: restored }, 'poll jobs restored');
+    },
+  }),
+  crontab: POLL_RESYNC_CRONTAB,
 };
 
 /**
@@ -74,6 +90,11 @@ export function triggerSync(
   return async (sql, workflowId) => {
     for (const kind of triggerKinds) await kind.sync?.(sql, workflowId, connectors);
   };
+}
+
+/** The crontab lines of every trigger kind, one per line. */
+export function triggerCrontab(): string {
+  return triggerKinds.flatMap((kind) => (kind.crontab ? [kind.crontab] : [])).join('\n');
 }
 
 /** The graphile-worker tasks of every trigger kind, to spread into the worker's task list. */
