@@ -45,14 +45,6 @@ export function parseHttpGuardConfig(env: NodeJS.ProcessEnv = process.env): Http
   };
 }
 
-class RateLimited extends Error {
-  readonly after: string;
-  constructor(after: string) {
-    super('rate limited');
-    this.after = after;
-  }
-}
-
 type LimitKind = 'api' | 'hook' | 'formIp' | 'formWorkflow';
 type Limited = { kind: LimitKind; key: string };
 
@@ -112,16 +104,14 @@ export function installHttpGuards(app: FastifyInstance, config: HttpGuardConfig)
     formIp: config.formIpMax,
     formWorkflow: config.formWorkflowMax,
   };
-  const limiters = new Map<LimitKind, ReturnType<FastifyInstance['rateLimit']>>();
-  app.register(rateLimit, {
-    global: false,
-    errorResponseBuilder: (_request, context) => new RateLimited(context.after),
-  });
+  type Limiter = ReturnType<FastifyInstance['createRateLimit']>;
+  const limiters = new Map<LimitKind, Limiter>();
+  app.register(rateLimit, { global: false });
   app.after(() => {
     for (const kind of Object.keys(maxOf) as LimitKind[]) {
       limiters.set(
         kind,
-        app.rateLimit({
+        app.createRateLimit({
           max: maxOf[kind],
           timeWindow: config.windowMs,
           keyGenerator: (request) => classify(request).find((limit) => limit.kind === kind)?.key ?? 'none',
@@ -131,21 +121,26 @@ export function installHttpGuards(app: FastifyInstance, config: HttpGuardConfig)
   });
 
   app.addHook('onRequest', async (request, reply) => {
-    const limits = classify(request);
-    for (const limited of limits) {
+    // Every limit a request falls under counts it (a form submission: its client and its workflow).
+    for (const limited of classify(request)) {
       const limiter = limiters.get(limited.kind);
       if (!limiter || maxOf[limited.kind] === 0) continue;
-      try {
-        await limiter.call(app, request, reply);
-      } catch (error) {
-        if (!(error instanceof RateLimited)) throw error;
-        return reply.code(429).send({
-          error: {
-            code: 'E_RATE_LIMITED',
-            message: `Too many requests; retry in ${error.after}.`,
-            hint: HINTS[limited.kind],
-          },
-        });
+      const state = await limiter(request);
+      if (state.isAllowed) continue;
+      reply.header('x-ratelimit-limit', state.max);
+      reply.header('x-ratelimit-remaining', state.remaining);
+      reply.header('x-ratelimit-reset', state.ttlInSeconds);
+      if (state.isExceeded) {
+        return reply
+          .code(429)
+          .header('retry-after', state.ttlInSeconds)
+          .send({
+            error: {
+              code: 'E_RATE_LIMITED',
+              message: `Too many requests; retry in ${state.ttlInSeconds} s.`,
+              hint: HINTS[limited.kind],
+            },
+          });
       }
     }
     const api = routeClassOf(request).kind === 'api';
