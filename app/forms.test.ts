@@ -269,7 +269,11 @@ describe('POST /forms/:workflowId', () => {
     expect(started.status).toBe(202);
     const { runId } = (await started.json()) as { runId: string };
     const [run] = await db.sql`select trigger from runs where id = ${runId}`;
-    expect((run?.trigger as { fields: unknown }).fields).toMatchObject({ name: 'Ada', size: 3, terms: true });
+    expect((run?.trigger as { fields?: unknown } | undefined)?.fields).toMatchObject({
+      name: 'Ada',
+      size: 3,
+      terms: true,
+    });
     expect((await send({ name: 'Ada' }, '')).status).toBe(403);
   });
 
