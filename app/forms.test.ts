@@ -1,8 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createUser } from '../access/index.ts';
 import { createTestDatabase, type TestDatabase } from '../db/testing/test-database.ts';
 import { waitForRun } from '../runtime/store/run-store.ts';
 import { createFormTokens } from '../runtime/triggers/form-token.ts';
 import { type RunningApp, startApp } from './start.ts';
+import { SESSION_COOKIE } from './web-auth/index.ts';
+import { createSession } from './web-auth/session-store.ts';
 
 // Hosted forms through the app as `npm start` runs it: the real HTTP server (reach guard, CSRF hook, rate limits)
 // and its worker, which runs the steps of the runs a submission starts.
@@ -359,9 +362,23 @@ describe('POST /forms/:workflowId', () => {
   it('a signed-in browser submits without the session CSRF header (the form token is the proof)', async () => {
     const id = await createForm(app, signup);
     const { token } = await openForm(id);
-    // A cookie that names no session is answered as nobody; the CSRF hook must not take the form for an API call.
-    const response = await post(id, { ...good, _vmesh_form: token }, { cookie: 'vmesh_session=x' });
+    const user = await createUser(db.sql, { name: 'pat', role: 'viewer' });
+    const session = await createSession(db.sql, {
+      userId: user.id,
+      method: 'link',
+      times: { idleTimeoutMs: 60_000, maxAgeMs: 60_000 },
+    });
+    const cookie = `${SESSION_COOKIE}=${session.cookieValue}`;
+    // The cookie is a live session: an API change without the CSRF header is refused...
+    const api = await fetch(`${app.url}/api/workflows/${id}/deactivate`, {
+      method: 'POST',
+      headers: { cookie },
+    });
+    expect(api.status).toBe(403);
+    // ...but the form is no API call of that session: its own token is what counts.
+    const response = await post(id, { ...good, _vmesh_form: token }, { cookie });
     expect(response.status).toBe(200);
+    expect(await runsOf(id)).toBe(1);
   });
 
   it('shows the form URL in the workflow view', async () => {
