@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 
-export type RouteClass = 'api' | 'hook' | 'resume' | 'chat' | 'mcp' | 'health' | 'page' | 'other';
+export type RouteClass = 'api' | 'hook' | 'resume' | 'form' | 'chat' | 'mcp' | 'health' | 'page' | 'other';
 
 export type RoutedRequest = {
   kind: RouteClass;
@@ -28,6 +28,7 @@ function kindOf(route: string | undefined): RouteClass {
   if (route === '/api' || route.startsWith('/api/')) return 'api';
   if (route === '/hooks/:workflowId' || route === '/hooks/:workflowId/:token') return 'hook';
   if (route === '/resume/:token') return 'resume';
+  if (route === '/forms/:workflowId') return 'form';
   if (route === '/chat/api' || route.startsWith('/chat/api/')) return 'chat';
   if (route === '/mcp') return 'mcp';
   if (route === '/healthz') return 'health';

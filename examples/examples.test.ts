@@ -73,6 +73,7 @@ describe('examples/', () => {
       'approval.json',
       'error-route.json',
       'foreach.json',
+      'form-signup.json',
       'manual-greeting.json',
       'schedule-slack.json',
       'webhook-respond.json',
@@ -150,6 +151,36 @@ describe('examples/', () => {
     });
     expect(response.statusCode, response.body).toBe(200);
     expect(response.json()).toEqual({ received: { order: 42, count: 2 } });
+  });
+
+  it('form-signup serves its form, and a submission runs it with trigger.fields', async () => {
+    const id = await create('form-signup.json');
+    await app.inject({ method: 'POST', url: `/api/workflows/${id}/activate`, headers });
+    const page = await app.inject({ method: 'GET', url: `/forms/${id}` });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('<label for="f-email">Email');
+    const { formToken } = (
+      await app.inject({ method: 'GET', url: `/forms/${id}`, headers: { accept: 'application/json' } })
+    ).json();
+    const sent = await app.inject({
+      method: 'POST',
+      url: `/forms/${id}`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({
+        _vmesh_form: formToken,
+        name: 'Ada',
+        email: 'ada@example.com',
+        plan: 'team',
+        newsletter: 'on',
+      }).toString(),
+    });
+    expect(sent.statusCode, sent.body).toBe(200);
+    expect(sent.body).toContain('Thanks, we will write to you.');
+    const [run] = await db.sql<{ id: string }[]>`select id from runs where workflow_id = ${id}`;
+    expect(await waitForRun(db.sql, String(run?.id), { timeoutMs: 20_000 })).toMatchObject({
+      status: 'succeeded',
+      output: 'Ada <ada@example.com> wants team (newsletter)',
+    });
   });
 
   it('schedule-slack needs Slack, so it is only validated, and activating it plans its first tick', async () => {

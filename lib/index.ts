@@ -1,4 +1,5 @@
 export * from './errors.ts';
+export * from './html.ts';
 export * from './logger.ts';
 export * from './process-guards.ts';
 export * from './redact.ts';

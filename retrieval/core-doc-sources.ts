@@ -12,7 +12,14 @@ import { splitMarkdownSections } from './markdown-sections.ts';
 /** runtime/nodes/core-nodes.md: one `## core.xxx` section per core node (and `## <type>` per core trigger). */
 export const CORE_NODES_DOC_PATH = fileURLToPath(new URL('../runtime/nodes/core-nodes.md', import.meta.url));
 
-export const CORE_TRIGGER_TYPES = ['manual', 'webhook', 'schedule', 'chat', 'workflow.failed'] as const;
+export const CORE_TRIGGER_TYPES = [
+  'manual',
+  'webhook',
+  'form',
+  'schedule',
+  'chat',
+  'workflow.failed',
+] as const;
 
 /**
  * The one-line contract of every core node (from its declaration) and core trigger (docs/workflow-format.md).
@@ -31,6 +38,12 @@ const CORE_CONTRACT: { id: string; kind: 'core' | 'trigger'; title: string; text
     kind: 'trigger',
     title: 'Webhook trigger',
     text: '`"trigger": { "type": "webhook", "with": { "verify": "stripe" } }`: the workflow runs when its webhook URL receives an HTTP request signed in the `verify` scheme (default vmesh; each scheme is documented as `webhook:<scheme>`); `trigger.body`, `trigger.headers`, `trigger.query`. Answer with `core.respond`.',
+  },
+  {
+    id: 'form',
+    kind: 'trigger',
+    title: 'Form trigger (hosted form)',
+    text: '`"trigger": { "type": "form", "with": { "title": "Contact us", "fields": [{ "name": "email", "label": "Email", "type": "email", "required": true }] } }`: serves a public form at `/forms/<workflow id>` while the workflow is active; each valid submission starts a run with `trigger.fields.<name>` and `trigger.submittedAt`. Field types: text, email, number, select (with `options`), checkbox, textarea, date. Answer with `with.thankYou` or `core.respond`.',
   },
   {
     id: 'schedule',

@@ -18,6 +18,8 @@ import { registerApiRoutes } from './api/routes.ts';
 import type { NodeRunnerDeps } from './engine/node-runner.ts';
 import { type EngineWorker, startEngineWorker, type WorkerTasks } from './engine/worker.ts';
 import { createWorkflowService, type WorkflowService } from './store/workflow-service.ts';
+import { registerFormRoute } from './triggers/form-route.ts';
+import { createFormTokens } from './triggers/form-token.ts';
 import { registerResumeRoute } from './triggers/resume-route.ts';
 import { triggerCrontab, triggerSync, triggerTasks } from './triggers/trigger-kinds.ts';
 import { registerWebhookRoute } from './triggers/webhook.ts';
@@ -26,7 +28,7 @@ import { registerHookSecretRoute } from './triggers/webhook-secret-route.ts';
 export type EngineServices = {
   deps: NodeRunnerDeps;
   workflows: WorkflowService;
-  /** Adds /api/* and /hooks/* to an HTTP server. */
+  /** Adds /api/*, /hooks/*, /resume/* and /forms/* to an HTTP server. */
   registerHttp(app: FastifyInstance, options: { publicUrl: string }): void;
   startWorker(options?: {
     concurrency?: number;
@@ -104,6 +106,7 @@ export async function createEngineServices(
       });
       registerWebhookRoute(app, { sql: database.sql, connectors, publicUrl: http.publicUrl });
       registerResumeRoute(app, { sql: database.sql });
+      registerFormRoute(app, { sql: database.sql, tokens: createFormTokens(key.key) });
       registerHookSecretRoute(app, { sql: database.sql });
       registerAuditRoutes(app, { sql: database.sql });
     },

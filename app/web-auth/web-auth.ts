@@ -21,7 +21,7 @@ import {
 import type { WebAuthConfig } from './web-auth-config.ts';
 
 export const CSRF_HEADER = 'x-csrf-token';
-const FORM_ROUTES = new Set(['/auth/link/:token', '/approve/:token']);
+const FORM_ROUTES = new Set(['/auth/link/:token', '/approve/:token', '/forms/:workflowId']);
 const OIDC_COOKIE = 'vmesh_oidc';
 const OIDC_COOKIE_PATH = '/auth/oidc';
 const OIDC_ATTEMPT_MS = 10 * 60_000;
@@ -146,8 +146,9 @@ export function createWebAuth(deps: { sql: Sql; config: WebAuthConfig }): WebAut
     app.addHook('onRequest', async (request, reply) => {
       if (!STATE_CHANGING.has(request.method)) return;
       const session = sessions.get(request);
-      // Two HTML forms carry their own proof instead of the header: the sign-in link's page, and the approval
-      // link's page (a form token bound to the link and to this session).
+      // HTML forms carry their own proof instead of the header: the sign-in link's page, the approval link's page
+      // (a form token bound to the link and to this session), and hosted workflow forms (a signed form token; they
+      // act as nobody, signed in or not).
       if (!session || FORM_ROUTES.has(request.routeOptions.url ?? '')) return;
       const sent = request.headers[CSRF_HEADER];
       if (csrfMatches(session.cookieValue, typeof sent === 'string' ? sent : undefined)) return;

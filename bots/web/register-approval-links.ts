@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Principal } from '../../access/index.ts';
 import { approvalLinkHash, type ProposalView, type Reply, toProposalReply } from '../../agent/index.ts';
+import { escapeHtml } from '../../lib/index.ts';
 
 /** What the approval-link pages need from the conversation service. */
 export type ApprovalLinkPort = {
@@ -15,12 +16,6 @@ export type ApprovalLinkPort = {
 
 const Token = z.string().regex(/^[A-Za-z0-9_-]{20,64}$/);
 const DecisionForm = z.object({ decision: z.enum(['approve', 'reject']), form: z.string().min(1).max(200) });
-
-const escapeHtml = (value: string) =>
-  value.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
-  );
 
 function page(reply: FastifyReply, status: number, title: string, body: string) {
   return (

@@ -99,6 +99,10 @@ function workflowView(row: WorkflowRow, publicUrl: string, viewer: Principal) {
       secret: mayHandleHookSecret(viewer, row) ? row.hookSecret : null,
       header: 'x-vmesh-secret',
     },
+    // A form trigger's public page (served while the workflow is active).
+    ...(row.triggerType === 'form'
+      ? { form: { url: `${publicUrl.replace(/\/$/, '')}/forms/${row.id}` } }
+      : {}),
   };
 }
 

@@ -131,7 +131,7 @@ export type CoreNodeDefinition<With extends z.ZodType = z.ZodType> = {
    */
   check?(withValue: Record<string, unknown>): NodeCheckProblem[];
   /** Only meaningful with this trigger type: the validator warns otherwise. */
-  trigger?: { type: string; warning: string; reason: string; hint: string };
+  trigger?: { types: readonly string[]; warning: string; reason: string; hint: string };
   /** The mermaid node shape ([open, close]); a box when absent. */
   shape?: [string, string];
   run(ctx: NodeRunContext): Promise<Outcome>;

@@ -17,8 +17,8 @@ export const respondNode = defineCoreNode({
   uses: 'core.respond',
   title: 'Respond to webhook',
   description:
-    "Sets the HTTP response of a webhook-triggered run: with.status, with.body, optional with.headers. The run's " +
-    'output becomes the body. Only meaningful when trigger.type is "webhook".',
+    'Sets the HTTP response of a webhook- or form-triggered run: with.status, with.body, optional with.headers. The ' +
+    'run\'s output becomes the body. Only meaningful when trigger.type is "webhook" or "form".',
   contract: {
     title: 'Respond (webhook HTTP response)',
     text: "`with.status`, `with.body`, optional `with.headers`: the webhook's HTTP response.",
@@ -31,10 +31,10 @@ export const respondNode = defineCoreNode({
   branches: noBranches,
   literalFields: [],
   trigger: {
-    type: 'webhook',
+    types: ['webhook', 'form'],
     warning: 'W_RESPOND_WITHOUT_WEBHOOK',
     reason: 'there is no HTTP request to answer',
-    hint: 'Use a "webhook" trigger, or remove the core.respond node (the run output is the last step\'s output).',
+    hint: 'Use a "webhook" or "form" trigger, or remove the core.respond node (the run output is the last step\'s output).',
   },
   shape: ['>', ']'],
   check(withValue) {

@@ -3,11 +3,9 @@ import { z } from 'zod';
 import type { ConnectorDefinition } from '../../connectors/index.ts';
 import type { Sql } from '../../db/index.ts';
 import { InactiveWorkflowError, startRun } from '../engine/engine.ts';
-import { respondHeaderProblem } from '../nodes/respond-headers.ts';
-import { isResting } from '../store/run-status.ts';
-import { watchRun } from '../store/run-store.ts';
 import { getCachedWorkflow } from '../store/workflow-cache.ts';
 import { type HookRequest, hookReceiverFor } from './hook-receiver.ts';
+import { RESPONSE_CSP, sendRunResponse, waitForResponse } from './run-response.ts';
 import { hookText, readHookJson } from './webhook-json.ts';
 import { recheckWithRotation } from './webhook-secrets.ts';
 import { checkHookSignature } from './webhook-verify.ts';
@@ -51,7 +49,7 @@ export function registerWebhookRoute(app: FastifyInstance, options: WebhookOptio
     // A hook answer is served from the web chat's origin: it never runs as a page there, whatever it says it is.
     scope.addHook('onSend', async (_request, reply) => {
       reply.header('x-content-type-options', 'nosniff');
-      reply.header('content-security-policy', "default-src 'none'; sandbox; frame-ancestors 'none'");
+      reply.header('content-security-policy', RESPONSE_CSP);
     });
     const handler = async (request: FastifyRequest, reply: FastifyReply) => {
       const params = HookParams.safeParse(request.params);
@@ -126,36 +124,10 @@ export function registerWebhookRoute(app: FastifyInstance, options: WebhookOptio
       if (!cached.respond) return reply.code(202).send({ runId });
       const response = await waitForResponse(sql, runId, options.respondTimeoutMs ?? 10_000);
       if (!response) return reply.code(202).send({ runId });
-      reply.header('x-vmesh-run-id', runId);
-      // core.respond refused unsafe headers when it ran; a response stored before that rule is filtered here.
-      for (const [name, value] of Object.entries(response.headers ?? {})) {
-        if (!respondHeaderProblem(name, value, { status: response.status })) reply.header(name, value);
-      }
-      return reply.code(response.status).send(response.body ?? null);
+      return sendRunResponse(reply, runId, response);
     };
     scope.post('/hooks/:workflowId', { bodyLimit: WEBHOOK_BODY_LIMIT }, handler);
     // verify "token": the hook secret is the URL's last segment, for senders that can neither sign nor set headers.
     scope.post('/hooks/:workflowId/:token', { bodyLimit: WEBHOOK_BODY_LIMIT }, handler);
   });
-}
-
-const Response = z.object({
-  status: z.number(),
-  body: z.unknown(),
-  headers: z.record(z.string(), z.string()).optional(),
-});
-
-/** The run's `core.respond` response, once it has one; none when it settles or waits without one, or in time. */
-async function waitForResponse(
-  sql: Sql,
-  runId: string,
-  timeoutMs: number,
-): Promise<z.infer<typeof Response> | undefined> {
-  const row = await watchRun(sql, runId, {
-    read: async () => (await sql`select status, response from runs where id = ${runId}`)[0],
-    until: (row) => !row || Boolean(row.response) || isResting(String(row.status)),
-    timeoutMs,
-    pollMs: 250,
-  });
-  return row?.response ? Response.parse(row.response) : undefined;
 }

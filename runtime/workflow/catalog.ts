@@ -7,6 +7,7 @@ import type {
 } from '../../connectors/index.ts';
 import { configuredStdioServers } from '../../connectors/index.ts';
 import { coreNodes } from '../nodes/index.ts';
+import { FormTriggerWith } from './form-trigger-with.ts';
 import { withBackfill } from './poll-trigger-with.ts';
 import { WebhookTriggerWith } from './webhook-trigger-with.ts';
 import { WorkflowFailedWith } from './workflow-failed-trigger.ts';
@@ -61,7 +62,7 @@ export type Catalog = {
   triggers(): TriggerEntry[];
 };
 
-/** The core triggers: their options are fields of `trigger` itself (cron, timezone), so `with` is empty. */
+/** The core triggers (schedule's options are fields of `trigger` itself: cron, timezone). */
 export const coreTriggers: TriggerEntry[] = [
   {
     type: 'manual',
@@ -86,6 +87,23 @@ export const coreTriggers: TriggerEntry[] = [
       headers: { 'content-type': 'application/json' },
       query: {},
       body: { example: true },
+    },
+    connectorId: undefined,
+  },
+  {
+    type: 'form',
+    title: 'Hosted form',
+    description:
+      'Serves a form page at GET /forms/:workflowId (public: anyone with the link; the workflow must be active). ' +
+      'with: { title, description?, thankYou?, fields: [{ name, label, type: text|email|number|select|checkbox|' +
+      'textarea|date, required?, options? (select), maxLength? }] }. Each valid submission starts one run; ' +
+      'trigger holds { fields: { <name>: value }, submittedAt } (number → number, checkbox → boolean, date → ' +
+      '"YYYY-MM-DD", empty → null), e.g. {{ trigger.fields.email }}. The submitter sees with.thankYou, or the ' +
+      'core.respond result.',
+    with: FormTriggerWith,
+    sample: {
+      fields: { name: 'Ada Lovelace', email: 'ada@example.com', plan: 'team', newsletter: true },
+      submittedAt: '2030-01-07T09:00:00.000Z',
     },
     connectorId: undefined,
   },

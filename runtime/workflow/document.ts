@@ -98,7 +98,14 @@ export const NodeGraph = z.looseObject({
 });
 export type NodeGraph = { nodes: WorkflowNode[]; edges: Edge[] };
 
-export const CORE_TRIGGER_TYPES = ['manual', 'webhook', 'schedule', 'chat', 'workflow.failed'] as const;
+export const CORE_TRIGGER_TYPES = [
+  'manual',
+  'webhook',
+  'form',
+  'schedule',
+  'chat',
+  'workflow.failed',
+] as const;
 
 export const Trigger = z.looseObject({
   type: z
@@ -106,10 +113,10 @@ export const Trigger = z.looseObject({
     .refine(
       (value) =>
         (CORE_TRIGGER_TYPES as readonly string[]).includes(value) || QUALIFIED_NAME_PATTERN.test(value),
-      'trigger.type is manual, webhook, schedule, chat, workflow.failed or a connector trigger "<connector>.<trigger>"',
+      'trigger.type is manual, webhook, form, schedule, chat, workflow.failed or a connector trigger "<connector>.<trigger>"',
     )
     .describe(
-      'manual | webhook | schedule | chat | workflow.failed | "<connector>.<trigger>" such as "github.issueOpened".',
+      'manual | webhook | form | schedule | chat | workflow.failed | "<connector>.<trigger>" such as "github.issueOpened".',
     ),
   cron: z.string().optional().describe('schedule only: a cron expression, e.g. "0 9 * * 1-5".'),
   timezone: z

@@ -15,7 +15,7 @@ const FIELD_HINTS: Record<string, string> = {
   trigger:
     'Set "trigger" to an object such as { "type": "manual" }, { "type": "webhook" }, ' +
     '{ "type": "schedule", "cron": "0 9 * * 1-5" }, { "type": "chat" } or { "type": "<connector>.<trigger>" }.',
-  type: 'Set "trigger.type" to manual, webhook, schedule, chat, workflow.failed or a connector trigger "<connector>.<trigger>".',
+  type: 'Set "trigger.type" to manual, webhook, form, schedule, chat, workflow.failed or a connector trigger "<connector>.<trigger>".',
   cron: '"cron" is a cron expression string, e.g. "0 9 * * 1-5".',
   timezone: '"timezone" is an IANA time zone string, e.g. "Europe/Paris".',
   vars: '"vars" is an object of constants, read as vars.<name> in expressions.',

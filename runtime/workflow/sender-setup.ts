@@ -15,6 +15,8 @@ export type SetupTriggerInfo = {
   delivery?: 'webhook' | 'event' | 'poll' | undefined;
   senderEvents?: readonly string[] | undefined;
   registersItself?: boolean | undefined;
+  /** Example trigger data: the README names its fields. */
+  sample?: unknown;
 };
 
 export type SetupContext = {
@@ -38,6 +40,8 @@ export type TriggerKindSetup = {
   matches(trigger: SetupDocument['trigger'], info: SetupTriggerInfo | undefined): boolean;
   startedBy: string;
   setupNeeded: string;
+  /** What `trigger` holds in the run's expressions. */
+  holds: string;
   lines(trigger: SetupDocument['trigger'], context: KindContext): string[];
 };
 
@@ -67,6 +71,7 @@ export const TRIGGER_SETUPS: readonly TriggerKindSetup[] = [
     matches: isCore('manual'),
     startedBy: 'a person: the chat, `vmesh run`, `POST /api/workflows/:id/runs`',
     setupNeeded: NOTHING,
+    holds: 'the input it was started with',
     lines: () => [],
   },
   {
@@ -75,6 +80,7 @@ export const TRIGGER_SETUPS: readonly TriggerKindSetup[] = [
     startedBy:
       'an HTTP request to `POST /hooks/:workflowId` (`verify` "token": `POST /hooks/:workflowId/:token`)',
     setupNeeded: `the sender posts to the hook URL, signed in the \`with.verify\` scheme (${WEBHOOK_VERIFY_SCHEMES.join(', ')}; docs/workflow-format.md *Webhooks*); the secret is the workflow's hook secret, or the sender's own set with \`vmesh workflows hook-secret ID --set\``,
+    holds: '`{ method, headers, query, body }` (the signature header left out)',
     lines(trigger, context) {
       const parsed = WebhookTriggerWith.safeParse(trigger.with ?? {});
       const verify = parsed.success ? (parsed.data.verify ?? 'vmesh') : 'vmesh';
@@ -93,10 +99,24 @@ export const TRIGGER_SETUPS: readonly TriggerKindSetup[] = [
     },
   },
   {
+    kind: 'form',
+    matches: isCore('form'),
+    startedBy:
+      'someone sending the hosted form at `/forms/:workflowId` (public: no sign-in; form token; rate-limited)',
+    setupNeeded:
+      'share the form link, `<VMESH_PUBLIC_URL>/forms/:workflowId` (`GET /api/workflows/:id` → `form.url`)',
+    holds: '`{ fields: { <name>: value }, submittedAt }`',
+    lines: (_trigger, context) => [
+      `Form: ${context.base}/forms/${context.id} (share this link: anyone who has it can send the form)`,
+      ...newWorkflowNote(context),
+    ],
+  },
+  {
     kind: 'schedule',
     matches: isCore('schedule'),
     startedBy: '`trigger.cron` (with `trigger.timezone`) coming round',
     setupNeeded: NOTHING,
+    holds: '`{ scheduledAt, firedAt }`',
     lines: () => [],
   },
   {
@@ -104,6 +124,7 @@ export const TRIGGER_SETUPS: readonly TriggerKindSetup[] = [
     matches: isCore('chat'),
     startedBy: 'a message in the conversation the workflow was made in',
     setupNeeded: NOTHING,
+    holds: '`{ text, actor: { id }, threadKey, conversationId }`',
     lines: () => [],
   },
   {
@@ -111,6 +132,7 @@ export const TRIGGER_SETUPS: readonly TriggerKindSetup[] = [
     matches: isCore('workflow.failed'),
     startedBy: 'a run of a watched workflow (`with.workflows`, none: any readable one) failing for good',
     setupNeeded: NOTHING,
+    holds: '`{ runId, workflow, failedStep, error, failedAt }` (the error redacted)',
     lines: () => [],
   },
   {
@@ -119,6 +141,7 @@ export const TRIGGER_SETUPS: readonly TriggerKindSetup[] = [
     startedBy: "the vendor's delivery to `POST /hooks/:workflowId`, in the vendor's signature",
     setupNeeded:
       "at the vendor: the hook URL, the workflow's hook secret as the webhook's secret, the events the trigger names (GitHub: *Settings → Webhooks*); none when the trigger registers itself (it has `trigger.credential`)",
+    holds: "the connector trigger's data (its doc's *trigger* section)",
     lines(trigger, context) {
       const info = context.info;
       const vendor = info?.connectorId ?? 'the vendor';
@@ -145,6 +168,7 @@ export const TRIGGER_SETUPS: readonly TriggerKindSetup[] = [
       "the connector's front-end handing over a vendor event (the Slack bot's Events API or Socket Mode)",
     setupNeeded:
       "once per workspace, the front-end's app (bots/README.md) subscribed to the trigger's events",
+    holds: "the connector trigger's data (its doc's *trigger* section)",
     lines(_trigger, context) {
       const events = context.info?.senderEvents ?? [];
       return [
@@ -157,6 +181,7 @@ export const TRIGGER_SETUPS: readonly TriggerKindSetup[] = [
     matches: isConnector('poll'),
     startedBy: 'VelocityMesh asking the vendor for new items (one poll job per active workflow)',
     setupNeeded: 'nothing at the vendor (the trigger credential, when it needs one)',
+    holds: "one new item (its doc's *trigger* section); `with.backfill: N` fires the newest N on activation",
     lines: () => [],
   },
 ];
@@ -195,28 +220,34 @@ export function senderSetup(document: SetupDocument, context: SetupContext): str
   return [...(kind?.lines(document.trigger, full) ?? []), ...waitLines(document)];
 }
 
+/** `{ a, b, c }`: the top-level fields of a trigger's example data. */
+function sampleFields(sample: unknown): string {
+  if (!sample || typeof sample !== 'object' || Array.isArray(sample)) return 'see its doc';
+  return `\`{ ${Object.keys(sample).join(', ')} }\``;
+}
+
 const cell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
 
 /** The README's trigger table: every kind, core.wait, and each connector trigger given. */
 export function triggerTableMarkdown(connectorTriggers: readonly SetupTriggerInfo[]): string {
   const rows = [
-    '| trigger | what starts it | setup at the sender |',
-    '| --- | --- | --- |',
+    '| trigger | what starts it | setup at the sender | `trigger` holds |',
+    '| --- | --- | --- | --- |',
     ...TRIGGER_SETUPS.map(
-      (entry) => `| \`${entry.kind}\` | ${cell(entry.startedBy)} | ${cell(entry.setupNeeded)} |`,
+      (entry) =>
+        `| \`${entry.kind}\` | ${cell(entry.startedBy)} | ${cell(entry.setupNeeded)} | ${cell(entry.holds)} |`,
     ),
-    "| `core.wait` (a step) | a call to the step's one-time `POST /resume/<token>` | the resume URL is issued at run time (`POST /api/runs/:id/steps/:nodeId/resume-url`); hand it to the caller |",
+    "| `core.wait` (a step) | a call to the step's one-time `POST /resume/<token>` | the resume URL is issued at run time (`POST /api/runs/:id/steps/:nodeId/resume-url`); hand it to the caller | (the step's output: the call's body) |",
   ];
   for (const trigger of connectorTriggers) {
     if (trigger.connectorId === undefined) continue;
     const kind = triggerKindSetup({ type: trigger.type }, trigger);
     const events = trigger.senderEvents?.length ? `; events: ${trigger.senderEvents.join(', ')}` : '';
+    const setup = trigger.registersItself
+      ? `nothing when \`trigger.credential\` is set: registers itself on activation; without one, as \`${kind?.kind ?? trigger.type}\`${events}`
+      : `as \`${kind?.kind ?? trigger.type}\`${events}`;
     rows.push(
-      `| \`${trigger.type}\` | ${cell(trigger.title)} (${trigger.delivery ?? 'connector'}) | ${cell(
-        trigger.registersItself
-          ? `nothing when \`trigger.credential\` is set: registers itself on activation; without one, as \`${kind?.kind ?? trigger.type}\`${events}`
-          : `as \`${kind?.kind ?? trigger.type}\`${events}`,
-      )} |`,
+      `| \`${trigger.type}\` | ${cell(trigger.title)} (${trigger.delivery ?? 'connector'}) | ${cell(setup)} | ${cell(sampleFields(trigger.sample))} |`,
     );
   }
   return `${rows.join('\n')}\n`;

@@ -206,6 +206,7 @@ describe('validateWorkflow', () => {
     expect(catalog.triggers().map((trigger) => trigger.type)).toEqual([
       'manual',
       'webhook',
+      'form',
       'schedule',
       'chat',
       'workflow.failed',

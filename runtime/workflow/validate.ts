@@ -311,7 +311,7 @@ function checkTrigger(document: WorkflowDocument, options: ValidateOptions, issu
       `trigger.type "${trigger.type}" is not a known trigger`,
       siblings.length > 0
         ? `The ${connector} connector offers: ${siblings.join(', ')}.`
-        : `Use manual, webhook, schedule, chat, workflow.failed or a connector trigger${suggestions.length > 0 ? `; did you mean ${suggestions.map((s) => `"${s}"`).join(', ')}` : ''}.`,
+        : `Use manual, webhook, form, schedule, chat, workflow.failed or a connector trigger${suggestions.length > 0 ? `; did you mean ${suggestions.map((s) => `"${s}"`).join(', ')}` : ''}.`,
     );
   }
   if (trigger.type === 'schedule') {
@@ -691,7 +691,7 @@ function checkNode(
       `Remove "do", or make "${node.id}" a ${runners} node to run the body per item.`,
     );
   }
-  if (core?.trigger && document.trigger.type !== core.trigger.type) {
+  if (core?.trigger && !core.trigger.types.includes(document.trigger.type)) {
     issues.warn(
       core.trigger.warning,
       joinPointer(pointer, 'uses'),
