@@ -11,10 +11,17 @@ const errorsOf = (trigger: Record<string, unknown>) =>
   validate(trigger).errors.map(({ code, path, message, hint }) => ({ code, path, message, hint }));
 
 describe('trigger.with: every trigger parses its with, errors name the field and the fix', () => {
+  /** The fields a trigger cannot do without, so that the unknown field is the only issue. */
+  const REQUIRED_WITH: Record<string, Record<string, unknown>> = {
+    form: { title: 'Sign up', fields: [{ name: 'email', label: 'Email', type: 'email' }] },
+    'rss.newItem': { url: 'https://example.com/feed.xml' },
+  };
+
   it('refuses an unknown field for every trigger of the catalog, naming it and what the trigger takes', () => {
     for (const entry of catalog.triggers()) {
       const trigger: Record<string, unknown> = { type: entry.type, with: { bogusField: 1 } };
       if (entry.type === 'schedule') trigger.cron = '0 9 * * *';
+      trigger.with = { ...REQUIRED_WITH[entry.type], bogusField: 1 };
       const [error, ...rest] = errorsOf(trigger);
       expect(rest, entry.type).toEqual([]);
       expect(error, entry.type).toMatchObject({ code: 'E_TRIGGER', path: '/trigger/with' });
