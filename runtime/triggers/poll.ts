@@ -81,7 +81,7 @@ export async function runPollJob(deps: NodeRunnerDeps, payload: unknown): Promis
       throw new AppError({
         code: 'E_CREDENTIAL',
         message: `The credential "${credentialName}" of the ${type} trigger does not exist.`,
-        hint: `Store it with \`vmesh credentials set ${credentialName} --type ${connector.credential?.type ?? connector.id}\`.`,
+        hint: `Store it with \`vmesh credentials set ${credentialName} --type ${(trigger.credential ?? connector.credential)?.type ?? connector.id}\`.`,
       });
     }
     credential = stored.secret;

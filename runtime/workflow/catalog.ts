@@ -5,7 +5,7 @@ import type {
   ConnectorDefinition,
   StdioServers,
 } from '../../connectors/index.ts';
-import { configuredStdioServers } from '../../connectors/index.ts';
+import { configuredStdioServers, triggerCredentialOf } from '../../connectors/index.ts';
 import { coreNodes } from '../nodes/index.ts';
 import { WebhookTriggerWith } from './webhook-trigger-with.ts';
 import { WorkflowFailedWith } from './workflow-failed-trigger.ts';
@@ -158,7 +158,7 @@ function toTriggerEntries(connector: ConnectorDefinition): TriggerEntry[] {
     with: trigger.with,
     sample: trigger.sample,
     connectorId: connector.id,
-    credentialType: connector.credential?.type,
+    credentialType: triggerCredentialOf(connector, trigger)?.type,
   }));
 }
 
