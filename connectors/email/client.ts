@@ -42,7 +42,8 @@ export function createEmailClient(options: {
   if (!credential) {
     throw new ConnectorError({
       code: 'E_CREDENTIAL',
-      message: 'The email connector needs a credential: an smtp one for email.send, an imap one for email.received.',
+      message:
+        'The email connector needs a credential: an smtp one for email.send, an imap one for email.received.',
       retryable: false,
       hint:
         'Store one with `vmesh credentials set NAME --type smtp` (or `--type imap`) and name it in the node’s ' +

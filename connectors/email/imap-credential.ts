@@ -1,18 +1,12 @@
 import { z } from 'zod';
+import { describeIssues } from '../invoke.ts';
 import { ConnectorError } from '../sdk/connector-error.ts';
 import { basicAuthWireSecrets } from '../sdk/credential-secrets.ts';
 import type { CredentialDefinition } from '../sdk/define.ts';
-import { describeIssues } from '../invoke.ts';
 
 export const ImapCredential = z.strictObject({
   host: z.string().min(1).max(253).describe('IMAP server host name, e.g. imap.gmail.com.'),
-  port: z
-    .number()
-    .int()
-    .min(1)
-    .max(65535)
-    .default(993)
-    .describe('IMAP port: 993 (TLS) or 143 (STARTTLS).'),
+  port: z.number().int().min(1).max(65535).default(993).describe('IMAP port: 993 (TLS) or 143 (STARTTLS).'),
   secure: z
     .boolean()
     .default(true)
@@ -40,7 +34,11 @@ export const imapCredential: CredentialDefinition<typeof ImapCredential> = {
   // AUTHENTICATE PLAIN sends base64("\0user\0pass"); LOGIN sends the password as a quoted string.
   wireSecrets: (credential) => {
     const plain = `\u0000${credential.user}\u0000${credential.pass}`;
-    return [plain, Buffer.from(plain).toString('base64'), ...basicAuthWireSecrets(credential.user, credential.pass)];
+    return [
+      plain,
+      Buffer.from(plain).toString('base64'),
+      ...basicAuthWireSecrets(credential.user, credential.pass),
+    ];
   },
 };
 

@@ -152,7 +152,11 @@ export async function toReceivedEmail(
     html: html ? html.text : null,
     truncated: Boolean(text?.truncated || html?.truncated),
     size: message.size ?? 0,
-    flags: [...(message.flags ?? [])].slice(0, MAX_FLAGS).map((flag) => clean(flag, MAX_FILENAME_CHARS)),
+    // \Recent belongs to the session that saw it first, not to the message.
+    flags: [...(message.flags ?? [])]
+      .filter((flag) => flag !== '\\Recent')
+      .slice(0, MAX_FLAGS)
+      .map((flag) => clean(flag, MAX_FILENAME_CHARS)),
     attachments: structure.attachments,
   };
 }

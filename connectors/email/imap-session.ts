@@ -20,7 +20,10 @@ function guardedTransport(socket: Socket): ImapTransport {
         setImmediate(onConnect);
         return socket;
       }
-      return connectTls({ ...options.tls, socket, host: options.host, servername: options.servername }, onConnect);
+      return connectTls(
+        { ...options.tls, socket, host: options.host, servername: options.servername },
+        onConnect,
+      );
     },
     upgrade(plain, options, onSecure) {
       return connectTls(
@@ -105,6 +108,7 @@ const NETWORK_CODES = new Set([
 /** The server's own words, without control characters and short: it goes into messages people and models read. */
 function serverText(error: ImapFlowError): string {
   const text = error.responseText ?? (typeof error.response === 'string' ? error.response : '');
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
   return text.replace(/[\u0000-\u001f\u007f]+/g, ' ').slice(0, 200);
 }
 
@@ -147,15 +151,6 @@ export function toImapError(
       hint:
         'Port 993 needs `secure: true`; port 143 needs `secure: false` and a server that offers STARTTLS. A server ' +
         'without TLS on your own network needs `requireTls: false`.',
-      cause: error,
-    });
-  }
-  if (failure.mailboxMissing) {
-    return new ConnectorError({
-      code: 'E_IMAP_MAILBOX',
-      message: `email: the mailbox "${failure.path ?? ''}" does not exist on ${context.host}.`,
-      retryable: false,
-      hint: 'Set trigger.with.mailbox to an existing folder, e.g. "INBOX" or "[Gmail]/All Mail" (names are case-sensitive).',
       cause: error,
     });
   }

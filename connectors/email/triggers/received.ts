@@ -1,5 +1,6 @@
-import type { ImapFlow, SearchObject } from 'imapflow';
+import type { ImapFlow, ImapFlowError, SearchObject } from 'imapflow';
 import { z } from 'zod';
+import { ConnectorError } from '../../sdk/connector-error.ts';
 import { definePollTrigger, type PollWatermark } from '../../sdk/define.ts';
 import { imapCredential, parseImapCredential } from '../imap-credential.ts';
 import { ReceivedEmail, toReceivedEmail } from '../imap-message.ts';
@@ -54,7 +55,8 @@ function passes(filters: ReceivedWith, email: ReceivedEmail): boolean {
       return false;
     }
   }
-  if (filters.subjectContains !== undefined && !includes(email.subject, filters.subjectContains)) return false;
+  if (filters.subjectContains !== undefined && !includes(email.subject, filters.subjectContains))
+    return false;
   if (filters.unseenOnly && email.flags.includes('\\Seen')) return false;
   return true;
 }
@@ -75,13 +77,25 @@ function previousUidValidity(state: { uidValidity: string } | undefined, after: 
   return prefix ? prefix : undefined;
 }
 
+function missingMailbox(mailbox: string, cause: unknown): ConnectorError {
+  return new ConnectorError({
+    code: 'E_IMAP_MAILBOX',
+    message: `email.received: the mailbox "${mailbox}" does not exist.`,
+    retryable: false,
+    hint: 'Set trigger.with.mailbox to an existing folder, e.g. "INBOX" or "[Gmail]/All Mail" (names are case-sensitive).',
+    cause,
+  });
+}
+
 async function pollMailbox(
   client: ImapFlow,
   filters: ReceivedWith,
   request: { after: PollWatermark | undefined; state: { uidValidity: string } | undefined },
 ) {
   // Read-only (EXAMINE): checking never changes a flag, and body parts are fetched with BODY.PEEK.
-  const opened = await client.mailboxOpen(filters.mailbox, { readOnly: true });
+  const opened = await client.mailboxOpen(filters.mailbox, { readOnly: true }).catch((error: unknown) => {
+    throw (error as ImapFlowError).mailboxMissing ? missingMailbox(filters.mailbox, error) : error;
+  });
   const uidValidity = String(opened.uidValidity);
   const previous = previousUidValidity(request.state, request.after);
   const restarted = previous !== undefined && previous !== uidValidity;
