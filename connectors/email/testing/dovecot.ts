@@ -21,11 +21,16 @@ export type Dovecot = {
   /** An `imap` credential for the first user: plain IMAP, no TLS (requireTls false). */
   credential(overrides?: Record<string, unknown>): Record<string, unknown>;
   /** Delivers a raw RFC 5322 message with APPEND; resolves with the UID the server gave it. */
-  append(raw: string, options?: { mailbox?: string; flags?: string[]; user?: DovecotUser }): Promise<number>;
-  /** Runs `work` with a client logged in as the first user (creating folders, changing flags). */
+  append(raw: string, options?: { mailbox?: string; flags?: string[] }): Promise<number>;
+  /**
+   * Runs `work` with the client logged in as the first user (creating folders, changing flags). Appends and this
+   * share one session, open until close(): `sessionsEnded` counts only the sessions of the code under test.
+   */
   withClient<T>(work: (client: ImapFlow) => Promise<T>): Promise<T>;
-  /** The server's log so far, for failure messages. */
+  /** The server's log so far (its last 64 KB), for failure messages. */
   log(): string;
+  /** How many IMAP sessions of others than this helper ended with LOGOUT: one more each time a poll is done. */
+  sessionsEnded(): number;
   close(): Promise<void>;
 };
 
@@ -160,6 +165,8 @@ export async function startDovecot(options: { users?: DovecotUser[] } = {}): Pro
   });
   let child: ChildProcess | undefined;
   let output = '';
+  let partial = '';
+  let ended = 0;
   const log = () => output;
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
@@ -167,13 +174,17 @@ export async function startDovecot(options: { users?: DovecotUser[] } = {}): Pro
     output = '';
     child = spawn(binary, ['-F', '-c', join(dir, 'dovecot.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
     const keep = (chunk: Buffer) => {
-      output = (output + chunk.toString('utf8')).slice(-64_000);
+      const text = chunk.toString('utf8');
+      output = (output + text).slice(-64_000);
+      const lines = (partial + text).split('\n');
+      partial = lines.pop() ?? '';
+      ended += lines.filter((line) => / imap\(.*Disconnected: Logged out/.test(line)).length;
     };
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
     try {
       await waitForGreeting(port, child, log);
-      return running({ dir, port, users, child, log });
+      return running({ dir, port, users, child, log, sessionsEnded: () => ended });
     } catch (error) {
       await stop(child);
       // Another process may have taken the port between freePort() and dovecot's bind.
@@ -200,23 +211,29 @@ function running(options: {
   users: DovecotUser[];
   child: ChildProcess;
   log: () => string;
+  sessionsEnded: () => number;
 }): Dovecot {
   const { port, users, child, dir } = options;
   const first = users[0] as DovecotUser;
-  const connect = async (who: DovecotUser) => {
+  // One session for all the test's own work, so every other session the log shows is the code under test.
+  let session: Promise<ImapFlow> | undefined;
+  const deliverer = async (): Promise<ImapFlow> => {
+    const current = session ? await session.catch(() => undefined) : undefined;
+    if (current?.usable) return current;
     const client = new ImapFlow({
       host: '127.0.0.1',
       port,
       secure: false,
-      auth: { user: who.user, pass: who.pass },
+      auth: { user: first.user, pass: first.pass },
+      clientInfo: { name: 'vmesh-test-delivery' },
       logger: false,
+      disableAutoIdle: true,
       connectionTimeout: 10_000,
       greetingTimeout: 10_000,
-      socketTimeout: 20_000,
     });
     client.on('error', () => {});
-    await client.connect();
-    return client;
+    session = client.connect().then(() => client);
+    return session;
   };
   return {
     host: '127.0.0.1',
@@ -232,26 +249,20 @@ function running(options: {
       ...overrides,
     }),
     async append(raw, appendOptions = {}) {
-      const client = await connect(appendOptions.user ?? first);
-      try {
-        const result = await client.append(appendOptions.mailbox ?? 'INBOX', raw, appendOptions.flags ?? []);
-        if (!result || result.uid === undefined)
-          throw new Error('dovecot did not report the UID of the append');
-        return result.uid;
-      } finally {
-        await client.logout();
-      }
+      const client = await deliverer();
+      const result = await client.append(appendOptions.mailbox ?? 'INBOX', raw, appendOptions.flags ?? []);
+      if (!result || result.uid === undefined)
+        throw new Error('dovecot did not report the UID of the append');
+      return result.uid;
     },
     async withClient(work) {
-      const client = await connect(first);
-      try {
-        return await work(client);
-      } finally {
-        await client.logout();
-      }
+      return work(await deliverer());
     },
     log: options.log,
+    sessionsEnded: options.sessionsEnded,
     async close() {
+      const client = session ? await session.catch(() => undefined) : undefined;
+      await client?.logout().catch(() => client.close());
       await stop(child);
       await rm(dir, { recursive: true, force: true });
     },
