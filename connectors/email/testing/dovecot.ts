@@ -126,6 +126,11 @@ userdb {
 # Without root there is no chroot(); with it, the empty default directories are not needed by a test either.
 service anvil {
   chroot =
+  # Without this socket the auth process keeps no penalty (seconds of delay for every login from an address
+  # after failed ones): the tests of a wrong password would slow all later logins.
+  unix_listener anvil-auth-penalty {
+    mode = 0
+  }
 }
 service imap-login {
   chroot =
