@@ -301,6 +301,8 @@ describe.skipIf(Boolean(skip))('email.received on a real IMAP server (dovecot)',
     expect(received.intervalMs(received.with.parse({ intervalSeconds: 5 }))).toBe(5_000);
     expect(received.with.safeParse({ intervalSeconds: 0 }).success).toBe(false);
     expect(received.with.safeParse({ folder: 'INBOX' }).success).toBe(false);
+    expect(received.with.parse({ backfill: 3 }).backfill).toBe(3);
+    expect(received.with.safeParse({ backfill: MAX_MESSAGES_PER_POLL + 1 }).success).toBe(false);
     expect(received.credential?.type).toBe('imap');
     expect(emailConnector.credential?.type).toBe('smtp');
   });

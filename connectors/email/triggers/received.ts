@@ -39,6 +39,15 @@ export const ReceivedWith = z.strictObject({
     .boolean()
     .default(false)
     .describe('Only messages not yet read (without the \\Seen flag) when the mailbox is checked.'),
+  backfill: z
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_MESSAGES_PER_POLL)
+    .optional()
+    .describe(
+      `On activation, also start runs for the newest N matching messages already there (0 to ${MAX_MESSAGES_PER_POLL}; default 0: only mail that arrives later).`,
+    ),
 });
 export type ReceivedWith = z.infer<typeof ReceivedWith>;
 
