@@ -1,3 +1,4 @@
+import { compile } from 'html-to-text';
 import type { FetchMessageObject, ImapFlow, MessageAddressObject, MessageStructureObject } from 'imapflow';
 import { z } from 'zod';
 
@@ -35,7 +36,7 @@ export const ReceivedEmail = z.object({
   replyTo: z.array(EmailAddress),
   subject: z.string(),
   date: z.string().nullable().describe('Date header (else the arrival time), ISO 8601.'),
-  text: z.string().describe('The plain-text body ("" when the message has only HTML).'),
+  text: z.string().describe('The plain-text body; for a message with only HTML, that HTML as text.'),
   html: z.string().nullable().describe('The HTML body, or null. Untrusted: never render it unescaped.'),
   truncated: z.boolean().describe(`Whether text or html was cut at ${MAX_BODY_BYTES} bytes.`),
   size: z.number().int().describe('Size of the whole message in bytes.'),
@@ -43,6 +44,8 @@ export const ReceivedEmail = z.object({
   attachments: z.array(EmailAttachment).describe('Metadata only: the files are not downloaded.'),
 });
 export type ReceivedEmail = z.infer<typeof ReceivedEmail>;
+
+const htmlAsText = compile({ wordwrap: false, selectors: [{ selector: 'img', format: 'skip' }] });
 
 /** Text from a message is the sender's: NUL cannot be stored (Postgres jsonb) and lengths are bounded. */
 function clean(value: string | undefined | null, max: number): string {
@@ -148,7 +151,7 @@ export async function toReceivedEmail(
     replyTo: toAddresses(envelope.replyTo),
     subject: clean(envelope.subject, MAX_HEADER_CHARS),
     date: toIsoDate(envelope.date, message.internalDate),
-    text: text?.text ?? '',
+    text: text?.text ?? (html ? clean(htmlAsText(html.text), MAX_BODY_BYTES) : ''),
     html: html ? html.text : null,
     truncated: Boolean(text?.truncated || html?.truncated),
     size: message.size ?? 0,

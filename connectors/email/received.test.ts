@@ -136,6 +136,22 @@ describe.skipIf(Boolean(skip))('email.received on a real IMAP server (dovecot)',
     expect(received.matches?.(received.with.parse({}), item?.data)).toBe(true);
   });
 
+  it('gives an HTML-only message a text body converted from its HTML', async () => {
+    await createFolder('HtmlOnly');
+    await dovecot.append(
+      rawMessage({
+        subject: 'Your order shipped',
+        headers: { 'Content-Type': 'text/html; charset=utf-8' },
+        body: '<html><body><h1>Shipped</h1><p>Order <b>42</b> is on its way.</p><img src="x.png"></body></html>',
+      }),
+      { mailbox: 'HtmlOnly' },
+    );
+    const [item] = (await poll({ mailbox: 'HtmlOnly' })).items;
+    expect(item?.data.html).toContain('<h1>Shipped</h1>');
+    expect(item?.data.text).toBe('SHIPPED\n\nOrder 42 is on its way.');
+    expect(item?.data.attachments).toEqual([]);
+  });
+
   it('returns only messages after the watermark, and nothing when none is new (IMAP answers n:* with the last one)', async () => {
     await createFolder('Watermark');
     const first = await dovecot.append(rawMessage({ subject: 'before' }), { mailbox: 'Watermark' });
