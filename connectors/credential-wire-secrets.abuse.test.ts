@@ -89,6 +89,17 @@ const cases: Case[] = [
     wire: [`AUTH PLAIN ${b64(`\u0000${user}\u0000${pass}`)}`, `AUTH LOGIN ${b64(user)}`, b64(pass)],
   },
   {
+    type: 'imap',
+    credential: { host: 'imap.example.com', user, pass: `${pass}"q\\` },
+    secrets: [`${pass}"q\\`, `${pass}\\"q\\\\`, `\u0000${user}\u0000${pass}"q\\`],
+    // AUTHENTICATE PLAIN, AUTHENTICATE LOGIN, and LOGIN with the password as an IMAP quoted string.
+    wire: [
+      `A1 AUTHENTICATE PLAIN ${b64(`\u0000${user}\u0000${pass}"q\\`)}`,
+      b64(`${pass}"q\\`),
+      `A1 LOGIN "${user}" "${pass}\\"q\\\\"`,
+    ],
+  },
+  {
     type: 'postgres',
     credential: { url: `postgres://report:${encodeURIComponent(dbPassword)}@db.example.com:5432/app` },
     secrets: [dbPassword, encodeURIComponent(dbPassword)],

@@ -105,6 +105,9 @@ export function definitionSources(connector: ConnectorDefinition): DocSource[] {
         sample
           ? `Trigger data (\`trigger\` in expressions), for example:\n\`\`\`json\n${sample.slice(0, 1500)}\n\`\`\``
           : '',
+        trigger.credential
+          ? `Credential type (\`trigger.credential\`): \`${trigger.credential.type}\`: ${trigger.credential.howToGet}`
+          : '',
       ]
         .filter(Boolean)
         .join('\n\n'),

@@ -7,6 +7,7 @@ import {
   createCredentialStore,
   createSafeFetchFromEnv,
   createSocketOpenerFromEnv,
+  credentialTypesOf,
   loadSecretKey,
   parseStdioServers,
 } from '../connectors/index.ts';
@@ -63,7 +64,7 @@ export async function createEngineServices(
   const credentials = createCredentialStore({
     sql: database.sql,
     key,
-    types: connectors.flatMap((c) => (c.credential ? [c.credential] : [])),
+    types: credentialTypesOf(connectors),
   });
   // Invalid JSON here stops the start-up: a typo in the operator's allow-list must not go unnoticed.
   const stdioServers = parseStdioServers(env.VMESH_MCP_STDIO_SERVERS);

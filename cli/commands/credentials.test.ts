@@ -10,6 +10,7 @@ import {
 } from '../../connectors/credentials/index.ts';
 import { builtinConnectors } from '../../connectors/index.ts';
 import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
+import { REDACTED, redactString } from '../../lib/index.ts';
 import { registerCredentialsCommand } from './credentials.ts';
 
 let db: TestDatabase;
@@ -85,6 +86,20 @@ describe('vmesh credentials', () => {
     expect(bad.stderr).toContain('not a valid "github" credential');
     expect(bad.stderr).toContain('hint:');
     expect(bad.stderr).not.toContain('short\n');
+  });
+
+  it('knows the imap type a trigger declares (email.received): checks it, and redacts its login forms once read', async () => {
+    const bad = await vmesh(['set', 'inbox', '--type', 'imap'], '{"host":"imap.example.com","user":"bot"}');
+    expect(bad.exitCode).toBe(1);
+    expect(bad.stderr).toContain('not a valid "imap" credential');
+    expect(bad.stderr).toContain('app password');
+    const secret = { host: 'imap.example.com', user: 'bot@example.com', pass: 'imap-pass-to-hide-42' };
+    const good = await vmesh(['set', 'inbox', '--type', 'imap'], JSON.stringify(secret));
+    expect(good.stdout).toContain('Stored credential "inbox" (type imap)');
+    await good.store.get('inbox');
+    const plain = Buffer.from(`\u0000${secret.user}\u0000${secret.pass}`).toString('base64');
+    expect(redactString(`AUTHENTICATE PLAIN ${plain}`)).toBe(`AUTHENTICATE PLAIN ${REDACTED}`);
+    expect(redactString('host imap.example.com')).toBe('host imap.example.com');
   });
 
   it('a new credential is private to whoever set it; its owner shares and unshares it, others may not', async () => {

@@ -233,14 +233,20 @@ async function summaryOf(sql: Sql | TransactionSql, name: string): Promise<Crede
   return toSummary(row);
 }
 
-/** The credential types the given connectors declare (first declaration of a type wins). */
+/** The credential types the given connectors and their triggers declare (first declaration of a type wins). */
 export function credentialTypesOf(
-  connectors: readonly { credential?: CredentialDefinition | undefined }[],
+  connectors: readonly {
+    credential?: CredentialDefinition | undefined;
+    triggers?: readonly { credential?: CredentialDefinition | undefined }[];
+  }[],
 ): CredentialDefinition[] {
   const seen = new Map<string, CredentialDefinition>();
-  for (const connector of connectors) {
-    if (connector.credential && !seen.has(connector.credential.type))
-      seen.set(connector.credential.type, connector.credential);
+  const declared = connectors.flatMap((connector) => [
+    connector.credential,
+    ...(connector.triggers ?? []).map((trigger) => trigger.credential),
+  ]);
+  for (const definition of declared) {
+    if (definition && !seen.has(definition.type)) seen.set(definition.type, definition);
   }
   return [...seen.values()];
 }

@@ -29,7 +29,11 @@ export type EmailClient = {
   from: string;
 };
 
-/** A nodemailer SMTP transport from the credential; `env.baseUrls.email` (smtp://host:port) overrides host and port in tests. */
+/**
+ * A nodemailer SMTP transport from the credential; `env.baseUrls.email` (smtp://host:port) overrides host and port in
+ * tests. The poll runtime also builds one for `email.received` (from its imap credential): it is never used there,
+ * and nodemailer connects only on a send.
+ */
 export function createEmailClient(options: {
   credential: SmtpCredential | undefined;
   env: ConnectorEnvironment;
@@ -38,9 +42,12 @@ export function createEmailClient(options: {
   if (!credential) {
     throw new ConnectorError({
       code: 'E_CREDENTIAL',
-      message: 'email.send needs an SMTP credential.',
+      message:
+        'The email connector needs a credential: an smtp one for email.send, an imap one for email.received.',
       retryable: false,
-      hint: 'Store one with `vmesh credentials set NAME --type smtp` and name it in the node’s `credential`.',
+      hint:
+        'Store one with `vmesh credentials set NAME --type smtp` (or `--type imap`) and name it in the node’s ' +
+        '`credential` (or `trigger.credential`).',
     });
   }
   const override = options.env.baseUrls.email ? new URL(options.env.baseUrls.email) : undefined;

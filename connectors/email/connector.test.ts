@@ -117,8 +117,11 @@ describe('email.send', () => {
     expect(down.retryable).toBe(true);
   });
 
-  it('doc.md has one section per action', async () => {
+  it('doc.md has one section per action and per trigger', async () => {
     const doc = await readFile(emailConnector.docPath, 'utf8');
-    expect(docSections(doc)).toEqual(emailConnector.actions.map((action) => action.key));
+    expect(docSections(doc)).toEqual([
+      ...emailConnector.actions.map((action) => action.key),
+      ...emailConnector.triggers.map((trigger) => `trigger:${trigger.key}`),
+    ]);
   });
 });

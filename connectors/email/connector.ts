@@ -3,12 +3,15 @@ import { basicAuthWireSecrets } from '../sdk/credential-secrets.ts';
 import { defineConnector } from '../sdk/define.ts';
 import { send } from './actions/send.ts';
 import { createEmailClient, type EmailClient, SmtpCredential } from './client.ts';
+import { received } from './triggers/received.ts';
 
 export const emailConnector = defineConnector<SmtpCredential, EmailClient>({
   id: 'email',
   version: '1.0.0',
-  title: 'Email (SMTP)',
-  description: 'Send email through any SMTP server (Gmail, Microsoft 365, SES, Mailgun, Postfix…).',
+  title: 'Email (SMTP, IMAP)',
+  description:
+    'Send email through any SMTP server (Gmail, Microsoft 365, SES, Mailgun, Postfix…), and start workflows on ' +
+    'mail arriving in an IMAP mailbox.',
   credential: {
     type: 'smtp',
     schema: SmtpCredential,
@@ -27,6 +30,6 @@ export const emailConnector = defineConnector<SmtpCredential, EmailClient>({
   },
   createClient: createEmailClient,
   actions: [send],
-  triggers: [],
+  triggers: [received],
   docPath: fileURLToPath(new URL('./doc.md', import.meta.url)),
 });

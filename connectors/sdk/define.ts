@@ -99,6 +99,11 @@ type TriggerBase<With extends z.ZodType, Data extends z.ZodType> = {
    */
   senderEvents?: readonly string[];
   /**
+   * The credential this trigger reads, when it is not the connector's: `email.received` logs in over IMAP while
+   * the connector's actions send over SMTP. Undefined: the connector's (see `triggerCredentialOf`).
+   */
+  credential?: CredentialDefinition;
+  /**
    * Whether trigger data passes the workflow's `trigger.with` filters (already parsed by `with`). `data` is what
    * `parse` returned, typed unknown so callers may test any value: check it with the `data` schema.
    */

@@ -11,4 +11,5 @@ export {
 } from './outbound/guarded-socket.ts';
 export * from './safe-fetch.ts';
 export * from './stdio-servers.ts';
+export * from './trigger-credential.ts';
 export * from './write-once.ts';

@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { assertCredentialUsableByWorkflow } from '../../access/index.ts';
-import type { ConnectorDefinition, PolledItem, PollTriggerDefinition } from '../../connectors/index.ts';
+import {
+  type ConnectorDefinition,
+  type PolledItem,
+  type PollTriggerDefinition,
+  triggerCredentialOf,
+} from '../../connectors/index.ts';
 import type { Sql, TransactionSql } from '../../db/index.ts';
 import { AppError, describeError, redactString } from '../../lib/index.ts';
 import { createRunInTx } from '../engine/create-run.ts';
@@ -176,7 +181,7 @@ async function fetchItems(
       throw new AppError({
         code: 'E_CREDENTIAL',
         message: `The credential "${trigger.credential}" of the ${trigger.type} trigger does not exist.`,
-        hint: `Store it with \`vmesh credentials set ${trigger.credential} --type ${connector.credential?.type ?? connector.id}\`.`,
+        hint: `Store it with \`vmesh credentials set ${trigger.credential} --type ${triggerCredentialOf(connector, polled.trigger)?.type ?? connector.id}\`.`,
       });
     }
     credential = stored.secret;

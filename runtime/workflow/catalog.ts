@@ -5,7 +5,7 @@ import type {
   ConnectorDefinition,
   StdioServers,
 } from '../../connectors/index.ts';
-import { configuredStdioServers } from '../../connectors/index.ts';
+import { configuredStdioServers, triggerCredentialOf } from '../../connectors/index.ts';
 import { coreNodes } from '../nodes/index.ts';
 import { FormTriggerWith } from './form-trigger-with.ts';
 import { withBackfill } from './poll-trigger-with.ts';
@@ -183,7 +183,7 @@ function toTriggerEntries(connector: ConnectorDefinition): TriggerEntry[] {
     with: trigger.kind === 'poll' ? withBackfill(trigger.with) : trigger.with,
     sample: trigger.sample,
     connectorId: connector.id,
-    credentialType: connector.credential?.type,
+    credentialType: triggerCredentialOf(connector, trigger)?.type,
     delivery: trigger.kind,
     senderEvents: trigger.senderEvents,
     registersItself: 'subscription' in trigger,
