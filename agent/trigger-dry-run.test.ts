@@ -129,3 +129,33 @@ describe('test_workflow simulates a delivery of the trigger', () => {
     expect(report.steps[0]?.output).toBe('mine');
   });
 });
+
+describe('draft_workflow names the credential a trigger needs', () => {
+  it('email.received bound to an imap credential not stored yet: the command to add it, for the trigger', async () => {
+    const principal = await testPrincipal(db.sql, 'ada', 'owner');
+    const ctx = await service.toolContextFor('test:trigger-credential', principal);
+    const document = {
+      schemaVersion: 1,
+      name: 'Support inbox',
+      trigger: { type: 'email.received', credential: 'support-inbox', with: { subjectContains: 'ticket' } },
+      nodes: [{ id: 'read', uses: 'core.transform', with: { value: '{{ trigger.subject }}' } }],
+    };
+    const outcome = await executeToolCall(
+      service.toolsFor(principal),
+      { name: 'draft_workflow', input: { document } },
+      ctx,
+    );
+    expect(outcome.isError, outcome.content).toBe(false);
+    expect(outcome.value).toMatchObject({
+      valid: true,
+      missingCredentials: [
+        {
+          name: 'support-inbox',
+          type: 'imap',
+          nodes: ['trigger'],
+          command: 'vmesh credentials set support-inbox --type imap',
+        },
+      ],
+    });
+  });
+});

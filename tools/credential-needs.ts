@@ -6,7 +6,7 @@ export type MissingCredential = {
   name: string;
   /** The credential type to store, e.g. "slack". */
   type: string;
-  /** Which nodes need it. */
+  /** Which nodes need it (`trigger` for the workflow's trigger). */
   nodes: string[];
   /** Exactly how to add it. */
   command: string;
@@ -26,21 +26,27 @@ export function findMissingCredentials(
   stored: readonly { name: string; type: string }[],
 ): MissingCredential[] {
   const missing = new Map<string, MissingCredential>();
-  for (const node of allNodes(document.nodes)) {
-    const type = catalog.lookupAction(node.uses)?.credentialType;
-    // A node that binds no credential gets the validator's W_MISSING_CREDENTIAL warning instead (some are optional).
-    if (!type || !node.credential) continue;
-    const name = node.credential;
+  const need = (user: string, name: string, type: string) => {
     const have = stored.find((credential) => credential.name === name);
-    if (have && have.type === type) continue;
+    if (have && have.type === type) return;
     const entry = missing.get(name) ?? {
       name,
       type,
       nodes: [],
       command: `vmesh credentials set ${name} --type ${type}`,
     };
-    entry.nodes.push(node.id);
+    entry.nodes.push(user);
     missing.set(name, entry);
+  };
+  const triggerType = catalog
+    .triggers()
+    .find((entry) => entry.type === document.trigger.type)?.credentialType;
+  if (triggerType && document.trigger.credential) need('trigger', document.trigger.credential, triggerType);
+  for (const node of allNodes(document.nodes)) {
+    const type = catalog.lookupAction(node.uses)?.credentialType;
+    // A node that binds no credential gets the validator's W_MISSING_CREDENTIAL warning instead (some are optional).
+    if (!type || !node.credential) continue;
+    need(node.id, node.credential, type);
   }
   return [...missing.values()];
 }

@@ -26,6 +26,8 @@ export type CatalogTriggerEntry = {
   sample?: unknown;
   /** The connector that provides it; undefined for core triggers. */
   connectorId?: string | undefined;
+  /** The credential type `trigger.credential` must name (an IMAP login for `email.received`), or undefined. */
+  credentialType?: string | undefined;
   /** How a connector trigger is started. */
   delivery?: 'webhook' | 'event' | 'poll' | undefined;
   /** The events to pick at the sender (e.g. GitHub's "Issues"). */
