@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import {
+  CORE_TRIGGER_TYPES,
   coreNodes,
   WEBHOOK_SCHEME_INFO,
   WEBHOOK_VERIFY_SCHEMES,
@@ -11,15 +12,6 @@ import { splitMarkdownSections } from './markdown-sections.ts';
 
 /** runtime/nodes/core-nodes.md: one `## core.xxx` section per core node (and `## <type>` per core trigger). */
 export const CORE_NODES_DOC_PATH = fileURLToPath(new URL('../runtime/nodes/core-nodes.md', import.meta.url));
-
-export const CORE_TRIGGER_TYPES = [
-  'manual',
-  'webhook',
-  'form',
-  'schedule',
-  'chat',
-  'workflow.failed',
-] as const;
 
 /**
  * The one-line contract of every core node (from its declaration) and core trigger (docs/workflow-format.md).

@@ -12,7 +12,7 @@ import type { QueryRunner } from './query-runner.ts';
 export { type CatalogLike, catalogDocSources } from './catalog-doc-sources.ts';
 export { collectDocSources } from './collect-doc-sources.ts';
 export { connectorDocSources, definitionSources, docMarkdownSources } from './connector-doc-sources.ts';
-export { CORE_NODES_DOC_PATH, CORE_TRIGGER_TYPES, coreDocSources } from './core-doc-sources.ts';
+export { CORE_NODES_DOC_PATH, coreDocSources } from './core-doc-sources.ts';
 export { createEmbedder } from './create-embedder.ts';
 export {
   createDocIndex,
