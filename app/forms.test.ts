@@ -399,6 +399,12 @@ describe('rate limits', () => {
     expect(refused.status).toBe(429);
     expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
     expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('E_RATE_LIMITED');
+    // A browser sending the page gets a page of the form saying how long to wait, not JSON.
+    const page = await post(two, good, { accept: 'text/html,application/xhtml+xml' }, limited);
+    expect(page.status).toBe(429);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect(await page.text()).toMatch(/Too many submissions[\s\S]*Wait \d+ seconds/);
     // The page itself is not a submission.
     expect((await openForm(two, limited)).response.status).toBe(200);
   });

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { sendFormMessagePage } from '../runtime/index.ts';
 import { routeClassOf } from './route-class.ts';
 
 const Count = z.coerce.number().int().min(0);
@@ -97,6 +98,15 @@ const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
  * - /api/* bodies must be JSON: another content type → 415 E_UNSUPPORTED_MEDIA_TYPE (hooks accept any type).
  * Body size (413) and `__proto__`/`constructor.prototype` JSON (400) are fastify settings, see createHttpServer.
  */
+const isFormLimit = (kind: LimitKind) => kind === 'formIp' || kind === 'formWorkflow';
+
+/** A browser sending the form page (Accept: text/html), not a script posting JSON. */
+function wantsPage(request: FastifyRequest): boolean {
+  const accept = String(request.headers.accept ?? '');
+  const type = String(request.headers['content-type'] ?? '');
+  return /text\/html/i.test(accept) && !/json/i.test(type);
+}
+
 export function installHttpGuards(app: FastifyInstance, config: HttpGuardConfig): void {
   const maxOf: Readonly<Record<LimitKind, number>> = {
     api: config.apiMax,
@@ -131,6 +141,15 @@ export function installHttpGuards(app: FastifyInstance, config: HttpGuardConfig)
       reply.header('x-ratelimit-remaining', state.remaining);
       reply.header('x-ratelimit-reset', state.ttlInSeconds);
       if (state.isExceeded) {
+        reply.header('retry-after', state.ttlInSeconds);
+        if (isFormLimit(limited.kind) && wantsPage(request)) {
+          return sendFormMessagePage(
+            reply,
+            429,
+            'Too many submissions',
+            `This form was sent too often. Wait ${state.ttlInSeconds} seconds, then go back and send it again: your answers are still on the previous page.`,
+          );
+        }
         return reply
           .code(429)
           .header('retry-after', state.ttlInSeconds)

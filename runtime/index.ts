@@ -56,6 +56,7 @@ export {
   getTriggerEvent,
   nextSlot,
   type PollStatus,
+  sendFormMessagePage,
   setHookSecret,
   syncSchedule,
   TRIGGER_EVENT_TASK,

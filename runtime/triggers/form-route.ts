@@ -52,6 +52,16 @@ function html(reply: FastifyReply, status: number, page: string): FastifyReply {
     .send(page);
 }
 
+/** A refusal a person's browser sees as a page of the form (e.g. the server's rate limit), not as JSON. */
+export function sendFormMessagePage(
+  reply: FastifyReply,
+  status: number,
+  title: string,
+  message: string,
+): FastifyReply {
+  return html(reply, status, renderMessagePage(title, message));
+}
+
 type Refusal = { status: number; code: string; title: string; message: string; hint: string };
 
 function refuse(reply: FastifyReply, client: Client, refusal: Refusal): FastifyReply {
