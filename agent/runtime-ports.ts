@@ -16,6 +16,7 @@ import {
   retryRun,
   StepStatus,
   startRun,
+  triggerHealth,
   triggerSync,
   validateWorkflow,
 } from '../runtime/index.ts';
@@ -60,6 +61,7 @@ export function createWorkflowsPort(sql: Sql, connectors: readonly ConnectorDefi
       conversationRef: row.conversationRef,
       document: version.document,
       contentHash: version.contentHash,
+      triggerHealth: await triggerHealth(sql, id),
     };
   };
   return {

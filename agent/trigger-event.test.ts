@@ -5,6 +5,7 @@ import { loadSystemPrompt } from '../prompts/load-prompts.ts';
 import type { EngineWorker } from '../runtime/engine/worker.ts';
 import { createEngineServices, type EngineServices } from '../runtime/services.ts';
 import { type FeedFake, feedConnector, startFeedFake } from '../runtime/triggers/testing/feed-connector.ts';
+import { executeToolCall } from '../tools/index.ts';
 import { type ConversationService, createConversationService } from './conversation-service.ts';
 import type { Reply } from './reply.ts';
 import { createRuntimePorts } from './runtime-ports.ts';
@@ -92,6 +93,27 @@ describe('trigger.stalled', () => {
     // Told once, however often it fails afterwards.
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     expect(notified).toHaveLength(1);
+
+    // The agent sees it too when it reads the workflow (get_workflow): stalled, with the vendor's error marked
+    // untrusted.
+    const seen = await executeToolCall(
+      service.toolsFor(principal),
+      { name: 'get_workflow', input: { workflowId: id } },
+      await service.toolContextFor('web:ada:feeds', principal),
+    );
+    expect(seen.isError, seen.content).toBe(false);
+    const health = (seen.value as { triggerHealth: { data: { poll: Record<string, unknown> } } })
+      .triggerHealth;
+    expect(health).toMatchObject({
+      data: {
+        poll: {
+          stalled: true,
+          consecutiveFailures: expect.any(Number),
+          lastError: { code: 'E_FEED_HTTP', message: 'The feed answered 503.' },
+        },
+        subscription: null,
+      },
+    });
 
     feed.mode = 'ok';
     await expect.poll(() => notified.length, { timeout: 30_000 }).toBe(2);

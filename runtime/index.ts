@@ -62,6 +62,8 @@ export {
   TRIGGER_EVENT_TASK,
   type TriggerEvent,
   TriggerEventPayload,
+  type TriggerHealth,
+  triggerHealth,
   triggerSync,
   triggerTasks,
   verifyHook,

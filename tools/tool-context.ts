@@ -80,7 +80,12 @@ export type WorkflowSummary = {
   conversationRef: string | null;
 };
 
-export type WorkflowDetail = WorkflowSummary & { document: WorkflowDocument; contentHash: string };
+export type WorkflowDetail = WorkflowSummary & {
+  document: WorkflowDocument;
+  contentHash: string;
+  /** A poll trigger's progress and failures, a self-registered subscription's state (runtime TriggerHealth). */
+  triggerHealth?: unknown;
+};
 
 export type WorkflowsPort = {
   list(): Promise<WorkflowSummary[]>;

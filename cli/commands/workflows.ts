@@ -6,6 +6,25 @@ import { printOut } from '../terminal-text.ts';
 
 type Runtime = typeof import('../../runtime/index.ts');
 
+/** One line per part of the trigger's health that exists: a poll's progress and failures, a subscription's state. */
+function triggerHealthLines(health: import('../../runtime/index.ts').TriggerHealth): string[] {
+  const lines: string[] = [];
+  const { poll, subscription } = health;
+  if (poll) {
+    const error = poll.lastError ? `, last error ${poll.lastError.code}: ${poll.lastError.message}` : '';
+    lines.push(
+      `poll: ${poll.stalled ? 'STALLED' : 'ok'}, last success ${poll.lastSuccessAt ?? 'never'}, ${poll.consecutiveFailures} failures in a row, next ${poll.nextPollAt ?? '-'}${error}\n`,
+    );
+  }
+  if (subscription) {
+    const error = subscription.error ? `: ${subscription.error.code} ${subscription.error.message}` : '';
+    lines.push(
+      `subscription: ${subscription.status}${subscription.id ? ` (${subscription.id})` : ''}${error}\n`,
+    );
+  }
+  return lines;
+}
+
 /** Opens the database while runtime/ loads (it brings the engine; `vmesh workflows --help` does not need it). */
 async function withDatabase<T>(
   fn: (sql: Awaited<ReturnType<typeof openDatabase>>['sql'], runtime: Runtime) => Promise<T>,
@@ -101,7 +120,7 @@ export function registerWorkflowsCommand(program: Command): void {
     .argument('<id>')
     .option('--json', 'print JSON')
     .action(async (id: string, options: { json?: boolean }) => {
-      const view = await withDatabase(async (sql, { getVersionRow, getWorkflowRow }) => {
+      const view = await withDatabase(async (sql, { getVersionRow, getWorkflowRow, triggerHealth }) => {
         const row = await getWorkflowRow(sql, id);
         const version = await getVersionRow(sql, id, row.currentVersion);
         return {
@@ -111,12 +130,13 @@ export function registerWorkflowsCommand(program: Command): void {
           version: row.currentVersion,
           contentHash: version.contentHash,
           document: version.document,
+          ...(await triggerHealth(sql, id)),
         };
       });
       if (options.json) printOut(`${JSON.stringify(view, null, 2)}\n`);
       else
         printOut(
-          `${view.id} ${view.name} v${view.version} ${view.active ? 'active' : 'inactive'}\n${JSON.stringify(view.document, null, 2)}\n`,
+          `${view.id} ${view.name} v${view.version} ${view.active ? 'active' : 'inactive'}\n${triggerHealthLines(view).join('')}${JSON.stringify(view.document, null, 2)}\n`,
         );
     });
 }

@@ -38,8 +38,7 @@ import {
   listWorkflowRows,
   type WorkflowRow,
 } from '../store/workflow-store.ts';
-import { getPollStatus } from '../triggers/poll-state.ts';
-import { subscriptionView } from '../triggers/subscriptions.ts';
+import { triggerHealth } from '../triggers/trigger-health.ts';
 import { SetHookSecretBody } from '../triggers/webhook-secret-route.ts';
 import { ACCESS_ROUTE_DOCS, registerAccessRoutes } from './access-routes.ts';
 import { AUDIT_ROUTE_DOCS } from './audit-routes.ts';
@@ -286,14 +285,11 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiOptions): vo
     const { id } = parseRequest(IdParams, request.params, 'path');
     const row = await visibleWorkflow(sql, principal, id);
     const version = await getVersionRow(sql, id, row.currentVersion);
-    // A poll trigger's progress and health (runtime/triggers/poll.ts), while the workflow is active.
-    const poll = await getPollStatus(sql, id);
     return {
       ...workflowView(row, publicUrl, principal),
       document: version.document,
       contentHash: version.contentHash,
-      subscription: await subscriptionView(sql, id),
-      ...(poll ? { poll } : {}),
+      ...(await triggerHealth(sql, id)),
     };
   });
   app.put('/api/workflows/:id', needs('workflow.propose'), async (request, reply) => {

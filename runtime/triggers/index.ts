@@ -12,6 +12,7 @@ export {
   type TriggerEvent,
   TriggerEventPayload,
 } from './trigger-events.ts';
+export { type TriggerHealth, triggerHealth } from './trigger-health.ts';
 export { type TriggerKindRuntime, triggerKinds, triggerSync, triggerTasks } from './trigger-kinds.ts';
 export { registerWebhookRoute, verifyHook, WEBHOOK_BODY_LIMIT } from './webhook.ts';
 export { SETTABLE_SECRET, setHookSecret } from './webhook-secrets.ts';

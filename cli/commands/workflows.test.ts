@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { builtinConnectors } from '../../connectors/index.ts';
 import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
 import { createWorkflowService } from '../../runtime/store/workflow-service.ts';
 import { triggerSync } from '../../runtime/triggers/trigger-kinds.ts';
@@ -40,5 +41,45 @@ describe('vmesh workflows share|unshare (a real CLI process)', () => {
     const unknown = await runCli(['workflows', 'share', 'wf_nope'], { env });
     expect(unknown.code).not.toBe(0);
     expect(unknown.stderr).toContain('wf_nope');
+  });
+});
+
+describe('vmesh workflows get shows how the trigger is doing (a real CLI process)', () => {
+  it('an active rss.newItem workflow: its poll block, in text and JSON, failures and the stall included', async () => {
+    const connectors = builtinConnectors;
+    const service = createWorkflowService(db.sql, connectors, { onTriggerChange: triggerSync(connectors) });
+    const { id } = await service.create(
+      {
+        schemaVersion: 1,
+        name: 'blog',
+        trigger: { type: 'rss.newItem', with: { url: 'https://blog.example.com/feed.xml' } },
+        nodes: [{ id: 'a', uses: 'core.transform', with: { value: '{{ trigger.title }}' } }],
+        edges: [],
+      },
+      {},
+      { activate: true },
+    );
+    // What a worker leaves after polls that kept failing (runtime/triggers/poll.ts records it so).
+    await db.sql`
+      update poll_states set consecutive_failures = 6, last_error_code = 'E_FEED_INVALID',
+        last_error = 'https://blog.example.com/feed.xml did not answer with an RSS or Atom feed', stalled_at = now()
+      where workflow_id = ${id}`;
+    const json = await runCli(['workflows', 'get', id, '--json'], { env });
+    expect(json.code, json.stderr).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      id,
+      poll: {
+        triggerType: 'rss.newItem',
+        stalled: true,
+        consecutiveFailures: 6,
+        lastError: { code: 'E_FEED_INVALID', message: expect.stringContaining('did not answer') },
+      },
+      subscription: null,
+    });
+    const text = await runCli(['workflows', 'get', id], { env });
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(
+      /^poll: STALLED, last success never, 6 failures in a row, .* E_FEED_INVALID: /m,
+    );
   });
 });
