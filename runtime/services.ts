@@ -18,6 +18,7 @@ import { installErrorHandler } from './api/http-errors.ts';
 import { registerApiRoutes } from './api/routes.ts';
 import type { NodeRunnerDeps } from './engine/node-runner.ts';
 import { type EngineWorker, startEngineWorker, type WorkerTasks } from './engine/worker.ts';
+import { createCredentialService } from './store/credential-service.ts';
 import { createWorkflowService, type WorkflowService } from './store/workflow-service.ts';
 import { registerFormRoute } from './triggers/form-route.ts';
 import { createFormTokens } from './triggers/form-token.ts';
@@ -66,6 +67,11 @@ export async function createEngineServices(
     key,
     types: credentialTypesOf(connectors),
   });
+  const credentialService = createCredentialService({
+    sql: database.sql,
+    store: credentials,
+    types: credentialTypesOf(connectors),
+  });
   // Invalid JSON here stops the start-up: a typo in the operator's allow-list must not go unnoticed.
   const stdioServers = parseStdioServers(env.VMESH_MCP_STDIO_SERVERS);
   const deps: NodeRunnerDeps = {
@@ -103,6 +109,7 @@ export async function createEngineServices(
       registerApiRoutes(app, {
         sql: database.sql,
         workflows,
+        credentials: credentialService,
         publicUrl: http.publicUrl,
       });
       registerWebhookRoute(app, { sql: database.sql, connectors, publicUrl: http.publicUrl });
