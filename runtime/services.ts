@@ -67,11 +67,6 @@ export async function createEngineServices(
     key,
     types: credentialTypesOf(connectors),
   });
-  const credentialService = createCredentialService({
-    sql: database.sql,
-    store: credentials,
-    types: credentialTypesOf(connectors),
-  });
   // Invalid JSON here stops the start-up: a typo in the operator's allow-list must not go unnoticed.
   const stdioServers = parseStdioServers(env.VMESH_MCP_STDIO_SERVERS);
   const deps: NodeRunnerDeps = {
@@ -88,6 +83,12 @@ export async function createEngineServices(
     logger,
     publicUrl: configuredPublicUrl(env),
   };
+  const credentialService = createCredentialService({
+    sql: database.sql,
+    store: credentials,
+    connectors,
+    env: deps.connectorEnv,
+  });
   const retentionDays = auditRetentionDays(env);
   const auditTasks = {
     [AUDIT_PRUNE_TASK]: async () => {

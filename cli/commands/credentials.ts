@@ -3,14 +3,16 @@ import type { Command } from 'commander';
 import { ensureLocalOwner, type Principal } from '../../access/index.ts';
 import {
   builtinConnectors,
+  type ConnectorEnvironment,
   type CredentialStore,
   createCredentialStore,
+  createSafeFetchFromEnv,
   credentialTypesOf,
   loadSecretKey,
   parseSecretInput,
 } from '../../connectors/index.ts';
 import { openDatabase, parseDatabaseConfig, type Sql } from '../../db/index.ts';
-import { AppError } from '../../lib/index.ts';
+import { AppError, logger } from '../../lib/index.ts';
 import { type CredentialService, type CredentialView, createCredentialService } from '../../runtime/index.ts';
 import { writeTerminal } from '../terminal-text.ts';
 
@@ -22,6 +24,8 @@ export type CredentialsCommandDeps = {
     store: CredentialStore;
     sql: Sql;
     principal?: Principal | undefined;
+    /** How `credentials test` reaches the vendor; without it the test only decrypts and checks the type. */
+    connectorEnv?: ConnectorEnvironment | undefined;
     close(): Promise<void>;
   }>;
   stdin: Readable & { isTTY?: boolean };
@@ -40,7 +44,12 @@ async function openDefaultStore() {
       types: credentialTypesOf(builtinConnectors),
     });
     const principal = await ensureLocalOwner(database.sql, 'cli');
-    return { store, sql: database.sql, principal, close: () => database.close() };
+    const connectorEnv: ConnectorEnvironment = {
+      baseUrls: {},
+      fetch: createSafeFetchFromEnv(process.env),
+      logger,
+    };
+    return { store, sql: database.sql, principal, connectorEnv, close: () => database.close() };
   } catch (error) {
     await database.close();
     throw error;
@@ -75,8 +84,13 @@ export function registerCredentialsCommand(
   const withStore = async (
     work: (store: CredentialStore, by: Principal | undefined, service: CredentialService) => Promise<void>,
   ) => {
-    const { store, sql, principal, close } = await deps.openStore();
-    const service = createCredentialService({ sql, store, types: credentialTypesOf(builtinConnectors) });
+    const { store, sql, principal, connectorEnv, close } = await deps.openStore();
+    const service = createCredentialService({
+      sql,
+      store,
+      connectors: builtinConnectors,
+      ...(connectorEnv ? { env: connectorEnv } : {}),
+    });
     try {
       await work(store, principal, service);
     } catch (error) {

@@ -51,7 +51,7 @@ export type CredentialStore = {
   /**
    * Creates or replaces the credential NAME. The secret is validated when TYPE is a known credential type. A new
    * credential set `by` somebody is theirs and private; without `by` (tests, tooling) it has no owner and is shared.
-   * Replacing another person's credential needs `credential.manage_all`.
+   * Replacing another person's credential needs `credential.manage_all`. A new secret is `connected` again.
    */
   set(name: string, type: string, secret: unknown, by?: Principal): Promise<void>;
   /**
@@ -148,7 +148,7 @@ export function createCredentialStore(options: {
           await tx`
             update credentials
             set type = ${type}, key_id = ${sealed.keyId}, iv = ${sealed.iv}, ciphertext = ${sealed.ciphertext},
-                auth_tag = ${sealed.authTag}, updated_at = now()
+                auth_tag = ${sealed.authTag}, state = 'connected', state_reason = null, updated_at = now()
             where id = ${id}`;
         } else {
           await tx`

@@ -1,16 +1,21 @@
 import { mayReadWorkflow, maySeeCredential, type Principal } from '../../access/index.ts';
 import {
   assertMayManageCredential,
-  type CredentialDefinition,
+  type ConnectorDefinition,
+  type ConnectorEnvironment,
+  ConnectorError,
   type CredentialState,
   type CredentialStore,
   type CredentialSummary,
   credentialNotFound,
+  credentialTypesOf,
   describeIssues,
 } from '../../connectors/index.ts';
 import type { Sql } from '../../db/index.ts';
 import { ConflictError, describeError, redactString } from '../../lib/index.ts';
 import { type CredentialUser, credentialUsers } from './credential-usage.ts';
+
+const TEST_TIMEOUT_MS = 10_000;
 
 /** A credential as the API and `vmesh credentials list --json` show it: never a secret. */
 export type CredentialView = {
@@ -64,10 +69,14 @@ export type CredentialService = {
 export function createCredentialService(options: {
   sql: Sql;
   store: CredentialStore;
-  types?: readonly CredentialDefinition[];
+  /** The connectors whose credential types are known and whose `testCredential` a test runs. */
+  connectors?: readonly ConnectorDefinition[];
+  /** How a test reaches the vendor (the same fetch and base URLs as steps); without it nothing is asked. */
+  env?: ConnectorEnvironment;
 }): CredentialService {
   const { sql, store } = options;
-  const types = new Map((options.types ?? []).map((definition) => [definition.type, definition]));
+  const connectors = options.connectors ?? [];
+  const types = new Map(credentialTypesOf(connectors).map((definition) => [definition.type, definition]));
   const sees = (by: Caller, row: CredentialSummary) => by === undefined || maySeeCredential(by, row);
 
   const split = (users: readonly CredentialUser[], by: Caller) => {
@@ -177,10 +186,27 @@ export function createCredentialService(options: {
           false,
           `The stored secret is not a valid "${stored.type}" credential: ${describeIssues(parsed.error.issues)}. ${definition.howToGet}`,
         );
-      return result(
-        null,
-        `No test for type "${stored.type}": the secret decrypts and fits the type, but nothing asked the vendor.`,
+      const connector = connectors.find(
+        (candidate) => candidate.credential?.type === stored.type && candidate.testCredential,
       );
+      if (!connector?.testCredential || !options.env)
+        return result(
+          null,
+          `No test for type "${stored.type}": the secret decrypts and fits the type, but nothing asked the vendor.`,
+        );
+      const signal = AbortSignal.timeout(TEST_TIMEOUT_MS);
+      try {
+        const client = connector.createClient({ credential: parsed.data, env: options.env, signal });
+        const said = await connector.testCredential({ credential: parsed.data, client, signal });
+        if (row.state !== 'connected') await store.setState(name, 'connected');
+        return result(true, said);
+      } catch (error) {
+        // Only a refusal says the credential is bad; a network failure or a vendor outage says nothing about it.
+        const refused = error instanceof ConnectorError && error.code === 'E_AUTH';
+        const message = `${refused ? 'The vendor refused it' : 'The test request failed'}: ${describeError(error)}`;
+        if (refused) await store.setState(name, 'needs_reconnect', message);
+        return result(false, message);
+      }
     },
   };
 }
