@@ -32,7 +32,7 @@ export const CREDENTIAL_ROUTE_DOCS: RouteDoc[] = [
     method: 'post',
     path: '/api/credentials/{name}/test',
     summary:
-      'Decrypt it and check it against its type → { name, type, ok: true|false|null, message } (null: the type has no test request)',
+      'Decrypt it, check it against its type and, for types with a test request (slack auth.test, github GET /user), ask the vendor → { name, type, ok: true|false|null, message } (null: no test request for the type; a refusal marks it needs_reconnect)',
   },
   {
     method: 'patch',
