@@ -127,3 +127,18 @@ export function mayManageCredential(principal: Principal, ownerId: string | null
   if (allows(principal, 'credential.manage_all')) return true;
   return ownerId !== null && ownerId === principal.userId && allows(principal, 'credential.manage');
 }
+
+/**
+ * Whether `principal` may see a credential (its name, type, state and users; never its secret): the ones they
+ * may use in their workflows (their own, workspace-shared, unowned), every one with `credential.manage_all`.
+ */
+export function maySeeCredential(
+  principal: Principal,
+  credential: { ownerId: string | null; scope: 'private' | 'workspace' },
+): boolean {
+  if (allows(principal, 'credential.manage_all')) return true;
+  if (!allows(principal, 'credential.use')) return false;
+  return (
+    credential.scope === 'workspace' || credential.ownerId === null || credential.ownerId === principal.userId
+  );
+}

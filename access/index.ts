@@ -34,6 +34,7 @@ export {
   type CredentialUse as CredentialAccess,
   credentialsUsableBy,
   mayManageCredential,
+  maySeeCredential,
 } from './credential-access.ts';
 export { assertAllowed, type PrincipalResolver, principalOf, requirePermission } from './http.ts';
 export {

@@ -50,7 +50,7 @@ export const PERMISSION_MEANING: Readonly<Record<Permission, string>> = {
   'workflow.propose': 'propose new workflows and changes through the agent',
   'proposal.approve': 'approve proposals the policy lets them approve (never their own alone)',
   'credential.use': 'use their own credentials and the ones shared with the workspace in workflows',
-  'credential.manage': 'create, replace and delete their own credentials',
+  'credential.manage': 'create, replace, rename and delete their own credentials',
   'workflow.manage_all': "change, approve and delete anybody's workflows",
   'credential.manage_all': "manage and share anybody's credentials",
   'user.manage': 'add people, link their chat accounts, change roles below owner',

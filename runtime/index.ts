@@ -7,6 +7,13 @@ export * from './nodes/index.ts';
 export { createEngineServices, type EngineServices } from './services.ts';
 export { contentHash } from './store/content-hash.ts';
 export {
+  type CredentialService,
+  type CredentialTestResult,
+  type CredentialView,
+  createCredentialService,
+} from './store/credential-service.ts';
+export { credentialNamesOf, credentialUsers } from './store/credential-usage.ts';
+export {
   MAX_SUBWORKFLOW_DEPTH,
   maySubworkflowRun,
   type SubworkflowOwner,

@@ -18,6 +18,7 @@ import { installErrorHandler } from './api/http-errors.ts';
 import { registerApiRoutes } from './api/routes.ts';
 import type { NodeRunnerDeps } from './engine/node-runner.ts';
 import { type EngineWorker, startEngineWorker, type WorkerTasks } from './engine/worker.ts';
+import { createCredentialService } from './store/credential-service.ts';
 import { createWorkflowService, type WorkflowService } from './store/workflow-service.ts';
 import { registerFormRoute } from './triggers/form-route.ts';
 import { createFormTokens } from './triggers/form-token.ts';
@@ -82,6 +83,12 @@ export async function createEngineServices(
     logger,
     publicUrl: configuredPublicUrl(env),
   };
+  const credentialService = createCredentialService({
+    sql: database.sql,
+    store: credentials,
+    connectors,
+    env: deps.connectorEnv,
+  });
   const retentionDays = auditRetentionDays(env);
   const auditTasks = {
     [AUDIT_PRUNE_TASK]: async () => {
@@ -103,6 +110,7 @@ export async function createEngineServices(
       registerApiRoutes(app, {
         sql: database.sql,
         workflows,
+        credentials: credentialService,
         publicUrl: http.publicUrl,
       });
       registerWebhookRoute(app, { sql: database.sql, connectors, publicUrl: http.publicUrl });

@@ -1,5 +1,8 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
 import { Readable, Writable } from 'node:stream';
+import { promisify } from 'node:util';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser, type Principal, toPrincipal } from '../../access/index.ts';
@@ -11,6 +14,7 @@ import {
 import { builtinConnectors } from '../../connectors/index.ts';
 import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
 import { REDACTED, redactString } from '../../lib/index.ts';
+import { createWorkflowService } from '../../runtime/index.ts';
 import { registerCredentialsCommand } from './credentials.ts';
 
 let db: TestDatabase;
@@ -40,7 +44,7 @@ async function vmesh(args: string[], stdin = '', principal?: Principal) {
   const store = createCredentialStore({ sql: db.sql, key, types: credentialTypesOf(builtinConnectors) });
   const program = new Command().exitOverride();
   registerCredentialsCommand(program, {
-    openStore: async () => ({ store, principal, close: async () => {} }),
+    openStore: async () => ({ store, sql: db.sql, principal, close: async () => {} }),
     stdin: Readable.from([stdin]),
     stdout: out.stream,
     stderr: err.stream,
@@ -65,7 +69,7 @@ describe('vmesh credentials', () => {
 
     const table = await vmesh(['list']);
     expect(table.stdout).toMatch(
-      /NAME\s+TYPE\s+OWNER\s+SCOPE\napi\s+http\s+-\s+workspace\nslackBot\s+slack\s+-\s+workspace\n/,
+      /NAME\s+TYPE\s+OWNER\s+SCOPE\s+STATE\s+LAST USED\s+USED BY\napi\s+http\s+-\s+workspace\s+connected\s+never\s+-\nslackBot\s+slack\s+-\s+workspace\s+connected\s+20\d\d-\S+\s+-\n/,
     );
     const json = await vmesh(['list', '--json']);
     expect(JSON.parse(json.stdout)).toEqual([
@@ -77,7 +81,7 @@ describe('vmesh credentials', () => {
     expect((await vmesh(['delete', 'api'])).stdout).toContain('Deleted');
     const missing = await vmesh(['delete', 'api']);
     expect(missing.exitCode).toBe(1);
-    expect(missing.stderr).toContain('no credential named "api"');
+    expect(missing.stderr).toContain('No credential named "api"');
   });
 
   it('refuses a secret that does not fit the type, with the how-to hint, and exit code 1', async () => {
@@ -110,7 +114,7 @@ describe('vmesh credentials', () => {
       'local:carol',
     );
     await vmesh(['set', 'bobKey', '--type', 'http'], 'bob-token-123456', bob);
-    expect((await vmesh(['list'])).stdout).toMatch(/bobKey\s+http\s+bob\s+private\n/);
+    expect((await vmesh(['list'])).stdout).toMatch(/bobKey\s+http\s+bob\s+private\s+connected/);
 
     const stolen = await vmesh(['share', 'bobKey'], '', carol);
     expect(stolen.exitCode).toBe(1);
@@ -120,7 +124,7 @@ describe('vmesh credentials', () => {
     expect((await vmesh(['delete', 'bobKey'], '', carol)).exitCode).toBe(1);
 
     expect((await vmesh(['share', 'bobKey'], '', bob)).stdout).toContain('shared with the workspace');
-    expect((await vmesh(['list'])).stdout).toMatch(/bobKey\s+http\s+bob\s+workspace\n/);
+    expect((await vmesh(['list'])).stdout).toMatch(/bobKey\s+http\s+bob\s+workspace\s+connected/);
     expect((await vmesh(['unshare', 'bobKey'], '', bob)).stdout).toContain('private');
     const json = JSON.parse((await vmesh(['list', '--json'])).stdout) as { name: string }[];
     expect(json.find((row) => row.name === 'bobKey')).toMatchObject({ owner: 'bob', scope: 'private' });
@@ -132,4 +136,136 @@ describe('vmesh credentials', () => {
       'credential.unshared bob',
     ]);
   });
+});
+
+describe('vmesh credentials list|show|test|rename|delete with the workflows that use them', () => {
+  const canary = 'canary-cli-Secret-55190-token';
+  const workflows = () =>
+    createWorkflowService(db.sql, builtinConnectors, { onTriggerChange: async () => {} });
+  const uses = (name: string, credential: string) => ({
+    schemaVersion: 1,
+    name,
+    trigger: { type: 'manual' },
+    nodes: [
+      {
+        id: 'loop',
+        uses: 'core.foreach',
+        with: { items: '{{ [1] }}' },
+        do: {
+          nodes: [
+            {
+              id: 'call',
+              uses: 'http.request',
+              credential,
+              with: { method: 'GET', url: 'https://example.com' },
+            },
+          ],
+          edges: [],
+        },
+      },
+    ],
+    edges: [],
+  });
+
+  it('list --json has the items of GET /api/credentials; show names the workflows; no secret anywhere', async () => {
+    await vmesh(['set', 'cliApi', '--type', 'http'], canary);
+    const { id } = await workflows().create(uses('cli user', 'cliApi'));
+    const list = await vmesh(['list', '--json']);
+    const row = (JSON.parse(list.stdout) as { name: string }[]).find((entry) => entry.name === 'cliApi');
+    expect(row).toEqual({
+      name: 'cliApi',
+      type: 'http',
+      owner: null,
+      scope: 'workspace',
+      state: 'connected',
+      stateReason: null,
+      lastUsedAt: null,
+      createdAt: expect.any(String),
+      updatedAt: expect.any(String),
+      usedBy: [{ id, name: 'cli user', active: false }],
+      usedByHidden: 0,
+    });
+    expect((await vmesh(['list'])).stdout).toMatch(
+      /cliApi\s+http\s+-\s+workspace\s+connected\s+never\s+cli user \(inactive\)\n/,
+    );
+    const shown = await vmesh(['show', 'cliApi']);
+    expect(shown.stdout).toContain('used by:   cli user (inactive)');
+    expect(JSON.parse((await vmesh(['show', 'cliApi', '--json'])).stdout)).toEqual(row);
+    const tested = await vmesh(['test', 'cliApi']);
+    expect(tested.stdout).toContain('cliApi: not tested. No test for type "http"');
+    expect(tested.exitCode).toBe(0);
+    for (const output of [list.stdout, shown.stdout, tested.stdout]) expect(output).not.toContain(canary);
+    const missing = await vmesh(['show', 'nope']);
+    expect(missing.exitCode).toBe(1);
+    expect(missing.stderr).toContain('No credential named "nope"');
+  });
+
+  it('rename and delete are refused while an active workflow uses the credential, unless --force', async () => {
+    await vmesh(['set', 'liveApi', '--type', 'http'], 'live-token-123456');
+    const service = workflows();
+    const { id } = await service.create(uses('live user', 'liveApi'));
+    await service.activate(id);
+
+    const refused = await vmesh(['delete', 'liveApi']);
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toContain(`used by active workflows: "live user" (${id})`);
+    expect(refused.stderr).toContain('--force');
+    const renameRefused = await vmesh(['rename', 'liveApi', 'liveApi2']);
+    expect(renameRefused.exitCode).toBe(1);
+    expect(renameRefused.stderr).toContain('used by active workflows');
+
+    const renamed = await vmesh(['rename', 'liveApi', 'liveApi2', '--force']);
+    expect(renamed.stdout).toContain('Renamed credential "liveApi" to "liveApi2"');
+    const deleted = await vmesh(['delete', 'liveApi2']);
+    expect(deleted.stdout).toContain('Deleted credential "liveApi2"');
+
+    await vmesh(['set', 'liveApi', '--type', 'http'], 'live-token-123456');
+    const forced = await vmesh(['delete', 'liveApi', '--force']);
+    expect(forced.exitCode).toBe(0);
+    expect(forced.stdout).toContain('Active workflows that used it: "live user"');
+  });
+
+  it('the real process: `vmesh credentials list --json` and a refused delete', async () => {
+    const secretKey = Buffer.from(randomBytes(32)).toString('base64');
+    const processStore = createCredentialStore({
+      sql: db.sql,
+      key: parseSecretKey(secretKey),
+      types: credentialTypesOf(builtinConnectors),
+    });
+    await processStore.set('procApi', 'http', { scheme: 'bearer', token: canary });
+    const env = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      NODE_ENV: 'test',
+      DATABASE_URL: db.url,
+      VMESH_SECRET_KEY: secretKey,
+    };
+    const bin = resolve(import.meta.dirname, '../../bin/vmesh.mjs');
+    const spawn = async (args: string[]) => {
+      try {
+        const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], {
+          env,
+          timeout: 60_000,
+        });
+        return { code: 0, stdout, stderr };
+      } catch (error) {
+        const failed = error as { code: number; stdout: string; stderr: string };
+        return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+      }
+    };
+    const [listed, refused] = await Promise.all([
+      spawn(['credentials', 'list', '--json']),
+      spawn(['credentials', 'delete', 'liveApi2-does-not-exist']),
+    ]);
+    expect(listed.code, listed.stderr).toBe(0);
+    const rows = JSON.parse(listed.stdout) as { name: string; state: string }[];
+    expect(rows.find((row) => row.name === 'procApi')).toMatchObject({
+      type: 'http',
+      state: 'connected',
+      usedBy: [],
+    });
+    expect(listed.stdout).not.toContain(canary);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('No credential named "liveApi2-does-not-exist"');
+  }, 120_000);
 });

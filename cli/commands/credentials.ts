@@ -3,21 +3,31 @@ import type { Command } from 'commander';
 import { ensureLocalOwner, type Principal } from '../../access/index.ts';
 import {
   builtinConnectors,
+  type ConnectorEnvironment,
   type CredentialStore,
   createCredentialStore,
+  createSafeFetchFromEnv,
   credentialTypesOf,
   loadSecretKey,
   parseSecretInput,
 } from '../../connectors/index.ts';
-import { openDatabase, parseDatabaseConfig } from '../../db/index.ts';
-import { AppError } from '../../lib/index.ts';
+import { openDatabase, parseDatabaseConfig, type Sql } from '../../db/index.ts';
+import { AppError, logger } from '../../lib/index.ts';
+import { type CredentialService, type CredentialView, createCredentialService } from '../../runtime/index.ts';
 import { writeTerminal } from '../terminal-text.ts';
 
 const MAX_SECRET_BYTES = 64 * 1024;
 
 export type CredentialsCommandDeps = {
   /** Opens the store and returns it with a close function and the person the shell acts as (the local owner). */
-  openStore(): Promise<{ store: CredentialStore; principal?: Principal | undefined; close(): Promise<void> }>;
+  openStore(): Promise<{
+    store: CredentialStore;
+    sql: Sql;
+    principal?: Principal | undefined;
+    /** How `credentials test` reaches the vendor; without it the test only decrypts and checks the type. */
+    connectorEnv?: ConnectorEnvironment | undefined;
+    close(): Promise<void>;
+  }>;
   stdin: Readable & { isTTY?: boolean };
   stdout: Writable;
   stderr: Writable;
@@ -34,7 +44,12 @@ async function openDefaultStore() {
       types: credentialTypesOf(builtinConnectors),
     });
     const principal = await ensureLocalOwner(database.sql, 'cli');
-    return { store, principal, close: () => database.close() };
+    const connectorEnv: ConnectorEnvironment = {
+      baseUrls: {},
+      fetch: createSafeFetchFromEnv(process.env),
+      logger,
+    };
+    return { store, sql: database.sql, principal, connectorEnv, close: () => database.close() };
   } catch (error) {
     await database.close();
     throw error;
@@ -54,7 +69,7 @@ async function readAll(stream: Readable): Promise<string> {
 }
 
 /**
- * `vmesh credentials set|list|delete|share|unshare`. The secret is read from standard input (a JSON object, or one bare token
+ * `vmesh credentials set|list|show|test|rename|delete|share|unshare`. The secret is read from standard input (a JSON object, or one bare token
  * mapped to the type's main field), never from arguments, so it stays out of shell history and process lists.
  */
 export function registerCredentialsCommand(
@@ -66,10 +81,18 @@ export function registerCredentialsCommand(
     stderr: process.stderr,
   },
 ): void {
-  const withStore = async (work: (store: CredentialStore, by: Principal | undefined) => Promise<void>) => {
-    const { store, principal, close } = await deps.openStore();
+  const withStore = async (
+    work: (store: CredentialStore, by: Principal | undefined, service: CredentialService) => Promise<void>,
+  ) => {
+    const { store, sql, principal, connectorEnv, close } = await deps.openStore();
+    const service = createCredentialService({
+      sql,
+      store,
+      connectors: builtinConnectors,
+      ...(connectorEnv ? { env: connectorEnv } : {}),
+    });
     try {
-      await work(store, principal);
+      await work(store, principal, service);
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
       writeTerminal(deps.stderr, `vmesh: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ''}`);
@@ -111,18 +134,16 @@ export function registerCredentialsCommand(
 
   credentials
     .command('list')
-    .description('List credential names, types, owners and scopes (never the secrets).')
-    .option('--json', 'print JSON: [{ name, type, owner, scope, createdAt, updatedAt }]')
+    .description(
+      'List credentials: name, type, owner, scope, state (connected, needs_reconnect, expired), last use and the workflows that use each (never the secrets).',
+    )
+    .option(
+      '--json',
+      'print JSON, the items of GET /api/credentials: [{ name, type, owner, scope, state, stateReason, lastUsedAt, createdAt, updatedAt, usedBy: [{ id, name, active }], usedByHidden }]',
+    )
     .action(async (options: { json?: boolean }) => {
-      await withStore(async (store) => {
-        const rows = (await store.list()).map((row) => ({
-          name: row.name,
-          type: row.type,
-          owner: row.ownerName,
-          scope: row.scope,
-          createdAt: row.createdAt,
-          updatedAt: row.updatedAt,
-        }));
+      await withStore(async (_store, by, service) => {
+        const rows = await service.list(by);
         if (options.json) {
           writeTerminal(deps.stdout, `${JSON.stringify(rows, null, 2)}\n`);
           return;
@@ -134,35 +155,77 @@ export function registerCredentialsCommand(
           );
           return;
         }
-        const width = Math.max(4, ...rows.map((row) => row.name.length));
-        const typeWidth = Math.max(4, ...rows.map((row) => row.type.length));
-        const ownerWidth = Math.max(5, ...rows.map((row) => (row.owner ?? '-').length));
+        writeTerminal(deps.stdout, table(rows));
+      });
+    });
+
+  credentials
+    .command('show')
+    .description(
+      'Show credential NAME: its type, owner, scope, state, last use and the workflows that use it.',
+    )
+    .argument('<name>', 'credential name')
+    .option('--json', 'print JSON, as GET /api/credentials/NAME')
+    .action(async (name: string, options: { json?: boolean }) => {
+      await withStore(async (_store, by, service) => {
+        const view = await service.show(name, by);
+        writeTerminal(deps.stdout, options.json ? `${JSON.stringify(view, null, 2)}\n` : describe(view));
+      });
+    });
+
+  credentials
+    .command('test')
+    .description(
+      'Check credential NAME: it decrypts and fits its type (and the vendor accepts it, for types that declare a test).',
+    )
+    .argument('<name>', 'credential name')
+    .option('--json', 'print JSON: { name, type, ok: true|false|null, message }')
+    .action(async (name: string, options: { json?: boolean }) => {
+      await withStore(async (_store, by, service) => {
+        const result = await service.test(name, by);
+        if (result.ok === false) process.exitCode = 1;
+        const mark = result.ok === true ? 'ok' : result.ok === false ? 'FAILED' : 'not tested';
         writeTerminal(
           deps.stdout,
-          `${'NAME'.padEnd(width)}  ${'TYPE'.padEnd(typeWidth)}  ${'OWNER'.padEnd(ownerWidth)}  SCOPE\n`,
+          options.json ? `${JSON.stringify(result, null, 2)}\n` : `${name}: ${mark}. ${result.message}\n`,
         );
-        for (const row of rows)
-          writeTerminal(
-            deps.stdout,
-            `${row.name.padEnd(width)}  ${row.type.padEnd(typeWidth)}  ${(row.owner ?? '-').padEnd(ownerWidth)}  ${row.scope}\n`,
-          );
+      });
+    });
+
+  credentials
+    .command('rename')
+    .description(
+      'Rename credential OLD to NEW. Refused while an active workflow uses OLD, unless --force (workflows are not rewritten: they keep naming OLD).',
+    )
+    .argument('<old>', 'current name')
+    .argument('<new>', 'new name')
+    .option(
+      '--force',
+      'rename even while active workflows use it (their next steps fail for a missing credential)',
+    )
+    .action(async (from: string, to: string, options: { force?: boolean }) => {
+      await withStore(async (_store, by, service) => {
+        await service.rename(from, to, by, { force: options.force === true });
+        writeTerminal(deps.stdout, `Renamed credential "${from}" to "${to}".\n`);
       });
     });
 
   credentials
     .command('delete')
-    .description('Delete credential NAME.')
+    .description('Delete credential NAME. Refused while an active workflow uses it, unless --force.')
     .argument('<name>', 'credential name')
-    .action(async (name: string) => {
-      await withStore(async (store, by) => {
-        if (await store.delete(name, by)) writeTerminal(deps.stdout, `Deleted credential "${name}".\n`);
-        else {
-          writeTerminal(
-            deps.stderr,
-            `vmesh: no credential named "${name}".\nhint: see \`vmesh credentials list\`.\n`,
-          );
-          process.exitCode = 1;
-        }
+    .option(
+      '--force',
+      'delete even while active workflows use it (their next steps fail for a missing credential)',
+    )
+    .action(async (name: string, options: { force?: boolean }) => {
+      await withStore(async (_store, by, service) => {
+        const deleted = await service.delete(name, by, { force: options.force === true });
+        const broken = deleted.usedBy.filter((user) => user.active).map((user) => `"${user.name}"`);
+        writeTerminal(
+          deps.stdout,
+          `Deleted credential "${name}".${broken.length > 0 ? ` Active workflows that used it: ${broken.join(', ')}.` : ''}\n`,
+        );
       });
     });
 
@@ -186,4 +249,42 @@ export function registerCredentialsCommand(
         });
       });
   }
+}
+
+function usedByText(view: CredentialView): string {
+  const names = view.usedBy.map((user) => `${user.name}${user.active ? '' : ' (inactive)'}`);
+  if (view.usedByHidden > 0) names.push(`${view.usedByHidden} more you may not see`);
+  return names.length > 0 ? names.join(', ') : '-';
+}
+
+function table(rows: readonly CredentialView[]): string {
+  const cells = rows.map((row) => [
+    row.name,
+    row.type,
+    row.owner ?? '-',
+    row.scope,
+    row.state,
+    row.lastUsedAt ?? 'never',
+    usedByText(row),
+  ]);
+  const header = ['NAME', 'TYPE', 'OWNER', 'SCOPE', 'STATE', 'LAST USED', 'USED BY'];
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...cells.map((cell) => (cell[column] ?? '').length)),
+  );
+  const line = (cell: readonly string[]) =>
+    `${cell
+      .map((text, column) => (column === cell.length - 1 ? text : text.padEnd(widths[column] ?? 0)))
+      .join('  ')}\n`;
+  return [header, ...cells].map(line).join('');
+}
+
+function describe(view: CredentialView): string {
+  return [
+    `${view.name} (type ${view.type})`,
+    `  owner:     ${view.owner ?? '-'} (${view.scope})`,
+    `  state:     ${view.state}${view.stateReason ? `: ${view.stateReason}` : ''}`,
+    `  last used: ${view.lastUsedAt ?? 'never'}`,
+    `  used by:   ${usedByText(view)}`,
+    '',
+  ].join('\n');
 }

@@ -41,6 +41,9 @@ describe('credential store', () => {
         ownerId: null,
         ownerName: null,
         scope: 'workspace',
+        state: 'connected',
+        stateReason: null,
+        lastUsedAt: expect.any(Date),
         createdAt: expect.any(Date),
         updatedAt: expect.any(Date),
       },
@@ -49,6 +52,37 @@ describe('credential store', () => {
     expect(await store.delete('main')).toBe(true);
     expect(await store.delete('main')).toBe(false);
     expect(await store.get('main')).toBeUndefined();
+  });
+
+  it('records the last use at most once a minute (not for recordUse: false); renames without re-sealing', async () => {
+    await store.set('used', 'demo', { token: 'used-secret-value' });
+    await store.get('used', { recordUse: false });
+    expect((await store.summary('used'))?.lastUsedAt).toBeNull();
+    await store.get('used');
+    const first = (await store.summary('used'))?.lastUsedAt;
+    expect(first).toBeInstanceOf(Date);
+    await store.get('used');
+    expect((await store.summary('used'))?.lastUsedAt).toEqual(first);
+    await db.sql`update credentials set last_used_at = now() - interval '2 minutes' where name = 'used'`;
+    await store.get('used');
+    expect(((await store.summary('used'))?.lastUsedAt?.getTime() ?? 0) > Date.now() - 60_000).toBe(true);
+
+    await store.set('other-name', 'demo', { token: 'x-secret-value' });
+    await expect(store.rename('used', 'other-name')).rejects.toMatchObject({ code: 'E_CREDENTIAL_EXISTS' });
+    await expect(store.rename('used', 'bad name')).rejects.toMatchObject({ code: 'E_CREDENTIAL' });
+    await expect(store.rename('nope', 'x')).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
+    expect(await store.rename('used', 'renamed')).toMatchObject({ name: 'renamed', type: 'demo' });
+    expect(await store.get('renamed')).toMatchObject({ secret: { token: 'used-secret-value' } });
+    expect(await store.get('used')).toBeUndefined();
+  });
+
+  it('stores a state with its reason redacted; the database refuses an unknown state', async () => {
+    await store.set('stateful', 'demo', { token: 'stateful-secret-value' });
+    await store.get('stateful');
+    await store.setState('stateful', 'expired', 'token stateful-secret-value expired');
+    expect(await store.summary('stateful')).toMatchObject({ state: 'expired' });
+    expect((await store.summary('stateful'))?.stateReason).not.toContain('stateful-secret-value');
+    await expect(db.sql`update credentials set state = 'broken' where name = 'stateful'`).rejects.toThrow();
   });
 
   it('never stores the plaintext or the key in the database', async () => {

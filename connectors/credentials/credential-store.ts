@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { audit, mayManageCredential, type Principal } from '../../access/index.ts';
 import type { Sql, TransactionSql } from '../../db/index.ts';
-import { AppError, ForbiddenError, NotFoundError, ValidationError } from '../../lib/index.ts';
+import {
+  AppError,
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  redactString,
+  ValidationError,
+} from '../../lib/index.ts';
 import { describeIssues } from '../invoke.ts';
 import { registerCredentialSecrets } from '../sdk/credential-secrets.ts';
 import type { CredentialDefinition } from '../sdk/define.ts';
@@ -22,6 +29,9 @@ export const CredentialType = z
 export type StoredCredential = { name: string; type: string; secret: unknown };
 /** 'private': usable by its owner (and admins); 'workspace': shared, usable in everybody's workflows. */
 export type CredentialScope = 'private' | 'workspace';
+/** 'needs_reconnect': the vendor refused it (revoked, scopes changed); 'expired': past its expiry. */
+export const CredentialState = z.enum(['connected', 'needs_reconnect', 'expired']);
+export type CredentialState = z.infer<typeof CredentialState>;
 export type CredentialSummary = {
   name: string;
   type: string;
@@ -30,21 +40,43 @@ export type CredentialSummary = {
   ownerId: string | null;
   ownerName: string | null;
   scope: CredentialScope;
+  state: CredentialState;
+  /** Why it is not connected, redacted; null when connected. */
+  stateReason: string | null;
+  /** When a step or trigger last decrypted it (to the minute); null: never. */
+  lastUsedAt: Date | null;
 };
 
 export type CredentialStore = {
   /**
    * Creates or replaces the credential NAME. The secret is validated when TYPE is a known credential type. A new
    * credential set `by` somebody is theirs and private; without `by` (tests, tooling) it has no owner and is shared.
-   * Replacing another person's credential needs `credential.manage_all`.
+   * Replacing another person's credential needs `credential.manage_all`. A new secret is `connected` again.
    */
   set(name: string, type: string, secret: unknown, by?: Principal): Promise<void>;
-  /** Decrypts NAME and registers its string values and wire forms with the redactor; undefined when there is none. */
-  get(name: string): Promise<StoredCredential | undefined>;
-  /** Names, types, owners and scopes only: never the secrets. */
+  /**
+   * Decrypts NAME and registers its string values and wire forms with the redactor; undefined when there is none.
+   * Records the use (`lastUsedAt`, at most once a minute per credential) unless `recordUse` is false.
+   */
+  get(name: string, options?: { recordUse?: boolean }): Promise<StoredCredential | undefined>;
+  /** Names, types, owners, scopes and states only: never the secrets. */
   list(): Promise<CredentialSummary[]>;
-  /** True when something was deleted. */
-  delete(name: string, by?: Principal): Promise<boolean>;
+  /** One credential's summary; undefined when there is none. */
+  summary(name: string): Promise<CredentialSummary | undefined>;
+  /** True when something was deleted. `auditDetails` go into the `credential.deleted` entry. */
+  delete(name: string, by?: Principal, auditDetails?: Record<string, unknown>): Promise<boolean>;
+  /**
+   * Renames FROM to TO (its owner, or `credential.manage_all`). The secret stays sealed to the credential's id, so
+   * it is not re-encrypted. Workflows that name FROM are not changed: the caller decides about them.
+   */
+  rename(
+    from: string,
+    to: string,
+    by?: Principal,
+    auditDetails?: Record<string, unknown>,
+  ): Promise<CredentialSummary>;
+  /** Records whether the credential still works (the reason is redacted before it is stored). */
+  setState(name: string, state: CredentialState, reason?: string): Promise<void>;
   /** Shares NAME with the workspace or makes it private again (its owner, or `credential.manage_all`). */
   share(name: string, scope: CredentialScope, by: Principal): Promise<CredentialSummary>;
 };
@@ -116,7 +148,7 @@ export function createCredentialStore(options: {
           await tx`
             update credentials
             set type = ${type}, key_id = ${sealed.keyId}, iv = ${sealed.iv}, ciphertext = ${sealed.ciphertext},
-                auth_tag = ${sealed.authTag}, updated_at = now()
+                auth_tag = ${sealed.authTag}, state = 'connected', state_reason = null, updated_at = now()
             where id = ${id}`;
         } else {
           await tx`
@@ -134,7 +166,7 @@ export function createCredentialStore(options: {
       });
     },
 
-    async get(name) {
+    async get(name, options = {}) {
       const [row] = await sql`
         select id, name, type, key_id, iv, ciphertext, auth_tag from credentials where name = ${name}`;
       if (!row) return undefined;
@@ -152,17 +184,58 @@ export function createCredentialStore(options: {
         });
       }
       registerCredentialSecrets(types.get(sealed.type), secret);
+      // One write a minute at most, however many steps decrypt it.
+      if (options.recordUse !== false)
+        await sql`
+          update credentials set last_used_at = now()
+          where id = ${sealed.id} and (last_used_at is null or last_used_at < now() - interval '1 minute')`;
       return { name: sealed.name, type: sealed.type, secret };
     },
 
     async list() {
       const rows = await sql`
-        select c.name, c.type, c.created_at, c.updated_at, c.owner_id, c.scope, o.name as owner_name
+        select ${sql(SUMMARY_COLUMNS)}, o.name as owner_name
         from credentials c left join users o on o.id = c.owner_id order by c.name`;
       return rows.map(toSummary);
     },
 
-    async delete(name, by) {
+    async summary(name) {
+      return findSummary(sql, name);
+    },
+
+    async rename(from, to, by, auditDetails) {
+      parseOrThrow(CredentialName, to, 'credential name');
+      return sql.begin(async (tx) => {
+        const [existing] = await tx`select owner_id from credentials where name = ${from} for update`;
+        if (!existing) throw credentialNotFound(from);
+        if (by) assertMayManage(by, from, existing.ownerId);
+        const [taken] = await tx`select 1 from credentials where name = ${to}`;
+        if (taken)
+          throw new ConflictError({
+            code: 'E_CREDENTIAL_EXISTS',
+            message: `A credential named "${to}" exists already.`,
+            hint: 'Choose another name, or delete that credential first.',
+            details: { credential: to },
+          });
+        await tx`update credentials set name = ${to}, updated_at = now() where name = ${from}`;
+        await audit(tx, {
+          principal: by,
+          action: 'credential.renamed',
+          subjectType: 'credential',
+          subjectId: to,
+          details: { from, to, ...auditDetails },
+        });
+        return summaryOf(tx, to);
+      });
+    },
+
+    async setState(name, state, reason) {
+      const stored =
+        state === 'connected' || reason === undefined ? null : redactString(reason).slice(0, 1000);
+      await sql`update credentials set state = ${state}, state_reason = ${stored} where name = ${name}`;
+    },
+
+    async delete(name, by, auditDetails) {
       return sql.begin(async (tx) => {
         const [existing] = await tx`select owner_id from credentials where name = ${name} for update`;
         if (!existing) return false;
@@ -173,6 +246,7 @@ export function createCredentialStore(options: {
           action: 'credential.deleted',
           subjectType: 'credential',
           subjectId: name,
+          ...(auditDetails ? { details: auditDetails } : {}),
         });
         return true;
       });
@@ -181,12 +255,7 @@ export function createCredentialStore(options: {
     async share(name, scope, by) {
       return sql.begin(async (tx) => {
         const [existing] = await tx`select owner_id, scope from credentials where name = ${name} for update`;
-        if (!existing)
-          throw new NotFoundError({
-            code: 'E_NOT_FOUND',
-            message: `No credential named "${name}".`,
-            hint: 'See `vmesh credentials list`.',
-          });
+        if (!existing) throw credentialNotFound(name);
         assertMayManage(by, name, existing.ownerId);
         await tx`update credentials set scope = ${scope}, updated_at = now() where name = ${name}`;
         if (existing.scope !== scope)
@@ -203,7 +272,8 @@ export function createCredentialStore(options: {
   };
 }
 
-function assertMayManage(by: Principal, name: string, ownerId: unknown): void {
+/** Throws E_FORBIDDEN unless `by` may change, rename or delete the credential NAME owned by `ownerId`. */
+export function assertMayManage(by: Principal, name: string, ownerId: unknown): void {
   if (mayManageCredential(by, ownerId === null || ownerId === undefined ? null : String(ownerId))) return;
   throw new ForbiddenError({
     code: 'E_FORBIDDEN',
@@ -213,7 +283,29 @@ function assertMayManage(by: Principal, name: string, ownerId: unknown): void {
   });
 }
 
+export function credentialNotFound(name: string): NotFoundError {
+  return new NotFoundError({
+    code: 'E_NOT_FOUND',
+    message: `No credential named "${name}".`,
+    hint: 'See `vmesh credentials list`.',
+    details: { credential: name },
+  });
+}
+
+const SUMMARY_COLUMNS = [
+  'c.name',
+  'c.type',
+  'c.created_at',
+  'c.updated_at',
+  'c.owner_id',
+  'c.scope',
+  'c.state',
+  'c.state_reason',
+  'c.last_used_at',
+];
+
 function toSummary(row: Record<string, unknown>): CredentialSummary {
+  const state = CredentialState.safeParse(row.state);
   return {
     name: String(row.name),
     type: String(row.type),
@@ -222,15 +314,23 @@ function toSummary(row: Record<string, unknown>): CredentialSummary {
     ownerId: row.ownerId === null ? null : String(row.ownerId),
     ownerName: row.ownerName === null ? null : String(row.ownerName),
     scope: row.scope === 'private' ? 'private' : 'workspace',
+    state: state.success ? state.data : 'connected',
+    stateReason: typeof row.stateReason === 'string' ? row.stateReason : null,
+    lastUsedAt: row.lastUsedAt instanceof Date ? row.lastUsedAt : null,
   };
 }
 
-async function summaryOf(sql: Sql | TransactionSql, name: string): Promise<CredentialSummary> {
+async function findSummary(sql: Sql | TransactionSql, name: string): Promise<CredentialSummary | undefined> {
   const [row] = await sql`
-    select c.name, c.type, c.created_at, c.updated_at, c.owner_id, c.scope, o.name as owner_name
+    select ${sql(SUMMARY_COLUMNS)}, o.name as owner_name
     from credentials c left join users o on o.id = c.owner_id where c.name = ${name}`;
-  if (!row) throw new Error(`credential ${name} vanished`);
-  return toSummary(row);
+  return row ? toSummary(row) : undefined;
+}
+
+async function summaryOf(sql: Sql | TransactionSql, name: string): Promise<CredentialSummary> {
+  const summary = await findSummary(sql, name);
+  if (!summary) throw new Error(`credential ${name} vanished`);
+  return summary;
 }
 
 /** The credential types the given connectors and their triggers declare (first declaration of a type wins). */

@@ -1,11 +1,14 @@
 export { openSealed, type Sealed, sealSecret } from './cipher.ts';
 export {
+  assertMayManage as assertMayManageCredential,
   CredentialName,
   type CredentialScope,
+  CredentialState,
   type CredentialStore,
   type CredentialSummary,
   CredentialType,
   createCredentialStore,
+  credentialNotFound,
   credentialTypesOf,
   type StoredCredential,
 } from './credential-store.ts';

@@ -5,7 +5,7 @@ import { addComment } from './actions/add-comment.ts';
 import { addLabels } from './actions/add-labels.ts';
 import { createIssue } from './actions/create-issue.ts';
 import { listIssues } from './actions/list-issues.ts';
-import { createGithubClient, type GithubClient, GithubCredential } from './client.ts';
+import { createGithubClient, type GithubClient, GithubCredential, toGithubError } from './client.ts';
 import { issueOpened } from './triggers/issue-opened.ts';
 import { pullRequestOpened } from './triggers/pull-request-opened.ts';
 
@@ -26,6 +26,14 @@ export const githubConnector = defineConnector<GithubCredential, GithubClient>({
       authorizationWireSecrets(credential.token, ['token', 'bearer', 'Bearer']),
   },
   createClient: createGithubClient,
+  async testCredential({ client }) {
+    try {
+      const { data } = await client.rest.users.getAuthenticated();
+      return `GitHub accepts it: signed in as ${data.login}.`;
+    } catch (error) {
+      throw toGithubError(error, 'GET /user');
+    }
+  },
   actions: [createIssue, addComment, addLabels, listIssues],
   triggers: [issueOpened, pullRequestOpened],
   docPath: fileURLToPath(new URL('./doc.md', import.meta.url)),

@@ -156,6 +156,9 @@ export async function startGithubFake(
   const findIssue = (params: IssueParams) =>
     repoIssues(params.owner, params.repo)?.find((issue) => issue.number === Number(params.number));
 
+  // Who the token belongs to (what `vmesh credentials test` asks).
+  app.get('/user', async () => ({ login: LOGIN, id: 1, type: 'User' }));
+
   app.post('/repos/:owner/:repo/issues', async (request, reply) => {
     const { owner, repo } = request.params as RepoParams;
     const list = repoIssues(owner, repo);

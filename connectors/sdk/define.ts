@@ -290,6 +290,12 @@ export type ConnectorDefinition<Credential = unknown, Client = unknown> = {
   }): Client;
   actions: ActionDefinition<z.ZodType, z.ZodType, Credential, Client>[];
   triggers: TriggerDefinition[];
+  /**
+   * A read-only request that says whether the vendor accepts the credential (`vmesh credentials test`, `POST
+   * /api/credentials/:name/test`): resolves with who the vendor says it is, throws the connector's mapped error
+   * (E_AUTH when the vendor refuses it).
+   */
+  testCredential?(ctx: { credential: Credential; client: Client; signal: AbortSignal }): Promise<string>;
   /** Absolute path of doc.md, indexed for retrieval. */
   docPath: string;
   /** `imported`: built from a third party's document (OpenAPI), so its titles and descriptions are untrusted text. */

@@ -5,7 +5,7 @@ import { addReaction } from './actions/add-reaction.ts';
 import { lookupUserByEmail } from './actions/lookup-user-by-email.ts';
 import { postMessage } from './actions/post-message.ts';
 import { replyInThread } from './actions/reply-in-thread.ts';
-import { createSlackClient, type SlackClient, SlackCredential } from './client.ts';
+import { callSlack, createSlackClient, type SlackClient, SlackCredential } from './client.ts';
 import { messagePosted } from './triggers/message-posted.ts';
 
 export const slackConnector = defineConnector<SlackCredential, SlackClient>({
@@ -22,6 +22,10 @@ export const slackConnector = defineConnector<SlackCredential, SlackClient>({
     wireSecrets: (credential: SlackCredential) => authorizationWireSecrets(credential.token, ['Bearer']),
   },
   createClient: createSlackClient,
+  async testCredential({ client }) {
+    const who = await callSlack('auth.test', () => client.auth.test());
+    return `Slack accepts it: bot user ${who.user ?? who.user_id ?? '?'} in team ${who.team ?? who.team_id ?? '?'}.`;
+  },
   actions: [postMessage, replyInThread, addReaction, lookupUserByEmail],
   triggers: [messagePosted],
   docPath: fileURLToPath(new URL('./doc.md', import.meta.url)),

@@ -14,6 +14,7 @@ import type { Sql } from '../../db/index.ts';
 import { AppError, redactSecrets } from '../../lib/index.ts';
 import { cancelRun, decideApproval, retryRun, startRun } from '../engine/engine.ts';
 import { issueResumeToken } from '../engine/resume-wait.ts';
+import type { CredentialService } from '../store/credential-service.ts';
 import {
   assertRunVisible,
   changeableWorkflow,
@@ -42,12 +43,14 @@ import { triggerHealth } from '../triggers/trigger-health.ts';
 import { SetHookSecretBody } from '../triggers/webhook-secret-route.ts';
 import { ACCESS_ROUTE_DOCS, registerAccessRoutes } from './access-routes.ts';
 import { AUDIT_ROUTE_DOCS } from './audit-routes.ts';
+import { CREDENTIAL_ROUTE_DOCS, registerCredentialRoutes } from './credential-routes.ts';
 import { parseRequest } from './http-errors.ts';
 import { buildOpenApi, type RouteDoc } from './openapi.ts';
 
 export type ApiOptions = {
   sql: Sql;
   workflows: WorkflowService;
+  credentials: CredentialService;
   /** Base URL hooks are reached at, e.g. http://127.0.0.1:3000. */
   publicUrl: string;
 };
@@ -217,6 +220,7 @@ export const ROUTE_DOCS: RouteDoc[] = [
   },
   ...ACCESS_ROUTE_DOCS,
   ...AUDIT_ROUTE_DOCS,
+  ...CREDENTIAL_ROUTE_DOCS,
 ];
 
 /**
@@ -228,6 +232,7 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiOptions): vo
   const { sql, workflows, publicUrl } = options;
   installRouteAuthorization(app);
   registerAccessRoutes(app, { sql });
+  registerCredentialRoutes(app, { credentials: options.credentials });
 
   app.get('/api/openapi.json', needs('public'), async () => buildOpenApi(ROUTE_DOCS));
 
