@@ -18,7 +18,6 @@ import {
   revokeToken,
   TokenName,
   tokenView,
-  type User,
   UserName,
   unlinkUserIdentity,
   updateUser,
