@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { apiKeyHeaderStyle, basicStyle, bearerStyle, type BoundAuth, bindAuth } from '../sdk/auth/index.ts';
+import { apiKeyHeaderStyle, type BoundAuth, basicStyle, bearerStyle, bindAuth } from '../sdk/auth/index.ts';
 import { authorizationWireSecrets, basicAuthWireSecrets } from '../sdk/credential-secrets.ts';
 import type { ConnectorEnvironment } from '../sdk/define.ts';
 

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
+import type { BoundAuth } from '../sdk/auth/index.ts';
 import { defineConnector } from '../sdk/define.ts';
 import { request } from './actions/request.ts';
-import type { BoundAuth } from '../sdk/auth/index.ts';
 import { createHttpClient, type HttpClient } from './client.ts';
 import { httpCredentialDefinition } from './credential.ts';
 

@@ -1,4 +1,4 @@
-import { AUTH_STYLES, type BoundAuth, bindAuth, authStyleOf } from '../sdk/auth/index.ts';
+import { AUTH_STYLES, authStyleOf, type BoundAuth, bindAuth } from '../sdk/auth/index.ts';
 import type { CredentialDefinition } from '../sdk/define.ts';
 import { HttpCredential, httpCredentialAuth, httpWireSecrets } from './client.ts';
 

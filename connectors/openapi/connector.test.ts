@@ -114,7 +114,9 @@ describe('importOpenApi on the Petstore 3 spec', () => {
     };
     expect(addPet.required).toEqual(['body']);
     expect(addPet.properties.body.required).toEqual(['name', 'photoUrls']);
-    expect(connector.credential?.howToGet).toContain('--type api-key-header` with {"name":"api_key","value":"…"}');
+    expect(connector.credential?.howToGet).toContain(
+      '--type api-key-header` with {"name":"api_key","value":"…"}',
+    );
   });
 
   it('writes a doc section per operation with parameters, an example and errors', () => {

@@ -140,7 +140,11 @@ export function createOperationAction(
     async run(values, ctx) {
       const unsigned = buildRequest(operation, values as Record<string, unknown>, ctx.client);
       const sent = ctx.client.auth
-        ? await ctx.client.auth.apply(unsigned, { fetch: ctx.client.fetch, signal: ctx.signal, now: new Date() })
+        ? await ctx.client.auth.apply(unsigned, {
+            fetch: ctx.client.fetch,
+            signal: ctx.signal,
+            now: new Date(),
+          })
         : unsigned;
       const init: SafeRequestInit = {
         method: sent.method,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { ConnectorError, connectorErrorFromStatus } from '../../sdk/connector-error.ts';
 import { type AuthRequest, changedHeaderNames, hasTokenPlaceholder } from '../../sdk/auth/index.ts';
+import { ConnectorError, connectorErrorFromStatus } from '../../sdk/connector-error.ts';
 import type { SafeRequestInit } from '../../sdk/safe-fetch.ts';
 import { action } from '../kit.ts';
 

@@ -61,7 +61,8 @@ export async function signSigV4(
   );
   const out = new Headers();
   // Host is signed but sent by the HTTP client itself, from the URL.
-  for (const [name, value] of Object.entries(signed.headers)) if (name.toLowerCase() !== 'host') out.set(name, value);
+  for (const [name, value] of Object.entries(signed.headers))
+    if (name.toLowerCase() !== 'host') out.set(name, value);
   return { ...request, headers: out };
 }
 

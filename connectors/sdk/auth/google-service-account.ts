@@ -27,10 +27,7 @@ export const GoogleServiceAccount = z.looseObject({
     .array(z.string().min(1))
     .min(1)
     .describe('The OAuth scopes to ask for, e.g. ["https://www.googleapis.com/auth/spreadsheets"].'),
-  subject: z
-    .email()
-    .optional()
-    .describe('A user to act as (domain-wide delegation), sent as the JWT `sub`.'),
+  subject: z.email().optional().describe('A user to act as (domain-wide delegation), sent as the JWT `sub`.'),
 });
 export type GoogleServiceAccount = z.output<typeof GoogleServiceAccount>;
 

@@ -37,7 +37,8 @@ export const bearerStyle = defineAuthStyle({
   type: 'bearer',
   title: 'Bearer token',
   schema: BearerCredential,
-  howToGet: 'The access token or API token the service gives you: {"token":"…"} (or the bare token on stdin).',
+  howToGet:
+    'The access token or API token the service gives you: {"token":"…"} (or the bare token on stdin).',
   fromToken: (token) => ({ token }),
   wireSecrets: (credential) => authorizationWireSecrets(credential.token, ['Bearer']),
   apply: async (request, credential) => withHeader(request, 'authorization', `Bearer ${credential.token}`),

@@ -7,7 +7,11 @@ import { apiKeyQueryStyle, urlTokenStyle } from './url-styles.ts';
 
 export * from './auth-style.ts';
 export { AwsSigV4Credential, awsSigV4Style, signSigV4 } from './aws-sigv4.ts';
-export { GoogleServiceAccount, googleServiceAccountStyle, serviceAccountAssertion } from './google-service-account.ts';
+export {
+  GoogleServiceAccount,
+  googleServiceAccountStyle,
+  serviceAccountAssertion,
+} from './google-service-account.ts';
 export { apiKeyHeaderStyle, basicStyle, bearerStyle } from './header-styles.ts';
 export { OAuth2ClientCredentials, oauth2ClientCredentialsStyle } from './oauth2-client-credentials.ts';
 export { clearTokenCache } from './token-endpoint.ts';

@@ -5,7 +5,10 @@ import { defineAuthStyle } from './auth-style.ts';
 export const ApiKeyQueryCredential = z.strictObject({
   name: z
     .string()
-    .regex(/^[A-Za-z0-9_.\-[\]]{1,64}$/, 'a query parameter name: letters, digits, `_`, `.`, `-`, `[` and `]`')
+    .regex(
+      /^[A-Za-z0-9_.\-[\]]{1,64}$/,
+      'a query parameter name: letters, digits, `_`, `.`, `-`, `[` and `]`',
+    )
     .describe('The query parameter, e.g. `api_key`.'),
   value: z.string().min(1).describe('The key, sent as the parameter’s value.'),
 });
@@ -55,7 +58,11 @@ export const urlTokenStyle = defineAuthStyle({
   howToGet:
     'The token the service puts in its URLs (a Telegram bot token from @BotFather): {"token":"…"} or the bare token on stdin. Write the URL with `{token}` where it goes, e.g. https://api.telegram.org/bot{token}/sendMessage: it is filled in only when the request is sent.',
   fromToken: (token) => ({ token }),
-  wireSecrets: (credential) => [credential.token, encodeURIComponent(credential.token), pathSegment(credential.token)],
+  wireSecrets: (credential) => [
+    credential.token,
+    encodeURIComponent(credential.token),
+    pathSegment(credential.token),
+  ],
   async apply(request, credential) {
     if (!hasTokenPlaceholder(request.url.pathname)) {
       throw new ConnectorError({
