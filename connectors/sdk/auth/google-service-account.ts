@@ -60,6 +60,14 @@ export async function serviceAccountAssertion(credential: GoogleServiceAccount, 
   return jwt.sign(key);
 }
 
+function pemBodyLines(pem: string): string[] {
+  const lines = pem
+    .split(/\r?\n|\\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('-----'));
+  return [...lines, lines.join('')];
+}
+
 async function serviceAccountToken(credential: GoogleServiceAccount, ctx: AuthContext): Promise<string> {
   const key = tokenCacheKey([
     'jwt-bearer',
@@ -98,8 +106,9 @@ export const googleServiceAccountStyle = defineAuthStyle({
     'scopes',
     'subject',
   ],
-  // The private key never goes on the wire: only assertions signed with it, which do not reveal it.
-  wireSecrets: () => [],
+  // The private key never goes on the wire (only assertions signed with it, which do not reveal it); its base64
+  // lines are registered one by one, so a copy with its line breaks escaped (JSON in JSON) is still redacted.
+  wireSecrets: (credential) => pemBodyLines(credential.private_key),
   async apply(request, credential, ctx) {
     const token = await serviceAccountToken(credential, ctx);
     const headers = new Headers(request.headers);
