@@ -4,7 +4,7 @@ import { exportPKCS8, generateKeyPair, jwtVerify } from 'jose';
 import Provider from 'oidc-provider';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../lib/logger.ts';
-import { clearTokenCache } from '../sdk/auth/index.ts';
+import { clearTokenCache, oauth2ClientCredentialsStyle } from '../sdk/auth/index.ts';
 import type { ConnectorEnvironment } from '../sdk/define.ts';
 import { createSafeFetch } from '../sdk/safe-fetch.ts';
 import { runAction, runActionError } from '../testing/run-action.ts';
@@ -290,6 +290,21 @@ describe('auth styles through http.request', () => {
     await expect(call('oauth2-client-credentials', credential)).resolves.toMatchObject({ status: 200 });
     await expect(call('oauth2-client-credentials', credential)).resolves.toMatchObject({ status: 200 });
     expect(new Set(seen.map((request) => request.headers.authorization)).size).toBe(1);
+
+    // The style's own test: getting a token is the check, with no API call.
+    const before = seen.length;
+    const ctx = { fetch: env.fetch, signal: new AbortController().signal, now: new Date() };
+    clearTokenCache();
+    await expect(
+      oauth2ClientCredentialsStyle.test?.(oauth2ClientCredentialsStyle.schema.parse(credential), ctx),
+    ).resolves.toBeUndefined();
+    await expect(
+      oauth2ClientCredentialsStyle.test?.(
+        oauth2ClientCredentialsStyle.schema.parse({ ...credential, clientSecret: 'wrong-secret-0123' }),
+        ctx,
+      ),
+    ).rejects.toMatchObject({ code: 'E_AUTH' });
+    expect(seen.length).toBe(before);
 
     const error = await runActionError(
       httpConnector,

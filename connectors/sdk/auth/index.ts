@@ -30,7 +30,7 @@ export const AUTH_STYLES: readonly AuthStyle[] = [
   oauth2ClientCredentialsStyle,
   googleServiceAccountStyle,
   awsSigV4Style,
-] as readonly AuthStyle[] as AuthStyle[];
+];
 
 export function authStyleOf(type: string): AuthStyle | undefined {
   return AUTH_STYLES.find((style) => style.type === type);
