@@ -112,6 +112,88 @@ const cases: Case[] = [
     secrets: [`mcp-${id}-token`, `env-${id}-token`],
     wire: [`authorization: Bearer mcp-${id}-token`, `GITHUB_TOKEN=env-${id}-token`],
   },
+  {
+    type: 'api-key-header',
+    credential: { name: 'X-Api-Key', value: `hdr-${id}-key` },
+    secrets: [`hdr-${id}-key`],
+    wire: [`x-api-key: hdr-${id}-key`],
+  },
+  {
+    type: 'bearer',
+    credential: { token: `brr-${id}-token` },
+    secrets: [`brr-${id}-token`],
+    wire: [`authorization: Bearer brr-${id}-token`],
+  },
+  {
+    type: 'basic',
+    credential: { username: basicUser, password: 'xyz' },
+    secrets: [`${basicUser}:xyz`, b64(`${basicUser}:xyz`)],
+    wire: [`authorization: Basic ${b64(`${basicUser}:xyz`)}`],
+  },
+  {
+    type: 'api-key-query',
+    credential: { name: 'api_key', value: `q+k/${id}=key` },
+    secrets: [`q+k/${id}=key`],
+    wire: [
+      `GET /v1/items?page=2&api_key=${encodeURIComponent(`q+k/${id}=key`)}`,
+      `api_key=q%2Bk%2F${id}%3Dkey`,
+    ],
+  },
+  {
+    type: 'url-token',
+    credential: { token: `123456:AAH-${id}-bot` },
+    secrets: [`123456:AAH-${id}-bot`],
+    wire: [
+      `POST /bot123456:AAH-${id}-bot/sendMessage`,
+      `https://api.telegram.org/bot${encodeURIComponent(`123456:AAH-${id}-bot`)}/getMe`,
+    ],
+  },
+  {
+    type: 'oauth2-client-credentials',
+    credential: {
+      tokenUrl: 'https://auth.example.com/oauth/token',
+      clientId: `client ${id}`,
+      clientSecret: `cs+${id}/secret`,
+    },
+    secrets: [`cs+${id}/secret`, `client ${id}:cs+${id}/secret`],
+    // RFC 6749 §2.3.1 form-encodes both before joining them for Basic; client_secret_post sends the form.
+    wire: [
+      `authorization: Basic ${b64(`client+${id}:cs%2B${id}%2Fsecret`)}`,
+      `grant_type=client_credentials&client_id=client+${id}&client_secret=cs%2B${id}%2Fsecret`,
+    ],
+  },
+  {
+    type: 'google-service-account',
+    credential: {
+      type: 'service_account',
+      project_id: 'vmesh-test',
+      private_key_id: `kid${id}`,
+      private_key: `-----BEGIN PRIVATE KEY-----\nMIIEv${id}QIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n`,
+      client_email: 'robot@vmesh-test.iam.gserviceaccount.com',
+      scopes: ['https://www.googleapis.com/auth/drive'],
+    },
+    secrets: [`MIIEv${id}QIBADANBgkqhkiG9w0BAQEFAASC`],
+    // The key never goes on the wire; a log or an echo of the stored file would.
+    wire: [
+      `{"private_key":"-----BEGIN PRIVATE KEY-----\\nMIIEv${id}QIBADANBgkqhkiG9w0BAQEFAASC\\n-----END PRIVATE KEY-----\\n"}`,
+    ],
+  },
+  {
+    type: 'aws-sigv4',
+    credential: {
+      accessKeyId: 'AKIDEXAMPLE',
+      secretAccessKey: `wJalr/${id}+EXAMPLEKEY`,
+      sessionToken: `IQoJb3JpZ2luX2Vj${id}session`,
+      region: 'us-east-1',
+      service: 'execute-api',
+    },
+    secrets: [`wJalr/${id}+EXAMPLEKEY`, `IQoJb3JpZ2luX2Vj${id}session`],
+    // The secret key is only used to sign; the session token is sent as it is.
+    wire: [
+      `x-amz-security-token: IQoJb3JpZ2luX2Vj${id}session`,
+      `{"secretAccessKey":"wJalr/${id}+EXAMPLEKEY"}`,
+    ],
+  },
 ];
 
 const definitions = new Map(credentialTypesOf(builtinConnectors).map((d) => [d.type, d]));

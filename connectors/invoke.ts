@@ -146,25 +146,32 @@ export async function invokeAction(args: InvokeActionArgs): Promise<unknown> {
         });
       }
     } else {
-      registerCredentialSecrets(definition, args.credential);
-      if (args.credentialType !== undefined && args.credentialType !== definition.type) {
+      const storedType = args.credentialType ?? definition.type;
+      const accepted = [definition, ...(definition.alternatives ?? [])];
+      const matched = accepted.find((candidate) => candidate.type === storedType);
+      registerCredentialSecrets(matched ?? definition, args.credential);
+      if (!matched) {
+        const names = accepted.map((candidate) => `"${candidate.type}"`).join(', ');
         throw new ConnectorError({
           code: 'E_CREDENTIAL',
-          message: `${where} needs a credential of type "${definition.type}", but the node's credential is of type "${args.credentialType}".`,
+          message: `${where} needs a credential of type ${accepted.length > 1 ? `one of ${names}` : names}, but the node's credential is of type "${storedType}".`,
           retryable: false,
           hint: `Point the node's \`credential\` at a "${definition.type}" credential (see \`vmesh credentials list\`). ${setHint}`,
         });
       }
-      const parsed = definition.schema.safeParse(args.credential);
+      const parsed = matched.schema.safeParse(args.credential);
       if (!parsed.success) {
         throw new ConnectorError({
           code: 'E_CREDENTIAL',
-          message: `${where}: the credential is not a valid "${definition.type}" credential: ${describeIssues(parsed.error.issues)}`,
+          message: `${where}: the credential is not a valid "${matched.type}" credential: ${describeIssues(parsed.error.issues)}`,
           retryable: false,
-          hint: setHint,
+          hint:
+            matched === definition
+              ? setHint
+              : `Store it again with \`vmesh credentials set NAME --type ${matched.type}\`. ${matched.howToGet}`,
         });
       }
-      credential = parsed.data;
+      credential = definition.adopt ? definition.adopt(matched.type, parsed.data) : parsed.data;
     }
   }
 

@@ -92,6 +92,32 @@ describe('vmesh credentials', () => {
     expect(bad.stderr).not.toContain('short\n');
   });
 
+  it('takes the auth styles: a bare token for url-token, JSON for aws-sigv4, checked with the style’s schema', async () => {
+    const bot = await vmesh(['set', 'telegram', '--type', 'url-token'], '123456:AAH-bot-token-0123\n');
+    expect(bot.stdout).toContain('Stored credential "telegram" (type url-token)');
+    expect(await bot.store.get('telegram')).toMatchObject({
+      type: 'url-token',
+      secret: { token: '123456:AAH-bot-token-0123' },
+    });
+    const bad = await vmesh(
+      ['set', 'aws', '--type', 'aws-sigv4'],
+      '{"accessKeyId":"AKIDEXAMPLE","secretAccessKey":"aws-secret-to-hide-1","region":"Europe West"}',
+    );
+    expect(bad.exitCode).toBe(1);
+    expect(bad.stderr).toContain('not a valid "aws-sigv4" credential');
+    expect(bad.stderr).toContain('region');
+    expect(bad.stderr).toContain('service');
+    expect(bad.stderr).not.toContain('aws-secret-to-hide-1');
+    const good = await vmesh(
+      ['set', 'aws', '--type', 'aws-sigv4'],
+      '{"accessKeyId":"AKIDEXAMPLE","secretAccessKey":"aws-secret-to-hide-1","region":"eu-west-1","service":"execute-api"}',
+    );
+    expect(good.exitCode).toBe(0);
+    await good.store.get('aws');
+    expect(redactString('key aws-secret-to-hide-1')).toBe(`key ${REDACTED}`);
+    expect(redactString('region eu-west-1 AKIDEXAMPLE')).toBe('region eu-west-1 AKIDEXAMPLE');
+  });
+
   it('knows the imap type a trigger declares (email.received): checks it, and redacts its login forms once read', async () => {
     const bad = await vmesh(['set', 'inbox', '--type', 'imap'], '{"host":"imap.example.com","user":"bot"}');
     expect(bad.exitCode).toBe(1);

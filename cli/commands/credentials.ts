@@ -111,7 +111,7 @@ export function registerCredentialsCommand(
   credentials
     .command('set')
     .description(
-      "Create or replace credential NAME. Reads the secret from stdin: a JSON object, or a bare token that becomes the type's main field (slack/github: token, discord: botToken or webhookUrl, http: bearer token).",
+      "Create or replace credential NAME. Reads the secret from stdin: a JSON object, or a bare token that becomes the type's main field (slack/github/bearer/url-token: token, discord: botToken or webhookUrl, http: bearer token). http.request and OpenAPI connectors take the auth styles api-key-header, bearer, basic, api-key-query, url-token, oauth2-client-credentials, google-service-account and aws-sigv4 (fields: the http connector's doc).",
     )
     .argument('<name>', 'credential name, referenced by a node\'s "credential"')
     .requiredOption(

@@ -333,7 +333,7 @@ async function summaryOf(sql: Sql | TransactionSql, name: string): Promise<Crede
   return summary;
 }
 
-/** The credential types the given connectors and their triggers declare (first declaration of a type wins). */
+/** The credential types the given connectors (with the alternatives they take) and their triggers declare (first declaration of a type wins). */
 export function credentialTypesOf(
   connectors: readonly {
     credential?: CredentialDefinition | undefined;
@@ -343,6 +343,7 @@ export function credentialTypesOf(
   const seen = new Map<string, CredentialDefinition>();
   const declared = connectors.flatMap((connector) => [
     connector.credential,
+    ...(connector.credential?.alternatives ?? []),
     ...(connector.triggers ?? []).map((trigger) => trigger.credential),
   ]);
   for (const definition of declared) {

@@ -1,7 +1,9 @@
 import { z } from 'zod';
+import { apiKeyHeaderStyle, type BoundAuth, basicStyle, bearerStyle, bindAuth } from '../sdk/auth/index.ts';
 import { authorizationWireSecrets, basicAuthWireSecrets } from '../sdk/credential-secrets.ts';
 import type { ConnectorEnvironment } from '../sdk/define.ts';
 
+/** The `http` credential type of before the auth styles: still stored and taken, mapped to the same styles. */
 export const HttpCredential = z.discriminatedUnion('scheme', [
   z.strictObject({
     scheme: z.literal('bearer').describe('Sends `Authorization: Bearer <token>`.'),
@@ -25,21 +27,25 @@ export type HttpCredential = z.infer<typeof HttpCredential>;
 
 export type HttpClient = {
   fetch: typeof fetch;
-  /** Headers the credential adds to every request (empty without a credential). */
-  authHeaders: Record<string, string>;
+  /** The node's credential bound to its auth style; undefined without a credential. */
+  auth: BoundAuth | undefined;
 };
 
-export function toAuthHeaders(credential: HttpCredential | undefined): Record<string, string> {
-  if (!credential) return {};
+/** An `http` credential as the auth style it always was. */
+export function httpCredentialAuth(credential: HttpCredential): BoundAuth {
   switch (credential.scheme) {
     case 'bearer':
-      return { authorization: `Bearer ${credential.token}` };
+      return { ...bindAuth(bearerStyle, { token: credential.token }), type: 'http' };
     case 'basic':
       return {
-        authorization: `Basic ${Buffer.from(`${credential.username}:${credential.password}`).toString('base64')}`,
+        ...bindAuth(basicStyle, { username: credential.username, password: credential.password }),
+        type: 'http',
       };
     case 'header':
-      return { [credential.name.toLowerCase()]: credential.value };
+      return {
+        ...bindAuth(apiKeyHeaderStyle, { name: credential.name, value: credential.value }),
+        type: 'http',
+      };
   }
 }
 
@@ -56,8 +62,8 @@ export function httpWireSecrets(credential: HttpCredential): string[] {
 }
 
 export function createHttpClient(options: {
-  credential: HttpCredential | undefined;
+  credential: BoundAuth | undefined;
   env: ConnectorEnvironment;
 }): HttpClient {
-  return { fetch: options.env.fetch, authHeaders: toAuthHeaders(options.credential) };
+  return { fetch: options.env.fetch, auth: options.credential };
 }

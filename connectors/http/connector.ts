@@ -1,23 +1,16 @@
 import { fileURLToPath } from 'node:url';
+import type { BoundAuth } from '../sdk/auth/index.ts';
 import { defineConnector } from '../sdk/define.ts';
 import { request } from './actions/request.ts';
-import { createHttpClient, type HttpClient, HttpCredential, httpWireSecrets } from './client.ts';
+import { createHttpClient, type HttpClient } from './client.ts';
+import { httpCredentialDefinition } from './credential.ts';
 
-export const httpConnector = defineConnector<HttpCredential, HttpClient>({
+export const httpConnector = defineConnector<BoundAuth, HttpClient>({
   id: 'http',
   version: '1.0.0',
   title: 'HTTP',
   description: 'Call any HTTP API: method, URL, headers, query and a JSON, text or form body.',
-  credential: {
-    type: 'http',
-    schema: HttpCredential,
-    optional: true,
-    howToGet:
-      'Use the API key or token the service gives you: {"scheme":"bearer","token":"…"}, {"scheme":"basic","username":"…","password":"…"} or {"scheme":"header","name":"X-Api-Key","value":"…"}. A bare token on stdin becomes a bearer token.',
-    fromToken: (token) => ({ scheme: 'bearer', token }),
-    wireSecrets: httpWireSecrets,
-    publicFields: ['scheme', 'name'],
-  },
+  credential: httpCredentialDefinition(),
   createClient: createHttpClient,
   actions: [request],
   triggers: [],

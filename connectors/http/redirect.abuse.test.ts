@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../lib/logger.ts';
 import type { ConnectorEnvironment } from '../sdk/define.ts';
 import { createSafeFetch } from '../sdk/safe-fetch.ts';
-import { runAction } from '../testing/run-action.ts';
+import { runAction, runActionError } from '../testing/run-action.ts';
 import { httpConnector } from './connector.ts';
 
 // Two servers on two origins (127.0.0.1, two ports): the first redirects to the second, which records what it
@@ -29,6 +29,9 @@ beforeAll(async () => {
     const url = new URL(req.url ?? '/', firstUrl);
     if (url.pathname === '/same-origin') return res.writeHead(302, { location: '/landing' }).end();
     if (url.pathname === '/landing') return res.writeHead(200).end('landed');
+    // Copies the token from its own path into the Location's path, on another origin.
+    const bot = /^\/bot([^/]+)\/go$/.exec(url.pathname);
+    if (bot) return res.writeHead(302, { location: `${secondUrl}/bot${bot[1]}/collect` }).end();
     // Copies the request's key into the Location, as a careless "redirect with the same parameters" would.
     const key = String(req.headers['x-api-key'] ?? url.searchParams.get('key') ?? '');
     res.writeHead(307, { location: `${secondUrl}/collect?key=${encodeURIComponent(key)}&page=2` }).end();
@@ -108,6 +111,34 @@ describe('http.request: no credential follows a cross-origin redirect', () => {
     expect(hit.headers['x-forwarded-secret']).toBeUndefined();
     expect(hit.headers['x-trace']).toBe('ok');
     expect(hit.url).not.toContain(token);
+  });
+
+  it('an api-key-query credential copied into the Location query is dropped', async () => {
+    const key = `query-${Math.random().toString(36).slice(2)}-key`;
+    await runAction(
+      httpConnector,
+      'request',
+      { url: `${firstUrl}/start` },
+      { env, credentialType: 'api-key-query', credential: { name: 'key', value: key } },
+    );
+    expect(seen[0]?.url).toContain(`key=${key}`);
+    const hit = secondRequest();
+    expect(hit.url).not.toContain(key);
+    expect(hit.url).toContain('page=2');
+  });
+
+  it('a url-token redirect that would carry the token to another origin is refused', async () => {
+    const token = `123456:AAH-${Math.random().toString(36).slice(2)}`;
+    const error = await runActionError(
+      httpConnector,
+      'request',
+      { url: `${firstUrl}/bot{token}/go` },
+      { env, credentialType: 'url-token', credential: { token } },
+    );
+    expect(error).toMatchObject({ code: 'E_REDIRECT' });
+    expect(JSON.stringify(error)).not.toContain(token);
+    expect(String((error as Error).message)).not.toContain(token);
+    expect(seen.some((entry) => entry.server === 'second')).toBe(false);
   });
 
   it('a same-origin redirect keeps the credential', async () => {

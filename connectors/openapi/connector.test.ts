@@ -114,7 +114,9 @@ describe('importOpenApi on the Petstore 3 spec', () => {
     };
     expect(addPet.required).toEqual(['body']);
     expect(addPet.properties.body.required).toEqual(['name', 'photoUrls']);
-    expect(connector.credential?.howToGet).toContain('{"scheme":"header","name":"api_key","value":"…"}');
+    expect(connector.credential?.howToGet).toContain(
+      '--type api-key-header` with {"name":"api_key","value":"…"}',
+    );
   });
 
   it('writes a doc section per operation with parameters, an example and errors', () => {
@@ -279,11 +281,7 @@ describe('importOpenApi on a large spec', () => {
     const { url } = buildRequest(
       list,
       { filter: { status: 'active' }, limit: 10, sort: '-created_at' },
-      {
-        fetch,
-        baseUrl,
-        authHeaders: {},
-      },
+      { baseUrl },
     );
     expect(url.toString()).toBe(
       'https://demo.acme-helpdesk.example/api/v2/tickets?limit=10&sort=-created_at&filter%5Bstatus%5D=active',

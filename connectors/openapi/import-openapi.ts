@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { err, ok, type Result } from '../../lib/index.ts';
-import { HttpCredential, httpWireSecrets } from '../http/client.ts';
+import { HTTP_CREDENTIAL_HOW_TO, httpCredentialDefinition } from '../http/credential.ts';
+import type { BoundAuth } from '../sdk/auth/index.ts';
 import { type ConnectorDefinition, defineConnector } from '../sdk/define.ts';
 import type { BodyBinding, ImportedOperation, ParameterBinding } from './imported-operation.ts';
 import {
@@ -37,7 +38,7 @@ export type OpenApiOperationDoc = {
 export type StoredOpenApiConnector = { name: string; spec: unknown; baseUrl?: string };
 
 export type ImportedOpenApiConnector = {
-  connector: ConnectorDefinition<HttpCredential, OpenApiClient>;
+  connector: ConnectorDefinition<BoundAuth, OpenApiClient>;
   operations: ImportedOperation[];
   /** Per-operation docs for the retrieval index (`openApiDocSources`). */
   docs: OpenApiOperationDoc[];
@@ -161,26 +162,42 @@ function resolveBaseUrl(
   return ok(url.replace(/\/+$/, ''));
 }
 
+const setCommand = (type: string, fields: string) =>
+  `\`vmesh credentials set NAME --type ${type}\` with ${fields}`;
+
+/** The auth style (and the fields to store) for one of the spec's `securitySchemes`. */
+export function securitySchemeStyle(name: string, raw: unknown): string {
+  if (!isObject(raw)) return `${name}: not described`;
+  const keyName = JSON.stringify(String(raw.name ?? ''));
+  if (raw.type === 'apiKey' && raw.in === 'header')
+    return `${name}: ${setCommand('api-key-header', `{"name":${keyName},"value":"…"}`)}`;
+  if (raw.type === 'apiKey' && raw.in === 'query')
+    return `${name}: ${setCommand('api-key-query', `{"name":${keyName},"value":"…"}`)}`;
+  if (raw.type === 'apiKey' && raw.in === 'cookie')
+    return `${name}: ${setCommand('api-key-header', `{"name":"Cookie","value":"${String(raw.name)}=…"}`)}`;
+  if (raw.type === 'http' && String(raw.scheme).toLowerCase() === 'basic')
+    return `${name}: ${setCommand('basic', '{"username":"…","password":"…"}')}`;
+  if (raw.type === 'http' && String(raw.scheme).toLowerCase() === 'bearer')
+    return `${name}: ${setCommand('bearer', 'the token on stdin')}`;
+  const clientCredentials = isObject(raw.flows) ? raw.flows.clientCredentials : undefined;
+  if (raw.type === 'oauth2' && isObject(clientCredentials)) {
+    const scopes = isObject(clientCredentials.scopes) ? Object.keys(clientCredentials.scopes) : [];
+    return `${name}: ${setCommand(
+      'oauth2-client-credentials',
+      `{"tokenUrl":${JSON.stringify(String(clientCredentials.tokenUrl ?? '…'))},"clientId":"…","clientSecret":"…","scopes":${JSON.stringify(scopes)}}`,
+    )}`;
+  }
+  if (raw.type === 'oauth2' || raw.type === 'openIdConnect')
+    return `${name}: ${setCommand('bearer', 'an access token on stdin')}`;
+  return `${name}: ${String(raw.type)}${raw.in ? ` in ${String(raw.in)}` : ''} is not supported; use another scheme if the API accepts one`;
+}
+
 function credentialHowTo(document: OpenApiDocument): string {
   const schemes = Object.entries(document.components?.securitySchemes ?? {});
-  const lines = schemes.flatMap(([name, raw]) => {
-    if (!isObject(raw)) return [];
-    if (raw.type === 'apiKey' && raw.in === 'header') {
-      return [`${name}: {"scheme":"header","name":"${String(raw.name)}","value":"…"}`];
-    }
-    if (raw.type === 'http' && raw.scheme === 'basic')
-      return [`${name}: {"scheme":"basic","username":"…","password":"…"}`];
-    if (raw.type === 'http' || raw.type === 'oauth2' || raw.type === 'openIdConnect') {
-      return [`${name}: {"scheme":"bearer","token":"…"} (an access token)`];
-    }
-    return [
-      `${name}: ${String(raw.type)} in ${String(raw.in)} is not supported; use a header or bearer token if the API accepts one`,
-    ];
-  });
-  const base =
-    'An `http` credential: {"scheme":"bearer","token":"…"}, {"scheme":"basic","username":"…","password":"…"} or ' +
-    '{"scheme":"header","name":"X-Api-Key","value":"…"}; store it with `vmesh credentials set NAME --type http`.';
-  return lines.length > 0 ? `${base} This API declares: ${lines.join('; ')}.` : base;
+  const lines = schemes.map(([name, raw]) => securitySchemeStyle(name, raw));
+  return lines.length > 0
+    ? `This API declares: ${lines.join('; ')}. ${HTTP_CREDENTIAL_HOW_TO}`
+    : HTTP_CREDENTIAL_HOW_TO;
 }
 
 /**
@@ -351,7 +368,7 @@ export function importOpenApi(
   const title = document.info.title.trim() || name;
   const summaryText = (document.info.description ?? '').trim().split(/\n\s*\n/)[0] ?? '';
   const description = (summaryText || `${title} API, imported from its OpenAPI document.`).slice(0, 300);
-  const connector = defineConnector<HttpCredential, OpenApiClient>({
+  const connector = defineConnector<BoundAuth, OpenApiClient>({
     id: name,
     version: /^\d+\.\d+\.\d+$/.test(document.info.version) ? document.info.version : '1.0.0',
     title,
@@ -359,15 +376,7 @@ export function importOpenApi(
       description.length >= 20
         ? description
         : `${title}: ${description} (imported from OpenAPI)`.slice(0, 300),
-    credential: {
-      type: 'http',
-      schema: HttpCredential,
-      optional: true,
-      howToGet: credentialHowTo(document),
-      fromToken: (token) => ({ scheme: 'bearer', token }),
-      wireSecrets: httpWireSecrets,
-      publicFields: ['scheme', 'name'],
-    },
+    credential: httpCredentialDefinition(credentialHowTo(document)),
     createClient: (clientOptions) => createOpenApiClient(name, resolvedBaseUrl, clientOptions),
     actions: operations.map((operation) =>
       createOperationAction(name, operation, inputs.get(operation.key)!),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type HttpCredential, toAuthHeaders } from '../http/client.ts';
+import { type AuthRequest, type BoundAuth, changedHeaderNames } from '../sdk/auth/index.ts';
 import { connectorErrorFromStatus } from '../sdk/connector-error.ts';
 import { connectorKit } from '../sdk/connector-kit.ts';
 import type { ActionDefinition, ConnectorEnvironment } from '../sdk/define.ts';
@@ -9,18 +9,19 @@ import type { ImportedOperation } from './imported-operation.ts';
 export type OpenApiClient = {
   fetch: typeof fetch;
   baseUrl: string;
-  authHeaders: Record<string, string>;
+  /** The node's credential bound to its auth style (undefined without one). */
+  auth: BoundAuth | undefined;
 };
 
 export function createOpenApiClient(
   connectorId: string,
   baseUrl: string,
-  options: { credential: HttpCredential | undefined; env: ConnectorEnvironment },
+  options: { credential: BoundAuth | undefined; env: ConnectorEnvironment },
 ): OpenApiClient {
   return {
     fetch: options.env.fetch,
     baseUrl: options.env.baseUrls[connectorId] ?? baseUrl,
-    authHeaders: toAuthHeaders(options.credential),
+    auth: options.credential,
   };
 }
 
@@ -61,14 +62,14 @@ function appendQuery(
   params.append(name, toText(value));
 }
 
-/** Builds the request for one operation from the node's `with`. */
+/** Builds the request for one operation from the node's `with` (before the credential is applied). */
 export function buildRequest(
   operation: ImportedOperation,
   input: Record<string, unknown>,
-  client: OpenApiClient,
-): { url: URL; init: SafeRequestInit } {
+  client: Pick<OpenApiClient, 'baseUrl'>,
+): AuthRequest {
   let path = operation.path;
-  const headers: Record<string, string> = { accept: 'application/json, */*;q=0.5', ...client.authHeaders };
+  const headers = new Headers({ accept: 'application/json, */*;q=0.5' });
   const query = new URLSearchParams();
   for (const parameter of operation.parameters) {
     const value = input[parameter.key];
@@ -79,7 +80,7 @@ export function buildRequest(
     } else if (parameter.in === 'query') {
       appendQuery(query, parameter.name, value, parameter.style ?? 'form', parameter.explode ?? true);
     } else {
-      headers[parameter.name.toLowerCase()] = toText(value);
+      headers.set(parameter.name, toText(value));
     }
   }
   const url = new URL(`${client.baseUrl.replace(/\/+$/, '')}${path}`);
@@ -87,7 +88,7 @@ export function buildRequest(
   let body: string | undefined;
   const bodyValue = operation.body ? input[operation.body.key] : undefined;
   if (operation.body && bodyValue !== undefined) {
-    headers['content-type'] = operation.body.mediaType;
+    headers.set('content-type', operation.body.mediaType);
     if (operation.body.kind === 'json') body = JSON.stringify(bodyValue);
     else if (operation.body.kind === 'form') {
       const form = new URLSearchParams();
@@ -98,13 +99,10 @@ export function buildRequest(
     } else body = toText(bodyValue);
   }
   return {
+    method: operation.method.toUpperCase(),
     url,
-    init: {
-      method: operation.method.toUpperCase(),
-      headers,
-      credentialHeaders: Object.keys(client.authHeaders),
-      ...(body === undefined ? {} : { body }),
-    },
+    headers,
+    body: body === undefined ? undefined : Buffer.from(body),
   };
 }
 
@@ -121,14 +119,14 @@ async function readBody(response: Response): Promise<unknown> {
   return text;
 }
 
-const { action } = connectorKit<HttpCredential, OpenApiClient>();
+const { action } = connectorKit<BoundAuth, OpenApiClient>();
 
 /** The action that calls one operation through `ctx.client.fetch` (the guarded fetch in production). */
 export function createOperationAction(
   connectorId: string,
   operation: ImportedOperation,
   input: z.ZodType,
-): ActionDefinition<z.ZodType, typeof OperationOutput, HttpCredential, OpenApiClient> {
+): ActionDefinition<z.ZodType, typeof OperationOutput, BoundAuth, OpenApiClient> {
   const summary = operation.summary ?? `${operation.method.toUpperCase()} ${operation.path}`;
   const description = `${summary}${operation.description && operation.description !== summary ? `. ${operation.description}` : ''} (${operation.method.toUpperCase()} ${operation.path})`;
   return action({
@@ -140,9 +138,22 @@ export function createOperationAction(
     input,
     output: OperationOutput,
     async run(values, ctx) {
-      const { url, init } = buildRequest(operation, values as Record<string, unknown>, ctx.client);
-      const signed: SafeRequestInit = { ...init, signal: ctx.signal };
-      const response = await ctx.client.fetch(url, signed);
+      const unsigned = buildRequest(operation, values as Record<string, unknown>, ctx.client);
+      const sent = ctx.client.auth
+        ? await ctx.client.auth.apply(unsigned, {
+            fetch: ctx.client.fetch,
+            signal: ctx.signal,
+            now: new Date(),
+          })
+        : unsigned;
+      const init: SafeRequestInit = {
+        method: sent.method,
+        headers: sent.headers,
+        body: sent.body,
+        signal: ctx.signal,
+        credentialHeaders: changedHeaderNames(unsigned.headers, sent.headers),
+      };
+      const response = await ctx.client.fetch(sent.url, init);
       const body = await readBody(response);
       if (!response.ok) {
         const snippet = (typeof body === 'string' ? body : JSON.stringify(body ?? '')).slice(0, 500);

@@ -274,6 +274,17 @@ export type CredentialDefinition<Schema extends z.ZodType = z.ZodType> = {
    * redactor, so errors and outputs can still name them. Every other string field is treated as a secret.
    */
   publicFields?: readonly string[];
+  /**
+   * Further credential types the connector takes besides `type` (http.request and imported OpenAPI connectors take
+   * every auth style of `sdk/auth`). A node's credential of one of them is checked with that type's schema; the
+   * stored credential's type decides which.
+   */
+  alternatives?: readonly CredentialDefinition[];
+  /**
+   * What the connector's client receives for a credential of `type` (this one's or an alternative's), as that
+   * type's schema parsed it. Default: the parsed credential itself.
+   */
+  adopt?(type: string, credential: unknown): unknown;
 };
 
 export type ConnectorDefinition<Credential = unknown, Client = unknown> = {

@@ -1,3 +1,4 @@
+export * from './auth/index.ts';
 export * from './connector-error.ts';
 export * from './connector-kit.ts';
 export * from './credential-secrets.ts';

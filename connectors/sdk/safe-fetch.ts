@@ -38,6 +38,15 @@ export type SafeRequestInit = RequestInit & { credentialHeaders?: readonly strin
  * credential set, no header whose value holds a known secret, and no query parameter that holds one.
  */
 function stripCredentialsForOrigin(headers: Headers, next: URL, credentialHeaders: readonly string[]): void {
+  // A token in the path (a url-token credential, copied into the Location) cannot be taken out: refuse the hop.
+  if (containsSecret(next.pathname) || containsSecret(safeDecode(next.pathname))) {
+    throw new ConnectorError({
+      code: 'E_REDIRECT',
+      message: `A redirect to ${next.origin} would carry a credential in its path, so it was not followed.`,
+      retryable: false,
+      hint: 'Use the final URL directly; a credential never goes to another origin.',
+    });
+  }
   for (const name of [...CREDENTIAL_HEADERS, ...credentialHeaders]) headers.delete(name);
   for (const [name, value] of [...headers]) if (containsSecret(value)) headers.delete(name);
   for (const [name, value] of [...next.searchParams]) {
@@ -182,6 +191,14 @@ export function createSafeFetchFromEnv(
   overrides: Omit<SafeFetchOptions, 'allowHosts'> = {},
 ): typeof fetch {
   return createSafeFetch({ ...overrides, allowHosts: parseAllowHosts(env.VMESH_HTTP_ALLOW_HOSTS) });
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 function checkDestination(url: URL, isAllowedHost: (hostname: string) => boolean): void {

@@ -10,6 +10,8 @@ export async function runAction(
   options: {
     env: ConnectorEnvironment;
     credential?: unknown;
+    /** The stored credential's type; default the connector's own. */
+    credentialType?: string;
     attempt?: number;
     idempotencyKey?: string;
     signal?: AbortSignal;
@@ -22,6 +24,7 @@ export async function runAction(
     action,
     input,
     credential: options.credential,
+    ...(options.credentialType ? { credentialType: options.credentialType } : {}),
     env: options.env,
     signal: options.signal ?? new AbortController().signal,
     attempt: options.attempt ?? 1,

@@ -20,7 +20,7 @@ import { runnableSubworkflowTarget } from './subworkflow-target.ts';
 export type NodeRunnerDeps = {
   sql: Sql;
   connectors: readonly ConnectorDefinition[];
-  credentials?: { get(name: string): Promise<{ secret: unknown } | undefined> } | undefined;
+  credentials?: { get(name: string): Promise<{ secret: unknown; type?: string } | undefined> } | undefined;
   connectorEnv: ConnectorEnvironment;
   logger: Logger;
   sandbox?: SandboxLimits | undefined;
@@ -137,6 +137,7 @@ async function runAction(
   const input = await evaluate(node.with);
   setInput(input);
   let credential: unknown;
+  let credentialType: string | undefined;
   if (node.credential) {
     // Before decrypting: a credential the workflow's owner may not use never reaches the step.
     await assertCredentialUsableByWorkflow(deps.sql, ctx.run.workflowId, node.credential, node.id);
@@ -149,6 +150,7 @@ async function runAction(
       );
     }
     credential = stored.secret;
+    credentialType = stored.type;
   }
   const timeoutMs = node.timeoutMs ?? deps.defaultTimeoutMs ?? 300_000;
   const timeout = AbortSignal.timeout(timeoutMs);
@@ -176,6 +178,7 @@ async function runAction(
         action,
         input,
         credential,
+        ...(credentialType === undefined ? {} : { credentialType }),
         env: deps.connectorEnv,
         signal: combined,
         attempt,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type AuthRequest, changedHeaderNames, hasTokenPlaceholder } from '../../sdk/auth/index.ts';
 import { ConnectorError, connectorErrorFromStatus } from '../../sdk/connector-error.ts';
 import type { SafeRequestInit } from '../../sdk/safe-fetch.ts';
 import { action } from '../kit.ts';
@@ -15,11 +16,15 @@ export const RequestInput = z.strictObject({
     .describe('HTTP method. Default GET.'),
   url: z
     .url({ protocol: /^https?$/ })
-    .describe('Absolute http(s) URL. Query parameters are better given in `query`.'),
+    .describe(
+      'Absolute http(s) URL. Query parameters are better given in `query`. With a `url-token` credential, write `{token}` where the token goes (https://api.telegram.org/bot{token}/sendMessage): it is filled in only when the request is sent.',
+    ),
   headers: z
     .record(z.string(), z.string())
     .optional()
-    .describe('Extra request headers. Put secrets in a credential of type `http`, never here.'),
+    .describe(
+      'Extra request headers. Put secrets in the node’s `credential` (bearer, basic, api-key-header, …), never here.',
+    ),
   query: z
     .record(z.string(), z.union([QueryValue, z.array(QueryValue)]))
     .optional()
@@ -176,23 +181,41 @@ export const request = action({
     const { body, contentType } = encodeBody(input);
     const headers = new Headers(input.headers ?? {});
     if (contentType && !headers.has('content-type')) headers.set('content-type', contentType);
-    for (const [name, value] of Object.entries(ctx.client.authHeaders)) headers.set(name, value);
     if (input.idempotencyHeader && !NO_BODY_METHODS.has(input.method) && !headers.has('idempotency-key')) {
       headers.set('idempotency-key', ctx.idempotencyKey);
     }
+    // Named by the URL as written: a token or key the credential adds at send time never appears in errors.
+    const where = `${input.method} ${target.origin}${target.pathname.replace(/%7Btoken%7D/gi, '{token}')}`;
+    if (hasTokenPlaceholder(target.pathname) && ctx.client.auth?.type !== 'url-token') {
+      throw new ConnectorError({
+        code: 'E_PARAMS',
+        message: `http.request: ${where} has a {token} placeholder, which only a url-token credential fills in.`,
+        retryable: false,
+        hint: 'Name a credential of type url-token in the node’s `credential` (vmesh credentials set NAME --type url-token), or write the URL without {token}.',
+      });
+    }
     const timeout = AbortSignal.timeout(input.timeoutMs);
-    const where = `${input.method} ${target.origin}${target.pathname}`;
+    const signal = AbortSignal.any([ctx.signal, timeout]);
+    const unsigned: AuthRequest = {
+      method: input.method,
+      url: target,
+      headers,
+      body: body === undefined ? undefined : Buffer.from(body),
+    };
+    const sent = ctx.client.auth
+      ? await ctx.client.auth.apply(unsigned, { fetch: ctx.client.fetch, signal, now: new Date() })
+      : unsigned;
     let response: Response;
     try {
       const init: SafeRequestInit = {
         method: input.method,
-        headers,
-        body,
+        headers: sent.headers,
+        body: sent.body,
         redirect: 'follow',
-        signal: AbortSignal.any([ctx.signal, timeout]),
-        credentialHeaders: Object.keys(ctx.client.authHeaders),
+        signal,
+        credentialHeaders: changedHeaderNames(headers, sent.headers),
       };
-      response = await ctx.client.fetch(target, init);
+      response = await ctx.client.fetch(sent.url, init);
     } catch (error) {
       if (timeout.aborted && !ctx.signal.aborted) {
         throw new ConnectorError({

@@ -1,0 +1,114 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { registerSecret } from '../../../lib/index.ts';
+import { ConnectorError } from '../connector-error.ts';
+import type { AuthContext } from './auth-style.ts';
+
+/** Tokens are renewed this long before the endpoint said they expire. */
+const EXPIRY_MARGIN_MS = 60_000;
+/** How long a token is kept when the endpoint gives no `expires_in`. */
+const DEFAULT_LIFETIME_MS = 300_000;
+
+const TokenResponse = z.object({
+  access_token: z.string().min(1),
+  token_type: z.string().optional(),
+  expires_in: z.coerce.number().positive().optional(),
+});
+const TokenError = z.object({ error: z.string(), error_description: z.string().optional() });
+
+type Cached = { token: string; expiresAt: number };
+
+/**
+ * Access tokens fetched from token endpoints, kept in memory per process until shortly before they expire (a
+ * worker that restarts fetches new ones). Keyed by a hash of everything that identifies the grant, secret included,
+ * so a changed credential gets its own token.
+ */
+const cache = new Map<string, Cached>();
+const pending = new Map<string, Promise<Cached>>();
+
+export function tokenCacheKey(parts: readonly unknown[]): string {
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
+}
+
+/** Forgets every cached token (tests). */
+export function clearTokenCache(): void {
+  cache.clear();
+  pending.clear();
+}
+
+/**
+ * A cached access token, or a new one from POSTing `form` to `tokenUrl` through the guarded fetch. The token is
+ * registered with the redactor before anything else sees it.
+ */
+export async function accessToken(
+  key: string,
+  request: { tokenUrl: string; form: URLSearchParams; headers?: Record<string, string>; what: string },
+  ctx: AuthContext,
+): Promise<string> {
+  const cached = cache.get(key);
+  if (cached && cached.expiresAt > ctx.now.getTime()) return cached.token;
+  let inFlight = pending.get(key);
+  if (!inFlight) {
+    inFlight = fetchToken(request, ctx).finally(() => pending.delete(key));
+    pending.set(key, inFlight);
+  }
+  const fresh = await inFlight;
+  cache.set(key, fresh);
+  return fresh.token;
+}
+
+async function fetchToken(
+  request: { tokenUrl: string; form: URLSearchParams; headers?: Record<string, string>; what: string },
+  ctx: AuthContext,
+): Promise<Cached> {
+  const host = new URL(request.tokenUrl).origin;
+  const response = await ctx.fetch(request.tokenUrl, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      accept: 'application/json',
+      ...request.headers,
+    },
+    body: request.form.toString(),
+    redirect: 'error',
+    signal: ctx.signal,
+  });
+  const text = await response.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  if (!response.ok) {
+    const failure = TokenError.safeParse(json);
+    const said = failure.success
+      ? `${failure.data.error}${failure.data.error_description ? `: ${failure.data.error_description.slice(0, 200)}` : ''}`
+      : `HTTP ${response.status}`;
+    const refused = response.status === 400 || response.status === 401 || response.status === 403;
+    throw new ConnectorError({
+      code: refused ? 'E_AUTH' : 'E_UPSTREAM',
+      message: `The token endpoint ${host} refused the ${request.what} (${said}).`,
+      retryable: response.status === 429 || response.status >= 500,
+      hint: refused
+        ? 'Check the credential: client id and secret (or key), token URL and scopes.'
+        : 'The token endpoint failed; the step is retried.',
+      status: response.status,
+    });
+  }
+  const parsed = TokenResponse.safeParse(json);
+  if (!parsed.success) {
+    throw new ConnectorError({
+      code: 'E_AUTH',
+      message: `The token endpoint ${host} answered the ${request.what} without an access_token.`,
+      retryable: false,
+      hint: 'Check the token URL: it must be the OAuth2 token endpoint, answering JSON.',
+    });
+  }
+  registerSecret(parsed.data.access_token);
+  const lifetime = parsed.data.expires_in ? parsed.data.expires_in * 1000 : DEFAULT_LIFETIME_MS;
+  return {
+    token: parsed.data.access_token,
+    expiresAt: ctx.now.getTime() + Math.max(0, lifetime - EXPIRY_MARGIN_MS),
+  };
+}
