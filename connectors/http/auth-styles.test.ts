@@ -1,10 +1,13 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportPKCS8, generateKeyPair, jwtVerify } from 'jose';
-import Provider from 'oidc-provider';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../lib/logger.ts';
 import { clearTokenCache, oauth2ClientCredentialsStyle } from '../sdk/auth/index.ts';
+import {
+  type ClientCredentialsServer,
+  startClientCredentialsServer,
+} from '../sdk/auth/testing/client-credentials-server.ts';
 import type { ConnectorEnvironment } from '../sdk/define.ts';
 import { createSafeFetch } from '../sdk/safe-fetch.ts';
 import { runAction, runActionError } from '../testing/run-action.ts';
@@ -22,7 +25,7 @@ let base = '';
 /** Whether the API accepts a request (else 401); set per test. */
 let accepts: (request: Seen) => boolean | Promise<boolean> = () => true;
 
-let provider: Server;
+let oauth: ClientCredentialsServer | undefined;
 let issuer = '';
 const clientId = 'vmesh-machine';
 const clientSecret = 'machine-secret-0123456789abcdef';
@@ -98,36 +101,12 @@ beforeAll(async () => {
   });
   base = await listen(api);
 
-  const { generateKeyPairSync } = await import('node:crypto');
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  provider = createServer();
-  issuer = await listen(provider);
-  const oidc = new Provider(issuer, {
-    clients: [
-      {
-        client_id: clientId,
-        client_secret: clientSecret,
-        grant_types: ['client_credentials'],
-        redirect_uris: [],
-        response_types: [],
-        scope: 'api:read',
-      },
-    ],
-    scopes: ['api:read'],
-    ttl: { ClientCredentials: 600 },
-    jwks: { keys: [{ ...privateKey.export({ format: 'jwk' }), kid: 'k1', alg: 'RS256', use: 'sig' }] },
-    features: {
-      devInteractions: { enabled: false },
-      clientCredentials: { enabled: true },
-      introspection: { enabled: true, allowedPolicy: async () => true },
-    },
-  });
-  oidc.on('server_error', () => {});
-  provider.on('request', oidc.callback());
+  oauth = await startClientCredentialsServer({ clientId, clientSecret, scope: 'api:read' });
+  issuer = oauth.issuer;
 });
 afterAll(async () => {
   await new Promise((resolve) => api.close(resolve));
-  await new Promise((resolve) => provider.close(resolve));
+  await oauth?.close();
 });
 beforeEach(() => {
   seen = [];

@@ -10,6 +10,7 @@ import {
   parseSecretKey,
   slackConnector,
 } from '../../connectors/index.ts';
+import { startClientCredentialsServer } from '../../connectors/sdk/auth/testing/client-credentials-server.ts';
 import { startSlackFake } from '../../connectors/slack/fake-server.ts';
 import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
 import { logger } from '../../lib/index.ts';
@@ -81,6 +82,32 @@ describe('credential test', () => {
     await store.set('gh', 'github', { token: 'ghp_wrongwrongwrongwrongwrongwrong0002' });
     expect(await service.test('gh', undefined)).toMatchObject({ ok: false });
     expect(await service.show('gh', undefined)).toMatchObject({ state: 'needs_reconnect' });
+  });
+
+  it('oauth2-client-credentials tests itself at its token endpoint (a real OAuth2 server); a wrong secret is refused', async () => {
+    const oauth = await startClientCredentialsServer({
+      clientId: 'vmesh-machine',
+      clientSecret: 'machine-secret-0123456789abcdef',
+      scope: 'api:read',
+    });
+    try {
+      const credential = {
+        tokenUrl: `${oauth.issuer}/token`,
+        clientId: oauth.clientId,
+        clientSecret: oauth.clientSecret,
+        scopes: ['api:read'],
+      };
+      await store.set('machine', 'oauth2-client-credentials', credential);
+      expect(await service.test('machine', undefined)).toMatchObject({ ok: true });
+      const wrong = 'wrong-machine-secret-0123456789';
+      await store.set('machineWrong', 'oauth2-client-credentials', { ...credential, clientSecret: wrong });
+      const refused = await service.test('machineWrong', undefined);
+      expect(refused).toMatchObject({ ok: false });
+      expect(await service.show('machineWrong', undefined)).toMatchObject({ state: 'needs_reconnect' });
+      expect(JSON.stringify(refused)).not.toContain(wrong);
+    } finally {
+      await oauth.close();
+    }
   });
 
   it('a vendor that cannot be reached fails the test without changing the state', async () => {

@@ -1,6 +1,7 @@
 import { mayReadWorkflow, maySeeCredential, type Principal } from '../../access/index.ts';
 import {
   assertMayManageCredential,
+  authStyleOf,
   type ConnectorDefinition,
   type ConnectorEnvironment,
   ConnectorError,
@@ -178,6 +179,13 @@ export function createCredentialService(options: {
         return result(false, `The stored secret cannot be read: ${describeError(error)}`);
       }
       if (!stored) throw credentialNotFound(name);
+      // Only a refusal says the credential is bad; a network failure or a vendor outage says nothing about it.
+      const refusedOrFailed = async (error: unknown) => {
+        const refused = error instanceof ConnectorError && error.code === 'E_AUTH';
+        const message = `${refused ? 'The vendor refused it' : 'The test request failed'}: ${describeError(error)}`;
+        if (refused) await store.setState(name, 'needs_reconnect', message);
+        return result(false, message);
+      };
       const definition = types.get(stored.type);
       if (!definition) return result(null, `No test for type "${stored.type}": it is not a known type.`);
       const parsed = definition.schema.safeParse(stored.secret);
@@ -186,6 +194,19 @@ export function createCredentialService(options: {
           false,
           `The stored secret is not a valid "${stored.type}" credential: ${describeIssues(parsed.error.issues)}. ${definition.howToGet}`,
         );
+      const style = authStyleOf(stored.type);
+      if (style?.test && options.env) {
+        // A token-endpoint style checks itself: the endpoint answers with a token or refuses.
+        const env = options.env;
+        const signal = AbortSignal.timeout(TEST_TIMEOUT_MS);
+        try {
+          await style.test(parsed.data, { fetch: env.fetch, signal, now: new Date() });
+          if (row.state !== 'connected') await store.setState(name, 'connected');
+          return result(true, `The token endpoint issued a token for "${name}".`);
+        } catch (error) {
+          return refusedOrFailed(error);
+        }
+      }
       const connector = connectors.find(
         (candidate) => candidate.credential?.type === stored.type && candidate.testCredential,
       );
@@ -201,11 +222,7 @@ export function createCredentialService(options: {
         if (row.state !== 'connected') await store.setState(name, 'connected');
         return result(true, said);
       } catch (error) {
-        // Only a refusal says the credential is bad; a network failure or a vendor outage says nothing about it.
-        const refused = error instanceof ConnectorError && error.code === 'E_AUTH';
-        const message = `${refused ? 'The vendor refused it' : 'The test request failed'}: ${describeError(error)}`;
-        if (refused) await store.setState(name, 'needs_reconnect', message);
-        return result(false, message);
+        return refusedOrFailed(error);
       }
     },
   };
