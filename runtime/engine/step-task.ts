@@ -224,12 +224,14 @@ export async function runStepJob(
       outcome = await runNode(deps, ctx, node, current.path, current.attempt, signal);
     }
     if (outcome.kind === 'yield') {
-      // Every sandbox process is busy: the step goes back to the queue and this job's slot to another job.
+      // Every sandbox process is busy, or the credential's rate budget is empty: the step goes back to the queue
+      // (until its token is due) and this job's slot to another job.
       const own = current.nodeId === payload.nodeId && current.path === payload.path;
       await yieldStep(
         sql,
         { runId: run.id, nodeId: current.nodeId, path: current.path, fence: current.fence },
         { ...payload, ...hint, deferred: own ? payload.deferred : undefined },
+        outcome.delayMs,
       );
       return;
     }
