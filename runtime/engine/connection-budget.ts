@@ -21,32 +21,23 @@ export function bucketOf(limit: RateLimit): { capacity: number; rate: number } {
   return { capacity: Math.max(1, limit.burst ?? limit.requests), rate: limit.requests / limit.perSeconds };
 }
 
-const Level = z.object({
-  tokens: z.number(),
-  elapsed: z.number(),
-  blockedMs: z.number().nullable(),
-});
-const BlockedRow = z.object({ waitMs: z.number() });
+const WaitRow = z.object({ waitMs: z.number() });
 
 /**
  * Takes one token for a call with `key`. With a declared limit, one statement refills the bucket by the time since
  * its last change and takes the token only when one is there and no 429 blocks the credential (the row lock of
  * the update orders concurrent takers; nothing is held across the vendor call). Without one, only a block applies.
- * `random` spreads waiters over one token interval so they do not all come back at the same instant.
+ * A taker that finds none is told when to come back: when the next token is due, or one token interval after the
+ * previous waiter (`wake_at`), so waiters return one at a time in the order they came.
  */
-export async function takeToken(
-  sql: Sql,
-  key: BudgetKey,
-  limit: RateLimit | undefined,
-  random: () => number = Math.random,
-): Promise<TakeResult> {
+export async function takeToken(sql: Sql, key: BudgetKey, limit: RateLimit | undefined): Promise<TakeResult> {
   if (!limit) {
     const [row] = await sql`
       select (extract(epoch from blocked_until - clock_timestamp()) * 1000)::float8 as wait_ms
       from connection_budgets
       where connector_id = ${key.connectorId} and credential = ${key.credential}
         and blocked_until > clock_timestamp()`;
-    const blocked = BlockedRow.optional().parse(row);
+    const blocked = WaitRow.optional().parse(row);
     return blocked ? { granted: false, waitMs: Math.ceil(blocked.waitMs) } : { granted: true };
   }
   const { capacity, rate } = bucketOf(limit);
@@ -63,9 +54,14 @@ export async function takeToken(
       returning 1`;
     if (taken.length > 0) return { granted: true };
     const [row] = await sql`
-      select tokens, extract(epoch from clock_timestamp() - updated_at)::float8 as elapsed,
-        (extract(epoch from blocked_until - clock_timestamp()) * 1000)::float8 as blocked_ms
-      from connection_budgets where connector_id = ${key.connectorId} and credential = ${key.credential}`;
+      update connection_budgets set wake_at = greatest(
+          wake_at + ${1 / rate}::float8 * interval '1 second',
+          blocked_until,
+          clock_timestamp() + greatest(0, 1 - least(${capacity}::float8,
+            tokens + greatest(0, extract(epoch from clock_timestamp() - updated_at))::float8 * ${rate}::float8))
+            / ${rate}::float8 * interval '1 second')
+      where connector_id = ${key.connectorId} and credential = ${key.credential}
+      returning (extract(epoch from wake_at - clock_timestamp()) * 1000)::float8 as wait_ms`;
     if (!row) {
       const inserted = await sql`
         insert into connection_budgets (connector_id, credential, tokens, capacity, refill_per_second)
@@ -74,13 +70,10 @@ export async function takeToken(
       if (inserted.length > 0) return { granted: true };
       continue;
     }
-    const level = Level.parse(row);
-    const available = Math.min(capacity, level.tokens + Math.max(0, level.elapsed) * rate);
-    const refillMs = available >= 1 ? 0 : ((1 - available) / rate) * 1000;
-    const waitMs = Math.max(level.blockedMs ?? 0, refillMs);
-    // Both reads raced a taker that emptied or refilled the bucket meanwhile: try the update again.
+    const { waitMs } = WaitRow.parse(row);
+    // A token came (or a block ended) between the two statements: try the take again.
     if (waitMs <= 0) continue;
-    return { granted: false, waitMs: Math.ceil(waitMs + random() * (1000 / rate)) };
+    return { granted: false, waitMs: Math.ceil(waitMs) };
   }
   return { granted: false, waitMs: Math.ceil(1000 / rate) };
 }

@@ -116,3 +116,20 @@ export async function yieldStep(
     if (row) await requeue(tx, { ...payload, nodeId: claim.nodeId, path: claim.path }, null, delayMs);
   });
 }
+
+/** Longest wait a process keeps a wake-up timer for; later jobs are found by the workers' regular poll. */
+const LONGEST_WAKE_MS = 60_000;
+
+/**
+ * Workers find a job queued for later only on their next poll (every second); a rate-budgeted step is due at a
+ * precise time. So the process that queued it sends graphile-worker's own `jobs:insert` notification when it
+ * is due, and a listening worker fetches it at once. Unref'd: it never keeps a process alive; lost with its
+ * process, the poll still finds the job.
+ */
+export function wakeWorkersAfter(sql: Sql, delayMs: number): void {
+  if (delayMs > LONGEST_WAKE_MS) return;
+  const timer = setTimeout(() => {
+    sql`select pg_notify('jobs:insert', '{"count":1}')`.catch(() => {});
+  }, delayMs + 5);
+  timer.unref();
+}

@@ -24,7 +24,7 @@ import { edgeActive, findNode, graphForPath, incomingEdges, visibleSteps } from 
 import { type NodeRunnerDeps, runNode, type Yielded } from './node-runner.ts';
 import { checkOutput, currentOutputLimits, runOutputTooLarge } from './output-limits.ts';
 import { loadStepsFor, type RunContext } from './run-context.ts';
-import { deferStep, yieldStep } from './run-slots.ts';
+import { deferStep, wakeWorkersAfter, yieldStep } from './run-slots.ts';
 import { DEFAULT_SANDBOX_LIMITS, sandboxHasRoom } from './sandbox.ts';
 import { jobKeyFor, stepKey } from './scope-path.ts';
 import { type Claim, claimOrphan, claimWithContext, peekWithContext, StepRef } from './step-claim.ts';
@@ -233,6 +233,7 @@ export async function runStepJob(
         { ...payload, ...hint, deferred: own ? payload.deferred : undefined },
         outcome.delayMs,
       );
+      if (outcome.delayMs !== undefined) wakeWorkersAfter(sql, outcome.delayMs);
       return;
     }
     // Outputs are serialised and checked against the step limit before anything reads or records them.
