@@ -153,6 +153,15 @@ describe('rate budgets per connection', () => {
     const attempts = await db.sql`
       select attempt from steps where run_id = any(${runIds}) and node_id = 'post'`;
     expect(attempts.map((row) => row.attempt)).toEqual(Array(10).fill(1));
+    // Each wait is on record: step.throttled names the credential and the wait.
+    const throttled = await db.sql`
+      select payload from run_events where run_id = any(${runIds}) and type = 'step.throttled'`;
+    expect(throttled.length).toBeGreaterThanOrEqual(10 - limit.burst);
+    expect(throttled[0]?.payload).toMatchObject({
+      nodeId: 'post',
+      credential: 'slack',
+      waitMs: expect.any(Number),
+    });
     expect(sentBy[0]).toBeGreaterThan(0);
     expect(sentBy[1]).toBeGreaterThan(0);
   }, 40_000);

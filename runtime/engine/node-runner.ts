@@ -69,7 +69,7 @@ function incomingOutputs(ctx: RunContext, node: WorkflowNode, path: string): Rec
  * The node did not run: it needs a sandbox process and all are busy, or its credential's rate budget is empty
  * (then `delayMs` says when a token is due); its job should give its slot back and come back later.
  */
-export type Yielded = { kind: 'yield'; delayMs?: number };
+export type Yielded = { kind: 'yield'; delayMs?: number; credential?: string };
 
 /**
  * Runs one node once (one attempt) and says what happened; never throws for step failures. A core.code node that
@@ -159,7 +159,7 @@ async function runAction(
       { connectorId: connector.id, credential: node.credential },
       connector.rateLimit,
     );
-    if (!budget.granted) return { kind: 'yield', delayMs: budget.waitMs };
+    if (!budget.granted) return { kind: 'yield', delayMs: budget.waitMs, credential: node.credential };
   }
   const timeoutMs = node.timeoutMs ?? deps.defaultTimeoutMs ?? 300_000;
   const timeout = AbortSignal.timeout(timeoutMs);

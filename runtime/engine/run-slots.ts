@@ -105,7 +105,7 @@ export async function yieldStep(
   sql: Sql,
   claim: { runId: string; nodeId: string; path: string; fence: number },
   payload: StepJobPayload,
-  delayMs?: number,
+  budget?: { delayMs: number; credential: string },
 ): Promise<void> {
   await sql.begin(async (tx) => {
     const [row] = await tx`
@@ -113,7 +113,20 @@ export async function yieldStep(
       where run_id = ${claim.runId} and node_id = ${claim.nodeId} and path = ${claim.path}
         and fence = ${claim.fence} and status = 'running'
       returning node_id`;
-    if (row) await requeue(tx, { ...payload, nodeId: claim.nodeId, path: claim.path }, null, delayMs);
+    if (!row) return;
+    await requeue(tx, { ...payload, nodeId: claim.nodeId, path: claim.path }, null, budget?.delayMs);
+    // Says why a step of a running run is queued again (step.throttled: its credential's rate budget is empty).
+    if (budget) {
+      const event = {
+        nodeId: claim.nodeId,
+        path: claim.path,
+        credential: budget.credential,
+        waitMs: budget.delayMs,
+      };
+      await tx`
+        insert into run_events (run_id, type, payload) values (${claim.runId}, 'step.throttled', ${tx.json(event)})`;
+      await tx`select pg_notify('vmesh_runs', ${claim.runId})`;
+    }
   });
 }
 

@@ -231,7 +231,9 @@ export async function runStepJob(
         sql,
         { runId: run.id, nodeId: current.nodeId, path: current.path, fence: current.fence },
         { ...payload, ...hint, deferred: own ? payload.deferred : undefined },
-        outcome.delayMs,
+        outcome.delayMs !== undefined && outcome.credential
+          ? { delayMs: outcome.delayMs, credential: outcome.credential }
+          : undefined,
       );
       if (outcome.delayMs !== undefined) wakeWorkersAfter(sql, outcome.delayMs);
       return;
