@@ -18,7 +18,13 @@ export const DEFAULT_BLOCK_MS = 1_000;
 
 /** The bucket of a declared limit: refill per second and capacity (burst, default the per-window requests). */
 export function bucketOf(limit: RateLimit): { capacity: number; rate: number } {
-  return { capacity: Math.max(1, limit.burst ?? limit.requests), rate: limit.requests / limit.perSeconds };
+  const rate = limit.requests / limit.perSeconds;
+  if (!(Number.isFinite(rate) && rate > 0)) {
+    throw new Error(
+      `A connector's rateLimit needs requests > 0 and perSeconds > 0 (got ${limit.requests}/${limit.perSeconds}).`,
+    );
+  }
+  return { capacity: Math.max(1, limit.burst ?? limit.requests), rate };
 }
 
 const WaitRow = z.object({ waitMs: z.number() });
