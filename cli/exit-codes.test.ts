@@ -39,7 +39,7 @@ describe('vmesh exit codes (real processes, embedded default)', () => {
     expect(noStdin.code).toBe(1);
     expect(noStdin.stderr).toMatch(/vmesh: /);
     expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toContain('no credential named "nope"');
+    expect(unknown.stderr).toMatch(/no credential named "nope"/i);
     expect(noType.code).not.toBe(0);
     expect(noType.stderr).toContain('--type');
     const deleted = await vmesh(['credentials', 'delete', 'bot']);

@@ -34,6 +34,14 @@ describe('connector registry contract', () => {
 
   for (const connector of builtinConnectors) {
     describe(connector.id, () => {
+      it('declares a usable rate limit, if any (positive requests and window, burst of at least 1)', () => {
+        const limit = connector.rateLimit;
+        if (!limit) return;
+        expect(limit.requests).toBeGreaterThan(0);
+        expect(limit.perSeconds).toBeGreaterThan(0);
+        expect(limit.burst ?? 1).toBeGreaterThanOrEqual(1);
+      });
+
       it('has a valid id, version, title and description', () => {
         expect(connector.id).toMatch(ID);
         expect(connector.version).toMatch(SEMVER);

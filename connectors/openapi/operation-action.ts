@@ -162,6 +162,7 @@ export function createOperationAction(
           status: response.status,
           message: `${operation.method.toUpperCase()} ${operation.path} failed: ${snippet}`,
           retryAfter: response.headers.get('retry-after'),
+          headers: response.headers,
           details: { operation: operation.key },
         });
       }

@@ -45,12 +45,34 @@ export function parseRetryAfter(value: string | null | undefined, now = Date.now
   return Math.max(0, date - now);
 }
 
+/** Above this, an `X-RateLimit-Reset` is a Unix time in seconds (GitHub's style); below, seconds from now. */
+const UNIX_SECONDS = 1_000_000_000;
+
+/**
+ * The wait a vendor's rate-limit headers ask for: `Retry-After` (seconds or an HTTP date), else, when
+ * `X-RateLimit-Remaining` (or `RateLimit-Remaining`) is 0, the time until `X-RateLimit-Reset` / `RateLimit-Reset`.
+ */
+export function retryAfterFromHeaders(
+  headers: { get(name: string): string | null } | undefined,
+  now = Date.now(),
+): number | undefined {
+  if (!headers) return undefined;
+  const retryAfter = parseRetryAfter(headers.get('retry-after'), now);
+  if (retryAfter !== undefined) return retryAfter;
+  const remaining = headers.get('x-ratelimit-remaining') ?? headers.get('ratelimit-remaining');
+  const reset = Number(headers.get('x-ratelimit-reset') ?? headers.get('ratelimit-reset') ?? Number.NaN);
+  if (remaining?.trim() !== '0' || !Number.isFinite(reset) || reset < 0) return undefined;
+  return reset > UNIX_SECONDS ? Math.max(0, Math.round(reset * 1000 - now)) : Math.round(reset * 1000);
+}
+
 /** The shared HTTP status → retryability mapping every connector uses. */
 export function connectorErrorFromStatus(input: {
   connector: string;
   status: number;
   message: string;
   retryAfter?: string | null;
+  /** The response's headers: rate-limit headers (see retryAfterFromHeaders) when there is no `retryAfter`. */
+  headers?: { get(name: string): string | null };
   hint?: string;
   details?: Record<string, unknown>;
   cause?: unknown;
@@ -80,7 +102,7 @@ export function connectorErrorFromStatus(input: {
     message: `${input.connector}: ${input.message} (HTTP ${status})`,
     retryable,
     status,
-    retryAfterMs: parseRetryAfter(input.retryAfter ?? null),
+    retryAfterMs: parseRetryAfter(input.retryAfter ?? null) ?? retryAfterFromHeaders(input.headers),
     hint: input.hint ?? defaultHint,
     details: input.details,
     cause: input.cause,

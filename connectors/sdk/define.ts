@@ -287,12 +287,21 @@ export type CredentialDefinition<Schema extends z.ZodType = z.ZodType> = {
   adopt?(type: string, credential: unknown): unknown;
 };
 
+/**
+ * A vendor's documented request limit per credential: `requests` per `perSeconds`, and at most `burst` at once
+ * (default `requests`). The engine keeps one token bucket per credential in Postgres (connection_budgets), shared by
+ * every workflow and worker, and queues a step until its token is due instead of letting it meet a 429.
+ */
+export type RateLimit = { requests: number; perSeconds: number; burst?: number };
+
 export type ConnectorDefinition<Credential = unknown, Client = unknown> = {
   id: string;
   version: string;
   title: string;
   description: string;
   credential?: CredentialDefinition;
+  /** The vendor's documented limit per credential (see RateLimit); a 429 tightens any credential's budget anyway. */
+  rateLimit?: RateLimit;
   /** Called once per action call; `signal` (when given) aborts the client's requests. */
   createClient(options: {
     credential: Credential | undefined;

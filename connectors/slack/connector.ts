@@ -21,6 +21,11 @@ export const slackConnector = defineConnector<SlackCredential, SlackClient>({
     fromToken: (token) => ({ token }),
     wireSecrets: (credential: SlackCredential) => authorizationWireSecrets(credential.token, ['Bearer']),
   },
+  // https://docs.slack.dev/apis/web-api/rate-limits: the methods here are Tier 3 ("50+ per minute": conversations.history
+  // and .replies, reactions.add, users.lookupByEmail); chat.postMessage allows "1 message per second per channel"
+  // with short bursts. The budget is per credential (workspace), so it holds Tier 3's floor, 50 per minute, with a
+  // burst of 5; a 429's Retry-After tightens it further.
+  rateLimit: { requests: 50, perSeconds: 60, burst: 5 },
   createClient: createSlackClient,
   async testCredential({ client }) {
     const who = await callSlack('auth.test', () => client.auth.test());

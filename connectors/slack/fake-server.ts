@@ -33,6 +33,9 @@ export type FakeSlackUser = {
 /** One authenticated Web API call, its form or JSON arguments decoded (`blocks`, `metadata` parsed). */
 export type FakeSlackCall = { method: string; args: Record<string, unknown> };
 
+/** One Web API request as it arrived: when (Date.now()), with which token, and the HTTP status it was answered. */
+export type FakeSlackHit = { method: string; token: string | undefined; at: number; status: number };
+
 export type SlackFake = {
   /** The Web API base URL to give the WebClient as slackApiUrl (ends with `/api/`). */
   apiUrl: string;
@@ -45,6 +48,8 @@ export type SlackFake = {
   /** The app's bot id (`bot_id` on its own messages), as auth.test answers it. */
   botId: string;
   requests: RecordedRequest[];
+  /** Every Web API request, in order of arrival, with its time and answer status (rate-limit assertions). */
+  hits: FakeSlackHit[];
   /** Every call that passed authentication, in order (clear it with `calls.length = 0`). */
   calls: FakeSlackCall[];
   /** Messages of a channel, oldest first. */
@@ -92,7 +97,7 @@ function decodeArgs(args: Record<string, unknown>): Record<string, unknown> {
 /**
  * A fastify app speaking Slack's Web API wire format: `POST /api/<method>` with a form or JSON body and the
  * token as `Authorization: Bearer`; every answer is HTTP 200 `{ ok: true, … }` or `{ ok: false, error }`,
- * except injected 429s (with Retry-After) and 5xx. Records every request. Serves the connector's methods and
+ * except injected 429s (with Retry-After) and 5xx, and 429s past `rateLimit` when one is set. Records every request. Serves the connector's methods and
  * the bot's: auth.test, chat.update and, for Socket Mode, apps.connections.open (with the app token), which
  * answers `socketModeUrl` (a local WebSocket server the test runs).
  */
@@ -104,6 +109,13 @@ export async function startSlackFake(
     channels?: FakeSlackChannel[];
     users?: FakeSlackUser[];
     socketModeUrl?: string;
+    /** More bot tokens accepted like `token` (a second workspace's credential). */
+    extraTokens?: string[];
+    /**
+     * Enforce a rate limit per token, as Slack does: more than `requests` calls within any `windowMs` are answered
+     * HTTP 429 with `Retry-After: retryAfterSeconds` (default 1) and not carried out.
+     */
+    rateLimit?: { requests: number; windowMs: number; retryAfterSeconds?: number };
   } = {},
 ): Promise<SlackFake> {
   const token = options.token ?? 'xoxb-fake-token-0001';
@@ -124,6 +136,8 @@ export async function startSlackFake(
   ];
   const messages = new Map<string, FakeSlackMessage[]>(channels.map((channel) => [channel.id, []]));
   const requests: RecordedRequest[] = [];
+  const hits: FakeSlackHit[] = [];
+  const botTokens = new Set([token, ...(options.extraTokens ?? [])]);
   const calls: FakeSlackCall[] = [];
   const failures = new FailureQueue();
   let clock = 1_712_345_678;
@@ -261,27 +275,46 @@ export async function startSlackFake(
       done(null, Object.fromEntries(new URLSearchParams(String(body))));
     },
   );
+  /** Whether a call with `bearer` now would pass the configured rate limit (it then counts against it). */
+  const overLimit = (bearer: string | undefined, now: number): boolean => {
+    const limit = options.rateLimit;
+    if (!limit) return false;
+    const recent = hits.filter(
+      (hit) => hit.token === bearer && hit.status !== 429 && hit.at > now - limit.windowMs,
+    );
+    return recent.length >= limit.requests;
+  };
   app.post('/api/:method', async (request, reply): Promise<FastifyReply | Answer> => {
     requests.push(recordRequest(request));
     const method = (request.params as { method: string }).method;
     const args = (request.body ?? {}) as Args;
-    const failure = failures.take(method);
-    const handler = methods[method];
-    if (failure && !failure.applyFirst) return sendFailure(reply, failure);
     const auth = request.headers.authorization ?? (args.token ? `Bearer ${String(args.token)}` : undefined);
+    const bearer = auth?.replace(/^Bearer /, '');
+    const hit: FakeSlackHit = { method, token: bearer, at: Date.now(), status: 200 };
+    const limited = overLimit(bearer, hit.at);
+    hits.push(hit);
+    const failure = limited
+      ? { status: 429, headers: { 'retry-after': String(options.rateLimit?.retryAfterSeconds ?? 1) } }
+      : failures.take(method);
+    const handler = methods[method];
+    if (failure && !failure.applyFirst) {
+      hit.status = failure.status;
+      return sendFailure(reply, failure);
+    }
     if (!auth) return fail('not_authed');
-    const expected = method === 'apps.connections.open' ? appToken : token;
-    if (auth !== `Bearer ${expected}`) {
+    const allowed = method === 'apps.connections.open' ? bearer === appToken : botTokens.has(bearer ?? '');
+    if (!allowed) {
       return fail(
-        auth === `Bearer ${token}` || auth === `Bearer ${appToken}`
-          ? 'not_allowed_token_type'
-          : 'invalid_auth',
+        botTokens.has(bearer ?? '') || bearer === appToken ? 'not_allowed_token_type' : 'invalid_auth',
       );
     }
     if (!handler) return fail('unknown_method');
     calls.push({ method, args: decodeArgs(args) });
     const answer = handler(args);
-    if (failure) return sendFailure(reply, failure);
+    if (failure) {
+      hit.status = failure.status;
+      return sendFailure(reply, failure);
+    }
     return answer;
   });
   const base = await listenLocal(app);
@@ -292,6 +325,7 @@ export async function startSlackFake(
     botUserId: BOT_USER,
     botId: BOT_ID,
     requests,
+    hits,
     calls,
     messages: (channelId) => messages.get(channelId) ?? [],
     addMessage(channelId, message) {

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { createHttpServer } from '../../app/server.ts';
 import { createCredentialStore, httpConnector, parseSecretKey } from '../../connectors/index.ts';
 import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
@@ -135,6 +136,24 @@ describe('http.request through the engine', () => {
     expect((succeeded.at as Date).getTime() - retriedAt).toBeGreaterThanOrEqual(1_000);
     const retryAt = new Date(String((retrying.payload as { retryAt: string }).retryAt)).getTime();
     expect(retryAt - retriedAt).toBeGreaterThanOrEqual(990);
+  });
+
+  it('a 429 with X-RateLimit-Remaining: 0 waits for X-RateLimit-Reset and blocks the credential till then', async () => {
+    const [clock] = await db.sql`select clock_timestamp() as now`;
+    const now = z.date().parse(clock?.now);
+    const { view, events } = await run('/reset', [
+      { status: 429, headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '1' } },
+      { status: 200 },
+    ]);
+    expect(view.status).toBe('succeeded');
+    const retrying = events.find((e) => e.type === 'step.retrying');
+    const succeeded = events.find((e) => e.type === 'step.succeeded');
+    if (!retrying || !succeeded) throw new Error('expected step.retrying then step.succeeded');
+    expect((succeeded.at as Date).getTime() - (retrying.at as Date).getTime()).toBeGreaterThanOrEqual(1_000);
+    const [budget] = await db.sql`
+      select blocked_until from connection_budgets where connector_id = 'http' and credential = 'api'`;
+    const blockedUntil = z.date().parse(budget?.blockedUntil);
+    expect(blockedUntil.getTime() - now.getTime()).toBeGreaterThanOrEqual(1_000);
   });
 
   it('fails a 400 at once: run.failed carries the status and the body with the secret redacted', async () => {

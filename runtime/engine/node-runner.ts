@@ -9,6 +9,7 @@ import { findCoreNode, nodeFailure } from '../nodes/index.ts';
 import type { Outcome } from '../nodes/outcome.ts';
 import type { WorkflowNode } from '../workflow/document.ts';
 import { type ExpressionScope, evaluateTemplate } from '../workflow/expressions.ts';
+import { blockBudget, DEFAULT_BLOCK_MS, takeToken } from './connection-budget.ts';
 import { graphForPath, incomingEdges } from './graph.ts';
 import { idempotencyKeyFor } from './idempotency-key.ts';
 import type { RunContext } from './run-context.ts';
@@ -64,8 +65,11 @@ function incomingOutputs(ctx: RunContext, node: WorkflowNode, path: string): Rec
   return output;
 }
 
-/** The node did not run: it needs a sandbox process and all are busy; its job should give its slot back. */
-export type Yielded = { kind: 'yield' };
+/**
+ * The node did not run: it needs a sandbox process and all are busy, or its credential's rate budget is empty
+ * (then `delayMs` says when a token is due); its job should give its slot back and come back later.
+ */
+export type Yielded = { kind: 'yield'; delayMs?: number; credential?: string };
 
 /**
  * Runs one node once (one attempt) and says what happened; never throws for step failures. A core.code node that
@@ -123,7 +127,7 @@ async function runAction(
   signal: AbortSignal,
   setInput: (value: unknown) => void,
   evaluate: (value: unknown) => Promise<unknown>,
-): Promise<Outcome> {
+): Promise<Outcome | Yielded> {
   const [connectorId, actionKey] = node.uses.split('.');
   const connector = deps.connectors.find((candidate) => candidate.id === connectorId);
   const action = connector?.actions.find((candidate) => candidate.key === actionKey);
@@ -151,6 +155,13 @@ async function runAction(
     }
     credential = stored.secret;
     credentialType = stored.type;
+    // After the checks above (a step that fails anyway takes no token), before anything reaches the vendor.
+    const budget = await takeToken(
+      deps.sql,
+      { connectorId: connector.id, credential: node.credential },
+      connector.rateLimit,
+    );
+    if (!budget.granted) return { kind: 'yield', delayMs: budget.waitMs, credential: node.credential };
   }
   const timeoutMs = node.timeoutMs ?? deps.defaultTimeoutMs ?? 300_000;
   const timeout = AbortSignal.timeout(timeoutMs);
@@ -191,7 +202,12 @@ async function runAction(
     // Redacted with every other node's output by checkOutput, before anything sees it.
     return { kind: 'succeeded', input, output: output ?? null };
   } catch (error) {
-    return { kind: 'failed', input, error: toStepError(error) };
+    const stepError = toStepError(error);
+    if (node.credential && (stepError.status === 429 || stepError.code === 'E_RATE_LIMITED')) {
+      const key = { connectorId: connector.id, credential: node.credential };
+      await blockBudget(deps.sql, key, stepError.retryAfterMs ?? DEFAULT_BLOCK_MS, connector.rateLimit);
+    }
+    return { kind: 'failed', input, error: stepError };
   } finally {
     if (onAbort) combined.removeEventListener('abort', onAbort);
     aborted.catch(() => {});

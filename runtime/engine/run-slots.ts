@@ -66,15 +66,23 @@ export function deferDelayMs(times: number, random: () => number = Math.random):
   return Math.round(base * (0.75 + random() / 2));
 }
 
-/** Adds the step's job again, to run after deferDelayMs (in the caller's transaction when given one). */
-function requeue(sql: Sql | TransactionSql, payload: StepJobPayload, jobKey: string | null) {
+/**
+ * Adds the step's job again, to run after `delayMs` when given (a rate budget's next token), else after deferDelayMs
+ * (in the caller's transaction when given one).
+ */
+function requeue(
+  sql: Sql | TransactionSql,
+  payload: StepJobPayload,
+  jobKey: string | null,
+  delayMs?: number,
+) {
   const times = payload.deferred ?? 0;
   const key = jobKey ?? jobKeyFor(payload.runId, payload.nodeId, payload.path);
   const next = { ...payload, deferred: times + 1 };
   const priority = times < PRIORITY_DEFERRALS ? DEFERRED_PRIORITY : 0;
   return sql`
     select graphile_worker.add_job(${STEP_TASK}, ${sql.json(next)}::json,
-      run_at => now() + ${deferDelayMs(times)} * interval '1 millisecond', job_key => ${key},
+      run_at => now() + ${delayMs ?? deferDelayMs(times)} * interval '1 millisecond', job_key => ${key},
       priority => ${priority})`;
 }
 
@@ -88,14 +96,16 @@ export async function deferStep(sql: Sql, payload: StepJobPayload, jobKey: strin
 }
 
 /**
- * Gives a claimed step back (it found the sandbox busy, so it waits outside the worker's slots): the step is
- * queued again as before its claim and its job is added again, in one transaction. A step whose claim went
- * stale meanwhile (cancelled, taken by another worker) is left alone.
+ * Gives a claimed step back (it found the sandbox busy or its rate budget empty, so it waits outside the worker's
+ * slots): the step is queued again as before its claim, without using up an attempt, and its job is added again
+ * (after `delayMs` when given), in one transaction. A step whose claim went stale meanwhile (cancelled, taken by
+ * another worker) is left alone.
  */
 export async function yieldStep(
   sql: Sql,
   claim: { runId: string; nodeId: string; path: string; fence: number },
   payload: StepJobPayload,
+  budget?: { delayMs: number; credential: string },
 ): Promise<void> {
   await sql.begin(async (tx) => {
     const [row] = await tx`
@@ -103,6 +113,36 @@ export async function yieldStep(
       where run_id = ${claim.runId} and node_id = ${claim.nodeId} and path = ${claim.path}
         and fence = ${claim.fence} and status = 'running'
       returning node_id`;
-    if (row) await requeue(tx, { ...payload, nodeId: claim.nodeId, path: claim.path }, null);
+    if (!row) return;
+    await requeue(tx, { ...payload, nodeId: claim.nodeId, path: claim.path }, null, budget?.delayMs);
+    // Says why a step of a running run is queued again (step.throttled: its credential's rate budget is empty).
+    if (budget) {
+      const event = {
+        nodeId: claim.nodeId,
+        path: claim.path,
+        credential: budget.credential,
+        waitMs: budget.delayMs,
+      };
+      await tx`
+        insert into run_events (run_id, type, payload) values (${claim.runId}, 'step.throttled', ${tx.json(event)})`;
+      await tx`select pg_notify('vmesh_runs', ${claim.runId})`;
+    }
   });
+}
+
+/** Longest wait a process keeps a wake-up timer for; later jobs are found by the workers' regular poll. */
+const LONGEST_WAKE_MS = 60_000;
+
+/**
+ * Workers find a job queued for later only on their next poll (every second); a rate-budgeted step is due at a
+ * precise time. So the process that queued it sends graphile-worker's own `jobs:insert` notification when it
+ * is due, and a listening worker fetches it at once. Unref'd: it never keeps a process alive; lost with its
+ * process, the poll still finds the job.
+ */
+export function wakeWorkersAfter(sql: Sql, delayMs: number): void {
+  if (delayMs > LONGEST_WAKE_MS) return;
+  const timer = setTimeout(() => {
+    sql`select pg_notify('jobs:insert', '{"count":1}')`.catch(() => {});
+  }, delayMs + 5);
+  timer.unref();
 }

@@ -24,7 +24,7 @@ import { edgeActive, findNode, graphForPath, incomingEdges, visibleSteps } from 
 import { type NodeRunnerDeps, runNode, type Yielded } from './node-runner.ts';
 import { checkOutput, currentOutputLimits, runOutputTooLarge } from './output-limits.ts';
 import { loadStepsFor, type RunContext } from './run-context.ts';
-import { deferStep, yieldStep } from './run-slots.ts';
+import { deferStep, wakeWorkersAfter, yieldStep } from './run-slots.ts';
 import { DEFAULT_SANDBOX_LIMITS, sandboxHasRoom } from './sandbox.ts';
 import { jobKeyFor, stepKey } from './scope-path.ts';
 import { type Claim, claimOrphan, claimWithContext, peekWithContext, StepRef } from './step-claim.ts';
@@ -224,13 +224,18 @@ export async function runStepJob(
       outcome = await runNode(deps, ctx, node, current.path, current.attempt, signal);
     }
     if (outcome.kind === 'yield') {
-      // Every sandbox process is busy: the step goes back to the queue and this job's slot to another job.
+      // Every sandbox process is busy, or the credential's rate budget is empty: the step goes back to the queue
+      // (until its token is due) and this job's slot to another job.
       const own = current.nodeId === payload.nodeId && current.path === payload.path;
       await yieldStep(
         sql,
         { runId: run.id, nodeId: current.nodeId, path: current.path, fence: current.fence },
         { ...payload, ...hint, deferred: own ? payload.deferred : undefined },
+        outcome.delayMs !== undefined && outcome.credential
+          ? { delayMs: outcome.delayMs, credential: outcome.credential }
+          : undefined,
       );
+      if (outcome.delayMs !== undefined) wakeWorkersAfter(sql, outcome.delayMs);
       return;
     }
     // Outputs are serialised and checked against the step limit before anything reads or records them.

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpServer } from '../../app/server.ts';
 import { createCredentialStore, parseSecretKey } from '../../connectors/index.ts';
 import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
+import { blockBudget } from '../engine/connection-budget.ts';
 import type { EngineWorker } from '../engine/worker.ts';
 import { createEngineServices, type EngineServices } from '../services.ts';
 import { waitForRun } from '../store/run-store.ts';
@@ -278,6 +279,37 @@ describe('poll trigger', () => {
     expect(await getPollStatus(db.sql, id)).toMatchObject({ consecutiveFailures: 0, stalled: false });
     const after = await db.sql`select type from trigger_events where workflow_id = ${id} order by id`;
     expect(after.map((row) => row.type)).toEqual(['trigger.stalled', 'trigger.recovered']);
+  });
+
+  it('a credential blocked by a 429 holds its polls until the block ends, and it is not a poll failure', async () => {
+    const store = createCredentialStore({
+      sql: db.sql,
+      key: parseSecretKey(Buffer.alloc(32, 7).toString('base64')),
+      types: feedConnector.credential ? [feedConnector.credential] : [],
+    });
+    await store.set('feedlimited', 'feed', { token: 'feed-token-limited' });
+    const feed = fake.feed('limited');
+    feed.items.push(entry('a', 1));
+    const requestedAt: number[] = [];
+    fake.beforeAnswer = async (name) => {
+      if (name === 'limited') requestedAt.push(Date.now());
+    };
+    const blockedAt = Date.now();
+    await blockBudget(db.sql, { connectorId: 'feed', credential: 'feedlimited' }, 1_500, undefined);
+    const { id } = await engine.workflows.create(
+      {
+        ...feedWorkflow('limited', { intervalMs: 100 }),
+        trigger: { ...feedWorkflow('limited', { intervalMs: 100 }).trigger, credential: 'feedlimited' },
+      },
+      {},
+      { activate: true },
+    );
+    await expect.poll(async () => (await getPollStatus(db.sql, id))?.primed, { timeout: 20_000 }).toBe(true);
+    fake.beforeAnswer = undefined;
+    // No request inside the block (10 ms for the clocks' granularity), and waiting was no failure.
+    expect(requestedAt.length).toBeGreaterThanOrEqual(1);
+    expect(requestedAt[0]).toBeGreaterThanOrEqual(blockedAt + 1_500 - 10);
+    expect((await getPollStatus(db.sql, id))?.consecutiveFailures).toBe(0);
   });
 
   it('a refused login is recorded redacted: the credential never reaches the poll state or the events', async () => {

@@ -8,8 +8,10 @@ import {
 } from '../../connectors/index.ts';
 import type { Sql, TransactionSql } from '../../db/index.ts';
 import { AppError, describeError, redactString } from '../../lib/index.ts';
+import { blockBudget, DEFAULT_BLOCK_MS, takeToken } from '../engine/connection-budget.ts';
 import { createRunInTx } from '../engine/create-run.ts';
 import type { NodeRunnerDeps } from '../engine/node-runner.ts';
+import { toStepError } from '../engine/step-error.ts';
 import { UnstorableValueError } from '../engine/stored-json.ts';
 import { enqueueJob, flushWork, newWork } from '../engine/tx-work.ts';
 import { getCachedWorkflow } from '../store/workflow-cache.ts';
@@ -163,7 +165,20 @@ type Fetched = {
   filters: unknown;
 };
 
-/** Asks the connector for the items it lists now; every failure (filters, credential, vendor, shape) is thrown. */
+/** The poll's credential has no token in its rate budget (or a 429 blocks it): poll again after `waitMs`. */
+class BudgetWait extends Error {
+  readonly waitMs: number;
+  constructor(waitMs: number) {
+    super(`rate budget empty for ${waitMs} ms`);
+    this.waitMs = waitMs;
+  }
+}
+
+/**
+ * Asks the connector for the items it lists now; every failure (filters, credential, vendor, shape) is thrown. A
+ * poll with a credential takes a token of its rate budget first (BudgetWait when there is none), and a 429 blocks
+ * the credential for every workflow and step using it.
+ */
 async function fetchItems(
   deps: NodeRunnerDeps,
   polled: { connector: ConnectorDefinition; trigger: PollTriggerDefinition },
@@ -186,20 +201,35 @@ async function fetchItems(
     }
     credential = stored.secret;
   }
+  const budgetKey = trigger.credential
+    ? { connectorId: connector.id, credential: trigger.credential }
+    : undefined;
+  if (budgetKey) {
+    const budget = await takeToken(deps.sql, budgetKey, connector.rateLimit);
+    if (!budget.granted) throw new BudgetWait(budget.waitMs);
+  }
   const previous = polled.trigger.state.safeParse(state.connectorState ?? undefined);
   const signal = AbortSignal.timeout(POLL_TIMEOUT_MS);
   const client = connector.createClient({ credential, env: deps.connectorEnv, signal });
-  const raw = await Promise.race([
-    polled.trigger.poll(
-      { credential, client, logger: deps.logger, signal, env: deps.connectorEnv },
-      filters,
-      {
-        after: state.primedAt ? state.cursor.watermark : undefined,
-        state: state.primedAt && previous.success ? previous.data : undefined,
-      },
-    ),
-    untilAborted(signal),
-  ]);
+  let raw: unknown;
+  try {
+    raw = await Promise.race([
+      polled.trigger.poll(
+        { credential, client, logger: deps.logger, signal, env: deps.connectorEnv },
+        filters,
+        {
+          after: state.primedAt ? state.cursor.watermark : undefined,
+          state: state.primedAt && previous.success ? previous.data : undefined,
+        },
+      ),
+      untilAborted(signal),
+    ]);
+  } catch (error) {
+    const failure = toStepError(error);
+    if (budgetKey && (failure.status === 429 || failure.code === 'E_RATE_LIMITED'))
+      await blockBudget(deps.sql, budgetKey, failure.retryAfterMs ?? DEFAULT_BLOCK_MS, connector.rateLimit);
+    throw error;
+  }
   const shape = PollResultShape.safeParse(raw);
   if (!shape.success) {
     throw new AppError({
@@ -386,6 +416,14 @@ export async function runPollJob(deps: NodeRunnerDeps, payload: unknown): Promis
     }
     fetched = await fetchItems(deps, polled, workflowId, cached.document.trigger, parsedFilters.data, read);
   } catch (error) {
+    if (error instanceof BudgetWait) {
+      // Not a failure: the same poll runs again when the credential's next token is due (its job key kept).
+      await sql`
+        select graphile_worker.add_job(${POLL_TASK}, ${sql.json({ workflowId })}::json,
+          run_at => now() + ${error.waitMs} * interval '1 millisecond', job_key => ${pollJobKey(workflowId)},
+          max_attempts => 25)`;
+      return;
+    }
     const failure = toPollFailure(error);
     await commitFailure(deps, read, failure, intervalMs);
     deps.logger.warn(

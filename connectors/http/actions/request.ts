@@ -241,6 +241,7 @@ export const request = action({
         status: response.status,
         message: `${where} answered ${response.status}: ${(snippet ?? '').slice(0, MAX_ERROR_SNIPPET)}`,
         retryAfter: response.headers.get('retry-after'),
+        headers: response.headers,
         details: { body: responseBody },
       });
     }
