@@ -19,6 +19,7 @@ import { registerApiRoutes } from './api/routes.ts';
 import type { NodeRunnerDeps } from './engine/node-runner.ts';
 import { type EngineWorker, startEngineWorker, type WorkerTasks } from './engine/worker.ts';
 import { createCredentialService } from './store/credential-service.ts';
+import { createOAuth2Tokens } from './store/oauth2-tokens.ts';
 import { createWorkflowService, type WorkflowService } from './store/workflow-service.ts';
 import { registerFormRoute } from './triggers/form-route.ts';
 import { createFormTokens } from './triggers/form-token.ts';
@@ -69,17 +70,19 @@ export async function createEngineServices(
   });
   // Invalid JSON here stops the start-up: a typo in the operator's allow-list must not go unnoticed.
   const stdioServers = parseStdioServers(env.VMESH_MCP_STDIO_SERVERS);
+  const safeFetch = createSafeFetchFromEnv(env);
   const deps: NodeRunnerDeps = {
     sql: database.sql,
     connectors,
     credentials,
     connectorEnv: {
       baseUrls: {},
-      fetch: createSafeFetchFromEnv(env),
+      fetch: safeFetch,
       openSocket: createSocketOpenerFromEnv(env),
       stdioServers,
       logger,
     },
+    oauth2Tokens: createOAuth2Tokens({ store: credentials, fetch: safeFetch }),
     logger,
     publicUrl: configuredPublicUrl(env),
   };
