@@ -14,10 +14,12 @@ import {
 import type { Database } from '../db/index.ts';
 import { logger } from '../lib/index.ts';
 import { registerAuditRoutes } from './api/audit-routes.ts';
+import { registerConnectRoutes } from './api/connect-routes.ts';
 import { installErrorHandler } from './api/http-errors.ts';
 import { registerApiRoutes } from './api/routes.ts';
 import type { NodeRunnerDeps } from './engine/node-runner.ts';
 import { type EngineWorker, startEngineWorker, type WorkerTasks } from './engine/worker.ts';
+import { createConnectLinks } from './store/connect-links.ts';
 import { createCredentialService } from './store/credential-service.ts';
 import { createOAuth2Tokens } from './store/oauth2-tokens.ts';
 import { createWorkflowService, type WorkflowService } from './store/workflow-service.ts';
@@ -121,6 +123,17 @@ export async function createEngineServices(
       registerFormRoute(app, { sql: database.sql, tokens: createFormTokens(key.key) });
       registerHookSecretRoute(app, { sql: database.sql });
       registerAuditRoutes(app, { sql: database.sql });
+      registerConnectRoutes(
+        app,
+        createConnectLinks({
+          sql: database.sql,
+          key,
+          store: credentials,
+          types: credentialTypesOf(connectors),
+          publicUrl: http.publicUrl,
+          fetch: safeFetch,
+        }),
+      );
     },
     startWorker(worker = {}) {
       const leaseMs = worker.leaseMs ?? (Number(env.VMESH_WORKER_LEASE_MS) || undefined);
