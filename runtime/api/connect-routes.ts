@@ -39,18 +39,22 @@ const CSP =
   "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 function page(reply: FastifyReply, status: number, title: string, body: string) {
-  return reply
-    .code(status)
-    .type('text/html; charset=utf-8')
-    .header('cache-control', 'no-store')
-    .header('referrer-policy', 'no-referrer')
-    .header('content-security-policy', CSP)
-    .header('x-frame-options', 'DENY')
-    .send(
-      `<!doctype html><html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">` +
-        `<title>${escapeHtml(title)}</title></head>` +
-        `<body style="font-family:sans-serif;max-width:36rem;margin:1rem auto;padding:0 1rem;line-height:1.4">${body}</body></html>`,
-    );
+  return (
+    reply
+      .code(status)
+      .type('text/html; charset=utf-8')
+      .header('cache-control', 'no-store')
+      // The token is in the URL: it goes to no other site. Not no-referrer: under it the browser sends
+      // `Origin: null` with the form, and the reach guard refuses that.
+      .header('referrer-policy', 'same-origin')
+      .header('content-security-policy', CSP)
+      .header('x-frame-options', 'DENY')
+      .send(
+        `<!doctype html><html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">` +
+          `<title>${escapeHtml(title)}</title></head>` +
+          `<body style="font-family:sans-serif;max-width:36rem;margin:1rem auto;padding:0 1rem;line-height:1.4">${body}</body></html>`,
+      )
+  );
 }
 
 const REFUSALS: Record<LinkRefusal | 'bad_state', { status: number; title: string; text: string }> = {

@@ -16,6 +16,9 @@ import {
 import type { Sql } from '../../db/index.ts';
 import { AppError, describeError, redactString, registerSecret, ValidationError } from '../../lib/index.ts';
 
+/** The shell (`vmesh` on the server) and the shared VMESH_API_TOKEN: both stand for the local owner. */
+const LOCAL_OWNER_IDENTITIES = new Set(['local:owner', 'token:shared']);
+
 /** How long a connect link works. */
 export const CONNECT_LINK_TTL_MS = 30 * 60_000;
 const EXCHANGE_TIMEOUT_MS = 30_000;
@@ -222,7 +225,7 @@ export function createConnectLinks(options: {
           insert into connect_links
             (token_hash, credential_name, type, key_id, iv, ciphertext, auth_tag, created_by, link_is_bearer, state_hash, expires_at)
           values (${tokenHash}, ${name.data}, ${input.type}, ${sealed.keyId}, ${sealed.iv}, ${sealed.ciphertext},
-            ${sealed.authTag}, ${by.userId}, ${by.identity === 'local:owner'},
+            ${sealed.authTag}, ${by.userId}, ${LOCAL_OWNER_IDENTITIES.has(by.identity)},
             ${round.state ? hashOf(round.state) : null}, now() + ${ttl}::interval)`;
         await audit(tx, {
           principal: by,
@@ -257,6 +260,8 @@ export function createConnectLinks(options: {
       location.searchParams.set('client_id', config.clientId);
       location.searchParams.set('redirect_uri', redirectUri);
       if (config.scopes?.length) location.searchParams.set('scope', config.scopes.join(' '));
+      // OpenID providers issue a refresh token for offline_access only when the person is asked again.
+      if (config.scopes?.includes('offline_access')) location.searchParams.set('prompt', 'consent');
       location.searchParams.set('state', sealed.state ?? '');
       location.searchParams.set('code_challenge', challenge);
       location.searchParams.set('code_challenge_method', 'S256');
