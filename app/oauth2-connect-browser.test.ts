@@ -271,6 +271,23 @@ describe.skipIf(!hasChromium)(
       ]);
     }, 90_000);
 
+    it('an access token the API refuses (401) is renewed once and the call sent again', async () => {
+      await store.updateLocked('crm', async (current) => ({
+        result: undefined,
+        secret: {
+          ...OAuth2Credential.parse(current.secret),
+          accessToken: `revoked-${randomBytes(16).toString('hex')}`,
+        },
+      }));
+      const grants = provider.refreshGrants();
+      const sent = seenTokens.length;
+      const view = await runCall(engines[0]!, 'call crm after 401', 'crm');
+      expect(view.status, JSON.stringify(view.error)).toBe('succeeded');
+      expect(provider.refreshGrants()).toBe(grants + 1);
+      const after = await stored('crm');
+      expect(seenTokens.slice(sent)).toEqual([expect.stringMatching(/^revoked-/), after.accessToken]);
+    }, 60_000);
+
     it('a revoked refresh token fails the step with E_CREDENTIAL_RECONNECT and marks it needs_reconnect', async () => {
       // Rotation: the refresh token renewed away no longer works (the provider then revokes the whole grant, which
       // is why this is asked only now); and the current one is revoked too.
