@@ -310,6 +310,19 @@ describe.skipIf(!hasChromium)(
       expect(crm?.state).toBe('needs_reconnect');
     }, 60_000);
 
+    it('an expired access token without a refresh token needs a reconnect', async () => {
+      await store.set('no-refresh', 'oauth2', {
+        ...oauth2Fields(),
+        accessToken: `at-${randomBytes(16).toString('hex')}`,
+        expiresAt: new Date(Date.now() - 60_000).toISOString(),
+      });
+      const view = await runCall(engines[0]!, 'call no-refresh', 'no-refresh');
+      expect(view.status).toBe('failed');
+      expect(JSON.stringify(view.error)).toContain('E_CREDENTIAL_RECONNECT');
+      expect(JSON.stringify(view.error)).toContain('vmesh credentials connect no-refresh');
+      expect((await store.summary('no-refresh'))?.state).toBe('needs_reconnect');
+    }, 60_000);
+
     it('refuses a link used twice, an expired link, a tampered state, and a link opened by another signed-in person', async () => {
       const first = await connectLink('twice', { type: 'oauth2', fields: oauth2Fields() });
       const opened = await fetch(first, { redirect: 'manual' });
@@ -357,6 +370,32 @@ describe.skipIf(!hasChromium)(
         pages.push(await page.content());
         // Still unused: the person who asked can open it.
         expect((await fetch(link, { redirect: 'manual' })).status).toBe(302);
+
+        // quinn's own link (made from their web session) needs their session: without it, 401 and still unused.
+        // (From a page of this server without the connect page's CSP, which allows no fetch.)
+        await page.goto(`${app.url}/healthz`);
+        const made = await page.evaluate(async (fields) => {
+          const session = (await (await fetch('/auth/session')).json()) as { session: { csrfToken: string } };
+          const response = await fetch('/api/credentials/quinns/connect', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-csrf-token': session.session.csrfToken },
+            body: JSON.stringify({ type: 'oauth2', fields }),
+          });
+          return (await response.json()) as { url: string };
+        }, oauth2Fields());
+        const anonymous = await fetch(made.url, { redirect: 'manual' });
+        expect(anonymous.status).toBe(401);
+        pages.push(await anonymous.text());
+        page.on('request', (request) => {
+          const code = new URL(request.url()).searchParams.get('code');
+          if (code) codes.push(code);
+        });
+        await page.goto(made.url);
+        await page.getByRole('heading', { name: 'Connected' }).waitFor();
+        pages.push(await page.content());
+        const owned = await db.sql`
+          select u.name from credentials c join users u on u.id = c.owner_id where c.name = 'quinns'`;
+        expect(owned.map((row) => row.name)).toEqual(['quinn']);
       } finally {
         await other.close();
       }

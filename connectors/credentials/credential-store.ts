@@ -144,7 +144,8 @@ export function createCredentialStore(options: {
 
   return {
     async updateLocked(name, change) {
-      return sql.begin(async (tx) => {
+      // Boxed: sql.begin unwraps an array result's promises, which a generic T cannot be typed through.
+      const boxed = await sql.begin(async (tx) => {
         await tx`select pg_advisory_xact_lock(hashtextextended(${`vmesh.credential:${name}`}, 0))`;
         const [row] = await tx`
           select id, name, type, key_id, iv, ciphertext, auth_tag from credentials where name = ${name} for update`;
@@ -168,8 +169,9 @@ export function createCredentialStore(options: {
                 state = 'connected', state_reason = null, updated_at = now()
             where id = ${sealed.id}`;
         }
-        return changed.result;
-      }) as Promise<never>;
+        return { value: changed.result };
+      });
+      return boxed.value;
     },
 
     async set(name, type, secret, by) {
