@@ -136,6 +136,7 @@ async function expire(name: string): Promise<void> {
 }
 
 beforeAll(async () => {
+  if (!hasChromium) return;
   const symbols = logger as unknown as Record<symbol, unknown>;
   const previousStream = symbols[pino.symbols.streamSym];
   const previousLevel = logger.level;
