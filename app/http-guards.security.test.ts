@@ -106,6 +106,24 @@ describe('rate limits', () => {
     }
   });
 
+  it('connect links and the OAuth2 callback are limited per client: guessing tokens or states gets 429', async () => {
+    const app = await buildServer({ VMESH_RATE_LIMIT_HOOKS: '3', VMESH_RATE_LIMIT_API: '0' });
+    try {
+      const guess = (index: number) =>
+        index % 2 === 0
+          ? app.inject({ method: 'GET', url: `/connect/${String(index).padStart(32, 'A')}` })
+          : app.inject({
+              method: 'GET',
+              url: `/oauth/callback?code=c&state=${String(index).padStart(32, 'A')}`,
+            });
+      const statuses = [];
+      for (let i = 0; i < 4; i++) statuses.push((await guess(i)).statusCode);
+      expect(statuses).toEqual([410, 400, 410, 429]);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('guessing a verify "token" secret in /hooks/:workflowId/:token is limited with the workflow\'s hooks', async () => {
     const app = await buildServer({ VMESH_RATE_LIMIT_HOOKS: '3', VMESH_RATE_LIMIT_API: '0' });
     try {

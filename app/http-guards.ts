@@ -59,6 +59,8 @@ function classify(request: FastifyRequest): Limited[] {
   if (routed.kind === 'hook') return [{ kind: 'hook', key: `hook:${routed.params.workflowId ?? ''}` }];
   // Every guess is another token: resume calls are limited per client, under the hooks' limit.
   if (routed.kind === 'resume') return [{ kind: 'hook', key: `resume:${request.ip}` }];
+  // Connect links and the OAuth2 callback: every guess is another token or state, limited per client the same way.
+  if (routed.kind === 'connect') return [{ kind: 'hook', key: `connect:${request.ip}` }];
   if (routed.kind === 'form') {
     if (request.method !== 'POST') return [{ kind: 'api', key: `form-page:${request.ip}` }];
     return [

@@ -1,6 +1,16 @@
 import type { FastifyRequest } from 'fastify';
 
-export type RouteClass = 'api' | 'hook' | 'resume' | 'form' | 'chat' | 'mcp' | 'health' | 'page' | 'other';
+export type RouteClass =
+  | 'api'
+  | 'hook'
+  | 'resume'
+  | 'form'
+  | 'connect'
+  | 'chat'
+  | 'mcp'
+  | 'health'
+  | 'page'
+  | 'other';
 
 export type RoutedRequest = {
   kind: RouteClass;
@@ -29,6 +39,8 @@ function kindOf(route: string | undefined): RouteClass {
   if (route === '/hooks/:workflowId' || route === '/hooks/:workflowId/:token') return 'hook';
   if (route === '/resume/:token') return 'resume';
   if (route === '/forms/:workflowId') return 'form';
+  // Connect-link pages: the paste form and the OAuth2 provider's redirect back (runtime/api/connect-routes.ts).
+  if (route === '/connect/:token' || route === '/oauth/callback') return 'connect';
   if (route === '/chat/api' || route.startsWith('/chat/api/')) return 'chat';
   if (route === '/mcp') return 'mcp';
   if (route === '/healthz') return 'health';

@@ -163,6 +163,26 @@ const cases: Case[] = [
     ],
   },
   {
+    type: 'oauth2',
+    credential: {
+      authorizeUrl: 'https://auth.example.com/authorize',
+      tokenUrl: 'https://auth.example.com/token',
+      clientId: `app ${id}`,
+      clientSecret: `oc+${id}/secret`,
+      scopes: ['read'],
+      accessToken: `at-${id}-access`,
+      refreshToken: `rt+${id}/refresh`,
+      expiresAt: '2030-01-01T00:00:00.000Z',
+    },
+    secrets: [`oc+${id}/secret`, `at-${id}-access`, `rt+${id}/refresh`],
+    // The API gets the access token; the token endpoint the Basic client pair and the form-encoded refresh token.
+    wire: [
+      `authorization: Bearer at-${id}-access`,
+      `authorization: Basic ${b64(`app+${id}:oc%2B${id}%2Fsecret`)}`,
+      `grant_type=refresh_token&refresh_token=rt%2B${id}%2Frefresh`,
+    ],
+  },
+  {
     type: 'google-service-account',
     credential: {
       type: 'service_account',

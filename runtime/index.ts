@@ -5,6 +5,7 @@ export { RUN_FAILED_TASK } from './engine/tasks.ts';
 export * from './engine/worker-schema.ts';
 export * from './nodes/index.ts';
 export { createEngineServices, type EngineServices } from './services.ts';
+export { CONNECT_LINK_TTL_MS, type ConnectLinks, createConnectLinks } from './store/connect-links.ts';
 export { contentHash } from './store/content-hash.ts';
 export {
   type CredentialService,

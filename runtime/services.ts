@@ -14,11 +14,14 @@ import {
 import type { Database } from '../db/index.ts';
 import { logger } from '../lib/index.ts';
 import { registerAuditRoutes } from './api/audit-routes.ts';
+import { registerConnectRoutes } from './api/connect-routes.ts';
 import { installErrorHandler } from './api/http-errors.ts';
 import { registerApiRoutes } from './api/routes.ts';
 import type { NodeRunnerDeps } from './engine/node-runner.ts';
 import { type EngineWorker, startEngineWorker, type WorkerTasks } from './engine/worker.ts';
+import { createConnectLinks } from './store/connect-links.ts';
 import { createCredentialService } from './store/credential-service.ts';
+import { createOAuth2Tokens } from './store/oauth2-tokens.ts';
 import { createWorkflowService, type WorkflowService } from './store/workflow-service.ts';
 import { registerFormRoute } from './triggers/form-route.ts';
 import { createFormTokens } from './triggers/form-token.ts';
@@ -69,17 +72,19 @@ export async function createEngineServices(
   });
   // Invalid JSON here stops the start-up: a typo in the operator's allow-list must not go unnoticed.
   const stdioServers = parseStdioServers(env.VMESH_MCP_STDIO_SERVERS);
+  const safeFetch = createSafeFetchFromEnv(env);
   const deps: NodeRunnerDeps = {
     sql: database.sql,
     connectors,
     credentials,
     connectorEnv: {
       baseUrls: {},
-      fetch: createSafeFetchFromEnv(env),
+      fetch: safeFetch,
       openSocket: createSocketOpenerFromEnv(env),
       stdioServers,
       logger,
     },
+    oauth2Tokens: createOAuth2Tokens({ store: credentials, fetch: safeFetch }),
     logger,
     publicUrl: configuredPublicUrl(env),
   };
@@ -118,6 +123,17 @@ export async function createEngineServices(
       registerFormRoute(app, { sql: database.sql, tokens: createFormTokens(key.key) });
       registerHookSecretRoute(app, { sql: database.sql });
       registerAuditRoutes(app, { sql: database.sql });
+      registerConnectRoutes(
+        app,
+        createConnectLinks({
+          sql: database.sql,
+          key,
+          store: credentials,
+          types: credentialTypesOf(connectors),
+          publicUrl: http.publicUrl,
+          fetch: safeFetch,
+        }),
+      );
     },
     startWorker(worker = {}) {
       const leaseMs = worker.leaseMs ?? (Number(env.VMESH_WORKER_LEASE_MS) || undefined);

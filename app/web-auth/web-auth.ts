@@ -21,7 +21,12 @@ import {
 import type { WebAuthConfig } from './web-auth-config.ts';
 
 export const CSRF_HEADER = 'x-csrf-token';
-const FORM_ROUTES = new Set(['/auth/link/:token', '/approve/:token', '/forms/:workflowId']);
+const FORM_ROUTES = new Set([
+  '/auth/link/:token',
+  '/approve/:token',
+  '/connect/:token',
+  '/forms/:workflowId',
+]);
 const OIDC_COOKIE = 'vmesh_oidc';
 const OIDC_COOKIE_PATH = '/auth/oidc';
 const OIDC_ATTEMPT_MS = 10 * 60_000;

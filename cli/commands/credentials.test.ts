@@ -5,7 +5,7 @@ import { Readable, Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createUser, type Principal, toPrincipal } from '../../access/index.ts';
+import { createUser, ensureLocalOwner, type Principal, toPrincipal } from '../../access/index.ts';
 import {
   createCredentialStore,
   credentialTypesOf,
@@ -294,4 +294,69 @@ describe('vmesh credentials list|show|test|rename|delete with the workflows that
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('No credential named "liveApi2-does-not-exist"');
   }, 120_000);
+});
+
+describe('vmesh credentials connect', () => {
+  async function connect(args: string[]) {
+    const out = sink();
+    const err = sink();
+    const store = createCredentialStore({ sql: db.sql, key, types: credentialTypesOf(builtinConnectors) });
+    const principal = await ensureLocalOwner(db.sql, 'cli');
+    const program = new Command().exitOverride();
+    registerCredentialsCommand(program, {
+      openStore: async () => ({ store, sql: db.sql, principal, key, close: async () => {} }),
+      stdin: Readable.from(['']),
+      stdout: out.stream,
+      stderr: err.stream,
+      publicUrl: 'https://vmesh.example.com',
+    });
+    process.exitCode = 0;
+    await program.parseAsync(['node', 'vmesh', 'credentials', 'connect', ...args]);
+    const exitCode = process.exitCode;
+    process.exitCode = 0;
+    return { stdout: out.text(), stderr: err.text(), exitCode };
+  }
+
+  it('prints a one-time link under VMESH_PUBLIC_URL; the client secret is sealed, never printed', async () => {
+    const secret = `cs-${randomBytes(12).toString('hex')}`;
+    const made = await connect([
+      'crm',
+      '--type',
+      'oauth2',
+      '--authorize-url',
+      'https://auth.example.com/authorize',
+      '--token-url',
+      'https://auth.example.com/token',
+      '--client-id',
+      'vmesh',
+      '--client-secret',
+      secret,
+      '--scopes',
+      'read write',
+      '--json',
+    ]);
+    expect(made.exitCode).toBe(0);
+    const { url } = JSON.parse(made.stdout) as { url: string };
+    expect(url).toMatch(/^https:\/\/vmesh\.example\.com\/connect\/[A-Za-z0-9_-]{32}$/);
+    const rows =
+      await db.sql`select row_to_json(l)::text as t from connect_links l where credential_name = 'crm'`;
+    expect(rows).toHaveLength(1);
+    expect(String(rows[0]?.t)).not.toContain(secret);
+    expect(String(rows[0]?.t)).toContain('"link_is_bearer":true');
+
+    const pasted = await connect(['pasted', '--type', 'bearer']);
+    expect(pasted.stdout).toMatch(
+      /Open this link within 30 minutes to connect "pasted".*\nhttps:\/\/vmesh\.example\.com\/connect\//s,
+    );
+  });
+
+  it('refuses oauth2 without its settings, and a type no link can connect, saying what to give', async () => {
+    const missing = await connect(['crm2', '--type', 'oauth2', '--client-id', 'x']);
+    expect(missing.exitCode).toBe(1);
+    expect(missing.stderr).toContain('oauth2 settings are not valid');
+    expect(missing.stderr).toContain('--authorize-url');
+    const unknown = await connect(['odd', '--type', 'no-such-type']);
+    expect(unknown.exitCode).toBe(1);
+    expect(unknown.stderr).toContain('No connect link for type "no-such-type"');
+  });
 });

@@ -1,6 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { ensureLocalOwner, type Principal } from '../../access/index.ts';
+import { parseServerConfig } from '../../app/index.ts';
 import {
   builtinConnectors,
   type ConnectorEnvironment,
@@ -10,10 +11,16 @@ import {
   credentialTypesOf,
   loadSecretKey,
   parseSecretInput,
+  type SecretKey,
 } from '../../connectors/index.ts';
 import { openDatabase, parseDatabaseConfig, type Sql } from '../../db/index.ts';
 import { AppError, logger } from '../../lib/index.ts';
-import { type CredentialService, type CredentialView, createCredentialService } from '../../runtime/index.ts';
+import {
+  type CredentialService,
+  type CredentialView,
+  createConnectLinks,
+  createCredentialService,
+} from '../../runtime/index.ts';
 import { writeTerminal } from '../terminal-text.ts';
 
 const MAX_SECRET_BYTES = 64 * 1024;
@@ -26,8 +33,12 @@ export type CredentialsCommandDeps = {
     principal?: Principal | undefined;
     /** How `credentials test` reaches the vendor; without it the test only decrypts and checks the type. */
     connectorEnv?: ConnectorEnvironment | undefined;
+    /** The secret key: `credentials connect` seals the link's settings with it. */
+    key?: SecretKey | undefined;
     close(): Promise<void>;
   }>;
+  /** VMESH_PUBLIC_URL as the server sees it (the links are under it); defaults to the server's config. */
+  publicUrl?: string;
   stdin: Readable & { isTTY?: boolean };
   stdout: Writable;
   stderr: Writable;
@@ -49,7 +60,7 @@ async function openDefaultStore() {
       fetch: createSafeFetchFromEnv(process.env),
       logger,
     };
-    return { store, sql: database.sql, principal, connectorEnv, close: () => database.close() };
+    return { store, sql: database.sql, principal, connectorEnv, key, close: () => database.close() };
   } catch (error) {
     await database.close();
     throw error;
@@ -228,6 +239,78 @@ export function registerCredentialsCommand(
         );
       });
     });
+
+  credentials
+    .command('connect')
+    .description(
+      'Print a one-time link (30 minutes, single use) to connect credential NAME in a browser: for --type oauth2 it goes to the provider to allow access and back to <VMESH_PUBLIC_URL>/oauth/callback (register that redirect URL at the provider); for other auth styles (bearer, api-key-header, basic, …) it opens a form where the key is pasted. Whoever holds a link made here can use it; opened in a browser signed in as another person it is refused.',
+    )
+    .argument('<name>', 'credential name')
+    .requiredOption('--type <type>', 'credential type: oauth2, or an auth style such as bearer')
+    .option('--authorize-url <url>', 'oauth2: the authorization endpoint')
+    .option('--token-url <url>', 'oauth2: the token endpoint')
+    .option('--client-id <id>', 'oauth2: the client id')
+    .option('--client-secret <secret>', 'oauth2: the client secret')
+    .option('--scopes <scopes>', 'oauth2: scopes, space-separated')
+    .option('--json', 'print JSON: { "url": "…" }')
+    .action(
+      async (
+        name: string,
+        options: {
+          type: string;
+          authorizeUrl?: string;
+          tokenUrl?: string;
+          clientId?: string;
+          clientSecret?: string;
+          scopes?: string;
+          json?: boolean;
+        },
+      ) => {
+        const { key, sql, store, principal, close } = await deps.openStore();
+        try {
+          if (!key || !principal)
+            throw new AppError({
+              code: 'E_CONFIG',
+              message: 'No secret key or local owner to make the link with.',
+            });
+          const publicUrl = deps.publicUrl ?? parseServerConfig(process.env).publicUrl;
+          const links = createConnectLinks({
+            sql,
+            key,
+            store,
+            types: credentialTypesOf(builtinConnectors),
+            publicUrl,
+            fetch: createSafeFetchFromEnv(process.env),
+          });
+          const fields =
+            options.type === 'oauth2'
+              ? {
+                  authorizeUrl: options.authorizeUrl,
+                  tokenUrl: options.tokenUrl,
+                  clientId: options.clientId,
+                  clientSecret: options.clientSecret,
+                  ...(options.scopes?.trim() ? { scopes: options.scopes.trim().split(/\s+/) } : {}),
+                }
+              : undefined;
+          const url = await links.create(
+            { name, type: options.type, ...(fields ? { fields } : {}) },
+            principal,
+          );
+          writeTerminal(
+            deps.stdout,
+            options.json
+              ? `${JSON.stringify({ url })}\n`
+              : `Open this link within 30 minutes to connect "${name}" (it works once):\n${url}\n`,
+          );
+        } catch (error) {
+          if (!(error instanceof AppError)) throw error;
+          writeTerminal(deps.stderr, `vmesh: ${error.message}\n${error.hint ? `hint: ${error.hint}\n` : ''}`);
+          process.exitCode = 1;
+        } finally {
+          await close();
+        }
+      },
+    );
 
   for (const [command, scope, said] of [
     ['share', 'workspace', 'shared with the workspace: every workflow may use it'],

@@ -79,6 +79,15 @@ export type CredentialStore = {
   setState(name: string, state: CredentialState, reason?: string): Promise<void>;
   /** Shares NAME with the workspace or makes it private again (its owner, or `credential.manage_all`). */
   share(name: string, scope: CredentialScope, by: Principal): Promise<CredentialSummary>;
+  /**
+   * Reads NAME and lets `change` replace its secret, in one transaction under a per-credential advisory lock: two
+   * workers renewing one token take turns, and the second reads what the first stored. `change` returns its
+   * result and the new secret (undefined: unchanged); a new secret makes the credential `connected`.
+   */
+  updateLocked<T>(
+    name: string,
+    change: (current: StoredCredential) => Promise<{ result: T; secret?: unknown }>,
+  ): Promise<T>;
 };
 
 const SealedRow = z.object({
@@ -116,7 +125,55 @@ export function createCredentialStore(options: {
   const { sql, key } = options;
   const types = new Map((options.types ?? []).map((definition) => [definition.type, definition]));
 
+  const open = (sealed: z.output<typeof SealedRow>): unknown => {
+    const plaintext = openSealed(key, sealed, sealed.id, sealed.name);
+    let secret: unknown;
+    try {
+      secret = JSON.parse(plaintext);
+    } catch (error) {
+      throw new AppError({
+        code: 'E_CREDENTIAL_TAMPERED',
+        message: `Credential "${sealed.name}" decrypted to something that is not JSON.`,
+        hint: 'Store the credential again with `vmesh credentials set`.',
+        cause: error,
+      });
+    }
+    registerCredentialSecrets(types.get(sealed.type), secret);
+    return secret;
+  };
+
   return {
+    async updateLocked(name, change) {
+      // Boxed: sql.begin unwraps an array result's promises, which a generic T cannot be typed through.
+      const boxed = await sql.begin(async (tx) => {
+        await tx`select pg_advisory_xact_lock(hashtextextended(${`vmesh.credential:${name}`}, 0))`;
+        const [row] = await tx`
+          select id, name, type, key_id, iv, ciphertext, auth_tag from credentials where name = ${name} for update`;
+        if (!row) throw credentialNotFound(name);
+        const sealed = SealedRow.parse(row);
+        const changed = await change({ name: sealed.name, type: sealed.type, secret: open(sealed) });
+        if (changed.secret !== undefined) {
+          const definition = types.get(sealed.type);
+          const parsed = definition?.schema.safeParse(changed.secret);
+          if (parsed && !parsed.success)
+            throw new ValidationError({
+              code: 'E_CREDENTIAL',
+              message: `The new secret is not a valid "${sealed.type}" credential: ${describeIssues(parsed.error.issues)}`,
+              hint: definition?.howToGet ?? 'Store it again.',
+            });
+          registerCredentialSecrets(definition, changed.secret);
+          const next = sealSecret(key, JSON.stringify(changed.secret), sealed.id);
+          await tx`
+            update credentials
+            set key_id = ${next.keyId}, iv = ${next.iv}, ciphertext = ${next.ciphertext}, auth_tag = ${next.authTag},
+                state = 'connected', state_reason = null, updated_at = now()
+            where id = ${sealed.id}`;
+        }
+        return { value: changed.result };
+      });
+      return boxed.value;
+    },
+
     async set(name, type, secret, by) {
       parseOrThrow(CredentialName, name, 'credential name');
       parseOrThrow(CredentialType, type, 'credential type');
@@ -171,19 +228,7 @@ export function createCredentialStore(options: {
         select id, name, type, key_id, iv, ciphertext, auth_tag from credentials where name = ${name}`;
       if (!row) return undefined;
       const sealed = SealedRow.parse(row);
-      const plaintext = openSealed(key, sealed, sealed.id, sealed.name);
-      let secret: unknown;
-      try {
-        secret = JSON.parse(plaintext);
-      } catch (error) {
-        throw new AppError({
-          code: 'E_CREDENTIAL_TAMPERED',
-          message: `Credential "${name}" decrypted to something that is not JSON.`,
-          hint: 'Store the credential again with `vmesh credentials set`.',
-          cause: error,
-        });
-      }
-      registerCredentialSecrets(types.get(sealed.type), secret);
+      const secret = open(sealed);
       // One write a minute at most, however many steps decrypt it.
       if (options.recordUse !== false)
         await sql`

@@ -139,21 +139,32 @@ export function createOperationAction(
     output: OperationOutput,
     async run(values, ctx) {
       const unsigned = buildRequest(operation, values as Record<string, unknown>, ctx.client);
-      const sent = ctx.client.auth
-        ? await ctx.client.auth.apply(unsigned, {
-            fetch: ctx.client.fetch,
-            signal: ctx.signal,
-            now: new Date(),
-          })
-        : unsigned;
-      const init: SafeRequestInit = {
-        method: sent.method,
-        headers: sent.headers,
-        body: sent.body,
+      const authContext = {
+        fetch: ctx.client.fetch,
         signal: ctx.signal,
-        credentialHeaders: changedHeaderNames(unsigned.headers, sent.headers),
+        now: new Date(),
+        tokens: ctx.env.tokens,
       };
-      const response = await ctx.client.fetch(sent.url, init);
+      const send = (signed: typeof unsigned) => {
+        const init: SafeRequestInit = {
+          method: signed.method,
+          headers: signed.headers,
+          body: signed.body,
+          signal: ctx.signal,
+          credentialHeaders: changedHeaderNames(unsigned.headers, signed.headers),
+        };
+        return ctx.client.fetch(signed.url, init);
+      };
+      const sent = ctx.client.auth ? await ctx.client.auth.apply(unsigned, authContext) : unsigned;
+      let response = await send(sent);
+      // An oauth2 token the API refuses is renewed once (another worker may have renewed it already).
+      if (response.status === 401 && ctx.client.auth?.renew) {
+        const again = await ctx.client.auth.renew(unsigned, sent, authContext);
+        if (again) {
+          await response.body?.cancel();
+          response = await send(again);
+        }
+      }
       const body = await readBody(response);
       if (!response.ok) {
         const snippet = (typeof body === 'string' ? body : JSON.stringify(body ?? '')).slice(0, 500);

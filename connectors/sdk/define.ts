@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { Logger } from '../../lib/index.ts';
+import type { OAuth2TokenSource } from './auth/oauth2.ts';
 import type { OpenSocket } from './outbound/guarded-socket.ts';
 import type { StdioServers } from './stdio-servers.ts';
 
@@ -19,6 +20,8 @@ export type ConnectorEnvironment = {
   /** Local programs the operator allows workflows to start (VMESH_MCP_STDIO_SERVERS); none when absent. */
   stdioServers?: StdioServers;
   logger: Logger;
+  /** Renews the step's oauth2 credential (the engine sets it for a step whose credential is oauth2). */
+  tokens?: OAuth2TokenSource | undefined;
 };
 
 export type ActionContext<Credential, Client> = {

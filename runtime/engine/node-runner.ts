@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { assertCredentialUsableByWorkflow } from '../../access/index.ts';
-import type { ConnectorDefinition, ConnectorEnvironment } from '../../connectors/index.ts';
+import type { ConnectorDefinition, ConnectorEnvironment, OAuth2TokenSource } from '../../connectors/index.ts';
 import { invokeAction } from '../../connectors/index.ts';
 import type { Sql } from '../../db/index.ts';
 import type { Logger } from '../../lib/index.ts';
@@ -23,6 +23,8 @@ export type NodeRunnerDeps = {
   connectors: readonly ConnectorDefinition[];
   credentials?: { get(name: string): Promise<{ secret: unknown; type?: string } | undefined> } | undefined;
   connectorEnv: ConnectorEnvironment;
+  /** Renews oauth2 credentials (see runtime/store/oauth2-tokens.ts); without it an expired token fails the step. */
+  oauth2Tokens?: { for(name: string): OAuth2TokenSource } | undefined;
   logger: Logger;
   sandbox?: SandboxLimits | undefined;
   /** VMESH_PUBLIC_URL: where vendors reach this server's /hooks (triggers that register their own webhooks). */
@@ -190,7 +192,10 @@ async function runAction(
         input,
         credential,
         ...(credentialType === undefined ? {} : { credentialType }),
-        env: deps.connectorEnv,
+        env:
+          credentialType === 'oauth2' && node.credential && deps.oauth2Tokens
+            ? { ...deps.connectorEnv, tokens: deps.oauth2Tokens.for(node.credential) }
+            : deps.connectorEnv,
         signal: combined,
         attempt,
         idempotencyKey: idempotencyKeyFor(ctx.run.id, node.id, path),

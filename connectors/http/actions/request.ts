@@ -202,20 +202,30 @@ export const request = action({
       headers,
       body: body === undefined ? undefined : Buffer.from(body),
     };
-    const sent = ctx.client.auth
-      ? await ctx.client.auth.apply(unsigned, { fetch: ctx.client.fetch, signal, now: new Date() })
-      : unsigned;
-    let response: Response;
-    try {
+    const authContext = { fetch: ctx.client.fetch, signal, now: new Date(), tokens: ctx.env.tokens };
+    const send = (signed: AuthRequest) => {
       const init: SafeRequestInit = {
         method: input.method,
-        headers: sent.headers,
-        body: sent.body,
+        headers: signed.headers,
+        body: signed.body,
         redirect: 'follow',
         signal,
-        credentialHeaders: changedHeaderNames(headers, sent.headers),
+        credentialHeaders: changedHeaderNames(headers, signed.headers),
       };
-      response = await ctx.client.fetch(sent.url, init);
+      return ctx.client.fetch(signed.url, init);
+    };
+    const sent = ctx.client.auth ? await ctx.client.auth.apply(unsigned, authContext) : unsigned;
+    let response: Response;
+    try {
+      response = await send(sent);
+      // An oauth2 token the API refuses is renewed once (another worker may have renewed it already).
+      if (response.status === 401 && ctx.client.auth?.renew) {
+        const again = await ctx.client.auth.renew(unsigned, sent, authContext);
+        if (again) {
+          await response.body?.cancel();
+          response = await send(again);
+        }
+      }
     } catch (error) {
       if (timeout.aborted && !ctx.signal.aborted) {
         throw new ConnectorError({

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { CredentialDefinition } from '../define.ts';
+import type { OAuth2TokenSource } from './oauth2.ts';
 
 /** The request an auth style signs or decorates, just before it is sent. Header names are case-insensitive. */
 export type AuthRequest = {
@@ -10,11 +11,15 @@ export type AuthRequest = {
   body: Uint8Array<ArrayBuffer> | undefined;
 };
 
-/** What `apply` may use: the guarded fetch (for token endpoints), the step's signal and the clock. */
+/**
+ * What `apply` may use: the guarded fetch (for token endpoints), the step's signal and the clock; `tokens` renews
+ * the step's oauth2 credential (the engine provides it; absent elsewhere).
+ */
 export type AuthContext = {
   fetch: typeof fetch;
   signal: AbortSignal;
   now: Date;
+  tokens?: OAuth2TokenSource | undefined;
 };
 
 /**
@@ -30,6 +35,16 @@ export type AuthStyle<Schema extends z.ZodType = z.ZodType> = CredentialDefiniti
    * Styles that only decorate a request have no test of their own: the connector's own request checks them.
    */
   test?(credential: z.output<Schema>, ctx: AuthContext): Promise<void>;
+  /**
+   * After the API answered 401 to `sent`: the request signed again with a renewed token, or undefined when there
+   * is nothing new to try. The caller retries once.
+   */
+  renew?(
+    request: AuthRequest,
+    sent: AuthRequest,
+    credential: z.output<Schema>,
+    ctx: AuthContext,
+  ): Promise<AuthRequest | undefined>;
 };
 
 /** A stored credential bound to its style: what the http and OpenAPI clients receive. */
@@ -37,6 +52,8 @@ export type BoundAuth = {
   /** The stored credential's type (an auth style's, or `http`). */
   type: string;
   apply(request: AuthRequest, ctx: AuthContext): Promise<AuthRequest>;
+  /** See AuthStyle.renew. */
+  renew?(request: AuthRequest, sent: AuthRequest, ctx: AuthContext): Promise<AuthRequest | undefined>;
 };
 
 export function defineAuthStyle<Schema extends z.ZodType>(style: AuthStyle<Schema>): AuthStyle<Schema> {
@@ -48,7 +65,12 @@ export function bindAuth<Schema extends z.ZodType>(
   style: AuthStyle<Schema>,
   credential: z.output<Schema>,
 ): BoundAuth {
-  return { type: style.type, apply: (request, ctx) => style.apply(request, credential, ctx) };
+  const { renew } = style;
+  return {
+    type: style.type,
+    apply: (request, ctx) => style.apply(request, credential, ctx),
+    ...(renew ? { renew: (request, sent, ctx) => renew(request, sent, credential, ctx) } : {}),
+  };
 }
 
 /** The names of the headers `after` sets or changes compared to `before` (dropped on a cross-origin redirect). */

@@ -2,6 +2,7 @@ import type { AuthStyle } from './auth-style.ts';
 import { awsSigV4Style } from './aws-sigv4.ts';
 import { googleServiceAccountStyle } from './google-service-account.ts';
 import { apiKeyHeaderStyle, basicStyle, bearerStyle } from './header-styles.ts';
+import { oauth2Style } from './oauth2.ts';
 import { oauth2ClientCredentialsStyle } from './oauth2-client-credentials.ts';
 import { apiKeyQueryStyle, urlTokenStyle } from './url-styles.ts';
 
@@ -13,14 +14,23 @@ export {
   serviceAccountAssertion,
 } from './google-service-account.ts';
 export { apiKeyHeaderStyle, basicStyle, bearerStyle } from './header-styles.ts';
+export {
+  exchangeOAuth2Code,
+  needsOAuth2Reconnect,
+  OAUTH2_EXPIRY_MARGIN_MS,
+  OAuth2Config,
+  OAuth2Credential,
+  type OAuth2TokenSource,
+  oauth2Style,
+  oauth2TokenStale,
+  RECONNECT_CODE,
+  refreshOAuth2Tokens,
+} from './oauth2.ts';
 export { OAuth2ClientCredentials, oauth2ClientCredentialsStyle } from './oauth2-client-credentials.ts';
 export { clearTokenCache } from './token-endpoint.ts';
 export { apiKeyQueryStyle, hasTokenPlaceholder, URL_TOKEN_PLACEHOLDER, urlTokenStyle } from './url-styles.ts';
 
-/**
- * Every auth style, each its own credential type. An `oauth2` (authorization code) style joins this list as one
- * more declaration whose `apply` asks a token source for a fresh access token.
- */
+/** Every auth style, each its own credential type. */
 export const AUTH_STYLES: readonly AuthStyle[] = [
   apiKeyHeaderStyle,
   bearerStyle,
@@ -28,6 +38,7 @@ export const AUTH_STYLES: readonly AuthStyle[] = [
   apiKeyQueryStyle,
   urlTokenStyle,
   oauth2ClientCredentialsStyle,
+  oauth2Style,
   googleServiceAccountStyle,
   awsSigV4Style,
 ];

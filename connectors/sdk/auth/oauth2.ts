@@ -1,0 +1,213 @@
+import { z } from 'zod';
+import { registerSecret } from '../../../lib/index.ts';
+import { ConnectorError } from '../connector-error.ts';
+import { authorizationWireSecrets, basicAuthWireSecrets } from '../credential-secrets.ts';
+import type { AuthContext, AuthRequest } from './auth-style.ts';
+import { defineAuthStyle } from './auth-style.ts';
+
+/** An access token is renewed when it expires within this long. */
+export const OAUTH2_EXPIRY_MARGIN_MS = 60_000;
+
+/** What a person gives to connect (`vmesh credentials connect NAME --type oauth2 …`): the app registered at the provider. */
+export const OAuth2Config = z.strictObject({
+  authorizeUrl: z.url({ protocol: /^https?$/ }).describe('The OAuth2 authorization endpoint.'),
+  tokenUrl: z.url({ protocol: /^https?$/ }).describe('The OAuth2 token endpoint.'),
+  clientId: z.string().min(1).describe('The client id.'),
+  clientSecret: z.string().min(1).describe('The client secret.'),
+  scopes: z.array(z.string().min(1)).optional().describe('Scopes to ask for (sent space-separated).'),
+});
+export type OAuth2Config = z.output<typeof OAuth2Config>;
+
+/** A connected oauth2 credential: the app and the tokens the provider issued. */
+export const OAuth2Credential = z.strictObject({
+  ...OAuth2Config.shape,
+  accessToken: z.string().min(1).describe('The access token (set by connecting).'),
+  refreshToken: z.string().min(1).optional().describe('The refresh token, when the provider issued one.'),
+  expiresAt: z.iso.datetime({ offset: true }).optional().describe('When the access token expires.'),
+});
+export type OAuth2Credential = z.output<typeof OAuth2Credential>;
+
+/**
+ * Renews the access token of the step's oauth2 credential; injected by the engine, which serializes renewals of
+ * one credential across workers. `seen` is the access token the caller has: when the stored one differs and is
+ * still fresh, another worker renewed it and that one is returned without asking the provider.
+ */
+export type OAuth2TokenSource = { refresh(seen: string): Promise<{ accessToken: string }> };
+
+const TokenAnswer = z.object({
+  access_token: z.string().min(1),
+  refresh_token: z.string().min(1).optional(),
+  expires_in: z.coerce.number().positive().optional(),
+});
+const TokenError = z.object({ error: z.string(), error_description: z.string().optional() });
+
+/** RFC 6749 §2.3.1: the client id and secret are form-encoded before they are joined for Basic. */
+const formEncode = (value: string) => encodeURIComponent(value).replace(/%20/g, '+');
+
+/** The provider refused the grant (revoked, expired refresh token): only connecting again helps. */
+export const RECONNECT_CODE = 'E_CREDENTIAL_RECONNECT';
+
+export function needsOAuth2Reconnect(error: unknown): error is ConnectorError {
+  return error instanceof ConnectorError && error.code === RECONNECT_CODE;
+}
+
+/** POSTs a grant to the token endpoint (client auth basic) and returns the credential with the new tokens. */
+async function tokenGrant(
+  config: OAuth2Config,
+  form: URLSearchParams,
+  ctx: Pick<AuthContext, 'fetch' | 'signal' | 'now'>,
+  previousRefreshToken: string | undefined,
+  what: string,
+): Promise<OAuth2Credential> {
+  const host = new URL(config.tokenUrl).origin;
+  const pair = `${formEncode(config.clientId)}:${formEncode(config.clientSecret)}`;
+  const response = await ctx.fetch(config.tokenUrl, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      accept: 'application/json',
+      authorization: `Basic ${Buffer.from(pair).toString('base64')}`,
+    },
+    body: form.toString(),
+    redirect: 'error',
+    signal: ctx.signal,
+  });
+  const text = await response.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  if (!response.ok) {
+    const failure = TokenError.safeParse(json);
+    const said = failure.success ? failure.data.error : `HTTP ${response.status}`;
+    if (failure.success && failure.data.error === 'invalid_grant') {
+      throw new ConnectorError({
+        code: RECONNECT_CODE,
+        message: `The token endpoint ${host} refused the ${what} (invalid_grant).`,
+        retryable: false,
+        hint: 'Connect the credential again.',
+        status: response.status,
+      });
+    }
+    const refused = response.status === 400 || response.status === 401 || response.status === 403;
+    throw new ConnectorError({
+      code: refused ? 'E_AUTH' : 'E_UPSTREAM',
+      message: `The token endpoint ${host} refused the ${what} (${said}).`,
+      retryable: response.status === 429 || response.status >= 500,
+      hint: refused
+        ? 'Check the client id and secret and the token URL of the credential.'
+        : 'The token endpoint failed; the step is retried.',
+      status: response.status,
+    });
+  }
+  const parsed = TokenAnswer.safeParse(json);
+  if (!parsed.success) {
+    throw new ConnectorError({
+      code: 'E_AUTH',
+      message: `The token endpoint ${host} answered the ${what} without an access_token.`,
+      retryable: false,
+      hint: 'Check the token URL: it must be the OAuth2 token endpoint, answering JSON.',
+    });
+  }
+  registerSecret(parsed.data.access_token);
+  if (parsed.data.refresh_token) registerSecret(parsed.data.refresh_token);
+  const refreshToken = parsed.data.refresh_token ?? previousRefreshToken;
+  return {
+    ...config,
+    accessToken: parsed.data.access_token,
+    ...(refreshToken ? { refreshToken } : {}),
+    ...(parsed.data.expires_in
+      ? { expiresAt: new Date(ctx.now.getTime() + parsed.data.expires_in * 1000).toISOString() }
+      : {}),
+  };
+}
+
+/** Trades an authorization code (with its PKCE verifier) for tokens. */
+export function exchangeOAuth2Code(
+  config: OAuth2Config,
+  grant: { code: string; verifier: string; redirectUri: string },
+  ctx: Pick<AuthContext, 'fetch' | 'signal' | 'now'>,
+): Promise<OAuth2Credential> {
+  const form = new URLSearchParams({
+    grant_type: 'authorization_code',
+    code: grant.code,
+    redirect_uri: grant.redirectUri,
+    code_verifier: grant.verifier,
+  });
+  return tokenGrant(config, form, ctx, undefined, 'authorization code');
+}
+
+/** Uses the refresh token; a rotated refresh token comes back in the result (the old one is kept otherwise). */
+export function refreshOAuth2Tokens(
+  credential: OAuth2Credential,
+  ctx: Pick<AuthContext, 'fetch' | 'signal' | 'now'>,
+): Promise<OAuth2Credential> {
+  if (!credential.refreshToken) {
+    throw new ConnectorError({
+      code: RECONNECT_CODE,
+      message: 'The access token expired and the provider issued no refresh token.',
+      retryable: false,
+      hint: 'Connect the credential again (ask for offline access if the provider needs it).',
+    });
+  }
+  const { authorizeUrl, tokenUrl, clientId, clientSecret, scopes, refreshToken } = credential;
+  const config: OAuth2Config = {
+    authorizeUrl,
+    tokenUrl,
+    clientId,
+    clientSecret,
+    ...(scopes ? { scopes } : {}),
+  };
+  const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken });
+  return tokenGrant(config, form, ctx, refreshToken, 'refresh token grant');
+}
+
+/** True when the access token is past, or within the margin of, its expiry. */
+export function oauth2TokenStale(credential: OAuth2Credential, now: Date): boolean {
+  if (!credential.expiresAt) return false;
+  return Date.parse(credential.expiresAt) - now.getTime() <= OAUTH2_EXPIRY_MARGIN_MS;
+}
+
+function withBearer(request: AuthRequest, token: string): AuthRequest {
+  const headers = new Headers(request.headers);
+  headers.set('authorization', `Bearer ${token}`);
+  return { ...request, headers };
+}
+
+function tokenSourceOf(ctx: AuthContext): OAuth2TokenSource {
+  if (ctx.tokens) return ctx.tokens;
+  throw new ConnectorError({
+    code: RECONNECT_CODE,
+    message: 'The oauth2 access token must be renewed, and nothing here can renew it.',
+    retryable: false,
+    hint: 'Run the step through the engine, or connect the credential again.',
+  });
+}
+
+export const oauth2Style = defineAuthStyle({
+  type: 'oauth2',
+  title: 'OAuth2 (authorization code)',
+  schema: OAuth2Credential,
+  howToGet:
+    'Connect it with a link: `vmesh credentials connect NAME --type oauth2 --authorize-url URL --token-url URL --client-id ID --client-secret SECRET [--scopes "a b"]`, open the link and allow access at the provider. Register `<VMESH_PUBLIC_URL>/oauth/callback` as the redirect URL of the app.',
+  publicFields: ['authorizeUrl', 'tokenUrl', 'clientId', 'scopes', 'expiresAt'],
+  wireSecrets: (credential) => [
+    ...authorizationWireSecrets(credential.accessToken, ['Bearer']),
+    ...basicAuthWireSecrets(formEncode(credential.clientId), formEncode(credential.clientSecret)),
+    formEncode(credential.clientSecret),
+    ...(credential.refreshToken ? [formEncode(credential.refreshToken)] : []),
+  ],
+  async apply(request, credential, ctx) {
+    const token = oauth2TokenStale(credential, ctx.now)
+      ? (await tokenSourceOf(ctx).refresh(credential.accessToken)).accessToken
+      : credential.accessToken;
+    return withBearer(request, token);
+  },
+  async renew(request, sent, _credential, ctx) {
+    const used = sent.headers.get('authorization')?.replace(/^Bearer /, '') ?? '';
+    const fresh = await tokenSourceOf(ctx).refresh(used);
+    return fresh.accessToken === used ? undefined : withBearer(request, fresh.accessToken);
+  },
+});

@@ -1,0 +1,345 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { audit, findUser, type Principal, toPrincipal } from '../../access/index.ts';
+import {
+  assertMayManageCredential,
+  type CredentialDefinition,
+  CredentialName,
+  type CredentialStore,
+  describeIssues,
+  exchangeOAuth2Code,
+  OAuth2Config,
+  openSealed,
+  type SecretKey,
+  sealSecret,
+} from '../../connectors/index.ts';
+import type { Sql } from '../../db/index.ts';
+import { AppError, describeError, redactString, registerSecret, ValidationError } from '../../lib/index.ts';
+
+/** The shell (`vmesh` on the server) and the shared VMESH_API_TOKEN: both stand for the local owner. */
+const LOCAL_OWNER_IDENTITIES = new Set(['local:owner', 'token:shared']);
+
+/** How long a connect link works. */
+export const CONNECT_LINK_TTL_MS = 30 * 60_000;
+const EXCHANGE_TIMEOUT_MS = 30_000;
+
+const hashOf = (value: string) => createHash('sha256').update(value).digest('hex');
+const aad = (tokenHash: string) => `connect-link:${tokenHash}`;
+
+/** What the link's sealed column holds: the settings given when it was made, and the OAuth2 round's secrets. */
+const SealedFields = z.object({
+  fields: z.record(z.string(), z.unknown()),
+  verifier: z.string().optional(),
+  state: z.string().optional(),
+});
+type SealedFields = z.infer<typeof SealedFields>;
+
+const LinkRow = z.object({
+  tokenHash: z.string(),
+  credentialName: z.string(),
+  type: z.string(),
+  keyId: z.string(),
+  iv: z.instanceof(Buffer),
+  ciphertext: z.instanceof(Buffer),
+  authTag: z.instanceof(Buffer),
+  createdBy: z.string(),
+  linkIsBearer: z.boolean(),
+});
+type LinkRow = z.infer<typeof LinkRow>;
+
+/** A link as its page sees it: never a secret. */
+export type ConnectLinkView = { credentialName: string; type: string; oauth2: boolean };
+
+/** Why a link's page refuses the browser that opened it. */
+export type LinkRefusal = 'gone' | 'sign_in' | 'other_person';
+
+export type OpenedLink =
+  | { kind: 'refused'; why: LinkRefusal }
+  | { kind: 'redirect'; location: string }
+  | { kind: 'form'; link: ConnectLinkView; fields: readonly FormField[] };
+
+export type FormField = { name: string; label: string; secret: boolean; optional: boolean; list: boolean };
+
+export type SubmitResult =
+  | { kind: 'refused'; why: LinkRefusal }
+  | { kind: 'invalid'; link: ConnectLinkView; fields: readonly FormField[]; message: string }
+  | { kind: 'connected'; link: ConnectLinkView };
+
+export type CallbackResult =
+  | { kind: 'refused'; why: LinkRefusal | 'bad_state' }
+  | { kind: 'failed'; link: ConnectLinkView; message: string }
+  | { kind: 'connected'; link: ConnectLinkView };
+
+export type ConnectLinks = {
+  /** A link for `by` to connect NAME of TYPE; oauth2 needs the app's settings, other types get a paste form. */
+  create(
+    input: { name: string; type: string; fields?: Record<string, unknown> },
+    by: Principal,
+  ): Promise<string>;
+  /** GET /connect/:token: the form, or (oauth2) the provider's authorize URL; the oauth2 link is used up. */
+  open(token: string, viewer: Principal | undefined): Promise<OpenedLink>;
+  /** POST /connect/:token: stores the pasted credential and uses the link up. */
+  submit(token: string, form: Record<string, string>, viewer: Principal | undefined): Promise<SubmitResult>;
+  /** GET /oauth/callback: trades the code for tokens and stores the credential. */
+  callback(
+    query: { code?: string; state?: string; error?: string },
+    viewer: Principal | undefined,
+  ): Promise<CallbackResult>;
+};
+
+/**
+ * One-time links to connect a credential in a browser. A link is bound to the person who asked for it: opened in
+ * a browser signed in as somebody else it is refused. A link the local owner made (the shell, the shared token)
+ * is itself the proof, since whoever holds the shell holds the secret key anyway; a link made by anybody else
+ * needs that person's web session.
+ */
+export function createConnectLinks(options: {
+  sql: Sql;
+  key: SecretKey;
+  store: CredentialStore;
+  types: readonly CredentialDefinition[];
+  /** VMESH_PUBLIC_URL: the links and the OAuth2 redirect URL are under it. */
+  publicUrl: string;
+  /** How the token exchange reaches the provider (the guarded fetch: VMESH_HTTP_ALLOW_HOSTS applies). */
+  fetch: typeof fetch;
+  ttlMs?: number;
+}): ConnectLinks {
+  const { sql, key, store } = options;
+  const types = new Map(options.types.map((definition) => [definition.type, definition]));
+  const redirectUri = new URL('/oauth/callback', options.publicUrl).toString();
+
+  const seal = (tokenHash: string, value: SealedFields) =>
+    sealSecret(key, JSON.stringify(value), aad(tokenHash));
+  const unseal = (row: LinkRow): SealedFields =>
+    SealedFields.parse(
+      JSON.parse(openSealed(key, row, aad(row.tokenHash), `connect link ${row.credentialName}`)),
+    );
+  const viewOf = (row: LinkRow): ConnectLinkView => ({
+    credentialName: row.credentialName,
+    type: row.type,
+    oauth2: row.type === 'oauth2',
+  });
+
+  const refusal = (row: LinkRow, viewer: Principal | undefined): LinkRefusal | undefined => {
+    const signedIn = viewer?.browserSession === true ? viewer : undefined;
+    if (signedIn && signedIn.userId !== row.createdBy) return 'other_person';
+    if (!row.linkIsBearer && !signedIn) return 'sign_in';
+    return undefined;
+  };
+
+  const creator = async (row: LinkRow): Promise<Principal> => {
+    const user = await findUser(sql, row.createdBy);
+    if (!user || user.disabledAt)
+      throw new AppError({
+        code: 'E_FORBIDDEN',
+        message: 'The person who asked for this link is no longer a user.',
+        hint: 'Ask for a new link.',
+      });
+    return toPrincipal(user, 'web', `user:${user.id}`);
+  };
+
+  const usable = async (tokenHash: string): Promise<LinkRow | undefined> => {
+    const [row] = await sql`
+      select * from connect_links
+      where token_hash = ${tokenHash} and used_at is null and opened_at is null and expires_at > now()`;
+    return row ? LinkRow.parse(row) : undefined;
+  };
+
+  const connected = async (row: LinkRow, secret: unknown) => {
+    const by = await creator(row);
+    await store.set(row.credentialName, row.type, secret, by);
+    await audit(sql, {
+      principal: by,
+      action: 'credential.connected',
+      subjectType: 'credential',
+      subjectId: row.credentialName,
+      details: { type: row.type, via: 'connect_link' },
+    });
+  };
+
+  const formFields = (type: string): FormField[] => {
+    const definition = types.get(type);
+    const shape = definition && definition.schema instanceof z.ZodObject ? definition.schema.shape : {};
+    const publicFields = new Set(definition?.publicFields ?? []);
+    return Object.entries(shape as Record<string, z.ZodType>).map(([name, schema]) => {
+      const inner =
+        schema instanceof z.ZodOptional || schema instanceof z.ZodDefault ? schema.unwrap() : schema;
+      return {
+        name,
+        label: schema.description ?? name,
+        secret: !publicFields.has(name),
+        optional: schema.safeParse(undefined).success,
+        list: inner instanceof z.ZodArray,
+      };
+    });
+  };
+
+  return {
+    async create(input, by) {
+      const name = CredentialName.safeParse(input.name);
+      if (!name.success)
+        throw new ValidationError({
+          code: 'E_CREDENTIAL',
+          message: `Invalid credential name: ${describeIssues(name.error.issues)}`,
+          hint: 'Choose a name of letters, digits, `_`, `.` and `-`.',
+        });
+      const definition = types.get(input.type);
+      if (!definition || (input.type !== 'oauth2' && formFields(input.type).length === 0))
+        throw new ValidationError({
+          code: 'E_CREDENTIAL',
+          message: `No connect link for type "${input.type}".`,
+          hint: `Use one of: ${[...types.keys()].filter((type) => type === 'oauth2' || formFields(type).length > 0).join(', ')}; or \`vmesh credentials set\`.`,
+        });
+      const existing = await store.summary(name.data);
+      if (existing) assertMayManageCredential(by, name.data, existing.ownerId);
+      let fields: Record<string, unknown> = {};
+      let round: Pick<SealedFields, 'verifier' | 'state'> = {};
+      if (input.type === 'oauth2') {
+        const config = OAuth2Config.safeParse(input.fields ?? {});
+        if (!config.success)
+          throw new ValidationError({
+            code: 'E_CREDENTIAL',
+            message: `The oauth2 settings are not valid: ${describeIssues(config.error.issues)}`,
+            hint: 'Give --authorize-url, --token-url, --client-id and --client-secret.',
+          });
+        registerSecret(config.data.clientSecret);
+        fields = config.data;
+        round = {
+          verifier: randomBytes(32).toString('base64url'),
+          state: randomBytes(24).toString('base64url'),
+        };
+      } else if (input.fields && Object.keys(input.fields).length > 0) {
+        throw new ValidationError({
+          code: 'E_CREDENTIAL',
+          message: `A "${input.type}" link takes no settings: the person pastes them on its page.`,
+          hint: 'Leave the settings out.',
+        });
+      }
+      const token = randomBytes(24).toString('base64url');
+      const tokenHash = hashOf(token);
+      const sealed = seal(tokenHash, { fields, ...round });
+      const ttl = `${Math.round(options.ttlMs ?? CONNECT_LINK_TTL_MS)} milliseconds`;
+      await sql.begin(async (tx) => {
+        await tx`delete from connect_links where expires_at < now() - interval '1 day'`;
+        await tx`
+          insert into connect_links
+            (token_hash, credential_name, type, key_id, iv, ciphertext, auth_tag, created_by, link_is_bearer, state_hash, expires_at)
+          values (${tokenHash}, ${name.data}, ${input.type}, ${sealed.keyId}, ${sealed.iv}, ${sealed.ciphertext},
+            ${sealed.authTag}, ${by.userId}, ${LOCAL_OWNER_IDENTITIES.has(by.identity)},
+            ${round.state ? hashOf(round.state) : null}, now() + ${ttl}::interval)`;
+        await audit(tx, {
+          principal: by,
+          action: 'credential.connect_link_created',
+          subjectType: 'credential',
+          subjectId: name.data,
+          details: { type: input.type },
+        });
+      });
+      return new URL(`/connect/${token}`, options.publicUrl).toString();
+    },
+
+    async open(token, viewer) {
+      const row = await usable(hashOf(token));
+      if (!row) return { kind: 'refused', why: 'gone' };
+      const refused = refusal(row, viewer);
+      if (refused) return { kind: 'refused', why: refused };
+      if (row.type !== 'oauth2') return { kind: 'form', link: viewOf(row), fields: formFields(row.type) };
+      // Used up as it is opened: of two opens, one goes to the provider.
+      const taken = await sql`
+        update connect_links set opened_at = now()
+        where token_hash = ${row.tokenHash} and opened_at is null and used_at is null and expires_at > now()
+        returning token_hash`;
+      if (taken.length === 0) return { kind: 'refused', why: 'gone' };
+      const sealed = unseal(row);
+      const config = OAuth2Config.parse(sealed.fields);
+      const challenge = createHash('sha256')
+        .update(sealed.verifier ?? '')
+        .digest('base64url');
+      const location = new URL(config.authorizeUrl);
+      location.searchParams.set('response_type', 'code');
+      location.searchParams.set('client_id', config.clientId);
+      location.searchParams.set('redirect_uri', redirectUri);
+      if (config.scopes?.length) location.searchParams.set('scope', config.scopes.join(' '));
+      // OpenID providers issue a refresh token for offline_access only when the person is asked again.
+      if (config.scopes?.includes('offline_access')) location.searchParams.set('prompt', 'consent');
+      location.searchParams.set('state', sealed.state ?? '');
+      location.searchParams.set('code_challenge', challenge);
+      location.searchParams.set('code_challenge_method', 'S256');
+      return { kind: 'redirect', location: location.toString() };
+    },
+
+    async submit(token, form, viewer) {
+      const row = await usable(hashOf(token));
+      if (!row || row.type === 'oauth2') return { kind: 'refused', why: 'gone' };
+      const refused = refusal(row, viewer);
+      if (refused) return { kind: 'refused', why: refused };
+      const fields = formFields(row.type);
+      const secret: Record<string, unknown> = {};
+      for (const field of fields) {
+        const value = (form[field.name] ?? '').trim();
+        if (value === '') continue;
+        secret[field.name] = field.list ? value.split(/\s+/) : value;
+      }
+      const parsed = types.get(row.type)?.schema.safeParse(secret);
+      if (!parsed?.success) {
+        // Names the fields, never echoes what was typed.
+        const issues = parsed?.error.issues ?? [];
+        const named = [...new Set(issues.map((issue) => String(issue.path[0] ?? 'the form')))].join(', ');
+        return {
+          kind: 'invalid',
+          link: viewOf(row),
+          fields,
+          message: `Check ${named}: ${describeIssues(issues.map((issue) => ({ ...issue, message: issue.message.slice(0, 200) })))}`,
+        };
+      }
+      const taken = await sql`
+        update connect_links set used_at = now()
+        where token_hash = ${row.tokenHash} and used_at is null and expires_at > now() returning token_hash`;
+      if (taken.length === 0) return { kind: 'refused', why: 'gone' };
+      await connected(row, secret);
+      return { kind: 'connected', link: viewOf(row) };
+    },
+
+    async callback(query, viewer) {
+      if (!query.state) return { kind: 'refused', why: 'bad_state' };
+      const [found] = await sql`
+        select * from connect_links
+        where state_hash = ${hashOf(query.state)} and opened_at is not null and used_at is null and expires_at > now()`;
+      if (!found) return { kind: 'refused', why: 'bad_state' };
+      const row = LinkRow.parse(found);
+      const refused = refusal(row, viewer);
+      if (refused) return { kind: 'refused', why: refused };
+      const taken = await sql`
+        update connect_links set used_at = now()
+        where token_hash = ${row.tokenHash} and used_at is null returning token_hash`;
+      if (taken.length === 0) return { kind: 'refused', why: 'bad_state' };
+      if (query.error || !query.code)
+        return {
+          kind: 'failed',
+          link: viewOf(row),
+          message: `The provider did not grant access (${(query.error ?? 'no code').slice(0, 100)}).`,
+        };
+      registerSecret(query.code);
+      const sealed = unseal(row);
+      const config = OAuth2Config.parse(sealed.fields);
+      try {
+        const credential = await exchangeOAuth2Code(
+          config,
+          { code: query.code, verifier: sealed.verifier ?? '', redirectUri },
+          { fetch: options.fetch, signal: AbortSignal.timeout(EXCHANGE_TIMEOUT_MS), now: new Date() },
+        );
+        await connected(row, credential);
+        return { kind: 'connected', link: viewOf(row) };
+      } catch (error) {
+        return {
+          kind: 'failed',
+          link: viewOf(row),
+          message: redactString(describeError(error)).slice(0, 500),
+        };
+      }
+    },
+  };
+}
+
+/** True for a well-formed link token (the page answers 410 to anything else). */
+export const ConnectToken = z.string().regex(/^[A-Za-z0-9_-]{20,64}$/);

@@ -1,0 +1,61 @@
+import {
+  ConnectorError,
+  type CredentialStore,
+  needsOAuth2Reconnect,
+  OAuth2Credential,
+  type OAuth2TokenSource,
+  oauth2TokenStale,
+  RECONNECT_CODE,
+  refreshOAuth2Tokens,
+} from '../../connectors/index.ts';
+import { describeError } from '../../lib/index.ts';
+
+const REFRESH_TIMEOUT_MS = 30_000;
+
+/** The step failure of an oauth2 credential only connecting again can mend. */
+export function reconnectError(name: string, why: string): ConnectorError {
+  return new ConnectorError({
+    code: RECONNECT_CODE,
+    message: `The credential "${name}" must be connected again: ${why}`,
+    retryable: false,
+    hint: `Run \`vmesh credentials connect ${name}\` and open the link it prints.`,
+    details: { credential: name },
+  });
+}
+
+/**
+ * Renews oauth2 access tokens with their refresh tokens, one credential at a time across every worker (the
+ * store's advisory lock); a rotated refresh token is stored with the new access token in the same write. A refused
+ * refresh marks the credential needs_reconnect.
+ */
+export function createOAuth2Tokens(options: { store: CredentialStore; fetch: typeof fetch }): {
+  for(name: string): OAuth2TokenSource;
+} {
+  const { store } = options;
+  const refresh = async (name: string, seen: string): Promise<{ accessToken: string }> => {
+    try {
+      return await store.updateLocked(name, async (current) => {
+        const parsed = OAuth2Credential.safeParse(current.secret);
+        if (current.type !== 'oauth2' || !parsed.success)
+          throw reconnectError(name, 'it is not a connected oauth2 credential.');
+        const credential = parsed.data;
+        const now = new Date();
+        // Another worker renewed it while this one waited for the lock: use its token.
+        if (credential.accessToken !== seen && !oauth2TokenStale(credential, now))
+          return { result: { accessToken: credential.accessToken } };
+        const renewed = await refreshOAuth2Tokens(credential, {
+          fetch: options.fetch,
+          signal: AbortSignal.timeout(REFRESH_TIMEOUT_MS),
+          now,
+        });
+        return { result: { accessToken: renewed.accessToken }, secret: renewed };
+      });
+    } catch (error) {
+      if (!needsOAuth2Reconnect(error)) throw error;
+      const why = error.details?.credential === name ? error.message : describeError(error);
+      await store.setState(name, 'needs_reconnect', why);
+      throw error.details?.credential === name ? error : reconnectError(name, why);
+    }
+  };
+  return { for: (name) => ({ refresh: (seen) => refresh(name, seen) }) };
+}
