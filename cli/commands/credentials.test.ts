@@ -9,6 +9,7 @@ import { createUser, ensureLocalOwner, type Principal, toPrincipal } from '../..
 import {
   createCredentialStore,
   credentialTypesOf,
+  openSealed,
   parseSecretKey,
 } from '../../connectors/credentials/index.ts';
 import { builtinConnectors } from '../../connectors/index.ts';
@@ -297,7 +298,7 @@ describe('vmesh credentials list|show|test|rename|delete with the workflows that
 });
 
 describe('vmesh credentials connect', () => {
-  async function connect(args: string[]) {
+  async function connect(args: string[], stdin = '') {
     const out = sink();
     const err = sink();
     const store = createCredentialStore({ sql: db.sql, key, types: credentialTypesOf(builtinConnectors) });
@@ -305,7 +306,7 @@ describe('vmesh credentials connect', () => {
     const program = new Command().exitOverride();
     registerCredentialsCommand(program, {
       openStore: async () => ({ store, sql: db.sql, principal, key, close: async () => {} }),
-      stdin: Readable.from(['']),
+      stdin: Readable.from([stdin]),
       stdout: out.stream,
       stderr: err.stream,
       publicUrl: 'https://vmesh.example.com',
@@ -348,6 +349,42 @@ describe('vmesh credentials connect', () => {
     expect(pasted.stdout).toMatch(
       /Open this link within 30 minutes to connect "pasted".*\nhttps:\/\/vmesh\.example\.com\/connect\//s,
     );
+  });
+
+  it('--client-secret - reads the client secret from stdin, so it stays out of shell history', async () => {
+    const secret = `cs-${randomBytes(12).toString('hex')}`;
+    const settings = [
+      '--type',
+      'oauth2',
+      '--authorize-url',
+      'https://auth.example.com/authorize',
+      '--token-url',
+      'https://auth.example.com/token',
+      '--client-id',
+      'vmesh',
+      '--client-secret',
+      '-',
+      '--json',
+    ];
+    const made = await connect(['crmStdin', ...settings], `${secret}\n`);
+    expect(made.exitCode, made.stderr).toBe(0);
+    const [link] = await db.sql`
+      select token_hash, key_id, iv, ciphertext, auth_tag from connect_links where credential_name = 'crmStdin'`;
+    // The link holds the secret read from stdin (without its newline), sealed.
+    const sealed = {
+      keyId: String(link?.keyId),
+      iv: link?.iv as Buffer,
+      ciphertext: link?.ciphertext as Buffer,
+      authTag: link?.authTag as Buffer,
+    };
+    const stored = JSON.parse(
+      openSealed(key, sealed, `connect-link:${String(link?.tokenHash)}`, 'crmStdin'),
+    ) as { fields: { clientSecret: string } };
+    expect(stored.fields.clientSecret).toBe(secret);
+    expect(made.stdout + made.stderr).not.toContain(secret);
+    const empty = await connect(['crmEmpty', ...settings], '');
+    expect(empty.exitCode).toBe(1);
+    expect(empty.stderr).toContain('stdin was empty');
   });
 
   it('refuses oauth2 without its settings, and a type no link can connect, saying what to give', async () => {

@@ -250,7 +250,10 @@ export function registerCredentialsCommand(
     .option('--authorize-url <url>', 'oauth2: the authorization endpoint')
     .option('--token-url <url>', 'oauth2: the token endpoint')
     .option('--client-id <id>', 'oauth2: the client id')
-    .option('--client-secret <secret>', 'oauth2: the client secret')
+    .option(
+      '--client-secret <secret>',
+      'oauth2: the client secret, or - to read it from stdin (out of shell history)',
+    )
     .option('--scopes <scopes>', 'oauth2: scopes, space-separated')
     .option('--json', 'print JSON: { "url": "…" }')
     .action(
@@ -282,13 +285,21 @@ export function registerCredentialsCommand(
             publicUrl,
             fetch: createSafeFetchFromEnv(process.env),
           });
+          const clientSecret =
+            options.clientSecret === '-' ? (await readAll(deps.stdin)).trim() : options.clientSecret;
+          if (options.clientSecret === '-' && !clientSecret)
+            throw new AppError({
+              code: 'E_INPUT',
+              message: '--client-secret - reads the client secret from stdin, and stdin was empty.',
+              hint: 'Pipe it in: `printf \'%s\' "$SECRET" | vmesh credentials connect NAME --type oauth2 … --client-secret -`.',
+            });
           const fields =
             options.type === 'oauth2'
               ? {
                   authorizeUrl: options.authorizeUrl,
                   tokenUrl: options.tokenUrl,
                   clientId: options.clientId,
-                  clientSecret: options.clientSecret,
+                  clientSecret,
                   ...(options.scopes?.trim() ? { scopes: options.scopes.trim().split(/\s+/) } : {}),
                 }
               : undefined;
