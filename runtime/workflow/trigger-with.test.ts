@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { builtinConnectors } from '../../connectors/index.ts';
-import { createCatalog } from './catalog.ts';
+import { coreTriggers, createCatalog } from './catalog.ts';
+import { CORE_TRIGGER_TYPES } from './document.ts';
 import { validateWorkflow } from './validate.ts';
 
 const catalog = createCatalog(builtinConnectors);
@@ -78,5 +79,11 @@ describe('trigger.with: every trigger parses its with, errors name the field and
     const [failed] = errorsOf({ type: 'workflow.failed', with: { workflows: ['{{ vars.id }}'] } });
     expect(failed).toMatchObject({ code: 'E_TRIGGER', path: '/trigger/with/workflows/0' });
     expect(failed?.hint).toContain('workflow.failed takes "workflows" in trigger.with');
+  });
+});
+
+describe('core trigger types', () => {
+  it('the document schema accepts exactly the core triggers the catalog describes (no kind in one place only)', () => {
+    expect([...CORE_TRIGGER_TYPES].sort()).toEqual(coreTriggers.map((trigger) => trigger.type).sort());
   });
 });
