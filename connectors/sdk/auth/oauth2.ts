@@ -4,6 +4,7 @@ import { ConnectorError } from '../connector-error.ts';
 import { authorizationWireSecrets, basicAuthWireSecrets } from '../credential-secrets.ts';
 import type { AuthContext, AuthRequest } from './auth-style.ts';
 import { defineAuthStyle } from './auth-style.ts';
+import { missingAccessToken, postTokenForm, tokenEndpointFailure } from './token-endpoint.ts';
 
 /** An access token is renewed when it expires within this long. */
 export const OAUTH2_EXPIRY_MARGIN_MS = 60_000;
@@ -59,58 +60,35 @@ async function tokenGrant(
   previousRefreshToken: string | undefined,
   what: string,
 ): Promise<OAuth2Credential> {
-  const host = new URL(config.tokenUrl).origin;
   const pair = `${formEncode(config.clientId)}:${formEncode(config.clientSecret)}`;
-  const response = await ctx.fetch(config.tokenUrl, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      accept: 'application/json',
-      authorization: `Basic ${Buffer.from(pair).toString('base64')}`,
+  const answer = await postTokenForm(
+    {
+      tokenUrl: config.tokenUrl,
+      form,
+      headers: { authorization: `Basic ${Buffer.from(pair).toString('base64')}` },
     },
-    body: form.toString(),
-    redirect: 'error',
-    signal: ctx.signal,
-  });
-  const text = await response.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  if (!response.ok) {
-    const failure = TokenError.safeParse(json);
-    const said = failure.success ? failure.data.error : `HTTP ${response.status}`;
+    ctx,
+  );
+  if (!answer.ok) {
+    const failure = TokenError.safeParse(answer.json);
     if (failure.success && failure.data.error === 'invalid_grant') {
       throw new ConnectorError({
         code: RECONNECT_CODE,
-        message: `The token endpoint ${host} refused the ${what} (invalid_grant).`,
+        message: `The token endpoint ${answer.host} refused the ${what} (invalid_grant).`,
         retryable: false,
         hint: 'Connect the credential again.',
-        status: response.status,
+        status: answer.status,
       });
     }
-    const refused = response.status === 400 || response.status === 401 || response.status === 403;
-    throw new ConnectorError({
-      code: refused ? 'E_AUTH' : 'E_UPSTREAM',
-      message: `The token endpoint ${host} refused the ${what} (${said}).`,
-      retryable: response.status === 429 || response.status >= 500,
-      hint: refused
-        ? 'Check the client id and secret and the token URL of the credential.'
-        : 'The token endpoint failed; the step is retried.',
-      status: response.status,
-    });
+    throw tokenEndpointFailure(
+      answer,
+      what,
+      failure.success ? failure.data.error : `HTTP ${answer.status}`,
+      'Check the client id and secret and the token URL of the credential.',
+    );
   }
-  const parsed = TokenAnswer.safeParse(json);
-  if (!parsed.success) {
-    throw new ConnectorError({
-      code: 'E_AUTH',
-      message: `The token endpoint ${host} answered the ${what} without an access_token.`,
-      retryable: false,
-      hint: 'Check the token URL: it must be the OAuth2 token endpoint, answering JSON.',
-    });
-  }
+  const parsed = TokenAnswer.safeParse(answer.json);
+  if (!parsed.success) throw missingAccessToken(answer, what);
   registerSecret(parsed.data.access_token);
   if (parsed.data.refresh_token) registerSecret(parsed.data.refresh_token);
   const refreshToken = parsed.data.refresh_token ?? previousRefreshToken;

@@ -57,11 +57,14 @@ export async function accessToken(
   return fresh.token;
 }
 
-async function fetchToken(
-  request: { tokenUrl: string; form: URLSearchParams; headers?: Record<string, string>; what: string },
-  ctx: AuthContext,
-): Promise<Cached> {
-  const host = new URL(request.tokenUrl).origin;
+/** The answer of a token endpoint to a POSTed form: its status and its body read as JSON (undefined if not JSON). */
+export type TokenEndpointAnswer = { host: string; ok: boolean; status: number; json: unknown };
+
+/** POSTs `form` to a token endpoint through the guarded fetch (never following a redirect) and reads the answer. */
+export async function postTokenForm(
+  request: { tokenUrl: string; form: URLSearchParams; headers?: Record<string, string> },
+  ctx: Pick<AuthContext, 'fetch' | 'signal'>,
+): Promise<TokenEndpointAnswer> {
   const response = await ctx.fetch(request.tokenUrl, {
     method: 'POST',
     headers: {
@@ -80,31 +83,55 @@ async function fetchToken(
   } catch {
     json = undefined;
   }
-  if (!response.ok) {
-    const failure = TokenError.safeParse(json);
+  return { host: new URL(request.tokenUrl).origin, ok: response.ok, status: response.status, json };
+}
+
+/** A refusal or failure of a token endpoint: 400/401/403 need a change to the credential, 429/5xx are retried. */
+export function tokenEndpointFailure(
+  answer: TokenEndpointAnswer,
+  what: string,
+  said: string,
+  refusedHint: string,
+): ConnectorError {
+  const refused = answer.status === 400 || answer.status === 401 || answer.status === 403;
+  return new ConnectorError({
+    code: refused ? 'E_AUTH' : 'E_UPSTREAM',
+    message: `The token endpoint ${answer.host} refused the ${what} (${said}).`,
+    retryable: answer.status === 429 || answer.status >= 500,
+    hint: refused ? refusedHint : 'The token endpoint failed; the step is retried.',
+    status: answer.status,
+  });
+}
+
+/** A 2xx answer that holds no access token. */
+export function missingAccessToken(answer: TokenEndpointAnswer, what: string): ConnectorError {
+  return new ConnectorError({
+    code: 'E_AUTH',
+    message: `The token endpoint ${answer.host} answered the ${what} without an access_token.`,
+    retryable: false,
+    hint: 'Check the token URL: it must be the OAuth2 token endpoint, answering JSON.',
+  });
+}
+
+async function fetchToken(
+  request: { tokenUrl: string; form: URLSearchParams; headers?: Record<string, string>; what: string },
+  ctx: AuthContext,
+): Promise<Cached> {
+  const answer = await postTokenForm(request, ctx);
+  if (!answer.ok) {
+    const failure = TokenError.safeParse(answer.json);
     const said = failure.success
       ? `${failure.data.error}${failure.data.error_description ? `: ${failure.data.error_description.slice(0, 200)}` : ''}`
-      : `HTTP ${response.status}`;
-    const refused = response.status === 400 || response.status === 401 || response.status === 403;
-    throw new ConnectorError({
-      code: refused ? 'E_AUTH' : 'E_UPSTREAM',
-      message: `The token endpoint ${host} refused the ${request.what} (${said}).`,
-      retryable: response.status === 429 || response.status >= 500,
-      hint: refused
-        ? 'Check the credential: client id and secret (or key), token URL and scopes.'
-        : 'The token endpoint failed; the step is retried.',
-      status: response.status,
-    });
+      : `HTTP ${answer.status}`;
+    throw tokenEndpointFailure(
+      answer,
+      request.what,
+      said,
+      'Check the credential: client id and secret (or key), token URL and scopes.',
+    );
   }
-  const parsed = TokenResponse.safeParse(json);
-  if (!parsed.success) {
-    throw new ConnectorError({
-      code: 'E_AUTH',
-      message: `The token endpoint ${host} answered the ${request.what} without an access_token.`,
-      retryable: false,
-      hint: 'Check the token URL: it must be the OAuth2 token endpoint, answering JSON.',
-    });
-  }
+  const parsed = TokenResponse.safeParse(answer.json);
+  if (!parsed.success) throw missingAccessToken(answer, request.what);
   registerSecret(parsed.data.access_token);
   const lifetime = parsed.data.expires_in ? parsed.data.expires_in * 1000 : DEFAULT_LIFETIME_MS;
   return {
