@@ -157,6 +157,20 @@ export function createConnectLinks(options: {
     });
   };
 
+  /** The app settings of a stored oauth2 credential NAME (its tokens left out), for a reconnect link. */
+  const storedOAuth2Settings = async (name: string): Promise<Record<string, unknown> | undefined> => {
+    const stored = await store.get(name);
+    if (stored?.type !== 'oauth2') return undefined;
+    const settings = OAuth2Config.safeParse(
+      Object.fromEntries(
+        Object.entries(stored.secret as Record<string, unknown>).filter(
+          ([field]) => field in OAuth2Config.shape,
+        ),
+      ),
+    );
+    return settings.success ? settings.data : undefined;
+  };
+
   const formFields = (type: string): FormField[] => {
     const definition = types.get(type);
     const shape = definition && definition.schema instanceof z.ZodObject ? definition.schema.shape : {};
@@ -195,12 +209,16 @@ export function createConnectLinks(options: {
       let fields: Record<string, unknown> = {};
       let round: Pick<SealedFields, 'verifier' | 'state'> = {};
       if (input.type === 'oauth2') {
-        const config = OAuth2Config.safeParse(input.fields ?? {});
+        // A reconnect of a stored oauth2 credential keeps its app settings unless new ones are given.
+        const given = Object.values(input.fields ?? {}).some((value) => value !== undefined)
+          ? input.fields
+          : undefined;
+        const config = OAuth2Config.safeParse(given ?? (await storedOAuth2Settings(name.data)) ?? {});
         if (!config.success)
           throw new ValidationError({
             code: 'E_CREDENTIAL',
             message: `The oauth2 settings are not valid: ${describeIssues(config.error.issues)}`,
-            hint: 'Give --authorize-url, --token-url, --client-id and --client-secret.',
+            hint: 'Give --authorize-url, --token-url, --client-id and --client-secret (a reconnect of a stored oauth2 credential may leave them out).',
           });
         registerSecret(config.data.clientSecret);
         fields = config.data;
