@@ -55,6 +55,12 @@ import {
   setProposalOutcome,
   toProposalView,
 } from './conversation-store.ts';
+import {
+  type ConnectLinksPort,
+  type CredentialEventResult,
+  createCredentialConversations,
+  reconnectCredentialOf,
+} from './credential-conversations.ts';
 import { type AutoMembers, type ChatActor, identifyActor } from './identify-actor.ts';
 import type { ModelProvider } from './providers/model-provider.ts';
 import { type OnConversationEvent, type ProposalView, type Reply, toProposalReply } from './reply.ts';
@@ -86,6 +92,8 @@ export type ConversationServiceDeps = {
   chatTrigger?: ChatTriggerPort | undefined;
   /** VMESH_PUBLIC_URL: the hook URLs a proposal's setup at the sender names (absent: `<VMESH_PUBLIC_URL>`). */
   publicUrl?: string | undefined;
+  /** Makes one-time connect links (runtime ConnectLinks); absent: missing credentials show only their command. */
+  connectLinks?: ConnectLinksPort | undefined;
   /** Delivers replies that were not asked for (self-healing fixes) to a conversation's front-end. */
   notify?: (target: { conversationId: string; threadKey: string }, replies: Reply[]) => Promise<void>;
   maxSteps?: number;
@@ -112,6 +120,7 @@ export type HandleRunFailedResult =
   | { status: 'proposed'; proposalId: string; conversationId: string; replies: Reply[] }
   | { status: 'answered'; conversationId: string; replies: Reply[] }
   | { status: 'grouped'; fingerprint: string; occurrences: number; proposalId: string | null }
+  | { status: 'waiting_for_reconnect'; credential: string; conversationId: string; replies: Reply[] }
   | { status: 'skipped'; reason: string };
 
 export type HandleTriggerEventResult =
@@ -130,6 +139,8 @@ export type ConversationService = {
    * conversation the workflow came from, as a failed run is told.
    */
   handleTriggerEvent(eventId: string): Promise<HandleTriggerEventResult>;
+  /** credential.needs_reconnect / credential.connected (queued by the runtime): links, resumed runs, proposals. */
+  handleCredentialEvent(eventId: string): Promise<CredentialEventResult>;
   conversationFor(threadKey: string, principal: Principal): Promise<{ id: string; threadKey: string }>;
   /**
    * The agent tools' context for a caller outside a model turn (the MCP server exposes the tools directly):
@@ -496,6 +507,10 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
         if (reply.type === 'proposal' || reply.type === 'fix_proposal')
           options.onEvent?.({ type: 'proposal', reply });
       }
+      if (!isSystem(principal))
+        replies.push(
+          ...(await credentialTalk.linksForProposals(principal, conversation, shown.map(toProposalView))),
+        );
       if (result.error) replies.push(errorReply(result.error));
       // A model that answers with nothing visible (empty or whitespace, no proposal) still gets the person a reply.
       if (replies.length === 0) replies.push({ type: 'text', text: EMPTY_ANSWER });
@@ -655,6 +670,15 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
     }
     return replies;
   }
+
+  const credentialTalk = createCredentialConversations({
+    sql,
+    links: deps.connectLinks,
+    workflows: deps.workflows,
+    runs: deps.runs,
+    note: (conversationId, text, replies) => note(conversationId, SELF_HEALING_ACTOR, text, replies),
+    notify: deps.notify,
+  });
 
   const service: ConversationService = {
     async handleMessage(input, onEvent) {
@@ -826,6 +850,23 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
       if (!run) return { status: 'skipped', reason: `no run ${runId}` };
       if (run.status !== 'failed')
         return { status: 'skipped', reason: `run ${runId} is ${run.status}, not failed` };
+      const reconnect = reconnectCredentialOf(failedStepOf(run));
+      if (reconnect) {
+        const workflow = await deps.workflows.get(run.workflowId);
+        if (!workflow) return { status: 'skipped', reason: `workflow ${run.workflowId} is gone` };
+        const found = workflow.conversationRef
+          ? await findConversation(sql, workflow.conversationRef)
+          : undefined;
+        const conversation =
+          found ?? (await ensureConversation(sql, `system:workflow:${workflow.id}`, SELF_HEALING_ACTOR));
+        const replies = await credentialTalk.runNeedsReconnect(run, workflow, conversation, reconnect);
+        return {
+          status: 'waiting_for_reconnect',
+          credential: reconnect,
+          conversationId: conversation.id,
+          replies,
+        };
+      }
       const fingerprint = failureFingerprint(run);
       const group = await recordFailure(sql, { fingerprint, workflowId: run.workflowId, runId });
       if (!group.first)
@@ -912,6 +953,8 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
       }
       return { status: 'told', conversationId: conversation.id, replies };
     },
+
+    handleCredentialEvent: (eventId) => credentialTalk.handleEvent(eventId),
 
     async conversationFor(threadKey, principal) {
       const row = await ensureConversation(sql, threadKey, actorLabel(principal), principal.userId);

@@ -87,6 +87,10 @@ export async function loadHistory(sql: Db, conversationId: string, limit = 60): 
   return firstUser === -1 ? [] : messages.slice(firstUser);
 }
 
+/** Replies as stored: a connect link's URL is a live key to connect a credential and is never kept. */
+const storable = (replies: Reply[]): Reply[] =>
+  replies.map((reply) => (reply.type === 'connect_link' ? { ...reply, url: null } : reply));
+
 export async function appendMessages(
   sql: Db,
   conversationId: string,
@@ -98,7 +102,7 @@ export async function appendMessages(
     await sql`
       insert into conversation_messages (conversation_id, role, actor, content, replies, prompt_version, model, usage)
       values (${conversationId}, ${message.role}, ${message.role === 'user' ? meta.actor : null},
-        ${json(sql, sanitizeJson(message))}, ${last && meta.replies ? json(sql, sanitizeJson(meta.replies)) : null},
+        ${json(sql, sanitizeJson(message))}, ${last && meta.replies ? json(sql, sanitizeJson(storable(meta.replies))) : null},
         ${meta.promptVersion ?? null}, ${meta.model ?? null}, ${last && meta.usage ? json(sql, meta.usage) : null})`;
   }
   await sql`update conversations set updated_at = now() where id = ${conversationId}`;
@@ -243,10 +247,29 @@ export async function setFailureProposal(sql: Db, fingerprint: string, proposalI
   await sql`update failure_groups set proposal_id = ${proposalId}, updated_at = now() where fingerprint = ${fingerprint}`;
 }
 
+/**
+ * Pending proposals that were waiting for credential NAME: it leaves their missingCredentials and joins their
+ * connectedCredentials (what the person sees as satisfied). Returns the updated rows.
+ */
+export async function markCredentialConnected(sql: Db, name: string): Promise<ProposalRow[]> {
+  const rows = await sql`
+    update proposals set details = details
+      || jsonb_build_object(
+        'missingCredentials',
+        coalesce((select jsonb_agg(entry) from jsonb_array_elements(details->'missingCredentials') entry
+          where entry->>'name' <> ${name}), '[]'::jsonb),
+        'connectedCredentials',
+        coalesce(details->'connectedCredentials', '[]'::jsonb) || to_jsonb(${name}::text))
+    where status = 'pending' and details->'missingCredentials' @> ${json(sql, [{ name }])}
+    returning ${sql(PROPOSAL_COLUMNS)}`;
+  return rows.map((row) => ProposalRow.parse(row));
+}
+
 export function toProposalView(row: ProposalRow): ProposalView {
   const details = row.details;
   const effects = ProposalView.shape.effects.safeParse(details.effects ?? null);
   const missing = ProposalView.shape.missingCredentials.safeParse(details.missingCredentials ?? []);
+  const connected = ProposalView.shape.connectedCredentials.safeParse(details.connectedCredentials ?? []);
   const warnings = ProposalView.shape.warnings.safeParse(details.warnings ?? []);
   const dryRun = z.object({ ok: z.boolean() }).loose().safeParse(details.dryRun);
   const approval = ProposalView.shape.approval.safeParse(details.approval ?? null);
@@ -265,6 +288,7 @@ export function toProposalView(row: ProposalRow): ProposalView {
     diff: row.diff,
     approvers: row.approvers,
     missingCredentials: missing.success ? missing.data : [],
+    connectedCredentials: connected.success ? connected.data : [],
     effects: effects.success ? effects.data : null,
     warnings: warnings.success ? warnings.data : [],
     setup: setup.success ? setup.data : [],

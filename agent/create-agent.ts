@@ -45,6 +45,8 @@ export type CreateAgentOptions = {
   provider?: ModelProvider;
   docs?: DocsPort | null;
   notify?: ConversationServiceDeps['notify'];
+  /** Connect links the agent hands to people whose proposals need a credential (engine.connectLinks). */
+  connectLinks?: ConversationServiceDeps['connectLinks'];
   /** Default: VMESH_APPROVAL_POLICY (JSON; see access/approval-policy.ts). */
   approvalPolicy?: ConversationServiceDeps['approvalPolicy'];
   /** Where the doc index sync (run before the first search) logs. */
@@ -83,6 +85,7 @@ export function createAgent(options: CreateAgentOptions): ConversationService {
             docsReady(options.sql, connectors, options.docsLog ?? quietDocsLog),
           )),
     notify: options.notify,
+    connectLinks: options.connectLinks,
     approvalPolicy: options.approvalPolicy ?? parseApprovalPolicy(env.VMESH_APPROVAL_POLICY),
     autoMembers: autoMembersFromEnv(env),
     publicUrl: options.publicUrl ?? env.VMESH_PUBLIC_URL,

@@ -16,6 +16,7 @@ export {
   type HandleTriggerEventResult,
 } from './conversation-service.ts';
 export { type CreateAgentOptions, createAgent, createDocsPort } from './create-agent.ts';
+export { CREDENTIAL_EVENT_TASK, createCredentialEventTask } from './credential-event-task.ts';
 export {
   type AutoMembers,
   autoMembersFromEnv,

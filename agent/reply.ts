@@ -31,6 +31,8 @@ export const ProposalView = z.object({
   missingCredentials: z.array(
     z.object({ name: z.string(), type: z.string(), nodes: z.array(z.string()), command: z.string() }),
   ),
+  /** Credentials that were missing when it was proposed and have been connected since. */
+  connectedCredentials: z.array(z.string()).default([]),
   /** Steps that write to the outside world; what is new compared to the current version. */
   effects: z
     .object({
@@ -111,6 +113,21 @@ export const Reply = z.discriminatedUnion('type', [
     message: z.string(),
   }),
   z.object({ type: z.literal('error'), code: z.string(), message: z.string(), hint: z.string().optional() }),
+  /**
+   * A one-time link for one person to connect (or reconnect) a credential in a browser. Front-ends show `url` only
+   * to `recipient` (Slack ephemeral, Discord ephemeral or DM, their own web chat or MCP client); `text` never holds
+   * the link, so a front-end that does not know this type shows nothing secret. Stored copies have `url: null`.
+   */
+  z.object({
+    type: z.literal('connect_link'),
+    credential: z.string(),
+    credentialType: z.string(),
+    reconnect: z.boolean(),
+    url: z.string().nullable(),
+    expiresAt: z.string(),
+    recipient: z.object({ userId: z.string(), name: z.string(), identity: z.string() }),
+    text: z.string(),
+  }),
 ]);
 export type Reply = z.infer<typeof Reply>;
 export type ProposalReply = Extract<Reply, { type: 'proposal' | 'fix_proposal' }>;
@@ -140,6 +157,7 @@ export function approvalSummary(proposal: ProposalView): string {
   for (const credential of proposal.missingCredentials) {
     lines.push(`Needs credential "${credential.name}" (${credential.type}): \`${credential.command}\``);
   }
+  for (const name of proposal.connectedCredentials) lines.push(`✓ Credential "${name}" is connected now`);
   if (proposal.setup.length > 0) {
     lines.push('Setup at the sender:');
     for (const line of proposal.setup) lines.push(`- ${line}`);

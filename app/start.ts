@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import {
   type ConversationService,
+  CREDENTIAL_EVENT_TASK,
   createAgent,
+  createCredentialEventTask,
   createRunFailedTask,
   createTriggerEventTask,
   type Reply,
@@ -79,6 +81,7 @@ export async function startApp(
       docsLog: logger,
       publicUrl: config.publicUrl,
       notify: async (target, replies) => notifyChat?.(target.threadKey, replies),
+      connectLinks: engine.connectLinks(config.publicUrl),
     });
     const bots = await registerBots(server, {
       conversation: toBotConversationPort(agent, { approvalLinkBase: config.publicUrl }),
@@ -117,6 +120,7 @@ export async function startApp(
             tasks: {
               [RUN_FAILED_TASK]: createRunFailedTask(agent),
               [TRIGGER_EVENT_TASK]: createTriggerEventTask(agent),
+              [CREDENTIAL_EVENT_TASK]: createCredentialEventTask(agent),
             },
           });
     logger.info({ url, database: database.kind }, 'VelocityMesh is listening');

@@ -5,8 +5,21 @@ export { RUN_FAILED_TASK } from './engine/tasks.ts';
 export * from './engine/worker-schema.ts';
 export * from './nodes/index.ts';
 export { createEngineServices, type EngineServices } from './services.ts';
-export { CONNECT_LINK_TTL_MS, type ConnectLinks, createConnectLinks } from './store/connect-links.ts';
+export {
+  CONNECT_LINK_TTL_MS,
+  type ConnectLinks,
+  createConnectLinks,
+  type LinkContext,
+} from './store/connect-links.ts';
 export { contentHash } from './store/content-hash.ts';
+export {
+  CREDENTIAL_EVENT_TASK,
+  type CredentialEvent,
+  CredentialEventPayload,
+  getCredentialEvent,
+  recordCredentialWait,
+  takeCredentialWaits,
+} from './store/credential-events.ts';
 export {
   type CredentialService,
   type CredentialTestResult,

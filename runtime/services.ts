@@ -19,7 +19,7 @@ import { installErrorHandler } from './api/http-errors.ts';
 import { registerApiRoutes } from './api/routes.ts';
 import type { NodeRunnerDeps } from './engine/node-runner.ts';
 import { type EngineWorker, startEngineWorker, type WorkerTasks } from './engine/worker.ts';
-import { createConnectLinks } from './store/connect-links.ts';
+import { type ConnectLinks, createConnectLinks } from './store/connect-links.ts';
 import { createCredentialService } from './store/credential-service.ts';
 import { createOAuth2Tokens } from './store/oauth2-tokens.ts';
 import { createWorkflowService, type WorkflowService } from './store/workflow-service.ts';
@@ -35,6 +35,8 @@ export type EngineServices = {
   workflows: WorkflowService;
   /** Adds /api/*, /hooks/*, /resume/* and /forms/* to an HTTP server. */
   registerHttp(app: FastifyInstance, options: { publicUrl: string }): void;
+  /** One-time connect links under `publicUrl` (the same store, key and guarded fetch as the routes). */
+  connectLinks(publicUrl: string): ConnectLinks;
   startWorker(options?: {
     concurrency?: number;
     /** Most job slots one run may hold (default env VMESH_RUN_MAX_CONCURRENCY, else half of `concurrency`). */
@@ -84,7 +86,7 @@ export async function createEngineServices(
       stdioServers,
       logger,
     },
-    oauth2Tokens: createOAuth2Tokens({ store: credentials, fetch: safeFetch }),
+    oauth2Tokens: createOAuth2Tokens({ sql: database.sql, store: credentials, fetch: safeFetch }),
     logger,
     publicUrl: configuredPublicUrl(env),
   };
@@ -107,6 +109,21 @@ export async function createEngineServices(
     { onTriggerChange: triggerSync(connectors) },
     { stdioServers },
   );
+  const linksByUrl = new Map<string, ConnectLinks>();
+  const connectLinks = (publicUrl: string): ConnectLinks => {
+    const made =
+      linksByUrl.get(publicUrl) ??
+      createConnectLinks({
+        sql: database.sql,
+        key,
+        store: credentials,
+        types: credentialTypesOf(connectors),
+        publicUrl,
+        fetch: safeFetch,
+      });
+    linksByUrl.set(publicUrl, made);
+    return made;
+  };
   return {
     deps,
     workflows,
@@ -123,18 +140,9 @@ export async function createEngineServices(
       registerFormRoute(app, { sql: database.sql, tokens: createFormTokens(key.key) });
       registerHookSecretRoute(app, { sql: database.sql });
       registerAuditRoutes(app, { sql: database.sql });
-      registerConnectRoutes(
-        app,
-        createConnectLinks({
-          sql: database.sql,
-          key,
-          store: credentials,
-          types: credentialTypesOf(connectors),
-          publicUrl: http.publicUrl,
-          fetch: safeFetch,
-        }),
-      );
+      registerConnectRoutes(app, connectLinks(http.publicUrl));
     },
+    connectLinks,
     startWorker(worker = {}) {
       const leaseMs = worker.leaseMs ?? (Number(env.VMESH_WORKER_LEASE_MS) || undefined);
       const concurrency = worker.concurrency ?? (Number(env.VMESH_WORKER_CONCURRENCY) || undefined);

@@ -8,7 +8,7 @@ import type { BotActor, ConversationPort } from '../conversation-port.ts';
 import { createMemoryDeliveryLedger, type DeliveryLedger } from '../delivery-dedupe.ts';
 import { createPendingWork } from '../pending-work.ts';
 import { parseDiscordCustomId } from './discord-custom-id.ts';
-import { renderDiscordReply } from './render-discord-reply.ts';
+import { EPHEMERAL, renderDiscordConnectLink, renderDiscordReply } from './render-discord-reply.ts';
 import { discordPublicKey, verifyDiscordSignature } from './verify-discord-signature.ts';
 
 export type DiscordInteractionsOptions = {
@@ -45,7 +45,6 @@ type Interaction = z.infer<typeof Interaction>;
 const PING = 1;
 const APPLICATION_COMMAND = 2;
 const MESSAGE_COMPONENT = 3;
-const EPHEMERAL = 64;
 
 /**
  * The Discord HTTP interactions endpoint, POST /discord/interactions: signature checked over the raw body
@@ -88,13 +87,23 @@ export async function registerDiscord(server: FastifyInstance, options: DiscordI
       } catch (error) {
         replies = [agentFailureReply(error)];
       }
-      const [first, ...rest_] = replies.flatMap(renderDiscordReply);
+      // Connect links go to the person who used the command only (ephemeral follow-ups).
+      const links = replies.flatMap((reply) => (reply.type === 'connect_link' && reply.url ? [reply] : []));
+      const [first, ...rest_] = replies
+        .filter((reply) => !links.includes(reply as (typeof links)[number]))
+        .flatMap(renderDiscordReply);
       await rest.patch(Routes.webhookMessage(options.applicationId, token, '@original'), {
         body: first ?? { content: 'Done.' },
         auth: false,
       });
       for (const message of rest_) {
         await rest.post(Routes.webhook(options.applicationId, token), { body: message, auth: false });
+      }
+      for (const link of links) {
+        await rest.post(Routes.webhook(options.applicationId, token), {
+          body: { ...renderDiscordConnectLink(link), flags: EPHEMERAL },
+          auth: false,
+        });
       }
     });
   };

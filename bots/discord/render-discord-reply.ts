@@ -4,7 +4,10 @@ import { encodeDiscordCustomId } from './discord-custom-id.ts';
 
 export const DISCORD_MESSAGE_LIMIT = 2000;
 
-export type DiscordMessage = { content: string; components?: unknown[] };
+export type DiscordMessage = { content: string; components?: unknown[]; flags?: number };
+
+/** Discord's EPHEMERAL message flag: only the person who used the command sees the follow-up. */
+export const EPHEMERAL = 1 << 6;
 
 /** Splits text into pieces of at most `limit` characters, preferring line breaks, then spaces. */
 export function splitDiscordText(text: string, limit = DISCORD_MESSAGE_LIMIT): string[] {
@@ -37,6 +40,9 @@ function replyText(reply: Reply): string {
       const heading = proposalKind(reply) === 'fix' ? 'Proposed fix' : 'Proposed workflow';
       return `**${heading}: ${reply.title}**\n${reply.summary}\n\nTrigger: ${document.trigger.type}\n${nodes}`;
     }
+    case 'connect_link':
+      // What everybody may see: never the link (renderDiscordConnectLink has it, for its recipient only).
+      return reply.text;
     default: {
       const unknown = reply as { text?: string; message?: string };
       return unknown.text ?? unknown.message ?? 'The agent sent a reply this bot cannot show.';
@@ -70,4 +76,19 @@ export function renderDiscordReply(reply: Reply): DiscordMessage[] {
     ];
   }
   return messages;
+}
+
+/** `discord:G1:123` → `123`; undefined for identities of other front-ends. */
+export const discordUserOf = (identity: string): string | undefined =>
+  /^discord:[^:]+:(\d+)$/.exec(identity)?.[1];
+
+/** A connect link for its recipient only (an ephemeral follow-up or a DM): the text and a link button. */
+export function renderDiscordConnectLink(reply: Extract<Reply, { type: 'connect_link' }>): DiscordMessage {
+  const label = `${reply.reconnect ? 'Reconnect' : 'Connect'} ${reply.credential}`.slice(0, 80);
+  return {
+    content: splitDiscordText(reply.text)[0] ?? '',
+    ...(reply.url
+      ? { components: [{ type: 1, components: [{ type: 2, style: 5, label, url: reply.url }] }] }
+      : {}),
+  };
 }

@@ -14,7 +14,7 @@ import { agentFailureReply } from '../agent-failure-reply.ts';
 import type { BotActor, ConversationPort } from '../conversation-port.ts';
 import { createPendingWork } from '../pending-work.ts';
 import { parseDiscordCustomId } from './discord-custom-id.ts';
-import { renderDiscordReply } from './render-discord-reply.ts';
+import { discordUserOf, renderDiscordConnectLink, renderDiscordReply } from './render-discord-reply.ts';
 
 export type DiscordGateway = {
   stop(): Promise<void>;
@@ -46,8 +46,20 @@ export async function startDiscordGateway(options: DiscordGatewayOptions): Promi
   });
   const work = createPendingWork((error) => logger.error({ err: error }, 'discord gateway: handling failed'));
 
+  /** A connect link reaches its recipient in a direct message (Create DM, then a message there). */
+  const sendPrivately = async (reply: Extract<Reply, { type: 'connect_link' }>): Promise<boolean> => {
+    const user = discordUserOf(reply.recipient.identity);
+    if (!user || !reply.url) return false;
+    const dm = (await client.rest.post(Routes.userChannels(), { body: { recipient_id: user } })) as {
+      id: string;
+    };
+    await client.rest.post(Routes.channelMessages(dm.id), { body: renderDiscordConnectLink(reply) });
+    return true;
+  };
+
   const send = async (message: Message, replies: Reply[]) => {
     for (const reply of replies) {
+      if (reply.type === 'connect_link' && (await sendPrivately(reply))) continue;
       for (const piece of renderDiscordReply(reply)) {
         await message.reply(piece as MessageCreateOptions);
       }
@@ -115,6 +127,7 @@ export async function startDiscordGateway(options: DiscordGatewayOptions): Promi
       const channel = /^discord:[^:]+:(\d+)$/.exec(threadKey)?.[1];
       if (!channel) return false;
       for (const reply of replies) {
+        if (reply.type === 'connect_link' && (await sendPrivately(reply))) continue;
         for (const body of renderDiscordReply(reply))
           await client.rest.post(Routes.channelMessages(channel), { body });
       }

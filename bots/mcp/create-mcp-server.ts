@@ -39,6 +39,9 @@ export function repliesToText(replies: Reply[]): string {
           ].join('\n');
         case 'run_update':
           return `Run ${reply.runId}: ${reply.status}${reply.message ? ` — ${reply.message}` : ''}`;
+        case 'connect_link':
+          // This client is the person's own: the link is theirs. Hand it to them as it is; never fetch it.
+          return `${reply.text}${reply.url ? `\nGive the person this link to open in their browser: ${reply.url}` : ''}`;
         default:
           return JSON.stringify(reply);
       }

@@ -7,7 +7,7 @@ import type { BotActor, ConversationPort } from '../conversation-port.ts';
 import { createMemoryDeliveryLedger, type DeliveryLedger } from '../delivery-dedupe.ts';
 import { createPendingWork } from '../pending-work.ts';
 import type { TriggerEventPort } from '../trigger-event-port.ts';
-import { renderSlackReply } from './render-slack-reply.ts';
+import { renderSlackConnectLink, renderSlackReply } from './render-slack-reply.ts';
 import { parseSlackActionValue, SLACK_APPROVE_ACTION, SLACK_REJECT_ACTION } from './slack-action-value.ts';
 
 export type SlackBotOptions = {
@@ -59,6 +59,9 @@ const stripMentions = (text: string) => text.replace(MENTION, '').trim();
 
 type Place = { client: WebClient; channel: string; threadTs: string | undefined };
 
+/** `slack:T1:U2` → `U2`; undefined for identities of other front-ends. */
+const slackUserOf = (identity: string): string | undefined => /^slack:[^:]+:([A-Z0-9]+)$/.exec(identity)?.[1];
+
 /** The Slack bot: bolt parses and verifies, this file maps events to conversation turns and renders replies. */
 export function createSlackBot(options: SlackBotOptions): SlackBot {
   const socketMode = Boolean(options.appToken);
@@ -97,6 +100,21 @@ export function createSlackBot(options: SlackBotOptions): SlackBot {
   });
 
   const post = async (place: Place, reply: Reply, replaceTs?: string): Promise<void> => {
+    if (reply.type === 'connect_link') {
+      // Only the person it is for sees the link: an ephemeral message in the thread.
+      const user = slackUserOf(reply.recipient.identity);
+      if (reply.url && user) {
+        await place.client.chat.postEphemeral({
+          channel: place.channel,
+          user,
+          ...(place.threadTs ? { thread_ts: place.threadTs } : {}),
+          ...renderSlackConnectLink(reply),
+        });
+        if (replaceTs)
+          await place.client.chat.update({ channel: place.channel, ts: replaceTs, text: 'Done.' });
+        return;
+      }
+    }
     const message = renderSlackReply(reply);
     if (reply.type === 'run_update') {
       const existing = runMessages.get(reply.runId);
@@ -238,6 +256,11 @@ export function createSlackBot(options: SlackBotOptions): SlackBot {
         text,
       );
     });
+  });
+
+  // A connect link's button opens its URL in the browser; Slack still reports the click, which needs only an ack.
+  app.action('vmesh_connect_link', async ({ ack }) => {
+    await ack();
   });
 
   for (const actionId of [SLACK_APPROVE_ACTION, SLACK_REJECT_ACTION]) {

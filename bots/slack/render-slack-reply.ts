@@ -24,6 +24,33 @@ function nodeOutline(document: PreviewableProposal['proposal']['document']): str
   return lines.join('\n');
 }
 
+/** A connect link, for an ephemeral message to its recipient: the text and a button that opens the link. */
+export function renderSlackConnectLink(reply: Extract<Reply, { type: 'connect_link' }>): SlackMessage {
+  const label = `${reply.reconnect ? 'Reconnect' : 'Connect'} ${reply.credential}`;
+  return {
+    text: `${reply.text} ${reply.url ?? ''}`.trim(),
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: clip(escapeMrkdwn(reply.text), MAX_SECTION) } },
+      ...(reply.url
+        ? [
+            {
+              type: 'actions',
+              elements: [
+                {
+                  type: 'button',
+                  action_id: 'vmesh_connect_link',
+                  style: 'primary',
+                  text: { type: 'plain_text', text: clip(label, 75) },
+                  url: reply.url,
+                },
+              ],
+            },
+          ]
+        : []),
+    ],
+  };
+}
+
 /** One reply as a Slack message: plain text fallback plus Block Kit (a proposal gets Approve/Reject buttons). */
 export function renderSlackReply(reply: Reply): SlackMessage {
   switch (reply.type) {
@@ -76,6 +103,9 @@ export function renderSlackReply(reply: Reply): SlackMessage {
         ],
       };
     }
+    case 'connect_link':
+      // Shown to everybody in the thread: never the link.
+      return { text: reply.text };
     default: {
       const unknown = reply as { text?: string; message?: string };
       return { text: unknown.text ?? unknown.message ?? 'The agent sent a reply this bot cannot show.' };

@@ -36,6 +36,7 @@ export function sampleProposalReply(input: {
     diff: [],
     approvers: [],
     missingCredentials: [],
+    connectedCredentials: [],
     effects: null,
     warnings: [],
     setup: [],

@@ -46,6 +46,9 @@ export function renderReplies(replies: Reply[]): string {
       case 'error':
         lines.push(`Error (${reply.code}): ${reply.message}${reply.hint ? `\n  ${reply.hint}` : ''}`);
         break;
+      case 'connect_link':
+        lines.push(reply.url ? `${reply.text}\n  Open: ${reply.url}` : reply.text);
+        break;
     }
   }
   return `${lines.join('\n')}\n`;

@@ -164,6 +164,17 @@ export async function startDiscordFake(
     return message;
   });
 
+  // Create DM: { recipient_id } → a DM channel object (type 1); messages can then be posted to its id.
+  app.post('/api/v10/users/@me/channels', async (request, reply) => {
+    if (request.headers.authorization !== `Bot ${botToken}`) return error(reply, 401, 0, '401: Unauthorized');
+    const recipient = (request.body as { recipient_id?: unknown } | undefined)?.recipient_id;
+    if (typeof recipient !== 'string' || !/^\d+$/.test(recipient))
+      return error(reply, 400, 50035, 'Invalid Form Body');
+    const id = `9${recipient}`;
+    if (!messages.has(id)) messages.set(id, []);
+    return { id, type: 1, recipients: [{ id: recipient }] };
+  });
+
   const interactionMessage = (body: InteractionBody): FakeDiscordMessage => {
     snowflake += 1n;
     return {

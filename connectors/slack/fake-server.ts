@@ -194,6 +194,16 @@ export async function startSlackFake(
       messages.get(channel.id)?.push(message);
       return { ok: true, channel: channel.id, ts: message.ts, message };
     },
+    // chat.postEphemeral: shown only to `user` (who must be in the channel); answers { ok, message_ts }.
+    'chat.postEphemeral': (args) => {
+      const channel = findChannel(args.channel);
+      if (!channel) return fail('channel_not_found');
+      if (!channel.isMember) return fail('not_in_channel');
+      if (typeof args.user !== 'string' || args.user === '') return fail('user_not_in_channel');
+      const blocks = parseMaybeJson(args.blocks);
+      if (!args.text && !blocks) return fail('no_text');
+      return { ok: true, message_ts: nextTs() };
+    },
     // conversations.info: { ok, channel: { id, name, is_channel, is_member, … } } or channel_not_found.
     'conversations.info': (args) => {
       const channel = channels.find((candidate) => candidate.id === args.channel);

@@ -15,6 +15,7 @@ import {
 } from '../../connectors/index.ts';
 import type { Sql } from '../../db/index.ts';
 import { AppError, describeError, redactString, registerSecret, ValidationError } from '../../lib/index.ts';
+import { recordCredentialConnected } from './credential-events.ts';
 
 /** The shell (`vmesh` on the server) and the shared VMESH_API_TOKEN: both stand for the local owner. */
 const LOCAL_OWNER_IDENTITIES = new Set(['local:owner', 'token:shared']);
@@ -44,6 +45,8 @@ const LinkRow = z.object({
   authTag: z.instanceof(Buffer),
   createdBy: z.string(),
   linkIsBearer: z.boolean(),
+  conversationId: z.string().nullable(),
+  proposalId: z.string().nullable(),
 });
 type LinkRow = z.infer<typeof LinkRow>;
 
@@ -70,12 +73,26 @@ export type CallbackResult =
   | { kind: 'failed'; link: ConnectLinkView; message: string }
   | { kind: 'connected'; link: ConnectLinkView };
 
+/**
+ * Where a link was asked for. `deliveredPrivately`: the link reaches only the person it is for (a Slack ephemeral
+ * message, a Discord ephemeral reply or DM, their own web chat or MCP client), so holding it is the proof, as for
+ * the local owner's links; a browser signed in as somebody else is still refused.
+ */
+export type LinkContext = {
+  conversationId?: string | null;
+  proposalId?: string | null;
+  deliveredPrivately?: boolean;
+};
+
 export type ConnectLinks = {
   /** A link for `by` to connect NAME of TYPE; oauth2 needs the app's settings, other types get a paste form. */
   create(
     input: { name: string; type: string; fields?: Record<string, unknown> },
     by: Principal,
+    context?: LinkContext,
   ): Promise<string>;
+  /** Whether an unused, unexpired link for NAME was made for this conversation (null: outside any). */
+  hasLiveLink(name: string, conversationId: string | null): Promise<boolean>;
   /** GET /connect/:token: the form, or (oauth2) the provider's authorize URL; the oauth2 link is used up. */
   open(token: string, viewer: Principal | undefined): Promise<OpenedLink>;
   /** POST /connect/:token: stores the pasted credential and uses the link up. */
@@ -148,6 +165,15 @@ export function createConnectLinks(options: {
   const connected = async (row: LinkRow, secret: unknown) => {
     const by = await creator(row);
     await store.set(row.credentialName, row.type, secret, by);
+    // Other links for this credential are spent: it is connected now.
+    await sql`
+      update connect_links set used_at = now()
+      where credential_name = ${row.credentialName} and used_at is null and token_hash <> ${row.tokenHash}`;
+    await recordCredentialConnected(sql, row.credentialName, {
+      conversationId: row.conversationId,
+      proposalId: row.proposalId,
+      by: by.userId,
+    });
     await audit(sql, {
       principal: by,
       action: 'credential.connected',
@@ -189,7 +215,16 @@ export function createConnectLinks(options: {
   };
 
   return {
-    async create(input, by) {
+    async hasLiveLink(name, conversationId) {
+      const rows = await sql`
+        select 1 from connect_links
+        where credential_name = ${name} and used_at is null and opened_at is null and expires_at > now()
+          and conversation_id is not distinct from ${conversationId}
+        limit 1`;
+      return rows.length > 0;
+    },
+
+    async create(input, by, context = {}) {
       const name = CredentialName.safeParse(input.name);
       if (!name.success)
         throw new ValidationError({
@@ -241,16 +276,18 @@ export function createConnectLinks(options: {
         await tx`delete from connect_links where expires_at < now() - interval '1 day'`;
         await tx`
           insert into connect_links
-            (token_hash, credential_name, type, key_id, iv, ciphertext, auth_tag, created_by, link_is_bearer, state_hash, expires_at)
+            (token_hash, credential_name, type, key_id, iv, ciphertext, auth_tag, created_by, link_is_bearer, state_hash,
+             expires_at, conversation_id, proposal_id)
           values (${tokenHash}, ${name.data}, ${input.type}, ${sealed.keyId}, ${sealed.iv}, ${sealed.ciphertext},
-            ${sealed.authTag}, ${by.userId}, ${LOCAL_OWNER_IDENTITIES.has(by.identity)},
-            ${round.state ? hashOf(round.state) : null}, now() + ${ttl}::interval)`;
+            ${sealed.authTag}, ${by.userId}, ${LOCAL_OWNER_IDENTITIES.has(by.identity) || context.deliveredPrivately === true},
+            ${round.state ? hashOf(round.state) : null}, now() + ${ttl}::interval,
+            ${context.conversationId ?? null}, ${context.proposalId ?? null})`;
         await audit(tx, {
           principal: by,
           action: 'credential.connect_link_created',
           subjectType: 'credential',
           subjectId: name.data,
-          details: { type: input.type },
+          details: { type: input.type, conversationId: context.conversationId ?? null },
         });
       });
       return new URL(`/connect/${token}`, options.publicUrl).toString();

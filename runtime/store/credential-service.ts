@@ -14,6 +14,7 @@ import {
 } from '../../connectors/index.ts';
 import type { Sql } from '../../db/index.ts';
 import { ConflictError, describeError, redactString } from '../../lib/index.ts';
+import { markNeedsReconnect } from './credential-events.ts';
 import { type CredentialUser, credentialUsers } from './credential-usage.ts';
 
 const TEST_TIMEOUT_MS = 10_000;
@@ -183,7 +184,7 @@ export function createCredentialService(options: {
       const refusedOrFailed = async (error: unknown) => {
         const refused = error instanceof ConnectorError && error.code === 'E_AUTH';
         const message = `${refused ? 'The vendor refused it' : 'The test request failed'}: ${describeError(error)}`;
-        if (refused) await store.setState(name, 'needs_reconnect', message);
+        if (refused) await markNeedsReconnect(sql, name, message);
         return result(false, message);
       };
       const definition = types.get(stored.type);

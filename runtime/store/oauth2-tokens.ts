@@ -8,7 +8,9 @@ import {
   RECONNECT_CODE,
   refreshOAuth2Tokens,
 } from '../../connectors/index.ts';
+import type { Sql } from '../../db/index.ts';
 import { describeError } from '../../lib/index.ts';
+import { markNeedsReconnect } from './credential-events.ts';
 
 const REFRESH_TIMEOUT_MS = 30_000;
 
@@ -28,7 +30,7 @@ export function reconnectError(name: string, why: string): ConnectorError {
  * store's advisory lock); a rotated refresh token is stored with the new access token in the same write. A refused
  * refresh marks the credential needs_reconnect.
  */
-export function createOAuth2Tokens(options: { store: CredentialStore; fetch: typeof fetch }): {
+export function createOAuth2Tokens(options: { sql: Sql; store: CredentialStore; fetch: typeof fetch }): {
   for(name: string): OAuth2TokenSource;
 } {
   const { store } = options;
@@ -53,7 +55,7 @@ export function createOAuth2Tokens(options: { store: CredentialStore; fetch: typ
     } catch (error) {
       if (!needsOAuth2Reconnect(error)) throw error;
       const why = error.details?.credential === name ? error.message : describeError(error);
-      await store.setState(name, 'needs_reconnect', why);
+      await markNeedsReconnect(options.sql, name, why);
       throw error.details?.credential === name ? error : reconnectError(name, why);
     }
   };

@@ -135,6 +135,19 @@ function renderReply(reply: Reply): HTMLElement {
           statusBadge(reply.status),
         ),
       );
+    case 'connect_link':
+      return h(
+        'div',
+        { class: 'msg agent', 'data-testid': 'connect-link' },
+        h('p', {}, reply.text),
+        reply.url
+          ? h(
+              'a',
+              { class: 'button', href: reply.url, target: '_blank', rel: 'noopener noreferrer' },
+              `${reply.reconnect ? 'Reconnect' : 'Connect'} ${reply.credential}`,
+            )
+          : null,
+      );
     default: {
       const unknown = reply as { text?: string; message?: string };
       return h(
