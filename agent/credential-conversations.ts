@@ -72,8 +72,11 @@ export function createCredentialConversations(deps: CredentialConversationDeps) 
     context: { conversationId: string; proposalId?: string },
   ): Promise<Reply | undefined> {
     if (!deps.links || !allows(recipient, 'credential.manage')) return undefined;
+    // `http` (http.request, OpenAPI connectors) takes every auth style: its link asks for a bearer token, the most
+    // common one; another style is `vmesh credentials connect NAME --type <style>`.
+    const type = input.type === 'http' ? 'bearer' : input.type;
     try {
-      const url = await deps.links.create({ name: input.name, type: input.type }, recipient, {
+      const url = await deps.links.create({ name: input.name, type }, recipient, {
         conversationId: context.conversationId,
         proposalId: context.proposalId ?? null,
         deliveredPrivately: true,
@@ -81,12 +84,12 @@ export function createCredentialConversations(deps: CredentialConversationDeps) 
       return {
         type: 'connect_link',
         credential: input.name,
-        credentialType: input.type,
+        credentialType: type,
         reconnect: input.reconnect,
         url,
         expiresAt: new Date(Date.now() + CONNECT_LINK_TTL_MS).toISOString(),
         recipient: { userId: recipient.userId, name: recipient.name, identity: recipient.identity },
-        text: linkText(input.name, input.type, input.reconnect, recipient.name),
+        text: linkText(input.name, type, input.reconnect, recipient.name),
       };
     } catch (error) {
       if (!(error instanceof AppError)) throw error;

@@ -26,9 +26,9 @@ export function findMissingCredentials(
   stored: readonly { name: string; type: string }[],
 ): MissingCredential[] {
   const missing = new Map<string, MissingCredential>();
-  const need = (user: string, name: string, type: string) => {
+  const need = (user: string, name: string, type: string, alternatives: readonly string[] = []) => {
     const have = stored.find((credential) => credential.name === name);
-    if (have && have.type === type) return;
+    if (have && (have.type === type || alternatives.includes(have.type))) return;
     const entry = missing.get(name) ?? {
       name,
       type,
@@ -43,10 +43,11 @@ export function findMissingCredentials(
     .find((entry) => entry.type === document.trigger.type)?.credentialType;
   if (triggerType && document.trigger.credential) need('trigger', document.trigger.credential, triggerType);
   for (const node of allNodes(document.nodes)) {
-    const type = catalog.lookupAction(node.uses)?.credentialType;
+    const action = catalog.lookupAction(node.uses);
+    const type = action?.credentialType;
     // A node that binds no credential gets the validator's W_MISSING_CREDENTIAL warning instead (some are optional).
     if (!type || !node.credential) continue;
-    need(node.id, node.credential, type);
+    need(node.id, node.credential, type, action.credentialAlternatives);
   }
   return [...missing.values()];
 }

@@ -15,6 +15,8 @@ export type CatalogEntry = {
   input: z.ZodType;
   output?: z.ZodType | undefined;
   credentialType?: string | undefined;
+  /** Other credential types it takes instead (http.request: every auth style). */
+  credentialAlternatives?: readonly string[] | undefined;
   /** `imported`: the connector came from a third party's document (OpenAPI), so its texts are untrusted. */
   origin?: 'builtin' | 'imported' | undefined;
 };

@@ -24,6 +24,8 @@ export type CatalogEntry = {
   output: z.ZodType | undefined;
   /** The credential type the action needs (`connector.credential.type`), or undefined. */
   credentialType: string | undefined;
+  /** Other credential types it takes instead (http.request: every auth style). */
+  credentialAlternatives?: readonly string[];
   /** Parameters that must not hold `{{ }}` expressions (the action treats them as code, e.g. SQL text). */
   literalInputs?: readonly string[];
   /** `imported`: from a third party's document (OpenAPI): its texts are untrusted. */
@@ -166,6 +168,7 @@ function toCatalogEntries(connector: ConnectorDefinition, context: ActionCheckCo
     input: action.input,
     output: action.output,
     credentialType: connector.credential?.type,
+    credentialAlternatives: (connector.credential?.alternatives ?? []).map((style) => style.type),
     literalInputs: action.literalInputs ?? [],
     origin: connector.origin ?? 'builtin',
     ...(action.checkWith
