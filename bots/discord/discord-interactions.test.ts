@@ -120,4 +120,22 @@ describe('Discord interactions endpoint (real Ed25519 signatures, fake REST)', (
     expect(pieces.join('').replace(/[\n ]/g, '').length).toBe(6000);
     expect(pieces[0]).toBe('a'.repeat(1500));
   });
+  it('a connect link goes out as an ephemeral follow-up only; the public messages never hold it', async () => {
+    const asking = {
+      ...command,
+      id: 'i-connect',
+      token: 'tok-connect',
+      data: { name: 'vmesh', options: [{ name: 'message', type: 3, value: 'connect my crm' }] },
+    };
+    expect(await (await signed(asking)).json()).toEqual({ type: 5 });
+    await bot.idle();
+    const sentForIt = discord.requests.filter((request) => request.path.includes('/tok-connect'));
+    const withLink = sentForIt.filter((request) => JSON.stringify(request.body).includes('/connect/'));
+    expect(withLink).toHaveLength(1);
+    expect(withLink[0]?.method).toBe('POST');
+    expect(withLink[0]?.body).toMatchObject({ flags: 64 });
+    expect(JSON.stringify(withLink[0]?.body)).toContain('"style":5');
+    for (const request of sentForIt.filter((candidate) => candidate !== withLink[0]))
+      expect((request.body as { flags?: number } | undefined)?.flags ?? 0).toBe(0);
+  });
 });

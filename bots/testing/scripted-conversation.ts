@@ -77,6 +77,25 @@ export function createScriptedConversation(): ConversationPort & {
           summary: 'Webhook → if the issue is a bug → post it to #triage on Slack.',
           document: SAMPLE_DOCUMENT,
         }),
+        // A message that asks to connect gets a link for the person who asked (as the real service makes them).
+        ...(input.text.includes('connect')
+          ? [
+              {
+                type: 'connect_link' as const,
+                credential: 'crm',
+                credentialType: 'bearer',
+                reconnect: false,
+                url: 'https://vmesh.example/connect/SCRIPTEDLINKTOKEN0123456789',
+                expiresAt: new Date(Date.now() + 1_800_000).toISOString(),
+                recipient: {
+                  userId: 'u1',
+                  name: 'ada',
+                  identity: `${input.actor.platform}:${input.actor.id}`,
+                },
+                text: 'Connect the credential "crm" (bearer): ada, a private link was sent to you only.',
+              },
+            ]
+          : []),
       ];
     },
     async decide(input): Promise<Reply[]> {
