@@ -288,6 +288,62 @@ describe('/api/credentials', () => {
     expect(deleted.body).toMatchObject({ deleted: true, usedBy: [{ name: 'inactive user', active: false }] });
   });
 
+  it('lists the declared credential types with their fields, and says truly how each is connected', async () => {
+    const listed = await call('alice', 'GET', '/api/credential-types');
+    expect(listed.status).toBe(200);
+    type TypeView = {
+      type: string;
+      title?: string;
+      connect: string;
+      fields: { name: string; secret: boolean; optional: boolean; list: boolean }[];
+      settings?: { name: string; secret: boolean; optional: boolean; list: boolean }[];
+    };
+    const types = listed.body.types as TypeView[];
+    const byType = new Map(types.map((view) => [view.type, view]));
+    expect([...byType.keys()]).toEqual(
+      credentialTypesOf([httpConnector])
+        .map((d) => d.type)
+        .sort(),
+    );
+    expect(byType.get('http')).toMatchObject({ title: 'HTTP', connect: 'none', fields: [] });
+    expect(byType.get('bearer')).toMatchObject({
+      connect: 'paste',
+      fields: [{ name: 'token', secret: true, optional: false, list: false }],
+    });
+    expect(byType.get('api-key-header')?.fields.map((field) => [field.name, field.secret])).toEqual([
+      ['name', false],
+      ['value', true],
+    ]);
+    expect(byType.get('oauth2')).toMatchObject({ connect: 'oauth2' });
+    expect(byType.get('oauth2')?.settings?.map((field) => [field.name, field.secret, field.list])).toEqual([
+      ['authorizeUrl', false, false],
+      ['tokenUrl', false, false],
+      ['clientId', false, false],
+      ['clientSecret', true, false],
+      ['scopes', false, true],
+    ]);
+    // What the listing says is what POST /connect does: every paste type gets a link, the others are refused.
+    for (const view of types) {
+      const body =
+        view.connect === 'oauth2'
+          ? {
+              type: view.type,
+              fields: {
+                authorizeUrl: 'https://id.example.com/authorize',
+                tokenUrl: 'https://id.example.com/token',
+                clientId: 'app',
+                clientSecret: `${canary}-client`,
+              },
+            }
+          : { type: view.type };
+      const linked = await call('alice', 'POST', `/api/credentials/new-${view.type}/connect`, body);
+      expect(linked.status, `${view.type}: ${JSON.stringify(linked.body)}`).toBe(
+        view.connect === 'none' ? 400 : 200,
+      );
+    }
+    expect((await call('vera', 'GET', '/api/credential-types')).status).toBe(403);
+  });
+
   it('never answers with a secret', () => {
     const all = answers.join('\n');
     expect(all).toContain('aliceApi');

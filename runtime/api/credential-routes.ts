@@ -29,6 +29,12 @@ export const CREDENTIAL_ROUTE_DOCS: RouteDoc[] = [
     summary: `One credential → ${VIEW} (404 if you may not use it)`,
   },
   {
+    method: 'get',
+    path: '/api/credential-types',
+    summary:
+      'The credential types the connectors declare → { types: [{ type, title?, howToGet, connect: oauth2|paste|none, fields: [{ name, label, secret, optional, list }], settings? }] }: field names only, never a value. connect says how POST /api/credentials/{name}/connect connects it (oauth2: settings are the fields it takes; paste: a form with fields; none: `vmesh credentials set` only)',
+  },
+  {
     method: 'post',
     path: '/api/credentials/{name}/test',
     summary:
@@ -49,7 +55,7 @@ export const CREDENTIAL_ROUTE_DOCS: RouteDoc[] = [
   },
 ];
 
-/** /api/credentials: list, show, test, rename and delete; no route ever returns a secret. */
+/** /api/credentials: list, show, test, rename and delete, and /api/credential-types; no route ever returns a secret. */
 export function registerCredentialRoutes(
   app: FastifyInstance,
   options: { credentials: CredentialService },
@@ -58,6 +64,7 @@ export function registerCredentialRoutes(
   app.get('/api/credentials', needs('credential.use'), async (request) => ({
     credentials: await credentials.list(principalOf(request)),
   }));
+  app.get('/api/credential-types', needs('credential.use'), async () => ({ types: credentials.types() }));
   app.get('/api/credentials/:name', needs('credential.use'), async (request) => {
     const { name } = parseRequest(NameParams, request.params, 'path');
     return credentials.show(name, principalOf(request));

@@ -15,6 +15,7 @@ import {
 import type { Sql } from '../../db/index.ts';
 import { ConflictError, describeError, redactString } from '../../lib/index.ts';
 import { markNeedsReconnect } from './credential-events.ts';
+import { type CredentialTypeView, credentialTypeViews } from './credential-types.ts';
 import { type CredentialUser, credentialUsers } from './credential-usage.ts';
 
 const TEST_TIMEOUT_MS = 10_000;
@@ -65,6 +66,8 @@ export type CredentialService = {
   ): Promise<{ name: string; deleted: true; usedBy: CredentialView['usedBy']; usedByHidden: number }>;
   /** Decrypts the secret and checks it against its type; asks the vendor when the type declares a test. */
   test(name: string, by: Caller): Promise<CredentialTestResult>;
+  /** The credential types the connectors declare, with their fields (names only) and how each is connected. */
+  types(): CredentialTypeView[];
 };
 
 /** Credentials for people: the store's rows with their state and users, filtered by who may see them. */
@@ -139,7 +142,11 @@ export function createCredentialService(options: {
     });
   };
 
+  const typeViews = credentialTypeViews(connectors);
+
   return {
+    types: () => typeViews,
+
     async list(by) {
       const [rows, users] = await Promise.all([store.list(), credentialUsers(sql)]);
       return rows.filter((row) => sees(by, row)).map((row) => viewOf(row, users.get(row.name) ?? [], by));

@@ -6,6 +6,24 @@ let csrfToken: string | undefined;
 
 export class UnauthorizedError extends Error {}
 
+/** An API refusal with what the server said: its code, message, hint and details (e.g. the workflows in the way). */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string | undefined;
+  readonly hint: string | undefined;
+  readonly details: Record<string, unknown>;
+  constructor(
+    status: number,
+    body: { code?: string; message?: string; hint?: string; details?: Record<string, unknown> },
+  ) {
+    super(body.message ?? `Request failed with HTTP ${status}`);
+    this.status = status;
+    this.code = body.code;
+    this.hint = body.hint;
+    this.details = body.details ?? {};
+  }
+}
+
 /** How this server lets people sign in (from GET /auth/session). */
 export type SignInMethods = { oidc: boolean; loginLink: boolean };
 export type SessionInfo =
@@ -55,12 +73,20 @@ function headers(extra: Record<string, string> = {}): Record<string, string> {
 async function check(response: Response): Promise<Response> {
   if (response.status === 401) throw new UnauthorizedError('Sign in to continue.');
   if (!response.ok) {
+    // /api answers { error: { code, message, hint, details } }; /chat/api { error: CODE, message }.
     const body = (await response.json().catch(() => ({}))) as {
       message?: string;
-      error?: string | { message?: string };
+      error?: string | { code?: string; message?: string; hint?: string; details?: Record<string, unknown> };
     };
-    const message = typeof body.error === 'object' ? body.error.message : body.message;
-    throw new Error(message ?? `Request failed with HTTP ${response.status}`);
+    throw new ApiError(
+      response.status,
+      typeof body.error === 'object'
+        ? body.error
+        : {
+            ...(body.error ? { code: body.error } : {}),
+            ...(body.message ? { message: body.message } : {}),
+          },
+    );
   }
   return response;
 }
@@ -70,10 +96,19 @@ export async function getJson<T>(path: string): Promise<T> {
 }
 
 export async function postJson<T>(path: string, body: unknown): Promise<T> {
+  return sendJson<T>('POST', path, body);
+}
+
+/** A state-changing request; `body` undefined sends none. */
+export async function sendJson<T>(
+  method: 'POST' | 'PATCH' | 'DELETE',
+  path: string,
+  body?: unknown,
+): Promise<T> {
   const response = await fetch(path, {
-    method: 'POST',
-    headers: headers({ 'content-type': 'application/json' }),
-    body: JSON.stringify(body),
+    method,
+    headers: headers(body === undefined ? {} : { 'content-type': 'application/json' }),
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   return (await (await check(response)).json()) as T;
 }

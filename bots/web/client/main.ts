@@ -16,12 +16,16 @@ import {
   streamEvents,
   UnauthorizedError,
 } from './api.ts';
+import { credentialsView } from './credentials.ts';
 import { h } from './dom.ts';
+import { errorNote } from './error-note.ts';
 import { renderWorkflowGraph } from './graph.ts';
 
 const main = document.getElementById('main') as HTMLElement;
 const THREAD_KEY = 'vmesh.thread';
 let runStream: AbortController | undefined;
+/** Aborted when the page goes to another route: listeners a view added end with it. */
+let viewScope: AbortController | undefined;
 
 function threadKey(): string {
   let key = localStorage.getItem(THREAD_KEY);
@@ -89,7 +93,7 @@ function showSignedIn(session: Extract<SessionInfo, { signedIn: true }>): void {
 function showError(target: HTMLElement, error: unknown): void {
   const alert = (text: string) => target.replaceChildren(h('p', { class: 'error', role: 'alert' }, text));
   if (!(error instanceof UnauthorizedError)) {
-    alert(String(error instanceof Error ? error.message : error));
+    target.replaceChildren(errorNote(error));
     return;
   }
   // The session ended (signed out elsewhere, expired): show the sign-in page.
@@ -406,12 +410,15 @@ async function runView(id: string): Promise<void> {
 
 async function route(): Promise<void> {
   runStream?.abort();
+  viewScope?.abort();
+  viewScope = new AbortController();
   const path = location.hash.replace(/^#/, '') || '/';
   const [, section, id] = path.split('/');
   try {
     if (section === 'workflows' && id) await workflowView(decodeURIComponent(id));
     else if (section === 'workflows') await workflowsView();
     else if (section === 'runs' && id) await runView(decodeURIComponent(id));
+    else if (section === 'credentials') await credentialsView(main, viewScope.signal);
     else chatView();
   } catch (error) {
     showError(main, error);
