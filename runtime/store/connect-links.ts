@@ -16,6 +16,7 @@ import {
 import type { Sql } from '../../db/index.ts';
 import { AppError, describeError, redactString, registerSecret, ValidationError } from '../../lib/index.ts';
 import { recordCredentialConnected } from './credential-events.ts';
+import { type CredentialFieldView, fieldsOfSchema } from './credential-types.ts';
 
 /** The shell (`vmesh` on the server) and the shared VMESH_API_TOKEN: both stand for the local owner. */
 const LOCAL_OWNER_IDENTITIES = new Set(['local:owner', 'token:shared']);
@@ -61,7 +62,7 @@ export type OpenedLink =
   | { kind: 'redirect'; location: string }
   | { kind: 'form'; link: ConnectLinkView; fields: readonly FormField[] };
 
-export type FormField = { name: string; label: string; secret: boolean; optional: boolean; list: boolean };
+export type FormField = CredentialFieldView;
 
 export type SubmitResult =
   | { kind: 'refused'; why: LinkRefusal }
@@ -199,19 +200,7 @@ export function createConnectLinks(options: {
 
   const formFields = (type: string): FormField[] => {
     const definition = types.get(type);
-    const shape = definition && definition.schema instanceof z.ZodObject ? definition.schema.shape : {};
-    const publicFields = new Set(definition?.publicFields ?? []);
-    return Object.entries(shape as Record<string, z.ZodType>).map(([name, schema]) => {
-      const inner =
-        schema instanceof z.ZodOptional || schema instanceof z.ZodDefault ? schema.unwrap() : schema;
-      return {
-        name,
-        label: schema.description ?? name,
-        secret: !publicFields.has(name),
-        optional: schema.safeParse(undefined).success,
-        list: inner instanceof z.ZodArray,
-      };
-    });
+    return definition ? fieldsOfSchema(definition.schema, definition.publicFields) : [];
   };
 
   return {
