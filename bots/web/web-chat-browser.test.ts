@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -19,8 +20,10 @@ import {
 import { createHttpServer } from '../../app/server.ts';
 import { createLoginLink, createWebAuth, parseWebAuthConfig } from '../../app/web-auth/index.ts';
 import { builtinConnectors } from '../../connectors/index.ts';
+import { findFreePort } from '../../db/index.ts';
 import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
 import { loadSystemPrompt } from '../../prompts/load-prompts.ts';
+import { createEngineServices } from '../../runtime/services.ts';
 import { createRuntimeWorkflowPort } from '../runtime-workflow-port.ts';
 import { SAMPLE_DOCUMENT } from '../testing/scripted-conversation.ts';
 import { registerWebChat } from './register-web-chat.ts';
@@ -41,7 +44,15 @@ describe.skipIf(!hasChromium)('web chat in a real browser (Debian chromium)', ()
   beforeAll(async () => {
     db = await createTestDatabase();
     model = await startScriptedModelServer();
+    // The engine's routes and connect links, as the app wires them, under the address the server listens on.
+    const port = await findFreePort();
+    const publicUrl = `http://127.0.0.1:${port}`;
+    const database = { sql: db.sql, url: db.url, kind: 'external' as const, close: async () => {} };
+    const engine = await createEngineServices(database, {
+      env: { VMESH_SECRET_KEY: randomBytes(32).toString('base64') },
+    });
     const service = createConversationService({
+      connectLinks: engine.connectLinks(publicUrl),
       sql: db.sql,
       provider: createOpenAIProvider({ model: 'gpt-test', apiKey: 'k', baseURL: model.openaiBaseUrl }),
       system: loadSystemPrompt(),
@@ -54,15 +65,16 @@ describe.skipIf(!hasChromium)('web chat in a real browser (Debian chromium)', ()
       startedAt: Date.now(),
       version: 'test',
       env: {},
-      config: { host: '127.0.0.1', apiToken: undefined, publicUrl: 'http://localhost' },
+      config: { host: '127.0.0.1', apiToken: undefined, publicUrl },
       principalResolvers: [webAuth.resolvePrincipal],
     });
     webAuth.register(app);
+    engine.registerHttp(app, { publicUrl });
     await registerWebChat(app, {
       conversation: toBotConversationPort(service),
       workflows: createRuntimeWorkflowPort(db.sql),
     });
-    url = await app.listen({ host: '127.0.0.1', port: 0 });
+    url = await app.listen({ host: '127.0.0.1', port });
     profile = await mkdtemp(join(tmpdir(), 'vmesh-chromium-'));
     browser = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
@@ -125,6 +137,23 @@ describe.skipIf(!hasChromium)('web chat in a real browser (Debian chromium)', ()
 
     const proposal = page.getByTestId('proposal');
     await proposal.waitFor();
+    // The workflow needs the `slack` credential: the person gets a link and pastes the token in its page.
+    const connect = page.getByTestId('connect-link');
+    await connect.waitFor();
+    expect(await connect.textContent()).toContain('Connect the credential "slack" (slack)');
+    const [form] = await Promise.all([
+      page.context().waitForEvent('page'),
+      connect.getByRole('link', { name: 'Connect slack' }).click(),
+    ]);
+    await form
+      .getByLabel(/token/i)
+      .first()
+      .fill(`xoxb-${randomBytes(12).toString('hex')}`);
+    await form.getByRole('button', { name: 'Save' }).click();
+    await form.getByRole('heading', { name: 'Connected' }).waitFor();
+    await form.close();
+    const [stored] = await db.sql`select type, state from credentials where name = 'slack'`;
+    expect(stored).toMatchObject({ type: 'slack', state: 'connected' });
     expect(await proposal.getByRole('heading').textContent()).toBe(
       'Proposed workflow: Post new bug issues to Slack',
     );
