@@ -43,6 +43,17 @@ describe('MCP over Streamable HTTP', () => {
     return { client, transport };
   };
 
+  it('a connect link is handed to the person in the chat answer, with what to do with it', async () => {
+    const { client } = await connect(TOKEN);
+    const chat = await client.callTool({ name: 'chat', arguments: { message: 'connect my crm and post' } });
+    const chatText = (chat.content as Array<{ text: string }>)[0]?.text ?? '';
+    expect(chatText).toContain('Connect the credential "crm" (bearer)');
+    expect(chatText).toContain(
+      'Give the person this link to open in their browser: https://vmesh.example/connect/SCRIPTEDLINKTOKEN0123456789',
+    );
+    await client.close();
+  });
+
   it('lists chat and approve_proposal, chats, and approves', async () => {
     const { client } = await connect(TOKEN);
     const { tools } = await client.listTools();
