@@ -41,7 +41,7 @@ export function oauthProviderTableMarkdown(providers: readonly OAuth2Provider[])
       '`<VMESH_PUBLIC_URL>/oauth/callback`',
       provider.scopes.length > 0 ? provider.scopes.map((scope) => `\`${scope}\``).join(' ') : 'none',
       `\`${oauth2EnvName(provider.id, 'CLIENT_ID')}\`, \`${oauth2EnvName(provider.id, 'CLIENT_SECRET')}\``,
-      `[register the app](${provider.docsUrl})${provider.notes ? `; ${provider.notes}` : ''}`,
+      `[register the app](${provider.docsUrl})${provider.notes ? `. ${provider.notes}` : ''}`,
     ]
       .map(cell)
       .join(' | '),
