@@ -9,7 +9,8 @@ const providers = oauth2ProvidersOf(builtinConnectors);
 describe('built-in OAuth2 provider presets', () => {
   it('slack and github come with their connectors, google, microsoft, hubspot and notion with http', () => {
     const owner = (id: string) =>
-      builtinConnectors.find((connector) => connector.oauthProviders?.some((provider) => provider.id === id))?.id;
+      builtinConnectors.find((connector) => connector.oauthProviders?.some((provider) => provider.id === id))
+        ?.id;
     expect(providers.map((provider) => provider.id).sort()).toEqual(
       ['github', 'google', 'hubspot', 'microsoft', 'notion', 'slack'].sort(),
     );

@@ -151,12 +151,17 @@ describe('credential test', () => {
         clientId: github.oauth.clientId,
         clientSecret: github.oauth.clientSecret,
       },
-      { code: github.oauth.issueCode(), verifier: 'v'.repeat(43), redirectUri: 'http://127.0.0.1/oauth/callback' },
+      {
+        code: github.oauth.issueCode(),
+        verifier: 'v'.repeat(43),
+        redirectUri: 'http://127.0.0.1/oauth/callback',
+      },
       { fetch: globalThis.fetch, signal: AbortSignal.timeout(10_000), now: new Date() },
       providers.find((provider) => provider.id === 'github'),
     );
     await store.set('ghApp', 'oauth2', connected);
-    const stored = async () => OAuth2Credential.parse((await store.get('ghApp', { recordUse: false }))?.secret);
+    const stored = async () =>
+      OAuth2Credential.parse((await store.get('ghApp', { recordUse: false }))?.secret);
 
     // Fresh: nothing to renew, and nothing says it works.
     const fresh = await oauthService.test('ghApp', undefined);
@@ -165,7 +170,10 @@ describe('credential test', () => {
     expect(github.oauth.refreshGrants()).toBe(0);
 
     // Stale: renewed at the provider, the rotated refresh token stored.
-    await store.set('ghApp', 'oauth2', { ...connected, expiresAt: new Date(Date.now() - 5000).toISOString() });
+    await store.set('ghApp', 'oauth2', {
+      ...connected,
+      expiresAt: new Date(Date.now() - 5000).toISOString(),
+    });
     const renewed = await oauthService.test('ghApp', undefined);
     expect(renewed).toMatchObject({ ok: true });
     expect(renewed.message).toContain('renewed');
@@ -188,7 +196,10 @@ describe('credential test', () => {
     expect(JSON.stringify([fresh, renewed, refused])).not.toContain(after.accessToken);
 
     // Without anything to renew it (no engine path), a stale token is reported broken, not fine.
-    await store.set('ghStale', 'oauth2', { ...connected, expiresAt: new Date(Date.now() - 5000).toISOString() });
+    await store.set('ghStale', 'oauth2', {
+      ...connected,
+      expiresAt: new Date(Date.now() - 5000).toISOString(),
+    });
     expect(await service.test('ghStale', undefined)).toMatchObject({ ok: false });
   });
 });
