@@ -205,6 +205,19 @@ describe('connecting an oauth2 credential with a provider preset', () => {
     expect(await allow(url)).toContain('Connected');
     expect(await stored('gmail')).toMatchObject({ provider: 'google', scopes: ['openid', 'offline_access'] });
     expect(result.stdout + result.stderr).not.toContain(provider.clientSecret);
+
+    // `vmesh credentials test` renews it once it is stale (through the provider's rules: client_secret_post).
+    const before = await stored('gmail');
+    await store.updateLocked('gmail', async () => ({
+      result: undefined,
+      secret: { ...before, expiresAt: new Date(Date.now() - 1000).toISOString() },
+    }));
+    const tested = await vmesh(['credentials', 'test', 'gmail', '--json'], {
+      VMESH_HTTP_ALLOW_HOSTS: '127.0.0.1',
+    });
+    expect(tested.code, tested.stderr).toBe(0);
+    expect(JSON.parse(tested.stdout)).toMatchObject({ name: 'gmail', ok: true });
+    expect((await stored('gmail')).accessToken).not.toBe(before.accessToken);
   }, 90_000);
 
   it('an app this installation did not configure: the error names the env vars (CLI and API); explicit flags override', async () => {

@@ -144,6 +144,43 @@ export function createCredentialService(options: {
     });
   };
 
+  /**
+   * An oauth2 credential: a stale access token is renewed the way a step renews it (one worker at a time, the
+   * rotated refresh token stored); a refused renewal marks it needs_reconnect. A fresh one is not sent anywhere:
+   * the provider has no one endpoint that says whether an access token still works.
+   */
+  const testOAuth2 = async (
+    name: string,
+    row: CredentialSummary,
+    secret: unknown,
+    result: (ok: boolean | null, message: string) => CredentialTestResult,
+    refusedOrFailed: (error: unknown) => Promise<CredentialTestResult>,
+  ): Promise<CredentialTestResult> => {
+    const credential = OAuth2Credential.parse(secret);
+    if (!oauth2TokenStale(credential, new Date()))
+      return result(
+        null,
+        credential.expiresAt
+          ? `The access token is fresh until ${credential.expiresAt}; nothing was asked of the provider.`
+          : 'The access token does not expire; nothing was asked of the provider.',
+      );
+    if (!options.oauth2Tokens)
+      return result(false, 'The access token has expired, and nothing here can renew it.');
+    try {
+      await options.oauth2Tokens.for(name).refresh(credential.accessToken);
+      const renewed = OAuth2Credential.safeParse((await store.get(name, { recordUse: false }))?.secret);
+      if (row.state !== 'connected') await store.setState(name, 'connected');
+      return result(
+        true,
+        `The access token had expired; the provider renewed it${renewed.success && renewed.data.expiresAt ? ` (fresh until ${renewed.data.expiresAt})` : ''}.`,
+      );
+    } catch (error) {
+      if (error instanceof ConnectorError && error.code === RECONNECT_CODE)
+        return result(false, `The provider refused to renew it: ${describeError(error)}`);
+      return refusedOrFailed(error);
+    }
+  };
+
   return {
     async list(by) {
       const [rows, users] = await Promise.all([store.list(), credentialUsers(sql)]);
@@ -171,40 +208,6 @@ export function createCredentialService(options: {
     },
 
     async test(name, by) {
-      /**
-       * An oauth2 credential: a stale access token is renewed the way a step renews it (one worker at a time, the
-       * rotated refresh token stored); a refused renewal marks it needs_reconnect. A fresh one is not sent anywhere:
-       * the provider has no one endpoint that says whether an access token still works.
-       */
-      const testOAuth2 = async (
-        secret: unknown,
-        result: (ok: boolean | null, message: string) => CredentialTestResult,
-        refusedOrFailed: (error: unknown) => Promise<CredentialTestResult>,
-      ): Promise<CredentialTestResult> => {
-        const credential = OAuth2Credential.parse(secret);
-        if (!oauth2TokenStale(credential, new Date()))
-          return result(
-            null,
-            credential.expiresAt
-              ? `The access token is fresh until ${credential.expiresAt}; nothing was asked of the provider.`
-              : 'The access token does not expire; nothing was asked of the provider.',
-          );
-        if (!options.oauth2Tokens)
-          return result(false, 'The access token has expired, and nothing here can renew it.');
-        try {
-          await options.oauth2Tokens.for(name).refresh(credential.accessToken);
-          const renewed = OAuth2Credential.safeParse((await store.get(name, { recordUse: false }))?.secret);
-          if (row.state !== 'connected') await store.setState(name, 'connected');
-          return result(
-            true,
-            `The access token had expired; the provider renewed it${renewed.success && renewed.data.expiresAt ? ` (fresh until ${renewed.data.expiresAt})` : ''}.`,
-          );
-        } catch (error) {
-          if (error instanceof ConnectorError && error.code === RECONNECT_CODE)
-            return result(false, `The provider refused to renew it: ${describeError(error)}`);
-          return refusedOrFailed(error);
-        }
-      };
       const row = await visibleSummary(name, by);
       const result = (ok: boolean | null, message: string): CredentialTestResult => ({
         name,
@@ -234,7 +237,7 @@ export function createCredentialService(options: {
           false,
           `The stored secret is not a valid "${stored.type}" credential: ${describeIssues(parsed.error.issues)}. ${definition.howToGet}`,
         );
-      if (stored.type === 'oauth2') return testOAuth2(parsed.data, result, refusedOrFailed);
+      if (stored.type === 'oauth2') return testOAuth2(name, row, parsed.data, result, refusedOrFailed);
       const style = authStyleOf(stored.type);
       if (style?.test && options.env) {
         // A token-endpoint style checks itself: the endpoint answers with a token or refuses.
