@@ -234,6 +234,27 @@ describe('connecting an oauth2 credential with a provider preset', () => {
     expect(unknown.status).toBe(400);
     expect(unknown.body.error?.message).toContain('No OAuth2 provider "myspace"');
 
+    // A reconnect names nothing: the stored credential's provider, scopes and the installation's app.
+    const again = await connectLink('gdrive', { type: 'oauth2' });
+    expect(again.status, JSON.stringify(again.body)).toBe(200);
+    const back = new URL(
+      (await fetch(again.body.url ?? '', { redirect: 'manual' })).headers.get('location') ?? '',
+    );
+    expect(Object.fromEntries(back.searchParams)).toMatchObject({
+      client_id: provider.clientId,
+      scope: 'openid offline_access',
+      access_type: 'offline',
+    });
+
+    // The installation's client secret goes to no endpoint a person names.
+    const elsewhere = await connectLink('steal', {
+      type: 'oauth2',
+      provider: 'google',
+      fields: { tokenUrl: 'https://attacker.example/token' },
+    });
+    expect(elsewhere.status).toBe(400);
+    expect(elsewhere.body.error?.message).toContain('give the client id and secret too');
+
     // Slack's endpoints and scopes (comma-separated), the app given by hand.
     const given = await connectLink('team', {
       type: 'oauth2',

@@ -194,7 +194,8 @@ export function createConnectLinks(options: {
   /**
    * The app settings of an oauth2 link: a provider's preset and configured app, overridden by the fields given;
    * without either, those of the stored credential NAME (a reconnect), with the installation's current app for its
-   * provider when one is configured.
+   * provider. The installation's client id and secret go, as a pair, only to the endpoints configured with them:
+   * fields that change an endpoint or the client bring their own client id and secret.
    */
   const oauth2Settings = async (
     name: string,
@@ -207,22 +208,31 @@ export function createConnectLinks(options: {
     if (providerId === undefined) {
       if (Object.keys(given).length > 0) return given;
       const stored = await storedOAuth2Settings(name);
-      const app = typeof stored?.provider === 'string' ? apps.get(stored.provider) : undefined;
-      return stored
-        ? { ...stored, ...(app ? { clientId: app.clientId, clientSecret: app.clientSecret } : {}) }
-        : {};
+      if (!stored) return {};
+      const app = typeof stored.provider === 'string' ? apps.get(stored.provider) : undefined;
+      const sameEndpoints =
+        app && stored.authorizeUrl === app.authorizeUrl && stored.tokenUrl === app.tokenUrl;
+      return sameEndpoints ? { ...stored, clientId: app.clientId, clientSecret: app.clientSecret } : stored;
     }
     const preset = presetOf(providerId);
     const app = apps.get(preset.id);
+    const ownApp = ['authorizeUrl', 'tokenUrl', 'clientId', 'clientSecret'].some((field) => field in given);
     const settings = {
       provider: preset.id,
       authorizeUrl: app?.authorizeUrl ?? preset.authorizeUrl,
       tokenUrl: app?.tokenUrl ?? preset.tokenUrl,
       ...(preset.scopes.length > 0 ? { scopes: [...preset.scopes] } : {}),
-      ...(app ? { clientId: app.clientId, clientSecret: app.clientSecret } : {}),
+      ...(app && !ownApp ? { clientId: app.clientId, clientSecret: app.clientSecret } : {}),
       ...given,
     };
-    if (!settings.clientId || !settings.clientSecret) throw oauth2AppMissing(preset, redirectUri);
+    if (!settings.clientId || !settings.clientSecret) {
+      if (!ownApp || !app) throw oauth2AppMissing(preset, redirectUri);
+      throw new ValidationError({
+        code: 'E_CREDENTIAL',
+        message: `With your own endpoints or client id, give the client id and secret too: the installation's ${preset.title} app goes only to the endpoints it is configured for.`,
+        hint: 'Give --client-id and --client-secret, or leave out --authorize-url, --token-url and --client-id.',
+      });
+    }
     return settings;
   };
 
