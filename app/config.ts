@@ -1,4 +1,11 @@
 import { z } from 'zod';
+import {
+  builtinConnectors,
+  type OAuth2App,
+  oauth2ProvidersOf,
+  parseOAuth2Apps,
+} from '../connectors/index.ts';
+import { describeError } from '../lib/index.ts';
 
 const ServerEnv = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -13,6 +20,8 @@ export type ServerConfig = {
   apiToken: string | undefined;
   /** The URL people and webhooks reach this server at (hook URLs are built from it). */
   publicUrl: string;
+  /** The installation's OAuth apps by provider (VMESH_OAUTH_<PROVIDER>_CLIENT_ID / _CLIENT_SECRET). */
+  oauthApps: ReadonlyMap<string, OAuth2App>;
 };
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1']);
@@ -41,6 +50,12 @@ export function parseServerConfig(env: NodeJS.ProcessEnv = process.env): ServerC
         'or unset VMESH_PUBLIC_URL for a server only this machine uses.',
     );
   }
+  let oauthApps: ReadonlyMap<string, OAuth2App>;
+  try {
+    oauthApps = parseOAuth2Apps(env, oauth2ProvidersOf(builtinConnectors));
+  } catch (error) {
+    throw new Error(`Invalid server configuration: ${describeError(error)}`);
+  }
   const shownHost = host.includes(':') ? `[${host}]` : host;
-  return { host, port, apiToken, publicUrl: publicUrl ?? `http://${shownHost}:${port}` };
+  return { host, port, apiToken, publicUrl: publicUrl ?? `http://${shownHost}:${port}`, oauthApps };
 }

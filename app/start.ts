@@ -70,6 +70,7 @@ export async function startApp(
       env,
       dataDir: parseDatabaseConfig(env).dataDir,
       connectors,
+      oauth2Apps: config.oauthApps,
     });
     engine.registerHttp(server, { publicUrl: config.publicUrl });
     // Self-healing posts fix proposals into the chat the workflow came from; the bots exist after the agent.

@@ -15,6 +15,11 @@ export { httpConnector } from './http/connector.ts';
 export { describeIssues, type InvokeActionArgs, invokeAction, toConnectorError } from './invoke.ts';
 export { llmConnector } from './llm/connector.ts';
 export { mcpConnector } from './mcp/connector.ts';
+export {
+  oauth2AppFor,
+  oauth2ProvidersOf,
+  oauthProviderTableMarkdown,
+} from './oauth-providers.ts';
 export * from './openapi/index.ts';
 export { postgresConnector } from './postgres/connector.ts';
 export { rssConnector } from './rss/connector.ts';

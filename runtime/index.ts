@@ -32,6 +32,7 @@ export {
   maySubworkflowRun,
   type SubworkflowOwner,
 } from './store/may-subworkflow-run.ts';
+export { createOAuth2Tokens } from './store/oauth2-tokens.ts';
 export {
   assertRunVisible,
   changeableWorkflow,

@@ -9,6 +9,9 @@ import {
   createSocketOpenerFromEnv,
   credentialTypesOf,
   loadSecretKey,
+  type OAuth2App,
+  oauth2ProvidersOf,
+  parseOAuth2Apps,
   parseStdioServers,
 } from '../connectors/index.ts';
 import type { Database } from '../db/index.ts';
@@ -62,10 +65,18 @@ function configuredPublicUrl(env: NodeJS.ProcessEnv): string | undefined {
 /** Wires the engine from a database and the environment: connectors, credentials, safe fetch, worker and routes. */
 export async function createEngineServices(
   database: Database,
-  options: { env?: NodeJS.ProcessEnv; dataDir?: string; connectors?: readonly ConnectorDefinition[] } = {},
+  options: {
+    env?: NodeJS.ProcessEnv;
+    dataDir?: string;
+    connectors?: readonly ConnectorDefinition[];
+    /** The installation's OAuth apps (the server config's); default: read from `env`. */
+    oauth2Apps?: ReadonlyMap<string, OAuth2App>;
+  } = {},
 ): Promise<EngineServices> {
   const env = options.env ?? process.env;
   const connectors = options.connectors ?? builtinConnectors;
+  const oauth2Providers = oauth2ProvidersOf(connectors);
+  const oauth2Apps = options.oauth2Apps ?? parseOAuth2Apps(env, oauth2Providers);
   const key = await loadSecretKey({ dataDir: options.dataDir ?? env.VMESH_DATA_DIR ?? '.data', env });
   const credentials = createCredentialStore({
     sql: database.sql,
@@ -86,7 +97,12 @@ export async function createEngineServices(
       stdioServers,
       logger,
     },
-    oauth2Tokens: createOAuth2Tokens({ sql: database.sql, store: credentials, fetch: safeFetch }),
+    oauth2Tokens: createOAuth2Tokens({
+      sql: database.sql,
+      store: credentials,
+      fetch: safeFetch,
+      providers: oauth2Providers,
+    }),
     logger,
     publicUrl: configuredPublicUrl(env),
   };
@@ -95,6 +111,7 @@ export async function createEngineServices(
     store: credentials,
     connectors,
     env: deps.connectorEnv,
+    oauth2Tokens: deps.oauth2Tokens,
   });
   const retentionDays = auditRetentionDays(env);
   const auditTasks = {
@@ -120,6 +137,7 @@ export async function createEngineServices(
         types: credentialTypesOf(connectors),
         publicUrl,
         fetch: safeFetch,
+        oauth2: { providers: oauth2Providers, apps: oauth2Apps },
       });
     linksByUrl.set(publicUrl, made);
     return made;

@@ -10,6 +10,8 @@ import {
   createSafeFetchFromEnv,
   credentialTypesOf,
   loadSecretKey,
+  oauth2ProvidersOf,
+  parseOAuth2Apps,
   parseSecretInput,
   type SecretKey,
 } from '../../connectors/index.ts';
@@ -20,6 +22,7 @@ import {
   type CredentialView,
   createConnectLinks,
   createCredentialService,
+  createOAuth2Tokens,
 } from '../../runtime/index.ts';
 import { writeTerminal } from '../terminal-text.ts';
 
@@ -39,6 +42,8 @@ export type CredentialsCommandDeps = {
   }>;
   /** VMESH_PUBLIC_URL as the server sees it (the links are under it); defaults to the server's config. */
   publicUrl?: string;
+  /** Where VMESH_OAUTH_<PROVIDER>_* (the installation's OAuth apps) are read; default process.env. */
+  env?: NodeJS.ProcessEnv;
   stdin: Readable & { isTTY?: boolean };
   stdout: Writable;
   stderr: Writable;
@@ -100,7 +105,17 @@ export function registerCredentialsCommand(
       sql,
       store,
       connectors: builtinConnectors,
-      ...(connectorEnv ? { env: connectorEnv } : {}),
+      ...(connectorEnv
+        ? {
+            env: connectorEnv,
+            oauth2Tokens: createOAuth2Tokens({
+              sql,
+              store,
+              fetch: connectorEnv.fetch,
+              providers: oauth2ProvidersOf(builtinConnectors),
+            }),
+          }
+        : {}),
     });
     try {
       await work(store, principal, service);
@@ -243,10 +258,18 @@ export function registerCredentialsCommand(
   credentials
     .command('connect')
     .description(
-      'Print a one-time link (30 minutes, single use) to connect credential NAME in a browser: for --type oauth2 it goes to the provider to allow access and back to <VMESH_PUBLIC_URL>/oauth/callback (register that redirect URL at the provider); for other auth styles (bearer, api-key-header, basic, …) it opens a form where the key is pasted. Whoever holds a link made here can use it; opened in a browser signed in as another person it is refused.',
+      'Print a one-time link (30 minutes, single use) to connect credential NAME in a browser: for --type oauth2 (with --provider ID for a built-in provider, or the URLs and app settings) it goes to the provider to allow access and back to <VMESH_PUBLIC_URL>/oauth/callback (register that redirect URL at the provider); for other auth styles (bearer, api-key-header, basic, …) it opens a form where the key is pasted. Whoever holds a link made here can use it; opened in a browser signed in as another person it is refused.',
     )
     .argument('<name>', 'credential name')
     .requiredOption('--type <type>', 'credential type: oauth2, or an auth style such as bearer')
+    .option(
+      '--provider <id>',
+      `oauth2: a built-in provider (${oauth2ProvidersOf(builtinConnectors)
+        .map((provider) => provider.id)
+        .join(
+          ', ',
+        )}): its URLs and scopes, and the app from VMESH_OAUTH_<PROVIDER>_CLIENT_ID/_CLIENT_SECRET; the flags below override them`,
+    )
     .option('--authorize-url <url>', 'oauth2: the authorization endpoint')
     .option('--token-url <url>', 'oauth2: the token endpoint')
     .option('--client-id <id>', 'oauth2: the client id')
@@ -261,6 +284,7 @@ export function registerCredentialsCommand(
         name: string,
         options: {
           type: string;
+          provider?: string;
           authorizeUrl?: string;
           tokenUrl?: string;
           clientId?: string;
@@ -277,6 +301,7 @@ export function registerCredentialsCommand(
               message: 'No secret key or local owner to make the link with.',
             });
           const publicUrl = deps.publicUrl ?? parseServerConfig(process.env).publicUrl;
+          const providers = oauth2ProvidersOf(builtinConnectors);
           const links = createConnectLinks({
             sql,
             key,
@@ -284,6 +309,7 @@ export function registerCredentialsCommand(
             types: credentialTypesOf(builtinConnectors),
             publicUrl,
             fetch: createSafeFetchFromEnv(process.env),
+            oauth2: { providers, apps: parseOAuth2Apps(deps.env ?? process.env, providers) },
           });
           const clientSecret =
             options.clientSecret === '-' ? (await readAll(deps.stdin)).trim() : options.clientSecret;
@@ -304,7 +330,12 @@ export function registerCredentialsCommand(
                 }
               : undefined;
           const url = await links.create(
-            { name, type: options.type, ...(fields ? { fields } : {}) },
+            {
+              name,
+              type: options.type,
+              ...(fields ? { fields } : {}),
+              ...(options.provider ? { provider: options.provider } : {}),
+            },
             principal,
           );
           writeTerminal(

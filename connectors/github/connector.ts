@@ -6,6 +6,7 @@ import { addLabels } from './actions/add-labels.ts';
 import { createIssue } from './actions/create-issue.ts';
 import { listIssues } from './actions/list-issues.ts';
 import { createGithubClient, type GithubClient, GithubCredential, toGithubError } from './client.ts';
+import { githubOAuthProvider } from './oauth-provider.ts';
 import { issueOpened } from './triggers/issue-opened.ts';
 import { pullRequestOpened } from './triggers/pull-request-opened.ts';
 
@@ -25,6 +26,7 @@ export const githubConnector = defineConnector<GithubCredential, GithubClient>({
     wireSecrets: (credential: GithubCredential) =>
       authorizationWireSecrets(credential.token, ['token', 'bearer', 'Bearer']),
   },
+  oauthProviders: [githubOAuthProvider],
   createClient: createGithubClient,
   async testCredential({ client }) {
     try {

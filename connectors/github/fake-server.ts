@@ -59,6 +59,23 @@ export type GithubFake = {
    * `POST /repos/:owner/:repo/hooks`, `DELETE /repos/:owner/:repo/hooks/:hook_id`. Supports `applyFirst`.
    */
   fail(route: string, failure: InjectedFailure): void;
+  /**
+   * The OAuth app and its token endpoint, `POST /login/oauth/access_token` (client id and secret in the form), as
+   * GitHub answers it: a form-encoded body unless `Accept: application/json`, and every refusal with HTTP 200
+   * (`bad_verification_code`, `bad_refresh_token`, `incorrect_client_credentials`). Tokens expire (8 h) with a
+   * refresh token, as a GitHub App's user tokens do; a used refresh token is rotated away. Issued access tokens
+   * pass the API like `token`.
+   */
+  oauth: {
+    clientId: string;
+    clientSecret: string;
+    tokenUrl: string;
+    issueCode(): string;
+    revoke(refreshToken: string): void;
+    refreshGrants(): number;
+    /** The Accept header of each token request, in order. */
+    accepts: (string | undefined)[];
+  };
   close(): Promise<void>;
 };
 
@@ -83,6 +100,12 @@ export async function startGithubFake(
   const hookStore = new Map<string, FakeGithubHook[]>();
   const requests: RecordedRequest[] = [];
   const failures = new FailureQueue();
+  const oauthClient = { id: 'Iv1.fakeclient0001', secret: `github-client-secret-${randomUUID()}` };
+  const oauthCodes = new Set<string>();
+  const refreshTokens = new Set<string>();
+  const oauthTokens = new Set<string>();
+  const accepts: (string | undefined)[] = [];
+  let refreshGrants = 0;
   let nextId = 1000;
   let clock = Date.parse('2025-01-01T00:00:00Z');
   const now = () => {
@@ -124,6 +147,11 @@ export async function startGithubFake(
     reply.code(422).send({ message: 'Validation Failed', errors, documentation_url: DOCS, status: '422' });
 
   const app = Fastify({ logger: false });
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string' },
+    (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(String(body)))),
+  );
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-ratelimit-limit', '5000');
     reply.header('x-ratelimit-remaining', '4999');
@@ -137,8 +165,10 @@ export async function startGithubFake(
     const failure = failures.take(route);
     if (failure && !failure.applyFirst) return sendFailure(reply, failure);
     if (failure) (request as FastifyRequest & { lateFailure?: InjectedFailure }).lateFailure = failure;
+    if (request.url === '/login/oauth/access_token') return;
     const auth = request.headers.authorization;
-    if (auth !== `token ${token}` && auth !== `Bearer ${token}`) {
+    const bearer = auth?.replace(/^(token|Bearer) /, '') ?? '';
+    if (bearer !== token && !oauthTokens.has(bearer)) {
       return reply.code(401).send({ message: 'Bad credentials', documentation_url: DOCS, status: '401' });
     }
   });
@@ -155,6 +185,49 @@ export async function startGithubFake(
   type IssueParams = RepoParams & { number: string };
   const findIssue = (params: IssueParams) =>
     repoIssues(params.owner, params.repo)?.find((issue) => issue.number === Number(params.number));
+
+  app.post('/login/oauth/access_token', async (request, reply) => {
+    const form = (request.body ?? {}) as Record<string, string | undefined>;
+    const accept = request.headers.accept;
+    accepts.push(accept);
+    const answer = (body: Record<string, string | number>) =>
+      /application\/json/.test(accept ?? '')
+        ? reply.send(body)
+        : reply
+            .type('application/x-www-form-urlencoded; charset=utf-8')
+            .send(new URLSearchParams(Object.entries(body).map(([k, v]) => [k, String(v)])).toString());
+    const refused = (error: string, description: string) =>
+      answer({
+        error,
+        error_description: description,
+        error_uri:
+          'https://docs.github.com/apps/managing-oauth-apps/troubleshooting-oauth-app-access-token-request-errors',
+      });
+    if (form.client_id !== oauthClient.id || form.client_secret !== oauthClient.secret)
+      return refused(
+        'incorrect_client_credentials',
+        'The client_id and/or client_secret passed are incorrect.',
+      );
+    if (form.grant_type === 'refresh_token') {
+      if (!refreshTokens.delete(form.refresh_token ?? ''))
+        return refused('bad_refresh_token', 'The refresh token passed is incorrect or expired.');
+      refreshGrants += 1;
+    } else if (!oauthCodes.delete(form.code ?? '')) {
+      return refused('bad_verification_code', 'The code passed is incorrect or expired.');
+    }
+    const access = `ghu_${randomUUID().replaceAll('-', '')}`;
+    const refresh = `ghr_${randomUUID().replaceAll('-', '')}`;
+    oauthTokens.add(access);
+    refreshTokens.add(refresh);
+    return answer({
+      access_token: access,
+      expires_in: 28800,
+      refresh_token: refresh,
+      refresh_token_expires_in: 15897600,
+      scope: '',
+      token_type: 'bearer',
+    });
+  });
 
   // Who the token belongs to (what `vmesh credentials test` asks).
   app.get('/user', async () => ({ login: LOGIN, id: 1, type: 'User' }));
@@ -423,6 +496,19 @@ export async function startGithubFake(
 
   const url = await listenLocal(app);
   return {
+    oauth: {
+      clientId: oauthClient.id,
+      clientSecret: oauthClient.secret,
+      tokenUrl: `${url}/login/oauth/access_token`,
+      issueCode() {
+        const code = randomUUID().replaceAll('-', '').slice(0, 20);
+        oauthCodes.add(code);
+        return code;
+      },
+      revoke: (refreshToken) => void refreshTokens.delete(refreshToken),
+      refreshGrants: () => refreshGrants,
+      accepts,
+    },
     url,
     token,
     requests,

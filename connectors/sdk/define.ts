@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { Logger } from '../../lib/index.ts';
 import type { OAuth2TokenSource } from './auth/oauth2.ts';
+import type { OAuth2Provider } from './auth/oauth2-provider.ts';
 import type { OpenSocket } from './outbound/guarded-socket.ts';
 import type { StdioServers } from './stdio-servers.ts';
 
@@ -303,6 +304,11 @@ export type ConnectorDefinition<Credential = unknown, Client = unknown> = {
   title: string;
   description: string;
   credential?: CredentialDefinition;
+  /**
+   * OAuth2 provider presets this connector brings (`vmesh credentials connect NAME --type oauth2 --provider ID`):
+   * the vendor's endpoints, default scopes and token-endpoint quirks. Ids are unique across connectors.
+   */
+  oauthProviders?: readonly OAuth2Provider[];
   /** The vendor's documented limit per credential (see RateLimit); a 429 tightens any credential's budget anyway. */
   rateLimit?: RateLimit;
   /** Called once per action call; `signal` (when given) aborts the client's requests. */

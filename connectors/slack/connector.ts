@@ -6,6 +6,7 @@ import { lookupUserByEmail } from './actions/lookup-user-by-email.ts';
 import { postMessage } from './actions/post-message.ts';
 import { replyInThread } from './actions/reply-in-thread.ts';
 import { callSlack, createSlackClient, type SlackClient, SlackCredential } from './client.ts';
+import { slackOAuthProvider } from './oauth-provider.ts';
 import { messagePosted } from './triggers/message-posted.ts';
 
 export const slackConnector = defineConnector<SlackCredential, SlackClient>({
@@ -26,6 +27,7 @@ export const slackConnector = defineConnector<SlackCredential, SlackClient>({
   // with short bursts. The budget is per credential (workspace), so it holds Tier 3's floor, 50 per minute, with a
   // burst of 5; a 429's Retry-After tightens it further.
   rateLimit: { requests: 50, perSeconds: 60, burst: 5 },
+  oauthProviders: [slackOAuthProvider],
   createClient: createSlackClient,
   async testCredential({ client }) {
     const who = await callSlack('auth.test', () => client.auth.test());

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyReply } from 'fastify';
 import {
   FailureQueue,
@@ -67,6 +68,21 @@ export type SlackFake = {
    * for a Slack error, `{ status: 429, headers: { 'retry-after': '3' } }` for a rate limit. Supports `applyFirst`.
    */
   fail(method: string, failure: InjectedFailure): void;
+  /**
+   * The OAuth app and `oauth.v2.access` (client id and secret by HTTP Basic or as arguments), with token rotation
+   * on: every grant answers a bot token (or, for a code issued `userOnly`, only `authed_user`'s user token), a
+   * refresh token and expires_in 43200; a used refresh token is rotated away. Issued tokens pass every method.
+   */
+  oauth: {
+    clientId: string;
+    clientSecret: string;
+    tokenUrl: string;
+    /** A code as Slack puts on the redirect after the person allowed the app. */
+    issueCode(options?: { userOnly?: boolean }): string;
+    /** The refresh token no longer works (the app was uninstalled). */
+    revoke(refreshToken: string): void;
+    refreshGrants(): number;
+  };
   close(): Promise<void>;
 };
 
@@ -138,6 +154,10 @@ export async function startSlackFake(
   const requests: RecordedRequest[] = [];
   const hits: FakeSlackHit[] = [];
   const botTokens = new Set([token, ...(options.extraTokens ?? [])]);
+  const oauthClient = { id: '1111111111.2222222222', secret: `slack-client-secret-${randomUUID()}` };
+  const oauthCodes = new Map<string, { userOnly: boolean }>();
+  const refreshTokens = new Map<string, { userOnly: boolean }>();
+  let refreshGrants = 0;
   const calls: FakeSlackCall[] = [];
   const failures = new FailureQueue();
   let clock = 1_712_345_678;
@@ -154,6 +174,51 @@ export async function startSlackFake(
   type Args = Record<string, unknown>;
   type Answer = Record<string, unknown>;
   const fail = (error: string, extra: Answer = {}): Answer => ({ ok: false, error, ...extra });
+  const rotatedTokens = (userOnly: boolean) => {
+    const access = `${userOnly ? 'xoxe.xoxp' : 'xoxe.xoxb'}-1-${randomUUID()}`;
+    const refresh = `xoxe-1-${randomUUID()}`;
+    botTokens.add(access);
+    refreshTokens.set(refresh, { userOnly });
+    return { access_token: access, refresh_token: refresh, expires_in: 43200 };
+  };
+  /** oauth.v2.access: errors as HTTP 200 `ok: false`, as Slack sends them. */
+  const oauthAccess = (authorization: string | undefined, args: Args): Answer => {
+    const basic = /^Basic (.+)$/.exec(authorization ?? '')?.[1];
+    const [id, secret] = basic
+      ? Buffer.from(basic, 'base64').toString('utf8').split(':').map(decodeURIComponent)
+      : [String(args.client_id ?? ''), String(args.client_secret ?? '')];
+    if (id !== oauthClient.id) return fail('invalid_client_id');
+    if (secret !== oauthClient.secret) return fail('bad_client_secret');
+    let grant: { userOnly: boolean } | undefined;
+    if (args.grant_type === 'refresh_token') {
+      grant = refreshTokens.get(String(args.refresh_token ?? ''));
+      if (!grant) return fail('invalid_refresh_token');
+      refreshTokens.delete(String(args.refresh_token));
+      refreshGrants += 1;
+    } else {
+      grant = oauthCodes.get(String(args.code ?? ''));
+      if (!grant) return fail('invalid_code');
+      oauthCodes.delete(String(args.code));
+    }
+    const tokens = rotatedTokens(grant.userOnly);
+    const user = { id: 'U0000000001', scope: grant.userOnly ? 'search:read' : '' };
+    return {
+      ok: true,
+      app_id: 'A0FAKEAPP01',
+      team: { id: teamId, name: 'Fake Team' },
+      enterprise: null,
+      is_enterprise_install: false,
+      ...(grant.userOnly
+        ? { authed_user: { ...user, token_type: 'user', ...tokens } }
+        : {
+            authed_user: user,
+            scope: 'chat:write,reactions:write',
+            token_type: 'bot',
+            bot_user_id: BOT_USER,
+            ...tokens,
+          }),
+    };
+  };
 
   const methods: Record<string, (args: Args) => Answer> = {
     'auth.test': () => ({ ok: true, user_id: BOT_USER, bot_id: BOT_ID, team_id: teamId }),
@@ -311,6 +376,7 @@ export async function startSlackFake(
       hit.status = failure.status;
       return sendFailure(reply, failure);
     }
+    if (method === 'oauth.v2.access') return oauthAccess(request.headers.authorization, args);
     if (!auth) return fail('not_authed');
     const allowed = method === 'apps.connections.open' ? bearer === appToken : botTokens.has(bearer ?? '');
     if (!allowed) {
@@ -334,6 +400,18 @@ export async function startSlackFake(
     appToken,
     botUserId: BOT_USER,
     botId: BOT_ID,
+    oauth: {
+      clientId: oauthClient.id,
+      clientSecret: oauthClient.secret,
+      tokenUrl: `${base}/api/oauth.v2.access`,
+      issueCode(issue = {}) {
+        const code = `${randomUUID()}.${randomUUID()}`;
+        oauthCodes.set(code, { userOnly: issue.userOnly === true });
+        return code;
+      },
+      revoke: (refreshToken) => void refreshTokens.delete(refreshToken),
+      refreshGrants: () => refreshGrants,
+    },
     requests,
     hits,
     calls,

@@ -16,7 +16,9 @@ import type { RouteDoc } from './openapi.ts';
 const NameParams = z.object({ name: z.string().min(1).max(64) });
 export const ConnectCredentialBody = z.strictObject({
   type: z.string().min(1).max(64),
-  /** oauth2: authorizeUrl, tokenUrl, clientId, clientSecret, scopes; other types: none (pasted on the page). */
+  /** oauth2: a provider preset (google, slack, …) whose app the installation configured (VMESH_OAUTH_*). */
+  provider: z.string().min(1).max(40).optional(),
+  /** oauth2: authorizeUrl, tokenUrl, clientId, clientSecret, scopes (override the provider's); others: none. */
   fields: z.record(z.string(), z.unknown()).optional(),
 });
 const CallbackQuery = z.object({
@@ -30,7 +32,7 @@ export const CONNECT_ROUTE_DOCS: RouteDoc[] = [
     method: 'post',
     path: '/api/credentials/{name}/connect',
     summary:
-      'A one-time link (30 min) for you to connect credential NAME in a browser → { url } (`<VMESH_PUBLIC_URL>/connect/<token>`). type oauth2 with fields { authorizeUrl, tokenUrl, clientId, clientSecret, scopes? }: the link goes to the provider and back to /oauth/callback; other auth styles: the link opens a form where the key is pasted. Audited credential.connect_link_created',
+      'A one-time link (30 min) for you to connect credential NAME in a browser → { url } (`<VMESH_PUBLIC_URL>/connect/<token>`). type oauth2 with provider (a preset: google, microsoft, github, slack, hubspot, notion; its app from VMESH_OAUTH_<PROVIDER>_CLIENT_ID/_CLIENT_SECRET) and/or fields { authorizeUrl, tokenUrl, clientId, clientSecret, scopes? } (override the preset): the link goes to the provider and back to /oauth/callback; other auth styles: the link opens a form where the key is pasted. Audited credential.connect_link_created',
     body: ConnectCredentialBody,
   },
 ];
@@ -148,7 +150,12 @@ export function registerConnectRoutes(app: FastifyInstance, links: ConnectLinks)
     const { name } = parseRequest(NameParams, request.params, 'path');
     const body = parseRequest(ConnectCredentialBody, request.body, 'body');
     const url = await links.create(
-      { name, type: body.type, ...(body.fields ? { fields: body.fields } : {}) },
+      {
+        name,
+        type: body.type,
+        ...(body.fields ? { fields: body.fields } : {}),
+        ...(body.provider ? { provider: body.provider } : {}),
+      },
       principalOf(request),
     );
     return { url };

@@ -8,7 +8,10 @@ import {
   type CredentialStore,
   describeIssues,
   exchangeOAuth2Code,
+  type OAuth2App,
   OAuth2Config,
+  type OAuth2Provider,
+  oauth2AppMissing,
   openSealed,
   type SecretKey,
   sealSecret,
@@ -86,9 +89,12 @@ export type LinkContext = {
 };
 
 export type ConnectLinks = {
-  /** A link for `by` to connect NAME of TYPE; oauth2 needs the app's settings, other types get a paste form. */
+  /**
+   * A link for `by` to connect NAME of TYPE; oauth2 needs the app's settings (or `provider`, a preset whose app
+   * the installation configured; given fields override it), other types get a paste form.
+   */
   create(
-    input: { name: string; type: string; fields?: Record<string, unknown> },
+    input: { name: string; type: string; fields?: Record<string, unknown>; provider?: string },
     by: Principal,
     context?: LinkContext,
   ): Promise<string>;
@@ -120,9 +126,13 @@ export function createConnectLinks(options: {
   publicUrl: string;
   /** How the token exchange reaches the provider (the guarded fetch: VMESH_HTTP_ALLOW_HOSTS applies). */
   fetch: typeof fetch;
+  /** Provider presets and the apps this installation configured for them (VMESH_OAUTH_<PROVIDER>_*). */
+  oauth2?: { providers: readonly OAuth2Provider[]; apps: ReadonlyMap<string, OAuth2App> };
   ttlMs?: number;
 }): ConnectLinks {
   const { sql, key, store } = options;
+  const providers = new Map((options.oauth2?.providers ?? []).map((provider) => [provider.id, provider]));
+  const apps = options.oauth2?.apps ?? new Map<string, OAuth2App>();
   const types = new Map(options.types.map((definition) => [definition.type, definition]));
   const redirectUri = new URL('/oauth/callback', options.publicUrl).toString();
 
@@ -198,6 +208,61 @@ export function createConnectLinks(options: {
     return settings.success ? settings.data : undefined;
   };
 
+  const presetOf = (id: string): OAuth2Provider => {
+    const provider = providers.get(id);
+    if (provider) return provider;
+    throw new ValidationError({
+      code: 'E_CREDENTIAL',
+      message: `No OAuth2 provider "${id}".`,
+      hint: `Use one of: ${[...providers.keys()].join(', ') || 'none (no connector declares one)'}; or give the URLs yourself.`,
+    });
+  };
+
+  /**
+   * The app settings of an oauth2 link: a provider's preset and configured app, overridden by the fields given;
+   * without either, those of the stored credential NAME (a reconnect), with the installation's current app for its
+   * provider. The installation's client id and secret go, as a pair, only to the endpoints configured with them:
+   * fields that change an endpoint or the client bring their own client id and secret.
+   */
+  const oauth2Settings = async (
+    name: string,
+    input: { fields?: Record<string, unknown>; provider?: string },
+  ): Promise<Record<string, unknown>> => {
+    const given = Object.fromEntries(
+      Object.entries(input.fields ?? {}).filter(([, value]) => value !== undefined),
+    );
+    const providerId = input.provider ?? (typeof given.provider === 'string' ? given.provider : undefined);
+    if (providerId === undefined) {
+      if (Object.keys(given).length > 0) return given;
+      const stored = await storedOAuth2Settings(name);
+      if (!stored) return {};
+      const app = typeof stored.provider === 'string' ? apps.get(stored.provider) : undefined;
+      const sameEndpoints =
+        app && stored.authorizeUrl === app.authorizeUrl && stored.tokenUrl === app.tokenUrl;
+      return sameEndpoints ? { ...stored, clientId: app.clientId, clientSecret: app.clientSecret } : stored;
+    }
+    const preset = presetOf(providerId);
+    const app = apps.get(preset.id);
+    const ownApp = ['authorizeUrl', 'tokenUrl', 'clientId', 'clientSecret'].some((field) => field in given);
+    const settings = {
+      provider: preset.id,
+      authorizeUrl: app?.authorizeUrl ?? preset.authorizeUrl,
+      tokenUrl: app?.tokenUrl ?? preset.tokenUrl,
+      ...(preset.scopes.length > 0 ? { scopes: [...preset.scopes] } : {}),
+      ...(app && !ownApp ? { clientId: app.clientId, clientSecret: app.clientSecret } : {}),
+      ...given,
+    };
+    if (!settings.clientId || !settings.clientSecret) {
+      if (!ownApp || !app) throw oauth2AppMissing(preset, redirectUri);
+      throw new ValidationError({
+        code: 'E_CREDENTIAL',
+        message: `With your own endpoints or client id, give the client id and secret too: the installation's ${preset.title} app goes only to the endpoints it is configured for.`,
+        hint: 'Give --client-id and --client-secret, or leave out --authorize-url, --token-url and --client-id.',
+      });
+    }
+    return settings;
+  };
+
   const formFields = (type: string): FormField[] => {
     const definition = types.get(type);
     return definition ? fieldsOfSchema(definition.schema, definition.publicFields) : [];
@@ -228,21 +293,23 @@ export function createConnectLinks(options: {
           message: `No connect link for type "${input.type}".`,
           hint: `Use one of: ${[...types.keys()].filter((type) => type === 'oauth2' || formFields(type).length > 0).join(', ')}; or \`vmesh credentials set\`.`,
         });
+      if (input.provider !== undefined && input.type !== 'oauth2')
+        throw new ValidationError({
+          code: 'E_CREDENTIAL',
+          message: `A provider is for --type oauth2, not "${input.type}".`,
+          hint: 'Use --type oauth2 with --provider, or leave --provider out.',
+        });
       const existing = await store.summary(name.data);
       if (existing) assertMayManageCredential(by, name.data, existing.ownerId);
       let fields: Record<string, unknown> = {};
       let round: Pick<SealedFields, 'verifier' | 'state'> = {};
       if (input.type === 'oauth2') {
-        // A reconnect of a stored oauth2 credential keeps its app settings unless new ones are given.
-        const given = Object.values(input.fields ?? {}).some((value) => value !== undefined)
-          ? input.fields
-          : undefined;
-        const config = OAuth2Config.safeParse(given ?? (await storedOAuth2Settings(name.data)) ?? {});
+        const config = OAuth2Config.safeParse(await oauth2Settings(name.data, input));
         if (!config.success)
           throw new ValidationError({
             code: 'E_CREDENTIAL',
             message: `The oauth2 settings are not valid: ${describeIssues(config.error.issues)}`,
-            hint: 'Give --authorize-url, --token-url, --client-id and --client-secret (a reconnect of a stored oauth2 credential may leave them out).',
+            hint: `Give --provider (${[...providers.keys()].join(', ') || 'none here'}) or --authorize-url, --token-url, --client-id and --client-secret (a reconnect of a stored oauth2 credential may leave them out).`,
           });
         registerSecret(config.data.clientSecret);
         fields = config.data;
@@ -303,9 +370,16 @@ export function createConnectLinks(options: {
       location.searchParams.set('response_type', 'code');
       location.searchParams.set('client_id', config.clientId);
       location.searchParams.set('redirect_uri', redirectUri);
-      if (config.scopes?.length) location.searchParams.set('scope', config.scopes.join(' '));
-      // OpenID providers issue a refresh token for offline_access only when the person is asked again.
-      if (config.scopes?.includes('offline_access')) location.searchParams.set('prompt', 'consent');
+      const preset = config.provider ? providers.get(config.provider) : undefined;
+      if (config.scopes?.length)
+        location.searchParams.set('scope', config.scopes.join(preset?.scopeSeparator ?? ' '));
+      if (preset) {
+        for (const [param, value] of Object.entries(preset.authorizeParams ?? {}))
+          location.searchParams.set(param, value);
+      } else if (config.scopes?.includes('offline_access')) {
+        // OpenID providers issue a refresh token for offline_access only when the person is asked again.
+        location.searchParams.set('prompt', 'consent');
+      }
       location.searchParams.set('state', sealed.state ?? '');
       location.searchParams.set('code_challenge', challenge);
       location.searchParams.set('code_challenge_method', 'S256');
@@ -371,6 +445,7 @@ export function createConnectLinks(options: {
           config,
           { code: query.code, verifier: sealed.verifier ?? '', redirectUri },
           { fetch: options.fetch, signal: AbortSignal.timeout(EXCHANGE_TIMEOUT_MS), now: new Date() },
+          config.provider ? providers.get(config.provider) : undefined,
         );
         await connected(row, credential);
         return { kind: 'connected', link: viewOf(row) };

@@ -5,8 +5,11 @@ import {
   type CredentialStore,
   createCredentialStore,
   credentialTypesOf,
+  exchangeOAuth2Code,
   githubConnector,
   httpConnector,
+  OAuth2Credential,
+  oauth2ProvidersOf,
   parseSecretKey,
   slackConnector,
 } from '../../connectors/index.ts';
@@ -15,6 +18,7 @@ import { startSlackFake } from '../../connectors/slack/fake-server.ts';
 import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
 import { logger } from '../../lib/index.ts';
 import { type CredentialService, createCredentialService } from './credential-service.ts';
+import { createOAuth2Tokens } from './oauth2-tokens.ts';
 
 // `test` asks the vendor through the connector's own client (Slack auth.test, GitHub GET /user) against the wire
 // fakes: a refusal marks the credential needs_reconnect, a network failure does not, a new secret reconnects it.
@@ -128,5 +132,74 @@ describe('credential test', () => {
     await store.set('api', 'http', { scheme: 'bearer', token: 'api-token-123456' });
     expect(await service.test('api', undefined)).toMatchObject({ ok: null });
     expect((await service.show('api', undefined)).lastUsedAt).toBeNull();
+  });
+
+  it('oauth2: a stale access token is renewed through the locked refresh path; a refused renewal needs a reconnect', async () => {
+    const providers = oauth2ProvidersOf(connectors);
+    const oauthService = createCredentialService({
+      sql: db.sql,
+      store,
+      connectors,
+      env: { baseUrls: {}, fetch: globalThis.fetch, logger },
+      oauth2Tokens: createOAuth2Tokens({ sql: db.sql, store, fetch: globalThis.fetch, providers }),
+    });
+    const connected = await exchangeOAuth2Code(
+      {
+        provider: 'github',
+        authorizeUrl: 'https://github.com/login/oauth/authorize',
+        tokenUrl: github.oauth.tokenUrl,
+        clientId: github.oauth.clientId,
+        clientSecret: github.oauth.clientSecret,
+      },
+      {
+        code: github.oauth.issueCode(),
+        verifier: 'v'.repeat(43),
+        redirectUri: 'http://127.0.0.1/oauth/callback',
+      },
+      { fetch: globalThis.fetch, signal: AbortSignal.timeout(10_000), now: new Date() },
+      providers.find((provider) => provider.id === 'github'),
+    );
+    await store.set('ghApp', 'oauth2', connected);
+    const stored = async () =>
+      OAuth2Credential.parse((await store.get('ghApp', { recordUse: false }))?.secret);
+
+    // Fresh: nothing to renew, and nothing says it works.
+    const fresh = await oauthService.test('ghApp', undefined);
+    expect(fresh).toMatchObject({ ok: null, type: 'oauth2' });
+    expect(fresh.message).toContain('fresh until');
+    expect(github.oauth.refreshGrants()).toBe(0);
+
+    // Stale: renewed at the provider, the rotated refresh token stored.
+    await store.set('ghApp', 'oauth2', {
+      ...connected,
+      expiresAt: new Date(Date.now() - 5000).toISOString(),
+    });
+    const renewed = await oauthService.test('ghApp', undefined);
+    expect(renewed).toMatchObject({ ok: true });
+    expect(renewed.message).toContain('renewed');
+    expect(github.oauth.refreshGrants()).toBe(1);
+    const after = await stored();
+    expect(after.accessToken).not.toBe(connected.accessToken);
+    expect(after.refreshToken).not.toBe(connected.refreshToken);
+    expect(Date.parse(after.expiresAt ?? '')).toBeGreaterThan(Date.now());
+
+    // Stale with a revoked refresh token (GitHub: HTTP 200 bad_refresh_token): not fine, needs_reconnect.
+    github.oauth.revoke(after.refreshToken ?? '');
+    await store.updateLocked('ghApp', async () => ({
+      result: undefined,
+      secret: { ...after, expiresAt: new Date(Date.now() - 5000).toISOString() },
+    }));
+    const refused = await oauthService.test('ghApp', undefined);
+    expect(refused).toMatchObject({ ok: false });
+    expect(refused.message).toContain('invalid_grant');
+    expect(await service.show('ghApp', undefined)).toMatchObject({ state: 'needs_reconnect' });
+    expect(JSON.stringify([fresh, renewed, refused])).not.toContain(after.accessToken);
+
+    // Without anything to renew it (no engine path), a stale token is reported broken, not fine.
+    await store.set('ghStale', 'oauth2', {
+      ...connected,
+      expiresAt: new Date(Date.now() - 5000).toISOString(),
+    });
+    expect(await service.test('ghStale', undefined)).toMatchObject({ ok: false });
   });
 });

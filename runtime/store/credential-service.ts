@@ -11,6 +11,10 @@ import {
   credentialNotFound,
   credentialTypesOf,
   describeIssues,
+  OAuth2Credential,
+  type OAuth2TokenSource,
+  oauth2TokenStale,
+  RECONNECT_CODE,
 } from '../../connectors/index.ts';
 import type { Sql } from '../../db/index.ts';
 import { ConflictError, describeError, redactString } from '../../lib/index.ts';
@@ -78,6 +82,8 @@ export function createCredentialService(options: {
   connectors?: readonly ConnectorDefinition[];
   /** How a test reaches the vendor (the same fetch and base URLs as steps); without it nothing is asked. */
   env?: ConnectorEnvironment;
+  /** Renews oauth2 access tokens through the engine's locked path (a stale token is renewed by a test). */
+  oauth2Tokens?: { for(name: string): OAuth2TokenSource } | undefined;
 }): CredentialService {
   const { sql, store } = options;
   const connectors = options.connectors ?? [];
@@ -144,6 +150,43 @@ export function createCredentialService(options: {
 
   const typeViews = credentialTypeViews(connectors);
 
+  /**
+   * An oauth2 credential: a stale access token is renewed the way a step renews it (one worker at a time, the
+   * rotated refresh token stored); a refused renewal marks it needs_reconnect. A fresh one is not sent anywhere:
+   * the provider has no one endpoint that says whether an access token still works.
+   */
+  const testOAuth2 = async (
+    name: string,
+    row: CredentialSummary,
+    secret: unknown,
+    result: (ok: boolean | null, message: string) => CredentialTestResult,
+    refusedOrFailed: (error: unknown) => Promise<CredentialTestResult>,
+  ): Promise<CredentialTestResult> => {
+    const credential = OAuth2Credential.parse(secret);
+    if (!oauth2TokenStale(credential, new Date()))
+      return result(
+        null,
+        credential.expiresAt
+          ? `The access token is fresh until ${credential.expiresAt}; nothing was asked of the provider.`
+          : 'The access token does not expire; nothing was asked of the provider.',
+      );
+    if (!options.oauth2Tokens)
+      return result(false, 'The access token has expired, and nothing here can renew it.');
+    try {
+      await options.oauth2Tokens.for(name).refresh(credential.accessToken);
+      const renewed = OAuth2Credential.safeParse((await store.get(name, { recordUse: false }))?.secret);
+      if (row.state !== 'connected') await store.setState(name, 'connected');
+      return result(
+        true,
+        `The access token had expired; the provider renewed it${renewed.success && renewed.data.expiresAt ? ` (fresh until ${renewed.data.expiresAt})` : ''}.`,
+      );
+    } catch (error) {
+      if (error instanceof ConnectorError && error.code === RECONNECT_CODE)
+        return result(false, `The provider refused to renew it: ${describeError(error)}`);
+      return refusedOrFailed(error);
+    }
+  };
+
   return {
     types: () => typeViews,
 
@@ -202,6 +245,7 @@ export function createCredentialService(options: {
           false,
           `The stored secret is not a valid "${stored.type}" credential: ${describeIssues(parsed.error.issues)}. ${definition.howToGet}`,
         );
+      if (stored.type === 'oauth2') return testOAuth2(name, row, parsed.data, result, refusedOrFailed);
       const style = authStyleOf(stored.type);
       if (style?.test && options.env) {
         // A token-endpoint style checks itself: the endpoint answers with a token or refuses.

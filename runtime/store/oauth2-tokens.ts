@@ -3,6 +3,7 @@ import {
   type CredentialStore,
   needsOAuth2Reconnect,
   OAuth2Credential,
+  type OAuth2Provider,
   type OAuth2TokenSource,
   oauth2TokenStale,
   RECONNECT_CODE,
@@ -28,12 +29,19 @@ export function reconnectError(name: string, why: string): ConnectorError {
 /**
  * Renews oauth2 access tokens with their refresh tokens, one credential at a time across every worker (the
  * store's advisory lock); a rotated refresh token is stored with the new access token in the same write. A refused
- * refresh marks the credential needs_reconnect.
+ * refresh marks the credential needs_reconnect. A credential connected with a provider preset (`provider`) is
+ * renewed with that preset's token-endpoint rules, found in `providers`.
  */
-export function createOAuth2Tokens(options: { sql: Sql; store: CredentialStore; fetch: typeof fetch }): {
+export function createOAuth2Tokens(options: {
+  sql: Sql;
+  store: CredentialStore;
+  fetch: typeof fetch;
+  providers?: readonly OAuth2Provider[];
+}): {
   for(name: string): OAuth2TokenSource;
 } {
   const { store } = options;
+  const providers = new Map((options.providers ?? []).map((provider) => [provider.id, provider]));
   const refresh = async (name: string, seen: string): Promise<{ accessToken: string }> => {
     try {
       return await store.updateLocked(name, async (current) => {
@@ -45,11 +53,11 @@ export function createOAuth2Tokens(options: { sql: Sql; store: CredentialStore; 
         // Another worker renewed it while this one waited for the lock: use its token.
         if (credential.accessToken !== seen && !oauth2TokenStale(credential, now))
           return { result: { accessToken: credential.accessToken } };
-        const renewed = await refreshOAuth2Tokens(credential, {
-          fetch: options.fetch,
-          signal: AbortSignal.timeout(REFRESH_TIMEOUT_MS),
-          now,
-        });
+        const renewed = await refreshOAuth2Tokens(
+          credential,
+          { fetch: options.fetch, signal: AbortSignal.timeout(REFRESH_TIMEOUT_MS), now },
+          credential.provider ? providers.get(credential.provider) : undefined,
+        );
         return { result: { accessToken: renewed.accessToken }, secret: renewed };
       });
     } catch (error) {

@@ -20,14 +20,22 @@ export {
   OAUTH2_EXPIRY_MARGIN_MS,
   OAuth2Config,
   OAuth2Credential,
+  OAuth2ProviderId,
   type OAuth2TokenSource,
   oauth2Style,
   oauth2TokenStale,
   RECONNECT_CODE,
   refreshOAuth2Tokens,
 } from './oauth2.ts';
+export {
+  type OAuth2App,
+  oauth2AppMissing,
+  oauth2EnvName,
+  parseOAuth2Apps,
+} from './oauth2-apps.ts';
 export { OAuth2ClientCredentials, oauth2ClientCredentialsStyle } from './oauth2-client-credentials.ts';
-export { clearTokenCache } from './token-endpoint.ts';
+export { defineOAuth2Provider, type OAuth2Provider, refusedAnswer } from './oauth2-provider.ts';
+export { clearTokenCache, type TokenEndpointAnswer } from './token-endpoint.ts';
 export { apiKeyQueryStyle, hasTokenPlaceholder, URL_TOKEN_PLACEHOLDER, urlTokenStyle } from './url-styles.ts';
 
 /** Every auth style, each its own credential type. */

@@ -4,10 +4,16 @@ import { ConnectorError } from '../connector-error.ts';
 import { authorizationWireSecrets, basicAuthWireSecrets } from '../credential-secrets.ts';
 import type { AuthContext, AuthRequest } from './auth-style.ts';
 import { defineAuthStyle } from './auth-style.ts';
+import type { OAuth2Provider } from './oauth2-provider.ts';
 import { missingAccessToken, postTokenForm, tokenEndpointFailure } from './token-endpoint.ts';
 
 /** An access token is renewed when it expires within this long. */
 export const OAUTH2_EXPIRY_MARGIN_MS = 60_000;
+
+/** The id of an OAuth2 provider preset (`google`, `slack`…). */
+export const OAuth2ProviderId = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,39}$/, 'lower case letters, digits and -');
 
 /** What a person gives to connect (`vmesh credentials connect NAME --type oauth2 …`): the app registered at the provider. */
 export const OAuth2Config = z.strictObject({
@@ -16,6 +22,9 @@ export const OAuth2Config = z.strictObject({
   clientId: z.string().min(1).describe('The client id.'),
   clientSecret: z.string().min(1).describe('The client secret.'),
   scopes: z.array(z.string().min(1)).optional().describe('Scopes to ask for (sent space-separated).'),
+  provider: OAuth2ProviderId.optional().describe(
+    'The OAuth2 provider preset it was connected with (its token-endpoint quirks apply to every refresh).',
+  ),
 });
 export type OAuth2Config = z.output<typeof OAuth2Config>;
 
@@ -52,23 +61,31 @@ export function needsOAuth2Reconnect(error: unknown): error is ConnectorError {
   return error instanceof ConnectorError && error.code === RECONNECT_CODE;
 }
 
-/** POSTs a grant to the token endpoint (client auth basic) and returns the credential with the new tokens. */
+/**
+ * POSTs a grant to the token endpoint (client auth basic, unless the provider says otherwise) and returns the
+ * credential with the new tokens. The provider's `readTokenAnswer` maps its quirks to RFC 6749 first.
+ */
 async function tokenGrant(
   config: OAuth2Config,
   form: URLSearchParams,
   ctx: Pick<AuthContext, 'fetch' | 'signal' | 'now'>,
   previousRefreshToken: string | undefined,
   what: string,
+  provider: OAuth2Provider | undefined,
 ): Promise<OAuth2Credential> {
-  const pair = `${formEncode(config.clientId)}:${formEncode(config.clientSecret)}`;
-  const answer = await postTokenForm(
-    {
-      tokenUrl: config.tokenUrl,
-      form,
-      headers: { authorization: `Basic ${Buffer.from(pair).toString('base64')}` },
-    },
+  const headers: Record<string, string> = {};
+  if (provider?.clientAuth === 'client_secret_post') {
+    form.set('client_id', config.clientId);
+    form.set('client_secret', config.clientSecret);
+  } else {
+    const pair = `${formEncode(config.clientId)}:${formEncode(config.clientSecret)}`;
+    headers.authorization = `Basic ${Buffer.from(pair).toString('base64')}`;
+  }
+  const raw = await postTokenForm(
+    { tokenUrl: config.tokenUrl, form, headers, body: provider?.tokenRequestBody ?? 'form' },
     ctx,
   );
+  const answer = provider?.readTokenAnswer ? provider.readTokenAnswer(raw) : raw;
   if (!answer.ok) {
     const failure = TokenError.safeParse(answer.json);
     if (failure.success && failure.data.error === 'invalid_grant') {
@@ -102,11 +119,12 @@ async function tokenGrant(
   };
 }
 
-/** Trades an authorization code (with its PKCE verifier) for tokens. */
+/** Trades an authorization code (with its PKCE verifier) for tokens; `provider`: the preset it was connected with. */
 export function exchangeOAuth2Code(
   config: OAuth2Config,
   grant: { code: string; verifier: string; redirectUri: string },
   ctx: Pick<AuthContext, 'fetch' | 'signal' | 'now'>,
+  provider?: OAuth2Provider,
 ): Promise<OAuth2Credential> {
   const form = new URLSearchParams({
     grant_type: 'authorization_code',
@@ -114,13 +132,17 @@ export function exchangeOAuth2Code(
     redirect_uri: grant.redirectUri,
     code_verifier: grant.verifier,
   });
-  return tokenGrant(config, form, ctx, undefined, 'authorization code');
+  return tokenGrant(config, form, ctx, undefined, 'authorization code', provider);
 }
 
-/** Uses the refresh token; a rotated refresh token comes back in the result (the old one is kept otherwise). */
+/**
+ * Uses the refresh token; a rotated refresh token comes back in the result (the old one is kept otherwise).
+ * `provider`: the preset the credential names (`credential.provider`), whose quirks apply.
+ */
 export function refreshOAuth2Tokens(
   credential: OAuth2Credential,
   ctx: Pick<AuthContext, 'fetch' | 'signal' | 'now'>,
+  provider?: OAuth2Provider,
 ): Promise<OAuth2Credential> {
   if (!credential.refreshToken) {
     throw new ConnectorError({
@@ -130,16 +152,9 @@ export function refreshOAuth2Tokens(
       hint: 'Connect the credential again (ask for offline access if the provider needs it).',
     });
   }
-  const { authorizeUrl, tokenUrl, clientId, clientSecret, scopes, refreshToken } = credential;
-  const config: OAuth2Config = {
-    authorizeUrl,
-    tokenUrl,
-    clientId,
-    clientSecret,
-    ...(scopes ? { scopes } : {}),
-  };
+  const { accessToken: _access, refreshToken, expiresAt: _expires, ...config } = credential;
   const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken });
-  return tokenGrant(config, form, ctx, refreshToken, 'refresh token grant');
+  return tokenGrant(config, form, ctx, refreshToken, 'refresh token grant', provider);
 }
 
 /** True when the access token is past, or within the margin of, its expiry. */
@@ -169,8 +184,8 @@ export const oauth2Style = defineAuthStyle({
   title: 'OAuth2 (authorization code)',
   schema: OAuth2Credential,
   howToGet:
-    'Connect it with a link: `vmesh credentials connect NAME --type oauth2 --authorize-url URL --token-url URL --client-id ID --client-secret SECRET [--scopes "a b"]`, open the link and allow access at the provider. Register `<VMESH_PUBLIC_URL>/oauth/callback` as the redirect URL of the app.',
-  publicFields: ['authorizeUrl', 'tokenUrl', 'clientId', 'scopes', 'expiresAt'],
+    'Connect it with a link: `vmesh credentials connect NAME --type oauth2 --provider ID` for a built-in provider (google, microsoft, github, slack, hubspot, notion; the app from VMESH_OAUTH_<ID>_CLIENT_ID/_CLIENT_SECRET), or `vmesh credentials connect NAME --type oauth2 --authorize-url URL --token-url URL --client-id ID --client-secret SECRET [--scopes "a b"]`, open the link and allow access at the provider. Register `<VMESH_PUBLIC_URL>/oauth/callback` as the redirect URL of the app.',
+  publicFields: ['authorizeUrl', 'tokenUrl', 'clientId', 'scopes', 'provider', 'expiresAt'],
   wireSecrets: (credential) => [
     ...authorizationWireSecrets(credential.accessToken, ['Bearer']),
     ...basicAuthWireSecrets(formEncode(credential.clientId), formEncode(credential.clientSecret)),

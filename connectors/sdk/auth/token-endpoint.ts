@@ -60,28 +60,42 @@ export async function accessToken(
 /** The answer of a token endpoint to a POSTed form: its status and its body read as JSON (undefined if not JSON). */
 export type TokenEndpointAnswer = { host: string; ok: boolean; status: number; json: unknown };
 
-/** POSTs `form` to a token endpoint through the guarded fetch (never following a redirect) and reads the answer. */
+/**
+ * POSTs `form` to a token endpoint through the guarded fetch (never following a redirect) and reads the answer:
+ * JSON, or a form-encoded body (GitHub's default when it is not asked for JSON). `body: 'json'` sends the form's
+ * fields as a JSON object instead.
+ */
 export async function postTokenForm(
-  request: { tokenUrl: string; form: URLSearchParams; headers?: Record<string, string> },
+  request: {
+    tokenUrl: string;
+    form: URLSearchParams;
+    headers?: Record<string, string>;
+    body?: 'form' | 'json';
+  },
   ctx: Pick<AuthContext, 'fetch' | 'signal'>,
 ): Promise<TokenEndpointAnswer> {
+  const asJson = request.body === 'json';
   const response = await ctx.fetch(request.tokenUrl, {
     method: 'POST',
     headers: {
-      'content-type': 'application/x-www-form-urlencoded',
+      'content-type': asJson ? 'application/json' : 'application/x-www-form-urlencoded',
       accept: 'application/json',
       ...request.headers,
     },
-    body: request.form.toString(),
+    body: asJson ? JSON.stringify(Object.fromEntries(request.form)) : request.form.toString(),
     redirect: 'error',
     signal: ctx.signal,
   });
   const text = await response.text();
   let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
+  if (/application\/x-www-form-urlencoded/i.test(response.headers.get('content-type') ?? '')) {
+    json = Object.fromEntries(new URLSearchParams(text));
+  } else {
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
   }
   return { host: new URL(request.tokenUrl).origin, ok: response.ok, status: response.status, json };
 }

@@ -22,14 +22,17 @@ export type AuthorizationCodeServer = {
 
 /**
  * A real OAuth2/OpenID provider (panva's oidc-provider) on a free loopback port with one confidential client
- * for the authorization code grant: PKCE required, refresh tokens for `offline_access` (with prompt=consent),
+ * for the authorization code grant (client auth Basic, or the secret in the form): PKCE required, refresh tokens for `offline_access` (with prompt=consent),
  * rotated on every use; introspection and revocation on. Its login and consent finish at once as `accountId`.
  */
 export async function startAuthorizationCodeServer(options: {
   redirectUri: string;
   accountId?: string;
   accessTokenTtlSeconds?: number;
+  /** How the client must authenticate at the token endpoint (default client_secret_basic). */
+  tokenEndpointAuthMethod?: 'client_secret_basic' | 'client_secret_post';
 }): Promise<AuthorizationCodeServer> {
+  const authMethod = options.tokenEndpointAuthMethod ?? 'client_secret_basic';
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -46,7 +49,7 @@ export async function startAuthorizationCodeServer(options: {
         redirect_uris: [options.redirectUri],
         grant_types: ['authorization_code', 'refresh_token'],
         response_types: ['code'],
-        token_endpoint_auth_method: 'client_secret_basic',
+        token_endpoint_auth_method: authMethod,
       },
     ],
     jwks: { keys: [jwk] },
@@ -119,8 +122,15 @@ export async function startAuthorizationCodeServer(options: {
   const post = (path: string, form: Record<string, string>) =>
     fetch(`${issuer}${path}`, {
       method: 'POST',
-      headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams(form).toString(),
+      headers: {
+        ...(authMethod === 'client_secret_basic' ? { authorization: basic } : {}),
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: new URLSearchParams(
+        authMethod === 'client_secret_post'
+          ? { ...form, client_id: clientId, client_secret: clientSecret }
+          : form,
+      ).toString(),
     });
   return {
     issuer,
