@@ -17,6 +17,7 @@ import {
   userNames,
   workflowOwnership,
 } from '../access/index.ts';
+import type { OAuth2Provider } from '../connectors/index.ts';
 import type { Sql } from '../db/index.ts';
 import { AppError, describeError, ForbiddenError, logger, redactString } from '../lib/index.ts';
 import type { ChatTriggerData, WorkflowDocument } from '../runtime/index.ts';
@@ -92,6 +93,8 @@ export type ConversationServiceDeps = {
   chatTrigger?: ChatTriggerPort | undefined;
   /** VMESH_PUBLIC_URL: the hook URLs a proposal's setup at the sender names (absent: `<VMESH_PUBLIC_URL>`). */
   publicUrl?: string | undefined;
+  /** The built-in OAuth2 providers (a missing http credential for one of their APIs gets an oauth2 link). */
+  oauth2Providers?: readonly OAuth2Provider[] | undefined;
   /** Makes one-time connect links (runtime ConnectLinks); absent: missing credentials show only their command. */
   connectLinks?: ConnectLinksPort | undefined;
   /** Delivers replies that were not asked for (self-healing fixes) to a conversation's front-end. */
@@ -674,6 +677,7 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
   const credentialTalk = createCredentialConversations({
     sql,
     links: deps.connectLinks,
+    oauth2Providers: deps.oauth2Providers,
     workflows: deps.workflows,
     runs: deps.runs,
     note: (conversationId, text, replies) => note(conversationId, SELF_HEALING_ACTOR, text, replies),

@@ -1,6 +1,6 @@
 import { parseApprovalPolicy } from '../access/index.ts';
 import type { ConnectorDefinition } from '../connectors/index.ts';
-import { builtinConnectors } from '../connectors/index.ts';
+import { builtinConnectors, oauth2ProvidersOf } from '../connectors/index.ts';
 import type { Sql } from '../db/index.ts';
 import { loadSystemPrompt } from '../prompts/index.ts';
 import { type DocSyncLog, docsReady, searchDocs } from '../retrieval/index.ts';
@@ -86,6 +86,7 @@ export function createAgent(options: CreateAgentOptions): ConversationService {
           )),
     notify: options.notify,
     connectLinks: options.connectLinks,
+    oauth2Providers: oauth2ProvidersOf(connectors),
     approvalPolicy: options.approvalPolicy ?? parseApprovalPolicy(env.VMESH_APPROVAL_POLICY),
     autoMembers: autoMembersFromEnv(env),
     publicUrl: options.publicUrl ?? env.VMESH_PUBLIC_URL,

@@ -1,5 +1,5 @@
 import { allows, findUser, identitiesOf, type Principal, toPrincipal } from '../access/index.ts';
-import { RECONNECT_CODE } from '../connectors/index.ts';
+import { type OAuth2Provider, oauth2ProviderForUrl, RECONNECT_CODE } from '../connectors/index.ts';
 import type { Sql } from '../db/index.ts';
 import { AppError, logger, redactString } from '../lib/index.ts';
 import {
@@ -30,6 +30,8 @@ export type CredentialConversationDeps = {
   links: ConnectLinksPort | undefined;
   workflows: WorkflowsPort;
   runs: RunsPort | undefined;
+  /** Built-in OAuth2 providers: a missing http credential for a request to one of their APIs is an oauth2 link. */
+  oauth2Providers?: readonly OAuth2Provider[] | undefined;
   /** Appends a note (and the replies shown) to a conversation's history. */
   note(conversationId: string, text: string, replies: Reply[]): Promise<void>;
   notify?:
@@ -67,16 +69,34 @@ export function createCredentialConversations(deps: CredentialConversationDeps) 
 
   /** A link for `recipient`, or undefined when none can be made for this type (the command is shown instead). */
   async function linkReply(
-    input: { name: string; type: string; reconnect: boolean },
+    input: { name: string; type: string; reconnect: boolean; requestUrl?: string | undefined },
     recipient: Principal,
     context: { conversationId: string; proposalId?: string },
   ): Promise<Reply | undefined> {
     if (!deps.links || !allows(recipient, 'credential.manage')) return undefined;
-    // `http` (http.request, OpenAPI connectors) takes every auth style: its link asks for a bearer token, the most
-    // common one; another style is `vmesh credentials connect NAME --type <style>`.
-    const type = input.type === 'http' ? 'bearer' : input.type;
+    // `http` (http.request, OpenAPI connectors) takes every auth style. A request to a built-in OAuth2
+    // provider's API is connected through its consent page (when this installation has its app); anything else
+    // gets a link that asks for a bearer token, the most common style.
+    if (input.type === 'http' && input.requestUrl) {
+      const provider = oauth2ProviderForUrl(deps.oauth2Providers ?? [], input.requestUrl);
+      if (provider) {
+        const link = await makeLink({ ...input, type: 'oauth2', provider: provider.id }, recipient, context);
+        if (link) return link;
+      }
+    }
+    return makeLink({ ...input, type: input.type === 'http' ? 'bearer' : input.type }, recipient, context);
+  }
+
+  async function makeLink(
+    input: { name: string; type: string; reconnect: boolean; provider?: string },
+    recipient: Principal,
+    context: { conversationId: string; proposalId?: string },
+  ): Promise<Reply | undefined> {
+    if (!deps.links) return undefined;
+    const { type } = input;
     try {
-      const url = await deps.links.create({ name: input.name, type }, recipient, {
+      const target = { name: input.name, type, ...(input.provider ? { provider: input.provider } : {}) };
+      const url = await deps.links.create(target, recipient, {
         conversationId: context.conversationId,
         proposalId: context.proposalId ?? null,
         deliveredPrivately: true,
@@ -84,12 +104,17 @@ export function createCredentialConversations(deps: CredentialConversationDeps) 
       return {
         type: 'connect_link',
         credential: input.name,
-        credentialType: type,
+        credentialType: input.provider ? `${type} (${input.provider})` : type,
         reconnect: input.reconnect,
         url,
         expiresAt: new Date(Date.now() + CONNECT_LINK_TTL_MS).toISOString(),
         recipient: { userId: recipient.userId, name: recipient.name, identity: recipient.identity },
-        text: linkText(input.name, type, input.reconnect, recipient.name),
+        text: linkText(
+          input.name,
+          input.provider ? `${input.provider} account` : type,
+          input.reconnect,
+          recipient.name,
+        ),
       };
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
@@ -175,8 +200,9 @@ export function createCredentialConversations(deps: CredentialConversationDeps) 
         for (const missing of proposal.missingCredentials) {
           if (done.has(missing.name)) continue;
           done.add(missing.name);
+          const requestUrl = requestUrlOf(proposal, missing.nodes);
           const link = await linkReply(
-            { name: missing.name, type: missing.type, reconnect: false },
+            { name: missing.name, type: missing.type, reconnect: false, requestUrl },
             principal,
             {
               conversationId: conversation.id,
@@ -303,6 +329,22 @@ export function createCredentialConversations(deps: CredentialConversationDeps) 
       return { status: 'told', conversations: [...byConversation.keys()], resumedRuns: resumed };
     },
   };
+}
+
+/** The literal `with.url` of the first of `nodes` (ids) in the proposal's document that has one. */
+function requestUrlOf(proposal: ProposalView, nodes: readonly string[]): string | undefined {
+  type Node = { id: string; with?: unknown; do?: { nodes: Node[] } };
+  const wanted = new Set(nodes);
+  const visit = (list: readonly Node[]): string | undefined => {
+    for (const node of list) {
+      const url = (node.with as { url?: unknown } | undefined)?.url;
+      if (wanted.has(node.id) && typeof url === 'string' && !url.includes('{{')) return url;
+      const inner = node.do ? visit(node.do.nodes) : undefined;
+      if (inner) return inner;
+    }
+    return undefined;
+  };
+  return visit((proposal.document?.nodes ?? []) as readonly Node[]);
 }
 
 const connectedText = (name: string): Reply => ({

@@ -18,6 +18,7 @@ const GithubError = z.object({ error: z.string(), error_description: z.string().
  */
 export const githubOAuthProvider = defineOAuth2Provider({
   id: 'github',
+  apiHosts: ['api.github.com'],
   title: 'GitHub',
   authorizeUrl: 'https://github.com/login/oauth/authorize',
   tokenUrl: 'https://github.com/login/oauth/access_token',

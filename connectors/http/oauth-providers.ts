@@ -9,6 +9,7 @@ import { defineOAuth2Provider, refusedAnswer } from '../sdk/auth/oauth2-provider
 /** Google: refresh tokens only for access_type=offline, and again on a later consent only with prompt=consent. */
 export const googleOAuthProvider = defineOAuth2Provider({
   id: 'google',
+  apiHosts: ['*.googleapis.com'],
   title: 'Google',
   authorizeUrl: 'https://accounts.google.com/o/oauth2/v2/auth',
   tokenUrl: 'https://oauth2.googleapis.com/token',
@@ -22,6 +23,7 @@ export const googleOAuthProvider = defineOAuth2Provider({
 /** Microsoft identity platform v2, the `common` tenant (work, school and personal accounts). */
 export const microsoftOAuthProvider = defineOAuth2Provider({
   id: 'microsoft',
+  apiHosts: ['graph.microsoft.com'],
   title: 'Microsoft',
   authorizeUrl: 'https://login.microsoftonline.com/common/oauth2/v2.0/authorize',
   tokenUrl: 'https://login.microsoftonline.com/common/oauth2/v2.0/token',
@@ -47,6 +49,7 @@ const HubspotAnswer = z.object({
 const HUBSPOT_REFUSALS = new Set(['BAD_REFRESH_TOKEN', 'BAD_AUTH_CODE', 'EXPIRED_AUTH_CODE']);
 export const hubspotOAuthProvider = defineOAuth2Provider({
   id: 'hubspot',
+  apiHosts: ['api.hubapi.com'],
   title: 'HubSpot',
   authorizeUrl: 'https://app.hubspot.com/oauth/authorize',
   tokenUrl: 'https://api.hubapi.com/oauth/v3/token',
@@ -86,6 +89,7 @@ const NotionError = z.object({
 });
 export const notionOAuthProvider = defineOAuth2Provider({
   id: 'notion',
+  apiHosts: ['api.notion.com'],
   title: 'Notion',
   authorizeUrl: 'https://api.notion.com/v1/oauth/authorize',
   tokenUrl: 'https://api.notion.com/v1/oauth/token',

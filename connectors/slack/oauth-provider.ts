@@ -36,6 +36,7 @@ const SlackAnswer = z.object({
  */
 export const slackOAuthProvider = defineOAuth2Provider({
   id: 'slack',
+  apiHosts: ['slack.com'],
   title: 'Slack',
   authorizeUrl: 'https://slack.com/oauth/v2/authorize',
   tokenUrl: 'https://slack.com/api/oauth.v2.access',

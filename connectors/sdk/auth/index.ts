@@ -34,7 +34,12 @@ export {
   parseOAuth2Apps,
 } from './oauth2-apps.ts';
 export { OAuth2ClientCredentials, oauth2ClientCredentialsStyle } from './oauth2-client-credentials.ts';
-export { defineOAuth2Provider, type OAuth2Provider, refusedAnswer } from './oauth2-provider.ts';
+export {
+  defineOAuth2Provider,
+  type OAuth2Provider,
+  oauth2ProviderForUrl,
+  refusedAnswer,
+} from './oauth2-provider.ts';
 export { clearTokenCache, type TokenEndpointAnswer } from './token-endpoint.ts';
 export { apiKeyQueryStyle, hasTokenPlaceholder, URL_TOKEN_PLACEHOLDER, urlTokenStyle } from './url-styles.ts';
 

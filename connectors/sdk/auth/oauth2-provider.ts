@@ -23,6 +23,8 @@ export type OAuth2Provider = {
   tokenRequestBody?: 'form' | 'json';
   /** Where a person registers the app (and the redirect URL). */
   docsUrl: string;
+  /** The hosts of the provider's APIs (`*.` for any subdomain): a request there is made with this provider's app. */
+  apiHosts?: readonly string[];
   /** Said in the README table and the CLI (e.g. that tokens never expire). */
   notes?: string;
   /**
@@ -35,6 +37,20 @@ export type OAuth2Provider = {
 
 export function defineOAuth2Provider(provider: OAuth2Provider): OAuth2Provider {
   return provider;
+}
+
+/** The provider whose API `url` is on, or undefined (an unparsable URL, or a host no provider names). */
+export function oauth2ProviderForUrl(
+  providers: readonly OAuth2Provider[],
+  url: string,
+): OAuth2Provider | undefined {
+  const host = URL.parse(url)?.hostname.toLowerCase();
+  if (!host) return undefined;
+  return providers.find((provider) =>
+    (provider.apiHosts ?? []).some((pattern) =>
+      pattern.startsWith('*.') ? host.endsWith(pattern.slice(1)) : host === pattern,
+    ),
+  );
 }
 
 /** An answer that says the grant was refused with an RFC 6749 §5.2 error code. */
