@@ -63,6 +63,8 @@ type Case = {
   canaries: string[];
   /** The token endpoint refuses it: the run fails there, before the API. */
   refused?: boolean;
+  /** Where its secrets go when not to the API (`/api/<name>/…`): its token endpoint. */
+  tokenPath?: string;
 };
 
 type Fixture = {
@@ -103,12 +105,14 @@ const SHAPES: Record<string, (fixture: Fixture) => Omit<Case, 'name' | 'type'>[]
           secret: { tokenUrl: `${echo}/token-refuse`, clientSecret: refused, ...settings },
           canaries: [refused],
           refused: true,
+          tokenPath: '/token-refuse',
         },
       ];
     }),
   oauth2: ({ echo }) => {
     const ok = canary('oauth2');
     const refused = canary('oauth2-refused');
+    const revoked = canary('oauth2-revoked');
     const app = {
       authorizeUrl: `${echo}/authorize`,
       clientId: 'vmesh app',
@@ -120,6 +124,13 @@ const SHAPES: Record<string, (fixture: Fixture) => Omit<Case, 'name' | 'type'>[]
         secret: { ...app, tokenUrl: `${echo}/token-refuse`, clientSecret: refused },
         canaries: [refused],
         refused: true,
+        tokenPath: '/token-refuse',
+      },
+      // Connected, but the provider refuses to renew it (revoked): the step needs a reconnect.
+      {
+        secret: { ...app, tokenUrl: `${echo}/token-revoked`, clientSecret: revoked },
+        canaries: [revoked],
+        tokenPath: '/token-revoked',
       },
     ];
   },
@@ -135,7 +146,7 @@ const SHAPES: Record<string, (fixture: Fixture) => Omit<Case, 'name' | 'type'>[]
         scopes: ['https://www.googleapis.com/auth/spreadsheets'],
       },
       canaries: [googlePrivateKey, ...googleKeyLines],
-      ...(path === 'token-refuse' ? { refused: true } : {}),
+      ...(path === 'token-refuse' ? { refused: true, tokenPath: '/token-refuse' } : {}),
     })),
   'aws-sigv4': () => {
     const secretAccessKey = canary('aws-secret');
@@ -470,6 +481,8 @@ describe('canary sweep over every credential type and the connect link flow', ()
       const echoed = `${seen.headers.authorization ?? ''} ${seen.body}`;
       if (seen.url.startsWith('/token-refuse'))
         return { status: 400, json: { error: `invalid_client ${echoed}`, error_description: echoed } };
+      if (seen.url.startsWith('/token-revoked') && form.get('grant_type') === 'refresh_token')
+        return { status: 400, json: { error: 'invalid_grant', error_description: echoed } };
       switch (form.get('grant_type')) {
         case 'client_credentials':
           return {
@@ -673,13 +686,13 @@ describe('canary sweep over every credential type and the connect link flow', ()
   it('the sweep is not vacuous: the secrets reached the API, runs failed and self-healing showed them to the model', async () => {
     for (const item of cases) {
       if (!runIds.has(item.name) || NOT_ON_WIRE.has(item.type)) continue;
-      // http.request calls name the credential in their path; a refused one only reached its token endpoint.
+      // http.request calls name the credential in their path; some only reached their token endpoint.
       const wire = received
         .filter(
           (seen) =>
             !httpTypes.has(item.type) ||
             seen.url.includes(`/api/${item.name}/`) ||
-            (item.refused === true && seen.url.startsWith('/token-refuse')),
+            (item.tokenPath !== undefined && seen.url.startsWith(item.tokenPath)),
         )
         .map((seen) => `${seen.url}\n${JSON.stringify(seen.headers)}\n${seen.body}`)
         .join('\n');
@@ -702,6 +715,10 @@ describe('canary sweep over every credential type and the connect link flow', ()
     expect(tools.filter((result) => !result.isError).length).toBeGreaterThanOrEqual(runIds.size * 2);
     expect(tools.filter((result) => result.content.includes('echoed')).length).toBeGreaterThan(runIds.size);
     expect(tools.some((result) => result.content.includes('[REDACTED]'))).toBe(true);
+    // The provider's refusal to renew marked that credential for a reconnect, with a (redacted) reason.
+    const revoked = cases.filter((item) => item.tokenPath === '/token-revoked').map((item) => item.name);
+    const reconnect = await db.sql`select name from credentials where state = 'needs_reconnect'`;
+    expect(reconnect.map((row) => String(row.name))).toEqual(revoked);
     const [failed] = await db.sql`select count(*)::int as n from runs where status = 'failed'`;
     expect(failed?.n).toBe(runIds.size);
     // Every credential and every link is sealed in a row the sweep reads (the ciphertext must not hold it either).
