@@ -36,11 +36,13 @@ import { startSignedApp } from './web-auth/testing/signed-app.ts';
 // stores it — and used by a real worker run against a local API that echoes every request back (headers, URL,
 // body), in a 200 and then in the 401 that fails the run. Token endpoints are local fakes; every token they issue is
 // a canary too. Each failed run goes through self-healing, whose scripted model asks explain_failure and get_run.
-// Afterwards no form of any canary (raw, base64, base64url, hex, URL-encoded, JSON-escaped, Latin-1-misread, the
-// tail after the first characters) is in: any row of any table (the sealed ciphertext included), the process log,
-// the console, any answer of the API, any request the model received, or any HTML of the connect pages (the form,
-// its error pages after bad submits made of canaries, the connected page, the OAuth callback pages). Only the
-// echoing API and the token endpoints see the secrets: that is where they are sent.
+// Links are also asked for with canaries in settings they refuse. Afterwards no form of any canary (raw, base64,
+// base64url, hex, URL-encoded, JSON-escaped, HTML-escaped, Latin-1-misread, the tail after the first characters) is
+// in: any row of any table (the sealed ciphertext included), the process log, the console, any answer of the API,
+// any request the model received, or any HTML of the connect pages (the form, its error pages after bad submits
+// made of canaries, the connected page, the OAuth callback pages). Only the echoing API and the token endpoints see
+// the secrets: that is where they are sent. A new credential type gets canaries in its secret fields by itself; the
+// first test says when it needs a shape (SHAPES) or a step (CONNECTOR_STEPS).
 
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
 /** A canary with the characters encoders treat differently. */
@@ -340,7 +342,7 @@ describe('canary sweep over every credential type and the connect link flow', ()
     });
     const text = await response.text();
     answers.push(`${response.status} ${JSON.stringify([...response.headers])}\n${text}`);
-    return { status: response.status, text, location: response.headers.get('location') ?? '' };
+    return { status: response.status, text };
   }
 
   async function page(url: string, form?: Record<string, string>) {
@@ -359,7 +361,6 @@ describe('canary sweep over every credential type and the connect link flow', ()
     return { status: response.status, html, location: response.headers.get('location') ?? '' };
   }
 
-  /** Paste-form link: the form, a bad submit of canaries per field its schema refuses, one missing a field, then the good one. */
   async function createLink(name: string, body: Record<string, unknown>): Promise<string> {
     const created = await call('POST', `/api/credentials/${name}/connect`, body);
     expect(created.status, created.text).toBe(200);
@@ -368,6 +369,7 @@ describe('canary sweep over every credential type and the connect link flow', ()
     return url;
   }
 
+  /** Paste-form link: the form, a bad submit of canaries per field its schema refuses, one missing a field, then the good one. */
   async function connectByPaste(item: Case, form: Record<string, string>, shape: Record<string, z.ZodType>) {
     // A paste link takes no settings: refused, without repeating them.
     const settings = canary('link-settings');
