@@ -439,6 +439,8 @@ export function createConnectLinks(options: {
         };
       registerSecret(query.code);
       const sealed = unseal(row);
+      // The PKCE verifier goes to the token endpoint beside the code: an echo of that request shows neither.
+      if (sealed.verifier) registerSecret(sealed.verifier);
       const config = OAuth2Config.parse(sealed.fields);
       try {
         const credential = await exchangeOAuth2Code(

@@ -81,7 +81,8 @@ async function serviceAccountToken(credential: GoogleServiceAccount, ctx: AuthCo
   const form = new URLSearchParams({ grant_type: JWT_BEARER_GRANT, assertion });
   return accessToken(
     key,
-    { tokenUrl: credential.token_uri, form, what: 'service-account JWT bearer grant' },
+    // A signed assertion is a bearer credential until it expires: a token endpoint that echoes it must not show it.
+    { tokenUrl: credential.token_uri, form, sends: [assertion], what: 'service-account JWT bearer grant' },
     ctx,
   );
 }

@@ -36,15 +36,20 @@ export function clearTokenCache(): void {
   pending.clear();
 }
 
+/** A token request: `sends` are secrets the form carries besides the credential's own fields (a signed assertion). */
+type TokenRequest = {
+  tokenUrl: string;
+  form: URLSearchParams;
+  headers?: Record<string, string>;
+  sends?: readonly string[];
+  what: string;
+};
+
 /**
- * A cached access token, or a new one from POSTing `form` to `tokenUrl` through the guarded fetch. The token is
- * registered with the redactor before anything else sees it.
+ * A cached access token, or a new one from POSTing `form` to `tokenUrl` through the guarded fetch. The token, and
+ * what the request `sends`, are registered with the redactor before anything else sees them.
  */
-export async function accessToken(
-  key: string,
-  request: { tokenUrl: string; form: URLSearchParams; headers?: Record<string, string>; what: string },
-  ctx: AuthContext,
-): Promise<string> {
+export async function accessToken(key: string, request: TokenRequest, ctx: AuthContext): Promise<string> {
   const cached = cache.get(key);
   if (cached && cached.expiresAt > ctx.now.getTime()) return cached.token;
   let inFlight = pending.get(key);
@@ -127,10 +132,8 @@ export function missingAccessToken(answer: TokenEndpointAnswer, what: string): C
   });
 }
 
-async function fetchToken(
-  request: { tokenUrl: string; form: URLSearchParams; headers?: Record<string, string>; what: string },
-  ctx: AuthContext,
-): Promise<Cached> {
+async function fetchToken(request: TokenRequest, ctx: AuthContext): Promise<Cached> {
+  for (const secret of request.sends ?? []) registerSecret(secret);
   const answer = await postTokenForm(request, ctx);
   if (!answer.ok) {
     const failure = TokenError.safeParse(answer.json);

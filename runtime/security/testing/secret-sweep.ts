@@ -1,12 +1,24 @@
 import type { Sql } from '../../../db/index.ts';
 
+/** The text as an HTML page shows it: `&`, `<`, `>`, `"` and `'` as entities (both spellings of the quote). */
+function htmlEscaped(text: string): string[] {
+  const escaped = text
+    .replaceAll('&', '&amp;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;')
+    .replaceAll('"', '&quot;');
+  return [escaped.replaceAll("'", '&#39;'), escaped.replaceAll("'", '&#x27;')];
+}
+
 /**
  * Every form in which a secret can leak: raw, base64, base64url, URL-encoded, hex, JSON-escaped (once and
- * twice), UTF-8 misread as Latin-1, and the tail a careless redactor leaves after cutting the first characters.
+ * twice), HTML-escaped, UTF-8 misread as Latin-1, and the tail a careless redactor leaves after cutting the first
+ * characters.
  */
 export function secretForms(secret: string): string[] {
   const forms = [
     secret,
+    ...htmlEscaped(secret),
     Buffer.from(secret).toString('base64'),
     Buffer.from(secret).toString('base64url'),
     encodeURIComponent(secret),
@@ -16,7 +28,7 @@ export function secretForms(secret: string): string[] {
     // UTF-8 bytes read back as Latin-1: how a non-ASCII header value comes back from an echo.
     Buffer.from(secret, 'utf8').toString('latin1'),
   ];
-  if (secret.length >= 16) forms.push(secret.slice(8));
+  if (secret.length >= 16) forms.push(secret.slice(8), ...htmlEscaped(secret.slice(8)));
   return [...new Set(forms)];
 }
 
