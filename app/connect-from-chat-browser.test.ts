@@ -205,6 +205,11 @@ beforeAll(async () => {
     SLACK_BOT_TOKEN: slack.token,
     SLACK_SIGNING_SECRET: SLACK_SECRET,
     SLACK_API_URL: slack.apiUrl,
+    // This installation's Google app, at the test's provider.
+    VMESH_OAUTH_GOOGLE_CLIENT_ID: provider.clientId,
+    VMESH_OAUTH_GOOGLE_CLIENT_SECRET: provider.clientSecret,
+    VMESH_OAUTH_GOOGLE_AUTHORIZE_URL: provider.authorizeUrl,
+    VMESH_OAUTH_GOOGLE_TOKEN_URL: provider.tokenUrl,
   };
   for (const name of ['ANTHROPIC_API_KEY', 'OPENAI_API_KEY', 'SLACK_APP_TOKEN', 'VMESH_NO_WORKER'])
     delete env[name];
@@ -307,6 +312,43 @@ describe.skipIf(!hasChromium)('connecting a credential from Slack (real app, Deb
     const view = await waitForRun(db.sql, runId, { timeoutMs: 30_000 });
     expect(view.status).toBe('succeeded');
     expect(seenAuthorization).toContain(`Bearer ${pastedToken}`);
+  }, 60_000);
+
+  it("a request to a built-in OAuth2 provider's API gets that provider's consent link, with the installation's app", async () => {
+    const before = ephemeralsFor('UADA').length;
+    model.setScript([
+      {
+        toolCalls: [
+          {
+            name: 'propose_workflow',
+            input: {
+              document: {
+                ...callApi('Drive files', 'drive'),
+                nodes: [
+                  {
+                    id: 'files',
+                    uses: 'http.request',
+                    credential: 'drive',
+                    with: { method: 'GET', url: 'https://www.googleapis.com/drive/v3/files' },
+                  },
+                ],
+              },
+              summary: 'Lists Drive files.',
+            },
+          },
+        ],
+      },
+      { text: 'Connect your Google account with the link.' },
+    ]);
+    await mention('UADA', 'list my drive files');
+    const ephemeral = await eventually('the Google link', () => ephemeralsFor('UADA')[before]);
+    expect(textOf(ephemeral)).toContain('Connect the credential "drive" (google account)');
+    const opened = await fetch(linkIn(ephemeral), { redirect: 'manual' });
+    expect(opened.status).toBe(302);
+    const location = new URL(opened.headers.get('location') ?? '');
+    expect(`${location.origin}${location.pathname}`).toBe(provider.authorizeUrl);
+    expect(location.searchParams.get('client_id')).toBe(provider.clientId);
+    expect(location.searchParams.get('code_challenge_method')).toBe('S256');
   }, 60_000);
 
   it('revoked at the provider: the run waits, the thread gets a reconnect link and no fix; reconnecting resumes it', async () => {
