@@ -49,7 +49,10 @@ const TokenAnswer = z.object({
   refresh_token: z.string().min(1).optional(),
   expires_in: z.coerce.number().positive().optional(),
 });
-const TokenError = z.object({ error: z.string(), error_description: z.string().optional() });
+const TokenError = z.object({
+  error: z.string().transform((code) => code.slice(0, 100)),
+  error_description: z.string().optional(),
+});
 
 /** RFC 6749 §2.3.1: the client id and secret are form-encoded before they are joined for Basic. */
 const formEncode = (value: string) => encodeURIComponent(value).replace(/%20/g, '+');

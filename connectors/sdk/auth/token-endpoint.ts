@@ -14,7 +14,10 @@ const TokenResponse = z.object({
   token_type: z.string().optional(),
   expires_in: z.coerce.number().positive().optional(),
 });
-const TokenError = z.object({ error: z.string(), error_description: z.string().optional() });
+const TokenError = z.object({
+  error: z.string().transform((code) => code.slice(0, 100)),
+  error_description: z.string().optional(),
+});
 
 type Cached = { token: string; expiresAt: number };
 
