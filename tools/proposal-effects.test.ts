@@ -57,6 +57,7 @@ describe('the approval card', () => {
       status: 'pending',
       effects,
       missingCredentials: [],
+      connectedCredentials: [],
       setup: [],
       dryRunOk: true,
       approval: {

@@ -321,6 +321,7 @@ describe('/api/credentials', () => {
       ['clientId', false, false],
       ['clientSecret', true, false],
       ['scopes', false, true],
+      ['provider', false, false],
     ]);
     // What the listing says is what POST /connect does: every paste type gets a link, the others are refused.
     for (const view of types) {

@@ -53,7 +53,7 @@ export function fieldsOfSchema(
   });
 }
 
-const OAUTH2_PUBLIC_SETTINGS = ['authorizeUrl', 'tokenUrl', 'clientId', 'scopes'];
+const OAUTH2_PUBLIC_SETTINGS = ['authorizeUrl', 'tokenUrl', 'clientId', 'scopes', 'provider'];
 
 function viewOf(definition: CredentialDefinition, title: string | undefined): CredentialTypeView {
   const fields = fieldsOfSchema(definition.schema, definition.publicFields);
