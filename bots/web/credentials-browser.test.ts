@@ -190,6 +190,7 @@ describe.skipIf(!hasChromium)('the Credentials page in a real browser (Debian ch
     page.once('dialog', (dialog) => void dialog.accept('apiTwoRenamed'));
     await row('apiTwo').getByRole('button', { name: 'Rename apiTwo' }).click();
     await row('apiTwoRenamed').getByText('Renamed from apiTwo.').waitFor();
+    await row('apiTwo').waitFor({ state: 'detached' });
     expect(await row('apiTwo').count()).toBe(0);
     expect(await store.summary('apiTwo')).toBeUndefined();
   }, 60_000);
@@ -207,6 +208,8 @@ describe.skipIf(!hasChromium)('the Credentials page in a real browser (Debian ch
 
     await refusal.getByRole('button', { name: 'Delete anyway' }).click();
     await page.getByText('Deleted apiOne.').waitFor();
+    // The message shows before the list is drawn again: wait for the row to go.
+    await row('apiOne').waitFor({ state: 'detached' });
     expect(await row('apiOne').count()).toBe(0);
     expect(await store.summary('apiOne')).toBeUndefined();
   }, 60_000);
