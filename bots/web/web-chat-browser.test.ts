@@ -8,7 +8,9 @@ import { type BrowserContext, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureLocalOwner } from '../../access/index.ts';
 import {
+  CREDENTIAL_EVENT_TASK,
   createConversationService,
+  createCredentialEventTask,
   createOpenAIProvider,
   createRuntimePorts,
   toBotConversationPort,
@@ -40,6 +42,7 @@ describe.skipIf(!hasChromium)('web chat in a real browser (Debian chromium)', ()
   let browser: BrowserContext;
   let db: TestDatabase;
   let model: ScriptedModelServer;
+  let worker: { stop(): Promise<void> } | undefined;
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -75,6 +78,11 @@ describe.skipIf(!hasChromium)('web chat in a real browser (Debian chromium)', ()
       workflows: createRuntimeWorkflowPort(db.sql),
     });
     url = await app.listen({ host: '127.0.0.1', port });
+    // The app's worker tells the conversation (and its proposals) when a credential gets connected.
+    worker = await engine.startWorker({
+      concurrency: 2,
+      tasks: { [CREDENTIAL_EVENT_TASK]: createCredentialEventTask(service) },
+    });
     profile = await mkdtemp(join(tmpdir(), 'vmesh-chromium-'));
     browser = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
@@ -93,6 +101,7 @@ describe.skipIf(!hasChromium)('web chat in a real browser (Debian chromium)', ()
   }, 60_000);
 
   afterAll(async () => {
+    await worker?.stop();
     await browser?.close();
     await app?.close();
     if (profile) await rm(profile, { recursive: true, force: true });
@@ -154,6 +163,15 @@ describe.skipIf(!hasChromium)('web chat in a real browser (Debian chromium)', ()
     await form.close();
     const [stored] = await db.sql`select type, state from credentials where name = 'slack'`;
     expect(stored).toMatchObject({ type: 'slack', state: 'connected' });
+    // Back on the chat, the proposal card is drawn again with the credential satisfied.
+    await page.bringToFront();
+    const satisfied = page.getByText('✓ Credential "slack" is connected now');
+    for (let tries = 0; (await satisfied.count()) === 0 && tries < 100; tries += 1) {
+      await page.evaluate(() => window.dispatchEvent(new Event('focus')));
+      await page.waitForTimeout(200);
+    }
+    await satisfied.waitFor();
+    expect(await proposal.textContent()).not.toContain('Needs credential "slack"');
     expect(await proposal.getByRole('heading').textContent()).toBe(
       'Proposed workflow: Post new bug issues to Slack',
     );

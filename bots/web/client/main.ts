@@ -188,7 +188,13 @@ function renderProposal(reply: PreviewableProposal): HTMLElement {
   );
   const card = h(
     'section',
-    { class: 'msg agent proposal', 'aria-label': `Proposal: ${reply.title}`, 'data-testid': 'proposal' },
+    {
+      class: 'msg agent proposal',
+      'aria-label': `Proposal: ${reply.title}`,
+      'data-testid': 'proposal',
+      'data-proposal-id': reply.proposal.id,
+      'data-summary': reply.summary,
+    },
     h(
       'h2',
       {},
@@ -231,6 +237,29 @@ async function showPendingProposals(): Promise<void> {
   appendToLog(h('p', { class: 'status' }, 'Waiting for your decision:'));
   for (const reply of replies) appendToLog(renderReply(reply));
 }
+
+/**
+ * Back on this page (e.g. from a connect link's tab): the proposals shown here are drawn again when their card
+ * changed on the server (a credential connected since, now shown satisfied).
+ */
+async function refreshShownProposals(): Promise<void> {
+  if (!log?.isConnected) return;
+  const { replies } = await getJson<{ replies: Reply[] }>('/chat/api/proposals').catch(() => ({
+    replies: [] as Reply[],
+  }));
+  for (const reply of replies) {
+    if (reply.type !== 'proposal' && reply.type !== 'fix_proposal') continue;
+    const shown = [...log.querySelectorAll<HTMLElement>('[data-proposal-id]')].find(
+      (card) => card.dataset.proposalId === reply.proposal.id,
+    );
+    if (shown && shown.dataset.summary !== reply.summary && isPreviewableProposal(reply))
+      shown.replaceWith(renderProposal(reply));
+  }
+}
+window.addEventListener('focus', () => void refreshShownProposals());
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'visible') void refreshShownProposals();
+});
 
 function chatView(): void {
   log = h('div', { class: 'log', role: 'log', 'aria-live': 'polite', 'aria-label': 'Conversation' });
