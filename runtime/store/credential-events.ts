@@ -42,6 +42,13 @@ async function recordEvent(
     insert into credential_events (credential_name, type, details)
     values (${name}, ${type}, ${json(db, details)}) returning id`;
   const eventId = String(row?.id);
+  // Before any server or worker ran here (e.g. `vmesh credentials test` on a new data dir) there is no job queue,
+  // and no conversation a worker could tell: the event is only recorded.
+  const [queue] = await db`
+    select exists (
+      select 1 from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+      where n.nspname = 'graphile_worker' and p.proname = 'add_job') as ready`;
+  if (queue?.ready !== true) return eventId;
   await db`
     select graphile_worker.add_job(${CREDENTIAL_EVENT_TASK}, ${json(db, { eventId })}::json,
       job_key => ${`credential_event:${eventId}`}, max_attempts => 5)`;
