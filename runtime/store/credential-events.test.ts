@@ -40,7 +40,7 @@ describe('credential events', () => {
     const event = await getCredentialEvent(db.sql, String(events[0]?.id));
     expect(event).toMatchObject({
       type: 'credential.needs_reconnect',
-      details: { reason: 'invalid_grant: again' },
+      details: { reason: 'invalid_grant: revoked' },
     });
     const [state] = await db.sql`select state, state_reason from credentials where name = 'crm'`;
     expect(state).toMatchObject({ state: 'needs_reconnect', stateReason: 'invalid_grant: again' });
