@@ -14,6 +14,8 @@ export {
 export { httpConnector } from './http/connector.ts';
 export { describeIssues, type InvokeActionArgs, invokeAction, toConnectorError } from './invoke.ts';
 export { llmConnector } from './llm/connector.ts';
+export { LlmCredential } from './llm/client.ts';
+export * from './llm/providers/index.ts';
 export { mcpConnector } from './mcp/connector.ts';
 export {
   oauth2AppFor,
