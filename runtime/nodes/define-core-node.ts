@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AppError } from '../../lib/errors.ts';
 import type { RunStatus } from '../store/run-status.ts';
+import type { CoreAgentWith } from './agent.ts';
 import type { Outcome } from './outcome.ts';
 
 /**
@@ -32,6 +33,11 @@ export type NodeRunContext = {
    * were pinned). Throws a non-retryable failure when it is missing, inactive, another owner's, or too deep.
    */
   subworkflowTarget(ref: string): Promise<{ id: string; name: string }>;
+  /**
+   * Runs core.agent's loop (its evaluated, parsed `with`): model turns and tool calls recorded as sub-steps of
+   * the step, replayed instead of repeated when the step runs again. Its output.
+   */
+  runAgent(input: CoreAgentWith): Promise<unknown>;
 };
 
 /** What the engine gives `begin`: the transaction recording a waiting step, as the node's primitives. */
@@ -102,6 +108,8 @@ export type CoreNodeDefinition<With extends z.ZodType = z.ZodType> = {
   /** One line for the doc index (indexed even before core-nodes.md says more). */
   contract: { title: string; text: string };
   effect: 'pure' | 'read' | 'write';
+  /** The credential type the node's `credential` names (core.agent: an llm credential); none when absent. */
+  credentialType?: string;
   /**
    * No effect outside the transaction that records it, and it does not wait: the engine may run it in memory
    * in the job of its predecessor and commit both together.

@@ -1,0 +1,234 @@
+import { z } from 'zod';
+import { defineCoreNode, type NodeCheckProblem, noBranches } from './define-core-node.ts';
+
+/** Legal for Anthropic, OpenAI and MCP alike. */
+export const AGENT_TOOL_NAME = /^[a-z0-9_]{1,64}$/;
+export const MAX_AGENT_TOOLS = 32;
+
+export const AgentToolDeclaration = z.strictObject({
+  uses: z
+    .string()
+    .regex(/^[a-z][a-zA-Z0-9_-]*\.[a-zA-Z][a-zA-Z0-9_]*$/)
+    .describe('The connector action the model may call, e.g. "http.request" (core nodes are not tools).'),
+  name: z
+    .string()
+    .regex(AGENT_TOOL_NAME)
+    .optional()
+    .describe('The tool name the model sees ([a-z0-9_]); default: `uses` lower-cased with "." as "_".'),
+  description: z
+    .string()
+    .min(1)
+    .max(2000)
+    .optional()
+    .describe('When the model should call it and what it returns; default: the action’s own description.'),
+  credential: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe('The name of the stored credential the action uses, as a node’s `credential`.'),
+  with: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .describe(
+      'Parameters fixed for every call (the model cannot change them and does not see them as parameters).',
+    ),
+});
+export type AgentToolDeclaration = z.infer<typeof AgentToolDeclaration>;
+
+export const AgentMemory = z.strictObject({
+  key: z
+    .string()
+    .min(1)
+    .max(500)
+    .describe('The session key, usually an expression, e.g. "{{ trigger.chat.id }}": runs with one key share a memory.'),
+  window: z
+    .number()
+    .int()
+    .min(2)
+    .max(200)
+    .default(20)
+    .describe('How many recent messages (questions and answers) the model sees again.'),
+  mode: z
+    .enum(['window', 'summary'])
+    .default('window')
+    .describe('window: older messages are dropped; summary: the model condenses them into a stored summary.'),
+});
+
+export const CoreAgentWith = z.strictObject({
+  prompt: z.string().min(1).max(100_000).describe('The user message the agent answers (usually an expression).'),
+  system: z.string().max(50_000).optional().describe('The system prompt: the agent’s role, rules and tone.'),
+  model: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe('The model, e.g. "claude-sonnet-4-5" or "gpt-4o-mini"; default: the llm credential’s model.'),
+  tools: z
+    .array(AgentToolDeclaration)
+    .max(MAX_AGENT_TOOLS)
+    .default([])
+    .describe('Connector actions the model may call; each call is a recorded sub-step of the run.'),
+  maxToolCalls: z
+    .number()
+    .int()
+    .min(0)
+    .max(200)
+    .default(10)
+    .describe('Most tool calls in the step; one more fails it with E_AGENT_TOOL_BUDGET.'),
+  maxTokens: z
+    .number()
+    .int()
+    .min(100)
+    .max(5_000_000)
+    .default(50_000)
+    .describe('Most tokens (input + output, all turns); past it the step fails with E_AGENT_TOKEN_BUDGET.'),
+  maxTurnTokens: z
+    .number()
+    .int()
+    .min(16)
+    .max(64_000)
+    .default(2048)
+    .describe('Most output tokens of one model answer.'),
+  timeBudgetMs: z
+    .number()
+    .int()
+    .min(1_000)
+    .max(3_600_000)
+    .default(120_000)
+    .describe('Most time for the whole loop, counted from its first model call; past it: E_AGENT_TIME_BUDGET.'),
+  output: z
+    .strictObject({
+      schema: z
+        .record(z.string(), z.unknown())
+        .describe('JSON Schema of the answer; a mismatch gets one repair round, then E_AGENT_OUTPUT.'),
+    })
+    .optional()
+    .describe('Structured output: the answer is JSON matching `schema`, output as `data`.'),
+  memory: AgentMemory.optional().describe('Chat memory by session key, stored in Postgres.'),
+});
+export type CoreAgentWith = z.infer<typeof CoreAgentWith>;
+
+/** The tool name the model sees for a declaration. */
+export const agentToolName = (tool: AgentToolDeclaration): string =>
+  tool.name ?? tool.uses.replace('.', '_').replace(/-/g, '_').toLowerCase();
+
+/** A JSON Schema zod can check answers against (false when it cannot be turned into a validator). */
+export function agentOutputValidator(schema: Record<string, unknown>): z.ZodType | undefined {
+  try {
+    return z.fromJSONSchema(schema as Parameters<typeof z.fromJSONSchema>[0]);
+  } catch {
+    return undefined;
+  }
+}
+
+function checkAgent(withValue: Record<string, unknown>): NodeCheckProblem[] {
+  const problems: NodeCheckProblem[] = [];
+  const parsed = CoreAgentWith.safeParse(withValue);
+  if (!parsed.success) return problems;
+  const seen = new Set<string>();
+  parsed.data.tools.forEach((tool, index) => {
+    const name = agentToolName(tool);
+    if (!AGENT_TOOL_NAME.test(name)) {
+      problems.push({
+        code: 'E_PARAMS',
+        field: ['tools', String(index), 'name'],
+        message: `tool "${tool.uses}" gets the name "${name}", which is not [a-z0-9_]{1,64}`,
+        hint: 'Give the tool a "name" of lower-case letters, digits and underscores.',
+      });
+    }
+    if (seen.has(name)) {
+      problems.push({
+        code: 'E_PARAMS',
+        field: ['tools', String(index), 'name'],
+        message: `two tools are named "${name}"`,
+        hint: 'Give one of them another "name" (e.g. "lookup_order" and "create_refund").',
+      });
+    }
+    seen.add(name);
+  });
+  const schema = parsed.data.output?.schema;
+  if (schema && !agentOutputValidator(schema)) {
+    problems.push({
+      code: 'E_PARAMS',
+      field: ['output', 'schema'],
+      message: '"output.schema" is not a usable JSON Schema',
+      hint: 'Give a JSON Schema object with "type", "properties" and "required".',
+    });
+  }
+  return problems;
+}
+
+/** A made-up value of a JSON Schema, for the dry run. */
+export function sampleOfSchema(schema: unknown, depth = 0): unknown {
+  if (typeof schema !== 'object' || schema === null || depth > 8) return null;
+  const node = schema as Record<string, unknown>;
+  if ('const' in node) return node.const;
+  if (Array.isArray(node.enum) && node.enum.length > 0) return node.enum[0];
+  if ('default' in node) return node.default;
+  const type = Array.isArray(node.type) ? node.type[0] : node.type;
+  switch (type) {
+    case 'object': {
+      const properties = (node.properties ?? {}) as Record<string, unknown>;
+      return Object.fromEntries(
+        Object.entries(properties).map(([key, value]) => [key, sampleOfSchema(value, depth + 1)]),
+      );
+    }
+    case 'array':
+      return [sampleOfSchema(node.items, depth + 1)];
+    case 'string':
+      return 'text';
+    case 'integer':
+    case 'number':
+      return typeof node.minimum === 'number' ? node.minimum : 0;
+    case 'boolean':
+      return true;
+    default:
+      return null;
+  }
+}
+
+export const agentNode = defineCoreNode({
+  uses: 'core.agent',
+  title: 'Agent',
+  description:
+    'Runs an LLM agent inside one step: the model answers with.prompt (with with.system as its instructions) and ' +
+    'may call the connector actions in with.tools (e.g. http.request to look something up), each call a recorded ' +
+    'sub-step that is not repeated when the step resumes. Budgets: maxToolCalls, maxTokens, timeBudgetMs. ' +
+    'with.output.schema makes the answer JSON checked against that schema; with.memory keeps a chat memory by ' +
+    'session key. The node’s credential is an llm credential. Output: { text, data?, toolCalls, usage, model }.',
+  contract: {
+    title: 'Agent (an LLM with tools in one step)',
+    text: '`with.prompt`, `system`, `tools` [{ uses, credential?, with? }], budgets, `output.schema`, `memory`. Credential: llm.',
+  },
+  effect: 'write',
+  inline: false,
+  claimless: false,
+  credentialType: 'llm',
+  with: CoreAgentWith,
+  branches: noBranches,
+  literalFields: ['tools', 'output'],
+  check: checkAgent,
+  shape: ['{{', '}}'],
+  async run(ctx) {
+    const { tools, output, ...rest } = ctx.node.with;
+    const evaluated = (await ctx.evaluate(rest)) as Record<string, unknown>;
+    const input = ctx.setInput({ ...evaluated, tools, ...(output === undefined ? {} : { output }) });
+    const agent = CoreAgentWith.parse(input);
+    return { kind: 'succeeded', input, output: await ctx.runAgent(agent) };
+  },
+  simulate(input) {
+    const parsed = CoreAgentWith.safeParse(input);
+    const schema = parsed.success ? parsed.data.output?.schema : undefined;
+    return {
+      status: 'simulated',
+      output: {
+        text: schema ? JSON.stringify(sampleOfSchema(schema)) : 'The agent’s answer.',
+        ...(schema ? { data: sampleOfSchema(schema) } : {}),
+        toolCalls: 0,
+        usage: { inputTokens: 0, outputTokens: 0 },
+        model: parsed.success ? (parsed.data.model ?? 'the credential’s model') : 'unknown',
+      },
+    };
+  },
+});
