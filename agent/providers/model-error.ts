@@ -1,2 +1,7 @@
 // Moved to connectors/llm/providers (shared with the workflow agent step).
-export { ModelError, type ModelErrorCode, modelErrorFromSdk, modelErrorFromStatus } from '../../connectors/index.ts';
+export {
+  ModelError,
+  type ModelErrorCode,
+  modelErrorFromSdk,
+  modelErrorFromStatus,
+} from '../../connectors/index.ts';

@@ -23,7 +23,9 @@ export async function loadJournal(sql: Sql, step: StepRef): Promise<JournalEntry
     select seq, kind, name, input, output, is_error, created_at from agent_calls
     where run_id = ${step.runId} and node_id = ${step.nodeId} and path = ${step.path}
     order by seq`;
-  return rows.map((row) => JournalEntry.parse({ ...row, input: row.input ?? null, output: row.output ?? null }));
+  return rows.map((row) =>
+    JournalEntry.parse({ ...row, input: row.input ?? null, output: row.output ?? null }),
+  );
 }
 
 /**
@@ -48,13 +50,16 @@ export async function appendJournal(
     if (entry.kind === 'tool' || entry.kind === 'model') {
       await tx`
         insert into run_events (run_id, type, payload)
-        values (${step.runId}, ${entry.kind === 'tool' ? 'step.tool_call' : 'step.model_turn'}, ${storedParam(tx, {
-          nodeId: step.nodeId,
-          path: step.path,
-          seq: entry.seq,
-          ...(entry.name ? { name: entry.name } : {}),
-          isError: entry.isError,
-        })}::jsonb)`;
+        values (${step.runId}, ${entry.kind === 'tool' ? 'step.tool_call' : 'step.model_turn'}, ${storedParam(
+          tx,
+          {
+            nodeId: step.nodeId,
+            path: step.path,
+            seq: entry.seq,
+            ...(entry.name ? { name: entry.name } : {}),
+            isError: entry.isError,
+          },
+        )}::jsonb)`;
     }
     return { ...entry, input, output, createdAt: z.date().parse(row.createdAt) };
   });
@@ -89,7 +94,12 @@ export async function loadMemory(sql: Sql, ref: MemoryRef): Promise<MemoryState>
 }
 
 /** Saves a session's memory, once per writing step: a step replayed after a crash does not append again. */
-export async function saveMemory(sql: Sql, ref: MemoryRef, state: MemoryState, writer: string): Promise<void> {
+export async function saveMemory(
+  sql: Sql,
+  ref: MemoryRef,
+  state: MemoryState,
+  writer: string,
+): Promise<void> {
   await sql`
     insert into agent_memories (workflow_id, node_id, session_key, turns, summary, last_writer)
     values (${ref.workflowId}, ${ref.nodeId}, ${ref.key}, ${storedParam(sql, state.turns)}::jsonb, ${state.summary}, ${writer})

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { assertCredentialUsableByWorkflow } from '../../access/index.ts';
 import {
   type ChatMessage,
   type ConnectorDefinition,
@@ -10,7 +11,6 @@ import {
   type ToolResult,
   type ToolSpec,
 } from '../../connectors/index.ts';
-import { assertCredentialUsableByWorkflow } from '../../access/index.ts';
 import { AppError } from '../../lib/index.ts';
 import {
   type AgentToolDeclaration,
@@ -49,13 +49,32 @@ const SummaryOutput = z.object({ summary: z.string() });
 /** Most characters of one tool result the model reads back. */
 const MAX_TOOL_RESULT_CHARS = 20_000;
 
-type Tool = { declaration: AgentToolDeclaration; spec: ToolSpec; connector: ConnectorDefinition; action: ConnectorDefinition['actions'][number] };
+type Tool = {
+  declaration: AgentToolDeclaration;
+  spec: ToolSpec;
+  connector: ConnectorDefinition;
+  action: ConnectorDefinition['actions'][number];
+};
 
-export type AgentStep = { deps: NodeRunnerDeps; ctx: RunContext; node: WorkflowNode; path: string; attempt: number; signal: AbortSignal };
+export type AgentStep = {
+  deps: NodeRunnerDeps;
+  ctx: RunContext;
+  node: WorkflowNode;
+  path: string;
+  attempt: number;
+  signal: AbortSignal;
+};
 
 /** An object schema without the parameters a declaration fixes. */
-function toolInputSchema(action: ConnectorDefinition['actions'][number], fixed: Record<string, unknown>): Record<string, unknown> {
-  const schema = z.toJSONSchema(action.input, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+function toolInputSchema(
+  action: ConnectorDefinition['actions'][number],
+  fixed: Record<string, unknown>,
+): Record<string, unknown> {
+  const schema = z.toJSONSchema(action.input, {
+    target: 'draft-2020-12',
+    io: 'input',
+    unrepresentable: 'any',
+  }) as Record<string, unknown>;
   const { $schema: _ignored, ...rest } = schema;
   const properties = { ...((rest.properties ?? {}) as Record<string, unknown>) };
   for (const key of Object.keys(fixed)) delete properties[key];
@@ -132,7 +151,13 @@ async function askModel(
   request: { system: string; messages: ChatMessage[]; tools: ToolSpec[]; maxTokens: number },
   signal: AbortSignal,
 ): Promise<ModelTurn> {
-  const turn: ModelTurn = { text: '', toolCalls: [], stop: 'other', usage: { inputTokens: 0, outputTokens: 0 }, model: provider.id };
+  const turn: ModelTurn = {
+    text: '',
+    toolCalls: [],
+    stop: 'other',
+    usage: { inputTokens: 0, outputTokens: 0 },
+    model: provider.id,
+  };
   for await (const event of provider.streamTurn({ ...request, signal })) {
     if (event.type === 'text_delta') turn.text += event.text;
     else if (event.type === 'tool_call') turn.toolCalls.push(event.call);
@@ -159,7 +184,12 @@ function parseJsonAnswer(text: string): unknown {
   return undefined;
 }
 
-function budgetError(code: string, message: string, hint: string, details: Record<string, unknown>): AppError {
+function budgetError(
+  code: string,
+  message: string,
+  hint: string,
+  details: Record<string, unknown>,
+): AppError {
   return new AppError({ code, message, hint, retryable: false, details });
 }
 
@@ -208,7 +238,8 @@ export async function runAgentStep(step: AgentStep, input: CoreAgentWith): Promi
     if (appended) return appended;
     // Another worker recorded this seq first (this one was presumed dead): take its entry.
     const [winner] = (await loadJournal(deps.sql, ref)).filter((candidate) => candidate.seq === at);
-    if (!winner) throw new AppError({ code: 'E_AGENT_JOURNAL', message: 'A sub-step was lost.', retryable: true });
+    if (!winner)
+      throw new AppError({ code: 'E_AGENT_JOURNAL', message: 'A sub-step was lost.', retryable: true });
     return winner;
   };
 
@@ -251,7 +282,9 @@ export async function runAgentStep(step: AgentStep, input: CoreAgentWith): Promi
 
   // Memory: read once and recorded, so a replayed step sees what the first attempt saw.
   const memoryKey = input.memory?.key;
-  const memoryRef = memoryKey ? { workflowId: ctx.run.workflowId, nodeId: node.id, key: memoryKey } : undefined;
+  const memoryRef = memoryKey
+    ? { workflowId: ctx.run.workflowId, nodeId: node.id, key: memoryKey }
+    : undefined;
   let memory: MemoryState = { turns: [], summary: null };
   if (memoryRef) {
     const recorded = await entry('memory', null, async () => ({
@@ -274,8 +307,11 @@ export async function runAgentStep(step: AgentStep, input: CoreAgentWith): Promi
     .filter((part) => part !== undefined)
     .join('\n\n');
   const messages: ChatMessage[] = [
-    ...memory.turns.map((turn): ChatMessage =>
-      turn.role === 'user' ? { role: 'user', content: turn.content } : { role: 'assistant', text: turn.content, toolCalls: [] },
+    ...memory.turns.map(
+      (turn): ChatMessage =>
+        turn.role === 'user'
+          ? { role: 'user', content: turn.content }
+          : { role: 'assistant', text: turn.content, toolCalls: [] },
     ),
     { role: 'user', content: input.prompt },
   ];
@@ -343,7 +379,8 @@ export async function runAgentStep(step: AgentStep, input: CoreAgentWith): Promi
         const answer = await askModel(
           provider,
           {
-            system: 'You condense conversations. Keep names, numbers, decisions and open questions. Answer with the summary only.',
+            system:
+              'You condense conversations. Keep names, numbers, decisions and open questions. Answer with the summary only.',
             messages: [
               {
                 role: 'user',
@@ -401,12 +438,18 @@ async function runTool(
     if (!tool) {
       return {
         input: call.input,
-        output: { content: `There is no tool "${call.name}". Use one of: ${[...byName.keys()].join(', ') || '(none)'}.` },
+        output: {
+          content: `There is no tool "${call.name}". Use one of: ${[...byName.keys()].join(', ') || '(none)'}.`,
+        },
         isError: true,
       };
     }
     if (typeof call.input !== 'object' || call.input === null || Array.isArray(call.input)) {
-      return { input: call.input, output: { content: 'The tool input must be a JSON object.' }, isError: true };
+      return {
+        input: call.input,
+        output: { content: 'The tool input must be a JSON object.' },
+        isError: true,
+      };
     }
     // Fixed parameters win over the model's.
     const input = { ...(call.input as Record<string, unknown>), ...(tool.declaration.with ?? {}) };
@@ -431,7 +474,10 @@ async function runTool(
     }
     return {
       input,
-      output: { content: 'E_RATE_LIMITED: the credential’s rate budget is used up for now; answer without this tool or try once more later.' },
+      output: {
+        content:
+          'E_RATE_LIMITED: the credential’s rate budget is used up for now; answer without this tool or try once more later.',
+      },
       isError: true,
     };
   });

@@ -41,7 +41,9 @@ export const AgentMemory = z.strictObject({
     .string()
     .min(1)
     .max(500)
-    .describe('The session key, usually an expression, e.g. "{{ trigger.chat.id }}": runs with one key share a memory.'),
+    .describe(
+      'The session key, usually an expression, e.g. "{{ trigger.chat.id }}": runs with one key share a memory.',
+    ),
   window: z
     .number()
     .int()
@@ -56,7 +58,11 @@ export const AgentMemory = z.strictObject({
 });
 
 export const CoreAgentWith = z.strictObject({
-  prompt: z.string().min(1).max(100_000).describe('The user message the agent answers (usually an expression).'),
+  prompt: z
+    .string()
+    .min(1)
+    .max(100_000)
+    .describe('The user message the agent answers (usually an expression).'),
   system: z.string().max(50_000).optional().describe('The system prompt: the agent’s role, rules and tone.'),
   model: z
     .string()
@@ -96,7 +102,9 @@ export const CoreAgentWith = z.strictObject({
     .min(1_000)
     .max(3_600_000)
     .default(120_000)
-    .describe('Most time for the whole loop, counted from its first model call; past it: E_AGENT_TIME_BUDGET.'),
+    .describe(
+      'Most time for the whole loop, counted from its first model call; past it: E_AGENT_TIME_BUDGET.',
+    ),
   output: z
     .strictObject({
       schema: z

@@ -1,5 +1,5 @@
-import { parseRetryAfter } from '../../sdk/connector-error.ts';
 import { AppError } from '../../../lib/index.ts';
+import { parseRetryAfter } from '../../sdk/connector-error.ts';
 
 export type ModelErrorCode =
   | 'E_MODEL_CONFIG'
