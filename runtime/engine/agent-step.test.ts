@@ -251,8 +251,10 @@ describe.each([
     });
     expect(tools.view.status).toBe('failed');
     const toolStep = tools.view.steps.find((candidate) => candidate.id === 'answer');
-    expect(toolStep?.error).toMatchObject({ code: 'E_AGENT_TOOL_BUDGET' });
-    expect(String((toolStep?.error as { message?: string }).message)).toContain('budget of 2');
+    expect(toolStep?.error).toMatchObject({
+      code: 'E_AGENT_TOOL_BUDGET',
+      message: expect.stringContaining('budget of 2'),
+    });
     expect(orderCalls).toHaveLength(2);
 
     model.setScript([{ text: 'x'.repeat(2_000) }]);
