@@ -731,7 +731,7 @@ function checkAgentTools(info: NodeInfo, options: ValidateOptions, issues: Issue
     if (!tool.success) return;
     const at = joinPointer(pointer, 'with', 'tools', String(index));
     const entry = options.catalog.lookupAction(tool.data.uses);
-    if (!entry || entry.kind !== 'action') {
+    if (entry?.kind !== 'action') {
       const known = options.catalog
         .actions()
         .filter((candidate) => candidate.kind === 'action')
