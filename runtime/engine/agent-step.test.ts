@@ -34,6 +34,11 @@ const orderCalls: { path: string; authorization: string | undefined }[] = [];
 function handleOrders(request: IncomingMessage, response: ServerResponse): void {
   const path = request.url ?? '/';
   orderCalls.push({ path, authorization: request.headers.authorization });
+  if (path === '/orders/slow') {
+    const timer = setTimeout(() => response.end('{}'), 10_000);
+    response.on('close', () => clearTimeout(timer));
+    return;
+  }
   const match = /^\/orders\/(\d+)$/.exec(path);
   if (!match) {
     response.writeHead(404, { 'content-type': 'application/json' });
@@ -90,6 +95,7 @@ beforeEach(() => {
 afterAll(async () => {
   await worker?.stop();
   await model?.close();
+  orders?.closeAllConnections();
   await new Promise((resolve) => orders?.close(resolve));
   await db?.drop();
 });
@@ -180,7 +186,9 @@ describe.each([
     // The fixed `method` is not a parameter the model sees.
     expect(model.requests[0]?.rawBody).not.toContain('"method"');
     // Secrets never reach the model.
-    expect(model.requests.map((request) => request.rawBody).join('\n')).not.toContain(ordersToken);
+    const sent = model.requests.map((request) => request.rawBody).join('\n');
+    expect(model.requests[1]?.normalized.toolResults[0]?.content).toContain('"carrier":"DHL"');
+    expect(sent).not.toContain(ordersToken);
 
     // The sub-steps are in the run view and the run's events.
     const view = await getRunView(db.sql, first.runId);
@@ -263,6 +271,14 @@ describe.each([
     });
     expect(tokens.view.status).toBe('failed');
     expect(tokens.view.steps[0]?.error).toMatchObject({ code: 'E_AGENT_TOKEN_BUDGET' });
+
+    // A tool call still running when the time budget ends is cut off, and the step fails on the budget.
+    model.setScript([{ toolCalls: [{ name: 'get_order', input: { url: `${ordersBase}/orders/slow` } }] }]);
+    const slow = await runAgent(supportAgent(credential, { timeBudgetMs: 1_000, memory: undefined }), {
+      text: 'slow',
+    });
+    expect(slow.view.status).toBe('failed');
+    expect(slow.view.steps[0]?.error).toMatchObject({ code: 'E_AGENT_TIME_BUDGET' });
   });
 });
 

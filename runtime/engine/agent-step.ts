@@ -204,7 +204,7 @@ function summaryText(result: unknown): string {
  * and no finished tool call is repeated. A tool call cut off by a crash runs again, with the same idempotency key.
  */
 export async function runAgentStep(step: AgentStep, input: CoreAgentWith): Promise<unknown> {
-  const { deps, ctx, node, path, signal } = step;
+  const { deps, ctx, node, path } = step;
   const ref: StepRef = { runId: ctx.run.id, nodeId: node.id, path };
   const journal = await loadJournal(deps.sql, ref);
   const tools = resolveTools(deps, input.tools);
@@ -212,6 +212,10 @@ export async function runAgentStep(step: AgentStep, input: CoreAgentWith): Promi
   let seq = 0;
   let provider: ModelProvider | undefined;
   const started = journal[0]?.createdAt.getTime() ?? Date.now();
+  // The time budget also cuts off a model answer or a tool call in flight.
+  const overBudget = AbortSignal.timeout(Math.max(1, input.timeBudgetMs - (Date.now() - started)));
+  const signal = AbortSignal.any([step.signal, overBudget]);
+  const inBudget: AgentStep = { ...step, signal };
   const usage = { inputTokens: 0, outputTokens: 0 };
   let toolCalls = 0;
 
@@ -245,7 +249,7 @@ export async function runAgentStep(step: AgentStep, input: CoreAgentWith): Promi
 
   const checkTime = () => {
     const elapsed = Date.now() - started;
-    if (elapsed > input.timeBudgetMs) {
+    if (elapsed > input.timeBudgetMs || overBudget.aborted) {
       throw budgetError(
         'E_AGENT_TIME_BUDGET',
         `core.agent node "${node.id}" ran past its time budget of ${input.timeBudgetMs} ms (${toolCalls} tool calls so far).`,
@@ -262,8 +266,13 @@ export async function runAgentStep(step: AgentStep, input: CoreAgentWith): Promi
     checkTime();
     const recorded = await entry(kind, null, async () => {
       provider ??= await modelFor(step, input.model);
-      const turn = await askModel(provider, { ...request, maxTokens: input.maxTurnTokens }, signal);
-      return { input: { messages: request.messages.length }, output: turn, isError: false };
+      try {
+        const turn = await askModel(provider, { ...request, maxTokens: input.maxTurnTokens }, signal);
+        return { input: { messages: request.messages.length }, output: turn, isError: false };
+      } catch (error) {
+        if (overBudget.aborted && !step.signal.aborted) checkTime();
+        throw error;
+      }
     });
     const turn = ModelTurn.parse(recorded.output);
     usage.inputTokens += turn.usage.inputTokens;
@@ -332,7 +341,7 @@ export async function runAgentStep(step: AgentStep, input: CoreAgentWith): Promi
         );
       }
       checkTime();
-      results.push(await runTool(step, call, byName, entry, seq));
+      results.push(await runTool(inBudget, call, byName, entry, seq));
     }
     messages.push({ role: 'tool', results });
     turn = await callModel('model', { system, messages, tools: specs });
