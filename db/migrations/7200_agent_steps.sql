@@ -1,12 +1,12 @@
 -- Up Migration
--- The journal of a core.agent step: each model turn and each tool call it made, in order (seq). A step that runs
+-- The journal of a core.agent step: each model turn, tool call and approval decision, in order (seq). A step that runs
 -- again (its worker was killed, a retry) replays the journal instead of calling the model or the tool again.
 CREATE TABLE agent_calls (
   run_id text NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
   node_id text NOT NULL,
   path text NOT NULL DEFAULT '',
   seq integer NOT NULL,
-  kind text NOT NULL CHECK (kind IN ('memory', 'model', 'tool', 'summary')),
+  kind text NOT NULL CHECK (kind IN ('memory', 'model', 'tool', 'summary', 'approval')),
   name text,
   input jsonb,
   output jsonb,

@@ -6,7 +6,7 @@ import { storedParam } from './stored-json.ts';
 /** One recorded sub-step of a core.agent step: a model turn, a tool call, the memory it read, a summary. */
 export const JournalEntry = z.object({
   seq: z.number().int(),
-  kind: z.enum(['memory', 'model', 'tool', 'summary']),
+  kind: z.enum(['memory', 'model', 'tool', 'summary', 'approval']),
   name: z.string().nullable(),
   input: z.unknown(),
   output: z.unknown(),
@@ -68,7 +68,7 @@ export async function appendJournal(
 /** A sub-step as GET /api/runs/:id shows it. */
 export const SubStepView = z.object({
   seq: z.number(),
-  kind: z.enum(['memory', 'model', 'tool', 'summary']),
+  kind: z.enum(['memory', 'model', 'tool', 'summary', 'approval']),
   name: z.string().nullable(),
   input: z.unknown(),
   output: z.unknown(),

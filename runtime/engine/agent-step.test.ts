@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { ensureLocalOwner } from '../../access/index.ts';
 import {
   type ScriptedModelServer,
   startScriptedModelServer,
@@ -14,7 +15,7 @@ import {
 import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
 import { createEngineServices, type EngineServices } from '../services.ts';
 import { getRunView, waitForRun } from '../store/run-store.ts';
-import { startRun } from './engine.ts';
+import { decideApproval, startRun } from './engine.ts';
 import type { EngineWorker } from './worker.ts';
 
 // core.agent on the real worker: the scripted model server speaks the Anthropic and OpenAI wire formats, a
@@ -309,5 +310,66 @@ describe('core.agent memory in summary mode', () => {
     // The answer's request carries the stored summary; the condensing request gets the summary so far.
     expect(model.requests.at(-2)?.normalized.system).toContain('The user is Ada.');
     expect(model.requests.at(-1)?.normalized.lastUserText).toContain('Summary so far:\nThe user is Ada.');
+  });
+});
+
+describe('core.agent with approveWrites', () => {
+  it('pauses the run for each write tool call; an approved call runs, a rejected one is told to the model', async () => {
+    const lookup = (id: number) => ({
+      toolCalls: [{ name: 'get_order', input: { url: `${ordersBase}/orders/${id}` } }],
+    });
+    model.setScript([
+      lookup(7),
+      lookup(8),
+      (request) => ({
+        text: request.toolResults[0]?.isError ? 'Order 8 was not looked up.' : 'Both looked up.',
+      }),
+    ]);
+    const { id } = await engine.workflows.create(
+      supportAgent('gpt', { approveWrites: true, approvers: ['role:admin'], memory: undefined }),
+    );
+    const { runId } = await startRun(db.sql, id, { text: 'Orders 7 and 8?' });
+    const decider = await ensureLocalOwner(db.sql, 'system');
+    const pendingApproval = async () => {
+      for (let tries = 0; tries < 300; tries++) {
+        const [row] = await db.sql`
+          select a.id, a.message from approvals a join runs r on r.id = a.run_id
+          where a.run_id = ${runId} and a.status = 'pending' and r.status = 'waiting'`;
+        if (row) return { id: String(row.id), message: String(row.message) };
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      throw new Error('no pending approval');
+    };
+
+    const first = await pendingApproval();
+    expect(first.message).toContain('get_order');
+    expect(first.message).toContain('/orders/7');
+    expect(orderCalls).toEqual([]);
+    await decideApproval(db.sql, first.id, { decision: 'approve' }, decider);
+
+    const second = await pendingApproval();
+    expect(second.message).toContain('/orders/8');
+    expect(orderCalls.map((call) => call.path)).toEqual(['/orders/7']);
+    await decideApproval(db.sql, second.id, { decision: 'reject', comment: 'not this one' }, decider);
+
+    const view = await waitForRun(db.sql, runId, { timeoutMs: 30_000 });
+    expect(view.status).toBe('succeeded');
+    expect(view.output).toMatchObject({ text: 'Order 8 was not looked up.', toolCalls: 2 });
+    expect(orderCalls.map((call) => call.path)).toEqual(['/orders/7']);
+    expect(model.requests.at(-1)?.normalized.toolResults[0]?.content).toContain(
+      'rejected this call: not this one',
+    );
+    // Each model turn was asked once, across the two waits.
+    expect(model.requests).toHaveLength(3);
+    const step = (await getRunView(db.sql, runId)).steps.find((candidate) => candidate.id === 'answer');
+    expect(step?.subSteps?.map((sub) => sub.kind)).toEqual([
+      'model',
+      'approval',
+      'tool',
+      'model',
+      'approval',
+      'tool',
+      'model',
+    ]);
   });
 });

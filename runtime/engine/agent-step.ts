@@ -11,8 +11,10 @@ import {
   type ToolResult,
   type ToolSpec,
 } from '../../connectors/index.ts';
-import { AppError } from '../../lib/index.ts';
+import { AppError, redactSecrets } from '../../lib/index.ts';
 import {
+  type AgentApproval,
+  type AgentRun,
   type AgentToolDeclaration,
   agentOutputValidator,
   agentToolName,
@@ -203,7 +205,39 @@ function summaryText(result: unknown): string {
  * (a killed worker, a retry) the entries already recorded are replayed in order, so the model is not asked again
  * and no finished tool call is repeated. A tool call cut off by a crash runs again, with the same idempotency key.
  */
-export async function runAgentStep(step: AgentStep, input: CoreAgentWith): Promise<unknown> {
+export async function runAgentStep(
+  step: AgentStep,
+  input: CoreAgentWith,
+  approval?: AgentApproval,
+): Promise<AgentRun> {
+  try {
+    return { kind: 'done', output: await runLoop(step, input, approval) };
+  } catch (error) {
+    if (error instanceof PauseForApproval)
+      return { kind: 'approval', seq: error.seq, message: error.message };
+    throw error;
+  }
+}
+
+/** The loop stops here: a write tool call waits for a person (the step waits; its approval resumes it). */
+class PauseForApproval extends Error {
+  readonly seq: number;
+  constructor(seq: number, message: string) {
+    super(message);
+    this.seq = seq;
+  }
+}
+
+const ApprovalOutput = z.object({
+  decision: z.enum(['approved', 'rejected']),
+  comment: z.string().nullable(),
+});
+
+async function runLoop(
+  step: AgentStep,
+  input: CoreAgentWith,
+  approval: AgentApproval | undefined,
+): Promise<unknown> {
   const { deps, ctx, node, path } = step;
   const ref: StepRef = { runId: ctx.run.id, nodeId: node.id, path };
   const journal = await loadJournal(deps.sql, ref);
@@ -341,6 +375,42 @@ export async function runAgentStep(step: AgentStep, input: CoreAgentWith): Promi
         );
       }
       checkTime();
+      const tool = byName.get(call.name);
+      if (tool && input.approveWrites && tool.action.effect === 'write') {
+        if (!journal[seq] && approval?.seq !== seq) {
+          const shown = JSON.stringify(redactSecrets(call.input) ?? null).slice(0, 1500);
+          throw new PauseForApproval(
+            seq,
+            `The agent "${node.id}" wants to call ${call.name} (${tool.declaration.uses}, which writes) with ${shown}. Approve this call?`,
+          );
+        }
+        const decided = await entry('approval', call.name, async () => ({
+          input: call.input,
+          output: {
+            decision: approval?.decision,
+            decidedBy: approval?.decidedBy ?? null,
+            comment: approval?.comment ?? null,
+          },
+          isError: false,
+        }));
+        const decision = ApprovalOutput.parse(decided.output);
+        if (decision.decision === 'rejected') {
+          const rejected = await entry('tool', call.name, async () => ({
+            input: call.input,
+            output: {
+              content: `A person rejected this call${decision.comment ? `: ${decision.comment}` : ''}. Do not try it again; answer without it.`,
+            },
+            isError: true,
+          }));
+          results.push({
+            toolCallId: call.id,
+            name: call.name,
+            content: ToolOutcome.parse(rejected.output).content,
+            isError: true,
+          });
+          continue;
+        }
+      }
       results.push(await runTool(inBudget, call, byName, entry, seq));
     }
     messages.push({ role: 'tool', results });

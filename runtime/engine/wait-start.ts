@@ -34,7 +34,8 @@ export async function beginWait(
       const [row] = await tx`
         insert into approvals (id, run_id, node_id, path, message, approvers)
         values (${newId('apr')}, ${run.id}, ${step.nodeId}, ${step.path}, ${message}, ${storedParam(tx, approvers)}::jsonb)
-        on conflict (run_id, node_id, path) do update set status = 'pending', decided_by = null, decided_at = null
+        on conflict (run_id, node_id, path) do update set status = 'pending', decided_by = null, decided_at = null,
+          message = excluded.message, approvers = excluded.approvers, comment = null
         returning id`;
       send(
         work,

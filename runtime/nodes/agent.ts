@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { defineCoreNode, type NodeCheckProblem, noBranches } from './define-core-node.ts';
+import { type AgentRun, defineCoreNode, type NodeCheckProblem, noBranches } from './define-core-node.ts';
+import type { Outcome } from './outcome.ts';
 
 /** Legal for Anthropic, OpenAI and MCP alike. */
 export const AGENT_TOOL_NAME = /^[a-z0-9_]{1,64}$/;
@@ -114,6 +115,18 @@ export const CoreAgentWith = z.strictObject({
     .optional()
     .describe('Structured output: the answer is JSON matching `schema`, output as `data`.'),
   memory: AgentMemory.optional().describe('Chat memory by session key, stored in Postgres.'),
+  approveWrites: z
+    .boolean()
+    .default(false)
+    .describe(
+      'Each call of a tool whose action writes (effect "write") waits for a person’s approval, as core.approval does.',
+    ),
+  approvers: z
+    .array(z.string().min(1).max(200))
+    .optional()
+    .describe(
+      'Who may approve write calls (user names or `role:<role>`); default: anyone who may decide approvals.',
+    ),
 });
 export type CoreAgentWith = z.infer<typeof CoreAgentWith>;
 
@@ -196,6 +209,16 @@ export function sampleOfSchema(schema: unknown, depth = 0): unknown {
   }
 }
 
+type AgentWait = { message: string; approvers: string[] };
+const AgentState = z.object({ input: z.unknown(), seq: z.number().int() });
+
+/** The loop's result as the step's outcome: its output, or a wait for the approval of a write tool call. */
+function toOutcome(agent: CoreAgentWith, run: AgentRun, input: unknown): Outcome {
+  if (run.kind === 'done') return { kind: 'succeeded', input, output: run.output };
+  const wait: AgentWait = { message: run.message, approvers: agent.approvers ?? [] };
+  return { kind: 'wait', input, wait, state: { input: agent, seq: run.seq } };
+}
+
 export const agentNode = defineCoreNode({
   uses: 'core.agent',
   title: 'Agent',
@@ -204,7 +227,8 @@ export const agentNode = defineCoreNode({
     'may call the connector actions in with.tools (e.g. http.request to look something up), each call a recorded ' +
     'sub-step that is not repeated when the step resumes. Budgets: maxToolCalls, maxTokens, timeBudgetMs. ' +
     'with.output.schema makes the answer JSON checked against that schema; with.memory keeps a chat memory by ' +
-    'session key. The node’s credential is an llm credential. Output: { text, data?, toolCalls, usage, model }.',
+    'session key; with.approveWrites makes each write tool call wait for a person’s approval. The node’s ' +
+    'credential is an llm credential. Output: { text, data?, toolCalls, usage, model }.',
   contract: {
     title: 'Agent (an LLM with tools in one step)',
     text: '`with.prompt`, `system`, `tools` [{ uses, credential?, with? }], budgets, `output.schema`, `memory`. Credential: llm.',
@@ -223,7 +247,32 @@ export const agentNode = defineCoreNode({
     const evaluated = (await ctx.evaluate(rest)) as Record<string, unknown>;
     const input = ctx.setInput({ ...evaluated, tools, ...(output === undefined ? {} : { output }) });
     const agent = CoreAgentWith.parse(input);
-    return { kind: 'succeeded', input, output: await ctx.runAgent(agent) };
+    return toOutcome(agent, await ctx.runAgent(agent), input);
+  },
+  async begin(value, ctx) {
+    const wait = value as AgentWait;
+    const approvalId = await ctx.requestApproval(wait.message, wait.approvers);
+    ctx.event('approval.requested', {
+      ...ctx.step,
+      approvalId,
+      message: wait.message,
+      approvers: wait.approvers,
+    });
+  },
+  async resume(ctx) {
+    const state = AgentState.safeParse(ctx.state);
+    if (!state.success) return { kind: 'pending' };
+    const approval = await ctx.approval();
+    if (!approval || (approval.status !== 'approved' && approval.status !== 'rejected'))
+      return { kind: 'pending' };
+    const agent = CoreAgentWith.parse(state.data.input);
+    const run = await ctx.runAgent(agent, {
+      seq: state.data.seq,
+      decision: approval.status,
+      decidedBy: approval.decidedBy,
+      comment: approval.comment,
+    });
+    return toOutcome(agent, run, null);
   },
   simulate(input) {
     const parsed = CoreAgentWith.safeParse(input);

@@ -37,7 +37,18 @@ export type NodeRunContext = {
    * Runs core.agent's loop (its evaluated, parsed `with`): model turns and tool calls recorded as sub-steps of
    * the step, replayed instead of repeated when the step runs again. Its output.
    */
-  runAgent(input: CoreAgentWith): Promise<unknown>;
+  runAgent(input: CoreAgentWith): Promise<AgentRun>;
+};
+
+/** What core.agent's loop came to: an answer, or a write tool call that waits for a person's approval. */
+export type AgentRun = { kind: 'done'; output: unknown } | { kind: 'approval'; seq: number; message: string };
+
+/** A person's decision on the approval of the write tool call at `seq` of core.agent's loop. */
+export type AgentApproval = {
+  seq: number;
+  decision: 'approved' | 'rejected';
+  decidedBy: string | null;
+  comment: string | null;
 };
 
 /** What the engine gives `begin`: the transaction recording a waiting step, as the node's primitives. */
@@ -79,6 +90,8 @@ export type NodeResumeContext = {
   resumeCall(): Promise<ResumeCall | undefined>;
   /** Whether an edge leaves the step on `branch`. */
   routes(branch: string): boolean;
+  /** Records the decision in core.agent's journal and runs its loop on from there (see NodeRunContext.runAgent). */
+  runAgent(input: CoreAgentWith, approval: AgentApproval): Promise<AgentRun>;
 };
 
 /** What a dry run (tools/dry-run.ts) says of one step. */

@@ -79,7 +79,7 @@ function plainContext(withValue: Record<string, unknown>): NodeRunContext {
     setInput: (value) => value,
     incomingOutputs: () => ({}),
     runCode: async (_code, input) => input,
-    runAgent: async (agent) => ({ text: agent.prompt }),
+    runAgent: async (agent) => ({ kind: 'done', output: { text: agent.prompt } }),
     subworkflowTarget: async (ref) => ({ id: ref, name: ref }),
   };
 }
