@@ -245,7 +245,12 @@ async function runLoop(
   const byName = new Map(tools.map((tool) => [tool.spec.name, tool]));
   let seq = 0;
   let provider: ModelProvider | undefined;
-  const started = journal[0]?.createdAt.getTime() ?? Date.now();
+  // Time counts from the first sub-step, or from the last approval decision (waiting for a person is not the loop's).
+  const lastApproval = journal.filter((recorded) => recorded.kind === 'approval').at(-1);
+  const started =
+    approval && !journal[approval.seq]
+      ? Date.now()
+      : ((lastApproval ?? journal[0])?.createdAt.getTime() ?? Date.now());
   // The time budget also cuts off a model answer or a tool call in flight.
   const overBudget = AbortSignal.timeout(Math.max(1, input.timeBudgetMs - (Date.now() - started)));
   const signal = AbortSignal.any([step.signal, overBudget]);
@@ -277,7 +282,12 @@ async function runLoop(
     // Another worker recorded this seq first (this one was presumed dead): take its entry.
     const [winner] = (await loadJournal(deps.sql, ref)).filter((candidate) => candidate.seq === at);
     if (!winner)
-      throw new AppError({ code: 'E_AGENT_JOURNAL', message: 'A sub-step was lost.', retryable: true });
+      throw new AppError({
+        code: 'E_AGENT_JOURNAL',
+        message: `core.agent node "${node.id}": sub-step ${at} was neither recorded by this worker nor by another.`,
+        hint: 'Usually a worker presumed dead racing the one that took over; the step is retried.',
+        retryable: true,
+      });
     return winner;
   };
 

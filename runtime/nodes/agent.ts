@@ -104,7 +104,7 @@ export const CoreAgentWith = z.strictObject({
     .max(3_600_000)
     .default(120_000)
     .describe(
-      'Most time for the whole loop, counted from its first model call; past it: E_AGENT_TIME_BUDGET.',
+      'Most time for the loop, counted from its first model call (or the last approval decision); past it: E_AGENT_TIME_BUDGET.',
     ),
   output: z
     .strictObject({
