@@ -373,3 +373,62 @@ describe('core.agent with approveWrites', () => {
     ]);
   });
 });
+
+describe('core.agent with a workflow tool', () => {
+  it('runs a stored workflow as a tool: the step waits for the child run and gives the model its output', async () => {
+    const child = await engine.workflows.create(
+      {
+        schemaVersion: 1,
+        name: `refund calculator ${Math.random()}`,
+        trigger: { type: 'manual' },
+        nodes: [
+          { id: 'calc', uses: 'core.transform', with: { value: '{{ { "refund": trigger.amount * 0.5 } }}' } },
+        ],
+        edges: [],
+      },
+      {},
+      { activate: true },
+    );
+    model.setScript([
+      { toolCalls: [{ name: 'refund_for', input: { amount: 30 } }] },
+      (request) => ({ text: `The refund is ${JSON.parse(request.toolResults[0]?.content ?? '{}').refund}.` }),
+    ]);
+    const { runId, view } = await runAgent(
+      {
+        ...supportAgent('claude', { memory: undefined }),
+        nodes: [
+          {
+            id: 'answer',
+            uses: 'core.agent',
+            credential: 'claude',
+            with: {
+              prompt: '{{ trigger.text }}',
+              tools: [
+                {
+                  workflow: child.id,
+                  name: 'refund_for',
+                  description: 'Computes the refund for an amount.',
+                  input: { type: 'object', properties: { amount: { type: 'number' } }, required: ['amount'] },
+                },
+              ],
+            },
+          },
+        ],
+      },
+      { text: 'Refund for 30?' },
+    );
+    expect(view.status).toBe('succeeded');
+    expect(view.output).toMatchObject({ text: 'The refund is 15.', toolCalls: 1 });
+    expect(model.requests[0]?.normalized.toolNames).toEqual(['refund_for']);
+    const [childRun] = await db.sql`
+      select status, trigger from runs where parent_run_id = ${runId}`;
+    expect(childRun).toMatchObject({ status: 'succeeded', trigger: { amount: 30 } });
+    expect(model.requests).toHaveLength(2);
+    const step = (await getRunView(db.sql, runId)).steps.find((candidate) => candidate.id === 'answer');
+    expect(step?.subSteps?.map((sub) => [sub.kind, sub.name])).toEqual([
+      ['model', null],
+      ['tool', 'refund_for'],
+      ['model', null],
+    ]);
+  });
+});

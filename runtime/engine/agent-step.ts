@@ -13,12 +13,15 @@ import {
 } from '../../connectors/index.ts';
 import { AppError, redactSecrets } from '../../lib/index.ts';
 import {
-  type AgentApproval,
+  type AgentActionTool,
+  type AgentResumption,
   type AgentRun,
   type AgentToolDeclaration,
+  type AgentWorkflowTool,
   agentOutputValidator,
   agentToolName,
   type CoreAgentWith,
+  isWorkflowTool,
   nodeFailure,
 } from '../nodes/index.ts';
 import type { WorkflowNode } from '../workflow/document.ts';
@@ -35,6 +38,7 @@ import {
 import { idempotencyKeyFor } from './idempotency-key.ts';
 import { invokeStepAction, type NodeRunnerDeps } from './node-runner.ts';
 import type { RunContext } from './run-context.ts';
+import { runnableSubworkflowTarget } from './subworkflow-target.ts';
 
 /** A model answer as recorded: replayed instead of asking the model again. */
 const ModelTurn = z.object({
@@ -51,12 +55,15 @@ const SummaryOutput = z.object({ summary: z.string() });
 /** Most characters of one tool result the model reads back. */
 const MAX_TOOL_RESULT_CHARS = 20_000;
 
-type Tool = {
-  declaration: AgentToolDeclaration;
-  spec: ToolSpec;
-  connector: ConnectorDefinition;
-  action: ConnectorDefinition['actions'][number];
-};
+type Tool =
+  | {
+      kind: 'action';
+      declaration: AgentActionTool;
+      spec: ToolSpec;
+      connector: ConnectorDefinition;
+      action: ConnectorDefinition['actions'][number];
+    }
+  | { kind: 'workflow'; declaration: AgentWorkflowTool; spec: ToolSpec };
 
 export type AgentStep = {
   deps: NodeRunnerDeps;
@@ -85,7 +92,15 @@ function toolInputSchema(
 }
 
 function resolveTools(deps: NodeRunnerDeps, declarations: AgentToolDeclaration[]): Tool[] {
-  return declarations.map((declaration) => {
+  return declarations.map((declaration): Tool => {
+    if (isWorkflowTool(declaration)) {
+      const inputSchema = declaration.input ?? { type: 'object', additionalProperties: true };
+      return {
+        kind: 'workflow',
+        declaration,
+        spec: { name: declaration.name, description: declaration.description, inputSchema },
+      };
+    }
     const [connectorId, actionKey] = declaration.uses.split('.');
     const connector = deps.connectors.find((candidate) => candidate.id === connectorId);
     const action = connector?.actions.find((candidate) => candidate.key === actionKey);
@@ -97,6 +112,7 @@ function resolveTools(deps: NodeRunnerDeps, declarations: AgentToolDeclaration[]
       );
     }
     return {
+      kind: 'action',
       declaration,
       connector,
       action,
@@ -208,25 +224,30 @@ function summaryText(result: unknown): string {
 export async function runAgentStep(
   step: AgentStep,
   input: CoreAgentWith,
-  approval?: AgentApproval,
+  resumption?: AgentResumption,
 ): Promise<AgentRun> {
   try {
-    return { kind: 'done', output: await runLoop(step, input, approval) };
+    return { kind: 'done', output: await runLoop(step, input, resumption) };
   } catch (error) {
-    if (error instanceof PauseForApproval)
-      return { kind: 'approval', seq: error.seq, message: error.message };
+    if (error instanceof Pause) return error.run;
     throw error;
   }
 }
 
-/** The loop stops here: a write tool call waits for a person (the step waits; its approval resumes it). */
-class PauseForApproval extends Error {
-  readonly seq: number;
-  constructor(seq: number, message: string) {
-    super(message);
-    this.seq = seq;
+/**
+ * The loop stops here: a write tool call waits for a person, or a workflow tool for its child run (the step
+ * waits; the decision or the child's end resumes it).
+ */
+class Pause extends Error {
+  readonly run: Exclude<AgentRun, { kind: 'done' }>;
+  constructor(run: Exclude<AgentRun, { kind: 'done' }>) {
+    super(`core.agent waits (${run.kind})`);
+    this.run = run;
   }
 }
+
+/** A workflow tool's recorded result names its child run. */
+const ChildToolOutput = z.object({ content: z.string(), childRunId: z.string() });
 
 const ApprovalOutput = z.object({
   decision: z.enum(['approved', 'rejected']),
@@ -236,8 +257,10 @@ const ApprovalOutput = z.object({
 async function runLoop(
   step: AgentStep,
   input: CoreAgentWith,
-  approval: AgentApproval | undefined,
+  resumption: AgentResumption | undefined,
 ): Promise<unknown> {
+  const approval = resumption?.kind === 'approval' ? resumption : undefined;
+  const child = resumption?.kind === 'child' ? resumption : undefined;
   const { deps, ctx, node, path } = step;
   const ref: StepRef = { runId: ctx.run.id, nodeId: node.id, path };
   const journal = await loadJournal(deps.sql, ref);
@@ -246,11 +269,17 @@ async function runLoop(
   let seq = 0;
   let provider: ModelProvider | undefined;
   // Time counts from the first sub-step, or from the last approval decision (waiting for a person is not the loop's).
-  const lastApproval = journal.filter((recorded) => recorded.kind === 'approval').at(-1);
+  const lastWait = journal
+    .filter(
+      (recorded) =>
+        recorded.kind === 'approval' ||
+        (recorded.kind === 'tool' && ChildToolOutput.safeParse(recorded.output).success),
+    )
+    .at(-1);
   const started =
-    approval && !journal[approval.seq]
+    resumption && !journal[resumption.seq]
       ? Date.now()
-      : ((lastApproval ?? journal[0])?.createdAt.getTime() ?? Date.now());
+      : ((lastWait ?? journal[0])?.createdAt.getTime() ?? Date.now());
   // The time budget also cuts off a model answer or a tool call in flight.
   const overBudget = AbortSignal.timeout(Math.max(1, input.timeBudgetMs - (Date.now() - started)));
   const signal = AbortSignal.any([step.signal, overBudget]);
@@ -386,13 +415,42 @@ async function runLoop(
       }
       checkTime();
       const tool = byName.get(call.name);
+      if (tool?.kind === 'workflow') {
+        if (!journal[seq] && child?.seq !== seq) {
+          const target = await runnableSubworkflowTarget(deps.sql, ctx.run, tool.declaration.workflow);
+          const trigger =
+            typeof call.input === 'object' && call.input !== null && !Array.isArray(call.input)
+              ? call.input
+              : {};
+          throw new Pause({ kind: 'child', seq, workflow: target.id, input: trigger });
+        }
+        const ran = await entry('tool', call.name, async () => {
+          const succeeded = child?.status === 'succeeded';
+          const content = succeeded
+            ? summaryText(child?.output ?? null)
+            : `E_SUBWORKFLOW: the run ${child?.childRunId} of "${tool.declaration.workflow}" ${child?.status}${child?.error ? `: ${child.error}` : ''}.`;
+          return {
+            input: call.input,
+            output: { content, childRunId: child?.childRunId },
+            isError: !succeeded,
+          };
+        });
+        results.push({
+          toolCallId: call.id,
+          name: call.name,
+          content: ToolOutcome.parse(ran.output).content,
+          isError: ran.isError,
+        });
+        continue;
+      }
       if (tool && input.approveWrites && tool.action.effect === 'write') {
         if (!journal[seq] && approval?.seq !== seq) {
           const shown = JSON.stringify(redactSecrets(call.input) ?? null).slice(0, 1500);
-          throw new PauseForApproval(
+          throw new Pause({
+            kind: 'approval',
             seq,
-            `The agent "${node.id}" wants to call ${call.name} (${tool.declaration.uses}, which writes) with ${shown}. Approve this call?`,
-          );
+            message: `The agent "${node.id}" wants to call ${call.name} (${tool.declaration.uses}, which writes) with ${shown}. Approve this call?`,
+          });
         }
         const decided = await entry('approval', call.name, async () => ({
           input: call.input,
@@ -524,7 +582,7 @@ async function runTool(
   const { deps, ctx, node, path, attempt, signal } = step;
   const tool = byName.get(call.name);
   const recorded = await entry('tool', call.name, async () => {
-    if (!tool) {
+    if (tool?.kind !== 'action') {
       return {
         input: call.input,
         output: {

@@ -43,7 +43,7 @@ export async function beginWait(
       );
       return row?.id as string | undefined;
     },
-    startChildRun: async (workflow, input) => {
+    startChildRun: async (workflow, input, state = {}) => {
       const target = await runnableSubworkflowTarget(tx, run, workflow);
       const childDocument = await loadDocument(tx, target.id, target.currentVersion);
       const child = await createRunInTx(tx, work, {
@@ -56,7 +56,7 @@ export async function beginWait(
       });
       send(
         work,
-        tx`update steps set state = ${storedParam(tx, { childRunId: child.runId })}::jsonb where run_id = ${run.id} and node_id = ${step.nodeId} and path = ${step.path}`,
+        tx`update steps set state = ${storedParam(tx, { ...state, childRunId: child.runId })}::jsonb where run_id = ${run.id} and node_id = ${step.nodeId} and path = ${step.path}`,
       );
       return child.runId;
     },

@@ -6,7 +6,7 @@ import type { Outcome } from './outcome.ts';
 export const AGENT_TOOL_NAME = /^[a-z0-9_]{1,64}$/;
 export const MAX_AGENT_TOOLS = 32;
 
-export const AgentToolDeclaration = z.strictObject({
+export const AgentActionTool = z.strictObject({
   uses: z
     .string()
     .regex(/^[a-z][a-zA-Z0-9_-]*\.[a-zA-Z][a-zA-Z0-9_]*$/)
@@ -35,7 +35,29 @@ export const AgentToolDeclaration = z.strictObject({
       'Parameters fixed for every call (the model cannot change them and does not see them as parameters).',
     ),
 });
+
+export const AgentWorkflowTool = z.strictObject({
+  workflow: z
+    .string()
+    .min(1)
+    .max(200)
+    .describe(
+      'A stored, active workflow of the same owner (id or exact name) the model may run: its input is the trigger data, its output the result.',
+    ),
+  name: z.string().regex(AGENT_TOOL_NAME).describe('The tool name the model sees ([a-z0-9_]).'),
+  description: z.string().min(1).max(2000).describe('When the model should run it and what it returns.'),
+  input: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .describe('JSON Schema of the trigger data the model passes (default: any object).'),
+});
+
+export const AgentToolDeclaration = z.union([AgentActionTool, AgentWorkflowTool]);
 export type AgentToolDeclaration = z.infer<typeof AgentToolDeclaration>;
+export type AgentActionTool = z.infer<typeof AgentActionTool>;
+export type AgentWorkflowTool = z.infer<typeof AgentWorkflowTool>;
+
+export const isWorkflowTool = (tool: AgentToolDeclaration): tool is AgentWorkflowTool => 'workflow' in tool;
 
 export const AgentMemory = z.strictObject({
   key: z
@@ -132,7 +154,9 @@ export type CoreAgentWith = z.infer<typeof CoreAgentWith>;
 
 /** The tool name the model sees for a declaration. */
 export const agentToolName = (tool: AgentToolDeclaration): string =>
-  tool.name ?? tool.uses.replace('.', '_').replace(/-/g, '_').toLowerCase();
+  isWorkflowTool(tool)
+    ? tool.name
+    : (tool.name ?? tool.uses.replace('.', '_').replace(/-/g, '_').toLowerCase());
 
 /** A JSON Schema zod can check answers against (false when it cannot be turned into a validator). */
 export function agentOutputValidator(schema: Record<string, unknown>): z.ZodType | undefined {
@@ -154,7 +178,7 @@ function checkAgent(withValue: Record<string, unknown>): NodeCheckProblem[] {
       problems.push({
         code: 'E_PARAMS',
         field: ['tools', String(index), 'name'],
-        message: `tool "${tool.uses}" gets the name "${name}", which is not [a-z0-9_]{1,64}`,
+        message: `tool "${isWorkflowTool(tool) ? tool.workflow : tool.uses}" gets the name "${name}", which is not [a-z0-9_]{1,64}`,
         hint: 'Give the tool a "name" of lower-case letters, digits and underscores.',
       });
     }
@@ -209,14 +233,25 @@ export function sampleOfSchema(schema: unknown, depth = 0): unknown {
   }
 }
 
-type AgentWait = { message: string; approvers: string[] };
-const AgentState = z.object({ input: z.unknown(), seq: z.number().int() });
+type AgentWait =
+  | { kind: 'approval'; message: string; approvers: string[] }
+  | { kind: 'child'; workflow: string; input: unknown; state: Record<string, unknown> };
+const AgentState = z.object({
+  input: z.unknown(),
+  seq: z.number().int(),
+  childRunId: z.string().optional(),
+});
+const ChildError = z.object({ message: z.string() }).loose();
 
-/** The loop's result as the step's outcome: its output, or a wait for the approval of a write tool call. */
+/** The loop's result as the step's outcome: its output, or a wait for an approval or a workflow tool's child run. */
 function toOutcome(agent: CoreAgentWith, run: AgentRun, input: unknown): Outcome {
   if (run.kind === 'done') return { kind: 'succeeded', input, output: run.output };
-  const wait: AgentWait = { message: run.message, approvers: agent.approvers ?? [] };
-  return { kind: 'wait', input, wait, state: { input: agent, seq: run.seq } };
+  const state = { input: agent, seq: run.seq };
+  const wait: AgentWait =
+    run.kind === 'approval'
+      ? { kind: 'approval', message: run.message, approvers: agent.approvers ?? [] }
+      : { kind: 'child', workflow: run.workflow, input: run.input, state };
+  return { kind: 'wait', input, wait, state };
 }
 
 export const agentNode = defineCoreNode({
@@ -251,6 +286,12 @@ export const agentNode = defineCoreNode({
   },
   async begin(value, ctx) {
     const wait = value as AgentWait;
+    if (wait.kind === 'child') {
+      // The child's id joins the loop's state (input and seq), which startChildRun stores on the step.
+      const childRunId = await ctx.startChildRun(wait.workflow, wait.input, wait.state);
+      ctx.event('step.waiting', { ...ctx.step, childRunId });
+      return;
+    }
     const approvalId = await ctx.requestApproval(wait.message, wait.approvers);
     ctx.event('approval.requested', {
       ...ctx.step,
@@ -262,12 +303,28 @@ export const agentNode = defineCoreNode({
   async resume(ctx) {
     const state = AgentState.safeParse(ctx.state);
     if (!state.success) return { kind: 'pending' };
+    const agent = CoreAgentWith.parse(state.data.input);
+    const { seq, childRunId } = state.data;
+    if (childRunId) {
+      const child = await ctx.childRun(childRunId);
+      if (!child || child.live) return { kind: 'pending' };
+      const reason = ChildError.safeParse(child.error);
+      const run = await ctx.runAgent(agent, {
+        kind: 'child',
+        seq,
+        childRunId,
+        status: child.status,
+        output: child.output ?? null,
+        error: reason.success ? reason.data.message : null,
+      });
+      return toOutcome(agent, run, null);
+    }
     const approval = await ctx.approval();
     if (!approval || (approval.status !== 'approved' && approval.status !== 'rejected'))
       return { kind: 'pending' };
-    const agent = CoreAgentWith.parse(state.data.input);
     const run = await ctx.runAgent(agent, {
-      seq: state.data.seq,
+      kind: 'approval',
+      seq,
       decision: approval.status,
       decidedBy: approval.decidedBy,
       comment: approval.comment,

@@ -40,16 +40,23 @@ export type NodeRunContext = {
   runAgent(input: CoreAgentWith): Promise<AgentRun>;
 };
 
-/** What core.agent's loop came to: an answer, or a write tool call that waits for a person's approval. */
-export type AgentRun = { kind: 'done'; output: unknown } | { kind: 'approval'; seq: number; message: string };
+/** What core.agent's loop came to: an answer, a write tool call waiting for approval, or a workflow tool call. */
+export type AgentRun =
+  | { kind: 'done'; output: unknown }
+  | { kind: 'approval'; seq: number; message: string }
+  /** A workflow tool call: the step starts a child run of `workflow` and waits for it. */
+  | { kind: 'child'; seq: number; workflow: string; input: unknown };
 
-/** A person's decision on the approval of the write tool call at `seq` of core.agent's loop. */
-export type AgentApproval = {
-  seq: number;
-  decision: 'approved' | 'rejected';
-  decidedBy: string | null;
-  comment: string | null;
-};
+/** What resumed core.agent's loop at `seq`: a person's decision on a write call, or a workflow tool's child run. */
+export type AgentResumption =
+  | {
+      kind: 'approval';
+      seq: number;
+      decision: 'approved' | 'rejected';
+      decidedBy: string | null;
+      comment: string | null;
+    }
+  | { kind: 'child'; seq: number; childRunId: string; status: string; output: unknown; error: string | null };
 
 /** What the engine gives `begin`: the transaction recording a waiting step, as the node's primitives. */
 export type NodeBeginContext = {
@@ -65,7 +72,7 @@ export type NodeBeginContext = {
    * Starts a child run of a stored workflow with `input` as trigger data, remembered in the step's state; the
    * target is checked again as for subworkflowTarget.
    */
-  startChildRun(workflowId: string, input: unknown): Promise<string>;
+  startChildRun(workflowId: string, input: unknown, state?: Record<string, unknown>): Promise<string>;
   /** Queues the first `count` items of the step's body. */
   startItems(count: number): void;
   /** Records the step's one-time resume token (its hash; POST /resume/:token), replacing an earlier one. */
@@ -91,7 +98,7 @@ export type NodeResumeContext = {
   /** Whether an edge leaves the step on `branch`. */
   routes(branch: string): boolean;
   /** Records the decision in core.agent's journal and runs its loop on from there (see NodeRunContext.runAgent). */
-  runAgent(input: CoreAgentWith, approval: AgentApproval): Promise<AgentRun>;
+  runAgent(input: CoreAgentWith, resumption: AgentResumption): Promise<AgentRun>;
 };
 
 /** What a dry run (tools/dry-run.ts) says of one step. */

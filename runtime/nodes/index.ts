@@ -19,10 +19,13 @@ import { waitNode } from './wait.ts';
 
 export {
   AGENT_TOOL_NAME,
+  AgentActionTool,
   AgentToolDeclaration,
+  AgentWorkflowTool,
   agentOutputValidator,
   agentToolName,
   CoreAgentWith,
+  isWorkflowTool,
 } from './agent.ts';
 export { codeSyntaxError, MAX_CODE_LENGTH } from './code.ts';
 export type * from './define-core-node.ts';

@@ -1,7 +1,7 @@
 import { Cron } from 'croner';
 import { z } from 'zod';
 import {
-  AgentToolDeclaration,
+  AgentActionTool,
   agentToolName,
   BODY_CORE_NODES,
   BRANCHING_CORE_NODES,
@@ -727,7 +727,7 @@ function checkAgentTools(info: NodeInfo, options: ValidateOptions, issues: Issue
   const { node, pointer } = info;
   if (node.uses !== 'core.agent' || !Array.isArray(node.with.tools)) return;
   node.with.tools.forEach((value: unknown, index: number) => {
-    const tool = AgentToolDeclaration.safeParse(value);
+    const tool = AgentActionTool.safeParse(value);
     if (!tool.success) return;
     const at = joinPointer(pointer, 'with', 'tools', String(index));
     const entry = options.catalog.lookupAction(tool.data.uses);
