@@ -259,7 +259,8 @@ export const agentNode = defineCoreNode({
   title: 'Agent',
   description:
     'Runs an LLM agent inside one step: the model answers with.prompt (with with.system as its instructions) and ' +
-    'may call the connector actions in with.tools (e.g. http.request to look something up), each call a recorded ' +
+    'may call the connector actions in with.tools (e.g. http.request to look something up) or stored workflows ' +
+    '({ workflow, name, description }), each call a recorded ' +
     'sub-step that is not repeated when the step resumes. Budgets: maxToolCalls, maxTokens, timeBudgetMs. ' +
     'with.output.schema makes the answer JSON checked against that schema; with.memory keeps a chat memory by ' +
     'session key; with.approveWrites makes each write tool call wait for a person’s approval. The node’s ' +
