@@ -50,7 +50,10 @@ const ModelTurn = z.object({
 });
 type ModelTurn = z.infer<typeof ModelTurn>;
 const ToolOutcome = z.object({ content: z.string() });
-const SummaryOutput = z.object({ summary: z.string() });
+const SummaryOutput = z.object({
+  summary: z.string(),
+  usage: z.object({ inputTokens: z.number(), outputTokens: z.number() }),
+});
 
 /** Most characters of one tool result the model reads back. */
 const MAX_TOOL_RESULT_CHARS = 20_000;
@@ -332,12 +335,13 @@ async function runLoop(
     }
   };
 
-  const callModel = async (
-    kind: 'model' | 'summary',
-    request: { system: string; messages: ChatMessage[]; tools: ToolSpec[] },
-  ): Promise<ModelTurn> => {
+  const callModel = async (request: {
+    system: string;
+    messages: ChatMessage[];
+    tools: ToolSpec[];
+  }): Promise<ModelTurn> => {
     checkTime();
-    const recorded = await entry(kind, null, async () => {
+    const recorded = await entry('model', null, async () => {
       provider ??= await modelFor(step, input.model);
       try {
         const turn = await askModel(provider, { ...request, maxTokens: input.maxTurnTokens }, signal);
@@ -399,7 +403,7 @@ async function runLoop(
   ];
   const specs = tools.map((tool) => tool.spec);
 
-  let turn = await callModel('model', { system, messages, tools: specs });
+  let turn = await callModel({ system, messages, tools: specs });
   while (turn.toolCalls.length > 0) {
     messages.push({ role: 'assistant', text: turn.text, toolCalls: turn.toolCalls });
     const results: ToolResult[] = [];
@@ -482,7 +486,7 @@ async function runLoop(
       results.push(await runTool(inBudget, call, byName, entry, seq));
     }
     messages.push({ role: 'tool', results });
-    turn = await callModel('model', { system, messages, tools: specs });
+    turn = await callModel({ system, messages, tools: specs });
   }
 
   let data: unknown;
@@ -496,7 +500,7 @@ async function runLoop(
         role: 'user',
         content: `Your answer does not match the JSON Schema: ${problem}. Answer again with only the corrected JSON value.`,
       });
-      answer = await callModel('model', { system, messages, tools: [] });
+      answer = await callModel({ system, messages, tools: [] });
       problem = answerProblem(answer.text, validator);
     }
     if (problem) {
@@ -539,11 +543,16 @@ async function runLoop(
           },
           signal,
         );
-        usage.inputTokens += answer.usage.inputTokens;
-        usage.outputTokens += answer.usage.outputTokens;
-        return { input: { turns: older.length }, output: { summary: answer.text }, isError: false };
+        return {
+          input: { turns: older.length },
+          output: { summary: answer.text, usage: answer.usage },
+          isError: false,
+        };
       });
-      summary = SummaryOutput.parse(condensed.output).summary;
+      const condensedOutput = SummaryOutput.parse(condensed.output);
+      summary = condensedOutput.summary;
+      usage.inputTokens += condensedOutput.usage.inputTokens;
+      usage.outputTokens += condensedOutput.usage.outputTokens;
     }
     await saveMemory(deps.sql, memoryRef, { turns: kept, summary }, `${ref.runId}/${ref.nodeId}/${ref.path}`);
   }
