@@ -13,7 +13,9 @@ export {
 } from './github/webhook.ts';
 export { httpConnector } from './http/connector.ts';
 export { describeIssues, type InvokeActionArgs, invokeAction, toConnectorError } from './invoke.ts';
+export { LlmCredential } from './llm/client.ts';
 export { llmConnector } from './llm/connector.ts';
+export * from './llm/providers/index.ts';
 export { mcpConnector } from './mcp/connector.ts';
 export {
   oauth2AppFor,

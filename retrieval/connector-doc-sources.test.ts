@@ -40,6 +40,7 @@ describe('connectorDocSources', () => {
       'core.transform',
       'core.code',
       'core.subworkflow',
+      'core.agent',
       'core.respond',
       'manual',
       'webhook',

@@ -1,12 +1,9 @@
 import { z } from 'zod';
+import type { ToolSpec } from '../connectors/index.ts';
 import type { AnyTool } from './define-tool.ts';
 
-/** A tool offered to the model: name, description and the JSON Schema of its input. */
-export type ToolSpec = {
-  name: string;
-  description: string;
-  inputSchema: Record<string, unknown>;
-};
+// ToolSpec lives with the model providers (connectors/llm/providers); re-exported unchanged.
+export type { ToolSpec };
 
 /** The JSON Schema of a tool's input, as every provider wants it (an object schema). */
 export function toolInputJsonSchema(tool: AnyTool): Record<string, unknown> {

@@ -9,6 +9,7 @@ import { findCoreNode, nodeFailure } from '../nodes/index.ts';
 import type { Outcome } from '../nodes/outcome.ts';
 import type { WorkflowNode } from '../workflow/document.ts';
 import { type ExpressionScope, evaluateTemplate } from '../workflow/expressions.ts';
+import { runAgentStep } from './agent-step.ts';
 import { blockBudget, DEFAULT_BLOCK_MS, takeToken } from './connection-budget.ts';
 import { graphForPath, incomingEdges } from './graph.ts';
 import { idempotencyKeyFor } from './idempotency-key.ts';
@@ -110,6 +111,7 @@ export async function runNode(
         return runSandboxedCode(code, value, limits, { failWhenBusy: true });
       },
       subworkflowTarget: (ref) => runnableSubworkflowTarget(deps.sql, ctx.run, ref),
+      runAgent: (agent) => runAgentStep({ deps, ctx, node, path, attempt, signal }, agent),
     });
   } catch (error) {
     if (error instanceof SandboxBusyError) return { kind: 'yield' };
@@ -142,6 +144,46 @@ async function runAction(
   }
   const input = await evaluate(node.with);
   setInput(input);
+  return invokeStepAction(deps, ctx, {
+    connector,
+    action,
+    nodeId: node.id,
+    uses: node.uses,
+    credential: node.credential,
+    input,
+    attempt,
+    signal,
+    timeoutMs: node.timeoutMs,
+    idempotencyKey: idempotencyKeyFor(ctx.run.id, node.id, path),
+  });
+}
+
+export type StepActionCall = {
+  connector: ConnectorDefinition;
+  action: ConnectorDefinition['actions'][number];
+  /** The node the call is made for (credential access is checked for it). */
+  nodeId: string;
+  uses: string;
+  credential: string | undefined;
+  /** The evaluated parameters (never evaluated again: they may hold model-written text). */
+  input: unknown;
+  attempt: number;
+  signal: AbortSignal;
+  timeoutMs: number | undefined;
+  idempotencyKey: string;
+};
+
+/**
+ * Calls a connector action for a step: the credential checked for the workflow and decrypted, its rate budget
+ * taken, the call under the step's timeout. Used by action nodes and by core.agent's tools.
+ */
+export async function invokeStepAction(
+  deps: NodeRunnerDeps,
+  ctx: RunContext,
+  call: StepActionCall,
+): Promise<Outcome | Yielded> {
+  const { connector, action, input, attempt, signal } = call;
+  const node = { id: call.nodeId, uses: call.uses, credential: call.credential, timeoutMs: call.timeoutMs };
   let credential: unknown;
   let credentialType: string | undefined;
   if (node.credential) {
@@ -198,7 +240,7 @@ async function runAction(
             : deps.connectorEnv,
         signal: combined,
         attempt,
-        idempotencyKey: idempotencyKeyFor(ctx.run.id, node.id, path),
+        idempotencyKey: call.idempotencyKey,
         node: { id: node.id, runId: ctx.run.id },
         logger: deps.logger,
       }),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Sql } from '../../db/index.ts';
 import { AppError } from '../../lib/index.ts';
-import type { ResumeCall } from '../nodes/define-core-node.ts';
+import type { CoreNodeDefinition, ResumeCall } from '../nodes/define-core-node.ts';
 import {
   CLAIMLESS_CORE_NODES,
   findCoreNode,
@@ -19,6 +19,7 @@ import {
 } from '../store/run-status.ts';
 import { loadDocument } from '../store/workflow-store.ts';
 import type { WorkflowNode } from '../workflow/document.ts';
+import { runAgentStep } from './agent-step.ts';
 import { commitStep } from './commit-batch.ts';
 import { edgeActive, findNode, graphForPath, incomingEdges, visibleSteps } from './graph.ts';
 import { type NodeRunnerDeps, runNode, type Yielded } from './node-runner.ts';
@@ -86,10 +87,35 @@ async function resumeCall(
 }
 
 /** A waiting step's job ran: has what it waits for happened? Its node's `resume` says. */
-async function resume(sql: Sql, ctx: RunContext, node: WorkflowNode, claim: Claim): Promise<Outcome> {
+async function resume(
+  deps: NodeRunnerDeps,
+  ctx: RunContext,
+  node: WorkflowNode,
+  claim: Claim,
+  signal: AbortSignal,
+): Promise<Outcome> {
   const core = findCoreNode(node.uses);
   if (!core?.resume) return { kind: 'pending' };
-  return core.resume({
+  try {
+    return await resumeWith(core.resume, deps, ctx, node, claim, signal);
+  } catch (error) {
+    // A step failure (core.agent's loop, resumed by an approval, ran past a budget): the step fails as in a run.
+    // Anything else (the database) fails the job, which graphile-worker retries.
+    if (error instanceof AppError) return { kind: 'failed', input: null, error: toStepError(error) };
+    throw error;
+  }
+}
+
+function resumeWith(
+  run: NonNullable<CoreNodeDefinition['resume']>,
+  deps: NodeRunnerDeps,
+  ctx: RunContext,
+  node: WorkflowNode,
+  claim: Claim,
+  signal: AbortSignal,
+): Promise<Outcome> {
+  const { sql } = deps;
+  return run({
     node,
     wakeAt: claim.wakeAt,
     state: claim.state,
@@ -108,6 +134,8 @@ async function resume(sql: Sql, ctx: RunContext, node: WorkflowNode, claim: Clai
       (graphForPath(ctx.document, claim.path).outgoing.get(node.id) ?? []).some(
         (edge) => edge.branch === branch,
       ),
+    runAgent: (input, approval) =>
+      runAgentStep({ deps, ctx, node, path: claim.path, attempt: claim.attempt, signal }, input, approval),
   });
 }
 
@@ -207,7 +235,7 @@ export async function runStepJob(
     let outcome: Outcome | Yielded;
     const maxAttempts = node.retry?.maxAttempts ?? 3;
     if (current.previous === 'waiting') {
-      outcome = await resume(sql, ctx, node, current);
+      outcome = await resume(deps, ctx, node, current, signal);
     } else if (current.attempt > maxAttempts) {
       outcome = {
         kind: 'failed',

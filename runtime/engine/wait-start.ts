@@ -34,7 +34,8 @@ export async function beginWait(
       const [row] = await tx`
         insert into approvals (id, run_id, node_id, path, message, approvers)
         values (${newId('apr')}, ${run.id}, ${step.nodeId}, ${step.path}, ${message}, ${storedParam(tx, approvers)}::jsonb)
-        on conflict (run_id, node_id, path) do update set status = 'pending', decided_by = null, decided_at = null
+        on conflict (run_id, node_id, path) do update set status = 'pending', decided_by = null, decided_at = null,
+          message = excluded.message, approvers = excluded.approvers, comment = null
         returning id`;
       send(
         work,
@@ -42,7 +43,7 @@ export async function beginWait(
       );
       return row?.id as string | undefined;
     },
-    startChildRun: async (workflow, input) => {
+    startChildRun: async (workflow, input, state = {}) => {
       const target = await runnableSubworkflowTarget(tx, run, workflow);
       const childDocument = await loadDocument(tx, target.id, target.currentVersion);
       const child = await createRunInTx(tx, work, {
@@ -55,7 +56,7 @@ export async function beginWait(
       });
       send(
         work,
-        tx`update steps set state = ${storedParam(tx, { childRunId: child.runId })}::jsonb where run_id = ${run.id} and node_id = ${step.nodeId} and path = ${step.path}`,
+        tx`update steps set state = ${storedParam(tx, { ...state, childRunId: child.runId })}::jsonb where run_id = ${run.id} and node_id = ${step.nodeId} and path = ${step.path}`,
       );
       return child.runId;
     },

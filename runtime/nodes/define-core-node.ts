@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AppError } from '../../lib/errors.ts';
 import type { RunStatus } from '../store/run-status.ts';
+import type { CoreAgentWith } from './agent.ts';
 import type { Outcome } from './outcome.ts';
 
 /**
@@ -32,7 +33,30 @@ export type NodeRunContext = {
    * were pinned). Throws a non-retryable failure when it is missing, inactive, another owner's, or too deep.
    */
   subworkflowTarget(ref: string): Promise<{ id: string; name: string }>;
+  /**
+   * Runs core.agent's loop (its evaluated, parsed `with`): model turns and tool calls recorded as sub-steps of
+   * the step, replayed instead of repeated when the step runs again. Its output.
+   */
+  runAgent(input: CoreAgentWith): Promise<AgentRun>;
 };
+
+/** What core.agent's loop came to: an answer, a write tool call waiting for approval, or a workflow tool call. */
+export type AgentRun =
+  | { kind: 'done'; output: unknown }
+  | { kind: 'approval'; seq: number; message: string }
+  /** A workflow tool call: the step starts a child run of `workflow` and waits for it. */
+  | { kind: 'child'; seq: number; workflow: string; input: unknown };
+
+/** What resumed core.agent's loop at `seq`: a person's decision on a write call, or a workflow tool's child run. */
+export type AgentResumption =
+  | {
+      kind: 'approval';
+      seq: number;
+      decision: 'approved' | 'rejected';
+      decidedBy: string | null;
+      comment: string | null;
+    }
+  | { kind: 'child'; seq: number; childRunId: string; status: string; output: unknown; error: string | null };
 
 /** What the engine gives `begin`: the transaction recording a waiting step, as the node's primitives. */
 export type NodeBeginContext = {
@@ -48,7 +72,7 @@ export type NodeBeginContext = {
    * Starts a child run of a stored workflow with `input` as trigger data, remembered in the step's state; the
    * target is checked again as for subworkflowTarget.
    */
-  startChildRun(workflowId: string, input: unknown): Promise<string>;
+  startChildRun(workflowId: string, input: unknown, state?: Record<string, unknown>): Promise<string>;
   /** Queues the first `count` items of the step's body. */
   startItems(count: number): void;
   /** Records the step's one-time resume token (its hash; POST /resume/:token), replacing an earlier one. */
@@ -73,6 +97,8 @@ export type NodeResumeContext = {
   resumeCall(): Promise<ResumeCall | undefined>;
   /** Whether an edge leaves the step on `branch`. */
   routes(branch: string): boolean;
+  /** Records the decision in core.agent's journal and runs its loop on from there (see NodeRunContext.runAgent). */
+  runAgent(input: CoreAgentWith, resumption: AgentResumption): Promise<AgentRun>;
 };
 
 /** What a dry run (tools/dry-run.ts) says of one step. */
@@ -102,6 +128,8 @@ export type CoreNodeDefinition<With extends z.ZodType = z.ZodType> = {
   /** One line for the doc index (indexed even before core-nodes.md says more). */
   contract: { title: string; text: string };
   effect: 'pure' | 'read' | 'write';
+  /** The credential type the node's `credential` names (core.agent: an llm credential); none when absent. */
+  credentialType?: string;
   /**
    * No effect outside the transaction that records it, and it does not wait: the engine may run it in memory
    * in the job of its predecessor and commit both together.

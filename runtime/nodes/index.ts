@@ -3,6 +3,7 @@
 // A new core node: its file here (defineCoreNode), one entry in `coreNodes`, its `## core.<name>` section in
 // core-nodes.md, its sample in nodes.test.ts and its own tests.
 
+import { agentNode } from './agent.ts';
 import { approvalNode } from './approval.ts';
 import { codeNode } from './code.ts';
 import type { CoreNodeDefinition } from './define-core-node.ts';
@@ -16,6 +17,16 @@ import { switchNode } from './switch.ts';
 import { transformNode } from './transform.ts';
 import { waitNode } from './wait.ts';
 
+export {
+  AGENT_TOOL_NAME,
+  AgentActionTool,
+  AgentToolDeclaration,
+  AgentWorkflowTool,
+  agentOutputValidator,
+  agentToolName,
+  CoreAgentWith,
+  isWorkflowTool,
+} from './agent.ts';
 export { codeSyntaxError, MAX_CODE_LENGTH } from './code.ts';
 export type * from './define-core-node.ts';
 export { nodeFailure, truthy } from './define-core-node.ts';
@@ -37,6 +48,7 @@ export const coreNodes: readonly CoreNodeDefinition[] = [
   transformNode,
   codeNode,
   subworkflowNode,
+  agentNode,
   respondNode,
 ];
 

@@ -29,6 +29,7 @@ const SAMPLES: Record<string, { with: Record<string, unknown>; do?: unknown }> =
   'core.transform': { with: { value: 1 } },
   'core.code': { with: { code: 'return input;', input: 1 } },
   'core.subworkflow': { with: { workflow: 'child' } },
+  'core.agent': { with: { prompt: 'Hello' } },
   'core.respond': { with: { status: 200, body: 'ok' } },
 };
 
@@ -78,6 +79,7 @@ function plainContext(withValue: Record<string, unknown>): NodeRunContext {
     setInput: (value) => value,
     incomingOutputs: () => ({}),
     runCode: async (_code, input) => input,
+    runAgent: async (agent) => ({ kind: 'done', output: { text: agent.prompt } }),
     subworkflowTarget: async (ref) => ({ id: ref, name: ref }),
   };
 }

@@ -3,7 +3,10 @@ import type { Sql, TransactionSql } from '../../db/index.ts';
 
 type Db = Sql | TransactionSql;
 
-/** A workflow whose current version names a credential (in a node, a nested `do` node, or its trigger). */
+/**
+ * A workflow whose current version names a credential (in a node, a nested `do` node, a core.agent tool, or its
+ * trigger).
+ */
 export type CredentialUser = {
   id: string;
   name: string;
@@ -12,10 +15,22 @@ export type CredentialUser = {
   scope: 'private' | 'workspace';
 };
 
-type NodeRefs = { credential?: string | undefined; do?: { nodes: NodeRefs[] } | undefined };
+type NodeRefs = {
+  uses?: string | undefined;
+  credential?: string | undefined;
+  with?: { tools?: { credential?: string | undefined }[] | undefined } | undefined;
+  do?: { nodes: NodeRefs[] } | undefined;
+};
+/** core.agent's tools name credentials like nodes; another node's `with.tools` is whatever its action says. */
+const ToolRefs = z
+  .array(z.object({ credential: z.string().optional() }))
+  .optional()
+  .catch(undefined);
 const NodeRefs: z.ZodType<NodeRefs> = z.lazy(() =>
   z.object({
+    uses: z.string().optional(),
     credential: z.string().optional(),
+    with: z.object({ tools: ToolRefs }).optional().catch(undefined),
     do: z.object({ nodes: z.array(NodeRefs) }).optional(),
   }),
 );
@@ -28,6 +43,8 @@ const DocumentRefs = z.object({
 function namesIn(nodes: readonly NodeRefs[], into: Set<string>): Set<string> {
   for (const node of nodes) {
     if (node.credential) into.add(node.credential);
+    if (node.uses === 'core.agent')
+      for (const tool of node.with?.tools ?? []) if (tool.credential) into.add(tool.credential);
     if (node.do) namesIn(node.do.nodes, into);
   }
   return into;

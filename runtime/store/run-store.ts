@@ -4,6 +4,21 @@ import { NotFoundError, redactSecrets } from '../../lib/index.ts';
 import { onRunChange } from './run-notifications.ts';
 import { isResting, RunStatus, StepStatus } from './run-status.ts';
 
+/** A recorded sub-step of a step (core.agent: a model turn, a tool call, the memory it read, a summary). */
+export const SubStepView = z.object({
+  seq: z.number(),
+  kind: z.string(),
+  name: z.string().nullable(),
+  input: z.unknown(),
+  output: z.unknown(),
+  isError: z.boolean(),
+  at: z.string().nullable(),
+});
+export type SubStepView = z.infer<typeof SubStepView>;
+
+/** Most characters of a sub-step's input or output shown in a run view (the record keeps them whole). */
+const SUB_STEP_VIEW_CHARS = 4_000;
+
 export const StepView = z.object({
   id: z.string(),
   path: z.string(),
@@ -17,6 +32,8 @@ export const StepView = z.object({
   error: z.unknown(),
   startedAt: z.string().nullable(),
   finishedAt: z.string().nullable(),
+  /** Only on steps that record sub-steps (core.agent), in order. */
+  subSteps: z.array(SubStepView).optional(),
 });
 export type StepView = z.infer<typeof StepView>;
 
@@ -122,6 +139,7 @@ export async function getRunView(sql: Sql, runId: string, options: RunViewOption
     from steps
     where run_id = ${runId} order by coalesce(started_at, created_at), path, node_id
     limit ${limit} offset ${offset}`;
+  const subSteps = await subStepsOf(sql, runId);
   const total = Number(row.stepsTotal);
   const runBytes = row.outputBytes === null ? null : Number(row.outputBytes);
   // Stored outputs are redacted when recorded; a view redacts again with what this process knows.
@@ -153,11 +171,44 @@ export async function getRunView(sql: Sql, runId: string, options: RunViewOption
         error: step.error ?? null,
         startedAt: iso(step.startedAt),
         finishedAt: iso(step.finishedAt),
+        ...withSubSteps(subSteps.get(`${String(step.nodeId)}\u0000${String(step.path)}`)),
       };
     }),
     stepsTotal: total,
     nextStepsOffset: offset + steps.length < total ? offset + steps.length : null,
   });
+}
+
+const clip = (value: unknown): unknown => {
+  const text = JSON.stringify(value ?? null);
+  return text.length > SUB_STEP_VIEW_CHARS
+    ? { truncated: true, preview: text.slice(0, SUB_STEP_VIEW_CHARS) }
+    : value;
+};
+
+const withSubSteps = (list: SubStepView[] | undefined) => (list ? { subSteps: list } : {});
+
+/** The run's sub-steps by step (node id and path). */
+async function subStepsOf(sql: Sql, runId: string): Promise<Map<string, SubStepView[]>> {
+  const rows = await sql`
+    select node_id, path, seq, kind, name, input, output, is_error, created_at from agent_calls
+    where run_id = ${runId} order by node_id, path, seq`;
+  const byStep = new Map<string, SubStepView[]>();
+  for (const row of rows) {
+    const key = `${String(row.nodeId)}\u0000${String(row.path)}`;
+    const list = byStep.get(key) ?? [];
+    list.push({
+      seq: Number(row.seq),
+      kind: String(row.kind),
+      name: row.name === null ? null : String(row.name),
+      input: clip(row.input ?? null),
+      output: clip(row.output ?? null),
+      isError: Boolean(row.isError),
+      at: iso(row.createdAt),
+    });
+    byStep.set(key, list);
+  }
+  return byStep;
 }
 
 export const StepDetail = z.object({

@@ -213,7 +213,7 @@ export function createCatalog(
         effect: node.effect,
         input: node.with,
         output: undefined,
-        credentialType: undefined,
+        credentialType: node.credentialType,
         branches: node.branches,
       }),
     ),

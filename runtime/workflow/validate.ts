@@ -1,6 +1,12 @@
 import { Cron } from 'croner';
 import { z } from 'zod';
-import { BODY_CORE_NODES, BRANCHING_CORE_NODES, findCoreNode } from '../nodes/index.ts';
+import {
+  AgentActionTool,
+  agentToolName,
+  BODY_CORE_NODES,
+  BRANCHING_CORE_NODES,
+  findCoreNode,
+} from '../nodes/index.ts';
 import type { Catalog, CatalogEntry } from './catalog.ts';
 import { checkParams } from './check-params.ts';
 import { closestMatches } from './closest-matches.ts';
@@ -709,7 +715,56 @@ function checkNode(
   }
   checkLiteralInputs(info, issues);
   checkSubworkflowTarget(info, issues);
+  checkAgentTools(info, options, issues);
   checkExpressions(info, document, nodesById, issues);
+}
+
+/**
+ * core.agent's tools are connector actions bound like nodes: each must exist, its fixed `with` must be parameters
+ * of the action, and its credential is checked as a node's.
+ */
+function checkAgentTools(info: NodeInfo, options: ValidateOptions, issues: IssueList): void {
+  const { node, pointer } = info;
+  if (node.uses !== 'core.agent' || !Array.isArray(node.with.tools)) return;
+  node.with.tools.forEach((value: unknown, index: number) => {
+    const tool = AgentActionTool.safeParse(value);
+    if (!tool.success) return;
+    const at = joinPointer(pointer, 'with', 'tools', String(index));
+    const entry = options.catalog.lookupAction(tool.data.uses);
+    if (entry?.kind !== 'action') {
+      const known = options.catalog
+        .actions()
+        .filter((candidate) => candidate.kind === 'action')
+        .map((candidate) => candidate.uses);
+      const suggestions = closestMatches(tool.data.uses, known);
+      issues.error(
+        'E_UNKNOWN_ACTION',
+        joinPointer(at, 'uses'),
+        `node "${node.id}" (core.agent): tool "${tool.data.uses}" is not a known connector action${entry ? ' (core nodes are not tools)' : ''}`,
+        suggestions.length > 0
+          ? `Did you mean ${suggestions.map((s) => `"${s}"`).join(', ')}?`
+          : 'Use a connector action such as "http.request".',
+      );
+      return;
+    }
+    if (tool.data.with && entry.input instanceof z.ZodObject) {
+      issues.addErrors(
+        checkParams(entry.input.partial(), tool.data.with, {
+          nodeId: node.id,
+          uses: tool.data.uses,
+          pointer: joinPointer(at, 'with'),
+        }),
+      );
+    }
+    checkCredential(
+      entry.credentialType,
+      tool.data.credential,
+      at,
+      `tool "${agentToolName(tool.data)}" of node "${node.id}" (${tool.data.uses})`,
+      options.knownCredentials,
+      issues,
+    );
+  });
 }
 
 /** A sub-workflow's target is fixed when the document is approved: never computed from run data. */
