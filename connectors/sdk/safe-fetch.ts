@@ -31,7 +31,13 @@ const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
  * RequestInit plus the names of the headers a credential set (e.g. `X-Api-Key`): they are dropped, like
  * Authorization, when a redirect leaves the origin.
  */
-export type SafeRequestInit = RequestInit & { credentialHeaders?: readonly string[] };
+export type SafeRequestInit = RequestInit & {
+  credentialHeaders?: readonly string[];
+  /** This request's own response cap (a file download, whose size the file store caps), instead of the fetch's. */
+  maxResponseBytes?: number;
+  /** This request's own time cap (a file transfer may take longer than the fetch's default), instead of the fetch's. */
+  timeoutMs?: number;
+};
 
 /**
  * What may follow a redirect to another origin: no Authorization, Cookie or Proxy-Authorization, no header a
@@ -61,8 +67,8 @@ function stripCredentialsForOrigin(headers: Headers, next: URL, credentialHeader
  * dropping every credential when a hop leaves the origin, and caps response size and total time. Hosts in `allowHosts` bypass the address check.
  */
 export function createSafeFetch(options: SafeFetchOptions = {}): typeof fetch {
-  const maxResponseBytes = options.maxResponseBytes ?? SAFE_FETCH_DEFAULTS.maxResponseBytes;
-  const timeoutMs = options.timeoutMs ?? SAFE_FETCH_DEFAULTS.timeoutMs;
+  const defaultMaxResponseBytes = options.maxResponseBytes ?? SAFE_FETCH_DEFAULTS.maxResponseBytes;
+  const defaultTimeoutMs = options.timeoutMs ?? SAFE_FETCH_DEFAULTS.timeoutMs;
   const maxRedirects = options.maxRedirects ?? SAFE_FETCH_DEFAULTS.maxRedirects;
   const isAllowedHost = createHostAllowList(options.allowHosts ?? []);
   const agent = new Agent({
@@ -74,6 +80,8 @@ export function createSafeFetch(options: SafeFetchOptions = {}): typeof fetch {
   const safeFetch = async (input: RequestInfo | URL, init?: SafeRequestInit): Promise<Response> => {
     const request = new Request(input, init);
     const credentialHeaders = init?.credentialHeaders ?? [];
+    const maxResponseBytes = init?.maxResponseBytes ?? defaultMaxResponseBytes;
+    const timeoutMs = init?.timeoutMs ?? defaultTimeoutMs;
     const timeout = new AbortController();
     const timer = setTimeout(() => timeout.abort(timeoutError(timeoutMs, request.url)), timeoutMs);
     timer.unref?.();
@@ -87,10 +95,14 @@ export function createSafeFetch(options: SafeFetchOptions = {}): typeof fetch {
     let url = new URL(request.url);
     let method = request.method;
     const headers = new Headers(request.headers);
-    let body: ArrayBuffer | undefined =
+    // A streamed body (a file) goes out as it is read, so it cannot be sent twice: a redirect that keeps the body fails.
+    const streamed = init?.body instanceof ReadableStream;
+    let body: ArrayBuffer | ReadableStream<Uint8Array> | undefined =
       method === 'GET' || method === 'HEAD' || request.body === null
         ? undefined
-        : await request.arrayBuffer();
+        : streamed && request.body
+          ? request.body
+          : await request.arrayBuffer();
     let redirected = false;
 
     try {
@@ -102,6 +114,7 @@ export function createSafeFetch(options: SafeFetchOptions = {}): typeof fetch {
             method,
             headers: [...headers],
             body,
+            ...(body instanceof ReadableStream ? { duplex: 'half' as const } : {}),
             redirect: 'manual',
             signal,
             dispatcher: agent,
@@ -137,6 +150,13 @@ export function createSafeFetch(options: SafeFetchOptions = {}): typeof fetch {
             body = undefined;
             headers.delete('content-type');
             headers.delete('content-length');
+          } else if (body instanceof ReadableStream) {
+            throw new ConnectorError({
+              code: 'E_REDIRECT',
+              message: `${url.origin} answered ${response.status} with a redirect, which would send the streamed body again; it was not followed.`,
+              retryable: false,
+              hint: 'Use the final URL directly.',
+            });
           }
           if (next.origin !== url.origin) stripCredentialsForOrigin(headers, next, credentialHeaders);
           url = next;
