@@ -2,28 +2,27 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { type FilePort, FileRef } from '../sdk/files.ts';
 
-export const MultipartPart = z.union([
-  z.strictObject({
-    name: z.string().min(1).max(200).describe('Form field name.'),
-    value: z.union([z.string(), z.number(), z.boolean()]).describe('A plain field value.'),
-  }),
-  z.strictObject({
-    name: z.string().min(1).max(200).describe('Form field name.'),
-    file: FileRef.describe('The file to send in this field (a FileRef from a step output).'),
-    fileName: z
-      .string()
-      .min(1)
-      .max(255)
-      .optional()
-      .describe("File name sent for it; default the file's name."),
-    contentType: z
-      .string()
-      .min(1)
-      .max(255)
-      .optional()
-      .describe("Content-Type sent for it; default the file's."),
-  }),
-]);
+/** One form part: a field (`value`) or a file (`file`); one object (not a union) so expressions type-check per field. */
+export const MultipartPart = z.strictObject({
+  name: z.string().min(1).max(200).describe('Form field name.'),
+  value: z
+    .union([z.string(), z.number(), z.boolean()])
+    .optional()
+    .describe('A plain field value (give `value` or `file`).'),
+  file: FileRef.optional().describe('The file to send in this field: a FileRef from a step output.'),
+  fileName: z
+    .string()
+    .min(1)
+    .max(255)
+    .optional()
+    .describe("With `file`: the file name sent; default the file's name."),
+  contentType: z
+    .string()
+    .min(1)
+    .max(255)
+    .optional()
+    .describe("With `file`: the Content-Type sent; default the file's."),
+});
 export type MultipartPart = z.infer<typeof MultipartPart>;
 
 /** A body read as it is sent, with its exact length (so Content-Length can be given). */
@@ -56,7 +55,15 @@ export async function multipartBody(files: FilePort, parts: readonly MultipartPa
     length += bytes.byteLength;
   };
   for (const part of parts) {
-    if ('file' in part) {
+    if ((part.file === undefined) === (part.value === undefined)) {
+      throw new ConnectorError({
+        code: 'E_PARAMS',
+        message: `http.request: the multipart part "${part.name}" needs exactly one of \`value\` and \`file\`.`,
+        retryable: false,
+        hint: 'Write a field as { "name", "value" } and a file as { "name", "file": "{{ steps.X.output.file }}" }.',
+      });
+    }
+    if (part.file) {
       // Checked before anything is sent: a reference to another run's file fails here, not mid-body.
       const { ref } = await files.read(part.file);
       const name = part.fileName ?? ref.name;

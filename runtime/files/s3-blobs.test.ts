@@ -47,7 +47,9 @@ describe('S3 blobs through the signature-checking fake', () => {
     expect(operations).toContain('CompleteMultipartUpload');
     expect(s3.requests.every((request) => request.status < 300)).toBe(true);
     const large = await readAll(await store.open({ id: 'f_large', key: 'files/r1/large' }));
-    const expected = Buffer.concat(await Array.fromAsync(pieces(11 * 1024 * 1024)));
+    const parts: Buffer[] = [];
+    for await (const part of pieces(11 * 1024 * 1024)) parts.push(part);
+    const expected = Buffer.concat(parts);
     expect(createHash('sha256').update(large).digest('hex')).toBe(
       createHash('sha256').update(expected).digest('hex'),
     );
