@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { ConnectorError } from '../sdk/connector-error.ts';
 import { type FilePort, FileRef } from '../sdk/files.ts';
 
 /** One form part: a field (`value`) or a file (`file`); one object (not a union) so expressions type-check per field. */
