@@ -62,7 +62,7 @@ describe('S3 blobs through the signature-checking fake', () => {
     const store = blobs('not-the-secret-key-0123456789abcdefghij');
     await expect(
       store.put({ id: 'f_wrong', key: 'files/r2/wrong' }, pieces(10), new AbortController().signal),
-    ).rejects.toMatchObject({ name: 'SignatureDoesNotMatch' });
+    ).rejects.toMatchObject({ code: 'E_FILE_STORE', details: { s3Error: 'SignatureDoesNotMatch' } });
     expect(s3.objects.has('files/r2/wrong')).toBe(false);
     expect(s3.requests.at(-1)).toMatchObject({ operation: 'PutObject', status: 403 });
   });
