@@ -1,4 +1,6 @@
-import { Agent, fetch as undiciFetch } from 'undici';
+import { Readable } from 'node:stream';
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
+import { Agent, Response as UndiciResponse, fetch as undiciFetch } from 'undici';
 import { containsSecret } from '../../lib/index.ts';
 import { ConnectorError } from './connector-error.ts';
 import { createHostAllowList, parseAllowHosts } from './outbound/allow-hosts.ts';
@@ -110,15 +112,17 @@ export function createSafeFetch(options: SafeFetchOptions = {}): typeof fetch {
         checkDestination(url, isAllowedHost);
         let response: Awaited<ReturnType<typeof undiciFetch>>;
         try {
-          response = await undiciFetch(url, {
-            method,
-            headers: [...headers],
-            body,
-            ...(body instanceof ReadableStream ? { duplex: 'half' as const } : {}),
-            redirect: 'manual',
-            signal,
-            dispatcher: agent,
-          });
+          response =
+            body instanceof ReadableStream
+              ? await sendStreamed(agent, { url, method, headers, body, signal })
+              : await undiciFetch(url, {
+                  method,
+                  headers: [...headers],
+                  body,
+                  redirect: 'manual',
+                  signal,
+                  dispatcher: agent,
+                });
         } catch (error) {
           throw translate(error);
         }
@@ -196,6 +200,43 @@ export function createSafeFetch(options: SafeFetchOptions = {}): typeof fetch {
     }
   };
   return safeFetch as typeof fetch;
+}
+
+/**
+ * Sends a streamed body with undici's `request` on the same guarded agent: undici's `fetch` keeps every chunk of a
+ * streamed request body until the exchange ends (a whole file in memory); `request` reads it with backpressure.
+ */
+async function sendStreamed(
+  agent: Agent,
+  sending: {
+    url: URL;
+    method: string;
+    headers: Headers;
+    body: ReadableStream<Uint8Array>;
+    signal: AbortSignal;
+  },
+): Promise<UndiciResponse> {
+  const { url, method, headers, body, signal } = sending;
+  const answer = await agent.request({
+    origin: url.origin,
+    path: `${url.pathname}${url.search}`,
+    method: method as 'POST',
+    headers: Object.fromEntries(headers),
+    body: Readable.fromWeb(body as NodeReadableStream<Uint8Array>),
+    signal,
+  });
+  const responseHeaders: [string, string][] = [];
+  for (const [name, value] of Object.entries(answer.headers)) {
+    for (const item of Array.isArray(value) ? value : value === undefined ? [] : [value]) {
+      responseHeaders.push([name, item]);
+    }
+  }
+  const empty = method === 'HEAD' || NULL_BODY_STATUSES.has(answer.statusCode);
+  if (empty) await answer.body.dump();
+  return new UndiciResponse(empty ? null : (Readable.toWeb(answer.body) as ReadableStream<Uint8Array>), {
+    status: answer.statusCode,
+    headers: responseHeaders,
+  });
 }
 
 /** The socket guard configured from the environment (`VMESH_HTTP_ALLOW_HOSTS`, the same list as the safe fetch). */
