@@ -115,9 +115,9 @@ describe('files in an S3 bucket', () => {
     const { runId } = await startRun(db.sql, id, {});
     const view = await waitForRun(db.sql, runId, { timeoutMs: 30_000 });
     expect(view.status, JSON.stringify(view.steps)).toBe('succeeded');
-    const file = (
-      view.steps.find((step) => step.id === 'fetch')?.output as { file: { id: string; sha256: string } }
-    ).file;
+    const fetched = view.steps.find((step) => step.id === 'fetch');
+    const file = (fetched?.output as { file: { id: string; sha256: string } } | undefined)?.file;
+    if (!file) throw new Error(`no file in ${JSON.stringify(view.steps)}`);
     expect(file.sha256).toBe(sha(payload));
 
     const key = `files/${runId}/${file.id}`;
