@@ -1,6 +1,15 @@
 import { z } from 'zod';
 import { ConnectorError } from './connector-error.ts';
 
+/** The placeholder file reference of simulated outputs (dry runs): it names no stored file. */
+export const SIMULATED_FILE = {
+  id: 'f_simulated000000000000000000000000',
+  name: 'simulated.bin',
+  contentType: 'application/octet-stream',
+  size: 0,
+  sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+} as const;
+
 /**
  * A file in step data: a small reference, never the bytes (they live in the run's file store). The id is random
  * and unguessable, and still checked against the reading step's run: a reference in a document or expression is
@@ -24,7 +33,9 @@ export const FileRef = z
       .regex(/^[0-9a-f]{64}$/)
       .describe('SHA-256 of the bytes, lower-case hex.'),
   })
-  .describe('A file reference (from a step output, e.g. `{{ steps.download.output.file }}`).');
+  .describe('A file reference (from a step output, e.g. `{{ steps.download.output.file }}`).')
+  // What a dry run shows for a file output (tools/sample-from-schema takes the first example).
+  .meta({ examples: [SIMULATED_FILE] });
 export type FileRef = z.infer<typeof FileRef>;
 
 /** Bytes to store: a web stream, any async iterable of chunks (a Node stream), or the bytes themselves. */
