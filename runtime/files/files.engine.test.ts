@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpServer } from '../../app/server.ts';
 import { apiTokenResolver } from '../../app/token-resolver.ts';
+import { createRuntimeWorkflowPort } from '../../bots/runtime-workflow-port.ts';
 import { httpConnector } from '../../connectors/index.ts';
 import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
 import type { EngineWorker } from '../engine/worker.ts';
@@ -334,6 +335,22 @@ describe('files through http.request on the real worker', () => {
     expect(
       (await call(tokens.alice ?? '', 'GET', `/api/runs/${view.runId}/files/f_${'A'.repeat(32)}`)).status,
     ).toBe(404);
+  });
+
+  it('lists each step’s files with a download link in the run view the web page renders', async () => {
+    const file = (stepOf(view, 'fetch').output as { file: { id: string } }).file;
+    const detail = await createRuntimeWorkflowPort(db.sql).getRun(view.runId);
+    const fetch = detail?.steps.find((step) => step.id === 'fetch');
+    expect(fetch?.files).toEqual([
+      {
+        id: file.id,
+        name: 'report.bin',
+        contentType: 'application/octet-stream',
+        size: REPORT.length,
+        href: `/api/runs/${view.runId}/files/${file.id}`,
+      },
+    ]);
+    expect(detail?.steps.find((step) => step.id === 'raw')?.files).toBeUndefined();
   });
 
   it('refuses a step a reference to another run’s file (E_FILE_NOT_FOUND) and sends nothing', async () => {

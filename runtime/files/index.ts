@@ -13,6 +13,7 @@ export {
   type FilesConfig,
   parseFilesConfig,
 } from './files-config.ts';
+export { findFileRefs } from './find-file-refs.ts';
 export { sniffContentType } from './sniff.ts';
 
 /** The file store the configuration asks for: an S3 bucket when one is set, else Postgres. */
