@@ -9,6 +9,8 @@ describe('sampleFromSchema for file outputs (dry runs)', () => {
     const sampled = sampleFromSchema(request?.output) as { file: unknown };
     expect(sampled.file).toEqual(SIMULATED_FILE);
     expect(FileRef.safeParse(sampled.file).success).toBe(true);
-    expect(sampleFromSchema(z.object({ attachments: z.array(FileRef) }))).toEqual({ attachments: [SIMULATED_FILE] });
+    expect(sampleFromSchema(z.object({ attachments: z.array(FileRef) }))).toEqual({
+      attachments: [SIMULATED_FILE],
+    });
   });
 });
