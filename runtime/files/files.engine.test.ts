@@ -370,6 +370,50 @@ describe('files through http.request on the real worker', () => {
   });
 });
 
+describe('sub-workflows', () => {
+  it('let a child run read a file of the run that started it', async () => {
+    const child = await call(tokens.alice ?? '', 'POST', '/api/workflows', {
+      document: {
+        schemaVersion: 1,
+        name: 'files child uploader',
+        trigger: { type: 'manual' },
+        nodes: [
+          {
+            id: 'send',
+            uses: 'http.request',
+            retry: { maxAttempts: 1 },
+            with: { method: 'POST', url: `${vendorUrl}/upload/raw`, body: '{{ trigger.file }}' },
+          },
+        ],
+        edges: [],
+      },
+      scope: 'private',
+    });
+    expect(child.status, child.body.toString()).toBe(201);
+    const childId = String(json(child).id);
+    expect((await call(tokens.alice ?? '', 'POST', `/api/workflows/${childId}/activate`, {})).status).toBe(
+      200,
+    );
+    const before = received.length;
+    const view = await runAs(
+      'alice',
+      [
+        download('fetch', '/files/report.bin'),
+        {
+          id: 'child',
+          uses: 'core.subworkflow',
+          with: { workflow: childId, input: { file: '{{ steps.fetch.output.file }}' } },
+        },
+      ],
+      [{ from: 'fetch', to: 'child' }],
+    );
+    expect(view.status, JSON.stringify(view.steps)).toBe('succeeded');
+    expect(received.slice(before)).toMatchObject([
+      { path: '/upload/raw', sha256: sha(REPORT), size: REPORT.length },
+    ]);
+  });
+});
+
 describe('caps, sniffing and retention', () => {
   it('fails a file over VMESH_FILE_MAX_BYTES with E_FILE_TOO_LARGE, declared or not, and keeps nothing of it', async () => {
     for (const declare of ['0', '1']) {
