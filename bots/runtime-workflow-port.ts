@@ -3,6 +3,7 @@ import type { Sql } from '../db/index.ts';
 import { describeError } from '../lib/index.ts';
 import {
   assertRunVisible,
+  findFileRefs,
   findWorkflow,
   getRunView,
   getVersionRow,
@@ -38,11 +39,21 @@ const detail = (run: RunView, workflowName?: string): RunDetail => ({
   status: run.status,
   startedAt: run.startedAt ?? run.createdAt,
   finishedAt: run.finishedAt ?? undefined,
-  steps: run.steps.map((step) => ({
-    id: step.path && step.path !== '' ? `${step.id}[${step.path}]` : step.id,
-    status: step.status,
-    error: errorText(step.error),
-  })),
+  steps: run.steps.map((step) => {
+    const files = findFileRefs(step.output).map((ref) => ({
+      id: ref.id,
+      name: ref.name,
+      contentType: ref.contentType,
+      size: ref.size,
+      href: `/api/runs/${encodeURIComponent(run.runId)}/files/${encodeURIComponent(ref.id)}`,
+    }));
+    return {
+      id: step.path && step.path !== '' ? `${step.id}[${step.path}]` : step.id,
+      status: step.status,
+      error: errorText(step.error),
+      ...(files.length > 0 ? { files } : {}),
+    };
+  }),
   output: run.output,
   error: errorText(run.error),
 });

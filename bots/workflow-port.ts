@@ -13,7 +13,15 @@ export type WorkflowSummary = {
 export type WorkflowDetail = WorkflowSummary & { document: WorkflowDocument };
 
 /** A short view of a run's progress, as bots show it. */
-export type RunStepView = { id: string; status: StepStatus; error?: string | undefined };
+/** A file a step output holds (its FileRef), with the URL that downloads it for people who may read the run. */
+export type RunStepFile = { id: string; name: string; contentType: string; size: number; href: string };
+
+export type RunStepView = {
+  id: string;
+  status: StepStatus;
+  error?: string | undefined;
+  files?: RunStepFile[] | undefined;
+};
 
 export type RunSummary = {
   id: string;

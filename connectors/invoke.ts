@@ -4,6 +4,7 @@ import { AppError } from '../lib/index.ts';
 import { ConnectorError } from './sdk/connector-error.ts';
 import { registerCredentialSecrets } from './sdk/credential-secrets.ts';
 import type { ActionDefinition, ConnectorDefinition, ConnectorEnvironment } from './sdk/define.ts';
+import { type FilePort, NO_FILES } from './sdk/files.ts';
 
 export type InvokeActionArgs = {
   connector: ConnectorDefinition;
@@ -21,6 +22,8 @@ export type InvokeActionArgs = {
   idempotencyKey: string;
   node: { id: string; runId: string };
   logger: Logger;
+  /** The run's file store (the engine gives every step one); without it reading or writing a file fails. */
+  files?: FilePort;
 };
 
 /** Network failures that are worth another attempt (the error's `code`, or its cause's). */
@@ -188,6 +191,7 @@ export async function invokeAction(args: InvokeActionArgs): Promise<unknown> {
       idempotencyKey: args.idempotencyKey,
       node: args.node,
       env: args.env,
+      files: args.files ?? NO_FILES,
     });
   } catch (error) {
     throw toConnectorError(error, where, args.signal);

@@ -3,6 +3,7 @@
 export * from './engine/index.ts';
 export { RUN_FAILED_TASK } from './engine/tasks.ts';
 export * from './engine/worker-schema.ts';
+export { findFileRefs } from './files/index.ts';
 export * from './nodes/index.ts';
 export { createEngineServices, type EngineServices } from './services.ts';
 export {

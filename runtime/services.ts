@@ -22,6 +22,7 @@ import { installErrorHandler } from './api/http-errors.ts';
 import { registerApiRoutes } from './api/routes.ts';
 import type { NodeRunnerDeps } from './engine/node-runner.ts';
 import { type EngineWorker, startEngineWorker, type WorkerTasks } from './engine/worker.ts';
+import { createConfiguredFileStore, parseFilesConfig } from './files/index.ts';
 import { type ConnectLinks, createConnectLinks } from './store/connect-links.ts';
 import { createCredentialService } from './store/credential-service.ts';
 import { createOAuth2Tokens } from './store/oauth2-tokens.ts';
@@ -52,6 +53,9 @@ export type EngineServices = {
 /** The worker task that prunes audit entries older than VMESH_AUDIT_RETENTION_DAYS, run hourly by cron. */
 export const AUDIT_PRUNE_TASK = 'vmesh_audit_prune';
 const AUDIT_PRUNE_CRONTAB = `17 * * * * ${AUDIT_PRUNE_TASK}`;
+/** The worker task that deletes the S3 objects of files whose runs were deleted, run every 10 minutes by cron. */
+export const FILES_SWEEP_TASK = 'vmesh_files_sweep';
+const FILES_SWEEP_CRONTAB = `*/10 * * * * ${FILES_SWEEP_TASK}`;
 
 /**
  * VMESH_PUBLIC_URL when it is set to a URL: only an explicit one is given to vendors (the default
@@ -86,6 +90,7 @@ export async function createEngineServices(
   // Invalid JSON here stops the start-up: a typo in the operator's allow-list must not go unnoticed.
   const stdioServers = parseStdioServers(env.VMESH_MCP_STDIO_SERVERS);
   const safeFetch = createSafeFetchFromEnv(env);
+  const files = createConfiguredFileStore(database.sql, parseFilesConfig(env));
   const deps: NodeRunnerDeps = {
     sql: database.sql,
     connectors,
@@ -105,6 +110,7 @@ export async function createEngineServices(
     }),
     logger,
     publicUrl: configuredPublicUrl(env),
+    files,
   };
   const credentialService = createCredentialService({
     sql: database.sql,
@@ -118,6 +124,10 @@ export async function createEngineServices(
     [AUDIT_PRUNE_TASK]: async () => {
       const removed = await pruneAudit(database.sql, retentionDays);
       if (removed > 0) logger.info({ removed, retentionDays }, 'pruned old audit entries');
+    },
+    [FILES_SWEEP_TASK]: async () => {
+      const removed = await files.sweep();
+      if (removed > 0) logger.info({ removed }, 'deleted the stored objects of deleted files');
     },
   };
   const workflows = createWorkflowService(
@@ -152,6 +162,7 @@ export async function createEngineServices(
         workflows,
         credentials: credentialService,
         publicUrl: http.publicUrl,
+        files,
       });
       registerWebhookRoute(app, { sql: database.sql, connectors, publicUrl: http.publicUrl });
       registerResumeRoute(app, { sql: database.sql });
@@ -172,7 +183,7 @@ export async function createEngineServices(
         runConcurrency,
         leaseMs,
         tasks: { ...triggerTasks(deps), ...auditTasks, ...worker.tasks },
-        crontab: `${AUDIT_PRUNE_CRONTAB}\n${triggerCrontab()}`,
+        crontab: `${AUDIT_PRUNE_CRONTAB}\n${FILES_SWEEP_CRONTAB}\n${triggerCrontab()}`,
       });
     },
   };

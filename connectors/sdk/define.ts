@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { Logger } from '../../lib/index.ts';
 import type { OAuth2TokenSource } from './auth/oauth2.ts';
 import type { OAuth2Provider } from './auth/oauth2-provider.ts';
+import type { FilePort } from './files.ts';
 import type { OpenSocket } from './outbound/guarded-socket.ts';
 import type { StdioServers } from './stdio-servers.ts';
 
@@ -39,6 +40,8 @@ export type ActionContext<Credential, Client> = {
   /** Which run and node this call belongs to (for logs and idempotency). */
   node: { id: string; runId: string };
   env: ConnectorEnvironment;
+  /** The run's files: write a stream and get a FileRef for the output, or read a FileRef from the input. */
+  files: FilePort;
 };
 
 export type ActionDefinition<

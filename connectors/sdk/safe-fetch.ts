@@ -1,4 +1,6 @@
-import { Agent, fetch as undiciFetch } from 'undici';
+import { Readable } from 'node:stream';
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
+import { Agent, Response as UndiciResponse, fetch as undiciFetch } from 'undici';
 import { containsSecret } from '../../lib/index.ts';
 import { ConnectorError } from './connector-error.ts';
 import { createHostAllowList, parseAllowHosts } from './outbound/allow-hosts.ts';
@@ -31,7 +33,13 @@ const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
  * RequestInit plus the names of the headers a credential set (e.g. `X-Api-Key`): they are dropped, like
  * Authorization, when a redirect leaves the origin.
  */
-export type SafeRequestInit = RequestInit & { credentialHeaders?: readonly string[] };
+export type SafeRequestInit = RequestInit & {
+  credentialHeaders?: readonly string[];
+  /** This request's own response cap (a file download, whose size the file store caps), instead of the fetch's. */
+  maxResponseBytes?: number;
+  /** This request's own time cap (a file transfer may take longer than the fetch's default), instead of the fetch's. */
+  timeoutMs?: number;
+};
 
 /**
  * What may follow a redirect to another origin: no Authorization, Cookie or Proxy-Authorization, no header a
@@ -61,8 +69,8 @@ function stripCredentialsForOrigin(headers: Headers, next: URL, credentialHeader
  * dropping every credential when a hop leaves the origin, and caps response size and total time. Hosts in `allowHosts` bypass the address check.
  */
 export function createSafeFetch(options: SafeFetchOptions = {}): typeof fetch {
-  const maxResponseBytes = options.maxResponseBytes ?? SAFE_FETCH_DEFAULTS.maxResponseBytes;
-  const timeoutMs = options.timeoutMs ?? SAFE_FETCH_DEFAULTS.timeoutMs;
+  const defaultMaxResponseBytes = options.maxResponseBytes ?? SAFE_FETCH_DEFAULTS.maxResponseBytes;
+  const defaultTimeoutMs = options.timeoutMs ?? SAFE_FETCH_DEFAULTS.timeoutMs;
   const maxRedirects = options.maxRedirects ?? SAFE_FETCH_DEFAULTS.maxRedirects;
   const isAllowedHost = createHostAllowList(options.allowHosts ?? []);
   const agent = new Agent({
@@ -74,6 +82,8 @@ export function createSafeFetch(options: SafeFetchOptions = {}): typeof fetch {
   const safeFetch = async (input: RequestInfo | URL, init?: SafeRequestInit): Promise<Response> => {
     const request = new Request(input, init);
     const credentialHeaders = init?.credentialHeaders ?? [];
+    const maxResponseBytes = init?.maxResponseBytes ?? defaultMaxResponseBytes;
+    const timeoutMs = init?.timeoutMs ?? defaultTimeoutMs;
     const timeout = new AbortController();
     const timer = setTimeout(() => timeout.abort(timeoutError(timeoutMs, request.url)), timeoutMs);
     timer.unref?.();
@@ -87,10 +97,14 @@ export function createSafeFetch(options: SafeFetchOptions = {}): typeof fetch {
     let url = new URL(request.url);
     let method = request.method;
     const headers = new Headers(request.headers);
-    let body: ArrayBuffer | undefined =
+    // A streamed body (a file) goes out as it is read, so it cannot be sent twice: a redirect that keeps the body fails.
+    const streamed = init?.body instanceof ReadableStream;
+    let body: ArrayBuffer | ReadableStream<Uint8Array> | undefined =
       method === 'GET' || method === 'HEAD' || request.body === null
         ? undefined
-        : await request.arrayBuffer();
+        : streamed && request.body
+          ? request.body
+          : await request.arrayBuffer();
     let redirected = false;
 
     try {
@@ -98,14 +112,17 @@ export function createSafeFetch(options: SafeFetchOptions = {}): typeof fetch {
         checkDestination(url, isAllowedHost);
         let response: Awaited<ReturnType<typeof undiciFetch>>;
         try {
-          response = await undiciFetch(url, {
-            method,
-            headers: [...headers],
-            body,
-            redirect: 'manual',
-            signal,
-            dispatcher: agent,
-          });
+          response =
+            body instanceof ReadableStream
+              ? await sendStreamed(agent, { url, method, headers, body, signal })
+              : await undiciFetch(url, {
+                  method,
+                  headers: [...headers],
+                  body,
+                  redirect: 'manual',
+                  signal,
+                  dispatcher: agent,
+                });
         } catch (error) {
           throw translate(error);
         }
@@ -137,6 +154,13 @@ export function createSafeFetch(options: SafeFetchOptions = {}): typeof fetch {
             body = undefined;
             headers.delete('content-type');
             headers.delete('content-length');
+          } else if (body instanceof ReadableStream) {
+            throw new ConnectorError({
+              code: 'E_REDIRECT',
+              message: `${url.origin} answered ${response.status} with a redirect, which would send the streamed body again; it was not followed.`,
+              retryable: false,
+              hint: 'Use the final URL directly.',
+            });
           }
           if (next.origin !== url.origin) stripCredentialsForOrigin(headers, next, credentialHeaders);
           url = next;
@@ -176,6 +200,43 @@ export function createSafeFetch(options: SafeFetchOptions = {}): typeof fetch {
     }
   };
   return safeFetch as typeof fetch;
+}
+
+/**
+ * Sends a streamed body with undici's `request` on the same guarded agent: undici's `fetch` keeps every chunk of a
+ * streamed request body until the exchange ends (a whole file in memory); `request` reads it with backpressure.
+ */
+async function sendStreamed(
+  agent: Agent,
+  sending: {
+    url: URL;
+    method: string;
+    headers: Headers;
+    body: ReadableStream<Uint8Array>;
+    signal: AbortSignal;
+  },
+): Promise<UndiciResponse> {
+  const { url, method, headers, body, signal } = sending;
+  const answer = await agent.request({
+    origin: url.origin,
+    path: `${url.pathname}${url.search}`,
+    method: method as 'POST',
+    headers: Object.fromEntries(headers),
+    body: Readable.fromWeb(body as NodeReadableStream<Uint8Array>),
+    signal,
+  });
+  const responseHeaders: [string, string][] = [];
+  for (const [name, value] of Object.entries(answer.headers)) {
+    for (const item of Array.isArray(value) ? value : value === undefined ? [] : [value]) {
+      responseHeaders.push([name, item]);
+    }
+  }
+  const empty = method === 'HEAD' || NULL_BODY_STATUSES.has(answer.statusCode);
+  if (empty) await answer.body.dump();
+  return new UndiciResponse(empty ? null : (Readable.toWeb(answer.body) as ReadableStream<Uint8Array>), {
+    status: answer.statusCode,
+    headers: responseHeaders,
+  });
 }
 
 /** The socket guard configured from the environment (`VMESH_HTTP_ALLOW_HOSTS`, the same list as the safe fetch). */

@@ -1,3 +1,5 @@
+import { Readable } from 'node:stream';
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import {
@@ -11,9 +13,11 @@ import {
   seesAll,
 } from '../../access/index.ts';
 import type { Sql } from '../../db/index.ts';
-import { AppError, redactSecrets } from '../../lib/index.ts';
+import { AppError, NotFoundError, redactSecrets } from '../../lib/index.ts';
 import { cancelRun, decideApproval, retryRun, startRun } from '../engine/engine.ts';
+import { fileStoreOf } from '../engine/node-runner.ts';
 import { issueResumeToken } from '../engine/resume-wait.ts';
+import type { FileStore } from '../files/index.ts';
 import type { CredentialService } from '../store/credential-service.ts';
 import {
   assertRunVisible,
@@ -54,7 +58,17 @@ export type ApiOptions = {
   credentials: CredentialService;
   /** Base URL hooks are reached at, e.g. http://127.0.0.1:3000. */
   publicUrl: string;
+  /** The engine's file store (downloads of run files); default: Postgres. */
+  files?: FileStore;
 };
+
+const FileParams = z.object({ id: z.string().min(1).max(200), fileId: z.string().min(1).max(200) });
+
+/** A Content-Disposition that names the file in ASCII and, for any other name, in UTF-8 (RFC 6266). */
+function attachmentHeader(name: string): string {
+  const ascii = name.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+}
 
 const IdParams = z.object({ id: z.string().min(1).max(200) });
 const ScopeBody = z.strictObject({ scope: z.enum(['private', 'workspace']) });
@@ -179,6 +193,12 @@ export const ROUTE_DOCS: RouteDoc[] = [
     method: 'get',
     path: '/api/runs/{id}/events',
     summary: 'Server-Sent Events of the run (Last-Event-ID resumes)',
+  },
+  {
+    method: 'get',
+    path: '/api/runs/{id}/files/{fileId}',
+    summary:
+      'Download a file a step of the run stored (a FileRef id from a step output): the bytes, streamed, as an attachment with `x-content-type-options: nosniff`; 404 for an id that is not a file of this run',
   },
   { method: 'post', path: '/api/runs/{id}/cancel', summary: 'Cancel a run' },
   {
@@ -406,6 +426,26 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiOptions): vo
     const { path } = parseRequest(StepQuery, request.query, 'query');
     await assertRunVisible(sql, principalOf(request), id);
     return getStepDetail(sql, id, nodeId, path);
+  });
+  app.get('/api/runs/:id/files/:fileId', needs('run.read'), async (request, reply) => {
+    const { id, fileId } = parseRequest(FileParams, request.params, 'path');
+    await assertRunVisible(sql, principalOf(request), id);
+    const found = await fileStoreOf({ sql, files: options.files }).open(id, fileId);
+    if (!found) {
+      throw new NotFoundError({
+        code: 'E_NOT_FOUND',
+        message: `Run ${id} has no file ${fileId}.`,
+        hint: 'Take the file id from a step output of this run (GET /api/runs/:id).',
+      });
+    }
+    return reply
+      .header('content-type', found.ref.contentType)
+      .header('content-length', String(found.ref.size))
+      .header('content-disposition', attachmentHeader(found.ref.name))
+      .header('x-content-type-options', 'nosniff')
+      .header('content-security-policy', "default-src 'none'; sandbox")
+      .header('cache-control', 'private, no-store')
+      .send(Readable.fromWeb(found.stream as NodeReadableStream<Uint8Array>));
   });
   // The URL to hand over: minted on request for someone who may operate the run (the previous one stops working).
   app.post('/api/runs/:id/steps/:nodeId/resume-url', needs('run.operate'), async (request, reply) => {

@@ -5,6 +5,7 @@ import { invokeAction } from '../../connectors/index.ts';
 import type { Sql } from '../../db/index.ts';
 import type { Logger } from '../../lib/index.ts';
 import { AppError } from '../../lib/index.ts';
+import { createConfiguredFileStore, type FileStore, parseFilesConfig } from '../files/index.ts';
 import { findCoreNode, nodeFailure } from '../nodes/index.ts';
 import type { Outcome } from '../nodes/outcome.ts';
 import type { WorkflowNode } from '../workflow/document.ts';
@@ -32,7 +33,22 @@ export type NodeRunnerDeps = {
   publicUrl?: string | undefined;
   /** Default per-attempt timeout of an action when the node sets none. */
   defaultTimeoutMs?: number | undefined;
+  /** Where steps' files go (runtime/files); default: Postgres with the default size caps. */
+  files?: FileStore | undefined;
 };
+
+const defaultFileStores = new WeakMap<Sql, FileStore>();
+
+/** The deps' file store, or one in Postgres with the default caps (made once per pool). */
+export function fileStoreOf(deps: Pick<NodeRunnerDeps, 'sql' | 'files'>): FileStore {
+  if (deps.files) return deps.files;
+  let store = defaultFileStores.get(deps.sql);
+  if (!store) {
+    store = createConfiguredFileStore(deps.sql, parseFilesConfig({}));
+    defaultFileStores.set(deps.sql, store);
+  }
+  return store;
+}
 
 // Module-level schema: zod compiles an object schema on its first parse; an inline one would recompile per step.
 const ForeachInput = z.object({ items: z.array(z.unknown()) });
@@ -243,6 +259,10 @@ export async function invokeStepAction(
         idempotencyKey: call.idempotencyKey,
         node: { id: node.id, runId: ctx.run.id },
         logger: deps.logger,
+        files: fileStoreOf(deps).forStep(
+          { runId: ctx.run.id, nodeId: node.id, parentRunId: ctx.run.parentRunId },
+          combined,
+        ),
       }),
       aborted,
     ]);

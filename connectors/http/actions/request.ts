@@ -1,7 +1,15 @@
 import { z } from 'zod';
 import { type AuthRequest, changedHeaderNames, hasTokenPlaceholder } from '../../sdk/auth/index.ts';
 import { ConnectorError, connectorErrorFromStatus } from '../../sdk/connector-error.ts';
+import { type FilePort, FileRef } from '../../sdk/files.ts';
 import type { SafeRequestInit } from '../../sdk/safe-fetch.ts';
+import {
+  MultipartPart,
+  multipartBody,
+  rawFileBody,
+  responseFileName,
+  type StreamedBody,
+} from '../file-bodies.ts';
 import { action } from '../kit.ts';
 
 const NO_BODY_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -32,12 +40,36 @@ export const RequestInput = z.strictObject({
   body: z
     .unknown()
     .optional()
-    .describe('Request body (not allowed for GET/HEAD/OPTIONS). Encoded as `bodyType` says.'),
-  bodyType: z
-    .enum(['json', 'text', 'form'])
-    .default('json')
     .describe(
-      'How `body` is sent: `json` (application/json), `text` (text/plain, body must be a string) or `form` (application/x-www-form-urlencoded, body must be a flat object). Default json.',
+      "Request body (not allowed for GET/HEAD/OPTIONS). Encoded as `bodyType` says; a file reference (`{{ steps.download.output.file }}`) sends the file's bytes.",
+    ),
+  bodyType: z
+    .enum(['json', 'text', 'form', 'file'])
+    .optional()
+    .describe(
+      'How `body` is sent: `json` (application/json), `text` (text/plain, body must be a string), `form` (application/x-www-form-urlencoded, body must be a flat object) or `file` (body is a file reference; its bytes are sent raw with its content type). Default: `file` when body is a file reference, else json.',
+    ),
+  multipart: z
+    .array(MultipartPart)
+    .min(1)
+    .max(100)
+    .optional()
+    .describe(
+      'Send a multipart/form-data body instead of `body`: parts `{ name, value }` (a field) or `{ name, file, fileName?, contentType? }` (a file reference from a step output).',
+    ),
+  responseType: z
+    .enum(['auto', 'file'])
+    .default('auto')
+    .describe(
+      "`auto` (default): the body is parsed JSON or text in `body`. `file`: the body is stored as a file of the run (streamed, up to the server's file size limit) and the output has `file`, a file reference, instead of `body`.",
+    ),
+  fileName: z
+    .string()
+    .min(1)
+    .max(255)
+    .optional()
+    .describe(
+      "With responseType file: the stored file's name (default: from Content-Disposition, else the URL's last path segment).",
     ),
   timeoutMs: z
     .number()
@@ -73,7 +105,13 @@ export type RequestInput = z.infer<typeof RequestInput>;
 export const RequestOutput = z.object({
   status: z.number().int().describe('HTTP status code.'),
   headers: z.record(z.string(), z.string()).describe('Response headers, names in lower case.'),
-  body: z.unknown().describe('Parsed JSON when the content-type is JSON, else the text (null when empty).'),
+  body: z
+    .unknown()
+    .optional()
+    .describe(
+      'Parsed JSON when the content-type is JSON, else the text (null when empty); absent with responseType file.',
+    ),
+  file: FileRef.optional().describe('With responseType file: the stored response body.'),
 });
 export type RequestOutput = z.infer<typeof RequestOutput>;
 
@@ -85,7 +123,51 @@ function buildUrl(url: string, query: RequestInput['query']): URL {
   return target;
 }
 
-function encodeBody(input: RequestInput): { body: string | undefined; contentType: string | undefined } {
+type EncodedBody = { body: string | undefined; contentType: string | undefined };
+
+function noBodyAllowed(input: RequestInput): ConnectorError {
+  return new ConnectorError({
+    code: 'E_PARAMS',
+    message: `http.request: a ${input.method} request cannot have a body.`,
+    retryable: false,
+    hint: 'Move the values into `query`, or use POST/PUT/PATCH.',
+  });
+}
+
+/** A file body (`bodyType: file`, a file reference as `body`, or `multipart`), opened anew for each send. */
+function fileUpload(input: RequestInput, files: FilePort): (() => Promise<StreamedBody>) | undefined {
+  if (input.multipart) {
+    if (input.body !== undefined) {
+      throw new ConnectorError({
+        code: 'E_PARAMS',
+        message: 'http.request: give either `body` or `multipart`, not both.',
+        retryable: false,
+        hint: 'Put every field in `multipart` as { name, value } or { name, file }.',
+      });
+    }
+    if (NO_BODY_METHODS.has(input.method)) throw noBodyAllowed(input);
+    const parts = input.multipart;
+    return () => multipartBody(files, parts);
+  }
+  if (input.body === undefined) return undefined;
+  const ref = FileRef.safeParse(input.body);
+  if (input.bodyType === 'file' || (input.bodyType === undefined && ref.success)) {
+    if (!ref.success) {
+      throw new ConnectorError({
+        code: 'E_PARAMS',
+        message:
+          'http.request: bodyType "file" needs `body` to be a file reference { id, name, contentType, size, sha256 }.',
+        retryable: false,
+        hint: 'Pass a file from a step output, e.g. "body": "{{ steps.download.output.file }}".',
+      });
+    }
+    if (NO_BODY_METHODS.has(input.method)) throw noBodyAllowed(input);
+    return () => rawFileBody(files, ref.data);
+  }
+  return undefined;
+}
+
+function encodeBody(input: RequestInput): EncodedBody {
   if (input.body === undefined) return { body: undefined, contentType: undefined };
   if (NO_BODY_METHODS.has(input.method)) {
     throw new ConnectorError({
@@ -95,7 +177,9 @@ function encodeBody(input: RequestInput): { body: string | undefined; contentTyp
       hint: 'Move the values into `query`, or use POST/PUT/PATCH.',
     });
   }
-  switch (input.bodyType) {
+  switch (input.bodyType ?? 'json') {
+    case 'file':
+      throw new Error('a file body is sent by fileUpload');
     case 'json':
       return { body: JSON.stringify(input.body), contentType: 'application/json' };
     case 'text':
@@ -178,7 +262,8 @@ export const request = action({
   output: RequestOutput,
   async run(input, ctx) {
     const target = buildUrl(input.url, input.query);
-    const { body, contentType } = encodeBody(input);
+    const upload = fileUpload(input, ctx.files);
+    const { body, contentType } = upload ? { body: undefined, contentType: undefined } : encodeBody(input);
     const headers = new Headers(input.headers ?? {});
     if (contentType && !headers.has('content-type')) headers.set('content-type', contentType);
     if (input.idempotencyHeader && !NO_BODY_METHODS.has(input.method) && !headers.has('idempotency-key')) {
@@ -194,6 +279,18 @@ export const request = action({
         hint: 'Name a credential of type url-token in the node’s `credential` (vmesh credentials set NAME --type url-token), or write the URL without {token}.',
       });
     }
+    // A file body is checked (it must be a file of this run) and measured before anything is sent.
+    let streamed = upload ? await upload() : undefined;
+    if (streamed) {
+      if (!headers.has('content-type')) headers.set('content-type', streamed.contentType);
+      headers.set('content-length', String(streamed.length));
+      // A streamed body is not hashed for the signature: AWS is told so (raw file bodies carry their known hash).
+      if (ctx.client.auth?.type === 'aws-sigv4' && !headers.has('x-amz-content-sha256')) {
+        const ref = input.multipart ? undefined : FileRef.safeParse(input.body).data;
+        headers.set('x-amz-content-sha256', ref?.sha256 ?? 'UNSIGNED-PAYLOAD');
+      }
+    }
+    const fileTransfer = streamed !== undefined || input.responseType === 'file';
     const timeout = AbortSignal.timeout(input.timeoutMs);
     const signal = AbortSignal.any([ctx.signal, timeout]);
     const unsigned: AuthRequest = {
@@ -203,14 +300,21 @@ export const request = action({
       body: body === undefined ? undefined : Buffer.from(body),
     };
     const authContext = { fetch: ctx.client.fetch, signal, now: new Date(), tokens: ctx.env.tokens };
-    const send = (signed: AuthRequest) => {
+    const send = async (signed: AuthRequest) => {
+      // A stream is read once: a second send (after a token renewal) opens the file again.
+      const stream = streamed ? streamed.stream : undefined;
+      streamed = undefined;
       const init: SafeRequestInit = {
         method: input.method,
         headers: signed.headers,
-        body: signed.body,
+        body: stream ?? (upload ? (await upload()).stream : signed.body),
+        ...(upload ? { duplex: 'half' as const } : {}),
         redirect: 'follow',
         signal,
         credentialHeaders: changedHeaderNames(headers, signed.headers),
+        // The file store caps a downloaded file; the step's timeout caps a transfer.
+        ...(fileTransfer ? { timeoutMs: input.timeoutMs } : {}),
+        ...(input.responseType === 'file' ? { maxResponseBytes: Number.MAX_SAFE_INTEGER } : {}),
       };
       return ctx.client.fetch(signed.url, init);
     };
@@ -242,9 +346,27 @@ export const request = action({
     response.headers.forEach((value, name) => {
       responseHeaders[name] = value;
     });
+    const failed = input.failOnStatus && (response.status < 200 || response.status > 299);
+    if (input.responseType === 'file' && input.method !== 'HEAD' && !failed) {
+      const declared = Number(response.headers.get('content-length'));
+      try {
+        const file = await ctx.files.write(
+          {
+            name: input.fileName ?? responseFileName(response.headers.get('content-disposition'), target),
+            contentType: response.headers.get('content-type') ?? undefined,
+            expectedSize:
+              response.headers.has('content-length') && Number.isFinite(declared) ? declared : undefined,
+          },
+          response.body ?? new Uint8Array(0),
+        );
+        return { status: response.status, headers: responseHeaders, file };
+      } finally {
+        await response.body?.cancel().catch(() => {});
+      }
+    }
     const responseBody =
       input.method === 'HEAD' ? null : await readBody(response, input.maxResponseBytes, where);
-    if (input.failOnStatus && (response.status < 200 || response.status > 299)) {
+    if (failed) {
       const snippet = typeof responseBody === 'string' ? responseBody : JSON.stringify(responseBody);
       throw connectorErrorFromStatus({
         connector: 'http',
@@ -255,6 +377,7 @@ export const request = action({
         details: { body: responseBody },
       });
     }
+    if (input.responseType === 'file') return { status: response.status, headers: responseHeaders };
     return { status: response.status, headers: responseHeaders, body: responseBody };
   },
 });

@@ -1,0 +1,15 @@
+/** One stored file as a blob store sees it. */
+export type StoredBlob = { id: string; key: string | null };
+
+/** Where file bytes live: Postgres chunks (the default) or an S3 bucket. */
+export type BlobStore = {
+  kind: 'postgres' | 's3';
+  /** The object key of a new file (null when the bytes live in the database). */
+  keyFor(runId: string, fileId: string): string | null;
+  /** Stores the pieces in order; rejects (leaving nothing usable) when `chunks` throws. */
+  put(blob: StoredBlob, chunks: AsyncIterable<Buffer>, signal: AbortSignal): Promise<void>;
+  /** The bytes, read piece by piece as the stream is pulled. */
+  open(blob: StoredBlob): Promise<ReadableStream<Uint8Array>>;
+  /** Deletes objects whose rows are gone (a no-op for Postgres: its chunks go with the row). */
+  remove(keys: readonly string[]): Promise<void>;
+};
