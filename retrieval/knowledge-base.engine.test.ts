@@ -1,8 +1,16 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRuntimePorts } from '../agent/index.ts';
 import { kbConnector } from '../connectors/index.ts';
 import { createTestDatabase, type TestDatabase } from '../db/testing/test-database.ts';
-import { createEngineServices, type EngineServices, startRun, waitForRun } from '../runtime/index.ts';
+import {
+  createEngineServices,
+  type EngineServices,
+  startRun,
+  WorkflowDocument,
+  waitForRun,
+} from '../runtime/index.ts';
+import { dryRunWorkflow } from '../tools/index.ts';
 import { createHashingEmbedder } from './hashing-embedder.ts';
 import { createKnowledgeBaseStore, type KnowledgeBaseStore } from './knowledge-base.ts';
 import { createKnowledgeBase } from './knowledge-base-port.ts';
@@ -249,5 +257,29 @@ describe('kb actions through the worker', () => {
     expect(await store.mode()).toBe(available?.n ? 'pgvector' : 'exact');
     // A small collection is ranked exactly even with pgvector (the HNSW path is tested on PGlite).
     expect(await store.vectorScan('default', 'product-docs')).toBe('exact');
+  });
+
+  it('dry-runs kb steps from their output schemas without touching the store', async () => {
+    const ports = createRuntimePorts({ sql: db.sql, connectors: [kbConnector] });
+    const document = WorkflowDocument.parse({
+      schemaVersion: 1,
+      name: 'answer from docs',
+      trigger: { type: 'manual' },
+      nodes: [
+        searchNode('dry-docs'),
+        { id: 'first', uses: 'core.transform', with: { value: '{{ steps.search.output.results[0].id }}' } },
+      ],
+      edges: [{ from: 'search', to: 'first' }],
+    });
+    const report = await dryRunWorkflow(document as WorkflowDocument, { question: 'rotate a key' }, ports);
+    expect(report.ok).toBe(true);
+    expect(report.steps[0]).toMatchObject({ id: 'search', status: 'simulated' });
+    expect(report.steps[0]?.output).toMatchObject({
+      results: [{ id: expect.any(String), score: expect.any(Number) }],
+    });
+    const [stored] = await db.sql<
+      { n: number }[]
+    >`select count(*)::int as n from kb_collections where name = 'dry-docs'`;
+    expect(stored?.n).toBe(0);
   });
 });
