@@ -24,8 +24,8 @@ const LOAD_BATCH = 2_000;
 export const KB_BENCH_TUNINGS: Record<string, HnswTuning> = {
   pgvectorDefault: PGVECTOR_DEFAULT_TUNING,
   before: { efSearch: 200, iterative: false, candidates: 40 },
+  iterative200: { efSearch: 200, iterative: true, candidates: 100 },
   tuned: DEFAULT_HNSW_TUNING,
-  wide: { efSearch: 400, iterative: true, candidates: 200 },
 };
 
 const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
