@@ -20,7 +20,7 @@ import {
 import { loadAllConnectors } from '../connectors/index.ts';
 import { type Database, openDatabase, parseDatabaseConfig } from '../db/index.ts';
 import { logger, VERSION } from '../lib/index.ts';
-import { docsReady } from '../retrieval/index.ts';
+import { createKnowledgeBase, docsReady } from '../retrieval/index.ts';
 import { createEngineServices, installWorkerSchema } from '../runtime/index.ts';
 import { parseServerConfig, type ServerConfig } from './config.ts';
 import { type Announce, announceOwnerSignIn, writeToStdout } from './owner-sign-in.ts';
@@ -71,6 +71,7 @@ export async function startApp(
       dataDir: parseDatabaseConfig(env).dataDir,
       connectors,
       oauth2Apps: config.oauthApps,
+      knowledgeBase: createKnowledgeBase(database.sql, { log: (message) => logger.info(message) }),
     });
     engine.registerHttp(server, { publicUrl: config.publicUrl });
     // Self-healing posts fix proposals into the chat the workflow came from; the bots exist after the agent.

@@ -2,6 +2,7 @@ import { discordConnector } from './discord/connector.ts';
 import { emailConnector } from './email/connector.ts';
 import { githubConnector } from './github/connector.ts';
 import { httpConnector } from './http/connector.ts';
+import { kbConnector } from './kb/connector.ts';
 import { llmConnector } from './llm/connector.ts';
 import { mcpConnector } from './mcp/connector.ts';
 import { postgresConnector } from './postgres/connector.ts';
@@ -20,4 +21,5 @@ export const builtinConnectors: ConnectorDefinition[] = [
   llmConnector,
   mcpConnector,
   rssConnector,
+  kbConnector,
 ];

@@ -13,6 +13,7 @@ export {
 } from './github/webhook.ts';
 export { httpConnector } from './http/connector.ts';
 export { describeIssues, type InvokeActionArgs, invokeAction, toConnectorError } from './invoke.ts';
+export { kbConnector } from './kb/connector.ts';
 export { LlmCredential } from './llm/client.ts';
 export { llmConnector } from './llm/connector.ts';
 export * from './llm/providers/index.ts';

@@ -4,8 +4,10 @@ import { CHUNKER_VERSION, chunkSource, embeddingText } from './chunk-source.ts';
 import type { DocKind, DocSource } from './doc-source.ts';
 import type { Embedder } from './embedder.ts';
 import { isHashingEmbedder } from './hashing-embedder.ts';
+import { createLexemeCache } from './lexeme-cache.ts';
 import { isThirdPartySource } from './openapi-doc-sources.ts';
 import { asQueryRunner, type QueryRunner } from './query-runner.ts';
+import { CANDIDATES, DEFAULT_FUSION, fuseRankedLists } from './rank-fusion.ts';
 import { synonymsOf, synonymWords } from './text-features.ts';
 import { chooseFilterLexemes, orTsquery, TEXT_SCAN_CAP } from './text-query.ts';
 import {
@@ -71,8 +73,6 @@ export type DocIndex = {
   ): Promise<{ vector: string[]; text: string[] }>;
 };
 
-/** Candidates taken from each ranked list before fusion. */
-const CANDIDATES = 40;
 /** pgvector HNSW search breadth for the vector query (see vectorCandidates). */
 const HNSW_EF_SEARCH = 200;
 /**
@@ -81,9 +81,6 @@ const HNSW_EF_SEARCH = 200;
  * a corpus this small costs little memory and scan time (512 dims: 16k chunks).
  */
 const EXACT_SCAN_MAX_BYTES = 32 * 1024 * 1024;
-/** Reciprocal rank fusion constant (Cormack et al.); small lists favour a smaller k. */
-const RRF_K = 20;
-const WEIGHTS = { vector: 1, text: 0.8 } as const;
 /**
  * Connector overviews (credentials, rate limits) match many requests loosely; people mostly look for an action,
  * trigger or core node, so overview hits count for less and do not crowd those out.
@@ -150,9 +147,9 @@ export function createDocIndex(options: {
   exactScanMaxBytes?: number;
 }): DocIndex {
   const fusion = {
-    vector: options.fusion?.vector ?? WEIGHTS.vector,
-    text: options.fusion?.text ?? WEIGHTS.text,
-    k: options.fusion?.k ?? RRF_K,
+    vector: options.fusion?.vector ?? DEFAULT_FUSION.vector,
+    text: options.fusion?.text ?? DEFAULT_FUSION.text,
+    k: options.fusion?.k ?? DEFAULT_FUSION.k,
   };
   const db = asQueryRunner(options.db);
   const { embedder } = options;
@@ -162,7 +159,7 @@ export function createDocIndex(options: {
     throw new Error(`Embedder ${embedder.model} has invalid dims ${dims}.`);
   let modePromise: Promise<VectorMode> | undefined;
   let statsPromise: { version: string; promise: Promise<IndexStats> } | undefined;
-  const lexemeCache = new Map<string, string[]>();
+  const lexemes = createLexemeCache(db);
 
   async function detectMode(): Promise<VectorMode> {
     try {
@@ -340,7 +337,7 @@ export function createDocIndex(options: {
         "select word, ndoc from ts_stat(format('select tsv from doc_chunks where model = %L', $1::text))",
         [embedder.model],
       ),
-      lexemesOf(synonymWords()),
+      lexemes.lexemesOf(synonymWords()),
     ]);
     let idf: IndexStats['idf'];
     if (isHashingEmbedder(embedder)) {
@@ -399,31 +396,6 @@ export function createDocIndex(options: {
     return embedder.embedQueryWeighted(query, (term) => idf.weights.get(term) ?? 0);
   }
 
-  function cachedLexemes(words: string[]): string[] | undefined {
-    const lexemes: string[] = [];
-    for (const word of words) {
-      const known = lexemeCache.get(word);
-      if (!known) return undefined;
-      lexemes.push(...known);
-    }
-    return lexemes;
-  }
-
-  /** Postgres 'english' lexemes of each word (cached: the same words come back in every query). */
-  async function lexemesOf(words: string[]): Promise<string[]> {
-    const missing = words.filter((word) => !lexemeCache.has(word));
-    if (missing.length) {
-      const rows = await db.query<{ word: string; lexemes: string[] }>(
-        `select w as word, array(select lexeme from unnest(to_tsvector('english', w))) as lexemes
-         from unnest($1::text[]) as w`,
-        [missing],
-      );
-      if (lexemeCache.size > 20_000) lexemeCache.clear();
-      for (const row of rows) lexemeCache.set(row.word, row.lexemes);
-    }
-    return words.flatMap((word) => lexemeCache.get(word) ?? []);
-  }
-
   async function vectorCandidates(
     vector: number[],
     kinds: DocKind[] | null,
@@ -458,8 +430,8 @@ export function createDocIndex(options: {
   ): Promise<{ version: string; ranked: RankedChunk[] }> {
     const orQuery = toWebsearchOr(query, synonymsOf);
     const words = orQuery ? orQuery.split(' or ') : [];
-    const lexemes = cachedLexemes(words) ?? (await lexemesOf(words));
-    const filter = chooseFilterLexemes(lexemes, (lexeme) => stats.lexemeDf.get(lexeme) ?? 0);
+    const queryLexemes = lexemes.cached(words) ?? (await lexemes.lexemesOf(words));
+    const filter = chooseFilterLexemes(queryLexemes, (lexeme) => stats.lexemeDf.get(lexeme) ?? 0);
     const rows = await db.query<{ v: string; id: string | number | null; did: string; kind: DocKind }>(
       `with hits as materialized (
          select id, doc_id, kind, tsv from doc_chunks
@@ -505,44 +477,17 @@ export function createDocIndex(options: {
     const kinds = searchOptions.kinds?.length ? searchOptions.kinds : null;
     if (!query.trim()) return [];
     const { stats, byVector, byText } = await candidates(query, kinds);
-    // Reciprocal rank fusion at the level of documented ids: each list contributes its best chunk per id.
-    const fused = new Map<
-      string,
-      { kind: DocKind; score: number; bestChunk: number; bestContribution: number }
-    >();
-    const addList = (list: RankedChunk[], weight: number) => {
-      const seen = new Set<string>();
-      let rank = 0;
-      for (const hit of list) {
-        if (seen.has(hit.docId)) continue;
-        seen.add(hit.docId);
-        rank++;
-        const contribution = (weight * KIND_PRIOR[hit.kind]) / (fusion.k + rank);
-        const entry = fused.get(hit.docId);
-        if (!entry) {
-          fused.set(hit.docId, {
-            kind: hit.kind,
-            score: contribution,
-            bestChunk: hit.id,
-            bestContribution: contribution,
-          });
-        } else {
-          entry.score += contribution;
-          if (contribution > entry.bestContribution) {
-            entry.bestChunk = hit.id;
-            entry.bestContribution = contribution;
-          }
-        }
-      }
-    };
-    if (fusion.vector > 0) addList(byVector, fusion.vector);
-    if (fusion.text > 0) addList(byText, fusion.text);
-    const ranked = [...fused.entries()]
-      .sort((a, b) => b[1].score - a[1].score || a[0].localeCompare(b[0]))
-      .slice(0, k);
-    return ranked.map(([id, entry]) => ({
-      id,
-      kind: entry.kind,
+    const ranked = fuseRankedLists(
+      [
+        { hits: byVector, weight: fusion.vector },
+        { hits: byText, weight: fusion.text },
+      ],
+      fusion.k,
+      (hit) => KIND_PRIOR[hit.kind],
+    ).slice(0, k);
+    return ranked.map((entry) => ({
+      id: entry.docId,
+      kind: entry.hit.kind,
       score: Math.round(entry.score * 10_000) / 10_000,
       snippet: toSnippet(stats.contents.get(entry.bestChunk) ?? ''),
       thirdParty: stats.thirdParty.has(entry.bestChunk),

@@ -27,6 +27,16 @@ export { DocKind, DocSource } from './doc-source.ts';
 export type { Embedder } from './embedder.ts';
 export { createHashingEmbedder } from './hashing-embedder.ts';
 export { importedDocSources } from './imported-doc-sources.ts';
+export {
+  createKnowledgeBaseStore,
+  DEFAULT_HNSW_TUNING,
+  type HnswTuning,
+  type KbHit,
+  type KbVectorScan,
+  type KnowledgeBaseStore,
+  PGVECTOR_DEFAULT_TUNING,
+} from './knowledge-base.ts';
+export { createKnowledgeBase } from './knowledge-base-port.ts';
 export { createOpenAiEmbedder, OPENAI_EMBEDDING_MODEL } from './openai-embedder.ts';
 export { isThirdPartySource, openApiDocSources, openApiSourcePrefix } from './openapi-doc-sources.ts';
 export { pgliteQueryRunner, type QueryRunner, toQueryRunner } from './query-runner.ts';

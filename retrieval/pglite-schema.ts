@@ -14,3 +14,15 @@ export async function applyRetrievalSchema(pg: PGliteInterface): Promise<void> {
     await pg.exec(text.split('-- Down Migration')[0] ?? '');
   }
 }
+
+/**
+ * The knowledge-base migration on PGlite, after a minimal `workspaces` table (the real one comes with the access
+ * migration, which needs the rest of the schema).
+ */
+export async function applyKnowledgeBaseSchema(pg: PGliteInterface): Promise<void> {
+  await pg.exec(
+    "create table if not exists workspaces (id text primary key); insert into workspaces values ('default') on conflict do nothing",
+  );
+  const text = await readFile(new URL('../db/migrations/7300_kb_chunks.sql', import.meta.url), 'utf8');
+  await pg.exec(text.split('-- Down Migration')[0] ?? '');
+}

@@ -1,29 +1,29 @@
 import type { DocKind } from './doc-source.ts';
 
-/** A chunk in a ranked candidate list. */
-export type RankedChunk = { id: number; docId: string; kind: DocKind };
+/** A chunk in a ranked candidate list; `kind` is the doc kind for the docs index, a constant for the knowledge base. */
+export type RankedChunk<Kind extends string = DocKind> = { id: number; docId: string; kind: Kind };
 
 /**
  * Every chunk's embedding in one column-major Float32Array (dimension d of all rows is contiguous), so a
  * query touches only its non-zero dimensions: a short query's hashed vector has ~50–200 of 512, and each is one
  * tight pass over `count` floats. 10k × 512 floats = 20 MB.
  */
-export type VectorMatrix = {
+export type VectorMatrix<Kind extends string = DocKind> = {
   /** doc_chunks_version when loaded. */
   version: string;
   count: number;
   dims: number;
   ids: Float64Array;
   docIds: string[];
-  kinds: DocKind[];
+  kinds: Kind[];
   columns: Float32Array;
 };
 
-export function buildVectorMatrix(
-  rows: readonly { id: number; docId: string; kind: DocKind; embedding: ArrayLike<number> }[],
+export function buildVectorMatrix<Kind extends string = DocKind>(
+  rows: readonly { id: number; docId: string; kind: Kind; embedding: ArrayLike<number> }[],
   dims: number,
   version: string,
-): VectorMatrix {
+): VectorMatrix<Kind> {
   const count = rows.length;
   const columns = new Float32Array(count * dims);
   const ids = new Float64Array(count);
@@ -44,12 +44,12 @@ export function buildVectorMatrix(
 }
 
 /** The `limit` rows with the highest dot product with `query` (the cosine: stored vectors are normalised). */
-export function topByDotProduct(
-  matrix: VectorMatrix,
+export function topByDotProduct<Kind extends string = DocKind>(
+  matrix: VectorMatrix<Kind>,
   query: readonly number[],
   limit: number,
-  kinds: readonly DocKind[] | null,
-): RankedChunk[] {
+  kinds: readonly Kind[] | null,
+): RankedChunk<Kind>[] {
   const { count, columns } = matrix;
   const scores = new Float32Array(count);
   for (let d = 0; d < matrix.dims; d++) {
@@ -65,7 +65,7 @@ export function topByDotProduct(
   for (let r = 0; r < count; r++) {
     const score = scores[r] as number;
     if (best.length >= limit && score <= floor) continue;
-    if (kinds && !kinds.includes(matrix.kinds[r] as DocKind)) continue;
+    if (kinds && !kinds.includes(matrix.kinds[r] as Kind)) continue;
     let at = best.length;
     while (at > 0 && (scores[best[at - 1] as number] as number) < score) at--;
     best.splice(at, 0, r);
@@ -75,7 +75,7 @@ export function topByDotProduct(
   return best.map((r) => ({
     id: matrix.ids[r] as number,
     docId: matrix.docIds[r] as string,
-    kind: matrix.kinds[r] as DocKind,
+    kind: matrix.kinds[r] as Kind,
   }));
 }
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { auditRetentionDays, pruneAudit } from '../access/index.ts';
-import type { ConnectorDefinition } from '../connectors/index.ts';
+import type { ConnectorDefinition, KnowledgeBasePort } from '../connectors/index.ts';
 import {
   builtinConnectors,
   createCredentialStore,
@@ -75,6 +75,8 @@ export async function createEngineServices(
     connectors?: readonly ConnectorDefinition[];
     /** The installation's OAuth apps (the server config's); default: read from `env`. */
     oauth2Apps?: ReadonlyMap<string, OAuth2App>;
+    /** What the `kb.*` actions store in and search (retrieval's createKnowledgeBase; app/ and cli/ wire it). */
+    knowledgeBase?: KnowledgeBasePort;
   } = {},
 ): Promise<EngineServices> {
   const env = options.env ?? process.env;
@@ -101,6 +103,7 @@ export async function createEngineServices(
       openSocket: createSocketOpenerFromEnv(env),
       stdioServers,
       logger,
+      knowledgeBase: options.knowledgeBase,
     },
     oauth2Tokens: createOAuth2Tokens({
       sql: database.sql,

@@ -4,6 +4,7 @@ import { ensureLocalOwner } from '../../access/index.ts';
 import { loadAllConnectors } from '../../connectors/index.ts';
 import { openDatabase, parseDatabaseConfig } from '../../db/index.ts';
 import { logger } from '../../lib/index.ts';
+import { createKnowledgeBase } from '../../retrieval/index.ts';
 import {
   createEngineServices,
   getRunView,
@@ -52,7 +53,11 @@ export function registerRunCommand(program: Command): void {
         try {
           await installWorkerSchema(database.url);
           const connectors = await loadAllConnectors(database.sql, logger);
-          const engine = await createEngineServices(database, { dataDir: config.dataDir, connectors });
+          const engine = await createEngineServices(database, {
+            dataDir: config.dataDir,
+            connectors,
+            knowledgeBase: createKnowledgeBase(database.sql, { log: (message) => logger.info(message) }),
+          });
           const report = engine.workflows.validate(parsed.value);
           if (!report.valid) {
             if (options.json)

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { loadAllConnectors } from '../../connectors/index.ts';
 import { openDatabase, parseDatabaseConfig } from '../../db/index.ts';
 import { logger, survivePostgresRestarts } from '../../lib/index.ts';
+import { createKnowledgeBase } from '../../retrieval/index.ts';
 import { createEngineServices, installWorkerSchema } from '../../runtime/index.ts';
 import { onShutdown } from '../shutdown.ts';
 import { printOut } from '../terminal-text.ts';
@@ -23,7 +24,11 @@ export function registerWorkerCommand(program: Command): void {
       await installWorkerSchema(database.url);
       // Imported OpenAPI connectors too: a worker-only process must run every action the server accepts.
       const connectors = await loadAllConnectors(database.sql, logger);
-      const engine = await createEngineServices(database, { dataDir: config.dataDir, connectors });
+      const engine = await createEngineServices(database, {
+        dataDir: config.dataDir,
+        connectors,
+        knowledgeBase: createKnowledgeBase(database.sql, { log: (message) => logger.info(message) }),
+      });
       const worker = await engine.startWorker({
         concurrency: Number(options.concurrency),
         leaseMs: Number(options.lease),

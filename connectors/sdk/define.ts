@@ -3,6 +3,7 @@ import type { Logger } from '../../lib/index.ts';
 import type { OAuth2TokenSource } from './auth/oauth2.ts';
 import type { OAuth2Provider } from './auth/oauth2-provider.ts';
 import type { FilePort } from './files.ts';
+import type { KnowledgeBasePort } from './knowledge-base-port.ts';
 import type { OpenSocket } from './outbound/guarded-socket.ts';
 import type { StdioServers } from './stdio-servers.ts';
 
@@ -24,6 +25,8 @@ export type ConnectorEnvironment = {
   logger: Logger;
   /** Renews the step's oauth2 credential (the engine sets it for a step whose credential is oauth2). */
   tokens?: OAuth2TokenSource | undefined;
+  /** The workspace knowledge base on the product's Postgres (`kb.*` actions); absent where none is wired. */
+  knowledgeBase?: KnowledgeBasePort | undefined;
 };
 
 export type ActionContext<Credential, Client> = {

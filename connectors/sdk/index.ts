@@ -4,6 +4,7 @@ export * from './connector-kit.ts';
 export * from './credential-secrets.ts';
 export * from './define.ts';
 export * from './files.ts';
+export * from './knowledge-base-port.ts';
 export { parseAllowHosts } from './outbound/allow-hosts.ts';
 export { findConnectorError } from './outbound/blocked-destination-error.ts';
 export {
