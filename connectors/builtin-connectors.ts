@@ -1,5 +1,6 @@
 import { discordConnector } from './discord/connector.ts';
 import { emailConnector } from './email/connector.ts';
+import { fileConnector } from './file/connector.ts';
 import { githubConnector } from './github/connector.ts';
 import { httpConnector } from './http/connector.ts';
 import { llmConnector } from './llm/connector.ts';
@@ -20,4 +21,5 @@ export const builtinConnectors: ConnectorDefinition[] = [
   llmConnector,
   mcpConnector,
   rssConnector,
+  fileConnector,
 ];
