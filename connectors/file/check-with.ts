@@ -2,7 +2,9 @@ import type { ActionIssue } from '../sdk/define.ts';
 
 /** A format written literally (an expression decides only at run time, where the check runs again on its value). */
 export function literalFormat<F extends string>(value: unknown, formats: readonly F[]): F | undefined {
-  return typeof value === 'string' && (formats as readonly string[]).includes(value) ? (value as F) : undefined;
+  return typeof value === 'string' && (formats as readonly string[]).includes(value)
+    ? (value as F)
+    : undefined;
 }
 
 /** Issues for options given with a format that does not read them (e.g. `sheet` with csv). */

@@ -1,7 +1,12 @@
 import { ConnectorError } from '../sdk/connector-error.ts';
 
 /** The bytes are not a readable file of the format named (corrupt, truncated, encrypted, another format). */
-export function fileFormatError(format: string, name: string, reason: string, cause?: unknown): ConnectorError {
+export function fileFormatError(
+  format: string,
+  name: string,
+  reason: string,
+  cause?: unknown,
+): ConnectorError {
   return new ConnectorError({
     code: 'E_FILE_FORMAT',
     message: `file.extract: "${name}" could not be read as ${format}: ${reason}`,

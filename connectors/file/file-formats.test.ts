@@ -136,7 +136,9 @@ describe('files made elsewhere', () => {
     ]);
     const bytes = new Uint8Array(await workbook.xlsx.writeBuffer());
     expect(await extract('xlsx', bytes, { sheet: 'Data' })).toEqual({
-      rows: [{ Name: 'Ada L.', When: '2026-01-02T03:04:05.000Z', Sum: 3, column_4: 'site', Name_2: 'second' }],
+      rows: [
+        { Name: 'Ada L.', When: '2026-01-02T03:04:05.000Z', Sum: 3, column_4: 'site', Name_2: 'second' },
+      ],
     });
     expect(await extract('xlsx', bytes)).toEqual({ rows: [] });
   });
@@ -176,7 +178,9 @@ describe('caps', () => {
   it('text past maxChars fails with E_FILE_LIMIT, for text, pdf, docx and html', async () => {
     const long = 'x'.repeat(500);
     expect((await failure(extract('text', long, { maxChars: 100 }))).code).toBe('E_FILE_LIMIT');
-    expect((await failure(extract('pdf', minimalPdf([Array(10).fill('x'.repeat(50))]), { maxChars: 100 }))).code).toBe('E_FILE_LIMIT');
+    expect(
+      (await failure(extract('pdf', minimalPdf([Array(10).fill('x'.repeat(50))]), { maxChars: 100 }))).code,
+    ).toBe('E_FILE_LIMIT');
     expect((await failure(extract('docx', tinyDocx([long]), { maxChars: 100 }))).code).toBe('E_FILE_LIMIT');
     expect((await failure(extract('html', `<p>${long}</p>`, { maxChars: 100 }))).code).toBe('E_FILE_LIMIT');
   });

@@ -19,14 +19,19 @@ export const ConvertInput = z.strictObject({
     .max(MAX_ROWS)
     .optional()
     .describe('csv/xlsx/html (and json/xml): the rows, one object per row; the keys are the columns.'),
-  data: z.unknown().optional().describe('json/xml: the value to write (xml: one top-level key names the root element).'),
+  data: z
+    .unknown()
+    .optional()
+    .describe('json/xml: the value to write (xml: one top-level key names the root element).'),
   text: z.string().max(MAX_CHARS).optional().describe('text/html: the text to write.'),
   columns: z
     .array(z.string().min(1))
     .min(1)
     .max(1_000)
     .optional()
-    .describe('csv/xlsx/html: which columns, in which order. Default every key of the rows, in the order first seen.'),
+    .describe(
+      'csv/xlsx/html: which columns, in which order. Default every key of the rows, in the order first seen.',
+    ),
   delimiter: z.string().min(1).max(4).optional().describe('csv only: the field separator. Default ",".'),
   sheet: z.string().min(1).max(31).optional().describe('xlsx only: the worksheet name. Default "Sheet1".'),
   escapeFormulas: z
@@ -38,7 +43,9 @@ export const ConvertInput = z.strictObject({
 });
 export type ConvertInput = z.infer<typeof ConvertInput>;
 
-export const ConvertOutput = z.object({ file: FileRef.describe('The written file, to upload or extract later.') });
+export const ConvertOutput = z.object({
+  file: FileRef.describe('The written file, to upload or extract later.'),
+});
 export type ConvertOutput = z.infer<typeof ConvertOutput>;
 
 function sourceIssues(withValue: Record<string, unknown>): ActionIssue[] {
@@ -73,7 +80,9 @@ export const convert = action({
     const format = literalFormat(withValue.format, ConvertFormat.options);
     return [
       ...sourceIssues(withValue),
-      ...(format ? optionsForFormat('file.convert', withValue, format, { delimiter: 'csv', sheet: 'xlsx' }) : []),
+      ...(format
+        ? optionsForFormat('file.convert', withValue, format, { delimiter: 'csv', sheet: 'xlsx' })
+        : []),
     ];
   },
   input: ConvertInput,

@@ -27,14 +27,18 @@ export const ExtractInput = z.strictObject({
     .min(1)
     .max(MAX_ROWS)
     .default(DEFAULT_MAX_ROWS)
-    .describe(`csv/xlsx: fail (E_FILE_LIMIT) when the table has more rows than this. Default ${DEFAULT_MAX_ROWS}.`),
+    .describe(
+      `csv/xlsx: fail (E_FILE_LIMIT) when the table has more rows than this. Default ${DEFAULT_MAX_ROWS}.`,
+    ),
   maxChars: z
     .number()
     .int()
     .min(1)
     .max(MAX_CHARS)
     .default(DEFAULT_MAX_CHARS)
-    .describe(`pdf/text/docx/html: fail (E_FILE_LIMIT) when the text is longer than this. Default ${DEFAULT_MAX_CHARS}.`),
+    .describe(
+      `pdf/text/docx/html: fail (E_FILE_LIMIT) when the text is longer than this. Default ${DEFAULT_MAX_CHARS}.`,
+    ),
 });
 export type ExtractInput = z.infer<typeof ExtractInput>;
 

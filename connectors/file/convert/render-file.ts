@@ -68,7 +68,12 @@ function xlsxCell(value: unknown): ExcelJS.CellValue {
 }
 
 function paramsError(message: string, hint: string): ConnectorError {
-  return new ConnectorError({ code: 'E_PARAMS', message: `file.convert: ${message}`, retryable: false, hint });
+  return new ConnectorError({
+    code: 'E_PARAMS',
+    message: `file.convert: ${message}`,
+    retryable: false,
+    hint,
+  });
 }
 
 function required<T>(value: T | undefined, field: string, format: ConvertFormat): T {
@@ -170,7 +175,9 @@ export async function renderFile(
       return done(await renderXlsx(required(source.rows, 'rows', format), source));
     case 'json':
       return done(
-        encode(`${JSON.stringify(source.data !== undefined ? source.data : required(source.rows, 'rows', format), null, 2)}\n`),
+        encode(
+          `${JSON.stringify(source.data !== undefined ? source.data : required(source.rows, 'rows', format), null, 2)}\n`,
+        ),
       );
     case 'xml':
       if (source.data === undefined) required(source.rows, 'rows', format);

@@ -14,7 +14,12 @@ export const extractDocx: Extractor = async (stream, options) => {
   try {
     text = (await mammoth.extractRawText({ buffer: Buffer.from(archive) })).value;
   } catch (error) {
-    throw fileFormatError('docx', options.name, error instanceof Error ? error.message : String(error), error);
+    throw fileFormatError(
+      'docx',
+      options.name,
+      error instanceof Error ? error.message : String(error),
+      error,
+    );
   }
   text = text.replace(/\n{3,}/g, '\n\n').trim();
   if (text.length > options.maxChars) throw tooMuchText(options.name, options.maxChars);

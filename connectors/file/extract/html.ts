@@ -16,7 +16,10 @@ export const extractHtml: Extractor = async (stream, options) => {
     selectors: [
       { selector: 'a', options: { ignoreHref: true } },
       ...SKIPPED.map((selector) => ({ selector, format: 'skip' })),
-      ...['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].map((selector) => ({ selector, options: { uppercase: false } })),
+      ...['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].map((selector) => ({
+        selector,
+        options: { uppercase: false },
+      })),
       { selector: 'table', format: 'dataTable', options: { uppercaseHeaderCells: false } },
     ],
   }).trim();

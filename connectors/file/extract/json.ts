@@ -2,7 +2,7 @@ import { fileFormatError } from '../file-errors.ts';
 import { MAX_PARSE_BYTES } from '../limits.ts';
 import { readBytes } from '../read-bytes.ts';
 import type { Extractor } from './extract-options.ts';
-import { checkDepth } from './limits-check.ts';
+import { checkDepth, tooDeep } from './limits-check.ts';
 import { utf8Text } from './utf8.ts';
 
 /** The file parsed as JSON. */
@@ -12,7 +12,14 @@ export const extractJson: Extractor = async (stream, options) => {
   try {
     data = JSON.parse(text);
   } catch (error) {
-    throw fileFormatError('json', options.name, error instanceof Error ? error.message : String(error), error);
+    // JSON.parse itself runs out of stack on very deep nesting.
+    if (error instanceof RangeError) throw tooDeep(options.name);
+    throw fileFormatError(
+      'json',
+      options.name,
+      error instanceof Error ? error.message : String(error),
+      error,
+    );
   }
   checkDepth(data, options.name);
   return { data };

@@ -19,20 +19,22 @@ export function tooMuchText(name: string, maxChars: number) {
   );
 }
 
+export function tooDeep(name: string) {
+  return fileLimitError(
+    'file.extract',
+    `"${name}" nests deeper than ${MAX_DATA_DEPTH} levels.`,
+    'Flatten the document before it reaches the workflow; step data holds at most that much nesting.',
+    MAX_DATA_DEPTH,
+  );
+}
+
 /** Fails when `value` nests objects and arrays deeper than MAX_DATA_DEPTH (walked without recursion). */
 export function checkDepth(value: unknown, name: string): void {
   const stack: { value: unknown; depth: number }[] = [{ value, depth: 0 }];
   while (stack.length > 0) {
     const next = stack.pop();
     if (!next || typeof next.value !== 'object' || next.value === null) continue;
-    if (next.depth >= MAX_DATA_DEPTH) {
-      throw fileLimitError(
-        'file.extract',
-        `"${name}" nests deeper than ${MAX_DATA_DEPTH} levels.`,
-        'Flatten the document before it reaches the workflow; step data holds at most that much nesting.',
-        MAX_DATA_DEPTH,
-      );
-    }
+    if (next.depth >= MAX_DATA_DEPTH) throw tooDeep(name);
     for (const child of Object.values(next.value)) stack.push({ value: child, depth: next.depth + 1 });
   }
 }

@@ -1,4 +1,4 @@
-import { ConnectorError } from '../../sdk/connector-error.ts';
+import type { ConnectorError } from '../../sdk/connector-error.ts';
 import { fileFormatError } from '../file-errors.ts';
 
 /** The stream decoded as UTF-8 (a BOM dropped); bytes that are not UTF-8 fail the read instead of becoming U+FFFD. */

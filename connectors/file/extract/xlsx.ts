@@ -31,13 +31,16 @@ export const extractXlsx: Extractor = async (stream, options) => {
     throw fileFormatError('xlsx', options.name, describe(error), error);
   }
   const names = workbook.worksheets.map((sheet) => sheet.name);
-  const worksheet = options.sheet === undefined ? workbook.worksheets[0] : workbook.getWorksheet(options.sheet);
+  if (names.length === 0)
+    throw fileFormatError('xlsx', options.name, 'it has no worksheets (is it a spreadsheet?)');
+  const worksheet =
+    options.sheet === undefined ? workbook.worksheets[0] : workbook.getWorksheet(options.sheet);
   if (!worksheet) {
     throw new ConnectorError({
       code: 'E_FILE_SHEET',
-      message: `file.extract: "${options.name}" has no worksheet${options.sheet === undefined ? 's' : ` named "${options.sheet}"`}.`,
+      message: `file.extract: "${options.name}" has no worksheet named "${options.sheet}".`,
       retryable: false,
-      hint: names.length ? `Its sheets are: ${names.map((name) => `"${name}"`).join(', ')}.` : 'Check the file.',
+      hint: `Its sheets are: ${names.map((name) => `"${name}"`).join(', ')}.`,
       details: { sheets: names },
     });
   }

@@ -1,9 +1,9 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { fileFormatError, fileLimitError } from '../file-errors.ts';
+import { fileFormatError } from '../file-errors.ts';
 import { MAX_DATA_DEPTH, MAX_PARSE_BYTES } from '../limits.ts';
 import { readBytes } from '../read-bytes.ts';
 import type { Extractor } from './extract-options.ts';
-import { checkDepth } from './limits-check.ts';
+import { checkDepth, tooDeep } from './limits-check.ts';
 import { utf8Text } from './utf8.ts';
 
 const parser = new XMLParser({
@@ -14,10 +14,11 @@ const parser = new XMLParser({
   parseAttributeValue: false,
   trimValues: true,
   ignoreDeclaration: true,
+  maxNestedTags: MAX_DATA_DEPTH,
   ignorePiTags: true,
   htmlEntities: false,
   // Only the predefined entities (&amp; &lt; …): a document declaring its own is refused before parsing.
-  processEntities: { enabled: true, maxEntityCount: 1, maxEntitySize: 1, maxTotalExpansions: 1 },
+  processEntities: { enabled: true, maxEntityCount: 1, maxEntitySize: 1 },
 });
 
 /**
@@ -35,19 +36,18 @@ export const extractXml: Extractor = async (stream, options) => {
   }
   const valid = XMLValidator.validate(text);
   if (valid !== true) {
-    throw fileFormatError('xml', options.name, `${valid.err.msg} (line ${valid.err.line}, column ${valid.err.col})`);
+    throw fileFormatError(
+      'xml',
+      options.name,
+      `${valid.err.msg} (line ${valid.err.line}, column ${valid.err.col})`,
+    );
   }
   let data: unknown;
   try {
     data = parser.parse(text);
   } catch (error) {
-    if (error instanceof RangeError) {
-      throw fileLimitError(
-        'file.extract',
-        `"${options.name}" nests elements too deeply to read.`,
-        `Flatten the document before it reaches the workflow; step data holds at most ${MAX_DATA_DEPTH} levels.`,
-        MAX_DATA_DEPTH,
-      );
+    if (error instanceof RangeError || (error instanceof Error && /nested tags/i.test(error.message))) {
+      throw tooDeep(options.name);
     }
     throw fileFormatError('xml', options.name, error instanceof Error ? error.message : String(error), error);
   }
