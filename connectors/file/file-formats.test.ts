@@ -1,5 +1,4 @@
 import ExcelJS from 'exceljs';
-import { strToU8, zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { ConnectorError } from '../sdk/connector-error.ts';
 import { renderFile } from './convert/render-file.ts';

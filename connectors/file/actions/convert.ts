@@ -7,6 +7,8 @@ import { ConvertFormat } from '../formats.ts';
 import { action } from '../kit.ts';
 import { MAX_CHARS, MAX_ROWS } from '../limits.ts';
 
+const Row = z.record(z.string(), z.unknown());
+
 export const ConvertInput = z.strictObject({
   format: ConvertFormat,
   name: z
@@ -15,10 +17,12 @@ export const ConvertInput = z.strictObject({
     .max(255)
     .describe('File name, e.g. "totals.csv"; the format\'s extension is added when missing.'),
   rows: z
-    .array(z.record(z.string(), z.unknown()))
-    .max(MAX_ROWS)
+    .union([z.array(Row).max(MAX_ROWS), Row])
+    .transform((rows) => (Array.isArray(rows) ? rows : [rows]))
     .optional()
-    .describe('csv/xlsx/html (and json/xml): the rows, one object per row; the keys are the columns.'),
+    .describe(
+      'csv/xlsx/html (and json/xml): the rows, one object per row; the keys are the columns. One object is one row.',
+    ),
   data: z
     .unknown()
     .optional()

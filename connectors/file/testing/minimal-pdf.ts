@@ -3,7 +3,7 @@
  * cross-reference table (test data: no library here writes PDFs).
  */
 export function minimalPdf(pages: readonly (readonly string[])[]): Uint8Array {
-  const escape = (text: string) => text.replace(/[\\()]/g, (char) => `\\${char}`);
+  const escapeText = (text: string) => text.replace(/[\\()]/g, (char) => `\\${char}`);
   const objects: string[] = [];
   const pageIds = pages.map((_, index) => 4 + index * 2);
   objects[1] = '<< /Type /Catalog /Pages 2 0 R >>';
@@ -16,7 +16,7 @@ export function minimalPdf(pages: readonly (readonly string[])[]): Uint8Array {
       '/F1 12 Tf',
       '14 TL',
       '72 720 Td',
-      ...lines.map((line) => `(${escape(line)}) Tj T*`),
+      ...lines.map((line) => `(${escapeText(line)}) Tj T*`),
       'ET',
     ].join('\n');
     objects[pageId] =

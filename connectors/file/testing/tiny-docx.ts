@@ -2,7 +2,8 @@ import { strToU8, zipSync } from 'fflate';
 
 /** The smallest docx Word and mammoth open: content types, the package relationship and one body of paragraphs. */
 export function tinyDocx(paragraphs: readonly string[]): Uint8Array {
-  const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const escapeText = (text: string) =>
+    text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
   const W = 'http://schemas.openxmlformats.org/wordprocessingml/2006/main';
   return zipSync({
     '[Content_Types].xml': strToU8(
@@ -17,7 +18,7 @@ export function tinyDocx(paragraphs: readonly string[]): Uint8Array {
     ),
     'word/document.xml': strToU8(
       `<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="${W}"><w:body>${paragraphs
-        .map((text) => `<w:p><w:r><w:t xml:space="preserve">${escape(text)}</w:t></w:r></w:p>`)
+        .map((text) => `<w:p><w:r><w:t xml:space="preserve">${escapeText(text)}</w:t></w:r></w:p>`)
         .join('')}</w:body></w:document>`,
     ),
   });
