@@ -24,7 +24,19 @@ export const FileRef = z
       .regex(/^[0-9a-f]{64}$/)
       .describe('SHA-256 of the bytes, lower-case hex.'),
   })
-  .describe('A file reference (from a step output, e.g. `{{ steps.download.output.file }}`).');
+  .describe('A file reference (from a step output, e.g. `{{ steps.download.output.file }}`).')
+  // What a dry run simulates for a file: a reference that fits, so the steps reading it can be checked.
+  .meta({
+    examples: [
+      {
+        id: 'f_simulated0000000000000000',
+        name: 'simulated.pdf',
+        contentType: 'application/pdf',
+        size: 1024,
+        sha256: '0'.repeat(64),
+      },
+    ],
+  });
 export type FileRef = z.infer<typeof FileRef>;
 
 /** Bytes to store: a web stream, any async iterable of chunks (a Node stream), or the bytes themselves. */
