@@ -1,5 +1,6 @@
 import { discordConnector } from './discord/connector.ts';
 import { emailConnector } from './email/connector.ts';
+import { fileConnector } from './file/connector.ts';
 import { githubConnector } from './github/connector.ts';
 import { httpConnector } from './http/connector.ts';
 import { kbConnector } from './kb/connector.ts';
@@ -22,4 +23,5 @@ export const builtinConnectors: ConnectorDefinition[] = [
   mcpConnector,
   rssConnector,
   kbConnector,
+  fileConnector,
 ];

@@ -4,6 +4,7 @@ export { builtinConnectors } from './builtin-connectors.ts';
 export * from './credentials/index.ts';
 export { discordConnector } from './discord/connector.ts';
 export { emailConnector } from './email/connector.ts';
+export { fileConnector } from './file/connector.ts';
 export { githubConnector } from './github/connector.ts';
 export {
   type GithubTriggerEvent,
