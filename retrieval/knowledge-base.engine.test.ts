@@ -1,7 +1,9 @@
 import { readdir, readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRuntimePorts } from '../agent/index.ts';
-import { kbConnector } from '../connectors/index.ts';
+import { httpConnector, kbConnector } from '../connectors/index.ts';
 import { createTestDatabase, type TestDatabase } from '../db/testing/test-database.ts';
 import {
   createEngineServices,
@@ -30,8 +32,8 @@ beforeAll(async () => {
   engine = await createEngineServices(
     { sql: db.sql, url: db.url, kind: 'external', close: async () => {} },
     {
-      env: { VMESH_SECRET_KEY: Buffer.alloc(32, 7).toString('base64') },
-      connectors: [kbConnector],
+      env: { VMESH_SECRET_KEY: Buffer.alloc(32, 7).toString('base64'), VMESH_HTTP_ALLOW_HOSTS: '127.0.0.1' },
+      connectors: [kbConnector, httpConnector],
       knowledgeBase: createKnowledgeBase(db.sql, { store }),
     },
   );
@@ -56,14 +58,14 @@ async function docsFolder(): Promise<{ path: string; content: string }[]> {
 async function runWorkflow(
   nodes: unknown[],
   trigger: Record<string, unknown> = {},
-  options: { workspace?: string } = {},
+  options: { workspace?: string; edges?: { from: string; to: string }[] } = {},
 ) {
   const { id } = await engine.workflows.create({
     schemaVersion: 1,
     name: `kb ${Math.random().toString(36).slice(2)}`,
     trigger: { type: 'manual' },
     nodes,
-    edges: [],
+    edges: options.edges ?? [],
   });
   if (options.workspace)
     await db.sql`update workflows set workspace_id = ${options.workspace} where id = ${id}`;
@@ -113,6 +115,38 @@ async function ask(collection: string, question: string, options: { workspace?: 
 }
 
 describe('kb actions through the worker', () => {
+  it('indexes a downloaded file (HTML and DOCX-free text here): its text is found by a search', async () => {
+    const page =
+      '<html><body><h1>Refund policy</h1><p>Refunds are paid within 14 days to the original card.</p>' +
+      '<script>ignored()</script></body></html>';
+    const server = createServer((_request, response) =>
+      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page),
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/refunds.html`;
+    try {
+      const indexed = await runWorkflow(
+        [
+          { id: 'download', uses: 'http.request', with: { method: 'GET', url, responseType: 'file' } },
+          {
+            id: 'put',
+            uses: 'kb.upsert',
+            with: { collection: 'policies', id: 'refunds', file: '{{ steps.download.output.file }}' },
+          },
+        ],
+        {},
+        { edges: [{ from: 'download', to: 'put' }] },
+      );
+      expect(indexed.view.status, JSON.stringify(indexed.steps)).toBe('succeeded');
+      const { results } = await ask('policies', 'how many days until a refund is paid');
+      expect(results[0]?.id).toBe('refunds');
+      expect(results[0]?.text).toContain('Refunds are paid within 14 days');
+      expect(results[0]?.text).not.toContain('ignored()');
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it('indexes a docs folder, then a search workflow finds the right doc best first', async () => {
     const indexed = await indexFolder('product-docs');
     expect(indexed.view.status).toBe('succeeded');
@@ -226,7 +260,7 @@ describe('kb actions through the worker', () => {
       trigger: { type: 'manual' },
       nodes: [
         { id: 'a', uses: 'kb.search', with: { collection: 'Product Docs!', query: 'x' } },
-        { id: 'b', uses: 'kb.upsert', with: { collection: 'docs', id: 'a.md', file: '{{ trigger.file }}' } },
+        { id: 'b', uses: 'kb.upsert', with: { collection: 'docs', id: 'a.md' } },
         { id: 'c', uses: 'kb.search', with: { collection: 'docs', query: 'x', k: 500 } },
       ],
       edges: [],
@@ -239,7 +273,7 @@ describe('kb actions through the worker', () => {
       byNode('1')
         .map((error) => error.message)
         .join(' '),
-    ).toMatch(/does not take "file" yet/);
+    ).toMatch(/exactly one of "text" and "file"/);
     expect(byNode('2')[0]).toMatchObject({ code: 'E_PARAMS' });
 
     const { view, steps } = await runWorkflow(

@@ -33,10 +33,18 @@ describe('kb connector', () => {
     });
   });
 
-  it('says the file form is not available yet, and names the text form', async () => {
-    const failure = call('upsert', { collection: 'docs', id: 'a.md', file: { ref: 'f1' } });
-    await expect(failure).rejects.toMatchObject({ code: 'E_PARAMS', details: { field: '/file' } });
-    await expect(failure).rejects.toThrow(/does not take "file" yet/);
+  it('takes exactly one of text and file, and a file must be a file reference', async () => {
+    await expect(
+      call('upsert', { collection: 'docs', id: 'a.md', text: 'x', file: { ref: 'f1' } }),
+    ).rejects.toMatchObject({ code: 'E_PARAMS' });
+    await expect(call('upsert', { collection: 'docs', id: 'a.md' })).rejects.toThrow(
+      /exactly one of "text" and "file"/,
+    );
+    await expect(
+      call('upsert', { collection: 'docs', id: 'a.md', file: { ref: 'f1' } }),
+    ).rejects.toMatchObject({
+      code: 'E_PARAMS',
+    });
   });
 
   it('rejects a bad collection name with the naming rule', async () => {
