@@ -4,8 +4,13 @@ import type { OAuth2TokenSource } from './auth/oauth2.ts';
 import type { OAuth2Provider } from './auth/oauth2-provider.ts';
 import type { OpenSocket } from './outbound/guarded-socket.ts';
 import type { StdioServers } from './stdio-servers.ts';
+import type { WorkflowState } from './workflow-state.ts';
 
-export type ActionEffect = 'read' | 'write';
+/**
+ * `pure`: works only on its input (no I/O, the same output for the same input; a dry run may skip it); `read`:
+ * reads outside state; `write`: changes outside state.
+ */
+export type ActionEffect = 'pure' | 'read' | 'write';
 
 /** Where a connector's clients send their requests; tests point these at local fakes. */
 export type ConnectorEnvironment = {
@@ -23,6 +28,8 @@ export type ConnectorEnvironment = {
   logger: Logger;
   /** Renews the step's oauth2 credential (the engine sets it for a step whose credential is oauth2). */
   tokens?: OAuth2TokenSource | undefined;
+  /** The running workflow's own key-value store (state.* actions); the engine binds it per step. */
+  workflowState?: WorkflowState | undefined;
 };
 
 export type ActionContext<Credential, Client> = {

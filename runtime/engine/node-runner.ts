@@ -7,6 +7,7 @@ import type { Logger } from '../../lib/index.ts';
 import { AppError } from '../../lib/index.ts';
 import { findCoreNode, nodeFailure } from '../nodes/index.ts';
 import type { Outcome } from '../nodes/outcome.ts';
+import { createWorkflowState } from '../store/workflow-state.ts';
 import type { WorkflowNode } from '../workflow/document.ts';
 import { type ExpressionScope, evaluateTemplate } from '../workflow/expressions.ts';
 import { blockBudget, DEFAULT_BLOCK_MS, takeToken } from './connection-budget.ts';
@@ -192,10 +193,13 @@ async function runAction(
         input,
         credential,
         ...(credentialType === undefined ? {} : { credentialType }),
-        env:
-          credentialType === 'oauth2' && node.credential && deps.oauth2Tokens
-            ? { ...deps.connectorEnv, tokens: deps.oauth2Tokens.for(node.credential) }
-            : deps.connectorEnv,
+        env: {
+          ...deps.connectorEnv,
+          workflowState: createWorkflowState(deps.sql, ctx.run.workflowId),
+          ...(credentialType === 'oauth2' && node.credential && deps.oauth2Tokens
+            ? { tokens: deps.oauth2Tokens.for(node.credential) }
+            : {}),
+        },
         signal: combined,
         attempt,
         idempotencyKey: idempotencyKeyFor(ctx.run.id, node.id, path),
