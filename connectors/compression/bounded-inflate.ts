@@ -37,6 +37,9 @@ function concat(chunks: Uint8Array[], total: number): Buffer {
 
 /** Gunzips `data`, stopping with a step error once the output passes `maxBytes`. */
 export function gunzipBounded(data: Uint8Array, maxBytes: number, where: string): Buffer {
+  if (data.length < 18 || data[0] !== 0x1f || data[1] !== 0x8b || data[2] !== 8) {
+    throw corrupt(where, new Error('no gzip header'));
+  }
   const chunks: Uint8Array[] = [];
   let total = 0;
   let finished = false;
@@ -56,6 +59,15 @@ export function gunzipBounded(data: Uint8Array, maxBytes: number, where: string)
     throw corrupt(where, error);
   }
   if (!finished) throw corrupt(where, new Error('unexpected end of data'));
+  // The trailer's ISIZE: the uncompressed length mod 2^32 (catches a cut or altered stream the inflater accepted).
+  const tail = data.length - 4;
+  const declared =
+    ((data[tail] ?? 0) |
+      ((data[tail + 1] ?? 0) << 8) |
+      ((data[tail + 2] ?? 0) << 16) |
+      ((data[tail + 3] ?? 0) << 24)) >>>
+    0;
+  if (declared !== total % 2 ** 32) throw corrupt(where, new Error('the trailer does not match the content'));
   return concat(chunks, total);
 }
 

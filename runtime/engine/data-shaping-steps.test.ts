@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { gzipSync, zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -245,4 +246,50 @@ describe('data-shaping actions in a workflow run', () => {
       await expectWorkerHealthy();
     });
   }
+
+  it('random garbage in one workflow per action: every step ends succeeded or with its own code, never a crash', async () => {
+    const garbageText = fc.sample(fc.string({ unit: 'binary', maxLength: 300 }), { numRuns: 6, seed: 4711 });
+    const garbageBytes = fc.sample(fc.uint8Array({ minLength: 1, maxLength: 300 }), {
+      numRuns: 6,
+      seed: 4712,
+    });
+    const nodes: Node[] = [
+      ...garbageText.map((text, at) => ({ id: `x${at}`, uses: 'xml.toJson', with: { xml: text } })),
+      ...garbageText.map((text, at) => ({
+        id: `h${at}`,
+        uses: 'html.extract',
+        with: { html: text, selectors: { a: 'a' } },
+      })),
+      ...garbageText.map((text, at) => ({ id: `m${at}`, uses: 'markdown.toHtml', with: { markdown: text } })),
+      ...garbageBytes.map((bytes, at) => ({
+        id: `g${at}`,
+        uses: 'compression.gunzip',
+        with: { base64: Buffer.from(bytes).toString('base64') },
+      })),
+      ...garbageBytes.map((bytes, at) => ({
+        id: `z${at}`,
+        uses: 'compression.unzip',
+        with: { base64: Buffer.from(bytes).toString('base64') },
+      })),
+    ];
+    // Independent nodes (no edges) and onError "continue": one bad input does not stop the others.
+    const id = await createWorkflow(
+      'garbage',
+      nodes.map((node) => ({ ...node, onError: 'continue' })),
+    );
+    const view = await runWorkflow(id);
+    expect(view.steps).toHaveLength(nodes.length);
+    for (const step of view.steps) {
+      if (step.status === 'succeeded') continue;
+      expect(step.status, step.id).toBe('failed');
+      const error = step.error as { code?: string; retryable?: boolean };
+      expect(error.code, step.id).toMatch(/^E_[A-Z_]+$/);
+      expect(error.code, step.id).not.toBe('E_CONNECTOR');
+      expect(error.retryable, step.id).toBe(false);
+    }
+    // Random bytes are never gzip.
+    const gunzips = view.steps.filter((step) => step.id.startsWith('g'));
+    expect(gunzips.map((step) => step.status)).toEqual(gunzips.map(() => 'failed'));
+    await expectWorkerHealthy();
+  });
 });

@@ -8,7 +8,7 @@ export const XmlFromJsonInput = z.strictObject({
   data: z
     .record(z.string(), z.unknown())
     .describe(
-      'The JSON to write, in xml.toJson\'s shape: keys are element names, arrays repeat an element, "@_x" keys are attributes, "#text" is text. One key at the top makes one root element.',
+      'The JSON to write, in xml.toJson\'s shape: exactly one key at the top (the root element); keys are element names, arrays repeat an element, "@_x" keys are attributes, "#text" is text.',
     ),
   attributePrefix: z.string().max(10).default('@_').describe('Prefix of attribute keys. Default "@_".'),
   textKey: z.string().min(1).max(20).default('#text').describe('Key of an element\'s text. Default "#text".'),
@@ -39,6 +39,22 @@ export const fromJson = defineAction({
         'Flatten the data before writing it as XML.',
       );
     }
+    const roots = Object.entries(input.data);
+    if (roots.length !== 1 || Array.isArray(roots[0]?.[1])) {
+      throw dataError(
+        'E_XML_ROOT',
+        `xml.fromJson: an XML document has exactly one root element; data has ${roots.length === 1 ? 'a list at its one key' : `${roots.length} keys`}.`,
+        'Wrap the data in one key, e.g. { "items": { "item": [ … ] } }.',
+      );
+    }
+    const badName = invalidElementName(input.data, input.attributePrefix, input.textKey);
+    if (badName !== undefined) {
+      throw dataError(
+        'E_XML_NAME',
+        `xml.fromJson: ${JSON.stringify(badName.slice(0, 100))} cannot be an XML element or attribute name.`,
+        'Names start with a letter or _ and hold letters, digits, -, _, . or : (no spaces); rename the key first.',
+      );
+    }
     const builder = new XMLBuilder({
       ignoreAttributes: false,
       attributeNamePrefix: input.attributePrefix,
@@ -62,3 +78,25 @@ export const fromJson = defineAction({
     return { xml };
   },
 });
+
+const XML_NAME = /^[A-Za-z_][\w.:-]*$/;
+
+/** The first key of `data` (at any depth) that is not a valid XML name, besides the text key and `?xml`. */
+function invalidElementName(data: unknown, attributePrefix: string, textKey: string): string | undefined {
+  const stack: unknown[] = [data];
+  while (stack.length > 0) {
+    const current = stack.pop();
+    if (current === null || typeof current !== 'object') continue;
+    if (Array.isArray(current)) {
+      stack.push(...current);
+      continue;
+    }
+    for (const [key, value] of Object.entries(current)) {
+      const name =
+        attributePrefix && key.startsWith(attributePrefix) ? key.slice(attributePrefix.length) : key;
+      if (key !== textKey && !XML_NAME.test(name)) return key;
+      stack.push(value);
+    }
+  }
+  return undefined;
+}
