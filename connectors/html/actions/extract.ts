@@ -1,7 +1,7 @@
 import { load } from 'cheerio';
 import { z } from 'zod';
 import { dataError, MAX_DATA_CHARS } from '../../sdk/data-error.ts';
-import { defineAction } from '../../sdk/define.ts';
+import { type ActionIssue, defineAction } from '../../sdk/define.ts';
 import { htmlNestingDepth, MAX_HTML_DEPTH } from '../../sdk/html-nesting-depth.ts';
 
 /** Most matches one `all` selector returns. */
@@ -51,8 +51,40 @@ export const HtmlExtractInput = z.strictObject({
 export const HtmlExtractOutput = z.object({
   data: z
     .record(z.string(), z.union([z.string(), z.null(), z.array(z.string())]))
-    .describe('One key per selector: the text (or attribute), null when nothing matched, a list with all.'),
+    .describe('One key per selector: the text (or attribute), null when nothing matched, a list with all.')
+    .meta({ examples: [{ title: 'Example page title', links: ['https://example.com/a'] }] }),
 });
+
+/** Whether cheerio can parse `selector` (an empty document is enough to compile it). */
+function selectorProblem(selector: string): string | undefined {
+  try {
+    load('')(selector);
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
+/** The selectors written literally in `with.selectors` that do not parse (expressions are checked at run time). */
+function checkSelectors(withValue: Record<string, unknown>): ActionIssue[] {
+  const selectors = withValue.selectors;
+  if (!selectors || typeof selectors !== 'object' || Array.isArray(selectors)) return [];
+  const issues: ActionIssue[] = [];
+  for (const [name, spec] of Object.entries(selectors)) {
+    const literal = typeof spec === 'string' ? spec : (spec as { selector?: unknown } | null)?.selector;
+    if (typeof literal !== 'string' || literal.includes('{{')) continue;
+    const problem = selectorProblem(literal);
+    if (problem) {
+      issues.push({
+        code: 'E_HTML_SELECTOR',
+        field: typeof spec === 'string' ? `/selectors/${name}` : `/selectors/${name}/selector`,
+        message: `"${name}" is not a valid CSS selector (${problem.slice(0, 120)}).`,
+        hint: 'Use a CSS selector such as "h1", "div.price > span", "a[href]" or "meta[name=description]".',
+      });
+    }
+  }
+  return issues;
+}
 
 const URL_ATTRIBUTES = new Set(['href', 'src', 'action', 'poster', 'cite']);
 
@@ -77,6 +109,7 @@ export const extract = defineAction({
   idempotent: true,
   input: HtmlExtractInput,
   output: HtmlExtractOutput,
+  checkWith: checkSelectors,
   async run(input) {
     if (htmlNestingDepth(input.html) > MAX_HTML_DEPTH) {
       throw dataError(

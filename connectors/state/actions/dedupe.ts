@@ -32,7 +32,8 @@ export const StateDedupeInput = z.strictObject({
 export const StateDedupeOutput = z.object({
   items: z
     .array(z.unknown())
-    .describe('The items whose key no earlier run (and no earlier item here) had, in order.'),
+    .describe('The items whose key no earlier run (and no earlier item here) had, in order.')
+    .meta({ examples: [[{ id: 'new-item-1' }]] }),
   duplicates: z.int().describe('How many items were dropped as already seen.'),
   keys: z.array(z.string()).describe('The keys of the items passed on.'),
 });

@@ -4,7 +4,10 @@ import { defineAction } from '../../sdk/define.ts';
 import { StateKey, StateValue, stateOf } from '../state-port.ts';
 
 const Entry = {
-  value: z.unknown().describe('The stored JSON value (null when the key does not exist).'),
+  value: z
+    .unknown()
+    .describe('The stored JSON value (null when the key does not exist).')
+    .meta({ examples: ['stored value'] }),
   version: z
     .int()
     .describe("The key's version: 1 after the first write, +1 on each; 0 when it does not exist."),

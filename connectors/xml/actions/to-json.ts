@@ -31,7 +31,10 @@ export const XmlToJsonInput = z.strictObject({
 });
 
 export const XmlToJsonOutput = z.object({
-  data: z.record(z.string(), z.unknown()).describe('The document as JSON: one key per root element.'),
+  data: z
+    .record(z.string(), z.unknown())
+    .describe('The document as JSON: one key per root element.')
+    .meta({ examples: [{ root: { '@_id': '1', item: ['first', 'second'] } }] }),
 });
 
 /** A DOCTYPE that declares entities: the ground of billion-laughs and external-entity attacks. */
