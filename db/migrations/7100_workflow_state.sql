@@ -20,7 +20,8 @@ CREATE TABLE workflow_state_seen (
 );
 
 -- The result of each state write by the step's idempotency key, written in the same transaction as the write:
--- a retried step (same key) gets the first result back instead of writing again.
+-- a retried step (same key) gets the first result back instead of writing again. Kept 30 days (step retries end
+-- long before): each new write of a workflow prunes its older records.
 CREATE TABLE workflow_state_ops (
   workflow_id text NOT NULL REFERENCES workflows (id) ON DELETE CASCADE,
   idempotency_key text NOT NULL,
@@ -28,7 +29,7 @@ CREATE TABLE workflow_state_ops (
   created_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (workflow_id, idempotency_key)
 );
-CREATE INDEX workflow_state_ops_created ON workflow_state_ops (created_at);
+CREATE INDEX workflow_state_ops_created ON workflow_state_ops (workflow_id, created_at);
 
 -- Down Migration
 DROP TABLE workflow_state_ops;

@@ -189,3 +189,24 @@ describe('state.* in workflow runs', () => {
     expect(new Set(emitted)).toEqual(new Set(Array.from({ length: 40 }, (_, at) => `k${at}`)));
   });
 });
+
+describe('the state write ledger', () => {
+  it("prunes a workflow's records older than 30 days on its next write, and keeps recent ones", async () => {
+    const id = await createWorkflow('ledger', [{ id: 'count', uses: 'state.increment', with: { key: 'n' } }]);
+    const state = createWorkflowState(db.sql, id);
+    await state.apply('old-step', { op: 'increment', key: 'n', by: 1 });
+    await state.apply('recent-step', { op: 'increment', key: 'n', by: 1 });
+    await db.sql`update workflow_state_ops set created_at = now() - interval '31 days'
+      where workflow_id = ${id} and idempotency_key = 'old-step'`;
+    await state.apply('new-step', { op: 'increment', key: 'n', by: 1 });
+    const keys =
+      await db.sql`select idempotency_key from workflow_state_ops where workflow_id = ${id} order by 1`;
+    expect(keys.map((row) => row.idempotencyKey)).toEqual(['new-step', 'recent-step']);
+    // A repeat of a recent step still answers its first result.
+    expect(await state.apply('recent-step', { op: 'increment', key: 'n', by: 1 })).toEqual({
+      op: 'increment',
+      value: 2,
+      version: 2,
+    });
+  });
+});

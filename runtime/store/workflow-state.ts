@@ -1,5 +1,9 @@
 import type { StateEntry, StateWrite, StateWriteResult, WorkflowState } from '../../connectors/index.ts';
 import { json, type Sql, type TransactionSql } from '../../db/index.ts';
+import { AppError } from '../../lib/index.ts';
+
+/** Postgres errors another attempt can get past: deadlock, serialization failure, lock or statement timeout. */
+const TRANSIENT = new Set(['40P01', '40001', '55P03', '57014']);
 
 type Row = { value: unknown; version: string | number };
 
@@ -34,7 +38,11 @@ export function createWorkflowState(sql: Sql, workflowId: string): WorkflowState
           const claimed = await tx`
             insert into workflow_state_ops (workflow_id, idempotency_key) values (${workflowId}, ${idempotencyKey})
             on conflict do nothing returning 1`;
-          if (claimed.length === 0) {
+          if (claimed.length > 0) {
+            await tx`
+              delete from workflow_state_ops
+              where workflow_id = ${workflowId} and created_at < now() - interval '30 days'`;
+          } else {
             const [done] = await tx<{ result: StateWriteResult }[]>`
               select result from workflow_state_ops
               where workflow_id = ${workflowId} and idempotency_key = ${idempotencyKey}`;
@@ -48,6 +56,16 @@ export function createWorkflowState(sql: Sql, workflowId: string): WorkflowState
         });
       } catch (error) {
         if (error instanceof Rejected) return error.result;
+        const code = (error as { code?: unknown } | null)?.code;
+        if (typeof code === 'string' && TRANSIENT.has(code)) {
+          throw new AppError({
+            code: 'E_STATE_BUSY',
+            message: `The workflow's state store was busy (${code}); nothing was written.`,
+            retryable: true,
+            hint: 'Parallel runs wrote the same keys at once; the step is retried with backoff.',
+            cause: error,
+          });
+        }
         throw error;
       }
     },
