@@ -225,8 +225,8 @@ describe('data-shaping actions in a workflow run', () => {
       'E_HTML_TOO_DEEP',
     ],
     [
-      'an invalid selector',
-      { id: 's', uses: 'html.extract', with: { html: '<p>x</p>', selectors: { x: 'p[[' } } },
+      'an invalid selector computed at run time',
+      { id: 's', uses: 'html.extract', with: { html: '<p>x</p>', selectors: { x: "{{ 'p[[' }}" } } },
       'E_HTML_SELECTOR',
     ],
     [
