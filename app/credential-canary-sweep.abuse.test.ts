@@ -254,13 +254,15 @@ const CONNECTOR_STEPS: Record<string, (echo: string) => Node[]> = {
     { id: 'mail', uses: 'email.send', with: { to: 'ana@example.com', subject: 'hello', text: 'hello' } },
   ],
   postgres: () => [{ id: 'query', uses: 'postgres.query', with: { sql: 'select 1' } }],
+  // Fails on its data after the key was decoded: the key must not show up in the error or the self-healing turn.
+  'hmac-key': () => [{ id: 'sign', uses: 'crypto.hmac', with: { data: 'zz', inputEncoding: 'hex' } }],
 };
 /** Types no step takes, and why; they are still stored, listed, shown and tested. */
 const STORED_ONLY: Record<string, string> = {
   imap: 'the email.received trigger polls with it; no step takes it',
 };
-/** Steps whose credential never reaches the wire here (the server refuses the connection first). */
-const NOT_ON_WIRE = new Set(['smtp', 'postgres']);
+/** Steps whose credential never reaches the wire here (the server refuses the connection first; an HMAC key signs locally). */
+const NOT_ON_WIRE = new Set(['smtp', 'postgres', 'hmac-key']);
 
 function stepsOf(item: Case, echo: string): Node[] {
   if (httpTypes.has(item.type)) {

@@ -1,15 +1,21 @@
+import { compressionConnector } from './compression/connector.ts';
+import { cryptoConnector } from './crypto/connector.ts';
 import { discordConnector } from './discord/connector.ts';
 import { emailConnector } from './email/connector.ts';
 import { fileConnector } from './file/connector.ts';
 import { githubConnector } from './github/connector.ts';
+import { htmlConnector } from './html/connector.ts';
 import { httpConnector } from './http/connector.ts';
 import { kbConnector } from './kb/connector.ts';
 import { llmConnector } from './llm/connector.ts';
+import { markdownConnector } from './markdown/connector.ts';
 import { mcpConnector } from './mcp/connector.ts';
 import { postgresConnector } from './postgres/connector.ts';
 import { rssConnector } from './rss/connector.ts';
 import type { ConnectorDefinition } from './sdk/index.ts';
 import { slackConnector } from './slack/connector.ts';
+import { stateConnector } from './state/connector.ts';
+import { xmlConnector } from './xml/connector.ts';
 
 /** Every built-in connector. Each lives in its own folder and is added here. */
 export const builtinConnectors: ConnectorDefinition[] = [
@@ -24,4 +30,10 @@ export const builtinConnectors: ConnectorDefinition[] = [
   rssConnector,
   kbConnector,
   fileConnector,
+  xmlConnector,
+  htmlConnector,
+  markdownConnector,
+  cryptoConnector,
+  compressionConnector,
+  stateConnector,
 ];

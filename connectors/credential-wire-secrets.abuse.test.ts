@@ -113,6 +113,13 @@ const cases: Case[] = [
     wire: [`authorization: Bearer mcp-${id}-token`, `GITHUB_TOKEN=env-${id}-token`],
   },
   {
+    type: 'hmac-key',
+    credential: { key: `hmac-${id}-key` },
+    secrets: [`hmac-${id}-key`],
+    // It signs locally: nothing of it is sent.
+    wire: [],
+  },
+  {
     type: 'api-key-header',
     credential: { name: 'X-Api-Key', value: `hdr-${id}-key` },
     secrets: [`hdr-${id}-key`],

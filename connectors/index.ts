@@ -1,7 +1,9 @@
 // The public surface of connectors/: other folders import only from here.
 
 export { builtinConnectors } from './builtin-connectors.ts';
+export { compressionConnector } from './compression/connector.ts';
 export * from './credentials/index.ts';
+export { cryptoConnector } from './crypto/connector.ts';
 export { discordConnector } from './discord/connector.ts';
 export { emailConnector } from './email/connector.ts';
 export { fileConnector } from './file/connector.ts';
@@ -12,12 +14,14 @@ export {
   signGithubPayload,
   verifyGithubSignature,
 } from './github/webhook.ts';
+export { htmlConnector } from './html/connector.ts';
 export { httpConnector } from './http/connector.ts';
 export { describeIssues, type InvokeActionArgs, invokeAction, toConnectorError } from './invoke.ts';
 export { kbConnector } from './kb/connector.ts';
 export { LlmCredential } from './llm/client.ts';
 export { llmConnector } from './llm/connector.ts';
 export * from './llm/providers/index.ts';
+export { markdownConnector } from './markdown/connector.ts';
 export { mcpConnector } from './mcp/connector.ts';
 export {
   oauth2AppFor,
@@ -30,3 +34,5 @@ export { rssConnector } from './rss/connector.ts';
 export * from './sdk/index.ts';
 export { slackConnector } from './slack/connector.ts';
 export { MessagePostedData, parseSlackMessageEvent } from './slack/triggers/message-posted.ts';
+export { stateConnector } from './state/connector.ts';
+export { xmlConnector } from './xml/connector.ts';

@@ -78,7 +78,7 @@ describe('connector registry contract', () => {
           expect(action.title.length).toBeGreaterThan(0);
           expect(action.description.length).toBeGreaterThanOrEqual(20);
           expect(action.description.length).toBeLessThanOrEqual(300);
-          expect(['read', 'write']).toContain(action.effect);
+          expect(['pure', 'read', 'write']).toContain(action.effect);
         });
       }
 

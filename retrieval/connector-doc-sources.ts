@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { ConnectorDefinition } from '../connectors/index.ts';
+import type { ActionEffect, ConnectorDefinition } from '../connectors/index.ts';
 import type { DocKind, DocSource } from './doc-source.ts';
 import { splitMarkdownSections } from './markdown-sections.ts';
 import { describeParameters } from './schema-doc.ts';
@@ -77,7 +77,7 @@ export function definitionSources(connector: ConnectorDefinition): DocSource[] {
       text: [
         `# ${connector.id}.${action.key}: ${action.title}`,
         `${connector.title} action. ${action.description}`,
-        `Effect: ${action.effect === 'write' ? 'writes (changes data in' : 'reads (no changes to'} ${connector.title}). ${action.idempotent ? 'Idempotent.' : 'Not idempotent.'}`,
+        `Effect: ${effectText(action.effect, connector.title)} ${action.idempotent ? 'Idempotent.' : 'Not idempotent.'}`,
         params.length ? `Parameters (\`with\`):\n${params.join('\n')}` : 'No parameters.',
         connector.credential ? `Credential type: \`${connector.credential.type}\`.` : '',
       ]
@@ -150,4 +150,9 @@ export async function connectorDocSources(connectors: readonly ConnectorDefiniti
     if (markdown) sources.push(...docMarkdownSources(connector, markdown));
   }
   return sources;
+}
+
+function effectText(effect: ActionEffect, title: string): string {
+  if (effect === 'pure') return 'pure (works on its input only, no I/O).';
+  return effect === 'write' ? `writes (changes data in ${title}).` : `reads (no changes to ${title}).`;
 }

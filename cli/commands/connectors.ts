@@ -12,7 +12,7 @@ export type ConnectorSummary = {
   credentialType: string | null;
   /** `builtin`, or `openapi` for connectors imported with `vmesh connectors import-openapi`. */
   source: 'builtin' | 'openapi';
-  actions: { id: string; title: string; effect: 'read' | 'write' }[];
+  actions: { id: string; title: string; effect: 'pure' | 'read' | 'write' }[];
   triggers: { id: string; title: string; kind: string }[];
 };
 

@@ -6,8 +6,13 @@ import type { FilePort } from './files.ts';
 import type { KnowledgeBasePort } from './knowledge-base-port.ts';
 import type { OpenSocket } from './outbound/guarded-socket.ts';
 import type { StdioServers } from './stdio-servers.ts';
+import type { WorkflowState } from './workflow-state.ts';
 
-export type ActionEffect = 'read' | 'write';
+/**
+ * `pure`: works only on its input (no I/O, the same output for the same input; a dry run may skip it); `read`:
+ * reads outside state; `write`: changes outside state.
+ */
+export type ActionEffect = 'pure' | 'read' | 'write';
 
 /** Where a connector's clients send their requests; tests point these at local fakes. */
 export type ConnectorEnvironment = {
@@ -27,6 +32,8 @@ export type ConnectorEnvironment = {
   tokens?: OAuth2TokenSource | undefined;
   /** The workspace knowledge base on the product's Postgres (`kb.*` actions); absent where none is wired. */
   knowledgeBase?: KnowledgeBasePort | undefined;
+  /** The running workflow's own key-value store (state.* actions); the engine binds it per step. */
+  workflowState?: WorkflowState | undefined;
 };
 
 export type ActionContext<Credential, Client> = {

@@ -2,6 +2,7 @@ export * from './auth/index.ts';
 export * from './connector-error.ts';
 export * from './connector-kit.ts';
 export * from './credential-secrets.ts';
+export * from './data-error.ts';
 export * from './define.ts';
 export * from './files.ts';
 export * from './knowledge-base-port.ts';
@@ -15,4 +16,5 @@ export {
 export * from './safe-fetch.ts';
 export * from './stdio-servers.ts';
 export * from './trigger-credential.ts';
+export * from './workflow-state.ts';
 export * from './write-once.ts';

@@ -8,6 +8,7 @@ import { AppError } from '../../lib/index.ts';
 import { createConfiguredFileStore, type FileStore, parseFilesConfig } from '../files/index.ts';
 import { findCoreNode, nodeFailure } from '../nodes/index.ts';
 import type { Outcome } from '../nodes/outcome.ts';
+import { createWorkflowState } from '../store/workflow-state.ts';
 import type { WorkflowNode } from '../workflow/document.ts';
 import { type ExpressionScope, evaluateTemplate } from '../workflow/expressions.ts';
 import { runAgentStep } from './agent-step.ts';
@@ -250,10 +251,13 @@ export async function invokeStepAction(
         input,
         credential,
         ...(credentialType === undefined ? {} : { credentialType }),
-        env:
-          credentialType === 'oauth2' && node.credential && deps.oauth2Tokens
-            ? { ...deps.connectorEnv, tokens: deps.oauth2Tokens.for(node.credential) }
-            : deps.connectorEnv,
+        env: {
+          ...deps.connectorEnv,
+          workflowState: createWorkflowState(deps.sql, ctx.run.workflowId),
+          ...(credentialType === 'oauth2' && node.credential && deps.oauth2Tokens
+            ? { tokens: deps.oauth2Tokens.for(node.credential) }
+            : {}),
+        },
         signal: combined,
         attempt,
         idempotencyKey: call.idempotencyKey,
