@@ -7,9 +7,13 @@ import {
   recordRequest,
   sendFailure,
 } from '../testing/fake-server.ts';
+import { registerMediaRoutes } from './fake-media.ts';
 
-/** Route keys for failNext: `openai` (POST /v1/chat/completions) and `anthropic` (POST /v1/messages). */
-export type LlmRoute = 'openai' | 'anthropic';
+/**
+ * Route keys for failNext: `openai` (POST /v1/chat/completions), `anthropic` (POST /v1/messages), `transcriptions`
+ * (POST /v1/audio/transcriptions) and `images` (POST /v1/images/generations).
+ */
+export type LlmRoute = 'openai' | 'anthropic' | 'transcriptions' | 'images';
 
 export type LlmFake = {
   /** Base URL without /v1 (Anthropic SDK style); OpenAI clients use `${url}/v1`. */
@@ -46,7 +50,8 @@ type AnthropicBody = { model?: string; system?: string; messages?: { role: strin
 
 /** A fastify app on 127.0.0.1 speaking OpenAI chat.completions and Anthropic messages (non-streaming). */
 export async function startLlmFake(options: { apiKey: string }): Promise<LlmFake> {
-  const app: FastifyInstance = Fastify({ logger: false });
+  // Image and PDF inputs travel as base64 inside the JSON body.
+  const app: FastifyInstance = Fastify({ logger: false, bodyLimit: 64 * 1024 * 1024 });
   const requests: RecordedRequest[] = [];
   const failures = new FailureQueue();
   const scripted: string[] = [];
@@ -110,7 +115,11 @@ export async function startLlmFake(options: { apiKey: string }): Promise<LlmFake
     });
   });
 
-  const url = await listenLocal(app);
+  let url = '';
+  // Media: vision inputs checked on the routes above, audio transcriptions, image generations.
+  registerMediaRoutes(app, { apiKey: options.apiKey, url: () => url, requests, failures, nextText });
+
+  url = await listenLocal(app);
   return {
     url,
     requests,
