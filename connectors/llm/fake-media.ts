@@ -204,6 +204,8 @@ export type MediaFakeContext = {
   requests: RecordedRequest[];
   failures: FailureQueue;
   nextText: (fallback: string) => string;
+  /** Answer image generations with a URL whatever `response_format` asks (as some compatible servers do). */
+  imagesAsUrls: () => boolean;
 };
 
 const bearerOk = (request: FastifyRequest, apiKey: string) =>
@@ -322,7 +324,7 @@ export function registerMediaRoutes(app: FastifyInstance, context: MediaFakeCont
     }
     const png = tinyPng(width, height, [0, 128, 255]);
     const created = Math.floor(Date.now() / 1000);
-    if (!gptImage && body.response_format !== 'b64_json') {
+    if (context.imagesAsUrls() || (!gptImage && body.response_format !== 'b64_json')) {
       const id = randomBytes(8).toString('hex');
       generated.set(id, png);
       return reply.send({
@@ -354,6 +356,7 @@ export function registerMediaRoutes(app: FastifyInstance, context: MediaFakeCont
   });
 
   app.get('/generated/:name', async (request, reply) => {
+    requests.push(recordRequest(request));
     const id = (request.params as { name: string }).name.replace(/\.png$/, '');
     const png = generated.get(id);
     if (!png) return reply.code(404).send();

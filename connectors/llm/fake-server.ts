@@ -22,6 +22,8 @@ export type LlmFake = {
   /** Queues the text of the next answers (either wire format); without one, the fake echoes the prompt. */
   reply(...texts: string[]): void;
   failNext(route: LlmRoute, failure: InjectedFailure): void;
+  /** From now on, answer image generations with a URL of the image instead of base64 (a compatible server). */
+  answerImagesWithUrls(on: boolean): void;
   close(): Promise<void>;
 };
 
@@ -116,8 +118,16 @@ export async function startLlmFake(options: { apiKey: string }): Promise<LlmFake
   });
 
   let url = '';
+  let imagesAsUrls = false;
   // Media: vision inputs checked on the routes above, audio transcriptions, image generations.
-  registerMediaRoutes(app, { apiKey: options.apiKey, url: () => url, requests, failures, nextText });
+  registerMediaRoutes(app, {
+    apiKey: options.apiKey,
+    url: () => url,
+    requests,
+    failures,
+    nextText,
+    imagesAsUrls: () => imagesAsUrls,
+  });
 
   url = await listenLocal(app);
   return {
@@ -125,6 +135,9 @@ export async function startLlmFake(options: { apiKey: string }): Promise<LlmFake
     requests,
     reply: (...texts) => scripted.push(...texts),
     failNext: (route, failure) => failures.add(route, failure),
+    answerImagesWithUrls: (on) => {
+      imagesAsUrls = on;
+    },
     close: () => app.close(),
   };
 }

@@ -569,6 +569,26 @@ describe('llm.generateImage', () => {
     expect(sentTo('/v1/images/generations')[0]?.body).toMatchObject({ response_format: 'b64_json' });
   });
 
+  it('downloads the image when a compatible server answers with a URL', async () => {
+    fake.answerImagesWithUrls(true);
+    try {
+      const view = await run([
+        llm('draw', 'generateImage', 'openai', { prompt: 'A dog', model: 'local-diffusion', size: '16x16' }),
+      ]);
+      expect(view.status, JSON.stringify(view.steps)).toBe('succeeded');
+      const drawn = tinyPng(16, 16, [0, 128, 255]);
+      expect(stepOf(view, 'draw').output).toMatchObject({
+        file: { name: 'image.png', contentType: 'image/png', size: drawn.length, sha256: sha(drawn) },
+        model: 'local-diffusion',
+      });
+      expect(
+        fake.requests.map((request) => `${request.method} ${request.path.replace(/[0-9a-f]{16}/, 'ID')}`),
+      ).toEqual(['POST /v1/images/generations', 'GET /generated/ID.png']);
+    } finally {
+      fake.answerImagesWithUrls(false);
+    }
+  });
+
   it('fails clearly for Anthropic, sending nothing', async () => {
     const view = await run([llm('draw', 'generateImage', 'anthropic', { prompt: 'A cat' })]);
     expect(errorOf(view, 'draw')).toMatchObject({
@@ -607,6 +627,37 @@ describe('llm.generateImage', () => {
     expect(file).toMatchObject({ name: 'image.png', contentType: 'image/png' });
     expect(upload?.input).toMatchObject({ body: file });
     expect(upload?.warnings ?? []).not.toContainEqual(expect.stringContaining('do not fit'));
+  });
+
+  it('a dry run gives a downloaded file a placeholder reference that llm.describeImage accepts', async () => {
+    const document = {
+      schemaVersion: 1,
+      name: 'download and look',
+      trigger: { type: 'manual' },
+      nodes: [
+        {
+          id: 'fetch',
+          uses: 'http.request',
+          with: { url: 'https://example.com/a.png', responseType: 'file' },
+        },
+        {
+          id: 'look',
+          uses: 'llm.describeImage',
+          credential: 'openai',
+          with: { file: '{{ steps.fetch.output.file }}', prompt: 'What is it?' },
+        },
+      ],
+      edges: [{ from: 'fetch', to: 'look' }],
+    } as unknown as WorkflowDocument;
+    const report = await dryRunWorkflow(
+      document,
+      {},
+      { catalog: createCatalog([httpConnector, llmConnector]), evaluate: evaluatePort },
+    );
+    const look = report.steps.find((step) => step.id === 'look');
+    expect(FileRef.safeParse((look?.input as { file: unknown }).file).success).toBe(true);
+    expect(look?.warnings).toBeUndefined();
+    expect(look?.output).toMatchObject({ text: expect.any(String) });
   });
 });
 
