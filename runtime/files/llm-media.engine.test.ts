@@ -266,7 +266,7 @@ describe('llm.describeImage', () => {
     const [sent] = sentTo('/v1/chat/completions');
     expect(sent?.headers.authorization).toBe(`Bearer ${API_KEY}`);
     expect(sent?.body).toMatchObject({ model: 'gpt-vision-test', max_tokens: 100 });
-    expect((sent?.body as { messages: unknown }).messages).toEqual([
+    expect((sent?.body as { messages: unknown } | undefined)?.messages).toEqual([
       {
         role: 'user',
         content: [
@@ -288,8 +288,9 @@ describe('llm.describeImage', () => {
     ]);
     expect(view.status, JSON.stringify(view.steps)).toBe('succeeded');
     expect((stepOf(view, 'read').output as { text: string }).text).toBe('A contract with no pages.');
-    const content = (sentTo('/v1/chat/completions')[0]?.body as { messages: { content: unknown[] }[] })
-      .messages[0]?.content;
+    const content = (
+      sentTo('/v1/chat/completions')[0]?.body as { messages: { content: unknown[] }[] } | undefined
+    )?.messages[0]?.content;
     expect(content?.[1]).toEqual({
       type: 'file',
       file: { filename: 'contract.pdf', file_data: `data:application/pdf;base64,${PDF.toString('base64')}` },
@@ -322,7 +323,7 @@ describe('llm.describeImage', () => {
     // The Anthropic key, as x-api-key or (newer SDKs) as a bearer token.
     expect(String(image?.headers['x-api-key'] ?? image?.headers.authorization)).toContain(API_KEY);
     expect(image?.body).toMatchObject({ model: 'claude-test', system: 'Answer in one word.' });
-    expect((image?.body as { messages: unknown }).messages).toEqual([
+    expect((image?.body as { messages: unknown } | undefined)?.messages).toEqual([
       {
         role: 'user',
         content: [
@@ -334,7 +335,9 @@ describe('llm.describeImage', () => {
         ],
       },
     ]);
-    expect((document?.body as { messages: { content: unknown[] }[] }).messages[0]?.content[0]).toEqual({
+    expect(
+      (document?.body as { messages: { content: unknown[] }[] } | undefined)?.messages[0]?.content[0],
+    ).toEqual({
       type: 'document',
       source: { type: 'base64', media_type: 'application/pdf', data: PDF.toString('base64') },
     });
@@ -452,7 +455,9 @@ describe('llm.transcribe', () => {
       text: `echo: transcript of voice-message.wav (${SPEECH.length} bytes)`,
       model: 'gpt-4o-mini-transcribe',
     });
-    expect((sentTo('/v1/audio/transcriptions')[0]?.body as RecordedTranscription).fields).toEqual({
+    expect(
+      (sentTo('/v1/audio/transcriptions')[0]?.body as RecordedTranscription | undefined)?.fields,
+    ).toEqual({
       model: 'gpt-4o-mini-transcribe',
       response_format: 'json',
     });
@@ -623,7 +628,7 @@ describe('llm.generateImage', () => {
     );
     const [draw, upload] = report.steps;
     expect(draw?.status).toBe('simulated');
-    const file = FileRef.parse((draw?.output as { file: unknown }).file);
+    const file = FileRef.parse((draw?.output as { file: unknown } | undefined)?.file);
     expect(file).toMatchObject({ name: 'image.png', contentType: 'image/png' });
     expect(upload?.input).toMatchObject({ body: file });
     expect(upload?.warnings ?? []).not.toContainEqual(expect.stringContaining('do not fit'));
@@ -655,7 +660,7 @@ describe('llm.generateImage', () => {
       { catalog: createCatalog([httpConnector, llmConnector]), evaluate: evaluatePort },
     );
     const look = report.steps.find((step) => step.id === 'look');
-    expect(FileRef.safeParse((look?.input as { file: unknown }).file).success).toBe(true);
+    expect(FileRef.safeParse((look?.input as { file: unknown } | undefined)?.file).success).toBe(true);
     expect(look?.warnings).toBeUndefined();
     expect(look?.output).toMatchObject({ text: expect.any(String) });
   });
