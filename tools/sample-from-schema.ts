@@ -14,7 +14,27 @@ type JsonSchema = {
   default?: unknown;
   examples?: unknown[];
   minimum?: number;
+  pattern?: string;
 };
+
+/** A file output in a dry run: a well-formed reference (it passes FileRef) to a file that does not exist. */
+const SIMULATED_FILE = {
+  id: 'f_simulatedFileReference000001',
+  name: 'simulated-file.bin',
+  contentType: 'application/octet-stream',
+  size: 64,
+  sha256: '0'.repeat(64),
+};
+
+/** Whether a schema is a FileRef's (connectors/sdk/files.ts): its fields, with a file id pattern. */
+function isFileRef(schema: JsonSchema): boolean {
+  const fields = Object.keys(schema.properties ?? {})
+    .sort()
+    .join(',');
+  return (
+    fields === 'contentType,id,name,sha256,size' && Boolean(schema.properties?.id?.pattern?.startsWith('^f_'))
+  );
+}
 
 function sample(schema: JsonSchema | undefined, key: string, depth: number): unknown {
   if (!schema || depth > 6) return null;
@@ -33,6 +53,7 @@ function sample(schema: JsonSchema | undefined, key: string, depth: number): unk
     : schema.type;
   switch (type) {
     case 'object': {
+      if (isFileRef(schema)) return { ...SIMULATED_FILE };
       const out: Record<string, unknown> = {};
       for (const [name, inner] of Object.entries(schema.properties ?? {}))
         out[name] = sample(inner, name, depth + 1);

@@ -2,8 +2,11 @@ import { fileURLToPath } from 'node:url';
 import { authorizationWireSecrets } from '../sdk/credential-secrets.ts';
 import { defineConnector } from '../sdk/define.ts';
 import { classify } from './actions/classify.ts';
+import { describeImage } from './actions/describe-image.ts';
 import { extract } from './actions/extract.ts';
+import { generateImage } from './actions/generate-image.ts';
 import { generateText } from './actions/generate-text.ts';
+import { transcribe } from './actions/transcribe.ts';
 import { createLlmClient, type LlmClient, LlmCredential } from './client.ts';
 
 export const llmConnector = defineConnector<LlmCredential, LlmClient>({
@@ -25,7 +28,7 @@ export const llmConnector = defineConnector<LlmCredential, LlmClient>({
     wireSecrets: (credential: LlmCredential) => authorizationWireSecrets(credential.apiKey, ['Bearer']),
   },
   createClient: createLlmClient,
-  actions: [generateText, extract, classify],
+  actions: [generateText, extract, classify, describeImage, transcribe, generateImage],
   triggers: [],
   docPath: fileURLToPath(new URL('./doc.md', import.meta.url)),
 });

@@ -7,9 +7,13 @@ import {
   recordRequest,
   sendFailure,
 } from '../testing/fake-server.ts';
+import { registerMediaRoutes } from './fake-media.ts';
 
-/** Route keys for failNext: `openai` (POST /v1/chat/completions) and `anthropic` (POST /v1/messages). */
-export type LlmRoute = 'openai' | 'anthropic';
+/**
+ * Route keys for failNext: `openai` (POST /v1/chat/completions), `anthropic` (POST /v1/messages), `transcriptions`
+ * (POST /v1/audio/transcriptions) and `images` (POST /v1/images/generations).
+ */
+export type LlmRoute = 'openai' | 'anthropic' | 'transcriptions' | 'images';
 
 export type LlmFake = {
   /** Base URL without /v1 (Anthropic SDK style); OpenAI clients use `${url}/v1`. */
@@ -18,6 +22,8 @@ export type LlmFake = {
   /** Queues the text of the next answers (either wire format); without one, the fake echoes the prompt. */
   reply(...texts: string[]): void;
   failNext(route: LlmRoute, failure: InjectedFailure): void;
+  /** From now on, answer image generations with a URL of the image instead of base64 (a compatible server). */
+  answerImagesWithUrls(on: boolean): void;
   close(): Promise<void>;
 };
 
@@ -46,7 +52,8 @@ type AnthropicBody = { model?: string; system?: string; messages?: { role: strin
 
 /** A fastify app on 127.0.0.1 speaking OpenAI chat.completions and Anthropic messages (non-streaming). */
 export async function startLlmFake(options: { apiKey: string }): Promise<LlmFake> {
-  const app: FastifyInstance = Fastify({ logger: false });
+  // Image and PDF inputs travel as base64 inside the JSON body.
+  const app: FastifyInstance = Fastify({ logger: false, bodyLimit: 64 * 1024 * 1024 });
   const requests: RecordedRequest[] = [];
   const failures = new FailureQueue();
   const scripted: string[] = [];
@@ -110,12 +117,27 @@ export async function startLlmFake(options: { apiKey: string }): Promise<LlmFake
     });
   });
 
-  const url = await listenLocal(app);
+  let url = '';
+  let imagesAsUrls = false;
+  // Media: vision inputs checked on the routes above, audio transcriptions, image generations.
+  registerMediaRoutes(app, {
+    apiKey: options.apiKey,
+    url: () => url,
+    requests,
+    failures,
+    nextText,
+    imagesAsUrls: () => imagesAsUrls,
+  });
+
+  url = await listenLocal(app);
   return {
     url,
     requests,
     reply: (...texts) => scripted.push(...texts),
     failNext: (route, failure) => failures.add(route, failure),
+    answerImagesWithUrls: (on) => {
+      imagesAsUrls = on;
+    },
     close: () => app.close(),
   };
 }
