@@ -4,22 +4,15 @@
 // `declared`: the connector declares 10 per second with a burst of 2 (at most 12 in any second, what the fake allows);
 // `undeclared`: no declared limit, only the blocks 429s set. For each: runs succeeded, 429s the fake answered, the busiest second, calls per second.
 // Database: embedded (default) or DATABASE_URL. Prints one JSON object.
-import { rm } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { createCredentialStore, parseSecretKey, slackConnector } from '../../connectors/index.ts';
 import type { RateLimit } from '../../connectors/sdk/define.ts';
 import { startSlackFake } from '../../connectors/slack/fake-server.ts';
-import {
-  createSqlClient,
-  ensureDatabaseExists,
-  migrateDatabase,
-  startEmbeddedPostgres,
-} from '../../db/index.ts';
+import { createSqlClient } from '../../db/index.ts';
 import { startRun } from '../engine/engine.ts';
 import type { EngineWorker } from '../engine/worker.ts';
-import { installWorkerSchema } from '../engine/worker-schema.ts';
 import { createEngineServices } from '../services.ts';
 import { waitForRun } from '../store/run-store.ts';
+import { runBenchMain } from './bench-database.ts';
 
 const RUNS = 40;
 const secretKey = Buffer.alloc(32, 5).toString('base64');
@@ -116,23 +109,5 @@ export async function measureBudgets(url: string) {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const json = process.argv.includes('--json');
-  const dataDir = resolve('.bench-data', `pg-budget-${process.pid}`);
-  let url = process.env.DATABASE_URL;
-  let stop = async () => {};
-  if (!url) {
-    const embedded = await startEmbeddedPostgres({ dataDir, maxConnections: 100, unixSocket: true });
-    await ensureDatabaseExists(embedded.url, 'vmesh_bench');
-    url = embedded.urlFor('vmesh_bench');
-    stop = async () => {
-      await embedded.stop();
-      await rm(dataDir, { recursive: true, force: true });
-    };
-  }
-  await migrateDatabase(url);
-  await installWorkerSchema(url);
-  const result = await measureBudgets(url);
-  process.stdout.write(`${JSON.stringify({ budgets: result }, null, json ? 0 : 2)}\n`);
-  await stop();
-  process.exit(0);
+  await runBenchMain('budget', 'budgets', 100, measureBudgets);
 }

@@ -10,18 +10,12 @@ import { join, resolve } from 'node:path';
 import { Logger as GraphileLogger, run as runGraphile, type Task } from 'graphile-worker';
 import { createHttpServer } from '../../app/server.ts';
 import { httpConnector } from '../../connectors/http/connector.ts';
-import {
-  createSqlClient,
-  ensureDatabaseExists,
-  findFreePort,
-  migrateDatabase,
-  startEmbeddedPostgres,
-} from '../../db/index.ts';
+import { createSqlClient, findFreePort } from '../../db/index.ts';
 import { startRun } from '../engine/engine.ts';
 import { workerTuning } from '../engine/worker.ts';
-import { installWorkerSchema } from '../engine/worker-schema.ts';
 import { createEngineServices } from '../services.ts';
 import { SETTLED_RUN } from '../store/run-status.ts';
+import { openBenchDatabase } from './bench-database.ts';
 import { measureFairness } from './fairness-bench.ts';
 
 const json = process.argv.includes('--json');
@@ -38,20 +32,8 @@ const round = (value: number) => Math.round(value * 10) / 10;
 
 const loadAtStart = loadavg().map((value) => round(value));
 const benchStarted = performance.now();
-const dataDir = resolve('.bench-data', `pg-${process.pid}`);
-let stopEmbedded = async () => {};
-let url = process.env.DATABASE_URL;
-if (!url) {
-  const server = await startEmbeddedPostgres({ dataDir, maxConnections: 300, unixSocket: true });
-  await ensureDatabaseExists(server.url, 'vmesh_bench');
-  url = server.urlFor('vmesh_bench');
-  stopEmbedded = async () => {
-    await server.stop();
-    await rm(dataDir, { recursive: true, force: true });
-  };
-}
-await migrateDatabase(url);
-await installWorkerSchema(url);
+const benchDatabase = await openBenchDatabase('bench', 300);
+const url = benchDatabase.url;
 const sql = createSqlClient(url, { max: 30 });
 const CONCURRENCY = 10;
 
@@ -498,5 +480,5 @@ const result = {
 };
 process.stdout.write(`${JSON.stringify(result, null, json ? 0 : 2)}\n`);
 await sql.end({ timeout: 5 });
-await stopEmbedded();
+await benchDatabase.stop();
 process.exit(0);

@@ -4,21 +4,14 @@
 // one-step run takes with and without the heavy run, and how fast the heavy foreach alone goes with the per-run
 // share of the worker's slots (the default, half) and without it (runConcurrency = concurrency).
 // Database: embedded (default) or DATABASE_URL. Prints one JSON object.
-import { rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
-import { resolve } from 'node:path';
 import { httpConnector } from '../../connectors/http/connector.ts';
 import type { Sql } from '../../db/index.ts';
-import {
-  createSqlClient,
-  ensureDatabaseExists,
-  migrateDatabase,
-  startEmbeddedPostgres,
-} from '../../db/index.ts';
+import { createSqlClient } from '../../db/index.ts';
 import { cancelRun, startRun } from '../engine/engine.ts';
-import { installWorkerSchema } from '../engine/worker-schema.ts';
 import { createEngineServices } from '../services.ts';
 import { SETTLED_RUN } from '../store/run-status.ts';
+import { runBenchMain } from './bench-database.ts';
 
 const round = (value: number) => Math.round(value * 10) / 10;
 const percentile = (values: number[], p: number) => {
@@ -178,23 +171,5 @@ export async function measureFairness(url: string, concurrency = 10): Promise<Fa
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const json = process.argv.includes('--json');
-  const dataDir = resolve('.bench-data', `pg-fair-${process.pid}`);
-  let url = process.env.DATABASE_URL;
-  let stop = async () => {};
-  if (!url) {
-    const embedded = await startEmbeddedPostgres({ dataDir, maxConnections: 200, unixSocket: true });
-    await ensureDatabaseExists(embedded.url, 'vmesh_bench');
-    url = embedded.urlFor('vmesh_bench');
-    stop = async () => {
-      await embedded.stop();
-      await rm(dataDir, { recursive: true, force: true });
-    };
-  }
-  await migrateDatabase(url);
-  await installWorkerSchema(url);
-  const result = await measureFairness(url);
-  process.stdout.write(`${JSON.stringify({ fairness: result }, null, json ? 0 : 2)}\n`);
-  await stop();
-  process.exit(0);
+  await runBenchMain('fair', 'fairness', 200, measureFairness);
 }

@@ -5,20 +5,13 @@
 // throughout; the growth over the starting level is what the file cost in memory. Database: embedded (default) or
 // DATABASE_URL. Prints one JSON object.
 import { createHash } from 'node:crypto';
-import { rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
-import { resolve } from 'node:path';
 import { httpConnector } from '../../connectors/index.ts';
-import {
-  createSqlClient,
-  ensureDatabaseExists,
-  migrateDatabase,
-  startEmbeddedPostgres,
-} from '../../db/index.ts';
+import { createSqlClient } from '../../db/index.ts';
 import { startRun } from '../engine/engine.ts';
-import { installWorkerSchema } from '../engine/worker-schema.ts';
 import { createEngineServices } from '../services.ts';
 import { waitForRun } from '../store/run-store.ts';
+import { runBenchMain } from './bench-database.ts';
 
 const MiB = 1024 * 1024;
 const FILE_BYTES = Number(process.env.FILE_MB ?? 200) * MiB;
@@ -157,23 +150,5 @@ export async function measureFiles(url: string) {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const json = process.argv.includes('--json');
-  const dataDir = resolve('.bench-data', `pg-files-${process.pid}`);
-  let url = process.env.DATABASE_URL;
-  let stop = async () => {};
-  if (!url) {
-    const embedded = await startEmbeddedPostgres({ dataDir, maxConnections: 100, unixSocket: true });
-    await ensureDatabaseExists(embedded.url, 'vmesh_bench');
-    url = embedded.urlFor('vmesh_bench');
-    stop = async () => {
-      await embedded.stop();
-      await rm(dataDir, { recursive: true, force: true });
-    };
-  }
-  await migrateDatabase(url);
-  await installWorkerSchema(url);
-  const result = await measureFiles(url);
-  process.stdout.write(`${JSON.stringify({ files: result }, null, json ? 0 : 2)}\n`);
-  await stop();
-  process.exit(0);
+  await runBenchMain('files', 'files', 100, measureFiles);
 }

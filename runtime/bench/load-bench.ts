@@ -4,25 +4,18 @@
 // exactly one run, reports latency and RSS, then starts 1,000 runs at once and checks that they all drain while
 // 300 signed Slack events arrive in 10 s (each must be acknowledged in under 3 s).
 // Prints one JSON object on stdout. Database: embedded (default) or DATABASE_URL.
-import { rm } from 'node:fs/promises';
 import { loadavg } from 'node:os';
-import { resolve } from 'node:path';
 import autocannon from 'autocannon';
 import { createHttpServer } from '../../app/server.ts';
 import { registerSlack } from '../../bots/slack/register-slack.ts';
 import { signSlackRequest } from '../../bots/slack/sign-slack-request.ts';
 import { createScriptedConversation } from '../../bots/testing/scripted-conversation.ts';
 import { startSlackFake } from '../../connectors/slack/fake-server.ts';
-import {
-  createSqlClient,
-  ensureDatabaseExists,
-  migrateDatabase,
-  startEmbeddedPostgres,
-} from '../../db/index.ts';
+import { createSqlClient } from '../../db/index.ts';
 import { startRun } from '../engine/engine.ts';
-import { installWorkerSchema } from '../engine/worker-schema.ts';
 import { createEngineServices } from '../services.ts';
 import { signHookBody } from '../triggers/webhook-verify.ts';
+import { openBenchDatabase } from './bench-database.ts';
 
 function option(name: string, fallback: number): number {
   const index = process.argv.indexOf(`--${name}`);
@@ -42,20 +35,8 @@ const log = (message: string) => {
 const mb = (bytes: number) => Math.round(bytes / 1024 / 102.4) / 10;
 const round = (value: number) => Math.round(value * 10) / 10;
 
-const dataDir = resolve('.bench-data', `load-${process.pid}`);
-let stopEmbedded = async () => {};
-let url = process.env.DATABASE_URL;
-if (!url) {
-  const server = await startEmbeddedPostgres({ dataDir, maxConnections: 200, unixSocket: true });
-  await ensureDatabaseExists(server.url, 'vmesh_load');
-  url = server.urlFor('vmesh_load');
-  stopEmbedded = async () => {
-    await server.stop();
-    await rm(dataDir, { recursive: true, force: true });
-  };
-}
-await migrateDatabase(url);
-await installWorkerSchema(url);
+const benchDatabase = await openBenchDatabase('load', 200);
+const url = benchDatabase.url;
 const sql = createSqlClient(url, { max: 20 });
 const database = { sql, url, kind: 'external' as const, close: async () => {} };
 const env = {
@@ -224,7 +205,7 @@ await worker.stop();
 global.gc?.();
 const rssAfter = process.memoryUsage().rss;
 await sql.end({ timeout: 5 });
-await stopEmbedded();
+await benchDatabase.stop();
 
 const report = {
   webhooks: {
