@@ -26,7 +26,7 @@ export const OutgoingAttachments = z
   .describe(
     `Files to attach (at most ${MAX_SEND_ATTACHMENTS}, ${MAX_SEND_ATTACHMENT_BYTES / 1024 / 1024} MiB in all): file references ` +
       'from step outputs, each as `{ file, name? }`, e.g. [{ "file": "{{ steps.download.output.file }}" }]; to ' +
-      'forward the files of a received email: "{{ trigger.attachments[file].{ \'file\': file } }}".',
+      'forward the files of a received email: "{{ [trigger.attachments[file].{ \'file\': file }] }}".',
   );
 
 /** What nodemailer attaches: the bytes streamed from the run's file store while the message is written. */

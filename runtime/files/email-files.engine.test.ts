@@ -274,6 +274,18 @@ describe.skipIf(Boolean(skip))('email.received attachments through the worker (d
             write: true,
           },
         },
+        {
+          id: 'forward',
+          uses: 'email.send',
+          credential: 'smtp',
+          retry: { maxAttempts: 1 },
+          with: {
+            to: 'accounting@example.com',
+            subject: 'Fwd: {{ trigger.subject }}',
+            text: 'Forwarded.',
+            attachments: "{{ [trigger.attachments[file].{ 'file': file }] }}",
+          },
+        },
       ],
       edges: [
         { from: 'read', to: 'total' },
@@ -319,6 +331,11 @@ describe.skipIf(Boolean(skip))('email.received attachments through the worker (d
     expect(await db.sql`select message_id, sender, total::text from invoices`).toEqual([
       { messageId: '<inv-2031-07@acme.example>', sender: 'billing@acme.example', total: '1234.50' },
     ]);
+    // Both directions: the stored attachment, forwarded by email.send, arrives byte for byte.
+    const forwarded = smtp.received.find((mail) => mail.parsed.subject === 'Fwd: Invoice INV-2031-07');
+    expect(
+      forwarded?.parsed.attachments.map((attachment) => [attachment.filename, sha256(attachment.content)]),
+    ).toEqual([['INV-2031-07.pdf', sha256(pdf)]]);
     // The file belongs to the run (and goes with it); nothing is left staged.
     const [file] = await db.sql`select run_id, staged_for from files where sha256 = ${sha256(pdf)}`;
     expect(file).toEqual({ runId: run?.id, stagedFor: null });
