@@ -19,6 +19,7 @@ import { startRun } from '../engine/engine.ts';
 import type { EngineWorker } from '../engine/worker.ts';
 import { createEngineServices, type EngineServices } from '../services.ts';
 import { type RunView, waitForRun } from '../store/run-store.ts';
+import { createConfiguredFileStore, parseFilesConfig } from './index.ts';
 
 // Email attachments through the real worker: email.send streams files of the run into the message (checked by
 // the SMTP fake, which parses what arrives); email.received stores the attachments of new mail in a real IMAP
@@ -462,5 +463,28 @@ describe.skipIf(Boolean(skip))('email.received attachments through the worker (d
     expect(await stagedFiles()).toBe(0);
     expect(Number((await db.sql`select count(*)::int as n from files where name = 'dup.pdf'`)[0]?.n)).toBe(0);
     await engine.workflows.deactivate(deduped);
+  });
+});
+
+describe('files a poll stages', () => {
+  it('are deleted by the files sweep once they have waited for a run for over an hour (a crashed poll)', async () => {
+    const { id: workflowId } = await engine.workflows.create({
+      schemaVersion: 1,
+      name: `staging ${Math.random()}`,
+      trigger: { type: 'manual' },
+      nodes: [{ id: 'noop', uses: 'core.transform', with: { value: 1 } }],
+      edges: [],
+    });
+    const store = createConfiguredFileStore(db.sql, parseFilesConfig({}));
+    const staged = store.forTrigger(workflowId, AbortSignal.timeout(10_000));
+    const old = await staged.port.write({ name: 'old.txt' }, new Uint8Array(Buffer.from('old')));
+    const fresh = await staged.port.write({ name: 'fresh.txt' }, new Uint8Array(Buffer.from('fresh')));
+    await expect(staged.port.read(old)).rejects.toMatchObject({ code: 'E_FILE_NOT_FOUND' });
+    await db.sql`update files set created_at = now() - interval '2 hours' where id = ${old.id}`;
+    await store.sweep();
+    const left = await db.sql`select id, staged_for from files where id = any(${[old.id, fresh.id]}::text[])`;
+    expect(left).toEqual([{ id: fresh.id, stagedFor: workflowId }]);
+    await staged.discard();
+    expect(await db.sql`select id from files where id = ${fresh.id}`).toEqual([]);
   });
 });
