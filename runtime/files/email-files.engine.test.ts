@@ -29,6 +29,8 @@ const skip = dovecotSkipReason();
 if (skip) console.warn(`SKIPPED email.received attachment tests: ${skip}`);
 
 const SECRET_KEY = Buffer.alloc(32, 9).toString('base64');
+/** The server's per-file cap in this file: below an attachment the trigger would otherwise take. */
+const FILE_MAX_BYTES = 14 * 1024 * 1024;
 let db: TestDatabase;
 let engine: EngineServices;
 let worker: EngineWorker;
@@ -59,7 +61,14 @@ beforeAll(async () => {
   const connectors = [emailConnector, httpConnector, fileConnector, postgresConnector];
   engine = await createEngineServices(
     { sql: db.sql, url: db.url, kind: 'external', close: async () => {} },
-    { env: { VMESH_SECRET_KEY: SECRET_KEY, VMESH_HTTP_ALLOW_HOSTS: '127.0.0.1' }, connectors },
+    {
+      env: {
+        VMESH_SECRET_KEY: SECRET_KEY,
+        VMESH_HTTP_ALLOW_HOSTS: '127.0.0.1',
+        VMESH_FILE_MAX_BYTES: String(FILE_MAX_BYTES),
+      },
+      connectors,
+    },
   );
   const credentials = createCredentialStore({
     sql: db.sql,
@@ -391,6 +400,53 @@ describe.skipIf(Boolean(skip))('email.received attachments through the worker (d
     });
     const view = await waitForRun(db.sql, run?.id ?? '', { timeoutMs: 30_000 });
     expect(stepOf(view, 'names').output).toBe('small.csv');
+    expect(await stagedFiles()).toBe(0);
+    await engine.workflows.deactivate(id);
+  });
+
+  it('an attachment over the server file cap is cut off while it downloads, skipped with the cap; the next one is stored', async () => {
+    const id = await activateOn('ServerCap', {
+      trigger: {
+        type: 'email.received',
+        credential: 'inbox',
+        with: { mailbox: 'ServerCap', intervalSeconds: 1, maxAttachmentBytes: 100 * 1024 * 1024 },
+      },
+      nodes: [{ id: 'noop', uses: 'core.transform', with: { value: '{{ trigger.subject }}' } }],
+      edges: [],
+    });
+    const after = Buffer.from('still here');
+    await dovecot.append(
+      await mimeMessage({
+        subject: 'huge scan',
+        messageId: '<huge@acme.example>',
+        attachments: [
+          {
+            filename: 'scan.tiff',
+            contentType: 'image/tiff',
+            content: Buffer.alloc(FILE_MAX_BYTES + 512 * 1024, 3),
+          },
+          { filename: 'after.txt', contentType: 'text/plain', content: after },
+        ],
+      }),
+      { mailbox: 'ServerCap' },
+    );
+    await expect.poll(async () => (await runsOf(id)).length, { timeout: 30_000 }).toBe(1);
+    expect((await runsOf(id))[0]?.trigger).toMatchObject({
+      attachments: [
+        {
+          filename: 'scan.tiff',
+          file: null,
+          skipped: {
+            code: 'E_ATTACHMENT_TOO_LARGE',
+            reason: expect.stringContaining('VMESH_FILE_MAX_BYTES'),
+          },
+        },
+        { filename: 'after.txt', file: { sha256: sha256(after) }, skipped: null },
+      ],
+    });
+    expect(Number((await db.sql`select count(*)::int as n from files where name = 'scan.tiff'`)[0]?.n)).toBe(
+      0,
+    );
     expect(await stagedFiles()).toBe(0);
     await engine.workflows.deactivate(id);
   });
