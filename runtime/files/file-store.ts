@@ -171,10 +171,16 @@ export function createFileStore(options: { sql: Sql; blobs: BlobStore; config: F
     },
     forTrigger(workflowId, signal) {
       const written: string[] = [];
+      let discarded = false;
       return {
         port: {
           async write(options, body) {
             const ref = await write({ stagedFor: workflowId, nodeId: 'trigger' }, signal, options, body);
+            // A poll abandoned at its time limit may still be writing after the discard: that file goes too.
+            if (discarded) {
+              await sql`delete from files where id = ${ref.id} and run_id is null`;
+              throw new Error('the poll these files were staged for is over');
+            }
             written.push(ref.id);
             return ref;
           },
@@ -182,6 +188,7 @@ export function createFileStore(options: { sql: Sql; blobs: BlobStore; config: F
         },
         written: () => written,
         async discard() {
+          discarded = true;
           if (written.length === 0) return;
           await sql`delete from files where id = any(${written}::text[]) and run_id is null`;
         },

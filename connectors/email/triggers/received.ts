@@ -178,8 +178,8 @@ export const received = definePollTrigger({
   title: 'Email received',
   description:
     'Starts the workflow for each new message in an IMAP mailbox (checked every intervalSeconds), optionally only ' +
-    'from a sender, with a subject text or unread; its attachments become files of the run (trigger.attachments[i].file, ' +
-    'for file.extract and the like). Needs an `imap` credential. Mail there before activation starts nothing.',
+    'from a sender, with a subject text or unread; attachments become files of the run (trigger.attachments[i].file). ' +
+    'Needs an `imap` credential. Mail there before activation starts nothing.',
   kind: 'poll',
   credential: imapCredential,
   with: ReceivedWith,
