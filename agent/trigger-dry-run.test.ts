@@ -1,6 +1,6 @@
 // The agent's test_workflow tool (called as the model calls it) dry-runs on a simulated start of the trigger.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { builtinConnectors } from '../connectors/index.ts';
+import { builtinConnectors, SIMULATED_FILE } from '../connectors/index.ts';
 import { createTestDatabase, type TestDatabase } from '../db/testing/test-database.ts';
 import { AppError } from '../lib/index.ts';
 import { loadSystemPrompt } from '../prompts/load-prompts.ts';
@@ -116,6 +116,18 @@ describe('test_workflow simulates a delivery of the trigger', () => {
       hour12: false,
     }).format(slot);
     expect(berlin).toMatch(/^(Mon|Tue|Wed|Thu|Fri) 09:00$/);
+  });
+
+  it('email.received: the sample message carries a placeholder file for its attachment', async () => {
+    const report = await testWorkflow(
+      { type: 'email.received', credential: 'inbox', with: { subjectContains: 'Invoice' } },
+      '{{ trigger.attachments[0].file }}',
+    );
+    expect(report.steps[0]?.output).toEqual({
+      ...SIMULATED_FILE,
+      name: 'invoice-2031-07.pdf',
+      contentType: 'application/pdf',
+    });
   });
 
   it('given trigger data wins, and a webhook still says what it would verify', async () => {

@@ -1,6 +1,13 @@
 import { compile } from 'html-to-text';
 import type { FetchMessageObject, ImapFlow, MessageAddressObject, MessageStructureObject } from 'imapflow';
 import { z } from 'zod';
+import type { FilePort } from '../sdk/files.ts';
+import {
+  type AttachmentLimits,
+  type AttachmentPart,
+  EmailAttachment,
+  storeAttachments,
+} from './incoming-attachments.ts';
 
 /** Most bytes of each of the text and HTML bodies a run gets (the rest is cut, `truncated` says so). */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -19,12 +26,6 @@ export const EmailAddress = z.object({
 });
 export type EmailAddress = z.infer<typeof EmailAddress>;
 
-export const EmailAttachment = z.object({
-  filename: z.string().nullable().describe('File name the sender gave, or null.'),
-  contentType: z.string().describe('MIME type, e.g. application/pdf.'),
-  size: z.number().int().describe('Bytes as the server stores it (base64 adds about a third).'),
-});
-
 export const ReceivedEmail = z.object({
   id: z.string().describe('"<uidvalidity>:<uid>": unique within the mailbox.'),
   uid: z.number().int().describe('IMAP UID of the message in its mailbox.'),
@@ -41,7 +42,12 @@ export const ReceivedEmail = z.object({
   truncated: z.boolean().describe(`Whether text or html was cut at ${MAX_BODY_BYTES} bytes.`),
   size: z.number().int().describe('Size of the whole message in bytes.'),
   flags: z.array(z.string()).describe('IMAP flags when it was read, e.g. ["\\\\Seen"].'),
-  attachments: z.array(EmailAttachment).describe('Metadata only: the files are not downloaded.'),
+  attachments: z
+    .array(EmailAttachment)
+    .describe(
+      'The attachments in message order: each with `file`, a file of the run (unless `attachments: false` or over a ' +
+        'cap: then `file` is null and `skipped` says why).',
+    ),
 });
 export type ReceivedEmail = z.infer<typeof ReceivedEmail>;
 
@@ -71,7 +77,7 @@ function toIsoDate(...candidates: (Date | string | undefined)[]): string | null 
 type BodyParts = {
   text: string | undefined;
   html: string | undefined;
-  attachments: z.infer<typeof EmailAttachment>[];
+  attachments: AttachmentPart[];
 };
 
 /**
@@ -105,6 +111,8 @@ export function readStructure(root: MessageStructureObject | undefined): BodyPar
         filename: filename === undefined ? null : clean(filename, MAX_FILENAME_CHARS),
         contentType: clean(type, MAX_FILENAME_CHARS),
         size: node.size ?? 0,
+        part,
+        encoding: node.encoding ?? '7bit',
       });
     }
   };
@@ -130,17 +138,32 @@ async function readPart(
   return { text: clean(text, MAX_BODY_BYTES), truncated };
 }
 
-/** Trigger data from a message fetched with uid, envelope, bodyStructure, flags, internalDate and size. */
+/**
+ * Trigger data from a message fetched with uid, envelope, bodyStructure, flags, internalDate and size; its
+ * attachments stored through `files` (when given) within `limits`. Also returns the attachment bytes stored.
+ */
 export async function toReceivedEmail(
   client: ImapFlow,
   message: FetchMessageObject,
-  context: { mailbox: string; uidValidity: string },
-): Promise<ReceivedEmail> {
+  context: {
+    mailbox: string;
+    uidValidity: string;
+    files: FilePort | undefined;
+    limits: AttachmentLimits;
+  },
+): Promise<{ email: ReceivedEmail; storedBytes: number }> {
   const envelope = message.envelope ?? {};
   const structure = readStructure(message.bodyStructure);
   const text = structure.text ? await readPart(client, message.uid, structure.text) : undefined;
   const html = structure.html ? await readPart(client, message.uid, structure.html) : undefined;
-  return {
+  const stored = await storeAttachments(
+    client,
+    message.uid,
+    structure.attachments,
+    context.files,
+    context.limits,
+  );
+  const email: ReceivedEmail = {
     id: `${context.uidValidity}:${message.uid}`,
     uid: message.uid,
     mailbox: context.mailbox,
@@ -160,6 +183,7 @@ export async function toReceivedEmail(
       .filter((flag) => flag !== '\\Recent')
       .slice(0, MAX_FLAGS)
       .map((flag) => clean(flag, MAX_FILENAME_CHARS)),
-    attachments: structure.attachments,
+    attachments: stored.attachments,
   };
+  return { email, storedBytes: stored.storedBytes };
 }

@@ -130,7 +130,16 @@ describe.skipIf(Boolean(skip))('email.received on a real IMAP server (dovecot)',
       truncated: false,
       size: expect.any(Number),
       flags: [],
-      attachments: [{ filename: 'facture-7.pdf', contentType: 'application/pdf', size: expect.any(Number) }],
+      attachments: [
+        {
+          filename: 'facture-7.pdf',
+          contentType: 'application/pdf',
+          size: expect.any(Number),
+          // A poll without a file port (the first one after activation) lists attachments only.
+          file: null,
+          skipped: { code: 'E_ATTACHMENT_NOT_STORED', reason: expect.stringContaining('starts no run') },
+        },
+      ],
     });
     expect(item?.data.attachments[0]?.size).toBeGreaterThanOrEqual(4000);
     expect(received.matches?.(received.with.parse({}), item?.data)).toBe(true);

@@ -203,6 +203,13 @@ export type PollContext<Credential, Client> = {
   /** Aborted when the poll takes too long or the worker stops. */
   signal: AbortSignal;
   env: ConnectorEnvironment;
+  /**
+   * Where a poll stores files for the runs its items start (an email's attachments): put the FileRefs in the item's
+   * data, and the runtime ties each file to the run of the item whose data names it (files no run claims, e.g.
+   * of a duplicate, are deleted after the poll). Absent when this poll starts no runs (the first poll after
+   * activation without backfill): list files without storing them then.
+   */
+  files?: FilePort | undefined;
 };
 
 /**

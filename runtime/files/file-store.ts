@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { FileBody, FilePort, FileRef, FileWriteOptions } from '../../connectors/index.ts';
-import type { Sql } from '../../db/index.ts';
+import type { Sql, TransactionSql } from '../../db/index.ts';
 import type { BlobStore } from './blob-store.ts';
 import { rechunk } from './chunks.ts';
 import { fileNotFoundError, fileTooLargeError, runFilesTooLargeError } from './file-errors.ts';
@@ -13,14 +13,37 @@ export type FileStore = {
   kind: BlobStore['kind'];
   /** The port of one step: it writes files of its run and reads those of its run or of the run that started it. */
   forStep(step: { runId: string; nodeId: string; parentRunId: string | null }, signal: AbortSignal): FilePort;
+  /**
+   * Files a poll trigger stores before its runs exist: staged for the workflow until `claim` ties them to the run
+   * an item started (in that run's transaction); `discard` deletes what is still staged (unclaimed) afterwards.
+   */
+  forTrigger(workflowId: string, signal: AbortSignal): StagedFiles;
+  /** Ties staged files of `workflowId` to `runId`, inside the transaction that creates the run. */
+  claim(tx: TransactionSql, workflowId: string, runId: string, fileIds: readonly string[]): Promise<void>;
   /** A stored file of `runId` (the download route); undefined for an unknown id or another run's file. */
   open(
     runId: string,
     fileId: string,
   ): Promise<{ ref: FileRef; stream: ReadableStream<Uint8Array> } | undefined>;
-  /** Deletes the S3 objects of files whose rows are gone (their runs were deleted); returns how many. */
+  /**
+   * Deletes files left staged for over an hour (their poll crashed), then the S3 objects of files whose rows are
+   * gone (their runs were deleted); returns how many objects.
+   */
   sweep(): Promise<number>;
 };
+
+/** A poll's staged files: the port its trigger writes through, and what it wrote. */
+export type StagedFiles = {
+  port: FilePort;
+  written(): readonly string[];
+  /** Deletes the files written through `port` that no run claimed. */
+  discard(): Promise<void>;
+};
+
+/** How long a staged file may wait for its run before the sweep deletes it (its poll crashed). */
+const STAGED_MAX_AGE = '1 hour';
+
+type Owner = { runId: string; nodeId: string } | { stagedFor: string; nodeId: string };
 
 const FileRow = z.object({
   id: z.string(),
@@ -62,7 +85,7 @@ export function createFileStore(options: { sql: Sql; blobs: BlobStore; config: F
   }
 
   async function write(
-    step: { runId: string; nodeId: string },
+    owner: Owner,
     signal: AbortSignal,
     options: FileWriteOptions,
     body: FileBody,
@@ -72,15 +95,19 @@ export function createFileStore(options: { sql: Sql; blobs: BlobStore; config: F
       throw fileTooLargeError(name, limits.maxFileBytes);
     }
     const id = newFileId();
-    const key = blobs.keyFor(step.runId, id);
+    const runId = 'runId' in owner ? owner.runId : null;
+    const stagedFor = 'stagedFor' in owner ? owner.stagedFor : null;
+    const key = blobs.keyFor(runId ?? `staged-${stagedFor}`, id);
     await sql`
-      insert into files (id, run_id, node_id, name, content_type, storage, storage_key)
-      values (${id}, ${step.runId}, ${step.nodeId}, ${name}, 'application/octet-stream', ${blobs.kind}, ${key})`;
+      insert into files (id, run_id, staged_for, node_id, name, content_type, storage, storage_key)
+      values (${id}, ${runId}, ${stagedFor}, ${owner.nodeId}, ${name}, 'application/octet-stream', ${blobs.kind}, ${key})`;
     const hash = createHash('sha256');
     let size = 0;
     let head: Buffer | undefined;
+    // A staged file has no run yet: only the per-file cap applies (the trigger caps what one item stores).
+    const runTotal = async () => (runId ? runBytes(runId, id) : 0);
     try {
-      const before = await runBytes(step.runId, id);
+      const before = await runTotal();
       if (before + (options.expectedSize ?? 0) > limits.maxRunBytes)
         throw runFilesTooLargeError(name, limits.maxRunBytes);
       async function* metered(): AsyncGenerator<Buffer> {
@@ -100,7 +127,7 @@ export function createFileStore(options: { sql: Sql; blobs: BlobStore; config: F
         update files set size = ${size}, sha256 = ${sha256}, content_type = ${contentType}, status = 'stored'
         where id = ${id}`;
       // Another step of the run may have stored a file meanwhile: the total is checked again with this one in.
-      if ((await runBytes(step.runId, id)) + size > limits.maxRunBytes)
+      if ((await runTotal()) + size > limits.maxRunBytes)
         throw runFilesTooLargeError(name, limits.maxRunBytes);
       return { id, name, contentType, size, sha256 };
     } catch (error) {
@@ -133,7 +160,7 @@ export function createFileStore(options: { sql: Sql; blobs: BlobStore; config: F
     forStep(step, signal) {
       const readable = step.parentRunId ? [step.runId, step.parentRunId] : [step.runId];
       return {
-        write: (options, body) => write(step, signal, options, body),
+        write: (options, body) => write({ runId: step.runId, nodeId: step.nodeId }, signal, options, body),
         async read(ref) {
           const id = idOf(ref);
           const row = id ? await find(readable, id) : undefined;
@@ -142,12 +169,44 @@ export function createFileStore(options: { sql: Sql; blobs: BlobStore; config: F
         },
       };
     },
+    forTrigger(workflowId, signal) {
+      const written: string[] = [];
+      let discarded = false;
+      return {
+        port: {
+          async write(options, body) {
+            const ref = await write({ stagedFor: workflowId, nodeId: 'trigger' }, signal, options, body);
+            // A poll abandoned at its time limit may still be writing after the discard: that file goes too.
+            if (discarded) {
+              await sql`delete from files where id = ${ref.id} and run_id is null`;
+              throw new Error('the poll these files were staged for is over');
+            }
+            written.push(ref.id);
+            return ref;
+          },
+          read: () => Promise.reject(fileNotFoundError()),
+        },
+        written: () => written,
+        async discard() {
+          discarded = true;
+          if (written.length === 0) return;
+          await sql`delete from files where id = any(${written}::text[]) and run_id is null`;
+        },
+      };
+    },
+    async claim(tx, workflowId, runId, fileIds) {
+      if (fileIds.length === 0) return;
+      await tx`
+        update files set run_id = ${runId}, staged_for = null
+        where id = any(${fileIds as string[]}::text[]) and staged_for = ${workflowId} and run_id is null`;
+    },
     async open(runId, fileId) {
       const id = idOf(fileId);
       const row = id ? await find([runId], id) : undefined;
       return row ? openRow(row) : undefined;
     },
     async sweep() {
+      await sql`delete from files where run_id is null and created_at < now() - ${STAGED_MAX_AGE}::interval`;
       const rows = await sql`select storage_key from file_deletions order by created_at limit 1000`;
       const keys = rows.map((row) => String(row.storageKey));
       if (keys.length === 0) return 0;

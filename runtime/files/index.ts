@@ -6,7 +6,7 @@ import { createS3Blobs } from './s3-blobs.ts';
 
 export type { BlobStore } from './blob-store.ts';
 export { CHUNK_BYTES } from './chunks.ts';
-export { createFileStore, type FileStore } from './file-store.ts';
+export { createFileStore, type FileStore, type StagedFiles } from './file-store.ts';
 export {
   DEFAULT_FILE_MAX_BYTES,
   DEFAULT_RUN_FILES_MAX_BYTES,

@@ -10,10 +10,11 @@ import type { Sql, TransactionSql } from '../../db/index.ts';
 import { AppError, describeError, redactString } from '../../lib/index.ts';
 import { blockBudget, DEFAULT_BLOCK_MS, takeToken } from '../engine/connection-budget.ts';
 import { createRunInTx } from '../engine/create-run.ts';
-import type { NodeRunnerDeps } from '../engine/node-runner.ts';
+import { fileStoreOf, type NodeRunnerDeps } from '../engine/node-runner.ts';
 import { toStepError } from '../engine/step-error.ts';
 import { UnstorableValueError } from '../engine/stored-json.ts';
 import { enqueueJob, flushWork, newWork } from '../engine/tx-work.ts';
+import { findFileRefs, type StagedFiles } from '../files/index.ts';
 import { getCachedWorkflow } from '../store/workflow-cache.ts';
 import { loadDocument } from '../store/workflow-store.ts';
 import { splitPollWith } from '../workflow/poll-trigger-with.ts';
@@ -186,6 +187,7 @@ async function fetchItems(
   trigger: { type: string; credential?: string | undefined },
   filters: unknown,
   state: PollState,
+  staged: StagedFiles | undefined,
 ): Promise<Fetched> {
   const { connector } = polled;
   let credential: unknown;
@@ -215,7 +217,14 @@ async function fetchItems(
   try {
     raw = await Promise.race([
       polled.trigger.poll(
-        { credential, client, logger: deps.logger, signal, env: deps.connectorEnv },
+        {
+          credential,
+          client,
+          logger: deps.logger,
+          signal,
+          env: deps.connectorEnv,
+          ...(staged ? { files: staged.port } : {}),
+        },
         filters,
         {
           after: state.primedAt ? state.cursor.watermark : undefined,
@@ -297,7 +306,7 @@ async function commitSuccess(
   polled: PollTriggerDefinition,
   read: PollState,
   fetched: Fetched,
-  options: { backfill: number; intervalMs: number },
+  options: { backfill: number; intervalMs: number; staged: StagedFiles | undefined },
 ): Promise<PollSelection<unknown> | undefined> {
   return deps.sql.begin(async (tx) => {
     const workflow = await lockForCommit(tx, read);
@@ -307,11 +316,12 @@ async function commitSuccess(
       ? recordFirstPoll(fetched.items, read.primedAt === null ? options.backfill : 0)
       : selectNewItems(read.cursor, fetched.items);
     const work = newWork();
+    const claims: { runId: string; data: unknown }[] = [];
     if (selection.fire.length > 0) {
       const document = await loadDocument(tx, read.workflowId, workflow.currentVersion);
       for (const item of selection.fire) {
         if (polled.matches && !polled.matches(fetched.filters, item.data)) continue;
-        await createRunInTx(tx, work, {
+        const created = await createRunInTx(tx, work, {
           workflowId: read.workflowId,
           version: workflow.currentVersion,
           document,
@@ -319,6 +329,7 @@ async function commitSuccess(
           triggerType: read.triggerType,
           dedupeKey: `poll:${item.id}`,
         });
+        if (!created.duplicate) claims.push({ runId: created.runId, data: item.data });
       }
     }
     if (read.stalledAt) {
@@ -340,8 +351,30 @@ async function commitSuccess(
     });
     enqueueJob(work, POLL_TASK, { workflowId: read.workflowId }, pollJobKey(read.workflowId), nextPollAt);
     await flushWork(tx, work);
+    if (options.staged) await claimStagedFiles(tx, deps, read.workflowId, options.staged, claims);
     return selection;
   });
+}
+
+/**
+ * Ties the files the poll staged to the runs whose trigger data names them (after the runs' rows are written, in
+ * their transaction). The rest stays staged and is discarded after the poll.
+ */
+async function claimStagedFiles(
+  tx: TransactionSql,
+  deps: NodeRunnerDeps,
+  workflowId: string,
+  staged: StagedFiles,
+  claims: readonly { runId: string; data: unknown }[],
+): Promise<void> {
+  const written = new Set(staged.written());
+  if (written.size === 0) return;
+  for (const claim of claims) {
+    const ids = findFileRefs(claim.data)
+      .map((ref) => ref.id)
+      .filter((id) => written.has(id));
+    await fileStoreOf(deps).claim(tx, workflowId, claim.runId, ids);
+  }
 }
 
 /**
@@ -400,6 +433,31 @@ export async function runPollJob(deps: NodeRunnerDeps, payload: unknown): Promis
     read = await readPollState(sql, workflowId);
     if (!read) return;
   }
+  const { backfill } = splitPollWith(cached.document.trigger.with);
+  // Only a poll that may start runs stores files for them; what no run claims goes when the poll is done.
+  const mayFire = read.primedAt !== null || backfill > 0;
+  const staged = mayFire
+    ? fileStoreOf(deps).forTrigger(workflowId, AbortSignal.timeout(POLL_TIMEOUT_MS))
+    : undefined;
+  try {
+    await pollAndCommit(deps, { polled, cached, read, type, staged });
+  } finally {
+    await staged?.discard();
+  }
+}
+
+async function pollAndCommit(
+  deps: NodeRunnerDeps,
+  job: {
+    polled: { connector: ConnectorDefinition; trigger: PollTriggerDefinition };
+    cached: { document: { trigger: { type: string; credential?: string | undefined; with?: unknown } } };
+    read: PollState;
+    type: string;
+    staged: StagedFiles | undefined;
+  },
+): Promise<void> {
+  const { polled, cached, read, type, staged } = job;
+  const workflowId = read.workflowId;
   const { backfill, filters: rawFilters } = splitPollWith(cached.document.trigger.with);
   const parsedFilters = polled.trigger.with.safeParse(rawFilters);
   const intervalMs = parsedFilters.success
@@ -414,12 +472,20 @@ export async function runPollJob(deps: NodeRunnerDeps, payload: unknown): Promis
         hint: 'Fix trigger.with in a new version of the workflow.',
       });
     }
-    fetched = await fetchItems(deps, polled, workflowId, cached.document.trigger, parsedFilters.data, read);
+    fetched = await fetchItems(
+      deps,
+      polled,
+      workflowId,
+      cached.document.trigger,
+      parsedFilters.data,
+      read,
+      staged,
+    );
   } catch (error) {
     if (error instanceof BudgetWait) {
       // Not a failure: the same poll runs again when the credential's next token is due (its job key kept).
-      await sql`
-        select graphile_worker.add_job(${POLL_TASK}, ${sql.json({ workflowId })}::json,
+      await deps.sql`
+        select graphile_worker.add_job(${POLL_TASK}, ${deps.sql.json({ workflowId })}::json,
           run_at => now() + ${error.waitMs} * interval '1 millisecond', job_key => ${pollJobKey(workflowId)},
           max_attempts => 25)`;
       return;
@@ -434,7 +500,7 @@ export async function runPollJob(deps: NodeRunnerDeps, payload: unknown): Promis
   }
   let selection: PollSelection<unknown> | undefined;
   try {
-    selection = await commitSuccess(deps, polled.trigger, read, fetched, { backfill, intervalMs });
+    selection = await commitSuccess(deps, polled.trigger, read, fetched, { backfill, intervalMs, staged });
   } catch (error) {
     // An item that cannot become trigger data would fail every retry: a poll failure (it stalls, visibly).
     if (!(error instanceof UnstorableValueError)) throw error;

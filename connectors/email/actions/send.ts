@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { toEmailError } from '../client.ts';
 import { action } from '../kit.ts';
+import { OutgoingAttachments, openAttachments } from '../outgoing-attachments.ts';
 
 const Addresses = z.union([z.string().min(3), z.array(z.string().min(3)).min(1)]);
 
@@ -17,6 +18,7 @@ export const SendInput = z
     html: z.string().optional().describe('HTML body. Give text, html or both.'),
     replyTo: z.string().min(3).optional().describe('Where replies go, when not to the sender.'),
     from: z.string().min(3).optional().describe('Sender; defaults to the credential’s `from`.'),
+    attachments: OutgoingAttachments.optional(),
   })
   .refine((value) => value.text !== undefined || value.html !== undefined, {
     message: 'give `text`, `html` or both',
@@ -40,7 +42,8 @@ export const send = action({
   key: 'send',
   title: 'Send an email',
   description:
-    'Send one email over SMTP (to, cc, bcc, subject, text and/or HTML body, reply-to). Writes: a retry after an ' +
+    'Send one email over SMTP (to, cc, bcc, subject, text and/or HTML body, reply-to, file attachments from ' +
+    'earlier steps). Writes: a retry after an ' +
     'ambiguous failure may deliver twice; the Message-ID is the same on every retry so mail clients can collapse duplicates.',
   effect: 'write',
   idempotent: false,
@@ -48,6 +51,7 @@ export const send = action({
   output: SendOutput,
   async run(input, ctx) {
     const digest = createHash('sha256').update(ctx.idempotencyKey).digest('hex').slice(0, 32);
+    const attachments = await openAttachments(ctx.files, input.attachments);
     try {
       const info = await ctx.client.transporter.sendMail({
         from: input.from ?? ctx.client.from,
@@ -58,6 +62,7 @@ export const send = action({
         text: input.text,
         html: input.html,
         replyTo: input.replyTo,
+        ...(attachments.length > 0 ? { attachments } : {}),
         messageId: `<${digest}@vmesh.invalid>`,
       });
       return {
@@ -69,6 +74,7 @@ export const send = action({
     } catch (error) {
       throw toEmailError(error);
     } finally {
+      for (const attachment of attachments) attachment.content.destroy();
       ctx.client.transporter.close();
     }
   },

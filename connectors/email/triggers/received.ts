@@ -2,9 +2,17 @@ import type { ImapFlow, ImapFlowError, SearchObject } from 'imapflow';
 import { z } from 'zod';
 import { ConnectorError } from '../../sdk/connector-error.ts';
 import { definePollTrigger, type PollWatermark } from '../../sdk/define.ts';
+import { type FilePort, SIMULATED_FILE } from '../../sdk/files.ts';
 import { imapCredential, parseImapCredential } from '../imap-credential.ts';
 import { ReceivedEmail, toReceivedEmail } from '../imap-message.ts';
 import { withImapSession } from '../imap-session.ts';
+import {
+  DEFAULT_MAX_ATTACHMENT_BYTES,
+  DEFAULT_MAX_ATTACHMENTS,
+  MAX_ATTACHMENT_BYTES,
+  MAX_ATTACHMENTS_STORED,
+  MAX_POLL_ATTACHMENT_BYTES,
+} from '../incoming-attachments.ts';
 
 /** Most messages one poll reads: the oldest new ones first, the rest on the next polls. */
 export const MAX_MESSAGES_PER_POLL = 50;
@@ -39,6 +47,30 @@ export const ReceivedWith = z.strictObject({
     .boolean()
     .default(false)
     .describe('Only messages not yet read (without the \\Seen flag) when the mailbox is checked.'),
+  attachments: z
+    .boolean()
+    .default(true)
+    .describe(
+      'Store each attachment as a file of the run (default true): `trigger.attachments[i].file`. false: only list them.',
+    ),
+  maxAttachments: z
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_ATTACHMENTS_STORED)
+    .default(DEFAULT_MAX_ATTACHMENTS)
+    .describe(
+      `Most attachments stored per message (default ${DEFAULT_MAX_ATTACHMENTS}); later ones are listed as skipped.`,
+    ),
+  maxAttachmentBytes: z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_ATTACHMENT_BYTES)
+    .default(DEFAULT_MAX_ATTACHMENT_BYTES)
+    .describe(
+      `Largest attachment stored, in bytes (default ${DEFAULT_MAX_ATTACHMENT_BYTES}, 25 MiB); larger ones are listed as skipped.`,
+    ),
 });
 export type ReceivedWith = z.infer<typeof ReceivedWith>;
 
@@ -91,6 +123,7 @@ async function pollMailbox(
   client: ImapFlow,
   filters: ReceivedWith,
   request: { after: PollWatermark | undefined; state: { uidValidity: string } | undefined },
+  files: FilePort | undefined,
 ) {
   // Read-only (EXAMINE): checking never changes a flag, and body parts are fetched with BODY.PEEK.
   const opened = await client.mailboxOpen(filters.mailbox, { readOnly: true }).catch((error: unknown) => {
@@ -115,11 +148,27 @@ async function pollMailbox(
           { uid: true },
         );
   const items = [];
+  const limits = {
+    store: filters.attachments,
+    maxAttachments: filters.maxAttachments,
+    maxAttachmentBytes: filters.maxAttachmentBytes,
+  };
+  // A renumbered mailbox starts no runs on this poll: nothing to store for them.
+  const port = restarted ? undefined : files;
+  let storedBytes = 0;
   // One message at a time: imapflow runs one command per connection, and a fetch must end before a download.
   for (const message of messages.sort((a, b) => a.uid - b.uid)) {
     if (message.uid <= afterUid) continue;
-    const data = await toReceivedEmail(client, message, { mailbox: opened.path, uidValidity });
-    items.push({ id: data.id, at: data.uid, data });
+    const { email, storedBytes: stored } = await toReceivedEmail(client, message, {
+      mailbox: opened.path,
+      uidValidity,
+      files: port,
+      limits,
+    });
+    items.push({ id: email.id, at: email.uid, data: email });
+    storedBytes += stored;
+    // Enough bytes for one poll: the messages after this one come in the next poll (the watermark is here).
+    if (storedBytes >= MAX_POLL_ATTACHMENT_BYTES) break;
   }
   return { items, state: { uidValidity }, ...(restarted ? { restarted: true } : {}) };
 }
@@ -129,7 +178,8 @@ export const received = definePollTrigger({
   title: 'Email received',
   description:
     'Starts the workflow for each new message in an IMAP mailbox (checked every intervalSeconds), optionally only ' +
-    'from a sender, with a subject text or unread. Needs an `imap` credential. Mail there before activation starts nothing.',
+    'from a sender, with a subject text or unread; attachments become files of the run (trigger.attachments[i].file). ' +
+    'Needs an `imap` credential. Mail there before activation starts nothing.',
   kind: 'poll',
   credential: imapCredential,
   with: ReceivedWith,
@@ -143,7 +193,7 @@ export const received = definePollTrigger({
   poll(ctx, filters, request) {
     const credential = parseImapCredential(ctx.credential);
     return withImapSession(credential, { env: ctx.env, signal: ctx.signal }, (client) =>
-      pollMailbox(client, filters, request),
+      pollMailbox(client, filters, request, ctx.files),
     );
   },
   sample: {
@@ -162,6 +212,14 @@ export const received = definePollTrigger({
     truncated: false,
     size: 2048,
     flags: [],
-    attachments: [{ filename: 'invoice-2031-07.pdf', contentType: 'application/pdf', size: 48213 }],
+    attachments: [
+      {
+        filename: 'invoice-2031-07.pdf',
+        contentType: 'application/pdf',
+        size: 48213,
+        file: { ...SIMULATED_FILE, name: 'invoice-2031-07.pdf', contentType: 'application/pdf' },
+        skipped: null,
+      },
+    ],
   },
 });
