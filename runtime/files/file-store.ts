@@ -1,15 +1,16 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { FileBody, FilePort, FileRef, FileWriteOptions } from '../../connectors/index.ts';
-import type { Sql } from '../../db/index.ts';
+import type { Sql, TransactionSql } from '../../db/index.ts';
 import type { BlobStore } from './blob-store.ts';
 import { rechunk } from './chunks.ts';
 import { fileNotFoundError, fileTooLargeError, runFilesTooLargeError } from './file-errors.ts';
-import type { FilesConfig } from './files-config.ts';
+import { DEFAULT_UPLOAD_MAX_BYTES, type FilesConfig } from './files-config.ts';
 import { sniffContentType } from './sniff.ts';
 
 export type FileStore = {
-  limits: { maxFileBytes: number; maxRunBytes: number };
+  /** maxUploadBytes: the largest multipart request to a hook or form, never above maxRunBytes. */
+  limits: { maxFileBytes: number; maxRunBytes: number; maxUploadBytes: number };
   kind: BlobStore['kind'];
   /** The port of one step: it writes files of its run and reads those of its run or of the run that started it. */
   forStep(step: { runId: string; nodeId: string; parentRunId: string | null }, signal: AbortSignal): FilePort;
@@ -20,6 +21,16 @@ export type FileStore = {
   ): Promise<{ ref: FileRef; stream: ReadableStream<Uint8Array> } | undefined>;
   /** Deletes the S3 objects of files whose rows are gone (their runs were deleted); returns how many. */
   sweep(): Promise<number>;
+  /**
+   * Files of a run created in `tx` (a trigger's uploads): their rows and Postgres chunks commit or roll back with the
+   * run. When the transaction fails, `discard()` deletes the S3 objects already written (a no-op for Postgres).
+   */
+  inTransaction(tx: TransactionSql, run: { runId: string; nodeId: string }): TransactionFiles;
+};
+
+export type TransactionFiles = {
+  write(options: FileWriteOptions, body: FileBody): Promise<FileRef>;
+  discard(): Promise<void>;
 };
 
 const FileRow = z.object({
@@ -53,19 +64,24 @@ function idOf(ref: FileRef | string): string | undefined {
 
 export function createFileStore(options: { sql: Sql; blobs: BlobStore; config: FilesConfig }): FileStore {
   const { sql, blobs } = options;
-  const limits = { maxFileBytes: options.config.maxFileBytes, maxRunBytes: options.config.maxRunBytes };
+  const { maxFileBytes, maxRunBytes } = options.config;
+  const maxUploadBytes = Math.min(options.config.maxUploadBytes ?? DEFAULT_UPLOAD_MAX_BYTES, maxRunBytes);
+  const limits = { maxFileBytes, maxRunBytes, maxUploadBytes };
 
-  async function runBytes(runId: string, except: string): Promise<number> {
+  async function runBytes(db: Sql | TransactionSql, runId: string, except: string): Promise<number> {
     const [row] =
-      await sql`select coalesce(sum(size), 0)::bigint as total from files where run_id = ${runId} and id <> ${except}`;
+      await db`select coalesce(sum(size), 0)::bigint as total from files where run_id = ${runId} and id <> ${except}`;
     return Number(row?.total ?? 0);
   }
 
+  /** Writes one file; `db` is `sql` (a step's file: its row is deleted again on failure) or the run's transaction. */
   async function write(
     step: { runId: string; nodeId: string },
     signal: AbortSignal,
     options: FileWriteOptions,
     body: FileBody,
+    db: Sql | TransactionSql = sql,
+    onKey: (key: string) => void = () => {},
   ): Promise<FileRef> {
     const name = cleanName(options.name);
     if (options.expectedSize !== undefined && options.expectedSize > limits.maxFileBytes) {
@@ -73,14 +89,15 @@ export function createFileStore(options: { sql: Sql; blobs: BlobStore; config: F
     }
     const id = newFileId();
     const key = blobs.keyFor(step.runId, id);
-    await sql`
+    if (key !== null) onKey(key);
+    await db`
       insert into files (id, run_id, node_id, name, content_type, storage, storage_key)
       values (${id}, ${step.runId}, ${step.nodeId}, ${name}, 'application/octet-stream', ${blobs.kind}, ${key})`;
     const hash = createHash('sha256');
     let size = 0;
     let head: Buffer | undefined;
     try {
-      const before = await runBytes(step.runId, id);
+      const before = await runBytes(db, step.runId, id);
       if (before + (options.expectedSize ?? 0) > limits.maxRunBytes)
         throw runFilesTooLargeError(name, limits.maxRunBytes);
       async function* metered(): AsyncGenerator<Buffer> {
@@ -93,18 +110,19 @@ export function createFileStore(options: { sql: Sql; blobs: BlobStore; config: F
           yield chunk;
         }
       }
-      await blobs.put({ id, key }, metered(), signal);
+      await blobs.put({ id, key }, metered(), signal, db);
       const sha256 = hash.digest('hex');
       const contentType = await sniffContentType(head ?? Buffer.alloc(0), options.contentType, name);
-      await sql`
+      await db`
         update files set size = ${size}, sha256 = ${sha256}, content_type = ${contentType}, status = 'stored'
         where id = ${id}`;
       // Another step of the run may have stored a file meanwhile: the total is checked again with this one in.
-      if ((await runBytes(step.runId, id)) + size > limits.maxRunBytes)
+      if ((await runBytes(db, step.runId, id)) + size > limits.maxRunBytes)
         throw runFilesTooLargeError(name, limits.maxRunBytes);
       return { id, name, contentType, size, sha256 };
     } catch (error) {
-      await sql`delete from files where id = ${id}`;
+      // In a transaction the row goes with its rollback (the statement could not run in a failed one anyway).
+      if (db === sql) await sql`delete from files where id = ${id}`;
       throw error;
     }
   }
@@ -154,6 +172,16 @@ export function createFileStore(options: { sql: Sql; blobs: BlobStore; config: F
       await blobs.remove(keys);
       await sql`delete from file_deletions where storage_key = any(${keys}::text[])`;
       return keys.length;
+    },
+    inTransaction(tx, run) {
+      const keys: string[] = [];
+      const signal = new AbortController().signal;
+      return {
+        write: (options, body) => write(run, signal, options, body, tx, (key) => keys.push(key)),
+        discard: async () => {
+          if (keys.length > 0) await blobs.remove(keys.splice(0));
+        },
+      };
     },
   };
 }

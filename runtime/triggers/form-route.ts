@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Sql } from '../../db/index.ts';
 import { InactiveWorkflowError, startRun } from '../engine/engine.ts';
+import type { FileStore } from '../files/index.ts';
 import { type CachedWorkflow, getCachedWorkflow } from '../store/workflow-cache.ts';
 import { FORM_TRIGGER, FormTriggerWith } from '../workflow/form-trigger-with.ts';
 import { FORM_PAGE_CSP, FORM_TOKEN_FIELD, renderFormPage, renderMessagePage } from './form-page.ts';
@@ -25,6 +26,8 @@ export type FormRouteOptions = {
   tokens: FormTokens;
   /** How long a submission waits for the run's core.respond answer before the thank-you page. */
   respondTimeoutMs?: number;
+  /** Where the files of `file` fields are stored (with the run the submission starts); default: Postgres. */
+  files?: FileStore;
 };
 
 type Client = 'html' | 'json';
