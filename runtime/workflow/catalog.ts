@@ -82,7 +82,8 @@ export const coreTriggers: TriggerEntry[] = [
       "Runs on an HTTP request to the workflow's webhook URL. trigger holds { method, headers, query, body }. " +
       'Use core.respond to set the HTTP response. with.verify picks the signature scheme: vmesh (default), github, ' +
       'stripe, shopify, standard-webhooks, slack, typeform, linear, twilio, hmac ({ header, algorithm, encoding, prefix? }) or token ' +
-      '(POST /hooks/:workflowId/:secret).',
+      '(POST /hooks/:workflowId/:secret). A multipart/form-data upload gives body { fields: { <name>: text }, ' +
+      'files: { <name>: file reference } } for file.extract or http.request; list the file parts in with.files.',
     with: WebhookTriggerWith,
     sample: {
       method: 'POST',
