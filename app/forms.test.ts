@@ -331,12 +331,18 @@ describe('POST /forms/:workflowId', () => {
     expect(own.status).toBe(200);
   });
 
-  it('refuses other content types (no file uploads) with 415', async () => {
+  it('refuses other content types with 415, and a multipart post without the page token with 403', async () => {
     const id = await createForm(app, signup);
     const multipart = new FormData();
     multipart.set('name', 'Ada');
     const response = await fetch(`${app.url}/forms/${id}`, { method: 'POST', body: multipart });
-    expect(response.status).toBe(415);
+    expect(response.status).toBe(403);
+    const xml = await fetch(`${app.url}/forms/${id}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/xml' },
+      body: '<name>Ada</name>',
+    });
+    expect(xml.status).toBe(415);
     expect(await runsOf(id)).toBe(0);
   });
 

@@ -167,9 +167,9 @@ export async function createEngineServices(
         publicUrl: http.publicUrl,
         files,
       });
-      registerWebhookRoute(app, { sql: database.sql, connectors, publicUrl: http.publicUrl });
+      registerWebhookRoute(app, { sql: database.sql, connectors, publicUrl: http.publicUrl, files });
       registerResumeRoute(app, { sql: database.sql });
-      registerFormRoute(app, { sql: database.sql, tokens: createFormTokens(key.key) });
+      registerFormRoute(app, { sql: database.sql, tokens: createFormTokens(key.key), files });
       registerHookSecretRoute(app, { sql: database.sql });
       registerAuditRoutes(app, { sql: database.sql });
       registerConnectRoutes(app, connectLinks(http.publicUrl));

@@ -1,4 +1,5 @@
 import { Cron } from 'croner';
+import { SIMULATED_FILE } from '../connectors/index.ts';
 import { WEBHOOK_SCHEME_INFO, WebhookTriggerWith, type WorkflowDocument } from '../runtime/index.ts';
 import type { CatalogPort } from './tool-context.ts';
 
@@ -34,15 +35,26 @@ function webhookDelivery(document: WorkflowDocument): SimulatedTrigger {
     scheme === 'hmac'
       ? `${options.header ?? 'the with.header'} (HMAC-${(options.algorithm ?? 'sha256').toUpperCase()} of the raw body)`
       : info.sends;
+  const simulated = `a delivery from ${info.sender} to POST /hooks/<workflow id>${scheme === 'token' ? '/<hook secret>' : ''}`;
+  // A document that declares uploads gets a multipart delivery: text fields, and one file reference per part.
+  const uploads = options.files
+    ? {
+        headers: { ...info.sample.headers, 'content-type': 'multipart/form-data; boundary=simulated' },
+        body: {
+          fields: {},
+          files: Object.fromEntries(options.files.map((name) => [name, { ...SIMULATED_FILE }])),
+        },
+      }
+    : undefined;
   return {
     type: 'webhook',
-    simulated: `a delivery from ${info.sender} to POST /hooks/<workflow id>${scheme === 'token' ? '/<hook secret>' : ''}`,
+    simulated: uploads ? `${simulated}, multipart with files ${options.files?.join(', ')}` : simulated,
     verification: `would verify with ${scheme}: ${how}; not checked in a dry run`,
     data: {
       method: 'POST',
-      headers: { ...info.sample.headers },
+      headers: uploads?.headers ?? { ...info.sample.headers },
       query: {},
-      body: structuredClone(info.sample.body),
+      body: uploads?.body ?? structuredClone(info.sample.body),
     },
   };
 }

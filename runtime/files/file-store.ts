@@ -5,11 +5,12 @@ import type { Sql, TransactionSql } from '../../db/index.ts';
 import type { BlobStore } from './blob-store.ts';
 import { rechunk } from './chunks.ts';
 import { fileNotFoundError, fileTooLargeError, runFilesTooLargeError } from './file-errors.ts';
-import type { FilesConfig } from './files-config.ts';
+import { DEFAULT_UPLOAD_MAX_BYTES, type FilesConfig } from './files-config.ts';
 import { sniffContentType } from './sniff.ts';
 
 export type FileStore = {
-  limits: { maxFileBytes: number; maxRunBytes: number };
+  /** maxUploadBytes: the largest multipart request to a hook or form, never above maxRunBytes. */
+  limits: { maxFileBytes: number; maxRunBytes: number; maxUploadBytes: number };
   kind: BlobStore['kind'];
   /** The port of one step: it writes files of its run and reads those of its run or of the run that started it. */
   forStep(step: { runId: string; nodeId: string; parentRunId: string | null }, signal: AbortSignal): FilePort;
@@ -30,6 +31,16 @@ export type FileStore = {
    * gone (their runs were deleted); returns how many objects.
    */
   sweep(): Promise<number>;
+  /**
+   * Files of a run created in `tx` (a trigger's uploads): their rows and Postgres chunks commit or roll back with the
+   * run. When the transaction fails, `discard()` deletes the S3 objects already written (a no-op for Postgres).
+   */
+  inTransaction(tx: TransactionSql, run: { runId: string; nodeId: string }): TransactionFiles;
+};
+
+export type TransactionFiles = {
+  write(options: FileWriteOptions, body: FileBody): Promise<FileRef>;
+  discard(): Promise<void>;
 };
 
 /** A poll's staged files: the port its trigger writes through, and what it wrote. */
@@ -76,19 +87,24 @@ function idOf(ref: FileRef | string): string | undefined {
 
 export function createFileStore(options: { sql: Sql; blobs: BlobStore; config: FilesConfig }): FileStore {
   const { sql, blobs } = options;
-  const limits = { maxFileBytes: options.config.maxFileBytes, maxRunBytes: options.config.maxRunBytes };
+  const { maxFileBytes, maxRunBytes } = options.config;
+  const maxUploadBytes = Math.min(options.config.maxUploadBytes ?? DEFAULT_UPLOAD_MAX_BYTES, maxRunBytes);
+  const limits = { maxFileBytes, maxRunBytes, maxUploadBytes };
 
-  async function runBytes(runId: string, except: string): Promise<number> {
+  async function runBytes(db: Sql | TransactionSql, runId: string, except: string): Promise<number> {
     const [row] =
-      await sql`select coalesce(sum(size), 0)::bigint as total from files where run_id = ${runId} and id <> ${except}`;
+      await db`select coalesce(sum(size), 0)::bigint as total from files where run_id = ${runId} and id <> ${except}`;
     return Number(row?.total ?? 0);
   }
 
+  /** Writes one file; `db` is `sql` (a step's file: its row is deleted again on failure) or the run's transaction. */
   async function write(
     owner: Owner,
     signal: AbortSignal,
     options: FileWriteOptions,
     body: FileBody,
+    db: Sql | TransactionSql = sql,
+    onKey: (key: string) => void = () => {},
   ): Promise<FileRef> {
     const name = cleanName(options.name);
     if (options.expectedSize !== undefined && options.expectedSize > limits.maxFileBytes) {
@@ -98,14 +114,15 @@ export function createFileStore(options: { sql: Sql; blobs: BlobStore; config: F
     const runId = 'runId' in owner ? owner.runId : null;
     const stagedFor = 'stagedFor' in owner ? owner.stagedFor : null;
     const key = blobs.keyFor(runId ?? `staged-${stagedFor}`, id);
-    await sql`
+    if (key !== null) onKey(key);
+    await db`
       insert into files (id, run_id, staged_for, node_id, name, content_type, storage, storage_key)
       values (${id}, ${runId}, ${stagedFor}, ${owner.nodeId}, ${name}, 'application/octet-stream', ${blobs.kind}, ${key})`;
     const hash = createHash('sha256');
     let size = 0;
     let head: Buffer | undefined;
     // A staged file has no run yet: only the per-file cap applies (the trigger caps what one item stores).
-    const runTotal = async () => (runId ? runBytes(runId, id) : 0);
+    const runTotal = async () => (runId ? runBytes(db, runId, id) : 0);
     try {
       const before = await runTotal();
       if (before + (options.expectedSize ?? 0) > limits.maxRunBytes)
@@ -120,10 +137,10 @@ export function createFileStore(options: { sql: Sql; blobs: BlobStore; config: F
           yield chunk;
         }
       }
-      await blobs.put({ id, key }, metered(), signal);
+      await blobs.put({ id, key }, metered(), signal, db);
       const sha256 = hash.digest('hex');
       const contentType = await sniffContentType(head ?? Buffer.alloc(0), options.contentType, name);
-      await sql`
+      await db`
         update files set size = ${size}, sha256 = ${sha256}, content_type = ${contentType}, status = 'stored'
         where id = ${id}`;
       // Another step of the run may have stored a file meanwhile: the total is checked again with this one in.
@@ -131,7 +148,8 @@ export function createFileStore(options: { sql: Sql; blobs: BlobStore; config: F
         throw runFilesTooLargeError(name, limits.maxRunBytes);
       return { id, name, contentType, size, sha256 };
     } catch (error) {
-      await sql`delete from files where id = ${id}`;
+      // In a transaction the row goes with its rollback (the statement could not run in a failed one anyway).
+      if (db === sql) await sql`delete from files where id = ${id}`;
       throw error;
     }
   }
@@ -213,6 +231,16 @@ export function createFileStore(options: { sql: Sql; blobs: BlobStore; config: F
       await blobs.remove(keys);
       await sql`delete from file_deletions where storage_key = any(${keys}::text[])`;
       return keys.length;
+    },
+    inTransaction(tx, run) {
+      const keys: string[] = [];
+      const signal = new AbortController().signal;
+      return {
+        write: (options, body) => write(run, signal, options, body, tx, (key) => keys.push(key)),
+        discard: async () => {
+          if (keys.length > 0) await blobs.remove(keys.splice(0));
+        },
+      };
     },
   };
 }

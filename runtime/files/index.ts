@@ -6,10 +6,11 @@ import { createS3Blobs } from './s3-blobs.ts';
 
 export type { BlobStore } from './blob-store.ts';
 export { CHUNK_BYTES } from './chunks.ts';
-export { createFileStore, type FileStore, type StagedFiles } from './file-store.ts';
+export { createFileStore, type FileStore, type StagedFiles, type TransactionFiles } from './file-store.ts';
 export {
   DEFAULT_FILE_MAX_BYTES,
   DEFAULT_RUN_FILES_MAX_BYTES,
+  DEFAULT_UPLOAD_MAX_BYTES,
   type FilesConfig,
   parseFilesConfig,
 } from './files-config.ts';

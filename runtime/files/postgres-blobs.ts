@@ -9,11 +9,11 @@ export function createPostgresBlobs(sql: Sql): BlobStore {
   return {
     kind: 'postgres',
     keyFor: () => null,
-    async put(blob, chunks, signal) {
+    async put(blob, chunks, signal, db = sql) {
       let seq = 0;
       for await (const chunk of chunks) {
         signal.throwIfAborted();
-        await sql`insert into file_chunks (file_id, seq, data) values (${blob.id}, ${seq}, ${chunk})`;
+        await db`insert into file_chunks (file_id, seq, data) values (${blob.id}, ${seq}, ${chunk})`;
         seq += 1;
       }
     },

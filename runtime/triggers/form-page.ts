@@ -74,6 +74,10 @@ function control(field: FormField, value: string | undefined, problem: FieldProb
     }
     case 'number':
       return `<input type="number" id="${id}" name="${name}" step="any" inputmode="decimal" value="${shown}"${required}${aria}>`;
+    case 'file': {
+      const accept = field.accept ? ` accept="${escapeHtml(field.accept.join(','))}"` : '';
+      return `<input type="file" id="${id}" name="${name}"${accept}${field.multiple ? ' multiple' : ''}${required}${aria}>`;
+    }
     case 'date':
       return `<input type="date" id="${id}" name="${name}" value="${shown}"${required}${aria}>`;
     case 'email':
@@ -129,11 +133,15 @@ export function renderFormPage(page: FormPage): string {
   const fields = page.form.fields
     .map((field) => fieldBlock(field, page.values?.[field.name], problemOf(field)))
     .join('\n');
+  // Files only travel in a multipart body; a form without file fields posts urlencoded as before.
+  const enctype = page.form.fields.some((field) => field.type === 'file')
+    ? ' enctype="multipart/form-data"'
+    : '';
   return document(
     page.form.title,
     `<h1>${escapeHtml(page.form.title)}</h1>
 ${description}${notice}${summary}${required}
-<form method="post" action="${escapeHtml(page.action)}" accept-charset="utf-8">
+<form method="post" action="${escapeHtml(page.action)}" accept-charset="utf-8"${enctype}>
 <input type="hidden" name="${FORM_TOKEN_FIELD}" value="${escapeHtml(page.token)}">
 ${fields}
 <button type="submit">Send</button>

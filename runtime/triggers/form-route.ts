@@ -1,13 +1,24 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Sql } from '../../db/index.ts';
+import { AppError } from '../../lib/index.ts';
 import { InactiveWorkflowError, startRun } from '../engine/engine.ts';
+import { fileStoreOf } from '../engine/node-runner.ts';
+import type { FileStore } from '../files/index.ts';
 import { type CachedWorkflow, getCachedWorkflow } from '../store/workflow-cache.ts';
 import { FORM_TRIGGER, FormTriggerWith } from '../workflow/form-trigger-with.ts';
 import { FORM_PAGE_CSP, FORM_TOKEN_FIELD, renderFormPage, renderMessagePage } from './form-page.ts';
-import { type FieldProblem, parseFormSubmission } from './form-submission.ts';
+import { type FieldProblem, parseFormFiles, parseFormSubmission } from './form-submission.ts';
 import type { FormTokens } from './form-token.ts';
+import {
+  isMultipart,
+  type MultipartRefusal,
+  parseMultipart,
+  requestTooLarge,
+  type UploadedFile,
+} from './multipart-body.ts';
 import { RESPONSE_CSP, sendRunResponse, waitForResponse } from './run-response.ts';
+import { startRunWithUploads, uploadsByField } from './upload-run.ts';
 import { readHookJson } from './webhook-json.ts';
 
 /** Largest form submission accepted; larger → 413 (50 fields of at most 10,000 characters fit). */
@@ -25,6 +36,8 @@ export type FormRouteOptions = {
   tokens: FormTokens;
   /** How long a submission waits for the run's core.respond answer before the thank-you page. */
   respondTimeoutMs?: number;
+  /** Where the files of `file` fields are stored (with the run the submission starts); default: Postgres. */
+  files?: FileStore;
 };
 
 type Client = 'html' | 'json';
@@ -92,7 +105,31 @@ function crossSite(request: FastifyRequest): boolean {
   return new URL(referer).host !== request.headers.host;
 }
 
-type Submission = { token: unknown; values: Record<string, unknown>; shown: Record<string, string> };
+type Submission = {
+  token: unknown;
+  values: Record<string, unknown>;
+  shown: Record<string, string>;
+  files?: UploadedFile[];
+};
+
+/** A multipart body (the page of a form with file fields): the first value of each text name, and the files. */
+function fromMultipart(fields: Record<string, string | string[]>, files: UploadedFile[]): Submission {
+  const values: Record<string, string> = {};
+  for (const [name, value] of Object.entries(fields))
+    values[name] = Array.isArray(value) ? (value[0] ?? '') : value;
+  const { [FORM_TOKEN_FIELD]: token, ...rest } = values;
+  return { token, values: rest, shown: rest, files };
+}
+
+function refusalOf(refusal: MultipartRefusal): Refusal {
+  return {
+    status: refusal.status,
+    code: refusal.code,
+    title: refusal.status === 413 ? 'Too large' : 'Not a form',
+    message: refusal.message,
+    hint: refusal.hint,
+  };
+}
 
 /** A urlencoded body (what the page posts): the first value of each name, as text. */
 function fromUrlEncoded(raw: Buffer): Submission {
@@ -123,13 +160,28 @@ function fromJson(raw: Buffer): Submission | { bad: string } {
  */
 export function registerFormRoute(app: FastifyInstance, options: FormRouteOptions): void {
   const { sql, tokens } = options;
+  const files = fileStoreOf({ sql, files: options.files });
+  const uploadLimit = files.limits.maxUploadBytes;
   app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
+    // The route sets no bodyLimit, so each parser's own applies: 1 MiB, multipart up to VMESH_UPLOAD_MAX_BYTES.
     scope.addContentTypeParser(
       '*',
       { parseAs: 'buffer', bodyLimit: FORM_BODY_LIMIT },
       (_request, body, done) => done(null, body),
     );
+    scope.addContentTypeParser(
+      'multipart/form-data',
+      { parseAs: 'buffer', bodyLimit: uploadLimit },
+      (_request, body, done) => done(null, body),
+    );
+    scope.setErrorHandler((error, request, reply) => {
+      const tooLarge = (error as { code?: unknown }).code === 'FST_ERR_CTP_BODY_TOO_LARGE';
+      if (!tooLarge || !isMultipart(String(request.headers['content-type'] ?? ''))) throw error;
+      reply.header('connection', 'close');
+      const client: Client = /json/i.test(String(request.headers.accept ?? '')) ? 'json' : 'html';
+      return refuse(reply, client, refusalOf(requestTooLarge(uploadLimit)));
+    });
 
     scope.get(FORM_ROUTE, async (request, reply) => {
       const accept = String(request.headers.accept ?? '');
@@ -149,9 +201,11 @@ export function registerFormRoute(app: FastifyInstance, options: FormRouteOption
       );
     });
 
-    scope.post(FORM_ROUTE, { bodyLimit: FORM_BODY_LIMIT }, async (request, reply) => {
+    scope.post(FORM_ROUTE, async (request, reply) => {
       const contentType = String(request.headers['content-type'] ?? '').toLowerCase();
-      const client: Client = contentType.includes('json') ? 'json' : 'html';
+      const multipart = isMultipart(contentType);
+      const wantsJson = multipart && /json/i.test(String(request.headers.accept ?? ''));
+      const client: Client = (contentType.includes('json') && !multipart) || wantsJson ? 'json' : 'html';
       const params = FormParams.safeParse(request.params);
       const found = params.success ? await activeForm(sql, params.data.workflowId) : undefined;
       if (!params.success || !found) return refuse(reply, client, NO_FORM);
@@ -169,6 +223,13 @@ export function registerFormRoute(app: FastifyInstance, options: FormRouteOption
       let submission: Submission;
       if (contentType.startsWith('application/x-www-form-urlencoded')) {
         submission = fromUrlEncoded(raw);
+      } else if (multipart) {
+        const parsed = await parseMultipart(raw, String(request.headers['content-type']), {
+          maxFileBytes: files.limits.maxFileBytes,
+          maxRequestBytes: uploadLimit,
+        });
+        if (!parsed.ok) return refuse(reply, client, refusalOf(parsed.error));
+        submission = fromMultipart(parsed.value.fields, parsed.value.files);
       } else if (client === 'json') {
         const parsed = fromJson(raw);
         if ('bad' in parsed) {
@@ -186,8 +247,8 @@ export function registerFormRoute(app: FastifyInstance, options: FormRouteOption
           status: 415,
           code: 'E_UNSUPPORTED_MEDIA_TYPE',
           title: 'Not a form',
-          message: `A form takes application/x-www-form-urlencoded or JSON, not "${contentType.slice(0, 80) || 'no content type'}".`,
-          hint: 'Post the page as it is (file uploads are not supported), or send JSON { formToken, fields }.',
+          message: `A form takes application/x-www-form-urlencoded, multipart/form-data or JSON, not "${contentType.slice(0, 80) || 'no content type'}".`,
+          hint: 'Post the page as it is (multipart/form-data when it has file fields), or send JSON { formToken, fields }.',
         });
       }
       const again = (status: number, problems: readonly FieldProblem[], notice?: string) =>
@@ -224,26 +285,63 @@ export function registerFormRoute(app: FastifyInstance, options: FormRouteOption
         });
       }
       const fields = parseFormSubmission(found.form.fields, submission.values);
-      if (!fields.ok) {
-        if (client === 'html') return again(400, fields.error);
+      const attached = parseFormFiles(found.form.fields, submission.files ?? []);
+      if (!fields.ok || !attached.ok) {
+        const problems = [...(fields.ok ? [] : fields.error), ...(attached.ok ? [] : attached.error)];
+        if (client === 'html') return again(400, problems);
         return reply.code(400).send({
           error: {
             code: 'E_FORM_INVALID',
-            message: `The form was not sent: ${fields.error.map((problem) => problem.message).join(' ')}`,
+            message: `The form was not sent: ${problems.map((problem) => problem.message).join(' ')}`,
             hint: 'Fix the named fields and send the form again.',
-            fields: fields.error,
+            fields: problems,
           },
         });
       }
+      const submittedAt = new Date().toISOString();
+      const fileFields = found.form.fields.filter((field) => field.type === 'file');
+      const toStore = [...attached.value.values()].flat();
       let runId: string;
       try {
-        ({ runId } = await startRun(
-          sql,
-          workflowId,
-          { fields: fields.value, submittedAt: new Date().toISOString() },
-          { triggerType: FORM_TRIGGER, dedupeKey: `form:${token.submissionId}`, requireActive: true },
-        ));
+        if (toStore.length === 0) {
+          const empty = Object.fromEntries(
+            fileFields.map((field) => [field.name, field.multiple ? [] : null]),
+          );
+          ({ runId } = await startRun(
+            sql,
+            workflowId,
+            { fields: { ...fields.value, ...empty }, submittedAt },
+            { triggerType: FORM_TRIGGER, dedupeKey: `form:${token.submissionId}`, requireActive: true },
+          ));
+        } else {
+          ({ runId } = await startRunWithUploads(sql, files, {
+            workflowId,
+            triggerType: FORM_TRIGGER,
+            dedupeKey: `form:${token.submissionId}`,
+            files: toStore,
+            data(stored) {
+              const refs = uploadsByField(stored);
+              const byField = Object.fromEntries(
+                fileFields.map((field) => {
+                  const ref = refs[field.name];
+                  const list = ref === undefined ? [] : Array.isArray(ref) ? ref : [ref];
+                  return [field.name, field.multiple ? list : (list[0] ?? null)];
+                }),
+              );
+              return { fields: { ...fields.value, ...byField }, submittedAt };
+            },
+          }));
+        }
       } catch (error) {
+        if (error instanceof AppError && error.code === 'E_FILE_TOO_LARGE') {
+          return refuse(reply, client, {
+            status: 413,
+            code: error.code,
+            title: 'Too large',
+            message: error.message,
+            hint: error.hint ?? '',
+          });
+        }
         if (!(error instanceof InactiveWorkflowError)) throw error;
         return refuse(reply, client, NO_FORM);
       }

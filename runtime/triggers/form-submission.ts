@@ -1,5 +1,6 @@
 import { err, ok, type Result } from '../../lib/index.ts';
 import { type FormField, fieldMaxLength } from '../workflow/form-trigger-with.ts';
+import type { UploadedFile } from './multipart-body.ts';
 
 /** What a submitted field's value became in `trigger.fields`. */
 export type FormValue = string | number | boolean | null;
@@ -91,10 +92,67 @@ export function parseFormSubmission(
   const parsed: Record<string, FormValue> = {};
   const problems: FieldProblem[] = [];
   for (const field of fields) {
+    // File fields come as parts of a multipart body: parseFormFiles checks them.
+    if (field.type === 'file') continue;
     const value = Object.hasOwn(values, field.name) ? values[field.name] : undefined;
     const result = oneField(field, value);
     if (result !== null && typeof result === 'object') problems.push(result);
     else parsed[field.name] = result;
   }
   return problems.length > 0 ? err(problems) : ok(parsed);
+}
+
+function extensionOf(name: string): string {
+  const dot = name.lastIndexOf('.');
+  return dot > 0 ? name.slice(dot).toLowerCase() : '';
+}
+
+/** Whether a file matches one `accept` entry: its name's extension, or its declared media type (or type/*). */
+function accepts(accept: readonly string[] | undefined, file: UploadedFile): boolean {
+  if (!accept) return true;
+  const type = file.contentType.split(';')[0]?.trim().toLowerCase() ?? '';
+  return accept.some((entry) => {
+    const wanted = entry.toLowerCase();
+    if (wanted.startsWith('.')) return extensionOf(file.name) === wanted;
+    if (wanted.endsWith('/*')) return type.startsWith(wanted.slice(0, -1));
+    return type === wanted;
+  });
+}
+
+/**
+ * Checks the files of a submission against the form's `file` fields: a required field needs one, a field without
+ * `multiple` takes one, each file must match `accept` (extension or declared type, as the browser's picker does).
+ * Returns the files to store per field (files for names the form does not declare are left out).
+ */
+export function parseFormFiles(
+  fields: readonly FormField[],
+  files: readonly UploadedFile[],
+): Result<Map<string, UploadedFile[]>, FieldProblem[]> {
+  const chosen = new Map<string, UploadedFile[]>();
+  const problems: FieldProblem[] = [];
+  for (const field of fields) {
+    if (field.type !== 'file') continue;
+    const given = files.filter((file) => file.field === field.name);
+    if (given.length === 0) {
+      if (field.required) problems.push({ name: field.name, message: `${field.label}: attach a file.` });
+      continue;
+    }
+    if (given.length > 1 && !field.multiple) {
+      problems.push({
+        name: field.name,
+        message: `${field.label}: attach one file (${given.length} were sent).`,
+      });
+      continue;
+    }
+    const wrong = given.find((file) => !accepts(field.accept, file));
+    if (wrong) {
+      problems.push({
+        name: field.name,
+        message: `${field.label}: "${wrong.name.slice(0, 80)}" is not one of the accepted kinds (${(field.accept ?? []).join(', ')}).`,
+      });
+      continue;
+    }
+    chosen.set(field.name, given);
+  }
+  return problems.length > 0 ? err(problems) : ok(chosen);
 }

@@ -2,10 +2,15 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { ConnectorDefinition } from '../../connectors/index.ts';
 import type { Sql } from '../../db/index.ts';
+import { AppError } from '../../lib/index.ts';
 import { InactiveWorkflowError, startRun } from '../engine/engine.ts';
+import { fileStoreOf } from '../engine/node-runner.ts';
+import type { FileStore } from '../files/index.ts';
 import { getCachedWorkflow } from '../store/workflow-cache.ts';
 import { type HookRequest, hookReceiverFor } from './hook-receiver.ts';
+import { isMultipart, parseMultipart, requestTooLarge } from './multipart-body.ts';
 import { RESPONSE_CSP, sendRunResponse, waitForResponse } from './run-response.ts';
+import { startRunWithUploads, uploadsByField } from './upload-run.ts';
 import { hookText, readHookJson } from './webhook-json.ts';
 import { recheckWithRotation } from './webhook-secrets.ts';
 import { checkHookSignature } from './webhook-verify.ts';
@@ -25,6 +30,8 @@ export type WebhookOptions = {
   respondTimeoutMs?: number;
   /** The server's public base URL: what senders that sign the URL (verify "twilio") addressed. */
   publicUrl?: string;
+  /** Where the files of multipart deliveries are stored (with the run they start); default: Postgres. */
+  files?: FileStore;
 };
 
 /** The per-workflow secret in `x-vmesh-secret`, or an `x-vmesh-signature` (see checkHookSignature for the forms). */
@@ -39,13 +46,38 @@ export function verifyHook(secret: string, headers: Record<string, unknown>, raw
  */
 export function registerWebhookRoute(app: FastifyInstance, options: WebhookOptions): void {
   const { sql } = options;
+  const files = fileStoreOf({ sql, files: options.files });
+  const uploadLimit = files.limits.maxUploadBytes;
   app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
+    // The routes set no bodyLimit, so each parser's own applies: 1 MiB, multipart up to VMESH_UPLOAD_MAX_BYTES.
     scope.addContentTypeParser(
       '*',
       { parseAs: 'buffer', bodyLimit: WEBHOOK_BODY_LIMIT },
       (_request, body, done) => done(null, body),
     );
+    // Buffered whole (no streaming multipart parser is installed): HMAC schemes verify over the raw bytes as before.
+    scope.addContentTypeParser(
+      'multipart/form-data',
+      { parseAs: 'buffer', bodyLimit: uploadLimit },
+      (_request, body, done) => done(null, body),
+    );
+    scope.setErrorHandler((error, request, reply) => {
+      const tooLarge = (error as { code?: unknown }).code === 'FST_ERR_CTP_BODY_TOO_LARGE';
+      if (!tooLarge || !isMultipart(String(request.headers['content-type'] ?? ''))) throw error;
+      const refusal = requestTooLarge(uploadLimit);
+      return reply
+        .code(413)
+        .header('connection', 'close')
+        .send({
+          error: {
+            code: refusal.code,
+            message: refusal.message,
+            hint: refusal.hint,
+            details: refusal.details,
+          },
+        });
+    });
     // A hook answer is served from the web chat's origin: it never runs as a page there, whatever it says it is.
     scope.addHook('onSend', async (_request, reply) => {
       reply.header('x-content-type-options', 'nosniff');
@@ -97,7 +129,30 @@ export function registerWebhookRoute(app: FastifyInstance, options: WebhookOptio
       }
       const contentType = String(request.headers['content-type'] ?? '');
       let body: unknown = null;
-      if (raw.length > 0) {
+      let upload: Parameters<typeof startRunWithUploads>[2]['files'] = [];
+      const takesFiles = cached.document.trigger.type === 'webhook' && isMultipart(contentType);
+      if (!takesFiles && raw.length > WEBHOOK_BODY_LIMIT) {
+        return reply.code(413).send({
+          error: {
+            code: 'E_HTTP_413',
+            message: `The body is larger than ${WEBHOOK_BODY_LIMIT} bytes.`,
+            hint: 'Only the core webhook trigger takes multipart uploads above 1 MiB.',
+          },
+        });
+      }
+      if (takesFiles) {
+        const parsed = await parseMultipart(raw, contentType, {
+          maxFileBytes: files.limits.maxFileBytes,
+          maxRequestBytes: uploadLimit,
+        });
+        if (!parsed.ok) {
+          const { status, ...error } = parsed.error;
+          return reply.code(status).send({ error });
+        }
+        upload = parsed.value.files;
+        // Filled with the stored files' references once the run exists (startRunWithUploads).
+        body = { fields: parsed.value.fields, files: {} };
+      } else if (raw.length > 0) {
         if (contentType === '' || contentType.includes('json')) {
           const parsed = readHookJson(raw);
           if ('bad' in parsed) return reply.code(400).send({ error: parsed.bad });
@@ -109,13 +164,32 @@ export function registerWebhookRoute(app: FastifyInstance, options: WebhookOptio
       const accepted = receiver.accept({ ...hook, body }, cached.document);
       if (!accepted.start) return reply.code(200).send({ ignored: accepted.reason });
       let runId: string;
+      const dedupeKey = accepted.deliveryId ? `delivery:${accepted.deliveryId}` : undefined;
       try {
-        ({ runId } = await startRun(sql, workflowId, accepted.data, {
-          triggerType: accepted.triggerType,
-          dedupeKey: accepted.deliveryId ? `delivery:${accepted.deliveryId}` : undefined,
-          requireActive: true,
-        }));
+        ({ runId } =
+          upload.length === 0
+            ? await startRun(sql, workflowId, accepted.data, {
+                triggerType: accepted.triggerType,
+                dedupeKey,
+                requireActive: true,
+              })
+            : await startRunWithUploads(sql, files, {
+                workflowId,
+                triggerType: accepted.triggerType,
+                dedupeKey,
+                files: upload,
+                data(stored) {
+                  if (body !== null && typeof body === 'object' && 'files' in body)
+                    body.files = uploadsByField(stored);
+                  return accepted.data;
+                },
+              }));
       } catch (error) {
+        if (error instanceof AppError && error.code === 'E_FILE_TOO_LARGE') {
+          return reply.code(413).send({
+            error: { code: error.code, message: error.message, hint: error.hint, details: error.details },
+          });
+        }
         if (!(error instanceof InactiveWorkflowError)) throw error;
         return reply.code(409).send({
           error: { code: error.code, message: error.message, hint: error.hint },
@@ -126,8 +200,8 @@ export function registerWebhookRoute(app: FastifyInstance, options: WebhookOptio
       if (!response) return reply.code(202).send({ runId });
       return sendRunResponse(reply, runId, response);
     };
-    scope.post('/hooks/:workflowId', { bodyLimit: WEBHOOK_BODY_LIMIT }, handler);
+    scope.post('/hooks/:workflowId', handler);
     // verify "token": the hook secret is the URL's last segment, for senders that can neither sign nor set headers.
-    scope.post('/hooks/:workflowId/:token', { bodyLimit: WEBHOOK_BODY_LIMIT }, handler);
+    scope.post('/hooks/:workflowId/:token', handler);
   });
 }

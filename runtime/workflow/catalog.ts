@@ -82,7 +82,8 @@ export const coreTriggers: TriggerEntry[] = [
       "Runs on an HTTP request to the workflow's webhook URL. trigger holds { method, headers, query, body }. " +
       'Use core.respond to set the HTTP response. with.verify picks the signature scheme: vmesh (default), github, ' +
       'stripe, shopify, standard-webhooks, slack, typeform, linear, twilio, hmac ({ header, algorithm, encoding, prefix? }) or token ' +
-      '(POST /hooks/:workflowId/:secret).',
+      '(POST /hooks/:workflowId/:secret). A multipart/form-data upload gives body { fields: { <name>: text }, ' +
+      'files: { <name>: file reference } } for file.extract or http.request; list the file parts in with.files.',
     with: WebhookTriggerWith,
     sample: {
       method: 'POST',
@@ -98,10 +99,11 @@ export const coreTriggers: TriggerEntry[] = [
     description:
       'Serves a form page at GET /forms/:workflowId (public: anyone with the link; the workflow must be active). ' +
       'with: { title, description?, thankYou?, fields: [{ name, label, type: text|email|number|select|checkbox|' +
-      'textarea|date, required?, options? (select), maxLength? }] }. Each valid submission starts one run; ' +
-      'trigger holds { fields: { <name>: value }, submittedAt } (number → number, checkbox → boolean, date → ' +
-      '"YYYY-MM-DD", empty → null), e.g. {{ trigger.fields.email }}. The submitter sees with.thankYou, or the ' +
-      'core.respond result.',
+      'textarea|date|file, required?, options? (select), maxLength?, accept? and multiple? (file) }] }. Each valid ' +
+      'submission starts one run; trigger holds { fields: { <name>: value }, submittedAt } (number → number, ' +
+      'checkbox → boolean, date → "YYYY-MM-DD", file → a file reference { id, name, contentType, size, sha256 } ' +
+      '(multiple: a list) for file.extract or http.request, empty → null), e.g. {{ trigger.fields.email }}. The ' +
+      'submitter sees with.thankYou, or the core.respond result.',
     with: FormTriggerWith,
     sample: {
       fields: { name: 'Ada Lovelace', email: 'ada@example.com', plan: 'team', newsletter: true },

@@ -112,8 +112,29 @@ describe('trigger.with of the form trigger', () => {
     expect(triggerErrors({ title: 'x', fields: [field('a', { placeholder: 'p' })] })).toEqual([
       expect.objectContaining({ path: '/trigger/with/fields/0' }),
     ]);
-    expect(triggerErrors({ title: 'x', fields: [field('a', { type: 'file' })] })).toEqual([
+    expect(triggerErrors({ title: 'x', fields: [field('a', { type: 'color' })] })).toEqual([
       expect.objectContaining({ path: '/trigger/with/fields/0/type' }),
+    ]);
+  });
+
+  it('takes file fields with accept and multiple, only on file fields', () => {
+    expect(
+      triggerErrors({
+        title: 'x',
+        fields: [field('a', { type: 'file', accept: ['.csv', 'text/csv', 'image/*'], multiple: true })],
+      }),
+    ).toEqual([]);
+    expect(triggerErrors({ title: 'x', fields: [field('a', { accept: ['.csv'] })] })).toEqual([
+      expect.objectContaining({ path: '/trigger/with/fields/0/accept' }),
+    ]);
+    expect(triggerErrors({ title: 'x', fields: [field('a', { multiple: true })] })).toEqual([
+      expect.objectContaining({ path: '/trigger/with/fields/0/multiple' }),
+    ]);
+    expect(
+      triggerErrors({ title: 'x', fields: [field('a', { type: 'file', accept: ['csv', '"><x'] })] }),
+    ).toEqual([
+      expect.objectContaining({ path: '/trigger/with/fields/0/accept/0' }),
+      expect.objectContaining({ path: '/trigger/with/fields/0/accept/1' }),
     ]);
   });
 });

@@ -11,6 +11,7 @@ export const FORM_FIELD_TYPES = [
   'checkbox',
   'textarea',
   'date',
+  'file',
 ] as const;
 export type FormFieldType = (typeof FORM_FIELD_TYPES)[number];
 
@@ -26,7 +27,13 @@ export const FORM_LIMITS = {
   /** The longest answer a field takes, and the default of `maxLength` per type. */
   maxLength: 10_000,
   defaultMaxLength: { text: 1_000, textarea: 10_000, email: 254 },
+  /** Entries of a file field's `accept`. */
+  accept: 20,
 } as const;
+
+/** One `accept` entry, as in HTML: a file extension (".csv") or a media type ("text/csv", "image/*"). */
+const ACCEPT_ENTRY =
+  /^(?:\.[A-Za-z0-9][A-Za-z0-9_+-]{0,19}|[a-z0-9][a-z0-9!#$&^_.+-]{0,63}\/(?:\*|[a-z0-9][a-z0-9!#$&^_.+-]{0,63}))$/;
 
 const FIELD_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 const ONE_LINE = /^[^\r\n]*$/;
@@ -67,6 +74,23 @@ export const FormField = z.strictObject({
     .max(FORM_LIMITS.maxLength)
     .optional()
     .describe('text, textarea, email: the longest answer (default 1000, 10000, 254)'),
+  accept: z
+    .array(
+      z
+        .string()
+        .regex(
+          ACCEPT_ENTRY,
+          'an accept entry is a file extension like ".csv" or a media type like "text/csv" or "image/*"',
+        ),
+    )
+    .min(1)
+    .max(FORM_LIMITS.accept, `accept lists at most ${FORM_LIMITS.accept} entries`)
+    .optional()
+    .describe('file only: the kinds of file taken, e.g. [".csv", "text/csv"]; default any file'),
+  multiple: z
+    .boolean()
+    .optional()
+    .describe('file only: more than one file may be attached (trigger.fields.<name> is then a list)'),
 });
 export type FormField = z.infer<typeof FormField>;
 
@@ -124,6 +148,15 @@ export const FormTriggerWith = z
           path: ['fields', index, 'options'],
           message: `options only apply to select fields ("${field.name}" is ${field.type})`,
         });
+      }
+      for (const key of ['accept', 'multiple'] as const) {
+        if (field.type !== 'file' && field[key] !== undefined) {
+          context.addIssue({
+            code: 'custom',
+            path: ['fields', index, key],
+            message: `${key} only applies to file fields ("${field.name}" is ${field.type})`,
+          });
+        }
       }
       if (!TEXT_TYPES.has(field.type) && field.maxLength !== undefined) {
         context.addIssue({

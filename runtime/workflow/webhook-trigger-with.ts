@@ -46,6 +46,21 @@ export const WebhookTriggerWith = z
       .max(50)
       .optional()
       .describe('verify "hmac": text before the signature in the header, e.g. "sha256="'),
+    files: z
+      .array(
+        z
+          .string()
+          .regex(
+            /^[A-Za-z0-9_.-]{1,100}$/,
+            'a part name is letters, digits, "_", "." or "-" (e.g. "upload")',
+          ),
+      )
+      .min(1)
+      .max(20)
+      .optional()
+      .describe(
+        'multipart/form-data deliveries: the part names that carry files, each a file reference in trigger.body.files.<name> (the dry run simulates them; uploads are taken whether declared or not)',
+      ),
   })
   .superRefine((value, context) => {
     if (value.verify === 'hmac' && value.header === undefined) {
