@@ -1,6 +1,7 @@
 import { Routes } from 'discord-api-types/v10';
 import { z } from 'zod';
 import { ConnectorError } from '../../sdk/connector-error.ts';
+import { attachmentsBody, checkedAttachments, DiscordFiles, passThrough } from '../attachments.ts';
 import {
   allowedMentions,
   callDiscord,
@@ -37,13 +38,14 @@ export const SendWebhookMessageInput = z
       .boolean()
       .default(false)
       .describe('Send content longer than 2000 characters as several messages. Default false.'),
+    files: DiscordFiles.optional(),
     mentions: z
       .enum(['none', 'users', 'all'])
       .default('users')
       .describe('Which mentions may ping: none, users (default) or all.'),
   })
-  .refine((value) => value.content !== undefined || value.embeds !== undefined, {
-    message: 'give content, embeds or both',
+  .refine((value) => value.content !== undefined || value.embeds !== undefined || value.files !== undefined, {
+    message: 'give content, embeds or files',
     path: ['content'],
   });
 
@@ -57,7 +59,7 @@ export const sendWebhookMessage = action({
   key: 'sendWebhookMessage',
   title: 'Send a Discord message (webhook)',
   description:
-    'Post to a Discord channel through a channel webhook; no bot needed. A retry after a lost answer may post twice.',
+    'Post to a Discord channel through a channel webhook, with optional embeds and file attachments; no bot needed. A retry after a lost answer may post twice.',
   effect: 'write',
   idempotent: false,
   input: SendWebhookMessageInput,
@@ -79,6 +81,9 @@ export const sendWebhookMessage = action({
       wait: 'true',
       ...(input.threadId ? { thread_id: input.threadId } : {}),
     });
+    const files = input.files
+      ? await checkedAttachments(ctx.files, input.files, 'discord.sendWebhookMessage')
+      : [];
     const messages: { id: string; channel_id: string }[] = [];
     for (const [index, content] of parts.entries()) {
       const last = index === parts.length - 1;
@@ -89,9 +94,11 @@ export const sendWebhookMessage = action({
         ...(input.avatarUrl ? { avatar_url: input.avatarUrl } : {}),
         allowed_mentions: allowedMentions(input.mentions),
       };
+      const request =
+        last && files.length > 0 ? passThrough(await attachmentsBody(ctx.files, body, files)) : { body };
       const sent = await callDiscord('POST /webhooks/{id}/{token}', () =>
         ctx.client.webhooks.post(Routes.webhook(webhook.id, webhook.token), {
-          body,
+          ...request,
           query,
           auth: false,
           signal: ctx.signal,
