@@ -110,7 +110,8 @@ export async function sendUploadBytes(
     await body.stream.cancel().catch(() => {});
     throw error;
   }
-  await response.body?.cancel().catch(() => {});
+  // Read to the end (a short "OK - <length>"): the streamed exchange finishes cleanly.
+  await response.arrayBuffer().catch(() => {});
   if (response.status !== 200) throw transferError(response, `the upload of "${ref.name}" to Slack`);
 }
 
