@@ -7,6 +7,7 @@ import { createMemoryFiles, type MemoryFiles } from '../testing/memory-files.ts'
 import { runAction, runActionError } from '../testing/run-action.ts';
 import { slackConnector } from './connector.ts';
 import { type SlackFake, startSlackFake } from './fake-server.ts';
+import { parseSlackMessageEvent } from './triggers/message-posted.ts';
 
 // slack.uploadFile and slack.downloadFile through invokeAction against the Slack fake: the three-step upload
 // (files.getUploadURLExternal, the bytes to the upload URL, files.completeUploadExternal), url_private downloads with
@@ -260,5 +261,39 @@ describe('slack.downloadFile', () => {
       retryAfterMs: 4000,
     });
     expect(await runError('downloadFile', {})).toMatchObject({ code: 'E_PARAMS' });
+  });
+});
+
+describe('messagePosted trigger data', () => {
+  it('lists the files of a file_share message, for slack.downloadFile', () => {
+    const data = parseSlackMessageEvent({
+      type: 'message',
+      subtype: 'file_share',
+      channel: GENERAL,
+      user: 'U1',
+      text: 'the invoice',
+      ts: '1.000001',
+      files: [
+        {
+          id: 'F0000000001',
+          name: 'invoice.pdf',
+          mimetype: 'application/pdf',
+          size: 1234,
+          url_private: 'https://files.slack.com/files-pri/T1-F0000000001/invoice.pdf',
+        },
+      ],
+    });
+    expect(data?.files).toEqual([
+      {
+        id: 'F0000000001',
+        name: 'invoice.pdf',
+        mimetype: 'application/pdf',
+        size: 1234,
+        urlPrivate: 'https://files.slack.com/files-pri/T1-F0000000001/invoice.pdf',
+      },
+    ]);
+    expect(
+      parseSlackMessageEvent({ type: 'message', channel: GENERAL, text: 'x', ts: '1.1', files: 'odd' }),
+    ).not.toHaveProperty('files');
   });
 });

@@ -12,7 +12,7 @@ export const DownloadFileInput = z
       .url({ protocol: /^https?$/ })
       .optional()
       .describe(
-        "The file's url_private or url_private_download (on files.slack.com), e.g. `{{ trigger.files[0].url_private }}`. Give `url` or `fileId`.",
+        "The file's url_private or url_private_download (on files.slack.com), e.g. `{{ trigger.files[0].urlPrivate }}`. Give `url` or `fileId`.",
       ),
     fileId: z
       .string()
