@@ -60,3 +60,15 @@ export function passThrough(body: StreamedBody) {
     headers: { 'Content-Type': body.contentType, 'Content-Length': String(body.length) },
   };
 }
+
+/** What a message's attachments are, as an action's output shows them. */
+export const SentAttachments = z
+  .array(
+    z.object({
+      id: z.string().describe('Attachment id.'),
+      filename: z.string().describe('File name.'),
+      size: z.number().describe('Size in bytes.'),
+      url: z.string().describe("Discord's CDN URL of the attachment (signed; it expires)."),
+    }),
+  )
+  .describe('The files attached to the (last) message, as Discord stored them; empty without `files`.');

@@ -240,4 +240,11 @@ export function allowedMentions(policy: 'none' | 'users' | 'all') {
   };
 }
 
-export const MessageResult = z.object({ id: z.string(), channel_id: z.string() });
+export const MessageResult = z.object({
+  id: z.string(),
+  channel_id: z.string(),
+  attachments: z
+    .array(z.object({ id: z.string(), filename: z.string(), size: z.number(), url: z.string() }))
+    .optional()
+    .catch(undefined),
+});

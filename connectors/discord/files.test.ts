@@ -101,7 +101,8 @@ describe('discord files', () => {
       'sendWebhookMessage',
       { content: 'Build log', files: [log], username: 'CI' },
       { credential: { webhookUrl: fake.webhookUrl } },
-    )) as { id: string };
+    )) as { id: string; attachments: { filename: string }[] };
+    expect(out.attachments.map((attachment) => attachment.filename)).toEqual(['build.log']);
     expect(fake.uploads).toEqual([expect.objectContaining({ filename: 'build.log', sha256: log.sha256 })]);
     expect(fake.requests.at(-1)?.headers.authorization).toBeUndefined();
     expect(

@@ -1,7 +1,13 @@
 import { Routes } from 'discord-api-types/v10';
 import { z } from 'zod';
 import { ConnectorError } from '../../sdk/connector-error.ts';
-import { attachmentsBody, checkedAttachments, DiscordFiles, passThrough } from '../attachments.ts';
+import {
+  attachmentsBody,
+  checkedAttachments,
+  DiscordFiles,
+  passThrough,
+  SentAttachments,
+} from '../attachments.ts';
 import { allowedMentions, callDiscord, contentParts, discordNonce, MessageResult } from '../client.ts';
 import { action } from '../kit.ts';
 
@@ -44,6 +50,7 @@ export const SendMessageOutput = z.object({
   id: z.string().describe('ID of the (first) message.'),
   channelId: z.string().describe('Channel ID.'),
   messageIds: z.array(z.string()).describe('IDs of every message sent (more than one when split).'),
+  attachments: SentAttachments,
 });
 
 export const sendMessage = action({
@@ -69,6 +76,7 @@ export const sendMessage = action({
     // Checked before the first message goes out: a file of another run or over the limit fails here.
     const files = input.files ? await checkedAttachments(ctx.files, input.files, 'discord.sendMessage') : [];
     const messageIds: string[] = [];
+    let attachments: z.infer<typeof SentAttachments> = [];
     for (const [index, content] of parts.entries()) {
       const last = index === parts.length - 1;
       const body = {
@@ -84,8 +92,10 @@ export const sendMessage = action({
       const sent = await callDiscord('POST /channels/{id}/messages', () =>
         bot.post(Routes.channelMessages(input.channelId), { ...request, signal: ctx.signal }),
       );
-      messageIds.push(MessageResult.parse(sent).id);
+      const message = MessageResult.parse(sent);
+      messageIds.push(message.id);
+      if (last) attachments = message.attachments ?? [];
     }
-    return { id: messageIds[0] ?? '', channelId: input.channelId, messageIds };
+    return { id: messageIds[0] ?? '', channelId: input.channelId, messageIds, attachments };
   },
 });

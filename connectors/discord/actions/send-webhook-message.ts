@@ -1,7 +1,13 @@
 import { Routes } from 'discord-api-types/v10';
 import { z } from 'zod';
 import { ConnectorError } from '../../sdk/connector-error.ts';
-import { attachmentsBody, checkedAttachments, DiscordFiles, passThrough } from '../attachments.ts';
+import {
+  attachmentsBody,
+  checkedAttachments,
+  DiscordFiles,
+  passThrough,
+  SentAttachments,
+} from '../attachments.ts';
 import {
   allowedMentions,
   callDiscord,
@@ -53,6 +59,7 @@ export const SendWebhookMessageOutput = z.object({
   id: z.string().describe('ID of the (first) message.'),
   channelId: z.string().describe('Channel ID the webhook posts to.'),
   messageIds: z.array(z.string()).describe('IDs of every message sent.'),
+  attachments: SentAttachments,
 });
 
 export const sendWebhookMessage = action({
@@ -84,7 +91,7 @@ export const sendWebhookMessage = action({
     const files = input.files
       ? await checkedAttachments(ctx.files, input.files, 'discord.sendWebhookMessage')
       : [];
-    const messages: { id: string; channel_id: string }[] = [];
+    const messages: z.infer<typeof MessageResult>[] = [];
     for (const [index, content] of parts.entries()) {
       const last = index === parts.length - 1;
       const body = {
@@ -110,6 +117,12 @@ export const sendWebhookMessage = action({
       id: messages[0]?.id ?? '',
       channelId: messages[0]?.channel_id ?? '',
       messageIds: messages.map((message) => message.id),
+      attachments: (messages.at(-1)?.attachments ?? []).map(({ id, filename, size, url }) => ({
+        id,
+        filename,
+        size,
+        url,
+      })),
     };
   },
 });
