@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ConnectorError } from '../../sdk/connector-error.ts';
 import { FileRef } from '../../sdk/files.ts';
 import { callSlack } from '../client.ts';
 import { checkedUploadUrl, sendUploadBytes } from '../file-transfer.ts';
@@ -68,7 +69,15 @@ export const uploadFile = action({
       ctx.client.files.getUploadURLExternal({ filename, length: ref.size }),
     );
     const uploadUrl = checkedUploadUrl(ticket.upload_url, ctx.env);
-    const fileId = ticket.file_id ?? '';
+    const fileId = ticket.file_id;
+    if (!fileId) {
+      throw new ConnectorError({
+        code: 'E_UPSTREAM',
+        message: 'slack files.getUploadURLExternal answered no file_id; nothing was uploaded.',
+        retryable: true,
+        hint: 'A temporary Slack failure; the step is retried.',
+      });
+    }
     await sendUploadBytes({ env: ctx.env, files: ctx.files, signal: ctx.signal }, uploadUrl, ref);
     const destination = input.threadTs
       ? { channel_id: input.channel, thread_ts: input.threadTs }
