@@ -95,6 +95,31 @@ describe('discord files', () => {
     expect(sent.map((message) => message.attachments.length)).toEqual([0, 1]);
   });
 
+  it('a retry after a lost answer does not post the files twice (the nonce in payload_json)', async () => {
+    const once = files.add('once.txt', Buffer.from('once\n'), 'text/plain');
+    const before = fake.messages(fake.channelId).length;
+    fake.fail('POST /channels/:channelId/messages', {
+      status: 502,
+      body: { message: 'Bad Gateway', code: 0 },
+      applyFirst: true,
+    });
+    const input = { channelId: fake.channelId, files: [once] };
+    expect(await runError('sendMessage', input, { idempotencyKey: 'files-lost' })).toMatchObject({
+      code: 'E_UPSTREAM',
+      retryable: true,
+    });
+    const retried = (await runAction(discordConnector, 'sendMessage', input, {
+      env,
+      credential: bot,
+      files,
+      idempotencyKey: 'files-lost',
+      attempt: 2,
+    })) as { attachments: { filename: string }[] };
+    expect(retried.attachments.map((attachment) => attachment.filename)).toEqual(['once.txt']);
+    expect(fake.messages(fake.channelId).length).toBe(before + 1);
+    expect(fake.uploads).toHaveLength(1);
+  });
+
   it('sendWebhookMessage attaches files through the webhook, without a bot token', async () => {
     const log = files.add('build.log', Buffer.from('ok\n'.repeat(1000)), 'text/plain');
     const out = (await run(
