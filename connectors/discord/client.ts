@@ -5,6 +5,8 @@ import { ConnectorError, connectorErrorFromStatus } from '../sdk/connector-error
 import type { ConnectorEnvironment } from '../sdk/define.ts';
 
 export const DISCORD_URL = 'https://discord.com';
+/** A message with files may take longer than a plain call; the step's own timeout still applies. */
+const DISCORD_TRANSFER_TIMEOUT_MS = 300_000;
 /** Discord's limit on a message's content. */
 export const DISCORD_MAX_CONTENT = 2000;
 
@@ -48,7 +50,14 @@ function createRest(env: ConnectorEnvironment): REST {
     hashSweepInterval: 0,
     handlerSweepInterval: 0,
     // The DOM Response and discord.js's ResponseLike differ only in their stream typings; at run time both are undici's.
-    makeRequest: async (url, init) => (await env.fetch(url, init as RequestInit)) as unknown as ResponseLike,
+    makeRequest: async (url, init) => {
+      // A message with files streams its multipart body from the run's store: half duplex, and a transfer's time.
+      const streamed = init.body instanceof ReadableStream;
+      const request = streamed
+        ? { ...init, duplex: 'half', timeoutMs: DISCORD_TRANSFER_TIMEOUT_MS, redirect: 'error' }
+        : init;
+      return (await env.fetch(url, request as RequestInit)) as unknown as ResponseLike;
+    },
   });
 }
 
@@ -148,7 +157,11 @@ const CODE_HINTS: Record<number, { code: string; hint: string }> = {
     code: 'E_AUTH',
     hint: 'The bot lacks a permission here (Send Messages, Embed Links); grant it in the channel settings.',
   },
-  50006: { code: 'E_REQUEST', hint: 'Give non-empty `content` or at least one embed.' },
+  50006: { code: 'E_REQUEST', hint: 'Give non-empty `content`, at least one embed, or files.' },
+  40005: {
+    code: 'E_FILE_TOO_LARGE',
+    hint: "A file is over this server's upload limit: send a smaller file, or share a link to it instead.",
+  },
   50035: {
     code: 'E_REQUEST',
     hint: 'Fix the fields named in the message (content ≤ 2000 characters, at most 10 embeds).',
@@ -227,4 +240,11 @@ export function allowedMentions(policy: 'none' | 'users' | 'all') {
   };
 }
 
-export const MessageResult = z.object({ id: z.string(), channel_id: z.string() });
+export const MessageResult = z.object({
+  id: z.string(),
+  channel_id: z.string(),
+  attachments: z
+    .array(z.object({ id: z.string(), filename: z.string(), size: z.number(), url: z.string() }))
+    .optional()
+    .catch(undefined),
+});

@@ -9,7 +9,8 @@ export const discordConnector = defineConnector<DiscordCredential, DiscordClient
   id: 'discord',
   version: '1.0.0',
   title: 'Discord',
-  description: 'Send messages to Discord channels as a bot or through a channel webhook.',
+  description:
+    'Send messages, with embeds and file attachments, to Discord channels as a bot or through a channel webhook.',
   credential: {
     type: 'discord',
     schema: DiscordCredential,

@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+import { REST } from '@discordjs/rest';
+import { Routes } from 'discord-api-types/v10';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DiscordFake, startDiscordFake } from './fake-server.ts';
 
@@ -17,6 +20,32 @@ describe('Discord fake: the endpoints the bots use', () => {
     });
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   };
+
+  it("parses the multipart body discord.js's own REST client builds for files (payload_json, files[n])", async () => {
+    const rest = new REST({ api: fake.apiUrl, version: '10', retries: 0 }).setToken(fake.botToken);
+    const data = Buffer.from('bytes from the official client\n');
+    const sent = (await rest.post(Routes.channelMessages(fake.channelId), {
+      body: { content: 'with a file', attachments: [{ id: 0, filename: 'official.txt' }] },
+      files: [{ name: 'official.txt', data, contentType: 'text/plain' }],
+    })) as { attachments: { filename: string; size: number }[] };
+    expect(sent.attachments).toEqual([
+      expect.objectContaining({ filename: 'official.txt', size: data.length }),
+    ]);
+    expect(fake.uploads.at(-1)).toEqual({
+      field: 'files[0]',
+      filename: 'official.txt',
+      contentType: 'text/plain',
+      size: data.length,
+      sha256: createHash('sha256').update(data).digest('hex'),
+    });
+    const wrongId = await rest
+      .post(Routes.channelMessages(fake.channelId), {
+        body: { content: 'x', attachments: [{ id: 5, filename: 'nope.txt' }] },
+        files: [{ name: 'official.txt', data }],
+      })
+      .catch((error: { code?: number }) => error.code);
+    expect(wrongId).toBe(50035);
+  });
 
   it('edits the deferred @original response and answers follow-ups with the message', async () => {
     const edited = await call('PATCH', '/webhooks/APP1/tok1/messages/%40original', {

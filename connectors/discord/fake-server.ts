@@ -1,4 +1,5 @@
-import Fastify, { type FastifyReply } from 'fastify';
+import { createHash } from 'node:crypto';
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import {
   FailureQueue,
   type InjectedFailure,
@@ -18,6 +19,25 @@ export type FakeDiscordMessage = {
   author: { id: string; username: string; bot?: boolean };
   webhook_id?: string;
   timestamp: string;
+  attachments: FakeDiscordAttachment[];
+};
+
+/** An attachment as Discord answers it. */
+export type FakeDiscordAttachment = {
+  id: string;
+  filename: string;
+  size: number;
+  content_type: string;
+  url: string;
+};
+
+/** One `files[n]` part as it arrived, with the SHA-256 of its bytes. */
+export type FakeDiscordUpload = {
+  field: string;
+  filename: string;
+  contentType: string;
+  size: number;
+  sha256: string;
 };
 
 export type DiscordFake = {
@@ -33,7 +53,10 @@ export type DiscordFake = {
   channelId: string;
   /** A channel that exists but the bot cannot see (answers 50001 Missing Access). */
   hiddenChannelId: string;
+  /** Every request; a multipart one is recorded with its payload_json as the body. */
   requests: RecordedRequest[];
+  /** The files[n] parts of every multipart request that passed the checks, in order. */
+  uploads: FakeDiscordUpload[];
   messages(channelId: string): FakeDiscordMessage[];
   /** Messages of one interaction (its `@original` response and follow-ups), oldest first. */
   interactionMessages(interactionToken: string): FakeDiscordMessage[];
@@ -49,6 +72,63 @@ export type DiscordFake = {
 type InteractionBody = { content?: string; embeds?: unknown[]; components?: unknown[] };
 
 const BOT = { id: '111111111111111111', username: 'vmesh-bot', bot: true };
+const MiB = 1024 * 1024;
+/** Discord's default upload limit per file. */
+const MAX_FILE_BYTES = 20 * MiB;
+
+type ParsedForm =
+  | { payload: Record<string, unknown>; uploads: FakeDiscordUpload[] }
+  | { status: number; error: Record<string, unknown> };
+
+const formError = (field: string, code: string, message: string) => ({
+  status: 400,
+  error: { code: 50035, message: 'Invalid Form Body', errors: { [field]: { _errors: [{ code, message }] } } },
+});
+
+/**
+ * A multipart/form-data message body as Discord reads it: the JSON in `payload_json`, each file in a `files[n]`
+ * part with a filename, at most 10, each within the upload limit; every `attachments[].id` names a sent part.
+ */
+async function parseMessageForm(request: FastifyRequest): Promise<ParsedForm> {
+  const form = await new Request('http://fake/', {
+    method: 'POST',
+    headers: { 'content-type': String(request.headers['content-type'] ?? '') },
+    body: new Uint8Array(request.body as Buffer),
+  }).formData();
+  let payload: Record<string, unknown> = {};
+  const uploads: FakeDiscordUpload[] = [];
+  for (const [name, value] of form) {
+    if (name === 'payload_json') {
+      try {
+        payload = JSON.parse(String(value)) as Record<string, unknown>;
+      } catch {
+        return { status: 400, error: { code: 50109, message: 'The request body contains invalid JSON.' } };
+      }
+    } else if (/^files\[\d+\]$/.test(name)) {
+      if (typeof value === 'string' || !value.name)
+        return formError(name, 'BASE_TYPE_REQUIRED', 'File is required.');
+      if (value.size > MAX_FILE_BYTES)
+        return { status: 413, error: { code: 40005, message: 'Request entity too large' } };
+      const bytes = Buffer.from(await value.arrayBuffer());
+      uploads.push({
+        field: name,
+        filename: value.name,
+        contentType: value.type || 'application/octet-stream',
+        size: bytes.length,
+        sha256: createHash('sha256').update(bytes).digest('hex'),
+      });
+    } else if (typeof value === 'string') payload[name] = value;
+  }
+  if (uploads.length > 10)
+    return formError('attachments', 'BASE_TYPE_MAX_LENGTH', 'Must be 10 or fewer in length.');
+  const listed = Array.isArray(payload.attachments) ? (payload.attachments as { id?: unknown }[]) : [];
+  for (const [index, attachment] of listed.entries()) {
+    if (!uploads.some((upload) => upload.field === `files[${String(attachment?.id)}]`)) {
+      return formError(`attachments.${index}.id`, 'ATTACHMENT_NOT_FOUND', 'Unknown attachment id.');
+    }
+  }
+  return { payload, uploads };
+}
 
 /**
  * A fastify app speaking Discord's REST wire format (v10) for creating messages and executing webhooks:
@@ -74,13 +154,31 @@ export async function startDiscordFake(
   ]);
   const interactions = new Map<string, FakeDiscordMessage[]>();
   const requests: RecordedRequest[] = [];
+  const uploads: FakeDiscordUpload[] = [];
+  /** The files of a multipart request, until its route makes them a message's attachments. */
+  const formFiles = new WeakMap<FastifyRequest, FakeDiscordUpload[]>();
+  const attachmentsOf = (request: FastifyRequest): FakeDiscordAttachment[] =>
+    (formFiles.get(request) ?? []).map((upload) => {
+      snowflake += 1n;
+      return {
+        id: String(snowflake),
+        filename: upload.filename,
+        size: upload.size,
+        content_type: upload.contentType,
+        url: `https://cdn.discordapp.com/attachments/${channelId}/${snowflake}/${encodeURIComponent(upload.filename)}`,
+      };
+    });
   const failures = new FailureQueue();
   let snowflake = 900_000_000_000_000_000n;
 
   const error = (reply: FastifyReply, status: number, code: number, message: string, errors?: unknown) =>
     reply.code(status).send({ code, message, ...(errors ? { errors } : {}) });
 
-  const validate = (reply: FastifyReply, body: { content?: unknown; embeds?: unknown }) => {
+  const validate = (
+    reply: FastifyReply,
+    body: { content?: unknown; embeds?: unknown },
+    request?: FastifyRequest,
+  ) => {
     const content = typeof body.content === 'string' ? body.content : '';
     const embeds = Array.isArray(body.embeds) ? body.embeds : [];
     if (content.length > 2000) {
@@ -96,12 +194,18 @@ export async function startDiscordFake(
     const meaningful = embeds.filter(
       (embed) => embed && typeof embed === 'object' && Object.keys(embed).length > 0,
     );
-    if (content === '' && meaningful.length === 0)
+    const files = request ? (formFiles.get(request) ?? []) : [];
+    if (content === '' && meaningful.length === 0 && files.length === 0)
       return error(reply, 400, 50006, 'Cannot send an empty message');
     return undefined;
   };
 
   const app = Fastify({ logger: false });
+  app.addContentTypeParser(
+    'multipart/form-data',
+    { parseAs: 'buffer', bodyLimit: 256 * MiB },
+    (_request, body, done) => done(null, body),
+  );
   app.addHook('onRequest', async (_request, reply) => {
     reply.header('x-ratelimit-limit', '5');
     reply.header('x-ratelimit-remaining', '4');
@@ -109,7 +213,13 @@ export async function startDiscordFake(
     reply.header('x-ratelimit-bucket', 'fakebucket');
   });
   app.addHook('preHandler', async (request, reply) => {
-    requests.push(recordRequest(request));
+    if (/^multipart\/form-data/i.test(String(request.headers['content-type'] ?? ''))) {
+      const parsed = await parseMessageForm(request);
+      request.body = 'payload' in parsed ? parsed.payload : undefined;
+      requests.push(recordRequest(request));
+      if (!('payload' in parsed)) return reply.code(parsed.status).send(parsed.error);
+      formFiles.set(request, parsed.uploads);
+    } else requests.push(recordRequest(request));
     const failure = failures.take(
       `${request.method} ${(request.routeOptions.url ?? request.url).replace('/api/v10', '')}`,
     );
@@ -138,7 +248,7 @@ export async function startDiscordFake(
       nonce?: string | number;
       enforce_nonce?: boolean;
     };
-    const invalid = validate(reply, body);
+    const invalid = validate(reply, body, request);
     if (invalid) return invalid;
     if (body.nonce !== undefined && String(body.nonce).length > 25) {
       return error(reply, 400, 50035, 'Invalid Form Body', {
@@ -159,7 +269,9 @@ export async function startDiscordFake(
       ...(body.nonce === undefined ? {} : { nonce: body.nonce }),
       author: BOT,
       timestamp: new Date().toISOString(),
+      attachments: attachmentsOf(request),
     };
+    uploads.push(...(formFiles.get(request) ?? []));
     list.push(message);
     return message;
   });
@@ -186,6 +298,7 @@ export async function startDiscordFake(
       author: { id: applicationId, username: 'vmesh-bot', bot: true },
       webhook_id: applicationId,
       timestamp: new Date().toISOString(),
+      attachments: [],
     };
   };
 
@@ -237,7 +350,7 @@ export async function startDiscordFake(
     if (params.webhookId !== webhookId || params.token !== webhookToken)
       return error(reply, 404, 10015, 'Unknown Webhook');
     const body = (request.body ?? {}) as { content?: string; embeds?: unknown[]; username?: string };
-    const invalid = validate(reply, body);
+    const invalid = validate(reply, body, request);
     if (invalid) return invalid;
     snowflake += 1n;
     const message: FakeDiscordMessage = {
@@ -248,7 +361,9 @@ export async function startDiscordFake(
       author: { id: webhookId, username: body.username ?? 'Captain Hook' },
       webhook_id: webhookId,
       timestamp: new Date().toISOString(),
+      attachments: attachmentsOf(request),
     };
+    uploads.push(...(formFiles.get(request) ?? []));
     messages.get(channelId)?.push(message);
     const wait = (request.query as { wait?: string }).wait === 'true';
     return wait ? message : reply.code(204).send();
@@ -264,6 +379,7 @@ export async function startDiscordFake(
     channelId,
     hiddenChannelId,
     requests,
+    uploads,
     messages: (id) => messages.get(id) ?? [],
     interactionMessages: (token) => interactions.get(token) ?? [],
     fail: (route, failure) => failures.add(route, failure),

@@ -130,6 +130,36 @@ const PLATFORM_ERRORS: Record<string, SlackErrorInfo> = {
     retryable: false,
     hint: "Check `blocks` against Slack's Block Kit reference.",
   },
+  file_not_found: {
+    code: 'E_NOT_FOUND',
+    retryable: false,
+    hint: 'No such Slack file (or the app cannot see it): check `fileId`, and that the file was shared where the app is a member.',
+  },
+  file_deleted: {
+    code: 'E_NOT_FOUND',
+    retryable: false,
+    hint: 'The Slack file was deleted.',
+  },
+  file_upload_size_restricted: {
+    code: 'E_FILE_TOO_LARGE',
+    retryable: false,
+    hint: 'The workspace restricts uploads of large files: send a smaller file, or ask a Slack admin to lift the limit.',
+  },
+  file_uploads_disabled: {
+    code: 'E_AUTH',
+    retryable: false,
+    hint: 'The workspace has disabled file uploads; a Slack admin can turn them back on.',
+  },
+  invalid_arguments: {
+    code: 'E_REQUEST',
+    retryable: false,
+    hint: 'Check the file name and the other parameters against the action’s documentation.',
+  },
+  invalid_channel: {
+    code: 'E_NOT_FOUND',
+    retryable: false,
+    hint: 'Use the channel ID (C…, from the channel\'s "About" tab); file uploads take IDs, not #names.',
+  },
   ratelimited: {
     code: 'E_RATE_LIMITED',
     retryable: true,

@@ -2,9 +2,11 @@ import { fileURLToPath } from 'node:url';
 import { authorizationWireSecrets } from '../sdk/credential-secrets.ts';
 import { defineConnector } from '../sdk/define.ts';
 import { addReaction } from './actions/add-reaction.ts';
+import { downloadFile } from './actions/download-file.ts';
 import { lookupUserByEmail } from './actions/lookup-user-by-email.ts';
 import { postMessage } from './actions/post-message.ts';
 import { replyInThread } from './actions/reply-in-thread.ts';
+import { uploadFile } from './actions/upload-file.ts';
 import { callSlack, createSlackClient, type SlackClient, SlackCredential } from './client.ts';
 import { slackOAuthProvider } from './oauth-provider.ts';
 import { messagePosted } from './triggers/message-posted.ts';
@@ -13,12 +15,13 @@ export const slackConnector = defineConnector<SlackCredential, SlackClient>({
   id: 'slack',
   version: '1.0.0',
   title: 'Slack',
-  description: 'Post messages and thread replies, add reactions and find users in a Slack workspace.',
+  description:
+    'Post messages and thread replies, upload and download files, add reactions and find users in a Slack workspace.',
   credential: {
     type: 'slack',
     schema: SlackCredential,
     howToGet:
-      'Create a Slack app (api.slack.com/apps), add the bot scopes chat:write, reactions:write, users:read, users:read.email and channels:history, install it to the workspace and copy the Bot User OAuth Token (xoxb-…).',
+      'Create a Slack app (api.slack.com/apps), add the bot scopes chat:write, reactions:write, users:read, users:read.email, channels:history, files:write and files:read, install it to the workspace and copy the Bot User OAuth Token (xoxb-…).',
     fromToken: (token) => ({ token }),
     wireSecrets: (credential: SlackCredential) => authorizationWireSecrets(credential.token, ['Bearer']),
   },
@@ -33,7 +36,7 @@ export const slackConnector = defineConnector<SlackCredential, SlackClient>({
     const who = await callSlack('auth.test', () => client.auth.test());
     return `Slack accepts it: bot user ${who.user ?? who.user_id ?? '?'} in team ${who.team ?? who.team_id ?? '?'}.`;
   },
-  actions: [postMessage, replyInThread, addReaction, lookupUserByEmail],
+  actions: [postMessage, replyInThread, addReaction, lookupUserByEmail, uploadFile, downloadFile],
   triggers: [messagePosted],
   docPath: fileURLToPath(new URL('./doc.md', import.meta.url)),
 });

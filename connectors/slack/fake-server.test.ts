@@ -59,6 +59,25 @@ describe('Slack fake: the methods the bots use', () => {
     expect(() => fake.addMessage('C404', { ts: '1.1', user: 'U1', text: 'x' })).toThrow(/options\.channels/);
   });
 
+  it("speaks the official client's own upload (filesUploadV2: getUploadURLExternal, the bytes, completeUploadExternal)", async () => {
+    const bytes = Buffer.from('a file the official client uploads\n');
+    const answer = await bot.filesUploadV2({
+      channel_id: channel,
+      file: bytes,
+      filename: 'official.txt',
+      title: 'Official',
+      initial_comment: 'from filesUploadV2',
+    });
+    expect(answer.ok).toBe(true);
+    const [uploaded] = fake.files().filter((file) => file.name === 'official.txt');
+    expect(uploaded).toMatchObject({ title: 'Official', length: bytes.length, completed: true });
+    expect(uploaded?.bytes?.equals(bytes)).toBe(true);
+    expect(fake.messages(channel).at(-1)).toMatchObject({
+      text: 'from filesUploadV2',
+      files: [{ id: uploaded?.id }],
+    });
+  });
+
   it('opens a Socket Mode connection only with the app-level token', async () => {
     const app = new WebClient(fake.appToken, { slackApiUrl: fake.apiUrl, retryConfig: { retries: 0 } });
     expect(await app.apps.connections.open()).toMatchObject({ ok: true, url: 'ws://127.0.0.1:9/link' });

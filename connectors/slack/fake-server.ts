@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyReply } from 'fastify';
+import { createHash, randomUUID } from 'node:crypto';
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import {
   FailureQueue,
   type InjectedFailure,
@@ -20,6 +20,25 @@ export type FakeSlackMessage = {
   blocks?: unknown;
   metadata?: { event_type: string; event_payload?: Record<string, unknown> };
   reactions?: { name: string; users: string[]; count: number }[];
+  /** Files shared with the message (files.completeUploadExternal). */
+  files?: { id: string; name: string; title: string }[];
+};
+
+/** A file the fake holds: uploaded through files.getUploadURLExternal, or added by the test as a person's. */
+export type FakeSlackFile = {
+  id: string;
+  name: string;
+  title: string;
+  mimetype: string;
+  /** The length files.getUploadURLExternal announced (the bytes' length for an added file). */
+  length: number;
+  /** The bytes received, once they were POSTed to the upload URL. */
+  bytes?: Buffer;
+  /** SHA-256 of the received bytes, lower-case hex. */
+  sha256?: string;
+  /** Where files.completeUploadExternal shared it. */
+  shares: { channel: string; ts: string; threadTs?: string; initialComment?: string }[];
+  completed: boolean;
 };
 export type FakeSlackChannel = { id: string; name: string; isMember: boolean };
 export type FakeSlackUser = {
@@ -68,6 +87,19 @@ export type SlackFake = {
    * for a Slack error, `{ status: 429, headers: { 'retry-after': '3' } }` for a rate limit. Supports `applyFirst`.
    */
   fail(method: string, failure: InjectedFailure): void;
+  /** Files uploaded or added, oldest first. Failures for the byte routes are queued as `upload` and `download`. */
+  files(): FakeSlackFile[];
+  /** A file a person shared (for downloads): served at its `url_private` to the bot token. */
+  addFile(file: { name: string; bytes: Buffer; mimetype?: string; title?: string }): FakeSlackFile & {
+    url_private: string;
+    url_private_download: string;
+  };
+  /** The file host's url_private of a file (on this fake's origin, as files.slack.com in production). */
+  fileUrl(file: FakeSlackFile, download?: boolean): string;
+  /** The token is revoked: every method answers `token_revoked`, files answer the sign-in page. */
+  revokeToken(token: string): void;
+  /** Downloads answer 302 to `url` + the file's path (undefined: serve the bytes). */
+  redirectDownloadsTo(url: string | undefined): void;
   /**
    * The OAuth app and `oauth.v2.access` (client id and secret by HTTP Basic or as arguments), with token rotation
    * on: every grant answers a bot token (or, for a code issued `userOnly`, only `authed_user`'s user token), a
@@ -132,6 +164,10 @@ export async function startSlackFake(
      * HTTP 429 with `Retry-After: retryAfterSeconds` (default 1) and not carried out.
      */
     rateLimit?: { requests: number; windowMs: number; retryAfterSeconds?: number };
+    /** files.getUploadURLExternal answers file_upload_size_restricted above this length (default 1 GB, Slack's). */
+    maxUploadBytes?: number;
+    /** The origin of the upload URLs it answers (default its own; a test points it elsewhere to check they are refused). */
+    uploadOrigin?: string;
   } = {},
 ): Promise<SlackFake> {
   const token = options.token ?? 'xoxb-fake-token-0001';
@@ -160,6 +196,26 @@ export async function startSlackFake(
   let refreshGrants = 0;
   const calls: FakeSlackCall[] = [];
   const failures = new FailureQueue();
+  const files = new Map<string, FakeSlackFile>();
+  const pendingUploads = new Map<string, string>();
+  const revoked = new Set<string>();
+  let downloadRedirect: string | undefined;
+  let base = '';
+  let fileSequence = 0;
+  const nextFileId = () => `F${String(++fileSequence).padStart(10, '0')}`;
+  const filePath = (file: FakeSlackFile, download = false) =>
+    `/files-pri/${teamId}-${file.id}/${download ? 'download/' : ''}${encodeURIComponent(file.name)}`;
+  const fileObject = (file: FakeSlackFile) => ({
+    id: file.id,
+    name: file.name,
+    title: file.title,
+    mimetype: file.mimetype,
+    size: file.bytes?.length ?? file.length,
+    url_private: `${base}${filePath(file)}`,
+    url_private_download: `${base}${filePath(file, true)}`,
+    permalink: `https://fake.slack.com/files/${BOT_USER}/${file.id}/${encodeURIComponent(file.name)}`,
+    shares: {},
+  });
   let clock = 1_712_345_678;
   let sequence = 0;
   const nextTs = () => `${clock++}.${String(++sequence).padStart(6, '0')}`;
@@ -327,6 +383,74 @@ export async function startSlackFake(
       } else message.reactions.push({ name, users: [BOT_USER], count: 1 });
       return { ok: true };
     },
+    // files.getUploadURLExternal: { ok, upload_url, file_id } for `filename` and `length` (bytes).
+    'files.getUploadURLExternal': (args) => {
+      const filename = typeof args.filename === 'string' ? args.filename : '';
+      const length = Number(args.length);
+      if (filename === '' || !Number.isInteger(length) || length < 0) return fail('invalid_arguments');
+      if (length > (options.maxUploadBytes ?? 1024 * 1024 * 1024)) return fail('file_upload_size_restricted');
+      const file: FakeSlackFile = {
+        id: nextFileId(),
+        name: filename,
+        title: filename,
+        mimetype: 'application/octet-stream',
+        length,
+        shares: [],
+        completed: false,
+      };
+      files.set(file.id, file);
+      const uploadId = randomUUID();
+      pendingUploads.set(uploadId, file.id);
+      return {
+        ok: true,
+        upload_url: `${options.uploadOrigin ?? base}/upload/v1/${uploadId}`,
+        file_id: file.id,
+      };
+    },
+    // files.completeUploadExternal: files [{ id, title }] (JSON), channel_id, thread_ts, initial_comment.
+    'files.completeUploadExternal': (args) => {
+      const listed = parseMaybeJson(args.files);
+      if (!Array.isArray(listed) || listed.length === 0) return fail('invalid_arguments');
+      const chosen: FakeSlackFile[] = [];
+      for (const entry of listed as { id?: unknown; title?: unknown }[]) {
+        const file = files.get(String(entry?.id ?? ''));
+        if (!file || file.bytes === undefined || file.completed) return fail('file_not_found');
+        if (typeof entry.title === 'string' && entry.title !== '') file.title = entry.title;
+        chosen.push(file);
+      }
+      if (args.channel_id !== undefined) {
+        const channel = channels.find((candidate) => candidate.id === args.channel_id);
+        if (!channel) return fail('channel_not_found');
+        if (!channel.isMember) return fail('not_in_channel');
+        const threadTs = args.thread_ts === undefined ? undefined : String(args.thread_ts);
+        const initialComment = args.initial_comment === undefined ? undefined : String(args.initial_comment);
+        const message: FakeSlackMessage = {
+          type: 'message',
+          ts: nextTs(),
+          text: initialComment ?? '',
+          user: BOT_USER,
+          bot_id: BOT_ID,
+          ...(threadTs ? { thread_ts: threadTs } : {}),
+          files: chosen.map((file) => ({ id: file.id, name: file.name, title: file.title })),
+        };
+        messages.get(channel.id)?.push(message);
+        for (const file of chosen) {
+          file.shares.push({
+            channel: channel.id,
+            ts: message.ts,
+            ...(threadTs ? { threadTs } : {}),
+            ...(initialComment ? { initialComment } : {}),
+          });
+        }
+      }
+      for (const file of chosen) file.completed = true;
+      return { ok: true, files: chosen.map(fileObject) };
+    },
+    'files.info': (args) => {
+      const file = files.get(String(args.file ?? ''));
+      if (!file?.completed) return fail('file_not_found');
+      return { ok: true, file: fileObject(file) };
+    },
     'users.lookupByEmail': (args) => {
       const user = users.find((candidate) => candidate.email === args.email);
       if (!user) return fail('users_not_found');
@@ -378,6 +502,7 @@ export async function startSlackFake(
     }
     if (method === 'oauth.v2.access') return oauthAccess(request.headers.authorization, args);
     if (!auth) return fail('not_authed');
+    if (revoked.has(bearer ?? '')) return fail('token_revoked');
     const allowed = method === 'apps.connections.open' ? bearer === appToken : botTokens.has(bearer ?? '');
     if (!allowed) {
       return fail(
@@ -393,7 +518,65 @@ export async function startSlackFake(
     }
     return answer;
   });
-  const base = await listenLocal(app);
+  // The bytes of an upload, raw (any content type) or as the one file of a multipart form: answers "OK - <length>".
+  // In their own scope, every content type (JSON and text too) arrives as the raw bytes.
+  await app.register(async (uploads) => {
+    uploads.removeAllContentTypeParsers();
+    uploads.addContentTypeParser(
+      '*',
+      { parseAs: 'buffer', bodyLimit: 1024 * 1024 * 1024 },
+      (_request, body, done) => done(null, body),
+    );
+    uploads.post('/upload/v1/:uploadId', { bodyLimit: 1024 * 1024 * 1024 }, async (request, reply) => {
+      requests.push({ ...recordRequest(request), body: undefined });
+      const failure = failures.take('upload');
+      if (failure) return sendFailure(reply, failure);
+      const fileId = pendingUploads.get((request.params as { uploadId: string }).uploadId);
+      const file = fileId ? files.get(fileId) : undefined;
+      if (!file) return reply.code(404).type('text/plain').send('Not Found');
+      let bytes = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+      const type = String(request.headers['content-type'] ?? '');
+      if (/^multipart\/form-data/i.test(type)) {
+        const form = await new Request('http://fake/', {
+          method: 'POST',
+          headers: { 'content-type': type },
+          body: new Uint8Array(bytes),
+        }).formData();
+        const part = [...form.values()].find((value) => typeof value !== 'string');
+        bytes = part ? Buffer.from(await part.arrayBuffer()) : Buffer.alloc(0);
+      } else if (type !== '') file.mimetype = type.split(';')[0]?.trim() || file.mimetype;
+      pendingUploads.delete((request.params as { uploadId: string }).uploadId);
+      file.bytes = bytes;
+      file.sha256 = createHash('sha256').update(bytes).digest('hex');
+      return reply.code(200).type('text/plain').send(`OK - ${bytes.length}`);
+    });
+  });
+  // url_private and url_private_download: the bytes to a bot token; Slack's sign-in page (HTTP 200) to anyone else.
+  const serveFile = async (request: FastifyRequest, reply: FastifyReply) => {
+    requests.push(recordRequest(request));
+    const failure = failures.take('download');
+    if (failure) return sendFailure(reply, failure);
+    const key = (request.params as { key: string }).key;
+    const file = files.get(key.replace(`${teamId}-`, ''));
+    if (!file?.bytes || !file.completed) return reply.code(404).type('text/plain').send('Not Found');
+    const bearer = request.headers.authorization?.replace(/^Bearer /, '') ?? '';
+    if (!botTokens.has(bearer) || revoked.has(bearer)) {
+      return reply
+        .code(200)
+        .type('text/html; charset=utf-8')
+        .send('<!DOCTYPE html><html><head><title>Slack</title></head><body>Sign in to Slack</body></html>');
+    }
+    if (downloadRedirect) return reply.redirect(`${downloadRedirect}${request.url}`, 302);
+    return reply
+      .code(200)
+      .header('content-type', file.mimetype)
+      .header('content-length', String(file.bytes.length))
+      .header('content-disposition', `attachment; filename="${file.name.replace(/"/g, '')}"`)
+      .send(file.bytes);
+  };
+  app.get('/files-pri/:key/download/:name', serveFile);
+  app.get('/files-pri/:key/:name', serveFile);
+  base = await listenLocal(app);
   return {
     apiUrl: `${base}/api/`,
     token,
@@ -426,6 +609,28 @@ export async function startSlackFake(
       return stored;
     },
     fail: (method, failure) => failures.add(method, failure),
+    files: () => [...files.values()],
+    addFile(added) {
+      const file: FakeSlackFile = {
+        id: nextFileId(),
+        name: added.name,
+        title: added.title ?? added.name,
+        mimetype: added.mimetype ?? 'application/octet-stream',
+        length: added.bytes.length,
+        bytes: added.bytes,
+        sha256: createHash('sha256').update(added.bytes).digest('hex'),
+        shares: [],
+        completed: true,
+      };
+      files.set(file.id, file);
+      const object = fileObject(file);
+      return { ...file, url_private: object.url_private, url_private_download: object.url_private_download };
+    },
+    fileUrl: (file, download) => `${base}${filePath(file, download)}`,
+    revokeToken: (revokedToken) => void revoked.add(revokedToken),
+    redirectDownloadsTo: (url) => {
+      downloadRedirect = url;
+    },
     close: () => app.close(),
   };
 }

@@ -1,6 +1,7 @@
 import { createLogger } from '../../lib/logger.ts';
 import { invokeAction } from '../invoke.ts';
 import type { ConnectorDefinition, ConnectorEnvironment } from '../sdk/define.ts';
+import type { FilePort } from '../sdk/files.ts';
 
 /** Calls a connector action the way the engine does (through invokeAction), with test defaults. */
 export async function runAction(
@@ -15,6 +16,8 @@ export async function runAction(
     attempt?: number;
     idempotencyKey?: string;
     signal?: AbortSignal;
+    /** The run's files (createMemoryFiles); without it reading or writing a file fails. */
+    files?: FilePort;
   },
 ): Promise<unknown> {
   const action = connector.actions.find((candidate) => candidate.key === key);
@@ -31,6 +34,7 @@ export async function runAction(
     idempotencyKey: options.idempotencyKey ?? 'run-1:node-1:0',
     node: { id: 'node1', runId: 'run-1' },
     logger: createLogger({ level: 'silent' }),
+    ...(options.files ? { files: options.files } : {}),
   });
 }
 

@@ -1,6 +1,13 @@
 import { Routes } from 'discord-api-types/v10';
 import { z } from 'zod';
 import { ConnectorError } from '../../sdk/connector-error.ts';
+import {
+  attachmentsBody,
+  checkedAttachments,
+  DiscordFiles,
+  passThrough,
+  SentAttachments,
+} from '../attachments.ts';
 import { allowedMentions, callDiscord, contentParts, discordNonce, MessageResult } from '../client.ts';
 import { action } from '../kit.ts';
 
@@ -26,6 +33,7 @@ export const SendMessageInput = z
       .describe(
         'Send content longer than 2000 characters as several messages (split at line breaks). Default false: too long is an error.',
       ),
+    files: DiscordFiles.optional(),
     mentions: z
       .enum(['none', 'users', 'all'])
       .default('users')
@@ -33,8 +41,8 @@ export const SendMessageInput = z
         'Which mentions may ping: none, users (users and roles, default) or all (also @everyone/@here).',
       ),
   })
-  .refine((value) => value.content !== undefined || value.embeds !== undefined, {
-    message: 'give content, embeds or both',
+  .refine((value) => value.content !== undefined || value.embeds !== undefined || value.files !== undefined, {
+    message: 'give content, embeds or files',
     path: ['content'],
   });
 
@@ -42,12 +50,14 @@ export const SendMessageOutput = z.object({
   id: z.string().describe('ID of the (first) message.'),
   channelId: z.string().describe('Channel ID.'),
   messageIds: z.array(z.string()).describe('IDs of every message sent (more than one when split).'),
+  attachments: SentAttachments,
 });
 
 export const sendMessage = action({
   key: 'sendMessage',
   title: 'Send a Discord message (bot)',
-  description: 'Send a message to a Discord channel as the bot. Retries do not send twice (Discord nonces).',
+  description:
+    'Send a message, with optional embeds and file attachments, to a Discord channel as the bot. Retries do not send twice (Discord nonces).',
   effect: 'write',
   idempotent: true,
   input: SendMessageInput,
@@ -63,7 +73,10 @@ export const sendMessage = action({
       });
     }
     const parts = contentParts(input.content, input.split, 'discord.sendMessage');
+    // Checked before the first message goes out: a file of another run or over the limit fails here.
+    const files = input.files ? await checkedAttachments(ctx.files, input.files, 'discord.sendMessage') : [];
     const messageIds: string[] = [];
+    let attachments: z.infer<typeof SentAttachments> = [];
     for (const [index, content] of parts.entries()) {
       const last = index === parts.length - 1;
       const body = {
@@ -73,11 +86,16 @@ export const sendMessage = action({
         nonce: discordNonce(ctx.idempotencyKey, index),
         enforce_nonce: true,
       };
+      // Files go with the last part, like embeds, as multipart/form-data (payload_json and files[n]).
+      const request =
+        last && files.length > 0 ? passThrough(await attachmentsBody(ctx.files, body, files)) : { body };
       const sent = await callDiscord('POST /channels/{id}/messages', () =>
-        bot.post(Routes.channelMessages(input.channelId), { body, signal: ctx.signal }),
+        bot.post(Routes.channelMessages(input.channelId), { ...request, signal: ctx.signal }),
       );
-      messageIds.push(MessageResult.parse(sent).id);
+      const message = MessageResult.parse(sent);
+      messageIds.push(message.id);
+      if (last) attachments = message.attachments ?? [];
     }
-    return { id: messageIds[0] ?? '', channelId: input.channelId, messageIds };
+    return { id: messageIds[0] ?? '', channelId: input.channelId, messageIds, attachments };
   },
 });

@@ -2,6 +2,13 @@ import { Routes } from 'discord-api-types/v10';
 import { z } from 'zod';
 import { ConnectorError } from '../../sdk/connector-error.ts';
 import {
+  attachmentsBody,
+  checkedAttachments,
+  DiscordFiles,
+  passThrough,
+  SentAttachments,
+} from '../attachments.ts';
+import {
   allowedMentions,
   callDiscord,
   contentParts,
@@ -37,13 +44,14 @@ export const SendWebhookMessageInput = z
       .boolean()
       .default(false)
       .describe('Send content longer than 2000 characters as several messages. Default false.'),
+    files: DiscordFiles.optional(),
     mentions: z
       .enum(['none', 'users', 'all'])
       .default('users')
       .describe('Which mentions may ping: none, users (default) or all.'),
   })
-  .refine((value) => value.content !== undefined || value.embeds !== undefined, {
-    message: 'give content, embeds or both',
+  .refine((value) => value.content !== undefined || value.embeds !== undefined || value.files !== undefined, {
+    message: 'give content, embeds or files',
     path: ['content'],
   });
 
@@ -51,13 +59,14 @@ export const SendWebhookMessageOutput = z.object({
   id: z.string().describe('ID of the (first) message.'),
   channelId: z.string().describe('Channel ID the webhook posts to.'),
   messageIds: z.array(z.string()).describe('IDs of every message sent.'),
+  attachments: SentAttachments,
 });
 
 export const sendWebhookMessage = action({
   key: 'sendWebhookMessage',
   title: 'Send a Discord message (webhook)',
   description:
-    'Post to a Discord channel through a channel webhook; no bot needed. A retry after a lost answer may post twice.',
+    'Post to a Discord channel through a channel webhook, with optional embeds and file attachments; no bot needed. A retry after a lost answer may post twice.',
   effect: 'write',
   idempotent: false,
   input: SendWebhookMessageInput,
@@ -79,7 +88,10 @@ export const sendWebhookMessage = action({
       wait: 'true',
       ...(input.threadId ? { thread_id: input.threadId } : {}),
     });
-    const messages: { id: string; channel_id: string }[] = [];
+    const files = input.files
+      ? await checkedAttachments(ctx.files, input.files, 'discord.sendWebhookMessage')
+      : [];
+    const messages: z.infer<typeof MessageResult>[] = [];
     for (const [index, content] of parts.entries()) {
       const last = index === parts.length - 1;
       const body = {
@@ -89,9 +101,11 @@ export const sendWebhookMessage = action({
         ...(input.avatarUrl ? { avatar_url: input.avatarUrl } : {}),
         allowed_mentions: allowedMentions(input.mentions),
       };
+      const request =
+        last && files.length > 0 ? passThrough(await attachmentsBody(ctx.files, body, files)) : { body };
       const sent = await callDiscord('POST /webhooks/{id}/{token}', () =>
         ctx.client.webhooks.post(Routes.webhook(webhook.id, webhook.token), {
-          body,
+          ...request,
           query,
           auth: false,
           signal: ctx.signal,
@@ -103,6 +117,12 @@ export const sendWebhookMessage = action({
       id: messages[0]?.id ?? '',
       channelId: messages[0]?.channel_id ?? '',
       messageIds: messages.map((message) => message.id),
+      attachments: (messages.at(-1)?.attachments ?? []).map(({ id, filename, size, url }) => ({
+        id,
+        filename,
+        size,
+        url,
+      })),
     };
   },
 });

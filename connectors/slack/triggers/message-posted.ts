@@ -29,6 +29,21 @@ export const MessagePostedData = z.object({
   ts: z.string().describe('Message ts (reply with slack.replyInThread threadTs: trigger.ts).'),
   threadTs: z.string().optional().describe('Parent ts when the message is a thread reply.'),
   team: z.string().optional().describe('Workspace ID.'),
+  files: z
+    .array(
+      z.object({
+        id: z.string().describe('Slack file id (F…): give it to slack.downloadFile as `fileId`.'),
+        name: z.string().optional().describe('File name.'),
+        mimetype: z.string().optional().describe('Media type Slack recorded.'),
+        size: z.number().optional().describe('Size in bytes.'),
+        urlPrivate: z
+          .string()
+          .optional()
+          .describe('url_private (needs the bot token: use slack.downloadFile).'),
+      }),
+    )
+    .optional()
+    .describe('Files attached to the message, e.g. `{{ trigger.files[0].id }}`.'),
 });
 export type MessagePostedData = z.infer<typeof MessagePostedData>;
 
@@ -75,6 +90,18 @@ const SlackMessageEvent = z.object({
   ts: z.string(),
   thread_ts: z.string().optional(),
   team: z.string().optional(),
+  files: z
+    .array(
+      z.object({
+        id: z.string(),
+        name: z.string().optional(),
+        mimetype: z.string().optional(),
+        size: z.number().optional(),
+        url_private: z.string().optional(),
+      }),
+    )
+    .optional()
+    .catch(undefined),
   /** Not Slack's: the bot adds the channel's name (from conversations.info) when it knows it, for `#name` filters. */
   channel_name: z.string().optional(),
 });
@@ -89,7 +116,7 @@ const POSTED_SUBTYPES = new Set([undefined, 'bot_message', 'thread_broadcast', '
 export function parseSlackMessageEvent(event: unknown, channelName?: string): MessagePostedData | undefined {
   const parsed = SlackMessageEvent.safeParse(event);
   if (!parsed.success || !POSTED_SUBTYPES.has(parsed.data.subtype)) return undefined;
-  const { channel, user, bot_id: botId, text, ts, thread_ts: threadTs, team } = parsed.data;
+  const { channel, user, bot_id: botId, text, ts, thread_ts: threadTs, team, files } = parsed.data;
   const name = channelName ?? parsed.data.channel_name;
   return {
     channel,
@@ -100,5 +127,13 @@ export function parseSlackMessageEvent(event: unknown, channelName?: string): Me
     ts,
     ...(threadTs ? { threadTs } : {}),
     ...(team ? { team } : {}),
+    ...(files && files.length > 0
+      ? {
+          files: files.map(({ url_private: urlPrivate, ...file }) => ({
+            ...file,
+            ...(urlPrivate ? { urlPrivate } : {}),
+          })),
+        }
+      : {}),
   };
 }
