@@ -5,11 +5,11 @@ import type { Sql } from '../../db/index.ts';
 import type { BlobStore } from './blob-store.ts';
 import { rechunk } from './chunks.ts';
 import { fileNotFoundError, fileTooLargeError, runFilesTooLargeError } from './file-errors.ts';
-import type { FilesConfig } from './files-config.ts';
+import { DEFAULT_CODE_FILE_MAX_BYTES, type FilesConfig } from './files-config.ts';
 import { sniffContentType } from './sniff.ts';
 
 export type FileStore = {
-  limits: { maxFileBytes: number; maxRunBytes: number };
+  limits: { maxFileBytes: number; maxRunBytes: number; maxCodeBytes: number };
   kind: BlobStore['kind'];
   /** The port of one step: it writes files of its run and reads those of its run or of the run that started it. */
   forStep(step: { runId: string; nodeId: string; parentRunId: string | null }, signal: AbortSignal): FilePort;
@@ -53,7 +53,11 @@ function idOf(ref: FileRef | string): string | undefined {
 
 export function createFileStore(options: { sql: Sql; blobs: BlobStore; config: FilesConfig }): FileStore {
   const { sql, blobs } = options;
-  const limits = { maxFileBytes: options.config.maxFileBytes, maxRunBytes: options.config.maxRunBytes };
+  const limits = {
+    maxFileBytes: options.config.maxFileBytes,
+    maxRunBytes: options.config.maxRunBytes,
+    maxCodeBytes: options.config.maxCodeBytes ?? DEFAULT_CODE_FILE_MAX_BYTES,
+  };
 
   async function runBytes(runId: string, except: string): Promise<number> {
     const [row] =
