@@ -25,9 +25,9 @@ const PRELUDE = `(function (host) {
   'use strict';
   const parse = JSON.parse, stringify = JSON.stringify, P = Promise, U8 = Uint8Array, Err = Error;
   const isView = ArrayBuffer.isView, AB = ArrayBuffer;
-  function call(op, args, bytes) {
+  function call(op, args, payload) {
     return new P(function (resolve, reject) {
-      host(op, stringify(args), bytes, resolve, function (text) {
+      host(op, stringify(args), payload, resolve, function (text) {
         const info = parse(text);
         const error = new Err(info.code + ': ' + info.message);
         error.code = info.code;
@@ -44,13 +44,17 @@ const PRELUDE = `(function (host) {
   async function write(file) {
     if (file == null || typeof file !== 'object') return call('write', { bad: 'files.write takes one object { name, data, contentType?, encoding? }' });
     const data = file.data;
-    let bytes;
-    let text;
-    if (typeof data === 'string') text = data;
-    else if (data instanceof AB) bytes = data;
-    else if (isView(data)) bytes = data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength);
-    const args = { name: file.name, contentType: file.contentType, encoding: file.encoding, text: text, hasBytes: bytes !== undefined };
-    return parse(await call('write', args, bytes));
+    let payload;
+    let kind = 'none';
+    if (typeof data === 'string') { payload = data; kind = 'text'; }
+    else if (data instanceof AB) { payload = data; kind = 'bytes'; }
+    else if (isView(data)) {
+      const whole = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
+      payload = whole ? data.buffer : data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength);
+      kind = 'bytes';
+    }
+    const args = { name: file.name, contentType: file.contentType, encoding: file.encoding, kind: kind };
+    return parse(await call('write', args, payload));
   }
   return Object.freeze({ read: read, write: write });
 })`;
@@ -114,10 +118,11 @@ export function installFiles(
 
   function writeArgs(
     args: Record<string, unknown>,
+    text: string | undefined,
     bytes: Uint8Array | undefined,
   ): { name: string; contentType?: string; base64: string } | SandboxFileError {
     if (typeof args.bad === 'string') return codeBadFileArgument(args.bad);
-    const { name, contentType, encoding, text } = args;
+    const { name, contentType, encoding } = args;
     if (typeof name !== 'string' || name.trim() === '' || name.length > 255)
       return codeBadFileArgument(
         'files.write: name must be a file name of 1–255 characters, e.g. "report.csv".',
@@ -157,7 +162,7 @@ export function installFiles(
     return { name, ...(typeof contentType === 'string' ? { contentType } : {}), base64 };
   }
 
-  const host = context.newFunction('host', (opHandle, argsHandle, bytesHandle, resolve, reject) => {
+  const host = context.newFunction('host', (opHandle, argsHandle, payloadHandle, resolve, reject) => {
     const op = context.getString(opHandle);
     const args = JSON.parse(context.getString(argsHandle)) as Record<string, unknown>;
     calls += 1;
@@ -167,11 +172,15 @@ export function installFiles(
         ? codeTooManyFileCalls(limits.maxCalls)
         : undefined;
     if (problem) return rejectNow(reject, problem);
+    // The data comes as its own argument, not inside the JSON: a large string is not copied twice in the sandbox.
     let bytes: Uint8Array | undefined;
-    if (op === 'write' && args.hasBytes === true) {
-      const lifetime = context.getArrayBuffer(bytesHandle);
-      bytes = new Uint8Array(lifetime.value);
+    let text: string | undefined;
+    if (op === 'write' && args.kind === 'bytes') {
+      const lifetime = context.getArrayBuffer(payloadHandle);
+      bytes = lifetime.value.slice();
       lifetime.dispose();
+    } else if (op === 'write' && args.kind === 'text' && context.typeof(payloadHandle) === 'string') {
+      text = context.getString(payloadHandle);
     }
     const callId = calls;
     if (op === 'read') {
@@ -181,7 +190,7 @@ export function installFiles(
       send({ type: 'file', id, callId, op: 'read', ref: checked.ref, as: checked.as });
       return;
     }
-    const checked = writeArgs(args, bytes);
+    const checked = writeArgs(args, text, bytes);
     if ('code' in checked) return rejectNow(reject, checked);
     pending.set(callId, { resolve: resolve.dup(), reject: reject.dup(), as: undefined });
     send({ type: 'file', id, callId, op: 'write', ...checked });
