@@ -45,3 +45,12 @@ export function codeFilesUnavailable(): SandboxFileError {
     hint: 'Run the code as a workflow step.',
   };
 }
+
+/** The file store itself failed (database, bucket): worth another attempt. */
+export function codeFileStoreFailed(): SandboxFileError {
+  return {
+    code: 'E_FILE_STORE',
+    message: 'the file store could not read or write the file just now.',
+    hint: 'Retry the step; if it keeps failing, check the database or the files bucket (the worker log has the cause).',
+  };
+}

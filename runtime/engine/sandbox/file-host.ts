@@ -112,7 +112,7 @@ export function fileFailure(error: SandboxFileError, reply: Extract<SandboxReply
     code: error.code,
     message: `core.code: ${error.message}${at}`,
     hint: error.hint,
-    retryable: false,
+    retryable: error.code === 'E_FILE_STORE',
     details: reply.line !== undefined ? { line: reply.line, column: reply.column } : {},
   });
 }

@@ -4,10 +4,10 @@ import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppError, logger } from '../../../lib/index.ts';
+import { codeFileStoreFailed, codeFilesUnavailable } from './file-call-errors.ts';
 import { fileFailure, type SandboxFileHost, type SandboxFiles } from './file-host.ts';
 import {
   type SandboxFileCall,
-  type SandboxFileError,
   type SandboxFileResult,
   SandboxReply,
   type SandboxRequest,
@@ -314,33 +314,25 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
     const current = slot.busy;
     if (!current || current.done || current.pending.request.id !== call.id) return;
     const answer = (result: SandboxFileResult) => {
-      if (slot.busy === current && !current.done && !slot.dead) slot.child.send(result);
+      if (slot.busy !== current || current.done || slot.dead) return;
+      try {
+        slot.child.send(result);
+      } catch {
+        // The channel closed: the exit handler settles the call.
+      }
     };
     const base = { type: 'file-result' as const, id: call.id, callId: call.callId };
     const host = current.host;
     if (!host) {
-      answer({
-        ...base,
-        ok: false,
-        error: {
-          code: 'E_FILES_UNAVAILABLE',
-          message: 'files is not available here.',
-          hint: 'Run the code as a workflow step.',
-        },
-      });
+      answer({ ...base, ok: false, error: codeFilesUnavailable() });
       return;
     }
     host.handle(call).then(
-      (result) => {
-        answer({ ...base, ...result });
-      },
+      (result) => answer({ ...base, ...result }),
       (error: unknown) => {
-        const failed: SandboxFileError = {
-          code: 'E_FILE_ERROR',
-          message: error instanceof Error ? error.message : String(error),
-          hint: 'Try again; if it keeps failing, check the file store.',
-        };
-        answer({ ...base, ok: false, error: failed });
+        // The store failed (database, bucket): logged here, and only a plain message reaches the code.
+        logger.warn({ err: error, op: call.op }, 'core.code file call failed in the file store');
+        answer({ ...base, ok: false, error: codeFileStoreFailed() });
       },
     );
   }
