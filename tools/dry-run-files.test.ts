@@ -59,4 +59,40 @@ describe('dry run of file steps', () => {
     expect(byId.write?.warnings).toBeUndefined();
     expect(report.ok).toBe(true);
   });
+
+  it('does not run core.code: a step using files says that no file is read or written there', async () => {
+    const document = {
+      schemaVersion: 1,
+      name: 'code files',
+      trigger: { type: 'manual' },
+      nodes: [
+        {
+          id: 'shape',
+          uses: 'core.code',
+          with: {
+            code: "const file = await files.write({ name: 'a.csv', data: 'a,b' }); return { file };",
+            input: null,
+          },
+        },
+        { id: 'plain', uses: 'core.code', with: { code: 'return 1;', input: null } },
+      ],
+      edges: [{ from: 'shape', to: 'plain' }],
+    } as unknown as WorkflowDocument;
+    const report = await dryRunWorkflow(
+      document,
+      {},
+      {
+        catalog: createCatalog([httpConnector, fileConnector]),
+        evaluate: (value, scope) => evaluateTemplate(value, scope as unknown as ExpressionScope),
+      },
+    );
+    const byId = Object.fromEntries(report.steps.map((step) => [step.id, step]));
+    expect(byId.shape?.status).toBe('simulated');
+    expect(byId.shape?.warnings).toEqual([
+      expect.stringContaining('files.read/files.write calls do not happen'),
+    ]);
+    expect(byId.plain?.status).toBe('simulated');
+    expect(byId.plain?.warnings).toBeUndefined();
+    expect(report.ok).toBe(true);
+  });
 });

@@ -156,7 +156,6 @@ async function runNode(
   } else {
     return { ...base, status: 'failed', input, error: `unknown action "${node.uses}"` };
   }
-  const withWarnings = warnings.length ? { warnings } : {};
   const core = findCoreNode(node.uses);
   if (core) {
     const simulation = await core.simulate(input, {
@@ -183,6 +182,8 @@ async function runNode(
       const all = [...warnings, ...more];
       return { ...base, input, ...rest, ...(all.length ? { warnings: all } : {}) };
     }
+    // Not executed; what the node says about that (core.code: the files it would read and write) is passed on.
+    warnings.push(...(simulation.warnings ?? []));
   }
   // Everything else (connector actions, and core nodes that simulate as not executed) is not called in a dry run.
   return {
@@ -192,7 +193,9 @@ async function runNode(
     output: sampleFromSchema(entry.output),
     ...(entry.effect === 'write'
       ? { warnings: [...warnings, 'writes to the outside world: not called in a dry run'] }
-      : withWarnings),
+      : warnings.length
+        ? { warnings }
+        : {}),
   };
 }
 

@@ -16,7 +16,14 @@ import { blockBudget, DEFAULT_BLOCK_MS, takeToken } from './connection-budget.ts
 import { graphForPath, incomingEdges } from './graph.ts';
 import { idempotencyKeyFor } from './idempotency-key.ts';
 import type { RunContext } from './run-context.ts';
-import { DEFAULT_SANDBOX_LIMITS, runSandboxedCode, SandboxBusyError, type SandboxLimits } from './sandbox.ts';
+import {
+  createSandboxFileHost,
+  DEFAULT_CODE_FILE_CALLS,
+  DEFAULT_SANDBOX_LIMITS,
+  runSandboxedCode,
+  SandboxBusyError,
+  type SandboxLimits,
+} from './sandbox.ts';
 import { isVisibleFrom, parentOf, stepKey } from './scope-path.ts';
 import { toStepError } from './step-error.ts';
 import { runnableSubworkflowTarget } from './subworkflow-target.ts';
@@ -125,7 +132,23 @@ export async function runNode(
       runCode: (code, value, timeoutMs) => {
         const limits = { ...DEFAULT_SANDBOX_LIMITS, ...deps.sandbox };
         if (timeoutMs) limits.timeoutMs = timeoutMs;
-        return runSandboxedCode(code, value, limits, { failWhenBusy: true });
+        const store = fileStoreOf(deps);
+        const step = { runId: ctx.run.id, nodeId: node.id, parentRunId: ctx.run.parentRunId };
+        const fileLimits = {
+          maxReadBytes: store.limits.maxCodeBytes,
+          maxWriteBytes: store.limits.maxCodeBytes,
+          maxCalls: DEFAULT_CODE_FILE_CALLS,
+        };
+        const files = {
+          limits: fileLimits,
+          open: (callSignal: AbortSignal) =>
+            createSandboxFileHost(
+              store.forStep(step, AbortSignal.any([signal, callSignal])),
+              fileLimits,
+              callSignal,
+            ),
+        };
+        return runSandboxedCode(code, value, limits, { failWhenBusy: true, files });
       },
       subworkflowTarget: (ref) => runnableSubworkflowTarget(deps.sql, ctx.run, ref),
       runAgent: (agent) => runAgentStep({ deps, ctx, node, path, attempt, signal }, agent),

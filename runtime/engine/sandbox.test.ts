@@ -3,9 +3,10 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FilePort, FileRef } from '../../connectors/index.ts';
 import { AppError } from '../../lib/errors.ts';
 import { createSandboxPool, type SandboxPool } from './sandbox/sandbox-pool.ts';
-import { closeSandboxes, runSandboxedCode } from './sandbox.ts';
+import { closeSandboxes, createSandboxFileHost, runSandboxedCode, type SandboxFiles } from './sandbox.ts';
 
 const MIB = 1024 * 1024;
 const CANARY_ENV = 'VMESH_SANDBOX_CANARY';
@@ -235,6 +236,10 @@ describe('known escapes yield nothing', () => {
     'sharedarraybuffer/atomics wait': `const sab = new SharedArrayBuffer(16); Atomics.wait(new Int32Array(sab), 0, 0); return 1`,
     'arguments.callee.caller': `function f() { return arguments.callee.caller } return String(f())`,
     'stack trace leak of host paths': `try { null.x } catch (e) { return e.stack }`,
+    'files.read of a host path': `return await files.read(input.file, { as: 'text' })`,
+    'files.read as a path to the host': `return await files.read({ id: input.file }, { as: 'text' })`,
+    'files function constructor': `return files.read.constructor('return typeof process === "undefined" ? "none" : process.env')()`,
+    'files frozen': `files.read = () => 'hijacked'; return await files.read(input.file)`,
   };
 
   for (const [name, code] of Object.entries(corpus)) {
@@ -260,4 +265,125 @@ describe('known escapes yield nothing', () => {
       expect(readFileSync(canaryFile, 'utf8')).toBe(fileCanary);
     });
   }
+});
+
+describe('files inside the sandbox', () => {
+  const text = 'héllo, wörld\n';
+  const ref: FileRef = {
+    id: `f_${'a'.repeat(32)}`,
+    name: 'hello.txt',
+    contentType: 'text/plain',
+    size: Buffer.byteLength(text),
+    sha256: '0'.repeat(64),
+  };
+  const limits = { maxReadBytes: 1024, maxWriteBytes: 1024, maxCalls: 10 };
+
+  /** A FilePort over one file in memory; `hang` makes reads never answer. */
+  function filesOver(options: { hang?: boolean; written?: Uint8Array[] } = {}): SandboxFiles {
+    const port: FilePort = {
+      async read(target) {
+        if (options.hang) return new Promise(() => {});
+        if ((typeof target === 'string' ? target : target.id) !== ref.id)
+          throw new AppError({
+            code: 'E_FILE_NOT_FOUND',
+            message: 'no such file',
+            retryable: false,
+            hint: 'same run',
+          });
+        return { ref, stream: new Blob([text]).stream() };
+      },
+      async write(options_, body) {
+        options.written?.push(body as Uint8Array);
+        return { ...ref, name: options_.name, size: (body as Uint8Array).byteLength };
+      },
+    };
+    return { limits, open: (signal) => createSandboxFileHost(port, limits, signal) };
+  }
+
+  it('reads text, bytes and base64 in parallel and writes strings and bytes', async () => {
+    const written: Uint8Array[] = [];
+    const output = await runSandboxedCode(
+      `const [t, b, s] = await Promise.all([files.read(input.ref), files.read(input.ref, { as: 'bytes' }), files.read(input.ref, { as: 'base64' })]);
+       const w1 = await files.write({ name: 'a.txt', data: t.toUpperCase() });
+       const w2 = await files.write({ name: 'b.bin', data: b.subarray(1, 3) });
+       return { t, n: b.length, s, sizes: [w1.size, w2.size] };`,
+      { ref },
+      { timeoutMs: 2_000, memoryBytes: 16 * MIB },
+      { files: filesOver({ written }) },
+    );
+    expect(output).toEqual({
+      t: text,
+      n: Buffer.byteLength(text),
+      s: Buffer.from(text).toString('base64'),
+      sizes: [Buffer.byteLength(text.toUpperCase()), 2],
+    });
+    expect(Buffer.from(written[0] ?? []).toString()).toBe(text.toUpperCase());
+    expect([...(written[1] ?? [])]).toEqual([...Buffer.from(text).subarray(1, 3)]);
+  });
+
+  it('counts a file call that never answers in the time limit, without killing the process', async () => {
+    const started = Date.now();
+    const error = await failure(
+      runSandboxedCode(
+        'return await files.read(input.ref)',
+        { ref },
+        { timeoutMs: 300, memoryBytes: 16 * MIB },
+        {
+          files: filesOver({ hang: true }),
+        },
+      ),
+    );
+    expect(error.code).toBe('E_CODE_TIMEOUT');
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(await runSandboxedCode('return 3', null, { timeoutMs: 500, memoryBytes: 16 * MIB })).toBe(3);
+  });
+
+  it('fails uncaught file errors with their own code and hint; the caps hold without a round trip', async () => {
+    const missing = await failure(
+      runSandboxedCode(
+        "\nreturn await files.read({ ...input.ref, id: 'f_' + 'b'.repeat(32) })",
+        { ref },
+        undefined,
+        {
+          files: filesOver(),
+        },
+      ),
+    );
+    expect(missing).toMatchObject({ code: 'E_FILE_NOT_FOUND', hint: 'same run' });
+    const big = await failure(
+      runSandboxedCode("return await files.write({ name: 'x', data: 'x'.repeat(2000) })", null, undefined, {
+        files: filesOver(),
+      }),
+    );
+    expect(big.code).toBe('E_FILE_TOO_LARGE');
+    expect(big.hint).toContain('VMESH_CODE_FILE_MAX_BYTES');
+    const many = await failure(
+      runSandboxedCode(
+        'for (let i = 0; i < 20; i++) await files.read(input.ref); return 1',
+        { ref },
+        undefined,
+        {
+          files: filesOver(),
+        },
+      ),
+    );
+    expect(many.code).toBe('E_FILE_TOO_MANY');
+    const unavailable = await failure(runSandboxedCode('return await files.read(input.ref)', { ref }));
+    expect(unavailable.code).toBe('E_FILES_UNAVAILABLE');
+    const bad = await failure(
+      runSandboxedCode("return await files.write({ name: 'x', data: 42 })", null, undefined, {
+        files: filesOver(),
+      }),
+    );
+    expect(bad.code).toBe('E_FILE_ARGUMENT');
+    // A caught file error is the code's to handle.
+    expect(
+      await runSandboxedCode(
+        "try { await files.read(input.ref, { as: 'json' }) } catch (e) { return e.code }",
+        { ref },
+        undefined,
+        { files: filesOver() },
+      ),
+    ).toBe('E_FILE_ARGUMENT');
+  });
 });

@@ -1,4 +1,7 @@
+import type { SandboxFiles } from './sandbox/file-host.ts';
 import { createSandboxPool, type SandboxPool } from './sandbox/sandbox-pool.ts';
+
+export { createSandboxFileHost, DEFAULT_CODE_FILE_CALLS, type SandboxFiles } from './sandbox/file-host.ts';
 
 export type SandboxLimits = {
   /** Wall-clock budget for the whole call, including settling its promise; enforced by killing the process. */
@@ -45,13 +48,14 @@ export class SandboxBusyError extends Error {
  * child process: no require, import, process, timers, network or file system; JSON in, JSON out. Fails with
  * an AppError: E_CODE_TIMEOUT (endless loop, promise that never settles), E_CODE_MEMORY (memory bomb) or
  * E_CODE_ERROR (the code threw — message and line — or returned something that is not JSON). With `failWhenBusy`
- * it throws SandboxBusyError instead of waiting for a free process.
+ * it throws SandboxBusyError instead of waiting for a free process. With `files`, the code's `files.read` and
+ * `files.write` reach the step's file store through the parent (the time limit covers them too).
  */
 export async function runSandboxedCode(
   code: string,
   input: unknown,
   limits: SandboxLimits = DEFAULT_SANDBOX_LIMITS,
-  options: { failWhenBusy?: boolean } = {},
+  options: { failWhenBusy?: boolean; files?: SandboxFiles | undefined } = {},
 ): Promise<unknown> {
   const memoryBytes = Math.max(MIB, Math.round(limits.memoryBytes));
   const pool = poolFor(memoryBytes);
@@ -63,6 +67,7 @@ export async function runSandboxedCode(
     timeoutMs: Math.max(1, Math.round(limits.timeoutMs)),
     memoryBytes,
     stackBytes: limits.stackBytes ?? 256 * 1024,
+    files: options.files,
   });
 }
 

@@ -5,12 +5,12 @@ import type { Sql, TransactionSql } from '../../db/index.ts';
 import type { BlobStore } from './blob-store.ts';
 import { rechunk } from './chunks.ts';
 import { fileNotFoundError, fileTooLargeError, runFilesTooLargeError } from './file-errors.ts';
-import { DEFAULT_UPLOAD_MAX_BYTES, type FilesConfig } from './files-config.ts';
+import { DEFAULT_CODE_FILE_MAX_BYTES, DEFAULT_UPLOAD_MAX_BYTES, type FilesConfig } from './files-config.ts';
 import { sniffContentType } from './sniff.ts';
 
 export type FileStore = {
   /** maxUploadBytes: the largest multipart request to a hook or form, never above maxRunBytes. */
-  limits: { maxFileBytes: number; maxRunBytes: number; maxUploadBytes: number };
+  limits: { maxFileBytes: number; maxRunBytes: number; maxUploadBytes: number; maxCodeBytes: number };
   kind: BlobStore['kind'];
   /** The port of one step: it writes files of its run and reads those of its run or of the run that started it. */
   forStep(step: { runId: string; nodeId: string; parentRunId: string | null }, signal: AbortSignal): FilePort;
@@ -89,7 +89,8 @@ export function createFileStore(options: { sql: Sql; blobs: BlobStore; config: F
   const { sql, blobs } = options;
   const { maxFileBytes, maxRunBytes } = options.config;
   const maxUploadBytes = Math.min(options.config.maxUploadBytes ?? DEFAULT_UPLOAD_MAX_BYTES, maxRunBytes);
-  const limits = { maxFileBytes, maxRunBytes, maxUploadBytes };
+  const maxCodeBytes = options.config.maxCodeBytes ?? DEFAULT_CODE_FILE_MAX_BYTES;
+  const limits = { maxFileBytes, maxRunBytes, maxUploadBytes, maxCodeBytes };
 
   async function runBytes(db: Sql | TransactionSql, runId: string, except: string): Promise<number> {
     const [row] =

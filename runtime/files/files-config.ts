@@ -4,6 +4,8 @@ export const DEFAULT_FILE_MAX_BYTES = 100 * 1024 * 1024;
 export const DEFAULT_RUN_FILES_MAX_BYTES = 500 * 1024 * 1024;
 /** Largest multipart request a hook or form takes (it is held in memory while it is checked). */
 export const DEFAULT_UPLOAD_MAX_BYTES = 32 * 1024 * 1024;
+/** What one core.code step may read, and separately write, through its `files` API. */
+export const DEFAULT_CODE_FILE_MAX_BYTES = 10 * 1024 * 1024;
 
 const Flag = z
   .enum(['true', 'false', '1', '0'])
@@ -14,6 +16,7 @@ const FilesEnv = z.object({
   VMESH_FILE_MAX_BYTES: z.coerce.number().int().min(1).default(DEFAULT_FILE_MAX_BYTES),
   VMESH_RUN_FILES_MAX_BYTES: z.coerce.number().int().min(1).default(DEFAULT_RUN_FILES_MAX_BYTES),
   VMESH_UPLOAD_MAX_BYTES: z.coerce.number().int().min(1).default(DEFAULT_UPLOAD_MAX_BYTES),
+  VMESH_CODE_FILE_MAX_BYTES: z.coerce.number().int().min(1).default(DEFAULT_CODE_FILE_MAX_BYTES),
   VMESH_FILES_S3_BUCKET: z.string().min(1).optional(),
   VMESH_FILES_S3_ENDPOINT: z.url().optional(),
   VMESH_FILES_S3_REGION: z.string().min(1).default('us-east-1'),
@@ -38,6 +41,8 @@ export type FilesConfig = {
   maxRunBytes: number;
   /** Largest multipart request to a hook or form (VMESH_UPLOAD_MAX_BYTES; default DEFAULT_UPLOAD_MAX_BYTES). */
   maxUploadBytes?: number | undefined;
+  /** Most bytes one core.code step reads, and separately writes, through `files` (VMESH_CODE_FILE_MAX_BYTES). */
+  maxCodeBytes?: number | undefined;
   /** Where the bytes go when VMESH_FILES_S3_BUCKET is set; Postgres otherwise. */
   s3?: S3FilesConfig | undefined;
 };
@@ -61,6 +66,7 @@ export function parseFilesConfig(env: NodeJS.ProcessEnv = process.env): FilesCon
     maxFileBytes: data.VMESH_FILE_MAX_BYTES,
     maxRunBytes: data.VMESH_RUN_FILES_MAX_BYTES,
     maxUploadBytes: data.VMESH_UPLOAD_MAX_BYTES,
+    maxCodeBytes: data.VMESH_CODE_FILE_MAX_BYTES,
     s3: data.VMESH_FILES_S3_BUCKET
       ? {
           bucket: data.VMESH_FILES_S3_BUCKET,

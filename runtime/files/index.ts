@@ -8,6 +8,7 @@ export type { BlobStore } from './blob-store.ts';
 export { CHUNK_BYTES } from './chunks.ts';
 export { createFileStore, type FileStore, type StagedFiles, type TransactionFiles } from './file-store.ts';
 export {
+  DEFAULT_CODE_FILE_MAX_BYTES,
   DEFAULT_FILE_MAX_BYTES,
   DEFAULT_RUN_FILES_MAX_BYTES,
   DEFAULT_UPLOAD_MAX_BYTES,

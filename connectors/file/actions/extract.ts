@@ -74,6 +74,7 @@ export const extract = action({
       sheet: input.sheet,
       maxRows: input.maxRows,
       maxChars: input.maxChars,
+      signal: ctx.signal,
     });
   },
 });

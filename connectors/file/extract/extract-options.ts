@@ -9,7 +9,12 @@ export type ExtractOptions = {
   sheet?: string | undefined;
   maxRows: number;
   maxChars: number;
+  /** Stops a parse running in a worker thread (the step's timeout, a cancelled run). */
+  signal?: AbortSignal | undefined;
 };
+
+/** The formats read into memory whole and parsed in a worker thread (parse-pool.ts); csv and text stream. */
+export type WholeFileFormat = Exclude<FileFormat, 'csv' | 'text'>;
 
 export type Row = Record<string, unknown>;
 export type Extracted = { rows: Row[] } | { text: string } | { data: unknown };

@@ -10,7 +10,8 @@ import {
   type QuickJSHandle,
   RELEASE_SYNC,
 } from 'quickjs-emscripten';
-import type { SandboxReply, SandboxRequest } from './protocol.ts';
+import { type FileBridge, installFiles } from './child-files.ts';
+import type { SandboxFileResult, SandboxReply, SandboxRequest } from './protocol.ts';
 
 const PAGE = 64 * 1024;
 const wasmMaxBytes = Number(process.argv[2]) || 64 * 1024 * 1024;
@@ -67,7 +68,10 @@ function failureFrom(
   return { ...base, kind: 'error', message: text.slice(0, 2_000), recycle: false, ...location };
 }
 
-function runRequest(request: SandboxRequest): SandboxReply {
+/** The `files` of the request being run: the parent's answers to its calls go there. */
+let activeFiles: FileBridge | undefined;
+
+async function runRequest(request: SandboxRequest): Promise<SandboxReply> {
   const runtime = quickjs.newRuntime();
   runtime.setMemoryLimit(request.memoryBytes);
   runtime.setMaxStackSize(request.stackBytes);
@@ -94,7 +98,10 @@ function runRequest(request: SandboxRequest): SandboxReply {
     handles.push(handle);
     return handle;
   };
+  let bridge: FileBridge | undefined;
   try {
+    bridge = installFiles(context, id, request.files, send);
+    activeFiles = bridge;
     // Taken before the person's code runs, so replacing JSON.stringify inside the sandbox changes nothing here.
     const json = hold(context.getProp(context.global, 'JSON'));
     const stringify = hold(context.getProp(json, 'stringify'));
@@ -109,7 +116,11 @@ function runRequest(request: SandboxRequest): SandboxReply {
     const promise = called.value;
     for (;;) {
       const settled = context.getPromiseState(promise);
-      if (settled.type === 'rejected') return failureFrom(context, hold(settled.error), id, state);
+      if (settled.type === 'rejected') {
+        const failure = failureFrom(context, hold(settled.error), id, state);
+        const fileError = failure.kind === 'error' ? bridge.uncaught(failure.message) : undefined;
+        return fileError ? { ...failure, fileError } : failure;
+      }
       if (settled.type === 'fulfilled') {
         hold(settled.value);
         const text = keep(context.callFunction(stringify, context.undefined, settled.value));
@@ -140,6 +151,15 @@ function runRequest(request: SandboxRequest): SandboxReply {
           recycle: memory.buffer.byteLength > recycleAboveBytes,
         };
       }
+      const fatal = bridge.fatal();
+      if (fatal) return failureFrom(context, fatal, id, state);
+      if (!runtime.hasPendingJob() && bridge.outstanding() > 0) {
+        // Waiting for the parent's file I/O: the call's time limit runs on meanwhile.
+        const answered = await bridge.waitForAnswer(deadline - Date.now());
+        if (!answered)
+          return { type: 'result', id, ok: false, kind: 'timeout', message: 'files', recycle: false };
+        continue;
+      }
       if (!runtime.hasPendingJob()) {
         return {
           type: 'result',
@@ -157,6 +177,8 @@ function runRequest(request: SandboxRequest): SandboxReply {
     // Handles are freed with the runtime; a runtime that died mid-recursion may abort while freeing, and
     // the parent replaces this process when the reply says so.
     try {
+      if (activeFiles === bridge) activeFiles = undefined;
+      bridge?.dispose();
       for (const handle of handles.reverse()) if (handle.alive) handle.dispose();
       context.dispose();
       runtime.dispose();
@@ -164,6 +186,12 @@ function runRequest(request: SandboxRequest): SandboxReply {
       // replaced by the parent (recycle)
     }
   }
+}
+
+function isFileResult(value: unknown): value is SandboxFileResult {
+  if (!value || typeof value !== 'object') return false;
+  const v = value as Record<string, unknown>;
+  return v.type === 'file-result' && typeof v.id === 'number' && typeof v.callId === 'number';
 }
 
 function isRequest(value: unknown): value is SandboxRequest {
@@ -179,16 +207,14 @@ function isRequest(value: unknown): value is SandboxRequest {
   );
 }
 
-process.on('message', (message: unknown) => {
-  if (!isRequest(message)) return;
-  let reply: SandboxReply;
+async function replyTo(message: SandboxRequest): Promise<SandboxReply> {
   try {
-    reply = runRequest(message);
+    return await runRequest(message);
   } catch (error) {
     // The WebAssembly instance itself failed (abort on allocation failure, table overflow…).
     const text = error instanceof Error ? error.message : String(error);
     const memoryFailure = /memory|alloc/i.test(text) || memory.buffer.byteLength >= wasmMaxBytes - 4 * PAGE;
-    reply = {
+    return {
       type: 'result',
       id: message.id,
       ok: false,
@@ -197,7 +223,17 @@ process.on('message', (message: unknown) => {
       recycle: true,
     };
   }
-  send(reply);
+}
+
+process.on('message', (message: unknown) => {
+  if (isFileResult(message)) {
+    activeFiles?.deliver(message);
+    return;
+  }
+  if (!isRequest(message)) return;
+  replyTo(message).then(send, (error: unknown) => {
+    send({ type: 'result', id: message.id, ok: false, kind: 'error', message: String(error), recycle: true });
+  });
 });
 process.on('disconnect', () => process.exit(0));
 send({ type: 'ready' });

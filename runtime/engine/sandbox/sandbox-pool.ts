@@ -4,7 +4,14 @@ import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppError, logger } from '../../../lib/index.ts';
-import { SandboxReply, type SandboxRequest } from './protocol.ts';
+import { codeFileStoreFailed, codeFilesUnavailable } from './file-call-errors.ts';
+import { fileFailure, type SandboxFileHost, type SandboxFiles } from './file-host.ts';
+import {
+  type SandboxFileCall,
+  type SandboxFileResult,
+  SandboxReply,
+  type SandboxRequest,
+} from './protocol.ts';
 
 export type SandboxCall = {
   code: string;
@@ -12,6 +19,8 @@ export type SandboxCall = {
   timeoutMs: number;
   memoryBytes: number;
   stackBytes: number;
+  /** The step's files (core.code's `files` API); without it `files.read`/`files.write` reject. */
+  files?: SandboxFiles | undefined;
 };
 
 export type SandboxPoolOptions = {
@@ -130,10 +139,19 @@ type Pending = {
   reject(error: unknown): void;
 };
 
+type Busy = {
+  pending: Pending;
+  timer: NodeJS.Timeout | undefined;
+  done: boolean;
+  /** Stops the call's file I/O when the call ends (any way). */
+  abort: AbortController;
+  host: SandboxFileHost | undefined;
+};
+
 type Slot = {
   child: ChildProcess;
   ready: Promise<void>;
-  busy?: { pending: Pending; timer: NodeJS.Timeout | undefined; done: boolean };
+  busy?: Busy;
   stderr: string;
   dead: boolean;
   started: boolean;
@@ -201,6 +219,10 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
           pump();
           return;
         }
+        if (reply.type === 'file') {
+          fileCall(slot, reply);
+          return;
+        }
         settle(slot, reply);
       };
       child.on('message', onMessage);
@@ -249,6 +271,7 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
     if (!current || current.done) return;
     current.done = true;
     clearTimeout(current.timer);
+    current.abort.abort();
     slot.busy = undefined;
     if ('error' in outcome) current.pending.reject(outcome.error);
     else current.pending.resolve(outcome.value);
@@ -275,10 +298,43 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
       }
       finish(slot, { value });
     } else {
-      finish(slot, { error: failureError(reply, current.pending.call) });
+      finish(slot, {
+        error:
+          reply.kind === 'error' && reply.fileError
+            ? fileFailure(reply.fileError, reply)
+            : failureError(reply, current.pending.call),
+      });
     }
     if (reply.recycle) replace(slot);
     pump();
+  }
+
+  /** The code called files.read/files.write: the parent does the I/O and answers, if the call is still on. */
+  function fileCall(slot: Slot, call: SandboxFileCall): void {
+    const current = slot.busy;
+    if (!current || current.done || current.pending.request.id !== call.id) return;
+    const answer = (result: SandboxFileResult) => {
+      if (slot.busy !== current || current.done || slot.dead) return;
+      try {
+        slot.child.send(result);
+      } catch {
+        // The channel closed: the exit handler settles the call.
+      }
+    };
+    const base = { type: 'file-result' as const, id: call.id, callId: call.callId };
+    const host = current.host;
+    if (!host) {
+      answer({ ...base, ok: false, error: codeFilesUnavailable() });
+      return;
+    }
+    host.handle(call).then(
+      (result) => answer({ ...base, ...result }),
+      (error: unknown) => {
+        // The store failed (database, bucket): logged here, and only a plain message reaches the code.
+        logger.warn({ err: error, op: call.op }, 'core.code file call failed in the file store');
+        answer({ ...base, ok: false, error: codeFileStoreFailed() });
+      },
+    );
   }
 
   function onExit(slot: Slot, code: number | null, signal: NodeJS.Signals | null): void {
@@ -318,7 +374,14 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
 
   function start(slot: Slot, pending: Pending): void {
     busy(slot);
-    const current: NonNullable<Slot['busy']> = { pending, timer: undefined, done: false };
+    const abort = new AbortController();
+    const current: Busy = {
+      pending,
+      timer: undefined,
+      done: false,
+      abort,
+      host: pending.call.files?.open(abort.signal),
+    };
     slot.busy = current;
     slot.ready.then(
       () => {
@@ -376,6 +439,7 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
             memoryBytes: call.memoryBytes,
             stackBytes: call.stackBytes,
             timeoutMs: call.timeoutMs,
+            files: call.files?.limits,
           },
           resolve: resolvePromise,
           reject: rejectPromise,
