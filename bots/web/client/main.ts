@@ -5,13 +5,7 @@ import {
   proposalKind,
   retryProposalText,
 } from '../../proposal-view.ts';
-import type {
-  RunDetail,
-  RunStepFile,
-  RunSummary,
-  WorkflowDetail,
-  WorkflowSummary,
-} from '../../workflow-port.ts';
+import type { RunDetail, RunSummary, WorkflowDetail, WorkflowSummary } from '../../workflow-port.ts';
 import {
   getJson,
   loadSession,
@@ -26,6 +20,7 @@ import { credentialsView } from './credentials.ts';
 import { h } from './dom.ts';
 import { errorNote } from './error-note.ts';
 import { renderWorkflowGraph } from './graph.ts';
+import { renderAgentCalls, renderApprovalCard, renderFiles } from './run-steps.ts';
 
 const main = document.getElementById('main') as HTMLElement;
 const THREAD_KEY = 'vmesh.thread';
@@ -397,29 +392,6 @@ async function workflowView(id: string): Promise<void> {
   await renderWorkflowGraph(graph, workflow.document);
 }
 
-function formatSize(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-}
-
-/** A step's files by name, type and size, each a download link (an attachment the server serves as nosniff). */
-function renderFiles(files: RunStepFile[]): HTMLElement {
-  return h(
-    'ul',
-    { class: 'files', 'aria-label': 'Files' },
-    ...files.map((file) =>
-      h(
-        'li',
-        { 'data-testid': 'step-file' },
-        h('a', { href: file.href, download: file.name }, file.name),
-        ' ',
-        h('span', { class: 'file-meta' }, `${file.contentType}, ${formatSize(file.size)}`),
-      ),
-    ),
-  );
-}
-
 function renderRun(run: RunDetail): HTMLElement[] {
   const nodes: Array<HTMLElement | null> = [
     h(
@@ -441,6 +413,8 @@ function renderRun(run: RunDetail): HTMLElement[] {
           statusBadge(step.status),
           step.error ? h('p', { class: 'error' }, step.error) : null,
           step.files?.length ? renderFiles(step.files) : null,
+          step.agentCalls?.length ? renderAgentCalls(step.agentCalls) : null,
+          step.approval ? renderApprovalCard(step.approval) : null,
         ),
       ),
     ),
