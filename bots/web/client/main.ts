@@ -2,6 +2,7 @@ import type { Reply } from '../../../agent/index.ts';
 import {
   isPreviewableProposal,
   type PreviewableProposal,
+  proposalFiles,
   proposalKind,
   retryProposalText,
 } from '../../proposal-view.ts';
@@ -164,6 +165,21 @@ function renderReply(reply: Reply): HTMLElement {
   }
 }
 
+/** The files the proposal's document holds; for a fix, each downloads from its run (GET /api/runs/:id/files/:fileId). */
+function proposalFilesList(reply: PreviewableProposal): HTMLElement | null {
+  const files = proposalFiles(reply);
+  if (files.length === 0) return null;
+  const { runId } = reply.proposal;
+  return renderFiles(
+    files.map((file) => ({
+      ...file,
+      ...(runId
+        ? { href: `/api/runs/${encodeURIComponent(runId)}/files/${encodeURIComponent(file.id)}` }
+        : {}),
+    })),
+  );
+}
+
 function renderProposal(reply: PreviewableProposal): HTMLElement {
   const graph = h('div', { class: 'graph', 'data-testid': 'graph' }, 'Drawing the graph…');
   const actions = h('div', { class: 'actions' });
@@ -208,6 +224,7 @@ function renderProposal(reply: PreviewableProposal): HTMLElement {
         'div',
         { class: 'summary' },
         h('p', {}, reply.summary),
+        proposalFilesList(reply),
         h(
           'details',
           {},

@@ -1,3 +1,4 @@
+import { formatFileSize } from '../../proposal-view.ts';
 import type { AgentCallView, RunStepFile, StepApprovalView } from '../../workflow-port.ts';
 import { postJson } from './api.ts';
 import { h } from './dom.ts';
@@ -5,14 +6,13 @@ import { errorNote } from './error-note.ts';
 
 // The parts of a run page's step: its files, a core.agent step's tool calls, a pending approval's card.
 
-export function formatSize(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-}
-
-/** Files by name, type and size, each a download link (an attachment the server serves as nosniff). */
-export function renderFiles(files: RunStepFile[]): HTMLElement {
+/**
+ * Files by name, type and size, each a download link (an attachment the server serves as nosniff) when it has
+ * an `href`.
+ */
+export function renderFiles(
+  files: (Omit<RunStepFile, 'href'> & { href?: string | undefined })[],
+): HTMLElement {
   return h(
     'ul',
     { class: 'files', 'aria-label': 'Files' },
@@ -20,9 +20,9 @@ export function renderFiles(files: RunStepFile[]): HTMLElement {
       h(
         'li',
         { 'data-testid': 'step-file' },
-        h('a', { href: file.href, download: file.name }, file.name),
+        file.href ? h('a', { href: file.href, download: file.name }, file.name) : h('span', {}, file.name),
         ' ',
-        h('span', { class: 'file-meta' }, `${file.contentType}, ${formatSize(file.size)}`),
+        h('span', { class: 'file-meta' }, `${file.contentType}, ${formatFileSize(file.size)}`),
       ),
     ),
   );
