@@ -87,6 +87,9 @@ describe.skipIf(!hasChromium)('the run page in a real browser (Debian chromium)'
       VMESH_SECRET_KEY: secretKey,
       VMESH_HTTP_ALLOW_HOSTS: '127.0.0.1',
       VMESH_NO_WORKER: '0',
+      // The chat's own agent, at the scripted model server (the proposal card case).
+      VMESH_MODEL: 'openai:gpt-test',
+      OPENAI_BASE_URL: model.openaiBaseUrl,
     });
     const store = createCredentialStore({
       sql: db.sql,
@@ -230,5 +233,47 @@ describe.skipIf(!hasChromium)('the run page in a real browser (Debian chromium)'
 
     await card.getByRole('button', { name: 'Reject' }).click();
     await card.getByText('Rejected.').waitFor();
+  }, 90_000);
+
+  it('names the files a proposal’s document holds on its card in the chat', async () => {
+    const file = {
+      id: 'f_pricelist0000000000000000',
+      name: 'price-list.pdf',
+      contentType: 'application/pdf',
+      size: 2048,
+      sha256: 'c'.repeat(64),
+    };
+    model.setScript([
+      {
+        toolCalls: [
+          {
+            name: 'propose_workflow',
+            input: {
+              document: {
+                schemaVersion: 1,
+                name: 'Send the price list',
+                trigger: { type: 'manual' },
+                nodes: [{ id: 'attach', uses: 'core.transform', with: { value: { attachment: file } } }],
+                edges: [],
+              },
+              summary: 'Attach the price list to a run.',
+            },
+          },
+        ],
+      },
+      { text: 'Here it is; approve it to save it.' },
+    ]);
+    await page.goto(`${app.url}/#/`);
+    const box = page.getByLabel('Message');
+    await box.fill('Make a workflow that sends our price list');
+    await box.press('Enter');
+    const proposal = page.getByTestId('proposal');
+    await proposal.waitFor({ timeout: 30_000 });
+    const listed = proposal.getByTestId('step-file');
+    await listed.waitFor();
+    expect(await listed.textContent()).toBe('price-list.pdf application/pdf, 2.0 KB');
+    // A new workflow has no run the file could be downloaded from: named, not linked.
+    expect(await listed.getByRole('link').count()).toBe(0);
+    await page.screenshot({ path: join(tmpdir(), 'vmesh-run-page-proposal-files.png'), fullPage: true });
   }, 90_000);
 });
