@@ -341,14 +341,15 @@ export const agentNode = defineCoreNode({
   description:
     'Runs an LLM agent inside one step: the model answers with.prompt (with with.system as its instructions) and ' +
     'may call the connector actions in with.tools (e.g. http.request to look something up) or stored workflows ' +
-    '({ workflow, name, description }), each call a recorded ' +
+    '({ workflow, name, description }) or an MCP server’s tools ({ mcp: credential, server, tools?: allow-list, ' +
+    'prefix? }), each call a recorded ' +
     'sub-step that is not repeated when the step resumes. Budgets: maxToolCalls, maxTokens, timeBudgetMs. ' +
     'with.output.schema makes the answer JSON checked against that schema; with.memory keeps a chat memory by ' +
     'session key; with.approveWrites makes each write tool call wait for a person’s approval. The node’s ' +
     'credential is an llm credential. Output: { text, data?, toolCalls, usage, model }.',
   contract: {
     title: 'Agent (an LLM with tools in one step)',
-    text: '`with.prompt`, `system`, `tools` [{ uses, credential?, with? }], budgets, `output.schema`, `memory`. Credential: llm.',
+    text: '`with.prompt`, `system`, `tools` [{ uses, credential?, with? } | { mcp, server, tools?, prefix? }], budgets, `output.schema`, `memory`. Credential: llm.',
   },
   effect: 'write',
   inline: false,
