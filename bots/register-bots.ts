@@ -120,6 +120,7 @@ export async function registerBots(server: FastifyInstance, deps: BotsDeps): Pro
       slackApiUrl: env.SLACK_API_URL,
       triggers: deps.triggers,
       deliveries: deps.deliveries,
+      publicUrl: deps.config.publicUrl,
     });
     notifiers.push((threadKey, replies) => slack.notify(threadKey, replies));
     enabled.push(env.SLACK_APP_TOKEN ? 'slack (socket mode)' : 'slack (http)');
@@ -132,6 +133,7 @@ export async function registerBots(server: FastifyInstance, deps: BotsDeps): Pro
       publicKey: env.DISCORD_PUBLIC_KEY,
       apiUrl: env.DISCORD_API_URL,
       deliveries: deps.deliveries,
+      publicUrl: deps.config.publicUrl,
     });
     enabled.push('discord (interactions)');
   }
@@ -141,6 +143,7 @@ export async function registerBots(server: FastifyInstance, deps: BotsDeps): Pro
       conversation: deps.conversation,
       botToken: env.DISCORD_BOT_TOKEN,
       apiUrl: env.DISCORD_API_URL,
+      publicUrl: deps.config.publicUrl,
     });
     server.addHook('onClose', () => gateway.stop());
     notifiers.push((threadKey, replies) => gateway.notify(threadKey, replies));

@@ -9,6 +9,8 @@ import {
   getVersionRow,
   listRunSummaries,
   listWorkflowRows,
+  type PendingApproval,
+  pendingApprovalsOf,
   type RunView,
   startRun,
   visibilityOf,
@@ -16,7 +18,8 @@ import {
   type WorkflowRow,
   waitForRun,
 } from '../runtime/index.ts';
-import type { RunDetail, WorkflowPort, WorkflowSummary } from './workflow-port.ts';
+import { agentCallsOf } from './agent-calls-view.ts';
+import type { RunDetail, RunStepFile, WorkflowPort, WorkflowSummary } from './workflow-port.ts';
 
 const summary = (row: WorkflowRow): WorkflowSummary => ({
   id: row.id,
@@ -32,7 +35,17 @@ const errorText = (error: unknown): string | undefined => {
   return typeof message === 'string' ? message : JSON.stringify(error);
 };
 
-const detail = (run: RunView, workflowName?: string): RunDetail => ({
+/** The files a value holds (its FileRefs), each with the run's download URL. */
+const filesIn = (runId: string, value: unknown): RunStepFile[] =>
+  findFileRefs(value).map((ref) => ({
+    id: ref.id,
+    name: ref.name,
+    contentType: ref.contentType,
+    size: ref.size,
+    href: `/api/runs/${encodeURIComponent(runId)}/files/${encodeURIComponent(ref.id)}`,
+  }));
+
+const detail = (run: RunView, workflowName?: string, approvals: PendingApproval[] = []): RunDetail => ({
   id: run.runId,
   workflowId: run.workflowId,
   workflowName,
@@ -40,18 +53,24 @@ const detail = (run: RunView, workflowName?: string): RunDetail => ({
   startedAt: run.startedAt ?? run.createdAt,
   finishedAt: run.finishedAt ?? undefined,
   steps: run.steps.map((step) => {
-    const files = findFileRefs(step.output).map((ref) => ({
-      id: ref.id,
-      name: ref.name,
-      contentType: ref.contentType,
-      size: ref.size,
-      href: `/api/runs/${encodeURIComponent(run.runId)}/files/${encodeURIComponent(ref.id)}`,
-    }));
+    const files = filesIn(run.runId, step.output);
+    const pending = approvals.find((approval) => approval.nodeId === step.id && approval.path === step.path);
+    const agentCalls = step.subSteps ? agentCallsOf(step.subSteps, step.status, pending !== undefined) : [];
     return {
       id: step.path && step.path !== '' ? `${step.id}[${step.path}]` : step.id,
       status: step.status,
       error: errorText(step.error),
       ...(files.length > 0 ? { files } : {}),
+      ...(agentCalls.length > 0 ? { agentCalls } : {}),
+      ...(pending
+        ? {
+            approval: {
+              id: pending.approvalId,
+              message: pending.message,
+              files: filesIn(run.runId, pending.input),
+            },
+          }
+        : {}),
     };
   }),
   output: run.output,
@@ -70,7 +89,8 @@ export function createRuntimeWorkflowPort(sql: Sql, viewer?: Principal): Workflo
     try {
       if (viewer) await assertRunVisible(sql, viewer, id);
       const run = await getRunView(sql, id);
-      return detail(run, (await findWorkflow(sql, run.workflowId))?.name);
+      const approvals = run.status === 'waiting' ? await pendingApprovalsOf(sql, id) : [];
+      return detail(run, (await findWorkflow(sql, run.workflowId))?.name, approvals);
     } catch (error) {
       if (/no run/i.test(describeError(error))) return undefined;
       throw error;

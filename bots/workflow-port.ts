@@ -16,11 +16,33 @@ export type WorkflowDetail = WorkflowSummary & { document: WorkflowDocument };
 /** A file a step output holds (its FileRef), with the URL that downloads it for people who may read the run. */
 export type RunStepFile = { id: string; name: string; contentType: string; size: number; href: string };
 
+/** One tool call of a core.agent step (an MCP listing too), as the run page lists it under the step. */
+export type AgentCallView = {
+  seq: number;
+  kind: 'tool' | 'listing';
+  name: string;
+  status: 'succeeded' | 'failed' | 'rejected' | 'waiting';
+  /** From its start to its result (without the wait for a person); undefined while it waits or on old records. */
+  durationMs?: number | undefined;
+  /** Short JSON of its input and its result (the run API has them whole). */
+  input?: string | undefined;
+  output?: string | undefined;
+  /** When the call waited for a person: the decision (pending while it waits) and how long the wait took. */
+  approval?: { decision: 'approved' | 'rejected' | 'pending'; waitedMs?: number | undefined } | undefined;
+};
+
+/** A step waiting for a person (core.approval, or a core.agent write call): the question and the files it shows. */
+export type StepApprovalView = { id: string; message: string; files: RunStepFile[] };
+
 export type RunStepView = {
   id: string;
   status: StepStatus;
   error?: string | undefined;
   files?: RunStepFile[] | undefined;
+  /** core.agent: its tool calls, in order. */
+  agentCalls?: AgentCallView[] | undefined;
+  /** A pending approval of this step. */
+  approval?: StepApprovalView | undefined;
 };
 
 export type RunSummary = {

@@ -41,6 +41,7 @@ export {
   visibilityOf,
   visibleWorkflow,
 } from './store/object-access.ts';
+export { type PendingApproval, pendingApprovalsOf } from './store/pending-approvals.ts';
 export * from './store/run-status.ts';
 export {
   getRunView,

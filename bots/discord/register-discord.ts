@@ -21,6 +21,8 @@ export type DiscordInteractionsOptions = {
   apiUrl?: string | undefined;
   /** Where interaction ids are remembered (the app: Postgres); default in this process only. */
   deliveries?: DeliveryLedger | undefined;
+  /** This server's address, for links to its web pages in messages (a proposal's run page). */
+  publicUrl?: string | undefined;
 };
 
 const User = z.object({ id: z.string(), username: z.string().optional() });
@@ -61,7 +63,7 @@ export async function registerDiscord(server: FastifyInstance, options: DiscordI
 
   const followUps = async (token: string, replies: Reply[]) => {
     for (const reply of replies) {
-      for (const message of renderDiscordReply(reply)) {
+      for (const message of renderDiscordReply(reply, { publicUrl: options.publicUrl })) {
         await rest.post(Routes.webhook(options.applicationId, token), { body: message, auth: false });
       }
     }
@@ -91,7 +93,7 @@ export async function registerDiscord(server: FastifyInstance, options: DiscordI
       const links = replies.flatMap((reply) => (reply.type === 'connect_link' && reply.url ? [reply] : []));
       const [first, ...rest_] = replies
         .filter((reply) => !links.includes(reply as (typeof links)[number]))
-        .flatMap(renderDiscordReply);
+        .flatMap((reply) => renderDiscordReply(reply, { publicUrl: options.publicUrl }));
       await rest.patch(Routes.webhookMessage(options.applicationId, token, '@original'), {
         body: first ?? { content: 'Done.' },
         auth: false,

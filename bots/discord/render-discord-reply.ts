@@ -1,5 +1,13 @@
 import type { Reply } from '../../agent/index.ts';
-import { isPreviewableProposal, proposalKind, retryProposalText } from '../proposal-view.ts';
+import {
+  fileLabel,
+  isPreviewableProposal,
+  type PreviewableProposal,
+  proposalFiles,
+  proposalKind,
+  proposalRunPage,
+  retryProposalText,
+} from '../proposal-view.ts';
 import { encodeDiscordCustomId } from './discord-custom-id.ts';
 
 export const DISCORD_MESSAGE_LIMIT = 2000;
@@ -24,7 +32,17 @@ export function splitDiscordText(text: string, limit = DISCORD_MESSAGE_LIMIT): s
   return pieces;
 }
 
-function replyText(reply: Reply): string {
+/** The files a proposal's document holds, by name, type and size, with a link to its run's page (a fix's run). */
+function filesText(reply: PreviewableProposal, publicUrl: string | undefined): string {
+  const files = proposalFiles(reply);
+  if (files.length === 0) return '';
+  const page = proposalRunPage(reply, publicUrl);
+  const lines = files.map((file) => `• ${fileLabel(file)}`);
+  if (page) lines.push(`Download them on the run page: <${page}>`);
+  return `\n\nFiles:\n${lines.join('\n')}`;
+}
+
+function replyText(reply: Reply, publicUrl: string | undefined): string {
   switch (reply.type) {
     case 'text':
       return reply.text;
@@ -38,7 +56,7 @@ function replyText(reply: Reply): string {
       const { document } = reply.proposal;
       const nodes = document.nodes.map((node) => `• \`${node.id}\` ${node.uses}`).join('\n');
       const heading = proposalKind(reply) === 'fix' ? 'Proposed fix' : 'Proposed workflow';
-      return `**${heading}: ${reply.title}**\n${reply.summary}\n\nTrigger: ${document.trigger.type}\n${nodes}`;
+      return `**${heading}: ${reply.title}**\n${reply.summary}\n\nTrigger: ${document.trigger.type}\n${nodes}${filesText(reply, publicUrl)}`;
     }
     case 'connect_link':
       // What everybody may see: never the link (renderDiscordConnectLink has it, for its recipient only).
@@ -50,9 +68,17 @@ function replyText(reply: Reply): string {
   }
 }
 
-/** One reply as Discord messages (split at 2,000 characters); a proposal's last piece carries the buttons. */
-export function renderDiscordReply(reply: Reply): DiscordMessage[] {
-  const messages: DiscordMessage[] = splitDiscordText(replyText(reply)).map((content) => ({ content }));
+/**
+ * One reply as Discord messages (split at 2,000 characters); a proposal's last piece carries the buttons.
+ * `publicUrl`: this server's address, for links to the web pages.
+ */
+export function renderDiscordReply(
+  reply: Reply,
+  options: { publicUrl?: string | undefined } = {},
+): DiscordMessage[] {
+  const messages: DiscordMessage[] = splitDiscordText(replyText(reply, options.publicUrl)).map((content) => ({
+    content,
+  }));
   const last = messages.at(-1);
   if (isPreviewableProposal(reply) && last) {
     last.components = [

@@ -27,6 +27,8 @@ export type DiscordGatewayOptions = {
   botToken: string;
   /** REST base URL (tests point it at a local fake, which also names the gateway URL in GET /gateway/bot). */
   apiUrl?: string | undefined;
+  /** This server's address, for links to its web pages in messages (a proposal's run page). */
+  publicUrl?: string | undefined;
 };
 
 /**
@@ -60,7 +62,7 @@ export async function startDiscordGateway(options: DiscordGatewayOptions): Promi
   const send = async (message: Message, replies: Reply[]) => {
     for (const reply of replies) {
       if (reply.type === 'connect_link' && (await sendPrivately(reply))) continue;
-      for (const piece of renderDiscordReply(reply)) {
+      for (const piece of renderDiscordReply(reply, { publicUrl: options.publicUrl })) {
         await message.reply(piece as MessageCreateOptions);
       }
     }
@@ -111,7 +113,7 @@ export async function startDiscordGateway(options: DiscordGatewayOptions): Promi
         await interaction.editReply({ components: [], content: `${verdict} by <@${interaction.user.id}>` });
       }
       for (const reply of replies) {
-        for (const piece of renderDiscordReply(reply))
+        for (const piece of renderDiscordReply(reply, { publicUrl: options.publicUrl }))
           await interaction.followUp(piece as InteractionReplyOptions);
       }
     });
@@ -128,7 +130,7 @@ export async function startDiscordGateway(options: DiscordGatewayOptions): Promi
       if (!channel) return false;
       for (const reply of replies) {
         if (reply.type === 'connect_link' && (await sendPrivately(reply))) continue;
-        for (const body of renderDiscordReply(reply))
+        for (const body of renderDiscordReply(reply, { publicUrl: options.publicUrl }))
           await client.rest.post(Routes.channelMessages(channel), { body });
       }
       return true;

@@ -24,6 +24,8 @@ export type SlackBotOptions = {
   triggers?: TriggerEventPort | undefined;
   /** Where event ids and button clicks are remembered (the app: Postgres); default in this process only. */
   deliveries?: DeliveryLedger | undefined;
+  /** This server's address, for links to its web pages in messages (a proposal's run page). */
+  publicUrl?: string | undefined;
 };
 
 /** The event trigger this bot feeds with every message posted in a channel it is in. */
@@ -115,7 +117,7 @@ export function createSlackBot(options: SlackBotOptions): SlackBot {
         return;
       }
     }
-    const message = renderSlackReply(reply);
+    const message = renderSlackReply(reply, { publicUrl: options.publicUrl });
     if (reply.type === 'run_update') {
       const existing = runMessages.get(reply.runId);
       if (existing) {

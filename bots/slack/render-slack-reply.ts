@@ -1,8 +1,11 @@
 import type { Reply } from '../../agent/index.ts';
 import {
+  fileLabel,
   isPreviewableProposal,
   type PreviewableProposal,
+  proposalFiles,
   proposalKind,
+  proposalRunPage,
   retryProposalText,
 } from '../proposal-view.ts';
 import { encodeSlackActionValue, SLACK_APPROVE_ACTION, SLACK_REJECT_ACTION } from './slack-action-value.ts';
@@ -51,8 +54,26 @@ export function renderSlackConnectLink(reply: Extract<Reply, { type: 'connect_li
   };
 }
 
-/** One reply as a Slack message: plain text fallback plus Block Kit (a proposal gets Approve/Reject buttons). */
-export function renderSlackReply(reply: Reply): SlackMessage {
+/** The files a proposal's document holds, by name, type and size, with a link to its run's page (a fix's run). */
+function filesSection(reply: PreviewableProposal, publicUrl: string | undefined): SlackBlock[] {
+  const files = proposalFiles(reply);
+  if (files.length === 0) return [];
+  const page = proposalRunPage(reply, publicUrl);
+  const lines = files.map((file) => `• ${escapeMrkdwn(fileLabel(file))}`);
+  if (page) lines.push(`<${page}|Open the run page> to download them.`);
+  return [
+    { type: 'section', text: { type: 'mrkdwn', text: clip(`*Files:*\n${lines.join('\n')}`, MAX_SECTION) } },
+  ];
+}
+
+/**
+ * One reply as a Slack message: plain text fallback plus Block Kit (a proposal gets Approve/Reject buttons).
+ * `publicUrl`: this server's address, for links to the web pages.
+ */
+export function renderSlackReply(
+  reply: Reply,
+  options: { publicUrl?: string | undefined } = {},
+): SlackMessage {
   switch (reply.type) {
     case 'text':
       return { text: reply.text };
@@ -80,6 +101,7 @@ export function renderSlackReply(reply: Reply): SlackMessage {
               ),
             },
           },
+          ...filesSection(reply, options.publicUrl),
           {
             type: 'actions',
             block_id: 'vmesh_decision',

@@ -38,6 +38,7 @@ describe('Slack bot over HTTP (real bolt, fake Web API)', () => {
       botToken: slack.token,
       signingSecret: SECRET,
       slackApiUrl: slack.apiUrl,
+      publicUrl: 'https://vmesh.example.com/',
     });
     url = await server.listen({ host: '127.0.0.1', port: 0 });
   });
@@ -232,5 +233,42 @@ describe('Slack bot over HTTP (real bolt, fake Web API)', () => {
     const buttons = JSON.stringify(posted?.args.blocks);
     expect(buttons).toContain('fix-1');
     expect(await bot.notify('discord:G1:C2', [fix])).toBe(false);
+  });
+
+  it('names the files a proposal holds (name, type, size) and links its run page', async () => {
+    const fix = sampleProposalReply({
+      id: 'fix-files',
+      kind: 'fix',
+      title: 'Fix: attach the report',
+      summary: 'Attach the report the run downloaded.',
+      document: {
+        schemaVersion: 1,
+        name: 'Report to triage',
+        trigger: { type: 'manual' },
+        nodes: [
+          {
+            id: 'post',
+            uses: 'slack.uploadFile',
+            with: {
+              channel: 'C0TRIAGE',
+              file: {
+                id: 'f_abcdefghijklmnopqrstuvwx',
+                name: 'report <final>.pdf',
+                contentType: 'application/pdf',
+                size: 1536,
+                sha256: 'a'.repeat(64),
+              },
+            },
+          },
+        ],
+        edges: [],
+      },
+    });
+    expect(await bot.notify('slack:T1:C1:1700000001.000100', [fix])).toBe(true);
+    const [posted] = sent();
+    const blocks = JSON.stringify(posted?.args.blocks);
+    expect(blocks).toContain('*Files:*');
+    expect(blocks).toContain('report &lt;final&gt;.pdf (application/pdf, 1.5 KB)');
+    expect(blocks).toContain('<https://vmesh.example.com/#/runs/run-1|Open the run page>');
   });
 });

@@ -3,14 +3,19 @@ import type { Sql } from '../../db/index.ts';
 import { redactSecrets } from '../../lib/index.ts';
 import { storedParam } from './stored-json.ts';
 
+/** The kinds of sub-step (`listing`: an MCP server's tools, listed once per step). */
+const SubStepKind = z.enum(['memory', 'model', 'tool', 'summary', 'approval', 'listing']);
+
 /** One recorded sub-step of a core.agent step: a model turn, a tool call, the memory it read, a summary. */
 export const JournalEntry = z.object({
   seq: z.number().int(),
-  kind: z.enum(['memory', 'model', 'tool', 'summary', 'approval']),
+  kind: SubStepKind,
   name: z.string().nullable(),
   input: z.unknown(),
   output: z.unknown(),
   isError: z.boolean(),
+  /** When it began (null on entries recorded before started_at existed). */
+  startedAt: z.date().nullable(),
   createdAt: z.date(),
 });
 export type JournalEntry = z.infer<typeof JournalEntry>;
@@ -20,7 +25,7 @@ export type StepRef = { runId: string; nodeId: string; path: string };
 /** A core.agent step's journal: what it already did, in order. */
 export async function loadJournal(sql: Sql, step: StepRef): Promise<JournalEntry[]> {
   const rows = await sql`
-    select seq, kind, name, input, output, is_error, created_at from agent_calls
+    select seq, kind, name, input, output, is_error, started_at, created_at from agent_calls
     where run_id = ${step.runId} and node_id = ${step.nodeId} and path = ${step.path}
     order by seq`;
   return rows.map((row) =>
@@ -41,9 +46,9 @@ export async function appendJournal(
   const output = redactSecrets(entry.output ?? null);
   return sql.begin(async (tx) => {
     const [row] = await tx`
-      insert into agent_calls (run_id, node_id, path, seq, kind, name, input, output, is_error)
+      insert into agent_calls (run_id, node_id, path, seq, kind, name, input, output, is_error, started_at)
       values (${step.runId}, ${step.nodeId}, ${step.path}, ${entry.seq}, ${entry.kind}, ${entry.name},
-        ${storedParam(tx, input)}::jsonb, ${storedParam(tx, output)}::jsonb, ${entry.isError})
+        ${storedParam(tx, input)}::jsonb, ${storedParam(tx, output)}::jsonb, ${entry.isError}, ${entry.startedAt})
       on conflict do nothing
       returning created_at`;
     if (!row) return undefined;
@@ -68,7 +73,7 @@ export async function appendJournal(
 /** A sub-step as GET /api/runs/:id shows it. */
 export const SubStepView = z.object({
   seq: z.number(),
-  kind: z.enum(['memory', 'model', 'tool', 'summary', 'approval']),
+  kind: SubStepKind,
   name: z.string().nullable(),
   input: z.unknown(),
   output: z.unknown(),

@@ -10,8 +10,10 @@ import {
   createCredentialStore,
   httpConnector,
   llmConnector,
+  mcpConnector,
   parseSecretKey,
 } from '../../connectors/index.ts';
+import { type McpFake, startMcpFake } from '../../connectors/mcp/fake-server.ts';
 import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
 import { createEngineServices, type EngineServices } from '../services.ts';
 import { getRunView, waitForRun } from '../store/run-store.ts';
@@ -27,6 +29,7 @@ let db: TestDatabase;
 let engine: EngineServices;
 let model: ScriptedModelServer;
 let orders: Server;
+let mcp: McpFake;
 let ordersBase = '';
 const orderCalls: string[] = [];
 const children: WorkerChild[] = [];
@@ -42,6 +45,7 @@ function handleOrders(request: IncomingMessage, response: ServerResponse): void 
 beforeAll(async () => {
   db = await createTestDatabase({ poolSize: 8 });
   model = await startScriptedModelServer({ requireApiKey: apiKey });
+  mcp = await startMcpFake({ token: 'mcp-chaos-token' });
   orders = createServer(handleOrders);
   await new Promise<void>((resolve) => orders.listen(0, '127.0.0.1', resolve));
   const address = orders.address();
@@ -53,8 +57,11 @@ beforeAll(async () => {
   const credentials = createCredentialStore({
     sql: db.sql,
     key: parseSecretKey(secretKey),
-    types: [httpConnector.credential, llmConnector.credential].flatMap((type) => (type ? [type] : [])),
+    types: [httpConnector.credential, llmConnector.credential, mcpConnector.credential].flatMap((type) =>
+      type ? [type] : [],
+    ),
   });
+  await credentials.set('calc', 'mcp', { bearerToken: 'mcp-chaos-token' });
   await credentials.set('claude', 'llm', {
     provider: 'anthropic',
     apiKey,
@@ -63,14 +70,20 @@ beforeAll(async () => {
   });
 });
 
-afterAll(async () => {
+/** Stops the workers the earlier cases started, so the next case's victim is the one that takes its step. */
+async function killWorkers(): Promise<void> {
   for (const { child, exited } of children.splice(0)) {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGKILL');
       await exited;
     }
   }
+}
+
+afterAll(async () => {
+  await killWorkers();
   await model?.close();
+  await mcp?.close();
   await new Promise((resolve) => orders?.close(resolve));
   await db?.drop();
 });
@@ -144,5 +157,70 @@ describe('core.agent under kill -9', () => {
     const step = (await getRunView(db.sql, runId)).steps.find((candidate) => candidate.id === 'answer');
     expect(step?.attempt).toBe(2);
     expect(step?.subSteps?.map((sub) => sub.kind)).toEqual(['model', 'tool', 'model', 'tool', 'model']);
+  }, 120_000);
+
+  it('resumes a loop with MCP tools: the listing and the finished MCP call are not repeated', async () => {
+    let victim: WorkerChild | undefined;
+    let armed = true;
+    await killWorkers();
+    model.setScript([]);
+    model.requests.length = 0;
+    /** Adds 1 + 2, then 3 + 4, then answers; kills the first worker while it asks for turn two. */
+    const turn = (request: ScriptRequest): ScriptedTurn => {
+      const result = request.toolResults.at(-1)?.content ?? '';
+      if (!result) return { toolCalls: [{ name: 'add', input: { a: 1, b: 2 } }] };
+      if (result.includes('"sum":3')) {
+        if (armed) {
+          armed = false;
+          victim?.child.kill('SIGKILL');
+        }
+        return { toolCalls: [{ name: 'add', input: { a: 3, b: 4 } }] };
+      }
+      return { text: '3 and 7.' };
+    };
+    model.setScript(Array.from({ length: 10 }, () => turn));
+    const { id } = await engine.workflows.create({
+      schemaVersion: 1,
+      name: 'mcp agent under kill -9',
+      trigger: { type: 'manual' },
+      nodes: [
+        {
+          id: 'answer',
+          uses: 'core.agent',
+          credential: 'claude',
+          retry: { maxAttempts: 3, initialDelayMs: 100 },
+          with: {
+            prompt: '{{ trigger.text }}',
+            tools: [{ mcp: 'calc', server: { transport: 'http', url: mcp.url }, tools: ['add'] }],
+          },
+        },
+      ],
+      edges: [],
+    });
+    victim = await worker();
+    const { runId } = await startRun(db.sql, id, { text: '1 + 2 and 3 + 4?' });
+    expect((await victim.exited).signal).toBe('SIGKILL');
+    expect(armed).toBe(false);
+
+    await worker();
+    const view = await waitForRun(db.sql, runId, { timeoutMs: 60_000 });
+    expect(view.status).toBe('succeeded');
+    expect(view.output).toMatchObject({ text: '3 and 7.', toolCalls: 2 });
+    // 1 + 2 ran once (its recorded result was reused), and the tools were listed once.
+    expect(mcp.calls).toEqual([
+      { tool: 'add', arguments: { a: 1, b: 2 } },
+      { tool: 'add', arguments: { a: 3, b: 4 } },
+    ]);
+    expect(mcp.methods.filter((method) => method === 'tools/list')).toHaveLength(1);
+    const step = (await getRunView(db.sql, runId)).steps.find((candidate) => candidate.id === 'answer');
+    expect(step?.attempt).toBe(2);
+    expect(step?.subSteps?.map((sub) => sub.kind)).toEqual([
+      'listing',
+      'model',
+      'tool',
+      'model',
+      'tool',
+      'model',
+    ]);
   }, 120_000);
 });

@@ -52,12 +52,73 @@ export const AgentWorkflowTool = z.strictObject({
     .describe('JSON Schema of the trigger data the model passes (default: any object).'),
 });
 
-export const AgentToolDeclaration = z.union([AgentActionTool, AgentWorkflowTool]);
+/** Most tools one MCP declaration offers the model (use `tools` to choose among more). */
+export const MAX_AGENT_MCP_TOOLS = 32;
+
+/** Which MCP server, as mcp.listTools' `server` (checked fully when the tools are listed). */
+const AgentMcpServer = z
+  .union([
+    z.strictObject({
+      transport: z.literal('http').describe('A Streamable HTTP MCP server.'),
+      url: z.url().describe('The server’s MCP endpoint, e.g. https://mcp.example.com/mcp.'),
+      headers: z.record(z.string(), z.string()).optional().describe('Extra HTTP headers (no secrets).'),
+    }),
+    z.strictObject({
+      transport: z.literal('stdio').describe('A local MCP server the operator allow-listed.'),
+      name: z.string().min(1).max(100).describe('Its name in VMESH_MCP_STDIO_SERVERS.'),
+    }),
+  ])
+  .describe('The MCP server, as mcp.callTool’s `server`.');
+
+export const AgentMcpTool = z.strictObject({
+  mcp: z
+    .string()
+    .min(1)
+    .max(200)
+    .describe('The name of the stored mcp credential used to list and call the server’s tools.'),
+  server: AgentMcpServer,
+  tools: z
+    .array(z.string().min(1).max(128))
+    .max(MAX_AGENT_MCP_TOOLS)
+    .optional()
+    .describe(
+      'Allow-list: the server tools (as the server names them) the model may call; default: all it lists.',
+    ),
+  prefix: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]{0,19}$/)
+    .optional()
+    .describe('Put before each tool name the model sees, e.g. "docs_" (keeps two servers’ tools apart).'),
+  readOnly: z
+    .boolean()
+    .default(false)
+    .describe(
+      'The server’s tools only read: with approveWrites they run without approval (default: they count as writes).',
+    ),
+  timeoutMs: z
+    .number()
+    .int()
+    .min(100)
+    .max(600_000)
+    .default(60_000)
+    .describe('How long one listing or call may take, in milliseconds.'),
+});
+
+export const AgentToolDeclaration = z.union([AgentActionTool, AgentWorkflowTool, AgentMcpTool]);
 export type AgentToolDeclaration = z.infer<typeof AgentToolDeclaration>;
 export type AgentActionTool = z.infer<typeof AgentActionTool>;
 export type AgentWorkflowTool = z.infer<typeof AgentWorkflowTool>;
+export type AgentMcpTool = z.infer<typeof AgentMcpTool>;
 
 export const isWorkflowTool = (tool: AgentToolDeclaration): tool is AgentWorkflowTool => 'workflow' in tool;
+export const isMcpTool = (tool: AgentToolDeclaration): tool is AgentMcpTool => 'mcp' in tool;
+
+/**
+ * The name the model sees for an MCP server's tool: the prefix, then the name lower-cased with every other
+ * character as "_", cut to 64 ([a-z0-9_]{1,64} is legal for every provider).
+ */
+export const mcpToolName = (prefix: string | undefined, name: string): string =>
+  `${prefix ?? ''}${name.toLowerCase().replace(/[^a-z0-9_]/g, '_')}`.slice(0, 64) || '_';
 
 export const AgentMemory = z.strictObject({
   key: z
@@ -152,11 +213,20 @@ export const CoreAgentWith = z.strictObject({
 });
 export type CoreAgentWith = z.infer<typeof CoreAgentWith>;
 
-/** The tool name the model sees for a declaration. */
-export const agentToolName = (tool: AgentToolDeclaration): string =>
+/** The tool name the model sees for an action or workflow declaration. */
+export const agentToolName = (tool: AgentActionTool | AgentWorkflowTool): string =>
   isWorkflowTool(tool)
     ? tool.name
     : (tool.name ?? tool.uses.replace('.', '_').replace(/-/g, '_').toLowerCase());
+
+/** The names a declaration gives the model, with the field that names each (MCP: known only with an allow-list). */
+function declaredNames(tool: AgentToolDeclaration, index: number): { name: string; field: string[] }[] {
+  if (!isMcpTool(tool)) return [{ name: agentToolName(tool), field: ['tools', String(index), 'name'] }];
+  return (tool.tools ?? []).map((listed, at) => ({
+    name: mcpToolName(tool.prefix, listed),
+    field: ['tools', String(index), 'tools', String(at)],
+  }));
+}
 
 /** A JSON Schema zod can check answers against (false when it cannot be turned into a validator). */
 export function agentOutputValidator(schema: Record<string, unknown>): z.ZodType | undefined {
@@ -173,24 +243,35 @@ function checkAgent(withValue: Record<string, unknown>): NodeCheckProblem[] {
   if (!parsed.success) return problems;
   const seen = new Set<string>();
   parsed.data.tools.forEach((tool, index) => {
-    const name = agentToolName(tool);
-    if (!AGENT_TOOL_NAME.test(name)) {
+    if (isMcpTool(tool) && tool.tools?.length === 0) {
       problems.push({
         code: 'E_PARAMS',
-        field: ['tools', String(index), 'name'],
-        message: `tool "${isWorkflowTool(tool) ? tool.workflow : tool.uses}" gets the name "${name}", which is not [a-z0-9_]{1,64}`,
-        hint: 'Give the tool a "name" of lower-case letters, digits and underscores.',
+        field: ['tools', String(index), 'tools'],
+        message: `the MCP tools of "${tool.mcp}" have an empty allow-list, so the model could call none`,
+        hint: 'List the server tools the model may call (e.g. ["search_docs"]), or leave "tools" out to offer all.',
       });
     }
-    if (seen.has(name)) {
-      problems.push({
-        code: 'E_PARAMS',
-        field: ['tools', String(index), 'name'],
-        message: `two tools are named "${name}"`,
-        hint: 'Give one of them another "name" (e.g. "lookup_order" and "create_refund").',
-      });
+    for (const { name, field } of declaredNames(tool, index)) {
+      if (!AGENT_TOOL_NAME.test(name)) {
+        problems.push({
+          code: 'E_PARAMS',
+          field,
+          message: `tool "${isWorkflowTool(tool) ? tool.workflow : isMcpTool(tool) ? tool.mcp : tool.uses}" gets the name "${name}", which is not [a-z0-9_]{1,64}`,
+          hint: 'Give the tool a "name" of lower-case letters, digits and underscores.',
+        });
+      }
+      if (seen.has(name)) {
+        problems.push({
+          code: 'E_PARAMS',
+          field,
+          message: `two tools are named "${name}"`,
+          hint: isMcpTool(tool)
+            ? 'Give this MCP declaration a "prefix" (e.g. "docs_"), or drop the tool from one allow-list.'
+            : 'Give one of them another "name" (e.g. "lookup_order" and "create_refund").',
+        });
+      }
+      seen.add(name);
     }
-    seen.add(name);
   });
   const schema = parsed.data.output?.schema;
   if (schema && !agentOutputValidator(schema)) {
@@ -260,14 +341,15 @@ export const agentNode = defineCoreNode({
   description:
     'Runs an LLM agent inside one step: the model answers with.prompt (with with.system as its instructions) and ' +
     'may call the connector actions in with.tools (e.g. http.request to look something up) or stored workflows ' +
-    '({ workflow, name, description }), each call a recorded ' +
+    '({ workflow, name, description }) or an MCP server’s tools ({ mcp: credential, server, tools?: allow-list, ' +
+    'prefix? }), each call a recorded ' +
     'sub-step that is not repeated when the step resumes. Budgets: maxToolCalls, maxTokens, timeBudgetMs. ' +
     'with.output.schema makes the answer JSON checked against that schema; with.memory keeps a chat memory by ' +
     'session key; with.approveWrites makes each write tool call wait for a person’s approval. The node’s ' +
     'credential is an llm credential. Output: { text, data?, toolCalls, usage, model }.',
   contract: {
     title: 'Agent (an LLM with tools in one step)',
-    text: '`with.prompt`, `system`, `tools` [{ uses, credential?, with? }], budgets, `output.schema`, `memory`. Credential: llm.',
+    text: '`with.prompt`, `system`, `tools` [{ uses, credential?, with? } | { mcp, server, tools?, prefix? }], budgets, `output.schema`, `memory`. Credential: llm.',
   },
   effect: 'write',
   inline: false,

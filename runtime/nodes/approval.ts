@@ -9,6 +9,12 @@ export const CoreApprovalWith = z.strictObject({
     .describe(
       'Who may decide: user names (`alice`) or roles (`role:admin` = that role or higher); when omitted, anyone who may decide approvals and can see the run.',
     ),
+  data: z
+    .unknown()
+    .optional()
+    .describe(
+      'What the approver decides on, shown with the question (usually an expression, e.g. "{{ steps.draft.output }}"); files in it are listed by name, type and size with a download link.',
+    ),
 });
 
 type ApprovalWait = { message: string; approvers: string[] };
@@ -18,11 +24,12 @@ export const approvalNode = defineCoreNode({
   title: 'Approval',
   description:
     'Pauses the run and asks in the chat where the workflow was made; with.message is the question, ' +
-    'with.approvers optionally limits who may decide. Branches "approved" and "rejected". ' +
+    'with.approvers optionally limits who may decide; with.data is shown with it (files in it with download ' +
+    'links). Branches "approved" and "rejected". ' +
     'Use it before irreversible or costly steps.',
   contract: {
     title: 'Approval (ask a person)',
-    text: '`with.message`, optional `approvers`. Pauses the run and asks in the chat; branches `approved` and `rejected`.',
+    text: '`with.message`, optional `approvers` and `data` (shown with it; files listed). Pauses the run and asks in the chat; branches `approved` and `rejected`.',
   },
   effect: 'write',
   inline: false,

@@ -20,12 +20,16 @@ import { waitNode } from './wait.ts';
 export {
   AGENT_TOOL_NAME,
   AgentActionTool,
+  AgentMcpTool,
   AgentToolDeclaration,
   AgentWorkflowTool,
   agentOutputValidator,
   agentToolName,
   CoreAgentWith,
+  isMcpTool,
   isWorkflowTool,
+  MAX_AGENT_MCP_TOOLS,
+  mcpToolName,
 } from './agent.ts';
 export { codeSyntaxError, MAX_CODE_LENGTH } from './code.ts';
 export type * from './define-core-node.ts';

@@ -15,6 +15,7 @@ describe('credentialNamesOf', () => {
             tools: [
               { uses: 'http.request', credential: 'shop' },
               { workflow: 'wf_x', name: 'x' },
+              { mcp: 'docs', server: { transport: 'http', url: 'https://mcp.example.com/mcp' } },
             ],
           },
         },
@@ -27,6 +28,6 @@ describe('credentialNamesOf', () => {
         },
       ],
     });
-    expect([...names].sort()).toEqual(['claude', 'gh', 'inner', 'shop', 'slack']);
+    expect([...names].sort()).toEqual(['claude', 'docs', 'gh', 'inner', 'shop', 'slack']);
   });
 });

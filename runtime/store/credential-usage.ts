@@ -18,12 +18,15 @@ export type CredentialUser = {
 type NodeRefs = {
   uses?: string | undefined;
   credential?: string | undefined;
-  with?: { tools?: { credential?: string | undefined }[] | undefined } | undefined;
+  with?: { tools?: { credential?: string | undefined; mcp?: string | undefined }[] | undefined } | undefined;
   do?: { nodes: NodeRefs[] } | undefined;
 };
-/** core.agent's tools name credentials like nodes; another node's `with.tools` is whatever its action says. */
+/**
+ * core.agent's tools name credentials like nodes (an MCP tool as `mcp`); another node's `with.tools` is whatever
+ * its action says.
+ */
 const ToolRefs = z
-  .array(z.object({ credential: z.string().optional() }))
+  .array(z.object({ credential: z.string().optional(), mcp: z.string().optional() }))
   .optional()
   .catch(undefined);
 const NodeRefs: z.ZodType<NodeRefs> = z.lazy(() =>
@@ -44,7 +47,10 @@ function namesIn(nodes: readonly NodeRefs[], into: Set<string>): Set<string> {
   for (const node of nodes) {
     if (node.credential) into.add(node.credential);
     if (node.uses === 'core.agent')
-      for (const tool of node.with?.tools ?? []) if (tool.credential) into.add(tool.credential);
+      for (const tool of node.with?.tools ?? []) {
+        if (tool.credential) into.add(tool.credential);
+        if (tool.mcp) into.add(tool.mcp);
+      }
     if (node.do) namesIn(node.do.nodes, into);
   }
   return into;

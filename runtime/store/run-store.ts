@@ -12,7 +12,10 @@ export const SubStepView = z.object({
   input: z.unknown(),
   output: z.unknown(),
   isError: z.boolean(),
+  /** When it was recorded (it ended). */
   at: z.string().nullable(),
+  /** When it began (an approval: when the wait began); null on older records. */
+  startedAt: z.string().nullable().optional(),
 });
 export type SubStepView = z.infer<typeof SubStepView>;
 
@@ -191,7 +194,7 @@ const withSubSteps = (list: SubStepView[] | undefined) => (list ? { subSteps: li
 /** The run's sub-steps by step (node id and path). */
 async function subStepsOf(sql: Sql, runId: string): Promise<Map<string, SubStepView[]>> {
   const rows = await sql`
-    select node_id, path, seq, kind, name, input, output, is_error, created_at from agent_calls
+    select node_id, path, seq, kind, name, input, output, is_error, started_at, created_at from agent_calls
     where run_id = ${runId} order by node_id, path, seq`;
   const byStep = new Map<string, SubStepView[]>();
   for (const row of rows) {
@@ -205,6 +208,7 @@ async function subStepsOf(sql: Sql, runId: string): Promise<Map<string, SubStepV
       output: clip(row.output ?? null),
       isError: Boolean(row.isError),
       at: iso(row.createdAt),
+      startedAt: iso(row.startedAt),
     });
     byStep.set(key, list);
   }

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { httpConnector, llmConnector, slackConnector } from '../../connectors/index.ts';
+import { httpConnector, llmConnector, mcpConnector, slackConnector } from '../../connectors/index.ts';
 import { agentNode } from '../nodes/agent.ts';
 import { createCatalog } from './catalog.ts';
 import { validateWorkflow } from './validate.ts';
 
 // The validator's rules for core.agent: its llm credential, its tools bound like nodes, its output schema.
 
-const catalog = createCatalog([httpConnector, llmConnector, slackConnector]);
+const catalog = createCatalog([httpConnector, llmConnector, slackConnector, mcpConnector]);
 
 const agentDocument = (node: Record<string, unknown>) => ({
   schemaVersion: 1,
@@ -79,6 +79,48 @@ describe('core.agent validation', () => {
     expect(schema).toContainEqual(['E_PARAMS', '/nodes/0/with/output/schema']);
     const typo = issuesOf(agentDocument({ with: { prompt: 'hi', maxToolCall: 3 } }));
     expect(typo.some(([code]) => code === 'E_PARAMS')).toBe(true);
+  });
+
+  it('checks MCP tools: their credential, their allow-list, names that clash, their server', () => {
+    const server = { transport: 'http', url: 'https://mcp.example.com/mcp' };
+    const good = validateWorkflow(
+      agentDocument({
+        with: {
+          prompt: 'hi',
+          tools: [
+            { mcp: 'docs', server, tools: ['search-docs', 'get.page'], prefix: 'docs_' },
+            { uses: 'http.request', name: 'get_order', credential: 'shop' },
+          ],
+        },
+      }),
+      { catalog, knownCredentials: ['claude', 'shop', 'docs'] },
+    );
+    expect(good.errors).toEqual([]);
+    expect(good.warnings).toEqual([]);
+
+    const issues = issuesOf(
+      agentDocument({
+        with: {
+          prompt: 'hi',
+          tools: [
+            { mcp: 'nodocs', server },
+            { mcp: 'claude', server, tools: [] },
+            { uses: 'http.request', name: 'docs_search' },
+            { mcp: 'shop', server, tools: ['other', 'search'], prefix: 'docs_' },
+            { mcp: 'shop', server: { transport: 'stdio', name: 'not-allowed' } },
+          ],
+        },
+      }),
+    );
+    expect(issues).toContainEqual(['W_UNKNOWN_CREDENTIAL', '/nodes/0/with/tools/0/mcp']);
+    expect(issues).toContainEqual(['E_PARAMS', '/nodes/0/with/tools/1/tools']);
+    expect(issues).toContainEqual(['E_PARAMS', '/nodes/0/with/tools/3/tools/1']);
+    expect(issues).toContainEqual(['E_PARAMS', '/nodes/0/with/tools/4/server/name']);
+    const report = validateWorkflow(
+      agentDocument({ with: { prompt: 'hi', tools: [{ mcp: 'claude', server, tools: [] }] } }),
+      { catalog, knownCredentials: ['claude'] },
+    );
+    expect(report.errors[0]?.message).toContain('empty allow-list');
   });
 
   it('finds secrets written into a tool’s fixed parameters', () => {

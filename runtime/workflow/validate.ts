@@ -2,6 +2,7 @@ import { Cron } from 'croner';
 import { z } from 'zod';
 import {
   AgentActionTool,
+  AgentMcpTool,
   agentToolName,
   BODY_CORE_NODES,
   BRANCHING_CORE_NODES,
@@ -727,9 +728,14 @@ function checkAgentTools(info: NodeInfo, options: ValidateOptions, issues: Issue
   const { node, pointer } = info;
   if (node.uses !== 'core.agent' || !Array.isArray(node.with.tools)) return;
   node.with.tools.forEach((value: unknown, index: number) => {
+    const at = joinPointer(pointer, 'with', 'tools', String(index));
+    const mcp = AgentMcpTool.safeParse(value);
+    if (mcp.success) {
+      checkAgentMcpTool(info, mcp.data, at, options, issues);
+      return;
+    }
     const tool = AgentActionTool.safeParse(value);
     if (!tool.success) return;
-    const at = joinPointer(pointer, 'with', 'tools', String(index));
     const entry = options.catalog.lookupAction(tool.data.uses);
     if (entry?.kind !== 'action') {
       const known = options.catalog
@@ -765,6 +771,47 @@ function checkAgentTools(info: NodeInfo, options: ValidateOptions, issues: Issue
       issues,
     );
   });
+}
+
+/** An MCP tool declaration: its server as mcp.callTool checks it (stdio: allow-listed, literal), its credential. */
+function checkAgentMcpTool(
+  info: NodeInfo,
+  tool: AgentMcpTool,
+  at: string,
+  options: ValidateOptions,
+  issues: IssueList,
+): void {
+  const { node } = info;
+  const entry = options.catalog.lookupAction('mcp.callTool');
+  if (entry?.kind !== 'action') {
+    issues.error(
+      'E_UNKNOWN_ACTION',
+      joinPointer(at, 'mcp'),
+      `node "${node.id}" (core.agent): MCP tools need the mcp connector, which is not installed`,
+      'Install the mcp connector, or remove the { mcp } tool.',
+    );
+    return;
+  }
+  for (const issue of entry.checkWith?.({ server: tool.server }) ?? []) {
+    issues.error(
+      'E_PARAMS',
+      `${at}${issue.field}`,
+      `node "${node.id}" (core.agent): MCP tool "${tool.mcp}": ${issue.message} [${issue.code}]`,
+      issue.hint,
+    );
+  }
+  if (options.knownCredentials && !options.knownCredentials.includes(tool.mcp)) {
+    const suggestions = closestMatches(tool.mcp, options.knownCredentials);
+    // As a node's credential: a warning (it may be stored before the run); the run fails with E_CREDENTIAL.
+    issues.warn(
+      'W_UNKNOWN_CREDENTIAL',
+      joinPointer(at, 'mcp'),
+      `node "${node.id}" (core.agent): MCP tool credential "${tool.mcp}" is not stored`,
+      suggestions.length > 0
+        ? `Use one of the stored credentials: ${suggestions.join(', ')}; or store "${tool.mcp}" (vmesh credentials set ${tool.mcp} --type mcp).`
+        : `Store it first: vmesh credentials set ${tool.mcp} --type mcp.`,
+    );
+  }
 }
 
 /** A sub-workflow's target is fixed when the document is approved: never computed from run data. */

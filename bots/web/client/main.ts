@@ -2,16 +2,11 @@ import type { Reply } from '../../../agent/index.ts';
 import {
   isPreviewableProposal,
   type PreviewableProposal,
+  proposalFiles,
   proposalKind,
   retryProposalText,
 } from '../../proposal-view.ts';
-import type {
-  RunDetail,
-  RunStepFile,
-  RunSummary,
-  WorkflowDetail,
-  WorkflowSummary,
-} from '../../workflow-port.ts';
+import type { RunDetail, RunSummary, WorkflowDetail, WorkflowSummary } from '../../workflow-port.ts';
 import {
   getJson,
   loadSession,
@@ -26,6 +21,7 @@ import { credentialsView } from './credentials.ts';
 import { h } from './dom.ts';
 import { errorNote } from './error-note.ts';
 import { renderWorkflowGraph } from './graph.ts';
+import { renderAgentCalls, renderApprovalCard, renderFiles } from './run-steps.ts';
 
 const main = document.getElementById('main') as HTMLElement;
 const THREAD_KEY = 'vmesh.thread';
@@ -169,6 +165,21 @@ function renderReply(reply: Reply): HTMLElement {
   }
 }
 
+/** The files the proposal's document holds; for a fix, each downloads from its run (GET /api/runs/:id/files/:fileId). */
+function proposalFilesList(reply: PreviewableProposal): HTMLElement | null {
+  const files = proposalFiles(reply);
+  if (files.length === 0) return null;
+  const { runId } = reply.proposal;
+  return renderFiles(
+    files.map((file) => ({
+      ...file,
+      ...(runId
+        ? { href: `/api/runs/${encodeURIComponent(runId)}/files/${encodeURIComponent(file.id)}` }
+        : {}),
+    })),
+  );
+}
+
 function renderProposal(reply: PreviewableProposal): HTMLElement {
   const graph = h('div', { class: 'graph', 'data-testid': 'graph' }, 'Drawing the graph…');
   const actions = h('div', { class: 'actions' });
@@ -213,6 +224,7 @@ function renderProposal(reply: PreviewableProposal): HTMLElement {
         'div',
         { class: 'summary' },
         h('p', {}, reply.summary),
+        proposalFilesList(reply),
         h(
           'details',
           {},
@@ -397,29 +409,6 @@ async function workflowView(id: string): Promise<void> {
   await renderWorkflowGraph(graph, workflow.document);
 }
 
-function formatSize(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-}
-
-/** A step's files by name, type and size, each a download link (an attachment the server serves as nosniff). */
-function renderFiles(files: RunStepFile[]): HTMLElement {
-  return h(
-    'ul',
-    { class: 'files', 'aria-label': 'Files' },
-    ...files.map((file) =>
-      h(
-        'li',
-        { 'data-testid': 'step-file' },
-        h('a', { href: file.href, download: file.name }, file.name),
-        ' ',
-        h('span', { class: 'file-meta' }, `${file.contentType}, ${formatSize(file.size)}`),
-      ),
-    ),
-  );
-}
-
 function renderRun(run: RunDetail): HTMLElement[] {
   const nodes: Array<HTMLElement | null> = [
     h(
@@ -441,6 +430,8 @@ function renderRun(run: RunDetail): HTMLElement[] {
           statusBadge(step.status),
           step.error ? h('p', { class: 'error' }, step.error) : null,
           step.files?.length ? renderFiles(step.files) : null,
+          step.agentCalls?.length ? renderAgentCalls(step.agentCalls) : null,
+          step.approval ? renderApprovalCard(step.approval) : null,
         ),
       ),
     ),
