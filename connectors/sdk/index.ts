@@ -13,6 +13,7 @@ export {
   type OpenSocket,
   socketOpenerOf,
 } from './outbound/guarded-socket.ts';
+export * from './rest/index.ts';
 export * from './safe-fetch.ts';
 export * from './stdio-servers.ts';
 export * from './trigger-credential.ts';
