@@ -8,7 +8,7 @@ import { bearerStyle } from '../auth/header-styles.ts';
 import { ConnectorError } from '../connector-error.ts';
 import type { ConnectorEnvironment } from '../define.ts';
 import { NO_FILES } from '../files.ts';
-import { type RestApi, restAction, restListAction, restPollTrigger } from './index.ts';
+import { type Pagination, type RestApi, restAction, restListAction, restPollTrigger } from './index.ts';
 import { createRestClient, type RestClient } from './rest-client.ts';
 
 // A real HTTP server plays the vendor; each test sets the routes it needs.
@@ -126,7 +126,7 @@ const findThing = restAction({
   answers: { 404: () => ({ found: false }) },
 });
 
-function listAction(paginate: Parameters<typeof restListAction>[0]['paginate']) {
+function listAction(paginate: Pagination<{ limit?: number | undefined }>) {
   return restListAction({
     key: 'listThings',
     title: 'List things',
