@@ -15,6 +15,7 @@ import { rssConnector } from './rss/connector.ts';
 import type { ConnectorDefinition } from './sdk/index.ts';
 import { slackConnector } from './slack/connector.ts';
 import { stateConnector } from './state/connector.ts';
+import { todoistConnector } from './todoist/connector.ts';
 import { xmlConnector } from './xml/connector.ts';
 
 /** Every built-in connector. Each lives in its own folder and is added here. */
@@ -36,4 +37,5 @@ export const builtinConnectors: ConnectorDefinition[] = [
   cryptoConnector,
   compressionConnector,
   stateConnector,
+  todoistConnector,
 ];

@@ -16,5 +16,6 @@ export {
   restRequestOf,
 } from './rest-action.ts';
 export { createRestClient, type RestApi, type RestClient, type VendorError } from './rest-client.ts';
+export { restKit } from './rest-kit.ts';
 export { type RestPollDefinition, restPollTrigger } from './rest-poll.ts';
 export type { QueryValue, RestRequest, RestResponse } from './rest-request.ts';

@@ -13,6 +13,8 @@ export type VendorError = {
   hint?: string | undefined;
   /** Overrides the status's retryability (a vendor's "try again" 400, a permanent 503). */
   retryable?: boolean | undefined;
+  /** The wait the body asks for (Todoist's `error_extra.retry_after`), when no header says it. */
+  retryAfterMs?: number | undefined;
 };
 
 /**
@@ -178,14 +180,16 @@ function vendorFailure<Credential>(
     ...(hint ? { hint } : {}),
     details: vendor?.vendorCode ? { vendorCode: vendor.vendorCode } : {},
   });
-  if (vendor?.retryable === undefined || vendor.retryable === mapped.retryable) return mapped;
+  const retryAfterMs = mapped.retryAfterMs ?? vendor?.retryAfterMs;
+  const retryable = vendor?.retryable ?? mapped.retryable;
+  if (retryable === mapped.retryable && retryAfterMs === mapped.retryAfterMs) return mapped;
   return new ConnectorError({
     code: mapped.code,
     message: mapped.message,
-    retryable: vendor.retryable,
+    retryable,
     status: response.status,
-    ...(mapped.retryAfterMs === undefined ? {} : { retryAfterMs: mapped.retryAfterMs }),
+    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
     ...(mapped.hint ? { hint: mapped.hint } : {}),
-    details: vendor.vendorCode ? { vendorCode: vendor.vendorCode } : {},
+    details: vendor?.vendorCode ? { vendorCode: vendor.vendorCode } : {},
   });
 }
