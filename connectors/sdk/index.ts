@@ -6,6 +6,7 @@ export * from './data-error.ts';
 export * from './define.ts';
 export * from './files.ts';
 export * from './knowledge-base-port.ts';
+export * from './multipart.ts';
 export { parseAllowHosts } from './outbound/allow-hosts.ts';
 export { findConnectorError } from './outbound/blocked-destination-error.ts';
 export {

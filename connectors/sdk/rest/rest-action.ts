@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ActionContext, ActionDefinition } from '../define.ts';
+import { type MultipartPart, multipartBody } from '../multipart.ts';
 import { type CollectedPages, collectPages, type Pagination } from './pagination.ts';
 import { fillPath, templateNames } from './path-template.ts';
 import type { RestClient } from './rest-client.ts';
@@ -19,6 +20,8 @@ export type RestCall<Input> = {
   json?(input: Input, ctx: RestCallContext): unknown;
   form?(input: Input, ctx: RestCallContext): Record<string, QueryValue>;
   headers?(input: Input, ctx: RestCallContext): Record<string, string | undefined>;
+  /** A multipart/form-data body of fields and the run's files, streamed from the file store as it is sent. */
+  multipart?(input: Input): MultipartPart[];
 };
 
 type ActionFields<Input extends z.ZodType, Output extends z.ZodType, Credential> = Omit<
@@ -95,6 +98,7 @@ export function restAction<Input extends z.ZodType, Output extends z.ZodType, Cr
     ...action,
     async run(input, ctx) {
       const request = restRequestOf(http, input, callContext(ctx));
+      if (http.multipart) request.stream = await multipartBody(ctx.files, http.multipart(input));
       try {
         return project(await ctx.client.send(request, ctx.signal), input);
       } catch (error) {

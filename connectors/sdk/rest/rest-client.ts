@@ -59,7 +59,8 @@ export function createRestClient<Credential>(
     async send(request, signal) {
       const unsigned =
         'url' in request ? linkRequest(request.url, baseUrl, api) : toAuthRequest(request, baseUrl, api);
-      const response = await sendSigned(unsigned, auth, env, signal);
+      const stream = 'url' in request ? undefined : request.stream?.stream;
+      const response = await sendSigned(unsigned, auth, env, signal, stream);
       const body = await readBody(response);
       const label = `${unsigned.method} ${unsigned.url.pathname}`;
       if (response.status < 200 || response.status > 299) {
@@ -105,6 +106,9 @@ function toAuthRequest<Credential>(
     const form = new URLSearchParams();
     appendQuery(form, request.form);
     body = form.toString();
+  } else if (request.stream !== undefined) {
+    headers.set('content-type', request.stream.contentType);
+    headers.set('content-length', String(request.stream.length));
   }
   return { method: request.method, url, headers, body: body === undefined ? undefined : Buffer.from(body) };
 }
@@ -127,22 +131,31 @@ async function sendSigned(
   auth: BoundAuth | undefined,
   env: ConnectorEnvironment,
   signal: AbortSignal,
+  stream: ReadableStream<Uint8Array> | undefined,
 ): Promise<Response> {
   const authContext = { fetch: env.fetch, signal, now: new Date(), tokens: env.tokens };
   const send = (signed: AuthRequest) => {
-    const init: SafeRequestInit = {
+    const init: SafeRequestInit & { duplex?: 'half' } = {
       method: signed.method,
       headers: signed.headers,
-      body: signed.body,
+      body: stream ?? signed.body,
+      ...(stream ? { duplex: 'half' as const } : {}),
       signal,
       credentialHeaders: changedHeaderNames(unsigned.headers, signed.headers),
     };
     return env.fetch(signed.url, init);
   };
   const sent = auth ? await auth.apply(unsigned, authContext) : unsigned;
-  const response = await send(sent);
-  // An oauth2 token the API refuses is renewed once (another worker may have renewed it already).
-  if (response.status !== 401 || !auth?.renew) return response;
+  let response: Response;
+  try {
+    response = await send(sent);
+  } catch (error) {
+    await stream?.cancel().catch(() => {});
+    throw error;
+  }
+  // An oauth2 token the API refuses is renewed once (another worker may have renewed it already); a streamed
+  // body is gone by then, so that 401 stands and the step's retry sends it again with the renewed token.
+  if (response.status !== 401 || !auth?.renew || stream) return response;
   const again = await auth.renew(unsigned, sent, authContext);
   if (!again) return response;
   await response.body?.cancel();

@@ -1,3 +1,5 @@
+import type { StreamedBody } from '../multipart.ts';
+
 /** A query value: undefined and null are left out, arrays repeat the parameter, booleans are `true`/`false`. */
 export type QueryValue = string | number | boolean | null | undefined | readonly (string | number)[];
 
@@ -11,6 +13,8 @@ export type RestRequest = {
   /** An `application/x-www-form-urlencoded` body (Stripe, Twilio). */
   form?: Record<string, QueryValue>;
   headers?: Record<string, string | undefined>;
+  /** A body streamed as it is sent (multipart with stored files); sent once, never replayed. */
+  stream?: StreamedBody;
 };
 
 /** A vendor's answer: the parsed JSON (or text, or null when empty), the status and lower-case headers. */
