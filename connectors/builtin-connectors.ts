@@ -16,6 +16,7 @@ import { rssConnector } from './rss/connector.ts';
 import type { ConnectorDefinition } from './sdk/index.ts';
 import { slackConnector } from './slack/connector.ts';
 import { stateConnector } from './state/connector.ts';
+import { telegramConnector } from './telegram/connector.ts';
 import { todoistConnector } from './todoist/connector.ts';
 import { xmlConnector } from './xml/connector.ts';
 
@@ -38,6 +39,7 @@ export const builtinConnectors: ConnectorDefinition[] = [
   cryptoConnector,
   compressionConnector,
   stateConnector,
+  telegramConnector,
   todoistConnector,
   openWeatherMapConnector,
 ];
