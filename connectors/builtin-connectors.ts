@@ -10,11 +10,14 @@ import { kbConnector } from './kb/connector.ts';
 import { llmConnector } from './llm/connector.ts';
 import { markdownConnector } from './markdown/connector.ts';
 import { mcpConnector } from './mcp/connector.ts';
+import { openWeatherMapConnector } from './openweathermap/connector.ts';
 import { postgresConnector } from './postgres/connector.ts';
 import { rssConnector } from './rss/connector.ts';
 import type { ConnectorDefinition } from './sdk/index.ts';
 import { slackConnector } from './slack/connector.ts';
 import { stateConnector } from './state/connector.ts';
+import { telegramConnector } from './telegram/connector.ts';
+import { todoistConnector } from './todoist/connector.ts';
 import { xmlConnector } from './xml/connector.ts';
 
 /** Every built-in connector. Each lives in its own folder and is added here. */
@@ -36,4 +39,7 @@ export const builtinConnectors: ConnectorDefinition[] = [
   cryptoConnector,
   compressionConnector,
   stateConnector,
+  telegramConnector,
+  todoistConnector,
+  openWeatherMapConnector,
 ];

@@ -63,6 +63,27 @@ const cases: Case[] = [
     ],
   },
   {
+    type: 'todoist',
+    credential: { token: `td${id}0123456789abcdef0123456789` },
+    secrets: [`td${id}0123456789abcdef0123456789`],
+    wire: [`authorization: Bearer td${id}0123456789abcdef0123456789`],
+  },
+  {
+    type: 'openweathermap',
+    credential: { apiKey: `owm${id}0123456789abcdef01` },
+    secrets: [`owm${id}0123456789abcdef01`],
+    wire: [`GET /data/2.5/weather?q=Berlin&units=metric&appid=owm${id}0123456789abcdef01`],
+  },
+  {
+    type: 'telegram',
+    credential: { botToken: `7123456789:AAH${id}abcdefghijklmnopqrstuvwxyz` },
+    secrets: [`7123456789:AAH${id}abcdefghijklmnopqrstuvwxyz`],
+    wire: [
+      `POST /bot7123456789:AAH${id}abcdefghijklmnopqrstuvwxyz/sendMessage`,
+      `https://api.telegram.org/bot${encodeURIComponent(`7123456789:AAH${id}abcdefghijklmnopqrstuvwxyz`)}/getMe`,
+    ],
+  },
+  {
     type: 'llm',
     credential: { provider: 'openai', apiKey: `key-${id}-llm` },
     secrets: [`key-${id}-llm`],

@@ -29,10 +29,14 @@ export {
   oauthProviderTableMarkdown,
 } from './oauth-providers.ts';
 export * from './openapi/index.ts';
+export { openWeatherMapConnector } from './openweathermap/connector.ts';
 export { postgresConnector } from './postgres/connector.ts';
 export { rssConnector } from './rss/connector.ts';
 export * from './sdk/index.ts';
 export { slackConnector } from './slack/connector.ts';
 export { MessagePostedData, parseSlackMessageEvent } from './slack/triggers/message-posted.ts';
 export { stateConnector } from './state/connector.ts';
+export { telegramConnector } from './telegram/connector.ts';
+export { parseTelegramUpdate } from './telegram/triggers/message.ts';
+export { todoistConnector } from './todoist/connector.ts';
 export { xmlConnector } from './xml/connector.ts';

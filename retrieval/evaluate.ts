@@ -69,3 +69,24 @@ export async function evaluateRetrieval(
     misses,
   };
 }
+
+/** The connector (or `core` for core nodes) an example is about: the part of its first expected id before the dot. */
+export function familyOf(example: LabelledExample): string {
+  return (example.expected[0] ?? '').split('.')[0] ?? '';
+}
+
+/** recall@1 and recall@5 per connector family, on the given examples (the held-out split, for the new ones). */
+export async function recallByFamily(
+  index: DocIndex,
+  examples: LabelledExample[],
+): Promise<Record<string, { n: number; recallAt1: number; recallAt5: number }>> {
+  const families = new Map<string, LabelledExample[]>();
+  for (const example of examples)
+    families.set(familyOf(example), [...(families.get(familyOf(example)) ?? []), example]);
+  const result: Record<string, { n: number; recallAt1: number; recallAt5: number }> = {};
+  for (const [family, members] of [...families].sort(([a], [b]) => a.localeCompare(b))) {
+    const { n, recallAt1, recallAt5 } = await evaluateRetrieval(index, members);
+    result[family] = { n, recallAt1, recallAt5 };
+  }
+  return result;
+}

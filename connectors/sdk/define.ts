@@ -30,6 +30,12 @@ export type ConnectorEnvironment = {
   logger: Logger;
   /** Renews the step's oauth2 credential (the engine sets it for a step whose credential is oauth2). */
   tokens?: OAuth2TokenSource | undefined;
+  /**
+   * Tells the step's rate budget that the vendor said its limit is spent (remaining 0 with a reset time) on an
+   * answer that still succeeded: the credential is held back for `waitMs` before a 429 comes. The engine binds it
+   * per step with a credential.
+   */
+  reportRateLimit?: ((waitMs: number) => Promise<void>) | undefined;
   /** The workspace knowledge base on the product's Postgres (`kb.*` actions); absent where none is wired. */
   knowledgeBase?: KnowledgeBasePort | undefined;
   /** The running workflow's own key-value store (state.* actions); the engine binds it per step. */

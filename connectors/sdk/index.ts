@@ -6,6 +6,7 @@ export * from './data-error.ts';
 export * from './define.ts';
 export * from './files.ts';
 export * from './knowledge-base-port.ts';
+export * from './multipart.ts';
 export { parseAllowHosts } from './outbound/allow-hosts.ts';
 export { findConnectorError } from './outbound/blocked-destination-error.ts';
 export {
@@ -13,6 +14,7 @@ export {
   type OpenSocket,
   socketOpenerOf,
 } from './outbound/guarded-socket.ts';
+export * from './rest/index.ts';
 export * from './safe-fetch.ts';
 export * from './stdio-servers.ts';
 export * from './trigger-credential.ts';

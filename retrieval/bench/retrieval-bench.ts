@@ -16,7 +16,7 @@ import { ensureDatabaseExists } from '../../db/database.ts';
 import { startEmbeddedPostgres } from '../../db/embedded.ts';
 import { migrateDatabase } from '../../db/migrate.ts';
 import { createCatalog } from '../../runtime/workflow/catalog.ts';
-import { evaluateRetrieval, type LabelledExample, loadLabelledSet } from '../evaluate.ts';
+import { evaluateRetrieval, type LabelledExample, loadLabelledSet, recallByFamily } from '../evaluate.ts';
 import {
   collectDocSources,
   createDocIndex,
@@ -103,7 +103,17 @@ async function quality(index: DocIndex, examples: LabelledExample[]) {
       examples.filter((e) => e.split === 'test'),
     ),
   );
-  return { all: strip(all), train, test, misses: all.misses };
+  const heldOut = examples.filter((e) => e.split === 'test');
+  return {
+    all: strip(all),
+    train,
+    test,
+    byConnector: {
+      heldOut: await recallByFamily(index, heldOut),
+      all: await recallByFamily(index, examples),
+    },
+    misses: all.misses,
+  };
 }
 
 const examples = await loadLabelledSet();
@@ -149,7 +159,13 @@ try {
     result.recallAt1 = q.all.recallAt1;
     result.recallAt5 = q.all.recallAt5;
     result.mrr = q.all.mrr;
-    result.quality = { chunks: docChunks, all: q.all, train: q.train, test: q.test };
+    result.quality = {
+      chunks: docChunks,
+      all: q.all,
+      train: q.train,
+      test: q.test,
+      byConnector: q.byConnector,
+    };
     result.misses = q.misses;
     log(`quality (docs only, ${docChunks} chunks): ${JSON.stringify(q.all)}`);
 

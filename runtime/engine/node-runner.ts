@@ -277,6 +277,7 @@ export async function invokeStepAction(
         env: {
           ...deps.connectorEnv,
           workflowState: createWorkflowState(deps.sql, ctx.run.workflowId),
+          ...(node.credential ? { reportRateLimit: budgetReporter(deps, connector, node.credential) } : {}),
           ...(credentialType === 'oauth2' && node.credential && deps.oauth2Tokens
             ? { tokens: deps.oauth2Tokens.for(node.credential) }
             : {}),
@@ -306,4 +307,14 @@ export async function invokeStepAction(
     if (onAbort) combined.removeEventListener('abort', onAbort);
     aborted.catch(() => {});
   }
+}
+
+/** Holds back a credential whose vendor said, on a successful answer, that its limit is spent until a reset. */
+function budgetReporter(
+  deps: NodeRunnerDeps,
+  connector: ConnectorDefinition,
+  credential: string,
+): (waitMs: number) => Promise<void> {
+  return (waitMs) =>
+    blockBudget(deps.sql, { connectorId: connector.id, credential }, waitMs, connector.rateLimit);
 }
