@@ -2,8 +2,8 @@ import { z } from 'zod';
 
 export const DEFAULT_FILE_MAX_BYTES = 100 * 1024 * 1024;
 export const DEFAULT_RUN_FILES_MAX_BYTES = 500 * 1024 * 1024;
-/** Largest multipart request a hook or form takes (it is held in memory while it is checked). */
-export const DEFAULT_UPLOAD_MAX_BYTES = 32 * 1024 * 1024;
+/** Largest multipart request a hook or form takes (streamed to a temporary folder, then into the store). */
+export const DEFAULT_UPLOAD_MAX_BYTES = 256 * 1024 * 1024;
 /** What one core.code step may read, and separately write, through its `files` API. */
 export const DEFAULT_CODE_FILE_MAX_BYTES = 10 * 1024 * 1024;
 

@@ -11,6 +11,7 @@ import { FORM_PAGE_CSP, FORM_TOKEN_FIELD, renderFormPage, renderMessagePage } fr
 import { type FieldProblem, parseFormFiles, parseFormSubmission } from './form-submission.ts';
 import type { FormTokens } from './form-token.ts';
 import {
+  BAD_MULTIPART,
   isMultipart,
   type MultipartRefusal,
   parseMultipart,
@@ -19,6 +20,7 @@ import {
 } from './multipart-body.ts';
 import { RESPONSE_CSP, sendRunResponse, waitForResponse } from './run-response.ts';
 import { startRunWithUploads, uploadsByField } from './upload-run.ts';
+import { isSpool, spoolRequest, UploadTooLargeError } from './upload-spool.ts';
 import { readHookJson } from './webhook-json.ts';
 
 /** Largest form submission accepted; larger → 413 (50 fields of at most 10,000 characters fit). */
@@ -170,13 +172,24 @@ export function registerFormRoute(app: FastifyInstance, options: FormRouteOption
       { parseAs: 'buffer', bodyLimit: FORM_BODY_LIMIT },
       (_request, body, done) => done(null, body),
     );
-    scope.addContentTypeParser(
-      'multipart/form-data',
-      { parseAs: 'buffer', bodyLimit: uploadLimit },
-      (_request, body, done) => done(null, body),
-    );
+    // Written to a temporary folder as it arrives, never held whole in memory (see upload-spool.ts).
+    scope.addContentTypeParser('multipart/form-data', (request, payload, done) => {
+      if (Number(request.headers['content-length'] ?? 0) > uploadLimit) {
+        done(new UploadTooLargeError(uploadLimit), undefined);
+        return;
+      }
+      spoolRequest(payload, uploadLimit).then(
+        (spool) => done(null, spool),
+        (error: Error) => done(error, undefined),
+      );
+    });
+    scope.addHook('onResponse', async (request) => {
+      if (isSpool(request.body)) await request.body.cleanup();
+    });
     scope.setErrorHandler((error, request, reply) => {
-      const tooLarge = (error as { code?: unknown }).code === 'FST_ERR_CTP_BODY_TOO_LARGE';
+      const tooLarge =
+        error instanceof UploadTooLargeError ||
+        (error as { code?: unknown }).code === 'FST_ERR_CTP_BODY_TOO_LARGE';
       if (!tooLarge || !isMultipart(String(request.headers['content-type'] ?? ''))) throw error;
       reply.header('connection', 'close');
       const client: Client = /json/i.test(String(request.headers.accept ?? '')) ? 'json' : 'html';
@@ -224,9 +237,13 @@ export function registerFormRoute(app: FastifyInstance, options: FormRouteOption
       if (contentType.startsWith('application/x-www-form-urlencoded')) {
         submission = fromUrlEncoded(raw);
       } else if (multipart) {
-        const parsed = await parseMultipart(raw, String(request.headers['content-type']), {
+        const spool = isSpool(request.body) ? request.body : undefined;
+        if (!spool) return refuse(reply, client, refusalOf(BAD_MULTIPART));
+        const parsed = await parseMultipart(spool.stream(), String(request.headers['content-type']), {
           maxFileBytes: files.limits.maxFileBytes,
           maxRequestBytes: uploadLimit,
+          size: spool.size,
+          dir: spool.dir,
         });
         if (!parsed.ok) return refuse(reply, client, refusalOf(parsed.error));
         submission = fromMultipart(parsed.value.fields, parsed.value.files);

@@ -1,5 +1,28 @@
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { boundaryOf, MULTIPART_LIMITS, parseMultipart } from './multipart-body.ts';
+import {
+  boundaryOf,
+  MULTIPART_LIMITS,
+  type MultipartLimits,
+  parseMultipart as parseStream,
+} from './multipart-body.ts';
+import { spoolRequest } from './upload-spool.ts';
+
+/** What the routes do: the body spooled to a folder, then parsed from there. */
+async function parseMultipart(raw: Buffer, contentType: string, limits: MultipartLimits) {
+  const spool = await spoolRequest(Readable.from([raw]), Number.MAX_SAFE_INTEGER);
+  try {
+    const parsed = await parseStream(spool.stream(), contentType, {
+      ...limits,
+      size: spool.size,
+      dir: spool.dir,
+    });
+    if (parsed.ok) for (const file of parsed.value.files) await file.body.arrayBuffer();
+    return parsed;
+  } finally {
+    await spool.cleanup();
+  }
+}
 
 // The multipart reader on hand-written bodies: what becomes fields and files, and which caps refuse before parsing.
 const limits = { maxFileBytes: 1024, maxRequestBytes: 64 * 1024 };

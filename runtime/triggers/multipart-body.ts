@@ -1,3 +1,8 @@
+import { createWriteStream, openAsBlob } from 'node:fs';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Busboy, type BusboyInstance } from '@fastify/busboy';
 import { err, ok, type Result } from '../../lib/index.ts';
 import { hookText } from './webhook-json.ts';
 
@@ -45,15 +50,6 @@ export function boundaryOf(contentType: string): string | undefined {
   return match?.[1] ?? match?.[2];
 }
 
-/** How many parts the raw body holds: delimiters (`--<boundary>` at a line start) minus the closing one. */
-function countParts(raw: Buffer, boundary: string): number {
-  const delimiter = Buffer.from(`\r\n--${boundary}`);
-  let count = raw.subarray(0, delimiter.length - 2).equals(delimiter.subarray(2)) ? 1 : 0;
-  for (let at = raw.indexOf(delimiter); at !== -1; at = raw.indexOf(delimiter, at + delimiter.length))
-    count++;
-  return Math.max(0, count - 1);
-}
-
 export function requestTooLarge(limit: number): MultipartRefusal {
   return {
     status: 413,
@@ -72,89 +68,136 @@ const tooLarge = (message: string, hint: string, details: MultipartRefusal['deta
   details,
 });
 
-const BAD_MULTIPART: MultipartRefusal = {
+export const BAD_MULTIPART: Omit<MultipartRefusal, 'status'> & { status: 400 } = {
   status: 400,
   code: 'E_BAD_MULTIPART',
   message: 'The body is not valid multipart/form-data.',
   hint: 'Send multipart/form-data with the boundary named in the content type (curl -F name=@file does).',
 };
 
+/** A file input left empty in a browser form: no name and no bytes. */
+const emptyInput = (name: string, size: number) => name === '' && size === 0;
+
 /**
- * Reads a buffered multipart/form-data body (at most `maxRequestBytes`, the route's cap) with the platform's own
- * parser (undici's, behind `Response.formData()`), after counting its parts in the raw bytes so a body of many tiny
- * parts is refused before it is parsed. Caps: MULTIPART_LIMITS and `maxFileBytes` per file, each → 413
- * E_FILE_TOO_LARGE naming the cap. A file input left empty (no name, no bytes) is no file. `__proto__` names are
- * dropped; NUL in text becomes U+FFFD (Postgres cannot store it).
+ * Reads a multipart/form-data body as a stream with busboy, writing each file part to its own file in `dir` (the
+ * request's spool folder) while it arrives, so neither the body nor a file sits whole in memory; the parts come
+ * back as file-backed Blobs. Caps: MULTIPART_LIMITS and `maxFileBytes` per file, each → 413 E_FILE_TOO_LARGE
+ * naming the cap, checked as the bytes come (parsing stops at the first). A file input left empty is no file.
+ * `__proto__` names are dropped; NUL in text becomes U+FFFD (Postgres cannot store it).
  */
 export async function parseMultipart(
-  raw: Buffer,
+  body: Readable,
   contentType: string,
-  limits: MultipartLimits,
+  limits: MultipartLimits & { size: number; dir: string },
 ): Promise<Result<MultipartBody, MultipartRefusal>> {
-  if (raw.length > limits.maxRequestBytes) return err(requestTooLarge(limits.maxRequestBytes));
-  const boundary = boundaryOf(contentType);
-  if (!boundary) return err(BAD_MULTIPART);
-  if (countParts(raw, boundary) > MULTIPART_LIMITS.parts) {
-    return err(
-      tooLarge(
-        `The request has more than ${MULTIPART_LIMITS.parts} parts; nothing was stored.`,
-        `Send at most ${MULTIPART_LIMITS.parts} fields and files per request.`,
-        { limit: 'parts', limitCount: MULTIPART_LIMITS.parts },
-      ),
-    );
-  }
-  let form: FormData;
+  if (limits.size > limits.maxRequestBytes) return err(requestTooLarge(limits.maxRequestBytes));
+  if (!boundaryOf(contentType)) return err(BAD_MULTIPART);
+  const fields = new Map<string, string | string[]>();
+  // Each file keeps its place in the request although its write may finish after a later one's.
+  const files: (UploadedFile | undefined)[] = [];
+  const writes: Promise<void>[] = [];
+  const open = new Set<Readable>();
+  let fieldsBytes = 0;
+  let refusal: MultipartRefusal | undefined;
+  let parser: BusboyInstance;
   try {
-    form = await new Response(raw as Uint8Array<ArrayBuffer>, {
+    parser = Busboy({
       headers: { 'content-type': contentType },
-    }).formData();
+      limits: {
+        parts: MULTIPART_LIMITS.parts,
+        fieldSize: MULTIPART_LIMITS.fieldBytes,
+        fieldNameSize: MULTIPART_LIMITS.nameChars,
+        fileSize: limits.maxFileBytes,
+      },
+    });
   } catch {
     return err(BAD_MULTIPART);
   }
-  const fields = new Map<string, string | string[]>();
-  const files: UploadedFile[] = [];
-  let fieldsBytes = 0;
-  for (const [name, value] of form) {
-    if (name === '__proto__') continue;
+  let done: () => void = () => {};
+  const finished = new Promise<void>((resolve) => {
+    done = resolve;
+  });
+  const refuse = (why: MultipartRefusal) => {
+    refusal ??= why;
+    body.unpipe(parser);
+    body.destroy();
+    for (const stream of open) stream.destroy();
+    parser.removeAllListeners('file');
+    parser.removeAllListeners('field');
+    done();
+  };
+  parser.on('field', (name, value, nameTruncated, valueTruncated) => {
+    if (nameTruncated) return refuse(nameTooLong());
+    if (name === '__proto__') return;
+    const bytes = Buffer.byteLength(value);
+    fieldsBytes += bytes;
+    if (valueTruncated || fieldsBytes > MULTIPART_LIMITS.fieldsBytes)
+      return refuse(fieldTooLarge(name, valueTruncated));
+    const text = hookText(Buffer.from(value));
+    const before = fields.get(name);
+    fields.set(name, before === undefined ? text : [...(Array.isArray(before) ? before : [before]), text]);
+  });
+  parser.on('file', (name, stream, fileName, _encoding, mimeType) => {
     if (name.length > MULTIPART_LIMITS.nameChars) {
-      return err(
-        tooLarge(
-          `A part name is longer than ${MULTIPART_LIMITS.nameChars} characters; nothing was stored.`,
-          'Use short field names.',
-          { limit: 'nameChars', limitCount: MULTIPART_LIMITS.nameChars },
-        ),
-      );
+      stream.resume();
+      return refuse(nameTooLong());
     }
-    if (typeof value === 'string') {
-      const bytes = Buffer.byteLength(value);
-      fieldsBytes += bytes;
-      if (bytes > MULTIPART_LIMITS.fieldBytes || fieldsBytes > MULTIPART_LIMITS.fieldsBytes) {
-        return err(
-          tooLarge(
-            `The text field "${name.slice(0, 80)}" takes the text fields over ${bytes > MULTIPART_LIMITS.fieldBytes ? `${MULTIPART_LIMITS.fieldBytes} bytes for one field` : `${MULTIPART_LIMITS.fieldsBytes} bytes in all`}; nothing was stored.`,
-            'Send long text as a file part (with a filename) instead of a text field.',
-            bytes > MULTIPART_LIMITS.fieldBytes
-              ? { limit: 'fieldBytes', limitBytes: MULTIPART_LIMITS.fieldBytes }
-              : { limit: 'fieldsBytes', limitBytes: MULTIPART_LIMITS.fieldsBytes },
-          ),
-        );
-      }
-      const text = hookText(Buffer.from(value));
-      const before = fields.get(name);
-      fields.set(name, before === undefined ? text : [...(Array.isArray(before) ? before : [before]), text]);
-      continue;
-    }
-    if (value.name === '' && value.size === 0) continue;
-    if (value.size > limits.maxFileBytes) {
-      return err(
-        tooLarge(
-          `The file "${value.name.slice(0, 120)}" is larger than the limit of ${limits.maxFileBytes} bytes for one file; nothing was stored.`,
-          `Send a smaller file, or raise VMESH_FILE_MAX_BYTES (now ${limits.maxFileBytes}) on the server.`,
-          { limit: 'VMESH_FILE_MAX_BYTES', limitBytes: limits.maxFileBytes },
-        ),
-      );
-    }
-    files.push({ field: name, name: value.name, contentType: value.type, size: value.size, body: value });
-  }
-  return ok({ fields: Object.fromEntries(fields), files });
+    const slot = files.length;
+    files.push(undefined);
+    const path = join(limits.dir, `part-${slot}`);
+    open.add(stream);
+    writes.push(
+      pipeline(stream, createWriteStream(path, { mode: 0o600 })).then(async () => {
+        open.delete(stream);
+        if (stream.truncated) return refuse(fileTooLarge(fileName, limits.maxFileBytes));
+        if (name === '__proto__' || emptyInput(fileName, stream.bytesRead)) return;
+        const blob = await openAsBlob(path, { type: mimeType });
+        files[slot] = { field: name, name: fileName, contentType: mimeType, size: blob.size, body: blob };
+      }),
+    );
+  });
+  parser.on('partsLimit', () => refuse(tooManyParts()));
+  parser.on('error', () => refuse(BAD_MULTIPART));
+  parser.on('finish', () => done());
+  body.on('error', () => refuse(BAD_MULTIPART));
+  body.pipe(parser);
+  await finished;
+  const written = await Promise.allSettled(writes);
+  if (refusal) return err(refusal);
+  if (written.some((result) => result.status === 'rejected')) return err(BAD_MULTIPART);
+  return ok({ fields: Object.fromEntries(fields), files: files.filter((file) => file !== undefined) });
+}
+
+function nameTooLong(): MultipartRefusal {
+  return tooLarge(
+    `A part name is longer than ${MULTIPART_LIMITS.nameChars} characters; nothing was stored.`,
+    'Use short field names.',
+    { limit: 'nameChars', limitCount: MULTIPART_LIMITS.nameChars },
+  );
+}
+
+function fieldTooLarge(name: string, single: boolean): MultipartRefusal {
+  return tooLarge(
+    `The text field "${name.slice(0, 80)}" takes the text fields over ${single ? `${MULTIPART_LIMITS.fieldBytes} bytes for one field` : `${MULTIPART_LIMITS.fieldsBytes} bytes in all`}; nothing was stored.`,
+    'Send long text as a file part (with a filename) instead of a text field.',
+    single
+      ? { limit: 'fieldBytes', limitBytes: MULTIPART_LIMITS.fieldBytes }
+      : { limit: 'fieldsBytes', limitBytes: MULTIPART_LIMITS.fieldsBytes },
+  );
+}
+
+function tooManyParts(): MultipartRefusal {
+  return tooLarge(
+    `The request has more than ${MULTIPART_LIMITS.parts} parts; nothing was stored.`,
+    `Send at most ${MULTIPART_LIMITS.parts} fields and files per request.`,
+    { limit: 'parts', limitCount: MULTIPART_LIMITS.parts },
+  );
+}
+
+function fileTooLarge(name: string, limit: number): MultipartRefusal {
+  return tooLarge(
+    `The file "${name.slice(0, 120)}" is larger than the limit of ${limit} bytes for one file; nothing was stored.`,
+    `Send a smaller file, or raise VMESH_FILE_MAX_BYTES (now ${limit}) on the server.`,
+    { limit: 'VMESH_FILE_MAX_BYTES', limitBytes: limit },
+  );
 }

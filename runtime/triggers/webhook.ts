@@ -8,9 +8,10 @@ import { fileStoreOf } from '../engine/node-runner.ts';
 import type { FileStore } from '../files/index.ts';
 import { getCachedWorkflow } from '../store/workflow-cache.ts';
 import { type HookRequest, hookReceiverFor } from './hook-receiver.ts';
-import { isMultipart, parseMultipart, requestTooLarge } from './multipart-body.ts';
+import { BAD_MULTIPART, isMultipart, parseMultipart, requestTooLarge } from './multipart-body.ts';
 import { RESPONSE_CSP, sendRunResponse, waitForResponse } from './run-response.ts';
 import { startRunWithUploads, uploadsByField } from './upload-run.ts';
+import { isSpool, spoolRequest, UploadTooLargeError, VERIFIED_BODY_MAX_BYTES } from './upload-spool.ts';
 import { hookText, readHookJson } from './webhook-json.ts';
 import { recheckWithRotation } from './webhook-secrets.ts';
 import { checkHookSignature } from './webhook-verify.ts';
@@ -56,14 +57,24 @@ export function registerWebhookRoute(app: FastifyInstance, options: WebhookOptio
       { parseAs: 'buffer', bodyLimit: WEBHOOK_BODY_LIMIT },
       (_request, body, done) => done(null, body),
     );
-    // Buffered whole (no streaming multipart parser is installed): HMAC schemes verify over the raw bytes as before.
-    scope.addContentTypeParser(
-      'multipart/form-data',
-      { parseAs: 'buffer', bodyLimit: uploadLimit },
-      (_request, body, done) => done(null, body),
-    );
+    // Written to a temporary folder as it arrives, never held whole in memory (see upload-spool.ts).
+    scope.addContentTypeParser('multipart/form-data', (request, payload, done) => {
+      if (Number(request.headers['content-length'] ?? 0) > uploadLimit) {
+        done(new UploadTooLargeError(uploadLimit), undefined);
+        return;
+      }
+      spoolRequest(payload, uploadLimit).then(
+        (spool) => done(null, spool),
+        (error: Error) => done(error, undefined),
+      );
+    });
+    scope.addHook('onResponse', async (request) => {
+      if (isSpool(request.body)) await request.body.cleanup();
+    });
     scope.setErrorHandler((error, request, reply) => {
-      const tooLarge = (error as { code?: unknown }).code === 'FST_ERR_CTP_BODY_TOO_LARGE';
+      const tooLarge =
+        error instanceof UploadTooLargeError ||
+        (error as { code?: unknown }).code === 'FST_ERR_CTP_BODY_TOO_LARGE';
       if (!tooLarge || !isMultipart(String(request.headers['content-type'] ?? ''))) throw error;
       const refusal = requestTooLarge(uploadLimit);
       return reply
@@ -87,7 +98,13 @@ export function registerWebhookRoute(app: FastifyInstance, options: WebhookOptio
       const params = HookParams.safeParse(request.params);
       const workflowId = params.success ? params.data.workflowId : '';
       const pathToken = params.success ? params.data.token : undefined;
-      const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+      const spool = isSpool(request.body) ? request.body : undefined;
+      // A signature is computed over the raw bytes: they are read into memory for it, up to VERIFIED_BODY_MAX_BYTES.
+      const raw = Buffer.isBuffer(request.body)
+        ? request.body
+        : spool && spool.size <= VERIFIED_BODY_MAX_BYTES
+          ? await spool.read()
+          : Buffer.alloc(0);
       let cached = params.success ? await getCachedWorkflow(sql, workflowId) : undefined;
       if (cached && !cached.row.active) cached = await getCachedWorkflow(sql, workflowId, { fresh: true });
       const workflow = cached?.row;
@@ -114,8 +131,15 @@ export function registerWebhookRoute(app: FastifyInstance, options: WebhookOptio
       let verdict = check([workflow.hookSecret]);
       if (!verdict.ok) verdict = await recheckWithRotation(sql, workflowId, verdict, check);
       if (!verdict.ok) {
+        const unread = spool !== undefined && spool.size > VERIFIED_BODY_MAX_BYTES;
         return reply.code(401).send({
-          error: { code: verdict.code, message: verdict.message, hint: verdict.hint },
+          error: {
+            code: verdict.code,
+            message: verdict.message,
+            hint: unread
+              ? `Uploads over ${VERIFIED_BODY_MAX_BYTES} bytes are not read for a signature over the body: send the hook secret in x-vmesh-secret (or as the URL's last segment with verify "token"), or upload less per request.`
+              : verdict.hint,
+          },
         });
       }
       if (!workflow.active) {
@@ -131,7 +155,7 @@ export function registerWebhookRoute(app: FastifyInstance, options: WebhookOptio
       let body: unknown = null;
       let upload: Parameters<typeof startRunWithUploads>[2]['files'] = [];
       const takesFiles = cached.document.trigger.type === 'webhook' && isMultipart(contentType);
-      if (!takesFiles && raw.length > WEBHOOK_BODY_LIMIT) {
+      if (!takesFiles && (spool?.size ?? raw.length) > WEBHOOK_BODY_LIMIT) {
         return reply.code(413).send({
           error: {
             code: 'E_HTTP_413',
@@ -141,9 +165,12 @@ export function registerWebhookRoute(app: FastifyInstance, options: WebhookOptio
         });
       }
       if (takesFiles) {
-        const parsed = await parseMultipart(raw, contentType, {
+        if (!spool) return reply.code(400).send({ error: BAD_MULTIPART });
+        const parsed = await parseMultipart(spool.stream(), contentType, {
           maxFileBytes: files.limits.maxFileBytes,
           maxRequestBytes: uploadLimit,
+          size: spool.size,
+          dir: spool.dir,
         });
         if (!parsed.ok) {
           const { status, ...error } = parsed.error;
