@@ -166,6 +166,18 @@ const SHAPES: Record<string, (fixture: Fixture) => Omit<Case, 'name' | 'type'>[]
       },
     ];
   },
+  todoist: () => {
+    const token = plainCanary('todoisttoken');
+    return [{ secret: { token }, canaries: [token] }];
+  },
+  openweathermap: () => {
+    const apiKey = plainCanary('owmkey');
+    return [{ secret: { apiKey }, canaries: [apiKey] }];
+  },
+  telegram: () => {
+    const botToken = `7123456789:${plainCanary('telegrambottoken')}`;
+    return [{ secret: { botToken }, canaries: [botToken] }];
+  },
   slack: () => {
     const token = `xoxb-${plainCanary('slack')}`;
     return [{ secret: { token }, canaries: [token] }];
@@ -247,6 +259,9 @@ const CONNECTOR_STEPS: Record<string, (echo: string) => Node[]> = {
     { id: 'send', uses: 'discord.sendMessage', with: { channelId: '123456789012345678', content: 'hello' } },
   ],
   llm: () => [{ id: 'ask', uses: 'llm.generateText', with: { prompt: 'hello' } }],
+  telegram: () => [{ id: 'send', uses: 'telegram.sendMessage', with: { chatId: 1111111, text: 'hello' } }],
+  todoist: () => [{ id: 'task', uses: 'todoist.createTask', with: { content: 'hello' } }],
+  openweathermap: () => [{ id: 'weather', uses: 'openweathermap.currentWeather', with: { city: 'Berlin' } }],
   mcp: (echo) => [
     { id: 'tools', uses: 'mcp.listTools', with: { server: { transport: 'http', url: `${echo}/mcp` } } },
   ],
@@ -605,6 +620,9 @@ describe('canary sweep over every credential type and the connect link flow', ()
       slack: `${echo}/slack/api/`,
       github: `${echo}/github`,
       discord: `${echo}/discord`,
+      telegram: `${echo}/telegram/bot{token}`,
+      todoist: `${echo}/todoist`,
+      openweathermap: `${echo}/openweathermap`,
       email: 'smtp://127.0.0.1:1',
     });
     const selfHealing = createRunFailedTask(app.agent);
