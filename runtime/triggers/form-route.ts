@@ -20,7 +20,7 @@ import {
 } from './multipart-body.ts';
 import { RESPONSE_CSP, sendRunResponse, waitForResponse } from './run-response.ts';
 import { startRunWithUploads, uploadsByField } from './upload-run.ts';
-import { isSpool, spoolRequest, UploadTooLargeError } from './upload-spool.ts';
+import { acceptSpooledUploads, isSpool, isUploadTooLarge } from './upload-spool.ts';
 import { readHookJson } from './webhook-json.ts';
 
 /** Largest form submission accepted; larger → 413 (50 fields of at most 10,000 characters fit). */
@@ -173,24 +173,9 @@ export function registerFormRoute(app: FastifyInstance, options: FormRouteOption
       (_request, body, done) => done(null, body),
     );
     // Written to a temporary folder as it arrives, never held whole in memory (see upload-spool.ts).
-    scope.addContentTypeParser('multipart/form-data', (request, payload, done) => {
-      if (Number(request.headers['content-length'] ?? 0) > uploadLimit) {
-        done(new UploadTooLargeError(uploadLimit), undefined);
-        return;
-      }
-      spoolRequest(payload, uploadLimit).then(
-        (spool) => done(null, spool),
-        (error: Error) => done(error, undefined),
-      );
-    });
-    scope.addHook('onResponse', async (request) => {
-      if (isSpool(request.body)) await request.body.cleanup();
-    });
+    acceptSpooledUploads(scope, uploadLimit);
     scope.setErrorHandler((error, request, reply) => {
-      const tooLarge =
-        error instanceof UploadTooLargeError ||
-        (error as { code?: unknown }).code === 'FST_ERR_CTP_BODY_TOO_LARGE';
-      if (!tooLarge || !isMultipart(String(request.headers['content-type'] ?? ''))) throw error;
+      if (!isUploadTooLarge(error, request.headers['content-type'])) throw error;
       reply.header('connection', 'close');
       const client: Client = /json/i.test(String(request.headers.accept ?? '')) ? 'json' : 'html';
       return refuse(reply, client, refusalOf(requestTooLarge(uploadLimit)));

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { FastifyInstance } from 'fastify';
+import { isMultipart } from './multipart-body.ts';
 
 /**
  * A request body written to a private temporary folder as it arrives, so an upload never sits whole in memory;
@@ -60,4 +62,33 @@ export async function spoolRequest(body: Readable, limit: number): Promise<Spool
     throw error;
   }
   return { dir, size, stream: () => createReadStream(path), read: () => readFile(path), cleanup };
+}
+
+/**
+ * Makes `scope` spool multipart bodies (up to `limit`, refused from content-length before reading) and remove the
+ * folder once the request is answered. A body over the cap fails with UploadTooLargeError for the route's handler.
+ */
+export function acceptSpooledUploads(scope: FastifyInstance, limit: number): void {
+  scope.addContentTypeParser('multipart/form-data', (request, payload, done) => {
+    if (Number(request.headers['content-length'] ?? 0) > limit) {
+      done(new UploadTooLargeError(limit), undefined);
+      return;
+    }
+    spoolRequest(payload, limit).then(
+      (spool) => done(null, spool),
+      (error: Error) => done(error, undefined),
+    );
+  });
+  scope.addHook('onResponse', async (request) => {
+    if (isSpool(request.body)) await request.body.cleanup();
+  });
+}
+
+/** Whether a route's error is an upload over its cap (spooling stopped, or fastify's own body limit on multipart). */
+export function isUploadTooLarge(error: unknown, contentType: string | undefined): boolean {
+  if (error instanceof UploadTooLargeError) return true;
+  return (
+    (error as { code?: unknown }).code === 'FST_ERR_CTP_BODY_TOO_LARGE' &&
+    isMultipart(String(contentType ?? ''))
+  );
 }

@@ -11,7 +11,7 @@ import { type HookRequest, hookReceiverFor } from './hook-receiver.ts';
 import { BAD_MULTIPART, isMultipart, parseMultipart, requestTooLarge } from './multipart-body.ts';
 import { RESPONSE_CSP, sendRunResponse, waitForResponse } from './run-response.ts';
 import { startRunWithUploads, uploadsByField } from './upload-run.ts';
-import { isSpool, spoolRequest, UploadTooLargeError, VERIFIED_BODY_MAX_BYTES } from './upload-spool.ts';
+import { acceptSpooledUploads, isSpool, isUploadTooLarge, VERIFIED_BODY_MAX_BYTES } from './upload-spool.ts';
 import { hookText, readHookJson } from './webhook-json.ts';
 import { recheckWithRotation } from './webhook-secrets.ts';
 import { checkHookSignature } from './webhook-verify.ts';
@@ -58,24 +58,9 @@ export function registerWebhookRoute(app: FastifyInstance, options: WebhookOptio
       (_request, body, done) => done(null, body),
     );
     // Written to a temporary folder as it arrives, never held whole in memory (see upload-spool.ts).
-    scope.addContentTypeParser('multipart/form-data', (request, payload, done) => {
-      if (Number(request.headers['content-length'] ?? 0) > uploadLimit) {
-        done(new UploadTooLargeError(uploadLimit), undefined);
-        return;
-      }
-      spoolRequest(payload, uploadLimit).then(
-        (spool) => done(null, spool),
-        (error: Error) => done(error, undefined),
-      );
-    });
-    scope.addHook('onResponse', async (request) => {
-      if (isSpool(request.body)) await request.body.cleanup();
-    });
+    acceptSpooledUploads(scope, uploadLimit);
     scope.setErrorHandler((error, request, reply) => {
-      const tooLarge =
-        error instanceof UploadTooLargeError ||
-        (error as { code?: unknown }).code === 'FST_ERR_CTP_BODY_TOO_LARGE';
-      if (!tooLarge || !isMultipart(String(request.headers['content-type'] ?? ''))) throw error;
+      if (!isUploadTooLarge(error, request.headers['content-type'])) throw error;
       const refusal = requestTooLarge(uploadLimit);
       return reply
         .code(413)
