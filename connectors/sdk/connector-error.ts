@@ -76,6 +76,10 @@ export function connectorErrorFromStatus(input: {
   hint?: string;
   details?: Record<string, unknown>;
   cause?: unknown;
+  /** The vendor's own word on retrying (its body says "try again" on a 400, or "permanent" on a 503). */
+  retryable?: boolean;
+  /** A wait the vendor gave elsewhere (its body), used when no header names one. */
+  retryAfterMs?: number;
 }): ConnectorError {
   const { status } = input;
   const retryable = status === 408 || status === 425 || status === 429 || status >= 500;
@@ -100,9 +104,10 @@ export function connectorErrorFromStatus(input: {
   return new ConnectorError({
     code,
     message: `${input.connector}: ${input.message} (HTTP ${status})`,
-    retryable,
+    retryable: input.retryable ?? retryable,
     status,
-    retryAfterMs: parseRetryAfter(input.retryAfter ?? null) ?? retryAfterFromHeaders(input.headers),
+    retryAfterMs:
+      parseRetryAfter(input.retryAfter ?? null) ?? retryAfterFromHeaders(input.headers) ?? input.retryAfterMs,
     hint: input.hint ?? defaultHint,
     details: input.details,
     cause: input.cause,

@@ -185,24 +185,14 @@ function vendorFailure<Credential>(
   const vendor = api.vendorError?.(body, response.status);
   const snippet = (typeof body === 'string' ? body : JSON.stringify(body ?? '')).slice(0, MAX_ERROR_SNIPPET);
   const hint = vendor?.hint ?? api.hints?.[response.status];
-  const mapped = connectorErrorFromStatus({
+  return connectorErrorFromStatus({
     connector: api.connector,
     status: response.status,
     message: `${label} failed: ${vendor?.message ?? snippet}`,
     headers: response.headers,
     ...(hint ? { hint } : {}),
     details: vendor?.vendorCode ? { vendorCode: vendor.vendorCode } : {},
-  });
-  const retryAfterMs = mapped.retryAfterMs ?? vendor?.retryAfterMs;
-  const retryable = vendor?.retryable ?? mapped.retryable;
-  if (retryable === mapped.retryable && retryAfterMs === mapped.retryAfterMs) return mapped;
-  return new ConnectorError({
-    code: mapped.code,
-    message: mapped.message,
-    retryable,
-    status: response.status,
-    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
-    ...(mapped.hint ? { hint: mapped.hint } : {}),
-    details: vendor?.vendorCode ? { vendorCode: vendor.vendorCode } : {},
+    ...(vendor?.retryable === undefined ? {} : { retryable: vendor.retryable }),
+    ...(vendor?.retryAfterMs === undefined ? {} : { retryAfterMs: vendor.retryAfterMs }),
   });
 }
