@@ -42,6 +42,8 @@ export const ProposalView = z.object({
           id: z.string(),
           uses: z.string(),
           target: z.string().nullable(),
+          /** Absent in proposals made before actions described their targets. */
+          writesTo: z.string().nullable().optional(),
           credential: z.string().nullable(),
         }),
       ),
@@ -137,7 +139,7 @@ export function approvalSummary(proposal: ProposalView): string {
   const lines = [proposal.summary];
   for (const step of proposal.effects?.newWriteSteps ?? []) {
     lines.push(
-      `⚠ New step that writes outside: ${step.id} (${step.uses})${step.target ? ` → ${step.target}` : ''}${step.credential ? `, using credential "${step.credential}"` : ''}`,
+      `⚠ New step that writes outside: ${step.id} (${step.uses})${step.writesTo ? ` writes to ${step.writesTo}` : ''}${step.target ? ` → ${step.target}` : ''}${step.credential ? `, using credential "${step.credential}"` : ''}`,
     );
   }
   const newDestinations = new Set((proposal.effects?.newDestinations ?? []).map((d) => d.id));

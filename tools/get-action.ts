@@ -27,6 +27,8 @@ export const getActionTool = defineTool({
     title: z.union([z.string(), UntrustedValue]),
     description: z.union([z.string(), UntrustedValue]),
     effect: z.string(),
+    /** Null for core nodes. */
+    idempotent: z.boolean().nullable(),
     credentialType: z.string().nullable(),
     parameters: z.unknown(),
     output: z.unknown(),
@@ -61,6 +63,7 @@ export const getActionTool = defineTool({
       title: imported ? markThirdParty(entry.title) : entry.title,
       description: imported ? markThirdParty(entry.description) : entry.description,
       effect: entry.effect,
+      idempotent: entry.idempotent ?? null,
       credentialType: entry.credentialType ?? null,
       // An imported action's schema carries the third party's field descriptions.
       parameters: imported ? markThirdParty(jsonSchemaOf(entry.input)) : jsonSchemaOf(entry.input),

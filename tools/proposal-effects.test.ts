@@ -91,4 +91,35 @@ describe('the approval card', () => {
     const effects = describeEffects(changed as unknown as WorkflowDocument, document, catalog);
     expect(effects.newDestinations.map((d) => d.id)).toEqual(['fetch']);
   });
+
+  it("says in the action's own words where a new write step writes, for fixed and computed targets", () => {
+    const withTodoist = {
+      schemaVersion: 1,
+      name: 'Tasks',
+      trigger: { type: 'webhook' },
+      nodes: [
+        { id: 'task', uses: 'todoist.createTask', with: { content: 'x', projectId: '6Jf8VQXxpwv56VQ7' } },
+        { id: 'tell', uses: 'telegram.sendMessage', with: { chatId: '{{ trigger.body.chat }}', text: 'hi' } },
+        { id: 'inbox', uses: 'todoist.createTask', with: { content: 'y' } },
+      ],
+      edges: [],
+    } as unknown as WorkflowDocument;
+    const effects = describeEffects(withTodoist, null, catalog);
+    expect(effects.newWriteSteps.map((step) => [step.id, step.writesTo])).toEqual([
+      ['task', "the Todoist project '6Jf8VQXxpwv56VQ7'"],
+      ['tell', "the Telegram chat '{{ trigger.body.chat }}'"],
+      ['inbox', "the Todoist project 'Inbox'"],
+    ]);
+    const card = approvalSummary({
+      summary: 'Adds tasks.',
+      status: 'pending',
+      effects,
+      missingCredentials: [],
+      connectedCredentials: [],
+      setup: [],
+    } as unknown as ProposalView);
+    expect(card).toContain(
+      "⚠ New step that writes outside: task (todoist.createTask) writes to the Todoist project '6Jf8VQXxpwv56VQ7'",
+    );
+  });
 });

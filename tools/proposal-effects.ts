@@ -2,7 +2,14 @@ import { subworkflowNodes, type WorkflowDocument } from '../runtime/index.ts';
 import { allNodes } from './credential-needs.ts';
 import type { CatalogPort, WorkflowsPort } from './tool-context.ts';
 
-export type WriteStep = { id: string; uses: string; target: string | null; credential: string | null };
+export type WriteStep = {
+  id: string;
+  uses: string;
+  target: string | null;
+  /** The action's own words for where it writes ("the Google Sheet 'Leads'"), null when it has none. */
+  writesTo: string | null;
+  credential: string | null;
+};
 
 /**
  * A step that can send data out of VelocityMesh, whatever effect it declares: a `read` step (an HTTP GET, an
@@ -94,8 +101,23 @@ function writeSteps(document: WorkflowDocument | null | undefined, catalog: Cata
       id: node.id,
       uses: node.uses,
       target: targetOf(node.with ?? {}),
+      writesTo: writesToOf(catalog.lookupAction(node.uses)?.describeTarget, node.with ?? {}),
       credential: node.credential ?? null,
     }));
+}
+
+/** The action's target description; a description that throws on odd input is treated as absent. */
+function writesToOf(
+  describe: ((withValue: Record<string, unknown>) => string | null) | undefined,
+  withValue: Record<string, unknown>,
+): string | null {
+  if (!describe) return null;
+  try {
+    const text = describe(withValue);
+    return text ? text.slice(0, 300) : null;
+  } catch {
+    return null;
+  }
 }
 
 const isExpression = (value: string) => value.includes('{{');
@@ -154,7 +176,8 @@ export function describeEffects(
 ): ProposalEffects {
   const next = writeSteps(proposed, catalog);
   const before = writeSteps(current, catalog);
-  const key = (step: WriteStep) => `${step.uses}|${step.target ?? ''}|${step.credential ?? ''}`;
+  const key = (step: WriteStep) =>
+    `${step.uses}|${step.target ?? ''}|${step.writesTo ?? ''}|${step.credential ?? ''}`;
   const known = new Set(before.map(key));
   const credentialsBefore = new Set(
     current ? allNodes(current.nodes).flatMap((node) => (node.credential ? [node.credential] : [])) : [],

@@ -12,6 +12,10 @@ export type CatalogEntry = {
   title: string;
   description: string;
   effect: 'pure' | 'read' | 'write';
+  /** Whether a retry with the same idempotency key has the effect of one call; undefined for core nodes. */
+  idempotent?: boolean | undefined;
+  /** Where the step reads or writes, in the action's words, from its `with` as written. */
+  describeTarget?: ((withValue: Record<string, unknown>) => string | null) | undefined;
   input: z.ZodType;
   output?: z.ZodType | undefined;
   credentialType?: string | undefined;

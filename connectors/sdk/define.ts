@@ -74,6 +74,12 @@ export type ActionDefinition<
   /** Whether running it twice with the same idempotency key has the effect of running it once. */
   idempotent: boolean;
   /**
+   * Where it reads or writes, in the service's words, from the node's `with` as written (values may still be
+   * `{{ }}` expressions): "the Google Sheet 'Leads', tab 'Sheet1'". The approval card says "writes to …"; null
+   * when the `with` does not say.
+   */
+  describeTarget?(withValue: Record<string, unknown>): string | null;
+  /**
    * Parameters that must be written literally (e.g. SQL text): an expression in them is a validation error,
    * so data from a trigger can never become code. Values go through the action's other parameters.
    */

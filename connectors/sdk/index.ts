@@ -4,6 +4,7 @@ export * from './connector-kit.ts';
 export * from './credential-secrets.ts';
 export * from './data-error.ts';
 export * from './define.ts';
+export * from './describe-target.ts';
 export * from './files.ts';
 export * from './knowledge-base-port.ts';
 export * from './multipart.ts';

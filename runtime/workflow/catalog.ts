@@ -19,6 +19,10 @@ export type CatalogEntry = {
   title: string;
   description: string;
   effect: 'pure' | 'read' | 'write';
+  /** Whether a retry with the same idempotency key has the effect of one call (undefined for core nodes). */
+  idempotent?: boolean;
+  /** Where the step reads or writes, from its `with` as written (ActionDefinition.describeTarget). */
+  describeTarget?: (withValue: Record<string, unknown>) => string | null;
   /** The schema of the node's `with`. */
   input: z.ZodType;
   output: z.ZodType | undefined;
@@ -167,6 +171,8 @@ function toCatalogEntries(connector: ConnectorDefinition, context: ActionCheckCo
     title: action.title,
     description: action.description,
     effect: action.effect,
+    idempotent: action.idempotent,
+    ...(action.describeTarget ? { describeTarget: action.describeTarget } : {}),
     input: action.input,
     output: action.output,
     credentialType: connector.credential?.type,

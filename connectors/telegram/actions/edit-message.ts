@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { describeNamed } from '../../sdk/describe-target.ts';
 import {
   ChatId,
   InlineKeyboard,
@@ -25,6 +26,8 @@ export const editMessage = rest.action({
     'Replace the text (and buttons) of a message the bot sent, e.g. to show a status that changed.',
   effect: 'write',
   idempotent: true,
+  describeTarget: (withValue) =>
+    describeNamed('the Telegram chat', withValue.chatId, { message: withValue.messageId }),
   input: EditMessageInput,
   output: SentMessage,
   http: {

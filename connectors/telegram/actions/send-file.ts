@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { describeNamed } from '../../sdk/describe-target.ts';
 import { FileRef } from '../../sdk/files.ts';
 import { ChatId, ParseMode, resultOf, SentMessage, toSentMessage } from '../client.ts';
 import { rest } from '../kit.ts';
@@ -36,6 +37,7 @@ export const sendDocument = rest.action({
   description: 'Send a file from an earlier step (a PDF, CSV, any document up to 50 MB) to a Telegram chat.',
   effect: 'write',
   idempotent: false,
+  describeTarget: (withValue) => describeNamed('the Telegram chat', withValue.chatId),
   input: z.strictObject(FileInput),
   output: SentMessage,
   http: {
@@ -53,6 +55,7 @@ export const sendPhoto = rest.action({
     'Send an image from an earlier step (JPEG, PNG, WebP up to 10 MB) to a Telegram chat as a photo.',
   effect: 'write',
   idempotent: false,
+  describeTarget: (withValue) => describeNamed('the Telegram chat', withValue.chatId),
   input: z.strictObject(FileInput),
   output: SentMessage,
   http: {

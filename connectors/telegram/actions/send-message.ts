@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { describeNamed } from '../../sdk/describe-target.ts';
 import {
   ChatId,
   InlineKeyboard,
@@ -30,6 +31,7 @@ export const sendMessage = rest.action({
     'Send a text message from the bot to a Telegram chat, group or channel, optionally as a reply with buttons.',
   effect: 'write',
   idempotent: false,
+  describeTarget: (withValue) => describeNamed('the Telegram chat', withValue.chatId),
   input: SendMessageInput,
   output: SentMessage,
   http: {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { describeNamed } from '../../sdk/describe-target.ts';
 import { rest } from '../kit.ts';
 
 export const CompleteTaskInput = z.strictObject({
@@ -15,6 +16,7 @@ export const completeTask = rest.action({
     'Mark a Todoist task as done (a recurring task moves to its next date). Completing a completed task is fine.',
   effect: 'write',
   idempotent: true,
+  describeTarget: (withValue) => describeNamed('the Todoist task', withValue.taskId),
   input: CompleteTaskInput,
   output: z.object({
     taskId: z.string().describe('The task that was completed.'),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { describeNamed } from '../../sdk/describe-target.ts';
 import { requestIdOf, Task, toTask } from '../client.ts';
 import { rest } from '../kit.ts';
 
@@ -41,6 +42,8 @@ export const createTask = rest.action({
   effect: 'write',
   // Todoist drops a repeated X-Request-Id, but only for a short while: a retry much later may add a second task.
   idempotent: false,
+  describeTarget: (withValue) =>
+    describeNamed('the Todoist project', withValue.projectId ?? 'Inbox', { section: withValue.sectionId }),
   input: CreateTaskInput,
   output: Task,
   http: {
