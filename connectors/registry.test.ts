@@ -80,6 +80,17 @@ describe('connector registry contract', () => {
           expect(action.description.length).toBeLessThanOrEqual(300);
           expect(['pure', 'read', 'write']).toContain(action.effect);
         });
+        if (action.effect === 'write')
+          it(`${action.key}: says where it writes for the approval card, and survives a with of any shape`, () => {
+            expect(action.describeTarget, `${connector.id}.${action.key} needs describeTarget`).toBeTypeOf(
+              'function',
+            );
+            const odd = { a: 1, b: [null, {}], c: '{{ trigger.body.x }}' };
+            for (const withValue of [{}, odd]) {
+              const text = action.describeTarget?.(withValue) ?? null;
+              expect(text === null || (typeof text === 'string' && text.length > 0)).toBe(true);
+            }
+          });
       }
 
       for (const trigger of connector.triggers) {

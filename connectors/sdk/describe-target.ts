@@ -3,6 +3,7 @@
  * written so the card shows that the target is computed. Undefined, null and objects give null.
  */
 export function quotedValue(value: unknown): string | null {
+  if (Array.isArray(value)) return quotedList(value);
   if (typeof value === 'number' || typeof value === 'boolean') return `'${String(value)}'`;
   if (typeof value !== 'string' || value.length === 0) return null;
   const text = value.length > 120 ? `${value.slice(0, 119)}…` : value;
@@ -25,4 +26,15 @@ export function describeNamed(
     return quoted ? [`${label} ${quoted}`] : [];
   });
   return [`${noun} ${name}`, ...extra].join(', ');
+}
+
+/** Up to five list items, each quoted, then how many more. */
+function quotedList(values: readonly unknown[]): string | null {
+  const quoted = values.slice(0, 5).flatMap((value) => {
+    const text = Array.isArray(value) ? null : quotedValue(value);
+    return text ? [text] : [];
+  });
+  if (quoted.length === 0) return null;
+  const more = values.length > 5 ? ` and ${values.length - 5} more` : '';
+  return `${quoted.join(', ')}${more}`;
 }

@@ -1,6 +1,7 @@
 import { Routes } from 'discord-api-types/v10';
 import { z } from 'zod';
 import { ConnectorError } from '../../sdk/connector-error.ts';
+import { describeNamed } from '../../sdk/describe-target.ts';
 import {
   attachmentsBody,
   checkedAttachments,
@@ -60,6 +61,7 @@ export const sendMessage = action({
     'Send a message, with optional embeds and file attachments, to a Discord channel as the bot. Retries do not send twice (Discord nonces).',
   effect: 'write',
   idempotent: true,
+  describeTarget: (withValue) => describeNamed('the Discord channel', withValue.channelId),
   input: SendMessageInput,
   output: SendMessageOutput,
   async run(input, ctx) {

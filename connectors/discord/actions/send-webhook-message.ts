@@ -1,6 +1,7 @@
 import { Routes } from 'discord-api-types/v10';
 import { z } from 'zod';
 import { ConnectorError } from '../../sdk/connector-error.ts';
+import { describeNamed } from '../../sdk/describe-target.ts';
 import {
   attachmentsBody,
   checkedAttachments,
@@ -69,6 +70,7 @@ export const sendWebhookMessage = action({
     'Post to a Discord channel through a channel webhook, with optional embeds and file attachments; no bot needed. A retry after a lost answer may post twice.',
   effect: 'write',
   idempotent: false,
+  describeTarget: (withValue) => describeNamed('the Discord webhook', withValue.webhookUrl),
   input: SendWebhookMessageInput,
   output: SendWebhookMessageOutput,
   async run(input, ctx) {

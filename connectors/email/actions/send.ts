@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { describeNamed } from '../../sdk/describe-target.ts';
 import { toEmailError } from '../client.ts';
 import { action } from '../kit.ts';
 import { OutgoingAttachments, openAttachments } from '../outgoing-attachments.ts';
@@ -47,6 +48,8 @@ export const send = action({
     'ambiguous failure may deliver twice; the Message-ID is the same on every retry so mail clients can collapse duplicates.',
   effect: 'write',
   idempotent: false,
+  describeTarget: (withValue) =>
+    describeNamed('email to', withValue.to, { cc: withValue.cc, bcc: withValue.bcc }),
   input: SendInput,
   output: SendOutput,
   async run(input, ctx) {

@@ -1,7 +1,9 @@
 import { z } from 'zod';
+import { describeNamed } from '../../sdk/describe-target.ts';
 import { writeOnce } from '../../sdk/write-once.ts';
 import { callGithub, idempotencyMarker, RepoRef, withMarker } from '../client.ts';
 import { action } from '../kit.ts';
+import { repositoryOf } from '../repository-of.ts';
 
 export const AddCommentInput = z.strictObject({
   ...RepoRef,
@@ -23,6 +25,8 @@ export const addComment = action({
   description: 'Add a comment to a GitHub issue or pull request. Retries do not comment twice.',
   effect: 'write',
   idempotent: true,
+  describeTarget: (withValue) =>
+    describeNamed('the GitHub repository', repositoryOf(withValue), { issue: withValue.issueNumber }),
   input: AddCommentInput,
   output: AddCommentOutput,
   run: (input, ctx) =>

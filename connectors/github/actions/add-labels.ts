@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import { describeNamed } from '../../sdk/describe-target.ts';
 import { callGithub, RepoRef } from '../client.ts';
 import { action } from '../kit.ts';
+import { repositoryOf } from '../repository-of.ts';
 
 export const AddLabelsInput = z.strictObject({
   ...RepoRef,
@@ -22,6 +24,8 @@ export const addLabels = action({
   description: 'Add labels to a GitHub issue or pull request (labels already there are kept).',
   effect: 'write',
   idempotent: true,
+  describeTarget: (withValue) =>
+    describeNamed('the GitHub repository', repositoryOf(withValue), { issue: withValue.issueNumber }),
   input: AddLabelsInput,
   output: AddLabelsOutput,
   async run(input, ctx) {

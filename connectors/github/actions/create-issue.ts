@@ -1,7 +1,9 @@
 import { z } from 'zod';
+import { describeNamed } from '../../sdk/describe-target.ts';
 import { writeOnce } from '../../sdk/write-once.ts';
 import { callGithub, idempotencyMarker, RepoRef, withMarker } from '../client.ts';
 import { action } from '../kit.ts';
+import { repositoryOf } from '../repository-of.ts';
 
 export const CreateIssueInput = z.strictObject({
   ...RepoRef,
@@ -52,6 +54,7 @@ export const createIssue = action({
     'Open a new issue in a GitHub repository, with optional labels and assignees. Retries do not open duplicates.',
   effect: 'write',
   idempotent: true,
+  describeTarget: (withValue) => describeNamed('the GitHub repository', repositoryOf(withValue)),
   input: CreateIssueInput,
   output: CreateIssueOutput,
   run: (input, ctx) =>

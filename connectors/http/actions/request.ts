@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { type AuthRequest, changedHeaderNames, hasTokenPlaceholder } from '../../sdk/auth/index.ts';
 import { ConnectorError, connectorErrorFromStatus } from '../../sdk/connector-error.ts';
+import { describeNamed } from '../../sdk/describe-target.ts';
 import { type FilePort, FileRef } from '../../sdk/files.ts';
 import type { SafeRequestInit } from '../../sdk/safe-fetch.ts';
 import {
@@ -258,6 +259,8 @@ export const request = action({
     'Send one HTTP request to any URL and return its status, headers and body. Use it for APIs that have no dedicated connector.',
   effect: 'write',
   idempotent: false,
+  describeTarget: (withValue) =>
+    describeNamed('the URL', withValue.url, { method: withValue.method ?? 'GET' }),
   input: RequestInput,
   output: RequestOutput,
   async run(input, ctx) {

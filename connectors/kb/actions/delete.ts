@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { describeNamed } from '../../sdk/describe-target.ts';
 import { CollectionName, DocumentId } from '../fields.ts';
 import { action } from '../kit.ts';
 
@@ -17,6 +18,8 @@ export const deleteDocument = action({
     'Remove a document (all its chunks) from a knowledge-base collection by its id; deleting an id that is not there succeeds with deleted: false.',
   effect: 'write',
   idempotent: true,
+  describeTarget: (withValue) =>
+    describeNamed('the knowledge base collection', withValue.collection, { document: withValue.id }),
   input: DeleteInput,
   output: DeleteOutput,
   async run(input, ctx) {

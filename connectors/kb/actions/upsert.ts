@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { type Extracted, extractContent } from '../../file/extract/index.ts';
 import { ExtractFormat, type FileFormat } from '../../file/formats.ts';
 import { ConnectorError } from '../../sdk/connector-error.ts';
+import { describeNamed } from '../../sdk/describe-target.ts';
 import { FileRef } from '../../sdk/files.ts';
 import { CollectionName, DocumentId } from '../fields.ts';
 import { action } from '../kit.ts';
@@ -64,6 +65,8 @@ export const upsert = action({
     'Store a document (text, or a file such as a PDF or DOCX) in a workspace knowledge-base collection (chunked, embedded, full-text indexed) so kb.search finds it; the same id again replaces it.',
   effect: 'write',
   idempotent: true,
+  describeTarget: (withValue) =>
+    describeNamed('the knowledge base collection', withValue.collection, { document: withValue.id }),
   input: UpsertInput,
   output: UpsertOutput,
   async run(input, ctx) {

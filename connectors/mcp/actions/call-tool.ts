@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { ConnectorError } from '../../sdk/connector-error.ts';
+import { describeNamed } from '../../sdk/describe-target.ts';
 import { checkServer } from '../check-server.ts';
 import { McpServerTarget } from '../client.ts';
 import { action } from '../kit.ts';
+import { mcpServerName } from '../server-name.ts';
 
 export const CallToolInput = z.strictObject({
   server: McpServerTarget,
@@ -47,6 +49,8 @@ export const callTool = action({
     'operator allow-listed, and get its result. What it changes depends on the tool, so it counts as a write.',
   effect: 'write',
   idempotent: false,
+  describeTarget: (withValue) =>
+    describeNamed('the MCP server', mcpServerName(withValue.server), { tool: withValue.tool }),
   checkWith: checkServer,
   input: CallToolInput,
   output: CallToolOutput,

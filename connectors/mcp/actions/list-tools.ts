@@ -1,7 +1,9 @@
 import { z } from 'zod';
+import { describeNamed } from '../../sdk/describe-target.ts';
 import { checkServer } from '../check-server.ts';
 import { McpServerTarget } from '../client.ts';
 import { action } from '../kit.ts';
+import { mcpServerName } from '../server-name.ts';
 
 export const ListToolsInput = z.strictObject({
   server: McpServerTarget,
@@ -35,6 +37,7 @@ export const listTools = action({
   // A stdio server is a program started on the worker host: not a read, whatever the protocol call is.
   effect: 'write',
   idempotent: true,
+  describeTarget: (withValue) => describeNamed('the MCP server', mcpServerName(withValue.server)),
   checkWith: checkServer,
   input: ListToolsInput,
   output: ListToolsOutput,

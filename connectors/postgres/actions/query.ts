@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConnectorError } from '../../sdk/connector-error.ts';
+import { describeNamed } from '../../sdk/describe-target.ts';
 import { toPostgresError } from '../client.ts';
 import { action } from '../kit.ts';
 
@@ -92,6 +93,8 @@ export const query = action({
   // It may write when the node sets `write: true`, so it is declared as a write that is not idempotent.
   effect: 'write',
   idempotent: false,
+  describeTarget: (withValue) =>
+    describeNamed('the Postgres database of the credential, with', withValue.sql),
   input: QueryInput,
   output: QueryOutput,
   async run(input, ctx) {

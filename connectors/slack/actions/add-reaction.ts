@@ -1,5 +1,6 @@
 import { WebAPIPlatformError } from '@slack/web-api';
 import { z } from 'zod';
+import { describeNamed } from '../../sdk/describe-target.ts';
 import { toSlackError } from '../client.ts';
 import { action } from '../kit.ts';
 
@@ -25,6 +26,8 @@ export const addReaction = action({
   description: 'Add an emoji reaction to a Slack message, e.g. to mark it as seen or handled.',
   effect: 'write',
   idempotent: true,
+  describeTarget: (withValue) =>
+    describeNamed('the Slack channel', withValue.channel, { message: withValue.timestamp }),
   input: AddReactionInput,
   output: AddReactionOutput,
   async run(input, ctx) {

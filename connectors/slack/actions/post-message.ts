@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { describeNamed } from '../../sdk/describe-target.ts';
 import { writeOnce } from '../../sdk/write-once.ts';
 import { callSlack, findStepMessage, stepMetadata } from '../client.ts';
 import { action } from '../kit.ts';
@@ -43,6 +44,7 @@ export const postMessage = action({
     'Post a message to a Slack channel. Retries do not post twice when the channel is given by ID.',
   effect: 'write',
   idempotent: true,
+  describeTarget: (withValue) => describeNamed('the Slack channel', withValue.channel),
   input: PostMessageInput,
   output: PostMessageOutput,
   run: (input, ctx) =>

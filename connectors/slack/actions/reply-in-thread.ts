@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { describeNamed } from '../../sdk/describe-target.ts';
 import { writeOnce } from '../../sdk/write-once.ts';
 import { callSlack, findStepMessage, stepMetadata } from '../client.ts';
 import { action } from '../kit.ts';
@@ -29,6 +30,8 @@ export const replyInThread = action({
   description: 'Post a reply under an existing Slack message (in its thread). Retries do not reply twice.',
   effect: 'write',
   idempotent: true,
+  describeTarget: (withValue) =>
+    describeNamed('the Slack channel', withValue.channel, { thread: withValue.threadTs }),
   input: ReplyInThreadInput,
   output: ReplyInThreadOutput,
   run: (input, ctx) =>

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConnectorError } from '../../sdk/connector-error.ts';
+import { describeNamed } from '../../sdk/describe-target.ts';
 import { FileRef } from '../../sdk/files.ts';
 import { callSlack } from '../client.ts';
 import { checkedUploadUrl, sendUploadBytes } from '../file-transfer.ts';
@@ -56,6 +57,7 @@ export const uploadFile = action({
     'Upload a file from a step output (a report, an image, a PDF) and share it in a Slack channel or thread, with an optional message. A retry after a lost answer may share it twice.',
   effect: 'write',
   idempotent: false,
+  describeTarget: (withValue) => describeNamed('the Slack channel', withValue.channel),
   input: UploadFileInput,
   output: UploadFileOutput,
   async run(input, ctx) {

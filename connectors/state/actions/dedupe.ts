@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { dataError } from '../../sdk/data-error.ts';
 import { defineAction } from '../../sdk/define.ts';
+import { describeNamed } from '../../sdk/describe-target.ts';
 import { stateOf } from '../state-port.ts';
 
 const MAX_ITEMS = 10_000;
@@ -65,6 +66,8 @@ export const dedupe = defineAction({
     'key comes through once, even across parallel runs. For polling APIs without a trigger.',
   effect: 'write',
   idempotent: true,
+  describeTarget: (withValue) =>
+    describeNamed("this workflow's seen-items list", withValue.scope ?? 'default'),
   input: StateDedupeInput,
   output: StateDedupeOutput,
   async run(input, ctx) {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { dataError } from '../../sdk/data-error.ts';
 import { defineAction } from '../../sdk/define.ts';
+import { describeNamed } from '../../sdk/describe-target.ts';
 import { StateKey, StateValue, stateOf } from '../state-port.ts';
 
 const Entry = {
@@ -72,6 +73,7 @@ export const set = defineAction({
     'compare-and-set by expectedVersion or expectedValue; a retried step writes once.',
   effect: 'write',
   idempotent: true,
+  describeTarget: (withValue) => describeNamed("this workflow's state key", withValue.key),
   input: StateSetInput,
   output: StateSetOutput,
   async run(input, ctx) {
@@ -109,6 +111,7 @@ export const increment = defineAction({
     'step adds once. Output: the new value.',
   effect: 'write',
   idempotent: true,
+  describeTarget: (withValue) => describeNamed("this workflow's state key", withValue.key),
   input: StateIncrementInput,
   output: StateIncrementOutput,
   async run(input, ctx) {
@@ -147,6 +150,7 @@ export const remove = defineAction({
     'error; optional expectedVersion.',
   effect: 'write',
   idempotent: true,
+  describeTarget: (withValue) => describeNamed("this workflow's state key", withValue.key),
   input: StateDeleteInput,
   output: StateDeleteOutput,
   async run(input, ctx) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { describeNamed } from '../../sdk/describe-target.ts';
 import { resultOf } from '../client.ts';
 import { rest } from '../kit.ts';
 
@@ -19,6 +20,7 @@ export const answerCallback = rest.action({
     'Acknowledge a pressed inline button (stops its spinner), optionally with a short notice to the person.',
   effect: 'write',
   idempotent: true,
+  describeTarget: (withValue) => describeNamed('the Telegram button press', withValue.callbackQueryId),
   input: AnswerCallbackInput,
   output: z.object({ answered: z.boolean().describe('True when Telegram took the answer.') }),
   http: {
