@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { ensureLocalOwner } from '../../access/index.ts';
 import { openDatabase, parseDatabaseConfig } from '../../db/index.ts';
 import { printOut } from '../terminal-text.ts';
 
@@ -49,6 +50,55 @@ export function registerRunsCommand(program: Command): void {
             printOut(`  ${step.path ? `${step.path}/` : ''}${step.id}: ${step.status}\n`);
           printOut(`output: ${JSON.stringify(view.output)}\n`);
         }
+      } finally {
+        await database.close();
+      }
+    });
+  runs
+    .command('retry')
+    .argument('<id>')
+    .description(
+      'Resume failed run ID from the step that failed (steps that succeeded keep their outputs); --latest runs the rest on the current version, e.g. after a fix.',
+    )
+    .option('--latest', "run the remaining steps on the workflow's current version")
+    .option('--version <n>', 'run the remaining steps on this version (the same or newer)')
+    .option('--json', 'print JSON')
+    .action(async (id: string, options: { latest?: boolean; version?: string; json?: boolean }) => {
+      const runtime = loadRuntime();
+      const database = await openDatabase(parseDatabaseConfig());
+      try {
+        const { retryRun, getRunView, getWorkflowRow } = await runtime;
+        const by = { principal: await ensureLocalOwner(database.sql, 'cli') };
+        let version: number | undefined;
+        if (options.version !== undefined) {
+          version = Number(options.version);
+          if (!Number.isInteger(version) || version < 1)
+            throw new Error(`--version takes a version number, not "${options.version}".`);
+        } else if (options.latest) {
+          const run = await getRunView(database.sql, id, { stepsLimit: 1 });
+          version = (await getWorkflowRow(database.sql, run.workflowId)).currentVersion;
+        }
+        const result = await retryRun(database.sql, id, { version, by });
+        if (options.json) printOut(`${JSON.stringify(result, null, 2)}\n`);
+        else printOut(`Run ${result.runId} resumes on version ${result.version}.\n`);
+      } finally {
+        await database.close();
+      }
+    });
+  runs
+    .command('cancel')
+    .argument('<id>')
+    .description('Cancel run ID (queued, running or waiting) and its child runs.')
+    .option('--json', 'print JSON')
+    .action(async (id: string, options: { json?: boolean }) => {
+      const runtime = loadRuntime();
+      const database = await openDatabase(parseDatabaseConfig());
+      try {
+        const { cancelRun } = await runtime;
+        const by = { principal: await ensureLocalOwner(database.sql, 'cli') };
+        const result = { runId: id, ...(await cancelRun(database.sql, id, by)) };
+        if (options.json) printOut(`${JSON.stringify(result, null, 2)}\n`);
+        else printOut(`Run ${id} is ${result.status}.\n`);
       } finally {
         await database.close();
       }
