@@ -58,7 +58,7 @@ export function parseApprovalPolicy(text: string | undefined): ApprovalPolicy {
 }
 
 export type ProposalFacts = {
-  kind: 'new' | 'change' | 'fix';
+  kind: 'new' | 'change' | 'fix' | 'activate' | 'delete';
   /** Null when the system proposed it (a self-healing fix). */
   proposer: { userId: string; role: Role } | null;
   /** The changed workflow's owner (null: a new workflow, or one made before owners existed). */

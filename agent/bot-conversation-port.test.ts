@@ -65,7 +65,7 @@ describe('the service as the bots ConversationPort', () => {
     });
     expect(proposal.summary).toContain('vmesh credentials set slack --type slack');
     expect(proposal.summary).toContain(
-      '⚠ New step that writes outside: post (slack.postMessage) → channel=#general',
+      "⚠ New step that writes outside: post (slack.postMessage) writes to the Slack channel '#general'",
     );
     expect(proposal.summary).toContain(
       '⚠ Sends data out: post (slack.postMessage, write) → channel=#general',

@@ -221,6 +221,13 @@ const TOOL_PERMISSION: Readonly<Record<string, Permission | null>> = {
   get_workflow: 'workflow.read',
   get_run: 'run.read',
   explain_failure: 'run.read',
+  run_workflow: 'run.operate',
+  pause_workflow: 'workflow.activate',
+  resume_workflow: 'workflow.propose',
+  retry_run: 'run.operate',
+  cancel_run: 'run.operate',
+  rollback_workflow: 'workflow.propose',
+  delete_workflow: 'workflow.propose',
 };
 
 function errorReply(error: AppError): Reply {
@@ -369,6 +376,16 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
   function scopedPorts(principal: Principal): { workflows: WorkflowsPort; runs: RunsPort | undefined } {
     if (isSystem(principal)) return { workflows: deps.workflows, runs: deps.runs };
     const readable = async (id: string) => (await readableWorkflowIds(sql, principal, [id])).has(id);
+    // Operations act at once: the person must hold the permission and see the workflow.
+    const mayOperate = async (workflowId: string | undefined, permission: Permission) => {
+      if (allows(principal, permission) && workflowId !== undefined && (await readable(workflowId))) return;
+      throw new ForbiddenError({
+        code: 'E_FORBIDDEN',
+        message: `${principal.name} (${principal.role}) may not do that to this workflow.`,
+        hint: 'Ask its owner or an admin.',
+      });
+    };
+    const workflowOfRun = async (runId: string) => (await deps.runs?.get(runId))?.workflowId;
     const workflows: WorkflowsPort = {
       ...deps.workflows,
       async list() {
@@ -383,6 +400,10 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
       async get(id) {
         return (await readable(id)) ? deps.workflows.get(id) : undefined;
       },
+      async deactivate(id, by) {
+        await mayOperate(id, 'workflow.activate');
+        await deps.workflows.deactivate(id, { ...by, principal });
+      },
     };
     const base = deps.runs;
     const runs: RunsPort | undefined = base && {
@@ -395,6 +416,18 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
         return (await readable(workflowId)) && allows(principal, 'run.read')
           ? base.recent(workflowId, limit)
           : [];
+      },
+      async resume(runId, mode) {
+        await mayOperate(await workflowOfRun(runId), 'run.operate');
+        return base.resume(runId, mode);
+      },
+      async start(workflowId, input, by) {
+        await mayOperate(workflowId, 'run.operate');
+        return base.start(workflowId, input, { ...by, principal });
+      },
+      async cancel(runId, by) {
+        await mayOperate(await workflowOfRun(runId), 'run.operate');
+        return base.cancel(runId, { ...by, principal });
       },
     };
     return { workflows, runs };
@@ -574,6 +607,35 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
     };
   }
 
+  /** Resume (activate) or delete: on the version the person saw when it was proposed, as the approver. */
+  async function approveOperation(
+    row: ProposalRow,
+    current: { id: string; name: string; currentVersion: number },
+    input: DecideInput,
+  ): Promise<Reply[]> {
+    if (row.baseVersion !== null && current.currentVersion !== row.baseVersion) {
+      throw new AppError({
+        code: 'E_STALE_PROPOSAL',
+        message: `Workflow "${current.name}" changed since this was proposed (it is at version ${current.currentVersion}, the proposal was made at version ${row.baseVersion}).`,
+        hint: 'Look at the current version, then ask the assistant again.',
+      });
+    }
+    const by = { principal: input.principal };
+    if (row.kind === 'activate') {
+      await deps.workflows.activate(current.id, by);
+      await setProposalOutcome(sql, row.id, { workflowId: current.id, active: true });
+      return [
+        {
+          type: 'text',
+          text: `Approved. Workflow "${current.name}" is active again: its trigger starts runs.`,
+        },
+      ];
+    }
+    await deps.workflows.remove(current.id, by);
+    await setProposalOutcome(sql, row.id, { workflowId: current.id, deleted: true });
+    return [{ type: 'text', text: `Approved. Workflow "${current.name}" (${current.id}) is deleted.` }];
+  }
+
   async function approve(row: ProposalRow, input: DecideInput): Promise<Reply[]> {
     const document = row.document as WorkflowDocument | null;
     if (row.kind === 'new') {
@@ -616,6 +678,7 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
         hint: 'Ask for a new proposal.',
       });
     }
+    if (row.kind === 'activate' || row.kind === 'delete') return approveOperation(row, current, input);
     let version = current.currentVersion;
     if (document) {
       if (row.baseVersion !== null && current.currentVersion !== row.baseVersion) {

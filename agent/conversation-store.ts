@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { json, type Sql, type TransactionSql } from '../db/index.ts';
 import type { WorkflowDocument } from '../runtime/index.ts';
+import { PROPOSAL_KINDS } from '../tools/index.ts';
 import type { ChatMessage } from './providers/model-provider.ts';
 import { ProposalView, type Reply } from './reply.ts';
 import { sanitizeJson } from './sanitize-text.ts';
@@ -111,7 +112,7 @@ export async function appendMessages(
 const ProposalRow = z.object({
   id: z.string(),
   conversationId: z.string().nullable(),
-  kind: z.enum(['new', 'change', 'fix']),
+  kind: z.enum(PROPOSAL_KINDS),
   status: z.enum(['pending', 'approved', 'rejected', 'superseded']),
   document: z.record(z.string(), z.unknown()).nullable(),
   documentHash: z.string().nullable(),

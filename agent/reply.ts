@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { RunStatus, type WorkflowDocument } from '../runtime/index.ts';
+import { PROPOSAL_KINDS } from '../tools/index.ts';
 
 const Destination = z.object({
   id: z.string(),
@@ -13,7 +14,7 @@ const Destination = z.object({
 /** A proposal as every front-end shows it (the workflow preview). */
 export const ProposalView = z.object({
   id: z.string(),
-  kind: z.enum(['new', 'change', 'fix']),
+  kind: z.enum(PROPOSAL_KINDS),
   status: z.enum(['pending', 'approved', 'rejected', 'superseded']),
   summary: z.string(),
   conversationId: z.string().nullable(),
@@ -139,7 +140,7 @@ export function approvalSummary(proposal: ProposalView): string {
   const lines = [proposal.summary];
   for (const step of proposal.effects?.newWriteSteps ?? []) {
     lines.push(
-      `⚠ New step that writes outside: ${step.id} (${step.uses})${step.writesTo ? ` writes to ${step.writesTo}` : ''}${step.target ? ` → ${step.target}` : ''}${step.credential ? `, using credential "${step.credential}"` : ''}`,
+      `⚠ New step that writes outside: ${step.id} (${step.uses})${step.writesTo ? ` writes to ${step.writesTo}` : step.target ? ` → ${step.target}` : ''}${step.credential ? `, using credential "${step.credential}"` : ''}`,
     );
   }
   const newDestinations = new Set((proposal.effects?.newDestinations ?? []).map((d) => d.id));

@@ -3,6 +3,7 @@ import type { ConnectorDefinition } from '../connectors/index.ts';
 import type { Sql } from '../db/index.ts';
 import {
   type Catalog,
+  cancelRun,
   contentHash,
   createCatalog,
   createWorkflowService,
@@ -94,6 +95,20 @@ export function createWorkflowsPort(sql: Sql, connectors: readonly ConnectorDefi
       const result = await service.addVersion(id, document);
       return { version: result.version };
     },
+    async deactivate(id, by) {
+      await service.deactivate(id, by);
+    },
+    async activate(id, by) {
+      await service.activate(id, by);
+    },
+    async remove(id, by) {
+      await service.remove(id, by);
+    },
+    async version(id, version) {
+      const [row] =
+        await sql`select 1 from workflow_versions where workflow_id = ${id} and version = ${version}`;
+      return row ? (await getVersionRow(sql, id, version)).document : undefined;
+    },
     async subworkflowTarget(ref, owner) {
       const stored = 'workflowId' in owner ? await findWorkflow(sql, owner.workflowId) : undefined;
       const found = await findSubworkflowTarget(
@@ -184,6 +199,13 @@ export function createRunsPort(sql: Sql): RunsPort {
       }
       const resumed = await retryRun(sql, runId, { version });
       return { runId: resumed.runId, status: 'running' };
+    },
+    async start(workflowId, input, by) {
+      const started = await startRun(sql, workflowId, input, { triggerType: 'manual', by });
+      return { runId: started.runId, status: 'queued' };
+    },
+    async cancel(runId, by) {
+      return cancelRun(sql, runId, by);
     },
   };
 }

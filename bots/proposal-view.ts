@@ -12,9 +12,24 @@ export const isPreviewableProposal = (reply: Reply): reply is PreviewableProposa
 export const proposalKind = (reply: ProposalReply): 'workflow' | 'fix' =>
   reply.type === 'fix_proposal' ? 'fix' : 'workflow';
 
-/** A fix that only retries the run as it is: shown as text. */
-export const retryProposalText = (reply: ProposalReply): string =>
-  `Proposal ${reply.proposal.id}: ${reply.summary} (approve to retry the run as it is)`;
+/** Resuming or deleting a workflow: no document to preview, but Approve/Reject buttons all the same. */
+export const isOperationProposal = (reply: ProposalReply): boolean =>
+  reply.proposal.kind === 'activate' || reply.proposal.kind === 'delete';
+
+/** The card's heading for a resume or delete proposal. */
+export const operationHeading = (reply: ProposalReply): string =>
+  reply.proposal.kind === 'delete' ? 'Confirm: delete workflow' : 'Proposed: resume workflow';
+
+/** A proposal without a document (a fix that only retries the run, a resume, a delete): shown as text. */
+export const retryProposalText = (reply: ProposalReply): string => {
+  const what =
+    reply.proposal.kind === 'activate'
+      ? 'approve to resume the workflow'
+      : reply.proposal.kind === 'delete'
+        ? 'approve to delete the workflow'
+        : 'approve to retry the run as it is';
+  return `Proposal ${reply.proposal.id}: ${reply.summary} (${what})`;
+};
 
 /** A file (FileRef) a proposal's document holds: what its approval message names. */
 export type ProposalFile = { id: string; name: string; contentType: string; size: number };

@@ -4,12 +4,15 @@ import type { ToolContext } from './tool-context.ts';
 
 export const TOOL_NAME_PATTERN = /^[a-z0-9_]{1,64}$/;
 
-export type ToolEffect = 'read' | 'write';
+/**
+ * `read` changes nothing; `write` only ever creates proposals (nothing changes until a person approves);
+ * `operate` acts at once on what the person asked for, within their role: run now, pause, retry, cancel.
+ */
+export type ToolEffect = 'read' | 'write' | 'operate';
 
 export type ToolDefinition<Input extends z.ZodType = z.ZodType, Output extends z.ZodType = z.ZodType> = {
   /** `[a-z0-9_]{1,64}`: legal for Anthropic, OpenAI and MCP alike. */
   name: string;
-  /** `write` tools only ever create proposals: nothing changes until a person approves. */
   effect: ToolEffect;
   /** Written for a model: what it does, when to use it, what comes back. */
   description: string;

@@ -21,6 +21,7 @@ export {
   type ProposalEffects,
   type WriteStep,
 } from './proposal-effects.ts';
+export { PROPOSAL_KINDS } from './proposal-kinds.ts';
 export { agentTools } from './registry.ts';
 export { type SimulatedTrigger, simulateDelivery } from './simulate-delivery.ts';
 export { type McpToolEntry, toMcpTools } from './to-mcp-tools.ts';

@@ -1,11 +1,12 @@
 import fastJsonPatch from 'fast-json-patch';
 import { z } from 'zod';
-import { AppError, describeError, err, ok } from '../lib/index.ts';
+import { AppError, describeError, err, ok, type Result } from '../lib/index.ts';
 import { checkDocument } from './check-document.ts';
 import { defineTool } from './define-tool.ts';
 import { dryRunOnTrigger } from './dry-run.ts';
 import { describeEffects, describeSubworkflowSteps } from './proposal-effects.ts';
 import { ProposalOutput } from './propose-workflow.ts';
+import type { ToolContext, WorkflowDetail } from './tool-context.ts';
 
 const { applyPatch, compare, validate: validatePatch } = fastJsonPatch;
 
@@ -19,6 +20,66 @@ export const PatchOperation = z.discriminatedUnion('op', [
 ]);
 export type PatchOperation = z.infer<typeof PatchOperation>;
 
+export const ChangeProposalOutput = ProposalOutput.extend({ diff: z.array(z.unknown()) });
+
+/**
+ * Proposes `document` as the next version of `current`: validated, diffed against the current version, dry-run and
+ * shown with its effects; nothing changes until a person approves. `details` are stored with the proposal.
+ */
+export async function proposeNewVersion(
+  current: WorkflowDetail,
+  document: unknown,
+  proposal: { summary: string; details: Record<string, unknown> },
+  ctx: ToolContext,
+): Promise<Result<z.input<typeof ChangeProposalOutput>, AppError>> {
+  const check = await checkDocument(document, ctx);
+  if (!check.valid || !check.document) {
+    return err(
+      new AppError({
+        code: 'E_INVALID_DOCUMENT',
+        message: 'The changed document is not valid.',
+        hint: 'Change it so every error in details.errors goes away, then propose again.',
+        details: { errors: check.errors },
+      }),
+    );
+  }
+  const diff = compare(current.document as object, check.document as object);
+  const dryRun = await dryRunOnTrigger(check.document, ctx);
+  const created = await ctx.proposals.create({
+    kind: 'change',
+    summary: proposal.summary,
+    document: check.document,
+    workflowId: current.id,
+    runId: null,
+    baseVersion: current.currentVersion,
+    details: {
+      ...proposal.details,
+      diff,
+      missingCredentials: check.missingCredentials,
+      warnings: check.warnings,
+      effects: {
+        ...describeEffects(check.document, current.document, ctx.catalog),
+        subworkflowSteps: await describeSubworkflowSteps(check.document, ctx.workflows, {
+          workflowId: current.id,
+        }),
+      },
+      dryRun: {
+        ok: dryRun.ok,
+        trigger: dryRun.trigger,
+        steps: dryRun.steps.map((s) => ({ id: s.id, status: s.status, error: s.error })),
+      },
+    },
+  });
+  return ok({
+    proposalId: created.id,
+    status: 'pending' as const,
+    missingCredentials: check.missingCredentials,
+    warnings: check.warnings,
+    diff,
+    note: 'Shown to the person for approval with the diff. Nothing changes until they approve.',
+  });
+}
+
 export const proposeChangeTool = defineTool({
   name: 'propose_change',
   effect: 'write',
@@ -29,7 +90,7 @@ export const proposeChangeTool = defineTool({
     patch: z.array(PatchOperation).min(1).max(200).describe('RFC 6902 operations, applied in order.'),
     summary: z.string().min(1).max(2_000).describe('What changes and why, in plain words.'),
   }),
-  output: ProposalOutput.extend({ diff: z.array(z.unknown()) }),
+  output: ChangeProposalOutput,
   async run(input, ctx) {
     const current = await ctx.workflows.get(input.workflowId);
     if (!current) {
@@ -64,51 +125,11 @@ export const proposeChangeTool = defineTool({
         }),
       );
     }
-    const check = await checkDocument(patched, ctx);
-    if (!check.valid || !check.document) {
-      return err(
-        new AppError({
-          code: 'E_INVALID_DOCUMENT',
-          message: 'The patched document is not valid.',
-          hint: 'Fix the patch so every error in details.errors goes away, then propose again.',
-          details: { errors: check.errors },
-        }),
-      );
-    }
-    const diff = compare(current.document as object, check.document as object);
-    const dryRun = await dryRunOnTrigger(check.document, ctx);
-    const created = await ctx.proposals.create({
-      kind: 'change',
-      summary: input.summary,
-      document: check.document,
-      workflowId: current.id,
-      runId: null,
-      baseVersion: current.currentVersion,
-      details: {
-        patch: input.patch,
-        diff,
-        missingCredentials: check.missingCredentials,
-        warnings: check.warnings,
-        effects: {
-          ...describeEffects(check.document, current.document, ctx.catalog),
-          subworkflowSteps: await describeSubworkflowSteps(check.document, ctx.workflows, {
-            workflowId: current.id,
-          }),
-        },
-        dryRun: {
-          ok: dryRun.ok,
-          trigger: dryRun.trigger,
-          steps: dryRun.steps.map((s) => ({ id: s.id, status: s.status, error: s.error })),
-        },
-      },
-    });
-    return ok({
-      proposalId: created.id,
-      status: 'pending' as const,
-      missingCredentials: check.missingCredentials,
-      warnings: check.warnings,
-      diff,
-      note: 'Shown to the person for approval with the diff. Nothing changes until they approve.',
-    });
+    return proposeNewVersion(
+      current,
+      patched,
+      { summary: input.summary, details: { patch: input.patch } },
+      ctx,
+    );
   },
 });

@@ -45,6 +45,13 @@ describe('the agent tool registry (contract over every entry)', () => {
       'get_run',
       'explain_failure',
       'propose_fix',
+      'run_workflow',
+      'pause_workflow',
+      'resume_workflow',
+      'retry_run',
+      'cancel_run',
+      'rollback_workflow',
+      'delete_workflow',
     ]);
   });
 
@@ -53,6 +60,18 @@ describe('the agent tool registry (contract over every entry)', () => {
       'propose_workflow',
       'propose_change',
       'propose_fix',
+      'resume_workflow',
+      'rollback_workflow',
+      'delete_workflow',
+    ]);
+  });
+
+  it('operate tools are exactly those that act at once on what the person asked: run, pause, retry, cancel', () => {
+    expect(agentTools.filter((t) => t.effect === 'operate').map((t) => t.name)).toEqual([
+      'run_workflow',
+      'pause_workflow',
+      'retry_run',
+      'cancel_run',
     ]);
   });
 

@@ -6,8 +6,10 @@ import { getRunTool } from './get-run.ts';
 import { getWorkflowTool } from './get-workflow.ts';
 import { listConnectorsTool } from './list-connectors.ts';
 import { listWorkflowsTool } from './list-workflows.ts';
+import { cancelRunTool, pauseWorkflowTool, retryRunTool, runWorkflowTool } from './operate-workflows.ts';
 import { proposeChangeTool } from './propose-change.ts';
 import { proposeFixTool } from './propose-fix.ts';
+import { deleteWorkflowTool, resumeWorkflowTool, rollbackWorkflowTool } from './propose-operations.ts';
 import { proposeWorkflowTool } from './propose-workflow.ts';
 import { searchDocsTool } from './search-docs.ts';
 import { testWorkflowTool } from './test-workflow.ts';
@@ -26,4 +28,11 @@ export const agentTools: AnyTool[] = [
   getRunTool,
   explainFailureTool,
   proposeFixTool,
+  runWorkflowTool,
+  pauseWorkflowTool,
+  resumeWorkflowTool,
+  retryRunTool,
+  cancelRunTool,
+  rollbackWorkflowTool,
+  deleteWorkflowTool,
 ] as AnyTool[];

@@ -22,10 +22,11 @@ export function toMcpTools(
     name: tool.name,
     description: tool.description,
     inputSchema: tool.input,
-    // write tools only create proposals (nothing changes until a person approves), so they are not destructive.
+    // write tools only create proposals (nothing changes until a person approves), so they are not destructive;
+    // operate tools act at once (a cancel cannot be undone).
     annotations: {
       readOnlyHint: tool.effect === 'read',
-      destructiveHint: false,
+      destructiveHint: tool.effect === 'operate',
       idempotentHint: tool.effect === 'read',
     },
     async handler(args: unknown) {

@@ -1,5 +1,7 @@
 import type { z } from 'zod';
+import type { AuditBy } from '../access/index.ts';
 import type { RunStatus, StepStatus, WorkflowDocument } from '../runtime/index.ts';
+import type { PROPOSAL_KINDS } from './proposal-kinds.ts';
 
 /**
  * The ports a tool may use. The conversation service wires them to the real runtime, connectors and
@@ -103,6 +105,14 @@ export type WorkflowsPort = {
   ): Promise<{ id: string; version: number }>;
   /** Stores a new immutable version and makes it current. Called only on approval. */
   addVersion(id: string, document: WorkflowDocument): Promise<{ version: number }>;
+  /** Its triggers stop starting runs (pause_workflow, immediate). */
+  deactivate(id: string, by: AuditBy): Promise<void>;
+  /** Its triggers start runs again. Called only on approval of an `activate` proposal. */
+  activate(id: string, by: AuditBy): Promise<void>;
+  /** Deleted: it stops and leaves the lists; runs keep their records. Called only on approval of a `delete` proposal. */
+  remove(id: string, by: AuditBy): Promise<void>;
+  /** The document of one stored version, or undefined when there is no such version (rollback_workflow). */
+  version(id: string, version: number): Promise<WorkflowDocument | undefined>;
   /**
    * The workflow a core.subworkflow `workflow` value (an id or exact name) names, resolved as approval will store
    * it: for a new workflow of `owner` (the proposer), or for a new version of `workflowId` (its owner). Or why
@@ -144,6 +154,10 @@ export type RunsPort = {
   recent(workflowId: string, limit: number): Promise<Omit<RunView, 'steps' | 'trigger'>[]>;
   /** Resumes a failed run from its failed step, or reruns it from its trigger data, on the workflow's current version. */
   resume(runId: string, mode: 'from-failed-step' | 'rerun'): Promise<{ runId: string; status: RunStatus }>;
+  /** Starts a run of the workflow's current version with `input` as its trigger data (run_workflow). */
+  start(workflowId: string, input: unknown, by: AuditBy): Promise<{ runId: string; status: RunStatus }>;
+  /** Cancels a queued, running or waiting run and its child runs. */
+  cancel(runId: string, by: AuditBy): Promise<{ status: RunStatus }>;
 };
 
 export type CredentialsPort = {
@@ -154,7 +168,8 @@ export type CredentialsPort = {
 /** Evaluates every `{{ }}` in a value against a scope (the runtime's evaluateTemplate). */
 export type EvaluatePort = (value: unknown, scope: Record<string, unknown>) => Promise<unknown>;
 
-export type ProposalKind = 'new' | 'change' | 'fix';
+/** new/change/fix carry a document; activate (resume a paused workflow) and delete carry none. */
+export type ProposalKind = (typeof PROPOSAL_KINDS)[number];
 
 export type NewProposal = {
   kind: ProposalKind;

@@ -1,7 +1,9 @@
 import type { Reply } from '../../agent/index.ts';
 import {
   fileLabel,
+  isOperationProposal,
   isPreviewableProposal,
+  operationHeading,
   type PreviewableProposal,
   proposalFiles,
   proposalKind,
@@ -52,6 +54,7 @@ function replyText(reply: Reply, publicUrl: string | undefined): string {
       return `Run ${reply.runId}: **${reply.status}**${reply.message ? ` — ${reply.message}` : ''}`;
     case 'proposal':
     case 'fix_proposal': {
+      if (isOperationProposal(reply)) return `**${operationHeading(reply)}**\n${reply.summary}`;
       if (!isPreviewableProposal(reply)) return retryProposalText(reply);
       const { document } = reply.proposal;
       const nodes = document.nodes.map((node) => `• \`${node.id}\` ${node.uses}`).join('\n');
@@ -80,7 +83,10 @@ export function renderDiscordReply(
     content,
   }));
   const last = messages.at(-1);
-  if (isPreviewableProposal(reply) && last) {
+  const decidable =
+    isPreviewableProposal(reply) ||
+    ((reply.type === 'proposal' || reply.type === 'fix_proposal') && isOperationProposal(reply));
+  if (decidable && last) {
     last.components = [
       {
         type: 1,

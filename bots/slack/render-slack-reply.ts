@@ -1,7 +1,9 @@
 import type { Reply } from '../../agent/index.ts';
 import {
   fileLabel,
+  isOperationProposal,
   isPreviewableProposal,
+  operationHeading,
   type PreviewableProposal,
   proposalFiles,
   proposalKind,
@@ -70,6 +72,30 @@ function filesSection(reply: PreviewableProposal, publicUrl: string | undefined)
  * One reply as a Slack message: plain text fallback plus Block Kit (a proposal gets Approve/Reject buttons).
  * `publicUrl`: this server's address, for links to the web pages.
  */
+/** The Approve / Reject buttons of a proposal card. */
+function decisionButtons(proposalId: string) {
+  return {
+    type: 'actions',
+    block_id: 'vmesh_decision',
+    elements: [
+      {
+        type: 'button',
+        action_id: SLACK_APPROVE_ACTION,
+        style: 'primary',
+        text: { type: 'plain_text', text: 'Approve' },
+        value: encodeSlackActionValue({ proposalId, decision: 'approve' }),
+      },
+      {
+        type: 'button',
+        action_id: SLACK_REJECT_ACTION,
+        style: 'danger',
+        text: { type: 'plain_text', text: 'Reject' },
+        value: encodeSlackActionValue({ proposalId, decision: 'reject' }),
+      },
+    ],
+  };
+}
+
 export function renderSlackReply(
   reply: Reply,
   options: { publicUrl?: string | undefined } = {},
@@ -83,6 +109,20 @@ export function renderSlackReply(
       return { text: `Run ${reply.runId}: *${reply.status}*${reply.message ? ` — ${reply.message}` : ''}` };
     case 'proposal':
     case 'fix_proposal': {
+      if (isOperationProposal(reply)) {
+        const heading = operationHeading(reply);
+        return {
+          text: `${heading}: ${reply.summary}`,
+          blocks: [
+            { type: 'header', text: { type: 'plain_text', text: clip(heading, 150) } },
+            {
+              type: 'section',
+              text: { type: 'mrkdwn', text: clip(escapeMrkdwn(reply.summary), MAX_SECTION) },
+            },
+            decisionButtons(reply.proposal.id),
+          ],
+        };
+      }
       if (!isPreviewableProposal(reply)) return { text: retryProposalText(reply) };
       const heading = proposalKind(reply) === 'fix' ? 'Proposed fix' : 'Proposed workflow';
       const { document } = reply.proposal;
@@ -102,26 +142,7 @@ export function renderSlackReply(
             },
           },
           ...filesSection(reply, options.publicUrl),
-          {
-            type: 'actions',
-            block_id: 'vmesh_decision',
-            elements: [
-              {
-                type: 'button',
-                action_id: SLACK_APPROVE_ACTION,
-                style: 'primary',
-                text: { type: 'plain_text', text: 'Approve' },
-                value: encodeSlackActionValue({ proposalId: reply.proposal.id, decision: 'approve' }),
-              },
-              {
-                type: 'button',
-                action_id: SLACK_REJECT_ACTION,
-                style: 'danger',
-                text: { type: 'plain_text', text: 'Reject' },
-                value: encodeSlackActionValue({ proposalId: reply.proposal.id, decision: 'reject' }),
-              },
-            ],
-          },
+          decisionButtons(reply.proposal.id),
         ],
       };
     }

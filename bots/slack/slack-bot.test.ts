@@ -235,6 +235,38 @@ describe('Slack bot over HTTP (real bolt, fake Web API)', () => {
     expect(await bot.notify('discord:G1:C2', [fix])).toBe(false);
   });
 
+  it('posts a resume and a delete proposal (no document) as cards with Approve/Reject', async () => {
+    const resume = sampleProposalReply({
+      id: 'op-resume',
+      kind: 'activate',
+      title: 'Resume',
+      summary: 'Resume workflow "standup": its schedule trigger starts runs again (version 2).',
+      document: null,
+    });
+    const remove = sampleProposalReply({
+      id: 'op-delete',
+      kind: 'delete',
+      title: 'Delete',
+      summary: 'Delete workflow "standup" (wf_1, paused): it stops for good; its runs keep their records.',
+      document: null,
+    });
+    expect(await bot.notify('slack:T1:C1:1700000001.000100', [resume, remove])).toBe(true);
+    const [first, second] = sent();
+    expect(first?.args.text).toContain('Proposed: resume workflow');
+    expect(second?.args.text).toContain('Confirm: delete workflow');
+    for (const [posted, id] of [
+      [first, 'op-resume'],
+      [second, 'op-delete'],
+    ] as const) {
+      const blocks = (posted?.args.blocks ?? []) as { type: string; elements?: { value?: string }[] }[];
+      const actions = blocks.find((block) => block.type === 'actions');
+      expect(actions?.elements?.map((button) => parseSlackActionValue(button.value ?? ''))).toEqual([
+        { v: 1, proposalId: id, decision: 'approve' },
+        { v: 1, proposalId: id, decision: 'reject' },
+      ]);
+    }
+  });
+
   it('names the files a proposal holds (name, type, size) and links its run page', async () => {
     const fix = sampleProposalReply({
       id: 'fix-files',

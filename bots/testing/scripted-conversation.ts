@@ -17,14 +17,14 @@ export const SAMPLE_DOCUMENT: WorkflowDocument = {
 /** A pending proposal reply as the conversation service sends it (for transport-level bot tests). */
 export function sampleProposalReply(input: {
   id: string;
-  kind: 'workflow' | 'fix';
+  kind: 'workflow' | 'fix' | 'activate' | 'delete';
   title: string;
   summary: string;
-  document: WorkflowDocument;
+  document: WorkflowDocument | null;
 }): ProposalReply {
   const proposal = {
     id: input.id,
-    kind: input.kind === 'fix' ? ('fix' as const) : ('new' as const),
+    kind: input.kind === 'workflow' ? ('new' as const) : input.kind,
     status: 'pending' as const,
     summary: input.summary,
     conversationId: null,

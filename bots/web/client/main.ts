@@ -1,6 +1,8 @@
-import type { Reply } from '../../../agent/index.ts';
+import type { ProposalReply, Reply } from '../../../agent/index.ts';
 import {
+  isOperationProposal,
   isPreviewableProposal,
+  operationHeading,
   type PreviewableProposal,
   proposalFiles,
   proposalKind,
@@ -125,6 +127,7 @@ function renderReply(reply: Reply): HTMLElement {
       );
     case 'proposal':
     case 'fix_proposal':
+      if (isOperationProposal(reply)) return renderOperationProposal(reply);
       if (!isPreviewableProposal(reply))
         return h('div', { class: 'msg agent' }, h('p', {}, retryProposalText(reply)));
       return renderProposal(reply);
@@ -180,18 +183,23 @@ function proposalFilesList(reply: PreviewableProposal): HTMLElement | null {
   );
 }
 
-function renderProposal(reply: PreviewableProposal): HTMLElement {
-  const graph = h('div', { class: 'graph', 'data-testid': 'graph' }, 'Drawing the graph…');
+/** Approve / Reject buttons; the outcome shown is the server's (a refused decision says why, not "Approved."). */
+function decisionActions(proposalId: string): HTMLElement {
   const actions = h('div', { class: 'actions' });
   const decide = async (decision: 'approve' | 'reject') => {
     for (const button of actions.querySelectorAll('button')) button.disabled = true;
     try {
       const { replies } = await postJson<{ replies: Reply[] }>('/chat/api/decisions', {
-        proposalId: reply.proposal.id,
+        proposalId,
         decision,
       });
+      const refused = replies.find((next) => next.type === 'error');
       actions.replaceChildren(
-        h('p', { class: 'decided' }, decision === 'approve' ? 'Approved.' : 'Rejected.'),
+        h(
+          'p',
+          { class: 'decided' },
+          refused ? 'Not decided: see below.' : decision === 'approve' ? 'Approved.' : 'Rejected.',
+        ),
       );
       for (const next of replies) appendToLog(renderReply(next));
     } catch (error) {
@@ -203,6 +211,29 @@ function renderProposal(reply: PreviewableProposal): HTMLElement {
     h('button', { type: 'button', class: 'approve', onclick: () => void decide('approve') }, 'Approve'),
     h('button', { type: 'button', class: 'reject', onclick: () => void decide('reject') }, 'Reject'),
   );
+  return actions;
+}
+
+/** Resuming or deleting a workflow: the summary and the buttons. */
+function renderOperationProposal(reply: ProposalReply): HTMLElement {
+  return h(
+    'section',
+    {
+      class: 'msg agent proposal',
+      'aria-label': operationHeading(reply),
+      'data-testid': 'proposal',
+      'data-proposal-id': reply.proposal.id,
+      'data-summary': reply.summary,
+    },
+    h('h2', {}, operationHeading(reply)),
+    h('p', {}, reply.summary),
+    decisionActions(reply.proposal.id),
+  );
+}
+
+function renderProposal(reply: PreviewableProposal): HTMLElement {
+  const graph = h('div', { class: 'graph', 'data-testid': 'graph' }, 'Drawing the graph…');
+  const actions = decisionActions(reply.proposal.id);
   const card = h(
     'section',
     {
