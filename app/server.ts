@@ -4,6 +4,7 @@ import { checkDatabase, type Database } from '../db/index.ts';
 import { installAuthentication } from './authenticate.ts';
 import { parseServerConfig, type ServerConfig } from './config.ts';
 import { installHttpGuards, parseHttpGuardConfig } from './http-guards.ts';
+import { registerMetricsRoute } from './metrics/metrics-route.ts';
 import { installReachGuard, mcpExtrasFromEnv } from './reach-guard.ts';
 
 export type ServerDependencies = {
@@ -22,7 +23,7 @@ export type ServerDependencies = {
   principalResolvers?: readonly PrincipalResolver[];
 };
 
-/** The HTTP server shell: health and error handling. Feature routes are registered by the composition root. */
+/** The HTTP server shell: health, metrics and error handling. Feature routes are registered by the composition root. */
 export function createHttpServer(deps: ServerDependencies): FastifyInstance {
   // Over bodyLimit → 413; JSON with `__proto__` or `constructor.prototype` keys → 400 (both fastify settings).
   const app = Fastify({
@@ -53,6 +54,7 @@ export function createHttpServer(deps: ServerDependencies): FastifyInstance {
     };
     return reply.code(database.ok ? 200 : 503).send(body);
   });
+  registerMetricsRoute(app, { sql: deps.database.sql, tokenConfigured: config.apiToken !== undefined });
 
   return app;
 }

@@ -1,0 +1,158 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
+import { type RunningApp, startApp } from '../start.ts';
+
+// GET /metrics of the app as `npm start` runs it: runs through the real worker and hook route, scraped and parsed.
+
+let db: TestDatabase;
+let app: RunningApp;
+const TOKEN = 'metrics-test-token-0123456789';
+
+beforeAll(async () => {
+  db = await createTestDatabase({ poolSize: 4 });
+  app = await startApp({
+    ...process.env,
+    DATABASE_URL: db.url,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'silent',
+    VMESH_SECRET_KEY: Buffer.alloc(32, 13).toString('base64'),
+    VMESH_API_TOKEN: TOKEN,
+  });
+}, 60_000);
+afterAll(async () => {
+  await app?.stop();
+  await db?.drop();
+});
+
+type Sample = { name: string; labels: Record<string, string>; value: number };
+
+/** The Prometheus text exposition format (version 0.0.4), as a scraper reads it. */
+function parseExposition(text: string): { samples: Sample[]; types: Map<string, string> } {
+  const samples: Sample[] = [];
+  const types = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    const type = /^# TYPE (\S+) (counter|gauge|histogram|summary|untyped)$/.exec(line);
+    if (type) types.set(type[1] ?? '', type[2] ?? '');
+    if (line.startsWith('#')) continue;
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!match) throw new Error(`not exposition format: ${line}`);
+    const labels: Record<string, string> = {};
+    for (const pair of (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g))
+      labels[pair[1] ?? ''] = (pair[2] ?? '').replace(/\\(.)/g, '$1');
+    samples.push({ name: match[1] ?? '', labels, value: Number(match[3]) });
+  }
+  return { samples, types };
+}
+
+const scrape = async (headers: Record<string, string> = { authorization: `Bearer ${TOKEN}` }) => {
+  const response = await fetch(`${app.url}/metrics`, { headers });
+  return { status: response.status, type: response.headers.get('content-type'), text: await response.text() };
+};
+
+const value = (samples: Sample[], name: string, labels: Record<string, string>) =>
+  samples.find(
+    (sample) => sample.name === name && Object.entries(labels).every(([key, v]) => sample.labels[key] === v),
+  )?.value;
+
+async function api(path: string, body: unknown): Promise<Record<string, unknown>> {
+  const response = await fetch(`${app.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+    body: JSON.stringify(body),
+  });
+  return (await response.json()) as Record<string, unknown>;
+}
+
+async function finished(runId: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const [row] = await db.sql`select status from runs where id = ${runId}`;
+    if (row && ['succeeded', 'failed'].includes(String(row.status))) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`run ${runId} did not finish`);
+}
+
+describe('GET /metrics', () => {
+  it('needs the token when one is set', async () => {
+    expect((await scrape({})).status).toBe(401);
+    expect((await scrape({ authorization: 'Bearer wrong-token-0123456789' })).status).toBe(401);
+  });
+
+  it('counts runs by workflow and status, step durations by node type, and webhook answers by status', async () => {
+    const baseline = parseExposition((await scrape()).text).samples;
+    const created = await api('/api/workflows', {
+      document: {
+        schemaVersion: 1,
+        name: 'metered',
+        trigger: { type: 'webhook' },
+        nodes: [
+          { id: 'shape', uses: 'core.transform', with: { value: '{{ trigger.body.n }}' } },
+          {
+            id: 'check',
+            uses: 'core.code',
+            retry: { maxAttempts: 1 },
+            with: {
+              code: 'if (input > 5) throw new Error("too big"); return input',
+              input: '{{ steps.shape.output }}',
+            },
+          },
+        ],
+        edges: [{ from: 'shape', to: 'check' }],
+      },
+    });
+    const id = String(created.id);
+    await api(`/api/workflows/${id}/activate`, {});
+    const detail = (await (
+      await fetch(`${app.url}/api/workflows/${id}`, { headers: { authorization: `Bearer ${TOKEN}` } })
+    ).json()) as { hook: { secret: string } };
+    const hook = (n: number, secret = detail.hook.secret) =>
+      fetch(`${app.url}/hooks/${id}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-vmesh-secret': secret },
+        body: JSON.stringify({ n }),
+      });
+    const answered = async (n: number) => {
+      const response = await hook(n);
+      const body = (await response.json()) as { runId?: string };
+      if (!body.runId) throw new Error(`hook answered ${response.status}: ${JSON.stringify(body)}`);
+      return { runId: body.runId };
+    };
+    const ok = await answered(1);
+    const bad = await answered(9);
+    expect((await hook(1, 'not-the-secret-at-all')).status).toBe(401);
+    await finished(ok.runId);
+    await finished(bad.runId);
+
+    const { status, type, text } = await scrape();
+    expect(status).toBe(200);
+    expect(type).toContain('text/plain; version=0.0.4');
+    const { samples, types } = parseExposition(text);
+    expect(types.get('vmesh_runs_started_total')).toBe('counter');
+    expect(types.get('vmesh_step_duration_seconds')).toBe('histogram');
+    expect(value(samples, 'vmesh_runs_started_total', { workflow: id })).toBe(2);
+    expect(value(samples, 'vmesh_runs_finished_total', { workflow: id, status: 'succeeded' })).toBe(1);
+    expect(value(samples, 'vmesh_runs_finished_total', { workflow: id, status: 'failed' })).toBe(1);
+    const stepCount = (nodeType: string, stepStatus: string) =>
+      value(samples, 'vmesh_step_duration_seconds_count', { node_type: nodeType, status: stepStatus }) ?? 0;
+    const before = (nodeType: string, stepStatus: string) =>
+      value(baseline, 'vmesh_step_duration_seconds_count', { node_type: nodeType, status: stepStatus }) ?? 0;
+    expect(stepCount('core.transform', 'succeeded') - before('core.transform', 'succeeded')).toBe(2);
+    expect(stepCount('core.code', 'succeeded') - before('core.code', 'succeeded')).toBe(1);
+    expect(stepCount('core.code', 'failed') - before('core.code', 'failed')).toBe(1);
+    const delta = (code: string) =>
+      (value(samples, 'vmesh_webhook_requests_total', { status: code }) ?? 0) -
+      (value(baseline, 'vmesh_webhook_requests_total', { status: code }) ?? 0);
+    expect(delta('202') + delta('200')).toBe(2);
+    expect(delta('401')).toBe(1);
+    expect(value(samples, 'vmesh_workflows_active', {})).toBeGreaterThanOrEqual(1);
+    expect(value(samples, 'vmesh_queue_oldest_job_age_seconds', {})).toBeGreaterThanOrEqual(0);
+    expect(samples.some((sample) => sample.name === 'vmesh_process_resident_memory_bytes')).toBe(true);
+    // A second scrape counts nothing twice.
+    const again = parseExposition((await scrape()).text).samples;
+    expect(value(again, 'vmesh_runs_started_total', { workflow: id })).toBe(2);
+    expect(text).not.toContain(detail.hook.secret);
+  });
+});
