@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ConnectorDefinition } from '../connectors/index.ts';
 import type { Sql } from '../db/index.ts';
+import { ConflictError } from '../lib/index.ts';
 import {
   type Catalog,
   cancelRun,
@@ -189,8 +190,17 @@ export function createRunsPort(sql: Sql): RunsPort {
       });
     },
     async resume(runId, mode) {
-      const [row] = await sql`select workflow_id, trigger from runs where id = ${runId}`;
-      const run = z.object({ workflowId: z.string(), trigger: z.unknown() }).parse(row);
+      const [row] = await sql`select workflow_id, trigger, pruned_at from runs where id = ${runId}`;
+      const run = z
+        .object({ workflowId: z.string(), trigger: z.unknown(), prunedAt: z.date().nullable() })
+        .parse(row);
+      if (run.prunedAt) {
+        throw new ConflictError({
+          code: 'E_CONFLICT',
+          message: `Run ${runId}'s data was pruned (VMESH_RUN_RETENTION_DAYS): its trigger data is gone.`,
+          hint: 'Start a new run with run_workflow instead.',
+        });
+      }
       const workflow = await findWorkflow(sql, run.workflowId);
       const version = workflow?.currentVersion;
       if (mode === 'rerun') {

@@ -26,6 +26,7 @@ import { createConfiguredFileStore, parseFilesConfig } from './files/index.ts';
 import { type ConnectLinks, createConnectLinks } from './store/connect-links.ts';
 import { createCredentialService } from './store/credential-service.ts';
 import { createOAuth2Tokens } from './store/oauth2-tokens.ts';
+import { pruneRunData, runRetentionDays } from './store/run-retention.ts';
 import { createWorkflowService, type WorkflowService } from './store/workflow-service.ts';
 import { registerFormRoute } from './triggers/form-route.ts';
 import { createFormTokens } from './triggers/form-token.ts';
@@ -56,6 +57,9 @@ const AUDIT_PRUNE_CRONTAB = `17 * * * * ${AUDIT_PRUNE_TASK}`;
 /** The worker task that deletes the S3 objects of files whose runs were deleted, run every 10 minutes by cron. */
 export const FILES_SWEEP_TASK = 'vmesh_files_sweep';
 const FILES_SWEEP_CRONTAB = `*/10 * * * * ${FILES_SWEEP_TASK}`;
+
+export const RUN_PRUNE_TASK = 'vmesh_run_prune';
+const RUN_PRUNE_CRONTAB = `37 * * * * ${RUN_PRUNE_TASK}`;
 
 /**
  * VMESH_PUBLIC_URL when it is set to a URL: only an explicit one is given to vendors (the default
@@ -123,10 +127,19 @@ export async function createEngineServices(
     oauth2Tokens: deps.oauth2Tokens,
   });
   const retentionDays = auditRetentionDays(env);
+  const runRetention = runRetentionDays(env);
   const auditTasks = {
     [AUDIT_PRUNE_TASK]: async () => {
       const removed = await pruneAudit(database.sql, retentionDays);
       if (removed > 0) logger.info({ removed, retentionDays }, 'pruned old audit entries');
+    },
+    [RUN_PRUNE_TASK]: async () => {
+      const pruned = await pruneRunData(database.sql, runRetention);
+      if (pruned.runs > 0)
+        logger.info(
+          { ...pruned, retentionDays: runRetention },
+          'pruned the data of old runs (their records stay)',
+        );
     },
     [FILES_SWEEP_TASK]: async () => {
       const removed = await files.sweep();
@@ -186,7 +199,7 @@ export async function createEngineServices(
         runConcurrency,
         leaseMs,
         tasks: { ...triggerTasks(deps), ...auditTasks, ...worker.tasks },
-        crontab: `${AUDIT_PRUNE_CRONTAB}\n${FILES_SWEEP_CRONTAB}\n${triggerCrontab()}`,
+        crontab: `${AUDIT_PRUNE_CRONTAB}\n${RUN_PRUNE_CRONTAB}\n${FILES_SWEEP_CRONTAB}\n${triggerCrontab()}`,
       });
     },
   };

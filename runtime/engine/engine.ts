@@ -213,6 +213,14 @@ export async function retryRun(
         hint: 'Start a new run instead, or wait for this one to finish.',
       });
     }
+    const [pruned] = await tx`select 1 from runs where id = ${runId} and pruned_at is not null`;
+    if (pruned) {
+      throw new ConflictError({
+        code: 'E_CONFLICT',
+        message: `Run ${runId}'s data was pruned (VMESH_RUN_RETENTION_DAYS), so it cannot be resumed.`,
+        hint: 'Start a new run of the workflow instead.',
+      });
+    }
     const version = options.version ?? run.version;
     if (version < run.version) {
       throw new ConflictError({

@@ -64,6 +64,13 @@ export const RunView = z.object({
   stepsTotal: z.number(),
   /** The `stepsOffset` of the next page, or null on the last. */
   nextStepsOffset: z.number().nullable(),
+  /** When its data was pruned (VMESH_RUN_RETENTION_DAYS), with what is kept of it; null while it is all here. */
+  pruned: z
+    .object({
+      at: z.string(),
+      summary: z.object({ steps: z.number(), failedSteps: z.number(), durationMs: z.number().nullable() }),
+    })
+    .nullable(),
 });
 export type RunView = z.infer<typeof RunView>;
 
@@ -83,6 +90,7 @@ export const RunSummary = RunView.omit({
   error: true,
   stepsTotal: true,
   nextStepsOffset: true,
+  pruned: true,
 });
 export type RunSummary = z.infer<typeof RunSummary>;
 
@@ -130,7 +138,7 @@ export async function getRunView(sql: Sql, runId: string, options: RunViewOption
   const offset = Math.max(0, options.stepsOffset ?? 0);
   const [row] = await sql`
     select id, workflow_id, version, status, trigger_type, error, parent_run_id, created_at, started_at, finished_at,
-      octet_length(output::text) as output_bytes,
+      pruned_at, summary, octet_length(output::text) as output_bytes,
       case when octet_length(output::text) > ${VIEW_RUN_OUTPUT_MAX_BYTES} then null else output end as output,
       (select count(*)::int from steps where run_id = ${runId}) as steps_total
     from runs where id = ${runId}`;
@@ -157,6 +165,12 @@ export async function getRunView(sql: Sql, runId: string, options: RunViewOption
           } satisfies TruncatedOutput)
         : (row.output ?? null),
     error: row.error ?? null,
+    pruned: row.prunedAt
+      ? {
+          at: iso(row.prunedAt) ?? '',
+          summary: RunView.shape.pruned.unwrap().shape.summary.parse(row.summary),
+        }
+      : null,
     steps: steps.map((step) => {
       const bytes = step.outputBytes === null ? null : Number(step.outputBytes);
       const truncated = bytes !== null && bytes > VIEW_OUTPUT_MAX_BYTES;

@@ -1,0 +1,82 @@
+import type { Sql } from '../../db/index.ts';
+
+export const RUN_RETENTION_DEFAULT_DAYS = 30;
+
+/** VMESH_RUN_RETENTION_DAYS: days to keep a finished run's data (default 30; 0 keeps it forever). */
+export function runRetentionDays(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.VMESH_RUN_RETENTION_DAYS?.trim();
+  if (raw === undefined || raw === '') return RUN_RETENTION_DEFAULT_DAYS;
+  const days = Number(raw);
+  if (!Number.isInteger(days) || days < 0)
+    throw new Error(
+      `VMESH_RUN_RETENTION_DAYS must be a whole number of days (0 keeps run data forever), not "${raw}".`,
+    );
+  return days;
+}
+
+export type PruneOptions = {
+  /** Runs per transaction: each batch holds its row locks only while it runs. Default 200. */
+  batchSize?: number;
+  /** Batches per call (the scheduled job comes back for the rest). Default 500. */
+  maxBatches?: number;
+  now?: Date;
+};
+
+export type PruneResult = { runs: number; steps: number; batches: number };
+
+/**
+ * Prunes the data of runs that finished before the retention time, oldest first, in small transactions that
+ * skip rows another transaction holds: trigger data, output, response, steps, events, files and agent sub-steps
+ * go; the run row keeps its status, times, error and a summary (steps, failed steps, duration).
+ */
+export async function pruneRunData(
+  sql: Sql,
+  retentionDays: number,
+  options: PruneOptions = {},
+): Promise<PruneResult> {
+  const result: PruneResult = { runs: 0, steps: 0, batches: 0 };
+  if (!(retentionDays > 0)) return result;
+  const cutoff = new Date((options.now ?? new Date()).getTime() - retentionDays * 86_400_000);
+  const batchSize = options.batchSize ?? 200;
+  for (let batch = 0; batch < (options.maxBatches ?? 500); batch++) {
+    const [row] = await sql`
+      with batch as (
+        select id from runs
+        where pruned_at is null and finished_at is not null and finished_at < ${cutoff}
+          and status in ('succeeded', 'failed', 'cancelled')
+        order by finished_at limit ${batchSize}
+        for update skip locked
+      ), counted as (
+        select s.run_id, count(*)::int as steps, (count(*) filter (where s.status = 'failed'))::int as failed
+        from steps s join batch b on b.id = s.run_id group by s.run_id
+      ), gone_steps as (
+        delete from steps s using batch b where s.run_id = b.id returning 1
+      ), gone_events as (
+        delete from run_events e using batch b where e.run_id = b.id returning 1
+      ), gone_files as (
+        delete from files f using batch b where f.run_id = b.id returning 1
+      ), gone_calls as (
+        delete from agent_calls a using batch b where a.run_id = b.id returning 1
+      ), summarised as (
+        update runs r set pruned_at = now(), trigger = 'null'::jsonb, output = null, response = null,
+          summary = jsonb_build_object(
+            'steps', coalesce(c.steps, 0),
+            'failedSteps', coalesce(c.failed, 0),
+            'durationMs', greatest(0, round(extract(epoch from r.finished_at - coalesce(r.started_at, r.created_at)) * 1000))
+          )
+        from batch b left join counted c on c.run_id = b.id
+        where r.id = b.id
+        returning r.id
+      )
+      select (select count(*)::int from summarised) as runs, (select count(*)::int from gone_steps) as steps,
+        (select count(*)::int from gone_events) as events, (select count(*)::int from gone_files) as files,
+        (select count(*)::int from gone_calls) as calls`;
+    const runs = Number(row?.runs ?? 0);
+    if (runs === 0) break;
+    result.runs += runs;
+    result.steps += Number(row?.steps ?? 0);
+    result.batches += 1;
+    if (runs < batchSize) break;
+  }
+  return result;
+}
