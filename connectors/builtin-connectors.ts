@@ -1,3 +1,4 @@
+import { airtableConnector } from './airtable/connector.ts';
 import { compressionConnector } from './compression/connector.ts';
 import { cryptoConnector } from './crypto/connector.ts';
 import { discordConnector } from './discord/connector.ts';
@@ -42,4 +43,5 @@ export const builtinConnectors: ConnectorDefinition[] = [
   telegramConnector,
   todoistConnector,
   openWeatherMapConnector,
+  airtableConnector,
 ];

@@ -242,6 +242,12 @@ const cases: Case[] = [
       `{"secretAccessKey":"wJalr/${id}+EXAMPLEKEY"}`,
     ],
   },
+  {
+    type: 'airtable',
+    credential: { token: `pat${id}.0123456789abcdef0123456789abcdef` },
+    secrets: [`pat${id}.0123456789abcdef0123456789abcdef`],
+    wire: [`authorization: Bearer pat${id}.0123456789abcdef0123456789abcdef`],
+  },
 ];
 
 const definitions = new Map(credentialTypesOf(builtinConnectors).map((d) => [d.type, d]));
