@@ -228,6 +228,10 @@ const SHAPES: Record<string, (fixture: Fixture) => Omit<Case, 'name' | 'type'>[]
     const token = `pat${plainCanary('airtabletoken')}`;
     return [{ secret: { token }, canaries: [token] }];
   },
+  notion: () => {
+    const token = `ntn_${plainCanary('notiontoken')}`;
+    return [{ secret: { token }, canaries: [token] }];
+  },
 };
 
 /** Canaries in every secret field of an object type (public fields get plain settings); undefined if that does not parse. */
@@ -280,6 +284,13 @@ const CONNECTOR_STEPS: Record<string, (echo: string) => Node[]> = {
       id: 'rows',
       uses: 'airtable.createRecords',
       with: { baseId: 'appAAAAAAAAAAAAAA', table: 'Leads', records: [{ Name: 'hello' }] },
+    },
+  ],
+  notion: () => [
+    {
+      id: 'page',
+      uses: 'notion.createPage',
+      with: { parentPageId: '7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d', title: 'hello' },
     },
   ],
 };
@@ -636,6 +647,7 @@ describe('canary sweep over every credential type and the connect link flow', ()
       openweathermap: `${echo}/openweathermap`,
       email: 'smtp://127.0.0.1:1',
       airtable: `${echo}/airtable`,
+      notion: `${echo}/notion`,
     });
     const selfHealing = createRunFailedTask(app.agent);
     worker = await engine.startWorker({

@@ -11,6 +11,7 @@ import { kbConnector } from './kb/connector.ts';
 import { llmConnector } from './llm/connector.ts';
 import { markdownConnector } from './markdown/connector.ts';
 import { mcpConnector } from './mcp/connector.ts';
+import { notionConnector } from './notion/connector.ts';
 import { openWeatherMapConnector } from './openweathermap/connector.ts';
 import { postgresConnector } from './postgres/connector.ts';
 import { rssConnector } from './rss/connector.ts';
@@ -44,4 +45,5 @@ export const builtinConnectors: ConnectorDefinition[] = [
   todoistConnector,
   openWeatherMapConnector,
   airtableConnector,
+  notionConnector,
 ];

@@ -248,6 +248,12 @@ const cases: Case[] = [
     secrets: [`pat${id}.0123456789abcdef0123456789abcdef`],
     wire: [`authorization: Bearer pat${id}.0123456789abcdef0123456789abcdef`],
   },
+  {
+    type: 'notion',
+    credential: { token: `ntn_${id}0123456789abcdefghijkl` },
+    secrets: [`ntn_${id}0123456789abcdefghijkl`],
+    wire: [`authorization: Bearer ntn_${id}0123456789abcdefghijkl`],
+  },
 ];
 
 const definitions = new Map(credentialTypesOf(builtinConnectors).map((d) => [d.type, d]));

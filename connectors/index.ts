@@ -24,6 +24,7 @@ export { llmConnector } from './llm/connector.ts';
 export * from './llm/providers/index.ts';
 export { markdownConnector } from './markdown/connector.ts';
 export { mcpConnector } from './mcp/connector.ts';
+export { notionConnector } from './notion/connector.ts';
 export {
   oauth2AppFor,
   oauth2ProvidersOf,

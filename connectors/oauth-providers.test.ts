@@ -7,7 +7,7 @@ import { OAuth2ProviderId } from './sdk/auth/oauth2.ts';
 const providers = oauth2ProvidersOf(builtinConnectors);
 
 describe('built-in OAuth2 provider presets', () => {
-  it('slack and github come with their connectors, google, microsoft, hubspot and notion with http', () => {
+  it('slack, github and notion come with their connectors, google, microsoft and hubspot with http', () => {
     const owner = (id: string) =>
       builtinConnectors.find((connector) => connector.oauthProviders?.some((provider) => provider.id === id))
         ?.id;
@@ -18,7 +18,7 @@ describe('built-in OAuth2 provider presets', () => {
       'slack',
       'github',
       'http',
-      'http',
+      'notion',
     ]);
     for (const provider of providers) {
       expect(OAuth2ProviderId.safeParse(provider.id).success, provider.id).toBe(true);
