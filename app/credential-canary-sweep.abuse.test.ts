@@ -232,6 +232,10 @@ const SHAPES: Record<string, (fixture: Fixture) => Omit<Case, 'name' | 'type'>[]
     const token = `ntn_${plainCanary('notiontoken')}`;
     return [{ secret: { token }, canaries: [token] }];
   },
+  hubspot: () => {
+    const token = `pat-na1-${plainCanary('hubspottoken')}`;
+    return [{ secret: { token }, canaries: [token] }];
+  },
 };
 
 /** Canaries in every secret field of an object type (public fields get plain settings); undefined if that does not parse. */
@@ -292,6 +296,9 @@ const CONNECTOR_STEPS: Record<string, (echo: string) => Node[]> = {
       uses: 'notion.createPage',
       with: { parentPageId: '7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d', title: 'hello' },
     },
+  ],
+  hubspot: () => [
+    { id: 'contact', uses: 'hubspot.createContact', with: { properties: { email: 'ana@example.com' } } },
   ],
 };
 /** Types no step takes, and why; they are still stored, listed, shown and tested. */
@@ -648,6 +655,7 @@ describe('canary sweep over every credential type and the connect link flow', ()
       email: 'smtp://127.0.0.1:1',
       airtable: `${echo}/airtable`,
       notion: `${echo}/notion`,
+      hubspot: `${echo}/hubspot`,
     });
     const selfHealing = createRunFailedTask(app.agent);
     worker = await engine.startWorker({

@@ -7,6 +7,7 @@ import { fileConnector } from './file/connector.ts';
 import { githubConnector } from './github/connector.ts';
 import { htmlConnector } from './html/connector.ts';
 import { httpConnector } from './http/connector.ts';
+import { hubspotConnector } from './hubspot/connector.ts';
 import { kbConnector } from './kb/connector.ts';
 import { llmConnector } from './llm/connector.ts';
 import { markdownConnector } from './markdown/connector.ts';
@@ -46,4 +47,5 @@ export const builtinConnectors: ConnectorDefinition[] = [
   openWeatherMapConnector,
   airtableConnector,
   notionConnector,
+  hubspotConnector,
 ];

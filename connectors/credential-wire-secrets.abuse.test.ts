@@ -254,6 +254,12 @@ const cases: Case[] = [
     secrets: [`ntn_${id}0123456789abcdefghijkl`],
     wire: [`authorization: Bearer ntn_${id}0123456789abcdefghijkl`],
   },
+  {
+    type: 'hubspot',
+    credential: { token: `pat-na1-${id}-2222-3333-4444-555555555555` },
+    secrets: [`pat-na1-${id}-2222-3333-4444-555555555555`],
+    wire: [`authorization: Bearer pat-na1-${id}-2222-3333-4444-555555555555`],
+  },
 ];
 
 const definitions = new Map(credentialTypesOf(builtinConnectors).map((d) => [d.type, d]));

@@ -17,6 +17,7 @@ export {
 } from './github/webhook.ts';
 export { htmlConnector } from './html/connector.ts';
 export { httpConnector } from './http/connector.ts';
+export { hubspotConnector } from './hubspot/connector.ts';
 export { describeIssues, type InvokeActionArgs, invokeAction, toConnectorError } from './invoke.ts';
 export { kbConnector } from './kb/connector.ts';
 export { LlmCredential } from './llm/client.ts';

@@ -7,7 +7,7 @@ import { OAuth2ProviderId } from './sdk/auth/oauth2.ts';
 const providers = oauth2ProvidersOf(builtinConnectors);
 
 describe('built-in OAuth2 provider presets', () => {
-  it('slack, github and notion come with their connectors, google, microsoft and hubspot with http', () => {
+  it('slack, github, notion and hubspot come with their connectors, google and microsoft with http', () => {
     const owner = (id: string) =>
       builtinConnectors.find((connector) => connector.oauthProviders?.some((provider) => provider.id === id))
         ?.id;
