@@ -236,6 +236,10 @@ const SHAPES: Record<string, (fixture: Fixture) => Omit<Case, 'name' | 'type'>[]
     const token = `pat-na1-${plainCanary('hubspottoken')}`;
     return [{ secret: { token }, canaries: [token] }];
   },
+  pipedrive: () => {
+    const apiToken = plainCanary('pipedrivetoken');
+    return [{ secret: { apiToken }, canaries: [apiToken] }];
+  },
 };
 
 /** Canaries in every secret field of an object type (public fields get plain settings); undefined if that does not parse. */
@@ -300,6 +304,7 @@ const CONNECTOR_STEPS: Record<string, (echo: string) => Node[]> = {
   hubspot: () => [
     { id: 'contact', uses: 'hubspot.createContact', with: { properties: { email: 'ana@example.com' } } },
   ],
+  pipedrive: () => [{ id: 'deal', uses: 'pipedrive.createDeal', with: { title: 'hello' } }],
 };
 /** Types no step takes, and why; they are still stored, listed, shown and tested. */
 const STORED_ONLY: Record<string, string> = {
@@ -656,6 +661,7 @@ describe('canary sweep over every credential type and the connect link flow', ()
       airtable: `${echo}/airtable`,
       notion: `${echo}/notion`,
       hubspot: `${echo}/hubspot`,
+      pipedrive: `${echo}/pipedrive`,
     });
     const selfHealing = createRunFailedTask(app.agent);
     worker = await engine.startWorker({

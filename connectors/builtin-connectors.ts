@@ -14,6 +14,7 @@ import { markdownConnector } from './markdown/connector.ts';
 import { mcpConnector } from './mcp/connector.ts';
 import { notionConnector } from './notion/connector.ts';
 import { openWeatherMapConnector } from './openweathermap/connector.ts';
+import { pipedriveConnector } from './pipedrive/connector.ts';
 import { postgresConnector } from './postgres/connector.ts';
 import { rssConnector } from './rss/connector.ts';
 import type { ConnectorDefinition } from './sdk/index.ts';
@@ -48,4 +49,5 @@ export const builtinConnectors: ConnectorDefinition[] = [
   airtableConnector,
   notionConnector,
   hubspotConnector,
+  pipedriveConnector,
 ];

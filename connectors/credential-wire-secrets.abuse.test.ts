@@ -260,6 +260,12 @@ const cases: Case[] = [
     secrets: [`pat-na1-${id}-2222-3333-4444-555555555555`],
     wire: [`authorization: Bearer pat-na1-${id}-2222-3333-4444-555555555555`],
   },
+  {
+    type: 'pipedrive',
+    credential: { apiToken: `pd${id}0123456789abcdef0123456789ab`, companyDomain: 'acme' },
+    secrets: [`pd${id}0123456789abcdef0123456789ab`],
+    wire: [`GET /api/v2/deals?api_token=pd${id}0123456789abcdef0123456789ab`],
+  },
 ];
 
 const definitions = new Map(credentialTypesOf(builtinConnectors).map((d) => [d.type, d]));

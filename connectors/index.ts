@@ -33,6 +33,7 @@ export {
 } from './oauth-providers.ts';
 export * from './openapi/index.ts';
 export { openWeatherMapConnector } from './openweathermap/connector.ts';
+export { pipedriveConnector } from './pipedrive/connector.ts';
 export { postgresConnector } from './postgres/connector.ts';
 export { rssConnector } from './rss/connector.ts';
 export * from './sdk/index.ts';
