@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -16,6 +18,7 @@ import { findFreePort } from '../../db/free-port.ts';
 import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
 import { createEngineServices, type EngineServices } from '../services.ts';
 import { waitForRun } from '../store/run-store.ts';
+import { getPollStatus } from '../triggers/poll-state.ts';
 import { startRun } from './engine.ts';
 import type { EngineWorker } from './worker.ts';
 
@@ -34,6 +37,11 @@ let app: FastifyInstance;
 let worker: EngineWorker;
 let publicUrl = '';
 const apiToken = 'test-token-crm-0123456789abcdef';
+/** HubSpot's OAuth token endpoint stand-in: answers refresh grants with a new access token. */
+let tokenServer: Server;
+let tokenUrl = '';
+const refreshGrants: URLSearchParams[] = [];
+const renewedToken = 'CJSP5renewed-hubspot-access-token-0123456789';
 
 async function api(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
   const response = await app.inject({
@@ -67,6 +75,25 @@ beforeAll(async () => {
     startNotionFake(),
     startPipedriveFake(),
   ]);
+  tokenServer = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      refreshGrants.push(new URLSearchParams(Buffer.concat(chunks).toString()));
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(
+        JSON.stringify({
+          access_token: renewedToken,
+          refresh_token: 'rt-hubspot-2',
+          expires_in: 1800,
+          token_type: 'bearer',
+        }),
+      );
+    });
+  });
+  await new Promise<void>((resolve) => tokenServer.listen(0, '127.0.0.1', resolve));
+  tokenUrl = `http://127.0.0.1:${(tokenServer.address() as AddressInfo).port}/oauth/v3/token`;
+  hubspot.allowToken(renewedToken);
   const port = await findFreePort();
   publicUrl = `http://127.0.0.1:${port}`;
   const database = { sql: db.sql, url: db.url, kind: 'external' as const, close: async () => {} };
@@ -90,6 +117,16 @@ beforeAll(async () => {
   await credentials.set('airtable', 'airtable', { token: airtable.token });
   await credentials.set('hubspot', 'hubspot', { token: hubspot.token });
   await credentials.set('notion', 'notion', { token: notion.token });
+  await credentials.set('hubspot-app', 'oauth2', {
+    authorizeUrl: 'https://app.hubspot.com/oauth/authorize',
+    tokenUrl,
+    clientId: 'hubspot-client',
+    clientSecret: 'hubspot-client-secret-0123456789',
+    provider: 'hubspot',
+    accessToken: 'CJSP5expired-hubspot-access-token-0123456789',
+    refreshToken: 'rt-hubspot-1',
+    expiresAt: new Date(Date.now() - 60_000).toISOString(),
+  });
   await credentials.set('pipedrive', 'pipedrive', {
     apiToken: pipedrive.apiToken,
     companyDomain: pipedrive.companyDomain,
@@ -109,6 +146,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await worker?.stop();
   await app?.close();
+  await new Promise((resolve) => tokenServer?.close(resolve));
   await Promise.all([airtable?.close(), hubspot?.close(), notion?.close(), pipedrive?.close()]);
   await db?.drop();
 });
@@ -207,6 +245,35 @@ describe('CRM connectors through the engine', () => {
     for (const secret of secrets()) expect(stored).not.toContain(secret);
     await engine.workflows.deactivate(id);
   }, 90_000);
+
+  it('hubspot.contactCreated polls with an expired oauth2 credential: the token is renewed first', async () => {
+    const { id } = await engine.workflows.create(
+      {
+        schemaVersion: 1,
+        name: 'new hubspot contact',
+        trigger: { type: 'hubspot.contactCreated', credential: 'hubspot-app', with: { intervalSeconds: 30 } },
+        nodes: [{ id: 'seen', uses: 'core.transform', with: { value: '{{ trigger.properties.email }}' } }],
+        edges: [],
+      },
+      {},
+      { activate: true },
+    );
+    await expect
+      .poll(async () => (await getPollStatus(db.sql, id))?.lastSuccessAt ?? null, { timeout: 20_000 })
+      .not.toBeNull();
+    expect(await getPollStatus(db.sql, id)).toMatchObject({
+      primed: true,
+      consecutiveFailures: 0,
+      lastError: null,
+    });
+    expect(refreshGrants.at(-1)?.get('grant_type')).toBe('refresh_token');
+    expect(refreshGrants.at(-1)?.get('refresh_token')).toBe('rt-hubspot-1');
+    const search = hubspot.requests
+      .filter((request) => request.path === '/crm/v3/objects/contacts/search')
+      .at(-1);
+    expect(search?.headers.authorization).toBe(`Bearer ${renewedToken}`);
+    await engine.workflows.deactivate(id);
+  });
 
   it('pipedrive.dealCreated registers its webhook, runs on authenticated deliveries, and unregisters', async () => {
     const created = await api('POST', '/api/workflows', {
