@@ -111,15 +111,8 @@ export function plainProperty(raw: unknown): unknown {
           .safeParse(value)
           .data?.map((item) => item.id) ?? []
       );
-    case 'number':
-    case 'checkbox':
-    case 'url':
-    case 'email':
-    case 'phone_number':
-    case 'created_time':
-    case 'last_edited_time':
-      return value ?? null;
     default:
+      // number, checkbox, url, email, phone_number, created_time…: already plain; others as Notion sent them.
       return value ?? null;
   }
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AirtableRecord, BaseId, RecordList, TableRef, toRecord } from '../client.ts';
-import { createdAfterFormula, formulaField } from '../formula.ts';
+import { createdAfterFormula } from '../formula.ts';
 import { rest } from '../kit.ts';
 
 export const RecordCreatedFilters = z.strictObject({
@@ -66,7 +66,6 @@ export const recordCreated = rest.poll({
     }),
   },
   since: (after, filters) => {
-    if (filters.createdTimeField) formulaField(filters.createdTimeField);
     const from = after ? after.at - OVERLAP_MS : Date.now() - FIRST_POLL_LOOKBACK_MS;
     return { filterByFormula: createdAfterFormula(from, filters.createdTimeField) };
   },

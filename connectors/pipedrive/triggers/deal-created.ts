@@ -65,37 +65,37 @@ export function verifyPipedriveDelivery(delivery: WebhookDelivery, secret: strin
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
-export function parseDealCreated(body: unknown): DealCreatedData | undefined {
-  const v2 = V2Payload.safeParse(body);
-  if (v2.success) {
-    const deal = Deal.safeParse(safeDeal(v2.data.data));
-    if (!deal.success) return undefined;
-    const { meta } = v2.data;
-    return {
-      deal: deal.data,
-      userId: meta.user_id ?? null,
-      companyId: meta.company_id ?? null,
-      eventId: meta.id ?? `deal-${deal.data.id}-${String(meta.timestamp ?? deal.data.addTime)}`,
-    };
-  }
-  const v1 = V1Payload.safeParse(body);
-  if (!v1.success) return undefined;
-  const deal = Deal.safeParse(safeDeal(v1.data.current));
-  if (!deal.success) return undefined;
-  return {
-    deal: deal.data,
-    userId: v1.data.meta.user_id ?? null,
-    companyId: v1.data.meta.company_id ?? null,
-    eventId: `deal-${deal.data.id}-added`,
-  };
-}
-
-function safeDeal(raw: unknown): unknown {
+/** The deal of a payload, or undefined when it is not one (a delivery's body is the sender's, not ours). */
+function dealOf(raw: unknown): Deal | undefined {
   try {
     return toDeal(raw);
   } catch {
     return undefined;
   }
+}
+
+export function parseDealCreated(body: unknown): DealCreatedData | undefined {
+  const v2 = V2Payload.safeParse(body);
+  if (v2.success) {
+    const deal = dealOf(v2.data.data);
+    if (!deal) return undefined;
+    const { meta } = v2.data;
+    return {
+      deal,
+      userId: meta.user_id ?? null,
+      companyId: meta.company_id ?? null,
+      eventId: meta.id ?? `deal-${deal.id}-${String(meta.timestamp ?? deal.addTime)}`,
+    };
+  }
+  const v1 = V1Payload.safeParse(body);
+  const deal = v1.success ? dealOf(v1.data.current) : undefined;
+  if (!v1.success || !deal) return undefined;
+  return {
+    deal,
+    userId: v1.data.meta.user_id ?? null,
+    companyId: v1.data.meta.company_id ?? null,
+    eventId: `deal-${deal.id}-added`,
+  };
 }
 
 const Webhook = z.object({ id: Id, subscription_url: z.string() }).loose();
