@@ -224,6 +224,22 @@ const SHAPES: Record<string, (fixture: Fixture) => Omit<Case, 'name' | 'type'>[]
     const env = plainCanary('mcpenv');
     return [{ secret: { bearerToken, env: { GITHUB_TOKEN: env } }, canaries: [bearerToken, env] }];
   },
+  airtable: () => {
+    const token = `pat${plainCanary('airtabletoken')}`;
+    return [{ secret: { token }, canaries: [token] }];
+  },
+  notion: () => {
+    const token = `ntn_${plainCanary('notiontoken')}`;
+    return [{ secret: { token }, canaries: [token] }];
+  },
+  hubspot: () => {
+    const token = `pat-na1-${plainCanary('hubspottoken')}`;
+    return [{ secret: { token }, canaries: [token] }];
+  },
+  pipedrive: () => {
+    const apiToken = plainCanary('pipedrivetoken');
+    return [{ secret: { apiToken }, canaries: [apiToken] }];
+  },
 };
 
 /** Canaries in every secret field of an object type (public fields get plain settings); undefined if that does not parse. */
@@ -271,6 +287,24 @@ const CONNECTOR_STEPS: Record<string, (echo: string) => Node[]> = {
   postgres: () => [{ id: 'query', uses: 'postgres.query', with: { sql: 'select 1' } }],
   // Fails on its data after the key was decoded: the key must not show up in the error or the self-healing turn.
   'hmac-key': () => [{ id: 'sign', uses: 'crypto.hmac', with: { data: 'zz', inputEncoding: 'hex' } }],
+  airtable: () => [
+    {
+      id: 'rows',
+      uses: 'airtable.createRecords',
+      with: { baseId: 'appAAAAAAAAAAAAAA', table: 'Leads', records: [{ Name: 'hello' }] },
+    },
+  ],
+  notion: () => [
+    {
+      id: 'page',
+      uses: 'notion.createPage',
+      with: { parentPageId: '7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d', title: 'hello' },
+    },
+  ],
+  hubspot: () => [
+    { id: 'contact', uses: 'hubspot.createContact', with: { properties: { email: 'ana@example.com' } } },
+  ],
+  pipedrive: () => [{ id: 'deal', uses: 'pipedrive.createDeal', with: { title: 'hello' } }],
 };
 /** Types no step takes, and why; they are still stored, listed, shown and tested. */
 const STORED_ONLY: Record<string, string> = {
@@ -624,6 +658,10 @@ describe('canary sweep over every credential type and the connect link flow', ()
       todoist: `${echo}/todoist`,
       openweathermap: `${echo}/openweathermap`,
       email: 'smtp://127.0.0.1:1',
+      airtable: `${echo}/airtable`,
+      notion: `${echo}/notion`,
+      hubspot: `${echo}/hubspot`,
+      pipedrive: `${echo}/pipedrive`,
     });
     const selfHealing = createRunFailedTask(app.agent);
     worker = await engine.startWorker({

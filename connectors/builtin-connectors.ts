@@ -1,3 +1,4 @@
+import { airtableConnector } from './airtable/connector.ts';
 import { compressionConnector } from './compression/connector.ts';
 import { cryptoConnector } from './crypto/connector.ts';
 import { discordConnector } from './discord/connector.ts';
@@ -6,11 +7,14 @@ import { fileConnector } from './file/connector.ts';
 import { githubConnector } from './github/connector.ts';
 import { htmlConnector } from './html/connector.ts';
 import { httpConnector } from './http/connector.ts';
+import { hubspotConnector } from './hubspot/connector.ts';
 import { kbConnector } from './kb/connector.ts';
 import { llmConnector } from './llm/connector.ts';
 import { markdownConnector } from './markdown/connector.ts';
 import { mcpConnector } from './mcp/connector.ts';
+import { notionConnector } from './notion/connector.ts';
 import { openWeatherMapConnector } from './openweathermap/connector.ts';
+import { pipedriveConnector } from './pipedrive/connector.ts';
 import { postgresConnector } from './postgres/connector.ts';
 import { rssConnector } from './rss/connector.ts';
 import type { ConnectorDefinition } from './sdk/index.ts';
@@ -42,4 +46,8 @@ export const builtinConnectors: ConnectorDefinition[] = [
   telegramConnector,
   todoistConnector,
   openWeatherMapConnector,
+  airtableConnector,
+  notionConnector,
+  hubspotConnector,
+  pipedriveConnector,
 ];

@@ -242,6 +242,30 @@ const cases: Case[] = [
       `{"secretAccessKey":"wJalr/${id}+EXAMPLEKEY"}`,
     ],
   },
+  {
+    type: 'airtable',
+    credential: { token: `pat${id}.0123456789abcdef0123456789abcdef` },
+    secrets: [`pat${id}.0123456789abcdef0123456789abcdef`],
+    wire: [`authorization: Bearer pat${id}.0123456789abcdef0123456789abcdef`],
+  },
+  {
+    type: 'notion',
+    credential: { token: `ntn_${id}0123456789abcdefghijkl` },
+    secrets: [`ntn_${id}0123456789abcdefghijkl`],
+    wire: [`authorization: Bearer ntn_${id}0123456789abcdefghijkl`],
+  },
+  {
+    type: 'hubspot',
+    credential: { token: `pat-na1-${id}-2222-3333-4444-555555555555` },
+    secrets: [`pat-na1-${id}-2222-3333-4444-555555555555`],
+    wire: [`authorization: Bearer pat-na1-${id}-2222-3333-4444-555555555555`],
+  },
+  {
+    type: 'pipedrive',
+    credential: { apiToken: `pd${id}0123456789abcdef0123456789ab`, companyDomain: 'acme' },
+    secrets: [`pd${id}0123456789abcdef0123456789ab`],
+    wire: [`GET /api/v2/deals?api_token=pd${id}0123456789abcdef0123456789ab`],
+  },
 ];
 
 const definitions = new Map(credentialTypesOf(builtinConnectors).map((d) => [d.type, d]));

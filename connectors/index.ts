@@ -1,5 +1,6 @@
 // The public surface of connectors/: other folders import only from here.
 
+export { airtableConnector } from './airtable/connector.ts';
 export { builtinConnectors } from './builtin-connectors.ts';
 export { compressionConnector } from './compression/connector.ts';
 export * from './credentials/index.ts';
@@ -16,6 +17,7 @@ export {
 } from './github/webhook.ts';
 export { htmlConnector } from './html/connector.ts';
 export { httpConnector } from './http/connector.ts';
+export { hubspotConnector } from './hubspot/connector.ts';
 export { describeIssues, type InvokeActionArgs, invokeAction, toConnectorError } from './invoke.ts';
 export { kbConnector } from './kb/connector.ts';
 export { LlmCredential } from './llm/client.ts';
@@ -23,6 +25,7 @@ export { llmConnector } from './llm/connector.ts';
 export * from './llm/providers/index.ts';
 export { markdownConnector } from './markdown/connector.ts';
 export { mcpConnector } from './mcp/connector.ts';
+export { notionConnector } from './notion/connector.ts';
 export {
   oauth2AppFor,
   oauth2ProvidersOf,
@@ -30,6 +33,7 @@ export {
 } from './oauth-providers.ts';
 export * from './openapi/index.ts';
 export { openWeatherMapConnector } from './openweathermap/connector.ts';
+export { pipedriveConnector } from './pipedrive/connector.ts';
 export { postgresConnector } from './postgres/connector.ts';
 export { rssConnector } from './rss/connector.ts';
 export * from './sdk/index.ts';

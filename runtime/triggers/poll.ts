@@ -191,6 +191,7 @@ async function fetchItems(
 ): Promise<Fetched> {
   const { connector } = polled;
   let credential: unknown;
+  let env = deps.connectorEnv;
   if (trigger.credential) {
     await assertCredentialUsableByWorkflow(deps.sql, workflowId, trigger.credential, 'trigger');
     const stored = await deps.credentials?.get(trigger.credential);
@@ -202,6 +203,9 @@ async function fetchItems(
       });
     }
     credential = stored.secret;
+    // An oauth2 credential's access token is renewed for a poll as for a step.
+    if (stored.type === 'oauth2' && deps.oauth2Tokens)
+      env = { ...env, tokens: deps.oauth2Tokens.for(trigger.credential) };
   }
   const budgetKey = trigger.credential
     ? { connectorId: connector.id, credential: trigger.credential }
@@ -212,7 +216,7 @@ async function fetchItems(
   }
   const previous = polled.trigger.state.safeParse(state.connectorState ?? undefined);
   const signal = AbortSignal.timeout(POLL_TIMEOUT_MS);
-  const client = connector.createClient({ credential, env: deps.connectorEnv, signal });
+  const client = connector.createClient({ credential, env, signal });
   let raw: unknown;
   try {
     raw = await Promise.race([
@@ -222,7 +226,7 @@ async function fetchItems(
           client,
           logger: deps.logger,
           signal,
-          env: deps.connectorEnv,
+          env,
           ...(staged ? { files: staged.port } : {}),
         },
         filters,

@@ -163,8 +163,13 @@ async function subscriptionContext(
   }
   const credential = stored.secret;
   const signal = AbortSignal.timeout(SUBSCRIPTION_TIMEOUT_MS);
-  const client = connector.createClient({ credential, env: deps.connectorEnv, signal });
-  return { credential, client, logger: deps.logger, signal, env: deps.connectorEnv };
+  // An oauth2 credential's access token is renewed for the vendor's subscription calls as for a step.
+  const env =
+    stored.type === 'oauth2' && deps.oauth2Tokens
+      ? { ...deps.connectorEnv, tokens: deps.oauth2Tokens.for(credentialName) }
+      : deps.connectorEnv;
+  const client = connector.createClient({ credential, env, signal });
+  return { credential, client, logger: deps.logger, signal, env };
 }
 
 async function deleteAtVendor(deps: NodeRunnerDeps, row: SubscriptionRow, id: string): Promise<void> {
