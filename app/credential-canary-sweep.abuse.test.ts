@@ -219,6 +219,15 @@ const SHAPES: Record<string, (fixture: Fixture) => Omit<Case, 'name' | 'type'>[]
       },
     ];
   },
+  wordpress: () => {
+    const applicationPassword = plainCanary('wordpressapppassword');
+    return [
+      {
+        secret: { siteUrl: 'https://blog.example.com', username: 'ana', applicationPassword },
+        canaries: [applicationPassword],
+      },
+    ];
+  },
   mcp: () => {
     const bearerToken = canary('mcp');
     const env = plainCanary('mcpenv');
@@ -262,6 +271,7 @@ const CONNECTOR_STEPS: Record<string, (echo: string) => Node[]> = {
   telegram: () => [{ id: 'send', uses: 'telegram.sendMessage', with: { chatId: 1111111, text: 'hello' } }],
   todoist: () => [{ id: 'task', uses: 'todoist.createTask', with: { content: 'hello' } }],
   openweathermap: () => [{ id: 'weather', uses: 'openweathermap.currentWeather', with: { city: 'Berlin' } }],
+  wordpress: () => [{ id: 'post', uses: 'wordpress.createPost', with: { title: 'hello', content: 'hi' } }],
   mcp: (echo) => [
     { id: 'tools', uses: 'mcp.listTools', with: { server: { transport: 'http', url: `${echo}/mcp` } } },
   ],
@@ -623,6 +633,7 @@ describe('canary sweep over every credential type and the connect link flow', ()
       telegram: `${echo}/telegram/bot{token}`,
       todoist: `${echo}/todoist`,
       openweathermap: `${echo}/openweathermap`,
+      wordpress: `${echo}/wordpress/wp-json/wp/v2`,
       email: 'smtp://127.0.0.1:1',
     });
     const selfHealing = createRunFailedTask(app.agent);

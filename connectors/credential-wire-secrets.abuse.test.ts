@@ -75,6 +75,16 @@ const cases: Case[] = [
     wire: [`GET /data/2.5/weather?q=Berlin&units=metric&appid=owm${id}0123456789abcdef01`],
   },
   {
+    type: 'wordpress',
+    credential: {
+      siteUrl: 'https://blog.example.com',
+      username: basicUser,
+      applicationPassword: `wp${id} abcd EFGH 1234`,
+    },
+    secrets: [`wp${id} abcd EFGH 1234`, `${basicUser}:wp${id} abcd EFGH 1234`],
+    wire: [`authorization: Basic ${b64(`${basicUser}:wp${id} abcd EFGH 1234`)}`],
+  },
+  {
     type: 'telegram',
     credential: { botToken: `7123456789:AAH${id}abcdefghijklmnopqrstuvwxyz` },
     secrets: [`7123456789:AAH${id}abcdefghijklmnopqrstuvwxyz`],

@@ -39,4 +39,5 @@ export { stateConnector } from './state/connector.ts';
 export { telegramConnector } from './telegram/connector.ts';
 export { parseTelegramUpdate } from './telegram/triggers/message.ts';
 export { todoistConnector } from './todoist/connector.ts';
+export { wordpressConnector } from './wordpress/connector.ts';
 export { xmlConnector } from './xml/connector.ts';
