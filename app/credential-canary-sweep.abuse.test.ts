@@ -228,6 +228,10 @@ const SHAPES: Record<string, (fixture: Fixture) => Omit<Case, 'name' | 'type'>[]
       },
     ];
   },
+  x: () => {
+    const token = plainCanary('xuseraccesstoken');
+    return [{ secret: { token }, canaries: [token] }];
+  },
   mcp: () => {
     const bearerToken = canary('mcp');
     const env = plainCanary('mcpenv');
@@ -272,6 +276,7 @@ const CONNECTOR_STEPS: Record<string, (echo: string) => Node[]> = {
   todoist: () => [{ id: 'task', uses: 'todoist.createTask', with: { content: 'hello' } }],
   openweathermap: () => [{ id: 'weather', uses: 'openweathermap.currentWeather', with: { city: 'Berlin' } }],
   wordpress: () => [{ id: 'post', uses: 'wordpress.createPost', with: { title: 'hello', content: 'hi' } }],
+  x: () => [{ id: 'post', uses: 'x.createPost', with: { text: 'hello' } }],
   mcp: (echo) => [
     { id: 'tools', uses: 'mcp.listTools', with: { server: { transport: 'http', url: `${echo}/mcp` } } },
   ],
@@ -634,6 +639,7 @@ describe('canary sweep over every credential type and the connect link flow', ()
       todoist: `${echo}/todoist`,
       openweathermap: `${echo}/openweathermap`,
       wordpress: `${echo}/wordpress/wp-json/wp/v2`,
+      x: `${echo}/x/2`,
       email: 'smtp://127.0.0.1:1',
     });
     const selfHealing = createRunFailedTask(app.agent);

@@ -85,6 +85,12 @@ const cases: Case[] = [
     wire: [`authorization: Basic ${b64(`${basicUser}:wp${id} abcd EFGH 1234`)}`],
   },
   {
+    type: 'x',
+    credential: { token: `xat${id}0123456789abcdefABCDEF` },
+    secrets: [`xat${id}0123456789abcdefABCDEF`],
+    wire: [`authorization: Bearer xat${id}0123456789abcdefABCDEF`],
+  },
+  {
     type: 'telegram',
     credential: { botToken: `7123456789:AAH${id}abcdefghijklmnopqrstuvwxyz` },
     secrets: [`7123456789:AAH${id}abcdefghijklmnopqrstuvwxyz`],
