@@ -232,6 +232,10 @@ const SHAPES: Record<string, (fixture: Fixture) => Omit<Case, 'name' | 'type'>[]
     const token = plainCanary('xuseraccesstoken');
     return [{ secret: { token }, canaries: [token] }];
   },
+  supabase: () => {
+    const apiKey = plainCanary('supabaseservicerolekey');
+    return [{ secret: { projectUrl: 'https://abcdefghij.supabase.co', apiKey }, canaries: [apiKey] }];
+  },
   mcp: () => {
     const bearerToken = canary('mcp');
     const env = plainCanary('mcpenv');
@@ -277,6 +281,13 @@ const CONNECTOR_STEPS: Record<string, (echo: string) => Node[]> = {
   openweathermap: () => [{ id: 'weather', uses: 'openweathermap.currentWeather', with: { city: 'Berlin' } }],
   wordpress: () => [{ id: 'post', uses: 'wordpress.createPost', with: { title: 'hello', content: 'hi' } }],
   x: () => [{ id: 'post', uses: 'x.createPost', with: { text: 'hello' } }],
+  supabase: () => [
+    {
+      id: 'insert',
+      uses: 'supabase.insertRows',
+      with: { table: 'leads', rows: [{ email: 'a@example.com' }] },
+    },
+  ],
   mcp: (echo) => [
     { id: 'tools', uses: 'mcp.listTools', with: { server: { transport: 'http', url: `${echo}/mcp` } } },
   ],
@@ -640,6 +651,7 @@ describe('canary sweep over every credential type and the connect link flow', ()
       openweathermap: `${echo}/openweathermap`,
       wordpress: `${echo}/wordpress/wp-json/wp/v2`,
       x: `${echo}/x/2`,
+      supabase: `${echo}/supabase`,
       email: 'smtp://127.0.0.1:1',
     });
     const selfHealing = createRunFailedTask(app.agent);

@@ -91,6 +91,12 @@ const cases: Case[] = [
     wire: [`authorization: Bearer xat${id}0123456789abcdefABCDEF`],
   },
   {
+    type: 'supabase',
+    credential: { projectUrl: 'https://abcdefghij.supabase.co', apiKey: `eyJsb${id}.service-role-key` },
+    secrets: [`eyJsb${id}.service-role-key`],
+    wire: [`apikey: eyJsb${id}.service-role-key`, `authorization: Bearer eyJsb${id}.service-role-key`],
+  },
+  {
     type: 'telegram',
     credential: { botToken: `7123456789:AAH${id}abcdefghijklmnopqrstuvwxyz` },
     secrets: [`7123456789:AAH${id}abcdefghijklmnopqrstuvwxyz`],
