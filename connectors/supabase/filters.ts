@@ -84,7 +84,9 @@ export function filterValue(filter: Filter): string {
 /** The filters as PostgREST query parameters: `column=op.value`, repeated for several on one column. */
 export function filterQuery(filters: readonly Filter[] | undefined): Record<string, string[]> {
   const query: Record<string, string[]> = {};
-  for (const filter of filters ?? []) (query[filter.column] ??= []).push(filterValue(filter));
+  for (const filter of filters ?? []) {
+    query[filter.column] = [...(query[filter.column] ?? []), filterValue(filter)];
+  }
   return query;
 }
 
