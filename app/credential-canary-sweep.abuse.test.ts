@@ -236,6 +236,16 @@ const SHAPES: Record<string, (fixture: Fixture) => Omit<Case, 'name' | 'type'>[]
     const apiKey = plainCanary('supabaseservicerolekey');
     return [{ secret: { projectUrl: 'https://abcdefghij.supabase.co', apiKey }, canaries: [apiKey] }];
   },
+  woocommerce: () => {
+    const consumerKey = `ck_${hex(20)}`;
+    const consumerSecret = `cs_${hex(20)}`;
+    return [
+      {
+        secret: { siteUrl: 'https://shop.example.com', consumerKey, consumerSecret },
+        canaries: [consumerKey, consumerSecret],
+      },
+    ];
+  },
   mcp: () => {
     const bearerToken = canary('mcp');
     const env = plainCanary('mcpenv');
@@ -281,6 +291,7 @@ const CONNECTOR_STEPS: Record<string, (echo: string) => Node[]> = {
   openweathermap: () => [{ id: 'weather', uses: 'openweathermap.currentWeather', with: { city: 'Berlin' } }],
   wordpress: () => [{ id: 'post', uses: 'wordpress.createPost', with: { title: 'hello', content: 'hi' } }],
   x: () => [{ id: 'post', uses: 'x.createPost', with: { text: 'hello' } }],
+  woocommerce: () => [{ id: 'order', uses: 'woocommerce.getOrder', with: { orderId: 1042 } }],
   supabase: () => [
     {
       id: 'insert',
@@ -652,6 +663,7 @@ describe('canary sweep over every credential type and the connect link flow', ()
       wordpress: `${echo}/wordpress/wp-json/wp/v2`,
       x: `${echo}/x/2`,
       supabase: `${echo}/supabase`,
+      woocommerce: `${echo}/woocommerce/wp-json/wc/v3`,
       email: 'smtp://127.0.0.1:1',
     });
     const selfHealing = createRunFailedTask(app.agent);

@@ -19,6 +19,7 @@ import { stateConnector } from './state/connector.ts';
 import { supabaseConnector } from './supabase/connector.ts';
 import { telegramConnector } from './telegram/connector.ts';
 import { todoistConnector } from './todoist/connector.ts';
+import { woocommerceConnector } from './woocommerce/connector.ts';
 import { wordpressConnector } from './wordpress/connector.ts';
 import { xConnector } from './x/connector.ts';
 import { xmlConnector } from './xml/connector.ts';
@@ -48,4 +49,5 @@ export const builtinConnectors: ConnectorDefinition[] = [
   wordpressConnector,
   xConnector,
   supabaseConnector,
+  woocommerceConnector,
 ];

@@ -10,6 +10,8 @@ import { registerCredentialSecrets } from './sdk/credential-secrets.ts';
 
 const b64 = (text: string) => Buffer.from(text).toString('base64');
 const id = Math.random().toString(36).slice(2, 10);
+/** 16 hex characters of `id`, for keys with a hex shape (WooCommerce's ck_/cs_). */
+const hexId = Buffer.from(id.padEnd(8, '0')).toString('hex');
 
 type Case = { type: string; credential: unknown; secrets: string[]; wire: string[] };
 
@@ -95,6 +97,16 @@ const cases: Case[] = [
     credential: { projectUrl: 'https://abcdefghij.supabase.co', apiKey: `eyJsb${id}.service-role-key` },
     secrets: [`eyJsb${id}.service-role-key`],
     wire: [`apikey: eyJsb${id}.service-role-key`, `authorization: Bearer eyJsb${id}.service-role-key`],
+  },
+  {
+    type: 'woocommerce',
+    credential: {
+      siteUrl: 'https://shop.example.com',
+      consumerKey: `ck_${'a'.repeat(24)}${hexId}`,
+      consumerSecret: `cs_${'b'.repeat(24)}${hexId}`,
+    },
+    secrets: [`ck_${'a'.repeat(24)}${hexId}`, `cs_${'b'.repeat(24)}${hexId}`],
+    wire: [`authorization: Basic ${b64(`ck_${'a'.repeat(24)}${hexId}:cs_${'b'.repeat(24)}${hexId}`)}`],
   },
   {
     type: 'telegram',

@@ -40,6 +40,7 @@ export { supabaseConnector } from './supabase/connector.ts';
 export { telegramConnector } from './telegram/connector.ts';
 export { parseTelegramUpdate } from './telegram/triggers/message.ts';
 export { todoistConnector } from './todoist/connector.ts';
+export { woocommerceConnector } from './woocommerce/connector.ts';
 export { wordpressConnector } from './wordpress/connector.ts';
 export { xConnector } from './x/connector.ts';
 export { xmlConnector } from './xml/connector.ts';
