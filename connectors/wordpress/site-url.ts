@@ -9,8 +9,8 @@ export const SiteUrl = z
   .url({ protocol: /^https$/, error: 'an https:// address, e.g. https://blog.example.com' })
   .max(300)
   .refine((value) => {
-    const url = new URL(value);
-    return url.username === '' && url.password === '' && url.search === '' && url.hash === '';
+    const url = URL.parse(value);
+    return url !== null && url.username === '' && url.password === '' && url.search === '' && url.hash === '';
   }, 'the site address without a user name, password, query or #fragment')
   .transform((value) => value.replace(/\/+$/, ''));
 
