@@ -1,17 +1,22 @@
+import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createHttpServer } from '../../app/server.ts';
 import {
   builtinConnectors,
+  type CredentialStore,
   createCredentialStore,
   credentialTypesOf,
+  exchangeOAuth2Code,
   loadSecretKey,
+  OAuth2Credential,
 } from '../../connectors/index.ts';
 import { type SupabaseFake, startSupabaseFake } from '../../connectors/supabase/fake-server.ts';
 import { startWoocommerceFake, type WoocommerceFake } from '../../connectors/woocommerce/fake-server.ts';
 import { startWordpressFake, type WordpressFake } from '../../connectors/wordpress/fake-server.ts';
 import { startXFake, type XFake } from '../../connectors/x/fake-server.ts';
+import { xOAuthProvider } from '../../connectors/x/oauth-provider.ts';
 import { findFreePort } from '../../db/free-port.ts';
 import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
 import { createEngineServices, type EngineServices } from '../services.ts';
@@ -33,6 +38,7 @@ let x: XFake;
 let supabase: SupabaseFake;
 let shop: WoocommerceFake;
 let publicUrl = '';
+let credentials: CredentialStore;
 const apiToken = 'test-token-web-0123456789abcdef';
 
 async function api(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
@@ -81,7 +87,7 @@ beforeAll(async () => {
     supabase: supabase.url,
     woocommerce: shop.url,
   });
-  const credentials = createCredentialStore({
+  credentials = createCredentialStore({
     sql: db.sql,
     key: await loadSecretKey({ dataDir: '/nonexistent', env }),
     types: credentialTypesOf(builtinConnectors),
@@ -281,5 +287,60 @@ describe('wordpress, x, supabase and woocommerce through the engine', () => {
         interval: 50,
       })
       .toBe(false);
+  });
+
+  it('x.createPost with an oauth2 credential of the x preset: an expired token is renewed at X’s token endpoint', async () => {
+    const verifier = 'w'.repeat(43);
+    const connected = await exchangeOAuth2Code(
+      {
+        provider: 'x',
+        authorizeUrl: xOAuthProvider.authorizeUrl,
+        tokenUrl: x.oauth.tokenUrl,
+        clientId: x.oauth.clientId,
+        clientSecret: x.oauth.clientSecret,
+        scopes: [...xOAuthProvider.scopes],
+      },
+      {
+        code: x.oauth.issueCode(createHash('sha256').update(verifier).digest('base64url')),
+        verifier,
+        redirectUri: `${publicUrl}/oauth/callback`,
+      },
+      { fetch: globalThis.fetch, signal: AbortSignal.timeout(10_000), now: new Date() },
+      xOAuthProvider,
+    );
+    await credentials.set('x-oauth', 'oauth2', {
+      ...connected,
+      expiresAt: new Date(Date.now() - 1000).toISOString(),
+    });
+    const { id } = await engine.workflows.create({
+      schemaVersion: 1,
+      name: 'post with oauth2',
+      trigger: { type: 'manual' },
+      nodes: [
+        {
+          id: 'tweet',
+          uses: 'x.createPost',
+          credential: 'x-oauth',
+          retry: { maxAttempts: 1 },
+          with: { text: 'Renewed!' },
+        },
+      ],
+      edges: [],
+    });
+    const { runId } = await startRun(db.sql, id, {});
+    const view = await waitForRun(db.sql, runId, { timeoutMs: 30_000 });
+    expect(view.status, JSON.stringify(view.steps)).toBe('succeeded');
+    const renewed = OAuth2Credential.parse((await credentials.get('x-oauth', { recordUse: false }))?.secret);
+    expect(renewed.accessToken).not.toBe(connected.accessToken);
+    expect(renewed.refreshToken).not.toBe(connected.refreshToken);
+    expect(x.requests.at(-1)?.headers.authorization).toBe(`Bearer ${renewed.accessToken}`);
+    const stored = await storedRecords(runId);
+    for (const secret of [
+      connected.accessToken,
+      renewed.accessToken,
+      renewed.refreshToken ?? '',
+      x.oauth.clientSecret,
+    ])
+      expect(stored).not.toContain(secret);
   });
 });
