@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { type BoundAuth, bindAuth } from '../sdk/auth/auth-style.ts';
 import { bearerStyle } from '../sdk/auth/header-styles.ts';
 import { OAuth2Credential, oauth2Style } from '../sdk/auth/oauth2.ts';
+import { ConnectorError } from '../sdk/connector-error.ts';
 import type { ConnectorEnvironment } from '../sdk/define.ts';
 import { createRestClient, type RestApi, type RestClient } from '../sdk/rest/index.ts';
 
@@ -48,6 +49,8 @@ const TYPE_HINTS: Readonly<Record<string, string>> = {
   'not-authorized-for-resource': 'The post is protected or deleted: the account cannot see it.',
   'resource-not-found': 'Check the post id: it does not exist or was deleted.',
   'duplicate-rules': 'The same text was posted recently: change the text.',
+  'reply-not-visible':
+    'The post to answer is deleted, protected, or its author limits who may reply: pick another post.',
 };
 
 function problemKind(type: string | undefined): string | undefined {
@@ -66,13 +69,15 @@ export const xApi: RestApi<BoundAuth> = {
     const message = [detail ?? title, ...messages].filter(Boolean).join('; ');
     const kind = reason ?? problemKind(type);
     const duplicate = status === 403 && /duplicate content/i.test(message);
-    return {
-      message: message || undefined,
-      vendorCode: kind === 'about:blank' ? title : kind,
-      hint: duplicate ? TYPE_HINTS['duplicate-rules'] : kind ? TYPE_HINTS[kind] : undefined,
-      // A duplicate is a refusal of the content, not of the token.
-      ...(duplicate ? { retryable: false } : {}),
-    };
+    const replyRefused = status === 403 && /reply to a Tweet that is deleted or not visible/i.test(message);
+    const hint = duplicate
+      ? TYPE_HINTS['duplicate-rules']
+      : replyRefused
+        ? TYPE_HINTS['reply-not-visible']
+        : kind
+          ? TYPE_HINTS[kind]
+          : undefined;
+    return { message: message || undefined, vendorCode: kind === 'about:blank' ? title : kind, hint };
   },
   hints: {
     401: 'X refused the access token (expired or revoked): connect again with `vmesh credentials connect NAME --type oauth2 --provider x`, or store a new token with `vmesh credentials set NAME --type x`.',
@@ -98,12 +103,39 @@ export function withXRateLimitHeaders(fetch: typeof globalThis.fetch): typeof gl
   };
 }
 
+/** X answers 403 for refusals of the content (a duplicate, a reply to a post that is gone), not of the token. */
+const CONTENT_REFUSAL = /duplicate content|reply to a Tweet that is deleted or not visible/i;
+
+/** A 403 that refuses the post's content is E_REQUEST (change the text or target), not E_AUTH (reconnect). */
+export function asContentRefusal(error: unknown): unknown {
+  if (!(error instanceof ConnectorError) || error.status !== 403 || !CONTENT_REFUSAL.test(error.message))
+    return error;
+  const { status: _status, ...details } = error.details;
+  return new ConnectorError({
+    code: 'E_REQUEST',
+    message: error.message,
+    retryable: false,
+    status: 403,
+    ...(error.hint ? { hint: error.hint } : {}),
+    details,
+    cause: error,
+  });
+}
+
 export function createXClient(options: {
   credential: BoundAuth | undefined;
   env: ConnectorEnvironment;
 }): RestClient {
   const env = { ...options.env, fetch: withXRateLimitHeaders(options.env.fetch) };
-  return createRestClient(xApi, { credential: options.credential, env });
+  const client = createRestClient(xApi, { credential: options.credential, env });
+  return {
+    connector: client.connector,
+    baseUrl: client.baseUrl,
+    send: (request, signal) =>
+      client.send(request, signal).catch((error: unknown) => {
+        throw asContentRefusal(error);
+      }),
+  };
 }
 
 /** A post as X API v2 answers it, with the fields this connector asks for. */

@@ -103,8 +103,11 @@ describe('x connector against the X API v2 fake', () => {
 
     await run('createPost', { text: 'Same again' });
     const duplicate = await runError('createPost', { text: 'Same again' });
-    expect(duplicate).toMatchObject({ status: 403, retryable: false });
+    expect(duplicate).toMatchObject({ code: 'E_REQUEST', status: 403, retryable: false });
     expect((duplicate as { hint: string }).hint).toContain('change the text');
+    const gone = await runError('replyToPost', { postId: '1', text: 'Hello?' });
+    expect(gone).toMatchObject({ code: 'E_REQUEST', status: 403 });
+    expect((gone as { hint: string }).hint).toContain('pick another post');
   });
 
   it('a 429 waits for x-rate-limit-reset; a spent limit on a success is reported to the budget', async () => {
