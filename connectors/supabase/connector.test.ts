@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { FileRef } from '../sdk/files.ts';
+import { createSafeFetch } from '../sdk/safe-fetch.ts';
 import { createTestEnvironment } from '../testing/fake-server.ts';
 import { createMemoryFiles } from '../testing/memory-files.ts';
 import { docSections, runAction, runActionError } from '../testing/run-action.ts';
@@ -228,6 +229,22 @@ describe('supabase connector against the PostgREST and Storage fake', () => {
     expect((error as Error).message).toContain('Invalid API key');
     expect((error as { hint: string }).hint).toContain('Double check');
     await expect(check()).rejects.toMatchObject({ code: 'E_AUTH' });
+  });
+
+  it('the project URL from the credential goes through the guarded fetch: internal addresses are refused', async () => {
+    const guarded = { ...env, baseUrls: {}, fetch: createSafeFetch() };
+    const internal = { projectUrl: 'https://10.1.2.3', apiKey: fake.serviceKey };
+    for (const [key, input] of [
+      ['selectRows', { table: 'orders' }],
+      ['downloadFile', { bucket: 'invoices', path: 'a.pdf' }],
+    ] as const) {
+      const error = await runActionError(supabaseConnector, key, input, {
+        env: guarded,
+        credential: internal,
+        files: createMemoryFiles(),
+      });
+      expect(error, key).toMatchObject({ code: 'E_BLOCKED_DESTINATION' });
+    }
   });
 
   it('documents every action for the agent', async () => {

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../lib/logger.ts';
 import type { WebhookDelivery } from '../sdk/define.ts';
+import { createSafeFetch } from '../sdk/safe-fetch.ts';
 import { createTestEnvironment } from '../testing/fake-server.ts';
 import { docSections, runAction, runActionError } from '../testing/run-action.ts';
 import { WoocommerceCredential } from './client.ts';
@@ -231,6 +232,19 @@ describe('woocommerce connector against the wc/v3 fake', () => {
     expect(
       WoocommerceCredential.safeParse({ ...credential(), siteUrl: 'http://shop.example.com' }).success,
     ).toBe(false);
+  });
+
+  it('the shop address from the credential goes through the guarded fetch: internal addresses are refused', async () => {
+    const error = await runActionError(
+      woocommerceConnector,
+      'listOrders',
+      {},
+      {
+        env: { ...env, baseUrls: {}, fetch: createSafeFetch() },
+        credential: { ...credential(), siteUrl: 'https://192.168.0.10/shop' },
+      },
+    );
+    expect(error).toMatchObject({ code: 'E_BLOCKED_DESTINATION' });
   });
 
   it('documents every action and the trigger', async () => {
