@@ -219,6 +219,33 @@ const SHAPES: Record<string, (fixture: Fixture) => Omit<Case, 'name' | 'type'>[]
       },
     ];
   },
+  wordpress: () => {
+    const applicationPassword = plainCanary('wordpressapppassword');
+    return [
+      {
+        secret: { siteUrl: 'https://blog.example.com', username: 'ana', applicationPassword },
+        canaries: [applicationPassword],
+      },
+    ];
+  },
+  x: () => {
+    const token = plainCanary('xuseraccesstoken');
+    return [{ secret: { token }, canaries: [token] }];
+  },
+  supabase: () => {
+    const apiKey = plainCanary('supabaseservicerolekey');
+    return [{ secret: { projectUrl: 'https://abcdefghij.supabase.co', apiKey }, canaries: [apiKey] }];
+  },
+  woocommerce: () => {
+    const consumerKey = `ck_${hex(20)}`;
+    const consumerSecret = `cs_${hex(20)}`;
+    return [
+      {
+        secret: { siteUrl: 'https://shop.example.com', consumerKey, consumerSecret },
+        canaries: [consumerKey, consumerSecret],
+      },
+    ];
+  },
   mcp: () => {
     const bearerToken = canary('mcp');
     const env = plainCanary('mcpenv');
@@ -278,6 +305,16 @@ const CONNECTOR_STEPS: Record<string, (echo: string) => Node[]> = {
   telegram: () => [{ id: 'send', uses: 'telegram.sendMessage', with: { chatId: 1111111, text: 'hello' } }],
   todoist: () => [{ id: 'task', uses: 'todoist.createTask', with: { content: 'hello' } }],
   openweathermap: () => [{ id: 'weather', uses: 'openweathermap.currentWeather', with: { city: 'Berlin' } }],
+  wordpress: () => [{ id: 'post', uses: 'wordpress.createPost', with: { title: 'hello', content: 'hi' } }],
+  x: () => [{ id: 'post', uses: 'x.createPost', with: { text: 'hello' } }],
+  woocommerce: () => [{ id: 'order', uses: 'woocommerce.getOrder', with: { orderId: 1042 } }],
+  supabase: () => [
+    {
+      id: 'insert',
+      uses: 'supabase.insertRows',
+      with: { table: 'leads', rows: [{ email: 'a@example.com' }] },
+    },
+  ],
   mcp: (echo) => [
     { id: 'tools', uses: 'mcp.listTools', with: { server: { transport: 'http', url: `${echo}/mcp` } } },
   ],
@@ -657,6 +694,10 @@ describe('canary sweep over every credential type and the connect link flow', ()
       telegram: `${echo}/telegram/bot{token}`,
       todoist: `${echo}/todoist`,
       openweathermap: `${echo}/openweathermap`,
+      wordpress: `${echo}/wordpress/wp-json/wp/v2`,
+      x: `${echo}/x/2`,
+      supabase: `${echo}/supabase`,
+      woocommerce: `${echo}/woocommerce/wp-json/wc/v3`,
       email: 'smtp://127.0.0.1:1',
       airtable: `${echo}/airtable`,
       notion: `${echo}/notion`,

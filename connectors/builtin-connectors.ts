@@ -20,8 +20,12 @@ import { rssConnector } from './rss/connector.ts';
 import type { ConnectorDefinition } from './sdk/index.ts';
 import { slackConnector } from './slack/connector.ts';
 import { stateConnector } from './state/connector.ts';
+import { supabaseConnector } from './supabase/connector.ts';
 import { telegramConnector } from './telegram/connector.ts';
 import { todoistConnector } from './todoist/connector.ts';
+import { woocommerceConnector } from './woocommerce/connector.ts';
+import { wordpressConnector } from './wordpress/connector.ts';
+import { xConnector } from './x/connector.ts';
 import { xmlConnector } from './xml/connector.ts';
 
 /** Every built-in connector. Each lives in its own folder and is added here. */
@@ -50,4 +54,8 @@ export const builtinConnectors: ConnectorDefinition[] = [
   notionConnector,
   hubspotConnector,
   pipedriveConnector,
+  wordpressConnector,
+  xConnector,
+  supabaseConnector,
+  woocommerceConnector,
 ];

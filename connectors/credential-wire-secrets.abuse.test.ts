@@ -10,6 +10,8 @@ import { registerCredentialSecrets } from './sdk/credential-secrets.ts';
 
 const b64 = (text: string) => Buffer.from(text).toString('base64');
 const id = Math.random().toString(36).slice(2, 10);
+/** 16 hex characters of `id`, for keys with a hex shape (WooCommerce's ck_/cs_). */
+const hexId = Buffer.from(id.padEnd(8, '0')).toString('hex');
 
 type Case = { type: string; credential: unknown; secrets: string[]; wire: string[] };
 
@@ -73,6 +75,38 @@ const cases: Case[] = [
     credential: { apiKey: `owm${id}0123456789abcdef01` },
     secrets: [`owm${id}0123456789abcdef01`],
     wire: [`GET /data/2.5/weather?q=Berlin&units=metric&appid=owm${id}0123456789abcdef01`],
+  },
+  {
+    type: 'wordpress',
+    credential: {
+      siteUrl: 'https://blog.example.com',
+      username: basicUser,
+      applicationPassword: `wp${id} abcd EFGH 1234`,
+    },
+    secrets: [`wp${id} abcd EFGH 1234`, `${basicUser}:wp${id} abcd EFGH 1234`],
+    wire: [`authorization: Basic ${b64(`${basicUser}:wp${id} abcd EFGH 1234`)}`],
+  },
+  {
+    type: 'x',
+    credential: { token: `xat${id}0123456789abcdefABCDEF` },
+    secrets: [`xat${id}0123456789abcdefABCDEF`],
+    wire: [`authorization: Bearer xat${id}0123456789abcdefABCDEF`],
+  },
+  {
+    type: 'supabase',
+    credential: { projectUrl: 'https://abcdefghij.supabase.co', apiKey: `eyJsb${id}.service-role-key` },
+    secrets: [`eyJsb${id}.service-role-key`],
+    wire: [`apikey: eyJsb${id}.service-role-key`, `authorization: Bearer eyJsb${id}.service-role-key`],
+  },
+  {
+    type: 'woocommerce',
+    credential: {
+      siteUrl: 'https://shop.example.com',
+      consumerKey: `ck_${'a'.repeat(24)}${hexId}`,
+      consumerSecret: `cs_${'b'.repeat(24)}${hexId}`,
+    },
+    secrets: [`ck_${'a'.repeat(24)}${hexId}`, `cs_${'b'.repeat(24)}${hexId}`],
+    wire: [`authorization: Basic ${b64(`ck_${'a'.repeat(24)}${hexId}:cs_${'b'.repeat(24)}${hexId}`)}`],
   },
   {
     type: 'telegram',

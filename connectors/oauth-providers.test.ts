@@ -12,7 +12,7 @@ describe('built-in OAuth2 provider presets', () => {
       builtinConnectors.find((connector) => connector.oauthProviders?.some((provider) => provider.id === id))
         ?.id;
     expect(providers.map((provider) => provider.id).sort()).toEqual(
-      ['github', 'google', 'hubspot', 'microsoft', 'notion', 'pipedrive', 'slack'].sort(),
+      ['github', 'google', 'hubspot', 'microsoft', 'notion', 'pipedrive', 'slack', 'x'].sort(),
     );
     expect([owner('slack'), owner('github'), owner('google'), owner('notion')]).toEqual([
       'slack',
