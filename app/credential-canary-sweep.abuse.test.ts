@@ -178,6 +178,10 @@ const SHAPES: Record<string, (fixture: Fixture) => Omit<Case, 'name' | 'type'>[]
     const botToken = `7123456789:${plainCanary('telegrambottoken')}`;
     return [{ secret: { botToken }, canaries: [botToken] }];
   },
+  stripe: () => {
+    const secretKey = `sk_test_${plainCanary('stripekey')}`;
+    return [{ secret: { secretKey }, canaries: [secretKey] }];
+  },
   slack: () => {
     const token = `xoxb-${plainCanary('slack')}`;
     return [{ secret: { token }, canaries: [token] }];
@@ -261,6 +265,7 @@ const CONNECTOR_STEPS: Record<string, (echo: string) => Node[]> = {
   llm: () => [{ id: 'ask', uses: 'llm.generateText', with: { prompt: 'hello' } }],
   telegram: () => [{ id: 'send', uses: 'telegram.sendMessage', with: { chatId: 1111111, text: 'hello' } }],
   todoist: () => [{ id: 'task', uses: 'todoist.createTask', with: { content: 'hello' } }],
+  stripe: () => [{ id: 'customer', uses: 'stripe.createCustomer', with: { email: 'ana@example.com' } }],
   openweathermap: () => [{ id: 'weather', uses: 'openweathermap.currentWeather', with: { city: 'Berlin' } }],
   mcp: (echo) => [
     { id: 'tools', uses: 'mcp.listTools', with: { server: { transport: 'http', url: `${echo}/mcp` } } },
@@ -622,6 +627,7 @@ describe('canary sweep over every credential type and the connect link flow', ()
       discord: `${echo}/discord`,
       telegram: `${echo}/telegram/bot{token}`,
       todoist: `${echo}/todoist`,
+      stripe: `${echo}/stripe`,
       openweathermap: `${echo}/openweathermap`,
       email: 'smtp://127.0.0.1:1',
     });

@@ -16,6 +16,7 @@ import { rssConnector } from './rss/connector.ts';
 import type { ConnectorDefinition } from './sdk/index.ts';
 import { slackConnector } from './slack/connector.ts';
 import { stateConnector } from './state/connector.ts';
+import { stripeConnector } from './stripe/connector.ts';
 import { telegramConnector } from './telegram/connector.ts';
 import { todoistConnector } from './todoist/connector.ts';
 import { xmlConnector } from './xml/connector.ts';
@@ -42,4 +43,5 @@ export const builtinConnectors: ConnectorDefinition[] = [
   telegramConnector,
   todoistConnector,
   openWeatherMapConnector,
+  stripeConnector,
 ];

@@ -69,6 +69,12 @@ const cases: Case[] = [
     wire: [`authorization: Bearer td${id}0123456789abcdef0123456789`],
   },
   {
+    type: 'stripe',
+    credential: { secretKey: `sk_test_${id}0123456789abcdef` },
+    secrets: [`sk_test_${id}0123456789abcdef`],
+    wire: [`Authorization: Bearer sk_test_${id}0123456789abcdef`],
+  },
+  {
     type: 'openweathermap',
     credential: { apiKey: `owm${id}0123456789abcdef01` },
     secrets: [`owm${id}0123456789abcdef01`],

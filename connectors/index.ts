@@ -36,6 +36,7 @@ export * from './sdk/index.ts';
 export { slackConnector } from './slack/connector.ts';
 export { MessagePostedData, parseSlackMessageEvent } from './slack/triggers/message-posted.ts';
 export { stateConnector } from './state/connector.ts';
+export { stripeConnector } from './stripe/connector.ts';
 export { telegramConnector } from './telegram/connector.ts';
 export { parseTelegramUpdate } from './telegram/triggers/message.ts';
 export { todoistConnector } from './todoist/connector.ts';

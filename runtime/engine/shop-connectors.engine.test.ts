@@ -1,0 +1,199 @@
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHttpServer } from '../../app/server.ts';
+import {
+  builtinConnectors,
+  createCredentialStore,
+  credentialTypesOf,
+  loadSecretKey,
+} from '../../connectors/index.ts';
+import { type StripeFake, startStripeFake } from '../../connectors/stripe/fake-server.ts';
+import { findFreePort } from '../../db/free-port.ts';
+import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
+import { createEngineServices, type EngineServices } from '../services.ts';
+import { waitForRun } from '../store/run-store.ts';
+import { startRun } from './engine.ts';
+import type { EngineWorker } from './worker.ts';
+
+// The shop connectors (stripe, shopify, salesforce, websearch) through the real worker, HTTP server and Postgres
+// against their vendor fakes: actions end to end, a self-registering webhook trigger whose vendor-made signing
+// secret verifies real deliveries, and a poll trigger that fires a run for a record created after activation.
+
+let db: TestDatabase;
+let stripe: StripeFake;
+let engine: EngineServices;
+let app: FastifyInstance;
+let worker: EngineWorker;
+let publicUrl = '';
+const apiToken = 'test-token-shop-0123456789abcdef';
+
+async function api(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
+  const response = await app.inject({
+    method: method as 'GET',
+    url: path,
+    headers: {
+      authorization: `Bearer ${apiToken}`,
+      host: new URL(publicUrl).host,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
+  });
+  expect(response.statusCode, `${method} ${path}: ${response.body}`).toBeLessThan(300);
+  return response.json();
+}
+
+async function storedRun(runId: string): Promise<string> {
+  return JSON.stringify([
+    await db.sql`select * from runs where id = ${runId}`,
+    await db.sql`select * from steps where run_id = ${runId}`,
+    await db.sql`select * from run_events where run_id = ${runId}`,
+  ]);
+}
+
+const runsOf = async (workflowId: string) =>
+  (await db.sql`select id from runs where workflow_id = ${workflowId} order by created_at`).map((row) =>
+    String(row.id),
+  );
+
+beforeAll(async () => {
+  db = await createTestDatabase({ poolSize: 10 });
+  stripe = await startStripeFake();
+  const port = await findFreePort();
+  publicUrl = `http://127.0.0.1:${port}`;
+  const database = { sql: db.sql, url: db.url, kind: 'external' as const, close: async () => {} };
+  const env = {
+    VMESH_SECRET_KEY: Buffer.alloc(32, 7).toString('base64'),
+    VMESH_HTTP_ALLOW_HOSTS: '127.0.0.1',
+    VMESH_PUBLIC_URL: publicUrl,
+  };
+  engine = await createEngineServices(database, { env, connectors: builtinConnectors });
+  Object.assign(engine.deps.connectorEnv.baseUrls, { stripe: stripe.url });
+  const credentials = createCredentialStore({
+    sql: db.sql,
+    key: await loadSecretKey({ dataDir: '/nonexistent', env }),
+    types: credentialTypesOf(builtinConnectors),
+  });
+  await credentials.set('stripe', 'stripe', { secretKey: stripe.secretKey });
+  app = createHttpServer({
+    database,
+    startedAt: Date.now(),
+    version: 'test',
+    env: {},
+    config: { host: '127.0.0.1', apiToken, publicUrl },
+  });
+  engine.registerHttp(app, { publicUrl });
+  await app.listen({ host: '127.0.0.1', port });
+  worker = await engine.startWorker({ concurrency: 4 });
+});
+
+afterAll(async () => {
+  await worker?.stop();
+  await app?.close();
+  await stripe?.close();
+  await db?.drop();
+});
+
+describe('stripe through the engine', () => {
+  it('creates a customer and a payment link for them in one run; the key is not in the run record', async () => {
+    const { id } = await engine.workflows.create({
+      schemaVersion: 1,
+      name: 'onboard buyer',
+      trigger: { type: 'manual' },
+      nodes: [
+        {
+          id: 'customer',
+          uses: 'stripe.createCustomer',
+          credential: 'stripe',
+          with: { email: '{{ trigger.email }}', metadata: { source: 'engine-test' } },
+        },
+        {
+          id: 'link',
+          uses: 'stripe.createPaymentLink',
+          credential: 'stripe',
+          with: {
+            lineItems: [{ price: stripe.priceId, quantity: 1 }],
+            metadata: { customer: '{{ steps.customer.output.id }}' },
+          },
+        },
+      ],
+      edges: [{ from: 'customer', to: 'link' }],
+    });
+    const { runId } = await startRun(db.sql, id, { email: 'engine@example.com' });
+    const view = await waitForRun(db.sql, runId, { timeoutMs: 30_000 });
+    expect(view.status, JSON.stringify(view.steps)).toBe('succeeded');
+    const customer = stripe.customers().find((stored) => stored.email === 'engine@example.com');
+    expect(customer).toBeDefined();
+    const linkRequest = stripe.requests.find((request) => request.path === '/v1/payment_links');
+    expect(linkRequest?.body).toMatchObject({ 'metadata[customer]': customer?.id });
+    const customerRequest = stripe.requests.find((request) => request.path === '/v1/customers');
+    expect(linkRequest?.headers['idempotency-key']).toEqual(expect.any(String));
+    expect(linkRequest?.headers['idempotency-key']).not.toBe(customerRequest?.headers['idempotency-key']);
+    const stored = await storedRun(runId);
+    expect(stored).toContain('buy.stripe.com');
+    expect(stored).not.toContain(stripe.secretKey);
+  });
+
+  it('stripe.event registers its webhook endpoint on activation, runs on a signed event, refuses a forged one, and unregisters', async () => {
+    const created = await api('POST', '/api/workflows', {
+      document: {
+        schemaVersion: 1,
+        name: 'paid invoices',
+        trigger: { type: 'stripe.event', credential: 'stripe', with: { events: ['invoice.paid'] } },
+        nodes: [{ id: 'note', uses: 'core.transform', with: { value: 'paid {{ trigger.objectId }}' } }],
+        edges: [],
+      },
+    });
+    const id = String(created.id);
+    await api('POST', `/api/workflows/${id}/activate`, {});
+    const hookUrl = `${publicUrl}/hooks/${id}`;
+    await expect
+      .poll(() => stripe.endpoints().find((endpoint) => endpoint.url === hookUrl)?.enabled_events, {
+        timeout: 20_000,
+        interval: 50,
+      })
+      .toEqual(['invoice.paid']);
+    const endpoint = stripe.endpoints().find((candidate) => candidate.url === hookUrl);
+
+    // A delivery signed with another secret starts nothing.
+    const forged = await fetch(hookUrl, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'stripe-signature': `t=${Math.floor(Date.now() / 1000)},v1=${'ab'.repeat(32)}`,
+      },
+      body: JSON.stringify({
+        id: 'evt_forged',
+        object: 'event',
+        type: 'invoice.paid',
+        created: 1,
+        livemode: false,
+        data: { object: { id: 'in_forged' } },
+      }),
+    });
+    expect(forged.status).toBe(401);
+
+    const [delivered] = await stripe.sendEvent('invoice.paid', {
+      id: 'in_engine1',
+      object: 'invoice',
+      amount_paid: 4200,
+    });
+    expect(delivered?.status).toBe(202);
+    await expect.poll(() => runsOf(id), { timeout: 20_000 }).toHaveLength(1);
+    const [runId] = await runsOf(id);
+    const view = await waitForRun(db.sql, runId ?? '', { timeoutMs: 30_000 });
+    expect(view.status, JSON.stringify(view.steps)).toBe('succeeded');
+    expect(view.steps[0]?.output).toBe('paid in_engine1');
+    // Another type is filtered out by the endpoint itself; the signing secret never reaches the run record.
+    expect(await stripe.sendEvent('charge.refunded', { id: 'ch_1' })).toEqual([]);
+    const stored = await storedRun(runId ?? '');
+    expect(stored).not.toContain(String(endpoint?.secret));
+    expect(stored).not.toContain(stripe.secretKey);
+
+    await api('POST', `/api/workflows/${id}/deactivate`, {});
+    await expect
+      .poll(() => stripe.endpoints().filter((candidate) => candidate.url === hookUrl).length, {
+        timeout: 20_000,
+      })
+      .toBe(0);
+  });
+});
