@@ -178,6 +178,16 @@ const SHAPES: Record<string, (fixture: Fixture) => Omit<Case, 'name' | 'type'>[]
     const botToken = `7123456789:${plainCanary('telegrambottoken')}`;
     return [{ secret: { botToken }, canaries: [botToken] }];
   },
+  shopify: () => {
+    const accessToken = `shpat_${plainCanary('shopifytoken')}`;
+    const clientSecret = canary('shopifysecret');
+    return [
+      {
+        secret: { shop: 'vmesh-canary.myshopify.com', accessToken, clientSecret },
+        canaries: [accessToken, clientSecret],
+      },
+    ];
+  },
   stripe: () => {
     const secretKey = `sk_test_${plainCanary('stripekey')}`;
     return [{ secret: { secretKey }, canaries: [secretKey] }];
@@ -265,6 +275,7 @@ const CONNECTOR_STEPS: Record<string, (echo: string) => Node[]> = {
   llm: () => [{ id: 'ask', uses: 'llm.generateText', with: { prompt: 'hello' } }],
   telegram: () => [{ id: 'send', uses: 'telegram.sendMessage', with: { chatId: 1111111, text: 'hello' } }],
   todoist: () => [{ id: 'task', uses: 'todoist.createTask', with: { content: 'hello' } }],
+  shopify: () => [{ id: 'order', uses: 'shopify.getOrder', with: { orderId: 450789469 } }],
   stripe: () => [{ id: 'customer', uses: 'stripe.createCustomer', with: { email: 'ana@example.com' } }],
   openweathermap: () => [{ id: 'weather', uses: 'openweathermap.currentWeather', with: { city: 'Berlin' } }],
   mcp: (echo) => [
@@ -628,6 +639,7 @@ describe('canary sweep over every credential type and the connect link flow', ()
       telegram: `${echo}/telegram/bot{token}`,
       todoist: `${echo}/todoist`,
       stripe: `${echo}/stripe`,
+      shopify: `${echo}/shopify`,
       openweathermap: `${echo}/openweathermap`,
       email: 'smtp://127.0.0.1:1',
     });

@@ -69,6 +69,16 @@ const cases: Case[] = [
     wire: [`authorization: Bearer td${id}0123456789abcdef0123456789`],
   },
   {
+    type: 'shopify',
+    credential: {
+      shop: 'acme.myshopify.com',
+      accessToken: `shpat_${id}0123456789abcdef`,
+      clientSecret: `shpss_${id}0123456789`,
+    },
+    secrets: [`shpat_${id}0123456789abcdef`, `shpss_${id}0123456789`],
+    wire: [`X-Shopify-Access-Token: shpat_${id}0123456789abcdef`],
+  },
+  {
     type: 'stripe',
     credential: { secretKey: `sk_test_${id}0123456789abcdef` },
     secrets: [`sk_test_${id}0123456789abcdef`],

@@ -33,6 +33,7 @@ export { openWeatherMapConnector } from './openweathermap/connector.ts';
 export { postgresConnector } from './postgres/connector.ts';
 export { rssConnector } from './rss/connector.ts';
 export * from './sdk/index.ts';
+export { shopifyConnector } from './shopify/connector.ts';
 export { slackConnector } from './slack/connector.ts';
 export { MessagePostedData, parseSlackMessageEvent } from './slack/triggers/message-posted.ts';
 export { stateConnector } from './state/connector.ts';

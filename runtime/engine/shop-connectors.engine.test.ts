@@ -7,11 +7,13 @@ import {
   credentialTypesOf,
   loadSecretKey,
 } from '../../connectors/index.ts';
+import { type ShopifyFake, startShopifyFake } from '../../connectors/shopify/fake-server.ts';
 import { type StripeFake, startStripeFake } from '../../connectors/stripe/fake-server.ts';
 import { findFreePort } from '../../db/free-port.ts';
 import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
 import { createEngineServices, type EngineServices } from '../services.ts';
 import { waitForRun } from '../store/run-store.ts';
+import { subscriptionView } from '../triggers/subscriptions.ts';
 import { startRun } from './engine.ts';
 import type { EngineWorker } from './worker.ts';
 
@@ -21,6 +23,7 @@ import type { EngineWorker } from './worker.ts';
 
 let db: TestDatabase;
 let stripe: StripeFake;
+let shopify: ShopifyFake;
 let engine: EngineServices;
 let app: FastifyInstance;
 let worker: EngineWorker;
@@ -58,6 +61,7 @@ const runsOf = async (workflowId: string) =>
 beforeAll(async () => {
   db = await createTestDatabase({ poolSize: 10 });
   stripe = await startStripeFake();
+  shopify = await startShopifyFake();
   const port = await findFreePort();
   publicUrl = `http://127.0.0.1:${port}`;
   const database = { sql: db.sql, url: db.url, kind: 'external' as const, close: async () => {} };
@@ -67,13 +71,18 @@ beforeAll(async () => {
     VMESH_PUBLIC_URL: publicUrl,
   };
   engine = await createEngineServices(database, { env, connectors: builtinConnectors });
-  Object.assign(engine.deps.connectorEnv.baseUrls, { stripe: stripe.url });
+  Object.assign(engine.deps.connectorEnv.baseUrls, { stripe: stripe.url, shopify: shopify.url });
   const credentials = createCredentialStore({
     sql: db.sql,
     key: await loadSecretKey({ dataDir: '/nonexistent', env }),
     types: credentialTypesOf(builtinConnectors),
   });
   await credentials.set('stripe', 'stripe', { secretKey: stripe.secretKey });
+  await credentials.set('shop', 'shopify', {
+    shop: shopify.shop,
+    accessToken: shopify.accessToken,
+    clientSecret: shopify.clientSecret,
+  });
   app = createHttpServer({
     database,
     startedAt: Date.now(),
@@ -90,6 +99,7 @@ afterAll(async () => {
   await worker?.stop();
   await app?.close();
   await stripe?.close();
+  await shopify?.close();
   await db?.drop();
 });
 
@@ -152,6 +162,10 @@ describe('stripe through the engine', () => {
         interval: 50,
       })
       .toEqual(['invoice.paid']);
+    // The hook secret is stored once the vendor's answer is in: deliveries before that are refused.
+    await expect
+      .poll(async () => (await subscriptionView(db.sql, id))?.status, { timeout: 20_000 })
+      .toBe('active');
     const endpoint = stripe.endpoints().find((candidate) => candidate.url === hookUrl);
 
     // A delivery signed with another secret starts nothing.
@@ -194,6 +208,80 @@ describe('stripe through the engine', () => {
       .poll(() => stripe.endpoints().filter((candidate) => candidate.url === hookUrl).length, {
         timeout: 20_000,
       })
+      .toBe(0);
+  });
+});
+
+describe('shopify through the engine', () => {
+  it('shopify.orderCreated registers its webhook, a signed new order fulfills itself, a forged one is refused', async () => {
+    const created = await api('POST', '/api/workflows', {
+      document: {
+        schemaVersion: 1,
+        name: 'ship paid orders',
+        trigger: { type: 'shopify.orderCreated', credential: 'shop', with: { financialStatus: ['paid'] } },
+        nodes: [
+          {
+            id: 'ship',
+            uses: 'shopify.createFulfillment',
+            credential: 'shop',
+            with: {
+              orderId: '{{ trigger.order.id }}',
+              trackingNumber: 'TRACK-{{ trigger.order.name }}',
+              notifyCustomer: false,
+            },
+          },
+        ],
+        edges: [],
+      },
+    });
+    const id = String(created.id);
+    await api('POST', `/api/workflows/${id}/activate`, {});
+    const hookUrl = `${publicUrl}/hooks/${id}`;
+    await expect
+      .poll(() => shopify.webhooks().find((hook) => hook.address === hookUrl)?.topic, {
+        timeout: 20_000,
+        interval: 50,
+      })
+      .toBe('orders/create');
+
+    // The hook secret is stored once the vendor's answer is in: deliveries before that are refused.
+    await expect
+      .poll(async () => (await subscriptionView(db.sql, id))?.status, { timeout: 20_000 })
+      .toBe('active');
+    const forged = await fetch(hookUrl, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-shopify-topic': 'orders/create',
+        'x-shopify-hmac-sha256': Buffer.alloc(32).toString('base64'),
+      },
+      body: JSON.stringify({
+        id: 1,
+        name: '#1',
+        created_at: '2026-12-04T10:00:00Z',
+        currency: 'EUR',
+        total_price: '1.00',
+      }),
+    });
+    expect(forged.status).toBe(401);
+
+    const { order, deliveries } = await shopify.placeOrder();
+    expect(deliveries.map((delivery) => delivery.status)).toEqual([202]);
+    await expect.poll(() => runsOf(id), { timeout: 20_000 }).toHaveLength(1);
+    const [runId] = await runsOf(id);
+    const view = await waitForRun(db.sql, runId ?? '', { timeoutMs: 30_000 });
+    expect(view.status, JSON.stringify(view.steps)).toBe('succeeded');
+    expect(shopify.fulfillments().at(-1)).toMatchObject({
+      order_id: order.id,
+      tracking_number: `TRACK-${String(order.name)}`,
+    });
+    const stored = await storedRun(runId ?? '');
+    expect(stored).not.toContain(shopify.accessToken);
+    expect(stored).not.toContain(shopify.clientSecret);
+
+    await api('POST', `/api/workflows/${id}/deactivate`, {});
+    await expect
+      .poll(() => shopify.webhooks().filter((hook) => hook.address === hookUrl).length, { timeout: 20_000 })
       .toBe(0);
   });
 });
