@@ -178,6 +178,15 @@ const SHAPES: Record<string, (fixture: Fixture) => Omit<Case, 'name' | 'type'>[]
     const botToken = `7123456789:${plainCanary('telegrambottoken')}`;
     return [{ secret: { botToken }, canaries: [botToken] }];
   },
+  salesforce: () => {
+    const accessToken = canary('salesforcetoken');
+    return [
+      {
+        secret: { instanceUrl: 'https://vmesh-canary.my.salesforce.com', accessToken },
+        canaries: [accessToken],
+      },
+    ];
+  },
   shopify: () => {
     const accessToken = `shpat_${plainCanary('shopifytoken')}`;
     const clientSecret = canary('shopifysecret');
@@ -275,6 +284,7 @@ const CONNECTOR_STEPS: Record<string, (echo: string) => Node[]> = {
   llm: () => [{ id: 'ask', uses: 'llm.generateText', with: { prompt: 'hello' } }],
   telegram: () => [{ id: 'send', uses: 'telegram.sendMessage', with: { chatId: 1111111, text: 'hello' } }],
   todoist: () => [{ id: 'task', uses: 'todoist.createTask', with: { content: 'hello' } }],
+  salesforce: () => [{ id: 'leads', uses: 'salesforce.query', with: { soql: 'SELECT Id FROM Lead' } }],
   shopify: () => [{ id: 'order', uses: 'shopify.getOrder', with: { orderId: 450789469 } }],
   stripe: () => [{ id: 'customer', uses: 'stripe.createCustomer', with: { email: 'ana@example.com' } }],
   openweathermap: () => [{ id: 'weather', uses: 'openweathermap.currentWeather', with: { city: 'Berlin' } }],
@@ -640,6 +650,7 @@ describe('canary sweep over every credential type and the connect link flow', ()
       todoist: `${echo}/todoist`,
       stripe: `${echo}/stripe`,
       shopify: `${echo}/shopify`,
+      salesforce: `${echo}/salesforce`,
       openweathermap: `${echo}/openweathermap`,
       email: 'smtp://127.0.0.1:1',
     });

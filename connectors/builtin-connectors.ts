@@ -13,6 +13,7 @@ import { mcpConnector } from './mcp/connector.ts';
 import { openWeatherMapConnector } from './openweathermap/connector.ts';
 import { postgresConnector } from './postgres/connector.ts';
 import { rssConnector } from './rss/connector.ts';
+import { salesforceConnector } from './salesforce/connector.ts';
 import type { ConnectorDefinition } from './sdk/index.ts';
 import { shopifyConnector } from './shopify/connector.ts';
 import { slackConnector } from './slack/connector.ts';
@@ -46,4 +47,5 @@ export const builtinConnectors: ConnectorDefinition[] = [
   openWeatherMapConnector,
   stripeConnector,
   shopifyConnector,
+  salesforceConnector,
 ];

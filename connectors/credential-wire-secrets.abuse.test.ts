@@ -69,6 +69,18 @@ const cases: Case[] = [
     wire: [`authorization: Bearer td${id}0123456789abcdef0123456789`],
   },
   {
+    type: 'salesforce',
+    credential: {
+      instanceUrl: 'https://acme.my.salesforce.com',
+      accessToken: `00D5e!AR${id}session0123456789`,
+    },
+    secrets: [`00D5e!AR${id}session0123456789`],
+    wire: [
+      `Authorization: Bearer 00D5e!AR${id}session0123456789`,
+      `Authorization: OAuth 00D5e!AR${id}session0123456789`,
+    ],
+  },
+  {
     type: 'shopify',
     credential: {
       shop: 'acme.myshopify.com',

@@ -32,6 +32,8 @@ export * from './openapi/index.ts';
 export { openWeatherMapConnector } from './openweathermap/connector.ts';
 export { postgresConnector } from './postgres/connector.ts';
 export { rssConnector } from './rss/connector.ts';
+export { salesforceConnector } from './salesforce/connector.ts';
+export { salesforceOAuthProvider } from './salesforce/oauth-provider.ts';
 export * from './sdk/index.ts';
 export { shopifyConnector } from './shopify/connector.ts';
 export { slackConnector } from './slack/connector.ts';

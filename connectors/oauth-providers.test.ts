@@ -7,18 +7,19 @@ import { OAuth2ProviderId } from './sdk/auth/oauth2.ts';
 const providers = oauth2ProvidersOf(builtinConnectors);
 
 describe('built-in OAuth2 provider presets', () => {
-  it('slack and github come with their connectors, google, microsoft, hubspot and notion with http', () => {
+  it('slack, github and salesforce come with their connectors, google, microsoft, hubspot and notion with http', () => {
     const owner = (id: string) =>
       builtinConnectors.find((connector) => connector.oauthProviders?.some((provider) => provider.id === id))
         ?.id;
     expect(providers.map((provider) => provider.id).sort()).toEqual(
-      ['github', 'google', 'hubspot', 'microsoft', 'notion', 'slack'].sort(),
+      ['github', 'google', 'hubspot', 'microsoft', 'notion', 'salesforce', 'slack'].sort(),
     );
-    expect([owner('slack'), owner('github'), owner('google'), owner('notion')]).toEqual([
+    expect([owner('slack'), owner('github'), owner('google'), owner('notion'), owner('salesforce')]).toEqual([
       'slack',
       'github',
       'http',
       'http',
+      'salesforce',
     ]);
     for (const provider of providers) {
       expect(OAuth2ProviderId.safeParse(provider.id).success, provider.id).toBe(true);

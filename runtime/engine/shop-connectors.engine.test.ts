@@ -7,6 +7,7 @@ import {
   credentialTypesOf,
   loadSecretKey,
 } from '../../connectors/index.ts';
+import { type SalesforceFake, startSalesforceFake } from '../../connectors/salesforce/fake-server.ts';
 import { type ShopifyFake, startShopifyFake } from '../../connectors/shopify/fake-server.ts';
 import { type StripeFake, startStripeFake } from '../../connectors/stripe/fake-server.ts';
 import { findFreePort } from '../../db/free-port.ts';
@@ -24,6 +25,7 @@ import type { EngineWorker } from './worker.ts';
 let db: TestDatabase;
 let stripe: StripeFake;
 let shopify: ShopifyFake;
+let salesforce: SalesforceFake;
 let engine: EngineServices;
 let app: FastifyInstance;
 let worker: EngineWorker;
@@ -62,6 +64,7 @@ beforeAll(async () => {
   db = await createTestDatabase({ poolSize: 10 });
   stripe = await startStripeFake();
   shopify = await startShopifyFake();
+  salesforce = await startSalesforceFake();
   const port = await findFreePort();
   publicUrl = `http://127.0.0.1:${port}`;
   const database = { sql: db.sql, url: db.url, kind: 'external' as const, close: async () => {} };
@@ -71,13 +74,21 @@ beforeAll(async () => {
     VMESH_PUBLIC_URL: publicUrl,
   };
   engine = await createEngineServices(database, { env, connectors: builtinConnectors });
-  Object.assign(engine.deps.connectorEnv.baseUrls, { stripe: stripe.url, shopify: shopify.url });
+  Object.assign(engine.deps.connectorEnv.baseUrls, {
+    stripe: stripe.url,
+    shopify: shopify.url,
+    salesforce: salesforce.url,
+  });
   const credentials = createCredentialStore({
     sql: db.sql,
     key: await loadSecretKey({ dataDir: '/nonexistent', env }),
     types: credentialTypesOf(builtinConnectors),
   });
   await credentials.set('stripe', 'stripe', { secretKey: stripe.secretKey });
+  await credentials.set('sf', 'salesforce', {
+    instanceUrl: 'https://acme.my.salesforce.com',
+    accessToken: salesforce.accessToken,
+  });
   await credentials.set('shop', 'shopify', {
     shop: shopify.shop,
     accessToken: shopify.accessToken,
@@ -100,6 +111,7 @@ afterAll(async () => {
   await app?.close();
   await stripe?.close();
   await shopify?.close();
+  await salesforce?.close();
   await db?.drop();
 });
 
@@ -283,5 +295,73 @@ describe('shopify through the engine', () => {
     await expect
       .poll(() => shopify.webhooks().filter((hook) => hook.address === hookUrl).length, { timeout: 20_000 })
       .toBe(0);
+  });
+});
+
+describe('salesforce through the engine', () => {
+  it('salesforce.recordCreated polls with the trigger credential and fires a run that queries and updates the lead', async () => {
+    const [lead] = salesforce.seed('Lead', 1, () => ({
+      LastName: 'Lima',
+      Company: 'Acme',
+      Email: "ana'o@example.com",
+    }));
+    salesforce.seed('Contact', 1, () => ({ LastName: 'Lima', Email: "ana'o@example.com" }));
+    const { id } = await engine.workflows.create(
+      {
+        schemaVersion: 1,
+        name: 'work new leads',
+        trigger: {
+          type: 'salesforce.recordCreated',
+          credential: 'sf',
+          with: { sobject: 'Lead', fields: ['LastName', 'Email'], intervalSeconds: 3600, backfill: 1 },
+        },
+        nodes: [
+          {
+            id: 'contact',
+            uses: 'salesforce.query',
+            credential: 'sf',
+            with: {
+              soql: 'SELECT Id, Email FROM Contact WHERE Email = :email',
+              params: { email: '{{ trigger.fields.Email }}' },
+            },
+          },
+          {
+            id: 'work',
+            uses: 'salesforce.updateRecord',
+            credential: 'sf',
+            with: { sobject: 'Lead', recordId: '{{ trigger.id }}', fields: { Status: 'Working' } },
+          },
+        ],
+        edges: [{ from: 'contact', to: 'work' }],
+      },
+      {},
+      { activate: true },
+    );
+    await expect.poll(() => runsOf(id), { timeout: 20_000 }).toHaveLength(1);
+    const [runId] = await runsOf(id);
+    const view = await waitForRun(db.sql, runId ?? '', { timeoutMs: 30_000 });
+    expect(view.status, JSON.stringify(view.steps)).toBe('succeeded');
+    expect(view.steps.find((step) => step.id === 'contact')?.output).toMatchObject({ totalSize: 1 });
+    expect(salesforce.records('Lead').find((record) => record.Id === lead?.Id)?.Status).toBe('Working');
+    const polls = salesforce.requests.filter(
+      (request) => request.path.endsWith('/query') && String(request.query.q).includes('FROM Lead'),
+    );
+    expect(polls[0]?.headers.authorization).toBe(`Bearer ${salesforce.accessToken}`);
+    const stored = await storedRun(runId ?? '');
+    expect(stored).toContain(String(lead?.Id));
+    expect(stored).not.toContain(salesforce.accessToken);
+    await engine.workflows.deactivate(id);
+  });
+
+  it('refuses a workflow whose SOQL is an expression', () => {
+    const report = engine.workflows.validate({
+      schemaVersion: 1,
+      name: 'injected',
+      trigger: { type: 'manual' },
+      nodes: [{ id: 'q', uses: 'salesforce.query', credential: 'sf', with: { soql: '{{ trigger.soql }}' } }],
+      edges: [],
+    });
+    expect(report.valid).toBe(false);
+    expect(report.errors.map((issue) => issue.path)).toContain('/nodes/0/with/soql');
   });
 });
