@@ -178,6 +178,10 @@ const SHAPES: Record<string, (fixture: Fixture) => Omit<Case, 'name' | 'type'>[]
     const botToken = `7123456789:${plainCanary('telegrambottoken')}`;
     return [{ secret: { botToken }, canaries: [botToken] }];
   },
+  websearch: () => {
+    const apiKey = canary('websearchkey');
+    return [{ secret: { provider: 'brave', apiKey }, canaries: [apiKey] }];
+  },
   salesforce: () => {
     const accessToken = canary('salesforcetoken');
     return [
@@ -284,6 +288,7 @@ const CONNECTOR_STEPS: Record<string, (echo: string) => Node[]> = {
   llm: () => [{ id: 'ask', uses: 'llm.generateText', with: { prompt: 'hello' } }],
   telegram: () => [{ id: 'send', uses: 'telegram.sendMessage', with: { chatId: 1111111, text: 'hello' } }],
   todoist: () => [{ id: 'task', uses: 'todoist.createTask', with: { content: 'hello' } }],
+  websearch: () => [{ id: 'search', uses: 'websearch.search', with: { query: 'hello' } }],
   salesforce: () => [{ id: 'leads', uses: 'salesforce.query', with: { soql: 'SELECT Id FROM Lead' } }],
   shopify: () => [{ id: 'order', uses: 'shopify.getOrder', with: { orderId: 450789469 } }],
   stripe: () => [{ id: 'customer', uses: 'stripe.createCustomer', with: { email: 'ana@example.com' } }],
@@ -651,6 +656,7 @@ describe('canary sweep over every credential type and the connect link flow', ()
       stripe: `${echo}/stripe`,
       shopify: `${echo}/shopify`,
       salesforce: `${echo}/salesforce`,
+      websearch: `${echo}/websearch`,
       openweathermap: `${echo}/openweathermap`,
       email: 'smtp://127.0.0.1:1',
     });

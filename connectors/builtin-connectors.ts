@@ -21,6 +21,7 @@ import { stateConnector } from './state/connector.ts';
 import { stripeConnector } from './stripe/connector.ts';
 import { telegramConnector } from './telegram/connector.ts';
 import { todoistConnector } from './todoist/connector.ts';
+import { websearchConnector } from './websearch/connector.ts';
 import { xmlConnector } from './xml/connector.ts';
 
 /** Every built-in connector. Each lives in its own folder and is added here. */
@@ -48,4 +49,5 @@ export const builtinConnectors: ConnectorDefinition[] = [
   stripeConnector,
   shopifyConnector,
   salesforceConnector,
+  websearchConnector,
 ];

@@ -69,6 +69,16 @@ const cases: Case[] = [
     wire: [`authorization: Bearer td${id}0123456789abcdef0123456789`],
   },
   {
+    type: 'websearch',
+    credential: { provider: 'serpapi', apiKey: `serp-${id}-0123456789abcdef` },
+    secrets: [`serp-${id}-0123456789abcdef`],
+    wire: [
+      `GET /search.json?engine=google&q=x&api_key=serp-${id}-0123456789abcdef`,
+      `X-Subscription-Token: serp-${id}-0123456789abcdef`,
+      `Authorization: Bearer serp-${id}-0123456789abcdef`,
+    ],
+  },
+  {
     type: 'salesforce',
     credential: {
       instanceUrl: 'https://acme.my.salesforce.com',

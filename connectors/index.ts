@@ -43,4 +43,5 @@ export { stripeConnector } from './stripe/connector.ts';
 export { telegramConnector } from './telegram/connector.ts';
 export { parseTelegramUpdate } from './telegram/triggers/message.ts';
 export { todoistConnector } from './todoist/connector.ts';
+export { websearchConnector } from './websearch/connector.ts';
 export { xmlConnector } from './xml/connector.ts';

@@ -10,6 +10,7 @@ import {
 import { type SalesforceFake, startSalesforceFake } from '../../connectors/salesforce/fake-server.ts';
 import { type ShopifyFake, startShopifyFake } from '../../connectors/shopify/fake-server.ts';
 import { type StripeFake, startStripeFake } from '../../connectors/stripe/fake-server.ts';
+import { startWebsearchFake, type WebsearchFake } from '../../connectors/websearch/fake-server.ts';
 import { findFreePort } from '../../db/free-port.ts';
 import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
 import { createEngineServices, type EngineServices } from '../services.ts';
@@ -26,6 +27,7 @@ let db: TestDatabase;
 let stripe: StripeFake;
 let shopify: ShopifyFake;
 let salesforce: SalesforceFake;
+let websearch: WebsearchFake;
 let engine: EngineServices;
 let app: FastifyInstance;
 let worker: EngineWorker;
@@ -65,6 +67,7 @@ beforeAll(async () => {
   stripe = await startStripeFake();
   shopify = await startShopifyFake();
   salesforce = await startSalesforceFake();
+  websearch = await startWebsearchFake();
   const port = await findFreePort();
   publicUrl = `http://127.0.0.1:${port}`;
   const database = { sql: db.sql, url: db.url, kind: 'external' as const, close: async () => {} };
@@ -78,6 +81,7 @@ beforeAll(async () => {
     stripe: stripe.url,
     shopify: shopify.url,
     salesforce: salesforce.url,
+    websearch: websearch.url,
   });
   const credentials = createCredentialStore({
     sql: db.sql,
@@ -85,6 +89,7 @@ beforeAll(async () => {
     types: credentialTypesOf(builtinConnectors),
   });
   await credentials.set('stripe', 'stripe', { secretKey: stripe.secretKey });
+  await credentials.set('search', 'websearch', { provider: 'tavily', apiKey: websearch.keys.tavily });
   await credentials.set('sf', 'salesforce', {
     instanceUrl: 'https://acme.my.salesforce.com',
     accessToken: salesforce.accessToken,
@@ -112,6 +117,7 @@ afterAll(async () => {
   await stripe?.close();
   await shopify?.close();
   await salesforce?.close();
+  await websearch?.close();
   await db?.drop();
 });
 
@@ -363,5 +369,44 @@ describe('salesforce through the engine', () => {
     });
     expect(report.valid).toBe(false);
     expect(report.errors.map((issue) => issue.path)).toContain('/nodes/0/with/soql');
+  });
+});
+
+describe('websearch through the engine', () => {
+  it('searches with the Tavily key and reads a page through the guarded fetch; the key is not in the run record', async () => {
+    websearch.page('/pages/about', {
+      body: '<html><head><title>About us</title></head><body><nav>Menu</nav><main><p>We build workflow tools.</p></main></body></html>',
+    });
+    const { id } = await engine.workflows.create({
+      schemaVersion: 1,
+      name: 'research',
+      trigger: { type: 'manual' },
+      nodes: [
+        {
+          id: 'search',
+          uses: 'websearch.search',
+          credential: 'search',
+          with: { query: '{{ trigger.topic }}', count: 2 },
+        },
+        { id: 'read', uses: 'websearch.fetchPage', with: { url: '{{ trigger.page }}', maxChars: 500 } },
+      ],
+      edges: [{ from: 'search', to: 'read' }],
+    });
+    const { runId } = await startRun(db.sql, id, {
+      topic: 'velocitymesh',
+      page: `${websearch.url}/pages/about`,
+    });
+    const view = await waitForRun(db.sql, runId, { timeoutMs: 30_000 });
+    expect(view.status, JSON.stringify(view.steps)).toBe('succeeded');
+    expect(view.steps.find((step) => step.id === 'search')?.output).toMatchObject({
+      provider: 'tavily',
+      results: [{ url: 'https://velocitymesh.example/' }, { url: 'https://velocitymesh.example/pricing' }],
+    });
+    expect(view.steps.find((step) => step.id === 'read')?.output).toMatchObject({
+      title: 'About us',
+      text: 'We build workflow tools.',
+    });
+    const stored = await storedRun(runId);
+    expect(stored).not.toContain(websearch.keys.tavily);
   });
 });
