@@ -289,6 +289,18 @@ describe('salesforce connector against the REST API fake', () => {
     await expect(check(stale)).rejects.toMatchObject({ code: 'E_AUTH' });
   });
 
+  it('says where each write goes', () => {
+    const target = (key: string, withValue: Record<string, unknown>) =>
+      salesforceConnector.actions.find((action) => action.key === key)?.describeTarget?.(withValue);
+    expect(target('createRecord', { sobject: 'Lead' })).toBe("the Salesforce object 'Lead'");
+    expect(target('updateRecord', { sobject: 'Lead', recordId: '00Q5e00000AbCdEEAZ' })).toBe(
+      "the Salesforce Lead '00Q5e00000AbCdEEAZ'",
+    );
+    expect(
+      target('upsertRecord', { sobject: 'Contact', externalIdField: 'ERP_Id__c', externalId: 'C-1' }),
+    ).toBe("the Salesforce object 'Contact', ERP_Id__c 'C-1'");
+  });
+
   it('documents every action and the trigger', async () => {
     const doc = await readFile(salesforceConnector.docPath, 'utf8');
     expect(docSections(doc)).toEqual([

@@ -163,6 +163,27 @@ describe('shopify connector against the Admin REST API fake', () => {
     expect((error as Error).message).toContain('Exceeded 2 calls per second');
   });
 
+  it('a full leaky bucket on a successful answer holds the credential back before Shopify answers 429', async () => {
+    const waits: number[] = [];
+    const watched = { ...env, reportRateLimit: async (waitMs: number) => void waits.push(waitMs) };
+    fake.setCallLimit('39/40');
+    await runAction(shopifyConnector, 'listProducts', {}, { env: watched, credential: credential() });
+    fake.setCallLimit('12/40');
+    await runAction(shopifyConnector, 'listProducts', {}, { env: watched, credential: credential() });
+    expect(waits).toEqual([500]);
+  });
+
+  it('says where each write goes', () => {
+    const target = (key: string, withValue: Record<string, unknown>) =>
+      shopifyConnector.actions.find((action) => action.key === key)?.describeTarget?.(withValue);
+    expect(target('setInventoryLevel', { inventoryItemId: '808950810', locationId: 655441491 })).toBe(
+      "the Shopify inventory item '808950810', location '655441491'",
+    );
+    expect(target('createFulfillment', { orderId: '{{ trigger.order.id }}' })).toBe(
+      "the Shopify order '{{ trigger.order.id }}'",
+    );
+  });
+
   it('a missing scope says which one to add', async () => {
     fake.fail('POST /inventory_levels/set.json', {
       status: 403,

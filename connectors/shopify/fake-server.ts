@@ -41,6 +41,8 @@ export type ShopifyFake = {
   placeOrder(
     fields?: Partial<FakeOrder>,
   ): Promise<{ order: FakeOrder; deliveries: { url: string; status: number }[] }>;
+  /** What `X-Shopify-Shop-Api-Call-Limit` says on every answer, e.g. "39/40" (default "1/40"). */
+  setCallLimit(value: string): void;
   /** The app is uninstalled: its token stops working. */
   revoke(): void;
   /** Route keys: `GET /orders.json`, `POST /inventory_levels/set.json`, `POST /fulfillments.json`, … */
@@ -88,6 +90,7 @@ export async function startShopifyFake(): Promise<ShopifyFake> {
   const webhooks: Json[] = [];
   const levels = new Map<string, number>();
   let nextId = 450_789_469;
+  let callLimit = '1/40';
   let clock = Date.parse('2026-12-01T09:00:00Z');
   const id = () => nextId++;
   const products: Json[] = Array.from({ length: 3 }, (_, index) => ({
@@ -180,7 +183,7 @@ export async function startShopifyFake(): Promise<ShopifyFake> {
 
   app.addHook('preHandler', async (request, reply) => {
     requests.push(recordRequest(request));
-    reply.header('x-shopify-shop-api-call-limit', '1/40');
+    reply.header('x-shopify-shop-api-call-limit', callLimit);
     const path = (request.url.split('?')[0] ?? '').replace(base, '').replace(/\/\d+(?=[/.])/g, '/:id');
     const failure = failures.take(`${request.method} ${path}`);
     if (failure) return sendFailure(reply, failure);
@@ -464,6 +467,9 @@ export async function startShopifyFake(): Promise<ShopifyFake> {
         deliveries.push({ url: String(hook.address), status: response.status });
       }
       return { order, deliveries };
+    },
+    setCallLimit(value) {
+      callLimit = value;
     },
     revoke() {
       accessToken = `shpat_${randomBytes(16).toString('hex')}`;

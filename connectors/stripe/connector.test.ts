@@ -249,6 +249,23 @@ describe('stripe connector against the Stripe API fake', () => {
     await expect(check(stale)).rejects.toMatchObject({ code: 'E_AUTH' });
   });
 
+  it('says where each write goes', () => {
+    const target = (key: string, withValue: Record<string, unknown>) =>
+      stripeConnector.actions.find((action) => action.key === key)?.describeTarget?.(withValue);
+    expect(target('createRefund', { paymentIntentId: 'pi_123', amount: 500 })).toBe(
+      "the Stripe payment 'pi_123', amount '500'",
+    );
+    expect(target('createCustomer', { email: '{{ trigger.email }}' })).toBe(
+      "a new Stripe customer '{{ trigger.email }}'",
+    );
+    expect(target('createInvoice', { customerId: 'cus_1', currency: 'eur' })).toBe(
+      "the Stripe customer 'cus_1', currency 'eur'",
+    );
+    expect(target('createPaymentLink', { lineItems: [{ price: 'price_1' }] })).toBe(
+      "a new Stripe payment link for the price 'price_1'",
+    );
+  });
+
   it('documents every action and the trigger', async () => {
     const doc = await readFile(stripeConnector.docPath, 'utf8');
     expect(docSections(doc)).toEqual([

@@ -29,7 +29,11 @@ const STORE_HINT =
 
 /** Brave `{ error: { code, detail } }`, Tavily `{ detail: { error } }`, SerpApi `{ error }`. */
 const ProviderError = z.union([
-  z.object({ error: z.object({ code: z.string().optional(), detail: z.string().optional() }).loose() }),
+  z.object({
+    error: z
+      .object({ code: z.string().optional(), detail: z.string().optional(), message: z.string().optional() })
+      .loose(),
+  }),
   z.object({ detail: z.union([z.object({ error: z.string() }), z.string()]) }),
   z.object({ error: z.string() }),
 ]);
@@ -59,7 +63,7 @@ function apiOf(provider: SearchProvider): RestApi<WebsearchCredential> {
             : data.detail.error
           : typeof data.error === 'string'
             ? data.error
-            : (data.error.detail ?? data.error.code);
+            : (data.error.detail ?? data.error.message ?? data.error.code);
       const code = 'error' in data && typeof data.error === 'object' ? data.error.code : undefined;
       const outOfSearches = /run out of searches|usage limit|exceeds your plan/i.test(message ?? '');
       return {

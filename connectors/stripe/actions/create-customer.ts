@@ -10,8 +10,7 @@ export const createCustomer = rest.action({
     'Add a customer to Stripe (email, name, phone, metadata) so invoices, payments and subscriptions can be billed to them. A retry of the step returns the same customer.',
   effect: 'write',
   idempotent: true,
-  describeTarget: (withValue) =>
-    describeNamed('the Stripe customers, new customer', withValue.email ?? withValue.name),
+  describeTarget: (withValue) => describeNamed('a new Stripe customer', withValue.email ?? withValue.name),
   input: z.strictObject({
     email: z.email().max(512).optional().describe('Email address, e.g. "ana@example.com".'),
     name: z.string().min(1).max(256).optional().describe('Full name or business name, e.g. "Ana Lima".'),

@@ -15,7 +15,7 @@ export const createPaymentLink = rest.action({
   describeTarget: (withValue) => {
     const items = Array.isArray(withValue.lineItems) ? withValue.lineItems : [];
     const first = items[0] as { price?: unknown } | undefined;
-    return describeNamed('the Stripe payment links, new link for price', first?.price);
+    return describeNamed('a new Stripe payment link for the price', first?.price);
   },
   input: z.strictObject({
     lineItems: z

@@ -19,7 +19,7 @@ export const SearchInput = z.strictObject({
     .string()
     .regex(/^[a-z]{2}$/, 'a two-letter country code in lower case')
     .optional()
-    .describe('Results for this country, e.g. "de" (where the provider supports it).'),
+    .describe('Results for this country, e.g. "de" (Brave and SerpApi; Tavily ranks without it).'),
 });
 type SearchInput = z.output<typeof SearchInput>;
 
@@ -86,7 +86,6 @@ function requestFor(provider: SearchProvider, input: SearchInput): RestRequest {
           search_depth: 'basic',
           topic: 'general',
           ...(input.freshness ? { time_range: input.freshness } : {}),
-          ...(input.country ? { country: input.country } : {}),
         },
       };
     case 'serpapi':
