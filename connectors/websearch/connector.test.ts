@@ -66,6 +66,27 @@ describe('websearch.search against the three providers’ fakes', () => {
     expect(lastRequest()?.headers.authorization).toBeUndefined();
   });
 
+  it('reads Brave’s entities and markup as plain text', async () => {
+    fake.fail('GET /res/v1/web/search', {
+      status: 200,
+      body: {
+        type: 'search',
+        web: {
+          results: [
+            {
+              title: 'Tom &amp; Jerry&#x27;s <strong>shop</strong>',
+              url: 'https://tj.example/',
+              description: 'A&nbsp;<b>real</b>   shop',
+            },
+          ],
+        },
+      },
+    });
+    expect(await run('search', { query: 'shop' }, keyOf('brave'))).toMatchObject({
+      results: [{ title: "Tom & Jerry's shop", snippet: 'A real shop' }],
+    });
+  });
+
   it('tavily: POST /search with a bearer key and a JSON body', async () => {
     const found = await run(
       'search',

@@ -10,6 +10,7 @@ import {
 import { type SalesforceFake, startSalesforceFake } from '../../connectors/salesforce/fake-server.ts';
 import { type ShopifyFake, startShopifyFake } from '../../connectors/shopify/fake-server.ts';
 import { type StripeFake, startStripeFake } from '../../connectors/stripe/fake-server.ts';
+import { signStripePayload } from '../../connectors/stripe/webhook.ts';
 import { startWebsearchFake, type WebsearchFake } from '../../connectors/websearch/fake-server.ts';
 import { findFreePort } from '../../db/free-port.ts';
 import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
@@ -227,6 +228,57 @@ describe('stripe through the engine', () => {
         timeout: 20_000,
       })
       .toBe(0);
+  });
+});
+
+describe('a stripe.event webhook set up by hand (no trigger credential)', () => {
+  it('verifies deliveries with the signing secret stored as the hook secret', async () => {
+    const created = await api('POST', '/api/workflows', {
+      document: {
+        schemaVersion: 1,
+        name: 'manual stripe hook',
+        trigger: { type: 'stripe.event', with: { events: ['checkout.session.completed'] } },
+        nodes: [
+          {
+            id: 'note',
+            uses: 'core.transform',
+            with: { value: '{{ trigger.type }} {{ trigger.objectId }}' },
+          },
+        ],
+        edges: [],
+      },
+    });
+    const id = String(created.id);
+    await api('POST', `/api/workflows/${id}/activate`, {});
+    const signingSecret = 'whsec_manualDashboardSecret0123456789';
+    await api('PUT', `/api/workflows/${id}/hook-secret`, { secret: signingSecret });
+    const deliver = async (type: string, secret: string) => {
+      const body = JSON.stringify({
+        id: `evt_manual_${type}`,
+        object: 'event',
+        type,
+        created: Math.floor(Date.now() / 1000),
+        livemode: false,
+        data: { object: { id: 'cs_test_manual', object: 'checkout.session' } },
+      });
+      const response = await fetch(`${publicUrl}/hooks/${id}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'stripe-signature': signStripePayload(body, secret) },
+        body,
+      });
+      await response.arrayBuffer();
+      return response.status;
+    };
+    expect(await deliver('checkout.session.completed', 'whsec_notTheRightOne0123456789')).toBe(401);
+    expect(await deliver('checkout.session.completed', signingSecret)).toBe(202);
+    // Another event type passes the signature but not the filter: no run.
+    expect(await deliver('invoice.paid', signingSecret)).not.toBe(401);
+    await expect.poll(() => runsOf(id), { timeout: 20_000 }).toHaveLength(1);
+    const [runId] = await runsOf(id);
+    const view = await waitForRun(db.sql, runId ?? '', { timeoutMs: 30_000 });
+    expect(view.steps[0]?.output).toBe('checkout.session.completed cs_test_manual');
+    expect(await storedRun(runId ?? '')).not.toContain(signingSecret);
+    await api('POST', `/api/workflows/${id}/deactivate`, {});
   });
 });
 

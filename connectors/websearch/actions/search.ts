@@ -1,3 +1,4 @@
+import { load } from 'cheerio';
 import { z } from 'zod';
 import { ConnectorError } from '../../sdk/connector-error.ts';
 import { defineAction } from '../../sdk/define.ts';
@@ -136,12 +137,10 @@ function resultsOf(provider: SearchProvider, body: unknown): Result[] {
   );
 }
 
-/** Brave marks the query's words with <strong>; the result shape is plain text. */
+/** Brave marks the query's words with <strong> and escapes entities; the result shape is plain text. */
 function plain(text: string): string {
-  return text
-    .replace(/<\/?strong>/g, '')
-    .replace(/\s+/g, ' ')
-    .trim();
+  const decoded = /[<&]/.test(text) ? load(text, null, false).text() : text;
+  return decoded.replace(/\s+/g, ' ').trim();
 }
 
 /** One search with the credential's provider; the normalized results. */
