@@ -178,6 +178,33 @@ const SHAPES: Record<string, (fixture: Fixture) => Omit<Case, 'name' | 'type'>[]
     const botToken = `7123456789:${plainCanary('telegrambottoken')}`;
     return [{ secret: { botToken }, canaries: [botToken] }];
   },
+  websearch: () => {
+    const apiKey = canary('websearchkey');
+    return [{ secret: { provider: 'brave', apiKey }, canaries: [apiKey] }];
+  },
+  salesforce: () => {
+    const accessToken = canary('salesforcetoken');
+    return [
+      {
+        secret: { instanceUrl: 'https://vmesh-canary.my.salesforce.com', accessToken },
+        canaries: [accessToken],
+      },
+    ];
+  },
+  shopify: () => {
+    const accessToken = `shpat_${plainCanary('shopifytoken')}`;
+    const clientSecret = canary('shopifysecret');
+    return [
+      {
+        secret: { shop: 'vmesh-canary.myshopify.com', accessToken, clientSecret },
+        canaries: [accessToken, clientSecret],
+      },
+    ];
+  },
+  stripe: () => {
+    const secretKey = `sk_test_${plainCanary('stripekey')}`;
+    return [{ secret: { secretKey }, canaries: [secretKey] }];
+  },
   slack: () => {
     const token = `xoxb-${plainCanary('slack')}`;
     return [{ secret: { token }, canaries: [token] }];
@@ -304,6 +331,10 @@ const CONNECTOR_STEPS: Record<string, (echo: string) => Node[]> = {
   llm: () => [{ id: 'ask', uses: 'llm.generateText', with: { prompt: 'hello' } }],
   telegram: () => [{ id: 'send', uses: 'telegram.sendMessage', with: { chatId: 1111111, text: 'hello' } }],
   todoist: () => [{ id: 'task', uses: 'todoist.createTask', with: { content: 'hello' } }],
+  websearch: () => [{ id: 'search', uses: 'websearch.search', with: { query: 'hello' } }],
+  salesforce: () => [{ id: 'leads', uses: 'salesforce.query', with: { soql: 'SELECT Id FROM Lead' } }],
+  shopify: () => [{ id: 'order', uses: 'shopify.getOrder', with: { orderId: 450789469 } }],
+  stripe: () => [{ id: 'customer', uses: 'stripe.createCustomer', with: { email: 'ana@example.com' } }],
   openweathermap: () => [{ id: 'weather', uses: 'openweathermap.currentWeather', with: { city: 'Berlin' } }],
   wordpress: () => [{ id: 'post', uses: 'wordpress.createPost', with: { title: 'hello', content: 'hi' } }],
   x: () => [{ id: 'post', uses: 'x.createPost', with: { text: 'hello' } }],
@@ -693,6 +724,10 @@ describe('canary sweep over every credential type and the connect link flow', ()
       discord: `${echo}/discord`,
       telegram: `${echo}/telegram/bot{token}`,
       todoist: `${echo}/todoist`,
+      stripe: `${echo}/stripe`,
+      shopify: `${echo}/shopify`,
+      salesforce: `${echo}/salesforce`,
+      websearch: `${echo}/websearch`,
       openweathermap: `${echo}/openweathermap`,
       wordpress: `${echo}/wordpress/wp-json/wp/v2`,
       x: `${echo}/x/2`,

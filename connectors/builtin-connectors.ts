@@ -17,12 +17,16 @@ import { openWeatherMapConnector } from './openweathermap/connector.ts';
 import { pipedriveConnector } from './pipedrive/connector.ts';
 import { postgresConnector } from './postgres/connector.ts';
 import { rssConnector } from './rss/connector.ts';
+import { salesforceConnector } from './salesforce/connector.ts';
 import type { ConnectorDefinition } from './sdk/index.ts';
+import { shopifyConnector } from './shopify/connector.ts';
 import { slackConnector } from './slack/connector.ts';
 import { stateConnector } from './state/connector.ts';
+import { stripeConnector } from './stripe/connector.ts';
 import { supabaseConnector } from './supabase/connector.ts';
 import { telegramConnector } from './telegram/connector.ts';
 import { todoistConnector } from './todoist/connector.ts';
+import { websearchConnector } from './websearch/connector.ts';
 import { woocommerceConnector } from './woocommerce/connector.ts';
 import { wordpressConnector } from './wordpress/connector.ts';
 import { xConnector } from './x/connector.ts';
@@ -58,4 +62,8 @@ export const builtinConnectors: ConnectorDefinition[] = [
   xConnector,
   supabaseConnector,
   woocommerceConnector,
+  stripeConnector,
+  shopifyConnector,
+  salesforceConnector,
+  websearchConnector,
 ];

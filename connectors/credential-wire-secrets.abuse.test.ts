@@ -71,6 +71,44 @@ const cases: Case[] = [
     wire: [`authorization: Bearer td${id}0123456789abcdef0123456789`],
   },
   {
+    type: 'websearch',
+    credential: { provider: 'serpapi', apiKey: `serp-${id}-0123456789abcdef` },
+    secrets: [`serp-${id}-0123456789abcdef`],
+    wire: [
+      `GET /search.json?engine=google&q=x&api_key=serp-${id}-0123456789abcdef`,
+      `X-Subscription-Token: serp-${id}-0123456789abcdef`,
+      `Authorization: Bearer serp-${id}-0123456789abcdef`,
+    ],
+  },
+  {
+    type: 'salesforce',
+    credential: {
+      instanceUrl: 'https://acme.my.salesforce.com',
+      accessToken: `00D5e!AR${id}session0123456789`,
+    },
+    secrets: [`00D5e!AR${id}session0123456789`],
+    wire: [
+      `Authorization: Bearer 00D5e!AR${id}session0123456789`,
+      `Authorization: OAuth 00D5e!AR${id}session0123456789`,
+    ],
+  },
+  {
+    type: 'shopify',
+    credential: {
+      shop: 'acme.myshopify.com',
+      accessToken: `shpat_${id}0123456789abcdef`,
+      clientSecret: `shpss_${id}0123456789`,
+    },
+    secrets: [`shpat_${id}0123456789abcdef`, `shpss_${id}0123456789`],
+    wire: [`X-Shopify-Access-Token: shpat_${id}0123456789abcdef`],
+  },
+  {
+    type: 'stripe',
+    credential: { secretKey: `sk_test_${id}0123456789abcdef` },
+    secrets: [`sk_test_${id}0123456789abcdef`],
+    wire: [`Authorization: Bearer sk_test_${id}0123456789abcdef`],
+  },
+  {
     type: 'openweathermap',
     credential: { apiKey: `owm${id}0123456789abcdef01` },
     secrets: [`owm${id}0123456789abcdef01`],

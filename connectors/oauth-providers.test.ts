@@ -7,18 +7,27 @@ import { OAuth2ProviderId } from './sdk/auth/oauth2.ts';
 const providers = oauth2ProvidersOf(builtinConnectors);
 
 describe('built-in OAuth2 provider presets', () => {
-  it('slack, github, notion, hubspot and pipedrive come with their connectors, google and microsoft with http', () => {
+      ['github', 'google', 'hubspot', 'microsoft', 'notion', 'pipedrive', 'salesforce', 'slack', 'x'].sort(),
     const owner = (id: string) =>
       builtinConnectors.find((connector) => connector.oauthProviders?.some((provider) => provider.id === id))
         ?.id;
     expect(providers.map((provider) => provider.id).sort()).toEqual(
+<<<<<<< HEAD
       ['github', 'google', 'hubspot', 'microsoft', 'notion', 'pipedrive', 'slack', 'x'].sort(),
+=======
+      ['github', 'google', 'hubspot', 'microsoft', 'notion', 'salesforce', 'slack'].sort(),
+>>>>>>> shop
     );
-    expect([owner('slack'), owner('github'), owner('google'), owner('notion')]).toEqual([
+    expect([owner('slack'), owner('github'), owner('google'), owner('notion'), owner('salesforce')]).toEqual([
       'slack',
       'github',
       'http',
+<<<<<<< HEAD
       'notion',
+=======
+      'http',
+      'salesforce',
+>>>>>>> shop
     ]);
     for (const provider of providers) {
       expect(OAuth2ProviderId.safeParse(provider.id).success, provider.id).toBe(true);

@@ -34,6 +34,12 @@ export const OAuth2Credential = z.strictObject({
   accessToken: z.string().min(1).describe('The access token (set by connecting).'),
   refreshToken: z.string().min(1).optional().describe('The refresh token, when the provider issued one.'),
   expiresAt: z.iso.datetime({ offset: true }).optional().describe('When the access token expires.'),
+  instanceUrl: z
+    .url({ protocol: /^https?$/ })
+    .optional()
+    .describe(
+      "The API base URL the provider's token answer named (Salesforce's instance_url), when it names one.",
+    ),
 });
 export type OAuth2Credential = z.output<typeof OAuth2Credential>;
 
@@ -48,6 +54,8 @@ const TokenAnswer = z.object({
   access_token: z.string().min(1),
   refresh_token: z.string().min(1).optional(),
   expires_in: z.coerce.number().positive().optional(),
+  /** Salesforce names the org's API host in every token answer. */
+  instance_url: z.url({ protocol: /^https?$/ }).optional(),
 });
 const TokenError = z.object({
   error: z.string().transform((code) => code.slice(0, 100)),
@@ -119,6 +127,7 @@ async function tokenGrant(
     ...(parsed.data.expires_in
       ? { expiresAt: new Date(ctx.now.getTime() + parsed.data.expires_in * 1000).toISOString() }
       : {}),
+    ...(parsed.data.instance_url ? { instanceUrl: parsed.data.instance_url } : {}),
   };
 }
 
@@ -188,7 +197,7 @@ export const oauth2Style = defineAuthStyle({
   schema: OAuth2Credential,
   howToGet:
     'Connect it with a link: `vmesh credentials connect NAME --type oauth2 --provider ID` for a built-in provider (google, microsoft, github, slack, hubspot, notion; the app from VMESH_OAUTH_<ID>_CLIENT_ID/_CLIENT_SECRET), or `vmesh credentials connect NAME --type oauth2 --authorize-url URL --token-url URL --client-id ID --client-secret SECRET [--scopes "a b"]`, open the link and allow access at the provider. Register `<VMESH_PUBLIC_URL>/oauth/callback` as the redirect URL of the app.',
-  publicFields: ['authorizeUrl', 'tokenUrl', 'clientId', 'scopes', 'provider', 'expiresAt'],
+  publicFields: ['authorizeUrl', 'tokenUrl', 'clientId', 'scopes', 'provider', 'expiresAt', 'instanceUrl'],
   wireSecrets: (credential) => [
     ...authorizationWireSecrets(credential.accessToken, ['Bearer']),
     ...basicAuthWireSecrets(formEncode(credential.clientId), formEncode(credential.clientSecret)),
