@@ -12,6 +12,7 @@ import { llmConnector } from './llm/connector.ts';
 import { markdownConnector } from './markdown/connector.ts';
 import { mcpConnector } from './mcp/connector.ts';
 import { openWeatherMapConnector } from './openweathermap/connector.ts';
+import { outlookConnector } from './outlook/connector.ts';
 import { postgresConnector } from './postgres/connector.ts';
 import { rssConnector } from './rss/connector.ts';
 import type { ConnectorDefinition } from './sdk/index.ts';
@@ -44,4 +45,5 @@ export const builtinConnectors: ConnectorDefinition[] = [
   todoistConnector,
   openWeatherMapConnector,
   gmailConnector,
+  outlookConnector,
 ];

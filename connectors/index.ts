@@ -31,6 +31,7 @@ export {
 } from './oauth-providers.ts';
 export * from './openapi/index.ts';
 export { openWeatherMapConnector } from './openweathermap/connector.ts';
+export { outlookConnector } from './outlook/connector.ts';
 export { postgresConnector } from './postgres/connector.ts';
 export { rssConnector } from './rss/connector.ts';
 export * from './sdk/index.ts';
