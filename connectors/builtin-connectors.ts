@@ -10,6 +10,7 @@ import { httpConnector } from './http/connector.ts';
 import { kbConnector } from './kb/connector.ts';
 import { llmConnector } from './llm/connector.ts';
 import { markdownConnector } from './markdown/connector.ts';
+import { mattermostConnector } from './mattermost/connector.ts';
 import { mcpConnector } from './mcp/connector.ts';
 import { openWeatherMapConnector } from './openweathermap/connector.ts';
 import { outlookConnector } from './outlook/connector.ts';
@@ -48,4 +49,5 @@ export const builtinConnectors: ConnectorDefinition[] = [
   gmailConnector,
   outlookConnector,
   teamsConnector,
+  mattermostConnector,
 ];

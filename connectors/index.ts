@@ -23,6 +23,7 @@ export { LlmCredential } from './llm/client.ts';
 export { llmConnector } from './llm/connector.ts';
 export * from './llm/providers/index.ts';
 export { markdownConnector } from './markdown/connector.ts';
+export { mattermostConnector } from './mattermost/connector.ts';
 export { mcpConnector } from './mcp/connector.ts';
 export {
   oauth2AppFor,
