@@ -242,6 +242,13 @@ const cases: Case[] = [
       `{"secretAccessKey":"wJalr/${id}+EXAMPLEKEY"}`,
     ],
   },
+  {
+    type: 'mattermost',
+    credential: { serverUrl: 'https://chat.example.com', token: `mm${id}`.padEnd(26, '7') },
+    secrets: [`mm${id}`.padEnd(26, '7')],
+    // The server URL is a setting (publicFields), the token the secret.
+    wire: [`authorization: Bearer ${`mm${id}`.padEnd(26, '7')}`],
+  },
 ];
 
 const definitions = new Map(credentialTypesOf(builtinConnectors).map((d) => [d.type, d]));

@@ -83,13 +83,11 @@ export async function startTeamsFake(): Promise<TeamsFake> {
         `https://teams.microsoft.com/l/message/${encodeURIComponent(channelId)}`,
       );
       if (!message) return reply.code(400).send(invalid());
-      return reply
-        .code(201)
-        .send({
-          '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#chatMessage',
-          ...message,
-          where: undefined,
-        });
+      return reply.code(201).send({
+        '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#chatMessage',
+        ...message,
+        where: undefined,
+      });
     },
   );
 

@@ -26,10 +26,12 @@ export const NewEmailWith = z.strictObject({
   intervalSeconds: z
     .number()
     .int()
-    .min(30)
+    .min(1)
     .max(86_400)
     .default(60)
-    .describe('Seconds between two checks (default 60, at least 30).'),
+    .describe(
+      'Seconds between two checks (default 60; each check is one list call plus one read per new message).',
+    ),
 });
 
 export const newEmail = rest.poll({
