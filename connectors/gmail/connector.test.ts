@@ -88,6 +88,31 @@ describe('gmail connector against the Gmail API v1 fake', () => {
     expect(mail.messageId).toMatch(/^<[0-9a-f]{32}@vmesh\.invalid>$/);
   });
 
+  it('sends a message over 4 MB as a multipart/related media upload, threadId in the metadata part', async () => {
+    const files = createMemoryFiles();
+    const big = Buffer.alloc(5 * 1024 * 1024, 7);
+    const file = files.add('scan.bin', big, 'application/octet-stream');
+    const sent = (await run(
+      'sendEmail',
+      {
+        to: 'ana@example.com',
+        subject: 'Big scan',
+        text: 'see attached',
+        threadId: 'abc123',
+        attachments: [{ file }],
+      },
+      { files },
+    )) as { id: string; threadId: string };
+    expect(sent.threadId).toBe('abc123');
+    const request = fake.requests.at(-1);
+    expect(request).toMatchObject({ method: 'POST', path: '/upload/gmail/v1/users/me/messages/send' });
+    expect(request?.query).toEqual({ uploadType: 'multipart' });
+    expect(String(request?.headers['content-type'])).toMatch(/^multipart\/related; boundary=vmesh_/);
+    expect(request?.headers.authorization).toBe(`Bearer ${fake.token}`);
+    const mail = await rawOf(sent.id);
+    expect(mail.attachments[0]?.content.equals(big)).toBe(true);
+  });
+
   it('replies in the thread with In-Reply-To, References and "Re:" to the Reply-To address', async () => {
     const original = fake.deliver({
       from: 'Bob <bob@example.com>',

@@ -63,6 +63,9 @@ export function googleError(code: number, status: string, message: string, reaso
   return { error: { code, message, status, errors: [{ message, domain: 'global', reason }] } };
 }
 
+/** Gmail's documented ceiling for one message, attachments included. */
+const MAX_UPLOAD_BYTES = 35 * 1024 * 1024;
+
 const SYSTEM_LABELS = ['INBOX', 'SENT', 'DRAFT', 'UNREAD', 'STARRED', 'IMPORTANT', 'TRASH', 'SPAM'];
 
 const hexId = () => randomBytes(8).toString('hex');
@@ -214,11 +217,66 @@ export async function startGmailFake(): Promise<GmailFake> {
   app.addHook('preHandler', async (request, reply) => {
     requests.push(recordRequest(request));
     const path = (request.url.split('?')[0] ?? '')
-      .replace(/^\/gmail\/v1\/users\/me/, '')
+      .replace(/^(?:\/upload)?\/gmail\/v1\/users\/me/, '')
       .replace(/^\/messages\/(?!send$)[^/]+/, '/messages/:id');
     const failure = failures.take(`${request.method} ${path}`);
     if (failure) return sendFailure(reply, failure);
   });
+
+  app.addContentTypeParser(
+    'multipart/related',
+    { parseAs: 'buffer', bodyLimit: MAX_UPLOAD_BYTES },
+    (_request, body, done) => done(null, body),
+  );
+
+  /** A multipart/related upload: the JSON metadata part and the message/rfc822 part. */
+  const readUpload = (request: FastifyRequest): { metadata: unknown; raw: string } | undefined => {
+    const boundary = /boundary=([^;]+)/.exec(String(request.headers['content-type']))?.[1];
+    if (!boundary || !Buffer.isBuffer(request.body)) return undefined;
+    const text = request.body.toString('latin1');
+    const parts = text.split(`--${boundary}`).slice(1, -1);
+    const [metaPart, messagePart] = parts.map((part) =>
+      part.slice(part.indexOf('\r\n\r\n') + 4).replace(/\r\n$/, ''),
+    );
+    if (metaPart === undefined || messagePart === undefined) return undefined;
+    return {
+      metadata: JSON.parse(metaPart || '{}'),
+      raw: Buffer.from(messagePart, 'latin1').toString('base64url'),
+    };
+  };
+
+  const uploadRoute = (kind: 'messages/send' | 'drafts') =>
+    app.post<{ Querystring: { uploadType?: string } }>(
+      `/upload/gmail/v1/users/me/${kind}`,
+      async (request, reply) => {
+        if (!authorized(request, reply)) return reply;
+        const upload = request.query.uploadType === 'multipart' ? readUpload(request) : undefined;
+        if (!upload) {
+          return reply
+            .code(400)
+            .send(
+              googleError(400, 'INVALID_ARGUMENT', 'Media type not supported for this upload.', 'badContent'),
+            );
+        }
+        if (kind === 'drafts') {
+          const meta = z
+            .object({ message: z.object({ threadId: z.string().optional() }).default({}) })
+            .parse(upload.metadata);
+          const message = store(await fromRaw(upload.raw, meta.message.threadId, ['DRAFT']));
+          const draft = { id: `r${Math.floor(Math.random() * 1e15)}`, message };
+          drafts.push(draft);
+          return {
+            id: draft.id,
+            message: { id: message.id, threadId: message.threadId, labelIds: message.labelIds },
+          };
+        }
+        const meta = z.object({ threadId: z.string().optional() }).parse(upload.metadata);
+        const message = store(await fromRaw(upload.raw, meta.threadId, ['SENT']));
+        return { id: message.id, threadId: message.threadId, labelIds: message.labelIds };
+      },
+    );
+  uploadRoute('messages/send');
+  uploadRoute('drafts');
 
   app.post('/gmail/v1/users/me/messages/send', async (request, reply) => {
     if (!authorized(request, reply)) return reply;

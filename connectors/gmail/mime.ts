@@ -1,8 +1,10 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { z } from 'zod';
 import { OutgoingAttachments, openAttachments } from '../email/outgoing-attachments.ts';
+import { ConnectorError } from '../sdk/connector-error.ts';
 import type { FilePort } from '../sdk/files.ts';
+import type { RestRequest } from '../sdk/rest/index.ts';
 
 const Addresses = z.union([z.string().min(3).max(2000), z.array(z.string().min(3).max(320)).min(1).max(100)]);
 
@@ -58,10 +60,14 @@ export function stableMessageId(idempotencyKey: string): string {
 }
 
 /**
- * The RFC 2822 message (nodemailer's MailComposer, files streamed from the run's store, no file or URL access),
- * base64url-encoded as Gmail's `raw`. Bcc stays in the headers: Gmail reads it and strips it before delivery.
+ * The RFC 2822 message (nodemailer's MailComposer, files streamed from the run's store, no file or URL access).
+ * Bcc stays in the headers: Gmail reads it and strips it before delivery.
  */
-export async function composeRaw(input: ComposeInput, files: FilePort, messageId: string): Promise<string> {
+export async function composeMessage(
+  input: ComposeInput,
+  files: FilePort,
+  messageId: string,
+): Promise<Buffer> {
   const attachments = await openAttachments(files, input.attachments);
   try {
     const node = new MailComposer({
@@ -81,9 +87,67 @@ export async function composeRaw(input: ComposeInput, files: FilePort, messageId
       disableUrlAccess: true,
     }).compile();
     node.keepBcc = true;
-    const built = await node.build();
-    return built.toString('base64url');
+    return await node.build();
   } finally {
     for (const attachment of attachments) attachment.content.destroy();
   }
+}
+
+/** Up to this size a message goes as base64url `raw` in a JSON body; larger ones as a media upload (35 MB cap). */
+export const MAX_JSON_MESSAGE_BYTES = 4 * 1024 * 1024;
+/** Gmail's documented ceiling for one message, attachments included. */
+export const MAX_MESSAGE_BYTES = 35 * 1024 * 1024;
+
+/**
+ * users.messages.send or users.drafts.create for a built message: JSON `{ raw }` for a small one, else Gmail's
+ * multipart upload (`/upload/gmail/v1/…?uploadType=multipart`: the JSON metadata, then the message/rfc822 bytes).
+ */
+export function messageRequest(
+  target: 'send' | 'draft',
+  message: Buffer,
+  threadId: string | undefined,
+): RestRequest {
+  if (message.length > MAX_MESSAGE_BYTES) {
+    throw new ConnectorError({
+      code: 'E_ATTACHMENTS_TOO_LARGE',
+      message: `gmail: the message is ${message.length} bytes once encoded; Gmail takes at most ${MAX_MESSAGE_BYTES} bytes (35 MB) per message. Nothing was sent.`,
+      retryable: false,
+      hint: 'Send fewer or smaller files (attachments grow by a third when encoded), or share a Google Drive link instead.',
+      details: { messageBytes: message.length, limitBytes: MAX_MESSAGE_BYTES },
+    });
+  }
+  const thread = threadId ? { threadId } : {};
+  const path = target === 'send' ? 'users/me/messages/send' : 'users/me/drafts';
+  if (message.length <= MAX_JSON_MESSAGE_BYTES) {
+    const raw = message.toString('base64url');
+    return {
+      method: 'POST',
+      path: `/${path}`,
+      json: target === 'send' ? { raw, ...thread } : { message: { raw, ...thread } },
+    };
+  }
+  const boundary = `vmesh_${randomBytes(12).toString('hex')}`;
+  const metadata = JSON.stringify(target === 'send' ? thread : { message: thread });
+  const body = Buffer.concat([
+    Buffer.from(`--${boundary}\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n${metadata}\r\n`),
+    Buffer.from(`--${boundary}\r\nContent-Type: message/rfc822\r\n\r\n`),
+    message,
+    Buffer.from(`\r\n--${boundary}--\r\n`),
+  ]);
+  return {
+    method: 'POST',
+    // From the API root (…/gmail/v1/) up to the host's /upload/gmail/v1/.
+    path: `../../upload/gmail/v1/${path}`,
+    query: { uploadType: 'multipart' },
+    stream: {
+      stream: new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(new Uint8Array(body));
+          controller.close();
+        },
+      }),
+      length: body.length,
+      contentType: `multipart/related; boundary=${boundary}`,
+    },
+  };
 }

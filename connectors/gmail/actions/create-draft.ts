@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { describeNamed } from '../../sdk/describe-target.ts';
 import { action } from '../kit.ts';
-import { composeRaw, MessageFields, stableMessageId } from '../mime.ts';
+import { composeMessage, MessageFields, messageRequest, stableMessageId } from '../mime.ts';
 
 const DraftBody = z.object({
   id: z.string(),
@@ -37,15 +37,8 @@ export const createDraft = action({
     threadId: z.string().describe('Its conversation ("" when Gmail gave none).'),
   }),
   async run(input, ctx) {
-    const raw = await composeRaw(input, ctx.files, stableMessageId(ctx.idempotencyKey));
-    const response = await ctx.client.send(
-      {
-        method: 'POST',
-        path: '/users/me/drafts',
-        json: { message: { raw, ...(input.threadId ? { threadId: input.threadId } : {}) } },
-      },
-      ctx.signal,
-    );
+    const message = await composeMessage(input, ctx.files, stableMessageId(ctx.idempotencyKey));
+    const response = await ctx.client.send(messageRequest('draft', message, input.threadId), ctx.signal);
     const draft = DraftBody.parse(response.body);
     return { draftId: draft.id, messageId: draft.message.id, threadId: draft.message.threadId ?? '' };
   },

@@ -3,7 +3,7 @@ import { OutgoingAttachments } from '../../email/outgoing-attachments.ts';
 import { describeNamed } from '../../sdk/describe-target.ts';
 import { GmailMessageBody, headerOf } from '../client.ts';
 import { action } from '../kit.ts';
-import { composeRaw, stableMessageId } from '../mime.ts';
+import { composeMessage, messageRequest, stableMessageId } from '../mime.ts';
 import { MessageId } from './message-id.ts';
 import { SentMessage, toSentMessage } from './sent-message.ts';
 
@@ -61,7 +61,7 @@ export const replyToEmail = action({
     const references = [header('References'), parentId].filter(Boolean).join(' ').slice(-8000);
     const to = header('Reply-To') || header('From');
     const others = input.replyAll ? [header('To'), header('Cc')].filter(Boolean).join(', ') : '';
-    const raw = await composeRaw(
+    const message = await composeMessage(
       {
         to,
         ...(others ? { cc: others } : {}),
@@ -74,10 +74,7 @@ export const replyToEmail = action({
       ctx.files,
       stableMessageId(ctx.idempotencyKey),
     );
-    const response = await ctx.client.send(
-      { method: 'POST', path: '/users/me/messages/send', json: { raw, threadId: original.threadId } },
-      ctx.signal,
-    );
+    const response = await ctx.client.send(messageRequest('send', message, original.threadId), ctx.signal);
     return toSentMessage(response.body);
   },
 });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { describeNamed } from '../../sdk/describe-target.ts';
 import { action } from '../kit.ts';
-import { composeRaw, MessageFields, stableMessageId } from '../mime.ts';
+import { composeMessage, MessageFields, messageRequest, stableMessageId } from '../mime.ts';
 import { SentMessage, toSentMessage } from './sent-message.ts';
 
 export const SendEmailInput = z
@@ -30,15 +30,8 @@ export const sendEmail = action({
   input: SendEmailInput,
   output: SentMessage,
   async run(input, ctx) {
-    const raw = await composeRaw(input, ctx.files, stableMessageId(ctx.idempotencyKey));
-    const response = await ctx.client.send(
-      {
-        method: 'POST',
-        path: '/users/me/messages/send',
-        json: { raw, ...(input.threadId ? { threadId: input.threadId } : {}) },
-      },
-      ctx.signal,
-    );
+    const message = await composeMessage(input, ctx.files, stableMessageId(ctx.idempotencyKey));
+    const response = await ctx.client.send(messageRequest('send', message, input.threadId), ctx.signal);
     return toSentMessage(response.body);
   },
 });
