@@ -137,6 +137,22 @@ describe('gmail connector against the Gmail API v1 fake', () => {
     expect(mail.to).toMatchObject({ value: [{ address: 'bob@example.com', name: 'Bob' }] });
   });
 
+  it('reply all answers To and Cc of the original without the mailbox’s own address', async () => {
+    const original = fake.deliver({
+      from: 'Bob <bob@example.com>',
+      to: `${fake.emailAddress}, Carol <carol@example.com>`,
+      subject: 'Team lunch',
+      text: 'Friday?',
+    });
+    const reply = (await run('replyToEmail', { messageId: original.id, text: 'Yes', replyAll: true })) as {
+      id: string;
+    };
+    const mail = await rawOf(reply.id);
+    expect(mail.to).toMatchObject({ value: [{ address: 'bob@example.com' }] });
+    expect(mail.cc).toMatchObject({ value: [{ address: 'carol@example.com', name: 'Carol' }] });
+    expect(fake.requests.some((request) => request.path === '/gmail/v1/users/me/profile')).toBe(true);
+  });
+
   it('searches with q=, walks nextPageToken pages and reads each message’s headers', async () => {
     for (let index = 0; index < 7; index++) {
       fake.deliver({

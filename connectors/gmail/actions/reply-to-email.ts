@@ -1,6 +1,8 @@
+import addressparser from 'nodemailer/lib/addressparser';
 import { z } from 'zod';
 import { OutgoingAttachments } from '../../email/outgoing-attachments.ts';
 import { describeNamed } from '../../sdk/describe-target.ts';
+import type { RestClient } from '../../sdk/rest/index.ts';
 import { GmailMessageBody, headerOf } from '../client.ts';
 import { action } from '../kit.ts';
 import { composeMessage, messageRequest, stableMessageId } from '../mime.ts';
@@ -19,7 +21,9 @@ export const ReplyToEmailInput = z
     replyAll: z
       .boolean()
       .default(false)
-      .describe('Also answer everyone in To and Cc of the original (default false: only the sender).'),
+      .describe(
+        'Also answer everyone in To and Cc of the original, without your own address (default false: only the sender).',
+      ),
     attachments: OutgoingAttachments.optional(),
   })
   .refine((value) => value.text !== undefined || value.html !== undefined, {
@@ -28,6 +32,38 @@ export const ReplyToEmailInput = z
   });
 
 const REPLY_HEADERS = ['From', 'To', 'Cc', 'Reply-To', 'Subject', 'Message-ID', 'References'];
+
+const Profile = z.object({ emailAddress: z.string() });
+
+/** "Reply all" without the mailbox's own address and without those already in To. */
+async function othersThanMe(
+  client: RestClient,
+  headers: readonly string[],
+  already: readonly string[],
+  signal: AbortSignal,
+): Promise<string[]> {
+  const me = Profile.parse((await client.send({ method: 'GET', path: '/users/me/profile' }, signal)).body);
+  const skip = new Set(
+    [
+      me.emailAddress,
+      ...already.flatMap((entry) => addressparser(entry, { flatten: true }).map((a) => a.address)),
+    ]
+      .filter(Boolean)
+      .map((address) => address.toLowerCase()),
+  );
+  const seen = new Set<string>();
+  return headers
+    .flatMap((entry) => addressparser(entry, { flatten: true }))
+    .filter((entry) => {
+      const address = entry.address.toLowerCase();
+      if (!address || skip.has(address) || seen.has(address)) return false;
+      seen.add(address);
+      return true;
+    })
+    .map((entry) =>
+      entry.name ? `"${entry.name.replace(/["\\]/g, '')}" <${entry.address}>` : entry.address,
+    );
+}
 
 function replySubject(subject: string): string {
   return /^re:/i.test(subject.trim()) ? subject : `Re: ${subject}`.slice(0, 998);
@@ -60,11 +96,13 @@ export const replyToEmail = action({
     const parentId = header('Message-ID');
     const references = [header('References'), parentId].filter(Boolean).join(' ').slice(-8000);
     const to = header('Reply-To') || header('From');
-    const others = input.replyAll ? [header('To'), header('Cc')].filter(Boolean).join(', ') : '';
+    const others = input.replyAll
+      ? await othersThanMe(ctx.client, [header('To'), header('Cc')], [to], ctx.signal)
+      : [];
     const message = await composeMessage(
       {
         to,
-        ...(others ? { cc: others } : {}),
+        ...(others.length > 0 ? { cc: others } : {}),
         subject: replySubject(header('Subject') || '(no subject)'),
         text: input.text,
         html: input.html,
