@@ -4,6 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../lib/logger.ts';
 import type { ConnectorError } from '../sdk/connector-error.ts';
 import type { ConnectorEnvironment } from '../sdk/define.ts';
+import type { FileRef } from '../sdk/files.ts';
 import { createTestEnvironment } from '../testing/fake-server.ts';
 import { createMemoryFiles } from '../testing/memory-files.ts';
 import { docSections, runAction, runActionError } from '../testing/run-action.ts';
@@ -216,6 +217,36 @@ describe('gmail connector against the Gmail API v1 fake', () => {
       attachments: [{ filename: 'contract.pdf', mimeType: 'application/pdf', size: 1234 }],
     });
     expect(fake.requests.at(-1)?.query).toEqual({ format: 'full' });
+  });
+
+  it('downloads an attachment into the run’s files', async () => {
+    const pdf = Buffer.from('%PDF-1.7 fake invoice');
+    const message = fake.deliver({
+      from: 'billing@acme.com',
+      subject: 'Invoice',
+      text: 'attached',
+      attachments: [{ filename: 'invoice.pdf', mimeType: 'application/pdf', size: pdf.length, content: pdf }],
+    });
+    const email = (await run('getEmail', { messageId: message.id })) as {
+      attachments: { attachmentId: string; filename: string }[];
+    };
+    const [attachment] = email.attachments;
+    const files = createMemoryFiles();
+    const result = (await run(
+      'downloadAttachment',
+      {
+        messageId: message.id,
+        attachmentId: attachment?.attachmentId,
+        filename: attachment?.filename,
+        mimeType: 'application/pdf',
+      },
+      { files },
+    )) as { file: FileRef; size: number };
+    expect(result).toMatchObject({ size: pdf.length, file: { name: 'invoice.pdf' } });
+    expect(files.bytes(result.file)?.equals(pdf)).toBe(true);
+    expect(fake.requests.at(-1)?.path).toBe(
+      `/gmail/v1/users/me/messages/${message.id}/attachments/${attachment?.attachmentId}`,
+    );
   });
 
   it('adds labels by name and id (names resolved through labels.list) and removes UNREAD', async () => {

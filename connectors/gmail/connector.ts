@@ -4,6 +4,7 @@ import { defineConnector } from '../sdk/define.ts';
 import { createRestClient, type RestClient } from '../sdk/rest/index.ts';
 import { addLabels } from './actions/add-labels.ts';
 import { createDraft } from './actions/create-draft.ts';
+import { downloadAttachment } from './actions/download-attachment.ts';
 import { getEmail } from './actions/get-email.ts';
 import { replyToEmail } from './actions/reply-to-email.ts';
 import { searchEmails } from './actions/search-emails.ts';
@@ -30,7 +31,7 @@ export const gmailConnector = defineConnector<GmailCredential, RestClient>({
     const profile = z.object({ emailAddress: z.string() }).safeParse(body);
     return `Gmail accepts the credential: mailbox ${profile.success ? profile.data.emailAddress : '?'}.`;
   },
-  actions: [sendEmail, replyToEmail, searchEmails, getEmail, addLabels, createDraft],
+  actions: [sendEmail, replyToEmail, searchEmails, getEmail, addLabels, createDraft, downloadAttachment],
   triggers: [newEmail],
   docPath: fileURLToPath(new URL('./doc.md', import.meta.url)),
 });
