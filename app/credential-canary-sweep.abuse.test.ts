@@ -273,6 +273,11 @@ const SHAPES: Record<string, (fixture: Fixture) => Omit<Case, 'name' | 'type'>[]
       },
     ];
   },
+  mattermost: ({ echo }) => {
+    // A personal access token is 26 lower-case letters and digits; the server URL is a public setting.
+    const token = `cnry${hex(11)}`;
+    return [{ secret: { serverUrl: `${echo}/mattermost`, token }, canaries: [token] }];
+  },
   mcp: () => {
     const bearerToken = canary('mcp');
     const env = plainCanary('mcpenv');
@@ -353,6 +358,13 @@ const CONNECTOR_STEPS: Record<string, (echo: string) => Node[]> = {
     { id: 'mail', uses: 'email.send', with: { to: 'ana@example.com', subject: 'hello', text: 'hello' } },
   ],
   postgres: () => [{ id: 'query', uses: 'postgres.query', with: { sql: 'select 1' } }],
+  mattermost: () => [
+    {
+      id: 'post',
+      uses: 'mattermost.postMessage',
+      with: { channel: 'abcdefghijklmnopqrstuvwxyz', message: 'hello' },
+    },
+  ],
   // Fails on its data after the key was decoded: the key must not show up in the error or the self-healing turn.
   'hmac-key': () => [{ id: 'sign', uses: 'crypto.hmac', with: { data: 'zz', inputEncoding: 'hex' } }],
   airtable: () => [

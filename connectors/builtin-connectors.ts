@@ -5,15 +5,18 @@ import { discordConnector } from './discord/connector.ts';
 import { emailConnector } from './email/connector.ts';
 import { fileConnector } from './file/connector.ts';
 import { githubConnector } from './github/connector.ts';
+import { gmailConnector } from './gmail/connector.ts';
 import { htmlConnector } from './html/connector.ts';
 import { httpConnector } from './http/connector.ts';
 import { hubspotConnector } from './hubspot/connector.ts';
 import { kbConnector } from './kb/connector.ts';
 import { llmConnector } from './llm/connector.ts';
 import { markdownConnector } from './markdown/connector.ts';
+import { mattermostConnector } from './mattermost/connector.ts';
 import { mcpConnector } from './mcp/connector.ts';
 import { notionConnector } from './notion/connector.ts';
 import { openWeatherMapConnector } from './openweathermap/connector.ts';
+import { outlookConnector } from './outlook/connector.ts';
 import { pipedriveConnector } from './pipedrive/connector.ts';
 import { postgresConnector } from './postgres/connector.ts';
 import { rssConnector } from './rss/connector.ts';
@@ -24,6 +27,7 @@ import { slackConnector } from './slack/connector.ts';
 import { stateConnector } from './state/connector.ts';
 import { stripeConnector } from './stripe/connector.ts';
 import { supabaseConnector } from './supabase/connector.ts';
+import { teamsConnector } from './teams/connector.ts';
 import { telegramConnector } from './telegram/connector.ts';
 import { todoistConnector } from './todoist/connector.ts';
 import { websearchConnector } from './websearch/connector.ts';
@@ -66,4 +70,8 @@ export const builtinConnectors: ConnectorDefinition[] = [
   shopifyConnector,
   salesforceConnector,
   websearchConnector,
+  gmailConnector,
+  outlookConnector,
+  teamsConnector,
+  mattermostConnector,
 ];

@@ -338,6 +338,13 @@ const cases: Case[] = [
     secrets: [`pd${id}0123456789abcdef0123456789ab`],
     wire: [`GET /api/v2/deals?api_token=pd${id}0123456789abcdef0123456789ab`],
   },
+  {
+    type: 'mattermost',
+    credential: { serverUrl: 'https://chat.example.com', token: `mm${id}`.padEnd(26, '7') },
+    secrets: [`mm${id}`.padEnd(26, '7')],
+    // The server URL is a setting (publicFields), the token the secret.
+    wire: [`authorization: Bearer ${`mm${id}`.padEnd(26, '7')}`],
+  },
 ];
 
 const definitions = new Map(credentialTypesOf(builtinConnectors).map((d) => [d.type, d]));

@@ -15,6 +15,7 @@ export {
   signGithubPayload,
   verifyGithubSignature,
 } from './github/webhook.ts';
+export { gmailConnector } from './gmail/connector.ts';
 export { htmlConnector } from './html/connector.ts';
 export { httpConnector } from './http/connector.ts';
 export { hubspotConnector } from './hubspot/connector.ts';
@@ -24,6 +25,7 @@ export { LlmCredential } from './llm/client.ts';
 export { llmConnector } from './llm/connector.ts';
 export * from './llm/providers/index.ts';
 export { markdownConnector } from './markdown/connector.ts';
+export { mattermostConnector } from './mattermost/connector.ts';
 export { mcpConnector } from './mcp/connector.ts';
 export { notionConnector } from './notion/connector.ts';
 export {
@@ -33,6 +35,7 @@ export {
 } from './oauth-providers.ts';
 export * from './openapi/index.ts';
 export { openWeatherMapConnector } from './openweathermap/connector.ts';
+export { outlookConnector } from './outlook/connector.ts';
 export { pipedriveConnector } from './pipedrive/connector.ts';
 export { postgresConnector } from './postgres/connector.ts';
 export { rssConnector } from './rss/connector.ts';
@@ -45,6 +48,7 @@ export { MessagePostedData, parseSlackMessageEvent } from './slack/triggers/mess
 export { stateConnector } from './state/connector.ts';
 export { stripeConnector } from './stripe/connector.ts';
 export { supabaseConnector } from './supabase/connector.ts';
+export { teamsConnector } from './teams/connector.ts';
 export { telegramConnector } from './telegram/connector.ts';
 export { parseTelegramUpdate } from './telegram/triggers/message.ts';
 export { todoistConnector } from './todoist/connector.ts';

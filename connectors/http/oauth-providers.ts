@@ -1,4 +1,8 @@
+import { microsoftOAuthProvider } from '../microsoft/oauth-provider.ts';
 import { defineOAuth2Provider } from '../sdk/auth/oauth2-provider.ts';
+
+/** Declared by the outlook connector; re-exported here so older imports keep working. */
+export { microsoftOAuthProvider };
 
 /**
  * OAuth2 providers without a connector of their own: an oauth2 credential connected with one of them is used by
@@ -19,23 +23,9 @@ export const googleOAuthProvider = defineOAuth2Provider({
   notes: 'Name the API scopes you need with --scopes (e.g. https://www.googleapis.com/auth/drive.readonly).',
 });
 
-/** Microsoft identity platform v2, the `common` tenant (work, school and personal accounts). */
-export const microsoftOAuthProvider = defineOAuth2Provider({
-  id: 'microsoft',
-  apiHosts: ['graph.microsoft.com'],
-  title: 'Microsoft',
-  authorizeUrl: 'https://login.microsoftonline.com/common/oauth2/v2.0/authorize',
-  tokenUrl: 'https://login.microsoftonline.com/common/oauth2/v2.0/token',
-  scopes: ['openid', 'profile', 'offline_access', 'User.Read'],
-  clientAuth: 'client_secret_post',
-  docsUrl: 'https://learn.microsoft.com/en-us/entra/identity-platform/quickstart-register-app',
-  notes:
-    'One tenant only: set VMESH_OAUTH_MICROSOFT_AUTHORIZE_URL and _TOKEN_URL with the tenant id instead of common.',
-});
-
 /** HubSpot's preset lives with the hubspot connector; re-exported for the imports that know it from here. */
 export { hubspotOAuthProvider } from '../hubspot/oauth-provider.ts';
 /** Notion's preset lives with the notion connector, re-exported likewise. */
 export { notionOAuthProvider } from '../notion/oauth-provider.ts';
 
-export const HTTP_OAUTH_PROVIDERS = [googleOAuthProvider, microsoftOAuthProvider] as const;
+export const HTTP_OAUTH_PROVIDERS = [googleOAuthProvider] as const;
