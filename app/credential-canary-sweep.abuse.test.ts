@@ -210,6 +210,16 @@ const SHAPES: Record<string, (fixture: Fixture) => Omit<Case, 'name' | 'type'>[]
     // A port nobody listens on: the connection is refused before the password is sent.
     return [{ secret: { url: `postgres://report:${password}@127.0.0.1:1/app` }, canaries: [password] }];
   },
+  mysql: () => {
+    const password = plainCanary('mysqlpw');
+    // A port nobody listens on: the connection is refused before the handshake.
+    return [
+      {
+        secret: { host: '127.0.0.1', port: 1, user: 'report', password, database: 'app', ssl: false },
+        canaries: [password],
+      },
+    ];
+  },
   llm: ({ echo }) => {
     const apiKey = canary('llm');
     return [
@@ -269,6 +279,7 @@ const CONNECTOR_STEPS: Record<string, (echo: string) => Node[]> = {
     { id: 'mail', uses: 'email.send', with: { to: 'ana@example.com', subject: 'hello', text: 'hello' } },
   ],
   postgres: () => [{ id: 'query', uses: 'postgres.query', with: { sql: 'select 1' } }],
+  mysql: () => [{ id: 'query', uses: 'mysql.query', with: { sql: 'select 1' } }],
   // Fails on its data after the key was decoded: the key must not show up in the error or the self-healing turn.
   'hmac-key': () => [{ id: 'sign', uses: 'crypto.hmac', with: { data: 'zz', inputEncoding: 'hex' } }],
 };
@@ -277,7 +288,7 @@ const STORED_ONLY: Record<string, string> = {
   imap: 'the email.received trigger polls with it; no step takes it',
 };
 /** Steps whose credential never reaches the wire here (the server refuses the connection first; an HMAC key signs locally). */
-const NOT_ON_WIRE = new Set(['smtp', 'postgres', 'hmac-key']);
+const NOT_ON_WIRE = new Set(['smtp', 'postgres', 'hmac-key', 'mysql']);
 
 function stepsOf(item: Case, echo: string): Node[] {
   if (httpTypes.has(item.type)) {

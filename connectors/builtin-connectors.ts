@@ -10,6 +10,7 @@ import { kbConnector } from './kb/connector.ts';
 import { llmConnector } from './llm/connector.ts';
 import { markdownConnector } from './markdown/connector.ts';
 import { mcpConnector } from './mcp/connector.ts';
+import { mysqlConnector } from './mysql/connector.ts';
 import { openWeatherMapConnector } from './openweathermap/connector.ts';
 import { postgresConnector } from './postgres/connector.ts';
 import { rssConnector } from './rss/connector.ts';
@@ -42,4 +43,5 @@ export const builtinConnectors: ConnectorDefinition[] = [
   telegramConnector,
   todoistConnector,
   openWeatherMapConnector,
+  mysqlConnector,
 ];

@@ -128,6 +128,19 @@ const cases: Case[] = [
     wire: [`p\u0000\u0000\u0000\u0015${dbPassword}\u0000`],
   },
   {
+    type: 'mysql',
+    credential: {
+      host: 'db.example.com',
+      port: 3306,
+      user: 'report',
+      password: dbPassword,
+      database: 'shop',
+    },
+    secrets: [dbPassword],
+    // The mysql_clear_password plugin sends the password as a NUL-terminated string.
+    wire: [`${dbPassword}\u0000`],
+  },
+  {
     type: 'mcp',
     credential: { bearerToken: `mcp-${id}-token`, env: { GITHUB_TOKEN: `env-${id}-token` } },
     secrets: [`mcp-${id}-token`, `env-${id}-token`],

@@ -23,6 +23,7 @@ export { llmConnector } from './llm/connector.ts';
 export * from './llm/providers/index.ts';
 export { markdownConnector } from './markdown/connector.ts';
 export { mcpConnector } from './mcp/connector.ts';
+export { mysqlConnector } from './mysql/connector.ts';
 export {
   oauth2AppFor,
   oauth2ProvidersOf,
