@@ -220,6 +220,16 @@ const SHAPES: Record<string, (fixture: Fixture) => Omit<Case, 'name' | 'type'>[]
       },
     ];
   },
+  redis: () => {
+    const password = plainCanary('redispw');
+    // A port nobody listens on: the connection is refused before AUTH.
+    return [
+      {
+        secret: { url: `redis://default:${password}@127.0.0.1:1/0`, keyPrefix: 'vmesh:' },
+        canaries: [password],
+      },
+    ];
+  },
   llm: ({ echo }) => {
     const apiKey = canary('llm');
     return [
@@ -280,6 +290,7 @@ const CONNECTOR_STEPS: Record<string, (echo: string) => Node[]> = {
   ],
   postgres: () => [{ id: 'query', uses: 'postgres.query', with: { sql: 'select 1' } }],
   mysql: () => [{ id: 'query', uses: 'mysql.query', with: { sql: 'select 1' } }],
+  redis: () => [{ id: 'get', uses: 'redis.get', with: { key: 'greeting' } }],
   // Fails on its data after the key was decoded: the key must not show up in the error or the self-healing turn.
   'hmac-key': () => [{ id: 'sign', uses: 'crypto.hmac', with: { data: 'zz', inputEncoding: 'hex' } }],
 };
@@ -288,7 +299,7 @@ const STORED_ONLY: Record<string, string> = {
   imap: 'the email.received trigger polls with it; no step takes it',
 };
 /** Steps whose credential never reaches the wire here (the server refuses the connection first; an HMAC key signs locally). */
-const NOT_ON_WIRE = new Set(['smtp', 'postgres', 'hmac-key', 'mysql']);
+const NOT_ON_WIRE = new Set(['smtp', 'postgres', 'hmac-key', 'mysql', 'redis']);
 
 function stepsOf(item: Case, echo: string): Node[] {
   if (httpTypes.has(item.type)) {

@@ -13,6 +13,7 @@ import { mcpConnector } from './mcp/connector.ts';
 import { mysqlConnector } from './mysql/connector.ts';
 import { openWeatherMapConnector } from './openweathermap/connector.ts';
 import { postgresConnector } from './postgres/connector.ts';
+import { redisConnector } from './redis/connector.ts';
 import { rssConnector } from './rss/connector.ts';
 import type { ConnectorDefinition } from './sdk/index.ts';
 import { slackConnector } from './slack/connector.ts';
@@ -44,4 +45,5 @@ export const builtinConnectors: ConnectorDefinition[] = [
   todoistConnector,
   openWeatherMapConnector,
   mysqlConnector,
+  redisConnector,
 ];

@@ -141,6 +141,13 @@ const cases: Case[] = [
     wire: [`${dbPassword}\u0000`],
   },
   {
+    type: 'redis',
+    credential: { url: `rediss://default:${encodeURIComponent(dbPassword)}@cache.example.com:6380/0` },
+    secrets: [dbPassword, encodeURIComponent(dbPassword)],
+    // AUTH sends the decoded password as a RESP bulk string.
+    wire: [`*3\r\n$4\r\nAUTH\r\n$7\r\ndefault\r\n$${Buffer.byteLength(dbPassword)}\r\n${dbPassword}\r\n`],
+  },
+  {
     type: 'mcp',
     credential: { bearerToken: `mcp-${id}-token`, env: { GITHUB_TOKEN: `env-${id}-token` } },
     secrets: [`mcp-${id}-token`, `env-${id}-token`],

@@ -32,6 +32,7 @@ export {
 export * from './openapi/index.ts';
 export { openWeatherMapConnector } from './openweathermap/connector.ts';
 export { postgresConnector } from './postgres/connector.ts';
+export { redisConnector } from './redis/connector.ts';
 export { rssConnector } from './rss/connector.ts';
 export * from './sdk/index.ts';
 export { slackConnector } from './slack/connector.ts';
