@@ -230,6 +230,16 @@ const SHAPES: Record<string, (fixture: Fixture) => Omit<Case, 'name' | 'type'>[]
       },
     ];
   },
+  s3: () => {
+    const secretAccessKey = canary('s3-secret');
+    const sessionToken = plainCanary('s3session');
+    return [
+      {
+        secret: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey, sessionToken, region: 'eu-central-1' },
+        canaries: [secretAccessKey, sessionToken],
+      },
+    ];
+  },
   llm: ({ echo }) => {
     const apiKey = canary('llm');
     return [
@@ -291,6 +301,7 @@ const CONNECTOR_STEPS: Record<string, (echo: string) => Node[]> = {
   postgres: () => [{ id: 'query', uses: 'postgres.query', with: { sql: 'select 1' } }],
   mysql: () => [{ id: 'query', uses: 'mysql.query', with: { sql: 'select 1' } }],
   redis: () => [{ id: 'get', uses: 'redis.get', with: { key: 'greeting' } }],
+  s3: () => [{ id: 'list', uses: 's3.listObjects', with: { bucket: 'acme-invoices', prefix: 'in/' } }],
   // Fails on its data after the key was decoded: the key must not show up in the error or the self-healing turn.
   'hmac-key': () => [{ id: 'sign', uses: 'crypto.hmac', with: { data: 'zz', inputEncoding: 'hex' } }],
 };
@@ -645,6 +656,7 @@ describe('canary sweep over every credential type and the connect link flow', ()
       telegram: `${echo}/telegram/bot{token}`,
       todoist: `${echo}/todoist`,
       openweathermap: `${echo}/openweathermap`,
+      s3: `${echo}/s3`,
       email: 'smtp://127.0.0.1:1',
     });
     const selfHealing = createRunFailedTask(app.agent);

@@ -15,6 +15,7 @@ import { openWeatherMapConnector } from './openweathermap/connector.ts';
 import { postgresConnector } from './postgres/connector.ts';
 import { redisConnector } from './redis/connector.ts';
 import { rssConnector } from './rss/connector.ts';
+import { s3Connector } from './s3/connector.ts';
 import type { ConnectorDefinition } from './sdk/index.ts';
 import { slackConnector } from './slack/connector.ts';
 import { stateConnector } from './state/connector.ts';
@@ -46,4 +47,5 @@ export const builtinConnectors: ConnectorDefinition[] = [
   openWeatherMapConnector,
   mysqlConnector,
   redisConnector,
+  s3Connector,
 ];

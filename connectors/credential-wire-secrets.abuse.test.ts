@@ -148,6 +148,18 @@ const cases: Case[] = [
     wire: [`*3\r\n$4\r\nAUTH\r\n$7\r\ndefault\r\n$${Buffer.byteLength(dbPassword)}\r\n${dbPassword}\r\n`],
   },
   {
+    type: 's3',
+    credential: {
+      accessKeyId: 'AKIDEXAMPLE',
+      secretAccessKey: `s3-secret-${id}-0123456789`,
+      sessionToken: `s3-session-${id}-token`,
+      region: 'eu-central-1',
+    },
+    secrets: [`s3-secret-${id}-0123456789`, `s3-session-${id}-token`],
+    // Only the session token travels (x-amz-security-token); the secret key signs and is never sent.
+    wire: [`x-amz-security-token: s3-session-${id}-token`],
+  },
+  {
     type: 'mcp',
     credential: { bearerToken: `mcp-${id}-token`, env: { GITHUB_TOKEN: `env-${id}-token` } },
     secrets: [`mcp-${id}-token`, `env-${id}-token`],

@@ -34,6 +34,7 @@ export { openWeatherMapConnector } from './openweathermap/connector.ts';
 export { postgresConnector } from './postgres/connector.ts';
 export { redisConnector } from './redis/connector.ts';
 export { rssConnector } from './rss/connector.ts';
+export { s3Connector } from './s3/connector.ts';
 export * from './sdk/index.ts';
 export { slackConnector } from './slack/connector.ts';
 export { MessagePostedData, parseSlackMessageEvent } from './slack/triggers/message-posted.ts';
