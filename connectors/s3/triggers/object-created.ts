@@ -9,10 +9,12 @@ export const ObjectCreatedFilters = z.strictObject({
   intervalSeconds: z
     .number()
     .int()
-    .min(30)
+    .min(2)
     .max(86_400)
     .default(300)
-    .describe('Seconds between two listings of the bucket (30–86400), e.g. 60. Default 300.'),
+    .describe(
+      'Seconds between two listings of the bucket (2–86400; each is a paid LIST request), e.g. 60. Default 300.',
+    ),
 });
 
 export const ObjectCreatedData = z.object({
@@ -70,8 +72,8 @@ export const objectCreated = definePollTrigger<
         .map((object) => ({ object, at: Date.parse(object.lastModified) }))
         .filter(({ at }) => at >= after)
         .map(({ object, at }) => ({
-          // A rewrite of the key is a new object: its ETag (or time) differs.
-          id: `${object.key}\u0000${object.etag || object.lastModified}`,
+          // A rewrite of the key is a new object: its ETag (or time) differs. Neither holds a `|`.
+          id: `${object.etag || object.lastModified}|${object.key}`,
           at,
           data: {
             bucket: filters.bucket,
