@@ -240,6 +240,10 @@ const SHAPES: Record<string, (fixture: Fixture) => Omit<Case, 'name' | 'type'>[]
       },
     ];
   },
+  dropbox: () => {
+    const token = `sl.${plainCanary('dropboxtoken')}`;
+    return [{ secret: { token }, canaries: [token] }];
+  },
   llm: ({ echo }) => {
     const apiKey = canary('llm');
     return [
@@ -302,6 +306,7 @@ const CONNECTOR_STEPS: Record<string, (echo: string) => Node[]> = {
   mysql: () => [{ id: 'query', uses: 'mysql.query', with: { sql: 'select 1' } }],
   redis: () => [{ id: 'get', uses: 'redis.get', with: { key: 'greeting' } }],
   s3: () => [{ id: 'list', uses: 's3.listObjects', with: { bucket: 'acme-invoices', prefix: 'in/' } }],
+  dropbox: () => [{ id: 'list', uses: 'dropbox.listFolder', with: { path: '/Inbox' } }],
   // Fails on its data after the key was decoded: the key must not show up in the error or the self-healing turn.
   'hmac-key': () => [{ id: 'sign', uses: 'crypto.hmac', with: { data: 'zz', inputEncoding: 'hex' } }],
 };
@@ -657,6 +662,8 @@ describe('canary sweep over every credential type and the connect link flow', ()
       todoist: `${echo}/todoist`,
       openweathermap: `${echo}/openweathermap`,
       s3: `${echo}/s3`,
+      dropbox: `${echo}/dropbox`,
+      'dropbox-content': `${echo}/dropbox-content`,
       email: 'smtp://127.0.0.1:1',
     });
     const selfHealing = createRunFailedTask(app.agent);

@@ -1,6 +1,7 @@
 import { compressionConnector } from './compression/connector.ts';
 import { cryptoConnector } from './crypto/connector.ts';
 import { discordConnector } from './discord/connector.ts';
+import { dropboxConnector } from './dropbox/connector.ts';
 import { emailConnector } from './email/connector.ts';
 import { fileConnector } from './file/connector.ts';
 import { githubConnector } from './github/connector.ts';
@@ -48,4 +49,5 @@ export const builtinConnectors: ConnectorDefinition[] = [
   mysqlConnector,
   redisConnector,
   s3Connector,
+  dropboxConnector,
 ];

@@ -160,6 +160,12 @@ const cases: Case[] = [
     wire: [`x-amz-security-token: s3-session-${id}-token`],
   },
   {
+    type: 'dropbox',
+    credential: { token: `sl.${id}0123456789abcdefghij` },
+    secrets: [`sl.${id}0123456789abcdefghij`],
+    wire: [`authorization: Bearer sl.${id}0123456789abcdefghij`],
+  },
+  {
     type: 'mcp',
     credential: { bearerToken: `mcp-${id}-token`, env: { GITHUB_TOKEN: `env-${id}-token` } },
     secrets: [`mcp-${id}-token`, `env-${id}-token`],

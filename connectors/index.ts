@@ -5,6 +5,8 @@ export { compressionConnector } from './compression/connector.ts';
 export * from './credentials/index.ts';
 export { cryptoConnector } from './crypto/connector.ts';
 export { discordConnector } from './discord/connector.ts';
+export { dropboxConnector } from './dropbox/connector.ts';
+export { dropboxOAuthProvider } from './dropbox/oauth-provider.ts';
 export { emailConnector } from './email/connector.ts';
 export { fileConnector } from './file/connector.ts';
 export { githubConnector } from './github/connector.ts';

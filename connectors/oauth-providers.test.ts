@@ -12,8 +12,9 @@ describe('built-in OAuth2 provider presets', () => {
       builtinConnectors.find((connector) => connector.oauthProviders?.some((provider) => provider.id === id))
         ?.id;
     expect(providers.map((provider) => provider.id).sort()).toEqual(
-      ['github', 'google', 'hubspot', 'microsoft', 'notion', 'slack'].sort(),
+      ['github', 'google', 'hubspot', 'microsoft', 'notion', 'slack', 'dropbox'].sort(),
     );
+    expect(owner('dropbox')).toBe('dropbox');
     expect([owner('slack'), owner('github'), owner('google'), owner('notion')]).toEqual([
       'slack',
       'github',
