@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DropboxFake, startDropboxFake } from '../../connectors/dropbox/fake-server.ts';
 import {
   createCredentialStore,
+  dropboxConnector,
   mysqlConnector,
   parseSecretKey,
   redisConnector,
@@ -22,7 +24,7 @@ import type { EngineWorker } from './worker.ts';
 
 // The data connectors through the real worker and Postgres: a workflow that writes and reads the machine's real
 // MariaDB, counts in its real Redis and lists the S3 fake; and s3.objectCreated, a poll trigger, starting a run
-// through the production poll path when an object lands in the bucket.
+// through the production poll path when an object lands in the bucket, which downloads it and uploads it to Dropbox.
 
 const skipServers = (await mysqlSkipReason()) ?? (await redisSkipReason());
 if (skipServers) console.warn(`SKIPPED the MariaDB/Redis workflow of the data connectors: ${skipServers}`);
@@ -32,12 +34,14 @@ let db: TestDatabase;
 let engine: EngineServices;
 let worker: EngineWorker;
 let s3: S3Fake;
+let dropbox: DropboxFake;
 let mysql: TestMysqlDatabase | undefined;
 let redis: TestRedis | undefined;
 
 beforeAll(async () => {
   db = await createTestDatabase({ poolSize: 8 });
   s3 = await startS3Fake();
+  dropbox = await startDropboxFake();
   if (!skipServers) {
     mysql = await createTestMysqlDatabase();
     redis = await createTestRedis();
@@ -49,15 +53,20 @@ beforeAll(async () => {
     { sql: db.sql, url: db.url, kind: 'external', close: async () => {} },
     { env: { VMESH_SECRET_KEY: secretKey, VMESH_HTTP_ALLOW_HOSTS: '127.0.0.1' } },
   );
-  Object.assign(engine.deps.connectorEnv.baseUrls, { s3: s3.url });
+  Object.assign(engine.deps.connectorEnv.baseUrls, {
+    s3: s3.url,
+    dropbox: dropbox.url,
+    'dropbox-content': dropbox.contentUrl,
+  });
   const credentials = createCredentialStore({
     sql: db.sql,
     key: parseSecretKey(secretKey),
-    types: [mysqlConnector, redisConnector, s3Connector].flatMap((connector) =>
+    types: [mysqlConnector, redisConnector, s3Connector, dropboxConnector].flatMap((connector) =>
       connector.credential ? [connector.credential] : [],
     ),
   });
   await credentials.set('bucket', 's3', s3.credential);
+  await credentials.set('dropbox', 'dropbox', { token: dropbox.token });
   if (mysql && redis) {
     await credentials.set('shop-db', 'mysql', mysql.credential);
     await credentials.set('cache', 'redis', { url: redis.url, keyPrefix: redis.keyPrefix });
@@ -68,6 +77,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await worker?.stop();
   await s3?.close();
+  await dropbox?.close();
   await mysql?.drop();
   await redis?.close();
   await db?.drop();
@@ -139,7 +149,7 @@ describe('data connectors through the engine', () => {
     },
   );
 
-  it('s3.objectCreated starts one run for an object written after activation, which downloads it', async () => {
+  it('s3.objectCreated starts one run for an object written after activation, which copies it to Dropbox', async () => {
     s3.seed('acme-invoices', 'incoming/before.csv', 'old', new Date(Date.now() - 60_000));
     const { id } = await engine.workflows.create(
       {
@@ -158,12 +168,21 @@ describe('data connectors through the engine', () => {
             with: { bucket: '{{ trigger.bucket }}', key: '{{ trigger.key }}' },
           },
           {
+            id: 'copy',
+            uses: 'dropbox.uploadFile',
+            credential: 'dropbox',
+            with: { path: '/Inbox/{{ trigger.key }}', file: '{{ steps.fetch.output.file }}' },
+          },
+          {
             id: 'say',
             uses: 'core.transform',
             with: { value: '{{ trigger.key }}: {{ steps.fetch.output.file.size }} bytes' },
           },
         ],
-        edges: [{ from: 'fetch', to: 'say' }],
+        edges: [
+          { from: 'fetch', to: 'copy' },
+          { from: 'copy', to: 'say' },
+        ],
       },
       {},
       { activate: true },
@@ -193,11 +212,16 @@ describe('data connectors through the engine', () => {
     const view = await waitForRun(db.sql, run?.id ?? '', { timeoutMs: 30_000 });
     expect(view.status, JSON.stringify(view.steps)).toBe('succeeded');
     expect(view.steps.find((step) => step.id === 'say')?.output).toBe('incoming/order-1042.csv: 20 bytes');
+    expect(dropbox.files().map((file) => [file.path, file.body.toString()])).toEqual([
+      ['/Inbox/incoming/order-1042.csv', 'id,total\n1042,12.50\n'],
+    ]);
     // Later polls list the same objects: no further run.
     const seen = lists();
     await expect.poll(lists, { timeout: 15_000 }).toBeGreaterThanOrEqual(seen + 2);
     expect(await runs()).toHaveLength(1);
-    expect(await storedRecord(run?.id ?? '')).not.toContain(s3.credential.secretAccessKey);
+    const stored = await storedRecord(run?.id ?? '');
+    expect(stored).not.toContain(s3.credential.secretAccessKey);
+    expect(stored).not.toContain(dropbox.token);
     await engine.workflows.deactivate(id);
   });
 });
