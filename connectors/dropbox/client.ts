@@ -9,6 +9,9 @@ import type { SafeRequestInit } from '../sdk/safe-fetch.ts';
 export const DROPBOX_API_URL = 'https://api.dropboxapi.com';
 export const DROPBOX_CONTENT_URL = 'https://content.dropboxapi.com';
 
+/** How long one file transfer may take. */
+const TRANSFER_TIMEOUT_MS = 15 * 60_000;
+
 export const DropboxToken = z.strictObject({
   token: z
     .string()
@@ -120,6 +123,7 @@ export function createDropboxClient(options: {
     unsigned: AuthRequest,
     stream: { stream: ReadableStream<Uint8Array>; length: number } | undefined,
     signal: AbortSignal,
+    transfer: boolean,
   ): Promise<Response> {
     if (!auth) {
       throw new ConnectorError({
@@ -141,6 +145,8 @@ export function createDropboxClient(options: {
           : signed.body
             ? { body: signed.body }
             : {}),
+        // A file transfer: the file store caps what is written, and it may take longer than an RPC call.
+        ...(transfer ? { maxResponseBytes: Number.MAX_SAFE_INTEGER, timeoutMs: TRANSFER_TIMEOUT_MS } : {}),
       };
       return env.fetch(signed.url, init);
     };
@@ -167,8 +173,10 @@ export function createDropboxClient(options: {
         { method: 'POST', url, headers, body: Buffer.from(JSON.stringify(args)) },
         undefined,
         signal,
+        false,
       );
-      return (await response.json()) as unknown;
+      const answer: unknown = await response.json();
+      return answer;
     },
     content(path, args, body, signal) {
       const headers = new Headers({ 'dropbox-api-arg': dropboxApiArg(args) });
@@ -177,7 +185,7 @@ export function createDropboxClient(options: {
         headers.set('content-length', String(body.length));
       }
       const url = new URL(`${contentBase.replace(/\/+$/, '')}${path}`);
-      return send({ method: 'POST', url, headers, body: undefined }, body, signal);
+      return send({ method: 'POST', url, headers, body: undefined }, body, signal, true);
     },
   };
 }

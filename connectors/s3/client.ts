@@ -65,7 +65,12 @@ export type S3Request = {
   stream?: { body: ReadableStream<Uint8Array>; length: number };
   /** Statuses that are answers, not failures (none by default). */
   accept?: readonly number[];
+  /** A file transfer (GetObject, PutObject): the file store caps its size, and it may take longer than a call. */
+  transfer?: boolean;
 };
+
+/** How long one object transfer may take. */
+const TRANSFER_TIMEOUT_MS = 15 * 60_000;
 
 export type S3Client = {
   send(request: S3Request, signal: AbortSignal): Promise<Response>;
@@ -136,6 +141,10 @@ export function createS3Client(options: {
         signal,
         credentialHeaders: changedHeaderNames(unsigned.headers, signed.headers),
         ...(request.stream ? { body: request.stream.body, duplex: 'half' as const } : {}),
+        // The file store caps what is written; the transfer is streamed into it.
+        ...(request.transfer
+          ? { maxResponseBytes: Number.MAX_SAFE_INTEGER, timeoutMs: TRANSFER_TIMEOUT_MS }
+          : {}),
       };
       let response: Response;
       try {

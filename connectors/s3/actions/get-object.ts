@@ -29,7 +29,7 @@ export const getObject = action({
   }),
   async run(input, ctx) {
     const response = await ctx.client.send(
-      { method: 'GET', bucket: input.bucket, key: input.key },
+      { method: 'GET', bucket: input.bucket, key: input.key, transfer: true },
       ctx.signal,
     );
     const length = Number(response.headers.get('content-length') ?? Number.NaN);

@@ -40,6 +40,7 @@ export const putObject = action({
         key: input.key,
         headers: { 'content-type': input.contentType ?? ref.contentType },
         stream: { body: stream, length: ref.size },
+        transfer: true,
       },
       ctx.signal,
     );
