@@ -192,6 +192,10 @@ describe.skipIf(Boolean(skip))('mysql on a real server', () => {
     expect(wrong.message).not.toContain('wrong');
     const down = await runError('query', { sql: 'select 1' }, { ...db.credential, port: 1 });
     expect(down.retryable).toBe(true);
+    // The local server offers no TLS: a credential that asks for it is refused, with what to change.
+    const tls = await runError('query', { sql: 'select 1' }, { ...db.credential, ssl: true });
+    expect(tls.code).toBe('E_TLS');
+    expect(tls.hint).toContain('ssl: false');
   });
 
   it('testCredential says who the server logged in', async () => {
