@@ -237,6 +237,40 @@ const SHAPES: Record<string, (fixture: Fixture) => Omit<Case, 'name' | 'type'>[]
     // A port nobody listens on: the connection is refused before the password is sent.
     return [{ secret: { url: `postgres://report:${password}@127.0.0.1:1/app` }, canaries: [password] }];
   },
+  mysql: () => {
+    const password = plainCanary('mysqlpw');
+    // A port nobody listens on: the connection is refused before the handshake.
+    return [
+      {
+        secret: { host: '127.0.0.1', port: 1, user: 'report', password, database: 'app', ssl: false },
+        canaries: [password],
+      },
+    ];
+  },
+  redis: () => {
+    const password = plainCanary('redispw');
+    // A port nobody listens on: the connection is refused before AUTH.
+    return [
+      {
+        secret: { url: `redis://default:${password}@127.0.0.1:1/0`, keyPrefix: 'vmesh:' },
+        canaries: [password],
+      },
+    ];
+  },
+  s3: () => {
+    const secretAccessKey = canary('s3-secret');
+    const sessionToken = plainCanary('s3session');
+    return [
+      {
+        secret: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey, sessionToken, region: 'eu-central-1' },
+        canaries: [secretAccessKey, sessionToken],
+      },
+    ];
+  },
+  dropbox: () => {
+    const token = `sl.${plainCanary('dropboxtoken')}`;
+    return [{ secret: { token }, canaries: [token] }];
+  },
   llm: ({ echo }) => {
     const apiKey = canary('llm');
     return [
@@ -365,6 +399,10 @@ const CONNECTOR_STEPS: Record<string, (echo: string) => Node[]> = {
       with: { channel: 'abcdefghijklmnopqrstuvwxyz', message: 'hello' },
     },
   ],
+  mysql: () => [{ id: 'query', uses: 'mysql.query', with: { sql: 'select 1' } }],
+  redis: () => [{ id: 'get', uses: 'redis.get', with: { key: 'greeting' } }],
+  s3: () => [{ id: 'list', uses: 's3.listObjects', with: { bucket: 'acme-invoices', prefix: 'in/' } }],
+  dropbox: () => [{ id: 'list', uses: 'dropbox.listFolder', with: { path: '/Inbox' } }],
   // Fails on its data after the key was decoded: the key must not show up in the error or the self-healing turn.
   'hmac-key': () => [{ id: 'sign', uses: 'crypto.hmac', with: { data: 'zz', inputEncoding: 'hex' } }],
   airtable: () => [
@@ -391,7 +429,7 @@ const STORED_ONLY: Record<string, string> = {
   imap: 'the email.received trigger polls with it; no step takes it',
 };
 /** Steps whose credential never reaches the wire here (the server refuses the connection first; an HMAC key signs locally). */
-const NOT_ON_WIRE = new Set(['smtp', 'postgres', 'hmac-key']);
+const NOT_ON_WIRE = new Set(['smtp', 'postgres', 'hmac-key', 'mysql', 'redis']);
 
 function stepsOf(item: Case, echo: string): Node[] {
   if (httpTypes.has(item.type)) {
@@ -745,6 +783,9 @@ describe('canary sweep over every credential type and the connect link flow', ()
       x: `${echo}/x/2`,
       supabase: `${echo}/supabase`,
       woocommerce: `${echo}/woocommerce/wp-json/wc/v3`,
+      s3: `${echo}/s3`,
+      dropbox: `${echo}/dropbox`,
+      'dropbox-content': `${echo}/dropbox-content`,
       email: 'smtp://127.0.0.1:1',
       airtable: `${echo}/airtable`,
       notion: `${echo}/notion`,

@@ -2,6 +2,7 @@ import { airtableConnector } from './airtable/connector.ts';
 import { compressionConnector } from './compression/connector.ts';
 import { cryptoConnector } from './crypto/connector.ts';
 import { discordConnector } from './discord/connector.ts';
+import { dropboxConnector } from './dropbox/connector.ts';
 import { emailConnector } from './email/connector.ts';
 import { fileConnector } from './file/connector.ts';
 import { githubConnector } from './github/connector.ts';
@@ -14,12 +15,15 @@ import { llmConnector } from './llm/connector.ts';
 import { markdownConnector } from './markdown/connector.ts';
 import { mattermostConnector } from './mattermost/connector.ts';
 import { mcpConnector } from './mcp/connector.ts';
+import { mysqlConnector } from './mysql/connector.ts';
 import { notionConnector } from './notion/connector.ts';
 import { openWeatherMapConnector } from './openweathermap/connector.ts';
 import { outlookConnector } from './outlook/connector.ts';
 import { pipedriveConnector } from './pipedrive/connector.ts';
 import { postgresConnector } from './postgres/connector.ts';
+import { redisConnector } from './redis/connector.ts';
 import { rssConnector } from './rss/connector.ts';
+import { s3Connector } from './s3/connector.ts';
 import { salesforceConnector } from './salesforce/connector.ts';
 import type { ConnectorDefinition } from './sdk/index.ts';
 import { shopifyConnector } from './shopify/connector.ts';
@@ -74,4 +78,8 @@ export const builtinConnectors: ConnectorDefinition[] = [
   outlookConnector,
   teamsConnector,
   mattermostConnector,
+  mysqlConnector,
+  redisConnector,
+  s3Connector,
+  dropboxConnector,
 ];

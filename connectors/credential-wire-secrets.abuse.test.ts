@@ -200,6 +200,44 @@ const cases: Case[] = [
     wire: [`p\u0000\u0000\u0000\u0015${dbPassword}\u0000`],
   },
   {
+    type: 'mysql',
+    credential: {
+      host: 'db.example.com',
+      port: 3306,
+      user: 'report',
+      password: dbPassword,
+      database: 'shop',
+    },
+    secrets: [dbPassword],
+    // The mysql_clear_password plugin sends the password as a NUL-terminated string.
+    wire: [`${dbPassword}\u0000`],
+  },
+  {
+    type: 'redis',
+    credential: { url: `rediss://default:${encodeURIComponent(dbPassword)}@cache.example.com:6380/0` },
+    secrets: [dbPassword, encodeURIComponent(dbPassword)],
+    // AUTH sends the decoded password as a RESP bulk string.
+    wire: [`*3\r\n$4\r\nAUTH\r\n$7\r\ndefault\r\n$${Buffer.byteLength(dbPassword)}\r\n${dbPassword}\r\n`],
+  },
+  {
+    type: 's3',
+    credential: {
+      accessKeyId: 'AKIDEXAMPLE',
+      secretAccessKey: `s3-secret-${id}-0123456789`,
+      sessionToken: `s3-session-${id}-token`,
+      region: 'eu-central-1',
+    },
+    secrets: [`s3-secret-${id}-0123456789`, `s3-session-${id}-token`],
+    // Only the session token travels (x-amz-security-token); the secret key signs and is never sent.
+    wire: [`x-amz-security-token: s3-session-${id}-token`],
+  },
+  {
+    type: 'dropbox',
+    credential: { token: `sl.${id}0123456789abcdefghij` },
+    secrets: [`sl.${id}0123456789abcdefghij`],
+    wire: [`authorization: Bearer sl.${id}0123456789abcdefghij`],
+  },
+  {
     type: 'mcp',
     credential: { bearerToken: `mcp-${id}-token`, env: { GITHUB_TOKEN: `env-${id}-token` } },
     secrets: [`mcp-${id}-token`, `env-${id}-token`],

@@ -6,6 +6,8 @@ export { compressionConnector } from './compression/connector.ts';
 export * from './credentials/index.ts';
 export { cryptoConnector } from './crypto/connector.ts';
 export { discordConnector } from './discord/connector.ts';
+export { dropboxConnector } from './dropbox/connector.ts';
+export { dropboxOAuthProvider } from './dropbox/oauth-provider.ts';
 export { emailConnector } from './email/connector.ts';
 export { fileConnector } from './file/connector.ts';
 export { githubConnector } from './github/connector.ts';
@@ -27,6 +29,7 @@ export * from './llm/providers/index.ts';
 export { markdownConnector } from './markdown/connector.ts';
 export { mattermostConnector } from './mattermost/connector.ts';
 export { mcpConnector } from './mcp/connector.ts';
+export { mysqlConnector } from './mysql/connector.ts';
 export { notionConnector } from './notion/connector.ts';
 export {
   oauth2AppFor,
@@ -38,7 +41,9 @@ export { openWeatherMapConnector } from './openweathermap/connector.ts';
 export { outlookConnector } from './outlook/connector.ts';
 export { pipedriveConnector } from './pipedrive/connector.ts';
 export { postgresConnector } from './postgres/connector.ts';
+export { redisConnector } from './redis/connector.ts';
 export { rssConnector } from './rss/connector.ts';
+export { s3Connector } from './s3/connector.ts';
 export { salesforceConnector } from './salesforce/connector.ts';
 export { salesforceOAuthProvider } from './salesforce/oauth-provider.ts';
 export * from './sdk/index.ts';

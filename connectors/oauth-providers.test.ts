@@ -12,8 +12,20 @@ describe('built-in OAuth2 provider presets', () => {
       builtinConnectors.find((connector) => connector.oauthProviders?.some((provider) => provider.id === id))
         ?.id;
     expect(providers.map((provider) => provider.id).sort()).toEqual(
-      ['github', 'google', 'hubspot', 'microsoft', 'notion', 'pipedrive', 'salesforce', 'slack', 'x'].sort(),
+      [
+        'dropbox',
+        'github',
+        'google',
+        'hubspot',
+        'microsoft',
+        'notion',
+        'pipedrive',
+        'salesforce',
+        'slack',
+        'x',
+      ].sort(),
     );
+    expect(owner('dropbox')).toBe('dropbox');
     expect([owner('slack'), owner('github'), owner('google'), owner('notion'), owner('salesforce')]).toEqual([
       'slack',
       'github',
