@@ -178,6 +178,17 @@ const SHAPES: Record<string, (fixture: Fixture) => Omit<Case, 'name' | 'type'>[]
     const botToken = `7123456789:${plainCanary('telegrambottoken')}`;
     return [{ secret: { botToken }, canaries: [botToken] }];
   },
+  twilio: () => {
+    const authToken = plainCanary('twilioauthtoken');
+    const apiKeySecret = canary('twilio-key-secret');
+    return [
+      { secret: { accountSid: `AC${hex(16)}`, authToken }, canaries: [authToken] },
+      {
+        secret: { accountSid: `AC${hex(16)}`, apiKeySid: `SK${hex(16)}`, apiKeySecret },
+        canaries: [apiKeySecret],
+      },
+    ];
+  },
   slack: () => {
     const token = `xoxb-${plainCanary('slack')}`;
     return [{ secret: { token }, canaries: [token] }];
@@ -261,6 +272,13 @@ const CONNECTOR_STEPS: Record<string, (echo: string) => Node[]> = {
   llm: () => [{ id: 'ask', uses: 'llm.generateText', with: { prompt: 'hello' } }],
   telegram: () => [{ id: 'send', uses: 'telegram.sendMessage', with: { chatId: 1111111, text: 'hello' } }],
   todoist: () => [{ id: 'task', uses: 'todoist.createTask', with: { content: 'hello' } }],
+  twilio: () => [
+    {
+      id: 'sms',
+      uses: 'twilio.sendMessage',
+      with: { to: '+14155550100', from: '+14155550199', body: 'hello' },
+    },
+  ],
   openweathermap: () => [{ id: 'weather', uses: 'openweathermap.currentWeather', with: { city: 'Berlin' } }],
   mcp: (echo) => [
     { id: 'tools', uses: 'mcp.listTools', with: { server: { transport: 'http', url: `${echo}/mcp` } } },
@@ -622,6 +640,7 @@ describe('canary sweep over every credential type and the connect link flow', ()
       discord: `${echo}/discord`,
       telegram: `${echo}/telegram/bot{token}`,
       todoist: `${echo}/todoist`,
+      twilio: `${echo}/twilio`,
       openweathermap: `${echo}/openweathermap`,
       email: 'smtp://127.0.0.1:1',
     });

@@ -84,6 +84,26 @@ const cases: Case[] = [
     ],
   },
   {
+    type: 'twilio',
+    credential: { accountSid: `AC${'ab'.repeat(16)}`, authToken: `tw${id}0123456789abcdef0123456789` },
+    secrets: [`tw${id}0123456789abcdef0123456789`],
+    wire: [
+      `authorization: Basic ${Buffer.from(`AC${'ab'.repeat(16)}:tw${id}0123456789abcdef0123456789`).toString('base64')}`,
+    ],
+  },
+  {
+    type: 'twilio',
+    credential: {
+      accountSid: `AC${'ab'.repeat(16)}`,
+      apiKeySid: `SK${'cd'.repeat(16)}`,
+      apiKeySecret: `twkey-${id}-secret`,
+    },
+    secrets: [`twkey-${id}-secret`],
+    wire: [
+      `authorization: Basic ${Buffer.from(`SK${'cd'.repeat(16)}:twkey-${id}-secret`).toString('base64')}`,
+    ],
+  },
+  {
     type: 'llm',
     credential: { provider: 'openai', apiKey: `key-${id}-llm` },
     secrets: [`key-${id}-llm`],

@@ -39,4 +39,6 @@ export { stateConnector } from './state/connector.ts';
 export { telegramConnector } from './telegram/connector.ts';
 export { parseTelegramUpdate } from './telegram/triggers/message.ts';
 export { todoistConnector } from './todoist/connector.ts';
+export { twilioConnector } from './twilio/connector.ts';
+export { signTwilioRequest, verifyTwilioSignature } from './twilio/signature.ts';
 export { xmlConnector } from './xml/connector.ts';
