@@ -178,6 +178,10 @@ const SHAPES: Record<string, (fixture: Fixture) => Omit<Case, 'name' | 'type'>[]
     const botToken = `7123456789:${plainCanary('telegrambottoken')}`;
     return [{ secret: { botToken }, canaries: [botToken] }];
   },
+  typeform: () => {
+    const token = plainCanary('typeformtoken');
+    return [{ secret: { token }, canaries: [token] }];
+  },
   twilio: () => {
     const authToken = plainCanary('twilioauthtoken');
     const apiKeySecret = canary('twilio-key-secret');
@@ -272,6 +276,7 @@ const CONNECTOR_STEPS: Record<string, (echo: string) => Node[]> = {
   llm: () => [{ id: 'ask', uses: 'llm.generateText', with: { prompt: 'hello' } }],
   telegram: () => [{ id: 'send', uses: 'telegram.sendMessage', with: { chatId: 1111111, text: 'hello' } }],
   todoist: () => [{ id: 'task', uses: 'todoist.createTask', with: { content: 'hello' } }],
+  typeform: () => [{ id: 'responses', uses: 'typeform.listResponses', with: { formId: 'lT4Z3j' } }],
   twilio: () => [
     {
       id: 'sms',
@@ -641,6 +646,7 @@ describe('canary sweep over every credential type and the connect link flow', ()
       telegram: `${echo}/telegram/bot{token}`,
       todoist: `${echo}/todoist`,
       twilio: `${echo}/twilio`,
+      typeform: `${echo}/typeform`,
       openweathermap: `${echo}/openweathermap`,
       email: 'smtp://127.0.0.1:1',
     });

@@ -19,6 +19,7 @@ import { stateConnector } from './state/connector.ts';
 import { telegramConnector } from './telegram/connector.ts';
 import { todoistConnector } from './todoist/connector.ts';
 import { twilioConnector } from './twilio/connector.ts';
+import { typeformConnector } from './typeform/connector.ts';
 import { xmlConnector } from './xml/connector.ts';
 
 /** Every built-in connector. Each lives in its own folder and is added here. */
@@ -44,4 +45,5 @@ export const builtinConnectors: ConnectorDefinition[] = [
   todoistConnector,
   openWeatherMapConnector,
   twilioConnector,
+  typeformConnector,
 ];

@@ -84,6 +84,12 @@ const cases: Case[] = [
     ],
   },
   {
+    type: 'typeform',
+    credential: { token: `tfp_${id}0123456789abcdef0123` },
+    secrets: [`tfp_${id}0123456789abcdef0123`],
+    wire: [`authorization: Bearer tfp_${id}0123456789abcdef0123`],
+  },
+  {
     type: 'twilio',
     credential: { accountSid: `AC${'ab'.repeat(16)}`, authToken: `tw${id}0123456789abcdef0123456789` },
     secrets: [`tw${id}0123456789abcdef0123456789`],

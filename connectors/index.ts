@@ -41,4 +41,6 @@ export { parseTelegramUpdate } from './telegram/triggers/message.ts';
 export { todoistConnector } from './todoist/connector.ts';
 export { twilioConnector } from './twilio/connector.ts';
 export { signTwilioRequest, verifyTwilioSignature } from './twilio/signature.ts';
+export { typeformConnector } from './typeform/connector.ts';
+export { verifyTypeformSignature } from './typeform/triggers/response-submitted.ts';
 export { xmlConnector } from './xml/connector.ts';
