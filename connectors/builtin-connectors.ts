@@ -20,6 +20,7 @@ import { telegramConnector } from './telegram/connector.ts';
 import { todoistConnector } from './todoist/connector.ts';
 import { twilioConnector } from './twilio/connector.ts';
 import { typeformConnector } from './typeform/connector.ts';
+import { whatsappConnector } from './whatsapp/connector.ts';
 import { xmlConnector } from './xml/connector.ts';
 
 /** Every built-in connector. Each lives in its own folder and is added here. */
@@ -46,4 +47,5 @@ export const builtinConnectors: ConnectorDefinition[] = [
   openWeatherMapConnector,
   twilioConnector,
   typeformConnector,
+  whatsappConnector,
 ];

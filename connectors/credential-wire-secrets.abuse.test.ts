@@ -84,6 +84,12 @@ const cases: Case[] = [
     ],
   },
   {
+    type: 'whatsapp',
+    credential: { accessToken: `EAAG${id}0123456789abcdefZD`, phoneNumberId: '106540352242922' },
+    secrets: [`EAAG${id}0123456789abcdefZD`],
+    wire: [`authorization: Bearer EAAG${id}0123456789abcdefZD`],
+  },
+  {
     type: 'typeform',
     credential: { token: `tfp_${id}0123456789abcdef0123` },
     secrets: [`tfp_${id}0123456789abcdef0123`],

@@ -43,4 +43,6 @@ export { twilioConnector } from './twilio/connector.ts';
 export { signTwilioRequest, verifyTwilioSignature } from './twilio/signature.ts';
 export { typeformConnector } from './typeform/connector.ts';
 export { verifyTypeformSignature } from './typeform/triggers/response-submitted.ts';
+export { whatsappConnector } from './whatsapp/connector.ts';
+export { parseWhatsappNotification, verifyMetaSignature } from './whatsapp/triggers/message.ts';
 export { xmlConnector } from './xml/connector.ts';
