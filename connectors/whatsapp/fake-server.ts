@@ -156,7 +156,7 @@ export async function startWhatsappFake(): Promise<WhatsappFake> {
     if (!admit(request, reply, 'POST media')) return reply;
     const form = request.body instanceof FormData ? request.body : undefined;
     const file = form?.get('file');
-    if (!form || form.get('messaging_product') !== 'whatsapp' || !(file instanceof File)) {
+    if (form?.get('messaging_product') !== 'whatsapp' || !(file instanceof File)) {
       return reply.code(400).send(graphError('(#100) The parameter messaging_product is required.', 100));
     }
     const bytes = Buffer.from(await file.arrayBuffer());
