@@ -210,9 +210,10 @@ export type WebhookTriggerDefinition<
   /**
    * Answers `GET /hooks/:workflowId`, the sender's check that the URL is yours (Meta: hub.mode=subscribe,
    * hub.verify_token → echo hub.challenge): the text to answer 200 with, or undefined to refuse it (403).
-   * Without it such a GET is 404.
+   * `secrets` are the workflow's hook secrets (a verify token can be derived from one, so none is written in the
+   * workflow). Without it such a GET is 404.
    */
-  challenge?(request: WebhookChallenge, filters: z.output<With>): string | undefined;
+  challenge?(request: WebhookChallenge, filters: z.output<With>, secrets: readonly string[]): string | undefined;
   /**
    * Registers the hook at the vendor by itself when the workflow's trigger has a `credential` (otherwise the user
    * adds the hook URL and secret at the vendor by hand).

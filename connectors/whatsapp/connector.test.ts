@@ -6,7 +6,7 @@ import { createTestEnvironment } from '../testing/fake-server.ts';
 import { docSections, runAction, runActionError } from '../testing/run-action.ts';
 import { whatsappConnector } from './connector.ts';
 import { graphError, startWhatsappFake, type WhatsappFake } from './fake-server.ts';
-import { message, parseWhatsappNotification } from './triggers/message.ts';
+import { message, parseWhatsappNotification, whatsappVerifyToken } from './triggers/message.ts';
 
 let fake: WhatsappFake;
 let env: ReturnType<typeof createTestEnvironment>;
@@ -167,12 +167,21 @@ describe('whatsapp connector against the Cloud API fake', () => {
   it('answers Meta’s verify-token check only for the workflow’s token', () => {
     if (message.kind !== 'webhook' || !message.challenge) throw new Error('challenge expected');
     const { challenge } = message;
-    const filters = message.with.parse({ verifyToken: 'vmesh-orders-7f3k' });
-    const check = (query: Record<string, string>) => challenge({ query, headers: {} }, filters);
+    const filters = message.with.parse({});
+    const token = whatsappVerifyToken(fake.appSecret);
+    // What the doc's openssl line prints for the app secret.
+    expect(token).toBe(
+      createHmac('sha256', fake.appSecret).update('whatsapp-verify-token').digest('hex').slice(0, 32),
+    );
+    const check = (query: Record<string, string>, secrets = [fake.appSecret]) =>
+      challenge({ query, headers: {} }, filters, secrets);
+    expect(
+      check({ 'hub.mode': 'subscribe', 'hub.verify_token': token, 'hub.challenge': '7' }, ['other']),
+    ).toBeUndefined();
     expect(
       check({
         'hub.mode': 'subscribe',
-        'hub.verify_token': 'vmesh-orders-7f3k',
+        'hub.verify_token': token,
         'hub.challenge': '1158201444',
       }),
     ).toBe('1158201444');
@@ -180,12 +189,12 @@ describe('whatsapp connector against the Cloud API fake', () => {
       check({ 'hub.mode': 'subscribe', 'hub.verify_token': 'wrong-token', 'hub.challenge': '1' }),
     ).toBeUndefined();
     expect(
-      check({ 'hub.mode': 'unsubscribe', 'hub.verify_token': 'vmesh-orders-7f3k', 'hub.challenge': '1' }),
+      check({ 'hub.mode': 'unsubscribe', 'hub.verify_token': token, 'hub.challenge': '1' }),
     ).toBeUndefined();
     expect(
       check({
         'hub.mode': 'subscribe',
-        'hub.verify_token': 'vmesh-orders-7f3k',
+        'hub.verify_token': token,
         'hub.challenge': '<script>',
       }),
     ).toBeUndefined();
@@ -246,7 +255,7 @@ describe('whatsapp connector against the Cloud API fake', () => {
       timestamp: '2025-12-04T09:20:00.000Z',
     });
     expect(message.deliveryId?.(delivery(signature))).toBe('whatsapp:wamid.btn1');
-    const filters = (value: object) => message.with.parse({ verifyToken: 'vmesh-orders-7f3k', ...value });
+    const filters = (value: object) => message.with.parse(value);
     expect(message.matches?.(filters({ types: ['interactive'] }), data)).toBe(true);
     expect(message.matches?.(filters({ types: ['text'] }), data)).toBe(false);
     expect(message.matches?.(filters({ phoneNumberId: '999999' }), data)).toBe(false);

@@ -23,22 +23,23 @@ export function firstValues(query: unknown): Record<string, string> {
 
 /**
  * The answer of the workflow's trigger to a sender's GET check of its hook URL: only connector webhook triggers
- * that declare `challenge` take one; the check gets the trigger's filters as the workflow wrote them.
+ * that declare `challenge` take one; the check gets the trigger's filters as the workflow wrote them and its hook secrets.
  */
 export function answerHookChallenge(
   connectors: readonly ConnectorDefinition[],
   trigger: { type: string; with?: unknown },
   request: WebhookChallenge,
+  secrets: readonly string[],
 ): ChallengeAnswer {
   const definition = findWebhookTrigger(connectors, trigger.type);
   if (!definition?.challenge) return { status: 404 };
   const filters = definition.with.safeParse(trigger.with ?? {});
-  const body = filters.success ? definition.challenge(request, filters.data) : undefined;
+  const body = filters.success ? definition.challenge(request, filters.data, secrets) : undefined;
   if (body === undefined) {
     return {
       status: 403,
-      message: `The ${trigger.type} URL check was refused: its verify token does not match this workflow's.`,
-      hint: "Give the sender the same verify token as the workflow's trigger.with.verifyToken.",
+      message: `The ${trigger.type} URL check was refused: its verify token is not this workflow's.`,
+      hint: `Give the sender the verify token the ${trigger.type} trigger's doc says how to get (it comes from the workflow's hook secret).`,
     };
   }
   return { status: 200, body };

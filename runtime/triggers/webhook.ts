@@ -227,10 +227,15 @@ export function registerWebhookRoute(app: FastifyInstance, options: WebhookOptio
       const params = HookParams.safeParse(request.params);
       const cached = params.success ? await getCachedWorkflow(sql, params.data.workflowId) : undefined;
       const answer = cached
-        ? answerHookChallenge(options.connectors, cached.document.trigger, {
-            query: firstValues(request.query),
-            headers: request.headers,
-          })
+        ? answerHookChallenge(
+            options.connectors,
+            cached.document.trigger,
+            {
+              query: firstValues(request.query),
+              headers: request.headers,
+            },
+            [cached.row.hookSecret],
+          )
         : undefined;
       if (answer === undefined || answer.status === 404) {
         return reply.code(404).send({

@@ -15,12 +15,6 @@ const MESSAGE_TYPES = [
 ] as const;
 
 export const MessageFilters = z.strictObject({
-  verifyToken: z
-    .string()
-    .regex(/^[\x21-\x7e]{8,200}$/, '8–200 printable characters without spaces')
-    .describe(
-      'A string you make up and also type into Meta’s "Verify token" field when you set the callback URL, e.g. "vmesh-orders-7f3k"; only answers Meta’s URL check.',
-    ),
   phoneNumberId: z
     .string()
     .regex(/^\d{5,20}$/, 'a numeric Phone number ID')
@@ -163,6 +157,15 @@ export function verifyMetaSignature(rawBody: Buffer, header: string | undefined,
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
+/**
+ * The verify token to type into Meta's webhook setup: derived from the workflow's hook secret (the app secret), so it
+ * is never written in the workflow and tells nothing about the secret:
+ * `printf %s whatsapp-verify-token | openssl dgst -sha256 -hmac '<app secret>'`, its first 32 hex characters.
+ */
+export function whatsappVerifyToken(hookSecret: string): string {
+  return createHmac('sha256', hookSecret).update('whatsapp-verify-token').digest('hex').slice(0, 32);
+}
+
 function sameText(left: string, right: string): boolean {
   const a = Buffer.from(left);
   const b = Buffer.from(right);
@@ -197,11 +200,12 @@ export const message = defineTrigger({
     replyToMessageId: null,
     timestamp: '2026-12-04T09:30:00.000Z',
   } satisfies MessageData,
-  challenge(request, filters) {
+  challenge(request, _filters, secrets) {
     const { 'hub.mode': mode, 'hub.verify_token': token, 'hub.challenge': challenge } = request.query;
     if (mode !== 'subscribe' || token === undefined || challenge === undefined) return undefined;
     if (!/^[A-Za-z0-9_-]{1,200}$/.test(challenge)) return undefined;
-    return sameText(token, filters.verifyToken) ? challenge : undefined;
+    const known = secrets.some((secret) => secret.length > 0 && sameText(token, whatsappVerifyToken(secret)));
+    return known ? challenge : undefined;
   },
   verify: (delivery, secret) => verifyMetaSignature(delivery.rawBody, signatureOf(delivery), secret),
   deliveryId(delivery) {
