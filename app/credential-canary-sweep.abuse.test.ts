@@ -178,6 +178,10 @@ const SHAPES: Record<string, (fixture: Fixture) => Omit<Case, 'name' | 'type'>[]
     const botToken = `7123456789:${plainCanary('telegrambottoken')}`;
     return [{ secret: { botToken }, canaries: [botToken] }];
   },
+  calendly: () => {
+    const token = plainCanary('calendlytoken');
+    return [{ secret: { token }, canaries: [token] }];
+  },
   whatsapp: () => {
     const accessToken = `EAA${plainCanary('whatsapptoken')}`;
     return [{ secret: { accessToken, phoneNumberId: '106540352242922' }, canaries: [accessToken] }];
@@ -280,6 +284,7 @@ const CONNECTOR_STEPS: Record<string, (echo: string) => Node[]> = {
   llm: () => [{ id: 'ask', uses: 'llm.generateText', with: { prompt: 'hello' } }],
   telegram: () => [{ id: 'send', uses: 'telegram.sendMessage', with: { chatId: 1111111, text: 'hello' } }],
   todoist: () => [{ id: 'task', uses: 'todoist.createTask', with: { content: 'hello' } }],
+  calendly: () => [{ id: 'meetings', uses: 'calendly.listScheduledEvents', with: {} }],
   whatsapp: () => [{ id: 'text', uses: 'whatsapp.sendText', with: { to: '14155550100', text: 'hello' } }],
   typeform: () => [{ id: 'responses', uses: 'typeform.listResponses', with: { formId: 'lT4Z3j' } }],
   twilio: () => [
@@ -653,6 +658,7 @@ describe('canary sweep over every credential type and the connect link flow', ()
       twilio: `${echo}/twilio`,
       typeform: `${echo}/typeform`,
       whatsapp: `${echo}/whatsapp`,
+      calendly: `${echo}/calendly`,
       openweathermap: `${echo}/openweathermap`,
       email: 'smtp://127.0.0.1:1',
     });

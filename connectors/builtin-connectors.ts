@@ -1,3 +1,4 @@
+import { calendlyConnector } from './calendly/connector.ts';
 import { compressionConnector } from './compression/connector.ts';
 import { cryptoConnector } from './crypto/connector.ts';
 import { discordConnector } from './discord/connector.ts';
@@ -48,4 +49,5 @@ export const builtinConnectors: ConnectorDefinition[] = [
   twilioConnector,
   typeformConnector,
   whatsappConnector,
+  calendlyConnector,
 ];

@@ -84,6 +84,12 @@ const cases: Case[] = [
     ],
   },
   {
+    type: 'calendly',
+    credential: { token: `eyJraWQiOi${id}.payload.signature` },
+    secrets: [`eyJraWQiOi${id}.payload.signature`],
+    wire: [`authorization: Bearer eyJraWQiOi${id}.payload.signature`],
+  },
+  {
     type: 'whatsapp',
     credential: { accessToken: `EAAG${id}0123456789abcdefZD`, phoneNumberId: '106540352242922' },
     secrets: [`EAAG${id}0123456789abcdefZD`],

@@ -1,6 +1,8 @@
 // The public surface of connectors/: other folders import only from here.
 
 export { builtinConnectors } from './builtin-connectors.ts';
+export { calendlyConnector } from './calendly/connector.ts';
+export { verifyCalendlySignature } from './calendly/triggers/invitee-created.ts';
 export { compressionConnector } from './compression/connector.ts';
 export * from './credentials/index.ts';
 export { cryptoConnector } from './crypto/connector.ts';

@@ -213,7 +213,11 @@ export type WebhookTriggerDefinition<
    * `secrets` are the workflow's hook secrets (a verify token can be derived from one, so none is written in the
    * workflow). Without it such a GET is 404.
    */
-  challenge?(request: WebhookChallenge, filters: z.output<With>, secrets: readonly string[]): string | undefined;
+  challenge?(
+    request: WebhookChallenge,
+    filters: z.output<With>,
+    secrets: readonly string[],
+  ): string | undefined;
   /**
    * Registers the hook at the vendor by itself when the workflow's trigger has a `credential` (otherwise the user
    * adds the hook URL and secret at the vendor by hand).

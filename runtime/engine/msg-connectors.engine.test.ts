@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { createHttpServer } from '../../app/server.ts';
+import { type CalendlyFake, startCalendlyFake } from '../../connectors/calendly/fake-server.ts';
 import {
   builtinConnectors,
   createCredentialStore,
@@ -20,13 +22,14 @@ import type { EngineWorker } from './worker.ts';
 
 // The messaging and forms connectors through the production path: the real HTTP server's /hooks route, Postgres and
 // the worker. Twilio's signed form delivery (X-Twilio-Signature over VMESH_PUBLIC_URL) answered with empty TwiML,
-// Typeform's self-registered webhook, and WhatsApp's GET verify-token handshake and signed delivery; each run calls
-// the vendor's fake back, and no credential reaches the run record.
+// Typeform's and Calendly's self-registered webhooks, and WhatsApp's GET verify-token handshake and signed delivery;
+// each run calls the vendor's fake back, and no credential reaches the run record.
 
 let db: TestDatabase;
 let twilio: TwilioFake;
 let typeform: TypeformFake;
 let whatsapp: WhatsappFake;
+let calendly: CalendlyFake;
 let engine: EngineServices;
 let app: FastifyInstance;
 let worker: EngineWorker;
@@ -57,6 +60,12 @@ async function createActive(document: Record<string, unknown>): Promise<string> 
   return id;
 }
 
+/** The run a hook's 202 answer started. */
+async function runIdOf(response: Response | undefined): Promise<string> {
+  if (!response) throw new Error('no delivery was made');
+  return z.object({ runId: z.string() }).parse(await response.json()).runId;
+}
+
 async function storedRecords(runId: string): Promise<string> {
   return JSON.stringify([
     await db.sql`select * from runs where id = ${runId}`,
@@ -70,6 +79,7 @@ beforeAll(async () => {
   twilio = await startTwilioFake();
   typeform = await startTypeformFake();
   whatsapp = await startWhatsappFake();
+  calendly = await startCalendlyFake();
   const port = await findFreePort();
   publicUrl = `http://127.0.0.1:${port}`;
   const database = { sql: db.sql, url: db.url, kind: 'external' as const, close: async () => {} };
@@ -83,6 +93,7 @@ beforeAll(async () => {
     twilio: twilio.url,
     typeform: typeform.url,
     whatsapp: whatsapp.url,
+    calendly: calendly.url,
   });
   const credentials = createCredentialStore({
     sql: db.sql,
@@ -91,6 +102,7 @@ beforeAll(async () => {
   });
   await credentials.set('twilio', 'twilio', { accountSid: twilio.accountSid, authToken: twilio.authToken });
   await credentials.set('typeform', 'typeform', { token: typeform.token });
+  await credentials.set('calendly', 'calendly', { token: calendly.token });
   await credentials.set('whatsapp', 'whatsapp', {
     accessToken: whatsapp.accessToken,
     phoneNumberId: whatsapp.phoneNumberId,
@@ -113,10 +125,11 @@ afterAll(async () => {
   await twilio?.close();
   await typeform?.close();
   await whatsapp?.close();
+  await calendly?.close();
   await db?.drop();
 });
 
-describe('twilio, typeform and whatsapp triggers and actions through the engine', () => {
+describe('twilio, typeform, whatsapp and calendly triggers and actions through the engine', () => {
   it('twilio.incomingMessage: a signed SMS runs twilio.sendMessage; Twilio gets empty TwiML', async () => {
     const id = await createActive({
       name: 'sms status bot',
@@ -207,7 +220,7 @@ describe('twilio, typeform and whatsapp triggers and actions through the engine'
       { source: 'newsletter' },
     );
     expect(accepted?.status).toBe(202);
-    const { runId } = (await accepted?.json()) as { runId: string };
+    const runId = await runIdOf(accepted);
     const view = await waitForRun(db.sql, runId, { timeoutMs: 30_000 });
     expect(view.status, JSON.stringify(view.steps)).toBe('succeeded');
     expect(twilio.messages().at(-1)?.body).toBe('New signup: Ana');
@@ -248,7 +261,7 @@ describe('twilio, typeform and whatsapp triggers and actions through the engine'
     expect((await whatsapp.deliver(hookUrl, 'hello', { secret: 'wrong-app-secret' })).status).toBe(401);
     const delivered = await whatsapp.deliver(hookUrl, 'Where is order 1042?');
     expect(delivered.status).toBe(202);
-    const { runId } = (await delivered.json()) as { runId: string };
+    const runId = await runIdOf(delivered);
     const view = await waitForRun(db.sql, runId, { timeoutMs: 30_000 });
     expect(view.status, JSON.stringify(view.steps)).toBe('succeeded');
     const sent = whatsapp.sent(whatsapp.customer).at(-1);
@@ -260,5 +273,42 @@ describe('twilio, typeform and whatsapp triggers and actions through the engine'
     const stored = await storedRecords(runId);
     expect(stored).not.toContain(whatsapp.accessToken);
     expect(stored).not.toContain(whatsapp.appSecret);
+  });
+
+  it('calendly.inviteeCreated: subscribes on activation, a signed booking lists the day’s meetings, unsubscribes', async () => {
+    calendly.seed(3);
+    const id = await createActive({
+      name: 'calendly booking',
+      trigger: { type: 'calendly.inviteeCreated', credential: 'calendly', with: { scope: 'user' } },
+      nodes: [
+        { id: 'meetings', uses: 'calendly.listScheduledEvents', credential: 'calendly', with: { limit: 10 } },
+      ],
+    });
+    await expect
+      .poll(() => calendly.subscriptions().map((item) => item.callback_url), {
+        timeout: 20_000,
+        interval: 50,
+      })
+      .toEqual([`${publicUrl}/hooks/${id}`]);
+    // Signed too long ago: outside Calendly's tolerance.
+    const [stale] = await calendly.book(
+      { name: 'Bob', email: 'bob@example.com' },
+      { signedAt: Date.now() - 600_000 },
+    );
+    expect(stale?.status).toBe(401);
+    const [booked] = await calendly.book({ name: 'Ana Lima', email: 'ana@example.com' });
+    expect(booked?.status).toBe(202);
+    const runId = await runIdOf(booked);
+    const view = await waitForRun(db.sql, runId, { timeoutMs: 30_000 });
+    expect(view.status, JSON.stringify(view.steps)).toBe('succeeded');
+    const [row] = await db.sql`select output from steps where run_id = ${runId} and node_id = 'meetings'`;
+    expect(JSON.stringify(row?.output)).toContain('Intro call');
+    const stored = await storedRecords(runId);
+    expect(stored).toContain('ana@example.com');
+    expect(stored).not.toContain(calendly.token);
+    expect(stored).not.toContain(String(calendly.subscriptions()[0]?.signing_key));
+
+    await api('POST', `/api/workflows/${id}/deactivate`, {});
+    await expect.poll(() => calendly.subscriptions(), { timeout: 20_000, interval: 50 }).toEqual([]);
   });
 });

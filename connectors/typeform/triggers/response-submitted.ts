@@ -1,5 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
+import { ConnectorError } from '../../sdk/connector-error.ts';
 import { defineTrigger, type WebhookDelivery, type WebhookSubscription } from '../../sdk/define.ts';
 import type { RestClient } from '../../sdk/rest/index.ts';
 import { Answer, FormId, type TypeformCredential, toResponse } from '../client.ts';
@@ -123,7 +124,7 @@ const webhookSubscription: WebhookSubscription<ResponseSubmittedFilters, Typefor
         ctx.signal,
       );
     } catch (error) {
-      if ((error as { status?: unknown }).status !== 404) throw error;
+      if (!(error instanceof ConnectorError && error.status === 404)) throw error;
     }
   },
 };
