@@ -16,6 +16,7 @@ describe('trigger.with: every trigger parses its with, errors name the field and
   const REQUIRED_WITH: Record<string, Record<string, unknown>> = {
     form: { title: 'Sign up', fields: [{ name: 'email', label: 'Email', type: 'email' }] },
     'rss.newItem': { url: 'https://example.com/feed.xml' },
+    'typeform.responseSubmitted': { formId: 'lT4Z3j' },
   };
 
   it('refuses an unknown field for every trigger of the catalog, naming it and what the trigger takes', () => {
