@@ -96,6 +96,19 @@ describe('twilio connector against the REST API fake', () => {
     expect(await runError('makeCall', { to: '+14155550100', from: '+14155550199' })).toMatchObject({
       code: 'E_PARAMS',
     });
+    // Text to read aloud is escaped: a value from a trigger cannot add TwiML verbs.
+    await run('makeCall', {
+      to: '+14155550100',
+      from: '+14155550199',
+      say: 'Hi </Say><Dial>+19005550100</Dial><Say>',
+      language: 'en-GB',
+    });
+    expect(fake.calls().at(-1)?.twiml).toBe(
+      '<Response><Say language="en-GB">Hi &lt;/Say&gt;&lt;Dial&gt;+19005550100&lt;/Dial&gt;&lt;Say&gt;</Say></Response>',
+    );
+    expect(twilioConnector.actions.find((action) => action.key === 'makeCall')?.literalInputs).toEqual([
+      'twiml',
+    ]);
   });
 
   it('maps Twilio’s error body to a clear error with a hint', async () => {

@@ -7,13 +7,26 @@ export const MakeCallInput = z
   .strictObject({
     to: PhoneNumber.describe('The number to call in E.164 form, e.g. "+14155550100".'),
     from: PhoneNumber.describe('Your Twilio number the call comes from, e.g. "+14155550199".'),
+    say: z
+      .string()
+      .min(1)
+      .max(3000)
+      .optional()
+      .describe(
+        'Text read aloud when the person answers, e.g. "Your order {{ trigger.orderId }} has shipped."',
+      ),
+    language: z
+      .string()
+      .regex(/^[a-z]{2}-[A-Z]{2}$/, 'a language such as en-US')
+      .optional()
+      .describe('The language `say` is read in, e.g. "de-DE" (default en-US).'),
     twiml: z
       .string()
       .min(1)
       .max(4000)
       .optional()
       .describe(
-        'What the call does, as TwiML, e.g. "<Response><Say>Your order has shipped.</Say></Response>" (or give url).',
+        'Or: what the call does, as TwiML written literally (no expressions), e.g. "<Response><Say>Hello.</Say></Response>".',
       ),
     url: z
       .url()
@@ -31,10 +44,28 @@ export const MakeCallInput = z
       .describe('How long it rings before giving up, 5–600 seconds (Twilio’s default 60).'),
     record: z.boolean().optional().describe('Record the call (default false).'),
   })
-  .refine((input) => (input.twiml === undefined) !== (input.url === undefined), {
-    message: 'give either twiml or url',
-    path: ['twiml'],
-  });
+  .refine(
+    (input) => [input.say, input.twiml, input.url].filter((value) => value !== undefined).length === 1,
+    {
+      message: 'give exactly one of say, twiml or url',
+      path: ['say'],
+    },
+  );
+
+const XML_ESCAPES: Readonly<Record<string, string>> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&apos;',
+};
+
+/** `say` as TwiML: the text escaped, so data from a trigger can never add a verb (a <Dial> to another number). */
+export function sayTwiml(text: string, language: string | undefined): string {
+  const escaped = text.replace(/[&<>"']/g, (char) => XML_ESCAPES[char] ?? char);
+  const attribute = language ? ` language="${language}"` : '';
+  return `<Response><Say${attribute}>${escaped}</Say></Response>`;
+}
 
 const CallBody = z.object({
   sid: z.string(),
@@ -48,8 +79,10 @@ export const makeCall = rest.action({
   key: 'makeCall',
   title: 'Make a phone call with Twilio',
   description:
-    'Call a phone number from your Twilio number and play or run TwiML when it is answered (read a message aloud, gather digits, connect to someone).',
+    'Call a phone number from your Twilio number and read a message aloud when it is answered (or run TwiML you wrote, or TwiML from your URL).',
   effect: 'write',
+  // TwiML is code Twilio runs: only text the workflow author wrote, never a value from a trigger or a step.
+  literalInputs: ['twiml'],
   // Twilio's Calls API takes no idempotency key: a retry after a lost answer may place a second call.
   idempotent: false,
   describeTarget: (withValue) => describeNamed('a phone call to', withValue.to, { from: withValue.from }),
@@ -66,7 +99,7 @@ export const makeCall = rest.action({
     form: (input) => ({
       To: input.to,
       From: input.from,
-      Twiml: input.twiml,
+      Twiml: input.say === undefined ? input.twiml : sayTwiml(input.say, input.language),
       Url: input.url,
       StatusCallback: input.statusCallback,
       Timeout: input.timeoutSeconds,
