@@ -205,6 +205,29 @@ const SHAPES: Record<string, (fixture: Fixture) => Omit<Case, 'name' | 'type'>[]
     const secretKey = `sk_test_${plainCanary('stripekey')}`;
     return [{ secret: { secretKey }, canaries: [secretKey] }];
   },
+  calendly: () => {
+    const token = plainCanary('calendlytoken');
+    return [{ secret: { token }, canaries: [token] }];
+  },
+  whatsapp: () => {
+    const accessToken = `EAA${plainCanary('whatsapptoken')}`;
+    return [{ secret: { accessToken, phoneNumberId: '106540352242922' }, canaries: [accessToken] }];
+  },
+  typeform: () => {
+    const token = plainCanary('typeformtoken');
+    return [{ secret: { token }, canaries: [token] }];
+  },
+  twilio: () => {
+    const authToken = plainCanary('twilioauthtoken');
+    const apiKeySecret = canary('twilio-key-secret');
+    return [
+      { secret: { accountSid: `AC${hex(16)}`, authToken }, canaries: [authToken] },
+      {
+        secret: { accountSid: `AC${hex(16)}`, apiKeySid: `SK${hex(16)}`, apiKeySecret },
+        canaries: [apiKeySecret],
+      },
+    ];
+  },
   slack: () => {
     const token = `xoxb-${plainCanary('slack')}`;
     return [{ secret: { token }, canaries: [token] }];
@@ -374,6 +397,16 @@ const CONNECTOR_STEPS: Record<string, (echo: string) => Node[]> = {
   salesforce: () => [{ id: 'leads', uses: 'salesforce.query', with: { soql: 'SELECT Id FROM Lead' } }],
   shopify: () => [{ id: 'order', uses: 'shopify.getOrder', with: { orderId: 450789469 } }],
   stripe: () => [{ id: 'customer', uses: 'stripe.createCustomer', with: { email: 'ana@example.com' } }],
+  calendly: () => [{ id: 'meetings', uses: 'calendly.listScheduledEvents', with: {} }],
+  whatsapp: () => [{ id: 'text', uses: 'whatsapp.sendText', with: { to: '14155550100', text: 'hello' } }],
+  typeform: () => [{ id: 'responses', uses: 'typeform.listResponses', with: { formId: 'lT4Z3j' } }],
+  twilio: () => [
+    {
+      id: 'sms',
+      uses: 'twilio.sendMessage',
+      with: { to: '+14155550100', from: '+14155550199', body: 'hello' },
+    },
+  ],
   openweathermap: () => [{ id: 'weather', uses: 'openweathermap.currentWeather', with: { city: 'Berlin' } }],
   wordpress: () => [{ id: 'post', uses: 'wordpress.createPost', with: { title: 'hello', content: 'hi' } }],
   x: () => [{ id: 'post', uses: 'x.createPost', with: { text: 'hello' } }],
@@ -778,6 +811,10 @@ describe('canary sweep over every credential type and the connect link flow', ()
       shopify: `${echo}/shopify`,
       salesforce: `${echo}/salesforce`,
       websearch: `${echo}/websearch`,
+      twilio: `${echo}/twilio`,
+      typeform: `${echo}/typeform`,
+      whatsapp: `${echo}/whatsapp`,
+      calendly: `${echo}/calendly`,
       openweathermap: `${echo}/openweathermap`,
       wordpress: `${echo}/wordpress/wp-json/wp/v2`,
       x: `${echo}/x/2`,

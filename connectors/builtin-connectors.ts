@@ -1,4 +1,5 @@
 import { airtableConnector } from './airtable/connector.ts';
+import { calendlyConnector } from './calendly/connector.ts';
 import { compressionConnector } from './compression/connector.ts';
 import { cryptoConnector } from './crypto/connector.ts';
 import { discordConnector } from './discord/connector.ts';
@@ -34,7 +35,10 @@ import { supabaseConnector } from './supabase/connector.ts';
 import { teamsConnector } from './teams/connector.ts';
 import { telegramConnector } from './telegram/connector.ts';
 import { todoistConnector } from './todoist/connector.ts';
+import { twilioConnector } from './twilio/connector.ts';
+import { typeformConnector } from './typeform/connector.ts';
 import { websearchConnector } from './websearch/connector.ts';
+import { whatsappConnector } from './whatsapp/connector.ts';
 import { woocommerceConnector } from './woocommerce/connector.ts';
 import { wordpressConnector } from './wordpress/connector.ts';
 import { xConnector } from './x/connector.ts';
@@ -82,4 +86,8 @@ export const builtinConnectors: ConnectorDefinition[] = [
   redisConnector,
   s3Connector,
   dropboxConnector,
+  twilioConnector,
+  typeformConnector,
+  whatsappConnector,
+  calendlyConnector,
 ];

@@ -156,6 +156,44 @@ const cases: Case[] = [
     ],
   },
   {
+    type: 'calendly',
+    credential: { token: `eyJraWQiOi${id}.payload.signature` },
+    secrets: [`eyJraWQiOi${id}.payload.signature`],
+    wire: [`authorization: Bearer eyJraWQiOi${id}.payload.signature`],
+  },
+  {
+    type: 'whatsapp',
+    credential: { accessToken: `EAAG${id}0123456789abcdefZD`, phoneNumberId: '106540352242922' },
+    secrets: [`EAAG${id}0123456789abcdefZD`],
+    wire: [`authorization: Bearer EAAG${id}0123456789abcdefZD`],
+  },
+  {
+    type: 'typeform',
+    credential: { token: `tfp_${id}0123456789abcdef0123` },
+    secrets: [`tfp_${id}0123456789abcdef0123`],
+    wire: [`authorization: Bearer tfp_${id}0123456789abcdef0123`],
+  },
+  {
+    type: 'twilio',
+    credential: { accountSid: `AC${'ab'.repeat(16)}`, authToken: `tw${id}0123456789abcdef0123456789` },
+    secrets: [`tw${id}0123456789abcdef0123456789`],
+    wire: [
+      `authorization: Basic ${Buffer.from(`AC${'ab'.repeat(16)}:tw${id}0123456789abcdef0123456789`).toString('base64')}`,
+    ],
+  },
+  {
+    type: 'twilio',
+    credential: {
+      accountSid: `AC${'ab'.repeat(16)}`,
+      apiKeySid: `SK${'cd'.repeat(16)}`,
+      apiKeySecret: `twkey-${id}-secret`,
+    },
+    secrets: [`twkey-${id}-secret`],
+    wire: [
+      `authorization: Basic ${Buffer.from(`SK${'cd'.repeat(16)}:twkey-${id}-secret`).toString('base64')}`,
+    ],
+  },
+  {
     type: 'llm',
     credential: { provider: 'openai', apiKey: `key-${id}-llm` },
     secrets: [`key-${id}-llm`],

@@ -2,6 +2,8 @@
 
 export { airtableConnector } from './airtable/connector.ts';
 export { builtinConnectors } from './builtin-connectors.ts';
+export { calendlyConnector } from './calendly/connector.ts';
+export { verifyCalendlySignature } from './calendly/triggers/invitee-created.ts';
 export { compressionConnector } from './compression/connector.ts';
 export * from './credentials/index.ts';
 export { cryptoConnector } from './crypto/connector.ts';
@@ -57,7 +59,13 @@ export { teamsConnector } from './teams/connector.ts';
 export { telegramConnector } from './telegram/connector.ts';
 export { parseTelegramUpdate } from './telegram/triggers/message.ts';
 export { todoistConnector } from './todoist/connector.ts';
+export { twilioConnector } from './twilio/connector.ts';
+export { signTwilioRequest, verifyTwilioSignature } from './twilio/signature.ts';
+export { typeformConnector } from './typeform/connector.ts';
+export { verifyTypeformSignature } from './typeform/triggers/response-submitted.ts';
 export { websearchConnector } from './websearch/connector.ts';
+export { whatsappConnector } from './whatsapp/connector.ts';
+export { parseWhatsappNotification, verifyMetaSignature } from './whatsapp/triggers/message.ts';
 export { woocommerceConnector } from './woocommerce/connector.ts';
 export { wordpressConnector } from './wordpress/connector.ts';
 export { xConnector } from './x/connector.ts';

@@ -110,6 +110,18 @@ export type WebhookDelivery = {
   rawBody: Buffer;
   /** The body parsed as JSON, or null when it was empty or not JSON. */
   body: unknown;
+  /**
+   * The public URL the sender addressed (VMESH_PUBLIC_URL + the hook path and query as received), for senders that
+   * sign the URL (Twilio); undefined when the server has no public URL.
+   */
+  url?: string | undefined;
+};
+
+/** A GET to a hook URL, by which a sender checks the URL is yours before it delivers (Meta's `hub.challenge`). */
+export type WebhookChallenge = {
+  /** The query string's parameters (the first value of a repeated one). */
+  query: Readonly<Record<string, string>>;
+  headers: Readonly<Record<string, string | string[] | undefined>>;
 };
 
 type TriggerBase<With extends z.ZodType, Data extends z.ZodType> = {
@@ -190,6 +202,22 @@ export type WebhookTriggerDefinition<
   parse(delivery: WebhookDelivery): z.output<Data> | undefined;
   /** The sender's id of this delivery: a redelivery with the same id returns the first run. */
   deliveryId?(delivery: WebhookDelivery): string | undefined;
+  /**
+   * The answer the sender expects to a delivery, instead of 202 { runId } or 200 { ignored } (Twilio: empty
+   * TwiML). A workflow that answers with core.respond still answers with its own response.
+   */
+  reply?: { contentType: string; body: string };
+  /**
+   * Answers `GET /hooks/:workflowId`, the sender's check that the URL is yours (Meta: hub.mode=subscribe,
+   * hub.verify_token → echo hub.challenge): the text to answer 200 with, or undefined to refuse it (403).
+   * `secrets` are the workflow's hook secrets (a verify token can be derived from one, so none is written in the
+   * workflow). Without it such a GET is 404.
+   */
+  challenge?(
+    request: WebhookChallenge,
+    filters: z.output<With>,
+    secrets: readonly string[],
+  ): string | undefined;
   /**
    * Registers the hook at the vendor by itself when the workflow's trigger has a `credential` (otherwise the user
    * adds the hook URL and secret at the vendor by hand).

@@ -221,6 +221,12 @@ export const ROUTE_DOCS: RouteDoc[] = [
       'Webhook trigger, verified in trigger.with.verify\'s scheme (default vmesh: x-vmesh-timestamp + x-vmesh-signature: sha256=<hex HMAC of "v1:<timestamp>.<raw body>">, 5-minute window; or x-vmesh-signature: sha256=<hex HMAC of the raw body>; or x-vmesh-secret; connector webhook triggers such as github.issueOpened check the vendor signature, e.g. X-Hub-Signature-256; github, stripe, shopify, standard-webhooks, slack, typeform, linear, twilio, hmac: the vendor\'s signature header) → 202 { runId }, or 200 { ignored } for a delivery the trigger does not start on',
   },
   {
+    method: 'get',
+    path: '/hooks/{workflowId}',
+    summary:
+      "A sender's check of the hook URL before it delivers (Meta's hub.mode=subscribe & hub.verify_token → hub.challenge as text/plain), for connector webhook triggers that take one (whatsapp.message); 403 for a wrong verify token, 404 for other triggers",
+  },
+  {
     method: 'post',
     path: '/hooks/{workflowId}/{token}',
     summary:

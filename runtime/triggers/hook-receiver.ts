@@ -36,6 +36,8 @@ export type HookReceiver = {
   takesPathToken?: boolean;
   verify(secrets: readonly string[], request: HookRequest): HookVerdict;
   accept(request: HookRequest, document: WorkflowDocument): HookAcceptance;
+  /** The answer the sender expects instead of 202 { runId } / 200 { ignored } (a connector trigger's `reply`). */
+  reply?: { contentType: string; body: string } | undefined;
 };
 
 /** Headers that carry a delivery id: the same id within 24 h starts one run. */
@@ -106,6 +108,7 @@ const WRONG_SIGNATURE: HookVerdict = {
 /** A connector's webhook trigger (e.g. github.issueOpened): its own signature check, parse and filters. */
 export function connectorHookReceiver(type: string, trigger: WebhookTriggerDefinition): HookReceiver {
   return {
+    reply: trigger.reply,
     verify: (secrets, request) =>
       secrets.some((secret) => trigger.verify(request, secret)) ? { ok: true } : WRONG_SIGNATURE,
     accept(request, document) {

@@ -7,6 +7,7 @@ import { InactiveWorkflowError, startRun } from '../engine/engine.ts';
 import { fileStoreOf } from '../engine/node-runner.ts';
 import type { FileStore } from '../files/index.ts';
 import { getCachedWorkflow } from '../store/workflow-cache.ts';
+import { answerHookChallenge, firstValues } from './hook-challenge.ts';
 import { type HookRequest, hookReceiverFor } from './hook-receiver.ts';
 import { BAD_MULTIPART, isMultipart, parseMultipart, requestTooLarge } from './multipart-body.ts';
 import { RESPONSE_CSP, sendRunResponse, waitForResponse } from './run-response.ts';
@@ -174,7 +175,11 @@ export function registerWebhookRoute(app: FastifyInstance, options: WebhookOptio
         }
       }
       const accepted = receiver.accept({ ...hook, body }, cached.document);
-      if (!accepted.start) return reply.code(200).send({ ignored: accepted.reason });
+      const fixed = receiver.reply;
+      if (!accepted.start) {
+        if (fixed) return reply.code(200).type(fixed.contentType).send(fixed.body);
+        return reply.code(200).send({ ignored: accepted.reason });
+      }
       let runId: string;
       const dedupeKey = accepted.deliveryId ? `delivery:${accepted.deliveryId}` : undefined;
       try {
@@ -207,12 +212,47 @@ export function registerWebhookRoute(app: FastifyInstance, options: WebhookOptio
           error: { code: error.code, message: error.message, hint: error.hint },
         });
       }
-      if (!cached.respond) return reply.code(202).send({ runId });
+      const started = () =>
+        fixed
+          ? reply.code(200).header('x-vmesh-run-id', runId).type(fixed.contentType).send(fixed.body)
+          : reply.code(202).send({ runId });
+      if (!cached.respond) return started();
       const response = await waitForResponse(sql, runId, options.respondTimeoutMs ?? 10_000);
-      if (!response) return reply.code(202).send({ runId });
+      if (!response) return started();
       return sendRunResponse(reply, runId, response);
     };
     scope.post('/hooks/:workflowId', handler);
+    // The sender's check that the URL is yours (Meta's hub.challenge), for connector triggers that declare one.
+    scope.get('/hooks/:workflowId', async (request, reply) => {
+      const params = HookParams.safeParse(request.params);
+      const cached = params.success ? await getCachedWorkflow(sql, params.data.workflowId) : undefined;
+      const answer = cached
+        ? answerHookChallenge(
+            options.connectors,
+            cached.document.trigger,
+            {
+              query: firstValues(request.query),
+              headers: request.headers,
+            },
+            [cached.row.hookSecret],
+          )
+        : undefined;
+      if (answer === undefined || answer.status === 404) {
+        return reply.code(404).send({
+          error: {
+            code: 'E_NOT_FOUND',
+            message: "No workflow here answers a GET: this workflow's trigger takes deliveries by POST.",
+            hint: 'Check the hook URL shown by GET /api/workflows/:id; only triggers whose sender checks the URL with a GET (whatsapp.message) answer one.',
+          },
+        });
+      }
+      if (answer.status === 403) {
+        return reply.code(403).send({
+          error: { code: 'E_UNAUTHORIZED', message: answer.message, hint: answer.hint },
+        });
+      }
+      return reply.code(200).type('text/plain; charset=utf-8').send(answer.body);
+    });
     // verify "token": the hook secret is the URL's last segment, for senders that can neither sign nor set headers.
     scope.post('/hooks/:workflowId/:token', handler);
   });

@@ -17,6 +17,7 @@ describe('trigger.with: every trigger parses its with, errors name the field and
     form: { title: 'Sign up', fields: [{ name: 'email', label: 'Email', type: 'email' }] },
     'rss.newItem': { url: 'https://example.com/feed.xml' },
     's3.objectCreated': { bucket: 'acme-invoices' },
+    'typeform.responseSubmitted': { formId: 'lT4Z3j' },
   };
 
   it('refuses an unknown field for every trigger of the catalog, naming it and what the trigger takes', () => {
