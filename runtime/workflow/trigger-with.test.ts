@@ -18,6 +18,9 @@ describe('trigger.with: every trigger parses its with, errors name the field and
     'rss.newItem': { url: 'https://example.com/feed.xml' },
     's3.objectCreated': { bucket: 'acme-invoices' },
     'typeform.responseSubmitted': { formId: 'lT4Z3j' },
+    'airtable.recordCreated': { baseId: 'appAAAAAAAAAAAAAA', table: 'Leads' },
+    'notion.databaseItemAdded': { databaseId: '7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d' },
+    'salesforce.recordCreated': { sobject: 'Lead' },
   };
 
   it('refuses an unknown field for every trigger of the catalog, naming it and what the trigger takes', () => {
