@@ -4,6 +4,7 @@ import { discordConnector } from './discord/connector.ts';
 import { emailConnector } from './email/connector.ts';
 import { fileConnector } from './file/connector.ts';
 import { githubConnector } from './github/connector.ts';
+import { googleSheetsConnector } from './googlesheets/connector.ts';
 import { htmlConnector } from './html/connector.ts';
 import { httpConnector } from './http/connector.ts';
 import { kbConnector } from './kb/connector.ts';
@@ -42,4 +43,5 @@ export const builtinConnectors: ConnectorDefinition[] = [
   telegramConnector,
   todoistConnector,
   openWeatherMapConnector,
+  googleSheetsConnector,
 ];

@@ -14,6 +14,7 @@ export {
   signGithubPayload,
   verifyGithubSignature,
 } from './github/webhook.ts';
+export { googleSheetsConnector } from './googlesheets/connector.ts';
 export { htmlConnector } from './html/connector.ts';
 export { httpConnector } from './http/connector.ts';
 export { describeIssues, type InvokeActionArgs, invokeAction, toConnectorError } from './invoke.ts';

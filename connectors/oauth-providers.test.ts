@@ -7,7 +7,7 @@ import { OAuth2ProviderId } from './sdk/auth/oauth2.ts';
 const providers = oauth2ProvidersOf(builtinConnectors);
 
 describe('built-in OAuth2 provider presets', () => {
-  it('slack and github come with their connectors, google, microsoft, hubspot and notion with http', () => {
+  it('slack, github and google (googlesheets) come with their connectors, microsoft, hubspot and notion with http', () => {
     const owner = (id: string) =>
       builtinConnectors.find((connector) => connector.oauthProviders?.some((provider) => provider.id === id))
         ?.id;
@@ -17,7 +17,7 @@ describe('built-in OAuth2 provider presets', () => {
     expect([owner('slack'), owner('github'), owner('google'), owner('notion')]).toEqual([
       'slack',
       'github',
-      'http',
+      'googlesheets',
       'http',
     ]);
     for (const provider of providers) {

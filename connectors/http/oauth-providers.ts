@@ -1,24 +1,14 @@
 import { z } from 'zod';
+import { googleOAuthProvider } from '../google/oauth-provider.ts';
 import { defineOAuth2Provider, refusedAnswer } from '../sdk/auth/oauth2-provider.ts';
+
+// Google's preset moved to connectors/google/ (declared by googlesheets); re-exported for existing imports.
+export { googleOAuthProvider };
 
 /**
  * OAuth2 providers without a connector of their own: an oauth2 credential connected with one of them is used by
  * http.request (and imported OpenAPI connectors), which send its access token as a bearer token.
  */
-
-/** Google: refresh tokens only for access_type=offline, and again on a later consent only with prompt=consent. */
-export const googleOAuthProvider = defineOAuth2Provider({
-  id: 'google',
-  apiHosts: ['*.googleapis.com'],
-  title: 'Google',
-  authorizeUrl: 'https://accounts.google.com/o/oauth2/v2/auth',
-  tokenUrl: 'https://oauth2.googleapis.com/token',
-  scopes: ['openid', 'email', 'profile'],
-  authorizeParams: { access_type: 'offline', prompt: 'consent', include_granted_scopes: 'true' },
-  clientAuth: 'client_secret_post',
-  docsUrl: 'https://developers.google.com/identity/protocols/oauth2/web-server',
-  notes: 'Name the API scopes you need with --scopes (e.g. https://www.googleapis.com/auth/drive.readonly).',
-});
 
 /** Microsoft identity platform v2, the `common` tenant (work, school and personal accounts). */
 export const microsoftOAuthProvider = defineOAuth2Provider({
@@ -107,7 +97,6 @@ export const notionOAuthProvider = defineOAuth2Provider({
 });
 
 export const HTTP_OAUTH_PROVIDERS = [
-  googleOAuthProvider,
   microsoftOAuthProvider,
   hubspotOAuthProvider,
   notionOAuthProvider,

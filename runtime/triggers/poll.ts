@@ -191,6 +191,7 @@ async function fetchItems(
 ): Promise<Fetched> {
   const { connector } = polled;
   let credential: unknown;
+  let credentialType: string | undefined;
   if (trigger.credential) {
     await assertCredentialUsableByWorkflow(deps.sql, workflowId, trigger.credential, 'trigger');
     const stored = await deps.credentials?.get(trigger.credential);
@@ -202,7 +203,13 @@ async function fetchItems(
       });
     }
     credential = stored.secret;
+    credentialType = stored.type;
   }
+  // An oauth2 trigger credential is renewed as a step's is (Google's access tokens last an hour).
+  const env =
+    credentialType === 'oauth2' && trigger.credential && deps.oauth2Tokens
+      ? { ...deps.connectorEnv, tokens: deps.oauth2Tokens.for(trigger.credential) }
+      : deps.connectorEnv;
   const budgetKey = trigger.credential
     ? { connectorId: connector.id, credential: trigger.credential }
     : undefined;
@@ -212,7 +219,7 @@ async function fetchItems(
   }
   const previous = polled.trigger.state.safeParse(state.connectorState ?? undefined);
   const signal = AbortSignal.timeout(POLL_TIMEOUT_MS);
-  const client = connector.createClient({ credential, env: deps.connectorEnv, signal });
+  const client = connector.createClient({ credential, env, signal });
   let raw: unknown;
   try {
     raw = await Promise.race([
@@ -222,7 +229,7 @@ async function fetchItems(
           client,
           logger: deps.logger,
           signal,
-          env: deps.connectorEnv,
+          env,
           ...(staged ? { files: staged.port } : {}),
         },
         filters,
