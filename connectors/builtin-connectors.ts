@@ -4,6 +4,7 @@ import { discordConnector } from './discord/connector.ts';
 import { emailConnector } from './email/connector.ts';
 import { fileConnector } from './file/connector.ts';
 import { githubConnector } from './github/connector.ts';
+import { googleDriveConnector } from './googledrive/connector.ts';
 import { googleSheetsConnector } from './googlesheets/connector.ts';
 import { htmlConnector } from './html/connector.ts';
 import { httpConnector } from './http/connector.ts';
@@ -44,4 +45,5 @@ export const builtinConnectors: ConnectorDefinition[] = [
   todoistConnector,
   openWeatherMapConnector,
   googleSheetsConnector,
+  googleDriveConnector,
 ];

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { changedHeaderNames } from '../sdk/auth/auth-style.ts';
+import { type AuthRequest, changedHeaderNames } from '../sdk/auth/auth-style.ts';
 import { ConnectorError, connectorErrorFromStatus } from '../sdk/connector-error.ts';
 import type { ConnectorEnvironment } from '../sdk/define.ts';
 import { createRestClient, type RestApi, type RestClient } from '../sdk/rest/index.ts';
@@ -15,7 +15,16 @@ export type GoogleClient = RestClient & {
   readonly auth: GoogleAuth | undefined;
   /** testCredential: an access token as a step gets it, and what Google's tokeninfo says it may do. */
   testCredential(signal: AbortSignal): Promise<string>;
+  /**
+   * A GET whose answer is streamed (a file's bytes), not parsed: the open 2xx response. Google's errors are mapped
+   * as `send` maps them; an expired oauth2 token is renewed once.
+   */
+  download(path: string, query: Record<string, string>, signal: AbortSignal): Promise<Response>;
 };
+
+/** A download may take longer than an API call; the step's own timeout still applies. */
+const DOWNLOAD_TIMEOUT_MS = 300_000;
+const MAX_ERROR_BYTES = 64 * 1024;
 
 /** One Google API: the product (connector, API name, scopes), where it is, hints by status for what is not auth. */
 export type GoogleApiSpec = GoogleProduct & {
@@ -68,6 +77,57 @@ export function createGoogleClient(
       } catch (error) {
         throw asRateLimit(error);
       }
+    },
+    async download(path, query, signal) {
+      const url = new URL(path.replace(/^\/+/, ''), rest.baseUrl);
+      if (url.origin !== rest.baseUrl.origin)
+        throw new Error(`The path ${path} leaves ${rest.baseUrl.origin}.`);
+      for (const [name, value] of Object.entries(query)) url.searchParams.set(name, value);
+      const unsigned: AuthRequest = { method: 'GET', url, headers: new Headers(), body: undefined };
+      const ctx = { fetch: options.env.fetch, signal, now: new Date(), tokens: options.env.tokens };
+      const open = (signed: AuthRequest) => {
+        const init: SafeRequestInit = {
+          method: 'GET',
+          headers: signed.headers,
+          redirect: 'manual',
+          signal,
+          timeoutMs: DOWNLOAD_TIMEOUT_MS,
+          // The run's file store caps what is written; the bytes are streamed into it.
+          maxResponseBytes: Number.MAX_SAFE_INTEGER,
+          credentialHeaders: changedHeaderNames(unsigned.headers, signed.headers),
+        };
+        return options.env.fetch(signed.url, init);
+      };
+      const sent = auth ? await auth.bound.apply(unsigned, ctx) : unsigned;
+      let response = await open(sent);
+      if (response.status === 401 && auth?.bound.renew) {
+        const again = await auth.bound.renew(unsigned, sent, ctx);
+        if (again) {
+          await response.body?.cancel().catch(() => {});
+          response = await open(again);
+        }
+      }
+      if (response.status >= 200 && response.status < 300) return response;
+      const text = (await response.text()).slice(0, MAX_ERROR_BYTES);
+      let body: unknown = text;
+      try {
+        body = JSON.parse(text);
+      } catch {}
+      const vendor = googleVendorError(body, response.status, auth, spec);
+      throw asRateLimit(
+        connectorErrorFromStatus({
+          connector: spec.connector,
+          status: response.status,
+          message: `GET ${url.pathname} failed: ${vendor?.message ?? text.slice(0, 300)}`,
+          headers: response.headers,
+          ...((vendor?.hint ?? spec.hints?.[response.status])
+            ? { hint: vendor?.hint ?? spec.hints?.[response.status] }
+            : {}),
+          details: vendor?.vendorCode ? { vendorCode: vendor.vendorCode } : {},
+          ...(vendor?.retryable === undefined ? {} : { retryable: vendor.retryable }),
+          ...(vendor?.retryAfterMs === undefined ? {} : { retryAfterMs: vendor.retryAfterMs }),
+        }),
+      );
     },
   };
 }

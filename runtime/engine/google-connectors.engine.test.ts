@@ -1,11 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DRIVE_SCOPE, FOLDER_MIME_TYPE } from '../../connectors/googledrive/client.ts';
+import { type DriveFake, startDriveFake } from '../../connectors/googledrive/fake-server.ts';
 import { SHEETS_SCOPE } from '../../connectors/googlesheets/client.ts';
 import { type SheetsFake, startSheetsFake } from '../../connectors/googlesheets/fake-server.ts';
 import {
   type CredentialStore,
   createCredentialStore,
   credentialTypesOf,
+  googleDriveConnector,
   googleSheetsConnector,
   OAuth2Credential,
   parseSecretKey,
@@ -21,13 +24,14 @@ import type { EngineWorker } from './worker.ts';
 // google preset), and the googlesheets.rowAdded poll trigger starting a run for a row typed after activation, its
 // oauth2 credential renewed on the poll path too. No token, client secret or private key is in the run record.
 
-const connectors = [googleSheetsConnector];
+const connectors = [googleSheetsConnector, googleDriveConnector];
 const secretKey = randomBytes(32).toString('base64');
 let db: TestDatabase;
 let engine: EngineServices;
 let worker: EngineWorker;
 let store: CredentialStore;
 let sheets: SheetsFake;
+let drive: DriveFake;
 const secrets: string[] = [];
 
 async function storeExpiredOAuth(name: string): Promise<OAuth2Credential> {
@@ -53,6 +57,7 @@ async function runRecord(runId: string): Promise<string> {
 
 beforeAll(async () => {
   sheets = await startSheetsFake();
+  drive = await startDriveFake();
   db = await createTestDatabase({ poolSize: 8 });
   const database = { sql: db.sql, url: db.url, kind: 'external' as const, close: async () => {} };
   engine = await createEngineServices(database, {
@@ -61,6 +66,7 @@ beforeAll(async () => {
   });
   Object.assign(engine.deps.connectorEnv.baseUrls, {
     googlesheets: sheets.url,
+    googledrive: drive.url,
     'google-oauth': sheets.oauthUrl,
   });
   store = createCredentialStore({
@@ -74,6 +80,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await worker?.stop();
   await sheets?.close();
+  await drive?.close();
   await db?.drop();
 });
 
@@ -179,4 +186,47 @@ describe('google connectors through the engine', () => {
       expect(record).not.toContain(secret);
     await engine.workflows.deactivate(id);
   }, 90_000);
+
+  it("googledrive: downloads a file into the run's file store and uploads it into a folder (service account)", async () => {
+    const key = drive.auth.serviceAccount([DRIVE_SCOPE]);
+    await store.set('drive', 'google-service-account', key);
+    const source = drive.add({
+      name: 'invoice-118.pdf',
+      mimeType: 'application/pdf',
+      content: Buffer.from('%PDF-1.7 invoice 118'),
+    });
+    const archive = drive.add({ name: 'Archive', mimeType: FOLDER_MIME_TYPE });
+    const { id } = await engine.workflows.create({
+      schemaVersion: 1,
+      name: 'archive an invoice',
+      trigger: { type: 'manual' },
+      nodes: [
+        {
+          id: 'get',
+          uses: 'googledrive.downloadFile',
+          credential: 'drive',
+          with: { fileId: '{{ trigger.fileId }}' },
+        },
+        {
+          id: 'put',
+          uses: 'googledrive.uploadFile',
+          credential: 'drive',
+          with: {
+            file: '{{ steps.get.output.file }}',
+            folderId: archive.id,
+            name: 'archived {{ steps.get.output.file.name }}',
+          },
+        },
+      ],
+      edges: [{ from: 'get', to: 'put' }],
+    });
+    const { runId } = await startRun(db.sql, id, { fileId: source.id });
+    const view = await waitForRun(db.sql, runId, { timeoutMs: 30_000 });
+    expect(view.status, JSON.stringify(view.steps)).toBe('succeeded');
+    const copy = drive.files().find((file) => file.name === 'archived invoice-118.pdf');
+    expect(copy?.parents).toEqual([archive.id]);
+    expect(copy?.content.toString()).toBe('%PDF-1.7 invoice 118');
+    const record = await runRecord(runId);
+    expect(record).not.toContain(String(key.private_key).split('\n')[1]);
+  }, 60_000);
 });
