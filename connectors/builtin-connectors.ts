@@ -4,6 +4,7 @@ import { discordConnector } from './discord/connector.ts';
 import { emailConnector } from './email/connector.ts';
 import { fileConnector } from './file/connector.ts';
 import { githubConnector } from './github/connector.ts';
+import { googleDocsConnector } from './googledocs/connector.ts';
 import { googleDriveConnector } from './googledrive/connector.ts';
 import { googleSheetsConnector } from './googlesheets/connector.ts';
 import { htmlConnector } from './html/connector.ts';
@@ -46,4 +47,5 @@ export const builtinConnectors: ConnectorDefinition[] = [
   openWeatherMapConnector,
   googleSheetsConnector,
   googleDriveConnector,
+  googleDocsConnector,
 ];
