@@ -4,6 +4,7 @@ import { discordConnector } from './discord/connector.ts';
 import { emailConnector } from './email/connector.ts';
 import { fileConnector } from './file/connector.ts';
 import { githubConnector } from './github/connector.ts';
+import { googleCalendarConnector } from './googlecalendar/connector.ts';
 import { googleDocsConnector } from './googledocs/connector.ts';
 import { googleDriveConnector } from './googledrive/connector.ts';
 import { googleSheetsConnector } from './googlesheets/connector.ts';
@@ -48,4 +49,5 @@ export const builtinConnectors: ConnectorDefinition[] = [
   googleSheetsConnector,
   googleDriveConnector,
   googleDocsConnector,
+  googleCalendarConnector,
 ];

@@ -14,6 +14,7 @@ export {
   signGithubPayload,
   verifyGithubSignature,
 } from './github/webhook.ts';
+export { googleCalendarConnector } from './googlecalendar/connector.ts';
 export { googleDocsConnector } from './googledocs/connector.ts';
 export { googleDriveConnector } from './googledrive/connector.ts';
 export { googleSheetsConnector } from './googlesheets/connector.ts';
