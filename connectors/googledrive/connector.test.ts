@@ -86,6 +86,33 @@ describe('googledrive actions against the Drive API v3 fake', () => {
     expect(last(`/drive/v3/files/${uploaded.id}`)?.query).toMatchObject({ alt: 'media' });
   });
 
+  it('uploads a file over 5 MiB through a resumable session: metadata first, then the bytes to the session URI', async () => {
+    const bytes = Buffer.alloc(6 * 1024 * 1024, 7);
+    const ref = files.add('backup.bin', bytes, 'application/octet-stream');
+    const before = fake.requests.length;
+    const uploaded = (await run('uploadFile', { file: ref, description: 'nightly' })) as {
+      id: string;
+      size: number;
+    };
+    expect(uploaded.size).toBe(bytes.length);
+    const [open, put] = fake.requests
+      .slice(before)
+      .filter((request) => request.path === '/upload/drive/v3/files');
+    expect(open?.method).toBe('POST');
+    expect(open?.query).toMatchObject({ uploadType: 'resumable' });
+    expect(open?.headers['x-upload-content-length']).toBe(String(bytes.length));
+    expect(open?.body).toEqual({ name: 'backup.bin', description: 'nightly' });
+    expect(put?.method).toBe('PUT');
+    expect(put?.query).toMatchObject({ uploadType: 'resumable', upload_id: expect.any(String) });
+    expect(put?.headers.authorization).toMatch(/^Bearer ya29\./);
+    expect(
+      fake
+        .files()
+        .find((file) => file.id === uploaded.id)
+        ?.content.equals(bytes),
+    ).toBe(true);
+  });
+
   it('exports a Google Doc (PDF by default, text on request) and refuses a folder', async () => {
     const doc = fake.add({ name: 'Minutes', mimeType: GOOGLE_DOC, content: Buffer.from('We met.') });
     const pdf = (await run('downloadFile', { fileId: doc.id })) as {

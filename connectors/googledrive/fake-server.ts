@@ -162,6 +162,12 @@ export async function startDriveFake(): Promise<DriveFake> {
   app.addContentTypeParser('multipart/related', { parseAs: 'buffer' }, (_request, body, done) =>
     done(null, body),
   );
+  // A resumable session's PUT carries the file's own bytes, of any type.
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  const sessions = new Map<
+    string,
+    { principal: GooglePrincipal; meta: Record<string, unknown>; type: string }
+  >();
 
   const newFile = (fields: Partial<FakeDriveFile> & { name: string }): FakeDriveFile => {
     const time = now();
@@ -341,6 +347,15 @@ export async function startDriveFake(): Promise<DriveFake> {
   app.post<{ Querystring: Query }>('/upload/drive/v3/files', async (request, reply) => {
     const principal = principalFor(request, reply, true);
     if (!principal) return reply;
+    if (request.query.uploadType === 'resumable') {
+      const meta = metadataOf(request.body);
+      const id = randomBytes(16).toString('hex');
+      sessions.set(id, { principal, meta, type: String(request.headers['x-upload-content-type'] ?? '') });
+      return reply
+        .header('location', `${base}/upload/drive/v3/files?uploadType=resumable&upload_id=${id}`)
+        .code(200)
+        .send();
+    }
     if (request.query.uploadType !== 'multipart') {
       return reply
         .code(400)
@@ -359,6 +374,20 @@ export async function startDriveFake(): Promise<DriveFake> {
     const parent = Array.isArray(meta.parents) ? String(meta.parents[0]) : undefined;
     if (parent && parent !== 'root' && !visible(principal, parent)) return notFound(reply, parent);
     return resource(created(principal, meta, Buffer.from(mediaPart.body), mediaPart.type));
+  });
+
+  app.put<{ Querystring: Query }>('/upload/drive/v3/files', async (request, reply) => {
+    const principal = principalFor(request, reply, true);
+    if (!principal) return reply;
+    const session = sessions.get(request.query.upload_id ?? '');
+    if (!session || session.principal.email !== principal.email) {
+      return reply
+        .code(404)
+        .send(googleError(404, 'NOT_FOUND', 'Upload session not found.', { reason: 'notFound' }));
+    }
+    sessions.delete(request.query.upload_id ?? '');
+    const content = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+    return reply.code(200).send(resource(created(principal, session.meta, content, session.type)));
   });
 
   app.post<{ Params: { id: string }; Querystring: Query }>(

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import type { GoogleClient } from '../../google/client.ts';
+import { ConnectorError } from '../../sdk/connector-error.ts';
 import { describeNamed } from '../../sdk/describe-target.ts';
 import { type FilePort, FileRef } from '../../sdk/files.ts';
 import type { StreamedBody } from '../../sdk/multipart.ts';
@@ -83,6 +85,56 @@ export async function relatedBody(files: FilePort, metadata: unknown, ref: FileR
   };
 }
 
+/** Drive recommends the multipart upload up to 5 MB and a resumable session above. */
+export const RESUMABLE_FROM_BYTES = 5 * 1024 * 1024;
+
+/**
+ * A resumable upload (two requests): the session is opened with the metadata, then the bytes are PUT to the
+ * session URI Drive answered, which must be on the API's own origin and upload path (the token goes there).
+ */
+async function resumableUpload(
+  ctx: { client: GoogleClient; files: FilePort; signal: AbortSignal },
+  metadata: Record<string, unknown>,
+  ref: FileRef,
+): Promise<unknown> {
+  const opened = await ctx.client.send(
+    {
+      method: 'POST',
+      path: '/upload/drive/v3/files',
+      query: { uploadType: 'resumable', fields: FILE_FIELDS, supportsAllDrives: true },
+      headers: { 'x-upload-content-type': ref.contentType, 'x-upload-content-length': String(ref.size) },
+      json: metadata,
+    },
+    ctx.signal,
+  );
+  const location = URL.parse(opened.headers.get('location') ?? '');
+  const uploadId = location?.searchParams.get('upload_id');
+  if (
+    !location ||
+    !uploadId ||
+    location.origin !== ctx.client.baseUrl.origin ||
+    !location.pathname.endsWith('/upload/drive/v3/files')
+  ) {
+    throw new ConnectorError({
+      code: 'E_UPSTREAM',
+      message: `googledrive.uploadFile: Drive answered a resumable session URI that is not its own upload endpoint${location ? ` (${location.origin}${location.pathname})` : ''}; nothing was sent to it.`,
+      retryable: false,
+      hint: 'The answer did not come from Google as expected: check the network path to www.googleapis.com.',
+    });
+  }
+  const { stream } = await ctx.files.read(ref);
+  const response = await ctx.client.send(
+    {
+      method: 'PUT',
+      path: '/upload/drive/v3/files',
+      query: { uploadType: 'resumable', upload_id: uploadId },
+      stream: { stream, length: ref.size, contentType: ref.contentType },
+    },
+    ctx.signal,
+  );
+  return response.body;
+}
+
 export const uploadFile = driveAction({
   key: 'uploadFile',
   title: 'Upload a file to Google Drive',
@@ -102,12 +154,14 @@ export const uploadFile = driveAction({
       ...(input.description ? { description: input.description } : {}),
       ...(input.convertTo ? { mimeType: GOOGLE_TYPES[input.convertTo] } : {}),
     };
+    const { ref } = await ctx.files.read(input.file);
+    if (ref.size > RESUMABLE_FROM_BYTES) return toDriveFile(await resumableUpload(ctx, metadata, ref));
     const response = await ctx.client.send(
       {
         method: 'POST',
         path: '/upload/drive/v3/files',
         query: { uploadType: 'multipart', fields: FILE_FIELDS, supportsAllDrives: true },
-        stream: await relatedBody(ctx.files, metadata, input.file),
+        stream: await relatedBody(ctx.files, metadata, ref),
       },
       ctx.signal,
     );
