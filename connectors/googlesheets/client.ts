@@ -63,6 +63,25 @@ export const ValueInputOption = z
     'USER_ENTERED (default): values are read as if typed into the sheet ("42" becomes a number, "=A1*2" a formula, "2026-12-04" a date); RAW: stored exactly as given, as text.',
   );
 
+export const AllowFormulas = z
+  .boolean()
+  .default(false)
+  .describe(
+    'False (default): text starting with "=" or "+" is stored as text, so data from a form, an e-mail or a webhook can never become a formula (e.g. =IMPORTXML sending the sheet elsewhere); true: such text is entered as a formula.',
+  );
+
+/**
+ * Under USER_ENTERED, text that Sheets would read as a formula gets a leading apostrophe (Sheets' own "this is
+ * text" mark, not shown in the cell) unless formulas are allowed. RAW never evaluates anything.
+ */
+export function guardFormulas<Cell>(
+  cells: readonly Cell[],
+  options: { valueInputOption: 'USER_ENTERED' | 'RAW'; allowFormulas: boolean },
+): Cell[] {
+  if (options.valueInputOption === 'RAW' || options.allowFormulas) return [...cells];
+  return cells.map((cell) => (typeof cell === 'string' && /^[=+]/.test(cell) ? (`'${cell}` as Cell) : cell));
+}
+
 /** A row given as cells in column order, or as an object keyed by the header row's column names. */
 export const RowInput = z.union([
   z.array(CellInput).max(1000),

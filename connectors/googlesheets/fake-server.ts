@@ -116,6 +116,7 @@ function entered(value: unknown, option: string): Cell | null | undefined {
   if (typeof value === 'number' || typeof value === 'boolean') return value;
   const text = String(value);
   if (option === 'RAW') return text;
+  if (text.startsWith("'")) return text.slice(1);
   if (/^-?\d+(\.\d+)?$/.test(text.trim())) return Number(text);
   if (/^(true|false)$/i.test(text.trim())) return text.trim().toLowerCase() === 'true';
   return text;

@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { describeNamed } from '../../sdk/describe-target.ts';
 import {
+  AllowFormulas,
   a1,
   cellsByHeader,
+  guardFormulas,
   RowInput,
   rowsOfRange,
   SheetName,
@@ -22,6 +24,7 @@ export const AppendRowsInput = z.strictObject({
       'The rows to add below the last row with data. Each is an object keyed by the header row\'s column names, e.g. {"Name": "Ana", "Email": "ana@example.com"}, or an array of cells in column order, e.g. ["Ana", "ana@example.com", 42].',
     ),
   valueInputOption: ValueInputOption,
+  allowFormulas: AllowFormulas,
 });
 
 const AppendBody = z.object({
@@ -55,7 +58,9 @@ export const appendRows = sheetsAction({
   async run(input, ctx) {
     const byHeader = input.rows.some((row) => !Array.isArray(row));
     const header = byHeader ? await headerRow(ctx.client, input.spreadsheetId, input.sheet, ctx.signal) : [];
-    const values = input.rows.map((row) => (Array.isArray(row) ? row : cellsByHeader(header, row, '')));
+    const values = input.rows.map((row) =>
+      guardFormulas(Array.isArray(row) ? row : cellsByHeader(header, row, ''), input),
+    );
     const range = a1(input.sheet, 'A1');
     const response = await ctx.client.send(
       {

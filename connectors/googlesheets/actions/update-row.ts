@@ -1,6 +1,15 @@
 import { z } from 'zod';
 import { describeNamed } from '../../sdk/describe-target.ts';
-import { a1, cellsByHeader, RowInput, SheetName, SpreadsheetId, ValueInputOption } from '../client.ts';
+import {
+  AllowFormulas,
+  a1,
+  cellsByHeader,
+  guardFormulas,
+  RowInput,
+  SheetName,
+  SpreadsheetId,
+  ValueInputOption,
+} from '../client.ts';
 import { headerRow, sheetsAction } from '../kit.ts';
 
 export const UpdateRowInput = z.strictObject({
@@ -18,6 +27,7 @@ export const UpdateRowInput = z.strictObject({
     'The new cells: an object keyed by header names changes only those columns, e.g. {"Status": "contacted"}; an array sets cells from column A on (null leaves a cell as it is).',
   ),
   valueInputOption: ValueInputOption,
+  allowFormulas: AllowFormulas,
 });
 
 const UpdateBody = z.object({
@@ -58,7 +68,7 @@ export const updateRow = sheetsAction({
         method: 'PUT',
         path: `/spreadsheets/${encodeURIComponent(input.spreadsheetId)}/values/${encodeURIComponent(range)}`,
         query: { valueInputOption: input.valueInputOption },
-        json: { majorDimension: 'ROWS', values: [cells] },
+        json: { majorDimension: 'ROWS', values: [guardFormulas(cells, input)] },
       },
       ctx.signal,
     );
