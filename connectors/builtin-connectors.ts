@@ -8,6 +8,10 @@ import { emailConnector } from './email/connector.ts';
 import { fileConnector } from './file/connector.ts';
 import { githubConnector } from './github/connector.ts';
 import { gmailConnector } from './gmail/connector.ts';
+import { googleCalendarConnector } from './googlecalendar/connector.ts';
+import { googleDocsConnector } from './googledocs/connector.ts';
+import { googleDriveConnector } from './googledrive/connector.ts';
+import { googleSheetsConnector } from './googlesheets/connector.ts';
 import { htmlConnector } from './html/connector.ts';
 import { httpConnector } from './http/connector.ts';
 import { hubspotConnector } from './hubspot/connector.ts';
@@ -90,4 +94,8 @@ export const builtinConnectors: ConnectorDefinition[] = [
   typeformConnector,
   whatsappConnector,
   calendlyConnector,
+  googleSheetsConnector,
+  googleDriveConnector,
+  googleDocsConnector,
+  googleCalendarConnector,
 ];

@@ -20,6 +20,10 @@ export {
   verifyGithubSignature,
 } from './github/webhook.ts';
 export { gmailConnector } from './gmail/connector.ts';
+export { googleCalendarConnector } from './googlecalendar/connector.ts';
+export { googleDocsConnector } from './googledocs/connector.ts';
+export { googleDriveConnector } from './googledrive/connector.ts';
+export { googleSheetsConnector } from './googlesheets/connector.ts';
 export { htmlConnector } from './html/connector.ts';
 export { httpConnector } from './http/connector.ts';
 export { hubspotConnector } from './hubspot/connector.ts';

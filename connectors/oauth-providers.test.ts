@@ -7,7 +7,7 @@ import { OAuth2ProviderId } from './sdk/auth/oauth2.ts';
 const providers = oauth2ProvidersOf(builtinConnectors);
 
 describe('built-in OAuth2 provider presets', () => {
-  it('presets come with their connectors; google and microsoft with http until a connector of theirs declares them', () => {
+  it("every preset comes with its vendor's connector (google with googlesheets, microsoft with outlook)", () => {
     const owner = (id: string) =>
       builtinConnectors.find((connector) => connector.oauthProviders?.some((provider) => provider.id === id))
         ?.id;
@@ -26,10 +26,11 @@ describe('built-in OAuth2 provider presets', () => {
       ].sort(),
     );
     expect(owner('dropbox')).toBe('dropbox');
+    expect(owner('microsoft')).toBe('outlook');
     expect([owner('slack'), owner('github'), owner('google'), owner('notion'), owner('salesforce')]).toEqual([
       'slack',
       'github',
-      'http',
+      'googlesheets',
       'notion',
       'salesforce',
     ]);
