@@ -166,6 +166,15 @@ const SHAPES: Record<string, (fixture: Fixture) => Omit<Case, 'name' | 'type'>[]
       },
     ];
   },
+  jira: () => {
+    const apiToken = plainCanary('jiratoken');
+    return [
+      {
+        secret: { site: 'https://acme.atlassian.net', email: 'ana@acme.example', apiToken },
+        canaries: [apiToken],
+      },
+    ];
+  },
   todoist: () => {
     const token = plainCanary('todoisttoken');
     return [{ secret: { token }, canaries: [token] }];
@@ -260,6 +269,7 @@ const CONNECTOR_STEPS: Record<string, (echo: string) => Node[]> = {
   ],
   llm: () => [{ id: 'ask', uses: 'llm.generateText', with: { prompt: 'hello' } }],
   telegram: () => [{ id: 'send', uses: 'telegram.sendMessage', with: { chatId: 1111111, text: 'hello' } }],
+  jira: () => [{ id: 'issue', uses: 'jira.createIssue', with: { projectKey: 'SUP', summary: 'hello' } }],
   todoist: () => [{ id: 'task', uses: 'todoist.createTask', with: { content: 'hello' } }],
   openweathermap: () => [{ id: 'weather', uses: 'openweathermap.currentWeather', with: { city: 'Berlin' } }],
   mcp: (echo) => [
@@ -621,6 +631,7 @@ describe('canary sweep over every credential type and the connect link flow', ()
       github: `${echo}/github`,
       discord: `${echo}/discord`,
       telegram: `${echo}/telegram/bot{token}`,
+      jira: `${echo}/jira`,
       todoist: `${echo}/todoist`,
       openweathermap: `${echo}/openweathermap`,
       email: 'smtp://127.0.0.1:1',

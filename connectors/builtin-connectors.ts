@@ -6,6 +6,7 @@ import { fileConnector } from './file/connector.ts';
 import { githubConnector } from './github/connector.ts';
 import { htmlConnector } from './html/connector.ts';
 import { httpConnector } from './http/connector.ts';
+import { jiraConnector } from './jira/connector.ts';
 import { kbConnector } from './kb/connector.ts';
 import { llmConnector } from './llm/connector.ts';
 import { markdownConnector } from './markdown/connector.ts';
@@ -42,4 +43,5 @@ export const builtinConnectors: ConnectorDefinition[] = [
   telegramConnector,
   todoistConnector,
   openWeatherMapConnector,
+  jiraConnector,
 ];

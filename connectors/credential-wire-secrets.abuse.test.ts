@@ -242,6 +242,16 @@ const cases: Case[] = [
       `{"secretAccessKey":"wJalr/${id}+EXAMPLEKEY"}`,
     ],
   },
+  {
+    type: 'jira',
+    credential: {
+      site: 'https://acme.atlassian.net',
+      email: `ana-${id}@acme.example`,
+      apiToken: `ATATT-${id}-jira-token`,
+    },
+    secrets: [`ATATT-${id}-jira-token`, b64(`ana-${id}@acme.example:ATATT-${id}-jira-token`)],
+    wire: [`authorization: Basic ${b64(`ana-${id}@acme.example:ATATT-${id}-jira-token`)}`],
+  },
 ];
 
 const definitions = new Map(credentialTypesOf(builtinConnectors).map((d) => [d.type, d]));

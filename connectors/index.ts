@@ -17,6 +17,7 @@ export {
 export { htmlConnector } from './html/connector.ts';
 export { httpConnector } from './http/connector.ts';
 export { describeIssues, type InvokeActionArgs, invokeAction, toConnectorError } from './invoke.ts';
+export { jiraConnector } from './jira/connector.ts';
 export { kbConnector } from './kb/connector.ts';
 export { LlmCredential } from './llm/client.ts';
 export { llmConnector } from './llm/connector.ts';
