@@ -175,6 +175,14 @@ const SHAPES: Record<string, (fixture: Fixture) => Omit<Case, 'name' | 'type'>[]
       },
     ];
   },
+  zendesk: () => {
+    const apiToken = plainCanary('zendesktoken');
+    const accessToken = plainCanary('zendeskoauth');
+    return [
+      { secret: { subdomain: 'acme', email: 'agent@acme.example', apiToken }, canaries: [apiToken] },
+      { secret: { subdomain: 'acme', accessToken }, canaries: [accessToken] },
+    ];
+  },
   todoist: () => {
     const token = plainCanary('todoisttoken');
     return [{ secret: { token }, canaries: [token] }];
@@ -270,6 +278,7 @@ const CONNECTOR_STEPS: Record<string, (echo: string) => Node[]> = {
   llm: () => [{ id: 'ask', uses: 'llm.generateText', with: { prompt: 'hello' } }],
   telegram: () => [{ id: 'send', uses: 'telegram.sendMessage', with: { chatId: 1111111, text: 'hello' } }],
   jira: () => [{ id: 'issue', uses: 'jira.createIssue', with: { projectKey: 'SUP', summary: 'hello' } }],
+  zendesk: () => [{ id: 'ticket', uses: 'zendesk.createTicket', with: { subject: 'hello', body: 'hello' } }],
   todoist: () => [{ id: 'task', uses: 'todoist.createTask', with: { content: 'hello' } }],
   openweathermap: () => [{ id: 'weather', uses: 'openweathermap.currentWeather', with: { city: 'Berlin' } }],
   mcp: (echo) => [
@@ -632,6 +641,7 @@ describe('canary sweep over every credential type and the connect link flow', ()
       discord: `${echo}/discord`,
       telegram: `${echo}/telegram/bot{token}`,
       jira: `${echo}/jira`,
+      zendesk: `${echo}/zendesk`,
       todoist: `${echo}/todoist`,
       openweathermap: `${echo}/openweathermap`,
       email: 'smtp://127.0.0.1:1',

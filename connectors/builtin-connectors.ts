@@ -20,6 +20,7 @@ import { stateConnector } from './state/connector.ts';
 import { telegramConnector } from './telegram/connector.ts';
 import { todoistConnector } from './todoist/connector.ts';
 import { xmlConnector } from './xml/connector.ts';
+import { zendeskConnector } from './zendesk/connector.ts';
 
 /** Every built-in connector. Each lives in its own folder and is added here. */
 export const builtinConnectors: ConnectorDefinition[] = [
@@ -44,4 +45,5 @@ export const builtinConnectors: ConnectorDefinition[] = [
   todoistConnector,
   openWeatherMapConnector,
   jiraConnector,
+  zendeskConnector,
 ];

@@ -252,6 +252,18 @@ const cases: Case[] = [
     secrets: [`ATATT-${id}-jira-token`, b64(`ana-${id}@acme.example:ATATT-${id}-jira-token`)],
     wire: [`authorization: Basic ${b64(`ana-${id}@acme.example:ATATT-${id}-jira-token`)}`],
   },
+  {
+    type: 'zendesk',
+    credential: { subdomain: 'acme', email: `agent-${id}@acme.example`, apiToken: `zd-${id}-api-token` },
+    secrets: [`zd-${id}-api-token`, b64(`agent-${id}@acme.example/token:zd-${id}-api-token`)],
+    wire: [`authorization: Basic ${b64(`agent-${id}@acme.example/token:zd-${id}-api-token`)}`],
+  },
+  {
+    type: 'zendesk',
+    credential: { subdomain: 'acme', accessToken: `zdo-${id}-oauth-token` },
+    secrets: [`zdo-${id}-oauth-token`],
+    wire: [`authorization: Bearer zdo-${id}-oauth-token`],
+  },
 ];
 
 const definitions = new Map(credentialTypesOf(builtinConnectors).map((d) => [d.type, d]));

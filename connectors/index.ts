@@ -41,3 +41,4 @@ export { telegramConnector } from './telegram/connector.ts';
 export { parseTelegramUpdate } from './telegram/triggers/message.ts';
 export { todoistConnector } from './todoist/connector.ts';
 export { xmlConnector } from './xml/connector.ts';
+export { zendeskConnector } from './zendesk/connector.ts';
