@@ -183,6 +183,14 @@ const SHAPES: Record<string, (fixture: Fixture) => Omit<Case, 'name' | 'type'>[]
       { secret: { subdomain: 'acme', accessToken }, canaries: [accessToken] },
     ];
   },
+  linear: () => {
+    const apiKey = `lin_api_${plainCanary('linearkey')}`;
+    const accessToken = plainCanary('linearoauth');
+    return [
+      { secret: { apiKey }, canaries: [apiKey] },
+      { secret: { accessToken }, canaries: [accessToken] },
+    ];
+  },
   todoist: () => {
     const token = plainCanary('todoisttoken');
     return [{ secret: { token }, canaries: [token] }];
@@ -279,6 +287,13 @@ const CONNECTOR_STEPS: Record<string, (echo: string) => Node[]> = {
   telegram: () => [{ id: 'send', uses: 'telegram.sendMessage', with: { chatId: 1111111, text: 'hello' } }],
   jira: () => [{ id: 'issue', uses: 'jira.createIssue', with: { projectKey: 'SUP', summary: 'hello' } }],
   zendesk: () => [{ id: 'ticket', uses: 'zendesk.createTicket', with: { subject: 'hello', body: 'hello' } }],
+  linear: () => [
+    {
+      id: 'issue',
+      uses: 'linear.createIssue',
+      with: { teamId: '9cfb482a-81e3-4154-b5b9-2c805e70a02d', title: 'hello' },
+    },
+  ],
   todoist: () => [{ id: 'task', uses: 'todoist.createTask', with: { content: 'hello' } }],
   openweathermap: () => [{ id: 'weather', uses: 'openweathermap.currentWeather', with: { city: 'Berlin' } }],
   mcp: (echo) => [
@@ -642,6 +657,7 @@ describe('canary sweep over every credential type and the connect link flow', ()
       telegram: `${echo}/telegram/bot{token}`,
       jira: `${echo}/jira`,
       zendesk: `${echo}/zendesk`,
+      linear: `${echo}/linear`,
       todoist: `${echo}/todoist`,
       openweathermap: `${echo}/openweathermap`,
       email: 'smtp://127.0.0.1:1',

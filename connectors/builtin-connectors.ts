@@ -8,6 +8,7 @@ import { htmlConnector } from './html/connector.ts';
 import { httpConnector } from './http/connector.ts';
 import { jiraConnector } from './jira/connector.ts';
 import { kbConnector } from './kb/connector.ts';
+import { linearConnector } from './linear/connector.ts';
 import { llmConnector } from './llm/connector.ts';
 import { markdownConnector } from './markdown/connector.ts';
 import { mcpConnector } from './mcp/connector.ts';
@@ -46,4 +47,5 @@ export const builtinConnectors: ConnectorDefinition[] = [
   openWeatherMapConnector,
   jiraConnector,
   zendeskConnector,
+  linearConnector,
 ];

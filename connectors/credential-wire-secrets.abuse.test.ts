@@ -264,6 +264,18 @@ const cases: Case[] = [
     secrets: [`zdo-${id}-oauth-token`],
     wire: [`authorization: Bearer zdo-${id}-oauth-token`],
   },
+  {
+    type: 'linear',
+    credential: { apiKey: `lin_api_${id}abcdefghijklmnopqrstuvwxyz` },
+    secrets: [`lin_api_${id}abcdefghijklmnopqrstuvwxyz`],
+    wire: [`authorization: lin_api_${id}abcdefghijklmnopqrstuvwxyz`],
+  },
+  {
+    type: 'linear',
+    credential: { accessToken: `lin-oauth-${id}-access-token` },
+    secrets: [`lin-oauth-${id}-access-token`],
+    wire: [`authorization: Bearer lin-oauth-${id}-access-token`],
+  },
 ];
 
 const definitions = new Map(credentialTypesOf(builtinConnectors).map((d) => [d.type, d]));

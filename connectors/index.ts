@@ -19,6 +19,7 @@ export { httpConnector } from './http/connector.ts';
 export { describeIssues, type InvokeActionArgs, invokeAction, toConnectorError } from './invoke.ts';
 export { jiraConnector } from './jira/connector.ts';
 export { kbConnector } from './kb/connector.ts';
+export { linearConnector } from './linear/connector.ts';
 export { LlmCredential } from './llm/client.ts';
 export { llmConnector } from './llm/connector.ts';
 export * from './llm/providers/index.ts';

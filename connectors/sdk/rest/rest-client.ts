@@ -34,8 +34,8 @@ export type RestApi<Credential> = {
   auth?(credential: Credential): BoundAuth;
   /** Headers every request carries (an API version header, `accept`). */
   headers?: Readonly<Record<string, string>>;
-  /** Reads the vendor's error body (called for every non-2xx answer). */
-  vendorError?(body: unknown, status: number): VendorError | undefined;
+  /** Reads the vendor's error body (called for every non-2xx answer; `headers` for a vendor's own wait header). */
+  vendorError?(body: unknown, status: number, headers: Headers): VendorError | undefined;
   /** Hints by HTTP status when the vendor body gives none ("store a new API token with …" for 401). */
   hints?: Readonly<Partial<Record<number, string>>>;
 };
@@ -187,7 +187,7 @@ function vendorFailure<Credential>(
   body: unknown,
   label: string,
 ): ConnectorError {
-  const vendor = api.vendorError?.(body, response.status);
+  const vendor = api.vendorError?.(body, response.status, response.headers);
   const snippet = (typeof body === 'string' ? body : JSON.stringify(body ?? '')).slice(0, MAX_ERROR_SNIPPET);
   const hint = vendor?.hint ?? api.hints?.[response.status];
   return connectorErrorFromStatus({
