@@ -191,6 +191,12 @@ const SHAPES: Record<string, (fixture: Fixture) => Omit<Case, 'name' | 'type'>[]
       { secret: { accessToken }, canaries: [accessToken] },
     ];
   },
+  trello: () => {
+    const apiKey = hex(16);
+    const token = `ATTA${plainCanary('trellotoken')}`;
+    const appSecret = hex(32);
+    return [{ secret: { apiKey, token, appSecret }, canaries: [apiKey, token, appSecret] }];
+  },
   todoist: () => {
     const token = plainCanary('todoisttoken');
     return [{ secret: { token }, canaries: [token] }];
@@ -294,6 +300,7 @@ const CONNECTOR_STEPS: Record<string, (echo: string) => Node[]> = {
       with: { teamId: '9cfb482a-81e3-4154-b5b9-2c805e70a02d', title: 'hello' },
     },
   ],
+  trello: () => [{ id: 'card', uses: 'trello.createCard', with: { listId: 'a'.repeat(24), name: 'hello' } }],
   todoist: () => [{ id: 'task', uses: 'todoist.createTask', with: { content: 'hello' } }],
   openweathermap: () => [{ id: 'weather', uses: 'openweathermap.currentWeather', with: { city: 'Berlin' } }],
   mcp: (echo) => [
@@ -658,6 +665,7 @@ describe('canary sweep over every credential type and the connect link flow', ()
       jira: `${echo}/jira`,
       zendesk: `${echo}/zendesk`,
       linear: `${echo}/linear`,
+      trello: `${echo}/trello`,
       todoist: `${echo}/todoist`,
       openweathermap: `${echo}/openweathermap`,
       email: 'smtp://127.0.0.1:1',

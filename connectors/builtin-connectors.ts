@@ -20,6 +20,7 @@ import { slackConnector } from './slack/connector.ts';
 import { stateConnector } from './state/connector.ts';
 import { telegramConnector } from './telegram/connector.ts';
 import { todoistConnector } from './todoist/connector.ts';
+import { trelloConnector } from './trello/connector.ts';
 import { xmlConnector } from './xml/connector.ts';
 import { zendeskConnector } from './zendesk/connector.ts';
 
@@ -48,4 +49,5 @@ export const builtinConnectors: ConnectorDefinition[] = [
   jiraConnector,
   zendeskConnector,
   linearConnector,
+  trelloConnector,
 ];

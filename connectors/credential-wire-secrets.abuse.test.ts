@@ -276,6 +276,23 @@ const cases: Case[] = [
     secrets: [`lin-oauth-${id}-access-token`],
     wire: [`authorization: Bearer lin-oauth-${id}-access-token`],
   },
+  {
+    type: 'trello',
+    credential: {
+      apiKey: '0123456789abcdef0123456789abcdef',
+      token: `ATTA${id}0123456789abcdef0123456789abcdef`,
+      appSecret: 'f'.repeat(64),
+    },
+    secrets: [
+      '0123456789abcdef0123456789abcdef',
+      `ATTA${id}0123456789abcdef0123456789abcdef`,
+      'f'.repeat(64),
+    ],
+    wire: [
+      `POST /1/cards?key=0123456789abcdef0123456789abcdef&token=ATTA${id}0123456789abcdef0123456789abcdef`,
+      `GET /1/tokens/ATTA${id}0123456789abcdef0123456789abcdef/webhooks`,
+    ],
+  },
 ];
 
 const definitions = new Map(credentialTypesOf(builtinConnectors).map((d) => [d.type, d]));

@@ -41,5 +41,6 @@ export { stateConnector } from './state/connector.ts';
 export { telegramConnector } from './telegram/connector.ts';
 export { parseTelegramUpdate } from './telegram/triggers/message.ts';
 export { todoistConnector } from './todoist/connector.ts';
+export { trelloConnector } from './trello/connector.ts';
 export { xmlConnector } from './xml/connector.ts';
 export { zendeskConnector } from './zendesk/connector.ts';

@@ -110,6 +110,11 @@ export type WebhookDelivery = {
   rawBody: Buffer;
   /** The body parsed as JSON, or null when it was empty or not JSON. */
   body: unknown;
+  /**
+   * The public URL the delivery was addressed to (VMESH_PUBLIC_URL + path and query as received), for senders that
+   * sign the URL too (Trello); undefined when the server does not know its public URL.
+   */
+  url?: string | undefined;
 };
 
 type TriggerBase<With extends z.ZodType, Data extends z.ZodType> = {

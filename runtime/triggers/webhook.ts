@@ -212,6 +212,14 @@ export function registerWebhookRoute(app: FastifyInstance, options: WebhookOptio
       if (!response) return reply.code(202).send({ runId });
       return sendRunResponse(reply, runId, response);
     };
+    // Senders that check the URL before they deliver (Trello's HEAD when a webhook is created): 200 for a workflow
+    // that takes webhooks, 404 otherwise; nothing is run and no secret is needed for it.
+    scope.head('/hooks/:workflowId', async (request, reply) => {
+      const params = HookParams.safeParse(request.params);
+      const cached = params.success ? await getCachedWorkflow(sql, params.data.workflowId) : undefined;
+      const takes = cached ? hookReceiverFor(options.connectors, cached.document.trigger) : undefined;
+      return reply.code(cached && takes ? 200 : 404).send();
+    });
     scope.post('/hooks/:workflowId', handler);
     // verify "token": the hook secret is the URL's last segment, for senders that can neither sign nor set headers.
     scope.post('/hooks/:workflowId/:token', handler);
