@@ -197,6 +197,10 @@ const SHAPES: Record<string, (fixture: Fixture) => Omit<Case, 'name' | 'type'>[]
     const appSecret = hex(32);
     return [{ secret: { apiKey, token, appSecret }, canaries: [apiKey, token, appSecret] }];
   },
+  asana: () => {
+    const token = `2/1204567890123456/${plainCanary('asanapat')}`;
+    return [{ secret: { token }, canaries: [token] }];
+  },
   todoist: () => {
     const token = plainCanary('todoisttoken');
     return [{ secret: { token }, canaries: [token] }];
@@ -301,6 +305,9 @@ const CONNECTOR_STEPS: Record<string, (echo: string) => Node[]> = {
     },
   ],
   trello: () => [{ id: 'card', uses: 'trello.createCard', with: { listId: 'a'.repeat(24), name: 'hello' } }],
+  asana: () => [
+    { id: 'task', uses: 'asana.createTask', with: { name: 'hello', projectGid: '1204567890123456' } },
+  ],
   todoist: () => [{ id: 'task', uses: 'todoist.createTask', with: { content: 'hello' } }],
   openweathermap: () => [{ id: 'weather', uses: 'openweathermap.currentWeather', with: { city: 'Berlin' } }],
   mcp: (echo) => [
@@ -666,6 +673,7 @@ describe('canary sweep over every credential type and the connect link flow', ()
       zendesk: `${echo}/zendesk`,
       linear: `${echo}/linear`,
       trello: `${echo}/trello`,
+      asana: `${echo}/asana`,
       todoist: `${echo}/todoist`,
       openweathermap: `${echo}/openweathermap`,
       email: 'smtp://127.0.0.1:1',

@@ -1,3 +1,4 @@
+import { asanaConnector } from './asana/connector.ts';
 import { compressionConnector } from './compression/connector.ts';
 import { cryptoConnector } from './crypto/connector.ts';
 import { discordConnector } from './discord/connector.ts';
@@ -50,4 +51,5 @@ export const builtinConnectors: ConnectorDefinition[] = [
   zendeskConnector,
   linearConnector,
   trelloConnector,
+  asanaConnector,
 ];

@@ -293,6 +293,12 @@ const cases: Case[] = [
       `GET /1/tokens/ATTA${id}0123456789abcdef0123456789abcdef/webhooks`,
     ],
   },
+  {
+    type: 'asana',
+    credential: { token: `2/1204567890123456/${id}:0123456789abcdef` },
+    secrets: [`2/1204567890123456/${id}:0123456789abcdef`],
+    wire: [`authorization: Bearer 2/1204567890123456/${id}:0123456789abcdef`],
+  },
 ];
 
 const definitions = new Map(credentialTypesOf(builtinConnectors).map((d) => [d.type, d]));

@@ -1,5 +1,6 @@
 // The public surface of connectors/: other folders import only from here.
 
+export { asanaConnector } from './asana/connector.ts';
 export { builtinConnectors } from './builtin-connectors.ts';
 export { compressionConnector } from './compression/connector.ts';
 export * from './credentials/index.ts';

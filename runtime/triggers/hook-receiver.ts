@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type {
   ConnectorDefinition,
   WebhookDelivery,
+  WebhookHandshake,
   WebhookTriggerDefinition,
 } from '../../connectors/index.ts';
 import type { WorkflowDocument } from '../workflow/document.ts';
@@ -36,6 +37,8 @@ export type HookReceiver = {
   takesPathToken?: boolean;
   verify(secrets: readonly string[], request: HookRequest): HookVerdict;
   accept(request: HookRequest, document: WorkflowDocument): HookAcceptance;
+  /** A subscription handshake instead of an event (see WebhookTriggerDefinition.handshake). */
+  handshake?(request: HookRequest): WebhookHandshake | undefined;
 };
 
 /** Headers that carry a delivery id: the same id within 24 h starts one run. */
@@ -105,7 +108,9 @@ const WRONG_SIGNATURE: HookVerdict = {
 
 /** A connector's webhook trigger (e.g. github.issueOpened): its own signature check, parse and filters. */
 export function connectorHookReceiver(type: string, trigger: WebhookTriggerDefinition): HookReceiver {
+  const { handshake } = trigger;
   return {
+    ...(handshake ? { handshake: (request: HookRequest) => handshake(request) } : {}),
     verify: (secrets, request) =>
       secrets.some((secret) => trigger.verify(request, secret)) ? { ok: true } : WRONG_SIGNATURE,
     accept(request, document) {

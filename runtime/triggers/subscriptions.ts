@@ -10,6 +10,7 @@ import { AppError, redactSecrets, registerSecret } from '../../lib/index.ts';
 import type { NodeRunnerDeps } from '../engine/node-runner.ts';
 import { loadDocument } from '../store/workflow-store.ts';
 import { findConnectorTrigger } from './connector-triggers.ts';
+import { handshakeStillOpen, openHandshake } from './handshake.ts';
 import { setHookSecret } from './webhook-secrets.ts';
 
 export const SUBSCRIPTION_TASK = 'vmesh_subscription';
@@ -192,7 +193,17 @@ async function createAtVendor(
   registerSecret(secret);
   // Set before the vendor knows it, so its first delivery (GitHub's ping) already verifies.
   await setHookSecret(deps.sql, workflowId, secret);
+  const handshaking = desired.trigger.handshake !== undefined;
+  if (handshaking) await openHandshake(deps.sql, workflowId, SUBSCRIPTION_TIMEOUT_MS);
   const created = await desired.subscription.create(ctx, desired.filters, { url, secret });
+  if (handshaking && !created.secret && (await handshakeStillOpen(deps.sql, workflowId))) {
+    throw new AppError({
+      code: 'E_SUBSCRIPTION',
+      message: `${desired.triggerType}: the vendor created the webhook without sending its handshake to ${url}, so its deliveries could not be verified.`,
+      hint: 'Check that VMESH_PUBLIC_URL reaches this server from the vendor; the registration is retried.',
+      retryable: true,
+    });
+  }
   if (created.secret) {
     registerSecret(created.secret);
     await setHookSecret(deps.sql, workflowId, created.secret);
@@ -205,7 +216,7 @@ async function createAtVendor(
     on conflict (workflow_id) do update set
       trigger_type = excluded.trigger_type, status = 'active', subscription_id = excluded.subscription_id,
       filters = excluded.filters, credential = excluded.credential, hook_url = excluded.hook_url,
-      last_error = null, attempts = 0, updated_at = now()`;
+      last_error = null, attempts = 0, handshake_open_until = null, updated_at = now()`;
 }
 
 function toSubscriptionError(error: unknown): { error: SubscriptionError; retryable: boolean } {

@@ -7,6 +7,7 @@ import { InactiveWorkflowError, startRun } from '../engine/engine.ts';
 import { fileStoreOf } from '../engine/node-runner.ts';
 import type { FileStore } from '../files/index.ts';
 import { getCachedWorkflow } from '../store/workflow-cache.ts';
+import { acceptHandshake } from './handshake.ts';
 import { type HookRequest, hookReceiverFor } from './hook-receiver.ts';
 import { BAD_MULTIPART, isMultipart, parseMultipart, requestTooLarge } from './multipart-body.ts';
 import { RESPONSE_CSP, sendRunResponse, waitForResponse } from './run-response.ts';
@@ -112,6 +113,20 @@ export function registerWebhookRoute(app: FastifyInstance, options: WebhookOptio
         pathToken,
         url: options.publicUrl ? `${options.publicUrl.replace(/\/$/, '')}${request.url}` : undefined,
       };
+      const handshake = receiver.handshake?.(hook);
+      if (handshake) {
+        if (!(await acceptHandshake(sql, workflowId, handshake.secret))) {
+          return reply.code(401).send({
+            error: {
+              code: 'E_UNAUTHORIZED',
+              message: `Workflow "${workflowId}" expects no webhook handshake now.`,
+              hint: 'A handshake is taken only while the workflow registers its webhook (on activation); deactivate and activate it to register again.',
+            },
+          });
+        }
+        for (const [name, value] of Object.entries(handshake.responseHeaders)) reply.header(name, value);
+        return reply.code(200).send();
+      }
       const check = (secrets: readonly string[]) => receiver.verify(secrets, hook);
       let verdict = check([workflow.hookSecret]);
       if (!verdict.ok) verdict = await recheckWithRotation(sql, workflowId, verdict, check);
