@@ -84,8 +84,17 @@ export function verifyLinearDelivery(delivery: WebhookDelivery, secret: string, 
   const expected = createHmac('sha256', secret).update(delivery.rawBody).digest();
   const received = Buffer.from(given, 'hex');
   if (received.length !== expected.length || !timingSafeEqual(received, expected)) return false;
-  const stamp = Timestamp.safeParse(delivery.body);
+  // Verification runs before the runtime parses the body: read the timestamp from the (signed) raw bytes.
+  const stamp = Timestamp.safeParse(parseJson(delivery.rawBody));
   return stamp.success && Math.abs(now - stamp.data.webhookTimestamp) <= MAX_CLOCK_SKEW_MS;
+}
+
+function parseJson(raw: Buffer): unknown {
+  try {
+    return JSON.parse(raw.toString('utf8')) as unknown;
+  } catch {
+    return undefined;
+  }
 }
 
 export function signLinearPayload(rawBody: Buffer | string, secret: string): string {
