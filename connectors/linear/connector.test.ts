@@ -181,7 +181,9 @@ describe('linear connector against the Linear GraphQL fake', () => {
     const fresh = payload(Date.now());
     expect(issueCreated.verify(delivery(fresh, signLinearPayload(fresh, secret)), secret)).toBe(true);
     // The runtime verifies before it parses the body: the timestamp is read from the raw bytes.
-    expect(issueCreated.verify({ ...delivery(fresh, signLinearPayload(fresh, secret)), body: null }, secret)).toBe(true);
+    expect(
+      issueCreated.verify({ ...delivery(fresh, signLinearPayload(fresh, secret)), body: null }, secret),
+    ).toBe(true);
     expect(issueCreated.verify(delivery(fresh, signLinearPayload(fresh, 'other-secret')), secret)).toBe(
       false,
     );
