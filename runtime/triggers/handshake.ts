@@ -14,6 +14,11 @@ export async function openHandshake(sql: Sql, workflowId: string, ms: number): P
     where workflow_id = ${workflowId}`;
 }
 
+/** Closes the window (the attempt failed). */
+export async function closeHandshake(sql: Sql, workflowId: string): Promise<void> {
+  await sql`update trigger_subscriptions set handshake_open_until = null where workflow_id = ${workflowId}`;
+}
+
 /** Whether the window is still open: no handshake came during `create`. */
 export async function handshakeStillOpen(sql: Sql, workflowId: string): Promise<boolean> {
   const [row] = await sql`

@@ -10,7 +10,7 @@ import { AppError, redactSecrets, registerSecret } from '../../lib/index.ts';
 import type { NodeRunnerDeps } from '../engine/node-runner.ts';
 import { loadDocument } from '../store/workflow-store.ts';
 import { findConnectorTrigger } from './connector-triggers.ts';
-import { handshakeStillOpen, openHandshake } from './handshake.ts';
+import { closeHandshake, handshakeStillOpen, openHandshake } from './handshake.ts';
 import { setHookSecret } from './webhook-secrets.ts';
 
 export const SUBSCRIPTION_TASK = 'vmesh_subscription';
@@ -195,7 +195,14 @@ async function createAtVendor(
   await setHookSecret(deps.sql, workflowId, secret);
   const handshaking = desired.trigger.handshake !== undefined;
   if (handshaking) await openHandshake(deps.sql, workflowId, SUBSCRIPTION_TIMEOUT_MS);
-  const created = await desired.subscription.create(ctx, desired.filters, { url, secret });
+  let created: Awaited<ReturnType<typeof desired.subscription.create>>;
+  try {
+    created = await desired.subscription.create(ctx, desired.filters, { url, secret });
+  } catch (error) {
+    // No handshake may land after a failed attempt: the next one opens its own window.
+    if (handshaking) await closeHandshake(deps.sql, workflowId);
+    throw error;
+  }
   if (handshaking && !created.secret && (await handshakeStillOpen(deps.sql, workflowId))) {
     throw new AppError({
       code: 'E_SUBSCRIPTION',
