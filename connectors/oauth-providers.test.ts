@@ -12,7 +12,7 @@ describe('built-in OAuth2 provider presets', () => {
       builtinConnectors.find((connector) => connector.oauthProviders?.some((provider) => provider.id === id))
         ?.id;
     expect(providers.map((provider) => provider.id).sort()).toEqual(
-      ['github', 'google', 'hubspot', 'microsoft', 'notion', 'slack'].sort(),
+      ['github', 'google', 'hubspot', 'linear', 'microsoft', 'notion', 'slack'].sort(),
     );
     expect([owner('slack'), owner('github'), owner('google'), owner('notion')]).toEqual([
       'slack',

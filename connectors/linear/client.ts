@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { BoundAuth } from '../sdk/auth/auth-style.ts';
+import { type BoundAuth, bindAuth } from '../sdk/auth/auth-style.ts';
+import { type OAuth2Credential, oauth2Style } from '../sdk/auth/oauth2.ts';
 import { retryAfterFromHeaders } from '../sdk/connector-error.ts';
 import {
   type GraphqlApi,
@@ -30,12 +31,17 @@ export const LinearCredential = z
   });
 export type LinearCredential = z.infer<typeof LinearCredential>;
 
+/** What the client gets: a `linear` credential, or an `oauth2` one connected with the linear provider. */
+export type LinearClientCredential = LinearCredential | { oauth2: OAuth2Credential };
+
 /** Linear takes a personal API key as the whole Authorization value (no scheme), an OAuth token as Bearer. */
 export function authorizationOf(credential: LinearCredential): string {
   return credential.apiKey ?? `Bearer ${credential.accessToken ?? ''}`;
 }
 
-function linearAuth(credential: LinearCredential): BoundAuth {
+function linearAuth(credential: LinearClientCredential): BoundAuth {
+  // An oauth2 credential renews its token (before it expires, and once on a 401) through the engine.
+  if ('oauth2' in credential) return bindAuth(oauth2Style, credential.oauth2);
   return {
     type: 'linear',
     async apply(request) {
@@ -120,7 +126,7 @@ export function linearErrors(errors: readonly GraphqlError[], headers: Headers):
 
 export const linearGraphql: GraphqlApi = { connector: 'linear', path: '/graphql', mapErrors: linearErrors };
 
-export const linearApi: RestApi<LinearCredential> = {
+export const linearApi: RestApi<LinearClientCredential> = {
   connector: 'linear',
   baseUrl: LINEAR_API_URL,
   auth: linearAuth,

@@ -18,7 +18,7 @@ afterAll(async () => {
   await fake.close();
 });
 
-const run = (key: string, input: unknown, options: { credential?: unknown } = {}) =>
+const run = (key: string, input: unknown, options: { credential?: unknown; credentialType?: string } = {}) =>
   runAction(linearConnector, key, input, { env, credential: credential(), ...options });
 const runError = (key: string, input: unknown, options: { credential?: unknown } = {}) =>
   runActionError(linearConnector, key, input, { env, credential: credential(), ...options });
@@ -131,6 +131,26 @@ describe('linear connector against the Linear GraphQL fake', () => {
       { credential: { accessToken: fake.accessToken } },
     );
     expect(fake.requests.at(-1)?.headers.authorization).toBe(`Bearer ${fake.accessToken}`);
+  });
+
+  it('takes an oauth2 credential connected with the linear provider, sent as Bearer', async () => {
+    const connected = {
+      provider: 'linear',
+      authorizeUrl: 'https://linear.app/oauth/authorize',
+      tokenUrl: 'https://api.linear.app/oauth/token',
+      clientId: 'linear-app',
+      clientSecret: 'linear-app-secret-0123456789',
+      scopes: ['read', 'write'],
+      accessToken: fake.accessToken,
+      expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+    };
+    await run(
+      'createIssue',
+      { teamId: fake.teamId, title: 'via connected app' },
+      { credential: connected, credentialType: 'oauth2' },
+    );
+    expect(fake.requests.at(-1)?.headers.authorization).toBe(`Bearer ${fake.accessToken}`);
+    expect(linearConnector.oauthProviders?.map((provider) => provider.id)).toEqual(['linear']);
   });
 
   it('a revoked key is E_AUTH (AUTHENTICATION_ERROR) with how to make a new one; testCredential says so too', async () => {
