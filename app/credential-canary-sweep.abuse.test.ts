@@ -166,6 +166,41 @@ const SHAPES: Record<string, (fixture: Fixture) => Omit<Case, 'name' | 'type'>[]
       },
     ];
   },
+  jira: () => {
+    const apiToken = plainCanary('jiratoken');
+    return [
+      {
+        secret: { site: 'https://acme.atlassian.net', email: 'ana@acme.example', apiToken },
+        canaries: [apiToken],
+      },
+    ];
+  },
+  zendesk: () => {
+    const apiToken = plainCanary('zendesktoken');
+    const accessToken = plainCanary('zendeskoauth');
+    return [
+      { secret: { subdomain: 'acme', email: 'agent@acme.example', apiToken }, canaries: [apiToken] },
+      { secret: { subdomain: 'acme', accessToken }, canaries: [accessToken] },
+    ];
+  },
+  linear: () => {
+    const apiKey = `lin_api_${plainCanary('linearkey')}`;
+    const accessToken = plainCanary('linearoauth');
+    return [
+      { secret: { apiKey }, canaries: [apiKey] },
+      { secret: { accessToken }, canaries: [accessToken] },
+    ];
+  },
+  trello: () => {
+    const apiKey = hex(16);
+    const token = `ATTA${plainCanary('trellotoken')}`;
+    const appSecret = hex(32);
+    return [{ secret: { apiKey, token, appSecret }, canaries: [apiKey, token, appSecret] }];
+  },
+  asana: () => {
+    const token = `2/1204567890123456/${plainCanary('asanapat')}`;
+    return [{ secret: { token }, canaries: [token] }];
+  },
   todoist: () => {
     const token = plainCanary('todoisttoken');
     return [{ secret: { token }, canaries: [token] }];
@@ -392,6 +427,19 @@ const CONNECTOR_STEPS: Record<string, (echo: string) => Node[]> = {
   ],
   llm: () => [{ id: 'ask', uses: 'llm.generateText', with: { prompt: 'hello' } }],
   telegram: () => [{ id: 'send', uses: 'telegram.sendMessage', with: { chatId: 1111111, text: 'hello' } }],
+  jira: () => [{ id: 'issue', uses: 'jira.createIssue', with: { projectKey: 'SUP', summary: 'hello' } }],
+  zendesk: () => [{ id: 'ticket', uses: 'zendesk.createTicket', with: { subject: 'hello', body: 'hello' } }],
+  linear: () => [
+    {
+      id: 'issue',
+      uses: 'linear.createIssue',
+      with: { teamId: '9cfb482a-81e3-4154-b5b9-2c805e70a02d', title: 'hello' },
+    },
+  ],
+  trello: () => [{ id: 'card', uses: 'trello.createCard', with: { listId: 'a'.repeat(24), name: 'hello' } }],
+  asana: () => [
+    { id: 'task', uses: 'asana.createTask', with: { name: 'hello', projectGid: '1204567890123456' } },
+  ],
   todoist: () => [{ id: 'task', uses: 'todoist.createTask', with: { content: 'hello' } }],
   websearch: () => [{ id: 'search', uses: 'websearch.search', with: { query: 'hello' } }],
   salesforce: () => [{ id: 'leads', uses: 'salesforce.query', with: { soql: 'SELECT Id FROM Lead' } }],
@@ -806,6 +854,11 @@ describe('canary sweep over every credential type and the connect link flow', ()
       github: `${echo}/github`,
       discord: `${echo}/discord`,
       telegram: `${echo}/telegram/bot{token}`,
+      jira: `${echo}/jira`,
+      zendesk: `${echo}/zendesk`,
+      linear: `${echo}/linear`,
+      trello: `${echo}/trello`,
+      asana: `${echo}/asana`,
       todoist: `${echo}/todoist`,
       stripe: `${echo}/stripe`,
       shopify: `${echo}/shopify`,

@@ -1,4 +1,5 @@
 import { airtableConnector } from './airtable/connector.ts';
+import { asanaConnector } from './asana/connector.ts';
 import { calendlyConnector } from './calendly/connector.ts';
 import { compressionConnector } from './compression/connector.ts';
 import { cryptoConnector } from './crypto/connector.ts';
@@ -15,7 +16,9 @@ import { googleSheetsConnector } from './googlesheets/connector.ts';
 import { htmlConnector } from './html/connector.ts';
 import { httpConnector } from './http/connector.ts';
 import { hubspotConnector } from './hubspot/connector.ts';
+import { jiraConnector } from './jira/connector.ts';
 import { kbConnector } from './kb/connector.ts';
+import { linearConnector } from './linear/connector.ts';
 import { llmConnector } from './llm/connector.ts';
 import { markdownConnector } from './markdown/connector.ts';
 import { mattermostConnector } from './mattermost/connector.ts';
@@ -39,6 +42,7 @@ import { supabaseConnector } from './supabase/connector.ts';
 import { teamsConnector } from './teams/connector.ts';
 import { telegramConnector } from './telegram/connector.ts';
 import { todoistConnector } from './todoist/connector.ts';
+import { trelloConnector } from './trello/connector.ts';
 import { twilioConnector } from './twilio/connector.ts';
 import { typeformConnector } from './typeform/connector.ts';
 import { websearchConnector } from './websearch/connector.ts';
@@ -47,6 +51,7 @@ import { woocommerceConnector } from './woocommerce/connector.ts';
 import { wordpressConnector } from './wordpress/connector.ts';
 import { xConnector } from './x/connector.ts';
 import { xmlConnector } from './xml/connector.ts';
+import { zendeskConnector } from './zendesk/connector.ts';
 
 /** Every built-in connector. Each lives in its own folder and is added here. */
 export const builtinConnectors: ConnectorDefinition[] = [
@@ -98,4 +103,9 @@ export const builtinConnectors: ConnectorDefinition[] = [
   googleDriveConnector,
   googleDocsConnector,
   googleCalendarConnector,
+  jiraConnector,
+  zendeskConnector,
+  linearConnector,
+  trelloConnector,
+  asanaConnector,
 ];

@@ -421,6 +421,63 @@ const cases: Case[] = [
     // The server URL is a setting (publicFields), the token the secret.
     wire: [`authorization: Bearer ${`mm${id}`.padEnd(26, '7')}`],
   },
+  {
+    type: 'jira',
+    credential: {
+      site: 'https://acme.atlassian.net',
+      email: `ana-${id}@acme.example`,
+      apiToken: `ATATT-${id}-jira-token`,
+    },
+    secrets: [`ATATT-${id}-jira-token`, b64(`ana-${id}@acme.example:ATATT-${id}-jira-token`)],
+    wire: [`authorization: Basic ${b64(`ana-${id}@acme.example:ATATT-${id}-jira-token`)}`],
+  },
+  {
+    type: 'zendesk',
+    credential: { subdomain: 'acme', email: `agent-${id}@acme.example`, apiToken: `zd-${id}-api-token` },
+    secrets: [`zd-${id}-api-token`, b64(`agent-${id}@acme.example/token:zd-${id}-api-token`)],
+    wire: [`authorization: Basic ${b64(`agent-${id}@acme.example/token:zd-${id}-api-token`)}`],
+  },
+  {
+    type: 'zendesk',
+    credential: { subdomain: 'acme', accessToken: `zdo-${id}-oauth-token` },
+    secrets: [`zdo-${id}-oauth-token`],
+    wire: [`authorization: Bearer zdo-${id}-oauth-token`],
+  },
+  {
+    type: 'linear',
+    credential: { apiKey: `lin_api_${id}abcdefghijklmnopqrstuvwxyz` },
+    secrets: [`lin_api_${id}abcdefghijklmnopqrstuvwxyz`],
+    wire: [`authorization: lin_api_${id}abcdefghijklmnopqrstuvwxyz`],
+  },
+  {
+    type: 'linear',
+    credential: { accessToken: `lin-oauth-${id}-access-token` },
+    secrets: [`lin-oauth-${id}-access-token`],
+    wire: [`authorization: Bearer lin-oauth-${id}-access-token`],
+  },
+  {
+    type: 'trello',
+    credential: {
+      apiKey: '0123456789abcdef0123456789abcdef',
+      token: `ATTA${id}0123456789abcdef0123456789abcdef`,
+      appSecret: 'f'.repeat(64),
+    },
+    secrets: [
+      '0123456789abcdef0123456789abcdef',
+      `ATTA${id}0123456789abcdef0123456789abcdef`,
+      'f'.repeat(64),
+    ],
+    wire: [
+      `POST /1/cards?key=0123456789abcdef0123456789abcdef&token=ATTA${id}0123456789abcdef0123456789abcdef`,
+      `GET /1/tokens/ATTA${id}0123456789abcdef0123456789abcdef/webhooks`,
+    ],
+  },
+  {
+    type: 'asana',
+    credential: { token: `2/1204567890123456/${id}:0123456789abcdef` },
+    secrets: [`2/1204567890123456/${id}:0123456789abcdef`],
+    wire: [`authorization: Bearer 2/1204567890123456/${id}:0123456789abcdef`],
+  },
 ];
 
 const definitions = new Map(credentialTypesOf(builtinConnectors).map((d) => [d.type, d]));

@@ -1,6 +1,7 @@
 // The public surface of connectors/: other folders import only from here.
 
 export { airtableConnector } from './airtable/connector.ts';
+export { asanaConnector } from './asana/connector.ts';
 export { builtinConnectors } from './builtin-connectors.ts';
 export { calendlyConnector } from './calendly/connector.ts';
 export { verifyCalendlySignature } from './calendly/triggers/invitee-created.ts';
@@ -28,7 +29,9 @@ export { htmlConnector } from './html/connector.ts';
 export { httpConnector } from './http/connector.ts';
 export { hubspotConnector } from './hubspot/connector.ts';
 export { describeIssues, type InvokeActionArgs, invokeAction, toConnectorError } from './invoke.ts';
+export { jiraConnector } from './jira/connector.ts';
 export { kbConnector } from './kb/connector.ts';
+export { linearConnector } from './linear/connector.ts';
 export { LlmCredential } from './llm/client.ts';
 export { llmConnector } from './llm/connector.ts';
 export * from './llm/providers/index.ts';
@@ -63,6 +66,7 @@ export { teamsConnector } from './teams/connector.ts';
 export { telegramConnector } from './telegram/connector.ts';
 export { parseTelegramUpdate } from './telegram/triggers/message.ts';
 export { todoistConnector } from './todoist/connector.ts';
+export { trelloConnector } from './trello/connector.ts';
 export { twilioConnector } from './twilio/connector.ts';
 export { signTwilioRequest, verifyTwilioSignature } from './twilio/signature.ts';
 export { typeformConnector } from './typeform/connector.ts';
@@ -74,3 +78,4 @@ export { woocommerceConnector } from './woocommerce/connector.ts';
 export { wordpressConnector } from './wordpress/connector.ts';
 export { xConnector } from './x/connector.ts';
 export { xmlConnector } from './xml/connector.ts';
+export { zendeskConnector } from './zendesk/connector.ts';

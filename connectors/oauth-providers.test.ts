@@ -17,6 +17,7 @@ describe('built-in OAuth2 provider presets', () => {
         'github',
         'google',
         'hubspot',
+        'linear',
         'microsoft',
         'notion',
         'pipedrive',

@@ -80,11 +80,14 @@ export function connectorErrorFromStatus(input: {
   retryable?: boolean;
   /** A wait the vendor gave elsewhere (its body), used when no header names one. */
   retryAfterMs?: number;
+  /** The vendor's body names the failure better than the status (a GraphQL RATELIMITED on a 400). */
+  code?: string;
 }): ConnectorError {
   const { status } = input;
   const retryable = status === 408 || status === 425 || status === 429 || status >= 500;
   const code =
-    status === 429
+    input.code ??
+    (status === 429
       ? 'E_RATE_LIMITED'
       : status === 401 || status === 403
         ? 'E_AUTH'
@@ -92,7 +95,7 @@ export function connectorErrorFromStatus(input: {
           ? 'E_NOT_FOUND'
           : status >= 500
             ? 'E_UPSTREAM'
-            : 'E_REQUEST';
+            : 'E_REQUEST');
   const defaultHint =
     status === 401 || status === 403
       ? `Check the ${input.connector} credential: it is missing, expired or lacks the needed permission.`

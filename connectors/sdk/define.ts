@@ -190,6 +190,9 @@ export type WebhookSubscription<Filters = unknown, Credential = unknown, Client 
   target?(filters: Filters): unknown;
 };
 
+/** What a handshake delivery gives: the vendor's signing secret and the response headers it expects back. */
+export type WebhookHandshake = { secret: string; responseHeaders: Readonly<Record<string, string>> };
+
 /** Started by an HTTP delivery to the workflow's hook URL (`POST /hooks/:workflowId`), e.g. a GitHub webhook. */
 export type WebhookTriggerDefinition<
   With extends z.ZodType = z.ZodType,
@@ -218,6 +221,13 @@ export type WebhookTriggerDefinition<
     filters: z.output<With>,
     secrets: readonly string[],
   ): string | undefined;
+  /**
+   * A delivery that sets the subscription up instead of carrying an event (Asana's first POST with X-Hook-Secret,
+   * sent while `subscription.create` waits for the vendor's answer): the signing secret the vendor uses from then on,
+   * and the headers to answer with. The runtime takes one handshake per creation attempt, only while
+   * `subscription.create` runs, and makes the secret the workflow's hook secret; any other time it is refused (401).
+   */
+  handshake?(delivery: WebhookDelivery): WebhookHandshake | undefined;
   /**
    * Registers the hook at the vendor by itself when the workflow's trigger has a `credential` (otherwise the user
    * adds the hook URL and secret at the vendor by hand).

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type {
   ConnectorDefinition,
   WebhookDelivery,
+  WebhookHandshake,
   WebhookTriggerDefinition,
 } from '../../connectors/index.ts';
 import type { WorkflowDocument } from '../workflow/document.ts';
@@ -38,6 +39,8 @@ export type HookReceiver = {
   accept(request: HookRequest, document: WorkflowDocument): HookAcceptance;
   /** The answer the sender expects instead of 202 { runId } / 200 { ignored } (a connector trigger's `reply`). */
   reply?: { contentType: string; body: string } | undefined;
+  /** A subscription handshake instead of an event (see WebhookTriggerDefinition.handshake). */
+  handshake?(request: HookRequest): WebhookHandshake | undefined;
 };
 
 /** Headers that carry a delivery id: the same id within 24 h starts one run. */
@@ -107,8 +110,10 @@ const WRONG_SIGNATURE: HookVerdict = {
 
 /** A connector's webhook trigger (e.g. github.issueOpened): its own signature check, parse and filters. */
 export function connectorHookReceiver(type: string, trigger: WebhookTriggerDefinition): HookReceiver {
+  const { handshake } = trigger;
   return {
     reply: trigger.reply,
+    ...(handshake ? { handshake: (request: HookRequest) => handshake(request) } : {}),
     verify: (secrets, request) =>
       secrets.some((secret) => trigger.verify(request, secret)) ? { ok: true } : WRONG_SIGNATURE,
     accept(request, document) {

@@ -10,6 +10,7 @@ import { AppError, redactSecrets, registerSecret } from '../../lib/index.ts';
 import type { NodeRunnerDeps } from '../engine/node-runner.ts';
 import { loadDocument } from '../store/workflow-store.ts';
 import { findConnectorTrigger } from './connector-triggers.ts';
+import { closeHandshake, handshakeStillOpen, openHandshake } from './handshake.ts';
 import { setHookSecret } from './webhook-secrets.ts';
 
 export const SUBSCRIPTION_TASK = 'vmesh_subscription';
@@ -197,7 +198,24 @@ async function createAtVendor(
   registerSecret(secret);
   // Set before the vendor knows it, so its first delivery (GitHub's ping) already verifies.
   await setHookSecret(deps.sql, workflowId, secret);
-  const created = await desired.subscription.create(ctx, desired.filters, { url, secret });
+  const handshaking = desired.trigger.handshake !== undefined;
+  if (handshaking) await openHandshake(deps.sql, workflowId, SUBSCRIPTION_TIMEOUT_MS);
+  let created: Awaited<ReturnType<typeof desired.subscription.create>>;
+  try {
+    created = await desired.subscription.create(ctx, desired.filters, { url, secret });
+  } catch (error) {
+    // No handshake may land after a failed attempt: the next one opens its own window.
+    if (handshaking) await closeHandshake(deps.sql, workflowId);
+    throw error;
+  }
+  if (handshaking && !created.secret && (await handshakeStillOpen(deps.sql, workflowId))) {
+    throw new AppError({
+      code: 'E_SUBSCRIPTION',
+      message: `${desired.triggerType}: the vendor created the webhook without sending its handshake to ${url}, so its deliveries could not be verified.`,
+      hint: 'Check that VMESH_PUBLIC_URL reaches this server from the vendor; the registration is retried.',
+      retryable: true,
+    });
+  }
   if (created.secret) {
     registerSecret(created.secret);
     await setHookSecret(deps.sql, workflowId, created.secret);
@@ -210,7 +228,7 @@ async function createAtVendor(
     on conflict (workflow_id) do update set
       trigger_type = excluded.trigger_type, status = 'active', subscription_id = excluded.subscription_id,
       filters = excluded.filters, credential = excluded.credential, hook_url = excluded.hook_url,
-      last_error = null, attempts = 0, updated_at = now()`;
+      last_error = null, attempts = 0, handshake_open_until = null, updated_at = now()`;
 }
 
 function toSubscriptionError(error: unknown): { error: SubscriptionError; retryable: boolean } {

@@ -7,6 +7,7 @@ import { InactiveWorkflowError, startRun } from '../engine/engine.ts';
 import { fileStoreOf } from '../engine/node-runner.ts';
 import type { FileStore } from '../files/index.ts';
 import { getCachedWorkflow } from '../store/workflow-cache.ts';
+import { acceptHandshake } from './handshake.ts';
 import { answerHookChallenge, firstValues } from './hook-challenge.ts';
 import { type HookRequest, hookReceiverFor } from './hook-receiver.ts';
 import { BAD_MULTIPART, isMultipart, parseMultipart, requestTooLarge } from './multipart-body.ts';
@@ -113,6 +114,20 @@ export function registerWebhookRoute(app: FastifyInstance, options: WebhookOptio
         pathToken,
         url: options.publicUrl ? `${options.publicUrl.replace(/\/$/, '')}${request.url}` : undefined,
       };
+      const handshake = receiver.handshake?.(hook);
+      if (handshake) {
+        if (!(await acceptHandshake(sql, workflowId, handshake.secret))) {
+          return reply.code(401).send({
+            error: {
+              code: 'E_UNAUTHORIZED',
+              message: `Workflow "${workflowId}" expects no webhook handshake now.`,
+              hint: 'A handshake is taken only while the workflow registers its webhook (on activation); deactivate and activate it to register again.',
+            },
+          });
+        }
+        for (const [name, value] of Object.entries(handshake.responseHeaders)) reply.header(name, value);
+        return reply.code(200).send();
+      }
       const check = (secrets: readonly string[]) => receiver.verify(secrets, hook);
       let verdict = check([workflow.hookSecret]);
       if (!verdict.ok) verdict = await recheckWithRotation(sql, workflowId, verdict, check);
@@ -221,6 +236,14 @@ export function registerWebhookRoute(app: FastifyInstance, options: WebhookOptio
       if (!response) return started();
       return sendRunResponse(reply, runId, response);
     };
+    // Senders that check the URL before they deliver (Trello's HEAD when a webhook is created): 200 for a workflow
+    // that takes webhooks, 404 otherwise; nothing is run and no secret is needed for it.
+    scope.head('/hooks/:workflowId', async (request, reply) => {
+      const params = HookParams.safeParse(request.params);
+      const cached = params.success ? await getCachedWorkflow(sql, params.data.workflowId) : undefined;
+      const takes = cached ? hookReceiverFor(options.connectors, cached.document.trigger) : undefined;
+      return reply.code(cached && takes ? 200 : 404).send();
+    });
     scope.post('/hooks/:workflowId', handler);
     // The sender's check that the URL is yours (Meta's hub.challenge), for connector triggers that declare one.
     scope.get('/hooks/:workflowId', async (request, reply) => {

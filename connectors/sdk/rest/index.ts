@@ -1,4 +1,11 @@
 export {
+  type GraphqlApi,
+  GraphqlError,
+  graphqlAction,
+  graphqlErrorsOf,
+  graphqlFailure,
+} from './graphql.ts';
+export {
   type CollectedPages,
   collectPages,
   DEFAULT_MAX_PAGES,

@@ -24,6 +24,8 @@ export type Pagination<Input> = PaginationBase<Input> &
     | {
         style: 'cursor';
         cursorParam: string;
+        /** Where the cursor goes back: a query parameter (default) or a field of the JSON body (Jira's POST search). */
+        cursorIn?: 'query' | 'json';
         nextCursor(body: unknown, headers: Headers): string | null | undefined;
       }
     | { style: 'offset'; offsetParam: string; limitParam: string; pageSize: number }
@@ -39,6 +41,11 @@ type PageTarget = RestRequest | { method: 'GET'; url: URL };
 
 function withQuery(request: RestRequest, query: Record<string, string | number>): RestRequest {
   return { ...request, query: { ...(request.query ?? {}), ...query } };
+}
+
+function withJsonField(request: RestRequest, name: string, value: string): RestRequest {
+  const body = typeof request.json === 'object' && request.json !== null ? request.json : {};
+  return { ...request, json: { ...body, [name]: value } };
 }
 
 function nextLink(headers: Headers, base: URL): URL | undefined {
@@ -61,7 +68,10 @@ function nextPage<Input>(
   switch (pagination.style) {
     case 'cursor': {
       const cursor = pagination.nextCursor(response.body, response.headers);
-      return cursor ? withQuery(first, { [pagination.cursorParam]: cursor }) : undefined;
+      if (!cursor) return undefined;
+      return pagination.cursorIn === 'json'
+        ? withJsonField(first, pagination.cursorParam, cursor)
+        : withQuery(first, { [pagination.cursorParam]: cursor });
     }
     case 'offset':
       if (pageItems < pagination.pageSize) return undefined;
@@ -140,7 +150,7 @@ export async function collectPages<Input>(
       return { items: items.slice(0, maxItems), pages, truncated: more, last: response };
     }
     if (!next || pageItems.length === 0) return { items, pages, truncated: false, last: response };
-    const key = 'url' in next ? next.url.href : JSON.stringify(next.query ?? {});
+    const key = 'url' in next ? next.url.href : JSON.stringify([next.query ?? {}, next.json ?? null]);
     if (seen.has(key)) return { items, pages, truncated: false, last: response };
     seen.add(key);
     if (pages >= maxPages) return { items, pages, truncated: true, last: response };

@@ -7,6 +7,11 @@ import { appendQuery, type RestRequest, type RestResponse } from './rest-request
 /** What a vendor's error body says, read by the connector's `vendorError`. */
 export type VendorError = {
   message?: string | undefined;
+  /**
+   * The error code when the status alone says the wrong thing (a GraphQL API's RATELIMITED or
+   * AUTHENTICATION_ERROR on a 400 is E_RATE_LIMITED or E_AUTH); default: the status's.
+   */
+  code?: string | undefined;
   /** The vendor's own error code (kept in the error's details). */
   vendorCode?: string | undefined;
   /** What to change, in the vendor's terms; else the connector's hint for the status, else the shared one. */
@@ -196,6 +201,7 @@ function vendorFailure<Credential>(
     ...(hint ? { hint } : {}),
     details: vendor?.vendorCode ? { vendorCode: vendor.vendorCode } : {},
     ...(vendor?.retryable === undefined ? {} : { retryable: vendor.retryable }),
+    ...(vendor?.code === undefined ? {} : { code: vendor.code }),
     ...(vendor?.retryAfterMs === undefined ? {} : { retryAfterMs: vendor.retryAfterMs }),
   });
 }
