@@ -842,6 +842,8 @@ describe('canary sweep over every credential type and the connect link flow', ()
     app = await startSignedApp(db, {
       ...env,
       VMESH_API_TOKEN: apiToken,
+      // The sweep reads every credential type's records through the API: more than the default 600 a minute.
+      VMESH_RATE_LIMIT_API: '100000',
       VMESH_MODEL: 'anthropic:claude-test',
       ANTHROPIC_API_KEY: 'sk-test',
       ANTHROPIC_BASE_URL: model.anthropicBaseUrl,

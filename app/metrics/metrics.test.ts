@@ -137,11 +137,11 @@ describe('GET /metrics', () => {
     expect(value(samples, 'vmesh_runs_finished_total', { workflow: id, status: 'failed' })).toBe(1);
     const stepCount = (nodeType: string, stepStatus: string) =>
       value(samples, 'vmesh_step_duration_seconds_count', { node_type: nodeType, status: stepStatus }) ?? 0;
-    const before = (nodeType: string, stepStatus: string) =>
+    const earlier = (nodeType: string, stepStatus: string) =>
       value(baseline, 'vmesh_step_duration_seconds_count', { node_type: nodeType, status: stepStatus }) ?? 0;
-    expect(stepCount('core.transform', 'succeeded') - before('core.transform', 'succeeded')).toBe(2);
-    expect(stepCount('core.code', 'succeeded') - before('core.code', 'succeeded')).toBe(1);
-    expect(stepCount('core.code', 'failed') - before('core.code', 'failed')).toBe(1);
+    expect(stepCount('core.transform', 'succeeded') - earlier('core.transform', 'succeeded')).toBe(2);
+    expect(stepCount('core.code', 'succeeded') - earlier('core.code', 'succeeded')).toBe(1);
+    expect(stepCount('core.code', 'failed') - earlier('core.code', 'failed')).toBe(1);
     const delta = (code: string) =>
       (value(samples, 'vmesh_webhook_requests_total', { status: code }) ?? 0) -
       (value(baseline, 'vmesh_webhook_requests_total', { status: code }) ?? 0);

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../lib/logger.ts';
-import { graphError } from '../microsoft/graph-fake.ts';
+import { graphError } from '../microsoft/fake-graph.ts';
 import type { ConnectorError } from '../sdk/connector-error.ts';
 import type { ConnectorEnvironment } from '../sdk/define.ts';
 import { createTestEnvironment } from '../testing/fake-server.ts';

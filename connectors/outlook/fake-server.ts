@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { createGraphFakeBase, graphError } from '../microsoft/graph-fake.ts';
+import { createGraphFakeBase, graphError } from '../microsoft/fake-graph.ts';
 import { type InjectedFailure, listenLocal, type RecordedRequest } from '../testing/fake-server.ts';
 
 type Recipient = { emailAddress: { address: string; name?: string } };

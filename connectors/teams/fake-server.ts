@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { createGraphFakeBase, graphError } from '../microsoft/graph-fake.ts';
+import { createGraphFakeBase, graphError } from '../microsoft/fake-graph.ts';
 import { type InjectedFailure, listenLocal, type RecordedRequest } from '../testing/fake-server.ts';
 
 export type FakeTeamsMessage = {

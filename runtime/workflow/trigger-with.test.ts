@@ -21,6 +21,9 @@ describe('trigger.with: every trigger parses its with, errors name the field and
     'airtable.recordCreated': { baseId: 'appAAAAAAAAAAAAAA', table: 'Leads' },
     'notion.databaseItemAdded': { databaseId: '7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d' },
     'salesforce.recordCreated': { sobject: 'Lead' },
+    'googlesheets.rowAdded': { spreadsheetId: '1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE2upms' },
+    'trello.cardCreated': { boardId: '5abbe4b7ddc1b351ef961414' },
+    'asana.taskCreated': { projectGid: '1201234567890123' },
   };
 
   it('refuses an unknown field for every trigger of the catalog, naming it and what the trigger takes', () => {
