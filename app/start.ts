@@ -24,6 +24,7 @@ import { createKnowledgeBase, docsReady } from '../retrieval/index.ts';
 import { createEngineServices, installWorkerSchema } from '../runtime/index.ts';
 import { parseServerConfig, type ServerConfig } from './config.ts';
 import { type Announce, announceOwnerSignIn, writeToStdout } from './owner-sign-in.ts';
+import { startRunLog } from './run-log.ts';
 import { createHttpServer } from './server.ts';
 import { apiTokenResolver } from './token-resolver.ts';
 import { createWebAuth, parseWebAuthConfig } from './web-auth/index.ts';
@@ -125,6 +126,7 @@ export async function startApp(
               [CREDENTIAL_EVENT_TASK]: createCredentialEventTask(agent),
             },
           });
+    const runLog = startRunLog({ sql: database.sql, logger });
     logger.info({ url, database: database.kind }, 'VelocityMesh is listening');
     // Nothing answers without a credential: without a shared token, the owner gets a link to sign in with.
     if (config.apiToken === undefined) {
@@ -147,6 +149,7 @@ export async function startApp(
         await server.close();
         clearTimeout(lingering);
         await worker?.stop();
+        await runLog.stop();
         // A doc sync still running is cut off with the pool (its transaction rolls back); the next start redoes it.
         await database.close();
       },
