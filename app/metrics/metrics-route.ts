@@ -4,6 +4,7 @@ import { allows } from '../../access/index.ts';
 import type { Sql } from '../../db/index.ts';
 import { routeClassOf } from '../route-class.ts';
 import { registerEngineGauges } from './engine-gauges.ts';
+import { registerLlmMetrics } from './llm-metrics.ts';
 import { registerRunEventMetrics } from './run-event-metrics.ts';
 
 export type MetricsOptions = {
@@ -28,6 +29,7 @@ export function registerMetricsRoute(app: FastifyInstance, options: MetricsOptio
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'vmesh_' });
   const runEvents = registerRunEventMetrics(registry, options.sql);
+  const llm = registerLlmMetrics(registry, options.sql);
   registerEngineGauges(registry, options.sql);
   const webhooks = new Counter({
     name: 'vmesh_webhook_requests_total',
@@ -40,6 +42,7 @@ export function registerMetricsRoute(app: FastifyInstance, options: MetricsOptio
   });
   // The first catch-up only notes where the events are: runs after this process started are counted.
   void runEvents.catchUp().catch(() => {});
+  void llm.catchUp().catch(() => {});
 
   app.get('/metrics', async (request, reply) => {
     if (!mayScrape(request, options.tokenConfigured)) {
@@ -49,7 +52,7 @@ export function registerMetricsRoute(app: FastifyInstance, options: MetricsOptio
         hint: 'Give the scraper `Authorization: Bearer <token>` (VMESH_API_TOKEN, or `vmesh tokens create --user NAME --name prometheus`).',
       });
     }
-    await runEvents.catchUp();
+    await Promise.all([runEvents.catchUp(), llm.catchUp()]);
     const text = await registry.metrics();
     return reply.header('content-type', registry.contentType).header('cache-control', 'no-store').send(text);
   });

@@ -1,4 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type ScriptedModelServer,
+  startScriptedModelServer,
+} from '../../agent/testing/scripted-model-server.ts';
+import { createCredentialStore, llmConnector, parseSecretKey } from '../../connectors/index.ts';
 import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
 import { type RunningApp, startApp } from '../start.ts';
 
@@ -6,22 +11,38 @@ import { type RunningApp, startApp } from '../start.ts';
 
 let db: TestDatabase;
 let app: RunningApp;
+let model: ScriptedModelServer;
 const TOKEN = 'metrics-test-token-0123456789';
+const SECRET_KEY = Buffer.alloc(32, 13).toString('base64');
 
 beforeAll(async () => {
   db = await createTestDatabase({ poolSize: 4 });
+  model = await startScriptedModelServer();
   app = await startApp({
     ...process.env,
     DATABASE_URL: db.url,
     HOST: '127.0.0.1',
     PORT: '0',
     LOG_LEVEL: 'silent',
-    VMESH_SECRET_KEY: Buffer.alloc(32, 13).toString('base64'),
+    VMESH_SECRET_KEY: SECRET_KEY,
     VMESH_API_TOKEN: TOKEN,
+    VMESH_HTTP_ALLOW_HOSTS: '127.0.0.1',
+  });
+  const credentials = createCredentialStore({
+    sql: db.sql,
+    key: parseSecretKey(SECRET_KEY),
+    types: llmConnector.credential ? [llmConnector.credential] : [],
+  });
+  await credentials.set('claude', 'llm', {
+    provider: 'anthropic',
+    apiKey: 'sk-ant-test-key',
+    baseUrl: model.anthropicBaseUrl,
+    model: 'claude-test',
   });
 }, 60_000);
 afterAll(async () => {
   await app?.stop();
+  await model?.close();
   await db?.drop();
 });
 
@@ -150,6 +171,31 @@ describe('GET /metrics', () => {
     expect(value(samples, 'vmesh_workflows_active', {})).toBeGreaterThanOrEqual(1);
     expect(value(samples, 'vmesh_queue_oldest_job_age_seconds', {})).toBeGreaterThanOrEqual(0);
     expect(samples.some((sample) => sample.name === 'vmesh_process_resident_memory_bytes')).toBe(true);
+    // A core.agent step's model calls and tokens, by model (journal rows are read once they are 5 s old).
+    model.setScript([{ text: 'All good.' }]);
+    const agent = await api('/api/workflows', {
+      document: {
+        schemaVersion: 1,
+        name: 'asks',
+        trigger: { type: 'manual' },
+        nodes: [{ id: 'ask', uses: 'core.agent', credential: 'claude', with: { prompt: 'Say it is fine.' } }],
+        edges: [],
+      },
+    });
+    const asked = (await api(`/api/workflows/${String(agent.id)}/runs`, { input: {} })) as { runId: string };
+    await finished(asked.runId);
+    await new Promise((resolve) => setTimeout(resolve, 5_500));
+    const withLlm = parseExposition((await scrape()).text).samples;
+    expect(value(withLlm, 'vmesh_llm_calls_total', { source: 'step', model: 'anthropic:claude-test' })).toBe(
+      1,
+    );
+    expect(
+      value(withLlm, 'vmesh_llm_tokens_total', {
+        source: 'step',
+        model: 'anthropic:claude-test',
+        direction: 'output',
+      }),
+    ).toBeGreaterThan(0);
     // A second scrape counts nothing twice.
     const again = parseExposition((await scrape()).text).samples;
     expect(value(again, 'vmesh_runs_started_total', { workflow: id })).toBe(2);
