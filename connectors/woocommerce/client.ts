@@ -3,6 +3,7 @@ import { bindAuth } from '../sdk/auth/auth-style.ts';
 import { basicStyle } from '../sdk/auth/header-styles.ts';
 import type { ConnectorEnvironment } from '../sdk/define.ts';
 import { createRestClient, type RestApi, type RestClient } from '../sdk/rest/index.ts';
+import { wpVendorError } from '../wordpress/rest-error.ts';
 import { SiteUrl, siteApiUrl } from '../wordpress/site-url.ts';
 
 export const WoocommerceCredential = z.strictObject({
@@ -20,17 +21,6 @@ export const WoocommerceCredential = z.strictObject({
 });
 export type WoocommerceCredential = z.infer<typeof WoocommerceCredential>;
 
-/** WooCommerce answers WP_Error bodies: `{ code, message, data: { status, params? } }`. */
-const WoocommerceErrorBody = z.object({
-  code: z.string(),
-  message: z.string(),
-  data: z
-    .object({ status: z.number().optional(), params: z.record(z.string(), z.string()).optional() })
-    .loose()
-    .nullable()
-    .optional(),
-});
-
 const CODE_HINTS: Readonly<Record<string, string>> = {
   woocommerce_rest_authentication_error:
     'WooCommerce refused the key (revoked, or the secret is wrong): create a new key in WooCommerce → Settings → Advanced → REST API and store it with `vmesh credentials set NAME --type woocommerce`.',
@@ -46,30 +36,13 @@ const CODE_HINTS: Readonly<Record<string, string>> = {
     'The shop has no REST route here: check the site address, that WooCommerce is active and permalinks are not "Plain".',
 };
 
-function describeParams(params: Record<string, string> | undefined): string {
-  if (!params) return '';
-  return Object.entries(params)
-    .slice(0, 5)
-    .map(([name, problem]) => ` ${name}: ${problem}`)
-    .join(';');
-}
-
 /** WooCommerce REST API v3 with a consumer key and secret as basic auth (the documented way over https). */
 export const woocommerceApi: RestApi<WoocommerceCredential> = {
   connector: 'woocommerce',
   baseUrl: 'https://woocommerce.invalid/wp-json/wc/v3',
   auth: (credential) =>
     bindAuth(basicStyle, { username: credential.consumerKey, password: credential.consumerSecret }),
-  vendorError(body) {
-    const parsed = WoocommerceErrorBody.safeParse(body);
-    if (!parsed.success) return undefined;
-    const { code, message, data } = parsed.data;
-    return {
-      message: `${message}${describeParams(data?.params)} (${code})`,
-      vendorCode: code,
-      hint: CODE_HINTS[code],
-    };
-  },
+  vendorError: (body) => wpVendorError(body, CODE_HINTS),
   hints: {
     401: 'WooCommerce refused the key: create a new one in WooCommerce → Settings → Advanced → REST API and store it with `vmesh credentials set NAME --type woocommerce`.',
     403: 'The key lacks the permission: it needs Read/Write to change orders and products.',

@@ -3,6 +3,7 @@ import { bindAuth } from '../sdk/auth/auth-style.ts';
 import { basicStyle } from '../sdk/auth/header-styles.ts';
 import type { ConnectorEnvironment } from '../sdk/define.ts';
 import { createRestClient, type RestApi, type RestClient } from '../sdk/rest/index.ts';
+import { wpVendorError } from './rest-error.ts';
 import { SiteUrl, siteApiUrl } from './site-url.ts';
 
 export const WordpressCredential = z.strictObject({
@@ -18,20 +19,6 @@ export const WordpressCredential = z.strictObject({
     .describe('An Application Password (Users → Profile → Application Passwords), spaces allowed.'),
 });
 export type WordpressCredential = z.infer<typeof WordpressCredential>;
-
-/** The WordPress REST error body: `{ code, message, data: { status, params?, details? } }`. */
-const WordpressErrorBody = z.object({
-  code: z.string(),
-  message: z.string(),
-  data: z
-    .object({
-      status: z.number().optional(),
-      params: z.record(z.string(), z.string()).optional(),
-    })
-    .loose()
-    .nullable()
-    .optional(),
-});
 
 const CODE_HINTS: Readonly<Record<string, string>> = {
   rest_cannot_create:
@@ -57,30 +44,13 @@ const CODE_HINTS: Readonly<Record<string, string>> = {
     'Application passwords are disabled on this site (a security plugin, or a site without https): enable them.',
 };
 
-function describeParams(params: Record<string, string> | undefined): string {
-  if (!params) return '';
-  return Object.entries(params)
-    .slice(0, 5)
-    .map(([name, problem]) => ` ${name}: ${problem}`)
-    .join(';');
-}
-
 /** The WordPress REST API (wp/v2) of the credential's site, with an Application Password over basic auth. */
 export const wordpressApi: RestApi<WordpressCredential> = {
   connector: 'wordpress',
   baseUrl: 'https://wordpress.invalid/wp-json/wp/v2',
   auth: (credential) =>
     bindAuth(basicStyle, { username: credential.username, password: credential.applicationPassword }),
-  vendorError(body) {
-    const parsed = WordpressErrorBody.safeParse(body);
-    if (!parsed.success) return undefined;
-    const { code, message, data } = parsed.data;
-    return {
-      message: `${message}${describeParams(data?.params)} (${code})`,
-      vendorCode: code,
-      hint: CODE_HINTS[code],
-    };
-  },
+  vendorError: (body) => wpVendorError(body, CODE_HINTS),
   hints: {
     401: 'WordPress refused the application password: create a new one in Users → Profile → Application Passwords and store it with `vmesh credentials set NAME --type wordpress`.',
     403: 'The user lacks the role for this: Author to publish own posts and upload media, Editor for others’ posts.',
