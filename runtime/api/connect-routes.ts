@@ -32,7 +32,7 @@ export const CONNECT_ROUTE_DOCS: RouteDoc[] = [
     method: 'post',
     path: '/api/credentials/{name}/connect',
     summary:
-      'A one-time link (30 min) for you to connect credential NAME in a browser → { url } (`<VMESH_PUBLIC_URL>/connect/<token>`). type oauth2 with provider (a preset: google, microsoft, github, slack, hubspot, notion; its app from VMESH_OAUTH_<PROVIDER>_CLIENT_ID/_CLIENT_SECRET) and/or fields { authorizeUrl, tokenUrl, clientId, clientSecret, scopes? } (override the preset): the link goes to the provider and back to /oauth/callback; other auth styles: the link opens a form where the key is pasted. Audited credential.connect_link_created',
+      'A one-time link (30 min) for you to connect credential NAME in a browser → { url } (`<VMESH_PUBLIC_URL>/connect/<token>`). type oauth2 with provider (a preset: google, microsoft, github, slack, hubspot, notion, pipedrive, salesforce, dropbox, linear, x; its app from VMESH_OAUTH_<PROVIDER>_CLIENT_ID/_CLIENT_SECRET) and/or fields { authorizeUrl, tokenUrl, clientId, clientSecret, scopes? } (override the preset): the link goes to the provider and back to /oauth/callback; other auth styles: the link opens a form where the key is pasted. Audited credential.connect_link_created',
     body: ConnectCredentialBody,
   },
 ];

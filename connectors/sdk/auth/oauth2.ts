@@ -196,7 +196,7 @@ export const oauth2Style = defineAuthStyle({
   title: 'OAuth2 (authorization code)',
   schema: OAuth2Credential,
   howToGet:
-    'Connect it with a link: `vmesh credentials connect NAME --type oauth2 --provider ID` for a built-in provider (google, microsoft, github, slack, hubspot, notion; the app from VMESH_OAUTH_<ID>_CLIENT_ID/_CLIENT_SECRET), or `vmesh credentials connect NAME --type oauth2 --authorize-url URL --token-url URL --client-id ID --client-secret SECRET [--scopes "a b"]`, open the link and allow access at the provider. Register `<VMESH_PUBLIC_URL>/oauth/callback` as the redirect URL of the app.',
+    'Connect it with a link: `vmesh credentials connect NAME --type oauth2 --provider ID` for a built-in provider (google, microsoft, github, slack, hubspot, notion, pipedrive, salesforce, dropbox, linear, x; the README lists them; the app from VMESH_OAUTH_<ID>_CLIENT_ID/_CLIENT_SECRET), or `vmesh credentials connect NAME --type oauth2 --authorize-url URL --token-url URL --client-id ID --client-secret SECRET [--scopes "a b"]`, open the link and allow access at the provider. Register `<VMESH_PUBLIC_URL>/oauth/callback` as the redirect URL of the app.',
   publicFields: ['authorizeUrl', 'tokenUrl', 'clientId', 'scopes', 'provider', 'expiresAt', 'instanceUrl'],
   wireSecrets: (credential) => [
     ...authorizationWireSecrets(credential.accessToken, ['Bearer']),
