@@ -1,74 +1,41 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createHttpServer } from '../../app/server.ts';
 import { type AirtableFake, startAirtableFake } from '../../connectors/airtable/fake-server.ts';
 import { type HubspotFake, startHubspotFake } from '../../connectors/hubspot/fake-server.ts';
-import {
-  builtinConnectors,
-  createCredentialStore,
-  credentialTypesOf,
-  loadSecretKey,
-} from '../../connectors/index.ts';
 import { type NotionFake, startNotionFake } from '../../connectors/notion/fake-server.ts';
 import { type PipedriveFake, startPipedriveFake } from '../../connectors/pipedrive/fake-server.ts';
-import { findFreePort } from '../../db/free-port.ts';
-import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
-import { createEngineServices, type EngineServices } from '../services.ts';
 import { waitForRun } from '../store/run-store.ts';
 import { getPollStatus } from '../triggers/poll-state.ts';
 import { startRun } from './engine.ts';
-import type { EngineWorker } from './worker.ts';
+import { type ConnectorEngine, startConnectorEngine } from './testing/connector-engine.ts';
 
 // The CRM connectors through the real worker, Postgres and HTTP server against their vendor fakes: one workflow
 // using airtable, hubspot and notion actions end to end, the airtable.recordCreated poll trigger firing a run,
 // and pipedrive.dealCreated registering its webhook on activation, its Basic-auth deliveries starting runs
 // (unauthenticated ones refused) and the webhook deleted on deactivation. No secret reaches the run records.
 
-let db: TestDatabase;
+let harness: ConnectorEngine;
+let db: ConnectorEngine['db'];
+let engine: ConnectorEngine['engine'];
+let publicUrl = '';
 let airtable: AirtableFake;
 let hubspot: HubspotFake;
 let notion: NotionFake;
 let pipedrive: PipedriveFake;
-let engine: EngineServices;
-let app: FastifyInstance;
-let worker: EngineWorker;
-let publicUrl = '';
-const apiToken = 'test-token-crm-0123456789abcdef';
 /** HubSpot's OAuth token endpoint stand-in: answers refresh grants with a new access token. */
 let tokenServer: Server;
 let tokenUrl = '';
 const refreshGrants: URLSearchParams[] = [];
 const renewedToken = 'CJSP5renewed-hubspot-access-token-0123456789';
 
-async function api(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
-  const response = await app.inject({
-    method: method as 'GET',
-    url: path,
-    headers: {
-      authorization: `Bearer ${apiToken}`,
-      host: new URL(publicUrl).host,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
-  });
-  expect(response.statusCode, `${method} ${path}: ${response.body}`).toBeLessThan(300);
-  return response.json();
-}
+const api = (method: string, path: string, body?: unknown) => harness.api(method, path, body);
 
 const secrets = () => [airtable.token, hubspot.token, notion.token, pipedrive.apiToken];
-async function storedRecords(runIds: string[]): Promise<string> {
-  return JSON.stringify([
-    await db.sql`select * from runs where id in ${db.sql(runIds)}`,
-    await db.sql`select * from steps where run_id in ${db.sql(runIds)}`,
-    await db.sql`select * from run_events where run_id in ${db.sql(runIds)}`,
-  ]);
-}
+const storedRecords = (runIds: string[]) => harness.storedRecords(...runIds);
 
 beforeAll(async () => {
-  db = await createTestDatabase({ poolSize: 10 });
   [airtable, hubspot, notion, pipedrive] = await Promise.all([
     startAirtableFake(),
     startHubspotFake(),
@@ -94,26 +61,12 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => tokenServer.listen(0, '127.0.0.1', resolve));
   tokenUrl = `http://127.0.0.1:${(tokenServer.address() as AddressInfo).port}/oauth/v3/token`;
   hubspot.allowToken(renewedToken);
-  const port = await findFreePort();
-  publicUrl = `http://127.0.0.1:${port}`;
-  const database = { sql: db.sql, url: db.url, kind: 'external' as const, close: async () => {} };
-  const env = {
-    VMESH_SECRET_KEY: Buffer.alloc(32, 11).toString('base64'),
-    VMESH_HTTP_ALLOW_HOSTS: '127.0.0.1',
-    VMESH_PUBLIC_URL: publicUrl,
-  };
-  engine = await createEngineServices(database, { env, connectors: builtinConnectors });
-  Object.assign(engine.deps.connectorEnv.baseUrls, {
-    airtable: airtable.url,
-    hubspot: hubspot.url,
-    notion: notion.url,
-    pipedrive: pipedrive.url,
+  harness = await startConnectorEngine({
+    keySeed: 11,
+    baseUrls: { airtable: airtable.url, hubspot: hubspot.url, notion: notion.url, pipedrive: pipedrive.url },
   });
-  const credentials = createCredentialStore({
-    sql: db.sql,
-    key: await loadSecretKey({ dataDir: '/nonexistent', env }),
-    types: credentialTypesOf(builtinConnectors),
-  });
+  ({ db, engine, publicUrl } = harness);
+  const { credentials } = harness;
   await credentials.set('airtable', 'airtable', { token: airtable.token });
   await credentials.set('hubspot', 'hubspot', { token: hubspot.token });
   await credentials.set('notion', 'notion', { token: notion.token });
@@ -131,24 +84,12 @@ beforeAll(async () => {
     apiToken: pipedrive.apiToken,
     companyDomain: pipedrive.companyDomain,
   });
-  app = createHttpServer({
-    database,
-    startedAt: Date.now(),
-    version: 'test',
-    env: {},
-    config: { host: '127.0.0.1', apiToken, publicUrl },
-  });
-  engine.registerHttp(app, { publicUrl });
-  await app.listen({ host: '127.0.0.1', port });
-  worker = await engine.startWorker({ concurrency: 4 });
 });
 
 afterAll(async () => {
-  await worker?.stop();
-  await app?.close();
+  await harness?.stop();
   await new Promise((resolve) => tokenServer?.close(resolve));
   await Promise.all([airtable?.close(), hubspot?.close(), notion?.close(), pipedrive?.close()]);
-  await db?.drop();
 });
 
 describe('CRM connectors through the engine', () => {

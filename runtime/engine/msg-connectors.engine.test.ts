@@ -1,55 +1,29 @@
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createHttpServer } from '../../app/server.ts';
 import { type CalendlyFake, startCalendlyFake } from '../../connectors/calendly/fake-server.ts';
-import {
-  builtinConnectors,
-  createCredentialStore,
-  credentialTypesOf,
-  loadSecretKey,
-} from '../../connectors/index.ts';
 import { startTwilioFake, type TwilioFake } from '../../connectors/twilio/fake-server.ts';
 import { EMPTY_TWIML } from '../../connectors/twilio/triggers/incoming-message.ts';
 import { startTypeformFake, type TypeformFake } from '../../connectors/typeform/fake-server.ts';
 import { startWhatsappFake, type WhatsappFake } from '../../connectors/whatsapp/fake-server.ts';
 import { whatsappVerifyToken } from '../../connectors/whatsapp/triggers/message.ts';
-import { findFreePort } from '../../db/free-port.ts';
-import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
-import { createEngineServices, type EngineServices } from '../services.ts';
 import { waitForRun } from '../store/run-store.ts';
-import type { EngineWorker } from './worker.ts';
+import { type ConnectorEngine, startConnectorEngine } from './testing/connector-engine.ts';
 
 // The messaging and forms connectors through the production path: the real HTTP server's /hooks route, Postgres and
 // the worker. Twilio's signed form delivery (X-Twilio-Signature over VMESH_PUBLIC_URL) answered with empty TwiML,
 // Typeform's and Calendly's self-registered webhooks, and WhatsApp's GET verify-token handshake and signed delivery;
 // each run calls the vendor's fake back, and no credential reaches the run record.
 
-let db: TestDatabase;
+let harness: ConnectorEngine;
+let db: ConnectorEngine['db'];
+let engine: ConnectorEngine['engine'];
+let publicUrl = '';
 let twilio: TwilioFake;
 let typeform: TypeformFake;
 let whatsapp: WhatsappFake;
 let calendly: CalendlyFake;
-let engine: EngineServices;
-let app: FastifyInstance;
-let worker: EngineWorker;
-let publicUrl = '';
-const apiToken = 'test-token-msg-connectors-0123456789';
 
-async function api(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
-  const response = await app.inject({
-    method: method as 'GET',
-    url: path,
-    headers: {
-      authorization: `Bearer ${apiToken}`,
-      host: new URL(publicUrl).host,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
-  });
-  expect(response.statusCode, `${method} ${path}: ${response.body}`).toBeLessThan(300);
-  return response.json();
-}
+const api = (method: string, path: string, body?: unknown) => harness.api(method, path, body);
 
 async function createActive(document: Record<string, unknown>): Promise<string> {
   const created = await api('POST', '/api/workflows', {
@@ -66,40 +40,21 @@ async function runIdOf(response: Response | undefined): Promise<string> {
   return z.object({ runId: z.string() }).parse(await response.json()).runId;
 }
 
-async function storedRecords(runId: string): Promise<string> {
-  return JSON.stringify([
-    await db.sql`select * from runs where id = ${runId}`,
-    await db.sql`select * from steps where run_id = ${runId}`,
-    await db.sql`select * from run_events where run_id = ${runId}`,
-  ]);
-}
+const storedRecords = (runId: string) => harness.storedRecords(runId);
 
 beforeAll(async () => {
-  db = await createTestDatabase({ poolSize: 10 });
-  twilio = await startTwilioFake();
-  typeform = await startTypeformFake();
-  whatsapp = await startWhatsappFake();
-  calendly = await startCalendlyFake();
-  const port = await findFreePort();
-  publicUrl = `http://127.0.0.1:${port}`;
-  const database = { sql: db.sql, url: db.url, kind: 'external' as const, close: async () => {} };
-  const env = {
-    VMESH_SECRET_KEY: Buffer.alloc(32, 7).toString('base64'),
-    VMESH_HTTP_ALLOW_HOSTS: '127.0.0.1',
-    VMESH_PUBLIC_URL: publicUrl,
-  };
-  engine = await createEngineServices(database, { env, connectors: builtinConnectors });
-  Object.assign(engine.deps.connectorEnv.baseUrls, {
-    twilio: twilio.url,
-    typeform: typeform.url,
-    whatsapp: whatsapp.url,
-    calendly: calendly.url,
+  [twilio, typeform, whatsapp, calendly] = await Promise.all([
+    startTwilioFake(),
+    startTypeformFake(),
+    startWhatsappFake(),
+    startCalendlyFake(),
+  ]);
+  harness = await startConnectorEngine({
+    keySeed: 7,
+    baseUrls: { twilio: twilio.url, typeform: typeform.url, whatsapp: whatsapp.url, calendly: calendly.url },
   });
-  const credentials = createCredentialStore({
-    sql: db.sql,
-    key: await loadSecretKey({ dataDir: '/nonexistent', env }),
-    types: credentialTypesOf(builtinConnectors),
-  });
+  ({ db, engine, publicUrl } = harness);
+  const { credentials } = harness;
   await credentials.set('twilio', 'twilio', { accountSid: twilio.accountSid, authToken: twilio.authToken });
   await credentials.set('typeform', 'typeform', { token: typeform.token });
   await credentials.set('calendly', 'calendly', { token: calendly.token });
@@ -107,26 +62,11 @@ beforeAll(async () => {
     accessToken: whatsapp.accessToken,
     phoneNumberId: whatsapp.phoneNumberId,
   });
-  app = createHttpServer({
-    database,
-    startedAt: Date.now(),
-    version: 'test',
-    env: {},
-    config: { host: '127.0.0.1', apiToken, publicUrl },
-  });
-  engine.registerHttp(app, { publicUrl });
-  await app.listen({ host: '127.0.0.1', port });
-  worker = await engine.startWorker({ concurrency: 4 });
 });
 
 afterAll(async () => {
-  await worker?.stop();
-  await app?.close();
-  await twilio?.close();
-  await typeform?.close();
-  await whatsapp?.close();
-  await calendly?.close();
-  await db?.drop();
+  await harness?.stop();
+  await Promise.all([twilio?.close(), typeform?.close(), whatsapp?.close(), calendly?.close()]);
 });
 
 describe('twilio, typeform, whatsapp and calendly triggers and actions through the engine', () => {

@@ -1,62 +1,28 @@
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHttpServer } from '../../app/server.ts';
-import {
-  builtinConnectors,
-  createCredentialStore,
-  credentialTypesOf,
-  loadSecretKey,
-} from '../../connectors/index.ts';
 import { type SalesforceFake, startSalesforceFake } from '../../connectors/salesforce/fake-server.ts';
 import { type ShopifyFake, startShopifyFake } from '../../connectors/shopify/fake-server.ts';
 import { type StripeFake, startStripeFake } from '../../connectors/stripe/fake-server.ts';
 import { signStripePayload } from '../../connectors/stripe/webhook.ts';
 import { startWebsearchFake, type WebsearchFake } from '../../connectors/websearch/fake-server.ts';
-import { findFreePort } from '../../db/free-port.ts';
-import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
-import { createEngineServices, type EngineServices } from '../services.ts';
 import { waitForRun } from '../store/run-store.ts';
 import { subscriptionView } from '../triggers/subscriptions.ts';
 import { startRun } from './engine.ts';
-import type { EngineWorker } from './worker.ts';
+import { type ConnectorEngine, startConnectorEngine } from './testing/connector-engine.ts';
 
 // The shop connectors (stripe, shopify, salesforce, websearch) through the real worker, HTTP server and Postgres
 // against their vendor fakes: actions end to end, a self-registering webhook trigger whose vendor-made signing
 // secret verifies real deliveries, and a poll trigger that fires a run for a record created after activation.
 
-let db: TestDatabase;
+let harness: ConnectorEngine;
+let db: ConnectorEngine['db'];
+let engine: ConnectorEngine['engine'];
+let publicUrl = '';
 let stripe: StripeFake;
 let shopify: ShopifyFake;
 let salesforce: SalesforceFake;
 let websearch: WebsearchFake;
-let engine: EngineServices;
-let app: FastifyInstance;
-let worker: EngineWorker;
-let publicUrl = '';
-const apiToken = 'test-token-shop-0123456789abcdef';
-
-async function api(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
-  const response = await app.inject({
-    method: method as 'GET',
-    url: path,
-    headers: {
-      authorization: `Bearer ${apiToken}`,
-      host: new URL(publicUrl).host,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
-  });
-  expect(response.statusCode, `${method} ${path}: ${response.body}`).toBeLessThan(300);
-  return response.json();
-}
-
-async function storedRun(runId: string): Promise<string> {
-  return JSON.stringify([
-    await db.sql`select * from runs where id = ${runId}`,
-    await db.sql`select * from steps where run_id = ${runId}`,
-    await db.sql`select * from run_events where run_id = ${runId}`,
-  ]);
-}
+const api = (method: string, path: string, body?: unknown) => harness.api(method, path, body);
+const storedRun = (runId: string) => harness.storedRecords(runId);
 
 const runsOf = async (workflowId: string) =>
   (await db.sql`select id from runs where workflow_id = ${workflowId} order by created_at`).map((row) =>
@@ -64,31 +30,23 @@ const runsOf = async (workflowId: string) =>
   );
 
 beforeAll(async () => {
-  db = await createTestDatabase({ poolSize: 10 });
-  stripe = await startStripeFake();
-  shopify = await startShopifyFake();
-  salesforce = await startSalesforceFake();
-  websearch = await startWebsearchFake();
-  const port = await findFreePort();
-  publicUrl = `http://127.0.0.1:${port}`;
-  const database = { sql: db.sql, url: db.url, kind: 'external' as const, close: async () => {} };
-  const env = {
-    VMESH_SECRET_KEY: Buffer.alloc(32, 7).toString('base64'),
-    VMESH_HTTP_ALLOW_HOSTS: '127.0.0.1',
-    VMESH_PUBLIC_URL: publicUrl,
-  };
-  engine = await createEngineServices(database, { env, connectors: builtinConnectors });
-  Object.assign(engine.deps.connectorEnv.baseUrls, {
-    stripe: stripe.url,
-    shopify: shopify.url,
-    salesforce: salesforce.url,
-    websearch: websearch.url,
+  [stripe, shopify, salesforce, websearch] = await Promise.all([
+    startStripeFake(),
+    startShopifyFake(),
+    startSalesforceFake(),
+    startWebsearchFake(),
+  ]);
+  harness = await startConnectorEngine({
+    keySeed: 7,
+    baseUrls: {
+      stripe: stripe.url,
+      shopify: shopify.url,
+      salesforce: salesforce.url,
+      websearch: websearch.url,
+    },
   });
-  const credentials = createCredentialStore({
-    sql: db.sql,
-    key: await loadSecretKey({ dataDir: '/nonexistent', env }),
-    types: credentialTypesOf(builtinConnectors),
-  });
+  ({ db, engine, publicUrl } = harness);
+  const { credentials } = harness;
   await credentials.set('stripe', 'stripe', { secretKey: stripe.secretKey });
   await credentials.set('search', 'websearch', { provider: 'tavily', apiKey: websearch.keys.tavily });
   await credentials.set('sf', 'salesforce', {
@@ -100,26 +58,11 @@ beforeAll(async () => {
     accessToken: shopify.accessToken,
     clientSecret: shopify.clientSecret,
   });
-  app = createHttpServer({
-    database,
-    startedAt: Date.now(),
-    version: 'test',
-    env: {},
-    config: { host: '127.0.0.1', apiToken, publicUrl },
-  });
-  engine.registerHttp(app, { publicUrl });
-  await app.listen({ host: '127.0.0.1', port });
-  worker = await engine.startWorker({ concurrency: 4 });
-});
+}, 60_000);
 
 afterAll(async () => {
-  await worker?.stop();
-  await app?.close();
-  await stripe?.close();
-  await shopify?.close();
-  await salesforce?.close();
-  await websearch?.close();
-  await db?.drop();
+  await harness?.stop();
+  await Promise.all([stripe?.close(), shopify?.close(), salesforce?.close(), websearch?.close()]);
 });
 
 describe('stripe through the engine', () => {

@@ -1,97 +1,45 @@
 import { createHash } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createHttpServer } from '../../app/server.ts';
-import {
-  builtinConnectors,
-  type CredentialStore,
-  createCredentialStore,
-  credentialTypesOf,
-  exchangeOAuth2Code,
-  loadSecretKey,
-  OAuth2Credential,
-} from '../../connectors/index.ts';
+import { exchangeOAuth2Code, OAuth2Credential } from '../../connectors/index.ts';
 import { type SupabaseFake, startSupabaseFake } from '../../connectors/supabase/fake-server.ts';
 import { startWoocommerceFake, type WoocommerceFake } from '../../connectors/woocommerce/fake-server.ts';
 import { startWordpressFake, type WordpressFake } from '../../connectors/wordpress/fake-server.ts';
 import { startXFake, type XFake } from '../../connectors/x/fake-server.ts';
 import { xOAuthProvider } from '../../connectors/x/oauth-provider.ts';
-import { findFreePort } from '../../db/free-port.ts';
-import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
-import { createEngineServices, type EngineServices } from '../services.ts';
 import { waitForRun } from '../store/run-store.ts';
 import { startRun } from './engine.ts';
-import type { EngineWorker } from './worker.ts';
+import { type ConnectorEngine, startConnectorEngine } from './testing/connector-engine.ts';
 
 // The wordpress, x, supabase and woocommerce connectors through the real worker, HTTP server and Postgres against
 // their vendor fakes: one workflow using all four; woocommerce.orderCreated started by a signed delivery to the
 // hook URL set up by hand; and the same trigger registering its webhook at the shop on activation, the shop's
 // ping and its order.created delivery coming in through the production route.
 
-let db: TestDatabase;
-let engine: EngineServices;
-let app: FastifyInstance;
-let worker: EngineWorker;
+let harness: ConnectorEngine;
+let db: ConnectorEngine['db'];
+let engine: ConnectorEngine['engine'];
+let publicUrl = '';
+let credentials: ConnectorEngine['credentials'];
 let wordpress: WordpressFake;
 let x: XFake;
 let supabase: SupabaseFake;
 let shop: WoocommerceFake;
-let publicUrl = '';
-let credentials: CredentialStore;
-const apiToken = 'test-token-web-0123456789abcdef';
-
-async function api(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
-  const response = await app.inject({
-    method: method as 'GET',
-    url: path,
-    headers: {
-      authorization: `Bearer ${apiToken}`,
-      host: new URL(publicUrl).host,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
-  });
-  expect(response.statusCode, `${method} ${path}: ${response.body}`).toBeLessThan(300);
-  return response.json();
-}
-
-async function storedRecords(runId: string): Promise<string> {
-  return JSON.stringify([
-    await db.sql`select * from runs where id = ${runId}`,
-    await db.sql`select * from steps where run_id = ${runId}`,
-    await db.sql`select * from run_events where run_id = ${runId}`,
-  ]);
-}
+const api = (method: string, path: string, body?: unknown) => harness.api(method, path, body);
+const storedRecords = (runId: string) => harness.storedRecords(runId);
 
 beforeAll(async () => {
-  db = await createTestDatabase({ poolSize: 10 });
   [wordpress, x, supabase, shop] = await Promise.all([
     startWordpressFake(),
     startXFake(),
     startSupabaseFake(),
     startWoocommerceFake(),
   ]);
-  const port = await findFreePort();
-  publicUrl = `http://127.0.0.1:${port}`;
-  const database = { sql: db.sql, url: db.url, kind: 'external' as const, close: async () => {} };
-  const env = {
-    VMESH_SECRET_KEY: Buffer.alloc(32, 9).toString('base64'),
-    VMESH_HTTP_ALLOW_HOSTS: '127.0.0.1',
-    VMESH_PUBLIC_URL: publicUrl,
-  };
-  engine = await createEngineServices(database, { env, connectors: builtinConnectors });
-  Object.assign(engine.deps.connectorEnv.baseUrls, {
-    wordpress: wordpress.url,
-    x: x.url,
-    supabase: supabase.url,
-    woocommerce: shop.url,
+  harness = await startConnectorEngine({
+    keySeed: 9,
+    baseUrls: { wordpress: wordpress.url, x: x.url, supabase: supabase.url, woocommerce: shop.url },
   });
-  credentials = createCredentialStore({
-    sql: db.sql,
-    key: await loadSecretKey({ dataDir: '/nonexistent', env }),
-    types: credentialTypesOf(builtinConnectors),
-  });
+  ({ db, engine, publicUrl, credentials } = harness);
   await credentials.set('blog', 'wordpress', {
     siteUrl: 'https://blog.example.com',
     username: wordpress.username,
@@ -107,23 +55,11 @@ beforeAll(async () => {
     consumerKey: shop.consumerKey,
     consumerSecret: shop.consumerSecret,
   });
-  app = createHttpServer({
-    database,
-    startedAt: Date.now(),
-    version: 'test',
-    env: {},
-    config: { host: '127.0.0.1', apiToken, publicUrl },
-  });
-  engine.registerHttp(app, { publicUrl });
-  await app.listen({ host: '127.0.0.1', port });
-  worker = await engine.startWorker({ concurrency: 4 });
 }, 60_000);
 
 afterAll(async () => {
-  await worker?.stop();
-  await app?.close();
+  await harness?.stop();
   await Promise.all([wordpress?.close(), x?.close(), supabase?.close(), shop?.close()]);
-  await db?.drop();
 });
 
 const SECRETS = () => [

@@ -1,25 +1,14 @@
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHttpServer } from '../../app/server.ts';
 import { type AsanaFake, startAsanaFake } from '../../connectors/asana/fake-server.ts';
-import {
-  builtinConnectors,
-  createCredentialStore,
-  credentialTypesOf,
-  loadSecretKey,
-} from '../../connectors/index.ts';
 import { type JiraFake, startJiraFake } from '../../connectors/jira/fake-server.ts';
 import { signJiraPayload } from '../../connectors/jira/triggers/issue-created.ts';
 import { type LinearFake, startLinearFake } from '../../connectors/linear/fake-server.ts';
 import { signLinearPayload } from '../../connectors/linear/triggers/issue-created.ts';
 import { startTrelloFake, type TrelloFake } from '../../connectors/trello/fake-server.ts';
 import { startZendeskFake, type ZendeskFake } from '../../connectors/zendesk/fake-server.ts';
-import { findFreePort } from '../../db/free-port.ts';
-import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
-import { createEngineServices, type EngineServices } from '../services.ts';
 import { waitForRun } from '../store/run-store.ts';
 import { setHookSecret } from '../triggers/webhook-secrets.ts';
-import type { EngineWorker } from './worker.ts';
+import { type ConnectorEngine, startConnectorEngine } from './testing/connector-engine.ts';
 
 // The issue-#17 connectors of this group (jira, zendesk, linear, trello, asana) through the production path: the built-in connectors, embedded Postgres,
 // the real worker and the real HTTP server at VMESH_PUBLIC_URL. A Zendesk poll (zendesk.ticketCreated, backfill)
@@ -29,10 +18,9 @@ import type { EngineWorker } from './worker.ts';
 // (Asana's X-Hook-Secret handshake answered by the server and kept as the hook secret); both fire on signed
 // deliveries, refuse forged ones and delete their webhook on deactivation. No credential reaches a run record.
 
-let db: TestDatabase;
-let engine: EngineServices;
-let app: FastifyInstance;
-let worker: EngineWorker;
+let harness: ConnectorEngine;
+let db: ConnectorEngine['db'];
+let engine: ConnectorEngine['engine'];
 let jira: JiraFake;
 let zendesk: ZendeskFake;
 let trello: TrelloFake;
@@ -41,7 +29,6 @@ let linear: LinearFake;
 let publicUrl = '';
 
 beforeAll(async () => {
-  db = await createTestDatabase({ poolSize: 10 });
   [jira, zendesk, trello, asana, linear] = await Promise.all([
     startJiraFake(),
     startZendeskFake(),
@@ -49,27 +36,18 @@ beforeAll(async () => {
     startAsanaFake(),
     startLinearFake(),
   ]);
-  const port = await findFreePort();
-  publicUrl = `http://127.0.0.1:${port}`;
-  const database = { sql: db.sql, url: db.url, kind: 'external' as const, close: async () => {} };
-  const env = {
-    VMESH_SECRET_KEY: Buffer.alloc(32, 7).toString('base64'),
-    VMESH_HTTP_ALLOW_HOSTS: '127.0.0.1',
-    VMESH_PUBLIC_URL: publicUrl,
-  };
-  engine = await createEngineServices(database, { env, connectors: builtinConnectors });
-  Object.assign(engine.deps.connectorEnv.baseUrls, {
-    jira: jira.url,
-    zendesk: zendesk.url,
-    trello: trello.url,
-    asana: asana.url,
-    linear: linear.url,
+  harness = await startConnectorEngine({
+    keySeed: 5,
+    baseUrls: {
+      jira: jira.url,
+      zendesk: zendesk.url,
+      trello: trello.url,
+      asana: asana.url,
+      linear: linear.url,
+    },
   });
-  const credentials = createCredentialStore({
-    sql: db.sql,
-    key: await loadSecretKey({ dataDir: '/nonexistent', env }),
-    types: credentialTypesOf(builtinConnectors),
-  });
+  ({ db, engine, publicUrl } = harness);
+  const { credentials } = harness;
   await credentials.set('jira', 'jira', {
     site: 'https://acme.atlassian.net',
     email: jira.email,
@@ -87,23 +65,11 @@ beforeAll(async () => {
   });
   await credentials.set('asana', 'asana', { token: asana.token });
   await credentials.set('linear', 'linear', { apiKey: linear.apiKey });
-  app = createHttpServer({
-    database,
-    startedAt: Date.now(),
-    version: 'test',
-    env: {},
-    config: { host: '127.0.0.1', apiToken: 'work-test-token-0123456789', publicUrl },
-  });
-  engine.registerHttp(app, { publicUrl });
-  await app.listen({ host: '127.0.0.1', port });
-  worker = await engine.startWorker({ concurrency: 4 });
 });
 
 afterAll(async () => {
-  await worker?.stop();
-  await app?.close();
+  await harness?.stop();
   await Promise.all([jira?.close(), zendesk?.close(), trello?.close(), asana?.close(), linear?.close()]);
-  await db?.drop();
 });
 
 const runsOf = async (workflowId: string) =>
@@ -111,13 +77,7 @@ const runsOf = async (workflowId: string) =>
     String(row.id),
   );
 
-async function storedRecords(runId: string): Promise<string> {
-  return JSON.stringify([
-    await db.sql`select * from runs where id = ${runId}`,
-    await db.sql`select * from steps where run_id = ${runId}`,
-    await db.sql`select * from run_events where run_id = ${runId}`,
-  ]);
-}
+const storedRecords = (runId: string) => harness.storedRecords(runId);
 
 async function hookSecretOf(workflowId: string): Promise<string> {
   const [row] = await db.sql`select hook_secret from workflows where id = ${workflowId}`;
