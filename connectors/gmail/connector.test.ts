@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../lib/logger.ts';
+import { googleError } from '../google/fake-auth.ts';
 import type { ConnectorError } from '../sdk/connector-error.ts';
 import type { ConnectorEnvironment } from '../sdk/define.ts';
 import type { FileRef } from '../sdk/files.ts';
@@ -9,7 +10,7 @@ import { createTestEnvironment } from '../testing/fake-server.ts';
 import { createMemoryFiles } from '../testing/memory-files.ts';
 import { docSections, runAction, runActionError } from '../testing/run-action.ts';
 import { gmailConnector } from './connector.ts';
-import { type GmailFake, googleError, startGmailFake } from './fake-server.ts';
+import { type GmailFake, startGmailFake } from './fake-server.ts';
 import { newEmail } from './triggers/new-email.ts';
 
 let fake: GmailFake;
@@ -294,12 +295,9 @@ describe('gmail connector against the Gmail API v1 fake', () => {
     fake.fail('POST /messages/send', {
       status: 429,
       headers: { 'retry-after': '30' },
-      body: googleError(
-        429,
-        'RESOURCE_EXHAUSTED',
-        'Too many concurrent requests for user',
-        'rateLimitExceeded',
-      ),
+      body: googleError(429, 'RESOURCE_EXHAUSTED', 'Too many concurrent requests for user', {
+        reason: 'rateLimitExceeded',
+      }),
     });
     const limited = (await runError('sendEmail', {
       to: 'a@example.com',
@@ -309,7 +307,9 @@ describe('gmail connector against the Gmail API v1 fake', () => {
     expect(limited).toMatchObject({ code: 'E_RATE_LIMITED', retryable: true, retryAfterMs: 30_000 });
     fake.fail('GET /messages/:id', {
       status: 403,
-      body: googleError(403, 'PERMISSION_DENIED', 'User-rate limit exceeded', 'userRateLimitExceeded'),
+      body: googleError(403, 'PERMISSION_DENIED', 'User-rate limit exceeded', {
+        reason: 'userRateLimitExceeded',
+      }),
     });
     const quota = (await runError('getEmail', { messageId: 'ffffffffffffffff' })) as ConnectorError;
     expect(quota).toMatchObject({ retryable: true, details: { vendorCode: 'userRateLimitExceeded' } });

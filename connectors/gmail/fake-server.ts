@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { simpleParser } from 'mailparser';
 import { z } from 'zod';
+import { googleError } from '../google/fake-auth.ts';
 import {
   FailureQueue,
   type InjectedFailure,
@@ -61,11 +62,6 @@ export type GmailFake = {
   fail(route: string, failure: InjectedFailure): void;
   close(): Promise<void>;
 };
-
-/** Google's JSON error body (https://cloud.google.com/apis/design/errors, with the legacy `errors` list). */
-export function googleError(code: number, status: string, message: string, reason: string) {
-  return { error: { code, message, status, errors: [{ message, domain: 'global', reason }] } };
-}
 
 /** Gmail's documented ceiling for one message, attachments included. */
 const MAX_UPLOAD_BYTES = 35 * 1024 * 1024;
@@ -175,13 +171,15 @@ export async function startGmailFake(): Promise<GmailFake> {
           401,
           'UNAUTHENTICATED',
           'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.',
-          'authError',
+          { reason: 'authError' },
         ),
       );
     return false;
   };
   const notFound = (reply: FastifyReply) =>
-    reply.code(404).send(googleError(404, 'NOT_FOUND', 'Requested entity was not found.', 'notFound'));
+    reply
+      .code(404)
+      .send(googleError(404, 'NOT_FOUND', 'Requested entity was not found.', { reason: 'notFound' }));
 
   const store = (message: FakeGmailMessage) => {
     messages.push(message);
@@ -260,11 +258,11 @@ export async function startGmailFake(): Promise<GmailFake> {
         if (!authorized(request, reply)) return reply;
         const upload = request.query.uploadType === 'multipart' ? readUpload(request) : undefined;
         if (!upload) {
-          return reply
-            .code(400)
-            .send(
-              googleError(400, 'INVALID_ARGUMENT', 'Media type not supported for this upload.', 'badContent'),
-            );
+          return reply.code(400).send(
+            googleError(400, 'INVALID_ARGUMENT', 'Media type not supported for this upload.', {
+              reason: 'badContent',
+            }),
+          );
         }
         if (kind === 'drafts') {
           const meta = z
@@ -297,7 +295,7 @@ export async function startGmailFake(): Promise<GmailFake> {
             400,
             'INVALID_ARGUMENT',
             "'raw' RFC822 payload message string or uploading message via /upload/* URL required",
-            'invalidArgument',
+            { reason: 'invalidArgument' },
           ),
         );
     }
@@ -305,7 +303,7 @@ export async function startGmailFake(): Promise<GmailFake> {
     if (!message.payload.headers?.some((header) => header.name.toLowerCase() === 'to')) {
       return reply
         .code(400)
-        .send(googleError(400, 'INVALID_ARGUMENT', 'Invalid To header', 'invalidArgument'));
+        .send(googleError(400, 'INVALID_ARGUMENT', 'Invalid To header', { reason: 'invalidArgument' }));
     }
     store(message);
     return { id: message.id, threadId: message.threadId, labelIds: message.labelIds };
@@ -321,7 +319,7 @@ export async function startGmailFake(): Promise<GmailFake> {
       if (!Number.isInteger(maxResults) || maxResults < 1 || maxResults > 500) {
         return reply
           .code(400)
-          .send(googleError(400, 'INVALID_ARGUMENT', 'Invalid maxResults', 'invalidArgument'));
+          .send(googleError(400, 'INVALID_ARGUMENT', 'Invalid maxResults', { reason: 'invalidArgument' }));
       }
       const start = request.query.pageToken
         ? Number(Buffer.from(String(request.query.pageToken), 'base64url').toString())
@@ -395,7 +393,9 @@ export async function startGmailFake(): Promise<GmailFake> {
     if (unknown)
       return reply
         .code(400)
-        .send(googleError(400, 'INVALID_ARGUMENT', `Invalid label: ${unknown}`, 'invalidArgument'));
+        .send(
+          googleError(400, 'INVALID_ARGUMENT', `Invalid label: ${unknown}`, { reason: 'invalidArgument' }),
+        );
     message.labelIds = [...new Set([...message.labelIds, ...body.addLabelIds])].filter(
       (id) => !body.removeLabelIds.includes(id),
     );
@@ -408,7 +408,7 @@ export async function startGmailFake(): Promise<GmailFake> {
     if (!body.success)
       return reply
         .code(400)
-        .send(googleError(400, 'INVALID_ARGUMENT', 'Missing draft message', 'invalidArgument'));
+        .send(googleError(400, 'INVALID_ARGUMENT', 'Missing draft message', { reason: 'invalidArgument' }));
     const message = store(await fromRaw(body.data.message.raw, body.data.message.threadId, ['DRAFT']));
     const draft = { id: `r${Math.floor(Math.random() * 1e15)}`, message };
     drafts.push(draft);

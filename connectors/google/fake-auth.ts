@@ -182,3 +182,30 @@ export function mountGoogleAuth(app: FastifyInstance, url: () => string): Google
     refreshGrants: () => grants,
   };
 }
+
+/**
+ * The file `principal` may open, or undefined once the answer is sent: Google's 404 when there is no such file,
+ * its 403 when it is not shared with the principal's account.
+ */
+export function sharedFile<File>(
+  reply: FastifyReply,
+  file: File | undefined,
+  sharedWith: (file: File) => ReadonlySet<string>,
+  principal: GooglePrincipal,
+): File | undefined {
+  if (!file) {
+    void reply
+      .code(404)
+      .send(googleError(404, 'NOT_FOUND', 'Requested entity was not found.', { reason: 'notFound' }));
+    return undefined;
+  }
+  if (!sharedWith(file).has(principal.email)) {
+    void reply
+      .code(403)
+      .send(
+        googleError(403, 'PERMISSION_DENIED', 'The caller does not have permission', { reason: 'forbidden' }),
+      );
+    return undefined;
+  }
+  return file;
+}

@@ -5,6 +5,7 @@ import {
   type GooglePrincipal,
   googleError,
   mountGoogleAuth,
+  sharedFile,
 } from '../google/fake-auth.ts';
 import {
   FailureQueue,
@@ -91,24 +92,8 @@ export async function startDocsFake(): Promise<DocsFake> {
     );
     return undefined;
   };
-  const find = (reply: FastifyReply, principal: GooglePrincipal, id: string) => {
-    const document = documents.get(id);
-    if (!document) {
-      void reply
-        .code(404)
-        .send(googleError(404, 'NOT_FOUND', 'Requested entity was not found.', { reason: 'notFound' }));
-      return undefined;
-    }
-    if (!document.readers.has(principal.email)) {
-      void reply.code(403).send(
-        googleError(403, 'PERMISSION_DENIED', 'The caller does not have permission', {
-          reason: 'forbidden',
-        }),
-      );
-      return undefined;
-    }
-    return document;
-  };
+  const find = (reply: FastifyReply, principal: GooglePrincipal, id: string) =>
+    sharedFile(reply, documents.get(id), (document) => document.readers, principal);
   const revisionOf = (document: FakeDocument) => `ALm37B${document.revision}`;
 
   app.post('/v1/documents', async (request, reply) => {

@@ -5,6 +5,7 @@ import {
   type GooglePrincipal,
   googleError,
   mountGoogleAuth,
+  sharedFile,
 } from '../google/fake-auth.ts';
 import {
   FailureQueue,
@@ -237,21 +238,8 @@ export async function startSheetsFake(): Promise<SheetsFake> {
       );
       return undefined;
     }
-    const sheet = sheets.get(id);
-    if (!sheet) {
-      void reply
-        .code(404)
-        .send(googleError(404, 'NOT_FOUND', 'Requested entity was not found.', { reason: 'notFound' }));
-      return undefined;
-    }
-    if (!sheet.sharedWith.has(principal.email)) {
-      void reply.code(403).send(
-        googleError(403, 'PERMISSION_DENIED', 'The caller does not have permission', {
-          reason: 'forbidden',
-        }),
-      );
-      return undefined;
-    }
+    const sheet = sharedFile(reply, sheets.get(id), (found) => found.sharedWith, principal);
+    if (!sheet) return undefined;
     return { sheet, principal };
   };
 
