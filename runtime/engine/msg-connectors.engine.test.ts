@@ -16,7 +16,6 @@ import { type ConnectorEngine, startConnectorEngine } from './testing/connector-
 
 let harness: ConnectorEngine;
 let db: ConnectorEngine['db'];
-let engine: ConnectorEngine['engine'];
 let publicUrl = '';
 let twilio: TwilioFake;
 let typeform: TypeformFake;
@@ -53,7 +52,7 @@ beforeAll(async () => {
     keySeed: 7,
     baseUrls: { twilio: twilio.url, typeform: typeform.url, whatsapp: whatsapp.url, calendly: calendly.url },
   });
-  ({ db, engine, publicUrl } = harness);
+  ({ db, publicUrl } = harness);
   const { credentials } = harness;
   await credentials.set('twilio', 'twilio', { accountSid: twilio.accountSid, authToken: twilio.authToken });
   await credentials.set('typeform', 'typeform', { token: typeform.token });
