@@ -1,5 +1,6 @@
 import type { Sql } from '../db/index.ts';
 import type { Logger } from '../lib/index.ts';
+import { createRunEventCursor } from './run-event-cursor.ts';
 
 const EVENTS_PER_READ = 1_000;
 
@@ -27,34 +28,31 @@ export function startRunLog(options: { sql: Sql; logger: Logger; intervalMs?: nu
   stop(): Promise<void>;
 } {
   const { sql, logger } = options;
-  let after: bigint | undefined;
   let stopped = false;
   let reading: Promise<void> = Promise.resolve();
-
-  async function read(): Promise<void> {
-    if (after === undefined) {
-      const [newest] = await sql`select coalesce(max(seq), 0)::text as seq from run_events`;
-      after = BigInt(String(newest?.seq ?? '0'));
-      return;
-    }
-    for (;;) {
-      const rows = (await sql`
-        select e.seq::text as seq, e.type, e.run_id, r.workflow_id, r.version, r.trigger_type,
-          coalesce(e.payload->>'nodeId', e.payload->>'stepId') as node_id, e.payload->>'path' as path, (e.payload->>'attempt')::int as attempt,
-          coalesce(e.payload#>>'{error,code}', case when e.type = 'run.failed' then r.error->>'code' end) as error_code,
-          case when e.type in ('run.succeeded', 'run.failed', 'run.cancelled') and r.finished_at is not null
-            then round(extract(epoch from r.finished_at - coalesce(r.started_at, r.created_at)) * 1000)::float8
-          end as duration_ms
-        from run_events e join runs r on r.id = e.run_id
-        where e.seq > ${after.toString()}::bigint
-          and e.type in ('run.created', 'run.succeeded', 'run.failed', 'run.cancelled', 'run.retried', 'step.failed')
-        order by e.seq limit ${EVENTS_PER_READ}`) as unknown as Transition[];
-      for (const row of rows) logTransition(logger, row);
-      const last = rows.at(-1);
-      if (last) after = BigInt(last.seq);
-      if (rows.length < EVENTS_PER_READ || stopped) return;
-    }
-  }
+  const cursor = createRunEventCursor<Transition>({
+    sql,
+    read: async (after, batchSize) =>
+      (await sql`
+      select e.seq::text as seq, e.type, e.run_id, r.workflow_id, r.version, r.trigger_type,
+        coalesce(e.payload->>'nodeId', e.payload->>'stepId') as node_id, e.payload->>'path' as path, (e.payload->>'attempt')::int as attempt,
+        coalesce(e.payload#>>'{error,code}', case when e.type = 'run.failed' then r.error->>'code' end) as error_code,
+        case when e.type in ('run.succeeded', 'run.failed', 'run.cancelled') and r.finished_at is not null
+          then round(extract(epoch from r.finished_at - coalesce(r.started_at, r.created_at)) * 1000)::float8
+        end as duration_ms
+      from run_events e join runs r on r.id = e.run_id
+      where e.seq > ${after.toString()}::bigint
+        and e.type in ('run.created', 'run.succeeded', 'run.failed', 'run.cancelled', 'run.retried', 'step.failed')
+      order by e.seq limit ${batchSize}`) as unknown as Transition[],
+    handle: (row) => logTransition(logger, row),
+    batchSize: EVENTS_PER_READ,
+    // Each tick reads every event there is; a stop ends it after the current batch.
+    maxBatches: Number.POSITIVE_INFINITY,
+    stopped: () => stopped,
+  });
+  const read = async () => {
+    if (!stopped) await cursor.catchUp();
+  };
 
   const timer = setInterval(() => {
     reading = reading

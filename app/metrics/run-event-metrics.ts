@@ -1,5 +1,6 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { Sql } from '../../db/index.ts';
+import { createRunEventCursor } from '../run-event-cursor.ts';
 
 /** Events read per query, and queries per scrape: a backlog larger than this is counted over several scrapes. */
 const EVENTS_PER_QUERY = 5_000;
@@ -40,10 +41,7 @@ export function registerRunEventMetrics(registry: Registry, sql: Sql): { catchUp
     buckets: STEP_SECONDS_BUCKETS,
     registers: [registry],
   });
-  let after: bigint | undefined;
-  let catching: Promise<void> | undefined;
-
-  async function readBatch(from: bigint): Promise<EventRow[]> {
+  async function readBatch(from: bigint, batchSize: number): Promise<EventRow[]> {
     return (await sql`
       select e.seq::text as seq, e.type, r.workflow_id,
         case when e.type like 'step.%' then jsonb_path_query_first(v.document, '$.**.nodes[*] ? (@.id == $id).uses',
@@ -59,7 +57,7 @@ export function registerRunEventMetrics(registry: Registry, sql: Sql): { catchUp
       where e.seq > ${from.toString()}::bigint
         and e.type in ('run.created', 'run.succeeded', 'run.failed', 'run.cancelled', 'step.succeeded', 'step.failed')
       order by e.seq
-      limit ${EVENTS_PER_QUERY}`) as unknown as EventRow[];
+      limit ${batchSize}`) as unknown as EventRow[];
   }
 
   function count(row: EventRow): void {
@@ -73,28 +71,11 @@ export function registerRunEventMetrics(registry: Registry, sql: Sql): { catchUp
       );
   }
 
-  async function catchUp(): Promise<void> {
-    if (after === undefined) {
-      const [newest] = await sql`select coalesce(max(seq), 0)::text as seq from run_events`;
-      after = BigInt(String(newest?.seq ?? '0'));
-      return;
-    }
-    for (let query = 0; query < QUERIES_PER_SCRAPE; query++) {
-      const rows = await readBatch(after);
-      for (const row of rows) count(row);
-      const last = rows.at(-1);
-      if (last) after = BigInt(last.seq);
-      if (rows.length < EVENTS_PER_QUERY) return;
-    }
-  }
-
-  return {
-    // Concurrent scrapes share one catch-up, so no event is counted twice.
-    catchUp() {
-      catching ??= catchUp().finally(() => {
-        catching = undefined;
-      });
-      return catching;
-    },
-  };
+  return createRunEventCursor({
+    sql,
+    read: readBatch,
+    handle: count,
+    batchSize: EVENTS_PER_QUERY,
+    maxBatches: QUERIES_PER_SCRAPE,
+  });
 }
