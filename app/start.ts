@@ -16,6 +16,7 @@ import {
   createRuntimeTriggerPort,
   createRuntimeWorkflowPort,
   registerBots,
+  registerConsoleRoutes,
 } from '../bots/index.ts';
 import { loadAllConnectors } from '../connectors/index.ts';
 import { type Database, openDatabase, parseDatabaseConfig } from '../db/index.ts';
@@ -94,6 +95,13 @@ export async function startApp(
       deliveries: createDeliveryLedger(database.sql),
       config,
       env,
+    });
+    // The web page's console (workflow and run pages) on the same engine service as /api and the CLI.
+    registerConsoleRoutes(server, {
+      sql: database.sql,
+      workflows: engine.workflows,
+      connectors,
+      publicUrl: config.publicUrl,
     });
     notifyChat = async (threadKey, replies) => {
       await bots.notify(threadKey, replies).catch((error: unknown) => {

@@ -38,10 +38,12 @@ export {
   assertRunVisible,
   changeableWorkflow,
   mayHandleHookSecret,
+  owns,
   visibilityOf,
   visibleWorkflow,
 } from './store/object-access.ts';
 export { type PendingApproval, pendingApprovalsOf } from './store/pending-approvals.ts';
+export { listRunPage, RunListQuery, type RunPage } from './store/run-list.ts';
 export * from './store/run-status.ts';
 export {
   getRunView,
@@ -59,6 +61,7 @@ export {
   type SubworkflowTarget,
   subworkflowNodes,
 } from './store/subworkflow-targets.ts';
+export { type RollbackResult, rollbackWorkflow } from './store/workflow-rollback.ts';
 export { setWorkflowScope } from './store/workflow-scope.ts';
 export { createWorkflowService, invalidDocument, type WorkflowService } from './store/workflow-service.ts';
 export {
@@ -78,6 +81,8 @@ export {
   dispatchEvent,
   getPollStatus,
   getTriggerEvent,
+  type HookEndpoint,
+  hookEndpointOf,
   nextSlot,
   type PollStatus,
   sendFormMessagePage,

@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { type ConversationEvent, SETTLED_RUN } from '../../agent/index.ts';
 import { logger } from '../../lib/index.ts';
+import { RunListQuery } from '../../runtime/index.ts';
 import { agentFailureReply } from '../agent-failure-reply.ts';
 import type { BotActor, ConversationPort } from '../conversation-port.ts';
 import type { WorkflowPort } from '../workflow-port.ts';
@@ -27,7 +28,6 @@ const DecisionBody = z.strictObject({
   decision: z.enum(['approve', 'reject']),
 });
 const IdParams = z.object({ id: z.string().min(1).max(200) });
-const RunsQuery = z.object({ workflowId: z.string().min(1).max(200).optional() });
 const ASSET_PATH = /^(chunks\/)?[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.(js|css)$/;
 /** The person behind a web chat request: request.principal (app/authenticate.ts), never the body. */
 function webActor(request: FastifyRequest): BotActor {
@@ -149,13 +149,12 @@ export async function registerWebChat(app: FastifyInstance, deps: WebChatDeps): 
         return { workflow };
       });
 
+      // Runs across workflows: ?workflowId, ?status, ?from/?to (ISO date-times), ?limit, ?offset → { runs, nextOffset }.
       api.get('/runs', async (request, reply) => {
-        const query = RunsQuery.safeParse(request.query);
+        const query = RunListQuery.safeParse(request.query);
         if (!query.success) return badRequest(reply, query.error);
         const workflows = portFor(request);
-        return {
-          runs: workflows ? await workflows.listRuns({ workflowId: query.data.workflowId, limit: 50 }) : [],
-        };
+        return workflows ? await workflows.listRunPage(query.data) : { runs: [], nextOffset: null };
       });
 
       api.get('/runs/:id', async (request, reply) => {
