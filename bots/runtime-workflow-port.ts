@@ -98,6 +98,7 @@ const detail = (run: RunView, workflow?: WorkflowRow, approvals: PendingApproval
   }),
   output: run.output,
   error: errorText(run.error),
+  errorCode: errorField(run.error, 'code'),
   errorHint: errorField(run.error, 'hint'),
 });
 

@@ -74,6 +74,7 @@ export type RunDetail = RunSummary & {
   steps: RunStepView[];
   output?: unknown;
   error?: string | undefined;
+  errorCode?: string | undefined;
   errorHint?: string | undefined;
   /** The workflow's current version (undefined once it is deleted): a failed run may resume on it. */
   latestVersion?: number | undefined;

@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureLocalOwner } from '../../access/index.ts';
 import type { RunningApp } from '../../app/start.ts';
@@ -31,7 +31,7 @@ describe.skipIf(!hasChromium)('the web console in a real browser (Debian chromiu
   let app: RunningApp;
   let vendor: Server;
   let vendorUrl = '';
-  /** What the vendor's /orders answers: 500 while failing, else 200. */
+  /** What the vendor's /orders answers: 500 while failing, else 200 (any other path: 200). */
   let vendorFails = true;
   let profile: string;
   let browser: BrowserContext;
@@ -58,6 +58,11 @@ describe.skipIf(!hasChromium)('the web console in a real browser (Debian chromiu
     }
     throw new Error(`run ${runId} did not settle`);
   };
+  /** The diff's removed or added lines, spaces collapsed (the indent is the document's). */
+  const linesOf = async (scope: Locator, kind: 'removed' | 'added') =>
+    (await scope.locator(`[data-diff="${kind}"]`).allTextContents()).map((text) =>
+      text.replace(/\s+/g, ' ').trim(),
+    );
   const shot = (name: string) =>
     page.screenshot({ path: join(SCREENSHOTS, `console-${name}.png`), fullPage: true });
 
@@ -155,12 +160,8 @@ describe.skipIf(!hasChromium)('the web console in a real browser (Debian chromiu
     await v2.getByRole('button', { name: 'Show changes' }).click();
     const diff = v2.getByTestId('diff');
     await diff.waitFor();
-    expect(await diff.locator('[data-diff="removed"]').allTextContents()).toEqual([
-      '-       "text": "Hello {{ trigger.name }}"\n',
-    ]);
-    expect(await diff.locator('[data-diff="added"]').allTextContents()).toEqual([
-      '+       "text": "Hi {{ trigger.name }}"\n',
-    ]);
+    expect(await linesOf(diff, 'removed')).toEqual(['- "text": "Hello {{ trigger.name }}"']);
+    expect(await linesOf(diff, 'added')).toEqual(['+ "text": "Hi {{ trigger.name }}"']);
     expect(await diff.textContent()).toContain('1 line removed, 1 added');
 
     // Run now: the input is checked before anything is sent.
@@ -196,9 +197,8 @@ describe.skipIf(!hasChromium)('the web console in a real browser (Debian chromiu
     await v1.getByRole('button', { name: 'Roll back to v1' }).click();
     const panel = v1.getByTestId('confirm-panel');
     await panel.getByTestId('diff').waitFor();
-    expect(await panel.locator('[data-diff="removed"]').allTextContents()).toEqual([
-      '-       "text": "Hi {{ trigger.name }}"\n',
-    ]);
+    expect(await linesOf(panel, 'removed')).toEqual(['- "text": "Hi {{ trigger.name }}"']);
+    expect(await linesOf(panel, 'added')).toEqual(['+ "text": "Hello {{ trigger.name }}"']);
     expect(await panel.textContent()).toContain('From v2 (current) to v1');
     await shot('rollback-confirm');
     await panel.getByRole('button', { name: 'Roll back to v1' }).click();
@@ -225,7 +225,7 @@ describe.skipIf(!hasChromium)('the web console in a real browser (Debian chromiu
       name: 'orders',
       trigger: { type: 'manual' },
       nodes: [
-        { id: 'gate', uses: 'core.if', with: { condition: '{{ trigger.big == true }}' } },
+        { id: 'gate', uses: 'core.if', with: { condition: '{{ trigger.big = true }}' } },
         { id: 'alarm', uses: 'core.transform', with: { value: 'big order' } },
         {
           id: 'fetch',
@@ -264,6 +264,9 @@ describe.skipIf(!hasChromium)('the web console in a real browser (Debian chromiu
     expect(await skipped.getByTestId('step-facts').textContent()).toContain('skipped');
     expect(await page.getByTestId('run-error').textContent()).toContain(storedError.code);
     await shot('run-failed');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await shot('run-failed-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
 
     vendorFails = false;
     await fetchStep.getByRole('button', { name: 'Retry from here', exact: true }).focus();
@@ -279,7 +282,7 @@ describe.skipIf(!hasChromium)('the web console in a real browser (Debian chromiu
     vendorFails = true;
     const second = String((await api('POST', `/api/workflows/${id}/runs`, { input: { big: false } })).runId);
     expect(await settled(second)).toBe('failed');
-    await api('PUT', `/api/workflows/${id}`, { document: orders('/orders-v2') });
+    await api('PUT', `/api/workflows/${id}`, { document: orders('/fixed') });
     await page.goto(`${app.url}/#/runs/${second}`);
     const latest = page.getByRole('button', { name: 'Retry from here on the newest version (v2)' });
     await latest.waitFor({ timeout: 30_000 });
@@ -321,9 +324,9 @@ describe.skipIf(!hasChromium)('the web console in a real browser (Debian chromiu
     expect(await settled(failedRun)).toBe('failed');
 
     await page.goto(`${app.url}/#/runs`);
-    await page.getByRole('heading', { name: 'Runs' }).waitFor();
-    await page.getByLabel('Workflow').selectOption({ label: 'lister' });
-    await page.getByLabel('Per page').selectOption('10');
+    await page.getByRole('heading', { name: 'Runs', exact: true }).waitFor();
+    await page.getByLabel('Workflow', { exact: true }).selectOption({ label: 'lister' });
+    await page.getByLabel('Per page', { exact: true }).selectOption('10');
     await page.getByRole('button', { name: 'Apply' }).click();
     await page.waitForURL(new RegExp(`workflowId=${lister.id}`));
     const rows = page.getByTestId('run-row');
@@ -331,6 +334,9 @@ describe.skipIf(!hasChromium)('the web console in a real browser (Debian chromiu
     expect(await rows.count()).toBe(10);
     expect(await rows.first().getAttribute('data-run-id')).toBe(made[11]);
     await shot('runs-list');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await shot('runs-list-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
     await page.getByRole('link', { name: 'Older runs' }).click();
     await page.getByTestId('page-range').getByText('Runs 11–12').waitFor();
     expect(await rows.count()).toBe(2);
@@ -340,8 +346,8 @@ describe.skipIf(!hasChromium)('the web console in a real browser (Debian chromiu
     await page.getByTestId('page-range').getByText('Runs 1–10').waitFor();
 
     // Failed runs of any workflow: only the broken one.
-    await page.getByLabel('Workflow').selectOption({ label: 'All workflows' });
-    await page.getByLabel('Status').selectOption('failed');
+    await page.getByLabel('Workflow', { exact: true }).selectOption({ label: 'All workflows' });
+    await page.getByLabel('Status', { exact: true }).selectOption('failed');
     await page.getByRole('button', { name: 'Apply' }).click();
     await page.waitForURL(/status=failed/);
     await page.locator(`[data-testid="run-row"][data-run-id="${failedRun}"]`).waitFor();

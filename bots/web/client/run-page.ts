@@ -208,7 +208,12 @@ function renderRun(run: RunDetail, state: PageState, restart: () => void): HTMLE
       ...run.steps.map((step) => renderStep(run, step, state, restart)),
     ),
     run.error
-      ? h('div', { role: 'alert', 'data-testid': 'run-error' }, failure(run.error, undefined, run.errorHint))
+      ? h(
+          'section',
+          { class: 'panel', 'aria-label': 'Why the run failed', 'data-testid': 'run-error' },
+          h('h2', {}, 'Why the run failed'),
+          failure(run.error, run.errorCode, run.errorHint),
+        )
       : null,
     run.output === undefined || run.output === null
       ? null
