@@ -66,7 +66,7 @@ function inputPart(run: RunDetail, step: RunStepView, state: PageState): HTMLEle
   });
 }
 
-function outputPart(run: RunDetail, step: RunStepView, state: PageState): HTMLElement | null {
+function outputPart(step: RunStepView, state: PageState): HTMLElement | null {
   if (step.output === undefined || step.output === null) return null;
   const output = step.output;
   return keptDetails(state, `output:${keyOf(step)}`, 'Output', () =>
@@ -79,11 +79,9 @@ function outputPart(run: RunDetail, step: RunStepView, state: PageState): HTMLEl
             ? h('a', { href: output.href, target: '_blank', rel: 'noopener' }, 'Open it whole')
             : null,
         )
-      : h('div', { 'data-testid': 'step-output' }, jsonBlock(output, 'step-output-json'), filesOf(run, step)),
+      : h('div', { 'data-testid': 'step-output' }, jsonBlock(output, 'step-output-json')),
   );
 }
-
-const filesOf = (_run: RunDetail, step: RunStepView) => (step.files?.length ? renderFiles(step.files) : null);
 
 function stepFacts(step: RunStepView): HTMLElement {
   const facts: string[] = [];
@@ -167,8 +165,8 @@ function renderStep(run: RunDetail, step: RunStepView, state: PageState, restart
     step.error ? failure(step.error, step.errorCode, step.errorHint) : null,
     failedHere ? retryActions(run, restart) : null,
     step.status === 'skipped' ? null : inputPart(run, step, state),
-    outputPart(run, step, state),
-    isMarker(step.output) ? filesOf(run, step) : null,
+    outputPart(step, state),
+    step.files?.length ? renderFiles(step.files) : null,
     step.agentCalls?.length ? renderAgentCalls(step.agentCalls) : null,
     step.approval ? renderApprovalCard(step.approval) : null,
   );
