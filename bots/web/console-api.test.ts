@@ -208,6 +208,16 @@ describe('console API: rollback and run listing (real server, embedded Postgres,
       select count(*)::int as n from audit_log where subject_id = ${id} and action = 'hook_secret.revealed'`;
     expect(audit[0]?.n).toBe(1);
 
+    // verify "token": the secret is the URL's last segment, so the overview shows the URL without it.
+    const tokened = (await ok('POST', '/api/workflows', {
+      document: doc('tokened', 'x', { type: 'webhook', with: { verify: 'token' } }),
+    })) as { id: string };
+    expect((await ok('GET', `/chat/api/workflows/${tokened.id}/overview`)).hook).toEqual({
+      url: `${app.url}/hooks/${tokened.id}`,
+      trigger: 'webhook',
+      secretIn: 'path',
+    });
+
     const manual = (await ok('POST', '/api/workflows', { document: doc('by hand', 'x') })) as { id: string };
     expect((await ok('GET', `/chat/api/workflows/${manual.id}/overview`)).hook).toBeNull();
 
