@@ -144,6 +144,8 @@ export type ConversationService = {
   handleTriggerEvent(eventId: string): Promise<HandleTriggerEventResult>;
   /** credential.needs_reconnect / credential.connected (queued by the runtime): links, resumed runs, proposals. */
   handleCredentialEvent(eventId: string): Promise<CredentialEventResult>;
+  /** An alert (runtime/alerts): noted in the conversation each workflow came from and posted to its front-end. */
+  tellWorkflowConversations(workflowIds: readonly string[], text: string): Promise<void>;
   conversationFor(threadKey: string, principal: Principal): Promise<{ id: string; threadKey: string }>;
   /**
    * The agent tools' context for a caller outside a model turn (the MCP server exposes the tools directly):
@@ -1022,6 +1024,23 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
     },
 
     handleCredentialEvent: (eventId) => credentialTalk.handleEvent(eventId),
+
+    async tellWorkflowConversations(workflowIds, text) {
+      const told = new Set<string>();
+      for (const workflowId of workflowIds) {
+        const workflow = await deps.workflows.get(workflowId);
+        if (!workflow) continue;
+        let conversation = workflow.conversationRef
+          ? await findConversation(sql, workflow.conversationRef)
+          : undefined;
+        conversation ??= await ensureConversation(sql, `system:workflow:${workflow.id}`, SELF_HEALING_ACTOR);
+        if (told.has(conversation.id)) continue;
+        told.add(conversation.id);
+        const replies: Reply[] = [{ type: 'text', text }];
+        await note(conversation.id, 'system:alerts', text, replies);
+        await deps.notify?.({ conversationId: conversation.id, threadKey: conversation.threadKey }, replies);
+      }
+    },
 
     async conversationFor(threadKey, principal) {
       const row = await ensureConversation(sql, threadKey, actorLabel(principal), principal.userId);
