@@ -135,6 +135,7 @@ export async function startApp(
                 logger,
                 chat: {
                   tellWorkflowConversations: (ids, text) => agent.tellWorkflowConversations(ids, text),
+                  tellConversation: (id, text) => agent.tellConversation(id, text),
                   postToChat: (threadKey, text) => bots.notify(threadKey, [{ type: 'text', text }]),
                 },
               }),

@@ -3,7 +3,6 @@ import { audit } from '../../access/index.ts';
 import { ValidationError } from '../../lib/index.ts';
 import {
   ALERT_KIND_MEANING,
-  type AlertDestination,
   alertRuleNotFound,
   assertMayManageAlertRule,
   CreateAlertRule,
@@ -12,6 +11,7 @@ import {
   getAlertRule,
   listAlertEvents,
   listAlertRules,
+  type StoredAlertDestination,
   toRuleView,
 } from '../../runtime/index.ts';
 import { printOut } from '../terminal-text.ts';
@@ -49,10 +49,10 @@ function destinationOf(to: string, credential: string | undefined): unknown {
   return { type };
 }
 
-const describeDestination = (destination: AlertDestination): string => {
+const describeDestination = (destination: StoredAlertDestination): string => {
   switch (destination.type) {
     case 'conversation':
-      return 'conversation';
+      return destination.conversationId ? `conversation:${destination.conversationId}` : 'conversation';
     case 'slack':
     case 'discord':
       return `${destination.type}:${destination.channel}`;

@@ -3,7 +3,7 @@ import type { Sql } from '../../db/index.ts';
 import { ForbiddenError, NotFoundError, ValidationError } from '../../lib/index.ts';
 import { visibleWorkflow } from '../store/object-access.ts';
 import { workflowOwnership } from '../store/workflow-store.ts';
-import { type AlertDestination, isExternalDestination } from './alert-rule.ts';
+import { isExternalDestination, type StoredAlertDestination } from './alert-rule.ts';
 
 // Who may see and change alert rules. A workflow's rules are seen by whoever may see the workflow; changing them
 // needs workflow.activate (operators pause and resume workflows too). A rule over every workflow is an admin's
@@ -33,7 +33,7 @@ export async function maySeeAlertRule(
 export async function assertMayManageAlertRule(
   sql: Sql,
   principal: Principal,
-  rule: { workflowId: string | null; destination: AlertDestination },
+  rule: { workflowId: string | null; destination: StoredAlertDestination },
 ): Promise<void> {
   assertAllowed(principal, 'workflow.activate');
   if (rule.workflowId === null) assertAllowed(principal, 'workflow.manage_all');

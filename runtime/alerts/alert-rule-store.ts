@@ -3,9 +3,9 @@ import { z } from 'zod';
 import { json, type Sql } from '../../db/index.ts';
 import {
   AlertCondition,
-  AlertDestination,
   type AlertRuleView,
   type CreateAlertRule,
+  StoredAlertDestination,
   type UpdateAlertRule,
 } from './alert-rule.ts';
 
@@ -37,7 +37,7 @@ function toRule(row: unknown): StoredAlertRule {
     name: parsed.name,
     workflowId: parsed.workflowId,
     condition: AlertCondition.parse(parsed.condition),
-    destination: AlertDestination.parse(parsed.destination),
+    destination: StoredAlertDestination.parse(parsed.destination),
     secret: parsed.secret,
     cooldownMinutes: parsed.cooldownMinutes,
     enabled: parsed.enabled,
@@ -67,7 +67,7 @@ const SELECT = (sql: Sql) => sql`
 /** Stores a rule; the answer carries the webhook signing secret once. */
 export async function createAlertRule(
   sql: Sql,
-  input: CreateAlertRule,
+  input: Omit<CreateAlertRule, 'destination'> & { destination: StoredAlertDestination },
   createdBy: string | null,
 ): Promise<{ rule: AlertRuleView; secret: string }> {
   const id = newRuleId();

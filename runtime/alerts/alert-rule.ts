@@ -44,9 +44,7 @@ const ChannelId = z
   .string()
   .regex(/^[A-Za-z0-9]{1,40}$/, 'a channel id, e.g. C0123ABC (Slack) or 1234567890 (Discord)');
 
-/** Where an alert goes. `conversation`: the chat the workflow came from (a global rule: each subject's workflow's). */
-export const AlertDestination = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('conversation') }),
+const OtherDestinations = [
   z.strictObject({ type: z.literal('slack'), channel: ChannelId }),
   z.strictObject({ type: z.literal('discord'), channel: ChannelId }),
   z.strictObject({
@@ -61,11 +59,30 @@ export const AlertDestination = z.discriminatedUnion('type', [
     to: z.email().max(320),
     credential: z.string().min(1).max(200).describe('A stored email (SMTP) credential to send with.'),
   }),
+] as const;
+
+/**
+ * Where an alert goes, as people give it (API, CLI). `conversation`: the chat the workflow came from (a global
+ * rule: each subject's workflow's).
+ */
+export const AlertDestination = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('conversation') }),
+  ...OtherDestinations,
 ]);
 export type AlertDestination = z.infer<typeof AlertDestination>;
 
+/**
+ * As stored: a rule the agent made in a chat names that conversation (`conversationId`). Only the agent's tool
+ * sets it, for the conversation it is talking in; people cannot point a rule at somebody else's chat.
+ */
+export const StoredAlertDestination = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('conversation'), conversationId: z.string().min(1).max(200).optional() }),
+  ...OtherDestinations,
+]);
+export type StoredAlertDestination = z.infer<typeof StoredAlertDestination>;
+
 /** Destinations outside the conversation: they send workflow facts to somewhere else. */
-export const isExternalDestination = (destination: AlertDestination): boolean =>
+export const isExternalDestination = (destination: StoredAlertDestination): boolean =>
   destination.type !== 'conversation';
 
 const RuleName = z.string().trim().min(1).max(200);
@@ -106,7 +123,7 @@ export type AlertRuleView = {
   name: string;
   workflowId: string | null;
   condition: AlertCondition;
-  destination: AlertDestination;
+  destination: StoredAlertDestination;
   cooldownMinutes: number;
   enabled: boolean;
   createdBy: string | null;

@@ -8,6 +8,8 @@ import type { AlertDeliver, AlertNotice } from './evaluate-alerts.ts';
 export type AlertChatPorts = {
   /** Tells the conversation each of `workflowIds` came from (noted there, and posted to its front-end). */
   tellWorkflowConversations?: ((workflowIds: readonly string[], text: string) => Promise<void>) | undefined;
+  /** Tells one conversation (a rule the agent made in it). */
+  tellConversation?: ((conversationId: string, text: string) => Promise<void>) | undefined;
   /** Posts to a chat place (`slack:T:C`, `discord:G:C`); false when no front-end took it. */
   postToChat?: ((threadKey: string, text: string) => Promise<boolean>) | undefined;
 };
@@ -38,6 +40,15 @@ export function createAlertDeliverer(deps: NodeRunnerDeps, chat: AlertChatPorts)
     const text = alertText(notice);
     switch (destination.type) {
       case 'conversation': {
+        if (destination.conversationId !== undefined) {
+          if (!chat.tellConversation)
+            throw undelivered(
+              'No conversation service is connected here.',
+              'Alerts run in the app’s worker.',
+            );
+          await chat.tellConversation(destination.conversationId, text);
+          return;
+        }
         if (!chat.tellWorkflowConversations)
           throw undelivered('No conversation service is connected here.', 'Alerts run in the app’s worker.');
         if (notice.workflowIds.length === 0)
