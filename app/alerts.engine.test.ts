@@ -2,6 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createToken, createUser } from '../access/index.ts';
 import { testPrincipal } from '../agent/testing/principals.ts';
 import {
   type ScriptedModelServer,
@@ -52,7 +53,7 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined> |
 async function api(method: string, path: string, body?: unknown) {
   const response = await fetch(`${app.url}${path}`, {
     method,
-    headers: auth,
+    headers: body === undefined ? { authorization: auth.authorization } : auth,
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
@@ -293,4 +294,108 @@ describe('alerts through the app', () => {
     expect(events.status).toBe(200);
     expect((events.body.events as unknown[]).length).toBe(8);
   }, 300_000);
+
+  it('validates rule bodies and scopes them by permission (API)', async () => {
+    const created = await api('POST', '/api/workflows', {
+      document: {
+        schemaVersion: 1,
+        name: 'Scoped',
+        trigger: { type: 'manual' },
+        nodes: [{ id: 'a', uses: 'core.code', with: { code: 'return {};' } }],
+        edges: [],
+      },
+    });
+    const workflowId = String(created.body.id);
+    const base = {
+      name: 'r',
+      workflowId,
+      condition: { kind: 'poll_stalled' },
+      destination: { type: 'conversation' },
+    };
+    const codeOf = (response: { body: Record<string, unknown> }) =>
+      (response.body.error as { code?: string; message?: string } | undefined)?.code;
+    const messageOf = (response: { body: Record<string, unknown> }) =>
+      String((response.body.error as { message?: string } | undefined)?.message);
+
+    const empty = await api('POST', '/api/alerts', {});
+    expect([empty.status, codeOf(empty)]).toEqual([400, 'E_REQUEST']);
+    const threshold = await api('POST', '/api/alerts', {
+      ...base,
+      condition: { kind: 'failure_rate', threshold: 3 },
+    });
+    expect(threshold.status).toBe(400);
+    expect(messageOf(threshold)).toContain('condition.threshold');
+    const ftp = await api('POST', '/api/alerts', {
+      ...base,
+      destination: { type: 'webhook', url: 'ftp://x.example' },
+    });
+    expect(ftp.status).toBe(400);
+    expect(messageOf(ftp)).toContain('destination.url');
+    // People cannot point a rule at a conversation of their choosing (only the agent's tool names its own).
+    const elsewhere = await api('POST', '/api/alerts', {
+      ...base,
+      destination: { type: 'conversation', conversationId: 'someone-elses' },
+    });
+    expect(elsewhere.status).toBe(400);
+    const unknownWorkflow = await api('POST', '/api/alerts', { ...base, workflowId: 'wf_missing' });
+    expect(unknownWorkflow.status).toBe(404);
+    const noEmailCredential = await api('POST', '/api/alerts', {
+      ...base,
+      destination: { type: 'email', to: 'a@example.com', credential: 'not-stored' },
+    });
+    expect([noEmailCredential.status, codeOf(noEmailCredential)]).toEqual([400, 'E_ALERT_CREDENTIAL']);
+    expect((await api('GET', '/api/alerts/alr_nope')).status).toBe(404);
+
+    const ok = await api('POST', '/api/alerts', base);
+    expect(ok.status).toBe(201);
+    const ruleId = String((ok.body.rule as { id: string }).id);
+    expect((await api('PATCH', `/api/alerts/${ruleId}`, {})).status).toBe(400);
+    const patched = await api('PATCH', `/api/alerts/${ruleId}`, { enabled: false, cooldownMinutes: 5 });
+    expect(patched.body.rule).toMatchObject({ enabled: false, cooldownMinutes: 5 });
+
+    // A viewer sees the workflow's rules but changes none; global rules are admins'.
+    const owner = await testPrincipal(db.sql, 'ada', 'owner');
+    const viewer = await createUser(db.sql, { name: 'vic', role: 'viewer' });
+    const operator = await createUser(db.sql, { name: 'opal', role: 'operator' });
+    const tokenOf = async (userId: string) =>
+      (await createToken(db.sql, owner, { userId, name: 'test' })).token;
+    const as = (token: string) => async (method: string, path: string, body?: unknown) => {
+      const response = await fetch(`${app.url}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+    const vic = as(await tokenOf(viewer.id));
+    const opal = as(await tokenOf(operator.id));
+    const global = await api('POST', '/api/alerts', { ...base, workflowId: null });
+    expect(global.status).toBe(201);
+    const seen = await vic('GET', '/api/alerts');
+    expect(seen.status).toBe(200);
+    const seenIds = (seen.body.rules as { id: string }[]).map((rule) => rule.id);
+    expect(seenIds).toContain(ruleId);
+    expect(seenIds).not.toContain(String((global.body.rule as { id: string }).id));
+    expect((await vic('POST', '/api/alerts', base)).status).toBe(403);
+    expect((await vic('DELETE', `/api/alerts/${ruleId}`)).status).toBe(403);
+    // An operator may alert the workflow's conversation, but not send elsewhere nor watch every workflow.
+    expect((await opal('POST', '/api/alerts', base)).status).toBe(201);
+    expect(
+      (
+        await opal('POST', '/api/alerts', {
+          ...base,
+          destination: { type: 'webhook', url: 'https://x.example/h' },
+        })
+      ).status,
+    ).toBe(403);
+    expect((await opal('POST', '/api/alerts', { ...base, workflowId: null })).status).toBe(403);
+    expect((await api('DELETE', `/api/alerts/${ruleId}`)).body).toEqual({ id: ruleId, deleted: true });
+
+    const openapi = await api('GET', '/api/openapi.json');
+    const paths = Object.keys(openapi.body.paths as Record<string, unknown>);
+    expect(paths).toEqual(expect.arrayContaining(['/api/alerts', '/api/alerts/{id}', '/api/alerts/events']));
+  }, 120_000);
 });
