@@ -60,11 +60,13 @@ CREATE TABLE step_shapes (
   updated_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (workflow_id, node_id)
 );
--- How far the shape learner has read each workflow's finished runs (finished_at, then run id).
+-- How far the shape learner has read each workflow's finished runs (finished_at, then run id), and when it last
+-- looked (a global output_shape rule reads the workflows looked at longest ago first).
 CREATE TABLE step_shape_cursors (
   workflow_id text PRIMARY KEY REFERENCES workflows (id) ON DELETE CASCADE,
   finished_at timestamptz NOT NULL,
-  run_id text NOT NULL
+  run_id text NOT NULL,
+  read_at timestamptz NOT NULL DEFAULT now()
 );
 
 -- Down Migration

@@ -164,7 +164,7 @@ async function outputShape(ctx: ConditionContext): Promise<AlertSubject[]> {
           await ctx.sql`
             select w.id from workflows w left join step_shape_cursors c on c.workflow_id = w.id
             where w.active and w.deleted_at is null
-            order by c.finished_at nulls first, w.id limit ${SHAPE_WORKFLOWS_PER_TICK}`
+            order by c.read_at nulls first, w.id limit ${SHAPE_WORKFLOWS_PER_TICK}`
         ).map((row) => String(row.id));
   for (const id of workflows) await learnStepShapes(ctx.sql, id, ctx.now);
   const changed =

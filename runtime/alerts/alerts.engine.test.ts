@@ -266,6 +266,36 @@ describe('alert kinds', () => {
     expect(noticesFor(rule.id).map((notice) => notice.type)).toEqual(['fired', 'recovered']);
   }, 180_000);
 
+  it('a global output_shape rule reaches every active workflow in turn (bounded per tick)', async () => {
+    for (let i = 0; i < 12; i++)
+      await engine.workflows.create(codeWorkflow(`Idle ${i}`, 'return {};'), {}, { activate: true });
+    const changing = await engine.workflows.create(
+      codeWorkflow('Zz changing', 'return input.drop ? { a: 1 } : { a: 1, b: 2 };'),
+      {},
+      { activate: true },
+    );
+    const { rule } = await createAlertRule(
+      db.sql,
+      {
+        name: 'Any shape change',
+        workflowId: null,
+        condition: { kind: 'output_shape' },
+        destination: webhook(),
+        cooldownMinutes: 60,
+        enabled: true,
+      },
+      null,
+    );
+    for (let i = 0; i < 3; i++) await run(changing.id, {});
+    await run(changing.id, { drop: true });
+    const [active] = await db.sql`select count(*)::int as n from workflows where active`;
+    expect(Number(active?.n)).toBeGreaterThan(10);
+    for (let i = 0; i < 3 && noticesFor(rule.id).length === 0; i++) await tick();
+    expect(noticesFor(rule.id).map((notice) => [notice.type, notice.subject])).toEqual([
+      ['fired', `step:${changing.id}:fetch`],
+    ]);
+  }, 180_000);
+
   it('a webhook at an internal address is refused by the reach guard, and the failure recorded', async () => {
     const guarded = await createEngineServices(
       { sql: db.sql, url: db.url, kind: 'external', close: async () => {} },

@@ -29,7 +29,13 @@ export async function learnStepShapes(sql: Sql, workflowId: string, now: Date): 
     where workflow_id = ${workflowId} and finished_at is not null and pruned_at is null
       and (finished_at, id) > (${after}, ${afterRun})
     order by finished_at, id limit ${RUNS_PER_TICK}`;
-  if (runs.length === 0) return;
+  if (runs.length === 0) {
+    await sql`
+      insert into step_shape_cursors (workflow_id, finished_at, run_id, read_at)
+      values (${workflowId}, ${after}, ${afterRun}, ${now})
+      on conflict (workflow_id) do update set read_at = excluded.read_at`;
+    return;
+  }
   const runIds = runs.map((row) => String(row.id));
   const steps = await sql`
     select s.run_id, s.node_id, case when pg_column_size(s.output) <= ${MAX_OUTPUT_BYTES} then s.output end as output
@@ -61,9 +67,10 @@ export async function learnStepShapes(sql: Sql, workflowId: string, now: Date): 
           last_run_id = excluded.last_run_id, updated_at = now()`;
     }
     await tx`
-      insert into step_shape_cursors (workflow_id, finished_at, run_id)
-      values (${workflowId}, ${last?.finishedAt as Date}, ${String(last?.id)})
-      on conflict (workflow_id) do update set finished_at = excluded.finished_at, run_id = excluded.run_id`;
+      insert into step_shape_cursors (workflow_id, finished_at, run_id, read_at)
+      values (${workflowId}, ${last?.finishedAt as Date}, ${String(last?.id)}, ${now})
+      on conflict (workflow_id) do update set finished_at = excluded.finished_at, run_id = excluded.run_id,
+        read_at = excluded.read_at`;
   });
 }
 
