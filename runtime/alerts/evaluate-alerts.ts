@@ -36,6 +36,9 @@ export type EvaluateOptions = {
   maxRules?: number;
 };
 
+/** Sent alerts are kept this long (the open alerts themselves stay until they recover). */
+const EVENTS_KEPT_DAYS = 90;
+
 export type EvaluateResult = {
   rules: number;
   fired: number;
@@ -64,6 +67,11 @@ export async function evaluateAlerts(options: EvaluateOptions): Promise<Evaluate
       select id from alert_rules where enabled order by evaluated_at nulls first, id
       limit ${options.maxRules ?? 25} for update skip locked
     ) returning id`;
+  await sql`
+    delete from alert_events where id in (
+      select id from alert_events where created_at < ${new Date(now.getTime() - EVENTS_KEPT_DAYS * 86_400_000)}
+      order by id limit 1000
+    )`;
   for (const { id } of claimed) {
     const rule = await getAlertRule(sql, String(id));
     if (!rule) continue;
