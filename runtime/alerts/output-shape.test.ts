@@ -32,6 +32,14 @@ describe('step output shapes (field paths only)', () => {
       200,
     );
     expect(fieldPathsOf('text').size).toBe(0);
+    const keyedByData = fieldPathsOf({
+      'ana@example.com': 1,
+      '42': 2,
+      '9f1c2d3e4b5a69788796a5b4': 3,
+      'first name': 4,
+      ok: 5,
+    });
+    expect([...keyedByData]).toEqual(['ok']);
   });
 
   it('counts a missing field only after it was there often enough, and accepts a new shape in the end', () => {

@@ -3,6 +3,8 @@ const MAX_DEPTH = 4;
 const MAX_PATHS = 200;
 const MAX_KEY_LENGTH = 64;
 const ARRAY_SAMPLE = 3;
+/** Keys that look like data rather than field names (addresses, ids, numbers, free text): maps keyed by data. */
+const DATA_LIKE_KEY = /[@\s/:]|^\d+$|^[0-9a-f-]{16,}$/i;
 /** Successful outputs in a row that must have had a field before its absence counts as a change of shape. */
 export const SHAPE_MIN_PRESENT = 3;
 /** Outputs in a row without a field after which its absence is accepted as the new shape. */
@@ -10,7 +12,7 @@ export const SHAPE_ACCEPT_AFTER = 20;
 
 /**
  * The field paths of a JSON value, never its values: `a`, `a.b`, `items[]`, `items[].id`. Arrays are read through
- * their first few items; keys that look like data (very long) are left out.
+ * their first few items; keys that look like data (very long, an address, a number, an id) are left out.
  */
 export function fieldPathsOf(value: unknown): Set<string> {
   const paths = new Set<string>();
@@ -24,7 +26,7 @@ export function fieldPathsOf(value: unknown): Set<string> {
       return;
     }
     for (const [key, child] of Object.entries(node)) {
-      if (key.length > MAX_KEY_LENGTH || paths.size >= MAX_PATHS) continue;
+      if (key.length > MAX_KEY_LENGTH || DATA_LIKE_KEY.test(key) || paths.size >= MAX_PATHS) continue;
       const path = prefix === '' ? key : `${prefix}.${key}`;
       const named = Array.isArray(child) ? `${path}[]` : path;
       paths.add(named);
