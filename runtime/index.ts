@@ -1,5 +1,6 @@
 // The public surface of runtime/: other folders import only from here.
 
+export * from './alerts/index.ts';
 export * from './engine/index.ts';
 export { RUN_FAILED_TASK } from './engine/tasks.ts';
 export * from './engine/worker-schema.ts';
@@ -56,6 +57,7 @@ export {
   StepView,
   waitForRun,
 } from './store/run-store.ts';
+export { type StalledPollTrigger, stalledPollTriggers } from './store/stalled-poll-triggers.ts';
 export {
   findSubworkflowTarget,
   type SubworkflowTarget,

@@ -47,6 +47,7 @@ import {
 import { triggerHealth } from '../triggers/trigger-health.ts';
 import { SetHookSecretBody } from '../triggers/webhook-secret-route.ts';
 import { ACCESS_ROUTE_DOCS, registerAccessRoutes } from './access-routes.ts';
+import { ALERT_ROUTE_DOCS } from './alert-routes.ts';
 import { AUDIT_ROUTE_DOCS } from './audit-routes.ts';
 import { CONNECT_ROUTE_DOCS } from './connect-routes.ts';
 import { CREDENTIAL_ROUTE_DOCS, registerCredentialRoutes } from './credential-routes.ts';
@@ -261,6 +262,7 @@ export const ROUTE_DOCS: RouteDoc[] = [
   },
   ...ACCESS_ROUTE_DOCS,
   ...AUDIT_ROUTE_DOCS,
+  ...ALERT_ROUTE_DOCS,
   ...CREDENTIAL_ROUTE_DOCS,
   ...CONNECT_ROUTE_DOCS,
 ];
