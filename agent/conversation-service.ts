@@ -21,7 +21,7 @@ import type { OAuth2Provider } from '../connectors/index.ts';
 import type { Sql } from '../db/index.ts';
 import { AppError, describeError, ForbiddenError, logger, redactString } from '../lib/index.ts';
 import type { ChatTriggerData, WorkflowDocument } from '../runtime/index.ts';
-import { contentHash, getTriggerEvent, senderSetup } from '../runtime/index.ts';
+import { computeInsights, contentHash, getTriggerEvent, senderSetup } from '../runtime/index.ts';
 import type {
   AnyTool,
   CatalogPort,
@@ -228,6 +228,7 @@ const TOOL_PERMISSION: Readonly<Record<string, Permission | null>> = {
   cancel_run: 'run.operate',
   rollback_workflow: 'workflow.propose',
   delete_workflow: 'workflow.propose',
+  workflow_insights: 'run.read',
 };
 
 function errorReply(error: AppError): Reply {
@@ -448,6 +449,7 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
       workflows: scoped.workflows,
       runs: scoped.runs,
       credentials: deps.credentials,
+      insights: { report: (query) => computeInsights(sql, principal, query) },
       conversation: { id: conversation.id, actor, userId: principal.userId },
       proposals: {
         async create(proposal: NewProposal) {

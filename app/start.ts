@@ -19,9 +19,9 @@ import {
 } from '../bots/index.ts';
 import { loadAllConnectors } from '../connectors/index.ts';
 import { type Database, openDatabase, parseDatabaseConfig } from '../db/index.ts';
-import { logger, VERSION } from '../lib/index.ts';
+import { llmPrices, logger, VERSION } from '../lib/index.ts';
 import { createKnowledgeBase, docsReady } from '../retrieval/index.ts';
-import { createEngineServices, installWorkerSchema } from '../runtime/index.ts';
+import { computeInsights, createEngineServices, installWorkerSchema } from '../runtime/index.ts';
 import { parseServerConfig, type ServerConfig } from './config.ts';
 import { type Announce, announceOwnerSignIn, writeToStdout } from './owner-sign-in.ts';
 import { startRunLog } from './run-log.ts';
@@ -52,6 +52,7 @@ export async function startApp(
   const startedAt = Date.now();
   const config = parseServerConfig(env);
   const webAuthConfig = parseWebAuthConfig(env, config.publicUrl);
+  llmPrices(env); // VMESH_LLM_PRICES, read once: a malformed value stops the start-up
   // The embedded Postgres is left (and stopped, when no other process uses it) only in stop(), after the pools.
   const database = await openDatabase(parseDatabaseConfig(env), { log: (message) => logger.debug(message) });
   try {
@@ -90,6 +91,7 @@ export async function startApp(
       conversation: toBotConversationPort(agent, { approvalLinkBase: config.publicUrl }),
       approvals: agent,
       workflows: createRuntimeWorkflowPort(database.sql),
+      insights: (principal, query) => computeInsights(database.sql, principal, query),
       triggers: createRuntimeTriggerPort(database.sql, connectors),
       deliveries: createDeliveryLedger(database.sql),
       config,

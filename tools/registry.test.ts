@@ -52,6 +52,7 @@ describe('the agent tool registry (contract over every entry)', () => {
       'cancel_run',
       'rollback_workflow',
       'delete_workflow',
+      'workflow_insights',
     ]);
   });
 

@@ -13,6 +13,7 @@ import { deleteWorkflowTool, resumeWorkflowTool, rollbackWorkflowTool } from './
 import { proposeWorkflowTool } from './propose-workflow.ts';
 import { searchDocsTool } from './search-docs.ts';
 import { testWorkflowTool } from './test-workflow.ts';
+import { workflowInsightsTool } from './workflow-insights.ts';
 
 /** Every agent tool, declared once. The providers and the MCP server get adapted copies of this one list. */
 export const agentTools: AnyTool[] = [
@@ -35,4 +36,5 @@ export const agentTools: AnyTool[] = [
   cancelRunTool,
   rollbackWorkflowTool,
   deleteWorkflowTool,
+  workflowInsightsTool,
 ] as AnyTool[];

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { AuditBy } from '../access/index.ts';
-import type { RunStatus, StepStatus, WorkflowDocument } from '../runtime/index.ts';
+import type { Insights, InsightsQuery, RunStatus, StepStatus, WorkflowDocument } from '../runtime/index.ts';
 import type { PROPOSAL_KINDS } from './proposal-kinds.ts';
 
 /**
@@ -192,6 +192,11 @@ export type ProposalsPort = {
   create(proposal: NewProposal): Promise<CreatedProposal>;
 };
 
+/** The usage report of the workflows the person may see (workflow_insights). */
+export type InsightsPort = {
+  report(query: InsightsQuery): Promise<Insights>;
+};
+
 export type ToolContext = {
   catalog: CatalogPort;
   validate: ValidatePort;
@@ -201,6 +206,8 @@ export type ToolContext = {
   runs: RunsPort | undefined;
   credentials: CredentialsPort;
   proposals: ProposalsPort;
+  /** Absent where no usage data is at hand: workflow_insights then says so. */
+  insights?: InsightsPort | undefined;
   /** Who is talking and where; proposals are approvable by these actors. */
   /** `userId`: the person talking (proposals' owner-to-be). */
   conversation: { id: string | null; actor: string; userId: string };

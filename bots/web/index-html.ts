@@ -17,6 +17,7 @@ export function renderIndexHtml(): string {
     <a href="#/">Chat</a>
     <a href="#/workflows">Workflows</a>
     <a href="#/credentials">Credentials</a>
+    <a href="#/insights">Insights</a>
   </nav>
 </header>
 <main id="main" tabindex="-1"></main>

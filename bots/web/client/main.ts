@@ -23,6 +23,7 @@ import { credentialsView } from './credentials.ts';
 import { h } from './dom.ts';
 import { errorNote } from './error-note.ts';
 import { renderWorkflowGraph } from './graph.ts';
+import { insightsView } from './insights-page.ts';
 import { renderAgentCalls, renderApprovalCard, renderFiles } from './run-steps.ts';
 
 const main = document.getElementById('main') as HTMLElement;
@@ -500,6 +501,7 @@ async function route(): Promise<void> {
     else if (section === 'workflows') await workflowsView();
     else if (section === 'runs' && id) await runView(decodeURIComponent(id));
     else if (section === 'credentials') await credentialsView(main, viewScope.signal);
+    else if (section === 'insights') await insightsView(main, viewScope.signal);
     else chatView();
   } catch (error) {
     showError(main, error);

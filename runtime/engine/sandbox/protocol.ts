@@ -52,6 +52,9 @@ export const SandboxFileCall = z.union([
 ]);
 export type SandboxFileCall = z.infer<typeof SandboxFileCall>;
 
+/** CPU time (user + system, µs) the sandbox process spent on the request. */
+const CpuMicros = z.number().nonnegative().max(3_600_000_000).optional();
+
 /** Child → parent. The child is less trusted than the worker: everything it says is parsed. */
 export const SandboxReply = z.union([
   z.object({ type: z.literal('ready') }),
@@ -62,6 +65,7 @@ export const SandboxReply = z.union([
     outputJson: z.string(),
     /** The child's WASM heap grew: the parent replaces it rather than reuse a bloated process. */
     recycle: z.boolean(),
+    cpuMicros: CpuMicros,
   }),
   z.object({
     type: z.literal('result'),
@@ -72,6 +76,7 @@ export const SandboxReply = z.union([
     line: z.number().int().optional(),
     column: z.number().int().optional(),
     recycle: z.boolean(),
+    cpuMicros: CpuMicros,
     /** The code threw an error `files` gave it without catching it: the step fails with that error's code and hint. */
     fileError: z
       .object({

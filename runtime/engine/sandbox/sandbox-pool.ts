@@ -21,6 +21,11 @@ export type SandboxCall = {
   stackBytes: number;
   /** The step's files (core.code's `files` API); without it `files.read`/`files.write` reject. */
   files?: SandboxFiles | undefined;
+  /**
+   * Told the CPU time (µs) the sandbox process spent on the call, when it answered (success or error). A process
+   * killed at the deadline reports nothing: its CPU time is unknown.
+   */
+  onCpuTime?: ((micros: number) => void) | undefined;
 };
 
 export type SandboxPoolOptions = {
@@ -281,6 +286,7 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
   function settle(slot: Slot, reply: Extract<SandboxReply, { type: 'result' }>): void {
     const current = slot.busy;
     if (!current || current.pending.request.id !== reply.id) return;
+    if (reply.cpuMicros !== undefined) current.pending.call.onCpuTime?.(reply.cpuMicros);
     if (reply.ok) {
       let value: unknown;
       try {
