@@ -75,7 +75,7 @@ export function registerInsightsCommand(program: Command): void {
       'Usage report: runs per day, failure rate, p50/p95 duration, the steps that fail most, compute time and LLM cost, per workflow and overall.',
     )
     .option('--workflow <id>', 'only this workflow')
-    .option('--days <n>', 'how many days back (1-365)', '7')
+    .option('--days <n>', 'the last N UTC days, today included (1-365)', '7')
     .option('--json', 'print the report as JSON (the same as GET /api/insights)')
     .action(async (options: { workflow?: string; days: string; json?: boolean }) => {
       const runtime = await import('../../runtime/index.ts');

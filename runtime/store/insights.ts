@@ -20,7 +20,7 @@ export const InsightsQuery = z.strictObject({
     .min(1)
     .max(INSIGHTS_MAX_DAYS)
     .default(7)
-    .describe('How many days back from now (default 7, at most 365).'),
+    .describe('The last N UTC days, today included (default 7, at most 365).'),
 });
 export type InsightsQuery = z.infer<typeof InsightsQuery>;
 
@@ -191,8 +191,9 @@ export async function computeInsights(
 ): Promise<Insights> {
   // A workflow the viewer may not see is unknown to them (404), like everywhere else.
   if (query.workflowId) await visibleWorkflow(sql, viewer, query.workflowId);
+  // The last `days` UTC days, today included: each day of the chart is a whole day.
   const to = new Date();
-  const from = new Date(to.getTime() - query.days * 86_400_000);
+  const from = new Date(Date.UTC(to.getUTCFullYear(), to.getUTCMonth(), to.getUTCDate() - (query.days - 1)));
   const all = seesAll(viewer);
   const visible = sql`(${all} or w.scope <> 'private' or w.owner_id = ${viewer.userId})`;
   const onlyWorkflow = query.workflowId ? sql`and w.id = ${query.workflowId}` : sql``;
