@@ -271,6 +271,15 @@ describe('insights', () => {
     };
     expect(openapi.paths['/api/insights']).toHaveProperty('get');
     expect((await fetch(`${app.url}/api/insights`)).status).toBe(401);
+    // The web page's route: the same report for the signed-in person, nothing for nobody.
+    expect((await fetch(`${app.url}/chat/api/insights`)).status).toBe(401);
+    const page = await fetch(`${app.url}/chat/api/insights?days=30`, { headers: headers() });
+    expect(page.status).toBe(200);
+    expect(((await page.json()) as Report).overall.runs).toBe(5);
+    expect((await fetch(`${app.url}/chat/api/insights?days=0`, { headers: headers() })).status).toBe(400);
+    expect(
+      (await fetch(`${app.url}/chat/api/insights?workflowId=wf_nope`, { headers: headers() })).status,
+    ).toBe(404);
 
     // A viewer sees the workspace workflow, not the owner's private one (which is a 404 for them).
     const owner = await ensureLocalOwner(db.sql, 'cli');
