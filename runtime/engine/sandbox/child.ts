@@ -211,7 +211,8 @@ function isRequest(value: unknown): value is SandboxRequest {
 function withCpuTime(reply: SandboxReply, since: NodeJS.CpuUsage): SandboxReply {
   if (reply.type !== 'result') return reply;
   const used = process.cpuUsage(since);
-  return { ...reply, cpuMicros: used.user + used.system };
+  const total = process.cpuUsage();
+  return { ...reply, cpuMicros: used.user + used.system, cpuTotalMicros: total.user + total.system };
 }
 
 async function replyTo(message: SandboxRequest): Promise<SandboxReply> {
@@ -248,4 +249,5 @@ process.on('message', (message: unknown) => {
   });
 });
 process.on('disconnect', () => process.exit(0));
-send({ type: 'ready' });
+const startedCpu = process.cpuUsage();
+send({ type: 'ready', cpuTotalMicros: startedCpu.user + startedCpu.system });
