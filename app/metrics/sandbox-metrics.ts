@@ -10,7 +10,7 @@ type CpuRow = { seq: string; workflowId: string; cpuMs: number };
 /**
  * CPU time of core.code in the sandbox processes, by workflow (the label vmesh_runs_started_total has: one series per
  * workflow that runs code, not per run or step). Read from the usage each step attempt's run event carries, so every
- * attempt counts once, whichever worker ran it. A sandbox process killed at its deadline reports nothing.
+ * attempt counts once, whichever worker ran it (a process killed at its deadline: from /proc, on Linux).
  */
 export function registerSandboxMetrics(registry: Registry, sql: Sql): { catchUp(): Promise<void> } {
   const cpu = new Counter({

@@ -22,8 +22,8 @@ export type SandboxCall = {
   /** The step's files (core.code's `files` API); without it `files.read`/`files.write` reject. */
   files?: SandboxFiles | undefined;
   /**
-   * Told the CPU time (µs) the sandbox process spent on the call, when it answered (success or error). A process
-   * killed at the deadline reports nothing: its CPU time is unknown.
+   * Told the CPU time (µs) the sandbox process spent on the call: when it answered (success or error), or when it
+   * was killed at the deadline, from /proc (Linux; elsewhere that call's CPU time is unknown).
    */
   onCpuTime?: ((micros: number) => void) | undefined;
 };
