@@ -21,7 +21,7 @@ import type { OAuth2Provider } from '../connectors/index.ts';
 import type { Sql } from '../db/index.ts';
 import { AppError, describeError, ForbiddenError, logger, redactString } from '../lib/index.ts';
 import type { ChatTriggerData, WorkflowDocument } from '../runtime/index.ts';
-import { contentHash, getTriggerEvent, senderSetup } from '../runtime/index.ts';
+import { computeInsights, contentHash, getTriggerEvent, senderSetup } from '../runtime/index.ts';
 import type {
   AlertsPort,
   AnyTool,
@@ -238,6 +238,7 @@ const TOOL_PERMISSION: Readonly<Record<string, Permission | null>> = {
   set_alert: 'workflow.activate',
   list_alerts: 'workflow.read',
   remove_alert: 'workflow.activate',
+  workflow_insights: 'run.read',
 };
 
 function errorReply(error: AppError): Reply {
@@ -459,6 +460,7 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
       runs: scoped.runs,
       credentials: deps.credentials,
       alerts: isSystem(principal) ? undefined : deps.alertsFor?.(principal),
+      insights: { report: (query) => computeInsights(sql, principal, query) },
       conversation: { id: conversation.id, actor, userId: principal.userId },
       proposals: {
         async create(proposal: NewProposal) {

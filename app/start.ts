@@ -20,10 +20,11 @@ import {
 } from '../bots/index.ts';
 import { loadAllConnectors } from '../connectors/index.ts';
 import { type Database, openDatabase, parseDatabaseConfig } from '../db/index.ts';
-import { logger, VERSION } from '../lib/index.ts';
+import { llmPrices, logger, VERSION } from '../lib/index.ts';
 import { createKnowledgeBase, docsReady } from '../retrieval/index.ts';
 import {
   ALERTS_CRONTAB,
+  computeInsights,
   createAlertsTask,
   createEngineServices,
   installWorkerSchema,
@@ -58,6 +59,7 @@ export async function startApp(
   const startedAt = Date.now();
   const config = parseServerConfig(env);
   const webAuthConfig = parseWebAuthConfig(env, config.publicUrl);
+  llmPrices(env); // VMESH_LLM_PRICES, read once: a malformed value stops the start-up
   // The embedded Postgres is left (and stopped, when no other process uses it) only in stop(), after the pools.
   const database = await openDatabase(parseDatabaseConfig(env), { log: (message) => logger.debug(message) });
   try {
@@ -96,6 +98,7 @@ export async function startApp(
       conversation: toBotConversationPort(agent, { approvalLinkBase: config.publicUrl }),
       approvals: agent,
       workflows: createRuntimeWorkflowPort(database.sql),
+      insights: (principal, query) => computeInsights(database.sql, principal, query),
       triggers: createRuntimeTriggerPort(database.sql, connectors),
       deliveries: createDeliveryLedger(database.sql),
       config,

@@ -7,6 +7,7 @@ import type { DeliveryLedger } from './delivery-dedupe.ts';
 import { registerMcpHttp } from './mcp/register-mcp-http.ts';
 import type { TriggerEventPort } from './trigger-event-port.ts';
 import { type ApprovalLinkPort, registerApprovalLinks } from './web/register-approval-links.ts';
+import { type InsightsReport, registerInsightsPage } from './web/register-insights-page.ts';
 import { registerWebChat } from './web/register-web-chat.ts';
 import type { WorkflowPort } from './workflow-port.ts';
 
@@ -40,6 +41,8 @@ export type BotsDeps = {
   /** Serves the one-time approval links an MCP approve hands out (`/approve/<token>`). */
   approvals?: ApprovalLinkPort | undefined;
   workflows?: WorkflowPort | undefined;
+  /** The web page's Insights section (GET /chat/api/insights). */
+  insights?: InsightsReport | undefined;
   agentTools?: readonly McpToolEntry[] | undefined;
   /** Where front-ends hand vendor events for event triggers (Slack messages → slack.messagePosted). */
   triggers?: TriggerEventPort | undefined;
@@ -85,6 +88,7 @@ export async function registerBots(server: FastifyInstance, deps: BotsDeps): Pro
   });
 
   if (deps.approvals) await registerApprovalLinks(server, deps.approvals);
+  if (deps.insights) registerInsightsPage(server, deps.insights);
 
   const listening = () => {
     const address = server.server.address();

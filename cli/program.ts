@@ -33,6 +33,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   tokens: async () => (await import('./commands/tokens.ts')).registerTokensCommand,
   audit: async () => (await import('./commands/audit.ts')).registerAuditCommand,
   alerts: async () => (await import('./commands/alerts.ts')).registerAlertsCommand,
+  insights: async () => (await import('./commands/insights.ts')).registerInsightsCommand,
 };
 
 export const COMMAND_NAMES: readonly string[] = Object.keys(COMMANDS);

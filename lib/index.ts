@@ -1,5 +1,6 @@
 export * from './errors.ts';
 export * from './html.ts';
+export * from './llm-prices.ts';
 export * from './logger.ts';
 export * from './process-guards.ts';
 export * from './redact.ts';

@@ -30,6 +30,14 @@ export {
 } from './store/credential-service.ts';
 export { credentialNamesOf, credentialUsers } from './store/credential-usage.ts';
 export {
+  computeInsights,
+  INSIGHTS_MAX_DAYS,
+  Insights,
+  InsightsQuery,
+  LlmUsage,
+  UsageSummary,
+} from './store/insights.ts';
+export {
   MAX_SUBWORKFLOW_DEPTH,
   maySubworkflowRun,
   type SubworkflowOwner,

@@ -20,6 +20,7 @@ import { registerAlertRoutes } from './api/alert-routes.ts';
 import { registerAuditRoutes } from './api/audit-routes.ts';
 import { registerConnectRoutes } from './api/connect-routes.ts';
 import { installErrorHandler } from './api/http-errors.ts';
+import { registerInsightsRoutes } from './api/insights-routes.ts';
 import { registerApiRoutes } from './api/routes.ts';
 import type { NodeRunnerDeps } from './engine/node-runner.ts';
 import { type EngineWorker, startEngineWorker, type WorkerTasks } from './engine/worker.ts';
@@ -189,6 +190,7 @@ export async function createEngineServices(
       registerHookSecretRoute(app, { sql: database.sql });
       registerAuditRoutes(app, { sql: database.sql });
       registerAlertRoutes(app, { sql: database.sql });
+      registerInsightsRoutes(app, { sql: database.sql });
       registerConnectRoutes(app, connectLinks(http.publicUrl));
     },
     connectLinks,

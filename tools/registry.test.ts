@@ -55,6 +55,7 @@ describe('the agent tool registry (contract over every entry)', () => {
       'set_alert',
       'list_alerts',
       'remove_alert',
+      'workflow_insights',
     ]);
   });
 

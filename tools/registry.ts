@@ -14,6 +14,7 @@ import { deleteWorkflowTool, resumeWorkflowTool, rollbackWorkflowTool } from './
 import { proposeWorkflowTool } from './propose-workflow.ts';
 import { searchDocsTool } from './search-docs.ts';
 import { testWorkflowTool } from './test-workflow.ts';
+import { workflowInsightsTool } from './workflow-insights.ts';
 
 /** Every agent tool, declared once. The providers and the MCP server get adapted copies of this one list. */
 export const agentTools: AnyTool[] = [
@@ -39,4 +40,5 @@ export const agentTools: AnyTool[] = [
   setAlertTool,
   listAlertsTool,
   removeAlertTool,
+  workflowInsightsTool,
 ] as AnyTool[];

@@ -1,6 +1,13 @@
 import type { z } from 'zod';
 import type { AuditBy } from '../access/index.ts';
-import type { AlertCondition, RunStatus, StepStatus, WorkflowDocument } from '../runtime/index.ts';
+import type {
+  AlertCondition,
+  Insights,
+  InsightsQuery,
+  RunStatus,
+  StepStatus,
+  WorkflowDocument,
+} from '../runtime/index.ts';
 import type { PROPOSAL_KINDS } from './proposal-kinds.ts';
 
 /**
@@ -222,6 +229,11 @@ export type AlertsPort = {
   remove(id: string): Promise<boolean>;
 };
 
+/** The usage report of the workflows the person may see (workflow_insights). */
+export type InsightsPort = {
+  report(query: InsightsQuery): Promise<Insights>;
+};
+
 export type ToolContext = {
   catalog: CatalogPort;
   validate: ValidatePort;
@@ -233,6 +245,8 @@ export type ToolContext = {
   proposals: ProposalsPort;
   /** Absent where no alert store is wired (and for the system's own turns). */
   alerts?: AlertsPort | undefined;
+  /** Absent where no usage data is at hand: workflow_insights then says so. */
+  insights?: InsightsPort | undefined;
   /** Who is talking and where; proposals are approvable by these actors. */
   /** `userId`: the person talking (proposals' owner-to-be). */
   conversation: { id: string | null; actor: string; userId: string };

@@ -6,6 +6,7 @@ import { routeClassOf } from '../route-class.ts';
 import { registerEngineGauges } from './engine-gauges.ts';
 import { registerLlmMetrics } from './llm-metrics.ts';
 import { registerRunEventMetrics } from './run-event-metrics.ts';
+import { registerSandboxMetrics } from './sandbox-metrics.ts';
 
 export type MetricsOptions = {
   sql: Sql;
@@ -30,6 +31,7 @@ export function registerMetricsRoute(app: FastifyInstance, options: MetricsOptio
   collectDefaultMetrics({ register: registry, prefix: 'vmesh_' });
   const runEvents = registerRunEventMetrics(registry, options.sql);
   const llm = registerLlmMetrics(registry, options.sql);
+  const sandbox = registerSandboxMetrics(registry, options.sql);
   registerEngineGauges(registry, options.sql);
   const webhooks = new Counter({
     name: 'vmesh_webhook_requests_total',
@@ -43,6 +45,7 @@ export function registerMetricsRoute(app: FastifyInstance, options: MetricsOptio
   // The first catch-up only notes where the events are: runs after this process started are counted.
   void runEvents.catchUp().catch(() => {});
   void llm.catchUp().catch(() => {});
+  void sandbox.catchUp().catch(() => {});
 
   app.get('/metrics', async (request, reply) => {
     if (!mayScrape(request, options.tokenConfigured)) {
@@ -52,7 +55,7 @@ export function registerMetricsRoute(app: FastifyInstance, options: MetricsOptio
         hint: 'Give the scraper `Authorization: Bearer <token>` (VMESH_API_TOKEN, or `vmesh tokens create --user NAME --name prometheus`).',
       });
     }
-    await Promise.all([runEvents.catchUp(), llm.catchUp()]);
+    await Promise.all([runEvents.catchUp(), llm.catchUp(), sandbox.catchUp()]);
     const text = await registry.metrics();
     return reply.header('content-type', registry.contentType).header('cache-control', 'no-store').send(text);
   });

@@ -18,6 +18,7 @@ export function renderIndexHtml(): string {
     <a href="#/workflows">Workflows</a>
     <a href="#/runs">Runs</a>
     <a href="#/credentials">Credentials</a>
+    <a href="#/insights">Insights</a>
   </nav>
 </header>
 <main id="main" tabindex="-1"></main>

@@ -52,6 +52,7 @@ import { AUDIT_ROUTE_DOCS } from './audit-routes.ts';
 import { CONNECT_ROUTE_DOCS } from './connect-routes.ts';
 import { CREDENTIAL_ROUTE_DOCS, registerCredentialRoutes } from './credential-routes.ts';
 import { parseRequest } from './http-errors.ts';
+import { INSIGHTS_ROUTE_DOCS } from './insights-routes.ts';
 import { buildOpenApi, type RouteDoc } from './openapi.ts';
 
 export type ApiOptions = {
@@ -263,6 +264,7 @@ export const ROUTE_DOCS: RouteDoc[] = [
   ...ACCESS_ROUTE_DOCS,
   ...AUDIT_ROUTE_DOCS,
   ...ALERT_ROUTE_DOCS,
+  ...INSIGHTS_ROUTE_DOCS,
   ...CREDENTIAL_ROUTE_DOCS,
   ...CONNECT_ROUTE_DOCS,
 ];

@@ -6,7 +6,7 @@ import type { Sql } from '../../db/index.ts';
 import type { Logger } from '../../lib/index.ts';
 import { AppError } from '../../lib/index.ts';
 import { createConfiguredFileStore, type FileStore, parseFilesConfig } from '../files/index.ts';
-import { findCoreNode, nodeFailure } from '../nodes/index.ts';
+import { findCoreNode, nodeFailure, type StepUsage } from '../nodes/index.ts';
 import type { Outcome } from '../nodes/outcome.ts';
 import { createWorkflowState } from '../store/workflow-state.ts';
 import type { WorkflowNode } from '../workflow/document.ts';
@@ -111,6 +111,11 @@ export async function runNode(
   signal: AbortSignal,
 ): Promise<Outcome | Yielded> {
   let input: unknown = null;
+  let cpuMicros: number | undefined;
+  const withCpu = (outcome: Outcome | Yielded): Outcome | Yielded =>
+    cpuMicros !== undefined && (outcome.kind === 'succeeded' || outcome.kind === 'failed')
+      ? { ...outcome, usage: { ...outcome.usage, sandboxCpuMs: cpuMicros / 1_000 } }
+      : outcome;
   try {
     const scope = expressionScope(ctx, path);
     const evaluate = (value: unknown) => evaluateTemplate(value, scope, { timeoutMs: 1_000 });
@@ -121,7 +126,7 @@ export async function runNode(
       };
       return await runAction(deps, ctx, node, path, attempt, signal, setInput, evaluate);
     }
-    return await core.run({
+    const outcome = await core.run({
       node,
       evaluate,
       setInput: (value) => {
@@ -148,18 +153,42 @@ export async function runNode(
               callSignal,
             ),
         };
-        return runSandboxedCode(code, value, limits, { failWhenBusy: true, files });
+        const onCpuTime = (micros: number) => {
+          cpuMicros = (cpuMicros ?? 0) + micros;
+        };
+        return runSandboxedCode(code, value, limits, { failWhenBusy: true, files, onCpuTime });
       },
       subworkflowTarget: (ref) => runnableSubworkflowTarget(deps.sql, ctx.run, ref),
       runAgent: (agent) => runAgentStep({ deps, ctx, node, path, attempt, signal }, agent),
     });
+    return withCpu(outcome);
   } catch (error) {
     if (error instanceof SandboxBusyError) return { kind: 'yield' };
     const stepError = toStepError(error);
     // Expressions, parameters and sandboxed code fail the same way every time: no point retrying them.
     if (!(error instanceof AppError) && node.uses.startsWith('core.')) stepError.retryable = false;
-    return { kind: 'failed', input, error: stepError };
+    return withCpu({ kind: 'failed', input, error: stepError });
   }
+}
+
+const LlmCredential = z.object({ provider: z.string().min(1).max(100) });
+const LlmCallOutput = z.object({
+  model: z.string().min(1).max(300),
+  usage: z.object({ inputTokens: z.number().nonnegative(), outputTokens: z.number().nonnegative() }),
+});
+
+/** The model call of an llm.* action (its output's model and usage; the provider from its credential), if any. */
+function llmUsageOf(connectorId: string, credential: unknown, output: unknown): StepUsage | undefined {
+  if (connectorId !== 'llm') return undefined;
+  const call = LlmCallOutput.safeParse(output);
+  if (!call.success) return undefined;
+  const provider = LlmCredential.safeParse(credential);
+  const model = call.data.model.includes(':')
+    ? call.data.model
+    : `${provider.success ? provider.data.provider : 'unknown'}:${call.data.model}`;
+  return {
+    llm: { model, inputTokens: call.data.usage.inputTokens, outputTokens: call.data.usage.outputTokens },
+  };
 }
 
 async function runAction(
@@ -295,7 +324,8 @@ export async function invokeStepAction(
       aborted,
     ]);
     // Redacted with every other node's output by checkOutput, before anything sees it.
-    return { kind: 'succeeded', input, output: output ?? null };
+    const usage = llmUsageOf(connector.id, credential, output);
+    return { kind: 'succeeded', input, output: output ?? null, ...(usage ? { usage } : {}) };
   } catch (error) {
     const stepError = toStepError(error);
     if (node.credential && (stepError.status === 429 || stepError.code === 'E_RATE_LIMITED')) {

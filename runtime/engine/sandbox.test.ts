@@ -387,3 +387,38 @@ describe('files inside the sandbox', () => {
     ).toBe('E_FILE_ARGUMENT');
   });
 });
+
+describe('sandbox CPU time', () => {
+  let pool: SandboxPool;
+  beforeAll(() => {
+    pool = createSandboxPool({ size: 1, wasmMaxBytes: 48 * MIB, parentDeadlineOnly: true });
+  });
+  afterAll(async () => {
+    await pool.close();
+  });
+  const call = { input: null, memoryBytes: 16 * MIB, stackBytes: 256 * 1024 };
+
+  it('is what the sandbox process spent on a call, and on a call killed at its deadline (from /proc)', async () => {
+    const answered: number[] = [];
+    await pool.run({
+      ...call,
+      code: 'let n = 0; for (let i = 0; i < 2e5; i++) n += i; return n > 0',
+      timeoutMs: 20_000,
+      onCpuTime: (micros) => answered.push(micros),
+    });
+    expect(answered).toHaveLength(1);
+    expect(answered[0]).toBeGreaterThan(0);
+    if (!existsSync('/proc/self/stat')) return;
+    const killed: number[] = [];
+    const started = performance.now();
+    const error = await failure(
+      pool.run({ ...call, code: 'for (;;) {}', timeoutMs: 300, onCpuTime: (micros) => killed.push(micros) }),
+    );
+    const wallMicros = (performance.now() - started) * 1_000;
+    expect(error.code).toBe('E_CODE_TIMEOUT');
+    expect(killed).toHaveLength(1);
+    // The endless loop ran on the CPU for at most the time until the kill (/proc counts in 10 ms ticks).
+    expect(killed[0]).toBeGreaterThan(0);
+    expect(killed[0]).toBeLessThanOrEqual(wallMicros * 1.5 + 10_000);
+  });
+});

@@ -55,7 +55,12 @@ export async function runSandboxedCode(
   code: string,
   input: unknown,
   limits: SandboxLimits = DEFAULT_SANDBOX_LIMITS,
-  options: { failWhenBusy?: boolean; files?: SandboxFiles | undefined } = {},
+  options: {
+    failWhenBusy?: boolean;
+    files?: SandboxFiles | undefined;
+    /** Told the sandbox process's CPU time for the call (µs), when it answered. */
+    onCpuTime?: ((micros: number) => void) | undefined;
+  } = {},
 ): Promise<unknown> {
   const memoryBytes = Math.max(MIB, Math.round(limits.memoryBytes));
   const pool = poolFor(memoryBytes);
@@ -68,6 +73,7 @@ export async function runSandboxedCode(
     memoryBytes,
     stackBytes: limits.stackBytes ?? 256 * 1024,
     files: options.files,
+    onCpuTime: options.onCpuTime,
   });
 }
 

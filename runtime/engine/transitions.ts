@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { TransactionSql } from '../../db/index.ts';
 import { redactSecrets } from '../../lib/index.ts';
-import type { Outcome, RespondValue } from '../nodes/outcome.ts';
+import type { Outcome, RespondValue, StepUsage } from '../nodes/outcome.ts';
 import { LIVE_RUN_LIST } from '../store/run-status.ts';
 import type { WorkflowDocument } from '../workflow/document.ts';
 import { edgeActive, findNode, graphForPath, scopeOutput } from './graph.ts';
@@ -218,6 +218,9 @@ export async function failRun(
   notifyParent(work, run);
 }
 
+/** The attempt's usage for its run event (what /metrics counts: each attempt once), when it used anything. */
+const usedBy = (usage: StepUsage | null) => (usage ? { usage } : {});
+
 /** One execution to record; `output` is its outcome's output serialised and checked (see checkOutput). */
 export type Executed = { nodeId: string; path: string; outcome: Outcome; output: StoredJson | null };
 
@@ -255,11 +258,11 @@ export async function recordExecution(
     send(
       work,
       tx`
-      insert into steps (run_id, node_id, path, status, attempt, fence, branch, input, output, output_bytes, error, started_at, finished_at)
-      select ${run.id}, x.node_id, x.path, x.status, 1, 1, x.branch, x.input, x.output, x.output_bytes, x.error, now(),
+      insert into steps (run_id, node_id, path, status, attempt, fence, branch, input, output, output_bytes, error, usage, started_at, finished_at)
+      select ${run.id}, x.node_id, x.path, x.status, 1, 1, x.branch, x.input, x.output, x.output_bytes, x.error, x.usage, now(),
         case when x.terminal then now() end
       from jsonb_to_recordset(${jsonParam(tx, `[${inserts.join(',')}]`)}::jsonb)
-        as x(node_id text, path text, status text, branch text, input jsonb, output jsonb, output_bytes int, error jsonb, terminal boolean)
+        as x(node_id text, path text, status text, branch text, input jsonb, output jsonb, output_bytes int, error jsonb, usage jsonb, terminal boolean)
       on conflict do nothing`,
     );
     inserts = [];
@@ -279,6 +282,7 @@ export async function recordExecution(
     const output = settled.output;
     const input = 'input' in outcome ? (outcome.input ?? null) : null;
     const terminal = status === 'succeeded' || status === 'failed';
+    const usage = outcome.kind === 'succeeded' || outcome.kind === 'failed' ? (outcome.usage ?? null) : null;
     // settleOutcome keeps the output of a success or a wait, which checkOutput serialised.
     const storedOutput = output === null || output === undefined ? null : stored;
     if (storedOutput) addOutputBytes(work, run.id, storedOutput.bytes);
@@ -294,6 +298,7 @@ export async function recordExecution(
             output = ${jsonParam(tx, storedOutput?.text ?? null)}::jsonb, output_bytes = ${storedOutput?.bytes ?? null},
             error = ${jsonOrNull(error)}::jsonb, wake_at = ${wakeAt}, state = coalesce(${jsonOrNull(state)}::jsonb, state),
             finished_at = ${terminal ? new Date() : null}, fence = fence + ${unclaimed ? 1 : 0}, attempt = ${attempt},
+            usage = vmesh_merge_step_usage(usage, ${jsonOrNull(usage)}::jsonb),
             started_at = coalesce(started_at, now()), origin_job = coalesce(${unclaimed?.jobKey ?? null}, origin_job)
           where run_id = ${run.id} and node_id = ${nodeId} and path = ${path} and fence = ${claim.fence}
             and status in ${tx(unclaimed ? ['queued'] : ['running', 'waiting'])}
@@ -318,6 +323,7 @@ export async function recordExecution(
         input: redactSecrets(input) ?? null,
         output_bytes: storedOutput?.bytes ?? null,
         error,
+        usage,
         terminal,
       });
       // The serialised output goes in as is (the row's object ends with "}").
@@ -325,13 +331,20 @@ export async function recordExecution(
     }
     if (status === 'succeeded') {
       if (outcome.kind === 'succeeded' && outcome.respond) recordResponse(tx, work, run, outcome.respond);
-      event(work, run.id, 'step.succeeded', { nodeId, path, attempt });
+      event(work, run.id, 'step.succeeded', { nodeId, path, attempt, ...usedBy(usage) });
       changed.set(nodeId, { status, branch, output });
     } else if (status === 'retrying') {
-      event(work, run.id, 'step.retrying', { nodeId, path, attempt, error, retryAt: wakeAt?.toISOString() });
+      event(work, run.id, 'step.retrying', {
+        nodeId,
+        path,
+        attempt,
+        error,
+        retryAt: wakeAt?.toISOString(),
+        ...usedBy(usage),
+      });
       enqueueStep(work, { runId: run.id, nodeId, path }, wakeAt ?? undefined);
     } else if (status === 'failed') {
-      event(work, run.id, 'step.failed', { nodeId, path, attempt, error });
+      event(work, run.id, 'step.failed', { nodeId, path, attempt, error, ...usedBy(usage) });
       if (fatal) {
         sendInserts();
         await failRun(tx, work, run, { nodeId, path, input, error: error as StepError });

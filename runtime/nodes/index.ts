@@ -36,7 +36,7 @@ export type * from './define-core-node.ts';
 export { nodeFailure, truthy } from './define-core-node.ts';
 export { MAX_DELAY_MS } from './delay.ts';
 export { MAX_FOREACH_CONCURRENCY } from './foreach.ts';
-export type { Outcome, RespondValue } from './outcome.ts';
+export type { Outcome, RespondValue, StepUsage } from './outcome.ts';
 export { SWITCH_CASE_PATTERN } from './switch.ts';
 export { MAX_WAIT_SECONDS } from './wait.ts';
 

@@ -22,12 +22,19 @@ export type PruneOptions = {
   now?: Date;
 };
 
+/**
+ * Nodes whose step time is waiting, not work (a person, a timer, a child run, a foreach's items): left out of the
+ * compute time of insights and of pruned runs' summaries.
+ */
+export const WAITING_NODES = ['core.approval', 'core.delay', 'core.wait', 'core.subworkflow', 'core.foreach'];
+
 export type PruneResult = { runs: number; steps: number; batches: number };
 
 /**
  * Prunes the data of runs that finished before the retention time, oldest first, in small transactions that
  * skip rows another transaction holds: trigger data, output, response, steps, events, files and agent sub-steps
- * go; the run row keeps its status, times, error and a summary (steps, failed steps, duration).
+ * go; the run row keeps its status, times, error and a summary (steps, failed steps, duration, compute time, sandbox
+ * CPU time and LLM calls by model, which insights read for pruned runs).
  */
 export async function pruneRunData(
   sql: Sql,
@@ -46,9 +53,35 @@ export async function pruneRunData(
           and status in ('succeeded', 'failed', 'cancelled')
         order by finished_at limit ${batchSize}
         for update skip locked
+      ), waiting as (
+        select b.id as run_id, array_agg(n->>'id') as node_ids
+        from batch b join runs r on r.id = b.id
+          join workflow_versions v on v.workflow_id = r.workflow_id and v.version = r.version,
+          jsonb_path_query(v.document, '$.**.nodes[*]') n
+        where n->>'uses' = any(${WAITING_NODES}::text[])
+        group by b.id
       ), counted as (
-        select s.run_id, count(*)::int as steps, (count(*) filter (where s.status = 'failed'))::int as failed
-        from steps s join batch b on b.id = s.run_id group by s.run_id
+        select s.run_id, count(*)::int as steps, (count(*) filter (where s.status = 'failed'))::int as failed,
+          sum((s.usage->>'sandboxCpuMs')::float8) as cpu_ms,
+          sum(greatest(0, extract(epoch from s.finished_at - s.started_at) * 1000))
+            filter (where w.node_ids is null or not s.node_id = any(w.node_ids)) as step_ms
+        from steps s join batch b on b.id = s.run_id left join waiting w on w.run_id = s.run_id
+        group by s.run_id
+      ), llm_calls as (
+        select s.run_id, 'action' as source, s.usage#>>'{llm,model}' as model,
+          (s.usage#>>'{llm,inputTokens}')::float8 as input_tokens, (s.usage#>>'{llm,outputTokens}')::float8 as output_tokens
+        from steps s join batch b on b.id = s.run_id where s.usage ? 'llm'
+        union all
+        select a.run_id, 'step', a.output->>'model', (a.output#>>'{usage,inputTokens}')::float8,
+          (a.output#>>'{usage,outputTokens}')::float8
+        from agent_calls a join batch b on b.id = a.run_id where a.kind = 'model' and not a.is_error
+      ), llm as (
+        select run_id, jsonb_agg(jsonb_build_object('source', source, 'model', model, 'calls', calls,
+          'inputTokens', input_tokens, 'outputTokens', output_tokens)) as models
+        from (select run_id, source, coalesce(model, 'unknown') as model, count(*)::int as calls,
+            coalesce(sum(input_tokens), 0) as input_tokens, coalesce(sum(output_tokens), 0) as output_tokens
+          from llm_calls group by run_id, source, coalesce(model, 'unknown')) per_model
+        group by run_id
       ), gone_steps as (
         delete from steps s using batch b where s.run_id = b.id returning 1
       ), gone_events as (
@@ -62,9 +95,12 @@ export async function pruneRunData(
           summary = jsonb_build_object(
             'steps', coalesce(c.steps, 0),
             'failedSteps', coalesce(c.failed, 0),
-            'durationMs', greatest(0, round(extract(epoch from r.finished_at - coalesce(r.started_at, r.created_at)) * 1000))
+            'durationMs', greatest(0, round(extract(epoch from r.finished_at - coalesce(r.started_at, r.created_at)) * 1000)),
+            'stepMs', coalesce(round(c.step_ms), 0),
+            'sandboxCpuMs', coalesce(c.cpu_ms, 0),
+            'llm', coalesce(l.models, '[]'::jsonb)
           )
-        from batch b left join counted c on c.run_id = b.id
+        from batch b left join counted c on c.run_id = b.id left join llm l on l.run_id = b.id
         where r.id = b.id
         returning r.id
       )

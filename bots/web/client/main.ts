@@ -23,6 +23,7 @@ import { credentialsView } from './credentials.ts';
 import { h } from './dom.ts';
 import { errorNote } from './error-note.ts';
 import { renderWorkflowGraph } from './graph.ts';
+import { insightsView } from './insights-page.ts';
 import { runPage } from './run-page.ts';
 import { renderFiles } from './run-steps.ts';
 import { runsPage } from './runs-page.ts';
@@ -422,6 +423,7 @@ async function route(): Promise<void> {
     else if (section === 'runs' && id) await runPage(main, decodeURIComponent(id), viewScope.signal);
     else if (section === 'runs') await runsPage(main, new URLSearchParams(query));
     else if (section === 'credentials') await credentialsView(main, viewScope.signal);
+    else if (section === 'insights') await insightsView(main, viewScope.signal);
     else chatView();
   } catch (error) {
     showError(main, error);

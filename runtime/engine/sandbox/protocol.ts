@@ -52,9 +52,12 @@ export const SandboxFileCall = z.union([
 ]);
 export type SandboxFileCall = z.infer<typeof SandboxFileCall>;
 
+/** CPU time (user + system, µs): the process's on the request (`cpuMicros`) and since it started (`cpuTotalMicros`). */
+const CpuMicros = z.number().nonnegative().max(86_400_000_000).optional();
+
 /** Child → parent. The child is less trusted than the worker: everything it says is parsed. */
 export const SandboxReply = z.union([
-  z.object({ type: z.literal('ready') }),
+  z.object({ type: z.literal('ready'), cpuTotalMicros: CpuMicros }),
   z.object({
     type: z.literal('result'),
     id: z.number(),
@@ -62,6 +65,8 @@ export const SandboxReply = z.union([
     outputJson: z.string(),
     /** The child's WASM heap grew: the parent replaces it rather than reuse a bloated process. */
     recycle: z.boolean(),
+    cpuMicros: CpuMicros,
+    cpuTotalMicros: CpuMicros,
   }),
   z.object({
     type: z.literal('result'),
@@ -72,6 +77,8 @@ export const SandboxReply = z.union([
     line: z.number().int().optional(),
     column: z.number().int().optional(),
     recycle: z.boolean(),
+    cpuMicros: CpuMicros,
+    cpuTotalMicros: CpuMicros,
     /** The code threw an error `files` gave it without catching it: the step fails with that error's code and hint. */
     fileError: z
       .object({

@@ -1,5 +1,5 @@
 import { type ChildProcess, fork } from 'node:child_process';
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +21,11 @@ export type SandboxCall = {
   stackBytes: number;
   /** The step's files (core.code's `files` API); without it `files.read`/`files.write` reject. */
   files?: SandboxFiles | undefined;
+  /**
+   * Told the CPU time (µs) the sandbox process spent on the call: when it answered (success or error), or when it
+   * was killed at the deadline, from /proc (Linux; elsewhere that call's CPU time is unknown).
+   */
+  onCpuTime?: ((micros: number) => void) | undefined;
 };
 
 export type SandboxPoolOptions = {
@@ -127,6 +132,36 @@ function failureError(reply: Extract<SandboxReply, { ok: false }>, call: Sandbox
   }
 }
 
+/** USER_HZ, the unit of utime/stime in /proc/<pid>/stat: 100 on every Linux architecture Node runs on. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** A process's CPU time (user + system, µs) from /proc, or undefined where there is none (not Linux, gone). */
+function procCpuMicros(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) in parentheses: utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? (ticks * 1_000_000) / CLOCK_TICKS_PER_SECOND : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A process about to be killed at its deadline cannot say what the call cost: its CPU time since it last answered,
+ * read from /proc (10 ms resolution), is the call's. Unknown elsewhere.
+ */
+function reportCpuOfKilled(
+  slot: { child: ChildProcess; cpuTotalMicros: number | undefined },
+  call: SandboxCall,
+): void {
+  const now = procCpuMicros(slot.child.pid);
+  if (now === undefined || slot.cpuTotalMicros === undefined) return;
+  call.onCpuTime?.(Math.max(0, now - slot.cpuTotalMicros));
+}
+
 /** Output from the sandbox is parsed as JSON with `__proto__` keys dropped, so it cannot touch a prototype later. */
 function parseOutput(text: string): unknown {
   return JSON.parse(text, (key, value: unknown) => (key === '__proto__' ? undefined : value));
@@ -153,6 +188,8 @@ type Slot = {
   ready: Promise<void>;
   busy?: Busy;
   stderr: string;
+  /** The process's CPU time (µs) when it last answered: what a call it is killed in spent is measured from here. */
+  cpuTotalMicros: number | undefined;
   dead: boolean;
   started: boolean;
 };
@@ -200,7 +237,14 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       serialization: 'json',
     });
-    const slot: Slot = { child, ready: Promise.resolve(), stderr: '', dead: false, started: false };
+    const slot: Slot = {
+      child,
+      ready: Promise.resolve(),
+      stderr: '',
+      cpuTotalMicros: undefined,
+      dead: false,
+      started: false,
+    };
     child.stderr?.on('data', (chunk: Buffer) => {
       slot.stderr = (slot.stderr + chunk.toString('utf8')).slice(-2_000);
     });
@@ -215,6 +259,7 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
         const reply = parsed.data;
         if (reply.type === 'ready') {
           slot.started = true;
+          slot.cpuTotalMicros = reply.cpuTotalMicros;
           resolveReady();
           pump();
           return;
@@ -281,6 +326,8 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
   function settle(slot: Slot, reply: Extract<SandboxReply, { type: 'result' }>): void {
     const current = slot.busy;
     if (!current || current.pending.request.id !== reply.id) return;
+    if (reply.cpuMicros !== undefined) current.pending.call.onCpuTime?.(reply.cpuMicros);
+    slot.cpuTotalMicros = reply.cpuTotalMicros;
     if (reply.ok) {
       let value: unknown;
       try {
@@ -389,6 +436,7 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
         // The deadline starts when the process takes the call. It is the hard limit: whatever the code is
         // doing, the process is killed and replaced.
         current.timer = setTimeout(() => {
+          reportCpuOfKilled(slot, pending.call);
           finish(slot, { error: timeoutError(pending.call.timeoutMs) });
           replace(slot);
           pump();
