@@ -3,6 +3,8 @@ import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
 import { allows } from '../../access/index.ts';
 import type { Sql } from '../../db/index.ts';
 import { routeClassOf } from '../route-class.ts';
+import { registerCredentialRefreshMetrics } from './credential-refresh-metrics.ts';
+import { registerDatabaseMetrics } from './database-metrics.ts';
 import { registerEngineGauges } from './engine-gauges.ts';
 import { registerLlmMetrics } from './llm-metrics.ts';
 import { registerRunEventMetrics } from './run-event-metrics.ts';
@@ -31,6 +33,10 @@ export function registerMetricsRoute(app: FastifyInstance, options: MetricsOptio
   const runEvents = registerRunEventMetrics(registry, options.sql);
   const llm = registerLlmMetrics(registry, options.sql);
   registerEngineGauges(registry, options.sql);
+  const totals = [
+    registerCredentialRefreshMetrics(registry, options.sql),
+    registerDatabaseMetrics(registry, options.sql),
+  ];
   const webhooks = new Counter({
     name: 'vmesh_webhook_requests_total',
     help: 'Requests to workflow hooks (/hooks/…), by HTTP status answered.',
@@ -43,6 +49,7 @@ export function registerMetricsRoute(app: FastifyInstance, options: MetricsOptio
   // The first catch-up only notes where the events are: runs after this process started are counted.
   void runEvents.catchUp().catch(() => {});
   void llm.catchUp().catch(() => {});
+  for (const fed of totals) void fed.catchUp().catch(() => {});
 
   app.get('/metrics', async (request, reply) => {
     if (!mayScrape(request, options.tokenConfigured)) {
@@ -52,7 +59,7 @@ export function registerMetricsRoute(app: FastifyInstance, options: MetricsOptio
         hint: 'Give the scraper `Authorization: Bearer <token>` (VMESH_API_TOKEN, or `vmesh tokens create --user NAME --name prometheus`).',
       });
     }
-    await Promise.all([runEvents.catchUp(), llm.catchUp()]);
+    await Promise.all([runEvents.catchUp(), llm.catchUp(), ...totals.map((fed) => fed.catchUp())]);
     const text = await registry.metrics();
     return reply.header('content-type', registry.contentType).header('cache-control', 'no-store').send(text);
   });
