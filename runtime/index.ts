@@ -42,6 +42,7 @@ export {
   visibleWorkflow,
 } from './store/object-access.ts';
 export { type PendingApproval, pendingApprovalsOf } from './store/pending-approvals.ts';
+export { runRetentionDays } from './store/run-retention.ts';
 export * from './store/run-status.ts';
 export {
   getRunView,
@@ -59,6 +60,11 @@ export {
   type SubworkflowTarget,
   subworkflowNodes,
 } from './store/subworkflow-targets.ts';
+export {
+  getWorkflowRetention,
+  setWorkflowRetention,
+  type WorkflowRetention,
+} from './store/workflow-retention.ts';
 export { setWorkflowScope } from './store/workflow-scope.ts';
 export { createWorkflowService, invalidDocument, type WorkflowService } from './store/workflow-service.ts';
 export {

@@ -19,6 +19,7 @@ import { logger } from '../lib/index.ts';
 import { registerAuditRoutes } from './api/audit-routes.ts';
 import { registerConnectRoutes } from './api/connect-routes.ts';
 import { installErrorHandler } from './api/http-errors.ts';
+import { registerRetentionRoutes } from './api/retention-routes.ts';
 import { registerApiRoutes } from './api/routes.ts';
 import type { NodeRunnerDeps } from './engine/node-runner.ts';
 import { type EngineWorker, startEngineWorker, type WorkerTasks } from './engine/worker.ts';
@@ -186,6 +187,7 @@ export async function createEngineServices(
       registerHookSecretRoute(app, { sql: database.sql });
       registerAuditRoutes(app, { sql: database.sql });
       registerConnectRoutes(app, connectLinks(http.publicUrl));
+      registerRetentionRoutes(app, { sql: database.sql, globalDays: runRetention });
     },
     connectLinks,
     startWorker(worker = {}) {

@@ -51,6 +51,7 @@ import { CONNECT_ROUTE_DOCS } from './connect-routes.ts';
 import { CREDENTIAL_ROUTE_DOCS, registerCredentialRoutes } from './credential-routes.ts';
 import { parseRequest } from './http-errors.ts';
 import { buildOpenApi, type RouteDoc } from './openapi.ts';
+import { RETENTION_ROUTE_DOCS } from './retention-routes.ts';
 
 export type ApiOptions = {
   sql: Sql;
@@ -249,6 +250,7 @@ export const ROUTE_DOCS: RouteDoc[] = [
   ...AUDIT_ROUTE_DOCS,
   ...CREDENTIAL_ROUTE_DOCS,
   ...CONNECT_ROUTE_DOCS,
+  ...RETENTION_ROUTE_DOCS,
 ];
 
 /**
