@@ -256,6 +256,77 @@ const queued = await cannon(queuedHook, 8);
 const completionHook = await hookFor(chainDoc('core.transform', 'webhook', true));
 const completion = await cannon(completionHook, 8);
 
+// ---- metrics overhead: throughput with and without a /metrics scraper ----
+log('metrics overhead: waves of 200 in flight, without and with a scraper on /metrics…');
+// Rounds alternate (off, on, off, on…) so a noisy machine weighs on both sides alike; each round is
+// METRICS_WAVES waves of 200 runs in flight. The scraper asks every METRICS_SCRAPE_MS (Prometheus' default is
+// 15 s: this is 30 times harsher). Before each "on" round one scrape, not timed, reads the events the "off" round
+// before it left, so each side pays only for its own runs.
+const METRICS_ROUNDS = 6;
+const METRICS_WAVES = 3;
+const METRICS_SCRAPE_MS = 500;
+const scrapeMetrics = async (): Promise<number> => {
+  const started = performance.now();
+  const response = await fetch(`${base}/metrics`);
+  await response.text();
+  if (!response.ok) throw new Error(`GET /metrics answered ${response.status}`);
+  return performance.now() - started;
+};
+async function loadRound(scraped: boolean): Promise<{ workflowsPerSec: number; scrapeMs: number[] }> {
+  if (scraped) await scrapeMetrics();
+  const scrapeMs: number[] = [];
+  let running = true;
+  const scraper = (async () => {
+    while (scraped && running) {
+      scrapeMs.push(await scrapeMetrics());
+      await new Promise((r) => setTimeout(r, METRICS_SCRAPE_MS));
+    }
+  })();
+  const started = performance.now();
+  for (let wave = 0; wave < METRICS_WAVES; wave++) {
+    const ids = await Promise.all(
+      Array.from({ length: 200 }, async () => (await startRun(sql, pureChain.id, {})).runId),
+    );
+    const statuses = await Promise.all(ids.map(finished));
+    if (statuses.some((status) => status !== 'succeeded')) throw new Error('a metrics-overhead run failed');
+  }
+  const seconds = (performance.now() - started) / 1000;
+  running = false;
+  await scraper;
+  return { workflowsPerSec: (200 * METRICS_WAVES) / seconds, scrapeMs };
+}
+const metricsOff: number[] = [];
+const metricsOn: number[] = [];
+const metricsScrapeMs: number[] = [];
+for (let round = 0; round < METRICS_ROUNDS; round++) {
+  metricsOff.push((await loadRound(false)).workflowsPerSec);
+  const on = await loadRound(true);
+  metricsOn.push(on.workflowsPerSec);
+  metricsScrapeMs.push(...on.scrapeMs);
+}
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+};
+const metricsOverhead = {
+  workflowsPerSecOff: round(median(metricsOff)),
+  workflowsPerSecOn: round(median(metricsOn)),
+  /** Median throughput with the scraper over the median without: ≥ 0.95 is under 5% loss. */
+  onVsOff: Math.round((median(metricsOn) / Math.max(0.01, median(metricsOff))) * 1000) / 1000,
+  /** The median of each round's on/off ratio against the off round just before it. */
+  onVsOffPaired:
+    Math.round(median(metricsOn.map((on, i) => on / Math.max(0.01, metricsOff[i] ?? 0))) * 1000) / 1000,
+  roundsOff: metricsOff.map(round),
+  roundsOn: metricsOn.map(round),
+  runsPerRound: 200 * METRICS_WAVES,
+  scrapeEveryMs: METRICS_SCRAPE_MS,
+  scrapes: metricsScrapeMs.length,
+  scrapeP50Ms: percentile(metricsScrapeMs, 50),
+  scrapeP99Ms: percentile(metricsScrapeMs, 99),
+};
+// ---- end of metrics overhead ----
+
 log('1,000 runs at once…');
 const thousandStart = performance.now();
 const thousand = await Promise.all(
@@ -467,6 +538,7 @@ const result = {
     },
   },
   fairness,
+  metricsOverhead,
   database: process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded',
   concurrency: CONCURRENCY,
   graphileWorker:
