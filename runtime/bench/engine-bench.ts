@@ -258,13 +258,14 @@ const completion = await cannon(completionHook, 8);
 
 // ---- metrics overhead: throughput with and without a /metrics scraper ----
 log('metrics overhead: waves of 200 in flight, without and with a scraper on /metrics…');
-// Rounds alternate (off, on, off, on…) so a noisy machine weighs on both sides alike; each round is
-// METRICS_WAVES waves of 200 runs in flight. The scraper asks every METRICS_SCRAPE_MS (Prometheus' default is
-// 15 s: this is 30 times harsher). Before each "on" round one scrape, not timed, reads the events the "off" round
-// before it left, so each side pays only for its own runs.
-const METRICS_ROUNDS = 6;
-const METRICS_WAVES = 3;
-const METRICS_SCRAPE_MS = 500;
+// Rounds come in pairs, off-on then on-off, so drift and a noisy machine weigh on both sides alike; each round is
+// METRICS_WAVES waves of 200 runs in flight (about half a minute). The scraper asks every METRICS_SCRAPE_MS,
+// Prometheus' default interval. Before each "on" round one scrape, not timed, reads the events the "off" round
+// before it left, so each side pays only for its own runs. Besides throughput, the CPU time of this process (server,
+// worker and scraper alike) per run: less swayed by the other load on the machine.
+const METRICS_ROUNDS = 4;
+const METRICS_WAVES = 15;
+const METRICS_SCRAPE_MS = 15_000;
 const scrapeMetrics = async (): Promise<number> => {
   const started = performance.now();
   const response = await fetch(`${base}/metrics`);
@@ -272,7 +273,9 @@ const scrapeMetrics = async (): Promise<number> => {
   if (!response.ok) throw new Error(`GET /metrics answered ${response.status}`);
   return performance.now() - started;
 };
-async function loadRound(scraped: boolean): Promise<{ workflowsPerSec: number; scrapeMs: number[] }> {
+async function loadRound(
+  scraped: boolean,
+): Promise<{ workflowsPerSec: number; cpuMsPerRun: number; scrapeMs: number[] }> {
   if (scraped) await scrapeMetrics();
   const scrapeMs: number[] = [];
   let running = true;
@@ -283,6 +286,7 @@ async function loadRound(scraped: boolean): Promise<{ workflowsPerSec: number; s
     }
   })();
   const started = performance.now();
+  const cpuFrom = process.cpuUsage();
   for (let wave = 0; wave < METRICS_WAVES; wave++) {
     const ids = await Promise.all(
       Array.from({ length: 200 }, async () => (await startRun(sql, pureChain.id, {})).runId),
@@ -291,18 +295,24 @@ async function loadRound(scraped: boolean): Promise<{ workflowsPerSec: number; s
     if (statuses.some((status) => status !== 'succeeded')) throw new Error('a metrics-overhead run failed');
   }
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuFrom);
   running = false;
   await scraper;
-  return { workflowsPerSec: (200 * METRICS_WAVES) / seconds, scrapeMs };
+  const runs = 200 * METRICS_WAVES;
+  return { workflowsPerSec: runs / seconds, cpuMsPerRun: (cpu.user + cpu.system) / 1000 / runs, scrapeMs };
 }
 const metricsOff: number[] = [];
 const metricsOn: number[] = [];
+const metricsCpuOff: number[] = [];
+const metricsCpuOn: number[] = [];
 const metricsScrapeMs: number[] = [];
 for (let round = 0; round < METRICS_ROUNDS; round++) {
-  metricsOff.push((await loadRound(false)).workflowsPerSec);
-  const on = await loadRound(true);
-  metricsOn.push(on.workflowsPerSec);
-  metricsScrapeMs.push(...on.scrapeMs);
+  for (const scraped of round % 2 === 0 ? [false, true] : [true, false]) {
+    const measured = await loadRound(scraped);
+    (scraped ? metricsOn : metricsOff).push(measured.workflowsPerSec);
+    (scraped ? metricsCpuOn : metricsCpuOff).push(measured.cpuMsPerRun);
+    metricsScrapeMs.push(...measured.scrapeMs);
+  }
 }
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -314,9 +324,13 @@ const metricsOverhead = {
   workflowsPerSecOn: round(median(metricsOn)),
   /** Median throughput with the scraper over the median without: ≥ 0.95 is under 5% loss. */
   onVsOff: Math.round((median(metricsOn) / Math.max(0.01, median(metricsOff))) * 1000) / 1000,
-  /** The median of each round's on/off ratio against the off round just before it. */
+  /** The median of each pair's on/off ratio. */
   onVsOffPaired:
     Math.round(median(metricsOn.map((on, i) => on / Math.max(0.01, metricsOff[i] ?? 0))) * 1000) / 1000,
+  cpuMsPerRunOff: Math.round(median(metricsCpuOff) * 100) / 100,
+  cpuMsPerRunOn: Math.round(median(metricsCpuOn) * 100) / 100,
+  /** CPU time of this process per run with the scraper over without: ≤ 1.05 is under 5% more work. */
+  cpuOnVsOff: Math.round((median(metricsCpuOn) / Math.max(0.001, median(metricsCpuOff))) * 1000) / 1000,
   roundsOff: metricsOff.map(round),
   roundsOn: metricsOn.map(round),
   runsPerRound: 200 * METRICS_WAVES,
