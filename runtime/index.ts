@@ -53,6 +53,7 @@ export {
 } from './store/object-access.ts';
 export { type PendingApproval, pendingApprovalsOf } from './store/pending-approvals.ts';
 export { listRunPage, RunListQuery, type RunPage } from './store/run-list.ts';
+export { runRetentionDays } from './store/run-retention.ts';
 export * from './store/run-status.ts';
 export {
   getRunView,
@@ -71,6 +72,11 @@ export {
   type SubworkflowTarget,
   subworkflowNodes,
 } from './store/subworkflow-targets.ts';
+export {
+  getWorkflowRetention,
+  setWorkflowRetention,
+  type WorkflowRetention,
+} from './store/workflow-retention.ts';
 export { type RollbackResult, rollbackWorkflow } from './store/workflow-rollback.ts';
 export { setWorkflowScope } from './store/workflow-scope.ts';
 export { createWorkflowService, invalidDocument, type WorkflowService } from './store/workflow-service.ts';

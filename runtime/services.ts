@@ -21,6 +21,7 @@ import { registerAuditRoutes } from './api/audit-routes.ts';
 import { registerConnectRoutes } from './api/connect-routes.ts';
 import { installErrorHandler } from './api/http-errors.ts';
 import { registerInsightsRoutes } from './api/insights-routes.ts';
+import { registerRetentionRoutes } from './api/retention-routes.ts';
 import { registerApiRoutes } from './api/routes.ts';
 import type { NodeRunnerDeps } from './engine/node-runner.ts';
 import { type EngineWorker, startEngineWorker, type WorkerTasks } from './engine/worker.ts';
@@ -192,6 +193,7 @@ export async function createEngineServices(
       registerAlertRoutes(app, { sql: database.sql });
       registerInsightsRoutes(app, { sql: database.sql });
       registerConnectRoutes(app, connectLinks(http.publicUrl));
+      registerRetentionRoutes(app, { sql: database.sql, globalDays: runRetention });
     },
     connectLinks,
     startWorker(worker = {}) {

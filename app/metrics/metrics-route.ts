@@ -3,6 +3,8 @@ import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
 import { allows } from '../../access/index.ts';
 import type { Sql } from '../../db/index.ts';
 import { routeClassOf } from '../route-class.ts';
+import { registerCredentialRefreshMetrics } from './credential-refresh-metrics.ts';
+import { registerDatabaseMetrics } from './database-metrics.ts';
 import { registerEngineGauges } from './engine-gauges.ts';
 import { registerLlmMetrics } from './llm-metrics.ts';
 import { registerRunEventMetrics } from './run-event-metrics.ts';
@@ -33,6 +35,10 @@ export function registerMetricsRoute(app: FastifyInstance, options: MetricsOptio
   const llm = registerLlmMetrics(registry, options.sql);
   const sandbox = registerSandboxMetrics(registry, options.sql);
   registerEngineGauges(registry, options.sql);
+  const totals = [
+    registerCredentialRefreshMetrics(registry, options.sql),
+    registerDatabaseMetrics(registry, options.sql),
+  ];
   const webhooks = new Counter({
     name: 'vmesh_webhook_requests_total',
     help: 'Requests to workflow hooks (/hooks/…), by HTTP status answered.',
@@ -46,6 +52,7 @@ export function registerMetricsRoute(app: FastifyInstance, options: MetricsOptio
   void runEvents.catchUp().catch(() => {});
   void llm.catchUp().catch(() => {});
   void sandbox.catchUp().catch(() => {});
+  for (const fed of totals) void fed.catchUp().catch(() => {});
 
   app.get('/metrics', async (request, reply) => {
     if (!mayScrape(request, options.tokenConfigured)) {
@@ -55,7 +62,12 @@ export function registerMetricsRoute(app: FastifyInstance, options: MetricsOptio
         hint: 'Give the scraper `Authorization: Bearer <token>` (VMESH_API_TOKEN, or `vmesh tokens create --user NAME --name prometheus`).',
       });
     }
-    await Promise.all([runEvents.catchUp(), llm.catchUp(), sandbox.catchUp()]);
+    await Promise.all([
+      runEvents.catchUp(),
+      llm.catchUp(),
+      sandbox.catchUp(),
+      ...totals.map((fed) => fed.catchUp()),
+    ]);
     const text = await registry.metrics();
     return reply.header('content-type', registry.contentType).header('cache-control', 'no-store').send(text);
   });

@@ -4,6 +4,7 @@ import { ensureLocalOwner } from '../../access/index.ts';
 import { openDatabase, parseDatabaseConfig } from '../../db/index.ts';
 import { printOut } from '../terminal-text.ts';
 import { registerWorkflowOperations } from './workflow-operations.ts';
+import { registerWorkflowRetention } from './workflow-retention.ts';
 
 type Runtime = typeof import('../../runtime/index.ts');
 
@@ -65,6 +66,7 @@ async function readSecret(stream: Readable & { isTTY?: boolean }): Promise<strin
 export function registerWorkflowsCommand(program: Command): void {
   const workflows = program.command('workflows').description('Stored workflows.');
   registerWorkflowOperations(workflows);
+  registerWorkflowRetention(workflows);
   for (const [verb, scope, said] of [
     ['share', 'workspace', 'shared with the workspace'],
     ['unshare', 'private', 'private to its owner (and admins)'],

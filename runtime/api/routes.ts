@@ -54,6 +54,7 @@ import { CREDENTIAL_ROUTE_DOCS, registerCredentialRoutes } from './credential-ro
 import { parseRequest } from './http-errors.ts';
 import { INSIGHTS_ROUTE_DOCS } from './insights-routes.ts';
 import { buildOpenApi, type RouteDoc } from './openapi.ts';
+import { RETENTION_ROUTE_DOCS } from './retention-routes.ts';
 
 export type ApiOptions = {
   sql: Sql;
@@ -267,6 +268,7 @@ export const ROUTE_DOCS: RouteDoc[] = [
   ...INSIGHTS_ROUTE_DOCS,
   ...CREDENTIAL_ROUTE_DOCS,
   ...CONNECT_ROUTE_DOCS,
+  ...RETENTION_ROUTE_DOCS,
 ];
 
 /**

@@ -256,6 +256,91 @@ const queued = await cannon(queuedHook, 8);
 const completionHook = await hookFor(chainDoc('core.transform', 'webhook', true));
 const completion = await cannon(completionHook, 8);
 
+// ---- metrics overhead: throughput with and without a /metrics scraper ----
+log('metrics overhead: waves of 200 in flight, without and with a scraper on /metrics…');
+// Rounds come in pairs, off-on then on-off, so drift and a noisy machine weigh on both sides alike; each round is
+// METRICS_WAVES waves of 200 runs in flight (about half a minute). The scraper asks every METRICS_SCRAPE_MS,
+// Prometheus' default interval. Before each "on" round one scrape, not timed, reads the events the "off" round
+// before it left, so each side pays only for its own runs. Besides throughput, the CPU time of this process (server,
+// worker and scraper alike) per run: less swayed by the other load on the machine.
+const METRICS_ROUNDS = 4;
+const METRICS_WAVES = 15;
+const METRICS_SCRAPE_MS = 15_000;
+const scrapeMetrics = async (): Promise<number> => {
+  const started = performance.now();
+  const response = await fetch(`${base}/metrics`);
+  await response.text();
+  if (!response.ok) throw new Error(`GET /metrics answered ${response.status}`);
+  return performance.now() - started;
+};
+async function loadRound(
+  scraped: boolean,
+): Promise<{ workflowsPerSec: number; cpuMsPerRun: number; scrapeMs: number[] }> {
+  if (scraped) await scrapeMetrics();
+  const scrapeMs: number[] = [];
+  let running = true;
+  const scraper = (async () => {
+    while (scraped && running) {
+      scrapeMs.push(await scrapeMetrics());
+      await new Promise((r) => setTimeout(r, METRICS_SCRAPE_MS));
+    }
+  })();
+  const started = performance.now();
+  const cpuFrom = process.cpuUsage();
+  for (let wave = 0; wave < METRICS_WAVES; wave++) {
+    const ids = await Promise.all(
+      Array.from({ length: 200 }, async () => (await startRun(sql, pureChain.id, {})).runId),
+    );
+    const statuses = await Promise.all(ids.map(finished));
+    if (statuses.some((status) => status !== 'succeeded')) throw new Error('a metrics-overhead run failed');
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuFrom);
+  running = false;
+  await scraper;
+  const runs = 200 * METRICS_WAVES;
+  return { workflowsPerSec: runs / seconds, cpuMsPerRun: (cpu.user + cpu.system) / 1000 / runs, scrapeMs };
+}
+const metricsOff: number[] = [];
+const metricsOn: number[] = [];
+const metricsCpuOff: number[] = [];
+const metricsCpuOn: number[] = [];
+const metricsScrapeMs: number[] = [];
+for (let round = 0; round < METRICS_ROUNDS; round++) {
+  for (const scraped of round % 2 === 0 ? [false, true] : [true, false]) {
+    const measured = await loadRound(scraped);
+    (scraped ? metricsOn : metricsOff).push(measured.workflowsPerSec);
+    (scraped ? metricsCpuOn : metricsCpuOff).push(measured.cpuMsPerRun);
+    metricsScrapeMs.push(...measured.scrapeMs);
+  }
+}
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+};
+const metricsOverhead = {
+  workflowsPerSecOff: round(median(metricsOff)),
+  workflowsPerSecOn: round(median(metricsOn)),
+  /** Median throughput with the scraper over the median without: ≥ 0.95 is under 5% loss. */
+  onVsOff: Math.round((median(metricsOn) / Math.max(0.01, median(metricsOff))) * 1000) / 1000,
+  /** The median of each pair's on/off ratio. */
+  onVsOffPaired:
+    Math.round(median(metricsOn.map((on, i) => on / Math.max(0.01, metricsOff[i] ?? 0))) * 1000) / 1000,
+  cpuMsPerRunOff: Math.round(median(metricsCpuOff) * 100) / 100,
+  cpuMsPerRunOn: Math.round(median(metricsCpuOn) * 100) / 100,
+  /** CPU time of this process per run with the scraper over without: ≤ 1.05 is under 5% more work. */
+  cpuOnVsOff: Math.round((median(metricsCpuOn) / Math.max(0.001, median(metricsCpuOff))) * 1000) / 1000,
+  roundsOff: metricsOff.map(round),
+  roundsOn: metricsOn.map(round),
+  runsPerRound: 200 * METRICS_WAVES,
+  scrapeEveryMs: METRICS_SCRAPE_MS,
+  scrapes: metricsScrapeMs.length,
+  scrapeP50Ms: percentile(metricsScrapeMs, 50),
+  scrapeP99Ms: percentile(metricsScrapeMs, 99),
+};
+// ---- end of metrics overhead ----
+
 log('1,000 runs at once…');
 const thousandStart = performance.now();
 const thousand = await Promise.all(
@@ -467,6 +552,7 @@ const result = {
     },
   },
   fairness,
+  metricsOverhead,
   database: process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded',
   concurrency: CONCURRENCY,
   graphileWorker:

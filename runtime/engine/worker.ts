@@ -114,6 +114,14 @@ export async function sweepDeadWorkers(sql: Sql, utils: WorkerUtils, leaseMs: nu
   return ids;
 }
 
+/** The job runner's connections are named `vmesh-worker` in pg_stat_activity (the vmesh_db_connections metric). */
+export function workerConnectionString(url: string): string {
+  const parsed = new URL(url);
+  if (!parsed.searchParams.has('application_name'))
+    parsed.searchParams.set('application_name', 'vmesh-worker');
+  return parsed.toString();
+}
+
 /** Starts a graphile-worker pool running engine steps (and the given tasks), with heartbeat and dead-worker sweeper. */
 export async function startEngineWorker(options: EngineWorkerOptions): Promise<EngineWorker> {
   const { deps } = options;
@@ -131,6 +139,7 @@ export async function startEngineWorker(options: EngineWorkerOptions): Promise<E
     workerId = workerPool.id;
   });
   const concurrency = options.concurrency ?? 10;
+  const connectionString = workerConnectionString(options.connectionString);
   const slots = createRunSlots(
     Math.max(1, Math.min(concurrency, options.runConcurrency ?? defaultRunConcurrency(concurrency))),
     concurrency,
@@ -139,7 +148,7 @@ export async function startEngineWorker(options: EngineWorkerOptions): Promise<E
   const startRunner = (): Promise<Runner> =>
     run({
       ...workerTuning(concurrency),
-      connectionString: options.connectionString,
+      connectionString,
       concurrency,
       noHandleSignals: true,
       pollInterval: options.pollIntervalMs ?? 1000,
@@ -167,7 +176,7 @@ export async function startEngineWorker(options: EngineWorkerOptions): Promise<E
   let stopping = false;
   await beat();
   const utils = await makeWorkerUtils({
-    connectionString: options.connectionString,
+    connectionString,
     logger: graphileLogger(),
   });
   const timers = [

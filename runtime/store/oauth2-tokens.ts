@@ -12,6 +12,11 @@ import {
 import type { Sql } from '../../db/index.ts';
 import { describeError } from '../../lib/index.ts';
 import { markNeedsReconnect } from './credential-events.ts';
+import {
+  type CredentialRefreshLabels,
+  type CredentialRefreshOutcome,
+  countCredentialRefresh,
+} from './credential-refresh-counts.ts';
 
 const REFRESH_TIMEOUT_MS = 30_000;
 
@@ -30,7 +35,8 @@ export function reconnectError(name: string, why: string): ConnectorError {
  * Renews oauth2 access tokens with their refresh tokens, one credential at a time across every worker (the
  * store's advisory lock); a rotated refresh token is stored with the new access token in the same write. A refused
  * refresh marks the credential needs_reconnect. A credential connected with a provider preset (`provider`) is
- * renewed with that preset's token-endpoint rules, found in `providers`.
+ * renewed with that preset's token-endpoint rules, found in `providers`. Each refresh asked of the provider (not
+ * one another worker already made) is counted by outcome for GET /metrics.
  */
 export function createOAuth2Tokens(options: {
   sql: Sql;
@@ -42,10 +48,19 @@ export function createOAuth2Tokens(options: {
 } {
   const { store } = options;
   const providers = new Map((options.providers ?? []).map((provider) => [provider.id, provider]));
+  // A lost count must not fail the step whose token was (or was not) renewed.
+  const count = (labels: CredentialRefreshLabels, outcome: CredentialRefreshOutcome) =>
+    countCredentialRefresh(options.sql, labels, outcome).catch(() => undefined);
   const refresh = async (name: string, seen: string): Promise<{ accessToken: string }> => {
+    let labels: CredentialRefreshLabels = { type: 'unknown', provider: 'unknown' };
+    let askedProvider = false;
     try {
-      return await store.updateLocked(name, async (current) => {
+      const fresh = await store.updateLocked(name, async (current) => {
         const parsed = OAuth2Credential.safeParse(current.secret);
+        labels = {
+          type: current.type,
+          provider: parsed.success ? (parsed.data.provider ?? 'custom') : 'unknown',
+        };
         if (current.type !== 'oauth2' || !parsed.success)
           throw reconnectError(name, 'it is not a connected oauth2 credential.');
         const credential = parsed.data;
@@ -53,6 +68,7 @@ export function createOAuth2Tokens(options: {
         // Another worker renewed it while this one waited for the lock: use its token.
         if (credential.accessToken !== seen && !oauth2TokenStale(credential, now))
           return { result: { accessToken: credential.accessToken } };
+        askedProvider = true;
         const renewed = await refreshOAuth2Tokens(
           credential,
           { fetch: options.fetch, signal: AbortSignal.timeout(REFRESH_TIMEOUT_MS), now },
@@ -60,7 +76,10 @@ export function createOAuth2Tokens(options: {
         );
         return { result: { accessToken: renewed.accessToken }, secret: renewed };
       });
+      if (askedProvider) await count(labels, 'renewed');
+      return fresh;
     } catch (error) {
+      await count(labels, needsOAuth2Reconnect(error) ? 'needs_reconnect' : 'failed');
       if (!needsOAuth2Reconnect(error)) throw error;
       const why = error.details?.credential === name ? error.message : describeError(error);
       await markNeedsReconnect(options.sql, name, why);

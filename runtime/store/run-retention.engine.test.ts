@@ -6,6 +6,7 @@ import { createEngineServices, type EngineServices, RUN_PRUNE_TASK } from '../se
 import type { WorkflowDocument } from '../workflow/index.ts';
 import { runRetentionDays } from './run-retention.ts';
 import { getRunView, waitForRun } from './run-store.ts';
+import { setWorkflowRetention } from './workflow-retention.ts';
 
 // VMESH_RUN_RETENTION_DAYS through the worker's scheduled task: old runs lose their data, keep their record.
 
@@ -109,6 +110,46 @@ describe('run retention', () => {
     // A second pass finds nothing more to prune.
     await pruneNow();
     expect((await getRunView(db.sql, recent)).pruned).toBeNull();
+  });
+
+  it("prunes by each workflow's own retention over the global one: 1 day, the global 7, and 0 (forever)", async () => {
+    const brief = await engine.workflows.create({ ...document, name: 'one day' }, undefined, {});
+    const usual = await engine.workflows.create({ ...document, name: 'global days' }, undefined, {});
+    const forever = await engine.workflows.create({ ...document, name: 'kept forever' }, undefined, {});
+    await setWorkflowRetention(db.sql, brief.id, 1, 7, {});
+    await setWorkflowRetention(db.sql, forever.id, 0, 7, {});
+    const aged = async (workflowId: string, days: number) => {
+      const { runId } = await startRun(db.sql, workflowId, { n: 1 });
+      await waitForRun(db.sql, runId, { timeoutMs: 30_000 });
+      await db.sql`
+        update runs set created_at = created_at - make_interval(days => ${days}),
+          started_at = started_at - make_interval(days => ${days}), finished_at = finished_at - make_interval(days => ${days})
+        where id = ${runId}`;
+      return runId;
+    };
+    const briefOld = await aged(brief.id, 2);
+    const briefNew = await aged(brief.id, 0);
+    const usualTwoDays = await aged(usual.id, 2);
+    const usualOld = await aged(usual.id, 10);
+    const foreverOld = await aged(forever.id, 400);
+
+    await pruneNow();
+
+    const pruned = async (runId: string) => (await getRunView(db.sql, runId)).pruned !== null;
+    expect(await pruned(briefOld)).toBe(true);
+    expect(await pruned(briefNew)).toBe(false);
+    expect(await pruned(usualTwoDays)).toBe(false);
+    expect(await pruned(usualOld)).toBe(true);
+    expect(await pruned(foreverOld)).toBe(false);
+    expect(await db.sql`select 1 from steps where run_id = ${foreverOld}`).toHaveLength(2);
+    const changes = await db.sql`
+      select details from audit_log where action = 'workflow.retention_changed' and subject_id = ${brief.id}`;
+    expect(changes.map((row) => row.details)).toEqual([{ from: null, to: 1 }]);
+
+    // Back to the global setting: the 400-day-old run of the workflow that kept forever goes at the next prune.
+    await setWorkflowRetention(db.sql, forever.id, null, 7, {});
+    await pruneNow();
+    expect(await pruned(foreverOld)).toBe(true);
   });
 
   it('reads VMESH_RUN_RETENTION_DAYS: default 30, 0 keeps forever, anything else is refused with what to write', () => {

@@ -30,11 +30,20 @@ export const WAITING_NODES = ['core.approval', 'core.delay', 'core.wait', 'core.
 
 export type PruneResult = { runs: number; steps: number; batches: number };
 
+/** The shortest retention that prunes anything: a workflow's own days, or the global ones; none when all keep forever. */
+async function shortestRetentionDays(sql: Sql, globalDays: number): Promise<number | undefined> {
+  const [row] = await sql`
+    select min(run_retention_days)::int as days from workflows where run_retention_days > 0`;
+  const candidates = [...(globalDays > 0 ? [globalDays] : []), ...(row?.days ? [Number(row.days)] : [])];
+  return candidates.length > 0 ? Math.min(...candidates) : undefined;
+}
+
 /**
- * Prunes the data of runs that finished before the retention time, oldest first, in small transactions that
- * skip rows another transaction holds: trigger data, output, response, steps, events, files and agent sub-steps
- * go; the run row keeps its status, times, error and a summary (steps, failed steps, duration, compute time, sandbox
- * CPU time and LLM calls by model, which insights read for pruned runs).
+ * Prunes the data of runs that finished before their retention time (their workflow's own days, else
+ * `retentionDays`, VMESH_RUN_RETENTION_DAYS; 0 keeps forever), oldest first, in small transactions that skip rows
+ * another transaction holds: trigger data, output, response, steps, events, files and agent sub-steps go; the run
+ * row keeps its status, times, error and a summary (steps, failed steps, duration, compute time, sandbox CPU time
+ * and LLM calls by model, which insights read for pruned runs).
  */
 export async function pruneRunData(
   sql: Sql,
@@ -42,17 +51,23 @@ export async function pruneRunData(
   options: PruneOptions = {},
 ): Promise<PruneResult> {
   const result: PruneResult = { runs: 0, steps: 0, batches: 0 };
-  if (!(retentionDays > 0)) return result;
-  const cutoff = new Date((options.now ?? new Date()).getTime() - retentionDays * 86_400_000);
+  const shortest = await shortestRetentionDays(sql, retentionDays);
+  if (shortest === undefined) return result;
+  const now = options.now ?? new Date();
+  // No run finished after this is due, whatever its workflow keeps: it bounds the index range read.
+  const earliestCutoff = new Date(now.getTime() - shortest * 86_400_000);
   const batchSize = options.batchSize ?? 200;
   for (let batch = 0; batch < (options.maxBatches ?? 500); batch++) {
     const [row] = await sql`
       with batch as (
-        select id from runs
-        where pruned_at is null and finished_at is not null and finished_at < ${cutoff}
-          and status in ('succeeded', 'failed', 'cancelled')
-        order by finished_at limit ${batchSize}
-        for update skip locked
+        select r.id from runs r left join workflows w on w.id = r.workflow_id
+        where r.pruned_at is null and r.finished_at is not null and r.finished_at < ${earliestCutoff}
+          and r.status in ('succeeded', 'failed', 'cancelled')
+          and coalesce(w.run_retention_days, ${retentionDays}::int) > 0
+          and r.finished_at < ${now}::timestamptz
+            - make_interval(days => coalesce(w.run_retention_days, ${retentionDays}::int))
+        order by r.finished_at limit ${batchSize}
+        for update of r skip locked
       ), waiting as (
         select b.id as run_id, array_agg(n->>'id') as node_ids
         from batch b join runs r on r.id = b.id
