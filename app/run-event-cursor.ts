@@ -1,14 +1,15 @@
 import type { Sql } from '../db/index.ts';
 
 /**
- * Reads the engine's run events after the last one handled, in `seq` order, a batch at a time. The first call only
- * notes the newest event (a process handles what happens after it starts). Concurrent calls share one read, so
- * no event is handled twice.
+ * Reads the engine's run events after the last one handled, a range of at most `batchSize` events at a time: each
+ * range is fixed first (the next events by `seq`), then `read` filters and shapes the rows inside it, so a reader
+ * that wants few of the events still moves past the rest. The first call only notes the newest event (a process
+ * handles what happens after it starts). Concurrent calls share one read, so no event is handled twice.
  */
-export function createRunEventCursor<Row extends { seq: string }>(options: {
+export function createRunEventCursor<Row>(options: {
   sql: Sql;
-  /** The rows after `after` (at most `batchSize`, in seq order). */
-  read(after: bigint, batchSize: number): Promise<Row[]>;
+  /** The rows of the events with `after < seq <= upTo`, in the order `handle` should see them. */
+  read(after: bigint, upTo: bigint): Promise<Row[]>;
   handle(row: Row): void;
   batchSize: number;
   /** Batches per call at most; the rest waits for the next call. */
@@ -19,6 +20,14 @@ export function createRunEventCursor<Row extends { seq: string }>(options: {
   let after: bigint | undefined;
   let running: Promise<void> | undefined;
 
+  async function nextRange(from: bigint): Promise<{ upTo: bigint; events: number } | undefined> {
+    const [bound] = await options.sql`
+      select max(seq)::text as up_to, count(*)::int as events
+      from (select seq from run_events where seq > ${from.toString()}::bigint order by seq limit ${options.batchSize}) s`;
+    if (!bound?.upTo) return undefined;
+    return { upTo: BigInt(String(bound.upTo)), events: Number(bound.events) };
+  }
+
   async function catchUp(): Promise<void> {
     if (after === undefined) {
       const [newest] = await options.sql`select coalesce(max(seq), 0)::text as seq from run_events`;
@@ -26,11 +35,12 @@ export function createRunEventCursor<Row extends { seq: string }>(options: {
       return;
     }
     for (let batch = 0; batch < options.maxBatches; batch++) {
-      const rows = await options.read(after, options.batchSize);
+      const range = await nextRange(after);
+      if (!range) return;
+      const rows = await options.read(after, range.upTo);
       for (const row of rows) options.handle(row);
-      const last = rows.at(-1);
-      if (last) after = BigInt(last.seq);
-      if (rows.length < options.batchSize || options.stopped?.()) return;
+      after = range.upTo;
+      if (range.events < options.batchSize || options.stopped?.()) return;
     }
   }
 

@@ -32,7 +32,7 @@ export function startRunLog(options: { sql: Sql; logger: Logger; intervalMs?: nu
   let reading: Promise<void> = Promise.resolve();
   const cursor = createRunEventCursor<Transition>({
     sql,
-    read: async (after, batchSize) =>
+    read: async (after, upTo) =>
       (await sql`
       select e.seq::text as seq, e.type, e.run_id, r.workflow_id, r.version, r.trigger_type,
         coalesce(e.payload->>'nodeId', e.payload->>'stepId') as node_id, e.payload->>'path' as path, (e.payload->>'attempt')::int as attempt,
@@ -41,9 +41,9 @@ export function startRunLog(options: { sql: Sql; logger: Logger; intervalMs?: nu
           then round(extract(epoch from r.finished_at - coalesce(r.started_at, r.created_at)) * 1000)::float8
         end as duration_ms
       from run_events e join runs r on r.id = e.run_id
-      where e.seq > ${after.toString()}::bigint
+      where e.seq > ${after.toString()}::bigint and e.seq <= ${upTo.toString()}::bigint
         and e.type in ('run.created', 'run.succeeded', 'run.failed', 'run.cancelled', 'run.retried', 'step.failed')
-      order by e.seq limit ${batchSize}`) as unknown as Transition[],
+      order by e.seq`) as unknown as Transition[],
     handle: (row) => logTransition(logger, row),
     batchSize: EVENTS_PER_READ,
     // Each tick reads every event there is; a stop ends it after the current batch.

@@ -66,17 +66,16 @@ export function registerLlmMetrics(
     if (usd !== null) cost.inc({ source, model }, usd);
   }
 
-  const actions = createRunEventCursor<UsageRow & { seq: string }>({
+  const actions = createRunEventCursor<UsageRow>({
     sql,
-    read: async (after, batchSize) =>
+    read: async (after, upTo) =>
       (await sql`
-        select seq::text as seq, payload#>>'{usage,llm,model}' as model,
+        select payload#>>'{usage,llm,model}' as model,
           (payload#>>'{usage,llm,inputTokens}')::float8 as input_tokens,
           (payload#>>'{usage,llm,outputTokens}')::float8 as output_tokens
         from run_events
-        where seq > ${after.toString()}::bigint and type in ('step.succeeded', 'step.failed', 'step.retrying')
-          and payload->'usage' ? 'llm'
-        order by seq limit ${batchSize}`) as unknown as (UsageRow & { seq: string })[],
+        where seq > ${after.toString()}::bigint and seq <= ${upTo.toString()}::bigint and type in ('step.succeeded', 'step.failed', 'step.retrying')
+          and payload->'usage' ? 'llm'`) as unknown as UsageRow[],
     handle: (row) => count('action', row),
     batchSize: ROWS_PER_READ,
     maxBatches: 20,

@@ -5,7 +5,7 @@ import { createRunEventCursor } from '../run-event-cursor.ts';
 const EVENTS_PER_QUERY = 5_000;
 const QUERIES_PER_SCRAPE = 20;
 
-type CpuRow = { seq: string; workflowId: string; cpuMs: number };
+type CpuRow = { workflowId: string; cpuMs: number };
 
 /**
  * CPU time of core.code in the sandbox processes, by workflow (the label vmesh_runs_started_total has: one series per
@@ -21,13 +21,12 @@ export function registerSandboxMetrics(registry: Registry, sql: Sql): { catchUp(
   });
   return createRunEventCursor<CpuRow>({
     sql,
-    read: async (after, batchSize) =>
+    read: async (after, upTo) =>
       (await sql`
-        select e.seq::text as seq, r.workflow_id, (e.payload#>>'{usage,sandboxCpuMs}')::float8 as cpu_ms
+        select r.workflow_id, (e.payload#>>'{usage,sandboxCpuMs}')::float8 as cpu_ms
         from run_events e join runs r on r.id = e.run_id
-        where e.seq > ${after.toString()}::bigint and e.type in ('step.succeeded', 'step.failed', 'step.retrying')
-          and e.payload->'usage' ? 'sandboxCpuMs'
-        order by e.seq limit ${batchSize}`) as unknown as CpuRow[],
+        where e.seq > ${after.toString()}::bigint and e.seq <= ${upTo.toString()}::bigint and e.type in ('step.succeeded', 'step.failed', 'step.retrying')
+          and e.payload->'usage' ? 'sandboxCpuMs'`) as unknown as CpuRow[],
     handle: (row) => {
       if (row.cpuMs > 0) cpu.inc({ workflow: row.workflowId }, row.cpuMs / 1_000);
     },
