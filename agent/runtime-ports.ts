@@ -13,8 +13,10 @@ import {
   findSubworkflowTarget,
   findWorkflow,
   getVersionRow,
+  listFailedRuns,
   listWorkflowRows,
   RunStatus,
+  retryFailedRuns,
   retryRun,
   StepStatus,
   startRun,
@@ -104,6 +106,9 @@ export function createWorkflowsPort(sql: Sql, connectors: readonly ConnectorDefi
     },
     async remove(id, by) {
       await service.remove(id, by);
+    },
+    async rename(id, name, by) {
+      return service.rename(id, name, by);
     },
     async version(id, version) {
       const [row] =
@@ -216,6 +221,12 @@ export function createRunsPort(sql: Sql): RunsPort {
     },
     async cancel(runId, by) {
       return cancelRun(sql, runId, by);
+    },
+    async failed(filter) {
+      return listFailedRuns(sql, filter);
+    },
+    async retryFailed(filter, by) {
+      return retryFailedRuns(sql, { ...filter, by });
     },
   };
 }

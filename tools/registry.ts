@@ -1,6 +1,7 @@
 import type { AnyTool } from './define-tool.ts';
 import { draftWorkflowTool } from './draft-workflow.ts';
 import { explainFailureTool } from './explain-failure.ts';
+import { listFailedRunsTool, retryFailedRunsTool } from './failed-runs.ts';
 import { getActionTool } from './get-action.ts';
 import { getRunTool } from './get-run.ts';
 import { getWorkflowTool } from './get-workflow.ts';
@@ -11,6 +12,7 @@ import { proposeChangeTool } from './propose-change.ts';
 import { proposeFixTool } from './propose-fix.ts';
 import { deleteWorkflowTool, resumeWorkflowTool, rollbackWorkflowTool } from './propose-operations.ts';
 import { proposeWorkflowTool } from './propose-workflow.ts';
+import { renameWorkflowTool } from './rename-workflow.ts';
 import { searchDocsTool } from './search-docs.ts';
 import { testWorkflowTool } from './test-workflow.ts';
 
@@ -35,4 +37,7 @@ export const agentTools: AnyTool[] = [
   cancelRunTool,
   rollbackWorkflowTool,
   deleteWorkflowTool,
+  renameWorkflowTool,
+  listFailedRunsTool,
+  retryFailedRunsTool,
 ] as AnyTool[];
