@@ -168,6 +168,14 @@ describe('operations over the API', () => {
     }
     const [untouched] = await db.sql`select status from runs where id = ${elsewhere}`;
     expect(untouched?.status).toBe('failed');
+    // A deleted workflow's failed runs are listed still, but not retried.
+    const otherGroup = String(all.find((failure) => failure.group !== group)?.group);
+    expect((await call(SHARED, 'DELETE', `/api/workflows/${other}`)).status).toBe(200);
+    const refused = await call(SHARED, 'POST', '/api/runs/retry-failed', { group: otherGroup });
+    expect(refused.body).toMatchObject({
+      retried: [],
+      notRetried: [{ runId: elsewhere, reason: `Workflow ${other} was deleted.` }],
+    });
     const audited = await db.sql`
       select subject_id from audit_log where action = 'run.retried' order by id`;
     expect(audited.map((row) => row.subjectId)).toEqual([sameWay[2], sameWay[1], sameWay[0]]);

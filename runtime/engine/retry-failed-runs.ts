@@ -44,21 +44,21 @@ export async function retryFailedRuns(
     notRetried: [],
     more: matched.length > limit,
   };
-  const newest = new Map<string, number>();
+  // The newest version of each workflow; null for a deleted one (its runs stay as they are).
+  const newest = new Map<string, number | null>();
   for (const run of matched.slice(0, limit)) {
     try {
       if (!newest.has(run.workflowId)) {
         const [row] =
           await sql`select current_version from workflows where id = ${run.workflowId} and deleted_at is null`;
-        newest.set(
-          run.workflowId,
-          z
-            .number()
-            .int()
-            .parse(row?.currentVersion ?? run.version),
-        );
+        newest.set(run.workflowId, row ? z.number().int().parse(row.currentVersion) : null);
       }
-      const retried = await retryRun(sql, run.runId, { version: newest.get(run.workflowId), by: filter.by });
+      const version = newest.get(run.workflowId);
+      if (version === null || version === undefined) {
+        result.notRetried.push({ runId: run.runId, reason: `Workflow ${run.workflowId} was deleted.` });
+        continue;
+      }
+      const retried = await retryRun(sql, run.runId, { version, by: filter.by });
       result.retried.push({ runId: retried.runId, workflowId: run.workflowId, version: retried.version });
     } catch (error) {
       result.notRetried.push({ runId: run.runId, reason: describeError(error) });
