@@ -125,16 +125,11 @@ describe('operating a workflow from Slack', () => {
 
     // Show a run and why it failed.
     const shown = await say('why did that run fail?', 'get_run', { runId: failed[0] }, (run) => {
-      const steps = run.steps as Array<{
-        nodeId: string;
-        status: string;
-        error: { data: { message: string } } | null;
-      }>;
-      const step = steps.find((candidate) => candidate.status === 'failed');
-      return `Run ${String(run.id)} ${String(run.status)} at step ${step?.nodeId}: ${step?.error?.data.message}`;
+      const failure = run.failure as { step: string; code: string; message: { data: string }; group: string };
+      return `Run ${String(run.id)} ${String(run.status)} at step ${failure.step} (${failure.code}): ${failure.message.data} [group ${failure.group}]`;
     });
     expect(shown.posted).toContain(
-      `Run ${failed[0]} failed at step check: core.code threw (line 1, column 31): too big: 6`,
+      `Run ${failed[0]} failed at step check (E_CODE_ERROR): core.code threw (line 1, column 31): too big: 6`,
     );
 
     // List recent failures: one group of three.
@@ -148,6 +143,7 @@ describe('operating a workflow from Slack', () => {
     const group = String(groups[0]?.group);
     expect(listed.posted).toContain(`3 failed runs`);
     expect(listed.posted).toContain(`${group} ×3`);
+    expect(shown.posted).toContain(`[group ${group}]`);
     for (const runId of failed) expect(listed.posted).toContain(runId);
 
     // A fix, proposed and approved from its card: the card shows the change.
