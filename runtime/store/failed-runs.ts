@@ -21,8 +21,6 @@ export type FailedRun = z.infer<typeof FailedRun>;
 
 export type FailedRunFilter = {
   workflowId?: string | undefined;
-  /** Only runs of these workflows (a person's readable ones); all when absent. */
-  workflowIds?: readonly string[] | undefined;
   /** Only runs of workflows this user may see (workspace ones and their own private ones); all when absent. */
   visibleToUserId?: string | undefined;
   group?: string | undefined;
@@ -51,8 +49,6 @@ const Row = z.object({
  */
 export async function listFailedRuns(sql: Sql, filter: FailedRunFilter): Promise<FailedRun[]> {
   const viewer = filter.visibleToUserId;
-  const ids = filter.workflowIds ? [...filter.workflowIds] : null;
-  if (ids && ids.length === 0) return [];
   const rows = await sql`
     select r.id, r.workflow_id, w.name, r.version, r.created_at, r.finished_at, r.error as run_error,
       s.node_id, s.error as step_error
@@ -64,7 +60,6 @@ export async function listFailedRuns(sql: Sql, filter: FailedRunFilter): Promise
     ) s on true
     where r.status = 'failed' and r.pruned_at is null
       and (${filter.workflowId ?? null}::text is null or r.workflow_id = ${filter.workflowId ?? null})
-      ${ids ? sql`and r.workflow_id = any(${ids}::text[])` : sql``}
       ${
         viewer === undefined
           ? sql``
