@@ -61,6 +61,8 @@ export {
 } from './roles.ts';
 export {
   API_PREFIX,
+  type ApiRoute,
+  apiRoutesOf,
   installRouteAuthorization,
   isRoutePermission,
   needs,

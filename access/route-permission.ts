@@ -29,6 +29,14 @@ export function isRoutePermission(value: unknown): value is RoutePermission {
 
 const DECORATION = 'vmeshRouteAuthorization';
 
+export type ApiRoute = { method: string; url: string };
+const API_ROUTES = new WeakMap<FastifyInstance, ApiRoute[]>();
+
+/** Every /api route registered on `app` since installRouteAuthorization (HEAD left out), e.g. to check the OpenAPI document. */
+export function apiRoutesOf(app: FastifyInstance): readonly ApiRoute[] {
+  return API_ROUTES.get(app) ?? [];
+}
+
 /**
  * Every route under /api/ is authorized on its ROUTED path (never the raw URL): it must declare
  * `config.permission` (a route without one fails to register, and is refused at request time should one slip
@@ -38,8 +46,12 @@ const DECORATION = 'vmeshRouteAuthorization';
 export function installRouteAuthorization(app: FastifyInstance): void {
   if (app.hasDecorator(DECORATION)) return;
   app.decorate(DECORATION, true);
+  const routes: ApiRoute[] = [];
+  API_ROUTES.set(app, routes);
   app.addHook('onRoute', (route) => {
     if (!route.url.startsWith(API_PREFIX)) return;
+    for (const method of [route.method].flat())
+      if (method !== 'HEAD') routes.push({ method: String(method), url: route.url });
     if (!isRoutePermission(route.config?.permission)) {
       throw new Error(
         `${String(route.method)} ${route.url} declares no permission: give it config.permission (access/route-permission.ts).`,

@@ -14,6 +14,7 @@ import {
   othersCanApprove,
   type Principal,
   readableWorkflowIds,
+  seesAll,
   userNames,
   workflowOwnership,
 } from '../access/index.ts';
@@ -232,6 +233,9 @@ const TOOL_PERMISSION: Readonly<Record<string, Permission | null>> = {
   pause_workflow: 'workflow.activate',
   resume_workflow: 'workflow.propose',
   retry_run: 'run.operate',
+  retry_failed_runs: 'run.operate',
+  list_failed_runs: 'run.read',
+  rename_workflow: 'workflow.propose',
   cancel_run: 'run.operate',
   rollback_workflow: 'workflow.propose',
   delete_workflow: 'workflow.propose',
@@ -388,11 +392,28 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
     if (isSystem(principal)) return { workflows: deps.workflows, runs: deps.runs };
     const readable = async (id: string) => (await readableWorkflowIds(sql, principal, [id])).has(id);
     // Operations act at once: the person must hold the permission and see the workflow.
-    const mayOperate = async (workflowId: string | undefined, permission: Permission) => {
-      if (allows(principal, permission) && workflowId !== undefined && (await readable(workflowId))) return;
-      throw new ForbiddenError({
+    const mayNot = () =>
+      new ForbiddenError({
         code: 'E_FORBIDDEN',
         message: `${principal.name} (${principal.role}) may not do that to this workflow.`,
+        hint: 'Ask its owner or an admin.',
+      });
+    const mayOperate = async (workflowId: string | undefined, permission: Permission) => {
+      if (allows(principal, permission) && workflowId !== undefined && (await readable(workflowId))) return;
+      throw mayNot();
+    };
+    // A change to the document (rename) is its owner's or an admin's, as a proposed change would be.
+    const mayChange = async (workflowId: string) => {
+      const ownership = await workflowOwnership(sql, workflowId);
+      const owns =
+        ownership !== undefined &&
+        (ownership.ownerId === null ||
+          ownership.ownerId === principal.userId ||
+          allows(principal, 'workflow.manage_all'));
+      if (allows(principal, 'workflow.propose') && owns && mayReadWorkflow(principal, ownership)) return;
+      throw new ForbiddenError({
+        code: 'E_FORBIDDEN',
+        message: `${principal.name} (${principal.role}) may not change workflow ${workflowId}: only its owner or an admin may.`,
         hint: 'Ask its owner or an admin.',
       });
     };
@@ -415,7 +436,13 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
         await mayOperate(id, 'workflow.activate');
         await deps.workflows.deactivate(id, { ...by, principal });
       },
+      async rename(id, name, by) {
+        await mayChange(id);
+        return deps.workflows.rename(id, name, { ...by, principal });
+      },
     };
+    // Failures across workflows: those the person may see, by the run API's rule.
+    const visibleTo = seesAll(principal) ? undefined : principal.userId;
     const base = deps.runs;
     const runs: RunsPort | undefined = base && {
       ...base,
@@ -439,6 +466,16 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
       async cancel(runId, by) {
         await mayOperate(await workflowOfRun(runId), 'run.operate');
         return base.cancel(runId, { ...by, principal });
+      },
+      async failed(filter) {
+        if (!allows(principal, 'run.read')) return [];
+        if (filter.workflowId !== undefined && !(await readable(filter.workflowId))) return [];
+        return base.failed({ ...filter, visibleToUserId: visibleTo });
+      },
+      async retryFailed(filter, by) {
+        if (filter.workflowId !== undefined) await mayOperate(filter.workflowId, 'run.operate');
+        else if (!allows(principal, 'run.operate')) throw mayNot();
+        return base.retryFailed({ ...filter, visibleToUserId: visibleTo }, { ...by, principal });
       },
     };
     return { workflows, runs };

@@ -20,9 +20,11 @@ import {
   getAlertRule,
   getVersionRow,
   listAlertRules,
+  listFailedRuns,
   listWorkflowRows,
   maySeeAlertRule,
   RunStatus,
+  retryFailedRuns,
   retryRun,
   StepStatus,
   type StoredAlertDestination,
@@ -116,6 +118,9 @@ export function createWorkflowsPort(sql: Sql, connectors: readonly ConnectorDefi
     },
     async remove(id, by) {
       await service.remove(id, by);
+    },
+    async rename(id, name, by) {
+      return service.rename(id, name, by);
     },
     async version(id, version) {
       const [row] =
@@ -228,6 +233,12 @@ export function createRunsPort(sql: Sql): RunsPort {
     },
     async cancel(runId, by) {
       return cancelRun(sql, runId, by);
+    },
+    async failed(filter) {
+      return listFailedRuns(sql, filter);
+    },
+    async retryFailed(filter, by) {
+      return retryFailedRuns(sql, { ...filter, by });
     },
   };
 }

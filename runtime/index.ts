@@ -29,6 +29,8 @@ export {
   createCredentialService,
 } from './store/credential-service.ts';
 export { credentialNamesOf, credentialUsers } from './store/credential-usage.ts';
+export { FailedRun, type FailedRunFilter, listFailedRuns } from './store/failed-runs.ts';
+export { type FailureBasis, failureGroupOf, failureReason } from './store/failure-group.ts';
 export {
   computeInsights,
   INSIGHTS_MAX_DAYS,

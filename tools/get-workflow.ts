@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { AppError, err, ok } from '../lib/index.ts';
+import { ok } from '../lib/index.ts';
 import { defineTool } from './define-tool.ts';
 import { markThirdParty, UntrustedValue } from './untrusted.ts';
+import { workflowById } from './workflow-by-id.ts';
 
 export const getWorkflowTool = defineTool({
   name: 'get_workflow',
@@ -19,16 +20,9 @@ export const getWorkflowTool = defineTool({
     triggerHealth: UntrustedValue.optional(),
   }),
   async run(input, ctx) {
-    const workflow = await ctx.workflows.get(input.workflowId);
-    if (!workflow) {
-      return err(
-        new AppError({
-          code: 'E_NOT_FOUND',
-          message: `No workflow with id "${input.workflowId}".`,
-          hint: 'Call list_workflows.',
-        }),
-      );
-    }
+    const found = await workflowById(input.workflowId, ctx);
+    if (!found.ok) return found;
+    const workflow = found.value;
     return ok({
       id: workflow.id,
       name: markThirdParty(workflow.name),

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { AppError, err, ok, type Result } from '../lib/index.ts';
 import { defineTool } from './define-tool.ts';
-import type { ToolContext, WorkflowDetail } from './tool-context.ts';
+import type { ToolContext } from './tool-context.ts';
+import { workflowById } from './workflow-by-id.ts';
 
 const WorkflowId = z
   .string()
@@ -13,18 +14,6 @@ const RunId = z
   .min(1)
   .max(100)
   .describe('The run id from get_workflow or a run update, e.g. "run_…".');
-
-async function workflowOf(id: string, ctx: ToolContext): Promise<Result<WorkflowDetail, AppError>> {
-  const workflow = await ctx.workflows.get(id);
-  if (workflow) return ok(workflow);
-  return err(
-    new AppError({
-      code: 'E_NOT_FOUND',
-      message: `No workflow with id "${id}".`,
-      hint: 'Call list_workflows and use one of its ids.',
-    }),
-  );
-}
 
 function runsOf(ctx: ToolContext): Result<NonNullable<ToolContext['runs']>, AppError> {
   if (ctx.runs) return ok(ctx.runs);
@@ -55,7 +44,7 @@ export const runWorkflowTool = defineTool({
   }),
   output: z.object({ runId: z.string(), status: z.string(), workflow: z.string() }),
   async run(input, ctx) {
-    const workflow = await workflowOf(input.workflowId, ctx);
+    const workflow = await workflowById(input.workflowId, ctx);
     if (!workflow.ok) return workflow;
     const runs = runsOf(ctx);
     if (!runs.ok) return runs;
@@ -72,7 +61,7 @@ export const pauseWorkflowTool = defineTool({
   input: z.object({ workflowId: WorkflowId }),
   output: z.object({ workflowId: z.string(), workflow: z.string(), active: z.boolean() }),
   async run(input, ctx) {
-    const workflow = await workflowOf(input.workflowId, ctx);
+    const workflow = await workflowById(input.workflowId, ctx);
     if (!workflow.ok) return workflow;
     if (workflow.value.active) await ctx.workflows.deactivate(workflow.value.id, by(ctx));
     return ok({ workflowId: workflow.value.id, workflow: workflow.value.name, active: false });

@@ -7,6 +7,7 @@ import { dryRunOnTrigger } from './dry-run.ts';
 import { describeEffects, describeSubworkflowSteps } from './proposal-effects.ts';
 import { ProposalOutput } from './propose-workflow.ts';
 import type { ToolContext, WorkflowDetail } from './tool-context.ts';
+import { workflowById } from './workflow-by-id.ts';
 
 const { applyPatch, compare, validate: validatePatch } = fastJsonPatch;
 
@@ -92,16 +93,9 @@ export const proposeChangeTool = defineTool({
   }),
   output: ChangeProposalOutput,
   async run(input, ctx) {
-    const current = await ctx.workflows.get(input.workflowId);
-    if (!current) {
-      return err(
-        new AppError({
-          code: 'E_NOT_FOUND',
-          message: `No workflow with id "${input.workflowId}".`,
-          hint: 'Call list_workflows and use one of its ids.',
-        }),
-      );
-    }
+    const found = await workflowById(input.workflowId, ctx);
+    if (!found.ok) return found;
+    const current = found.value;
     const base = structuredClone(current.document) as unknown as Record<string, unknown>;
     const patchError = validatePatch(input.patch, base);
     if (patchError) {

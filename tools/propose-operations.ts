@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { AppError, err, ok } from '../lib/index.ts';
 import { defineTool } from './define-tool.ts';
 import { ChangeProposalOutput, proposeNewVersion } from './propose-change.ts';
-import type { ToolContext } from './tool-context.ts';
+import { workflowById } from './workflow-by-id.ts';
 
 const WorkflowId = z
   .string()
@@ -15,19 +15,6 @@ const OperationProposalOutput = z.object({
   status: z.literal('pending'),
   note: z.string(),
 });
-
-async function found(id: string, ctx: ToolContext) {
-  const workflow = await ctx.workflows.get(id);
-  return workflow
-    ? ok(workflow)
-    : err(
-        new AppError({
-          code: 'E_NOT_FOUND',
-          message: `No workflow with id "${id}".`,
-          hint: 'Call list_workflows and use one of its ids.',
-        }),
-      );
-}
 
 export const rollbackWorkflowTool = defineTool({
   name: 'rollback_workflow',
@@ -46,7 +33,7 @@ export const rollbackWorkflowTool = defineTool({
   }),
   output: ChangeProposalOutput,
   async run(input, ctx) {
-    const current = await found(input.workflowId, ctx);
+    const current = await workflowById(input.workflowId, ctx);
     if (!current.ok) return current;
     const target = input.toVersion ?? current.value.currentVersion - 1;
     if (target < 1 || target >= current.value.currentVersion) {
@@ -85,7 +72,7 @@ export const resumeWorkflowTool = defineTool({
   input: z.object({ workflowId: WorkflowId }),
   output: OperationProposalOutput,
   async run(input, ctx) {
-    const workflow = await found(input.workflowId, ctx);
+    const workflow = await workflowById(input.workflowId, ctx);
     if (!workflow.ok) return workflow;
     if (workflow.value.active) {
       return err(
@@ -121,7 +108,7 @@ export const deleteWorkflowTool = defineTool({
   input: z.object({ workflowId: WorkflowId }),
   output: OperationProposalOutput,
   async run(input, ctx) {
-    const workflow = await found(input.workflowId, ctx);
+    const workflow = await workflowById(input.workflowId, ctx);
     if (!workflow.ok) return workflow;
     const created = await ctx.proposals.create({
       kind: 'delete',

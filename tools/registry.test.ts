@@ -56,6 +56,9 @@ describe('the agent tool registry (contract over every entry)', () => {
       'list_alerts',
       'remove_alert',
       'workflow_insights',
+      'rename_workflow',
+      'list_failed_runs',
+      'retry_failed_runs',
     ]);
   });
 
@@ -70,7 +73,7 @@ describe('the agent tool registry (contract over every entry)', () => {
     ]);
   });
 
-  it('operate tools are exactly those that act at once on what the person asked: run, pause, retry, cancel, alerts to this chat', () => {
+  it('operate tools are exactly those that act at once on what the person asked: run, pause, retry, cancel, rename, alerts to this chat', () => {
     expect(agentTools.filter((t) => t.effect === 'operate').map((t) => t.name)).toEqual([
       'run_workflow',
       'pause_workflow',
@@ -78,6 +81,8 @@ describe('the agent tool registry (contract over every entry)', () => {
       'cancel_run',
       'set_alert',
       'remove_alert',
+      'rename_workflow',
+      'retry_failed_runs',
     ]);
   });
 

@@ -2,6 +2,7 @@ import { listAlertsTool, removeAlertTool, setAlertTool } from './alerts.ts';
 import type { AnyTool } from './define-tool.ts';
 import { draftWorkflowTool } from './draft-workflow.ts';
 import { explainFailureTool } from './explain-failure.ts';
+import { listFailedRunsTool, retryFailedRunsTool } from './failed-runs.ts';
 import { getActionTool } from './get-action.ts';
 import { getRunTool } from './get-run.ts';
 import { getWorkflowTool } from './get-workflow.ts';
@@ -12,6 +13,7 @@ import { proposeChangeTool } from './propose-change.ts';
 import { proposeFixTool } from './propose-fix.ts';
 import { deleteWorkflowTool, resumeWorkflowTool, rollbackWorkflowTool } from './propose-operations.ts';
 import { proposeWorkflowTool } from './propose-workflow.ts';
+import { renameWorkflowTool } from './rename-workflow.ts';
 import { searchDocsTool } from './search-docs.ts';
 import { testWorkflowTool } from './test-workflow.ts';
 import { workflowInsightsTool } from './workflow-insights.ts';
@@ -41,4 +43,7 @@ export const agentTools: AnyTool[] = [
   listAlertsTool,
   removeAlertTool,
   workflowInsightsTool,
+  renameWorkflowTool,
+  listFailedRunsTool,
+  retryFailedRunsTool,
 ] as AnyTool[];

@@ -2,8 +2,10 @@ import type { z } from 'zod';
 import type { AuditBy } from '../access/index.ts';
 import type {
   AlertCondition,
+  FailedRun,
   Insights,
   InsightsQuery,
+  RetryFailedResult,
   RunStatus,
   StepStatus,
   WorkflowDocument,
@@ -118,6 +120,12 @@ export type WorkflowsPort = {
   activate(id: string, by: AuditBy): Promise<void>;
   /** Deleted: it stops and leaves the lists; runs keep their records. Called only on approval of a `delete` proposal. */
   remove(id: string, by: AuditBy): Promise<void>;
+  /** Renamed at once (a new version differing only in `name`; what runs does not change). rename_workflow. */
+  rename(
+    id: string,
+    name: string,
+    by: AuditBy,
+  ): Promise<{ name: string; previousName: string; version: number; changed: boolean }>;
   /** The document of one stored version, or undefined when there is no such version (rollback_workflow). */
   version(id: string, version: number): Promise<WorkflowDocument | undefined>;
   /**
@@ -165,6 +173,18 @@ export type RunsPort = {
   start(workflowId: string, input: unknown, by: AuditBy): Promise<{ runId: string; status: RunStatus }>;
   /** Cancels a queued, running or waiting run and its child runs. */
   cancel(runId: string, by: AuditBy): Promise<{ status: RunStatus }>;
+  /** Recent failed runs, newest first, with why they failed and their failure group. */
+  failed(filter: FailedRunsFilter): Promise<FailedRun[]>;
+  /** Retries the failed runs of a failure group or workflow from their failed steps, on the newest version. */
+  retryFailed(filter: FailedRunsFilter, by: AuditBy): Promise<RetryFailedResult>;
+};
+
+export type FailedRunsFilter = {
+  workflowId?: string | undefined;
+  group?: string | undefined;
+  /** Only runs of workflows this user may see (set by the conversation service for the person talking). */
+  visibleToUserId?: string | undefined;
+  limit: number;
 };
 
 export type CredentialsPort = {

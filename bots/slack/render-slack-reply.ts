@@ -11,6 +11,7 @@ import {
   retryProposalText,
 } from '../proposal-view.ts';
 import { encodeSlackActionValue, SLACK_APPROVE_ACTION, SLACK_REJECT_ACTION } from './slack-action-value.ts';
+import { slackDiffLines } from './slack-diff-lines.ts';
 
 export type SlackBlock = Record<string, unknown>;
 export type SlackMessage = { text: string; blocks?: SlackBlock[] };
@@ -57,6 +58,14 @@ export function renderSlackConnectLink(reply: Extract<Reply, { type: 'connect_li
 }
 
 /** The files a proposal's document holds, by name, type and size, with a link to its run's page (a fix's run). */
+/** A change to a stored workflow (a fix, an edit, a roll back) shows what changes from the current version. */
+function diffSection(reply: PreviewableProposal): SlackBlock[] {
+  const { diff } = reply.proposal;
+  if (diff.length === 0) return [];
+  const text = `*Changes from the current version (${diff.length}):*\n${escapeMrkdwn(slackDiffLines(diff).join('\n'))}`;
+  return [{ type: 'section', text: { type: 'mrkdwn', text: clip(text, MAX_SECTION) } }];
+}
+
 function filesSection(reply: PreviewableProposal, publicUrl: string | undefined): SlackBlock[] {
   const files = proposalFiles(reply);
   if (files.length === 0) return [];
@@ -124,7 +133,12 @@ export function renderSlackReply(
         };
       }
       if (!isPreviewableProposal(reply)) return { text: retryProposalText(reply) };
-      const heading = proposalKind(reply) === 'fix' ? 'Proposed fix' : 'Proposed workflow';
+      const heading =
+        proposalKind(reply) === 'fix'
+          ? 'Proposed fix'
+          : reply.proposal.kind === 'change'
+            ? 'Proposed change'
+            : 'Proposed workflow';
       const { document } = reply.proposal;
       return {
         text: `${heading}: ${reply.title}`,
@@ -141,6 +155,7 @@ export function renderSlackReply(
               ),
             },
           },
+          ...diffSection(reply),
           ...filesSection(reply, options.publicUrl),
           decisionButtons(reply.proposal.id),
         ],

@@ -6,6 +6,12 @@ import { printOut } from '../terminal-text.ts';
 /** runtime/ brings the engine: loaded only when a subcommand runs, while the database opens. */
 const loadRuntime = () => import('../../runtime/index.ts');
 
+const PositiveInteger = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--limit takes a whole number above 0, not "${value}".`);
+  return n;
+};
+
 export function registerRunsCommand(program: Command): void {
   const runs = program.command('runs').description('Workflow runs.');
   runs
@@ -17,18 +23,40 @@ export function registerRunsCommand(program: Command): void {
       const runtime = loadRuntime();
       const database = await openDatabase(parseDatabaseConfig());
       try {
-        const { listRunSummaries } = await runtime;
-        const rows = await listRunSummaries(database.sql, {
+        const { listFailedRuns, listRunSummaries } = await runtime;
+        const summaries = await listRunSummaries(database.sql, {
           workflowId: options.workflow,
           status: options.status,
           limit: 100,
         });
+        // Failed runs say why, and their failure group (what `vmesh runs retry-failed --group` takes).
+        const failures =
+          options.status === 'failed'
+            ? new Map(
+                (await listFailedRuns(database.sql, { workflowId: options.workflow, limit: 100 })).map(
+                  (run) => [
+                    run.runId,
+                    { step: run.step, code: run.code, message: run.message, group: run.group },
+                  ],
+                ),
+              )
+            : new Map<string, never>();
+        const rows = summaries.map((row) => {
+          const failure = failures.get(row.runId);
+          return failure ? { ...row, failure } : row;
+        });
         if (options.json) printOut(`${JSON.stringify(rows, null, 2)}\n`);
         else
-          for (const row of rows)
+          for (const row of rows) {
             printOut(
               `${row.runId}  ${row.status.padEnd(9)}  ${row.workflowId} v${row.version}  ${row.createdAt}\n`,
             );
+            const failure = failures.get(row.runId);
+            if (failure)
+              printOut(
+                `  ${failure.step ?? '(run)'}: ${failure.code ? `${failure.code} ` : ''}${failure.message}  group ${failure.group}\n`,
+              );
+          }
       } finally {
         await database.close();
       }
@@ -81,6 +109,43 @@ export function registerRunsCommand(program: Command): void {
         const result = await retryRun(database.sql, id, { version, by });
         if (options.json) printOut(`${JSON.stringify(result, null, 2)}\n`);
         else printOut(`Run ${result.runId} resumes on version ${result.version}.\n`);
+      } finally {
+        await database.close();
+      }
+    });
+  runs
+    .command('retry-failed')
+    .description(
+      'Retry every failed run that failed the same way (--group, from `vmesh runs list --status failed`) and/or every failed run of --workflow: each resumes at its failed step on the newest version, e.g. after a fix.',
+    )
+    .option('--group <group>', 'the failure group')
+    .option('--workflow <id>', 'only runs of this workflow')
+    .option('--limit <n>', `at most this many (default 20, at most 100)`, PositiveInteger)
+    .option('--json', 'print JSON')
+    .action(async (options: { group?: string; workflow?: string; limit?: number; json?: boolean }) => {
+      if (!options.group && !options.workflow)
+        throw new Error(
+          'Say which failed runs to retry: --group G (see `vmesh runs list --status failed`), --workflow ID, or both.',
+        );
+      const runtime = loadRuntime();
+      const database = await openDatabase(parseDatabaseConfig());
+      try {
+        const { retryFailedRuns } = await runtime;
+        const by = { principal: await ensureLocalOwner(database.sql, 'cli') };
+        const result = await retryFailedRuns(database.sql, {
+          group: options.group,
+          workflowId: options.workflow,
+          limit: options.limit,
+          by,
+        });
+        if (options.json) printOut(`${JSON.stringify(result, null, 2)}\n`);
+        else {
+          for (const run of result.retried) printOut(`Run ${run.runId} resumes on version ${run.version}.\n`);
+          for (const run of result.notRetried) printOut(`Run ${run.runId} not retried: ${run.reason}\n`);
+          if (result.retried.length === 0 && result.notRetried.length === 0)
+            printOut('No failed runs matched.\n');
+          if (result.more) printOut('More runs matched: run the command again for the next ones.\n');
+        }
       } finally {
         await database.close();
       }

@@ -68,7 +68,7 @@ const VersionArgument = (value: string): number => {
   return version;
 };
 
-/** `vmesh workflows activate|deactivate|delete|rollback ID`: what the API's workflow routes do, as the local owner. */
+/** `vmesh workflows activate|deactivate|delete|rename|rollback ID`: what the API's workflow routes do, as the local owner. */
 export function registerWorkflowOperations(workflows: Command): void {
   for (const [verb, describe, said] of [
     ['activate', 'Activate workflow ID: its hooks, schedules and polls start.', 'is active'],
@@ -106,6 +106,22 @@ export function registerWorkflowOperations(workflows: Command): void {
         return { id: row.id, name: row.name, deleted: true };
       });
       print(options.json, deleted, `Deleted workflow "${deleted.name}" (${deleted.id}).`);
+    });
+  workflows
+    .command('rename <id> <name>')
+    .description(
+      'Rename workflow ID at once: stored as a new version that differs only in its name; what runs, its trigger and its hook URL stay.',
+    )
+    .option('--json', 'print JSON')
+    .action(async (id: string, name: string, options: { json?: boolean }) => {
+      const renamed = await withWorkflowService(({ service, by }) => service.rename(id, name, by));
+      print(
+        options.json,
+        renamed,
+        renamed.changed
+          ? `Workflow ${id} is now "${renamed.name}" (was "${renamed.previousName}"), version ${renamed.version}.`
+          : `Workflow ${id} is already called "${renamed.name}"; nothing changed.`,
+      );
     });
   workflows
     .command('rollback <id>')

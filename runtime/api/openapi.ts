@@ -5,6 +5,8 @@ export type RouteDoc = {
   path: string;
   summary: string;
   body?: z.ZodType;
+  /** Needs no token (the OpenAPI document itself). */
+  public?: true;
 };
 
 /** OpenAPI 3.1 document generated from the same zod schemas the routes parse with. */
@@ -34,7 +36,7 @@ export function buildOpenApi(routes: RouteDoc[]): Record<string, unknown> {
           }
         : {}),
       responses: { default: { description: 'JSON; errors are { error: { code, message, hint } }' } },
-      ...(route.path.startsWith('/api/') ? { security: [{ bearer: [] }] } : {}),
+      ...(route.path.startsWith('/api/') ? { security: route.public ? [] : [{ bearer: [] }] } : {}),
     };
   }
   return {

@@ -54,6 +54,7 @@ import { CREDENTIAL_ROUTE_DOCS, registerCredentialRoutes } from './credential-ro
 import { parseRequest } from './http-errors.ts';
 import { INSIGHTS_ROUTE_DOCS } from './insights-routes.ts';
 import { buildOpenApi, type RouteDoc } from './openapi.ts';
+import { OPERATION_ROUTE_DOCS, registerOperationRoutes } from './operation-routes.ts';
 import { RETENTION_ROUTE_DOCS } from './retention-routes.ts';
 
 export type ApiOptions = {
@@ -129,6 +130,12 @@ function workflowView(row: WorkflowRow, publicUrl: string, viewer: Principal) {
 }
 
 export const ROUTE_DOCS: RouteDoc[] = [
+  {
+    method: 'get',
+    path: '/api/openapi.json',
+    summary: 'This OpenAPI 3.1 document (no token needed)',
+    public: true,
+  },
   {
     method: 'get',
     path: '/api/me',
@@ -262,6 +269,7 @@ export const ROUTE_DOCS: RouteDoc[] = [
       "Set the hook secret to the sender's own signing secret (Stripe whsec_…, Slack signing secret): { secret, graceSeconds? } → { id, set, previousSecretValidUntil } (the secret is never echoed; graceSeconds defaults to 0; the workflow's owner or admins only; audited as hook_secret.set)",
     body: SetHookSecretBody,
   },
+  ...OPERATION_ROUTE_DOCS,
   ...ACCESS_ROUTE_DOCS,
   ...AUDIT_ROUTE_DOCS,
   ...ALERT_ROUTE_DOCS,
@@ -281,6 +289,7 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiOptions): vo
   installRouteAuthorization(app);
   registerAccessRoutes(app, { sql });
   registerCredentialRoutes(app, { credentials: options.credentials });
+  registerOperationRoutes(app, { sql, workflows });
 
   app.get('/api/openapi.json', needs('public'), async () => buildOpenApi(ROUTE_DOCS));
 

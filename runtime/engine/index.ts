@@ -11,6 +11,7 @@ export {
 } from './engine.ts';
 export { idempotencyKeyFor } from './idempotency-key.ts';
 export type { NodeRunnerDeps } from './node-runner.ts';
+export { MAX_RETRY_FAILED, RetryFailedResult, retryFailedRuns } from './retry-failed-runs.ts';
 export { DEFAULT_SANDBOX_LIMITS, runSandboxedCode, type SandboxLimits } from './sandbox.ts';
 export {
   type EngineWorker,

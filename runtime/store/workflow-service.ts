@@ -1,13 +1,14 @@
 import { type AuditBy, audit } from '../../access/index.ts';
 import type { ConnectorDefinition, StdioServers } from '../../connectors/index.ts';
 import type { Sql, TransactionSql } from '../../db/index.ts';
-import { ValidationError } from '../../lib/index.ts';
+import { ConflictError, ValidationError } from '../../lib/index.ts';
 import { type Catalog, createCatalog } from '../workflow/catalog.ts';
 import type { WorkflowDocument } from '../workflow/document.ts';
 import { type ValidationReport, validateWorkflow } from '../workflow/validate.ts';
 import { invalidateWorkflow } from './workflow-cache.ts';
 import {
   deleteWorkflowRow,
+  getVersionRow,
   getWorkflowRow,
   insertVersion,
   insertWorkflow,
@@ -44,6 +45,15 @@ export type WorkflowService = {
     document: unknown,
     by?: AuditBy,
   ): Promise<{ id: string; version: number; contentHash: string; changed: boolean }>;
+  /**
+   * Renames at once: the name is part of the document, so the new name is stored as a new version that differs
+   * only in `name` (audited as workflow.renamed). What runs does not change: sub-workflow targets are pinned to ids.
+   */
+  rename(
+    workflowId: string,
+    name: string,
+    by?: AuditBy,
+  ): Promise<{ id: string; name: string; previousName: string; version: number; changed: boolean }>;
   activate(workflowId: string, by?: AuditBy): Promise<WorkflowRow>;
   deactivate(workflowId: string, by?: AuditBy): Promise<WorkflowRow>;
   remove(workflowId: string, by?: AuditBy): Promise<void>;
@@ -139,6 +149,40 @@ export function createWorkflowService(
       );
       if (result.changed) await syncTrigger(sql, workflowId);
       return result;
+    },
+    async rename(workflowId, name, by) {
+      const before = await getWorkflowRow(sql, workflowId);
+      const current = await getVersionRow(sql, workflowId, before.currentVersion);
+      const valid = checked({ ...current.document, name });
+      const result = await afterWrite(
+        workflowId,
+        insertVersion(sql, workflowId, valid, async (tx, stored) => {
+          // The rename was made on the version read above; a version stored in between would be undone.
+          if (stored.version !== before.currentVersion + 1) {
+            throw new ConflictError({
+              code: 'E_CONFLICT',
+              message: `Workflow ${workflowId} changed while it was being renamed (now version ${stored.version - 1}).`,
+              hint: 'Rename it again.',
+            });
+          }
+          await audit(tx, {
+            ...by,
+            action: 'workflow.renamed',
+            subjectType: 'workflow',
+            subjectId: workflowId,
+            beforeHash: stored.previousHash,
+            afterHash: stored.contentHash,
+            details: { from: before.name, to: valid.name, version: stored.version },
+          });
+        }),
+      );
+      return {
+        id: workflowId,
+        name: valid.name,
+        previousName: before.name,
+        version: result.version,
+        changed: result.changed,
+      };
     },
     async activate(workflowId, by) {
       const row = await afterWrite(workflowId, setActive(workflowId, true, by));
