@@ -66,7 +66,10 @@ export async function loadHistoryEntries(
     const byPerson = row.actor !== null && !SYSTEM_ACTOR.test(row.actor);
     const said =
       text?.success && byPerson && !text.data.content.startsWith(NOTE_PREFIX) ? text.data.content : null;
-    const replies = z.array(z.unknown()).catch([]).parse(row.replies ?? []);
+    const replies = z
+      .array(z.unknown())
+      .catch([])
+      .parse(row.replies ?? []);
     const parsed = replies.flatMap((reply) => {
       const one = Reply.safeParse(reply);
       return one.success ? [one.data] : [];

@@ -56,13 +56,13 @@ import {
   setProposalOutcome,
   toProposalView,
 } from './conversation-store.ts';
+import { type ConversationViews, createConversationViews } from './conversation-views.ts';
 import {
   type ConnectLinksPort,
   type CredentialEventResult,
   createCredentialConversations,
   reconnectCredentialOf,
 } from './credential-conversations.ts';
-import { type ConversationViews, createConversationViews } from './conversation-views.ts';
 import { type AutoMembers, type ChatActor, identifyActor } from './identify-actor.ts';
 import type { ModelProvider } from './providers/model-provider.ts';
 import { type OnConversationEvent, type ProposalView, type Reply, toProposalReply } from './reply.ts';
@@ -456,31 +456,31 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
           const row = await insertProposal(
             sql,
             {
-            conversationId: conversation.id,
-            kind: proposal.kind,
-            document: proposal.document as Record<string, unknown> | null,
-            documentHash: proposal.document ? contentHash(proposal.document) : null,
-            summary: proposal.summary,
-            diff: Array.isArray(proposal.details.diff) ? proposal.details.diff : [],
-            approvers: approval.requirement.approvers,
-            workflowId: proposal.workflowId,
-            baseVersion: proposal.baseVersion,
-            runId: proposal.runId,
-            // The service's own effects and approval facts replace whatever a tool put there.
-            // (What the tool resolved besides, e.g. sub-workflow targets, is kept.)
-            details: {
-              ...proposal.details,
-              effects: {
-                ...(proposal.details.effects as Record<string, unknown> | undefined),
-                ...approval.effects,
+              conversationId: conversation.id,
+              kind: proposal.kind,
+              document: proposal.document as Record<string, unknown> | null,
+              documentHash: proposal.document ? contentHash(proposal.document) : null,
+              summary: proposal.summary,
+              diff: Array.isArray(proposal.details.diff) ? proposal.details.diff : [],
+              approvers: approval.requirement.approvers,
+              workflowId: proposal.workflowId,
+              baseVersion: proposal.baseVersion,
+              runId: proposal.runId,
+              // The service's own effects and approval facts replace whatever a tool put there.
+              // (What the tool resolved besides, e.g. sub-workflow targets, is kept.)
+              details: {
+                ...proposal.details,
+                effects: {
+                  ...(proposal.details.effects as Record<string, unknown> | undefined),
+                  ...approval.effects,
+                },
+                approval: approval.view,
+                setup: approval.setup,
               },
-              approval: approval.view,
-              setup: approval.setup,
-            },
-            createdBy: actor,
-            proposerId: approval.requirement.proposerId,
-            proposerMayApprove: approval.requirement.proposerMayApprove,
-            secondPersonReasons: approval.requirement.secondPersonReasons,
+              createdBy: actor,
+              proposerId: approval.requirement.proposerId,
+              proposerMayApprove: approval.requirement.proposerMayApprove,
+              secondPersonReasons: approval.requirement.secondPersonReasons,
             },
             { sameTurn: created.map((earlier) => earlier.id) },
           );

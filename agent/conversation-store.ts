@@ -198,7 +198,10 @@ export async function insertProposal(
 export async function reopenReplacedProposals(sql: Db, proposalId: string): Promise<ProposalRow[]> {
   return (sql as Sql).begin(async (tx) => {
     const [current] = await tx`select details from proposals where id = ${proposalId} for update`;
-    const replaces = z.array(z.string()).catch([]).parse(current?.details?.replaces ?? []);
+    const replaces = z
+      .array(z.string())
+      .catch([])
+      .parse(current?.details?.replaces ?? []);
     if (replaces.length === 0) return [];
     const reopened = await tx`
       update proposals set status = 'pending', details = details - 'supersededBy'

@@ -78,7 +78,13 @@ export function createConversationViews(deps: { sql: Sql; workflows: WorkflowsPo
   async function viewFor(viewer: Principal, row: ProposalRow): Promise<ProposalView> {
     const view = toProposalView(row);
     if (await mayRead(viewer, row)) return view;
-    return { ...view, document: null, diff: [], setup: [], summary: '(hidden: you may not read this workflow)' };
+    return {
+      ...view,
+      document: null,
+      diff: [],
+      setup: [],
+      summary: '(hidden: you may not read this workflow)',
+    };
   }
 
   /** A stored proposal reply as it stands now (approved, superseded, kept open…), the failure it fixes kept. */
@@ -128,8 +134,9 @@ export function createConversationViews(deps: { sql: Sql; workflows: WorkflowsPo
       const visible = await mayRead(viewer, row);
       const participant =
         row.conversationId !== null &&
-        (await sql`select 1 from conversations where id = ${row.conversationId} and participants ? ${viewer.userId}`)
-          .length > 0;
+        (
+          await sql`select 1 from conversations where id = ${row.conversationId} and participants ? ${viewer.userId}`
+        ).length > 0;
       if (!participant && !mayDecide(row, viewer).ok) return undefined;
       const view = await viewFor(viewer, row);
       const base =
@@ -181,9 +188,7 @@ export function createConversationViews(deps: { sql: Sql; workflows: WorkflowsPo
       const names = reopened.map((old) => old.id).join(', ');
       const replies: Reply[] = [
         { type: 'text', text: `Kept both: proposal ${names} is open again beside ${row.id}.` },
-        ...(await Promise.all(
-          reopened.map(async (old) => toProposalReply(await viewFor(principal, old))),
-        )),
+        ...(await Promise.all(reopened.map(async (old) => toProposalReply(await viewFor(principal, old))))),
       ];
       if (row.conversationId) await note(row.conversationId, principal, row.id, names, replies);
       return replies;

@@ -31,11 +31,17 @@ const documentOf = (name: string) =>
 async function propose(threadKey: string, who: Principal, ...names: string[]): Promise<ProposalReply[]> {
   model.setScript([
     ...names.map((name) => ({
-      toolCalls: [{ name: 'propose_workflow', input: { document: documentOf(name), summary: `Make ${name}.` } }],
+      toolCalls: [
+        { name: 'propose_workflow', input: { document: documentOf(name), summary: `Make ${name}.` } },
+      ],
     })),
     { text: 'Approve it to save it.' },
   ]);
-  const replies = await service.handleMessage({ threadKey, principal: who, text: `make ${names.join(', ')}` });
+  const replies = await service.handleMessage({
+    threadKey,
+    principal: who,
+    text: `make ${names.join(', ')}`,
+  });
   return replies.filter((reply): reply is ProposalReply => reply.type === 'proposal');
 }
 
@@ -74,7 +80,11 @@ describe('a second request that replaces an open proposal', () => {
     expect(second.summary).toContain(`This replaces proposal ${first.proposal.id}`);
 
     // Deciding the replaced one is refused, and says why.
-    const refused = await service.decide({ proposalId: first.proposal.id, decision: 'approve', principal: ada });
+    const refused = await service.decide({
+      proposalId: first.proposal.id,
+      decision: 'approve',
+      principal: ada,
+    });
     expect(refused[0]).toMatchObject({ type: 'error', code: 'E_ALREADY_DECIDED' });
 
     const kept = await service.keepBoth(second.proposal.id, ada);
@@ -89,7 +99,11 @@ describe('a second request that replaces an open proposal', () => {
     expect((await service.keepBoth(second.proposal.id, ada))[0]).toMatchObject({ code: 'E_NOTHING_TO_KEEP' });
 
     // Both are real proposals now: approving each makes its own workflow.
-    const approvedFirst = await service.decide({ proposalId: first.proposal.id, decision: 'approve', principal: ada });
+    const approvedFirst = await service.decide({
+      proposalId: first.proposal.id,
+      decision: 'approve',
+      principal: ada,
+    });
     const approvedSecond = await service.decide({
       proposalId: second.proposal.id,
       decision: 'approve',

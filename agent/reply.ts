@@ -172,7 +172,8 @@ export function approvalSummary(proposal: ProposalView): string {
   }
   if (proposal.dryRunOk === false) lines.push('The dry run reported a failing step.');
   if (proposal.status === 'pending')
-    for (const id of proposal.replaces ?? []) lines.push(`This replaces proposal ${id} (closed unless you keep both).`);
+    for (const id of proposal.replaces ?? [])
+      lines.push(`This replaces proposal ${id} (closed unless you keep both).`);
   if (proposal.approval) {
     for (const reason of proposal.approval.secondPersonReasons)
       lines.push(`Needs someone other than the proposer: ${reason}.`);

@@ -55,7 +55,9 @@ function openEventStream(reply: FastifyReply): (event: string, data: unknown, id
   });
   return (event, data, id) => {
     if (reply.raw.writableEnded) return;
-    reply.raw.write(`${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    reply.raw.write(
+      `${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`,
+    );
   };
 }
 
@@ -202,7 +204,10 @@ export async function registerWebChat(app: FastifyInstance, deps: WebChatDeps): 
       api.post('/messages', async (request, reply) => {
         const body = MessageBody.safeParse(request.body);
         if (!body.success) return badRequest(reply, body.error);
-        if ((await deps.conversation.threadAccess?.(`web:${body.data.threadKey}`, webActor(request))) === 'other')
+        if (
+          (await deps.conversation.threadAccess?.(`web:${body.data.threadKey}`, webActor(request))) ===
+          'other'
+        )
           return notYours(reply);
         const send = openEventStream(reply);
         const onEvent = (event: ConversationEvent) => {
