@@ -155,9 +155,34 @@ function renderChanges(reply: PreviewableProposal, detail: Detail): HTMLElement[
   return parts;
 }
 
+/** Keys in the order a workflow document reads (the rest alphabetical), so stored key order never shows as a change. */
+const KEY_ORDER = [
+  'schemaVersion',
+  'id',
+  'name',
+  'description',
+  'uses',
+  'trigger',
+  'type',
+  'vars',
+  'nodes',
+  'edges',
+];
+const rank = (key: string) => {
+  const index = KEY_ORDER.indexOf(key);
+  return index === -1 ? KEY_ORDER.length : index;
+};
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (typeof value !== 'object' || value === null) return value;
+  const entries = Object.entries(value).sort(([a], [b]) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
+  return Object.fromEntries(entries.map(([key, inner]) => [key, canonical(inner)]));
+}
+const pretty = (value: unknown) => JSON.stringify(canonical(value), null, 2);
+
 /** The two documents as pretty JSON, compared line by line; unchanged stretches are folded away. */
 export function renderDiff(before: unknown, after: unknown): HTMLElement {
-  const hunks = toHunks(diffLines(JSON.stringify(before, null, 2), JSON.stringify(after, null, 2)));
+  const hunks = toHunks(diffLines(pretty(before), pretty(after)));
   if (hunks.length === 0)
     return h('p', { class: 'muted', 'data-testid': 'diff' }, 'No change to the document.');
   const rows: HTMLElement[] = [];
