@@ -130,9 +130,8 @@ describe('Discord interactions endpoint (real Ed25519 signatures, fake REST)', (
     });
     card.proposal.replaces = ['p1'];
     const [message] = renderDiscordReply(card);
-    const ids = (
-      message?.components as Array<{ components: Array<{ custom_id: string }> }>
-    )[0]?.components.map((button) => button.custom_id);
+    const rows = (message?.components ?? []) as Array<{ components: Array<{ custom_id: string }> }>;
+    const ids = rows[0]?.components.map((button) => button.custom_id);
     expect(ids).toEqual(['vmesh:approve:p2', 'vmesh:reject:p2', 'vmesh:keep_both:p2']);
     const response = await signed({
       id: 'i-keep',
