@@ -251,6 +251,46 @@ describe.skipIf(!hasChromium)('the chat in a real browser (Debian chromium)', ()
     await shoot('chat-fix-rerun');
   }, 180_000);
 
+  it('resumes the failed run from its failed step when that is the choice', async () => {
+    const counter = (code: string) => ({ ...greeter(code), name: 'Counter' });
+    model.setScript(proposing(counter('throw new Error("the counter broke")'), 'Counts.'));
+    await say('Make a counter');
+    await page.getByRole('heading', { name: 'Proposed workflow: Counter' }).waitFor({ timeout: 30_000 });
+    const proposalId = await newestProposalId();
+    await card(proposalId).getByRole('button', { name: 'Approve' }).click();
+    await card(proposalId).getByText('Approved.').waitFor();
+    const [workflow] = await db.sql`select id from workflows where name = 'Counter'`;
+    const workflowId = String(workflow?.id);
+    model.setScript([
+      (request) => ({
+        toolCalls: [
+          {
+            name: 'propose_fix',
+            input: {
+              runId: /\(runId ([^)]+)\)/.exec(request.lastUserText)?.[1] ?? 'missing',
+              document: counter('return 1'),
+              summary: 'Count one.',
+            },
+          },
+        ],
+      }),
+      { text: 'Fixed.' },
+    ]);
+    const failedRunId = String((await api('POST', `/api/workflows/${workflowId}/runs`, {})).runId);
+    await page.getByRole('heading', { name: 'Proposed fix: Counter' }).waitFor({ timeout: 60_000 });
+    const fixCard = card(await newestProposalId());
+    // The default choice: resume the same run from the step that failed.
+    await fixCard.getByRole('button', { name: 'Approve' }).click();
+    await fixCard.getByText('Approved.').waitFor();
+    const resumed = page
+      .locator('[data-testid="run-update"]')
+      .filter({ hasText: `Resuming run ${failedRunId} from its failed step` });
+    await resumed.waitFor();
+    await resumed.locator('.badge', { hasText: 'succeeded' }).waitFor({ timeout: 60_000 });
+    const runs = await db.sql`select id, status from runs where workflow_id = ${workflowId}`;
+    expect(runs.map((run) => [run.id, run.status])).toEqual([[failedRunId, 'succeeded']]);
+  }, 180_000);
+
   it('meets WCAG AA contrast in light and dark, themes the graph for dark, and works from the keyboard', async () => {
     // Two more requests, so the page has an open card that replaces another (Keep both, Approve, Reject).
     model.setScript(proposing(newWorkflow('Third idea'), 'The third idea.'));
