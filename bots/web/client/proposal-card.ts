@@ -96,6 +96,13 @@ function replacesNote(reply: ProposalReply, context: CardContext): HTMLElement |
   return note;
 }
 
+/** The summary without its "This replaces proposal X" lines: the card's own note says that, with its button. */
+const withoutReplacesLines = (summary: string) =>
+  summary
+    .split('\n')
+    .filter((line) => !line.startsWith('This replaces proposal '))
+    .join('\n');
+
 function previewBody(reply: PreviewableProposal): HTMLElement {
   const graph = h('div', { class: 'graph', 'data-testid': 'graph' }, 'Drawing the graph…');
   const changes = h('div', { class: 'changes', 'data-testid': 'changes' });
@@ -105,7 +112,7 @@ function previewBody(reply: PreviewableProposal): HTMLElement {
     h(
       'div',
       { class: 'summary' },
-      h('p', {}, reply.summary),
+      h('p', {}, withoutReplacesLines(reply.summary)),
       filesList(reply),
       changes,
       h(
@@ -301,7 +308,11 @@ function decisionActions(
               : 'Rejected.',
         ),
       );
-      if (card && !refused) card.dataset.status = decision === 'approve' ? 'approved' : 'rejected';
+      if (card && !refused) {
+        card.dataset.status = decision === 'approve' ? 'approved' : 'rejected';
+        // Decided: keeping the replaced ones open is no longer this card's question.
+        card.querySelector('.replaces')?.remove();
+      }
       context.append(replies.filter((next) => next !== refused));
     } catch (error) {
       for (const button of actions.querySelectorAll('button')) button.disabled = false;
