@@ -38,7 +38,8 @@ const MessageRow = z.object({
 const UserContent = z.object({ content: z.string() });
 
 /**
- * The conversation's settled messages after `afterId` (oldest first, at most `limit`) as entries, with `cursor` the
+ * The conversation's settled messages after `afterId` (oldest first, at most `limit`; without `afterId` the latest
+ * `limit`) as entries, with `cursor` the
  * id to continue after (it passes over rows that produce no entry, e.g. tool calls). Replies that do not parse
  * (written by an older version) are left out rather than failing the whole history.
  */
@@ -48,15 +49,20 @@ export async function loadHistoryEntries(
   options: { afterId?: number; limit?: number; settleMs?: number } = {},
 ): Promise<{ entries: HistoryEntry[]; cursor: number }> {
   const afterId = options.afterId ?? 0;
+  // Without a cursor: the latest messages (a long conversation opens at its end); with one: the next after it.
+  const latest = options.afterId === undefined;
   const rows = await sql`
-    select m.id, m.role, m.actor, m.content, m.replies, m.created_at,
-      (select u.actor from conversation_messages u
-        where u.conversation_id = m.conversation_id and u.role = 'user' and u.id <= m.id
-        order by u.id desc limit 1) as turn_actor
-    from conversation_messages m
-    where m.conversation_id = ${conversationId} and m.id > ${afterId}
-      and m.created_at < clock_timestamp() - ${options.settleMs ?? SETTLE_MS} * interval '1 millisecond'
-    order by m.id asc limit ${options.limit ?? 500}`;
+    select * from (
+      select m.id, m.role, m.actor, m.content, m.replies, m.created_at,
+        (select u.actor from conversation_messages u
+          where u.conversation_id = m.conversation_id and u.role = 'user' and u.id <= m.id
+          order by u.id desc limit 1) as turn_actor
+      from conversation_messages m
+      where m.conversation_id = ${conversationId} and m.id > ${afterId}
+        and m.created_at < clock_timestamp() - ${options.settleMs ?? SETTLE_MS} * interval '1 millisecond'
+      order by case when ${latest} then -m.id else m.id end
+      limit ${options.limit ?? 500}
+    ) batch order by id asc`;
   let cursor = afterId;
   const entries: HistoryEntry[] = [];
   for (const raw of rows) {

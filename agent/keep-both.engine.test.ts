@@ -3,6 +3,7 @@ import type { Principal } from '../access/index.ts';
 import { createTestDatabase, type TestDatabase } from '../db/testing/test-database.ts';
 import { loadSystemPrompt } from '../prompts/load-prompts.ts';
 import type { WorkflowDocument } from '../runtime/index.ts';
+import { loadHistoryEntries } from './conversation-history.ts';
 import { type ConversationService, createConversationService } from './conversation-service.ts';
 import { createOpenAIProvider } from './providers/openai-provider.ts';
 import type { ProposalReply, Reply } from './reply.ts';
@@ -151,6 +152,13 @@ describe('the conversation history', () => {
       settleMs: 0,
     });
     expect(after?.entries).toEqual([]);
+    // Opened without a cursor, a long conversation starts at its latest messages.
+    const [thread] = await db.sql`select id from conversations where thread_key = 'web:historythread1'`;
+    const newest = await loadHistoryEntries(db.sql, String(thread?.id), { limit: 1, settleMs: 0 });
+    expect(newest.entries.map((entry) => entry.replies[0])).toEqual([
+      expect.objectContaining({ type: 'text', text: expect.stringContaining('Rejected proposal') }),
+    ]);
+    expect(newest.cursor).toBe(history.cursor);
     // Someone else gets nothing, and the thread is theirs to refuse.
     const bob = await testPrincipal(db.sql, 'bob', 'builder');
     expect(await service.historyFor('web:historythread1', bob, { settleMs: 0 })).toBeUndefined();
