@@ -8,7 +8,7 @@
 //     runtime/ has two light doors besides (LIGHT_DOORS), for callers that must not load the engine. The web
 //     chat's browser bundle (what bots/web/client/main.ts reaches by value imports) uses only BROWSER_DOORS.
 // (c) Production code never imports test-only code, except evals/, whose scenarios drive the wire fakes.
-// (d) Inside runtime/, the same for its folders: nodes < workflow < store < files < engine < triggers < api; the files
+// (d) Inside runtime/, the same for its folders: nodes < workflow < store < files < engine < triggers < alerts < api; the files
 //     at runtime/'s top (index.ts, services.ts: the composition of worker, routes and triggers) may import all.
 //
 // Test-only code (`*.test.ts`, `testing/` folders, `fake-*.ts` wire fakes, fixtures, benches) is exempt from
@@ -71,6 +71,7 @@ const RUNTIME_LAYERS: readonly string[] = [
   'files',
   'engine',
   'triggers',
+  'alerts',
   'api',
 ];
 

@@ -23,6 +23,7 @@ import { AppError, describeError, ForbiddenError, logger, redactString } from '.
 import type { ChatTriggerData, WorkflowDocument } from '../runtime/index.ts';
 import { contentHash, getTriggerEvent, senderSetup } from '../runtime/index.ts';
 import type {
+  AlertsPort,
   AnyTool,
   CatalogPort,
   CredentialsPort,
@@ -82,6 +83,8 @@ export type ConversationServiceDeps = {
   docs?: DocsPort | undefined;
   /** Absent until the engine is wired: get_run/explain_failure/propose_fix then say so, and fixes cannot resume. */
   runs?: RunsPort | undefined;
+  /** Alert rules as `principal` may see and change them (set_alert, list_alerts, remove_alert). */
+  alertsFor?: ((principal: Principal) => AlertsPort) | undefined;
   tools?: readonly AnyTool[];
   /** Who must approve what (VMESH_APPROVAL_POLICY); default DEFAULT_APPROVAL_POLICY. */
   approvalPolicy?: ApprovalPolicy | undefined;
@@ -145,6 +148,10 @@ export type ConversationService = ConversationViews & {
   handleTriggerEvent(eventId: string): Promise<HandleTriggerEventResult>;
   /** credential.needs_reconnect / credential.connected (queued by the runtime): links, resumed runs, proposals. */
   handleCredentialEvent(eventId: string): Promise<CredentialEventResult>;
+  /** An alert (runtime/alerts): noted in the conversation each workflow came from and posted to its front-end. */
+  tellWorkflowConversations(workflowIds: readonly string[], text: string): Promise<void>;
+  /** An alert for one conversation (a rule the agent made there). */
+  tellConversation(conversationId: string, text: string): Promise<void>;
   conversationFor(threadKey: string, principal: Principal): Promise<{ id: string; threadKey: string }>;
   /**
    * The agent tools' context for a caller outside a model turn (the MCP server exposes the tools directly):
@@ -229,6 +236,9 @@ const TOOL_PERMISSION: Readonly<Record<string, Permission | null>> = {
   cancel_run: 'run.operate',
   rollback_workflow: 'workflow.propose',
   delete_workflow: 'workflow.propose',
+  set_alert: 'workflow.activate',
+  list_alerts: 'workflow.read',
+  remove_alert: 'workflow.activate',
 };
 
 function errorReply(error: AppError): Reply {
@@ -449,6 +459,7 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
       workflows: scoped.workflows,
       runs: scoped.runs,
       credentials: deps.credentials,
+      alerts: isSystem(principal) ? undefined : deps.alertsFor?.(principal),
       conversation: { id: conversation.id, actor, userId: principal.userId },
       proposals: {
         async create(proposal: NewProposal) {
@@ -754,6 +765,12 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
     notify: deps.notify,
   });
 
+  async function tellAlert(conversation: { id: string; threadKey: string }, text: string): Promise<void> {
+    const replies: Reply[] = [{ type: 'text', text }];
+    await note(conversation.id, 'system:alerts', text, replies);
+    await deps.notify?.({ conversationId: conversation.id, threadKey: conversation.threadKey }, replies);
+  }
+
   const service: ConversationService = {
     ...createConversationViews({ sql, workflows: deps.workflows }),
     async handleMessage(input, onEvent) {
@@ -1030,6 +1047,26 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
     },
 
     handleCredentialEvent: (eventId) => credentialTalk.handleEvent(eventId),
+
+    async tellWorkflowConversations(workflowIds, text) {
+      const told = new Set<string>();
+      for (const workflowId of workflowIds) {
+        const workflow = await deps.workflows.get(workflowId);
+        if (!workflow) continue;
+        let conversation = workflow.conversationRef
+          ? await findConversation(sql, workflow.conversationRef)
+          : undefined;
+        conversation ??= await ensureConversation(sql, `system:workflow:${workflow.id}`, SELF_HEALING_ACTOR);
+        if (told.has(conversation.id)) continue;
+        told.add(conversation.id);
+        await tellAlert(conversation, text);
+      }
+    },
+
+    async tellConversation(conversationId, text) {
+      const conversation = await findConversation(sql, conversationId);
+      if (conversation) await tellAlert(conversation, text);
+    },
 
     async conversationFor(threadKey, principal) {
       const row = await ensureConversation(sql, threadKey, actorLabel(principal), principal.userId);

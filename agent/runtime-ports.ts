@@ -1,28 +1,40 @@
 import { z } from 'zod';
+import { audit, type Principal } from '../access/index.ts';
 import type { ConnectorDefinition } from '../connectors/index.ts';
 import type { Sql } from '../db/index.ts';
 import { ConflictError } from '../lib/index.ts';
 import {
+  type AlertRuleView,
+  assertMayManageAlertRule,
   type Catalog,
   cancelRun,
   contentHash,
+  createAlertRule,
   createCatalog,
   createWorkflowService,
+  deleteAlertRule,
   dispatchChatMessage,
   evaluateTemplate,
   findSubworkflowTarget,
   findWorkflow,
+  getAlertRule,
   getVersionRow,
+  listAlertRules,
   listWorkflowRows,
+  maySeeAlertRule,
   RunStatus,
   retryRun,
   StepStatus,
+  type StoredAlertDestination,
   startRun,
+  toRuleView,
   triggerHealth,
   triggerSync,
   validateWorkflow,
 } from '../runtime/index.ts';
 import type {
+  AlertRuleSummary,
+  AlertsPort,
   CredentialsPort,
   EvaluatePort,
   RunsPort,
@@ -245,6 +257,7 @@ export type RuntimePorts = {
   runs: RunsPort;
   credentials: CredentialsPort;
   chatTrigger: ChatTriggerPort;
+  alertsFor: (principal: Principal) => AlertsPort;
 };
 
 /** Every port wired to the real runtime, engine and credential store. */
@@ -262,7 +275,83 @@ export function createRuntimePorts(options: {
     runs: createRunsPort(options.sql),
     credentials: options.credentials ?? createCredentialNamesPort(options.sql),
     chatTrigger: (message) => dispatchChatMessage(options.sql, message),
+    alertsFor: (principal) => createAlertsPort(options.sql, principal),
   };
 }
 
 export { contentHash };
+
+const destinationLabel = (destination: StoredAlertDestination, conversationId: string | null): string => {
+  switch (destination.type) {
+    case 'conversation':
+      if (destination.conversationId === undefined) return "the workflow's conversation";
+      return destination.conversationId === conversationId ? 'this conversation' : 'another conversation';
+    case 'slack':
+    case 'discord':
+      return `${destination.type}:${destination.channel}`;
+    case 'webhook':
+      return 'webhook';
+    case 'email':
+      return 'email';
+  }
+};
+
+const toAlertSummary = (rule: AlertRuleView, conversationId: string | null): AlertRuleSummary => ({
+  id: rule.id,
+  name: rule.name,
+  workflowId: rule.workflowId,
+  condition: rule.condition,
+  destination: destinationLabel(rule.destination, conversationId),
+  cooldownMinutes: rule.cooldownMinutes,
+  enabled: rule.enabled,
+  openAlerts: rule.openAlerts,
+});
+
+/**
+ * Alert rules for the agent's tools, as `principal` may see and change them (the API's checks). The agent only
+ * makes rules that tell the conversation it is in.
+ */
+export function createAlertsPort(sql: Sql, principal: Principal): AlertsPort {
+  return {
+    async list(filter) {
+      const rules = await listAlertRules(sql, { workflowId: filter.workflowId });
+      const seen: AlertRuleSummary[] = [];
+      for (const rule of rules)
+        if (await maySeeAlertRule(sql, principal, rule.workflowId))
+          seen.push(toAlertSummary(toRuleView(rule), filter.conversationId));
+      return seen;
+    },
+    async createForConversation(input) {
+      const destination = { type: 'conversation' as const, conversationId: input.conversationId };
+      await assertMayManageAlertRule(sql, principal, { workflowId: input.workflowId, destination });
+      const { rule } = await createAlertRule(
+        sql,
+        {
+          name: input.name,
+          workflowId: input.workflowId,
+          condition: input.condition,
+          destination,
+          cooldownMinutes: input.cooldownMinutes,
+          enabled: true,
+        },
+        principal.userId,
+      );
+      await audit(sql, {
+        principal,
+        action: 'alert.created',
+        subjectType: 'alert',
+        subjectId: rule.id,
+        details: { workflowId: input.workflowId, kind: input.condition.kind, destination: 'conversation' },
+      });
+      return toAlertSummary(rule, input.conversationId);
+    },
+    async remove(id) {
+      const rule = await getAlertRule(sql, id);
+      if (!rule || !(await maySeeAlertRule(sql, principal, rule.workflowId))) return false;
+      await assertMayManageAlertRule(sql, principal, { ...rule, destination: { type: 'conversation' } });
+      await deleteAlertRule(sql, id);
+      await audit(sql, { principal, action: 'alert.deleted', subjectType: 'alert', subjectId: id });
+      return true;
+    },
+  };
+}

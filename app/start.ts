@@ -16,12 +16,18 @@ import {
   createRuntimeTriggerPort,
   createRuntimeWorkflowPort,
   registerBots,
+  registerConsoleRoutes,
 } from '../bots/index.ts';
 import { loadAllConnectors } from '../connectors/index.ts';
 import { type Database, openDatabase, parseDatabaseConfig } from '../db/index.ts';
 import { logger, VERSION } from '../lib/index.ts';
 import { createKnowledgeBase, docsReady } from '../retrieval/index.ts';
-import { createEngineServices, installWorkerSchema } from '../runtime/index.ts';
+import {
+  ALERTS_CRONTAB,
+  createAlertsTask,
+  createEngineServices,
+  installWorkerSchema,
+} from '../runtime/index.ts';
 import { parseServerConfig, type ServerConfig } from './config.ts';
 import { type Announce, announceOwnerSignIn, writeToStdout } from './owner-sign-in.ts';
 import { startRunLog } from './run-log.ts';
@@ -95,6 +101,13 @@ export async function startApp(
       config,
       env,
     });
+    // The web page's console (workflow and run pages) on the same engine service as /api and the CLI.
+    registerConsoleRoutes(server, {
+      sql: database.sql,
+      workflows: engine.workflows,
+      connectors,
+      publicUrl: config.publicUrl,
+    });
     notifyChat = async (threadKey, replies) => {
       await bots.notify(threadKey, replies).catch((error: unknown) => {
         logger.warn(
@@ -124,7 +137,18 @@ export async function startApp(
               [RUN_FAILED_TASK]: createRunFailedTask(agent),
               [TRIGGER_EVENT_TASK]: createTriggerEventTask(agent),
               [CREDENTIAL_EVENT_TASK]: createCredentialEventTask(agent),
+              // Alerts go to the workflow's conversation or a chosen channel: the app's worker has both.
+              ...createAlertsTask(engine.deps, {
+                publicUrl: config.publicUrl,
+                logger,
+                chat: {
+                  tellWorkflowConversations: (ids, text) => agent.tellWorkflowConversations(ids, text),
+                  tellConversation: (id, text) => agent.tellConversation(id, text),
+                  postToChat: (threadKey, text) => bots.notify(threadKey, [{ type: 'text', text }]),
+                },
+              }),
             },
+            crontab: ALERTS_CRONTAB,
           });
     const runLog = startRunLog({ sql: database.sql, logger });
     logger.info({ url, database: database.kind }, 'VelocityMesh is listening');

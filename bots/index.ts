@@ -13,5 +13,6 @@ export type { SlackBot } from './slack/create-slack-bot.ts';
 export type { TriggerEventPort } from './trigger-event-port.ts';
 export { ensureWebBundle } from './web/build-web-bundle.ts';
 export { type ApprovalLinkPort, registerApprovalLinks } from './web/register-approval-links.ts';
+export { registerConsoleRoutes } from './web/register-console-routes.ts';
 export { registerWebChat } from './web/register-web-chat.ts';
 export type { WorkflowPort } from './workflow-port.ts';

@@ -7,6 +7,7 @@ import {
   findWorkflow,
   getRunView,
   getVersionRow,
+  listRunPage,
   listRunSummaries,
   listWorkflowRows,
   type PendingApproval,
@@ -28,6 +29,16 @@ const summary = (row: WorkflowRow): WorkflowSummary => ({
   triggerType: row.triggerType,
 });
 
+/** The `code` or `hint` a stored failure (a StepError) carries, when it is a string. */
+const errorField = (error: unknown, field: 'code' | 'hint'): string | undefined => {
+  if (error === null || typeof error !== 'object') return undefined;
+  const value = (error as Record<string, unknown>)[field];
+  return typeof value === 'string' ? value : undefined;
+};
+
+const durationOf = (startedAt: string | null, finishedAt: string | null): number | undefined =>
+  startedAt && finishedAt ? Math.max(0, Date.parse(finishedAt) - Date.parse(startedAt)) : undefined;
+
 const errorText = (error: unknown): string | undefined => {
   if (error === null || error === undefined) return undefined;
   if (typeof error === 'string') return error;
@@ -45,10 +56,13 @@ const filesIn = (runId: string, value: unknown): RunStepFile[] =>
     href: `/api/runs/${encodeURIComponent(runId)}/files/${encodeURIComponent(ref.id)}`,
   }));
 
-const detail = (run: RunView, workflowName?: string, approvals: PendingApproval[] = []): RunDetail => ({
+const detail = (run: RunView, workflow?: WorkflowRow, approvals: PendingApproval[] = []): RunDetail => ({
   id: run.runId,
   workflowId: run.workflowId,
-  workflowName,
+  workflowName: workflow?.name,
+  version: run.version,
+  latestVersion: workflow?.currentVersion,
+  triggerType: run.triggerType,
   status: run.status,
   startedAt: run.startedAt ?? run.createdAt,
   finishedAt: run.finishedAt ?? undefined,
@@ -58,8 +72,17 @@ const detail = (run: RunView, workflowName?: string, approvals: PendingApproval[
     const agentCalls = step.subSteps ? agentCallsOf(step.subSteps, step.status, pending !== undefined) : [];
     return {
       id: step.path && step.path !== '' ? `${step.id}[${step.path}]` : step.id,
+      nodeId: step.id,
+      path: step.path,
       status: step.status,
+      attempt: step.attempt,
+      startedAt: step.startedAt ?? undefined,
+      finishedAt: step.finishedAt ?? undefined,
+      durationMs: durationOf(step.startedAt, step.finishedAt),
+      output: step.output,
       error: errorText(step.error),
+      errorCode: errorField(step.error, 'code'),
+      errorHint: errorField(step.error, 'hint'),
       ...(files.length > 0 ? { files } : {}),
       ...(agentCalls.length > 0 ? { agentCalls } : {}),
       ...(pending
@@ -75,6 +98,8 @@ const detail = (run: RunView, workflowName?: string, approvals: PendingApproval[
   }),
   output: run.output,
   error: errorText(run.error),
+  errorCode: errorField(run.error, 'code'),
+  errorHint: errorField(run.error, 'hint'),
 });
 
 /**
@@ -90,7 +115,7 @@ export function createRuntimeWorkflowPort(sql: Sql, viewer?: Principal): Workflo
       if (viewer) await assertRunVisible(sql, viewer, id);
       const run = await getRunView(sql, id);
       const approvals = run.status === 'waiting' ? await pendingApprovalsOf(sql, id) : [];
-      return detail(run, (await findWorkflow(sql, run.workflowId))?.name, approvals);
+      return detail(run, await findWorkflow(sql, run.workflowId), approvals);
     } catch (error) {
       if (/no run/i.test(describeError(error))) return undefined;
       throw error;
@@ -122,6 +147,31 @@ export function createRuntimeWorkflowPort(sql: Sql, viewer?: Principal): Workflo
         startedAt: run.startedAt ?? run.createdAt,
         finishedAt: run.finishedAt ?? undefined,
       }));
+    },
+    async listRunPage(filter) {
+      if (!may('run.read')) return { runs: [], nextOffset: null };
+      const page = await listRunPage(sql, {
+        ...filter,
+        visibleToUserId: viewer && !seesAll(viewer) ? viewer.userId : undefined,
+      });
+      const names = new Map<string, string>();
+      for (const id of new Set(page.runs.map((run) => run.workflowId))) {
+        const row = await findWorkflow(sql, id);
+        if (row) names.set(id, row.name);
+      }
+      return {
+        nextOffset: page.nextOffset,
+        runs: page.runs.map((run) => ({
+          id: run.runId,
+          workflowId: run.workflowId,
+          workflowName: names.get(run.workflowId),
+          version: run.version,
+          triggerType: run.triggerType,
+          status: run.status,
+          startedAt: run.startedAt ?? run.createdAt,
+          finishedAt: run.finishedAt ?? undefined,
+        })),
+      };
     },
     getRun,
     async startRun(workflowId, input, by) {

@@ -36,8 +36,22 @@ export type StepApprovalView = { id: string; message: string; files: RunStepFile
 
 export type RunStepView = {
   id: string;
+  /** The node id and the foreach path this step ran at ('' outside a foreach). */
+  nodeId?: string | undefined;
+  path?: string | undefined;
   status: StepStatus;
+  /** Attempts made (retries included); 0 for a step that never started. */
+  attempt?: number | undefined;
+  startedAt?: string | undefined;
+  finishedAt?: string | undefined;
+  /** From start to finish, once finished. */
+  durationMs?: number | undefined;
+  /** The step's output as the run view holds it (over 16 KiB: a { truncated, bytes, href } marker). */
+  output?: unknown;
   error?: string | undefined;
+  /** The failure's code and what to change (the validator's or the connector's hint). */
+  errorCode?: string | undefined;
+  errorHint?: string | undefined;
   files?: RunStepFile[] | undefined;
   /** core.agent: its tool calls, in order. */
   agentCalls?: AgentCallView[] | undefined;
@@ -49,17 +63,40 @@ export type RunSummary = {
   id: string;
   workflowId: string;
   workflowName?: string | undefined;
+  /** The workflow version it ran. */
+  version?: number | undefined;
+  triggerType?: string | undefined;
   status: RunStatus;
   startedAt?: string | undefined;
   finishedAt?: string | undefined;
 };
-export type RunDetail = RunSummary & { steps: RunStepView[]; output?: unknown; error?: string | undefined };
+export type RunDetail = RunSummary & {
+  steps: RunStepView[];
+  output?: unknown;
+  error?: string | undefined;
+  errorCode?: string | undefined;
+  errorHint?: string | undefined;
+  /** The workflow's current version (undefined once it is deleted): a failed run may resume on it. */
+  latestVersion?: number | undefined;
+};
+
+/** The filters and page of a run listing (see runtime's RunListQuery). */
+export type RunListFilter = {
+  workflowId?: string | undefined;
+  status?: RunStatus | undefined;
+  from?: Date | undefined;
+  to?: Date | undefined;
+  limit: number;
+  offset: number;
+};
 
 /** Read access to workflows and runs, plus starting a run: what the web pages and the MCP server show and call. */
 export type WorkflowPort = {
   listWorkflows(): Promise<WorkflowSummary[]>;
   getWorkflow(id: string): Promise<WorkflowDetail | undefined>;
   listRuns(filter: { workflowId?: string | undefined; limit?: number | undefined }): Promise<RunSummary[]>;
+  /** One page of runs across the workflows the viewer may see, newest first; nextOffset null on the last page. */
+  listRunPage(filter: RunListFilter): Promise<{ runs: RunSummary[]; nextOffset: number | null }>;
   getRun(id: string): Promise<RunDetail | undefined>;
   /** `by`: the person starting it, for the audit log (`actor` as recorded, `via` the front-end). */
   startRun(

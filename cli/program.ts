@@ -32,6 +32,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   users: async () => (await import('./commands/users.ts')).registerUsersCommand,
   tokens: async () => (await import('./commands/tokens.ts')).registerTokensCommand,
   audit: async () => (await import('./commands/audit.ts')).registerAuditCommand,
+  alerts: async () => (await import('./commands/alerts.ts')).registerAlertsCommand,
 };
 
 export const COMMAND_NAMES: readonly string[] = Object.keys(COMMANDS);

@@ -1,5 +1,6 @@
 // The public surface of runtime/: other folders import only from here.
 
+export * from './alerts/index.ts';
 export * from './engine/index.ts';
 export { RUN_FAILED_TASK } from './engine/tasks.ts';
 export * from './engine/worker-schema.ts';
@@ -38,10 +39,12 @@ export {
   assertRunVisible,
   changeableWorkflow,
   mayHandleHookSecret,
+  owns,
   visibilityOf,
   visibleWorkflow,
 } from './store/object-access.ts';
 export { type PendingApproval, pendingApprovalsOf } from './store/pending-approvals.ts';
+export { listRunPage, RunListQuery, type RunPage } from './store/run-list.ts';
 export * from './store/run-status.ts';
 export {
   getRunView,
@@ -54,11 +57,13 @@ export {
   StepView,
   waitForRun,
 } from './store/run-store.ts';
+export { type StalledPollTrigger, stalledPollTriggers } from './store/stalled-poll-triggers.ts';
 export {
   findSubworkflowTarget,
   type SubworkflowTarget,
   subworkflowNodes,
 } from './store/subworkflow-targets.ts';
+export { type RollbackResult, rollbackWorkflow } from './store/workflow-rollback.ts';
 export { setWorkflowScope } from './store/workflow-scope.ts';
 export { createWorkflowService, invalidDocument, type WorkflowService } from './store/workflow-service.ts';
 export {
@@ -78,6 +83,8 @@ export {
   dispatchEvent,
   getPollStatus,
   getTriggerEvent,
+  type HookEndpoint,
+  hookEndpointOf,
   nextSlot,
   type PollStatus,
   sendFormMessagePage,

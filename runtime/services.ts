@@ -16,6 +16,7 @@ import {
 } from '../connectors/index.ts';
 import type { Database } from '../db/index.ts';
 import { logger } from '../lib/index.ts';
+import { registerAlertRoutes } from './api/alert-routes.ts';
 import { registerAuditRoutes } from './api/audit-routes.ts';
 import { registerConnectRoutes } from './api/connect-routes.ts';
 import { installErrorHandler } from './api/http-errors.ts';
@@ -48,6 +49,8 @@ export type EngineServices = {
     runConcurrency?: number;
     leaseMs?: number;
     tasks?: WorkerTasks;
+    /** Crontab lines for `tasks` this worker brings (the app's alert evaluation). */
+    crontab?: string;
   }): Promise<EngineWorker>;
 };
 
@@ -185,6 +188,7 @@ export async function createEngineServices(
       registerFormRoute(app, { sql: database.sql, tokens: createFormTokens(key.key), files });
       registerHookSecretRoute(app, { sql: database.sql });
       registerAuditRoutes(app, { sql: database.sql });
+      registerAlertRoutes(app, { sql: database.sql });
       registerConnectRoutes(app, connectLinks(http.publicUrl));
     },
     connectLinks,
@@ -199,7 +203,15 @@ export async function createEngineServices(
         runConcurrency,
         leaseMs,
         tasks: { ...triggerTasks(deps), ...auditTasks, ...worker.tasks },
-        crontab: `${AUDIT_PRUNE_CRONTAB}\n${RUN_PRUNE_CRONTAB}\n${FILES_SWEEP_CRONTAB}\n${triggerCrontab()}`,
+        crontab: [
+          AUDIT_PRUNE_CRONTAB,
+          RUN_PRUNE_CRONTAB,
+          FILES_SWEEP_CRONTAB,
+          triggerCrontab(),
+          worker.crontab,
+        ]
+          .filter((line) => line !== undefined && line !== '')
+          .join('\n'),
       });
     },
   };

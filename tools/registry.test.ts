@@ -52,6 +52,9 @@ describe('the agent tool registry (contract over every entry)', () => {
       'cancel_run',
       'rollback_workflow',
       'delete_workflow',
+      'set_alert',
+      'list_alerts',
+      'remove_alert',
     ]);
   });
 
@@ -66,12 +69,14 @@ describe('the agent tool registry (contract over every entry)', () => {
     ]);
   });
 
-  it('operate tools are exactly those that act at once on what the person asked: run, pause, retry, cancel', () => {
+  it('operate tools are exactly those that act at once on what the person asked: run, pause, retry, cancel, alerts to this chat', () => {
     expect(agentTools.filter((t) => t.effect === 'operate').map((t) => t.name)).toEqual([
       'run_workflow',
       'pause_workflow',
       'retry_run',
       'cancel_run',
+      'set_alert',
+      'remove_alert',
     ]);
   });
 

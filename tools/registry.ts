@@ -1,3 +1,4 @@
+import { listAlertsTool, removeAlertTool, setAlertTool } from './alerts.ts';
 import type { AnyTool } from './define-tool.ts';
 import { draftWorkflowTool } from './draft-workflow.ts';
 import { explainFailureTool } from './explain-failure.ts';
@@ -35,4 +36,7 @@ export const agentTools: AnyTool[] = [
   cancelRunTool,
   rollbackWorkflowTool,
   deleteWorkflowTool,
+  setAlertTool,
+  listAlertsTool,
+  removeAlertTool,
 ] as AnyTool[];

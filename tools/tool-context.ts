@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { AuditBy } from '../access/index.ts';
-import type { RunStatus, StepStatus, WorkflowDocument } from '../runtime/index.ts';
+import type { AlertCondition, RunStatus, StepStatus, WorkflowDocument } from '../runtime/index.ts';
 import type { PROPOSAL_KINDS } from './proposal-kinds.ts';
 
 /**
@@ -192,6 +192,36 @@ export type ProposalsPort = {
   create(proposal: NewProposal): Promise<CreatedProposal>;
 };
 
+/** An alert rule as the agent sees it (never its signing secret). */
+export type AlertRuleSummary = {
+  id: string;
+  name: string;
+  workflowId: string | null;
+  condition: AlertCondition;
+  /** `conversation` (the workflow's chat), `this conversation`, `slack:C…`, `webhook`, `email` … */
+  destination: string;
+  cooldownMinutes: number;
+  enabled: boolean;
+  openAlerts: number;
+};
+
+/** Alert rules, scoped to the person talking: they see and change only what they could through the API. */
+export type AlertsPort = {
+  list(filter: {
+    workflowId?: string | undefined;
+    conversationId: string | null;
+  }): Promise<AlertRuleSummary[]>;
+  /** A rule on `workflowId` that tells `conversationId` (the chat the agent is in). */
+  createForConversation(input: {
+    workflowId: string;
+    name: string;
+    condition: AlertCondition;
+    cooldownMinutes: number;
+    conversationId: string;
+  }): Promise<AlertRuleSummary>;
+  remove(id: string): Promise<boolean>;
+};
+
 export type ToolContext = {
   catalog: CatalogPort;
   validate: ValidatePort;
@@ -201,6 +231,8 @@ export type ToolContext = {
   runs: RunsPort | undefined;
   credentials: CredentialsPort;
   proposals: ProposalsPort;
+  /** Absent where no alert store is wired (and for the system's own turns). */
+  alerts?: AlertsPort | undefined;
   /** Who is talking and where; proposals are approvable by these actors. */
   /** `userId`: the person talking (proposals' owner-to-be). */
   conversation: { id: string | null; actor: string; userId: string };

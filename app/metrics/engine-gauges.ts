@@ -1,5 +1,6 @@
 import { Gauge, type Registry } from 'prom-client';
 import type { Sql } from '../../db/index.ts';
+import { stalledPollTriggers } from '../../runtime/index.ts';
 
 /** Read from the database at each scrape: the job queue, poll triggers, active workflows. */
 export function registerEngineGauges(registry: Registry, sql: Sql): void {
@@ -48,8 +49,7 @@ export function registerEngineGauges(registry: Registry, sql: Sql): void {
     help: 'Active poll triggers that reported a stall and have not recovered.',
     registers: [registry],
     async collect() {
-      const [row] = await sql`select count(*)::int as stalled from poll_states where stalled_at is not null`;
-      this.set(Number(row?.stalled ?? 0));
+      this.set((await stalledPollTriggers(sql)).length);
     },
   });
   new Gauge({

@@ -216,10 +216,10 @@ describe.skipIf(!hasChromium)('the chat in a real browser (Debian chromium)', ()
     const fixCard = card(fixId);
     const diff = fixCard.getByTestId('diff');
     await diff.waitFor();
-    expect(await diff.locator('.diff-del').allTextContents()).toEqual([
+    expect(await diff.locator('.diff-removed').allTextContents()).toEqual([
       expect.stringContaining('throw new Error(\\"the greeting is missing\\")'),
     ]);
-    expect(await diff.locator('.diff-add').allTextContents()).toEqual([
+    expect(await diff.locator('.diff-added').allTextContents()).toEqual([
       expect.stringContaining('return \\"hello\\"'),
     ]);
     await fixCard.getByTestId('dry-run').waitFor();
@@ -439,10 +439,10 @@ function measureContrast(): { name: string; ratio: number; needed: number; fg: s
   text('run status badge', '.badge');
   text('failed badge', '.badge.status-failed');
   text('succeeded badge', '.badge.status-succeeded');
-  text('diff added', '.diff .diff-add');
-  text('diff removed', '.diff .diff-del');
-  text('diff folded', '.diff .diff-skip');
-  text('diff caption', '.diff figcaption');
+  text('diff added', '.diff .diff-added');
+  text('diff removed', '.diff .diff-removed');
+  text('diff folded', '.diff .diff-gap');
+  text('diff summary', '.diff-summary');
   text('dry run passed', '.dry-run .test-ok');
   text('hint', '.hint');
   text('navigation', 'header.top a');

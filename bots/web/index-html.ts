@@ -16,6 +16,7 @@ export function renderIndexHtml(): string {
   <nav aria-label="Main">
     <a href="#/">Chat</a>
     <a href="#/workflows">Workflows</a>
+    <a href="#/runs">Runs</a>
     <a href="#/credentials">Credentials</a>
   </nav>
 </header>

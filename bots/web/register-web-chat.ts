@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { type ConversationEvent, type HistoryEntry, SETTLED_RUN } from '../../agent/index.ts';
 import { logger } from '../../lib/index.ts';
+import { RunListQuery } from '../../runtime/index.ts';
 import { agentFailureReply } from '../agent-failure-reply.ts';
 import type { BotActor, ConversationPort } from '../conversation-port.ts';
 import type { WorkflowPort } from '../workflow-port.ts';
@@ -31,7 +32,6 @@ const DecisionBody = z.strictObject({
   resume: z.enum(['from-failed-step', 'rerun']).optional(),
 });
 const IdParams = z.object({ id: z.string().min(1).max(200) });
-const RunsQuery = z.object({ workflowId: z.string().min(1).max(200).optional() });
 const ThreadQuery = z.object({ threadKey: MessageBody.shape.threadKey });
 const StreamQuery = ThreadQuery.extend({ after: z.coerce.number().int().min(0).optional() });
 /** EventSource sends the last `id:` it saw when it reconnects. */
@@ -257,13 +257,12 @@ export async function registerWebChat(app: FastifyInstance, deps: WebChatDeps): 
         return { workflow };
       });
 
+      // Runs across workflows: ?workflowId, ?status, ?from/?to (ISO date-times), ?limit, ?offset → { runs, nextOffset }.
       api.get('/runs', async (request, reply) => {
-        const query = RunsQuery.safeParse(request.query);
+        const query = RunListQuery.safeParse(request.query);
         if (!query.success) return badRequest(reply, query.error);
         const workflows = portFor(request);
-        return {
-          runs: workflows ? await workflows.listRuns({ workflowId: query.data.workflowId, limit: 50 }) : [],
-        };
+        return workflows ? await workflows.listRunPage(query.data) : { runs: [], nextOffset: null };
       });
 
       api.get('/runs/:id', async (request, reply) => {

@@ -28,6 +28,7 @@ import { loadSystemPrompt } from '../../prompts/load-prompts.ts';
 import { createEngineServices } from '../../runtime/services.ts';
 import { createRuntimeWorkflowPort } from '../runtime-workflow-port.ts';
 import { SAMPLE_DOCUMENT } from '../testing/scripted-conversation.ts';
+import { registerConsoleRoutes } from './register-console-routes.ts';
 import { registerWebChat } from './register-web-chat.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -76,6 +77,12 @@ describe.skipIf(!hasChromium)('web chat in a real browser (Debian chromium)', ()
     await registerWebChat(app, {
       conversation: toBotConversationPort(service),
       workflows: createRuntimeWorkflowPort(db.sql),
+    });
+    registerConsoleRoutes(app, {
+      sql: db.sql,
+      workflows: engine.workflows,
+      connectors: builtinConnectors,
+      publicUrl,
     });
     url = await app.listen({ host: '127.0.0.1', port });
     // The app's worker tells the conversation (and its proposals) when a credential gets connected.

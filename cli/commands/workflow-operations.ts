@@ -115,17 +115,9 @@ export function registerWorkflowOperations(workflows: Command): void {
     .option('--to <version>', 'the version to go back to', VersionArgument)
     .option('--json', 'print JSON')
     .action(async (id: string, options: { to?: number; json?: boolean }) => {
-      const result = await withWorkflowService(async ({ sql, runtime, service, by }) => {
-        const row = await runtime.getWorkflowRow(sql, id);
-        const target = options.to ?? row.currentVersion - 1;
-        if (target < 1)
-          throw new Error(`Workflow ${id} has only version 1: there is nothing to roll back to.`);
-        if (target === row.currentVersion)
-          throw new Error(`Version ${target} is already the current version of workflow ${id}.`);
-        const old = await runtime.getVersionRow(sql, id, target);
-        const added = await service.addVersion(id, old.document, by);
-        return { id, from: row.currentVersion, to: target, version: added.version, changed: added.changed };
-      });
+      const result = await withWorkflowService(({ sql, runtime, service, by }) =>
+        runtime.rollbackWorkflow(sql, service, id, { toVersion: options.to, by }),
+      );
       print(
         options.json,
         result,

@@ -26,15 +26,16 @@ import {
   visibilityOf,
   visibleWorkflow,
 } from '../store/object-access.ts';
+import { listRunPage, RunListQuery } from '../store/run-list.ts';
 import { SETTLED_RUN } from '../store/run-status.ts';
 import {
   DEFAULT_VIEW_STEPS,
   getRunView,
   getStepDetail,
-  listRunSummaries,
   MAX_VIEW_STEPS,
   VIEW_OUTPUT_MAX_BYTES,
 } from '../store/run-store.ts';
+import { rollbackWorkflow } from '../store/workflow-rollback.ts';
 import { setWorkflowScope } from '../store/workflow-scope.ts';
 import type { WorkflowService } from '../store/workflow-service.ts';
 import {
@@ -46,6 +47,7 @@ import {
 import { triggerHealth } from '../triggers/trigger-health.ts';
 import { SetHookSecretBody } from '../triggers/webhook-secret-route.ts';
 import { ACCESS_ROUTE_DOCS, registerAccessRoutes } from './access-routes.ts';
+import { ALERT_ROUTE_DOCS } from './alert-routes.ts';
 import { AUDIT_ROUTE_DOCS } from './audit-routes.ts';
 import { CONNECT_ROUTE_DOCS } from './connect-routes.ts';
 import { CREDENTIAL_ROUTE_DOCS, registerCredentialRoutes } from './credential-routes.ts';
@@ -96,6 +98,7 @@ export const RunViewQuery = z.object({
 const StepParams = IdParams.extend({ nodeId: z.string().min(1).max(200) });
 const StepQuery = z.object({ path: z.string().max(2000).default('') });
 export const RetryRunBody = z.object({ version: z.number().int().min(1).optional() }).default({});
+export const RollbackBody = z.strictObject({ toVersion: z.number().int().min(1).optional() }).default({});
 
 /** A workflow as the API shows it; the hook secret only to its owner and to those who manage all workflows. */
 function workflowView(row: WorkflowRow, publicUrl: string, viewer: Principal) {
@@ -169,6 +172,13 @@ export const ROUTE_DOCS: RouteDoc[] = [
   { method: 'delete', path: '/api/workflows/{id}', summary: 'Delete a workflow (runs are kept)' },
   { method: 'post', path: '/api/workflows/{id}/activate', summary: 'Activate: hooks and schedules start' },
   { method: 'post', path: '/api/workflows/{id}/deactivate', summary: 'Deactivate' },
+  {
+    method: 'post',
+    path: '/api/workflows/{id}/rollback',
+    summary:
+      "Make an earlier version's document current again, as a new version: { toVersion? } (default: the version before the current one) → { id, from, to, version, changed }; 409 when there is no earlier version or it is the current one (its owner, or who manages all workflows)",
+    body: RollbackBody,
+  },
   { method: 'get', path: '/api/workflows/{id}/versions', summary: 'List versions' },
   { method: 'get', path: '/api/workflows/{id}/versions/{version}', summary: 'Get one version' },
   {
@@ -177,7 +187,12 @@ export const ROUTE_DOCS: RouteDoc[] = [
     summary: 'Start a run → 202 { runId }',
     body: StartRunBody,
   },
-  { method: 'get', path: '/api/runs', summary: 'List runs (?workflowId, ?status)' },
+  {
+    method: 'get',
+    path: '/api/runs',
+    summary:
+      'List runs, newest first: ?workflowId, ?status (queued|running|waiting|succeeded|failed|cancelled), ?from and ?to (ISO 8601 date-times: created at or after `from`, before `to`), ?limit (default 50, at most 500), ?offset → { runs, nextOffset } (null on the last page)',
+  },
   {
     method: 'get',
     path: '/api/runs/{id}',
@@ -247,6 +262,7 @@ export const ROUTE_DOCS: RouteDoc[] = [
   },
   ...ACCESS_ROUTE_DOCS,
   ...AUDIT_ROUTE_DOCS,
+  ...ALERT_ROUTE_DOCS,
   ...CREDENTIAL_ROUTE_DOCS,
   ...CONNECT_ROUTE_DOCS,
 ];
@@ -368,6 +384,12 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiOptions): vo
     await visibleWorkflow(sql, principal, id);
     return workflowView(await workflows.deactivate(id, by(request)), publicUrl, principal);
   });
+  app.post('/api/workflows/:id/rollback', needs('workflow.propose'), async (request) => {
+    const { id } = parseRequest(IdParams, request.params, 'path');
+    await changeableWorkflow(sql, principalOf(request), id);
+    const body = parseRequest(RollbackBody, request.body ?? {}, 'body');
+    return rollbackWorkflow(sql, workflows, id, { toVersion: body.toVersion, by: by(request) });
+  });
   app.get('/api/workflows/:id/versions', needs('workflow.read'), async (request) => {
     const { id } = parseRequest(IdParams, request.params, 'path');
     await visibleWorkflow(sql, principalOf(request), id);
@@ -409,17 +431,8 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiOptions): vo
 
   app.get('/api/runs', needs('run.read'), async (request) => {
     const principal = principalOf(request);
-    const query = parseRequest(
-      Paging.extend({ workflowId: z.string().optional(), status: z.string().optional() }),
-      request.query,
-      'query',
-    );
-    return {
-      runs: await listRunSummaries(sql, {
-        ...query,
-        visibleToUserId: seesAll(principal) ? undefined : principal.userId,
-      }),
-    };
+    const query = parseRequest(RunListQuery, request.query, 'query');
+    return listRunPage(sql, { ...query, visibleToUserId: seesAll(principal) ? undefined : principal.userId });
   });
   app.get('/api/runs/:id', needs('run.read'), async (request) => {
     const { id } = parseRequest(IdParams, request.params, 'path');

@@ -284,6 +284,10 @@ export async function listRunSummaries(
   options: {
     workflowId?: string | undefined;
     status?: string | undefined;
+    /** Runs created at or after this instant. */
+    from?: Date | undefined;
+    /** Runs created before this instant. */
+    to?: Date | undefined;
     limit?: number;
     offset?: number;
     /** Only runs of workflows this user may see (workspace ones and their own private ones); all when absent. */
@@ -295,13 +299,15 @@ export async function listRunSummaries(
     select id, workflow_id, version, status, trigger_type, parent_run_id, created_at, started_at, finished_at from runs
     where (${options.workflowId ?? null}::text is null or workflow_id = ${options.workflowId ?? null})
       and (${options.status ?? null}::text is null or status = ${options.status ?? null})
+      and (${options.from ?? null}::timestamptz is null or created_at >= ${options.from ?? null})
+      and (${options.to ?? null}::timestamptz is null or created_at < ${options.to ?? null})
       ${
         viewer === undefined
           ? sql``
           : sql`and not exists (select 1 from workflows w where w.id = runs.workflow_id and w.scope = 'private'
               and w.owner_id is distinct from ${viewer})`
       }
-    order by created_at desc limit ${options.limit ?? 50} offset ${options.offset ?? 0}`;
+    order by created_at desc, id desc limit ${options.limit ?? 50} offset ${options.offset ?? 0}`;
   return rows.map((row) => toSummary(row));
 }
 

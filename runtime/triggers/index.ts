@@ -3,6 +3,7 @@
 export { type ChatTriggerData, dispatchChatMessage } from './chat-dispatch.ts';
 export { dispatchEvent } from './event-dispatch.ts';
 export { sendFormMessagePage } from './form-route.ts';
+export { type HookEndpoint, hookEndpointOf } from './hook-endpoint.ts';
 export { POLL_TASK, pollJobKey, syncPoll } from './poll.ts';
 export { getPollStatus, type PollStatus } from './poll-state.ts';
 export { nextSlot, syncSchedule } from './schedule.ts';

@@ -1,110 +1,92 @@
-/** One line of a diff: kept, added (only in the new text) or removed (only in the old). */
-export type DiffLine = { kind: 'same' | 'add' | 'del'; text: string; oldNo?: number; newNo?: number };
+/** One line of a line diff: kept in both, only in the old text, or only in the new one. */
+export type DiffLine = { kind: 'same' | 'removed' | 'added'; text: string };
 
-/** A run of changed lines with some unchanged ones around them; `skipped` counts unchanged lines left out before. */
-export type DiffHunk = { skipped: number; lines: DiffLine[] };
-
-/** Above this many cells the LCS table is not built: the whole old text is shown removed and the new added. */
-const MAX_CELLS = 4_000_000;
+/** Above this many cells the middle is shown as removed-then-added instead of aligned (a huge rewrite). */
+const MAX_LCS_CELLS = 4_000_000;
 
 /**
- * A line diff of `before` and `after` by longest common subsequence (common prefix and suffix trimmed first,
- * so a small change to a big document stays cheap).
+ * The lines of `before` and `after` aligned by their longest common subsequence: unchanged lines once, the rest as
+ * removed or added, in order. The common prefix and suffix are taken off first, so a small change in a large
+ * document costs little.
  */
-export function diffLines(before: string, after: string): DiffLine[] {
-  const a = before === '' ? [] : before.split('\n');
-  const b = after === '' ? [] : after.split('\n');
+export function lineDiff(before: readonly string[], after: readonly string[]): DiffLine[] {
   let start = 0;
-  while (start < a.length && start < b.length && a[start] === b[start]) start += 1;
-  let endA = a.length;
-  let endB = b.length;
-  while (endA > start && endB > start && a[endA - 1] === b[endB - 1]) {
-    endA -= 1;
-    endB -= 1;
+  while (start < before.length && start < after.length && before[start] === after[start]) start += 1;
+  let endBefore = before.length;
+  let endAfter = after.length;
+  while (endBefore > start && endAfter > start && before[endBefore - 1] === after[endAfter - 1]) {
+    endBefore -= 1;
+    endAfter -= 1;
   }
-  const lines: DiffLine[] = [];
-  const same = (i: number, j: number) =>
-    lines.push({ kind: 'same', text: a[i] ?? '', oldNo: i + 1, newNo: j + 1 });
-  for (let i = 0; i < start; i += 1) same(i, i);
-  const n = endA - start;
-  const m = endB - start;
-  if (n * m > MAX_CELLS) {
-    for (let i = start; i < endA; i += 1) lines.push({ kind: 'del', text: a[i] ?? '', oldNo: i + 1 });
-    for (let j = start; j < endB; j += 1) lines.push({ kind: 'add', text: b[j] ?? '', newNo: j + 1 });
-  } else {
-    // lcs[i][j]: the longest common subsequence of a[start+i..endA) and b[start+j..endB).
-    const width = m + 1;
-    const lcs = new Uint32Array((n + 1) * width);
-    for (let i = n - 1; i >= 0; i -= 1)
-      for (let j = m - 1; j >= 0; j -= 1)
-        lcs[i * width + j] =
-          a[start + i] === b[start + j]
-            ? (lcs[(i + 1) * width + j + 1] ?? 0) + 1
-            : Math.max(lcs[(i + 1) * width + j] ?? 0, lcs[i * width + j + 1] ?? 0);
-    let i = 0;
-    let j = 0;
-    while (i < n || j < m) {
-      if (i < n && j < m && a[start + i] === b[start + j]) {
-        same(start + i, start + j);
-        i += 1;
-        j += 1;
-      } else if (j < m && (i === n || (lcs[i * width + j + 1] ?? 0) >= (lcs[(i + 1) * width + j] ?? 0))) {
-        lines.push({ kind: 'add', text: b[start + j] ?? '', newNo: start + j + 1 });
-        j += 1;
-      } else {
-        lines.push({ kind: 'del', text: a[start + i] ?? '', oldNo: start + i + 1 });
-        i += 1;
-      }
+  const head = before.slice(0, start).map((text): DiffLine => ({ kind: 'same', text }));
+  const tail = before.slice(endBefore).map((text): DiffLine => ({ kind: 'same', text }));
+  const a = before.slice(start, endBefore);
+  const b = after.slice(start, endAfter);
+  return [...head, ...middleDiff(a, b), ...tail];
+}
+
+function middleDiff(a: readonly string[], b: readonly string[]): DiffLine[] {
+  const removed = (text: string): DiffLine => ({ kind: 'removed', text });
+  const added = (text: string): DiffLine => ({ kind: 'added', text });
+  if (a.length === 0 || b.length === 0 || a.length * b.length > MAX_LCS_CELLS)
+    return [...a.map(removed), ...b.map(added)];
+  // lengths[i][j]: the LCS length of a[i..] and b[j..], in one flat array of (a.length+1) × (b.length+1).
+  const width = b.length + 1;
+  const lengths = new Uint32Array((a.length + 1) * width);
+  for (let i = a.length - 1; i >= 0; i -= 1) {
+    for (let j = b.length - 1; j >= 0; j -= 1) {
+      lengths[i * width + j] =
+        a[i] === b[j]
+          ? (lengths[(i + 1) * width + j + 1] ?? 0) + 1
+          : Math.max(lengths[(i + 1) * width + j] ?? 0, lengths[i * width + j + 1] ?? 0);
     }
   }
-  for (let k = 0; endA + k < a.length; k += 1) same(endA + k, endB + k);
-  return orderRemovalsFirst(lines);
-}
-
-/** Within each changed block, removed lines come before added ones (as people read a diff). */
-function orderRemovalsFirst(lines: DiffLine[]): DiffLine[] {
-  const ordered: DiffLine[] = [];
-  let block: DiffLine[] = [];
-  const flush = () => {
-    ordered.push(
-      ...block.filter((line) => line.kind === 'del'),
-      ...block.filter((line) => line.kind === 'add'),
-    );
-    block = [];
-  };
-  for (const line of lines) {
-    if (line.kind === 'same') {
-      flush();
-      ordered.push(line);
-    } else block.push(line);
+  const lines: DiffLine[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    if (a[i] === b[j]) {
+      lines.push({ kind: 'same', text: a[i] ?? '' });
+      i += 1;
+      j += 1;
+    } else if ((lengths[(i + 1) * width + j] ?? 0) >= (lengths[i * width + j + 1] ?? 0)) {
+      lines.push(removed(a[i] ?? ''));
+      i += 1;
+    } else {
+      lines.push(added(b[j] ?? ''));
+      j += 1;
+    }
   }
-  flush();
-  return ordered;
+  for (; i < a.length; i += 1) lines.push(removed(a[i] ?? ''));
+  for (; j < b.length; j += 1) lines.push(added(b[j] ?? ''));
+  return lines;
 }
 
-/** The changed lines with `context` unchanged lines around each change; nothing when nothing changed. */
-export function toHunks(lines: DiffLine[], context = 3): DiffHunk[] {
-  const keep = new Array<boolean>(lines.length).fill(false);
+/** A workflow document as the lines a diff compares: pretty JSON, two-space indents. */
+export const documentLines = (document: unknown): string[] => JSON.stringify(document, null, 2).split('\n');
+
+export type DiffHunk =
+  | { kind: 'lines'; lines: DiffLine[] }
+  /** Unchanged lines left out between changes. */
+  | { kind: 'gap'; count: number };
+
+/** The diff with long unchanged runs folded, keeping `context` lines around each change. */
+export function foldUnchanged(lines: readonly DiffLine[], context = 3): DiffHunk[] {
+  const keep = lines.map(() => false);
   lines.forEach((line, index) => {
     if (line.kind === 'same') return;
     for (let k = Math.max(0, index - context); k <= Math.min(lines.length - 1, index + context); k += 1)
       keep[k] = true;
   });
   const hunks: DiffHunk[] = [];
-  let skipped = 0;
-  let current: DiffHunk | undefined;
-  lines.forEach((line, index) => {
-    if (!keep[index]) {
-      skipped += 1;
-      current = undefined;
-      return;
-    }
-    if (!current) {
-      current = { skipped, lines: [] };
-      hunks.push(current);
-      skipped = 0;
-    }
-    current.lines.push(line);
-  });
+  let index = 0;
+  while (index < lines.length) {
+    const start = index;
+    const kept = keep[index];
+    while (index < lines.length && keep[index] === kept) index += 1;
+    hunks.push(
+      kept ? { kind: 'lines', lines: lines.slice(start, index) } : { kind: 'gap', count: index - start },
+    );
+  }
   return hunks;
 }

@@ -1,22 +1,21 @@
-import type { RunDetail, RunSummary, WorkflowDetail, WorkflowSummary } from '../../workflow-port.ts';
+import type { WorkflowSummary } from '../../workflow-port.ts';
 import {
   getJson,
   loadSession,
   type SessionInfo,
   type SignInMethods,
   signOut,
-  streamEvents,
   UnauthorizedError,
 } from './api.ts';
 import { chatView } from './chat-view.ts';
 import { credentialsView } from './credentials.ts';
 import { h } from './dom.ts';
 import { errorNote } from './error-note.ts';
-import { renderWorkflowGraph } from './graph.ts';
-import { renderAgentCalls, renderApprovalCard, renderFiles } from './run-steps.ts';
+import { runPage } from './run-page.ts';
+import { runsPage } from './runs-page.ts';
+import { workflowPage } from './workflow-page.ts';
 
 const main = document.getElementById('main') as HTMLElement;
-let runStream: AbortController | undefined;
 /** Aborted when the page goes to another route: listeners a view added end with it. */
 let viewScope: AbortController | undefined;
 
@@ -117,96 +116,16 @@ async function workflowsView(): Promise<void> {
   );
 }
 
-const runItem = (run: RunSummary) =>
-  h(
-    'li',
-    {},
-    h('a', { href: `#/runs/${encodeURIComponent(run.id)}` }, run.startedAt ?? run.id),
-    ' ',
-    statusBadge(run.status),
-  );
-
-async function workflowView(id: string): Promise<void> {
-  const [{ workflow }, { runs }] = await Promise.all([
-    getJson<{ workflow: WorkflowDetail }>(`/chat/api/workflows/${encodeURIComponent(id)}`),
-    getJson<{ runs: RunSummary[] }>(`/chat/api/runs?workflowId=${encodeURIComponent(id)}`),
-  ]);
-  const graph = h('div', { class: 'graph', 'data-testid': 'graph' });
-  main.replaceChildren(
-    h('h1', {}, workflow.name, ' ', statusBadge(workflow.status)),
-    workflow.description ? h('p', {}, workflow.description) : '',
-    graph,
-    h('h2', {}, 'Recent runs'),
-    runs.length ? h('ul', { class: 'list' }, ...runs.map(runItem)) : h('p', {}, 'No runs yet.'),
-    h(
-      'details',
-      {},
-      h('summary', {}, 'Workflow document'),
-      h('pre', {}, JSON.stringify(workflow.document, null, 2)),
-    ),
-  );
-  await renderWorkflowGraph(graph, workflow.document);
-}
-
-function renderRun(run: RunDetail): HTMLElement[] {
-  const nodes: Array<HTMLElement | null> = [
-    h(
-      'h1',
-      {},
-      run.workflowName ? `Run of ${run.workflowName}` : `Run ${run.id}`,
-      ' ',
-      statusBadge(run.status),
-    ),
-    h(
-      'ol',
-      { class: 'steps', 'aria-label': 'Steps' },
-      ...run.steps.map((step) =>
-        h(
-          'li',
-          {},
-          h('code', {}, step.id),
-          ' ',
-          statusBadge(step.status),
-          step.error ? h('p', { class: 'error' }, step.error) : null,
-          step.files?.length ? renderFiles(step.files) : null,
-          step.agentCalls?.length ? renderAgentCalls(step.agentCalls) : null,
-          step.approval ? renderApprovalCard(step.approval) : null,
-        ),
-      ),
-    ),
-    run.error ? h('p', { class: 'error', role: 'alert' }, run.error) : null,
-    run.output === undefined
-      ? null
-      : h('details', {}, h('summary', {}, 'Output'), h('pre', {}, JSON.stringify(run.output, null, 2))),
-  ];
-  return nodes.filter((node): node is HTMLElement => node !== null);
-}
-
-async function runView(id: string): Promise<void> {
-  runStream = new AbortController();
-  const live = h('div', { 'aria-live': 'polite' });
-  main.replaceChildren(live);
-  await streamEvents(
-    `/chat/api/runs/${encodeURIComponent(id)}/events`,
-    { signal: runStream.signal },
-    (event, data) => {
-      if (event === 'run') live.replaceChildren(...renderRun(data as RunDetail));
-    },
-  ).catch((error: unknown) => {
-    if (!(error instanceof DOMException && error.name === 'AbortError')) throw error;
-  });
-}
-
 async function route(): Promise<void> {
-  runStream?.abort();
   viewScope?.abort();
   viewScope = new AbortController();
-  const path = location.hash.replace(/^#/, '') || '/';
+  const [path = '/', query = ''] = (location.hash.replace(/^#/, '') || '/').split('?');
   const [, section, id] = path.split('/');
   try {
-    if (section === 'workflows' && id) await workflowView(decodeURIComponent(id));
+    if (section === 'workflows' && id) await workflowPage(main, decodeURIComponent(id));
     else if (section === 'workflows') await workflowsView();
-    else if (section === 'runs' && id) await runView(decodeURIComponent(id));
+    else if (section === 'runs' && id) await runPage(main, decodeURIComponent(id), viewScope.signal);
+    else if (section === 'runs') await runsPage(main, new URLSearchParams(query));
     else if (section === 'credentials') await credentialsView(main, viewScope.signal);
     else chatView(main, viewScope.signal, showError);
   } catch (error) {

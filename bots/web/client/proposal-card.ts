@@ -9,9 +9,9 @@ import {
   proposalKind,
 } from '../../proposal-view.ts';
 import { getJson, postJson } from './api.ts';
+import { renderDocumentDiff } from './diff-view.ts';
 import { h } from './dom.ts';
 import { renderWorkflowGraph } from './graph.ts';
-import { diffLines, toHunks } from './line-diff.ts';
 import { renderFiles } from './run-steps.ts';
 
 /** Where a card puts what the server answered (the outcome's replies go to the conversation below it). */
@@ -153,7 +153,10 @@ function renderChanges(reply: PreviewableProposal, detail: Detail): HTMLElement[
     const version = reply.proposal.baseVersion;
     parts.push(
       h('p', { class: 'section-title' }, `Changes from version ${version ?? 'current'}`),
-      renderDiff(detail.baseDocument, reply.proposal.document),
+      renderDiff(detail.baseDocument, reply.proposal.document, {
+        before: `version ${version ?? 'current'}`,
+        after: 'this proposal',
+      }),
     );
   } else if (reply.proposal.workflowId === null) {
     parts.push(h('p', { class: 'muted' }, 'A new workflow: no earlier version to compare with.'));
@@ -185,30 +188,10 @@ function canonical(value: unknown): unknown {
   const entries = Object.entries(value).sort(([a], [b]) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
   return Object.fromEntries(entries.map(([key, inner]) => [key, canonical(inner)]));
 }
-const pretty = (value: unknown) => JSON.stringify(canonical(value), null, 2);
 
-/** The two documents as pretty JSON, compared line by line; unchanged stretches are folded away. */
-export function renderDiff(before: unknown, after: unknown): HTMLElement {
-  const hunks = toHunks(diffLines(pretty(before), pretty(after)));
-  if (hunks.length === 0)
-    return h('p', { class: 'muted', 'data-testid': 'diff' }, 'No change to the document.');
-  const rows: HTMLElement[] = [];
-  for (const hunk of hunks) {
-    if (hunk.skipped > 0) rows.push(h('span', { class: 'diff-skip' }, `… ${hunk.skipped} unchanged lines\n`));
-    for (const line of hunk.lines) {
-      const sign = line.kind === 'add' ? '+' : line.kind === 'del' ? '-' : ' ';
-      rows.push(h('span', { class: `diff-${line.kind}` }, `${sign} ${line.text}\n`));
-    }
-  }
-  const added = hunks.flatMap((hunk) => hunk.lines).filter((line) => line.kind === 'add').length;
-  const removed = hunks.flatMap((hunk) => hunk.lines).filter((line) => line.kind === 'del').length;
-  return h(
-    'figure',
-    { class: 'diff', 'data-testid': 'diff' },
-    h('figcaption', { class: 'muted' }, `${added} lines added, ${removed} removed`),
-    h('pre', { tabindex: '0', 'aria-label': 'Diff of the workflow document' }, ...rows),
-  );
-}
+/** The two documents compared line by line (diff-view.ts), keys in one order so storage order never shows. */
+export const renderDiff = (before: unknown, after: unknown, labels: { before: string; after: string }) =>
+  renderDocumentDiff(canonical(before), canonical(after), labels);
 
 function renderDryRun(dryRun: DryRunView): HTMLElement {
   return h(
