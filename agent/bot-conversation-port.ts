@@ -1,6 +1,8 @@
-import type { Principal } from '../access/index.ts';
+import { actorLabel, type Principal } from '../access/index.ts';
 import { type McpToolEntry, toMcpTools } from '../tools/index.ts';
+import type { HistoryEntry } from './conversation-history.ts';
 import type { ConversationService } from './conversation-service.ts';
+import type { ProposalDetail, ThreadAccess } from './conversation-views.ts';
 import { type ChatActor, strangerReply } from './identify-actor.ts';
 import { type OnConversationEvent, type Reply, toProposalReply } from './reply.ts';
 
@@ -48,10 +50,39 @@ export function toBotConversationPort(service: ConversationService, options: Bot
         service.toolContextFor(session.threadKey, principal),
       );
     },
+    /** Whose the thread is (a web chat refuses a thread someone else took part in). */
+    async threadAccess(threadKey: string, actor: ChatActor): Promise<ThreadAccess> {
+      const principal = await service.identify(actor);
+      return principal ? service.threadAccess(threadKey, principal) : 'other';
+    },
+    /** The thread's history after `afterId`, for its participants (undefined for anyone else). */
+    async history(
+      threadKey: string,
+      actor: ChatActor,
+      options: { afterId?: number; settleMs?: number } = {},
+    ): Promise<{ entries: HistoryEntry[]; cursor: number } | undefined> {
+      const principal = await service.identify(actor);
+      return principal ? service.historyFor(threadKey, principal, options) : undefined;
+    },
+    /** Actor labels as history entries name them (to tell a person's own turns). */
+    actorLabelOf: async (actor: ChatActor): Promise<string | undefined> => {
+      const principal = await service.identify(actor);
+      return principal ? actorLabel(principal) : undefined;
+    },
+    async proposalDetail(proposalId: string, actor: ChatActor): Promise<ProposalDetail | undefined> {
+      const principal = await service.identify(actor);
+      return principal ? service.proposalDetailFor(proposalId, principal) : undefined;
+    },
+    async keepBoth(proposalId: string, actor: ChatActor): Promise<Reply[]> {
+      const principal = await service.identify(actor);
+      if (!principal) return [strangerReply(actor)];
+      return service.keepBoth(proposalId, principal);
+    },
     async decide(input: {
       proposalId: string;
       decision: 'approve' | 'reject';
       actor: ChatActor;
+      resume?: 'from-failed-step' | 'rerun' | undefined;
     }): Promise<Reply[]> {
       const principal = await service.identify(input.actor);
       if (!principal) return [strangerReply(input.actor)];
@@ -68,7 +99,12 @@ export function toBotConversationPort(service: ConversationService, options: Bot
           },
         ];
       }
-      return service.decide({ proposalId: input.proposalId, decision: input.decision, principal });
+      return service.decide({
+        proposalId: input.proposalId,
+        decision: input.decision,
+        principal,
+        ...(input.resume ? { resume: input.resume } : {}),
+      });
     },
   };
 }

@@ -156,28 +156,61 @@ const PROPOSAL_COLUMNS = [
   'second_person_reasons',
 ];
 
+/**
+ * Stores a proposal. A newer proposal for the same thing in the same conversation replaces (supersedes) a pending
+ * older one; the new one's `details.replaces` names those the person saw (so its card can say so and offer to keep
+ * both), except `sameTurn` ones: drafts the agent revised within one answer, never shown on their own.
+ */
 export async function insertProposal(
   sql: Db,
   proposal: Omit<ProposalRow, 'id' | 'status' | 'decidedBy' | 'outcome' | 'createdAt'>,
+  options: { sameTurn?: readonly string[] } = {},
 ): Promise<ProposalRow> {
+  const id = newProposalId();
   return (sql as Sql).begin(async (tx) => {
-    // A newer proposal for the same thing replaces a pending older one.
-    if (proposal.conversationId) {
-      await tx`
-        update proposals set status = 'superseded'
+    const superseded = proposal.conversationId
+      ? await tx`
+        update proposals set status = 'superseded', details = details || jsonb_build_object('supersededBy', ${id}::text)
         where status = 'pending' and conversation_id = ${proposal.conversationId} and kind = ${proposal.kind}
-          and coalesce(workflow_id, '') = ${proposal.workflowId ?? ''} and coalesce(run_id, '') = ${proposal.runId ?? ''}`;
-    }
+          and coalesce(workflow_id, '') = ${proposal.workflowId ?? ''} and coalesce(run_id, '') = ${proposal.runId ?? ''}
+        returning id`
+      : [];
+    const sameTurn = new Set(options.sameTurn ?? []);
+    const replaces = superseded.map((row) => String(row.id)).filter((old) => !sameTurn.has(old));
+    const details = replaces.length > 0 ? { ...proposal.details, replaces } : proposal.details;
     const [row] = await tx`
       insert into proposals (id, conversation_id, kind, document, document_hash, summary, diff, approvers, workflow_id,
         base_version, run_id, details, created_by, proposer_id, proposer_may_approve, second_person_reasons)
-      values (${newProposalId()}, ${proposal.conversationId}, ${proposal.kind},
+      values (${id}, ${proposal.conversationId}, ${proposal.kind},
         ${proposal.document ? json(tx, proposal.document) : null}, ${proposal.documentHash}, ${sanitizeJson(proposal.summary)},
         ${json(tx, sanitizeJson(proposal.diff))}, ${tx.json(proposal.approvers)}, ${proposal.workflowId}, ${proposal.baseVersion},
-        ${proposal.runId}, ${json(tx, sanitizeJson(proposal.details))}, ${proposal.createdBy}, ${proposal.proposerId},
+        ${proposal.runId}, ${json(tx, sanitizeJson(details))}, ${proposal.createdBy}, ${proposal.proposerId},
         ${proposal.proposerMayApprove}, ${tx.json(proposal.secondPersonReasons)})
       returning ${tx(PROPOSAL_COLUMNS)}`;
     return ProposalRow.parse(row);
+  });
+}
+
+/**
+ * "Keep both": the proposals `proposalId` replaced are open (pending) again, as long as nothing else decided or
+ * replaced them since; `proposalId` no longer names them as replaced. Returns the reopened rows.
+ */
+export async function reopenReplacedProposals(sql: Db, proposalId: string): Promise<ProposalRow[]> {
+  return (sql as Sql).begin(async (tx) => {
+    const [current] = await tx`select details from proposals where id = ${proposalId} for update`;
+    const replaces = z
+      .array(z.string())
+      .catch([])
+      .parse(current?.details?.replaces ?? []);
+    if (replaces.length === 0) return [];
+    const reopened = await tx`
+      update proposals set status = 'pending', details = details - 'supersededBy'
+      where id in ${tx(replaces)} and status = 'superseded' and details->>'supersededBy' = ${proposalId}
+      returning ${tx(PROPOSAL_COLUMNS)}`;
+    await tx`
+      update proposals set details = (details - 'replaces') || jsonb_build_object('keptBoth', ${json(tx, replaces)}::jsonb)
+      where id = ${proposalId}`;
+    return reopened.map((row) => ProposalRow.parse(row));
   });
 }
 
@@ -275,6 +308,7 @@ export function toProposalView(row: ProposalRow): ProposalView {
   const dryRun = z.object({ ok: z.boolean() }).loose().safeParse(details.dryRun);
   const approval = ProposalView.shape.approval.safeParse(details.approval ?? null);
   const setup = ProposalView.shape.setup.safeParse(details.setup ?? []);
+  const replaces = ProposalView.shape.replaces.safeParse(details.replaces ?? []);
   return {
     id: row.id,
     kind: row.kind,
@@ -293,6 +327,7 @@ export function toProposalView(row: ProposalRow): ProposalView {
     effects: effects.success ? effects.data : null,
     warnings: warnings.success ? warnings.data : [],
     setup: setup.success ? setup.data : [],
+    replaces: replaces.success ? replaces.data : [],
     dryRunOk: dryRun.success ? dryRun.data.ok : null,
     approval: approval.success ? approval.data : null,
     createdBy: row.createdBy,

@@ -6,6 +6,7 @@ export type { McpToolEntry } from '../tools/index.ts';
 export { type AgentTurnResult, runAgentTurn } from './agent-loop.ts';
 export { APPROVAL_LINK_TTL_MS, approvalLinkHash } from './approval-links.ts';
 export { actorId, type BotPortOptions, toBotConversationPort } from './bot-conversation-port.ts';
+export { HistoryEntry } from './conversation-history.ts';
 export {
   type ConversationService,
   type ConversationServiceDeps,
@@ -15,6 +16,7 @@ export {
   type HandleRunFailedResult,
   type HandleTriggerEventResult,
 } from './conversation-service.ts';
+export { DryRunView, type ProposalDetail, type ThreadAccess } from './conversation-views.ts';
 export { type CreateAgentOptions, createAgent, createDocsPort } from './create-agent.ts';
 export { CREDENTIAL_EVENT_TASK, createCredentialEventTask } from './credential-event-task.ts';
 export {

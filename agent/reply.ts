@@ -82,6 +82,11 @@ export const ProposalView = z.object({
    * which secret, the events to send. Empty when nothing needs configuring or it registers itself.
    */
   setup: z.array(z.string()).default([]),
+  /**
+   * Pending proposals of this conversation this one closed (superseded) when it was made; "keep both"
+   * (reopenReplacedProposals) opens them again and empties this.
+   */
+  replaces: z.array(z.string()).optional(),
   dryRunOk: z.boolean().nullable(),
   createdBy: z.string(),
   createdAt: z.string(),
@@ -166,6 +171,9 @@ export function approvalSummary(proposal: ProposalView): string {
     for (const line of proposal.setup) lines.push(`- ${line}`);
   }
   if (proposal.dryRunOk === false) lines.push('The dry run reported a failing step.');
+  if (proposal.status === 'pending')
+    for (const id of proposal.replaces ?? [])
+      lines.push(`This replaces proposal ${id} (closed unless you keep both).`);
   if (proposal.approval) {
     for (const reason of proposal.approval.secondPersonReasons)
       lines.push(`Needs someone other than the proposer: ${reason}.`);

@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /** A button's custom_id: `vmesh:<decision>:<proposalId>` (Discord allows 100 characters). */
 export const DiscordCustomId = z.object({
-  decision: z.enum(['approve', 'reject']),
+  decision: z.enum(['approve', 'reject', 'keep_both']),
   proposalId: z.string().min(1).max(80),
 });
 export type DiscordCustomId = z.infer<typeof DiscordCustomId>;
@@ -14,7 +14,7 @@ export function encodeDiscordCustomId(value: DiscordCustomId): string {
 
 export function parseDiscordCustomId(raw: unknown): DiscordCustomId | undefined {
   if (typeof raw !== 'string') return undefined;
-  const match = /^vmesh:(approve|reject):(.+)$/.exec(raw);
+  const match = /^vmesh:(approve|reject|keep_both):(.+)$/.exec(raw);
   const parsed = DiscordCustomId.safeParse({ decision: match?.[1], proposalId: match?.[2] });
   return parsed.success ? parsed.data : undefined;
 }

@@ -1,9 +1,9 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type DiscordFake, startDiscordFake } from '../../connectors/discord/fake-server.ts';
-import { createScriptedConversation } from '../testing/scripted-conversation.ts';
+import { createScriptedConversation, sampleProposalReply } from '../testing/scripted-conversation.ts';
 import { registerDiscord } from './register-discord.ts';
-import { splitDiscordText } from './render-discord-reply.ts';
+import { renderDiscordReply, splitDiscordText } from './render-discord-reply.ts';
 import { generateDiscordKeys, signDiscordRequest } from './sign-discord-request.ts';
 
 describe('Discord interactions endpoint (real Ed25519 signatures, fake REST)', () => {
@@ -111,6 +111,47 @@ describe('Discord interactions endpoint (real Ed25519 signatures, fake REST)', (
     expect(discord.requests[0]).toMatchObject({
       method: 'PATCH',
       body: { components: [], content: '✅ Approved by <@U1>' },
+    });
+  });
+
+  it('keeps both from the Keep both button of a card that replaced an open proposal', async () => {
+    const card = sampleProposalReply({
+      id: 'p2',
+      kind: 'workflow',
+      title: 'Second idea',
+      summary: 'This replaces proposal p1 (closed unless you keep both).',
+      document: {
+        schemaVersion: 1,
+        name: 'Second idea',
+        trigger: { type: 'manual' },
+        nodes: [],
+        edges: [],
+      } as never,
+    });
+    card.proposal.replaces = ['p1'];
+    const [message] = renderDiscordReply(card);
+    const rows = (message?.components ?? []) as Array<{ components: Array<{ custom_id: string }> }>;
+    const ids = rows[0]?.components.map((button) => button.custom_id);
+    expect(ids).toEqual(['vmesh:approve:p2', 'vmesh:reject:p2', 'vmesh:keep_both:p2']);
+    const response = await signed({
+      id: 'i-keep',
+      type: 3,
+      token: 'tok-keep',
+      guild_id: 'G1',
+      channel_id: 'C1',
+      member: { user: { id: 'U1' } },
+      data: { custom_id: 'vmesh:keep_both:p2', component_type: 2 },
+    });
+    expect(await response.json()).toEqual({ type: 6 });
+    await bot.idle();
+    expect(conversation.keptBoth.at(-1)).toEqual({
+      proposalId: 'p2',
+      actor: { platform: 'discord', id: 'G1:U1', displayName: undefined },
+    });
+    expect(conversation.decisions.some((decision) => decision.proposalId === 'p2')).toBe(false);
+    expect(discord.requests.at(-1)).toMatchObject({
+      method: 'POST',
+      body: { content: expect.stringContaining('Kept both') },
     });
   });
 

@@ -114,7 +114,11 @@ export async function registerDiscord(server: FastifyInstance, options: DiscordI
     const value = parseDiscordCustomId(interaction.data?.custom_id);
     if (!value) return false;
     work.run(async () => {
-      const replies = await options.conversation.decide({ ...value, actor });
+      if (value.decision === 'keep_both') {
+        await followUps(token, (await options.conversation.keepBoth?.(value.proposalId, actor)) ?? []);
+        return;
+      }
+      const replies = await options.conversation.decide({ ...value, decision: value.decision, actor });
       if (!replies.some((reply) => reply.type === 'error')) {
         const verdict = value.decision === 'approve' ? '✅ Approved' : '✖️ Rejected';
         await rest.patch(Routes.webhookMessage(options.applicationId, token, '@original'), {

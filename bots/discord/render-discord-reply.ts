@@ -103,6 +103,22 @@ export function renderDiscordReply(
             label: 'Reject',
             custom_id: encodeDiscordCustomId({ decision: 'reject', proposalId: reply.proposal.id }),
           },
+          // A card that replaced open proposals offers to keep them open beside it.
+          ...(reply.type !== 'proposal' && reply.type !== 'fix_proposal'
+            ? []
+            : (reply.proposal.replaces ?? []).length > 0
+              ? [
+                  {
+                    type: 2,
+                    style: 2,
+                    label: 'Keep both',
+                    custom_id: encodeDiscordCustomId({
+                      decision: 'keep_both',
+                      proposalId: reply.proposal.id,
+                    }),
+                  },
+                ]
+              : []),
         ],
       },
     ];

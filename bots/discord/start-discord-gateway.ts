@@ -100,15 +100,18 @@ export async function startDiscordGateway(options: DiscordGatewayOptions): Promi
     if (!value) return;
     work.run(async () => {
       await interaction.deferUpdate();
-      const replies = await options.conversation.decide({
-        ...value,
-        actor: {
-          platform: 'discord',
-          id: `${interaction.guildId ?? 'dm'}:${interaction.user.id}`,
-          displayName: interaction.user.username,
-        },
-      });
-      if (!replies.some((reply) => reply.type === 'error')) {
+      const actor = {
+        platform: 'discord' as const,
+        id: `${interaction.guildId ?? 'dm'}:${interaction.user.id}`,
+        displayName: interaction.user.username,
+      };
+      const keep = value.decision === 'keep_both';
+      const replies =
+        value.decision === 'keep_both'
+          ? ((await options.conversation.keepBoth?.(value.proposalId, actor)) ?? [])
+          : await options.conversation.decide({ ...value, decision: value.decision, actor });
+      // Keep both leaves the card's buttons: the card still waits for its own decision.
+      if (!keep && !replies.some((reply) => reply.type === 'error')) {
         const verdict = value.decision === 'approve' ? '✅ Approved' : '✖️ Rejected';
         await interaction.editReply({ components: [], content: `${verdict} by <@${interaction.user.id}>` });
       }

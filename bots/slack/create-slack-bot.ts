@@ -8,7 +8,12 @@ import { createMemoryDeliveryLedger, type DeliveryLedger } from '../delivery-ded
 import { createPendingWork } from '../pending-work.ts';
 import type { TriggerEventPort } from '../trigger-event-port.ts';
 import { renderSlackConnectLink, renderSlackReply } from './render-slack-reply.ts';
-import { parseSlackActionValue, SLACK_APPROVE_ACTION, SLACK_REJECT_ACTION } from './slack-action-value.ts';
+import {
+  parseSlackActionValue,
+  SLACK_APPROVE_ACTION,
+  SLACK_KEEP_BOTH_ACTION,
+  SLACK_REJECT_ACTION,
+} from './slack-action-value.ts';
 
 export type SlackBotOptions = {
   conversation: ConversationPort;
@@ -265,7 +270,7 @@ export function createSlackBot(options: SlackBotOptions): SlackBot {
     await ack();
   });
 
-  for (const actionId of [SLACK_APPROVE_ACTION, SLACK_REJECT_ACTION]) {
+  for (const actionId of [SLACK_APPROVE_ACTION, SLACK_REJECT_ACTION, SLACK_KEEP_BOTH_ACTION]) {
     app.action(actionId, async ({ ack, action, body, client }) => {
       await ack();
       if (action.type !== 'button' || body.type !== 'block_actions') return;
@@ -283,10 +288,16 @@ export function createSlackBot(options: SlackBotOptions): SlackBot {
       const team = body.team?.id ?? 'T';
       const threadTs = (message?.thread_ts as string | undefined) ?? (message?.ts as string | undefined);
       work.run(async () => {
+        const actor = { platform: 'slack' as const, id: `${team}:${body.user.id}` };
+        if (value.decision === 'keep_both') {
+          const kept = (await options.conversation.keepBoth?.(value.proposalId, actor)) ?? [];
+          await deliver({ client, channel, threadTs }, kept, undefined);
+          return;
+        }
         const replies = await options.conversation.decide({
           proposalId: value.proposalId,
           decision: value.decision,
-          actor: { platform: 'slack', id: `${team}:${body.user.id}` },
+          actor,
         });
         const refused = replies.some((reply) => reply.type === 'error');
         if (message?.ts && !refused) {

@@ -10,7 +10,12 @@ import {
   proposalRunPage,
   retryProposalText,
 } from '../proposal-view.ts';
-import { encodeSlackActionValue, SLACK_APPROVE_ACTION, SLACK_REJECT_ACTION } from './slack-action-value.ts';
+import {
+  encodeSlackActionValue,
+  SLACK_APPROVE_ACTION,
+  SLACK_KEEP_BOTH_ACTION,
+  SLACK_REJECT_ACTION,
+} from './slack-action-value.ts';
 import { slackDiffLines } from './slack-diff-lines.ts';
 
 export type SlackBlock = Record<string, unknown>;
@@ -81,8 +86,18 @@ function filesSection(reply: PreviewableProposal, publicUrl: string | undefined)
  * One reply as a Slack message: plain text fallback plus Block Kit (a proposal gets Approve/Reject buttons).
  * `publicUrl`: this server's address, for links to the web pages.
  */
-/** The Approve / Reject buttons of a proposal card. */
-function decisionButtons(proposalId: string) {
+/** The Approve / Reject buttons of a proposal card, and Keep both when it replaced open proposals. */
+function decisionButtons(proposalId: string, replaces: readonly string[] = []) {
+  const keepBoth = replaces.length
+    ? [
+        {
+          type: 'button',
+          action_id: SLACK_KEEP_BOTH_ACTION,
+          text: { type: 'plain_text', text: 'Keep both' },
+          value: encodeSlackActionValue({ proposalId, decision: 'keep_both' }),
+        },
+      ]
+    : [];
   return {
     type: 'actions',
     block_id: 'vmesh_decision',
@@ -101,6 +116,7 @@ function decisionButtons(proposalId: string) {
         text: { type: 'plain_text', text: 'Reject' },
         value: encodeSlackActionValue({ proposalId, decision: 'reject' }),
       },
+      ...keepBoth,
     ],
   };
 }
@@ -157,7 +173,7 @@ export function renderSlackReply(
           },
           ...diffSection(reply),
           ...filesSection(reply, options.publicUrl),
-          decisionButtons(reply.proposal.id),
+          decisionButtons(reply.proposal.id, reply.proposal.replaces),
         ],
       };
     }

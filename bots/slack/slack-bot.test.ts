@@ -4,6 +4,7 @@ import { type SlackFake, startSlackFake } from '../../connectors/slack/fake-serv
 import { createScriptedConversation, sampleProposalReply } from '../testing/scripted-conversation.ts';
 import type { SlackBot } from './create-slack-bot.ts';
 import { registerSlack } from './register-slack.ts';
+import { renderSlackReply } from './render-slack-reply.ts';
 import { signSlackRequest } from './sign-slack-request.ts';
 import { parseSlackActionValue } from './slack-action-value.ts';
 
@@ -186,6 +187,67 @@ describe('Slack bot over HTTP (real bolt, fake Web API)', () => {
       'context',
     ]);
     expect(reply).toMatchObject({ method: 'chat.postMessage', args: { thread_ts: '1700000001.000100' } });
+  });
+
+  it('offers Keep both on a card that replaced an open proposal, and a click keeps both', async () => {
+    const card = sampleProposalReply({
+      id: 'p2',
+      kind: 'workflow',
+      title: 'Second idea',
+      summary: 'This replaces proposal p1 (closed unless you keep both).',
+      document: {
+        schemaVersion: 1,
+        name: 'Second idea',
+        trigger: { type: 'manual' },
+        nodes: [],
+        edges: [],
+      } as never,
+    });
+    card.proposal.replaces = ['p1'];
+    const rendered = renderSlackReply(card);
+    const buttons = (rendered.blocks ?? []).flatMap((block) =>
+      'elements' in block ? (block.elements as { action_id?: string; value?: string }[]) : [],
+    );
+    const keep = buttons.find((button) => button.action_id === 'vmesh_keep_both');
+    expect(parseSlackActionValue(keep?.value)).toEqual({ v: 1, proposalId: 'p2', decision: 'keep_both' });
+    expect(JSON.stringify(rendered.blocks)).toContain('This replaces proposal p1');
+
+    const payload = {
+      type: 'block_actions',
+      team: { id: 'T1' },
+      user: { id: 'U1' },
+      api_app_id: 'A1',
+      token: 'legacy',
+      trigger_id: 'trig-keep',
+      container: { type: 'message', message_ts: '1700000000.000003', channel_id: 'C1' },
+      channel: { id: 'C1', name: 'general' },
+      message: { type: 'message', ts: '1700000000.000003', thread_ts: '1700000001.000100', text: 'Proposed' },
+      actions: [
+        {
+          type: 'button',
+          action_id: 'vmesh_keep_both',
+          block_id: 'vmesh_decision',
+          action_ts: '1700000002.2',
+          value: keep?.value,
+          text: { type: 'plain_text', text: 'Keep both' },
+        },
+      ],
+    };
+    const body = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
+    const response = await send(body, signSlackRequest(SECRET, body), 'application/x-www-form-urlencoded');
+    expect(response.status).toBe(200);
+    await bot.idle();
+    expect(conversation.keptBoth).toEqual([{ proposalId: 'p2', actor: { platform: 'slack', id: 'T1:U1' } }]);
+    expect(conversation.decisions.some((decision) => decision.proposalId === 'p2')).toBe(false);
+    expect(sent()).toEqual([
+      expect.objectContaining({
+        method: 'chat.postMessage',
+        args: expect.objectContaining({
+          thread_ts: '1700000001.000100',
+          text: expect.stringContaining('Kept both'),
+        }),
+      }),
+    ]);
   });
 
   it('starts a thread from the /vmesh slash command', async () => {

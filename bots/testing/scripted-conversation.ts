@@ -1,6 +1,6 @@
 import type { ProposalReply, Reply } from '../../agent/index.ts';
 import type { WorkflowDocument } from '../../runtime/workflow/document.ts';
-import type { ConversationPort, DecisionInput, MessageInput } from '../conversation-port.ts';
+import type { BotActor, ConversationPort, DecisionInput, MessageInput } from '../conversation-port.ts';
 
 export const SAMPLE_DOCUMENT: WorkflowDocument = {
   schemaVersion: 1,
@@ -58,12 +58,19 @@ export function sampleProposalReply(input: {
 export function createScriptedConversation(): ConversationPort & {
   turns: MessageInput[];
   decisions: DecisionInput[];
+  keptBoth: { proposalId: string; actor: BotActor }[];
 } {
   const turns: MessageInput[] = [];
   const decisions: DecisionInput[] = [];
+  const keptBoth: { proposalId: string; actor: BotActor }[] = [];
   return {
     turns,
     decisions,
+    keptBoth,
+    async keepBoth(proposalId, actor): Promise<Reply[]> {
+      keptBoth.push({ proposalId, actor });
+      return [{ type: 'text', text: `Kept both: proposal p0 is open again beside ${proposalId}.` }];
+    },
     async handleMessage(input, onEvent): Promise<Reply[]> {
       turns.push(input);
       const text = `Here is a draft for: ${input.text}`;

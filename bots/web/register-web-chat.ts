@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join, normalize } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { type ConversationEvent, SETTLED_RUN } from '../../agent/index.ts';
+import { type ConversationEvent, type HistoryEntry, SETTLED_RUN } from '../../agent/index.ts';
 import { logger } from '../../lib/index.ts';
 import { RunListQuery } from '../../runtime/index.ts';
 import { agentFailureReply } from '../agent-failure-reply.ts';
@@ -17,6 +17,8 @@ export type WebChatDeps = {
   distDir?: string | undefined;
   /** How often run pages poll for step changes when no push source exists (ms). */
   runPollMs?: number | undefined;
+  /** How often the conversation stream looks for new messages (ms). */
+  chatPollMs?: number | undefined;
 };
 
 const MessageBody = z.strictObject({
@@ -26,8 +28,14 @@ const MessageBody = z.strictObject({
 const DecisionBody = z.strictObject({
   proposalId: z.string().min(1).max(200),
   decision: z.enum(['approve', 'reject']),
+  /** For a fix: resume the failed run from its failed step (default) or re-run it on the new version. */
+  resume: z.enum(['from-failed-step', 'rerun']).optional(),
 });
 const IdParams = z.object({ id: z.string().min(1).max(200) });
+const ThreadQuery = z.object({ threadKey: MessageBody.shape.threadKey });
+const StreamQuery = ThreadQuery.extend({ after: z.coerce.number().int().min(0).optional() });
+/** EventSource sends the last `id:` it saw when it reconnects. */
+const LastEventId = z.coerce.number().int().min(0).optional().catch(undefined);
 const ASSET_PATH = /^(chunks\/)?[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.(js|css)$/;
 /** The person behind a web chat request: request.principal (app/authenticate.ts), never the body. */
 function webActor(request: FastifyRequest): BotActor {
@@ -37,7 +45,7 @@ function webActor(request: FastifyRequest): BotActor {
     : { platform: 'web', id: 'web:anonymous' };
 }
 
-function openEventStream(reply: FastifyReply): (event: string, data: unknown) => void {
+function openEventStream(reply: FastifyReply): (event: string, data: unknown, id?: number) => void {
   reply.hijack();
   reply.raw.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
@@ -45,14 +53,107 @@ function openEventStream(reply: FastifyReply): (event: string, data: unknown) =>
     'x-accel-buffering': 'no',
     connection: 'keep-alive',
   });
-  return (event, data) => {
-    if (!reply.raw.writableEnded) reply.raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  return (event, data, id) => {
+    if (reply.raw.writableEnded) return;
+    reply.raw.write(
+      `${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`,
+    );
   };
+}
+
+const notYours = (reply: FastifyReply) =>
+  reply.code(403).send({
+    error: 'E_FORBIDDEN',
+    message: 'This conversation belongs to someone else.',
+    hint: 'Start a new conversation (reload the page after clearing this site’s storage).',
+  });
+
+/**
+ * The conversation's history (restored on load), its live stream (self-healing fixes, others' decisions, run
+ * updates), a proposal's card details and "keep both". Only the conversation's participants read it.
+ */
+function registerConversationRoutes(api: FastifyInstance, deps: WebChatDeps, streams: Set<() => void>) {
+  const port = deps.conversation;
+  api.get('/conversation', async (request, reply) => {
+    const query = ThreadQuery.safeParse(request.query);
+    if (!query.success)
+      return reply.code(400).send({ error: 'E_BAD_REQUEST', message: z.prettifyError(query.error) });
+    const history = await port.history?.(`web:${query.data.threadKey}`, webActor(request));
+    if (!history) return notYours(reply);
+    return history;
+  });
+
+  /**
+   * New entries after `after` (or the Last-Event-ID a reconnecting EventSource sends), each with its message id
+   * as the event id; the person's own turns are left out (the page that sent them showed them already).
+   */
+  api.get('/conversation/events', async (request, reply) => {
+    const query = StreamQuery.safeParse(request.query);
+    if (!query.success)
+      return reply.code(400).send({ error: 'E_BAD_REQUEST', message: z.prettifyError(query.error) });
+    const actor = webActor(request);
+    const threadKey = `web:${query.data.threadKey}`;
+    let cursor = LastEventId.parse(request.headers['last-event-id']) ?? query.data.after ?? 0;
+    const first = await port.history?.(threadKey, actor, { afterId: cursor });
+    if (!first) return notYours(reply);
+    const mine = await port.actorLabelOf?.(actor);
+    const send = openEventStream(reply);
+    let closed = false;
+    let wake: (() => void) | undefined;
+    const close = () => {
+      closed = true;
+      wake?.();
+    };
+    streams.add(close);
+    request.raw.on('close', close);
+    let batch: { entries: HistoryEntry[]; cursor: number } | undefined = first;
+    let quiet = 0;
+    const pollMs = deps.chatPollMs ?? 500;
+    while (!closed && batch) {
+      const shown = batch.entries.filter((entry) => entry.actor === null || entry.actor !== mine);
+      for (const entry of shown) send('entry', entry, entry.id);
+      if (batch.cursor > cursor && (shown.at(-1)?.id ?? 0) < batch.cursor)
+        send('cursor', { cursor: batch.cursor }, batch.cursor);
+      cursor = batch.cursor;
+      quiet = shown.length > 0 ? 0 : quiet + pollMs;
+      // A comment now and then keeps proxies from closing an idle stream.
+      if (quiet >= 15_000) {
+        quiet = 0;
+        if (!reply.raw.writableEnded) reply.raw.write(': keep-alive\n\n');
+      }
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, pollMs);
+      });
+      if (closed) break;
+      batch = await port.history?.(threadKey, actor, { afterId: cursor });
+    }
+    streams.delete(close);
+    if (!reply.raw.writableEnded) reply.raw.end();
+  });
+
+  api.get('/proposals/:id', async (request, reply) => {
+    const { id } = IdParams.parse(request.params);
+    const detail = await port.proposalDetail?.(id, webActor(request));
+    if (!detail) return reply.code(404).send({ error: 'E_NOT_FOUND', message: `No proposal ${id}.` });
+    return detail;
+  });
+
+  api.post('/proposals/:id/keep-both', async (request) => {
+    const { id } = IdParams.parse(request.params);
+    const replies = (await port.keepBoth?.(id, webActor(request))) ?? [];
+    return { replies };
+  });
 }
 
 /** The web chat: the page at `/`, its bundle under `/assets/`, and its JSON/SSE routes under `/chat/api/`. */
 export async function registerWebChat(app: FastifyInstance, deps: WebChatDeps): Promise<void> {
   const distDir = deps.distDir ?? DEFAULT_DIST_DIR;
+  // Open conversation streams end when the server closes (they would otherwise keep it waiting).
+  const streams = new Set<() => void>();
+  app.addHook('preClose', async () => {
+    for (const close of streams) close();
+  });
   const bundle = await ensureWebBundle({ distDir });
   logger.debug({ built: bundle.built, ms: Math.round(bundle.ms) }, 'web bundle ready');
   // Workflows and runs as the signed-in person may see them (private ones: their owner and admins only).
@@ -103,6 +204,11 @@ export async function registerWebChat(app: FastifyInstance, deps: WebChatDeps): 
       api.post('/messages', async (request, reply) => {
         const body = MessageBody.safeParse(request.body);
         if (!body.success) return badRequest(reply, body.error);
+        if (
+          (await deps.conversation.threadAccess?.(`web:${body.data.threadKey}`, webActor(request))) ===
+          'other'
+        )
+          return notYours(reply);
         const send = openEventStream(reply);
         const onEvent = (event: ConversationEvent) => {
           if (event.type === 'text_delta') send('delta', { text: event.text });
@@ -136,6 +242,8 @@ export async function registerWebChat(app: FastifyInstance, deps: WebChatDeps): 
         const replies = await deps.conversation.decide({ ...body.data, actor: webActor(request) });
         return { replies };
       });
+
+      registerConversationRoutes(api, deps, streams);
 
       api.get('/workflows', async (request) => {
         const workflows = portFor(request);

@@ -8,15 +8,21 @@ let counter = 0;
 /** Mermaid is large: it is loaded on the first graph only, from its own chunks. */
 function loadMermaid(): Promise<Mermaid> {
   loading ??= import('mermaid').then(({ default: mermaid }) => {
-    mermaid.initialize({
-      startOnLoad: false,
-      securityLevel: 'strict',
-      theme: 'neutral',
-      flowchart: { useMaxWidth: true },
-    });
     return mermaid;
   });
   return loading;
+}
+
+const prefersDark = () => window.matchMedia?.('(prefers-color-scheme: dark)').matches === true;
+
+/** Mermaid's dark theme when the page is dark (the picture sits on the card's dark background), else neutral. */
+function themeMermaid(mermaid: Mermaid): void {
+  mermaid.initialize({
+    startOnLoad: false,
+    securityLevel: 'strict',
+    theme: prefersDark() ? 'dark' : 'neutral',
+    flowchart: { useMaxWidth: true },
+  });
 }
 
 /** Renders the workflow's graph into `container` (an SVG picture), keeping the mermaid text as its fallback. */
@@ -25,6 +31,8 @@ export async function renderWorkflowGraph(container: HTMLElement, document: Work
   container.setAttribute('aria-busy', 'true');
   try {
     const mermaid = await loadMermaid();
+    themeMermaid(mermaid);
+    container.dataset.theme = prefersDark() ? 'dark' : 'neutral';
     counter += 1;
     const { svg } = await mermaid.render(`graph-${counter}`, text);
     container.innerHTML = svg;
