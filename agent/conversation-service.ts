@@ -62,6 +62,7 @@ import {
   createCredentialConversations,
   reconnectCredentialOf,
 } from './credential-conversations.ts';
+import { logDecision } from './decision-log.ts';
 import { type AutoMembers, type ChatActor, identifyActor } from './identify-actor.ts';
 import type { ModelProvider } from './providers/model-provider.ts';
 import { type OnConversationEvent, type ProposalView, type Reply, toProposalReply } from './reply.ts';
@@ -808,6 +809,7 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
           subjectId: existing.id,
           details: { decision: input.decision, reason: verdict.message },
         });
+        logDecision(logger, existing, { decidedBy: actorLabel(input.principal), outcome: 'refused' });
         return [{ type: 'error', code: 'E_FORBIDDEN', message: verdict.message, hint: verdict.hint }];
       }
       const actor = actorLabel(input.principal);
@@ -851,6 +853,7 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
           subjectId: claimed.id,
           details: { kind: claimed.kind, documentHash: claimed.documentHash, comment: input.comment ?? null },
         });
+        logDecision(logger, claimed, { decidedBy: actor, outcome: 'rejected' });
         const replies: Reply[] = [
           {
             type: 'text',
@@ -875,9 +878,15 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
                 cause: error,
               });
         if (!(error instanceof AppError)) logger.error({ err: error }, 'approval failed');
+        logDecision(logger, claimed, { decidedBy: actor, outcome: 'failed', errorCode: appError.code });
         return [errorReply(appError)];
       }
       const after = await findProposal(sql, claimed.id);
+      logDecision(
+        logger,
+        { ...claimed, workflowId: after?.workflowId ?? claimed.workflowId },
+        { decidedBy: actor, outcome: 'approved' },
+      );
       await audit(sql, {
         principal: input.principal,
         action: 'proposal.approved',

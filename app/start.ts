@@ -19,7 +19,7 @@ import {
 } from '../bots/index.ts';
 import { loadAllConnectors } from '../connectors/index.ts';
 import { type Database, openDatabase, parseDatabaseConfig } from '../db/index.ts';
-import { logger, VERSION } from '../lib/index.ts';
+import { logger, startTracing, VERSION } from '../lib/index.ts';
 import { createKnowledgeBase, docsReady } from '../retrieval/index.ts';
 import { createEngineServices, installWorkerSchema } from '../runtime/index.ts';
 import { parseServerConfig, type ServerConfig } from './config.ts';
@@ -51,6 +51,8 @@ export async function startApp(
 ): Promise<RunningApp> {
   const startedAt = Date.now();
   const config = parseServerConfig(env);
+  // OpenTelemetry spans only when OTEL_EXPORTER_OTLP_ENDPOINT is set; the trace context (run correlation ids) always.
+  const tracing = await startTracing(env);
   const webAuthConfig = parseWebAuthConfig(env, config.publicUrl);
   // The embedded Postgres is left (and stopped, when no other process uses it) only in stop(), after the pools.
   const database = await openDatabase(parseDatabaseConfig(env), { log: (message) => logger.debug(message) });
@@ -150,12 +152,14 @@ export async function startApp(
         clearTimeout(lingering);
         await worker?.stop();
         await runLog.stop();
+        await tracing.stop();
         // A doc sync still running is cut off with the pool (its transaction rolls back); the next start redoes it.
         await database.close();
       },
     };
   } catch (error) {
     await database.close();
+    await tracing.stop();
     throw error;
   }
 }

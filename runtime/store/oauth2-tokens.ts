@@ -1,6 +1,7 @@
 import {
   ConnectorError,
   type CredentialStore,
+  logCredentialEvent,
   needsOAuth2Reconnect,
   OAuth2Credential,
   type OAuth2Provider,
@@ -10,7 +11,7 @@ import {
   refreshOAuth2Tokens,
 } from '../../connectors/index.ts';
 import type { Sql } from '../../db/index.ts';
-import { describeError } from '../../lib/index.ts';
+import { describeError, errorCodeOf, logger } from '../../lib/index.ts';
 import { markNeedsReconnect } from './credential-events.ts';
 
 const REFRESH_TIMEOUT_MS = 30_000;
@@ -44,7 +45,8 @@ export function createOAuth2Tokens(options: {
   const providers = new Map((options.providers ?? []).map((provider) => [provider.id, provider]));
   const refresh = async (name: string, seen: string): Promise<{ accessToken: string }> => {
     try {
-      return await store.updateLocked(name, async (current) => {
+      let renewedHere = false;
+      const refreshed = await store.updateLocked(name, async (current) => {
         const parsed = OAuth2Credential.safeParse(current.secret);
         if (current.type !== 'oauth2' || !parsed.success)
           throw reconnectError(name, 'it is not a connected oauth2 credential.');
@@ -58,9 +60,13 @@ export function createOAuth2Tokens(options: {
           { fetch: options.fetch, signal: AbortSignal.timeout(REFRESH_TIMEOUT_MS), now },
           credential.provider ? providers.get(credential.provider) : undefined,
         );
+        renewedHere = true;
         return { result: { accessToken: renewed.accessToken }, secret: renewed };
       });
+      if (renewedHere) logCredentialEvent(logger, 'refreshed', name, { type: 'oauth2' });
+      return refreshed;
     } catch (error) {
+      logCredentialEvent(logger, 'refresh_failed', name, { type: 'oauth2', errorCode: errorCodeOf(error) });
       if (!needsOAuth2Reconnect(error)) throw error;
       const why = error.details?.credential === name ? error.message : describeError(error);
       await markNeedsReconnect(options.sql, name, why);
