@@ -8,10 +8,11 @@ export type DecisionOutcome = 'approved' | 'rejected' | 'refused' | 'failed';
  * the decider may not; failed: approving did not apply, with the error code). No documents, diffs or comments.
  */
 export function logDecision(
-  logger: Logger,
+  logger: Logger | undefined,
   proposal: Pick<ProposalRow, 'id' | 'kind' | 'workflowId'>,
   decision: { decidedBy: string; outcome: DecisionOutcome; errorCode?: string | undefined },
 ): void {
+  if (!logger) return;
   const line = {
     event: 'proposal.decided',
     proposalId: proposal.id,

@@ -87,6 +87,7 @@ export async function startApp(
       publicUrl: config.publicUrl,
       notify: async (target, replies) => notifyChat?.(target.threadKey, replies),
       connectLinks: engine.connectLinks(config.publicUrl),
+      decisionLog: logger,
     });
     const bots = await registerBots(server, {
       conversation: toBotConversationPort(agent, { approvalLinkBase: config.publicUrl }),

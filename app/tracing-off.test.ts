@@ -247,6 +247,24 @@ describe('tracing off: correlation ids without telemetry', () => {
     expect(printed).not.toContain(CREDENTIAL_VALUE);
   });
 
+  it('a decision on a proposal is one line: proposal id, kind, workflow, who decided, outcome', async () => {
+    await db.sql`
+      insert into proposals (id, kind, document, summary, workflow_id, created_by)
+      values ('prop_logged_1', 'change', null, 'rename the hook', ${workflowId}, 'someone else')`;
+    const answer = await fetch(`http://127.0.0.1:${port}/chat/api/decisions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ proposalId: 'prop_logged_1', decision: 'reject' }),
+    });
+    expect(answer.status).toBe(200);
+    const line = await logged(
+      (entry) => entry.event === 'proposal.decided' && entry.proposalId === 'prop_logged_1',
+      'proposal.decided',
+    );
+    expect(line).toMatchObject({ level: 30, kind: 'change', workflowId, outcome: 'rejected' });
+    expect(line.decidedBy).toEqual(expect.any(String));
+  });
+
   it('exported nothing: no request reached the OTLP default port', async () => {
     // Longer than the batch delay a tracer would use (OTEL_BSP_SCHEDULE_DELAY=50).
     await new Promise((resolve) => setTimeout(resolve, 1_000));
