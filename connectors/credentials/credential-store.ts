@@ -258,33 +258,30 @@ export function createCredentialStore(options: {
 
     async rename(from, to, by, auditDetails) {
       parseOrThrow(CredentialName, to, 'credential name');
-      return sql
-        .begin(async (tx) => {
-          const [existing] = await tx`select owner_id from credentials where name = ${from} for update`;
-          if (!existing) throw credentialNotFound(from);
-          if (by) assertMayManage(by, from, existing.ownerId);
-          const [taken] = await tx`select 1 from credentials where name = ${to}`;
-          if (taken)
-            throw new ConflictError({
-              code: 'E_CREDENTIAL_EXISTS',
-              message: `A credential named "${to}" exists already.`,
-              hint: 'Choose another name, or delete that credential first.',
-              details: { credential: to },
-            });
-          await tx`update credentials set name = ${to}, updated_at = now() where name = ${from}`;
-          await audit(tx, {
-            principal: by,
-            action: 'credential.renamed',
-            subjectType: 'credential',
-            subjectId: to,
-            details: { from, to, ...auditDetails },
+      const renamed = await sql.begin(async (tx) => {
+        const [existing] = await tx`select owner_id from credentials where name = ${from} for update`;
+        if (!existing) throw credentialNotFound(from);
+        if (by) assertMayManage(by, from, existing.ownerId);
+        const [taken] = await tx`select 1 from credentials where name = ${to}`;
+        if (taken)
+          throw new ConflictError({
+            code: 'E_CREDENTIAL_EXISTS',
+            message: `A credential named "${to}" exists already.`,
+            hint: 'Choose another name, or delete that credential first.',
+            details: { credential: to },
           });
-          return summaryOf(tx, to);
-        })
-        .then((summary) => {
-          logEvent('renamed', to, { from, by: by?.userId });
-          return summary;
+        await tx`update credentials set name = ${to}, updated_at = now() where name = ${from}`;
+        await audit(tx, {
+          principal: by,
+          action: 'credential.renamed',
+          subjectType: 'credential',
+          subjectId: to,
+          details: { from, to, ...auditDetails },
         });
+        return summaryOf(tx, to);
+      });
+      logEvent('renamed', to, { from, by: by?.userId });
+      return renamed;
     },
 
     async setState(name, state, reason) {
