@@ -1,7 +1,7 @@
 // The `tracing` key of `npm run bench:engine -- --json`; also runs alone:
 //   node bin/run-ts.mjs runtime/bench/tracing-bench.ts --json
 // Throughput with tracing off and on (spans exported over OTLP/HTTP to a local sink in another process), in the same
-// run, rounds interleaved (off, on, off, on, …) so a drift of the machine's load hits both modes alike.
+// run, rounds interleaved in ABBA order so a drift of the machine's load hits both modes alike.
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { httpConnector } from '../../connectors/http/connector.ts';
@@ -56,7 +56,7 @@ const median = (values: number[]) => {
 export async function measureTracingCost(
   url: string,
   concurrency = 10,
-  rounds = 3,
+  rounds = 4,
 ): Promise<TracingCostResult> {
   const sql = createSqlClient(url, { max: 20 });
   const sink = spawn(process.execPath, ['-e', SINK], { stdio: ['ignore', 'pipe', 'ignore'] });
@@ -123,7 +123,9 @@ export async function measureTracingCost(
       on: { pure: [] as number[], action: [] as number[] },
     };
     for (let i = 0; i < rounds; i++) {
-      for (const mode of ['off', 'on'] as const) {
+      // ABBA order (off on, on off, …): a load that drifts during the bench weighs on both modes alike.
+      const order = i % 2 === 0 ? (['off', 'on'] as const) : (['on', 'off'] as const);
+      for (const mode of order) {
         const tracing =
           mode === 'on'
             ? await startTracing({ OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl, OTEL_BSP_SCHEDULE_DELAY: '200' })
