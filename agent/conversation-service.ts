@@ -20,7 +20,7 @@ import {
 } from '../access/index.ts';
 import type { OAuth2Provider } from '../connectors/index.ts';
 import type { Sql } from '../db/index.ts';
-import { AppError, describeError, ForbiddenError, logger, redactString } from '../lib/index.ts';
+import { AppError, describeError, ForbiddenError, type Logger, logger, redactString } from '../lib/index.ts';
 import type { ChatTriggerData, WorkflowDocument } from '../runtime/index.ts';
 import { computeInsights, contentHash, getTriggerEvent, senderSetup } from '../runtime/index.ts';
 import type {
@@ -65,6 +65,7 @@ import {
   createCredentialConversations,
   reconnectCredentialOf,
 } from './credential-conversations.ts';
+import { logDecision } from './decision-log.ts';
 import { type AutoMembers, type ChatActor, identifyActor } from './identify-actor.ts';
 import type { ModelProvider } from './providers/model-provider.ts';
 import { type OnConversationEvent, type ProposalView, type Reply, toProposalReply } from './reply.ts';
@@ -105,6 +106,8 @@ export type ConversationServiceDeps = {
   /** Delivers replies that were not asked for (self-healing fixes) to a conversation's front-end. */
   notify?: (target: { conversationId: string; threadKey: string }, replies: Reply[]) => Promise<void>;
   maxSteps?: number;
+  /** The server's log: one line per decision on a proposal (decision-log.ts). Absent: none (the CLI's own output). */
+  decisionLog?: Logger | undefined;
 };
 
 /** Hands a person's message to the runtime as `chat` trigger data. */
@@ -872,6 +875,10 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
           subjectId: existing.id,
           details: { decision: input.decision, reason: verdict.message },
         });
+        logDecision(deps.decisionLog, existing, {
+          decidedBy: actorLabel(input.principal),
+          outcome: 'refused',
+        });
         return [{ type: 'error', code: 'E_FORBIDDEN', message: verdict.message, hint: verdict.hint }];
       }
       const actor = actorLabel(input.principal);
@@ -915,6 +922,7 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
           subjectId: claimed.id,
           details: { kind: claimed.kind, documentHash: claimed.documentHash, comment: input.comment ?? null },
         });
+        logDecision(deps.decisionLog, claimed, { decidedBy: actor, outcome: 'rejected' });
         const replies: Reply[] = [
           {
             type: 'text',
@@ -939,9 +947,19 @@ export function createConversationService(deps: ConversationServiceDeps): Conver
                 cause: error,
               });
         if (!(error instanceof AppError)) logger.error({ err: error }, 'approval failed');
+        logDecision(deps.decisionLog, claimed, {
+          decidedBy: actor,
+          outcome: 'failed',
+          errorCode: appError.code,
+        });
         return [errorReply(appError)];
       }
       const after = await findProposal(sql, claimed.id);
+      logDecision(
+        deps.decisionLog,
+        { ...claimed, workflowId: after?.workflowId ?? claimed.workflowId },
+        { decidedBy: actor, outcome: 'approved' },
+      );
       await audit(sql, {
         principal: input.principal,
         action: 'proposal.approved',

@@ -51,6 +51,8 @@ export type CreateAgentOptions = {
   approvalPolicy?: ConversationServiceDeps['approvalPolicy'];
   /** Where the doc index sync (run before the first search) logs. */
   docsLog?: DocSyncLog;
+  /** The server's log, for a line per decision on a proposal (the CLI prints its own). */
+  decisionLog?: ConversationServiceDeps['decisionLog'];
   /** The server's public URL (config.publicUrl); default VMESH_PUBLIC_URL. Proposals name hook URLs with it. */
   publicUrl?: string | undefined;
 };
@@ -90,5 +92,6 @@ export function createAgent(options: CreateAgentOptions): ConversationService {
     approvalPolicy: options.approvalPolicy ?? parseApprovalPolicy(env.VMESH_APPROVAL_POLICY),
     autoMembers: autoMembersFromEnv(env),
     publicUrl: options.publicUrl ?? env.VMESH_PUBLIC_URL,
+    decisionLog: options.decisionLog,
   });
 }

@@ -1,5 +1,5 @@
 import type { Sql } from '../db/index.ts';
-import type { Logger } from '../lib/index.ts';
+import { type Logger, recordRunSpan, traceIdOf } from '../lib/index.ts';
 import { createRunEventCursor } from './run-event-cursor.ts';
 
 const EVENTS_PER_READ = 1_000;
@@ -16,7 +16,13 @@ type Transition = {
   attempt: number | null;
   errorCode: string | null;
   durationMs: number | null;
+  traceparent: string | null;
+  traceParentId: string | null;
+  startedAt: Date;
+  finishedAt: Date | null;
 };
+
+const FINISHED = new Set(['run.succeeded', 'run.failed', 'run.cancelled']);
 
 /**
  * The server's run log: one structured line per run transition (created, succeeded, failed, cancelled, retried)
@@ -39,12 +45,18 @@ export function startRunLog(options: { sql: Sql; logger: Logger; intervalMs?: nu
         coalesce(e.payload#>>'{error,code}', case when e.type = 'run.failed' then r.error->>'code' end) as error_code,
         case when e.type in ('run.succeeded', 'run.failed', 'run.cancelled') and r.finished_at is not null
           then round(extract(epoch from r.finished_at - coalesce(r.started_at, r.created_at)) * 1000)::float8
-        end as duration_ms
+        end as duration_ms,
+        r.traceparent, r.trace_parent_id, r.created_at as started_at, r.finished_at
       from run_events e join runs r on r.id = e.run_id
       where e.seq > ${after.toString()}::bigint and e.seq <= ${upTo.toString()}::bigint
         and e.type in ('run.created', 'run.succeeded', 'run.failed', 'run.cancelled', 'run.retried', 'step.failed')
       order by e.seq`) as unknown as Transition[],
-    handle: (row) => logTransition(logger, row),
+    handle: (row) => {
+      logTransition(logger, row);
+      // A finished run's span (tracing on) is recorded here, once, whichever worker ran its steps.
+      if (FINISHED.has(row.type) && row.finishedAt)
+        recordRunSpan({ ...row, status: row.type.slice('run.'.length), finishedAt: row.finishedAt });
+    },
     batchSize: EVENTS_PER_READ,
     // Each tick reads every event there is; a stop ends it after the current batch.
     maxBatches: Number.POSITIVE_INFINITY,
@@ -71,7 +83,13 @@ export function startRunLog(options: { sql: Sql; logger: Logger; intervalMs?: nu
 }
 
 function logTransition(logger: Logger, row: Transition): void {
-  const base = { event: row.type, runId: row.runId, workflowId: row.workflowId, version: row.version };
+  const base = {
+    event: row.type,
+    runId: row.runId,
+    workflowId: row.workflowId,
+    version: row.version,
+    traceId: traceIdOf(row.traceparent),
+  };
   switch (row.type) {
     case 'run.created':
       logger.info({ ...base, trigger: row.triggerType }, 'run created');

@@ -1,6 +1,8 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { installRouteAuthorization, type PrincipalResolver } from '../access/index.ts';
 import { checkDatabase, type Database } from '../db/index.ts';
+import { logger } from '../lib/index.ts';
+import { installAccessLog } from './access-log.ts';
 import { installAuthentication } from './authenticate.ts';
 import { parseServerConfig, type ServerConfig } from './config.ts';
 import { installHttpGuards, parseHttpGuardConfig } from './http-guards.ts';
@@ -34,6 +36,7 @@ export function createHttpServer(deps: ServerDependencies): FastifyInstance {
   });
   const env = deps.env ?? process.env;
   const config = deps.config ?? parseServerConfig(env);
+  installAccessLog(app, logger);
   installReachGuard(app, { ...config, ...mcpExtrasFromEnv(env) });
   installHttpGuards(app, parseHttpGuardConfig(env));
   installAuthentication(app, {

@@ -20,7 +20,7 @@ import {
 } from '../bots/index.ts';
 import { loadAllConnectors } from '../connectors/index.ts';
 import { type Database, openDatabase, parseDatabaseConfig } from '../db/index.ts';
-import { llmPrices, logger, VERSION } from '../lib/index.ts';
+import { llmPrices, logger, startTracing, VERSION } from '../lib/index.ts';
 import { createKnowledgeBase, docsReady } from '../retrieval/index.ts';
 import {
   ALERTS_CRONTAB,
@@ -58,6 +58,8 @@ export async function startApp(
 ): Promise<RunningApp> {
   const startedAt = Date.now();
   const config = parseServerConfig(env);
+  // OpenTelemetry spans only when OTEL_EXPORTER_OTLP_ENDPOINT is set; the trace context (run correlation ids) always.
+  const tracing = await startTracing(env);
   const webAuthConfig = parseWebAuthConfig(env, config.publicUrl);
   llmPrices(env); // VMESH_LLM_PRICES, read once: a malformed value stops the start-up
   // The embedded Postgres is left (and stopped, when no other process uses it) only in stop(), after the pools.
@@ -93,6 +95,7 @@ export async function startApp(
       publicUrl: config.publicUrl,
       notify: async (target, replies) => notifyChat?.(target.threadKey, replies),
       connectLinks: engine.connectLinks(config.publicUrl),
+      decisionLog: logger,
     });
     const bots = await registerBots(server, {
       conversation: toBotConversationPort(agent, { approvalLinkBase: config.publicUrl }),
@@ -177,12 +180,14 @@ export async function startApp(
         clearTimeout(lingering);
         await worker?.stop();
         await runLog.stop();
+        await tracing.stop();
         // A doc sync still running is cut off with the pool (its transaction rolls back); the next start redoes it.
         await database.close();
       },
     };
   } catch (error) {
     await database.close();
+    await tracing.stop();
     throw error;
   }
 }

@@ -97,6 +97,7 @@ export async function createEngineServices(
     sql: database.sql,
     key,
     types: credentialTypesOf(connectors),
+    log: logger,
   });
   // Invalid JSON here stops the start-up: a typo in the operator's allow-list must not go unnoticed.
   const stdioServers = parseStdioServers(env.VMESH_MCP_STDIO_SERVERS);

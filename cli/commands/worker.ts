@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadAllConnectors } from '../../connectors/index.ts';
 import { openDatabase, parseDatabaseConfig } from '../../db/index.ts';
-import { logger, survivePostgresRestarts } from '../../lib/index.ts';
+import { logger, startTracing, survivePostgresRestarts } from '../../lib/index.ts';
 import { createKnowledgeBase } from '../../retrieval/index.ts';
 import { createEngineServices, installWorkerSchema } from '../../runtime/index.ts';
 import { onShutdown } from '../shutdown.ts';
@@ -18,6 +18,9 @@ export function registerWorkerCommand(program: Command): void {
     .action(async (options: { concurrency: string; lease: string }) => {
       survivePostgresRestarts(logger);
       const shutdown = onShutdown({ log: (reason) => logger.info({ reason }, 'worker stopping') });
+      // Spans of the steps this worker runs go out when OTEL_EXPORTER_OTLP_ENDPOINT is set; flushed last.
+      const tracing = await startTracing();
+      shutdown.add(() => tracing.stop());
       const config = parseDatabaseConfig();
       const database = await openDatabase(config);
       shutdown.add(() => database.close());

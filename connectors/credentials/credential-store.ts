@@ -6,6 +6,7 @@ import {
   AppError,
   ConflictError,
   ForbiddenError,
+  type Logger,
   NotFoundError,
   redactString,
   ValidationError,
@@ -14,6 +15,7 @@ import { describeIssues } from '../invoke.ts';
 import { registerCredentialSecrets } from '../sdk/credential-secrets.ts';
 import type { CredentialDefinition } from '../sdk/define.ts';
 import { openSealed, sealSecret } from './cipher.ts';
+import { type CredentialLogDetails, type CredentialLogEvent, logCredentialEvent } from './credential-log.ts';
 import type { SecretKey } from './secret-key.ts';
 
 export const CredentialName = z
@@ -121,8 +123,12 @@ export function createCredentialStore(options: {
   sql: Sql;
   key: SecretKey;
   types?: readonly CredentialDefinition[];
+  /** The server's log: a line per credential created, updated, renamed or deleted (the CLI prints its own). */
+  log?: Logger | undefined;
 }): CredentialStore {
   const { sql, key } = options;
+  const logEvent = (event: CredentialLogEvent, name: string, details?: CredentialLogDetails) =>
+    logCredentialEvent(options.log, event, name, details);
   const types = new Map((options.types ?? []).map((definition) => [definition.type, definition]));
 
   const open = (sealed: z.output<typeof SealedRow>): unknown => {
@@ -196,7 +202,7 @@ export function createCredentialStore(options: {
           hint: 'Give a JSON object or a token string.',
         });
       }
-      await sql.begin(async (tx) => {
+      const replaced = await sql.begin(async (tx) => {
         const [existing] = await tx`select id, owner_id from credentials where name = ${name} for update`;
         if (existing && by) assertMayManage(by, name, existing.ownerId);
         const id = existing ? String(existing.id) : randomUUID();
@@ -220,7 +226,9 @@ export function createCredentialStore(options: {
           subjectId: name,
           details: { type, replaced: Boolean(existing) },
         });
+        return Boolean(existing);
       });
+      logEvent(replaced ? 'updated' : 'created', name, { type, by: by?.userId });
     },
 
     async get(name, options = {}) {
@@ -250,7 +258,7 @@ export function createCredentialStore(options: {
 
     async rename(from, to, by, auditDetails) {
       parseOrThrow(CredentialName, to, 'credential name');
-      return sql.begin(async (tx) => {
+      const renamed = await sql.begin(async (tx) => {
         const [existing] = await tx`select owner_id from credentials where name = ${from} for update`;
         if (!existing) throw credentialNotFound(from);
         if (by) assertMayManage(by, from, existing.ownerId);
@@ -272,6 +280,8 @@ export function createCredentialStore(options: {
         });
         return summaryOf(tx, to);
       });
+      logEvent('renamed', to, { from, by: by?.userId });
+      return renamed;
     },
 
     async setState(name, state, reason) {
@@ -281,7 +291,7 @@ export function createCredentialStore(options: {
     },
 
     async delete(name, by, auditDetails) {
-      return sql.begin(async (tx) => {
+      const deleted = await sql.begin(async (tx) => {
         const [existing] = await tx`select owner_id from credentials where name = ${name} for update`;
         if (!existing) return false;
         if (by) assertMayManage(by, name, existing.ownerId);
@@ -295,6 +305,8 @@ export function createCredentialStore(options: {
         });
         return true;
       });
+      if (deleted) logEvent('deleted', name, { by: by?.userId });
+      return deleted;
     },
 
     async share(name, scope, by) {

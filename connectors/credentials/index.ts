@@ -1,4 +1,5 @@
 export { openSealed, type Sealed, sealSecret } from './cipher.ts';
+export { type CredentialLogEvent, logCredentialEvent } from './credential-log.ts';
 export {
   assertMayManage as assertMayManageCredential,
   CredentialName,

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { Agent, Response as UndiciResponse, fetch as undiciFetch } from 'undici';
-import { containsSecret } from '../../lib/index.ts';
+import { containsSecret, startClientSpan } from '../../lib/index.ts';
 import { ConnectorError } from './connector-error.ts';
 import { createHostAllowList, parseAllowHosts } from './outbound/allow-hosts.ts';
 import { blockedAddressReason, isIpLiteral } from './outbound/blocked-address.ts';
@@ -111,6 +111,9 @@ export function createSafeFetch(options: SafeFetchOptions = {}): typeof fetch {
       for (let hop = 0; ; hop++) {
         checkDestination(url, isAllowedHost);
         let response: Awaited<ReturnType<typeof undiciFetch>>;
+        // Each hop carries the step's trace (W3C traceparent), as a client span of its own when tracing is on.
+        const span = startClientSpan(method, url);
+        if (span.traceparent) headers.set('traceparent', span.traceparent);
         try {
           response =
             body instanceof ReadableStream
@@ -123,8 +126,13 @@ export function createSafeFetch(options: SafeFetchOptions = {}): typeof fetch {
                   signal,
                   dispatcher: agent,
                 });
+          span.answered(response.status);
         } catch (error) {
-          throw translate(error);
+          const translated = translate(error);
+          span.failed(translated);
+          throw translated;
+        } finally {
+          span.end();
         }
         const location = response.headers.get('location');
         if (REDIRECT_STATUSES.has(response.status) && location && request.redirect !== 'manual') {

@@ -1,4 +1,5 @@
-// npm run bench:engine -- --json   (its `fairness` key: runtime/bench/fairness-bench.ts, which also runs alone)
+// npm run bench:engine -- --json   (its `fairness` and `tracing` keys: runtime/bench/fairness-bench.ts and
+// runtime/bench/tracing-bench.ts, which also run alone)
 // Measures the engine against raw graphile-worker baselines on the same database (embedded by default, or
 // DATABASE_URL). Every figure comes from this one run; nothing is estimated.
 import { spawn } from 'node:child_process';
@@ -17,6 +18,7 @@ import { createEngineServices } from '../services.ts';
 import { SETTLED_RUN } from '../store/run-status.ts';
 import { openBenchDatabase } from './bench-database.ts';
 import { measureFairness } from './fairness-bench.ts';
+import { measureTracingCost } from './tracing-bench.ts';
 
 const json = process.argv.includes('--json');
 const log = (message: string) => {
@@ -506,6 +508,10 @@ async function embeddedStart(
 log('fairness: a one-step run beside a heavy run, and the heavy run alone…');
 const fairness = await measureFairness(url, CONCURRENCY);
 
+// ---- tracing: throughput with tracing off and on (OTLP/HTTP to a local sink), same run (tracing-bench.ts) ----
+log('tracing off and on…');
+const tracing = await measureTracingCost(url, CONCURRENCY);
+
 const embeddedDir = mkdtempSync(join(tmpdir(), 'vmesh-bench-start-'));
 const embeddedFirst = await embeddedStart(embeddedDir);
 const embeddedSecond = await embeddedStart(embeddedDir);
@@ -553,6 +559,7 @@ const result = {
   },
   fairness,
   metricsOverhead,
+  tracing,
   database: process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded',
   concurrency: CONCURRENCY,
   graphileWorker:

@@ -1,4 +1,5 @@
 import type { TransactionSql } from '../../db/index.ts';
+import { traceForNewRun } from '../../lib/index.ts';
 import { newId } from '../store/ids.ts';
 import type { WorkflowDocument } from '../workflow/document.ts';
 import { storedParam } from './stored-json.ts';
@@ -40,13 +41,17 @@ export async function createRunInTx(
       return { runId: String(existing?.runId), duplicate: true };
     }
   }
+  // Started inside a trace (a webhook request, a parent run's step): the run joins it; otherwise a new one.
+  const trace = traceForNewRun();
   send(
     work,
     tx`
-    insert into runs (id, workflow_id, version, status, trigger_type, trigger, parent_run_id, parent_node_id, parent_path)
+    insert into runs (id, workflow_id, version, status, trigger_type, trigger, parent_run_id, parent_node_id, parent_path,
+      traceparent, trace_parent_id)
     values (${runId}, ${input.workflowId}, ${input.version}, 'queued', ${input.triggerType},
       coalesce(${storedParam(tx, input.trigger)}::jsonb, 'null'::jsonb), ${input.parent?.runId ?? null}, ${input.parent?.nodeId ?? null},
-      ${input.parent?.path ?? null})`,
+      ${input.parent?.path ?? null}, coalesce(${trace?.traceparent ?? null}::text, vmesh_new_traceparent()),
+      ${trace?.traceParentId ?? null})`,
   );
   event(work, runId, 'run.created', {
     workflowId: input.workflowId,

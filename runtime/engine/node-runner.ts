@@ -4,7 +4,7 @@ import type { ConnectorDefinition, ConnectorEnvironment, OAuth2TokenSource } fro
 import { invokeAction } from '../../connectors/index.ts';
 import type { Sql } from '../../db/index.ts';
 import type { Logger } from '../../lib/index.ts';
-import { AppError } from '../../lib/index.ts';
+import { AppError, withStepSpan } from '../../lib/index.ts';
 import { createConfiguredFileStore, type FileStore, parseFilesConfig } from '../files/index.ts';
 import { findCoreNode, nodeFailure, type StepUsage } from '../nodes/index.ts';
 import type { Outcome } from '../nodes/outcome.ts';
@@ -102,7 +102,32 @@ export type Yielded = { kind: 'yield'; delayMs?: number; credential?: string };
  * Runs one node once (one attempt) and says what happened; never throws for step failures. A core.code node that
  * finds every sandbox process busy does not wait for one in its job slot: it returns `yield`.
  */
-export async function runNode(
+export function runNode(
+  deps: NodeRunnerDeps,
+  ctx: RunContext,
+  node: WorkflowNode,
+  path: string,
+  attempt: number,
+  signal: AbortSignal,
+): Promise<Outcome | Yielded> {
+  const { run } = ctx;
+  return withStepSpan(
+    run,
+    {
+      runId: run.id,
+      workflowId: run.workflowId,
+      version: run.version,
+      nodeId: node.id,
+      uses: node.uses,
+      path,
+      attempt,
+    },
+    () => runNodeOnce(deps, ctx, node, path, attempt, signal),
+    (outcome) => (outcome.kind === 'failed' ? outcome.error.code : undefined),
+  );
+}
+
+async function runNodeOnce(
   deps: NodeRunnerDeps,
   ctx: RunContext,
   node: WorkflowNode,

@@ -16,6 +16,9 @@ export const RunRow = z.object({
   parentNodeId: z.string().nullable(),
   parentPath: z.string().nullable(),
   response: z.unknown().nullable(),
+  /** The run's trace (runs.traceparent, runs.trace_parent_id): its steps' spans and outbound requests join it. */
+  traceparent: z.string().nullable().default(null),
+  traceParentId: z.string().nullable().default(null),
 });
 export type RunRow = z.infer<typeof RunRow>;
 
@@ -40,7 +43,8 @@ type Db = Sql | TransactionSql;
 
 export async function loadRun(sql: Db, runId: string): Promise<RunRow | undefined> {
   const [row] = await sql`
-    select id, workflow_id, version, status, trigger, parent_run_id, parent_node_id, parent_path, response
+    select id, workflow_id, version, status, trigger, parent_run_id, parent_node_id, parent_path, response,
+      traceparent, trace_parent_id
     from runs where id = ${runId}`;
   return row ? RunRow.parse(row) : undefined;
 }

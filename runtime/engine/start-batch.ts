@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { json, type Sql } from '../../db/index.ts';
+import { type RunTrace, traceForNewRun } from '../../lib/index.ts';
 import { newId } from '../store/ids.ts';
 import type { CachedWorkflow } from '../store/workflow-cache.ts';
 import { createBatcher } from './batcher.ts';
@@ -19,7 +20,14 @@ export type BatchedStart =
   /** The key was claimed by a transaction this statement could not see yet: start it the transactional way. */
   | { kind: 'contended' };
 
-type Waiter = { runId: string; input: unknown; dedupeKey: string | undefined; cached: CachedWorkflow };
+type Waiter = {
+  runId: string;
+  input: unknown;
+  dedupeKey: string | undefined;
+  cached: CachedWorkflow;
+  /** The trace the starter is in (read here: the batch's statement runs in another caller's context). */
+  trace: RunTrace | undefined;
+};
 type LaneOptions = { triggerType: string; requireActive: boolean };
 /** One batcher per workflow version, trigger type and `requireActive`; dropped when no start waits on it. */
 type Lane = { start: (waiter: Waiter) => Promise<BatchedStart>; waiting: number };
@@ -62,10 +70,12 @@ export function insertRunBatched(
   const target = lane;
   const lanesOfSql = byKey;
   target.waiting += 1;
-  return target.start({ runId: newId('run'), input, dedupeKey, cached }).finally(() => {
-    target.waiting -= 1;
-    if (target.waiting === 0 && lanesOfSql.get(key) === target) lanesOfSql.delete(key);
-  });
+  return target
+    .start({ runId: newId('run'), input, dedupeKey, cached, trace: traceForNewRun() })
+    .finally(() => {
+      target.waiting -= 1;
+      if (target.waiting === 0 && lanesOfSql.get(key) === target) lanesOfSql.delete(key);
+    });
 }
 
 const StartResult = z.object({
@@ -94,6 +104,8 @@ async function insertRuns(sql: Sql, lane: LaneOptions, batch: Waiter[]): Promise
     id: waiter.runId,
     trigger: waiter.input ?? {},
     dedupe_key: waiter.dedupeKey ?? null,
+    traceparent: waiter.trace?.traceparent ?? null,
+    trace_parent_id: waiter.trace?.traceParentId ?? null,
   }));
   const [row0] = await sql`
     with wf as (
@@ -101,8 +113,9 @@ async function insertRuns(sql: Sql, lane: LaneOptions, batch: Waiter[]): Promise
       where id = ${row.id} and deleted_at is null and current_version = ${row.currentVersion}
         and (active or not ${requireActive}::boolean)
     ), input as (
-      select x.id, x.trigger, x.dedupe_key
-      from wf, jsonb_to_recordset(${json(sql, runs)}::jsonb) as x(id text, trigger jsonb, dedupe_key text)
+      select x.id, x.trigger, x.dedupe_key, x.traceparent, x.trace_parent_id
+      from wf, jsonb_to_recordset(${json(sql, runs)}::jsonb)
+        as x(id text, trigger jsonb, dedupe_key text, traceparent text, trace_parent_id text)
     ), claimed as (
       insert into run_dedupe (workflow_id, dedupe_key, run_id)
       select ${row.id}, i.dedupe_key, i.id from input i where i.dedupe_key is not null
@@ -110,8 +123,9 @@ async function insertRuns(sql: Sql, lane: LaneOptions, batch: Waiter[]): Promise
         where run_dedupe.created_at < now() - ${DEDUPE_WINDOW}::interval
       returning run_id
     ), created as (
-      insert into runs (id, workflow_id, version, status, trigger_type, trigger)
-      select i.id, ${row.id}, ${row.currentVersion}, 'queued', ${triggerType}, i.trigger
+      insert into runs (id, workflow_id, version, status, trigger_type, trigger, traceparent, trace_parent_id)
+      select i.id, ${row.id}, ${row.currentVersion}, 'queued', ${triggerType}, i.trigger,
+        coalesce(i.traceparent, vmesh_new_traceparent()), i.trace_parent_id
       from input i where i.dedupe_key is null or i.id in (select run_id from claimed)
       returning id
     ), steps as (

@@ -29,7 +29,8 @@ export type Claim = {
 /** The run row as RunRow parses it, from a `runs` row aliased `r`; claims and reads must return the same shape. */
 const RUN_JSON = `json_build_object('id', r.id, 'workflowId', r.workflow_id, 'version', r.version,
   'status', r.status, 'trigger', r.trigger, 'parentRunId', r.parent_run_id, 'parentNodeId', r.parent_node_id,
-  'parentPath', r.parent_path, 'response', r.response)`;
+  'parentPath', r.parent_path, 'response', r.response, 'traceparent', r.traceparent,
+  'traceParentId', r.trace_parent_id)`;
 
 // Schemas live at module level: zod compiles each object schema on its first parse, so an inline schema in a
 // per-job path would be compiled again for every job.
@@ -59,7 +60,8 @@ export async function claimWithContext(
   const { runId, nodeId, path } = step;
   const [row] = await sql`
     with live as (
-      select id, workflow_id, version, status, trigger, parent_run_id, parent_node_id, parent_path, response
+      select id, workflow_id, version, status, trigger, parent_run_id, parent_node_id, parent_path, response,
+        traceparent, trace_parent_id
       from runs where id = ${runId} and status in ${sql(LIVE_RUN_LIST)}
     ), current as (
       select s.status from steps s where s.run_id = ${runId} and s.node_id = ${nodeId} and s.path = ${path}

@@ -33,6 +33,8 @@ export const RUN_COLUMNS = [
   'parent_node_id',
   'parent_path',
   'response',
+  'traceparent',
+  'trace_parent_id',
 ];
 
 /** Locks the run row (cancel, retry, approvals). Step completions do not take it. */

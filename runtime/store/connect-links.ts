@@ -8,6 +8,7 @@ import {
   type CredentialStore,
   describeIssues,
   exchangeOAuth2Code,
+  logCredentialEvent,
   type OAuth2App,
   OAuth2Config,
   type OAuth2Provider,
@@ -17,7 +18,14 @@ import {
   sealSecret,
 } from '../../connectors/index.ts';
 import type { Sql } from '../../db/index.ts';
-import { AppError, describeError, redactString, registerSecret, ValidationError } from '../../lib/index.ts';
+import {
+  AppError,
+  describeError,
+  logger,
+  redactString,
+  registerSecret,
+  ValidationError,
+} from '../../lib/index.ts';
 import { recordCredentialConnected } from './credential-events.ts';
 import { type CredentialFieldView, fieldsOfSchema } from './credential-types.ts';
 
@@ -192,6 +200,7 @@ export function createConnectLinks(options: {
       subjectId: row.credentialName,
       details: { type: row.type, via: 'connect_link' },
     });
+    logCredentialEvent(logger, 'connected', row.credentialName, { type: row.type, by: by.userId });
   };
 
   /** The app settings of a stored oauth2 credential NAME (its tokens left out), for a reconnect link. */

@@ -1,6 +1,7 @@
 import {
   ConnectorError,
   type CredentialStore,
+  logCredentialEvent,
   needsOAuth2Reconnect,
   OAuth2Credential,
   type OAuth2Provider,
@@ -10,7 +11,7 @@ import {
   refreshOAuth2Tokens,
 } from '../../connectors/index.ts';
 import type { Sql } from '../../db/index.ts';
-import { describeError } from '../../lib/index.ts';
+import { describeError, errorCodeOf, logger } from '../../lib/index.ts';
 import { markNeedsReconnect } from './credential-events.ts';
 import {
   type CredentialRefreshLabels,
@@ -76,10 +77,14 @@ export function createOAuth2Tokens(options: {
         );
         return { result: { accessToken: renewed.accessToken }, secret: renewed };
       });
-      if (askedProvider) await count(labels, 'renewed');
+      if (askedProvider) {
+        await count(labels, 'renewed');
+        logCredentialEvent(logger, 'refreshed', name, { type: 'oauth2' });
+      }
       return fresh;
     } catch (error) {
       await count(labels, needsOAuth2Reconnect(error) ? 'needs_reconnect' : 'failed');
+      logCredentialEvent(logger, 'refresh_failed', name, { type: 'oauth2', errorCode: errorCodeOf(error) });
       if (!needsOAuth2Reconnect(error)) throw error;
       const why = error.details?.credential === name ? error.message : describeError(error);
       await markNeedsReconnect(options.sql, name, why);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Sql } from '../../db/index.ts';
-import { NotFoundError, redactSecrets } from '../../lib/index.ts';
+import { NotFoundError, redactSecrets, traceIdOf } from '../../lib/index.ts';
 import { onRunChange } from './run-notifications.ts';
 import { isResting, RunStatus, StepStatus } from './run-status.ts';
 
@@ -57,6 +57,11 @@ export const RunView = z.object({
   output: z.unknown(),
   error: z.unknown(),
   parentRunId: z.string().nullable(),
+  /**
+   * The run's correlation id: the W3C trace id of its webhook request (an inbound traceparent) or a new one. Its log
+   * lines, its spans and the traceparent of its steps' outbound requests carry it. Null for runs older than it.
+   */
+  traceId: z.string().nullable(),
   createdAt: z.string(),
   startedAt: z.string().nullable(),
   finishedAt: z.string().nullable(),
@@ -91,6 +96,7 @@ export const RunSummary = RunView.omit({
   stepsTotal: true,
   nextStepsOffset: true,
   pruned: true,
+  traceId: true,
 });
 export type RunSummary = z.infer<typeof RunSummary>;
 
@@ -138,7 +144,7 @@ export async function getRunView(sql: Sql, runId: string, options: RunViewOption
   const offset = Math.max(0, options.stepsOffset ?? 0);
   const [row] = await sql`
     select id, workflow_id, version, status, trigger_type, error, parent_run_id, created_at, started_at, finished_at,
-      pruned_at, summary, octet_length(output::text) as output_bytes,
+      pruned_at, summary, traceparent, octet_length(output::text) as output_bytes,
       case when octet_length(output::text) > ${VIEW_RUN_OUTPUT_MAX_BYTES} then null else output end as output,
       (select count(*)::int from steps where run_id = ${runId}) as steps_total
     from runs where id = ${runId}`;
@@ -156,6 +162,7 @@ export async function getRunView(sql: Sql, runId: string, options: RunViewOption
   // Stored outputs are redacted when recorded; a view redacts again with what this process knows.
   return redactSecrets({
     ...toSummary(row),
+    traceId: traceIdOf(row.traceparent === null ? null : String(row.traceparent)),
     output:
       runBytes !== null && runBytes > VIEW_RUN_OUTPUT_MAX_BYTES
         ? ({

@@ -2,7 +2,13 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { ConnectorDefinition } from '../../connectors/index.ts';
 import type { Sql } from '../../db/index.ts';
-import { AppError } from '../../lib/index.ts';
+import {
+  AppError,
+  bindInboundSpan,
+  inboundSpanOf,
+  startInboundSpan,
+  withRequestTrace,
+} from '../../lib/index.ts';
 import { InactiveWorkflowError, startRun } from '../engine/engine.ts';
 import { fileStoreOf } from '../engine/node-runner.ts';
 import type { FileStore } from '../files/index.ts';
@@ -81,6 +87,20 @@ export function registerWebhookRoute(app: FastifyInstance, options: WebhookOptio
       reply.header('x-content-type-options', 'nosniff');
       reply.header('content-security-policy', RESPONSE_CSP);
     });
+    // A delivery's W3C traceparent is its run's parent; with tracing on the delivery is a span of its own.
+    scope.addHook('onRequest', async (request) => {
+      const route = request.routeOptions.url;
+      if (request.method !== 'POST' || route === undefined) return;
+      bindInboundSpan(
+        request,
+        startInboundSpan({ method: request.method, route, traceparent: request.headers.traceparent }),
+      );
+    });
+    const endSpan = async (request: FastifyRequest, reply: FastifyReply) => {
+      inboundSpanOf(request)?.end(reply.statusCode);
+    };
+    scope.addHook('onResponse', endSpan);
+    scope.addHook('onRequestAbort', async (request) => inboundSpanOf(request)?.end(499));
     const handler = async (request: FastifyRequest, reply: FastifyReply) => {
       const params = HookParams.safeParse(request.params);
       const workflowId = params.success ? params.data.workflowId : '';
@@ -198,14 +218,15 @@ export function registerWebhookRoute(app: FastifyInstance, options: WebhookOptio
       let runId: string;
       const dedupeKey = accepted.deliveryId ? `delivery:${accepted.deliveryId}` : undefined;
       try {
-        ({ runId } =
+        // The run joins the request's trace (its traceparent, or the webhook's span when tracing is on).
+        ({ runId } = await withRequestTrace(request, () =>
           upload.length === 0
-            ? await startRun(sql, workflowId, accepted.data, {
+            ? startRun(sql, workflowId, accepted.data, {
                 triggerType: accepted.triggerType,
                 dedupeKey,
                 requireActive: true,
               })
-            : await startRunWithUploads(sql, files, {
+            : startRunWithUploads(sql, files, {
                 workflowId,
                 triggerType: accepted.triggerType,
                 dedupeKey,
@@ -215,7 +236,8 @@ export function registerWebhookRoute(app: FastifyInstance, options: WebhookOptio
                     body.files = uploadsByField(stored);
                   return accepted.data;
                 },
-              }));
+              }),
+        ));
       } catch (error) {
         if (error instanceof AppError && error.code === 'E_FILE_TOO_LARGE') {
           return reply.code(413).send({
