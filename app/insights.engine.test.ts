@@ -9,6 +9,7 @@ import { cliEnv, runCli } from '../cli/testing/cli-process.ts';
 import { createCredentialStore, llmConnector, parseSecretKey } from '../connectors/index.ts';
 import { createTestDatabase, type TestDatabase } from '../db/testing/test-database.ts';
 import { pruneRunData } from '../runtime/store/run-retention.ts';
+import { parseExposition, sampleValue } from './metrics/testing/exposition.ts';
 import { type RunningApp, startApp } from './start.ts';
 
 // Insights and usage through the app as `npm start` runs it: runs through the real worker (a core.code step that
@@ -78,23 +79,8 @@ async function finished(runId: string): Promise<void> {
   throw new Error(`run ${runId} did not finish`);
 }
 
-type Sample = { name: string; labels: Record<string, string>; value: number };
-function samplesOf(text: string): Sample[] {
-  const samples: Sample[] = [];
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!match) throw new Error(`not exposition format: ${line}`);
-    const labels: Record<string, string> = {};
-    for (const pair of (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g))
-      labels[pair[1] ?? ''] = (pair[2] ?? '').replace(/\\(.)/g, '$1');
-    samples.push({ name: match[1] ?? '', labels, value: Number(match[3]) });
-  }
-  return samples;
-}
-const sample = (samples: Sample[], name: string, labels: Record<string, string>) =>
-  samples.find((s) => s.name === name && Object.entries(labels).every(([key, v]) => s.labels[key] === v))
-    ?.value;
+const samplesOf = (text: string) => parseExposition(text).samples;
+const sample = sampleValue;
 
 let invoiceId = '';
 let aiId = '';
