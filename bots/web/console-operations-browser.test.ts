@@ -110,6 +110,17 @@ describe.skipIf(!hasChromium)(
       await db?.drop();
     });
 
+    /** The buttons' text against their background, in light and dark: WCAG AA (4.5:1) in both. */
+    const expectAaContrast = async (selectors: string[]) => {
+      for (const scheme of ['light', 'dark'] as const) {
+        await page.emulateMedia({ colorScheme: scheme });
+        const ratios = await page.evaluate(contrastOf, selectors);
+        expect(ratios, scheme).toHaveLength(selectors.length);
+        for (const { selector, ratio } of ratios)
+          expect(ratio, `${scheme} ${selector}`).toBeGreaterThanOrEqual(4.5);
+      }
+      await page.emulateMedia({ colorScheme: 'light' });
+    };
     const workflow = async (document: Record<string, unknown>) => {
       const { id } = (await api('POST', '/api/workflows', { document, scope: 'workspace' })) as {
         id: string;
@@ -135,6 +146,7 @@ describe.skipIf(!hasChromium)(
       const cancel = page.getByRole('button', { name: 'Cancel run' });
       await cancel.waitFor({ timeout: 30_000 });
       await shot('cancel-run');
+      await expectAaContrast(['[data-testid="cancel-run"]']);
       await cancel.focus();
       await page.keyboard.press('Enter');
       await page
@@ -166,6 +178,11 @@ describe.skipIf(!hasChromium)(
       await page.getByRole('button', { name: 'Rename' }).click();
       const input = page.getByLabel('New name', { exact: true });
       expect(await input.inputValue()).toBe('old name');
+      await expectAaContrast([
+        '[data-testid="rename"]',
+        '.rename button[type="submit"]',
+        '.rename button[type="button"]',
+      ]);
       await input.fill('   ');
       await page.getByRole('button', { name: 'Save name' }).click();
       await page.getByRole('alert').getByText('The name cannot be empty.').waitFor();
@@ -227,6 +244,7 @@ describe.skipIf(!hasChromium)(
       const retryAll = page.getByRole('button', { name: 'Retry all 3 runs that failed the same way' });
       await retryAll.waitFor({ timeout: 30_000 });
       await shot('retry-group');
+      await expectAaContrast(['[data-testid="retry-group"]']);
       await page.emulateMedia({ colorScheme: 'dark' });
       await shot('retry-group-dark');
       await page.emulateMedia({ colorScheme: 'light' });
@@ -258,3 +276,36 @@ describe.skipIf(!hasChromium)(
     }, 180_000);
   },
 );
+
+/** In the page: each selector's first element, its text colour against the first opaque background at or above it. */
+function contrastOf(selectors: string[]): { selector: string; ratio: number }[] {
+  const parse = (color: string): number[] => {
+    const parts = (/rgba?\(([^)]+)\)/.exec(color)?.[1] ?? '0 0 0 0')
+      .split(/[ ,/]+/)
+      .filter(Boolean)
+      .map(Number);
+    return [parts[0] ?? 0, parts[1] ?? 0, parts[2] ?? 0, parts[3] ?? 1];
+  };
+  const luminance = (rgb: number[]) => {
+    const channel = (value: number) => {
+      const c = value / 255;
+      return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    };
+    return 0.2126 * channel(rgb[0] ?? 0) + 0.7152 * channel(rgb[1] ?? 0) + 0.0722 * channel(rgb[2] ?? 0);
+  };
+  const backgroundOf = (element: Element | null): number[] => {
+    for (let node = element; node; node = node.parentElement) {
+      const color = parse(getComputedStyle(node).backgroundColor);
+      if ((color[3] ?? 0) > 0.5) return color;
+    }
+    return [255, 255, 255, 1];
+  };
+  return selectors.flatMap((selector) => {
+    const element = document.querySelector(selector);
+    if (!element) return [];
+    const [x, y] = [luminance(parse(getComputedStyle(element).color)), luminance(backgroundOf(element))].sort(
+      (p, q) => q - p,
+    ) as [number, number];
+    return [{ selector, ratio: (x + 0.05) / (y + 0.05) }];
+  });
+}

@@ -415,7 +415,11 @@ function actionsBar(overview: Overview, reload: () => void): HTMLElement {
     );
   }
   if (may.change) {
-    const rename = h('button', { type: 'button', 'aria-expanded': 'false' }, 'Rename');
+    const rename = h(
+      'button',
+      { type: 'button', 'aria-expanded': 'false', 'data-testid': 'rename' },
+      'Rename',
+    );
     const close = () => {
       rename.setAttribute('aria-expanded', 'false');
       slot.replaceChildren();
