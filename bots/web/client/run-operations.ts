@@ -19,10 +19,13 @@ const FAILURES_SCAN = 200;
 /** The most runs one retry-all asks for (the server's MAX_RETRY_FAILED). */
 const RETRY_LIMIT = 100;
 
+type FailureGroup = { id: string; count: number };
+
 export type RunOperationsState = {
   cancelled?: string | undefined;
   /** The failed run's group and how many recent failures share it; null when it has none to retry together. */
-  group?: { id: string; count: number } | null | undefined;
+  group?: FailureGroup | null | undefined;
+  groupLoad?: Promise<FailureGroup | null> | undefined;
   retriedAll?: RetryFailedResult | undefined;
 };
 
@@ -55,7 +58,7 @@ export function cancelSection(run: RunDetail, state: RunOperationsState): HTMLEl
   return h('div', { class: 'run-cancel' }, h('div', { class: 'actions' }, cancel), outcome);
 }
 
-async function loadGroup(run: RunDetail): Promise<RunOperationsState['group']> {
+async function loadGroup(run: RunDetail): Promise<FailureGroup | null> {
   const { failures } = await getJson<{ failures: Failure[] }>(
     `/chat/api/runs/failed?workflowId=${encodeURIComponent(run.workflowId)}&limit=${FAILURES_SCAN}`,
   );
@@ -104,7 +107,7 @@ export function failureGroupSection(
     status,
   );
   if (run.status !== 'failed') return state.retriedAll ? section : null;
-  const offer = (group: { id: string; count: number }) => {
+  const offer = (group: FailureGroup) => {
     const button = h(
       'button',
       { type: 'button', class: 'primary', 'data-testid': 'retry-group' },
@@ -120,6 +123,7 @@ export function failureGroupSection(
         .then((result) => {
           state.retriedAll = result;
           state.group = undefined;
+          state.groupLoad = undefined;
           restart();
         })
         .catch((error: unknown) => {
@@ -142,16 +146,25 @@ export function failureGroupSection(
     return section;
   }
   if (state.group === null) return state.retriedAll ? section : null;
-  // Asked once per page: later re-renders reuse the answer.
-  const pending = h('div', { 'data-testid': 'failure-group' });
-  loadGroup(run)
-    .then((group) => {
+  // Asked once per page: a re-render while it is asked waits for the same answer.
+  const load =
+    state.groupLoad ??
+    loadGroup(run).then((group) => {
       state.group = group;
+      return group;
+    });
+  state.groupLoad = load;
+  const pending = h('div', { 'data-testid': 'failure-group' });
+  load
+    .then((group) => {
       if (group) {
         offer(group);
         pending.replaceWith(section);
       } else pending.remove();
     })
-    .catch((error: unknown) => pending.replaceChildren(errorNote(error)));
+    .catch((error: unknown) => {
+      state.groupLoad = undefined;
+      pending.replaceChildren(errorNote(error));
+    });
   return pending;
 }
