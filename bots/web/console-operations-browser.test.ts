@@ -129,7 +129,7 @@ describe.skipIf(!hasChromium)(
       return id;
     };
 
-    it('cancels a waiting run from its page, and the button goes once the run has settled', async () => {
+    it('cancels a run parked on a delay from its page, and the button goes once the run has settled', async () => {
       const id = await workflow({
         schemaVersion: 1,
         name: 'sleeper',
@@ -138,10 +138,16 @@ describe.skipIf(!hasChromium)(
         edges: [],
       });
       const runId = String((await api('POST', `/api/workflows/${id}/runs`, {})).runId);
+      // The run is parked on its delay (the run running, its step waiting): nothing settles it but a cancel.
+      type Viewed = { status: string; steps: { id: string; status: string }[] };
+      let run: Viewed = { status: '', steps: [] };
       for (let i = 0; i < 300; i += 1) {
-        if ((await api('GET', `/api/runs/${runId}`)).status === 'waiting') break;
+        run = (await api('GET', `/api/runs/${runId}`)) as unknown as Viewed;
+        if (run.steps.some((step) => step.id === 'nap' && step.status === 'waiting')) break;
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
+      expect(run.steps.find((step) => step.id === 'nap')?.status).toBe('waiting');
+      expect(run.status).toBe('running');
       await page.goto(`${app.url}/#/runs/${runId}`);
       const cancel = page.getByRole('button', { name: 'Cancel run' });
       await cancel.waitFor({ timeout: 30_000 });
