@@ -1,6 +1,7 @@
 // The public surface of runtime/: other folders import only from here.
 
 export * from './alerts/index.ts';
+export { FailedRunsQuery, RenameWorkflowBody, RetryFailedBody } from './api/operation-routes.ts';
 export * from './engine/index.ts';
 export { RUN_FAILED_TASK } from './engine/tasks.ts';
 export * from './engine/worker-schema.ts';

@@ -1,18 +1,24 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { allows, audit, type Principal, requirePermission } from '../../access/index.ts';
+import { allows, audit, type Principal, requirePermission, seesAll } from '../../access/index.ts';
 import type { ConnectorDefinition } from '../../connectors/index.ts';
 import type { Sql } from '../../db/index.ts';
 import { ValidationError } from '../../lib/index.ts';
 import {
   assertRunVisible,
+  cancelRun,
   changeableWorkflow,
+  FailedRunsQuery,
   getStepDetail,
   getVersionRow,
   hookEndpointOf,
+  listFailedRuns,
   listVersionRows,
   mayHandleHookSecret,
   owns,
+  RenameWorkflowBody,
+  RetryFailedBody,
+  retryFailedRuns,
   retryRun,
   rollbackWorkflow,
   startRun,
@@ -56,6 +62,8 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
 }
 
 const by = (request: FastifyRequest) => ({ principal: request.principal });
+/** Whose private workflows' runs stay hidden: none for those who see everything, as /api/runs/failed does. */
+const visibleToOf = (principal: Principal) => (seesAll(principal) ? undefined : principal.userId);
 
 /** What the signed-in person may do with a workflow, so the page offers only buttons that will work. */
 function permissionsOn(principal: Principal, row: WorkflowRow) {
@@ -74,7 +82,8 @@ function permissionsOn(principal: Principal, row: WorkflowRow) {
 
 /**
  * The web page's console under /chat/api: a workflow's hook URL, secret on request, versions and roll back, run now,
- * pause/resume, delete; a step's input and retrying a failed run. Each route needs the same permission as its /api
+ * pause/resume, rename, delete; a step's input, cancelling a run, retrying a failed run and retrying every run that
+ * failed the same way (its failure group). Each route needs the same permission as its /api
  * counterpart and checks the object the same way (invisible → 404, not theirs to change → 403), then calls the same
  * runtime function.
  */
@@ -187,6 +196,14 @@ export function registerConsoleRoutes(app: FastifyInstance, deps: ConsoleRoutesD
         });
       }
 
+      api.patch('/workflows/:id', async (request) => {
+        const principal = requirePermission(request, 'workflow.propose');
+        const { id } = parse(IdParams, request.params, 'path');
+        await changeableWorkflow(sql, principal, id);
+        const { name } = parse(RenameWorkflowBody, request.body, 'body');
+        return workflows.rename(id, name, by(request));
+      });
+
       api.delete('/workflows/:id', async (request) => {
         const principal = requirePermission(request, 'workflow.propose');
         const { id } = parse(IdParams, request.params, 'path');
@@ -201,6 +218,32 @@ export function registerConsoleRoutes(app: FastifyInstance, deps: ConsoleRoutesD
         const { path } = parse(StepQuery, request.query, 'query');
         await assertRunVisible(sql, principal, id);
         return getStepDetail(sql, id, nodeId, path);
+      });
+
+      api.post('/runs/:id/cancel', async (request) => {
+        const principal = requirePermission(request, 'run.operate');
+        const { id } = parse(IdParams, request.params, 'path');
+        await assertRunVisible(sql, principal, id);
+        return { runId: id, ...(await cancelRun(sql, id, by(request))) };
+      });
+
+      api.get('/runs/failed', async (request) => {
+        const principal = requirePermission(request, 'run.read');
+        const query = parse(FailedRunsQuery, request.query, 'query');
+        if (query.workflowId) await visibleWorkflow(sql, principal, query.workflowId);
+        return { failures: await listFailedRuns(sql, { ...query, visibleToUserId: visibleToOf(principal) }) };
+      });
+
+      api.post('/runs/retry-failed', async (request, reply) => {
+        const principal = requirePermission(request, 'run.operate');
+        const body = parse(RetryFailedBody, request.body ?? {}, 'body');
+        if (body.workflowId) await visibleWorkflow(sql, principal, body.workflowId);
+        const result = await retryFailedRuns(sql, {
+          ...body,
+          visibleToUserId: visibleToOf(principal),
+          by: by(request),
+        });
+        return reply.code(202).send(result);
       });
 
       api.post('/runs/:id/retry', async (request, reply) => {

@@ -2,12 +2,14 @@ import type { RunDetail, RunStepView } from '../../workflow-port.ts';
 import { getJson, postJson, streamEvents } from './api.ts';
 import { h } from './dom.ts';
 import { errorNote } from './error-note.ts';
+import { cancelSection, failureGroupSection, type RunOperationsState } from './run-operations.ts';
 import { formatDuration, renderAgentCalls, renderApprovalCard, renderFiles } from './run-steps.ts';
 import { statusBadge } from './runs-page.ts';
 
 // The run page: each step's status, attempts, duration, input (loaded when opened), output and files, skipped
 // steps as skipped, a failure with its hint, and on the failed step "Retry from here" (on the run's version, or on
-// the workflow's newest one). It follows the run live (SSE) and keeps what was opened across updates.
+// the workflow's newest one); "Cancel run" while it has not settled and retrying every run that failed the same way
+// (run-operations.ts). It follows the run live (SSE) and keeps what was opened across updates.
 
 type StepDetail = { input: unknown };
 type Marker = { truncated: true; bytes: number; href?: string };
@@ -18,7 +20,7 @@ const isMarker = (value: unknown): value is Marker =>
 const keyOf = (step: RunStepView) => `${step.nodeId ?? step.id}\u0000${step.path ?? ''}`;
 
 /** What a re-render must keep: which parts were open, and the inputs already loaded. */
-type PageState = { open: Set<string>; inputs: Map<string, unknown> };
+type PageState = { open: Set<string>; inputs: Map<string, unknown>; operations: RunOperationsState };
 
 function jsonBlock(value: unknown, testId: string): HTMLElement {
   return h('pre', { class: 'json', 'data-testid': testId }, JSON.stringify(value, null, 2));
@@ -200,6 +202,8 @@ function renderRun(run: RunDetail, state: PageState, restart: () => void): HTMLE
         ? h('a', { href: `#/workflows/${encodeURIComponent(run.workflowId)}` }, 'the workflow')
         : null,
     ),
+    cancelSection(run, state.operations),
+    failureGroupSection(run, state.operations, restart),
     h(
       'ol',
       { class: 'steps', 'aria-label': 'Steps' },
@@ -224,7 +228,7 @@ function renderRun(run: RunDetail, state: PageState, restart: () => void): HTMLE
 export async function runPage(main: HTMLElement, id: string, signal: AbortSignal): Promise<void> {
   const live = h('div', { 'aria-live': 'polite' });
   main.replaceChildren(live);
-  const state: PageState = { open: new Set(), inputs: new Map() };
+  const state: PageState = { open: new Set(), inputs: new Map(), operations: {} };
   const follow = async (): Promise<void> => {
     // A retried run's failed step has new input and output: what was loaded before is stale.
     const restart = () => {

@@ -7,7 +7,7 @@ import { errorNote } from './error-note.ts';
 import { renderWorkflowGraph } from './graph.ts';
 import { runsTable, statusBadge } from './runs-page.ts';
 
-// A workflow's page: its hook URL and secret (on request), run now, pause/resume, delete, and its versions with
+// A workflow's page: its hook URL and secret (on request), run now, pause/resume, rename, delete, and its versions with
 // their diffs and roll back. Every action goes to /chat/api (bots/web/register-console-routes.ts).
 
 type Overview = {
@@ -142,6 +142,60 @@ function runNowForm(id: string): HTMLElement {
     problem,
     h('div', { class: 'actions' }, submit),
   );
+  return form;
+}
+
+/** The inline rename form: an empty name is refused here; anything the server refuses is shown as it says it. */
+function renameForm(workflow: Overview['workflow'], done: () => void, cancel: () => void): HTMLElement {
+  const errorId = `rename-error-${workflow.id}`;
+  const input = h('input', {
+    id: 'rename-input',
+    type: 'text',
+    'aria-describedby': errorId,
+    autocomplete: 'off',
+    'data-testid': 'rename-input',
+  });
+  input.value = workflow.name;
+  const problem = h('div', { id: errorId, 'aria-live': 'assertive' });
+  const submit = h('button', { type: 'submit', class: 'primary' }, 'Save name');
+  const form = h(
+    'form',
+    {
+      class: 'rename',
+      'aria-label': 'Rename',
+      onsubmit: (event) => {
+        event.preventDefault();
+        if (input.value.trim() === '') {
+          input.setAttribute('aria-invalid', 'true');
+          problem.replaceChildren(h('p', { class: 'error', role: 'alert' }, 'The name cannot be empty.'));
+          input.focus();
+          return;
+        }
+        input.removeAttribute('aria-invalid');
+        submit.disabled = true;
+        problem.replaceChildren(h('p', { class: 'muted' }, 'Renaming…'));
+        sendJson('PATCH', api(workflow.id), { name: input.value })
+          .then(done)
+          .catch((error: unknown) => {
+            submit.disabled = false;
+            input.setAttribute('aria-invalid', 'true');
+            problem.replaceChildren(errorNote(error));
+          });
+      },
+    },
+    h('label', { for: 'rename-input' }, 'New name'),
+    input,
+    problem,
+    h(
+      'div',
+      { class: 'actions' },
+      submit,
+      h('button', { type: 'button', onclick: () => cancel() }, 'Cancel'),
+    ),
+  );
+  form.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape') cancel();
+  });
   return form;
 }
 
@@ -359,6 +413,25 @@ function actionsBar(overview: Overview, reload: () => void): HTMLElement {
         workflow.active ? 'Pause' : 'Resume',
       ),
     );
+  }
+  if (may.change) {
+    const rename = h(
+      'button',
+      { type: 'button', 'aria-expanded': 'false', 'data-testid': 'rename' },
+      'Rename',
+    );
+    const close = () => {
+      rename.setAttribute('aria-expanded', 'false');
+      slot.replaceChildren();
+      rename.focus();
+    };
+    rename.addEventListener('click', () => {
+      if (rename.getAttribute('aria-expanded') === 'true') return close();
+      rename.setAttribute('aria-expanded', 'true');
+      slot.replaceChildren(renameForm(workflow, reload, close));
+      slot.querySelector('input')?.select();
+    });
+    buttons.push(rename);
   }
   if (may.delete) {
     const remove = h('button', { type: 'button', class: 'danger' }, 'Delete');
