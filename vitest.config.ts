@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 // .ci/run proves on every run that a failing test turns `npm test` red, with the files in .ci/fixtures; they are
@@ -16,6 +17,9 @@ export default defineConfig({
     ],
     globalSetup: ['db/testing/global-setup.ts'],
     pool: 'forks',
+    // Most test files wait on servers, workers and timers more than they compute: on a 2-core machine vitest's
+    // default (cores - 1) would run them one at a time.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     testTimeout: 30_000,
     hookTimeout: 60_000,
     env: { NODE_ENV: 'test' },

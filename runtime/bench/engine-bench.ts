@@ -1,7 +1,8 @@
 // npm run bench:engine -- --json   (its `fairness` and `tracing` keys: runtime/bench/fairness-bench.ts and
 // runtime/bench/tracing-bench.ts, which also run alone)
 // Measures the engine against raw graphile-worker baselines on the same database (embedded by default, or
-// DATABASE_URL). Every figure comes from this one run; nothing is estimated.
+// DATABASE_URL). Every figure comes from this one run; nothing is estimated. The npm script sets LOG_LEVEL=warn so
+// stdout is the JSON alone; LOG_LEVEL=info measures with the server's access and run log lines written too.
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
