@@ -47,6 +47,13 @@ export const fromJson = defineAction({
         'Wrap the data in one key, e.g. { "items": { "item": [ … ] } }.',
       );
     }
+    if (hasListInList(input.data)) {
+      throw dataError(
+        'E_XML_LIST_IN_LIST',
+        'xml.fromJson: a list holds a list; XML repeats an element, so each item of a list must be one element.',
+        'Wrap the inner list in a key, e.g. { "row": [ { "cell": [1, 2] } ] } instead of { "row": [[1, 2]] }.',
+      );
+    }
     const badName = invalidElementName(input.data, input.attributePrefix, input.textKey);
     if (badName !== undefined) {
       throw dataError(
@@ -80,6 +87,19 @@ export const fromJson = defineAction({
 });
 
 const XML_NAME = /^[A-Za-z_][\w.:-]*$/;
+
+/** A list directly inside a list, at any depth: the builder would write its indexes as element names. */
+function hasListInList(data: unknown): boolean {
+  const stack: unknown[] = [data];
+  while (stack.length > 0) {
+    const current = stack.pop();
+    if (current === null || typeof current !== 'object') continue;
+    const children = Array.isArray(current) ? current : Object.values(current);
+    if (Array.isArray(current) && children.some(Array.isArray)) return true;
+    stack.push(...children);
+  }
+  return false;
+}
 
 /** The first key of `data` (at any depth) that is not a valid XML name, besides the text key and `?xml`. */
 function invalidElementName(data: unknown, attributePrefix: string, textKey: string): string | undefined {
