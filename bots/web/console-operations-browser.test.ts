@@ -1,19 +1,19 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureLocalOwner } from '../../access/index.ts';
 import type { RunningApp } from '../../app/start.ts';
-import { createLoginLink } from '../../app/web-auth/login-links.ts';
 import { startSignedApp } from '../../app/web-auth/testing/signed-app.ts';
+import {
+  CHROMIUM,
+  hasChromium,
+  openSignedInBrowser,
+  type SignedInBrowser,
+} from '../../app/web-auth/testing/signed-in-browser.ts';
 import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium)
   console.warn(`SKIPPED console operations browser test: ${CHROMIUM} is missing (apt-get install chromium)`);
 
@@ -34,8 +34,7 @@ describe.skipIf(!hasChromium)(
     let vendorUrl = '';
     /** What the vendor's /orders answers: 500 while failing, else 200 (any other path: 200). */
     let vendorFails = true;
-    let profile: string;
-    let browser: BrowserContext;
+    let signedIn: SignedInBrowser | undefined;
     let page: Page;
 
     const api = async (method: string, path: string, body?: unknown) => {
@@ -78,32 +77,15 @@ describe.skipIf(!hasChromium)(
         VMESH_HTTP_ALLOW_HOSTS: '127.0.0.1',
         VMESH_NO_WORKER: '0',
       });
-      profile = await mkdtemp(join(tmpdir(), 'vmesh-chromium-console-ops-'));
-      browser = await chromium.launchPersistentContext(profile, {
-        executablePath: CHROMIUM,
-        headless: true,
+      signedIn = await openSignedInBrowser(db.sql, app.url, {
+        profile: 'console-ops',
         viewport: { width: 1100, height: 800 },
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          '--no-first-run',
-        ],
       });
-      page = await browser.newPage();
-      const owner = await ensureLocalOwner(db.sql, 'cli');
-      const { token } = await createLoginLink(db.sql, owner.userId, 60_000);
-      await page.goto(`${app.url}/auth/link/${token}`);
-      await page.getByRole('button', { name: 'Sign in as owner' }).click();
-      await page.getByTestId('who').waitFor();
+      page = signedIn.page;
     }, 120_000);
 
     afterAll(async () => {
-      await browser?.close();
-      if (profile) await rm(profile, { recursive: true, force: true });
+      await signedIn?.close();
       await app?.stop();
       vendor?.closeAllConnections();
       await new Promise((resolve) => vendor?.close(resolve));

@@ -1,18 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureLocalOwner } from '../../access/index.ts';
 import type { RunningApp } from '../../app/start.ts';
-import { createLoginLink } from '../../app/web-auth/login-links.ts';
 import { startSignedApp } from '../../app/web-auth/testing/signed-app.ts';
+import {
+  CHROMIUM,
+  hasChromium,
+  openSignedInBrowser,
+  type SignedInBrowser,
+} from '../../app/web-auth/testing/signed-in-browser.ts';
 import { createTestDatabase, type TestDatabase } from '../../db/testing/test-database.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium)
   console.warn(`SKIPPED insights page browser test: ${CHROMIUM} is missing (apt-get install chromium)`);
 
@@ -74,8 +74,7 @@ async function lowContrast(page: Page): Promise<[string, number][]> {
 describe.skipIf(!hasChromium)('the insights page in a real browser (Debian chromium)', () => {
   let db: TestDatabase;
   let app: RunningApp;
-  let profile: string;
-  let browser: BrowserContext;
+  let signedIn: SignedInBrowser | undefined;
   let page: Page;
   let workflowId = '';
 
@@ -131,32 +130,15 @@ describe.skipIf(!hasChromium)('the insights page in a real browser (Debian chrom
       }
     }
 
-    profile = await mkdtemp(join(tmpdir(), 'vmesh-chromium-insights-'));
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
+    signedIn = await openSignedInBrowser(db.sql, app.url, {
+      profile: 'insights',
       viewport: { width: 1100, height: 900 },
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
     });
-    page = await browser.newPage();
-    const owner = await ensureLocalOwner(db.sql, 'cli');
-    const { token } = await createLoginLink(db.sql, owner.userId, 60_000);
-    await page.goto(`${app.url}/auth/link/${token}`);
-    await page.getByRole('button', { name: 'Sign in as owner' }).click();
-    await page.getByTestId('who').waitFor();
+    page = signedIn.page;
   }, 120_000);
 
   afterAll(async () => {
-    await browser?.close();
-    if (profile) await rm(profile, { recursive: true, force: true });
+    await signedIn?.close();
     await app?.stop();
     await db?.drop();
   });
