@@ -44,7 +44,7 @@ describe('vmesh exit codes (real processes, embedded default)', () => {
     expect(noType.stderr).toContain('--type');
     const deleted = await vmesh(['credentials', 'delete', 'bot']);
     expect(deleted.code).toBe(0);
-  });
+  }, 120_000);
 
   it('lookups of unknown ids, unreadable files, bad options and bad configuration exit non-zero', async () => {
     const missingFile = join(dataDir, 'missing.json');
