@@ -83,7 +83,7 @@ describe('vmesh workflows activate|deactivate|rollback|delete (real CLI processe
     const missing = await runCli(['workflows', 'activate', 'wf_nope'], { env });
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toContain('wf_nope');
-  });
+  }, 120_000);
 });
 
 describe('vmesh run --workflow, runs retry and runs cancel (real CLI processes)', () => {
@@ -129,5 +129,5 @@ describe('vmesh run --workflow, runs retry and runs cancel (real CLI processes)'
     const cancelled = await runCli(['runs', 'cancel', String(queuedRun.runId), '--json'], { env });
     expect(cancelled.code, cancelled.stderr).toBe(0);
     expect(json(cancelled.stdout)).toEqual({ runId: queuedRun.runId, status: 'cancelled' });
-  });
+  }, 120_000);
 });
